@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * memtopo kernel API: QEMU's memory API (regions, address spaces, flat
+ * views, listeners) for kernel modules.  Symbols live in the MEMTOPO
+ * namespace: MODULE_IMPORT_NS(MEMTOPO).
+ *
+ * Locking, stated once:
+ *  - Every mutation of a context's regions, spaces and listeners runs under
+ *    memtopo_ctx_lock()/memtopo_ctx_unlock() (one mutex per context).  The
+ *    *_locked functions assert it; the others take it themselves.
+ *  - Readers call memtopo_space_lookup() and memtopo_view_*() inside
+ *    rcu_read_lock() and take no lock at all.
+ *  - Listener callbacks run with the context mutex held and may sleep; they
+ *    must not call back into mutating functions of the same context.
+ */
+#ifndef _MEMTOPO_MEMTOPO_H
+#define _MEMTOPO_MEMTOPO_H
+
+#include <linux/types.h>
+#include <linux/rcupdate.h>
+
+struct module;
+struct memtopo_ctx;
+struct memtopo_region;
+struct memtopo_space;
+struct memtopo_view;
+
+/* Bounds enforced per context; visible through memtopo_ctx_limits(). */
+#define MEMTOPO_MAX_DEPTH		32
+#define MEMTOPO_MAX_ALIAS_CHAIN		16
+#define MEMTOPO_MAX_REGIONS		(1u << 21)
+#define MEMTOPO_MAX_SPACES		256
+#define MEMTOPO_MAX_NAME		64
+/* Rendered pieces per commit: aliases multiply subtrees, so cap the work. */
+#define MEMTOPO_MAX_RENDER_PIECES	(1u << 23)
+
+/** enum memtopo_kind - what a region is. */
+enum memtopo_kind {
+	MEMTOPO_CONTAINER = 0,	/* pure container: renders only its children */
+	MEMTOPO_RAM,		/* RAM, backing passed to listeners untouched */
+	MEMTOPO_ROM,		/* read-only RAM */
+	MEMTOPO_ROM_DEVICE,	/* reads as RAM in romd mode, else MMIO */
+	MEMTOPO_IO,		/* MMIO / port I/O, optional ops */
+	MEMTOPO_RAM_DEVICE,	/* RAM backed by a device (prints "ramd") */
+	MEMTOPO_RESERVATION,	/* reserved window, no accesses (I/O kind) */
+	MEMTOPO_ALIAS,		/* window onto another region */
+	MEMTOPO_KIND_COUNT
+};
+
+/* Dirty-log clients, as QEMU numbers them. */
+#define MEMTOPO_DIRTY_VGA		0
+#define MEMTOPO_DIRTY_CODE		1
+#define MEMTOPO_DIRTY_MIGRATION		2
+#define MEMTOPO_DIRTY_CLIENTS		3
+
+/**
+ * struct memtopo_backing - what a RAM region is backed by.
+ * @uaddr: userspace address (0 if none).
+ * @kaddr: kernel mapping (NULL if none); used by access dispatch.
+ *
+ * The engine stores it and hands it to listeners; it never dereferences
+ * @uaddr.
+ */
+struct memtopo_backing {
+	u64 uaddr;
+	void *kaddr;
+};
+
+/**
+ * struct memtopo_region_ops - device callbacks of an I/O or ROM device region.
+ * @read: read @size bytes at @offset into *@data.
+ * @write: write @size bytes of @data at @offset.
+ * @valid_min: smallest access size the device accepts (0 means 1).
+ * @valid_max: largest access size the device accepts (0 means 4).
+ * @impl_min: smallest size @read/@write implement (0 means valid_min).
+ * @impl_max: largest size @read/@write implement (0 means valid_max).
+ * @unaligned: the device accepts unaligned accesses.
+ * @big_endian: the device is big-endian.
+ */
+struct memtopo_region_ops {
+	int (*read)(void *opaque, u64 offset, u64 *data, unsigned int size);
+	int (*write)(void *opaque, u64 offset, u64 data, unsigned int size);
+	u8 valid_min, valid_max, impl_min, impl_max;
+	bool unaligned;
+	bool big_endian;
+};
+
+/**
+ * struct memtopo_region_info - creation parameters of a region.
+ * @kind: enum memtopo_kind.
+ * @name: name, at most MEMTOPO_MAX_NAME - 1 bytes, copied.
+ * @size: size in bytes; ignored when @size_is_2_64.
+ * @size_is_2_64: the region spans the full 64-bit space.
+ * @alias_target: target of a MEMTOPO_ALIAS (a reference is taken).
+ * @alias_offset: offset into @alias_target.
+ * @backing: RAM/ROM/RAM device backing.
+ * @ops: I/O and ROM device callbacks (may be NULL).
+ * @opaque: passed to @ops.
+ */
+struct memtopo_region_info {
+	enum memtopo_kind kind;
+	const char *name;
+	u64 size;
+	bool size_is_2_64;
+	struct memtopo_region *alias_target;
+	u64 alias_offset;
+	struct memtopo_backing backing;
+	const struct memtopo_region_ops *ops;
+	void *opaque;
+};
+
+/* Flags of a flat range / section. */
+#define MEMTOPO_FR_READONLY	BIT(0)
+#define MEMTOPO_FR_ROMD		BIT(1)
+#define MEMTOPO_FR_NONVOLATILE	BIT(2)
+
+/**
+ * struct memtopo_section - one flat range as seen by readers and listeners.
+ * @start: first address of the range in the space.
+ * @last: last address (inclusive, so the top of 2^64 is representable).
+ * @mr: the region that renders there (never an alias or a pure container).
+ * @offset: offset of @start within @mr.
+ * @flags: MEMTOPO_FR_*.
+ * @dirty_log_mask: dirty-log clients enabled on @mr when it was rendered.
+ * @generation: generation of the view the section comes from.
+ */
+struct memtopo_section {
+	u64 start;
+	u64 last;
+	struct memtopo_region *mr;
+	u64 offset;
+	u32 flags;
+	u8 dirty_log_mask;
+	u64 generation;
+};
+
+/**
+ * struct memtopo_listener_ops - QEMU's MemoryListener, per space.
+ *
+ * All callbacks are optional.  Within one commit: begin (forward listener
+ * order), then region_del (reverse order) for what left, then region_add,
+ * region_nop, log_start (forward) and log_stop (reverse), then commit
+ * (forward).  Callbacks may sleep.
+ */
+struct memtopo_listener_ops {
+	void (*begin)(void *priv);
+	void (*commit)(void *priv);
+	void (*region_add)(void *priv, const struct memtopo_section *s);
+	void (*region_del)(void *priv, const struct memtopo_section *s);
+	void (*region_nop)(void *priv, const struct memtopo_section *s);
+	void (*log_start)(void *priv, const struct memtopo_section *s, u8 old_mask, u8 new_mask);
+	void (*log_stop)(void *priv, const struct memtopo_section *s, u8 old_mask, u8 new_mask);
+	void (*log_sync)(void *priv, const struct memtopo_section *s);
+	void (*log_global_start)(void *priv);
+	void (*log_global_stop)(void *priv);
+	void (*eventfd_add)(void *priv, const struct memtopo_section *s, u64 addr,
+			    unsigned int size, bool match_data, u64 data, void *eventfd);
+	void (*eventfd_del)(void *priv, const struct memtopo_section *s, u64 addr,
+			    unsigned int size, bool match_data, u64 data, void *eventfd);
+	void (*coalesced_io_add)(void *priv, const struct memtopo_section *s, u64 addr, u64 size);
+	void (*coalesced_io_del)(void *priv, const struct memtopo_section *s, u64 addr, u64 size);
+};
+
+/**
+ * struct memtopo_listener - a registration; embed it, keep it alive while
+ * registered.
+ * @ops: callbacks.
+ * @priv: passed to every callback.
+ * @priority: lower runs first in forward order (QEMU's MemoryListener).
+ * @owner: module pinned while registered (may be NULL for built-in users).
+ */
+struct memtopo_listener {
+	const struct memtopo_listener_ops *ops;
+	void *priv;
+	int priority;
+	struct module *owner;
+	/* private to memtopo */
+	struct list_head link;
+	struct memtopo_space *space;
+};
+
+/* Contexts. */
+struct memtopo_ctx *memtopo_ctx_create(const char *name);
+void memtopo_ctx_get(struct memtopo_ctx *ctx);
+void memtopo_ctx_put(struct memtopo_ctx *ctx);
+void memtopo_ctx_lock(struct memtopo_ctx *ctx);
+void memtopo_ctx_unlock(struct memtopo_ctx *ctx);
+struct memtopo_ctx *memtopo_ctx_from_fd(int fd);
+
+/* Regions: every call below takes and releases the context mutex. */
+struct memtopo_region *memtopo_region_create(struct memtopo_ctx *ctx,
+					     const struct memtopo_region_info *info);
+int memtopo_region_destroy(struct memtopo_region *mr);
+void memtopo_region_get(struct memtopo_region *mr);
+void memtopo_region_put(struct memtopo_region *mr);
+int memtopo_region_add_subregion(struct memtopo_region *parent, u64 offset,
+				 struct memtopo_region *child, int priority,
+				 bool may_overlap);
+int memtopo_region_del_subregion(struct memtopo_region *parent,
+				 struct memtopo_region *child);
+int memtopo_region_set_address(struct memtopo_region *mr, u64 addr);
+int memtopo_region_set_size(struct memtopo_region *mr, u64 size, bool size_is_2_64);
+int memtopo_region_set_alias_offset(struct memtopo_region *mr, u64 offset);
+int memtopo_region_set_enabled(struct memtopo_region *mr, bool enabled);
+int memtopo_region_set_readonly(struct memtopo_region *mr, bool readonly);
+int memtopo_region_set_nonvolatile(struct memtopo_region *mr, bool nonvolatile);
+int memtopo_region_set_priority(struct memtopo_region *mr, int priority);
+int memtopo_region_set_romd(struct memtopo_region *mr, bool romd);
+int memtopo_region_set_dirty_log(struct memtopo_region *mr, unsigned int client, bool on);
+const char *memtopo_region_name(const struct memtopo_region *mr);
+enum memtopo_kind memtopo_region_kind(const struct memtopo_region *mr);
+const struct memtopo_backing *memtopo_region_backing(const struct memtopo_region *mr);
+void *memtopo_region_opaque(const struct memtopo_region *mr);
+
+/*
+ * The same operations for callers that already hold the context mutex, to
+ * group several of them (a batch) under one lock hold.
+ */
+struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
+						    const struct memtopo_region_info *info);
+int memtopo_region_destroy_locked(struct memtopo_region *mr);
+int memtopo_region_add_subregion_locked(struct memtopo_region *parent, u64 offset,
+					struct memtopo_region *child, int priority,
+					bool may_overlap);
+int memtopo_region_del_subregion_locked(struct memtopo_region *parent,
+					struct memtopo_region *child);
+int memtopo_region_set_address_locked(struct memtopo_region *mr, u64 addr);
+int memtopo_region_set_size_locked(struct memtopo_region *mr, u64 size, bool size_is_2_64);
+int memtopo_region_set_alias_offset_locked(struct memtopo_region *mr, u64 offset);
+int memtopo_region_set_enabled_locked(struct memtopo_region *mr, bool enabled);
+int memtopo_region_set_readonly_locked(struct memtopo_region *mr, bool readonly);
+int memtopo_region_set_nonvolatile_locked(struct memtopo_region *mr, bool nonvolatile);
+int memtopo_region_set_priority_locked(struct memtopo_region *mr, int priority);
+int memtopo_region_set_romd_locked(struct memtopo_region *mr, bool romd);
+int memtopo_region_set_dirty_log_locked(struct memtopo_region *mr, unsigned int client,
+					bool on);
+void memtopo_region_restore_position_locked(struct memtopo_region *mr, u64 addr,
+					    int priority, u64 seq);
+void memtopo_transaction_begin_locked(struct memtopo_ctx *ctx);
+int memtopo_transaction_commit_locked(struct memtopo_ctx *ctx);
+struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const char *name,
+						  struct memtopo_region *root);
+int memtopo_space_destroy_locked(struct memtopo_space *as);
+int memtopo_listener_register_locked(struct memtopo_space *as, struct memtopo_listener *l);
+void memtopo_listener_unregister_locked(struct memtopo_listener *l);
+
+/* Transactions: nestable; views are rendered at the outermost commit. */
+void memtopo_transaction_begin(struct memtopo_ctx *ctx);
+int memtopo_transaction_commit(struct memtopo_ctx *ctx);
+
+/* Address spaces. */
+struct memtopo_space *memtopo_space_create(struct memtopo_ctx *ctx, const char *name,
+					   struct memtopo_region *root);
+int memtopo_space_destroy(struct memtopo_space *as);
+const char *memtopo_space_name(const struct memtopo_space *as);
+
+/* Readers: call under rcu_read_lock(). */
+int memtopo_space_lookup(struct memtopo_space *as, u64 addr, struct memtopo_section *out);
+u64 memtopo_space_generation(struct memtopo_space *as);
+unsigned int memtopo_space_read_begin(struct memtopo_space *as);
+bool memtopo_space_read_retry(struct memtopo_space *as, unsigned int seq);
+
+/* Listeners. */
+int memtopo_listener_register(struct memtopo_space *as, struct memtopo_listener *l);
+void memtopo_listener_unregister(struct memtopo_listener *l);
+
+#endif /* _MEMTOPO_MEMTOPO_H */

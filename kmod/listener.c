@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Listeners: QEMU's MemoryListener, per space.  The diff of two views
+ * follows address_space_update_topology_pass() exactly: a first pass
+ * removes what left (listeners in reverse order), a second adds what came
+ * and reports what stayed (forward order), range by range.
+ */
+#include <linux/export.h>
+#include <linux/module.h>
+
+#include "memtopo_internal.h"
+
+#define for_each_listener(l, as) list_for_each_entry(l, &(as)->listeners, link)
+#define for_each_listener_reverse(l, as) list_for_each_entry_reverse(l, &(as)->listeners, link)
+
+/**
+ * memtopo_listeners_begin() - a commit starts.
+ * @as: the space, context locked.
+ */
+void memtopo_listeners_begin(struct memtopo_space *as)
+{
+	struct memtopo_listener *l;
+
+	for_each_listener(l, as)
+		if (l->ops->begin)
+			l->ops->begin(l->priv);
+}
+
+/**
+ * memtopo_listeners_commit() - a commit ends.
+ * @as: the space, context locked.
+ */
+void memtopo_listeners_commit(struct memtopo_space *as)
+{
+	struct memtopo_listener *l;
+
+	for_each_listener(l, as)
+		if (l->ops->commit)
+			l->ops->commit(l->priv);
+}
+
+/* QEMU's flatrange_equal(): everything but the dirty-log mask. */
+static bool memtopo_fr_same(const struct memtopo_view *a, u32 i,
+			    const struct memtopo_view *b, u32 j)
+{
+	u64 a_last = i + 1 < a->nr ? a->starts[i + 1] : 0;
+	u64 b_last = j + 1 < b->nr ? b->starts[j + 1] : 0;
+
+	return a->starts[i] == b->starts[j] && a_last == b_last &&
+	       a->fr[i].mr == b->fr[j].mr && a->fr[i].offset == b->fr[j].offset &&
+	       a->fr[i].flags == b->fr[j].flags;
+}
+
+static void memtopo_section_of(const struct memtopo_view *v, u32 i, struct memtopo_section *s)
+{
+	memtopo_view_section(v, i, s);
+	s->generation = v->generation;
+}
+
+/* Next entry at or after @i that holds a range (holes are not ranges). */
+static u32 memtopo_next_range(const struct memtopo_view *v, u32 i)
+{
+	while (i < v->nr && !v->fr[i].mr)
+		i++;
+	return i;
+}
+
+static void memtopo_update_pass(struct memtopo_space *as, const struct memtopo_view *old,
+				const struct memtopo_view *new, bool adding)
+{
+	struct memtopo_listener *l;
+	struct memtopo_section s;
+	u32 io = memtopo_next_range(old, 0), in = memtopo_next_range(new, 0);
+
+	while (io < old->nr || in < new->nr) {
+		bool has_old = io < old->nr, has_new = in < new->nr;
+
+		if (has_old && (!has_new || old->starts[io] < new->starts[in] ||
+				(old->starts[io] == new->starts[in] &&
+				 !memtopo_fr_same(old, io, new, in)))) {
+			if (!adding) {
+				memtopo_section_of(old, io, &s);
+				for_each_listener_reverse(l, as)
+					if (l->ops->region_del)
+						l->ops->region_del(l->priv, &s);
+			}
+			io = memtopo_next_range(old, io + 1);
+		} else if (has_old && has_new && memtopo_fr_same(old, io, new, in)) {
+			if (adding) {
+				u8 om = old->fr[io].dirty_log_mask, nm = new->fr[in].dirty_log_mask;
+
+				memtopo_section_of(new, in, &s);
+				for_each_listener(l, as)
+					if (l->ops->region_nop)
+						l->ops->region_nop(l->priv, &s);
+				if (nm & ~om)
+					for_each_listener(l, as)
+						if (l->ops->log_start)
+							l->ops->log_start(l->priv, &s, om, nm);
+				if (om & ~nm)
+					for_each_listener_reverse(l, as)
+						if (l->ops->log_stop)
+							l->ops->log_stop(l->priv, &s, om, nm);
+			}
+			io = memtopo_next_range(old, io + 1);
+			in = memtopo_next_range(new, in + 1);
+		} else {
+			if (adding) {
+				memtopo_section_of(new, in, &s);
+				for_each_listener(l, as)
+					if (l->ops->region_add)
+						l->ops->region_add(l->priv, &s);
+			}
+			in = memtopo_next_range(new, in + 1);
+		}
+	}
+}
+
+/**
+ * memtopo_listeners_update() - tell a space's listeners how its view
+ * changes from @old to @new.
+ * @as: the space, context locked.
+ * @old: the published view.
+ * @new: the view about to be published.
+ */
+void memtopo_listeners_update(struct memtopo_space *as, const struct memtopo_view *old,
+			      const struct memtopo_view *new)
+{
+	if (list_empty(&as->listeners))
+		return;
+	memtopo_update_pass(as, old, new, false);
+	memtopo_update_pass(as, old, new, true);
+}
+
+static void memtopo_listener_replay(struct memtopo_listener *l, bool adding)
+{
+	struct memtopo_space *as = l->space;
+	const struct memtopo_view *v;
+	const struct memtopo_listener_ops *ops = l->ops;
+	struct memtopo_section s;
+	u32 i;
+
+	v = rcu_dereference_protected(as->view, lockdep_is_held(&as->ctx->lock));
+	if (ops->begin)
+		ops->begin(l->priv);
+	for (i = memtopo_next_range(v, 0); i < v->nr; i = memtopo_next_range(v, i + 1)) {
+		memtopo_section_of(v, i, &s);
+		if (adding) {
+			if (ops->region_add)
+				ops->region_add(l->priv, &s);
+			if (s.dirty_log_mask && ops->log_start)
+				ops->log_start(l->priv, &s, 0, s.dirty_log_mask);
+		} else {
+			if (s.dirty_log_mask && ops->log_stop)
+				ops->log_stop(l->priv, &s, s.dirty_log_mask, 0);
+			if (ops->region_del)
+				ops->region_del(l->priv, &s);
+		}
+	}
+	if (ops->commit)
+		ops->commit(l->priv);
+}
+
+/**
+ * memtopo_listener_register_locked() - attach a listener to a space and
+ * replay the current view to it as region_add.
+ * @as: the space, context locked.
+ * @l: the listener, with @l->ops set.
+ *
+ * Return: 0, -EINVAL without ops, -EBUSY if already registered, -ENODEV
+ * if the owner module is going away.
+ */
+int memtopo_listener_register_locked(struct memtopo_space *as, struct memtopo_listener *l)
+{
+	struct memtopo_listener *other;
+
+	memtopo_assert_locked(as->ctx);
+	if (!l->ops)
+		return -EINVAL;
+	if (l->space)
+		return -EBUSY;
+	if (!try_module_get(l->owner))
+		return -ENODEV;
+	memtopo_ctx_get(as->ctx);
+	l->space = as;
+	/* sorted by priority; equal priorities keep registration order */
+	for_each_listener(other, as)
+		if (other->priority > l->priority)
+			break;
+	list_add_tail(&l->link, &other->link);
+	memtopo_listener_replay(l, true);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_listener_register_locked, MEMTOPO);
+
+/**
+ * memtopo_listener_register() - attach a listener to a space.
+ * @as: the space.
+ * @l: the listener.
+ *
+ * Return: as memtopo_listener_register_locked().
+ */
+int memtopo_listener_register(struct memtopo_space *as, struct memtopo_listener *l)
+{
+	int ret;
+
+	mutex_lock(&as->ctx->lock);
+	ret = memtopo_listener_register_locked(as, l);
+	mutex_unlock(&as->ctx->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_listener_register, MEMTOPO);
+
+static void memtopo_listener_detach(struct memtopo_listener *l)
+{
+	memtopo_listener_replay(l, false);
+	list_del(&l->link);
+	l->space = NULL;
+}
+
+/**
+ * memtopo_listener_unregister_locked() - detach a listener; it gets
+ * region_del for everything still mapped.
+ * @l: a registered listener, its context locked.
+ *
+ * The caller must drop the context reference the registration took
+ * (memtopo_listener_unregister() does) after unlocking.
+ */
+void memtopo_listener_unregister_locked(struct memtopo_listener *l)
+{
+	memtopo_assert_locked(l->space->ctx);
+	memtopo_listener_detach(l);
+	module_put(l->owner);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_listener_unregister_locked, MEMTOPO);
+
+/**
+ * memtopo_listener_unregister() - detach a listener.
+ * @l: a registered listener (unregistered ones are ignored).
+ */
+void memtopo_listener_unregister(struct memtopo_listener *l)
+{
+	struct memtopo_ctx *ctx;
+
+	if (!l->space)
+		return;
+	ctx = l->space->ctx;
+	mutex_lock(&ctx->lock);
+	memtopo_listener_unregister_locked(l);
+	mutex_unlock(&ctx->lock);
+	memtopo_ctx_put(ctx);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_listener_unregister, MEMTOPO);
+
+/**
+ * memtopo_listeners_detach_all() - a space is going away with listeners
+ * still on it (only possible when its context dies).
+ * @as: the space, context locked.
+ */
+void memtopo_listeners_detach_all(struct memtopo_space *as)
+{
+	struct memtopo_listener *l, *tmp;
+
+	list_for_each_entry_safe(l, tmp, &as->listeners, link) {
+		memtopo_listener_detach(l);
+		module_put(l->owner);
+	}
+}

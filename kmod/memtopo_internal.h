@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Engine internals shared by ctx.c, region.c, render.c, view.c, space.c and
+ * listener.c.  Lifetimes:
+ *  - A context is reference counted; it owns its regions and spaces and is
+ *    freed once the last reference (file, named registry, kernel user) goes.
+ *  - A region is reference counted: the context holds one until the region
+ *    is destroyed, aliases hold one on their target, listeners may hold
+ *    more.  Views point at regions without references; that is safe because
+ *    a region can only be destroyed once it is detached, and its final put
+ *    is deferred past the commit that removed it from every view, then
+ *    freed after an RCU grace period.
+ *  - A view is shared by the spaces whose effective roots are equal and is
+ *    freed after an RCU grace period once no space points at it.
+ */
+#ifndef _MEMTOPO_INTERNAL_H
+#define _MEMTOPO_INTERNAL_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rbtree.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/seqlock.h>
+#include <linux/xarray.h>
+
+#include <memtopo/memtopo.h>
+
+#define MEMTOPO_RF_ENABLED	BIT(0)
+#define MEMTOPO_RF_READONLY	BIT(1)
+#define MEMTOPO_RF_NONVOLATILE	BIT(2)
+#define MEMTOPO_RF_ROMD		BIT(3)
+#define MEMTOPO_RF_MAY_OVERLAP	BIT(4)
+#define MEMTOPO_RF_SIZE64	BIT(5)	/* size is 2^64 */
+#define MEMTOPO_RF_DESTROYED	BIT(6)
+
+struct memtopo_ctx {
+	struct kref kref;
+	struct mutex lock;
+	/* every region and space by ID; IDs are what userspace names */
+	struct xarray objects;
+	struct xarray space_ids;
+	struct list_head spaces;
+	unsigned int nr_regions;
+	unsigned int nr_spaces;
+	unsigned int txn_depth;
+	bool topology_dirty;
+	/* insertion counter: ties in priority go to the larger seq */
+	u64 seq;
+	/* regions destroyed inside a transaction, put after it commits */
+	struct list_head deferred_puts;
+	u64 generation;
+	u64 stat_commits;
+	u64 stat_overlaps;
+	/* owned by the ioctl layer and the named-context registry */
+	void *uapi_priv;
+	char name[MEMTOPO_MAX_NAME];
+};
+
+struct memtopo_region {
+	struct memtopo_ctx *ctx;
+	struct memtopo_region *parent;
+	union {
+		/* in parent->children while attached */
+		struct rb_node sibling;
+		/* reused once detached and dead */
+		struct rcu_head rcu;
+		struct list_head deferred;
+	};
+	/* children ordered by (priority desc, seq desc): render order */
+	struct rb_root children;
+	/* in parent->by_addr: finds overlapping siblings in O(log n) */
+	struct rb_node addr_node;
+	u64 subtree_last;
+	struct rb_root_cached by_addr;
+	struct memtopo_region *alias;
+	u64 alias_offset;
+	u64 addr;
+	u64 size;		/* low 64 bits; MEMTOPO_RF_SIZE64 for 2^64 */
+	u64 seq;
+	s32 priority;
+	u32 id;
+	u32 space_users;	/* spaces rooted here */
+	refcount_t ref;
+	u8 kind;
+	u8 dirty_log_mask;
+	u16 flags;
+	u32 alias_users;	/* aliases targeting this region */
+	struct memtopo_backing backing;
+	const struct memtopo_region_ops *ops;
+	void *opaque;
+	const char *name;
+};
+
+/* One entry of a view: a flat range, or a hole when @mr is NULL. */
+struct memtopo_fr {
+	struct memtopo_region *mr;
+	u64 offset;
+	u32 flags;
+	u8 dirty_log_mask;
+};
+
+/*
+ * A flat view partitions [0, 2^64) into entries sorted by start; entry i
+ * ends where entry i + 1 starts (the last one at 2^64 - 1).  Starts live in
+ * their own array so a lookup is a binary search over dense u64s.
+ */
+struct memtopo_view {
+	refcount_t ref;
+	struct rcu_head rcu;
+	struct memtopo_region *root;	/* effective root, NULL if empty */
+	u64 generation;			/* ctx->generation when rendered */
+	u32 nr;				/* entries, holes included */
+	u32 nr_ranges;			/* entries with a region */
+	u64 *starts;
+	struct memtopo_fr *fr;
+};
+
+struct memtopo_space {
+	struct memtopo_ctx *ctx;
+	struct list_head link;
+	struct memtopo_region *root;
+	struct memtopo_view __rcu *view;
+	/* bumped around each view swap; the view carries its generation */
+	seqcount_t seq;
+	struct list_head listeners;
+	struct rcu_head rcu;
+	u32 id;
+	const char *name;
+};
+
+static inline bool memtopo_region_enabled(const struct memtopo_region *mr)
+{
+	return mr->flags & MEMTOPO_RF_ENABLED;
+}
+
+/* Size minus one, so 2^64 fits; callers handle size 0 first. */
+static inline u64 memtopo_region_last_off(const struct memtopo_region *mr)
+{
+	return (mr->flags & MEMTOPO_RF_SIZE64) ? U64_MAX : mr->size - 1;
+}
+
+static inline bool memtopo_region_empty(const struct memtopo_region *mr)
+{
+	return !(mr->flags & MEMTOPO_RF_SIZE64) && !mr->size;
+}
+
+/* Does the region render itself (QEMU's mr->terminates)? */
+static inline bool memtopo_region_terminates(const struct memtopo_region *mr)
+{
+	return mr->kind != MEMTOPO_CONTAINER && mr->kind != MEMTOPO_ALIAS;
+}
+
+#define memtopo_assert_locked(ctx) lockdep_assert_held(&(ctx)->lock)
+
+/* ctx.c */
+int memtopo_ctx_changed(struct memtopo_ctx *ctx);
+
+/* region.c */
+void memtopo_region_destroy_all(struct memtopo_ctx *ctx);
+struct memtopo_region *memtopo_region_first_child(const struct memtopo_region *mr);
+struct memtopo_region *memtopo_region_next_sibling(const struct memtopo_region *mr);
+
+/* render.c: builds the view of @root (NULL gives the empty view) */
+struct memtopo_view *memtopo_render(struct memtopo_region *root);
+struct memtopo_region *memtopo_effective_root(struct memtopo_region *root);
+
+/* view.c */
+struct memtopo_view *memtopo_view_alloc(u32 nr);
+void memtopo_view_put(struct memtopo_view *view);
+u32 memtopo_view_find(const struct memtopo_view *view, u64 addr);
+void memtopo_view_section(const struct memtopo_view *view, u32 i,
+			  struct memtopo_section *s);
+
+/* space.c */
+int memtopo_update_topology(struct memtopo_ctx *ctx);
+void memtopo_space_destroy_all(struct memtopo_ctx *ctx);
+
+/* listener.c */
+void memtopo_listeners_update(struct memtopo_space *as,
+			      const struct memtopo_view *old,
+			      const struct memtopo_view *new);
+void memtopo_listeners_begin(struct memtopo_space *as);
+void memtopo_listeners_commit(struct memtopo_space *as);
+void memtopo_listeners_detach_all(struct memtopo_space *as);
+
+#endif /* _MEMTOPO_INTERNAL_H */

@@ -1,0 +1,848 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Region objects: creation, destruction, the subregion tree and attribute
+ * setters.  Every mutation validates everything before it changes anything,
+ * so a refused call leaves the tree exactly as it was.
+ */
+#include <linux/export.h>
+#include <linux/interval_tree_generic.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "memtopo_internal.h"
+
+static u64 memtopo_region_addr_last(const struct memtopo_region *mr)
+{
+	return mr->addr + memtopo_region_last_off(mr);
+}
+
+#define MR_START(mr) ((mr)->addr)
+#define MR_LAST(mr) memtopo_region_addr_last(mr)
+INTERVAL_TREE_DEFINE(struct memtopo_region, addr_node, u64, subtree_last,
+		     MR_START, MR_LAST, static, memtopo_sibling_it)
+
+/* Render order: higher priority first, then the most recently added. */
+static bool memtopo_sibling_before(const struct memtopo_region *a,
+				   const struct memtopo_region *b)
+{
+	if (a->priority != b->priority)
+		return a->priority > b->priority;
+	return a->seq > b->seq;
+}
+
+static void memtopo_children_insert(struct memtopo_region *parent,
+				    struct memtopo_region *child)
+{
+	struct rb_node **link = &parent->children.rb_node, *up = NULL;
+
+	while (*link) {
+		struct memtopo_region *other = rb_entry(*link, struct memtopo_region, sibling);
+
+		up = *link;
+		if (memtopo_sibling_before(child, other))
+			link = &(*link)->rb_left;
+		else
+			link = &(*link)->rb_right;
+	}
+	rb_link_node(&child->sibling, up, link);
+	rb_insert_color(&child->sibling, &parent->children);
+	if (!memtopo_region_empty(child))
+		memtopo_sibling_it_insert(child, &parent->by_addr);
+	else
+		RB_CLEAR_NODE(&child->addr_node);
+}
+
+static void memtopo_children_remove(struct memtopo_region *parent,
+				    struct memtopo_region *child)
+{
+	rb_erase(&child->sibling, &parent->children);
+	if (!RB_EMPTY_NODE(&child->addr_node))
+		memtopo_sibling_it_remove(child, &parent->by_addr);
+}
+
+/**
+ * memtopo_region_first_child() - the child rendered first (highest priority).
+ * @mr: the parent.
+ *
+ * Return: the child or NULL.
+ */
+struct memtopo_region *memtopo_region_first_child(const struct memtopo_region *mr)
+{
+	struct rb_node *node = rb_first(&mr->children);
+
+	return node ? rb_entry(node, struct memtopo_region, sibling) : NULL;
+}
+
+/**
+ * memtopo_region_next_sibling() - the sibling rendered after @mr.
+ * @mr: an attached region.
+ *
+ * Return: the sibling or NULL.
+ */
+struct memtopo_region *memtopo_region_next_sibling(const struct memtopo_region *mr)
+{
+	struct rb_node *node = rb_next(&mr->sibling);
+
+	return node ? rb_entry(node, struct memtopo_region, sibling) : NULL;
+}
+
+static bool memtopo_kind_valid(enum memtopo_kind kind)
+{
+	return (unsigned int)kind < MEMTOPO_KIND_COUNT;
+}
+
+/* addr + size must not pass 2^64. */
+static bool memtopo_range_fits(u64 addr, u64 size, bool size64)
+{
+	if (size64)
+		return addr == 0;
+	return !size || addr <= U64_MAX - (size - 1);
+}
+
+static unsigned int memtopo_alias_chain(const struct memtopo_region *mr)
+{
+	unsigned int n = 0;
+
+	for (; mr && mr->kind == MEMTOPO_ALIAS; mr = mr->alias)
+		n++;
+	return n;
+}
+
+/**
+ * memtopo_region_create_locked() - create a detached region.
+ * @ctx: the owner, locked.
+ * @info: what to create.
+ *
+ * Return: the region (the context holds its reference until
+ * memtopo_region_destroy()), or ERR_PTR(): -EINVAL for a bad kind, name,
+ * or a missing/foreign/destroyed alias target, -EMLINK for an alias chain
+ * longer than MEMTOPO_MAX_ALIAS_CHAIN, -ENOSPC at MEMTOPO_MAX_REGIONS,
+ * -ENOMEM.
+ */
+struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
+						    const struct memtopo_region_info *info)
+{
+	struct memtopo_region *mr;
+	const char *name = info->name ? info->name : "";
+	int ret;
+
+	memtopo_assert_locked(ctx);
+	if (!memtopo_kind_valid(info->kind) || strnlen(name, MEMTOPO_MAX_NAME) >= MEMTOPO_MAX_NAME)
+		return ERR_PTR(-EINVAL);
+	if (info->kind == MEMTOPO_ALIAS) {
+		struct memtopo_region *target = info->alias_target;
+
+		if (!target || target->ctx != ctx || (target->flags & MEMTOPO_RF_DESTROYED))
+			return ERR_PTR(-EINVAL);
+		if (memtopo_alias_chain(target) + 1 > MEMTOPO_MAX_ALIAS_CHAIN)
+			return ERR_PTR(-EMLINK);
+	} else if (info->alias_target) {
+		return ERR_PTR(-EINVAL);
+	}
+	if (ctx->nr_regions >= MEMTOPO_MAX_REGIONS)
+		return ERR_PTR(-ENOSPC);
+
+	mr = kzalloc(sizeof(*mr), GFP_KERNEL_ACCOUNT);
+	if (!mr)
+		return ERR_PTR(-ENOMEM);
+	mr->name = kstrdup_const(name, GFP_KERNEL_ACCOUNT);
+	if (!mr->name) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	ret = xa_alloc(&ctx->objects, &mr->id, mr, xa_limit_31b, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto err_name;
+
+	mr->ctx = ctx;
+	mr->kind = info->kind;
+	mr->size = info->size_is_2_64 ? 0 : info->size;
+	mr->flags = MEMTOPO_RF_ENABLED | (info->size_is_2_64 ? MEMTOPO_RF_SIZE64 : 0);
+	if (info->kind == MEMTOPO_ROM)
+		mr->flags |= MEMTOPO_RF_READONLY;
+	if (info->kind == MEMTOPO_ROM_DEVICE)
+		mr->flags |= MEMTOPO_RF_ROMD;
+	mr->children = RB_ROOT;
+	mr->by_addr = RB_ROOT_CACHED;
+	RB_CLEAR_NODE(&mr->sibling);
+	RB_CLEAR_NODE(&mr->addr_node);
+	mr->backing = info->backing;
+	mr->ops = info->ops;
+	mr->opaque = info->opaque;
+	refcount_set(&mr->ref, 1);
+	if (info->kind == MEMTOPO_ALIAS) {
+		mr->alias = info->alias_target;
+		mr->alias_offset = info->alias_offset;
+		memtopo_region_get(mr->alias);
+		mr->alias->alias_users++;
+	}
+	ctx->nr_regions++;
+	return mr;
+
+err_name:
+	kfree_const(mr->name);
+err_free:
+	kfree(mr);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_create_locked, MEMTOPO);
+
+/**
+ * memtopo_region_create() - create a detached region.
+ * @ctx: the owner.
+ * @info: what to create.
+ *
+ * Return: as memtopo_region_create_locked().
+ */
+struct memtopo_region *memtopo_region_create(struct memtopo_ctx *ctx,
+					     const struct memtopo_region_info *info)
+{
+	struct memtopo_region *mr;
+
+	mutex_lock(&ctx->lock);
+	mr = memtopo_region_create_locked(ctx, info);
+	mutex_unlock(&ctx->lock);
+	return mr;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_create, MEMTOPO);
+
+/**
+ * memtopo_region_get() - take a reference on a region.
+ * @mr: the region.
+ */
+void memtopo_region_get(struct memtopo_region *mr)
+{
+	refcount_inc(&mr->ref);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_get, MEMTOPO);
+
+static void memtopo_region_free_rcu(struct rcu_head *head)
+{
+	struct memtopo_region *mr = container_of(head, struct memtopo_region, rcu);
+
+	kfree_const(mr->name);
+	kfree(mr);
+}
+
+/**
+ * memtopo_region_put() - drop a reference; the last one frees the region
+ * after an RCU grace period.
+ * @mr: the region (may be NULL).
+ */
+void memtopo_region_put(struct memtopo_region *mr)
+{
+	struct memtopo_region *target;
+
+	while (mr && refcount_dec_and_test(&mr->ref)) {
+		target = mr->alias;
+		call_rcu(&mr->rcu, memtopo_region_free_rcu);
+		/* iterate, not recurse: alias chains stay off the stack */
+		mr = target;
+	}
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_put, MEMTOPO);
+
+static void memtopo_region_kill(struct memtopo_region *mr)
+{
+	struct memtopo_ctx *ctx = mr->ctx;
+
+	mr->flags |= MEMTOPO_RF_DESTROYED;
+	xa_erase(&ctx->objects, mr->id);
+	ctx->nr_regions--;
+	if (mr->alias)
+		mr->alias->alias_users--;
+}
+
+/**
+ * memtopo_region_destroy_locked() - drop the context's hold on a region.
+ * @mr: a detached region with no subregions, no aliases targeting it and
+ *	not the root of a space.
+ *
+ * Return: 0, -EBUSY if it is still in use, -ENOENT if already destroyed.
+ */
+int memtopo_region_destroy_locked(struct memtopo_region *mr)
+{
+	struct memtopo_ctx *ctx = mr->ctx;
+
+	memtopo_assert_locked(ctx);
+	if (mr->flags & MEMTOPO_RF_DESTROYED)
+		return -ENOENT;
+	if (mr->parent || !RB_EMPTY_ROOT(&mr->children) || mr->alias_users || mr->space_users)
+		return -EBUSY;
+	memtopo_region_kill(mr);
+	/* a pending commit may still publish a view showing it */
+	if (ctx->topology_dirty || ctx->txn_depth)
+		list_add_tail(&mr->deferred, &ctx->deferred_puts);
+	else
+		memtopo_region_put(mr);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_destroy_locked, MEMTOPO);
+
+/**
+ * memtopo_region_destroy() - drop the context's hold on a region.
+ * @mr: the region.
+ *
+ * Return: as memtopo_region_destroy_locked().
+ */
+int memtopo_region_destroy(struct memtopo_region *mr)
+{
+	struct memtopo_ctx *ctx = mr->ctx;
+	int ret;
+
+	mutex_lock(&ctx->lock);
+	ret = memtopo_region_destroy_locked(mr);
+	mutex_unlock(&ctx->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_destroy, MEMTOPO);
+
+/**
+ * memtopo_region_destroy_all() - tear down every region of a dying context.
+ * @ctx: the context, locked, with no spaces left.
+ */
+void memtopo_region_destroy_all(struct memtopo_ctx *ctx)
+{
+	struct memtopo_region *mr, *child;
+	unsigned long id;
+
+	memtopo_assert_locked(ctx);
+	/* detach everything first so no destroy below sees a user */
+	xa_for_each(&ctx->objects, id, mr) {
+		while ((child = memtopo_region_first_child(mr))) {
+			memtopo_children_remove(mr, child);
+			child->parent = NULL;
+		}
+	}
+	xa_for_each(&ctx->objects, id, mr) {
+		memtopo_region_kill(mr);
+		list_add_tail(&mr->deferred, &ctx->deferred_puts);
+	}
+	list_for_each_entry_safe(mr, child, &ctx->deferred_puts, deferred) {
+		list_del(&mr->deferred);
+		memtopo_region_put(mr);
+	}
+}
+
+/* Longest chain of tree edges below @mr (0 for a leaf). */
+static int memtopo_region_height(struct memtopo_region *mr, int limit)
+{
+	struct memtopo_region *child;
+	int h = 0, sub;
+
+	if (limit < 0)
+		return 1;
+	for (child = memtopo_region_first_child(mr); child;
+	     child = memtopo_region_next_sibling(child)) {
+		sub = memtopo_region_height(child, limit - 1) + 1;
+		if (sub > h)
+			h = sub;
+		if (h > limit)
+			break;
+	}
+	return h;
+}
+
+static int memtopo_region_depth(const struct memtopo_region *mr)
+{
+	int d = 0;
+
+	for (; mr->parent; mr = mr->parent)
+		d++;
+	return d;
+}
+
+/*
+ * Can rendering @from reach @to, through subregions and alias targets?
+ * Walked with a heap stack: alias chains and nesting multiply, so the
+ * kernel stack is no place for it.  @budget bounds the work on graphs
+ * where aliases share subtrees; running out counts as reaching.
+ * Return: 1 if it reaches, 0 if not, -ENOMEM.
+ */
+static int memtopo_region_reaches(struct memtopo_region *from,
+				  const struct memtopo_region *to)
+{
+	struct memtopo_region **stack, *mr, *child;
+	unsigned int n = 0, cap = 64;
+	long budget = 4L * MEMTOPO_MAX_REGIONS;
+	int ret = 0;
+
+	stack = kmalloc_array(cap, sizeof(*stack), GFP_KERNEL);
+	if (!stack)
+		return -ENOMEM;
+	stack[n++] = from;
+	while (n && !ret) {
+		mr = stack[--n];
+		if (mr == to || --budget < 0) {
+			ret = 1;
+			break;
+		}
+		for (child = mr->alias ? mr->alias : memtopo_region_first_child(mr); child;
+		     child = mr->alias ? NULL : memtopo_region_next_sibling(child)) {
+			if (n == cap) {
+				struct memtopo_region **bigger;
+
+				bigger = krealloc_array(stack, cap * 2, sizeof(*stack), GFP_KERNEL);
+				if (!bigger) {
+					ret = -ENOMEM;
+					break;
+				}
+				stack = bigger;
+				cap *= 2;
+			}
+			stack[n++] = child;
+		}
+	}
+	kfree(stack);
+	return ret;
+}
+
+static void memtopo_note_overlap(struct memtopo_region *parent,
+				 struct memtopo_region *child)
+{
+	struct memtopo_region *other;
+
+	if ((child->flags & MEMTOPO_RF_MAY_OVERLAP) || memtopo_region_empty(child))
+		return;
+	for (other = memtopo_sibling_it_iter_first(&parent->by_addr, child->addr,
+						   memtopo_region_addr_last(child));
+	     other;
+	     other = memtopo_sibling_it_iter_next(other, child->addr,
+						  memtopo_region_addr_last(child))) {
+		if (other == child || (other->flags & MEMTOPO_RF_MAY_OVERLAP) ||
+		    !memtopo_region_enabled(other))
+			continue;
+		parent->ctx->stat_overlaps++;
+		pr_debug("memtopo: %s: subregion %s overlaps %s without may-overlap\n",
+			 parent->name, child->name, other->name);
+		return;
+	}
+}
+
+static void memtopo_attach(struct memtopo_region *parent, struct memtopo_region *child)
+{
+	child->parent = parent;
+	child->seq = ++parent->ctx->seq;
+	memtopo_children_insert(parent, child);
+	memtopo_note_overlap(parent, child);
+}
+
+/**
+ * memtopo_region_add_subregion_locked() - map @child at @offset in @parent.
+ * @parent: a non-alias region, not destroyed.
+ * @offset: address of @child within @parent.
+ * @child: a detached region of the same context.
+ * @priority: higher wins; among equals the most recently added wins.
+ * @may_overlap: the caller expects @child to overlap its siblings.
+ *
+ * Return: 0; -EINVAL for a foreign, destroyed or alias parent; -EBUSY if
+ * @child already has a parent; -ELOOP if @child would render itself
+ * (@child is @parent, one of its ancestors, or reaches it through an
+ * alias); -EOVERFLOW if @offset + size passes 2^64; -EMLINK beyond
+ * MEMTOPO_MAX_DEPTH.
+ */
+int memtopo_region_add_subregion_locked(struct memtopo_region *parent, u64 offset,
+					struct memtopo_region *child, int priority,
+					bool may_overlap)
+{
+	struct memtopo_ctx *ctx = parent->ctx;
+	int ret;
+
+	memtopo_assert_locked(ctx);
+	if (child->ctx != ctx || ((parent->flags | child->flags) & MEMTOPO_RF_DESTROYED) ||
+	    parent->kind == MEMTOPO_ALIAS)
+		return -EINVAL;
+	if (child->parent)
+		return -EBUSY;
+	if (!memtopo_range_fits(offset, child->size, child->flags & MEMTOPO_RF_SIZE64))
+		return -EOVERFLOW;
+	ret = memtopo_region_reaches(child, parent);
+	if (ret)
+		return ret < 0 ? ret : -ELOOP;
+	if (memtopo_region_depth(parent) + 1 +
+	    memtopo_region_height(child, MEMTOPO_MAX_DEPTH) > MEMTOPO_MAX_DEPTH)
+		return -EMLINK;
+
+	child->addr = offset;
+	child->priority = priority;
+	if (may_overlap)
+		child->flags |= MEMTOPO_RF_MAY_OVERLAP;
+	else
+		child->flags &= ~MEMTOPO_RF_MAY_OVERLAP;
+	memtopo_attach(parent, child);
+	return memtopo_ctx_changed(ctx);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_add_subregion_locked, MEMTOPO);
+
+/**
+ * memtopo_region_add_subregion() - map @child at @offset in @parent.
+ * @parent: the container.
+ * @offset: address of @child within @parent.
+ * @child: a detached region.
+ * @priority: higher wins.
+ * @may_overlap: overlap is expected.
+ *
+ * Return: as memtopo_region_add_subregion_locked().
+ */
+int memtopo_region_add_subregion(struct memtopo_region *parent, u64 offset,
+				 struct memtopo_region *child, int priority,
+				 bool may_overlap)
+{
+	int ret;
+
+	mutex_lock(&parent->ctx->lock);
+	ret = memtopo_region_add_subregion_locked(parent, offset, child, priority, may_overlap);
+	mutex_unlock(&parent->ctx->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_add_subregion, MEMTOPO);
+
+/**
+ * memtopo_region_del_subregion_locked() - unmap @child from @parent.
+ * @parent: the container.
+ * @child: a subregion of @parent.
+ *
+ * Return: 0, or -ENOENT if @child is not a subregion of @parent.
+ */
+int memtopo_region_del_subregion_locked(struct memtopo_region *parent,
+					struct memtopo_region *child)
+{
+	memtopo_assert_locked(parent->ctx);
+	if (child->parent != parent)
+		return -ENOENT;
+	memtopo_children_remove(parent, child);
+	child->parent = NULL;
+	return memtopo_ctx_changed(parent->ctx);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_del_subregion_locked, MEMTOPO);
+
+/**
+ * memtopo_region_del_subregion() - unmap @child from @parent.
+ * @parent: the container.
+ * @child: a subregion of @parent.
+ *
+ * Return: as memtopo_region_del_subregion_locked().
+ */
+int memtopo_region_del_subregion(struct memtopo_region *parent,
+				 struct memtopo_region *child)
+{
+	int ret;
+
+	mutex_lock(&parent->ctx->lock);
+	ret = memtopo_region_del_subregion_locked(parent, child);
+	mutex_unlock(&parent->ctx->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_del_subregion, MEMTOPO);
+
+/*
+ * Re-insert an attached region after its key changed.  As QEMU's
+ * memory_region_readd_subregion(), it becomes the most recently added of
+ * its priority unless @seq asks for a specific place (batch undo).
+ */
+static void memtopo_readd(struct memtopo_region *mr, u64 addr, u64 size, bool size64,
+			  s32 priority, u64 seq)
+{
+	struct memtopo_region *parent = mr->parent;
+
+	if (parent)
+		memtopo_children_remove(parent, mr);
+	mr->addr = addr;
+	mr->size = size64 ? 0 : size;
+	mr->flags = (mr->flags & ~MEMTOPO_RF_SIZE64) | (size64 ? MEMTOPO_RF_SIZE64 : 0);
+	mr->priority = priority;
+	if (parent) {
+		mr->seq = seq ? seq : ++mr->ctx->seq;
+		memtopo_children_insert(parent, mr);
+		if (!seq)
+			memtopo_note_overlap(parent, mr);
+	}
+}
+
+/**
+ * memtopo_region_set_address_locked() - move a region within its parent.
+ * @mr: the region.
+ * @addr: new address.
+ *
+ * Return: 0, or -EOVERFLOW if the region would pass 2^64.
+ */
+int memtopo_region_set_address_locked(struct memtopo_region *mr, u64 addr)
+{
+	memtopo_assert_locked(mr->ctx);
+	if (!memtopo_range_fits(addr, mr->size, mr->flags & MEMTOPO_RF_SIZE64))
+		return -EOVERFLOW;
+	if (addr == mr->addr)
+		return 0;
+	memtopo_readd(mr, addr, mr->size, mr->flags & MEMTOPO_RF_SIZE64, mr->priority, 0);
+	return mr->parent ? memtopo_ctx_changed(mr->ctx) : 0;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_set_address_locked, MEMTOPO);
+
+/**
+ * memtopo_region_set_size_locked() - resize a region.
+ * @mr: the region.
+ * @size: new size (ignored if @size_is_2_64).
+ * @size_is_2_64: the new size is 2^64.
+ *
+ * Return: 0, or -EOVERFLOW if the region would pass 2^64.
+ */
+int memtopo_region_set_size_locked(struct memtopo_region *mr, u64 size, bool size_is_2_64)
+{
+	memtopo_assert_locked(mr->ctx);
+	if (!memtopo_range_fits(mr->addr, size, size_is_2_64))
+		return -EOVERFLOW;
+	if (size_is_2_64 == !!(mr->flags & MEMTOPO_RF_SIZE64) && (size_is_2_64 || size == mr->size))
+		return 0;
+	/* keep the render position: only the interval tree key changes */
+	memtopo_readd(mr, mr->addr, size, size_is_2_64, mr->priority, mr->seq);
+	return memtopo_ctx_changed(mr->ctx);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_set_size_locked, MEMTOPO);
+
+/**
+ * memtopo_region_set_priority_locked() - change a region's priority.
+ * @mr: the region.
+ * @priority: new priority; the region becomes the newest of its priority.
+ *
+ * Return: 0.
+ */
+int memtopo_region_set_priority_locked(struct memtopo_region *mr, int priority)
+{
+	memtopo_assert_locked(mr->ctx);
+	if (priority == mr->priority)
+		return 0;
+	memtopo_readd(mr, mr->addr, mr->size, mr->flags & MEMTOPO_RF_SIZE64, priority, 0);
+	return mr->parent ? memtopo_ctx_changed(mr->ctx) : 0;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_set_priority_locked, MEMTOPO);
+
+/**
+ * memtopo_region_restore_position_locked() - put a region back exactly
+ * where it was in its parent's render order (undo of a batch).
+ * @mr: an attached region.
+ * @addr: old address.
+ * @priority: old priority.
+ * @seq: old insertion sequence number.
+ */
+void memtopo_region_restore_position_locked(struct memtopo_region *mr, u64 addr,
+					    int priority, u64 seq)
+{
+	memtopo_assert_locked(mr->ctx);
+	memtopo_readd(mr, addr, mr->size, mr->flags & MEMTOPO_RF_SIZE64, priority, seq);
+	mr->ctx->topology_dirty = true;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_restore_position_locked, MEMTOPO);
+
+/**
+ * memtopo_region_set_alias_offset_locked() - move an alias's window.
+ * @mr: an alias.
+ * @offset: new offset into the target.
+ *
+ * Return: 0, or -EINVAL if @mr is not an alias.
+ */
+int memtopo_region_set_alias_offset_locked(struct memtopo_region *mr, u64 offset)
+{
+	memtopo_assert_locked(mr->ctx);
+	if (mr->kind != MEMTOPO_ALIAS)
+		return -EINVAL;
+	if (offset == mr->alias_offset)
+		return 0;
+	mr->alias_offset = offset;
+	return memtopo_ctx_changed(mr->ctx);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_set_alias_offset_locked, MEMTOPO);
+
+static int memtopo_region_set_flag(struct memtopo_region *mr, u16 flag, bool on)
+{
+	memtopo_assert_locked(mr->ctx);
+	if (!!(mr->flags & flag) == on)
+		return 0;
+	mr->flags ^= flag;
+	return memtopo_ctx_changed(mr->ctx);
+}
+
+/**
+ * memtopo_region_set_enabled_locked() - show or hide a region's subtree.
+ * @mr: the region.
+ * @enabled: new state.
+ *
+ * Return: 0.
+ */
+int memtopo_region_set_enabled_locked(struct memtopo_region *mr, bool enabled)
+{
+	return memtopo_region_set_flag(mr, MEMTOPO_RF_ENABLED, enabled);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_set_enabled_locked, MEMTOPO);
+
+/**
+ * memtopo_region_set_readonly_locked() - make a region (and what renders
+ * through it) read-only.
+ * @mr: the region.
+ * @readonly: new state.
+ *
+ * Return: 0.
+ */
+int memtopo_region_set_readonly_locked(struct memtopo_region *mr, bool readonly)
+{
+	return memtopo_region_set_flag(mr, MEMTOPO_RF_READONLY, readonly);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_set_readonly_locked, MEMTOPO);
+
+/**
+ * memtopo_region_set_nonvolatile_locked() - mark a region non-volatile.
+ * @mr: the region.
+ * @nonvolatile: new state.
+ *
+ * Return: 0.
+ */
+int memtopo_region_set_nonvolatile_locked(struct memtopo_region *mr, bool nonvolatile)
+{
+	return memtopo_region_set_flag(mr, MEMTOPO_RF_NONVOLATILE, nonvolatile);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_set_nonvolatile_locked, MEMTOPO);
+
+/**
+ * memtopo_region_set_romd_locked() - switch a ROM device between romd
+ * (reads as RAM) and MMIO mode.
+ * @mr: a MEMTOPO_ROM_DEVICE region.
+ * @romd: new mode.
+ *
+ * Return: 0, or -EINVAL for other kinds.
+ */
+int memtopo_region_set_romd_locked(struct memtopo_region *mr, bool romd)
+{
+	if (mr->kind != MEMTOPO_ROM_DEVICE)
+		return -EINVAL;
+	return memtopo_region_set_flag(mr, MEMTOPO_RF_ROMD, romd);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_set_romd_locked, MEMTOPO);
+
+/**
+ * memtopo_region_set_dirty_log_locked() - enable or disable a dirty-log
+ * client on a region.
+ * @mr: the region.
+ * @client: MEMTOPO_DIRTY_*.
+ * @on: new state.
+ *
+ * Return: 0, or -EINVAL for an unknown client.
+ */
+int memtopo_region_set_dirty_log_locked(struct memtopo_region *mr, unsigned int client, bool on)
+{
+	u8 mask;
+
+	memtopo_assert_locked(mr->ctx);
+	if (client >= MEMTOPO_DIRTY_CLIENTS)
+		return -EINVAL;
+	mask = on ? mr->dirty_log_mask | BIT(client) : mr->dirty_log_mask & ~BIT(client);
+	if (mask == mr->dirty_log_mask)
+		return 0;
+	mr->dirty_log_mask = mask;
+	return memtopo_ctx_changed(mr->ctx);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_set_dirty_log_locked, MEMTOPO);
+
+#define MEMTOPO_LOCKED_WRAPPER(name, type)					\
+int memtopo_region_##name(struct memtopo_region *mr, type value)		\
+{										\
+	int ret;								\
+										\
+	mutex_lock(&mr->ctx->lock);						\
+	ret = memtopo_region_##name##_locked(mr, value);			\
+	mutex_unlock(&mr->ctx->lock);						\
+	return ret;								\
+}										\
+EXPORT_SYMBOL_NS_GPL(memtopo_region_##name, MEMTOPO)
+
+MEMTOPO_LOCKED_WRAPPER(set_address, u64);
+MEMTOPO_LOCKED_WRAPPER(set_alias_offset, u64);
+MEMTOPO_LOCKED_WRAPPER(set_enabled, bool);
+MEMTOPO_LOCKED_WRAPPER(set_readonly, bool);
+MEMTOPO_LOCKED_WRAPPER(set_nonvolatile, bool);
+MEMTOPO_LOCKED_WRAPPER(set_priority, int);
+MEMTOPO_LOCKED_WRAPPER(set_romd, bool);
+
+/**
+ * memtopo_region_set_size() - resize a region.
+ * @mr: the region.
+ * @size: new size.
+ * @size_is_2_64: the new size is 2^64.
+ *
+ * Return: as memtopo_region_set_size_locked().
+ */
+int memtopo_region_set_size(struct memtopo_region *mr, u64 size, bool size_is_2_64)
+{
+	int ret;
+
+	mutex_lock(&mr->ctx->lock);
+	ret = memtopo_region_set_size_locked(mr, size, size_is_2_64);
+	mutex_unlock(&mr->ctx->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_set_size, MEMTOPO);
+
+/**
+ * memtopo_region_set_dirty_log() - enable or disable a dirty-log client.
+ * @mr: the region.
+ * @client: MEMTOPO_DIRTY_*.
+ * @on: new state.
+ *
+ * Return: as memtopo_region_set_dirty_log_locked().
+ */
+int memtopo_region_set_dirty_log(struct memtopo_region *mr, unsigned int client, bool on)
+{
+	int ret;
+
+	mutex_lock(&mr->ctx->lock);
+	ret = memtopo_region_set_dirty_log_locked(mr, client, on);
+	mutex_unlock(&mr->ctx->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_set_dirty_log, MEMTOPO);
+
+/**
+ * memtopo_region_name() - a region's name.
+ * @mr: the region.
+ *
+ * Return: the name, valid while the region is.
+ */
+const char *memtopo_region_name(const struct memtopo_region *mr)
+{
+	return mr->name;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_name, MEMTOPO);
+
+/**
+ * memtopo_region_kind() - a region's kind.
+ * @mr: the region.
+ *
+ * Return: enum memtopo_kind.
+ */
+enum memtopo_kind memtopo_region_kind(const struct memtopo_region *mr)
+{
+	return mr->kind;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_kind, MEMTOPO);
+
+/**
+ * memtopo_region_backing() - the backing a RAM-like region was created with.
+ * @mr: the region.
+ *
+ * Return: the backing descriptor, untouched by the engine.
+ */
+const struct memtopo_backing *memtopo_region_backing(const struct memtopo_region *mr)
+{
+	return &mr->backing;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_backing, MEMTOPO);
+
+/**
+ * memtopo_region_opaque() - the opaque pointer passed to a region's ops.
+ * @mr: the region.
+ *
+ * Return: the pointer given at creation.
+ */
+void *memtopo_region_opaque(const struct memtopo_region *mr)
+{
+	return mr->opaque;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_opaque, MEMTOPO);

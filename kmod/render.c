@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Rendering a region tree into a flat view.
+ *
+ * QEMU renders by inserting each region into a sorted array, splitting
+ * around what is already there, with a memmove per insert: quadratic.  We
+ * split the job in two linear-ish passes instead:
+ *
+ *  1. A depth-first walk in QEMU's exact precedence order (children by
+ *     priority, most recently added first among equals; a region's own
+ *     content after its children; aliases shift into their target) emits
+ *     every leaf clipped by all its ancestors as a "piece".  The first
+ *     piece to cover an address wins it, exactly as in QEMU's
+ *     render_memory_region().
+ *  2. A sweep over the sorted piece boundaries keeps the active pieces in
+ *     a min-heap by emission rank; the top of the heap owns the space up
+ *     to the next boundary.  Adjacent results that QEMU's
+ *     flatview_simplify() would merge are merged on the way out.
+ *
+ * Both passes are O(P log P) for P pieces.  Addresses are 128-bit while
+ * walking because an alias may shift its target below zero or past 2^64.
+ */
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/overflow.h>
+#include <linux/sched.h>
+
+#include "memtopo_internal.h"
+
+typedef __int128 mt_s128;
+#define MT_2_64 ((mt_s128)1 << 64)
+
+struct memtopo_piece {
+	u64 start;
+	u64 last;
+	struct memtopo_region *mr;
+	u64 offset;
+	u32 flags;
+};
+
+struct memtopo_frame {
+	struct memtopo_region *mr;
+	struct memtopo_region *next_child;
+	mt_s128 base;
+	mt_s128 clip_start;
+	mt_s128 clip_end;
+	u32 flags;
+};
+
+struct memtopo_render {
+	struct memtopo_piece *pieces;
+	u32 nr_pieces, cap_pieces;
+	struct memtopo_frame *frames;
+	u32 nr_frames, cap_frames;
+};
+
+static int memtopo_grow(void **array, u32 *cap, size_t elem, u32 limit)
+{
+	u32 new_cap = *cap ? *cap * 2 : 256;
+	void *bigger;
+
+	if (*cap >= limit)
+		return -E2BIG;
+	if (new_cap > limit)
+		new_cap = limit;
+	bigger = kvmalloc_array(new_cap, elem, GFP_KERNEL_ACCOUNT);
+	if (!bigger)
+		return -ENOMEM;
+	if (*array) {
+		memcpy(bigger, *array, (size_t)*cap * elem);
+		kvfree(*array);
+	}
+	*array = bigger;
+	*cap = new_cap;
+	return 0;
+}
+
+/*
+ * Enter @mr (QEMU's render_memory_region() prologue): apply its address,
+ * flags and clip; an alias is replaced by its target, shifted.  Returns
+ * false when nothing of @mr can show.
+ */
+static int memtopo_render_enter(struct memtopo_render *r, struct memtopo_region *mr,
+				mt_s128 base, mt_s128 clip_start, mt_s128 clip_end, u32 flags)
+{
+	struct memtopo_frame *f;
+	mt_s128 start, end;
+	int ret;
+
+	for (;;) {
+		if (!memtopo_region_enabled(mr) || memtopo_region_empty(mr))
+			return 0;
+		base += mr->addr;
+		if (mr->flags & MEMTOPO_RF_READONLY)
+			flags |= MEMTOPO_FR_READONLY;
+		if (mr->flags & MEMTOPO_RF_NONVOLATILE)
+			flags |= MEMTOPO_FR_NONVOLATILE;
+		start = base;
+		end = base + (mt_s128)memtopo_region_last_off(mr) + 1;
+		if (start < clip_start)
+			start = clip_start;
+		if (end > clip_end)
+			end = clip_end;
+		if (start >= end)
+			return 0;
+		clip_start = start;
+		clip_end = end;
+		if (mr->kind != MEMTOPO_ALIAS)
+			break;
+		base -= mr->alias->addr;
+		base -= mr->alias_offset;
+		mr = mr->alias;
+	}
+
+	if (r->nr_frames == r->cap_frames) {
+		ret = memtopo_grow((void **)&r->frames, &r->cap_frames, sizeof(*r->frames),
+				   U32_MAX / 2);
+		if (ret)
+			return ret;
+	}
+	f = &r->frames[r->nr_frames++];
+	f->mr = mr;
+	f->next_child = memtopo_region_first_child(mr);
+	f->base = base;
+	f->clip_start = clip_start;
+	f->clip_end = clip_end;
+	f->flags = flags;
+	return 0;
+}
+
+/* A region's own content goes in after its children (QEMU's gap fill). */
+static int memtopo_render_emit(struct memtopo_render *r, const struct memtopo_frame *f)
+{
+	struct memtopo_region *mr = f->mr;
+	struct memtopo_piece *p;
+	int ret;
+
+	if (!memtopo_region_terminates(mr))
+		return 0;
+	if (r->nr_pieces == r->cap_pieces) {
+		ret = memtopo_grow((void **)&r->pieces, &r->cap_pieces, sizeof(*r->pieces),
+				   MEMTOPO_MAX_RENDER_PIECES);
+		if (ret)
+			return ret;
+	}
+	p = &r->pieces[r->nr_pieces++];
+	p->start = (u64)f->clip_start;
+	p->last = (u64)(f->clip_end - 1);
+	p->mr = mr;
+	p->offset = (u64)(f->clip_start - f->base);
+	p->flags = f->flags;
+	if (mr->kind == MEMTOPO_ROM_DEVICE && (mr->flags & MEMTOPO_RF_ROMD))
+		p->flags |= MEMTOPO_FR_ROMD;
+	return 0;
+}
+
+static int memtopo_render_walk(struct memtopo_render *r, struct memtopo_region *root)
+{
+	struct memtopo_frame *f;
+	struct memtopo_region *child;
+	unsigned int steps = 0;
+	int ret;
+
+	ret = memtopo_render_enter(r, root, 0, 0, MT_2_64, 0);
+	while (!ret && r->nr_frames) {
+		f = &r->frames[r->nr_frames - 1];
+		child = f->next_child;
+		if (!child) {
+			ret = memtopo_render_emit(r, f);
+			r->nr_frames--;
+			continue;
+		}
+		f->next_child = memtopo_region_next_sibling(child);
+		ret = memtopo_render_enter(r, child, f->base, f->clip_start, f->clip_end,
+					   f->flags);
+		if (!(++steps & 0xffff))
+			cond_resched();
+	}
+	return ret;
+}
+
+/* Sweep events: a piece's start, or the address just past its end. */
+struct memtopo_event {
+	u64 addr;
+	u32 rank;
+	u32 is_start;
+};
+
+static int memtopo_event_cmp(const void *a, const void *b)
+{
+	const struct memtopo_event *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return 0;
+}
+
+static void memtopo_heap_push(u32 *heap, u32 *n, u32 rank)
+{
+	u32 i = (*n)++;
+
+	while (i) {
+		u32 up = (i - 1) / 2;
+
+		if (heap[up] <= rank)
+			break;
+		heap[i] = heap[up];
+		i = up;
+	}
+	heap[i] = rank;
+}
+
+static void memtopo_heap_pop(u32 *heap, u32 *n)
+{
+	u32 last = heap[--(*n)], i = 0;
+
+	for (;;) {
+		u32 c = 2 * i + 1;
+
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && heap[c + 1] < heap[c])
+			c++;
+		if (heap[c] >= last)
+			break;
+		heap[i] = heap[c];
+		i = c;
+	}
+	if (*n)
+		heap[i] = last;
+}
+
+/* Would QEMU's flatview_simplify() merge @next into @prev? */
+static bool memtopo_fr_mergeable(const struct memtopo_fr *prev, u64 prev_len,
+				 const struct memtopo_fr *next)
+{
+	if (prev->mr != next->mr || prev->flags != next->flags ||
+	    prev->dirty_log_mask != next->dirty_log_mask)
+		return false;
+	return !prev->mr || prev->offset + prev_len == next->offset;
+}
+
+struct memtopo_builder {
+	struct memtopo_view *view;
+	u32 cap;
+};
+
+static int memtopo_builder_add(struct memtopo_builder *b, u64 start, const struct memtopo_fr *fr)
+{
+	struct memtopo_view *v = b->view;
+	int ret;
+
+	if (v->nr) {
+		u32 i = v->nr - 1;
+
+		if (memtopo_fr_mergeable(&v->fr[i], start - v->starts[i], fr))
+			return 0;
+	}
+	if (v->nr == b->cap) {
+		u32 old = b->cap;
+
+		ret = memtopo_grow((void **)&v->starts, &b->cap, sizeof(*v->starts), U32_MAX / 2);
+		if (ret)
+			return ret;
+		b->cap = old;
+		ret = memtopo_grow((void **)&v->fr, &b->cap, sizeof(*v->fr), U32_MAX / 2);
+		if (ret)
+			return ret;
+	}
+	v->starts[v->nr] = start;
+	v->fr[v->nr] = *fr;
+	v->nr++;
+	if (fr->mr)
+		v->nr_ranges++;
+	return 0;
+}
+
+static int memtopo_render_sweep(struct memtopo_render *r, struct memtopo_builder *b)
+{
+	static const struct memtopo_fr hole;
+	struct memtopo_event *ev;
+	u32 *heap, nr_heap = 0, nr_ev = 0, i, p;
+	bool *ended;
+	u64 x;
+	int ret = -ENOMEM;
+
+	ev = kvmalloc_array((size_t)r->nr_pieces * 2 + 1, sizeof(*ev), GFP_KERNEL_ACCOUNT);
+	heap = kvmalloc_array(r->nr_pieces + 1, sizeof(*heap), GFP_KERNEL_ACCOUNT);
+	ended = kvzalloc(r->nr_pieces + 1, GFP_KERNEL_ACCOUNT);
+	if (!ev || !heap || !ended)
+		goto out;
+
+	for (p = 0; p < r->nr_pieces; p++) {
+		ev[nr_ev++] = (struct memtopo_event){ r->pieces[p].start, p, 1 };
+		/* an end at 2^64 is the end of the sweep itself */
+		if (r->pieces[p].last != U64_MAX)
+			ev[nr_ev++] = (struct memtopo_event){ r->pieces[p].last + 1, p, 0 };
+	}
+	sort(ev, nr_ev, sizeof(*ev), memtopo_event_cmp, NULL);
+
+	ret = 0;
+	if (!nr_ev || ev[0].addr)
+		ret = memtopo_builder_add(b, 0, &hole);
+	for (i = 0; i < nr_ev && !ret; ) {
+		struct memtopo_fr fr = {};
+
+		x = ev[i].addr;
+		for (; i < nr_ev && ev[i].addr == x; i++) {
+			if (ev[i].is_start)
+				memtopo_heap_push(heap, &nr_heap, ev[i].rank);
+			else
+				ended[ev[i].rank] = true;
+		}
+		while (nr_heap && ended[heap[0]])
+			memtopo_heap_pop(heap, &nr_heap);
+		if (nr_heap) {
+			const struct memtopo_piece *top = &r->pieces[heap[0]];
+
+			fr.mr = top->mr;
+			fr.offset = top->offset + (x - top->start);
+			fr.flags = top->flags;
+			fr.dirty_log_mask = top->mr->dirty_log_mask;
+		}
+		ret = memtopo_builder_add(b, x, &fr);
+	}
+out:
+	kvfree(ended);
+	kvfree(heap);
+	kvfree(ev);
+	return ret;
+}
+
+/**
+ * memtopo_effective_root() - the region a space's view is rendered from.
+ * @root: the space's root.
+ *
+ * As QEMU's memory_region_get_flatview_root(): descend through an alias
+ * that shows all of its target at offset 0, and through a container whose
+ * only enabled child covers it from address 0, so that spaces which differ
+ * only by such wrappers share one view.
+ *
+ * Return: the region to render, or NULL when nothing can render.
+ */
+struct memtopo_region *memtopo_effective_root(struct memtopo_region *root)
+{
+	struct memtopo_region *mr = root, *child, *next;
+	unsigned int found;
+
+	while (mr && memtopo_region_enabled(mr)) {
+		if (mr->kind == MEMTOPO_ALIAS) {
+			struct memtopo_region *t = mr->alias;
+			bool covers = (mr->flags & MEMTOPO_RF_SIZE64) ||
+				(!(t->flags & MEMTOPO_RF_SIZE64) && mr->size >= t->size);
+
+			if (!mr->alias_offset && covers) {
+				mr = t;
+				continue;
+			}
+		} else if (!memtopo_region_terminates(mr)) {
+			found = 0;
+			next = NULL;
+			for (child = memtopo_region_first_child(mr); child;
+			     child = memtopo_region_next_sibling(child)) {
+				bool covers;
+
+				if (!memtopo_region_enabled(child))
+					continue;
+				if (++found > 1) {
+					next = NULL;
+					break;
+				}
+				covers = (mr->flags & MEMTOPO_RF_SIZE64) ||
+					(!(child->flags & MEMTOPO_RF_SIZE64) &&
+					 mr->size >= child->size);
+				if (!child->addr && covers)
+					next = child;
+			}
+			if (!found)
+				return NULL;
+			if (next) {
+				mr = next;
+				continue;
+			}
+		}
+		return mr;
+	}
+	return NULL;
+}
+
+/**
+ * memtopo_render() - render the flat view of a (effective) root.
+ * @root: the region, or NULL for the empty view.
+ *
+ * Return: a new view with one reference, or ERR_PTR(-ENOMEM) or
+ * ERR_PTR(-E2BIG) when aliases multiply the pieces past
+ * MEMTOPO_MAX_RENDER_PIECES.
+ */
+struct memtopo_view *memtopo_render(struct memtopo_region *root)
+{
+	struct memtopo_render r = {};
+	struct memtopo_builder b = {};
+	int ret;
+
+	b.view = memtopo_view_alloc(0);
+	if (!b.view)
+		return ERR_PTR(-ENOMEM);
+	b.view->root = root;
+	ret = root ? memtopo_render_walk(&r, root) : 0;
+	kvfree(r.frames);
+	if (!ret)
+		ret = memtopo_render_sweep(&r, &b);
+	kvfree(r.pieces);
+	if (ret) {
+		memtopo_view_put(b.view);
+		return ERR_PTR(ret);
+	}
+	return b.view;
+}

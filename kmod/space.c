@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Address spaces: a root region and the published flat view.
+ *
+ * Publishing: a commit renders one view per distinct effective root, tells
+ * each space's listeners what changed, then swaps the space's __rcu view
+ * pointer inside a seqcount write section.  Readers look up under
+ * rcu_read_lock() only; the view they hold stays valid until they leave
+ * the read-side section.  A view carries the context generation it was
+ * rendered at, so "is what I cached still current?" is one comparison.
+ */
+#include <linux/export.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "memtopo_internal.h"
+
+static struct memtopo_view *memtopo_space_view(struct memtopo_space *as)
+{
+	return rcu_dereference_protected(as->view, lockdep_is_held(&as->ctx->lock));
+}
+
+static bool memtopo_views_equal(const struct memtopo_view *a, const struct memtopo_view *b)
+{
+	u32 i;
+
+	if (a->nr != b->nr || a->root != b->root)
+		return false;
+	if (memcmp(a->starts, b->starts, a->nr * sizeof(*a->starts)))
+		return false;
+	for (i = 0; i < a->nr; i++) {
+		const struct memtopo_fr *x = &a->fr[i], *y = &b->fr[i];
+
+		if (x->mr != y->mr || x->offset != y->offset || x->flags != y->flags ||
+		    x->dirty_log_mask != y->dirty_log_mask)
+			return false;
+	}
+	return true;
+}
+
+/**
+ * memtopo_update_topology() - render and publish every space's view.
+ * @ctx: the context, locked.
+ *
+ * All rendering happens before anything is published, so a failure
+ * leaves every space on its old view.
+ *
+ * Return: 0, -ENOMEM, or -E2BIG when aliases multiply past
+ * MEMTOPO_MAX_RENDER_PIECES.
+ */
+int memtopo_update_topology(struct memtopo_ctx *ctx)
+{
+	struct memtopo_view **views, *view;
+	struct memtopo_region **roots;
+	struct memtopo_space *as, *other;
+	u32 n = 0, i, j;
+	int ret = 0;
+
+	memtopo_assert_locked(ctx);
+	if (!ctx->nr_spaces)
+		return 0;
+	views = kcalloc(ctx->nr_spaces, sizeof(*views), GFP_KERNEL);
+	roots = kcalloc(ctx->nr_spaces, sizeof(*roots), GFP_KERNEL);
+	if (!views || !roots) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ctx->generation++;
+
+	/* render: one view per distinct effective root */
+	list_for_each_entry(as, &ctx->spaces, link) {
+		roots[n] = memtopo_effective_root(as->root);
+		for (j = 0; j < n; j++)
+			if (roots[j] == roots[n])
+				break;
+		if (j < n) {
+			views[n] = views[j];
+			refcount_inc(&views[n]->ref);
+		} else {
+			view = memtopo_render(roots[n]);
+			if (IS_ERR(view)) {
+				ret = PTR_ERR(view);
+				goto out;
+			}
+			view->generation = ctx->generation;
+			/* unchanged content keeps the old view and generation */
+			list_for_each_entry(other, &ctx->spaces, link) {
+				struct memtopo_view *old = memtopo_space_view(other);
+
+				if (old->root == roots[n] && memtopo_views_equal(old, view)) {
+					memtopo_view_put(view);
+					refcount_inc(&old->ref);
+					view = old;
+					break;
+				}
+			}
+			views[n] = view;
+		}
+		n++;
+	}
+
+	/* publish: nothing below can fail */
+	list_for_each_entry(as, &ctx->spaces, link)
+		memtopo_listeners_begin(as);
+	i = 0;
+	list_for_each_entry(as, &ctx->spaces, link) {
+		struct memtopo_view *old = memtopo_space_view(as);
+
+		view = views[i];
+		views[i++] = NULL;
+		if (old == view) {
+			memtopo_view_put(view);
+			continue;
+		}
+		memtopo_listeners_update(as, old, view);
+		write_seqcount_begin(&as->seq);
+		rcu_assign_pointer(as->view, view);
+		write_seqcount_end(&as->seq);
+		memtopo_view_put(old);
+	}
+	list_for_each_entry(as, &ctx->spaces, link)
+		memtopo_listeners_commit(as);
+	ctx->stat_commits++;
+out:
+	for (i = 0; views && i < n; i++)
+		memtopo_view_put(views[i]);
+	kfree(roots);
+	kfree(views);
+	return ret;
+}
+
+/**
+ * memtopo_space_create_locked() - create an address space over @root.
+ * @ctx: the context, locked.
+ * @name: name (copied).
+ * @root: root region of @ctx.
+ *
+ * The view is rendered by the enclosing transaction's commit, or now.
+ *
+ * Return: the space, or ERR_PTR(): -EINVAL for a bad name or root,
+ * -ENOSPC at MEMTOPO_MAX_SPACES, -ENOMEM, or a render error.
+ */
+struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const char *name,
+						  struct memtopo_region *root)
+{
+	struct memtopo_space *as;
+	int ret;
+
+	memtopo_assert_locked(ctx);
+	if (!name || strnlen(name, MEMTOPO_MAX_NAME) >= MEMTOPO_MAX_NAME || !root ||
+	    root->ctx != ctx || (root->flags & MEMTOPO_RF_DESTROYED))
+		return ERR_PTR(-EINVAL);
+	if (ctx->nr_spaces >= MEMTOPO_MAX_SPACES)
+		return ERR_PTR(-ENOSPC);
+	as = kzalloc(sizeof(*as), GFP_KERNEL_ACCOUNT);
+	if (!as)
+		return ERR_PTR(-ENOMEM);
+	as->name = kstrdup_const(name, GFP_KERNEL_ACCOUNT);
+	as->view = (struct memtopo_view __rcu *)memtopo_view_alloc(1);
+	if (!as->name || !as->view) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	/* the empty view: one hole covering everything */
+	memtopo_space_view(as)->nr = 1;
+	memtopo_space_view(as)->starts[0] = 0;
+	memtopo_space_view(as)->fr[0] = (struct memtopo_fr){};
+	ret = xa_alloc(&ctx->space_ids, &as->id, as, xa_limit_31b, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto err_free;
+	as->ctx = ctx;
+	as->root = root;
+	seqcount_init(&as->seq);
+	INIT_LIST_HEAD(&as->listeners);
+	memtopo_region_get(root);
+	root->space_users++;
+	list_add_tail(&as->link, &ctx->spaces);
+	ctx->nr_spaces++;
+	ctx->topology_dirty = true;
+	if (!ctx->txn_depth) {
+		ret = memtopo_update_topology(ctx);
+		if (ret) {
+			memtopo_space_destroy_locked(as);
+			return ERR_PTR(ret);
+		}
+		ctx->topology_dirty = false;
+	}
+	return as;
+
+err_free:
+	memtopo_view_put((struct memtopo_view __force *)as->view);
+	kfree_const(as->name);
+	kfree(as);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_space_create_locked, MEMTOPO);
+
+/**
+ * memtopo_space_create() - create an address space over @root.
+ * @ctx: the context.
+ * @name: name.
+ * @root: root region.
+ *
+ * Return: as memtopo_space_create_locked().
+ */
+struct memtopo_space *memtopo_space_create(struct memtopo_ctx *ctx, const char *name,
+					   struct memtopo_region *root)
+{
+	struct memtopo_space *as;
+
+	mutex_lock(&ctx->lock);
+	as = memtopo_space_create_locked(ctx, name, root);
+	mutex_unlock(&ctx->lock);
+	return as;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_space_create, MEMTOPO);
+
+static void memtopo_space_free_rcu(struct rcu_head *head)
+{
+	struct memtopo_space *as = container_of(head, struct memtopo_space, rcu);
+
+	kfree_const(as->name);
+	kfree(as);
+}
+
+/**
+ * memtopo_space_destroy_locked() - destroy a space without listeners.
+ * @as: the space.
+ *
+ * Return: 0, or -EBUSY while listeners are registered.
+ */
+int memtopo_space_destroy_locked(struct memtopo_space *as)
+{
+	struct memtopo_ctx *ctx = as->ctx;
+
+	memtopo_assert_locked(ctx);
+	if (!list_empty(&as->listeners))
+		return -EBUSY;
+	list_del(&as->link);
+	xa_erase(&ctx->space_ids, as->id);
+	ctx->nr_spaces--;
+	as->root->space_users--;
+	memtopo_region_put(as->root);
+	memtopo_view_put(memtopo_space_view(as));
+	RCU_INIT_POINTER(as->view, NULL);
+	call_rcu(&as->rcu, memtopo_space_free_rcu);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_space_destroy_locked, MEMTOPO);
+
+/**
+ * memtopo_space_destroy() - destroy a space without listeners.
+ * @as: the space.
+ *
+ * Return: as memtopo_space_destroy_locked().
+ */
+int memtopo_space_destroy(struct memtopo_space *as)
+{
+	struct memtopo_ctx *ctx = as->ctx;
+	int ret;
+
+	mutex_lock(&ctx->lock);
+	ret = memtopo_space_destroy_locked(as);
+	mutex_unlock(&ctx->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_space_destroy, MEMTOPO);
+
+/**
+ * memtopo_space_destroy_all() - destroy every space of a dying context.
+ * @ctx: the context, locked.
+ */
+void memtopo_space_destroy_all(struct memtopo_ctx *ctx)
+{
+	struct memtopo_space *as, *tmp;
+
+	memtopo_assert_locked(ctx);
+	list_for_each_entry_safe(as, tmp, &ctx->spaces, link) {
+		memtopo_listeners_detach_all(as);
+		memtopo_space_destroy_locked(as);
+	}
+}
+
+/**
+ * memtopo_space_name() - a space's name.
+ * @as: the space.
+ *
+ * Return: the name.
+ */
+const char *memtopo_space_name(const struct memtopo_space *as)
+{
+	return as->name;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_space_name, MEMTOPO);
+
+/**
+ * memtopo_space_lookup() - find what is mapped at @addr.
+ * @as: the space.
+ * @addr: the address.
+ * @out: the section holding @addr, with the view's generation.
+ *
+ * Context: rcu_read_lock() held; @out->mr is valid until it is dropped.
+ * Return: 0, or -ENOENT if nothing is mapped at @addr.
+ */
+int memtopo_space_lookup(struct memtopo_space *as, u64 addr, struct memtopo_section *out)
+{
+	const struct memtopo_view *view = rcu_dereference(as->view);
+	u32 i = memtopo_view_find(view, addr);
+
+	if (!view->fr[i].mr)
+		return -ENOENT;
+	memtopo_view_section(view, i, out);
+	out->generation = view->generation;
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_space_lookup, MEMTOPO);
+
+/**
+ * memtopo_space_generation() - generation of the space's current view.
+ * @as: the space.
+ *
+ * Context: rcu_read_lock() held.
+ * Return: a number that changes whenever the space's view changes.
+ */
+u64 memtopo_space_generation(struct memtopo_space *as)
+{
+	return rcu_dereference(as->view)->generation;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_space_generation, MEMTOPO);
+
+/**
+ * memtopo_space_read_begin() - start a consistent multi-step read.
+ * @as: the space.
+ *
+ * Return: a cookie for memtopo_space_read_retry().
+ */
+unsigned int memtopo_space_read_begin(struct memtopo_space *as)
+{
+	return read_seqcount_begin(&as->seq);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_space_read_begin, MEMTOPO);
+
+/**
+ * memtopo_space_read_retry() - did the view change since
+ * memtopo_space_read_begin()?
+ * @as: the space.
+ * @seq: the cookie.
+ *
+ * Return: true if the caller must retry.
+ */
+bool memtopo_space_read_retry(struct memtopo_space *as, unsigned int seq)
+{
+	return read_seqcount_retry(&as->seq, seq);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_space_read_retry, MEMTOPO);
