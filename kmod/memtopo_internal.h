@@ -53,6 +53,9 @@ struct memtopo_ctx {
 	u64 generation;
 	u64 stat_commits;
 	u64 stat_overlaps;
+	/* QEMU parity (parity.h): global dirty-log starts, ioeventfd count */
+	unsigned int dirty_log_global;
+	unsigned int nr_ioeventfds;
 	/* owned by the ioctl layer and the named-context registry */
 	void *uapi_priv;
 	char name[MEMTOPO_MAX_NAME];
@@ -91,6 +94,8 @@ struct memtopo_region {
 	const struct memtopo_region_ops *ops;
 	void *opaque;
 	const char *name;
+	/* dirty bitmaps, ioeventfds, coalesced ranges (parity.h) */
+	struct memtopo_region_parity __rcu *parity;
 };
 
 /* One entry of a view: a flat range, or a hole when @mr is NULL. */
@@ -128,6 +133,8 @@ struct memtopo_space {
 	struct rcu_head rcu;
 	u32 id;
 	const char *name;
+	/* the ioeventfd set of the published view (parity.h) */
+	struct memtopo_space_parity *parity;
 };
 
 static inline bool memtopo_region_enabled(const struct memtopo_region *mr)

@@ -574,7 +574,7 @@ int memtopo_region_set_address_locked(struct memtopo_region *mr, u64 addr)
 	if (addr == mr->addr)
 		return 0;
 	memtopo_readd(mr, addr, mr->size, mr->flags & MEMTOPO_RF_SIZE64, mr->priority, 0);
-	return mr->parent ? memtopo_ctx_changed(mr->ctx) : 0;
+	return memtopo_ctx_changed(mr->ctx);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_set_address_locked, MEMTOPO);
 
@@ -612,7 +612,7 @@ int memtopo_region_set_priority_locked(struct memtopo_region *mr, int priority)
 	if (priority == mr->priority)
 		return 0;
 	memtopo_readd(mr, mr->addr, mr->size, mr->flags & MEMTOPO_RF_SIZE64, priority, 0);
-	return mr->parent ? memtopo_ctx_changed(mr->ctx) : 0;
+	return memtopo_ctx_changed(mr->ctx);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_set_priority_locked, MEMTOPO);
 

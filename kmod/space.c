@@ -65,7 +65,6 @@ int memtopo_update_topology(struct memtopo_ctx *ctx)
 		ret = -ENOMEM;
 		goto out;
 	}
-	ctx->generation++;
 
 	/* render: one view per distinct effective root */
 	list_for_each_entry(as, &ctx->spaces, link) {
@@ -82,7 +81,8 @@ int memtopo_update_topology(struct memtopo_ctx *ctx)
 				ret = PTR_ERR(view);
 				goto out;
 			}
-			view->generation = ctx->generation;
+			/* unique per view: a generation names immutable content */
+			view->generation = ++ctx->generation;
 			/* unchanged content keeps the old view and generation */
 			list_for_each_entry(other, &ctx->spaces, link) {
 				struct memtopo_view *old = memtopo_space_view(other);
@@ -143,6 +143,7 @@ out:
 struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const char *name,
 						  struct memtopo_region *root)
 {
+	struct memtopo_view *empty = NULL;
 	struct memtopo_space *as;
 	int ret;
 
@@ -156,15 +157,16 @@ struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const
 	if (!as)
 		return ERR_PTR(-ENOMEM);
 	as->name = kstrdup_const(name, GFP_KERNEL_ACCOUNT);
-	as->view = (struct memtopo_view __rcu *)memtopo_view_alloc(1);
-	if (!as->name || !as->view) {
+	empty = memtopo_view_alloc(1);
+	if (!as->name || !empty) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
 	/* the empty view: one hole covering everything */
-	memtopo_space_view(as)->nr = 1;
-	memtopo_space_view(as)->starts[0] = 0;
-	memtopo_space_view(as)->fr[0] = (struct memtopo_fr){};
+	empty->nr = 1;
+	empty->starts[0] = 0;
+	empty->fr[0] = (struct memtopo_fr){};
+	RCU_INIT_POINTER(as->view, empty);
 	ret = xa_alloc(&ctx->space_ids, &as->id, as, xa_limit_31b, GFP_KERNEL_ACCOUNT);
 	if (ret)
 		goto err_free;
@@ -188,7 +190,7 @@ struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const
 	return as;
 
 err_free:
-	memtopo_view_put((struct memtopo_view __force *)as->view);
+	memtopo_view_put(empty);
 	kfree_const(as->name);
 	kfree(as);
 	return ERR_PTR(ret);

@@ -1,0 +1,559 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Randomized differential test: build random region trees through the
+ * engine's API and through the naive model in reference.c, with random
+ * mutations (some refused), inside and outside transactions, and check
+ * after every commit that
+ *  - each space's published view equals the model's painting,
+ *  - a refused operation returned the errno the model predicts and
+ *    changed nothing,
+ *  - a listener that mirrors the view from region_add/region_del alone
+ *    holds exactly the published ranges,
+ *  - the generation moves whenever the view's content changes,
+ *  - every allocation is freed at the end.
+ * The seed is printed so any failure can be replayed alone.
+ */
+#include <linux/slab.h>
+#include <getopt.h>
+#include <inttypes.h>
+
+#include "memtopo_internal.h"
+#include "reference.h"
+
+#define MAX_SPACES 3
+
+static struct ref_model model;
+static struct memtopo_ctx *ctx;
+static struct memtopo_space *spaces[MAX_SPACES];
+static int space_root[MAX_SPACES];
+static int nr_spaces;
+static u64 last_gen[MAX_SPACES];
+static struct ref_range last_view[MAX_SPACES][REF_MAX_RANGES];
+static int last_n[MAX_SPACES];
+static unsigned long seed, tree_no, checks;
+static int verbose;
+
+/* xorshift64*: reproducible from the printed seed */
+static u64 rng_state;
+static u64 rnd(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 2685821657736338717ULL;
+}
+
+static u64 rnd_below(u64 n)
+{
+	return n ? rnd() % n : 0;
+}
+
+#define FAIL(fmt, ...) do {							\
+	fprintf(stderr, "difftest: FAIL tree %lu (seed %lu): " fmt "\n",	\
+		tree_no, seed, ##__VA_ARGS__);					\
+	exit(1);								\
+} while (0)
+
+/* The mirror listener: a sorted list of ranges built from add/del only. */
+struct mirror {
+	struct memtopo_listener l;
+	struct { u64 start, last; struct memtopo_region *mr; u64 offset; u32 flags; } r[REF_MAX_RANGES];
+	int n;
+	int in_commit;
+};
+static struct mirror mirrors[MAX_SPACES];
+
+static void mirror_begin(void *priv)
+{
+	((struct mirror *)priv)->in_commit++;
+}
+
+static void mirror_commit(void *priv)
+{
+	((struct mirror *)priv)->in_commit--;
+}
+
+static void mirror_add(void *priv, const struct memtopo_section *s)
+{
+	struct mirror *m = priv;
+	int i;
+
+	if (!m->in_commit)
+		FAIL("region_add outside begin/commit");
+	for (i = 0; i < m->n; i++)
+		if (!(s->last < m->r[i].start || s->start > m->r[i].last))
+			FAIL("region_add %#llx-%#llx overlaps a mirrored range",
+			     (unsigned long long)s->start, (unsigned long long)s->last);
+	for (i = m->n; i > 0 && m->r[i - 1].start > s->start; i--)
+		m->r[i] = m->r[i - 1];
+	m->r[i].start = s->start;
+	m->r[i].last = s->last;
+	m->r[i].mr = s->mr;
+	m->r[i].offset = s->offset;
+	m->r[i].flags = s->flags;
+	m->n++;
+}
+
+static void mirror_del(void *priv, const struct memtopo_section *s)
+{
+	struct mirror *m = priv;
+	int i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->r[i].start == s->start && m->r[i].last == s->last && m->r[i].mr == s->mr)
+			break;
+	if (i == m->n)
+		FAIL("region_del %#llx-%#llx of a range never added",
+		     (unsigned long long)s->start, (unsigned long long)s->last);
+	memmove(&m->r[i], &m->r[i + 1], (m->n - i - 1) * sizeof(m->r[0]));
+	m->n--;
+}
+
+static const struct memtopo_listener_ops mirror_ops = {
+	.begin = mirror_begin,
+	.commit = mirror_commit,
+	.region_add = mirror_add,
+	.region_del = mirror_del,
+};
+
+static int region_index(const struct memtopo_region *mr)
+{
+	int i;
+
+	for (i = 0; i < model.n; i++)
+		if (model.r[i].engine == mr)
+			return i;
+	return -2;
+}
+
+static void dump(int s, const struct ref_range *want, int n, const struct memtopo_view *v)
+{
+	int i;
+
+	fprintf(stderr, "want (%d):\n", n);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "  %016" PRIx64 " r%d +%" PRIx64 " f%x\n", want[i].start,
+			want[i].region, want[i].offset, want[i].flags);
+	fprintf(stderr, "got (%u):\n", v->nr);
+	for (i = 0; i < (int)v->nr; i++)
+		fprintf(stderr, "  %016llx r%d +%llx f%x\n", (unsigned long long)v->starts[i],
+			v->fr[i].mr ? region_index(v->fr[i].mr) : -1,
+			(unsigned long long)v->fr[i].offset,
+			v->fr[i].flags);
+	for (i = 0; i < model.n; i++) {
+		const struct ref_region *r = &model.r[i];
+
+		fprintf(stderr, "  r%d kind %d live %d parent %d addr %#" PRIx64 " size %#" PRIx64
+			"%s prio %d seq %" PRIu64 " en %d ro %d alias %d+%#" PRIx64 "\n",
+			i, r->kind, r->live, r->parent, r->addr, r->size, r->size64 ? "(2^64)" : "",
+			r->priority, r->seq, r->enabled, r->readonly, r->alias, r->alias_offset);
+	}
+	(void)s;
+}
+
+static void check_views(void)
+{
+	static struct ref_range want[REF_MAX_RANGES];
+	int s, i, n, j;
+
+	for (s = 0; s < nr_spaces; s++) {
+		const struct memtopo_view *v = spaces[s]->view;
+		struct mirror *m = &mirrors[s];
+		int root = ref_effective_root(&model, space_root[s]);
+		bool changed;
+
+		n = ref_paint(&model, root, want, REF_MAX_RANGES);
+		if (n < 0)
+			FAIL("reference overflow");
+		if ((int)v->nr != n)
+			goto mismatch;
+		for (i = 0; i < n; i++) {
+			int got = v->fr[i].mr ? region_index(v->fr[i].mr) : -1;
+
+			if (v->starts[i] != want[i].start || got != want[i].region ||
+			    (got >= 0 && (v->fr[i].offset != want[i].offset ||
+					  v->fr[i].flags != want[i].flags ||
+					  v->fr[i].dirty_log_mask != want[i].dirty)))
+				goto mismatch;
+		}
+		/* the mirror holds exactly the non-hole entries */
+		for (i = 0, j = 0; i < n; i++) {
+			if (want[i].region < 0)
+				continue;
+			if (j >= m->n || m->r[j].start != want[i].start ||
+			    m->r[j].mr != model.r[want[i].region].engine ||
+			    m->r[j].offset != want[i].offset)
+				FAIL("space %d: listener mirror differs at entry %d", s, i);
+			j++;
+		}
+		if (j != m->n)
+			FAIL("space %d: mirror has %d ranges, view %d", s, m->n, j);
+		changed = n != last_n[s] || memcmp(want, last_view[s], n * sizeof(want[0]));
+		/*
+		 * A consumer's cache must never validate against a changed view;
+		 * a new generation over equal content (the effective root moved)
+		 * only costs it a refresh.
+		 */
+		if (changed && v->generation == last_gen[s] && last_gen[s])
+			FAIL("space %d: content changed but generation stayed", s);
+
+		last_gen[s] = v->generation;
+		memcpy(last_view[s], want, n * sizeof(want[0]));
+		last_n[s] = n;
+		checks++;
+		continue;
+mismatch:
+		dump(s, want, n, v);
+		FAIL("space %d (root r%d, effective r%d): view differs from the reference",
+		     s, space_root[s], root);
+	}
+}
+
+static const enum memtopo_kind engine_kind[] = {
+	[REF_CONTAINER] = MEMTOPO_CONTAINER, [REF_RAM] = MEMTOPO_RAM, [REF_ROM] = MEMTOPO_ROM,
+	[REF_ROMDEV] = MEMTOPO_ROM_DEVICE, [REF_IO] = MEMTOPO_IO,
+	[REF_RAMDEV] = MEMTOPO_RAM_DEVICE, [REF_ALIAS] = MEMTOPO_ALIAS,
+};
+
+static u64 rnd_addr(void)
+{
+	switch (rnd_below(8)) {
+	case 0:
+		return U64_MAX - rnd_below(0x3000);
+	case 1:
+		return 0;
+	default:
+		return rnd_below(0x3000);
+	}
+}
+
+static void rnd_size(u64 *size, bool *size64)
+{
+	*size64 = false;
+	switch (rnd_below(10)) {
+	case 0:
+		*size64 = true;
+		*size = 0;
+		return;
+	case 1:
+		*size = 0x1000ULL << rnd_below(4);
+		return;
+	case 2:
+		*size = 1 + rnd_below(8);
+		return;
+	default:
+		*size = 1 + rnd_below(0x1800);
+	}
+}
+
+static bool fits(u64 addr, u64 size, bool size64)
+{
+	return size64 ? addr == 0 : (!size || addr <= U64_MAX - (size - 1));
+}
+
+static void expect(int got, int want, const char *what)
+{
+	if (got != want)
+		FAIL("%s returned %d, the model expects %d", what, got, want);
+}
+
+static void op_create(void)
+{
+	struct memtopo_region_info info = {};
+	struct ref_region *r;
+	struct memtopo_region *mr;
+	char name[16];
+	int k = rnd_below(7), t = -1;
+
+	if (model.n >= REF_MAX_REGIONS)
+		return;
+	if (k == REF_ALIAS) {
+		t = rnd_below(model.n ? model.n : 1);
+		if (!model.n || !model.r[t].live)
+			k = REF_CONTAINER;
+	}
+	r = &model.r[model.n];
+	memset(r, 0, sizeof(*r));
+	r->kind = k;
+	r->live = true;
+	r->parent = -1;
+	r->alias = k == REF_ALIAS ? t : -1;
+	r->enabled = true;
+	r->readonly = k == REF_ROM;
+	r->romd = k == REF_ROMDEV;
+	rnd_size(&r->size, &r->size64);
+	if (k == REF_ALIAS)
+		r->alias_offset = rnd_below(4) ? rnd_below(0x2000) : U64_MAX - rnd_below(0x2000);
+	snprintf(name, sizeof(name), "r%d", model.n);
+	info.kind = engine_kind[k];
+	info.name = name;
+	info.size = r->size;
+	info.size_is_2_64 = r->size64;
+	info.alias_target = k == REF_ALIAS ? model.r[t].engine : NULL;
+	info.alias_offset = r->alias_offset;
+	mr = memtopo_region_create(ctx, &info);
+	if (IS_ERR(mr))
+		FAIL("create r%d: %ld", model.n, PTR_ERR(mr));
+	r->engine = mr;
+	model.n++;
+}
+
+static int rnd_region(void)
+{
+	return model.n ? (int)rnd_below(model.n) : -1;
+}
+
+static void op_add(void)
+{
+	int p = rnd_region(), c = rnd_region(), prio = (int)rnd_below(5) - 2, want;
+	u64 addr = rnd_addr();
+	struct ref_region *pr, *cr;
+
+	if (p < 0 || !model.r[p].live || !model.r[c].live)
+		return;
+	pr = &model.r[p];
+	cr = &model.r[c];
+	if (pr->kind == REF_ALIAS)
+		want = -EINVAL;
+	else if (cr->parent >= 0)
+		want = -EBUSY;
+	else if (!fits(addr, cr->size, cr->size64))
+		want = -EOVERFLOW;
+	else if (ref_reaches(&model, c, p))
+		want = -ELOOP;
+	else
+		want = 0;
+	expect(memtopo_region_add_subregion(pr->engine, addr, cr->engine, prio, rnd_below(2)),
+	       want, "add_subregion");
+	if (!want) {
+		cr->parent = p;
+		cr->addr = addr;
+		cr->priority = prio;
+		cr->seq = ++model.seq;
+	}
+}
+
+static void op_mutate(void)
+{
+	int i = rnd_region(), want = 0;
+	struct ref_region *r;
+	struct memtopo_region *mr;
+	u64 v;
+	bool b;
+
+	if (i < 0 || !model.r[i].live)
+		return;
+	r = &model.r[i];
+	mr = r->engine;
+	switch (rnd_below(10)) {
+	case 0:
+		b = rnd_below(4) != 0;
+		expect(memtopo_region_set_enabled(mr, b), 0, "set_enabled");
+		r->enabled = b;
+		break;
+	case 1:
+		b = rnd_below(3) == 0;
+		expect(memtopo_region_set_readonly(mr, b), 0, "set_readonly");
+		r->readonly = b;
+		break;
+	case 2: {
+		int prio = (int)rnd_below(5) - 2;
+
+		expect(memtopo_region_set_priority(mr, prio), 0, "set_priority");
+		if (prio != r->priority && r->parent >= 0)
+			r->seq = ++model.seq;
+		r->priority = prio;
+		break;
+	}
+	case 3:
+		v = rnd_addr();
+		want = fits(v, r->size, r->size64) ? 0 : -EOVERFLOW;
+		expect(memtopo_region_set_address(mr, v), want, "set_address");
+		if (!want && v != r->addr && r->parent >= 0)
+			r->seq = ++model.seq;
+		if (!want)
+			r->addr = v;
+		break;
+	case 4: {
+		u64 size;
+		bool size64;
+
+		rnd_size(&size, &size64);
+		want = fits(r->addr, size, size64) ? 0 : -EOVERFLOW;
+		expect(memtopo_region_set_size(mr, size, size64), want, "set_size");
+		if (!want) {
+			r->size = size64 ? 0 : size;
+			r->size64 = size64;
+		}
+		break;
+	}
+	case 5:
+		v = rnd_below(0x2000);
+		want = r->kind == REF_ALIAS ? 0 : -EINVAL;
+		expect(memtopo_region_set_alias_offset(mr, v), want, "set_alias_offset");
+		if (!want)
+			r->alias_offset = v;
+		break;
+	case 6:
+		if (r->parent < 0)
+			break;
+		expect(memtopo_region_del_subregion(model.r[r->parent].engine, mr), 0, "del");
+		r->parent = -1;
+		break;
+	case 7:
+		b = rnd_below(2);
+		want = r->kind == REF_ROMDEV ? 0 : -EINVAL;
+		expect(memtopo_region_set_romd(mr, b), want, "set_romd");
+		if (!want)
+			r->romd = b;
+		break;
+	case 8: {
+		unsigned int client = rnd_below(3);
+
+		b = rnd_below(2);
+		expect(memtopo_region_set_dirty_log(mr, client, b), 0, "set_dirty_log");
+		r->dirty = b ? r->dirty | (1u << client) : r->dirty & ~(1u << client);
+		break;
+	}
+	case 9: {
+		bool busy = r->parent >= 0;
+		int j, s;
+
+		for (j = 0; j < model.n; j++)
+			if (model.r[j].live && (model.r[j].parent == i || model.r[j].alias == i))
+				busy = true;
+		for (s = 0; s < nr_spaces; s++)
+			if (space_root[s] == i)
+				busy = true;
+		expect(memtopo_region_destroy(mr), busy ? -EBUSY : 0, "destroy");
+		if (!busy)
+			r->live = false;
+		break;
+	}
+	}
+}
+
+static void one_tree(void)
+{
+	int steps, s, i, depth = 0;
+
+	memset(&model, 0, sizeof(model));
+	memset(last_gen, 0, sizeof(last_gen));
+	ctx = memtopo_ctx_create("difftest");
+	if (IS_ERR(ctx))
+		FAIL("ctx_create");
+	nr_spaces = 1 + rnd_below(MAX_SPACES);
+	for (i = 0; i < 4 + (int)rnd_below(8); i++)
+		op_create();
+	for (s = 0; s < nr_spaces; s++) {
+		space_root[s] = rnd_below(model.n);
+		spaces[s] = memtopo_space_create(ctx, "as", model.r[space_root[s]].engine);
+		if (IS_ERR(spaces[s]))
+			FAIL("space_create");
+		memset(&mirrors[s], 0, sizeof(mirrors[s]));
+		mirrors[s].l.ops = &mirror_ops;
+		mirrors[s].l.priv = &mirrors[s];
+		if (memtopo_listener_register(spaces[s], &mirrors[s].l))
+			FAIL("listener_register");
+	}
+	check_views();
+	steps = 10 + rnd_below(40);
+	for (i = 0; i < steps; i++) {
+		unsigned int what = rnd_below(16);
+
+		if (what < 2 && depth < 3) {
+			memtopo_transaction_begin(ctx);
+			depth++;
+		} else if (what < 4 && depth) {
+			expect(memtopo_transaction_commit(ctx), 0, "commit");
+			depth--;
+		} else if (what < 6) {
+			op_create();
+		} else if (what < 10) {
+			op_add();
+		} else {
+			op_mutate();
+		}
+		if (!depth)
+			check_views();
+	}
+	while (depth--)
+		expect(memtopo_transaction_commit(ctx), 0, "commit");
+	check_views();
+	for (s = 0; s < nr_spaces; s++)
+		memtopo_listener_unregister(&mirrors[s].l);
+	for (s = 0; s < nr_spaces; s++)
+		if (mirrors[s].n)
+			FAIL("space %d: unregister left %d ranges in the mirror", s, mirrors[s].n);
+	memtopo_ctx_put(ctx);
+	if (shim_live_allocs)
+		FAIL("%ld allocations leaked", shim_live_allocs);
+}
+
+/* Allocation failure at every point of a tree's build leaves no leak. */
+static void fail_nth_pass(unsigned long trees)
+{
+	unsigned long t, nth;
+
+	for (t = 0; t < trees; t++) {
+		for (nth = 1; nth < 400; nth += 7) {
+			struct memtopo_region_info info = { .kind = MEMTOPO_CONTAINER, .name = "c",
+							    .size_is_2_64 = true };
+			struct memtopo_region *root, *mr;
+			struct memtopo_space *as;
+			int i;
+
+			ctx = memtopo_ctx_create("failnth");
+			shim_fail_nth = nth;
+			root = memtopo_region_create(ctx, &info);
+			as = IS_ERR(root) ? NULL : memtopo_space_create(ctx, "as", root);
+			for (i = 0; i < 20 && as && !IS_ERR(as); i++) {
+				struct memtopo_region_info ri = { .kind = MEMTOPO_RAM, .name = "ram",
+								  .size = 0x1000 };
+
+				mr = memtopo_region_create(ctx, &ri);
+				if (IS_ERR(mr))
+					continue;
+				if (memtopo_region_add_subregion(root, i * 0x800, mr, i % 3, false))
+					memtopo_region_destroy(mr);
+			}
+			shim_fail_nth = 0;
+			memtopo_ctx_put(ctx);
+			if (shim_live_allocs)
+				FAIL("fail-nth %lu: %ld allocations leaked", nth, shim_live_allocs);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "trees", required_argument, NULL, 't' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{}
+	};
+	unsigned long trees = 100000, base_seed = 1;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "t:s:v", opts, NULL)) != -1) {
+		if (c == 't')
+			trees = strtoul(optarg, NULL, 0);
+		else if (c == 's')
+			base_seed = strtoul(optarg, NULL, 0);
+		else if (c == 'v')
+			verbose = 1;
+		else
+			return 2;
+	}
+	printf("difftest: %lu random trees, seed %lu (replay one tree: --seed S --trees 1 with S = seed + tree number)\n",
+	       trees, base_seed);
+	for (tree_no = 0; tree_no < trees; tree_no++) {
+		seed = base_seed + tree_no;
+		rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
+		one_tree();
+	}
+	fail_nth_pass(3);
+	printf("difftest: ok: %lu trees, %lu view checks, fail-nth sweep clean\n", trees, checks);
+	return 0;
+}

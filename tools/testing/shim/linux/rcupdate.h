@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _SHIM_RCUPDATE_H
+#define _SHIM_RCUPDATE_H
+#include "shim_base.h"
+struct rcu_head {
+	struct rcu_head *next;
+	void (*func)(struct rcu_head *head);
+};
+/* Single-threaded tests: a grace period has always passed already. */
+static inline void call_rcu(struct rcu_head *h, void (*f)(struct rcu_head *)) { f(h); }
+#define rcu_read_lock() do { } while (0)
+#define rcu_read_unlock() do { } while (0)
+#define rcu_dereference(p) (p)
+#define rcu_dereference_protected(p, c) ({ assert(c); (p); })
+#define rcu_assign_pointer(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+#define RCU_INIT_POINTER(p, v) ((p) = (v))
+#endif

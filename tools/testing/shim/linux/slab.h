@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _SHIM_SLAB_H
+#define _SHIM_SLAB_H
+#include "shim_base.h"
+#include <linux/overflow.h>
+
+static inline void *kmalloc(size_t n, gfp_t g) { return shim_alloc(n, g & __GFP_ZERO); }
+static inline void *kzalloc(size_t n, gfp_t g) { (void)g; return shim_alloc(n, true); }
+static inline void *kmalloc_array(size_t n, size_t s, gfp_t g)
+{
+	size_t b;
+
+	if (__builtin_mul_overflow(n, s, &b))
+		return NULL;
+	return kmalloc(b, g);
+}
+static inline void *kcalloc(size_t n, size_t s, gfp_t g)
+{
+	return kmalloc_array(n, s, g | __GFP_ZERO);
+}
+#define kvmalloc_array kmalloc_array
+#define kvzalloc kzalloc
+#define kvcalloc kcalloc
+static inline void kfree(const void *p) { shim_free(p); }
+#define kvfree kfree
+void *krealloc_array(void *p, size_t n, size_t s, gfp_t g);
+#endif

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Userspace implementations behind the shim headers. */
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/xarray.h>
+
+unsigned long shim_fail_nth;
+unsigned long shim_alloc_count;
+long shim_live_allocs;
+
+void *shim_alloc(size_t size, bool zero)
+{
+	void *p;
+
+	shim_alloc_count++;
+	if (shim_fail_nth && !--shim_fail_nth)
+		return NULL;
+	p = zero ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
+	if (p)
+		shim_live_allocs++;
+	return p;
+}
+
+void shim_free(const void *p)
+{
+	if (p)
+		shim_live_allocs--;
+	free((void *)p);
+}
+
+void *krealloc_array(void *p, size_t n, size_t s, gfp_t g)
+{
+	size_t b;
+	void *q;
+
+	(void)g;
+	if (__builtin_mul_overflow(n, s, &b))
+		return NULL;
+	shim_alloc_count++;
+	if (shim_fail_nth && !--shim_fail_nth)
+		return NULL;
+	q = realloc(p, b);
+	if (q && !p)
+		shim_live_allocs++;
+	return q;
+}
+
+const char *kstrdup_const(const char *s, gfp_t g)
+{
+	size_t n = strlen(s) + 1;
+	char *d = shim_alloc(n, false);
+
+	(void)g;
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+void kfree_const(const void *p)
+{
+	shim_free(p);
+}
+
+ssize_t strscpy(char *dst, const char *src, size_t n)
+{
+	size_t len = strnlen(src, n);
+
+	if (!n)
+		return -E2BIG;
+	if (len == n) {
+		memcpy(dst, src, n - 1);
+		dst[n - 1] = 0;
+		return -E2BIG;
+	}
+	memcpy(dst, src, len + 1);
+	return len;
+}
+
+void *memchr_inv(const void *p, int c, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i] != (unsigned char)c)
+			return (void *)(b + i);
+	return NULL;
+}
+
+void xa_init_flags(struct xarray *xa, unsigned int flags)
+{
+	memset(xa, 0, sizeof(*xa));
+	xa->next_free = (flags & XA_FLAGS_ALLOC1) ? 1 : 0;
+}
+
+int xa_alloc(struct xarray *xa, u32 *id, void *entry, struct xa_limit limit, gfp_t gfp)
+{
+	unsigned long i = xa->next_free;
+
+	(void)gfp;
+	while (i < xa->nr && xa->slots[i])
+		i++;
+	if (i > limit.max)
+		return -EBUSY;
+	if (i >= xa->nr) {
+		unsigned long nr = xa->nr ? xa->nr * 2 : 64;
+		void **s;
+
+		shim_alloc_count++;
+		if (shim_fail_nth && !--shim_fail_nth)
+			return -ENOMEM;
+		s = realloc(xa->slots, nr * sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		if (!xa->slots)
+			shim_live_allocs++;
+		memset(s + xa->nr, 0, (nr - xa->nr) * sizeof(*s));
+		xa->slots = s;
+		xa->nr = nr;
+	}
+	xa->slots[i] = entry;
+	xa->count++;
+	xa->next_free = i + 1;
+	*id = i;
+	return 0;
+}
+
+void *xa_load(struct xarray *xa, unsigned long index)
+{
+	return index < xa->nr ? xa->slots[index] : NULL;
+}
+
+void *xa_erase(struct xarray *xa, unsigned long index)
+{
+	void *old = xa_load(xa, index);
+
+	if (old) {
+		xa->slots[index] = NULL;
+		xa->count--;
+		if (index < xa->next_free)
+			xa->next_free = index;
+	}
+	return old;
+}
+
+void *xa_find(struct xarray *xa, unsigned long *index, unsigned long max, int mark)
+{
+	unsigned long i;
+
+	(void)mark;
+	for (i = *index; i < xa->nr && i <= max; i++) {
+		if (xa->slots[i]) {
+			*index = i;
+			return xa->slots[i];
+		}
+	}
+	return NULL;
+}
+
+void xa_destroy(struct xarray *xa)
+{
+	if (xa->slots)
+		shim_live_allocs--;
+	free(xa->slots);
+	memset(xa, 0, sizeof(*xa));
+}
