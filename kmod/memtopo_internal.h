@@ -37,6 +37,7 @@
 
 struct memtopo_ctx {
 	struct kref kref;
+	/* serialises every writer: regions, spaces, listeners, commits */
 	struct mutex lock;
 	/* every region and space by ID; IDs are what userspace names */
 	struct xarray objects;

@@ -26,8 +26,9 @@
 #include <linux/sched.h>
 
 #include "memtopo_internal.h"
+#include "parity.h"
 
-typedef __int128 mt_s128;
+#define mt_s128 __int128
 #define MT_2_64 ((mt_s128)1 << 64)
 
 struct memtopo_piece {
@@ -319,7 +320,7 @@ static int memtopo_render_sweep(struct memtopo_render *r, struct memtopo_builder
 			fr.mr = top->mr;
 			fr.offset = top->offset + (x - top->start);
 			fr.flags = top->flags;
-			fr.dirty_log_mask = top->mr->dirty_log_mask;
+			fr.dirty_log_mask = memtopo_dirty_log_mask(top->mr);
 		}
 		ret = memtopo_builder_add(b, x, &fr);
 	}

@@ -28,11 +28,11 @@ struct memtopo_view;
 /* Bounds enforced per context; visible through memtopo_ctx_limits(). */
 #define MEMTOPO_MAX_DEPTH		32
 #define MEMTOPO_MAX_ALIAS_CHAIN		16
-#define MEMTOPO_MAX_REGIONS		(1u << 21)
+#define MEMTOPO_MAX_REGIONS		BIT(21)
 #define MEMTOPO_MAX_SPACES		256
 #define MEMTOPO_MAX_NAME		64
 /* Rendered pieces per commit: aliases multiply subtrees, so cap the work. */
-#define MEMTOPO_MAX_RENDER_PIECES	(1u << 23)
+#define MEMTOPO_MAX_RENDER_PIECES	BIT(23)
 
 /** enum memtopo_kind - what a region is. */
 enum memtopo_kind {
@@ -70,18 +70,29 @@ struct memtopo_backing {
  * struct memtopo_region_ops - device callbacks of an I/O or ROM device region.
  * @read: read @size bytes at @offset into *@data.
  * @write: write @size bytes of @data at @offset.
- * @valid_min: smallest access size the device accepts (0 means 1).
- * @valid_max: largest access size the device accepts (0 means 4).
- * @impl_min: smallest size @read/@write implement (0 means valid_min).
- * @impl_max: largest size @read/@write implement (0 means valid_max).
- * @unaligned: the device accepts unaligned accesses.
+ * @valid_min: smallest access size the device accepts (checked only when
+ *	@valid_max is set, as in QEMU).
+ * @valid_max: largest access size the device accepts; 0 accepts any size
+ *	but accesses are still split to at most 4 bytes.
+ * @impl_min: smallest size @read/@write implement (0 means 1); smaller
+ *	accesses are widened.
+ * @impl_max: largest size @read/@write implement (0 means 4); larger
+ *	accesses are split into several calls.
+ * @unaligned: the device accepts unaligned accesses (QEMU's valid.unaligned).
+ * @impl_unaligned: @read/@write handle unaligned accesses themselves
+ *	(QEMU's impl.unaligned); otherwise accesses are split on alignment.
  * @big_endian: the device is big-endian.
+ *
+ * The rules are QEMU's memory_region_access_valid(), memory_access_size()
+ * and access_with_adjusted_size(); see memtopo_space_read().  @read and
+ * @write return 0 or a negative errno and may sleep.
  */
 struct memtopo_region_ops {
 	int (*read)(void *opaque, u64 offset, u64 *data, unsigned int size);
 	int (*write)(void *opaque, u64 offset, u64 data, unsigned int size);
 	u8 valid_min, valid_max, impl_min, impl_max;
 	bool unaligned;
+	bool impl_unaligned;
 	bool big_endian;
 };
 
@@ -263,5 +274,59 @@ bool memtopo_space_read_retry(struct memtopo_space *as, unsigned int seq);
 /* Listeners. */
 int memtopo_listener_register(struct memtopo_space *as, struct memtopo_listener *l);
 void memtopo_listener_unregister(struct memtopo_listener *l);
+
+/*
+ * ---- QEMU parity: access dispatch, ioeventfds, coalesced MMIO, dirty
+ * logging (dispatch.c, ioeventfd.c, coalesced.c, dirty.c) ----
+ */
+struct eventfd_ctx;
+
+/* Access dispatch: process context, may sleep (device ops may). */
+int memtopo_space_read(struct memtopo_space *as, u64 addr, void *buf, size_t len);
+int memtopo_space_write(struct memtopo_space *as, u64 addr, const void *buf, size_t len);
+void memtopo_dispatch_sync(void);
+
+/* ioeventfds on a region; sizes 0 (any), 1, 2, 4, 8. */
+int memtopo_region_add_eventfd(struct memtopo_region *mr, u64 offset, unsigned int size,
+			       bool match_data, u64 data, struct eventfd_ctx *eventfd);
+int memtopo_region_del_eventfd(struct memtopo_region *mr, u64 offset, unsigned int size,
+			       bool match_data, u64 data, struct eventfd_ctx *eventfd);
+int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
+				      unsigned int size, bool match_data, u64 data,
+				      struct eventfd_ctx *eventfd);
+int memtopo_region_del_eventfd_locked(struct memtopo_region *mr, u64 offset,
+				      unsigned int size, bool match_data, u64 data,
+				      struct eventfd_ctx *eventfd);
+
+/**
+ * struct memtopo_eventfd_test_ops - KUnit stand-ins for eventfds.
+ * @signal: called instead of eventfd_signal().
+ * @put: called instead of eventfd_ctx_put().
+ */
+struct memtopo_eventfd_test_ops {
+	void (*signal)(struct eventfd_ctx *eventfd);
+	void (*put)(struct eventfd_ctx *eventfd);
+};
+void memtopo_set_eventfd_test_ops(const struct memtopo_eventfd_test_ops *ops);
+
+/* Coalesced MMIO ranges on an I/O region. */
+int memtopo_region_add_coalescing(struct memtopo_region *mr, u64 offset, u64 size);
+int memtopo_region_del_coalescing(struct memtopo_region *mr, u64 offset, u64 size);
+void memtopo_region_clear_coalescing(struct memtopo_region *mr);
+int memtopo_region_add_coalescing_locked(struct memtopo_region *mr, u64 offset, u64 size);
+int memtopo_region_del_coalescing_locked(struct memtopo_region *mr, u64 offset, u64 size);
+void memtopo_region_clear_coalescing_locked(struct memtopo_region *mr);
+
+/* Dirty logging: global (MIGRATION) start/stop, marking, fetching. */
+int memtopo_dirty_log_global_start(struct memtopo_ctx *ctx);
+int memtopo_dirty_log_global_stop(struct memtopo_ctx *ctx);
+int memtopo_dirty_log_global_start_locked(struct memtopo_ctx *ctx);
+int memtopo_dirty_log_global_stop_locked(struct memtopo_ctx *ctx);
+void memtopo_mark_dirty(struct memtopo_region *mr, u64 offset, u64 len);
+void memtopo_region_log_sync_locked(struct memtopo_region *mr);
+int memtopo_region_get_dirty_log(struct memtopo_region *mr, unsigned int client,
+				 u64 first_page, u64 npages, u64 *bitmap, bool clear);
+int memtopo_region_clear_dirty_log(struct memtopo_region *mr, unsigned int client,
+				   u64 first_page, u64 npages, const u64 *bitmap);
 
 #endif /* _MEMTOPO_MEMTOPO_H */

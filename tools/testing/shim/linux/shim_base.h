@@ -51,6 +51,15 @@ void shim_free(const void *p);
 #ifndef WARN_ON
 #define WARN_ON(c) ({ bool __c = !!(c); if (__c) fprintf(stderr, "WARN_ON(%s) at %s:%d\n", #c, __FILE__, __LINE__); __c; })
 #endif
+#define IS_ENABLED(opt) 0
+#ifndef fallthrough
+#define fallthrough __attribute__((__fallthrough__))
+#endif
+#define pr_err_ratelimited(fmt, ...) fprintf(stderr, fmt, ##__VA_ARGS__)
+#define pr_err(fmt, ...) fprintf(stderr, fmt, ##__VA_ARGS__)
+#ifndef DIV_ROUND_UP_ULL
+#define DIV_ROUND_UP_ULL(x, d) (((unsigned long long)(x) + (d) - 1) / (d))
+#endif
 #define might_sleep() do { } while (0)
 #define cond_resched() do { } while (0)
 #define __rcu
