@@ -410,9 +410,16 @@ static void op_mutate(void)
 	case 8: {
 		unsigned int client = rnd_below(3);
 
+		bool ram = r->kind == REF_RAM || r->kind == REF_ROM || r->kind == REF_ROMDEV ||
+			   r->kind == REF_RAMDEV;
+		bool huge = r->size64 || (r->size + 4095) / 4096 > (1ULL << 31);
+
 		b = rnd_below(2);
-		expect(memtopo_region_set_dirty_log(mr, client, b), 0, "set_dirty_log");
-		r->dirty = b ? r->dirty | (1u << client) : r->dirty & ~(1u << client);
+		/* enabling a client on RAM needs a bitmap; 2^64 bytes get none */
+		want = b && !(r->dirty & (1u << client)) && ram && huge ? -E2BIG : 0;
+		expect(memtopo_region_set_dirty_log(mr, client, b), want, "set_dirty_log");
+		if (!want)
+			r->dirty = b ? r->dirty | (1u << client) : r->dirty & ~(1u << client);
 		break;
 	}
 	case 9: {
