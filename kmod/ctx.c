@@ -54,6 +54,7 @@ static void memtopo_ctx_release(struct kref *kref)
 	memtopo_region_destroy_all(ctx);
 	mutex_unlock(&ctx->lock);
 	WARN_ON(!xa_empty(&ctx->objects));
+	kfree(ctx->windows);
 	xa_destroy(&ctx->objects);
 	xa_destroy(&ctx->space_ids);
 	mutex_destroy(&ctx->lock);
@@ -113,8 +114,10 @@ static int memtopo_ctx_commit_locked(struct memtopo_ctx *ctx)
 	memtopo_assert_locked(ctx);
 	if (ctx->topology_dirty) {
 		ret = memtopo_update_topology(ctx);
-		if (!ret)
+		if (!ret) {
 			ctx->topology_dirty = false;
+			memtopo_windows_reset(ctx);
+		}
 	}
 	if (!ret)
 		memtopo_ctx_flush_deferred(ctx);
@@ -132,6 +135,26 @@ static int memtopo_ctx_commit_locked(struct memtopo_ctx *ctx)
 int memtopo_ctx_changed(struct memtopo_ctx *ctx)
 {
 	memtopo_assert_locked(ctx);
+	/* nobody said where: every view is re-rendered in full */
+	ctx->full_render = true;
+	ctx->topology_dirty = true;
+	return ctx->txn_depth ? 0 : memtopo_ctx_commit_locked(ctx);
+}
+
+/**
+ * memtopo_ctx_region_changed() - note that @mr changed in place; only the
+ * windows where it shows need re-rendering.
+ * @mr: the region, context locked, after the change.  Its state before
+ *	the change must have been noted with memtopo_note_region().
+ *
+ * Return: as memtopo_ctx_changed().
+ */
+int memtopo_ctx_region_changed(struct memtopo_region *mr)
+{
+	struct memtopo_ctx *ctx = mr->ctx;
+
+	memtopo_assert_locked(ctx);
+	memtopo_note_region(mr);
 	ctx->topology_dirty = true;
 	return ctx->txn_depth ? 0 : memtopo_ctx_commit_locked(ctx);
 }

@@ -9,6 +9,7 @@
 #include <linux/module.h>
 
 #include "memtopo_internal.h"
+#include "parity.h"
 
 #define for_each_listener(l, as) list_for_each_entry(l, &(as)->listeners, link)
 #define for_each_listener_reverse(l, as) list_for_each_entry_reverse(l, &(as)->listeners, link)
@@ -57,61 +58,77 @@ static void memtopo_section_of(const struct memtopo_view *v, u32 i, struct memto
 	s->generation = v->generation;
 }
 
-/* Next entry at or after @i that holds a range (holes are not ranges). */
-static u32 memtopo_next_range(const struct memtopo_view *v, u32 i)
+/* Next entry in [@i, @end) that holds a range (holes are not ranges). */
+static u32 memtopo_next_range(const struct memtopo_view *v, u32 i, u32 end)
 {
-	while (i < v->nr && !v->fr[i].mr)
+	while (i < end && !v->fr[i].mr)
 		i++;
 	return i;
 }
 
+/* In both views and unchanged, but the dirty-log clients may differ. */
+static void memtopo_update_nop(struct memtopo_space *as, const struct memtopo_view *old, u32 io,
+			       const struct memtopo_view *new, u32 in)
+{
+	u8 om = old->fr[io].dirty_log_mask, nm = new->fr[in].dirty_log_mask;
+	struct memtopo_listener *l;
+	struct memtopo_section s;
+
+	memtopo_section_of(new, in, &s);
+	for_each_listener(l, as)
+		if (l->ops->region_nop)
+			l->ops->region_nop(l->priv, &s);
+	if (nm & ~om)
+		for_each_listener(l, as)
+			if (l->ops->log_start)
+				l->ops->log_start(l->priv, &s, om, nm);
+	if (om & ~nm)
+		for_each_listener_reverse(l, as)
+			if (l->ops->log_stop)
+				l->ops->log_stop(l->priv, &s, om, nm);
+}
+
+/*
+ * One pass of QEMU's address_space_update_topology_pass() over the entries
+ * runs[0]..runs[1] of @old and runs[2]..runs[3] of @new, which cover the
+ * same addresses.
+ */
 static void memtopo_update_pass(struct memtopo_space *as, const struct memtopo_view *old,
-				const struct memtopo_view *new, bool adding)
+				const struct memtopo_view *new, const u32 runs[4], bool adding)
 {
 	struct memtopo_listener *l;
 	struct memtopo_section s;
-	u32 io = memtopo_next_range(old, 0), in = memtopo_next_range(new, 0);
+	u32 oend = runs[1] + 1, nend = runs[3] + 1;
+	u32 io = memtopo_next_range(old, runs[0], oend), in = memtopo_next_range(new, runs[2], nend);
 
-	while (io < old->nr || in < new->nr) {
-		bool has_old = io < old->nr, has_new = in < new->nr;
+	while (io < oend || in < nend) {
+		bool has_old = io < oend, has_new = in < nend;
 
 		if (has_old && (!has_new || old->starts[io] < new->starts[in] ||
 				(old->starts[io] == new->starts[in] &&
 				 !memtopo_fr_same(old, io, new, in)))) {
 			if (!adding) {
 				memtopo_section_of(old, io, &s);
+				memtopo_coalesced_fr_del(as, &s);
 				for_each_listener_reverse(l, as)
 					if (l->ops->region_del)
 						l->ops->region_del(l->priv, &s);
 			}
-			io = memtopo_next_range(old, io + 1);
+			io = memtopo_next_range(old, io + 1, oend);
 		} else if (has_old && has_new && memtopo_fr_same(old, io, new, in)) {
-			if (adding) {
-				u8 om = old->fr[io].dirty_log_mask, nm = new->fr[in].dirty_log_mask;
-
-				memtopo_section_of(new, in, &s);
-				for_each_listener(l, as)
-					if (l->ops->region_nop)
-						l->ops->region_nop(l->priv, &s);
-				if (nm & ~om)
-					for_each_listener(l, as)
-						if (l->ops->log_start)
-							l->ops->log_start(l->priv, &s, om, nm);
-				if (om & ~nm)
-					for_each_listener_reverse(l, as)
-						if (l->ops->log_stop)
-							l->ops->log_stop(l->priv, &s, om, nm);
-			}
-			io = memtopo_next_range(old, io + 1);
-			in = memtopo_next_range(new, in + 1);
+			if (adding)
+				memtopo_update_nop(as, old, io, new, in);
+			io = memtopo_next_range(old, io + 1, oend);
+			in = memtopo_next_range(new, in + 1, nend);
 		} else {
 			if (adding) {
 				memtopo_section_of(new, in, &s);
 				for_each_listener(l, as)
 					if (l->ops->region_add)
 						l->ops->region_add(l->priv, &s);
+				memtopo_coalesced_fr_add(as, &s);
 			}
-			in = memtopo_next_range(new, in + 1);
+			in = memtopo_next_range(new, in + 1, nend);
 		}
 	}
 }
@@ -126,10 +143,26 @@ static void memtopo_update_pass(struct memtopo_space *as, const struct memtopo_v
 void memtopo_listeners_update(struct memtopo_space *as, const struct memtopo_view *old,
 			      const struct memtopo_view *new)
 {
+	const u32 runs[4] = { 0, old->nr - 1, 0, new->nr - 1 };
+
+	memtopo_listeners_update_runs(as, old, new, runs);
+}
+
+/**
+ * memtopo_listeners_update_runs() - as memtopo_listeners_update(), for
+ * views that differ only inside the given runs.
+ * @as: the space, context locked.
+ * @old: the published view.
+ * @new: the view about to be published.
+ * @runs: from memtopo_view_runs().
+ */
+void memtopo_listeners_update_runs(struct memtopo_space *as, const struct memtopo_view *old,
+				   const struct memtopo_view *new, const u32 runs[4])
+{
 	if (list_empty(&as->listeners))
 		return;
-	memtopo_update_pass(as, old, new, false);
-	memtopo_update_pass(as, old, new, true);
+	memtopo_update_pass(as, old, new, runs, false);
+	memtopo_update_pass(as, old, new, runs, true);
 }
 
 static void memtopo_listener_replay(struct memtopo_listener *l, bool adding)
@@ -143,7 +176,8 @@ static void memtopo_listener_replay(struct memtopo_listener *l, bool adding)
 	v = rcu_dereference_protected(as->view, lockdep_is_held(&as->ctx->lock));
 	if (ops->begin)
 		ops->begin(l->priv);
-	for (i = memtopo_next_range(v, 0); i < v->nr; i = memtopo_next_range(v, i + 1)) {
+	memtopo_parity_replay_pre(l, adding);
+	for (i = memtopo_next_range(v, 0, v->nr); i < v->nr; i = memtopo_next_range(v, i + 1, v->nr)) {
 		memtopo_section_of(v, i, &s);
 		if (adding) {
 			if (ops->region_add)
@@ -157,6 +191,7 @@ static void memtopo_listener_replay(struct memtopo_listener *l, bool adding)
 				ops->region_del(l->priv, &s);
 		}
 	}
+	memtopo_parity_replay_post(l, adding);
 	if (ops->commit)
 		ops->commit(l->priv);
 }

@@ -52,7 +52,15 @@ struct memtopo_ctx {
 	/* regions destroyed inside a transaction, put after it commits */
 	struct list_head deferred_puts;
 	u64 generation;
+	/*
+	 * What the pending commit must re-render: the windows noted by the
+	 * mutations (window.c), or everything when full_render is set.
+	 */
+	struct memtopo_window *windows;
+	u32 nr_windows;
+	bool full_render;
 	u64 stat_commits;
+	u64 stat_full_renders;
 	u64 stat_overlaps;
 	/* QEMU parity (parity.h): global dirty-log starts, ioeventfd count */
 	unsigned int dirty_log_global;
@@ -98,6 +106,19 @@ struct memtopo_region {
 	/* dirty bitmaps, ioeventfds, coalesced ranges (parity.h) */
 	struct memtopo_region_parity __rcu *parity;
 };
+
+/*
+ * Where a pending change can alter a view: [start, last] in the frame of
+ * @frame rendered as a space's effective root.  @frame is only compared,
+ * never dereferenced (it may be destroyed in the same transaction).
+ */
+struct memtopo_window {
+	const struct memtopo_region *frame;
+	u64 start;
+	u64 last;
+};
+
+#define MEMTOPO_MAX_WINDOWS	128
 
 /* One entry of a view: a flat range, or a hole when @mr is NULL. */
 struct memtopo_fr {
@@ -164,14 +185,25 @@ static inline bool memtopo_region_terminates(const struct memtopo_region *mr)
 
 /* ctx.c */
 int memtopo_ctx_changed(struct memtopo_ctx *ctx);
+int memtopo_ctx_region_changed(struct memtopo_region *mr);
+
+/* window.c */
+void memtopo_note_region(struct memtopo_region *mr);
+void memtopo_windows_reset(struct memtopo_ctx *ctx);
+bool memtopo_windows_bound(const struct memtopo_ctx *ctx, const struct memtopo_region *frame,
+			   u64 *start, u64 *last);
 
 /* region.c */
 void memtopo_region_destroy_all(struct memtopo_ctx *ctx);
 struct memtopo_region *memtopo_region_first_child(const struct memtopo_region *mr);
 struct memtopo_region *memtopo_region_next_sibling(const struct memtopo_region *mr);
+int memtopo_region_collect_children(struct memtopo_region *mr, u64 first, u64 last,
+				    struct memtopo_region ***buf, u32 *nr, u32 *cap);
 
 /* render.c: builds the view of @root (NULL gives the empty view) */
 struct memtopo_view *memtopo_render(struct memtopo_region *root);
+struct memtopo_view *memtopo_render_window(struct memtopo_region *root,
+					   const struct memtopo_view *old, u64 start, u64 last);
 struct memtopo_region *memtopo_effective_root(struct memtopo_region *root);
 
 /* view.c */
@@ -180,6 +212,10 @@ void memtopo_view_put(struct memtopo_view *view);
 u32 memtopo_view_find(const struct memtopo_view *view, u64 addr);
 void memtopo_view_section(const struct memtopo_view *view, u32 i,
 			  struct memtopo_section *s);
+bool memtopo_view_runs(const struct memtopo_view *old, const struct memtopo_view *new,
+		       u64 start, u64 last, u32 runs[4]);
+bool memtopo_view_runs_equal(const struct memtopo_view *old, const struct memtopo_view *new,
+			     const u32 runs[4]);
 
 /* space.c */
 int memtopo_update_topology(struct memtopo_ctx *ctx);
@@ -189,6 +225,9 @@ void memtopo_space_destroy_all(struct memtopo_ctx *ctx);
 void memtopo_listeners_update(struct memtopo_space *as,
 			      const struct memtopo_view *old,
 			      const struct memtopo_view *new);
+void memtopo_listeners_update_runs(struct memtopo_space *as,
+				   const struct memtopo_view *old,
+				   const struct memtopo_view *new, const u32 runs[4]);
 void memtopo_listeners_begin(struct memtopo_space *as);
 void memtopo_listeners_commit(struct memtopo_space *as);
 void memtopo_listeners_detach_all(struct memtopo_space *as);

@@ -7,9 +7,11 @@
 #include <linux/export.h>
 #include <linux/interval_tree_generic.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 
 #include "memtopo_internal.h"
+#include "parity.h"
 
 static u64 memtopo_region_addr_last(const struct memtopo_region *mr)
 {
@@ -84,6 +86,58 @@ struct memtopo_region *memtopo_region_next_sibling(const struct memtopo_region *
 	struct rb_node *node = rb_next(&mr->sibling);
 
 	return node ? rb_entry(node, struct memtopo_region, sibling) : NULL;
+}
+
+static int memtopo_sibling_cmp(const void *a, const void *b)
+{
+	const struct memtopo_region *x = *(const struct memtopo_region * const *)a;
+	const struct memtopo_region *y = *(const struct memtopo_region * const *)b;
+
+	return memtopo_sibling_before(x, y) ? -1 : 1;
+}
+
+/**
+ * memtopo_region_collect_children() - append the children of @mr that
+ * intersect [@first, @last] (in @mr's coordinates) to a growable array,
+ * in render order.
+ * @mr: the parent.
+ * @first: first offset.
+ * @last: last offset.
+ * @buf: the array (kvmalloc'ed, grown here).
+ * @nr: entries used; the new ones go after them.
+ * @cap: entries allocated.
+ *
+ * O(log n + k log k) for k matches: what lets a windowed render skip the
+ * siblings it cannot touch.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int memtopo_region_collect_children(struct memtopo_region *mr, u64 first, u64 last,
+				    struct memtopo_region ***buf, u32 *nr, u32 *cap)
+{
+	struct memtopo_region *child;
+	u32 start = *nr;
+
+	for (child = memtopo_sibling_it_iter_first(&mr->by_addr, first, last); child;
+	     child = memtopo_sibling_it_iter_next(child, first, last)) {
+		if (*nr == *cap) {
+			u32 new_cap = *cap ? *cap * 2 : 64;
+			struct memtopo_region **bigger;
+
+			bigger = kvmalloc_array(new_cap, sizeof(*bigger), GFP_KERNEL);
+			if (!bigger)
+				return -ENOMEM;
+			if (*buf)
+				memcpy(bigger, *buf, *nr * sizeof(*bigger));
+			kvfree(*buf);
+			*buf = bigger;
+			*cap = new_cap;
+		}
+		(*buf)[(*nr)++] = child;
+	}
+	if (*nr - start > 1)
+		sort(*buf + start, *nr - start, sizeof(**buf), memtopo_sibling_cmp, NULL);
+	return 0;
 }
 
 static bool memtopo_kind_valid(enum memtopo_kind kind)
@@ -170,6 +224,10 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 	mr->ops = info->ops;
 	mr->opaque = info->opaque;
 	refcount_set(&mr->ref, 1);
+	/* RAM created while global dirty logging is on needs its bitmap now */
+	ret = memtopo_dirty_prepare(mr, memtopo_dirty_log_mask(mr));
+	if (ret)
+		goto err_id;
 	if (info->kind == MEMTOPO_ALIAS) {
 		mr->alias = info->alias_target;
 		mr->alias_offset = info->alias_offset;
@@ -179,6 +237,9 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 	ctx->nr_regions++;
 	return mr;
 
+err_id:
+	xa_erase(&ctx->objects, mr->id);
+	memtopo_parity_region_free(mr);
 err_name:
 	kfree_const(mr->name);
 err_free:
@@ -220,6 +281,7 @@ static void memtopo_region_free_rcu(struct rcu_head *head)
 {
 	struct memtopo_region *mr = container_of(head, struct memtopo_region, rcu);
 
+	memtopo_parity_region_free(mr);
 	kfree_const(mr->name);
 	kfree(mr);
 }
@@ -463,6 +525,8 @@ int memtopo_region_add_subregion_locked(struct memtopo_region *parent, u64 offse
 	    memtopo_region_height(child, MEMTOPO_MAX_DEPTH) > MEMTOPO_MAX_DEPTH)
 		return -EMLINK;
 
+	/* a detached region may be a space's root: its old place counts */
+	memtopo_note_region(child);
 	child->addr = offset;
 	child->priority = priority;
 	if (may_overlap)
@@ -470,7 +534,7 @@ int memtopo_region_add_subregion_locked(struct memtopo_region *parent, u64 offse
 	else
 		child->flags &= ~MEMTOPO_RF_MAY_OVERLAP;
 	memtopo_attach(parent, child);
-	return memtopo_ctx_changed(ctx);
+	return memtopo_ctx_region_changed(child);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_add_subregion_locked, MEMTOPO);
 
@@ -510,9 +574,10 @@ int memtopo_region_del_subregion_locked(struct memtopo_region *parent,
 	memtopo_assert_locked(parent->ctx);
 	if (child->parent != parent)
 		return -ENOENT;
+	memtopo_note_region(child);
 	memtopo_children_remove(parent, child);
 	child->parent = NULL;
-	return memtopo_ctx_changed(parent->ctx);
+	return memtopo_ctx_region_changed(child);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_del_subregion_locked, MEMTOPO);
 
@@ -573,8 +638,9 @@ int memtopo_region_set_address_locked(struct memtopo_region *mr, u64 addr)
 		return -EOVERFLOW;
 	if (addr == mr->addr)
 		return 0;
+	memtopo_note_region(mr);
 	memtopo_readd(mr, addr, mr->size, mr->flags & MEMTOPO_RF_SIZE64, mr->priority, 0);
-	return memtopo_ctx_changed(mr->ctx);
+	return memtopo_ctx_region_changed(mr);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_set_address_locked, MEMTOPO);
 
@@ -594,8 +660,9 @@ int memtopo_region_set_size_locked(struct memtopo_region *mr, u64 size, bool siz
 	if (size_is_2_64 == !!(mr->flags & MEMTOPO_RF_SIZE64) && (size_is_2_64 || size == mr->size))
 		return 0;
 	/* keep the render position: only the interval tree key changes */
+	memtopo_note_region(mr);
 	memtopo_readd(mr, mr->addr, size, size_is_2_64, mr->priority, mr->seq);
-	return memtopo_ctx_changed(mr->ctx);
+	return memtopo_ctx_region_changed(mr);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_set_size_locked, MEMTOPO);
 
@@ -611,8 +678,9 @@ int memtopo_region_set_priority_locked(struct memtopo_region *mr, int priority)
 	memtopo_assert_locked(mr->ctx);
 	if (priority == mr->priority)
 		return 0;
+	memtopo_note_region(mr);
 	memtopo_readd(mr, mr->addr, mr->size, mr->flags & MEMTOPO_RF_SIZE64, priority, 0);
-	return memtopo_ctx_changed(mr->ctx);
+	return memtopo_ctx_region_changed(mr);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_set_priority_locked, MEMTOPO);
 
@@ -628,7 +696,9 @@ void memtopo_region_restore_position_locked(struct memtopo_region *mr, u64 addr,
 					    int priority, u64 seq)
 {
 	memtopo_assert_locked(mr->ctx);
+	memtopo_note_region(mr);
 	memtopo_readd(mr, addr, mr->size, mr->flags & MEMTOPO_RF_SIZE64, priority, seq);
+	memtopo_note_region(mr);
 	mr->ctx->topology_dirty = true;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_restore_position_locked, MEMTOPO);
@@ -648,7 +718,7 @@ int memtopo_region_set_alias_offset_locked(struct memtopo_region *mr, u64 offset
 	if (offset == mr->alias_offset)
 		return 0;
 	mr->alias_offset = offset;
-	return memtopo_ctx_changed(mr->ctx);
+	return memtopo_ctx_region_changed(mr);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_set_alias_offset_locked, MEMTOPO);
 
@@ -658,7 +728,7 @@ static int memtopo_region_set_flag(struct memtopo_region *mr, u16 flag, bool on)
 	if (!!(mr->flags & flag) == on)
 		return 0;
 	mr->flags ^= flag;
-	return memtopo_ctx_changed(mr->ctx);
+	return memtopo_ctx_region_changed(mr);
 }
 
 /**
@@ -729,6 +799,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_romd_locked, MEMTOPO);
 int memtopo_region_set_dirty_log_locked(struct memtopo_region *mr, unsigned int client, bool on)
 {
 	u8 mask;
+	int ret;
 
 	memtopo_assert_locked(mr->ctx);
 	if (client >= MEMTOPO_DIRTY_CLIENTS)
@@ -736,8 +807,12 @@ int memtopo_region_set_dirty_log_locked(struct memtopo_region *mr, unsigned int 
 	mask = on ? mr->dirty_log_mask | BIT(client) : mr->dirty_log_mask & ~BIT(client);
 	if (mask == mr->dirty_log_mask)
 		return 0;
-	mr->dirty_log_mask = mask;
-	return memtopo_ctx_changed(mr->ctx);
+	/* bitmaps first: markers may see the new mask as soon as it is set */
+	ret = memtopo_dirty_prepare(mr, mask);
+	if (ret)
+		return ret;
+	WRITE_ONCE(mr->dirty_log_mask, mask);
+	return memtopo_ctx_region_changed(mr);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_set_dirty_log_locked, MEMTOPO);
 

@@ -41,7 +41,10 @@ struct memtopo_piece {
 
 struct memtopo_frame {
 	struct memtopo_region *mr;
+	/* children in render order: the rbtree, or a slice of kids[] */
 	struct memtopo_region *next_child;
+	u32 kid_next, kid_end, kid_base;
+	bool listed;
 	mt_s128 base;
 	mt_s128 clip_start;
 	mt_s128 clip_end;
@@ -53,6 +56,9 @@ struct memtopo_render {
 	u32 nr_pieces, cap_pieces;
 	struct memtopo_frame *frames;
 	u32 nr_frames, cap_frames;
+	/* a stack of child lists for frames rendering part of a region */
+	struct memtopo_region **kids;
+	u32 nr_kids, cap_kids;
 };
 
 static int memtopo_grow(void **array, u32 *cap, size_t elem, u32 limit)
@@ -121,7 +127,27 @@ static int memtopo_render_enter(struct memtopo_render *r, struct memtopo_region 
 	}
 	f = &r->frames[r->nr_frames++];
 	f->mr = mr;
-	f->next_child = memtopo_region_first_child(mr);
+	f->listed = false;
+	f->next_child = NULL;
+	f->kid_base = r->nr_kids;
+	if (RB_EMPTY_ROOT(&mr->children)) {
+		/* a leaf: nothing to walk */
+	} else if (clip_start <= base &&
+		   clip_end >= base + (mt_s128)memtopo_region_last_off(mr) + 1) {
+		f->next_child = memtopo_region_first_child(mr);
+	} else {
+		/* the clip shows part of the region: visit only what meets it */
+		f->listed = true;
+		ret = memtopo_region_collect_children(mr, (u64)(clip_start - base),
+						      (u64)(clip_end - 1 - base), &r->kids,
+						      &r->nr_kids, &r->cap_kids);
+		if (ret) {
+			r->nr_frames--;
+			return ret;
+		}
+	}
+	f->kid_next = f->kid_base;
+	f->kid_end = r->nr_kids;
 	f->base = base;
 	f->clip_start = clip_start;
 	f->clip_end = clip_end;
@@ -155,23 +181,37 @@ static int memtopo_render_emit(struct memtopo_render *r, const struct memtopo_fr
 	return 0;
 }
 
-static int memtopo_render_walk(struct memtopo_render *r, struct memtopo_region *root)
+static struct memtopo_region *memtopo_frame_next(struct memtopo_render *r,
+						 struct memtopo_frame *f)
+{
+	struct memtopo_region *child;
+
+	if (f->listed)
+		return f->kid_next < f->kid_end ? r->kids[f->kid_next++] : NULL;
+	child = f->next_child;
+	if (child)
+		f->next_child = memtopo_region_next_sibling(child);
+	return child;
+}
+
+static int memtopo_render_walk(struct memtopo_render *r, struct memtopo_region *root,
+			       mt_s128 clip_start, mt_s128 clip_end)
 {
 	struct memtopo_frame *f;
 	struct memtopo_region *child;
 	unsigned int steps = 0;
 	int ret;
 
-	ret = memtopo_render_enter(r, root, 0, 0, MT_2_64, 0);
+	ret = memtopo_render_enter(r, root, 0, clip_start, clip_end, 0);
 	while (!ret && r->nr_frames) {
 		f = &r->frames[r->nr_frames - 1];
-		child = f->next_child;
+		child = memtopo_frame_next(r, f);
 		if (!child) {
 			ret = memtopo_render_emit(r, f);
+			r->nr_kids = f->kid_base;
 			r->nr_frames--;
 			continue;
 		}
-		f->next_child = memtopo_region_next_sibling(child);
 		ret = memtopo_render_enter(r, child, f->base, f->clip_start, f->clip_end,
 					   f->flags);
 		if (!(++steps & 0xffff))
@@ -276,7 +316,9 @@ static int memtopo_builder_add(struct memtopo_builder *b, u64 start, const struc
 	return 0;
 }
 
-static int memtopo_render_sweep(struct memtopo_render *r, struct memtopo_builder *b)
+/* Sweep the pieces into entries for [@ws, @we]; the pieces lie inside it. */
+static int memtopo_render_sweep(struct memtopo_render *r, struct memtopo_builder *b,
+				u64 ws, u64 we)
 {
 	static const struct memtopo_fr hole;
 	struct memtopo_event *ev;
@@ -300,12 +342,15 @@ static int memtopo_render_sweep(struct memtopo_render *r, struct memtopo_builder
 	sort(ev, nr_ev, sizeof(*ev), memtopo_event_cmp, NULL);
 
 	ret = 0;
-	if (!nr_ev || ev[0].addr)
-		ret = memtopo_builder_add(b, 0, &hole);
+	if (!nr_ev || ev[0].addr > ws)
+		ret = memtopo_builder_add(b, ws, &hole);
 	for (i = 0; i < nr_ev && !ret; ) {
 		struct memtopo_fr fr = {};
 
 		x = ev[i].addr;
+		/* what follows @we is not ours to say */
+		if (x > we)
+			break;
 		for (; i < nr_ev && ev[i].addr == x; i++) {
 			if (ev[i].is_start)
 				memtopo_heap_push(heap, &nr_heap, ev[i].rank);
@@ -406,14 +451,97 @@ struct memtopo_view *memtopo_render(struct memtopo_region *root)
 	if (!b.view)
 		return ERR_PTR(-ENOMEM);
 	b.view->root = root;
-	ret = root ? memtopo_render_walk(&r, root) : 0;
+	ret = root ? memtopo_render_walk(&r, root, 0, MT_2_64) : 0;
 	kvfree(r.frames);
+	kvfree(r.kids);
 	if (!ret)
-		ret = memtopo_render_sweep(&r, &b);
+		ret = memtopo_render_sweep(&r, &b, 0, U64_MAX);
 	kvfree(r.pieces);
 	if (ret) {
 		memtopo_view_put(b.view);
 		return ERR_PTR(ret);
 	}
 	return b.view;
+}
+
+static u32 memtopo_count_ranges(const struct memtopo_view *v, u32 from, u32 to)
+{
+	u32 n = 0;
+
+	for (; from < to; from++)
+		n += !!v->fr[from].mr;
+	return n;
+}
+
+/**
+ * memtopo_render_window() - re-render [@ws, @we] of @old and splice it in.
+ * @root: the effective root @old was rendered from.
+ * @old: the published view.
+ * @ws: first address of the window.
+ * @we: last address of the window.
+ *
+ * Only the children that meet the window are visited (the per-parent
+ * interval trees find them), so the render costs what the window holds.
+ * The entries outside the window are copied from @old; the two seams are
+ * merged as flatview_simplify() would.
+ *
+ * Return: the new view (one reference), or an ERR_PTR() as memtopo_render().
+ */
+struct memtopo_view *memtopo_render_window(struct memtopo_region *root,
+					   const struct memtopo_view *old, u64 ws, u64 we)
+{
+	struct memtopo_render r = {};
+	struct memtopo_builder win = {}, b = {};
+	struct memtopo_view *v;
+	u32 i0, i2, prefix, k;
+	int ret;
+
+	win.view = memtopo_view_alloc(0);
+	if (!win.view)
+		return ERR_PTR(-ENOMEM);
+	ret = memtopo_render_walk(&r, root, ws, (mt_s128)we + 1);
+	kvfree(r.frames);
+	kvfree(r.kids);
+	if (!ret)
+		ret = memtopo_render_sweep(&r, &win, ws, we);
+	kvfree(r.pieces);
+	if (ret)
+		goto out_win;
+
+	i0 = memtopo_view_find(old, ws);
+	prefix = i0 + (old->starts[i0] < ws);
+	i2 = we == U64_MAX ? old->nr - 1 : memtopo_view_find(old, we + 1);
+	b.cap = old->nr + win.view->nr + 2;
+	v = memtopo_view_alloc(b.cap);
+	if (!v) {
+		ret = -ENOMEM;
+		goto out_win;
+	}
+	b.view = v;
+	v->root = root;
+	memcpy(v->starts, old->starts, prefix * sizeof(*v->starts));
+	memcpy(v->fr, old->fr, prefix * sizeof(*v->fr));
+	v->nr = prefix;
+	/* the builder counts what it adds; take out what the window replaces */
+	v->nr_ranges = old->nr_ranges - memtopo_count_ranges(old, prefix, i2 + 1);
+	for (k = 0; k < win.view->nr; k++)
+		memtopo_builder_add(&b, win.view->starts[k], &win.view->fr[k]);
+	if (we != U64_MAX) {
+		struct memtopo_fr tail = old->fr[i2];
+
+		/* the entry running past the window restarts at we + 1 */
+		if (tail.mr)
+			tail.offset += we + 1 - old->starts[i2];
+		memtopo_builder_add(&b, we + 1, &tail);
+		k = old->nr - (i2 + 1);
+		memcpy(v->starts + v->nr, old->starts + i2 + 1, k * sizeof(*v->starts));
+		memcpy(v->fr + v->nr, old->fr + i2 + 1, k * sizeof(*v->fr));
+		v->nr += k;
+	}
+	memtopo_view_put(win.view);
+	return v;
+
+out_win:
+	memtopo_view_put(win.view);
+	return ERR_PTR(ret);
 }

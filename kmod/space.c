@@ -14,6 +14,7 @@
 #include <linux/string.h>
 
 #include "memtopo_internal.h"
+#include "parity.h"
 
 static struct memtopo_view *memtopo_space_view(struct memtopo_space *as)
 {
@@ -38,6 +39,72 @@ static bool memtopo_views_equal(const struct memtopo_view *a, const struct memto
 	return true;
 }
 
+/* What a commit publishes for one effective root. */
+struct memtopo_plan {
+	struct memtopo_region *root;
+	struct memtopo_view *view;
+	/* set when @view was spliced from @base over [start, last] */
+	const struct memtopo_view *base;
+	u64 start;
+	u64 last;
+};
+
+/*
+ * Render the view of @p->root.  When the space already shows that root and
+ * the mutations said where they can show, only that window is re-rendered
+ * and spliced into @old; otherwise everything is.  Unchanged content keeps
+ * the old view, and with it the generation.
+ */
+static int memtopo_plan_render(struct memtopo_ctx *ctx, struct memtopo_plan *p,
+			       struct memtopo_view *old)
+{
+	struct memtopo_space *other;
+	struct memtopo_view *view;
+	u32 runs[4];
+
+	if (!ctx->full_render && old->root == p->root) {
+		if (!p->root || !memtopo_windows_bound(ctx, p->root, &p->start, &p->last)) {
+			refcount_inc(&old->ref);
+			p->view = old;
+			return 0;
+		}
+		view = memtopo_render_window(p->root, old, p->start, p->last);
+		if (IS_ERR(view))
+			return PTR_ERR(view);
+		if (memtopo_view_runs(old, view, p->start, p->last, runs) &&
+		    memtopo_view_runs_equal(old, view, runs)) {
+			memtopo_view_put(view);
+			refcount_inc(&old->ref);
+			p->view = old;
+			return 0;
+		}
+		view->generation = ++ctx->generation;
+		p->view = view;
+		p->base = old;
+		return 0;
+	}
+
+	view = memtopo_render(p->root);
+	if (IS_ERR(view))
+		return PTR_ERR(view);
+	ctx->stat_full_renders++;
+	/* unique per view: a generation names immutable content */
+	view->generation = ++ctx->generation;
+	/* unchanged content keeps the old view and generation */
+	list_for_each_entry(other, &ctx->spaces, link) {
+		struct memtopo_view *prev = memtopo_space_view(other);
+
+		if (prev->root == p->root && memtopo_views_equal(prev, view)) {
+			memtopo_view_put(view);
+			refcount_inc(&prev->ref);
+			view = prev;
+			break;
+		}
+	}
+	p->view = view;
+	return 0;
+}
+
 /**
  * memtopo_update_topology() - render and publish every space's view.
  * @ctx: the context, locked.
@@ -50,53 +117,34 @@ static bool memtopo_views_equal(const struct memtopo_view *a, const struct memto
  */
 int memtopo_update_topology(struct memtopo_ctx *ctx)
 {
-	struct memtopo_view **views, *view;
-	struct memtopo_region **roots;
-	struct memtopo_space *as, *other;
-	u32 n = 0, i, j;
+	struct memtopo_plan *plan, *p;
+	struct memtopo_space *as;
+	struct memtopo_view *view;
+	u32 n = 0, i, j, runs[4];
 	int ret = 0;
 
 	memtopo_assert_locked(ctx);
 	if (!ctx->nr_spaces)
 		return 0;
-	views = kcalloc(ctx->nr_spaces, sizeof(*views), GFP_KERNEL);
-	roots = kcalloc(ctx->nr_spaces, sizeof(*roots), GFP_KERNEL);
-	if (!views || !roots) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	plan = kcalloc(ctx->nr_spaces, sizeof(*plan), GFP_KERNEL);
+	if (!plan)
+		return -ENOMEM;
 
 	/* render: one view per distinct effective root */
 	list_for_each_entry(as, &ctx->spaces, link) {
-		roots[n] = memtopo_effective_root(as->root);
-		for (j = 0; j < n; j++)
-			if (roots[j] == roots[n])
+		p = &plan[n++];
+		p->root = memtopo_effective_root(as->root);
+		for (j = 0; j + 1 < n; j++)
+			if (plan[j].root == p->root)
 				break;
-		if (j < n) {
-			views[n] = views[j];
-			refcount_inc(&views[n]->ref);
-		} else {
-			view = memtopo_render(roots[n]);
-			if (IS_ERR(view)) {
-				ret = PTR_ERR(view);
-				goto out;
-			}
-			/* unique per view: a generation names immutable content */
-			view->generation = ++ctx->generation;
-			/* unchanged content keeps the old view and generation */
-			list_for_each_entry(other, &ctx->spaces, link) {
-				struct memtopo_view *old = memtopo_space_view(other);
-
-				if (old->root == roots[n] && memtopo_views_equal(old, view)) {
-					memtopo_view_put(view);
-					refcount_inc(&old->ref);
-					view = old;
-					break;
-				}
-			}
-			views[n] = view;
+		if (j + 1 < n) {
+			*p = plan[j];
+			refcount_inc(&p->view->ref);
+			continue;
 		}
-		n++;
+		ret = memtopo_plan_render(ctx, p, memtopo_space_view(as));
+		if (ret)
+			goto out;
 	}
 
 	/* publish: nothing below can fail */
@@ -106,26 +154,32 @@ int memtopo_update_topology(struct memtopo_ctx *ctx)
 	list_for_each_entry(as, &ctx->spaces, link) {
 		struct memtopo_view *old = memtopo_space_view(as);
 
-		view = views[i];
-		views[i++] = NULL;
+		p = &plan[i++];
+		view = p->view;
+		p->view = NULL;
 		if (old == view) {
 			memtopo_view_put(view);
+			memtopo_ioeventfds_update(as);
 			continue;
 		}
-		memtopo_listeners_update(as, old, view);
+		if (p->base == old && memtopo_view_runs(old, view, p->start, p->last, runs))
+			memtopo_listeners_update_runs(as, old, view, runs);
+		else
+			memtopo_listeners_update(as, old, view);
 		write_seqcount_begin(&as->seq);
 		rcu_assign_pointer(as->view, view);
 		write_seqcount_end(&as->seq);
 		memtopo_view_put(old);
+		/* QEMU's address_space_update_ioeventfds(), after set_flatview */
+		memtopo_ioeventfds_update(as);
 	}
 	list_for_each_entry(as, &ctx->spaces, link)
 		memtopo_listeners_commit(as);
 	ctx->stat_commits++;
 out:
-	for (i = 0; views && i < n; i++)
-		memtopo_view_put(views[i]);
-	kfree(roots);
-	kfree(views);
+	for (i = 0; i < n; i++)
+		memtopo_view_put(plan[i].view);
+	kfree(plan);
 	return ret;
 }
 
@@ -241,6 +295,7 @@ int memtopo_space_destroy_locked(struct memtopo_space *as)
 	list_del(&as->link);
 	xa_erase(&ctx->space_ids, as->id);
 	ctx->nr_spaces--;
+	memtopo_parity_space_destroy(as);
 	as->root->space_users--;
 	memtopo_region_put(as->root);
 	memtopo_view_put(memtopo_space_view(as));

@@ -30,7 +30,7 @@ static int nr_spaces;
 static u64 last_gen[MAX_SPACES];
 static struct ref_range last_view[MAX_SPACES][REF_MAX_RANGES];
 static int last_n[MAX_SPACES];
-static unsigned long seed, tree_no, checks;
+static unsigned long seed, tree_no, checks, commits, full_renders;
 static int verbose;
 
 /* xorshift64*: reproducible from the printed seed */
@@ -492,6 +492,8 @@ static void one_tree(void)
 	for (s = 0; s < nr_spaces; s++)
 		if (mirrors[s].n)
 			FAIL("space %d: unregister left %d ranges in the mirror", s, mirrors[s].n);
+	commits += ctx->stat_commits;
+	full_renders += ctx->stat_full_renders;
 	memtopo_ctx_put(ctx);
 	if (shim_live_allocs)
 		FAIL("%ld allocations leaked", shim_live_allocs);
@@ -561,6 +563,7 @@ int main(int argc, char **argv)
 		one_tree();
 	}
 	fail_nth_pass(3);
-	printf("difftest: ok: %lu trees, %lu view checks, fail-nth sweep clean\n", trees, checks);
+	printf("difftest: ok: %lu trees, %lu view checks, %lu commits (%lu windowed, %lu full renders), fail-nth sweep clean\n",
+	       trees, checks, commits, commits - full_renders, full_renders);
 	return 0;
 }

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Dirty windows: what a mutation can change, so a commit re-renders only
+ * that.  A region only ever renders inside its own extent clipped by its
+ * ancestors', so noting that extent before and after a change bounds
+ * everything the change can alter.  The extent is noted once per frame:
+ * seen from the region itself and from every ancestor, because any of them
+ * can be a space's effective root and clipping depends on where rendering
+ * starts.  A region that aliases show (itself or an ancestor) has more
+ * than one place: such changes fall back to a full render.
+ */
+#include <linux/slab.h>
+
+#include "memtopo_internal.h"
+
+static void memtopo_window_add(struct memtopo_ctx *ctx, const struct memtopo_region *frame,
+			       u64 start, u64 last)
+{
+	struct memtopo_window *w;
+	u32 i;
+
+	for (i = 0; i < ctx->nr_windows; i++) {
+		w = &ctx->windows[i];
+		if (w->frame == frame) {
+			/* one bounding window per frame: the render stays one pass */
+			w->start = min(w->start, start);
+			w->last = max(w->last, last);
+			return;
+		}
+	}
+	if (ctx->nr_windows == MEMTOPO_MAX_WINDOWS) {
+		ctx->full_render = true;
+		return;
+	}
+	ctx->windows[ctx->nr_windows++] = (struct memtopo_window){ frame, start, last };
+}
+
+/**
+ * memtopo_note_region() - note where @mr shows now.
+ * @mr: the region, context locked.
+ *
+ * Call it before a change (the old extent) and after it (the new one;
+ * memtopo_ctx_region_changed() does).
+ */
+void memtopo_note_region(struct memtopo_region *mr)
+{
+	struct memtopo_ctx *ctx = mr->ctx;
+	struct memtopo_region *a, *p;
+	u64 lo, hi;
+
+	memtopo_assert_locked(ctx);
+	if (ctx->full_render || memtopo_region_empty(mr))
+		return;
+	if (!ctx->windows) {
+		ctx->windows = kmalloc_array(MEMTOPO_MAX_WINDOWS, sizeof(*ctx->windows),
+					     GFP_KERNEL_ACCOUNT);
+		if (!ctx->windows) {
+			ctx->full_render = true;
+			return;
+		}
+	}
+	/* [lo, hi]: the extent in a's own coordinates, clipped so far */
+	lo = 0;
+	hi = memtopo_region_last_off(mr);
+	for (a = mr; ; a = p) {
+		if (a->alias_users) {
+			ctx->full_render = true;
+			return;
+		}
+		/* add_subregion keeps addr + size within 2^64: no overflow */
+		memtopo_window_add(ctx, a, lo + a->addr, hi + a->addr);
+		p = a->parent;
+		if (!p || !memtopo_region_enabled(p) || memtopo_region_empty(p))
+			return;
+		lo += a->addr;
+		hi = min(hi + a->addr, memtopo_region_last_off(p));
+		if (lo > hi)
+			return;
+	}
+}
+
+/**
+ * memtopo_windows_reset() - forget the windows once a commit published.
+ * @ctx: the context, locked.
+ */
+void memtopo_windows_reset(struct memtopo_ctx *ctx)
+{
+	memtopo_assert_locked(ctx);
+	ctx->nr_windows = 0;
+	ctx->full_render = false;
+}
+
+/**
+ * memtopo_windows_bound() - the window to re-render when @frame is a
+ * space's effective root.
+ * @ctx: the context, locked.
+ * @frame: the effective root.
+ * @start: first address.
+ * @last: last address.
+ *
+ * Return: false when nothing noted can show under @frame.
+ */
+bool memtopo_windows_bound(const struct memtopo_ctx *ctx, const struct memtopo_region *frame,
+			   u64 *start, u64 *last)
+{
+	u32 i;
+
+	for (i = 0; i < ctx->nr_windows; i++) {
+		if (ctx->windows[i].frame == frame) {
+			*start = ctx->windows[i].start;
+			*last = ctx->windows[i].last;
+			return true;
+		}
+	}
+	return false;
+}
