@@ -8,18 +8,22 @@
 #include <linux/uaccess.h>
 #include <linux/stddef.h>
 
+#include <linux/slab.h>
+
 #include "memtopo_main.h"
+#include "ioctl_parity.h"
+#include "memtopo_internal.h"
 #include <memtopo/memtopo.h>
 
-struct memtopo_ucmd {
-	struct memtopo_file *file;
-	void __user *ubuffer;
-	u32 user_size;
-	void *cmd;
-};
-
-/* Copy the (possibly grown) struct back: only as much as the user gave. */
-static int memtopo_ucmd_respond(struct memtopo_ucmd *ucmd, size_t cmd_len)
+/**
+ * memtopo_ucmd_respond() - copy the (possibly grown) struct back, only as
+ * much as the user gave.
+ * @ucmd: the call.
+ * @cmd_len: the kernel's size of the struct.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int memtopo_ucmd_respond(struct memtopo_ucmd *ucmd, size_t cmd_len)
 {
 	if (copy_to_user(ucmd->ubuffer, ucmd->cmd, min_t(size_t, ucmd->user_size, cmd_len)))
 		return -EFAULT;
@@ -38,11 +42,339 @@ static int memtopo_get_info(struct memtopo_ucmd *ucmd)
 	cmd->max_regions = MEMTOPO_MAX_REGIONS;
 	cmd->max_spaces = MEMTOPO_MAX_SPACES;
 	cmd->max_name = MEMTOPO_MAX_NAME;
+	cmd->max_batch = MEMTOPO_MAX_BATCH;
+	cmd->max_events = MEMTOPO_MAX_EVENTS;
 	return memtopo_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+static int memtopo_txn(struct memtopo_ucmd *ucmd)
+{
+	struct memtopo_txn *cmd = ucmd->cmd;
+	struct memtopo_file *mf = ucmd->file;
+	int ret = 0;
+
+	if (cmd->flags || cmd->depth)
+		return -EINVAL;
+	switch (cmd->op) {
+	case MEMTOPO_TXN_BEGIN:
+		if (mf->txn_depth >= MEMTOPO_MAX_DEPTH)
+			return -ENOSPC;
+		memtopo_transaction_begin(mf->ctx);
+		mf->txn_depth++;
+		break;
+	case MEMTOPO_TXN_COMMIT:
+		if (!mf->txn_depth)
+			return -EINVAL;
+		/* a render failure keeps the change pending, as the engine does */
+		mf->txn_depth--;
+		ret = memtopo_transaction_commit(mf->ctx);
+		break;
+	default:
+		return -EINVAL;
+	}
+	cmd->depth = mf->txn_depth;
+	return ret ?: memtopo_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+static struct memtopo_view *memtopo_locked_view(struct memtopo_space *as)
+{
+	return rcu_dereference_protected(as->view, lockdep_is_held(&as->ctx->lock));
+}
+
+static void memtopo_fill_range(struct memtopo_range *r, const struct memtopo_section *s)
+{
+	memset(r, 0, sizeof(*r));
+	r->start = s->start;
+	r->last = s->last;
+	r->offset = s->offset;
+	r->region = s->mr->id;
+	r->flags = s->flags & (MEMTOPO_FR_READONLY | MEMTOPO_FR_ROMD | MEMTOPO_FR_NONVOLATILE);
+	r->dirty_log_mask = s->dirty_log_mask;
+}
+
+/* Copy @n records of @ksize bytes to user records of @usize bytes. */
+static int memtopo_copy_records(u8 __user *out, const void *records, u32 n, size_t ksize,
+				u32 usize)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		u8 __user *p = out + (size_t)i * usize;
+
+		if (copy_to_user(p, (const u8 *)records + i * ksize, min_t(size_t, ksize, usize)))
+			return -EFAULT;
+		if (usize > ksize && clear_user(p + ksize, usize - ksize))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+static int memtopo_get_flat(struct memtopo_ucmd *ucmd)
+{
+	struct memtopo_get_flat *cmd = ucmd->cmd;
+	struct memtopo_ctx *ctx = ucmd->file->ctx;
+	struct memtopo_range *ranges = NULL;
+	struct memtopo_section s;
+	struct memtopo_space *as;
+	struct memtopo_view *view;
+	u32 i, n = 0;
+	int ret = 0;
+
+	if (cmd->flags || cmd->__reserved || cmd->generation)
+		return -EINVAL;
+	if (cmd->range_size < offsetofend(struct memtopo_range, dirty_log_mask) ||
+	    cmd->range_size > PAGE_SIZE)
+		return -EINVAL;
+	memtopo_ctx_lock(ctx);
+	as = xa_load(&ctx->space_ids, cmd->space);
+	if (!as) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	view = memtopo_locked_view(as);
+	cmd->generation = view->generation;
+	if (view->nr_ranges > cmd->count) {
+		cmd->count = view->nr_ranges;
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+	ranges = kvcalloc(max(view->nr_ranges, 1u), sizeof(*ranges), GFP_KERNEL_ACCOUNT);
+	if (!ranges) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	for (i = 0; i < view->nr; i++) {
+		if (!view->fr[i].mr)
+			continue;
+		memtopo_view_section(view, i, &s);
+		memtopo_fill_range(&ranges[n++], &s);
+	}
+	cmd->count = n;
+out_unlock:
+	memtopo_ctx_unlock(ctx);
+	/* user memory is touched without the context mutex held */
+	if (!ret)
+		ret = memtopo_copy_records(u64_to_user_ptr(cmd->ranges), ranges, n,
+					   sizeof(*ranges), cmd->range_size);
+	kvfree(ranges);
+	if (ret && ret != -ENOSPC)
+		return ret;
+	return memtopo_ucmd_respond(ucmd, sizeof(*cmd)) ?: ret;
+}
+
+static void memtopo_fill_region(struct memtopo_region_desc *d, const struct memtopo_region *mr)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = mr->id;
+	d->parent = mr->parent ? mr->parent->id : 0;
+	d->alias = mr->alias ? mr->alias->id : 0;
+	d->kind = mr->kind;
+	d->flags = ((mr->flags & MEMTOPO_RF_ENABLED) ? MEMTOPO_REGION_ENABLED : 0) |
+		   ((mr->flags & MEMTOPO_RF_READONLY) ? MEMTOPO_REGION_READONLY : 0) |
+		   ((mr->flags & MEMTOPO_RF_NONVOLATILE) ? MEMTOPO_REGION_NONVOLATILE : 0) |
+		   ((mr->flags & MEMTOPO_RF_ROMD) ? MEMTOPO_REGION_ROMD : 0) |
+		   ((mr->flags & MEMTOPO_RF_MAY_OVERLAP) ? MEMTOPO_REGION_MAY_OVERLAP : 0) |
+		   ((mr->flags & MEMTOPO_RF_SIZE64) ? MEMTOPO_REGION_SIZE_2_64 : 0);
+	d->priority = mr->priority;
+	d->dirty_log_mask = mr->dirty_log_mask;
+	d->addr = mr->addr;
+	d->length = mr->size;
+	d->alias_offset = mr->alias_offset;
+	d->uaddr = mr->backing.uaddr;
+	strscpy(d->name, mr->name, sizeof(d->name));
+}
+
+/* Pre-order from every detached region: parents first, siblings in render order. */
+static u32 memtopo_collect_regions(struct memtopo_ctx *ctx, struct memtopo_region_desc *d)
+{
+	struct memtopo_region *top, *mr, *next;
+	unsigned long id;
+	u32 n = 0;
+
+	xa_for_each(&ctx->objects, id, top) {
+		if (top->parent)
+			continue;
+		mr = top;
+		for (;;) {
+			memtopo_fill_region(&d[n++], mr);
+			next = memtopo_region_first_child(mr);
+			while (!next && mr != top) {
+				next = memtopo_region_next_sibling(mr);
+				if (!next)
+					mr = mr->parent;
+			}
+			if (!next)
+				break;
+			mr = next;
+		}
+	}
+	return n;
+}
+
+static int memtopo_get_regions(struct memtopo_ucmd *ucmd)
+{
+	struct memtopo_get_regions *cmd = ucmd->cmd;
+	struct memtopo_ctx *ctx = ucmd->file->ctx;
+	struct memtopo_region_desc *d = NULL;
+	u32 n = 0;
+	int ret = 0;
+
+	if (cmd->flags)
+		return -EINVAL;
+	if (cmd->desc_size < offsetofend(struct memtopo_region_desc, name) ||
+	    cmd->desc_size > PAGE_SIZE)
+		return -EINVAL;
+	memtopo_ctx_lock(ctx);
+	if (ctx->nr_regions > cmd->count) {
+		cmd->count = ctx->nr_regions;
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+	d = kvcalloc(max(ctx->nr_regions, 1u), sizeof(*d), GFP_KERNEL_ACCOUNT);
+	if (!d) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	n = memtopo_collect_regions(ctx, d);
+	WARN_ON_ONCE(n != ctx->nr_regions);
+	cmd->count = n;
+out_unlock:
+	memtopo_ctx_unlock(ctx);
+	if (!ret)
+		ret = memtopo_copy_records(u64_to_user_ptr(cmd->regions), d, n, sizeof(*d),
+					   cmd->desc_size);
+	kvfree(d);
+	if (ret && ret != -ENOSPC)
+		return ret;
+	return memtopo_ucmd_respond(ucmd, sizeof(*cmd)) ?: ret;
+}
+
+static int memtopo_get_spaces(struct memtopo_ucmd *ucmd)
+{
+	struct memtopo_get_spaces *cmd = ucmd->cmd;
+	struct memtopo_ctx *ctx = ucmd->file->ctx;
+	struct memtopo_space_desc *d = NULL;
+	struct memtopo_space *as;
+	u32 n = 0;
+	int ret = 0;
+
+	if (cmd->flags)
+		return -EINVAL;
+	if (cmd->desc_size < offsetofend(struct memtopo_space_desc, name) ||
+	    cmd->desc_size > PAGE_SIZE)
+		return -EINVAL;
+	memtopo_ctx_lock(ctx);
+	if (ctx->nr_spaces > cmd->count) {
+		cmd->count = ctx->nr_spaces;
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+	d = kvcalloc(max(ctx->nr_spaces, 1u), sizeof(*d), GFP_KERNEL_ACCOUNT);
+	if (!d) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	list_for_each_entry(as, &ctx->spaces, link) {
+		struct memtopo_view *view = memtopo_locked_view(as);
+
+		d[n].id = as->id;
+		d[n].root = as->root->id;
+		d[n].generation = view->generation;
+		d[n].nr_ranges = view->nr_ranges;
+		strscpy(d[n].name, as->name, sizeof(d[n].name));
+		n++;
+	}
+	cmd->count = n;
+out_unlock:
+	memtopo_ctx_unlock(ctx);
+	if (!ret)
+		ret = memtopo_copy_records(u64_to_user_ptr(cmd->spaces), d, n, sizeof(*d),
+					   cmd->desc_size);
+	kvfree(d);
+	if (ret && ret != -ENOSPC)
+		return ret;
+	return memtopo_ucmd_respond(ucmd, sizeof(*cmd)) ?: ret;
+}
+
+static int memtopo_lookup(struct memtopo_ucmd *ucmd)
+{
+	struct memtopo_lookup *cmd = ucmd->cmd;
+	struct memtopo_ctx *ctx = ucmd->file->ctx;
+	struct memtopo_section s;
+	struct memtopo_space *as;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved || cmd->generation ||
+	    memchr_inv(&cmd->range, 0, sizeof(cmd->range)))
+		return -EINVAL;
+	/* the mutex only keeps the space alive; the lookup itself is RCU */
+	memtopo_ctx_lock(ctx);
+	as = xa_load(&ctx->space_ids, cmd->space);
+	if (!as) {
+		memtopo_ctx_unlock(ctx);
+		return -ENOENT;
+	}
+	rcu_read_lock();
+	ret = memtopo_space_lookup(as, cmd->addr, &s);
+	if (!ret)
+		memtopo_fill_range(&cmd->range, &s);
+	rcu_read_unlock();
+	memtopo_ctx_unlock(ctx);
+	if (ret)
+		return ret;
+	cmd->generation = s.generation;
+	return memtopo_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+static int memtopo_mtree(struct memtopo_ucmd *ucmd)
+{
+	struct memtopo_mtree *cmd = ucmd->cmd;
+	struct memtopo_ctx *ctx = ucmd->file->ctx;
+	size_t len;
+	char *text;
+	int ret = 0;
+
+	if (cmd->flags & ~(MEMTOPO_MTREE_FLAT | MEMTOPO_MTREE_DISABLED) || cmd->__reserved)
+		return -EINVAL;
+	memtopo_ctx_lock(ctx);
+	text = memtopo_mtree_format(ctx, cmd->flags, &len);
+	memtopo_ctx_unlock(ctx);
+	if (IS_ERR(text))
+		return PTR_ERR(text);
+	if (len > U32_MAX) {
+		ret = -E2BIG;
+		goto out;
+	}
+	if (copy_to_user(u64_to_user_ptr(cmd->buf), text, min_t(size_t, len, cmd->len))) {
+		ret = -EFAULT;
+		goto out;
+	}
+	cmd->len = len;
+	ret = memtopo_ucmd_respond(ucmd, sizeof(*cmd));
+out:
+	kvfree(text);
+	return ret;
 }
 
 union memtopo_ucmd_buffer {
 	struct memtopo_info info;
+	struct memtopo_op op;
+	struct memtopo_batch batch;
+	struct memtopo_txn txn;
+	struct memtopo_get_flat get_flat;
+	struct memtopo_get_regions get_regions;
+	struct memtopo_get_spaces get_spaces;
+	struct memtopo_lookup lookup;
+	struct memtopo_mtree mtree;
+	struct memtopo_subscribe subscribe;
+	struct memtopo_unsubscribe unsubscribe;
+	struct memtopo_read_events read_events;
+	struct memtopo_ctx_attach ctx_attach;
+	struct memtopo_ctx_destroy ctx_destroy;
+	struct memtopo_ioeventfd ioeventfd;
+	struct memtopo_coalesced coalesced;
+	struct memtopo_dirty_log dirty_log;
+	struct memtopo_space_rw space_rw;
 };
 
 struct memtopo_ioctl_op {
@@ -64,6 +396,26 @@ struct memtopo_ioctl_op {
 
 static const struct memtopo_ioctl_op memtopo_ioctl_ops[] = {
 	IOCTL_OP(MEMTOPO_GET_INFO, memtopo_get_info, struct memtopo_info, __reserved),
+	IOCTL_OP(MEMTOPO_OP, memtopo_ioctl_op, struct memtopo_op, name),
+	IOCTL_OP(MEMTOPO_BATCH, memtopo_ioctl_batch, struct memtopo_batch, __reserved),
+	IOCTL_OP(MEMTOPO_TXN, memtopo_txn, struct memtopo_txn, depth),
+	IOCTL_OP(MEMTOPO_GET_FLAT, memtopo_get_flat, struct memtopo_get_flat, generation),
+	IOCTL_OP(MEMTOPO_GET_REGIONS, memtopo_get_regions, struct memtopo_get_regions, regions),
+	IOCTL_OP(MEMTOPO_GET_SPACES, memtopo_get_spaces, struct memtopo_get_spaces, spaces),
+	IOCTL_OP(MEMTOPO_LOOKUP, memtopo_lookup, struct memtopo_lookup, generation),
+	IOCTL_OP(MEMTOPO_MTREE, memtopo_mtree, struct memtopo_mtree, buf),
+	IOCTL_OP(MEMTOPO_SUBSCRIBE, memtopo_ioctl_subscribe, struct memtopo_subscribe, id),
+	IOCTL_OP(MEMTOPO_UNSUBSCRIBE, memtopo_ioctl_unsubscribe, struct memtopo_unsubscribe,
+		 __reserved),
+	IOCTL_OP(MEMTOPO_READ_EVENTS, memtopo_ioctl_read_events, struct memtopo_read_events,
+		 pending),
+	IOCTL_OP(MEMTOPO_CTX_ATTACH, memtopo_ioctl_ctx_attach, struct memtopo_ctx_attach, name),
+	IOCTL_OP(MEMTOPO_CTX_DESTROY, memtopo_ioctl_ctx_destroy, struct memtopo_ctx_destroy,
+		 name),
+	IOCTL_OP(MEMTOPO_IOEVENTFD, memtopo_ioctl_ioeventfd, struct memtopo_ioeventfd, data),
+	IOCTL_OP(MEMTOPO_COALESCED, memtopo_ioctl_coalesced, struct memtopo_coalesced, length),
+	IOCTL_OP(MEMTOPO_DIRTY_LOG, memtopo_ioctl_dirty_log, struct memtopo_dirty_log, bitmap),
+	IOCTL_OP(MEMTOPO_SPACE_RW, memtopo_ioctl_space_rw, struct memtopo_space_rw, buf),
 };
 
 long memtopo_fops_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
@@ -93,5 +445,9 @@ long memtopo_fops_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	ret = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer, ucmd.user_size);
 	if (ret)
 		return ret;
-	return op->execute(&ucmd);
+	/* the file's context can be switched by MEMTOPO_CTX_ATTACH */
+	mutex_lock(&ucmd.file->lock);
+	ret = op->execute(&ucmd);
+	mutex_unlock(&ucmd.file->lock);
+	return ret;
 }

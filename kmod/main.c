@@ -3,11 +3,15 @@
  * memtopo: QEMU's memory API in the kernel.  Module entry points and the
  * /dev/memtopo misc device; each open gets its own anonymous context.
  */
+#include <linux/file.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/miscdevice.h>
 #include <linux/slab.h>
 
 #include "memtopo_main.h"
+#include "memtopo_internal.h"
+#include "fault_selftest.h"
 #include <memtopo/memtopo.h>
 
 static int memtopo_fops_open(struct inode *inode, struct file *filp)
@@ -24,6 +28,9 @@ static int memtopo_fops_open(struct inode *inode, struct file *filp)
 		kfree(mf);
 		return ret;
 	}
+	mutex_init(&mf->lock);
+	xa_init_flags(&mf->subs, XA_FLAGS_ALLOC1);
+	memtopo_debugfs_add_ctx(mf->ctx, NULL);
 	filp->private_data = mf;
 	return 0;
 }
@@ -32,7 +39,18 @@ static int memtopo_fops_release(struct inode *inode, struct file *filp)
 {
 	struct memtopo_file *mf = filp->private_data;
 
+	/* listeners hold context references: drop them or the context leaks */
+	memtopo_file_unsubscribe_all(mf);
+	/* a transaction left open would block every later commit of a shared context */
+	while (mf->txn_depth) {
+		mf->txn_depth--;
+		memtopo_transaction_commit(mf->ctx);
+	}
+	if (!mf->attached)
+		memtopo_debugfs_remove_ctx(mf->ctx);
 	memtopo_ctx_put(mf->ctx);
+	xa_destroy(&mf->subs);
+	mutex_destroy(&mf->lock);
 	kfree(mf);
 	return 0;
 }
@@ -46,6 +64,67 @@ static const struct file_operations memtopo_fops = {
 	.llseek = noop_llseek,
 };
 
+/**
+ * memtopo_ctx_from_fd() - the context behind a /dev/memtopo file descriptor.
+ * @fd: a descriptor of the calling process, as its userspace handed it to a
+ *	kernel consumer (e.g. through the consumer's own ioctl).
+ *
+ * The context is the one the file works on at the time of the call (its
+ * anonymous one or the named one it attached to).
+ *
+ * Return: the context with a reference (memtopo_ctx_put() it), or
+ * ERR_PTR(-EBADF) for a bad descriptor, ERR_PTR(-EINVAL) for a descriptor
+ * that is not /dev/memtopo.
+ */
+struct memtopo_ctx *memtopo_ctx_from_fd(int fd)
+{
+	struct memtopo_ctx *ctx;
+	struct memtopo_file *mf;
+	struct fd f = fdget(fd);
+
+	if (!f.file)
+		return ERR_PTR(-EBADF);
+	if (f.file->f_op != &memtopo_fops) {
+		fdput(f);
+		return ERR_PTR(-EINVAL);
+	}
+	mf = f.file->private_data;
+	mutex_lock(&mf->lock);
+	ctx = mf->ctx;
+	memtopo_ctx_get(ctx);
+	mutex_unlock(&mf->lock);
+	fdput(f);
+	return ctx;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_ctx_from_fd, MEMTOPO);
+
+/**
+ * memtopo_space_find_locked() - the address space a /dev/memtopo user
+ * names by @id.
+ * @ctx: the context, locked (the space stays valid while it is).
+ * @id: the space ID.
+ *
+ * Return: the space or NULL.
+ */
+struct memtopo_space *memtopo_space_find_locked(struct memtopo_ctx *ctx, u32 id)
+{
+	memtopo_assert_locked(ctx);
+	return xa_load(&ctx->space_ids, id);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_space_find_locked, MEMTOPO);
+
+/**
+ * memtopo_region_id() - the ID userspace names a region by.
+ * @mr: the region.
+ *
+ * Return: the ID (stable for the region's life).
+ */
+u32 memtopo_region_id(const struct memtopo_region *mr)
+{
+	return mr->id;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_id, MEMTOPO);
+
 static struct miscdevice memtopo_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "memtopo",
@@ -55,12 +134,27 @@ static struct miscdevice memtopo_misc = {
 
 static int __init memtopo_init(void)
 {
-	return misc_register(&memtopo_misc);
+	int ret;
+
+	memtopo_fault_selftest();
+	memtopo_debugfs_init();
+	ret = misc_register(&memtopo_misc);
+	if (ret)
+		goto err_debugfs;
+	return 0;
+
+err_debugfs:
+	memtopo_debugfs_exit();
+	return ret;
 }
 
 static void __exit memtopo_exit(void)
 {
 	misc_deregister(&memtopo_misc);
+	memtopo_registry_exit();
+	memtopo_debugfs_exit();
+	/* regions, views and spaces are freed by call_rcu(): run them before the code goes */
+	rcu_barrier();
 }
 
 module_init(memtopo_init);

@@ -150,7 +150,7 @@ struct memtopo_space {
 	struct memtopo_region *root;
 	struct memtopo_view __rcu *view;
 	/* bumped around each view swap; the view carries its generation */
-	seqcount_t seq;
+	seqcount_mutex_t seq;
 	struct list_head listeners;
 	struct rcu_head rcu;
 	u32 id;

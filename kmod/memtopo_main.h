@@ -3,19 +3,88 @@
 #ifndef _MEMTOPO_MAIN_H
 #define _MEMTOPO_MAIN_H
 
+#include <linux/bits.h>
 #include <linux/fs.h>
+#include <linux/mutex.h>
+#include <linux/xarray.h>
 #include <uapi/linux/memtopo.h>
 
 struct memtopo_ctx;
+struct memtopo_space;
+struct memtopo_region;
+
+/* Operations per MEMTOPO_BATCH; the undo log is sized from it. */
+#define MEMTOPO_MAX_BATCH	BIT(20)
+/* Events a subscription queues before it reports an overflow. */
+#define MEMTOPO_MAX_EVENTS	4096
+/* Subscriptions per file. */
+#define MEMTOPO_MAX_SUBS	64
 
 /**
  * struct memtopo_file - state of one open of /dev/memtopo.
  * @ctx: the context this file works on (its own, or an attached named one).
+ * @lock: serialises the file's own state (@ctx switch, @txn_depth, @subs)
+ *	against concurrent ioctls on the same file; taken before the context
+ *	mutex.
+ * @txn_depth: transactions this file opened on @ctx and has not committed.
+ * @subs: the file's subscriptions by ID.
+ * @attached: @ctx is a named context (the registry owns its debugfs entry).
  */
 struct memtopo_file {
 	struct memtopo_ctx *ctx;
+	struct mutex lock;	/* file state; taken before the context mutex */
+	unsigned int txn_depth;
+	struct xarray subs;
+	bool attached;
 };
 
+/**
+ * struct memtopo_ucmd - one ioctl call being executed.
+ * @file: the file.
+ * @ubuffer: the user's argument struct.
+ * @user_size: its size as the user declared it.
+ * @cmd: the kernel copy.
+ */
+struct memtopo_ucmd {
+	struct memtopo_file *file;
+	void __user *ubuffer;
+	u32 user_size;
+	void *cmd;
+};
+
+int memtopo_ucmd_respond(struct memtopo_ucmd *ucmd, size_t cmd_len);
 long memtopo_fops_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
+
+/* uapi_ops.c */
+int memtopo_ioctl_op(struct memtopo_ucmd *ucmd);
+int memtopo_ioctl_batch(struct memtopo_ucmd *ucmd);
+
+/* events.c */
+int memtopo_ioctl_subscribe(struct memtopo_ucmd *ucmd);
+int memtopo_ioctl_unsubscribe(struct memtopo_ucmd *ucmd);
+int memtopo_ioctl_read_events(struct memtopo_ucmd *ucmd);
+void memtopo_file_unsubscribe_all(struct memtopo_file *mf);
+u64 memtopo_ctx_stat_overflows(struct memtopo_ctx *ctx);
+
+/* registry.c */
+int memtopo_ioctl_ctx_attach(struct memtopo_ucmd *ucmd);
+int memtopo_ioctl_ctx_destroy(struct memtopo_ucmd *ucmd);
+void memtopo_registry_exit(void);
+
+/* mtree_print.c */
+char *memtopo_mtree_format(struct memtopo_ctx *ctx, u32 flags, size_t *len);
+const char *memtopo_region_type_name(const struct memtopo_region *mr);
+
+/* debugfs.c */
+void memtopo_debugfs_init(void);
+void memtopo_debugfs_exit(void);
+void memtopo_debugfs_add_ctx(struct memtopo_ctx *ctx, const char *name);
+void memtopo_debugfs_remove_ctx(struct memtopo_ctx *ctx);
+
+/* Copy a NUL-terminated name out of a fixed uapi buffer. */
+static inline int memtopo_uname_valid(const char *name)
+{
+	return strnlen(name, MEMTOPO_NAME_LEN) < MEMTOPO_NAME_LEN ? 0 : -EINVAL;
+}
 
 #endif /* _MEMTOPO_MAIN_H */

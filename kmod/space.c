@@ -226,7 +226,8 @@ struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const
 		goto err_free;
 	as->ctx = ctx;
 	as->root = root;
-	seqcount_init(&as->seq);
+	/* writers hold ctx->lock: lockdep checks it instead of preemption */
+	seqcount_mutex_init(&as->seq, &ctx->lock);
 	INIT_LIST_HEAD(&as->listeners);
 	memtopo_region_get(root);
 	root->space_users++;

@@ -2,17 +2,37 @@
 /*
  * memtopo ioctl ABI for /dev/memtopo.
  *
+ * Each open of /dev/memtopo gets its own anonymous context: a set of
+ * regions and address spaces named by IDs that only this file can see.
+ * MEMTOPO_CTX_ATTACH switches the file to a named context instead.
+ *
  * Every argument struct starts with __u32 size (the caller's sizeof) and
  * __u32 flags.  The kernel accepts shorter structs down to the first
  * version's size and longer ones whose unknown tail is zero
  * (copy_struct_from_user()); reserved fields and unknown flags must be zero.
+ * 64-bit values and user pointers are __aligned_u64.
  *
- * Errno contract (common to every ioctl):
+ * Errno contract (common to every ioctl; a failed call changes nothing):
  *  EINVAL   size below the minimum, unknown flags, non-zero reserved
- *           fields, malformed arguments
- *  E2BIG    size above what the kernel knows with a non-zero tail
+ *           fields, malformed arguments (bad kind, name not terminated,
+ *           wrong object type for the operation)
+ *  E2BIG    size above what the kernel knows with a non-zero tail; a
+ *           view too large to render
  *  EFAULT   an argument or a pointer inside it is not accessible
  *  ENOTTY   unknown ioctl number
+ *  ENOENT   an ID that names nothing (or a region that is not a
+ *           subregion of the given parent, a named context that does not
+ *           exist, an address nothing is mapped at)
+ *  EBUSY    the object is in use (region attached, with subregions,
+ *           aliased or the root of a space; space with subscribers;
+ *           region already has a parent; file already has subscriptions)
+ *  ELOOP    the operation would make a region contain or alias itself
+ *  EOVERFLOW  a range passes 2^64
+ *  EMLINK   nesting deeper than max_depth, alias chain past max_alias_chain
+ *  ENOSPC   max_regions, max_spaces or the batch/subscription limits reached
+ *  EEXIST   MEMTOPO_CTX_ATTACH with MEMTOPO_ATTACH_EXCL on an existing name
+ *  EPERM    a named context owned by another user
+ *  ENOMEM   out of memory
  */
 #ifndef _UAPI_LINUX_MEMTOPO_H
 #define _UAPI_LINUX_MEMTOPO_H
@@ -23,9 +43,25 @@
 #define MEMTOPO_TYPE	0xB7
 #define MEMTOPO_ABI_VERSION	1
 
+/* Name buffers (regions, spaces, contexts) hold this many bytes with NUL. */
+#define MEMTOPO_NAME_LEN	64
+
 enum {
 	MEMTOPO_CMD_BASE = 0x80,
 	MEMTOPO_CMD_GET_INFO = MEMTOPO_CMD_BASE,
+	MEMTOPO_CMD_OP,
+	MEMTOPO_CMD_BATCH,
+	MEMTOPO_CMD_TXN,
+	MEMTOPO_CMD_GET_FLAT,
+	MEMTOPO_CMD_GET_REGIONS,
+	MEMTOPO_CMD_GET_SPACES,
+	MEMTOPO_CMD_LOOKUP,
+	MEMTOPO_CMD_MTREE,
+	MEMTOPO_CMD_SUBSCRIBE,
+	MEMTOPO_CMD_UNSUBSCRIBE,
+	MEMTOPO_CMD_READ_EVENTS,
+	MEMTOPO_CMD_CTX_ATTACH,
+	MEMTOPO_CMD_CTX_DESTROY,
 };
 
 /**
@@ -38,6 +74,8 @@ enum {
  * @max_regions: out, regions per context
  * @max_spaces: out, address spaces per context
  * @max_name: out, bytes of a name including the terminating NUL
+ * @max_batch: out, operations per MEMTOPO_BATCH
+ * @max_events: out, events a subscription queues before it overflows
  * @__reserved: must be 0
  */
 struct memtopo_info {
@@ -49,8 +87,686 @@ struct memtopo_info {
 	__u32 max_regions;
 	__u32 max_spaces;
 	__u32 max_name;
-	__u32 __reserved[4];
+	__u32 max_batch;
+	__u32 max_events;
+	__u32 __reserved[2];
 };
+
 #define MEMTOPO_GET_INFO	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_GET_INFO)
+
+/**
+ * enum memtopo_region_kind - what a region is (mirrors the kernel API).
+ * @MEMTOPO_KIND_CONTAINER: pure container, renders only its subregions
+ * @MEMTOPO_KIND_RAM: RAM; memtopo_op.value is its userspace address
+ * @MEMTOPO_KIND_ROM: read-only RAM
+ * @MEMTOPO_KIND_ROM_DEVICE: reads as RAM in romd mode (the default)
+ * @MEMTOPO_KIND_IO: MMIO / port I/O; renders itself in its gaps
+ * @MEMTOPO_KIND_RAM_DEVICE: RAM backed by a device
+ * @MEMTOPO_KIND_RESERVATION: reserved window, no accesses
+ * @MEMTOPO_KIND_ALIAS: window onto memtopo_op.ref at offset memtopo_op.addr
+ */
+enum memtopo_region_kind {
+	MEMTOPO_KIND_CONTAINER = 0,
+	MEMTOPO_KIND_RAM,
+	MEMTOPO_KIND_ROM,
+	MEMTOPO_KIND_ROM_DEVICE,
+	MEMTOPO_KIND_IO,
+	MEMTOPO_KIND_RAM_DEVICE,
+	MEMTOPO_KIND_RESERVATION,
+	MEMTOPO_KIND_ALIAS,
+};
+
+/**
+ * enum memtopo_op_code - one operation of MEMTOPO_OP / MEMTOPO_BATCH.
+ * @MEMTOPO_OP_REGION_CREATE: create a detached region: @kind, @name,
+ *	@length (or MEMTOPO_OP_F_SIZE_2_64), alias target @ref at offset
+ *	@addr, RAM userspace address @value; out: @id
+ * @MEMTOPO_OP_REGION_DESTROY: destroy region @id (detached, no
+ *	subregions, not aliased, not a space root)
+ * @MEMTOPO_OP_ADD_SUBREGION: map region @id at @addr in region @ref with
+ *	@priority (MEMTOPO_OP_F_MAY_OVERLAP: overlap is expected)
+ * @MEMTOPO_OP_DEL_SUBREGION: unmap region @id from its parent @ref
+ *	(0: whatever its parent is)
+ * @MEMTOPO_OP_SET_ADDRESS: move region @id to @addr in its parent
+ * @MEMTOPO_OP_SET_SIZE: resize region @id to @length
+ * @MEMTOPO_OP_SET_PRIORITY: set the priority of region @id
+ * @MEMTOPO_OP_SET_ALIAS_OFFSET: move alias @id's window to @addr
+ * @MEMTOPO_OP_SET_ENABLED: @value 0 hides region @id's subtree, 1 shows it
+ * @MEMTOPO_OP_SET_READONLY: @value: region @id (and what it renders) is
+ *	read-only
+ * @MEMTOPO_OP_SET_NONVOLATILE: @value: region @id is non-volatile
+ * @MEMTOPO_OP_SET_ROMD: @value: ROM device @id reads as RAM
+ * @MEMTOPO_OP_SET_DIRTY_LOG: dirty-log client @kind on (@value 1) or off
+ * @MEMTOPO_OP_SPACE_CREATE: create address space @name over root region
+ *	@ref; out: @id
+ * @MEMTOPO_OP_SPACE_DESTROY: destroy address space @id (no subscribers)
+ */
+enum memtopo_op_code {
+	MEMTOPO_OP_REGION_CREATE = 1,
+	MEMTOPO_OP_REGION_DESTROY,
+	MEMTOPO_OP_ADD_SUBREGION,
+	MEMTOPO_OP_DEL_SUBREGION,
+	MEMTOPO_OP_SET_ADDRESS,
+	MEMTOPO_OP_SET_SIZE,
+	MEMTOPO_OP_SET_PRIORITY,
+	MEMTOPO_OP_SET_ALIAS_OFFSET,
+	MEMTOPO_OP_SET_ENABLED,
+	MEMTOPO_OP_SET_READONLY,
+	MEMTOPO_OP_SET_NONVOLATILE,
+	MEMTOPO_OP_SET_ROMD,
+	MEMTOPO_OP_SET_DIRTY_LOG,
+	MEMTOPO_OP_SPACE_CREATE,
+	MEMTOPO_OP_SPACE_DESTROY,
+};
+
+/* memtopo_op.flags */
+enum memtopo_op_flags {
+	MEMTOPO_OP_F_SIZE_2_64 = 1 << 0, /* @length means 2^64 */
+	MEMTOPO_OP_F_MAY_OVERLAP = 1 << 1,
+};
+
+/*
+ * Inside a batch, an ID with this bit set names the object created by the
+ * operation whose index is in the low bits, so one batch can build a whole
+ * tree.  Kernel-assigned IDs never have it.
+ */
+#define MEMTOPO_ID_BATCH_REF		0x80000000u
+
+/**
+ * struct memtopo_op - MEMTOPO_OP, and one element of MEMTOPO_BATCH.
+ * @size: sizeof(struct memtopo_op)
+ * @flags: MEMTOPO_OP_F_*
+ * @op: enum memtopo_op_code
+ * @id: the region or space operated on; out (input ignored) for the
+ *	create operations
+ * @ref: the other region: parent, alias target or space root
+ * @kind: enum memtopo_region_kind for REGION_CREATE; the dirty-log
+ *	client for SET_DIRTY_LOG; else 0
+ * @priority: priority for ADD_SUBREGION and SET_PRIORITY
+ * @__reserved: must be 0
+ * @addr: address in the parent, or alias offset
+ * @length: region size
+ * @value: RAM userspace address, or the value of a SET_* flag (0/1)
+ * @name: NUL-terminated name for the create operations, else all zero
+ */
+struct memtopo_op {
+	__u32 size;
+	__u32 flags;
+	__u32 op;
+	__u32 id;
+	__u32 ref;
+	__u32 kind;
+	__s32 priority;
+	__u32 __reserved;
+	__aligned_u64 addr;
+	__aligned_u64 length;
+	__aligned_u64 value;
+	char name[MEMTOPO_NAME_LEN];
+};
+
+#define MEMTOPO_OP		_IO(MEMTOPO_TYPE, MEMTOPO_CMD_OP)
+
+/**
+ * struct memtopo_batch - MEMTOPO_BATCH: apply operations as one
+ * transaction, all or nothing.
+ * @size: sizeof(struct memtopo_batch)
+ * @flags: must be 0
+ * @count: number of operations, at most memtopo_info.max_batch
+ * @op_size: sizeof(struct memtopo_op) as the caller knows it (each
+ *	element's own @size must equal it)
+ * @ops: user pointer to @count operations; the create operations get
+ *	their @id written back
+ * @error_index: out, on failure the index of the failing operation, or
+ *	@count when the final commit failed
+ * @__reserved: must be 0
+ *
+ * The views are rendered once, after the last operation, and listeners
+ * see one commit.  On error every applied operation is undone, the call
+ * returns the failing operation's errno and no listener sees anything.
+ */
+struct memtopo_batch {
+	__u32 size;
+	__u32 flags;
+	__u32 count;
+	__u32 op_size;
+	__aligned_u64 ops;
+	__u32 error_index;
+	__u32 __reserved;
+};
+
+#define MEMTOPO_BATCH		_IO(MEMTOPO_TYPE, MEMTOPO_CMD_BATCH)
+
+#define MEMTOPO_TXN_BEGIN	0
+#define MEMTOPO_TXN_COMMIT	1
+
+/**
+ * struct memtopo_txn - MEMTOPO_TXN: open or close a (nested) transaction.
+ * @size: sizeof(struct memtopo_txn)
+ * @flags: must be 0
+ * @op: MEMTOPO_TXN_BEGIN or MEMTOPO_TXN_COMMIT
+ * @depth: out, the file's transaction depth after the call
+ *
+ * Nothing is rendered until the outermost commit.  A file's open
+ * transactions are committed when it is closed.  COMMIT without an open
+ * transaction of this file is EINVAL.
+ */
+struct memtopo_txn {
+	__u32 size;
+	__u32 flags;
+	__u32 op;
+	__u32 depth;
+};
+
+#define MEMTOPO_TXN		_IO(MEMTOPO_TYPE, MEMTOPO_CMD_TXN)
+
+/* memtopo_range.flags and memtopo_event.range_flags */
+enum memtopo_range_flags {
+	MEMTOPO_RANGE_READONLY = 1 << 0,
+	MEMTOPO_RANGE_ROMD = 1 << 1,
+	MEMTOPO_RANGE_NONVOLATILE = 1 << 2,
+};
+
+/**
+ * struct memtopo_range - one flat range of a view.
+ * @start: first address
+ * @last: last address (inclusive, so the top of 2^64 fits)
+ * @offset: offset of @start in the region
+ * @region: ID of the region rendered there (never an alias or container)
+ * @flags: MEMTOPO_RANGE_*
+ * @dirty_log_mask: dirty-log clients enabled
+ * @__reserved: 0
+ */
+struct memtopo_range {
+	__aligned_u64 start;
+	__aligned_u64 last;
+	__aligned_u64 offset;
+	__u32 region;
+	__u32 flags;
+	__u8 dirty_log_mask;
+	__u8 __reserved[7];
+};
+
+/**
+ * struct memtopo_get_flat - MEMTOPO_GET_FLAT: the flat view of a space.
+ * @size: sizeof(struct memtopo_get_flat)
+ * @flags: must be 0
+ * @space: ID of the address space
+ * @count: in, capacity of @ranges; out, number of ranges in the view
+ * @ranges: user pointer to @count struct memtopo_range
+ * @range_size: sizeof(struct memtopo_range) as the caller knows it
+ * @__reserved: must be 0
+ * @generation: out, the view's generation
+ *
+ * When the view has more ranges than @count, nothing is copied, @count is
+ * set to the number needed and the call fails with ENOSPC.
+ */
+struct memtopo_get_flat {
+	__u32 size;
+	__u32 flags;
+	__u32 space;
+	__u32 count;
+	__aligned_u64 ranges;
+	__u32 range_size;
+	__u32 __reserved;
+	__aligned_u64 generation;
+};
+
+#define MEMTOPO_GET_FLAT	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_GET_FLAT)
+
+/* memtopo_region_desc.flags */
+enum memtopo_region_flags {
+	MEMTOPO_REGION_ENABLED = 1 << 0,
+	MEMTOPO_REGION_READONLY = 1 << 1,
+	MEMTOPO_REGION_NONVOLATILE = 1 << 2,
+	MEMTOPO_REGION_ROMD = 1 << 3,
+	MEMTOPO_REGION_MAY_OVERLAP = 1 << 4,
+	MEMTOPO_REGION_SIZE_2_64 = 1 << 5,
+};
+
+/**
+ * struct memtopo_region_desc - one region of MEMTOPO_GET_REGIONS.
+ * @id: region ID
+ * @parent: parent's ID, 0 when detached
+ * @alias: alias target's ID, 0 unless an alias
+ * @kind: enum memtopo_region_kind
+ * @flags: MEMTOPO_REGION_*
+ * @priority: priority in the parent
+ * @dirty_log_mask: dirty-log clients enabled
+ * @__reserved: 0
+ * @addr: address in the parent
+ * @length: size (0 with MEMTOPO_REGION_SIZE_2_64 means 2^64)
+ * @alias_offset: offset in the alias target
+ * @uaddr: RAM userspace address
+ * @name: name
+ */
+struct memtopo_region_desc {
+	__u32 id;
+	__u32 parent;
+	__u32 alias;
+	__u32 kind;
+	__u32 flags;
+	__s32 priority;
+	__u8 dirty_log_mask;
+	__u8 __reserved[7];
+	__aligned_u64 addr;
+	__aligned_u64 length;
+	__aligned_u64 alias_offset;
+	__aligned_u64 uaddr;
+	char name[MEMTOPO_NAME_LEN];
+};
+
+/**
+ * struct memtopo_get_regions - MEMTOPO_GET_REGIONS: every region of the
+ * context, parents before children, siblings in render order.
+ * @size: sizeof(struct memtopo_get_regions)
+ * @flags: must be 0
+ * @count: in, capacity of @regions; out, number of regions
+ * @desc_size: sizeof(struct memtopo_region_desc) as the caller knows it
+ * @regions: user pointer to @count struct memtopo_region_desc
+ *
+ * Too small a buffer: nothing copied, @count set, ENOSPC.
+ */
+struct memtopo_get_regions {
+	__u32 size;
+	__u32 flags;
+	__u32 count;
+	__u32 desc_size;
+	__aligned_u64 regions;
+};
+
+#define MEMTOPO_GET_REGIONS	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_GET_REGIONS)
+
+/**
+ * struct memtopo_space_desc - one address space of MEMTOPO_GET_SPACES.
+ * @id: space ID
+ * @root: root region's ID
+ * @generation: generation of its current view
+ * @nr_ranges: ranges in its current view
+ * @__reserved: 0
+ * @name: name
+ */
+struct memtopo_space_desc {
+	__u32 id;
+	__u32 root;
+	__aligned_u64 generation;
+	__u32 nr_ranges;
+	__u32 __reserved;
+	char name[MEMTOPO_NAME_LEN];
+};
+
+/**
+ * struct memtopo_get_spaces - MEMTOPO_GET_SPACES: every address space, in
+ * creation order.
+ * @size: sizeof(struct memtopo_get_spaces)
+ * @flags: must be 0
+ * @count: in, capacity; out, number of spaces (ENOSPC if too small)
+ * @desc_size: sizeof(struct memtopo_space_desc) as the caller knows it
+ * @spaces: user pointer to @count struct memtopo_space_desc
+ */
+struct memtopo_get_spaces {
+	__u32 size;
+	__u32 flags;
+	__u32 count;
+	__u32 desc_size;
+	__aligned_u64 spaces;
+};
+
+#define MEMTOPO_GET_SPACES	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_GET_SPACES)
+
+/**
+ * struct memtopo_lookup - MEMTOPO_LOOKUP: what is mapped at an address.
+ * @size: sizeof(struct memtopo_lookup)
+ * @flags: must be 0
+ * @space: ID of the address space
+ * @__reserved: must be 0
+ * @addr: the address
+ * @range: out, the flat range holding @addr (ENOENT if nothing is there)
+ * @generation: out, the view's generation
+ */
+struct memtopo_lookup {
+	__u32 size;
+	__u32 flags;
+	__u32 space;
+	__u32 __reserved;
+	__aligned_u64 addr;
+	struct memtopo_range range;
+	__aligned_u64 generation;
+};
+
+#define MEMTOPO_LOOKUP		_IO(MEMTOPO_TYPE, MEMTOPO_CMD_LOOKUP)
+
+/* memtopo_mtree.flags */
+enum memtopo_mtree_flags {
+	MEMTOPO_MTREE_FLAT = 1 << 0, /* info mtree -f */
+	MEMTOPO_MTREE_DISABLED = 1 << 1, /* info mtree -D */
+};
+
+/**
+ * struct memtopo_mtree - MEMTOPO_MTREE: QEMU's "info mtree" text.
+ * @size: sizeof(struct memtopo_mtree)
+ * @flags: MEMTOPO_MTREE_*
+ * @len: in, bytes at @buf; out, bytes of the whole text (without NUL)
+ * @__reserved: must be 0
+ * @buf: user pointer; receives min(len, text) bytes, no NUL added
+ *
+ * The text is exactly what QEMU 7.2 prints for "info mtree" (every address
+ * space grouped by root, then the alias targets as memory-region blocks)
+ * or "info mtree -f" (every flat view with the spaces sharing it).  A
+ * short buffer is not an error: compare @len with what you passed.
+ */
+struct memtopo_mtree {
+	__u32 size;
+	__u32 flags;
+	__u32 len;
+	__u32 __reserved;
+	__aligned_u64 buf;
+};
+
+#define MEMTOPO_MTREE		_IO(MEMTOPO_TYPE, MEMTOPO_CMD_MTREE)
+
+/* Event types; a subscription's mask is a set of (1 << type). */
+#define MEMTOPO_EVENT_REGION_ADD	1
+#define MEMTOPO_EVENT_REGION_DEL	2
+#define MEMTOPO_EVENT_LOG_START		3
+#define MEMTOPO_EVENT_LOG_STOP		4
+#define MEMTOPO_EVENT_COMMIT		5	/* end of one commit's events */
+#define MEMTOPO_EVENT_OVERFLOW		6	/* always delivered */
+
+/* memtopo_subscribe.flags */
+enum memtopo_subscribe_flags {
+	MEMTOPO_SUBSCRIBE_REPLAY = 1 << 0, /* current view as REGION_ADD */
+};
+
+/**
+ * struct memtopo_subscribe - MEMTOPO_SUBSCRIBE: follow a space's changes.
+ * @size: sizeof(struct memtopo_subscribe)
+ * @flags: MEMTOPO_SUBSCRIBE_*
+ * @space: ID of the address space
+ * @eventfd: eventfd signalled once per commit that queued events, or -1
+ * @mask: set of (1 << MEMTOPO_EVENT_*); 0 means every type
+ * @id: out, subscription ID (per file)
+ *
+ * The subscription lives until MEMTOPO_UNSUBSCRIBE or until the file is
+ * closed.  The space cannot be destroyed while subscribed (EBUSY).
+ */
+struct memtopo_subscribe {
+	__u32 size;
+	__u32 flags;
+	__u32 space;
+	__s32 eventfd;
+	__u32 mask;
+	__u32 id;
+};
+
+#define MEMTOPO_SUBSCRIBE	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_SUBSCRIBE)
+
+/**
+ * struct memtopo_unsubscribe - MEMTOPO_UNSUBSCRIBE.
+ * @size: sizeof(struct memtopo_unsubscribe)
+ * @flags: must be 0
+ * @id: subscription ID
+ * @__reserved: must be 0
+ */
+struct memtopo_unsubscribe {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 __reserved;
+};
+
+#define MEMTOPO_UNSUBSCRIBE	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_UNSUBSCRIBE)
+
+/**
+ * struct memtopo_event - one event.
+ * @seq: sequence number, per subscription, from 1, without gaps
+ * @generation: generation of the view the event belongs to
+ * @type: MEMTOPO_EVENT_*
+ * @region: region ID (REGION_ and LOG_ events)
+ * @start: first address
+ * @last: last address
+ * @offset: offset of @start in the region
+ * @range_flags: MEMTOPO_RANGE_*
+ * @old_mask: LOG_ events: dirty-log mask before
+ * @new_mask: LOG_ events: dirty-log mask after; REGION_ events: the mask
+ * @__reserved: 0
+ *
+ * OVERFLOW means events after it were dropped: read the flat view
+ * (MEMTOPO_GET_FLAT) and continue from its generation; events with a
+ * generation not above it are already contained in it.
+ */
+struct memtopo_event {
+	__aligned_u64 seq;
+	__aligned_u64 generation;
+	__u32 type;
+	__u32 region;
+	__aligned_u64 start;
+	__aligned_u64 last;
+	__aligned_u64 offset;
+	__u32 range_flags;
+	__u8 old_mask;
+	__u8 new_mask;
+	__u8 __reserved[2];
+};
+
+/**
+ * struct memtopo_read_events - MEMTOPO_READ_EVENTS: dequeue events.
+ * @size: sizeof(struct memtopo_read_events)
+ * @flags: must be 0
+ * @id: subscription ID
+ * @count: in, capacity of @events; out, events copied (0: queue empty)
+ * @events: user pointer to @count struct memtopo_event
+ * @event_size: sizeof(struct memtopo_event) as the caller knows it
+ * @pending: out, events still queued after this call
+ *
+ * Never blocks: wait on the eventfd.
+ */
+struct memtopo_read_events {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 count;
+	__aligned_u64 events;
+	__u32 event_size;
+	__u32 pending;
+};
+
+#define MEMTOPO_READ_EVENTS	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_READ_EVENTS)
+
+/* memtopo_ctx_attach.flags */
+enum memtopo_attach_flags {
+	MEMTOPO_ATTACH_CREATE = 1 << 0, /* create the name if missing */
+	MEMTOPO_ATTACH_EXCL = 1 << 1, /* with CREATE: fail if it exists */
+};
+
+/**
+ * struct memtopo_ctx_attach - MEMTOPO_CTX_ATTACH: work on a named context.
+ * @size: sizeof(struct memtopo_ctx_attach)
+ * @flags: MEMTOPO_ATTACH_*
+ * @created: out, 1 if this call created the context
+ * @__reserved: must be 0
+ * @name: NUL-terminated name
+ *
+ * The file drops its anonymous context (EBUSY if it holds subscriptions
+ * or an open transaction) and works on the named one.  A named context
+ * lives until MEMTOPO_CTX_DESTROY, even with no file open, and pins the
+ * module.  Only its creator's uid (or CAP_SYS_ADMIN) may attach (EPERM).
+ */
+struct memtopo_ctx_attach {
+	__u32 size;
+	__u32 flags;
+	__u32 created;
+	__u32 __reserved;
+	char name[MEMTOPO_NAME_LEN];
+};
+
+#define MEMTOPO_CTX_ATTACH	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_CTX_ATTACH)
+
+/**
+ * struct memtopo_ctx_destroy - MEMTOPO_CTX_DESTROY: forget a named context.
+ * @size: sizeof(struct memtopo_ctx_destroy)
+ * @flags: must be 0
+ * @name: NUL-terminated name
+ *
+ * The name is removed at once; the context itself is freed when the last
+ * file attached to it is closed.
+ */
+struct memtopo_ctx_destroy {
+	__u32 size;
+	__u32 flags;
+	char name[MEMTOPO_NAME_LEN];
+};
+
+#define MEMTOPO_CTX_DESTROY	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_CTX_DESTROY)
+
+/*
+ * ==== QEMU parity: ioeventfds, coalesced MMIO, dirty logging, access
+ * dispatch (issue 5; kmod/ioctl_parity.c).  Numbers start at
+ * MEMTOPO_CMD_PARITY_BASE so the sections above can grow. ====
+ */
+#define MEMTOPO_CMD_PARITY_BASE		(MEMTOPO_CMD_BASE + 0x30)
+#define MEMTOPO_CMD_IOEVENTFD		(MEMTOPO_CMD_PARITY_BASE + 0)
+#define MEMTOPO_CMD_COALESCED		(MEMTOPO_CMD_PARITY_BASE + 1)
+#define MEMTOPO_CMD_DIRTY_LOG		(MEMTOPO_CMD_PARITY_BASE + 2)
+#define MEMTOPO_CMD_SPACE_RW		(MEMTOPO_CMD_PARITY_BASE + 3)
+
+#define MEMTOPO_IOEVENTFD_DATAMATCH	(1u << 0)	/* only writes of @data */
+#define MEMTOPO_IOEVENTFD_DEASSIGN	(1u << 1)	/* remove, not add */
+
+/**
+ * struct memtopo_ioeventfd - MEMTOPO_IOEVENTFD: (un)register an eventfd
+ * signalled by writes to a region, reported to listeners as eventfd_add /
+ * eventfd_del in absolute addresses.
+ * @size: sizeof(struct memtopo_ioeventfd)
+ * @flags: MEMTOPO_IOEVENTFD_*
+ * @region: region ID (not a container or alias)
+ * @fd: the eventfd
+ * @len: 0 (any write at @offset), 1, 2, 4 or 8
+ * @__reserved: must be 0
+ * @offset: address within the region
+ * @data: with DATAMATCH, the value as the device sees it
+ *
+ * Errors: EEXIST when it collides with a registration of the region (same
+ * offset and length, either one length 0, or data that could both match);
+ * ENOENT for DEASSIGN of nothing; EBADF/EINVAL for a bad @fd.
+ */
+struct memtopo_ioeventfd {
+	__u32 size;
+	__u32 flags;
+	__u32 region;
+	__s32 fd;
+	__u32 len;
+	__u32 __reserved;
+	__aligned_u64 offset;
+	__aligned_u64 data;
+};
+
+#define MEMTOPO_IOEVENTFD	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_IOEVENTFD)
+
+#define MEMTOPO_COALESCED_DEL		(1u << 0)	/* remove, not add */
+
+/**
+ * struct memtopo_coalesced - MEMTOPO_COALESCED: add or remove a coalesced
+ * MMIO range of an I/O or ROM device region.
+ * @size: sizeof(struct memtopo_coalesced)
+ * @flags: MEMTOPO_COALESCED_*
+ * @region: region ID
+ * @__reserved: must be 0
+ * @offset: first byte within the region
+ * @length: bytes, at least 1
+ *
+ * Errors: EEXIST for a range already there; ENOENT deleting one that is not.
+ */
+struct memtopo_coalesced {
+	__u32 size;
+	__u32 flags;
+	__u32 region;
+	__u32 __reserved;
+	__aligned_u64 offset;
+	__aligned_u64 length;
+};
+
+#define MEMTOPO_COALESCED	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_COALESCED)
+
+/* memtopo_dirty_log.op */
+#define MEMTOPO_DIRTY_GET		1	/* KVM_GET_DIRTY_LOG */
+#define MEMTOPO_DIRTY_CLEAR		2	/* KVM_CLEAR_DIRTY_LOG */
+#define MEMTOPO_DIRTY_GLOBAL_START	3	/* memory_global_dirty_log_start */
+#define MEMTOPO_DIRTY_GLOBAL_STOP	4	/* memory_global_dirty_log_stop */
+/* memtopo_dirty_log.flags */
+#define MEMTOPO_DIRTY_F_CLEAR		(1u << 0)	/* GET: clear what is returned */
+/* Pages one GET or CLEAR covers at most. */
+#define MEMTOPO_DIRTY_MAX_PAGES_PER_CALL	(1u << 24)
+
+/**
+ * struct memtopo_dirty_log - MEMTOPO_DIRTY_LOG: read or clear a RAM
+ * region's dirty bitmap for one client, or switch global (MIGRATION)
+ * dirty logging.
+ * @size: sizeof(struct memtopo_dirty_log)
+ * @flags: MEMTOPO_DIRTY_F_* (GET only)
+ * @op: MEMTOPO_DIRTY_*
+ * @region: region ID (GET, CLEAR; else 0)
+ * @client: 0 VGA, 1 CODE, 2 MIGRATION (GET, CLEAR; else 0)
+ * @__reserved: must be 0
+ * @first_page: first 4 KiB page, a multiple of 64
+ * @num_pages: pages, at most MEMTOPO_DIRTY_MAX_PAGES_PER_CALL, within the
+ *	region
+ * @bitmap: user pointer to (num_pages + 63) / 64 __u64 words; bit i of
+ *	word w is page first_page + 64 * w + i.  GET writes it; CLEAR reads
+ *	the bits to clear.
+ *
+ * GET asks listeners to log_sync first.  With MEMTOPO_DIRTY_F_CLEAR each
+ * word is exchanged with zero atomically, so a page dirtied concurrently is
+ * either returned or still set afterwards; if the bitmap cannot be written
+ * the bits are put back.  Errors: ENOENT if the client never logged the
+ * region; EINVAL for a bad client, range or region kind; E2BIG above the
+ * per-call limit; GLOBAL_STOP without a start is EINVAL.
+ */
+struct memtopo_dirty_log {
+	__u32 size;
+	__u32 flags;
+	__u32 op;
+	__u32 region;
+	__u32 client;
+	__u32 __reserved;
+	__aligned_u64 first_page;
+	__aligned_u64 num_pages;
+	__aligned_u64 bitmap;
+};
+
+#define MEMTOPO_DIRTY_LOG	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_DIRTY_LOG)
+
+#define MEMTOPO_SPACE_RW_WRITE		(1u << 0)	/* write, else read */
+/* Bytes one MEMTOPO_SPACE_RW moves at most. */
+#define MEMTOPO_SPACE_RW_MAX		(1u << 20)
+
+/**
+ * struct memtopo_space_rw - MEMTOPO_SPACE_RW: read or write an address
+ * space through the kernel's access dispatch (RAM with a kernel mapping,
+ * device callbacks, ioeventfds), as memtopo_space_read()/_write() do.
+ * @size: sizeof(struct memtopo_space_rw)
+ * @flags: MEMTOPO_SPACE_RW_*
+ * @space: space ID
+ * @__reserved: must be 0
+ * @addr: first address
+ * @length: bytes, 1 to MEMTOPO_SPACE_RW_MAX
+ * @buf: user pointer to @length bytes, in memory order
+ *
+ * Errors: ENXIO for an unassigned address; EROFS writing read-only memory;
+ * EOPNOTSUPP for RAM whose backing the kernel cannot reach (a userspace
+ * address) or an I/O region without callbacks; EINVAL for an access size
+ * or alignment the device refuses; EOVERFLOW past 2^64.
+ */
+struct memtopo_space_rw {
+	__u32 size;
+	__u32 flags;
+	__u32 space;
+	__u32 __reserved;
+	__aligned_u64 addr;
+	__aligned_u64 length;
+	__aligned_u64 buf;
+};
+
+#define MEMTOPO_SPACE_RW	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_SPACE_RW)
+/* ==== end of the QEMU parity section ==== */
 
 #endif /* _UAPI_LINUX_MEMTOPO_H */

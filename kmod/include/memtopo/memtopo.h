@@ -197,6 +197,9 @@ void memtopo_ctx_put(struct memtopo_ctx *ctx);
 void memtopo_ctx_lock(struct memtopo_ctx *ctx);
 void memtopo_ctx_unlock(struct memtopo_ctx *ctx);
 struct memtopo_ctx *memtopo_ctx_from_fd(int fd);
+/* IDs are what /dev/memtopo users name objects by (kmod/main.c). */
+struct memtopo_space *memtopo_space_find_locked(struct memtopo_ctx *ctx, u32 id);
+u32 memtopo_region_id(const struct memtopo_region *mr);
 
 /* Regions: every call below takes and releases the context mutex. */
 struct memtopo_region *memtopo_region_create(struct memtopo_ctx *ctx,

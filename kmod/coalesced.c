@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Coalesced MMIO: ranges of an I/O region whose writes a hypervisor may
+ * buffer (QEMU's memory_region_add_coalescing()).  Listeners see the parts
+ * visible in their space's view:
+ *  - in a commit, a range that leaves gets coalesced_io_del for the whole
+ *    flat range before its region_del (reverse order); a range that comes
+ *    gets coalesced_io_add for each coalescing range it shows, after its
+ *    region_add (forward order), as address_space_update_topology_pass();
+ *  - adding or removing a coalescing range re-reports every flat range of
+ *    the region at once (QEMU's memory_region_update_coalesced_range()),
+ *    even inside a transaction.
+ * One deliberate difference: when a region's last coalescing range goes,
+ * QEMU sends no coalesced_io_del (flat_range_coalesced_io_del() checks the
+ * already-emptied list); we report the deletion.
+ * A size argument of 0 stands for 2^64 (only the range covering the whole
+ * space has that size).
+ */
+#include <linux/export.h>
+#include <linux/slab.h>
+
+#include "parity.h"
+
+static bool memtopo_coalescing_allowed(const struct memtopo_region *mr)
+{
+	return mr->kind == MEMTOPO_IO || mr->kind == MEMTOPO_ROM_DEVICE;
+}
+
+/**
+ * memtopo_coalesced_fr_del() - a flat range showing a coalescing region
+ * leaves: tell listeners before its region_del.
+ * @as: the space, context locked.
+ * @s: the range.
+ */
+void memtopo_coalesced_fr_del(struct memtopo_space *as, const struct memtopo_section *s)
+{
+	struct memtopo_region_parity *p = memtopo_parity_locked(s->mr);
+	struct memtopo_listener *l;
+
+	if (!p || list_empty(&p->coalesced))
+		return;
+	list_for_each_entry_reverse(l, &as->listeners, link)
+		if (l->ops->coalesced_io_del)
+			l->ops->coalesced_io_del(l->priv, s, s->start, s->last - s->start + 1);
+}
+
+/* Report @s's coalescing parts to one listener, or to all when @only is NULL. */
+static void memtopo_coalesced_fr_add_to(struct memtopo_space *as,
+					const struct memtopo_section *s,
+					struct memtopo_listener *only)
+{
+	struct memtopo_region_parity *p = memtopo_parity_locked(s->mr);
+	u64 ro_last = s->offset + (s->last - s->start);
+	struct memtopo_coalesced_range *c;
+	struct memtopo_listener *l;
+
+	if (!p)
+		return;
+	list_for_each_entry(c, &p->coalesced, link) {
+		u64 first = max(c->offset, s->offset);
+		u64 last = min(c->offset + c->size - 1, ro_last);
+		u64 addr = s->start + (first - s->offset);
+
+		if (first > last)
+			continue;
+		if (only) {
+			if (only->ops->coalesced_io_add)
+				only->ops->coalesced_io_add(only->priv, s, addr, last - first + 1);
+			continue;
+		}
+		list_for_each_entry(l, &as->listeners, link)
+			if (l->ops->coalesced_io_add)
+				l->ops->coalesced_io_add(l->priv, s, addr, last - first + 1);
+	}
+}
+
+/**
+ * memtopo_coalesced_fr_add() - a flat range showing a coalescing region
+ * came: tell listeners after its region_add.
+ * @as: the space, context locked.
+ * @s: the range.
+ */
+void memtopo_coalesced_fr_add(struct memtopo_space *as, const struct memtopo_section *s)
+{
+	memtopo_coalesced_fr_add_to(as, s, NULL);
+}
+
+/* Re-report every flat range of @mr in every space of its context. */
+static void memtopo_coalesced_update(struct memtopo_region *mr, bool had_ranges)
+{
+	struct memtopo_ctx *ctx = mr->ctx;
+	const struct memtopo_view *v;
+	struct memtopo_listener *l;
+	struct memtopo_section s;
+	struct memtopo_space *as;
+	u32 i;
+
+	list_for_each_entry(as, &ctx->spaces, link) {
+		if (list_empty(&as->listeners))
+			continue;
+		v = rcu_dereference_protected(as->view, lockdep_is_held(&ctx->lock));
+		for (i = 0; i < v->nr; i++) {
+			if (v->fr[i].mr != mr)
+				continue;
+			memtopo_view_section(v, i, &s);
+			s.generation = v->generation;
+			if (had_ranges)
+				list_for_each_entry_reverse(l, &as->listeners, link)
+					if (l->ops->coalesced_io_del)
+						l->ops->coalesced_io_del(l->priv, &s, s.start,
+									 s.last - s.start + 1);
+			memtopo_coalesced_fr_add_to(as, &s, NULL);
+		}
+	}
+}
+
+/**
+ * memtopo_region_add_coalescing_locked() - make part of an I/O region
+ * coalesced MMIO.
+ * @mr: an I/O or ROM device region, context locked.
+ * @offset: first byte within @mr.
+ * @size: bytes, at least 1, within @mr.
+ *
+ * Return: 0; -EINVAL for another region kind or a range outside @mr;
+ * -EEXIST if exactly this range is already there; -ENOMEM.
+ */
+int memtopo_region_add_coalescing_locked(struct memtopo_region *mr, u64 offset, u64 size)
+{
+	struct memtopo_region_parity *p;
+	struct memtopo_coalesced_range *c;
+	bool had;
+
+	memtopo_assert_locked(mr->ctx);
+	if (!memtopo_coalescing_allowed(mr) || (mr->flags & MEMTOPO_RF_DESTROYED) || !size ||
+	    memtopo_region_empty(mr) || offset > memtopo_region_last_off(mr) ||
+	    size - 1 > memtopo_region_last_off(mr) - offset)
+		return -EINVAL;
+	p = memtopo_parity_locked(mr);
+	if (p)
+		list_for_each_entry(c, &p->coalesced, link)
+			if (c->offset == offset && c->size == size)
+				return -EEXIST;
+	p = memtopo_parity_get(mr);
+	if (!p)
+		return -ENOMEM;
+	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+	if (!c)
+		return -ENOMEM;
+	c->offset = offset;
+	c->size = size;
+	had = !list_empty(&p->coalesced);
+	list_add_tail(&c->link, &p->coalesced);
+	memtopo_coalesced_update(mr, had);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_add_coalescing_locked, MEMTOPO);
+
+/**
+ * memtopo_region_del_coalescing_locked() - remove one coalescing range.
+ * @mr: the region, context locked.
+ * @offset: as added.
+ * @size: as added.
+ *
+ * Return: 0, or -ENOENT if there is no such range.
+ */
+int memtopo_region_del_coalescing_locked(struct memtopo_region *mr, u64 offset, u64 size)
+{
+	struct memtopo_region_parity *p = memtopo_parity_locked(mr);
+	struct memtopo_coalesced_range *c;
+
+	memtopo_assert_locked(mr->ctx);
+	if (!p)
+		return -ENOENT;
+	list_for_each_entry(c, &p->coalesced, link) {
+		if (c->offset != offset || c->size != size)
+			continue;
+		list_del(&c->link);
+		kfree(c);
+		memtopo_coalesced_update(mr, true);
+		return 0;
+	}
+	return -ENOENT;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_del_coalescing_locked, MEMTOPO);
+
+/**
+ * memtopo_region_clear_coalescing_locked() - remove every coalescing range.
+ * @mr: the region, context locked.
+ */
+void memtopo_region_clear_coalescing_locked(struct memtopo_region *mr)
+{
+	struct memtopo_region_parity *p = memtopo_parity_locked(mr);
+	struct memtopo_coalesced_range *c, *tmp;
+
+	memtopo_assert_locked(mr->ctx);
+	if (!p || list_empty(&p->coalesced))
+		return;
+	list_for_each_entry_safe(c, tmp, &p->coalesced, link) {
+		list_del(&c->link);
+		kfree(c);
+	}
+	memtopo_coalesced_update(mr, true);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_clear_coalescing_locked, MEMTOPO);
+
+/**
+ * memtopo_region_add_coalescing() - make part of an I/O region coalesced.
+ * @mr: the region.
+ * @offset: first byte.
+ * @size: bytes.
+ *
+ * Return: as memtopo_region_add_coalescing_locked().
+ */
+int memtopo_region_add_coalescing(struct memtopo_region *mr, u64 offset, u64 size)
+{
+	int ret;
+
+	mutex_lock(&mr->ctx->lock);
+	ret = memtopo_region_add_coalescing_locked(mr, offset, size);
+	mutex_unlock(&mr->ctx->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_add_coalescing, MEMTOPO);
+
+/**
+ * memtopo_region_del_coalescing() - remove one coalescing range.
+ * @mr: the region.
+ * @offset: as added.
+ * @size: as added.
+ *
+ * Return: as memtopo_region_del_coalescing_locked().
+ */
+int memtopo_region_del_coalescing(struct memtopo_region *mr, u64 offset, u64 size)
+{
+	int ret;
+
+	mutex_lock(&mr->ctx->lock);
+	ret = memtopo_region_del_coalescing_locked(mr, offset, size);
+	mutex_unlock(&mr->ctx->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_del_coalescing, MEMTOPO);
+
+/**
+ * memtopo_region_clear_coalescing() - remove every coalescing range.
+ * @mr: the region.
+ */
+void memtopo_region_clear_coalescing(struct memtopo_region *mr)
+{
+	mutex_lock(&mr->ctx->lock);
+	memtopo_region_clear_coalescing_locked(mr);
+	mutex_unlock(&mr->ctx->lock);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_clear_coalescing, MEMTOPO);
+
+/**
+ * memtopo_parity_replay_pre() - first part of the replay to a listener that
+ * registers (right after its begin) or unregisters.
+ * @l: the listener, its space's context locked.
+ * @adding: registering, else unregistering.
+ *
+ * Registering gets log_global_start first, as in QEMU's
+ * listener_add_address_space().  Unregistering gets eventfd_del and
+ * coalesced_io_del for everything, before the region_del replay.  QEMU
+ * replays neither ioeventfds nor coalesced ranges; we do, so a mirroring
+ * listener sees the whole state whenever it comes and goes.
+ */
+void memtopo_parity_replay_pre(struct memtopo_listener *l, bool adding)
+{
+	struct memtopo_space *as = l->space;
+	const struct memtopo_view *v;
+	struct memtopo_section s;
+	u32 i;
+
+	if (adding) {
+		if (as->ctx->dirty_log_global && l->ops->log_global_start)
+			l->ops->log_global_start(l->priv);
+		return;
+	}
+	memtopo_ioeventfds_replay(l, false);
+	if (!l->ops->coalesced_io_del)
+		return;
+	v = rcu_dereference_protected(as->view, lockdep_is_held(&as->ctx->lock));
+	for (i = 0; i < v->nr; i++) {
+		struct memtopo_region_parity *p;
+
+		if (!v->fr[i].mr)
+			continue;
+		p = memtopo_parity_locked(v->fr[i].mr);
+		if (!p || list_empty(&p->coalesced))
+			continue;
+		memtopo_view_section(v, i, &s);
+		s.generation = v->generation;
+		l->ops->coalesced_io_del(l->priv, &s, s.start, s.last - s.start + 1);
+	}
+}
+
+/**
+ * memtopo_parity_replay_post() - last part of the replay, before commit.
+ * @l: the listener, its space's context locked.
+ * @adding: registering, else unregistering.
+ *
+ * Registering gets coalesced_io_add for every visible coalescing range,
+ * then eventfd_add for the space's ioeventfd set; unregistering ends with
+ * log_global_stop while global logging is on.
+ */
+void memtopo_parity_replay_post(struct memtopo_listener *l, bool adding)
+{
+	struct memtopo_space *as = l->space;
+	const struct memtopo_view *v;
+	struct memtopo_section s;
+	u32 i;
+
+	if (!adding) {
+		if (as->ctx->dirty_log_global && l->ops->log_global_stop)
+			l->ops->log_global_stop(l->priv);
+		return;
+	}
+	v = rcu_dereference_protected(as->view, lockdep_is_held(&as->ctx->lock));
+	for (i = 0; i < v->nr; i++) {
+		if (!v->fr[i].mr)
+			continue;
+		memtopo_view_section(v, i, &s);
+		s.generation = v->generation;
+		memtopo_coalesced_fr_add_to(as, &s, l);
+	}
+	memtopo_ioeventfds_replay(l, true);
+}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * debugfs: /sys/kernel/debug/memtopo/<context>/{mtree,flat,stats}.
+ * Named contexts appear under their name, anonymous ones as anon-<n>.
+ *
+ * A directory is removed by whoever added it (the file for an anonymous
+ * context, the registry for a named one) before it drops its context
+ * reference; debugfs_remove() waits for readers in progress, so a show
+ * callback never sees a freed context.
+ */
+#include <linux/debugfs.h>
+#include <linux/idr.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+
+#include "memtopo_main.h"
+#include "memtopo_internal.h"
+
+struct memtopo_dbg {
+	struct list_head link;
+	struct memtopo_ctx *ctx;
+	struct dentry *dir;
+	int anon_id;
+};
+
+static struct dentry *memtopo_dbg_root;
+static LIST_HEAD(memtopo_dbg_list);
+static DEFINE_MUTEX(memtopo_dbg_lock);
+static DEFINE_IDA(memtopo_dbg_ida);
+
+static int memtopo_dbg_text(struct seq_file *m, u32 flags)
+{
+	struct memtopo_ctx *ctx = m->private;
+	size_t len;
+	char *text;
+
+	memtopo_ctx_lock(ctx);
+	text = memtopo_mtree_format(ctx, flags, &len);
+	memtopo_ctx_unlock(ctx);
+	if (IS_ERR(text))
+		return PTR_ERR(text);
+	seq_write(m, text, len);
+	kvfree(text);
+	return 0;
+}
+
+static int memtopo_dbg_mtree_show(struct seq_file *m, void *v)
+{
+	return memtopo_dbg_text(m, 0);
+}
+DEFINE_SHOW_ATTRIBUTE(memtopo_dbg_mtree);
+
+static int memtopo_dbg_mtree_disabled_show(struct seq_file *m, void *v)
+{
+	return memtopo_dbg_text(m, MEMTOPO_MTREE_DISABLED);
+}
+DEFINE_SHOW_ATTRIBUTE(memtopo_dbg_mtree_disabled);
+
+static int memtopo_dbg_flat_show(struct seq_file *m, void *v)
+{
+	return memtopo_dbg_text(m, MEMTOPO_MTREE_FLAT);
+}
+DEFINE_SHOW_ATTRIBUTE(memtopo_dbg_flat);
+
+static int memtopo_dbg_stats_show(struct seq_file *m, void *v)
+{
+	struct memtopo_ctx *ctx = m->private;
+	struct memtopo_listener *l;
+	struct memtopo_space *as;
+
+	memtopo_ctx_lock(ctx);
+	seq_printf(m, "regions %u\nspaces %u\ncommits %llu\noverlaps %llu\ngeneration %llu\n",
+		   ctx->nr_regions, ctx->nr_spaces, ctx->stat_commits, ctx->stat_overlaps,
+		   ctx->generation);
+	seq_printf(m, "overflows %llu\n", memtopo_ctx_stat_overflows(ctx));
+	list_for_each_entry(as, &ctx->spaces, link) {
+		struct memtopo_view *view;
+		unsigned int nl = 0;
+
+		view = rcu_dereference_protected(as->view, lockdep_is_held(&ctx->lock));
+		list_for_each_entry(l, &as->listeners, link)
+			nl++;
+		seq_printf(m, "space %u \"%s\" ranges %u listeners %u generation %llu\n",
+			   as->id, as->name, view->nr_ranges, nl, view->generation);
+	}
+	memtopo_ctx_unlock(ctx);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(memtopo_dbg_stats);
+
+/**
+ * memtopo_debugfs_add_ctx() - publish a context's files.
+ * @ctx: the context; the caller keeps it alive until
+ *	memtopo_debugfs_remove_ctx().
+ * @name: directory name, or NULL for anon-<n>.
+ *
+ * Failures are not errors: debugfs is best effort.
+ */
+void memtopo_debugfs_add_ctx(struct memtopo_ctx *ctx, const char *name)
+{
+	struct memtopo_dbg *d;
+	char anon[24];
+
+	if (IS_ERR_OR_NULL(memtopo_dbg_root))
+		return;
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return;
+	d->anon_id = -1;
+	if (!name) {
+		d->anon_id = ida_alloc(&memtopo_dbg_ida, GFP_KERNEL);
+		if (d->anon_id < 0) {
+			kfree(d);
+			return;
+		}
+		snprintf(anon, sizeof(anon), "anon-%d", d->anon_id);
+		name = anon;
+	}
+	d->ctx = ctx;
+	d->dir = debugfs_create_dir(name, memtopo_dbg_root);
+	debugfs_create_file("mtree", 0400, d->dir, ctx, &memtopo_dbg_mtree_fops);
+	debugfs_create_file("mtree-disabled", 0400, d->dir, ctx,
+			    &memtopo_dbg_mtree_disabled_fops);
+	debugfs_create_file("flat", 0400, d->dir, ctx, &memtopo_dbg_flat_fops);
+	debugfs_create_file("stats", 0400, d->dir, ctx, &memtopo_dbg_stats_fops);
+	mutex_lock(&memtopo_dbg_lock);
+	list_add(&d->link, &memtopo_dbg_list);
+	mutex_unlock(&memtopo_dbg_lock);
+}
+
+/**
+ * memtopo_debugfs_remove_ctx() - remove a context's files, waiting for
+ * readers in progress.
+ * @ctx: the context (nothing happens if it has no directory).
+ */
+void memtopo_debugfs_remove_ctx(struct memtopo_ctx *ctx)
+{
+	struct memtopo_dbg *d, *found = NULL;
+
+	mutex_lock(&memtopo_dbg_lock);
+	list_for_each_entry(d, &memtopo_dbg_list, link) {
+		if (d->ctx == ctx) {
+			found = d;
+			list_del(&d->link);
+			break;
+		}
+	}
+	mutex_unlock(&memtopo_dbg_lock);
+	if (!found)
+		return;
+	debugfs_remove(found->dir);
+	if (found->anon_id >= 0)
+		ida_free(&memtopo_dbg_ida, found->anon_id);
+	kfree(found);
+}
+
+/** memtopo_debugfs_init() - create /sys/kernel/debug/memtopo. */
+void memtopo_debugfs_init(void)
+{
+	memtopo_dbg_root = debugfs_create_dir("memtopo", NULL);
+}
+
+/** memtopo_debugfs_exit() - remove /sys/kernel/debug/memtopo. */
+void memtopo_debugfs_exit(void)
+{
+	debugfs_remove(memtopo_dbg_root);
+	ida_destroy(&memtopo_dbg_ida);
+}

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Access dispatch: memtopo_space_read() / memtopo_space_write(), QEMU's
+ * address_space_rw() for kernel consumers.
+ *
+ * An access is cut into pieces, one per flat range it crosses.  RAM-like
+ * pieces (RAM, ROM, RAM device, a ROM device in romd mode when reading)
+ * are copied through the region's kernel mapping; writes to read-only
+ * ranges are refused and RAM writes are marked dirty.  Device pieces go
+ * through QEMU's three rules, in order:
+ *  1. memory_access_size(): each step is at most valid_max (4 when 0)
+ *     bytes, no wider than the address's alignment unless the device
+ *     implements unaligned accesses, rounded down to a power of two;
+ *  2. memory_region_access_valid(): the step must be aligned unless the
+ *     device accepts unaligned accesses, and within [valid_min, valid_max]
+ *     when valid_max is set;
+ *  3. access_with_adjusted_size(): the step is widened to impl_min or split
+ *     into impl_max-sized calls, little- or big-endian ordered.
+ * Bytes are the memory image: a little-endian device sees them as a
+ * little-endian number, a big-endian device as a big-endian one (QEMU's
+ * adjust_endianness() on a little-endian host).  A write step that matches
+ * an ioeventfd signals it instead of calling the device.
+ *
+ * Locking: ranges are looked up under rcu_read_lock(); device callbacks
+ * may sleep, so they are called after it is dropped, with the ops table
+ * and opaque pointer copied out.  What keeps the device (and a RAM
+ * mapping) alive meanwhile is an SRCU read-side section around the whole
+ * access: whoever unmaps a region and then frees its opaque data, its
+ * kernel mapping or its ops' module calls memtopo_dispatch_sync() in
+ * between.
+ *
+ * Bad input leaves state as it was: every piece is checked against the
+ * view (assigned, writable, sizes valid) before any is performed.  Only a
+ * commit racing with the access, or a device callback failing, can stop
+ * an access part-way.
+ */
+#include <linux/export.h>
+#include <linux/log2.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/srcu.h>
+#include <linux/string.h>
+
+#include "parity.h"
+
+DEFINE_STATIC_SRCU(memtopo_dispatch_srcu);
+
+/* An I/O region without callbacks (userspace made it) sizes by QEMU's defaults. */
+static const struct memtopo_region_ops memtopo_no_ops;
+
+/* What one step of an access does, decided under RCU. */
+struct memtopo_step {
+	u64 len;			/* bytes of the access this step covers */
+	u64 offset;			/* within the region */
+	void *kaddr;			/* RAM: where to copy; else NULL */
+	const struct memtopo_region_ops *ops;
+	void *opaque;
+	bool signalled;			/* an ioeventfd took the write */
+};
+
+/* QEMU's memory_access_size(). */
+static unsigned int memtopo_access_size(const struct memtopo_region_ops *ops, u64 len,
+					u64 offset)
+{
+	u64 max = ops->valid_max ? ops->valid_max : 4;
+
+	if (!ops->impl_unaligned) {
+		u64 align = offset & -offset;
+
+		if (align && align < max)
+			max = align;
+	}
+	if (len > max)
+		len = max;
+	return rounddown_pow_of_two(len);
+}
+
+/* QEMU's memory_region_access_valid(). */
+static bool memtopo_access_valid(const struct memtopo_region_ops *ops, u64 offset,
+				 unsigned int size)
+{
+	if (!ops->unaligned && (offset & (size - 1)))
+		return false;
+	/* QEMU treats an unset valid_max as "every size is valid" */
+	if (!ops->valid_max)
+		return true;
+	return size <= ops->valid_max && size >= ops->valid_min;
+}
+
+static u64 memtopo_load(const u8 *buf, unsigned int size, bool big_endian)
+{
+	u64 v = 0;
+	unsigned int i;
+
+	for (i = 0; i < size; i++)
+		v |= (u64)buf[big_endian ? i : size - 1 - i] << (8 * (size - 1 - i));
+	return v;
+}
+
+static void memtopo_store(u8 *buf, unsigned int size, u64 v, bool big_endian)
+{
+	unsigned int i;
+
+	for (i = 0; i < size; i++)
+		buf[big_endian ? size - 1 - i : i] = v >> (8 * i);
+}
+
+/*
+ * QEMU's access_with_adjusted_size() with its read/write accessors:
+ * @size bytes at @offset in impl-sized calls, each call's value shifted
+ * into place (a negative shift when impl_min widens a big-endian access).
+ */
+static int memtopo_access_adjusted(const struct memtopo_region_ops *ops, void *opaque,
+				   u64 offset, u64 *value, unsigned int size, bool is_write)
+{
+	unsigned int min = ops->impl_min ? ops->impl_min : 1;
+	unsigned int max = ops->impl_max ? ops->impl_max : 4;
+	/* QEMU's MAX(MIN(size, max), min): min wins if a device sets min > max */
+	unsigned int asz = max_t(unsigned int, min_t(unsigned int, size, max), min), i;
+	u64 mask = asz == 8 ? ~0ULL : (1ULL << (asz * 8)) - 1;
+	int ret;
+
+	if (!is_write)
+		*value = 0;
+	for (i = 0; i < size; i += asz) {
+		int shift = ops->big_endian ? (int)(size - asz - i) * 8 : (int)i * 8;
+		u64 tmp;
+
+		if (is_write) {
+			tmp = shift >= 0 ? (*value >> shift) & mask : (*value << -shift) & mask;
+			ret = ops->write(opaque, offset + i, tmp, asz);
+		} else {
+			tmp = 0;
+			ret = ops->read(opaque, offset + i, &tmp, asz);
+			tmp &= mask;
+			if (!ret)
+				*value |= shift >= 0 ? tmp << shift : tmp >> -shift;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Decide the step at @addr for @len remaining bytes, under RCU.  With
+ * @dry_run nothing is copied or signalled and a RAM step covers the rest
+ * of its range; otherwise a RAM step is copied here, stopping at a page
+ * boundary so the RCU section stays short.
+ */
+static int memtopo_step(struct memtopo_space *as, u64 addr, u8 *buf, u64 len,
+			bool is_write, bool dry_run, struct memtopo_step *st)
+{
+	struct memtopo_section s;
+	struct memtopo_region *mr;
+	u64 n;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	ret = memtopo_space_lookup(as, addr, &s);
+	if (ret)
+		return -ENXIO;
+	mr = s.mr;
+	st->offset = s.offset + (addr - s.start);
+	n = s.last - addr >= len - 1 ? len : s.last - addr + 1;
+
+	switch (mr->kind) {
+	case MEMTOPO_ROM_DEVICE:
+		/* romd mode reads as RAM; writes always go to the device */
+		if (is_write || !(s.flags & MEMTOPO_FR_ROMD))
+			break;
+		fallthrough;
+	case MEMTOPO_RAM:
+	case MEMTOPO_ROM:
+	case MEMTOPO_RAM_DEVICE:
+		if (is_write && (s.flags & MEMTOPO_FR_READONLY))
+			return -EROFS;
+		if (!mr->backing.kaddr)
+			return -EOPNOTSUPP;	/* no kernel mapping to copy through */
+		st->kaddr = (u8 *)mr->backing.kaddr + st->offset;
+		if (dry_run) {
+			st->len = n;
+			return 0;
+		}
+		st->len = min_t(u64, n, PAGE_SIZE - offset_in_page(st->kaddr));
+		if (is_write) {
+			memcpy(st->kaddr, buf, st->len);
+			memtopo_mark_dirty_rcu(mr, st->offset, st->len);
+		} else {
+			memcpy(buf, st->kaddr, st->len);
+		}
+		return 0;
+	case MEMTOPO_IO:
+		break;
+	default:
+		/* a reservation: nothing answers there */
+		return -ENXIO;
+	}
+
+	/* a device: one access of at most 8 bytes */
+	st->ops = mr->ops ? mr->ops : &memtopo_no_ops;
+	st->opaque = mr->opaque;
+	st->len = memtopo_access_size(st->ops, n, st->offset);
+	if (!memtopo_access_valid(st->ops, st->offset, st->len))
+		return -EINVAL;
+	/* an ioeventfd takes the write even where no callback would */
+	if (is_write)
+		st->signalled = memtopo_ioeventfd_dispatch(mr, st->offset,
+							   memtopo_load(buf, st->len,
+									st->ops->big_endian),
+							   st->len, !dry_run);
+	if (!st->signalled && (is_write ? !st->ops->write : !st->ops->read))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+static int memtopo_dispatch(struct memtopo_space *as, u64 addr, u8 *buf, size_t len,
+			    bool is_write)
+{
+	struct memtopo_step st;
+	u64 a, done;
+	int ret = 0, idx, pass;
+	u64 value = 0;
+
+	if (!len)
+		return 0;
+	if (len - 1 > U64_MAX - addr)
+		return -EOVERFLOW;
+	might_sleep();
+	idx = srcu_read_lock(&memtopo_dispatch_srcu);
+	/* pass 0 checks every piece against the view, pass 1 performs them */
+	for (pass = 0; pass < 2 && !ret; pass++) {
+		for (a = addr, done = 0; done < len && !ret; a += st.len, done += st.len) {
+			rcu_read_lock();
+			ret = memtopo_step(as, a, buf + done, len - done, is_write, !pass, &st);
+			rcu_read_unlock();
+			if (ret || !pass || st.kaddr || st.signalled)
+				continue;
+			/* a device step, outside RCU: the callback may sleep */
+			if (is_write)
+				value = memtopo_load(buf + done, st.len, st.ops->big_endian);
+			ret = memtopo_access_adjusted(st.ops, st.opaque, st.offset, &value,
+						      st.len, is_write);
+			if (!ret && !is_write)
+				memtopo_store(buf + done, st.len, value, st.ops->big_endian);
+		}
+	}
+	srcu_read_unlock(&memtopo_dispatch_srcu, idx);
+	return ret;
+}
+
+/**
+ * memtopo_space_read() - read from an address space as a CPU would.
+ * @as: the space.
+ * @addr: first address.
+ * @buf: @len bytes out, in memory order.
+ * @len: bytes; the access may cross any number of flat ranges.
+ *
+ * See the top of dispatch.c for the rules.
+ *
+ * Context: process context; may sleep (device callbacks may).
+ * Return: 0; -ENXIO if some byte is unassigned or in a reservation;
+ * -EOPNOTSUPP for RAM without a kernel mapping or a device without the
+ * callback; -EINVAL for a step the device's valid sizes or alignment
+ * refuse; -EOVERFLOW if the access passes 2^64; a device callback's error.
+ * Except for a device error or a racing commit, an error means nothing
+ * was accessed.
+ */
+int memtopo_space_read(struct memtopo_space *as, u64 addr, void *buf, size_t len)
+{
+	return memtopo_dispatch(as, addr, buf, len, false);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_space_read, MEMTOPO);
+
+/**
+ * memtopo_space_write() - write to an address space as a CPU would.
+ * @as: the space.
+ * @addr: first address.
+ * @buf: @len bytes, in memory order.
+ * @len: bytes.
+ *
+ * RAM writes mark the pages dirty for every client logging the region; a
+ * device step matching an ioeventfd signals it instead of the device.
+ *
+ * Context: process context; may sleep.
+ * Return: as memtopo_space_read(), plus -EROFS for a read-only range.
+ */
+int memtopo_space_write(struct memtopo_space *as, u64 addr, const void *buf, size_t len)
+{
+	/* the buffer is only read on this path */
+	return memtopo_dispatch(as, addr, (u8 *)buf, len, true);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_space_write, MEMTOPO);
+
+/**
+ * memtopo_dispatch_sync() - wait for every access in flight to finish.
+ *
+ * Call it after the commit that unmapped a region and before freeing what
+ * its accesses use: its ops' opaque data, its kernel mapping, or the module
+ * holding its ops.
+ *
+ * Context: process context; sleeps.
+ */
+void memtopo_dispatch_sync(void)
+{
+	synchronize_srcu(&memtopo_dispatch_srcu);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_dispatch_sync, MEMTOPO);

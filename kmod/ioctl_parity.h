@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* ioctl handlers of the QEMU-parity features (ioctl_parity.c). */
+#ifndef _MEMTOPO_IOCTL_PARITY_H
+#define _MEMTOPO_IOCTL_PARITY_H
+
+struct memtopo_ucmd;
+
+int memtopo_ioctl_ioeventfd(struct memtopo_ucmd *ucmd);
+int memtopo_ioctl_coalesced(struct memtopo_ucmd *ucmd);
+int memtopo_ioctl_dirty_log(struct memtopo_ucmd *ucmd);
+int memtopo_ioctl_space_rw(struct memtopo_ucmd *ucmd);
+
+#endif /* _MEMTOPO_IOCTL_PARITY_H */

@@ -1,0 +1,522 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioeventfds: an eventfd registered on a region at (offset, size, optional
+ * data match), QEMU's memory_region_add_eventfd().
+ *
+ * Each space keeps the set its listeners were last told about, in absolute
+ * addresses.  After every commit (and after every registration change
+ * outside a transaction) the set of the published view is rebuilt, sorted
+ * by QEMU's memory_region_ioeventfd_before(), and the symmetric difference
+ * with the old set is reported exactly as address_space_add_del_ioeventfds()
+ * does: eventfd_del in forward and eventfd_add in reverse listener order,
+ * in one merge walk over both sorted sets.
+ *
+ * Differences from QEMU, both KVM's rules (the consumer that matters):
+ *  - a size-0 ioeventfd matches a write of any size at its address, and is
+ *    visible wherever its byte is (QEMU's software path never matches it and
+ *    its intersection test drops it at a range's first byte);
+ *  - registrations that KVM would refuse as colliding (same offset and
+ *    size, either one size 0, either one without a data match or both with
+ *    the same data) are refused with -EEXIST instead of failing later.
+ */
+#include <linux/export.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+
+#include "compat.h"
+#include "parity.h"
+
+/*
+ * KUnit runs in a kthread that cannot create an eventfd (that takes a
+ * syscall), so tests may swap in stand-ins for signalling and putting.
+ */
+static const struct memtopo_eventfd_test_ops *memtopo_eventfd_test_ops;
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * memtopo_set_eventfd_test_ops() - let KUnit use tokens instead of eventfds.
+ * @ops: stand-ins for eventfd_signal() and eventfd_ctx_put(), or NULL.
+ *
+ * Test-only: every eventfd registered while @ops is set must be gone
+ * before it is reset.
+ */
+void memtopo_set_eventfd_test_ops(const struct memtopo_eventfd_test_ops *ops)
+{
+	WRITE_ONCE(memtopo_eventfd_test_ops, ops);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_set_eventfd_test_ops, MEMTOPO);
+#endif
+
+static void memtopo_eventfd_signal_one(struct eventfd_ctx *eventfd)
+{
+	const struct memtopo_eventfd_test_ops *ops = READ_ONCE(memtopo_eventfd_test_ops);
+
+	if (IS_ENABLED(CONFIG_KUNIT) && ops)
+		ops->signal(eventfd);
+	else
+		memtopo_eventfd_signal(eventfd);
+}
+
+static void memtopo_ioeventfd_free_rcu(struct rcu_head *head)
+{
+	struct memtopo_iofd *fd = container_of(head, struct memtopo_iofd, rcu);
+	const struct memtopo_eventfd_test_ops *ops = READ_ONCE(memtopo_eventfd_test_ops);
+
+	if (IS_ENABLED(CONFIG_KUNIT) && ops)
+		ops->put(fd->eventfd);
+	else
+		eventfd_ctx_put(fd->eventfd);
+	kfree(fd);
+}
+
+/* The write path may still be signalling it under RCU: free after a GP. */
+static void memtopo_ioeventfd_put(struct memtopo_iofd *fd)
+{
+	if (refcount_dec_and_test(&fd->ref))
+		call_rcu(&fd->rcu, memtopo_ioeventfd_free_rcu);
+}
+
+/**
+ * memtopo_parity_region_free() - free a region's parity state with it.
+ * @mr: the region, after its RCU grace period (nothing can reach it).
+ */
+void memtopo_parity_region_free(struct memtopo_region *mr)
+{
+	struct memtopo_region_parity *p = rcu_dereference_protected(mr->parity, 1);
+	struct memtopo_iofd *fd, *fd_tmp;
+	struct memtopo_coalesced_range *c, *c_tmp;
+	unsigned int i;
+
+	if (!p)
+		return;
+	for (i = 0; i < MEMTOPO_DIRTY_CLIENTS; i++)
+		kvfree(rcu_dereference_protected(p->dirty[i], 1));
+	list_for_each_entry_safe(fd, fd_tmp, &p->ioeventfds, link)
+		memtopo_ioeventfd_put(fd);
+	list_for_each_entry_safe(c, c_tmp, &p->coalesced, link)
+		kfree(c);
+	kfree(p);
+	RCU_INIT_POINTER(mr->parity, NULL);
+}
+
+static bool memtopo_ioeventfd_collides(const struct memtopo_iofd *fd, u64 offset,
+				       unsigned int size, bool match_data, u64 data)
+{
+	if (fd->offset != offset)
+		return false;
+	if (!fd->size || !size)
+		return true;
+	return fd->size == size && (!fd->match_data || !match_data || fd->data == data);
+}
+
+static bool memtopo_ioeventfd_same(const struct memtopo_iofd *fd, u64 offset,
+				   unsigned int size, bool match_data, u64 data,
+				   struct eventfd_ctx *eventfd)
+{
+	return fd->offset == offset && fd->size == size && fd->match_data == match_data &&
+	       (!match_data || fd->data == data) && fd->eventfd == eventfd;
+}
+
+/* A change outside a transaction is reported now; inside, at commit. */
+static void memtopo_ioeventfds_changed(struct memtopo_ctx *ctx)
+{
+	struct memtopo_space *as;
+
+	if (ctx->txn_depth) {
+		ctx->topology_dirty = true;
+		return;
+	}
+	list_for_each_entry(as, &ctx->spaces, link)
+		memtopo_ioeventfds_update(as);
+}
+
+/**
+ * memtopo_region_add_eventfd_locked() - register an ioeventfd on a region.
+ * @mr: an I/O, ROM device, RAM-like or reservation region (not a container
+ *	or alias, which never show in a view), context locked.
+ * @offset: address within @mr.
+ * @size: 0 (any write at @offset), 1, 2, 4 or 8 bytes.
+ * @match_data: only writes of @data signal.
+ * @data: the value to match, as the device sees it (after its endianness).
+ * @eventfd: signalled on a matching write; on success the registration
+ *	owns the caller's reference, which is put once the registration is
+ *	deleted and every listener was told.
+ *
+ * Return: 0; -EINVAL for a bad region kind, size, @data wider than @size,
+ * a data match on size 0, or a range outside @mr; -EEXIST if it collides
+ * with a registration of @mr; -ENOMEM.  On error nothing changed.
+ */
+int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
+				      unsigned int size, bool match_data, u64 data,
+				      struct eventfd_ctx *eventfd)
+{
+	struct memtopo_region_parity *p;
+	struct memtopo_iofd *fd;
+	u64 last = size ? size - 1 : 0;
+
+	memtopo_assert_locked(mr->ctx);
+	if (!eventfd || !memtopo_region_terminates(mr) || (mr->flags & MEMTOPO_RF_DESTROYED))
+		return -EINVAL;
+	if (size != 0 && size != 1 && size != 2 && size != 4 && size != 8)
+		return -EINVAL;
+	if (match_data && (!size || (size < 8 && data >> (size * 8))))
+		return -EINVAL;
+	if (memtopo_region_empty(mr) || offset > memtopo_region_last_off(mr) ||
+	    last > memtopo_region_last_off(mr) - offset)
+		return -EINVAL;
+	p = memtopo_parity_locked(mr);
+	if (p)
+		list_for_each_entry(fd, &p->ioeventfds, link)
+			if (memtopo_ioeventfd_collides(fd, offset, size, match_data, data))
+				return -EEXIST;
+	if (mr->ctx->nr_ioeventfds == UINT_MAX)
+		return -ENOSPC;
+	p = memtopo_parity_get(mr);
+	if (!p)
+		return -ENOMEM;
+	fd = kzalloc(sizeof(*fd), GFP_KERNEL_ACCOUNT);
+	if (!fd)
+		return -ENOMEM;
+	refcount_set(&fd->ref, 1);
+	fd->offset = offset;
+	fd->size = size;
+	fd->match_data = match_data;
+	fd->data = match_data ? data : 0;
+	fd->eventfd = eventfd;
+	list_add_tail_rcu(&fd->link, &p->ioeventfds);
+	p->nr_ioeventfds++;
+	mr->ctx->nr_ioeventfds++;
+	memtopo_ioeventfds_changed(mr->ctx);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_add_eventfd_locked, MEMTOPO);
+
+/**
+ * memtopo_region_del_eventfd_locked() - unregister an ioeventfd.
+ * @mr: the region, context locked.
+ * @offset: as registered.
+ * @size: as registered.
+ * @match_data: as registered.
+ * @data: as registered (ignored without @match_data).
+ * @eventfd: as registered; the caller's own references are untouched.
+ *
+ * Return: 0, or -ENOENT if no such registration exists.
+ */
+int memtopo_region_del_eventfd_locked(struct memtopo_region *mr, u64 offset,
+				      unsigned int size, bool match_data, u64 data,
+				      struct eventfd_ctx *eventfd)
+{
+	struct memtopo_region_parity *p;
+	struct memtopo_iofd *fd;
+
+	memtopo_assert_locked(mr->ctx);
+	p = memtopo_parity_locked(mr);
+	if (!p)
+		return -ENOENT;
+	list_for_each_entry(fd, &p->ioeventfds, link) {
+		if (!memtopo_ioeventfd_same(fd, offset, size, match_data, data, eventfd))
+			continue;
+		list_del_rcu(&fd->link);
+		p->nr_ioeventfds--;
+		mr->ctx->nr_ioeventfds--;
+		/* spaces still listing it hold their own references */
+		memtopo_ioeventfd_put(fd);
+		memtopo_ioeventfds_changed(mr->ctx);
+		return 0;
+	}
+	return -ENOENT;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_del_eventfd_locked, MEMTOPO);
+
+/**
+ * memtopo_region_add_eventfd() - register an ioeventfd on a region.
+ * @mr: the region.
+ * @offset: address within @mr.
+ * @size: 0, 1, 2, 4 or 8.
+ * @match_data: only writes of @data signal.
+ * @data: the value to match.
+ * @eventfd: the eventfd; its reference passes to the registration on success.
+ *
+ * Return: as memtopo_region_add_eventfd_locked().
+ */
+int memtopo_region_add_eventfd(struct memtopo_region *mr, u64 offset, unsigned int size,
+			       bool match_data, u64 data, struct eventfd_ctx *eventfd)
+{
+	int ret;
+
+	mutex_lock(&mr->ctx->lock);
+	ret = memtopo_region_add_eventfd_locked(mr, offset, size, match_data, data, eventfd);
+	mutex_unlock(&mr->ctx->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_add_eventfd, MEMTOPO);
+
+/**
+ * memtopo_region_del_eventfd() - unregister an ioeventfd.
+ * @mr: the region.
+ * @offset: as registered.
+ * @size: as registered.
+ * @match_data: as registered.
+ * @data: as registered.
+ * @eventfd: as registered.
+ *
+ * Return: as memtopo_region_del_eventfd_locked().
+ */
+int memtopo_region_del_eventfd(struct memtopo_region *mr, u64 offset, unsigned int size,
+			       bool match_data, u64 data, struct eventfd_ctx *eventfd)
+{
+	int ret;
+
+	mutex_lock(&mr->ctx->lock);
+	ret = memtopo_region_del_eventfd_locked(mr, offset, size, match_data, data, eventfd);
+	mutex_unlock(&mr->ctx->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_del_eventfd, MEMTOPO);
+
+/**
+ * memtopo_ioeventfd_dispatch() - signal the ioeventfd a write matches.
+ * @mr: the region written, found under the caller's RCU read-side section.
+ * @offset: address of the write within @mr.
+ * @data: the value, as the device sees it.
+ * @size: bytes written.
+ * @signal: signal it; false only checks (the dry run of an access).
+ *
+ * Return: true if an eventfd matches (the device is not called).
+ */
+bool memtopo_ioeventfd_dispatch(struct memtopo_region *mr, u64 offset, u64 data,
+				unsigned int size, bool signal)
+{
+	struct memtopo_region_parity *p = rcu_dereference(mr->parity);
+	struct memtopo_iofd *fd;
+
+	if (!p)
+		return false;
+	list_for_each_entry_rcu(fd, &p->ioeventfds, link) {
+		if (fd->offset != offset || (fd->size && fd->size != size) ||
+		    (fd->match_data && fd->data != data))
+			continue;
+		if (signal)
+			memtopo_eventfd_signal_one(fd->eventfd);
+		return true;
+	}
+	return false;
+}
+
+/* QEMU's memory_region_ioeventfd_before(), on absolute addresses. */
+static int memtopo_abs_cmp(const void *pa, const void *pb)
+{
+	const struct memtopo_abs_ioeventfd *a = pa, *b = pb;
+	const struct memtopo_iofd *x = a->fd, *y = b->fd;
+
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	if (x->match_data != y->match_data)
+		return x->match_data < y->match_data ? -1 : 1;
+	if (x->match_data && x->data != y->data)
+		return x->data < y->data ? -1 : 1;
+	if (x->eventfd != y->eventfd)
+		return (unsigned long)x->eventfd < (unsigned long)y->eventfd ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Walk the view's ranges and emit (count when @out is NULL) every
+ * registration visible in them, at its absolute address.
+ */
+static u32 memtopo_ioeventfds_collect(const struct memtopo_view *v,
+				      struct memtopo_abs_ioeventfd *out)
+{
+	struct memtopo_region_parity *p;
+	struct memtopo_iofd *fd;
+	struct memtopo_section s;
+	u32 i, n = 0;
+
+	for (i = 0; i < v->nr; i++) {
+		if (!v->fr[i].mr)
+			continue;
+		p = memtopo_parity_locked(v->fr[i].mr);
+		if (!p || !p->nr_ioeventfds)
+			continue;
+		memtopo_view_section(v, i, &s);
+		list_for_each_entry(fd, &p->ioeventfds, link) {
+			u64 ro_last = s.offset + (s.last - s.start);
+			u64 fd_last = fd->offset + (fd->size ? fd->size - 1 : 0);
+
+			/* QEMU's addrrange_intersects(), in region offsets */
+			if (fd->offset > ro_last || fd_last < s.offset)
+				continue;
+			/* starts before the range: its address must not pass below 0 */
+			if (fd->offset < s.offset && s.offset - fd->offset > s.start)
+				continue;
+			if (out) {
+				out[n].addr = s.start + (fd->offset - s.offset);
+				out[n].fd = fd;
+				out[n].mr = s.mr;
+				out[n].offset = fd->offset;
+			}
+			n++;
+		}
+	}
+	return n;
+}
+
+static void memtopo_ioeventfd_section(const struct memtopo_abs_ioeventfd *e,
+				      struct memtopo_section *s, u64 generation)
+{
+	*s = (struct memtopo_section){
+		.start = e->addr,
+		.last = e->addr + (e->fd->size ? e->fd->size - 1 : 0),
+		.mr = e->mr,
+		.offset = e->offset,
+		.generation = generation,
+	};
+}
+
+static void memtopo_ioeventfd_notify(struct memtopo_space *as,
+				     const struct memtopo_abs_ioeventfd *e, bool add,
+				     u64 generation)
+{
+	const struct memtopo_iofd *fd = e->fd;
+	struct memtopo_listener *l;
+	struct memtopo_section s;
+
+	memtopo_ioeventfd_section(e, &s, generation);
+	if (add) {
+		list_for_each_entry_reverse(l, &as->listeners, link)
+			if (l->ops->eventfd_add)
+				l->ops->eventfd_add(l->priv, &s, e->addr, fd->size, fd->match_data,
+						    fd->data, fd->eventfd);
+	} else {
+		list_for_each_entry(l, &as->listeners, link)
+			if (l->ops->eventfd_del)
+				l->ops->eventfd_del(l->priv, &s, e->addr, fd->size, fd->match_data,
+						    fd->data, fd->eventfd);
+	}
+}
+
+/**
+ * memtopo_ioeventfds_update() - QEMU's address_space_update_ioeventfds():
+ * rebuild a space's ioeventfd set from its published view and report the
+ * symmetric difference with the previous one.
+ * @as: the space, context locked.
+ *
+ * Cannot fail in a way callers see: if the new set cannot be allocated the
+ * old one is kept (listeners stay consistent with it) and an error logged.
+ */
+void memtopo_ioeventfds_update(struct memtopo_space *as)
+{
+	struct memtopo_ctx *ctx = as->ctx;
+	struct memtopo_space_parity *sp = as->parity;
+	struct memtopo_abs_ioeventfd *new = NULL, *old;
+	const struct memtopo_view *v;
+	u32 nr_new = 0, nr_old, io = 0, in = 0, i, n;
+
+	memtopo_assert_locked(ctx);
+	/* the common case, no ioeventfd anywhere, costs nothing per commit */
+	if (!ctx->nr_ioeventfds && (!sp || !sp->nr_fds))
+		return;
+	v = rcu_dereference_protected(as->view, lockdep_is_held(&ctx->lock));
+	if (!sp) {
+		sp = kzalloc(sizeof(*sp), GFP_KERNEL_ACCOUNT);
+		if (!sp)
+			goto err_nomem;
+		as->parity = sp;
+	}
+	nr_new = memtopo_ioeventfds_collect(v, NULL);
+	if (nr_new) {
+		new = kvmalloc_array(nr_new, sizeof(*new), GFP_KERNEL_ACCOUNT);
+		if (!new)
+			goto err_nomem;
+		memtopo_ioeventfds_collect(v, new);
+		sort(new, nr_new, sizeof(*new), memtopo_abs_cmp, NULL);
+		/* a registration split across two ranges shows once */
+		for (i = 1, n = 1; i < nr_new; i++)
+			if (memtopo_abs_cmp(&new[i], &new[n - 1]))
+				new[n++] = new[i];
+		nr_new = n;
+		for (i = 0; i < nr_new; i++)
+			refcount_inc(&new[i].fd->ref);
+	}
+	old = sp->fds;
+	nr_old = sp->nr_fds;
+	while (io < nr_old || in < nr_new) {
+		int cmp;
+
+		if (io == nr_old || in == nr_new)
+			cmp = io == nr_old ? 1 : -1;
+		else
+			cmp = memtopo_abs_cmp(&old[io], &new[in]);
+
+		if (cmp < 0)
+			memtopo_ioeventfd_notify(as, &old[io++], false, v->generation);
+		else if (cmp > 0)
+			memtopo_ioeventfd_notify(as, &new[in++], true, v->generation);
+		else
+			io++, in++;
+	}
+	for (i = 0; i < nr_old; i++)
+		memtopo_ioeventfd_put(old[i].fd);
+	kvfree(old);
+	sp->fds = new;
+	sp->nr_fds = nr_new;
+	return;
+
+err_nomem:
+	pr_err_ratelimited("memtopo: %s: no memory for the ioeventfd set; listeners keep the old one\n",
+			   as->name);
+}
+
+/**
+ * memtopo_parity_space_destroy() - drop a dying space's ioeventfd set.
+ * @as: the space, context locked; its listeners are gone.
+ */
+void memtopo_parity_space_destroy(struct memtopo_space *as)
+{
+	struct memtopo_space_parity *sp = as->parity;
+	u32 i;
+
+	if (!sp)
+		return;
+	for (i = 0; i < sp->nr_fds; i++)
+		memtopo_ioeventfd_put(sp->fds[i].fd);
+	kvfree(sp->fds);
+	kfree(sp);
+	as->parity = NULL;
+}
+
+/**
+ * memtopo_ioeventfds_replay() - tell one listener about its space's whole
+ * ioeventfd set, as it registers (@add) or unregisters.
+ * @l: the listener, its space's context locked.
+ * @add: eventfd_add, else eventfd_del.
+ *
+ * QEMU replays no ioeventfds to a late listener; we do, so a listener that
+ * mirrors the state need not register before the first device.
+ */
+void memtopo_ioeventfds_replay(struct memtopo_listener *l, bool add)
+{
+	struct memtopo_space *as = l->space;
+	struct memtopo_space_parity *sp = as->parity;
+	const struct memtopo_view *v;
+	struct memtopo_section s;
+	u32 i;
+
+	if (!sp)
+		return;
+	v = rcu_dereference_protected(as->view, lockdep_is_held(&as->ctx->lock));
+	for (i = 0; i < sp->nr_fds; i++) {
+		const struct memtopo_abs_ioeventfd *e = &sp->fds[i];
+		const struct memtopo_iofd *fd = e->fd;
+
+		memtopo_ioeventfd_section(e, &s, v->generation);
+		if (add && l->ops->eventfd_add)
+			l->ops->eventfd_add(l->priv, &s, e->addr, fd->size, fd->match_data,
+					    fd->data, fd->eventfd);
+		else if (!add && l->ops->eventfd_del)
+			l->ops->eventfd_del(l->priv, &s, e->addr, fd->size, fd->match_data,
+					    fd->data, fd->eventfd);
+	}
+}

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memtopo_mirror: the in-tree example and test of a kernel consumer.  A
+ * process opens /dev/memtopo_mirror and hands it a /dev/memtopo descriptor
+ * and a space ID; the module takes the context with memtopo_ctx_from_fd(),
+ * registers a listener and keeps a copy of the flat view built only from
+ * region_add and region_del, the way KVM keeps memslots from QEMU's
+ * listener.  MEMTOPO_MIRROR_GET returns the copy.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include <memtopo/memtopo.h>
+#include "memtopo_mirror.h"
+
+MODULE_IMPORT_NS(MEMTOPO);
+
+struct mirror {
+	struct mutex lock;		/* attach/get against each other */
+	struct memtopo_ctx *ctx;	/* from memtopo_ctx_from_fd() */
+	struct memtopo_listener l;
+	bool registered;
+	/* sorted by start; written only by the callbacks (context mutex held) */
+	struct memtopo_range *r;
+	u32 nr, cap;
+	u64 adds, dels;
+	bool broken;			/* a callback saw something impossible */
+};
+
+static u32 mirror_find(const struct mirror *m, u64 start)
+{
+	u32 lo = 0, hi = m->nr;
+
+	while (lo < hi) {
+		u32 mid = (lo + hi) / 2;
+
+		if (m->r[mid].start < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void mirror_add(void *priv, const struct memtopo_section *s)
+{
+	struct mirror *m = priv;
+	u32 i;
+
+	m->adds++;
+	if (m->nr == m->cap) {
+		u32 cap = m->cap ? m->cap * 2 : 64;
+		struct memtopo_range *bigger = kvcalloc(cap, sizeof(*bigger), GFP_KERNEL);
+
+		if (!bigger) {
+			m->broken = true;
+			return;
+		}
+		if (m->r)
+			memcpy(bigger, m->r, m->nr * sizeof(*bigger));
+		kvfree(m->r);
+		m->r = bigger;
+		m->cap = cap;
+	}
+	i = mirror_find(m, s->start);
+	/* ranges of one view never overlap: an add over a live range is a bug */
+	if ((i < m->nr && m->r[i].start <= s->last) || (i && m->r[i - 1].last >= s->start))
+		m->broken = true;
+	memmove(&m->r[i + 1], &m->r[i], (m->nr - i) * sizeof(*m->r));
+	memset(&m->r[i], 0, sizeof(m->r[i]));
+	m->r[i].start = s->start;
+	m->r[i].last = s->last;
+	m->r[i].offset = s->offset;
+	m->r[i].region = memtopo_region_id(s->mr);
+	m->r[i].flags = s->flags & (MEMTOPO_FR_READONLY | MEMTOPO_FR_ROMD | MEMTOPO_FR_NONVOLATILE);
+	m->r[i].dirty_log_mask = s->dirty_log_mask;
+	m->nr++;
+}
+
+static void mirror_del(void *priv, const struct memtopo_section *s)
+{
+	struct mirror *m = priv;
+	u32 i = mirror_find(m, s->start);
+
+	m->dels++;
+	if (i == m->nr || m->r[i].start != s->start || m->r[i].last != s->last) {
+		m->broken = true;
+		return;
+	}
+	memmove(&m->r[i], &m->r[i + 1], (m->nr - i - 1) * sizeof(*m->r));
+	m->nr--;
+}
+
+static const struct memtopo_listener_ops mirror_ops = {
+	.region_add = mirror_add,
+	.region_del = mirror_del,
+};
+
+static int mirror_open(struct inode *inode, struct file *filp)
+{
+	struct mirror *m = kzalloc(sizeof(*m), GFP_KERNEL);
+
+	if (!m)
+		return -ENOMEM;
+	mutex_init(&m->lock);
+	filp->private_data = m;
+	return 0;
+}
+
+static int mirror_release(struct inode *inode, struct file *filp)
+{
+	struct mirror *m = filp->private_data;
+
+	/* unregister drops the listener's context reference itself */
+	if (m->registered)
+		memtopo_listener_unregister(&m->l);
+	memtopo_ctx_put(m->ctx);
+	kvfree(m->r);
+	kfree(m);
+	return 0;
+}
+
+static long mirror_attach(struct mirror *m, void __user *arg)
+{
+	struct memtopo_mirror_attach a;
+	struct memtopo_space *as;
+	struct memtopo_ctx *ctx;
+	int ret;
+
+	if (copy_from_user(&a, arg, sizeof(a)))
+		return -EFAULT;
+	if (a.size != sizeof(a) || a.flags)
+		return -EINVAL;
+	if (m->ctx)
+		return -EBUSY;
+	ctx = memtopo_ctx_from_fd(a.memtopo_fd);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	m->l.ops = &mirror_ops;
+	m->l.priv = m;
+	m->l.owner = THIS_MODULE;
+	memtopo_ctx_lock(ctx);
+	as = memtopo_space_find_locked(ctx, a.space);
+	ret = as ? memtopo_listener_register_locked(as, &m->l) : -ENOENT;
+	memtopo_ctx_unlock(ctx);
+	if (ret)
+		goto err_put;
+	m->ctx = ctx;
+	m->registered = true;
+	return 0;
+
+err_put:
+	memtopo_ctx_put(ctx);
+	return ret;
+}
+
+static long mirror_get(struct mirror *m, void __user *arg)
+{
+	struct memtopo_mirror_get g;
+	struct memtopo_range *copy = NULL;
+	u32 n;
+	int ret = 0;
+
+	if (copy_from_user(&g, arg, sizeof(g)))
+		return -EFAULT;
+	if (g.size != sizeof(g) || g.flags || g.__reserved)
+		return -EINVAL;
+	if (!m->ctx)
+		return -ENOENT;
+	/* the callbacks run under the context mutex: take it to read */
+	memtopo_ctx_lock(m->ctx);
+	n = m->nr;
+	if (m->broken) {
+		ret = -EIO;
+	} else if (n <= g.count) {
+		copy = kvmalloc_array(max(n, 1u), sizeof(*copy), GFP_KERNEL);
+		if (copy)
+			memcpy(copy, m->r, n * sizeof(*copy));
+		else
+			ret = -ENOMEM;
+	} else {
+		ret = -ENOSPC;
+	}
+	g.adds = m->adds;
+	g.dels = m->dels;
+	memtopo_ctx_unlock(m->ctx);
+	g.count = n;
+	if (!ret && copy_to_user(u64_to_user_ptr(g.ranges), copy, n * sizeof(*copy)))
+		ret = -EFAULT;
+	kvfree(copy);
+	if (ret && ret != -ENOSPC)
+		return ret;
+	if (copy_to_user(arg, &g, sizeof(g)))
+		return -EFAULT;
+	return ret;
+}
+
+static long mirror_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	struct mirror *m = filp->private_data;
+	long ret;
+
+	mutex_lock(&m->lock);
+	switch (cmd) {
+	case MEMTOPO_MIRROR_ATTACH:
+		ret = mirror_attach(m, (void __user *)arg);
+		break;
+	case MEMTOPO_MIRROR_GET:
+		ret = mirror_get(m, (void __user *)arg);
+		break;
+	default:
+		ret = -ENOTTY;
+	}
+	mutex_unlock(&m->lock);
+	return ret;
+}
+
+static const struct file_operations mirror_fops = {
+	.owner = THIS_MODULE,
+	.open = mirror_open,
+	.release = mirror_release,
+	.unlocked_ioctl = mirror_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice mirror_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "memtopo_mirror",
+	.fops = &mirror_fops,
+	.mode = 0600,
+};
+
+module_misc_device(mirror_misc);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("memtopo test consumer: mirrors a flat view from listener callbacks");

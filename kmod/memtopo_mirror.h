@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * memtopo_mirror: a test consumer module.  It attaches to a context from a
+ * /dev/memtopo file descriptor, mirrors one space's flat view from
+ * region_add/region_del alone, and hands the mirror back so a selftest can
+ * compare it with MEMTOPO_GET_FLAT.
+ */
+#ifndef _MEMTOPO_MIRROR_H
+#define _MEMTOPO_MIRROR_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#ifdef __KERNEL__
+#include <uapi/linux/memtopo.h>
+#else
+#include <linux/memtopo.h>
+#endif
+
+/**
+ * struct memtopo_mirror_attach - MEMTOPO_MIRROR_ATTACH.
+ * @size: sizeof(struct memtopo_mirror_attach)
+ * @flags: must be 0
+ * @memtopo_fd: a /dev/memtopo descriptor of the caller
+ * @space: ID of the space to mirror
+ */
+struct memtopo_mirror_attach {
+	__u32 size;
+	__u32 flags;
+	__s32 memtopo_fd;
+	__u32 space;
+};
+
+/**
+ * struct memtopo_mirror_get - MEMTOPO_MIRROR_GET: the mirrored ranges.
+ * @size: sizeof(struct memtopo_mirror_get)
+ * @flags: must be 0
+ * @count: in, capacity of @ranges; out, ranges held (ENOSPC if too small)
+ * @__reserved: must be 0
+ * @ranges: user pointer to struct memtopo_range records (@region, @start,
+ *	@last, @offset, @flags filled)
+ * @adds: out, region_add calls seen
+ * @dels: out, region_del calls seen
+ */
+struct memtopo_mirror_get {
+	__u32 size;
+	__u32 flags;
+	__u32 count;
+	__u32 __reserved;
+	__aligned_u64 ranges;
+	__aligned_u64 adds;
+	__aligned_u64 dels;
+};
+
+#define MEMTOPO_MIRROR_ATTACH	_IOW(0xB8, 1, struct memtopo_mirror_attach)
+#define MEMTOPO_MIRROR_GET	_IOWR(0xB8, 2, struct memtopo_mirror_get)
+
+#endif

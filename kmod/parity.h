@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * QEMU parity internals: dirty logging, ioeventfds, coalesced MMIO and
+ * access dispatch (dirty.c, ioeventfd.c, coalesced.c, dispatch.c).  The
+ * engine calls the hooks declared here at a handful of points; everything
+ * else lives in those files.
+ *
+ * Lifetimes:
+ *  - A region's parity state (struct memtopo_region_parity) is allocated on
+ *    first use under the context mutex, published with rcu_assign_pointer()
+ *    and freed with the region itself (after its RCU grace period), so a
+ *    reader that found the region in a view may use it under RCU.
+ *  - Dirty bitmaps are published the same way and never replaced while the
+ *    region lives: markers never race with a free.
+ *  - An ioeventfd registration is reference counted: the region's list holds
+ *    one reference and each space's absolute set holds one per entry, so an
+ *    eventfd_del can still be reported after the registration was removed.
+ */
+#ifndef _MEMTOPO_PARITY_H
+#define _MEMTOPO_PARITY_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/refcount.h>
+
+#include "memtopo_internal.h"
+
+/* Dirty pages are tracked at 4 KiB, QEMU's TARGET_PAGE_SIZE on x86. */
+#define MEMTOPO_DIRTY_PAGE_SHIFT	12
+#define MEMTOPO_DIRTY_PAGE_SIZE		BIT_ULL(MEMTOPO_DIRTY_PAGE_SHIFT)
+/* Largest region that can carry a bitmap: 2^31 pages (8 TiB, 256 MiB of bits). */
+#define MEMTOPO_DIRTY_MAX_PAGES		BIT_ULL(31)
+
+struct memtopo_dirty_bitmap {
+	u64 npages;
+	struct rcu_head rcu;
+	atomic64_t words[];
+};
+
+struct memtopo_iofd {
+	refcount_t ref;
+	struct rcu_head rcu;
+	/* in the region's list (RCU: the write path matches without the mutex) */
+	struct list_head link;
+	u64 offset;
+	u64 data;
+	u32 size;
+	bool match_data;
+	struct eventfd_ctx *eventfd;
+};
+
+struct memtopo_coalesced_range {
+	struct list_head link;
+	u64 offset;
+	u64 size;
+};
+
+struct memtopo_region_parity {
+	struct memtopo_dirty_bitmap __rcu *dirty[MEMTOPO_DIRTY_CLIENTS];
+	struct list_head ioeventfds;	/* RCU list, writers under ctx->lock */
+	struct list_head coalesced;	/* ctx->lock only */
+	u32 nr_ioeventfds;
+};
+
+/* One entry of a space's ioeventfd set, in absolute addresses. */
+struct memtopo_abs_ioeventfd {
+	u64 addr;
+	struct memtopo_iofd *fd;	/* holds a reference */
+	struct memtopo_region *mr;
+	u64 offset;			/* of @addr within @mr */
+};
+
+struct memtopo_space_parity {
+	struct memtopo_abs_ioeventfd *fds;
+	u32 nr_fds;
+};
+
+static inline struct memtopo_region_parity *
+memtopo_parity_locked(const struct memtopo_region *mr)
+{
+	return rcu_dereference_protected(mr->parity, lockdep_is_held(&mr->ctx->lock));
+}
+
+/* Regions with a RAM block in QEMU's sense: they take dirty logging. */
+static inline bool memtopo_kind_has_ram(u8 kind)
+{
+	return kind == MEMTOPO_RAM || kind == MEMTOPO_ROM || kind == MEMTOPO_ROM_DEVICE ||
+	       kind == MEMTOPO_RAM_DEVICE;
+}
+
+/*
+ * QEMU's memory_region_get_dirty_log_mask(): the region's own clients, plus
+ * MIGRATION on RAM while global dirty logging is on.
+ */
+static inline u8 memtopo_dirty_log_mask(const struct memtopo_region *mr)
+{
+	u8 mask = READ_ONCE(mr->dirty_log_mask);
+
+	if (READ_ONCE(mr->ctx->dirty_log_global) && memtopo_kind_has_ram(mr->kind))
+		mask |= BIT(MEMTOPO_DIRTY_MIGRATION);
+	return mask;
+}
+
+/* parity.c-level helpers (dirty.c) */
+struct memtopo_region_parity *memtopo_parity_get(struct memtopo_region *mr);
+
+/* Hooks called by the engine. */
+void memtopo_parity_region_free(struct memtopo_region *mr);		/* region.c */
+int memtopo_dirty_prepare(struct memtopo_region *mr, u8 mask);		/* region.c */
+void memtopo_ioeventfds_update(struct memtopo_space *as);		/* space.c */
+void memtopo_parity_space_destroy(struct memtopo_space *as);		/* space.c */
+void memtopo_coalesced_fr_del(struct memtopo_space *as,
+			      const struct memtopo_section *s);		/* listener.c */
+void memtopo_coalesced_fr_add(struct memtopo_space *as,
+			      const struct memtopo_section *s);		/* listener.c */
+void memtopo_parity_replay_pre(struct memtopo_listener *l, bool adding);	/* listener.c */
+void memtopo_parity_replay_post(struct memtopo_listener *l, bool adding);	/* listener.c */
+
+/* ioeventfd.c, for the replay in coalesced.c */
+void memtopo_ioeventfds_replay(struct memtopo_listener *l, bool add);
+
+/* dirty.c, for ioctl_parity.c */
+int memtopo_region_get_dirty_log_locked(struct memtopo_region *mr, unsigned int client,
+					u64 first_page, u64 npages, u64 *bitmap, bool clear);
+int memtopo_region_clear_dirty_log_locked(struct memtopo_region *mr, unsigned int client,
+					  u64 first_page, u64 npages, const u64 *bitmap);
+int memtopo_dirty_validate_locked(struct memtopo_region *mr, unsigned int client,
+				  u64 first_page, u64 npages);
+void memtopo_dirty_restore_locked(struct memtopo_region *mr, unsigned int client,
+				  u64 first_page, u64 npages, const u64 *bitmap);
+
+/* ioeventfd.c, for dispatch.c: called under rcu_read_lock() */
+bool memtopo_ioeventfd_dispatch(struct memtopo_region *mr, u64 offset, u64 data,
+				unsigned int size, bool signal);
+
+/* dirty.c, for dispatch.c: called under rcu_read_lock() */
+void memtopo_mark_dirty_rcu(struct memtopo_region *mr, u64 offset, u64 len);
+
+#endif /* _MEMTOPO_PARITY_H */

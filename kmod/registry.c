@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Named contexts: a context kept after its last file closes, so separate
+ * processes (and separate memtopoctl invocations) can work on one machine
+ * map.  The registry holds one context reference and one module reference
+ * per name: the module cannot be unloaded while a named context exists,
+ * and MEMTOPO_CTX_DESTROY is the only way to drop one.
+ */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "memtopo_main.h"
+#include "memtopo_internal.h"
+
+struct memtopo_named {
+	struct list_head link;
+	struct memtopo_ctx *ctx;
+	kuid_t owner;
+	char name[MEMTOPO_NAME_LEN];
+};
+
+static LIST_HEAD(memtopo_named_list);
+static DEFINE_MUTEX(memtopo_named_lock);
+
+static struct memtopo_named *memtopo_named_find(const char *name)
+{
+	struct memtopo_named *n;
+
+	lockdep_assert_held(&memtopo_named_lock);
+	list_for_each_entry(n, &memtopo_named_list, link)
+		if (!strcmp(n->name, name))
+			return n;
+	return NULL;
+}
+
+static bool memtopo_named_permitted(const struct memtopo_named *n)
+{
+	return uid_eq(current_euid(), n->owner) || capable(CAP_SYS_ADMIN);
+}
+
+static int memtopo_name_check(const char *name)
+{
+	if (memtopo_uname_valid(name) || !name[0])
+		return -EINVAL;
+	/* the name becomes a debugfs directory */
+	if (strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -EINVAL;
+	return 0;
+}
+
+static void memtopo_named_free(struct memtopo_named *n)
+{
+	memtopo_debugfs_remove_ctx(n->ctx);
+	memtopo_ctx_put(n->ctx);
+	kfree(n);
+	module_put(THIS_MODULE);
+}
+
+/**
+ * memtopo_ioctl_ctx_attach() - MEMTOPO_CTX_ATTACH.
+ * @ucmd: the call.
+ *
+ * Return: 0; EINVAL for bad flags or name, EBUSY if the file has
+ * subscriptions or open transactions, ENOENT without MEMTOPO_ATTACH_CREATE
+ * for an unknown name, EEXIST with MEMTOPO_ATTACH_EXCL for a known one,
+ * EPERM for another user's context, ENOMEM, EFAULT.
+ */
+int memtopo_ioctl_ctx_attach(struct memtopo_ucmd *ucmd)
+{
+	struct memtopo_ctx_attach *cmd = ucmd->cmd;
+	struct memtopo_file *mf = ucmd->file;
+	struct memtopo_named *n, *fresh = NULL;
+	struct memtopo_ctx *old;
+	int ret;
+
+	if (cmd->flags & ~(MEMTOPO_ATTACH_CREATE | MEMTOPO_ATTACH_EXCL) ||
+	    ((cmd->flags & MEMTOPO_ATTACH_EXCL) && !(cmd->flags & MEMTOPO_ATTACH_CREATE)) ||
+	    cmd->created || cmd->__reserved)
+		return -EINVAL;
+	ret = memtopo_name_check(cmd->name);
+	if (ret)
+		return ret;
+	if (!xa_empty(&mf->subs) || mf->txn_depth)
+		return -EBUSY;
+
+	mutex_lock(&memtopo_named_lock);
+	n = memtopo_named_find(cmd->name);
+	if (n) {
+		if (cmd->flags & MEMTOPO_ATTACH_EXCL) {
+			ret = -EEXIST;
+			goto out_unlock;
+		}
+		if (!memtopo_named_permitted(n)) {
+			ret = -EPERM;
+			goto out_unlock;
+		}
+	} else {
+		if (!(cmd->flags & MEMTOPO_ATTACH_CREATE)) {
+			ret = -ENOENT;
+			goto out_unlock;
+		}
+		fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
+		if (!fresh) {
+			ret = -ENOMEM;
+			goto out_unlock;
+		}
+		fresh->ctx = memtopo_ctx_create(cmd->name);
+		if (IS_ERR(fresh->ctx)) {
+			ret = PTR_ERR(fresh->ctx);
+			goto err_free;
+		}
+		strscpy(fresh->name, cmd->name, sizeof(fresh->name));
+		fresh->owner = current_euid();
+		cmd->created = 1;
+		n = fresh;
+	}
+	ret = memtopo_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret)
+		goto err_ctx;
+	if (fresh) {
+		__module_get(THIS_MODULE);
+		list_add_tail(&fresh->link, &memtopo_named_list);
+		memtopo_debugfs_add_ctx(fresh->ctx, fresh->name);
+	}
+	memtopo_ctx_get(n->ctx);
+	old = mf->ctx;
+	mf->ctx = n->ctx;
+	mutex_unlock(&memtopo_named_lock);
+	if (!mf->attached)
+		memtopo_debugfs_remove_ctx(old);
+	mf->attached = true;
+	memtopo_ctx_put(old);
+	return 0;
+
+err_ctx:
+	if (fresh)
+		memtopo_ctx_put(fresh->ctx);
+err_free:
+	kfree(fresh);
+out_unlock:
+	mutex_unlock(&memtopo_named_lock);
+	return ret;
+}
+
+/**
+ * memtopo_ioctl_ctx_destroy() - MEMTOPO_CTX_DESTROY.
+ * @ucmd: the call.
+ *
+ * Return: 0; EINVAL for bad flags or name, ENOENT for an unknown name,
+ * EPERM for another user's context.
+ */
+int memtopo_ioctl_ctx_destroy(struct memtopo_ucmd *ucmd)
+{
+	struct memtopo_ctx_destroy *cmd = ucmd->cmd;
+	struct memtopo_named *n;
+	int ret;
+
+	if (cmd->flags)
+		return -EINVAL;
+	ret = memtopo_name_check(cmd->name);
+	if (ret)
+		return ret;
+	mutex_lock(&memtopo_named_lock);
+	n = memtopo_named_find(cmd->name);
+	if (!n)
+		ret = -ENOENT;
+	else if (!memtopo_named_permitted(n))
+		ret = -EPERM;
+	else
+		list_del(&n->link);
+	mutex_unlock(&memtopo_named_lock);
+	if (ret)
+		return ret;
+	memtopo_named_free(n);
+	return 0;
+}
+
+/**
+ * memtopo_registry_exit() - module unload: nothing can be left, since
+ * every named context pins the module.
+ */
+void memtopo_registry_exit(void)
+{
+	WARN_ON(!list_empty(&memtopo_named_list));
+}

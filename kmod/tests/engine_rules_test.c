@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite "memtopo_engine_rules": the calls the engine must refuse,
+ * and proof that a refused call leaves everything as it was.
+ *
+ * "As it was" is checked three ways: the call's own error code; the
+ * published view (same object, same generation, same entries) after a
+ * forced re-render, which would publish any hidden change to the tree;
+ * and the refused region's own placement fields and the context's
+ * counters.
+ */
+#include <kunit/test.h>
+#include <linux/string.h>
+
+#include "engine_util.h"
+
+#define K(x) ((u64)(x) * 0x1000)
+/* the first address of the last page */
+#define LAST_PAGE (U64_MAX - K(1) + 1)
+
+/* The placement of a region, to check a refusal did not touch it. */
+struct mt_place {
+	struct memtopo_region *parent;
+	u64 addr;
+	u64 size;
+	u64 seq;
+	s32 priority;
+	u16 flags;
+};
+
+static struct mt_place mt_place_of(const struct memtopo_region *mr)
+{
+	return (struct mt_place){ mr->parent, mr->addr, mr->size, mr->seq, mr->priority,
+				  mr->flags };
+}
+
+static void mt_expect_refused(struct kunit *test, struct memtopo_space *as,
+			      const struct mt_snap *before, struct memtopo_region *mr,
+			      const struct mt_place *place, u64 overlaps, int ret, int want,
+			      int line)
+{
+	struct mt_place now;
+
+	KUNIT_EXPECT_EQ_MSG(test, ret, want, "line %d: wrong answer", line);
+	KUNIT_EXPECT_EQ_MSG(test, mt_ctx(test)->stat_overlaps, overlaps,
+			    "line %d: the refused call counted an overlap", line);
+	if (mr) {
+		now = mt_place_of(mr);
+		KUNIT_EXPECT_TRUE_MSG(test, !memcmp(&now, place, sizeof(now)),
+				      "line %d: the refused call changed %s", line, mr->name);
+	}
+	mt_rerender(test);
+	mt_expect_unchanged(test, as, before, line);
+}
+
+/*
+ * Snapshot the view and @mr's placement, run @call, check it returned
+ * @err and changed nothing.  A macro so the failure names the line.
+ */
+#define MT_REFUSED(test, as, mr, call, err)					\
+	do {									\
+		struct kunit *__test = (test);					\
+		struct memtopo_space *__as = (as);				\
+		struct memtopo_region *__mr = (mr);				\
+		struct mt_place __place = {};					\
+		struct mt_snap __snap;						\
+		u64 __overlaps;							\
+		int __ret;							\
+										\
+		mt_snapshot(__test, __as, &__snap);				\
+		if (__mr)							\
+			__place = mt_place_of(__mr);				\
+		__overlaps = mt_ctx(__test)->stat_overlaps;			\
+		__ret = (call);							\
+		mt_expect_refused(__test, __as, &__snap, __mr, &__place,	\
+				  __overlaps, __ret, err, __LINE__);		\
+	} while (0)
+
+/* Adding a region beneath itself or one of its descendants: -ELOOP. */
+static void mt_rules_loop_ancestor_test(struct kunit *test)
+{
+	struct memtopo_region *root, *c1, *c2, *ram;
+	struct memtopo_space *as;
+
+	root = mt_region(test, MEMTOPO_CONTAINER, "root", K(64));
+	c1 = mt_region(test, MEMTOPO_CONTAINER, "c1", K(16));
+	c2 = mt_region(test, MEMTOPO_CONTAINER, "c2", K(8));
+	ram = mt_region(test, MEMTOPO_RAM, "ram", K(1));
+	as = mt_space(test, "as", root);
+	mt_add(test, root, K(16), c1, 0);
+	mt_add(test, c1, K(4), c2, 0);
+	mt_add(test, c2, K(1), ram, 0);
+	MT_EXPECT_VIEW(test, as, { K(21), K(22) - 1, "ram", 0, 0 });
+
+	MT_REFUSED(test, as, root, memtopo_region_add_subregion(c2, 0, root, 0, false), -ELOOP);
+	MT_REFUSED(test, as, root, memtopo_region_add_subregion(root, 0, root, 0, false), -ELOOP);
+	MT_REFUSED(test, as, ram, memtopo_region_add_subregion(ram, 0, ram, 0, true), -EBUSY);
+	/* c1 is attached: that is checked first */
+	MT_REFUSED(test, as, c1, memtopo_region_add_subregion(c2, 0, c1, 0, false), -EBUSY);
+
+	/* detached, c1 still owns c2: putting c1 under c2 is a loop */
+	KUNIT_ASSERT_EQ(test, memtopo_region_del_subregion(root, c1), 0);
+	MT_EXPECT_EMPTY(test, as);
+	MT_REFUSED(test, as, c1, memtopo_region_add_subregion(c2, 0, c1, 0, false), -ELOOP);
+	MT_REFUSED(test, as, c1, memtopo_region_add_subregion(ram, 0, c1, 0, false), -ELOOP);
+
+	/* and the tree still works */
+	mt_add(test, root, 0, c1, 0);
+	MT_EXPECT_VIEW(test, as, { K(5), K(6) - 1, "ram", 0, 0 });
+}
+
+/* Loops through aliases (and containers holding aliases): -ELOOP. */
+static void mt_rules_loop_alias_test(struct kunit *test)
+{
+	struct memtopo_region *root, *u, *t, *a, *b, *self, *p, *x, *ram, *ok;
+	struct memtopo_space *as;
+
+	root = mt_region(test, MEMTOPO_CONTAINER, "root", K(64));
+	u = mt_region(test, MEMTOPO_CONTAINER, "u", K(16));
+	t = mt_region(test, MEMTOPO_CONTAINER, "t", K(8));
+	ram = mt_region(test, MEMTOPO_RAM, "ram", K(1));
+	a = mt_alias(test, "a", u, 0, K(4));		/* a -> u */
+	b = mt_alias(test, "b", a, 0, K(4));		/* b -> a -> u */
+	self = mt_alias(test, "self", t, 0, K(4));	/* self -> t */
+	p = mt_region(test, MEMTOPO_CONTAINER, "p", K(4));
+	x = mt_alias(test, "x", u, 0, K(4));
+	ok = mt_alias(test, "ok", ram, 0, K(1));
+	as = mt_space(test, "as", root);
+	mt_add(test, root, 0, u, 0);
+	mt_add(test, u, K(8), t, 0);
+	mt_add(test, t, 0, ram, 0);
+	mt_add(test, p, 0, x, 0);			/* p holds x -> u */
+	MT_EXPECT_VIEW(test, as, { K(8), K(9) - 1, "ram", 0, 0 });
+
+	/* u -> t -> a -> u */
+	MT_REFUSED(test, as, a, memtopo_region_add_subregion(t, K(4), a, 0, false), -ELOOP);
+	/* u -> t -> b -> a -> u */
+	MT_REFUSED(test, as, b, memtopo_region_add_subregion(t, K(4), b, 0, false), -ELOOP);
+	/* t -> self -> t */
+	MT_REFUSED(test, as, self, memtopo_region_add_subregion(t, K(4), self, 0, false),
+		   -ELOOP);
+	/* u -> t -> p -> x -> u */
+	MT_REFUSED(test, as, p, memtopo_region_add_subregion(t, K(4), p, 0, false), -ELOOP);
+
+	/* an alias of something outside the cycle is fine */
+	mt_add(test, t, K(4), ok, 0);
+	MT_EXPECT_VIEW(test, as, { K(8), K(9) - 1, "ram", 0, 0 },
+		       { K(12), K(13) - 1, "ram", 0, 0 });
+}
+
+/* addr + size past 2^64: -EOVERFLOW, for adds, moves and resizes. */
+static void mt_rules_overflow_test(struct kunit *test)
+{
+	struct memtopo_region *root, *ram, *whole, *moved;
+	struct memtopo_space *as;
+
+	root = mt_region64(test, MEMTOPO_CONTAINER, "root");
+	ram = mt_region(test, MEMTOPO_RAM, "ram", K(1));
+	whole = mt_region64(test, MEMTOPO_RAM, "whole");
+	moved = mt_region(test, MEMTOPO_RAM, "moved", K(2));
+	as = mt_space(test, "as", root);
+	mt_add(test, root, K(4), moved, 0);
+	MT_EXPECT_VIEW(test, as, { K(4), K(6) - 1, "moved", 0, 0 });
+
+	/* one byte too far; the page that fits exactly is the control */
+	MT_REFUSED(test, as, ram, memtopo_region_add_subregion(root, LAST_PAGE + 1, ram, 0, false),
+		   -EOVERFLOW);
+	MT_REFUSED(test, as, ram, memtopo_region_add_subregion(root, U64_MAX, ram, 0, false),
+		   -EOVERFLOW);
+	MT_REFUSED(test, as, whole, memtopo_region_add_subregion(root, 1, whole, -1, true),
+		   -EOVERFLOW);
+	mt_add(test, root, LAST_PAGE, ram, 0);
+	MT_EXPECT_VIEW(test, as, { K(4), K(6) - 1, "moved", 0, 0 },
+		       { LAST_PAGE, U64_MAX, "ram", 0, 0 });
+
+	MT_REFUSED(test, as, moved, memtopo_region_set_address(moved, U64_MAX), -EOVERFLOW);
+	MT_REFUSED(test, as, moved, memtopo_region_set_address(moved, LAST_PAGE), -EOVERFLOW);
+	MT_REFUSED(test, as, moved, memtopo_region_set_size(moved, U64_MAX, false), -EOVERFLOW);
+	MT_REFUSED(test, as, moved, memtopo_region_set_size(moved, 0, true), -EOVERFLOW);
+	MT_REFUSED(test, as, ram, memtopo_region_set_size(ram, K(1) + 1, false), -EOVERFLOW);
+
+	/* the largest legal values go through */
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_address(moved, LAST_PAGE - K(1)), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_priority(moved, 1), 0);
+	MT_EXPECT_VIEW(test, as, { LAST_PAGE - K(1), U64_MAX, "moved", 0, 0 });
+}
+
+/* Objects in use cannot be reused or destroyed: -EBUSY, nothing changes. */
+static void mt_rules_busy_test(struct kunit *test)
+{
+	struct memtopo_region *root, *bus, *other, *ram, *target, *alias, *lone;
+	struct memtopo_space *as;
+	struct memtopo_listener *l;
+	static const struct memtopo_listener_ops no_ops;
+	unsigned int nr_regions;
+
+	root = mt_region(test, MEMTOPO_CONTAINER, "root", K(64));
+	bus = mt_region(test, MEMTOPO_CONTAINER, "bus", K(16));
+	other = mt_region(test, MEMTOPO_CONTAINER, "other", K(16));
+	ram = mt_region(test, MEMTOPO_RAM, "ram", K(1));
+	target = mt_region(test, MEMTOPO_RAM, "target", K(1));
+	alias = mt_alias(test, "alias", target, 0, K(1));
+	lone = mt_region(test, MEMTOPO_CONTAINER, "lone", K(4));
+	as = mt_space(test, "as", root);
+	mt_add(test, root, 0, bus, 0);
+	mt_add(test, bus, K(1), ram, 0);
+	mt_add(test, root, K(32), alias, 0);
+	MT_EXPECT_VIEW(test, as, { K(1), K(2) - 1, "ram", 0, 0 },
+		       { K(32), K(33) - 1, "target", 0, 0 });
+	nr_regions = mt_ctx(test)->nr_regions;
+
+	/* a region has one parent */
+	MT_REFUSED(test, as, ram, memtopo_region_add_subregion(other, 0, ram, 0, false), -EBUSY);
+	/* attached, with children, aliased, or a space's root: not destroyable */
+	MT_REFUSED(test, as, ram, memtopo_region_destroy(ram), -EBUSY);
+	MT_REFUSED(test, as, bus, memtopo_region_destroy(bus), -EBUSY);
+	MT_REFUSED(test, as, target, memtopo_region_destroy(target), -EBUSY);
+	MT_REFUSED(test, as, root, memtopo_region_destroy(root), -EBUSY);
+	mt_add(test, lone, 0, other, 0);
+	MT_REFUSED(test, as, lone, memtopo_region_destroy(lone), -EBUSY);
+	KUNIT_EXPECT_EQ(test, mt_ctx(test)->nr_regions, nr_regions);
+
+	/* a space with a listener, and a listener registered twice */
+	/* test-managed: the fixture may unregister it after a failed assert */
+	l = kunit_kzalloc(test, sizeof(*l), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, l);
+	l->ops = &no_ops;
+	mt_listen(test, as, l);
+	MT_REFUSED(test, as, NULL, memtopo_space_destroy(as), -EBUSY);
+	MT_REFUSED(test, as, NULL, memtopo_listener_register(as, l), -EBUSY);
+	mt_unlisten(test, l);
+	KUNIT_EXPECT_NULL(test, l->space);
+
+	/* a destroyed region is gone for good (our reference keeps the memory) */
+	KUNIT_ASSERT_EQ(test, memtopo_region_del_subregion(lone, other), 0);
+	memtopo_region_get(lone);
+	KUNIT_EXPECT_EQ(test, memtopo_region_destroy(lone), 0);
+	MT_REFUSED(test, as, NULL, memtopo_region_destroy(lone), -ENOENT);
+	MT_REFUSED(test, as, NULL, memtopo_region_add_subregion(root, K(40), lone, 0, false),
+		   -EINVAL);
+	MT_REFUSED(test, as, NULL, memtopo_region_add_subregion(lone, 0, other, 0, false),
+		   -EINVAL);
+	memtopo_region_put(lone);
+	KUNIT_EXPECT_EQ(test, mt_ctx(test)->nr_regions, nr_regions - 1);
+	/* removing what is not a child */
+	MT_REFUSED(test, as, ram, memtopo_region_del_subregion(root, ram), -ENOENT);
+}
+
+/* Depth and alias-chain bounds: -EMLINK, and the bound itself is reachable. */
+static void mt_rules_limits_test(struct kunit *test)
+{
+	struct memtopo_region *chain[MEMTOPO_MAX_DEPTH + 1], *p, *q, *ram;
+	struct memtopo_region *al[MEMTOPO_MAX_ALIAS_CHAIN + 1];
+	struct memtopo_region_info info = { .kind = MEMTOPO_ALIAS, .name = "too_long",
+					    .size = K(1) };
+	struct memtopo_region *too_long;
+	struct memtopo_space *as;
+	unsigned int i, nr_regions;
+
+	for (i = 0; i <= MEMTOPO_MAX_DEPTH; i++) {
+		chain[i] = mt_region(test, MEMTOPO_CONTAINER, "chain", K(1));
+		if (i)
+			mt_add(test, chain[i - 1], 0, chain[i], 0);
+	}
+	/* chain[MAX_DEPTH] sits at depth MAX_DEPTH: the bound is reachable */
+	as = mt_space(test, "as", chain[0]);
+	p = mt_region(test, MEMTOPO_CONTAINER, "p", K(1));
+	q = mt_region(test, MEMTOPO_RAM, "q", K(1));
+	mt_add(test, p, 0, q, 0);
+	MT_EXPECT_EMPTY(test, as);
+
+	MT_REFUSED(test, as, q, memtopo_region_add_subregion(p, 0, q, 0, false), -EBUSY);
+	ram = mt_region(test, MEMTOPO_RAM, "ram", K(1));
+	MT_REFUSED(test, as, ram, memtopo_region_add_subregion(chain[MEMTOPO_MAX_DEPTH], 0, ram,
+							       0, false), -EMLINK);
+	/* p's own height counts: p at depth MAX_DEPTH puts q one deeper */
+	MT_REFUSED(test, as, p, memtopo_region_add_subregion(chain[MEMTOPO_MAX_DEPTH - 1], 0, p,
+							     0, false), -EMLINK);
+	mt_add(test, chain[MEMTOPO_MAX_DEPTH - 2], 0, p, 0);
+	MT_EXPECT_VIEW(test, as, { 0, K(1) - 1, "q", 0, 0 });
+
+	/* a chain of MAX_ALIAS_CHAIN aliases works, one more is refused */
+	al[0] = mt_region(test, MEMTOPO_RAM, "al0", K(1));
+	for (i = 1; i <= MEMTOPO_MAX_ALIAS_CHAIN; i++)
+		al[i] = mt_alias(test, "al", al[i - 1], 0, K(1));
+	nr_regions = mt_ctx(test)->nr_regions;
+	info.alias_target = al[MEMTOPO_MAX_ALIAS_CHAIN];
+	too_long = memtopo_region_create(mt_ctx(test), &info);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(too_long), -EMLINK);
+	KUNIT_EXPECT_EQ(test, mt_ctx(test)->nr_regions, nr_regions);
+	KUNIT_EXPECT_EQ(test, al[MEMTOPO_MAX_ALIAS_CHAIN]->alias_users, 0);
+	KUNIT_EXPECT_EQ(test, refcount_read(&al[MEMTOPO_MAX_ALIAS_CHAIN]->ref), 1);
+	mt_add(test, chain[1], K(1) / 2, al[MEMTOPO_MAX_ALIAS_CHAIN], 1);
+	MT_EXPECT_VIEW(test, as, { 0, K(1) / 2 - 1, "q", 0, 0 },
+		       { K(1) / 2, K(1) - 1, "al0", 0, 0 });
+}
+
+/* Malformed requests: -EINVAL, and nothing is created. */
+static void mt_rules_invalid_test(struct kunit *test)
+{
+	struct memtopo_region *root, *ram, *alias, *mr;
+	struct memtopo_region_info info = {};
+	struct memtopo_space *as, *bad_as;
+	struct memtopo_ctx *ctx = mt_ctx(test), *other;
+	char long_name[MEMTOPO_MAX_NAME + 1];
+	unsigned int nr_regions;
+
+	root = mt_region(test, MEMTOPO_CONTAINER, "root", K(64));
+	ram = mt_region(test, MEMTOPO_RAM, "ram", K(1));
+	alias = mt_alias(test, "alias", ram, 0, K(1));
+	as = mt_space(test, "as", root);
+	mt_add(test, root, 0, alias, 0);
+	nr_regions = ctx->nr_regions;
+	memset(long_name, 'x', MEMTOPO_MAX_NAME);
+	long_name[MEMTOPO_MAX_NAME] = '\0';
+
+	/* an alias cannot hold subregions (its target's would be shadowed) */
+	MT_REFUSED(test, as, ram, memtopo_region_add_subregion(alias, 0, ram, 0, false), -EINVAL);
+
+	info = (struct memtopo_region_info){ .kind = MEMTOPO_KIND_COUNT, .name = "k", .size = 1 };
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(memtopo_region_create(ctx, &info)), -EINVAL);
+	info = (struct memtopo_region_info){ .kind = MEMTOPO_RAM, .name = long_name, .size = 1 };
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(memtopo_region_create(ctx, &info)), -EINVAL);
+	info = (struct memtopo_region_info){ .kind = MEMTOPO_ALIAS, .name = "a", .size = 1 };
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(memtopo_region_create(ctx, &info)), -EINVAL);
+	info = (struct memtopo_region_info){ .kind = MEMTOPO_RAM, .name = "r", .size = 1,
+					     .alias_target = ram };
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(memtopo_region_create(ctx, &info)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ctx->nr_regions, nr_regions);
+	KUNIT_EXPECT_EQ(test, ram->alias_users, 1);
+
+	bad_as = memtopo_space_create(ctx, long_name, root);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(bad_as), -EINVAL);
+	bad_as = memtopo_space_create(ctx, "null", NULL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(bad_as), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ctx->nr_spaces, 1);
+
+	MT_REFUSED(test, as, ram, memtopo_region_set_dirty_log(ram, MEMTOPO_DIRTY_CLIENTS, true),
+		   -EINVAL);
+
+	/* objects of another context do not mix with ours */
+	other = memtopo_ctx_create("other");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, other);
+	info = (struct memtopo_region_info){ .kind = MEMTOPO_RAM, .name = "foreign", .size = 1 };
+	mr = memtopo_region_create(other, &info);
+	if (IS_ERR(mr)) {
+		memtopo_ctx_put(other);
+		KUNIT_FAIL(test, "creating a region in a second context: %ld", PTR_ERR(mr));
+		return;
+	}
+	MT_REFUSED(test, as, mr, memtopo_region_add_subregion(root, K(8), mr, 0, false), -EINVAL);
+	info = (struct memtopo_region_info){ .kind = MEMTOPO_ALIAS, .name = "cross", .size = 1,
+					     .alias_target = mr };
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(memtopo_region_create(ctx, &info)), -EINVAL);
+	bad_as = memtopo_space_create(ctx, "foreign", mr);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(bad_as), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mr->alias_users, 0);
+	KUNIT_EXPECT_EQ(test, mr->space_users, 0);
+	memtopo_ctx_put(other);
+	MT_EXPECT_VIEW(test, as, { 0, K(1) - 1, "ram", 0, 0 });
+}
+
+static struct kunit_case mt_rules_cases[] = {
+	KUNIT_CASE(mt_rules_loop_ancestor_test),
+	KUNIT_CASE(mt_rules_loop_alias_test),
+	KUNIT_CASE(mt_rules_overflow_test),
+	KUNIT_CASE(mt_rules_busy_test),
+	KUNIT_CASE(mt_rules_limits_test),
+	KUNIT_CASE(mt_rules_invalid_test),
+	{}
+};
+
+static struct kunit_suite mt_rules_suite = {
+	.name = "memtopo_engine_rules",
+	.init = mt_fix_init,
+	.exit = mt_fix_exit,
+	.test_cases = mt_rules_cases,
+};
+
+kunit_test_suite(mt_rules_suite);

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Compare two "info mtree -f" texts address space by address space: QEMU
+ * prints the flat views in hash-table order with numbers to match, so only
+ * what belongs to one space is comparable: its AS line, the root memory
+ * region line and the ranges (or "No rendered FlatView").
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memtopoctl.h"
+
+struct as_block {
+	char *name;
+	char *as_line;
+	char *body;	/* lines after the AS lines, up to the blank line */
+};
+
+struct as_set {
+	struct as_block *v;
+	int n;
+};
+
+static char *dupn(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+
+	if (!d)
+		exit(2);
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+static void split(const char *text, struct as_set *set)
+{
+	const char *p = text;
+
+	while (*p) {
+		const char *eol, *body;
+		const char *as_lines[256];
+		int nas = 0, i;
+
+		if (strncmp(p, "FlatView #", 10)) {
+			eol = strchr(p, '\n');
+			if (!eol)
+				break;
+			p = eol + 1;
+			continue;
+		}
+		p = strchr(p, '\n');
+		if (!p)
+			break;
+		p++;
+		while (!strncmp(p, " AS \"", 5) && nas < 256) {
+			as_lines[nas++] = p;
+			p = strchr(p, '\n');
+			if (!p)
+				return;
+			p++;
+		}
+		body = p;
+		while (*p && *p != '\n') {
+			eol = strchr(p, '\n');
+			p = eol ? eol + 1 : p + strlen(p);
+		}
+		for (i = 0; i < nas; i++) {
+			const char *q = as_lines[i] + 5, *end = strstr(q, "\", root: ");
+			const char *le = strchr(as_lines[i], '\n');
+			struct as_block *b;
+
+			set->v = realloc(set->v, (set->n + 1) * sizeof(*set->v));
+			if (!set->v || !end)
+				exit(2);
+			b = &set->v[set->n++];
+			b->name = dupn(q, end - q);
+			b->as_line = dupn(as_lines[i], le - as_lines[i]);
+			b->body = dupn(body, p - body);
+		}
+		if (*p == '\n')
+			p++;
+	}
+}
+
+static struct as_block *find(struct as_set *s, const char *name)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->v[i].name, name))
+			return &s->v[i];
+	return NULL;
+}
+
+/* Print the first differing line of two bodies. */
+static void show_diff(const char *a, const char *b)
+{
+	int line = 1;
+
+	while (*a || *b) {
+		const char *ea = strchrnul(a, '\n'), *eb = strchrnul(b, '\n');
+
+		if (ea - a != eb - b || memcmp(a, b, ea - a)) {
+			printf("    line %d:\n      expected: %.*s\n      actual:   %.*s\n", line,
+			       (int)(ea - a), a, (int)(eb - b), b);
+			return;
+		}
+		a = *ea ? ea + 1 : ea;
+		b = *eb ? eb + 1 : eb;
+		line++;
+	}
+}
+
+/**
+ * mt_diff_flat() - compare flat-view texts per address space.
+ * @expected_text: QEMU's "info mtree -f".
+ * @actual_text: ours.
+ * @verbose: also list the spaces that match.
+ *
+ * Return: the number of address spaces that differ (or are missing).
+ */
+int mt_diff_flat(const char *expected_text, const char *actual_text, bool verbose)
+{
+	struct as_set e = {}, a = {};
+	int i, bad = 0;
+
+	split(expected_text, &e);
+	split(actual_text, &a);
+	for (i = 0; i < e.n; i++) {
+		struct as_block *x = &e.v[i], *y = find(&a, x->name);
+
+		if (!y) {
+			printf("  AS \"%s\": missing\n", x->name);
+			bad++;
+		} else if (strcmp(x->as_line, y->as_line) || strcmp(x->body, y->body)) {
+			printf("  AS \"%s\": differs\n", x->name);
+			if (strcmp(x->as_line, y->as_line))
+				printf("      expected: %s\n      actual:   %s\n", x->as_line,
+				       y->as_line);
+			else
+				show_diff(x->body, y->body);
+			bad++;
+		} else if (verbose) {
+			printf("  AS \"%s\": identical\n", x->name);
+		}
+	}
+	for (i = 0; i < a.n; i++) {
+		if (!find(&e, a.v[i].name)) {
+			printf("  AS \"%s\": not in the expected text\n", a.v[i].name);
+			bad++;
+		}
+	}
+	return bad;
+}

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0
+/* libmemtopo: see libmemtopo.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "libmemtopo.h"
+
+static int mt_ioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg) ? -errno : 0;
+}
+
+int mt_open(void)
+{
+	int fd = open("/dev/memtopo", O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int mt_info(int fd, struct memtopo_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return mt_ioctl(fd, MEMTOPO_GET_INFO, info);
+}
+
+int mt_attach(int fd, const char *name, uint32_t flags, int *created)
+{
+	struct memtopo_ctx_attach a = { .size = sizeof(a), .flags = flags };
+	int ret;
+
+	if (strlen(name) >= sizeof(a.name))
+		return -ENAMETOOLONG;
+	strcpy(a.name, name);
+	ret = mt_ioctl(fd, MEMTOPO_CTX_ATTACH, &a);
+	if (!ret && created)
+		*created = a.created;
+	return ret;
+}
+
+int mt_ctx_destroy(int fd, const char *name)
+{
+	struct memtopo_ctx_destroy d = { .size = sizeof(d) };
+
+	if (strlen(name) >= sizeof(d.name))
+		return -ENAMETOOLONG;
+	strcpy(d.name, name);
+	return mt_ioctl(fd, MEMTOPO_CTX_DESTROY, &d);
+}
+
+void mt_op_init(struct memtopo_op *op, uint32_t code)
+{
+	memset(op, 0, sizeof(*op));
+	op->size = sizeof(*op);
+	op->op = code;
+}
+
+int mt_op(int fd, struct memtopo_op *op)
+{
+	return mt_ioctl(fd, MEMTOPO_OP, op);
+}
+
+int mt_batch(int fd, struct memtopo_op *ops, uint32_t count, uint32_t *error_index)
+{
+	struct memtopo_batch b = {
+		.size = sizeof(b), .count = count, .op_size = sizeof(*ops),
+		.ops = (uintptr_t)ops,
+	};
+	int ret = mt_ioctl(fd, MEMTOPO_BATCH, &b);
+
+	if (error_index)
+		*error_index = ret ? b.error_index : count;
+	return ret;
+}
+
+int mt_txn(int fd, uint32_t op, uint32_t *depth)
+{
+	struct memtopo_txn t = { .size = sizeof(t), .op = op };
+	int ret = mt_ioctl(fd, MEMTOPO_TXN, &t);
+
+	if (!ret && depth)
+		*depth = t.depth;
+	return ret;
+}
+
+/* Size-then-fill loop shared by the list ioctls: retry while it grows. */
+#define MT_LIST(fd, req, type, cmdtype, field, sizefield, out, count)		\
+	do {									\
+		cmdtype c;							\
+		type *buf = NULL;						\
+		uint32_t cap = 0;						\
+		int r;								\
+		for (;;) {							\
+			memset(&c, 0, sizeof(c));				\
+			c.size = sizeof(c);					\
+			c.count = cap;						\
+			c.sizefield = sizeof(type);				\
+			c.field = (uintptr_t)buf;				\
+			r = mt_ioctl(fd, req, &c);				\
+			if (r != -ENOSPC)					\
+				break;						\
+			free(buf);						\
+			cap = c.count;						\
+			buf = calloc(cap ? cap : 1, sizeof(type));		\
+			if (!buf)						\
+				return -ENOMEM;					\
+		}								\
+		if (r) {							\
+			free(buf);						\
+			return r;						\
+		}								\
+		*(out) = buf;							\
+		*(count) = c.count;						\
+	} while (0)
+
+int mt_get_regions(int fd, struct memtopo_region_desc **out, uint32_t *count)
+{
+	MT_LIST(fd, MEMTOPO_GET_REGIONS, struct memtopo_region_desc,
+		struct memtopo_get_regions, regions, desc_size, out, count);
+	return 0;
+}
+
+int mt_get_spaces(int fd, struct memtopo_space_desc **out, uint32_t *count)
+{
+	MT_LIST(fd, MEMTOPO_GET_SPACES, struct memtopo_space_desc,
+		struct memtopo_get_spaces, spaces, desc_size, out, count);
+	return 0;
+}
+
+int mt_get_flat(int fd, uint32_t space, struct memtopo_range **out, uint32_t *count,
+		uint64_t *generation)
+{
+	struct memtopo_get_flat c;
+	struct memtopo_range *buf = NULL;
+	uint32_t cap = 0;
+	int r;
+
+	for (;;) {
+		memset(&c, 0, sizeof(c));
+		c.size = sizeof(c);
+		c.space = space;
+		c.count = cap;
+		c.range_size = sizeof(*buf);
+		c.ranges = (uintptr_t)buf;
+		r = mt_ioctl(fd, MEMTOPO_GET_FLAT, &c);
+		if (r != -ENOSPC)
+			break;
+		free(buf);
+		cap = c.count;
+		buf = calloc(cap ? cap : 1, sizeof(*buf));
+		if (!buf)
+			return -ENOMEM;
+	}
+	if (r) {
+		free(buf);
+		return r;
+	}
+	*out = buf;
+	*count = c.count;
+	if (generation)
+		*generation = c.generation;
+	return 0;
+}
+
+int mt_lookup(int fd, uint32_t space, uint64_t addr, struct memtopo_range *range,
+	      uint64_t *generation)
+{
+	struct memtopo_lookup l = { .size = sizeof(l), .space = space, .addr = addr };
+	int ret = mt_ioctl(fd, MEMTOPO_LOOKUP, &l);
+
+	if (!ret) {
+		*range = l.range;
+		if (generation)
+			*generation = l.generation;
+	}
+	return ret;
+}
+
+int mt_mtree(int fd, uint32_t flags, char **text)
+{
+	struct memtopo_mtree m;
+	char *buf = NULL;
+	uint32_t cap = 0;
+	int r;
+
+	for (;;) {
+		memset(&m, 0, sizeof(m));
+		m.size = sizeof(m);
+		m.flags = flags;
+		m.len = cap;
+		m.buf = (uintptr_t)buf;
+		r = mt_ioctl(fd, MEMTOPO_MTREE, &m);
+		if (r || m.len <= cap)
+			break;
+		free(buf);
+		cap = m.len + 4096;
+		buf = malloc(cap + 1);
+		if (!buf)
+			return -ENOMEM;
+	}
+	if (r) {
+		free(buf);
+		return r;
+	}
+	if (!buf) {
+		buf = malloc(1);
+		if (!buf)
+			return -ENOMEM;
+	}
+	buf[m.len] = '\0';
+	*text = buf;
+	return 0;
+}
+
+int mt_subscribe(int fd, uint32_t space, int eventfd, uint32_t mask, uint32_t flags,
+		 uint32_t *id)
+{
+	struct memtopo_subscribe s = {
+		.size = sizeof(s), .flags = flags, .space = space, .eventfd = eventfd,
+		.mask = mask,
+	};
+	int ret = mt_ioctl(fd, MEMTOPO_SUBSCRIBE, &s);
+
+	if (!ret)
+		*id = s.id;
+	return ret;
+}
+
+int mt_unsubscribe(int fd, uint32_t id)
+{
+	struct memtopo_unsubscribe u = { .size = sizeof(u), .id = id };
+
+	return mt_ioctl(fd, MEMTOPO_UNSUBSCRIBE, &u);
+}
+
+int mt_read_events(int fd, uint32_t id, struct memtopo_event *ev, uint32_t *count,
+		   uint32_t *pending)
+{
+	struct memtopo_read_events r = {
+		.size = sizeof(r), .id = id, .count = *count, .events = (uintptr_t)ev,
+		.event_size = sizeof(*ev),
+	};
+	int ret = mt_ioctl(fd, MEMTOPO_READ_EVENTS, &r);
+
+	if (!ret) {
+		*count = r.count;
+		if (pending)
+			*pending = r.pending;
+	}
+	return ret;
+}
+
+static const char *const mt_kinds[] = {
+	[MEMTOPO_KIND_CONTAINER] = "container",
+	[MEMTOPO_KIND_RAM] = "ram",
+	[MEMTOPO_KIND_ROM] = "rom",
+	[MEMTOPO_KIND_ROM_DEVICE] = "romd",
+	[MEMTOPO_KIND_IO] = "io",
+	[MEMTOPO_KIND_RAM_DEVICE] = "ramd",
+	[MEMTOPO_KIND_RESERVATION] = "reservation",
+	[MEMTOPO_KIND_ALIAS] = "alias",
+};
+
+const char *mt_kind_name(uint32_t kind)
+{
+	return kind < sizeof(mt_kinds) / sizeof(mt_kinds[0]) ? mt_kinds[kind] : "?";
+}
+
+int mt_kind_parse(const char *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(mt_kinds) / sizeof(mt_kinds[0]); i++)
+		if (!strcasecmp(s, mt_kinds[i]))
+			return i;
+	if (!strcasecmp(s, "i/o") || !strcasecmp(s, "mmio"))
+		return MEMTOPO_KIND_IO;
+	return -EINVAL;
+}
+
+const char *mt_event_name(uint32_t type)
+{
+	switch (type) {
+	case MEMTOPO_EVENT_REGION_ADD: return "region_add";
+	case MEMTOPO_EVENT_REGION_DEL: return "region_del";
+	case MEMTOPO_EVENT_LOG_START: return "log_start";
+	case MEMTOPO_EVENT_LOG_STOP: return "log_stop";
+	case MEMTOPO_EVENT_COMMIT: return "commit";
+	case MEMTOPO_EVENT_OVERFLOW: return "overflow";
+	default: return "?";
+	}
+}

@@ -1,0 +1,720 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * import-mtree: rebuild every address space and region from QEMU's
+ * "info mtree" text (with or without -D), as one batch.
+ *
+ * What the text leaves out is inferred the way QEMU's printer loses it
+ * (qemu system/memory.c, mtree_print_mr()):
+ *  - A disabled region is not printed without -D, but its subregions are,
+ *    one level deeper than it would have been: a gap in the indentation
+ *    stands for hidden, disabled regions.  Nothing under them renders, so
+ *    we recreate them as disabled containers spanning their parent.
+ *  - Siblings print by address, then higher priority, then QEMU's list
+ *    order (most recently added first among equal priorities); we add
+ *    them in reverse print order so ties render as QEMU rendered them.
+ *  - "@NAME" names a "memory-region: NAME" block: the alias target.  A
+ *    block is the same region as a printed node with the same name and an
+ *    identical subtree, so adjacent ranges of one region merge as in QEMU;
+ *    a target printed nowhere else becomes a detached region.  A block
+ *    whose first line is missing is a disabled target.
+ *  - Address spaces listed together share one root.
+ *  - Hints: "container NAME" (an "i/o" region that is a pure container)
+ *    and "readonly NAME" (a read-only alias).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libmemtopo.h"
+#include "memtopoctl.h"
+
+struct mnode {
+	char *name;
+	int level;
+	uint64_t start, end;
+	uint64_t addr, size;
+	bool size64;
+	int prio;
+	char type[32];
+	bool nv, is_alias, disabled, placeholder, in_block;
+	char *target;
+	uint64_t alias_off;
+	struct mnode *parent;
+	struct mnode **kids;
+	int nkids, capkids;
+	uint64_t sig;
+	int uf;			/* union-find parent (index into all nodes) */
+	int idx;
+	int op;			/* batch index of the create op of the class */
+	bool attached;
+};
+
+struct mgroup {
+	char **names;
+	int nnames;
+	struct mnode *root;
+};
+
+struct mblock {
+	char *name;
+	struct mnode *top;
+};
+
+struct mimport {
+	struct mnode **nodes;
+	int nnodes, capnodes;
+	struct mgroup *groups;
+	int ngroups;
+	struct mblock *blocks;
+	int nblocks;
+	char **containers, **readonly;
+	int ncontainers, nreadonly;
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n);
+	if (!p) {
+		perror("realloc");
+		exit(2);
+	}
+	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d) {
+		perror("strdup");
+		exit(2);
+	}
+	return d;
+}
+
+static struct mnode *new_node(struct mimport *im)
+{
+	struct mnode *n = calloc(1, sizeof(*n));
+
+	if (!n) {
+		perror("calloc");
+		exit(2);
+	}
+	if (im->nnodes == im->capnodes) {
+		im->capnodes = im->capnodes ? im->capnodes * 2 : 256;
+		im->nodes = xrealloc(im->nodes, im->capnodes * sizeof(*im->nodes));
+	}
+	n->idx = im->nnodes;
+	n->uf = n->idx;
+	n->op = -1;
+	im->nodes[im->nnodes++] = n;
+	return n;
+}
+
+static void add_kid(struct mnode *p, struct mnode *k)
+{
+	if (p->nkids == p->capkids) {
+		p->capkids = p->capkids ? p->capkids * 2 : 4;
+		p->kids = xrealloc(p->kids, p->capkids * sizeof(*p->kids));
+	}
+	p->kids[p->nkids++] = k;
+	k->parent = p;
+}
+
+static void rstrip(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
+		s[--n] = '\0';
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* "start-end (prio P, TYPE): rest" after the indentation. */
+static int parse_line(struct mnode *n, char *p)
+{
+	unsigned long long s, e;
+	char type[32];
+	int prio, used = 0;
+	char *rest;
+
+	if (sscanf(p, "%llx-%llx (prio %d, %31[^)]): %n", &s, &e, &prio, type, &used) < 4 ||
+	    !used)
+		return -EINVAL;
+	rest = p + used;
+	n->start = s;
+	n->end = e;
+	n->size = e - s + 1;
+	n->size64 = n->size == 0;
+	n->prio = prio;
+	if (!strncmp(type, "nv-", 3)) {
+		n->nv = true;
+		memmove(type, type + 3, strlen(type + 3) + 1);
+	}
+	snprintf(n->type, sizeof(n->type), "%s", type);
+	if (ends_with(rest, " [disabled]")) {
+		n->disabled = true;
+		rest[strlen(rest) - strlen(" [disabled]")] = '\0';
+	}
+	if (!strncmp(rest, "alias ", 6)) {
+		char *range = strrchr(rest, ' '), *at;
+		unsigned long long ao, ae;
+
+		if (!range || sscanf(range + 1, "%llx-%llx", &ao, &ae) != 2)
+			return -EINVAL;
+		*range = '\0';
+		at = strstr(rest + 6, " @");
+		if (!at)
+			return -EINVAL;
+		*at = '\0';
+		n->is_alias = true;
+		n->name = xstrdup(rest + 6);
+		n->target = xstrdup(at + 2);
+		n->alias_off = ao;
+	} else {
+		n->name = xstrdup(rest);
+	}
+	return 0;
+}
+
+static struct mnode *placeholder(struct mimport *im, struct mnode *parent, int level,
+				 const char *name)
+{
+	struct mnode *n = new_node(im);
+
+	n->name = xstrdup(name ? name : "(hidden)");
+	n->level = level;
+	n->placeholder = true;
+	n->disabled = true;
+	snprintf(n->type, sizeof(n->type), "i/o");
+	if (parent) {
+		n->start = parent->start;
+		n->size = parent->size;
+		n->size64 = parent->size64;
+	} else {
+		n->size64 = true;
+	}
+	return n;
+}
+
+static int load_hints(struct mimport *im, const char *path)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		rstrip(line);
+		if (!strncmp(line, "container ", 10)) {
+			im->containers = xrealloc(im->containers,
+						  (im->ncontainers + 1) * sizeof(char *));
+			im->containers[im->ncontainers++] = xstrdup(line + 10);
+		} else if (!strncmp(line, "readonly ", 9)) {
+			im->readonly = xrealloc(im->readonly, (im->nreadonly + 1) * sizeof(char *));
+			im->readonly[im->nreadonly++] = xstrdup(line + 9);
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+static bool in_list(char **list, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(list[i], name))
+			return true;
+	return false;
+}
+
+#define MAX_LEVELS 128
+
+static int parse_file(struct mimport *im, FILE *f, const char *path)
+{
+	struct mnode *stack[MAX_LEVELS + 1];
+	struct mgroup *g = NULL;
+	struct mblock *blk = NULL;
+	bool tree_started = false;
+	int top = 0, lineno = 0;
+	char line[4096];
+
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line;
+		struct mnode *n, *parent;
+		int spaces = 0, level;
+
+		lineno++;
+		rstrip(line);
+		if (!line[0])
+			continue;
+		if (!strncmp(line, "address-space: ", 15)) {
+			if (!g || tree_started || blk) {
+				im->groups = xrealloc(im->groups, (im->ngroups + 1) * sizeof(*g));
+				g = &im->groups[im->ngroups++];
+				memset(g, 0, sizeof(*g));
+				tree_started = false;
+				blk = NULL;
+				top = 0;
+			}
+			g->names = xrealloc(g->names, (g->nnames + 1) * sizeof(char *));
+			g->names[g->nnames++] = xstrdup(line + 15);
+			continue;
+		}
+		if (!strncmp(line, "memory-region: ", 15)) {
+			im->blocks = xrealloc(im->blocks, (im->nblocks + 1) * sizeof(*blk));
+			blk = &im->blocks[im->nblocks++];
+			memset(blk, 0, sizeof(*blk));
+			blk->name = xstrdup(line + 15);
+			g = NULL;
+			top = 0;
+			continue;
+		}
+		if (!g && !blk) {
+			fprintf(stderr, "%s:%d: region line outside an address space\n", path, lineno);
+			return -EINVAL;
+		}
+		while (!strncmp(p, "[DETECTED OVERFLOW!] ", 21))
+			p += 21;
+		while (p[spaces] == ' ')
+			spaces++;
+		level = spaces / 2;
+		if (level < 1 || level > MAX_LEVELS || spaces % 2) {
+			fprintf(stderr, "%s:%d: bad indentation\n", path, lineno);
+			return -EINVAL;
+		}
+		n = new_node(im);
+		if (parse_line(n, p + spaces)) {
+			fprintf(stderr, "%s:%d: cannot parse: %s\n", path, lineno, line);
+			return -EINVAL;
+		}
+		n->level = level;
+		n->in_block = blk != NULL;
+		if (top >= level)
+			top = level - 1;
+		/* an indentation gap: hidden (disabled) regions in between */
+		while (top < level - 1) {
+			struct mnode *h;
+			const char *hname = NULL;
+
+			/* a block whose target itself is hidden is named by its title */
+			if (top == 0 && blk)
+				hname = blk->name;
+			h = placeholder(im, top ? stack[top] : NULL, top + 1, hname);
+			h->in_block = blk != NULL;
+			if (top)
+				add_kid(stack[top], h);
+			else if (blk)
+				blk->top = h;
+			else
+				g->root = h;
+			stack[++top] = h;
+		}
+		parent = top ? stack[top] : NULL;
+		if (parent) {
+			add_kid(parent, n);
+			n->addr = n->start - parent->start;
+		} else {
+			n->addr = n->start;
+			if (blk) {
+				if (blk->top) {
+					fprintf(stderr, "%s:%d: second top-level region in a block\n",
+						path, lineno);
+					return -EINVAL;
+				}
+				blk->top = n;
+			} else {
+				if (g->root) {
+					fprintf(stderr, "%s:%d: second root for one address space\n",
+						path, lineno);
+					return -EINVAL;
+				}
+				g->root = n;
+				tree_started = true;
+			}
+		}
+		stack[++top] = n;
+	}
+	return 0;
+}
+
+/* FNV-1a over everything that makes two printed subtrees the same region. */
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	while (len--) {
+		h ^= *p++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static uint64_t compute_sig(struct mnode *n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	int i;
+
+	h = fnv(h, n->name, strlen(n->name) + 1);
+	h = fnv(h, &n->addr, sizeof(n->addr));
+	h = fnv(h, &n->size, sizeof(n->size));
+	h = fnv(h, &n->size64, sizeof(n->size64));
+	h = fnv(h, &n->prio, sizeof(n->prio));
+	h = fnv(h, n->type, strlen(n->type) + 1);
+	h = fnv(h, &n->nv, 1);
+	h = fnv(h, &n->is_alias, 1);
+	h = fnv(h, &n->disabled, 1);
+	h = fnv(h, &n->placeholder, 1);
+	if (n->is_alias) {
+		h = fnv(h, n->target, strlen(n->target) + 1);
+		h = fnv(h, &n->alias_off, sizeof(n->alias_off));
+	}
+	for (i = 0; i < n->nkids; i++) {
+		uint64_t k = compute_sig(n->kids[i]);
+
+		h = fnv(h, &k, sizeof(k));
+	}
+	n->sig = h;
+	return h;
+}
+
+static int uf_find(struct mimport *im, int i)
+{
+	while (im->nodes[i]->uf != i) {
+		im->nodes[i]->uf = im->nodes[im->nodes[i]->uf]->uf;
+		i = im->nodes[i]->uf;
+	}
+	return i;
+}
+
+/* Prefer a node printed in an address space over one in a block. */
+static void uf_union(struct mimport *im, struct mnode *a, struct mnode *b)
+{
+	int ra = uf_find(im, a->idx), rb = uf_find(im, b->idx);
+	struct mnode *na = im->nodes[ra], *nb = im->nodes[rb];
+
+	if (ra == rb)
+		return;
+	if (na->in_block && !nb->in_block)
+		na->uf = rb;
+	else if (!na->in_block && nb->in_block)
+		nb->uf = ra;
+	else if (ra < rb)
+		nb->uf = ra;
+	else
+		na->uf = rb;
+}
+
+static void unify(struct mimport *im, struct mnode *a, struct mnode *b)
+{
+	int i;
+
+	uf_union(im, a, b);
+	for (i = 0; i < a->nkids && i < b->nkids; i++)
+		unify(im, a->kids[i], b->kids[i]);
+}
+
+static bool inside(const struct mnode *n, const struct mnode *top)
+{
+	for (; n; n = n->parent)
+		if (n == top)
+			return true;
+	return false;
+}
+
+static struct mnode *rep(struct mimport *im, struct mnode *n)
+{
+	return im->nodes[uf_find(im, n->idx)];
+}
+
+/* The block an alias names; with repeated titles prefer the matching type. */
+static struct mblock *find_block(struct mimport *im, const struct mnode *alias)
+{
+	struct mblock *first = NULL;
+	int i;
+
+	for (i = 0; i < im->nblocks; i++) {
+		struct mblock *b = &im->blocks[i];
+
+		if (strcmp(b->name, alias->target) || !b->top)
+			continue;
+		if (!first)
+			first = b;
+		if (!b->top->placeholder && !b->top->is_alias && !strcmp(b->top->type, alias->type))
+			return b;
+	}
+	return first;
+}
+
+struct opbuf {
+	struct memtopo_op *ops;
+	int n, cap;
+};
+
+static struct memtopo_op *emit(struct opbuf *ob, uint32_t code)
+{
+	if (ob->n == ob->cap) {
+		ob->cap = ob->cap ? ob->cap * 2 : 256;
+		ob->ops = xrealloc(ob->ops, ob->cap * sizeof(*ob->ops));
+	}
+	mt_op_init(&ob->ops[ob->n], code);
+	return &ob->ops[ob->n++];
+}
+
+static uint32_t ref_of(struct mimport *im, struct mnode *n)
+{
+	return MEMTOPO_ID_BATCH_REF | rep(im, n)->op;
+}
+
+static int kind_of(struct mimport *im, const struct mnode *n)
+{
+	if (n->is_alias)
+		return MEMTOPO_KIND_ALIAS;
+	if (n->placeholder)
+		return MEMTOPO_KIND_CONTAINER;
+	if (!strcmp(n->type, "ram"))
+		return MEMTOPO_KIND_RAM;
+	if (!strcmp(n->type, "rom"))
+		return MEMTOPO_KIND_ROM;
+	if (!strcmp(n->type, "romd"))
+		return MEMTOPO_KIND_ROM_DEVICE;
+	if (!strcmp(n->type, "ramd"))
+		return MEMTOPO_KIND_RAM_DEVICE;
+	if (in_list(im->containers, im->ncontainers, n->name))
+		return MEMTOPO_KIND_CONTAINER;
+	return MEMTOPO_KIND_IO;
+}
+
+static int create_class(struct mimport *im, struct opbuf *ob, struct mnode *r, int depth)
+{
+	struct memtopo_op *op;
+	struct mnode *target = NULL;
+
+	if (r->op >= 0)
+		return 0;
+	if (depth > 64) {
+		fprintf(stderr, "import: alias chain too long at %s\n", r->name);
+		return -ELOOP;
+	}
+	if (r->is_alias) {
+		struct mblock *b = find_block(im, r);
+		int ret;
+
+		if (!b) {
+			fprintf(stderr, "import: no memory-region block for @%s\n", r->target);
+			return -ENOENT;
+		}
+		target = rep(im, b->top);
+		ret = create_class(im, ob, target, depth + 1);
+		if (ret)
+			return ret;
+	}
+	op = emit(ob, MEMTOPO_OP_REGION_CREATE);
+	op->kind = kind_of(im, r);
+	snprintf(op->name, sizeof(op->name), "%s", r->name);
+	if (r->size64)
+		op->flags |= MEMTOPO_OP_F_SIZE_2_64;
+	else
+		op->length = r->size;
+	if (target) {
+		op->ref = MEMTOPO_ID_BATCH_REF | target->op;
+		op->addr = r->alias_off;
+	}
+	r->op = ob->n - 1;
+	return 0;
+}
+
+static void set_flag(struct opbuf *ob, struct mimport *im, struct mnode *r, uint32_t code,
+		     uint64_t value)
+{
+	struct memtopo_op *op = emit(ob, code);
+
+	op->id = ref_of(im, r);
+	op->value = value;
+}
+
+/*
+ * Build the batch.  Returns the number of operations in *ops (malloc()ed)
+ * and, per operation, the source description in *what (for errors).
+ */
+static int build_ops(struct mimport *im, struct opbuf *ob)
+{
+	int i, j, ret;
+
+	/* an empty block: a disabled target without subregions */
+	for (i = 0; i < im->nblocks; i++) {
+		if (!im->blocks[i].top) {
+			im->blocks[i].top = placeholder(im, NULL, 1, im->blocks[i].name);
+			im->blocks[i].top->in_block = true;
+		}
+	}
+	for (i = 0; i < im->ngroups; i++)
+		if (im->groups[i].root)
+			compute_sig(im->groups[i].root);
+	for (i = 0; i < im->nblocks; i++)
+		if (im->blocks[i].top)
+			compute_sig(im->blocks[i].top);
+
+	/* a block is the printed region with its name and subtree */
+	for (i = 0; i < im->nblocks; i++) {
+		struct mnode *t = im->blocks[i].top, *cand = NULL;
+
+		if (!t || t->placeholder)
+			continue;
+		for (j = 0; j < im->nnodes && !cand; j++) {
+			struct mnode *n = im->nodes[j];
+
+			if (n != t && !n->in_block && !n->placeholder && n->sig == t->sig &&
+			    !strcmp(n->name, t->name))
+				cand = n;
+		}
+		for (j = 0; j < im->nnodes && !cand; j++) {
+			struct mnode *n = im->nodes[j];
+
+			if (n->in_block && !inside(n, t) && !n->placeholder && n->sig == t->sig &&
+			    !strcmp(n->name, t->name))
+				cand = n;
+		}
+		if (cand)
+			unify(im, t, cand);
+	}
+
+	/* regions: targets before their aliases */
+	for (i = 0; i < im->nnodes; i++) {
+		ret = create_class(im, ob, rep(im, im->nodes[i]), 0);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < im->nnodes; i++) {
+		struct mnode *r = im->nodes[i];
+
+		if (rep(im, r) != r)
+			continue;
+		if (r->disabled)
+			set_flag(ob, im, r, MEMTOPO_OP_SET_ENABLED, 0);
+		if (r->nv)
+			set_flag(ob, im, r, MEMTOPO_OP_SET_NONVOLATILE, 1);
+		if (r->is_alias && in_list(im->readonly, im->nreadonly, r->name))
+			set_flag(ob, im, r, MEMTOPO_OP_SET_READONLY, 1);
+	}
+	/* subregions, each parent's in reverse print order */
+	for (i = 0; i < im->nnodes; i++) {
+		struct mnode *r = im->nodes[i];
+
+		if (rep(im, r) != r)
+			continue;
+		for (j = r->nkids - 1; j >= 0; j--) {
+			struct mnode *k = rep(im, r->kids[j]);
+			struct memtopo_op *op;
+
+			if (k->attached)
+				continue;
+			k->attached = true;
+			op = emit(ob, MEMTOPO_OP_ADD_SUBREGION);
+			op->id = MEMTOPO_ID_BATCH_REF | k->op;
+			op->ref = MEMTOPO_ID_BATCH_REF | r->op;
+			op->addr = r->kids[j]->addr;
+			op->priority = r->kids[j]->prio;
+		}
+	}
+	for (i = 0; i < im->ngroups; i++) {
+		struct mgroup *g = &im->groups[i];
+
+		if (!g->root)
+			continue;
+		for (j = 0; j < g->nnames; j++) {
+			struct memtopo_op *op = emit(ob, MEMTOPO_OP_SPACE_CREATE);
+
+			op->ref = ref_of(im, g->root);
+			snprintf(op->name, sizeof(op->name), "%s", g->names[j]);
+		}
+	}
+	return 0;
+}
+
+static const char *op_name(uint32_t code)
+{
+	switch (code) {
+	case MEMTOPO_OP_REGION_CREATE: return "create region";
+	case MEMTOPO_OP_ADD_SUBREGION: return "add subregion";
+	case MEMTOPO_OP_SET_ENABLED: return "set enabled";
+	case MEMTOPO_OP_SET_NONVOLATILE: return "set nonvolatile";
+	case MEMTOPO_OP_SET_READONLY: return "set readonly";
+	case MEMTOPO_OP_SPACE_CREATE: return "create space";
+	default: return "operation";
+	}
+}
+
+/**
+ * mt_import_mtree() - apply QEMU "info mtree" text to the context of @fd.
+ * @fd: /dev/memtopo, attached to the target context.
+ * @path: the text.
+ * @hints: hints file or NULL.
+ * @dry_run: print the operations instead of applying them.
+ *
+ * Return: 0, or a negative errno after printing why.
+ */
+int mt_import_mtree(int fd, const char *path, const char *hints, bool dry_run)
+{
+	struct mimport im = {};
+	struct opbuf ob = {};
+	uint32_t err_index;
+	FILE *f;
+	int ret, i;
+
+	if (hints) {
+		ret = load_hints(&im, hints);
+		if (ret) {
+			fprintf(stderr, "%s: %s\n", hints, strerror(-ret));
+			return ret;
+		}
+	}
+	f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	if (!f) {
+		ret = -errno;
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return ret;
+	}
+	ret = parse_file(&im, f, path);
+	if (f != stdin)
+		fclose(f);
+	if (ret)
+		return ret;
+	ret = build_ops(&im, &ob);
+	if (ret)
+		return ret;
+	if (dry_run) {
+		for (i = 0; i < ob.n; i++) {
+			struct memtopo_op *op = &ob.ops[i];
+
+			printf("%d: %s id=%#x ref=%#x kind=%u prio=%d addr=%#llx len=%#llx flags=%#x value=%llu name=\"%s\"\n",
+			       i, op_name(op->op), op->id, op->ref, op->kind, op->priority,
+			       (unsigned long long)op->addr, (unsigned long long)op->length,
+			       op->flags, (unsigned long long)op->value, op->name);
+		}
+		return 0;
+	}
+	ret = mt_batch(fd, ob.ops, ob.n, &err_index);
+	if (ret) {
+		struct memtopo_op *op = err_index < (uint32_t)ob.n ? &ob.ops[err_index] : NULL;
+
+		if (op)
+			fprintf(stderr, "%s: operation %u (%s \"%s\"): %s\n", path, err_index,
+				op_name(op->op), op->name, strerror(-ret));
+		else
+			fprintf(stderr, "%s: commit: %s\n", path, strerror(-ret));
+	}
+	free(ob.ops);
+	return ret;
+}

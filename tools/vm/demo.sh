@@ -1,0 +1,74 @@
+#!/bin/sh
+# The demo of `make run`, run inside the stock-kernel VM with memtopo.ko
+# loaded and the project's tools on PATH (tools/vm/run --files): build a
+# PC-like machine map from one script (one batch, one commit), print it the
+# way QEMU's `info mtree` does, move PCI BARs while `watch` prints the
+# events, and look addresses up.
+set -e
+echo "== memtopo demo: $(uname -r)"
+echo "== /dev/memtopo: $(ls -l /dev/memtopo)"
+memtopoctl info | sed 's/^/   /'
+
+cat > pc.map <<'MAP'
+# A PC: 2 GiB of RAM below 4 GiB, the BIOS at the top, a PCI hole with two
+# devices, the legacy VGA window and the I/O port space.
+create-region container system 2^64
+create-region ram pc.ram 2G
+create-alias ram-below-4g pc.ram 0 2G
+add-subregion system ram-below-4g 0
+create-region container pci 2^64
+add-subregion system pci 0 -1
+create-region rom pc.bios 256K
+add-subregion pci pc.bios 0xfffc0000
+create-alias isa-bios pc.bios 0x20000 128K
+set isa-bios readonly 1
+add-subregion system isa-bios 0xe0000 1
+create-region io vga-lowmem 128K
+add-subregion system vga-lowmem 0xa0000 1
+create-region ram e1000.bar0 128K
+add-subregion pci e1000.bar0 0xfebc0000 1
+create-region io nvme.bar0 16K
+add-subregion pci nvme.bar0 0xfebd0000 1
+create-region io ioapic 4K
+add-subregion system ioapic 0xfec00000
+create-space memory system
+create-region container io 64K
+create-region io pic 2
+add-subregion io pic 0x20
+create-region io rtc 2
+add-subregion io rtc 0x70
+create-region io serial 8
+add-subregion io serial 0x3f8
+create-space I/O io
+MAP
+
+echo "== memtopoctl script pc.map (one batch, one commit)"
+memtopoctl -c pc script pc.map
+echo "== memtopoctl show tree   (QEMU's info mtree)"
+memtopoctl -c pc show tree
+echo "== memtopoctl show flat   (QEMU's info mtree -f)"
+memtopoctl -c pc show flat
+
+echo "== watch memory while the guest's firmware moves the PCI BARs"
+memtopoctl -c pc watch memory --count 3 --timeout 10 > watch.log &
+watcher=$!
+sleep 1
+memtopoctl -c pc set e1000.bar0 address 0xc0000000
+memtopoctl -c pc set nvme.bar0 address 0xc0020000
+printf 'set e1000.bar0 enabled 0\nset nvme.bar0 priority 2\n' | memtopoctl -c pc script -
+wait $watcher || true
+cat watch.log
+
+echo "== lookups"
+for a in 0x0 0xb8000 0xc0000010 0xc0021000 0xfebc0000 0xffff0000; do
+	memtopoctl -c pc lookup memory $a || true
+done
+memtopoctl -c pc lookup I/O 0x3f8
+
+echo "== a refused batch changes nothing"
+printf 'set nvme.bar0 address 0\nadd-subregion pci pc.bios 0\n' > bad.map
+memtopoctl -c pc script bad.map || true
+memtopoctl -c pc lookup memory 0xc0020000
+
+memtopoctl -c pc destroy
+echo "== demo done"
