@@ -100,7 +100,7 @@ static void memtopo_coalesced_update(struct memtopo_region *mr, bool had_ranges)
 			continue;
 		v = rcu_dereference_protected(as->view, lockdep_is_held(&ctx->lock));
 		for (i = 0; i < v->nr; i++) {
-			if (v->fr[i].mr != mr)
+			if (memtopo_view_fr(v, i)->mr != mr)
 				continue;
 			memtopo_view_section(v, i, &s);
 			s.generation = v->generation;
@@ -284,9 +284,9 @@ void memtopo_parity_replay_pre(struct memtopo_listener *l, bool adding)
 	for (i = 0; i < v->nr; i++) {
 		struct memtopo_region_parity *p;
 
-		if (!v->fr[i].mr)
+		if (!memtopo_view_fr(v, i)->mr)
 			continue;
-		p = memtopo_parity_locked(v->fr[i].mr);
+		p = memtopo_parity_locked(memtopo_view_fr(v, i)->mr);
 		if (!p || list_empty(&p->coalesced))
 			continue;
 		memtopo_view_section(v, i, &s);
@@ -318,7 +318,7 @@ void memtopo_parity_replay_post(struct memtopo_listener *l, bool adding)
 	}
 	v = rcu_dereference_protected(as->view, lockdep_is_held(&as->ctx->lock));
 	for (i = 0; i < v->nr; i++) {
-		if (!v->fr[i].mr)
+		if (!memtopo_view_fr(v, i)->mr)
 			continue;
 		memtopo_view_section(v, i, &s);
 		s.generation = v->generation;

@@ -284,7 +284,7 @@ void memtopo_region_log_sync_locked(struct memtopo_region *mr)
 			if (!l->ops->log_sync)
 				continue;
 			for (i = 0; i < v->nr; i++) {
-				if (v->fr[i].mr != mr || !v->fr[i].dirty_log_mask)
+				if (memtopo_view_fr(v, i)->mr != mr || !memtopo_view_fr(v, i)->dirty_log_mask)
 					continue;
 				memtopo_view_section(v, i, &s);
 				s.generation = v->generation;

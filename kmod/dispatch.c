@@ -143,6 +143,19 @@ static int memtopo_access_adjusted(const struct memtopo_region_ops *ops, void *o
 }
 
 /*
+ * Kernel-owned RAM is only as large as it was allocated: a region grown
+ * past it since (the kernel API does not stop that) cannot reach beyond.
+ * Under RCU, like the rest of the step.
+ */
+static bool memtopo_backing_covers(struct memtopo_region *mr, u64 offset, u64 len)
+{
+	struct memtopo_region_parity *p = rcu_dereference(mr->parity);
+	u64 size = p ? READ_ONCE(p->kbacking_size) : 0;
+
+	return !size || (offset < size && len <= size - offset);
+}
+
+/*
  * Decide the step at @addr for @len remaining bytes, under RCU.  With
  * @dry_run nothing is copied or signalled and a RAM step covers the rest
  * of its range; otherwise a RAM step is copied here, stopping at a page
@@ -175,7 +188,7 @@ static int memtopo_step(struct memtopo_space *as, u64 addr, u8 *buf, u64 len,
 	case MEMTOPO_RAM_DEVICE:
 		if (is_write && (s.flags & MEMTOPO_FR_READONLY))
 			return -EROFS;
-		if (!mr->backing.kaddr)
+		if (!mr->backing.kaddr || !memtopo_backing_covers(mr, st->offset, n))
 			return -EOPNOTSUPP;	/* no kernel mapping to copy through */
 		st->kaddr = (u8 *)mr->backing.kaddr + st->offset;
 		if (dry_run) {
@@ -293,13 +306,42 @@ int memtopo_space_write(struct memtopo_space *as, u64 addr, const void *buf, siz
 EXPORT_SYMBOL_NS_GPL(memtopo_space_write, MEMTOPO);
 
 /**
+ * memtopo_region_own_backing_locked() - hand a RAM-like region the kernel
+ * memory behind its backing.kaddr, to be freed with the region.
+ * @mr: a region just created, not yet mapped, whose backing.kaddr is @buf;
+ *	context locked.
+ * @buf: kvmalloc()ed memory.
+ * @size: bytes at @buf; dispatch never copies past them.
+ *
+ * From then on the region owns @buf: it is kvfree()d after the region's
+ * RCU grace period (memtopo_parity_region_free()), so an access that found
+ * the region under RCU can finish its copy.
+ *
+ * Return: 0; -EINVAL if @buf is not the region's mapping or it already
+ * owns one; -ENOMEM (the caller still owns @buf).
+ */
+int memtopo_region_own_backing_locked(struct memtopo_region *mr, void *buf, u64 size)
+{
+	struct memtopo_region_parity *p;
+
+	memtopo_assert_locked(mr->ctx);
+	if (WARN_ON_ONCE(!buf || !size || mr->backing.kaddr != buf ||
+			 memtopo_kbacking_size_locked(mr)))
+		return -EINVAL;
+	p = memtopo_parity_get(mr);
+	if (!p)
+		return -ENOMEM;
+	p->kbacking = buf;
+	WRITE_ONCE(p->kbacking_size, size);
+	return 0;
+}
+
+/**
  * memtopo_dispatch_sync() - wait for every access in flight to finish.
  *
- * Call it after the commit that unmapped a region and before freeing what
- * its accesses use: its ops' opaque data, its kernel mapping, or the module
- * holding its ops.
- *
- * Context: process context; sleeps.
+ * Context: process context; sleeps.  Call it after the commit that unmapped
+ * a region and before freeing what its accesses use: its ops' opaque data,
+ * its kernel mapping, or the module holding its ops.
  */
 void memtopo_dispatch_sync(void)
 {

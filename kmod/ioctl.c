@@ -13,6 +13,7 @@
 #include "memtopo_main.h"
 #include "ioctl_parity.h"
 #include "memtopo_internal.h"
+#include "parity.h"
 #include <memtopo/memtopo.h>
 
 /**
@@ -144,7 +145,7 @@ static int memtopo_get_flat(struct memtopo_ucmd *ucmd)
 		goto out_unlock;
 	}
 	for (i = 0; i < view->nr; i++) {
-		if (!view->fr[i].mr)
+		if (!memtopo_view_fr(view, i)->mr)
 			continue;
 		memtopo_view_section(view, i, &s);
 		memtopo_fill_range(&ranges[n++], &s);
@@ -174,7 +175,8 @@ static void memtopo_fill_region(struct memtopo_region_desc *d, const struct memt
 		   ((mr->flags & MEMTOPO_RF_NONVOLATILE) ? MEMTOPO_REGION_NONVOLATILE : 0) |
 		   ((mr->flags & MEMTOPO_RF_ROMD) ? MEMTOPO_REGION_ROMD : 0) |
 		   ((mr->flags & MEMTOPO_RF_MAY_OVERLAP) ? MEMTOPO_REGION_MAY_OVERLAP : 0) |
-		   ((mr->flags & MEMTOPO_RF_SIZE64) ? MEMTOPO_REGION_SIZE_2_64 : 0);
+		   ((mr->flags & MEMTOPO_RF_SIZE64) ? MEMTOPO_REGION_SIZE_2_64 : 0) |
+		   (memtopo_kbacking_size_locked(mr) ? MEMTOPO_REGION_KERNEL_BACKING : 0);
 	d->priority = mr->priority;
 	d->dirty_log_mask = mr->dirty_log_mask;
 	d->addr = mr->addr;

@@ -95,6 +95,8 @@ void memtopo_parity_region_free(struct memtopo_region *mr)
 		memtopo_ioeventfd_put(fd);
 	list_for_each_entry_safe(c, c_tmp, &p->coalesced, link)
 		kfree(c);
+	/* kernel-owned RAM: no view shows the region, no dispatch can copy */
+	kvfree(p->kbacking);
 	kfree(p);
 	RCU_INIT_POINTER(mr->parity, NULL);
 }
@@ -335,9 +337,9 @@ static u32 memtopo_ioeventfds_collect(const struct memtopo_view *v,
 	u32 i, n = 0;
 
 	for (i = 0; i < v->nr; i++) {
-		if (!v->fr[i].mr)
+		if (!memtopo_view_fr(v, i)->mr)
 			continue;
-		p = memtopo_parity_locked(v->fr[i].mr);
+		p = memtopo_parity_locked(memtopo_view_fr(v, i)->mr);
 		if (!p || !p->nr_ioeventfds)
 			continue;
 		memtopo_view_section(v, i, &s);

@@ -44,12 +44,11 @@ void memtopo_listeners_commit(struct memtopo_space *as)
 static bool memtopo_fr_same(const struct memtopo_view *a, u32 i,
 			    const struct memtopo_view *b, u32 j)
 {
-	u64 a_last = i + 1 < a->nr ? a->starts[i + 1] : 0;
-	u64 b_last = j + 1 < b->nr ? b->starts[j + 1] : 0;
+	const struct memtopo_fr *x = memtopo_view_fr(a, i), *y = memtopo_view_fr(b, j);
 
-	return a->starts[i] == b->starts[j] && a_last == b_last &&
-	       a->fr[i].mr == b->fr[j].mr && a->fr[i].offset == b->fr[j].offset &&
-	       a->fr[i].flags == b->fr[j].flags;
+	return memtopo_view_start(a, i) == memtopo_view_start(b, j) &&
+	       memtopo_view_last(a, i) == memtopo_view_last(b, j) &&
+	       x->mr == y->mr && x->offset == y->offset && x->flags == y->flags;
 }
 
 static void memtopo_section_of(const struct memtopo_view *v, u32 i, struct memtopo_section *s)
@@ -61,7 +60,7 @@ static void memtopo_section_of(const struct memtopo_view *v, u32 i, struct memto
 /* Next entry in [@i, @end) that holds a range (holes are not ranges). */
 static u32 memtopo_next_range(const struct memtopo_view *v, u32 i, u32 end)
 {
-	while (i < end && !v->fr[i].mr)
+	while (i < end && !memtopo_view_fr(v, i)->mr)
 		i++;
 	return i;
 }
@@ -70,7 +69,7 @@ static u32 memtopo_next_range(const struct memtopo_view *v, u32 i, u32 end)
 static void memtopo_update_nop(struct memtopo_space *as, const struct memtopo_view *old, u32 io,
 			       const struct memtopo_view *new, u32 in)
 {
-	u8 om = old->fr[io].dirty_log_mask, nm = new->fr[in].dirty_log_mask;
+	u8 om = memtopo_view_fr(old, io)->dirty_log_mask, nm = memtopo_view_fr(new, in)->dirty_log_mask;
 	struct memtopo_listener *l;
 	struct memtopo_section s;
 
@@ -104,8 +103,9 @@ static void memtopo_update_pass(struct memtopo_space *as, const struct memtopo_v
 	while (io < oend || in < nend) {
 		bool has_old = io < oend, has_new = in < nend;
 
-		if (has_old && (!has_new || old->starts[io] < new->starts[in] ||
-				(old->starts[io] == new->starts[in] &&
+		if (has_old && (!has_new ||
+				memtopo_view_start(old, io) < memtopo_view_start(new, in) ||
+				(memtopo_view_start(old, io) == memtopo_view_start(new, in) &&
 				 !memtopo_fr_same(old, io, new, in)))) {
 			if (!adding) {
 				memtopo_section_of(old, io, &s);

@@ -129,19 +129,46 @@ struct memtopo_fr {
 };
 
 /*
+ * Entries of a view live in copy-on-write chunks of one page: a commit
+ * that changes a window re-packs only the chunks the window touches and
+ * shares every other chunk with the previous view, so its cost follows the
+ * change, not the map.  A chunk is immutable once a view is published.
+ */
+#define MEMTOPO_CHUNK_ENTRIES	127
+
+struct memtopo_chunk {
+	refcount_t ref;			/* views sharing it */
+	u32 nr;
+	u64 starts[MEMTOPO_CHUNK_ENTRIES];
+	struct memtopo_fr fr[MEMTOPO_CHUNK_ENTRIES];
+};
+
+/*
  * A flat view partitions [0, 2^64) into entries sorted by start; entry i
- * ends where entry i + 1 starts (the last one at 2^64 - 1).  Starts live in
- * their own array so a lookup is a binary search over dense u64s.
+ * ends where entry i + 1 starts (the last one at 2^64 - 1).  A lookup
+ * binary-searches the dense chunk_start[] array, then the chunk's own
+ * starts[]: two short searches over u64s.
  */
 struct memtopo_view {
 	refcount_t ref;
 	struct rcu_head rcu;
 	struct memtopo_region *root;	/* effective root, NULL if empty */
-	u64 generation;			/* ctx->generation when rendered */
+	u64 generation;			/* unique per rendered view */
 	u32 nr;				/* entries, holes included */
 	u32 nr_ranges;			/* entries with a region */
+	u32 nr_chunks;
+	u64 *chunk_start;		/* first start of each chunk */
+	u32 *chunk_first;		/* index of each chunk's first entry */
+	struct memtopo_chunk **chunks;
+};
+
+/* A growable flat list of entries: what the renderer produces. */
+struct memtopo_flat {
 	u64 *starts;
 	struct memtopo_fr *fr;
+	u32 nr;
+	u32 cap;
+	u32 nr_ranges;
 };
 
 struct memtopo_space {
@@ -207,15 +234,43 @@ struct memtopo_view *memtopo_render_window(struct memtopo_region *root,
 struct memtopo_region *memtopo_effective_root(struct memtopo_region *root);
 
 /* view.c */
-struct memtopo_view *memtopo_view_alloc(u32 nr);
+struct memtopo_view *memtopo_view_alloc(u32 nr_chunks);
 void memtopo_view_put(struct memtopo_view *view);
 u32 memtopo_view_find(const struct memtopo_view *view, u64 addr);
+u32 memtopo_view_chunk_of(const struct memtopo_view *view, u32 i);
 void memtopo_view_section(const struct memtopo_view *view, u32 i,
 			  struct memtopo_section *s);
 bool memtopo_view_runs(const struct memtopo_view *old, const struct memtopo_view *new,
 		       u64 start, u64 last, u32 runs[4]);
 bool memtopo_view_runs_equal(const struct memtopo_view *old, const struct memtopo_view *new,
 			     const u32 runs[4]);
+int memtopo_flat_add(struct memtopo_flat *f, u64 start, const struct memtopo_fr *fr);
+void memtopo_flat_free(struct memtopo_flat *f);
+struct memtopo_view *memtopo_view_pack(struct memtopo_region *root, const struct memtopo_flat *f);
+struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_lo, u32 c_hi,
+					 const struct memtopo_flat *mid, u32 nr_ranges);
+bool memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memtopo_section *s);
+
+/* Entry @i of a view (O(log chunks)); iterate chunk by chunk when hot. */
+static inline const struct memtopo_fr *memtopo_view_fr(const struct memtopo_view *v, u32 i)
+{
+	u32 c = memtopo_view_chunk_of(v, i);
+
+	return &v->chunks[c]->fr[i - v->chunk_first[c]];
+}
+
+static inline u64 memtopo_view_start(const struct memtopo_view *v, u32 i)
+{
+	u32 c = memtopo_view_chunk_of(v, i);
+
+	return v->chunks[c]->starts[i - v->chunk_first[c]];
+}
+
+/* Last address of entry @i. */
+static inline u64 memtopo_view_last(const struct memtopo_view *v, u32 i)
+{
+	return i + 1 < v->nr ? memtopo_view_start(v, i + 1) - 1 : U64_MAX;
+}
 
 /* space.c */
 int memtopo_update_topology(struct memtopo_ctx *ctx);

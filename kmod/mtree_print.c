@@ -247,13 +247,13 @@ static void mt_print_view(struct memtopo_mtree_buf *b, struct memtopo_view *view
 		return;
 	}
 	for (i = 0; i < view->nr; i++) {
-		const struct memtopo_fr *fr = &view->fr[i];
-		u64 last = i + 1 < view->nr ? view->starts[i + 1] - 1 : U64_MAX;
+		const struct memtopo_fr *fr = memtopo_view_fr(view, i);
+		u64 last = i + 1 < view->nr ? memtopo_view_start(view, i + 1) - 1 : U64_MAX;
 
 		if (!fr->mr)
 			continue;
 		mt_printf(b, MTREE_INDENT "%016llx-%016llx (prio %d, %s%s): %s",
-			  view->starts[i], last, fr->mr->priority,
+			  memtopo_view_start(view, i), last, fr->mr->priority,
 			  (fr->flags & MEMTOPO_FR_NONVOLATILE) ? "nv-" : "",
 			  (fr->flags & MEMTOPO_FR_READONLY) ? "rom" :
 			  memtopo_region_type_name(fr->mr), fr->mr->name);

@@ -12,6 +12,11 @@
  *    reader that found the region in a view may use it under RCU.
  *  - Dirty bitmaps are published the same way and never replaced while the
  *    region lives: markers never race with a free.
+ *  - Kernel-owned RAM (the memory behind backing.kaddr of a region created
+ *    with MEMTOPO_OP_F_KERNEL_BACKING) lives in the parity state and is
+ *    freed with it: dispatch copies through it only inside the RCU section
+ *    that found the region in a view, and a kernel user that keeps the
+ *    mapping past region_del holds a region reference.
  *  - An ioeventfd registration is reference counted: the region's list holds
  *    one reference and each space's absolute set holds one per entry, so an
  *    eventfd_del can still be reported after the registration was removed.
@@ -60,6 +65,13 @@ struct memtopo_region_parity {
 	struct list_head ioeventfds;	/* RCU list, writers under ctx->lock */
 	struct list_head coalesced;	/* ctx->lock only */
 	u32 nr_ioeventfds;
+	/*
+	 * Kernel-owned RAM (MEMTOPO_OP_F_KERNEL_BACKING): the memory behind
+	 * mr->backing.kaddr and its size, set once before the region can be
+	 * mapped and freed with the region (after its RCU grace period).
+	 */
+	void *kbacking;
+	u64 kbacking_size;
 };
 
 /* One entry of a space's ioeventfd set, in absolute addresses. */
@@ -103,6 +115,20 @@ static inline u8 memtopo_dirty_log_mask(const struct memtopo_region *mr)
 
 /* parity.c-level helpers (dirty.c) */
 struct memtopo_region_parity *memtopo_parity_get(struct memtopo_region *mr);
+
+/*
+ * Bytes of kernel-owned backing behind @mr, 0 if its backing (if any) is not
+ * the kernel's; the region never grows past it through the ioctls.
+ */
+static inline u64 memtopo_kbacking_size_locked(const struct memtopo_region *mr)
+{
+	const struct memtopo_region_parity *p = memtopo_parity_locked(mr);
+
+	return p ? p->kbacking_size : 0;
+}
+
+/* dispatch.c, for uapi_ops.c */
+int memtopo_region_own_backing_locked(struct memtopo_region *mr, void *buf, u64 size);
 
 /* Hooks called by the engine. */
 void memtopo_parity_region_free(struct memtopo_region *mr);		/* region.c */

@@ -271,53 +271,8 @@ static void memtopo_heap_pop(u32 *heap, u32 *n)
 		heap[i] = last;
 }
 
-/* Would QEMU's flatview_simplify() merge @next into @prev? */
-static bool memtopo_fr_mergeable(const struct memtopo_fr *prev, u64 prev_len,
-				 const struct memtopo_fr *next)
-{
-	if (prev->mr != next->mr || prev->flags != next->flags ||
-	    prev->dirty_log_mask != next->dirty_log_mask)
-		return false;
-	return !prev->mr || prev->offset + prev_len == next->offset;
-}
-
-struct memtopo_builder {
-	struct memtopo_view *view;
-	u32 cap;
-};
-
-static int memtopo_builder_add(struct memtopo_builder *b, u64 start, const struct memtopo_fr *fr)
-{
-	struct memtopo_view *v = b->view;
-	int ret;
-
-	if (v->nr) {
-		u32 i = v->nr - 1;
-
-		if (memtopo_fr_mergeable(&v->fr[i], start - v->starts[i], fr))
-			return 0;
-	}
-	if (v->nr == b->cap) {
-		u32 old = b->cap;
-
-		ret = memtopo_grow((void **)&v->starts, &b->cap, sizeof(*v->starts), U32_MAX / 2);
-		if (ret)
-			return ret;
-		b->cap = old;
-		ret = memtopo_grow((void **)&v->fr, &b->cap, sizeof(*v->fr), U32_MAX / 2);
-		if (ret)
-			return ret;
-	}
-	v->starts[v->nr] = start;
-	v->fr[v->nr] = *fr;
-	v->nr++;
-	if (fr->mr)
-		v->nr_ranges++;
-	return 0;
-}
-
 /* Sweep the pieces into entries for [@ws, @we]; the pieces lie inside it. */
-static int memtopo_render_sweep(struct memtopo_render *r, struct memtopo_builder *b,
+static int memtopo_render_sweep(struct memtopo_render *r, struct memtopo_flat *b,
 				u64 ws, u64 we)
 {
 	static const struct memtopo_fr hole;
@@ -343,7 +298,7 @@ static int memtopo_render_sweep(struct memtopo_render *r, struct memtopo_builder
 
 	ret = 0;
 	if (!nr_ev || ev[0].addr > ws)
-		ret = memtopo_builder_add(b, ws, &hole);
+		ret = memtopo_flat_add(b, ws, &hole);
 	for (i = 0; i < nr_ev && !ret; ) {
 		struct memtopo_fr fr = {};
 
@@ -367,7 +322,7 @@ static int memtopo_render_sweep(struct memtopo_render *r, struct memtopo_builder
 			fr.flags = top->flags;
 			fr.dirty_log_mask = memtopo_dirty_log_mask(top->mr);
 		}
-		ret = memtopo_builder_add(b, x, &fr);
+		ret = memtopo_flat_add(b, x, &fr);
 	}
 out:
 	kvfree(ended);
@@ -444,33 +399,43 @@ struct memtopo_region *memtopo_effective_root(struct memtopo_region *root)
 struct memtopo_view *memtopo_render(struct memtopo_region *root)
 {
 	struct memtopo_render r = {};
-	struct memtopo_builder b = {};
+	struct memtopo_flat f = {};
+	struct memtopo_view *view = NULL;
 	int ret;
 
-	b.view = memtopo_view_alloc(0);
-	if (!b.view)
-		return ERR_PTR(-ENOMEM);
-	b.view->root = root;
 	ret = root ? memtopo_render_walk(&r, root, 0, MT_2_64) : 0;
 	kvfree(r.frames);
 	kvfree(r.kids);
 	if (!ret)
-		ret = memtopo_render_sweep(&r, &b, 0, U64_MAX);
+		ret = memtopo_render_sweep(&r, &f, 0, U64_MAX);
 	kvfree(r.pieces);
-	if (ret) {
-		memtopo_view_put(b.view);
-		return ERR_PTR(ret);
+	if (!ret) {
+		view = memtopo_view_pack(root, &f);
+		if (!view)
+			ret = -ENOMEM;
 	}
-	return b.view;
+	memtopo_flat_free(&f);
+	return ret ? ERR_PTR(ret) : view;
 }
 
-static u32 memtopo_count_ranges(const struct memtopo_view *v, u32 from, u32 to)
+static u32 memtopo_chunk_ranges(const struct memtopo_chunk *chunk)
 {
-	u32 n = 0;
+	u32 k, n = 0;
 
-	for (; from < to; from++)
-		n += !!v->fr[from].mr;
+	for (k = 0; k < chunk->nr; k++)
+		n += !!chunk->fr[k].mr;
 	return n;
+}
+
+/* Append old entries [from, to) of one chunk; @old is canonical already. */
+static int memtopo_flat_copy(struct memtopo_flat *f, const struct memtopo_chunk *chunk,
+			     u32 from, u32 to)
+{
+	int ret = 0;
+
+	for (; from < to && !ret; from++)
+		ret = memtopo_flat_add(f, chunk->starts[from], &chunk->fr[from]);
+	return ret;
 }
 
 /**
@@ -482,8 +447,9 @@ static u32 memtopo_count_ranges(const struct memtopo_view *v, u32 from, u32 to)
  *
  * Only the children that meet the window are visited (the per-parent
  * interval trees find them), so the render costs what the window holds.
- * The entries outside the window are copied from @old; the two seams are
- * merged as flatview_simplify() would.
+ * The chunks the window touches are re-packed with the new entries, the
+ * seams merged as flatview_simplify() would; every other chunk is shared
+ * with @old.
  *
  * Return: the new view (one reference), or an ERR_PTR() as memtopo_render().
  */
@@ -491,14 +457,12 @@ struct memtopo_view *memtopo_render_window(struct memtopo_region *root,
 					   const struct memtopo_view *old, u64 ws, u64 we)
 {
 	struct memtopo_render r = {};
-	struct memtopo_builder win = {}, b = {};
-	struct memtopo_view *v;
-	u32 i0, i2, prefix, k;
+	struct memtopo_flat win = {}, mid = {};
+	const struct memtopo_chunk *chunk;
+	struct memtopo_view *v = NULL;
+	u32 i0, i2, prefix, c_lo, c_hi, c, k, replaced = 0;
 	int ret;
 
-	win.view = memtopo_view_alloc(0);
-	if (!win.view)
-		return ERR_PTR(-ENOMEM);
 	ret = memtopo_render_walk(&r, root, ws, (mt_s128)we + 1);
 	kvfree(r.frames);
 	kvfree(r.kids);
@@ -506,42 +470,52 @@ struct memtopo_view *memtopo_render_window(struct memtopo_region *root,
 		ret = memtopo_render_sweep(&r, &win, ws, we);
 	kvfree(r.pieces);
 	if (ret)
-		goto out_win;
+		goto out;
 
 	i0 = memtopo_view_find(old, ws);
-	prefix = i0 + (old->starts[i0] < ws);
+	prefix = i0 + (memtopo_view_start(old, i0) < ws);
 	i2 = we == U64_MAX ? old->nr - 1 : memtopo_view_find(old, we + 1);
-	b.cap = old->nr + win.view->nr + 2;
-	v = memtopo_view_alloc(b.cap);
-	if (!v) {
-		ret = -ENOMEM;
-		goto out_win;
+	c_lo = memtopo_view_chunk_of(old, i0);
+	/* the entry before the window must be ours to merge with */
+	if (prefix == old->chunk_first[c_lo] && c_lo)
+		c_lo--;
+	c_hi = memtopo_view_chunk_of(old, i2);
+
+	for (c = c_lo; c <= c_hi; c++)
+		replaced += memtopo_chunk_ranges(old->chunks[c]);
+	chunk = old->chunks[c_lo];
+	for (c = c_lo; c < old->nr_chunks && old->chunk_first[c] < prefix && !ret; c++) {
+		chunk = old->chunks[c];
+		ret = memtopo_flat_copy(&mid, chunk, 0,
+					min(chunk->nr, prefix - old->chunk_first[c]));
 	}
-	b.view = v;
-	v->root = root;
-	memcpy(v->starts, old->starts, prefix * sizeof(*v->starts));
-	memcpy(v->fr, old->fr, prefix * sizeof(*v->fr));
-	v->nr = prefix;
-	/* the builder counts what it adds; take out what the window replaces */
-	v->nr_ranges = old->nr_ranges - memtopo_count_ranges(old, prefix, i2 + 1);
-	for (k = 0; k < win.view->nr; k++)
-		memtopo_builder_add(&b, win.view->starts[k], &win.view->fr[k]);
-	if (we != U64_MAX) {
-		struct memtopo_fr tail = old->fr[i2];
+	for (k = 0; k < win.nr && !ret; k++)
+		ret = memtopo_flat_add(&mid, win.starts[k], &win.fr[k]);
+	if (we != U64_MAX && !ret) {
+		struct memtopo_fr tail = *memtopo_view_fr(old, i2);
 
 		/* the entry running past the window restarts at we + 1 */
 		if (tail.mr)
-			tail.offset += we + 1 - old->starts[i2];
-		memtopo_builder_add(&b, we + 1, &tail);
-		k = old->nr - (i2 + 1);
-		memcpy(v->starts + v->nr, old->starts + i2 + 1, k * sizeof(*v->starts));
-		memcpy(v->fr + v->nr, old->fr + i2 + 1, k * sizeof(*v->fr));
-		v->nr += k;
+			tail.offset += we + 1 - memtopo_view_start(old, i2);
+		ret = memtopo_flat_add(&mid, we + 1, &tail);
+		chunk = old->chunks[c_hi];
+		if (!ret)
+			ret = memtopo_flat_copy(&mid, chunk, i2 + 1 - old->chunk_first[c_hi],
+						chunk->nr);
 	}
-	memtopo_view_put(win.view);
-	return v;
-
-out_win:
-	memtopo_view_put(win.view);
-	return ERR_PTR(ret);
+	/* keep chunks dense: a thin result takes its right neighbour in */
+	if (!ret && mid.nr < MEMTOPO_CHUNK_ENTRIES / 2 && c_hi + 1 < old->nr_chunks) {
+		c_hi++;
+		replaced += memtopo_chunk_ranges(old->chunks[c_hi]);
+		ret = memtopo_flat_copy(&mid, old->chunks[c_hi], 0, old->chunks[c_hi]->nr);
+	}
+	if (ret)
+		goto out;
+	v = memtopo_view_splice(old, c_lo, c_hi, &mid, old->nr_ranges - replaced + mid.nr_ranges);
+	if (!v)
+		ret = -ENOMEM;
+out:
+	memtopo_flat_free(&win);
+	memtopo_flat_free(&mid);
+	return ret ? ERR_PTR(ret) : v;
 }

@@ -23,20 +23,9 @@ static struct memtopo_view *memtopo_space_view(struct memtopo_space *as)
 
 static bool memtopo_views_equal(const struct memtopo_view *a, const struct memtopo_view *b)
 {
-	u32 i;
+	const u32 runs[4] = { 0, a->nr - 1, 0, b->nr - 1 };
 
-	if (a->nr != b->nr || a->root != b->root)
-		return false;
-	if (memcmp(a->starts, b->starts, a->nr * sizeof(*a->starts)))
-		return false;
-	for (i = 0; i < a->nr; i++) {
-		const struct memtopo_fr *x = &a->fr[i], *y = &b->fr[i];
-
-		if (x->mr != y->mr || x->offset != y->offset || x->flags != y->flags ||
-		    x->dirty_log_mask != y->dirty_log_mask)
-			return false;
-	}
-	return true;
+	return a->root == b->root && memtopo_view_runs_equal(a, b, runs);
 }
 
 /* What a commit publishes for one effective root. */
@@ -211,15 +200,14 @@ struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const
 	if (!as)
 		return ERR_PTR(-ENOMEM);
 	as->name = kstrdup_const(name, GFP_KERNEL_ACCOUNT);
-	empty = memtopo_view_alloc(1);
+	/* the empty view: one hole covering everything */
+	empty = memtopo_render(NULL);
+	if (IS_ERR(empty))
+		empty = NULL;
 	if (!as->name || !empty) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
-	/* the empty view: one hole covering everything */
-	empty->nr = 1;
-	empty->starts[0] = 0;
-	empty->fr[0] = (struct memtopo_fr){};
 	RCU_INIT_POINTER(as->view, empty);
 	ret = xa_alloc(&ctx->space_ids, &as->id, as, xa_limit_31b, GFP_KERNEL_ACCOUNT);
 	if (ret)
@@ -363,13 +351,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_space_name, MEMTOPO);
 int memtopo_space_lookup(struct memtopo_space *as, u64 addr, struct memtopo_section *out)
 {
 	const struct memtopo_view *view = rcu_dereference(as->view);
-	u32 i = memtopo_view_find(view, addr);
 
-	if (!view->fr[i].mr)
-		return -ENOENT;
-	memtopo_view_section(view, i, out);
-	out->generation = view->generation;
-	return 0;
+	return memtopo_view_lookup(view, addr, out) ? 0 : -ENOENT;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_space_lookup, MEMTOPO);
 

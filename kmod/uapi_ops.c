@@ -17,6 +17,7 @@
 
 #include "memtopo_main.h"
 #include "memtopo_internal.h"
+#include "parity.h"
 
 struct memtopo_undo {
 	u32 op;
@@ -108,13 +109,43 @@ static enum memtopo_kind memtopo_kind_from_uapi(u32 kind)
 	return kind;
 }
 
+/*
+ * MEMTOPO_OP_F_KERNEL_BACKING: allocate the RAM (zeroed, or the user's
+ * initial contents) before the region exists; the caller owns the memory
+ * until memtopo_region_own_backing_locked() succeeds.
+ */
+static void *memtopo_kbacking_alloc(const struct memtopo_op *op)
+{
+	void *buf;
+
+	if (op->kind != MEMTOPO_KIND_RAM && op->kind != MEMTOPO_KIND_ROM &&
+	    op->kind != MEMTOPO_KIND_ROM_DEVICE)
+		return ERR_PTR(-EINVAL);
+	if (op->flags & MEMTOPO_OP_F_SIZE_2_64 || op->length > MEMTOPO_KERNEL_BACKING_MAX)
+		return ERR_PTR(-E2BIG);
+	if (!op->length)
+		return ERR_PTR(-EINVAL);
+	buf = kvzalloc(op->length, GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	if (op->value && copy_from_user(buf, u64_to_user_ptr(op->value), op->length)) {
+		kvfree(buf);
+		return ERR_PTR(-EFAULT);
+	}
+	return buf;
+}
+
 static int memtopo_op_create(struct memtopo_batch_state *b, struct memtopo_op *op,
 			     struct memtopo_undo *u)
 {
+	bool kbacked = op->flags & MEMTOPO_OP_F_KERNEL_BACKING;
 	struct memtopo_region_info info = {};
 	struct memtopo_region *mr;
+	void *kbuf = NULL;
+	int ret;
 
-	if (op->flags & ~MEMTOPO_OP_F_SIZE_2_64 || op->priority || memtopo_uname_valid(op->name))
+	if (op->flags & ~(MEMTOPO_OP_F_SIZE_2_64 | MEMTOPO_OP_F_KERNEL_BACKING) ||
+	    op->priority || memtopo_uname_valid(op->name))
 		return -EINVAL;
 	if (op->kind > MEMTOPO_KIND_ALIAS)
 		return -EINVAL;
@@ -132,13 +163,31 @@ static int memtopo_op_create(struct memtopo_batch_state *b, struct memtopo_op *o
 	} else if (op->ref || op->addr) {
 		return -EINVAL;
 	}
-	if (op->value && info.kind != MEMTOPO_RAM && info.kind != MEMTOPO_ROM &&
-	    info.kind != MEMTOPO_RAM_DEVICE)
-		return -EINVAL;
-	info.backing.uaddr = op->value;
+	if (kbacked) {
+		kbuf = memtopo_kbacking_alloc(op);
+		if (IS_ERR(kbuf))
+			return PTR_ERR(kbuf);
+		info.backing.kaddr = kbuf;
+	} else {
+		if (op->value && info.kind != MEMTOPO_RAM && info.kind != MEMTOPO_ROM &&
+		    info.kind != MEMTOPO_RAM_DEVICE)
+			return -EINVAL;
+		info.backing.uaddr = op->value;
+	}
 	mr = memtopo_region_create_locked(b->ctx, &info);
-	if (IS_ERR(mr))
+	if (IS_ERR(mr)) {
+		kvfree(kbuf);
 		return PTR_ERR(mr);
+	}
+	if (kbacked) {
+		ret = memtopo_region_own_backing_locked(mr, kbuf, op->length);
+		if (ret) {
+			/* never mapped: nothing can have seen the memory */
+			WARN_ON(memtopo_region_destroy_locked(mr));
+			kvfree(kbuf);
+			return ret;
+		}
+	}
 	u->obj = mr;
 	op->id = mr->id;
 	return 0;
@@ -265,6 +314,11 @@ static int memtopo_op_apply(struct memtopo_batch_state *b, struct memtopo_op *op
 	case MEMTOPO_OP_SET_SIZE:
 		if (op->flags & ~MEMTOPO_OP_F_SIZE_2_64 || op->ref || op->addr || op->value ||
 		    op->priority || ((op->flags & MEMTOPO_OP_F_SIZE_2_64) && op->length))
+			return -EINVAL;
+		/* kernel-owned RAM cannot grow past what was allocated */
+		if (memtopo_kbacking_size_locked(mr) &&
+		    (op->flags & MEMTOPO_OP_F_SIZE_2_64 ||
+		     op->length > memtopo_kbacking_size_locked(mr)))
 			return -EINVAL;
 		return memtopo_region_set_size_locked(mr, op->length,
 						      op->flags & MEMTOPO_OP_F_SIZE_2_64);

@@ -1,19 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Flat views: immutable once published, shared by the spaces whose
- * effective roots are equal, freed after an RCU grace period.
+ * effective roots are equal, freed after an RCU grace period.  Their
+ * entries live in page-sized copy-on-write chunks shared between
+ * successive views (see memtopo_internal.h).
  */
 #include <linux/slab.h>
 
 #include "memtopo_internal.h"
 
+static struct memtopo_chunk *memtopo_chunk_alloc(void)
+{
+	struct memtopo_chunk *chunk = kmalloc(sizeof(*chunk), GFP_KERNEL_ACCOUNT);
+
+	if (chunk) {
+		refcount_set(&chunk->ref, 1);
+		chunk->nr = 0;
+	}
+	return chunk;
+}
+
+static void memtopo_chunk_put(struct memtopo_chunk *chunk)
+{
+	if (chunk && refcount_dec_and_test(&chunk->ref))
+		kfree(chunk);
+}
+
 /**
- * memtopo_view_alloc() - allocate an empty view.
- * @nr: entries to reserve (the renderer grows it as needed).
+ * memtopo_view_alloc() - allocate a view with room for @nr_chunks chunks.
+ * @nr_chunks: chunk slots (at least 1).
  *
- * Return: the view with one reference, or NULL.
+ * Return: the view with one reference and no chunks yet, or NULL.
  */
-struct memtopo_view *memtopo_view_alloc(u32 nr)
+struct memtopo_view *memtopo_view_alloc(u32 nr_chunks)
 {
 	struct memtopo_view *view;
 
@@ -21,21 +40,28 @@ struct memtopo_view *memtopo_view_alloc(u32 nr)
 	if (!view)
 		return NULL;
 	refcount_set(&view->ref, 1);
-	if (nr) {
-		view->starts = kvmalloc_array(nr, sizeof(*view->starts), GFP_KERNEL_ACCOUNT);
-		view->fr = kvmalloc_array(nr, sizeof(*view->fr), GFP_KERNEL_ACCOUNT);
-		if (!view->starts || !view->fr) {
-			memtopo_view_put(view);
-			return NULL;
-		}
+	nr_chunks = max(nr_chunks, 1u);
+	view->chunk_start = kvmalloc_array(nr_chunks, sizeof(*view->chunk_start),
+					   GFP_KERNEL_ACCOUNT);
+	view->chunk_first = kvmalloc_array(nr_chunks, sizeof(*view->chunk_first),
+					   GFP_KERNEL_ACCOUNT);
+	view->chunks = kvcalloc(nr_chunks, sizeof(*view->chunks), GFP_KERNEL_ACCOUNT);
+	if (!view->chunk_start || !view->chunk_first || !view->chunks) {
+		memtopo_view_put(view);
+		return NULL;
 	}
 	return view;
 }
 
 static void memtopo_view_free(struct memtopo_view *view)
 {
-	kvfree(view->starts);
-	kvfree(view->fr);
+	u32 c;
+
+	for (c = 0; c < view->nr_chunks; c++)
+		memtopo_chunk_put(view->chunks[c]);
+	kvfree(view->chunk_start);
+	kvfree(view->chunk_first);
+	kvfree(view->chunks);
 	kfree(view);
 }
 
@@ -48,6 +74,9 @@ static void memtopo_view_free_rcu(struct rcu_head *head)
  * memtopo_view_put() - drop a reference; readers may still walk the view
  * until a grace period has passed, so the memory goes after one.
  * @view: the view (may be NULL).
+ *
+ * Chunks are shared by views, but a chunk is reachable only through views,
+ * so it is freed with the last view that holds it, which itself waited.
  */
 void memtopo_view_put(struct memtopo_view *view)
 {
@@ -55,30 +84,89 @@ void memtopo_view_put(struct memtopo_view *view)
 		call_rcu(&view->rcu, memtopo_view_free_rcu);
 }
 
+/*
+ * Index of the last element <= @key in a sorted array of @n >= 1 elements
+ * whose first element is <= @key.  Halving by conditional move: no branch
+ * the predictor can miss.
+ */
+static u32 memtopo_bsearch_u64(const u64 *a, u32 n, u64 key)
+{
+	const u64 *base = a;
+
+	while (n > 1) {
+		u32 half = n / 2;
+
+		base = (base[half] <= key) ? base + half : base;
+		n -= half;
+	}
+	return base - a;
+}
+
 /**
  * memtopo_view_find() - index of the entry holding @addr.
- * @view: a view with at least one entry (every published view has one).
+ * @view: a published view (it always has an entry starting at 0).
  * @addr: the address.
- *
- * Entries partition [0, 2^64) and starts[0] is 0, so the answer is the
- * last entry whose start is <= @addr.  The loop has no data-dependent
- * branch the predictor could miss: it halves the window with a
- * conditional move.
  *
  * Return: the entry index.
  */
 u32 memtopo_view_find(const struct memtopo_view *view, u64 addr)
 {
-	const u64 *base = view->starts;
-	u32 n = view->nr;
+	u32 c = memtopo_bsearch_u64(view->chunk_start, view->nr_chunks, addr);
+	const struct memtopo_chunk *chunk = view->chunks[c];
+
+	return view->chunk_first[c] + memtopo_bsearch_u64(chunk->starts, chunk->nr, addr);
+}
+
+/**
+ * memtopo_view_chunk_of() - the chunk holding entry @i.
+ * @view: the view.
+ * @i: an entry index below view->nr.
+ *
+ * Return: the chunk index.
+ */
+u32 memtopo_view_chunk_of(const struct memtopo_view *view, u32 i)
+{
+	const u32 *base = view->chunk_first;
+	u32 n = view->nr_chunks;
 
 	while (n > 1) {
 		u32 half = n / 2;
 
-		base = (base[half] <= addr) ? base + half : base;
+		base = (base[half] <= i) ? base + half : base;
 		n -= half;
 	}
-	return base - view->starts;
+	return base - view->chunk_first;
+}
+
+/**
+ * memtopo_view_lookup() - the section holding @addr, straight from the
+ * chunks (the readers' fast path).
+ * @view: the view.
+ * @addr: the address.
+ * @s: filled in, generation included.
+ *
+ * Return: true if a region is mapped at @addr.
+ */
+bool memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memtopo_section *s)
+{
+	u32 c = memtopo_bsearch_u64(view->chunk_start, view->nr_chunks, addr);
+	const struct memtopo_chunk *chunk = view->chunks[c];
+	u32 k = memtopo_bsearch_u64(chunk->starts, chunk->nr, addr);
+	const struct memtopo_fr *fr = &chunk->fr[k];
+
+	if (!fr->mr)
+		return false;
+	s->start = chunk->starts[k];
+	if (k + 1 < chunk->nr)
+		s->last = chunk->starts[k + 1] - 1;
+	else
+		s->last = c + 1 < view->nr_chunks ? view->chunk_start[c + 1] - 1 : U64_MAX;
+	s->mr = fr->mr;
+	s->offset = fr->offset;
+	s->flags = fr->flags;
+	s->dirty_log_mask = fr->dirty_log_mask;
+	s->generation = view->generation;
+	return true;
 }
 
 /**
@@ -89,19 +177,173 @@ u32 memtopo_view_find(const struct memtopo_view *view, u64 addr)
  */
 void memtopo_view_section(const struct memtopo_view *view, u32 i, struct memtopo_section *s)
 {
-	const struct memtopo_fr *fr = &view->fr[i];
+	u32 c = memtopo_view_chunk_of(view, i);
+	const struct memtopo_chunk *chunk = view->chunks[c];
+	u32 k = i - view->chunk_first[c];
 
-	s->start = view->starts[i];
-	s->last = i + 1 < view->nr ? view->starts[i + 1] - 1 : U64_MAX;
-	s->mr = fr->mr;
-	s->offset = fr->offset;
-	s->flags = fr->flags;
-	s->dirty_log_mask = fr->dirty_log_mask;
+	s->start = chunk->starts[k];
+	s->last = memtopo_view_last(view, i);
+	s->mr = chunk->fr[k].mr;
+	s->offset = chunk->fr[k].offset;
+	s->flags = chunk->fr[k].flags;
+	s->dirty_log_mask = chunk->fr[k].dirty_log_mask;
 }
 
-static u64 memtopo_view_entry_last(const struct memtopo_view *v, u32 i)
+/* Would QEMU's flatview_simplify() merge @next into @prev? */
+static bool memtopo_fr_mergeable(const struct memtopo_fr *prev, u64 prev_len,
+				 const struct memtopo_fr *next)
 {
-	return i + 1 < v->nr ? v->starts[i + 1] - 1 : U64_MAX;
+	if (prev->mr != next->mr || prev->flags != next->flags ||
+	    prev->dirty_log_mask != next->dirty_log_mask)
+		return false;
+	return !prev->mr || prev->offset + prev_len == next->offset;
+}
+
+/**
+ * memtopo_flat_add() - append an entry, merging it into the previous one
+ * when flatview_simplify() would.
+ * @f: the list.
+ * @start: where the entry starts (after the previous one).
+ * @fr: the entry.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int memtopo_flat_add(struct memtopo_flat *f, u64 start, const struct memtopo_fr *fr)
+{
+	if (f->nr && memtopo_fr_mergeable(&f->fr[f->nr - 1], start - f->starts[f->nr - 1], fr))
+		return 0;
+	if (f->nr == f->cap) {
+		u32 cap = f->cap ? f->cap * 2 : 64;
+		u64 *starts = kvmalloc_array(cap, sizeof(*starts), GFP_KERNEL_ACCOUNT);
+		struct memtopo_fr *frs = kvmalloc_array(cap, sizeof(*frs), GFP_KERNEL_ACCOUNT);
+
+		if (!starts || !frs) {
+			kvfree(starts);
+			kvfree(frs);
+			return -ENOMEM;
+		}
+		if (f->nr) {
+			memcpy(starts, f->starts, f->nr * sizeof(*starts));
+			memcpy(frs, f->fr, f->nr * sizeof(*frs));
+		}
+		kvfree(f->starts);
+		kvfree(f->fr);
+		f->starts = starts;
+		f->fr = frs;
+		f->cap = cap;
+	}
+	f->starts[f->nr] = start;
+	f->fr[f->nr] = *fr;
+	f->nr++;
+	if (fr->mr)
+		f->nr_ranges++;
+	return 0;
+}
+
+/**
+ * memtopo_flat_free() - free a flat list's arrays.
+ * @f: the list.
+ */
+void memtopo_flat_free(struct memtopo_flat *f)
+{
+	kvfree(f->starts);
+	kvfree(f->fr);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Append chunks holding f[from, from + n), spread evenly over @k chunks. */
+static int memtopo_view_append_packed(struct memtopo_view *v, const struct memtopo_flat *f,
+				      u32 from, u32 n, u32 k)
+{
+	u32 c, take;
+
+	for (c = 0; c < k; c++) {
+		struct memtopo_chunk *chunk = memtopo_chunk_alloc();
+
+		if (!chunk)
+			return -ENOMEM;
+		take = n / k + (c < n % k);
+		memcpy(chunk->starts, f->starts + from, take * sizeof(*chunk->starts));
+		memcpy(chunk->fr, f->fr + from, take * sizeof(*chunk->fr));
+		chunk->nr = take;
+		v->chunks[v->nr_chunks] = chunk;
+		v->chunk_start[v->nr_chunks] = chunk->starts[0];
+		v->chunk_first[v->nr_chunks] = v->nr;
+		v->nr_chunks++;
+		v->nr += take;
+		from += take;
+	}
+	return 0;
+}
+
+/**
+ * memtopo_view_pack() - a view holding the entries of @f, chunks full.
+ * @root: the effective root it was rendered from.
+ * @f: the entries; the first starts at 0.
+ *
+ * Return: the view (one reference) or NULL.
+ */
+struct memtopo_view *memtopo_view_pack(struct memtopo_region *root, const struct memtopo_flat *f)
+{
+	u32 k = DIV_ROUND_UP(f->nr, MEMTOPO_CHUNK_ENTRIES);
+	struct memtopo_view *v = memtopo_view_alloc(k);
+
+	if (!v)
+		return NULL;
+	v->root = root;
+	v->nr_ranges = f->nr_ranges;
+	if (memtopo_view_append_packed(v, f, 0, f->nr, k)) {
+		memtopo_view_put(v);
+		return NULL;
+	}
+	return v;
+}
+
+static void memtopo_view_share(struct memtopo_view *v, const struct memtopo_view *old, u32 c)
+{
+	refcount_inc(&old->chunks[c]->ref);
+	v->chunks[v->nr_chunks] = old->chunks[c];
+	v->chunk_start[v->nr_chunks] = old->chunk_start[c];
+	v->chunk_first[v->nr_chunks] = v->nr;
+	v->nr_chunks++;
+	v->nr += old->chunks[c]->nr;
+}
+
+/**
+ * memtopo_view_splice() - a view equal to @old but for its chunks
+ * @c_lo..@c_hi, replaced by the entries of @mid.
+ * @old: the published view.
+ * @c_lo: first replaced chunk.
+ * @c_hi: last replaced chunk.
+ * @mid: the entries that replace them (already merged at the seams).
+ * @nr_ranges: ranges of the new view.
+ *
+ * Every other chunk is shared.  @mid is spread evenly over as few chunks as
+ * hold it, so a chunk keeps at least half a page of entries.
+ *
+ * Return: the view (one reference) or NULL.
+ */
+struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_lo, u32 c_hi,
+					 const struct memtopo_flat *mid, u32 nr_ranges)
+{
+	u32 k = DIV_ROUND_UP(mid->nr, MEMTOPO_CHUNK_ENTRIES);
+	struct memtopo_view *v;
+	u32 c;
+
+	v = memtopo_view_alloc(old->nr_chunks - (c_hi - c_lo + 1) + k);
+	if (!v)
+		return NULL;
+	v->root = old->root;
+	v->nr_ranges = nr_ranges;
+	for (c = 0; c < c_lo; c++)
+		memtopo_view_share(v, old, c);
+	if (memtopo_view_append_packed(v, mid, 0, mid->nr, k)) {
+		memtopo_view_put(v);
+		return NULL;
+	}
+	for (c = c_hi + 1; c < old->nr_chunks; c++)
+		memtopo_view_share(v, old, c);
+	return v;
 }
 
 /**
@@ -124,16 +366,15 @@ bool memtopo_view_runs(const struct memtopo_view *old, const struct memtopo_view
 {
 	u32 o0 = memtopo_view_find(old, start), n0 = memtopo_view_find(new, start);
 	u32 o1 = memtopo_view_find(old, last), n1 = memtopo_view_find(new, last);
-	u64 a = min(old->starts[o0], new->starts[n0]);
-	u64 b = max(memtopo_view_entry_last(old, o1), memtopo_view_entry_last(new, n1));
+	u64 a = min(memtopo_view_start(old, o0), memtopo_view_start(new, n0));
+	u64 b = max(memtopo_view_last(old, o1), memtopo_view_last(new, n1));
 
 	runs[0] = memtopo_view_find(old, a);
 	runs[1] = memtopo_view_find(old, b);
 	runs[2] = memtopo_view_find(new, a);
 	runs[3] = memtopo_view_find(new, b);
-	return old->starts[runs[0]] == a && new->starts[runs[2]] == a &&
-	       memtopo_view_entry_last(old, runs[1]) == b &&
-	       memtopo_view_entry_last(new, runs[3]) == b;
+	return memtopo_view_start(old, runs[0]) == a && memtopo_view_start(new, runs[2]) == a &&
+	       memtopo_view_last(old, runs[1]) == b && memtopo_view_last(new, runs[3]) == b;
 }
 
 /**
@@ -152,10 +393,11 @@ bool memtopo_view_runs_equal(const struct memtopo_view *old, const struct memtop
 	if (n != runs[3] - runs[2] + 1)
 		return false;
 	for (i = 0; i < n; i++) {
-		const struct memtopo_fr *x = &old->fr[runs[0] + i], *y = &new->fr[runs[2] + i];
+		const struct memtopo_fr *x = memtopo_view_fr(old, runs[0] + i);
+		const struct memtopo_fr *y = memtopo_view_fr(new, runs[2] + i);
 
-		if (old->starts[runs[0] + i] != new->starts[runs[2] + i] || x->mr != y->mr ||
-		    x->offset != y->offset || x->flags != y->flags ||
+		if (memtopo_view_start(old, runs[0] + i) != memtopo_view_start(new, runs[2] + i) ||
+		    x->mr != y->mr || x->offset != y->offset || x->flags != y->flags ||
 		    x->dirty_log_mask != y->dirty_log_mask)
 			return false;
 	}

@@ -110,6 +110,7 @@ static void mt_free_listener_pin_test(struct kunit *test)
 	unsigned int ctx_refs = kref_read(&ctx->kref);
 	int mod_refs = module_refcount(THIS_MODULE);
 	struct mt_rec *rec;
+	int ret;
 
 	rec = mt_recorder(test, log, as, 0, 0);
 	KUNIT_EXPECT_EQ(test, module_refcount(THIS_MODULE), mod_refs + 1);
@@ -120,6 +121,21 @@ static void mt_free_listener_pin_test(struct kunit *test)
 	/* unregistering twice is harmless */
 	memtopo_listener_unregister(&rec->l);
 	KUNIT_EXPECT_EQ(test, kref_read(&ctx->kref), ctx_refs);
+
+	/* the _locked pair: the caller drops the context reference itself */
+	memtopo_ctx_lock(ctx);
+	ret = memtopo_listener_register_locked(as, &rec->l);
+	memtopo_ctx_unlock(ctx);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, module_refcount(THIS_MODULE), mod_refs + 1);
+	KUNIT_EXPECT_EQ(test, kref_read(&ctx->kref), ctx_refs + 1);
+	memtopo_ctx_lock(ctx);
+	memtopo_listener_unregister_locked(&rec->l);
+	memtopo_ctx_unlock(ctx);
+	memtopo_ctx_put(ctx);
+	KUNIT_EXPECT_EQ(test, module_refcount(THIS_MODULE), mod_refs);
+	KUNIT_EXPECT_EQ(test, kref_read(&ctx->kref), ctx_refs);
+	KUNIT_EXPECT_NULL(test, rec->l.space);
 }
 
 static struct memtopo_region *mt_mk(struct memtopo_ctx *ctx, enum memtopo_kind kind,

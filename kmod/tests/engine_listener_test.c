@@ -207,6 +207,25 @@ static void mt_listener_replay_dirty_test(struct kunit *test)
 		      MT_ADD(0, K(4), K(6) - 1, "vram", 0, 0),
 		      MT_LOG_START(0, K(4), K(6) - 1, "vram", 0, 0, 0, VGA_MIG),
 		      MT_COMMIT(0));
+	/*
+	 * A range that arrives already logged is only region_add: log_start
+	 * is for ranges that stay (QEMU leaves new ones to region_add).
+	 */
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_address(vram, K(8)), 0);
+	MT_EXPECT_LOG(test, log,
+		      MT_BEGIN(0),
+		      MT_DEL(0, K(4), K(6) - 1, "vram", 0, 0),
+		      MT_NOP(0, 0, K(1) - 1, "ram", 0, 0),
+		      MT_ADD(0, K(8), K(10) - 1, "vram", 0, 0),
+		      MT_COMMIT(0));
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_address(vram, K(4)), 0);
+	MT_EXPECT_LOG(test, log,
+		      MT_BEGIN(0),
+		      MT_DEL(0, K(8), K(10) - 1, "vram", 0, 0),
+		      MT_NOP(0, 0, K(1) - 1, "ram", 0, 0),
+		      MT_ADD(0, K(4), K(6) - 1, "vram", 0, 0),
+		      MT_COMMIT(0));
+
 	mt_unlisten(test, &rec->l);
 	MT_EXPECT_LOG(test, log,
 		      MT_BEGIN(0),

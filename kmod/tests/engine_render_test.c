@@ -146,6 +146,40 @@ static void mt_render_container_test(struct kunit *test)
 	MT_EXPECT_VIEW(test, as, { K(34), K(35) - 1, "dev", 0, 0 });
 }
 
+/*
+ * A region of size 0 renders nothing and hides nothing, and comes back
+ * when resized; a region resized to 2^64 at address 0 covers everything.
+ */
+static void mt_render_empty_region_test(struct kunit *test)
+{
+	struct memtopo_region *root, *low, *dev;
+	struct memtopo_space *as;
+
+	root = mt_region64(test, MEMTOPO_CONTAINER, "root");
+	low = mt_region(test, MEMTOPO_RAM, "low", K(2));
+	dev = mt_region(test, MEMTOPO_IO, "dev", K(1));
+	as = mt_space(test, "as", root);
+	mt_add(test, root, 0, low, -1);
+	mt_add_overlap(test, root, K(1), dev, 0);
+	MT_EXPECT_VIEW(test, as,
+		       { 0, K(1) - 1, "low", 0, 0 },
+		       { K(1), K(2) - 1, "dev", 0, 0 });
+
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_size(dev, 0, false), 0);
+	MT_EXPECT_VIEW(test, as, { 0, K(2) - 1, "low", 0, 0 });
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_size(dev, K(1), false), 0);
+	MT_EXPECT_VIEW(test, as,
+		       { 0, K(1) - 1, "low", 0, 0 },
+		       { K(1), K(2) - 1, "dev", 0, 0 });
+
+	/* low grows to the whole space, still under dev */
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_size(low, 0, true), 0);
+	MT_EXPECT_VIEW(test, as,
+		       { 0, K(1) - 1, "low", 0, 0 },
+		       { K(1), K(2) - 1, "dev", 0, 0 },
+		       { K(2), U64_MAX, "low", K(2), 0 });
+}
+
 /* Every ancestor clips; offsets add up through the levels. */
 static void mt_render_clip_test(struct kunit *test)
 {
@@ -648,6 +682,7 @@ static struct kunit_case mt_render_cases[] = {
 	KUNIT_CASE(mt_render_priority_tie_test),
 	KUNIT_CASE(mt_render_terminating_parent_test),
 	KUNIT_CASE(mt_render_container_test),
+	KUNIT_CASE(mt_render_empty_region_test),
 	KUNIT_CASE(mt_render_clip_test),
 	KUNIT_CASE(mt_render_alias_test),
 	KUNIT_CASE(mt_render_alias_past_end_test),

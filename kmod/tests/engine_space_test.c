@@ -335,6 +335,26 @@ static void mt_space_share_mapped_target_test(struct kunit *test)
 	MT_EXPECT_VIEW(test, s_bus, { K(2), K(3) - 1, "dev", 0, 0 });
 }
 
+/*
+ * A space's root renders at its own address (QEMU adds root->addr too), so
+ * moving the root changes the space: the new view must be published by
+ * that call, not by whatever unrelated commit comes next.
+ */
+static void mt_space_root_address_test(struct kunit *test)
+{
+	struct memtopo_region *ram;
+	struct memtopo_space *as;
+
+	ram = mt_region(test, MEMTOPO_RAM, "ram", K(1));
+	as = mt_space(test, "as", ram);
+	MT_EXPECT_VIEW(test, as, { 0, K(1) - 1, "ram", 0, 0 });
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_address(ram, K(4)), 0);
+	MT_EXPECT_VIEW(test, as, { K(4), K(5) - 1, "ram", 0, 0 });
+	/* a full re-render agrees */
+	mt_rerender(test);
+	MT_EXPECT_VIEW(test, as, { K(4), K(5) - 1, "ram", 0, 0 });
+}
+
 /* Destroying one of two sharing spaces leaves the other's view intact. */
 static void mt_space_destroy_shared_test(struct kunit *test)
 {
@@ -373,6 +393,7 @@ static struct kunit_case mt_space_cases[] = {
 	KUNIT_CASE(mt_space_share_negative_test),
 	KUNIT_CASE(mt_space_share_keeps_attributes_test),
 	KUNIT_CASE(mt_space_share_mapped_target_test),
+	KUNIT_CASE(mt_space_root_address_test),
 	KUNIT_CASE(mt_space_destroy_shared_test),
 	{}
 };

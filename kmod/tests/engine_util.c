@@ -171,11 +171,12 @@ static const struct memtopo_view *mt_view_locked(struct memtopo_space *as)
 /* Would the engine have had to merge entry @i - 1 into entry @i? */
 static bool mt_mergeable(const struct memtopo_view *v, u32 i)
 {
-	const struct memtopo_fr *a = &v->fr[i - 1], *b = &v->fr[i];
+	const struct memtopo_fr *a = memtopo_view_fr(v, i - 1), *b = memtopo_view_fr(v, i);
+	u64 len = memtopo_view_start(v, i) - memtopo_view_start(v, i - 1);
 
 	if (a->mr != b->mr || a->flags != b->flags || a->dirty_log_mask != b->dirty_log_mask)
 		return false;
-	return !a->mr || a->offset + (v->starts[i] - v->starts[i - 1]) == b->offset;
+	return !a->mr || a->offset + len == b->offset;
 }
 
 static bool mt_exp_equal(const struct mt_exp *a, const struct mt_exp *b)
@@ -277,27 +278,27 @@ void mt_expect_view(struct kunit *test, struct memtopo_space *as,
 		KUNIT_FAIL(test, "line %d: out of memory", line);
 		return;
 	}
-	if (!v->nr || v->starts[0]) {
+	if (!v->nr || memtopo_view_start(v, 0)) {
 		KUNIT_FAIL(test, "line %d: view does not start at 0 (nr %u)", line, v->nr);
 		structure_ok = false;
 	}
 	for (i = 0; i < v->nr && structure_ok; i++) {
-		if (i && v->starts[i] <= v->starts[i - 1]) {
+		if (i && memtopo_view_start(v, i) <= memtopo_view_start(v, i - 1)) {
 			KUNIT_FAIL(test, "line %d: view entries %u and %u are not sorted", line,
 				   i - 1, i);
 			structure_ok = false;
 		} else if (i && mt_mergeable(v, i)) {
 			KUNIT_FAIL(test, "line %d: view entries %u and %u (%s) were not merged",
-				   line, i - 1, i, mt_name(v->fr[i].mr));
+				   line, i - 1, i, mt_name(memtopo_view_fr(v, i)->mr));
 		}
-		if (!v->fr[i].mr)
+		if (!memtopo_view_fr(v, i)->mr)
 			continue;
 		got[nr_got++] = (struct mt_exp){
-			.start = v->starts[i],
-			.last = i + 1 < v->nr ? v->starts[i + 1] - 1 : U64_MAX,
-			.mr = v->fr[i].mr->name,
-			.offset = v->fr[i].offset,
-			.flags = v->fr[i].flags,
+			.start = memtopo_view_start(v, i),
+			.last = i + 1 < v->nr ? memtopo_view_start(v, i + 1) - 1 : U64_MAX,
+			.mr = memtopo_view_fr(v, i)->mr->name,
+			.offset = memtopo_view_fr(v, i)->offset,
+			.flags = memtopo_view_fr(v, i)->flags,
 		};
 	}
 	if (structure_ok && nr_got != v->nr_ranges)
@@ -335,11 +336,15 @@ void mt_snapshot(struct kunit *test, struct memtopo_space *as, struct mt_snap *s
 	snap->view = v;
 	snap->generation = v->generation;
 	snap->nr = v->nr;
-	snap->starts = kunit_kmalloc_array(test, v->nr, sizeof(*v->starts), GFP_KERNEL);
-	snap->fr = kunit_kmalloc_array(test, v->nr, sizeof(*v->fr), GFP_KERNEL);
+	snap->starts = kunit_kmalloc_array(test, v->nr, sizeof(*snap->starts), GFP_KERNEL);
+	snap->fr = kunit_kmalloc_array(test, v->nr, sizeof(*snap->fr), GFP_KERNEL);
 	if (snap->starts && snap->fr) {
-		memcpy(snap->starts, v->starts, v->nr * sizeof(*v->starts));
-		memcpy(snap->fr, v->fr, v->nr * sizeof(*v->fr));
+		u32 i;
+
+		for (i = 0; i < v->nr; i++) {
+			snap->starts[i] = memtopo_view_start(v, i);
+			snap->fr[i] = *memtopo_view_fr(v, i);
+		}
 	}
 	memtopo_ctx_unlock(as->ctx);
 	KUNIT_ASSERT_NOT_NULL(test, snap->starts);
@@ -358,11 +363,15 @@ void mt_expect_unchanged(struct kunit *test, struct memtopo_space *as,
 	KUNIT_EXPECT_PTR_EQ_MSG(test, v, snap->view, "line %d: a new view was published", line);
 	KUNIT_EXPECT_EQ_MSG(test, v->generation, snap->generation,
 			    "line %d: the generation moved", line);
-	same = v->nr == snap->nr && !memcmp(v->starts, snap->starts, v->nr * sizeof(*v->starts));
-	for (i = 0; same && i < v->nr; i++)
-		same = v->fr[i].mr == snap->fr[i].mr && v->fr[i].offset == snap->fr[i].offset &&
-		       v->fr[i].flags == snap->fr[i].flags &&
-		       v->fr[i].dirty_log_mask == snap->fr[i].dirty_log_mask;
+	same = v->nr == snap->nr;
+	for (i = 0; same && i < v->nr; i++) {
+		const struct memtopo_fr *fr = memtopo_view_fr(v, i);
+
+		same = memtopo_view_start(v, i) == snap->starts[i] &&
+		       fr->mr == snap->fr[i].mr && fr->offset == snap->fr[i].offset &&
+		       fr->flags == snap->fr[i].flags &&
+		       fr->dirty_log_mask == snap->fr[i].dirty_log_mask;
+	}
 	KUNIT_EXPECT_TRUE_MSG(test, same, "line %d: the view's entries changed", line);
 	memtopo_ctx_unlock(as->ctx);
 }

@@ -217,7 +217,9 @@ static void run(enum shape shape, u64 n, struct result *r, bool do_build)
 	memtopo_view_put(v);
 
 	v = as->view;
-	r->bytes_range = (double)v->nr * (sizeof(*v->starts) + sizeof(*v->fr)) / v->nr_ranges;
+	/* chunks and the top-level index, per range */
+	r->bytes_range = ((double)v->nr_chunks * (sizeof(struct memtopo_chunk) + sizeof(u64) +
+						  sizeof(u32) + sizeof(void *))) / v->nr_ranges;
 
 	/* a commit that changes one region: move one leaf by a page */
 	t0 = now();
@@ -231,7 +233,7 @@ static void run(enum shape shape, u64 n, struct result *r, bool do_build)
 			(unsigned long long)ctx->stat_full_renders);
 
 	/* random lookups inside the mapped span */
-	span = v->starts[v->nr - 1] ? v->starts[v->nr - 1] : U64_MAX;
+	span = memtopo_view_start(v, v->nr - 1) ? memtopo_view_start(v, v->nr - 1) : U64_MAX;
 	{
 		u64 *addrs = malloc(lookups * sizeof(*addrs));
 		struct memtopo_section s;

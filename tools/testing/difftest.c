@@ -136,10 +136,10 @@ static void dump(int s, const struct ref_range *want, int n, const struct memtop
 			want[i].region, want[i].offset, want[i].flags);
 	fprintf(stderr, "got (%u):\n", v->nr);
 	for (i = 0; i < (int)v->nr; i++)
-		fprintf(stderr, "  %016llx r%d +%llx f%x\n", (unsigned long long)v->starts[i],
-			v->fr[i].mr ? region_index(v->fr[i].mr) : -1,
-			(unsigned long long)v->fr[i].offset,
-			v->fr[i].flags);
+		fprintf(stderr, "  %016llx r%d +%llx f%x\n", (unsigned long long)memtopo_view_start(v, i),
+			memtopo_view_fr(v, i)->mr ? region_index(memtopo_view_fr(v, i)->mr) : -1,
+			(unsigned long long)memtopo_view_fr(v, i)->offset,
+			memtopo_view_fr(v, i)->flags);
 	for (i = 0; i < model.n; i++) {
 		const struct ref_region *r = &model.r[i];
 
@@ -168,12 +168,12 @@ static void check_views(void)
 		if ((int)v->nr != n)
 			goto mismatch;
 		for (i = 0; i < n; i++) {
-			int got = v->fr[i].mr ? region_index(v->fr[i].mr) : -1;
+			int got = memtopo_view_fr(v, i)->mr ? region_index(memtopo_view_fr(v, i)->mr) : -1;
 
-			if (v->starts[i] != want[i].start || got != want[i].region ||
-			    (got >= 0 && (v->fr[i].offset != want[i].offset ||
-					  v->fr[i].flags != want[i].flags ||
-					  v->fr[i].dirty_log_mask != want[i].dirty)))
+			if (memtopo_view_start(v, i) != want[i].start || got != want[i].region ||
+			    (got >= 0 && (memtopo_view_fr(v, i)->offset != want[i].offset ||
+					  memtopo_view_fr(v, i)->flags != want[i].flags ||
+					  memtopo_view_fr(v, i)->dirty_log_mask != want[i].dirty)))
 				goto mismatch;
 		}
 		/* the mirror holds exactly the non-hole entries */
@@ -499,6 +499,96 @@ static void one_tree(void)
 		FAIL("%ld allocations leaked", shim_live_allocs);
 }
 
+/*
+ * Big maps span many view chunks, which the small random trees never do:
+ * check every windowed commit against a full render of the same tree, and
+ * the mirror listener against the view.
+ */
+static void big_map_pass(unsigned long rounds, unsigned long leaves)
+{
+	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
+					  .size_is_2_64 = true };
+	struct memtopo_region *root, **leaf;
+	struct memtopo_space *as;
+	unsigned long r, i;
+
+	leaf = calloc(leaves, sizeof(*leaf));
+	ctx = memtopo_ctx_create("big");
+	root = memtopo_region_create(ctx, &ri);
+	as = memtopo_space_create(ctx, "big", root);
+	memset(&mirrors[0], 0, sizeof(mirrors[0]));
+	mirrors[0].l.ops = &mirror_ops;
+	mirrors[0].l.priv = &mirrors[0];
+	memtopo_transaction_begin(ctx);
+	for (i = 0; i < leaves; i++) {
+		struct memtopo_region_info li = { .kind = i % 7 ? MEMTOPO_RAM : MEMTOPO_IO,
+						  .name = "leaf", .size = 0x1000 * (1 + rnd_below(3)) };
+
+		leaf[i] = memtopo_region_create(ctx, &li);
+		if (IS_ERR(leaf[i]) || memtopo_region_add_subregion(root, rnd_below(leaves) * 0x1000,
+								   leaf[i], rnd_below(3), true))
+			FAIL("big map: build");
+	}
+	expect(memtopo_transaction_commit(ctx), 0, "commit");
+	/* the mirror holds REF_MAX_RANGES; each leaf makes at most two ranges */
+	if (leaves * 2 < REF_MAX_RANGES && memtopo_listener_register(as, &mirrors[0].l))
+		FAIL("big map: listener_register");
+	for (r = 0; r < rounds; r++) {
+		struct memtopo_view *full, *v;
+		u32 k;
+
+		i = rnd_below(leaves);
+		switch (rnd_below(5)) {
+		case 0:
+			memtopo_region_set_address(leaf[i], rnd_below(leaves + 8) * 0x1000 +
+						   rnd_below(2) * 0x800);
+			break;
+		case 1:
+			memtopo_region_set_enabled(leaf[i], rnd_below(3));
+			break;
+		case 2:
+			memtopo_region_set_priority(leaf[i], rnd_below(3));
+			break;
+		case 3:
+			memtopo_region_set_size(leaf[i], 0x800 * (1 + rnd_below(6)), false);
+			break;
+		default:
+			memtopo_region_set_readonly(leaf[i], rnd_below(2));
+			break;
+		}
+		v = as->view;
+		full = memtopo_render(memtopo_effective_root(root));
+		if (IS_ERR(full) || full->nr != v->nr || full->nr_ranges != v->nr_ranges)
+			FAIL("big map round %lu: %u entries, a full render has %u", r, v->nr,
+			     IS_ERR(full) ? 0 : full->nr);
+		for (k = 0; k < v->nr; k++) {
+			const struct memtopo_fr *a = memtopo_view_fr(v, k), *b = memtopo_view_fr(full, k);
+
+			if (memtopo_view_start(v, k) != memtopo_view_start(full, k) || a->mr != b->mr ||
+			    a->offset != b->offset || a->flags != b->flags)
+				FAIL("big map round %lu: entry %u differs from a full render", r, k);
+		}
+		for (k = 1; k < v->nr_chunks; k++)
+			if (v->chunks[k]->nr < MEMTOPO_CHUNK_ENTRIES / 4 ||
+			    v->chunk_start[k] != v->chunks[k]->starts[0])
+				FAIL("big map round %lu: chunk %u has %u entries", r, k,
+				     v->chunks[k]->nr);
+		memtopo_view_put(full);
+		if (mirrors[0].l.space && (u32)mirrors[0].n != v->nr_ranges)
+			FAIL("big map round %lu: mirror %d ranges, view %u", r, mirrors[0].n,
+			     v->nr_ranges);
+		checks++;
+	}
+	commits += ctx->stat_commits;
+	full_renders += ctx->stat_full_renders;
+	if (mirrors[0].l.space)
+		memtopo_listener_unregister(&mirrors[0].l);
+	memtopo_ctx_put(ctx);
+	free(leaf);
+	if (shim_live_allocs)
+		FAIL("big map: %ld allocations leaked", shim_live_allocs);
+}
+
 /* Allocation failure at every point of a tree's build leaves no leak. */
 static void fail_nth_pass(unsigned long trees)
 {
@@ -563,6 +653,8 @@ int main(int argc, char **argv)
 		one_tree();
 	}
 	fail_nth_pass(3);
+	tree_no = trees;
+	big_map_pass(3000, 1800);
 	printf("difftest: ok: %lu trees, %lu view checks, %lu commits (%lu windowed, %lu full renders), fail-nth sweep clean\n",
 	       trees, checks, commits, commits - full_renders, full_renders);
 	return 0;

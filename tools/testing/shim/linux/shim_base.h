@@ -51,6 +51,9 @@ void shim_free(const void *p);
 #ifndef WARN_ON
 #define WARN_ON(c) ({ bool __c = !!(c); if (__c) fprintf(stderr, "WARN_ON(%s) at %s:%d\n", #c, __FILE__, __LINE__); __c; })
 #endif
+#ifndef WARN_ON_ONCE
+#define WARN_ON_ONCE(c) WARN_ON(c)
+#endif
 #define IS_ENABLED(opt) 0
 #ifndef fallthrough
 #define fallthrough __attribute__((__fallthrough__))
