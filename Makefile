@@ -47,13 +47,16 @@ all: modules tools selftests
 
 # Out-of-tree builds write objects next to the sources, so each kernel gets
 # its own mirror of the sources under build/mod/ (mtimes kept: incremental).
+# Builds of one mirror are serialised (flock): several people share a tree.
 modules:
 	@test -f "$(KDIR)/Makefile" || { echo "No kernel tree at KDIR='$(KDIR)': run tools/deps or pass KDIR=" >&2; exit 1; }
 	@mkdir -p $(MODDIR)
-	@rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='*.mod' \
+	@set -e; exec 9>$(MODDIR).lock; flock 9; \
+	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='*.mod' \
 		--exclude='*.mod.c' --exclude='.*.cmd' --exclude='*.order' \
 		--exclude='*.symvers' --exclude='*.a' --exclude='.*.d' \
-		$(TOP)/Kbuild $(TOP)/kmod $(TOP)/uapi $(MODDIR)/
+		$(TOP)/Kbuild $(TOP)/kmod $(TOP)/uapi $(MODDIR)/; \
+	echo "$(MAKE) -C $(KDIR) M=$(MODDIR) W=$(W) C=$(C) modules"; \
 	$(MAKE) -C $(KDIR) M=$(MODDIR) W=$(W) C=$(C) \
 		$(if $(EXTRA_SYMBOLS),KBUILD_EXTRA_SYMBOLS=$(EXTRA_SYMBOLS)) modules
 

@@ -5,6 +5,7 @@
  * entries live in page-sized copy-on-write chunks shared between
  * successive views (see memtopo_internal.h).
  */
+#include <linux/export.h>
 #include <linux/slab.h>
 
 #include "memtopo_internal.h"
@@ -137,6 +138,7 @@ u32 memtopo_view_chunk_of(const struct memtopo_view *view, u32 i)
 	}
 	return base - view->chunk_first;
 }
+EXPORT_SYMBOL_NS_GPL(memtopo_view_chunk_of, MEMTOPO);
 
 /**
  * memtopo_view_lookup() - the section holding @addr, straight from the

@@ -93,8 +93,16 @@ static struct as_block *find(struct as_set *s, const char *name)
 	return NULL;
 }
 
+static void json_strn(const char *s, size_t n)
+{
+	char *d = dupn(s, n);
+
+	mt_json_str(d);
+	free(d);
+}
+
 /* Print the first differing line of two bodies. */
-static void show_diff(const char *a, const char *b)
+static void show_diff(const char *a, const char *b, bool json)
 {
 	int line = 1;
 
@@ -102,6 +110,13 @@ static void show_diff(const char *a, const char *b)
 		const char *ea = strchrnul(a, '\n'), *eb = strchrnul(b, '\n');
 
 		if (ea - a != eb - b || memcmp(a, b, ea - a)) {
+			if (json) {
+				printf(", \"line\": %d, \"expected\": ", line);
+				json_strn(a, ea - a);
+				printf(", \"actual\": ");
+				json_strn(b, eb - b);
+				return;
+			}
 			printf("    line %d:\n      expected: %.*s\n      actual:   %.*s\n", line,
 			       (int)(ea - a), a, (int)(eb - b), b);
 			return;
@@ -112,21 +127,71 @@ static void show_diff(const char *a, const char *b)
 	}
 }
 
+/* --json: one object per address space, whatever its outcome. */
+static void json_space(int *n, const char *name, const char *status)
+{
+	printf("%s{\"space\": ", (*n)++ ? ", " : "");
+	mt_json_str(name);
+	printf(", \"status\": \"%s\"", status);
+}
+
+static int diff_json(struct as_set *e, struct as_set *a)
+{
+	int i, bad = 0, n = 0;
+
+	for (i = 0; i < e->n; i++) {
+		struct as_block *x = &e->v[i], *y = find(a, x->name);
+
+		if (!y) {
+			json_space(&n, x->name, "missing");
+			bad++;
+		} else if (strcmp(x->as_line, y->as_line)) {
+			json_space(&n, x->name, "differs");
+			printf(", \"line\": 0, \"expected\": ");
+			mt_json_str(x->as_line);
+			printf(", \"actual\": ");
+			mt_json_str(y->as_line);
+			bad++;
+		} else if (strcmp(x->body, y->body)) {
+			json_space(&n, x->name, "differs");
+			show_diff(x->body, y->body, true);
+			bad++;
+		} else {
+			json_space(&n, x->name, "identical");
+		}
+		printf("}");
+	}
+	for (i = 0; i < a->n; i++) {
+		if (!find(e, a->v[i].name)) {
+			json_space(&n, a->v[i].name, "unexpected");
+			printf("}");
+			bad++;
+		}
+	}
+	return bad;
+}
+
 /**
  * mt_diff_flat() - compare flat-view texts per address space.
  * @expected_text: QEMU's "info mtree -f".
  * @actual_text: ours.
  * @verbose: also list the spaces that match.
+ * @json: print a JSON array's elements instead, one object per address
+ *	space: {"space", "status": identical|differs|missing|unexpected, and
+ *	for differs the first differing "line" (0: the AS line), "expected",
+ *	"actual"}.
  *
  * Return: the number of address spaces that differ (or are missing).
  */
-int mt_diff_flat(const char *expected_text, const char *actual_text, bool verbose)
+int mt_diff_flat(const char *expected_text, const char *actual_text, bool verbose, bool json)
 {
 	struct as_set e = {}, a = {};
 	int i, bad = 0;
 
 	split(expected_text, &e);
 	split(actual_text, &a);
+	if (json)
+		return diff_json(&e, &a);
 	for (i = 0; i < e.n; i++) {
 		struct as_block *x = &e.v[i], *y = find(&a, x->name);
 
@@ -139,7 +204,7 @@ int mt_diff_flat(const char *expected_text, const char *actual_text, bool verbos
 				printf("      expected: %s\n      actual:   %s\n", x->as_line,
 				       y->as_line);
 			else
-				show_diff(x->body, y->body);
+				show_diff(x->body, y->body, false);
 			bad++;
 		} else if (verbose) {
 			printf("  AS \"%s\": identical\n", x->name);

@@ -255,6 +255,16 @@ int mt_read_events(int fd, uint32_t id, struct memtopo_event *ev, uint32_t *coun
 	return ret;
 }
 
+int mt_space_rw(int fd, uint32_t space, uint64_t addr, void *buf, uint64_t len, int write)
+{
+	struct memtopo_space_rw rw = {
+		.size = sizeof(rw), .flags = write ? MEMTOPO_SPACE_RW_WRITE : 0,
+		.space = space, .addr = addr, .length = len, .buf = (uintptr_t)buf,
+	};
+
+	return mt_ioctl(fd, MEMTOPO_SPACE_RW, &rw);
+}
+
 static const char *const mt_kinds[] = {
 	[MEMTOPO_KIND_CONTAINER] = "container",
 	[MEMTOPO_KIND_RAM] = "ram",

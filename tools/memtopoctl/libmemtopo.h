@@ -31,6 +31,8 @@ int mt_subscribe(int fd, uint32_t space, int eventfd, uint32_t mask, uint32_t fl
 int mt_unsubscribe(int fd, uint32_t id);
 int mt_read_events(int fd, uint32_t id, struct memtopo_event *ev, uint32_t *count,
 		   uint32_t *pending);
+/* MEMTOPO_SPACE_RW: @len bytes in memory order at @addr of @space. */
+int mt_space_rw(int fd, uint32_t space, uint64_t addr, void *buf, uint64_t len, int write);
 
 /* Helpers to fill an operation. */
 void mt_op_init(struct memtopo_op *op, uint32_t code);

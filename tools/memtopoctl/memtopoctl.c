@@ -33,8 +33,10 @@ static void usage(FILE *out)
 "Numbers take 0x, and K/M/G/T suffixes; a size may be 2^64.\n"
 "\n"
 "Changing the map (each is one transaction; `script` runs many as one):\n"
-"  create-region KIND NAME SIZE [uaddr=ADDR]   KIND: container ram rom romd io\n"
-"                                              ramd reservation\n"
+"  create-region KIND NAME SIZE [uaddr=ADDR|kernel|kernel=FILE]\n"
+"                           KIND: container ram rom romd io ramd reservation;\n"
+"                           kernel: the kernel owns the RAM (ram, rom, romd; at\n"
+"                           most 64M), zero-filled or loaded from FILE\n"
 "  create-alias NAME TARGET OFFSET SIZE\n"
 "  destroy-region REGION\n"
 "  add-subregion PARENT CHILD ADDR [PRIO] [overlap]    (alias: map)\n"
@@ -59,9 +61,18 @@ static void usage(FILE *out)
 "                           print events as they arrive (eventfd driven)\n"
 "  diff-flat FILE [-v]      compare `show flat` with QEMU's text per space\n"
 "\n"
+"Accessing memory, through the kernel's access dispatch (MEMTOPO_SPACE_RW;\n"
+"RAM must be kernel-owned, see create-region):\n"
+"  read SPACE ADDR [SIZE]   SIZE 1, 2, 4 or 8 (default 4): a little-endian value;\n"
+"                           other sizes (up to 1M): a hex dump\n"
+"  write SPACE ADDR VALUE [SIZE]\n"
+"                           VALUE as SIZE (1, 2, 4 or 8; default 4) bytes,\n"
+"                           little-endian\n"
+"\n"
 "  destroy                  drop the named context\n"
 "\n"
-"Options: -c NAME, --json (machine-readable output), -h/--help.\n"
+"Options: -c NAME, --json (machine-readable output: one JSON value for every\n"
+"command that prints data, one object a line for watch), -h/--help.\n"
 "Exit status: 0 success, 1 the kernel refused (the reason is printed), 2 usage.\n",
 	      out);
 }
@@ -297,6 +308,42 @@ static int num(const char *what, const char *s, __u64 *v, bool *is_2_64, char *e
 }
 
 /*
+ * kernel=FILE: the initial contents of kernel-owned RAM, zero-padded to the
+ * region's size.  The buffer lives until the process exits (a script's
+ * batch is applied after every line is parsed).
+ */
+static int load_image(const char *path, struct memtopo_op *op, char *err, size_t errlen)
+{
+	FILE *f;
+	char *buf;
+	size_t got;
+
+	/* too big for the kernel anyway: let it say so (E2BIG) */
+	if ((op->flags & MEMTOPO_OP_F_SIZE_2_64) || op->length > MEMTOPO_KERNEL_BACKING_MAX ||
+	    !op->length)
+		return 0;
+	f = fopen(path, "rb");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -EINVAL;
+	}
+	buf = calloc(1, op->length + 1);
+	if (!buf)
+		exit(2);
+	got = fread(buf, 1, op->length + 1, f);
+	if (ferror(f) || got > op->length) {
+		snprintf(err, errlen, "%s: %s", path,
+			 ferror(f) ? "read error" : "larger than the region");
+		fclose(f);
+		free(buf);
+		return -EINVAL;
+	}
+	fclose(f);
+	op->value = (uintptr_t)buf;
+	return 0;
+}
+
+/*
  * Turn one command into an operation.  @index is its position in the
  * batch (for names created by it).  Returns 1 if @argv is not a
  * map-changing command.
@@ -328,11 +375,16 @@ static int parse_op(int fd, struct names *nm, int argc, char **argv, uint32_t in
 		if (big)
 			op->flags |= MEMTOPO_OP_F_SIZE_2_64;
 		if (argc == 5) {
-			if (strncmp(argv[4], "uaddr=", 6)) {
+			if (!strcmp(argv[4], "kernel") || !strncmp(argv[4], "kernel=", 7)) {
+				op->flags |= MEMTOPO_OP_F_KERNEL_BACKING;
+				if (argv[4][6] == '=')
+					ret = load_image(argv[4] + 7, op, err, errlen);
+			} else if (!strncmp(argv[4], "uaddr=", 6)) {
+				ret = num("uaddr", argv[4] + 6, &op->value, NULL, err, errlen);
+			} else {
 				snprintf(err, errlen, "unknown option \"%s\"", argv[4]);
 				return -EINVAL;
 			}
-			ret = num("uaddr", argv[4] + 6, &op->value, NULL, err, errlen);
 			if (ret)
 				return ret;
 		}
@@ -595,7 +647,12 @@ static int cmd_info(void)
 	return 0;
 }
 
-static void json_str(const char *s)
+static const char *jbool(unsigned int v)
+{
+	return v ? "true" : "false";
+}
+
+void mt_json_str(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
@@ -632,7 +689,7 @@ static int cmd_show(int argc, char **argv)
 		}
 		if (json) {
 			printf("{\"text\": ");
-			json_str(text);
+			mt_json_str(text);
 			printf("}\n");
 		} else {
 			fputs(text, stdout);
@@ -649,22 +706,29 @@ static int cmd_show(int argc, char **argv)
 
 			if (json) {
 				printf("%s{\"id\": %u, \"name\": ", i ? ", " : "", d->id);
-				json_str(d->name);
-				printf(", \"kind\": \"%s\", \"parent\": %u, \"alias\": %u, \"addr\": %" PRIu64 ", \"size\": %" PRIu64 ", \"size_2_64\": %s, \"priority\": %d, \"enabled\": %s, \"readonly\": %s}",
-				       mt_kind_name(d->kind), d->parent, d->alias, (uint64_t)d->addr,
-				       (uint64_t)d->length,
-				       d->flags & MEMTOPO_REGION_SIZE_2_64 ? "true" : "false",
-				       d->priority,
-				       d->flags & MEMTOPO_REGION_ENABLED ? "true" : "false",
-				       d->flags & MEMTOPO_REGION_READONLY ? "true" : "false");
+				mt_json_str(d->name);
+				printf(", \"kind\": \"%s\", \"parent\": %u, \"alias\": %u, \"alias_offset\": %" PRIu64 ", \"addr\": %" PRIu64 ", \"size\": %" PRIu64 ", \"size_2_64\": %s, \"priority\": %d",
+				       mt_kind_name(d->kind), d->parent, d->alias,
+				       (uint64_t)d->alias_offset, (uint64_t)d->addr,
+				       (uint64_t)d->length, jbool(d->flags & MEMTOPO_REGION_SIZE_2_64),
+				       d->priority);
+				printf(", \"enabled\": %s, \"readonly\": %s, \"nonvolatile\": %s, \"romd\": %s, \"may_overlap\": %s, \"dirty_log_mask\": %u, \"uaddr\": %" PRIu64 ", \"kernel_backing\": %s}",
+				       jbool(d->flags & MEMTOPO_REGION_ENABLED),
+				       jbool(d->flags & MEMTOPO_REGION_READONLY),
+				       jbool(d->flags & MEMTOPO_REGION_NONVOLATILE),
+				       jbool(d->flags & MEMTOPO_REGION_ROMD),
+				       jbool(d->flags & MEMTOPO_REGION_MAY_OVERLAP),
+				       d->dirty_log_mask, (uint64_t)d->uaddr,
+				       jbool(d->flags & MEMTOPO_REGION_KERNEL_BACKING));
 			} else {
-				printf("#%-5u %-11s %-24s parent #%-5u addr 0x%016" PRIx64 " size %s0x%" PRIx64 " prio %d%s%s",
+				printf("#%-5u %-11s %-24s parent #%-5u addr 0x%016" PRIx64 " size %s0x%" PRIx64 " prio %d%s%s%s",
 				       d->id, mt_kind_name(d->kind), d->name, d->parent,
 				       (uint64_t)d->addr,
 				       d->flags & MEMTOPO_REGION_SIZE_2_64 ? "2^64 " : "",
 				       (uint64_t)d->length, d->priority,
 				       d->flags & MEMTOPO_REGION_ENABLED ? "" : " disabled",
-				       d->flags & MEMTOPO_REGION_READONLY ? " readonly" : "");
+				       d->flags & MEMTOPO_REGION_READONLY ? " readonly" : "",
+				       d->flags & MEMTOPO_REGION_KERNEL_BACKING ? " kernel-backed" : "");
 				if (d->alias)
 					printf(" -> #%u @0x%" PRIx64, d->alias, (uint64_t)d->alias_offset);
 				printf("\n");
@@ -682,7 +746,7 @@ static int cmd_show(int argc, char **argv)
 
 			if (json) {
 				printf("%s{\"id\": %u, \"name\": ", i ? ", " : "", d->id);
-				json_str(d->name);
+				mt_json_str(d->name);
 				printf(", \"root\": %u, \"generation\": %" PRIu64 ", \"ranges\": %u}",
 				       d->root, (uint64_t)d->generation, d->nr_ranges);
 			} else {
@@ -704,7 +768,7 @@ static void print_range(struct names *nm, const struct memtopo_range *r, bool fi
 	if (json) {
 		printf("%s{\"start\": %" PRIu64 ", \"last\": %" PRIu64 ", \"region\": %u, \"name\": ",
 		       first ? "" : ", ", (uint64_t)r->start, (uint64_t)r->last, r->region);
-		json_str(region_name(nm, r->region));
+		mt_json_str(region_name(nm, r->region));
 		printf(", \"offset\": %" PRIu64 ", \"readonly\": %s, \"romd\": %s}",
 		       (uint64_t)r->offset, r->flags & MEMTOPO_RANGE_READONLY ? "true" : "false",
 		       r->flags & MEMTOPO_RANGE_ROMD ? "true" : "false");
@@ -789,6 +853,115 @@ static int cmd_lookup(int argc, char **argv)
 	return 0;
 }
 
+/* Why a dispatched access was refused, in the uapi's words. */
+static const char *rw_reason(int err)
+{
+	switch (err) {
+	case -ENXIO: return "unassigned address";
+	case -EROFS: return "read-only memory";
+	case -EOPNOTSUPP:
+		return "the kernel cannot access it (RAM it does not own, or a device without callbacks)";
+	case -EINVAL: return "access size or alignment refused";
+	case -EOVERFLOW: return "the access passes 2^64";
+	default: return NULL;
+	}
+}
+
+static int rw_failed(const char *what, uint64_t addr, int err)
+{
+	const char *why = rw_reason(err);
+
+	fprintf(stderr, "memtopoctl: %s 0x%" PRIx64 ": %s%s%s\n", what, addr, strerror(-err),
+		why ? ": " : "", why ? why : "");
+	return 1;
+}
+
+static bool is_word(uint64_t size)
+{
+	return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
+static int cmd_read(int argc, char **argv)
+{
+	int fd = open_ctx(true), ret;
+	struct names nm = {};
+	__u64 addr, size = 4;
+	uint64_t value = 0, i;
+	uint32_t space;
+	uint8_t *buf;
+	char err[256];
+
+	if (argc < 3 || argc > 4)
+		die_usage("read SPACE ADDR [SIZE]");
+	if (resolve(fd, &nm, argv[1], true, &space, err, sizeof(err))) {
+		fprintf(stderr, "memtopoctl: %s\n", err);
+		return 1;
+	}
+	if (parse_u64(argv[2], &addr, NULL))
+		die_usage("read: bad address");
+	if (argc == 4 && (parse_u64(argv[3], &size, NULL) || !size ||
+			  size > MEMTOPO_SPACE_RW_MAX))
+		die_usage("read: SIZE is 1 to 1M bytes");
+	buf = calloc(1, size);
+	if (!buf)
+		return 2;
+	ret = mt_space_rw(fd, space, addr, buf, size, 0);
+	if (ret)
+		return rw_failed("read", addr, ret);
+	/* the bytes are memory order; a value reads them little-endian */
+	for (i = 0; is_word(size) && i < size; i++)
+		value |= (uint64_t)buf[i] << (8 * i);
+	if (json) {
+		printf("{\"addr\": %" PRIu64 ", \"size\": %" PRIu64, (uint64_t)addr,
+		       (uint64_t)size);
+		if (is_word(size))
+			printf(", \"value\": %" PRIu64, value);
+		printf(", \"bytes\": \"");
+		for (i = 0; i < size; i++)
+			printf("%02x", buf[i]);
+		printf("\"}\n");
+	} else if (is_word(size)) {
+		printf("0x%0*" PRIx64 "\n", (int)size * 2, value);
+	} else {
+		for (i = 0; i < size; i++)
+			printf("%s%02x%s", i % 16 ? " " : "", buf[i],
+			       i % 16 == 15 || i == size - 1 ? "\n" : "");
+	}
+	free(buf);
+	return 0;
+}
+
+static int cmd_write(int argc, char **argv)
+{
+	int fd = open_ctx(true), ret;
+	struct names nm = {};
+	__u64 addr, value, size = 4;
+	uint32_t space, i;
+	uint8_t buf[8];
+	char err[256];
+
+	if (argc < 4 || argc > 5)
+		die_usage("write SPACE ADDR VALUE [SIZE]");
+	if (resolve(fd, &nm, argv[1], true, &space, err, sizeof(err))) {
+		fprintf(stderr, "memtopoctl: %s\n", err);
+		return 1;
+	}
+	if (parse_u64(argv[2], &addr, NULL))
+		die_usage("write: bad address");
+	if (parse_u64(argv[3], &value, NULL))
+		die_usage("write: bad value");
+	if (argc == 5 && (parse_u64(argv[4], &size, NULL) || !is_word(size)))
+		die_usage("write: SIZE is 1, 2, 4 or 8");
+	if (size < 8 && value >> (8 * size))
+		die_usage("write: VALUE does not fit in SIZE bytes");
+	for (i = 0; i < size; i++)
+		buf[i] = value >> (8 * i);
+	ret = mt_space_rw(fd, space, addr, buf, size, 1);
+	if (ret)
+		return rw_failed("write", addr, ret);
+	return 0;
+}
+
 static void print_flat_resync(int fd, uint32_t space)
 {
 	struct memtopo_range *r;
@@ -799,11 +972,17 @@ static void print_flat_resync(int fd, uint32_t space)
 	names_load(fd, &nm);
 	if (mt_get_flat(fd, space, &r, &n, &gen))
 		return;
-	printf("resync generation %" PRIu64 ": %u ranges\n", gen, n);
+	if (json)
+		printf("{\"resync\": {\"generation\": %" PRIu64 ", \"ranges\": [", gen);
+	else
+		printf("resync generation %" PRIu64 ": %u ranges\n", gen, n);
 	for (i = 0; i < n; i++) {
-		printf("  ");
-		print_range(&nm, &r[i], true);
+		if (!json)
+			printf("  ");
+		print_range(&nm, &r[i], !i);
 	}
+	if (json)
+		printf("]}}\n");
 	free(r);
 }
 
@@ -878,7 +1057,7 @@ static int cmd_watch(int argc, char **argv)
 					if (e->type <= MEMTOPO_EVENT_LOG_STOP) {
 						printf(", \"start\": %" PRIu64 ", \"last\": %" PRIu64 ", \"region\": %u, \"name\": ",
 						       (uint64_t)e->start, (uint64_t)e->last, e->region);
-						json_str(region_name(&nm, e->region));
+						mt_json_str(region_name(&nm, e->region));
 						printf(", \"offset\": %" PRIu64, (uint64_t)e->offset);
 					}
 					printf("}\n");
@@ -893,7 +1072,7 @@ static int cmd_watch(int argc, char **argv)
 					printf("%6" PRIu64 " gen %-4" PRIu64 " %s\n", (uint64_t)e->seq,
 					       (uint64_t)e->generation, mt_event_name(e->type));
 				}
-				if (e->type == MEMTOPO_EVENT_OVERFLOW && !json)
+				if (e->type == MEMTOPO_EVENT_OVERFLOW)
 					print_flat_resync(fd, space);
 				if (e->type == MEMTOPO_EVENT_COMMIT && count > 0)
 					count--;
@@ -944,8 +1123,16 @@ static int cmd_diff_flat(int argc, char **argv)
 		fprintf(stderr, "memtopoctl: show flat: %s\n", strerror(-ret));
 		return 1;
 	}
-	bad = mt_diff_flat(expected, actual, argc > 2 && !strcmp(argv[2], "-v"));
-	printf("%s: %s\n", argv[1], bad ? "DIFFERENT" : "identical");
+	if (json) {
+		printf("{\"file\": ");
+		mt_json_str(argv[1]);
+		printf(", \"spaces\": [");
+		bad = mt_diff_flat(expected, actual, false, true);
+		printf("], \"identical\": %s}\n", jbool(!bad));
+	} else {
+		bad = mt_diff_flat(expected, actual, argc > 2 && !strcmp(argv[2], "-v"), false);
+		printf("%s: %s\n", argv[1], bad ? "DIFFERENT" : "identical");
+	}
 	return bad ? 1 : 0;
 }
 
@@ -953,7 +1140,7 @@ static int cmd_import(int argc, char **argv)
 {
 	const char *file = NULL, *hints = NULL;
 	bool dry = false;
-	int i, fd, ret;
+	int i, fd, ret, nops = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--hints") && i + 1 < argc)
@@ -968,11 +1155,20 @@ static int cmd_import(int argc, char **argv)
 	if (!file)
 		die_usage("import-mtree FILE [--hints FILE] [--dry-run]");
 	fd = dry ? -1 : open_ctx(true);
-	ret = mt_import_mtree(fd, file, hints, dry);
+	ret = mt_import_mtree(fd, file, hints, dry, json, &nops);
 	if (ret)
 		return 1;
-	if (!dry && !json)
-		printf("imported %s into \"%s\"\n", file, ctx_name);
+	if (dry)
+		return 0;
+	if (json) {
+		printf("{\"file\": ");
+		mt_json_str(file);
+		printf(", \"context\": ");
+		mt_json_str(ctx_name);
+		printf(", \"operations\": %d}\n", nops);
+	} else {
+		printf("imported %s into \"%s\" (%d operations)\n", file, ctx_name, nops);
+	}
 	return 0;
 }
 
@@ -1037,6 +1233,10 @@ int main(int argc, char **argv)
 		return cmd_lookup(argc, argv);
 	if (!strcmp(cmd, "watch"))
 		return cmd_watch(argc, argv);
+	if (!strcmp(cmd, "read"))
+		return cmd_read(argc, argv);
+	if (!strcmp(cmd, "write"))
+		return cmd_write(argc, argv);
 	if (!strcmp(cmd, "script")) {
 		if (argc != 2)
 			die_usage("script FILE|-");

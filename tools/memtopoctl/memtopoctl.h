@@ -5,7 +5,10 @@
 
 #include <stdbool.h>
 
-int mt_import_mtree(int fd, const char *path, const char *hints, bool dry_run);
-int mt_diff_flat(const char *expected_text, const char *actual_text, bool verbose);
+int mt_import_mtree(int fd, const char *path, const char *hints, bool dry_run, bool json,
+		    int *nops);
+int mt_diff_flat(const char *expected_text, const char *actual_text, bool verbose, bool json);
+/* Print @s as a JSON string (quoted, escaped) on stdout. */
+void mt_json_str(const char *s);
 
 #endif

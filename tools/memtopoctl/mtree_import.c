@@ -662,10 +662,13 @@ static const char *op_name(uint32_t code)
  * @path: the text.
  * @hints: hints file or NULL.
  * @dry_run: print the operations instead of applying them.
+ * @json: print them (dry run) as a JSON array.
+ * @nops: out, the number of operations of the batch.
  *
  * Return: 0, or a negative errno after printing why.
  */
-int mt_import_mtree(int fd, const char *path, const char *hints, bool dry_run)
+int mt_import_mtree(int fd, const char *path, const char *hints, bool dry_run, bool json,
+		    int *nops)
 {
 	struct mimport im = {};
 	struct opbuf ob = {};
@@ -694,6 +697,23 @@ int mt_import_mtree(int fd, const char *path, const char *hints, bool dry_run)
 	ret = build_ops(&im, &ob);
 	if (ret)
 		return ret;
+	*nops = ob.n;
+	if (dry_run && json) {
+		printf("[");
+		for (i = 0; i < ob.n; i++) {
+			struct memtopo_op *op = &ob.ops[i];
+
+			printf("%s{\"index\": %d, \"op\": \"%s\", \"id\": %u, \"ref\": %u, \"kind\": %u, \"priority\": %d, \"addr\": %llu, \"length\": %llu, \"flags\": %u, \"value\": %llu, \"name\": ",
+			       i ? ", " : "", i, op_name(op->op), op->id, op->ref, op->kind,
+			       op->priority, (unsigned long long)op->addr,
+			       (unsigned long long)op->length, op->flags,
+			       (unsigned long long)op->value);
+			mt_json_str(op->name);
+			printf("}");
+		}
+		printf("]\n");
+		return 0;
+	}
 	if (dry_run) {
 		for (i = 0; i < ob.n; i++) {
 			struct memtopo_op *op = &ob.ops[i];

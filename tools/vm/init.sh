@@ -13,6 +13,7 @@ mount -t debugfs debugfs /sys/kernel/debug
 mount -t tmpfs tmpfs /tmp
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 exec </dev/null >/dev/ttyS1 2>&1
+# shellcheck source=/dev/null
 . /memtopo/config
 failed=0
 
@@ -75,6 +76,7 @@ for f in /sys/kernel/debug/failslab /sys/kernel/debug/fail_page_alloc \
 done
 
 echo "MEMTOPO-BOOTED $(uname -r)"
+# shellcheck disable=SC2086 # one word per parameter
 if ! step insmod-memtopo insmod /memtopo/modules/memtopo.ko $MEMTOPO_PARAMS; then
 	finish 1
 fi
@@ -94,8 +96,10 @@ fi
 
 if [ -f /memtopo/modules/memtopo_kunit.ko ]; then
 	ls /sys/kernel/debug/kunit >/tmp/suites.before 2>/dev/null
-	step insmod-memtopo_kunit insmod /memtopo/modules/memtopo_kunit.ko $KUNIT_PARAMS
-	for s in $(ls /sys/kernel/debug/kunit); do
+	step insmod-memtopo_kunit insmod /memtopo/modules/memtopo_kunit.ko
+	for d in /sys/kernel/debug/kunit/*; do
+		s=${d##*/}
+		[ -f "$d/results" ] || continue
 		grep -qx "$s" /tmp/suites.before && continue
 		echo "MEMTOPO-KUNIT-BEGIN $s"
 		cat "/sys/kernel/debug/kunit/$s/results"

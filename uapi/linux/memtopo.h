@@ -120,7 +120,9 @@ enum memtopo_region_kind {
  * enum memtopo_op_code - one operation of MEMTOPO_OP / MEMTOPO_BATCH.
  * @MEMTOPO_OP_REGION_CREATE: create a detached region: @kind, @name,
  *	@length (or MEMTOPO_OP_F_SIZE_2_64), alias target @ref at offset
- *	@addr, RAM userspace address @value; out: @id
+ *	@addr, RAM userspace address @value (with
+ *	MEMTOPO_OP_F_KERNEL_BACKING: the kernel allocates the RAM and @value
+ *	points at its initial contents, see the QEMU parity section); out: @id
  * @MEMTOPO_OP_REGION_DESTROY: destroy region @id (detached, no
  *	subregions, not aliased, not a space root)
  * @MEMTOPO_OP_ADD_SUBREGION: map region @id at @addr in region @ref with
@@ -163,6 +165,8 @@ enum memtopo_op_code {
 enum memtopo_op_flags {
 	MEMTOPO_OP_F_SIZE_2_64 = 1 << 0, /* @length means 2^64 */
 	MEMTOPO_OP_F_MAY_OVERLAP = 1 << 1,
+	/* REGION_CREATE: the kernel owns the RAM (see the QEMU parity section) */
+	MEMTOPO_OP_F_KERNEL_BACKING = 1 << 2,
 };
 
 /*
@@ -186,7 +190,8 @@ enum memtopo_op_flags {
  * @__reserved: must be 0
  * @addr: address in the parent, or alias offset
  * @length: region size
- * @value: RAM userspace address, or the value of a SET_* flag (0/1)
+ * @value: RAM userspace address (MEMTOPO_OP_F_KERNEL_BACKING: initial
+ *	contents, or 0), or the value of a SET_* flag (0/1)
  * @name: NUL-terminated name for the create operations, else all zero
  */
 struct memtopo_op {
@@ -321,6 +326,7 @@ enum memtopo_region_flags {
 	MEMTOPO_REGION_ROMD = 1 << 3,
 	MEMTOPO_REGION_MAY_OVERLAP = 1 << 4,
 	MEMTOPO_REGION_SIZE_2_64 = 1 << 5,
+	MEMTOPO_REGION_KERNEL_BACKING = 1 << 6, /* MEMTOPO_OP_F_KERNEL_BACKING */
 };
 
 /**
@@ -629,8 +635,11 @@ struct memtopo_ctx_destroy {
 #define MEMTOPO_CMD_DIRTY_LOG		(MEMTOPO_CMD_PARITY_BASE + 2)
 #define MEMTOPO_CMD_SPACE_RW		(MEMTOPO_CMD_PARITY_BASE + 3)
 
-#define MEMTOPO_IOEVENTFD_DATAMATCH	(1u << 0)	/* only writes of @data */
-#define MEMTOPO_IOEVENTFD_DEASSIGN	(1u << 1)	/* remove, not add */
+/* memtopo_ioeventfd.flags */
+enum memtopo_ioeventfd_flags {
+	MEMTOPO_IOEVENTFD_DATAMATCH = 1 << 0, /* only writes of @data */
+	MEMTOPO_IOEVENTFD_DEASSIGN = 1 << 1, /* remove, not add */
+};
 
 /**
  * struct memtopo_ioeventfd - MEMTOPO_IOEVENTFD: (un)register an eventfd
@@ -662,7 +671,10 @@ struct memtopo_ioeventfd {
 
 #define MEMTOPO_IOEVENTFD	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_IOEVENTFD)
 
-#define MEMTOPO_COALESCED_DEL		(1u << 0)	/* remove, not add */
+/* memtopo_coalesced.flags */
+enum memtopo_coalesced_flags {
+	MEMTOPO_COALESCED_DEL = 1 << 0, /* remove, not add */
+};
 
 /**
  * struct memtopo_coalesced - MEMTOPO_COALESCED: add or remove a coalesced
@@ -693,9 +705,12 @@ struct memtopo_coalesced {
 #define MEMTOPO_DIRTY_GLOBAL_START	3	/* memory_global_dirty_log_start */
 #define MEMTOPO_DIRTY_GLOBAL_STOP	4	/* memory_global_dirty_log_stop */
 /* memtopo_dirty_log.flags */
-#define MEMTOPO_DIRTY_F_CLEAR		(1u << 0)	/* GET: clear what is returned */
+enum memtopo_dirty_log_flags {
+	MEMTOPO_DIRTY_F_CLEAR = 1 << 0, /* GET: clear what is returned */
+};
+
 /* Pages one GET or CLEAR covers at most. */
-#define MEMTOPO_DIRTY_MAX_PAGES_PER_CALL	(1u << 24)
+#define MEMTOPO_DIRTY_MAX_PAGES_PER_CALL	0x1000000u	/* 2^24 */
 
 /**
  * struct memtopo_dirty_log - MEMTOPO_DIRTY_LOG: read or clear a RAM
@@ -735,9 +750,35 @@ struct memtopo_dirty_log {
 
 #define MEMTOPO_DIRTY_LOG	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_DIRTY_LOG)
 
-#define MEMTOPO_SPACE_RW_WRITE		(1u << 0)	/* write, else read */
+/*
+ * Kernel-owned RAM, so MEMTOPO_SPACE_RW (and kernel users of
+ * memtopo_space_read()/_write()) can reach it.
+ *
+ * MEMTOPO_OP_F_KERNEL_BACKING (memtopo_op.flags) on
+ * MEMTOPO_OP_REGION_CREATE of a MEMTOPO_KIND_RAM, _ROM or _ROM_DEVICE
+ * region: the kernel allocates @length bytes (charged to the caller's memory
+ * cgroup) and frees them with the region, after every view and access that
+ * may still use them is gone.  memtopo_op.value is 0 (zero-filled) or a user
+ * pointer to @length bytes of initial contents (a ROM image).  The region is
+ * reported with MEMTOPO_REGION_KERNEL_BACKING and uaddr 0; listeners see
+ * the kernel mapping in memtopo_backing.kaddr.
+ *
+ * Errors: EINVAL for another kind or a @length of 0; E2BIG for a @length
+ * above MEMTOPO_KERNEL_BACKING_MAX or MEMTOPO_OP_F_SIZE_2_64; EFAULT if the
+ * initial contents cannot be read; ENOMEM.  MEMTOPO_OP_SET_SIZE cannot grow
+ * such a region past its allocation (EINVAL); it may shrink and grow back.
+ *
+ * MEMTOPO_KERNEL_BACKING_MAX: bytes of one region's kernel-owned RAM at most.
+ */
+#define MEMTOPO_KERNEL_BACKING_MAX	0x4000000u	/* 64 MiB */
+
+/* memtopo_space_rw.flags */
+enum memtopo_space_rw_flags {
+	MEMTOPO_SPACE_RW_WRITE = 1 << 0, /* write, else read */
+};
+
 /* Bytes one MEMTOPO_SPACE_RW moves at most. */
-#define MEMTOPO_SPACE_RW_MAX		(1u << 20)
+#define MEMTOPO_SPACE_RW_MAX		0x100000u	/* 1 MiB */
 
 /**
  * struct memtopo_space_rw - MEMTOPO_SPACE_RW: read or write an address
@@ -751,10 +792,19 @@ struct memtopo_dirty_log {
  * @length: bytes, 1 to MEMTOPO_SPACE_RW_MAX
  * @buf: user pointer to @length bytes, in memory order
  *
- * Errors: ENXIO for an unassigned address; EROFS writing read-only memory;
- * EOPNOTSUPP for RAM whose backing the kernel cannot reach (a userspace
- * address) or an I/O region without callbacks; EINVAL for an access size
- * or alignment the device refuses; EOVERFLOW past 2^64.
+ * RAM, ROM and ROM devices in romd mode (reads) are copied when the kernel
+ * owns their RAM (MEMTOPO_OP_F_KERNEL_BACKING); an access may cross any
+ * number of ranges.  Every piece is checked before any is performed, so a
+ * refused access changes nothing.
+ *
+ * Errors: ENXIO for an unassigned address (or a reservation); EROFS writing
+ * read-only memory (a ROM, or RAM set read-only); EOPNOTSUPP for RAM whose
+ * backing the kernel cannot reach (a userspace address), a ROM device
+ * written or read outside romd mode, or an I/O region without callbacks
+ * (unless an ioeventfd takes the write); EINVAL for a @length of 0 or
+ * above MEMTOPO_SPACE_RW_MAX, or an access size or alignment the device
+ * refuses; ENOENT for a bad @space; EFAULT for a bad @buf; EOVERFLOW past
+ * 2^64.
  */
 struct memtopo_space_rw {
 	__u32 size;
