@@ -69,7 +69,8 @@ static u32 memtopo_next_range(const struct memtopo_view *v, u32 i, u32 end)
 static void memtopo_update_nop(struct memtopo_space *as, const struct memtopo_view *old, u32 io,
 			       const struct memtopo_view *new, u32 in)
 {
-	u8 om = memtopo_view_fr(old, io)->dirty_log_mask, nm = memtopo_view_fr(new, in)->dirty_log_mask;
+	u8 om = memtopo_view_fr(old, io)->dirty_log_mask;
+	u8 nm = memtopo_view_fr(new, in)->dirty_log_mask;
 	struct memtopo_listener *l;
 	struct memtopo_section s;
 
@@ -98,7 +99,8 @@ static void memtopo_update_pass(struct memtopo_space *as, const struct memtopo_v
 	struct memtopo_listener *l;
 	struct memtopo_section s;
 	u32 oend = runs[1] + 1, nend = runs[3] + 1;
-	u32 io = memtopo_next_range(old, runs[0], oend), in = memtopo_next_range(new, runs[2], nend);
+	u32 io = memtopo_next_range(old, runs[0], oend);
+	u32 in = memtopo_next_range(new, runs[2], nend);
 
 	while (io < oend || in < nend) {
 		bool has_old = io < oend, has_new = in < nend;
@@ -177,7 +179,8 @@ static void memtopo_listener_replay(struct memtopo_listener *l, bool adding)
 	if (ops->begin)
 		ops->begin(l->priv);
 	memtopo_parity_replay_pre(l, adding);
-	for (i = memtopo_next_range(v, 0, v->nr); i < v->nr; i = memtopo_next_range(v, i + 1, v->nr)) {
+	for (i = memtopo_next_range(v, 0, v->nr); i < v->nr;
+	     i = memtopo_next_range(v, i + 1, v->nr)) {
 		memtopo_section_of(v, i, &s);
 		if (adding) {
 			if (ops->region_add)

@@ -118,7 +118,8 @@ static int bench_one(u32 n)
 	/* one-change commits: move one leaf into the gap beside it and back */
 	t0 = ktime_get_ns();
 	for (i = 0; i < 20; i++)
-		memtopo_region_set_address(leaves[n / 2], starts[n / 2] + ((i & 1) ? 0 : BENCH_PAGE));
+		memtopo_region_set_address(leaves[n / 2],
+					   starts[n / 2] + ((i & 1) ? 0 : BENCH_PAGE));
 	t_commit = ktime_get_ns() - t0;
 
 	pr_info("memtopo_lookup_bench: n=%u lookup_ns memtopo=%llu maple=%llu bsearch=%llu commit_us=%llu (checksum %llu)\n",

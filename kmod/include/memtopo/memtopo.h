@@ -310,6 +310,7 @@ struct memtopo_eventfd_test_ops {
 	void (*signal)(struct eventfd_ctx *eventfd);
 	void (*put)(struct eventfd_ctx *eventfd);
 };
+
 void memtopo_set_eventfd_test_ops(const struct memtopo_eventfd_test_ops *ops);
 
 /* Coalesced MMIO ranges on an I/O region. */
