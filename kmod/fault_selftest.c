@@ -97,10 +97,19 @@ static void memtopo_fault_inject(void)
 	if (memtopo_fault_requested("uaf"))
 		memtopo_fault_uaf();
 
+	/*
+	 * Several objects: a stale copy of the last pointer can survive in a
+	 * dead stack that kmemleak scans, but each call overwrites the slots
+	 * of the previous one, so the earlier objects are surely unreferenced.
+	 */
 	if (memtopo_fault_requested("leak")) {
-		void *p = kmalloc(128, GFP_KERNEL);
+		int i;
 
-		OPTIMIZER_HIDE_VAR(p);
+		for (i = 0; i < 4; i++) {
+			void *p = kzalloc(128, GFP_KERNEL);
+
+			OPTIMIZER_HIDE_VAR(p);
+		}
 	}
 
 	if (memtopo_fault_requested("pin"))

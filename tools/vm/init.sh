@@ -84,14 +84,14 @@ step devnode test -c /dev/memtopo
 
 if [ "$MODE" = cmd ]; then
 	cd /work && sh /memtopo/cmd
-	rc=$?
+	cmd_rc=$?
 	cd /
-	echo "MEMTOPO-CMD-EXIT $rc"
+	echo "MEMTOPO-CMD-EXIT $cmd_rc"
 	if [ "$UNLOAD" = 1 ]; then
 		step rmmod-memtopo rmmod memtopo
 		leak_check
 	fi
-	finish "$rc"
+	finish "$cmd_rc"
 fi
 
 if [ -f /memtopo/modules/memtopo_kunit.ko ]; then
