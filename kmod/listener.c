@@ -151,6 +151,22 @@ void memtopo_listeners_update(struct memtopo_space *as, const struct memtopo_vie
 }
 
 /**
+ * memtopo_listeners_want_nop() - does a listener of @as take region_nop?
+ * @as: the space, context locked.
+ *
+ * Return: true if one does (commits then report every unchanged range).
+ */
+bool memtopo_listeners_want_nop(struct memtopo_space *as)
+{
+	struct memtopo_listener *l;
+
+	for_each_listener(l, as)
+		if (l->ops->region_nop)
+			return true;
+	return false;
+}
+
+/**
  * memtopo_listeners_update_runs() - as memtopo_listeners_update(), for
  * views that differ only inside the given runs.
  * @as: the space, context locked.

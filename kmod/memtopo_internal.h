@@ -280,6 +280,7 @@ void memtopo_space_destroy_all(struct memtopo_ctx *ctx);
 void memtopo_listeners_update(struct memtopo_space *as,
 			      const struct memtopo_view *old,
 			      const struct memtopo_view *new);
+bool memtopo_listeners_want_nop(struct memtopo_space *as);
 void memtopo_listeners_update_runs(struct memtopo_space *as,
 				   const struct memtopo_view *old,
 				   const struct memtopo_view *new, const u32 runs[4]);

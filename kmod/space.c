@@ -147,11 +147,19 @@ int memtopo_update_topology(struct memtopo_ctx *ctx)
 		view = p->view;
 		p->view = NULL;
 		if (old == view) {
+			/* QEMU re-sends every unchanged range as region_nop */
+			if (memtopo_listeners_want_nop(as))
+				memtopo_listeners_update(as, old, old);
 			memtopo_view_put(view);
 			memtopo_ioeventfds_update(as);
 			continue;
 		}
-		if (p->base == old && memtopo_view_runs(old, view, p->start, p->last, runs))
+		/*
+		 * A window's runs are all that changed; a listener that wants
+		 * region_nop for everything else costs a walk of the whole view.
+		 */
+		if (p->base == old && !memtopo_listeners_want_nop(as) &&
+		    memtopo_view_runs(old, view, p->start, p->last, runs))
 			memtopo_listeners_update_runs(as, old, view, runs);
 		else
 			memtopo_listeners_update(as, old, view);

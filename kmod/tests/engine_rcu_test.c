@@ -441,8 +441,259 @@ stop:
 	mt_rcu_expect_state(test, sh, k, __LINE__);
 }
 
+/*
+ * The same under a view of a couple of thousand entries, so that views
+ * span many chunks and commits splice some of them: NR_GROUPS groups of
+ * GROUP_LEAVES one-page RAM leaves, one leaf per two-page slot, at the
+ * slot's first or second page.  The writer changes one whole group per
+ * transaction (all on or all off, all at the same place in their slots),
+ * so a reader walking an entire view must find every group whole; a torn
+ * splice, a chunk freed early or a stale chunk shows up as a broken group,
+ * an unknown region or a KASAN report.
+ */
+#define MT_GROUPS	96
+#define MT_GROUP_LEAVES	8
+#define MT_LEAVES	(MT_GROUPS * MT_GROUP_LEAVES)
+#define MT_SLOT		0x2000ULL
+#define MT_LEAF		0x1000ULL
+
+struct mt_grp_reader {
+	struct mt_grp *sh;
+	struct task_struct *task;
+	u32 seed;
+	unsigned long views, lookups, batches, generations;
+	unsigned long errors;
+	char first_error[160];
+};
+
+struct mt_grp {
+	struct memtopo_space *as;
+	struct memtopo_region *leaf[MT_LEAVES];
+	struct completion started[MT_RCU_READERS];
+	struct mt_grp_reader readers[MT_RCU_READERS];
+};
+
+static __printf(2, 3) void mt_grp_error(struct mt_grp_reader *rd, const char *fmt, ...)
+{
+	va_list args;
+
+	if (!rd->errors++) {
+		va_start(args, fmt);
+		vsnprintf(rd->first_error, sizeof(rd->first_error), fmt, args);
+		va_end(args);
+	}
+}
+
+/* Is this range a legal leaf range?  Returns the leaf index or -1. */
+static int mt_grp_leaf_of(struct mt_grp *sh, u64 start, u64 last,
+			  const struct memtopo_region *mr, u64 offset, u32 flags)
+{
+	u64 slot = start / MT_SLOT;
+
+	if (slot >= MT_LEAVES || mr != sh->leaf[slot] || last != start + MT_LEAF - 1 ||
+	    offset || flags || (start % MT_SLOT && start % MT_SLOT != MT_LEAF))
+		return -1;
+	return slot;
+}
+
+/* Walk a whole view: every range a legal leaf, every group whole. */
+static void mt_grp_check_view(struct mt_grp_reader *rd, const struct memtopo_view *v)
+{
+	u8 count[MT_GROUPS] = {}, place[MT_GROUPS];
+	unsigned int i, g;
+	u64 prev = 0;
+
+	for (i = 0; i < v->nr; i++) {
+		const struct memtopo_fr *fr = memtopo_view_fr(v, i);
+		u64 start = memtopo_view_start(v, i);
+		u64 last = i + 1 < v->nr ? memtopo_view_start(v, i + 1) - 1 : U64_MAX;
+		int leaf;
+
+		if (i ? start <= prev : start) {
+			mt_grp_error(rd, "view entry %u at %#llx out of order", i, start);
+			return;
+		}
+		prev = start;
+		if (!fr->mr)
+			continue;
+		leaf = mt_grp_leaf_of(rd->sh, start, last, fr->mr, fr->offset, fr->flags);
+		if (leaf < 0) {
+			mt_grp_error(rd, "view range %#llx-%#llx is no leaf", start, last);
+			return;
+		}
+		g = leaf / MT_GROUP_LEAVES;
+		if (count[g] && place[g] != start % MT_SLOT / MT_LEAF) {
+			mt_grp_error(rd, "group %u torn: leaves at both places", g);
+			return;
+		}
+		place[g] = start % MT_SLOT / MT_LEAF;
+		count[g]++;
+	}
+	for (g = 0; g < MT_GROUPS; g++)
+		if (count[g] && count[g] != MT_GROUP_LEAVES) {
+			mt_grp_error(rd, "group %u torn: %u of %u leaves", g, count[g],
+				     MT_GROUP_LEAVES);
+			return;
+		}
+}
+
+static int mt_grp_reader_fn(void *arg)
+{
+	struct mt_grp_reader *rd = arg;
+	struct mt_grp *sh = rd->sh;
+	u64 gen = 0, last_gen = 0, addr;
+	struct memtopo_section s;
+	unsigned int seq, j, found;
+	struct rnd_state rs;
+	bool split, legal;
+	int ret;
+
+	prandom_seed_state(&rs, rd->seed);
+	complete(&sh->started[rd - sh->readers]);
+	while (!kthread_should_stop()) {
+		const struct memtopo_view *v;
+
+		rcu_read_lock();
+		v = rcu_dereference(sh->as->view);
+		mt_grp_check_view(rd, v);
+		gen = v->generation;
+		rcu_read_unlock();
+		rd->views++;
+		if (gen < last_gen)
+			mt_grp_error(rd, "generation went back from %llu to %llu", last_gen, gen);
+		if (gen != last_gen)
+			rd->generations++;
+		last_gen = gen;
+
+		/* lookups spread over the whole view, one generation per stable batch */
+		split = false;
+		found = 0;
+		seq = memtopo_space_read_begin(sh->as);
+		rcu_read_lock();
+		for (j = 0; j < MT_RCU_BATCH; j++) {
+			addr = prandom_u32_state(&rs) % (MT_LEAVES * MT_SLOT + MT_SLOT);
+			ret = memtopo_space_lookup(sh->as, addr, &s);
+			legal = !ret && s.start <= addr && addr <= s.last &&
+				mt_grp_leaf_of(sh, s.start, s.last, s.mr, s.offset, s.flags) >= 0;
+			if (!ret && !legal)
+				mt_grp_error(rd, "lookup(%#llx) = %#llx-%#llx: no leaf", addr,
+					     s.start, s.last);
+			else if (ret && ret != -ENOENT)
+				mt_grp_error(rd, "lookup(%#llx) = %d", addr, ret);
+			if (!ret && found++ && s.generation != gen)
+				split = true;
+			if (!ret)
+				gen = s.generation;
+			udelay(MT_RCU_GAP_US);
+		}
+		rcu_read_unlock();
+		rd->lookups += MT_RCU_BATCH;
+		if (!memtopo_space_read_retry(sh->as, seq)) {
+			rd->batches++;
+			if (split)
+				mt_grp_error(rd, "stable batch: two generations");
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Group @g on or off, at place @place of its slots: one transaction. */
+static int mt_grp_apply(struct mt_grp *sh, struct memtopo_ctx *ctx, unsigned int g,
+			bool on, unsigned int place)
+{
+	unsigned int i, leaf;
+	int ret = 0, ret2;
+
+	memtopo_transaction_begin(ctx);
+	for (i = 0; i < MT_GROUP_LEAVES && !ret; i++) {
+		leaf = g * MT_GROUP_LEAVES + i;
+		ret = memtopo_region_set_address(sh->leaf[leaf], leaf * MT_SLOT + place * MT_LEAF);
+		if (!ret)
+			ret = memtopo_region_set_enabled(sh->leaf[leaf], on);
+	}
+	ret2 = memtopo_transaction_commit(ctx);
+	return ret ? ret : ret2;
+}
+
+static void mt_rcu_many_chunks_test(struct kunit *test)
+{
+	struct memtopo_ctx *ctx = mt_ctx(test);
+	unsigned long end, commits = 0;
+	struct memtopo_region *root;
+	struct rnd_state rs;
+	struct mt_grp *sh;
+	unsigned int i;
+	int ret = 0;
+
+	sh = kunit_kzalloc(test, sizeof(*sh), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sh);
+	root = mt_region(test, MEMTOPO_CONTAINER, "root", MT_LEAVES * MT_SLOT + MT_SLOT);
+	sh->as = mt_space(test, "as", root);
+	memtopo_transaction_begin(ctx);
+	for (i = 0; i < MT_LEAVES && !ret; i++) {
+		sh->leaf[i] = mt_region(test, MEMTOPO_RAM, "leaf", MT_LEAF);
+		ret = memtopo_region_add_subregion(root, i * MT_SLOT, sh->leaf[i], 0, false);
+	}
+	KUNIT_EXPECT_EQ(test, memtopo_transaction_commit(ctx), 0);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	/* the view this starts from must span several chunks, or nothing is spliced */
+	rcu_read_lock();
+	i = rcu_dereference(sh->as->view)->nr;
+	rcu_read_unlock();
+	KUNIT_ASSERT_GT(test, i, 4 * MEMTOPO_CHUNK_ENTRIES);
+
+	for (i = 0; i < MT_RCU_READERS; i++) {
+		struct mt_grp_reader *rd = &sh->readers[i];
+
+		init_completion(&sh->started[i]);
+		rd->sh = sh;
+		rd->seed = MT_RCU_READER_SEED + 16 + i;
+		rd->task = kthread_run(mt_grp_reader_fn, rd, "mt_grp_rd%u", i);
+		if (IS_ERR(rd->task)) {
+			KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(rd->task));
+			rd->task = NULL;
+			goto stop;
+		}
+		wait_for_completion(&sh->started[i]);
+	}
+
+	prandom_seed_state(&rs, MT_RCU_WRITER_SEED + 1);
+	end = jiffies + msecs_to_jiffies(MT_RCU_RUN_MS);
+	while (time_before(jiffies, end)) {
+		u32 r = prandom_u32_state(&rs);
+
+		ret = mt_grp_apply(sh, ctx, r % MT_GROUPS, r & BIT(16), !!(r & BIT(17)));
+		if (ret)
+			break;
+		commits++;
+		cond_resched();
+	}
+	KUNIT_EXPECT_EQ_MSG(test, ret, 0, "writer failed after %lu commits", commits);
+
+stop:
+	for (i = 0; i < MT_RCU_READERS; i++) {
+		struct mt_grp_reader *rd = &sh->readers[i];
+
+		if (!rd->task)
+			continue;
+		kthread_stop(rd->task);
+		pr_info("    # %s: reader %u (seed %#x): %lu views (%lu generations), %lu lookups, %lu stable batches\n",
+			test->name, i, rd->seed, rd->views, rd->generations, rd->lookups,
+			rd->batches);
+		KUNIT_EXPECT_EQ_MSG(test, rd->errors, 0, "reader %u: %lu errors, first: %s", i,
+				    rd->errors, rd->first_error);
+		/* a reader that saw one view only tested nothing concurrent */
+		KUNIT_EXPECT_GE_MSG(test, rd->generations, 3, "reader %u saw too few views", i);
+	}
+	pr_info("    # %s: writer (seed %#x): %lu commits\n", test->name,
+		MT_RCU_WRITER_SEED + 1, commits);
+	KUNIT_EXPECT_GE(test, commits, 20);
+}
+
 static struct kunit_case mt_rcu_cases[] = {
 	KUNIT_CASE(mt_rcu_concurrent_lookup_test),
+	KUNIT_CASE(mt_rcu_many_chunks_test),
 	{}
 };
 

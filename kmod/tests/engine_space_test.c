@@ -309,10 +309,17 @@ static void mt_space_share_keeps_attributes_test(struct kunit *test)
 	s_ro_wrap = mt_space(test, "ro_wrap", ro_wrap);
 	s_nv = mt_space(test, "nv", nv_alias);
 
+	/*
+	 * QEMU's memory_region_get_flatview_root() descends through a covering
+	 * alias or single child whatever its flags, so the wrapper's readonly
+	 * and nonvolatile never reach the view: all four spaces share one
+	 * view, as `info mtree -f` shows for QEMU itself.
+	 */
 	MT_EXPECT_VIEW(test, s_sys, { 0, K(4) - 1, "ram", 0, 0 });
-	MT_EXPECT_VIEW(test, s_ro_alias, { 0, K(4) - 1, "ram", 0, MT_RO });
-	MT_EXPECT_VIEW(test, s_ro_wrap, { 0, K(4) - 1, "ram", 0, MT_RO });
-	MT_EXPECT_VIEW(test, s_nv, { 0, K(4) - 1, "ram", 0, MT_NV });
+	MT_EXPECT_VIEW(test, s_ro_alias, { 0, K(4) - 1, "ram", 0, 0 });
+	MT_EXPECT_VIEW(test, s_ro_wrap, { 0, K(4) - 1, "ram", 0, 0 });
+	MT_EXPECT_VIEW(test, s_nv, { 0, K(4) - 1, "ram", 0, 0 });
+	KUNIT_EXPECT_PTR_EQ(test, mt_view_ptr(s_sys), mt_view_ptr(s_ro_alias));
 }
 
 static void mt_space_share_mapped_target_test(struct kunit *test)
@@ -331,8 +338,12 @@ static void mt_space_share_mapped_target_test(struct kunit *test)
 	s_board = mt_space(test, "board", board);
 	s_bus = mt_space(test, "bus", cover);
 	MT_EXPECT_VIEW(test, s_board, { K(130), K(131) - 1, "dev", 0, 0 });
-	/* alias address 0 - offset 0: the bus shows at 0, wherever it is mapped */
-	MT_EXPECT_VIEW(test, s_bus, { K(2), K(3) - 1, "dev", 0, 0 });
+	/*
+	 * QEMU takes the covering alias's target as the root and renders it
+	 * at its own address (render_memory_region() adds root->addr), so the
+	 * bus shows where it is mapped: a quirk kept for parity.
+	 */
+	MT_EXPECT_VIEW(test, s_bus, { K(130), K(131) - 1, "dev", 0, 0 });
 }
 
 /*

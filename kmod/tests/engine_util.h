@@ -185,7 +185,7 @@ void mt_expect_log(struct kunit *test, struct mt_log *log, const struct mt_call 
 #define MT_LOG_STOP(w, s, l, m, off, f, om, nm)				\
 	MT_LOGC(w, MT_OP_LOG_STOP, s, l, m, off, f, om, nm)
 
-/* Compares the log to the calls given, then empties it. */
+/* Compares the log to the calls given and empties it; a difference ends the case. */
 #define MT_EXPECT_LOG(test, log, ...)						\
 	do {									\
 		static const struct mt_call __exp[] = { __VA_ARGS__ };		\

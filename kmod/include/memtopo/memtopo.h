@@ -147,11 +147,25 @@ struct memtopo_section {
 
 /**
  * struct memtopo_listener_ops - QEMU's MemoryListener, per space.
+ * @begin: a commit starts (forward listener order).
+ * @commit: a commit ends (forward order).
+ * @region_add: a range appeared (forward order, after all deletions).
+ * @region_del: a range left or changed (reverse order, before additions).
+ * @region_nop: a range is unchanged; sent for every such range at every
+ *	commit, as QEMU does (registering one costs a walk of the view).
+ * @log_start: dirty-log clients were added to a range (forward order).
+ * @log_stop: dirty-log clients were removed from a range (reverse order).
+ * @log_sync: sync dirty bits before a bitmap is read.
+ * @log_global_start: global dirty logging starts.
+ * @log_global_stop: global dirty logging stops.
+ * @eventfd_add: an ioeventfd became visible at an absolute address.
+ * @eventfd_del: an ioeventfd stopped being visible.
+ * @coalesced_io_add: a coalesced MMIO range became visible.
+ * @coalesced_io_del: a coalesced MMIO range stopped being visible.
  *
- * All callbacks are optional.  Within one commit: begin (forward listener
- * order), then region_del (reverse order) for what left, then region_add,
- * region_nop, log_start (forward) and log_stop (reverse), then commit
- * (forward).  Callbacks may sleep.
+ * All callbacks are optional, run with the context mutex held and may
+ * sleep.  The order within one commit is QEMU's
+ * address_space_update_topology_pass().
  */
 struct memtopo_listener_ops {
 	void (*begin)(void *priv);
@@ -185,7 +199,7 @@ struct memtopo_listener {
 	void *priv;
 	int priority;
 	struct module *owner;
-	/* private to memtopo */
+	/* private: owned by memtopo while registered */
 	struct list_head link;
 	struct memtopo_space *space;
 };
