@@ -25,6 +25,10 @@ struct result {
 
 static double build_budget_s = 20;
 
+/* --csv: this header, then one row per shape and size */
+static const char csv_header[] =
+	"shape,n,build_s,render_s,commit_us,lookup_ns,bytes_per_region,bytes_per_range\n";
+
 static u64 rng = 88172645463325252ULL;
 static u64 rnd(void)
 {
@@ -39,7 +43,7 @@ static double now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static size_t heap_bytes(void)
@@ -102,7 +106,8 @@ static void make_plan(struct memtopo_ctx *ctx, enum shape shape, u64 n, struct p
 	if (shape == TREE)
 		for (i = 0; i < 16; i++) {
 			bus[i] = mk(ctx, MEMTOPO_CONTAINER, (n / 16 + 1) * PAGE, NULL, 0);
-			memtopo_region_add_subregion(root, i * (n / 16 + 1) * PAGE, bus[i], 0, false);
+			memtopo_region_add_subregion(root, i * (n / 16 + 1) * PAGE, bus[i], 0,
+						     false);
 		}
 	if (shape == ALIAS || shape == ALIAS_SEQ)
 		big = mk(ctx, MEMTOPO_RAM, (half + 1) * PAGE, NULL, 0);
@@ -138,7 +143,7 @@ static void make_plan(struct memtopo_ctx *ctx, enum shape shape, u64 n, struct p
 			break;
 		}
 	}
-	/* leaves go in in random order */
+	/* leaves are added in random order */
 	shuffle(order, n);
 	for (i = 0; i < n; i++) {
 		u64 j = order[i];
@@ -180,7 +185,8 @@ static void run(enum shape shape, u64 n, struct result *r, bool do_build)
 	before = heap_bytes();
 	make_plan(ctx, shape, n, &p, root);
 	after = heap_bytes();
-	r->bytes_region = (double)(after - before - n * (sizeof(void *) * 3 + sizeof(u64) + sizeof(int))) / n;
+	r->bytes_region = (double)(after - before -
+				   n * (sizeof(void *) * 3 + sizeof(u64) + sizeof(int))) / n;
 
 	as = memtopo_space_create(ctx, "as", root);
 	r->build_s = NAN;
@@ -271,23 +277,29 @@ static double median(double *v, int n)
 	return v[(n - 1) / 2];
 }
 
-static void svg(const char *path, const u64 *ns, int nn, struct result res[][8])
+static void write_svg(const char *path, const u64 *ns, int nn, struct result res[][8])
 {
-	static const char *const colors[] = { "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd" };
+	static const char *const colors[] = {
+		"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"
+	};
 	FILE *f = fopen(path, "w");
-	double x0 = 80, y0 = 40, w = 560, h = 360, lo = 1e-6, hi = 1e3;
+	double x0 = 80, y0 = 40, w = 560, h = 360, lo = 1 / 1e6, hi = 1e3;
 	int s, i, k;
 
 	if (!f)
 		return;
-	fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='800' height='460' font-family='sans-serif' font-size='12'>\n");
-	fprintf(f, "<text x='%g' y='20'>memtopo engine: seconds vs leaves (log-log); solid = full render, dashed = build (one commit per add)</text>\n", x0);
-	fprintf(f, "<rect x='%g' y='%g' width='%g' height='%g' fill='none' stroke='black'/>\n", x0, y0, w, h);
+	fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='800' height='460'");
+	fprintf(f, " font-family='sans-serif' font-size='12'>\n");
+	fprintf(f, "<text x='%g' y='20'>memtopo engine: seconds vs leaves (log-log);", x0);
+	fprintf(f, " solid = full render, dashed = build (one commit per add)</text>\n");
+	fprintf(f, "<rect x='%g' y='%g' width='%g' height='%g' fill='none' stroke='black'/>\n",
+		x0, y0, w, h);
 	for (k = -6; k <= 3; k++) {
 		double y = y0 + h - (k - log10(lo)) / (log10(hi) - log10(lo)) * h;
 
 		fprintf(f, "<text x='%g' y='%g' text-anchor='end'>1e%d</text>\n", x0 - 4, y + 4, k);
-		fprintf(f, "<line x1='%g' x2='%g' y1='%g' y2='%g' stroke='#ddd'/>\n", x0, x0 + w, y, y);
+		fprintf(f, "<line x1='%g' x2='%g' y1='%g' y2='%g' stroke='#ddd'/>\n",
+			x0, x0 + w, y, y);
 	}
 	for (i = 0; i < nn; i++) {
 		double x = x0 + (log10(ns[i]) - 3) / 3.0 * w;
@@ -305,12 +317,13 @@ static void svg(const char *path, const u64 *ns, int nn, struct result res[][8])
 				if (isnan(t) || t <= 0)
 					continue;
 				fprintf(f, "%g,%g ", x0 + (log10(ns[i]) - 3) / 3.0 * w,
-					y0 + h - (log10(t) - log10(lo)) / (log10(hi) - log10(lo)) * h);
+					y0 + h - (log10(t) - log10(lo)) /
+						 (log10(hi) - log10(lo)) * h);
 			}
 			fprintf(f, "'/>\n");
 		}
-		fprintf(f, "<text x='%g' y='%g' fill='%s'>%s</text>\n", x0 + w + 12, y0 + 20 + s * 18,
-			colors[s], shape_name[s]);
+		fprintf(f, "<text x='%g' y='%g' fill='%s'>%s</text>\n", x0 + w + 12,
+			y0 + 20 + s * 18, colors[s], shape_name[s]);
 	}
 	fprintf(f, "</svg>\n");
 	fclose(f);
@@ -356,7 +369,7 @@ int main(int argc, char **argv)
 		f = fopen(csv, "w");
 		if (!f)
 			return 1;
-		fprintf(f, "shape,n,build_s,render_s,commit_us,lookup_ns,bytes_per_region,bytes_per_range\n");
+		fputs(csv_header, f);
 	}
 	printf("%-10s %8s %10s %10s %12s %10s %10s %10s\n", "shape", "n", "build_s", "render_s",
 	       "commit_us", "lookup_ns", "B/region", "B/range");
@@ -386,10 +399,10 @@ int main(int argc, char **argv)
 			res[s][i].lookup_ns = median(v[3], reps_here);
 			res[s][i].bytes_region = median(v[4], reps_here);
 			res[s][i].bytes_range = median(v[5], reps_here);
-			printf("%-10s %8llu %10.4f %10.4f %12.1f %10.1f %10.1f %10.1f\n", shape_name[s],
-			       (unsigned long long)ns[i], res[s][i].build_s, res[s][i].render_s,
-			       res[s][i].commit_us, res[s][i].lookup_ns, res[s][i].bytes_region,
-			       res[s][i].bytes_range);
+			printf("%-10s %8llu %10.4f %10.4f %12.1f %10.1f %10.1f %10.1f\n",
+			       shape_name[s], (unsigned long long)ns[i], res[s][i].build_s,
+			       res[s][i].render_s, res[s][i].commit_us, res[s][i].lookup_ns,
+			       res[s][i].bytes_region, res[s][i].bytes_range);
 			fflush(stdout);
 			if (f)
 				fprintf(f, "%s,%llu,%g,%g,%g,%g,%g,%g\n", shape_name[s],
@@ -402,8 +415,9 @@ int main(int argc, char **argv)
 	if (f)
 		fclose(f);
 	if (svgpath)
-		svg(svgpath, ns, nn, res);
-	printf("build_s: nan = not run to the end (one commit per add re-renders the map: over the %.0f s budget)\n",
+		write_svg(svgpath, ns, nn, res);
+	printf("build_s: nan = not run to the end");
+	printf(" (one commit per add re-renders the map: over the %.0f s budget)\n",
 	       build_budget_s);
 	return 0;
 }

@@ -15,7 +15,6 @@
  */
 #include <linux/slab.h>
 #include <getopt.h>
-#include <inttypes.h>
 
 #include "memtopo_internal.h"
 #include "reference.h"
@@ -57,10 +56,16 @@ static u64 rnd_below(u64 n)
 /* The mirror listener: a sorted list of ranges built from add/del only. */
 struct mirror {
 	struct memtopo_listener l;
-	struct { u64 start, last; struct memtopo_region *mr; u64 offset; u32 flags; } r[REF_MAX_RANGES];
+	struct {
+		u64 start, last;
+		struct memtopo_region *mr;
+		u64 offset;
+		u32 flags;
+	} r[REF_MAX_RANGES];
 	int n;
 	int in_commit;
 };
+
 static struct mirror mirrors[MAX_SPACES];
 
 static void mirror_begin(void *priv)
@@ -132,21 +137,26 @@ static void dump(int s, const struct ref_range *want, int n, const struct memtop
 
 	fprintf(stderr, "want (%d):\n", n);
 	for (i = 0; i < n; i++)
-		fprintf(stderr, "  %016" PRIx64 " r%d +%" PRIx64 " f%x\n", want[i].start,
-			want[i].region, want[i].offset, want[i].flags);
+		fprintf(stderr, "  %016llx r%d +%llx f%x\n", (unsigned long long)want[i].start,
+			want[i].region, (unsigned long long)want[i].offset, want[i].flags);
 	fprintf(stderr, "got (%u):\n", v->nr);
-	for (i = 0; i < (int)v->nr; i++)
-		fprintf(stderr, "  %016llx r%d +%llx f%x\n", (unsigned long long)memtopo_view_start(v, i),
-			memtopo_view_fr(v, i)->mr ? region_index(memtopo_view_fr(v, i)->mr) : -1,
-			(unsigned long long)memtopo_view_fr(v, i)->offset,
-			memtopo_view_fr(v, i)->flags);
+	for (i = 0; i < (int)v->nr; i++) {
+		const struct memtopo_fr *fr = memtopo_view_fr(v, i);
+
+		fprintf(stderr, "  %016llx r%d +%llx f%x\n",
+			(unsigned long long)memtopo_view_start(v, i),
+			fr->mr ? region_index(fr->mr) : -1, (unsigned long long)fr->offset,
+			fr->flags);
+	}
 	for (i = 0; i < model.n; i++) {
 		const struct ref_region *r = &model.r[i];
 
-		fprintf(stderr, "  r%d kind %d live %d parent %d addr %#" PRIx64 " size %#" PRIx64
-			"%s prio %d seq %" PRIu64 " en %d ro %d alias %d+%#" PRIx64 "\n",
-			i, r->kind, r->live, r->parent, r->addr, r->size, r->size64 ? "(2^64)" : "",
-			r->priority, r->seq, r->enabled, r->readonly, r->alias, r->alias_offset);
+		fprintf(stderr, "  r%d kind %d live %d parent %d addr %#llx size %#llx%s",
+			i, r->kind, r->live, r->parent, (unsigned long long)r->addr,
+			(unsigned long long)r->size, r->size64 ? "(2^64)" : "");
+		fprintf(stderr, " prio %d seq %llu en %d ro %d alias %d+%#llx\n",
+			r->priority, (unsigned long long)r->seq, r->enabled, r->readonly,
+			r->alias, (unsigned long long)r->alias_offset);
 	}
 	(void)s;
 }
@@ -168,12 +178,13 @@ static void check_views(void)
 		if ((int)v->nr != n)
 			goto mismatch;
 		for (i = 0; i < n; i++) {
-			int got = memtopo_view_fr(v, i)->mr ? region_index(memtopo_view_fr(v, i)->mr) : -1;
+			const struct memtopo_fr *fr = memtopo_view_fr(v, i);
+			int got = fr->mr ? region_index(fr->mr) : -1;
 
 			if (memtopo_view_start(v, i) != want[i].start || got != want[i].region ||
-			    (got >= 0 && (memtopo_view_fr(v, i)->offset != want[i].offset ||
-					  memtopo_view_fr(v, i)->flags != want[i].flags ||
-					  memtopo_view_fr(v, i)->dirty_log_mask != want[i].dirty)))
+			    (got >= 0 && (fr->offset != want[i].offset ||
+					  fr->flags != want[i].flags ||
+					  fr->dirty_log_mask != want[i].dirty)))
 				goto mismatch;
 		}
 		/* the mirror holds exactly the non-hole entries */
@@ -521,12 +532,16 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 	mirrors[0].l.priv = &mirrors[0];
 	memtopo_transaction_begin(ctx);
 	for (i = 0; i < leaves; i++) {
-		struct memtopo_region_info li = { .kind = i % 7 ? MEMTOPO_RAM : MEMTOPO_IO,
-						  .name = "leaf", .size = 0x1000 * (1 + rnd_below(3)) };
+		struct memtopo_region_info li = {
+			.kind = i % 7 ? MEMTOPO_RAM : MEMTOPO_IO,
+			.name = "leaf",
+			.size = 0x1000 * (1 + rnd_below(3)),
+		};
 
 		leaf[i] = memtopo_region_create(ctx, &li);
-		if (IS_ERR(leaf[i]) || memtopo_region_add_subregion(root, rnd_below(leaves) * 0x1000,
-								   leaf[i], rnd_below(3), true))
+		if (IS_ERR(leaf[i]) ||
+		    memtopo_region_add_subregion(root, rnd_below(leaves) * 0x1000, leaf[i],
+						 rnd_below(3), true))
 			FAIL("big map: build");
 	}
 	expect(memtopo_transaction_commit(ctx), 0, "commit");
@@ -562,11 +577,13 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 			FAIL("big map round %lu: %u entries, a full render has %u", r, v->nr,
 			     IS_ERR(full) ? 0 : full->nr);
 		for (k = 0; k < v->nr; k++) {
-			const struct memtopo_fr *a = memtopo_view_fr(v, k), *b = memtopo_view_fr(full, k);
+			const struct memtopo_fr *a = memtopo_view_fr(v, k);
+			const struct memtopo_fr *b = memtopo_view_fr(full, k);
 
-			if (memtopo_view_start(v, k) != memtopo_view_start(full, k) || a->mr != b->mr ||
-			    a->offset != b->offset || a->flags != b->flags)
-				FAIL("big map round %lu: entry %u differs from a full render", r, k);
+			if (memtopo_view_start(v, k) != memtopo_view_start(full, k) ||
+			    a->mr != b->mr || a->offset != b->offset || a->flags != b->flags)
+				FAIL("big map round %lu: entry %u differs from a full render",
+				     r, k);
 		}
 		for (k = 1; k < v->nr_chunks; k++)
 			if (v->chunks[k]->nr < MEMTOPO_CHUNK_ENTRIES / 4 ||
@@ -607,8 +624,9 @@ static void fail_nth_pass(unsigned long trees)
 			root = memtopo_region_create(ctx, &info);
 			as = IS_ERR(root) ? NULL : memtopo_space_create(ctx, "as", root);
 			for (i = 0; i < 20 && as && !IS_ERR(as); i++) {
-				struct memtopo_region_info ri = { .kind = MEMTOPO_RAM, .name = "ram",
-								  .size = 0x1000 };
+				struct memtopo_region_info ri = {
+					.kind = MEMTOPO_RAM, .name = "ram", .size = 0x1000,
+				};
 
 				mr = memtopo_region_create(ctx, &ri);
 				if (IS_ERR(mr))
@@ -645,8 +663,8 @@ int main(int argc, char **argv)
 		else
 			return 2;
 	}
-	printf("difftest: %lu random trees, seed %lu (replay one tree: --seed S --trees 1 with S = seed + tree number)\n",
-	       trees, base_seed);
+	printf("difftest: %lu random trees, seed %lu", trees, base_seed);
+	printf(" (replay one tree: --seed S --trees 1 with S = seed + tree number)\n");
 	for (tree_no = 0; tree_no < trees; tree_no++) {
 		seed = base_seed + tree_no;
 		rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
@@ -655,7 +673,8 @@ int main(int argc, char **argv)
 	fail_nth_pass(3);
 	tree_no = trees;
 	big_map_pass(3000, 1800);
-	printf("difftest: ok: %lu trees, %lu view checks, %lu commits (%lu windowed, %lu full renders), fail-nth sweep clean\n",
-	       trees, checks, commits, commits - full_renders, full_renders);
+	printf("difftest: ok: %lu trees, %lu view checks, %lu commits", trees, checks, commits);
+	printf(" (%lu windowed, %lu full renders), fail-nth sweep clean\n",
+	       commits - full_renders, full_renders);
 	return 0;
 }

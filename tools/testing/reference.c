@@ -9,7 +9,7 @@
 #define FR_ROMD 2u
 #define FR_NONVOLATILE 4u
 
-typedef __int128 s128;
+#define s128 __int128
 static const s128 TWO64 = (s128)1 << 64;
 
 static s128 rsize(const struct ref_region *r)

@@ -51,7 +51,7 @@ leak_check() {
 	t_end=$(uptime)
 	sleep 1
 	echo scan >$kmemleak
-	wait=$(awk -v a="$t_end" -v b="$(uptime)" 'BEGIN { w = a + 6 - b; print w > 0 ? int(w + 1) : 0 }')
+	wait=$(awk -v a="$t_end" -v b="$(uptime)" 'BEGIN { w = a + 6 - b; print (w > 0 ? int(w + 1) : 0) }')
 	sleep "$wait"
 	echo scan >$kmemleak
 	echo "MEMTOPO-KMEMLEAK-BEGIN"
