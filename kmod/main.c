@@ -136,6 +136,9 @@ static int __init memtopo_init(void)
 {
 	int ret;
 
+	ret = memtopo_region_cache_init();
+	if (ret)
+		return ret;
 	memtopo_fault_selftest();
 	memtopo_debugfs_init();
 	ret = misc_register(&memtopo_misc);
@@ -145,6 +148,7 @@ static int __init memtopo_init(void)
 
 err_debugfs:
 	memtopo_debugfs_exit();
+	memtopo_region_cache_exit();
 	return ret;
 }
 
@@ -155,6 +159,7 @@ static void __exit memtopo_exit(void)
 	memtopo_debugfs_exit();
 	/* regions, views and spaces are freed by call_rcu(): run them before the code goes */
 	rcu_barrier();
+	memtopo_region_cache_exit();
 }
 
 module_init(memtopo_init);

@@ -221,6 +221,8 @@ bool memtopo_windows_bound(const struct memtopo_ctx *ctx, const struct memtopo_r
 			   u64 *start, u64 *last);
 
 /* region.c */
+int memtopo_region_cache_init(void);
+void memtopo_region_cache_exit(void);
 void memtopo_region_destroy_all(struct memtopo_ctx *ctx);
 struct memtopo_region *memtopo_region_first_child(const struct memtopo_region *mr);
 struct memtopo_region *memtopo_region_next_sibling(const struct memtopo_region *mr);

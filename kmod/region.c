@@ -13,6 +13,29 @@
 #include "memtopo_internal.h"
 #include "parity.h"
 
+/* Regions come from their own cache: no rounding up to a kmalloc size. */
+static struct kmem_cache *memtopo_region_cache;
+
+/**
+ * memtopo_region_cache_init() - create the region cache (module init).
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int memtopo_region_cache_init(void)
+{
+	memtopo_region_cache = KMEM_CACHE(memtopo_region, SLAB_ACCOUNT);
+	return memtopo_region_cache ? 0 : -ENOMEM;
+}
+
+/**
+ * memtopo_region_cache_exit() - destroy the region cache (module exit,
+ * after rcu_barrier() has run the last region frees).
+ */
+void memtopo_region_cache_exit(void)
+{
+	kmem_cache_destroy(memtopo_region_cache);
+}
+
 static u64 memtopo_region_addr_last(const struct memtopo_region *mr)
 {
 	return mr->addr + memtopo_region_last_off(mr);
@@ -196,7 +219,7 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 	if (ctx->nr_regions >= MEMTOPO_MAX_REGIONS)
 		return ERR_PTR(-ENOSPC);
 
-	mr = kzalloc(sizeof(*mr), GFP_KERNEL_ACCOUNT);
+	mr = kmem_cache_zalloc(memtopo_region_cache, GFP_KERNEL_ACCOUNT);
 	if (!mr)
 		return ERR_PTR(-ENOMEM);
 	mr->name = kstrdup_const(name, GFP_KERNEL_ACCOUNT);
@@ -243,7 +266,7 @@ err_id:
 err_name:
 	kfree_const(mr->name);
 err_free:
-	kfree(mr);
+	kmem_cache_free(memtopo_region_cache, mr);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_create_locked, MEMTOPO);
@@ -283,7 +306,7 @@ static void memtopo_region_free_rcu(struct rcu_head *head)
 
 	memtopo_parity_region_free(mr);
 	kfree_const(mr->name);
-	kfree(mr);
+	kmem_cache_free(memtopo_region_cache, mr);
 }
 
 /**

@@ -347,6 +347,9 @@ int main(int argc, char **argv)
 	u64 max = 1000000;
 	FILE *f = NULL;
 
+	if (memtopo_region_cache_init())
+		return 1;
+
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'c')
 			csv = optarg;

@@ -653,6 +653,9 @@ int main(int argc, char **argv)
 	unsigned long trees = 100000, base_seed = 1;
 	int c;
 
+	if (memtopo_region_cache_init())
+		return 1;
+
 	while ((c = getopt_long(argc, argv, "t:s:v", opts, NULL)) != -1) {
 		if (c == 't')
 			trees = strtoul(optarg, NULL, 0);

@@ -24,4 +24,28 @@ static inline void *kcalloc(size_t n, size_t s, gfp_t g)
 static inline void kfree(const void *p) { shim_free(p); }
 #define kvfree kfree
 void *krealloc_array(void *p, size_t n, size_t s, gfp_t g);
+
+struct kmem_cache {
+	size_t size;
+};
+
+#define SLAB_ACCOUNT 0u
+#define KMEM_CACHE(s, flags) shim_kmem_cache_create(sizeof(struct s))
+struct kmem_cache *shim_kmem_cache_create(size_t size);
+static inline void *kmem_cache_zalloc(struct kmem_cache *c, gfp_t g)
+{
+	(void)g;
+	return shim_alloc(c->size, true);
+}
+
+static inline void kmem_cache_free(struct kmem_cache *c, void *p)
+{
+	(void)c;
+	shim_free(p);
+}
+
+static inline void kmem_cache_destroy(struct kmem_cache *c)
+{
+	free(c);
+}
 #endif
