@@ -251,6 +251,7 @@ void memtopo_flat_free(struct memtopo_flat *f);
 struct memtopo_view *memtopo_view_pack(struct memtopo_region *root, const struct memtopo_flat *f);
 struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_lo, u32 c_hi,
 					 const struct memtopo_flat *mid, u32 nr_ranges);
+struct memtopo_view *memtopo_view_repack(const struct memtopo_view *v);
 bool memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memtopo_section *s);
 
 /* Entry @i of a view (O(log chunks)); iterate chunk by chunk when hot. */

@@ -68,6 +68,16 @@ static int memtopo_plan_render(struct memtopo_ctx *ctx, struct memtopo_plan *p,
 			return 0;
 		}
 		view->generation = ++ctx->generation;
+		if (view->nr_chunks > 4 &&
+		    view->nr_chunks * 4 > DIV_ROUND_UP(view->nr, MEMTOPO_CHUNK_ENTRIES) * 5) {
+			struct memtopo_view *dense = memtopo_view_repack(view);
+
+			/* on failure the sparse view is still right */
+			if (dense) {
+				memtopo_view_put(view);
+				view = dense;
+			}
+		}
 		p->view = view;
 		p->base = old;
 		return 0;

@@ -349,6 +349,54 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 }
 
 /**
+ * memtopo_view_repack() - the same entries in full chunks.
+ * @v: a view whose splices left chunks half full.
+ *
+ * Splices keep every chunk at least half full, so a map grown one commit
+ * at a time ends up about three quarters full; repacking once the chunk
+ * count passes 5/4 of the minimum bounds the waste, at a cost of one copy
+ * every many commits.
+ *
+ * Return: the repacked view (one reference), or NULL (keep using @v).
+ */
+struct memtopo_view *memtopo_view_repack(const struct memtopo_view *v)
+{
+	u32 k = DIV_ROUND_UP(v->nr, MEMTOPO_CHUNK_ENTRIES), c, i, left;
+	struct memtopo_chunk *chunk = NULL;
+	struct memtopo_view *n;
+
+	n = memtopo_view_alloc(k);
+	if (!n)
+		return NULL;
+	n->root = v->root;
+	n->generation = v->generation;
+	n->nr_ranges = v->nr_ranges;
+	for (c = 0; c < v->nr_chunks; c++) {
+		const struct memtopo_chunk *src = v->chunks[c];
+
+		for (i = 0; i < src->nr; i += left) {
+			if (!chunk || chunk->nr == MEMTOPO_CHUNK_ENTRIES) {
+				chunk = memtopo_chunk_alloc();
+				if (!chunk) {
+					memtopo_view_put(n);
+					return NULL;
+				}
+				n->chunks[n->nr_chunks] = chunk;
+				n->chunk_start[n->nr_chunks] = src->starts[i];
+				n->chunk_first[n->nr_chunks] = n->nr;
+				n->nr_chunks++;
+			}
+			left = min(src->nr - i, MEMTOPO_CHUNK_ENTRIES - chunk->nr);
+			memcpy(chunk->starts + chunk->nr, src->starts + i, left * sizeof(u64));
+			memcpy(chunk->fr + chunk->nr, src->fr + i, left * sizeof(*chunk->fr));
+			chunk->nr += left;
+			n->nr += left;
+		}
+	}
+	return n;
+}
+
+/**
  * memtopo_view_runs() - the entries of @old and @new that a change inside
  * [@start, @last] can differ in.
  * @old: the view before.
