@@ -55,6 +55,7 @@ static void memtopo_ctx_release(struct kref *kref)
 	mutex_unlock(&ctx->lock);
 	WARN_ON(!xa_empty(&ctx->objects));
 	kfree(ctx->windows);
+	memtopo_render_scratch_free(ctx->scratch);
 	xa_destroy(&ctx->objects);
 	xa_destroy(&ctx->space_ids);
 	mutex_destroy(&ctx->lock);

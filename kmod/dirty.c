@@ -272,6 +272,7 @@ void memtopo_region_log_sync_locked(struct memtopo_region *mr)
 {
 	struct memtopo_ctx *ctx = mr->ctx;
 	const struct memtopo_view *v;
+	const struct memtopo_fr *fr;
 	struct memtopo_listener *l;
 	struct memtopo_section s;
 	struct memtopo_space *as;
@@ -284,7 +285,8 @@ void memtopo_region_log_sync_locked(struct memtopo_region *mr)
 			if (!l->ops->log_sync)
 				continue;
 			for (i = 0; i < v->nr; i++) {
-				if (memtopo_view_fr(v, i)->mr != mr || !memtopo_view_fr(v, i)->dirty_log_mask)
+				fr = memtopo_view_fr(v, i);
+				if (fr->mr != mr || !fr->dirty_log_mask)
 					continue;
 				memtopo_view_section(v, i, &s);
 				s.generation = v->generation;

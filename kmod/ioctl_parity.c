@@ -100,8 +100,7 @@ static int memtopo_dirty_bitmap_op(struct memtopo_ctx *ctx, struct memtopo_dirty
 
 	if (cmd->num_pages > MEMTOPO_DIRTY_MAX_PAGES_PER_CALL)
 		return -E2BIG;
-	if (!cmd->num_pages)
-		return 0;
+	/* no pages still names a region and client: they are checked */
 	bits = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
 	if (!bits)
 		return -ENOMEM;

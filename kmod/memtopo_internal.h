@@ -58,6 +58,8 @@ struct memtopo_ctx {
 	 */
 	struct memtopo_window *windows;
 	u32 nr_windows;
+	/* render working memory, kept across commits (render.c) */
+	struct memtopo_render *scratch;
 	bool full_render;
 	u64 stat_commits;
 	u64 stat_full_renders;
@@ -230,9 +232,13 @@ int memtopo_region_collect_children(struct memtopo_region *mr, u64 first, u64 la
 				    struct memtopo_region ***buf, u32 *nr, u32 *cap);
 
 /* render.c: builds the view of @root (NULL gives the empty view) */
+struct memtopo_render;
 struct memtopo_view *memtopo_render(struct memtopo_region *root);
-struct memtopo_view *memtopo_render_window(struct memtopo_region *root,
+struct memtopo_view *memtopo_render_with(struct memtopo_render *r, struct memtopo_region *root);
+struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memtopo_region *root,
 					   const struct memtopo_view *old, u64 start, u64 last);
+struct memtopo_render *memtopo_render_scratch_alloc(void);
+void memtopo_render_scratch_free(struct memtopo_render *r);
 struct memtopo_region *memtopo_effective_root(struct memtopo_region *root);
 
 /* view.c */

@@ -21,7 +21,6 @@
  * walking because an alias may shift its target below zero or past 2^64.
  */
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
 
@@ -51,6 +50,20 @@ struct memtopo_frame {
 	u32 flags;
 };
 
+/* Sweep events: a piece's start, or the address just past its end. */
+struct memtopo_event {
+	u64 addr;
+	u32 rank;
+	u32 is_start;
+};
+
+/*
+ * Working memory of a render.  A context keeps one across commits
+ * (ctx->scratch): a full render of a large map needs tens of megabytes,
+ * and allocating and faulting them in anew every commit costs more than
+ * the render itself.  It is sized by the largest render and freed with
+ * the context.
+ */
 struct memtopo_render {
 	struct memtopo_piece *pieces;
 	u32 nr_pieces, cap_pieces;
@@ -59,7 +72,80 @@ struct memtopo_render {
 	/* a stack of child lists for frames rendering part of a region */
 	struct memtopo_region **kids;
 	u32 nr_kids, cap_kids;
+	/* the sweep's events (and the radix sort's second buffer), heap, flags */
+	struct memtopo_event *ev, *ev_tmp;
+	u32 cap_ev;
+	u32 *heap;
+	bool *ended;
+	u32 cap_heap;
+	/* entries out of the sweep, and the spliced middle of a window */
+	struct memtopo_flat win, mid;
 };
+
+/**
+ * memtopo_render_scratch_free() - free a context's render memory.
+ * @r: the scratch (may be NULL).
+ */
+void memtopo_render_scratch_free(struct memtopo_render *r)
+{
+	if (!r)
+		return;
+	kvfree(r->pieces);
+	kvfree(r->frames);
+	kvfree(r->kids);
+	kvfree(r->ev);
+	kvfree(r->ev_tmp);
+	kvfree(r->heap);
+	kvfree(r->ended);
+	memtopo_flat_free(&r->win);
+	memtopo_flat_free(&r->mid);
+	kfree(r);
+}
+
+/**
+ * memtopo_render_scratch_alloc() - render memory for a context to keep.
+ *
+ * Return: the empty scratch, or NULL.
+ */
+struct memtopo_render *memtopo_render_scratch_alloc(void)
+{
+	return kzalloc(sizeof(struct memtopo_render), GFP_KERNEL_ACCOUNT);
+}
+
+static void memtopo_render_reset(struct memtopo_render *r)
+{
+	r->nr_pieces = 0;
+	r->nr_frames = 0;
+	r->nr_kids = 0;
+	r->win.nr = 0;
+	r->win.nr_ranges = 0;
+	r->mid.nr = 0;
+	r->mid.nr_ranges = 0;
+}
+
+/* Make room for @n events and @n / 2 heap slots; old contents are dropped. */
+static int memtopo_render_reserve_sweep(struct memtopo_render *r, u32 n)
+{
+	if (n > r->cap_ev) {
+		kvfree(r->ev);
+		kvfree(r->ev_tmp);
+		r->ev = kvmalloc_array(n, sizeof(*r->ev), GFP_KERNEL_ACCOUNT);
+		r->ev_tmp = kvmalloc_array(n, sizeof(*r->ev), GFP_KERNEL_ACCOUNT);
+		r->cap_ev = r->ev && r->ev_tmp ? n : 0;
+		if (!r->cap_ev)
+			return -ENOMEM;
+	}
+	if (n / 2 + 1 > r->cap_heap) {
+		kvfree(r->heap);
+		kvfree(r->ended);
+		r->heap = kvmalloc_array(n / 2 + 1, sizeof(*r->heap), GFP_KERNEL_ACCOUNT);
+		r->ended = kvmalloc(n / 2 + 1, GFP_KERNEL_ACCOUNT);
+		r->cap_heap = r->heap && r->ended ? n / 2 + 1 : 0;
+		if (!r->cap_heap)
+			return -ENOMEM;
+	}
+	return 0;
+}
 
 static int memtopo_grow(void **array, u32 *cap, size_t elem, u32 limit)
 {
@@ -220,20 +306,44 @@ static int memtopo_render_walk(struct memtopo_render *r, struct memtopo_region *
 	return ret;
 }
 
-/* Sweep events: a piece's start, or the address just past its end. */
-struct memtopo_event {
-	u64 addr;
-	u32 rank;
-	u32 is_start;
-};
-
-static int memtopo_event_cmp(const void *a, const void *b)
+/*
+ * Sort events by address: an LSD radix sort, one byte a pass, skipping the
+ * bytes all addresses share (the high ones, usually).  Linear where the
+ * kernel's sort() is an O(n log n) heapsort with an indirect compare: the
+ * difference is most of a full render's time.
+ *
+ * Return: the sorted array (@ev or @tmp).
+ */
+static struct memtopo_event *memtopo_events_sort(struct memtopo_event *ev,
+						 struct memtopo_event *tmp, u32 n)
 {
-	const struct memtopo_event *x = a, *y = b;
+	u64 all_or = 0, all_and = U64_MAX;
+	unsigned int shift;
+	u32 count[256], i;
 
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	return 0;
+	for (i = 0; i < n; i++) {
+		all_or |= ev[i].addr;
+		all_and &= ev[i].addr;
+	}
+	for (shift = 0; shift < 64; shift += 8) {
+		u32 sum = 0, c;
+
+		if (!(((all_or ^ all_and) >> shift) & 0xff))
+			continue;
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[(ev[i].addr >> shift) & 0xff]++;
+		for (c = 0; c < 256; c++) {
+			u32 k = count[c];
+
+			count[c] = sum;
+			sum += k;
+		}
+		for (i = 0; i < n; i++)
+			tmp[count[(ev[i].addr >> shift) & 0xff]++] = ev[i];
+		swap(ev, tmp);
+	}
+	return ev;
 }
 
 static void memtopo_heap_push(u32 *heap, u32 *n, u32 rank)
@@ -276,17 +386,19 @@ static int memtopo_render_sweep(struct memtopo_render *r, struct memtopo_flat *b
 				u64 ws, u64 we)
 {
 	static const struct memtopo_fr hole;
-	struct memtopo_event *ev;
+	struct memtopo_event *ev, *sorted;
 	u32 *heap, nr_heap = 0, nr_ev = 0, i, p;
 	bool *ended;
 	u64 x;
-	int ret = -ENOMEM;
+	int ret;
 
-	ev = kvmalloc_array((size_t)r->nr_pieces * 2 + 1, sizeof(*ev), GFP_KERNEL_ACCOUNT);
-	heap = kvmalloc_array(r->nr_pieces + 1, sizeof(*heap), GFP_KERNEL_ACCOUNT);
-	ended = kvzalloc(r->nr_pieces + 1, GFP_KERNEL_ACCOUNT);
-	if (!ev || !heap || !ended)
-		goto out;
+	ret = memtopo_render_reserve_sweep(r, r->nr_pieces * 2 + 2);
+	if (ret)
+		return ret;
+	ev = r->ev;
+	heap = r->heap;
+	ended = r->ended;
+	memset(ended, 0, r->nr_pieces + 1);
 
 	for (p = 0; p < r->nr_pieces; p++) {
 		ev[nr_ev++] = (struct memtopo_event){ r->pieces[p].start, p, 1 };
@@ -294,7 +406,11 @@ static int memtopo_render_sweep(struct memtopo_render *r, struct memtopo_flat *b
 		if (r->pieces[p].last != U64_MAX)
 			ev[nr_ev++] = (struct memtopo_event){ r->pieces[p].last + 1, p, 0 };
 	}
-	sort(ev, nr_ev, sizeof(*ev), memtopo_event_cmp, NULL);
+	sorted = memtopo_events_sort(ev, r->ev_tmp, nr_ev);
+	if (sorted != ev) {
+		swap(r->ev, r->ev_tmp);
+		ev = r->ev;
+	}
 
 	ret = 0;
 	if (!nr_ev || ev[0].addr > ws)
@@ -324,10 +440,6 @@ static int memtopo_render_sweep(struct memtopo_render *r, struct memtopo_flat *b
 		}
 		ret = memtopo_flat_add(b, x, &fr);
 	}
-out:
-	kvfree(ended);
-	kvfree(heap);
-	kvfree(ev);
 	return ret;
 }
 
@@ -389,6 +501,38 @@ struct memtopo_region *memtopo_effective_root(struct memtopo_region *root)
 }
 
 /**
+ * memtopo_render_with() - memtopo_render() with a context's scratch memory.
+ * @r: the scratch, or NULL for a one-off render.
+ * @root: the region, or NULL for the empty view.
+ *
+ * Return: as memtopo_render().
+ */
+struct memtopo_view *memtopo_render_with(struct memtopo_render *r, struct memtopo_region *root)
+{
+	struct memtopo_render *own = NULL;
+	struct memtopo_view *view = NULL;
+	int ret;
+
+	if (!r) {
+		own = kzalloc(sizeof(*own), GFP_KERNEL);
+		if (!own)
+			return ERR_PTR(-ENOMEM);
+		r = own;
+	}
+	memtopo_render_reset(r);
+	ret = root ? memtopo_render_walk(r, root, 0, MT_2_64) : 0;
+	if (!ret)
+		ret = memtopo_render_sweep(r, &r->win, 0, U64_MAX);
+	if (!ret) {
+		view = memtopo_view_pack(root, &r->win);
+		if (!view)
+			ret = -ENOMEM;
+	}
+	memtopo_render_scratch_free(own);
+	return ret ? ERR_PTR(ret) : view;
+}
+
+/**
  * memtopo_render() - render the flat view of a (effective) root.
  * @root: the region, or NULL for the empty view.
  *
@@ -398,24 +542,7 @@ struct memtopo_region *memtopo_effective_root(struct memtopo_region *root)
  */
 struct memtopo_view *memtopo_render(struct memtopo_region *root)
 {
-	struct memtopo_render r = {};
-	struct memtopo_flat f = {};
-	struct memtopo_view *view = NULL;
-	int ret;
-
-	ret = root ? memtopo_render_walk(&r, root, 0, MT_2_64) : 0;
-	kvfree(r.frames);
-	kvfree(r.kids);
-	if (!ret)
-		ret = memtopo_render_sweep(&r, &f, 0, U64_MAX);
-	kvfree(r.pieces);
-	if (!ret) {
-		view = memtopo_view_pack(root, &f);
-		if (!view)
-			ret = -ENOMEM;
-	}
-	memtopo_flat_free(&f);
-	return ret ? ERR_PTR(ret) : view;
+	return memtopo_render_with(NULL, root);
 }
 
 static u32 memtopo_chunk_ranges(const struct memtopo_chunk *chunk)
@@ -440,6 +567,7 @@ static int memtopo_flat_copy(struct memtopo_flat *f, const struct memtopo_chunk 
 
 /**
  * memtopo_render_window() - re-render [@ws, @we] of @old and splice it in.
+ * @r: the context's render scratch.
  * @root: the effective root @old was rendered from.
  * @old: the published view.
  * @ws: first address of the window.
@@ -453,22 +581,19 @@ static int memtopo_flat_copy(struct memtopo_flat *f, const struct memtopo_chunk 
  *
  * Return: the new view (one reference), or an ERR_PTR() as memtopo_render().
  */
-struct memtopo_view *memtopo_render_window(struct memtopo_region *root,
+struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memtopo_region *root,
 					   const struct memtopo_view *old, u64 ws, u64 we)
 {
-	struct memtopo_render r = {};
-	struct memtopo_flat win = {}, mid = {};
+	struct memtopo_flat *win = &r->win, *mid = &r->mid;
 	const struct memtopo_chunk *chunk;
 	struct memtopo_view *v = NULL;
 	u32 i0, i2, prefix, c_lo, c_hi, c, k, replaced = 0;
 	int ret;
 
-	ret = memtopo_render_walk(&r, root, ws, (mt_s128)we + 1);
-	kvfree(r.frames);
-	kvfree(r.kids);
+	memtopo_render_reset(r);
+	ret = memtopo_render_walk(r, root, ws, (mt_s128)we + 1);
 	if (!ret)
-		ret = memtopo_render_sweep(&r, &win, ws, we);
-	kvfree(r.pieces);
+		ret = memtopo_render_sweep(r, win, ws, we);
 	if (ret)
 		goto out;
 
@@ -486,36 +611,34 @@ struct memtopo_view *memtopo_render_window(struct memtopo_region *root,
 	chunk = old->chunks[c_lo];
 	for (c = c_lo; c < old->nr_chunks && old->chunk_first[c] < prefix && !ret; c++) {
 		chunk = old->chunks[c];
-		ret = memtopo_flat_copy(&mid, chunk, 0,
+		ret = memtopo_flat_copy(mid, chunk, 0,
 					min(chunk->nr, prefix - old->chunk_first[c]));
 	}
-	for (k = 0; k < win.nr && !ret; k++)
-		ret = memtopo_flat_add(&mid, win.starts[k], &win.fr[k]);
+	for (k = 0; k < win->nr && !ret; k++)
+		ret = memtopo_flat_add(mid, win->starts[k], &win->fr[k]);
 	if (we != U64_MAX && !ret) {
 		struct memtopo_fr tail = *memtopo_view_fr(old, i2);
 
 		/* the entry running past the window restarts at we + 1 */
 		if (tail.mr)
 			tail.offset += we + 1 - memtopo_view_start(old, i2);
-		ret = memtopo_flat_add(&mid, we + 1, &tail);
+		ret = memtopo_flat_add(mid, we + 1, &tail);
 		chunk = old->chunks[c_hi];
 		if (!ret)
-			ret = memtopo_flat_copy(&mid, chunk, i2 + 1 - old->chunk_first[c_hi],
+			ret = memtopo_flat_copy(mid, chunk, i2 + 1 - old->chunk_first[c_hi],
 						chunk->nr);
 	}
 	/* keep chunks dense: a thin result takes its right neighbour in */
-	if (!ret && mid.nr < MEMTOPO_CHUNK_ENTRIES / 2 && c_hi + 1 < old->nr_chunks) {
+	if (!ret && mid->nr < MEMTOPO_CHUNK_ENTRIES / 2 && c_hi + 1 < old->nr_chunks) {
 		c_hi++;
 		replaced += memtopo_chunk_ranges(old->chunks[c_hi]);
-		ret = memtopo_flat_copy(&mid, old->chunks[c_hi], 0, old->chunks[c_hi]->nr);
+		ret = memtopo_flat_copy(mid, old->chunks[c_hi], 0, old->chunks[c_hi]->nr);
 	}
 	if (ret)
 		goto out;
-	v = memtopo_view_splice(old, c_lo, c_hi, &mid, old->nr_ranges - replaced + mid.nr_ranges);
+	v = memtopo_view_splice(old, c_lo, c_hi, mid, old->nr_ranges - replaced + mid->nr_ranges);
 	if (!v)
 		ret = -ENOMEM;
 out:
-	memtopo_flat_free(&win);
-	memtopo_flat_free(&mid);
 	return ret ? ERR_PTR(ret) : v;
 }

@@ -57,7 +57,7 @@ static int memtopo_plan_render(struct memtopo_ctx *ctx, struct memtopo_plan *p,
 			p->view = old;
 			return 0;
 		}
-		view = memtopo_render_window(p->root, old, p->start, p->last);
+		view = memtopo_render_window(ctx->scratch, p->root, old, p->start, p->last);
 		if (IS_ERR(view))
 			return PTR_ERR(view);
 		if (memtopo_view_runs(old, view, p->start, p->last, runs) &&
@@ -83,7 +83,7 @@ static int memtopo_plan_render(struct memtopo_ctx *ctx, struct memtopo_plan *p,
 		return 0;
 	}
 
-	view = memtopo_render(p->root);
+	view = memtopo_render_with(ctx->scratch, p->root);
 	if (IS_ERR(view))
 		return PTR_ERR(view);
 	ctx->stat_full_renders++;
@@ -128,6 +128,13 @@ int memtopo_update_topology(struct memtopo_ctx *ctx)
 	plan = kcalloc(ctx->nr_spaces, sizeof(*plan), GFP_KERNEL);
 	if (!plan)
 		return -ENOMEM;
+	if (!ctx->scratch) {
+		ctx->scratch = memtopo_render_scratch_alloc();
+		if (!ctx->scratch) {
+			kfree(plan);
+			return -ENOMEM;
+		}
+	}
 
 	/* render: one view per distinct effective root */
 	list_for_each_entry(as, &ctx->spaces, link) {

@@ -17,7 +17,7 @@
 #include "../tools/memtopoctl/libmemtopo.c"
 #include "../kmod/memtopo_mirror.h"
 
-static int mirror_get(int mfd, struct memtopo_range *r, uint32_t cap, uint32_t *n)
+static int mirror_get(int mfd, struct memtopo_range *r, __u32 cap, __u32 *n)
 {
 	struct memtopo_mirror_get g = { .size = sizeof(g), .count = cap, .ranges = (uintptr_t)r };
 
@@ -34,9 +34,9 @@ TEST(mirror_equals_view)
 	struct memtopo_mirror_attach a = { .size = sizeof(a) };
 	struct memtopo_op ops[2 * NREG + 4];
 	struct memtopo_range *flat;
-	uint32_t ids[NREG + 1], idx, n, m, i, nops = 0;
+	__u32 ids[NREG + 1], idx, n, m = 0, i, nops = 0;
 	int fd, mfd, step, k;
-	uint64_t gen;
+	__u64 gen;
 
 	mfd = open("/dev/memtopo_mirror", O_RDWR);
 	if (mfd < 0)
@@ -83,7 +83,7 @@ TEST(mirror_equals_view)
 
 	for (step = 0; step < STEPS; step++) {
 		struct memtopo_op op;
-		uint32_t r = ids[1 + rand() % NREG];
+		__u32 r = ids[1 + rand() % NREG];
 		int what = rand() % 4;
 
 		mt_op_init(&op, what == 0 ? MEMTOPO_OP_SET_ADDRESS :

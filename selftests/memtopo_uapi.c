@@ -20,7 +20,7 @@
 /* the same small ioctl library memtopoctl uses */
 #include "../tools/memtopoctl/libmemtopo.c"
 
-static int create_region(int fd, uint32_t kind, const char *name, uint64_t size, bool big)
+static int create_region(int fd, __u32 kind, const char *name, __u64 size, bool big)
 {
 	struct memtopo_op op;
 	int ret;
@@ -35,7 +35,7 @@ static int create_region(int fd, uint32_t kind, const char *name, uint64_t size,
 	return ret ? ret : (int)op.id;
 }
 
-static int map(int fd, uint32_t parent, uint32_t child, uint64_t addr, int prio)
+static int map(int fd, __u32 parent, __u32 child, __u64 addr, int prio)
 {
 	struct memtopo_op op;
 
@@ -47,7 +47,7 @@ static int map(int fd, uint32_t parent, uint32_t child, uint64_t addr, int prio)
 	return mt_op(fd, &op);
 }
 
-static int set_op(int fd, uint32_t code, uint32_t id, uint64_t addr, uint64_t value)
+static int set_op(int fd, __u32 code, __u32 id, __u64 addr, __u64 value)
 {
 	struct memtopo_op op;
 
@@ -58,7 +58,7 @@ static int set_op(int fd, uint32_t code, uint32_t id, uint64_t addr, uint64_t va
 	return mt_op(fd, &op);
 }
 
-static int create_space(int fd, const char *name, uint32_t root)
+static int create_space(int fd, const char *name, __u32 root)
 {
 	struct memtopo_op op;
 	int ret;
@@ -70,10 +70,10 @@ static int create_space(int fd, const char *name, uint32_t root)
 	return ret ? ret : (int)op.id;
 }
 
-static uint32_t nr_regions(int fd)
+static __u32 nr_regions(int fd)
 {
 	struct memtopo_region_desc *d;
-	uint32_t n = 0;
+	__u32 n = 0;
 
 	if (mt_get_regions(fd, &d, &n))
 		return UINT32_MAX;
@@ -108,7 +108,7 @@ TEST_F(dev, info_and_size_contract)
 {
 	struct {
 		struct memtopo_info info;
-		uint32_t tail[4];
+		__u32 tail[4];
 	} big = {};
 	struct memtopo_info info = {};
 
@@ -151,8 +151,8 @@ TEST_F(dev, flat_view_and_lookup)
 	struct memtopo_range *r, one;
 	struct memtopo_get_flat gf = { .size = sizeof(gf), .space = self->as,
 				       .range_size = sizeof(struct memtopo_range) };
-	uint64_t gen, gen2;
-	uint32_t n;
+	__u64 gen, gen2;
+	__u32 n;
 
 	ASSERT_EQ(0, mt_get_flat(self->fd, self->as, &r, &n, &gen));
 	ASSERT_EQ(1, n);
@@ -183,9 +183,9 @@ TEST_F(dev, op_errnos_leave_state)
 	int a = create_region(self->fd, MEMTOPO_KIND_CONTAINER, "a", 0x1000, false);
 	int b = create_region(self->fd, MEMTOPO_KIND_CONTAINER, "b", 0x1000, false);
 	struct memtopo_op op;
-	uint64_t gen, gen2;
+	__u64 gen, gen2;
 	struct memtopo_range *r;
-	uint32_t n;
+	__u32 n;
 
 	ASSERT_LT(0, a);
 	ASSERT_LT(0, b);
@@ -228,8 +228,8 @@ TEST_F(dev, op_errnos_leave_state)
 TEST_F(dev, batch_all_or_nothing)
 {
 	struct memtopo_op ops[5];
-	uint32_t idx, n;
-	uint64_t gen, gen2;
+	__u32 idx, n;
+	__u64 gen, gen2;
 	struct memtopo_range *r;
 	char *before, *after;
 
@@ -299,7 +299,7 @@ TEST_F(dev, batch_all_or_nothing)
 TEST_F(dev, transactions)
 {
 	struct memtopo_range r;
-	uint32_t depth;
+	__u32 depth;
 
 	ASSERT_EQ(0, mt_txn(self->fd, MEMTOPO_TXN_BEGIN, &depth));
 	EXPECT_EQ(1, depth);
@@ -313,9 +313,9 @@ TEST_F(dev, transactions)
 	EXPECT_EQ(-EINVAL, mt_txn(self->fd, 7, NULL));
 }
 
-static uint32_t read_all(int fd, uint32_t id, struct memtopo_event *ev, uint32_t max)
+static __u32 read_all(int fd, __u32 id, struct memtopo_event *ev, __u32 max)
 {
-	uint32_t got = 0, n, pending;
+	__u32 got = 0, n, pending;
 
 	do {
 		n = max - got;
@@ -329,8 +329,8 @@ static uint32_t read_all(int fd, uint32_t id, struct memtopo_event *ev, uint32_t
 TEST_F(dev, events_in_order)
 {
 	struct memtopo_event ev[64];
-	uint32_t id, n, i;
-	uint64_t cnt, gen;
+	__u32 id, n, i;
+	__u64 cnt, gen;
 	struct memtopo_range *r;
 	int efd = eventfd(0, EFD_NONBLOCK);
 	int dev2;
@@ -376,7 +376,7 @@ TEST_F(dev, events_in_order)
 TEST_F(dev, replay_and_subscribe_errors)
 {
 	struct memtopo_event ev[8];
-	uint32_t id;
+	__u32 id;
 
 	ASSERT_EQ(0, mt_subscribe(self->fd, self->as, -1, 0, MEMTOPO_SUBSCRIBE_REPLAY, &id));
 	ASSERT_EQ(2, read_all(self->fd, id, ev, 8));
@@ -397,8 +397,8 @@ TEST_F(dev, overflow_then_resync)
 	struct memtopo_info info;
 	struct memtopo_op *ops;
 	struct memtopo_range *r;
-	uint32_t id, n, i, nops = 0, idx;
-	uint64_t gen;
+	__u32 id, n, i, nops = 0, idx;
+	__u64 gen;
 	int k;
 
 	ASSERT_EQ(0, mt_info(self->fd, &info));
@@ -500,7 +500,7 @@ TEST(mtree_text)
 {
 	int fd = mt_open();
 	struct memtopo_op ops[8];
-	uint32_t idx;
+	__u32 idx;
 	char *text;
 	const char *tree =
 		"address-space: memory\n"

@@ -10,6 +10,10 @@
 
 #include "libmemtopo.h"
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 static int mt_ioctl(int fd, unsigned long req, void *arg)
 {
 	return ioctl(fd, req, arg) ? -errno : 0;
@@ -29,7 +33,7 @@ int mt_info(int fd, struct memtopo_info *info)
 	return mt_ioctl(fd, MEMTOPO_GET_INFO, info);
 }
 
-int mt_attach(int fd, const char *name, uint32_t flags, int *created)
+int mt_attach(int fd, const char *name, __u32 flags, int *created)
 {
 	struct memtopo_ctx_attach a = { .size = sizeof(a), .flags = flags };
 	int ret;
@@ -53,7 +57,7 @@ int mt_ctx_destroy(int fd, const char *name)
 	return mt_ioctl(fd, MEMTOPO_CTX_DESTROY, &d);
 }
 
-void mt_op_init(struct memtopo_op *op, uint32_t code)
+void mt_op_init(struct memtopo_op *op, __u32 code)
 {
 	memset(op, 0, sizeof(*op));
 	op->size = sizeof(*op);
@@ -65,7 +69,7 @@ int mt_op(int fd, struct memtopo_op *op)
 	return mt_ioctl(fd, MEMTOPO_OP, op);
 }
 
-int mt_batch(int fd, struct memtopo_op *ops, uint32_t count, uint32_t *error_index)
+int mt_batch(int fd, struct memtopo_op *ops, __u32 count, __u32 *error_index)
 {
 	struct memtopo_batch b = {
 		.size = sizeof(b), .count = count, .op_size = sizeof(*ops),
@@ -78,7 +82,7 @@ int mt_batch(int fd, struct memtopo_op *ops, uint32_t count, uint32_t *error_ind
 	return ret;
 }
 
-int mt_txn(int fd, uint32_t op, uint32_t *depth)
+int mt_txn(int fd, __u32 op, __u32 *depth)
 {
 	struct memtopo_txn t = { .size = sizeof(t), .op = op };
 	int ret = mt_ioctl(fd, MEMTOPO_TXN, &t);
@@ -88,56 +92,57 @@ int mt_txn(int fd, uint32_t op, uint32_t *depth)
 	return ret;
 }
 
-/* Size-then-fill loop shared by the list ioctls: retry while it grows. */
-#define MT_LIST(fd, req, type, cmdtype, field, sizefield, out, count)		\
-	do {									\
-		cmdtype c;							\
-		type *buf = NULL;						\
-		uint32_t cap = 0;						\
-		int r;								\
-		for (;;) {							\
-			memset(&c, 0, sizeof(c));				\
-			c.size = sizeof(c);					\
-			c.count = cap;						\
-			c.sizefield = sizeof(type);				\
-			c.field = (uintptr_t)buf;				\
-			r = mt_ioctl(fd, req, &c);				\
-			if (r != -ENOSPC)					\
-				break;						\
-			free(buf);						\
-			cap = c.count;						\
-			buf = calloc(cap ? cap : 1, sizeof(type));		\
-			if (!buf)						\
-				return -ENOMEM;					\
-		}								\
-		if (r) {							\
-			free(buf);						\
-			return r;						\
-		}								\
-		*(out) = buf;							\
-		*(count) = c.count;						\
-	} while (0)
-
-int mt_get_regions(int fd, struct memtopo_region_desc **out, uint32_t *count)
+/* Size-then-fill loop shared by the list ioctls: retry while the list grows. */
+static int mt_list(int fd, unsigned long req, void *cmd, __u32 *cmd_count, __u64 *cmd_ptr,
+		   size_t elem, void **out, __u32 *count)
 {
-	MT_LIST(fd, MEMTOPO_GET_REGIONS, struct memtopo_region_desc,
-		struct memtopo_get_regions, regions, desc_size, out, count);
+	void *buf = NULL;
+	__u32 cap = 0;
+	int r;
+
+	for (;;) {
+		*cmd_count = cap;
+		*cmd_ptr = (uintptr_t)buf;
+		r = mt_ioctl(fd, req, cmd);
+		if (r != -ENOSPC)
+			break;
+		free(buf);
+		cap = *cmd_count;
+		buf = calloc(cap ? cap : 1, elem);
+		if (!buf)
+			return -ENOMEM;
+	}
+	if (r) {
+		free(buf);
+		return r;
+	}
+	*out = buf;
+	*count = *cmd_count;
 	return 0;
 }
 
-int mt_get_spaces(int fd, struct memtopo_space_desc **out, uint32_t *count)
+int mt_get_regions(int fd, struct memtopo_region_desc **out, __u32 *count)
 {
-	MT_LIST(fd, MEMTOPO_GET_SPACES, struct memtopo_space_desc,
-		struct memtopo_get_spaces, spaces, desc_size, out, count);
-	return 0;
+	struct memtopo_get_regions c = { .size = sizeof(c), .desc_size = sizeof(**out) };
+
+	return mt_list(fd, MEMTOPO_GET_REGIONS, &c, &c.count, &c.regions, sizeof(**out),
+		       (void **)out, count);
 }
 
-int mt_get_flat(int fd, uint32_t space, struct memtopo_range **out, uint32_t *count,
-		uint64_t *generation)
+int mt_get_spaces(int fd, struct memtopo_space_desc **out, __u32 *count)
+{
+	struct memtopo_get_spaces c = { .size = sizeof(c), .desc_size = sizeof(**out) };
+
+	return mt_list(fd, MEMTOPO_GET_SPACES, &c, &c.count, &c.spaces, sizeof(**out),
+		       (void **)out, count);
+}
+
+int mt_get_flat(int fd, __u32 space, struct memtopo_range **out, __u32 *count,
+		__u64 *generation)
 {
 	struct memtopo_get_flat c;
 	struct memtopo_range *buf = NULL;
-	uint32_t cap = 0;
+	__u32 cap = 0;
 	int r;
 
 	for (;;) {
@@ -167,8 +172,8 @@ int mt_get_flat(int fd, uint32_t space, struct memtopo_range **out, uint32_t *co
 	return 0;
 }
 
-int mt_lookup(int fd, uint32_t space, uint64_t addr, struct memtopo_range *range,
-	      uint64_t *generation)
+int mt_lookup(int fd, __u32 space, __u64 addr, struct memtopo_range *range,
+	      __u64 *generation)
 {
 	struct memtopo_lookup l = { .size = sizeof(l), .space = space, .addr = addr };
 	int ret = mt_ioctl(fd, MEMTOPO_LOOKUP, &l);
@@ -181,11 +186,11 @@ int mt_lookup(int fd, uint32_t space, uint64_t addr, struct memtopo_range *range
 	return ret;
 }
 
-int mt_mtree(int fd, uint32_t flags, char **text)
+int mt_mtree(int fd, __u32 flags, char **text)
 {
 	struct memtopo_mtree m;
 	char *buf = NULL;
-	uint32_t cap = 0;
+	__u32 cap = 0;
 	int r;
 
 	for (;;) {
@@ -217,8 +222,8 @@ int mt_mtree(int fd, uint32_t flags, char **text)
 	return 0;
 }
 
-int mt_subscribe(int fd, uint32_t space, int eventfd, uint32_t mask, uint32_t flags,
-		 uint32_t *id)
+int mt_subscribe(int fd, __u32 space, int eventfd, __u32 mask, __u32 flags,
+		 __u32 *id)
 {
 	struct memtopo_subscribe s = {
 		.size = sizeof(s), .flags = flags, .space = space, .eventfd = eventfd,
@@ -231,15 +236,15 @@ int mt_subscribe(int fd, uint32_t space, int eventfd, uint32_t mask, uint32_t fl
 	return ret;
 }
 
-int mt_unsubscribe(int fd, uint32_t id)
+int mt_unsubscribe(int fd, __u32 id)
 {
 	struct memtopo_unsubscribe u = { .size = sizeof(u), .id = id };
 
 	return mt_ioctl(fd, MEMTOPO_UNSUBSCRIBE, &u);
 }
 
-int mt_read_events(int fd, uint32_t id, struct memtopo_event *ev, uint32_t *count,
-		   uint32_t *pending)
+int mt_read_events(int fd, __u32 id, struct memtopo_event *ev, __u32 *count,
+		   __u32 *pending)
 {
 	struct memtopo_read_events r = {
 		.size = sizeof(r), .id = id, .count = *count, .events = (uintptr_t)ev,
@@ -255,7 +260,7 @@ int mt_read_events(int fd, uint32_t id, struct memtopo_event *ev, uint32_t *coun
 	return ret;
 }
 
-int mt_space_rw(int fd, uint32_t space, uint64_t addr, void *buf, uint64_t len, int write)
+int mt_space_rw(int fd, __u32 space, __u64 addr, void *buf, __u64 len, int write)
 {
 	struct memtopo_space_rw rw = {
 		.size = sizeof(rw), .flags = write ? MEMTOPO_SPACE_RW_WRITE : 0,
@@ -276,16 +281,16 @@ static const char *const mt_kinds[] = {
 	[MEMTOPO_KIND_ALIAS] = "alias",
 };
 
-const char *mt_kind_name(uint32_t kind)
+const char *mt_kind_name(__u32 kind)
 {
-	return kind < sizeof(mt_kinds) / sizeof(mt_kinds[0]) ? mt_kinds[kind] : "?";
+	return kind < ARRAY_SIZE(mt_kinds) ? mt_kinds[kind] : "?";
 }
 
 int mt_kind_parse(const char *s)
 {
 	unsigned int i;
 
-	for (i = 0; i < sizeof(mt_kinds) / sizeof(mt_kinds[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(mt_kinds); i++)
 		if (!strcasecmp(s, mt_kinds[i]))
 			return i;
 	if (!strcasecmp(s, "i/o") || !strcasecmp(s, "mmio"))
@@ -293,7 +298,7 @@ int mt_kind_parse(const char *s)
 	return -EINVAL;
 }
 
-const char *mt_event_name(uint32_t type)
+const char *mt_event_name(__u32 type)
 {
 	switch (type) {
 	case MEMTOPO_EVENT_REGION_ADD: return "region_add";

@@ -12,32 +12,32 @@
 
 int mt_open(void);
 int mt_info(int fd, struct memtopo_info *info);
-int mt_attach(int fd, const char *name, uint32_t flags, int *created);
+int mt_attach(int fd, const char *name, __u32 flags, int *created);
 int mt_ctx_destroy(int fd, const char *name);
 int mt_op(int fd, struct memtopo_op *op);
-int mt_batch(int fd, struct memtopo_op *ops, uint32_t count, uint32_t *error_index);
-int mt_txn(int fd, uint32_t op, uint32_t *depth);
+int mt_batch(int fd, struct memtopo_op *ops, __u32 count, __u32 *error_index);
+int mt_txn(int fd, __u32 op, __u32 *depth);
 /* *out is malloc()ed; free() it */
-int mt_get_regions(int fd, struct memtopo_region_desc **out, uint32_t *count);
-int mt_get_spaces(int fd, struct memtopo_space_desc **out, uint32_t *count);
-int mt_get_flat(int fd, uint32_t space, struct memtopo_range **out, uint32_t *count,
-		uint64_t *generation);
-int mt_lookup(int fd, uint32_t space, uint64_t addr, struct memtopo_range *range,
-	      uint64_t *generation);
+int mt_get_regions(int fd, struct memtopo_region_desc **out, __u32 *count);
+int mt_get_spaces(int fd, struct memtopo_space_desc **out, __u32 *count);
+int mt_get_flat(int fd, __u32 space, struct memtopo_range **out, __u32 *count,
+		__u64 *generation);
+int mt_lookup(int fd, __u32 space, __u64 addr, struct memtopo_range *range,
+	      __u64 *generation);
 /* NUL-terminated text, malloc()ed */
-int mt_mtree(int fd, uint32_t flags, char **text);
-int mt_subscribe(int fd, uint32_t space, int eventfd, uint32_t mask, uint32_t flags,
-		 uint32_t *id);
-int mt_unsubscribe(int fd, uint32_t id);
-int mt_read_events(int fd, uint32_t id, struct memtopo_event *ev, uint32_t *count,
-		   uint32_t *pending);
+int mt_mtree(int fd, __u32 flags, char **text);
+int mt_subscribe(int fd, __u32 space, int eventfd, __u32 mask, __u32 flags,
+		 __u32 *id);
+int mt_unsubscribe(int fd, __u32 id);
+int mt_read_events(int fd, __u32 id, struct memtopo_event *ev, __u32 *count,
+		   __u32 *pending);
 /* MEMTOPO_SPACE_RW: @len bytes in memory order at @addr of @space. */
-int mt_space_rw(int fd, uint32_t space, uint64_t addr, void *buf, uint64_t len, int write);
+int mt_space_rw(int fd, __u32 space, __u64 addr, void *buf, __u64 len, int write);
 
 /* Helpers to fill an operation. */
-void mt_op_init(struct memtopo_op *op, uint32_t code);
-const char *mt_kind_name(uint32_t kind);
+void mt_op_init(struct memtopo_op *op, __u32 code);
+const char *mt_kind_name(__u32 kind);
 int mt_kind_parse(const char *s);
-const char *mt_event_name(uint32_t type);
+const char *mt_event_name(__u32 type);
 
 #endif

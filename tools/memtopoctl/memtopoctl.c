@@ -7,7 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,12 +20,12 @@
 #include "libmemtopo.h"
 #include "memtopoctl.h"
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 static bool json;
 static const char *ctx_name = "default";
 
-static void usage(FILE *out)
-{
-	fputs(
+static const char usage_text[] =
 "usage: memtopoctl [-c NAME] [--json] COMMAND [ARGS]\n"
 "\n"
 "Works on the named context NAME (default \"default\"), created on first use.\n"
@@ -73,8 +73,11 @@ static void usage(FILE *out)
 "\n"
 "Options: -c NAME, --json (machine-readable output: one JSON value for every\n"
 "command that prints data, one object a line for watch), -h/--help.\n"
-"Exit status: 0 success, 1 the kernel refused (the reason is printed), 2 usage.\n",
-	      out);
+"Exit status: 0 success, 1 the kernel refused (the reason is printed), 2 usage.\n";
+
+static void print_usage(FILE *out)
+{
+	fputs(usage_text, out);
 }
 
 static void die_usage(const char *msg)
@@ -103,7 +106,9 @@ static int open_ctx(bool create)
 
 static int parse_u64(const char *s, __u64 *v, bool *is_2_64)
 {
+	static const char suffixes[] = "KMGT";
 	unsigned long long x;
+	const char *p;
 	char *end;
 
 	if (is_2_64)
@@ -119,11 +124,14 @@ static int parse_u64(const char *s, __u64 *v, bool *is_2_64)
 	x = strtoull(s, &end, 0);
 	if (errno)
 		return -errno;
-	switch (toupper((unsigned char)*end)) {
-	case 'K': x <<= 10; end++; break;
-	case 'M': x <<= 20; end++; break;
-	case 'G': x <<= 30; end++; break;
-	case 'T': x <<= 40; end++; break;
+	p = strchr(suffixes, toupper((unsigned char)*end));
+	if (*end && p) {
+		int shift = 10 * (p - suffixes + 1);
+
+		if (x > ULLONG_MAX >> shift)
+			return -ERANGE;
+		x <<= shift;
+		end++;
 	}
 	if (*end)
 		return -EINVAL;
@@ -131,7 +139,7 @@ static int parse_u64(const char *s, __u64 *v, bool *is_2_64)
 	return 0;
 }
 
-static int parse_s32(const char *s, int32_t *v)
+static int parse_s32(const char *s, __s32 *v)
 {
 	char *end;
 	long x;
@@ -181,14 +189,14 @@ static int tokenize(char *line, char **argv, int max)
 
 struct names {
 	struct memtopo_region_desc *regions;
-	uint32_t nregions;
+	__u32 nregions;
 	struct memtopo_space_desc *spaces;
-	uint32_t nspaces;
+	__u32 nspaces;
 	bool loaded;
 	/* names created earlier in this batch */
 	struct {
 		char *name;
-		uint32_t ref;
+		__u32 ref;
 		bool space;
 	} *local;
 	int nlocal;
@@ -210,9 +218,9 @@ static void names_load(int fd, struct names *nm)
 	nm->loaded = true;
 }
 
-static const char *region_name(struct names *nm, uint32_t id)
+static const char *region_name(struct names *nm, __u32 id)
 {
-	uint32_t i;
+	__u32 i;
 
 	for (i = 0; i < nm->nregions; i++)
 		if (nm->regions[i].id == id)
@@ -220,10 +228,10 @@ static const char *region_name(struct names *nm, uint32_t id)
 	return "?";
 }
 
-static int resolve(int fd, struct names *nm, const char *s, bool space, uint32_t *id,
+static int resolve(int fd, struct names *nm, const char *s, bool space, __u32 *id,
 		   char *err, size_t errlen)
 {
-	uint32_t i, found = 0, n;
+	__u32 i, found = 0, n;
 	int k;
 
 	if (s[0] == '#') {
@@ -270,7 +278,7 @@ static int resolve(int fd, struct names *nm, const char *s, bool space, uint32_t
 	return 0;
 }
 
-static void remember(struct names *nm, const char *name, uint32_t ref, bool space)
+static void remember(struct names *nm, const char *name, __u32 ref, bool space)
 {
 	nm->local = realloc(nm->local, (nm->nlocal + 1) * sizeof(*nm->local));
 	if (!nm->local)
@@ -283,8 +291,17 @@ static void remember(struct names *nm, const char *name, uint32_t ref, bool spac
 
 /* ---- commands that change the map ---- */
 
-#define NEED(n) do { if (argc < (n)) { snprintf(err, errlen, "%s: missing arguments", argv[0]); return -EINVAL; } } while (0)
-#define MAXARGS(n) do { if (argc > (n)) { snprintf(err, errlen, "%s: too many arguments", argv[0]); return -EINVAL; } } while (0)
+/* Between @min and @max words (the command included); 0 or -EINVAL with @err set. */
+static int nargs(int argc, char **argv, int min, int max, char *err, size_t errlen)
+{
+	if (argc < min)
+		snprintf(err, errlen, "%s: missing arguments", argv[0]);
+	else if (argc > max)
+		snprintf(err, errlen, "%s: too many arguments", argv[0]);
+	else
+		return 0;
+	return -EINVAL;
+}
 
 static int copy_name(char *dst, const char *src, char *err, size_t errlen)
 {
@@ -348,7 +365,7 @@ static int load_image(const char *path, struct memtopo_op *op, char *err, size_t
  * batch (for names created by it).  Returns 1 if @argv is not a
  * map-changing command.
  */
-static int parse_op(int fd, struct names *nm, int argc, char **argv, uint32_t index,
+static int parse_op(int fd, struct names *nm, int argc, char **argv, __u32 index,
 		    struct memtopo_op *op, char *err, size_t errlen)
 {
 	const char *cmd = argv[0];
@@ -358,8 +375,9 @@ static int parse_op(int fd, struct names *nm, int argc, char **argv, uint32_t in
 	if (!strcmp(cmd, "create-region")) {
 		int kind;
 
-		NEED(4);
-		MAXARGS(5);
+		ret = nargs(argc, argv, 4, 5, err, errlen);
+		if (ret)
+			return ret;
 		kind = mt_kind_parse(argv[1]);
 		if (kind < 0 || kind == MEMTOPO_KIND_ALIAS) {
 			snprintf(err, errlen, "unknown region kind \"%s\"", argv[1]);
@@ -392,8 +410,9 @@ static int parse_op(int fd, struct names *nm, int argc, char **argv, uint32_t in
 		return 0;
 	}
 	if (!strcmp(cmd, "create-alias")) {
-		NEED(5);
-		MAXARGS(5);
+		ret = nargs(argc, argv, 5, 5, err, errlen);
+		if (ret)
+			return ret;
 		mt_op_init(op, MEMTOPO_OP_REGION_CREATE);
 		op->kind = MEMTOPO_KIND_ALIAS;
 		ret = copy_name(op->name, argv[1], err, errlen);
@@ -411,16 +430,18 @@ static int parse_op(int fd, struct names *nm, int argc, char **argv, uint32_t in
 		return 0;
 	}
 	if (!strcmp(cmd, "destroy-region")) {
-		NEED(2);
-		MAXARGS(2);
+		ret = nargs(argc, argv, 2, 2, err, errlen);
+		if (ret)
+			return ret;
 		mt_op_init(op, MEMTOPO_OP_REGION_DESTROY);
 		return resolve(fd, nm, argv[1], false, &op->id, err, errlen);
 	}
 	if (!strcmp(cmd, "add-subregion") || !strcmp(cmd, "map")) {
 		int i;
 
-		NEED(4);
-		MAXARGS(6);
+		ret = nargs(argc, argv, 4, 6, err, errlen);
+		if (ret)
+			return ret;
 		mt_op_init(op, MEMTOPO_OP_ADD_SUBREGION);
 		ret = resolve(fd, nm, argv[1], false, &op->ref, err, errlen);
 		if (!ret)
@@ -440,8 +461,9 @@ static int parse_op(int fd, struct names *nm, int argc, char **argv, uint32_t in
 		return 0;
 	}
 	if (!strcmp(cmd, "del-subregion") || !strcmp(cmd, "unmap")) {
-		NEED(2);
-		MAXARGS(3);
+		ret = nargs(argc, argv, 2, 3, err, errlen);
+		if (ret)
+			return ret;
 		mt_op_init(op, MEMTOPO_OP_DEL_SUBREGION);
 		ret = resolve(fd, nm, argv[1], false, &op->id, err, errlen);
 		if (!ret && argc == 3)
@@ -451,7 +473,7 @@ static int parse_op(int fd, struct names *nm, int argc, char **argv, uint32_t in
 	if (!strcmp(cmd, "set")) {
 		static const struct {
 			const char *name;
-			uint32_t code;
+			__u32 code;
 		} attrs[] = {
 			{ "address", MEMTOPO_OP_SET_ADDRESS },
 			{ "size", MEMTOPO_OP_SET_SIZE },
@@ -466,11 +488,13 @@ static int parse_op(int fd, struct names *nm, int argc, char **argv, uint32_t in
 		unsigned int i;
 		__u64 v;
 
-		NEED(4);
-		for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+		ret = nargs(argc, argv, 4, 5, err, errlen);
+		if (ret)
+			return ret;
+		for (i = 0; i < ARRAY_SIZE(attrs); i++)
 			if (!strcmp(argv[2], attrs[i].name))
 				break;
-		if (i == sizeof(attrs) / sizeof(attrs[0])) {
+		if (i == ARRAY_SIZE(attrs)) {
 			snprintf(err, errlen, "unknown attribute \"%s\"", argv[2]);
 			return -EINVAL;
 		}
@@ -481,37 +505,47 @@ static int parse_op(int fd, struct names *nm, int argc, char **argv, uint32_t in
 		switch (attrs[i].code) {
 		case MEMTOPO_OP_SET_ADDRESS:
 		case MEMTOPO_OP_SET_ALIAS_OFFSET:
-			MAXARGS(4);
+			ret = nargs(argc, argv, 4, 4, err, errlen);
+			if (ret)
+				return ret;
 			return num("address", argv[3], &op->addr, NULL, err, errlen);
 		case MEMTOPO_OP_SET_SIZE:
-			MAXARGS(4);
+			ret = nargs(argc, argv, 4, 4, err, errlen);
+			if (ret)
+				return ret;
 			ret = num("size", argv[3], &op->length, &big, err, errlen);
 			if (big)
 				op->flags |= MEMTOPO_OP_F_SIZE_2_64;
 			return ret;
 		case MEMTOPO_OP_SET_PRIORITY:
-			MAXARGS(4);
+			ret = nargs(argc, argv, 4, 4, err, errlen);
+			if (ret)
+				return ret;
 			if (parse_s32(argv[3], &op->priority)) {
 				snprintf(err, errlen, "bad priority \"%s\"", argv[3]);
 				return -EINVAL;
 			}
 			return 0;
 		case MEMTOPO_OP_SET_DIRTY_LOG:
-			NEED(5);
-			MAXARGS(5);
+			ret = nargs(argc, argv, 5, 5, err, errlen);
+			if (ret)
+				return ret;
 			ret = num("client", argv[3], &v, NULL, err, errlen);
 			if (ret)
 				return ret;
 			op->kind = v;
 			return num("value", argv[4], &op->value, NULL, err, errlen);
 		default:
-			MAXARGS(4);
+			ret = nargs(argc, argv, 4, 4, err, errlen);
+			if (ret)
+				return ret;
 			return num("value", argv[3], &op->value, NULL, err, errlen);
 		}
 	}
 	if (!strcmp(cmd, "create-space")) {
-		NEED(3);
-		MAXARGS(3);
+		ret = nargs(argc, argv, 3, 3, err, errlen);
+		if (ret)
+			return ret;
 		mt_op_init(op, MEMTOPO_OP_SPACE_CREATE);
 		ret = copy_name(op->name, argv[1], err, errlen);
 		if (!ret)
@@ -521,8 +555,9 @@ static int parse_op(int fd, struct names *nm, int argc, char **argv, uint32_t in
 		return ret;
 	}
 	if (!strcmp(cmd, "destroy-space")) {
-		NEED(2);
-		MAXARGS(2);
+		ret = nargs(argc, argv, 2, 2, err, errlen);
+		if (ret)
+			return ret;
 		mt_op_init(op, MEMTOPO_OP_SPACE_DESTROY);
 		return resolve(fd, nm, argv[1], true, &op->id, err, errlen);
 	}
@@ -567,7 +602,7 @@ static int cmd_script(const char *path)
 	int *lines = NULL, n = 0, cap = 0, lineno = 0, fd, ret;
 	struct names nm = {};
 	char line[4096], err[256];
-	uint32_t err_index;
+	__u32 err_index;
 
 	if (!f) {
 		fprintf(stderr, "memtopoctl: %s: %s\n", path, strerror(errno));
@@ -605,7 +640,7 @@ static int cmd_script(const char *path)
 		fclose(f);
 	ret = mt_batch(fd, ops, n, &err_index);
 	if (ret) {
-		if (err_index < (uint32_t)n)
+		if (err_index < (__u32)n)
 			fprintf(stderr, "%s:%d: %s (nothing was applied)\n", path,
 				lines[err_index], strerror(-ret));
 		else
@@ -622,34 +657,58 @@ static int cmd_script(const char *path)
 
 /* ---- commands that look ---- */
 
-static int cmd_info(void)
-{
-	struct memtopo_info info;
-	int fd = mt_open(), ret;
+/* --json: values built a field at a time, commas placed by nesting depth. */
+static bool jmore[16];
+static int jdepth;
 
-	if (fd < 0) {
-		fprintf(stderr, "memtopoctl: /dev/memtopo: %s\n", strerror(-fd));
-		return 1;
-	}
-	ret = mt_info(fd, &info);
-	if (ret) {
-		fprintf(stderr, "memtopoctl: info: %s\n", strerror(-ret));
-		return 1;
-	}
-	if (json)
-		printf("{\"abi_version\": %u, \"max_depth\": %u, \"max_alias_chain\": %u, \"max_regions\": %u, \"max_spaces\": %u, \"max_name\": %u, \"max_batch\": %u, \"max_events\": %u}\n",
-		       info.abi_version, info.max_depth, info.max_alias_chain, info.max_regions,
-		       info.max_spaces, info.max_name, info.max_batch, info.max_events);
-	else
-		printf("abi_version %u\nmax_depth %u\nmax_alias_chain %u\nmax_regions %u\nmax_spaces %u\nmax_name %u\nmax_batch %u\nmax_events %u\n",
-		       info.abi_version, info.max_depth, info.max_alias_chain, info.max_regions,
-		       info.max_spaces, info.max_name, info.max_batch, info.max_events);
-	return 0;
+static void jopen(char c)
+{
+	putchar(c);
+	jmore[++jdepth] = false;
 }
 
-static const char *jbool(unsigned int v)
+static void jclose(char c)
 {
-	return v ? "true" : "false";
+	putchar(c);
+	jdepth--;
+}
+
+/* Before each element of an array opened with jopen('['). */
+static void jelem(void)
+{
+	if (jmore[jdepth])
+		fputs(", ", stdout);
+	jmore[jdepth] = true;
+}
+
+static void jkey(const char *key)
+{
+	jelem();
+	printf("\"%s\": ", key);
+}
+
+static void jnum(const char *key, unsigned long long v)
+{
+	jkey(key);
+	printf("%llu", v);
+}
+
+static void jint(const char *key, long long v)
+{
+	jkey(key);
+	printf("%lld", v);
+}
+
+static void jstr(const char *key, const char *v)
+{
+	jkey(key);
+	mt_json_str(v);
+}
+
+static void jflag(const char *key, unsigned int v)
+{
+	jkey(key);
+	fputs(v ? "true" : "false", stdout);
 }
 
 void mt_json_str(const char *s)
@@ -666,17 +725,100 @@ void mt_json_str(const char *s)
 	putchar('"');
 }
 
+static int cmd_info(void)
+{
+	struct memtopo_info info;
+	int fd = mt_open(), ret;
+	unsigned int i;
+
+	if (fd < 0) {
+		fprintf(stderr, "memtopoctl: /dev/memtopo: %s\n", strerror(-fd));
+		return 1;
+	}
+	ret = mt_info(fd, &info);
+	if (ret) {
+		fprintf(stderr, "memtopoctl: info: %s\n", strerror(-ret));
+		return 1;
+	}
+	{
+		const struct {
+			const char *name;
+			__u32 value;
+		} f[] = {
+			{ "abi_version", info.abi_version },
+			{ "max_depth", info.max_depth },
+			{ "max_alias_chain", info.max_alias_chain },
+			{ "max_regions", info.max_regions },
+			{ "max_spaces", info.max_spaces },
+			{ "max_name", info.max_name },
+			{ "max_batch", info.max_batch },
+			{ "max_events", info.max_events },
+		};
+
+		if (json)
+			jopen('{');
+		for (i = 0; i < ARRAY_SIZE(f); i++) {
+			if (json)
+				jnum(f[i].name, f[i].value);
+			else
+				printf("%s %u\n", f[i].name, f[i].value);
+		}
+		if (json) {
+			jclose('}');
+			putchar('\n');
+		}
+	}
+	return 0;
+}
+
+static void json_region(const struct memtopo_region_desc *d)
+{
+	jopen('{');
+	jnum("id", d->id);
+	jstr("name", d->name);
+	jstr("kind", mt_kind_name(d->kind));
+	jnum("parent", d->parent);
+	jnum("alias", d->alias);
+	jnum("alias_offset", d->alias_offset);
+	jnum("addr", d->addr);
+	jnum("size", d->length);
+	jflag("size_2_64", d->flags & MEMTOPO_REGION_SIZE_2_64);
+	jint("priority", d->priority);
+	jflag("enabled", d->flags & MEMTOPO_REGION_ENABLED);
+	jflag("readonly", d->flags & MEMTOPO_REGION_READONLY);
+	jflag("nonvolatile", d->flags & MEMTOPO_REGION_NONVOLATILE);
+	jflag("romd", d->flags & MEMTOPO_REGION_ROMD);
+	jflag("may_overlap", d->flags & MEMTOPO_REGION_MAY_OVERLAP);
+	jnum("dirty_log_mask", d->dirty_log_mask);
+	jnum("uaddr", d->uaddr);
+	jflag("kernel_backing", d->flags & MEMTOPO_REGION_KERNEL_BACKING);
+	jclose('}');
+}
+
+static void text_region(const struct memtopo_region_desc *d)
+{
+	printf("#%-5u %-11s %-24s parent #%-5u addr 0x%016llx size %s0x%llx prio %d",
+	       d->id, mt_kind_name(d->kind), d->name, d->parent, d->addr,
+	       d->flags & MEMTOPO_REGION_SIZE_2_64 ? "2^64 " : "", d->length, d->priority);
+	printf("%s%s%s", d->flags & MEMTOPO_REGION_ENABLED ? "" : " disabled",
+	       d->flags & MEMTOPO_REGION_READONLY ? " readonly" : "",
+	       d->flags & MEMTOPO_REGION_KERNEL_BACKING ? " kernel-backed" : "");
+	if (d->alias)
+		printf(" -> #%u @0x%llx", d->alias, d->alias_offset);
+	printf("\n");
+}
+
 static int cmd_show(int argc, char **argv)
 {
 	int fd = open_ctx(true), ret;
 	struct names nm = {};
-	uint32_t i;
+	__u32 i;
 	char *text;
 
 	if (argc < 2)
 		die_usage("show: tree, flat, regions or spaces?");
 	if (!strcmp(argv[1], "tree") || !strcmp(argv[1], "flat")) {
-		uint32_t flags = 0;
+		__u32 flags = 0;
 
 		if (!strcmp(argv[1], "flat"))
 			flags |= MEMTOPO_MTREE_FLAT;
@@ -688,97 +830,72 @@ static int cmd_show(int argc, char **argv)
 			return 1;
 		}
 		if (json) {
-			printf("{\"text\": ");
-			mt_json_str(text);
-			printf("}\n");
+			jopen('{');
+			jstr("text", text);
+			jclose('}');
+			putchar('\n');
 		} else {
 			fputs(text, stdout);
 		}
 		free(text);
 		return 0;
 	}
+	if (strcmp(argv[1], "regions") && strcmp(argv[1], "spaces"))
+		die_usage("show: tree, flat, regions or spaces?");
 	names_load(fd, &nm);
-	if (!strcmp(argv[1], "regions")) {
-		if (json)
-			printf("[");
-		for (i = 0; i < nm.nregions; i++) {
-			struct memtopo_region_desc *d = &nm.regions[i];
-
-			if (json) {
-				printf("%s{\"id\": %u, \"name\": ", i ? ", " : "", d->id);
-				mt_json_str(d->name);
-				printf(", \"kind\": \"%s\", \"parent\": %u, \"alias\": %u, \"alias_offset\": %" PRIu64 ", \"addr\": %" PRIu64 ", \"size\": %" PRIu64 ", \"size_2_64\": %s, \"priority\": %d",
-				       mt_kind_name(d->kind), d->parent, d->alias,
-				       (uint64_t)d->alias_offset, (uint64_t)d->addr,
-				       (uint64_t)d->length, jbool(d->flags & MEMTOPO_REGION_SIZE_2_64),
-				       d->priority);
-				printf(", \"enabled\": %s, \"readonly\": %s, \"nonvolatile\": %s, \"romd\": %s, \"may_overlap\": %s, \"dirty_log_mask\": %u, \"uaddr\": %" PRIu64 ", \"kernel_backing\": %s}",
-				       jbool(d->flags & MEMTOPO_REGION_ENABLED),
-				       jbool(d->flags & MEMTOPO_REGION_READONLY),
-				       jbool(d->flags & MEMTOPO_REGION_NONVOLATILE),
-				       jbool(d->flags & MEMTOPO_REGION_ROMD),
-				       jbool(d->flags & MEMTOPO_REGION_MAY_OVERLAP),
-				       d->dirty_log_mask, (uint64_t)d->uaddr,
-				       jbool(d->flags & MEMTOPO_REGION_KERNEL_BACKING));
-			} else {
-				printf("#%-5u %-11s %-24s parent #%-5u addr 0x%016" PRIx64 " size %s0x%" PRIx64 " prio %d%s%s%s",
-				       d->id, mt_kind_name(d->kind), d->name, d->parent,
-				       (uint64_t)d->addr,
-				       d->flags & MEMTOPO_REGION_SIZE_2_64 ? "2^64 " : "",
-				       (uint64_t)d->length, d->priority,
-				       d->flags & MEMTOPO_REGION_ENABLED ? "" : " disabled",
-				       d->flags & MEMTOPO_REGION_READONLY ? " readonly" : "",
-				       d->flags & MEMTOPO_REGION_KERNEL_BACKING ? " kernel-backed" : "");
-				if (d->alias)
-					printf(" -> #%u @0x%" PRIx64, d->alias, (uint64_t)d->alias_offset);
-				printf("\n");
-			}
+	if (json)
+		jopen('[');
+	for (i = 0; !strcmp(argv[1], "regions") && i < nm.nregions; i++) {
+		if (!json) {
+			text_region(&nm.regions[i]);
+			continue;
 		}
-		if (json)
-			printf("]\n");
-		return 0;
+		jelem();
+		json_region(&nm.regions[i]);
 	}
-	if (!strcmp(argv[1], "spaces")) {
-		if (json)
-			printf("[");
-		for (i = 0; i < nm.nspaces; i++) {
-			struct memtopo_space_desc *d = &nm.spaces[i];
+	for (i = 0; !strcmp(argv[1], "spaces") && i < nm.nspaces; i++) {
+		struct memtopo_space_desc *d = &nm.spaces[i];
 
-			if (json) {
-				printf("%s{\"id\": %u, \"name\": ", i ? ", " : "", d->id);
-				mt_json_str(d->name);
-				printf(", \"root\": %u, \"generation\": %" PRIu64 ", \"ranges\": %u}",
-				       d->root, (uint64_t)d->generation, d->nr_ranges);
-			} else {
-				printf("#%-4u %-24s root #%u (%s) generation %" PRIu64 " ranges %u\n",
-				       d->id, d->name, d->root, region_name(&nm, d->root),
-				       (uint64_t)d->generation, d->nr_ranges);
-			}
+		if (!json) {
+			printf("#%-4u %-24s root #%u (%s) generation %llu ranges %u\n", d->id,
+			       d->name, d->root, region_name(&nm, d->root), d->generation,
+			       d->nr_ranges);
+			continue;
 		}
-		if (json)
-			printf("]\n");
-		return 0;
+		jelem();
+		jopen('{');
+		jnum("id", d->id);
+		jstr("name", d->name);
+		jnum("root", d->root);
+		jnum("generation", d->generation);
+		jnum("ranges", d->nr_ranges);
+		jclose('}');
 	}
-	die_usage("show: tree, flat, regions or spaces?");
-	return 2;
+	if (json) {
+		jclose(']');
+		putchar('\n');
+	}
+	return 0;
 }
 
-static void print_range(struct names *nm, const struct memtopo_range *r, bool first)
+static void print_range(struct names *nm, const struct memtopo_range *r)
 {
-	if (json) {
-		printf("%s{\"start\": %" PRIu64 ", \"last\": %" PRIu64 ", \"region\": %u, \"name\": ",
-		       first ? "" : ", ", (uint64_t)r->start, (uint64_t)r->last, r->region);
-		mt_json_str(region_name(nm, r->region));
-		printf(", \"offset\": %" PRIu64 ", \"readonly\": %s, \"romd\": %s}",
-		       (uint64_t)r->offset, r->flags & MEMTOPO_RANGE_READONLY ? "true" : "false",
-		       r->flags & MEMTOPO_RANGE_ROMD ? "true" : "false");
-	} else {
-		printf("%016" PRIx64 "-%016" PRIx64 " %s (#%u) @%" PRIx64 "%s%s\n",
-		       (uint64_t)r->start, (uint64_t)r->last, region_name(nm, r->region),
-		       r->region, (uint64_t)r->offset,
+	if (!json) {
+		printf("%016llx-%016llx %s (#%u) @%llx%s%s\n", r->start, r->last,
+		       region_name(nm, r->region), r->region, r->offset,
 		       r->flags & MEMTOPO_RANGE_READONLY ? " readonly" : "",
 		       r->flags & MEMTOPO_RANGE_ROMD ? " romd" : "");
+		return;
 	}
+	jopen('{');
+	jnum("start", r->start);
+	jnum("last", r->last);
+	jnum("region", r->region);
+	jstr("name", region_name(nm, r->region));
+	jnum("offset", r->offset);
+	jflag("readonly", r->flags & MEMTOPO_RANGE_READONLY);
+	jflag("romd", r->flags & MEMTOPO_RANGE_ROMD);
+	jclose('}');
 }
 
 static int cmd_flat(int argc, char **argv)
@@ -786,8 +903,8 @@ static int cmd_flat(int argc, char **argv)
 	int fd = open_ctx(true), ret;
 	struct memtopo_range *r;
 	struct names nm = {};
-	uint32_t space, n, i;
-	uint64_t gen;
+	__u32 space, n, i;
+	__u64 gen;
 	char err[256];
 
 	if (argc != 2)
@@ -802,14 +919,24 @@ static int cmd_flat(int argc, char **argv)
 		fprintf(stderr, "memtopoctl: flat: %s\n", strerror(-ret));
 		return 1;
 	}
-	if (json)
-		printf("{\"generation\": %" PRIu64 ", \"ranges\": [", gen);
-	else
-		printf("generation %" PRIu64 ", %u ranges\n", gen, n);
-	for (i = 0; i < n; i++)
-		print_range(&nm, &r[i], !i);
-	if (json)
-		printf("]}\n");
+	if (json) {
+		jopen('{');
+		jnum("generation", gen);
+		jkey("ranges");
+		jopen('[');
+	} else {
+		printf("generation %llu, %u ranges\n", gen, n);
+	}
+	for (i = 0; i < n; i++) {
+		if (json)
+			jelem();
+		print_range(&nm, &r[i]);
+	}
+	if (json) {
+		jclose(']');
+		jclose('}');
+		putchar('\n');
+	}
 	free(r);
 	return 0;
 }
@@ -819,8 +946,8 @@ static int cmd_lookup(int argc, char **argv)
 	int fd = open_ctx(true), ret;
 	struct memtopo_range r;
 	struct names nm = {};
-	uint32_t space;
-	__u64 addr; uint64_t gen;
+	__u32 space;
+	__u64 addr, gen;
 	char err[256];
 
 	if (argc != 3)
@@ -836,7 +963,7 @@ static int cmd_lookup(int argc, char **argv)
 		if (json)
 			printf("null\n");
 		else
-			printf("0x%" PRIx64 ": unassigned\n", (uint64_t)addr);
+			printf("0x%llx: unassigned\n", addr);
 		return 1;
 	}
 	if (ret) {
@@ -845,9 +972,8 @@ static int cmd_lookup(int argc, char **argv)
 	}
 	names_load(fd, &nm);
 	if (!json)
-		printf("0x%" PRIx64 ": offset 0x%" PRIx64 " in ", (uint64_t)addr,
-		       (uint64_t)(r.offset + (addr - r.start)));
-	print_range(&nm, &r, true);
+		printf("0x%llx: offset 0x%llx in ", addr, r.offset + (addr - r.start));
+	print_range(&nm, &r);
 	if (json)
 		printf("\n");
 	return 0;
@@ -860,23 +986,23 @@ static const char *rw_reason(int err)
 	case -ENXIO: return "unassigned address";
 	case -EROFS: return "read-only memory";
 	case -EOPNOTSUPP:
-		return "the kernel cannot access it (RAM it does not own, or a device without callbacks)";
+		return "the kernel cannot access it (not its RAM, or no device callback)";
 	case -EINVAL: return "access size or alignment refused";
 	case -EOVERFLOW: return "the access passes 2^64";
 	default: return NULL;
 	}
 }
 
-static int rw_failed(const char *what, uint64_t addr, int err)
+static int rw_failed(const char *what, __u64 addr, int err)
 {
 	const char *why = rw_reason(err);
 
-	fprintf(stderr, "memtopoctl: %s 0x%" PRIx64 ": %s%s%s\n", what, addr, strerror(-err),
+	fprintf(stderr, "memtopoctl: %s 0x%llx: %s%s%s\n", what, addr, strerror(-err),
 		why ? ": " : "", why ? why : "");
 	return 1;
 }
 
-static bool is_word(uint64_t size)
+static bool is_word(__u64 size)
 {
 	return size == 1 || size == 2 || size == 4 || size == 8;
 }
@@ -886,9 +1012,9 @@ static int cmd_read(int argc, char **argv)
 	int fd = open_ctx(true), ret;
 	struct names nm = {};
 	__u64 addr, size = 4;
-	uint64_t value = 0, i;
-	uint32_t space;
-	uint8_t *buf;
+	__u64 value = 0, i;
+	__u32 space;
+	__u8 *buf;
 	char err[256];
 
 	if (argc < 3 || argc > 4)
@@ -910,18 +1036,22 @@ static int cmd_read(int argc, char **argv)
 		return rw_failed("read", addr, ret);
 	/* the bytes are memory order; a value reads them little-endian */
 	for (i = 0; is_word(size) && i < size; i++)
-		value |= (uint64_t)buf[i] << (8 * i);
+		value |= (__u64)buf[i] << (8 * i);
 	if (json) {
-		printf("{\"addr\": %" PRIu64 ", \"size\": %" PRIu64, (uint64_t)addr,
-		       (uint64_t)size);
+		jopen('{');
+		jnum("addr", addr);
+		jnum("size", size);
 		if (is_word(size))
-			printf(", \"value\": %" PRIu64, value);
-		printf(", \"bytes\": \"");
+			jnum("value", value);
+		jkey("bytes");
+		putchar('"');
 		for (i = 0; i < size; i++)
 			printf("%02x", buf[i]);
-		printf("\"}\n");
+		putchar('"');
+		jclose('}');
+		putchar('\n');
 	} else if (is_word(size)) {
-		printf("0x%0*" PRIx64 "\n", (int)size * 2, value);
+		printf("0x%0*llx\n", (int)size * 2, value);
 	} else {
 		for (i = 0; i < size; i++)
 			printf("%s%02x%s", i % 16 ? " " : "", buf[i],
@@ -936,8 +1066,8 @@ static int cmd_write(int argc, char **argv)
 	int fd = open_ctx(true), ret;
 	struct names nm = {};
 	__u64 addr, value, size = 4;
-	uint32_t space, i;
-	uint8_t buf[8];
+	__u32 space, i;
+	__u8 buf[8];
 	char err[256];
 
 	if (argc < 4 || argc > 5)
@@ -962,27 +1092,72 @@ static int cmd_write(int argc, char **argv)
 	return 0;
 }
 
-static void print_flat_resync(int fd, uint32_t space)
+/* --json watch: one object a line */
+static void json_event(struct names *nm, const struct memtopo_event *e)
+{
+	jopen('{');
+	jnum("seq", e->seq);
+	jnum("generation", e->generation);
+	jstr("type", mt_event_name(e->type));
+	if (e->type <= MEMTOPO_EVENT_LOG_STOP) {
+		jnum("start", e->start);
+		jnum("last", e->last);
+		jnum("region", e->region);
+		jstr("name", region_name(nm, e->region));
+		jnum("offset", e->offset);
+		jflag("readonly", e->range_flags & MEMTOPO_RANGE_READONLY);
+		jflag("romd", e->range_flags & MEMTOPO_RANGE_ROMD);
+		jnum("old_mask", e->old_mask);
+		jnum("new_mask", e->new_mask);
+	}
+	jclose('}');
+	putchar('\n');
+}
+
+static void text_event(struct names *nm, const struct memtopo_event *e)
+{
+	if (e->type > MEMTOPO_EVENT_LOG_STOP) {
+		printf("%6llu gen %-4llu %s\n", e->seq, e->generation, mt_event_name(e->type));
+		return;
+	}
+	printf("%6llu gen %-4llu %-10s %016llx-%016llx %s @%llx%s\n", e->seq, e->generation,
+	       mt_event_name(e->type), e->start, e->last, region_name(nm, e->region), e->offset,
+	       e->range_flags & MEMTOPO_RANGE_READONLY ? " readonly" : "");
+}
+
+static void print_flat_resync(int fd, __u32 space)
 {
 	struct memtopo_range *r;
 	struct names nm = {};
-	uint32_t n, i;
-	uint64_t gen;
+	__u32 n, i;
+	__u64 gen;
 
 	names_load(fd, &nm);
 	if (mt_get_flat(fd, space, &r, &n, &gen))
 		return;
-	if (json)
-		printf("{\"resync\": {\"generation\": %" PRIu64 ", \"ranges\": [", gen);
-	else
-		printf("resync generation %" PRIu64 ": %u ranges\n", gen, n);
-	for (i = 0; i < n; i++) {
-		if (!json)
-			printf("  ");
-		print_range(&nm, &r[i], !i);
+	if (json) {
+		jopen('{');
+		jkey("resync");
+		jopen('{');
+		jnum("generation", gen);
+		jkey("ranges");
+		jopen('[');
+	} else {
+		printf("resync generation %llu: %u ranges\n", gen, n);
 	}
-	if (json)
-		printf("]}}\n");
+	for (i = 0; i < n; i++) {
+		if (json)
+			jelem();
+		else
+			printf("  ");
+		print_range(&nm, &r[i]);
+	}
+	if (json) {
+		jclose(']');
+		jclose('}');
+		jclose('}');
+		putchar('\n');
+	}
 	free(r);
 }
 
@@ -990,7 +1165,7 @@ static int cmd_watch(int argc, char **argv)
 {
 	int fd = open_ctx(true), efd, ret, i;
 	long count = -1, timeout_ms = -1;
-	uint32_t space, id, flags = 0;
+	__u32 space, id, flags = 0;
 	struct memtopo_event ev[64];
 	struct names nm = {};
 	char err[256];
@@ -1026,8 +1201,8 @@ static int cmd_watch(int argc, char **argv)
 		printf("watching %s (subscription %u)\n", argv[1], id);
 	while (count) {
 		struct pollfd p = { .fd = efd, .events = POLLIN };
-		uint64_t ticks;
-		uint32_t n, pending;
+		__u64 ticks;
+		__u32 n, pending;
 
 		ret = poll(&p, 1, timeout_ms);
 		if (ret == 0)
@@ -1035,7 +1210,7 @@ static int cmd_watch(int argc, char **argv)
 		if (ret < 0 || read(efd, &ticks, sizeof(ticks)) != sizeof(ticks))
 			break;
 		do {
-			n = sizeof(ev) / sizeof(ev[0]);
+			n = ARRAY_SIZE(ev);
 			ret = mt_read_events(fd, id, ev, &n, &pending);
 			if (ret) {
 				fprintf(stderr, "memtopoctl: read events: %s\n", strerror(-ret));
@@ -1050,28 +1225,10 @@ static int cmd_watch(int argc, char **argv)
 			for (i = 0; i < (int)n && count; i++) {
 				struct memtopo_event *e = &ev[i];
 
-				if (json) {
-					printf("{\"seq\": %" PRIu64 ", \"generation\": %" PRIu64 ", \"type\": \"%s\"",
-					       (uint64_t)e->seq, (uint64_t)e->generation,
-					       mt_event_name(e->type));
-					if (e->type <= MEMTOPO_EVENT_LOG_STOP) {
-						printf(", \"start\": %" PRIu64 ", \"last\": %" PRIu64 ", \"region\": %u, \"name\": ",
-						       (uint64_t)e->start, (uint64_t)e->last, e->region);
-						mt_json_str(region_name(&nm, e->region));
-						printf(", \"offset\": %" PRIu64, (uint64_t)e->offset);
-					}
-					printf("}\n");
-				} else if (e->type <= MEMTOPO_EVENT_LOG_STOP) {
-					printf("%6" PRIu64 " gen %-4" PRIu64 " %-10s %016" PRIx64 "-%016" PRIx64 " %s @%" PRIx64 "%s\n",
-					       (uint64_t)e->seq, (uint64_t)e->generation,
-					       mt_event_name(e->type), (uint64_t)e->start,
-					       (uint64_t)e->last, region_name(&nm, e->region),
-					       (uint64_t)e->offset,
-					       e->range_flags & MEMTOPO_RANGE_READONLY ? " readonly" : "");
-				} else {
-					printf("%6" PRIu64 " gen %-4" PRIu64 " %s\n", (uint64_t)e->seq,
-					       (uint64_t)e->generation, mt_event_name(e->type));
-				}
+				if (json)
+					json_event(&nm, e);
+				else
+					text_event(&nm, e);
 				if (e->type == MEMTOPO_EVENT_OVERFLOW)
 					print_flat_resync(fd, space);
 				if (e->type == MEMTOPO_EVENT_COMMIT && count > 0)
@@ -1124,11 +1281,15 @@ static int cmd_diff_flat(int argc, char **argv)
 		return 1;
 	}
 	if (json) {
-		printf("{\"file\": ");
-		mt_json_str(argv[1]);
-		printf(", \"spaces\": [");
+		jopen('{');
+		jstr("file", argv[1]);
+		jkey("spaces");
+		putchar('[');
 		bad = mt_diff_flat(expected, actual, false, true);
-		printf("], \"identical\": %s}\n", jbool(!bad));
+		putchar(']');
+		jflag("identical", !bad);
+		jclose('}');
+		putchar('\n');
 	} else {
 		bad = mt_diff_flat(expected, actual, argc > 2 && !strcmp(argv[2], "-v"), false);
 		printf("%s: %s\n", argv[1], bad ? "DIFFERENT" : "identical");
@@ -1161,11 +1322,12 @@ static int cmd_import(int argc, char **argv)
 	if (dry)
 		return 0;
 	if (json) {
-		printf("{\"file\": ");
-		mt_json_str(file);
-		printf(", \"context\": ");
-		mt_json_str(ctx_name);
-		printf(", \"operations\": %d}\n", nops);
+		jopen('{');
+		jstr("file", file);
+		jstr("context", ctx_name);
+		jnum("operations", nops);
+		jclose('}');
+		putchar('\n');
 	} else {
 		printf("imported %s into \"%s\" (%d operations)\n", file, ctx_name, nops);
 	}
@@ -1209,17 +1371,17 @@ int main(int argc, char **argv)
 			json = true;
 			break;
 		case 'h':
-			usage(stdout);
+			print_usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			print_usage(stderr);
 			return 2;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (!argc) {
-		usage(stderr);
+		print_usage(stderr);
 		return 2;
 	}
 	cmd = argv[0];
@@ -1249,6 +1411,6 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "destroy"))
 		return cmd_destroy();
 	if (!strcmp(cmd, "help"))
-		return usage(stdout), 0;
+		return print_usage(stdout), 0;
 	return cmd_single_op(argc, argv);
 }

@@ -9,6 +9,12 @@
  *    one level deeper than it would have been: a gap in the indentation
  *    stands for hidden, disabled regions.  Nothing under them renders, so
  *    we recreate them as disabled containers spanning their parent.
+ *    Without a gap (the hidden region follows a printed sibling that has
+ *    subregions of its own) print order tells: siblings print sorted by
+ *    address and priority, so a line that sorts before the previous child
+ *    starts a hidden sibling.  When the order does not tell, the lines are
+ *    taken as the printed sibling's subregions; "info mtree -D" output has
+ *    no such ambiguity ("[disabled]" regions are printed).
  *  - Siblings print by address, then higher priority, then QEMU's list
  *    order (most recently added first among equal priorities); we add
  *    them in reverse print order so ties render as QEMU rendered them.
@@ -35,18 +41,18 @@
 struct mnode {
 	char *name;
 	int level;
-	uint64_t start, end;
-	uint64_t addr, size;
+	__u64 start, end;
+	__u64 addr, size;
 	bool size64;
 	int prio;
 	char type[32];
 	bool nv, is_alias, disabled, placeholder, in_block;
 	char *target;
-	uint64_t alias_off;
+	__u64 alias_off;
 	struct mnode *parent;
 	struct mnode **kids;
 	int nkids, capkids;
-	uint64_t sig;
+	__u64 sig;
 	int uf;			/* union-find parent (index into all nodes) */
 	int idx;
 	int op;			/* batch index of the create op of the class */
@@ -207,6 +213,33 @@ static struct mnode *placeholder(struct mimport *im, struct mnode *parent, int l
 	return n;
 }
 
+/* The last child of @p that was printed (placeholders stand for hidden ones). */
+static struct mnode *last_printed_kid(struct mnode *p)
+{
+	int i;
+
+	for (i = p->nkids - 1; i >= 0; i--)
+		if (!p->kids[i]->placeholder)
+			return p->kids[i];
+	return NULL;
+}
+
+/*
+ * QEMU's print order of siblings under @p: address in @p (compared
+ * relative to @p, as QEMU sorts mr->addr, so a wrapped "[DETECTED
+ * OVERFLOW!]" start still compares right), then higher priority first.
+ */
+static bool prints_before(const struct mnode *p, const struct mnode *a, const struct mnode *b)
+{
+	__u64 ra, rb;
+
+	if (!b)
+		return false;
+	ra = a->start - p->start;
+	rb = b->start - p->start;
+	return ra < rb || (ra == rb && a->prio > b->prio);
+}
+
 static int load_hints(struct mimport *im, const char *path)
 {
 	char line[512];
@@ -282,7 +315,8 @@ static int parse_file(struct mimport *im, FILE *f, const char *path)
 			continue;
 		}
 		if (!g && !blk) {
-			fprintf(stderr, "%s:%d: region line outside an address space\n", path, lineno);
+			fprintf(stderr, "%s:%d: region line outside an address space\n", path,
+				lineno);
 			return -EINVAL;
 		}
 		while (!strncmp(p, "[DETECTED OVERFLOW!] ", 21))
@@ -300,7 +334,7 @@ static int parse_file(struct mimport *im, FILE *f, const char *path)
 			return -EINVAL;
 		}
 		n->level = level;
-		n->in_block = blk != NULL;
+		n->in_block = !!blk;
 		if (top >= level)
 			top = level - 1;
 		/* an indentation gap: hidden (disabled) regions in between */
@@ -312,7 +346,7 @@ static int parse_file(struct mimport *im, FILE *f, const char *path)
 			if (top == 0 && blk)
 				hname = blk->name;
 			h = placeholder(im, top ? stack[top] : NULL, top + 1, hname);
-			h->in_block = blk != NULL;
+			h->in_block = !!blk;
 			if (top)
 				add_kid(stack[top], h);
 			else if (blk)
@@ -322,27 +356,34 @@ static int parse_file(struct mimport *im, FILE *f, const char *path)
 			stack[++top] = h;
 		}
 		parent = top ? stack[top] : NULL;
+		/*
+		 * Siblings print by address, then higher priority: a line that
+		 * sorts before the last printed child of its would-be parent
+		 * cannot be that parent's child.  It is the child of a hidden
+		 * (disabled) sibling of the parent, printed after it.
+		 */
+		if (parent && top >= 2 && prints_before(parent, n, last_printed_kid(parent))) {
+			struct mnode *h = placeholder(im, stack[top - 1], top, NULL);
+
+			h->in_block = !!blk;
+			add_kid(stack[top - 1], h);
+			stack[top] = h;
+			parent = h;
+		}
 		if (parent) {
 			add_kid(parent, n);
 			n->addr = n->start - parent->start;
+		} else if (blk ? !!blk->top : !!g->root) {
+			fprintf(stderr, "%s:%d: second %s\n", path, lineno,
+				blk ? "top-level region in a block" : "root for one address space");
+			return -EINVAL;
+		} else if (blk) {
+			n->addr = n->start;
+			blk->top = n;
 		} else {
 			n->addr = n->start;
-			if (blk) {
-				if (blk->top) {
-					fprintf(stderr, "%s:%d: second top-level region in a block\n",
-						path, lineno);
-					return -EINVAL;
-				}
-				blk->top = n;
-			} else {
-				if (g->root) {
-					fprintf(stderr, "%s:%d: second root for one address space\n",
-						path, lineno);
-					return -EINVAL;
-				}
-				g->root = n;
-				tree_started = true;
-			}
+			g->root = n;
+			tree_started = true;
 		}
 		stack[++top] = n;
 	}
@@ -350,7 +391,7 @@ static int parse_file(struct mimport *im, FILE *f, const char *path)
 }
 
 /* FNV-1a over everything that makes two printed subtrees the same region. */
-static uint64_t fnv(uint64_t h, const void *data, size_t len)
+static __u64 fnv(__u64 h, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 
@@ -361,9 +402,9 @@ static uint64_t fnv(uint64_t h, const void *data, size_t len)
 	return h;
 }
 
-static uint64_t compute_sig(struct mnode *n)
+static __u64 compute_sig(struct mnode *n)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	__u64 h = 0xcbf29ce484222325ULL;
 	int i;
 
 	h = fnv(h, n->name, strlen(n->name) + 1);
@@ -381,7 +422,7 @@ static uint64_t compute_sig(struct mnode *n)
 		h = fnv(h, &n->alias_off, sizeof(n->alias_off));
 	}
 	for (i = 0; i < n->nkids; i++) {
-		uint64_t k = compute_sig(n->kids[i]);
+		__u64 k = compute_sig(n->kids[i]);
 
 		h = fnv(h, &k, sizeof(k));
 	}
@@ -462,7 +503,7 @@ struct opbuf {
 	int n, cap;
 };
 
-static struct memtopo_op *emit(struct opbuf *ob, uint32_t code)
+static struct memtopo_op *emit(struct opbuf *ob, __u32 code)
 {
 	if (ob->n == ob->cap) {
 		ob->cap = ob->cap ? ob->cap * 2 : 256;
@@ -472,7 +513,7 @@ static struct memtopo_op *emit(struct opbuf *ob, uint32_t code)
 	return &ob->ops[ob->n++];
 }
 
-static uint32_t ref_of(struct mimport *im, struct mnode *n)
+static __u32 ref_of(struct mimport *im, struct mnode *n)
 {
 	return MEMTOPO_ID_BATCH_REF | rep(im, n)->op;
 }
@@ -535,8 +576,8 @@ static int create_class(struct mimport *im, struct opbuf *ob, struct mnode *r, i
 	return 0;
 }
 
-static void set_flag(struct opbuf *ob, struct mimport *im, struct mnode *r, uint32_t code,
-		     uint64_t value)
+static void set_flag(struct opbuf *ob, struct mimport *im, struct mnode *r, __u32 code,
+		     __u64 value)
 {
 	struct memtopo_op *op = emit(ob, code);
 
@@ -643,7 +684,7 @@ static int build_ops(struct mimport *im, struct opbuf *ob)
 	return 0;
 }
 
-static const char *op_name(uint32_t code)
+static const char *op_name(__u32 code)
 {
 	switch (code) {
 	case MEMTOPO_OP_REGION_CREATE: return "create region";
@@ -654,6 +695,25 @@ static const char *op_name(uint32_t code)
 	case MEMTOPO_OP_SPACE_CREATE: return "create space";
 	default: return "operation";
 	}
+}
+
+/* --dry-run: one operation, a line of text or an element of a JSON array. */
+static void print_op(int i, const struct memtopo_op *op, bool json)
+{
+	if (!json) {
+		printf("%d: %s id=%#x ref=%#x kind=%u prio=%d ", i, op_name(op->op), op->id,
+		       op->ref, op->kind, op->priority);
+		printf("addr=%#llx len=%#llx flags=%#x value=%llu name=\"%s\"\n", op->addr,
+		       op->length, op->flags, op->value, op->name);
+		return;
+	}
+	printf("%s{\"index\": %d, \"op\": \"%s\", \"id\": %u, \"ref\": %u, ", i ? ", " : "", i,
+	       op_name(op->op), op->id, op->ref);
+	printf("\"kind\": %u, \"priority\": %d, \"addr\": %llu, \"length\": %llu, ", op->kind,
+	       op->priority, op->addr, op->length);
+	printf("\"flags\": %u, \"value\": %llu, \"name\": ", op->flags, op->value);
+	mt_json_str(op->name);
+	printf("}");
 }
 
 /**
@@ -672,7 +732,7 @@ int mt_import_mtree(int fd, const char *path, const char *hints, bool dry_run, b
 {
 	struct mimport im = {};
 	struct opbuf ob = {};
-	uint32_t err_index;
+	__u32 err_index;
 	FILE *f;
 	int ret, i;
 
@@ -698,36 +758,18 @@ int mt_import_mtree(int fd, const char *path, const char *hints, bool dry_run, b
 	if (ret)
 		return ret;
 	*nops = ob.n;
-	if (dry_run && json) {
-		printf("[");
-		for (i = 0; i < ob.n; i++) {
-			struct memtopo_op *op = &ob.ops[i];
-
-			printf("%s{\"index\": %d, \"op\": \"%s\", \"id\": %u, \"ref\": %u, \"kind\": %u, \"priority\": %d, \"addr\": %llu, \"length\": %llu, \"flags\": %u, \"value\": %llu, \"name\": ",
-			       i ? ", " : "", i, op_name(op->op), op->id, op->ref, op->kind,
-			       op->priority, (unsigned long long)op->addr,
-			       (unsigned long long)op->length, op->flags,
-			       (unsigned long long)op->value);
-			mt_json_str(op->name);
-			printf("}");
-		}
-		printf("]\n");
-		return 0;
-	}
 	if (dry_run) {
-		for (i = 0; i < ob.n; i++) {
-			struct memtopo_op *op = &ob.ops[i];
-
-			printf("%d: %s id=%#x ref=%#x kind=%u prio=%d addr=%#llx len=%#llx flags=%#x value=%llu name=\"%s\"\n",
-			       i, op_name(op->op), op->id, op->ref, op->kind, op->priority,
-			       (unsigned long long)op->addr, (unsigned long long)op->length,
-			       op->flags, (unsigned long long)op->value, op->name);
-		}
+		if (json)
+			printf("[");
+		for (i = 0; i < ob.n; i++)
+			print_op(i, &ob.ops[i], json);
+		if (json)
+			printf("]\n");
 		return 0;
 	}
 	ret = mt_batch(fd, ob.ops, ob.n, &err_index);
 	if (ret) {
-		struct memtopo_op *op = err_index < (uint32_t)ob.n ? &ob.ops[err_index] : NULL;
+		struct memtopo_op *op = err_index < (__u32)ob.n ? &ob.ops[err_index] : NULL;
 
 		if (op)
 			fprintf(stderr, "%s: operation %u (%s \"%s\"): %s\n", path, err_index,

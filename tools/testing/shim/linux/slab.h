@@ -19,6 +19,7 @@ static inline void *kcalloc(size_t n, size_t s, gfp_t g)
 	return kmalloc_array(n, s, g | __GFP_ZERO);
 }
 #define kvmalloc_array kmalloc_array
+#define kvmalloc kmalloc
 #define kvzalloc kzalloc
 #define kvcalloc kcalloc
 static inline void kfree(const void *p) { shim_free(p); }

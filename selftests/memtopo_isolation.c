@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kselftests of isolation between processes and of what closing
+ * /dev/memtopo frees:
+ *  - two processes (fork) with their own opens cannot see or touch each
+ *    other's objects: every ioctl naming the other's IDs is ENOENT, and
+ *    what one does leaves the other's map exactly as it was;
+ *  - a named context admits only its creator's uid (or CAP_SYS_ADMIN):
+ *    another uid gets EPERM and cannot destroy it, but may make its own;
+ *  - closing the last file of an anonymous context frees everything: its
+ *    debugfs directory goes and the kernel-owned RAM it held is given back
+ *    (VmallocUsed in /proc/meminfo), even when the process just exits with
+ *    a subscription, an ioeventfd and an open transaction;
+ *  - a named context outlives its creator's process until it is destroyed,
+ *    then attaching to it fails.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "../tools/memtopoctl/libmemtopo.c"
+
+#define DEBUGFS_DIR	"/sys/kernel/debug/memtopo"
+/* Kernel-owned RAM held by the context that is closed: big enough to see. */
+#define BIG_RAM		(32u << 20)
+
+static int i_create(int fd, __u32 kind, const char *name, __u64 size, __u32 flags)
+{
+	struct memtopo_op op;
+	int ret;
+
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = kind;
+	op.flags = flags;
+	strcpy(op.name, name);
+	op.length = size;
+	ret = mt_op(fd, &op);
+	return ret ? ret : (int)op.id;
+}
+
+static int i_op(int fd, __u32 code, __u32 id, __u32 ref, __u64 addr, __u64 value)
+{
+	struct memtopo_op op;
+
+	mt_op_init(&op, code);
+	op.id = id;
+	op.ref = ref;
+	op.addr = addr;
+	op.value = value;
+	return mt_op(fd, &op);
+}
+
+static int i_space(int fd, const char *name, __u32 root)
+{
+	struct memtopo_op op;
+	int ret;
+
+	mt_op_init(&op, MEMTOPO_OP_SPACE_CREATE);
+	op.ref = root;
+	strcpy(op.name, name);
+	ret = mt_op(fd, &op);
+	return ret ? ret : (int)op.id;
+}
+
+static int i_ioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg) ? -errno : 0;
+}
+
+/* A small map: root container, kernel-owned RAM, an I/O region, a space. */
+struct map {
+	int root, ram, io, alias, space;
+};
+
+static int build_map(int fd, struct map *m, const char *space_name)
+{
+	struct memtopo_op op;
+
+	m->root = i_create(fd, MEMTOPO_KIND_CONTAINER, "root", 0x100000000ULL, 0);
+	m->ram = i_create(fd, MEMTOPO_KIND_RAM, "ram", 0x2000, MEMTOPO_OP_F_KERNEL_BACKING);
+	m->io = i_create(fd, MEMTOPO_KIND_IO, "io", 0x100, 0);
+	if (m->root < 0 || m->ram < 0 || m->io < 0)
+		return -1;
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = MEMTOPO_KIND_ALIAS;
+	op.ref = m->ram;
+	op.length = 0x1000;
+	strcpy(op.name, "alias");
+	if (mt_op(fd, &op))
+		return -1;
+	m->alias = op.id;
+	if (i_op(fd, MEMTOPO_OP_ADD_SUBREGION, m->ram, m->root, 0x10000, 0) ||
+	    i_op(fd, MEMTOPO_OP_ADD_SUBREGION, m->io, m->root, 0x20000, 0) ||
+	    i_op(fd, MEMTOPO_OP_ADD_SUBREGION, m->alias, m->root, 0x30000, 0))
+		return -1;
+	m->space = i_space(fd, space_name, m->root);
+	return m->space < 0 ? -1 : 0;
+}
+
+static int alias_of(int fd, __u32 target)
+{
+	struct memtopo_op op;
+
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = MEMTOPO_KIND_ALIAS;
+	op.ref = target;
+	op.length = 0x1000;
+	strcpy(op.name, "x");
+	return mt_op(fd, &op);
+}
+
+/*
+ * Every ioctl that names an object, with @m's IDs, on @fd: all must be
+ * ENOENT.  Failures are written to @out (one line each) for the parent.
+ */
+static int touch_all(int fd, const struct map *m, char *out, size_t outlen)
+{
+	struct memtopo_ioeventfd iofd = { .size = sizeof(iofd), .region = m->io, .len = 4 };
+	struct memtopo_coalesced co = { .size = sizeof(co), .region = m->io, .length = 4 };
+	struct memtopo_dirty_log dl = { .size = sizeof(dl), .op = MEMTOPO_DIRTY_GET,
+					.region = m->ram, .num_pages = 1 };
+	__u8 byte = 0x42;
+	struct memtopo_space_rw rw = { .size = sizeof(rw), .space = m->space, .addr = 0x10000,
+				       .length = 1, .buf = (uintptr_t)&byte };
+	struct memtopo_range r, *rs;
+	__u64 bits = 0;
+	__u32 n, sub;
+	int efd = eventfd(0, EFD_CLOEXEC), fails = 0;
+	size_t used = 0;
+	struct {
+		const char *what;
+		int ret;
+	} c[20];
+	int nc = 0, i;
+
+	dl.bitmap = (uintptr_t)&bits;
+	iofd.fd = efd;
+#define ADD(w, expr) do { c[nc].what = (w); c[nc].ret = (expr); nc++; } while (0)
+	ADD("set enabled", i_op(fd, MEMTOPO_OP_SET_ENABLED, m->ram, 0, 0, 0));
+	ADD("set address", i_op(fd, MEMTOPO_OP_SET_ADDRESS, m->io, 0, 0x40000, 0));
+	ADD("map into their root", i_op(fd, MEMTOPO_OP_ADD_SUBREGION, m->ram, m->root, 0, 0));
+	ADD("unmap", i_op(fd, MEMTOPO_OP_DEL_SUBREGION, m->io, 0, 0, 0));
+	ADD("destroy region", i_op(fd, MEMTOPO_OP_REGION_DESTROY, m->alias, 0, 0, 0));
+	ADD("destroy space", i_op(fd, MEMTOPO_OP_SPACE_DESTROY, m->space, 0, 0, 0));
+	ADD("alias their region", alias_of(fd, m->ram));
+	ADD("lookup", mt_lookup(fd, m->space, 0x10000, &r, NULL));
+	rs = NULL;
+	ADD("get flat", mt_get_flat(fd, m->space, &rs, &n, NULL));
+	free(rs);
+	ADD("subscribe", mt_subscribe(fd, m->space, -1, 0, 0, &sub));
+	ADD("space rw", i_ioctl(fd, MEMTOPO_SPACE_RW, &rw));
+	ADD("ioeventfd", i_ioctl(fd, MEMTOPO_IOEVENTFD, &iofd));
+	ADD("coalesced", i_ioctl(fd, MEMTOPO_COALESCED, &co));
+	ADD("dirty log", i_ioctl(fd, MEMTOPO_DIRTY_LOG, &dl));
+#undef ADD
+	for (i = 0; i < nc; i++) {
+		if (c[i].ret == -ENOENT)
+			continue;
+		fails++;
+		used += snprintf(out + used, used < outlen ? outlen - used : 0,
+				 "%s: %s instead of ENOENT\n", c[i].what, strerror(-c[i].ret));
+	}
+	close(efd);
+	return fails;
+}
+
+static char *mtree_of(int fd)
+{
+	char *a = NULL, *b = NULL, *all;
+
+	if (mt_mtree(fd, MEMTOPO_MTREE_DISABLED, &a) || mt_mtree(fd, MEMTOPO_MTREE_FLAT, &b)) {
+		free(a);
+		return NULL;
+	}
+	if (asprintf(&all, "%s----\n%s", a, b) < 0)
+		all = NULL;
+	free(a);
+	free(b);
+	return all;
+}
+
+static ssize_t read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+
+		if (n <= 0)
+			return n < 0 ? -1 : (ssize_t)got;
+		got += n;
+	}
+	return got;
+}
+
+/*
+ * Two processes, each with its own open: neither can name the other's
+ * objects, and the child's activity (building a map with the same IDs,
+ * changing and destroying it) leaves the parent's map as it was.
+ */
+TEST(two_processes_are_isolated)
+{
+	int fd = mt_open(), p2c[2], c2p[2], status;
+	struct memtopo_space_desc *sd;
+	struct map mine;
+	__u32 ns;
+	char *before, *after, report[4096] = "";
+	ssize_t n;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, build_map(fd, &mine, "parent-mem"));
+	before = mtree_of(fd);
+	ASSERT_NE(NULL, before);
+	ASSERT_EQ(0, pipe(p2c));
+	ASSERT_EQ(0, pipe(c2p));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* the child: its own open, not the inherited file */
+		int cfd = mt_open(), fails;
+		char out[4096] = "";
+		size_t len;
+		struct map its;
+		__u32 nreg = 99;
+		struct memtopo_region_desc *d;
+
+		close(fd);
+		if (cfd < 0) {
+			len = snprintf(out, sizeof(out), "open: %s\n", strerror(-cfd));
+			goto report;
+		}
+		fails = touch_all(cfd, &mine, out, sizeof(out));
+		len = strlen(out);
+		if (mt_get_regions(cfd, &d, &nreg) || nreg != 0)
+			len += snprintf(out + len, sizeof(out) - len,
+					"the child sees %u regions\n", nreg);
+		/* the same IDs, its own objects; then change and destroy them */
+		if (build_map(cfd, &its, "child-mem") || its.root != mine.root ||
+		    its.space != mine.space)
+			len += snprintf(out + len, sizeof(out) - len,
+					"the child's map did not get the same IDs\n");
+		if (i_op(cfd, MEMTOPO_OP_SET_ENABLED, its.ram, 0, 0, 0) ||
+		    i_op(cfd, MEMTOPO_OP_DEL_SUBREGION, its.alias, 0, 0, 0) ||
+		    i_op(cfd, MEMTOPO_OP_REGION_DESTROY, its.alias, 0, 0, 0) ||
+		    i_op(cfd, MEMTOPO_OP_SPACE_DESTROY, its.space, 0, 0, 0))
+			len += snprintf(out + len, sizeof(out) - len,
+					"the child could not change its own map\n");
+		(void)fails;
+report:
+		if (write(c2p[1], out, len) != (ssize_t)len)
+			_exit(3);
+		close(c2p[1]);
+		/* keep the file open until the parent has compared */
+		if (read(p2c[0], out, 1) < 0)
+			_exit(4);
+		_exit(0);
+	}
+	close(c2p[1]);
+	close(p2c[0]);
+	n = read_full(c2p[0], report, sizeof(report) - 1);
+	ASSERT_LE(0, n);
+	report[n] = '\0';
+	EXPECT_STREQ("", report);
+	/* the parent's IDs still name the parent's objects, unchanged */
+	after = mtree_of(fd);
+	ASSERT_NE(NULL, after);
+	EXPECT_STREQ(before, after);
+	EXPECT_EQ(0, i_op(fd, MEMTOPO_OP_SET_ENABLED, mine.ram, 0, 0, 1));
+	/* and the parent cannot see the child's space by name either */
+	ASSERT_EQ(0, mt_get_spaces(fd, &sd, &ns));
+	ASSERT_EQ(1, ns);
+	EXPECT_STREQ("parent-mem", sd[0].name);
+	free(sd);
+	ASSERT_EQ(1, write(p2c[1], "x", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	free(before);
+	free(after);
+	close(fd);
+}
+
+/*
+ * Named contexts across processes and uids: the creator's uid gets in,
+ * another uid without CAP_SYS_ADMIN gets EPERM for attach and destroy,
+ * and may create a name of its own, which root may still enter.
+ */
+TEST(named_context_owner_rule)
+{
+	const char *name = "kselftest-owner", *other = "kselftest-other";
+	int fd = mt_open(), cfd, p[2], status, created = 0;
+	struct memtopo_region_desc *d;
+	char out[1024] = "";
+	__u32 nr;
+	ssize_t n;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	if (geteuid() != 0)
+		SKIP(return, "needs root to switch to another uid");
+	mt_ctx_destroy(fd, name);
+	mt_ctx_destroy(fd, other);
+	ASSERT_EQ(0, mt_attach(fd, name, MEMTOPO_ATTACH_CREATE | MEMTOPO_ATTACH_EXCL, &created));
+	EXPECT_EQ(1, created);
+	ASSERT_LT(0, i_create(fd, MEMTOPO_KIND_CONTAINER, "root", 0x1000, 0));
+	ASSERT_EQ(0, pipe(p));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		size_t len = 0;
+		int ret, a, b;
+
+		close(p[0]);
+		/* opened as root (the node is 0660 root:kvm), used as nobody */
+		a = mt_open();
+		b = mt_open();
+		if (a < 0 || b < 0 || setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534)) {
+			len = snprintf(out, sizeof(out), "cannot become nobody\n");
+			goto report;
+		}
+		ret = mt_attach(a, name, 0, NULL);
+		if (ret != -EPERM)
+			len += snprintf(out + len, sizeof(out) - len,
+					"attach by another uid: %s instead of EPERM\n",
+					strerror(-ret));
+		ret = mt_attach(a, name, MEMTOPO_ATTACH_CREATE, NULL);
+		if (ret != -EPERM)
+			len += snprintf(out + len, sizeof(out) - len,
+					"attach/create by another uid: %s instead of EPERM\n",
+					strerror(-ret));
+		ret = mt_ctx_destroy(a, name);
+		if (ret != -EPERM)
+			len += snprintf(out + len, sizeof(out) - len,
+					"destroy by another uid: %s instead of EPERM\n",
+					strerror(-ret));
+		/* refused attaches left the file on its own anonymous context */
+		if (i_create(a, MEMTOPO_KIND_RAM, "mine", 0x1000, 0) != 1)
+			len += snprintf(out + len, sizeof(out) - len,
+					"the refused file lost its own context\n");
+		ret = mt_attach(b, other, MEMTOPO_ATTACH_CREATE, NULL);
+		if (ret)
+			len += snprintf(out + len, sizeof(out) - len,
+					"nobody cannot create its own name: %s\n", strerror(-ret));
+report:
+		if (write(p[1], out, len) != (ssize_t)len)
+			_exit(3);
+		_exit(0);
+	}
+	close(p[1]);
+	n = read_full(p[0], out, sizeof(out) - 1);
+	ASSERT_LE(0, n);
+	out[n] = '\0';
+	EXPECT_STREQ("", out);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* the owner's context is intact: still one region */
+	ASSERT_EQ(0, mt_get_regions(fd, &d, &nr));
+	EXPECT_EQ(1, nr);
+	free(d);
+	/* root (CAP_SYS_ADMIN) may enter nobody's context and destroy it */
+	cfd = mt_open();
+	ASSERT_LE(0, cfd);
+	EXPECT_EQ(0, mt_attach(cfd, other, 0, NULL));
+	EXPECT_EQ(0, mt_ctx_destroy(cfd, other));
+	EXPECT_EQ(0, mt_ctx_destroy(cfd, name));
+	close(cfd);
+	close(fd);
+}
+
+/* The anon-<n> directories of /sys/kernel/debug/memtopo, as a sorted list. */
+static int anon_dirs(char *buf, size_t len)
+{
+	struct dirent **ents;
+	size_t used = 0;
+	int n, i;
+
+	n = scandir(DEBUGFS_DIR, &ents, NULL, alphasort);
+	if (n < 0)
+		return -errno;
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (!strncmp(ents[i]->d_name, "anon-", 5) && used < len)
+			used += snprintf(buf + used, len - used, "%s ", ents[i]->d_name);
+		free(ents[i]);
+	}
+	free(ents);
+	return 0;
+}
+
+/* VmallocUsed from /proc/meminfo, in bytes; -1 if absent. */
+static long long vmalloc_used(void)
+{
+	char line[256];
+	long long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmallocUsed: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -1 : kb * 1024;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * A process builds a map holding 32 MiB of kernel-owned RAM, subscribes,
+ * registers an ioeventfd, opens a transaction, and exits without closing
+ * anything: its context, its debugfs directory and the RAM are freed.
+ */
+TEST(close_frees_everything)
+{
+	char dirs_before[4096], dirs_open[4096], dirs_after[4096];
+	long long vm_before, vm_open, vm_after = -1;
+	int p2c[2], c2p[2], status, i;
+	bool have_debugfs;
+	char c;
+	pid_t pid;
+
+	have_debugfs = anon_dirs(dirs_before, sizeof(dirs_before)) == 0;
+	vm_before = vmalloc_used();
+	ASSERT_EQ(0, pipe(p2c));
+	ASSERT_EQ(0, pipe(c2p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd = mt_open(), efd = eventfd(0, 0), root, ram, io, space;
+		struct memtopo_ioeventfd iofd = { .size = sizeof(iofd), .len = 4 };
+		__u32 sub, depth;
+		char ok = 'y';
+
+		root = i_create(fd, MEMTOPO_KIND_CONTAINER, "root", 0, 0);
+		ram = i_create(fd, MEMTOPO_KIND_RAM, "big", BIG_RAM, MEMTOPO_OP_F_KERNEL_BACKING);
+		io = i_create(fd, MEMTOPO_KIND_IO, "io", 0x100, 0);
+		iofd.region = io;
+		iofd.fd = efd;
+		if (fd < 0 || efd < 0 || root < 0 || ram < 0 || io < 0 ||
+		    i_op(fd, MEMTOPO_OP_SET_SIZE, root, 0, 0, 0) ||
+		    i_op(fd, MEMTOPO_OP_ADD_SUBREGION, ram, root, 0, 0) ||
+		    i_op(fd, MEMTOPO_OP_ADD_SUBREGION, io, root, BIG_RAM, 0))
+			ok = 'n';
+		space = ok == 'y' ? i_space(fd, "mem", root) : -1;
+		if (space < 0 || mt_subscribe(fd, space, efd, 0, MEMTOPO_SUBSCRIBE_REPLAY, &sub) ||
+		    i_ioctl(fd, MEMTOPO_IOEVENTFD, &iofd) || mt_txn(fd, MEMTOPO_TXN_BEGIN, &depth))
+			ok = 'n';
+		if (write(c2p[1], &ok, 1) != 1 || read(p2c[0], &ok, 1) != 1)
+			_exit(3);
+		/* exit with everything still open */
+		_exit(0);
+	}
+	close(c2p[1]);
+	close(p2c[0]);
+	ASSERT_EQ(1, read(c2p[0], &c, 1));
+	ASSERT_EQ('y', c);
+	vm_open = vmalloc_used();
+	if (have_debugfs) {
+		ASSERT_EQ(0, anon_dirs(dirs_open, sizeof(dirs_open)));
+		EXPECT_STRNE(dirs_before, dirs_open);
+	}
+	if (vm_before >= 0)
+		EXPECT_LE(vm_before + (long long)BIG_RAM * 3 / 4, vm_open)
+			TH_LOG("VmallocUsed %lld -> %lld with 32 MiB held", vm_before, vm_open);
+	ASSERT_EQ(1, write(p2c[1], "x", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	/* the RAM is freed after an RCU grace period: give it a few seconds */
+	for (i = 0; i < 100; i++) {
+		vm_after = vmalloc_used();
+		if (vm_after < 0 || vm_after + (long long)BIG_RAM * 3 / 4 <= vm_open)
+			break;
+		sleep_ms(100);
+	}
+	if (vm_before >= 0)
+		EXPECT_GE(vm_open - (long long)BIG_RAM * 3 / 4, vm_after)
+			TH_LOG("VmallocUsed %lld -> %lld -> %lld", vm_before, vm_open, vm_after);
+	if (have_debugfs) {
+		ASSERT_EQ(0, anon_dirs(dirs_after, sizeof(dirs_after)));
+		EXPECT_STREQ(dirs_before, dirs_after);
+	}
+}
+
+/*
+ * A named context survives its creator's process, and only until it is
+ * destroyed: attaching afterwards fails with ENOENT.
+ */
+TEST(named_context_outlives_process_until_destroyed)
+{
+	const char *name = "kselftest-outlive";
+	int fd = mt_open(), status;
+	struct memtopo_region_desc *d;
+	__u32 n;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	mt_ctx_destroy(fd, name);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int cfd = mt_open();
+
+		if (cfd < 0 || mt_attach(cfd, name, MEMTOPO_ATTACH_CREATE, NULL) ||
+		    i_create(cfd, MEMTOPO_KIND_RAM, "kept", 0x1000,
+			     MEMTOPO_OP_F_KERNEL_BACKING) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT_EQ(0, mt_attach(fd, name, 0, NULL));
+	ASSERT_EQ(0, mt_get_regions(fd, &d, &n));
+	ASSERT_EQ(1, n);
+	EXPECT_STREQ("kept", d[0].name);
+	EXPECT_TRUE(d[0].flags & MEMTOPO_REGION_KERNEL_BACKING);
+	free(d);
+	EXPECT_EQ(0, mt_ctx_destroy(fd, name));
+	close(fd);
+	fd = mt_open();
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-ENOENT, mt_attach(fd, name, 0, NULL));
+	EXPECT_EQ(-ENOENT, mt_ctx_destroy(fd, name));
+	close(fd);
+}
+
+TEST_HARNESS_MAIN

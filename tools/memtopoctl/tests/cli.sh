@@ -1,0 +1,126 @@
+#!/bin/sh
+# memtopoctl's read/write and --json, run inside the VM (check boots it).
+# Prints TAP; every --json output is also printed between "JSON-BEGIN NAME"
+# and "JSON-END" lines so the host can parse it (check does, with python3).
+n=0
+fail=0
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+bad() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; shift; for l in "$@"; do echo "# $l"; done; }
+expect() { # expect DESCRIPTION EXPECTED_OUTPUT EXPECTED_STATUS COMMAND...
+	desc=$1 want=$2 want_rc=$3
+	shift 3
+	got=$("$@" 2>/tmp/err)
+	rc=$?
+	if [ "$got" = "$want" ] && [ "$rc" = "$want_rc" ]; then
+		ok "$desc"
+	else
+		bad "$desc" "command: $*" "expected status $want_rc, output: $want" \
+			"got status $rc, output: $got" "stderr: $(cat /tmp/err)"
+	fi
+}
+expect_err() { # expect_err DESCRIPTION STDERR_SUBSTRING STATUS COMMAND...
+	desc=$1 want=$2 want_rc=$3
+	shift 3
+	"$@" >/dev/null 2>/tmp/err
+	rc=$?
+	if [ "$rc" = "$want_rc" ] && grep -q -- "$want" /tmp/err; then
+		ok "$desc"
+	else
+		bad "$desc" "command: $*" "expected status $want_rc and \"$want\"" \
+			"got status $rc, stderr: $(cat /tmp/err)"
+	fi
+}
+json() { # json NAME COMMAND...: print the output for the host, check the status
+	name=$1
+	shift
+	echo "JSON-BEGIN $name"
+	"$@"
+	rc=$?
+	echo "JSON-END"
+	if [ "$rc" = 0 ]; then
+		ok "--json $name: status 0"
+	else
+		bad "--json $name: status $rc"
+	fi
+}
+C() { memtopoctl -c cli "$@"; }
+
+C destroy 2>/dev/null
+# a ROM image: bytes 0x00..0xff, then zeros up to the region's 4K
+i=0
+: >rom.bin
+while [ $i -lt 256 ]; do
+	# shellcheck disable=SC2059 # the format is the byte, as an octal escape
+	printf "\\$(printf %03o "$i")" >>rom.bin
+	i=$((i + 1))
+done
+cat >map.txt <<'MAP'
+create-region container sys 2^64
+create-region ram kram 64K kernel
+add-subregion sys kram 0x10000
+create-region rom krom 4K kernel=rom.bin
+add-subregion sys krom 0x20000
+create-region ram uram 4K uaddr=0x1000
+add-subregion sys uram 0x30000
+create-region io dev 0x100
+add-subregion sys dev 0x40000
+create-space mem sys
+MAP
+expect "script builds the map" "applied 10 operations" 0 C script map.txt
+expect "kernel RAM starts zeroed" "0x00000000" 0 C read mem 0x10000
+expect "write 8 bytes" "" 0 C write mem 0x10000 0x1122334455667788 8
+expect "read them back, 8" "0x1122334455667788" 0 C read mem 0x10000 8
+expect "read them back, 4 (little-endian)" "0x55667788" 0 C read mem 0x10000
+expect "read them back, 2 at +6" "0x1122" 0 C read mem 0x10006 2
+expect "read them back, 1 at +1" "0x77" 0 C read mem 0x10001 1
+expect "write 1 byte" "" 0 C write mem 0x1ffff 0xab 1
+expect "hex dump, 3 bytes" "88 77 66" 0 C read mem 0x10000 3
+expect "hex dump, 18 bytes" "$(printf '00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f\n10 11')" 0 \
+	C read mem 0x20000 18
+expect "ROM image, 4 at 0xfc" "0xfffefdfc" 0 C read mem 0x200fc
+expect "ROM zero-padded past the image" "0x00000000" 0 C read mem 0x20100
+expect_err "ROM refuses writes" "read-only" 1 C write mem 0x20000 1
+expect "ROM unchanged" "0x03020100" 0 C read mem 0x20000
+expect_err "unassigned" "unassigned address" 1 C read mem 0x50000
+expect_err "a read past the end of the ROM" "unassigned address" 1 C read mem 0x20ffe 4
+expect "a read from kernel RAM into the ROM" "0x0100ab00" 0 C read mem 0x1fffe 4
+expect_err "a write from kernel RAM into the ROM" "read-only" 1 C write mem 0x1fffe 0xffffffff 4
+expect "it wrote nothing, not even the RAM part" "0x0100ab00" 0 C read mem 0x1fffe 4
+expect_err "userspace-backed RAM is out of reach" "cannot access" 1 C read mem 0x30000
+expect_err "device without callbacks" "cannot access" 1 C read mem 0x40000
+expect_err "value too wide" "does not fit" 2 C write mem 0x10000 0x100 1
+expect_err "bad size" "SIZE is 1, 2, 4 or 8" 2 C write mem 0x10000 1 3
+expect_err "unknown space" "no address space" 1 C read nospace 0
+expect_err "kernel RAM too big" "Argument list too long" 1 C create-region ram huge 128M kernel
+expect_err "kernel I/O region" "Invalid argument" 1 C create-region io kio 4K kernel
+expect_err "kernel=FILE larger than SIZE" "larger than the region" 2 \
+	C create-region rom small 16 kernel=rom.bin
+expect "show regions marks kernel RAM" "1" 0 sh -c "memtopoctl -c cli show regions | grep -c 'kram .*kernel-backed'"
+
+# --json for every command that prints data
+json info C --json info
+json show-tree C --json show tree
+json show-tree-D C --json show tree -D
+json show-flat C --json show flat
+json show-regions C --json show regions
+json show-spaces C --json show spaces
+json flat C --json flat mem
+json lookup C --json lookup mem 0x10000
+json read-word C --json read mem 0x10000 8
+json read-dump C --json read mem 0x20000 20
+json create C --json create-region ram extra 4K kernel
+echo "create-region io s1 16" >s.txt
+json script C --json script s.txt
+C show flat >flat.txt
+json diff-flat C --json diff-flat flat.txt
+json import-dry C --json import-mtree disabled.tree-D.txt --hints disabled.hints --dry-run
+json import memtopoctl -c cli-import --json import-mtree disabled.tree-D.txt --hints disabled.hints
+json watch sh -c "memtopoctl -c cli --json watch mem --replay --count 1 --timeout 5"
+echo "JSON-BEGIN lookup-unassigned"
+C --json lookup mem 0x50000
+echo "JSON-END"
+memtopoctl -c cli-import destroy
+C destroy
+echo "1..$n"
+echo "cli tests: $((n - fail)) passed, $fail failed"
+[ "$fail" -eq 0 ]
