@@ -23,7 +23,7 @@ struct result {
 	double build_s, render_s, commit_us, lookup_ns, bytes_region, bytes_range;
 };
 
-static double build_budget_s = 20;
+static double build_budget_s = 90;
 
 /* --csv: this header, then one row per shape and size */
 static const char csv_header[] =
