@@ -108,6 +108,9 @@ if [ -f /memtopo/modules/memtopo_kunit.ko ]; then
 	step rmmod-memtopo_kunit rmmod memtopo_kunit
 fi
 
+if [ -f /memtopo/modules/memtopo_mirror.ko ]; then
+	step insmod-memtopo_mirror insmod /memtopo/modules/memtopo_mirror.ko
+fi
 for t in /memtopo/selftests/*; do
 	[ -x "$t" ] || continue
 	name=${t##*/}
@@ -115,6 +118,9 @@ for t in /memtopo/selftests/*; do
 	(cd /tmp && "$t")
 	echo "MEMTOPO-SELFTEST-END $name $?"
 done
+if [ -f /memtopo/modules/memtopo_mirror.ko ]; then
+	step rmmod-memtopo_mirror rmmod memtopo_mirror
+fi
 
 step rmmod-memtopo rmmod memtopo
 leak_check
