@@ -147,7 +147,7 @@ void memtopo_listeners_update(struct memtopo_space *as, const struct memtopo_vie
 {
 	const u32 runs[4] = { 0, old->nr - 1, 0, new->nr - 1 };
 
-	memtopo_listeners_update_runs(as, old, new, runs);
+	memtopo_listeners_update_runs(as, old, new, runs, 1);
 }
 
 /**
@@ -172,15 +172,22 @@ bool memtopo_listeners_want_nop(struct memtopo_space *as)
  * @as: the space, context locked.
  * @old: the published view.
  * @new: the view about to be published.
- * @runs: from memtopo_view_runs().
+ * @runs: @nr_runs quadruples from memtopo_view_runs(), sorted and disjoint.
+ * @nr_runs: how many.
  */
 void memtopo_listeners_update_runs(struct memtopo_space *as, const struct memtopo_view *old,
-				   const struct memtopo_view *new, const u32 runs[4])
+				   const struct memtopo_view *new, const u32 *runs,
+				   u32 nr_runs)
 {
+	u32 k;
+
 	if (list_empty(&as->listeners))
 		return;
-	memtopo_update_pass(as, old, new, runs, false);
-	memtopo_update_pass(as, old, new, runs, true);
+	/* QEMU's order: every deletion, in address order, before any addition */
+	for (k = 0; k < nr_runs; k++)
+		memtopo_update_pass(as, old, new, runs + 4 * k, false);
+	for (k = 0; k < nr_runs; k++)
+		memtopo_update_pass(as, old, new, runs + 4 * k, true);
 }
 
 static void memtopo_listener_replay(struct memtopo_listener *l, bool adding)

@@ -219,8 +219,8 @@ int memtopo_ctx_region_changed(struct memtopo_region *mr);
 /* window.c */
 void memtopo_note_region(struct memtopo_region *mr);
 void memtopo_windows_reset(struct memtopo_ctx *ctx);
-bool memtopo_windows_bound(const struct memtopo_ctx *ctx, const struct memtopo_region *frame,
-			   u64 *start, u64 *last);
+u32 memtopo_windows_of(const struct memtopo_ctx *ctx, const struct memtopo_region *frame,
+		       struct memtopo_window *out);
 
 /* region.c */
 int memtopo_region_cache_init(void);
@@ -292,7 +292,8 @@ void memtopo_listeners_update(struct memtopo_space *as,
 bool memtopo_listeners_want_nop(struct memtopo_space *as);
 void memtopo_listeners_update_runs(struct memtopo_space *as,
 				   const struct memtopo_view *old,
-				   const struct memtopo_view *new, const u32 runs[4]);
+				   const struct memtopo_view *new, const u32 *runs,
+				   u32 nr_runs);
 void memtopo_listeners_begin(struct memtopo_space *as);
 void memtopo_listeners_commit(struct memtopo_space *as);
 void memtopo_listeners_detach_all(struct memtopo_space *as);

@@ -633,6 +633,16 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 		c_hi++;
 		replaced += memtopo_chunk_ranges(old->chunks[c_hi]);
 		ret = memtopo_flat_copy(mid, old->chunks[c_hi], 0, old->chunks[c_hi]->nr);
+	} else if (!ret && mid->nr < MEMTOPO_CHUNK_ENTRIES / 2 && c_lo) {
+		/* at the end of the view: take the left neighbour in instead */
+		c_lo--;
+		replaced += memtopo_chunk_ranges(old->chunks[c_lo]);
+		swap(*mid, *win);
+		mid->nr = 0;
+		mid->nr_ranges = 0;
+		ret = memtopo_flat_copy(mid, old->chunks[c_lo], 0, old->chunks[c_lo]->nr);
+		for (k = 0; k < win->nr && !ret; k++)
+			ret = memtopo_flat_add(mid, win->starts[k], &win->fr[k]);
 	}
 	if (ret)
 		goto out;

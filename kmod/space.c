@@ -32,40 +32,113 @@ static bool memtopo_views_equal(const struct memtopo_view *a, const struct memto
 struct memtopo_plan {
 	struct memtopo_region *root;
 	struct memtopo_view *view;
-	/* set when @view was spliced from @base over [start, last] */
+	/* set when @view was spliced from @base: the runs that differ */
 	const struct memtopo_view *base;
-	u64 start;
-	u64 last;
+	u32 (*runs)[4];
+	u32 nr_runs;
+	bool shared;		/* a copy of an earlier plan: owns nothing */
 };
 
 /*
+ * The runs of @old and @new that the windows cover, merged where they
+ * overlap (two windows inside one old entry), so each entry is diffed
+ * once.  Return: false if a window's runs cannot be aligned.
+ */
+static bool memtopo_plan_runs(struct memtopo_plan *p, const struct memtopo_view *old,
+			      const struct memtopo_view *new, const struct memtopo_window *win,
+			      u32 nr_win)
+{
+	u32 k, n = 0, r[4];
+
+	for (k = 0; k < nr_win; k++) {
+		if (!memtopo_view_runs(old, new, win[k].start, win[k].last, r))
+			return false;
+		if (n && (r[0] <= p->runs[n - 1][1] || r[2] <= p->runs[n - 1][3])) {
+			p->runs[n - 1][1] = max(p->runs[n - 1][1], r[1]);
+			p->runs[n - 1][3] = max(p->runs[n - 1][3], r[3]);
+		} else {
+			memcpy(p->runs[n++], r, sizeof(r));
+		}
+	}
+	p->nr_runs = n;
+	return true;
+}
+
+static bool memtopo_plan_unchanged(const struct memtopo_plan *p, const struct memtopo_view *old,
+				   const struct memtopo_view *new)
+{
+	u32 k;
+
+	for (k = 0; k < p->nr_runs; k++)
+		if (!memtopo_view_runs_equal(old, new, p->runs[k]))
+			return false;
+	return true;
+}
+
+/*
+ * Re-render the windows of @p->root one after the other, each spliced
+ * into the result of the last.  Return: the view, or an ERR_PTR().
+ */
+static struct memtopo_view *memtopo_plan_splice(struct memtopo_ctx *ctx, struct memtopo_plan *p,
+						struct memtopo_view *old,
+						const struct memtopo_window *win, u32 nr_win)
+{
+	struct memtopo_view *view = old, *next;
+	u32 k;
+
+	refcount_inc(&old->ref);
+	for (k = 0; k < nr_win; k++) {
+		next = memtopo_render_window(ctx->scratch, p->root, view, win[k].start,
+					     win[k].last);
+		memtopo_view_put(view);
+		if (IS_ERR(next))
+			return next;
+		view = next;
+	}
+	return view;
+}
+
+/*
  * Render the view of @p->root.  When the space already shows that root and
- * the mutations said where they can show, only that window is re-rendered
- * and spliced into @old; otherwise everything is.  Unchanged content keeps
- * the old view, and with it the generation.
+ * the mutations said where they can show, only those windows are
+ * re-rendered and spliced into @old; otherwise everything is.  Unchanged
+ * content keeps the old view, and with it the generation.
  */
 static int memtopo_plan_render(struct memtopo_ctx *ctx, struct memtopo_plan *p,
 			       struct memtopo_view *old)
 {
+	struct memtopo_window *win = NULL;
 	struct memtopo_space *other;
 	struct memtopo_view *view;
-	u32 runs[4];
+	u32 nr_win = 0;
+	int ret = 0;
 
+	if (!ctx->full_render && old->root == p->root && p->root) {
+		win = kmalloc_array(MEMTOPO_MAX_WINDOWS, sizeof(*win), GFP_KERNEL);
+		p->runs = kmalloc_array(MEMTOPO_MAX_WINDOWS, sizeof(*p->runs), GFP_KERNEL);
+		if (!win || !p->runs) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		nr_win = memtopo_windows_of(ctx, p->root, win);
+	}
 	if (!ctx->full_render && old->root == p->root) {
-		if (!p->root || !memtopo_windows_bound(ctx, p->root, &p->start, &p->last)) {
+		if (!nr_win) {
 			refcount_inc(&old->ref);
 			p->view = old;
-			return 0;
+			goto out;
 		}
-		view = memtopo_render_window(ctx->scratch, p->root, old, p->start, p->last);
-		if (IS_ERR(view))
-			return PTR_ERR(view);
-		if (memtopo_view_runs(old, view, p->start, p->last, runs) &&
-		    memtopo_view_runs_equal(old, view, runs)) {
+		view = memtopo_plan_splice(ctx, p, old, win, nr_win);
+		if (IS_ERR(view)) {
+			ret = PTR_ERR(view);
+			goto out;
+		}
+		if (memtopo_plan_runs(p, old, view, win, nr_win) &&
+		    memtopo_plan_unchanged(p, old, view)) {
 			memtopo_view_put(view);
 			refcount_inc(&old->ref);
 			p->view = old;
-			return 0;
+			goto out;
 		}
 		view->generation = ++ctx->generation;
 		if (view->nr_chunks > 4 &&
@@ -79,13 +152,17 @@ static int memtopo_plan_render(struct memtopo_ctx *ctx, struct memtopo_plan *p,
 			}
 		}
 		p->view = view;
-		p->base = old;
-		return 0;
+		/* the runs are diffed against @old alone, and only if they align */
+		if (memtopo_plan_runs(p, old, view, win, nr_win))
+			p->base = old;
+		goto out;
 	}
 
 	view = memtopo_render_with(ctx->scratch, p->root);
-	if (IS_ERR(view))
-		return PTR_ERR(view);
+	if (IS_ERR(view)) {
+		ret = PTR_ERR(view);
+		goto out;
+	}
 	ctx->stat_full_renders++;
 	/* unique per view: a generation names immutable content */
 	view->generation = ++ctx->generation;
@@ -101,7 +178,9 @@ static int memtopo_plan_render(struct memtopo_ctx *ctx, struct memtopo_plan *p,
 		}
 	}
 	p->view = view;
-	return 0;
+out:
+	kfree(win);
+	return ret;
 }
 
 /**
@@ -119,7 +198,7 @@ int memtopo_update_topology(struct memtopo_ctx *ctx)
 	struct memtopo_plan *plan, *p;
 	struct memtopo_space *as;
 	struct memtopo_view *view;
-	u32 n = 0, i, j, runs[4];
+	u32 n = 0, i, j;
 	int ret = 0;
 
 	memtopo_assert_locked(ctx);
@@ -145,6 +224,7 @@ int memtopo_update_topology(struct memtopo_ctx *ctx)
 				break;
 		if (j + 1 < n) {
 			*p = plan[j];
+			p->shared = true;
 			refcount_inc(&p->view->ref);
 			continue;
 		}
@@ -175,9 +255,8 @@ int memtopo_update_topology(struct memtopo_ctx *ctx)
 		 * A window's runs are all that changed; a listener that wants
 		 * region_nop for everything else costs a walk of the whole view.
 		 */
-		if (p->base == old && !memtopo_listeners_want_nop(as) &&
-		    memtopo_view_runs(old, view, p->start, p->last, runs))
-			memtopo_listeners_update_runs(as, old, view, runs);
+		if (p->base == old && !memtopo_listeners_want_nop(as))
+			memtopo_listeners_update_runs(as, old, view, p->runs[0], p->nr_runs);
 		else
 			memtopo_listeners_update(as, old, view);
 		write_seqcount_begin(&as->seq);
@@ -191,8 +270,11 @@ int memtopo_update_topology(struct memtopo_ctx *ctx)
 		memtopo_listeners_commit(as);
 	ctx->stat_commits++;
 out:
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		memtopo_view_put(plan[i].view);
+		if (!plan[i].shared)
+			kfree(plan[i].runs);
+	}
 	kfree(plan);
 	return ret;
 }

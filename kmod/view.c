@@ -361,7 +361,7 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
  */
 struct memtopo_view *memtopo_view_repack(const struct memtopo_view *v)
 {
-	u32 k = DIV_ROUND_UP(v->nr, MEMTOPO_CHUNK_ENTRIES), c, i, left;
+	u32 k = DIV_ROUND_UP(v->nr, MEMTOPO_CHUNK_ENTRIES), c, i, left, target = 0;
 	struct memtopo_chunk *chunk = NULL;
 	struct memtopo_view *n;
 
@@ -375,7 +375,9 @@ struct memtopo_view *memtopo_view_repack(const struct memtopo_view *v)
 		const struct memtopo_chunk *src = v->chunks[c];
 
 		for (i = 0; i < src->nr; i += left) {
-			if (!chunk || chunk->nr == MEMTOPO_CHUNK_ENTRIES) {
+			if (!chunk || chunk->nr == target) {
+				/* spread evenly: no thin chunk at the end */
+				target = v->nr / k + (n->nr_chunks < v->nr % k);
 				chunk = memtopo_chunk_alloc();
 				if (!chunk) {
 					memtopo_view_put(n);
@@ -386,7 +388,7 @@ struct memtopo_view *memtopo_view_repack(const struct memtopo_view *v)
 				n->chunk_first[n->nr_chunks] = n->nr;
 				n->nr_chunks++;
 			}
-			left = min(src->nr - i, MEMTOPO_CHUNK_ENTRIES - chunk->nr);
+			left = min(src->nr - i, target - chunk->nr);
 			memcpy(chunk->starts + chunk->nr, src->starts + i, left * sizeof(u64));
 			memcpy(chunk->fr + chunk->nr, src->fr + i, left * sizeof(*chunk->fr));
 			chunk->nr += left;

@@ -10,8 +10,15 @@
  * than one place: such changes fall back to a full render.
  */
 #include <linux/slab.h>
+#include <linux/sort.h>
 
 #include "memtopo_internal.h"
+
+/* Does [.., @a_last] overlap or touch [@b_start, ..]? */
+static bool memtopo_window_reaches(u64 a_last, u64 b_start)
+{
+	return b_start <= a_last || b_start - 1 == a_last;
+}
 
 static void memtopo_window_add(struct memtopo_ctx *ctx, const struct memtopo_region *frame,
 			       u64 start, u64 last)
@@ -21,8 +28,12 @@ static void memtopo_window_add(struct memtopo_ctx *ctx, const struct memtopo_reg
 
 	for (i = 0; i < ctx->nr_windows; i++) {
 		w = &ctx->windows[i];
-		if (w->frame == frame) {
-			/* one bounding window per frame: the render stays one pass */
+		/*
+		 * Merge what overlaps or touches; keep distant windows apart, so
+		 * a BAR moving across the map does not re-render all between.
+		 */
+		if (w->frame == frame && memtopo_window_reaches(w->last, start) &&
+		    memtopo_window_reaches(last, w->start)) {
 			w->start = min(w->start, start);
 			w->last = max(w->last, last);
 			return;
@@ -90,27 +101,41 @@ void memtopo_windows_reset(struct memtopo_ctx *ctx)
 	ctx->full_render = false;
 }
 
+static int memtopo_window_cmp(const void *a, const void *b)
+{
+	const struct memtopo_window *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return 0;
+}
+
 /**
- * memtopo_windows_bound() - the window to re-render when @frame is a
- * space's effective root.
+ * memtopo_windows_of() - the windows to re-render when @frame is a space's
+ * effective root: sorted, disjoint, not touching.
  * @ctx: the context, locked.
  * @frame: the effective root.
- * @start: first address.
- * @last: last address.
+ * @out: room for MEMTOPO_MAX_WINDOWS windows.
  *
- * Return: false when nothing noted can show under @frame.
+ * Return: how many (0 when nothing noted can show under @frame).
  */
-bool memtopo_windows_bound(const struct memtopo_ctx *ctx, const struct memtopo_region *frame,
-			   u64 *start, u64 *last)
+u32 memtopo_windows_of(const struct memtopo_ctx *ctx, const struct memtopo_region *frame,
+		       struct memtopo_window *out)
 {
-	u32 i;
+	u32 i, n = 0, k;
 
-	for (i = 0; i < ctx->nr_windows; i++) {
-		if (ctx->windows[i].frame == frame) {
-			*start = ctx->windows[i].start;
-			*last = ctx->windows[i].last;
-			return true;
-		}
+	for (i = 0; i < ctx->nr_windows; i++)
+		if (ctx->windows[i].frame == frame)
+			out[n++] = ctx->windows[i];
+	if (n < 2)
+		return n;
+	/* windows that grew since they were noted may overlap now */
+	sort(out, n, sizeof(*out), memtopo_window_cmp, NULL);
+	for (i = 1, k = 0; i < n; i++) {
+		if (memtopo_window_reaches(out[k].last, out[i].start))
+			out[k].last = max(out[k].last, out[i].last);
+		else
+			out[++k] = out[i];
 	}
-	return false;
+	return k + 1;
 }

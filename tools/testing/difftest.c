@@ -510,6 +510,28 @@ static void one_tree(void)
 		FAIL("%ld allocations leaked", shim_live_allocs);
 }
 
+static void big_map_mutate(struct memtopo_region *mr, unsigned long leaves)
+{
+	switch (rnd_below(5)) {
+	case 0:
+		memtopo_region_set_address(mr, rnd_below(leaves + 8) * 0x1000 +
+					   rnd_below(2) * 0x800);
+		break;
+	case 1:
+		memtopo_region_set_enabled(mr, rnd_below(3));
+		break;
+	case 2:
+		memtopo_region_set_priority(mr, rnd_below(3));
+		break;
+	case 3:
+		memtopo_region_set_size(mr, 0x800 * (1 + rnd_below(6)), false);
+		break;
+	default:
+		memtopo_region_set_readonly(mr, rnd_below(2));
+		break;
+	}
+}
+
 /*
  * Big maps span many view chunks, which the small random trees never do:
  * check every windowed commit against a full render of the same tree, and
@@ -552,25 +574,16 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 		struct memtopo_view *full, *v;
 		u32 k;
 
-		i = rnd_below(leaves);
-		switch (rnd_below(5)) {
-		case 0:
-			memtopo_region_set_address(leaf[i], rnd_below(leaves + 8) * 0x1000 +
-						   rnd_below(2) * 0x800);
-			break;
-		case 1:
-			memtopo_region_set_enabled(leaf[i], rnd_below(3));
-			break;
-		case 2:
-			memtopo_region_set_priority(leaf[i], rnd_below(3));
-			break;
-		case 3:
-			memtopo_region_set_size(leaf[i], 0x800 * (1 + rnd_below(6)), false);
-			break;
-		default:
-			memtopo_region_set_readonly(leaf[i], rnd_below(2));
-			break;
-		}
+		/* a third of the commits change several far-apart leaves at once */
+		bool txn = !rnd_below(3);
+		int m, nr_muts = txn ? 2 + rnd_below(3) : 1;
+
+		if (txn)
+			memtopo_transaction_begin(ctx);
+		for (m = 0; m < nr_muts; m++)
+			big_map_mutate(leaf[rnd_below(leaves)], leaves);
+		if (txn)
+			expect(memtopo_transaction_commit(ctx), 0, "commit");
 		v = as->view;
 		full = memtopo_render(memtopo_effective_root(root));
 		if (IS_ERR(full) || full->nr != v->nr || full->nr_ranges != v->nr_ranges)
@@ -585,11 +598,13 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 				FAIL("big map round %lu: entry %u differs from a full render",
 				     r, k);
 		}
-		for (k = 1; k < v->nr_chunks; k++)
+		for (k = 1; k < v->nr_chunks; k++) {
 			if (v->chunks[k]->nr < MEMTOPO_CHUNK_ENTRIES / 4 ||
-			    v->chunk_start[k] != v->chunks[k]->starts[0])
+			    v->chunk_start[k] != v->chunks[k]->starts[0]) {
 				FAIL("big map round %lu: chunk %u has %u entries", r, k,
 				     v->chunks[k]->nr);
+			}
+		}
 		memtopo_view_put(full);
 		if (mirrors[0].l.space && (u32)mirrors[0].n != v->nr_ranges)
 			FAIL("big map round %lu: mirror %d ranges, view %u", r, mirrors[0].n,
@@ -675,6 +690,8 @@ int main(int argc, char **argv)
 	}
 	fail_nth_pass(3);
 	tree_no = trees;
+	seed = base_seed;
+	rng_state = base_seed * 0xD1B54A32D192ED03ULL + 7;
 	big_map_pass(3000, 1800);
 	printf("difftest: ok: %lu trees, %lu view checks, %lu commits", trees, checks, commits);
 	printf(" (%lu windowed, %lu full renders), fail-nth sweep clean\n",
