@@ -58,7 +58,7 @@ struct memtopo_ctx {
 	 */
 	struct memtopo_window *windows;
 	u32 nr_windows;
-	/* render working memory, kept across commits (render.c) */
+	/* render working memory, kept across commits, used under @lock */
 	struct memtopo_render *scratch;
 	bool full_render;
 	u64 stat_commits;

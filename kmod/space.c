@@ -110,6 +110,7 @@ static int memtopo_plan_render(struct memtopo_ctx *ctx, struct memtopo_plan *p,
 	struct memtopo_window *win = NULL;
 	struct memtopo_space *other;
 	struct memtopo_view *view;
+	bool aligned;
 	u32 nr_win = 0;
 	int ret = 0;
 
@@ -133,8 +134,8 @@ static int memtopo_plan_render(struct memtopo_ctx *ctx, struct memtopo_plan *p,
 			ret = PTR_ERR(view);
 			goto out;
 		}
-		if (memtopo_plan_runs(p, old, view, win, nr_win) &&
-		    memtopo_plan_unchanged(p, old, view)) {
+		aligned = memtopo_plan_runs(p, old, view, win, nr_win);
+		if (aligned && memtopo_plan_unchanged(p, old, view)) {
 			memtopo_view_put(view);
 			refcount_inc(&old->ref);
 			p->view = old;
@@ -152,8 +153,8 @@ static int memtopo_plan_render(struct memtopo_ctx *ctx, struct memtopo_plan *p,
 			}
 		}
 		p->view = view;
-		/* the runs are diffed against @old alone, and only if they align */
-		if (memtopo_plan_runs(p, old, view, win, nr_win))
+		/* repacking moves no entry: the runs still index both views */
+		if (aligned)
 			p->base = old;
 		goto out;
 	}
