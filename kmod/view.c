@@ -140,6 +140,24 @@ u32 memtopo_view_chunk_of(const struct memtopo_view *view, u32 i)
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_view_chunk_of, MEMTOPO);
 
+/* Entry @k of chunk @c as a section; the end comes from what follows it. */
+static void memtopo_chunk_section(const struct memtopo_view *view, u32 c, u32 k,
+				  struct memtopo_section *s)
+{
+	const struct memtopo_chunk *chunk = view->chunks[c];
+	const struct memtopo_fr *fr = &chunk->fr[k];
+
+	s->start = chunk->starts[k];
+	if (k + 1 < chunk->nr)
+		s->last = chunk->starts[k + 1] - 1;
+	else
+		s->last = c + 1 < view->nr_chunks ? view->chunk_start[c + 1] - 1 : U64_MAX;
+	s->mr = fr->mr;
+	s->offset = fr->offset;
+	s->flags = fr->flags;
+	s->dirty_log_mask = fr->dirty_log_mask;
+}
+
 /**
  * memtopo_view_lookup() - the section holding @addr, straight from the
  * chunks (the readers' fast path).
@@ -154,19 +172,10 @@ bool memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memto
 	u32 c = memtopo_bsearch_u64(view->chunk_start, view->nr_chunks, addr);
 	const struct memtopo_chunk *chunk = view->chunks[c];
 	u32 k = memtopo_bsearch_u64(chunk->starts, chunk->nr, addr);
-	const struct memtopo_fr *fr = &chunk->fr[k];
 
-	if (!fr->mr)
+	if (!chunk->fr[k].mr)
 		return false;
-	s->start = chunk->starts[k];
-	if (k + 1 < chunk->nr)
-		s->last = chunk->starts[k + 1] - 1;
-	else
-		s->last = c + 1 < view->nr_chunks ? view->chunk_start[c + 1] - 1 : U64_MAX;
-	s->mr = fr->mr;
-	s->offset = fr->offset;
-	s->flags = fr->flags;
-	s->dirty_log_mask = fr->dirty_log_mask;
+	memtopo_chunk_section(view, c, k, s);
 	s->generation = view->generation;
 	return true;
 }
@@ -180,15 +189,8 @@ bool memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memto
 void memtopo_view_section(const struct memtopo_view *view, u32 i, struct memtopo_section *s)
 {
 	u32 c = memtopo_view_chunk_of(view, i);
-	const struct memtopo_chunk *chunk = view->chunks[c];
-	u32 k = i - view->chunk_first[c];
 
-	s->start = chunk->starts[k];
-	s->last = memtopo_view_last(view, i);
-	s->mr = chunk->fr[k].mr;
-	s->offset = chunk->fr[k].offset;
-	s->flags = chunk->fr[k].flags;
-	s->dirty_log_mask = chunk->fr[k].dirty_log_mask;
+	memtopo_chunk_section(view, c, i - view->chunk_first[c], s);
 }
 
 /* Would QEMU's flatview_simplify() merge @next into @prev? */

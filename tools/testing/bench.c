@@ -266,10 +266,6 @@ static void run(enum shape shape, u64 n, struct result *r, bool do_build)
 		r->commit_us = median(t, 101) * 1e6;
 	}
 	v = as->view;
-	if (getenv("BENCH_DEBUG"))
-		fprintf(stderr, "%s %llu: commits %llu full renders %llu\n", shape_name[shape],
-			(unsigned long long)n, (unsigned long long)ctx->stat_commits,
-			(unsigned long long)ctx->stat_full_renders);
 
 	/* random lookups inside the mapped span */
 	span = memtopo_view_start(v, v->nr - 1) ? memtopo_view_start(v, v->nr - 1) : U64_MAX;

@@ -510,6 +510,27 @@ static void one_tree(void)
 		FAIL("%ld allocations leaked", shim_live_allocs);
 }
 
+/* @v must hold exactly what a full render of @root gives now. */
+static void expect_full_render(const struct memtopo_view *v, struct memtopo_region *root,
+			       const char *what, unsigned long round)
+{
+	struct memtopo_view *full = memtopo_render(memtopo_effective_root(root));
+	u32 k;
+
+	if (IS_ERR(full) || full->nr != v->nr || full->nr_ranges != v->nr_ranges)
+		FAIL("%s round %lu: %u entries, a full render has %u", what, round, v->nr,
+		     IS_ERR(full) ? 0 : full->nr);
+	for (k = 0; k < v->nr; k++) {
+		const struct memtopo_fr *a = memtopo_view_fr(v, k);
+		const struct memtopo_fr *b = memtopo_view_fr(full, k);
+
+		if (memtopo_view_start(v, k) != memtopo_view_start(full, k) ||
+		    a->mr != b->mr || a->offset != b->offset || a->flags != b->flags)
+			FAIL("%s round %lu: entry %u differs from a full render", what, round, k);
+	}
+	memtopo_view_put(full);
+}
+
 static void big_map_mutate(struct memtopo_region *mr, unsigned long leaves)
 {
 	switch (rnd_below(5)) {
@@ -571,7 +592,7 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 	if (leaves * 2 < REF_MAX_RANGES && memtopo_listener_register(as, &mirrors[0].l))
 		FAIL("big map: listener_register");
 	for (r = 0; r < rounds; r++) {
-		struct memtopo_view *full, *v;
+		struct memtopo_view *v;
 		u32 k;
 
 		/* a third of the commits change several far-apart leaves at once */
@@ -585,19 +606,7 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 		if (txn)
 			expect(memtopo_transaction_commit(ctx), 0, "commit");
 		v = as->view;
-		full = memtopo_render(memtopo_effective_root(root));
-		if (IS_ERR(full) || full->nr != v->nr || full->nr_ranges != v->nr_ranges)
-			FAIL("big map round %lu: %u entries, a full render has %u", r, v->nr,
-			     IS_ERR(full) ? 0 : full->nr);
-		for (k = 0; k < v->nr; k++) {
-			const struct memtopo_fr *a = memtopo_view_fr(v, k);
-			const struct memtopo_fr *b = memtopo_view_fr(full, k);
-
-			if (memtopo_view_start(v, k) != memtopo_view_start(full, k) ||
-			    a->mr != b->mr || a->offset != b->offset || a->flags != b->flags)
-				FAIL("big map round %lu: entry %u differs from a full render",
-				     r, k);
-		}
+		expect_full_render(v, root, "big map", r);
 		for (k = 1; k < v->nr_chunks; k++) {
 			if (v->chunks[k]->nr < MEMTOPO_CHUNK_ENTRIES / 4 ||
 			    v->chunk_start[k] != v->chunks[k]->starts[0]) {
@@ -605,7 +614,6 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 				     v->chunks[k]->nr);
 			}
 		}
-		memtopo_view_put(full);
 		if (mirrors[0].l.space && (u32)mirrors[0].n != v->nr_ranges)
 			FAIL("big map round %lu: mirror %d ranges, view %u", r, mirrors[0].n,
 			     v->nr_ranges);
@@ -650,6 +658,18 @@ static void fail_nth_pass(unsigned long trees)
 					memtopo_region_destroy(mr);
 			}
 			shim_fail_nth = 0;
+			/*
+			 * A commit that failed left its change pending and the old
+			 * views published; the next one must publish the tree as it
+			 * is, exactly.
+			 */
+			if (as && !IS_ERR(as)) {
+				memtopo_transaction_begin(ctx);
+				memtopo_region_set_enabled(root, true);
+				ctx->topology_dirty = true;
+				expect(memtopo_transaction_commit(ctx), 0, "commit after fail-nth");
+				expect_full_render(as->view, root, "fail-nth", nth);
+			}
 			memtopo_ctx_put(ctx);
 			if (shim_live_allocs)
 				FAIL("fail-nth %lu: %ld allocations leaked", nth, shim_live_allocs);
