@@ -1,11 +1,11 @@
 #!/bin/sh
 # QEMU parity, run inside the VM (tools/memtopoctl/parity boots it): import
-# every QEMU `info mtree` in this folder and its random/ subfolder with
+# every QEMU `info mtree` in this folder and its random/ and arch/ subfolders with
 # memtopoctl and compare `show flat` with QEMU's `info mtree -f`, address
 # space by address space.
 pass=0
 fail=0
-for t in *.tree.txt random/*.tree.txt; do
+for t in *.tree.txt random/*.tree.txt arch/*.tree.txt; do
 	[ -f "$t" ] || continue
 	base=${t%.tree.txt}
 	name=parity-$(basename "$base")
