@@ -8,6 +8,7 @@
 #   make check           the whole suite; ends with "N passed, N failed"
 #   make lint            checkpatch --strict, sparse (C=2 W=1), kernel-doc
 #   make bench           the engine benchmark (tools/testing)
+#   make bench-kernel    the in-kernel lookup/commit benchmark in a VM
 #   make kernel          build (or reuse) the debug kernel; prints its tree
 #
 # See Documentation/testing.rst.
@@ -41,7 +42,7 @@ LINUX_FILES := scripts/checkpatch.pl scripts/spelling.txt \
 TOOL_DIRS := $(filter-out tools/vm/ tools/testing/,$(dir $(wildcard tools/*/Makefile)))
 GUEST_CFLAGS := -O2 -g -Wall -Wextra -static -I$(TOP)/uapi
 
-.PHONY: all modules tools selftests vm-tests run check lint bench kernel linux clean
+.PHONY: all modules tools selftests vm-tests run check lint bench bench-kernel kernel linux clean
 
 all: modules tools selftests
 
@@ -102,6 +103,9 @@ lint: linux
 bench:
 	@if [ -f tools/testing/Makefile ]; then $(MAKE) -C tools/testing bench; \
 	else echo "bench: tools/testing/Makefile does not exist yet"; fi
+
+bench-kernel:
+	tools/vm/bench-kernel $(BENCH_KERNEL_ARGS)
 
 clean:
 	rm -rf $(B)

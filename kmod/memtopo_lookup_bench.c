@@ -2,10 +2,12 @@
 /*
  * In-kernel lookup benchmark: memtopo's flat view against the kernel's own
  * RCU-safe range tree (lib/maple_tree.c) and a bare binary search over the
- * same ranges, plus the cost of a one-change commit.  Loading the module
- * runs it and prints a table to the kernel log; it then refuses to stay
- * loaded (-EAGAIN), so there is nothing to unload.  Under TCG the absolute
- * figures are inflated; the ratios are the point.
+ * same ranges (throughput and dependent-chain latency, with the ratios to
+ * the bare search), plus one-change commits with and without a counting
+ * listener.  Loading the module runs it and prints to the kernel log;
+ * unloading it does nothing.
+ * tools/vm/bench-kernel builds it, boots a VM and prints the lines.  Under
+ * TCG the absolute figures are inflated; the ratios are the point.
  */
 #include <linux/module.h>
 #include <linux/maple_tree.h>
@@ -22,9 +24,15 @@ static unsigned int lookups = 200000;
 module_param(lookups, uint, 0444);
 MODULE_PARM_DESC(lookups, "random lookups per structure and size");
 
-#define BENCH_PAGE 4096ULL
+static unsigned int max_n = 100000;
+module_param(max_n, uint, 0444);
+MODULE_PARM_DESC(max_n, "largest size run (10^3, 10^4, ... up to this)");
 
-static u64 bench_bsearch(const u64 *starts, u32 n, u64 addr)
+#define BENCH_PAGE 4096ULL
+#define BENCH_COMMITS 20
+
+/* The textbook branch-free search, out of line like memtopo's. */
+static noinline u32 bench_bsearch(const u64 *starts, u32 n, u64 addr)
 {
 	const u64 *base = starts;
 
@@ -37,16 +45,54 @@ static u64 bench_bsearch(const u64 *starts, u32 n, u64 addr)
 	return base - starts;
 }
 
+static void bench_count(void *priv, const struct memtopo_section *s)
+{
+	(*(u64 *)priv)++;
+}
+
+static const struct memtopo_listener_ops bench_listener_ops = {
+	.region_add = bench_count,
+	.region_del = bench_count,
+};
+
+/* x / y as "R.RR" without floating point */
+static void bench_ratio(char *buf, size_t len, u64 x, u64 y)
+{
+	u64 r = y ? div64_u64(x * 100, y) : 0;
+
+	snprintf(buf, len, "%llu.%02llu", r / 100, r % 100);
+}
+
+/*
+ * @BENCH_COMMITS one-change commits, each a real change: a leaf moves into
+ * the gap beside it, then back.  Return: nanoseconds per commit.
+ */
+static u64 bench_commits(struct memtopo_region **leaves, const u64 *starts, u32 n)
+{
+	u64 t0 = ktime_get_ns();
+	u32 i;
+
+	for (i = 0; i < BENCH_COMMITS; i++) {
+		u32 k = (n / 2 + (i / 2) * 7919) % n;
+
+		memtopo_region_set_address(leaves[k], starts[k] + ((i & 1) ? 0 : BENCH_PAGE));
+	}
+	return div_u64(ktime_get_ns() - t0, BENCH_COMMITS);
+}
+
 static int bench_one(u32 n)
 {
 	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
 					  .size_is_2_64 = true };
 	struct memtopo_region *root, **leaves = NULL;
+	struct memtopo_listener l = { .ops = &bench_listener_ops };
 	struct memtopo_section s;
 	struct maple_tree *mt;
 	struct memtopo_ctx *ctx;
 	struct memtopo_space *as;
-	u64 *addrs = NULL, *starts = NULL, t0, t_mt, t_mem, t_bs, t_commit, sum = 0;
+	u64 *addrs = NULL, *starts = NULL, t0, sum = 0, heard = 0, dep, zero;
+	u64 t_mt, t_mem, t_bs, c_mt, c_mem, c_bs, commit_bare, commit_l;
+	char r1[16], r2[16], r3[16], r4[16];
 	u32 i;
 	int ret = -ENOMEM;
 
@@ -99,7 +145,10 @@ static int bench_one(u32 n)
 	}
 	for (i = 0; i < lookups; i++)
 		addrs[i] = get_random_u64() % (2 * (u64)n * BENCH_PAGE);
+	/* a dependency the compiler cannot see is multiplied by zero */
+	zero = READ_ONCE(lookups) > U32_MAX;
 
+	/* throughput: independent lookups */
 	rcu_read_lock();
 	t0 = ktime_get_ns();
 	for (i = 0; i < lookups; i++)
@@ -109,22 +158,62 @@ static int bench_one(u32 n)
 	for (i = 0; i < lookups; i++)
 		sum += !memtopo_space_lookup(as, addrs[i], &s);
 	t_mem = ktime_get_ns() - t0;
-	rcu_read_unlock();
 	t0 = ktime_get_ns();
 	for (i = 0; i < lookups; i++)
 		sum += bench_bsearch(starts, n, addrs[i]);
 	t_bs = ktime_get_ns() - t0;
 
-	/* one-change commits: move one leaf into the gap beside it and back */
+	/* latency: each address depends on the previous result */
+	dep = 0;
 	t0 = ktime_get_ns();
-	for (i = 0; i < 20; i++)
-		memtopo_region_set_address(leaves[n / 2],
-					   starts[n / 2] + ((i & 1) ? 0 : BENCH_PAGE));
-	t_commit = ktime_get_ns() - t0;
+	for (i = 0; i < lookups; i++)
+		dep = (unsigned long)mtree_load(mt, addrs[i] + (dep & zero));
+	c_mt = ktime_get_ns() - t0;
+	sum += dep;
+	t0 = ktime_get_ns();
+	for (i = 0; i < lookups; i++) {
+		s.start = 0;
+		memtopo_space_lookup(as, addrs[i] + (dep & zero), &s);
+		dep = s.start;
+	}
+	c_mem = ktime_get_ns() - t0;
+	sum += dep;
+	t0 = ktime_get_ns();
+	for (i = 0; i < lookups; i++)
+		dep = bench_bsearch(starts, n, addrs[i] + (dep & zero));
+	c_bs = ktime_get_ns() - t0;
+	sum += dep;
+	rcu_read_unlock();
 
-	pr_info("memtopo_lookup_bench: n=%u lookup_ns memtopo=%llu maple=%llu bsearch=%llu commit_us=%llu (checksum %llu)\n",
+	/* one-change commits, without and with a counting listener */
+	bench_commits(leaves, starts, n);	/* warm-up: first-use allocations */
+	commit_bare = bench_commits(leaves, starts, n);
+	l.priv = &heard;
+	ret = memtopo_listener_register(as, &l);
+	if (ret)
+		goto out_mt;
+	heard = 0;
+	commit_l = bench_commits(leaves, starts, n);
+	memtopo_listener_unregister(&l);
+	if (heard < BENCH_COMMITS) {
+		pr_err("memtopo_lookup_bench: %llu listener calls for %u commits\n", heard,
+		       BENCH_COMMITS);
+		ret = -EIO;
+		goto out_mt;
+	}
+
+	bench_ratio(r1, sizeof(r1), t_mem, t_bs);
+	bench_ratio(r2, sizeof(r2), t_mt, t_bs);
+	bench_ratio(r3, sizeof(r3), c_mem, c_bs);
+	bench_ratio(r4, sizeof(r4), c_mt, c_bs);
+	pr_info("memtopo_lookup_bench: n=%u lookup_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s maple/bare=%s\n",
 		n, div_u64(t_mem, lookups), div_u64(t_mt, lookups), div_u64(t_bs, lookups),
-		div_u64(t_commit, 20 * 1000), sum & 0xff);
+		r1, r2);
+	pr_info("memtopo_lookup_bench: n=%u chain_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s maple/bare=%s\n",
+		n, div_u64(c_mem, lookups), div_u64(c_mt, lookups), div_u64(c_bs, lookups),
+		r3, r4);
+	pr_info("memtopo_lookup_bench: n=%u commit_us listener=%llu no_listener=%llu (checksum %llu)\n",
+		n, div_u64(commit_l, 1000), div_u64(commit_bare, 1000), sum & 0xff);
 	ret = 0;
 out_mt:
 	mtree_destroy(mt);
@@ -140,21 +229,30 @@ out:
 
 static int __init memtopo_lookup_bench_init(void)
 {
-	static const u32 sizes[] = { 1000, 10000, 100000 };
-	unsigned int i;
+	u32 n;
 	int ret;
 
-	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-		ret = bench_one(sizes[i]);
+	for (n = 1000; n <= max_n; n *= 10) {
+		ret = bench_one(n);
 		if (ret) {
-			pr_err("memtopo_lookup_bench: n=%u failed: %d\n", sizes[i], ret);
+			pr_err("memtopo_lookup_bench: n=%u failed: %d\n", n, ret);
 			return ret;
 		}
+		if (n > U32_MAX / 10)
+			break;
 	}
-	/* the results are in the log; there is nothing to keep loaded */
-	return -EAGAIN;
+	/*
+	 * Stay loaded: a failed init is retried by busybox's insmod (finit
+	 * then init_module), which would run everything twice.
+	 */
+	return 0;
+}
+
+static void __exit memtopo_lookup_bench_exit(void)
+{
 }
 
 module_init(memtopo_lookup_bench_init);
+module_exit(memtopo_lookup_bench_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("memtopo: lookup benchmark against the maple tree");
