@@ -239,6 +239,10 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 					   const struct memtopo_view *old, u64 start, u64 last);
 struct memtopo_render *memtopo_render_scratch_alloc(void);
 void memtopo_render_scratch_free(struct memtopo_render *r);
+/* render memory a context keeps between commits; more is given back */
+#define MEMTOPO_SCRATCH_KEEP	(64 * 1024)
+size_t memtopo_render_scratch_bytes(const struct memtopo_render *r);
+void memtopo_render_scratch_trim(struct memtopo_render *r);
 struct memtopo_region *memtopo_effective_root(struct memtopo_region *root);
 
 /* view.c */

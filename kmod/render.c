@@ -59,10 +59,11 @@ struct memtopo_event {
 
 /*
  * Working memory of a render.  A context keeps one across commits
- * (ctx->scratch): a full render of a large map needs tens of megabytes,
- * and allocating and faulting them in anew every commit costs more than
- * the render itself.  It is sized by the largest render and freed with
- * the context.
+ * (ctx->scratch) so that a windowed commit, the common case, allocates
+ * nothing; the arrays grow by doubling with what a render uses.  What a
+ * full render of a large map needed (tens of megabytes, several times the
+ * view) is given back when its commit ends, whether it succeeded or not:
+ * memtopo_render_scratch_trim() keeps at most MEMTOPO_SCRATCH_KEEP bytes.
  */
 struct memtopo_render {
 	struct memtopo_piece *pieces;
@@ -82,14 +83,8 @@ struct memtopo_render {
 	struct memtopo_flat win, mid;
 };
 
-/**
- * memtopo_render_scratch_free() - free a context's render memory.
- * @r: the scratch (may be NULL).
- */
-void memtopo_render_scratch_free(struct memtopo_render *r)
+static void memtopo_render_scratch_release(struct memtopo_render *r)
 {
-	if (!r)
-		return;
 	kvfree(r->pieces);
 	kvfree(r->frames);
 	kvfree(r->kids);
@@ -99,7 +94,52 @@ void memtopo_render_scratch_free(struct memtopo_render *r)
 	kvfree(r->ended);
 	memtopo_flat_free(&r->win);
 	memtopo_flat_free(&r->mid);
+	memset(r, 0, sizeof(*r));
+}
+
+/**
+ * memtopo_render_scratch_free() - free a context's render memory.
+ * @r: the scratch (may be NULL).
+ */
+void memtopo_render_scratch_free(struct memtopo_render *r)
+{
+	if (!r)
+		return;
+	memtopo_render_scratch_release(r);
 	kfree(r);
+}
+
+/**
+ * memtopo_render_scratch_bytes() - the memory a render scratch holds.
+ * @r: the scratch (may be NULL).
+ *
+ * Return: bytes allocated for its arrays, by capacity, not use.
+ */
+size_t memtopo_render_scratch_bytes(const struct memtopo_render *r)
+{
+	if (!r)
+		return 0;
+	return (size_t)r->cap_pieces * sizeof(*r->pieces) +
+	       (size_t)r->cap_frames * sizeof(*r->frames) +
+	       (size_t)r->cap_kids * sizeof(*r->kids) +
+	       (size_t)r->cap_ev * 2 * sizeof(*r->ev) +
+	       (size_t)r->cap_heap * (sizeof(*r->heap) + sizeof(*r->ended)) +
+	       (size_t)(r->win.cap + r->mid.cap) * (sizeof(u64) + sizeof(struct memtopo_fr));
+}
+
+/**
+ * memtopo_render_scratch_trim() - give back what a large render used.
+ * @r: the scratch (may be NULL).
+ *
+ * Called when a commit ends.  Windowed commits use a few kilobytes and keep
+ * them, so they allocate nothing; anything larger (a full render, a huge
+ * or refused one) is freed, so a context does not hold a full render's
+ * working memory for its lifetime.
+ */
+void memtopo_render_scratch_trim(struct memtopo_render *r)
+{
+	if (memtopo_render_scratch_bytes(r) > MEMTOPO_SCRATCH_KEEP)
+		memtopo_render_scratch_release(r);
 }
 
 /**

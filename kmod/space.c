@@ -277,6 +277,8 @@ out:
 			kfree(plan[i].runs);
 	}
 	kfree(plan);
+	/* a full, huge or refused render's working memory goes back now */
+	memtopo_render_scratch_trim(ctx->scratch);
 	return ret;
 }
 

@@ -208,6 +208,9 @@ static void check_views(void)
 		if (changed && v->generation == last_gen[s] && last_gen[s])
 			FAIL("space %d: content changed but generation stayed", s);
 
+		if (memtopo_render_scratch_bytes(ctx->scratch) > MEMTOPO_SCRATCH_KEEP)
+			FAIL("render scratch of %zu bytes kept after a commit",
+			     memtopo_render_scratch_bytes(ctx->scratch));
 		last_gen[s] = v->generation;
 		memcpy(last_view[s], want, n * sizeof(want[0]));
 		last_n[s] = n;
@@ -629,6 +632,60 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 		FAIL("big map: %ld allocations leaked", shim_live_allocs);
 }
 
+/*
+ * A full render's working memory (several times the view) is given back
+ * when its commit ends, whether the commit succeeded or an allocation
+ * failed part-way; windowed commits keep theirs, which is small.
+ */
+static void scratch_pass(unsigned long leaves)
+{
+	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
+					  .size_is_2_64 = true };
+	struct memtopo_region *root, *mr;
+	struct memtopo_space *as;
+	unsigned long i, nth;
+	size_t kept;
+
+	ctx = memtopo_ctx_create("scratch");
+	root = memtopo_region_create(ctx, &ri);
+	as = memtopo_space_create(ctx, "as", root);
+	memtopo_transaction_begin(ctx);
+	for (i = 0; i < leaves; i++) {
+		struct memtopo_region_info li = { .kind = MEMTOPO_RAM, .name = "leaf",
+						  .size = 0x1000 };
+
+		mr = memtopo_region_create(ctx, &li);
+		if (IS_ERR(mr) || memtopo_region_add_subregion(root, 2 * i * 0x1000, mr, 0, false))
+			FAIL("scratch: build");
+	}
+	expect(memtopo_transaction_commit(ctx), 0, "commit");
+	kept = memtopo_render_scratch_bytes(ctx->scratch);
+	if (as->view->nr_ranges != leaves || kept > MEMTOPO_SCRATCH_KEEP)
+		FAIL("scratch: %zu bytes kept after a full render of %lu leaves", kept, leaves);
+	/* a windowed commit keeps what it used */
+	expect(memtopo_region_set_address(mr, 2 * i * 0x1000), 0, "set_address");
+	if (!memtopo_render_scratch_bytes(ctx->scratch))
+		FAIL("scratch: a windowed commit kept no render memory");
+	/* full renders that fail part-way give it back too */
+	for (nth = 1; nth < 40; nth++) {
+		memtopo_ctx_lock(ctx);
+		shim_fail_nth = nth;
+		memtopo_ctx_changed(ctx);
+		shim_fail_nth = 0;
+		memtopo_ctx_unlock(ctx);
+		kept = memtopo_render_scratch_bytes(ctx->scratch);
+		if (kept > MEMTOPO_SCRATCH_KEEP)
+			FAIL("scratch: %zu bytes kept after fail-nth %lu", kept, nth);
+	}
+	memtopo_ctx_lock(ctx);
+	expect(memtopo_ctx_changed(ctx), 0, "full commit");
+	memtopo_ctx_unlock(ctx);
+	expect_full_render(as->view, root, "scratch", 0);
+	memtopo_ctx_put(ctx);
+	if (shim_live_allocs)
+		FAIL("scratch: %ld allocations leaked", shim_live_allocs);
+}
+
 /* Allocation failure at every point of a tree's build leaves no leak. */
 static void fail_nth_pass(unsigned long trees)
 {
@@ -709,6 +766,7 @@ int main(int argc, char **argv)
 		one_tree();
 	}
 	fail_nth_pass(3);
+	scratch_pass(20000);
 	tree_no = trees;
 	seed = base_seed;
 	rng_state = base_seed * 0xD1B54A32D192ED03ULL + 7;
