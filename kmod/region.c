@@ -482,6 +482,20 @@ static int memtopo_region_reaches(struct memtopo_region *from,
 	return ret;
 }
 
+/*
+ * Is @mr @of itself or one of its ancestors?  Subregion edges must stay a
+ * forest whatever the kinds: "info mtree" prints an alias's subregions
+ * too, though rendering never visits them.
+ */
+static bool memtopo_region_is_ancestor(const struct memtopo_region *mr,
+				       const struct memtopo_region *of)
+{
+	for (; of; of = of->parent)
+		if (of == mr)
+			return true;
+	return false;
+}
+
 static void memtopo_note_overlap(struct memtopo_region *parent,
 				 struct memtopo_region *child)
 {
@@ -514,17 +528,19 @@ static void memtopo_attach(struct memtopo_region *parent, struct memtopo_region 
 
 /**
  * memtopo_region_add_subregion_locked() - map @child at @offset in @parent.
- * @parent: a non-alias region, not destroyed.
+ * @parent: a region, not destroyed.  As in QEMU it may be an alias: its
+ *	subregions are kept and printed by "info mtree" but never rendered,
+ *	because rendering an alias shows its target instead.
  * @offset: address of @child within @parent.
  * @child: a detached region of the same context.
  * @priority: higher wins; among equals the most recently added wins.
  * @may_overlap: the caller expects @child to overlap its siblings.
  *
- * Return: 0; -EINVAL for a foreign, destroyed or alias parent; -EBUSY if
- * @child already has a parent; -ELOOP if @child would render itself
- * (@child is @parent, one of its ancestors, or reaches it through an
- * alias); -EOVERFLOW if @offset + size passes 2^64; -EMLINK beyond
- * MEMTOPO_MAX_DEPTH.
+ * Return: 0; -EINVAL for a foreign or destroyed region; -EBUSY if @child
+ * already has a parent; -ELOOP if @child is @parent or one of its
+ * ancestors, or if @parent renders its subregions and @child would render
+ * it (reaches it through an alias); -EOVERFLOW if @offset + size passes
+ * 2^64; -EMLINK beyond MEMTOPO_MAX_DEPTH.
  */
 int memtopo_region_add_subregion_locked(struct memtopo_region *parent, u64 offset,
 					struct memtopo_region *child, int priority,
@@ -534,14 +550,16 @@ int memtopo_region_add_subregion_locked(struct memtopo_region *parent, u64 offse
 	int ret;
 
 	memtopo_assert_locked(ctx);
-	if (child->ctx != ctx || ((parent->flags | child->flags) & MEMTOPO_RF_DESTROYED) ||
-	    parent->kind == MEMTOPO_ALIAS)
+	if (child->ctx != ctx || ((parent->flags | child->flags) & MEMTOPO_RF_DESTROYED))
 		return -EINVAL;
 	if (child->parent)
 		return -EBUSY;
 	if (!memtopo_range_fits(offset, child->size, child->flags & MEMTOPO_RF_SIZE64))
 		return -EOVERFLOW;
-	ret = memtopo_region_reaches(child, parent);
+	if (memtopo_region_is_ancestor(child, parent))
+		return -ELOOP;
+	/* an alias's subregions are no render edge: they cannot close a cycle */
+	ret = parent->kind == MEMTOPO_ALIAS ? 0 : memtopo_region_reaches(child, parent);
 	if (ret)
 		return ret < 0 ? ret : -ELOOP;
 	if (memtopo_region_depth(parent) + 1 +

@@ -210,7 +210,8 @@ static int memtopo_grow(void **array, u32 *cap, size_t elem, u32 limit)
 
 /*
  * Enter @mr (QEMU's render_memory_region() prologue): apply its address,
- * flags and clip; an alias is replaced by its target, shifted.  Returns
+ * flags and clip; an alias is replaced by its target, shifted (its own
+ * subregions are never walked, as QEMU follows mr->alias first).  Returns
  * false when nothing of @mr can show.
  */
 static int memtopo_render_enter(struct memtopo_render *r, struct memtopo_region *mr,

@@ -7,7 +7,9 @@
  * seen from the region itself and from every ancestor, because any of them
  * can be a space's effective root and clipping depends on where rendering
  * starts.  A region that aliases show (itself or an ancestor) has more
- * than one place: such changes fall back to a full render.
+ * than one place: such changes fall back to a full render.  Nothing under
+ * an alias renders through the alias (it shows its target instead), so
+ * the walk up stops below one.
  */
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -81,7 +83,8 @@ void memtopo_note_region(struct memtopo_region *mr)
 		/* add_subregion keeps addr + size within 2^64: no overflow */
 		memtopo_window_add(ctx, a, lo + a->addr, hi + a->addr);
 		p = a->parent;
-		if (!p || !memtopo_region_enabled(p) || memtopo_region_empty(p))
+		if (!p || p->kind == MEMTOPO_ALIAS || !memtopo_region_enabled(p) ||
+		    memtopo_region_empty(p))
 			return;
 		lo += a->addr;
 		hi = min(hi + a->addr, memtopo_region_last_off(p));

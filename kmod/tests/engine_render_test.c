@@ -341,6 +341,64 @@ static void mt_render_alias_container_test(struct kunit *test)
 		       { K(67), K(69) - 1, "y", 0, 0 });
 }
 
+/*
+ * An alias's own subregions never render (QEMU's render_memory_region()
+ * follows mr->alias first), wherever the alias is and whatever they hold;
+ * a space rooted beneath the alias renders them as usual.  q35 with
+ * intel-iommu: the alias vtd-nodmar holds the alias vtd-ir.
+ */
+static void mt_render_alias_subregion_test(struct kunit *test)
+{
+	struct memtopo_region *root, *sys, *ram, *nodmar, *ir, *irmem, *pad, *hi;
+	struct memtopo_space *as, *inner;
+
+	root = mt_region(test, MEMTOPO_CONTAINER, "root", K(1024));
+	sys = mt_region(test, MEMTOPO_CONTAINER, "sys", K(512));
+	ram = mt_region(test, MEMTOPO_RAM, "ram", K(8));
+	irmem = mt_region(test, MEMTOPO_IO, "irmem", K(1));
+	nodmar = mt_alias(test, "nodmar", sys, 0, K(512));
+	ir = mt_alias(test, "ir", irmem, 0, K(1));
+	pad = mt_region(test, MEMTOPO_CONTAINER, "pad", K(16));
+	hi = mt_region(test, MEMTOPO_RAM, "hi", K(2));
+	as = mt_space(test, "as", root);
+
+	mt_add(test, sys, K(4), ram, 0);
+	mt_add(test, root, 0, nodmar, 0);
+	/* over the target's RAM, at a higher priority: still not rendered */
+	mt_add(test, nodmar, K(4), ir, 10);
+	mt_add(test, nodmar, K(100), pad, 0);
+	mt_add(test, pad, K(1), hi, 0);
+	MT_EXPECT_VIEW(test, as, { K(4), K(12) - 1, "ram", 0, 0 });
+
+	/* changes beneath the alias change nothing */
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_address(ir, K(5)), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_priority(pad, 5), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_size(hi, K(4), false), 0);
+	MT_EXPECT_VIEW(test, as, { K(4), K(12) - 1, "ram", 0, 0 });
+
+	/* a space rooted beneath the alias sees its own subtree */
+	inner = mt_space(test, "inner", pad);
+	MT_EXPECT_VIEW(test, inner, { K(1), K(5) - 1, "hi", 0, 0 });
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_address(hi, K(2)), 0);
+	MT_EXPECT_VIEW(test, inner, { K(2), K(6) - 1, "hi", 0, 0 });
+	MT_EXPECT_VIEW(test, as, { K(4), K(12) - 1, "ram", 0, 0 });
+
+	/* the alias's target renders where the alias is, its children never */
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_alias_offset(nodmar, K(4)), 0);
+	MT_EXPECT_VIEW(test, as, { 0, K(8) - 1, "ram", 0, 0 });
+	KUNIT_ASSERT_EQ(test, memtopo_region_del_subregion(root, nodmar), 0);
+	mt_add(test, root, K(512), nodmar, 0);
+	MT_EXPECT_VIEW(test, as, { K(512), K(520) - 1, "ram", 0, 0 });
+
+	/* taken out of the alias, the subregion renders like any other */
+	KUNIT_ASSERT_EQ(test, memtopo_region_del_subregion(nodmar, ir), 0);
+	mt_add(test, root, K(600), ir, 0);
+	MT_EXPECT_VIEW(test, as, { K(512), K(520) - 1, "ram", 0, 0 },
+		       { K(600), K(601) - 1, "irmem", 0, 0 });
+	mt_rerender(test);
+	MT_EXPECT_VIEW(test, inner, { K(2), K(6) - 1, "hi", 0, 0 });
+}
+
 /* A disabled region hides its whole subtree; what is beneath shows through. */
 static void mt_render_disabled_test(struct kunit *test)
 {
@@ -688,6 +746,7 @@ static struct kunit_case mt_render_cases[] = {
 	KUNIT_CASE(mt_render_alias_past_end_test),
 	KUNIT_CASE(mt_render_alias_chain_test),
 	KUNIT_CASE(mt_render_alias_container_test),
+	KUNIT_CASE(mt_render_alias_subregion_test),
 	KUNIT_CASE(mt_render_disabled_test),
 	KUNIT_CASE(mt_render_disabled_target_test),
 	KUNIT_CASE(mt_render_readonly_test),

@@ -148,6 +148,75 @@ static void mt_rules_loop_alias_test(struct kunit *test)
 		       { K(12), K(13) - 1, "ram", 0, 0 });
 }
 
+/*
+ * Subregions of aliases: accepted as in QEMU; they keep the subregion
+ * edges a forest, and are no render edge, so an alias may hold its own
+ * target or an alias of itself.
+ */
+static void mt_rules_alias_parent_test(struct kunit *test)
+{
+	struct memtopo_region *root, *c, *d, *t, *a, *b, *ram;
+	struct memtopo_space *as;
+
+	root = mt_region(test, MEMTOPO_CONTAINER, "root", K(64));
+	c = mt_region(test, MEMTOPO_CONTAINER, "c", K(16));
+	d = mt_region(test, MEMTOPO_CONTAINER, "d", K(4));
+	t = mt_region(test, MEMTOPO_CONTAINER, "t", K(8));
+	ram = mt_region(test, MEMTOPO_RAM, "ram", K(1));
+	a = mt_alias(test, "a", t, 0, K(8));		/* a -> t */
+	b = mt_alias(test, "b", a, 0, K(8));		/* b -> a -> t */
+	as = mt_space(test, "as", root);
+	mt_add(test, t, K(2), ram, 0);
+	mt_add(test, c, 0, a, 0);			/* c holds a */
+	mt_add(test, a, 0, d, 0);			/* a holds d */
+
+	/* tree cycles through an alias's subregions */
+	MT_REFUSED(test, as, c, memtopo_region_add_subregion(d, 0, c, 0, false), -ELOOP);
+	MT_REFUSED(test, as, c, memtopo_region_add_subregion(a, K(1), c, 0, false), -ELOOP);
+	MT_REFUSED(test, as, a, memtopo_region_add_subregion(a, 0, a, 0, false), -EBUSY);
+	KUNIT_ASSERT_EQ(test, memtopo_region_del_subregion(c, a), 0);
+	MT_REFUSED(test, as, a, memtopo_region_add_subregion(a, 0, a, 0, false), -ELOOP);
+	MT_REFUSED(test, as, a, memtopo_region_add_subregion(d, 0, a, 0, false), -ELOOP);
+	mt_add(test, c, 0, a, 0);
+
+	/* no render edge: the target, or an alias of the alias, may go under it */
+	mt_add(test, a, K(4), t, 0);
+	mt_add(test, a, 0x800, b, 0);
+	mt_add(test, root, K(16), c, 0);
+	MT_EXPECT_VIEW(test, as, { K(18), K(19) - 1, "ram", 0, 0 });
+
+	/* destroy rules: an alias with subregions is busy */
+	KUNIT_ASSERT_EQ(test, memtopo_region_del_subregion(c, a), 0);
+	MT_EXPECT_EMPTY(test, as);
+	MT_REFUSED(test, as, a, memtopo_region_destroy(a), -EBUSY);
+	KUNIT_ASSERT_EQ(test, memtopo_region_del_subregion(a, b), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_region_destroy(b), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_region_del_subregion(a, t), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_region_del_subregion(a, d), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_region_destroy(a), 0);
+	KUNIT_EXPECT_EQ(test, t->alias_users, 0);
+}
+
+/* Depth counts subregions of aliases too: -EMLINK past MEMTOPO_MAX_DEPTH. */
+static void mt_rules_alias_parent_depth_test(struct kunit *test)
+{
+	struct memtopo_region *chain[MEMTOPO_MAX_DEPTH + 1], *t, *leaf;
+	struct memtopo_space *as;
+	unsigned int i;
+
+	t = mt_region(test, MEMTOPO_RAM, "t", K(1));
+	leaf = mt_region(test, MEMTOPO_RAM, "leaf", K(1));
+	for (i = 0; i <= MEMTOPO_MAX_DEPTH; i++)
+		chain[i] = mt_alias(test, "al", t, 0, K(1));
+	as = mt_space(test, "as", chain[0]);
+	for (i = 1; i <= MEMTOPO_MAX_DEPTH; i++)
+		mt_add(test, chain[i - 1], 0, chain[i], 0);
+	MT_EXPECT_VIEW(test, as, { 0, K(1) - 1, "t", 0, 0 });
+	MT_REFUSED(test, as, leaf,
+		   memtopo_region_add_subregion(chain[MEMTOPO_MAX_DEPTH], 0, leaf, 0, false),
+		   -EMLINK);
+}
+
 /* addr + size past 2^64: -EOVERFLOW, for adds, moves and resizes. */
 static void mt_rules_overflow_test(struct kunit *test)
 {
@@ -314,9 +383,6 @@ static void mt_rules_invalid_test(struct kunit *test)
 	memset(long_name, 'x', MEMTOPO_MAX_NAME);
 	long_name[MEMTOPO_MAX_NAME] = '\0';
 
-	/* an alias cannot hold subregions (its target's would be shadowed) */
-	MT_REFUSED(test, as, ram, memtopo_region_add_subregion(alias, 0, ram, 0, false), -EINVAL);
-
 	info = (struct memtopo_region_info){ .kind = MEMTOPO_KIND_COUNT, .name = "k", .size = 1 };
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(memtopo_region_create(ctx, &info)), -EINVAL);
 	info = (struct memtopo_region_info){ .kind = MEMTOPO_RAM, .name = long_name, .size = 1 };
@@ -363,6 +429,8 @@ static void mt_rules_invalid_test(struct kunit *test)
 static struct kunit_case mt_rules_cases[] = {
 	KUNIT_CASE(mt_rules_loop_ancestor_test),
 	KUNIT_CASE(mt_rules_loop_alias_test),
+	KUNIT_CASE(mt_rules_alias_parent_test),
+	KUNIT_CASE(mt_rules_alias_parent_depth_test),
 	KUNIT_CASE(mt_rules_overflow_test),
 	KUNIT_CASE(mt_rules_busy_test),
 	KUNIT_CASE(mt_rules_limits_test),

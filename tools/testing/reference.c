@@ -60,6 +60,14 @@ bool ref_reaches(const struct ref_model *m, int from, int to)
 	return false;
 }
 
+bool ref_is_ancestor(const struct ref_model *m, int mr, int of)
+{
+	for (; of >= 0; of = m->r[of].parent)
+		if (of == mr)
+			return true;
+	return false;
+}
+
 int ref_effective_root(const struct ref_model *m, int mr)
 {
 	int kids[REF_MAX_REGIONS], n, i, found, next;

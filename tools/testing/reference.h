@@ -49,7 +49,12 @@ struct ref_range {
 int ref_effective_root(const struct ref_model *m, int root);
 /* Paints the view of @root (an index, or -1 for nothing); returns entries. */
 int ref_paint(const struct ref_model *m, int root, struct ref_range *out, int max);
-/* Would rendering @from reach @to (subregions and alias targets)? */
+/*
+ * Would rendering @from reach @to?  A region renders its subregions, an
+ * alias only its target: an alias's own subregions are never rendered.
+ */
 bool ref_reaches(const struct ref_model *m, int from, int to);
+/* Is @mr @of itself or an ancestor of it (subregion edges, any kind)? */
+bool ref_is_ancestor(const struct ref_model *m, int mr, int of);
 
 #endif
