@@ -556,4 +556,107 @@ TEST(mtree_text)
 	close(fd);
 }
 
+/*
+ * An alias holding subregions, as q35 with intel-iommu builds it (the
+ * alias vtd-nodmar holds the alias vtd-ir): accepted through the ioctls,
+ * printed under the alias (with -D its disabled ones too), never
+ * rendered.
+ */
+TEST(mtree_alias_subregion)
+{
+	int fd = mt_open();
+	struct memtopo_op ops[16];
+	__u32 idx;
+	char *text;
+	const char *tree_head =
+		"address-space: memory\n"
+		"  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n"
+		"    0000000000000000-0000000000000fff (prio 0, ram): ram\n"
+		"\n"
+		"address-space: dma\n"
+		"  0000000000000000-ffffffffffffffff (prio 0, i/o): dmaroot\n"
+		"    0000000000000000-ffffffffffffffff (prio 0, i/o): alias nodmar @system 0000000000000000-ffffffffffffffff\n";
+	const char *disabled_line =
+		"      0000000000002000-0000000000002fff (prio 0, i/o): hidden [disabled]\n";
+	const char *tree_tail =
+		"      00000000fee00000-00000000feefffff (prio 1, i/o): alias ir @irmem 0000000000000000-00000000000fffff\n"
+		"\n"
+		"memory-region: system\n"
+		"  0000000000000000-ffffffffffffffff (prio 0, i/o): system\n"
+		"    0000000000000000-0000000000000fff (prio 0, ram): ram\n"
+		"\n"
+		"memory-region: irmem\n"
+		"  0000000000000000-00000000000fffff (prio 0, i/o): irmem\n"
+		"\n";
+	const char *flat =
+		"FlatView #0\n"
+		" AS \"memory\", root: system\n"
+		" AS \"dma\", root: dmaroot\n"
+		/* system's only child covers it from 0: QEMU renders from there */
+		" Root memory region: ram\n"
+		"  0000000000000000-0000000000000fff (prio 0, ram): ram\n"
+		"\n";
+	char want[2048];
+	int i;
+
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 14; i++)
+		mt_op_init(&ops[i], i < 6 || i == 11 ? MEMTOPO_OP_REGION_CREATE :
+				    i < 9 || i == 12 ? MEMTOPO_OP_ADD_SUBREGION :
+				    i < 11 ? MEMTOPO_OP_SPACE_CREATE : MEMTOPO_OP_SET_ENABLED);
+	strcpy(ops[0].name, "system");
+	ops[0].flags = MEMTOPO_OP_F_SIZE_2_64;
+	ops[1].kind = MEMTOPO_KIND_RAM;
+	strcpy(ops[1].name, "ram");
+	ops[1].length = 0x1000;
+	ops[2].kind = MEMTOPO_KIND_IO;
+	strcpy(ops[2].name, "irmem");
+	ops[2].length = 0x100000;
+	strcpy(ops[3].name, "dmaroot");
+	ops[3].flags = MEMTOPO_OP_F_SIZE_2_64;
+	ops[4].kind = MEMTOPO_KIND_ALIAS;
+	strcpy(ops[4].name, "nodmar");
+	ops[4].ref = MEMTOPO_ID_BATCH_REF | 0;
+	ops[4].flags = MEMTOPO_OP_F_SIZE_2_64;
+	ops[5].kind = MEMTOPO_KIND_ALIAS;
+	strcpy(ops[5].name, "ir");
+	ops[5].ref = MEMTOPO_ID_BATCH_REF | 2;
+	ops[5].length = 0x100000;
+	ops[6].id = MEMTOPO_ID_BATCH_REF | 1;
+	ops[6].ref = MEMTOPO_ID_BATCH_REF | 0;
+	ops[7].id = MEMTOPO_ID_BATCH_REF | 4;
+	ops[7].ref = MEMTOPO_ID_BATCH_REF | 3;
+	/* over the target's RAM window, at a higher priority: still hidden */
+	ops[8].id = MEMTOPO_ID_BATCH_REF | 5;
+	ops[8].ref = MEMTOPO_ID_BATCH_REF | 4;
+	ops[8].addr = 0xfee00000;
+	ops[8].priority = 1;
+	ops[9].ref = MEMTOPO_ID_BATCH_REF | 0;
+	strcpy(ops[9].name, "memory");
+	ops[10].ref = MEMTOPO_ID_BATCH_REF | 3;
+	strcpy(ops[10].name, "dma");
+	strcpy(ops[11].name, "hidden");
+	ops[11].length = 0x1000;
+	ops[12].id = MEMTOPO_ID_BATCH_REF | 11;
+	ops[12].ref = MEMTOPO_ID_BATCH_REF | 4;
+	ops[12].addr = 0x2000;
+	ops[13].id = MEMTOPO_ID_BATCH_REF | 11;
+	ops[13].value = 0;
+	ASSERT_EQ(0, mt_batch(fd, ops, 14, &idx));
+
+	snprintf(want, sizeof(want), "%s%s", tree_head, tree_tail);
+	ASSERT_EQ(0, mt_mtree(fd, 0, &text));
+	EXPECT_STREQ(want, text);
+	free(text);
+	snprintf(want, sizeof(want), "%s%s%s", tree_head, disabled_line, tree_tail);
+	ASSERT_EQ(0, mt_mtree(fd, MEMTOPO_MTREE_DISABLED, &text));
+	EXPECT_STREQ(want, text);
+	free(text);
+	ASSERT_EQ(0, mt_mtree(fd, MEMTOPO_MTREE_FLAT, &text));
+	EXPECT_STREQ(flat, text);
+	free(text);
+
+	close(fd);
+}
+
 TEST_HARNESS_MAIN
