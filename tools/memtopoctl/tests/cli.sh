@@ -96,6 +96,9 @@ expect_err "kernel I/O region" "Invalid argument" 1 C create-region io kio 4K ke
 expect_err "kernel=FILE larger than SIZE" "larger than the region" 2 \
 	C create-region rom small 16 kernel=rom.bin
 expect "show regions marks kernel RAM" "1" 0 sh -c "memtopoctl -c cli show regions | grep -c 'kram .*kernel-backed'"
+expect_err "unknown command" 'unknown command "bogus"' 2 memtopoctl -c cli-unknown bogus
+expect_err "an unknown command creates no context" "No such file" 1 \
+	memtopoctl -c cli-unknown destroy
 
 # --json for every command that prints data
 json info C --json info
