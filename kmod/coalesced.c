@@ -39,7 +39,7 @@ void memtopo_coalesced_fr_del(struct memtopo_space *as, const struct memtopo_sec
 
 	if (!p || list_empty(&p->coalesced))
 		return;
-	list_for_each_entry_reverse(l, &as->listeners, link)
+	memtopo_for_each_listener_reverse(l, as)
 		if (l->ops->coalesced_io_del)
 			l->ops->coalesced_io_del(l->priv, s, s->start, s->last - s->start + 1);
 }
@@ -50,9 +50,9 @@ static void memtopo_coalesced_fr_add_to(struct memtopo_space *as,
 					struct memtopo_listener *only)
 {
 	struct memtopo_region_parity *p = memtopo_parity_locked(s->mr);
+	struct memtopo_listener *l;
 	u64 ro_last = s->offset + (s->last - s->start);
 	struct memtopo_coalesced_range *c;
-	struct memtopo_listener *l;
 
 	if (!p)
 		return;
@@ -68,7 +68,7 @@ static void memtopo_coalesced_fr_add_to(struct memtopo_space *as,
 				only->ops->coalesced_io_add(only->priv, s, addr, last - first + 1);
 			continue;
 		}
-		list_for_each_entry(l, &as->listeners, link)
+		memtopo_for_each_listener(l, as)
 			if (l->ops->coalesced_io_add)
 				l->ops->coalesced_io_add(l->priv, s, addr, last - first + 1);
 	}
@@ -86,11 +86,11 @@ void memtopo_coalesced_fr_add(struct memtopo_space *as, const struct memtopo_sec
 }
 
 /* Re-report every flat range of @mr in every space of its context. */
+	struct memtopo_listener *l;
 static void memtopo_coalesced_update(struct memtopo_region *mr, bool had_ranges)
 {
 	struct memtopo_ctx *ctx = mr->ctx;
 	const struct memtopo_view *v;
-	struct memtopo_listener *l;
 	struct memtopo_section s;
 	struct memtopo_space *as;
 	u32 i;
@@ -98,14 +98,13 @@ static void memtopo_coalesced_update(struct memtopo_region *mr, bool had_ranges)
 	list_for_each_entry(as, &ctx->spaces, link) {
 		if (list_empty(&as->listeners))
 			continue;
-		v = rcu_dereference_protected(as->view, lockdep_is_held(&ctx->lock));
+		v = memtopo_space_view_locked(as);
 		for (i = 0; i < v->nr; i++) {
 			if (memtopo_view_fr(v, i)->mr != mr)
 				continue;
 			memtopo_view_section(v, i, &s);
-			s.generation = v->generation;
 			if (had_ranges)
-				list_for_each_entry_reverse(l, &as->listeners, link)
+				memtopo_for_each_listener_reverse(l, as)
 					if (l->ops->coalesced_io_del)
 						l->ops->coalesced_io_del(l->priv, &s, s.start,
 									 s.last - s.start + 1);
@@ -254,75 +253,42 @@ void memtopo_region_clear_coalescing(struct memtopo_region *mr)
 EXPORT_SYMBOL_NS_GPL(memtopo_region_clear_coalescing, MEMTOPO);
 
 /**
- * memtopo_parity_replay_pre() - first part of the replay to a listener that
- * registers (right after its begin) or unregisters.
+ * memtopo_coalesced_replay() - tell one listener about every visible
+ * coalescing range, as it registers (@add) or unregisters.
  * @l: the listener, its space's context locked.
- * @adding: registering, else unregistering.
- *
- * Registering gets log_global_start first, as in QEMU's
- * listener_add_address_space().  Unregistering gets eventfd_del and
- * coalesced_io_del for everything, before the region_del replay.  QEMU
- * replays neither ioeventfds nor coalesced ranges; we do, so a mirroring
- * listener sees the whole state whenever it comes and goes.
+ * @add: coalesced_io_add for each part, else coalesced_io_del per range.
  */
-void memtopo_parity_replay_pre(struct memtopo_listener *l, bool adding)
+void memtopo_coalesced_replay(struct memtopo_listener *l, bool add)
 {
-	struct memtopo_space *as = l->space;
-	const struct memtopo_view *v;
+	const struct memtopo_view *v = memtopo_space_view_locked(l->space);
+	struct memtopo_region_parity *p;
 	struct memtopo_section s;
 	u32 i;
 
-	if (adding) {
-		if (as->ctx->dirty_log_global && l->ops->log_global_start)
-			l->ops->log_global_start(l->priv);
+	if (!add && !l->ops->coalesced_io_del)
 		return;
-	}
-	memtopo_ioeventfds_replay(l, false);
-	if (!l->ops->coalesced_io_del)
-		return;
-	v = rcu_dereference_protected(as->view, lockdep_is_held(&as->ctx->lock));
 	for (i = 0; i < v->nr; i++) {
-		struct memtopo_region_parity *p;
-
 		if (!memtopo_view_fr(v, i)->mr)
 			continue;
-		p = memtopo_parity_locked(memtopo_view_fr(v, i)->mr);
-		if (!p || list_empty(&p->coalesced))
-			continue;
 		memtopo_view_section(v, i, &s);
-		s.generation = v->generation;
-		l->ops->coalesced_io_del(l->priv, &s, s.start, s.last - s.start + 1);
+		if (add) {
+			memtopo_coalesced_fr_add_to(l->space, &s, l);
+			continue;
+		}
+		p = memtopo_parity_locked(s.mr);
+		if (p && !list_empty(&p->coalesced))
+			l->ops->coalesced_io_del(l->priv, &s, s.start, s.last - s.start + 1);
 	}
 }
 
 /**
- * memtopo_parity_replay_post() - last part of the replay, before commit.
- * @l: the listener, its space's context locked.
- * @adding: registering, else unregistering.
- *
- * Registering gets coalesced_io_add for every visible coalescing range,
- * then eventfd_add for the space's ioeventfd set; unregistering ends with
- * log_global_stop while global logging is on.
+ * memtopo_coalesced_free() - free a dying region's coalescing ranges.
+ * @p: its parity state; nothing can reach it.
  */
-void memtopo_parity_replay_post(struct memtopo_listener *l, bool adding)
+void memtopo_coalesced_free(struct memtopo_region_parity *p)
 {
-	struct memtopo_space *as = l->space;
-	const struct memtopo_view *v;
-	struct memtopo_section s;
-	u32 i;
+	struct memtopo_coalesced_range *c, *tmp;
 
-	if (!adding) {
-		if (as->ctx->dirty_log_global && l->ops->log_global_stop)
-			l->ops->log_global_stop(l->priv);
-		return;
-	}
-	v = rcu_dereference_protected(as->view, lockdep_is_held(&as->ctx->lock));
-	for (i = 0; i < v->nr; i++) {
-		if (!memtopo_view_fr(v, i)->mr)
-			continue;
-		memtopo_view_section(v, i, &s);
-		s.generation = v->generation;
-		memtopo_coalesced_fr_add_to(as, &s, l);
-	}
-	memtopo_ioeventfds_replay(l, true);
+	list_for_each_entry_safe(c, tmp, &p->coalesced, link)
+		kfree(c);
 }

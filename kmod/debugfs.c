@@ -79,8 +79,8 @@ static int memtopo_dbg_stats_show(struct seq_file *m, void *v)
 		struct memtopo_view *view;
 		unsigned int nl = 0;
 
-		view = rcu_dereference_protected(as->view, lockdep_is_held(&ctx->lock));
-		list_for_each_entry(l, &as->listeners, link)
+		view = memtopo_space_view_locked(as);
+		memtopo_for_each_listener(l, as)
 			nl++;
 		seq_printf(m, "space %u \"%s\" ranges %u listeners %u generation %llu\n",
 			   as->id, as->name, view->nr_ranges, nl, view->generation);

@@ -18,28 +18,6 @@
 
 #include "parity.h"
 
-/**
- * memtopo_parity_get() - a region's parity state, allocated on first use.
- * @mr: the region, context locked.
- *
- * Return: the state, or NULL on allocation failure.
- */
-struct memtopo_region_parity *memtopo_parity_get(struct memtopo_region *mr)
-{
-	struct memtopo_region_parity *p = memtopo_parity_locked(mr);
-
-	if (p)
-		return p;
-	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
-	if (!p)
-		return NULL;
-	INIT_LIST_HEAD(&p->ioeventfds);
-	INIT_LIST_HEAD(&p->coalesced);
-	/* lockless markers and the write path may find it from now on */
-	rcu_assign_pointer(mr->parity, p);
-	return p;
-}
-
 static u64 memtopo_region_pages(const struct memtopo_region *mr)
 {
 	if (mr->flags & MEMTOPO_RF_SIZE64)
@@ -88,6 +66,18 @@ int memtopo_dirty_prepare(struct memtopo_region *mr, u8 mask)
 }
 
 /**
+ * memtopo_dirty_free() - free a dying region's bitmaps.
+ * @p: its parity state; nothing can reach it.
+ */
+void memtopo_dirty_free(struct memtopo_region_parity *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < MEMTOPO_DIRTY_CLIENTS; i++)
+		kvfree(rcu_dereference_protected(p->dirty[i], 1));
+}
+
+/**
  * memtopo_mark_dirty_rcu() - memtopo_mark_dirty() for callers already in
  * an RCU read-side section.
  * @mr: the region, found under the same RCU section or referenced.
@@ -98,7 +88,7 @@ void memtopo_mark_dirty_rcu(struct memtopo_region *mr, u64 offset, u64 len)
 {
 	struct memtopo_region_parity *p = rcu_dereference(mr->parity);
 	struct memtopo_dirty_bitmap *bm;
-	u8 mask = memtopo_dirty_log_mask(mr);
+	u8 mask = memtopo_hook_dirty_log_mask(mr);
 	u64 first, last, page;
 	unsigned int c;
 
@@ -152,12 +142,12 @@ static void memtopo_global_call(struct memtopo_ctx *ctx, bool start)
 
 	if (start) {
 		list_for_each_entry(as, &ctx->spaces, link)
-			list_for_each_entry(l, &as->listeners, link)
+			memtopo_for_each_listener(l, as)
 				if (l->ops->log_global_start)
 					l->ops->log_global_start(l->priv);
 	} else {
 		list_for_each_entry_reverse(as, &ctx->spaces, link)
-			list_for_each_entry_reverse(l, &as->listeners, link)
+			memtopo_for_each_listener_reverse(l, as)
 				if (l->ops->log_global_stop)
 					l->ops->log_global_stop(l->priv);
 	}
@@ -280,8 +270,8 @@ void memtopo_region_log_sync_locked(struct memtopo_region *mr)
 
 	memtopo_assert_locked(ctx);
 	list_for_each_entry(as, &ctx->spaces, link) {
-		v = rcu_dereference_protected(as->view, lockdep_is_held(&ctx->lock));
-		list_for_each_entry(l, &as->listeners, link) {
+		v = memtopo_space_view_locked(as);
+		memtopo_for_each_listener(l, as) {
 			if (!l->ops->log_sync)
 				continue;
 			for (i = 0; i < v->nr; i++) {
@@ -289,7 +279,6 @@ void memtopo_region_log_sync_locked(struct memtopo_region *mr)
 				if (fr->mr != mr || !fr->dirty_log_mask)
 					continue;
 				memtopo_view_section(v, i, &s);
-				s.generation = v->generation;
 				l->ops->log_sync(l->priv, &s);
 			}
 		}

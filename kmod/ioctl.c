@@ -77,11 +77,6 @@ static int memtopo_txn(struct memtopo_ucmd *ucmd)
 	return ret ?: memtopo_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
-static struct memtopo_view *memtopo_locked_view(struct memtopo_space *as)
-{
-	return rcu_dereference_protected(as->view, lockdep_is_held(&as->ctx->lock));
-}
-
 static void memtopo_fill_range(struct memtopo_range *r, const struct memtopo_section *s)
 {
 	memset(r, 0, sizeof(*r));
@@ -132,7 +127,7 @@ static int memtopo_get_flat(struct memtopo_ucmd *ucmd)
 		ret = -ENOENT;
 		goto out_unlock;
 	}
-	view = memtopo_locked_view(as);
+	view = memtopo_space_view_locked(as);
 	cmd->generation = view->generation;
 	if (view->nr_ranges > cmd->count) {
 		cmd->count = view->nr_ranges;
@@ -277,7 +272,7 @@ static int memtopo_get_spaces(struct memtopo_ucmd *ucmd)
 		goto out_unlock;
 	}
 	list_for_each_entry(as, &ctx->spaces, link) {
-		struct memtopo_view *view = memtopo_locked_view(as);
+		struct memtopo_view *view = memtopo_space_view_locked(as);
 
 		d[n].id = as->id;
 		d[n].root = as->root->id;

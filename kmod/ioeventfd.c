@@ -77,28 +77,15 @@ static void memtopo_ioeventfd_put(struct memtopo_iofd *fd)
 }
 
 /**
- * memtopo_parity_region_free() - free a region's parity state with it.
- * @mr: the region, after its RCU grace period (nothing can reach it).
+ * memtopo_ioeventfds_free() - drop a dying region's registrations.
+ * @p: its parity state; nothing can reach it.
  */
-void memtopo_parity_region_free(struct memtopo_region *mr)
+void memtopo_ioeventfds_free(struct memtopo_region_parity *p)
 {
-	struct memtopo_region_parity *p = rcu_dereference_protected(mr->parity, 1);
-	struct memtopo_iofd *fd, *fd_tmp;
-	struct memtopo_coalesced_range *c, *c_tmp;
-	unsigned int i;
+	struct memtopo_iofd *fd, *tmp;
 
-	if (!p)
-		return;
-	for (i = 0; i < MEMTOPO_DIRTY_CLIENTS; i++)
-		kvfree(rcu_dereference_protected(p->dirty[i], 1));
-	list_for_each_entry_safe(fd, fd_tmp, &p->ioeventfds, link)
+	list_for_each_entry_safe(fd, tmp, &p->ioeventfds, link)
 		memtopo_ioeventfd_put(fd);
-	list_for_each_entry_safe(c, c_tmp, &p->coalesced, link)
-		kfree(c);
-	/* kernel-owned RAM: no view shows the region, no dispatch can copy */
-	kvfree(p->kbacking);
-	kfree(p);
-	RCU_INIT_POINTER(mr->parity, NULL);
 }
 
 static bool memtopo_ioeventfd_collides(const struct memtopo_iofd *fd, u64 offset,
@@ -387,12 +374,12 @@ static void memtopo_ioeventfd_notify(struct memtopo_space *as,
 
 	memtopo_ioeventfd_section(e, &s, generation);
 	if (add) {
-		list_for_each_entry_reverse(l, &as->listeners, link)
+		memtopo_for_each_listener_reverse(l, as)
 			if (l->ops->eventfd_add)
 				l->ops->eventfd_add(l->priv, &s, e->addr, fd->size, fd->match_data,
 						    fd->data, fd->eventfd);
 	} else {
-		list_for_each_entry(l, &as->listeners, link)
+		memtopo_for_each_listener(l, as)
 			if (l->ops->eventfd_del)
 				l->ops->eventfd_del(l->priv, &s, e->addr, fd->size, fd->match_data,
 						    fd->data, fd->eventfd);
@@ -420,13 +407,10 @@ void memtopo_ioeventfds_update(struct memtopo_space *as)
 	/* the common case, no ioeventfd anywhere, costs nothing per commit */
 	if (!ctx->nr_ioeventfds && (!sp || !sp->nr_fds))
 		return;
-	v = rcu_dereference_protected(as->view, lockdep_is_held(&ctx->lock));
-	if (!sp) {
-		sp = kzalloc(sizeof(*sp), GFP_KERNEL_ACCOUNT);
-		if (!sp)
-			goto err_nomem;
-		as->parity = sp;
-	}
+	v = memtopo_space_view_locked(as);
+	sp = memtopo_space_parity_get(as);
+	if (!sp)
+		goto err_nomem;
 	nr_new = memtopo_ioeventfds_collect(v, NULL);
 	if (nr_new) {
 		new = kvmalloc_array(nr_new, sizeof(*new), GFP_KERNEL_ACCOUNT);
@@ -472,21 +456,16 @@ err_nomem:
 }
 
 /**
- * memtopo_parity_space_destroy() - drop a dying space's ioeventfd set.
- * @as: the space, context locked; its listeners are gone.
+ * memtopo_ioeventfds_space_free() - drop a dying space's ioeventfd set.
+ * @sp: its parity state; its listeners are gone.
  */
-void memtopo_parity_space_destroy(struct memtopo_space *as)
+void memtopo_ioeventfds_space_free(struct memtopo_space_parity *sp)
 {
-	struct memtopo_space_parity *sp = as->parity;
 	u32 i;
 
-	if (!sp)
-		return;
 	for (i = 0; i < sp->nr_fds; i++)
 		memtopo_ioeventfd_put(sp->fds[i].fd);
 	kvfree(sp->fds);
-	kfree(sp);
-	as->parity = NULL;
 }
 
 /**
@@ -508,7 +487,7 @@ void memtopo_ioeventfds_replay(struct memtopo_listener *l, bool add)
 
 	if (!sp)
 		return;
-	v = rcu_dereference_protected(as->view, lockdep_is_held(&as->ctx->lock));
+	v = memtopo_space_view_locked(as);
 	for (i = 0; i < sp->nr_fds; i++) {
 		const struct memtopo_abs_ioeventfd *e = &sp->fds[i];
 		const struct memtopo_iofd *fd = e->fd;

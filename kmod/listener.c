@@ -9,10 +9,7 @@
 #include <linux/module.h>
 
 #include "memtopo_internal.h"
-#include "parity.h"
-
-#define for_each_listener(l, as) list_for_each_entry(l, &(as)->listeners, link)
-#define for_each_listener_reverse(l, as) list_for_each_entry_reverse(l, &(as)->listeners, link)
+#include "memtopo_hooks.h"
 
 /**
  * memtopo_listeners_begin() - a commit starts.
@@ -22,7 +19,7 @@ void memtopo_listeners_begin(struct memtopo_space *as)
 {
 	struct memtopo_listener *l;
 
-	for_each_listener(l, as)
+	memtopo_for_each_listener(l, as)
 		if (l->ops->begin)
 			l->ops->begin(l->priv);
 }
@@ -35,7 +32,7 @@ void memtopo_listeners_commit(struct memtopo_space *as)
 {
 	struct memtopo_listener *l;
 
-	for_each_listener(l, as)
+	memtopo_for_each_listener(l, as)
 		if (l->ops->commit)
 			l->ops->commit(l->priv);
 }
@@ -49,12 +46,6 @@ static bool memtopo_fr_same(const struct memtopo_view *a, u32 i,
 	return memtopo_view_start(a, i) == memtopo_view_start(b, j) &&
 	       memtopo_view_last(a, i) == memtopo_view_last(b, j) &&
 	       x->mr == y->mr && x->offset == y->offset && x->flags == y->flags;
-}
-
-static void memtopo_section_of(const struct memtopo_view *v, u32 i, struct memtopo_section *s)
-{
-	memtopo_view_section(v, i, s);
-	s->generation = v->generation;
 }
 
 /* Next entry in [@i, @end) that holds a range (holes are not ranges). */
@@ -74,16 +65,16 @@ static void memtopo_update_nop(struct memtopo_space *as, const struct memtopo_vi
 	struct memtopo_listener *l;
 	struct memtopo_section s;
 
-	memtopo_section_of(new, in, &s);
-	for_each_listener(l, as)
+	memtopo_view_section(new, in, &s);
+	memtopo_for_each_listener(l, as)
 		if (l->ops->region_nop)
 			l->ops->region_nop(l->priv, &s);
 	if (nm & ~om)
-		for_each_listener(l, as)
+		memtopo_for_each_listener(l, as)
 			if (l->ops->log_start)
 				l->ops->log_start(l->priv, &s, om, nm);
 	if (om & ~nm)
-		for_each_listener_reverse(l, as)
+		memtopo_for_each_listener_reverse(l, as)
 			if (l->ops->log_stop)
 				l->ops->log_stop(l->priv, &s, om, nm);
 }
@@ -110,9 +101,9 @@ static void memtopo_update_pass(struct memtopo_space *as, const struct memtopo_v
 				(memtopo_view_start(old, io) == memtopo_view_start(new, in) &&
 				 !memtopo_fr_same(old, io, new, in)))) {
 			if (!adding) {
-				memtopo_section_of(old, io, &s);
-				memtopo_coalesced_fr_del(as, &s);
-				for_each_listener_reverse(l, as)
+				memtopo_view_section(old, io, &s);
+				memtopo_hook_range_del(as, &s);
+				memtopo_for_each_listener_reverse(l, as)
 					if (l->ops->region_del)
 						l->ops->region_del(l->priv, &s);
 			}
@@ -124,11 +115,11 @@ static void memtopo_update_pass(struct memtopo_space *as, const struct memtopo_v
 			in = memtopo_next_range(new, in + 1, nend);
 		} else {
 			if (adding) {
-				memtopo_section_of(new, in, &s);
-				for_each_listener(l, as)
+				memtopo_view_section(new, in, &s);
+				memtopo_for_each_listener(l, as)
 					if (l->ops->region_add)
 						l->ops->region_add(l->priv, &s);
-				memtopo_coalesced_fr_add(as, &s);
+				memtopo_hook_range_add(as, &s);
 			}
 			in = memtopo_next_range(new, in + 1, nend);
 		}
@@ -160,7 +151,7 @@ bool memtopo_listeners_want_nop(struct memtopo_space *as)
 {
 	struct memtopo_listener *l;
 
-	for_each_listener(l, as)
+	memtopo_for_each_listener(l, as)
 		if (l->ops->region_nop)
 			return true;
 	return false;
@@ -198,13 +189,13 @@ static void memtopo_listener_replay(struct memtopo_listener *l, bool adding)
 	struct memtopo_section s;
 	u32 i;
 
-	v = rcu_dereference_protected(as->view, lockdep_is_held(&as->ctx->lock));
+	v = memtopo_space_view_locked(as);
 	if (ops->begin)
 		ops->begin(l->priv);
-	memtopo_parity_replay_pre(l, adding);
+	memtopo_hook_replay_begin(l, adding);
 	for (i = memtopo_next_range(v, 0, v->nr); i < v->nr;
 	     i = memtopo_next_range(v, i + 1, v->nr)) {
-		memtopo_section_of(v, i, &s);
+		memtopo_view_section(v, i, &s);
 		if (adding) {
 			if (ops->region_add)
 				ops->region_add(l->priv, &s);
@@ -217,7 +208,7 @@ static void memtopo_listener_replay(struct memtopo_listener *l, bool adding)
 				ops->region_del(l->priv, &s);
 		}
 	}
-	memtopo_parity_replay_post(l, adding);
+	memtopo_hook_replay_end(l, adding);
 	if (ops->commit)
 		ops->commit(l->priv);
 }
@@ -245,7 +236,7 @@ int memtopo_listener_register_locked(struct memtopo_space *as, struct memtopo_li
 	memtopo_ctx_get(as->ctx);
 	l->space = as;
 	/* sorted by priority; equal priorities keep registration order */
-	for_each_listener(other, as)
+	memtopo_for_each_listener(other, as)
 		if (other->priority > l->priority)
 			break;
 	list_add_tail(&l->link, &other->link);

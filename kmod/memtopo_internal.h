@@ -212,9 +212,24 @@ static inline bool memtopo_region_terminates(const struct memtopo_region *mr)
 
 #define memtopo_assert_locked(ctx) lockdep_assert_held(&(ctx)->lock)
 
-/* ctx.c */
+/*
+ * Listener iteration, the one helper: QEMU's order is registration (and
+ * priority) order for additions, reverse for removals.
+ */
+#define memtopo_for_each_listener(l, as) list_for_each_entry(l, &(as)->listeners, link)
+#define memtopo_for_each_listener_reverse(l, as)				\
+	list_for_each_entry_reverse(l, &(as)->listeners, link)
+
+/* The view a space publishes, for writers (the context mutex held). */
+static inline struct memtopo_view *memtopo_space_view_locked(const struct memtopo_space *as)
+{
+	return rcu_dereference_protected(as->view, lockdep_is_held(&as->ctx->lock));
+}
+
+/* commit.c: the one commit path */
 int memtopo_ctx_changed(struct memtopo_ctx *ctx);
 int memtopo_ctx_region_changed(struct memtopo_region *mr);
+int memtopo_ctx_commit_pending(struct memtopo_ctx *ctx);
 
 /* window.c */
 void memtopo_note_region(struct memtopo_region *mr);
@@ -286,7 +301,6 @@ static inline u64 memtopo_view_last(const struct memtopo_view *v, u32 i)
 }
 
 /* space.c */
-int memtopo_update_topology(struct memtopo_ctx *ctx);
 void memtopo_space_destroy_all(struct memtopo_ctx *ctx);
 
 /* listener.c */

@@ -264,11 +264,6 @@ static void mt_print_view(struct memtopo_mtree_buf *b, struct memtopo_view *view
 	mt_printf(b, "\n");
 }
 
-static struct memtopo_view *mt_space_view(struct memtopo_space *as)
-{
-	return rcu_dereference_protected(as->view, lockdep_is_held(&as->ctx->lock));
-}
-
 /* "info mtree -f": each flat view once, with the spaces that share it. */
 static void mt_format_flat(struct memtopo_mtree_buf *b, struct memtopo_ctx *ctx)
 {
@@ -276,13 +271,13 @@ static void mt_format_flat(struct memtopo_mtree_buf *b, struct memtopo_ctx *ctx)
 	u32 counter = 0;
 
 	list_for_each_entry(as, &ctx->spaces, link) {
-		struct memtopo_view *view = mt_space_view(as);
+		struct memtopo_view *view = memtopo_space_view_locked(as);
 		bool seen = false;
 
 		list_for_each_entry(other, &ctx->spaces, link) {
 			if (other == as)
 				break;
-			if (mt_space_view(other) == view) {
+			if (memtopo_space_view_locked(other) == view) {
 				seen = true;
 				break;
 			}
@@ -291,7 +286,7 @@ static void mt_format_flat(struct memtopo_mtree_buf *b, struct memtopo_ctx *ctx)
 			continue;
 		mt_printf(b, "FlatView #%u\n", counter++);
 		list_for_each_entry(other, &ctx->spaces, link) {
-			if (mt_space_view(other) != view)
+			if (memtopo_space_view_locked(other) != view)
 				continue;
 			mt_printf(b, " AS \"%s\", root: %s", other->name, other->root->name);
 			if (other->root->kind == MEMTOPO_ALIAS)

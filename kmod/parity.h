@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * QEMU parity internals: dirty logging, ioeventfds, coalesced MMIO and
- * access dispatch (dirty.c, ioeventfd.c, coalesced.c, dispatch.c).  The
- * engine calls the hooks declared here at a handful of points; everything
- * else lives in those files.
+ * access dispatch (dirty.c, ioeventfd.c, coalesced.c, dispatch.c), and the
+ * parity state they share, owned by parity.c.  The engine core reaches
+ * these features only through memtopo_hooks.h (implemented in parity.c);
+ * only the feature files and their ioctl glue include this header.
  *
  * Lifetimes:
  *  - A region's parity state (struct memtopo_region_parity) is allocated on
@@ -29,6 +30,7 @@
 #include <linux/refcount.h>
 
 #include "memtopo_internal.h"
+#include "memtopo_hooks.h"
 
 /* Dirty pages are tracked at 4 KiB, QEMU's TARGET_PAGE_SIZE on x86. */
 #define MEMTOPO_DIRTY_PAGE_SHIFT	12
@@ -93,28 +95,9 @@ memtopo_parity_locked(const struct memtopo_region *mr)
 	return rcu_dereference_protected(mr->parity, lockdep_is_held(&mr->ctx->lock));
 }
 
-/* Regions with a RAM block in QEMU's sense: they take dirty logging. */
-static inline bool memtopo_kind_has_ram(u8 kind)
-{
-	return kind == MEMTOPO_RAM || kind == MEMTOPO_ROM || kind == MEMTOPO_ROM_DEVICE ||
-	       kind == MEMTOPO_RAM_DEVICE;
-}
-
-/*
- * QEMU's memory_region_get_dirty_log_mask(): the region's own clients, plus
- * MIGRATION on RAM while global dirty logging is on.
- */
-static inline u8 memtopo_dirty_log_mask(const struct memtopo_region *mr)
-{
-	u8 mask = READ_ONCE(mr->dirty_log_mask);
-
-	if (READ_ONCE(mr->ctx->dirty_log_global) && memtopo_kind_has_ram(mr->kind))
-		mask |= BIT(MEMTOPO_DIRTY_MIGRATION);
-	return mask;
-}
-
-/* parity.c-level helpers (dirty.c) */
+/* parity.c: the shared state, allocated on first use */
 struct memtopo_region_parity *memtopo_parity_get(struct memtopo_region *mr);
+struct memtopo_space_parity *memtopo_space_parity_get(struct memtopo_space *as);
 
 /*
  * Bytes of kernel-owned backing behind @mr, 0 if its backing (if any) is not
@@ -130,20 +113,18 @@ static inline u64 memtopo_kbacking_size_locked(const struct memtopo_region *mr)
 /* dispatch.c, for uapi_ops.c */
 int memtopo_region_own_backing_locked(struct memtopo_region *mr, void *buf, u64 size);
 
-/* Hooks called by the engine. */
-void memtopo_parity_region_free(struct memtopo_region *mr);		/* region.c */
-int memtopo_dirty_prepare(struct memtopo_region *mr, u8 mask);		/* region.c */
-void memtopo_ioeventfds_update(struct memtopo_space *as);		/* space.c */
-void memtopo_parity_space_destroy(struct memtopo_space *as);		/* space.c */
-void memtopo_coalesced_fr_del(struct memtopo_space *as,
-			      const struct memtopo_section *s);		/* listener.c */
-void memtopo_coalesced_fr_add(struct memtopo_space *as,
-			      const struct memtopo_section *s);		/* listener.c */
-void memtopo_parity_replay_pre(struct memtopo_listener *l, bool adding);	/* listener.c */
-void memtopo_parity_replay_post(struct memtopo_listener *l, bool adding);	/* listener.c */
-
-/* ioeventfd.c, for the replay in coalesced.c */
+/* Per-feature halves of the hooks, called from parity.c only. */
+int memtopo_dirty_prepare(struct memtopo_region *mr, u8 mask);			/* dirty.c */
+void memtopo_dirty_free(struct memtopo_region_parity *p);
+void memtopo_ioeventfds_update(struct memtopo_space *as);			/* ioeventfd.c */
+void memtopo_ioeventfds_free(struct memtopo_region_parity *p);
+void memtopo_ioeventfds_space_free(struct memtopo_space_parity *sp);
 void memtopo_ioeventfds_replay(struct memtopo_listener *l, bool add);
+void memtopo_coalesced_fr_del(struct memtopo_space *as,
+			      const struct memtopo_section *s);			/* coalesced.c */
+void memtopo_coalesced_fr_add(struct memtopo_space *as, const struct memtopo_section *s);
+void memtopo_coalesced_replay(struct memtopo_listener *l, bool add);
+void memtopo_coalesced_free(struct memtopo_region_parity *p);
 
 /* dirty.c, for ioctl_parity.c */
 int memtopo_region_get_dirty_log_locked(struct memtopo_region *mr, unsigned int client,

@@ -11,7 +11,7 @@
 #include <linux/string.h>
 
 #include "memtopo_internal.h"
-#include "parity.h"
+#include "memtopo_hooks.h"
 
 /* Regions come from their own cache: no rounding up to a kmalloc size. */
 static struct kmem_cache *memtopo_region_cache;
@@ -248,7 +248,7 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 	mr->opaque = info->opaque;
 	refcount_set(&mr->ref, 1);
 	/* RAM created while global dirty logging is on needs its bitmap now */
-	ret = memtopo_dirty_prepare(mr, memtopo_dirty_log_mask(mr));
+	ret = memtopo_hook_dirty_prepare(mr, memtopo_hook_dirty_log_mask(mr));
 	if (ret)
 		goto err_id;
 	if (info->kind == MEMTOPO_ALIAS) {
@@ -262,7 +262,7 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 
 err_id:
 	xa_erase(&ctx->objects, mr->id);
-	memtopo_parity_region_free(mr);
+	memtopo_hook_region_free(mr);
 err_name:
 	kfree_const(mr->name);
 err_free:
@@ -304,7 +304,7 @@ static void memtopo_region_free_rcu(struct rcu_head *head)
 {
 	struct memtopo_region *mr = container_of(head, struct memtopo_region, rcu);
 
-	memtopo_parity_region_free(mr);
+	memtopo_hook_region_free(mr);
 	kfree_const(mr->name);
 	kmem_cache_free(memtopo_region_cache, mr);
 }
@@ -849,7 +849,7 @@ int memtopo_region_set_dirty_log_locked(struct memtopo_region *mr, unsigned int 
 	if (mask == mr->dirty_log_mask)
 		return 0;
 	/* bitmaps first: markers may see the new mask as soon as it is set */
-	ret = memtopo_dirty_prepare(mr, mask);
+	ret = memtopo_hook_dirty_prepare(mr, mask);
 	if (ret)
 		return ret;
 	WRITE_ONCE(mr->dirty_log_mask, mask);

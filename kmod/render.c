@@ -25,7 +25,7 @@
 #include <linux/sched.h>
 
 #include "memtopo_internal.h"
-#include "parity.h"
+#include "memtopo_hooks.h"
 
 #define mt_s128 __int128
 #define MT_2_64 ((mt_s128)1 << 64)
@@ -477,7 +477,7 @@ static int memtopo_render_sweep(struct memtopo_render *r, struct memtopo_flat *b
 			fr.mr = top->mr;
 			fr.offset = top->offset + (x - top->start);
 			fr.flags = top->flags;
-			fr.dirty_log_mask = memtopo_dirty_log_mask(top->mr);
+			fr.dirty_log_mask = memtopo_hook_dirty_log_mask(top->mr);
 		}
 		ret = memtopo_flat_add(b, x, &fr);
 	}

@@ -156,6 +156,7 @@ static void memtopo_chunk_section(const struct memtopo_view *view, u32 c, u32 k,
 	s->offset = fr->offset;
 	s->flags = fr->flags;
 	s->dirty_log_mask = fr->dirty_log_mask;
+	s->generation = view->generation;
 }
 
 /**
@@ -176,15 +177,15 @@ bool memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memto
 	if (!chunk->fr[k].mr)
 		return false;
 	memtopo_chunk_section(view, c, k, s);
-	s->generation = view->generation;
 	return true;
 }
 
 /**
- * memtopo_view_section() - describe entry @i as a section.
+ * memtopo_view_section() - describe entry @i as a section: the one
+ * section builder.
  * @view: the view.
  * @i: entry index.
- * @s: filled in (generation is left to the caller).
+ * @s: filled in, the view's generation included.
  */
 void memtopo_view_section(const struct memtopo_view *view, u32 i, struct memtopo_section *s)
 {

@@ -162,12 +162,6 @@ static bool mt_same_name(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
-/* The view of @as while the caller holds the context mutex (no writer runs). */
-static const struct memtopo_view *mt_view_locked(struct memtopo_space *as)
-{
-	return rcu_dereference_protected(as->view, lockdep_is_held(&as->ctx->lock));
-}
-
 /* Would the engine have had to merge entry @i - 1 into entry @i? */
 static bool mt_mergeable(const struct memtopo_view *v, u32 i)
 {
@@ -271,7 +265,7 @@ void mt_expect_view(struct kunit *test, struct memtopo_space *as,
 	bool structure_ok = true, same;
 
 	memtopo_ctx_lock(as->ctx);
-	v = mt_view_locked(as);
+	v = memtopo_space_view_locked(as);
 	got = kunit_kmalloc_array(test, v->nr, sizeof(*got), GFP_KERNEL);
 	if (!got) {
 		memtopo_ctx_unlock(as->ctx);
@@ -332,7 +326,7 @@ void mt_snapshot(struct kunit *test, struct memtopo_space *as, struct mt_snap *s
 	const struct memtopo_view *v;
 
 	memtopo_ctx_lock(as->ctx);
-	v = mt_view_locked(as);
+	v = memtopo_space_view_locked(as);
 	snap->view = v;
 	snap->generation = v->generation;
 	snap->nr = v->nr;
@@ -359,7 +353,7 @@ void mt_expect_unchanged(struct kunit *test, struct memtopo_space *as,
 	u32 i;
 
 	memtopo_ctx_lock(as->ctx);
-	v = mt_view_locked(as);
+	v = memtopo_space_view_locked(as);
 	KUNIT_EXPECT_PTR_EQ_MSG(test, v, snap->view, "line %d: a new view was published", line);
 	KUNIT_EXPECT_EQ_MSG(test, v->generation, snap->generation,
 			    "line %d: the generation moved", line);

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The one commit path.  Mutations note what they change (window.c) and set
+ * topology_dirty; the outermost transaction commit, or the mutation itself
+ * when no transaction is open, ends here: render one view per distinct
+ * effective root (the planner below), tell each space's listeners what
+ * changed, swap the published views, then forget the windows and put the
+ * regions destroyed meanwhile.
+ *
+ * Publishing: each space's __rcu view pointer is swapped inside a seqcount
+ * write section.  Readers look up under rcu_read_lock() only; the view
+ * they hold stays valid until they leave the read-side section.  A view
+ * carries the context generation it was rendered at, so "is what I cached
+ * still current?" is one comparison.
+ */
+#include <linux/export.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "memtopo_internal.h"
+#include "memtopo_hooks.h"
+
+static bool memtopo_views_equal(const struct memtopo_view *a, const struct memtopo_view *b)
+{
+	const u32 runs[4] = { 0, a->nr - 1, 0, b->nr - 1 };
+
+	return a->root == b->root && memtopo_view_runs_equal(a, b, runs);
+}
+
+/* What a commit publishes for one effective root. */
+struct memtopo_plan {
+	struct memtopo_region *root;
+	struct memtopo_view *view;
+	/* set when @view was spliced from @base: the runs that differ */
+	const struct memtopo_view *base;
+	u32 (*runs)[4];
+	u32 nr_runs;
+	bool shared;		/* a copy of an earlier plan: owns nothing */
+};
+
+/*
+ * The runs of @old and @new that the windows cover, merged where they
+ * overlap (two windows inside one old entry), so each entry is diffed
+ * once.  Return: false if a window's runs cannot be aligned.
+ */
+static bool memtopo_plan_runs(struct memtopo_plan *p, const struct memtopo_view *old,
+			      const struct memtopo_view *new, const struct memtopo_window *win,
+			      u32 nr_win)
+{
+	u32 k, n = 0, r[4];
+
+	for (k = 0; k < nr_win; k++) {
+		if (!memtopo_view_runs(old, new, win[k].start, win[k].last, r))
+			return false;
+		if (n && (r[0] <= p->runs[n - 1][1] || r[2] <= p->runs[n - 1][3])) {
+			p->runs[n - 1][1] = max(p->runs[n - 1][1], r[1]);
+			p->runs[n - 1][3] = max(p->runs[n - 1][3], r[3]);
+		} else {
+			memcpy(p->runs[n++], r, sizeof(r));
+		}
+	}
+	p->nr_runs = n;
+	return true;
+}
+
+static bool memtopo_plan_unchanged(const struct memtopo_plan *p, const struct memtopo_view *old,
+				   const struct memtopo_view *new)
+{
+	u32 k;
+
+	for (k = 0; k < p->nr_runs; k++)
+		if (!memtopo_view_runs_equal(old, new, p->runs[k]))
+			return false;
+	return true;
+}
+
+/*
+ * Re-render the windows of @p->root one after the other, each spliced
+ * into the result of the last.  Return: the view, or an ERR_PTR().
+ */
+static struct memtopo_view *memtopo_plan_splice(struct memtopo_ctx *ctx, struct memtopo_plan *p,
+						struct memtopo_view *old,
+						const struct memtopo_window *win, u32 nr_win)
+{
+	struct memtopo_view *view = old, *next;
+	u32 k;
+
+	refcount_inc(&old->ref);
+	for (k = 0; k < nr_win; k++) {
+		next = memtopo_render_window(ctx->scratch, p->root, view, win[k].start,
+					     win[k].last);
+		memtopo_view_put(view);
+		if (IS_ERR(next))
+			return next;
+		view = next;
+	}
+	return view;
+}
+
+/*
+ * Render the view of @p->root.  When the space already shows that root and
+ * the mutations said where they can show, only those windows are
+ * re-rendered and spliced into @old; otherwise everything is.  Unchanged
+ * content keeps the old view, and with it the generation.
+ */
+static int memtopo_plan_render(struct memtopo_ctx *ctx, struct memtopo_plan *p,
+			       struct memtopo_view *old)
+{
+	struct memtopo_window *win = NULL;
+	struct memtopo_space *other;
+	struct memtopo_view *view;
+	bool aligned;
+	u32 nr_win = 0;
+	int ret = 0;
+
+	if (!ctx->full_render && old->root == p->root && p->root) {
+		win = kmalloc_array(MEMTOPO_MAX_WINDOWS, sizeof(*win), GFP_KERNEL);
+		p->runs = kmalloc_array(MEMTOPO_MAX_WINDOWS, sizeof(*p->runs), GFP_KERNEL);
+		if (!win || !p->runs) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		nr_win = memtopo_windows_of(ctx, p->root, win);
+	}
+	if (!ctx->full_render && old->root == p->root) {
+		if (!nr_win) {
+			refcount_inc(&old->ref);
+			p->view = old;
+			goto out;
+		}
+		view = memtopo_plan_splice(ctx, p, old, win, nr_win);
+		if (IS_ERR(view)) {
+			ret = PTR_ERR(view);
+			goto out;
+		}
+		aligned = memtopo_plan_runs(p, old, view, win, nr_win);
+		if (aligned && memtopo_plan_unchanged(p, old, view)) {
+			memtopo_view_put(view);
+			refcount_inc(&old->ref);
+			p->view = old;
+			goto out;
+		}
+		view->generation = ++ctx->generation;
+		if (view->nr_chunks > 4 &&
+		    view->nr_chunks * 4 > DIV_ROUND_UP(view->nr, MEMTOPO_CHUNK_ENTRIES) * 5) {
+			struct memtopo_view *dense = memtopo_view_repack(view);
+
+			/* on failure the sparse view is still right */
+			if (dense) {
+				memtopo_view_put(view);
+				view = dense;
+			}
+		}
+		p->view = view;
+		/* repacking moves no entry: the runs still index both views */
+		if (aligned)
+			p->base = old;
+		goto out;
+	}
+
+	view = memtopo_render_with(ctx->scratch, p->root);
+	if (IS_ERR(view)) {
+		ret = PTR_ERR(view);
+		goto out;
+	}
+	ctx->stat_full_renders++;
+	/* unique per view: a generation names immutable content */
+	view->generation = ++ctx->generation;
+	/* unchanged content keeps the old view and generation */
+	list_for_each_entry(other, &ctx->spaces, link) {
+		struct memtopo_view *prev = memtopo_space_view_locked(other);
+
+		if (prev->root == p->root && memtopo_views_equal(prev, view)) {
+			memtopo_view_put(view);
+			refcount_inc(&prev->ref);
+			view = prev;
+			break;
+		}
+	}
+	p->view = view;
+out:
+	kfree(win);
+	return ret;
+}
+
+/*
+ * Render and publish every space's view.  All rendering happens before
+ * anything is published, so a failure leaves every space on its old view.
+ * Return: 0, -ENOMEM, or -E2BIG when aliases multiply past
+ * MEMTOPO_MAX_RENDER_PIECES.
+ */
+static int memtopo_commit_publish(struct memtopo_ctx *ctx)
+{
+	struct memtopo_plan *plan, *p;
+	struct memtopo_space *as;
+	struct memtopo_view *view;
+	u32 n = 0, i, j;
+	int ret = 0;
+
+	memtopo_assert_locked(ctx);
+	if (!ctx->nr_spaces)
+		return 0;
+	plan = kcalloc(ctx->nr_spaces, sizeof(*plan), GFP_KERNEL);
+	if (!plan)
+		return -ENOMEM;
+	if (!ctx->scratch) {
+		ctx->scratch = memtopo_render_scratch_alloc();
+		if (!ctx->scratch) {
+			kfree(plan);
+			return -ENOMEM;
+		}
+	}
+
+	/* render: one view per distinct effective root */
+	list_for_each_entry(as, &ctx->spaces, link) {
+		p = &plan[n++];
+		p->root = memtopo_effective_root(as->root);
+		for (j = 0; j + 1 < n; j++)
+			if (plan[j].root == p->root)
+				break;
+		if (j + 1 < n) {
+			*p = plan[j];
+			p->shared = true;
+			refcount_inc(&p->view->ref);
+			continue;
+		}
+		ret = memtopo_plan_render(ctx, p, memtopo_space_view_locked(as));
+		if (ret)
+			goto out;
+	}
+
+	/* publish: nothing below can fail */
+	list_for_each_entry(as, &ctx->spaces, link)
+		memtopo_listeners_begin(as);
+	i = 0;
+	list_for_each_entry(as, &ctx->spaces, link) {
+		struct memtopo_view *old = memtopo_space_view_locked(as);
+
+		p = &plan[i++];
+		view = p->view;
+		p->view = NULL;
+		if (old == view) {
+			/* QEMU re-sends every unchanged range as region_nop */
+			if (memtopo_listeners_want_nop(as))
+				memtopo_listeners_update(as, old, old);
+			memtopo_view_put(view);
+			memtopo_hook_space_published(as);
+			continue;
+		}
+		/*
+		 * A window's runs are all that changed; a listener that wants
+		 * region_nop for everything else costs a walk of the whole view.
+		 */
+		if (p->base == old && !memtopo_listeners_want_nop(as))
+			memtopo_listeners_update_runs(as, old, view, p->runs[0], p->nr_runs);
+		else
+			memtopo_listeners_update(as, old, view);
+		write_seqcount_begin(&as->seq);
+		rcu_assign_pointer(as->view, view);
+		write_seqcount_end(&as->seq);
+		memtopo_view_put(old);
+		/* QEMU's address_space_update_ioeventfds(), after set_flatview */
+		memtopo_hook_space_published(as);
+	}
+	list_for_each_entry(as, &ctx->spaces, link)
+		memtopo_listeners_commit(as);
+	ctx->stat_commits++;
+out:
+	for (i = 0; i < n; i++) {
+		memtopo_view_put(plan[i].view);
+		if (!plan[i].shared)
+			kfree(plan[i].runs);
+	}
+	kfree(plan);
+	/* a full, huge or refused render's working memory goes back now */
+	memtopo_render_scratch_trim(ctx->scratch);
+	return ret;
+}
+
+/* Put the regions destroyed while their views could still show them. */
+static void memtopo_ctx_flush_deferred(struct memtopo_ctx *ctx)
+{
+	struct memtopo_region *mr, *tmp;
+
+	list_for_each_entry_safe(mr, tmp, &ctx->deferred_puts, deferred) {
+		list_del(&mr->deferred);
+		memtopo_region_put(mr);
+	}
+}
+
+/*
+ * The commit tail every caller goes through: publish what is pending, then
+ * forget the windows and put what the published views no longer show.
+ */
+static int memtopo_commit_locked(struct memtopo_ctx *ctx)
+{
+	int ret = 0;
+
+	memtopo_assert_locked(ctx);
+	if (ctx->topology_dirty) {
+		ret = memtopo_commit_publish(ctx);
+		if (!ret) {
+			ctx->topology_dirty = false;
+			memtopo_windows_reset(ctx);
+		}
+	}
+	if (!ret)
+		memtopo_ctx_flush_deferred(ctx);
+	return ret;
+}
+
+/**
+ * memtopo_ctx_changed() - note a topology change; render now unless a
+ * transaction is open.
+ * @ctx: the context, locked.
+ *
+ * Return: 0, or the render error; the change then stays pending and the
+ * old views stay published.
+ */
+int memtopo_ctx_changed(struct memtopo_ctx *ctx)
+{
+	memtopo_assert_locked(ctx);
+	/* nobody said where: every view is re-rendered in full */
+	ctx->full_render = true;
+	ctx->topology_dirty = true;
+	return ctx->txn_depth ? 0 : memtopo_commit_locked(ctx);
+}
+
+/**
+ * memtopo_ctx_region_changed() - note that @mr changed in place; only the
+ * windows where it shows need re-rendering.
+ * @mr: the region, context locked, after the change.  Its state before
+ *	the change must have been noted with memtopo_note_region().
+ *
+ * Return: as memtopo_ctx_changed().
+ */
+int memtopo_ctx_region_changed(struct memtopo_region *mr)
+{
+	struct memtopo_ctx *ctx = mr->ctx;
+
+	memtopo_assert_locked(ctx);
+	memtopo_note_region(mr);
+	ctx->topology_dirty = true;
+	return ctx->txn_depth ? 0 : memtopo_commit_locked(ctx);
+}
+
+/**
+ * memtopo_ctx_commit_pending() - something changed that the mutations did
+ * not note as a window (a space came): commit now unless a transaction is
+ * open.
+ * @ctx: the context, locked.
+ *
+ * Return: as memtopo_ctx_changed().
+ */
+int memtopo_ctx_commit_pending(struct memtopo_ctx *ctx)
+{
+	memtopo_assert_locked(ctx);
+	ctx->topology_dirty = true;
+	return ctx->txn_depth ? 0 : memtopo_commit_locked(ctx);
+}
+
+/**
+ * memtopo_transaction_begin_locked() - open a (nested) transaction.
+ * @ctx: the context, locked.
+ */
+void memtopo_transaction_begin_locked(struct memtopo_ctx *ctx)
+{
+	memtopo_assert_locked(ctx);
+	ctx->txn_depth++;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_transaction_begin_locked, MEMTOPO);
+
+/**
+ * memtopo_transaction_commit_locked() - close a transaction; the outermost
+ * commit renders every changed space and notifies listeners.
+ * @ctx: the context, locked.
+ *
+ * Return: 0, -EINVAL without an open transaction, or -ENOMEM/-E2BIG if the
+ * views could not be rendered (the old views stay published and the
+ * change stays pending for the next commit).
+ */
+int memtopo_transaction_commit_locked(struct memtopo_ctx *ctx)
+{
+	memtopo_assert_locked(ctx);
+	if (!ctx->txn_depth)
+		return -EINVAL;
+	if (--ctx->txn_depth)
+		return 0;
+	return memtopo_commit_locked(ctx);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_transaction_commit_locked, MEMTOPO);
+
+/**
+ * memtopo_transaction_begin() - open a (nested) transaction.
+ * @ctx: the context.
+ */
+void memtopo_transaction_begin(struct memtopo_ctx *ctx)
+{
+	mutex_lock(&ctx->lock);
+	memtopo_transaction_begin_locked(ctx);
+	mutex_unlock(&ctx->lock);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_transaction_begin, MEMTOPO);
+
+/**
+ * memtopo_transaction_commit() - close a transaction.
+ * @ctx: the context.
+ *
+ * Return: as memtopo_transaction_commit_locked().
+ */
+int memtopo_transaction_commit(struct memtopo_ctx *ctx)
+{
+	int ret;
+
+	mutex_lock(&ctx->lock);
+	ret = memtopo_transaction_commit_locked(ctx);
+	mutex_unlock(&ctx->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_transaction_commit, MEMTOPO);

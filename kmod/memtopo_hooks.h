@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The hooks: the one interface between the engine core (MEMTOPO_CORE_OBJS
+ * in engine.mk: contexts, regions, rendering, views, spaces, listeners,
+ * windows, the commit and its undo log) and the QEMU-parity features
+ * (MEMTOPO_PARITY_OBJS: dirty logging, ioeventfds, coalesced MMIO, access
+ * dispatch).  The core calls the features only through these functions, as
+ * KVM's generic code calls kvm_arch_*(); parity.c implements them and owns
+ * the per-region and per-space parity state they manage.  Core files
+ * include this header and memtopo_internal.h, never parity.h or an
+ * ioctl-glue header (tools/lint checks it).
+ *
+ * Unless a hook says otherwise it is called in process context with the
+ * context mutex held, may sleep, and cannot fail.
+ */
+#ifndef _MEMTOPO_HOOKS_H
+#define _MEMTOPO_HOOKS_H
+
+#include "memtopo_internal.h"
+
+struct memtopo_listener;
+struct memtopo_section;
+
+/* Regions with a RAM block in QEMU's sense: they take dirty logging. */
+static inline bool memtopo_kind_has_ram(u8 kind)
+{
+	return kind == MEMTOPO_RAM || kind == MEMTOPO_ROM || kind == MEMTOPO_ROM_DEVICE ||
+	       kind == MEMTOPO_RAM_DEVICE;
+}
+
+/**
+ * memtopo_hook_dirty_log_mask() - QEMU's memory_region_get_dirty_log_mask():
+ * the region's own clients, plus MIGRATION on RAM while global dirty
+ * logging is on.
+ * @mr: the region.
+ *
+ * Context: any (the renderer calls it under the context mutex, markers
+ * under RCU); reads with READ_ONCE(), never sleeps.
+ * Return: BIT(MEMTOPO_DIRTY_*) mask.
+ */
+static inline u8 memtopo_hook_dirty_log_mask(const struct memtopo_region *mr)
+{
+	u8 mask = READ_ONCE(mr->dirty_log_mask);
+
+	if (READ_ONCE(mr->ctx->dirty_log_global) && memtopo_kind_has_ram(mr->kind))
+		mask |= BIT(MEMTOPO_DIRTY_MIGRATION);
+	return mask;
+}
+
+/**
+ * memtopo_hook_dirty_prepare() - a region is about to log for the clients
+ * of @mask (it was created while global logging is on, or a client is being
+ * enabled): allocate what markers will need before they can see the mask.
+ * @mr: the region, not yet showing @mask.
+ * @mask: BIT(MEMTOPO_DIRTY_*) clients.
+ *
+ * Context: may sleep; may fail.
+ * Return: 0, -E2BIG for a region too large to log, -ENOMEM.  On failure
+ * the region's state as callers see it is unchanged.
+ */
+int memtopo_hook_dirty_prepare(struct memtopo_region *mr, u8 mask);
+
+/**
+ * memtopo_hook_region_free() - a region's memory goes: free its parity
+ * state (bitmaps, ioeventfd registrations, coalescing ranges, kernel-owned
+ * RAM).
+ * @mr: the region; nothing can reach it any more.
+ *
+ * Context: an RCU callback (softirq): must not sleep; no lock held.
+ */
+void memtopo_hook_region_free(struct memtopo_region *mr);
+
+/**
+ * memtopo_hook_space_published() - a commit published @as's view (or kept
+ * it unchanged): QEMU's address_space_update_ioeventfds().
+ * @as: the space.
+ *
+ * Called after the space's listeners got the view's diff and before their
+ * commit callback.  Cannot fail: without memory the old ioeventfd set is
+ * kept and an error logged.
+ */
+void memtopo_hook_space_published(struct memtopo_space *as);
+
+/**
+ * memtopo_hook_space_destroy() - a space goes: drop its parity state.
+ * @as: the space, no listener left.
+ */
+void memtopo_hook_space_destroy(struct memtopo_space *as);
+
+/**
+ * memtopo_hook_range_del() - a flat range leaves a view: called before its
+ * region_del (QEMU's flat_range_coalesced_io_del()).
+ * @as: the space whose listeners are told.
+ * @s: the range, in the old view.
+ */
+void memtopo_hook_range_del(struct memtopo_space *as, const struct memtopo_section *s);
+
+/**
+ * memtopo_hook_range_add() - a flat range comes: called after its
+ * region_add (QEMU's flat_range_coalesced_io_add()).
+ * @as: the space whose listeners are told.
+ * @s: the range, in the new view.
+ */
+void memtopo_hook_range_add(struct memtopo_space *as, const struct memtopo_section *s);
+
+/**
+ * memtopo_hook_replay_begin() - a listener registers or unregisters: the
+ * parity part of the replay that comes before the ranges (right after the
+ * listener's begin).
+ * @l: the listener.
+ * @adding: registering, else unregistering.
+ */
+void memtopo_hook_replay_begin(struct memtopo_listener *l, bool adding);
+
+/**
+ * memtopo_hook_replay_end() - the parity part of a replay that comes after
+ * the ranges (right before the listener's commit).
+ * @l: the listener.
+ * @adding: registering, else unregistering.
+ */
+void memtopo_hook_replay_end(struct memtopo_listener *l, bool adding);
+
+#endif /* _MEMTOPO_HOOKS_H */

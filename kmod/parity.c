@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The parity side of the hooks (memtopo_hooks.h) and the owner of the
+ * state the parity features share: a region's struct memtopo_region_parity
+ * (dirty bitmaps, ioeventfd registrations, coalescing ranges, kernel-owned
+ * RAM) and a space's struct memtopo_space_parity (its ioeventfd set) are
+ * allocated, freed and replayed to listeners here and nowhere else; each
+ * feature file manages its own part of them.
+ */
+#include <linux/slab.h>
+
+#include "parity.h"
+
+/**
+ * memtopo_parity_get() - a region's parity state, allocated on first use.
+ * @mr: the region, context locked.
+ *
+ * Return: the state, or NULL on allocation failure.
+ */
+struct memtopo_region_parity *memtopo_parity_get(struct memtopo_region *mr)
+{
+	struct memtopo_region_parity *p = memtopo_parity_locked(mr);
+
+	if (p)
+		return p;
+	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
+	if (!p)
+		return NULL;
+	INIT_LIST_HEAD(&p->ioeventfds);
+	INIT_LIST_HEAD(&p->coalesced);
+	/* lockless markers and the write path may find it from now on */
+	rcu_assign_pointer(mr->parity, p);
+	return p;
+}
+
+/**
+ * memtopo_space_parity_get() - a space's parity state, allocated on first use.
+ * @as: the space, context locked.
+ *
+ * Return: the state, or NULL on allocation failure.
+ */
+struct memtopo_space_parity *memtopo_space_parity_get(struct memtopo_space *as)
+{
+	memtopo_assert_locked(as->ctx);
+	if (!as->parity)
+		as->parity = kzalloc(sizeof(*as->parity), GFP_KERNEL_ACCOUNT);
+	return as->parity;
+}
+
+int memtopo_hook_dirty_prepare(struct memtopo_region *mr, u8 mask)
+{
+	return memtopo_dirty_prepare(mr, mask);
+}
+
+void memtopo_hook_region_free(struct memtopo_region *mr)
+{
+	struct memtopo_region_parity *p = rcu_dereference_protected(mr->parity, 1);
+
+	if (!p)
+		return;
+	memtopo_dirty_free(p);
+	memtopo_ioeventfds_free(p);
+	memtopo_coalesced_free(p);
+	/* kernel-owned RAM: no view shows the region, no dispatch can copy */
+	kvfree(p->kbacking);
+	kfree(p);
+	RCU_INIT_POINTER(mr->parity, NULL);
+}
+
+void memtopo_hook_space_published(struct memtopo_space *as)
+{
+	memtopo_ioeventfds_update(as);
+}
+
+void memtopo_hook_space_destroy(struct memtopo_space *as)
+{
+	if (!as->parity)
+		return;
+	memtopo_ioeventfds_space_free(as->parity);
+	kfree(as->parity);
+	as->parity = NULL;
+}
+
+void memtopo_hook_range_del(struct memtopo_space *as, const struct memtopo_section *s)
+{
+	memtopo_coalesced_fr_del(as, s);
+}
+
+void memtopo_hook_range_add(struct memtopo_space *as, const struct memtopo_section *s)
+{
+	memtopo_coalesced_fr_add(as, s);
+}
+
+/*
+ * The replay: registering gets log_global_start first, as in QEMU's
+ * listener_add_address_space(), and after the ranges coalesced_io_add for
+ * every visible coalescing range, then eventfd_add for the space's set.
+ * Unregistering gets eventfd_del and coalesced_io_del for everything before
+ * the region_del replay, and ends with log_global_stop while global logging
+ * is on.  QEMU replays neither ioeventfds nor coalesced ranges; we do, so a
+ * mirroring listener sees the whole state whenever it comes and goes.
+ */
+void memtopo_hook_replay_begin(struct memtopo_listener *l, bool adding)
+{
+	memtopo_assert_locked(l->space->ctx);
+	if (adding) {
+		if (l->space->ctx->dirty_log_global && l->ops->log_global_start)
+			l->ops->log_global_start(l->priv);
+		return;
+	}
+	memtopo_ioeventfds_replay(l, false);
+	memtopo_coalesced_replay(l, false);
+}
+
+void memtopo_hook_replay_end(struct memtopo_listener *l, bool adding)
+{
+	memtopo_assert_locked(l->space->ctx);
+	if (!adding) {
+		if (l->space->ctx->dirty_log_global && l->ops->log_global_stop)
+			l->ops->log_global_stop(l->priv);
+		return;
+	}
+	memtopo_coalesced_replay(l, true);
+	memtopo_ioeventfds_replay(l, true);
+}
