@@ -86,10 +86,10 @@ void memtopo_coalesced_fr_add(struct memtopo_space *as, const struct memtopo_sec
 }
 
 /* Re-report every flat range of @mr in every space of its context. */
-	struct memtopo_listener *l;
 static void memtopo_coalesced_update(struct memtopo_region *mr, bool had_ranges)
 {
 	struct memtopo_ctx *ctx = mr->ctx;
+	struct memtopo_listener *l;
 	const struct memtopo_view *v;
 	struct memtopo_section s;
 	struct memtopo_space *as;
