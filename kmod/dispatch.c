@@ -314,7 +314,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_space_write, MEMTOPO);
  * @size: bytes at @buf; dispatch never copies past them.
  *
  * From then on the region owns @buf: it is kvfree()d after the region's
- * RCU grace period (memtopo_parity_region_free()), so an access that found
+ * RCU grace period (memtopo_hook_region_free()), so an access that found
  * the region under RCU can finish its copy.
  *
  * Return: 0; -EINVAL if @buf is not the region's mapping or it already
