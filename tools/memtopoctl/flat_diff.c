@@ -83,14 +83,41 @@ static void split(const char *text, struct as_set *set)
 	}
 }
 
-static struct as_block *find(struct as_set *s, const char *name)
+/*
+ * Pair each expected space with an actual one of the same name.  Names
+ * need not be unique (every PCI device behind QEMU's intel-iommu has an
+ * address space "vtd-root"), so pair identical blocks first, then blocks
+ * with the same AS line (name and root), then any of the same name; what
+ * stays unpaired is missing or unexpected.  @pair[i]: the actual block of
+ * expected block i, or -1.  Return: a calloc()ed array of the actual
+ * blocks' paired flags.
+ */
+static bool *pair_up(const struct as_set *e, const struct as_set *a, int *pair)
 {
-	int i;
+	bool *used = calloc(a->n + 1, sizeof(*used));
+	int pass, i, j;
 
-	for (i = 0; i < s->n; i++)
-		if (!strcmp(s->v[i].name, name))
-			return &s->v[i];
-	return NULL;
+	if (!used)
+		exit(2);
+	for (i = 0; i < e->n; i++)
+		pair[i] = -1;
+	for (pass = 0; pass < 3; pass++) {
+		for (i = 0; i < e->n; i++) {
+			const struct as_block *x = &e->v[i];
+
+			for (j = 0; j < a->n && pair[i] < 0; j++) {
+				const struct as_block *y = &a->v[j];
+
+				if (used[j] || strcmp(x->name, y->name) ||
+				    (pass < 2 && strcmp(x->as_line, y->as_line)) ||
+				    (pass < 1 && strcmp(x->body, y->body)))
+					continue;
+				pair[i] = j;
+				used[j] = true;
+			}
+		}
+	}
+	return used;
 }
 
 static void json_strn(const char *s, size_t n)
@@ -135,12 +162,12 @@ static void json_space(int *n, const char *name, const char *status)
 	printf(", \"status\": \"%s\"", status);
 }
 
-static int diff_json(struct as_set *e, struct as_set *a)
+static int diff_json(struct as_set *e, struct as_set *a, const int *pair, const bool *used)
 {
 	int i, bad = 0, n = 0;
 
 	for (i = 0; i < e->n; i++) {
-		struct as_block *x = &e->v[i], *y = find(a, x->name);
+		struct as_block *x = &e->v[i], *y = pair[i] < 0 ? NULL : &a->v[pair[i]];
 
 		if (!y) {
 			json_space(&n, x->name, "missing");
@@ -162,7 +189,7 @@ static int diff_json(struct as_set *e, struct as_set *a)
 		printf("}");
 	}
 	for (i = 0; i < a->n; i++) {
-		if (!find(e, a->v[i].name)) {
+		if (!used[i]) {
 			json_space(&n, a->v[i].name, "unexpected");
 			printf("}");
 			bad++;
@@ -186,14 +213,21 @@ static int diff_json(struct as_set *e, struct as_set *a)
 int mt_diff_flat(const char *expected_text, const char *actual_text, bool verbose, bool json)
 {
 	struct as_set e = {}, a = {};
-	int i, bad = 0;
+	int i, bad = 0, *pair;
+	bool *used;
 
 	split(expected_text, &e);
 	split(actual_text, &a);
-	if (json)
-		return diff_json(&e, &a);
+	pair = calloc(e.n + 1, sizeof(*pair));
+	if (!pair)
+		exit(2);
+	used = pair_up(&e, &a, pair);
+	if (json) {
+		bad = diff_json(&e, &a, pair, used);
+		goto out;
+	}
 	for (i = 0; i < e.n; i++) {
-		struct as_block *x = &e.v[i], *y = find(&a, x->name);
+		struct as_block *x = &e.v[i], *y = pair[i] < 0 ? NULL : &a.v[pair[i]];
 
 		if (!y) {
 			printf("  AS \"%s\": missing\n", x->name);
@@ -211,10 +245,13 @@ int mt_diff_flat(const char *expected_text, const char *actual_text, bool verbos
 		}
 	}
 	for (i = 0; i < a.n; i++) {
-		if (!find(&e, a.v[i].name)) {
+		if (!used[i]) {
 			printf("  AS \"%s\": not in the expected text\n", a.v[i].name);
 			bad++;
 		}
 	}
+out:
+	free(pair);
+	free(used);
 	return bad;
 }

@@ -24,8 +24,18 @@
  *    a target printed nowhere else becomes a detached region.  A block
  *    whose first line is missing is a disabled target.
  *  - Address spaces listed together share one root.
+ *  - A region printed nowhere as a subregion (an address space's root, or
+ *    a target seen only as a "memory-region:" block) still has the address
+ *    and priority its root line prints: QEMU renders a root from its
+ *    address and "-f" prints a range's priority as its region's own.
+ *  - An alias may hold subregions (printed under it, never rendered).
  *  - Hints: "container NAME" (an "i/o" region that is a pure container)
  *    and "readonly NAME" (a read-only alias).
+ * Two things the text cannot tell at all get a warning instead of a silent
+ * guess: which of two different alias targets with one name an alias
+ * shows, and which of two overlapping same-priority siblings at different
+ * starts was added last (siblings print by address, so that order is
+ * lost; we take the one printed first as the later one).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -79,6 +89,9 @@ struct mimport {
 	int nblocks;
 	char **containers, **readonly;
 	int ncontainers, nreadonly;
+	char **warned;		/* target names already warned about */
+	int nwarned;
+	int nwarnings;
 };
 
 static void *xrealloc(void *p, size_t n)
@@ -479,10 +492,15 @@ static struct mnode *rep(struct mimport *im, struct mnode *n)
 	return im->nodes[uf_find(im, n->idx)];
 }
 
-/* The block an alias names; with repeated titles prefer the matching type. */
+/*
+ * The block an alias names; with repeated titles prefer the matching type.
+ * Different targets of one name that the type does not tell apart make
+ * the choice a guess: say so, once per name.
+ */
 static struct mblock *find_block(struct mimport *im, const struct mnode *alias)
 {
-	struct mblock *first = NULL;
+	struct mblock *first = NULL, *typed = NULL;
+	bool ambiguous = false, typed_ambiguous = false;
 	int i;
 
 	for (i = 0; i < im->nblocks; i++) {
@@ -492,10 +510,25 @@ static struct mblock *find_block(struct mimport *im, const struct mnode *alias)
 			continue;
 		if (!first)
 			first = b;
-		if (!b->top->placeholder && !b->top->is_alias && !strcmp(b->top->type, alias->type))
-			return b;
+		else if (b->top->sig != first->top->sig)
+			ambiguous = true;
+		if (b->top->placeholder || b->top->is_alias || strcmp(b->top->type, alias->type))
+			continue;
+		if (!typed)
+			typed = b;
+		else if (b->top->sig != typed->top->sig)
+			typed_ambiguous = true;
 	}
-	return first;
+	if ((typed ? typed_ambiguous : ambiguous) &&
+	    !in_list(im->warned, im->nwarned, alias->target)) {
+		im->nwarnings++;
+		fprintf(stderr,
+			"import-mtree: warning: different alias targets are named \"%s\"; the text does not say which one alias \"%s\" shows: taking the first\n",
+			alias->target, alias->name);
+		im->warned = xrealloc(im->warned, (im->nwarned + 1) * sizeof(char *));
+		im->warned[im->nwarned++] = xstrdup(alias->target);
+	}
+	return typed ? typed : first;
 }
 
 struct opbuf {
@@ -585,6 +618,48 @@ static void set_flag(struct opbuf *ob, struct mimport *im, struct mnode *r, __u3
 	op->value = value;
 }
 
+/* Does @n render anything (printed, enabled, not empty)? */
+static bool shows(const struct mnode *n)
+{
+	return !n->placeholder && !n->disabled && (n->size64 || n->size);
+}
+
+/*
+ * Same-priority siblings that overlap at different starts: QEMU renders
+ * the one added last on top, but prints them by address, so the text
+ * does not say which that was.  Warn (once per pair).
+ */
+static void warn_unordered(struct mimport *im, const struct mnode *p)
+{
+	int i, j;
+
+	for (i = 0; i < p->nkids; i++) {
+		const struct mnode *a = p->kids[i];
+
+		for (j = i + 1; j < p->nkids; j++) {
+			const struct mnode *b = p->kids[j];
+			__u64 a_last = a->addr + (a->size64 ? ~0ULL : a->size - 1);
+			__u64 b_last = b->addr + (b->size64 ? ~0ULL : b->size - 1);
+
+			char key[3 * 80];
+
+			if (!shows(a) || !shows(b) || a->prio != b->prio || a->addr == b->addr ||
+			    b->addr > a_last || a->addr > b_last)
+				continue;
+			/* a region printed in several places: one warning */
+			snprintf(key, sizeof(key), "%s\n%s\n%s", p->name, a->name, b->name);
+			if (in_list(im->warned, im->nwarned, key))
+				continue;
+			im->warned = xrealloc(im->warned, (im->nwarned + 1) * sizeof(char *));
+			im->warned[im->nwarned++] = xstrdup(key);
+			im->nwarnings++;
+			fprintf(stderr,
+				"import-mtree: warning: in \"%s\", \"%s\" and \"%s\" overlap with priority %d at different starts; the text does not say which was added last: taking \"%s\"\n",
+				p->name, a->name, b->name, a->prio, a->name);
+		}
+	}
+}
+
 /*
  * Build the batch.  Returns the number of operations in *ops (malloc()ed)
  * and, per operation, the source description in *what (for errors).
@@ -669,6 +744,28 @@ static int build_ops(struct mimport *im, struct opbuf *ob)
 			op->priority = r->kids[j]->prio;
 		}
 	}
+	/* printed nowhere as a subregion: keep its root line's address and priority */
+	for (i = 0; i < im->nnodes; i++) {
+		struct mnode *r = im->nodes[i];
+
+		if (rep(im, r) != r || r->attached || r->placeholder)
+			continue;
+		if (r->addr) {
+			struct memtopo_op *op = emit(ob, MEMTOPO_OP_SET_ADDRESS);
+
+			op->id = ref_of(im, r);
+			op->addr = r->addr;
+		}
+		if (r->prio) {
+			struct memtopo_op *op = emit(ob, MEMTOPO_OP_SET_PRIORITY);
+
+			op->id = ref_of(im, r);
+			op->priority = r->prio;
+		}
+	}
+	for (i = 0; i < im->nnodes; i++)
+		if (rep(im, im->nodes[i]) == im->nodes[i])
+			warn_unordered(im, im->nodes[i]);
 	for (i = 0; i < im->ngroups; i++) {
 		struct mgroup *g = &im->groups[i];
 
@@ -692,6 +789,8 @@ static const char *op_name(__u32 code)
 	case MEMTOPO_OP_SET_ENABLED: return "set enabled";
 	case MEMTOPO_OP_SET_NONVOLATILE: return "set nonvolatile";
 	case MEMTOPO_OP_SET_READONLY: return "set readonly";
+	case MEMTOPO_OP_SET_ADDRESS: return "set address";
+	case MEMTOPO_OP_SET_PRIORITY: return "set priority";
 	case MEMTOPO_OP_SPACE_CREATE: return "create space";
 	default: return "operation";
 	}

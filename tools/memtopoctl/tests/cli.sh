@@ -119,6 +119,32 @@ json diff-flat C --json diff-flat flat.txt
 json import-dry C --json import-mtree disabled.tree-D.txt --hints disabled.hints --dry-run
 json import memtopoctl -c cli-import --json import-mtree disabled.tree-D.txt --hints disabled.hints
 json watch sh -c "memtopoctl -c cli --json watch mem --replay --count 1 --timeout 5"
+# what the text cannot tell: a warning, not a silent guess (the import still succeeds)
+cat >guess.txt <<'MAP'
+address-space: memory
+  0000000000000000-ffffffffffffffff (prio 0, i/o): system
+    0000000000000000-0000000000000fff (prio 0, ram): alias a1 @dup 0000000000000000-0000000000000fff
+    0000000000001000-0000000000002fff (prio 0, ram): low
+    0000000000002000-0000000000003fff (prio 0, ram): high
+
+memory-region: dup
+  0000000000000000-0000000000000fff (prio 0, ram): dup
+
+memory-region: dup
+  0000000000000000-0000000000001fff (prio 0, ram): dup
+
+MAP
+echo "container system" >guess.hints
+expect_err "import-mtree warns: two alias targets with one name" \
+	'warning: different alias targets are named "dup"' 0 \
+	memtopoctl -c cli-guess import-mtree guess.txt --hints guess.hints
+memtopoctl -c cli-guess destroy
+expect_err "import-mtree warns: same-priority overlap at different starts" \
+	'in "system", "low" and "high" overlap with priority 0 at different starts' 0 \
+	memtopoctl -c cli-guess import-mtree guess.txt --hints guess.hints --dry-run
+expect "import-mtree: no warning where the text tells" 0 0 \
+	sh -c "memtopoctl import-mtree disabled.tree-D.txt --hints disabled.hints --dry-run \
+		2>&1 >/dev/null | grep -c warning; exit 0"
 echo "JSON-BEGIN lookup-unassigned"
 C --json lookup mem 0x50000
 echo "JSON-END"
