@@ -119,6 +119,31 @@ json diff-flat C --json diff-flat flat.txt
 json import-dry C --json import-mtree disabled.tree-D.txt --hints disabled.hints --dry-run
 json import memtopoctl -c cli-import --json import-mtree disabled.tree-D.txt --hints disabled.hints
 json watch sh -c "memtopoctl -c cli --json watch mem --replay --count 1 --timeout 5"
+# an alias holding a subregion (QEMU allows it): printed under the alias, never rendered
+cat >alias.txt <<'MAP'
+create-region container top 2^64
+create-region container inner 64K
+create-region ram r 4K
+create-alias win inner 0 64K
+create-alias sub r 0 4K
+add-subregion inner r 0
+add-subregion top win 0x100000
+add-subregion win sub 0x1000 1
+create-space as top
+MAP
+expect "script adds a subregion to an alias" "applied 9 operations" 0 \
+	memtopoctl -c cli-alias script alias.txt
+expect "show tree prints it under the alias" 1 0 sh -c "memtopoctl -c cli-alias show tree |
+	grep -c '^      0000000000101000-0000000000101fff (prio 1, ram): alias sub @r '"
+expect "show flat: only the alias's target renders" \
+	"  0000000000100000-0000000000100fff (prio 0, ram): r" 0 \
+	sh -c "memtopoctl -c cli-alias show flat | grep prio"
+expect "unmap the alias" "" 0 sh -c "memtopoctl -c cli-alias del-subregion win >/dev/null"
+expect_err "an alias with a subregion cannot be destroyed" "busy" 1 \
+	memtopoctl -c cli-alias destroy-region win
+expect "emptied, it can" "" 0 sh -c "memtopoctl -c cli-alias del-subregion sub >/dev/null &&
+	memtopoctl -c cli-alias destroy-region win >/dev/null"
+memtopoctl -c cli-alias destroy
 # what the text cannot tell: a warning, not a silent guess (the import still succeeds)
 cat >guess.txt <<'MAP'
 address-space: memory
