@@ -38,34 +38,32 @@ void memtopo_listeners_commit(struct memtopo_space *as)
 }
 
 /* QEMU's flatrange_equal(): everything but the dirty-log mask. */
-static bool memtopo_fr_same(const struct memtopo_view *a, u32 i,
-			    const struct memtopo_view *b, u32 j)
+static bool memtopo_fr_same(const struct memtopo_view_pos *a, const struct memtopo_view_pos *b)
 {
-	const struct memtopo_fr *x = memtopo_view_fr(a, i), *y = memtopo_view_fr(b, j);
+	const struct memtopo_fr *x = memtopo_pos_fr(a), *y = memtopo_pos_fr(b);
 
-	return memtopo_view_start(a, i) == memtopo_view_start(b, j) &&
-	       memtopo_view_last(a, i) == memtopo_view_last(b, j) &&
+	return memtopo_pos_start(a) == memtopo_pos_start(b) &&
+	       memtopo_pos_last(a) == memtopo_pos_last(b) &&
 	       x->mr == y->mr && x->offset == y->offset && x->flags == y->flags;
 }
 
-/* Next entry in [@i, @end) that holds a range (holes are not ranges). */
-static u32 memtopo_next_range(const struct memtopo_view *v, u32 i, u32 end)
+/* Move to the next entry before @end that holds a range (holes are not). */
+static void memtopo_next_range(struct memtopo_view_pos *p, u32 end)
 {
-	while (i < end && !memtopo_view_fr(v, i)->mr)
-		i++;
-	return i;
+	while (p->i < end && !memtopo_pos_fr(p)->mr)
+		memtopo_pos_next(p);
 }
 
 /* In both views and unchanged, but the dirty-log clients may differ. */
-static void memtopo_update_nop(struct memtopo_space *as, const struct memtopo_view *old, u32 io,
-			       const struct memtopo_view *new, u32 in)
+static void memtopo_update_nop(struct memtopo_space *as, const struct memtopo_view_pos *po,
+			       const struct memtopo_view_pos *pn)
 {
-	u8 om = memtopo_view_fr(old, io)->dirty_log_mask;
-	u8 nm = memtopo_view_fr(new, in)->dirty_log_mask;
+	u8 om = memtopo_pos_fr(po)->dirty_log_mask;
+	u8 nm = memtopo_pos_fr(pn)->dirty_log_mask;
 	struct memtopo_listener *l;
 	struct memtopo_section s;
 
-	memtopo_view_section(new, in, &s);
+	memtopo_pos_section(pn, &s);
 	memtopo_for_each_listener(l, as)
 		if (l->ops->region_nop)
 			l->ops->region_nop(l->priv, &s);
@@ -82,46 +80,74 @@ static void memtopo_update_nop(struct memtopo_space *as, const struct memtopo_vi
 /*
  * One pass of QEMU's address_space_update_topology_pass() over the entries
  * runs[0]..runs[1] of @old and runs[2]..runs[3] of @new, which cover the
- * same addresses.
+ * same addresses.  Both are walked chunk by chunk.
  */
 static void memtopo_update_pass(struct memtopo_space *as, const struct memtopo_view *old,
 				const struct memtopo_view *new, const u32 runs[4], bool adding)
 {
 	struct memtopo_listener *l;
 	struct memtopo_section s;
+	struct memtopo_view_pos po, pn;
 	u32 oend = runs[1] + 1, nend = runs[3] + 1;
-	u32 io = memtopo_next_range(old, runs[0], oend);
-	u32 in = memtopo_next_range(new, runs[2], nend);
 
-	while (io < oend || in < nend) {
-		bool has_old = io < oend, has_new = in < nend;
+	memtopo_pos_init(&po, old, runs[0]);
+	memtopo_pos_init(&pn, new, runs[2]);
+	memtopo_next_range(&po, oend);
+	memtopo_next_range(&pn, nend);
+	while (po.i < oend || pn.i < nend) {
+		bool has_old = po.i < oend, has_new = pn.i < nend;
 
-		if (has_old && (!has_new ||
-				memtopo_view_start(old, io) < memtopo_view_start(new, in) ||
-				(memtopo_view_start(old, io) == memtopo_view_start(new, in) &&
-				 !memtopo_fr_same(old, io, new, in)))) {
+		/*
+		 * A chunk both views share holds the same entries; only its
+		 * last one can differ (it ends where the next chunk starts), so
+		 * deleting skips the rest.
+		 */
+		if (!adding && has_old && has_new && po.chunk == pn.chunk && po.k == pn.k &&
+		    po.k + 1 < po.chunk->nr) {
+			u32 skip = po.chunk->nr - 1 - po.k;
+
+			skip = min(skip, min(oend - 1 - po.i, nend - 1 - pn.i));
+
+			po.k += skip;
+			po.i += skip;
+			pn.k += skip;
+			pn.i += skip;
+			if (skip) {
+				memtopo_next_range(&po, oend);
+				memtopo_next_range(&pn, nend);
+				continue;
+			}
+		}
+
+		if (has_old && (!has_new || memtopo_pos_start(&po) < memtopo_pos_start(&pn) ||
+				(memtopo_pos_start(&po) == memtopo_pos_start(&pn) &&
+				 !memtopo_fr_same(&po, &pn)))) {
 			if (!adding) {
-				memtopo_view_section(old, io, &s);
+				memtopo_pos_section(&po, &s);
 				memtopo_hook_range_del(as, &s);
 				memtopo_for_each_listener_reverse(l, as)
 					if (l->ops->region_del)
 						l->ops->region_del(l->priv, &s);
 			}
-			io = memtopo_next_range(old, io + 1, oend);
-		} else if (has_old && has_new && memtopo_fr_same(old, io, new, in)) {
+			memtopo_pos_next(&po);
+			memtopo_next_range(&po, oend);
+		} else if (has_old && has_new && memtopo_fr_same(&po, &pn)) {
 			if (adding)
-				memtopo_update_nop(as, old, io, new, in);
-			io = memtopo_next_range(old, io + 1, oend);
-			in = memtopo_next_range(new, in + 1, nend);
+				memtopo_update_nop(as, &po, &pn);
+			memtopo_pos_next(&po);
+			memtopo_next_range(&po, oend);
+			memtopo_pos_next(&pn);
+			memtopo_next_range(&pn, nend);
 		} else {
 			if (adding) {
-				memtopo_view_section(new, in, &s);
+				memtopo_pos_section(&pn, &s);
 				memtopo_for_each_listener(l, as)
 					if (l->ops->region_add)
 						l->ops->region_add(l->priv, &s);
 				memtopo_hook_range_add(as, &s);
 			}
-			in = memtopo_next_range(new, in + 1, nend);
+			memtopo_pos_next(&pn);
+			memtopo_next_range(&pn, nend);
 		}
 	}
 }
@@ -186,16 +212,17 @@ static void memtopo_listener_replay(struct memtopo_listener *l, bool adding)
 	struct memtopo_space *as = l->space;
 	const struct memtopo_view *v;
 	const struct memtopo_listener_ops *ops = l->ops;
+	struct memtopo_view_pos p;
 	struct memtopo_section s;
-	u32 i;
 
 	v = memtopo_space_view_locked(as);
 	if (ops->begin)
 		ops->begin(l->priv);
 	memtopo_hook_replay_begin(l, adding);
-	for (i = memtopo_next_range(v, 0, v->nr); i < v->nr;
-	     i = memtopo_next_range(v, i + 1, v->nr)) {
-		memtopo_view_section(v, i, &s);
+	memtopo_pos_init(&p, v, 0);
+	for (memtopo_next_range(&p, v->nr); p.i < v->nr;
+	     memtopo_pos_next(&p), memtopo_next_range(&p, v->nr)) {
+		memtopo_pos_section(&p, &s);
 		if (adding) {
 			if (ops->region_add)
 				ops->region_add(l->priv, &s);

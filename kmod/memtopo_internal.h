@@ -300,6 +300,56 @@ static inline u64 memtopo_view_last(const struct memtopo_view *v, u32 i)
 	return i + 1 < v->nr ? memtopo_view_start(v, i + 1) - 1 : U64_MAX;
 }
 
+/*
+ * A position in a view for walking it in order: one search to start, then
+ * chunk by chunk, so a walk costs what an array walk does.
+ */
+struct memtopo_view_pos {
+	const struct memtopo_view *v;
+	const struct memtopo_chunk *chunk;
+	u32 c;		/* chunk index */
+	u32 k;		/* entry index within the chunk */
+	u32 i;		/* entry index within the view */
+};
+
+static inline void memtopo_pos_init(struct memtopo_view_pos *p, const struct memtopo_view *v,
+				    u32 i)
+{
+	p->v = v;
+	p->i = i;
+	p->c = i < v->nr ? memtopo_view_chunk_of(v, i) : v->nr_chunks - 1;
+	p->chunk = v->chunks[p->c];
+	p->k = i - v->chunk_first[p->c];
+}
+
+static inline void memtopo_pos_next(struct memtopo_view_pos *p)
+{
+	p->i++;
+	if (++p->k == p->chunk->nr && p->c + 1 < p->v->nr_chunks) {
+		p->chunk = p->v->chunks[++p->c];
+		p->k = 0;
+	}
+}
+
+static inline const struct memtopo_fr *memtopo_pos_fr(const struct memtopo_view_pos *p)
+{
+	return &p->chunk->fr[p->k];
+}
+
+static inline u64 memtopo_pos_start(const struct memtopo_view_pos *p)
+{
+	return p->chunk->starts[p->k];
+}
+
+static inline u64 memtopo_pos_last(const struct memtopo_view_pos *p)
+{
+	if (p->k + 1 < p->chunk->nr)
+		return p->chunk->starts[p->k + 1] - 1;
+	return p->c + 1 < p->v->nr_chunks ? p->v->chunk_start[p->c + 1] - 1 : U64_MAX;
+}
+
+void memtopo_pos_section(const struct memtopo_view_pos *p, struct memtopo_section *s);
+
 /* space.c */
 void memtopo_space_destroy_all(struct memtopo_ctx *ctx);
 

@@ -181,6 +181,16 @@ bool memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memto
 }
 
 /**
+ * memtopo_pos_section() - describe the entry at a walk's position.
+ * @p: the position (not past the end).
+ * @s: filled in, the view's generation included.
+ */
+void memtopo_pos_section(const struct memtopo_view_pos *p, struct memtopo_section *s)
+{
+	memtopo_chunk_section(p->v, p->c, p->k, s);
+}
+
+/**
  * memtopo_view_section() - describe entry @i as a section: the one
  * section builder.
  * @view: the view.
@@ -443,15 +453,17 @@ bool memtopo_view_runs(const struct memtopo_view *old, const struct memtopo_view
 bool memtopo_view_runs_equal(const struct memtopo_view *old, const struct memtopo_view *new,
 			     const u32 runs[4])
 {
+	struct memtopo_view_pos po, pn;
 	u32 i, n = runs[1] - runs[0] + 1;
 
 	if (n != runs[3] - runs[2] + 1)
 		return false;
-	for (i = 0; i < n; i++) {
-		const struct memtopo_fr *x = memtopo_view_fr(old, runs[0] + i);
-		const struct memtopo_fr *y = memtopo_view_fr(new, runs[2] + i);
+	memtopo_pos_init(&po, old, runs[0]);
+	memtopo_pos_init(&pn, new, runs[2]);
+	for (i = 0; i < n; i++, memtopo_pos_next(&po), memtopo_pos_next(&pn)) {
+		const struct memtopo_fr *x = memtopo_pos_fr(&po), *y = memtopo_pos_fr(&pn);
 
-		if (memtopo_view_start(old, runs[0] + i) != memtopo_view_start(new, runs[2] + i) ||
+		if (memtopo_pos_start(&po) != memtopo_pos_start(&pn) ||
 		    x->mr != y->mr || x->offset != y->offset || x->flags != y->flags ||
 		    x->dirty_log_mask != y->dirty_log_mask)
 			return false;

@@ -69,18 +69,51 @@ struct mirror {
 	} r[REF_MAX_RANGES];
 	int n;
 	int in_commit;
+	/* with region_nop: every range of the new view is added or nop'd */
+	unsigned long adds, nops;
+	bool leaving;		/* unregistering: told region_del only */
 };
 
 static struct mirror mirrors[MAX_SPACES];
 
 static void mirror_begin(void *priv)
 {
-	((struct mirror *)priv)->in_commit++;
+	struct mirror *m = priv;
+
+	m->in_commit++;
+	m->adds = 0;
+	m->nops = 0;
 }
 
 static void mirror_commit(void *priv)
 {
-	((struct mirror *)priv)->in_commit--;
+	struct mirror *m = priv;
+
+	m->in_commit--;
+	if (m->l.ops->region_nop && !m->leaving && m->adds + m->nops != m->l.space->view->nr_ranges)
+		FAIL("region_add %lu + region_nop %lu for a view of %u ranges", m->adds, m->nops,
+		     m->l.space->view->nr_ranges);
+}
+
+/* An unchanged range must be one the mirror holds, exactly. */
+static void mirror_nop(void *priv, const struct memtopo_section *s)
+{
+	struct mirror *m = priv;
+	int lo = 0, hi = m->n - 1;
+
+	m->nops++;
+	while (lo < hi) {
+		int mid = (lo + hi + 1) / 2;
+
+		if (m->r[mid].start <= s->start)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	if (!m->n || m->r[lo].start != s->start || m->r[lo].last != s->last ||
+	    m->r[lo].mr != s->mr || m->r[lo].offset != s->offset || m->r[lo].flags != s->flags)
+		FAIL("region_nop %#llx-%#llx of a range not mirrored as it is",
+		     (unsigned long long)s->start, (unsigned long long)s->last);
 }
 
 static void mirror_add(void *priv, const struct memtopo_section *s)
@@ -102,6 +135,7 @@ static void mirror_add(void *priv, const struct memtopo_section *s)
 	m->r[i].offset = s->offset;
 	m->r[i].flags = s->flags;
 	m->n++;
+	m->adds++;
 }
 
 static void mirror_del(void *priv, const struct memtopo_section *s)
@@ -124,6 +158,15 @@ static const struct memtopo_listener_ops mirror_ops = {
 	.commit = mirror_commit,
 	.region_add = mirror_add,
 	.region_del = mirror_del,
+};
+
+/* vhost's kind: commits then walk whole views instead of their windows */
+static const struct memtopo_listener_ops mirror_nop_ops = {
+	.begin = mirror_begin,
+	.commit = mirror_commit,
+	.region_add = mirror_add,
+	.region_del = mirror_del,
+	.region_nop = mirror_nop,
 };
 
 static int region_index(const struct memtopo_region *mr)
@@ -608,6 +651,15 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 		struct memtopo_view *v;
 		u32 k;
 
+		/* the second half with a region_nop listener too */
+		if (r == rounds / 2 && mirrors[0].l.space) {
+			memset(&mirrors[1], 0, sizeof(mirrors[1]));
+			mirrors[1].l.ops = &mirror_nop_ops;
+			mirrors[1].l.priv = &mirrors[1];
+			if (memtopo_listener_register(as, &mirrors[1].l))
+				FAIL("big map: listener_register");
+		}
+
 		/* a third of the commits change several far-apart leaves at once */
 		bool txn = !rnd_below(3);
 		int m, nr_muts = txn ? 2 + rnd_below(3) : 1;
@@ -636,6 +688,13 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 	full_renders += ctx->stat_full_renders;
 	if (mirrors[0].l.space)
 		memtopo_listener_unregister(&mirrors[0].l);
+	if (mirrors[1].l.space) {
+		if ((u32)mirrors[1].n != as->view->nr_ranges)
+			FAIL("big map: nop mirror %d ranges, view %u", mirrors[1].n,
+			     as->view->nr_ranges);
+		mirrors[1].leaving = true;
+		memtopo_listener_unregister(&mirrors[1].l);
+	}
 	memtopo_ctx_put(ctx);
 	free(leaf);
 	if (shim_live_allocs)
