@@ -10,6 +10,12 @@
 
 #include "memtopo_internal.h"
 
+/*
+ * The per-context memory budget, in bytes: the ceiling every context's
+ * charges are held to (memtopo.ctx_mem_max, set by main.c).
+ */
+unsigned long memtopo_ctx_mem_max = MEMTOPO_CTX_MEM_DEFAULT;
+
 /**
  * memtopo_ctx_create() - create an empty context.
  * @name: optional name (copied, truncated to MEMTOPO_MAX_NAME - 1), or NULL.
@@ -36,6 +42,64 @@ struct memtopo_ctx *memtopo_ctx_create(const char *name)
 EXPORT_SYMBOL_NS_GPL(memtopo_ctx_create, MEMTOPO);
 
 /**
+ * memtopo_ctx_charge_locked() - charge @bytes to the context's memory budget.
+ * @ctx: the context, locked.
+ * @bytes: what the caller is about to allocate (or has allocated) for it.
+ *
+ * The budget is the one place per-context memory is accounted: event
+ * queues, regions and whatever else a context makes the kernel keep.  Every
+ * charge is undone with memtopo_ctx_uncharge_locked() of the same amount
+ * when the memory goes; the total must be zero when the context is freed.
+ * The ceiling is read at every charge, so lowering it refuses new charges
+ * and leaves existing ones alone.
+ *
+ * Context: the context mutex held.
+ * Return: 0, or -ENOSPC if the charge would pass memtopo.ctx_mem_max
+ * (nothing is charged then).
+ */
+int memtopo_ctx_charge_locked(struct memtopo_ctx *ctx, size_t bytes)
+{
+	unsigned long max = READ_ONCE(memtopo_ctx_mem_max);
+
+	memtopo_assert_locked(ctx);
+	if (bytes > max || ctx->mem_used > max - bytes)
+		return -ENOSPC;
+	ctx->mem_used += bytes;
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_ctx_charge_locked, MEMTOPO);
+
+/**
+ * memtopo_ctx_uncharge_locked() - give back a memtopo_ctx_charge_locked().
+ * @ctx: the context, locked.
+ * @bytes: the amount charged.
+ *
+ * Context: the context mutex held.
+ */
+void memtopo_ctx_uncharge_locked(struct memtopo_ctx *ctx, size_t bytes)
+{
+	memtopo_assert_locked(ctx);
+	if (WARN_ON_ONCE(bytes > ctx->mem_used))
+		bytes = ctx->mem_used;
+	ctx->mem_used -= bytes;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_ctx_uncharge_locked, MEMTOPO);
+
+/**
+ * memtopo_ctx_mem_used() - bytes charged to a context's budget.
+ * @ctx: the context, locked.
+ *
+ * Context: the context mutex held.
+ * Return: the sum of the charges not yet given back.
+ */
+size_t memtopo_ctx_mem_used(struct memtopo_ctx *ctx)
+{
+	memtopo_assert_locked(ctx);
+	return ctx->mem_used;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_ctx_mem_used, MEMTOPO);
+
+/**
  * memtopo_ctx_get() - take a reference on a context.
  * @ctx: the context.
  */
@@ -54,6 +118,8 @@ static void memtopo_ctx_release(struct kref *kref)
 	memtopo_region_destroy_all(ctx);
 	mutex_unlock(&ctx->lock);
 	WARN_ON(!xa_empty(&ctx->objects));
+	/* every charge is given back by whoever took it */
+	WARN_ON(ctx->mem_used);
 	kfree(ctx->windows);
 	memtopo_render_scratch_free(ctx->scratch);
 	xa_destroy(&ctx->objects);

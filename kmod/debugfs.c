@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * debugfs: /sys/kernel/debug/memtopo/<context>/{mtree,flat,stats}.
- * Named contexts appear under their name, anonymous ones as anon-<n>.
+ * Named contexts appear under their name, anonymous ones as anon-<n>; the
+ * registry refuses names with that prefix, so they cannot collide.
  *
  * A directory is removed by whoever added it (the file for an anonymous
  * context, the registry for a named one) before it drops its context
@@ -75,6 +76,7 @@ static int memtopo_dbg_stats_show(struct seq_file *m, void *v)
 		   ctx->nr_regions, ctx->nr_spaces, ctx->stat_commits, ctx->stat_overlaps,
 		   ctx->generation);
 	seq_printf(m, "overflows %llu\n", memtopo_ctx_stat_overflows(ctx));
+	seq_printf(m, "memory %zu\n", memtopo_ctx_mem_used(ctx));
 	list_for_each_entry(as, &ctx->spaces, link) {
 		struct memtopo_view *view;
 		unsigned int nl = 0;
@@ -115,7 +117,7 @@ void memtopo_debugfs_add_ctx(struct memtopo_ctx *ctx, const char *name)
 			kfree(d);
 			return;
 		}
-		snprintf(anon, sizeof(anon), "anon-%d", d->anon_id);
+		snprintf(anon, sizeof(anon), MEMTOPO_DEBUGFS_ANON_PREFIX "%d", d->anon_id);
 		name = anon;
 	}
 	d->ctx = ctx;

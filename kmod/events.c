@@ -6,10 +6,15 @@
  *
  * Everything here runs under the context mutex: the listener callbacks
  * are called with it held, and READ_EVENTS takes it, so a reader never sees
- * half a commit and the overflow state cannot change under it.  When the
- * ring is one slot from full an OVERFLOW event takes that slot and later
- * events are dropped (without consuming sequence numbers) until the reader
- * has drained the ring; it then resynchronises from the flat view.
+ * half a commit and the overflow state cannot change under it.
+ *
+ * A ring starts at one page and doubles when it fills, up to
+ * MEMTOPO_MAX_EVENTS, each step charged to the context's memory budget:
+ * a quiet subscription keeps a page, not the maximum.  When the ring is one
+ * slot from full and cannot grow (at the maximum, over budget, or out of
+ * memory) an OVERFLOW event takes that slot and later events are dropped
+ * (without consuming sequence numbers) until the reader has drained the
+ * ring; it then resynchronises from the flat view.
  */
 #include <linux/atomic.h>
 #include <linux/eventfd.h>
@@ -27,10 +32,12 @@ struct memtopo_sub {
 	u32 id;
 	u32 mask;
 	struct memtopo_event *ring;
+	u32 cap;		/* slots in @ring */
 	u32 head;		/* oldest queued event */
 	u32 count;		/* events queued */
-	u32 commit_first;	/* ring position of this commit's first event */
+	u32 commit_first;	/* queue index (from @head) of this commit's first event */
 	u32 commit_count;	/* events queued by the commit in progress */
+	size_t charged;		/* bytes charged to the context's budget */
 	u64 next_seq;
 	bool overflowed;	/* OVERFLOW queued, dropping until drained */
 	bool muted;		/* registering without replay */
@@ -49,6 +56,44 @@ u64 memtopo_ctx_stat_overflows(struct memtopo_ctx *ctx)
 	return atomic64_read(&memtopo_stat_overflows);
 }
 
+/* Event slots of a new subscription's ring: one page. */
+#define MEMTOPO_SUB_RING_MIN	(PAGE_SIZE / sizeof(struct memtopo_event))
+
+static struct memtopo_event *memtopo_sub_slot(struct memtopo_sub *sub, u32 i)
+{
+	return &sub->ring[(sub->head + i) % sub->cap];
+}
+
+/*
+ * Double the ring (queue order kept, @head back to 0).  Called from
+ * listener callbacks, so a failure is not an error: the caller queues the
+ * overflow marker instead.
+ */
+static int memtopo_sub_grow(struct memtopo_sub *sub)
+{
+	u32 cap = min_t(u32, sub->cap * 2, MEMTOPO_MAX_EVENTS), i;
+	size_t more = (size_t)(cap - sub->cap) * sizeof(*sub->ring);
+	struct memtopo_event *ring;
+
+	if (cap == sub->cap)
+		return -ENOSPC;
+	if (memtopo_ctx_charge_locked(sub->ctx, more))
+		return -ENOSPC;
+	ring = kvmalloc_array(cap, sizeof(*ring), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!ring) {
+		memtopo_ctx_uncharge_locked(sub->ctx, more);
+		return -ENOMEM;
+	}
+	for (i = 0; i < sub->count; i++)
+		ring[i] = *memtopo_sub_slot(sub, i);
+	kvfree(sub->ring);
+	sub->ring = ring;
+	sub->cap = cap;
+	sub->head = 0;
+	sub->charged += more;
+	return 0;
+}
+
 static struct memtopo_event *memtopo_sub_push(struct memtopo_sub *sub, u32 type)
 {
 	struct memtopo_event *ev;
@@ -57,14 +102,15 @@ static struct memtopo_event *memtopo_sub_push(struct memtopo_sub *sub, u32 type)
 		return NULL;
 	if (type != MEMTOPO_EVENT_OVERFLOW && sub->mask && !(sub->mask & BIT(type)))
 		return NULL;
-	if (sub->count >= MEMTOPO_MAX_EVENTS - 1 && type != MEMTOPO_EVENT_OVERFLOW) {
+	if (sub->count >= sub->cap - 1 && type != MEMTOPO_EVENT_OVERFLOW &&
+	    memtopo_sub_grow(sub)) {
 		/* the last slot is kept for the overflow marker */
 		ev = memtopo_sub_push(sub, MEMTOPO_EVENT_OVERFLOW);
 		sub->overflowed = true;
 		atomic64_inc(&memtopo_stat_overflows);
 		return NULL;
 	}
-	ev = &sub->ring[(sub->head + sub->count) % MEMTOPO_MAX_EVENTS];
+	ev = memtopo_sub_slot(sub, sub->count);
 	memset(ev, 0, sizeof(*ev));
 	ev->seq = sub->next_seq++;
 	ev->type = type;
@@ -88,7 +134,8 @@ static void memtopo_sub_begin(void *priv)
 {
 	struct memtopo_sub *sub = priv;
 
-	sub->commit_first = (sub->head + sub->count) % MEMTOPO_MAX_EVENTS;
+	/* an index, not a position: the ring may grow during the commit */
+	sub->commit_first = sub->count;
 	sub->commit_count = 0;
 }
 
@@ -152,7 +199,7 @@ static void memtopo_sub_commit(void *priv)
 	generation = memtopo_space_generation(sub->l.space);
 	rcu_read_unlock();
 	for (i = 0; i < sub->commit_count; i++)
-		sub->ring[(sub->commit_first + i) % MEMTOPO_MAX_EVENTS].generation = generation;
+		memtopo_sub_slot(sub, sub->commit_first + i)->generation = generation;
 	sub->commit_count = 0;
 	if (sub->efd)
 		memtopo_eventfd_signal(sub->efd);
@@ -175,6 +222,20 @@ static void memtopo_sub_free(struct memtopo_sub *sub)
 	kfree(sub);
 }
 
+static void memtopo_sub_destroy(struct memtopo_sub *sub)
+{
+	struct memtopo_ctx *ctx = sub->ctx;
+
+	memtopo_ctx_lock(ctx);
+	sub->muted = true;	/* no events for the teardown's region_del */
+	memtopo_listener_unregister_locked(&sub->l);
+	memtopo_ctx_uncharge_locked(ctx, sub->charged);
+	memtopo_ctx_unlock(ctx);
+	/* the reference memtopo_listener_register_locked() took */
+	memtopo_ctx_put(ctx);
+	memtopo_sub_free(sub);
+}
+
 #define MEMTOPO_EVENT_MASK_ALL	(BIT(MEMTOPO_EVENT_REGION_ADD) | BIT(MEMTOPO_EVENT_REGION_DEL) | \
 				 BIT(MEMTOPO_EVENT_LOG_START) | BIT(MEMTOPO_EVENT_LOG_STOP) | \
 				 BIT(MEMTOPO_EVENT_COMMIT) | BIT(MEMTOPO_EVENT_OVERFLOW))
@@ -183,9 +244,14 @@ static void memtopo_sub_free(struct memtopo_sub *sub)
  * memtopo_ioctl_subscribe() - MEMTOPO_SUBSCRIBE.
  * @ucmd: the call.
  *
+ * The subscription and its first ring page are charged to the context's
+ * memory budget.  IDs are per file and cyclic.  @id is an output: its input
+ * is ignored.
+ *
  * Return: 0 with the subscription ID written back; EINVAL for bad flags,
  * mask or eventfd, ENOENT for an unknown space, ENOSPC past
- * MEMTOPO_MAX_SUBS per file, ENOMEM.
+ * MEMTOPO_MAX_SUBS per file or the context's memory budget, ENOMEM,
+ * EFAULT (nothing subscribed).
  */
 int memtopo_ioctl_subscribe(struct memtopo_ucmd *ucmd)
 {
@@ -194,15 +260,18 @@ int memtopo_ioctl_subscribe(struct memtopo_ucmd *ucmd)
 	struct memtopo_ctx *ctx = mf->ctx;
 	struct memtopo_space *as;
 	struct memtopo_sub *sub;
+	size_t cost;
 	int ret;
 
-	if (cmd->flags & ~MEMTOPO_SUBSCRIBE_REPLAY || cmd->mask & ~MEMTOPO_EVENT_MASK_ALL ||
-	    cmd->id)
+	if (cmd->flags & ~MEMTOPO_SUBSCRIBE_REPLAY || cmd->mask & ~MEMTOPO_EVENT_MASK_ALL)
 		return -EINVAL;
+	if (mf->nr_subs >= MEMTOPO_MAX_SUBS)
+		return -ENOSPC;
 	sub = kzalloc(sizeof(*sub), GFP_KERNEL_ACCOUNT);
 	if (!sub)
 		return -ENOMEM;
-	sub->ring = kvcalloc(MEMTOPO_MAX_EVENTS, sizeof(*sub->ring), GFP_KERNEL_ACCOUNT);
+	sub->cap = MEMTOPO_SUB_RING_MIN;
+	sub->ring = kvcalloc(sub->cap, sizeof(*sub->ring), GFP_KERNEL_ACCOUNT);
 	if (!sub->ring) {
 		ret = -ENOMEM;
 		goto err_free;
@@ -224,12 +293,11 @@ int memtopo_ioctl_subscribe(struct memtopo_ucmd *ucmd)
 	/* userspace sees changes after in-kernel consumers of the same space */
 	sub->l.priority = 1000;
 
-	ret = xa_alloc(&mf->subs, &sub->id, sub, XA_LIMIT(1, MEMTOPO_MAX_SUBS),
-		       GFP_KERNEL_ACCOUNT);
-	if (ret) {
-		ret = ret == -EBUSY ? -ENOSPC : ret;
+	/* cyclic: a stale subscription ID names nothing for a long while */
+	ret = xa_alloc_cyclic(&mf->subs, &sub->id, sub, XA_LIMIT(1, INT_MAX), &mf->next_sub_id,
+			      GFP_KERNEL_ACCOUNT);
+	if (ret < 0)
 		goto err_free;
-	}
 
 	memtopo_ctx_lock(ctx);
 	as = xa_load(&ctx->space_ids, cmd->space);
@@ -237,23 +305,32 @@ int memtopo_ioctl_subscribe(struct memtopo_ucmd *ucmd)
 		ret = -ENOENT;
 		goto err_unlock;
 	}
+	cost = sizeof(*sub) + sub->cap * sizeof(*sub->ring);
+	ret = memtopo_ctx_charge_locked(ctx, cost);
+	if (ret)
+		goto err_unlock;
+	sub->charged = cost;
 	sub->muted = !(cmd->flags & MEMTOPO_SUBSCRIBE_REPLAY);
 	ret = memtopo_listener_register_locked(as, &sub->l);
 	sub->muted = false;
-	if (ret)
+	if (ret) {
+		memtopo_ctx_uncharge_locked(ctx, sub->charged);
 		goto err_unlock;
+	}
 	memtopo_ctx_unlock(ctx);
+	mf->nr_subs++;
 
 	cmd->id = sub->id;
 	ret = memtopo_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret) {
-		/* the caller cannot learn the ID: take it all back */
+		/*
+		 * The struct was probed writable before the call, so only a
+		 * concurrent unmap gets here: the caller cannot learn the ID,
+		 * take it all back.
+		 */
 		xa_erase(&mf->subs, sub->id);
-		memtopo_ctx_lock(ctx);
-		memtopo_listener_unregister_locked(&sub->l);
-		memtopo_ctx_unlock(ctx);
-		memtopo_ctx_put(ctx);
-		memtopo_sub_free(sub);
+		mf->nr_subs--;
+		memtopo_sub_destroy(sub);
 	}
 	return ret;
 
@@ -263,19 +340,6 @@ err_unlock:
 err_free:
 	memtopo_sub_free(sub);
 	return ret;
-}
-
-static void memtopo_sub_destroy(struct memtopo_sub *sub)
-{
-	struct memtopo_ctx *ctx = sub->ctx;
-
-	memtopo_ctx_lock(ctx);
-	sub->muted = true;	/* no events for the teardown's region_del */
-	memtopo_listener_unregister_locked(&sub->l);
-	memtopo_ctx_unlock(ctx);
-	/* the reference memtopo_listener_register_locked() took */
-	memtopo_ctx_put(ctx);
-	memtopo_sub_free(sub);
 }
 
 /**
@@ -294,6 +358,7 @@ int memtopo_ioctl_unsubscribe(struct memtopo_ucmd *ucmd)
 	sub = xa_erase(&ucmd->file->subs, cmd->id);
 	if (!sub)
 		return -ENOENT;
+	ucmd->file->nr_subs--;
 	memtopo_sub_destroy(sub);
 	return 0;
 }
@@ -309,6 +374,7 @@ void memtopo_file_unsubscribe_all(struct memtopo_file *mf)
 
 	xa_for_each(&mf->subs, id, sub) {
 		xa_erase(&mf->subs, id);
+		mf->nr_subs--;
 		memtopo_sub_destroy(sub);
 	}
 }
@@ -317,21 +383,26 @@ void memtopo_file_unsubscribe_all(struct memtopo_file *mf)
  * memtopo_ioctl_read_events() - MEMTOPO_READ_EVENTS.
  * @ucmd: the call.
  *
- * Events are removed from the ring only once they were copied, so EFAULT
- * loses nothing.
+ * The events are copied to a kernel buffer under the context mutex, then
+ * to the caller without it, the struct is answered, and only then are they
+ * dequeued: an EFAULT anywhere leaves the queue exactly as it was.  No
+ * other reader can dequeue in between (the file's mutex serialises its
+ * ioctls), and commits only append, so the first @n events are still the
+ * ones copied.  @pending is an output: its input is ignored.
  *
  * Return: 0, EINVAL for bad flags or event_size, ENOENT for an unknown ID,
- * EFAULT.
+ * ENOMEM, EFAULT (nothing dequeued).
  */
 int memtopo_ioctl_read_events(struct memtopo_ucmd *ucmd)
 {
 	struct memtopo_read_events *cmd = ucmd->cmd;
-	struct memtopo_sub *sub;
 	u8 __user *out = u64_to_user_ptr(cmd->events);
+	struct memtopo_event *evs = NULL;
+	struct memtopo_sub *sub;
 	u32 n, i;
 	int ret = 0;
 
-	if (cmd->flags || cmd->pending)
+	if (cmd->flags)
 		return -EINVAL;
 	if (cmd->event_size < sizeof(struct memtopo_event) || cmd->event_size > PAGE_SIZE)
 		return -EINVAL;
@@ -341,27 +412,39 @@ int memtopo_ioctl_read_events(struct memtopo_ucmd *ucmd)
 
 	memtopo_ctx_lock(sub->ctx);
 	n = min(cmd->count, sub->count);
-	for (i = 0; i < n; i++) {
-		const struct memtopo_event *ev = &sub->ring[(sub->head + i) % MEMTOPO_MAX_EVENTS];
+	if (n) {
+		evs = kvmalloc_array(n, sizeof(*evs), GFP_KERNEL_ACCOUNT);
+		if (!evs) {
+			memtopo_ctx_unlock(sub->ctx);
+			return -ENOMEM;
+		}
+		for (i = 0; i < n; i++)
+			evs[i] = *memtopo_sub_slot(sub, i);
+	}
+	cmd->count = n;
+	cmd->pending = sub->count - n;
+	memtopo_ctx_unlock(sub->ctx);
+
+	/* user memory is touched without the context mutex held */
+	for (i = 0; i < n && !ret; i++) {
+		u8 __user *p = out + (size_t)i * cmd->event_size;
 
 		/* a larger event_size gets a zeroed tail */
-		if (copy_to_user(out + (size_t)i * cmd->event_size, ev, sizeof(*ev)) ||
-		    clear_user(out + (size_t)i * cmd->event_size + sizeof(*ev),
-			       cmd->event_size - sizeof(*ev))) {
+		if (copy_to_user(p, &evs[i], sizeof(*evs)) ||
+		    clear_user(p + sizeof(*evs), cmd->event_size - sizeof(*evs)))
 			ret = -EFAULT;
-			break;
-		}
 	}
-	if (!ret) {
-		sub->head = (sub->head + n) % MEMTOPO_MAX_EVENTS;
-		sub->count -= n;
-		if (!sub->count)
-			sub->overflowed = false;
-		cmd->count = n;
-		cmd->pending = sub->count;
-	}
-	memtopo_ctx_unlock(sub->ctx);
-	if (ret)
+	kvfree(evs);
+	if (!ret)
+		ret = memtopo_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret || !n)
 		return ret;
-	return memtopo_ucmd_respond(ucmd, sizeof(*cmd));
+
+	memtopo_ctx_lock(sub->ctx);
+	sub->head = (sub->head + n) % sub->cap;
+	sub->count -= n;
+	if (!sub->count)
+		sub->overflowed = false;
+	memtopo_ctx_unlock(sub->ctx);
+	return 0;
 }

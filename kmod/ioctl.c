@@ -48,33 +48,44 @@ static int memtopo_get_info(struct memtopo_ucmd *ucmd)
 	return memtopo_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
+/*
+ * The answer (the depth after the call) is known before the change, so it
+ * is written first: a struct the kernel cannot write opens or closes
+ * nothing.
+ */
 static int memtopo_txn(struct memtopo_ucmd *ucmd)
 {
 	struct memtopo_txn *cmd = ucmd->cmd;
 	struct memtopo_file *mf = ucmd->file;
-	int ret = 0;
+	int ret;
 
-	if (cmd->flags || cmd->depth)
+	/* @depth is an output: its input is ignored */
+	if (cmd->flags)
 		return -EINVAL;
 	switch (cmd->op) {
 	case MEMTOPO_TXN_BEGIN:
 		if (mf->txn_depth >= MEMTOPO_MAX_DEPTH)
 			return -ENOSPC;
+		cmd->depth = mf->txn_depth + 1;
+		ret = memtopo_ucmd_respond(ucmd, sizeof(*cmd));
+		if (ret)
+			return ret;
 		memtopo_transaction_begin(mf->ctx);
 		mf->txn_depth++;
-		break;
+		return 0;
 	case MEMTOPO_TXN_COMMIT:
 		if (!mf->txn_depth)
 			return -EINVAL;
+		cmd->depth = mf->txn_depth - 1;
+		ret = memtopo_ucmd_respond(ucmd, sizeof(*cmd));
+		if (ret)
+			return ret;
 		/* a render failure keeps the change pending, as the engine does */
 		mf->txn_depth--;
-		ret = memtopo_transaction_commit(mf->ctx);
-		break;
+		return memtopo_transaction_commit(mf->ctx);
 	default:
 		return -EINVAL;
 	}
-	cmd->depth = mf->txn_depth;
-	return ret ?: memtopo_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
 static void memtopo_fill_range(struct memtopo_range *r, const struct memtopo_section *s)
@@ -116,7 +127,8 @@ static int memtopo_get_flat(struct memtopo_ucmd *ucmd)
 	u32 i, n = 0;
 	int ret = 0;
 
-	if (cmd->flags || cmd->__reserved || cmd->generation)
+	/* @generation is an output: its input is ignored */
+	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 	if (cmd->range_size < offsetofend(struct memtopo_range, dirty_log_mask) ||
 	    cmd->range_size > PAGE_SIZE)
@@ -301,8 +313,8 @@ static int memtopo_lookup(struct memtopo_ucmd *ucmd)
 	struct memtopo_space *as;
 	int ret;
 
-	if (cmd->flags || cmd->__reserved || cmd->generation ||
-	    memchr_inv(&cmd->range, 0, sizeof(cmd->range)))
+	/* @range and @generation are outputs: their input is ignored */
+	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
 	/* the mutex only keeps the space alive; the lookup itself is RCU */
 	memtopo_ctx_lock(ctx);
@@ -374,21 +386,32 @@ union memtopo_ucmd_buffer {
 	struct memtopo_space_rw space_rw;
 };
 
+/*
+ * @answers: the struct has out fields, so the kernel must be able to write
+ * it: that is checked before the call does anything (see
+ * memtopo_fops_ioctl()).
+ */
 struct memtopo_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
+	bool answers;
 	int (*execute)(struct memtopo_ucmd *ucmd);
 };
 
 /* "type", not "_struct": checkpatch knows a type argument has no side effects */
-#define IOCTL_OP(_ioctl, _fn, type, _last)                                     \
+#define IOCTL_OP_FULL(_ioctl, _fn, type, _last, _answers)                      \
 	[_IOC_NR(_ioctl) - MEMTOPO_CMD_BASE] = {                               \
 		.size = sizeof(type) +                                         \
 			BUILD_BUG_ON_ZERO(sizeof(union memtopo_ucmd_buffer) <  \
 					  sizeof(type)),                       \
 		.min_size = offsetofend(type, _last),                          \
+		.answers = _answers,                                           \
 		.execute = _fn,                                                \
 	}
+/* a struct with out fields: written back */
+#define IOCTL_OP(_ioctl, _fn, type, _last) IOCTL_OP_FULL(_ioctl, _fn, type, _last, true)
+/* a struct the kernel only reads (it may live in read-only memory) */
+#define IOCTL_OP_IN(_ioctl, _fn, type, _last) IOCTL_OP_FULL(_ioctl, _fn, type, _last, false)
 
 static const struct memtopo_ioctl_op memtopo_ioctl_ops[] = {
 	IOCTL_OP(MEMTOPO_GET_INFO, memtopo_get_info, struct memtopo_info, __reserved),
@@ -401,17 +424,17 @@ static const struct memtopo_ioctl_op memtopo_ioctl_ops[] = {
 	IOCTL_OP(MEMTOPO_LOOKUP, memtopo_lookup, struct memtopo_lookup, generation),
 	IOCTL_OP(MEMTOPO_MTREE, memtopo_mtree, struct memtopo_mtree, buf),
 	IOCTL_OP(MEMTOPO_SUBSCRIBE, memtopo_ioctl_subscribe, struct memtopo_subscribe, id),
-	IOCTL_OP(MEMTOPO_UNSUBSCRIBE, memtopo_ioctl_unsubscribe, struct memtopo_unsubscribe,
-		 __reserved),
+	IOCTL_OP_IN(MEMTOPO_UNSUBSCRIBE, memtopo_ioctl_unsubscribe, struct memtopo_unsubscribe,
+		    __reserved),
 	IOCTL_OP(MEMTOPO_READ_EVENTS, memtopo_ioctl_read_events, struct memtopo_read_events,
 		 pending),
 	IOCTL_OP(MEMTOPO_CTX_ATTACH, memtopo_ioctl_ctx_attach, struct memtopo_ctx_attach, name),
-	IOCTL_OP(MEMTOPO_CTX_DESTROY, memtopo_ioctl_ctx_destroy, struct memtopo_ctx_destroy,
-		 name),
-	IOCTL_OP(MEMTOPO_IOEVENTFD, memtopo_ioctl_ioeventfd, struct memtopo_ioeventfd, data),
-	IOCTL_OP(MEMTOPO_COALESCED, memtopo_ioctl_coalesced, struct memtopo_coalesced, length),
-	IOCTL_OP(MEMTOPO_DIRTY_LOG, memtopo_ioctl_dirty_log, struct memtopo_dirty_log, bitmap),
-	IOCTL_OP(MEMTOPO_SPACE_RW, memtopo_ioctl_space_rw, struct memtopo_space_rw, buf),
+	IOCTL_OP_IN(MEMTOPO_CTX_DESTROY, memtopo_ioctl_ctx_destroy, struct memtopo_ctx_destroy,
+		    name),
+	IOCTL_OP_IN(MEMTOPO_IOEVENTFD, memtopo_ioctl_ioeventfd, struct memtopo_ioeventfd, data),
+	IOCTL_OP_IN(MEMTOPO_COALESCED, memtopo_ioctl_coalesced, struct memtopo_coalesced, length),
+	IOCTL_OP_IN(MEMTOPO_DIRTY_LOG, memtopo_ioctl_dirty_log, struct memtopo_dirty_log, bitmap),
+	IOCTL_OP_IN(MEMTOPO_SPACE_RW, memtopo_ioctl_space_rw, struct memtopo_space_rw, buf),
 };
 
 long memtopo_fops_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
@@ -442,6 +465,16 @@ long memtopo_fops_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	ret = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer, ucmd.user_size);
 	if (ret)
 		return ret;
+	/*
+	 * Write probe: a struct the answer cannot be written to fails here,
+	 * before anything changed.  It writes back the bytes just read, so a
+	 * caller sees no difference; a struct longer than ours had a zero tail
+	 * and keeps it.  Commands that change state still order their own
+	 * copy-out (or undo) for a mapping changed by another thread meanwhile.
+	 */
+	if (op->answers &&
+	    copy_to_user(ucmd.ubuffer, ucmd.cmd, min_t(size_t, ucmd.user_size, op->size)))
+		return -EFAULT;
 	/* the file's context can be switched by MEMTOPO_CTX_ATTACH */
 	mutex_lock(&ucmd.file->lock);
 	ret = op->execute(&ucmd);

@@ -7,6 +7,7 @@
  * mutex, as the rest of the ioctl layer does.
  */
 #include <linux/eventfd.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -108,6 +109,15 @@ static int memtopo_dirty_bitmap_op(struct memtopo_ctx *ctx, struct memtopo_dirty
 		ret = -EFAULT;
 		goto out_free;
 	}
+	/*
+	 * Write probe (it does not modify the buffer): an unwritable bitmap
+	 * fails before any bit is taken.  The put-back below remains for a
+	 * mapping another thread changes meanwhile.
+	 */
+	if (cmd->op == MEMTOPO_DIRTY_GET && fault_in_safe_writeable((char __user *)ubits, bytes)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
 	memtopo_ctx_lock(ctx);
 	mr = memtopo_parity_region(ctx, cmd->region);
 	if (!mr) {
@@ -196,6 +206,11 @@ int memtopo_ioctl_space_rw(struct memtopo_ucmd *ucmd)
 	if (!buf)
 		return -ENOMEM;
 	if (write && copy_from_user(buf, ubuf, cmd->length)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	/* device reads have effects: an answer that cannot be delivered is not read */
+	if (!write && fault_in_safe_writeable(ubuf, cmd->length)) {
 		ret = -EFAULT;
 		goto out_free;
 	}

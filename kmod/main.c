@@ -14,6 +14,10 @@
 #include "fault_selftest.h"
 #include <memtopo/memtopo.h>
 
+/* The per-context memory budget's ceiling (kmod/ctx.c); read at every charge. */
+module_param_named(ctx_mem_max, memtopo_ctx_mem_max, ulong, 0644);
+MODULE_PARM_DESC(ctx_mem_max, "bytes one context may keep (event queues, regions); default 1 GiB");
+
 static int memtopo_fops_open(struct inode *inode, struct file *filp)
 {
 	struct memtopo_file *mf;

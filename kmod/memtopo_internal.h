@@ -34,6 +34,8 @@
 #define MEMTOPO_RF_MAY_OVERLAP	BIT(4)
 #define MEMTOPO_RF_SIZE64	BIT(5)	/* size is 2^64 */
 #define MEMTOPO_RF_DESTROYED	BIT(6)
+/* set only during memtopo_region_reaches(), under the context mutex */
+#define MEMTOPO_RF_VISITED	BIT(15)
 
 struct memtopo_ctx {
 	struct kref kref;
@@ -45,6 +47,11 @@ struct memtopo_ctx {
 	struct list_head spaces;
 	unsigned int nr_regions;
 	unsigned int nr_spaces;
+	/* next IDs to try: IDs are handed out cyclically, not lowest-free */
+	u32 next_region_id;
+	u32 next_space_id;
+	/* bytes charged to the memory budget (memtopo_ctx_charge_locked()) */
+	size_t mem_used;
 	unsigned int txn_depth;
 	bool topology_dirty;
 	/* insertion counter: ties in priority go to the larger seq */
@@ -211,6 +218,9 @@ static inline bool memtopo_region_terminates(const struct memtopo_region *mr)
 }
 
 #define memtopo_assert_locked(ctx) lockdep_assert_held(&(ctx)->lock)
+
+/* ctx.c: the budget ceiling, memtopo.ctx_mem_max */
+extern unsigned long memtopo_ctx_mem_max;
 
 /*
  * Listener iteration, the one helper: QEMU's order is registration (and

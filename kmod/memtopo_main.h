@@ -15,7 +15,10 @@ struct memtopo_region;
 
 /* Operations per MEMTOPO_BATCH; the undo log is sized from it. */
 #define MEMTOPO_MAX_BATCH	BIT(20)
-/* Events a subscription queues before it reports an overflow. */
+/*
+ * Events a subscription queues before it reports an overflow (its ring
+ * starts at one page and grows to this).
+ */
 #define MEMTOPO_MAX_EVENTS	4096
 /* Subscriptions per file. */
 #define MEMTOPO_MAX_SUBS	64
@@ -28,6 +31,8 @@ struct memtopo_region;
  *	mutex.
  * @txn_depth: transactions this file opened on @ctx and has not committed.
  * @subs: the file's subscriptions by ID.
+ * @nr_subs: how many there are.
+ * @next_sub_id: where the cyclic subscription ID allocation continues.
  * @attached: @ctx is a named context (the registry owns its debugfs entry).
  */
 struct memtopo_file {
@@ -35,6 +40,8 @@ struct memtopo_file {
 	struct mutex lock;	/* file state; taken before the context mutex */
 	unsigned int txn_depth;
 	struct xarray subs;
+	unsigned int nr_subs;
+	u32 next_sub_id;
 	bool attached;
 };
 
@@ -75,7 +82,11 @@ void memtopo_registry_exit(void);
 char *memtopo_mtree_format(struct memtopo_ctx *ctx, u32 flags, size_t *len);
 const char *memtopo_region_type_name(const struct memtopo_region *mr);
 
-/* debugfs.c */
+/*
+ * debugfs.c: anonymous contexts' directories are PREFIX<n>; named contexts
+ * may not start with it, so the two never collide.
+ */
+#define MEMTOPO_DEBUGFS_ANON_PREFIX	"anon-"
 void memtopo_debugfs_init(void);
 void memtopo_debugfs_exit(void);
 void memtopo_debugfs_add_ctx(struct memtopo_ctx *ctx, const char *name);

@@ -185,6 +185,12 @@ static unsigned int memtopo_alias_chain(const struct memtopo_region *mr)
 	return n;
 }
 
+/* What a region costs the context's memory budget: itself and its name. */
+static size_t memtopo_region_cost(const struct memtopo_region *mr)
+{
+	return sizeof(*mr) + strlen(mr->name) + 1;
+}
+
 /**
  * memtopo_region_create_locked() - create a detached region.
  * @ctx: the owner, locked.
@@ -193,8 +199,9 @@ static unsigned int memtopo_alias_chain(const struct memtopo_region *mr)
  * Return: the region (the context holds its reference until
  * memtopo_region_destroy()), or ERR_PTR(): -EINVAL for a bad kind, name,
  * or a missing/foreign/destroyed alias target, -EMLINK for an alias chain
- * longer than MEMTOPO_MAX_ALIAS_CHAIN, -ENOSPC at MEMTOPO_MAX_REGIONS,
- * -ENOMEM.
+ * longer than MEMTOPO_MAX_ALIAS_CHAIN, -ENOSPC at MEMTOPO_MAX_REGIONS or
+ * past the context's memory budget, -ENOMEM.  IDs are allocated
+ * cyclically: one is not handed out again until the ID space wraps.
  */
 struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 						    const struct memtopo_region_info *info)
@@ -227,9 +234,14 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 		ret = -ENOMEM;
 		goto err_free;
 	}
-	ret = xa_alloc(&ctx->objects, &mr->id, mr, xa_limit_31b, GFP_KERNEL_ACCOUNT);
+	ret = memtopo_ctx_charge_locked(ctx, memtopo_region_cost(mr));
 	if (ret)
 		goto err_name;
+	/* cyclic, as PIDs: a stale ID names nothing until the space wraps */
+	ret = xa_alloc_cyclic(&ctx->objects, &mr->id, mr, XA_LIMIT(1, INT_MAX),
+			      &ctx->next_region_id, GFP_KERNEL_ACCOUNT);
+	if (ret < 0)
+		goto err_charge;
 
 	mr->ctx = ctx;
 	mr->kind = info->kind;
@@ -263,6 +275,8 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 err_id:
 	xa_erase(&ctx->objects, mr->id);
 	memtopo_hook_region_free(mr);
+err_charge:
+	memtopo_ctx_uncharge_locked(ctx, memtopo_region_cost(mr));
 err_name:
 	kfree_const(mr->name);
 err_free:
@@ -334,6 +348,7 @@ static void memtopo_region_kill(struct memtopo_region *mr)
 	mr->flags |= MEMTOPO_RF_DESTROYED;
 	xa_erase(&ctx->objects, mr->id);
 	ctx->nr_regions--;
+	memtopo_ctx_uncharge_locked(ctx, memtopo_region_cost(mr));
 	if (mr->alias)
 		mr->alias->alias_users--;
 }
@@ -439,46 +454,55 @@ static int memtopo_region_depth(const struct memtopo_region *mr)
 
 /*
  * Can rendering @from reach @to, through subregions and alias targets?
- * Walked with a heap stack: alias chains and nesting multiply, so the
- * kernel stack is no place for it.  @budget bounds the work on graphs
- * where aliases share subtrees; running out counts as reaching.
+ * A breadth-first walk over distinct regions: each one is marked
+ * MEMTOPO_RF_VISITED when queued, so a subtree shared by many aliases is
+ * walked once and the work is bounded by the region count, not by the
+ * number of paths (six levels of 16 aliases are 2^24 paths over 97
+ * regions).  The answer is exact: there is no step budget.  The queue is
+ * on the heap, as nesting and alias chains multiply, and doubles as the
+ * list of marks to clear.
  * Return: 1 if it reaches, 0 if not, -ENOMEM.
  */
 static int memtopo_region_reaches(struct memtopo_region *from,
 				  const struct memtopo_region *to)
 {
-	struct memtopo_region **stack, *mr, *child;
-	unsigned int n = 0, cap = 64;
-	long budget = 4L * MEMTOPO_MAX_REGIONS;
+	struct memtopo_region **seen, **bigger, *mr, *child;
+	u32 n = 0, i, cap = 64;
 	int ret = 0;
 
-	stack = kmalloc_array(cap, sizeof(*stack), GFP_KERNEL);
-	if (!stack)
+	seen = kvmalloc_array(cap, sizeof(*seen), GFP_KERNEL_ACCOUNT);
+	if (!seen)
 		return -ENOMEM;
-	stack[n++] = from;
-	while (n && !ret) {
-		mr = stack[--n];
-		if (mr == to || --budget < 0) {
+	from->flags |= MEMTOPO_RF_VISITED;
+	seen[n++] = from;
+	for (i = 0; i < n && !ret; i++) {
+		mr = seen[i];
+		if (mr == to) {
 			ret = 1;
 			break;
 		}
 		for (child = mr->alias ? mr->alias : memtopo_region_first_child(mr); child;
 		     child = mr->alias ? NULL : memtopo_region_next_sibling(child)) {
+			if (child->flags & MEMTOPO_RF_VISITED)
+				continue;
 			if (n == cap) {
-				struct memtopo_region **bigger;
-
-				bigger = krealloc_array(stack, cap * 2, sizeof(*stack), GFP_KERNEL);
+				bigger = kvmalloc_array(cap * 2, sizeof(*seen), GFP_KERNEL_ACCOUNT);
 				if (!bigger) {
 					ret = -ENOMEM;
 					break;
 				}
-				stack = bigger;
+				memcpy(bigger, seen, cap * sizeof(*seen));
+				kvfree(seen);
+				seen = bigger;
 				cap *= 2;
 			}
-			stack[n++] = child;
+			child->flags |= MEMTOPO_RF_VISITED;
+			seen[n++] = child;
 		}
 	}
-	kfree(stack);
+	for (i = 0; i < n; i++)
+		seen[i]->flags &= ~MEMTOPO_RF_VISITED;
+	kvfree(seen);
 	return ret;
 }
 

@@ -47,8 +47,9 @@ static int memtopo_name_check(const char *name)
 {
 	if (memtopo_uname_valid(name) || !name[0])
 		return -EINVAL;
-	/* the name becomes a debugfs directory */
-	if (strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+	/* the name becomes a debugfs directory, beside anonymous ones */
+	if (strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..") ||
+	    !strncmp(name, MEMTOPO_DEBUGFS_ANON_PREFIX, strlen(MEMTOPO_DEBUGFS_ANON_PREFIX)))
 		return -EINVAL;
 	return 0;
 }
@@ -65,7 +66,11 @@ static void memtopo_named_free(struct memtopo_named *n)
  * memtopo_ioctl_ctx_attach() - MEMTOPO_CTX_ATTACH.
  * @ucmd: the call.
  *
- * Return: 0; EINVAL for bad flags or name, EBUSY if the file has
+ * The answer is written before the file switches and before a new name is
+ * published, so EFAULT leaves the file where it was and creates nothing.
+ *
+ * Return: 0; EINVAL for bad flags or name (names starting with
+ * MEMTOPO_DEBUGFS_ANON_PREFIX are reserved), EBUSY if the file has
  * subscriptions or open transactions, ENOENT without MEMTOPO_ATTACH_CREATE
  * for an unknown name, EEXIST with MEMTOPO_ATTACH_EXCL for a known one,
  * EPERM for another user's context, ENOMEM, EFAULT.
@@ -80,8 +85,10 @@ int memtopo_ioctl_ctx_attach(struct memtopo_ucmd *ucmd)
 
 	if (cmd->flags & ~(MEMTOPO_ATTACH_CREATE | MEMTOPO_ATTACH_EXCL) ||
 	    ((cmd->flags & MEMTOPO_ATTACH_EXCL) && !(cmd->flags & MEMTOPO_ATTACH_CREATE)) ||
-	    cmd->created || cmd->__reserved)
+	    cmd->__reserved)
 		return -EINVAL;
+	/* @created is an output: its input is ignored */
+	cmd->created = 0;
 	ret = memtopo_name_check(cmd->name);
 	if (ret)
 		return ret;

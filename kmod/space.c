@@ -47,8 +47,10 @@ struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const
 		goto err_free;
 	}
 	RCU_INIT_POINTER(as->view, empty);
-	ret = xa_alloc(&ctx->space_ids, &as->id, as, xa_limit_31b, GFP_KERNEL_ACCOUNT);
-	if (ret)
+	/* cyclic, as region IDs */
+	ret = xa_alloc_cyclic(&ctx->space_ids, &as->id, as, XA_LIMIT(1, INT_MAX),
+			      &ctx->next_space_id, GFP_KERNEL_ACCOUNT);
+	if (ret < 0)
 		goto err_free;
 	as->ctx = ctx;
 	as->root = root;

@@ -516,7 +516,17 @@ static int memtopo_fetch_user(void *arg, u32 i, struct memtopo_op *op)
 	ret = copy_struct_from_user(op, sizeof(*op), p, u->op_size);
 	if (ret)
 		return ret;
-	return op->size == u->op_size ? 0 : -EINVAL;
+	if (op->size != u->op_size)
+		return -EINVAL;
+	/*
+	 * A create answers with its ID: probe the slot (writing back what it
+	 * holds) before anything is made, so a read-only array fails here
+	 * rather than create, undo and use up an ID.
+	 */
+	if ((op->op == MEMTOPO_OP_REGION_CREATE || op->op == MEMTOPO_OP_SPACE_CREATE) &&
+	    put_user(op->id, (u32 __user *)(p + offsetof(struct memtopo_op, id))))
+		return -EFAULT;
+	return 0;
 }
 
 static int memtopo_store_user(void *arg, u32 i, const struct memtopo_op *op)

@@ -31,6 +31,11 @@ struct memtopo_view;
 #define MEMTOPO_MAX_REGIONS		BIT(21)
 #define MEMTOPO_MAX_SPACES		256
 #define MEMTOPO_MAX_NAME		64
+/*
+ * Default per-context memory budget in bytes (memtopo.ctx_mem_max): what
+ * memtopo_ctx_charge_locked() lets one context keep.
+ */
+#define MEMTOPO_CTX_MEM_DEFAULT		(1UL << 30)
 /* Rendered pieces per commit: aliases multiply subtrees, so cap the work. */
 #define MEMTOPO_MAX_RENDER_PIECES	BIT(23)
 
@@ -210,6 +215,10 @@ void memtopo_ctx_get(struct memtopo_ctx *ctx);
 void memtopo_ctx_put(struct memtopo_ctx *ctx);
 void memtopo_ctx_lock(struct memtopo_ctx *ctx);
 void memtopo_ctx_unlock(struct memtopo_ctx *ctx);
+/* The per-context memory budget (kmod/ctx.c); context mutex held. */
+int memtopo_ctx_charge_locked(struct memtopo_ctx *ctx, size_t bytes);
+void memtopo_ctx_uncharge_locked(struct memtopo_ctx *ctx, size_t bytes);
+size_t memtopo_ctx_mem_used(struct memtopo_ctx *ctx);
 struct memtopo_ctx *memtopo_ctx_from_fd(int fd);
 /* IDs are what /dev/memtopo users name objects by (kmod/main.c). */
 struct memtopo_space *memtopo_space_find_locked(struct memtopo_ctx *ctx, u32 id);

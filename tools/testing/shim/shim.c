@@ -130,6 +130,35 @@ void *xa_load(struct xarray *xa, unsigned long index)
 	return index < xa->nr ? xa->slots[index] : NULL;
 }
 
+/*
+ * The kernel's cyclic allocation: the first free index from *next up to
+ * the limit, then from the bottom; 1 when it wrapped.  The flat array grows
+ * to the highest index handed out, which a test's few IDs keep small.
+ */
+int xa_alloc_cyclic(struct xarray *xa, u32 *id, void *entry, struct xa_limit limit, u32 *next,
+		    gfp_t gfp)
+{
+	unsigned long lo = xa->next_free > limit.min ? xa->next_free : limit.min;
+	unsigned long start = *next > lo ? *next : lo;
+	unsigned long saved = xa->next_free;
+	int wrapped = 0, ret;
+
+	for (;;) {
+		xa->next_free = start;
+		ret = xa_alloc(xa, id, entry, limit, gfp);
+		if (ret != -EBUSY || wrapped || start == lo)
+			break;
+		start = lo;
+		wrapped = 1;
+	}
+	/* still at or below the lowest free index: xa_alloc() scans from it */
+	xa->next_free = saved;
+	if (ret)
+		return ret;
+	*next = *id + 1;
+	return wrapped;
+}
+
 void *xa_erase(struct xarray *xa, unsigned long index)
 {
 	void *old = xa_load(xa, index);

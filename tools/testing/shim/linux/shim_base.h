@@ -54,6 +54,9 @@ void shim_free(const void *p);
 #ifndef WARN_ON_ONCE
 #define WARN_ON_ONCE(c) WARN_ON(c)
 #endif
+#ifndef READ_ONCE
+#define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
+#endif
 #ifndef swap
 #define swap(a, b) do { typeof(a) __t = (a); (a) = (b); (b) = __t; } while (0)
 #endif

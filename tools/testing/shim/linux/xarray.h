@@ -15,6 +15,9 @@ struct xa_limit { u32 max, min; };
 #define XA_FLAGS_ACCOUNT 0u
 void xa_init_flags(struct xarray *xa, unsigned int flags);
 int xa_alloc(struct xarray *xa, u32 *id, void *entry, struct xa_limit limit, gfp_t gfp);
+int xa_alloc_cyclic(struct xarray *xa, u32 *id, void *entry, struct xa_limit limit, u32 *next,
+		    gfp_t gfp);
+#define XA_LIMIT(_min, _max) ((struct xa_limit){ .max = (_max), .min = (_min) })
 void *xa_erase(struct xarray *xa, unsigned long index);
 void *xa_load(struct xarray *xa, unsigned long index);
 void *xa_find(struct xarray *xa, unsigned long *index, unsigned long max, int mark);
