@@ -12,13 +12,22 @@
  * (copy_struct_from_user()); reserved fields and unknown flags must be zero.
  * 64-bit values and user pointers are __aligned_u64.
  *
+ * Every field is marked in, out or in/out.  "out" fields are ignored on
+ * input (a struct may be reused as the last call left it) and always
+ * written by a successful call; only reserved fields must be zero.
+ *
+ * IDs (regions, spaces, subscriptions) are allocated cyclically, as PIDs
+ * are: an ID is not handed out again until the 31-bit ID space wraps, so
+ * a stale ID names nothing rather than a newer object.
+ *
  * Errno contract (common to every ioctl; a failed call changes nothing):
  *  EINVAL   size below the minimum, unknown flags, non-zero reserved
  *           fields, malformed arguments (bad kind, name not terminated,
  *           wrong object type for the operation)
  *  E2BIG    size above what the kernel knows with a non-zero tail; a
  *           view too large to render
- *  EFAULT   an argument or a pointer inside it is not accessible
+ *  EFAULT   an argument or a pointer inside it is not accessible (see
+ *           below: it too changes nothing)
  *  ENOTTY   unknown ioctl number
  *  ENOENT   an ID that names nothing (or a region that is not a
  *           subregion of the given parent, a named context that does not
@@ -27,12 +36,56 @@
  *           aliased or the root of a space; space with subscribers;
  *           region already has a parent; file already has subscriptions)
  *  ELOOP    the operation would make a region contain or alias itself
+ *           (an exact check; a loop-free map with many alias paths is
+ *           accepted, and is E2BIG only if a view must render it)
  *  EOVERFLOW  a range passes 2^64
  *  EMLINK   nesting deeper than max_depth, alias chain past max_alias_chain
- *  ENOSPC   max_regions, max_spaces or the batch/subscription limits reached
+ *  ENOSPC   max_regions, max_spaces or the batch/subscription limits
+ *           reached; the context's memory budget exhausted (see below)
  *  EEXIST   MEMTOPO_CTX_ATTACH with MEMTOPO_ATTACH_EXCL on an existing name
  *  EPERM    a named context owned by another user
  *  ENOMEM   out of memory
+ *
+ * EFAULT, exactly.  The argument struct must be readable for its @size
+ * bytes.  Ioctls whose struct has an out field (every one except
+ * UNSUBSCRIBE, CTX_DESTROY, IOEVENTFD, COALESCED, DIRTY_LOG and SPACE_RW)
+ * also need it writable: the kernel writes the struct back unchanged
+ * before doing anything, so a read-only struct fails first.  Per ioctl,
+ * EFAULT means:
+ *  GET_INFO, GET_FLAT, GET_REGIONS, GET_SPACES, LOOKUP, MTREE: the struct
+ *           or the output array/buffer cannot be written; nothing changed
+ *           (an output buffer may hold part of the answer).
+ *  OP       the struct cannot be read or written, or (kernel-owned RAM)
+ *           the initial contents at @value cannot be read; nothing created
+ *           or changed.
+ *  BATCH    the struct, or any of the @count operations, cannot be read,
+ *           or a create's @id cannot be written; every applied operation
+ *           is undone and @error_index (if the struct is writable) names
+ *           the operation.
+ *  TXN      the answer is written before the transaction is opened or
+ *           closed: nothing opened, nothing committed.
+ *  SUBSCRIBE  no subscription exists afterwards.
+ *  READ_EVENTS  the struct or the event array cannot be written: no event
+ *           is dequeued (events leave the queue only once they and the
+ *           answer reached the caller).
+ *  CTX_ATTACH  the file stays on its context; no context is created.
+ *  UNSUBSCRIBE, CTX_DESTROY, IOEVENTFD, COALESCED: the struct cannot be
+ *           read; nothing changed.
+ *  DIRTY_LOG  GET: the bitmap cannot be written; no bit is cleared (it is
+ *           probed before any is taken, and put back if the copy still
+ *           fails).  CLEAR: the bitmap cannot be read; nothing cleared.
+ *  SPACE_RW  a write's buffer cannot be read or a read's buffer cannot be
+ *           written: no access is performed (device callbacks included).
+ * A mapping another thread changes during the call can only make a call
+ * that changes state fail with that state undone, never half-applied.
+ *
+ * Memory budget.  Each context has one: the bytes the kernel keeps for it
+ * (regions with their names, subscriptions and their event queues) are
+ * charged to it, and an allocation past it fails with ENOSPC with nothing
+ * half-made.  The ceiling is the module parameter memtopo.ctx_mem_max
+ * (bytes, default 1 GiB, read at every charge; lowering it refuses new
+ * charges and keeps what exists).  debugfs stats shows a context's use as
+ * "memory".
  */
 #ifndef _UAPI_LINUX_MEMTOPO_H
 #define _UAPI_LINUX_MEMTOPO_H
@@ -66,8 +119,8 @@ enum {
 
 /**
  * struct memtopo_info - MEMTOPO_GET_INFO: ABI version and limits.
- * @size: sizeof(struct memtopo_info)
- * @flags: must be 0
+ * @size: in, sizeof(struct memtopo_info)
+ * @flags: in, must be 0
  * @abi_version: out, MEMTOPO_ABI_VERSION
  * @max_depth: out, deepest region nesting accepted
  * @max_alias_chain: out, longest alias chain accepted
@@ -76,7 +129,8 @@ enum {
  * @max_name: out, bytes of a name including the terminating NUL
  * @max_batch: out, operations per MEMTOPO_BATCH
  * @max_events: out, events a subscription queues before it overflows
- * @__reserved: must be 0
+ *	(its queue starts at one page and grows to this)
+ * @__reserved: in, must be 0
  */
 struct memtopo_info {
 	__u32 size;
@@ -178,21 +232,21 @@ enum memtopo_op_flags {
 
 /**
  * struct memtopo_op - MEMTOPO_OP, and one element of MEMTOPO_BATCH.
- * @size: sizeof(struct memtopo_op)
- * @flags: MEMTOPO_OP_F_*
- * @op: enum memtopo_op_code
- * @id: the region or space operated on; out (input ignored) for the
+ * @size: in, sizeof(struct memtopo_op)
+ * @flags: in, MEMTOPO_OP_F_*
+ * @op: in, enum memtopo_op_code
+ * @id: in, the region or space operated on; out (input ignored) for the
  *	create operations
- * @ref: the other region: parent, alias target or space root
- * @kind: enum memtopo_region_kind for REGION_CREATE; the dirty-log
+ * @ref: in, the other region: parent, alias target or space root
+ * @kind: in, enum memtopo_region_kind for REGION_CREATE; the dirty-log
  *	client for SET_DIRTY_LOG; else 0
- * @priority: priority for ADD_SUBREGION and SET_PRIORITY
- * @__reserved: must be 0
- * @addr: address in the parent, or alias offset
- * @length: region size
- * @value: RAM userspace address (MEMTOPO_OP_F_KERNEL_BACKING: initial
+ * @priority: in, priority for ADD_SUBREGION and SET_PRIORITY
+ * @__reserved: in, must be 0
+ * @addr: in, address in the parent, or alias offset
+ * @length: in, region size
+ * @value: in, RAM userspace address (MEMTOPO_OP_F_KERNEL_BACKING: initial
  *	contents, or 0), or the value of a SET_* flag (0/1)
- * @name: NUL-terminated name for the create operations, else all zero
+ * @name: in, NUL-terminated name for the create operations, else all zero
  */
 struct memtopo_op {
 	__u32 size;
@@ -214,16 +268,16 @@ struct memtopo_op {
 /**
  * struct memtopo_batch - MEMTOPO_BATCH: apply operations as one
  * transaction, all or nothing.
- * @size: sizeof(struct memtopo_batch)
- * @flags: must be 0
- * @count: number of operations, at most memtopo_info.max_batch
- * @op_size: sizeof(struct memtopo_op) as the caller knows it (each
+ * @size: in, sizeof(struct memtopo_batch)
+ * @flags: in, must be 0
+ * @count: in, number of operations, at most memtopo_info.max_batch
+ * @op_size: in, sizeof(struct memtopo_op) as the caller knows it (each
  *	element's own @size must equal it)
- * @ops: user pointer to @count operations; the create operations get
- *	their @id written back
+ * @ops: in, user pointer to @count operations; the create operations get
+ *	their @id written back (so their slots must be writable)
  * @error_index: out, on failure the index of the failing operation, or
- *	@count when the final commit failed
- * @__reserved: must be 0
+ *	@count when the final commit failed; unspecified on success
+ * @__reserved: in, must be 0
  *
  * The views are rendered once, after the last operation, and listeners
  * see one commit.  On error every applied operation is undone, the call
@@ -246,9 +300,9 @@ struct memtopo_batch {
 
 /**
  * struct memtopo_txn - MEMTOPO_TXN: open or close a (nested) transaction.
- * @size: sizeof(struct memtopo_txn)
- * @flags: must be 0
- * @op: MEMTOPO_TXN_BEGIN or MEMTOPO_TXN_COMMIT
+ * @size: in, sizeof(struct memtopo_txn)
+ * @flags: in, must be 0
+ * @op: in, MEMTOPO_TXN_BEGIN or MEMTOPO_TXN_COMMIT
  * @depth: out, the file's transaction depth after the call
  *
  * Nothing is rendered until the outermost commit.  A file's open
@@ -272,7 +326,7 @@ enum memtopo_range_flags {
 };
 
 /**
- * struct memtopo_range - one flat range of a view.
+ * struct memtopo_range - one flat range of a view (all out).
  * @start: first address
  * @last: last address (inclusive, so the top of 2^64 fits)
  * @offset: offset of @start in the region
@@ -293,13 +347,13 @@ struct memtopo_range {
 
 /**
  * struct memtopo_get_flat - MEMTOPO_GET_FLAT: the flat view of a space.
- * @size: sizeof(struct memtopo_get_flat)
- * @flags: must be 0
- * @space: ID of the address space
- * @count: in, capacity of @ranges; out, number of ranges in the view
- * @ranges: user pointer to @count struct memtopo_range
- * @range_size: sizeof(struct memtopo_range) as the caller knows it
- * @__reserved: must be 0
+ * @size: in, sizeof(struct memtopo_get_flat)
+ * @flags: in, must be 0
+ * @space: in, ID of the address space
+ * @count: in/out: in, capacity of @ranges; out, number of ranges in the view
+ * @ranges: in, user pointer to @count struct memtopo_range
+ * @range_size: in, sizeof(struct memtopo_range) as the caller knows it
+ * @__reserved: in, must be 0
  * @generation: out, the view's generation
  *
  * When the view has more ranges than @count, nothing is copied, @count is
@@ -330,7 +384,7 @@ enum memtopo_region_flags {
 };
 
 /**
- * struct memtopo_region_desc - one region of MEMTOPO_GET_REGIONS.
+ * struct memtopo_region_desc - one region of MEMTOPO_GET_REGIONS (all out).
  * @id: region ID
  * @parent: parent's ID, 0 when detached
  * @alias: alias target's ID, 0 unless an alias
@@ -364,11 +418,11 @@ struct memtopo_region_desc {
 /**
  * struct memtopo_get_regions - MEMTOPO_GET_REGIONS: every region of the
  * context, parents before children, siblings in render order.
- * @size: sizeof(struct memtopo_get_regions)
- * @flags: must be 0
- * @count: in, capacity of @regions; out, number of regions
- * @desc_size: sizeof(struct memtopo_region_desc) as the caller knows it
- * @regions: user pointer to @count struct memtopo_region_desc
+ * @size: in, sizeof(struct memtopo_get_regions)
+ * @flags: in, must be 0
+ * @count: in/out: in, capacity of @regions; out, number of regions
+ * @desc_size: in, sizeof(struct memtopo_region_desc) as the caller knows it
+ * @regions: in, user pointer to @count struct memtopo_region_desc
  *
  * Too small a buffer: nothing copied, @count set, ENOSPC.
  */
@@ -383,7 +437,8 @@ struct memtopo_get_regions {
 #define MEMTOPO_GET_REGIONS	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_GET_REGIONS)
 
 /**
- * struct memtopo_space_desc - one address space of MEMTOPO_GET_SPACES.
+ * struct memtopo_space_desc - one address space of MEMTOPO_GET_SPACES
+ * (all out).
  * @id: space ID
  * @root: root region's ID
  * @generation: generation of its current view
@@ -403,11 +458,11 @@ struct memtopo_space_desc {
 /**
  * struct memtopo_get_spaces - MEMTOPO_GET_SPACES: every address space, in
  * creation order.
- * @size: sizeof(struct memtopo_get_spaces)
- * @flags: must be 0
- * @count: in, capacity; out, number of spaces (ENOSPC if too small)
- * @desc_size: sizeof(struct memtopo_space_desc) as the caller knows it
- * @spaces: user pointer to @count struct memtopo_space_desc
+ * @size: in, sizeof(struct memtopo_get_spaces)
+ * @flags: in, must be 0
+ * @count: in/out: in, capacity; out, number of spaces (ENOSPC if too small)
+ * @desc_size: in, sizeof(struct memtopo_space_desc) as the caller knows it
+ * @spaces: in, user pointer to @count struct memtopo_space_desc
  */
 struct memtopo_get_spaces {
 	__u32 size;
@@ -421,11 +476,11 @@ struct memtopo_get_spaces {
 
 /**
  * struct memtopo_lookup - MEMTOPO_LOOKUP: what is mapped at an address.
- * @size: sizeof(struct memtopo_lookup)
- * @flags: must be 0
- * @space: ID of the address space
- * @__reserved: must be 0
- * @addr: the address
+ * @size: in, sizeof(struct memtopo_lookup)
+ * @flags: in, must be 0
+ * @space: in, ID of the address space
+ * @__reserved: in, must be 0
+ * @addr: in, the address
  * @range: out, the flat range holding @addr (ENOENT if nothing is there)
  * @generation: out, the view's generation
  */
@@ -449,11 +504,11 @@ enum memtopo_mtree_flags {
 
 /**
  * struct memtopo_mtree - MEMTOPO_MTREE: QEMU's "info mtree" text.
- * @size: sizeof(struct memtopo_mtree)
- * @flags: MEMTOPO_MTREE_*
- * @len: in, bytes at @buf; out, bytes of the whole text (without NUL)
- * @__reserved: must be 0
- * @buf: user pointer; receives min(len, text) bytes, no NUL added
+ * @size: in, sizeof(struct memtopo_mtree)
+ * @flags: in, MEMTOPO_MTREE_*
+ * @len: in/out: in, bytes at @buf; out, bytes of the whole text (without NUL)
+ * @__reserved: in, must be 0
+ * @buf: in, user pointer; receives min(len, text) bytes, no NUL added
  *
  * The text is exactly what QEMU 7.2 prints for "info mtree" (every address
  * space grouped by root, then the alias targets as memory-region blocks)
@@ -485,15 +540,18 @@ enum memtopo_subscribe_flags {
 
 /**
  * struct memtopo_subscribe - MEMTOPO_SUBSCRIBE: follow a space's changes.
- * @size: sizeof(struct memtopo_subscribe)
- * @flags: MEMTOPO_SUBSCRIBE_*
- * @space: ID of the address space
- * @eventfd: eventfd signalled once per commit that queued events, or -1
- * @mask: set of (1 << MEMTOPO_EVENT_*); 0 means every type
- * @id: out, subscription ID (per file)
+ * @size: in, sizeof(struct memtopo_subscribe)
+ * @flags: in, MEMTOPO_SUBSCRIBE_*
+ * @space: in, ID of the address space
+ * @eventfd: in, eventfd signalled once per commit that queued events, or -1
+ * @mask: in, set of (1 << MEMTOPO_EVENT_*); 0 means every type
+ * @id: out, subscription ID (per file, cyclic)
  *
  * The subscription lives until MEMTOPO_UNSUBSCRIBE or until the file is
- * closed.  The space cannot be destroyed while subscribed (EBUSY).
+ * closed.  The space cannot be destroyed while subscribed (EBUSY).  Its
+ * event queue starts at one page and grows with use up to max_events,
+ * charged to the context's memory budget (ENOSPC when the first page does
+ * not fit; a queue that cannot grow overflows).
  */
 struct memtopo_subscribe {
 	__u32 size;
@@ -508,10 +566,10 @@ struct memtopo_subscribe {
 
 /**
  * struct memtopo_unsubscribe - MEMTOPO_UNSUBSCRIBE.
- * @size: sizeof(struct memtopo_unsubscribe)
- * @flags: must be 0
- * @id: subscription ID
- * @__reserved: must be 0
+ * @size: in, sizeof(struct memtopo_unsubscribe)
+ * @flags: in, must be 0
+ * @id: in, subscription ID
+ * @__reserved: in, must be 0
  */
 struct memtopo_unsubscribe {
 	__u32 size;
@@ -523,7 +581,7 @@ struct memtopo_unsubscribe {
 #define MEMTOPO_UNSUBSCRIBE	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_UNSUBSCRIBE)
 
 /**
- * struct memtopo_event - one event.
+ * struct memtopo_event - one event (all out).
  * @seq: sequence number, per subscription, from 1, without gaps
  * @generation: generation of the view the event belongs to
  * @type: MEMTOPO_EVENT_*
@@ -556,15 +614,18 @@ struct memtopo_event {
 
 /**
  * struct memtopo_read_events - MEMTOPO_READ_EVENTS: dequeue events.
- * @size: sizeof(struct memtopo_read_events)
- * @flags: must be 0
- * @id: subscription ID
- * @count: in, capacity of @events; out, events copied (0: queue empty)
- * @events: user pointer to @count struct memtopo_event
- * @event_size: sizeof(struct memtopo_event) as the caller knows it
- * @pending: out, events still queued after this call
+ * @size: in, sizeof(struct memtopo_read_events)
+ * @flags: in, must be 0
+ * @id: in, subscription ID
+ * @count: in/out: in, capacity of @events; out, events copied (0: queue
+ *	empty)
+ * @events: in, user pointer to @count struct memtopo_event
+ * @event_size: in, sizeof(struct memtopo_event) as the caller knows it
+ * @pending: out, events still queued after this call (more may have been
+ *	queued since)
  *
- * Never blocks: wait on the eventfd.
+ * Never blocks: wait on the eventfd.  Events are dequeued only once they
+ * and this struct were written: a call that fails loses none.
  */
 struct memtopo_read_events {
 	__u32 size;
@@ -586,11 +647,12 @@ enum memtopo_attach_flags {
 
 /**
  * struct memtopo_ctx_attach - MEMTOPO_CTX_ATTACH: work on a named context.
- * @size: sizeof(struct memtopo_ctx_attach)
- * @flags: MEMTOPO_ATTACH_*
- * @created: out, 1 if this call created the context
- * @__reserved: must be 0
- * @name: NUL-terminated name
+ * @size: in, sizeof(struct memtopo_ctx_attach)
+ * @flags: in, MEMTOPO_ATTACH_*
+ * @created: out, 1 if this call created the context, else 0
+ * @__reserved: in, must be 0
+ * @name: in, NUL-terminated name; names starting with "anon-" are
+ *	reserved for anonymous contexts' debugfs directories (EINVAL)
  *
  * The file drops its anonymous context (EBUSY if it holds subscriptions
  * or an open transaction) and works on the named one.  A named context
@@ -609,9 +671,9 @@ struct memtopo_ctx_attach {
 
 /**
  * struct memtopo_ctx_destroy - MEMTOPO_CTX_DESTROY: forget a named context.
- * @size: sizeof(struct memtopo_ctx_destroy)
- * @flags: must be 0
- * @name: NUL-terminated name
+ * @size: in, sizeof(struct memtopo_ctx_destroy)
+ * @flags: in, must be 0
+ * @name: in, NUL-terminated name
  *
  * The name is removed at once; the context itself is freed when the last
  * file attached to it is closed.
@@ -645,14 +707,14 @@ enum memtopo_ioeventfd_flags {
  * struct memtopo_ioeventfd - MEMTOPO_IOEVENTFD: (un)register an eventfd
  * signalled by writes to a region, reported to listeners as eventfd_add /
  * eventfd_del in absolute addresses.
- * @size: sizeof(struct memtopo_ioeventfd)
- * @flags: MEMTOPO_IOEVENTFD_*
- * @region: region ID (not a container or alias)
- * @fd: the eventfd
- * @len: 0 (any write at @offset), 1, 2, 4 or 8
- * @__reserved: must be 0
- * @offset: address within the region
- * @data: with DATAMATCH, the value as the device sees it
+ * @size: in, sizeof(struct memtopo_ioeventfd)
+ * @flags: in, MEMTOPO_IOEVENTFD_*
+ * @region: in, region ID (not a container or alias)
+ * @fd: in, the eventfd
+ * @len: in, 0 (any write at @offset), 1, 2, 4 or 8
+ * @__reserved: in, must be 0
+ * @offset: in, address within the region
+ * @data: in, with DATAMATCH, the value as the device sees it
  *
  * Errors: EEXIST when it collides with a registration of the region (same
  * offset and length, either one length 0, or data that could both match);
@@ -679,12 +741,12 @@ enum memtopo_coalesced_flags {
 /**
  * struct memtopo_coalesced - MEMTOPO_COALESCED: add or remove a coalesced
  * MMIO range of an I/O or ROM device region.
- * @size: sizeof(struct memtopo_coalesced)
- * @flags: MEMTOPO_COALESCED_*
- * @region: region ID
- * @__reserved: must be 0
- * @offset: first byte within the region
- * @length: bytes, at least 1
+ * @size: in, sizeof(struct memtopo_coalesced)
+ * @flags: in, MEMTOPO_COALESCED_*
+ * @region: in, region ID
+ * @__reserved: in, must be 0
+ * @offset: in, first byte within the region
+ * @length: in, bytes, at least 1
  *
  * Errors: EEXIST for a range already there; ENOENT deleting one that is not.
  */
@@ -716,16 +778,16 @@ enum memtopo_dirty_log_flags {
  * struct memtopo_dirty_log - MEMTOPO_DIRTY_LOG: read or clear a RAM
  * region's dirty bitmap for one client, or switch global (MIGRATION)
  * dirty logging.
- * @size: sizeof(struct memtopo_dirty_log)
- * @flags: MEMTOPO_DIRTY_F_* (GET only)
- * @op: MEMTOPO_DIRTY_*
- * @region: region ID (GET, CLEAR; else 0)
- * @client: 0 VGA, 1 CODE, 2 MIGRATION (GET, CLEAR; else 0)
- * @__reserved: must be 0
- * @first_page: first 4 KiB page, a multiple of 64
- * @num_pages: pages, at most MEMTOPO_DIRTY_MAX_PAGES_PER_CALL, within the
- *	region
- * @bitmap: user pointer to (num_pages + 63) / 64 __u64 words; bit i of
+ * @size: in, sizeof(struct memtopo_dirty_log)
+ * @flags: in, MEMTOPO_DIRTY_F_* (GET only)
+ * @op: in, MEMTOPO_DIRTY_*
+ * @region: in, region ID (GET, CLEAR; else 0)
+ * @client: in, 0 VGA, 1 CODE, 2 MIGRATION (GET, CLEAR; else 0)
+ * @__reserved: in, must be 0
+ * @first_page: in, first 4 KiB page, a multiple of 64
+ * @num_pages: in, pages, at most MEMTOPO_DIRTY_MAX_PAGES_PER_CALL, within
+ *	the region
+ * @bitmap: in, user pointer to (num_pages + 63) / 64 __u64 words; bit i of
  *	word w is page first_page + 64 * w + i.  GET writes it; CLEAR reads
  *	the bits to clear.
  *
@@ -784,13 +846,14 @@ enum memtopo_space_rw_flags {
  * struct memtopo_space_rw - MEMTOPO_SPACE_RW: read or write an address
  * space through the kernel's access dispatch (RAM with a kernel mapping,
  * device callbacks, ioeventfds), as memtopo_space_read()/_write() do.
- * @size: sizeof(struct memtopo_space_rw)
- * @flags: MEMTOPO_SPACE_RW_*
- * @space: space ID
- * @__reserved: must be 0
- * @addr: first address
- * @length: bytes, 1 to MEMTOPO_SPACE_RW_MAX
- * @buf: user pointer to @length bytes, in memory order
+ * @size: in, sizeof(struct memtopo_space_rw)
+ * @flags: in, MEMTOPO_SPACE_RW_*
+ * @space: in, space ID
+ * @__reserved: in, must be 0
+ * @addr: in, first address
+ * @length: in, bytes, 1 to MEMTOPO_SPACE_RW_MAX
+ * @buf: in, user pointer to @length bytes, in memory order (read: written
+ *	by the kernel)
  *
  * RAM, ROM and ROM devices in romd mode (reads) are copied when the kernel
  * owns their RAM (MEMTOPO_OP_F_KERNEL_BACKING); an access may cross any

@@ -1,0 +1,1361 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hostile callers of /dev/memtopo: every ioctl with its argument struct
+ * (and every user pointer inside one) in a read-only page, in an unmapped
+ * page, and straddling a page boundary into unmapped memory.  A failed call
+ * must change nothing: after each one the whole observable state (regions,
+ * spaces, views, generations, mtree text, dirty bitmap, kernel-owned RAM,
+ * queued events, open transactions, debugfs stats) is compared byte for
+ * byte with a snapshot taken just before.  On a kernel with fail-nth the
+ * same calls run with every allocation and user copy failed in turn.
+ *
+ * Also the limits: an exact loop check (a legal alias bomb is accepted, a
+ * real loop refused, a view too large to render is E2BIG), cyclic IDs, out
+ * fields ignored on input, the anonymous debugfs namespace reserved, event
+ * rings that grow with use, and the per-context memory budget.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+/* the same small ioctl library memtopoctl uses */
+#include "../tools/memtopoctl/libmemtopo.c"
+
+#define RAM_BASE	0x100000ull
+#define RAM_SIZE	0x80000ull	/* 128 pages: a two-word dirty bitmap */
+#define RAM_SEEN	0x1000ull	/* what a snapshot reads of it */
+#define IO_BASE		0x200000ull
+#define DBG		"/sys/kernel/debug/memtopo"
+#define PARAM_MEM_MAX	"/sys/module/memtopo/parameters/ctx_mem_max"
+/* dirty-log clients as memtopo_dirty_log.client numbers them */
+#define CLIENT_VGA	0
+#define CLIENT_MIGRATION	2
+
+static long pg;
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static int raw(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg) ? -errno : 0;
+}
+
+static int op_create(int fd, __u32 kind, const char *name, __u64 size, __u32 flags)
+{
+	struct memtopo_op op;
+	int ret;
+
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = kind;
+	op.length = size;
+	op.flags = flags;
+	strcpy(op.name, name);
+	ret = mt_op(fd, &op);
+	return ret ? ret : (int)op.id;
+}
+
+static int op_alias(int fd, const char *name, __u32 target, __u64 off, __u64 size)
+{
+	struct memtopo_op op;
+	int ret;
+
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = MEMTOPO_KIND_ALIAS;
+	op.ref = target;
+	op.addr = off;
+	op.length = size;
+	strcpy(op.name, name);
+	ret = mt_op(fd, &op);
+	return ret ? ret : (int)op.id;
+}
+
+static int op_map(int fd, __u32 parent, __u32 child, __u64 addr)
+{
+	struct memtopo_op op;
+
+	mt_op_init(&op, MEMTOPO_OP_ADD_SUBREGION);
+	op.ref = parent;
+	op.id = child;
+	op.addr = addr;
+	return mt_op(fd, &op);
+}
+
+static int op_set(int fd, __u32 code, __u32 id, __u64 addr, __u64 value, __u32 kind)
+{
+	struct memtopo_op op;
+
+	mt_op_init(&op, code);
+	op.id = id;
+	op.addr = addr;
+	op.value = value;
+	op.kind = kind;
+	return mt_op(fd, &op);
+}
+
+static int op_destroy(int fd, __u32 id)
+{
+	struct memtopo_op op;
+
+	mt_op_init(&op, MEMTOPO_OP_REGION_DESTROY);
+	op.id = id;
+	return mt_op(fd, &op);
+}
+
+static int op_space(int fd, const char *name, __u32 root)
+{
+	struct memtopo_op op;
+	int ret;
+
+	mt_op_init(&op, MEMTOPO_OP_SPACE_CREATE);
+	op.ref = root;
+	strcpy(op.name, name);
+	ret = mt_op(fd, &op);
+	return ret ? ret : (int)op.id;
+}
+
+static int dirty_get(int fd, __u32 region, __u64 *bits, __u32 flags)
+{
+	struct memtopo_dirty_log d = {
+		.size = sizeof(d), .flags = flags, .op = MEMTOPO_DIRTY_GET, .region = region,
+		.client = CLIENT_MIGRATION, .num_pages = RAM_SIZE / 4096,
+		.bitmap = (uintptr_t)bits,
+	};
+
+	return raw(fd, MEMTOPO_DIRTY_LOG, &d);
+}
+
+static char *read_file(const char *path)
+{
+	static char buf[8192];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	buf[n] = 0;
+	return buf;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/* Bytes charged to the budget of the named context @name (debugfs stats). */
+static long ctx_memory(const char *name)
+{
+	char path[256], *s, *m;
+
+	snprintf(path, sizeof(path), DBG "/%s/stats", name);
+	s = read_file(path);
+	if (!s)
+		return -1;
+	m = strstr(s, "\nmemory ");
+	return m ? atol(m + 8) : -1;
+}
+
+/* ---- the hostile memory ----------------------------------------------
+ * page 0 read-write, page 1 unmapped, page 2 read-only, page 3 unmapped.
+ */
+struct hostile_mem {
+	char *base;
+};
+
+enum placement { P_RO, P_UNMAPPED, P_STRADDLE_HEAD, P_STRADDLE_TAIL, P_NR };
+static const char *const placement_name[] = {
+	"read-only", "unmapped", "straddling after 8 bytes", "straddling before the last 4",
+};
+
+static void hm_init(struct hostile_mem *hm)
+{
+	hm->base = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (hm->base == MAP_FAILED)
+		abort();
+	munmap(hm->base + pg, pg);
+	munmap(hm->base + 3 * pg, pg);
+	mprotect(hm->base + 2 * pg, pg, PROT_READ);
+}
+
+/* Put @len bytes of @src where @p says; return the pointer to pass. */
+static void *hm_place(struct hostile_mem *hm, enum placement p, const void *src, size_t len)
+{
+	char *at;
+
+	switch (p) {
+	case P_RO:
+		mprotect(hm->base + 2 * pg, pg, PROT_READ | PROT_WRITE);
+		memcpy(hm->base + 2 * pg, src, len);
+		mprotect(hm->base + 2 * pg, pg, PROT_READ);
+		return hm->base + 2 * pg;
+	case P_UNMAPPED:
+		return hm->base + pg;
+	case P_STRADDLE_HEAD:
+		at = hm->base + pg - 8;
+		memcpy(at, src, len < 8 ? len : 8);
+		return at;
+	case P_STRADDLE_TAIL:
+	default:
+		at = hm->base + pg - (len - 4);
+		memcpy(at, src, len - 4);
+		return at;
+	}
+}
+
+/* ---- the state a failed call must not change --------------------------- */
+
+struct snap {
+	char *buf;
+	size_t len, cap;
+	char what[32][24];
+	size_t at[32];
+	int parts;
+};
+
+static void snap_add(struct snap *s, const char *what, const void *p, size_t len)
+{
+	if (s->len + len + 8 > s->cap) {
+		s->cap = (s->len + len + 8) * 2;
+		s->buf = realloc(s->buf, s->cap);
+	}
+	if (s->parts < 32) {
+		snprintf(s->what[s->parts], sizeof(s->what[0]), "%s", what);
+		s->at[s->parts++] = s->len;
+	}
+	memcpy(s->buf + s->len, &len, sizeof(len));
+	memcpy(s->buf + s->len + sizeof(len), p, len);
+	s->len += len + sizeof(len);
+}
+
+struct world {
+	int fd;
+	char name[48];
+	int root, ram, io, alias;
+	int as;
+	__u32 sub_a, sub_b;	/* twins: same replay, so the same event stream */
+};
+
+/* Everything observable; the twin subscription @drain is emptied into it. */
+static void snap_take(struct world *w, struct snap *s, __u32 drain)
+{
+	struct memtopo_region_desc *rd;
+	struct memtopo_space_desc *sd;
+	struct memtopo_range *r;
+	struct memtopo_event ev[512];
+	__u64 gen, bits[RAM_SIZE / 4096 / 64] = { 0 };
+	__u32 n, depth = 0, i;
+	char ram[RAM_SEEN], *text;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	ret = mt_get_regions(w->fd, &rd, &n);
+	snap_add(s, "regions", &ret, sizeof(ret));
+	if (!ret) {
+		snap_add(s, "regions", rd, n * sizeof(*rd));
+		free(rd);
+	}
+	ret = mt_get_spaces(w->fd, &sd, &n);
+	snap_add(s, "spaces", &ret, sizeof(ret));
+	if (!ret) {
+		snap_add(s, "spaces", sd, n * sizeof(*sd));
+		for (i = 0; i < n; i++) {
+			__u32 nr;
+
+			ret = mt_get_flat(w->fd, sd[i].id, &r, &nr, &gen);
+			snap_add(s, "view", &ret, sizeof(ret));
+			if (!ret) {
+				snap_add(s, "view", r, nr * sizeof(*r));
+				snap_add(s, "generation", &gen, sizeof(gen));
+				free(r);
+			}
+		}
+		free(sd);
+	}
+	if (!mt_mtree(w->fd, 0, &text)) {
+		snap_add(s, "mtree", text, strlen(text));
+		free(text);
+	}
+	if (!mt_mtree(w->fd, MEMTOPO_MTREE_FLAT, &text)) {
+		snap_add(s, "mtree -f", text, strlen(text));
+		free(text);
+	}
+	ret = dirty_get(w->fd, w->ram, bits, 0);
+	snap_add(s, "dirty log", &ret, sizeof(ret));
+	snap_add(s, "dirty log", bits, sizeof(bits));
+	ret = mt_space_rw(w->fd, w->as, RAM_BASE, ram, RAM_SEEN, 0);
+	snap_add(s, "ram", &ret, sizeof(ret));
+	snap_add(s, "ram", ram, sizeof(ram));
+	/* the file's open transactions: one more and back */
+	ret = mt_txn(w->fd, MEMTOPO_TXN_BEGIN, &depth);
+	if (!ret)
+		ret = mt_txn(w->fd, MEMTOPO_TXN_COMMIT, &depth);
+	snap_add(s, "transactions", &ret, sizeof(ret));
+	snap_add(s, "transactions", &depth, sizeof(depth));
+	if (drain) {
+		n = 512;
+		ret = mt_read_events(w->fd, drain, ev, &n, NULL);
+		snap_add(s, "events", &ret, sizeof(ret));
+		if (!ret)
+			snap_add(s, "events", ev, n * sizeof(*ev));
+	}
+	{
+		char path[128];
+
+		snprintf(path, sizeof(path), DBG "/%s/stats", w->name);
+		text = read_file(path);
+		if (text) {
+			/*
+			 * "commits" counts renders, and a rolled-back batch
+			 * renders its (unchanged) views once: work, not state.
+			 */
+			char *c = strstr(text, "commits "), *e = c ? strchr(c, '\n') : NULL;
+
+			if (e)
+				memmove(c, e + 1, strlen(e + 1) + 1);
+			snap_add(s, "stats", text, strlen(text));
+		}
+	}
+}
+
+static const char *snap_diff(const struct snap *a, const struct snap *b)
+{
+	size_t i, n = a->len < b->len ? a->len : b->len;
+	int p;
+
+	if (a->len == b->len && !memcmp(a->buf, b->buf, a->len))
+		return NULL;
+	for (i = 0; i < n && a->buf[i] == b->buf[i]; i++)
+		;
+	for (p = a->parts - 1; p > 0 && a->at[p] > i; p--)
+		;
+	if (a->parts && !strcmp(a->what[p], "stats") && getenv("MEMTOPO_HOSTILE_DEBUG"))
+		fprintf(stderr, "# before:\n%.*s\n# after:\n%.*s\n",
+			(int)(a->len - a->at[p]), a->buf + a->at[p] + sizeof(size_t),
+			(int)(b->len - a->at[p]), b->buf + a->at[p] + sizeof(size_t));
+	return a->parts ? a->what[p] : "?";
+}
+
+static void snap_free(struct snap *s)
+{
+	free(s->buf);
+}
+
+/*
+ * Queue a few events in both twins (move the I/O region and back) and
+ * dirty a page in each bitmap word (rewriting what is there).
+ */
+static int world_stir(struct world *w)
+{
+	char data[64] = "memtopo hostile";
+
+	return op_set(w->fd, MEMTOPO_OP_SET_ADDRESS, w->io, IO_BASE + 0x10000, 0, 0) ?:
+	       op_set(w->fd, MEMTOPO_OP_SET_ADDRESS, w->io, IO_BASE, 0, 0) ?:
+	       mt_space_rw(w->fd, w->as, RAM_BASE + 0x10, data, sizeof(data), 1) ?:
+	       mt_space_rw(w->fd, w->as, RAM_BASE + 0x70010, data, sizeof(data), 1);
+}
+
+static int world_build(struct world *w, const char *tag)
+{
+	static int serial;
+	int ret;
+
+	memset(w, 0, sizeof(*w));
+	snprintf(w->name, sizeof(w->name), "hostile-%d-%s-%d", getpid(), tag, serial++);
+	w->fd = mt_open();
+	if (w->fd < 0)
+		return w->fd;
+	ret = mt_attach(w->fd, w->name, MEMTOPO_ATTACH_CREATE | MEMTOPO_ATTACH_EXCL, NULL);
+	if (ret)
+		return ret;
+	w->root = op_create(w->fd, MEMTOPO_KIND_CONTAINER, "system", 0, MEMTOPO_OP_F_SIZE_2_64);
+	w->ram = op_create(w->fd, MEMTOPO_KIND_RAM, "ram", RAM_SIZE, MEMTOPO_OP_F_KERNEL_BACKING);
+	w->io = op_create(w->fd, MEMTOPO_KIND_IO, "io", 0x1000, 0);
+	if (w->root < 0 || w->ram < 0 || w->io < 0)
+		return -EIO;
+	w->alias = op_alias(w->fd, "ram-alias", w->ram, 0x1000, 0x1000);
+	if (w->alias < 0)
+		return w->alias;
+	ret = op_map(w->fd, w->root, w->ram, RAM_BASE) ?: op_map(w->fd, w->root, w->io, IO_BASE) ?:
+	      op_map(w->fd, w->root, w->alias, 0x300000);
+	if (ret)
+		return ret;
+	w->as = op_space(w->fd, "memory", w->root);
+	if (w->as < 0)
+		return w->as;
+	ret = op_set(w->fd, MEMTOPO_OP_SET_DIRTY_LOG, w->ram, 0, 1, CLIENT_MIGRATION);
+	if (ret)
+		return ret;
+	ret = mt_subscribe(w->fd, w->as, -1, 0, MEMTOPO_SUBSCRIBE_REPLAY, &w->sub_a) ?:
+	      mt_subscribe(w->fd, w->as, -1, 0, MEMTOPO_SUBSCRIBE_REPLAY, &w->sub_b);
+	return ret ?: world_stir(w);
+}
+
+static void world_free(struct world *w)
+{
+	if (w->fd >= 0) {
+		mt_ctx_destroy(w->fd, w->name);
+		close(w->fd);
+	}
+}
+
+/* One hostile call: @req with @arg (@len bytes) placed at @p. */
+struct call {
+	const char *name;
+	unsigned long req;
+	void *arg;
+	size_t len;
+	bool read_only_ok;	/* the struct has no out field: read-only is fine */
+};
+
+/*
+ * Run @c with its struct at every placement; each failure must be EFAULT
+ * and change nothing.
+ */
+static void hostile_struct(struct __test_metadata *_metadata, struct world *w,
+			   struct hostile_mem *hm, const struct call *c)
+{
+	struct snap before, after;
+	enum placement p;
+	const char *diff;
+	int ret;
+
+	for (p = 0; p < P_NR; p++) {
+		ASSERT_EQ(0, world_stir(w));
+		snap_take(w, &before, w->sub_b);
+		ret = raw(w->fd, c->req, hm_place(hm, p, c->arg, c->len));
+		if (p == P_RO && c->read_only_ok) {
+			EXPECT_EQ(0, ret) TH_LOG("%s, struct %s: %s", c->name, placement_name[p],
+						 strerror(-ret));
+			/* it did its work: resync the twins */
+			snap_free(&before);
+			snap_take(w, &before, w->sub_a);
+			snap_free(&before);
+			continue;
+		}
+		EXPECT_EQ(-EFAULT, ret) TH_LOG("%s, struct %s", c->name, placement_name[p]);
+		snap_take(w, &after, w->sub_a);
+		diff = snap_diff(&before, &after);
+		EXPECT_EQ(NULL, diff) TH_LOG("%s, struct %s: %s changed", c->name,
+					     placement_name[p], diff);
+		snap_free(&before);
+		snap_free(&after);
+	}
+}
+
+FIXTURE(hostile) {
+	struct world w;
+	struct hostile_mem hm;
+};
+
+FIXTURE_SETUP(hostile)
+{
+	int ret;
+
+	pg = sysconf(_SC_PAGESIZE);
+	hm_init(&self->hm);
+	ret = world_build(&self->w, "fx");
+	ASSERT_EQ(0, ret) TH_LOG("building the map: %s", strerror(-ret));
+}
+
+FIXTURE_TEARDOWN(hostile)
+{
+	world_free(&self->w);
+}
+
+/* Every ioctl's argument struct: read-only, unmapped, straddling. */
+TEST_F(hostile, every_struct)
+{
+	struct world *w = &self->w;
+	__u64 bits[4];
+	struct memtopo_range ranges[16];
+	struct memtopo_region_desc rdesc[16];
+	struct memtopo_space_desc sdesc[4];
+	struct memtopo_event ev[64];
+	char text[4096], buf[64];
+	struct memtopo_info info = { .size = sizeof(info) };
+	struct memtopo_op create, move;
+	struct memtopo_op ops[2];
+	struct memtopo_batch batch = { .size = sizeof(batch), .count = 2,
+				       .op_size = sizeof(ops[0]), .ops = (uintptr_t)ops };
+	struct memtopo_txn begin = { .size = sizeof(begin), .op = MEMTOPO_TXN_BEGIN };
+	struct memtopo_txn commit = { .size = sizeof(commit), .op = MEMTOPO_TXN_COMMIT };
+	struct memtopo_get_flat flat = { .size = sizeof(flat), .space = w->as, .count = 16,
+					 .ranges = (uintptr_t)ranges,
+					 .range_size = sizeof(ranges[0]) };
+	struct memtopo_get_regions regions = { .size = sizeof(regions), .count = 16,
+					       .desc_size = sizeof(rdesc[0]),
+					       .regions = (uintptr_t)rdesc };
+	struct memtopo_get_spaces spaces = { .size = sizeof(spaces), .count = 4,
+					     .desc_size = sizeof(sdesc[0]),
+					     .spaces = (uintptr_t)sdesc };
+	struct memtopo_lookup lookup = { .size = sizeof(lookup), .space = w->as,
+					 .addr = RAM_BASE };
+	struct memtopo_mtree mtree = { .size = sizeof(mtree), .len = sizeof(text),
+				       .buf = (uintptr_t)text };
+	struct memtopo_subscribe sub = { .size = sizeof(sub), .space = w->as, .eventfd = -1,
+					 .flags = MEMTOPO_SUBSCRIBE_REPLAY };
+	struct memtopo_read_events rd = { .size = sizeof(rd), .id = w->sub_a, .count = 64,
+					  .events = (uintptr_t)ev, .event_size = sizeof(ev[0]) };
+	struct memtopo_ctx_attach attach = { .size = sizeof(attach),
+					     .flags = MEMTOPO_ATTACH_CREATE };
+	struct memtopo_coalesced coal = { .size = sizeof(coal), .region = w->io,
+					  .offset = 0, .length = 8 };
+	struct memtopo_dirty_log dirty = { .size = sizeof(dirty), .op = MEMTOPO_DIRTY_GET,
+					   .region = w->ram, .client = CLIENT_MIGRATION,
+					   .num_pages = RAM_SIZE / 4096,
+					   .bitmap = (uintptr_t)bits };
+	struct memtopo_space_rw rw = { .size = sizeof(rw), .space = w->as, .addr = RAM_BASE,
+				       .length = sizeof(buf), .buf = (uintptr_t)buf };
+	__u32 unsub_id;
+	struct memtopo_unsubscribe unsub = { .size = sizeof(unsub) };
+	int efd = eventfd(0, EFD_CLOEXEC);
+	struct memtopo_ioeventfd ioev = { .size = sizeof(ioev), .region = w->io, .fd = efd,
+					  .len = 4, .offset = 0x100 };
+	struct memtopo_ctx_destroy destroy = { .size = sizeof(destroy) };
+	int other = mt_open();
+	struct call calls[] = {
+		{ "GET_INFO", MEMTOPO_GET_INFO, &info, sizeof(info) },
+		{ "OP create", MEMTOPO_OP, &create, sizeof(create) },
+		{ "OP set_address", MEMTOPO_OP, &move, sizeof(move) },
+		{ "BATCH", MEMTOPO_BATCH, &batch, sizeof(batch) },
+		{ "TXN begin", MEMTOPO_TXN, &begin, sizeof(begin) },
+		{ "GET_FLAT", MEMTOPO_GET_FLAT, &flat, sizeof(flat) },
+		{ "GET_REGIONS", MEMTOPO_GET_REGIONS, &regions, sizeof(regions) },
+		{ "GET_SPACES", MEMTOPO_GET_SPACES, &spaces, sizeof(spaces) },
+		{ "LOOKUP", MEMTOPO_LOOKUP, &lookup, sizeof(lookup) },
+		{ "MTREE", MEMTOPO_MTREE, &mtree, sizeof(mtree) },
+		{ "SUBSCRIBE", MEMTOPO_SUBSCRIBE, &sub, sizeof(sub) },
+		{ "READ_EVENTS", MEMTOPO_READ_EVENTS, &rd, sizeof(rd) },
+		{ "COALESCED", MEMTOPO_COALESCED, &coal, sizeof(coal), true },
+		{ "DIRTY_LOG get", MEMTOPO_DIRTY_LOG, &dirty, sizeof(dirty), true },
+		{ "SPACE_RW read", MEMTOPO_SPACE_RW, &rw, sizeof(rw), true },
+		{ "IOEVENTFD", MEMTOPO_IOEVENTFD, &ioev, sizeof(ioev), true },
+	};
+	struct snap before, after;
+	enum placement p;
+	__u32 depth;
+	int ret, created;
+	size_t i;
+
+	ASSERT_LE(0, efd);
+	ASSERT_LE(0, other);
+	mt_op_init(&create, MEMTOPO_OP_REGION_CREATE);
+	create.kind = MEMTOPO_KIND_IO;
+	create.length = 0x1000;
+	strcpy(create.name, "new");
+	mt_op_init(&move, MEMTOPO_OP_SET_ADDRESS);
+	move.id = w->ram;
+	move.addr = 0x800000;
+	mt_op_init(&ops[0], MEMTOPO_OP_REGION_CREATE);
+	ops[0].kind = MEMTOPO_KIND_IO;
+	ops[0].length = 0x1000;
+	strcpy(ops[0].name, "batched");
+	mt_op_init(&ops[1], MEMTOPO_OP_ADD_SUBREGION);
+	ops[1].id = MEMTOPO_ID_BATCH_REF | 0;
+	ops[1].ref = w->root;
+	ops[1].addr = 0x900000;
+	snprintf(attach.name, sizeof(attach.name), "%s-new", w->name);
+
+	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		/* each IN call that succeeds must be undoable for the next placement */
+		if (calls[i].req == MEMTOPO_COALESCED)
+			coal.flags = 0;
+		hostile_struct(_metadata, w, &self->hm, &calls[i]);
+		if (calls[i].req == MEMTOPO_COALESCED) {
+			coal.flags = MEMTOPO_COALESCED_DEL;
+			EXPECT_EQ(0, raw(w->fd, MEMTOPO_COALESCED, &coal));
+		}
+		if (calls[i].req == MEMTOPO_IOEVENTFD) {
+			ioev.flags = MEMTOPO_IOEVENTFD_DEASSIGN;
+			EXPECT_EQ(0, raw(w->fd, MEMTOPO_IOEVENTFD, &ioev));
+			ioev.flags = 0;
+		}
+	}
+
+	/* TXN commit with a transaction open: it stays open */
+	ASSERT_EQ(0, mt_txn(w->fd, MEMTOPO_TXN_BEGIN, &depth));
+	ASSERT_EQ(1, depth);
+	{
+		struct call c = { "TXN commit", MEMTOPO_TXN, &commit, sizeof(commit) };
+
+		hostile_struct(_metadata, w, &self->hm, &c);
+	}
+	EXPECT_EQ(0, mt_txn(w->fd, MEMTOPO_TXN_COMMIT, &depth));
+	EXPECT_EQ(0, depth);
+	EXPECT_EQ(-EINVAL, mt_txn(w->fd, MEMTOPO_TXN_COMMIT, &depth));
+
+	/* UNSUBSCRIBE only reads its struct: read-only works, the rest fault */
+	ASSERT_EQ(0, mt_subscribe(w->fd, w->as, -1, 0, 0, &unsub_id));
+	unsub.id = unsub_id;
+	{
+		struct call c = { "UNSUBSCRIBE", MEMTOPO_UNSUBSCRIBE, &unsub, sizeof(unsub), true };
+
+		hostile_struct(_metadata, w, &self->hm, &c);
+	}
+	EXPECT_EQ(-ENOENT, mt_unsubscribe(w->fd, unsub_id));
+
+	/* CTX_ATTACH (on a file without subscriptions): nothing created, not moved */
+	ASSERT_EQ(0, mt_attach(other, w->name, 0, NULL));
+	for (p = 0; p < P_NR; p++) {
+		struct memtopo_region_desc *d1, *d2;
+		__u32 n1, n2;
+
+		ASSERT_EQ(0, mt_get_regions(other, &d1, &n1));
+		ret = raw(other, MEMTOPO_CTX_ATTACH, hm_place(&self->hm, p, &attach, sizeof(attach)));
+		EXPECT_EQ(-EFAULT, ret) TH_LOG("CTX_ATTACH, struct %s", placement_name[p]);
+		{
+			int probe = mt_open();
+
+			EXPECT_EQ(-ENOENT, mt_attach(probe, attach.name, 0, NULL));
+			close(probe);
+		}
+		ASSERT_EQ(0, mt_get_regions(other, &d2, &n2));
+		EXPECT_EQ(n1, n2);
+		EXPECT_EQ(0, memcmp(d1, d2, n1 * sizeof(*d1)));
+		free(d1);
+		free(d2);
+	}
+	/* CTX_DESTROY only reads its struct */
+	ASSERT_EQ(0, mt_attach(other, attach.name, MEMTOPO_ATTACH_CREATE, &created));
+	ASSERT_EQ(1, created);
+	strcpy(destroy.name, attach.name);
+	for (p = P_UNMAPPED; p < P_NR; p++)
+		EXPECT_EQ(-EFAULT, raw(other, MEMTOPO_CTX_DESTROY,
+				       hm_place(&self->hm, p, &destroy, sizeof(destroy))));
+	EXPECT_EQ(0, raw(other, MEMTOPO_CTX_DESTROY,
+			 hm_place(&self->hm, P_RO, &destroy, sizeof(destroy))));
+	EXPECT_EQ(-ENOENT, mt_ctx_destroy(other, attach.name));
+
+	/* and the state is still the one the twins agree on */
+	snap_take(w, &before, w->sub_b);
+	snap_take(w, &after, w->sub_a);
+	EXPECT_EQ(NULL, snap_diff(&before, &after));
+	snap_free(&before);
+	snap_free(&after);
+	close(other);
+	close(efd);
+}
+
+/* Put @len bytes at @p for a user pointer inside an argument. */
+static __u64 hm_ptr(struct hostile_mem *hm, enum placement p, const void *src, size_t len)
+{
+	return (uintptr_t)hm_place(hm, p, src, len);
+}
+
+/*
+ * Every user pointer inside an argument.  An output buffer that cannot be
+ * written and an input that cannot be read are EFAULT, with nothing
+ * changed: no events dequeued, no dirty bit taken, no region created.
+ */
+TEST_F(hostile, every_pointer)
+{
+	struct world *w = &self->w;
+	struct snap before, after;
+	struct memtopo_range ranges[16];
+	struct memtopo_event ev[64];
+	struct memtopo_op ops[3];
+	__u64 bits[RAM_SIZE / 4096 / 64] = { ~0ull, ~0ull };
+	char rom[0x1000] = "contents";
+	char text[4096];
+	enum placement p;
+	const char *diff;
+	int ret, k;
+
+	memset(ranges, 0, sizeof(ranges));
+	memset(ev, 0, sizeof(ev));
+	for (p = 0; p < P_NR; p++) {
+		for (k = 0; k < 8; k++) {
+			struct memtopo_get_flat flat = { .size = sizeof(flat), .space = w->as,
+							 .count = 16,
+							 .range_size = sizeof(ranges[0]) };
+			struct memtopo_read_events rd = { .size = sizeof(rd), .id = w->sub_a,
+							  .count = 64,
+							  .event_size = sizeof(ev[0]) };
+			struct memtopo_mtree mtree = { .size = sizeof(mtree), .len = sizeof(text) };
+			struct memtopo_dirty_log dirty = {
+				.size = sizeof(dirty), .op = MEMTOPO_DIRTY_GET,
+				.flags = MEMTOPO_DIRTY_F_CLEAR, .region = w->ram,
+				.client = CLIENT_MIGRATION, .num_pages = RAM_SIZE / 4096,
+			};
+			struct memtopo_space_rw rw = { .size = sizeof(rw), .space = w->as,
+						       .addr = RAM_BASE + 0x20, .length = 256 };
+			struct memtopo_batch batch = { .size = sizeof(batch), .count = 3,
+						       .op_size = sizeof(ops[0]) };
+			struct memtopo_op create;
+			const char *name = "?";
+			bool ro_reads = false;
+
+			struct memtopo_range *r;
+			__u32 nr, pending;
+			__u64 gen;
+			char *t;
+
+			ASSERT_EQ(0, world_stir(w));
+			/* buffers of exactly the size the answer needs: straddling faults */
+			ASSERT_EQ(0, mt_get_flat(w->fd, w->as, &r, &nr, &gen));
+			free(r);
+			flat.count = nr;
+			nr = 0;
+			ASSERT_EQ(0, mt_read_events(w->fd, w->sub_a, ev, &nr, &pending));
+			ASSERT_LT(0, pending);
+			ASSERT_GE(64, pending);
+			rd.count = pending;
+			ASSERT_EQ(0, mt_mtree(w->fd, 0, &t));
+			mtree.len = strlen(t);
+			free(t);
+			snap_take(w, &before, w->sub_b);
+			switch (k) {
+			case 0:
+				name = "GET_FLAT ranges";
+				flat.ranges = hm_ptr(&self->hm, p, ranges, flat.count * sizeof(*ranges));
+				ret = raw(w->fd, MEMTOPO_GET_FLAT, &flat);
+				break;
+			case 1:
+				name = "READ_EVENTS events";
+				rd.events = hm_ptr(&self->hm, p, ev, rd.count * sizeof(*ev));
+				ret = raw(w->fd, MEMTOPO_READ_EVENTS, &rd);
+				break;
+			case 2:
+				name = "MTREE buf";
+				mtree.buf = hm_ptr(&self->hm, p, text, mtree.len);
+				ret = raw(w->fd, MEMTOPO_MTREE, &mtree);
+				break;
+			case 3:
+				name = "DIRTY_LOG get+clear bitmap";
+				dirty.bitmap = hm_ptr(&self->hm, p, bits, sizeof(bits));
+				ret = raw(w->fd, MEMTOPO_DIRTY_LOG, &dirty);
+				break;
+			case 4:
+				name = "DIRTY_LOG clear bitmap";
+				ro_reads = true;
+				dirty.op = MEMTOPO_DIRTY_CLEAR;
+				dirty.flags = 0;
+				dirty.bitmap = hm_ptr(&self->hm, p, bits, sizeof(bits));
+				ret = raw(w->fd, MEMTOPO_DIRTY_LOG, &dirty);
+				break;
+			case 5:
+				name = "SPACE_RW read buf";
+				rw.buf = hm_ptr(&self->hm, p, text, 256);
+				ret = raw(w->fd, MEMTOPO_SPACE_RW, &rw);
+				break;
+			case 6:
+				name = "BATCH ops";
+				mt_op_init(&ops[0], MEMTOPO_OP_REGION_CREATE);
+				ops[0].kind = MEMTOPO_KIND_IO;
+				ops[0].length = 0x1000;
+				strcpy(ops[0].name, "b0");
+				mt_op_init(&ops[1], MEMTOPO_OP_ADD_SUBREGION);
+				ops[1].id = MEMTOPO_ID_BATCH_REF | 0;
+				ops[1].ref = w->root;
+				ops[1].addr = 0xa00000;
+				mt_op_init(&ops[2], MEMTOPO_OP_SET_ENABLED);
+				ops[2].id = w->io;
+				ops[2].value = 0;
+				/* straddling: the first operations fit, a later one faults */
+				batch.ops = hm_ptr(&self->hm, p, ops, sizeof(ops));
+				ret = raw(w->fd, MEMTOPO_BATCH, &batch);
+				break;
+			default:
+				name = "OP create kernel RAM contents";
+				ro_reads = true;
+				mt_op_init(&create, MEMTOPO_OP_REGION_CREATE);
+				create.kind = MEMTOPO_KIND_ROM;
+				create.flags = MEMTOPO_OP_F_KERNEL_BACKING;
+				create.length = sizeof(rom);
+				strcpy(create.name, "rom");
+				create.value = hm_ptr(&self->hm, p, rom, sizeof(rom));
+				ret = raw(w->fd, MEMTOPO_OP, &create);
+				if (!ret && p == P_RO)
+					EXPECT_EQ(0, op_destroy(w->fd, create.id));
+				break;
+			}
+			if (p == P_RO && ro_reads) {
+				EXPECT_EQ(0, ret) TH_LOG("%s %s", name, placement_name[p]);
+				snap_free(&before);
+				snap_take(w, &before, w->sub_a);
+				snap_free(&before);
+				continue;
+			}
+			EXPECT_EQ(-EFAULT, ret) TH_LOG("%s %s", name, placement_name[p]);
+			snap_take(w, &after, w->sub_a);
+			diff = snap_diff(&before, &after);
+			EXPECT_EQ(NULL, diff) TH_LOG("%s %s: %s changed", name, placement_name[p],
+						     diff);
+			snap_free(&before);
+			snap_free(&after);
+		}
+	}
+}
+
+/*
+ * The issue's cases by name: a begin or commit that cannot answer opens or
+ * closes nothing; a READ_EVENTS that cannot answer loses no event.
+ */
+TEST_F(hostile, txn_and_events_by_name)
+{
+	struct world *w = &self->w;
+	struct memtopo_txn t = { .size = sizeof(t), .op = MEMTOPO_TXN_BEGIN };
+	struct memtopo_event ev[64];
+	struct memtopo_read_events rd = { .size = sizeof(rd), .id = w->sub_a, .count = 64,
+					  .events = (uintptr_t)ev, .event_size = sizeof(ev[0]) };
+	__u32 depth, n = 64, pending;
+
+	EXPECT_EQ(-EFAULT, raw(w->fd, MEMTOPO_TXN, hm_place(&self->hm, P_RO, &t, sizeof(t))));
+	EXPECT_EQ(-EINVAL, mt_txn(w->fd, MEMTOPO_TXN_COMMIT, &depth)) TH_LOG("begin opened one");
+	ASSERT_EQ(0, mt_txn(w->fd, MEMTOPO_TXN_BEGIN, &depth));
+	t.op = MEMTOPO_TXN_COMMIT;
+	EXPECT_EQ(-EFAULT, raw(w->fd, MEMTOPO_TXN, hm_place(&self->hm, P_RO, &t, sizeof(t))));
+	EXPECT_EQ(0, mt_txn(w->fd, MEMTOPO_TXN_COMMIT, &depth)) TH_LOG("commit closed it");
+
+	/* 15 events queued; a read that cannot answer leaves all 15 */
+	n = 0;
+	ASSERT_EQ(0, mt_read_events(w->fd, w->sub_a, ev, &n, &pending));
+	ASSERT_LT(0, pending);
+	EXPECT_EQ(-EFAULT, raw(w->fd, MEMTOPO_READ_EVENTS,
+			       hm_place(&self->hm, P_RO, &rd, sizeof(rd))));
+	n = 64;
+	ASSERT_EQ(0, mt_read_events(w->fd, w->sub_a, ev, &n, NULL));
+	EXPECT_EQ(pending, n) TH_LOG("events lost");
+	EXPECT_EQ(1, ev[0].seq);
+}
+
+/* ---- fail-nth: every allocation and user copy failed in turn ---------- */
+
+static int fail_nth_fd = -1;
+
+static bool fail_nth_init(void)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth", (long)syscall(SYS_gettid));
+	fail_nth_fd = open(path, O_RDWR);
+	if (fail_nth_fd < 0)
+		return false;
+	/* GFP_KERNEL allocations too, not only atomic ones */
+	write_file("/sys/kernel/debug/failslab/ignore-gfp-wait", "N");
+	write_file("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N");
+	return true;
+}
+
+static void fail_nth_set(int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d", n);
+
+	if (pwrite(fail_nth_fd, buf, len, 0) != len)
+		abort();
+}
+
+/* Still pending (the call had fewer fault points than n)? Disarms it. */
+static bool fail_nth_unused(void)
+{
+	char buf[16] = "";
+	bool unused;
+
+	if (pread(fail_nth_fd, buf, sizeof(buf) - 1, 0) < 0)
+		abort();
+	unused = atoi(buf) != 0;
+	fail_nth_set(0);
+	return unused;
+}
+
+typedef int (*scenario_fn)(struct world *w);
+
+static int sc_create(struct world *w)
+{
+	return op_create(w->fd, MEMTOPO_KIND_RAM, "new", 0x2000, MEMTOPO_OP_F_KERNEL_BACKING) < 0 ?
+	       -1 : 0;
+}
+
+static int sc_batch(struct world *w)
+{
+	struct memtopo_op ops[3];
+	__u32 idx;
+
+	mt_op_init(&ops[0], MEMTOPO_OP_REGION_CREATE);
+	ops[0].kind = MEMTOPO_KIND_IO;
+	ops[0].length = 0x1000;
+	strcpy(ops[0].name, "b0");
+	mt_op_init(&ops[1], MEMTOPO_OP_ADD_SUBREGION);
+	ops[1].id = MEMTOPO_ID_BATCH_REF | 0;
+	ops[1].ref = w->root;
+	ops[1].addr = 0xa00000;
+	mt_op_init(&ops[2], MEMTOPO_OP_SET_DIRTY_LOG);
+	ops[2].id = w->ram;
+	ops[2].kind = CLIENT_VGA;
+	ops[2].value = 1;
+	return mt_batch(w->fd, ops, 3, &idx);
+}
+
+static int sc_txn(struct world *w)
+{
+	__u32 depth;
+
+	return mt_txn(w->fd, MEMTOPO_TXN_BEGIN, &depth);
+}
+
+static int sc_subscribe(struct world *w)
+{
+	__u32 id;
+
+	return mt_subscribe(w->fd, w->as, -1, 0, MEMTOPO_SUBSCRIBE_REPLAY, &id);
+}
+
+static int sc_read_events(struct world *w)
+{
+	struct memtopo_event ev[64];
+	__u32 n = 64;
+
+	return mt_read_events(w->fd, w->sub_a, ev, &n, NULL);
+}
+
+static int sc_dirty_get_clear(struct world *w)
+{
+	__u64 bits[4];
+
+	return dirty_get(w->fd, w->ram, bits, MEMTOPO_DIRTY_F_CLEAR);
+}
+
+static int sc_space_write(struct world *w)
+{
+	char data[32] = "overwritten";
+
+	return mt_space_rw(w->fd, w->as, RAM_BASE + 0x18, data, sizeof(data), 1);
+}
+
+static const struct {
+	const char *name;
+	scenario_fn fn;
+} scenarios[] = {
+	{ "OP create kernel RAM", sc_create },
+	{ "BATCH create, map, dirty log", sc_batch },
+	{ "TXN begin", sc_txn },
+	{ "SUBSCRIBE replay", sc_subscribe },
+	{ "READ_EVENTS", sc_read_events },
+	{ "DIRTY_LOG get+clear", sc_dirty_get_clear },
+	{ "SPACE_RW write", sc_space_write },
+};
+
+/*
+ * Each scenario under fail-nth n = 1, 2, ... until it no longer reaches
+ * the nth fault point: a failed call must leave exactly the state before,
+ * a successful one exactly the state a fault-free run leaves.
+ */
+TEST(fail_nth_changes_nothing)
+{
+	struct world w;
+	struct snap before, after, want;
+	const char *diff;
+	size_t s;
+	int n, ret;
+
+	if (!fail_nth_init())
+		SKIP(return, "no fail-nth in this kernel");
+	pg = sysconf(_SC_PAGESIZE);
+	for (s = 0; s < sizeof(scenarios) / sizeof(scenarios[0]); s++) {
+		ASSERT_EQ(0, world_build(&w, "ref"));
+		ASSERT_EQ(0, scenarios[s].fn(&w)) TH_LOG("%s without faults", scenarios[s].name);
+		snap_take(&w, &want, w.sub_a);
+		world_free(&w);
+		for (n = 1; n < 2000; n++) {
+			bool unused;
+
+			ASSERT_EQ(0, world_build(&w, "nth"));
+			snap_take(&w, &before, w.sub_b);
+			fail_nth_set(n);
+			ret = scenarios[s].fn(&w);
+			unused = fail_nth_unused();
+			snap_take(&w, &after, w.sub_a);
+			diff = snap_diff(ret ? &before : &want, &after);
+			EXPECT_EQ(NULL, diff) TH_LOG("%s, fault %d (%s): %s differs",
+						     scenarios[s].name, n,
+						     ret ? "failed" : "succeeded", diff);
+			snap_free(&before);
+			snap_free(&after);
+			world_free(&w);
+			if (unused) {
+				EXPECT_EQ(0, ret);
+				break;
+			}
+		}
+		snap_free(&want);
+	}
+}
+
+/* ---- issue-free limits: loop check, IDs, out fields, names, memory ---- */
+
+FIXTURE(lim) {
+	int fd;
+	int root, as;
+};
+
+FIXTURE_SETUP(lim)
+{
+	self->fd = mt_open();
+	ASSERT_LE(0, self->fd);
+	self->root = op_create(self->fd, MEMTOPO_KIND_CONTAINER, "system", 0,
+			       MEMTOPO_OP_F_SIZE_2_64);
+	ASSERT_LT(0, self->root);
+	self->as = op_space(self->fd, "memory", self->root);
+	ASSERT_LT(0, self->as);
+}
+
+FIXTURE_TEARDOWN(lim)
+{
+	close(self->fd);
+}
+
+/*
+ * Six levels of 16 aliases: 97 regions, 2^24 paths.  Legal (it has no
+ * loop), so it maps anywhere no view renders it; in a space it is E2BIG
+ * (more pieces than a render takes); a real loop through it is ELOOP.
+ */
+TEST_F(lim, loop_check_is_exact)
+{
+	int level[7], a, l, i, parked, loop;
+	__u64 size = 0x1000;
+	char name[32];
+
+	level[0] = op_create(self->fd, MEMTOPO_KIND_RAM, "leaf", size, 0);
+	ASSERT_LT(0, level[0]);
+	for (l = 1; l <= 6; l++) {
+		snprintf(name, sizeof(name), "level%d", l);
+		level[l] = op_create(self->fd, MEMTOPO_KIND_CONTAINER, name, size * 16, 0);
+		ASSERT_LT(0, level[l]);
+		for (i = 0; i < 16; i++) {
+			snprintf(name, sizeof(name), "l%d-a%d", l, i);
+			a = op_alias(self->fd, name, level[l - 1], 0, size);
+			ASSERT_LT(0, a);
+			ASSERT_EQ(0, op_map(self->fd, level[l], a, i * size));
+		}
+		size *= 16;
+	}
+	parked = op_create(self->fd, MEMTOPO_KIND_CONTAINER, "parked", 0, MEMTOPO_OP_F_SIZE_2_64);
+	ASSERT_LT(0, parked);
+	EXPECT_EQ(0, op_map(self->fd, parked, level[6], 0)) TH_LOG("a legal map refused");
+	EXPECT_EQ(0, mt_op(self->fd, &(struct memtopo_op){
+		.size = sizeof(struct memtopo_op), .op = MEMTOPO_OP_DEL_SUBREGION,
+		.id = level[6], .ref = parked }));
+
+	/* a loop through the bomb is still found */
+	loop = op_alias(self->fd, "loop", level[6], 0, 0x1000);
+	ASSERT_LT(0, loop);
+	EXPECT_EQ(-ELOOP, op_map(self->fd, level[1], loop, 0x100000));
+	EXPECT_EQ(-ELOOP, op_map(self->fd, level[3], level[6], 0));
+
+	/* rendered, it is too big: the documented E2BIG, and nothing changed */
+	EXPECT_EQ(-E2BIG, op_map(self->fd, self->root, level[6], 0));
+	{
+		struct memtopo_region_desc *d;
+		__u32 n, k;
+
+		ASSERT_EQ(0, mt_get_regions(self->fd, &d, &n));
+		for (k = 0; k < n; k++)
+			if (d[k].id == (__u32)level[6])
+				EXPECT_EQ(0, d[k].parent);
+		free(d);
+	}
+}
+
+/* A destroyed object's ID is not handed out again at once. */
+TEST_F(lim, ids_are_cyclic)
+{
+	int a, b, s1, s2;
+	__u32 sub1, sub2;
+
+	a = op_create(self->fd, MEMTOPO_KIND_IO, "a", 0x1000, 0);
+	ASSERT_LT(0, a);
+	ASSERT_EQ(0, op_destroy(self->fd, a));
+	b = op_create(self->fd, MEMTOPO_KIND_IO, "b", 0x1000, 0);
+	ASSERT_LT(0, b);
+	EXPECT_NE(a, b) TH_LOG("region ID %d reused at once", a);
+	EXPECT_LT(a, b);
+
+	s1 = op_space(self->fd, "s1", self->root);
+	ASSERT_LT(0, s1);
+	EXPECT_EQ(0, mt_op(self->fd, &(struct memtopo_op){ .size = sizeof(struct memtopo_op),
+							  .op = MEMTOPO_OP_SPACE_DESTROY,
+							  .id = s1 }));
+	s2 = op_space(self->fd, "s2", self->root);
+	ASSERT_LT(0, s2);
+	EXPECT_NE(s1, s2) TH_LOG("space ID %d reused at once", s1);
+
+	ASSERT_EQ(0, mt_subscribe(self->fd, self->as, -1, 0, 0, &sub1));
+	ASSERT_EQ(0, mt_unsubscribe(self->fd, sub1));
+	ASSERT_EQ(0, mt_subscribe(self->fd, self->as, -1, 0, 0, &sub2));
+	EXPECT_NE(sub1, sub2) TH_LOG("subscription ID %u reused at once", sub1);
+	/* the stale IDs name nothing */
+	EXPECT_EQ(-ENOENT, op_set(self->fd, MEMTOPO_OP_SET_ENABLED, a, 0, 1, 0));
+	EXPECT_EQ(-ENOENT, mt_unsubscribe(self->fd, sub1));
+}
+
+/* Out fields hold garbage on input (a struct reused in a loop): ignored. */
+TEST_F(lim, out_fields_ignored_on_input)
+{
+	struct memtopo_range ranges[8];
+	struct memtopo_event ev[8];
+	struct memtopo_get_flat flat = { .size = sizeof(flat), .space = self->as, .count = 8,
+					 .ranges = (uintptr_t)ranges,
+					 .range_size = sizeof(ranges[0]), .generation = ~0ull };
+	struct memtopo_lookup lookup = { .size = sizeof(lookup), .space = self->as,
+					 .addr = 0x1000, .generation = 77 };
+	struct memtopo_txn txn = { .size = sizeof(txn), .op = MEMTOPO_TXN_BEGIN, .depth = 9 };
+	struct memtopo_subscribe sub = { .size = sizeof(sub), .space = self->as, .eventfd = -1,
+					 .id = 1234 };
+	struct memtopo_read_events rd = { .size = sizeof(rd), .count = 8,
+					  .events = (uintptr_t)ev, .event_size = sizeof(ev[0]),
+					  .pending = 99 };
+	struct memtopo_ctx_attach attach = { .size = sizeof(attach),
+					     .flags = MEMTOPO_ATTACH_CREATE, .created = 5 };
+	struct memtopo_info info = { .size = sizeof(info), .abi_version = 3, .max_depth = 4 };
+	struct memtopo_batch batch = { .size = sizeof(batch), .count = 0,
+				       .op_size = sizeof(struct memtopo_op), .error_index = 8 };
+	int ram, i, other;
+
+	ram = op_create(self->fd, MEMTOPO_KIND_RAM, "ram", 0x2000, 0);
+	ASSERT_LT(0, ram);
+	ASSERT_EQ(0, op_map(self->fd, self->root, ram, 0x1000));
+	/* two more ranges, so a replay queues more than three events */
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, op_map(self->fd, self->root,
+				    op_create(self->fd, MEMTOPO_KIND_IO, "io", 0x1000, 0),
+				    0x10000 + i * 0x2000));
+	EXPECT_EQ(0, raw(self->fd, MEMTOPO_GET_INFO, &info));
+	EXPECT_EQ(MEMTOPO_ABI_VERSION, info.abi_version);
+	EXPECT_EQ(0, raw(self->fd, MEMTOPO_BATCH, &batch));
+	EXPECT_EQ(0, raw(self->fd, MEMTOPO_GET_FLAT, &flat));
+	EXPECT_NE(~0ull, flat.generation);
+	memset(&lookup.range, 0xa5, sizeof(lookup.range));
+	EXPECT_EQ(0, raw(self->fd, MEMTOPO_LOOKUP, &lookup));
+	EXPECT_EQ((__u32)ram, lookup.range.region);
+	EXPECT_EQ(flat.generation, lookup.generation);
+	EXPECT_EQ(0, raw(self->fd, MEMTOPO_TXN, &txn));
+	EXPECT_EQ(1, txn.depth);
+	txn.op = MEMTOPO_TXN_COMMIT;
+	EXPECT_EQ(0, raw(self->fd, MEMTOPO_TXN, &txn));
+	EXPECT_EQ(0, txn.depth);
+	sub.flags = MEMTOPO_SUBSCRIBE_REPLAY;
+	EXPECT_EQ(0, raw(self->fd, MEMTOPO_SUBSCRIBE, &sub));
+	EXPECT_NE(1234, sub.id);
+	/* one struct reused: the second call sees the first one's answers */
+	rd.id = sub.id;
+	rd.count = 1;
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(0, raw(self->fd, MEMTOPO_READ_EVENTS, &rd)) TH_LOG("read %d", i);
+		EXPECT_EQ(1, rd.count);
+		EXPECT_EQ((__u64)i + 1, ev[0].seq);
+	}
+	other = mt_open();
+	ASSERT_LE(0, other);
+	snprintf(attach.name, sizeof(attach.name), "outfields-%d", getpid());
+	EXPECT_EQ(0, raw(other, MEMTOPO_CTX_ATTACH, &attach));
+	EXPECT_EQ(1, attach.created);
+	attach.flags = 0;
+	EXPECT_EQ(0, raw(other, MEMTOPO_CTX_ATTACH, &attach));
+	EXPECT_EQ(0, attach.created);
+	EXPECT_EQ(0, mt_ctx_destroy(other, attach.name));
+	close(other);
+	/* reserved fields still must be zero */
+	lookup.__reserved = 1;
+	EXPECT_EQ(-EINVAL, raw(self->fd, MEMTOPO_LOOKUP, &lookup));
+}
+
+/* Named contexts cannot take an anonymous context's debugfs name. */
+TEST(anon_names_reserved)
+{
+	char name[64];
+	int fd = mt_open(), other = mt_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(-EINVAL, mt_attach(fd, "anon-0", MEMTOPO_ATTACH_CREATE, NULL));
+	EXPECT_EQ(-EINVAL, mt_attach(fd, "anon-1", MEMTOPO_ATTACH_CREATE, NULL));
+	EXPECT_EQ(-EINVAL, mt_attach(fd, "anon-x", MEMTOPO_ATTACH_CREATE, NULL));
+	/* a prefix of it is just a name */
+	snprintf(name, sizeof(name), "anon%d", getpid());
+	EXPECT_EQ(0, mt_attach(fd, name, MEMTOPO_ATTACH_CREATE | MEMTOPO_ATTACH_EXCL, NULL));
+	EXPECT_EQ(0, mt_ctx_destroy(fd, name));
+	close(fd);
+	close(other);
+}
+
+/*
+ * A subscription keeps one page of ring until it needs more; the ring grows
+ * to max_events; every byte is charged to the context's budget and given
+ * back when the subscription goes.
+ */
+TEST(rings_grow_with_use)
+{
+	struct memtopo_info info;
+	struct memtopo_event *ev;
+	struct memtopo_op *ops;
+	char name[64];
+	long m0, m1, m2, m3;
+
+	__u32 id, n, i, nops = 0, idx;
+	int fd, root, as, k;
+
+	fd = mt_open();
+	ASSERT_LE(0, fd);
+	snprintf(name, sizeof(name), "rings-%d", getpid());
+	ASSERT_EQ(0, mt_attach(fd, name, MEMTOPO_ATTACH_CREATE, NULL));
+	ASSERT_EQ(0, mt_info(fd, &info));
+	root = op_create(fd, MEMTOPO_KIND_CONTAINER, "system", 0, MEMTOPO_OP_F_SIZE_2_64);
+	as = op_space(fd, "memory", root);
+	ASSERT_LT(0, as);
+	m0 = ctx_memory(name);
+	ASSERT_LE(0, m0) TH_LOG("no memory line in debugfs stats");
+	ASSERT_EQ(0, mt_subscribe(fd, as, -1, 0, 0, &id));
+	m1 = ctx_memory(name);
+	EXPECT_GE(8192, m1 - m0) TH_LOG("a quiet subscription pins %ld bytes", m1 - m0);
+	EXPECT_LT(0, m1 - m0);
+
+	ops = calloc(2 * info.max_events, sizeof(*ops));
+	ASSERT_NE(NULL, ops);
+	for (k = 0; k < (int)info.max_events / 2; k++) {
+		mt_op_init(&ops[nops], MEMTOPO_OP_REGION_CREATE);
+		ops[nops].kind = MEMTOPO_KIND_IO;
+		ops[nops].length = 0x1000;
+		sprintf(ops[nops].name, "d%d", k);
+		nops++;
+		mt_op_init(&ops[nops], MEMTOPO_OP_ADD_SUBREGION);
+		ops[nops].id = MEMTOPO_ID_BATCH_REF | (nops - 1);
+		ops[nops].ref = root;
+		ops[nops].addr = 0x10000000ull + k * 0x2000ull;
+		nops++;
+	}
+	ASSERT_EQ(0, mt_batch(fd, ops, nops, &idx));
+	m2 = ctx_memory(name);
+	EXPECT_LT(m1 + (long)(info.max_events / 4 * sizeof(*ev)), m2) TH_LOG("ring did not grow");
+	ev = calloc(info.max_events, sizeof(*ev));
+	n = info.max_events;
+	ASSERT_EQ(0, mt_read_events(fd, id, ev, &n, NULL));
+	EXPECT_EQ(info.max_events / 2 + 1, n);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(i + 1, ev[i].seq);
+	EXPECT_EQ(MEMTOPO_EVENT_COMMIT, ev[n - 1].type);
+	/* unsubscribing gives the grown ring back; a new one costs a page again */
+	ASSERT_EQ(0, mt_unsubscribe(fd, id));
+	m3 = ctx_memory(name);
+	EXPECT_GT(m2 - (long)(info.max_events / 4 * sizeof(*ev)), m3);
+	ASSERT_EQ(0, mt_subscribe(fd, as, -1, 0, 0, &id));
+	EXPECT_EQ(m1 - m0, ctx_memory(name) - m3);
+	free(ev);
+	free(ops);
+	EXPECT_EQ(0, mt_ctx_destroy(fd, name));
+	close(fd);
+}
+
+static void mem_max_set(long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", v);
+	write_file(PARAM_MEM_MAX, buf);
+}
+
+/*
+ * The budget: a subscription or region past it is ENOSPC with nothing
+ * half-made; a ring that cannot grow past it overflows with the marker
+ * (nothing lost silently).
+ */
+TEST(memory_budget)
+{
+	struct memtopo_region_desc *d;
+	struct memtopo_event ev[600];
+	struct memtopo_op ops[400];
+	char name[64], *s;
+	long used, saved, cost;
+	__u32 id, id2, n, n2, i, idx;
+	int fd, root, as, k, ret;
+
+	s = read_file(PARAM_MEM_MAX);
+	ASSERT_NE(NULL, s) TH_LOG("no memtopo.ctx_mem_max parameter");
+	saved = atol(s);
+	EXPECT_EQ(1L << 30, saved);
+	fd = mt_open();
+	ASSERT_LE(0, fd);
+	snprintf(name, sizeof(name), "budget-%d", getpid());
+	ASSERT_EQ(0, mt_attach(fd, name, MEMTOPO_ATTACH_CREATE, NULL));
+	root = op_create(fd, MEMTOPO_KIND_CONTAINER, "system", 0, MEMTOPO_OP_F_SIZE_2_64);
+	as = op_space(fd, "memory", root);
+	ASSERT_LT(0, as);
+	ASSERT_EQ(0, mt_subscribe(fd, as, -1, 0, 0, &id));
+	used = ctx_memory(name);
+	ASSERT_LT(0, used);
+
+	/* room for a little more: the next subscription does not fit */
+	mem_max_set(used + 1024);
+	ASSERT_EQ(0, mt_get_regions(fd, &d, &n));
+	free(d);
+	EXPECT_EQ(-ENOSPC, mt_subscribe(fd, as, -1, 0, 0, &id2));
+	EXPECT_EQ(used, ctx_memory(name)) TH_LOG("a refused subscription left a charge");
+	/* regions are charged too: a few fit, then ENOSPC, nothing half-made */
+	for (k = 0; k < 64; k++) {
+		ret = op_create(fd, MEMTOPO_KIND_IO, "r", 0x1000, 0);
+		if (ret < 0)
+			break;
+	}
+	EXPECT_EQ(-ENOSPC, ret);
+	EXPECT_LT(0, k);
+	ASSERT_EQ(0, mt_get_regions(fd, &d, &n2));
+	free(d);
+	EXPECT_EQ(n + k, n2);
+	EXPECT_GE(used + 1024, ctx_memory(name));
+	mem_max_set(saved);
+
+	/*
+	 * Room for 200 more regions but not for the ring's next step: their
+	 * 201 events end with the overflow marker, numbered without a gap.
+	 */
+	used = ctx_memory(name);
+	ret = op_create(fd, MEMTOPO_KIND_IO, "e999", 0x1000, 0);
+	ASSERT_LT(0, ret);
+	cost = ctx_memory(name) - used;
+	ASSERT_EQ(0, op_destroy(fd, ret));
+	for (k = 0; k < 200; k++) {
+		mt_op_init(&ops[2 * k], MEMTOPO_OP_REGION_CREATE);
+		ops[2 * k].kind = MEMTOPO_KIND_IO;
+		ops[2 * k].length = 0x1000;
+		sprintf(ops[2 * k].name, "e%d", k);
+		mt_op_init(&ops[2 * k + 1], MEMTOPO_OP_ADD_SUBREGION);
+		ops[2 * k + 1].id = MEMTOPO_ID_BATCH_REF | (2 * k);
+		ops[2 * k + 1].ref = root;
+		ops[2 * k + 1].addr = 0x10000000ull + k * 0x2000ull;
+	}
+	mem_max_set(used + 200 * cost + 2048);
+	EXPECT_EQ(0, mt_batch(fd, ops, 400, &idx));
+	mem_max_set(saved);
+	n = 600;
+	ASSERT_EQ(0, mt_read_events(fd, id, ev, &n, NULL));
+	EXPECT_GT(201, n) TH_LOG("the ring grew past the budget");
+	ASSERT_LT(0, n);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(i + 1, ev[i].seq);
+	EXPECT_EQ(MEMTOPO_EVENT_OVERFLOW, ev[n - 1].type);
+
+	EXPECT_EQ(0, mt_unsubscribe(fd, id));
+	EXPECT_EQ(0, mt_ctx_destroy(fd, name));
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
