@@ -575,7 +575,7 @@ TEST_F(hostile, every_struct)
 	ops[1].addr = 0x900000;
 	snprintf(attach.name, sizeof(attach.name), "%s-new", w->name);
 
-	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(calls); i++) {
 		/* each IN call that succeeds must be undoable for the next placement */
 		if (calls[i].req == MEMTOPO_COALESCED)
 			coal.flags = 0;
@@ -620,7 +620,8 @@ TEST_F(hostile, every_struct)
 		__u32 n1, n2;
 
 		ASSERT_EQ(0, mt_get_regions(other, &d1, &n1));
-		ret = raw(other, MEMTOPO_CTX_ATTACH, hm_place(&self->hm, p, &attach, sizeof(attach)));
+		ret = raw(other, MEMTOPO_CTX_ATTACH,
+			  hm_place(&self->hm, p, &attach, sizeof(attach)));
 		EXPECT_EQ(-EFAULT, ret) TH_LOG("CTX_ATTACH, struct %s", placement_name[p]);
 		{
 			int probe = mt_open();
@@ -726,7 +727,8 @@ TEST_F(hostile, every_pointer)
 			switch (k) {
 			case 0:
 				name = "GET_FLAT ranges";
-				flat.ranges = hm_ptr(&self->hm, p, ranges, flat.count * sizeof(*ranges));
+				flat.ranges = hm_ptr(&self->hm, p, ranges,
+						     flat.count * sizeof(*ranges));
 				ret = raw(w->fd, MEMTOPO_GET_FLAT, &flat);
 				break;
 			case 1:
@@ -971,7 +973,7 @@ TEST(fail_nth_changes_nothing)
 	if (!fail_nth_init())
 		SKIP(return, "no fail-nth in this kernel");
 	pg = sysconf(_SC_PAGESIZE);
-	for (s = 0; s < sizeof(scenarios) / sizeof(scenarios[0]); s++) {
+	for (s = 0; s < ARRAY_SIZE(scenarios); s++) {
 		ASSERT_EQ(0, world_build(&w, "ref"));
 		ASSERT_EQ(0, scenarios[s].fn(&w)) TH_LOG("%s without faults", scenarios[s].name);
 		snap_take(&w, &want, w.sub_a);
@@ -1092,9 +1094,8 @@ TEST_F(lim, ids_are_cyclic)
 
 	s1 = op_space(self->fd, "s1", self->root);
 	ASSERT_LT(0, s1);
-	EXPECT_EQ(0, mt_op(self->fd, &(struct memtopo_op){ .size = sizeof(struct memtopo_op),
-							  .op = MEMTOPO_OP_SPACE_DESTROY,
-							  .id = s1 }));
+	EXPECT_EQ(0, mt_op(self->fd, &(struct memtopo_op){
+		.size = sizeof(struct memtopo_op), .op = MEMTOPO_OP_SPACE_DESTROY, .id = s1 }));
 	s2 = op_space(self->fd, "s2", self->root);
 	ASSERT_LT(0, s2);
 	EXPECT_NE(s1, s2) TH_LOG("space ID %d reused at once", s1);

@@ -35,7 +35,7 @@ struct memtopo_view;
  * Default per-context memory budget in bytes (memtopo.ctx_mem_max): what
  * memtopo_ctx_charge_locked() lets one context keep.
  */
-#define MEMTOPO_CTX_MEM_DEFAULT		(1UL << 30)
+#define MEMTOPO_CTX_MEM_DEFAULT		BIT(30)
 /* Rendered pieces per commit: aliases multiply subtrees, so cap the work. */
 #define MEMTOPO_MAX_RENDER_PIECES	BIT(23)
 
