@@ -550,6 +550,9 @@ TEST_F(hostile, every_struct)
 		{ "SPACE_RW read", MEMTOPO_SPACE_RW, &rw, sizeof(rw), true },
 		{ "IOEVENTFD", MEMTOPO_IOEVENTFD, &ioev, sizeof(ioev), true },
 	};
+	struct call commit_call = { "TXN commit", MEMTOPO_TXN, &commit, sizeof(commit) };
+	struct call unsub_call = { "UNSUBSCRIBE", MEMTOPO_UNSUBSCRIBE, &unsub, sizeof(unsub),
+				   true };
 	struct snap before, after;
 	enum placement p;
 	__u32 depth;
@@ -594,11 +597,7 @@ TEST_F(hostile, every_struct)
 	/* TXN commit with a transaction open: it stays open */
 	ASSERT_EQ(0, mt_txn(w->fd, MEMTOPO_TXN_BEGIN, &depth));
 	ASSERT_EQ(1, depth);
-	{
-		struct call c = { "TXN commit", MEMTOPO_TXN, &commit, sizeof(commit) };
-
-		hostile_struct(_metadata, w, &self->hm, &c);
-	}
+	hostile_struct(_metadata, w, &self->hm, &commit_call);
 	EXPECT_EQ(0, mt_txn(w->fd, MEMTOPO_TXN_COMMIT, &depth));
 	EXPECT_EQ(0, depth);
 	EXPECT_EQ(-EINVAL, mt_txn(w->fd, MEMTOPO_TXN_COMMIT, &depth));
@@ -606,11 +605,7 @@ TEST_F(hostile, every_struct)
 	/* UNSUBSCRIBE only reads its struct: read-only works, the rest fault */
 	ASSERT_EQ(0, mt_subscribe(w->fd, w->as, -1, 0, 0, &unsub_id));
 	unsub.id = unsub_id;
-	{
-		struct call c = { "UNSUBSCRIBE", MEMTOPO_UNSUBSCRIBE, &unsub, sizeof(unsub), true };
-
-		hostile_struct(_metadata, w, &self->hm, &c);
-	}
+	hostile_struct(_metadata, w, &self->hm, &unsub_call);
 	EXPECT_EQ(-ENOENT, mt_unsubscribe(w->fd, unsub_id));
 
 	/* CTX_ATTACH (on a file without subscriptions): nothing created, not moved */
@@ -1033,7 +1028,9 @@ FIXTURE_TEARDOWN(lim)
  */
 TEST_F(lim, loop_check_is_exact)
 {
+	struct memtopo_region_desc *d;
 	int level[7], a, l, i, parked, loop;
+	__u32 n, k;
 	__u64 size = 0x1000;
 	char name[32];
 
@@ -1066,16 +1063,11 @@ TEST_F(lim, loop_check_is_exact)
 
 	/* rendered, it is too big: the documented E2BIG, and nothing changed */
 	EXPECT_EQ(-E2BIG, op_map(self->fd, self->root, level[6], 0));
-	{
-		struct memtopo_region_desc *d;
-		__u32 n, k;
-
-		ASSERT_EQ(0, mt_get_regions(self->fd, &d, &n));
-		for (k = 0; k < n; k++)
-			if (d[k].id == (__u32)level[6])
-				EXPECT_EQ(0, d[k].parent);
-		free(d);
-	}
+	ASSERT_EQ(0, mt_get_regions(self->fd, &d, &n));
+	for (k = 0; k < n; k++)
+		if (d[k].id == (__u32)level[6])
+			EXPECT_EQ(0, d[k].parent);
+	free(d);
 }
 
 /* A destroyed object's ID is not handed out again at once. */
