@@ -17,7 +17,8 @@
  *    no such ambiguity ("[disabled]" regions are printed).
  *  - Siblings print by address, then higher priority, then QEMU's list
  *    order (most recently added first among equal priorities); we add
- *    them in reverse print order so ties render as QEMU rendered them.
+ *    those at one address in reverse print order so ties render as QEMU
+ *    rendered them.
  *  - "@NAME" names a "memory-region: NAME" block: the alias target.  A
  *    block is the same region as a printed node with the same name and an
  *    identical subtree, so adjacent ranges of one region merge as in QEMU;
@@ -35,7 +36,8 @@
  * guess: which of two different alias targets with one name an alias
  * shows, and which of two overlapping same-priority siblings at different
  * starts was added last (siblings print by address, so that order is
- * lost; we take the one printed first as the later one).
+ * lost; we take the one with the higher start as the later one, which is
+ * what real machines do: a device mapped over part of a bigger region).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -655,7 +657,8 @@ static void warn_unordered(struct mimport *im, const struct mnode *p)
 			im->nwarnings++;
 			fprintf(stderr,
 				"import-mtree: warning: in \"%s\", \"%s\" and \"%s\" overlap with priority %d at different starts; the text does not say which was added last: taking \"%s\"\n",
-				p->name, a->name, b->name, a->prio, a->name);
+				p->name, a->name, b->name, a->prio,
+				a->addr > b->addr ? a->name : b->name);
 		}
 	}
 }
@@ -724,24 +727,35 @@ static int build_ops(struct mimport *im, struct opbuf *ob)
 		if (r->is_alias && in_list(im->readonly, im->nreadonly, r->name))
 			set_flag(ob, im, r, MEMTOPO_OP_SET_READONLY, 1);
 	}
-	/* subregions, each parent's in reverse print order */
+	/*
+	 * Subregions: siblings at one address in reverse print order (that is
+	 * QEMU's list order, exact); groups at different addresses in print
+	 * (address) order, so of two same-priority siblings that overlap at
+	 * different starts the higher start is the later added and wins.
+	 */
 	for (i = 0; i < im->nnodes; i++) {
 		struct mnode *r = im->nodes[i];
+		int g, next;
 
 		if (rep(im, r) != r)
 			continue;
-		for (j = r->nkids - 1; j >= 0; j--) {
-			struct mnode *k = rep(im, r->kids[j]);
-			struct memtopo_op *op;
+		for (g = 0; g < r->nkids; g = next) {
+			next = g + 1;
+			while (next < r->nkids && r->kids[next]->addr == r->kids[g]->addr)
+				next++;
+			for (j = next - 1; j >= g; j--) {
+				struct mnode *k = rep(im, r->kids[j]);
+				struct memtopo_op *op;
 
-			if (k->attached)
-				continue;
-			k->attached = true;
-			op = emit(ob, MEMTOPO_OP_ADD_SUBREGION);
-			op->id = MEMTOPO_ID_BATCH_REF | k->op;
-			op->ref = MEMTOPO_ID_BATCH_REF | r->op;
-			op->addr = r->kids[j]->addr;
-			op->priority = r->kids[j]->prio;
+				if (k->attached)
+					continue;
+				k->attached = true;
+				op = emit(ob, MEMTOPO_OP_ADD_SUBREGION);
+				op->id = MEMTOPO_ID_BATCH_REF | k->op;
+				op->ref = MEMTOPO_ID_BATCH_REF | r->op;
+				op->addr = r->kids[j]->addr;
+				op->priority = r->kids[j]->prio;
+			}
 		}
 	}
 	/* printed nowhere as a subregion: keep its root line's address and priority */
