@@ -15,7 +15,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
-#include "fault_selftest.h"
+#include "selftest.h"
 
 static char *selftest_fault;
 module_param(selftest_fault, charp, 0400);

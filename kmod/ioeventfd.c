@@ -23,49 +23,14 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 
-#include "compat.h"
 #include "parity.h"
-
-/*
- * KUnit runs in a kthread that cannot create an eventfd (that takes a
- * syscall), so tests may swap in stand-ins for signalling and putting.
- */
-static const struct memtopo_eventfd_test_ops *memtopo_eventfd_test_ops;
-
-#if IS_ENABLED(CONFIG_KUNIT)
-/**
- * memtopo_set_eventfd_test_ops() - let KUnit use tokens instead of eventfds.
- * @ops: stand-ins for eventfd_signal() and eventfd_ctx_put(), or NULL.
- *
- * Test-only: every eventfd registered while @ops is set must be gone
- * before it is reset.
- */
-void memtopo_set_eventfd_test_ops(const struct memtopo_eventfd_test_ops *ops)
-{
-	WRITE_ONCE(memtopo_eventfd_test_ops, ops);
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_set_eventfd_test_ops, MEMTOPO);
-#endif
-
-static void memtopo_eventfd_signal_one(struct eventfd_ctx *eventfd)
-{
-	const struct memtopo_eventfd_test_ops *ops = READ_ONCE(memtopo_eventfd_test_ops);
-
-	if (IS_ENABLED(CONFIG_KUNIT) && ops)
-		ops->signal(eventfd);
-	else
-		memtopo_eventfd_signal(eventfd);
-}
+#include "selftest.h"
 
 static void memtopo_ioeventfd_free_rcu(struct rcu_head *head)
 {
 	struct memtopo_iofd *fd = container_of(head, struct memtopo_iofd, rcu);
-	const struct memtopo_eventfd_test_ops *ops = READ_ONCE(memtopo_eventfd_test_ops);
 
-	if (IS_ENABLED(CONFIG_KUNIT) && ops)
-		ops->put(fd->eventfd);
-	else
-		eventfd_ctx_put(fd->eventfd);
+	memtopo_iofd_put(fd->eventfd);
 	kfree(fd);
 }
 
@@ -286,7 +251,7 @@ bool memtopo_ioeventfd_dispatch(struct memtopo_region *mr, u64 offset, u64 data,
 		    (fd->match_data && fd->data != data))
 			continue;
 		if (signal)
-			memtopo_eventfd_signal_one(fd->eventfd);
+			memtopo_iofd_signal(fd->eventfd);
 		return true;
 	}
 	return false;

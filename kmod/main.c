@@ -11,7 +11,7 @@
 
 #include "memtopo_main.h"
 #include "memtopo_internal.h"
-#include "fault_selftest.h"
+#include "selftest.h"
 #include <memtopo/memtopo.h>
 
 /* The per-context memory budget's ceiling (kmod/ctx.c); read at every charge. */

@@ -9,6 +9,7 @@
 #include <linux/slab.h>
 
 #include "memtopo_internal.h"
+#include "selftest.h"
 
 static struct memtopo_chunk *memtopo_chunk_alloc(void)
 {
@@ -138,7 +139,7 @@ u32 memtopo_view_chunk_of(const struct memtopo_view *view, u32 i)
 	}
 	return base - view->chunk_first;
 }
-EXPORT_SYMBOL_NS_GPL(memtopo_view_chunk_of, MEMTOPO);
+MEMTOPO_EXPORT_FOR_TESTS(memtopo_view_chunk_of);
 
 /* Entry @k of chunk @c as a section; the end comes from what follows it. */
 static void memtopo_chunk_section(const struct memtopo_view *view, u32 c, u32 k,

@@ -11,7 +11,7 @@
 
 #include <memtopo/memtopo.h>
 #include <uapi/linux/memtopo.h>
-#include "fault_selftest.h"
+#include "selftest.h"
 
 /*
  * The GET_INFO struct is ABI: the first version's fields keep their

@@ -17,6 +17,7 @@
 #include <linux/vmalloc.h>
 
 #include <memtopo/memtopo.h>
+#include "selftest.h"
 
 /* ---- fixtures ---- */
 

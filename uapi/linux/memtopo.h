@@ -585,13 +585,13 @@ struct memtopo_unsubscribe {
  * @seq: sequence number, per subscription, from 1, without gaps
  * @generation: generation of the view the event belongs to
  * @type: MEMTOPO_EVENT_*
- * @region: region ID (REGION_ and LOG_ events)
+ * @region: region ID (REGION_* and LOG_* events)
  * @start: first address
  * @last: last address
  * @offset: offset of @start in the region
  * @range_flags: MEMTOPO_RANGE_*
- * @old_mask: LOG_ events: dirty-log mask before
- * @new_mask: LOG_ events: dirty-log mask after; REGION_ events: the mask
+ * @old_mask: LOG_* events: dirty-log mask before
+ * @new_mask: LOG_* events: dirty-log mask after; REGION_* events: the mask
  * @__reserved: 0
  *
  * OVERFLOW means events after it were dropped: read the flat view

@@ -324,18 +324,6 @@ int memtopo_region_del_eventfd_locked(struct memtopo_region *mr, u64 offset,
 				      unsigned int size, bool match_data, u64 data,
 				      struct eventfd_ctx *eventfd);
 
-/**
- * struct memtopo_eventfd_test_ops - KUnit stand-ins for eventfds.
- * @signal: called instead of eventfd_signal().
- * @put: called instead of eventfd_ctx_put().
- */
-struct memtopo_eventfd_test_ops {
-	void (*signal)(struct eventfd_ctx *eventfd);
-	void (*put)(struct eventfd_ctx *eventfd);
-};
-
-void memtopo_set_eventfd_test_ops(const struct memtopo_eventfd_test_ops *ops);
-
 /* Coalesced MMIO ranges on an I/O region. */
 int memtopo_region_add_coalescing(struct memtopo_region *mr, u64 offset, u64 size);
 int memtopo_region_del_coalescing(struct memtopo_region *mr, u64 offset, u64 size);
