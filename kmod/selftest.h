@@ -32,7 +32,7 @@ struct memtopo_eventfd_test_ops {
 #ifdef CONFIG_MEMTOPO_TEST
 
 /* For symbols only the test modules (memtopo_kunit.ko) link against. */
-#define MEMTOPO_EXPORT_FOR_TESTS(sym) EXPORT_SYMBOL_NS_GPL(sym, MEMTOPO)
+#define EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(sym) EXPORT_SYMBOL_NS_GPL(sym, MEMTOPO)
 
 /* fault_selftest.c: memtopo.selftest_fault=, see Documentation/testing.rst. */
 void memtopo_fault_selftest(void);
@@ -45,7 +45,8 @@ void memtopo_iofd_put(struct eventfd_ctx *eventfd);
 
 #else /* !CONFIG_MEMTOPO_TEST */
 
-#define MEMTOPO_EXPORT_FOR_TESTS(sym)
+/* Nothing only a test module uses is exported. */
+#define EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(sym)
 
 static inline void memtopo_fault_selftest(void)
 {

@@ -139,7 +139,7 @@ u32 memtopo_view_chunk_of(const struct memtopo_view *view, u32 i)
 	}
 	return base - view->chunk_first;
 }
-MEMTOPO_EXPORT_FOR_TESTS(memtopo_view_chunk_of);
+EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_view_chunk_of);
 
 /* Entry @k of chunk @c as a section; the end comes from what follows it. */
 static void memtopo_chunk_section(const struct memtopo_view *view, u32 c, u32 k,
