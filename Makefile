@@ -169,7 +169,7 @@ dkms-src:
 # warning is never hidden by a previous run's cache (a few seconds).
 DOCS := $(B)/docs
 docs: linux
-	@for f in $$(grep -l '^EXPORT_SYMBOL' kmod/*.c); do \
+	@for f in $$(grep -lE '^EXPORT_SYMBOL(_NS)?(_GPL)?\(' kmod/*.c); do \
 		case $$f in *_selftest.c) continue ;; esac; \
 		grep -q "kernel-doc:: $$f" Documentation/api.rst || \
 		{ echo "docs: Documentation/api.rst does not include $$f's exports" >&2; exit 1; }; \
