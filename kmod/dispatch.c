@@ -27,7 +27,11 @@
  * mapping) alive meanwhile is an SRCU read-side section around the whole
  * access: whoever unmaps a region and then frees its opaque data, its
  * kernel mapping or its ops' module calls memtopo_dispatch_sync() in
- * between.
+ * between.  A space is freed only after that SRCU's grace period too
+ * (memtopo_dispatch_defer()), so MEMTOPO_SPACE_RW can run an access
+ * without the context mutex.  A userspace-served device (parity.h's
+ * struct memtopo_udev) is instead held by a reference around each call:
+ * its server may take long to answer, and nobody should wait for that.
  *
  * Bad input leaves state as it was: every piece is checked against the
  * view (assigned, writable, sizes valid) before any is performed.  Only a
@@ -55,6 +59,7 @@ struct memtopo_step {
 	void *kaddr;			/* RAM: where to copy; else NULL */
 	const struct memtopo_region_ops *ops;
 	void *opaque;
+	struct memtopo_udev *udev;	/* a served device, referenced */
 	bool signalled;			/* an ioeventfd took the write */
 };
 
@@ -213,6 +218,15 @@ static int memtopo_step(struct memtopo_space *as, u64 addr, u8 *buf, u64 len,
 	/* a device: one access of at most 8 bytes */
 	st->ops = mr->ops ? mr->ops : &memtopo_no_ops;
 	st->opaque = mr->opaque;
+	if (!mr->ops) {
+		struct memtopo_region_parity *p = rcu_dereference(mr->parity);
+		struct memtopo_udev *udev = p ? rcu_dereference(p->udev) : NULL;
+
+		if (udev) {
+			st->ops = &udev->ops;
+			st->opaque = udev;
+		}
+	}
 	st->len = memtopo_access_size(st->ops, n, st->offset);
 	if (!memtopo_access_valid(st->ops, st->offset, st->len))
 		return -EINVAL;
@@ -224,6 +238,12 @@ static int memtopo_step(struct memtopo_space *as, u64 addr, u8 *buf, u64 len,
 							   st->len, !dry_run);
 	if (!st->signalled && (is_write ? !st->ops->write : !st->ops->read))
 		return -EOPNOTSUPP;
+	if (!dry_run && !st->signalled && st->opaque && st->ops != mr->ops) {
+		/* a served device: hold it across the call, outside RCU */
+		st->udev = st->opaque;
+		if (!refcount_inc_not_zero(&st->udev->ref))
+			return -ENODEV;
+	}
 	return 0;
 }
 
@@ -254,6 +274,7 @@ static int memtopo_dispatch(struct memtopo_space *as, u64 addr, u8 *buf, size_t 
 				value = memtopo_load(buf + done, st.len, st.ops->big_endian);
 			ret = memtopo_access_adjusted(st.ops, st.opaque, st.offset, &value,
 						      st.len, is_write);
+			memtopo_udev_put(st.udev);
 			if (!ret && !is_write)
 				memtopo_store(buf + done, st.len, value, st.ops->big_endian);
 		}
@@ -271,11 +292,14 @@ static int memtopo_dispatch(struct memtopo_space *as, u64 addr, u8 *buf, size_t 
  *
  * See the top of dispatch.c for the rules.
  *
- * Context: process context; may sleep (device callbacks may).
+ * Context: process context; may sleep (device callbacks may; a served
+ * device's accessor waits, killable, for its server).
  * Return: 0; -ENXIO if some byte is unassigned or in a reservation;
  * -EOPNOTSUPP for RAM without a kernel mapping or a device without the
  * callback; -EINVAL for a step the device's valid sizes or alignment
- * refuse; -EOVERFLOW if the access passes 2^64; a device callback's error.
+ * refuse; -EOVERFLOW if the access passes 2^64; a device callback's error
+ * (for a served device: -ETIMEDOUT, -EIO, -ENODEV, -EDEADLK, -EINTR, see
+ * struct memtopo_serve in the uapi header).
  * Except for a device error or a racing commit, an error means nothing
  * was accessed.
  */
@@ -348,3 +372,58 @@ void memtopo_dispatch_sync(void)
 	synchronize_srcu(&memtopo_dispatch_srcu);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_dispatch_sync, MEMTOPO);
+
+/**
+ * memtopo_dispatch_defer() - free something dispatch may still be using.
+ * @head: its rcu_head.
+ * @fn: the free function.
+ *
+ * Runs @fn after every access that started before the call has finished.
+ * Context: any; RCU callbacks included.
+ */
+void memtopo_dispatch_defer(struct rcu_head *head, void (*fn)(struct rcu_head *head))
+{
+	call_srcu(&memtopo_dispatch_srcu, head, fn);
+}
+
+/* Module exit: run every memtopo_dispatch_defer() callback. */
+void memtopo_dispatch_barrier(void)
+{
+	srcu_barrier(&memtopo_dispatch_srcu);
+}
+
+/**
+ * memtopo_space_rw_by_id() - an access to a space named by ID.
+ * @ctx: the context.
+ * @space: the space's ID.
+ * @addr: first address.
+ * @buf: @len bytes, in memory order.
+ * @len: bytes.
+ * @is_write: write @buf, else read into it.
+ *
+ * The context mutex is held only to find the space: the access runs
+ * without it, inside the dispatch SRCU section that keeps the space's
+ * memory alive, so a served device's accessors do not serialise on the
+ * mutex and the topology can change (even the space go) while they wait.
+ *
+ * Context: process context; takes the context mutex; may sleep.
+ * Return: -ENOENT for a bad @space, else as memtopo_space_read()/_write().
+ */
+int memtopo_space_rw_by_id(struct memtopo_ctx *ctx, u32 space, u64 addr, void *buf,
+			   size_t len, bool is_write)
+{
+	struct memtopo_space *as;
+	int idx, ret;
+
+	memtopo_ctx_lock(ctx);
+	as = xa_load(&ctx->space_ids, space);
+	if (!as) {
+		memtopo_ctx_unlock(ctx);
+		return -ENOENT;
+	}
+	idx = srcu_read_lock(&memtopo_dispatch_srcu);
+	memtopo_ctx_unlock(ctx);
+	ret = memtopo_dispatch(as, addr, buf, len, is_write);
+	srcu_read_unlock(&memtopo_dispatch_srcu, idx);
+	return ret;
+}

@@ -384,6 +384,7 @@ union memtopo_ucmd_buffer {
 	struct memtopo_coalesced coalesced;
 	struct memtopo_dirty_log dirty_log;
 	struct memtopo_space_rw space_rw;
+	struct memtopo_serve serve;
 };
 
 /*
@@ -396,6 +397,8 @@ struct memtopo_ioctl_op {
 	unsigned int min_size;
 	bool answers;
 	int (*execute)(struct memtopo_ucmd *ucmd);
+	/* runs without the file's mutex, on ucmd->ctx (it may wait long) */
+	bool unlocked;
 };
 
 /* "type", not "_struct": checkpatch knows a type argument has no side effects */
@@ -434,7 +437,14 @@ static const struct memtopo_ioctl_op memtopo_ioctl_ops[] = {
 	IOCTL_OP_IN(MEMTOPO_IOEVENTFD, memtopo_ioctl_ioeventfd, struct memtopo_ioeventfd, data),
 	IOCTL_OP_IN(MEMTOPO_COALESCED, memtopo_ioctl_coalesced, struct memtopo_coalesced, length),
 	IOCTL_OP_IN(MEMTOPO_DIRTY_LOG, memtopo_ioctl_dirty_log, struct memtopo_dirty_log, bitmap),
-	IOCTL_OP_IN(MEMTOPO_SPACE_RW, memtopo_ioctl_space_rw, struct memtopo_space_rw, buf),
+	[_IOC_NR(MEMTOPO_SPACE_RW) - MEMTOPO_CMD_BASE] = {
+		.size = sizeof(struct memtopo_space_rw),
+		.min_size = offsetofend(struct memtopo_space_rw, buf),
+		.answers = false,
+		.execute = memtopo_ioctl_space_rw,
+		.unlocked = true,
+	},
+	IOCTL_OP(MEMTOPO_SERVE, memtopo_ioctl_serve, struct memtopo_serve, __reserved),
 };
 
 long memtopo_fops_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
@@ -477,6 +487,14 @@ long memtopo_fops_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 		return -EFAULT;
 	/* the file's context can be switched by MEMTOPO_CTX_ATTACH */
 	mutex_lock(&ucmd.file->lock);
+	if (op->unlocked) {
+		ucmd.ctx = ucmd.file->ctx;
+		memtopo_ctx_get(ucmd.ctx);
+		mutex_unlock(&ucmd.file->lock);
+		ret = op->execute(&ucmd);
+		memtopo_ctx_put(ucmd.ctx);
+		return ret;
+	}
 	ret = op->execute(&ucmd);
 	mutex_unlock(&ucmd.file->lock);
 	return ret;

@@ -181,21 +181,20 @@ int memtopo_ioctl_dirty_log(struct memtopo_ucmd *ucmd)
 
 /**
  * memtopo_ioctl_space_rw() - MEMTOPO_SPACE_RW.
- * @ucmd: the call.
+ * @ucmd: the call, run without the file's mutex (see @ucmd->ctx).
  *
- * The context mutex is held across the access so the space cannot go away;
- * device callbacks of kernel users sharing the context must therefore not
- * take it (they may not mutate the topology from a callback anyway).
+ * The access itself runs without the context mutex either
+ * (memtopo_space_rw_by_id()): a served device's accessor may wait long for
+ * its server, and other threads' accesses, the server's own work and
+ * topology changes must go on meanwhile.
  *
  * Return: 0 or a negative errno.
  */
 int memtopo_ioctl_space_rw(struct memtopo_ucmd *ucmd)
 {
 	struct memtopo_space_rw *cmd = ucmd->cmd;
-	struct memtopo_ctx *ctx = ucmd->file->ctx;
 	void __user *ubuf = u64_to_user_ptr(cmd->buf);
 	bool write = cmd->flags & MEMTOPO_SPACE_RW_WRITE;
-	struct memtopo_space *as;
 	void *buf;
 	int ret;
 
@@ -214,15 +213,7 @@ int memtopo_ioctl_space_rw(struct memtopo_ucmd *ucmd)
 		ret = -EFAULT;
 		goto out_free;
 	}
-	memtopo_ctx_lock(ctx);
-	as = xa_load(&ctx->space_ids, cmd->space);
-	if (!as)
-		ret = -ENOENT;
-	else if (write)
-		ret = memtopo_space_write(as, cmd->addr, buf, cmd->length);
-	else
-		ret = memtopo_space_read(as, cmd->addr, buf, cmd->length);
-	memtopo_ctx_unlock(ctx);
+	ret = memtopo_space_rw_by_id(ucmd->ctx, cmd->space, cmd->addr, buf, cmd->length, write);
 	if (!ret && !write && copy_to_user(ubuf, buf, cmd->length))
 		ret = -EFAULT;
 out_free:

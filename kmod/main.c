@@ -12,6 +12,7 @@
 #include "memtopo_main.h"
 #include "memtopo_internal.h"
 #include "selftest.h"
+#include "parity.h"
 #include <memtopo/memtopo.h>
 
 /* The per-context memory budget's ceiling (kmod/ctx.c); read at every charge. */
@@ -163,6 +164,8 @@ static void __exit memtopo_exit(void)
 	memtopo_debugfs_exit();
 	/* regions, views and spaces are freed by call_rcu(): run them before the code goes */
 	rcu_barrier();
+	/* spaces wait for dispatch's SRCU after their RCU grace period */
+	memtopo_dispatch_barrier();
 	memtopo_region_cache_exit();
 }
 

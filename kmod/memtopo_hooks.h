@@ -88,6 +88,17 @@ void memtopo_hook_space_published(struct memtopo_space *as);
 void memtopo_hook_space_destroy(struct memtopo_space *as);
 
 /**
+ * memtopo_hook_space_free_deferred() - a destroyed space's RCU grace period
+ * is over; an access dispatched by space ID (MEMTOPO_SPACE_RW) may still be
+ * walking it without the context mutex.
+ * @head: the space's rcu_head.
+ * @free: frees the space; called once no such access can use it.
+ *
+ * Context: an RCU callback (softirq): must not sleep; no lock held.
+ */
+void memtopo_hook_space_free_deferred(struct rcu_head *head, void (*free)(struct rcu_head *head));
+
+/**
  * memtopo_hook_range_del() - a flat range leaves a view: called before its
  * region_del (QEMU's flat_range_coalesced_io_del()).
  * @as: the space whose listeners are told.

@@ -51,12 +51,16 @@ struct memtopo_file {
  * @ubuffer: the user's argument struct.
  * @user_size: its size as the user declared it.
  * @cmd: the kernel copy.
+ * @ctx: for a command run without the file's mutex, the file's context
+ *	when the call began (referenced for the call); else NULL: use
+ *	@file->ctx.
  */
 struct memtopo_ucmd {
 	struct memtopo_file *file;
 	void __user *ubuffer;
 	u32 user_size;
 	void *cmd;
+	struct memtopo_ctx *ctx;
 };
 
 int memtopo_ucmd_respond(struct memtopo_ucmd *ucmd, size_t cmd_len);
@@ -81,6 +85,9 @@ void memtopo_registry_exit(void);
 /* mtree_print.c */
 char *memtopo_mtree_format(struct memtopo_ctx *ctx, u32 flags, size_t *len);
 const char *memtopo_region_type_name(const struct memtopo_region *mr);
+
+/* served.c */
+int memtopo_ioctl_serve(struct memtopo_ucmd *ucmd);
 
 /*
  * debugfs.c: anonymous contexts' directories are PREFIX<n>; named contexts

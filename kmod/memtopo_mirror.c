@@ -23,6 +23,7 @@ struct mirror {
 	struct mutex lock;		/* attach/get against each other */
 	struct memtopo_ctx *ctx;	/* from memtopo_ctx_from_fd() */
 	struct memtopo_listener l;
+	struct memtopo_space *as;	/* the mirrored space, alive while registered */
 	bool registered;
 	/* sorted by start; written only by the callbacks (context mutex held) */
 	struct memtopo_range *r;
@@ -150,6 +151,7 @@ static long mirror_attach(struct mirror *m, void __user *arg)
 	if (ret)
 		goto err_put;
 	m->ctx = ctx;
+	m->as = as;
 	m->registered = true;
 	return 0;
 
@@ -199,6 +201,35 @@ static long mirror_get(struct mirror *m, void __user *arg)
 	return ret;
 }
 
+/*
+ * A kernel consumer's access (a served device's round trip goes through
+ * here).  Only the mirror's own mutex is held: the access may wait for a
+ * userspace server, and the topology must stay changeable meanwhile.
+ */
+static long mirror_rw(struct mirror *m, void __user *arg)
+{
+	struct memtopo_mirror_rw rw;
+	u8 buf[64];
+	int ret;
+
+	if (copy_from_user(&rw, arg, sizeof(rw)))
+		return -EFAULT;
+	if (rw.size != sizeof(rw) || rw.flags & ~MEMTOPO_MIRROR_RW_WRITE || !rw.len ||
+	    rw.len > sizeof(buf))
+		return -EINVAL;
+	if (!m->registered)
+		return -ENOENT;
+	if (rw.flags & MEMTOPO_MIRROR_RW_WRITE) {
+		if (copy_from_user(buf, u64_to_user_ptr(rw.buf), rw.len))
+			return -EFAULT;
+		return memtopo_space_write(m->as, rw.addr, buf, rw.len);
+	}
+	ret = memtopo_space_read(m->as, rw.addr, buf, rw.len);
+	if (!ret && copy_to_user(u64_to_user_ptr(rw.buf), buf, rw.len))
+		ret = -EFAULT;
+	return ret;
+}
+
 static long mirror_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 {
 	struct mirror *m = filp->private_data;
@@ -211,6 +242,9 @@ static long mirror_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 		break;
 	case MEMTOPO_MIRROR_GET:
 		ret = mirror_get(m, (void __user *)arg);
+		break;
+	case MEMTOPO_MIRROR_RW:
+		ret = mirror_rw(m, (void __user *)arg);
 		break;
 	default:
 		ret = -ENOTTY;

@@ -51,7 +51,27 @@ struct memtopo_mirror_get {
 	__aligned_u64 dels;
 };
 
+/**
+ * struct memtopo_mirror_rw - MEMTOPO_MIRROR_RW: memtopo_space_read() or
+ * memtopo_space_write() on the mirrored space, as a kernel consumer would.
+ * @size: sizeof(struct memtopo_mirror_rw)
+ * @flags: MEMTOPO_MIRROR_RW_WRITE or 0
+ * @addr: first address
+ * @len: bytes, 1 to 64
+ * @buf: user pointer to @len bytes
+ */
+struct memtopo_mirror_rw {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 addr;
+	__aligned_u64 len;
+	__aligned_u64 buf;
+};
+
+#define MEMTOPO_MIRROR_RW_WRITE	1
+
 #define MEMTOPO_MIRROR_ATTACH	_IOW(0xB8, 1, struct memtopo_mirror_attach)
 #define MEMTOPO_MIRROR_GET	_IOWR(0xB8, 2, struct memtopo_mirror_get)
+#define MEMTOPO_MIRROR_RW	_IOW(0xB8, 3, struct memtopo_mirror_rw)
 
 #endif

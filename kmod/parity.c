@@ -55,6 +55,7 @@ int memtopo_hook_dirty_prepare(struct memtopo_region *mr, u8 mask)
 void memtopo_hook_region_free(struct memtopo_region *mr)
 {
 	struct memtopo_region_parity *p = rcu_dereference_protected(mr->parity, 1);
+	struct memtopo_udev *udev;
 
 	if (!p)
 		return;
@@ -63,6 +64,12 @@ void memtopo_hook_region_free(struct memtopo_region *mr)
 	memtopo_coalesced_free(p);
 	/* kernel-owned RAM: no view shows the region, no dispatch can copy */
 	kvfree(p->kbacking);
+	/* a served device: its waiting accessors fail, its server sees EOF */
+	udev = rcu_dereference_protected(p->udev, 1);
+	if (udev) {
+		udev->gone(udev);
+		memtopo_udev_put(udev);
+	}
 	kfree(p);
 	RCU_INIT_POINTER(mr->parity, NULL);
 }
@@ -79,6 +86,11 @@ void memtopo_hook_space_destroy(struct memtopo_space *as)
 	memtopo_ioeventfds_space_free(as->parity);
 	kfree(as->parity);
 	as->parity = NULL;
+}
+
+void memtopo_hook_space_free_deferred(struct rcu_head *head, void (*free)(struct rcu_head *head))
+{
+	memtopo_dispatch_defer(head, free);
 }
 
 void memtopo_hook_range_del(struct memtopo_space *as, const struct memtopo_section *s)

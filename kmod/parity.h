@@ -21,6 +21,11 @@
  *  - An ioeventfd registration is reference counted: the region's list holds
  *    one reference and each space's absolute set holds one per entry, so an
  *    eventfd_del can still be reported after the registration was removed.
+ *  - A userspace-served device (struct memtopo_udev, served.c) is reference
+ *    counted: the region's parity state holds one reference from binding to
+ *    the region's free, and an access holds one around each device call,
+ *    taken under RCU with refcount_inc_not_zero(); its memory is freed after
+ *    an RCU grace period.
  */
 #ifndef _MEMTOPO_PARITY_H
 #define _MEMTOPO_PARITY_H
@@ -62,6 +67,24 @@ struct memtopo_coalesced_range {
 	u64 size;
 };
 
+/*
+ * A device answered outside the kernel (served.c): dispatch calls @ops with
+ * the udev itself as opaque, holding a reference.  @release runs on the
+ * last put; @gone when the region is freed, maybe from an RCU callback.
+ */
+struct memtopo_udev {
+	struct memtopo_region_ops ops;
+	refcount_t ref;
+	void (*release)(struct memtopo_udev *udev);
+	void (*gone)(struct memtopo_udev *udev);
+};
+
+static inline void memtopo_udev_put(struct memtopo_udev *udev)
+{
+	if (udev && refcount_dec_and_test(&udev->ref))
+		udev->release(udev);
+}
+
 struct memtopo_region_parity {
 	struct memtopo_dirty_bitmap __rcu *dirty[MEMTOPO_DIRTY_CLIENTS];
 	struct list_head ioeventfds;	/* RCU list, writers under ctx->lock */
@@ -74,6 +97,8 @@ struct memtopo_region_parity {
 	 */
 	void *kbacking;
 	u64 kbacking_size;
+	/* a userspace-served device: set under ctx->lock, read under RCU */
+	struct memtopo_udev __rcu *udev;
 };
 
 /* One entry of a space's ioeventfd set, in absolute addresses. */
@@ -139,6 +164,14 @@ void memtopo_dirty_restore_locked(struct memtopo_region *mr, unsigned int client
 /* ioeventfd.c, for dispatch.c: called under rcu_read_lock() */
 bool memtopo_ioeventfd_dispatch(struct memtopo_region *mr, u64 offset, u64 data,
 				unsigned int size, bool signal);
+
+/* dispatch.c, for parity.c: free @head with @fn once no access can use it */
+void memtopo_dispatch_defer(struct rcu_head *head, void (*fn)(struct rcu_head *head));
+void memtopo_dispatch_barrier(void);
+
+/* dispatch.c, for ioctl_parity.c: an access by space ID, not under ctx->lock */
+int memtopo_space_rw_by_id(struct memtopo_ctx *ctx, u32 space, u64 addr, void *buf,
+			   size_t len, bool is_write);
 
 /* dirty.c, for dispatch.c: called under rcu_read_lock() */
 void memtopo_mark_dirty_rcu(struct memtopo_region *mr, u64 offset, u64 len);

@@ -96,12 +96,18 @@ struct memtopo_space *memtopo_space_create(struct memtopo_ctx *ctx, const char *
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_space_create, MEMTOPO);
 
-static void memtopo_space_free_rcu(struct rcu_head *head)
+static void memtopo_space_free(struct rcu_head *head)
 {
 	struct memtopo_space *as = container_of(head, struct memtopo_space, rcu);
 
 	kfree_const(as->name);
 	kfree(as);
+}
+
+/* An access dispatched by ID may still be walking the space: wait for it too. */
+static void memtopo_space_free_rcu(struct rcu_head *head)
+{
+	memtopo_hook_space_free_deferred(head, memtopo_space_free);
 }
 
 /**
@@ -188,7 +194,8 @@ int memtopo_space_lookup(struct memtopo_space *as, u64 addr, struct memtopo_sect
 {
 	const struct memtopo_view *view = rcu_dereference(as->view);
 
-	return memtopo_view_lookup(view, addr, out) ? 0 : -ENOENT;
+	/* a destroyed space has no view; an access by ID may still look */
+	return view && memtopo_view_lookup(view, addr, out) ? 0 : -ENOENT;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_space_lookup, MEMTOPO);
 

@@ -882,4 +882,145 @@ struct memtopo_space_rw {
 #define MEMTOPO_SPACE_RW	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_SPACE_RW)
 /* ==== end of the QEMU parity section ==== */
 
+/*
+ * ==== Served devices: I/O and ROM-device regions answered by a userspace
+ * server through a device fd (kmod/served.c).  Numbers start at
+ * MEMTOPO_CMD_SERVED_BASE. ====
+ */
+#define MEMTOPO_CMD_SERVED_BASE		(MEMTOPO_CMD_BASE + 0x40)
+#define MEMTOPO_CMD_SERVE		(MEMTOPO_CMD_SERVED_BASE + 0)
+
+/* memtopo_serve.flags */
+enum memtopo_serve_flags {
+	MEMTOPO_SERVE_NONBLOCK = 1 << 0,	/* the device fd is O_NONBLOCK */
+	MEMTOPO_SERVE_UNALIGNED = 1 << 1,	/* accepts unaligned accesses */
+	MEMTOPO_SERVE_BIG_ENDIAN = 1 << 2,	/* values are big-endian numbers */
+};
+
+/* memtopo_serve.timeout_ms: 0 picks the default; more than the max is EINVAL. */
+#define MEMTOPO_SERVE_TIMEOUT_DEFAULT_MS	5000u
+#define MEMTOPO_SERVE_TIMEOUT_MAX_MS		600000u
+
+/**
+ * struct memtopo_serve - MEMTOPO_SERVE: serve an I/O or ROM-device region
+ * from userspace through a new device fd.
+ * @size: sizeof(struct memtopo_serve)
+ * @flags: MEMTOPO_SERVE_*
+ * @region: ID of a MEMTOPO_KIND_IO or MEMTOPO_KIND_ROM_DEVICE region
+ * @timeout_ms: how long an access waits for its reply (0: the default)
+ * @valid_min: smallest access the device accepts (0, 1, 2, 4 or 8; checked
+ *	only when @valid_max is set, as in QEMU)
+ * @valid_max: largest access the device accepts; 0 accepts any size but
+ *	accesses are still split to at most 4 bytes
+ * @impl_min: smallest request the server is sent (0 means 1): smaller
+ *	accesses are widened
+ * @impl_max: largest request the server is sent (0 means 4): larger
+ *	accesses are split into several requests
+ * @out_fd: out, the device fd (O_CLOEXEC)
+ * @__reserved: must be 0
+ *
+ * Every access that dispatch sends to the region (MEMTOPO_SPACE_RW from any
+ * process, memtopo_space_read()/_write() from a kernel user) becomes one
+ * request per device call, cut by the same rules as a kernel device's
+ * callbacks (see struct memtopo_region_ops).  A write matching an ioeventfd
+ * of the region signals the eventfd and sends no request.  The server
+ * reads struct memtopo_served_req records from the device fd (read() hands
+ * out as many whole records as fit, blocking until at least one is there
+ * unless the fd is non-blocking; poll() reports EPOLLIN) and answers each
+ * with a struct memtopo_served_reply written to it, in any order.  The
+ * accessor waits for its reply, killable, at most @timeout_ms.
+ *
+ * Failure rules:
+ *  - A request not answered within the timeout fails with ETIMEDOUT and
+ *    marks the device broken: every request still waiting and every later
+ *    access fails with EIO; read() on the device fd fails with EIO and
+ *    poll() reports EPOLLERR.
+ *  - Closing the device fd fails every waiting request and every later
+ *    access with ENODEV.  The region may then be served again by a new
+ *    MEMTOPO_SERVE; until then it stays bound to the dead device.
+ *  - Destroying the region fails every waiting request with ENODEV;
+ *    read() on the device fd then returns 0 (end of file) and poll()
+ *    reports EPOLLHUP.
+ *  - An access from a thread inside the device's handler (holding a
+ *    request it read and has not answered) would wait for itself: it fails
+ *    with EDEADLK at once.  A server thread that accesses its own device
+ *    while holding no request waits like any accessor (and, if nobody else
+ *    reads the fd, times out).
+ *  - An accessor killed while waiting withdraws its request; a reply to a
+ *    withdrawn (or timed-out) request fails with ENOENT and changes nothing.
+ *
+ * Errors: ENOENT for a bad @region; EINVAL for another kind of region, a
+ * region with kernel device callbacks, bad sizes (not 0, 1, 2, 4 or 8, or
+ * a minimum above its maximum) or a @timeout_ms above
+ * MEMTOPO_SERVE_TIMEOUT_MAX_MS; EBUSY if a live device fd already serves
+ * the region; EMFILE/ENFILE when no fd is left.
+ */
+struct memtopo_serve {
+	__u32 size;
+	__u32 flags;
+	__u32 region;
+	__u32 timeout_ms;
+	__u8 valid_min;
+	__u8 valid_max;
+	__u8 impl_min;
+	__u8 impl_max;
+	__s32 out_fd;
+	__aligned_u64 __reserved;
+};
+
+#define MEMTOPO_SERVE		_IO(MEMTOPO_TYPE, MEMTOPO_CMD_SERVE)
+
+/* memtopo_served_req.flags */
+enum memtopo_served_req_flags {
+	MEMTOPO_SERVED_WRITE = 1 << 0,	/* a write of @data, else a read */
+};
+
+/**
+ * struct memtopo_served_req - one access, read() from a device fd.
+ * @seq: the request's number, unique per device fd; the reply names it
+ * @region: the served region's ID
+ * @flags: MEMTOPO_SERVED_*
+ * @offset: byte offset within the region
+ * @len: 1, 2, 4 or 8
+ * @__reserved: 0
+ * @data: a write's value, as a number in the device's endianness (the low
+ *	@len bytes); 0 for a read
+ */
+struct memtopo_served_req {
+	__aligned_u64 seq;
+	__u32 region;
+	__u32 flags;
+	__aligned_u64 offset;
+	__u32 len;
+	__u32 __reserved;
+	__aligned_u64 data;
+};
+
+/* memtopo_served_reply.flags */
+enum memtopo_served_reply_flags {
+	MEMTOPO_SERVED_FAIL = 1 << 0,	/* the access fails with EIO */
+};
+
+/**
+ * struct memtopo_served_reply - an answer, write() to a device fd.
+ * @seq: memtopo_served_req.seq of the request answered
+ * @flags: MEMTOPO_SERVED_FAIL or 0
+ * @__reserved: must be 0
+ * @data: a read's value (bits above the request's @len are ignored);
+ *	ignored for a write
+ *
+ * write() takes whole records and answers them in order.  Errors: EINVAL
+ * for a length that is not a multiple of the record, unknown flags or a
+ * non-zero @__reserved; ENOENT for a @seq no request waits under (never
+ * read, already answered, withdrawn, timed out); EFAULT.  A failure after
+ * the first record returns the bytes of the records answered before it.
+ */
+struct memtopo_served_reply {
+	__aligned_u64 seq;
+	__u32 flags;
+	__u32 __reserved;
+	__aligned_u64 data;
+};
+/* ==== end of the served-device section ==== */
+
 #endif /* _UAPI_LINUX_MEMTOPO_H */

@@ -312,6 +312,11 @@ int memtopo_space_read(struct memtopo_space *as, u64 addr, void *buf, size_t len
 int memtopo_space_write(struct memtopo_space *as, u64 addr, const void *buf, size_t len);
 void memtopo_dispatch_sync(void);
 
+/* A region answered by a userspace server through a device fd (served.c). */
+struct file;
+struct memtopo_serve;
+struct file *memtopo_region_serve(struct memtopo_region *mr, const struct memtopo_serve *params);
+
 /* ioeventfds on a region; sizes 0 (any), 1, 2, 4, 8. */
 int memtopo_region_add_eventfd(struct memtopo_region *mr, u64 offset, unsigned int size,
 			       bool match_data, u64 data, struct eventfd_ctx *eventfd);

@@ -6,6 +6,15 @@ typedef struct { int refs; } refcount_t;
 static inline void refcount_set(refcount_t *r, int n) { r->refs = n; }
 static inline unsigned int refcount_read(const refcount_t *r) { return r->refs; }
 static inline void refcount_inc(refcount_t *r) { assert(r->refs > 0); __atomic_add_fetch(&r->refs, 1, __ATOMIC_SEQ_CST); }
+static inline bool refcount_inc_not_zero(refcount_t *r)
+{
+	int n = __atomic_load_n(&r->refs, __ATOMIC_SEQ_CST);
+
+	while (n && !__atomic_compare_exchange_n(&r->refs, &n, n + 1, false, __ATOMIC_SEQ_CST,
+						 __ATOMIC_SEQ_CST))
+		;
+	return n != 0;
+}
 static inline bool refcount_dec_and_test(refcount_t *r)
 {
 	int n = __atomic_sub_fetch(&r->refs, 1, __ATOMIC_SEQ_CST);
