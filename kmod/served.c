@@ -41,6 +41,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 #include <linux/wait.h>
 
 #include "memtopo_main.h"
@@ -206,10 +207,11 @@ static void memtopo_served_gone(struct memtopo_udev *udev)
 	wake_up_interruptible_poll(&sv->server_wq, EPOLLHUP);
 }
 
-static ssize_t memtopo_served_fop_read(struct file *filp, char __user *buf, size_t count,
-				       loff_t *ppos)
+static ssize_t memtopo_served_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
+	struct file *filp = iocb->ki_filp;
 	struct memtopo_served *sv = filp->private_data;
+	bool nonblock = (filp->f_flags & O_NONBLOCK) || (iocb->ki_flags & IOCB_NOWAIT);
 	struct pid *me = task_pid(current), *old = NULL;
 	struct memtopo_served_wait *w;
 	struct memtopo_served_req req;
@@ -217,9 +219,9 @@ static ssize_t memtopo_served_fop_read(struct file *filp, char __user *buf, size
 	bool eof;
 	int ret;
 
-	if (count < sizeof(req))
+	if (iov_iter_count(to) < sizeof(req))
 		return -EINVAL;
-	while (count - done >= sizeof(req)) {
+	while (iov_iter_count(to) >= sizeof(req)) {
 		spin_lock_bh(&sv->lock);
 		if (list_empty(&sv->queued)) {
 			/* the region gone is the end of the stream; broken is an error */
@@ -230,7 +232,7 @@ static ssize_t memtopo_served_fop_read(struct file *filp, char __user *buf, size
 				break;
 			if (ret || eof)
 				return ret;
-			if (filp->f_flags & O_NONBLOCK)
+			if (nonblock)
 				return -EAGAIN;
 			ret = wait_event_interruptible(sv->server_wq,
 						       !list_empty(&sv->queued) ||
@@ -244,7 +246,7 @@ static ssize_t memtopo_served_fop_read(struct file *filp, char __user *buf, size
 		list_move_tail(&w->link, &sv->taken);
 		w->taker = get_pid(me);
 		spin_unlock_bh(&sv->lock);
-		if (copy_to_user(buf + done, &req, sizeof(req))) {
+		if (copy_to_iter(&req, sizeof(req), to) != sizeof(req)) {
 			/* give it back, first in line, if it still waits */
 			spin_lock_bh(&sv->lock);
 			list_for_each_entry(w, &sv->taken, link) {
@@ -264,19 +266,18 @@ static ssize_t memtopo_served_fop_read(struct file *filp, char __user *buf, size
 	return done;
 }
 
-static ssize_t memtopo_served_fop_write(struct file *filp, const char __user *buf,
-					size_t count, loff_t *ppos)
+static ssize_t memtopo_served_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	struct memtopo_served *sv = filp->private_data;
+	struct memtopo_served *sv = iocb->ki_filp->private_data;
 	struct memtopo_served_reply rep;
 	struct memtopo_served_wait *w;
-	size_t done;
+	size_t done = 0;
 	int ret = 0;
 
-	if (count % sizeof(rep))
+	if (iov_iter_count(from) % sizeof(rep))
 		return -EINVAL;
-	for (done = 0; done < count; done += sizeof(rep)) {
-		if (copy_from_user(&rep, buf + done, sizeof(rep))) {
+	while (iov_iter_count(from)) {
+		if (!copy_from_iter_full(&rep, sizeof(rep), from)) {
 			ret = -EFAULT;
 			break;
 		}
@@ -301,6 +302,7 @@ static ssize_t memtopo_served_fop_write(struct file *filp, const char __user *bu
 		spin_unlock_bh(&sv->lock);
 		if (ret)
 			break;
+		done += sizeof(rep);
 	}
 	return done ? done : ret;
 }
@@ -336,8 +338,8 @@ static int memtopo_served_fop_release(struct inode *inode, struct file *filp)
 
 static const struct file_operations memtopo_served_fops = {
 	.owner = THIS_MODULE,
-	.read = memtopo_served_fop_read,
-	.write = memtopo_served_fop_write,
+	.read_iter = memtopo_served_read_iter,
+	.write_iter = memtopo_served_write_iter,
 	.poll = memtopo_served_fop_poll,
 	.release = memtopo_served_fop_release,
 	.llseek = noop_llseek,

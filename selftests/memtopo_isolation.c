@@ -133,6 +133,7 @@ static int touch_all(int fd, const struct map *m, char *out, size_t outlen)
 	__u8 byte = 0x42;
 	struct memtopo_space_rw rw = { .size = sizeof(rw), .space = m->space, .addr = 0x10000,
 				       .length = 1, .buf = (uintptr_t)&byte };
+	struct memtopo_serve serve = { .size = sizeof(serve), .region = m->io };
 	struct memtopo_range r, *rs;
 	__u64 bits = 0;
 	__u32 n, sub;
@@ -163,6 +164,7 @@ static int touch_all(int fd, const struct map *m, char *out, size_t outlen)
 	ADD("ioeventfd", i_ioctl(fd, MEMTOPO_IOEVENTFD, &iofd));
 	ADD("coalesced", i_ioctl(fd, MEMTOPO_COALESCED, &co));
 	ADD("dirty log", i_ioctl(fd, MEMTOPO_DIRTY_LOG, &dl));
+	ADD("serve", i_ioctl(fd, MEMTOPO_SERVE, &serve));
 #undef ADD
 	for (i = 0; i < nc; i++) {
 		if (c[i].ret == -ENOENT)

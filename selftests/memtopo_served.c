@@ -27,6 +27,9 @@
 #include "../tools/memtopoctl/libmemtopo.c"
 #include "../kmod/memtopo_mirror.h"
 
+/* not static: the compiler must not see that it is a bad pointer */
+void *s_bad_ptr = (void *)8;
+
 #define DEV_ADDR	0x1000
 #define DEV_SIZE	0x100
 
@@ -434,7 +437,7 @@ static void *hammer_thread(void *p)
  */
 #define OOO_MIN	100
 
-static void serve_reversed(int dfd, volatile long *ooo)
+static void serve_reversed(int dfd, long *ooo)
 {
 	struct memtopo_served_req q[NTHREADS];
 	struct memtopo_served_reply r[NTHREADS];
@@ -463,7 +466,7 @@ static void serve_reversed(int dfd, volatile long *ooo)
 		if (write(dfd, r, n * sizeof(r[0])) != (ssize_t)(n * sizeof(r[0])))
 			_exit(5);
 		out_of_order += n - 1;
-		*ooo = out_of_order;
+		__atomic_store_n(ooo, out_of_order, __ATOMIC_RELAXED);
 		n = 0;
 	}
 	_exit(0);
@@ -474,7 +477,7 @@ TEST_F_TIMEOUT(served, concurrent_out_of_order, 300)
 {
 	struct hammer h[NTHREADS];
 	pthread_t t[NTHREADS];
-	volatile long *ooo;
+	long *ooo;
 	double t0;
 	int i;
 
@@ -497,9 +500,9 @@ TEST_F_TIMEOUT(served, concurrent_out_of_order, 300)
 		EXPECT_EQ(0, h[i].bad);
 	}
 	TH_LOG("%d round trips in %.0f ms, %ld answered out of order", NTHREADS * NREQ,
-	       now_ms() - t0, *ooo);
-	EXPECT_GE(*ooo, OOO_MIN);
-	munmap((void *)ooo, 4096);
+	       now_ms() - t0, __atomic_load_n(ooo, __ATOMIC_RELAXED));
+	EXPECT_GE(__atomic_load_n(ooo, __ATOMIC_RELAXED), OOO_MIN);
+	munmap(ooo, 4096);
 }
 
 /* A killed accessor withdraws its request: nothing is left behind. */
@@ -660,7 +663,6 @@ TEST_F(served, serve_errnos)
 
 	struct memtopo_serve *ro, t = s;
 	int ram, before, d, after, other;
-	void *volatile bad = (void *)8;
 	__u32 v;
 
 	ram = s_create(self->fd, MEMTOPO_KIND_RAM, "ram", 0x1000, 0);
@@ -688,7 +690,7 @@ TEST_F(served, serve_errnos)
 	big.s.size = sizeof(big);
 	EXPECT_EQ(-1, ioctl(self->fd, MEMTOPO_SERVE, &big));
 	EXPECT_EQ(E2BIG, errno);
-	EXPECT_EQ(-1, ioctl(self->fd, MEMTOPO_SERVE, bad));
+	EXPECT_EQ(-1, ioctl(self->fd, MEMTOPO_SERVE, s_bad_ptr));
 	EXPECT_EQ(EFAULT, errno);
 	/* the copy-out fails: no fd, the region not served */
 	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -722,7 +724,6 @@ TEST_F(served, device_fd_errnos)
 	struct acc a = { self->fd, self->space, DEV_ADDR + 0x80, 0 };
 	struct memtopo_served_reply r[2] = {};
 	struct memtopo_served_req q;
-	void *volatile bad = (void *)8;
 	pthread_t ta;
 	char small[8];
 
@@ -738,7 +739,7 @@ TEST_F(served, device_fd_errnos)
 	ASSERT_EQ(0, pthread_create(&ta, NULL, accessor, &a));
 	ASSERT_TRUE(wait_queued(self->dfd, 5000));
 	/* a bad read buffer gives the request back */
-	EXPECT_EQ(-1, read(self->dfd, bad, sizeof(q)));
+	EXPECT_EQ(-1, read(self->dfd, s_bad_ptr, sizeof(q)));
 	EXPECT_EQ(EFAULT, errno);
 	ASSERT_EQ(sizeof(q), read(self->dfd, &q, sizeof(q)));
 	EXPECT_EQ(0, q.flags);
@@ -749,7 +750,7 @@ TEST_F(served, device_fd_errnos)
 	r[0] = (struct memtopo_served_reply){ .seq = q.seq, .__reserved = 1 };
 	EXPECT_EQ(-1, write(self->dfd, r, sizeof(r[0])));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, write(self->dfd, bad, sizeof(r[0])));
+	EXPECT_EQ(-1, write(self->dfd, s_bad_ptr, sizeof(r[0])));
 	EXPECT_EQ(EFAULT, errno);
 	/* two records, the second unknown: the first is answered, its bytes returned */
 	r[0] = (struct memtopo_served_reply){ .seq = q.seq, .flags = MEMTOPO_SERVED_FAIL };

@@ -60,6 +60,11 @@ static const char usage_text[] =
 "                           VALUE as SIZE (1, 2, 4 or 8; default 4) bytes,\n"
 "                           little-endian\n"
 "\n"
+"Serving a device from userspace (MEMTOPO_SERVE):\n"
+"  serve REGION regs|table FILE|-|uart|rtc [--timeout MS] [--count N] [--log]\n"
+"                           answer REGION's accesses with a small model (see\n"
+"                           memtopoctl(8)) until the region is destroyed\n"
+"\n"
 "  destroy                  drop the named context\n"
 "\n"
 "Options: -c NAME, --json (machine-readable output: one JSON value for every\n"
@@ -101,7 +106,7 @@ static const struct cmd main_cmds[] = {
 
 /* Every family's table; the map-changing operations are map.c's do_op(). */
 static const struct cmd *const families[] = {
-	map_cmds, show_cmds, access_cmds, main_cmds,
+	map_cmds, show_cmds, access_cmds, serve_cmds, main_cmds,
 };
 
 static const struct cmd *cmd_find(const char *name)

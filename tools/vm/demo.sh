@@ -3,7 +3,8 @@
 # loaded and the project's tools on PATH (tools/vm/run --files): build a
 # PC-like machine map from one script (one batch, one commit), print it the
 # way QEMU's `info mtree` does, move PCI BARs while `watch` prints the
-# events, and look addresses up.
+# events, look addresses up, and serve a serial port and an RTC from
+# userspace.
 set -e
 echo "== memtopo demo: $(uname -r)"
 echo "== /dev/memtopo: $(ls -l /dev/memtopo)"
@@ -70,5 +71,26 @@ printf 'set nvme.bar0 address 0\nadd-subregion pci pc.bios 0\n' > bad.map
 memtopoctl -c pc script bad.map || true
 memtopoctl -c pc lookup memory 0xc0020000
 
+echo "== a serial port at 0x3f8 served from userspace (memtopoctl serve, MEMTOPO_SERVE)"
+memtopoctl -c pc serve serial uart &
+uart=$!
+# bound once the line status register answers "transmitter empty"
+until [ "$(memtopoctl -c pc read I/O 0x3fd 1 2>/dev/null)" = 0x60 ]; do sleep 0.1; done
+# other processes write a line to the transmit register, one byte each
+printf 'Hello, memtopo: a device model in userspace\n' | od -An -tu1 -v |
+	while read -r bytes; do
+		for b in $bytes; do memtopoctl -c pc write I/O 0x3f8 "$b" 1; done
+	done
+
+echo "== an RTC at 0x70 answering reads (index at 0x70, data at 0x71, BCD)"
+memtopoctl -c pc serve rtc rtc &
+rtc=$!
+until memtopoctl -c pc read I/O 0x71 1 >/dev/null 2>&1; do sleep 0.1; done
+cmos() { memtopoctl -c pc write I/O 0x70 "$1" 1 && memtopoctl -c pc read I/O 0x71 1 | cut -c3-; }
+echo "   20$(cmos 0x09)-$(cmos 0x08)-$(cmos 0x07) $(cmos 0x04):$(cmos 0x02):$(cmos 0x00) UTC" \
+	"(guest clock: $(date -u '+%Y-%m-%d %H:%M:%S'))"
+
+echo "== destroying the context ends both servers (end of file on their device fds)"
 memtopoctl -c pc destroy
+wait $uart $rtc
 echo "== demo done"

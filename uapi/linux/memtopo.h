@@ -1021,6 +1021,7 @@ struct memtopo_served_reply {
 	__u32 __reserved;
 	__aligned_u64 data;
 };
+
 /* ==== end of the served-device section ==== */
 
 #endif /* _UAPI_LINUX_MEMTOPO_H */
