@@ -119,7 +119,7 @@ static int sv_take(struct file *f, struct memtopo_served_req *q)
 		n = kernel_read(f, q, sizeof(*q), &pos);
 		if (n != -EAGAIN)
 			return n == sizeof(*q) ? 0 : n < 0 ? n : -EIO;
-		msleep(1);
+		usleep_range(1000, 2000);
 	}
 	return -ETIMEDOUT;
 }

@@ -25,7 +25,6 @@
 #include "memtopoctl.h"
 
 #define SERVE_REGS	4096
-#define UNUSED		__attribute__((unused))
 
 struct model {
 	const char *name;
@@ -66,13 +65,17 @@ static void table_write(struct model *m, __u64 offset, __u32 len, __u64 data)
 #define UART_LSR	5
 #define UART_LSR_TEMT_THRE	0x60
 
-static __u64 uart_read(UNUSED struct model *m, __u64 offset, UNUSED __u32 len)
+static __u64 uart_read(struct model *m, __u64 offset, __u32 len)
 {
+	(void)m;
+	(void)len;
 	return offset == UART_LSR ? UART_LSR_TEMT_THRE : 0;
 }
 
-static void uart_write(UNUSED struct model *m, __u64 offset, UNUSED __u32 len, __u64 data)
+static void uart_write(struct model *m, __u64 offset, __u32 len, __u64 data)
 {
+	(void)m;
+	(void)len;
 	if (offset != UART_THR)
 		return;
 	/* a terminal's byte: straight out, unbuffered */
@@ -85,11 +88,12 @@ static __u8 bcd(int v)
 	return (v / 10) << 4 | v % 10;
 }
 
-static __u64 rtc_read(struct model *m, __u64 offset, UNUSED __u32 len)
+static __u64 rtc_read(struct model *m, __u64 offset, __u32 len)
 {
 	time_t now = time(NULL);
 	struct tm tm;
 
+	(void)len;
 	if (offset != 1)
 		return m->index;
 	gmtime_r(&now, &tm);
@@ -109,8 +113,9 @@ static __u64 rtc_read(struct model *m, __u64 offset, UNUSED __u32 len)
 	}
 }
 
-static void rtc_write(struct model *m, __u64 offset, UNUSED __u32 len, __u64 data)
+static void rtc_write(struct model *m, __u64 offset, __u32 len, __u64 data)
 {
+	(void)len;
 	if (offset == 0)
 		m->index = data & 0x7f;	/* bit 7 is the NMI mask */
 }
@@ -133,8 +138,7 @@ static int table_load(struct model *m, const char *path)
 		if (*p == '#' || *p == '\n' || !*p)
 			continue;
 		if (sscanf(p, "%lli %lli", &off, &val) != 2 || off >= SERVE_REGS) {
-			fprintf(stderr, "memtopoctl: serve: %s:%d: want OFFSET VALUE (offset below %d)\n",
-				path, n, SERVE_REGS);
+			fprintf(stderr, "memtopoctl: serve: %s:%d: want OFFSET VALUE\n", path, n);
 			if (f != stdin)
 				fclose(f);
 			return -1;
@@ -148,8 +152,8 @@ static int table_load(struct model *m, const char *path)
 
 static void serve_usage(void)
 {
-	fprintf(stderr, "usage: memtopoctl serve REGION regs|table FILE|uart|rtc "
-		"[--timeout MS] [--count N] [--log]\n");
+	fputs("usage: memtopoctl serve REGION regs|table FILE|uart|rtc\n"
+	      "       [--timeout MS] [--count N] [--log]\n", stderr);
 	exit(2);
 }
 
