@@ -76,6 +76,8 @@
  *           fails).  CLEAR: the bitmap cannot be read; nothing cleared.
  *  SPACE_RW  a write's buffer cannot be read or a read's buffer cannot be
  *           written: no access is performed (device callbacks included).
+ *  SERVE    the struct cannot be written (@out_fd): no fd is created and the
+ *           region is not served.
  * A mapping another thread changes during the call can only make a call
  * that changes state fail with that state undone, never half-applied.
  *
@@ -86,6 +88,9 @@
  * (bytes, default 1 GiB, read at every charge; lowering it refuses new
  * charges and keeps what exists).  debugfs stats shows a context's use as
  * "memory".
+ *
+ * An access that reaches a served device (MEMTOPO_SPACE_RW) adds ETIMEDOUT,
+ * EIO, ENODEV, EDEADLK and EINTR: see struct memtopo_serve.
  */
 #ifndef _UAPI_LINUX_MEMTOPO_H
 #define _UAPI_LINUX_MEMTOPO_H
@@ -867,7 +872,9 @@ enum memtopo_space_rw_flags {
  * (unless an ioeventfd takes the write); EINVAL for a @length of 0 or
  * above MEMTOPO_SPACE_RW_MAX, or an access size or alignment the device
  * refuses; ENOENT for a bad @space; EFAULT for a bad @buf; EOVERFLOW past
- * 2^64.
+ * 2^64; a served device's errors (struct memtopo_serve).  The access runs
+ * without the file's and the context's locks: several may wait on served
+ * devices at once, and the topology may change meanwhile.
  */
 struct memtopo_space_rw {
 	__u32 size;
