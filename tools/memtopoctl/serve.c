@@ -67,15 +67,11 @@ static void table_write(struct model *m, __u64 offset, __u32 len, __u64 data)
 
 static __u64 uart_read(struct model *m, __u64 offset, __u32 len)
 {
-	(void)m;
-	(void)len;
 	return offset == UART_LSR ? UART_LSR_TEMT_THRE : 0;
 }
 
 static void uart_write(struct model *m, __u64 offset, __u32 len, __u64 data)
 {
-	(void)m;
-	(void)len;
 	if (offset != UART_THR)
 		return;
 	/* a terminal's byte: straight out, unbuffered */
@@ -93,7 +89,6 @@ static __u64 rtc_read(struct model *m, __u64 offset, __u32 len)
 	time_t now = time(NULL);
 	struct tm tm;
 
-	(void)len;
 	if (offset != 1)
 		return m->index;
 	gmtime_r(&now, &tm);
@@ -115,7 +110,6 @@ static __u64 rtc_read(struct model *m, __u64 offset, __u32 len)
 
 static void rtc_write(struct model *m, __u64 offset, __u32 len, __u64 data)
 {
-	(void)len;
 	if (offset == 0)
 		m->index = data & 0x7f;	/* bit 7 is the NMI mask */
 }
