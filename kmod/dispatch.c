@@ -169,6 +169,8 @@ static bool memtopo_backing_covers(struct memtopo_region *mr, u64 offset, u64 le
 static int memtopo_step(struct memtopo_space *as, u64 addr, u8 *buf, u64 len,
 			bool is_write, bool dry_run, struct memtopo_step *st)
 {
+	struct memtopo_region_parity *p;
+	struct memtopo_udev *udev = NULL;
 	struct memtopo_section s;
 	struct memtopo_region *mr;
 	u64 n;
@@ -219,9 +221,8 @@ static int memtopo_step(struct memtopo_space *as, u64 addr, u8 *buf, u64 len,
 	st->ops = mr->ops ? mr->ops : &memtopo_no_ops;
 	st->opaque = mr->opaque;
 	if (!mr->ops) {
-		struct memtopo_region_parity *p = rcu_dereference(mr->parity);
-		struct memtopo_udev *udev = p ? rcu_dereference(p->udev) : NULL;
-
+		p = rcu_dereference(mr->parity);
+		udev = p ? rcu_dereference(p->udev) : NULL;
 		if (udev) {
 			st->ops = &udev->ops;
 			st->opaque = udev;
@@ -238,11 +239,11 @@ static int memtopo_step(struct memtopo_space *as, u64 addr, u8 *buf, u64 len,
 							   st->len, !dry_run);
 	if (!st->signalled && (is_write ? !st->ops->write : !st->ops->read))
 		return -EOPNOTSUPP;
-	if (!dry_run && !st->signalled && st->opaque && st->ops != mr->ops) {
+	if (udev && !dry_run && !st->signalled) {
 		/* a served device: hold it across the call, outside RCU */
-		st->udev = st->opaque;
-		if (!refcount_inc_not_zero(&st->udev->ref))
+		if (!refcount_inc_not_zero(&udev->ref))
 			return -ENODEV;
+		st->udev = udev;
 	}
 	return 0;
 }
