@@ -131,6 +131,12 @@ static void serve_loop(int dfd, __u32 region)
 		n = read(dfd, q, sizeof(q));
 		if (n == 0)
 			_exit(0);
+		if (n < 0 && errno == EAGAIN) {	/* a non-blocking device fd */
+			struct pollfd p = { .fd = dfd, .events = POLLIN };
+
+			poll(&p, 1, -1);
+			continue;
+		}
 		if (n < 0)
 			_exit(errno == EIO ? 3 : 2);
 		k = n / sizeof(q[0]);
