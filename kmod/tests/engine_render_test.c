@@ -376,11 +376,14 @@ static void mt_render_alias_subregion_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, memtopo_region_set_size(hi, K(4), false), 0);
 	MT_EXPECT_VIEW(test, as, { K(4), K(12) - 1, "ram", 0, 0 });
 
-	/* a space rooted beneath the alias sees its own subtree */
+	/*
+	 * A space rooted beneath the alias sees its own subtree, shifted by
+	 * the root's own address as QEMU renders a root (pad is at 100K).
+	 */
 	inner = mt_space(test, "inner", pad);
-	MT_EXPECT_VIEW(test, inner, { K(1), K(5) - 1, "hi", 0, 0 });
+	MT_EXPECT_VIEW(test, inner, { K(101), K(105) - 1, "hi", 0, 0 });
 	KUNIT_ASSERT_EQ(test, memtopo_region_set_address(hi, K(2)), 0);
-	MT_EXPECT_VIEW(test, inner, { K(2), K(6) - 1, "hi", 0, 0 });
+	MT_EXPECT_VIEW(test, inner, { K(102), K(106) - 1, "hi", 0, 0 });
 	MT_EXPECT_VIEW(test, as, { K(4), K(12) - 1, "ram", 0, 0 });
 
 	/* the alias's target renders where the alias is, its children never */
@@ -396,7 +399,7 @@ static void mt_render_alias_subregion_test(struct kunit *test)
 	MT_EXPECT_VIEW(test, as, { K(512), K(520) - 1, "ram", 0, 0 },
 		       { K(600), K(601) - 1, "irmem", 0, 0 });
 	mt_rerender(test);
-	MT_EXPECT_VIEW(test, inner, { K(2), K(6) - 1, "hi", 0, 0 });
+	MT_EXPECT_VIEW(test, inner, { K(102), K(106) - 1, "hi", 0, 0 });
 }
 
 /* A disabled region hides its whole subtree; what is beneath shows through. */
