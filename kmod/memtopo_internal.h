@@ -138,25 +138,46 @@ struct memtopo_fr {
 };
 
 /*
- * Entries of a view live in copy-on-write chunks of one page: a commit
- * that changes a window re-packs only the chunks the window touches and
- * shares every other chunk with the previous view, so its cost follows the
- * change, not the map.  A chunk is immutable once a view is published.
+ * A view is a two-level copy-on-write tree (view.c): the view indexes
+ * groups, a group indexes chunks, a chunk holds entries.  A commit rebuilds
+ * the chunks its window touches and the group holding them and shares the
+ * rest with the previous view, so its cost follows the change, not the
+ * map.  Chunks and groups are immutable once a view is published.
+ *
+ * Both levels are nodes of MEMTOPO_NODE_KEYS sorted keys in blocks of 8
+ * (one cache line each when the node is page-aligned, as kmalloc-4096
+ * objects are), with every 8th key copied into @sum: a lookup counts the
+ * summary keys below the address, then the keys of one block.
  */
-#define MEMTOPO_CHUNK_ENTRIES	127
+#define MEMTOPO_NODE_KEYS	120
+#define MEMTOPO_NODE_BLOCKS	(MEMTOPO_NODE_KEYS / 8)
+#define MEMTOPO_CHUNK_ENTRIES	MEMTOPO_NODE_KEYS
+#define MEMTOPO_GROUP_CHUNKS	MEMTOPO_NODE_KEYS
 
 struct memtopo_chunk {
-	refcount_t ref;			/* views sharing it */
+	u64 sum[MEMTOPO_NODE_BLOCKS];	/* starts[0], starts[8], ... */
+	refcount_t ref;			/* groups sharing it */
 	u32 nr;
+	/* at offset 128: block b is starts[8b .. 8b + 7], one cache line */
 	u64 starts[MEMTOPO_CHUNK_ENTRIES];
 	struct memtopo_fr fr[MEMTOPO_CHUNK_ENTRIES];
+};
+
+struct memtopo_group {
+	u64 sum[MEMTOPO_NODE_BLOCKS];	/* chunk_start[0], [8], ... */
+	refcount_t ref;			/* views sharing it */
+	u32 nr_chunks;
+	u64 chunk_start[MEMTOPO_GROUP_CHUNKS];	/* first start of each chunk */
+	struct memtopo_chunk *chunks[MEMTOPO_GROUP_CHUNKS];
+	u32 chunk_first[MEMTOPO_GROUP_CHUNKS];	/* first entry, within the group */
+	u32 nr;				/* entries */
 };
 
 /*
  * A flat view partitions [0, 2^64) into entries sorted by start; entry i
  * ends where entry i + 1 starts (the last one at 2^64 - 1).  A lookup
- * binary-searches the dense chunk_start[] array, then the chunk's own
- * starts[]: two short searches over u64s.
+ * binary-searches group_start[] (a few hundred keys at most), then counts
+ * in the group and in the chunk.
  */
 struct memtopo_view {
 	refcount_t ref;
@@ -165,10 +186,12 @@ struct memtopo_view {
 	u64 generation;			/* unique per rendered view */
 	u32 nr;				/* entries, holes included */
 	u32 nr_ranges;			/* entries with a region */
-	u32 nr_chunks;
-	u64 *chunk_start;		/* first start of each chunk */
-	u32 *chunk_first;		/* index of each chunk's first entry */
-	struct memtopo_chunk **chunks;
+	u32 nr_chunks;			/* in all groups */
+	u32 nr_groups;
+	u64 *group_start;		/* first start of each group */
+	u32 *group_first;		/* index of each group's first entry */
+	u32 *group_cfirst;		/* index of each group's first chunk */
+	struct memtopo_group **groups;
 };
 
 /* A growable flat list of entries: what the renderer produces. */
@@ -271,10 +294,12 @@ void memtopo_render_scratch_trim(struct memtopo_render *r);
 struct memtopo_region *memtopo_effective_root(struct memtopo_region *root);
 
 /* view.c */
-struct memtopo_view *memtopo_view_alloc(u32 nr_chunks);
 void memtopo_view_put(struct memtopo_view *view);
 u32 memtopo_view_find(const struct memtopo_view *view, u64 addr);
 u32 memtopo_view_chunk_of(const struct memtopo_view *view, u32 i);
+const struct memtopo_chunk *memtopo_view_chunk(const struct memtopo_view *view, u32 c,
+					       u32 *first);
+const struct memtopo_chunk *memtopo_view_entry(const struct memtopo_view *v, u32 i, u32 *k);
 void memtopo_view_section(const struct memtopo_view *view, u32 i,
 			  struct memtopo_section *s);
 bool memtopo_view_runs(const struct memtopo_view *old, const struct memtopo_view *new,
@@ -289,19 +314,19 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 struct memtopo_view *memtopo_view_repack(const struct memtopo_view *v);
 bool memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memtopo_section *s);
 
-/* Entry @i of a view (O(log chunks)); iterate chunk by chunk when hot. */
+/* Entry @i of a view (O(log N)); walk with a memtopo_view_pos when hot. */
 static inline const struct memtopo_fr *memtopo_view_fr(const struct memtopo_view *v, u32 i)
 {
-	u32 c = memtopo_view_chunk_of(v, i);
+	u32 k;
 
-	return &v->chunks[c]->fr[i - v->chunk_first[c]];
+	return &memtopo_view_entry(v, i, &k)->fr[k];
 }
 
 static inline u64 memtopo_view_start(const struct memtopo_view *v, u32 i)
 {
-	u32 c = memtopo_view_chunk_of(v, i);
+	u32 k;
 
-	return v->chunks[c]->starts[i - v->chunk_first[c]];
+	return memtopo_view_entry(v, i, &k)->starts[k];
 }
 
 /* Last address of entry @i. */
@@ -316,29 +341,24 @@ static inline u64 memtopo_view_last(const struct memtopo_view *v, u32 i)
  */
 struct memtopo_view_pos {
 	const struct memtopo_view *v;
+	const struct memtopo_group *grp;
 	const struct memtopo_chunk *chunk;
-	u32 c;		/* chunk index */
+	u32 g;		/* group index */
+	u32 j;		/* chunk index within the group */
 	u32 k;		/* entry index within the chunk */
 	u32 i;		/* entry index within the view */
 };
 
-static inline void memtopo_pos_init(struct memtopo_view_pos *p, const struct memtopo_view *v,
-				    u32 i)
-{
-	p->v = v;
-	p->i = i;
-	p->c = i < v->nr ? memtopo_view_chunk_of(v, i) : v->nr_chunks - 1;
-	p->chunk = v->chunks[p->c];
-	p->k = i - v->chunk_first[p->c];
-}
+void memtopo_pos_init(struct memtopo_view_pos *p, const struct memtopo_view *v, u32 i);
+void memtopo_pos_next_chunk(struct memtopo_view_pos *p);
+u64 memtopo_pos_chunk_end(const struct memtopo_view_pos *p);
+void memtopo_pos_section(const struct memtopo_view_pos *p, struct memtopo_section *s);
 
 static inline void memtopo_pos_next(struct memtopo_view_pos *p)
 {
 	p->i++;
-	if (++p->k == p->chunk->nr && p->c + 1 < p->v->nr_chunks) {
-		p->chunk = p->v->chunks[++p->c];
-		p->k = 0;
-	}
+	if (++p->k == p->chunk->nr)
+		memtopo_pos_next_chunk(p);
 }
 
 static inline const struct memtopo_fr *memtopo_pos_fr(const struct memtopo_view_pos *p)
@@ -355,10 +375,8 @@ static inline u64 memtopo_pos_last(const struct memtopo_view_pos *p)
 {
 	if (p->k + 1 < p->chunk->nr)
 		return p->chunk->starts[p->k + 1] - 1;
-	return p->c + 1 < p->v->nr_chunks ? p->v->chunk_start[p->c + 1] - 1 : U64_MAX;
+	return memtopo_pos_chunk_end(p);
 }
-
-void memtopo_pos_section(const struct memtopo_view_pos *p, struct memtopo_section *s);
 
 /* space.c */
 void memtopo_space_destroy_all(struct memtopo_ctx *ctx);

@@ -628,7 +628,7 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 	struct memtopo_flat *win = &r->win, *mid = &r->mid;
 	const struct memtopo_chunk *chunk;
 	struct memtopo_view *v = NULL;
-	u32 i0, i2, prefix, c_lo, c_hi, c, k, replaced = 0;
+	u32 i0, i2, prefix, c_lo, c_hi, c, k, first, replaced = 0;
 	int ret;
 
 	memtopo_render_reset(r);
@@ -642,18 +642,19 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 	prefix = i0 + (memtopo_view_start(old, i0) < ws);
 	i2 = we == U64_MAX ? old->nr - 1 : memtopo_view_find(old, we + 1);
 	c_lo = memtopo_view_chunk_of(old, i0);
+	memtopo_view_chunk(old, c_lo, &first);
 	/* the entry before the window must be ours to merge with */
-	if (prefix == old->chunk_first[c_lo] && c_lo)
+	if (prefix == first && c_lo)
 		c_lo--;
 	c_hi = memtopo_view_chunk_of(old, i2);
 
 	for (c = c_lo; c <= c_hi; c++)
-		replaced += memtopo_chunk_ranges(old->chunks[c]);
-	chunk = old->chunks[c_lo];
-	for (c = c_lo; c < old->nr_chunks && old->chunk_first[c] < prefix && !ret; c++) {
-		chunk = old->chunks[c];
-		ret = memtopo_flat_copy(mid, chunk, 0,
-					min(chunk->nr, prefix - old->chunk_first[c]));
+		replaced += memtopo_chunk_ranges(memtopo_view_chunk(old, c, NULL));
+	for (c = c_lo; c < old->nr_chunks && !ret; c++) {
+		chunk = memtopo_view_chunk(old, c, &first);
+		if (first >= prefix)
+			break;
+		ret = memtopo_flat_copy(mid, chunk, 0, min(chunk->nr, prefix - first));
 	}
 	for (k = 0; k < win->nr && !ret; k++)
 		ret = memtopo_flat_add(mid, win->starts[k], &win->fr[k]);
@@ -664,24 +665,25 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 		if (tail.mr)
 			tail.offset += we + 1 - memtopo_view_start(old, i2);
 		ret = memtopo_flat_add(mid, we + 1, &tail);
-		chunk = old->chunks[c_hi];
+		chunk = memtopo_view_chunk(old, c_hi, &first);
 		if (!ret)
-			ret = memtopo_flat_copy(mid, chunk, i2 + 1 - old->chunk_first[c_hi],
-						chunk->nr);
+			ret = memtopo_flat_copy(mid, chunk, i2 + 1 - first, chunk->nr);
 	}
 	/* keep chunks dense: a thin result takes its right neighbour in */
 	if (!ret && mid->nr < MEMTOPO_CHUNK_ENTRIES / 2 && c_hi + 1 < old->nr_chunks) {
 		c_hi++;
-		replaced += memtopo_chunk_ranges(old->chunks[c_hi]);
-		ret = memtopo_flat_copy(mid, old->chunks[c_hi], 0, old->chunks[c_hi]->nr);
+		chunk = memtopo_view_chunk(old, c_hi, NULL);
+		replaced += memtopo_chunk_ranges(chunk);
+		ret = memtopo_flat_copy(mid, chunk, 0, chunk->nr);
 	} else if (!ret && mid->nr < MEMTOPO_CHUNK_ENTRIES / 2 && c_lo) {
 		/* at the end of the view: take the left neighbour in instead */
 		c_lo--;
-		replaced += memtopo_chunk_ranges(old->chunks[c_lo]);
+		chunk = memtopo_view_chunk(old, c_lo, NULL);
+		replaced += memtopo_chunk_ranges(chunk);
 		swap(*mid, *win);
 		mid->nr = 0;
 		mid->nr_ranges = 0;
-		ret = memtopo_flat_copy(mid, old->chunks[c_lo], 0, old->chunks[c_lo]->nr);
+		ret = memtopo_flat_copy(mid, chunk, 0, chunk->nr);
 		for (k = 0; k < win->nr && !ret; k++)
 			ret = memtopo_flat_add(mid, win->starts[k], &win->fr[k]);
 	}

@@ -1,15 +1,85 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Flat views: immutable once published, shared by the spaces whose
- * effective roots are equal, freed after an RCU grace period.  Their
- * entries live in page-sized copy-on-write chunks shared between
- * successive views (see memtopo_internal.h).
+ * effective roots are equal, freed after an RCU grace period.
+ *
+ * A view is a two-level tree: the view's own arrays index groups, a group
+ * indexes up to MEMTOPO_GROUP_CHUNKS chunks, a chunk holds up to
+ * MEMTOPO_CHUNK_ENTRIES entries.  Chunks and groups are copy-on-write and
+ * reference counted, shared between successive views: a commit rebuilds
+ * the chunks its window touches and the group holding them, and copies the
+ * view's short group index; everything else is shared.  So a commit costs
+ * O(window + chunks per group + groups), a few hundred steps at 10^6
+ * ranges, not O(N).
+ *
+ * Groups and chunks are searched the same way (memtopo_node_search()):
+ * every 8th key is copied into a summary; counting the summary keys <= the
+ * address picks a block of 8 keys (one cache line), counting those picks
+ * the entry.  No branch to mispredict, and two or three cache lines a
+ * level where a binary search touches one per step.
  */
 #include <linux/export.h>
+#include <linux/prefetch.h>
 #include <linux/slab.h>
 
 #include "memtopo_internal.h"
 #include "selftest.h"
+
+/*
+ * Index of the last element <= @key in a sorted array of @n >= 1 elements
+ * whose first element is <= @key.  Halving by conditional move: no branch
+ * the predictor can miss.
+ */
+static __always_inline u32 memtopo_bsearch_u64(const u64 *a, u32 n, u64 key)
+{
+	const u64 *base = a;
+
+	while (n > 1) {
+		u32 half = n / 2;
+
+		base = (base[half] <= key) ? base + half : base;
+		n -= half;
+	}
+	return base - a;
+}
+
+/*
+ * Index of the last of @n (1..MEMTOPO_NODE_KEYS) sorted @keys that is <=
+ * @key, the first being <= @key; @sum holds every 8th key.  A search of
+ * the summary picks a block of 8 keys, one cache line; a search of the
+ * block picks the key: three cache lines where a search of all the keys
+ * touches one per step.
+ */
+static __always_inline u32 memtopo_node_search(const u64 *sum, const u64 *keys, u32 n, u64 key)
+{
+	u32 base = memtopo_bsearch_u64(sum, (n + 7) / 8, key) * 8;
+
+	return base + memtopo_bsearch_u64(keys + base, min(n - base, 8u), key);
+}
+
+/* Copy every 8th key into @sum and pad the keys (they are masked anyway). */
+static void memtopo_node_seal(u64 *sum, u64 *keys, u32 n)
+{
+	u32 b;
+
+	for (b = n; b < MEMTOPO_NODE_KEYS; b++)
+		keys[b] = U64_MAX;
+	for (b = 0; b < MEMTOPO_NODE_BLOCKS; b++)
+		sum[b] = keys[b * 8];
+}
+
+static u32 memtopo_bsearch_u32(const u32 *a, u32 n, u32 key)
+{
+	const u32 *base = a;
+
+	while (n > 1) {
+		u32 half = n / 2;
+
+		base = (base[half] <= key) ? base + half : base;
+		n -= half;
+	}
+	return base - a;
+}
 
 static struct memtopo_chunk *memtopo_chunk_alloc(void)
 {
@@ -28,42 +98,27 @@ static void memtopo_chunk_put(struct memtopo_chunk *chunk)
 		kfree(chunk);
 }
 
-/**
- * memtopo_view_alloc() - allocate a view with room for @nr_chunks chunks.
- * @nr_chunks: chunk slots (at least 1).
- *
- * Return: the view with one reference and no chunks yet, or NULL.
- */
-struct memtopo_view *memtopo_view_alloc(u32 nr_chunks)
+static void memtopo_group_put(struct memtopo_group *grp)
 {
-	struct memtopo_view *view;
+	u32 j;
 
-	view = kzalloc(sizeof(*view), GFP_KERNEL_ACCOUNT);
-	if (!view)
-		return NULL;
-	refcount_set(&view->ref, 1);
-	nr_chunks = max(nr_chunks, 1u);
-	view->chunk_start = kvmalloc_array(nr_chunks, sizeof(*view->chunk_start),
-					   GFP_KERNEL_ACCOUNT);
-	view->chunk_first = kvmalloc_array(nr_chunks, sizeof(*view->chunk_first),
-					   GFP_KERNEL_ACCOUNT);
-	view->chunks = kvcalloc(nr_chunks, sizeof(*view->chunks), GFP_KERNEL_ACCOUNT);
-	if (!view->chunk_start || !view->chunk_first || !view->chunks) {
-		memtopo_view_put(view);
-		return NULL;
-	}
-	return view;
+	if (!grp || !refcount_dec_and_test(&grp->ref))
+		return;
+	for (j = 0; j < grp->nr_chunks; j++)
+		memtopo_chunk_put(grp->chunks[j]);
+	kfree(grp);
 }
 
 static void memtopo_view_free(struct memtopo_view *view)
 {
-	u32 c;
+	u32 g;
 
-	for (c = 0; c < view->nr_chunks; c++)
-		memtopo_chunk_put(view->chunks[c]);
-	kvfree(view->chunk_start);
-	kvfree(view->chunk_first);
-	kvfree(view->chunks);
+	for (g = 0; g < view->nr_groups; g++)
+		memtopo_group_put(view->groups[g]);
+	kvfree(view->group_start);
+	kvfree(view->group_first);
+	kvfree(view->group_cfirst);
+	kvfree(view->groups);
 	kfree(view);
 }
 
@@ -77,8 +132,9 @@ static void memtopo_view_free_rcu(struct rcu_head *head)
  * until a grace period has passed, so the memory goes after one.
  * @view: the view (may be NULL).
  *
- * Chunks are shared by views, but a chunk is reachable only through views,
- * so it is freed with the last view that holds it, which itself waited.
+ * Groups and chunks are shared by views, but they are reachable only
+ * through views, so each is freed with the last view that holds it, which
+ * itself waited.
  */
 void memtopo_view_put(struct memtopo_view *view)
 {
@@ -86,22 +142,246 @@ void memtopo_view_put(struct memtopo_view *view)
 		call_rcu(&view->rcu, memtopo_view_free_rcu);
 }
 
-/*
- * Index of the last element <= @key in a sorted array of @n >= 1 elements
- * whose first element is <= @key.  Halving by conditional move: no branch
- * the predictor can miss.
- */
-static u32 memtopo_bsearch_u64(const u64 *a, u32 n, u64 key)
+/* A view with room for @nr_groups groups and none yet. */
+static struct memtopo_view *memtopo_view_alloc(u32 nr_groups)
 {
-	const u64 *base = a;
+	struct memtopo_view *view;
 
-	while (n > 1) {
-		u32 half = n / 2;
-
-		base = (base[half] <= key) ? base + half : base;
-		n -= half;
+	view = kzalloc(sizeof(*view), GFP_KERNEL_ACCOUNT);
+	if (!view)
+		return NULL;
+	refcount_set(&view->ref, 1);
+	nr_groups = max(nr_groups, 1u);
+	view->group_start = kvmalloc_array(nr_groups, sizeof(*view->group_start),
+					   GFP_KERNEL_ACCOUNT);
+	view->group_first = kvmalloc_array(nr_groups, sizeof(*view->group_first),
+					   GFP_KERNEL_ACCOUNT);
+	view->group_cfirst = kvmalloc_array(nr_groups, sizeof(*view->group_cfirst),
+					    GFP_KERNEL_ACCOUNT);
+	view->groups = kvcalloc(nr_groups, sizeof(*view->groups), GFP_KERNEL_ACCOUNT);
+	if (!view->group_start || !view->group_first || !view->group_cfirst || !view->groups) {
+		memtopo_view_free(view);
+		return NULL;
 	}
-	return base - a;
+	return view;
+}
+
+/* Append group @grp (its reference moves to @v) to a view being built. */
+static void memtopo_view_add_group(struct memtopo_view *v, struct memtopo_group *grp)
+{
+	v->groups[v->nr_groups] = grp;
+	v->group_start[v->nr_groups] = grp->chunk_start[0];
+	v->group_first[v->nr_groups] = v->nr;
+	v->group_cfirst[v->nr_groups] = v->nr_chunks;
+	v->nr_groups++;
+	v->nr += grp->nr;
+	v->nr_chunks += grp->nr_chunks;
+}
+
+/*
+ * Group @chunks[0..@n) (references moved in) into @k groups, spread evenly,
+ * appended to @v.  On failure the references not yet moved are dropped.
+ */
+static int memtopo_view_add_chunks(struct memtopo_view *v, struct memtopo_chunk **chunks, u32 n,
+				   u32 k)
+{
+	u32 g, j, from = 0;
+
+	for (g = 0; g < k; g++) {
+		u32 take = n / k + (g < n % k);
+		struct memtopo_group *grp = kmalloc(sizeof(*grp), GFP_KERNEL_ACCOUNT);
+
+		if (!grp) {
+			for (j = from; j < n; j++)
+				memtopo_chunk_put(chunks[j]);
+			return -ENOMEM;
+		}
+		refcount_set(&grp->ref, 1);
+		grp->nr_chunks = take;
+		grp->nr = 0;
+		for (j = 0; j < take; j++) {
+			struct memtopo_chunk *chunk = chunks[from + j];
+
+			grp->chunks[j] = chunk;
+			grp->chunk_start[j] = chunk->starts[0];
+			grp->chunk_first[j] = grp->nr;
+			grp->nr += chunk->nr;
+		}
+		memtopo_node_seal(grp->sum, grp->chunk_start, take);
+		memtopo_view_add_group(v, grp);
+		from += take;
+	}
+	return 0;
+}
+
+/* Fill @out with @k new chunks holding f[0, f->nr), spread evenly. */
+static int memtopo_chunks_from_flat(struct memtopo_chunk **out, const struct memtopo_flat *f, u32 k)
+{
+	u32 c, take, from = 0;
+
+	for (c = 0; c < k; c++) {
+		struct memtopo_chunk *chunk = memtopo_chunk_alloc();
+
+		if (!chunk) {
+			while (c)
+				memtopo_chunk_put(out[--c]);
+			return -ENOMEM;
+		}
+		take = f->nr / k + (c < f->nr % k);
+		memcpy(chunk->starts, f->starts + from, take * sizeof(*chunk->starts));
+		memcpy(chunk->fr, f->fr + from, take * sizeof(*chunk->fr));
+		chunk->nr = take;
+		memtopo_node_seal(chunk->sum, chunk->starts, take);
+		out[c] = chunk;
+		from += take;
+	}
+	return 0;
+}
+
+/* Find entry @i: its group, the chunk within it, the entry within that. */
+static void memtopo_view_locate(const struct memtopo_view *v, u32 i, u32 *g, u32 *j, u32 *k)
+{
+	const struct memtopo_group *grp;
+
+	*g = memtopo_bsearch_u32(v->group_first, v->nr_groups, i);
+	grp = v->groups[*g];
+	i -= v->group_first[*g];
+	*j = memtopo_bsearch_u32(grp->chunk_first, grp->nr_chunks, i);
+	*k = i - grp->chunk_first[*j];
+}
+
+/**
+ * memtopo_view_entry() - where entry @i of a view lives.
+ * @v: the view.
+ * @i: an entry index below v->nr.
+ * @k: out: its index in the chunk.
+ *
+ * Return: the chunk holding it.
+ */
+const struct memtopo_chunk *memtopo_view_entry(const struct memtopo_view *v, u32 i, u32 *k)
+{
+	u32 g, j;
+
+	memtopo_view_locate(v, i, &g, &j, k);
+	return v->groups[g]->chunks[j];
+}
+EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_view_entry);
+
+/**
+ * memtopo_view_chunk_of() - the chunk holding entry @i.
+ * @view: the view.
+ * @i: an entry index below view->nr.
+ *
+ * Return: the chunk's index among all the view's chunks.
+ */
+u32 memtopo_view_chunk_of(const struct memtopo_view *view, u32 i)
+{
+	u32 g, j, k;
+
+	memtopo_view_locate(view, i, &g, &j, &k);
+	return view->group_cfirst[g] + j;
+}
+
+/**
+ * memtopo_view_chunk() - chunk @c of a view.
+ * @view: the view.
+ * @c: a chunk index below view->nr_chunks.
+ * @first: out: the index of its first entry (may be NULL).
+ *
+ * Return: the chunk.
+ */
+const struct memtopo_chunk *memtopo_view_chunk(const struct memtopo_view *view, u32 c,
+					       u32 *first)
+{
+	u32 g = memtopo_bsearch_u32(view->group_cfirst, view->nr_groups, c);
+	const struct memtopo_group *grp = view->groups[g];
+
+	c -= view->group_cfirst[g];
+	if (first)
+		*first = view->group_first[g] + grp->chunk_first[c];
+	return grp->chunks[c];
+}
+
+/**
+ * memtopo_pos_init() - start a walk at entry @i.
+ * @p: the position.
+ * @v: the view.
+ * @i: an entry index, at most v->nr (the end).
+ */
+void memtopo_pos_init(struct memtopo_view_pos *p, const struct memtopo_view *v, u32 i)
+{
+	p->v = v;
+	p->i = i;
+	if (i < v->nr) {
+		memtopo_view_locate(v, i, &p->g, &p->j, &p->k);
+	} else {
+		/* the end: one past the last entry of the last chunk */
+		p->g = v->nr_groups - 1;
+		p->j = v->groups[p->g]->nr_chunks - 1;
+		p->k = v->groups[p->g]->chunks[p->j]->nr;
+	}
+	p->grp = v->groups[p->g];
+	p->chunk = p->grp->chunks[p->j];
+}
+EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_pos_init);
+
+/**
+ * memtopo_pos_next_chunk() - move a walk past the end of its chunk.
+ * @p: the position, at the end of its chunk.
+ */
+void memtopo_pos_next_chunk(struct memtopo_view_pos *p)
+{
+	if (p->j + 1 < p->grp->nr_chunks) {
+		p->j++;
+	} else if (p->g + 1 < p->v->nr_groups) {
+		p->grp = p->v->groups[++p->g];
+		p->j = 0;
+	} else {
+		return;		/* the end of the view */
+	}
+	p->chunk = p->grp->chunks[p->j];
+	p->k = 0;
+}
+EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_pos_next_chunk);
+
+/**
+ * memtopo_pos_chunk_end() - where the entries of a walk's chunk end.
+ * @p: the position.
+ *
+ * Return: the start of the next chunk, minus one (U64_MAX for the last).
+ */
+u64 memtopo_pos_chunk_end(const struct memtopo_view_pos *p)
+{
+	if (p->j + 1 < p->grp->nr_chunks)
+		return p->grp->chunk_start[p->j + 1] - 1;
+	return p->g + 1 < p->v->nr_groups ? p->v->group_start[p->g + 1] - 1 : U64_MAX;
+}
+EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_pos_chunk_end);
+
+/* Fill @s from entry @k of @chunk; @chunk_end is where the chunk ends. */
+static void memtopo_chunk_section(const struct memtopo_chunk *chunk, u32 k, u64 chunk_end,
+				  struct memtopo_section *s)
+{
+	const struct memtopo_fr *fr = &chunk->fr[k];
+
+	s->start = chunk->starts[k];
+	s->last = k + 1 < chunk->nr ? chunk->starts[k + 1] - 1 : chunk_end;
+	s->mr = fr->mr;
+	s->offset = fr->offset;
+	s->flags = fr->flags;
+	s->dirty_log_mask = fr->dirty_log_mask;
+}
+
+/**
+ * memtopo_pos_section() - describe the entry at a walk's position: the
+ * one section builder.
+ * @p: the position (not past the end).
+ * @s: filled in, the view's generation included.
+ */
+void memtopo_pos_section(const struct memtopo_view_pos *p, struct memtopo_section *s)
+{
+	memtopo_chunk_section(p->chunk, p->k, memtopo_pos_chunk_end(p), s);
+	s->generation = p->v->generation;
 }
 
 /**
@@ -113,56 +393,18 @@ static u32 memtopo_bsearch_u64(const u64 *a, u32 n, u64 key)
  */
 u32 memtopo_view_find(const struct memtopo_view *view, u64 addr)
 {
-	u32 c = memtopo_bsearch_u64(view->chunk_start, view->nr_chunks, addr);
-	const struct memtopo_chunk *chunk = view->chunks[c];
+	u32 g = memtopo_bsearch_u64(view->group_start, view->nr_groups, addr);
+	const struct memtopo_group *grp = view->groups[g];
+	u32 j = memtopo_node_search(grp->sum, grp->chunk_start, grp->nr_chunks, addr);
+	const struct memtopo_chunk *chunk = grp->chunks[j];
 
-	return view->chunk_first[c] + memtopo_bsearch_u64(chunk->starts, chunk->nr, addr);
-}
-
-/**
- * memtopo_view_chunk_of() - the chunk holding entry @i.
- * @view: the view.
- * @i: an entry index below view->nr.
- *
- * Return: the chunk index.
- */
-u32 memtopo_view_chunk_of(const struct memtopo_view *view, u32 i)
-{
-	const u32 *base = view->chunk_first;
-	u32 n = view->nr_chunks;
-
-	while (n > 1) {
-		u32 half = n / 2;
-
-		base = (base[half] <= i) ? base + half : base;
-		n -= half;
-	}
-	return base - view->chunk_first;
-}
-EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_view_chunk_of);
-
-/* Entry @k of chunk @c as a section; the end comes from what follows it. */
-static void memtopo_chunk_section(const struct memtopo_view *view, u32 c, u32 k,
-				  struct memtopo_section *s)
-{
-	const struct memtopo_chunk *chunk = view->chunks[c];
-	const struct memtopo_fr *fr = &chunk->fr[k];
-
-	s->start = chunk->starts[k];
-	if (k + 1 < chunk->nr)
-		s->last = chunk->starts[k + 1] - 1;
-	else
-		s->last = c + 1 < view->nr_chunks ? view->chunk_start[c + 1] - 1 : U64_MAX;
-	s->mr = fr->mr;
-	s->offset = fr->offset;
-	s->flags = fr->flags;
-	s->dirty_log_mask = fr->dirty_log_mask;
-	s->generation = view->generation;
+	return view->group_first[g] + grp->chunk_first[j] +
+	       memtopo_node_search(chunk->sum, chunk->starts, chunk->nr, addr);
 }
 
 /**
  * memtopo_view_lookup() - the section holding @addr, straight from the
- * chunks (the readers' fast path).
+ * tree (the readers' fast path).
  * @view: the view.
  * @addr: the address.
  * @s: filled in, generation included.
@@ -171,38 +413,47 @@ static void memtopo_chunk_section(const struct memtopo_view *view, u32 c, u32 k,
  */
 bool memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memtopo_section *s)
 {
-	u32 c = memtopo_bsearch_u64(view->chunk_start, view->nr_chunks, addr);
-	const struct memtopo_chunk *chunk = view->chunks[c];
-	u32 k = memtopo_bsearch_u64(chunk->starts, chunk->nr, addr);
+	u32 g = memtopo_bsearch_u64(view->group_start, view->nr_groups, addr);
+	const struct memtopo_group *grp = view->groups[g];
+	u32 j = memtopo_node_search(grp->sum, grp->chunk_start, grp->nr_chunks, addr);
+	const struct memtopo_chunk *chunk = grp->chunks[j];
+	u32 nr = chunk->nr, k = memtopo_bsearch_u64(chunk->sum, (nr + 7) / 8, addr) * 8;
+	const char *fr = (const char *)&chunk->fr[k];
+	u64 end;
+
+	/*
+	 * The entry is one of the block's 8: fetch their 192 bytes while the
+	 * block is searched, so the entry's own miss overlaps the search's.
+	 */
+	prefetch(fr);
+	prefetch(fr + 64);
+	prefetch(fr + 128);
+	prefetch(fr + 191);
+	k += memtopo_bsearch_u64(chunk->starts + k, min(nr - k, 8u), addr);
 
 	if (!chunk->fr[k].mr)
 		return false;
-	memtopo_chunk_section(view, c, k, s);
+	if (j + 1 < grp->nr_chunks)
+		end = grp->chunk_start[j + 1] - 1;
+	else
+		end = g + 1 < view->nr_groups ? view->group_start[g + 1] - 1 : U64_MAX;
+	memtopo_chunk_section(chunk, k, end, s);
+	s->generation = view->generation;
 	return true;
 }
 
 /**
- * memtopo_pos_section() - describe the entry at a walk's position.
- * @p: the position (not past the end).
- * @s: filled in, the view's generation included.
- */
-void memtopo_pos_section(const struct memtopo_view_pos *p, struct memtopo_section *s)
-{
-	memtopo_chunk_section(p->v, p->c, p->k, s);
-}
-
-/**
- * memtopo_view_section() - describe entry @i as a section: the one
- * section builder.
+ * memtopo_view_section() - describe entry @i as a section.
  * @view: the view.
  * @i: entry index.
  * @s: filled in, the view's generation included.
  */
 void memtopo_view_section(const struct memtopo_view *view, u32 i, struct memtopo_section *s)
 {
-	u32 c = memtopo_view_chunk_of(view, i);
+	struct memtopo_view_pos p;
 
-	memtopo_chunk_section(view, c, i - view->chunk_first[c], s);
+	memtopo_pos_init(&p, view, i);
+	memtopo_pos_section(&p, s);
 }
 
 /* Would QEMU's flatview_simplify() merge @next into @prev? */
@@ -267,29 +518,22 @@ void memtopo_flat_free(struct memtopo_flat *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* Append chunks holding f[from, from + n), spread evenly over @k chunks. */
-static int memtopo_view_append_packed(struct memtopo_view *v, const struct memtopo_flat *f,
-				      u32 from, u32 n, u32 k)
+/* Build a view from @n chunks (references moved in), groups full. */
+static struct memtopo_view *memtopo_view_from_chunks(struct memtopo_chunk **chunks, u32 n)
 {
-	u32 c, take;
+	u32 k = DIV_ROUND_UP(n, MEMTOPO_GROUP_CHUNKS), j;
+	struct memtopo_view *v = memtopo_view_alloc(k);
 
-	for (c = 0; c < k; c++) {
-		struct memtopo_chunk *chunk = memtopo_chunk_alloc();
-
-		if (!chunk)
-			return -ENOMEM;
-		take = n / k + (c < n % k);
-		memcpy(chunk->starts, f->starts + from, take * sizeof(*chunk->starts));
-		memcpy(chunk->fr, f->fr + from, take * sizeof(*chunk->fr));
-		chunk->nr = take;
-		v->chunks[v->nr_chunks] = chunk;
-		v->chunk_start[v->nr_chunks] = chunk->starts[0];
-		v->chunk_first[v->nr_chunks] = v->nr;
-		v->nr_chunks++;
-		v->nr += take;
-		from += take;
+	if (!v) {
+		for (j = 0; j < n; j++)
+			memtopo_chunk_put(chunks[j]);
+		return NULL;
 	}
-	return 0;
+	if (memtopo_view_add_chunks(v, chunks, n, k)) {
+		memtopo_view_free(v);
+		return NULL;
+	}
+	return v;
 }
 
 /**
@@ -302,27 +546,30 @@ static int memtopo_view_append_packed(struct memtopo_view *v, const struct memto
 struct memtopo_view *memtopo_view_pack(struct memtopo_region *root, const struct memtopo_flat *f)
 {
 	u32 k = DIV_ROUND_UP(f->nr, MEMTOPO_CHUNK_ENTRIES);
-	struct memtopo_view *v = memtopo_view_alloc(k);
+	struct memtopo_chunk **chunks = kvmalloc_array(k, sizeof(*chunks), GFP_KERNEL);
+	struct memtopo_view *v = NULL;
 
-	if (!v)
-		return NULL;
-	v->root = root;
-	v->nr_ranges = f->nr_ranges;
-	if (memtopo_view_append_packed(v, f, 0, f->nr, k)) {
-		memtopo_view_put(v);
-		return NULL;
+	if (chunks && !memtopo_chunks_from_flat(chunks, f, k))
+		v = memtopo_view_from_chunks(chunks, k);
+	kvfree(chunks);
+	if (v) {
+		v->root = root;
+		v->nr_ranges = f->nr_ranges;
 	}
 	return v;
 }
 
-static void memtopo_view_share(struct memtopo_view *v, const struct memtopo_view *old, u32 c)
+/* Take a reference on each chunk of group @grp and add it to @list. */
+static u32 memtopo_list_share(struct memtopo_chunk **list, const struct memtopo_group *grp,
+			      u32 from, u32 to)
 {
-	refcount_inc(&old->chunks[c]->ref);
-	v->chunks[v->nr_chunks] = old->chunks[c];
-	v->chunk_start[v->nr_chunks] = old->chunk_start[c];
-	v->chunk_first[v->nr_chunks] = v->nr;
-	v->nr_chunks++;
-	v->nr += old->chunks[c]->nr;
+	u32 j;
+
+	for (j = from; j < to; j++) {
+		refcount_inc(&grp->chunks[j]->ref);
+		list[j - from] = grp->chunks[j];
+	}
+	return to - from;
 }
 
 /**
@@ -334,36 +581,84 @@ static void memtopo_view_share(struct memtopo_view *v, const struct memtopo_view
  * @mid: the entries that replace them (already merged at the seams).
  * @nr_ranges: ranges of the new view.
  *
- * Every other chunk is shared.  @mid is spread evenly over as few chunks as
- * hold it, so a chunk keeps at least half a page of entries.
+ * @mid is spread evenly over as few chunks as hold it, so a chunk keeps at
+ * least half of its entries.  Only the groups holding @c_lo..@c_hi are
+ * rebuilt (with a neighbour when they would be less than half full);
+ * every other group, and every chunk not replaced, is shared with @old.
  *
  * Return: the view (one reference) or NULL.
  */
 struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_lo, u32 c_hi,
 					 const struct memtopo_flat *mid, u32 nr_ranges)
 {
-	u32 k = DIV_ROUND_UP(mid->nr, MEMTOPO_CHUNK_ENTRIES);
-	struct memtopo_view *v;
-	u32 c;
+	u32 kc = DIV_ROUND_UP(mid->nr, MEMTOPO_CHUNK_ENTRIES);
+	u32 g_lo = memtopo_bsearch_u32(old->group_cfirst, old->nr_groups, c_lo);
+	u32 g_hi = memtopo_bsearch_u32(old->group_cfirst, old->nr_groups, c_hi);
+	struct memtopo_chunk **list = NULL;
+	struct memtopo_view *v = NULL;
+	u32 g, m, n = 0, pre, post;
 
-	v = memtopo_view_alloc(old->nr_chunks - (c_hi - c_lo + 1) + k);
-	if (!v)
-		return NULL;
+	pre = c_lo - old->group_cfirst[g_lo];
+	post = old->group_cfirst[g_hi] + old->groups[g_hi]->nr_chunks - 1 - c_hi;
+	m = pre + kc + post;
+	/* keep groups at least half full: take a neighbour in */
+	if (m < MEMTOPO_GROUP_CHUNKS / 2 && g_hi + 1 < old->nr_groups)
+		m += old->groups[++g_hi]->nr_chunks;
+	else if (m < MEMTOPO_GROUP_CHUNKS / 2 && g_lo)
+		m += old->groups[--g_lo]->nr_chunks;
+
+	v = memtopo_view_alloc(old->nr_groups - (g_hi - g_lo + 1) +
+			       DIV_ROUND_UP(m, MEMTOPO_GROUP_CHUNKS));
+	list = kmalloc_array(m, sizeof(*list), GFP_KERNEL);
+	if (!v || !list)
+		goto fail;
 	v->root = old->root;
 	v->nr_ranges = nr_ranges;
-	for (c = 0; c < c_lo; c++)
-		memtopo_view_share(v, old, c);
-	if (memtopo_view_append_packed(v, mid, 0, mid->nr, k)) {
-		memtopo_view_put(v);
-		return NULL;
+	for (g = 0; g < g_lo; g++) {
+		refcount_inc(&old->groups[g]->ref);
+		memtopo_view_add_group(v, old->groups[g]);
 	}
-	for (c = c_hi + 1; c < old->nr_chunks; c++)
-		memtopo_view_share(v, old, c);
+	/* the rebuilt groups: shared chunks around the new ones */
+	for (g = g_lo; g <= g_hi; g++) {
+		const struct memtopo_group *grp = old->groups[g];
+		u32 c0 = old->group_cfirst[g];
+
+		if (c0 + grp->nr_chunks <= c_lo || c0 > c_hi) {
+			n += memtopo_list_share(list + n, grp, 0, grp->nr_chunks);
+			continue;
+		}
+		if (c0 <= c_lo)
+			n += memtopo_list_share(list + n, grp, 0, c_lo - c0);
+		if (c0 <= c_hi && c_hi < c0 + grp->nr_chunks) {
+			if (memtopo_chunks_from_flat(list + n, mid, kc))
+				goto fail;
+			n += kc;
+			n += memtopo_list_share(list + n, grp, c_hi + 1 - c0, grp->nr_chunks);
+		}
+	}
+	if (memtopo_view_add_chunks(v, list, n, DIV_ROUND_UP(n, MEMTOPO_GROUP_CHUNKS))) {
+		n = 0;
+		goto fail;
+	}
+	n = 0;
+	for (g = g_hi + 1; g < old->nr_groups; g++) {
+		refcount_inc(&old->groups[g]->ref);
+		memtopo_view_add_group(v, old->groups[g]);
+	}
+	kfree(list);
 	return v;
+
+fail:
+	while (n)
+		memtopo_chunk_put(list[--n]);
+	kfree(list);
+	if (v)
+		memtopo_view_free(v);
+	return NULL;
 }
 
 /**
- * memtopo_view_repack() - the same entries in full chunks.
+ * memtopo_view_repack() - the same entries in full chunks and groups.
  * @v: a view whose splices left chunks half full.
  *
  * Splices keep every chunk at least half full, so a map grown one commit
@@ -375,39 +670,46 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
  */
 struct memtopo_view *memtopo_view_repack(const struct memtopo_view *v)
 {
-	u32 k = DIV_ROUND_UP(v->nr, MEMTOPO_CHUNK_ENTRIES), c, i, left, target = 0;
-	struct memtopo_chunk *chunk = NULL;
+	u32 k = DIV_ROUND_UP(v->nr, MEMTOPO_CHUNK_ENTRIES), c = 0, left, target = 0;
+	struct memtopo_chunk **chunks, *chunk = NULL;
+	struct memtopo_view_pos p;
 	struct memtopo_view *n;
 
-	n = memtopo_view_alloc(k);
-	if (!n)
+	chunks = kvmalloc_array(k, sizeof(*chunks), GFP_KERNEL);
+	if (!chunks)
 		return NULL;
-	n->root = v->root;
-	n->generation = v->generation;
-	n->nr_ranges = v->nr_ranges;
-	for (c = 0; c < v->nr_chunks; c++) {
-		const struct memtopo_chunk *src = v->chunks[c];
-
-		for (i = 0; i < src->nr; i += left) {
-			if (!chunk || chunk->nr == target) {
-				/* spread evenly: no thin chunk at the end */
-				target = v->nr / k + (n->nr_chunks < v->nr % k);
-				chunk = memtopo_chunk_alloc();
-				if (!chunk) {
-					memtopo_view_put(n);
-					return NULL;
-				}
-				n->chunks[n->nr_chunks] = chunk;
-				n->chunk_start[n->nr_chunks] = src->starts[i];
-				n->chunk_first[n->nr_chunks] = n->nr;
-				n->nr_chunks++;
+	memtopo_pos_init(&p, v, 0);
+	while (p.i < v->nr) {
+		if (!chunk || chunk->nr == target) {
+			if (chunk)
+				memtopo_node_seal(chunk->sum, chunk->starts, chunk->nr);
+			/* spread evenly: no thin chunk at the end */
+			target = v->nr / k + (c < v->nr % k);
+			chunk = memtopo_chunk_alloc();
+			if (!chunk) {
+				while (c)
+					memtopo_chunk_put(chunks[--c]);
+				kvfree(chunks);
+				return NULL;
 			}
-			left = min(src->nr - i, target - chunk->nr);
-			memcpy(chunk->starts + chunk->nr, src->starts + i, left * sizeof(u64));
-			memcpy(chunk->fr + chunk->nr, src->fr + i, left * sizeof(*chunk->fr));
-			chunk->nr += left;
-			n->nr += left;
+			chunks[c++] = chunk;
 		}
+		left = min(p.chunk->nr - p.k, target - chunk->nr);
+		memcpy(chunk->starts + chunk->nr, p.chunk->starts + p.k, left * sizeof(u64));
+		memcpy(chunk->fr + chunk->nr, p.chunk->fr + p.k, left * sizeof(*chunk->fr));
+		chunk->nr += left;
+		p.k += left;
+		p.i += left;
+		if (p.k == p.chunk->nr)
+			memtopo_pos_next_chunk(&p);
+	}
+	memtopo_node_seal(chunk->sum, chunk->starts, chunk->nr);
+	n = memtopo_view_from_chunks(chunks, c);
+	kvfree(chunks);
+	if (n) {
+		n->root = v->root;
+		n->generation = v->generation;
+		n->nr_ranges = v->nr_ranges;
 	}
 	return n;
 }

@@ -49,11 +49,15 @@ static u64 rnd(void)
 	return rng;
 }
 
+/*
+ * The thread's CPU time: the engine runs on the calling thread, and on a
+ * shared machine wall time would count other people's work.
+ */
 static double now(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -247,11 +251,10 @@ static void fail(const char *what, enum shape shape, u64 n)
  * untimed.  Return: the median in microseconds.
  */
 static double time_commits(struct memtopo_space *as, struct plan *p, int want,
-			   struct counts *cnt, enum shape shape)
+			   struct counts *cnt, enum shape shape, u64 k)
 {
 	double t[512], t0, dt;
 	int got = 0, tries, dir;
-	u64 k = p->n / 2;
 
 	for (tries = 0; got < want && tries < 4 * want + 64; tries++) {
 		k = (k + 7919) % p->n;
@@ -299,13 +302,13 @@ static void time_lookups(struct memtopo_space *as, u64 lookups, struct result *r
 	u64 *addrs = malloc(lookups * sizeof(*addrs)), *starts = malloc(v->nr * sizeof(u64));
 	u64 i, z = zero, span, dep, sum = 0;
 	struct memtopo_section s;
-	u32 c, k, j = 0;
+	struct memtopo_view_pos p;
+	u32 j = 0;
 	double t0;
 
 	/* the bare search's array: every start of the view, holes included */
-	for (c = 0; c < v->nr_chunks; c++)
-		for (k = 0; k < v->chunks[c]->nr; k++)
-			starts[j++] = v->chunks[c]->starts[k];
+	for (memtopo_pos_init(&p, v, 0); p.i < v->nr; memtopo_pos_next(&p))
+		starts[j++] = memtopo_pos_start(&p);
 	span = starts[v->nr - 1] ? starts[v->nr - 1] : U64_MAX;
 	for (i = 0; i < lookups; i++)
 		addrs[i] = rnd() % span;
@@ -410,9 +413,10 @@ static void run(enum shape shape, u64 n, struct result *r, bool do_build)
 	memtopo_view_put(v);
 
 	/* one-change commits: bare, then with a counting listener attached */
-	r->commit_bare_us = time_commits(as, &p, commits, NULL, shape);
+	/* each series moves its own leaves: none finds chunks split by another */
+	r->commit_bare_us = time_commits(as, &p, commits, NULL, shape, n / 2);
 	memtopo_listener_register(as, &l);
-	r->commit_us = time_commits(as, &p, commits, &cnt, shape);
+	r->commit_us = time_commits(as, &p, commits, &cnt, shape, n / 3);
 	memtopo_listener_unregister(&l);
 	if (cnt.add != cnt.del)
 		fail("listener adds and deletes do not balance", shape, n);
@@ -420,7 +424,8 @@ static void run(enum shape shape, u64 n, struct result *r, bool do_build)
 	l.ops = &nop_ops;
 	memtopo_listener_register(as, &l);
 	cnt.nop = 0;
-	r->nop_ns = time_commits(as, &p, nop_commits, &cnt, shape) * 1e3 / as->view->nr_ranges;
+	r->nop_ns = time_commits(as, &p, nop_commits, &cnt, shape, n / 5) * 1e3 /
+		    as->view->nr_ranges;
 	memtopo_listener_unregister(&l);
 	if (!cnt.nop)
 		fail("a region_nop listener heard no region_nop", shape, n);

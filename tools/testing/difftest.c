@@ -587,6 +587,61 @@ static void expect_full_render(const struct memtopo_view *v, struct memtopo_regi
 	memtopo_view_put(full);
 }
 
+/* Every 8th key in @sum, the keys sorted. */
+static bool node_ok(const u64 *sum, const u64 *keys, u32 n)
+{
+	u32 b;
+
+	for (b = 0; b * 8 < n; b++)
+		if (sum[b] != keys[b * 8])
+			return false;
+	for (b = 1; b < n; b++)
+		if (keys[b] <= keys[b - 1])
+			return false;
+	return true;
+}
+
+/*
+ * The view's two-level tree: indexes agree with what they index, nodes
+ * are sorted and summarised, chunks and groups stay at least a quarter
+ * full (splices keep them half full, neighbours taken in).
+ */
+static void check_view_tree(const struct memtopo_view *v, unsigned long round)
+{
+	u32 g, j, nr = 0, nr_chunks = 0;
+
+	for (g = 0; g < v->nr_groups; g++) {
+		const struct memtopo_group *grp = v->groups[g];
+		u32 first = 0;
+
+		if (v->group_first[g] != nr || v->group_cfirst[g] != nr_chunks ||
+		    v->group_start[g] != grp->chunk_start[0] || !grp->nr_chunks ||
+		    (v->nr_groups > 1 && grp->nr_chunks < MEMTOPO_GROUP_CHUNKS / 4) ||
+		    !node_ok(grp->sum, grp->chunk_start, grp->nr_chunks) ||
+		    (g && v->group_start[g] <= v->group_start[g - 1]))
+			FAIL("round %lu: group %u of %u is inconsistent", round, g, v->nr_groups);
+		for (j = 0; j < grp->nr_chunks; j++) {
+			const struct memtopo_chunk *chunk = grp->chunks[j];
+
+			bool thin = v->nr_chunks > 1 && chunk->nr < MEMTOPO_CHUNK_ENTRIES / 4;
+
+			if (grp->chunk_first[j] != first || thin ||
+			    grp->chunk_start[j] != chunk->starts[0] ||
+			    !node_ok(chunk->sum, chunk->starts, chunk->nr))
+				FAIL("round %lu: chunk %u of group %u is wrong", round, j, g);
+			first += chunk->nr;
+		}
+		if (grp->nr != first)
+			FAIL("round %lu: group %u counts %u entries of %u", round, g, grp->nr,
+			     first);
+		nr += first;
+		nr_chunks += grp->nr_chunks;
+	}
+	if (nr != v->nr || nr_chunks != v->nr_chunks)
+		FAIL("round %lu: the view counts %u entries in %u chunks, holds %u in %u", round,
+		     v->nr, v->nr_chunks, nr, nr_chunks);
+}
+
 static void big_map_mutate(struct memtopo_region *mr, unsigned long leaves)
 {
 	switch (rnd_below(5)) {
@@ -649,7 +704,6 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 		FAIL("big map: listener_register");
 	for (r = 0; r < rounds; r++) {
 		struct memtopo_view *v;
-		u32 k;
 
 		/* the second half with a region_nop listener too */
 		if (r == rounds / 2 && mirrors[0].l.space) {
@@ -672,13 +726,7 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 			expect(memtopo_transaction_commit(ctx), 0, "commit");
 		v = as->view;
 		expect_full_render(v, root, "big map", r);
-		for (k = 1; k < v->nr_chunks; k++) {
-			if (v->chunks[k]->nr < MEMTOPO_CHUNK_ENTRIES / 4 ||
-			    v->chunk_start[k] != v->chunks[k]->starts[0]) {
-				FAIL("big map round %lu: chunk %u has %u entries", r, k,
-				     v->chunks[k]->nr);
-			}
-		}
+		check_view_tree(v, r);
 		if (mirrors[0].l.space && (u32)mirrors[0].n != v->nr_ranges)
 			FAIL("big map round %lu: mirror %d ranges, view %u", r, mirrors[0].n,
 			     v->nr_ranges);
