@@ -204,7 +204,7 @@ static int memtopo_commit_publish(struct memtopo_ctx *ctx)
 	if (!plan)
 		return -ENOMEM;
 	if (!ctx->scratch) {
-		ctx->scratch = memtopo_render_scratch_alloc();
+		ctx->scratch = memtopo_render_scratch_alloc(ctx);
 		if (!ctx->scratch) {
 			kfree(plan);
 			return -ENOMEM;

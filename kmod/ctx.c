@@ -116,12 +116,13 @@ static void memtopo_ctx_release(struct kref *kref)
 	mutex_lock(&ctx->lock);
 	memtopo_space_destroy_all(ctx);
 	memtopo_region_destroy_all(ctx);
+	memtopo_render_scratch_free(ctx->scratch);
+	ctx->scratch = NULL;
 	mutex_unlock(&ctx->lock);
 	WARN_ON(!xa_empty(&ctx->objects));
 	/* every charge is given back by whoever took it */
 	WARN_ON(ctx->mem_used);
 	kfree(ctx->windows);
-	memtopo_render_scratch_free(ctx->scratch);
 	xa_destroy(&ctx->objects);
 	xa_destroy(&ctx->space_ids);
 	mutex_destroy(&ctx->lock);

@@ -285,7 +285,7 @@ struct memtopo_view *memtopo_render(struct memtopo_region *root);
 struct memtopo_view *memtopo_render_with(struct memtopo_render *r, struct memtopo_region *root);
 struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memtopo_region *root,
 					   const struct memtopo_view *old, u64 start, u64 last);
-struct memtopo_render *memtopo_render_scratch_alloc(void);
+struct memtopo_render *memtopo_render_scratch_alloc(struct memtopo_ctx *ctx);
 void memtopo_render_scratch_free(struct memtopo_render *r);
 /* render memory a context keeps between commits; more is given back */
 #define MEMTOPO_SCRATCH_KEEP	(64 * 1024)

@@ -81,10 +81,17 @@ struct memtopo_render {
 	u32 cap_heap;
 	/* entries out of the sweep, and the spliced middle of a window */
 	struct memtopo_flat win, mid;
+	/* the context whose budget pays for all of the above, or NULL */
+	struct memtopo_ctx *ctx;
+	size_t charged;
 };
 
 static void memtopo_render_scratch_release(struct memtopo_render *r)
 {
+	struct memtopo_ctx *ctx = r->ctx;
+
+	if (ctx && r->charged)
+		memtopo_ctx_uncharge_locked(ctx, r->charged);
 	kvfree(r->pieces);
 	kvfree(r->frames);
 	kvfree(r->kids);
@@ -95,11 +102,14 @@ static void memtopo_render_scratch_release(struct memtopo_render *r)
 	memtopo_flat_free(&r->win);
 	memtopo_flat_free(&r->mid);
 	memset(r, 0, sizeof(*r));
+	r->ctx = ctx;
 }
 
 /**
  * memtopo_render_scratch_free() - free a context's render memory.
  * @r: the scratch (may be NULL).
+ *
+ * Context: the context's mutex held (its budget is given back).
  */
 void memtopo_render_scratch_free(struct memtopo_render *r)
 {
@@ -144,12 +154,35 @@ void memtopo_render_scratch_trim(struct memtopo_render *r)
 
 /**
  * memtopo_render_scratch_alloc() - render memory for a context to keep.
+ * @ctx: the context whose memory budget pays for it.
  *
  * Return: the empty scratch, or NULL.
  */
-struct memtopo_render *memtopo_render_scratch_alloc(void)
+struct memtopo_render *memtopo_render_scratch_alloc(struct memtopo_ctx *ctx)
 {
-	return kzalloc(sizeof(struct memtopo_render), GFP_KERNEL_ACCOUNT);
+	struct memtopo_render *r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+
+	if (r)
+		r->ctx = ctx;
+	return r;
+}
+
+/*
+ * Charge what the scratch has grown to since the last call: every array,
+ * by capacity.  Called after each growth, so a render is refused once it
+ * passes the budget (by at most the growth that passed it).
+ */
+static int memtopo_render_charge(struct memtopo_render *r)
+{
+	size_t bytes = memtopo_render_scratch_bytes(r);
+	int ret;
+
+	if (!r->ctx || bytes <= r->charged)
+		return 0;
+	ret = memtopo_ctx_charge_locked(r->ctx, bytes - r->charged);
+	if (!ret)
+		r->charged = bytes;
+	return ret;
 }
 
 static void memtopo_render_reset(struct memtopo_render *r)
@@ -184,7 +217,7 @@ static int memtopo_render_reserve_sweep(struct memtopo_render *r, u32 n)
 		if (!r->cap_heap)
 			return -ENOMEM;
 	}
-	return 0;
+	return memtopo_render_charge(r);
 }
 
 static int memtopo_grow(void **array, u32 *cap, size_t elem, u32 limit)
@@ -249,6 +282,8 @@ static int memtopo_render_enter(struct memtopo_render *r, struct memtopo_region 
 	if (r->nr_frames == r->cap_frames) {
 		ret = memtopo_grow((void **)&r->frames, &r->cap_frames, sizeof(*r->frames),
 				   U32_MAX / 2);
+		if (!ret)
+			ret = memtopo_render_charge(r);
 		if (ret)
 			return ret;
 	}
@@ -268,6 +303,8 @@ static int memtopo_render_enter(struct memtopo_render *r, struct memtopo_region 
 		ret = memtopo_region_collect_children(mr, (u64)(clip_start - base),
 						      (u64)(clip_end - 1 - base), &r->kids,
 						      &r->nr_kids, &r->cap_kids);
+		if (!ret)
+			ret = memtopo_render_charge(r);
 		if (ret) {
 			r->nr_frames--;
 			return ret;
@@ -294,6 +331,8 @@ static int memtopo_render_emit(struct memtopo_render *r, const struct memtopo_fr
 	if (r->nr_pieces == r->cap_pieces) {
 		ret = memtopo_grow((void **)&r->pieces, &r->cap_pieces, sizeof(*r->pieces),
 				   MEMTOPO_MAX_RENDER_PIECES);
+		if (!ret)
+			ret = memtopo_render_charge(r);
 		if (ret)
 			return ret;
 	}
@@ -564,6 +603,8 @@ struct memtopo_view *memtopo_render_with(struct memtopo_render *r, struct memtop
 	ret = root ? memtopo_render_walk(r, root, 0, MT_2_64) : 0;
 	if (!ret)
 		ret = memtopo_render_sweep(r, &r->win, 0, U64_MAX);
+	if (!ret)
+		ret = memtopo_render_charge(r);
 	if (!ret) {
 		view = memtopo_view_pack(root, &r->win);
 		if (!view)
@@ -687,6 +728,8 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 		for (k = 0; k < win->nr && !ret; k++)
 			ret = memtopo_flat_add(mid, win->starts[k], &win->fr[k]);
 	}
+	if (!ret)
+		ret = memtopo_render_charge(r);
 	if (ret)
 		goto out;
 	v = memtopo_view_splice(old, c_lo, c_hi, mid, old->nr_ranges - replaced + mid->nr_ranges);

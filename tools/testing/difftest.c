@@ -760,8 +760,8 @@ static void scratch_pass(unsigned long leaves)
 					  .size_is_2_64 = true };
 	struct memtopo_region *root, *mr;
 	struct memtopo_space *as;
-	unsigned long i, nth;
-	size_t kept;
+	unsigned long i, nth, max;
+	size_t kept, before;
 
 	ctx = memtopo_ctx_create("scratch");
 	root = memtopo_region_create(ctx, &ri);
@@ -795,6 +795,21 @@ static void scratch_pass(unsigned long leaves)
 			FAIL("scratch: %zu bytes kept after fail-nth %lu", kept, nth);
 	}
 	memtopo_ctx_lock(ctx);
+	expect(memtopo_ctx_changed(ctx), 0, "full commit");
+	/* the scratch a context keeps is charged to its budget, all of it */
+	before = memtopo_ctx_mem_used(ctx);
+	memtopo_render_scratch_trim(ctx->scratch);
+	if (memtopo_ctx_mem_used(ctx) != before)
+		FAIL("scratch: trimming a kept scratch changed the budget");
+	/* a render that needs more than the budget allows fails, changing nothing */
+	max = memtopo_ctx_mem_max;
+	memtopo_ctx_mem_max = before + MEMTOPO_SCRATCH_KEEP;
+	expect(memtopo_ctx_changed(ctx), -ENOSPC, "full commit over the budget");
+	memtopo_ctx_mem_max = max;
+	if (memtopo_ctx_mem_used(ctx) > before + MEMTOPO_SCRATCH_KEEP)
+		FAIL("scratch: %zu bytes still charged after a refused render",
+		     memtopo_ctx_mem_used(ctx) - before);
+	expect_full_render(as->view, root, "scratch over budget", 0);
 	expect(memtopo_ctx_changed(ctx), 0, "full commit");
 	memtopo_ctx_unlock(ctx);
 	expect_full_render(as->view, root, "scratch", 0);
