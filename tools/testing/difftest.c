@@ -783,6 +783,14 @@ static void scratch_pass(unsigned long leaves)
 	expect(memtopo_region_set_address(mr, 2 * i * 0x1000), 0, "set_address");
 	if (!memtopo_render_scratch_bytes(ctx->scratch))
 		FAIL("scratch: a windowed commit kept no render memory");
+	/* windowed commits failing at each allocation leave the view whole */
+	for (nth = 1; nth < 40; nth++) {
+		shim_fail_nth = nth;
+		memtopo_region_set_address(mr, (2 * i + nth % 3) * 0x1000);
+		shim_fail_nth = 0;
+		expect(memtopo_region_set_address(mr, (2 * i + 7) * 0x1000), 0, "set_address");
+		expect_full_render(as->view, root, "scratch fail-nth splice", nth);
+	}
 	/* full renders that fail part-way give it back too */
 	for (nth = 1; nth < 40; nth++) {
 		memtopo_ctx_lock(ctx);
