@@ -56,7 +56,7 @@ static void memtopo_fault_uaf(void)
 		return;
 	kfree(p);
 	OPTIMIZER_HIDE_VAR(p);
-	pr_info("memtopo: selftest_fault uaf: %d\n", READ_ONCE(p[0]));
+	pr_info("selftest_fault uaf: %d\n", READ_ONCE(p[0]));
 }
 
 /*
@@ -66,7 +66,7 @@ static void memtopo_fault_uaf(void)
 static void memtopo_fault_inject(void)
 {
 	if (memtopo_fault_requested("rcu"))
-		pr_info("memtopo: selftest_fault rcu: %p\n", rcu_dereference(fault_rcu_ptr));
+		pr_info("selftest_fault rcu: %p\n", rcu_dereference(fault_rcu_ptr));
 
 	if (memtopo_fault_requested("sleep")) {
 		preempt_disable();
@@ -85,13 +85,13 @@ static void memtopo_fault_inject(void)
 		mutex_unlock(&fault_lock_b);
 	}
 
-	WARN(memtopo_fault_requested("warn"), "memtopo: selftest_fault warn\n");
+	WARN(memtopo_fault_requested("warn"), "selftest_fault warn\n");
 
 	if (memtopo_fault_requested("ubsan")) {
 		unsigned int shift = 40;
 
 		OPTIMIZER_HIDE_VAR(shift);
-		pr_info("memtopo: selftest_fault ubsan: %u\n", 1u << shift);
+		pr_info("selftest_fault ubsan: %u\n", 1u << shift);
 	}
 
 	if (memtopo_fault_requested("uaf"))
@@ -124,7 +124,7 @@ static void memtopo_fault_inject(void)
 void memtopo_fault_selftest(void)
 {
 	if (selftest_fault && *selftest_fault) {
-		pr_warn("memtopo: injecting test-only faults: %s\n", selftest_fault);
+		pr_warn("injecting test-only faults: %s\n", selftest_fault);
 		memtopo_fault_inject();
 	}
 }

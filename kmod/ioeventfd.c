@@ -416,7 +416,7 @@ void memtopo_ioeventfds_update(struct memtopo_space *as)
 	return;
 
 err_nomem:
-	pr_err_ratelimited("memtopo: %s: no memory for the ioeventfd set; listeners keep the old one\n",
+	pr_err_ratelimited("%s: no memory for the ioeventfd set; listeners keep the old one\n",
 			   as->name);
 }
 

@@ -196,7 +196,7 @@ static int bench_one(u32 n)
 	commit_l = bench_commits(leaves, starts, n);
 	memtopo_listener_unregister(&l);
 	if (heard < BENCH_COMMITS) {
-		pr_err("memtopo_lookup_bench: %llu listener calls for %u commits\n", heard,
+		pr_err("%llu listener calls for %u commits\n", heard,
 		       BENCH_COMMITS);
 		ret = -EIO;
 		goto out_mt;
@@ -206,13 +206,13 @@ static int bench_one(u32 n)
 	bench_ratio(r2, sizeof(r2), t_mt, t_bs);
 	bench_ratio(r3, sizeof(r3), c_mem, c_bs);
 	bench_ratio(r4, sizeof(r4), c_mt, c_bs);
-	pr_info("memtopo_lookup_bench: n=%u lookup_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s maple/bare=%s\n",
+	pr_info("n=%u lookup_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s maple/bare=%s\n",
 		n, div_u64(t_mem, lookups), div_u64(t_mt, lookups), div_u64(t_bs, lookups),
 		r1, r2);
-	pr_info("memtopo_lookup_bench: n=%u chain_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s maple/bare=%s\n",
+	pr_info("n=%u chain_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s maple/bare=%s\n",
 		n, div_u64(c_mem, lookups), div_u64(c_mt, lookups), div_u64(c_bs, lookups),
 		r3, r4);
-	pr_info("memtopo_lookup_bench: n=%u commit_us listener=%llu no_listener=%llu (checksum %llu)\n",
+	pr_info("n=%u commit_us listener=%llu no_listener=%llu (checksum %llu)\n",
 		n, div_u64(commit_l, 1000), div_u64(commit_bare, 1000), sum & 0xff);
 	ret = 0;
 out_mt:
@@ -235,7 +235,7 @@ static int __init memtopo_lookup_bench_init(void)
 	for (n = 1000; n <= max_n; n *= 10) {
 		ret = bench_one(n);
 		if (ret) {
-			pr_err("memtopo_lookup_bench: n=%u failed: %d\n", n, ret);
+			pr_err("n=%u failed: %d\n", n, ret);
 			return ret;
 		}
 		if (n > U32_MAX / 10)

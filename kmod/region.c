@@ -536,7 +536,7 @@ static void memtopo_note_overlap(struct memtopo_region *parent,
 		    !memtopo_region_enabled(other))
 			continue;
 		parent->ctx->stat_overlaps++;
-		pr_debug("memtopo: %s: subregion %s overlaps %s without may-overlap\n",
+		pr_debug("%s: subregion %s overlaps %s without may-overlap\n",
 			 parent->name, child->name, other->name);
 		return;
 	}
