@@ -163,3 +163,39 @@ void memtopo_ctx_unlock(struct memtopo_ctx *ctx)
 	mutex_unlock(&ctx->lock);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_ctx_unlock, MEMTOPO);
+
+/*
+ * Objects by ID.  The one liveness rule: a region or space is live from
+ * the creation that gave it its ID until the destroy that erases the ID
+ * from the context's table, both under the context mutex.  A destroyed
+ * object may still be in memory (references, RCU, deferred puts) but is
+ * never found again; callers check nothing else.
+ */
+
+/**
+ * memtopo_region_find_locked() - a live region of @ctx by ID.
+ * @ctx: the context, locked (the region stays live while it is).
+ * @id: the region ID.
+ *
+ * Return: the region or NULL.
+ */
+struct memtopo_region *memtopo_region_find_locked(struct memtopo_ctx *ctx, u32 id)
+{
+	memtopo_assert_locked(ctx);
+	return xa_load(&ctx->objects, id);
+}
+
+/**
+ * memtopo_space_find_locked() - a live address space of @ctx by ID, the
+ * one a /dev/memtopo user names.
+ * @ctx: the context, locked (the space stays live while it is).
+ * @id: the space ID.
+ *
+ * Return: the space or NULL.
+ */
+struct memtopo_space *memtopo_space_find_locked(struct memtopo_ctx *ctx, u32 id)
+{
+	memtopo_assert_locked(ctx);
+	return xa_load(&ctx->space_ids, id);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_space_find_locked, MEMTOPO);

@@ -417,7 +417,7 @@ int memtopo_space_rw_by_id(struct memtopo_ctx *ctx, u32 space, u64 addr, void *b
 	int idx, ret;
 
 	memtopo_ctx_lock(ctx);
-	as = xa_load(&ctx->space_ids, space);
+	as = memtopo_space_find_locked(ctx, space);
 	if (!as) {
 		memtopo_ctx_unlock(ctx);
 		return -ENOENT;

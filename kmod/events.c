@@ -300,7 +300,7 @@ int memtopo_ioctl_subscribe(struct memtopo_ucmd *ucmd)
 		goto err_free;
 
 	memtopo_ctx_lock(ctx);
-	as = xa_load(&ctx->space_ids, cmd->space);
+	as = memtopo_space_find_locked(ctx, cmd->space);
 	if (!as) {
 		ret = -ENOENT;
 		goto err_unlock;

@@ -134,7 +134,7 @@ static int memtopo_get_flat(struct memtopo_ucmd *ucmd)
 	    cmd->range_size > PAGE_SIZE)
 		return -EINVAL;
 	memtopo_ctx_lock(ctx);
-	as = xa_load(&ctx->space_ids, cmd->space);
+	as = memtopo_space_find_locked(ctx, cmd->space);
 	if (!as) {
 		ret = -ENOENT;
 		goto out_unlock;
@@ -318,7 +318,7 @@ static int memtopo_lookup(struct memtopo_ucmd *ucmd)
 		return -EINVAL;
 	/* the mutex only keeps the space alive; the lookup itself is RCU */
 	memtopo_ctx_lock(ctx);
-	as = xa_load(&ctx->space_ids, cmd->space);
+	as = memtopo_space_find_locked(ctx, cmd->space);
 	if (!as) {
 		memtopo_ctx_unlock(ctx);
 		return -ENOENT;

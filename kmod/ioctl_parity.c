@@ -16,16 +16,6 @@
 #include "parity.h"
 #include "ioctl_parity.h"
 
-/* A live region of @ctx by ID, or NULL. */
-static struct memtopo_region *memtopo_parity_region(struct memtopo_ctx *ctx, u32 id)
-{
-	struct memtopo_region *mr;
-
-	memtopo_assert_locked(ctx);
-	mr = xa_load(&ctx->objects, id);
-	return mr && !(mr->flags & MEMTOPO_RF_DESTROYED) ? mr : NULL;
-}
-
 /**
  * memtopo_ioctl_ioeventfd() - MEMTOPO_IOEVENTFD.
  * @ucmd: the call.
@@ -48,7 +38,7 @@ int memtopo_ioctl_ioeventfd(struct memtopo_ucmd *ucmd)
 	if (IS_ERR(eventfd))
 		return PTR_ERR(eventfd);
 	memtopo_ctx_lock(ctx);
-	mr = memtopo_parity_region(ctx, cmd->region);
+	mr = memtopo_region_find_locked(ctx, cmd->region);
 	if (!mr)
 		ret = -ENOENT;
 	else if (cmd->flags & MEMTOPO_IOEVENTFD_DEASSIGN)
@@ -80,7 +70,7 @@ int memtopo_ioctl_coalesced(struct memtopo_ucmd *ucmd)
 	if (cmd->flags & ~MEMTOPO_COALESCED_DEL || cmd->__reserved)
 		return -EINVAL;
 	memtopo_ctx_lock(ctx);
-	mr = memtopo_parity_region(ctx, cmd->region);
+	mr = memtopo_region_find_locked(ctx, cmd->region);
 	if (!mr)
 		ret = -ENOENT;
 	else if (cmd->flags & MEMTOPO_COALESCED_DEL)
@@ -119,7 +109,7 @@ static int memtopo_dirty_bitmap_op(struct memtopo_ctx *ctx, struct memtopo_dirty
 		goto out_free;
 	}
 	memtopo_ctx_lock(ctx);
-	mr = memtopo_parity_region(ctx, cmd->region);
+	mr = memtopo_region_find_locked(ctx, cmd->region);
 	if (!mr) {
 		ret = -ENOENT;
 		goto out_unlock;

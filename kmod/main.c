@@ -104,21 +104,6 @@ struct memtopo_ctx *memtopo_ctx_from_fd(int fd)
 EXPORT_SYMBOL_NS_GPL(memtopo_ctx_from_fd, MEMTOPO);
 
 /**
- * memtopo_space_find_locked() - the address space a /dev/memtopo user
- * names by @id.
- * @ctx: the context, locked (the space stays valid while it is).
- * @id: the space ID.
- *
- * Return: the space or NULL.
- */
-struct memtopo_space *memtopo_space_find_locked(struct memtopo_ctx *ctx, u32 id)
-{
-	memtopo_assert_locked(ctx);
-	return xa_load(&ctx->space_ids, id);
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_space_find_locked, MEMTOPO);
-
-/**
  * memtopo_region_id() - the ID userspace names a region by.
  * @mr: the region.
  *

@@ -41,7 +41,10 @@ struct memtopo_ctx {
 	struct kref kref;
 	/* serialises every writer: regions, spaces, listeners, commits */
 	struct mutex lock;
-	/* every region and space by ID; IDs are what userspace names */
+	/*
+	 * every live region, and every live space, by ID (what userspace
+	 * names); memtopo_region_find_locked() and memtopo_space_find_locked()
+	 */
 	struct xarray objects;
 	struct xarray space_ids;
 	struct list_head spaces;
@@ -258,6 +261,9 @@ static inline struct memtopo_view *memtopo_space_view_locked(const struct memtop
 {
 	return rcu_dereference_protected(as->view, lockdep_is_held(&as->ctx->lock));
 }
+
+/* ctx.c */
+struct memtopo_region *memtopo_region_find_locked(struct memtopo_ctx *ctx, u32 id);
 
 /* commit.c: the one commit path */
 int memtopo_ctx_changed(struct memtopo_ctx *ctx);

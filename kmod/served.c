@@ -503,8 +503,8 @@ int memtopo_ioctl_serve(struct memtopo_ucmd *ucmd)
 		goto err_fd;
 	}
 	memtopo_ctx_lock(ctx);
-	mr = xa_load(&ctx->objects, cmd->region);
-	if (!mr || (mr->flags & MEMTOPO_RF_DESTROYED))
+	mr = memtopo_region_find_locked(ctx, cmd->region);
+	if (!mr)
 		ret = -ENOENT;
 	else
 		ret = memtopo_serve_prepare_locked(mr);

@@ -54,7 +54,7 @@ static struct memtopo_region *memtopo_batch_region(struct memtopo_batch_state *b
 			return NULL;
 		mr = b->undo[i].obj;
 	} else {
-		mr = xa_load(&b->ctx->objects, id);
+		mr = memtopo_region_find_locked(b->ctx, id);
 	}
 	if (!mr || xa_load(&b->dead_regions, mr->id))
 		return NULL;
@@ -72,7 +72,7 @@ static struct memtopo_space *memtopo_batch_space(struct memtopo_batch_state *b, 
 			return NULL;
 		as = b->undo[i].obj;
 	} else {
-		as = xa_load(&b->ctx->space_ids, id);
+		as = memtopo_space_find_locked(b->ctx, id);
 	}
 	if (!as || xa_load(&b->dead_spaces, as->id))
 		return NULL;
