@@ -5,14 +5,13 @@
  * registry refuses names with that prefix, so they cannot collide.
  *
  * A directory is removed by whoever added it (the file for an anonymous
- * context, the registry for a named one) before it drops its context
+ * context, the registry for a named one), through the handle
+ * memtopo_debugfs_add_ctx() gave it, before it drops its context
  * reference; debugfs_remove() waits for readers in progress, so a show
  * callback never sees a freed context.
  */
 #include <linux/debugfs.h>
 #include <linux/idr.h>
-#include <linux/list.h>
-#include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
@@ -20,15 +19,11 @@
 #include "memtopo_internal.h"
 
 struct memtopo_dbg {
-	struct list_head link;
-	struct memtopo_ctx *ctx;
 	struct dentry *dir;
 	int anon_id;
 };
 
 static struct dentry *memtopo_dbg_root;
-static LIST_HEAD(memtopo_dbg_list);
-static DEFINE_MUTEX(memtopo_dbg_lock);
 static DEFINE_IDA(memtopo_dbg_ida);
 
 static int memtopo_dbg_text(struct seq_file *m, u32 flags)
@@ -72,9 +67,9 @@ static int memtopo_dbg_stats_show(struct seq_file *m, void *v)
 	struct memtopo_space *as;
 
 	memtopo_ctx_lock(ctx);
-	seq_printf(m, "regions %u\nspaces %u\ncommits %llu\noverlaps %llu\ngeneration %llu\n",
-		   ctx->nr_regions, ctx->nr_spaces, ctx->stat_commits, ctx->stat_overlaps,
-		   ctx->generation);
+	seq_printf(m, "regions %u\nspaces %u\ncommits %llu\nfull_renders %llu\noverlaps %llu\n"
+		   "generation %llu\n", ctx->nr_regions, ctx->nr_spaces, ctx->stat_commits,
+		   ctx->stat_full_renders, ctx->stat_overlaps, ctx->generation);
 	seq_printf(m, "overflows %llu\n", memtopo_ctx_stat_overflows(ctx));
 	seq_printf(m, "memory %zu\n", memtopo_ctx_mem_used(ctx));
 	list_for_each_entry(as, &ctx->spaces, link) {
@@ -94,68 +89,56 @@ DEFINE_SHOW_ATTRIBUTE(memtopo_dbg_stats);
 
 /**
  * memtopo_debugfs_add_ctx() - publish a context's files.
- * @ctx: the context; the caller keeps it alive until
- *	memtopo_debugfs_remove_ctx().
+ * @ctx: the context; the caller keeps it alive until it passes the handle
+ *	to memtopo_debugfs_remove().
  * @name: directory name, or NULL for anon-<n>.
  *
  * Failures are not errors: debugfs is best effort.
+ *
+ * Return: the handle, or NULL if nothing was published.
  */
-void memtopo_debugfs_add_ctx(struct memtopo_ctx *ctx, const char *name)
+struct memtopo_dbg *memtopo_debugfs_add_ctx(struct memtopo_ctx *ctx, const char *name)
 {
 	struct memtopo_dbg *d;
 	char anon[24];
 
 	if (IS_ERR_OR_NULL(memtopo_dbg_root))
-		return;
+		return NULL;
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
-		return;
+		return NULL;
 	d->anon_id = -1;
 	if (!name) {
 		d->anon_id = ida_alloc(&memtopo_dbg_ida, GFP_KERNEL);
 		if (d->anon_id < 0) {
 			kfree(d);
-			return;
+			return NULL;
 		}
 		snprintf(anon, sizeof(anon), MEMTOPO_DEBUGFS_ANON_PREFIX "%d", d->anon_id);
 		name = anon;
 	}
-	d->ctx = ctx;
 	d->dir = debugfs_create_dir(name, memtopo_dbg_root);
 	debugfs_create_file("mtree", 0400, d->dir, ctx, &memtopo_dbg_mtree_fops);
 	debugfs_create_file("mtree-disabled", 0400, d->dir, ctx,
 			    &memtopo_dbg_mtree_disabled_fops);
 	debugfs_create_file("flat", 0400, d->dir, ctx, &memtopo_dbg_flat_fops);
 	debugfs_create_file("stats", 0400, d->dir, ctx, &memtopo_dbg_stats_fops);
-	mutex_lock(&memtopo_dbg_lock);
-	list_add(&d->link, &memtopo_dbg_list);
-	mutex_unlock(&memtopo_dbg_lock);
+	return d;
 }
 
 /**
- * memtopo_debugfs_remove_ctx() - remove a context's files, waiting for
- * readers in progress.
- * @ctx: the context (nothing happens if it has no directory).
+ * memtopo_debugfs_remove() - remove a context's files, waiting for readers
+ * in progress.
+ * @d: what memtopo_debugfs_add_ctx() returned (NULL: nothing to remove).
  */
-void memtopo_debugfs_remove_ctx(struct memtopo_ctx *ctx)
+void memtopo_debugfs_remove(struct memtopo_dbg *d)
 {
-	struct memtopo_dbg *d, *found = NULL;
-
-	mutex_lock(&memtopo_dbg_lock);
-	list_for_each_entry(d, &memtopo_dbg_list, link) {
-		if (d->ctx == ctx) {
-			found = d;
-			list_del(&d->link);
-			break;
-		}
-	}
-	mutex_unlock(&memtopo_dbg_lock);
-	if (!found)
+	if (!d)
 		return;
-	debugfs_remove(found->dir);
-	if (found->anon_id >= 0)
-		ida_free(&memtopo_dbg_ida, found->anon_id);
-	kfree(found);
+	debugfs_remove(d->dir);
+	if (d->anon_id >= 0)
+		ida_free(&memtopo_dbg_ida, d->anon_id);
+	kfree(d);
 }
 
 /** memtopo_debugfs_init() - create /sys/kernel/debug/memtopo. */

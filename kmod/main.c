@@ -35,7 +35,7 @@ static int memtopo_fops_open(struct inode *inode, struct file *filp)
 	}
 	mutex_init(&mf->lock);
 	xa_init_flags(&mf->subs, XA_FLAGS_ALLOC1);
-	memtopo_debugfs_add_ctx(mf->ctx, NULL);
+	mf->dbg = memtopo_debugfs_add_ctx(mf->ctx, NULL);
 	filp->private_data = mf;
 	return 0;
 }
@@ -51,8 +51,7 @@ static int memtopo_fops_release(struct inode *inode, struct file *filp)
 		mf->txn_depth--;
 		memtopo_transaction_commit(mf->ctx);
 	}
-	if (!mf->attached)
-		memtopo_debugfs_remove_ctx(mf->ctx);
+	memtopo_debugfs_remove(mf->dbg);
 	memtopo_ctx_put(mf->ctx);
 	xa_destroy(&mf->subs);
 	mutex_destroy(&mf->lock);

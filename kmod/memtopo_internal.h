@@ -77,8 +77,6 @@ struct memtopo_ctx {
 	/* QEMU parity (parity.h): global dirty-log starts, ioeventfd count */
 	unsigned int dirty_log_global;
 	unsigned int nr_ioeventfds;
-	/* owned by the ioctl layer and the named-context registry */
-	void *uapi_priv;
 	char name[MEMTOPO_MAX_NAME];
 };
 

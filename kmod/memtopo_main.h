@@ -10,6 +10,7 @@
 #include <uapi/linux/memtopo.h>
 
 struct memtopo_ctx;
+struct memtopo_dbg;
 struct memtopo_space;
 struct memtopo_region;
 
@@ -33,7 +34,8 @@ struct memtopo_region;
  * @subs: the file's subscriptions by ID.
  * @nr_subs: how many there are.
  * @next_sub_id: where the cyclic subscription ID allocation continues.
- * @attached: @ctx is a named context (the registry owns its debugfs entry).
+ * @dbg: the debugfs entry of the file's anonymous context; NULL once it
+ *	attached to a named one (the registry owns that one's entry).
  */
 struct memtopo_file {
 	struct memtopo_ctx *ctx;
@@ -42,7 +44,7 @@ struct memtopo_file {
 	struct xarray subs;
 	unsigned int nr_subs;
 	u32 next_sub_id;
-	bool attached;
+	struct memtopo_dbg *dbg;
 };
 
 /**
@@ -96,8 +98,8 @@ int memtopo_ioctl_serve(struct memtopo_ucmd *ucmd);
 #define MEMTOPO_DEBUGFS_ANON_PREFIX	"anon-"
 void memtopo_debugfs_init(void);
 void memtopo_debugfs_exit(void);
-void memtopo_debugfs_add_ctx(struct memtopo_ctx *ctx, const char *name);
-void memtopo_debugfs_remove_ctx(struct memtopo_ctx *ctx);
+struct memtopo_dbg *memtopo_debugfs_add_ctx(struct memtopo_ctx *ctx, const char *name);
+void memtopo_debugfs_remove(struct memtopo_dbg *d);
 
 /* Copy a NUL-terminated name out of a fixed uapi buffer. */
 static inline int memtopo_uname_valid(const char *name)

@@ -20,6 +20,7 @@
 struct memtopo_named {
 	struct list_head link;
 	struct memtopo_ctx *ctx;
+	struct memtopo_dbg *dbg;
 	kuid_t owner;
 	char name[MEMTOPO_NAME_LEN];
 };
@@ -56,19 +57,54 @@ static int memtopo_name_check(const char *name)
 
 static void memtopo_named_free(struct memtopo_named *n)
 {
-	memtopo_debugfs_remove_ctx(n->ctx);
+	memtopo_debugfs_remove(n->dbg);
 	memtopo_ctx_put(n->ctx);
 	kfree(n);
 	module_put(THIS_MODULE);
+}
+
+/* A named context not yet in the registry. */
+static struct memtopo_named *memtopo_named_alloc(const char *name)
+{
+	struct memtopo_named *n;
+
+	n = kzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
+	if (!n)
+		return ERR_PTR(-ENOMEM);
+	n->ctx = memtopo_ctx_create(name);
+	if (IS_ERR(n->ctx)) {
+		int ret = PTR_ERR(n->ctx);
+
+		kfree(n);
+		return ERR_PTR(ret);
+	}
+	strscpy(n->name, name, sizeof(n->name));
+	n->owner = current_euid();
+	return n;
+}
+
+/* May this call attach to @n (NULL: the name is free)? */
+static int memtopo_attach_check(const struct memtopo_named *n, u32 flags)
+{
+	if (!n)
+		return flags & MEMTOPO_ATTACH_CREATE ? 0 : -ENOENT;
+	if (flags & MEMTOPO_ATTACH_EXCL)
+		return -EEXIST;
+	return memtopo_named_permitted(n) ? 0 : -EPERM;
 }
 
 /**
  * memtopo_ioctl_ctx_attach() - MEMTOPO_CTX_ATTACH.
  * @ucmd: the call.
  *
- * The answer is written before the file switches and before a new name is
- * published, so EFAULT leaves the file where it was and creates nothing.
+ * The answer (@created) is written before the file switches and before a
+ * new name is published, so EFAULT leaves the file where it was and creates
+ * nothing; and never under memtopo_named_lock, where a user page fault
+ * would stall every attach and destroy.  So the name is looked up, the
+ * answer given, and the name looked up again to carry it out; if a racing
+ * attach or destroy changed the answer in between, the call starts over.
  *
+ * Context: takes memtopo_named_lock, then (creating) the debugfs entry.
  * Return: 0; EINVAL for bad flags or name (names starting with
  * MEMTOPO_DEBUGFS_ANON_PREFIX are reserved), EBUSY if the file has
  * subscriptions or open transactions, ENOENT without MEMTOPO_ATTACH_CREATE
@@ -80,77 +116,78 @@ int memtopo_ioctl_ctx_attach(struct memtopo_ucmd *ucmd)
 	struct memtopo_ctx_attach *cmd = ucmd->cmd;
 	struct memtopo_file *mf = ucmd->file;
 	struct memtopo_named *n, *fresh = NULL;
-	struct memtopo_ctx *old;
+	struct memtopo_ctx *ctx, *old;
+	u32 created_in = cmd->created;
+	bool create, answered = false;
 	int ret;
 
 	if (cmd->flags & ~(MEMTOPO_ATTACH_CREATE | MEMTOPO_ATTACH_EXCL) ||
 	    ((cmd->flags & MEMTOPO_ATTACH_EXCL) && !(cmd->flags & MEMTOPO_ATTACH_CREATE)) ||
 	    cmd->__reserved)
 		return -EINVAL;
-	/* @created is an output: its input is ignored */
-	cmd->created = 0;
 	ret = memtopo_name_check(cmd->name);
 	if (ret)
 		return ret;
 	if (!xa_empty(&mf->subs) || mf->txn_depth)
 		return -EBUSY;
 
+again:
 	mutex_lock(&memtopo_named_lock);
 	n = memtopo_named_find(cmd->name);
-	if (n) {
-		if (cmd->flags & MEMTOPO_ATTACH_EXCL) {
-			ret = -EEXIST;
-			goto out_unlock;
+	ret = memtopo_attach_check(n, cmd->flags);
+	mutex_unlock(&memtopo_named_lock);
+	if (ret)
+		goto out;
+	create = !n;
+	if (create && !fresh) {
+		fresh = memtopo_named_alloc(cmd->name);
+		if (IS_ERR(fresh)) {
+			ret = PTR_ERR(fresh);
+			fresh = NULL;
+			goto out;
 		}
-		if (!memtopo_named_permitted(n)) {
-			ret = -EPERM;
-			goto out_unlock;
-		}
-	} else {
-		if (!(cmd->flags & MEMTOPO_ATTACH_CREATE)) {
-			ret = -ENOENT;
-			goto out_unlock;
-		}
-		fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
-		if (!fresh) {
-			ret = -ENOMEM;
-			goto out_unlock;
-		}
-		fresh->ctx = memtopo_ctx_create(cmd->name);
-		if (IS_ERR(fresh->ctx)) {
-			ret = PTR_ERR(fresh->ctx);
-			goto err_free;
-		}
-		strscpy(fresh->name, cmd->name, sizeof(fresh->name));
-		fresh->owner = current_euid();
-		cmd->created = 1;
-		n = fresh;
 	}
+	/* @created is an output: its input is ignored */
+	cmd->created = create;
 	ret = memtopo_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret)
-		goto err_ctx;
-	if (fresh) {
+		goto out;
+	answered = true;
+
+	mutex_lock(&memtopo_named_lock);
+	n = memtopo_named_find(cmd->name);
+	if (!n != create || memtopo_attach_check(n, cmd->flags)) {
+		mutex_unlock(&memtopo_named_lock);
+		goto again;
+	}
+	if (create) {
 		__module_get(THIS_MODULE);
 		list_add_tail(&fresh->link, &memtopo_named_list);
-		memtopo_debugfs_add_ctx(fresh->ctx, fresh->name);
+		fresh->dbg = memtopo_debugfs_add_ctx(fresh->ctx, fresh->name);
+		n = fresh;
+		fresh = NULL;
 	}
-	memtopo_ctx_get(n->ctx);
-	old = mf->ctx;
-	mf->ctx = n->ctx;
+	ctx = n->ctx;
+	memtopo_ctx_get(ctx);
 	mutex_unlock(&memtopo_named_lock);
-	if (!mf->attached)
-		memtopo_debugfs_remove_ctx(old);
-	mf->attached = true;
+
+	old = mf->ctx;
+	mf->ctx = ctx;
+	memtopo_debugfs_remove(mf->dbg);
+	mf->dbg = NULL;
 	memtopo_ctx_put(old);
 	return 0;
 
-err_ctx:
-	if (fresh)
+out:
+	/* a failed call leaves the caller's struct as it was */
+	if (answered) {
+		cmd->created = created_in;
+		memtopo_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	if (fresh) {
 		memtopo_ctx_put(fresh->ctx);
-err_free:
-	kfree(fresh);
-out_unlock:
-	mutex_unlock(&memtopo_named_lock);
+		kfree(fresh);
+	}
 	return ret;
 }
 

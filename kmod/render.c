@@ -51,7 +51,7 @@ struct memtopo_frame {
 };
 
 /* Sweep events: a piece's start, or the address just past its end. */
-struct memtopo_event {
+struct memtopo_sweep_event {
 	u64 addr;
 	u32 rank;
 	u32 is_start;
@@ -74,7 +74,7 @@ struct memtopo_render {
 	struct memtopo_region **kids;
 	u32 nr_kids, cap_kids;
 	/* the sweep's events (and the radix sort's second buffer), heap, flags */
-	struct memtopo_event *ev, *ev_tmp;
+	struct memtopo_sweep_event *ev, *ev_tmp;
 	u32 cap_ev;
 	u32 *heap;
 	bool *ended;
@@ -394,8 +394,8 @@ static int memtopo_render_walk(struct memtopo_render *r, struct memtopo_region *
  *
  * Return: the sorted array (@ev or @tmp).
  */
-static struct memtopo_event *memtopo_events_sort(struct memtopo_event *ev,
-						 struct memtopo_event *tmp, u32 n)
+static struct memtopo_sweep_event *memtopo_events_sort(struct memtopo_sweep_event *ev,
+						 struct memtopo_sweep_event *tmp, u32 n)
 {
 	u64 all_or = 0, all_and = U64_MAX;
 	unsigned int shift;
@@ -466,7 +466,7 @@ static int memtopo_render_sweep(struct memtopo_render *r, struct memtopo_flat *b
 				u64 ws, u64 we)
 {
 	static const struct memtopo_fr hole;
-	struct memtopo_event *ev, *sorted;
+	struct memtopo_sweep_event *ev, *sorted;
 	u32 *heap, nr_heap = 0, nr_ev = 0, i, p;
 	bool *ended;
 	u64 x;
@@ -481,10 +481,10 @@ static int memtopo_render_sweep(struct memtopo_render *r, struct memtopo_flat *b
 	memset(ended, 0, r->nr_pieces + 1);
 
 	for (p = 0; p < r->nr_pieces; p++) {
-		ev[nr_ev++] = (struct memtopo_event){ r->pieces[p].start, p, 1 };
+		ev[nr_ev++] = (struct memtopo_sweep_event){ r->pieces[p].start, p, 1 };
 		/* an end at 2^64 is the end of the sweep itself */
 		if (r->pieces[p].last != U64_MAX)
-			ev[nr_ev++] = (struct memtopo_event){ r->pieces[p].last + 1, p, 0 };
+			ev[nr_ev++] = (struct memtopo_sweep_event){ r->pieces[p].last + 1, p, 0 };
 	}
 	sorted = memtopo_events_sort(ev, r->ev_tmp, nr_ev);
 	if (sorted != ev) {
