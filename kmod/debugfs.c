@@ -19,6 +19,7 @@
 #include "memtopo_internal.h"
 
 struct memtopo_dbg {
+	struct memtopo_ctx *ctx;
 	struct dentry *dir;
 	int anon_id;
 };
@@ -117,6 +118,7 @@ struct memtopo_dbg *memtopo_debugfs_add_ctx(struct memtopo_ctx *ctx, const char 
 		snprintf(anon, sizeof(anon), MEMTOPO_DEBUGFS_ANON_PREFIX "%d", d->anon_id);
 		name = anon;
 	}
+	d->ctx = ctx;
 	d->dir = debugfs_create_dir(name, memtopo_dbg_root);
 	debugfs_create_file("mtree", 0400, d->dir, ctx, &memtopo_dbg_mtree_fops);
 	debugfs_create_file("mtree-disabled", 0400, d->dir, ctx,
@@ -130,11 +132,14 @@ struct memtopo_dbg *memtopo_debugfs_add_ctx(struct memtopo_ctx *ctx, const char 
  * memtopo_debugfs_remove() - remove a context's files, waiting for readers
  * in progress.
  * @d: what memtopo_debugfs_add_ctx() returned (NULL: nothing to remove).
+ *
+ * Context: not under the context's mutex (the readers it waits for take it).
  */
 void memtopo_debugfs_remove(struct memtopo_dbg *d)
 {
 	if (!d)
 		return;
+	lockdep_assert_not_held(&d->ctx->lock);
 	debugfs_remove(d->dir);
 	if (d->anon_id >= 0)
 		ida_free(&memtopo_dbg_ida, d->anon_id);

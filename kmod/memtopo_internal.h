@@ -12,6 +12,31 @@
  *    freed after an RCU grace period.
  *  - A view is shared by the spaces whose effective roots are equal and is
  *    freed after an RCU grace period once no space points at it.
+ *
+ * Lock order (the only place it is written; Documentation/engine.rst
+ * explains it), outermost first:
+ *
+ *   memtopo_file.lock           one ioctl at a time per open file
+ *     memtopo_named_lock        the named-context registry (registry.c)
+ *       debugfs internals       creating a named context's entry
+ *     memtopo_ctx.lock          the context mutex: every writer, commits,
+ *                               listener callbacks, READ_EVENTS, debugfs
+ *                               readers, MEMTOPO_SPACE_RW
+ *       memtopo_space.seq       seqcount_mutex_t on the context mutex
+ *       dispatch SRCU (read)    device callbacks (dispatch.c)
+ *       RCU (read), eventfd     lookups; eventfd_signal()'s wait queue lock
+ *
+ * A kernel consumer's own locks come before the context mutex.  Never:
+ *  - two context mutexes at once (lockdep: one class, no nesting);
+ *  - memtopo_named_lock across a user copy (a fault would stall every
+ *    attach): asserted in registry.c;
+ *  - a context mutex while removing that context's debugfs entry (its
+ *    readers take the mutex, removal waits for them): asserted in debugfs.c;
+ *  - a context mutex across memtopo_dispatch_sync() when a device callback
+ *    of that context can take it (the callback waits for the mutex, the
+ *    mutex holder for the callback);
+ *  - the context mutex from a listener or device callback it calls.
+ * The *_locked functions assert the context mutex (memtopo_assert_locked()).
  */
 #ifndef _MEMTOPO_INTERNAL_H
 #define _MEMTOPO_INTERNAL_H

@@ -28,8 +28,8 @@ struct memtopo_region;
  * struct memtopo_file - state of one open of /dev/memtopo.
  * @ctx: the context this file works on (its own, or an attached named one).
  * @lock: serialises the file's own state (@ctx switch, @txn_depth, @subs)
- *	against concurrent ioctls on the same file; taken before the context
- *	mutex.
+ *	against concurrent ioctls on the same file; outermost in the lock
+ *	order (memtopo_internal.h).
  * @txn_depth: transactions this file opened on @ctx and has not committed.
  * @subs: the file's subscriptions by ID.
  * @nr_subs: how many there are.
@@ -39,7 +39,7 @@ struct memtopo_region;
  */
 struct memtopo_file {
 	struct memtopo_ctx *ctx;
-	struct mutex lock;	/* file state; taken before the context mutex */
+	struct mutex lock;
 	unsigned int txn_depth;
 	struct xarray subs;
 	unsigned int nr_subs;

@@ -128,6 +128,7 @@ int memtopo_ioctl_ctx_attach(struct memtopo_ucmd *ucmd)
 	ret = memtopo_name_check(cmd->name);
 	if (ret)
 		return ret;
+	lockdep_assert_held(&mf->lock);
 	if (!xa_empty(&mf->subs) || mf->txn_depth)
 		return -EBUSY;
 
@@ -149,6 +150,7 @@ again:
 	}
 	/* @created is an output: its input is ignored */
 	cmd->created = create;
+	lockdep_assert_not_held(&memtopo_named_lock);
 	ret = memtopo_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret)
 		goto out;
