@@ -202,55 +202,17 @@ void memtopo_region_clear_coalescing_locked(struct memtopo_region *mr)
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_clear_coalescing_locked, MEMTOPO);
 
-/**
- * memtopo_region_add_coalescing() - make part of an I/O region coalesced.
- * @mr: the region.
- * @offset: first byte.
- * @size: bytes.
- *
- * Return: as memtopo_region_add_coalescing_locked().
- */
-int memtopo_region_add_coalescing(struct memtopo_region *mr, u64 offset, u64 size)
-{
-	int ret;
+MEMTOPO_LOCKED_WRAPPER(region_add_coalescing, mr->ctx,
+		       (struct memtopo_region *mr, u64 offset, u64 size),
+		       (mr, offset, size));
 
-	mutex_lock(&mr->ctx->lock);
-	ret = memtopo_region_add_coalescing_locked(mr, offset, size);
-	mutex_unlock(&mr->ctx->lock);
-	return ret;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_region_add_coalescing, MEMTOPO);
+MEMTOPO_LOCKED_WRAPPER(region_del_coalescing, mr->ctx,
+		       (struct memtopo_region *mr, u64 offset, u64 size),
+		       (mr, offset, size));
 
-/**
- * memtopo_region_del_coalescing() - remove one coalescing range.
- * @mr: the region.
- * @offset: as added.
- * @size: as added.
- *
- * Return: as memtopo_region_del_coalescing_locked().
- */
-int memtopo_region_del_coalescing(struct memtopo_region *mr, u64 offset, u64 size)
-{
-	int ret;
-
-	mutex_lock(&mr->ctx->lock);
-	ret = memtopo_region_del_coalescing_locked(mr, offset, size);
-	mutex_unlock(&mr->ctx->lock);
-	return ret;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_region_del_coalescing, MEMTOPO);
-
-/**
- * memtopo_region_clear_coalescing() - remove every coalescing range.
- * @mr: the region.
- */
-void memtopo_region_clear_coalescing(struct memtopo_region *mr)
-{
-	mutex_lock(&mr->ctx->lock);
-	memtopo_region_clear_coalescing_locked(mr);
-	mutex_unlock(&mr->ctx->lock);
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_region_clear_coalescing, MEMTOPO);
+MEMTOPO_LOCKED_WRAPPER_VOID(region_clear_coalescing, mr->ctx,
+			    (struct memtopo_region *mr),
+			    (mr));
 
 /**
  * memtopo_coalesced_replay() - tell one listener about every visible

@@ -390,31 +390,10 @@ int memtopo_transaction_commit_locked(struct memtopo_ctx *ctx)
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_transaction_commit_locked, MEMTOPO);
 
-/**
- * memtopo_transaction_begin() - open a (nested) transaction.
- * @ctx: the context.
- */
-void memtopo_transaction_begin(struct memtopo_ctx *ctx)
-{
-	mutex_lock(&ctx->lock);
-	memtopo_transaction_begin_locked(ctx);
-	mutex_unlock(&ctx->lock);
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_transaction_begin, MEMTOPO);
+MEMTOPO_LOCKED_WRAPPER_VOID(transaction_begin, ctx,
+			    (struct memtopo_ctx *ctx),
+			    (ctx));
 
-/**
- * memtopo_transaction_commit() - close a transaction.
- * @ctx: the context.
- *
- * Return: as memtopo_transaction_commit_locked().
- */
-int memtopo_transaction_commit(struct memtopo_ctx *ctx)
-{
-	int ret;
-
-	mutex_lock(&ctx->lock);
-	ret = memtopo_transaction_commit_locked(ctx);
-	mutex_unlock(&ctx->lock);
-	return ret;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_transaction_commit, MEMTOPO);
+MEMTOPO_LOCKED_WRAPPER(transaction_commit, ctx,
+		       (struct memtopo_ctx *ctx),
+		       (ctx));

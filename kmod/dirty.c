@@ -216,39 +216,13 @@ int memtopo_dirty_log_global_stop_locked(struct memtopo_ctx *ctx)
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_dirty_log_global_stop_locked, MEMTOPO);
 
-/**
- * memtopo_dirty_log_global_start() - start global (MIGRATION) dirty logging.
- * @ctx: the context.
- *
- * Return: as memtopo_dirty_log_global_start_locked().
- */
-int memtopo_dirty_log_global_start(struct memtopo_ctx *ctx)
-{
-	int ret;
+MEMTOPO_LOCKED_WRAPPER(dirty_log_global_start, ctx,
+		       (struct memtopo_ctx *ctx),
+		       (ctx));
 
-	mutex_lock(&ctx->lock);
-	ret = memtopo_dirty_log_global_start_locked(ctx);
-	mutex_unlock(&ctx->lock);
-	return ret;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_dirty_log_global_start, MEMTOPO);
-
-/**
- * memtopo_dirty_log_global_stop() - stop global (MIGRATION) dirty logging.
- * @ctx: the context.
- *
- * Return: as memtopo_dirty_log_global_stop_locked().
- */
-int memtopo_dirty_log_global_stop(struct memtopo_ctx *ctx)
-{
-	int ret;
-
-	mutex_lock(&ctx->lock);
-	ret = memtopo_dirty_log_global_stop_locked(ctx);
-	mutex_unlock(&ctx->lock);
-	return ret;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_dirty_log_global_stop, MEMTOPO);
+MEMTOPO_LOCKED_WRAPPER(dirty_log_global_stop, ctx,
+		       (struct memtopo_ctx *ctx),
+		       (ctx));
 
 /**
  * memtopo_region_log_sync_locked() - QEMU's memory_region_sync_dirty_bitmap():
@@ -474,25 +448,7 @@ int memtopo_region_clear_dirty_log_locked(struct memtopo_region *mr, unsigned in
 	return 0;
 }
 
-/**
- * memtopo_region_clear_dirty_log() - KVM's CLEAR_DIRTY_LOG: clear the bits
- * set in @bitmap, atomically per word.
- * @mr: a RAM-like region.
- * @client: MEMTOPO_DIRTY_*.
- * @first_page: first 4 KiB page, a multiple of 64.
- * @npages: pages covered by @bitmap, within the region.
- * @bitmap: DIV_ROUND_UP(@npages, 64) words, bits to clear.
- *
- * Return: 0, or the errors of memtopo_region_get_dirty_log().
- */
-int memtopo_region_clear_dirty_log(struct memtopo_region *mr, unsigned int client,
-				   u64 first_page, u64 npages, const u64 *bitmap)
-{
-	int ret;
-
-	mutex_lock(&mr->ctx->lock);
-	ret = memtopo_region_clear_dirty_log_locked(mr, client, first_page, npages, bitmap);
-	mutex_unlock(&mr->ctx->lock);
-	return ret;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_region_clear_dirty_log, MEMTOPO);
+MEMTOPO_LOCKED_WRAPPER(region_clear_dirty_log, mr->ctx,
+		       (struct memtopo_region *mr, unsigned int client, u64 first_page, u64 npages,
+			const u64 *bitmap),
+		       (mr, client, first_page, npages, bitmap));

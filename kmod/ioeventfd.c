@@ -182,51 +182,15 @@ int memtopo_region_del_eventfd_locked(struct memtopo_region *mr, u64 offset,
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_del_eventfd_locked, MEMTOPO);
 
-/**
- * memtopo_region_add_eventfd() - register an ioeventfd on a region.
- * @mr: the region.
- * @offset: address within @mr.
- * @size: 0, 1, 2, 4 or 8.
- * @match_data: only writes of @data signal.
- * @data: the value to match.
- * @eventfd: the eventfd; its reference passes to the registration on success.
- *
- * Return: as memtopo_region_add_eventfd_locked().
- */
-int memtopo_region_add_eventfd(struct memtopo_region *mr, u64 offset, unsigned int size,
-			       bool match_data, u64 data, struct eventfd_ctx *eventfd)
-{
-	int ret;
+MEMTOPO_LOCKED_WRAPPER(region_add_eventfd, mr->ctx,
+		       (struct memtopo_region *mr, u64 offset, unsigned int size, bool match_data,
+			u64 data, struct eventfd_ctx *eventfd),
+		       (mr, offset, size, match_data, data, eventfd));
 
-	mutex_lock(&mr->ctx->lock);
-	ret = memtopo_region_add_eventfd_locked(mr, offset, size, match_data, data, eventfd);
-	mutex_unlock(&mr->ctx->lock);
-	return ret;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_region_add_eventfd, MEMTOPO);
-
-/**
- * memtopo_region_del_eventfd() - unregister an ioeventfd.
- * @mr: the region.
- * @offset: as registered.
- * @size: as registered.
- * @match_data: as registered.
- * @data: as registered.
- * @eventfd: as registered.
- *
- * Return: as memtopo_region_del_eventfd_locked().
- */
-int memtopo_region_del_eventfd(struct memtopo_region *mr, u64 offset, unsigned int size,
-			       bool match_data, u64 data, struct eventfd_ctx *eventfd)
-{
-	int ret;
-
-	mutex_lock(&mr->ctx->lock);
-	ret = memtopo_region_del_eventfd_locked(mr, offset, size, match_data, data, eventfd);
-	mutex_unlock(&mr->ctx->lock);
-	return ret;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_region_del_eventfd, MEMTOPO);
+MEMTOPO_LOCKED_WRAPPER(region_del_eventfd, mr->ctx,
+		       (struct memtopo_region *mr, u64 offset, unsigned int size, bool match_data,
+			u64 data, struct eventfd_ctx *eventfd),
+		       (mr, offset, size, match_data, data, eventfd));
 
 /**
  * memtopo_ioeventfd_dispatch() - signal the ioeventfd a write matches.

@@ -272,23 +272,9 @@ int memtopo_listener_register_locked(struct memtopo_space *as, struct memtopo_li
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_listener_register_locked, MEMTOPO);
 
-/**
- * memtopo_listener_register() - attach a listener to a space.
- * @as: the space.
- * @l: the listener.
- *
- * Return: as memtopo_listener_register_locked().
- */
-int memtopo_listener_register(struct memtopo_space *as, struct memtopo_listener *l)
-{
-	int ret;
-
-	mutex_lock(&as->ctx->lock);
-	ret = memtopo_listener_register_locked(as, l);
-	mutex_unlock(&as->ctx->lock);
-	return ret;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_listener_register, MEMTOPO);
+MEMTOPO_LOCKED_WRAPPER(listener_register, as->ctx,
+		       (struct memtopo_space *as, struct memtopo_listener *l),
+		       (as, l));
 
 static void memtopo_listener_detach(struct memtopo_listener *l)
 {

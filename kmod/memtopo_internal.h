@@ -285,6 +285,52 @@ static inline struct memtopo_view *memtopo_space_view_locked(const struct memtop
 	return rcu_dereference_protected(as->view, lockdep_is_held(&as->ctx->lock));
 }
 
+/*
+ * Generated lock wrappers.  MEMTOPO_LOCKED_WRAPPER(name, ctx, params, args)
+ * defines and exports int memtopo_<name>(params), which runs
+ * memtopo_<name>_locked(args) under the mutex of @ctx, an expression of the
+ * parameters evaluated once, before the call (which may free the object it
+ * was read from).  _PTR(tag, ...) returns a struct memtopo_<tag> pointer,
+ * _VOID nothing.  The wrappers are documented with their prototypes in
+ * memtopo/memtopo.h.
+ */
+#define MEMTOPO_LOCKED_WRAPPER(name, ctx, params, args)			\
+int memtopo_##name params							\
+{									\
+	struct memtopo_ctx *__ctx = (ctx);					\
+	int __ret;								\
+										\
+	mutex_lock(&__ctx->lock);						\
+	__ret = memtopo_##name##_locked args;					\
+	mutex_unlock(&__ctx->lock);						\
+	return __ret;								\
+}									\
+EXPORT_SYMBOL_NS_GPL(memtopo_##name, MEMTOPO)
+
+#define MEMTOPO_LOCKED_WRAPPER_PTR(tag, name, ctx, params, args)		\
+struct memtopo_##tag *memtopo_##name params						\
+{									\
+	struct memtopo_ctx *__ctx = (ctx);					\
+	struct memtopo_##tag *__ret;							\
+										\
+	mutex_lock(&__ctx->lock);						\
+	__ret = memtopo_##name##_locked args;					\
+	mutex_unlock(&__ctx->lock);						\
+	return __ret;								\
+}									\
+EXPORT_SYMBOL_NS_GPL(memtopo_##name, MEMTOPO)
+
+#define MEMTOPO_LOCKED_WRAPPER_VOID(name, ctx, params, args)			\
+void memtopo_##name params							\
+{									\
+	struct memtopo_ctx *__ctx = (ctx);					\
+										\
+	mutex_lock(&__ctx->lock);						\
+	memtopo_##name##_locked args;						\
+	mutex_unlock(&__ctx->lock);						\
+}									\
+EXPORT_SYMBOL_NS_GPL(memtopo_##name, MEMTOPO)
+
 /* ctx.c */
 struct memtopo_region *memtopo_region_find_locked(struct memtopo_ctx *ctx, u32 id);
 

@@ -39,7 +39,7 @@ struct memtopo_region;
  */
 struct memtopo_file {
 	struct memtopo_ctx *ctx;
-	struct mutex lock;
+	struct mutex lock;	/* file state; outermost in the lock order */
 	unsigned int txn_depth;
 	struct xarray subs;
 	unsigned int nr_subs;

@@ -285,24 +285,9 @@ err_free:
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_create_locked, MEMTOPO);
 
-/**
- * memtopo_region_create() - create a detached region.
- * @ctx: the owner.
- * @info: what to create.
- *
- * Return: as memtopo_region_create_locked().
- */
-struct memtopo_region *memtopo_region_create(struct memtopo_ctx *ctx,
-					     const struct memtopo_region_info *info)
-{
-	struct memtopo_region *mr;
-
-	mutex_lock(&ctx->lock);
-	mr = memtopo_region_create_locked(ctx, info);
-	mutex_unlock(&ctx->lock);
-	return mr;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_region_create, MEMTOPO);
+MEMTOPO_LOCKED_WRAPPER_PTR(region, region_create, ctx,
+			   (struct memtopo_ctx *ctx, const struct memtopo_region_info *info),
+			   (ctx, info));
 
 /**
  * memtopo_region_get() - take a reference on a region.
@@ -379,23 +364,9 @@ int memtopo_region_destroy_locked(struct memtopo_region *mr)
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_destroy_locked, MEMTOPO);
 
-/**
- * memtopo_region_destroy() - drop the context's hold on a region.
- * @mr: the region.
- *
- * Return: as memtopo_region_destroy_locked().
- */
-int memtopo_region_destroy(struct memtopo_region *mr)
-{
-	struct memtopo_ctx *ctx = mr->ctx;
-	int ret;
-
-	mutex_lock(&ctx->lock);
-	ret = memtopo_region_destroy_locked(mr);
-	mutex_unlock(&ctx->lock);
-	return ret;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_region_destroy, MEMTOPO);
+MEMTOPO_LOCKED_WRAPPER(region_destroy, mr->ctx,
+		       (struct memtopo_region *mr),
+		       (mr));
 
 /**
  * memtopo_region_destroy_all() - tear down every region of a dying context.
@@ -603,28 +574,10 @@ int memtopo_region_add_subregion_locked(struct memtopo_region *parent, u64 offse
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_add_subregion_locked, MEMTOPO);
 
-/**
- * memtopo_region_add_subregion() - map @child at @offset in @parent.
- * @parent: the container.
- * @offset: address of @child within @parent.
- * @child: a detached region.
- * @priority: higher wins.
- * @may_overlap: overlap is expected.
- *
- * Return: as memtopo_region_add_subregion_locked().
- */
-int memtopo_region_add_subregion(struct memtopo_region *parent, u64 offset,
-				 struct memtopo_region *child, int priority,
-				 bool may_overlap)
-{
-	int ret;
-
-	mutex_lock(&parent->ctx->lock);
-	ret = memtopo_region_add_subregion_locked(parent, offset, child, priority, may_overlap);
-	mutex_unlock(&parent->ctx->lock);
-	return ret;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_region_add_subregion, MEMTOPO);
+MEMTOPO_LOCKED_WRAPPER(region_add_subregion, parent->ctx,
+		       (struct memtopo_region *parent, u64 offset, struct memtopo_region *child,
+			int priority, bool may_overlap),
+		       (parent, offset, child, priority, may_overlap));
 
 /**
  * memtopo_region_del_subregion_locked() - unmap @child from @parent.
@@ -646,24 +599,9 @@ int memtopo_region_del_subregion_locked(struct memtopo_region *parent,
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_del_subregion_locked, MEMTOPO);
 
-/**
- * memtopo_region_del_subregion() - unmap @child from @parent.
- * @parent: the container.
- * @child: a subregion of @parent.
- *
- * Return: as memtopo_region_del_subregion_locked().
- */
-int memtopo_region_del_subregion(struct memtopo_region *parent,
-				 struct memtopo_region *child)
-{
-	int ret;
-
-	mutex_lock(&parent->ctx->lock);
-	ret = memtopo_region_del_subregion_locked(parent, child);
-	mutex_unlock(&parent->ctx->lock);
-	return ret;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_region_del_subregion, MEMTOPO);
+MEMTOPO_LOCKED_WRAPPER(region_del_subregion, parent->ctx,
+		       (struct memtopo_region *parent, struct memtopo_region *child),
+		       (parent, child));
 
 /*
  * Re-insert an attached region after its key changed.  As QEMU's
@@ -881,63 +819,35 @@ int memtopo_region_set_dirty_log_locked(struct memtopo_region *mr, unsigned int 
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_set_dirty_log_locked, MEMTOPO);
 
-#define MEMTOPO_LOCKED_WRAPPER(name, type)					\
-int memtopo_region_##name(struct memtopo_region *mr, type value)		\
-{										\
-	int ret;								\
-										\
-	mutex_lock(&mr->ctx->lock);						\
-	ret = memtopo_region_##name##_locked(mr, value);			\
-	mutex_unlock(&mr->ctx->lock);						\
-	return ret;								\
-}										\
-EXPORT_SYMBOL_NS_GPL(memtopo_region_##name, MEMTOPO)
+MEMTOPO_LOCKED_WRAPPER(region_set_address, mr->ctx,
+		       (struct memtopo_region *mr, u64 addr),
+		       (mr, addr));
+MEMTOPO_LOCKED_WRAPPER(region_set_alias_offset, mr->ctx,
+		       (struct memtopo_region *mr, u64 offset),
+		       (mr, offset));
+MEMTOPO_LOCKED_WRAPPER(region_set_enabled, mr->ctx,
+		       (struct memtopo_region *mr, bool enabled),
+		       (mr, enabled));
+MEMTOPO_LOCKED_WRAPPER(region_set_readonly, mr->ctx,
+		       (struct memtopo_region *mr, bool readonly),
+		       (mr, readonly));
+MEMTOPO_LOCKED_WRAPPER(region_set_nonvolatile, mr->ctx,
+		       (struct memtopo_region *mr, bool nonvolatile),
+		       (mr, nonvolatile));
+MEMTOPO_LOCKED_WRAPPER(region_set_priority, mr->ctx,
+		       (struct memtopo_region *mr, int priority),
+		       (mr, priority));
+MEMTOPO_LOCKED_WRAPPER(region_set_romd, mr->ctx,
+		       (struct memtopo_region *mr, bool romd),
+		       (mr, romd));
 
-MEMTOPO_LOCKED_WRAPPER(set_address, u64);
-MEMTOPO_LOCKED_WRAPPER(set_alias_offset, u64);
-MEMTOPO_LOCKED_WRAPPER(set_enabled, bool);
-MEMTOPO_LOCKED_WRAPPER(set_readonly, bool);
-MEMTOPO_LOCKED_WRAPPER(set_nonvolatile, bool);
-MEMTOPO_LOCKED_WRAPPER(set_priority, int);
-MEMTOPO_LOCKED_WRAPPER(set_romd, bool);
+MEMTOPO_LOCKED_WRAPPER(region_set_size, mr->ctx,
+		       (struct memtopo_region *mr, u64 size, bool size_is_2_64),
+		       (mr, size, size_is_2_64));
 
-/**
- * memtopo_region_set_size() - resize a region.
- * @mr: the region.
- * @size: new size.
- * @size_is_2_64: the new size is 2^64.
- *
- * Return: as memtopo_region_set_size_locked().
- */
-int memtopo_region_set_size(struct memtopo_region *mr, u64 size, bool size_is_2_64)
-{
-	int ret;
-
-	mutex_lock(&mr->ctx->lock);
-	ret = memtopo_region_set_size_locked(mr, size, size_is_2_64);
-	mutex_unlock(&mr->ctx->lock);
-	return ret;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_region_set_size, MEMTOPO);
-
-/**
- * memtopo_region_set_dirty_log() - enable or disable a dirty-log client.
- * @mr: the region.
- * @client: MEMTOPO_DIRTY_*.
- * @on: new state.
- *
- * Return: as memtopo_region_set_dirty_log_locked().
- */
-int memtopo_region_set_dirty_log(struct memtopo_region *mr, unsigned int client, bool on)
-{
-	int ret;
-
-	mutex_lock(&mr->ctx->lock);
-	ret = memtopo_region_set_dirty_log_locked(mr, client, on);
-	mutex_unlock(&mr->ctx->lock);
-	return ret;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_region_set_dirty_log, MEMTOPO);
+MEMTOPO_LOCKED_WRAPPER(region_set_dirty_log, mr->ctx,
+		       (struct memtopo_region *mr, unsigned int client, bool on),
+		       (mr, client, on));
 
 /**
  * memtopo_region_name() - a region's name.

@@ -395,7 +395,8 @@ static int memtopo_render_walk(struct memtopo_render *r, struct memtopo_region *
  * Return: the sorted array (@ev or @tmp).
  */
 static struct memtopo_sweep_event *memtopo_events_sort(struct memtopo_sweep_event *ev,
-						 struct memtopo_sweep_event *tmp, u32 n)
+						       struct memtopo_sweep_event *tmp,
+						       u32 n)
 {
 	u64 all_or = 0, all_and = U64_MAX;
 	unsigned int shift;

@@ -76,25 +76,9 @@ err_free:
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_space_create_locked, MEMTOPO);
 
-/**
- * memtopo_space_create() - create an address space over @root.
- * @ctx: the context.
- * @name: name.
- * @root: root region.
- *
- * Return: as memtopo_space_create_locked().
- */
-struct memtopo_space *memtopo_space_create(struct memtopo_ctx *ctx, const char *name,
-					   struct memtopo_region *root)
-{
-	struct memtopo_space *as;
-
-	mutex_lock(&ctx->lock);
-	as = memtopo_space_create_locked(ctx, name, root);
-	mutex_unlock(&ctx->lock);
-	return as;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_space_create, MEMTOPO);
+MEMTOPO_LOCKED_WRAPPER_PTR(space, space_create, ctx,
+			   (struct memtopo_ctx *ctx, const char *name, struct memtopo_region *root),
+			   (ctx, name, root));
 
 static void memtopo_space_free(struct rcu_head *head)
 {
@@ -136,23 +120,9 @@ int memtopo_space_destroy_locked(struct memtopo_space *as)
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_space_destroy_locked, MEMTOPO);
 
-/**
- * memtopo_space_destroy() - destroy a space without listeners.
- * @as: the space.
- *
- * Return: as memtopo_space_destroy_locked().
- */
-int memtopo_space_destroy(struct memtopo_space *as)
-{
-	struct memtopo_ctx *ctx = as->ctx;
-	int ret;
-
-	mutex_lock(&ctx->lock);
-	ret = memtopo_space_destroy_locked(as);
-	mutex_unlock(&ctx->lock);
-	return ret;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_space_destroy, MEMTOPO);
+MEMTOPO_LOCKED_WRAPPER(space_destroy, as->ctx,
+		       (struct memtopo_space *as),
+		       (as));
 
 /**
  * memtopo_space_destroy_all() - destroy every space of a dying context.

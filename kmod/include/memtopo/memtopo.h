@@ -220,29 +220,124 @@ int memtopo_ctx_charge_locked(struct memtopo_ctx *ctx, size_t bytes);
 void memtopo_ctx_uncharge_locked(struct memtopo_ctx *ctx, size_t bytes);
 size_t memtopo_ctx_mem_used(struct memtopo_ctx *ctx);
 struct memtopo_ctx *memtopo_ctx_from_fd(int fd);
-/* IDs are what /dev/memtopo users name objects by (kmod/main.c). */
+/* IDs are what /dev/memtopo users name objects by (kmod/ctx.c). */
 struct memtopo_space *memtopo_space_find_locked(struct memtopo_ctx *ctx, u32 id);
 u32 memtopo_region_id(const struct memtopo_region *mr);
 
 /* Regions: every call below takes and releases the context mutex. */
+/**
+ * memtopo_region_create() - create a detached region.
+ * @ctx: the owner.
+ * @info: what to create.
+ *
+ * Return: as memtopo_region_create_locked().
+ */
 struct memtopo_region *memtopo_region_create(struct memtopo_ctx *ctx,
 					     const struct memtopo_region_info *info);
+/**
+ * memtopo_region_destroy() - drop the context's hold on a region.
+ * @mr: the region.
+ *
+ * Return: as memtopo_region_destroy_locked().
+ */
 int memtopo_region_destroy(struct memtopo_region *mr);
 void memtopo_region_get(struct memtopo_region *mr);
 void memtopo_region_put(struct memtopo_region *mr);
+/**
+ * memtopo_region_add_subregion() - map @child at @offset in @parent.
+ * @parent: the container.
+ * @offset: address of @child within @parent.
+ * @child: a detached region.
+ * @priority: higher wins.
+ * @may_overlap: overlap is expected.
+ *
+ * Return: as memtopo_region_add_subregion_locked().
+ */
 int memtopo_region_add_subregion(struct memtopo_region *parent, u64 offset,
 				 struct memtopo_region *child, int priority,
 				 bool may_overlap);
+/**
+ * memtopo_region_del_subregion() - unmap @child from @parent.
+ * @parent: the container.
+ * @child: a subregion of @parent.
+ *
+ * Return: as memtopo_region_del_subregion_locked().
+ */
 int memtopo_region_del_subregion(struct memtopo_region *parent,
 				 struct memtopo_region *child);
+/**
+ * memtopo_region_set_address() - move a region within its parent.
+ * @mr: the region.
+ * @addr: new offset in the parent.
+ *
+ * Return: as memtopo_region_set_address_locked().
+ */
 int memtopo_region_set_address(struct memtopo_region *mr, u64 addr);
+/**
+ * memtopo_region_set_size() - resize a region.
+ * @mr: the region.
+ * @size: new size.
+ * @size_is_2_64: the new size is 2^64.
+ *
+ * Return: as memtopo_region_set_size_locked().
+ */
 int memtopo_region_set_size(struct memtopo_region *mr, u64 size, bool size_is_2_64);
+/**
+ * memtopo_region_set_alias_offset() - move an alias's window in its target.
+ * @mr: the alias.
+ * @offset: new offset in the target.
+ *
+ * Return: as memtopo_region_set_alias_offset_locked().
+ */
 int memtopo_region_set_alias_offset(struct memtopo_region *mr, u64 offset);
+/**
+ * memtopo_region_set_enabled() - enable or disable a region.
+ * @mr: the region.
+ * @enabled: new state.
+ *
+ * Return: as memtopo_region_set_enabled_locked().
+ */
 int memtopo_region_set_enabled(struct memtopo_region *mr, bool enabled);
+/**
+ * memtopo_region_set_readonly() - make a RAM region read-only or writable.
+ * @mr: the region.
+ * @readonly: new state.
+ *
+ * Return: as memtopo_region_set_readonly_locked().
+ */
 int memtopo_region_set_readonly(struct memtopo_region *mr, bool readonly);
+/**
+ * memtopo_region_set_nonvolatile() - mark a RAM region non-volatile or not.
+ * @mr: the region.
+ * @nonvolatile: new state.
+ *
+ * Return: as memtopo_region_set_nonvolatile_locked().
+ */
 int memtopo_region_set_nonvolatile(struct memtopo_region *mr, bool nonvolatile);
+/**
+ * memtopo_region_set_priority() - change a subregion's priority.
+ * @mr: the region.
+ * @priority: new priority.
+ *
+ * Return: as memtopo_region_set_priority_locked().
+ */
 int memtopo_region_set_priority(struct memtopo_region *mr, int priority);
+/**
+ * memtopo_region_set_romd() - switch a ROM device in or out of romd mode.
+ * @mr: the region.
+ * @romd: new mode.
+ *
+ * Return: as memtopo_region_set_romd_locked().
+ */
 int memtopo_region_set_romd(struct memtopo_region *mr, bool romd);
+/**
+ * memtopo_region_set_dirty_log() - enable or disable a dirty-log client.
+ * @mr: the region.
+ * @client: MEMTOPO_DIRTY_*.
+ * @on: new state.
+ *
+ * Return: as memtopo_region_set_dirty_log_locked().
+ */
 int memtopo_region_set_dirty_log(struct memtopo_region *mr, unsigned int client, bool on);
 const char *memtopo_region_name(const struct memtopo_region *mr);
 enum memtopo_kind memtopo_region_kind(const struct memtopo_region *mr);
@@ -282,12 +377,36 @@ int memtopo_listener_register_locked(struct memtopo_space *as, struct memtopo_li
 void memtopo_listener_unregister_locked(struct memtopo_listener *l);
 
 /* Transactions: nestable; views are rendered at the outermost commit. */
+/**
+ * memtopo_transaction_begin() - open a (nested) transaction.
+ * @ctx: the context.
+ */
 void memtopo_transaction_begin(struct memtopo_ctx *ctx);
+/**
+ * memtopo_transaction_commit() - close a transaction.
+ * @ctx: the context.
+ *
+ * Return: as memtopo_transaction_commit_locked().
+ */
 int memtopo_transaction_commit(struct memtopo_ctx *ctx);
 
 /* Address spaces. */
+/**
+ * memtopo_space_create() - create an address space over @root.
+ * @ctx: the context.
+ * @name: name.
+ * @root: root region.
+ *
+ * Return: as memtopo_space_create_locked().
+ */
 struct memtopo_space *memtopo_space_create(struct memtopo_ctx *ctx, const char *name,
 					   struct memtopo_region *root);
+/**
+ * memtopo_space_destroy() - destroy a space without listeners.
+ * @as: the space.
+ *
+ * Return: as memtopo_space_destroy_locked().
+ */
 int memtopo_space_destroy(struct memtopo_space *as);
 const char *memtopo_space_name(const struct memtopo_space *as);
 
@@ -298,6 +417,13 @@ unsigned int memtopo_space_read_begin(struct memtopo_space *as);
 bool memtopo_space_read_retry(struct memtopo_space *as, unsigned int seq);
 
 /* Listeners. */
+/**
+ * memtopo_listener_register() - attach a listener to a space.
+ * @as: the space.
+ * @l: the listener.
+ *
+ * Return: as memtopo_listener_register_locked().
+ */
 int memtopo_listener_register(struct memtopo_space *as, struct memtopo_listener *l);
 void memtopo_listener_unregister(struct memtopo_listener *l);
 
@@ -318,8 +444,30 @@ struct memtopo_serve;
 struct file *memtopo_region_serve(struct memtopo_region *mr, const struct memtopo_serve *params);
 
 /* ioeventfds on a region; sizes 0 (any), 1, 2, 4, 8. */
+/**
+ * memtopo_region_add_eventfd() - register an ioeventfd on a region.
+ * @mr: the region.
+ * @offset: address within @mr.
+ * @size: 0, 1, 2, 4 or 8.
+ * @match_data: only writes of @data signal.
+ * @data: the value to match.
+ * @eventfd: the eventfd; its reference passes to the registration on success.
+ *
+ * Return: as memtopo_region_add_eventfd_locked().
+ */
 int memtopo_region_add_eventfd(struct memtopo_region *mr, u64 offset, unsigned int size,
 			       bool match_data, u64 data, struct eventfd_ctx *eventfd);
+/**
+ * memtopo_region_del_eventfd() - unregister an ioeventfd.
+ * @mr: the region.
+ * @offset: as registered.
+ * @size: as registered.
+ * @match_data: as registered.
+ * @data: as registered.
+ * @eventfd: as registered.
+ *
+ * Return: as memtopo_region_del_eventfd_locked().
+ */
 int memtopo_region_del_eventfd(struct memtopo_region *mr, u64 offset, unsigned int size,
 			       bool match_data, u64 data, struct eventfd_ctx *eventfd);
 int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
@@ -330,15 +478,47 @@ int memtopo_region_del_eventfd_locked(struct memtopo_region *mr, u64 offset,
 				      struct eventfd_ctx *eventfd);
 
 /* Coalesced MMIO ranges on an I/O region. */
+/**
+ * memtopo_region_add_coalescing() - make part of an I/O region coalesced.
+ * @mr: the region.
+ * @offset: first byte.
+ * @size: bytes.
+ *
+ * Return: as memtopo_region_add_coalescing_locked().
+ */
 int memtopo_region_add_coalescing(struct memtopo_region *mr, u64 offset, u64 size);
+/**
+ * memtopo_region_del_coalescing() - remove one coalescing range.
+ * @mr: the region.
+ * @offset: as added.
+ * @size: as added.
+ *
+ * Return: as memtopo_region_del_coalescing_locked().
+ */
 int memtopo_region_del_coalescing(struct memtopo_region *mr, u64 offset, u64 size);
+/**
+ * memtopo_region_clear_coalescing() - remove every coalescing range.
+ * @mr: the region.
+ */
 void memtopo_region_clear_coalescing(struct memtopo_region *mr);
 int memtopo_region_add_coalescing_locked(struct memtopo_region *mr, u64 offset, u64 size);
 int memtopo_region_del_coalescing_locked(struct memtopo_region *mr, u64 offset, u64 size);
 void memtopo_region_clear_coalescing_locked(struct memtopo_region *mr);
 
 /* Dirty logging: global (MIGRATION) start/stop, marking, fetching. */
+/**
+ * memtopo_dirty_log_global_start() - start global (MIGRATION) dirty logging.
+ * @ctx: the context.
+ *
+ * Return: as memtopo_dirty_log_global_start_locked().
+ */
 int memtopo_dirty_log_global_start(struct memtopo_ctx *ctx);
+/**
+ * memtopo_dirty_log_global_stop() - stop global (MIGRATION) dirty logging.
+ * @ctx: the context.
+ *
+ * Return: as memtopo_dirty_log_global_stop_locked().
+ */
 int memtopo_dirty_log_global_stop(struct memtopo_ctx *ctx);
 int memtopo_dirty_log_global_start_locked(struct memtopo_ctx *ctx);
 int memtopo_dirty_log_global_stop_locked(struct memtopo_ctx *ctx);
@@ -346,6 +526,17 @@ void memtopo_mark_dirty(struct memtopo_region *mr, u64 offset, u64 len);
 void memtopo_region_log_sync_locked(struct memtopo_region *mr);
 int memtopo_region_get_dirty_log(struct memtopo_region *mr, unsigned int client,
 				 u64 first_page, u64 npages, u64 *bitmap, bool clear);
+/**
+ * memtopo_region_clear_dirty_log() - KVM's CLEAR_DIRTY_LOG: clear the bits
+ * set in @bitmap, atomically per word.
+ * @mr: a RAM-like region.
+ * @client: MEMTOPO_DIRTY_*.
+ * @first_page: first 4 KiB page, a multiple of 64.
+ * @npages: pages covered by @bitmap, within the region.
+ * @bitmap: DIV_ROUND_UP(@npages, 64) words, bits to clear.
+ *
+ * Return: 0, or the errors of memtopo_region_get_dirty_log().
+ */
 int memtopo_region_clear_dirty_log(struct memtopo_region *mr, unsigned int client,
 				   u64 first_page, u64 npages, const u64 *bitmap);
 
