@@ -21,10 +21,15 @@
  *       debugfs internals       creating a named context's entry
  *     memtopo_ctx.lock          the context mutex: every writer, commits,
  *                               listener callbacks, READ_EVENTS, debugfs
- *                               readers, MEMTOPO_SPACE_RW
+ *                               readers
  *       memtopo_space.seq       seqcount_mutex_t on the context mutex
- *       dispatch SRCU (read)    device callbacks (dispatch.c)
+ *       dispatch SRCU (read)    entered under the mutex by MEMTOPO_SPACE_RW,
+ *                               which drops the mutex before the device
+ *                               callbacks run (memtopo_space_rw_by_id())
  *       RCU (read), eventfd     lookups; eventfd_signal()'s wait queue lock
+ *         memtopo_udev.lock     a served device's queue (served.c), a
+ *                               spinlock with BHs off (the region's RCU
+ *                               free ends the device); innermost
  *
  * A kernel consumer's own locks come before the context mutex.  Never:
  *  - two context mutexes at once (lockdep: one class, no nesting);
@@ -35,7 +40,8 @@
  *  - a context mutex across memtopo_dispatch_sync() when a device callback
  *    of that context can take it (the callback waits for the mutex, the
  *    mutex holder for the callback);
- *  - the context mutex from a listener or device callback it calls.
+ *  - the context mutex from a listener or device callback it calls;
+ *  - a user copy or a sleep under a served device's lock.
  * The *_locked functions assert the context mutex (memtopo_assert_locked()).
  */
 #ifndef _MEMTOPO_INTERNAL_H

@@ -26,8 +26,6 @@
  * under it.  The device fd and the region's binding each hold a reference
  * on the device; accesses hold one per call.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/anon_inodes.h>
 #include <linux/completion.h>
 #include <linux/export.h>
