@@ -123,6 +123,15 @@ static int op_space(int fd, const char *name, __u32 root)
 	return ret ? ret : (int)op.id;
 }
 
+static int space_destroy(int fd, __u32 id)
+{
+	struct memtopo_op op;
+
+	mt_op_init(&op, MEMTOPO_OP_SPACE_DESTROY);
+	op.id = id;
+	return mt_op(fd, &op);
+}
+
 static int dirty_get(int fd, __u32 region, __u64 *bits, __u32 flags)
 {
 	struct memtopo_dirty_log d = {
@@ -455,9 +464,7 @@ static int world_build(struct world *w, const char *tag)
 	ret = dbg_dir_of(space, w->name, sizeof(w->name));
 	if (ret)
 		return ret;
-	ret = mt_op(w->fd, &(struct memtopo_op){ .size = sizeof(struct memtopo_op),
-						 .op = MEMTOPO_OP_SPACE_DESTROY, .id = as });
-	ret = ret ?: op_destroy(w->fd, probe);
+	ret = space_destroy(w->fd, as) ?: op_destroy(w->fd, probe);
 	if (ret)
 		return ret;
 	w->root = op_create(w->fd, MEMTOPO_KIND_CONTAINER, "system", 0, MEMTOPO_OP_F_SIZE_2_64);
