@@ -192,8 +192,9 @@ static int dbg_dir_of(const char *space, char *out, size_t len)
 		snprintf(path, sizeof(path), DBG "/%s/stats", e->d_name);
 		text = read_file(path);
 		if (text && strstr(text, want)) {
-			snprintf(out, len, "%s", e->d_name);
-			ret = 0;
+			ret = strlen(e->d_name) < len ? 0 : -ENAMETOOLONG;
+			if (!ret)
+				strcpy(out, e->d_name);
 			break;
 		}
 	}
