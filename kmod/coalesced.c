@@ -127,6 +127,7 @@ int memtopo_region_add_coalescing_locked(struct memtopo_region *mr, u64 offset, 
 {
 	struct memtopo_region_parity *p;
 	struct memtopo_coalesced_range *c;
+	struct memtopo_undo *u;
 	bool had;
 
 	memtopo_assert_locked(mr->ctx);
@@ -145,11 +146,20 @@ int memtopo_region_add_coalescing_locked(struct memtopo_region *mr, u64 offset, 
 	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 	if (!c)
 		return -ENOMEM;
+	u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_PARITY, mr);
+	if (!u) {
+		kfree(c);
+		return -ENOMEM;
+	}
+	u->sub = MEMTOPO_PUNDO_COALESCED_ADD;
+	u->aux = c;
 	c->offset = offset;
 	c->size = size;
 	had = !list_empty(&p->coalesced);
 	list_add_tail(&c->link, &p->coalesced);
 	memtopo_coalesced_update(mr, had);
+	/* reported already: this only forgets the record outside a transaction */
+	memtopo_ctx_settle(mr->ctx);
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_add_coalescing_locked, MEMTOPO);
@@ -160,12 +170,13 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_add_coalescing_locked, MEMTOPO);
  * @offset: as added.
  * @size: as added.
  *
- * Return: 0, or -ENOENT if there is no such range.
+ * Return: 0, -ENOENT if there is no such range, -ENOMEM.
  */
 int memtopo_region_del_coalescing_locked(struct memtopo_region *mr, u64 offset, u64 size)
 {
 	struct memtopo_region_parity *p = memtopo_parity_locked(mr);
 	struct memtopo_coalesced_range *c;
+	struct memtopo_undo *u;
 
 	memtopo_assert_locked(mr->ctx);
 	if (!p)
@@ -173,9 +184,16 @@ int memtopo_region_del_coalescing_locked(struct memtopo_region *mr, u64 offset, 
 	list_for_each_entry(c, &p->coalesced, link) {
 		if (c->offset != offset || c->size != size)
 			continue;
+		u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_PARITY, mr);
+		if (!u)
+			return -ENOMEM;
+		/* the record keeps the range until the commit */
+		u->sub = MEMTOPO_PUNDO_COALESCED_DEL;
+		u->aux = c;
+		u->pos = c->link.prev;
 		list_del(&c->link);
-		kfree(c);
 		memtopo_coalesced_update(mr, true);
+		memtopo_ctx_settle(mr->ctx);
 		return 0;
 	}
 	return -ENOENT;
@@ -185,20 +203,25 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_del_coalescing_locked, MEMTOPO);
 /**
  * memtopo_region_clear_coalescing_locked() - remove every coalescing range.
  * @mr: the region, context locked.
+ *
+ * Return: 0 or -ENOMEM (nothing removed).
  */
-void memtopo_region_clear_coalescing_locked(struct memtopo_region *mr)
+int memtopo_region_clear_coalescing_locked(struct memtopo_region *mr)
 {
 	struct memtopo_region_parity *p = memtopo_parity_locked(mr);
-	struct memtopo_coalesced_range *c, *tmp;
+	struct memtopo_undo *u;
 
 	memtopo_assert_locked(mr->ctx);
 	if (!p || list_empty(&p->coalesced))
-		return;
-	list_for_each_entry_safe(c, tmp, &p->coalesced, link) {
-		list_del(&c->link);
-		kfree(c);
-	}
+		return 0;
+	u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_PARITY, mr);
+	if (!u)
+		return -ENOMEM;
+	/* the record keeps the ranges until the commit */
+	u->sub = MEMTOPO_PUNDO_COALESCED_CLEAR;
+	list_splice_init(&p->coalesced, &u->list);
 	memtopo_coalesced_update(mr, true);
+	return memtopo_ctx_settle(mr->ctx);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_clear_coalescing_locked, MEMTOPO);
 
@@ -210,9 +233,9 @@ MEMTOPO_LOCKED_WRAPPER(region_del_coalescing, mr->ctx,
 		       (struct memtopo_region *mr, u64 offset, u64 size),
 		       (mr, offset, size));
 
-MEMTOPO_LOCKED_WRAPPER_VOID(region_clear_coalescing, mr->ctx,
-			    (struct memtopo_region *mr),
-			    (mr));
+MEMTOPO_LOCKED_WRAPPER(region_clear_coalescing, mr->ctx,
+		       (struct memtopo_region *mr),
+		       (mr));
 
 /**
  * memtopo_coalesced_replay() - tell one listener about every visible
@@ -253,4 +276,48 @@ void memtopo_coalesced_free(struct memtopo_region_parity *p)
 
 	list_for_each_entry_safe(c, tmp, &p->coalesced, link)
 		kfree(c);
+}
+
+/**
+ * memtopo_coalesced_undo() - undo (or, with @forget, keep) a coalescing
+ * change made since the last commit.
+ * @u: its record.
+ * @forget: the change was published: free what the record kept.
+ *
+ * Listeners were told of the change at once, so they are told of its undo
+ * the same way.
+ */
+void memtopo_coalesced_undo(struct memtopo_undo *u, bool forget)
+{
+	struct memtopo_region *mr = u->obj;
+	struct memtopo_region_parity *p = memtopo_parity_locked(mr);
+	struct memtopo_coalesced_range *c = u->aux, *tmp;
+	bool had = !list_empty(&p->coalesced);
+
+	switch (u->sub) {
+	case MEMTOPO_PUNDO_COALESCED_ADD:
+		if (forget)
+			return;
+		list_del(&c->link);
+		kfree(c);
+		memtopo_coalesced_update(mr, true);
+		return;
+	case MEMTOPO_PUNDO_COALESCED_DEL:
+		if (forget) {
+			kfree(c);
+			return;
+		}
+		/* back where it was: the list is as the delete left it */
+		list_add(&c->link, u->pos);
+		break;
+	case MEMTOPO_PUNDO_COALESCED_CLEAR:
+		if (forget) {
+			list_for_each_entry_safe(c, tmp, &u->list, link)
+				kfree(c);
+			return;
+		}
+		list_splice_init(&u->list, &p->coalesced);
+		break;
+	}
+	memtopo_coalesced_update(mr, had);
 }

@@ -277,20 +277,27 @@ out:
 	return ret;
 }
 
-/* Put the regions destroyed while their views could still show them. */
+/* Free the regions and spaces destroyed while views could still show them. */
 static void memtopo_ctx_flush_deferred(struct memtopo_ctx *ctx)
 {
 	struct memtopo_region *mr, *tmp;
+	struct memtopo_space *as, *as_tmp;
 
+	list_for_each_entry_safe(as, as_tmp, &ctx->dead_spaces, link) {
+		list_del(&as->link);
+		memtopo_space_finish_destroy(as);
+	}
 	list_for_each_entry_safe(mr, tmp, &ctx->deferred_puts, deferred) {
 		list_del(&mr->deferred);
-		memtopo_region_put(mr);
+		memtopo_region_finish_destroy(mr);
 	}
 }
 
 /*
- * The commit tail every caller goes through: publish what is pending, then
- * forget the windows and put what the published views no longer show.
+ * The commit tail every caller goes through: publish what is pending, or
+ * if that fails undo everything since the last commit (the old views then
+ * show the tree exactly, so nothing is published); then forget the windows
+ * and free what the published views no longer show.
  */
 static int memtopo_commit_locked(struct memtopo_ctx *ctx)
 {
@@ -299,14 +306,27 @@ static int memtopo_commit_locked(struct memtopo_ctx *ctx)
 	memtopo_assert_locked(ctx);
 	if (ctx->topology_dirty) {
 		ret = memtopo_commit_publish(ctx);
-		if (!ret) {
-			ctx->topology_dirty = false;
-			memtopo_windows_reset(ctx);
-		}
+		if (ret)
+			memtopo_undo_rollback(ctx, 0);
+		ctx->topology_dirty = false;
+		memtopo_windows_reset(ctx);
 	}
-	if (!ret)
-		memtopo_ctx_flush_deferred(ctx);
+	memtopo_undo_forget(ctx);
+	memtopo_ctx_flush_deferred(ctx);
 	return ret;
+}
+
+/**
+ * memtopo_ctx_settle() - a mutation is done: outside a transaction, commit
+ * it now (which also forgets its undo record).
+ * @ctx: the context, locked.
+ *
+ * Return: 0, or the render error after which the mutation was undone.
+ */
+int memtopo_ctx_settle(struct memtopo_ctx *ctx)
+{
+	memtopo_assert_locked(ctx);
+	return ctx->txn_depth ? 0 : memtopo_commit_locked(ctx);
 }
 
 /**
@@ -314,8 +334,8 @@ static int memtopo_commit_locked(struct memtopo_ctx *ctx)
  * transaction is open.
  * @ctx: the context, locked.
  *
- * Return: 0, or the render error; the change then stays pending and the
- * old views stay published.
+ * Return: 0, or the render error; every change since the last commit was
+ * then undone and the old views stay published.
  */
 int memtopo_ctx_changed(struct memtopo_ctx *ctx)
 {
@@ -323,7 +343,7 @@ int memtopo_ctx_changed(struct memtopo_ctx *ctx)
 	/* nobody said where: every view is re-rendered in full */
 	ctx->full_render = true;
 	ctx->topology_dirty = true;
-	return ctx->txn_depth ? 0 : memtopo_commit_locked(ctx);
+	return memtopo_ctx_settle(ctx);
 }
 
 /**
@@ -341,7 +361,7 @@ int memtopo_ctx_region_changed(struct memtopo_region *mr)
 	memtopo_assert_locked(ctx);
 	memtopo_note_region(mr);
 	ctx->topology_dirty = true;
-	return ctx->txn_depth ? 0 : memtopo_commit_locked(ctx);
+	return memtopo_ctx_settle(ctx);
 }
 
 /**
@@ -356,7 +376,7 @@ int memtopo_ctx_commit_pending(struct memtopo_ctx *ctx)
 {
 	memtopo_assert_locked(ctx);
 	ctx->topology_dirty = true;
-	return ctx->txn_depth ? 0 : memtopo_commit_locked(ctx);
+	return memtopo_ctx_settle(ctx);
 }
 
 /**
@@ -376,8 +396,9 @@ EXPORT_SYMBOL_NS_GPL(memtopo_transaction_begin_locked, MEMTOPO);
  * @ctx: the context, locked.
  *
  * Return: 0, -EINVAL without an open transaction, or -ENOMEM/-E2BIG if the
- * views could not be rendered (the old views stay published and the
- * change stays pending for the next commit).
+ * views could not be rendered: every change since the outermost begin was
+ * then undone, the tree and every published view are exactly as they were
+ * before it, and listeners were told nothing.
  */
 int memtopo_transaction_commit_locked(struct memtopo_ctx *ctx)
 {
@@ -389,6 +410,28 @@ int memtopo_transaction_commit_locked(struct memtopo_ctx *ctx)
 	return memtopo_commit_locked(ctx);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_transaction_commit_locked, MEMTOPO);
+
+/**
+ * memtopo_transaction_abort_locked() - close a transaction, undoing the
+ * changes made since @mark (a MEMTOPO_BATCH that failed part-way).
+ * @ctx: the context, locked, inside a transaction.
+ * @mark: memtopo_undo_mark() taken right after the transaction's begin.
+ *
+ * Nothing is rendered or published: when this was the outermost
+ * transaction the published views already show the tree as it is again.
+ */
+void memtopo_transaction_abort_locked(struct memtopo_ctx *ctx, u32 mark)
+{
+	memtopo_assert_locked(ctx);
+	memtopo_undo_rollback(ctx, mark);
+	if (WARN_ON(!ctx->txn_depth) || --ctx->txn_depth)
+		return;
+	WARN_ON(ctx->undo.nr);
+	ctx->topology_dirty = false;
+	memtopo_windows_reset(ctx);
+	memtopo_undo_forget(ctx);
+	memtopo_ctx_flush_deferred(ctx);
+}
 
 MEMTOPO_LOCKED_WRAPPER_VOID(transaction_begin, ctx,
 			    (struct memtopo_ctx *ctx),

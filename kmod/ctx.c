@@ -35,6 +35,7 @@ struct memtopo_ctx *memtopo_ctx_create(const char *name)
 	xa_init_flags(&ctx->space_ids, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	INIT_LIST_HEAD(&ctx->spaces);
 	INIT_LIST_HEAD(&ctx->deferred_puts);
+	INIT_LIST_HEAD(&ctx->dead_spaces);
 	if (name)
 		strscpy(ctx->name, name, sizeof(ctx->name));
 	return ctx;
@@ -114,6 +115,8 @@ static void memtopo_ctx_release(struct kref *kref)
 	struct memtopo_ctx *ctx = container_of(kref, struct memtopo_ctx, kref);
 
 	mutex_lock(&ctx->lock);
+	/* a transaction left open dies with its changes */
+	memtopo_undo_rollback(ctx, 0);
 	memtopo_space_destroy_all(ctx);
 	memtopo_region_destroy_all(ctx);
 	memtopo_render_scratch_free(ctx->scratch);
@@ -122,6 +125,7 @@ static void memtopo_ctx_release(struct kref *kref)
 	WARN_ON(!xa_empty(&ctx->objects));
 	/* every charge is given back by whoever took it */
 	WARN_ON(ctx->mem_used);
+	memtopo_undo_destroy(ctx);
 	kfree(ctx->windows);
 	xa_destroy(&ctx->objects);
 	xa_destroy(&ctx->space_ids);

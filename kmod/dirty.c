@@ -25,26 +25,60 @@ static u64 memtopo_region_pages(const struct memtopo_region *mr)
 	return DIV_ROUND_UP_ULL(mr->size, MEMTOPO_DIRTY_PAGE_SIZE);
 }
 
+static void memtopo_dirty_bitmap_free_rcu(struct rcu_head *head)
+{
+	kvfree(container_of(head, struct memtopo_dirty_bitmap, rcu));
+}
+
+/**
+ * memtopo_dirty_unprepare() - free bitmaps memtopo_dirty_prepare() just
+ * allocated, once their clients are off again (an undo).
+ * @mr: the region, context locked.
+ * @fresh: the clients whose bitmaps it allocated.
+ *
+ * A marker that saw a client on may still hold its bitmap: it is freed
+ * after an RCU grace period.
+ */
+void memtopo_dirty_unprepare(struct memtopo_region *mr, u8 fresh)
+{
+	struct memtopo_region_parity *p = memtopo_parity_locked(mr);
+	struct memtopo_dirty_bitmap *bm;
+	unsigned int c;
+
+	for (c = 0; c < MEMTOPO_DIRTY_CLIENTS; c++) {
+		if (!(fresh & BIT(c)))
+			continue;
+		bm = rcu_dereference_protected(p->dirty[c], lockdep_is_held(&mr->ctx->lock));
+		RCU_INIT_POINTER(p->dirty[c], NULL);
+		call_rcu(&bm->rcu, memtopo_dirty_bitmap_free_rcu);
+	}
+}
+
 /**
  * memtopo_dirty_prepare() - allocate the bitmaps of clients about to be
  * enabled on a region, before anything can mark them.
  * @mr: the region, context locked.
  * @mask: clients (BIT(MEMTOPO_DIRTY_*)).
+ * @fresh: if not NULL, set to the clients whose bitmaps were allocated now.
  *
  * Regions without RAM get no bitmap (nothing can be marked there).  A
  * bitmap keeps the size it was allocated with: if the region grows later,
  * pages past it are reported dirty, so nothing is ever lost.
  *
- * Return: 0, -E2BIG for a region past MEMTOPO_DIRTY_MAX_PAGES, -ENOMEM.
+ * Return: 0, -E2BIG for a region past MEMTOPO_DIRTY_MAX_PAGES, -ENOMEM; on
+ * failure nothing is left allocated.
  */
-int memtopo_dirty_prepare(struct memtopo_region *mr, u8 mask)
+int memtopo_dirty_prepare(struct memtopo_region *mr, u8 mask, u8 *fresh)
 {
 	struct memtopo_region_parity *p;
 	struct memtopo_dirty_bitmap *bm;
 	u64 npages = memtopo_region_pages(mr);
 	unsigned int c;
+	u8 new = 0;
 
 	memtopo_assert_locked(mr->ctx);
+	if (fresh)
+		*fresh = 0;
 	if (!mask || !memtopo_kind_has_ram(mr->kind))
 		return 0;
 	if (npages > MEMTOPO_DIRTY_MAX_PAGES)
@@ -57,11 +91,16 @@ int memtopo_dirty_prepare(struct memtopo_region *mr, u8 mask)
 			continue;
 		bm = kvzalloc(struct_size(bm, words, DIV_ROUND_UP_ULL(npages, 64)),
 			      GFP_KERNEL_ACCOUNT);
-		if (!bm)
-			return -ENOMEM;	/* earlier bitmaps stay: unused, harmless */
+		if (!bm) {
+			memtopo_dirty_unprepare(mr, new);
+			return -ENOMEM;
+		}
 		bm->npages = npages;
 		rcu_assign_pointer(p->dirty[c], bm);
+		new |= BIT(c);
 	}
+	if (fresh)
+		*fresh = new;
 	return 0;
 }
 
@@ -153,6 +192,46 @@ static void memtopo_global_call(struct memtopo_ctx *ctx, bool start)
 	}
 }
 
+/* Free the MIGRATION bitmaps a global start allocated (markers may hold them). */
+static void memtopo_dirty_drop_fresh(struct memtopo_region **fresh, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		memtopo_dirty_unprepare(fresh[i], BIT(MEMTOPO_DIRTY_MIGRATION));
+	kvfree(fresh);
+}
+
+/*
+ * Allocate the MIGRATION bitmap of every RAM region that has none, noting
+ * which in *@fresh so that undoing the start frees exactly those.  On
+ * failure nothing is left allocated.
+ */
+static int memtopo_dirty_prepare_global(struct memtopo_ctx *ctx, struct memtopo_region ***fresh,
+					u32 *nr)
+{
+	struct memtopo_region *mr;
+	unsigned long id;
+	u32 n = 0;
+	u8 got;
+	int ret;
+
+	*fresh = kvmalloc_array(max(ctx->nr_regions, 1U), sizeof(**fresh), GFP_KERNEL_ACCOUNT);
+	if (!*fresh)
+		return -ENOMEM;
+	xa_for_each(&ctx->objects, id, mr) {
+		ret = memtopo_dirty_prepare(mr, BIT(MEMTOPO_DIRTY_MIGRATION), &got);
+		if (ret) {
+			memtopo_dirty_drop_fresh(*fresh, n);
+			return ret;
+		}
+		if (got)
+			(*fresh)[n++] = mr;
+	}
+	*nr = n;
+	return 0;
+}
+
 /**
  * memtopo_dirty_log_global_start_locked() - QEMU's
  * memory_global_dirty_log_start() for one context.
@@ -162,30 +241,41 @@ static void memtopo_global_call(struct memtopo_ctx *ctx, bool start)
  * RAM region, calls log_global_start (forward listener order), and
  * re-renders so every RAM range gains the MIGRATION client and listeners
  * get log_start for it (deferred to the outermost commit inside a
- * transaction).
+ * transaction).  Like every change it is undone if the commit fails:
+ * the count goes back, listeners get log_global_stop, and the bitmaps it
+ * allocated are freed.
  *
  * Return: 0; -EOVERFLOW when too many starts nest; -ENOMEM or -E2BIG if a
- * bitmap cannot be allocated (nothing changed); or a render error, after
- * which global logging is on and the change is pending, as for any setter.
+ * bitmap cannot be allocated; or, outside a transaction, a render error.
+ * On any error nothing changed.
  */
 int memtopo_dirty_log_global_start_locked(struct memtopo_ctx *ctx)
 {
-	struct memtopo_region *mr;
-	unsigned long id;
+	struct memtopo_region **fresh = NULL;
+	struct memtopo_undo *u;
+	u32 n = 0;
 	int ret;
 
 	memtopo_assert_locked(ctx);
 	if (ctx->dirty_log_global == UINT_MAX)
 		return -EOVERFLOW;
-	if (ctx->dirty_log_global++)
-		return 0;
-	xa_for_each(&ctx->objects, id, mr) {
-		ret = memtopo_dirty_prepare(mr, BIT(MEMTOPO_DIRTY_MIGRATION));
-		if (ret) {
-			ctx->dirty_log_global--;
+	if (!ctx->dirty_log_global) {
+		ret = memtopo_dirty_prepare_global(ctx, &fresh, &n);
+		if (ret)
 			return ret;
-		}
 	}
+	u = memtopo_undo_push(ctx, MEMTOPO_UNDO_PARITY, NULL);
+	if (!u) {
+		if (fresh)
+			memtopo_dirty_drop_fresh(fresh, n);
+		return -ENOMEM;
+	}
+	u->sub = MEMTOPO_PUNDO_GLOBAL_START;
+	u->aux = fresh;
+	u->size = n;
+	u->pos = ctx;
+	if (ctx->dirty_log_global++)
+		return memtopo_ctx_settle(ctx);
 	memtopo_global_call(ctx, true);
 	return memtopo_ctx_changed(ctx);
 }
@@ -199,22 +289,64 @@ EXPORT_SYMBOL_NS_GPL(memtopo_dirty_log_global_start_locked, MEMTOPO);
  * The last stop re-renders first (listeners get log_stop for MIGRATION),
  * then calls log_global_stop in reverse listener order, as QEMU does.
  *
- * Return: 0, -EINVAL if global logging is not on, or a render error.
+ * Return: 0, -EINVAL if global logging is not on, -ENOMEM, or a render
+ * error (nothing changed then).
  */
 int memtopo_dirty_log_global_stop_locked(struct memtopo_ctx *ctx)
 {
+	struct memtopo_undo *u;
 	int ret;
 
 	memtopo_assert_locked(ctx);
 	if (!ctx->dirty_log_global)
 		return -EINVAL;
+	u = memtopo_undo_push(ctx, MEMTOPO_UNDO_PARITY, NULL);
+	if (!u)
+		return -ENOMEM;
+	u->sub = MEMTOPO_PUNDO_GLOBAL_STOP;
+	u->pos = ctx;
 	if (--ctx->dirty_log_global)
-		return 0;
+		return memtopo_ctx_settle(ctx);
+	/*
+	 * Inside a transaction listeners are told now and a failed commit
+	 * tells them start again; outside, a failed render undoes the stop
+	 * before anyone was told.
+	 */
+	if (ctx->txn_depth)
+		u->flags = 1;
 	ret = memtopo_ctx_changed(ctx);
-	memtopo_global_call(ctx, false);
+	if (!ret)
+		memtopo_global_call(ctx, false);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_dirty_log_global_stop_locked, MEMTOPO);
+
+/**
+ * memtopo_dirty_undo() - undo (or, with @forget, keep) a global start or
+ * stop made since the last commit.
+ * @u: its record.
+ * @forget: the change was published: drop what the record kept.
+ */
+void memtopo_dirty_undo(struct memtopo_undo *u, bool forget)
+{
+	struct memtopo_ctx *ctx = u->pos;
+
+	if (u->sub == MEMTOPO_PUNDO_GLOBAL_START) {
+		if (forget) {
+			kvfree(u->aux);
+			return;
+		}
+		if (!--ctx->dirty_log_global)
+			memtopo_global_call(ctx, false);
+		if (u->aux)
+			memtopo_dirty_drop_fresh(u->aux, u->size);
+		return;
+	}
+	if (forget)
+		return;
+	if (!ctx->dirty_log_global++ && u->flags)
+		memtopo_global_call(ctx, true);
+}
 
 MEMTOPO_LOCKED_WRAPPER(dirty_log_global_start, ctx,
 		       (struct memtopo_ctx *ctx),

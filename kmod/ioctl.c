@@ -80,7 +80,7 @@ static int memtopo_txn(struct memtopo_ucmd *ucmd)
 		ret = memtopo_ucmd_respond(ucmd, sizeof(*cmd));
 		if (ret)
 			return ret;
-		/* a render failure keeps the change pending, as the engine does */
+		/* a failed commit was undone by the engine: the transaction is over */
 		mf->txn_depth--;
 		return memtopo_transaction_commit(mf->ctx);
 	default:

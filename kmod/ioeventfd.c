@@ -71,17 +71,23 @@ static bool memtopo_ioeventfd_same(const struct memtopo_iofd *fd, u64 offset,
 	       (!match_data || fd->data == data) && fd->eventfd == eventfd;
 }
 
-/* A change outside a transaction is reported now; inside, at commit. */
+/*
+ * A change outside a transaction is reported now (as QEMU's commit does
+ * when only ioeventfds changed: no listener begin/commit); inside, at the
+ * commit.
+ */
 static void memtopo_ioeventfds_changed(struct memtopo_ctx *ctx)
 {
 	struct memtopo_space *as;
 
 	if (ctx->txn_depth) {
-		ctx->topology_dirty = true;
+		memtopo_ctx_commit_pending(ctx);
 		return;
 	}
 	list_for_each_entry(as, &ctx->spaces, link)
 		memtopo_ioeventfds_update(as);
+	/* forgets the undo record: nothing to render */
+	memtopo_ctx_settle(ctx);
 }
 
 /**
@@ -105,6 +111,7 @@ int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 				      struct eventfd_ctx *eventfd)
 {
 	struct memtopo_region_parity *p;
+	struct memtopo_undo *u;
 	struct memtopo_iofd *fd;
 	u64 last = size ? size - 1 : 0;
 
@@ -131,6 +138,13 @@ int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 	fd = kzalloc(sizeof(*fd), GFP_KERNEL_ACCOUNT);
 	if (!fd)
 		return -ENOMEM;
+	u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_PARITY, mr);
+	if (!u) {
+		kfree(fd);
+		return -ENOMEM;
+	}
+	u->sub = MEMTOPO_PUNDO_IOEVENTFD_ADD;
+	u->aux = fd;
 	refcount_set(&fd->ref, 1);
 	fd->offset = offset;
 	fd->size = size;
@@ -154,13 +168,14 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_add_eventfd_locked, MEMTOPO);
  * @data: as registered (ignored without @match_data).
  * @eventfd: as registered; the caller's own references are untouched.
  *
- * Return: 0, or -ENOENT if no such registration exists.
+ * Return: 0, -ENOENT if no such registration exists, -ENOMEM.
  */
 int memtopo_region_del_eventfd_locked(struct memtopo_region *mr, u64 offset,
 				      unsigned int size, bool match_data, u64 data,
 				      struct eventfd_ctx *eventfd)
 {
 	struct memtopo_region_parity *p;
+	struct memtopo_undo *u;
 	struct memtopo_iofd *fd;
 
 	memtopo_assert_locked(mr->ctx);
@@ -170,11 +185,16 @@ int memtopo_region_del_eventfd_locked(struct memtopo_region *mr, u64 offset,
 	list_for_each_entry(fd, &p->ioeventfds, link) {
 		if (!memtopo_ioeventfd_same(fd, offset, size, match_data, data, eventfd))
 			continue;
+		u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_PARITY, mr);
+		if (!u)
+			return -ENOMEM;
+		/* the record keeps the list's reference until the commit */
+		u->sub = MEMTOPO_PUNDO_IOEVENTFD_DEL;
+		u->aux = fd;
+		u->pos = fd->link.prev;
 		list_del_rcu(&fd->link);
 		p->nr_ioeventfds--;
 		mr->ctx->nr_ioeventfds--;
-		/* spaces still listing it hold their own references */
-		memtopo_ioeventfd_put(fd);
 		memtopo_ioeventfds_changed(mr->ctx);
 		return 0;
 	}
@@ -429,4 +449,38 @@ void memtopo_ioeventfds_replay(struct memtopo_listener *l, bool add)
 			l->ops->eventfd_del(l->priv, &s, e->addr, fd->size, fd->match_data,
 					    fd->data, fd->eventfd);
 	}
+}
+
+/**
+ * memtopo_ioeventfd_undo() - undo (or, with @forget, keep) a registration
+ * added or deleted since the last commit.
+ * @u: its record.
+ * @forget: the change was published: drop what the record kept.
+ *
+ * The spaces' sets were not rebuilt since the change (that happens at the
+ * commit), so listeners have nothing to be told.
+ */
+void memtopo_ioeventfd_undo(struct memtopo_undo *u, bool forget)
+{
+	struct memtopo_region *mr = u->obj;
+	struct memtopo_region_parity *p = memtopo_parity_locked(mr);
+	struct memtopo_iofd *fd = u->aux;
+
+	if (u->sub == MEMTOPO_PUNDO_IOEVENTFD_DEL) {
+		if (forget) {
+			memtopo_ioeventfd_put(fd);
+			return;
+		}
+		/* back where it was: the list is as the delete left it */
+		list_add_rcu(&fd->link, u->pos);
+		p->nr_ioeventfds++;
+		mr->ctx->nr_ioeventfds++;
+		return;
+	}
+	if (forget)
+		return;
+	list_del_rcu(&fd->link);
+	p->nr_ioeventfds--;
+	mr->ctx->nr_ioeventfds--;
+	memtopo_ioeventfd_put(fd);
 }

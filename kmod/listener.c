@@ -246,8 +246,8 @@ static void memtopo_listener_replay(struct memtopo_listener *l, bool adding)
  * @as: the space, context locked.
  * @l: the listener, with @l->ops set.
  *
- * Return: 0, -EINVAL without ops, -EBUSY if already registered, -ENODEV
- * if the owner module is going away.
+ * Return: 0, -EINVAL without ops, -EBUSY if already registered, -ENOENT if
+ * @as was destroyed, -ENODEV if the owner module is going away.
  */
 int memtopo_listener_register_locked(struct memtopo_space *as, struct memtopo_listener *l)
 {
@@ -258,6 +258,8 @@ int memtopo_listener_register_locked(struct memtopo_space *as, struct memtopo_li
 		return -EINVAL;
 	if (l->space)
 		return -EBUSY;
+	if (as->dead)
+		return -ENOENT;
 	if (!try_module_get(l->owner))
 		return -ENODEV;
 	memtopo_ctx_get(as->ctx);

@@ -53,12 +53,22 @@ static inline u8 memtopo_hook_dirty_log_mask(const struct memtopo_region *mr)
  * enabled): allocate what markers will need before they can see the mask.
  * @mr: the region, not yet showing @mask.
  * @mask: BIT(MEMTOPO_DIRTY_*) clients.
+ * @fresh: if not NULL, set to the clients it allocated for, which
+ *	memtopo_hook_dirty_unprepare() gives back.
  *
  * Context: may sleep; may fail.
  * Return: 0, -E2BIG for a region too large to log, -ENOMEM.  On failure
- * the region's state as callers see it is unchanged.
+ * nothing changed.
  */
-int memtopo_hook_dirty_prepare(struct memtopo_region *mr, u8 mask);
+int memtopo_hook_dirty_prepare(struct memtopo_region *mr, u8 mask, u8 *fresh);
+
+/**
+ * memtopo_hook_dirty_unprepare() - the clients a prepare allocated for
+ * are off again (its change was undone): free what it allocated.
+ * @mr: the region, not showing those clients.
+ * @fresh: as memtopo_hook_dirty_prepare() returned it.
+ */
+void memtopo_hook_dirty_unprepare(struct memtopo_region *mr, u8 fresh);
 
 /**
  * memtopo_hook_region_free() - a region's memory goes: free its parity
@@ -130,5 +140,23 @@ void memtopo_hook_replay_begin(struct memtopo_listener *l, bool adding);
  * @adding: registering, else unregistering.
  */
 void memtopo_hook_replay_end(struct memtopo_listener *l, bool adding);
+
+/**
+ * memtopo_hook_undo() - undo a parity feature's change (an ioeventfd or
+ * coalescing range added or removed, a global dirty-log start or stop).
+ * @u: its MEMTOPO_UNDO_PARITY record, newest first: every later change was
+ *	undone already.
+ *
+ * Called while a failed transaction is rolled back.  Cannot fail: the
+ * record holds whatever the undo needs.
+ */
+void memtopo_hook_undo(struct memtopo_undo *u);
+
+/**
+ * memtopo_hook_undo_forget() - a parity change was published: drop what
+ * its record kept for undoing it.
+ * @u: the MEMTOPO_UNDO_PARITY record.
+ */
+void memtopo_hook_undo_forget(struct memtopo_undo *u);
 
 #endif /* _MEMTOPO_HOOKS_H */

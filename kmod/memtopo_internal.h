@@ -68,6 +68,57 @@
 /* set only during memtopo_region_reaches(), under the context mutex */
 #define MEMTOPO_RF_VISITED	BIT(15)
 
+/*
+ * The undo log: one record per change made since the last commit, in
+ * chunks that never move (records may hold list heads), so the log grows
+ * with the changes actually made.  Replayed backwards, it restores the tree
+ * exactly; a commit that publishes forgets it.
+ */
+enum memtopo_undo_kind {
+	MEMTOPO_UNDO_REGION_CREATE = 1,
+	MEMTOPO_UNDO_REGION_DESTROY,
+	MEMTOPO_UNDO_ATTACH,		/* add_subregion */
+	MEMTOPO_UNDO_DETACH,		/* del_subregion */
+	MEMTOPO_UNDO_PLACE,		/* address, size, priority: the key in the parent */
+	MEMTOPO_UNDO_ALIAS_OFFSET,
+	MEMTOPO_UNDO_FLAGS,		/* enabled, readonly, nonvolatile, romd */
+	MEMTOPO_UNDO_DIRTY_LOG,		/* a region's own dirty-log clients */
+	MEMTOPO_UNDO_SPACE_CREATE,
+	MEMTOPO_UNDO_SPACE_DESTROY,
+	MEMTOPO_UNDO_PARITY,		/* a parity feature's: memtopo_hook_undo() */
+	MEMTOPO_UNDO_KINDS
+};
+
+struct memtopo_undo {
+	u8 kind;
+	u8 sub;			/* MEMTOPO_UNDO_PARITY: the feature's own kind */
+	u8 dirty_log_mask;
+	u16 flags;
+	s32 priority;
+	void *obj;		/* the region or space changed */
+	void *aux;		/* old parent, feature object */
+	void *pos;		/* list position it had */
+	u64 addr;		/* or alias offset */
+	u64 size;
+	u64 seq;
+	struct list_head list;	/* objects a record owns (cleared ranges) */
+};
+
+#define MEMTOPO_UNDO_CHUNK	56
+
+struct memtopo_undo_chunk {
+	struct memtopo_undo_chunk *prev;
+	u32 nr;
+	struct memtopo_undo rec[MEMTOPO_UNDO_CHUNK];
+};
+
+struct memtopo_undo_log {
+	struct memtopo_undo_chunk *top;
+	/* one empty chunk kept across commits: most commits need no more */
+	struct memtopo_undo_chunk *spare;
+	u32 nr;
+};
+
 struct memtopo_ctx {
 	struct kref kref;
 	/* serialises every writer: regions, spaces, listeners, commits */
@@ -90,8 +141,11 @@ struct memtopo_ctx {
 	bool topology_dirty;
 	/* insertion counter: ties in priority go to the larger seq */
 	u64 seq;
-	/* regions destroyed inside a transaction, put after it commits */
+	/* regions and spaces destroyed since the last commit, freed by it */
 	struct list_head deferred_puts;
+	struct list_head dead_spaces;
+	/* how to put everything back if the pending commit fails (undo.c) */
+	struct memtopo_undo_log undo;
 	u64 generation;
 	/*
 	 * What the pending commit must re-render: the windows noted by the
@@ -237,6 +291,7 @@ struct memtopo_flat {
 
 struct memtopo_space {
 	struct memtopo_ctx *ctx;
+	/* in ctx->spaces, or ctx->dead_spaces once destroyed until the commit */
 	struct list_head link;
 	struct memtopo_region *root;
 	struct memtopo_view __rcu *view;
@@ -245,6 +300,7 @@ struct memtopo_space {
 	struct list_head listeners;
 	struct rcu_head rcu;
 	u32 id;
+	bool dead;		/* destroyed: freed by the next commit */
 	const char *name;
 	/* the ioeventfd set of the published view (parity.h) */
 	struct memtopo_space_parity *parity;
@@ -340,10 +396,25 @@ EXPORT_SYMBOL_NS_GPL(memtopo_##name, MEMTOPO)
 /* ctx.c */
 struct memtopo_region *memtopo_region_find_locked(struct memtopo_ctx *ctx, u32 id);
 
+/* undo.c */
+struct memtopo_undo *memtopo_undo_push(struct memtopo_ctx *ctx, u8 kind, void *obj);
+void memtopo_undo_cancel(struct memtopo_ctx *ctx);
+u32 memtopo_undo_mark(const struct memtopo_ctx *ctx);
+void memtopo_undo_rollback(struct memtopo_ctx *ctx, u32 mark);
+void memtopo_undo_forget(struct memtopo_ctx *ctx);
+void memtopo_undo_destroy(struct memtopo_ctx *ctx);
+
+static inline bool memtopo_region_destroyed(const struct memtopo_region *mr)
+{
+	return mr->flags & MEMTOPO_RF_DESTROYED;
+}
+
 /* commit.c: the one commit path */
 int memtopo_ctx_changed(struct memtopo_ctx *ctx);
 int memtopo_ctx_region_changed(struct memtopo_region *mr);
 int memtopo_ctx_commit_pending(struct memtopo_ctx *ctx);
+int memtopo_ctx_settle(struct memtopo_ctx *ctx);
+void memtopo_transaction_abort_locked(struct memtopo_ctx *ctx, u32 mark);
 
 /* window.c */
 void memtopo_note_region(struct memtopo_region *mr);
@@ -352,6 +423,8 @@ u32 memtopo_windows_of(const struct memtopo_ctx *ctx, const struct memtopo_regio
 		       struct memtopo_window *out);
 
 /* region.c */
+void memtopo_region_undo(struct memtopo_undo *u);
+void memtopo_region_finish_destroy(struct memtopo_region *mr);
 int memtopo_region_cache_init(void);
 void memtopo_region_cache_exit(void);
 void memtopo_region_destroy_all(struct memtopo_ctx *ctx);
@@ -460,6 +533,8 @@ static inline u64 memtopo_pos_last(const struct memtopo_view_pos *p)
 }
 
 /* space.c */
+void memtopo_space_undo(struct memtopo_undo *u);
+void memtopo_space_finish_destroy(struct memtopo_space *as);
 void memtopo_space_destroy_all(struct memtopo_ctx *ctx);
 
 /* listener.c */

@@ -47,9 +47,14 @@ struct memtopo_space_parity *memtopo_space_parity_get(struct memtopo_space *as)
 	return as->parity;
 }
 
-int memtopo_hook_dirty_prepare(struct memtopo_region *mr, u8 mask)
+int memtopo_hook_dirty_prepare(struct memtopo_region *mr, u8 mask, u8 *fresh)
 {
-	return memtopo_dirty_prepare(mr, mask);
+	return memtopo_dirty_prepare(mr, mask, fresh);
+}
+
+void memtopo_hook_dirty_unprepare(struct memtopo_region *mr, u8 fresh)
+{
+	memtopo_dirty_unprepare(mr, fresh);
 }
 
 void memtopo_hook_region_free(struct memtopo_region *mr)
@@ -134,4 +139,34 @@ void memtopo_hook_replay_end(struct memtopo_listener *l, bool adding)
 	}
 	memtopo_coalesced_replay(l, true);
 	memtopo_ioeventfds_replay(l, true);
+}
+
+static void memtopo_parity_undo(struct memtopo_undo *u, bool forget)
+{
+	switch ((enum memtopo_parity_undo)u->sub) {
+	case MEMTOPO_PUNDO_IOEVENTFD_ADD:
+	case MEMTOPO_PUNDO_IOEVENTFD_DEL:
+		memtopo_ioeventfd_undo(u, forget);
+		return;
+	case MEMTOPO_PUNDO_COALESCED_ADD:
+	case MEMTOPO_PUNDO_COALESCED_DEL:
+	case MEMTOPO_PUNDO_COALESCED_CLEAR:
+		memtopo_coalesced_undo(u, forget);
+		return;
+	case MEMTOPO_PUNDO_GLOBAL_START:
+	case MEMTOPO_PUNDO_GLOBAL_STOP:
+		memtopo_dirty_undo(u, forget);
+		return;
+	}
+	WARN_ONCE(1, "memtopo: parity undo record of unknown kind %u\n", u->sub);
+}
+
+void memtopo_hook_undo(struct memtopo_undo *u)
+{
+	memtopo_parity_undo(u, false);
+}
+
+void memtopo_hook_undo_forget(struct memtopo_undo *u)
+{
+	memtopo_parity_undo(u, true);
 }

@@ -138,18 +138,35 @@ static inline u64 memtopo_kbacking_size_locked(const struct memtopo_region *mr)
 /* dispatch.c, for uapi_ops.c */
 int memtopo_region_own_backing_locked(struct memtopo_region *mr, void *buf, u64 size);
 
+/* What a MEMTOPO_UNDO_PARITY record undoes (its @sub). */
+enum memtopo_parity_undo {
+	MEMTOPO_PUNDO_IOEVENTFD_ADD = 1,	/* @aux: the registration */
+	MEMTOPO_PUNDO_IOEVENTFD_DEL,		/* @aux: it, with its reference; @pos */
+	MEMTOPO_PUNDO_COALESCED_ADD,		/* @aux: the range */
+	MEMTOPO_PUNDO_COALESCED_DEL,		/* @aux: the range; @pos */
+	MEMTOPO_PUNDO_COALESCED_CLEAR,		/* @list: the ranges */
+	MEMTOPO_PUNDO_GLOBAL_START,		/* @aux, @size: bitmaps it allocated */
+	MEMTOPO_PUNDO_GLOBAL_STOP,
+};
+
 /* Per-feature halves of the hooks, called from parity.c only. */
-int memtopo_dirty_prepare(struct memtopo_region *mr, u8 mask);			/* dirty.c */
+/* dirty.c */
+int memtopo_dirty_prepare(struct memtopo_region *mr, u8 mask, u8 *fresh);
+void memtopo_dirty_unprepare(struct memtopo_region *mr, u8 fresh);
 void memtopo_dirty_free(struct memtopo_region_parity *p);
-void memtopo_ioeventfds_update(struct memtopo_space *as);			/* ioeventfd.c */
+void memtopo_dirty_undo(struct memtopo_undo *u, bool forget);
+/* ioeventfd.c */
+void memtopo_ioeventfds_update(struct memtopo_space *as);
 void memtopo_ioeventfds_free(struct memtopo_region_parity *p);
 void memtopo_ioeventfds_space_free(struct memtopo_space_parity *sp);
 void memtopo_ioeventfds_replay(struct memtopo_listener *l, bool add);
-void memtopo_coalesced_fr_del(struct memtopo_space *as,
-			      const struct memtopo_section *s);			/* coalesced.c */
+void memtopo_ioeventfd_undo(struct memtopo_undo *u, bool forget);
+/* coalesced.c */
+void memtopo_coalesced_fr_del(struct memtopo_space *as, const struct memtopo_section *s);
 void memtopo_coalesced_fr_add(struct memtopo_space *as, const struct memtopo_section *s);
 void memtopo_coalesced_replay(struct memtopo_listener *l, bool add);
 void memtopo_coalesced_free(struct memtopo_region_parity *p);
+void memtopo_coalesced_undo(struct memtopo_undo *u, bool forget);
 
 /* dirty.c, for ioctl_parity.c */
 int memtopo_region_get_dirty_log_locked(struct memtopo_region *mr, unsigned int client,

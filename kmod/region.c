@@ -2,7 +2,9 @@
 /*
  * Region objects: creation, destruction, the subregion tree and attribute
  * setters.  Every mutation validates everything before it changes anything,
- * so a refused call leaves the tree exactly as it was.
+ * so a refused call leaves the tree exactly as it was; then it records its
+ * undo (undo.c), changes the tree and, outside a transaction, commits.  A
+ * failed commit replays the records through memtopo_region_undo().
  */
 #include <linux/export.h>
 #include <linux/interval_tree_generic.h>
@@ -208,6 +210,7 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 {
 	struct memtopo_region *mr;
 	const char *name = info->name ? info->name : "";
+	struct memtopo_undo *u;
 	int ret;
 
 	memtopo_assert_locked(ctx);
@@ -226,9 +229,14 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 	if (ctx->nr_regions >= MEMTOPO_MAX_REGIONS)
 		return ERR_PTR(-ENOSPC);
 
-	mr = kmem_cache_zalloc(memtopo_region_cache, GFP_KERNEL_ACCOUNT);
-	if (!mr)
+	u = memtopo_undo_push(ctx, MEMTOPO_UNDO_REGION_CREATE, NULL);
+	if (!u)
 		return ERR_PTR(-ENOMEM);
+	mr = kmem_cache_zalloc(memtopo_region_cache, GFP_KERNEL_ACCOUNT);
+	if (!mr) {
+		ret = -ENOMEM;
+		goto err_undo;
+	}
 	mr->name = kstrdup_const(name, GFP_KERNEL_ACCOUNT);
 	if (!mr->name) {
 		ret = -ENOMEM;
@@ -260,7 +268,7 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 	mr->opaque = info->opaque;
 	refcount_set(&mr->ref, 1);
 	/* RAM created while global dirty logging is on needs its bitmap now */
-	ret = memtopo_hook_dirty_prepare(mr, memtopo_hook_dirty_log_mask(mr));
+	ret = memtopo_hook_dirty_prepare(mr, memtopo_hook_dirty_log_mask(mr), NULL);
 	if (ret)
 		goto err_id;
 	if (info->kind == MEMTOPO_ALIAS) {
@@ -270,6 +278,9 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 		mr->alias->alias_users++;
 	}
 	ctx->nr_regions++;
+	u->obj = mr;
+	/* nothing to render: this only forgets the record outside a transaction */
+	memtopo_ctx_settle(ctx);
 	return mr;
 
 err_id:
@@ -281,6 +292,8 @@ err_name:
 	kfree_const(mr->name);
 err_free:
 	kmem_cache_free(memtopo_region_cache, mr);
+err_undo:
+	memtopo_undo_cancel(ctx);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_create_locked, MEMTOPO);
@@ -326,16 +339,43 @@ void memtopo_region_put(struct memtopo_region *mr)
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_put, MEMTOPO);
 
+/*
+ * Destroyed, but its ID stays reserved (lookups find nothing, no new region
+ * takes it) until the commit, so undoing this allocates nothing.
+ */
 static void memtopo_region_kill(struct memtopo_region *mr)
 {
 	struct memtopo_ctx *ctx = mr->ctx;
 
 	mr->flags |= MEMTOPO_RF_DESTROYED;
-	xa_erase(&ctx->objects, mr->id);
+	/* storing over a present entry never allocates */
+	WARN_ON(xa_err(xa_store(&ctx->objects, mr->id, NULL, GFP_KERNEL)));
 	ctx->nr_regions--;
 	memtopo_ctx_uncharge_locked(ctx, memtopo_region_cost(mr));
 	if (mr->alias)
 		mr->alias->alias_users--;
+}
+
+static void memtopo_region_revive(struct memtopo_region *mr)
+{
+	struct memtopo_ctx *ctx = mr->ctx;
+
+	mr->flags &= ~MEMTOPO_RF_DESTROYED;
+	WARN_ON(xa_err(xa_store(&ctx->objects, mr->id, mr, GFP_KERNEL)));
+	ctx->nr_regions++;
+	if (mr->alias)
+		mr->alias->alias_users++;
+}
+
+/**
+ * memtopo_region_finish_destroy() - a commit published views without a
+ * destroyed region: free its ID and drop the context's reference.
+ * @mr: the region, context locked.
+ */
+void memtopo_region_finish_destroy(struct memtopo_region *mr)
+{
+	xa_erase(&mr->ctx->objects, mr->id);
+	memtopo_region_put(mr);
 }
 
 /**
@@ -343,7 +383,8 @@ static void memtopo_region_kill(struct memtopo_region *mr)
  * @mr: a detached region with no subregions, no aliases targeting it and
  *	not the root of a space.
  *
- * Return: 0, -EBUSY if it is still in use, -ENOENT if already destroyed.
+ * Return: 0, -EBUSY if it is still in use, -ENOENT if already destroyed,
+ * -ENOMEM.
  */
 int memtopo_region_destroy_locked(struct memtopo_region *mr)
 {
@@ -354,13 +395,12 @@ int memtopo_region_destroy_locked(struct memtopo_region *mr)
 		return -ENOENT;
 	if (mr->parent || !RB_EMPTY_ROOT(&mr->children) || mr->alias_users || mr->space_users)
 		return -EBUSY;
+	if (!memtopo_undo_push(ctx, MEMTOPO_UNDO_REGION_DESTROY, mr))
+		return -ENOMEM;
 	memtopo_region_kill(mr);
-	/* a pending commit may still publish a view showing it */
-	if (ctx->topology_dirty || ctx->txn_depth)
-		list_add_tail(&mr->deferred, &ctx->deferred_puts);
-	else
-		memtopo_region_put(mr);
-	return 0;
+	/* the published views may still show it: the commit puts it */
+	list_add_tail(&mr->deferred, &ctx->deferred_puts);
+	return memtopo_ctx_settle(ctx);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_destroy_locked, MEMTOPO);
 
@@ -391,7 +431,7 @@ void memtopo_region_destroy_all(struct memtopo_ctx *ctx)
 	}
 	list_for_each_entry_safe(mr, child, &ctx->deferred_puts, deferred) {
 		list_del(&mr->deferred);
-		memtopo_region_put(mr);
+		memtopo_region_finish_destroy(mr);
 	}
 }
 
@@ -535,13 +575,15 @@ static void memtopo_attach(struct memtopo_region *parent, struct memtopo_region 
  * already has a parent; -ELOOP if @child is @parent or one of its
  * ancestors, or if @parent renders its subregions and @child would render
  * it (reaches it through an alias); -EOVERFLOW if @offset + size passes
- * 2^64; -EMLINK beyond MEMTOPO_MAX_DEPTH.
+ * 2^64; -EMLINK beyond MEMTOPO_MAX_DEPTH; -ENOMEM; or, outside a
+ * transaction, a render error (the change is then undone).
  */
 int memtopo_region_add_subregion_locked(struct memtopo_region *parent, u64 offset,
 					struct memtopo_region *child, int priority,
 					bool may_overlap)
 {
 	struct memtopo_ctx *ctx = parent->ctx;
+	struct memtopo_undo *u;
 	int ret;
 
 	memtopo_assert_locked(ctx);
@@ -561,6 +603,13 @@ int memtopo_region_add_subregion_locked(struct memtopo_region *parent, u64 offse
 	    memtopo_region_height(child, MEMTOPO_MAX_DEPTH) > MEMTOPO_MAX_DEPTH)
 		return -EMLINK;
 
+	u = memtopo_undo_push(ctx, MEMTOPO_UNDO_ATTACH, child);
+	if (!u)
+		return -ENOMEM;
+	u->addr = child->addr;
+	u->priority = child->priority;
+	u->seq = child->seq;
+	u->flags = child->flags;
 	/* a detached region may be a space's root: its old place counts */
 	memtopo_note_region(child);
 	child->addr = offset;
@@ -589,9 +638,15 @@ MEMTOPO_LOCKED_WRAPPER(region_add_subregion, parent->ctx,
 int memtopo_region_del_subregion_locked(struct memtopo_region *parent,
 					struct memtopo_region *child)
 {
+	struct memtopo_undo *u;
+
 	memtopo_assert_locked(parent->ctx);
 	if (child->parent != parent)
 		return -ENOENT;
+	u = memtopo_undo_push(parent->ctx, MEMTOPO_UNDO_DETACH, child);
+	if (!u)
+		return -ENOMEM;
+	u->aux = parent;
 	memtopo_note_region(child);
 	memtopo_children_remove(parent, child);
 	child->parent = NULL;
@@ -606,7 +661,7 @@ MEMTOPO_LOCKED_WRAPPER(region_del_subregion, parent->ctx,
 /*
  * Re-insert an attached region after its key changed.  As QEMU's
  * memory_region_readd_subregion(), it becomes the most recently added of
- * its priority unless @seq asks for a specific place (batch undo).
+ * its priority unless @seq asks for a specific place (undo).
  */
 static void memtopo_readd(struct memtopo_region *mr, u64 addr, u64 size, bool size64,
 			  s32 priority, u64 seq)
@@ -627,6 +682,21 @@ static void memtopo_readd(struct memtopo_region *mr, u64 addr, u64 size, bool si
 	}
 }
 
+/* Record where @mr sits in its parent before its key changes. */
+static int memtopo_undo_place(struct memtopo_region *mr)
+{
+	struct memtopo_undo *u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_PLACE, mr);
+
+	if (!u)
+		return -ENOMEM;
+	u->addr = mr->addr;
+	u->size = mr->size;
+	u->flags = mr->flags;
+	u->priority = mr->priority;
+	u->seq = mr->seq;
+	return 0;
+}
+
 /**
  * memtopo_region_set_address_locked() - move a region within its parent.
  * @mr: the region.
@@ -641,6 +711,8 @@ int memtopo_region_set_address_locked(struct memtopo_region *mr, u64 addr)
 		return -EOVERFLOW;
 	if (addr == mr->addr)
 		return 0;
+	if (memtopo_undo_place(mr))
+		return -ENOMEM;
 	memtopo_note_region(mr);
 	memtopo_readd(mr, addr, mr->size, mr->flags & MEMTOPO_RF_SIZE64, mr->priority, 0);
 	return memtopo_ctx_region_changed(mr);
@@ -662,6 +734,8 @@ int memtopo_region_set_size_locked(struct memtopo_region *mr, u64 size, bool siz
 		return -EOVERFLOW;
 	if (size_is_2_64 == !!(mr->flags & MEMTOPO_RF_SIZE64) && (size_is_2_64 || size == mr->size))
 		return 0;
+	if (memtopo_undo_place(mr))
+		return -ENOMEM;
 	/* keep the render position: only the interval tree key changes */
 	memtopo_note_region(mr);
 	memtopo_readd(mr, mr->addr, size, size_is_2_64, mr->priority, mr->seq);
@@ -681,30 +755,13 @@ int memtopo_region_set_priority_locked(struct memtopo_region *mr, int priority)
 	memtopo_assert_locked(mr->ctx);
 	if (priority == mr->priority)
 		return 0;
+	if (memtopo_undo_place(mr))
+		return -ENOMEM;
 	memtopo_note_region(mr);
 	memtopo_readd(mr, mr->addr, mr->size, mr->flags & MEMTOPO_RF_SIZE64, priority, 0);
 	return memtopo_ctx_region_changed(mr);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_set_priority_locked, MEMTOPO);
-
-/**
- * memtopo_region_restore_position_locked() - put a region back exactly
- * where it was in its parent's render order (undo of a batch).
- * @mr: an attached region.
- * @addr: old address.
- * @priority: old priority.
- * @seq: old insertion sequence number.
- */
-void memtopo_region_restore_position_locked(struct memtopo_region *mr, u64 addr,
-					    int priority, u64 seq)
-{
-	memtopo_assert_locked(mr->ctx);
-	memtopo_note_region(mr);
-	memtopo_readd(mr, addr, mr->size, mr->flags & MEMTOPO_RF_SIZE64, priority, seq);
-	memtopo_note_region(mr);
-	mr->ctx->topology_dirty = true;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_region_restore_position_locked, MEMTOPO);
 
 /**
  * memtopo_region_set_alias_offset_locked() - move an alias's window.
@@ -715,11 +772,17 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_restore_position_locked, MEMTOPO);
  */
 int memtopo_region_set_alias_offset_locked(struct memtopo_region *mr, u64 offset)
 {
+	struct memtopo_undo *u;
+
 	memtopo_assert_locked(mr->ctx);
 	if (mr->kind != MEMTOPO_ALIAS)
 		return -EINVAL;
 	if (offset == mr->alias_offset)
 		return 0;
+	u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_ALIAS_OFFSET, mr);
+	if (!u)
+		return -ENOMEM;
+	u->addr = mr->alias_offset;
 	mr->alias_offset = offset;
 	return memtopo_ctx_region_changed(mr);
 }
@@ -727,9 +790,15 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_alias_offset_locked, MEMTOPO);
 
 static int memtopo_region_set_flag(struct memtopo_region *mr, u16 flag, bool on)
 {
+	struct memtopo_undo *u;
+
 	memtopo_assert_locked(mr->ctx);
 	if (!!(mr->flags & flag) == on)
 		return 0;
+	u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_FLAGS, mr);
+	if (!u)
+		return -ENOMEM;
+	u->flags = mr->flags;
 	mr->flags ^= flag;
 	return memtopo_ctx_region_changed(mr);
 }
@@ -801,7 +870,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_romd_locked, MEMTOPO);
  */
 int memtopo_region_set_dirty_log_locked(struct memtopo_region *mr, unsigned int client, bool on)
 {
-	u8 mask;
+	struct memtopo_undo *u;
+	u8 mask, fresh;
 	int ret;
 
 	memtopo_assert_locked(mr->ctx);
@@ -811,13 +881,73 @@ int memtopo_region_set_dirty_log_locked(struct memtopo_region *mr, unsigned int 
 	if (mask == mr->dirty_log_mask)
 		return 0;
 	/* bitmaps first: markers may see the new mask as soon as it is set */
-	ret = memtopo_hook_dirty_prepare(mr, mask);
+	ret = memtopo_hook_dirty_prepare(mr, mask, &fresh);
 	if (ret)
 		return ret;
+	u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_DIRTY_LOG, mr);
+	if (!u) {
+		memtopo_hook_dirty_unprepare(mr, fresh);
+		return -ENOMEM;
+	}
+	u->dirty_log_mask = mr->dirty_log_mask;
+	u->flags = fresh;
 	WRITE_ONCE(mr->dirty_log_mask, mask);
 	return memtopo_ctx_region_changed(mr);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_set_dirty_log_locked, MEMTOPO);
+
+/**
+ * memtopo_region_undo() - undo one recorded region change.
+ * @u: the record, newest first: every later change was undone already, so
+ *	the region is exactly as the change left it.
+ *
+ * Called by memtopo_undo_rollback(), context locked.  Allocates nothing.
+ */
+void memtopo_region_undo(struct memtopo_undo *u)
+{
+	struct memtopo_region *mr = u->obj, *parent;
+
+	switch (u->kind) {
+	case MEMTOPO_UNDO_REGION_CREATE:
+		/* no published view can show it: it never was committed */
+		memtopo_region_kill(mr);
+		memtopo_region_finish_destroy(mr);
+		break;
+	case MEMTOPO_UNDO_REGION_DESTROY:
+		list_del(&mr->deferred);
+		RB_CLEAR_NODE(&mr->sibling);
+		memtopo_region_revive(mr);
+		break;
+	case MEMTOPO_UNDO_ATTACH:
+		memtopo_children_remove(mr->parent, mr);
+		mr->parent = NULL;
+		mr->addr = u->addr;
+		mr->priority = u->priority;
+		mr->seq = u->seq;
+		mr->flags = u->flags;
+		break;
+	case MEMTOPO_UNDO_DETACH:
+		parent = u->aux;
+		mr->parent = parent;
+		memtopo_children_insert(parent, mr);
+		break;
+	case MEMTOPO_UNDO_PLACE:
+		memtopo_readd(mr, u->addr, u->size, u->flags & MEMTOPO_RF_SIZE64, u->priority,
+			      u->seq);
+		break;
+	case MEMTOPO_UNDO_ALIAS_OFFSET:
+		mr->alias_offset = u->addr;
+		break;
+	case MEMTOPO_UNDO_FLAGS:
+		mr->flags = u->flags;
+		break;
+	case MEMTOPO_UNDO_DIRTY_LOG:
+		WRITE_ONCE(mr->dirty_log_mask, u->dirty_log_mask);
+		/* bitmaps the change allocated: a log nobody enabled reads as none */
+		memtopo_hook_dirty_unprepare(mr, u->flags);
+		break;
+	}
+}
 
 MEMTOPO_LOCKED_WRAPPER(region_set_address, mr->ctx,
 		       (struct memtopo_region *mr, u64 addr),

@@ -19,13 +19,15 @@
  * The view is rendered by the enclosing transaction's commit, or now.
  *
  * Return: the space, or ERR_PTR(): -EINVAL for a bad name or root,
- * -ENOSPC at MEMTOPO_MAX_SPACES, -ENOMEM, or a render error.
+ * -ENOSPC at MEMTOPO_MAX_SPACES, -ENOMEM, or a render error (outside a
+ * transaction; every change since the last commit was then undone).
  */
 struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const char *name,
 						  struct memtopo_region *root)
 {
 	struct memtopo_view *empty = NULL;
 	struct memtopo_space *as;
+	struct memtopo_undo *u;
 	int ret;
 
 	memtopo_assert_locked(ctx);
@@ -34,9 +36,14 @@ struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const
 		return ERR_PTR(-EINVAL);
 	if (ctx->nr_spaces >= MEMTOPO_MAX_SPACES)
 		return ERR_PTR(-ENOSPC);
-	as = kzalloc(sizeof(*as), GFP_KERNEL_ACCOUNT);
-	if (!as)
+	u = memtopo_undo_push(ctx, MEMTOPO_UNDO_SPACE_CREATE, NULL);
+	if (!u)
 		return ERR_PTR(-ENOMEM);
+	as = kzalloc(sizeof(*as), GFP_KERNEL_ACCOUNT);
+	if (!as) {
+		memtopo_undo_cancel(ctx);
+		return ERR_PTR(-ENOMEM);
+	}
 	as->name = kstrdup_const(name, GFP_KERNEL_ACCOUNT);
 	/* the empty view: one hole covering everything */
 	empty = memtopo_render(NULL);
@@ -61,17 +68,16 @@ struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const
 	root->space_users++;
 	list_add_tail(&as->link, &ctx->spaces);
 	ctx->nr_spaces++;
+	u->obj = as;
+	/* on a render error this space was undone with everything else */
 	ret = memtopo_ctx_commit_pending(ctx);
-	if (ret) {
-		memtopo_space_destroy_locked(as);
-		return ERR_PTR(ret);
-	}
-	return as;
+	return ret ? ERR_PTR(ret) : as;
 
 err_free:
 	memtopo_view_put(empty);
 	kfree_const(as->name);
 	kfree(as);
+	memtopo_undo_cancel(ctx);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_space_create_locked, MEMTOPO);
@@ -94,29 +100,94 @@ static void memtopo_space_free_rcu(struct rcu_head *head)
 	memtopo_hook_space_free_deferred(head, memtopo_space_free);
 }
 
-/**
- * memtopo_space_destroy_locked() - destroy a space without listeners.
- * @as: the space.
- *
- * Return: 0, or -EBUSY while listeners are registered.
+/*
+ * Out of the context's spaces, its ID reserved: undoing this allocates
+ * nothing.  The commit frees it (memtopo_space_finish_destroy()).
  */
-int memtopo_space_destroy_locked(struct memtopo_space *as)
+static void memtopo_space_kill(struct memtopo_space *as)
 {
 	struct memtopo_ctx *ctx = as->ctx;
 
-	memtopo_assert_locked(ctx);
-	if (!list_empty(&as->listeners))
-		return -EBUSY;
-	list_del(&as->link);
-	xa_erase(&ctx->space_ids, as->id);
+	list_move_tail(&as->link, &ctx->dead_spaces);
+	/* storing over a present entry never allocates */
+	WARN_ON(xa_err(xa_store(&ctx->space_ids, as->id, NULL, GFP_KERNEL)));
 	ctx->nr_spaces--;
-	memtopo_hook_space_destroy(as);
 	as->root->space_users--;
+	as->dead = true;
+}
+
+/**
+ * memtopo_space_finish_destroy() - free a destroyed space (at the commit).
+ * @as: the space, context locked, no listener left.
+ */
+void memtopo_space_finish_destroy(struct memtopo_space *as)
+{
+	xa_erase(&as->ctx->space_ids, as->id);
+	memtopo_hook_space_destroy(as);
 	memtopo_region_put(as->root);
 	memtopo_view_put(memtopo_space_view_locked(as));
 	RCU_INIT_POINTER(as->view, NULL);
 	call_rcu(&as->rcu, memtopo_space_free_rcu);
-	return 0;
+}
+
+/**
+ * memtopo_space_undo() - undo a recorded space creation or destruction.
+ * @u: the record, newest first.
+ *
+ * Called by memtopo_undo_rollback(), context locked.  Allocates nothing.
+ */
+void memtopo_space_undo(struct memtopo_undo *u)
+{
+	struct memtopo_space *as = u->obj;
+	struct memtopo_ctx *ctx = as->ctx;
+	struct memtopo_listener *l, *tmp;
+
+	if (u->kind == MEMTOPO_UNDO_SPACE_CREATE) {
+		/* a kernel user listening to a space that never was: it goes */
+		list_for_each_entry_safe(l, tmp, &as->listeners, link) {
+			memtopo_listener_unregister_locked(l);
+			/* the caller holds its own reference: never the last */
+			memtopo_ctx_put(ctx);
+		}
+		memtopo_space_kill(as);
+		list_del(&as->link);
+		memtopo_space_finish_destroy(as);
+		return;
+	}
+	/* in its old place: the list is as the destroy left it */
+	list_move(&as->link, u->pos);
+	WARN_ON(xa_err(xa_store(&ctx->space_ids, as->id, as, GFP_KERNEL)));
+	ctx->nr_spaces++;
+	as->root->space_users++;
+	as->dead = false;
+}
+
+/**
+ * memtopo_space_destroy_locked() - destroy a space without listeners.
+ * @as: the space.
+ *
+ * Readers may use its view until the commit that frees it, and an RCU
+ * grace period after that.
+ *
+ * Return: 0, -EBUSY while listeners are registered, -ENOENT if already
+ * destroyed, -ENOMEM.
+ */
+int memtopo_space_destroy_locked(struct memtopo_space *as)
+{
+	struct memtopo_ctx *ctx = as->ctx;
+	struct memtopo_undo *u;
+
+	memtopo_assert_locked(ctx);
+	if (as->dead)
+		return -ENOENT;
+	if (!list_empty(&as->listeners))
+		return -EBUSY;
+	u = memtopo_undo_push(ctx, MEMTOPO_UNDO_SPACE_DESTROY, as);
+	if (!u)
+		return -ENOMEM;
+	u->pos = as->link.prev;
+	memtopo_space_kill(as);
+	return memtopo_ctx_settle(ctx);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_space_destroy_locked, MEMTOPO);
 
@@ -135,7 +206,11 @@ void memtopo_space_destroy_all(struct memtopo_ctx *ctx)
 	memtopo_assert_locked(ctx);
 	list_for_each_entry_safe(as, tmp, &ctx->spaces, link) {
 		memtopo_listeners_detach_all(as);
-		memtopo_space_destroy_locked(as);
+		memtopo_space_kill(as);
+	}
+	list_for_each_entry_safe(as, tmp, &ctx->dead_spaces, link) {
+		list_del(&as->link);
+		memtopo_space_finish_destroy(as);
 	}
 }
 

@@ -3,13 +3,12 @@
  * MEMTOPO_OP and MEMTOPO_BATCH: operations from userspace applied under one
  * hold of the context mutex, inside one transaction, all or nothing.
  *
- * Each applied operation leaves an undo record.  On the first error the
- * records are replayed backwards, so the tree is exactly as before
- * (including the render order of equal priorities, through
- * memtopo_region_restore_position_locked()), and the closing commit then
- * finds every view unchanged: listeners see nothing.  Destroys cannot be
- * undone (IDs would change), so they are only validated while the batch
- * runs and carried out once everything else has succeeded.
+ * Each operation is a call of the engine's API, which records its own undo
+ * (undo.c).  On the first error the batch undoes its own records
+ * (memtopo_transaction_abort_locked()), so the tree is exactly as before
+ * and nothing is published: listeners see nothing.  A failed commit is
+ * undone by the engine itself.  The undo log grows with the operations
+ * actually applied, whatever count the batch claims.
  */
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -19,30 +18,16 @@
 #include "memtopo_internal.h"
 #include "parity.h"
 
-struct memtopo_undo {
-	u32 op;
-	void *obj;			/* region or space operated on */
-	struct memtopo_region *parent;	/* DEL_SUBREGION: old parent */
-	u64 addr;
-	u64 size;
-	u64 seq;
-	u64 alias_offset;
-	s32 priority;
-	u16 flags;
-	u8 dirty_log_mask;
-};
-
 struct memtopo_batch_state {
 	struct memtopo_ctx *ctx;
-	struct memtopo_undo *undo;
+	/* operations applied so far */
 	u32 nr;
-	/* IDs destroyed by this batch: later operations must not see them */
-	struct xarray dead_regions;
-	struct xarray dead_spaces;
-	/* users (aliases, spaces) that the pending destroys will release */
-	struct xarray released;
+	/* what this batch's creates made, by operation index (MEMTOPO_ID_BATCH_REF) */
+	struct xarray regions;
+	struct xarray spaces;
 };
 
+/* Destroyed objects are gone for later operations: their IDs name nothing. */
 static struct memtopo_region *memtopo_batch_region(struct memtopo_batch_state *b, u32 id)
 {
 	struct memtopo_region *mr;
@@ -50,15 +35,10 @@ static struct memtopo_region *memtopo_batch_region(struct memtopo_batch_state *b
 	if (id & MEMTOPO_ID_BATCH_REF) {
 		u32 i = id & ~MEMTOPO_ID_BATCH_REF;
 
-		if (i >= b->nr || b->undo[i].op != MEMTOPO_OP_REGION_CREATE)
-			return NULL;
-		mr = b->undo[i].obj;
-	} else {
-		mr = memtopo_region_find_locked(b->ctx, id);
+		mr = i < b->nr ? xa_load(&b->regions, i) : NULL;
+		return mr && !memtopo_region_destroyed(mr) ? mr : NULL;
 	}
-	if (!mr || xa_load(&b->dead_regions, mr->id))
-		return NULL;
-	return mr;
+	return memtopo_region_find_locked(b->ctx, id);
 }
 
 static struct memtopo_space *memtopo_batch_space(struct memtopo_batch_state *b, u32 id)
@@ -68,36 +48,10 @@ static struct memtopo_space *memtopo_batch_space(struct memtopo_batch_state *b, 
 	if (id & MEMTOPO_ID_BATCH_REF) {
 		u32 i = id & ~MEMTOPO_ID_BATCH_REF;
 
-		if (i >= b->nr || b->undo[i].op != MEMTOPO_OP_SPACE_CREATE)
-			return NULL;
-		as = b->undo[i].obj;
-	} else {
-		as = memtopo_space_find_locked(b->ctx, id);
+		as = i < b->nr ? xa_load(&b->spaces, i) : NULL;
+		return as && !as->dead ? as : NULL;
 	}
-	if (!as || xa_load(&b->dead_spaces, as->id))
-		return NULL;
-	return as;
-}
-
-static unsigned long memtopo_released(struct memtopo_batch_state *b, struct memtopo_region *mr)
-{
-	return xa_to_value(xa_load(&b->released, mr->id) ?: xa_mk_value(0));
-}
-
-static int memtopo_release_one(struct memtopo_batch_state *b, struct memtopo_region *mr)
-{
-	return xa_err(xa_store(&b->released, mr->id,
-			       xa_mk_value(memtopo_released(b, mr) + 1), GFP_KERNEL));
-}
-
-/* Would memtopo_region_destroy_locked() succeed once the batch's pending destroys ran? */
-static int memtopo_batch_check_destroy(struct memtopo_batch_state *b, struct memtopo_region *mr)
-{
-	if (mr->parent || !RB_EMPTY_ROOT(&mr->children))
-		return -EBUSY;
-	if (mr->alias_users + mr->space_users > memtopo_released(b, mr))
-		return -EBUSY;
-	return 0;
+	return memtopo_space_find_locked(b->ctx, id);
 }
 
 static enum memtopo_kind memtopo_kind_from_uapi(u32 kind)
@@ -135,8 +89,7 @@ static void *memtopo_kbacking_alloc(const struct memtopo_op *op)
 	return buf;
 }
 
-static int memtopo_op_create(struct memtopo_batch_state *b, struct memtopo_op *op,
-			     struct memtopo_undo *u)
+static int memtopo_op_create(struct memtopo_batch_state *b, struct memtopo_op *op)
 {
 	bool kbacked = op->flags & MEMTOPO_OP_F_KERNEL_BACKING;
 	struct memtopo_region_info info = {};
@@ -180,21 +133,18 @@ static int memtopo_op_create(struct memtopo_batch_state *b, struct memtopo_op *o
 		return PTR_ERR(mr);
 	}
 	if (kbacked) {
+		/* on failure the batch's undo destroys the region, never mapped */
 		ret = memtopo_region_own_backing_locked(mr, kbuf, op->length);
 		if (ret) {
-			/* never mapped: nothing can have seen the memory */
-			WARN_ON(memtopo_region_destroy_locked(mr));
 			kvfree(kbuf);
 			return ret;
 		}
 	}
-	u->obj = mr;
 	op->id = mr->id;
-	return 0;
+	return xa_err(xa_store(&b->regions, b->nr, mr, GFP_KERNEL));
 }
 
-static int memtopo_op_space_create(struct memtopo_batch_state *b, struct memtopo_op *op,
-				   struct memtopo_undo *u)
+static int memtopo_op_space_create(struct memtopo_batch_state *b, struct memtopo_op *op)
 {
 	struct memtopo_region *root;
 	struct memtopo_space *as;
@@ -208,9 +158,8 @@ static int memtopo_op_space_create(struct memtopo_batch_state *b, struct memtopo
 	as = memtopo_space_create_locked(b->ctx, op->name, root);
 	if (IS_ERR(as))
 		return PTR_ERR(as);
-	u->obj = as;
 	op->id = as->id;
-	return 0;
+	return xa_err(xa_store(&b->spaces, b->nr, as, GFP_KERNEL));
 }
 
 /* A SET_* flag value is 0 or 1; anything else is a typo we refuse. */
@@ -221,12 +170,10 @@ static int memtopo_op_bool(const struct memtopo_op *op)
 	return 0;
 }
 
-static int memtopo_op_apply(struct memtopo_batch_state *b, struct memtopo_op *op,
-			    struct memtopo_undo *u)
+static int memtopo_op_apply(struct memtopo_batch_state *b, struct memtopo_op *op)
 {
 	struct memtopo_region *mr, *parent;
 	struct memtopo_space *as;
-	int ret;
 
 	if (op->__reserved)
 		return -EINVAL;
@@ -236,26 +183,19 @@ static int memtopo_op_apply(struct memtopo_batch_state *b, struct memtopo_op *op
 	if (op->op != MEMTOPO_OP_REGION_CREATE && op->op != MEMTOPO_OP_SET_DIRTY_LOG && op->kind)
 		return -EINVAL;
 
-	u->op = op->op;
 	switch (op->op) {
 	case MEMTOPO_OP_REGION_CREATE:
 		/* @id is an output: whatever it holds (a retried batch) is ignored */
-		return memtopo_op_create(b, op, u);
+		return memtopo_op_create(b, op);
 	case MEMTOPO_OP_SPACE_CREATE:
-		return memtopo_op_space_create(b, op, u);
+		return memtopo_op_space_create(b, op);
 	case MEMTOPO_OP_SPACE_DESTROY:
 		if (op->flags || op->ref || op->addr || op->length || op->value || op->priority)
 			return -EINVAL;
 		as = memtopo_batch_space(b, op->id);
 		if (!as)
 			return -ENOENT;
-		if (!list_empty(&as->listeners))
-			return -EBUSY;
-		ret = memtopo_release_one(b, as->root);
-		if (ret)
-			return ret;
-		u->obj = as;
-		return xa_err(xa_store(&b->dead_spaces, as->id, as, GFP_KERNEL));
+		return memtopo_space_destroy_locked(as);
 	default:
 		break;
 	}
@@ -263,28 +203,12 @@ static int memtopo_op_apply(struct memtopo_batch_state *b, struct memtopo_op *op
 	mr = memtopo_batch_region(b, op->id);
 	if (!mr)
 		return -ENOENT;
-	u->obj = mr;
-	u->addr = mr->addr;
-	u->size = mr->size;
-	u->seq = mr->seq;
-	u->priority = mr->priority;
-	u->flags = mr->flags;
-	u->alias_offset = mr->alias_offset;
-	u->dirty_log_mask = mr->dirty_log_mask;
 
 	switch (op->op) {
 	case MEMTOPO_OP_REGION_DESTROY:
 		if (op->flags || op->ref || op->addr || op->length || op->value || op->priority)
 			return -EINVAL;
-		ret = memtopo_batch_check_destroy(b, mr);
-		if (ret)
-			return ret;
-		if (mr->alias) {
-			ret = memtopo_release_one(b, mr->alias);
-			if (ret)
-				return ret;
-		}
-		return xa_err(xa_store(&b->dead_regions, mr->id, mr, GFP_KERNEL));
+		return memtopo_region_destroy_locked(mr);
 	case MEMTOPO_OP_ADD_SUBREGION:
 		if (op->flags & ~MEMTOPO_OP_F_MAY_OVERLAP || op->length || op->value)
 			return -EINVAL;
@@ -305,7 +229,6 @@ static int memtopo_op_apply(struct memtopo_batch_state *b, struct memtopo_op *op
 			if (!parent)
 				return -ENOENT;
 		}
-		u->parent = parent;
 		return memtopo_region_del_subregion_locked(parent, mr);
 	case MEMTOPO_OP_SET_ADDRESS:
 		if (op->flags || op->ref || op->length || op->value || op->priority)
@@ -346,88 +269,6 @@ static int memtopo_op_apply(struct memtopo_batch_state *b, struct memtopo_op *op
 	}
 }
 
-/* Undo one applied operation; none of these can fail on a valid record. */
-static void memtopo_op_undo(struct memtopo_batch_state *b, struct memtopo_undo *u)
-{
-	struct memtopo_region *mr = u->obj;
-	unsigned int c;
-
-	switch (u->op) {
-	case MEMTOPO_OP_REGION_CREATE:
-		WARN_ON(memtopo_region_destroy_locked(mr));
-		break;
-	case MEMTOPO_OP_SPACE_CREATE:
-		WARN_ON(memtopo_space_destroy_locked(u->obj));
-		break;
-	case MEMTOPO_OP_REGION_DESTROY:
-	case MEMTOPO_OP_SPACE_DESTROY:
-		/* never carried out: the batch failed before the end */
-		break;
-	case MEMTOPO_OP_ADD_SUBREGION:
-		WARN_ON(memtopo_region_del_subregion_locked(mr->parent, mr));
-		mr->flags = (mr->flags & ~MEMTOPO_RF_MAY_OVERLAP) |
-			    (u->flags & MEMTOPO_RF_MAY_OVERLAP);
-		mr->addr = u->addr;
-		mr->priority = u->priority;
-		mr->seq = u->seq;
-		break;
-	case MEMTOPO_OP_DEL_SUBREGION:
-		WARN_ON(memtopo_region_add_subregion_locked(u->parent, u->addr, mr, u->priority,
-							    u->flags & MEMTOPO_RF_MAY_OVERLAP));
-		memtopo_region_restore_position_locked(mr, u->addr, u->priority, u->seq);
-		break;
-	case MEMTOPO_OP_SET_ADDRESS:
-	case MEMTOPO_OP_SET_PRIORITY:
-		memtopo_region_restore_position_locked(mr, u->addr, u->priority, u->seq);
-		break;
-	case MEMTOPO_OP_SET_SIZE:
-		WARN_ON(memtopo_region_set_size_locked(mr, u->size, u->flags & MEMTOPO_RF_SIZE64));
-		break;
-	case MEMTOPO_OP_SET_ALIAS_OFFSET:
-		WARN_ON(memtopo_region_set_alias_offset_locked(mr, u->alias_offset));
-		break;
-	case MEMTOPO_OP_SET_ENABLED:
-		memtopo_region_set_enabled_locked(mr, u->flags & MEMTOPO_RF_ENABLED);
-		break;
-	case MEMTOPO_OP_SET_READONLY:
-		memtopo_region_set_readonly_locked(mr, u->flags & MEMTOPO_RF_READONLY);
-		break;
-	case MEMTOPO_OP_SET_NONVOLATILE:
-		memtopo_region_set_nonvolatile_locked(mr, u->flags & MEMTOPO_RF_NONVOLATILE);
-		break;
-	case MEMTOPO_OP_SET_ROMD:
-		memtopo_region_set_romd_locked(mr, u->flags & MEMTOPO_RF_ROMD);
-		break;
-	case MEMTOPO_OP_SET_DIRTY_LOG:
-		for (c = 0; c < MEMTOPO_DIRTY_CLIENTS; c++)
-			memtopo_region_set_dirty_log_locked(mr, c, u->dirty_log_mask & BIT(c));
-		break;
-	}
-}
-
-/* Carry out the validated destroys: spaces first, then aliases before targets. */
-static void memtopo_batch_finish_destroys(struct memtopo_batch_state *b)
-{
-	struct memtopo_region *mr;
-	struct memtopo_space *as;
-	unsigned long id;
-	bool progress;
-
-	xa_for_each(&b->dead_spaces, id, as)
-		WARN_ON(memtopo_space_destroy_locked(as));
-	do {
-		progress = false;
-		xa_for_each(&b->dead_regions, id, mr) {
-			if (mr->alias_users || mr->space_users)
-				continue;
-			WARN_ON(memtopo_region_destroy_locked(mr));
-			xa_erase(&b->dead_regions, id);
-			progress = true;
-		}
-	} while (progress);
-	WARN_ON(!xa_empty(&b->dead_regions));
-}
-
 typedef int (*memtopo_op_fetch_t)(void *arg, u32 i, struct memtopo_op *op);
 typedef int (*memtopo_op_store_t)(void *arg, u32 i, const struct memtopo_op *op);
 
@@ -442,63 +283,37 @@ static int memtopo_run_ops(struct memtopo_ctx *ctx, u32 count, memtopo_op_fetch_
 	struct memtopo_batch_state b = { .ctx = ctx };
 	struct memtopo_op op;
 	int ret = 0;
-	u32 i;
+	u32 i, mark;
 
-	b.undo = kvcalloc(count ? count : 1, sizeof(*b.undo), GFP_KERNEL_ACCOUNT);
-	if (!b.undo)
-		return -ENOMEM;
-	xa_init(&b.dead_regions);
-	xa_init(&b.dead_spaces);
-	xa_init(&b.released);
-
+	xa_init(&b.regions);
+	xa_init(&b.spaces);
 	memtopo_ctx_lock(ctx);
 	memtopo_transaction_begin_locked(ctx);
+	mark = memtopo_undo_mark(ctx);
 	for (i = 0; i < count; i++) {
 		ret = fetch(arg, i, &op);
-		if (!ret) {
-			ret = memtopo_op_apply(&b, &op, &b.undo[i]);
-			if (!ret && (op.op == MEMTOPO_OP_REGION_CREATE ||
-				     op.op == MEMTOPO_OP_SPACE_CREATE)) {
-				/* counted before the write so undo sees the object */
-				b.nr = i + 1;
-				ret = store(arg, i, &op);
-			}
-		}
-		if (ret) {
-			/* a create that succeeded but could not report its ID */
-			if (b.nr == i + 1)
-				memtopo_op_undo(&b, &b.undo[i]);
-			b.nr = i;
+		if (!ret)
+			ret = memtopo_op_apply(&b, &op);
+		/* inside the transaction: a create that cannot report its ID is undone */
+		if (!ret && (op.op == MEMTOPO_OP_REGION_CREATE || op.op == MEMTOPO_OP_SPACE_CREATE))
+			ret = store(arg, i, &op);
+		if (ret)
 			break;
-		}
 		b.nr = i + 1;
 	}
 	if (ret) {
 		*error_index = i;
-		while (b.nr--)
-			if (b.undo[b.nr].op)
-				memtopo_op_undo(&b, &b.undo[b.nr]);
-		/* the views render unchanged: nobody is notified */
-		WARN_ON_ONCE(memtopo_transaction_commit_locked(ctx));
-		goto out;
+		/* the views still show the tree as it is now: nothing is published */
+		memtopo_transaction_abort_locked(ctx, mark);
+	} else {
+		/* a commit that cannot render undoes everything itself */
+		ret = memtopo_transaction_commit_locked(ctx);
+		if (ret)
+			*error_index = count;
 	}
-	ret = memtopo_transaction_commit_locked(ctx);
-	if (ret) {
-		/* could not render (memory, or too many pieces): roll back */
-		*error_index = count;
-		memtopo_transaction_begin_locked(ctx);
-		while (b.nr--)
-			memtopo_op_undo(&b, &b.undo[b.nr]);
-		WARN_ON_ONCE(memtopo_transaction_commit_locked(ctx));
-		goto out;
-	}
-	memtopo_batch_finish_destroys(&b);
-out:
 	memtopo_ctx_unlock(ctx);
-	xa_destroy(&b.dead_regions);
-	xa_destroy(&b.dead_spaces);
-	xa_destroy(&b.released);
-	kvfree(b.undo);
+	xa_destroy(&b.regions);
+	xa_destroy(&b.spaces);
 	return ret;
 }
 

@@ -16,10 +16,14 @@
  * of many trees that never met them fails.
  * The seed is printed so any failure can be replayed alone.
  */
+#include <linux/eventfd.h>
 #include <linux/slab.h>
 #include <getopt.h>
+#include <stdarg.h>
 
 #include "memtopo_internal.h"
+#include "parity.h"
+#include "../../uapi/linux/memtopo.h"
 #include "reference.h"
 
 #define MAX_SPACES 3
@@ -874,12 +878,473 @@ static void fail_nth_pass(unsigned long trees)
 	}
 }
 
+/*
+ * Rollback: everything a failed transaction must leave as it was, as text
+ * (every region with its children in render order and its parity state,
+ * every space with its published view, the context's counters, what the
+ * listener mirrors), so a rollback is checked byte for byte.
+ */
+static char snap_buf[1 << 16];
+static size_t snap_len;
+
+static __printf(1, 2) void snap_printf(const char *fmt, ...);
+static void snap_printf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(snap_buf + snap_len, sizeof(snap_buf) - snap_len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(snap_buf) - snap_len)
+		FAIL("snapshot too large");
+	snap_len += n;
+}
+
+static char *snapshot(void)
+{
+	struct memtopo_region *mr, *child;
+	struct memtopo_space *as;
+	unsigned long id;
+	int i;
+
+	snap_len = 0;
+	snap_printf("regions %u spaces %u global %u iofds %u txn %u\n", ctx->nr_regions,
+		    ctx->nr_spaces, ctx->dirty_log_global, ctx->nr_ioeventfds, ctx->txn_depth);
+	xa_for_each(&ctx->objects, id, mr) {
+		struct memtopo_region_parity *p = mr->parity;
+
+		snap_printf("r%lu k%u %s up%d @%llx +%llx f%x pr%d seq%llu", id, mr->kind,
+			    mr->name, mr->parent ? (int)mr->parent->id : -1,
+			    (unsigned long long)mr->addr, (unsigned long long)mr->size, mr->flags,
+			    mr->priority, (unsigned long long)mr->seq);
+		snap_printf(" al%d+%llx dl%x au%u su%u ref%u:", mr->alias ? (int)mr->alias->id : -1,
+			    (unsigned long long)mr->alias_offset, mr->dirty_log_mask,
+			    mr->alias_users, mr->space_users, refcount_read(&mr->ref));
+		for (child = memtopo_region_first_child(mr); child;
+		     child = memtopo_region_next_sibling(child))
+			snap_printf(" c%u", child->id);
+		if (p) {
+			struct memtopo_iofd *fd;
+			struct memtopo_coalesced_range *c;
+
+			for (i = 0; i < MEMTOPO_DIRTY_CLIENTS; i++)
+				if (p->dirty[i])
+					snap_printf(" bitmap%d", i);
+			list_for_each_entry(fd, &p->ioeventfds, link)
+				snap_printf(" iofd@%llx/%u/%d/%llx/%p",
+					    (unsigned long long)fd->offset, fd->size,
+					    fd->match_data, (unsigned long long)fd->data,
+					    (void *)fd->eventfd);
+			list_for_each_entry(c, &p->coalesced, link)
+				snap_printf(" coalesced@%llx+%llx", (unsigned long long)c->offset,
+					    (unsigned long long)c->size);
+		}
+		snap_printf("\n");
+	}
+	list_for_each_entry(as, &ctx->spaces, link) {
+		const struct memtopo_view *v = as->view;
+
+		snap_printf("as%u root r%u view %p gen %llu nr %u iofds %u\n", as->id, as->root->id,
+			    (const void *)v, (unsigned long long)v->generation, v->nr,
+			    as->parity ? as->parity->nr_fds : 0);
+	}
+	for (i = 0; i < mirrors[0].n; i++)
+		snap_printf("mirror %llx-%llx r%u\n", (unsigned long long)mirrors[0].r[i].start,
+			    (unsigned long long)mirrors[0].r[i].last, mirrors[0].r[i].mr->id);
+	snap_printf("log %u\n", ctx->undo.nr);
+	return strdup(snap_buf);
+}
+
+static unsigned long rollbacks, rollback_rounds = 1500;
+
+static void expect_same(const char *before, const char *what, unsigned long round)
+{
+	char *now = snapshot();
+
+	rollbacks++;
+	if (strcmp(before, now)) {
+		fprintf(stderr, "before:\n%s\nafter:\n%s\n", before, now);
+		FAIL("%s round %lu: a failed transaction changed the state", what, round);
+	}
+	free(now);
+}
+
+#define RB_MAX 24
+static struct memtopo_region *rb_r[RB_MAX];
+static int rb_n;
+static struct memtopo_space *rb_as[4];
+static int rb_nas;
+static struct eventfd_ctx rb_efd[4];
+/* which undo kind each successful mutation recorded (the op-kind table check) */
+static unsigned long rb_kinds_seen;
+
+static struct memtopo_region *rb_pick(void)
+{
+	return rb_n ? rb_r[rnd_below(rb_n)] : NULL;
+}
+
+/* The newest undo record, if @ret says the call changed something. */
+static void rb_saw(int ret, u32 before, enum memtopo_undo_kind want, const char *what)
+{
+	u32 n = ctx->undo.nr;
+	const struct memtopo_undo *u;
+
+	if (ret && n != before)
+		FAIL("%s failed (%d) but left an undo record", what, ret);
+	if (ret || n == before)
+		return;
+	u = &ctx->undo.top->rec[ctx->undo.top->nr - 1];
+	if (u->kind != want)
+		FAIL("%s recorded undo kind %u, its table entry says %u", what, u->kind, want);
+	rb_kinds_seen |= 1UL << want;
+}
+
+/* One uapi operation code or engine mutation, and the undo kind it records. */
+struct rb_op {
+	const char *name;
+	u32 uapi_op;			/* MEMTOPO_OP_*, 0 for kernel-API-only changes */
+	enum memtopo_undo_kind undo;
+	int (*fn)(void);
+};
+
+static int rb_create(void)
+{
+	static const enum memtopo_kind kinds[] = {
+		MEMTOPO_CONTAINER, MEMTOPO_RAM, MEMTOPO_ROM, MEMTOPO_ROM_DEVICE, MEMTOPO_IO,
+		MEMTOPO_RAM_DEVICE, MEMTOPO_ALIAS,
+	};
+	struct memtopo_region_info info = { .name = "rb" };
+	struct memtopo_region *mr;
+
+	if (rb_n == RB_MAX)
+		return -ENOSPC;
+	info.kind = kinds[rnd_below(7)];
+	info.size = 0x1000 * (1 + rnd_below(4));
+	if (info.kind == MEMTOPO_ALIAS) {
+		info.alias_target = rb_pick();
+		info.alias_offset = rnd_below(0x2000);
+	}
+	mr = memtopo_region_create_locked(ctx, &info);
+	if (IS_ERR(mr))
+		return PTR_ERR(mr);
+	rb_r[rb_n++] = mr;
+	return 0;
+}
+
+/* Outside a transaction a destroy frees at once: forget the pointer. */
+static int rb_destroy(void)
+{
+	int i = rb_n ? (int)rnd_below(rb_n) : -1, ret;
+
+	if (i < 0)
+		return -ENOENT;
+	ret = memtopo_region_destroy_locked(rb_r[i]);
+	if (!ret && !ctx->txn_depth)
+		rb_r[i] = rb_r[--rb_n];
+	return ret;
+}
+
+static int rb_add_sub(void)
+{
+	struct memtopo_region *p = rb_pick(), *c = rb_pick();
+
+	return p && c ? memtopo_region_add_subregion_locked(p, rnd_below(0x8000), c,
+							   (int)rnd_below(3) - 1, rnd_below(2))
+		      : -ENOENT;
+}
+
+static int rb_del(void)
+{
+	struct memtopo_region *c = rb_pick();
+
+	return c && c->parent ? memtopo_region_del_subregion_locked(c->parent, c) : -ENOENT;
+}
+
+static int rb_address(void)
+{
+	struct memtopo_region *mr = rb_pick();
+
+	return mr ? memtopo_region_set_address_locked(mr, rnd_below(0x8000)) : -ENOENT;
+}
+
+static int rb_size(void)
+{
+	struct memtopo_region *mr = rb_pick();
+
+	return mr ? memtopo_region_set_size_locked(mr, 0x800 * rnd_below(8), false) : -ENOENT;
+}
+
+static int rb_priority(void)
+{
+	struct memtopo_region *mr = rb_pick();
+
+	return mr ? memtopo_region_set_priority_locked(mr, (int)rnd_below(3) - 1) : -ENOENT;
+}
+
+static int rb_alias_offset(void)
+{
+	struct memtopo_region *mr = rb_pick();
+
+	return mr ? memtopo_region_set_alias_offset_locked(mr, rnd_below(0x2000)) : -ENOENT;
+}
+
+static int rb_enabled(void)
+{
+	struct memtopo_region *mr = rb_pick();
+
+	return mr ? memtopo_region_set_enabled_locked(mr, rnd_below(2)) : -ENOENT;
+}
+
+static int rb_readonly(void)
+{
+	struct memtopo_region *mr = rb_pick();
+
+	return mr ? memtopo_region_set_readonly_locked(mr, rnd_below(2)) : -ENOENT;
+}
+
+static int rb_nonvolatile(void)
+{
+	struct memtopo_region *mr = rb_pick();
+
+	return mr ? memtopo_region_set_nonvolatile_locked(mr, rnd_below(2)) : -ENOENT;
+}
+
+static int rb_romd(void)
+{
+	struct memtopo_region *mr = rb_pick();
+
+	return mr ? memtopo_region_set_romd_locked(mr, rnd_below(2)) : -ENOENT;
+}
+
+static int rb_dirty(void)
+{
+	struct memtopo_region *mr = rb_pick();
+
+	return mr ? memtopo_region_set_dirty_log_locked(mr, rnd_below(3), rnd_below(2)) : -ENOENT;
+}
+
+static int rb_space_create(void)
+{
+	struct memtopo_region *mr = rb_pick();
+	struct memtopo_space *as;
+
+	if (!mr || rb_nas == 4)
+		return -ENOENT;
+	as = memtopo_space_create_locked(ctx, "rb", mr);
+	if (IS_ERR(as))
+		return PTR_ERR(as);
+	rb_as[rb_nas++] = as;
+	return 0;
+}
+
+static int rb_space_destroy(void)
+{
+	int i = rb_nas ? (int)rnd_below(rb_nas) : -1, ret;
+
+	if (i < 0)
+		return -ENOENT;
+	ret = memtopo_space_destroy_locked(rb_as[i]);
+	if (!ret && !ctx->txn_depth)
+		rb_as[i] = rb_as[--rb_nas];
+	return ret;
+}
+
+static int rb_ioeventfd(void)
+{
+	struct memtopo_region *mr = rb_pick();
+	u64 off = 4 * rnd_below(8);
+	struct eventfd_ctx *efd;
+
+	if (!mr)
+		return -ENOENT;
+	efd = &rb_efd[off / 4 % 4];
+	if (rnd_below(2))
+		return memtopo_region_del_eventfd_locked(mr, off, 4, false, 0, efd);
+	return memtopo_region_add_eventfd_locked(mr, off, 4, false, 0, efd);
+}
+
+static int rb_coalesced(void)
+{
+	struct memtopo_region *mr = rb_pick();
+	u64 off = 0x100 * rnd_below(4);
+
+	if (!mr)
+		return -ENOENT;
+	switch (rnd_below(3)) {
+	case 0:
+		return memtopo_region_add_coalescing_locked(mr, off, 0x100);
+	case 1:
+		return memtopo_region_del_coalescing_locked(mr, off, 0x100);
+	default:
+		return memtopo_region_clear_coalescing_locked(mr);
+	}
+}
+
+static int rb_global(void)
+{
+	if (rnd_below(2))
+		return memtopo_dirty_log_global_stop_locked(ctx);
+	return memtopo_dirty_log_global_start_locked(ctx);
+}
+
+static const struct rb_op rb_ops[] = {
+	{ "region_create", MEMTOPO_OP_REGION_CREATE, MEMTOPO_UNDO_REGION_CREATE, rb_create },
+	{ "region_destroy", MEMTOPO_OP_REGION_DESTROY, MEMTOPO_UNDO_REGION_DESTROY, rb_destroy },
+	{ "add_subregion", MEMTOPO_OP_ADD_SUBREGION, MEMTOPO_UNDO_ATTACH, rb_add_sub },
+	{ "del_subregion", MEMTOPO_OP_DEL_SUBREGION, MEMTOPO_UNDO_DETACH, rb_del },
+	{ "set_address", MEMTOPO_OP_SET_ADDRESS, MEMTOPO_UNDO_PLACE, rb_address },
+	{ "set_size", MEMTOPO_OP_SET_SIZE, MEMTOPO_UNDO_PLACE, rb_size },
+	{ "set_priority", MEMTOPO_OP_SET_PRIORITY, MEMTOPO_UNDO_PLACE, rb_priority },
+	{ "set_alias_offset", MEMTOPO_OP_SET_ALIAS_OFFSET, MEMTOPO_UNDO_ALIAS_OFFSET,
+	  rb_alias_offset },
+	{ "set_enabled", MEMTOPO_OP_SET_ENABLED, MEMTOPO_UNDO_FLAGS, rb_enabled },
+	{ "set_readonly", MEMTOPO_OP_SET_READONLY, MEMTOPO_UNDO_FLAGS, rb_readonly },
+	{ "set_nonvolatile", MEMTOPO_OP_SET_NONVOLATILE, MEMTOPO_UNDO_FLAGS, rb_nonvolatile },
+	{ "set_romd", MEMTOPO_OP_SET_ROMD, MEMTOPO_UNDO_FLAGS, rb_romd },
+	{ "set_dirty_log", MEMTOPO_OP_SET_DIRTY_LOG, MEMTOPO_UNDO_DIRTY_LOG, rb_dirty },
+	{ "space_create", MEMTOPO_OP_SPACE_CREATE, MEMTOPO_UNDO_SPACE_CREATE, rb_space_create },
+	{ "space_destroy", MEMTOPO_OP_SPACE_DESTROY, MEMTOPO_UNDO_SPACE_DESTROY,
+	  rb_space_destroy },
+	{ "ioeventfd", 0, MEMTOPO_UNDO_PARITY, rb_ioeventfd },
+	{ "coalescing", 0, MEMTOPO_UNDO_PARITY, rb_coalesced },
+	{ "global_dirty_log", 0, MEMTOPO_UNDO_PARITY, rb_global },
+};
+
+/*
+ * The table covers every uapi operation code and every undo kind: an
+ * operation or an undo case added without the other fails here.
+ */
+static void rb_check_table(void)
+{
+	unsigned long ops = 0, kinds = 0;
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(rb_ops); i++) {
+		ops |= 1UL << rb_ops[i].uapi_op;
+		kinds |= 1UL << rb_ops[i].undo;
+	}
+	for (i = 1; i < MEMTOPO_OP_COUNT; i++)
+		if (!(ops & (1UL << i)))
+			FAIL("uapi operation %u has no entry in the rollback table", i);
+	for (i = 1; i < MEMTOPO_UNDO_KINDS; i++)
+		if (!(kinds & (1UL << i)))
+			FAIL("undo kind %u is recorded by no operation of the rollback table", i);
+}
+
+static void rb_random_ops(int n)
+{
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		const struct rb_op *op = &rb_ops[rnd_below(ARRAY_SIZE(rb_ops))];
+		u32 before = ctx->undo.nr;
+
+		ret = op->fn();
+		if (ctx->txn_depth)
+			rb_saw(ret, before, op->undo, op->name);
+	}
+}
+
+static void rb_build(void)
+{
+	struct memtopo_region_info info = { .kind = MEMTOPO_CONTAINER, .name = "root",
+					    .size_is_2_64 = true };
+	int i;
+
+	memset(mirrors, 0, sizeof(mirrors));
+	rb_n = 0;
+	rb_nas = 0;
+	ctx = memtopo_ctx_create("rollback");
+	memtopo_ctx_lock(ctx);
+	rb_r[rb_n++] = memtopo_region_create_locked(ctx, &info);
+	rb_as[rb_nas++] = memtopo_space_create_locked(ctx, "as", rb_r[0]);
+	mirrors[0].l.ops = &mirror_ops;
+	mirrors[0].l.priv = &mirrors[0];
+	expect(memtopo_listener_register_locked(rb_as[0], &mirrors[0].l), 0, "register");
+	for (i = 0; i < 12; i++)
+		rb_create();
+	for (i = 0; i < 40; i++)
+		rb_random_ops(1);
+	memtopo_ctx_unlock(ctx);
+}
+
+static void rb_teardown(const char *what, unsigned long round)
+{
+	memtopo_listener_unregister(&mirrors[0].l);
+	memtopo_ctx_put(ctx);
+	if (shim_live_allocs)
+		FAIL("%s round %lu: %ld allocations leaked", what, round, shim_live_allocs);
+}
+
+/*
+ * Random batches that fail at a random point, across every operation
+ * kind, alone or inside an outer transaction: the state is exactly as
+ * before.  Then transactions whose commit fails (fail-nth on the commit's
+ * allocations): the tree, every view and the mirror are exactly as before;
+ * a commit that succeeds publishes the tree exactly.
+ */
+static void rollback_pass(unsigned long rounds)
+{
+	unsigned long r, nth;
+	char *before;
+
+	rb_check_table();
+	for (r = 0; r < rounds; r++) {
+		bool outer = rnd_below(2);
+		u32 mark;
+
+		rb_build();
+		memtopo_ctx_lock(ctx);
+		if (outer) {
+			memtopo_transaction_begin_locked(ctx);
+			rb_random_ops(1 + rnd_below(4));
+		}
+		before = snapshot();
+		memtopo_transaction_begin_locked(ctx);
+		mark = memtopo_undo_mark(ctx);
+		rb_random_ops(1 + rnd_below(16));
+		memtopo_transaction_abort_locked(ctx, mark);
+		expect_same(before, "batch", r);
+		free(before);
+		if (outer)
+			memtopo_transaction_commit_locked(ctx);
+		memtopo_ctx_unlock(ctx);
+		expect_full_render(rb_as[0]->view, rb_as[0]->root, "batch", r);
+		rb_teardown("batch", r);
+	}
+	for (r = 0; r < rounds / 4; r++) {
+		for (nth = 1; nth < 40; nth += 1 + rnd_below(3)) {
+			int ret;
+
+			rb_build();
+			memtopo_ctx_lock(ctx);
+			before = snapshot();
+			memtopo_transaction_begin_locked(ctx);
+			rb_random_ops(1 + rnd_below(12));
+			shim_fail_nth = nth;
+			ret = memtopo_transaction_commit_locked(ctx);
+			shim_fail_nth = 0;
+			if (ret)
+				expect_same(before, "failed commit", r);
+			free(before);
+			memtopo_ctx_unlock(ctx);
+			expect_full_render(rb_as[0]->view, rb_as[0]->root, "commit", r);
+			rb_teardown("commit", r);
+		}
+	}
+	for (r = 0; r < MEMTOPO_UNDO_KINDS; r++)
+		if (r && !(rb_kinds_seen & (1UL << r)))
+			FAIL("no random operation recorded undo kind %lu", r);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "trees", required_argument, NULL, 't' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "rollbacks", required_argument, NULL, 'r' },
 		{}
 	};
 	unsigned long trees = 100000, base_seed = 1;
@@ -888,13 +1353,15 @@ int main(int argc, char **argv)
 	if (memtopo_region_cache_init())
 		return 1;
 
-	while ((c = getopt_long(argc, argv, "t:s:v", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:s:vr:", opts, NULL)) != -1) {
 		if (c == 't')
 			trees = strtoul(optarg, NULL, 0);
 		else if (c == 's')
 			base_seed = strtoul(optarg, NULL, 0);
 		else if (c == 'v')
 			verbose = 1;
+		else if (c == 'r')
+			rollback_rounds = strtoul(optarg, NULL, 0);
 		else
 			return 2;
 	}
@@ -906,6 +1373,9 @@ int main(int argc, char **argv)
 		one_tree();
 	}
 	fail_nth_pass(3);
+	seed = base_seed;
+	rng_state = base_seed * 0x2545F4914F6CDD1DULL + 3;
+	rollback_pass(rollback_rounds);
 	scratch_pass(20000);
 	tree_no = trees;
 	seed = base_seed;
@@ -915,8 +1385,9 @@ int main(int argc, char **argv)
 		FAIL("trees miss aliases: %lu adds under one, %lu entries shown only through one",
 		     alias_adds, alias_only_entries);
 	printf("difftest: ok: %lu trees, %lu view checks, %lu commits", trees, checks, commits);
-	printf(" (%lu windowed, %lu full renders), fail-nth sweep clean\n",
-	       commits - full_renders, full_renders);
+	printf(" (%lu windowed, %lu full renders), fail-nth sweep clean,", commits - full_renders,
+	       full_renders);
+	printf(" %lu rollbacks restored exactly\n", rollbacks);
 	printf("difftest: %lu subregions added to aliases, %lu view entries", alias_adds,
 	       alias_only_entries);
 	printf(" shown only through aliases\n");

@@ -201,6 +201,8 @@ enum memtopo_region_kind {
  * @MEMTOPO_OP_SPACE_CREATE: create address space @name over root region
  *	@ref; out: @id
  * @MEMTOPO_OP_SPACE_DESTROY: destroy address space @id (no subscribers)
+ * @MEMTOPO_OP_COUNT: one past the last code; every code below it is an
+ *	operation that a failed batch undoes
  */
 enum memtopo_op_code {
 	MEMTOPO_OP_REGION_CREATE = 1,
@@ -218,6 +220,7 @@ enum memtopo_op_code {
 	MEMTOPO_OP_SET_DIRTY_LOG,
 	MEMTOPO_OP_SPACE_CREATE,
 	MEMTOPO_OP_SPACE_DESTROY,
+	MEMTOPO_OP_COUNT,
 };
 
 /* memtopo_op.flags */

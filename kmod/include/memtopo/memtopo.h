@@ -366,8 +366,6 @@ int memtopo_region_set_priority_locked(struct memtopo_region *mr, int priority);
 int memtopo_region_set_romd_locked(struct memtopo_region *mr, bool romd);
 int memtopo_region_set_dirty_log_locked(struct memtopo_region *mr, unsigned int client,
 					bool on);
-void memtopo_region_restore_position_locked(struct memtopo_region *mr, u64 addr,
-					    int priority, u64 seq);
 void memtopo_transaction_begin_locked(struct memtopo_ctx *ctx);
 int memtopo_transaction_commit_locked(struct memtopo_ctx *ctx);
 struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const char *name,
@@ -376,7 +374,13 @@ int memtopo_space_destroy_locked(struct memtopo_space *as);
 int memtopo_listener_register_locked(struct memtopo_space *as, struct memtopo_listener *l);
 void memtopo_listener_unregister_locked(struct memtopo_listener *l);
 
-/* Transactions: nestable; views are rendered at the outermost commit. */
+/*
+ * Transactions: nestable; views are rendered at the outermost commit.  A
+ * commit that fails undoes every change made since the outermost begin:
+ * the tree and every published view are exactly as before it, and regions
+ * and spaces created meanwhile are destroyed (keep a region reference to
+ * hold on to the object).
+ */
 /**
  * memtopo_transaction_begin() - open a (nested) transaction.
  * @ctx: the context.
@@ -499,11 +503,13 @@ int memtopo_region_del_coalescing(struct memtopo_region *mr, u64 offset, u64 siz
 /**
  * memtopo_region_clear_coalescing() - remove every coalescing range.
  * @mr: the region.
+ *
+ * Return: as memtopo_region_clear_coalescing_locked().
  */
-void memtopo_region_clear_coalescing(struct memtopo_region *mr);
+int memtopo_region_clear_coalescing(struct memtopo_region *mr);
 int memtopo_region_add_coalescing_locked(struct memtopo_region *mr, u64 offset, u64 size);
 int memtopo_region_del_coalescing_locked(struct memtopo_region *mr, u64 offset, u64 size);
-void memtopo_region_clear_coalescing_locked(struct memtopo_region *mr);
+int memtopo_region_clear_coalescing_locked(struct memtopo_region *mr);
 
 /* Dirty logging: global (MIGRATION) start/stop, marking, fetching. */
 /**

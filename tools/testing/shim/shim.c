@@ -136,9 +136,31 @@ int xa_alloc(struct xarray *xa, u32 *id, void *entry, struct xa_limit limit, gfp
 	return 0;
 }
 
+/*
+ * As the kernel's allocating xarray: storing NULL over an entry reserves
+ * its index (loads and walks see nothing, allocation skips it) until
+ * xa_erase(); storing into an existing index never allocates.
+ */
+static char shim_xa_reserved;
+#define SHIM_XA_RESERVED ((void *)&shim_xa_reserved)
+
 void *xa_load(struct xarray *xa, unsigned long index)
 {
-	return index < xa->nr ? xa->slots[index] : NULL;
+	void *e = index < xa->nr ? xa->slots[index] : NULL;
+
+	return e == SHIM_XA_RESERVED ? NULL : e;
+}
+
+void *xa_store(struct xarray *xa, unsigned long index, void *entry, gfp_t gfp)
+{
+	void *old;
+
+	(void)gfp;
+	/* only ever called on an allocated index: no growth */
+	assert(index < xa->nr && xa->slots[index]);
+	old = xa_load(xa, index);
+	xa->slots[index] = entry ? entry : SHIM_XA_RESERVED;
+	return old;
 }
 
 /*
@@ -172,11 +194,13 @@ int xa_alloc_cyclic(struct xarray *xa, u32 *id, void *entry, struct xa_limit lim
 
 void *xa_erase(struct xarray *xa, unsigned long index)
 {
-	void *old = xa_load(xa, index);
+	void *old = index < xa->nr ? xa->slots[index] : NULL;
 
 	if (old) {
 		xa->slots[index] = NULL;
 		xa->count--;
+		if (old == SHIM_XA_RESERVED)
+			old = NULL;
 		if (index < xa->next_free)
 			xa->next_free = index;
 	}
@@ -189,7 +213,7 @@ void *xa_find(struct xarray *xa, unsigned long *index, unsigned long max, int ma
 
 	(void)mark;
 	for (i = *index; i < xa->nr && i <= max; i++) {
-		if (xa->slots[i]) {
+		if (xa->slots[i] && xa->slots[i] != SHIM_XA_RESERVED) {
 			*index = i;
 			return xa->slots[i];
 		}

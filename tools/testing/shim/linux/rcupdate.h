@@ -18,5 +18,6 @@ static inline void call_rcu(struct rcu_head *h, void (*f)(struct rcu_head *)) { 
 #define rcu_access_pointer(p) (p)
 #define list_for_each_entry_rcu(pos, head, member, ...) list_for_each_entry(pos, head, member)
 #define list_add_tail_rcu(n, h) list_add_tail(n, h)
+#define list_add_rcu(n, h) list_add(n, h)
 #define list_del_rcu(e) list_del(e)
 #endif

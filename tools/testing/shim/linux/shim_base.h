@@ -57,6 +57,9 @@ void shim_free(const void *p);
 #ifndef READ_ONCE
 #define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
 #endif
+#ifndef WARN_ONCE
+#define WARN_ONCE(c, fmt, ...) WARN_ON(c)
+#endif
 #ifndef swap
 #define swap(a, b) do { typeof(a) __t = (a); (a) = (b); (b) = __t; } while (0)
 #endif

@@ -19,6 +19,8 @@ int xa_alloc_cyclic(struct xarray *xa, u32 *id, void *entry, struct xa_limit lim
 		    gfp_t gfp);
 #define XA_LIMIT(_min, _max) ((struct xa_limit){ .max = (_max), .min = (_min) })
 void *xa_erase(struct xarray *xa, unsigned long index);
+void *xa_store(struct xarray *xa, unsigned long index, void *entry, gfp_t gfp);
+#define xa_err(e) ((void)(e), 0)
 void *xa_load(struct xarray *xa, unsigned long index);
 void *xa_find(struct xarray *xa, unsigned long *index, unsigned long max, int mark);
 void xa_destroy(struct xarray *xa);
