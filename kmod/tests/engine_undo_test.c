@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite "memtopo_engine_undo": a kernel user's transaction is all or
+ * nothing.  With fail-nth on the commit's allocations, a commit that fails
+ * leaves every region, every published view and its generation exactly as
+ * before the transaction began, and destroys what the transaction created;
+ * the commit that succeeds publishes everything.
+ */
+#include <kunit/test.h>
+#include <linux/fs.h>
+#include <linux/sched.h>
+
+#include "engine_util.h"
+
+#define K(x) ((u64)(x) * 0x1000)
+
+#ifdef CONFIG_FAULT_INJECTION
+/* fail-nth only reaches GFP_KERNEL allocations with these knobs off. */
+static bool mt_fail_gfp_kernel(void)
+{
+	static const char * const knobs[] = {
+		"/sys/kernel/debug/failslab/ignore-gfp-wait",
+		"/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait",
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
+		struct file *f = filp_open(knobs[i], O_WRONLY, 0);
+		loff_t pos = 0;
+		ssize_t n;
+
+		if (IS_ERR(f))
+			return false;
+		n = kernel_write(f, "N", 1, &pos);
+		filp_close(f, NULL);
+		if (n != 1)
+			return false;
+	}
+	return true;
+}
+
+struct mt_undo_tree {
+	struct memtopo_ctx *ctx;
+	struct memtopo_region *root, *a, *b, *c, *late;
+	struct memtopo_space *as, *late_as;
+};
+
+static int mt_undo_build(struct mt_undo_tree *t)
+{
+	struct memtopo_region_info info = { .kind = MEMTOPO_CONTAINER, .name = "root",
+					    .size = K(64) };
+
+	t->ctx = memtopo_ctx_create("undo");
+	if (IS_ERR(t->ctx))
+		return PTR_ERR(t->ctx);
+	t->root = memtopo_region_create(t->ctx, &info);
+	info.kind = MEMTOPO_RAM;
+	info.size = K(1);
+	info.name = "a";
+	t->a = memtopo_region_create(t->ctx, &info);
+	info.name = "b";
+	t->b = memtopo_region_create(t->ctx, &info);
+	info.name = "c";
+	t->c = memtopo_region_create(t->ctx, &info);
+	if (IS_ERR(t->root) || IS_ERR(t->a) || IS_ERR(t->b) || IS_ERR(t->c))
+		return -ENOMEM;
+	t->as = memtopo_space_create(t->ctx, "as", t->root);
+	if (IS_ERR(t->as))
+		return PTR_ERR(t->as);
+	return memtopo_region_add_subregion(t->root, 0, t->a, 0, false) ?:
+	       memtopo_region_add_subregion(t->root, K(2), t->b, 0, false);
+}
+
+/* Every kind of change a kernel user can make, inside one transaction. */
+static int mt_undo_change(struct mt_undo_tree *t)
+{
+	struct memtopo_region_info info = { .kind = MEMTOPO_RAM, .name = "late",
+					    .size = K(2) };
+
+	memtopo_transaction_begin(t->ctx);
+	t->late = memtopo_region_create(t->ctx, &info);
+	if (IS_ERR(t->late))
+		return PTR_ERR(t->late);
+	/* held across a failed commit, which destroys it */
+	memtopo_region_get(t->late);
+	t->late_as = memtopo_space_create(t->ctx, "late", t->late);
+	if (IS_ERR(t->late_as))
+		return PTR_ERR(t->late_as);
+	return memtopo_region_add_subregion(t->root, K(8), t->late, 1, false) ?:
+	       memtopo_region_set_address(t->a, K(4)) ?:
+	       memtopo_region_set_readonly(t->b, true) ?:
+	       memtopo_region_set_priority(t->b, 3) ?:
+	       memtopo_region_set_dirty_log(t->a, MEMTOPO_DIRTY_VGA, true) ?:
+	       memtopo_region_destroy(t->c) ?:
+	       memtopo_dirty_log_global_start(t->ctx);
+}
+
+static void mt_undo_commit_fail_nth_test(struct kunit *test)
+{
+	struct mt_undo_tree t;
+	struct mt_snap before;
+	int n, ret, failures = 0;
+	unsigned int left;
+
+	if (!mt_fail_gfp_kernel())
+		kunit_skip(test, "no failslab/fail_page_alloc knobs in debugfs");
+	for (n = 1; n < 400; n++) {
+		memset(&t, 0, sizeof(t));
+		KUNIT_ASSERT_EQ(test, mt_undo_build(&t), 0);
+		mt_snapshot(test, t.as, &before);
+		KUNIT_ASSERT_EQ(test, mt_undo_change(&t), 0);
+
+		current->fail_nth = n;
+		ret = memtopo_transaction_commit(t.ctx);
+		left = current->fail_nth;
+		current->fail_nth = 0;
+		if (ret) {
+			failures++;
+			KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+			MT_EXPECT_UNCHANGED(test, t.as, &before);
+			MT_EXPECT_VIEW(test, t.as, { 0, K(1) - 1, "a", 0, 0 },
+				       { K(2), K(3) - 1, "b", 0, 0 });
+			KUNIT_EXPECT_EQ(test, t.a->addr, 0);
+			KUNIT_EXPECT_EQ(test, t.a->dirty_log_mask, 0);
+			KUNIT_EXPECT_EQ(test, t.b->priority, 0);
+			KUNIT_EXPECT_FALSE(test, t.b->flags & MEMTOPO_RF_READONLY);
+			KUNIT_EXPECT_EQ(test, t.ctx->dirty_log_global, 0);
+			KUNIT_EXPECT_EQ(test, t.ctx->nr_spaces, 1);
+			/* c lives again, late is gone */
+			KUNIT_EXPECT_FALSE(test, memtopo_region_destroyed(t.c));
+			KUNIT_EXPECT_TRUE(test, memtopo_region_destroyed(t.late));
+			KUNIT_EXPECT_EQ(test, memtopo_region_destroy(t.c), 0);
+		} else {
+			MT_EXPECT_VIEW(test, t.as, { K(2), K(3) - 1, "b", 0, MT_RO },
+				       { K(4), K(5) - 1, "a", 0, 0 },
+				       { K(8), K(10) - 1, "late", 0, 0 });
+			KUNIT_EXPECT_EQ(test, t.ctx->dirty_log_global, 1);
+		}
+		memtopo_region_put(t.late);
+		memtopo_ctx_put(t.ctx);
+		if (!ret && left)
+			break;
+	}
+	KUNIT_EXPECT_GT(test, failures, 0);
+}
+#else
+static void mt_undo_commit_fail_nth_test(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
+}
+#endif
+
+static struct kunit_case mt_undo_cases[] = {
+	KUNIT_CASE(mt_undo_commit_fail_nth_test),
+	{}
+};
+
+static struct kunit_suite mt_undo_suite = {
+	.name = "memtopo_engine_undo",
+	.test_cases = mt_undo_cases,
+};
+kunit_test_suite(mt_undo_suite);
