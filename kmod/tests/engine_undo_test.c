@@ -4,10 +4,11 @@
  * nothing.  With fail-nth on the commit's allocations, a commit that fails
  * leaves every region, every published view and its generation exactly as
  * before the transaction began, and destroys what the transaction created;
- * the commit that succeeds publishes everything.
+ * the commit that succeeds publishes everything.  fail-nth reaches the
+ * engine's GFP_KERNEL allocations only with failslab's and fail_page_alloc's
+ * ignore-gfp-wait off, which the VM runner sets at boot.
  */
 #include <kunit/test.h>
-#include <linux/fs.h>
 #include <linux/sched.h>
 
 #include "engine_util.h"
@@ -15,29 +16,6 @@
 #define K(x) ((u64)(x) * 0x1000)
 
 #ifdef CONFIG_FAULT_INJECTION
-/* fail-nth only reaches GFP_KERNEL allocations with these knobs off. */
-static bool mt_fail_gfp_kernel(void)
-{
-	static const char * const knobs[] = {
-		"/sys/kernel/debug/failslab/ignore-gfp-wait",
-		"/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait",
-	};
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
-		struct file *f = filp_open(knobs[i], O_WRONLY, 0);
-		loff_t pos = 0;
-		ssize_t n;
-
-		if (IS_ERR(f))
-			return false;
-		n = kernel_write(f, "N", 1, &pos);
-		filp_close(f, NULL);
-		if (n != 1)
-			return false;
-	}
-	return true;
-}
 
 struct mt_undo_tree {
 	struct memtopo_ctx *ctx;
@@ -102,8 +80,6 @@ static void mt_undo_commit_fail_nth_test(struct kunit *test)
 	int n, ret, failures = 0;
 	unsigned int left;
 
-	if (!mt_fail_gfp_kernel())
-		kunit_skip(test, "no failslab/fail_page_alloc knobs in debugfs");
 	for (n = 1; n < 400; n++) {
 		memset(&t, 0, sizeof(t));
 		KUNIT_ASSERT_EQ(test, mt_undo_build(&t), 0);

@@ -69,10 +69,13 @@ leak_check() {
 }
 
 # Fault injection (fail-nth, failslab) must not print a stack trace per
-# injected failure: traces are splats to the verdict.
+# injected failure: traces are splats to the verdict.  fail-nth must reach
+# GFP_KERNEL allocations too (the KUnit suites cannot set this themselves);
+# it only ever fails a task that asked for it.
 for f in /sys/kernel/debug/failslab /sys/kernel/debug/fail_page_alloc \
 	/sys/kernel/debug/fail_usercopy; do
 	[ -w $f/verbose ] && echo 0 >$f/verbose
+	[ -w $f/ignore-gfp-wait ] && echo N >$f/ignore-gfp-wait
 done
 
 echo "MEMTOPO-BOOTED $(uname -r)"
