@@ -351,7 +351,6 @@ static void memtopo_region_kill(struct memtopo_region *mr)
 	/* storing over a present entry never allocates */
 	WARN_ON(xa_err(xa_store(&ctx->objects, mr->id, NULL, GFP_KERNEL)));
 	ctx->nr_regions--;
-	memtopo_ctx_uncharge_locked(ctx, memtopo_region_cost(mr));
 	if (mr->alias)
 		mr->alias->alias_users--;
 }
@@ -375,6 +374,8 @@ static void memtopo_region_revive(struct memtopo_region *mr)
 void memtopo_region_finish_destroy(struct memtopo_region *mr)
 {
 	xa_erase(&mr->ctx->objects, mr->id);
+	/* charged until no view can show it: an undone destroy keeps it */
+	memtopo_ctx_uncharge_locked(mr->ctx, memtopo_region_cost(mr));
 	memtopo_region_put(mr);
 }
 
