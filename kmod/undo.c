@@ -14,7 +14,9 @@
  * deletions keep what they removed in the record, so nothing is allocated
  * on the way back.  Records live in chunks that never move; the log grows
  * one chunk at a time with the changes actually made, and one empty chunk
- * is kept for the next commit.
+ * is kept for the next commit.  The chunks are not charged to the
+ * context's budget: they only live until the commit, bounded by the
+ * operations applied, and memcg accounts them (GFP_KERNEL_ACCOUNT).
  */
 #include <linux/slab.h>
 

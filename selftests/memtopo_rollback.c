@@ -28,6 +28,10 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+
+#ifndef fallthrough
+#define fallthrough __attribute__((__fallthrough__))
+#endif
 #include "../tools/memtopoctl/libmemtopo.c"
 
 static int rb_ioctl(int fd, unsigned long req, void *arg)
@@ -81,8 +85,9 @@ static char *state(int fd)
 				(unsigned long long)r[i].alias_offset, r[i].name);
 			for (c = 0; c < 3; c++) {
 				struct memtopo_dirty_log d = {
-					.size = sizeof(d), .op = MEMTOPO_DIRTY_GET, .region = r[i].id,
-					.client = c, .num_pages = 1, .bitmap = (uintptr_t)bits,
+					.size = sizeof(d), .op = MEMTOPO_DIRTY_GET,
+					.region = r[i].id, .client = c, .num_pages = 1,
+					.bitmap = (uintptr_t)bits,
 				};
 
 				bits[0] = 0;
@@ -228,7 +233,7 @@ static void rb_random_op(struct rb_tree *t, struct memtopo_op *op, __u32 code)
 		break;
 	case MEMTOPO_OP_SET_DIRTY_LOG:
 		op->kind = rnd_below(3);
-		/* fall through */
+		fallthrough;
 	case MEMTOPO_OP_SET_ENABLED:
 	case MEMTOPO_OP_SET_READONLY:
 	case MEMTOPO_OP_SET_NONVOLATILE:
@@ -279,7 +284,7 @@ static __u32 rb_forced(struct rb_tree *t, struct memtopo_op *ops, __u32 code)
 	case MEMTOPO_OP_ADD_SUBREGION:
 		ops[n].ref = t->root;
 		ops[n].addr = 0x200000;
-		/* fall through */
+		fallthrough;
 	case MEMTOPO_OP_REGION_DESTROY:
 	case MEMTOPO_OP_DEL_SUBREGION:
 		ops[n].id = spare;

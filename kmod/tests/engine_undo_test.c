@@ -135,4 +135,5 @@ static struct kunit_suite mt_undo_suite = {
 	.name = "memtopo_engine_undo",
 	.test_cases = mt_undo_cases,
 };
+
 kunit_test_suite(mt_undo_suite);
