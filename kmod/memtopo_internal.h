@@ -3,17 +3,6 @@
  * Engine internals shared by the core files (MEMTOPO_CORE_OBJS in
  * engine.mk), the parity features and the glue.
  *
- * Lock order, outermost first (Documentation/engine.rst says the same):
- *  1. memtopo_file.lock       one open file's state (main.c, ioctl.c)
- *  2. memtopo_named_lock      the named-context registry (registry.c)
- *  3. memtopo_ctx.lock        the context: every writer, commits, the undo
- *                             log, listener callbacks (which may sleep but
- *                             must not take 1 or 2); asserted with
- *                             memtopo_assert_locked() and, through each
- *                             space's seqcount_mutex_t, at every view swap
- *  4. memtopo_dbg_lock        the debugfs list (debugfs.c), a leaf
- * Readers take no lock: rcu_read_lock() only.
- *
  * Lifetimes:
  *  - A context is reference counted; it owns its regions and spaces and is
  *    freed once the last reference (file, named registry, kernel user) goes.
