@@ -612,6 +612,7 @@ TEST_F(hostile, every_struct)
 	struct memtopo_ioeventfd ioev = { .size = sizeof(ioev), .region = w->io, .fd = efd,
 					  .len = 4, .offset = 0x100 };
 	struct memtopo_ctx_destroy destroy = { .size = sizeof(destroy) };
+	struct memtopo_serve serve = { .size = sizeof(serve), .region = w->io };
 	int other = mt_open();
 	struct call calls[] = {
 		{ "GET_INFO", MEMTOPO_GET_INFO, &info, sizeof(info) },
@@ -630,6 +631,7 @@ TEST_F(hostile, every_struct)
 		{ "DIRTY_LOG get", MEMTOPO_DIRTY_LOG, &dirty, sizeof(dirty), true },
 		{ "SPACE_RW read", MEMTOPO_SPACE_RW, &rw, sizeof(rw), true },
 		{ "IOEVENTFD", MEMTOPO_IOEVENTFD, &ioev, sizeof(ioev), true },
+		{ "SERVE", MEMTOPO_SERVE, &serve, sizeof(serve) },
 	};
 	struct call commit_call = { "TXN commit", MEMTOPO_TXN, &commit, sizeof(commit) };
 	struct call unsub_call = { "UNSUBSCRIBE", MEMTOPO_UNSUBSCRIBE, &unsub, sizeof(unsub),

@@ -21,6 +21,10 @@ static const char *rw_reason(int err)
 		return "the kernel cannot access it (not its RAM, or no device callback)";
 	case -EINVAL: return "access size or alignment refused";
 	case -EOVERFLOW: return "the access passes 2^64";
+	case -ETIMEDOUT: return "its server did not answer in time (device now broken)";
+	case -EIO: return "a broken served device, or its server failed the access";
+	case -ENODEV: return "its server is gone (device fd closed, or region destroyed)";
+	case -EDEADLK: return "the device's own server, inside its handler";
 	default: return NULL;
 	}
 }

@@ -173,6 +173,22 @@ expect "import-mtree: no warning where the text tells" 0 0 \
 echo "JSON-BEGIN lookup-unassigned"
 C --json lookup mem 0x50000
 echo "JSON-END"
+# serve: a device answered from a table on stdin; writes are printed
+printf '0x10 0xab\n0x11 0xcd\n' | C serve dev table - >serve.out 2>serve.err &
+srv=$!
+i=0
+until grep -q serving serve.err || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+expect "serve table: a read answered from the table" "0xcdab" 0 C read mem 0x40010 2
+expect "serve table: other offsets read 0" "0x00" 0 C read mem 0x40020 1
+expect "serve: a write reaches the server" "" 0 C write mem 0x40030 0x42 1
+expect "serve: the written value reads back" "0x42" 0 C read mem 0x40030 1
+expect_err "serve: a second server is refused" "Device or resource busy" 1 C serve dev regs
+kill $srv
+wait $srv
+expect "serve: the server printed the write" "write 0x30/1 = 0x42" 0 cat serve.out
+expect_err "serve: accesses fail once the server is gone" "No such device" 1 \
+	C read mem 0x40010 2
+expect_err "serve: RAM cannot be served" "Invalid argument" 1 C serve kram regs
 memtopoctl -c cli-import destroy
 C destroy
 echo "1..$n"
