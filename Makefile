@@ -12,6 +12,8 @@
 #   make lint            checkpatch --strict, sparse (C=2 W=1), kernel-doc
 #   make bench           the engine benchmark (tools/testing)
 #   make bench-kernel    the in-kernel lookup/commit benchmark in a VM
+#   make bench-served    a served device's round trip against an ioeventfd
+#                        write and a RAM read, in a VM
 #   make kernel          build (or reuse) the debug kernel; prints its tree
 #
 # See Documentation/testing.rst.
@@ -61,7 +63,7 @@ LINUX_STALE := $(if $(filter-out $(file <$(LINUX)/.extracted),$(LINUX_FILES)),FO
 TOOL_DIRS := $(filter-out tools/vm/ tools/testing/,$(dir $(wildcard tools/*/Makefile)))
 GUEST_CFLAGS := -O2 -g -Wall -Wextra -static -I$(TOP)/uapi
 
-.PHONY: all modules tools selftests vm-tests run check lint bench bench-kernel kernel linux clean \
+.PHONY: all modules tools selftests vm-tests run check lint bench bench-kernel bench-served kernel linux clean \
 	install install-module install-tools install-headers dkms-src docs FORCE
 
 all: modules tools selftests
@@ -195,6 +197,9 @@ bench:
 
 bench-kernel:
 	tools/vm/bench-kernel $(BENCH_KERNEL_ARGS)
+
+bench-served:
+	tools/vm/bench-served $(BENCH_SERVED_ARGS)
 
 FORCE:
 
