@@ -188,8 +188,8 @@ static void sv_timeout(struct kunit *test)
 	/* whichever times out first gets ETIMEDOUT and breaks the device: EIO */
 	ra = sv_acc_wait(&a);
 	rb = sv_acc_wait(&b);
-	KUNIT_EXPECT_TRUE(test, (ra == -ETIMEDOUT && rb == -EIO) ||
-				(ra == -EIO && rb == -ETIMEDOUT));
+	KUNIT_EXPECT_TRUE(test,
+			  (ra == -ETIMEDOUT && rb == -EIO) || (ra == -EIO && rb == -ETIMEDOUT));
 	KUNIT_EXPECT_EQ(test, -EIO, memtopo_space_read(e.as, 0x1000, &v, 4));
 	KUNIT_EXPECT_EQ(test, -EIO, sv_try(e.file, &q));
 	KUNIT_EXPECT_EQ(test, -ENOENT, sv_answer(e.file, q.seq, 0, 0));

@@ -174,10 +174,12 @@ echo "JSON-BEGIN lookup-unassigned"
 C --json lookup mem 0x50000
 echo "JSON-END"
 # serve: a device answered from a table on stdin; writes are printed
-printf '0x10 0xab\n0x11 0xcd\n' | C serve dev table - >serve.out 2>serve.err &
+printf '0x10 0xab\n0x11 0xcd\n' >table.txt
+# not through C(): $! must be memtopoctl itself, the process killed below
+memtopoctl -c cli serve dev table - <table.txt >serve.out 2>serve.err &
 srv=$!
 i=0
-until grep -q serving serve.err || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+until grep -qs serving serve.err || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
 expect "serve table: a read answered from the table" "0xcdab" 0 C read mem 0x40010 2
 expect "serve table: other offsets read 0" "0x00" 0 C read mem 0x40020 1
 expect "serve: a write reaches the server" "" 0 C write mem 0x40030 0x42 1
