@@ -435,6 +435,9 @@ struct memtopo_region *memtopo_region_next_sibling(const struct memtopo_region *
 int memtopo_region_collect_children(struct memtopo_region *mr, u64 first, u64 last,
 				    struct memtopo_region ***buf, u32 *nr, u32 *cap);
 
+/* array.c: the growable-array helper */
+int memtopo_grow(void **array, u32 *cap, size_t elem, u32 limit);
+
 /* render.c: builds the view of @root (NULL gives the empty view) */
 struct memtopo_render;
 struct memtopo_view *memtopo_render(struct memtopo_region *root);

@@ -96,23 +96,13 @@ const char *memtopo_region_type_name(const struct memtopo_region *mr)
 
 static void mt_enqueue_alias(struct memtopo_mtree_buf *b, struct memtopo_region *target)
 {
-	struct memtopo_region **bigger;
-
 	if (b->err || xa_load(&b->queued, target->id))
 		return;
 	if (b->nr_queue == b->cap_queue) {
-		u32 cap = b->cap_queue ? b->cap_queue * 2 : 16;
-
-		bigger = kvmalloc_array(cap, sizeof(*bigger), GFP_KERNEL);
-		if (!bigger) {
-			b->err = -ENOMEM;
+		b->err = memtopo_grow((void **)&b->queue, &b->cap_queue, sizeof(*b->queue),
+				      U32_MAX);
+		if (b->err)
 			return;
-		}
-		if (b->queue)
-			memcpy(bigger, b->queue, b->nr_queue * sizeof(*bigger));
-		kvfree(b->queue);
-		b->queue = bigger;
-		b->cap_queue = cap;
 	}
 	b->err = xa_err(xa_store(&b->queued, target->id, target, GFP_KERNEL));
 	if (!b->err)

@@ -220,27 +220,6 @@ static int memtopo_render_reserve_sweep(struct memtopo_render *r, u32 n)
 	return memtopo_render_charge(r);
 }
 
-static int memtopo_grow(void **array, u32 *cap, size_t elem, u32 limit)
-{
-	u32 new_cap = *cap ? *cap * 2 : 256;
-	void *bigger;
-
-	if (*cap >= limit)
-		return -E2BIG;
-	if (new_cap > limit)
-		new_cap = limit;
-	bigger = kvmalloc_array(new_cap, elem, GFP_KERNEL_ACCOUNT);
-	if (!bigger)
-		return -ENOMEM;
-	if (*array) {
-		memcpy(bigger, *array, (size_t)*cap * elem);
-		kvfree(*array);
-	}
-	*array = bigger;
-	*cap = new_cap;
-	return 0;
-}
-
 /*
  * Enter @mr (QEMU's render_memory_region() prologue): apply its address,
  * flags and clip; an alias is replaced by its target, shifted (its own
