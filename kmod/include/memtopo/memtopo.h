@@ -8,8 +8,9 @@
  *  - Every mutation of a context's regions, spaces and listeners runs under
  *    memtopo_ctx_lock()/memtopo_ctx_unlock() (one mutex per context).  The
  *    *_locked functions assert it; the others take it themselves.
- *  - Readers call memtopo_space_lookup() and memtopo_view_*() inside
- *    rcu_read_lock() and take no lock at all.
+ *  - Readers call memtopo_space_lookup(), memtopo_space_for_each_range()
+ *    and memtopo_space_translate() inside rcu_read_lock() and take no lock
+ *    at all.
  *  - Listener callbacks run with the context mutex held and may sleep; they
  *    must not call back into mutating functions of the same context.
  */
@@ -430,6 +431,31 @@ bool memtopo_space_read_retry(struct memtopo_space *as, unsigned int seq);
  */
 int memtopo_listener_register(struct memtopo_space *as, struct memtopo_listener *l);
 void memtopo_listener_unregister(struct memtopo_listener *l);
+
+/*
+ * The consumer's read side (kmod/consumer.c), after QEMU's
+ * flatview_for_each_range(), memory_region_find() and
+ * address_space_translate(): the space_* walks need rcu_read_lock() (or
+ * take it); the region_* questions about the tree take the context mutex.
+ */
+typedef int (*memtopo_range_cb)(const struct memtopo_section *s, void *opaque);
+int memtopo_space_for_each_range(struct memtopo_space *as, memtopo_range_cb cb, void *opaque);
+int memtopo_space_find_range(struct memtopo_space *as, u64 addr, u64 size,
+			     struct memtopo_section *out);
+int memtopo_space_translate(struct memtopo_space *as, u64 addr, u64 *len,
+			    struct memtopo_section *out,
+			    const struct memtopo_backing **backing);
+int memtopo_region_find(struct memtopo_region *mr, u64 addr, u64 size,
+			struct memtopo_section *out);
+bool memtopo_region_present(struct memtopo_region *container, u64 addr);
+bool memtopo_region_is_mapped(struct memtopo_region *mr);
+struct memtopo_region *memtopo_region_get_by_id(struct memtopo_ctx *ctx, u32 id);
+u64 memtopo_region_size(const struct memtopo_region *mr);
+u64 memtopo_region_address(const struct memtopo_region *mr);
+int memtopo_region_priority(const struct memtopo_region *mr);
+bool memtopo_region_is_enabled(const struct memtopo_region *mr);
+bool memtopo_region_is_readonly(const struct memtopo_region *mr);
+struct memtopo_region *memtopo_region_parent_locked(const struct memtopo_region *mr);
 
 /*
  * ---- QEMU parity: access dispatch, ioeventfds, coalesced MMIO, dirty
