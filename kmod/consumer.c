@@ -55,7 +55,7 @@ static int memtopo_range_last(u64 addr, u64 size, u64 *last)
 }
 
 /**
- * memtopo_space_for_each_range() - call @cb for every range of a space's
+ * memtopo_space_walk_ranges() - call @cb for every range of a space's
  * view, in address order (QEMU's flatview_for_each_range()).
  * @as: the space.
  * @cb: called with each section (holes are skipped); a nonzero return
@@ -71,7 +71,9 @@ static int memtopo_range_last(u64 addr, u64 size, u64 *last)
  * Return: 0 once every range was visited, @cb's nonzero return, or
  * -ENOENT if @as is being destroyed and has no view.
  */
-int memtopo_space_for_each_range(struct memtopo_space *as, memtopo_range_cb cb, void *opaque)
+int memtopo_space_walk_ranges(struct memtopo_space *as,
+				 int (*cb)(const struct memtopo_section *s, void *opaque),
+				 void *opaque)
 {
 	const struct memtopo_view *view = rcu_dereference(as->view);
 	struct memtopo_view_pos p;
@@ -90,7 +92,7 @@ int memtopo_space_for_each_range(struct memtopo_space *as, memtopo_range_cb cb, 
 	}
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(memtopo_space_for_each_range, MEMTOPO);
+EXPORT_SYMBOL_NS_GPL(memtopo_space_walk_ranges, MEMTOPO);
 
 /*
  * A view may still show a region whose last reference is gone (its final

@@ -84,7 +84,7 @@ static void mt_consumer_walk_test(struct kunit *test)
 	mt_cmap_build(test, &m);
 	rcu_read_lock();
 	gen = memtopo_space_generation(m.as);
-	ret = memtopo_space_for_each_range(m.as, mt_walk_cb, &w);
+	ret = memtopo_space_walk_ranges(m.as, mt_walk_cb, &w);
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	KUNIT_ASSERT_EQ(test, w.n, 4u);
@@ -99,7 +99,7 @@ static void mt_consumer_walk_test(struct kunit *test)
 	memset(&w, 0, sizeof(w));
 	w.stop_after = 2;
 	rcu_read_lock();
-	ret = memtopo_space_for_each_range(m.as, mt_walk_cb, &w);
+	ret = memtopo_space_walk_ranges(m.as, mt_walk_cb, &w);
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, ret, 7);
 	KUNIT_EXPECT_EQ(test, w.n, 2u);
@@ -108,7 +108,7 @@ static void mt_consumer_walk_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, memtopo_region_set_enabled(m.io, false), 0);
 	memset(&w, 0, sizeof(w));
 	rcu_read_lock();
-	ret = memtopo_space_for_each_range(m.as, mt_walk_cb, &w);
+	ret = memtopo_space_walk_ranges(m.as, mt_walk_cb, &w);
 	KUNIT_EXPECT_NE(test, memtopo_space_generation(m.as), gen);
 	gen = memtopo_space_generation(m.as);
 	rcu_read_unlock();
@@ -179,7 +179,7 @@ static void mt_consumer_walk_concurrent_test(struct kunit *test)
 
 		rcu_read_lock();
 		gen = memtopo_space_generation(m.as);
-		ret = memtopo_space_for_each_range(m.as, mt_walk_cb, &w);
+		ret = memtopo_space_walk_ranges(m.as, mt_walk_cb, &w);
 		if (memtopo_space_generation(m.as) != gen)
 			overlapped++;
 		rcu_read_unlock();

@@ -8,7 +8,7 @@
  *  - Every mutation of a context's regions, spaces and listeners runs under
  *    memtopo_ctx_lock()/memtopo_ctx_unlock() (one mutex per context).  The
  *    *_locked functions assert it; the others take it themselves.
- *  - Readers call memtopo_space_lookup(), memtopo_space_for_each_range()
+ *  - Readers call memtopo_space_lookup(), memtopo_space_walk_ranges()
  *    and memtopo_space_translate() inside rcu_read_lock() and take no lock
  *    at all.
  *  - Listener callbacks run with the context mutex held and may sleep; they
@@ -438,8 +438,9 @@ void memtopo_listener_unregister(struct memtopo_listener *l);
  * address_space_translate(): the space_* walks need rcu_read_lock() (or
  * take it); the region_* questions about the tree take the context mutex.
  */
-typedef int (*memtopo_range_cb)(const struct memtopo_section *s, void *opaque);
-int memtopo_space_for_each_range(struct memtopo_space *as, memtopo_range_cb cb, void *opaque);
+int memtopo_space_walk_ranges(struct memtopo_space *as,
+				 int (*cb)(const struct memtopo_section *s, void *opaque),
+				 void *opaque);
 int memtopo_space_find_range(struct memtopo_space *as, u64 addr, u64 size,
 			     struct memtopo_section *out);
 int memtopo_space_translate(struct memtopo_space *as, u64 addr, u64 *len,
