@@ -72,8 +72,8 @@ static int memtopo_range_last(u64 addr, u64 size, u64 *last)
  * -ENOENT if @as is being destroyed and has no view.
  */
 int memtopo_space_walk_ranges(struct memtopo_space *as,
-				 int (*cb)(const struct memtopo_section *s, void *opaque),
-				 void *opaque)
+			      int (*cb)(const struct memtopo_section *s, void *opaque),
+			      void *opaque)
 {
 	const struct memtopo_view *view = rcu_dereference(as->view);
 	struct memtopo_view_pos p;

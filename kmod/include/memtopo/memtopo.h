@@ -439,8 +439,8 @@ void memtopo_listener_unregister(struct memtopo_listener *l);
  * take it); the region_* questions about the tree take the context mutex.
  */
 int memtopo_space_walk_ranges(struct memtopo_space *as,
-				 int (*cb)(const struct memtopo_section *s, void *opaque),
-				 void *opaque);
+			      int (*cb)(const struct memtopo_section *s, void *opaque),
+			      void *opaque);
 int memtopo_space_find_range(struct memtopo_space *as, u64 addr, u64 size,
 			     struct memtopo_section *out);
 int memtopo_space_translate(struct memtopo_space *as, u64 addr, u64 *len,
