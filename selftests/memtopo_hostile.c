@@ -297,32 +297,29 @@ struct world {
 };
 
 /*
- * The lines of debugfs stats that are the context's state.  Left out
- * are counters of work: "commits" counts renders (a rolled-back batch
- * renders its unchanged views once), the context "generation" counts view
- * numbers handed out (a render that fails has taken one; the views'
- * generations are compared through GET_SPACES and GET_FLAT), "overflows"
- * is module-wide.
+ * The lines of debugfs stats that are the context's state: its object
+ * counts, the memory charged to its budget, and per space its ranges,
+ * listeners and view generation.  The other lines count work (renders,
+ * overlaps seen, view numbers handed out, module-wide overflows), which a
+ * failed or rolled-back call may well have done.
  */
 static void stats_state(char *text)
 {
-	static const char *const drop[] = { "commits ", "generation ", "overflows " };
+	static const char *const keep[] = { "regions ", "spaces ", "memory ", "space " };
 	char *line = text, *out = text, *next;
 	size_t i, len;
-	bool keep;
 
 	for (; *line; line = next) {
 		next = strchr(line, '\n');
 		next = next ? next + 1 : line + strlen(line);
 		len = next - line;
-		keep = true;
-		for (i = 0; i < ARRAY_SIZE(drop); i++)
-			if (!strncmp(line, drop[i], strlen(drop[i])))
-				keep = false;
-		if (!keep)
-			continue;
-		memmove(out, line, len);
-		out += len;
+		for (i = 0; i < ARRAY_SIZE(keep); i++) {
+			if (!strncmp(line, keep[i], strlen(keep[i]))) {
+				memmove(out, line, len);
+				out += len;
+				break;
+			}
+		}
 	}
 	*out = 0;
 }
