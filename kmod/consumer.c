@@ -182,9 +182,6 @@ static struct memtopo_space *memtopo_region_space_locked(struct memtopo_region *
  * @out: as memtopo_space_find_range(): @out->start is the address in the
  *	space, @out->offset the offset within @out->mr, the size clipped.
  *
- * (Unrelated to the engine's internal memtopo_region_find_locked(), which
- * finds a region by ID: memtopo_region_get_by_id() is its exported form.)
- *
  * Context: process context; takes the context mutex (not held by the caller).
  * Return: 0 with a reference on @out->mr (memtopo_region_put() it),
  * -EINVAL for a zero @size, -ENOENT if @mr is destroyed, no space is
@@ -303,7 +300,7 @@ struct memtopo_region *memtopo_region_get_by_id(struct memtopo_ctx *ctx, u32 id)
 	struct memtopo_region *mr;
 
 	mutex_lock(&ctx->lock);
-	mr = memtopo_region_find_locked(ctx, id);
+	mr = memtopo_region_by_id_locked(ctx, id);
 	if (mr)
 		memtopo_region_get(mr);
 	mutex_unlock(&ctx->lock);

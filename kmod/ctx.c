@@ -177,13 +177,13 @@ EXPORT_SYMBOL_NS_GPL(memtopo_ctx_unlock, MEMTOPO);
  */
 
 /**
- * memtopo_region_find_locked() - a live region of @ctx by ID.
+ * memtopo_region_by_id_locked() - a live region of @ctx by ID.
  * @ctx: the context, locked (the region stays live while it is).
  * @id: the region ID.
  *
  * Return: the region or NULL.
  */
-struct memtopo_region *memtopo_region_find_locked(struct memtopo_ctx *ctx, u32 id)
+struct memtopo_region *memtopo_region_by_id_locked(struct memtopo_ctx *ctx, u32 id)
 {
 	memtopo_assert_locked(ctx);
 	return xa_load(&ctx->objects, id);

@@ -38,7 +38,7 @@ int memtopo_ioctl_ioeventfd(struct memtopo_ucmd *ucmd)
 	if (IS_ERR(eventfd))
 		return PTR_ERR(eventfd);
 	memtopo_ctx_lock(ctx);
-	mr = memtopo_region_find_locked(ctx, cmd->region);
+	mr = memtopo_region_by_id_locked(ctx, cmd->region);
 	if (!mr)
 		ret = -ENOENT;
 	else if (cmd->flags & MEMTOPO_IOEVENTFD_DEASSIGN)
@@ -70,7 +70,7 @@ int memtopo_ioctl_coalesced(struct memtopo_ucmd *ucmd)
 	if (cmd->flags & ~MEMTOPO_COALESCED_DEL || cmd->__reserved)
 		return -EINVAL;
 	memtopo_ctx_lock(ctx);
-	mr = memtopo_region_find_locked(ctx, cmd->region);
+	mr = memtopo_region_by_id_locked(ctx, cmd->region);
 	if (!mr)
 		ret = -ENOENT;
 	else if (cmd->flags & MEMTOPO_COALESCED_DEL)
@@ -109,7 +109,7 @@ static int memtopo_dirty_bitmap_op(struct memtopo_ctx *ctx, struct memtopo_dirty
 		goto out_free;
 	}
 	memtopo_ctx_lock(ctx);
-	mr = memtopo_region_find_locked(ctx, cmd->region);
+	mr = memtopo_region_by_id_locked(ctx, cmd->region);
 	if (!mr) {
 		ret = -ENOENT;
 		goto out_unlock;

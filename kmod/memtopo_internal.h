@@ -127,7 +127,7 @@ struct memtopo_ctx {
 	struct mutex lock;
 	/*
 	 * every live region, and every live space, by ID (what userspace
-	 * names); memtopo_region_find_locked() and memtopo_space_find_locked()
+	 * names); memtopo_region_by_id_locked() and memtopo_space_find_locked()
 	 */
 	struct xarray objects;
 	struct xarray space_ids;
@@ -396,7 +396,7 @@ void memtopo_##name params							\
 EXPORT_SYMBOL_NS_GPL(memtopo_##name, MEMTOPO)
 
 /* ctx.c */
-struct memtopo_region *memtopo_region_find_locked(struct memtopo_ctx *ctx, u32 id);
+struct memtopo_region *memtopo_region_by_id_locked(struct memtopo_ctx *ctx, u32 id);
 
 /* undo.c */
 struct memtopo_undo *memtopo_undo_push(struct memtopo_ctx *ctx, u8 kind, void *obj);

@@ -501,7 +501,7 @@ int memtopo_ioctl_serve(struct memtopo_ucmd *ucmd)
 		goto err_fd;
 	}
 	memtopo_ctx_lock(ctx);
-	mr = memtopo_region_find_locked(ctx, cmd->region);
+	mr = memtopo_region_by_id_locked(ctx, cmd->region);
 	if (!mr)
 		ret = -ENOENT;
 	else

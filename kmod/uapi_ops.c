@@ -38,7 +38,7 @@ static struct memtopo_region *memtopo_batch_region(struct memtopo_batch_state *b
 		mr = i < b->nr ? xa_load(&b->regions, i) : NULL;
 		return mr && !memtopo_region_destroyed(mr) ? mr : NULL;
 	}
-	return memtopo_region_find_locked(b->ctx, id);
+	return memtopo_region_by_id_locked(b->ctx, id);
 }
 
 static struct memtopo_space *memtopo_batch_space(struct memtopo_batch_state *b, u32 id)
