@@ -51,20 +51,6 @@ static int raw(int fd, unsigned long req, void *arg)
 	return ioctl(fd, req, arg) ? -errno : 0;
 }
 
-static int op_create(int fd, __u32 kind, const char *name, __u64 size, __u32 flags)
-{
-	struct memtopo_op op;
-	int ret;
-
-	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
-	op.kind = kind;
-	op.length = size;
-	op.flags = flags;
-	strcpy(op.name, name);
-	ret = mt_op(fd, &op);
-	return ret ? ret : (int)op.id;
-}
-
 static int op_alias(int fd, const char *name, __u32 target, __u64 off, __u64 size)
 {
 	struct memtopo_op op;
@@ -80,17 +66,6 @@ static int op_alias(int fd, const char *name, __u32 target, __u64 off, __u64 siz
 	return ret ? ret : (int)op.id;
 }
 
-static int op_map(int fd, __u32 parent, __u32 child, __u64 addr)
-{
-	struct memtopo_op op;
-
-	mt_op_init(&op, MEMTOPO_OP_ADD_SUBREGION);
-	op.ref = parent;
-	op.id = child;
-	op.addr = addr;
-	return mt_op(fd, &op);
-}
-
 static int op_set(int fd, __u32 code, __u32 id, __u64 addr, __u64 value, __u32 kind)
 {
 	struct memtopo_op op;
@@ -100,36 +75,6 @@ static int op_set(int fd, __u32 code, __u32 id, __u64 addr, __u64 value, __u32 k
 	op.addr = addr;
 	op.value = value;
 	op.kind = kind;
-	return mt_op(fd, &op);
-}
-
-static int op_destroy(int fd, __u32 id)
-{
-	struct memtopo_op op;
-
-	mt_op_init(&op, MEMTOPO_OP_REGION_DESTROY);
-	op.id = id;
-	return mt_op(fd, &op);
-}
-
-static int op_space(int fd, const char *name, __u32 root)
-{
-	struct memtopo_op op;
-	int ret;
-
-	mt_op_init(&op, MEMTOPO_OP_SPACE_CREATE);
-	op.ref = root;
-	strcpy(op.name, name);
-	ret = mt_op(fd, &op);
-	return ret ? ret : (int)op.id;
-}
-
-static int space_destroy(int fd, __u32 id)
-{
-	struct memtopo_op op;
-
-	mt_op_init(&op, MEMTOPO_OP_SPACE_DESTROY);
-	op.id = id;
 	return mt_op(fd, &op);
 }
 
@@ -456,31 +401,34 @@ static int world_build(struct world *w, const char *tag)
 	 * IDs and names alike, and can be compared with another.
 	 */
 	snprintf(space, sizeof(space), "hostile-%d-%s-%d", getpid(), tag, serial++);
-	probe = op_create(w->fd, MEMTOPO_KIND_CONTAINER, "probe", 0x1000, 0);
+	probe = mt_region_create(w->fd, MEMTOPO_KIND_CONTAINER, "probe", 0x1000, 0);
 	if (probe < 0)
 		return probe;
-	as = op_space(w->fd, space, probe);
+	as = mt_space_create(w->fd, space, probe);
 	if (as < 0)
 		return as;
 	ret = dbg_dir_of(space, w->name, sizeof(w->name));
 	if (ret)
 		return ret;
-	ret = space_destroy(w->fd, as) ?: op_destroy(w->fd, probe);
+	ret = mt_space_destroy(w->fd, as) ?: mt_region_destroy(w->fd, probe);
 	if (ret)
 		return ret;
-	w->root = op_create(w->fd, MEMTOPO_KIND_CONTAINER, "system", 0, MEMTOPO_OP_F_SIZE_2_64);
-	w->ram = op_create(w->fd, MEMTOPO_KIND_RAM, "ram", RAM_SIZE, MEMTOPO_OP_F_KERNEL_BACKING);
-	w->io = op_create(w->fd, MEMTOPO_KIND_IO, "io", 0x1000, 0);
+	w->root = mt_region_create(w->fd, MEMTOPO_KIND_CONTAINER, "system", 0,
+				   MEMTOPO_OP_F_SIZE_2_64);
+	w->ram = mt_region_create(w->fd, MEMTOPO_KIND_RAM, "ram", RAM_SIZE,
+				  MEMTOPO_OP_F_KERNEL_BACKING);
+	w->io = mt_region_create(w->fd, MEMTOPO_KIND_IO, "io", 0x1000, 0);
 	if (w->root < 0 || w->ram < 0 || w->io < 0)
 		return -EIO;
 	w->alias = op_alias(w->fd, "ram-alias", w->ram, 0x1000, 0x1000);
 	if (w->alias < 0)
 		return w->alias;
-	ret = op_map(w->fd, w->root, w->ram, RAM_BASE) ?: op_map(w->fd, w->root, w->io, IO_BASE) ?:
-	      op_map(w->fd, w->root, w->alias, 0x300000);
+	ret = mt_add_subregion(w->fd, w->root, w->ram, RAM_BASE, 0) ?:
+	      mt_add_subregion(w->fd, w->root, w->io, IO_BASE, 0) ?:
+	      mt_add_subregion(w->fd, w->root, w->alias, 0x300000, 0);
 	if (ret)
 		return ret;
-	w->as = op_space(w->fd, "memory", w->root);
+	w->as = mt_space_create(w->fd, "memory", w->root);
 	if (w->as < 0)
 		return w->as;
 	ret = op_set(w->fd, MEMTOPO_OP_SET_DIRTY_LOG, w->ram, 0, 1, CLIENT_MIGRATION);
@@ -691,7 +639,7 @@ TEST_F(hostile, every_struct)
 	EXPECT_EQ(-ENOENT, mt_unsubscribe(w->fd, unsub_id));
 
 	/* CTX_ATTACH (on a file without subscriptions): nothing created, not moved */
-	ASSERT_LT(0, op_create(other, MEMTOPO_KIND_IO, "other's own", 0x1000, 0));
+	ASSERT_LT(0, mt_region_create(other, MEMTOPO_KIND_IO, "other's own", 0x1000, 0));
 	for (p = 0; p < P_NR; p++) {
 		struct memtopo_region_desc *d1, *d2;
 		__u32 n1, n2;
@@ -864,7 +812,7 @@ TEST_F(hostile, every_pointer)
 				create.value = hm_ptr(&self->hm, p, rom, sizeof(rom));
 				ret = raw(w->fd, MEMTOPO_OP, &create);
 				if (!ret && p == P_RO)
-					EXPECT_EQ(0, op_destroy(w->fd, create.id));
+					EXPECT_EQ(0, mt_region_destroy(w->fd, create.id));
 				break;
 			}
 			if (p == P_RO && ro_reads) {
@@ -970,7 +918,8 @@ typedef int (*scenario_fn)(struct world *w);
 
 static int sc_create(struct world *w)
 {
-	return op_create(w->fd, MEMTOPO_KIND_RAM, "new", 0x2000, MEMTOPO_OP_F_KERNEL_BACKING) < 0 ?
+	return mt_region_create(w->fd, MEMTOPO_KIND_RAM, "new", 0x2000,
+				MEMTOPO_OP_F_KERNEL_BACKING) < 0 ?
 	       -1 : 0;
 }
 
@@ -1230,10 +1179,10 @@ FIXTURE_SETUP(lim)
 {
 	self->fd = mt_open();
 	ASSERT_LE(0, self->fd);
-	self->root = op_create(self->fd, MEMTOPO_KIND_CONTAINER, "system", 0,
-			       MEMTOPO_OP_F_SIZE_2_64);
+	self->root = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "system", 0,
+				      MEMTOPO_OP_F_SIZE_2_64);
 	ASSERT_LT(0, self->root);
-	self->as = op_space(self->fd, "memory", self->root);
+	self->as = mt_space_create(self->fd, "memory", self->root);
 	ASSERT_LT(0, self->as);
 }
 
@@ -1257,23 +1206,25 @@ TEST_F_TIMEOUT(lim, loop_check_is_exact, 300)
 	__u64 size = 0x1000;
 	char name[32];
 
-	level[0] = op_create(self->fd, MEMTOPO_KIND_RAM, "leaf", size, 0);
+	level[0] = mt_region_create(self->fd, MEMTOPO_KIND_RAM, "leaf", size, 0);
 	ASSERT_LT(0, level[0]);
 	for (l = 1; l <= 6; l++) {
 		snprintf(name, sizeof(name), "level%d", l);
-		level[l] = op_create(self->fd, MEMTOPO_KIND_CONTAINER, name, size * 16, 0);
+		level[l] = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, name, size * 16, 0);
 		ASSERT_LT(0, level[l]);
 		for (i = 0; i < 16; i++) {
 			snprintf(name, sizeof(name), "l%d-a%d", l, i);
 			a = op_alias(self->fd, name, level[l - 1], 0, size);
 			ASSERT_LT(0, a);
-			ASSERT_EQ(0, op_map(self->fd, level[l], a, i * size));
+			ASSERT_EQ(0, mt_add_subregion(self->fd, level[l], a, i * size, 0));
 		}
 		size *= 16;
 	}
-	parked = op_create(self->fd, MEMTOPO_KIND_CONTAINER, "parked", 0, MEMTOPO_OP_F_SIZE_2_64);
+	parked = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "parked", 0,
+				  MEMTOPO_OP_F_SIZE_2_64);
 	ASSERT_LT(0, parked);
-	EXPECT_EQ(0, op_map(self->fd, parked, level[6], 0)) TH_LOG("a legal map refused");
+	EXPECT_EQ(0, mt_add_subregion(self->fd, parked, level[6], 0, 0))
+		TH_LOG("a legal map refused");
 	EXPECT_EQ(0, mt_op(self->fd, &(struct memtopo_op){
 		.size = sizeof(struct memtopo_op), .op = MEMTOPO_OP_DEL_SUBREGION,
 		.id = level[6], .ref = parked }));
@@ -1281,12 +1232,12 @@ TEST_F_TIMEOUT(lim, loop_check_is_exact, 300)
 	/* a loop through the bomb is still found */
 	loop = op_alias(self->fd, "loop", level[6], 0, 0x1000);
 	ASSERT_LT(0, loop);
-	EXPECT_EQ(-ELOOP, op_map(self->fd, level[1], loop, 0x100000));
-	EXPECT_EQ(-ELOOP, op_map(self->fd, level[3], level[6], 0));
+	EXPECT_EQ(-ELOOP, mt_add_subregion(self->fd, level[1], loop, 0x100000, 0));
+	EXPECT_EQ(-ELOOP, mt_add_subregion(self->fd, level[3], level[6], 0, 0));
 
 	/* rendered, it is too big: the documented E2BIG, and nothing changed */
 	t0 = time(NULL);
-	ret = op_map(self->fd, self->root, level[6], 0);
+	ret = mt_add_subregion(self->fd, self->root, level[6], 0, 0);
 	EXPECT_EQ(-E2BIG, ret) TH_LOG("rendering 2^24 pieces: %s", strerror(-ret));
 	TH_LOG("refused in %ld s", (long)(time(NULL) - t0));
 	ASSERT_EQ(0, mt_get_regions(self->fd, &d, &n));
@@ -1302,19 +1253,19 @@ TEST_F(lim, ids_are_cyclic)
 	int a, b, s1, s2;
 	__u32 sub1, sub2;
 
-	a = op_create(self->fd, MEMTOPO_KIND_IO, "a", 0x1000, 0);
+	a = mt_region_create(self->fd, MEMTOPO_KIND_IO, "a", 0x1000, 0);
 	ASSERT_LT(0, a);
-	ASSERT_EQ(0, op_destroy(self->fd, a));
-	b = op_create(self->fd, MEMTOPO_KIND_IO, "b", 0x1000, 0);
+	ASSERT_EQ(0, mt_region_destroy(self->fd, a));
+	b = mt_region_create(self->fd, MEMTOPO_KIND_IO, "b", 0x1000, 0);
 	ASSERT_LT(0, b);
 	EXPECT_NE(a, b) TH_LOG("region ID %d reused at once", a);
 	EXPECT_LT(a, b);
 
-	s1 = op_space(self->fd, "s1", self->root);
+	s1 = mt_space_create(self->fd, "s1", self->root);
 	ASSERT_LT(0, s1);
 	EXPECT_EQ(0, mt_op(self->fd, &(struct memtopo_op){
 		.size = sizeof(struct memtopo_op), .op = MEMTOPO_OP_SPACE_DESTROY, .id = s1 }));
-	s2 = op_space(self->fd, "s2", self->root);
+	s2 = mt_space_create(self->fd, "s2", self->root);
 	ASSERT_LT(0, s2);
 	EXPECT_NE(s1, s2) TH_LOG("space ID %d reused at once", s1);
 
@@ -1350,14 +1301,15 @@ TEST_F(lim, out_fields_ignored_on_input)
 				       .op_size = sizeof(struct memtopo_op), .error_index = 8 };
 	int ram, i, other;
 
-	ram = op_create(self->fd, MEMTOPO_KIND_RAM, "ram", 0x2000, 0);
+	ram = mt_region_create(self->fd, MEMTOPO_KIND_RAM, "ram", 0x2000, 0);
 	ASSERT_LT(0, ram);
-	ASSERT_EQ(0, op_map(self->fd, self->root, ram, 0x1000));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, ram, 0x1000, 0));
 	/* two more ranges, so a replay queues more than three events */
 	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, op_map(self->fd, self->root,
-				    op_create(self->fd, MEMTOPO_KIND_IO, "io", 0x1000, 0),
-				    0x10000 + i * 0x2000));
+		ASSERT_EQ(0, mt_add_subregion(self->fd, self->root,
+					      mt_region_create(self->fd, MEMTOPO_KIND_IO, "io",
+							       0x1000, 0),
+					      0x10000 + i * 0x2000, 0));
 	EXPECT_EQ(0, raw(self->fd, MEMTOPO_GET_INFO, &info));
 	EXPECT_EQ(MEMTOPO_ABI_VERSION, info.abi_version);
 	EXPECT_EQ(0, raw(self->fd, MEMTOPO_BATCH, &batch));
@@ -1437,8 +1389,8 @@ TEST(rings_grow_with_use)
 	ASSERT_LE(0, fd);
 	snprintf(space, sizeof(space), "rings-%d", getpid());
 	ASSERT_EQ(0, mt_info(fd, &info));
-	root = op_create(fd, MEMTOPO_KIND_CONTAINER, "system", 0, MEMTOPO_OP_F_SIZE_2_64);
-	as = op_space(fd, space, root);
+	root = mt_region_create(fd, MEMTOPO_KIND_CONTAINER, "system", 0, MEMTOPO_OP_F_SIZE_2_64);
+	as = mt_space_create(fd, space, root);
 	ASSERT_LT(0, as);
 	ASSERT_EQ(0, dbg_dir_of(space, name, sizeof(name)));
 	m0 = ctx_memory(name);
@@ -1530,8 +1482,8 @@ TEST_F(budget, enforced)
 	fd = mt_open();
 	ASSERT_LE(0, fd);
 	snprintf(space, sizeof(space), "budget-%d", getpid());
-	root = op_create(fd, MEMTOPO_KIND_CONTAINER, "system", 0, MEMTOPO_OP_F_SIZE_2_64);
-	as = op_space(fd, space, root);
+	root = mt_region_create(fd, MEMTOPO_KIND_CONTAINER, "system", 0, MEMTOPO_OP_F_SIZE_2_64);
+	as = mt_space_create(fd, space, root);
 	ASSERT_LT(0, as);
 	ASSERT_EQ(0, dbg_dir_of(space, name, sizeof(name)));
 	ASSERT_EQ(0, mt_subscribe(fd, as, -1, 0, 0, &id));
@@ -1546,7 +1498,7 @@ TEST_F(budget, enforced)
 	EXPECT_EQ(used, ctx_memory(name)) TH_LOG("a refused subscription left a charge");
 	/* regions are charged too: a few fit, then ENOSPC, nothing half-made */
 	for (k = 0; k < 64; k++) {
-		ret = op_create(fd, MEMTOPO_KIND_IO, "r", 0x1000, 0);
+		ret = mt_region_create(fd, MEMTOPO_KIND_IO, "r", 0x1000, 0);
 		if (ret < 0)
 			break;
 	}

@@ -35,44 +35,6 @@
 /* Kernel-owned RAM held by the context that is closed: big enough to see. */
 #define BIG_RAM		(32u << 20)
 
-static int i_create(int fd, __u32 kind, const char *name, __u64 size, __u32 flags)
-{
-	struct memtopo_op op;
-	int ret;
-
-	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
-	op.kind = kind;
-	op.flags = flags;
-	strcpy(op.name, name);
-	op.length = size;
-	ret = mt_op(fd, &op);
-	return ret ? ret : (int)op.id;
-}
-
-static int i_op(int fd, __u32 code, __u32 id, __u32 ref, __u64 addr, __u64 value)
-{
-	struct memtopo_op op;
-
-	mt_op_init(&op, code);
-	op.id = id;
-	op.ref = ref;
-	op.addr = addr;
-	op.value = value;
-	return mt_op(fd, &op);
-}
-
-static int i_space(int fd, const char *name, __u32 root)
-{
-	struct memtopo_op op;
-	int ret;
-
-	mt_op_init(&op, MEMTOPO_OP_SPACE_CREATE);
-	op.ref = root;
-	strcpy(op.name, name);
-	ret = mt_op(fd, &op);
-	return ret ? ret : (int)op.id;
-}
-
 static int i_ioctl(int fd, unsigned long req, void *arg)
 {
 	return ioctl(fd, req, arg) ? -errno : 0;
@@ -87,9 +49,9 @@ static int build_map(int fd, struct map *m, const char *space_name)
 {
 	struct memtopo_op op;
 
-	m->root = i_create(fd, MEMTOPO_KIND_CONTAINER, "root", 0x100000000ULL, 0);
-	m->ram = i_create(fd, MEMTOPO_KIND_RAM, "ram", 0x2000, MEMTOPO_OP_F_KERNEL_BACKING);
-	m->io = i_create(fd, MEMTOPO_KIND_IO, "io", 0x100, 0);
+	m->root = mt_region_create(fd, MEMTOPO_KIND_CONTAINER, "root", 0x100000000ULL, 0);
+	m->ram = mt_region_create(fd, MEMTOPO_KIND_RAM, "ram", 0x2000, MEMTOPO_OP_F_KERNEL_BACKING);
+	m->io = mt_region_create(fd, MEMTOPO_KIND_IO, "io", 0x100, 0);
 	if (m->root < 0 || m->ram < 0 || m->io < 0)
 		return -1;
 	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
@@ -100,11 +62,11 @@ static int build_map(int fd, struct map *m, const char *space_name)
 	if (mt_op(fd, &op))
 		return -1;
 	m->alias = op.id;
-	if (i_op(fd, MEMTOPO_OP_ADD_SUBREGION, m->ram, m->root, 0x10000, 0) ||
-	    i_op(fd, MEMTOPO_OP_ADD_SUBREGION, m->io, m->root, 0x20000, 0) ||
-	    i_op(fd, MEMTOPO_OP_ADD_SUBREGION, m->alias, m->root, 0x30000, 0))
+	if (mt_region_set(fd, MEMTOPO_OP_ADD_SUBREGION, m->ram, m->root, 0x10000, 0) ||
+	    mt_region_set(fd, MEMTOPO_OP_ADD_SUBREGION, m->io, m->root, 0x20000, 0) ||
+	    mt_region_set(fd, MEMTOPO_OP_ADD_SUBREGION, m->alias, m->root, 0x30000, 0))
 		return -1;
-	m->space = i_space(fd, space_name, m->root);
+	m->space = mt_space_create(fd, space_name, m->root);
 	return m->space < 0 ? -1 : 0;
 }
 
@@ -148,12 +110,13 @@ static int touch_all(int fd, const struct map *m, char *out, size_t outlen)
 	dl.bitmap = (uintptr_t)&bits;
 	iofd.fd = efd;
 #define ADD(w, expr) do { c[nc].what = (w); c[nc].ret = (expr); nc++; } while (0)
-	ADD("set enabled", i_op(fd, MEMTOPO_OP_SET_ENABLED, m->ram, 0, 0, 0));
-	ADD("set address", i_op(fd, MEMTOPO_OP_SET_ADDRESS, m->io, 0, 0x40000, 0));
-	ADD("map into their root", i_op(fd, MEMTOPO_OP_ADD_SUBREGION, m->ram, m->root, 0, 0));
-	ADD("unmap", i_op(fd, MEMTOPO_OP_DEL_SUBREGION, m->io, 0, 0, 0));
-	ADD("destroy region", i_op(fd, MEMTOPO_OP_REGION_DESTROY, m->alias, 0, 0, 0));
-	ADD("destroy space", i_op(fd, MEMTOPO_OP_SPACE_DESTROY, m->space, 0, 0, 0));
+	ADD("set enabled", mt_region_set(fd, MEMTOPO_OP_SET_ENABLED, m->ram, 0, 0, 0));
+	ADD("set address", mt_region_set(fd, MEMTOPO_OP_SET_ADDRESS, m->io, 0, 0x40000, 0));
+	ADD("map into their root",
+	    mt_region_set(fd, MEMTOPO_OP_ADD_SUBREGION, m->ram, m->root, 0, 0));
+	ADD("unmap", mt_region_set(fd, MEMTOPO_OP_DEL_SUBREGION, m->io, 0, 0, 0));
+	ADD("destroy region", mt_region_set(fd, MEMTOPO_OP_REGION_DESTROY, m->alias, 0, 0, 0));
+	ADD("destroy space", mt_region_set(fd, MEMTOPO_OP_SPACE_DESTROY, m->space, 0, 0, 0));
 	ADD("alias their region", alias_of(fd, m->ram));
 	ADD("lookup", mt_lookup(fd, m->space, 0x10000, &r, NULL));
 	rs = NULL;
@@ -254,10 +217,10 @@ TEST(two_processes_are_isolated)
 		    its.space != mine.space)
 			len += snprintf(out + len, sizeof(out) - len,
 					"the child's map did not get the same IDs\n");
-		if (i_op(cfd, MEMTOPO_OP_SET_ENABLED, its.ram, 0, 0, 0) ||
-		    i_op(cfd, MEMTOPO_OP_DEL_SUBREGION, its.alias, 0, 0, 0) ||
-		    i_op(cfd, MEMTOPO_OP_REGION_DESTROY, its.alias, 0, 0, 0) ||
-		    i_op(cfd, MEMTOPO_OP_SPACE_DESTROY, its.space, 0, 0, 0))
+		if (mt_region_set(cfd, MEMTOPO_OP_SET_ENABLED, its.ram, 0, 0, 0) ||
+		    mt_region_set(cfd, MEMTOPO_OP_DEL_SUBREGION, its.alias, 0, 0, 0) ||
+		    mt_region_set(cfd, MEMTOPO_OP_REGION_DESTROY, its.alias, 0, 0, 0) ||
+		    mt_region_set(cfd, MEMTOPO_OP_SPACE_DESTROY, its.space, 0, 0, 0))
 			len += snprintf(out + len, sizeof(out) - len,
 					"the child could not change its own map\n");
 		(void)fails;
@@ -280,7 +243,7 @@ report:
 	after = mtree_of(fd);
 	ASSERT_NE(NULL, after);
 	EXPECT_STREQ(before, after);
-	EXPECT_EQ(0, i_op(fd, MEMTOPO_OP_SET_ENABLED, mine.ram, 0, 0, 1));
+	EXPECT_EQ(0, mt_region_set(fd, MEMTOPO_OP_SET_ENABLED, mine.ram, 0, 0, 1));
 	/* and the parent cannot see the child's space by name either */
 	ASSERT_EQ(0, mt_get_spaces(fd, &sd, &ns));
 	ASSERT_EQ(1, ns);
@@ -316,7 +279,7 @@ TEST(named_context_owner_rule)
 	mt_ctx_destroy(fd, other);
 	ASSERT_EQ(0, mt_attach(fd, name, MEMTOPO_ATTACH_CREATE | MEMTOPO_ATTACH_EXCL, &created));
 	EXPECT_EQ(1, created);
-	ASSERT_LT(0, i_create(fd, MEMTOPO_KIND_CONTAINER, "root", 0x1000, 0));
+	ASSERT_LT(0, mt_region_create(fd, MEMTOPO_KIND_CONTAINER, "root", 0x1000, 0));
 	ASSERT_EQ(0, pipe(p));
 
 	pid = fork();
@@ -350,7 +313,7 @@ TEST(named_context_owner_rule)
 					"destroy by another uid: %s instead of EPERM\n",
 					strerror(-ret));
 		/* refused attaches left the file on its own anonymous context */
-		if (i_create(a, MEMTOPO_KIND_RAM, "mine", 0x1000, 0) != 1)
+		if (mt_region_create(a, MEMTOPO_KIND_RAM, "mine", 0x1000, 0) != 1)
 			len += snprintf(out + len, sizeof(out) - len,
 					"the refused file lost its own context\n");
 		ret = mt_attach(b, other, MEMTOPO_ATTACH_CREATE, NULL);
@@ -452,17 +415,18 @@ TEST(close_frees_everything)
 		__u32 sub, depth;
 		char ok = 'y';
 
-		root = i_create(fd, MEMTOPO_KIND_CONTAINER, "root", 0, 0);
-		ram = i_create(fd, MEMTOPO_KIND_RAM, "big", BIG_RAM, MEMTOPO_OP_F_KERNEL_BACKING);
-		io = i_create(fd, MEMTOPO_KIND_IO, "io", 0x100, 0);
+		root = mt_region_create(fd, MEMTOPO_KIND_CONTAINER, "root", 0, 0);
+		ram = mt_region_create(fd, MEMTOPO_KIND_RAM, "big", BIG_RAM,
+				       MEMTOPO_OP_F_KERNEL_BACKING);
+		io = mt_region_create(fd, MEMTOPO_KIND_IO, "io", 0x100, 0);
 		iofd.region = io;
 		iofd.fd = efd;
 		if (fd < 0 || efd < 0 || root < 0 || ram < 0 || io < 0 ||
-		    i_op(fd, MEMTOPO_OP_SET_SIZE, root, 0, 0, 0) ||
-		    i_op(fd, MEMTOPO_OP_ADD_SUBREGION, ram, root, 0, 0) ||
-		    i_op(fd, MEMTOPO_OP_ADD_SUBREGION, io, root, BIG_RAM, 0))
+		    mt_region_set(fd, MEMTOPO_OP_SET_SIZE, root, 0, 0, 0) ||
+		    mt_region_set(fd, MEMTOPO_OP_ADD_SUBREGION, ram, root, 0, 0) ||
+		    mt_region_set(fd, MEMTOPO_OP_ADD_SUBREGION, io, root, BIG_RAM, 0))
 			ok = 'n';
-		space = ok == 'y' ? i_space(fd, "mem", root) : -1;
+		space = ok == 'y' ? mt_space_create(fd, "mem", root) : -1;
 		if (space < 0 || mt_subscribe(fd, space, efd, 0, MEMTOPO_SUBSCRIBE_REPLAY, &sub) ||
 		    i_ioctl(fd, MEMTOPO_IOEVENTFD, &iofd) || mt_txn(fd, MEMTOPO_TXN_BEGIN, &depth))
 			ok = 'n';
@@ -523,8 +487,8 @@ TEST(named_context_outlives_process_until_destroyed)
 		int cfd = mt_open();
 
 		if (cfd < 0 || mt_attach(cfd, name, MEMTOPO_ATTACH_CREATE, NULL) ||
-		    i_create(cfd, MEMTOPO_KIND_RAM, "kept", 0x1000,
-			     MEMTOPO_OP_F_KERNEL_BACKING) < 0)
+		    mt_region_create(cfd, MEMTOPO_KIND_RAM, "kept", 0x1000,
+				     MEMTOPO_OP_F_KERNEL_BACKING) < 0)
 			_exit(1);
 		_exit(0);
 	}

@@ -19,44 +19,6 @@
 #include "kselftest_harness.h"
 #include "../tools/memtopoctl/libmemtopo.c"
 
-static int p_create(int fd, __u32 kind, const char *name, __u64 size, bool big)
-{
-	struct memtopo_op op;
-	int ret;
-
-	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
-	op.kind = kind;
-	strcpy(op.name, name);
-	op.length = size;
-	if (big)
-		op.flags = MEMTOPO_OP_F_SIZE_2_64;
-	ret = mt_op(fd, &op);
-	return ret ? ret : (int)op.id;
-}
-
-static int p_map(int fd, __u32 parent, __u32 child, __u64 addr)
-{
-	struct memtopo_op op;
-
-	mt_op_init(&op, MEMTOPO_OP_ADD_SUBREGION);
-	op.ref = parent;
-	op.id = child;
-	op.addr = addr;
-	return mt_op(fd, &op);
-}
-
-static int p_space(int fd, __u32 root)
-{
-	struct memtopo_op op;
-	int ret;
-
-	mt_op_init(&op, MEMTOPO_OP_SPACE_CREATE);
-	op.ref = root;
-	strcpy(op.name, "mem");
-	ret = mt_op(fd, &op);
-	return ret ? ret : (int)op.id;
-}
-
 static int p_ioctl(int fd, unsigned long req, void *arg)
 {
 	return ioctl(fd, req, arg) ? -errno : 0;
@@ -102,15 +64,16 @@ FIXTURE_SETUP(parity)
 {
 	self->fd = mt_open();
 	ASSERT_GE(self->fd, 0);
-	self->root = p_create(self->fd, MEMTOPO_KIND_CONTAINER, "root", 0, true);
+	self->root = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "root", 0,
+				      MEMTOPO_OP_F_SIZE_2_64);
 	ASSERT_GT(self->root, 0);
-	self->io = p_create(self->fd, MEMTOPO_KIND_IO, "io", 0x100, false);
+	self->io = mt_region_create(self->fd, MEMTOPO_KIND_IO, "io", 0x100, 0);
 	ASSERT_GT(self->io, 0);
-	self->ram = p_create(self->fd, MEMTOPO_KIND_RAM, "ram", 0x10000, false);
+	self->ram = mt_region_create(self->fd, MEMTOPO_KIND_RAM, "ram", 0x10000, 0);
 	ASSERT_GT(self->ram, 0);
-	ASSERT_EQ(0, p_map(self->fd, self->root, self->io, 0x1000));
-	ASSERT_EQ(0, p_map(self->fd, self->root, self->ram, 0x100000));
-	self->space = p_space(self->fd, self->root);
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->io, 0x1000, 0));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->ram, 0x100000, 0));
+	self->space = mt_space_create(self->fd, "mem", self->root);
 	ASSERT_GT(self->space, 0);
 }
 
@@ -239,16 +202,6 @@ static int k_create(int fd, __u32 kind, const char *name, __u64 size, const void
 	return ret ? ret : (int)op.id;
 }
 
-static int k_set(int fd, __u32 code, __u32 id, __u64 value)
-{
-	struct memtopo_op op;
-
-	mt_op_init(&op, code);
-	op.id = id;
-	op.value = value;
-	return mt_op(fd, &op);
-}
-
 static int k_set_size(int fd, __u32 id, __u64 size, bool big)
 {
 	struct memtopo_op op;
@@ -306,7 +259,8 @@ FIXTURE_SETUP(kram)
 		self->image[i] = (__u8)(i * 7 + 3);
 	self->fd = mt_open();
 	ASSERT_GE(self->fd, 0);
-	self->root = p_create(self->fd, MEMTOPO_KIND_CONTAINER, "root", 0, true);
+	self->root = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "root", 0,
+				      MEMTOPO_OP_F_SIZE_2_64);
 	ASSERT_GT(self->root, 0);
 	self->kram = k_create(self->fd, MEMTOPO_KIND_RAM, "kram", 0x3000, NULL);
 	ASSERT_GT(self->kram, 0);
@@ -324,12 +278,12 @@ FIXTURE_SETUP(kram)
 	op.length = 0x1000;
 	ASSERT_EQ(0, mt_op(self->fd, &op));
 	self->alias = op.id;
-	ASSERT_EQ(0, p_map(self->fd, self->root, self->kram, 0x200000));
-	ASSERT_EQ(0, p_map(self->fd, self->root, self->kram2, 0x203000));
-	ASSERT_EQ(0, p_map(self->fd, self->root, self->krom, 0x300000));
-	ASSERT_EQ(0, p_map(self->fd, self->root, self->kromd, 0x310000));
-	ASSERT_EQ(0, p_map(self->fd, self->root, self->alias, 0x400000));
-	self->space = p_space(self->fd, self->root);
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->kram, 0x200000, 0));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->kram2, 0x203000, 0));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->krom, 0x300000, 0));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->kromd, 0x310000, 0));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->alias, 0x400000, 0));
+	self->space = mt_space_create(self->fd, "mem", self->root);
 	ASSERT_GT(self->space, 0);
 }
 
@@ -440,16 +394,16 @@ TEST_F(kram, rom_refuses_writes)
 	/* a write that starts in RAM right below the ROM and ends in it changes neither */
 	pre = k_create(self->fd, MEMTOPO_KIND_RAM, "pre", 0x1000, NULL);
 	ASSERT_GT(pre, 0);
-	ASSERT_EQ(0, p_map(self->fd, self->root, pre, 0x2ff000));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, pre, 0x2ff000, 0));
 	EXPECT_EQ(-EROFS, p_rw(self->fd, self->space, 0x2ffffe, w, 4, true));
 	ASSERT_EQ(0, p_rw(self->fd, self->space, 0x2ffffc, r, 4, false));
 	EXPECT_EQ(0, r[0] | r[1] | r[2] | r[3]);
 	ASSERT_EQ(0, p_rw(self->fd, self->space, 0x300000, r, sizeof(r), false));
 	EXPECT_EQ(0, memcmp(self->image, r, sizeof(r)));
 	/* RAM set read-only refuses too; writable again afterwards */
-	ASSERT_EQ(0, k_set(self->fd, MEMTOPO_OP_SET_READONLY, self->kram, 1));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_READONLY, self->kram, 0, 0, 1));
 	EXPECT_EQ(-EROFS, p_rw(self->fd, self->space, 0x200000, w, 4, true));
-	ASSERT_EQ(0, k_set(self->fd, MEMTOPO_OP_SET_READONLY, self->kram, 0));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_READONLY, self->kram, 0, 0, 0));
 	EXPECT_EQ(0, p_rw(self->fd, self->space, 0x200000, w, 4, true));
 }
 
@@ -461,9 +415,9 @@ TEST_F(kram, rom_device)
 	ASSERT_EQ(0, p_rw(self->fd, self->space, 0x310100, r, sizeof(r), false));
 	EXPECT_EQ(0, memcmp(self->image + 0x100, r, sizeof(r)));
 	EXPECT_EQ(-EOPNOTSUPP, p_rw(self->fd, self->space, 0x310100, w, 4, true));
-	ASSERT_EQ(0, k_set(self->fd, MEMTOPO_OP_SET_ROMD, self->kromd, 0));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_ROMD, self->kromd, 0, 0, 0));
 	EXPECT_EQ(-EOPNOTSUPP, p_rw(self->fd, self->space, 0x310100, r, 4, false));
-	ASSERT_EQ(0, k_set(self->fd, MEMTOPO_OP_SET_ROMD, self->kromd, 1));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_ROMD, self->kromd, 0, 0, 1));
 	ASSERT_EQ(0, p_rw(self->fd, self->space, 0x310100, r, sizeof(r), false));
 	EXPECT_EQ(0, memcmp(self->image + 0x100, r, sizeof(r)));
 }
@@ -528,7 +482,7 @@ TEST_F(kram, largest)
 
 	id = k_create(self->fd, MEMTOPO_KIND_RAM, "big", MEMTOPO_KERNEL_BACKING_MAX, NULL);
 	ASSERT_GT(id, 0);
-	ASSERT_EQ(0, p_map(self->fd, self->root, id, 0x100000000ULL));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, id, 0x100000000ULL, 0));
 	ASSERT_EQ(0, p_rw(self->fd, self->space, 0x100000000ULL + MEMTOPO_KERNEL_BACKING_MAX - 8,
 			  &v, 8, true));
 	ASSERT_EQ(0, p_rw(self->fd, self->space, 0x100000000ULL + MEMTOPO_KERNEL_BACKING_MAX - 8,
@@ -613,7 +567,7 @@ TEST_F(kram, destroy_while_accessed)
 		int id = k_create(self->fd, MEMTOPO_KIND_RAM, "churn", 0x1000, NULL);
 
 		ASSERT_GT(id, 0);
-		ASSERT_EQ(0, p_map(self->fd, self->root, id, 0x600000));
+		ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, id, 0x600000, 0));
 		mt_op_init(&ops[0], MEMTOPO_OP_DEL_SUBREGION);
 		ops[0].id = id;
 		mt_op_init(&ops[1], MEMTOPO_OP_REGION_DESTROY);

@@ -119,44 +119,6 @@ static char *state(int fd)
 	return buf;
 }
 
-static int rb_create(int fd, __u32 kind, const char *name, __u64 size, bool big)
-{
-	struct memtopo_op op;
-	int ret;
-
-	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
-	op.kind = kind;
-	snprintf(op.name, sizeof(op.name), "%s", name);
-	op.length = size;
-	if (big)
-		op.flags = MEMTOPO_OP_F_SIZE_2_64;
-	ret = mt_op(fd, &op);
-	return ret ? ret : (int)op.id;
-}
-
-static int rb_map(int fd, __u32 parent, __u32 child, __u64 addr)
-{
-	struct memtopo_op op;
-
-	mt_op_init(&op, MEMTOPO_OP_ADD_SUBREGION);
-	op.ref = parent;
-	op.id = child;
-	op.addr = addr;
-	return mt_op(fd, &op);
-}
-
-static int rb_space(int fd, __u32 root)
-{
-	struct memtopo_op op;
-	int ret;
-
-	mt_op_init(&op, MEMTOPO_OP_SPACE_CREATE);
-	op.ref = root;
-	strcpy(op.name, "mem");
-	ret = mt_op(fd, &op);
-	return ret ? ret : (int)op.id;
-}
-
 /* A machine: a root with RAM, ROM, a ROM device, I/O and an alias, one space. */
 struct rb_tree {
 	int fd, root, space, ids[8], nids;
@@ -173,14 +135,15 @@ static void rb_build(struct __test_metadata *_metadata, struct rb_tree *t)
 
 	t->fd = mt_open();
 	ASSERT_GE(t->fd, 0);
-	t->root = rb_create(t->fd, MEMTOPO_KIND_CONTAINER, "root", 0, true);
+	t->root = mt_region_create(t->fd, MEMTOPO_KIND_CONTAINER, "root", 0,
+				   MEMTOPO_OP_F_SIZE_2_64);
 	ASSERT_GT(t->root, 0);
 	t->nids = 0;
 	t->ids[t->nids++] = t->root;
 	for (i = 0; i < 6; i++) {
-		id = rb_create(t->fd, kinds[i], "r", 0x4000, false);
+		id = mt_region_create(t->fd, kinds[i], "r", 0x4000, 0);
 		ASSERT_GT(id, 0);
-		ASSERT_EQ(0, rb_map(t->fd, t->root, id, 0x10000 * i));
+		ASSERT_EQ(0, mt_add_subregion(t->fd, t->root, id, 0x10000 * i, 0));
 		t->ids[t->nids++] = id;
 	}
 	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
@@ -190,9 +153,9 @@ static void rb_build(struct __test_metadata *_metadata, struct rb_tree *t)
 	op.ref = t->ids[1];
 	op.addr = 0x1000;
 	ASSERT_EQ(0, mt_op(t->fd, &op));
-	ASSERT_EQ(0, rb_map(t->fd, t->root, op.id, 0x100000));
+	ASSERT_EQ(0, mt_add_subregion(t->fd, t->root, op.id, 0x100000, 0));
 	t->ids[t->nids++] = op.id;
-	t->space = rb_space(t->fd, t->root);
+	t->space = mt_space_create(t->fd, "mem", t->root);
 	ASSERT_GT(t->space, 0);
 }
 
@@ -570,9 +533,9 @@ TEST(txn_commit_fail_nth)
 		ASSERT_NE(NULL, before);
 		ASSERT_EQ(0, mt_txn(t.fd, MEMTOPO_TXN_BEGIN, &depth));
 		/* every kind of change, each undone if the commit fails */
-		late = rb_create(t.fd, MEMTOPO_KIND_RAM, "late", 0x3000, false);
+		late = mt_region_create(t.fd, MEMTOPO_KIND_RAM, "late", 0x3000, 0);
 		ASSERT_GT(late, 0);
-		ASSERT_EQ(0, rb_map(t.fd, t.root, late, 0x800000));
+		ASSERT_EQ(0, mt_add_subregion(t.fd, t.root, late, 0x800000, 0));
 		mt_op_init(&op, MEMTOPO_OP_SET_ADDRESS);
 		op.id = t.ids[1];
 		op.addr = 0x900000;
@@ -590,7 +553,7 @@ TEST(txn_commit_fail_nth)
 		ASSERT_EQ(0, rb_ioctl(t.fd, MEMTOPO_IOEVENTFD, &io));
 		co.region = t.ids[4];
 		ASSERT_EQ(0, rb_ioctl(t.fd, MEMTOPO_COALESCED, &co));
-		ASSERT_GT(rb_space(t.fd, t.ids[1]), 0);
+		ASSERT_GT(mt_space_create(t.fd, "mem", t.ids[1]), 0);
 
 		failnth_set(nth, n);
 		ret = mt_txn(t.fd, MEMTOPO_TXN_COMMIT, &depth);

@@ -34,31 +34,6 @@ void *s_bad_ptr = (void *)8;
 #define DEV_ADDR	0x1000
 #define DEV_SIZE	0x100
 
-static int s_create(int fd, __u32 kind, const char *name, __u64 size, __u32 flags)
-{
-	struct memtopo_op op;
-	int ret;
-
-	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
-	op.kind = kind;
-	strcpy(op.name, name);
-	op.length = size;
-	op.flags = flags;
-	ret = mt_op(fd, &op);
-	return ret ? ret : (int)op.id;
-}
-
-static int s_op(int fd, __u32 code, __u32 id, __u32 ref, __u64 addr)
-{
-	struct memtopo_op op;
-
-	mt_op_init(&op, code);
-	op.id = id;
-	op.ref = ref;
-	op.addr = addr;
-	return mt_op(fd, &op);
-}
-
 static int s_serve(int fd, __u32 region, __u32 flags, __u32 timeout_ms, int *dfd)
 {
 	struct memtopo_serve s = {
@@ -164,11 +139,13 @@ FIXTURE_SETUP(served)
 
 	self->fd = mt_open();
 	ASSERT_GE(self->fd, 0);
-	self->root = s_create(self->fd, MEMTOPO_KIND_CONTAINER, "root", 0, MEMTOPO_OP_F_SIZE_2_64);
+	self->root = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "root", 0,
+				      MEMTOPO_OP_F_SIZE_2_64);
 	ASSERT_GT(self->root, 0);
-	self->dev = s_create(self->fd, MEMTOPO_KIND_IO, "dev", DEV_SIZE, 0);
+	self->dev = mt_region_create(self->fd, MEMTOPO_KIND_IO, "dev", DEV_SIZE, 0);
 	ASSERT_GT(self->dev, 0);
-	ASSERT_EQ(0, s_op(self->fd, MEMTOPO_OP_ADD_SUBREGION, self->dev, self->root, DEV_ADDR));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_ADD_SUBREGION, self->dev, self->root,
+				   DEV_ADDR, 0));
 	mt_op_init(&op, MEMTOPO_OP_SPACE_CREATE);
 	op.ref = self->root;
 	strcpy(op.name, "mem");
@@ -585,8 +562,9 @@ TEST_F(served, region_destroyed_while_waiting)
 	ASSERT_TRUE(wait_queued(self->dfd, 5000));
 	/* the topology changes while both wait: no lock is held for them */
 	t0 = now_ms();
-	ASSERT_EQ(0, s_op(self->fd, MEMTOPO_OP_DEL_SUBREGION, self->dev, self->root, 0));
-	ASSERT_EQ(0, s_op(self->fd, MEMTOPO_OP_REGION_DESTROY, self->dev, 0, 0));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_DEL_SUBREGION, self->dev, self->root,
+				   0, 0));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_REGION_DESTROY, self->dev, 0, 0, 0));
 	pthread_join(ta, NULL);
 	pthread_join(tb, NULL);
 	EXPECT_LT(now_ms() - t0, 5000);
@@ -608,7 +586,7 @@ TEST_F(served, fd_closed_and_space_destroyed_while_waiting)
 	ASSERT_EQ(0, s_serve(self->fd, self->dev, 0, 10000, &self->dfd));
 	ASSERT_EQ(0, pthread_create(&ta, NULL, accessor, &a));
 	ASSERT_TRUE(wait_queued(self->dfd, 5000));
-	ASSERT_EQ(0, s_op(self->fd, MEMTOPO_OP_SPACE_DESTROY, self->space, 0, 0));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SPACE_DESTROY, self->space, 0, 0, 0));
 	close(self->dfd);
 	self->dfd = -1;
 	pthread_join(ta, NULL);
@@ -658,7 +636,8 @@ TEST_F(served, rom_device)
 	strcpy(op.name, "flash");
 	ASSERT_EQ(0, mt_op(self->fd, &op));
 	romd = op.id;
-	ASSERT_EQ(0, s_op(self->fd, MEMTOPO_OP_ADD_SUBREGION, romd, self->root, 0x10000));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_ADD_SUBREGION, romd, self->root,
+				   0x10000, 0));
 	ASSERT_EQ(0, s_serve(self->fd, romd, 0, 5000, &self->dfd));
 	self->server = start_server(self->dfd, romd);
 	self->dfd = -1;
@@ -689,7 +668,7 @@ TEST_F(served, serve_errnos)
 	int ram, before, d, after, other;
 	__u32 v;
 
-	ram = s_create(self->fd, MEMTOPO_KIND_RAM, "ram", 0x1000, 0);
+	ram = mt_region_create(self->fd, MEMTOPO_KIND_RAM, "ram", 0x1000, 0);
 	ASSERT_GT(ram, 0);
 #define BAD(field, val, err) do {						\
 		struct memtopo_serve t = s;					\

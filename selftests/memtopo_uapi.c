@@ -20,56 +20,6 @@
 /* the same small ioctl library memtopoctl uses */
 #include "../tools/memtopoctl/libmemtopo.c"
 
-static int create_region(int fd, __u32 kind, const char *name, __u64 size, bool big)
-{
-	struct memtopo_op op;
-	int ret;
-
-	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
-	op.kind = kind;
-	strcpy(op.name, name);
-	op.length = size;
-	if (big)
-		op.flags = MEMTOPO_OP_F_SIZE_2_64;
-	ret = mt_op(fd, &op);
-	return ret ? ret : (int)op.id;
-}
-
-static int map(int fd, __u32 parent, __u32 child, __u64 addr, int prio)
-{
-	struct memtopo_op op;
-
-	mt_op_init(&op, MEMTOPO_OP_ADD_SUBREGION);
-	op.ref = parent;
-	op.id = child;
-	op.addr = addr;
-	op.priority = prio;
-	return mt_op(fd, &op);
-}
-
-static int set_op(int fd, __u32 code, __u32 id, __u64 addr, __u64 value)
-{
-	struct memtopo_op op;
-
-	mt_op_init(&op, code);
-	op.id = id;
-	op.addr = addr;
-	op.value = value;
-	return mt_op(fd, &op);
-}
-
-static int create_space(int fd, const char *name, __u32 root)
-{
-	struct memtopo_op op;
-	int ret;
-
-	mt_op_init(&op, MEMTOPO_OP_SPACE_CREATE);
-	op.ref = root;
-	strcpy(op.name, name);
-	ret = mt_op(fd, &op);
-	return ret ? ret : (int)op.id;
-}
-
 static __u32 nr_regions(int fd)
 {
 	struct memtopo_region_desc *d;
@@ -90,12 +40,13 @@ FIXTURE_SETUP(dev)
 {
 	self->fd = mt_open();
 	ASSERT_LE(0, self->fd) TH_LOG("open /dev/memtopo: %s", strerror(-self->fd));
-	self->root = create_region(self->fd, MEMTOPO_KIND_CONTAINER, "system", 0, true);
+	self->root = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "system", 0,
+				      MEMTOPO_OP_F_SIZE_2_64);
 	ASSERT_LT(0, self->root);
-	self->ram = create_region(self->fd, MEMTOPO_KIND_RAM, "ram", 0x10000, false);
+	self->ram = mt_region_create(self->fd, MEMTOPO_KIND_RAM, "ram", 0x10000, 0);
 	ASSERT_LT(0, self->ram);
-	ASSERT_EQ(0, map(self->fd, self->root, self->ram, 0x100000, 0));
-	self->as = create_space(self->fd, "memory", self->root);
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->ram, 0x100000, 0));
+	self->as = mt_space_create(self->fd, "memory", self->root);
 	ASSERT_LT(0, self->as);
 }
 
@@ -173,15 +124,15 @@ TEST_F(dev, flat_view_and_lookup)
 	EXPECT_EQ(-ENOENT, mt_lookup(self->fd, 999, 0x0, &one, NULL));
 
 	/* moving the region changes the view and its generation */
-	ASSERT_EQ(0, set_op(self->fd, MEMTOPO_OP_SET_ADDRESS, self->ram, 0x200000, 0));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_ADDRESS, self->ram, 0, 0x200000, 0));
 	ASSERT_EQ(0, mt_lookup(self->fd, self->as, 0x200000, &one, &gen2));
 	EXPECT_NE(gen, gen2);
 }
 
 TEST_F(dev, op_errnos_leave_state)
 {
-	int a = create_region(self->fd, MEMTOPO_KIND_CONTAINER, "a", 0x1000, false);
-	int b = create_region(self->fd, MEMTOPO_KIND_CONTAINER, "b", 0x1000, false);
+	int a = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "a", 0x1000, 0);
+	int b = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "b", 0x1000, 0);
 	struct memtopo_op op;
 	__u64 gen, gen2;
 	struct memtopo_range *r;
@@ -192,17 +143,17 @@ TEST_F(dev, op_errnos_leave_state)
 	ASSERT_EQ(0, mt_get_flat(self->fd, self->as, &r, &n, &gen));
 	free(r);
 
-	EXPECT_EQ(-ENOENT, map(self->fd, 12345, a, 0, 0));
-	EXPECT_EQ(-ENOENT, set_op(self->fd, MEMTOPO_OP_SET_ENABLED, 12345, 0, 0));
-	EXPECT_EQ(0, map(self->fd, a, b, 0, 0));
-	EXPECT_EQ(-ELOOP, map(self->fd, b, a, 0, 0));
-	EXPECT_EQ(-EBUSY, map(self->fd, self->root, b, 0, 0));
-	EXPECT_EQ(-EBUSY, set_op(self->fd, MEMTOPO_OP_REGION_DESTROY, b, 0, 0));
-	EXPECT_EQ(-EBUSY, set_op(self->fd, MEMTOPO_OP_REGION_DESTROY, self->root, 0, 0));
-	EXPECT_EQ(-EOVERFLOW, map(self->fd, self->root, a, UINT64_MAX - 10, 0));
-	EXPECT_EQ(-EINVAL, set_op(self->fd, MEMTOPO_OP_SET_ENABLED, a, 0, 2));
-	EXPECT_EQ(-EINVAL, set_op(self->fd, MEMTOPO_OP_SET_ALIAS_OFFSET, a, 0, 0));
-	EXPECT_EQ(-EINVAL, set_op(self->fd, 999, a, 0, 0));
+	EXPECT_EQ(-ENOENT, mt_add_subregion(self->fd, 12345, a, 0, 0));
+	EXPECT_EQ(-ENOENT, mt_region_set(self->fd, MEMTOPO_OP_SET_ENABLED, 12345, 0, 0, 0));
+	EXPECT_EQ(0, mt_add_subregion(self->fd, a, b, 0, 0));
+	EXPECT_EQ(-ELOOP, mt_add_subregion(self->fd, b, a, 0, 0));
+	EXPECT_EQ(-EBUSY, mt_add_subregion(self->fd, self->root, b, 0, 0));
+	EXPECT_EQ(-EBUSY, mt_region_set(self->fd, MEMTOPO_OP_REGION_DESTROY, b, 0, 0, 0));
+	EXPECT_EQ(-EBUSY, mt_region_set(self->fd, MEMTOPO_OP_REGION_DESTROY, self->root, 0, 0, 0));
+	EXPECT_EQ(-EOVERFLOW, mt_add_subregion(self->fd, self->root, a, UINT64_MAX - 10, 0));
+	EXPECT_EQ(-EINVAL, mt_region_set(self->fd, MEMTOPO_OP_SET_ENABLED, a, 0, 0, 2));
+	EXPECT_EQ(-EINVAL, mt_region_set(self->fd, MEMTOPO_OP_SET_ALIAS_OFFSET, a, 0, 0, 0));
+	EXPECT_EQ(-EINVAL, mt_region_set(self->fd, 999, a, 0, 0, 0));
 	mt_op_init(&op, MEMTOPO_OP_SET_ENABLED);
 	op.id = a;
 	op.__reserved = 1;
@@ -303,7 +254,7 @@ TEST_F(dev, transactions)
 
 	ASSERT_EQ(0, mt_txn(self->fd, MEMTOPO_TXN_BEGIN, &depth));
 	EXPECT_EQ(1, depth);
-	ASSERT_EQ(0, set_op(self->fd, MEMTOPO_OP_SET_ADDRESS, self->ram, 0x400000, 0));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_ADDRESS, self->ram, 0, 0x400000, 0));
 	/* not rendered before the commit */
 	EXPECT_EQ(0, mt_lookup(self->fd, self->as, 0x100000, &r, NULL));
 	ASSERT_EQ(0, mt_txn(self->fd, MEMTOPO_TXN_COMMIT, &depth));
@@ -341,9 +292,9 @@ TEST_F(dev, events_in_order)
 	EXPECT_EQ(0, read_all(self->fd, id, ev, 64));
 	EXPECT_EQ(-1, read(efd, &cnt, sizeof(cnt)));
 
-	ASSERT_EQ(0, set_op(self->fd, MEMTOPO_OP_SET_ADDRESS, self->ram, 0x200000, 0));
-	dev2 = create_region(self->fd, MEMTOPO_KIND_IO, "dev", 0x1000, false);
-	ASSERT_EQ(0, map(self->fd, self->root, dev2, 0x0, 0));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_ADDRESS, self->ram, 0, 0x200000, 0));
+	dev2 = mt_region_create(self->fd, MEMTOPO_KIND_IO, "dev", 0x1000, 0);
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, dev2, 0x0, 0));
 	ASSERT_EQ(sizeof(cnt), read(efd, &cnt, sizeof(cnt)));
 	EXPECT_EQ(2, cnt);	/* two commits changed the space */
 
@@ -366,10 +317,10 @@ TEST_F(dev, events_in_order)
 	EXPECT_EQ(gen, ev[4].generation);
 
 	/* the space cannot go while subscribed */
-	EXPECT_EQ(-EBUSY, set_op(self->fd, MEMTOPO_OP_SPACE_DESTROY, self->as, 0, 0));
+	EXPECT_EQ(-EBUSY, mt_region_set(self->fd, MEMTOPO_OP_SPACE_DESTROY, self->as, 0, 0, 0));
 	EXPECT_EQ(0, mt_unsubscribe(self->fd, id));
 	EXPECT_EQ(-ENOENT, mt_unsubscribe(self->fd, id));
-	EXPECT_EQ(0, set_op(self->fd, MEMTOPO_OP_SPACE_DESTROY, self->as, 0, 0));
+	EXPECT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SPACE_DESTROY, self->as, 0, 0, 0));
 	close(efd);
 }
 
@@ -432,7 +383,7 @@ TEST_F(dev, overflow_then_resync)
 	EXPECT_EQ(gen, ev[info.max_events - 1].generation);
 
 	/* after draining, events flow again, numbered on */
-	ASSERT_EQ(0, set_op(self->fd, MEMTOPO_OP_SET_ADDRESS, self->ram, 0x200000, 0));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_ADDRESS, self->ram, 0, 0x200000, 0));
 	n = read_all(self->fd, id, ev, 8192);
 	ASSERT_EQ(3, n);
 	EXPECT_EQ(info.max_events + 1, ev[0].seq);
@@ -447,7 +398,7 @@ TEST_F(dev, files_are_isolated)
 
 	ASSERT_LE(0, other);
 	EXPECT_EQ(0, nr_regions(other));
-	EXPECT_EQ(-ENOENT, set_op(other, MEMTOPO_OP_SET_ENABLED, self->ram, 0, 0));
+	EXPECT_EQ(-ENOENT, mt_region_set(other, MEMTOPO_OP_SET_ENABLED, self->ram, 0, 0, 0));
 	EXPECT_EQ(-ENOENT, mt_lookup(other, self->as, 0x100000, &r, NULL));
 	close(other);
 	EXPECT_EQ(2, nr_regions(self->fd));
@@ -468,7 +419,7 @@ TEST(named_contexts)
 	EXPECT_EQ(-EINVAL, mt_attach(a, "x", MEMTOPO_ATTACH_EXCL, NULL));
 	ASSERT_EQ(0, mt_attach(a, "kselftest", MEMTOPO_ATTACH_CREATE, &created));
 	EXPECT_EQ(1, created);
-	root = create_region(a, MEMTOPO_KIND_CONTAINER, "root", 0x1000, false);
+	root = mt_region_create(a, MEMTOPO_KIND_CONTAINER, "root", 0x1000, 0);
 	ASSERT_LT(0, root);
 	close(a);
 	/* kept after its last file closed */

@@ -2,6 +2,7 @@
 /* libmemtopo: see libmemtopo.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -67,6 +68,66 @@ void mt_op_init(struct memtopo_op *op, __u32 code)
 int mt_op(int fd, struct memtopo_op *op)
 {
 	return mt_ioctl(fd, MEMTOPO_OP, op);
+}
+
+int mt_region_create(int fd, __u32 kind, const char *name, __u64 size, __u32 flags)
+{
+	struct memtopo_op op;
+	int ret;
+
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = kind;
+	snprintf(op.name, sizeof(op.name), "%s", name);
+	op.length = size;
+	op.flags = flags;
+	ret = mt_op(fd, &op);
+	return ret ? ret : (int)op.id;
+}
+
+int mt_add_subregion(int fd, __u32 parent, __u32 child, __u64 addr, int prio)
+{
+	struct memtopo_op op;
+
+	mt_op_init(&op, MEMTOPO_OP_ADD_SUBREGION);
+	op.ref = parent;
+	op.id = child;
+	op.addr = addr;
+	op.priority = prio;
+	return mt_op(fd, &op);
+}
+
+int mt_space_create(int fd, const char *name, __u32 root)
+{
+	struct memtopo_op op;
+	int ret;
+
+	mt_op_init(&op, MEMTOPO_OP_SPACE_CREATE);
+	op.ref = root;
+	snprintf(op.name, sizeof(op.name), "%s", name);
+	ret = mt_op(fd, &op);
+	return ret ? ret : (int)op.id;
+}
+
+int mt_region_set(int fd, __u32 code, __u32 id, __u32 ref, __u64 addr, __u64 value)
+{
+	struct memtopo_op op;
+
+	mt_op_init(&op, code);
+	op.id = id;
+	op.ref = ref;
+	op.addr = addr;
+	op.value = value;
+	return mt_op(fd, &op);
+}
+
+int mt_region_destroy(int fd, __u32 id)
+{
+	return mt_region_set(fd, MEMTOPO_OP_REGION_DESTROY, id, 0, 0, 0);
+}
+
+int mt_space_destroy(int fd, __u32 id)
+{
+	return mt_region_set(fd, MEMTOPO_OP_SPACE_DESTROY, id, 0, 0, 0);
 }
 
 int mt_batch(int fd, struct memtopo_op *ops, __u32 count, __u32 *error_index)

@@ -40,4 +40,19 @@ const char *mt_kind_name(__u32 kind);
 int mt_kind_parse(const char *s);
 const char *mt_event_name(__u32 type);
 
+/*
+ * One-operation wrappers over mt_op().  Those that create something return
+ * its id (>= 0) or -errno; the others return 0 or -errno.
+ */
+/* REGION_CREATE of @kind; @flags e.g. MEMTOPO_OP_F_SIZE_2_64 */
+int mt_region_create(int fd, __u32 kind, const char *name, __u64 size, __u32 flags);
+/* ADD_SUBREGION: map region @child into container @parent at @addr */
+int mt_add_subregion(int fd, __u32 parent, __u32 child, __u64 addr, int prio);
+/* SPACE_CREATE: a space named @name rooted at region @root */
+int mt_space_create(int fd, const char *name, __u32 root);
+/* any operation @code taking only id, ref, addr and value (SET_*, DEL_*...) */
+int mt_region_set(int fd, __u32 code, __u32 id, __u32 ref, __u64 addr, __u64 value);
+int mt_region_destroy(int fd, __u32 id);
+int mt_space_destroy(int fd, __u32 id);
+
 #endif
