@@ -46,6 +46,7 @@
 #include <linux/string.h>
 
 #include "parity.h"
+#include "selftest.h"
 
 DEFINE_STATIC_SRCU(memtopo_dispatch_srcu);
 
@@ -248,8 +249,9 @@ static int memtopo_step(struct memtopo_space *as, u64 addr, u8 *buf, u64 len,
 	return 0;
 }
 
+/* With @check_only, only pass 0 runs: nothing is accessed. */
 static int memtopo_dispatch(struct memtopo_space *as, u64 addr, u8 *buf, size_t len,
-			    bool is_write)
+			    bool is_write, bool check_only)
 {
 	struct memtopo_step st;
 	u64 a, done;
@@ -263,7 +265,7 @@ static int memtopo_dispatch(struct memtopo_space *as, u64 addr, u8 *buf, size_t 
 	might_sleep();
 	idx = srcu_read_lock(&memtopo_dispatch_srcu);
 	/* pass 0 checks every piece against the view, pass 1 performs them */
-	for (pass = 0; pass < 2 && !ret; pass++) {
+	for (pass = 0; pass < (check_only ? 1 : 2) && !ret; pass++) {
 		for (a = addr, done = 0; done < len && !ret; a += st.len, done += st.len) {
 			rcu_read_lock();
 			ret = memtopo_step(as, a, buf + done, len - done, is_write, !pass, &st);
@@ -306,7 +308,7 @@ static int memtopo_dispatch(struct memtopo_space *as, u64 addr, u8 *buf, size_t 
  */
 int memtopo_space_read(struct memtopo_space *as, u64 addr, void *buf, size_t len)
 {
-	return memtopo_dispatch(as, addr, buf, len, false);
+	return memtopo_dispatch(as, addr, buf, len, false, false);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_space_read, MEMTOPO);
 
@@ -326,9 +328,27 @@ EXPORT_SYMBOL_NS_GPL(memtopo_space_read, MEMTOPO);
 int memtopo_space_write(struct memtopo_space *as, u64 addr, const void *buf, size_t len)
 {
 	/* the buffer is only read on this path */
-	return memtopo_dispatch(as, addr, (u8 *)buf, len, true);
+	return memtopo_dispatch(as, addr, (u8 *)buf, len, true, false);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_space_write, MEMTOPO);
+
+/**
+ * memtopo_space_check() - would memtopo_space_read() / memtopo_space_write()
+ * of these bytes go through?  Nothing is accessed or signalled.
+ * @as: the space.
+ * @addr: first address.
+ * @buf: @len bytes: a write is checked with them (an ioeventfd's match).
+ * @len: bytes.
+ * @is_write: check a write, else a read.
+ *
+ * Context: process context.
+ * Return: 0, or what the access would fail with before touching anything.
+ */
+int memtopo_space_check(struct memtopo_space *as, u64 addr, void *buf, size_t len,
+			bool is_write)
+{
+	return memtopo_dispatch(as, addr, buf, len, is_write, true);
+}
 
 /**
  * memtopo_region_own_backing_locked() - hand a RAM-like region the kernel
@@ -360,6 +380,7 @@ int memtopo_region_own_backing_locked(struct memtopo_region *mr, void *buf, u64 
 	WRITE_ONCE(p->kbacking_size, size);
 	return 0;
 }
+EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_region_own_backing_locked);
 
 /**
  * memtopo_dispatch_sync() - wait for every access in flight to finish.
@@ -424,7 +445,7 @@ int memtopo_space_rw_by_id(struct memtopo_ctx *ctx, u32 space, u64 addr, void *b
 	}
 	idx = srcu_read_lock(&memtopo_dispatch_srcu);
 	memtopo_ctx_unlock(ctx);
-	ret = memtopo_dispatch(as, addr, buf, len, is_write);
+	ret = memtopo_dispatch(as, addr, buf, len, is_write, false);
 	srcu_read_unlock(&memtopo_dispatch_srcu, idx);
 	return ret;
 }

@@ -112,6 +112,8 @@ struct memtopo_abs_ioeventfd {
 struct memtopo_space_parity {
 	struct memtopo_abs_ioeventfd *fds;
 	u32 nr_fds;
+	/* the space's one bounce buffer is out (map.c) */
+	atomic_t bounce_busy;
 };
 
 static inline struct memtopo_region_parity *
@@ -185,6 +187,10 @@ bool memtopo_ioeventfd_dispatch(struct memtopo_region *mr, u64 offset, u64 data,
 /* dispatch.c, for parity.c: free @head with @fn once no access can use it */
 void memtopo_dispatch_defer(struct rcu_head *head, void (*fn)(struct rcu_head *head));
 void memtopo_dispatch_barrier(void);
+
+/* dispatch.c, for map.c: an access checked, not performed */
+int memtopo_space_check(struct memtopo_space *as, u64 addr, void *buf, size_t len,
+			bool is_write);
 
 /* dispatch.c, for ioctl_parity.c: an access by space ID, not under ctx->lock */
 int memtopo_space_rw_by_id(struct memtopo_ctx *ctx, u32 space, u64 addr, void *buf,

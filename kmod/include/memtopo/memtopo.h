@@ -458,6 +458,36 @@ bool memtopo_region_is_enabled(const struct memtopo_region *mr);
 bool memtopo_region_is_readonly(const struct memtopo_region *mr);
 struct memtopo_region *memtopo_region_parent_locked(const struct memtopo_region *mr);
 
+/**
+ * struct memtopo_mapping - a range of a space mapped for the kernel by
+ * memtopo_space_map(), given back with memtopo_space_unmap().
+ * @ptr: @len bytes of the space at @addr: the memory itself, or a bounce
+ *	buffer when @bounce is set.
+ * @addr: the first address mapped.
+ * @len: bytes mapped: at least 1, at most what was asked for.
+ * @bounce: @ptr is the space's bounce buffer (the range is not RAM).
+ * @mr: for a direct mapping, the region whose backing @ptr points into
+ *	(referenced until unmap: compare it, never change it); NULL when
+ *	bounced.
+ * @offset: for a direct mapping, the offset of @addr within @mr.
+ */
+struct memtopo_mapping {
+	void *ptr;
+	u64 addr;
+	u64 len;
+	bool bounce;
+	struct memtopo_region *mr;
+	u64 offset;
+	/* private: owned by memtopo until memtopo_space_unmap() */
+	bool is_write;
+	struct memtopo_space *as;
+};
+
+/* Kernel mappings of a space (kmod/map.c): process context, may sleep. */
+int memtopo_space_map(struct memtopo_space *as, u64 addr, u64 len, bool is_write,
+		      struct memtopo_mapping *m);
+int memtopo_space_unmap(struct memtopo_mapping *m, u64 access_len);
+
 /*
  * ---- QEMU parity: access dispatch, ioeventfds, coalesced MMIO, dirty
  * logging (dispatch.c, ioeventfd.c, coalesced.c, dirty.c) ----
