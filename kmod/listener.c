@@ -78,6 +78,37 @@ static void memtopo_update_nop(struct memtopo_space *as, const struct memtopo_vi
 }
 
 /*
+ * Entries @k..@k + @nr - 1 of @chunk, shared by both views and none of
+ * them its last: each range is unchanged, its dirty-log mask included, so
+ * it gets region_nop and nothing else.  This is the whole cost of a
+ * region_nop commit for most ranges: one step, one section, the calls.
+ */
+static void memtopo_update_nop_shared(struct memtopo_space *as, const struct memtopo_view *new,
+				      const struct memtopo_chunk *chunk, u32 k, u32 nr)
+{
+	struct memtopo_listener *l;
+	struct memtopo_section s;
+	u32 end = k + nr;
+
+	s.generation = new->generation;
+	for (; k < end; k++) {
+		const struct memtopo_fr *fr = &chunk->fr[k];
+
+		if (!fr->mr)
+			continue;
+		s.start = chunk->starts[k];
+		s.last = chunk->starts[k + 1] - 1;
+		s.mr = fr->mr;
+		s.offset = fr->offset;
+		s.flags = fr->flags;
+		s.dirty_log_mask = fr->dirty_log_mask;
+		memtopo_for_each_listener(l, as)
+			if (l->ops->region_nop)
+				l->ops->region_nop(l->priv, &s);
+	}
+}
+
+/*
  * One pass of QEMU's address_space_update_topology_pass() over the entries
  * runs[0]..runs[1] of @old and runs[2]..runs[3] of @new, which cover the
  * same addresses.  Both are walked chunk by chunk.
@@ -100,14 +131,16 @@ static void memtopo_update_pass(struct memtopo_space *as, const struct memtopo_v
 		/*
 		 * A chunk both views share holds the same entries; only its
 		 * last one can differ (it ends where the next chunk starts), so
-		 * deleting skips the rest.
+		 * deleting skips the rest and adding reports them unchanged
+		 * without comparing them.
 		 */
-		if (!adding && has_old && has_new && po.chunk == pn.chunk && po.k == pn.k &&
+		if (has_old && has_new && po.chunk == pn.chunk && po.k == pn.k &&
 		    po.k + 1 < po.chunk->nr) {
 			u32 skip = po.chunk->nr - 1 - po.k;
 
 			skip = min(skip, min(oend - 1 - po.i, nend - 1 - pn.i));
-
+			if (adding)
+				memtopo_update_nop_shared(as, new, pn.chunk, pn.k, skip);
 			po.k += skip;
 			po.i += skip;
 			pn.k += skip;

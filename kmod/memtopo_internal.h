@@ -217,13 +217,20 @@ struct memtopo_window {
 
 #define MEMTOPO_MAX_WINDOWS	128
 
-/* One entry of a view: a flat range, or a hole when @mr is NULL. */
+/*
+ * One entry of a view: a flat range, or a hole when @mr is NULL.  Packed:
+ * with its 8-byte start an entry takes 26 bytes, not 32, which is what
+ * lets a page-sized chunk hold MEMTOPO_CHUNK_ENTRIES of them.
+ */
 struct memtopo_fr {
 	struct memtopo_region *mr;
 	u64 offset;
-	u32 flags;
+	u8 flags;			/* MEMTOPO_FR_* */
 	u8 dirty_log_mask;
-};
+} __packed;
+
+static_assert((MEMTOPO_FR_READONLY | MEMTOPO_FR_ROMD | MEMTOPO_FR_NONVOLATILE) <= 0xff,
+	      "a flat range's flags must fit in struct memtopo_fr");
 
 /*
  * A view is a two-level copy-on-write tree (view.c): the view indexes
@@ -233,11 +240,13 @@ struct memtopo_fr {
  * map.  Chunks and groups are immutable once a view is published.
  *
  * Both levels are nodes of MEMTOPO_NODE_KEYS sorted keys in blocks of 8
- * (one cache line each when the node is page-aligned, as kmalloc-4096
- * objects are), with every 8th key copied into @sum: a lookup counts the
- * summary keys below the address, then the keys of one block.
+ * (one cache line each: nodes are page-aligned kmalloc-4096 objects, and
+ * the keys start on a line), with every 8th key copied into @sum: a lookup
+ * counts the summary keys below the address, then the keys of one block.
+ * 144 entries of 26 bytes and the node's head fill a page.
  */
-#define MEMTOPO_NODE_KEYS	120
+#define MEMTOPO_LINE		64	/* the cache line the layout is built for */
+#define MEMTOPO_NODE_KEYS	144
 #define MEMTOPO_NODE_BLOCKS	(MEMTOPO_NODE_KEYS / 8)
 #define MEMTOPO_CHUNK_ENTRIES	MEMTOPO_NODE_KEYS
 #define MEMTOPO_GROUP_CHUNKS	MEMTOPO_NODE_KEYS
@@ -246,8 +255,8 @@ struct memtopo_chunk {
 	u64 sum[MEMTOPO_NODE_BLOCKS];	/* starts[0], starts[8], ... */
 	refcount_t ref;			/* groups sharing it */
 	u32 nr;
-	/* at offset 128: block b is starts[8b .. 8b + 7], one cache line */
-	u64 starts[MEMTOPO_CHUNK_ENTRIES];
+	/* block b is starts[8b .. 8b + 7], one cache line */
+	u64 starts[MEMTOPO_CHUNK_ENTRIES] __aligned(MEMTOPO_LINE);
 	struct memtopo_fr fr[MEMTOPO_CHUNK_ENTRIES];
 };
 
@@ -255,7 +264,8 @@ struct memtopo_group {
 	u64 sum[MEMTOPO_NODE_BLOCKS];	/* chunk_start[0], [8], ... */
 	refcount_t ref;			/* views sharing it */
 	u32 nr_chunks;
-	u64 chunk_start[MEMTOPO_GROUP_CHUNKS];	/* first start of each chunk */
+	/* first start of each chunk, in blocks of 8 as a chunk's starts */
+	u64 chunk_start[MEMTOPO_GROUP_CHUNKS] __aligned(MEMTOPO_LINE);
 	struct memtopo_chunk *chunks[MEMTOPO_GROUP_CHUNKS];
 	u32 chunk_first[MEMTOPO_GROUP_CHUNKS];	/* first entry, within the group */
 	u32 nr;				/* entries */

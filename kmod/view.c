@@ -18,6 +18,7 @@
  * the entry.  No branch to mispredict, and two or three cache lines a
  * level where a binary search touches one per step.
  */
+#include <linux/build_bug.h>
 #include <linux/export.h>
 #include <linux/prefetch.h>
 #include <linux/slab.h>
@@ -44,17 +45,49 @@ static __always_inline u32 memtopo_bsearch_u64(const u64 *a, u32 n, u64 key)
 }
 
 /*
+ * One halving step of a branch-free search: from @i, the window of 2 * @h
+ * keys keeps its upper half if that starts at or below @key.  A mask, not
+ * a conditional: compilers turn an unrolled conditional into a branch,
+ * which random addresses mispredict every other time.
+ */
+static __always_inline u32 memtopo_step(const u64 *a, u32 i, u32 h, u64 key)
+{
+	return i + (h & -(u32)(a[i + h] <= key));
+}
+
+/*
  * Index of the last of @n (1..MEMTOPO_NODE_KEYS) sorted @keys that is <=
  * @key, the first being <= @key; @sum holds every 8th key.  A search of
- * the summary picks a block of 8 keys, one cache line; a search of the
- * block picks the key: three cache lines where a search of all the keys
- * touches one per step.
+ * the summary (its lines fetched at once) picks a block of 8 keys, one
+ * cache line; a search of the block picks the key.  Every step unrolled,
+ * no branch.  The padding keys are U64_MAX, above any address but U64_MAX
+ * itself, hence the clamp to the last key.  @pf, if set, is an array of
+ * @pf_size-byte entries whose 8 for the chosen block are prefetched while
+ * the block is searched: the caller's next miss overlaps this one.
  */
-static __always_inline u32 memtopo_node_search(const u64 *sum, const u64 *keys, u32 n, u64 key)
+static __always_inline u32 memtopo_node_find(const u64 *sum, const u64 *keys, u32 n, u64 key,
+					     const char *pf, u32 pf_size)
 {
-	u32 base = memtopo_bsearch_u64(sum, (n + 7) / 8, key) * 8;
+	u32 i, c;
 
-	return base + memtopo_bsearch_u64(keys + base, min(n - base, 8u), key);
+	BUILD_BUG_ON(MEMTOPO_NODE_BLOCKS != 18);
+	prefetch(sum + 8);
+	prefetch(sum + 16);
+	/* windows of 18, 9, 5, 3, 2 summary keys */
+	i = memtopo_step(sum, 0, 9, key);
+	i = memtopo_step(sum, i, 4, key);
+	i = memtopo_step(sum, i, 2, key);
+	i = memtopo_step(sum, i, 1, key);
+	i = memtopo_step(sum, i, 1, key) * 8;
+	if (pf) {
+		for (c = 0; c < 8 * pf_size; c += MEMTOPO_LINE)
+			prefetch(pf + i * pf_size + c);
+		prefetch(pf + (i + 8) * pf_size - 1);
+	}
+	i = memtopo_step(keys, i, 4, key);
+	i = memtopo_step(keys, i, 2, key);
+	i = memtopo_step(keys, i, 1, key);
+	return min(i, n - 1);
 }
 
 /* Copy every 8th key into @sum and pad the keys (they are masked anyway). */
@@ -83,7 +116,12 @@ static u32 memtopo_bsearch_u32(const u32 *a, u32 n, u32 key)
 
 static struct memtopo_chunk *memtopo_chunk_alloc(void)
 {
-	struct memtopo_chunk *chunk = kmalloc(sizeof(*chunk), GFP_KERNEL_ACCOUNT);
+	struct memtopo_chunk *chunk;
+
+	/* a node is one page: its blocks are cache lines, nothing is wasted */
+	BUILD_BUG_ON(sizeof(struct memtopo_chunk) > 4096);
+	BUILD_BUG_ON(sizeof(struct memtopo_group) > 4096);
+	chunk = kmalloc(sizeof(*chunk), GFP_KERNEL_ACCOUNT);
 
 	if (chunk) {
 		refcount_set(&chunk->ref, 1);
@@ -395,11 +433,11 @@ u32 memtopo_view_find(const struct memtopo_view *view, u64 addr)
 {
 	u32 g = memtopo_bsearch_u64(view->group_start, view->nr_groups, addr);
 	const struct memtopo_group *grp = view->groups[g];
-	u32 j = memtopo_node_search(grp->sum, grp->chunk_start, grp->nr_chunks, addr);
+	u32 j = memtopo_node_find(grp->sum, grp->chunk_start, grp->nr_chunks, addr, NULL, 0);
 	const struct memtopo_chunk *chunk = grp->chunks[j];
 
 	return view->group_first[g] + grp->chunk_first[j] +
-	       memtopo_node_search(chunk->sum, chunk->starts, chunk->nr, addr);
+	       memtopo_node_find(chunk->sum, chunk->starts, chunk->nr, addr, NULL, 0);
 }
 
 /**
@@ -415,29 +453,27 @@ bool memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memto
 {
 	u32 g = memtopo_bsearch_u64(view->group_start, view->nr_groups, addr);
 	const struct memtopo_group *grp = view->groups[g];
-	u32 j = memtopo_node_search(grp->sum, grp->chunk_start, grp->nr_chunks, addr);
+	u32 j = memtopo_node_find(grp->sum, grp->chunk_start, grp->nr_chunks, addr, NULL, 0);
 	const struct memtopo_chunk *chunk = grp->chunks[j];
-	u32 nr = chunk->nr, k = memtopo_bsearch_u64(chunk->sum, (nr + 7) / 8, addr) * 8;
-	const char *fr = (const char *)&chunk->fr[k];
+	u32 k = memtopo_node_find(chunk->sum, chunk->starts, chunk->nr, addr,
+				  (const char *)chunk->fr, sizeof(*chunk->fr));
+	const struct memtopo_fr *fr = &chunk->fr[k];
 	u64 end;
 
-	/*
-	 * The entry is one of the block's 8: fetch their 192 bytes while the
-	 * block is searched, so the entry's own miss overlaps the search's.
-	 */
-	prefetch(fr);
-	prefetch(fr + 64);
-	prefetch(fr + 128);
-	prefetch(fr + 191);
-	k += memtopo_bsearch_u64(chunk->starts + k, min(nr - k, 8u), addr);
-
-	if (!chunk->fr[k].mr)
+	if (!fr->mr)
 		return false;
-	if (j + 1 < grp->nr_chunks)
+	if (k + 1 < chunk->nr)
+		end = chunk->starts[k + 1] - 1;
+	else if (j + 1 < grp->nr_chunks)
 		end = grp->chunk_start[j + 1] - 1;
 	else
 		end = g + 1 < view->nr_groups ? view->group_start[g + 1] - 1 : U64_MAX;
-	memtopo_chunk_section(chunk, k, end, s);
+	s->start = chunk->starts[k];
+	s->last = end;
+	s->mr = fr->mr;
+	s->offset = fr->offset;
+	s->flags = fr->flags;
+	s->dirty_log_mask = fr->dirty_log_mask;
 	s->generation = view->generation;
 	return true;
 }
