@@ -12,11 +12,11 @@
  * O(window + chunks per group + groups), a few hundred steps at 10^6
  * ranges, not O(N).
  *
- * Groups and chunks are searched the same way (memtopo_node_search()):
- * every 8th key is copied into a summary; counting the summary keys <= the
- * address picks a block of 8 keys (one cache line), counting those picks
- * the entry.  No branch to mispredict, and two or three cache lines a
- * level where a binary search touches one per step.
+ * Groups and chunks are searched the same way (memtopo_node_find()):
+ * every 8th key is copied into a summary; a search of the summary picks a
+ * block of 8 keys (one cache line), a search of the block picks the entry.
+ * No branch to mispredict, and a few cache lines a level where a binary
+ * search touches one per step.
  */
 #include <linux/build_bug.h>
 #include <linux/export.h>
