@@ -385,6 +385,7 @@ union memtopo_ucmd_buffer {
 	struct memtopo_dirty_log dirty_log;
 	struct memtopo_space_rw space_rw;
 	struct memtopo_serve serve;
+	struct memtopo_discard discard;
 };
 
 /*
@@ -445,6 +446,7 @@ static const struct memtopo_ioctl_op memtopo_ioctl_ops[] = {
 		.unlocked = true,
 	},
 	IOCTL_OP(MEMTOPO_SERVE, memtopo_ioctl_serve, struct memtopo_serve, __reserved),
+	IOCTL_OP(MEMTOPO_DISCARD, memtopo_ioctl_discard, struct memtopo_discard, managed),
 };
 
 long memtopo_fops_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)

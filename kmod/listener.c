@@ -231,7 +231,7 @@ void memtopo_listeners_update_runs(struct memtopo_space *as, const struct memtop
 {
 	u32 k;
 
-	if (list_empty(&as->listeners))
+	if (list_empty(&as->listeners) && !memtopo_hook_space_watched(as))
 		return;
 	/* QEMU's order: every deletion, in address order, before any addition */
 	for (k = 0; k < nr_runs; k++)

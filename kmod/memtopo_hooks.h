@@ -110,11 +110,25 @@ void memtopo_hook_space_free_deferred(struct rcu_head *head, void (*free)(struct
 
 /**
  * memtopo_hook_range_del() - a flat range leaves a view: called before its
- * region_del (QEMU's flat_range_coalesced_io_del()).
+ * region_del (QEMU's flat_range_coalesced_io_del(); a discard listener on
+ * the range hears its populated parts discarded, as QEMU's VFIO
+ * unregisters its RamDiscardListener before it unmaps the section).
  * @as: the space whose listeners are told.
  * @s: the range, in the old view.
  */
 void memtopo_hook_range_del(struct memtopo_space *as, const struct memtopo_section *s);
+
+/**
+ * memtopo_hook_space_watched() - does a feature follow the ranges that
+ * leave @as's view (memtopo_hook_range_del()) although no listener does?
+ * @as: the space.
+ *
+ * A discard listener registered on a section hears it discarded when the
+ * section leaves the view, even when the space has no memory listener.
+ *
+ * Return: true if the view diff must run for @as.
+ */
+bool memtopo_hook_space_watched(const struct memtopo_space *as);
 
 /**
  * memtopo_hook_range_add() - a flat range comes: called after its

@@ -42,8 +42,11 @@ struct memtopo_region_parity *memtopo_parity_get(struct memtopo_region *mr)
 struct memtopo_space_parity *memtopo_space_parity_get(struct memtopo_space *as)
 {
 	memtopo_assert_locked(as->ctx);
-	if (!as->parity)
+	if (!as->parity) {
 		as->parity = kzalloc(sizeof(*as->parity), GFP_KERNEL_ACCOUNT);
+		if (as->parity)
+			INIT_LIST_HEAD(&as->parity->discard_listeners);
+	}
 	return as->parity;
 }
 
@@ -67,6 +70,7 @@ void memtopo_hook_region_free(struct memtopo_region *mr)
 	memtopo_dirty_free(p);
 	memtopo_ioeventfds_free(p);
 	memtopo_coalesced_free(p);
+	memtopo_discard_free(p);
 	/* kernel-owned RAM: no view shows the region, no dispatch can copy */
 	kvfree(p->kbacking);
 	/* a served device: its waiting accessors fail, its server sees EOF */
@@ -88,6 +92,7 @@ void memtopo_hook_space_destroy(struct memtopo_space *as)
 {
 	if (!as->parity)
 		return;
+	memtopo_discard_space_destroy(as->parity);
 	memtopo_ioeventfds_space_free(as->parity);
 	kfree(as->parity);
 	as->parity = NULL;
@@ -100,7 +105,13 @@ void memtopo_hook_space_free_deferred(struct rcu_head *head, void (*free)(struct
 
 void memtopo_hook_range_del(struct memtopo_space *as, const struct memtopo_section *s)
 {
+	memtopo_discard_range_del(as, s);
 	memtopo_coalesced_fr_del(as, s);
+}
+
+bool memtopo_hook_space_watched(const struct memtopo_space *as)
+{
+	return memtopo_discard_space_watched(as);
 }
 
 void memtopo_hook_range_add(struct memtopo_space *as, const struct memtopo_section *s)

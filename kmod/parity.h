@@ -99,6 +99,8 @@ struct memtopo_region_parity {
 	u64 kbacking_size;
 	/* a userspace-served device: set under ctx->lock, read under RCU */
 	struct memtopo_udev __rcu *udev;
+	/* the RAM discard manager (discard.c): ctx->lock only */
+	struct memtopo_discard *discard;
 };
 
 /* One entry of a space's ioeventfd set, in absolute addresses. */
@@ -114,6 +116,8 @@ struct memtopo_space_parity {
 	u32 nr_fds;
 	/* the space's one bounce buffer is out (map.c) */
 	atomic_t bounce_busy;
+	/* discard listeners registered on the space's sections (discard.c) */
+	struct list_head discard_listeners;
 };
 
 static inline struct memtopo_region_parity *
@@ -169,6 +173,12 @@ void memtopo_coalesced_fr_add(struct memtopo_space *as, const struct memtopo_sec
 void memtopo_coalesced_replay(struct memtopo_listener *l, bool add);
 void memtopo_coalesced_free(struct memtopo_region_parity *p);
 void memtopo_coalesced_undo(struct memtopo_undo *u, bool forget);
+
+/* discard.c */
+void memtopo_discard_range_del(struct memtopo_space *as, const struct memtopo_section *s);
+void memtopo_discard_space_destroy(struct memtopo_space_parity *sp);
+void memtopo_discard_free(struct memtopo_region_parity *p);
+bool memtopo_discard_space_watched(const struct memtopo_space *as);
 
 /* dirty.c, for ioctl_parity.c */
 int memtopo_region_get_dirty_log_locked(struct memtopo_region *mr, unsigned int client,

@@ -375,7 +375,8 @@ void mt_expect_unchanged(struct kunit *test, struct memtopo_space *as,
 static const char *const mt_op_names[] = {
 	[MT_OP_BEGIN] = "begin", [MT_OP_COMMIT] = "commit", [MT_OP_ADD] = "add",
 	[MT_OP_DEL] = "del", [MT_OP_NOP] = "nop", [MT_OP_LOG_START] = "log_start",
-	[MT_OP_LOG_STOP] = "log_stop",
+	[MT_OP_LOG_STOP] = "log_stop", [MT_OP_POPULATE] = "populate",
+	[MT_OP_DISCARD] = "discard",
 };
 
 static void mt_record(struct mt_rec *rec, u8 op, const struct memtopo_section *s,
@@ -404,6 +405,13 @@ static void mt_record(struct mt_rec *rec, u8 op, const struct memtopo_section *s
 		c->offset = s->offset;
 		c->flags = s->flags;
 	}
+}
+
+void mt_log_call(struct mt_log *log, u8 who, u8 op, const struct memtopo_section *s)
+{
+	struct mt_rec rec = { .log = log, .who = who };
+
+	mt_record(&rec, op, s, 0, 0);
 }
 
 static void mt_rec_begin(void *priv)

@@ -47,6 +47,8 @@ struct mt_fix {
 	/* a detached region: toggling it forces a full re-render */
 	struct memtopo_region *dummy;
 	struct memtopo_listener *listeners[MT_MAX_LISTENERS];
+	/* a suite's own state, set by its init after mt_fix_init() */
+	void *suite;
 };
 
 int mt_fix_init(struct kunit *test);
@@ -127,6 +129,8 @@ enum mt_op {
 	MT_OP_NOP,
 	MT_OP_LOG_START,
 	MT_OP_LOG_STOP,
+	MT_OP_POPULATE,		/* a discard listener's notify_populate */
+	MT_OP_DISCARD,		/* a discard listener's notify_discard */
 };
 
 struct mt_call {
@@ -160,6 +164,8 @@ struct mt_rec {
 };
 
 struct mt_log *mt_log_new(struct kunit *test);
+/* Record one call of another kind of listener (discard_test.c) in @log. */
+void mt_log_call(struct mt_log *log, u8 who, u8 op, const struct memtopo_section *s);
 struct mt_rec *mt_recorder(struct kunit *test, struct mt_log *log,
 			   struct memtopo_space *as, u8 who, int priority);
 /* Register/unregister any listener; the fixture unregisters leftovers. */
@@ -177,6 +183,8 @@ void mt_expect_log(struct kunit *test, struct mt_log *log, const struct mt_call 
 #define MT_ADD(w, s, l, m, off, f)	MT_C(w, MT_OP_ADD, s, l, m, off, f)
 #define MT_DEL(w, s, l, m, off, f)	MT_C(w, MT_OP_DEL, s, l, m, off, f)
 #define MT_NOP(w, s, l, m, off, f)	MT_C(w, MT_OP_NOP, s, l, m, off, f)
+#define MT_POP(w, s, l, m, off)		MT_C(w, MT_OP_POPULATE, s, l, m, off, 0)
+#define MT_DIS(w, s, l, m, off)		MT_C(w, MT_OP_DISCARD, s, l, m, off, 0)
 #define MT_LOGC(w, o, s, l, m, off, f, om, nm)				\
 	{ .who = (w), .op = (o), .start = (s), .last = (l), .mr = (m),	\
 	  .offset = (off), .flags = (f), .old_mask = (om), .new_mask = (nm) }

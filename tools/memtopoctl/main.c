@@ -65,6 +65,12 @@ static const char usage_text[] =
 "                           answer REGION's accesses with a small model (see\n"
 "                           memtopoctl(8)) until the region is destroyed\n"
 "\n"
+"RAM discard, a virtio-mem-like manager on a RAM region (MEMTOPO_DISCARD):\n"
+"  discard set-manager REGION GRANULARITY   every block starts discarded\n"
+"  discard clear-manager REGION\n"
+"  discard populate|discard REGION OFFSET SIZE\n"
+"  discard show REGION      granularity, fill, a block map and the populated runs\n"
+"\n"
 "  destroy                  drop the named context\n"
 "\n"
 "Options: -c NAME, --json (machine-readable output: one JSON value for every\n"
@@ -106,7 +112,7 @@ static const struct cmd main_cmds[] = {
 
 /* Every family's table; the map-changing operations are map.c's do_op(). */
 static const struct cmd *const families[] = {
-	map_cmds, show_cmds, access_cmds, serve_cmds, main_cmds,
+	map_cmds, show_cmds, access_cmds, serve_cmds, discard_cmds, main_cmds,
 };
 
 static const struct cmd *cmd_find(const char *name)

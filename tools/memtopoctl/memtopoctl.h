@@ -10,6 +10,7 @@
  *   show.c    commands that look: info, show, flat, lookup, watch, diff-flat
  *   access.c  read, write (MEMTOPO_SPACE_RW)
  *   serve.c   serve (MEMTOPO_SERVE: a device model answering a region)
+ *   discard.c discard (MEMTOPO_DISCARD: a RAM region's discard manager)
  *   main.c    destroy, help
  * common.c holds what several families need (numbers, names, the context),
  * json.c the --json writer; libmemtopo.c is the ioctl library the
@@ -41,6 +42,7 @@ extern const struct cmd map_cmds[];
 extern const struct cmd show_cmds[];
 extern const struct cmd access_cmds[];
 extern const struct cmd serve_cmds[];
+extern const struct cmd discard_cmds[];
 
 /* The map-changing commands (map.c): whatever no table names. */
 int do_op(int argc, char **argv);

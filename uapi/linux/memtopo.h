@@ -1034,4 +1034,86 @@ struct memtopo_served_reply {
 
 /* ==== end of the served-device section ==== */
 
+/*
+ * ==== RAM discard: QEMU's RamDiscardManager (virtio-mem) on a RAM region
+ * (kmod/discard.c, kmod/ioctl_discard.c).  Numbers start at
+ * MEMTOPO_CMD_DISCARD_BASE. ====
+ */
+#define MEMTOPO_CMD_DISCARD_BASE	(MEMTOPO_CMD_BASE + 0x60)
+#define MEMTOPO_CMD_DISCARD		(MEMTOPO_CMD_DISCARD_BASE + 0)
+
+/* memtopo_discard.op */
+#define MEMTOPO_DISCARD_SET_MANAGER	1	/* memory_region_set_ram_discard_manager */
+#define MEMTOPO_DISCARD_CLEAR_MANAGER	2	/* the same with NULL */
+#define MEMTOPO_DISCARD_POPULATE	3	/* plug: virtio-mem's VIRTIO_MEM_REQ_PLUG */
+#define MEMTOPO_DISCARD_DISCARD		4	/* unplug: VIRTIO_MEM_REQ_UNPLUG */
+#define MEMTOPO_DISCARD_GET_STATE	5	/* read the populated bitmap */
+
+/* Smallest granularity (a page); blocks per manager and per GET_STATE at most. */
+#define MEMTOPO_DISCARD_MIN_GRANULARITY	4096
+#define MEMTOPO_DISCARD_MAX_BLOCKS	0x80000000ULL	/* 2^31 */
+#define MEMTOPO_DISCARD_MAX_BLOCKS_PER_CALL	0x1000000u	/* 2^24 */
+
+/**
+ * struct memtopo_discard - MEMTOPO_DISCARD: give a RAM region a discard
+ * manager, populate or discard parts of it, read its state.
+ * @size: in, sizeof(struct memtopo_discard)
+ * @flags: in, must be 0
+ * @op: in, MEMTOPO_DISCARD_*
+ * @region: in, region ID (MEMTOPO_KIND_RAM or MEMTOPO_KIND_RAM_DEVICE)
+ * @granularity: in/out: SET_MANAGER: in, the block size (a power of two,
+ *	at least MEMTOPO_DISCARD_MIN_GRANULARITY, dividing the region's
+ *	size); other ops: 0 on input.  Out: the manager's block size (0 after
+ *	CLEAR_MANAGER)
+ * @offset: in, POPULATE, DISCARD, GET_STATE: first byte within the region,
+ *	a multiple of the granularity; else 0
+ * @length: in, POPULATE, DISCARD, GET_STATE: bytes, a non-zero multiple of
+ *	the granularity, within the manager (GET_STATE: at most
+ *	MEMTOPO_DISCARD_MAX_BLOCKS_PER_CALL blocks; 0 with @offset and @bitmap
+ *	0 reads only the out fields, to size a bitmap); else 0
+ * @bitmap: in, GET_STATE: user pointer to (blocks + 63) / 64 __u64 words;
+ *	bit i of word w is set when block offset / granularity + 64 * w + i
+ *	is populated (bits past the range are written 0); else 0
+ * @populated: out, bytes of the region populated after the call
+ * @managed: out, bytes the manager covers (the region's size when the
+ *	manager was set; a later resize does not change it)
+ *
+ * A new manager has every block discarded, as virtio-mem's memory.
+ * POPULATE offers the discarded runs of the range, ascending, to the
+ * kernel's discard listeners, any of which may refuse: the populate is then
+ * rolled back (every listener that accepted a part hears it discarded), the
+ * call fails with that listener's errno and the state is unchanged.  Blocks
+ * already populated (POPULATE) or discarded (DISCARD) are left as they are
+ * and not announced again.  Subscribers of a space where the region shows
+ * get DISCARD_POPULATE / DISCARD_DISCARD events for the parts they see.
+ * The state is not part of a transaction: it changes at once.
+ *
+ * Errors: ENOENT for a bad @region, or a region without a manager
+ * (CLEAR_MANAGER, POPULATE, DISCARD, GET_STATE); EINVAL for another kind
+ * of region, a bad granularity (or an empty region, one of 2^64 bytes, or
+ * one whose size it does not divide), an empty or unaligned range or one
+ * past the manager, or a non-zero field the op does not use; EBUSY for
+ * SET_MANAGER on a region with a manager, or CLEAR_MANAGER while a kernel
+ * discard listener is registered; EOVERFLOW for a range past 2^64; E2BIG
+ * past MEMTOPO_DISCARD_MAX_BLOCKS (SET_MANAGER) or
+ * MEMTOPO_DISCARD_MAX_BLOCKS_PER_CALL (GET_STATE); EFAULT when GET_STATE
+ * cannot write @bitmap (nothing changed); ENOMEM; a listener's errno
+ * (POPULATE).
+ */
+struct memtopo_discard {
+	__u32 size;
+	__u32 flags;
+	__u32 op;
+	__u32 region;
+	__aligned_u64 granularity;
+	__aligned_u64 offset;
+	__aligned_u64 length;
+	__aligned_u64 bitmap;
+	__aligned_u64 populated;
+	__aligned_u64 managed;
+};
+
+#define MEMTOPO_DISCARD		_IO(MEMTOPO_TYPE, MEMTOPO_CMD_DISCARD)
+/* ==== end of the RAM discard section ==== */
+
 #endif /* _UAPI_LINUX_MEMTOPO_H */

@@ -603,4 +603,127 @@ int memtopo_region_get_dirty_log(struct memtopo_region *mr, unsigned int client,
 int memtopo_region_clear_dirty_log(struct memtopo_region *mr, unsigned int client,
 				   u64 first_page, u64 npages, const u64 *bitmap);
 
+/*
+ * ---- RAM discard (discard.c): QEMU's RamDiscardManager as virtio-mem
+ * implements it ----
+ *
+ * A RAM region may get a discard manager: its first size bytes (the
+ * region's size when the manager is set) are cut into blocks of a
+ * granularity, each populated or discarded, all discarded at first.
+ * Populating and discarding ranges tells the discard listeners registered
+ * on sections of the region.  Every function below needs the context mutex
+ * (the *_locked ones assert it, the others take it) and may sleep; the
+ * _locked ones may be called from a memtopo_listener callback of the same
+ * context (a consumer registers on a section from region_add and
+ * unregisters from region_del, as QEMU's VFIO does).
+ */
+
+/* Smallest discard granularity: a page, as QEMU's target page. */
+#define MEMTOPO_DISCARD_MIN_GRANULARITY	4096
+/* Blocks one manager tracks at most (a 256 MiB bitmap). */
+#define MEMTOPO_DISCARD_MAX_BLOCKS	BIT_ULL(31)
+
+struct memtopo_discard_listener;
+
+/**
+ * struct memtopo_discard_listener_ops - QEMU's RamDiscardListener callbacks.
+ * @notify_populate: the part @s of the listener's section is about to be
+ *	populated (NotifyRamPopulate).  Returning a negative errno vetoes the
+ *	populate: it is rolled back everywhere and fails with that errno.
+ * @notify_discard: the part @s was discarded (NotifyRamDiscard), or is
+ *	rolled back after a veto, or stops being visible to the listener (its
+ *	section left the view, the space went, it unregisters).  Cannot fail.
+ *
+ * Both run with the context mutex held, may sleep, and must not populate,
+ * discard or change the topology of the same context.  @s->mr is the
+ * managed region, @s->offset the offset in it, @s->start..@s->last the
+ * addresses in the listener's space; @s->generation is the section's as
+ * registered.
+ */
+struct memtopo_discard_listener_ops {
+	int (*notify_populate)(struct memtopo_discard_listener *dl,
+			       const struct memtopo_section *s);
+	void (*notify_discard)(struct memtopo_discard_listener *dl,
+			       const struct memtopo_section *s);
+};
+
+/**
+ * struct memtopo_discard_listener - a RamDiscardListener registration;
+ * embed it and keep it alive while registered.
+ * @ops: callbacks, both required.
+ * @priv: the owner's, untouched by memtopo.
+ */
+struct memtopo_discard_listener {
+	const struct memtopo_discard_listener_ops *ops;
+	void *priv;
+	/* private: owned by memtopo while registered */
+	struct memtopo_section section;
+	struct memtopo_space *space;
+	struct list_head link;
+	struct list_head space_link;
+	bool registered;
+	bool live;
+};
+
+int memtopo_region_set_discard_manager_locked(struct memtopo_region *mr, u64 granularity);
+int memtopo_region_clear_discard_manager_locked(struct memtopo_region *mr);
+int memtopo_region_populate_locked(struct memtopo_region *mr, u64 offset, u64 size);
+int memtopo_region_discard_locked(struct memtopo_region *mr, u64 offset, u64 size);
+int memtopo_region_discard_info_locked(struct memtopo_region *mr, u64 *granularity,
+				       u64 *size, u64 *populated);
+int memtopo_region_discard_state_locked(struct memtopo_region *mr, u64 first_block,
+					u64 nr_blocks, u64 *bitmap);
+bool memtopo_discard_is_populated_locked(const struct memtopo_section *s);
+int memtopo_discard_replay_populated_locked(const struct memtopo_section *s,
+					    int (*fn)(const struct memtopo_section *s,
+						      void *opaque),
+					    void *opaque);
+int memtopo_discard_replay_discarded_locked(const struct memtopo_section *s,
+					    void (*fn)(const struct memtopo_section *s,
+						       void *opaque),
+					    void *opaque);
+int memtopo_discard_listener_register_locked(struct memtopo_space *as,
+					     const struct memtopo_section *s,
+					     struct memtopo_discard_listener *dl);
+void memtopo_discard_listener_unregister_locked(struct memtopo_discard_listener *dl);
+/**
+ * memtopo_region_set_discard_manager() - give a RAM region a discard manager.
+ * @mr: the region.
+ * @granularity: block size.
+ *
+ * Return: as memtopo_region_set_discard_manager_locked().
+ */
+int memtopo_region_set_discard_manager(struct memtopo_region *mr, u64 granularity);
+/**
+ * memtopo_region_populate() - populate a range of a managed region.
+ * @mr: the region.
+ * @offset: first byte, a multiple of the granularity.
+ * @size: bytes, a non-zero multiple of the granularity.
+ *
+ * Return: as memtopo_region_populate_locked().
+ */
+int memtopo_region_populate(struct memtopo_region *mr, u64 offset, u64 size);
+/**
+ * memtopo_region_discard() - discard a range of a managed region.
+ * @mr: the region.
+ * @offset: first byte, a multiple of the granularity.
+ * @size: bytes, a non-zero multiple of the granularity.
+ *
+ * Return: as memtopo_region_discard_locked().
+ */
+int memtopo_region_discard(struct memtopo_region *mr, u64 offset, u64 size);
+/**
+ * memtopo_discard_listener_register() - listen to a section's populates
+ * and discards.
+ * @as: the space @s belongs to.
+ * @s: the section.
+ * @dl: the listener.
+ *
+ * Return: as memtopo_discard_listener_register_locked().
+ */
+int memtopo_discard_listener_register(struct memtopo_space *as,
+				      const struct memtopo_section *s,
+				      struct memtopo_discard_listener *dl);
+void memtopo_discard_listener_unregister(struct memtopo_discard_listener *dl);
+
 #endif /* _MEMTOPO_MEMTOPO_H */

@@ -1,0 +1,781 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * RAM discard: QEMU's RamDiscardManager (include/exec/memory.h) with the
+ * semantics of its one full implementation, hw/virtio/virtio-mem.c.  A RAM
+ * region's manager cuts its first bytes into blocks of a granularity, each
+ * populated (plugged) or discarded, and tells the RamDiscardListeners
+ * registered on sections of the region.
+ *
+ * Order, as virtio-mem:
+ *  - listeners are kept newest first (virtio_mem_rdm_register_listener()
+ *    inserts at the head of rdl_list) and every notification walks them
+ *    from the head (virtio_mem_notify_plug() / _unplug());
+ *  - a populate goes over the discarded runs of its range in ascending
+ *    order (virtio_mem_for_each_unplugged_range()); a listener that vetoes
+ *    a run stops it, the listeners before it hear that run discarded
+ *    (virtio_mem_notify_plug()'s undo), every run accepted before hears it
+ *    discarded, and the state is left unchanged; the state is written only
+ *    once every listener accepted (virtio_mem_set_block_state());
+ *  - a discard goes over the populated runs in ascending order, all
+ *    listeners hearing each, and clears the state afterwards;
+ *  - registering replays the populated parts of the section in ascending
+ *    order as notify_populate (virtio_mem_rdm_register_listener()); where
+ *    QEMU only reports a replay that fails, we roll the registration back
+ *    (the listeners hear the replayed parts discarded) and fail it, so a
+ *    failed call changes nothing;
+ *  - unregistering, the space going, or the section leaving its view
+ *    (memtopo_hook_range_del(), before the region_del of memory listeners,
+ *    as QEMU's vfio_listener_region_del() unregisters first) sends
+ *    notify_discard for every populated part of the section, ascending
+ *    (virtio_mem_rdm_unregister_listener() without double discard).  A
+ *    listener whose section left is dead: it hears nothing more and is
+ *    only waiting for its owner to unregister it.
+ *
+ * Every function runs under the context mutex; nothing here is read under
+ * RCU.  A registered listener holds a reference on the region, so the
+ * manager (freed with the region) outlives it.
+ */
+#include <linux/export.h>
+#include <linux/list.h>
+#include <linux/slab.h>
+
+#include "parity.h"
+
+struct memtopo_discard {
+	u64 granularity;
+	u64 size;		/* bytes covered: the region's size when set */
+	u64 nr_blocks;
+	u64 nr_populated;
+	/* newest first, as QEMU's rdl_list */
+	struct list_head listeners;
+	u64 bits[];		/* bit set: block populated */
+};
+
+static bool memtopo_discard_test(const struct memtopo_discard *d, u64 b)
+{
+	return d->bits[b / 64] & BIT_ULL(b % 64);
+}
+
+/* The first block in [@b, @end) whose state is @populated, or @end. */
+static u64 memtopo_discard_next(const struct memtopo_discard *d, u64 b, u64 end, bool populated)
+{
+	while (b < end) {
+		u64 w = d->bits[b / 64];
+
+		if (!populated)
+			w = ~w;
+		w &= ~0ULL << (b % 64);
+		if (w)
+			return min_t(u64, end, (b & ~63ULL) + __builtin_ctzll(w));
+		b = (b & ~63ULL) + 64;
+	}
+	return end;
+}
+
+static void memtopo_discard_assign(struct memtopo_discard *d, u64 b, u64 end, bool populated)
+{
+	for (; b < end; b++) {
+		if (memtopo_discard_test(d, b) == populated)
+			continue;
+		d->bits[b / 64] ^= BIT_ULL(b % 64);
+		if (populated)
+			d->nr_populated++;
+		else
+			d->nr_populated--;
+	}
+}
+
+static struct memtopo_discard *memtopo_discard_of(const struct memtopo_region *mr)
+{
+	const struct memtopo_region_parity *p = memtopo_parity_locked(mr);
+
+	return p ? p->discard : NULL;
+}
+
+/* Bytes of a section; a managed region is never 2^64 bytes. */
+static u64 memtopo_section_len(const struct memtopo_section *s)
+{
+	return s->last - s->start + 1;
+}
+
+/*
+ * QEMU's virtio_mem_intersect_memory_section(): @s cut to the region
+ * bytes [@off, @off + @len).  Return: false if nothing is left.
+ */
+static bool memtopo_discard_intersect(const struct memtopo_section *s, u64 off, u64 len,
+				      struct memtopo_section *out)
+{
+	u64 start = max(s->offset, off);
+	u64 end = min(s->offset + memtopo_section_len(s), off + len);
+
+	if (end <= start)
+		return false;
+	*out = *s;
+	out->start = s->start + (start - s->offset);
+	out->last = out->start + (end - start) - 1;
+	out->offset = start;
+	return true;
+}
+
+/* notify_discard of [@off, @off + @len) to the live listeners, up to @stop. */
+static void memtopo_discard_notify_unplug(struct memtopo_discard *d, u64 off, u64 len,
+					  struct memtopo_discard_listener *stop)
+{
+	struct memtopo_discard_listener *dl;
+	struct memtopo_section tmp;
+
+	list_for_each_entry(dl, &d->listeners, link) {
+		if (dl == stop)
+			break;
+		if (dl->live && memtopo_discard_intersect(&dl->section, off, len, &tmp))
+			dl->ops->notify_discard(dl, &tmp);
+	}
+}
+
+/* QEMU's virtio_mem_notify_plug(): all or nothing for one run. */
+static int memtopo_discard_notify_plug(struct memtopo_discard *d, u64 off, u64 len)
+{
+	struct memtopo_discard_listener *dl;
+	struct memtopo_section tmp;
+	int ret;
+
+	list_for_each_entry(dl, &d->listeners, link) {
+		if (!dl->live || !memtopo_discard_intersect(&dl->section, off, len, &tmp))
+			continue;
+		ret = dl->ops->notify_populate(dl, &tmp);
+		if (ret) {
+			memtopo_discard_notify_unplug(d, off, len, dl);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Check [@offset, @offset + @size) against @mr's manager.  Return: the
+ * manager, or an ERR_PTR(): -ENOENT (destroyed region, no manager),
+ * -EOVERFLOW (past 2^64), -EINVAL (empty, unaligned or past the manager).
+ */
+static struct memtopo_discard *memtopo_discard_range(struct memtopo_region *mr, u64 offset,
+						     u64 size)
+{
+	struct memtopo_discard *d;
+
+	memtopo_assert_locked(mr->ctx);
+	d = memtopo_discard_of(mr);
+	if (memtopo_region_destroyed(mr) || !d)
+		return ERR_PTR(-ENOENT);
+	if (size > U64_MAX - offset)
+		return ERR_PTR(-EOVERFLOW);
+	if (!size || offset % d->granularity || size % d->granularity ||
+	    offset + size > d->size)
+		return ERR_PTR(-EINVAL);
+	return d;
+}
+
+/**
+ * memtopo_region_set_discard_manager_locked() - give a RAM region a discard
+ * manager (QEMU's memory_region_set_ram_discard_manager()); every block
+ * starts discarded, as virtio-mem's memory does.
+ * @mr: a MEMTOPO_RAM or MEMTOPO_RAM_DEVICE region, context locked.
+ * @granularity: block size: a power of two, at least
+ *	MEMTOPO_DISCARD_MIN_GRANULARITY, dividing the region's size.
+ *
+ * The manager covers the region's size now; a later resize does not change
+ * it.
+ *
+ * Context: process context, context mutex held; may sleep.
+ * Return: 0; -ENOENT for a destroyed region; -EINVAL for another kind, an
+ * empty or 2^64-byte region or a bad granularity; -EBUSY if the region has
+ * a manager already (as QEMU); -E2BIG past MEMTOPO_DISCARD_MAX_BLOCKS
+ * blocks; -ENOMEM.  On failure nothing changed.
+ */
+int memtopo_region_set_discard_manager_locked(struct memtopo_region *mr, u64 granularity)
+{
+	struct memtopo_region_parity *p;
+	struct memtopo_discard *d;
+	u64 nr;
+
+	memtopo_assert_locked(mr->ctx);
+	if (memtopo_region_destroyed(mr))
+		return -ENOENT;
+	if (mr->kind != MEMTOPO_RAM && mr->kind != MEMTOPO_RAM_DEVICE)
+		return -EINVAL;
+	if (granularity < MEMTOPO_DISCARD_MIN_GRANULARITY || (granularity & (granularity - 1)) ||
+	    memtopo_region_empty(mr) || (mr->flags & MEMTOPO_RF_SIZE64) ||
+	    mr->size % granularity)
+		return -EINVAL;
+	if (memtopo_discard_of(mr))
+		return -EBUSY;
+	nr = mr->size / granularity;
+	if (nr > MEMTOPO_DISCARD_MAX_BLOCKS)
+		return -E2BIG;
+	p = memtopo_parity_get(mr);
+	if (!p)
+		return -ENOMEM;
+	d = kvzalloc(struct_size(d, bits, DIV_ROUND_UP_ULL(nr, 64)), GFP_KERNEL_ACCOUNT);
+	if (!d)
+		return -ENOMEM;
+	d->granularity = granularity;
+	d->size = mr->size;
+	d->nr_blocks = nr;
+	INIT_LIST_HEAD(&d->listeners);
+	p->discard = d;
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_set_discard_manager_locked, MEMTOPO);
+
+MEMTOPO_LOCKED_WRAPPER(region_set_discard_manager, mr->ctx,
+		       (struct memtopo_region *mr, u64 granularity),
+		       (mr, granularity));
+
+/**
+ * memtopo_region_clear_discard_manager_locked() - remove a region's discard
+ * manager (QEMU's memory_region_set_ram_discard_manager(mr, NULL)); its
+ * state is forgotten.
+ * @mr: the region, context locked.
+ *
+ * Context: process context, context mutex held.
+ * Return: 0; -ENOENT for a destroyed region or one without a manager;
+ * -EBUSY while a discard listener is registered on it (dead ones too).
+ */
+int memtopo_region_clear_discard_manager_locked(struct memtopo_region *mr)
+{
+	struct memtopo_region_parity *p;
+	struct memtopo_discard *d;
+
+	memtopo_assert_locked(mr->ctx);
+	d = memtopo_discard_of(mr);
+	if (memtopo_region_destroyed(mr) || !d)
+		return -ENOENT;
+	if (!list_empty(&d->listeners))
+		return -EBUSY;
+	p = memtopo_parity_locked(mr);
+	p->discard = NULL;
+	kvfree(d);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_clear_discard_manager_locked, MEMTOPO);
+
+/**
+ * memtopo_region_populate_locked() - populate (plug) a range: QEMU's
+ * virtio_mem_set_block_state(plug = true).
+ * @mr: a region with a discard manager, context locked.
+ * @offset: first byte, a multiple of the granularity.
+ * @size: bytes, a non-zero multiple of the granularity, within the manager.
+ *
+ * The discarded runs of the range are offered to the listeners in
+ * ascending order; blocks already populated stay so and are not
+ * announced again.
+ *
+ * Context: process context, context mutex held; listeners may sleep.
+ * Return: 0; -ENOENT for a destroyed region or one without a manager;
+ * -EINVAL for an empty, unaligned or out-of-range range; -EOVERFLOW past
+ * 2^64; or the errno of the listener that vetoed: then every listener that
+ * accepted a part heard it discarded and the state is unchanged.
+ */
+int memtopo_region_populate_locked(struct memtopo_region *mr, u64 offset, u64 size)
+{
+	struct memtopo_discard *d = memtopo_discard_range(mr, offset, size);
+	u64 first, end, b, e;
+	int ret;
+
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	first = offset / d->granularity;
+	end = first + size / d->granularity;
+	for (b = memtopo_discard_next(d, first, end, false); b < end;
+	     b = memtopo_discard_next(d, e, end, false)) {
+		e = memtopo_discard_next(d, b, end, true);
+		ret = memtopo_discard_notify_plug(d, b * d->granularity,
+						  (e - b) * d->granularity);
+		if (ret)
+			goto undo;
+	}
+	memtopo_discard_assign(d, first, end, true);
+	return 0;
+
+undo:
+	/* the runs before the vetoed one were accepted by everyone */
+	end = b;
+	for (b = memtopo_discard_next(d, first, end, false); b < end;
+	     b = memtopo_discard_next(d, e, end, false)) {
+		e = memtopo_discard_next(d, b, end, true);
+		memtopo_discard_notify_unplug(d, b * d->granularity, (e - b) * d->granularity,
+					      NULL);
+	}
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_populate_locked, MEMTOPO);
+
+MEMTOPO_LOCKED_WRAPPER(region_populate, mr->ctx,
+		       (struct memtopo_region *mr, u64 offset, u64 size),
+		       (mr, offset, size));
+
+/**
+ * memtopo_region_discard_locked() - discard (unplug) a range: QEMU's
+ * virtio_mem_set_block_state(plug = false).
+ * @mr: a region with a discard manager, context locked.
+ * @offset: first byte, a multiple of the granularity.
+ * @size: bytes, a non-zero multiple of the granularity, within the manager.
+ *
+ * Every listener hears each populated run of the range, in ascending
+ * order; blocks already discarded are not announced again.
+ *
+ * Context: process context, context mutex held; listeners may sleep.
+ * Return: 0; -ENOENT for a destroyed region or one without a manager;
+ * -EINVAL for an empty, unaligned or out-of-range range; -EOVERFLOW past
+ * 2^64.  On failure nothing changed.
+ */
+int memtopo_region_discard_locked(struct memtopo_region *mr, u64 offset, u64 size)
+{
+	struct memtopo_discard *d = memtopo_discard_range(mr, offset, size);
+	u64 first, end, b, e;
+
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	first = offset / d->granularity;
+	end = first + size / d->granularity;
+	for (b = memtopo_discard_next(d, first, end, true); b < end;
+	     b = memtopo_discard_next(d, e, end, true)) {
+		e = memtopo_discard_next(d, b, end, false);
+		memtopo_discard_notify_unplug(d, b * d->granularity, (e - b) * d->granularity,
+					      NULL);
+	}
+	memtopo_discard_assign(d, first, end, false);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_discard_locked, MEMTOPO);
+
+MEMTOPO_LOCKED_WRAPPER(region_discard, mr->ctx,
+		       (struct memtopo_region *mr, u64 offset, u64 size),
+		       (mr, offset, size));
+
+/**
+ * memtopo_region_discard_info_locked() - a manager's shape and fill.
+ * @mr: the region, context locked.
+ * @granularity: set to the block size.
+ * @size: set to the bytes the manager covers.
+ * @populated: set to the bytes populated.
+ *
+ * Context: process context, context mutex held.
+ * Return: 0, or -ENOENT for a destroyed region or one without a manager
+ * (nothing is written then).
+ */
+int memtopo_region_discard_info_locked(struct memtopo_region *mr, u64 *granularity,
+				       u64 *size, u64 *populated)
+{
+	struct memtopo_discard *d;
+
+	memtopo_assert_locked(mr->ctx);
+	d = memtopo_discard_of(mr);
+	if (memtopo_region_destroyed(mr) || !d)
+		return -ENOENT;
+	*granularity = d->granularity;
+	*size = d->size;
+	*populated = d->nr_populated * d->granularity;
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_discard_info_locked, MEMTOPO);
+
+/**
+ * memtopo_region_discard_state_locked() - copy out which blocks are
+ * populated.
+ * @mr: the region, context locked.
+ * @first_block: first block.
+ * @nr_blocks: blocks, at least 1, within the manager.
+ * @bitmap: DIV_ROUND_UP(@nr_blocks, 64) words; bit i of word w is block
+ *	@first_block + 64 * w + i, set when populated.
+ *
+ * Context: process context, context mutex held.
+ * Return: 0; -ENOENT for a destroyed region or one without a manager;
+ * -EINVAL for an empty range or one past the manager's blocks.
+ */
+int memtopo_region_discard_state_locked(struct memtopo_region *mr, u64 first_block,
+					u64 nr_blocks, u64 *bitmap)
+{
+	struct memtopo_discard *d;
+	u64 i;
+
+	memtopo_assert_locked(mr->ctx);
+	d = memtopo_discard_of(mr);
+	if (memtopo_region_destroyed(mr) || !d)
+		return -ENOENT;
+	if (!nr_blocks || first_block >= d->nr_blocks || nr_blocks > d->nr_blocks - first_block)
+		return -EINVAL;
+	memset(bitmap, 0, DIV_ROUND_UP_ULL(nr_blocks, 64) * sizeof(u64));
+	for (i = 0; i < nr_blocks; i++)
+		if (memtopo_discard_test(d, first_block + i))
+			bitmap[i / 64] |= BIT_ULL(i % 64);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_discard_state_locked, MEMTOPO);
+
+/*
+ * The manager of @s->mr and the blocks @s touches, [*@first, *@end).
+ * Return: the manager, or an ERR_PTR(): -ENOENT without one, -EINVAL for a
+ * section that is not inside the region.
+ */
+static struct memtopo_discard *memtopo_discard_section(const struct memtopo_section *s,
+						       u64 *first, u64 *end)
+{
+	struct memtopo_discard *d;
+	u64 len;
+
+	if (!s->mr)
+		return ERR_PTR(-EINVAL);
+	memtopo_assert_locked(s->mr->ctx);
+	d = memtopo_discard_of(s->mr);
+	if (!d)
+		return ERR_PTR(-ENOENT);
+	len = s->last - s->start;
+	if (s->last < s->start || len >= d->size || s->offset > d->size - 1 - len)
+		return ERR_PTR(-EINVAL);
+	*first = s->offset / d->granularity;
+	*end = DIV_ROUND_UP_ULL(s->offset + len + 1, d->granularity);
+	return d;
+}
+
+/**
+ * memtopo_discard_is_populated_locked() - QEMU's
+ * ram_discard_manager_is_populated(): is all of @s populated?
+ * @s: a section of a RAM region, context locked.
+ *
+ * Context: process context, context mutex held.
+ * Return: true if every block @s touches is populated, or the region has no
+ * discard manager (then all of it is); false otherwise, or for a section
+ * that reaches past the manager (as virtio_mem_rdm_is_populated()).
+ */
+bool memtopo_discard_is_populated_locked(const struct memtopo_section *s)
+{
+	struct memtopo_discard *d;
+	u64 first, end;
+
+	d = memtopo_discard_section(s, &first, &end);
+	if (d == ERR_PTR(-ENOENT))
+		return true;
+	if (IS_ERR(d))
+		return false;
+	return memtopo_discard_next(d, first, end, false) == end;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_discard_is_populated_locked, MEMTOPO);
+
+/*
+ * Call @fn for each part of @s in the state @populated, ascending; stop at
+ * the first error (virtio_mem_for_each_plugged_section()).
+ */
+static int memtopo_discard_for_each(struct memtopo_discard *d, const struct memtopo_section *s,
+				    u64 first, u64 end, bool populated,
+				    int (*fn)(const struct memtopo_section *s, void *opaque),
+				    void *opaque)
+{
+	struct memtopo_section tmp;
+	u64 b, e;
+	int ret;
+
+	for (b = memtopo_discard_next(d, first, end, populated); b < end;
+	     b = memtopo_discard_next(d, e, end, populated)) {
+		e = memtopo_discard_next(d, b, end, !populated);
+		if (!memtopo_discard_intersect(s, b * d->granularity, (e - b) * d->granularity,
+					       &tmp))
+			break;
+		ret = fn(&tmp, opaque);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/**
+ * memtopo_discard_replay_populated_locked() - QEMU's
+ * ram_discard_manager_replay_populated(): call @fn for each populated part
+ * of @s, ascending.
+ * @s: a section of a region with a discard manager, context locked.
+ * @fn: the callback; a non-zero return stops the replay.
+ * @opaque: passed to @fn.
+ *
+ * Context: process context, context mutex held; @fn may sleep.
+ * Return: 0, @fn's error, -ENOENT without a manager, -EINVAL for a section
+ * outside the manager.
+ */
+int memtopo_discard_replay_populated_locked(const struct memtopo_section *s,
+					    int (*fn)(const struct memtopo_section *s,
+						      void *opaque),
+					    void *opaque)
+{
+	struct memtopo_discard *d;
+	u64 first, end;
+
+	d = memtopo_discard_section(s, &first, &end);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	return memtopo_discard_for_each(d, s, first, end, true, fn, opaque);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_discard_replay_populated_locked, MEMTOPO);
+
+struct memtopo_discard_replay {
+	void (*fn)(const struct memtopo_section *s, void *opaque);
+	void *opaque;
+};
+
+static int memtopo_discard_replay_void(const struct memtopo_section *s, void *opaque)
+{
+	struct memtopo_discard_replay *r = opaque;
+
+	r->fn(s, r->opaque);
+	return 0;
+}
+
+/**
+ * memtopo_discard_replay_discarded_locked() - QEMU's
+ * ram_discard_manager_replay_discarded(): call @fn for each discarded part
+ * of @s, ascending.
+ * @s: a section of a region with a discard manager, context locked.
+ * @fn: the callback.
+ * @opaque: passed to @fn.
+ *
+ * Context: process context, context mutex held; @fn may sleep.
+ * Return: 0, -ENOENT without a manager, -EINVAL for a section outside the
+ * manager (@fn is not called then).
+ */
+int memtopo_discard_replay_discarded_locked(const struct memtopo_section *s,
+					    void (*fn)(const struct memtopo_section *s,
+						       void *opaque),
+					    void *opaque)
+{
+	struct memtopo_discard_replay r = { .fn = fn, .opaque = opaque };
+	struct memtopo_discard *d;
+	u64 first, end;
+
+	d = memtopo_discard_section(s, &first, &end);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	return memtopo_discard_for_each(d, s, first, end, false, memtopo_discard_replay_void, &r);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_discard_replay_discarded_locked, MEMTOPO);
+
+/* A registration's replay: @left counts the parts accepted, then undone. */
+struct memtopo_discard_replay_dl {
+	struct memtopo_discard_listener *dl;
+	u64 left;
+};
+
+static int memtopo_discard_populate_cb(const struct memtopo_section *s, void *opaque)
+{
+	struct memtopo_discard_replay_dl *r = opaque;
+	int ret = r->dl->ops->notify_populate(r->dl, s);
+
+	if (!ret)
+		r->left++;
+	return ret;
+}
+
+static int memtopo_discard_discard_cb(const struct memtopo_section *s, void *opaque)
+{
+	struct memtopo_discard_replay_dl *r = opaque;
+
+	if (!r->left)
+		return 1;
+	r->left--;
+	r->dl->ops->notify_discard(r->dl, s);
+	return 0;
+}
+
+/* The listener stops seeing its section: it hears every populated part go. */
+static void memtopo_discard_listener_kill(struct memtopo_discard_listener *dl)
+{
+	struct memtopo_discard *d = memtopo_discard_of(dl->section.mr);
+	struct memtopo_discard_replay_dl r = { .dl = dl, .left = U64_MAX };
+	u64 first, end;
+
+	if (!dl->live)
+		return;
+	dl->live = false;
+	first = dl->section.offset / d->granularity;
+	end = DIV_ROUND_UP_ULL(dl->section.offset + memtopo_section_len(&dl->section),
+			       d->granularity);
+	memtopo_discard_for_each(d, &dl->section, first, end, true, memtopo_discard_discard_cb,
+				 &r);
+}
+
+/**
+ * memtopo_discard_listener_register_locked() - QEMU's
+ * ram_discard_manager_register_listener(): listen to the populates and
+ * discards of a section, starting with notify_populate for each part of it
+ * populated now.
+ * @as: the space whose view holds @s.
+ * @s: a section of a region with a discard manager, as a listener callback
+ *	or memtopo_space_lookup() handed it (or a part of one); copied.
+ * @dl: the listener, @dl->ops set, not registered.
+ *
+ * The listener is told until it unregisters, its space is destroyed or a
+ * commit removes a flat range of @as's view that overlaps @s (then it hears
+ * its populated parts discarded and nothing more).  It holds a reference on
+ * the region; the caller keeps the context alive until it unregisters.
+ *
+ * Context: process context, context mutex held (a memtopo_listener
+ * callback of the same context may call it); may sleep.
+ * Return: 0; -EINVAL without both callbacks, for a section outside the
+ * region's manager or of another context; -EBUSY if @dl is registered;
+ * -ENOENT for a region without a manager (or destroyed) or a destroyed
+ * space; -ENOMEM; or the error of a notify_populate of the replay: the
+ * parts replayed before it were discarded again and @dl is not registered.
+ */
+int memtopo_discard_listener_register_locked(struct memtopo_space *as,
+					     const struct memtopo_section *s,
+					     struct memtopo_discard_listener *dl)
+{
+	struct memtopo_discard_replay_dl r = {};
+	struct memtopo_space_parity *sp;
+	struct memtopo_discard *d;
+	u64 first, end;
+	int ret;
+
+	memtopo_assert_locked(as->ctx);
+	if (!dl->ops || !dl->ops->notify_populate || !dl->ops->notify_discard)
+		return -EINVAL;
+	if (dl->registered)
+		return -EBUSY;
+	if (!s->mr || s->mr->ctx != as->ctx)
+		return -EINVAL;
+	d = memtopo_discard_section(s, &first, &end);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	if (as->dead || memtopo_region_destroyed(s->mr))
+		return -ENOENT;
+	sp = memtopo_space_parity_get(as);
+	if (!sp)
+		return -ENOMEM;
+	dl->section = *s;
+	r.dl = dl;
+	ret = memtopo_discard_for_each(d, s, first, end, true, memtopo_discard_populate_cb, &r);
+	if (ret) {
+		/* the parts accepted before the refusal are discarded again */
+		memtopo_discard_for_each(d, s, first, end, true, memtopo_discard_discard_cb, &r);
+		return ret;
+	}
+	memtopo_region_get(s->mr);
+	dl->space = as;
+	dl->registered = true;
+	dl->live = true;
+	list_add(&dl->link, &d->listeners);
+	list_add_tail(&dl->space_link, &sp->discard_listeners);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_discard_listener_register_locked, MEMTOPO);
+
+MEMTOPO_LOCKED_WRAPPER(discard_listener_register, as->ctx,
+		       (struct memtopo_space *as, const struct memtopo_section *s,
+			struct memtopo_discard_listener *dl),
+		       (as, s, dl));
+
+/**
+ * memtopo_discard_listener_unregister_locked() - QEMU's
+ * ram_discard_manager_unregister_listener(): a live listener hears every
+ * populated part of its section discarded, then it is gone.
+ * @dl: a registered listener, its context locked.
+ *
+ * Drops the region reference the registration took (the region may be
+ * freed, after an RCU grace period).
+ *
+ * Context: process context, context mutex held (a memtopo_listener
+ * callback of the same context may call it); may sleep.
+ */
+void memtopo_discard_listener_unregister_locked(struct memtopo_discard_listener *dl)
+{
+	struct memtopo_region *mr = dl->section.mr;
+
+	memtopo_assert_locked(mr->ctx);
+	memtopo_discard_listener_kill(dl);
+	list_del(&dl->link);
+	if (dl->space)
+		list_del(&dl->space_link);
+	dl->space = NULL;
+	dl->registered = false;
+	memtopo_region_put(mr);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_discard_listener_unregister_locked, MEMTOPO);
+
+/**
+ * memtopo_discard_listener_unregister() - as
+ * memtopo_discard_listener_unregister_locked(), taking the context mutex.
+ * @dl: a registered listener (an unregistered one is ignored).
+ *
+ * Context: process context, context mutex not held; may sleep.
+ */
+void memtopo_discard_listener_unregister(struct memtopo_discard_listener *dl)
+{
+	struct memtopo_ctx *ctx;
+
+	if (!dl->registered)
+		return;
+	ctx = dl->section.mr->ctx;
+	mutex_lock(&ctx->lock);
+	memtopo_discard_listener_unregister_locked(dl);
+	mutex_unlock(&ctx->lock);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_discard_listener_unregister, MEMTOPO);
+
+/**
+ * memtopo_discard_space_watched() - for memtopo_hook_space_watched().
+ * @as: the space, context locked.
+ *
+ * Return: true if a discard listener is registered on one of its sections.
+ */
+bool memtopo_discard_space_watched(const struct memtopo_space *as)
+{
+	return as->parity && !list_empty(&as->parity->discard_listeners);
+}
+
+/**
+ * memtopo_discard_range_del() - a flat range leaves @as's view: the live
+ * discard listeners whose section it overlaps hear their populated parts
+ * discarded and die.
+ * @as: the space, context locked.
+ * @s: the range, in the old view.
+ */
+void memtopo_discard_range_del(struct memtopo_space *as, const struct memtopo_section *s)
+{
+	struct memtopo_discard_listener *dl;
+	struct memtopo_discard *d;
+
+	if (!memtopo_discard_space_watched(as))
+		return;
+	d = memtopo_discard_of(s->mr);
+	if (!d)
+		return;
+	/* the manager's order, as every other notification */
+	list_for_each_entry(dl, &d->listeners, link)
+		if (dl->space == as && dl->live && dl->section.start <= s->last &&
+		    s->start <= dl->section.last)
+			memtopo_discard_listener_kill(dl);
+}
+
+/**
+ * memtopo_discard_space_destroy() - a space goes: its discard listeners
+ * hear their populated parts discarded and die; they stay registered with
+ * their managers until their owners unregister them.
+ * @sp: the space's parity state, context locked.
+ */
+void memtopo_discard_space_destroy(struct memtopo_space_parity *sp)
+{
+	struct memtopo_discard_listener *dl, *tmp;
+
+	list_for_each_entry_safe(dl, tmp, &sp->discard_listeners, space_link) {
+		memtopo_discard_listener_kill(dl);
+		list_del(&dl->space_link);
+		dl->space = NULL;
+	}
+}
+
+/**
+ * memtopo_discard_free() - a region's memory goes: free its manager.
+ * @p: its parity state; no listener is left (each held a reference).
+ *
+ * Context: an RCU callback: must not sleep.
+ */
+void memtopo_discard_free(struct memtopo_region_parity *p)
+{
+	kvfree(p->discard);
+	p->discard = NULL;
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MEMTOPO_DISCARD (see uapi/linux/memtopo.h): a thin shell over the kernel
+ * API of discard.c.  The region is found by ID in the file's context under
+ * its mutex, as the rest of the ioctl layer does.
+ */
+#include <linux/pagemap.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "memtopo_main.h"
+#include "memtopo_internal.h"
+#include "ioctl_parity.h"
+
+/* Which fields an op reads; the others must be zero. */
+static bool memtopo_discard_args_ok(const struct memtopo_discard *cmd)
+{
+	bool range = cmd->op == MEMTOPO_DISCARD_POPULATE || cmd->op == MEMTOPO_DISCARD_DISCARD ||
+		     cmd->op == MEMTOPO_DISCARD_GET_STATE;
+
+	if (cmd->flags || cmd->op < MEMTOPO_DISCARD_SET_MANAGER ||
+	    cmd->op > MEMTOPO_DISCARD_GET_STATE)
+		return false;
+	if (cmd->op != MEMTOPO_DISCARD_SET_MANAGER && cmd->granularity)
+		return false;
+	if (!range && (cmd->offset || cmd->length))
+		return false;
+	return cmd->op == MEMTOPO_DISCARD_GET_STATE || !cmd->bitmap;
+}
+
+static int memtopo_discard_get_state(struct memtopo_region *mr, struct memtopo_discard *cmd,
+				     u64 **bits, size_t *bytes)
+{
+	u64 g, managed, populated, nr;
+	int ret;
+
+	ret = memtopo_region_discard_info_locked(mr, &g, &managed, &populated);
+	if (ret)
+		return ret;
+	/* the shape alone, so a caller can size its bitmap */
+	if (!cmd->offset && !cmd->length && !cmd->bitmap)
+		return 0;
+	if (cmd->length > U64_MAX - cmd->offset)
+		return -EOVERFLOW;
+	if (!cmd->length || cmd->offset % g || cmd->length % g ||
+	    cmd->offset + cmd->length > managed)
+		return -EINVAL;
+	nr = cmd->length / g;
+	if (nr > MEMTOPO_DISCARD_MAX_BLOCKS_PER_CALL)
+		return -E2BIG;
+	*bytes = DIV_ROUND_UP_ULL(nr, 64) * sizeof(u64);
+	*bits = kvmalloc(*bytes, GFP_KERNEL_ACCOUNT);
+	if (!*bits)
+		return -ENOMEM;
+	return memtopo_region_discard_state_locked(mr, cmd->offset / g, nr, *bits);
+}
+
+/**
+ * memtopo_ioctl_discard() - MEMTOPO_DISCARD.
+ * @ucmd: the call.
+ *
+ * Return: 0 or a negative errno (see the uapi header).
+ */
+int memtopo_ioctl_discard(struct memtopo_ucmd *ucmd)
+{
+	struct memtopo_discard *cmd = ucmd->cmd;
+	struct memtopo_ctx *ctx = ucmd->file->ctx;
+	struct memtopo_region *mr;
+	size_t bytes = 0;
+	u64 *bits = NULL;
+	u64 g = 0, managed = 0, populated = 0;
+	int ret;
+
+	if (!memtopo_discard_args_ok(cmd))
+		return -EINVAL;
+	memtopo_ctx_lock(ctx);
+	mr = memtopo_region_by_id_locked(ctx, cmd->region);
+	if (!mr) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	switch (cmd->op) {
+	case MEMTOPO_DISCARD_SET_MANAGER:
+		ret = memtopo_region_set_discard_manager_locked(mr, cmd->granularity);
+		break;
+	case MEMTOPO_DISCARD_CLEAR_MANAGER:
+		ret = memtopo_region_clear_discard_manager_locked(mr);
+		break;
+	case MEMTOPO_DISCARD_POPULATE:
+		ret = memtopo_region_populate_locked(mr, cmd->offset, cmd->length);
+		break;
+	case MEMTOPO_DISCARD_DISCARD:
+		ret = memtopo_region_discard_locked(mr, cmd->offset, cmd->length);
+		break;
+	default:
+		ret = memtopo_discard_get_state(mr, cmd, &bits, &bytes);
+		break;
+	}
+	if (!ret && cmd->op != MEMTOPO_DISCARD_CLEAR_MANAGER)
+		ret = memtopo_region_discard_info_locked(mr, &g, &managed, &populated);
+out_unlock:
+	memtopo_ctx_unlock(ctx);
+	if (ret)
+		goto out_free;
+	/* only GET_STATE can fail here, and it changed nothing */
+	if (bits && copy_to_user(u64_to_user_ptr(cmd->bitmap), bits, bytes)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	cmd->granularity = g;
+	cmd->populated = populated;
+	cmd->managed = managed;
+	ret = memtopo_ucmd_respond(ucmd, sizeof(*cmd));
+out_free:
+	kvfree(bits);
+	return ret;
+}

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kselftests of RAM discard (MEMTOPO_DISCARD): a discard manager on a RAM
+ * region, populate / discard / state, every errno of its contract with the
+ * state checked unchanged after each refusal, and random populates and
+ * discards against a model bitmap.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "../tools/memtopoctl/libmemtopo.c"
+
+#define G	0x1000ULL
+#define RAM	0x10000ULL
+
+static int dis(int fd, __u32 op, __u32 region, __u64 gran, __u64 off, __u64 len,
+	       __u64 *bitmap, struct memtopo_discard *out)
+{
+	struct memtopo_discard d = {
+		.size = sizeof(d), .op = op, .region = region, .granularity = gran,
+		.offset = off, .length = len, .bitmap = (uintptr_t)bitmap,
+	};
+	int ret = ioctl(fd, MEMTOPO_DISCARD, &d) ? -errno : 0;
+
+	if (out)
+		*out = d;
+	return ret;
+}
+
+/* The whole state of @region as one word (16 blocks) and its populated bytes. */
+static __u64 state(int fd, __u32 region, __u64 *populated)
+{
+	struct memtopo_discard out;
+	__u64 bits = ~0ULL;
+
+	if (dis(fd, MEMTOPO_DISCARD_GET_STATE, region, 0, 0, RAM, &bits, &out))
+		return ~0ULL;
+	if (populated)
+		*populated = out.populated;
+	return bits;
+}
+
+FIXTURE(dis) {
+	int fd;
+	int root, ram, as;
+};
+
+FIXTURE_SETUP(dis)
+{
+	self->fd = mt_open();
+	ASSERT_LE(0, self->fd) TH_LOG("open /dev/memtopo: %s", strerror(-self->fd));
+	self->root = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "system", 0,
+				      MEMTOPO_OP_F_SIZE_2_64);
+	ASSERT_LT(0, self->root);
+	self->ram = mt_region_create(self->fd, MEMTOPO_KIND_RAM, "vmem", RAM, 0);
+	ASSERT_LT(0, self->ram);
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->ram, 0x100000, 0));
+	self->as = mt_space_create(self->fd, "memory", self->root);
+	ASSERT_LT(0, self->as);
+}
+
+FIXTURE_TEARDOWN(dis)
+{
+	close(self->fd);
+}
+
+TEST_F(dis, populate_discard_state)
+{
+	struct memtopo_discard out;
+	__u64 bits[2], pop = 0;
+
+	ASSERT_EQ(0, dis(self->fd, MEMTOPO_DISCARD_SET_MANAGER, self->ram, G, 0, 0, NULL, &out));
+	EXPECT_EQ(G, out.granularity);
+	EXPECT_EQ(RAM, out.managed);
+	EXPECT_EQ(0, out.populated);
+	/* everything starts discarded, as virtio-mem's memory */
+	EXPECT_EQ(0, state(self->fd, self->ram, &pop));
+
+	ASSERT_EQ(0, dis(self->fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, 0x2000, 0x4000, NULL,
+			 &out));
+	EXPECT_EQ(0x4000, out.populated);
+	EXPECT_EQ(0x3cULL, state(self->fd, self->ram, &pop));
+	ASSERT_EQ(0, dis(self->fd, MEMTOPO_DISCARD_DISCARD, self->ram, 0, 0x3000, 0x1000, NULL,
+			 &out));
+	EXPECT_EQ(0x3000, out.populated);
+	EXPECT_EQ(0x34ULL, state(self->fd, self->ram, &pop));
+	/* populating over populated and discarded blocks: the discarded ones */
+	ASSERT_EQ(0, dis(self->fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, 0x3000, 0x5000, NULL,
+			 &out));
+	EXPECT_EQ(0xfcULL, state(self->fd, self->ram, &pop));
+	EXPECT_EQ(0x6000, pop);
+	ASSERT_EQ(0, dis(self->fd, MEMTOPO_DISCARD_DISCARD, self->ram, 0, 0, RAM, NULL, &out));
+	EXPECT_EQ(0, out.populated);
+	EXPECT_EQ(0, state(self->fd, self->ram, &pop));
+
+	/* a part of the state: bit 0 is the first block asked for, the rest 0 */
+	ASSERT_EQ(0, dis(self->fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, 0xf000, 0x1000, NULL,
+			 NULL));
+	ASSERT_EQ(0, dis(self->fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, 0x9000, 0x1000, NULL,
+			 NULL));
+	memset(bits, 0xff, sizeof(bits));
+	ASSERT_EQ(0, dis(self->fd, MEMTOPO_DISCARD_GET_STATE, self->ram, 0, 0x8000, 0x8000, bits,
+			 &out));
+	EXPECT_EQ(0x82ULL, bits[0]);
+	EXPECT_EQ(~0ULL, bits[1]);
+	EXPECT_EQ(0x2000, out.populated);
+
+	/* the manager goes, with its state; a new one starts discarded */
+	ASSERT_EQ(0, dis(self->fd, MEMTOPO_DISCARD_CLEAR_MANAGER, self->ram, 0, 0, 0, NULL, &out));
+	EXPECT_EQ(0, out.granularity);
+	EXPECT_EQ(-ENOENT, dis(self->fd, MEMTOPO_DISCARD_GET_STATE, self->ram, 0, 0, RAM, bits,
+			       NULL));
+	ASSERT_EQ(0, dis(self->fd, MEMTOPO_DISCARD_SET_MANAGER, self->ram, 0x4000, 0, 0, NULL,
+			 &out));
+	EXPECT_EQ(0x4000, out.granularity);
+	EXPECT_EQ(0, out.populated);
+}
+
+/* Every errno of MEMTOPO_DISCARD; after each refusal the state is as it was. */
+TEST_F(dis, errno_contract)
+{
+	struct memtopo_discard d = { .size = sizeof(d), .op = MEMTOPO_DISCARD_POPULATE,
+				     .region = self->ram, .length = G };
+	struct {
+		struct memtopo_discard d;
+		__u64 tail;
+	} big = { .d = d, .tail = 1 };
+	int fd = self->fd, io, odd, huge, wide;
+	__u64 bits = 0, pop = 0;
+	void *ro;
+
+	io = mt_region_create(fd, MEMTOPO_KIND_IO, "io", RAM, 0);
+	odd = mt_region_create(fd, MEMTOPO_KIND_RAM, "odd", RAM + 0x800, 0);
+	huge = mt_region_create(fd, MEMTOPO_KIND_RAM, "huge", 1ULL << 44, 0);
+	wide = mt_region_create(fd, MEMTOPO_KIND_RAM, "wide", 1ULL << 37, 0);
+	ASSERT_LT(0, io);
+	ASSERT_LT(0, odd);
+	ASSERT_LT(0, huge);
+	ASSERT_LT(0, wide);
+
+	/* ENOENT: no such region; no manager yet */
+	EXPECT_EQ(-ENOENT, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, 0x7fff0000, G, 0, 0, NULL, NULL));
+	EXPECT_EQ(-ENOENT, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, 0, G, NULL, NULL));
+	EXPECT_EQ(-ENOENT, dis(fd, MEMTOPO_DISCARD_DISCARD, self->ram, 0, 0, G, NULL, NULL));
+	EXPECT_EQ(-ENOENT, dis(fd, MEMTOPO_DISCARD_GET_STATE, self->ram, 0, 0, G, &bits, NULL));
+	EXPECT_EQ(-ENOENT, dis(fd, MEMTOPO_DISCARD_CLEAR_MANAGER, self->ram, 0, 0, 0, NULL, NULL));
+
+	/* EINVAL for SET_MANAGER: kind, granularity, size, unused fields */
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, io, G, 0, 0, NULL, NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, self->root, G, 0, 0, NULL, NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, self->ram, 0, 0, 0, NULL, NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, self->ram, 0x800, 0, 0, NULL,
+			       NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, self->ram, 0x3000, 0, 0, NULL,
+			       NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, self->ram, 2 * RAM, 0, 0, NULL,
+			       NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, odd, G, 0, 0, NULL, NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, self->ram, G, G, 0, NULL, NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, self->ram, G, 0, G, NULL, NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, self->ram, G, 0, 0, &bits, NULL));
+	/* E2BIG: 2^32 blocks */
+	EXPECT_EQ(-E2BIG, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, huge, G, 0, 0, NULL, NULL));
+
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, self->ram, G, 0, 0, NULL, NULL));
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, 0x4000, 0x2000, NULL, NULL));
+	ASSERT_EQ(0x30ULL, state(fd, self->ram, &pop));
+
+	/* EBUSY: one manager per region, as QEMU */
+	EXPECT_EQ(-EBUSY, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, self->ram, G, 0, 0, NULL, NULL));
+	EXPECT_EQ(-EBUSY, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, self->ram, 2 * G, 0, 0, NULL,
+			      NULL));
+
+	/* EINVAL for ranges: empty, unaligned, past the manager; stray fields */
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, 0, 0, NULL, NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, 0x800, G, NULL, NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, 0, 0x800, NULL, NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, RAM - G, 2 * G, NULL,
+			       NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_DISCARD, self->ram, 0, RAM, G, NULL, NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_DISCARD, self->ram, 0, 0x4000, 0x800, NULL,
+			       NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_GET_STATE, self->ram, 0, 0x800, G, &bits,
+			       NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_GET_STATE, self->ram, 0, 0, 2 * RAM, &bits,
+			       NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, G, 0, G, NULL, NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, 0, G, &bits, NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_CLEAR_MANAGER, self->ram, 0, 0, G, NULL, NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, 0, self->ram, 0, 0, G, NULL, NULL));
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_GET_STATE + 1, self->ram, 0, 0, G, NULL, NULL));
+	d.flags = 1;
+	EXPECT_EQ(-1, ioctl(fd, MEMTOPO_DISCARD, &d));
+	EXPECT_EQ(EINVAL, errno);
+	d.flags = 0;
+	d.size = 8;
+	EXPECT_EQ(-1, ioctl(fd, MEMTOPO_DISCARD, &d));
+	EXPECT_EQ(EINVAL, errno);
+	d.size = sizeof(d);
+
+	/* EOVERFLOW: past 2^64 */
+	EXPECT_EQ(-EOVERFLOW, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, ~0ULL - 0xfff,
+				  2 * G, NULL, NULL));
+	EXPECT_EQ(-EOVERFLOW, dis(fd, MEMTOPO_DISCARD_DISCARD, self->ram, 0, ~0ULL - 0xfff,
+				  2 * G, NULL, NULL));
+	EXPECT_EQ(-EOVERFLOW, dis(fd, MEMTOPO_DISCARD_GET_STATE, self->ram, 0, ~0ULL - 0xfff,
+				  2 * G, &bits, NULL));
+
+	/* E2BIG: a tail the kernel does not know; a state read past the per-call cap */
+	big.d.size = sizeof(big);
+	EXPECT_EQ(-1, ioctl(fd, MEMTOPO_DISCARD, &big));
+	EXPECT_EQ(E2BIG, errno);
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, wide, G, 0, 0, NULL, NULL));
+	EXPECT_EQ(-E2BIG, dis(fd, MEMTOPO_DISCARD_GET_STATE, wide, 0, 0, 1ULL << 37, &bits, NULL));
+
+	/* EFAULT: an unwritable bitmap, an unreadable or read-only struct */
+	EXPECT_EQ(-EFAULT, dis(fd, MEMTOPO_DISCARD_GET_STATE, self->ram, 0, 0, RAM,
+			       (__u64 *)8, NULL));
+	EXPECT_EQ(-1, ioctl(fd, MEMTOPO_DISCARD, (void *)8));
+	EXPECT_EQ(EFAULT, errno);
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	d.offset = 0;
+	d.length = 0x4000;
+	memcpy(ro, &d, sizeof(d));
+	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+	EXPECT_EQ(-1, ioctl(fd, MEMTOPO_DISCARD, ro));
+	EXPECT_EQ(EFAULT, errno);
+	munmap(ro, 4096);
+
+	/* nothing above changed the state */
+	EXPECT_EQ(0x30ULL, state(fd, self->ram, &pop));
+	EXPECT_EQ(0x2000, pop);
+}
+
+/* Random populates and discards, compared to a model after every call. */
+TEST_F(dis, random_vs_model)
+{
+	unsigned int seed = 20261126, i;
+	__u64 model = 0, pop = 0;
+	int fd = self->fd;
+
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, self->ram, G, 0, 0, NULL, NULL));
+	for (i = 0; i < 2000; i++) {
+		unsigned int r = rand_r(&seed);
+		__u64 b = r % 16, n = 1 + (r >> 4) % 16, mask;
+		int populate = (r >> 8) & 1, ret;
+
+		/* a range that runs past the manager must be refused */
+		ret = dis(fd, populate ? MEMTOPO_DISCARD_POPULATE : MEMTOPO_DISCARD_DISCARD,
+			  self->ram, 0, b * G, n * G, NULL, NULL);
+		if (b + n > 16) {
+			ASSERT_EQ(-EINVAL, ret);
+		} else {
+			ASSERT_EQ(0, ret);
+			mask = (n == 64 ? ~0ULL : ((1ULL << n) - 1)) << b;
+			model = populate ? model | mask : model & ~mask;
+		}
+		ASSERT_EQ(model, state(fd, self->ram, &pop)) TH_LOG("call %u", i);
+		ASSERT_EQ(__builtin_popcountll(model) * G, pop);
+	}
+}
+
+TEST_HARNESS_MAIN
