@@ -560,6 +560,8 @@ TEST_F(hostile, every_struct)
 					  .len = 4, .offset = 0x100 };
 	struct memtopo_ctx_destroy destroy = { .size = sizeof(destroy) };
 	struct memtopo_serve serve = { .size = sizeof(serve), .region = w->io };
+	struct memtopo_discard disc = { .size = sizeof(disc), .op = MEMTOPO_DISCARD_SET_MANAGER,
+					.region = w->ram, .granularity = 4096 };
 	int other = mt_open();
 	struct call calls[] = {
 		{ "GET_INFO", MEMTOPO_GET_INFO, &info, sizeof(info) },
@@ -579,6 +581,7 @@ TEST_F(hostile, every_struct)
 		{ "SPACE_RW read", MEMTOPO_SPACE_RW, &rw, sizeof(rw), true },
 		{ "IOEVENTFD", MEMTOPO_IOEVENTFD, &ioev, sizeof(ioev), true },
 		{ "SERVE", MEMTOPO_SERVE, &serve, sizeof(serve) },
+		{ "DISCARD set_manager", MEMTOPO_DISCARD, &disc, sizeof(disc) },
 	};
 	struct call commit_call = { "TXN commit", MEMTOPO_TXN, &commit, sizeof(commit) };
 	struct call unsub_call = { "UNSUBSCRIBE", MEMTOPO_UNSUBSCRIBE, &unsub, sizeof(unsub),

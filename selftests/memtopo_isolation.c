@@ -96,6 +96,8 @@ static int touch_all(int fd, const struct map *m, char *out, size_t outlen)
 	struct memtopo_space_rw rw = { .size = sizeof(rw), .space = m->space, .addr = 0x10000,
 				       .length = 1, .buf = (uintptr_t)&byte };
 	struct memtopo_serve serve = { .size = sizeof(serve), .region = m->io };
+	struct memtopo_discard disc = { .size = sizeof(disc), .op = MEMTOPO_DISCARD_SET_MANAGER,
+					.region = m->ram, .granularity = 0x1000 };
 	struct memtopo_range r, *rs;
 	__u64 bits = 0;
 	__u32 n, sub;
@@ -128,6 +130,7 @@ static int touch_all(int fd, const struct map *m, char *out, size_t outlen)
 	ADD("coalesced", i_ioctl(fd, MEMTOPO_COALESCED, &co));
 	ADD("dirty log", i_ioctl(fd, MEMTOPO_DIRTY_LOG, &dl));
 	ADD("serve", i_ioctl(fd, MEMTOPO_SERVE, &serve));
+	ADD("discard manager", i_ioctl(fd, MEMTOPO_DISCARD, &disc));
 #undef ADD
 	for (i = 0; i < nc; i++) {
 		if (c[i].ret == -ENOENT)

@@ -78,6 +78,8 @@
  *           written: no access is performed (device callbacks included).
  *  SERVE    the struct cannot be written (@out_fd): no fd is created and the
  *           region is not served.
+ *  DISCARD  the struct cannot be read or written, or GET_STATE's bitmap
+ *           cannot be written: nothing changed.
  * A mapping another thread changes during the call can only make a call
  * that changes state fail with that state undone, never half-applied.
  *
