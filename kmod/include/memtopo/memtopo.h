@@ -621,7 +621,7 @@ int memtopo_region_clear_dirty_log(struct memtopo_region *mr, unsigned int clien
 /* Smallest discard granularity: a page, as QEMU's target page. */
 #define MEMTOPO_DISCARD_MIN_GRANULARITY	4096
 /* Blocks one manager tracks at most (a 256 MiB bitmap). */
-#define MEMTOPO_DISCARD_MAX_BLOCKS	BIT_ULL(31)
+#define MEMTOPO_DISCARD_MAX_BLOCKS	0x80000000ULL	/* 2^31, as the uapi */
 
 struct memtopo_discard_listener;
 
