@@ -136,12 +136,35 @@ static void memtopo_chunk_put(struct memtopo_chunk *chunk)
 		kfree(chunk);
 }
 
+/*
+ * Fetch the cache lines of the reference counts about to be changed, all
+ * at once.  An atomic increment or decrement waits for its line before the
+ * next one may start, and most of these lines are cold: one at a time,
+ * a group's worth of them is most of a commit at 10^6 ranges.
+ */
+static void memtopo_prefetch_chunk_refs(struct memtopo_chunk *const *chunks, u32 n)
+{
+	u32 j;
+
+	for (j = 0; j < n; j++)
+		prefetchw(&chunks[j]->ref);
+}
+
+static void memtopo_prefetch_group_refs(struct memtopo_group *const *groups, u32 n)
+{
+	u32 g;
+
+	for (g = 0; g < n; g++)
+		prefetchw(&groups[g]->ref);
+}
+
 static void memtopo_group_put(struct memtopo_group *grp)
 {
 	u32 j;
 
 	if (!grp || !refcount_dec_and_test(&grp->ref))
 		return;
+	memtopo_prefetch_chunk_refs(grp->chunks, grp->nr_chunks);
 	for (j = 0; j < grp->nr_chunks; j++)
 		memtopo_chunk_put(grp->chunks[j]);
 	kfree(grp);
@@ -151,6 +174,8 @@ static void memtopo_view_free(struct memtopo_view *view)
 {
 	u32 g;
 
+	if (view->groups)
+		memtopo_prefetch_group_refs(view->groups, view->nr_groups);
 	for (g = 0; g < view->nr_groups; g++)
 		memtopo_group_put(view->groups[g]);
 	kvfree(view->group_start);
@@ -601,6 +626,7 @@ static u32 memtopo_list_share(struct memtopo_chunk **list, const struct memtopo_
 {
 	u32 j;
 
+	memtopo_prefetch_chunk_refs(grp->chunks + from, to - from);
 	for (j = from; j < to; j++) {
 		refcount_inc(&grp->chunks[j]->ref);
 		list[j - from] = grp->chunks[j];
@@ -650,6 +676,8 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 		goto fail;
 	v->root = old->root;
 	v->nr_ranges = nr_ranges;
+	memtopo_prefetch_group_refs(old->groups, g_lo);
+	memtopo_prefetch_group_refs(old->groups + g_hi + 1, old->nr_groups - g_hi - 1);
 	for (g = 0; g < g_lo; g++) {
 		refcount_inc(&old->groups[g]->ref);
 		memtopo_view_add_group(v, old->groups[g]);

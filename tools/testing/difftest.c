@@ -591,16 +591,22 @@ static void expect_full_render(const struct memtopo_view *v, struct memtopo_regi
 	memtopo_view_put(full);
 }
 
-/* Every 8th key in @sum, the keys sorted. */
+/*
+ * Every 8th key in @sum, the keys sorted, and U64_MAX past the last one:
+ * the fixed-size searches read the padding.
+ */
 static bool node_ok(const u64 *sum, const u64 *keys, u32 n)
 {
 	u32 b;
 
-	for (b = 0; b * 8 < n; b++)
+	for (b = 0; b < MEMTOPO_NODE_BLOCKS; b++)
 		if (sum[b] != keys[b * 8])
 			return false;
 	for (b = 1; b < n; b++)
 		if (keys[b] <= keys[b - 1])
+			return false;
+	for (b = n; b < MEMTOPO_NODE_KEYS; b++)
+		if (keys[b] != U64_MAX)
 			return false;
 	return true;
 }

@@ -2,4 +2,5 @@
 #ifndef _SHIM_PREFETCH_H
 #define _SHIM_PREFETCH_H
 #define prefetch(x) __builtin_prefetch(x)
+#define prefetchw(x) __builtin_prefetch(x, 1)
 #endif
