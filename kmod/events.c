@@ -15,6 +15,14 @@
  * memory) an OVERFLOW event takes that slot and later events are dropped
  * (without consuming sequence numbers) until the reader has drained the
  * ring; it then resynchronises from the flat view.
+ *
+ * Every listener callback has an event type (struct memtopo_event carries
+ * what the callback gets); the features without a callback emit theirs
+ * through memtopo_space_emit_event_locked() (events.h).  Events of a commit
+ * (between the begin and commit callbacks) get the generation it publishes
+ * and one eventfd signal at its COMMIT; an event outside a commit
+ * (log_sync, global dirty logging, IOMMU, discard) gets the current
+ * generation and its own signal.
  */
 #include <linux/atomic.h>
 #include <linux/eventfd.h>
@@ -24,6 +32,7 @@
 #include "compat.h"
 #include "memtopo_main.h"
 #include "memtopo_internal.h"
+#include "events.h"
 
 struct memtopo_sub {
 	struct memtopo_listener l;
@@ -41,6 +50,7 @@ struct memtopo_sub {
 	u64 next_seq;
 	bool overflowed;	/* OVERFLOW queued, dropping until drained */
 	bool muted;		/* registering without replay */
+	bool in_commit;		/* between the begin and commit callbacks */
 };
 
 static atomic64_t memtopo_stat_overflows = ATOMIC64_INIT(0);
@@ -100,7 +110,7 @@ static struct memtopo_event *memtopo_sub_push(struct memtopo_sub *sub, u32 type)
 
 	if (sub->muted || sub->overflowed)
 		return NULL;
-	if (type != MEMTOPO_EVENT_OVERFLOW && sub->mask && !(sub->mask & BIT(type)))
+	if (type != MEMTOPO_EVENT_OVERFLOW && !(sub->mask & BIT(type)))
 		return NULL;
 	if (sub->count >= sub->cap - 1 && type != MEMTOPO_EVENT_OVERFLOW &&
 	    memtopo_sub_grow(sub)) {
@@ -119,15 +129,45 @@ static struct memtopo_event *memtopo_sub_push(struct memtopo_sub *sub, u32 type)
 	return ev;
 }
 
-static void memtopo_sub_section(struct memtopo_event *ev, const struct memtopo_section *s)
+/*
+ * Queue a copy of @proto.  Outside a commit the event is complete at once:
+ * it gets the current view's generation and its own eventfd signal.
+ */
+static void memtopo_sub_queue(struct memtopo_sub *sub, const struct memtopo_event *proto)
 {
-	ev->region = s->mr->id;
-	ev->start = s->start;
-	ev->last = s->last;
-	ev->offset = s->offset;
-	ev->range_flags = s->flags & (MEMTOPO_FR_READONLY | MEMTOPO_FR_ROMD |
-				      MEMTOPO_FR_NONVOLATILE);
-	ev->new_mask = s->dirty_log_mask;
+	struct memtopo_event *ev;
+	u64 generation, seq;
+	u32 i;
+
+	if (!sub->in_commit) {
+		sub->commit_first = sub->count;
+		sub->commit_count = 0;
+	}
+	ev = memtopo_sub_push(sub, proto->type);
+	if (ev) {
+		seq = ev->seq;
+		*ev = *proto;
+		ev->seq = seq;
+	}
+	/* no commit will stamp what was queued (the event, or OVERFLOW) */
+	if (sub->in_commit || !sub->commit_count)
+		return;
+	rcu_read_lock();
+	generation = memtopo_space_generation(sub->l.space);
+	rcu_read_unlock();
+	for (i = 0; i < sub->commit_count; i++)
+		memtopo_sub_slot(sub, sub->commit_first + i)->generation = generation;
+	sub->commit_count = 0;
+	if (sub->efd)
+		memtopo_eventfd_signal(sub->efd);
+}
+
+static void memtopo_sub_section_event(void *priv, u32 type, const struct memtopo_section *s)
+{
+	struct memtopo_event ev;
+
+	memtopo_event_init(&ev, type, s);
+	memtopo_sub_queue(priv, &ev);
 }
 
 static void memtopo_sub_begin(void *priv)
@@ -137,36 +177,33 @@ static void memtopo_sub_begin(void *priv)
 	/* an index, not a position: the ring may grow during the commit */
 	sub->commit_first = sub->count;
 	sub->commit_count = 0;
-}
-
-static void memtopo_sub_region(void *priv, const struct memtopo_section *s, u32 type)
-{
-	struct memtopo_event *ev = memtopo_sub_push(priv, type);
-
-	if (ev)
-		memtopo_sub_section(ev, s);
+	sub->in_commit = true;
 }
 
 static void memtopo_sub_add(void *priv, const struct memtopo_section *s)
 {
-	memtopo_sub_region(priv, s, MEMTOPO_EVENT_REGION_ADD);
+	memtopo_sub_section_event(priv, MEMTOPO_EVENT_REGION_ADD, s);
 }
 
 static void memtopo_sub_del(void *priv, const struct memtopo_section *s)
 {
-	memtopo_sub_region(priv, s, MEMTOPO_EVENT_REGION_DEL);
+	memtopo_sub_section_event(priv, MEMTOPO_EVENT_REGION_DEL, s);
+}
+
+static void memtopo_sub_nop(void *priv, const struct memtopo_section *s)
+{
+	memtopo_sub_section_event(priv, MEMTOPO_EVENT_REGION_NOP, s);
 }
 
 static void memtopo_sub_log(void *priv, const struct memtopo_section *s, u8 old_mask,
 			    u8 new_mask, u32 type)
 {
-	struct memtopo_event *ev = memtopo_sub_push(priv, type);
+	struct memtopo_event ev;
 
-	if (ev) {
-		memtopo_sub_section(ev, s);
-		ev->old_mask = old_mask;
-		ev->new_mask = new_mask;
-	}
+	memtopo_event_init(&ev, type, s);
+	ev.old_mask = old_mask;
+	ev.new_mask = new_mask;
+	memtopo_sub_queue(priv, &ev);
 }
 
 static void memtopo_sub_log_start(void *priv, const struct memtopo_section *s, u8 old_mask,
@@ -181,6 +218,78 @@ static void memtopo_sub_log_stop(void *priv, const struct memtopo_section *s, u8
 	memtopo_sub_log(priv, s, old_mask, new_mask, MEMTOPO_EVENT_LOG_STOP);
 }
 
+static void memtopo_sub_log_sync(void *priv, const struct memtopo_section *s)
+{
+	memtopo_sub_section_event(priv, MEMTOPO_EVENT_LOG_SYNC, s);
+}
+
+static void memtopo_sub_log_global_start(void *priv)
+{
+	memtopo_sub_section_event(priv, MEMTOPO_EVENT_LOG_GLOBAL_START, NULL);
+}
+
+static void memtopo_sub_log_global_stop(void *priv)
+{
+	memtopo_sub_section_event(priv, MEMTOPO_EVENT_LOG_GLOBAL_STOP, NULL);
+}
+
+static void memtopo_sub_eventfd(void *priv, u32 type, const struct memtopo_section *s, u64 addr,
+				unsigned int size, bool match_data, u64 data)
+{
+	struct memtopo_event ev;
+
+	memtopo_event_init(&ev, type, s);
+	ev.ioeventfd.addr = addr;
+	ev.ioeventfd.len = size;
+	/* an ioeventfd without data matching matches any value: say none */
+	if (match_data) {
+		ev.ioeventfd.data = data;
+		ev.ioeventfd.flags = MEMTOPO_EVENT_IOEVENTFD_DATAMATCH;
+	}
+	memtopo_sub_queue(priv, &ev);
+}
+
+static void memtopo_sub_eventfd_add(void *priv, const struct memtopo_section *s, u64 addr,
+				    unsigned int size, bool match_data, u64 data, void *eventfd)
+{
+	memtopo_sub_eventfd(priv, MEMTOPO_EVENT_EVENTFD_ADD, s, addr, size, match_data, data);
+}
+
+static void memtopo_sub_eventfd_del(void *priv, const struct memtopo_section *s, u64 addr,
+				    unsigned int size, bool match_data, u64 data, void *eventfd)
+{
+	memtopo_sub_eventfd(priv, MEMTOPO_EVENT_EVENTFD_DEL, s, addr, size, match_data, data);
+}
+
+static void memtopo_sub_coalesced(void *priv, u32 type, const struct memtopo_section *s,
+				  u64 addr, u64 size)
+{
+	struct memtopo_event ev;
+
+	memtopo_event_init(&ev, type, s);
+	ev.coalesced.addr = addr;
+	ev.coalesced.length = size;
+	memtopo_sub_queue(priv, &ev);
+}
+
+static void memtopo_sub_coalesced_add(void *priv, const struct memtopo_section *s, u64 addr,
+				      u64 size)
+{
+	memtopo_sub_coalesced(priv, MEMTOPO_EVENT_COALESCED_ADD, s, addr, size);
+}
+
+static void memtopo_sub_coalesced_del(void *priv, const struct memtopo_section *s, u64 addr,
+				      u64 size)
+{
+	memtopo_sub_coalesced(priv, MEMTOPO_EVENT_COALESCED_DEL, s, addr, size);
+}
+
+/* memtopo_space_emit_event_locked(): the kinds without a callback */
+static void memtopo_sub_event(void *priv, const struct memtopo_event *ev)
+{
+	memtopo_sub_queue(priv, ev);
+}
+
 /*
  * Every event of a commit carries the generation of the view the commit
  * published (a deletion's section comes from the old view), so a reader
@@ -192,6 +301,7 @@ static void memtopo_sub_commit(void *priv)
 	u64 generation;
 	u32 i;
 
+	sub->in_commit = false;
 	if (!sub->commit_count)
 		return;
 	memtopo_sub_push(sub, MEMTOPO_EVENT_COMMIT);
@@ -205,13 +315,34 @@ static void memtopo_sub_commit(void *priv)
 		memtopo_eventfd_signal(sub->efd);
 }
 
+/*
+ * Two tables: a space with a region_nop listener has every unchanged range
+ * walked at every commit, so only subscriptions that asked for REGION_NOP
+ * have the callback.
+ */
+#define MEMTOPO_SUB_OPS							\
+	.begin = memtopo_sub_begin,					\
+	.commit = memtopo_sub_commit,					\
+	.region_add = memtopo_sub_add,					\
+	.region_del = memtopo_sub_del,					\
+	.log_start = memtopo_sub_log_start,				\
+	.log_stop = memtopo_sub_log_stop,				\
+	.log_sync = memtopo_sub_log_sync,				\
+	.log_global_start = memtopo_sub_log_global_start,		\
+	.log_global_stop = memtopo_sub_log_global_stop,			\
+	.eventfd_add = memtopo_sub_eventfd_add,				\
+	.eventfd_del = memtopo_sub_eventfd_del,				\
+	.coalesced_io_add = memtopo_sub_coalesced_add,			\
+	.coalesced_io_del = memtopo_sub_coalesced_del,			\
+	.event = memtopo_sub_event
+
 static const struct memtopo_listener_ops memtopo_sub_ops = {
-	.begin = memtopo_sub_begin,
-	.commit = memtopo_sub_commit,
-	.region_add = memtopo_sub_add,
-	.region_del = memtopo_sub_del,
-	.log_start = memtopo_sub_log_start,
-	.log_stop = memtopo_sub_log_stop,
+	MEMTOPO_SUB_OPS,
+};
+
+static const struct memtopo_listener_ops memtopo_sub_ops_nop = {
+	MEMTOPO_SUB_OPS,
+	.region_nop = memtopo_sub_nop,
 };
 
 static void memtopo_sub_free(struct memtopo_sub *sub)
@@ -236,10 +367,6 @@ static void memtopo_sub_destroy(struct memtopo_sub *sub)
 	memtopo_sub_free(sub);
 }
 
-#define MEMTOPO_EVENT_MASK_ALL	(BIT(MEMTOPO_EVENT_REGION_ADD) | BIT(MEMTOPO_EVENT_REGION_DEL) | \
-				 BIT(MEMTOPO_EVENT_LOG_START) | BIT(MEMTOPO_EVENT_LOG_STOP) | \
-				 BIT(MEMTOPO_EVENT_COMMIT) | BIT(MEMTOPO_EVENT_OVERFLOW))
-
 /**
  * memtopo_ioctl_subscribe() - MEMTOPO_SUBSCRIBE.
  * @ucmd: the call.
@@ -249,7 +376,7 @@ static void memtopo_sub_destroy(struct memtopo_sub *sub)
  * is ignored.
  *
  * Return: 0 with the subscription ID written back; EINVAL for bad flags,
- * mask or eventfd, ENOENT for an unknown space, ENOSPC past
+ * mask (a type this kernel does not know) or eventfd, ENOENT for an unknown space, ENOSPC past
  * MEMTOPO_MAX_SUBS per file or the context's memory budget, ENOMEM,
  * EFAULT (nothing subscribed).
  */
@@ -285,10 +412,12 @@ int memtopo_ioctl_subscribe(struct memtopo_ucmd *ucmd)
 			goto err_free;
 		}
 	}
-	sub->mask = cmd->mask;
+	/* 0 keeps meaning what it meant before there were more types */
+	sub->mask = cmd->mask ?: MEMTOPO_EVENT_MASK_DEFAULT;
 	sub->next_seq = 1;
 	sub->ctx = ctx;
-	sub->l.ops = &memtopo_sub_ops;
+	sub->l.ops = sub->mask & BIT(MEMTOPO_EVENT_REGION_NOP) ? &memtopo_sub_ops_nop :
+								 &memtopo_sub_ops;
 	sub->l.priv = sub;
 	/* userspace sees changes after in-kernel consumers of the same space */
 	sub->l.priority = 1000;
@@ -390,7 +519,8 @@ void memtopo_file_unsubscribe_all(struct memtopo_file *mf)
  * ioctls), and commits only append, so the first @n events are still the
  * ones copied.  @pending is an output: its input is ignored.
  *
- * Return: 0, EINVAL for bad flags or event_size, ENOENT for an unknown ID,
+ * Return: 0, EINVAL for bad flags or an event_size below
+ * MEMTOPO_EVENT_SIZE_V1 or above the page size, ENOENT for an unknown ID,
  * ENOMEM, EFAULT (nothing dequeued).
  */
 int memtopo_ioctl_read_events(struct memtopo_ucmd *ucmd)
@@ -404,7 +534,7 @@ int memtopo_ioctl_read_events(struct memtopo_ucmd *ucmd)
 
 	if (cmd->flags)
 		return -EINVAL;
-	if (cmd->event_size < sizeof(struct memtopo_event) || cmd->event_size > PAGE_SIZE)
+	if (cmd->event_size < MEMTOPO_EVENT_SIZE_V1 || cmd->event_size > PAGE_SIZE)
 		return -EINVAL;
 	sub = xa_load(&ucmd->file->subs, cmd->id);
 	if (!sub)
@@ -429,9 +559,10 @@ int memtopo_ioctl_read_events(struct memtopo_ucmd *ucmd)
 	for (i = 0; i < n && !ret; i++) {
 		u8 __user *p = out + (size_t)i * cmd->event_size;
 
-		/* a larger event_size gets a zeroed tail */
-		if (copy_to_user(p, &evs[i], sizeof(*evs)) ||
-		    clear_user(p + sizeof(*evs), cmd->event_size - sizeof(*evs)))
+		/* an older reader gets the prefix it knows, a newer one a zeroed tail */
+		if (copy_to_user(p, &evs[i], min_t(size_t, cmd->event_size, sizeof(*evs))) ||
+		    (cmd->event_size > sizeof(*evs) &&
+		     clear_user(p + sizeof(*evs), cmd->event_size - sizeof(*evs))))
 			ret = -EFAULT;
 	}
 	kvfree(evs);

@@ -10,6 +10,7 @@
 
 #include "memtopo_internal.h"
 #include "memtopo_hooks.h"
+#include "selftest.h"
 
 /**
  * memtopo_listeners_begin() - a commit starts.
@@ -351,6 +352,29 @@ void memtopo_listener_unregister(struct memtopo_listener *l)
 	memtopo_ctx_put(ctx);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_listener_unregister, MEMTOPO);
+
+/**
+ * memtopo_space_emit_event_locked() - queue an event of a kind that has no
+ * listener callback (IOMMU_MAP / _UNMAP, DISCARD_POPULATE / _DISCARD) on
+ * every userspace subscription of a space that selected its type.
+ * @as: the space.
+ * @ev: the event, built with memtopo_event_init() plus its payload; @seq
+ *	and @generation are the subscription's to set.
+ *
+ * Context: process context, the context mutex held; may sleep.  Cannot
+ * fail: a subscription whose queue is full overflows.  Ordering within a
+ * commit and outside one: see kmod/events.h.
+ */
+void memtopo_space_emit_event_locked(struct memtopo_space *as, const struct memtopo_event *ev)
+{
+	struct memtopo_listener *l;
+
+	memtopo_assert_locked(as->ctx);
+	memtopo_for_each_listener(l, as)
+		if (l->ops->event)
+			l->ops->event(l->priv, ev);
+}
+EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_space_emit_event_locked);
 
 /**
  * memtopo_listeners_detach_all() - a space is going away with listeners

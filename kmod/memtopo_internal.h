@@ -564,5 +564,8 @@ void memtopo_listeners_update_runs(struct memtopo_space *as,
 void memtopo_listeners_begin(struct memtopo_space *as);
 void memtopo_listeners_commit(struct memtopo_space *as);
 void memtopo_listeners_detach_all(struct memtopo_space *as);
+/* for the features' userspace events: see events.h */
+struct memtopo_event;
+void memtopo_space_emit_event_locked(struct memtopo_space *as, const struct memtopo_event *ev);
 
 #endif /* _MEMTOPO_INTERNAL_H */

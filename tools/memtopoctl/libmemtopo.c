@@ -368,6 +368,28 @@ const char *mt_event_name(__u32 type)
 	case MEMTOPO_EVENT_LOG_STOP: return "log_stop";
 	case MEMTOPO_EVENT_COMMIT: return "commit";
 	case MEMTOPO_EVENT_OVERFLOW: return "overflow";
+	case MEMTOPO_EVENT_REGION_NOP: return "region_nop";
+	case MEMTOPO_EVENT_LOG_SYNC: return "log_sync";
+	case MEMTOPO_EVENT_LOG_GLOBAL_START: return "log_global_start";
+	case MEMTOPO_EVENT_LOG_GLOBAL_STOP: return "log_global_stop";
+	case MEMTOPO_EVENT_EVENTFD_ADD: return "eventfd_add";
+	case MEMTOPO_EVENT_EVENTFD_DEL: return "eventfd_del";
+	case MEMTOPO_EVENT_COALESCED_ADD: return "coalesced_io_add";
+	case MEMTOPO_EVENT_COALESCED_DEL: return "coalesced_io_del";
+	case MEMTOPO_EVENT_IOMMU_MAP: return "iommu_map";
+	case MEMTOPO_EVENT_IOMMU_UNMAP: return "iommu_unmap";
+	case MEMTOPO_EVENT_DISCARD_POPULATE: return "discard_populate";
+	case MEMTOPO_EVENT_DISCARD_DISCARD: return "discard_discard";
 	default: return "?";
 	}
+}
+
+int mt_event_parse(const char *name)
+{
+	__u32 type;
+
+	for (type = 1; type < MEMTOPO_EVENT_NR; type++)
+		if (!strcmp(name, mt_event_name(type)))
+			return type;
+	return -EINVAL;
 }

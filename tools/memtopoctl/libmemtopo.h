@@ -39,6 +39,8 @@ void mt_op_init(struct memtopo_op *op, __u32 code);
 const char *mt_kind_name(__u32 kind);
 int mt_kind_parse(const char *s);
 const char *mt_event_name(__u32 type);
+/* MEMTOPO_EVENT_* named by mt_event_name(), or -EINVAL */
+int mt_event_parse(const char *name);
 
 /*
  * One-operation wrappers over mt_op().  Those that create something return

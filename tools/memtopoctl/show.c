@@ -269,23 +269,62 @@ static int do_lookup(int argc, char **argv)
 	return 0;
 }
 
-/* --json_output watch: one object a line */
+/* Events about a section of the space (every kind but these has one). */
+static bool event_has_section(__u32 type)
+{
+	return type != MEMTOPO_EVENT_COMMIT && type != MEMTOPO_EVENT_OVERFLOW &&
+	       type != MEMTOPO_EVENT_LOG_GLOBAL_START && type != MEMTOPO_EVENT_LOG_GLOBAL_STOP &&
+	       type != MEMTOPO_EVENT_IOMMU_MAP && type != MEMTOPO_EVENT_IOMMU_UNMAP;
+}
+
+/* --json watch: one object a line */
 static void json_event(struct names *nm, const struct memtopo_event *e)
 {
 	jopen('{');
 	jnum("seq", e->seq);
 	jnum("generation", e->generation);
 	jstr("type", mt_event_name(e->type));
-	if (e->type <= MEMTOPO_EVENT_LOG_STOP) {
-		jnum("start", e->start);
-		jnum("last", e->last);
+	if (e->region) {
 		jnum("region", e->region);
 		jstr("name", region_name(nm, e->region));
+	}
+	if (event_has_section(e->type)) {
+		jnum("start", e->start);
+		jnum("last", e->last);
 		jnum("offset", e->offset);
 		jflag("readonly", e->range_flags & MEMTOPO_RANGE_READONLY);
 		jflag("romd", e->range_flags & MEMTOPO_RANGE_ROMD);
-		jnum("old_mask", e->old_mask);
+		if (e->type == MEMTOPO_EVENT_LOG_START || e->type == MEMTOPO_EVENT_LOG_STOP)
+			jnum("old_mask", e->old_mask);
 		jnum("new_mask", e->new_mask);
+	}
+	switch (e->type) {
+	case MEMTOPO_EVENT_EVENTFD_ADD:
+	case MEMTOPO_EVENT_EVENTFD_DEL:
+		jnum("addr", e->ioeventfd.addr);
+		jnum("len", e->ioeventfd.len);
+		jflag("datamatch", e->ioeventfd.flags & MEMTOPO_EVENT_IOEVENTFD_DATAMATCH);
+		jnum("data", e->ioeventfd.data);
+		break;
+	case MEMTOPO_EVENT_COALESCED_ADD:
+	case MEMTOPO_EVENT_COALESCED_DEL:
+		jnum("addr", e->coalesced.addr);
+		jnum("length", e->coalesced.length);
+		break;
+	case MEMTOPO_EVENT_IOMMU_MAP:
+	case MEMTOPO_EVENT_IOMMU_UNMAP:
+		jnum("iova", e->iommu.iova);
+		jnum("translated_addr", e->iommu.translated_addr);
+		jnum("addr_mask", e->iommu.addr_mask);
+		jnum("perm", e->iommu.perm);
+		jnum("target_space", e->iommu.target_space);
+		jnum("iommu_idx", e->iommu.iommu_idx);
+		break;
+	case MEMTOPO_EVENT_DISCARD_POPULATE:
+	case MEMTOPO_EVENT_DISCARD_DISCARD:
+		jnum("region_offset", e->discard.offset);
+		jnum("length", e->discard.length);
+		break;
 	}
 	jclose('}');
 	putchar('\n');
@@ -293,13 +332,66 @@ static void json_event(struct names *nm, const struct memtopo_event *e)
 
 static void text_event(struct names *nm, const struct memtopo_event *e)
 {
-	if (e->type > MEMTOPO_EVENT_LOG_STOP) {
-		printf("%6llu gen %-4llu %s\n", e->seq, e->generation, mt_event_name(e->type));
-		return;
+	printf("%6llu gen %-4llu %-16s", e->seq, e->generation, mt_event_name(e->type));
+	if (event_has_section(e->type))
+		printf(" %016llx-%016llx %s @%llx%s", e->start, e->last,
+		       region_name(nm, e->region), e->offset,
+		       e->range_flags & MEMTOPO_RANGE_READONLY ? " readonly" : "");
+	switch (e->type) {
+	case MEMTOPO_EVENT_LOG_START:
+	case MEMTOPO_EVENT_LOG_STOP:
+		printf(" mask %#x->%#x", e->old_mask, e->new_mask);
+		break;
+	case MEMTOPO_EVENT_EVENTFD_ADD:
+	case MEMTOPO_EVENT_EVENTFD_DEL:
+		printf(" addr 0x%llx len %u", e->ioeventfd.addr, e->ioeventfd.len);
+		if (e->ioeventfd.flags & MEMTOPO_EVENT_IOEVENTFD_DATAMATCH)
+			printf(" data 0x%llx", e->ioeventfd.data);
+		break;
+	case MEMTOPO_EVENT_COALESCED_ADD:
+	case MEMTOPO_EVENT_COALESCED_DEL:
+		printf(" addr 0x%llx len 0x%llx", e->coalesced.addr, e->coalesced.length);
+		break;
+	case MEMTOPO_EVENT_IOMMU_MAP:
+	case MEMTOPO_EVENT_IOMMU_UNMAP:
+		printf(" %s iova 0x%llx mask 0x%llx -> space %u 0x%llx perm %s%s",
+		       region_name(nm, e->region), e->iommu.iova, e->iommu.addr_mask,
+		       e->iommu.target_space, e->iommu.translated_addr,
+		       e->iommu.perm & MEMTOPO_EVENT_IOMMU_READ ? "r" : "-",
+		       e->iommu.perm & MEMTOPO_EVENT_IOMMU_WRITE ? "w" : "-");
+		break;
+	case MEMTOPO_EVENT_DISCARD_POPULATE:
+	case MEMTOPO_EVENT_DISCARD_DISCARD:
+		printf(" region offset 0x%llx len 0x%llx", e->discard.offset, e->discard.length);
+		break;
 	}
-	printf("%6llu gen %-4llu %-10s %016llx-%016llx %s @%llx%s\n", e->seq, e->generation,
-	       mt_event_name(e->type), e->start, e->last, region_name(nm, e->region), e->offset,
-	       e->range_flags & MEMTOPO_RANGE_READONLY ? " readonly" : "");
+	putchar('\n');
+}
+
+/* "all", or event names separated by commas: a subscription mask. */
+static int parse_event_mask(const char *list, __u32 *mask)
+{
+	char *copy = strdup(list), *tok, *save = NULL;
+	int type, ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	*mask = 0;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "all")) {
+			*mask |= MEMTOPO_EVENT_MASK_ALL;
+			continue;
+		}
+		type = mt_event_parse(tok);
+		if (type < 0) {
+			fprintf(stderr, "memtopoctl: watch: unknown event %s\n", tok);
+			ret = -EINVAL;
+			break;
+		}
+		*mask |= 1u << type;
+	}
+	free(copy);
+	return ret;
 }
 
 static void print_flat_resync(int fd, __u32 space)
@@ -342,7 +434,7 @@ static int do_watch(int argc, char **argv)
 {
 	int fd = open_ctx(true), efd, ret, i;
 	long count = -1, timeout_ms = -1;
-	__u32 space, id, flags = 0;
+	__u32 space, id, flags = 0, mask = 0;
 	struct memtopo_event ev[64];
 	struct names nm = {};
 	char err[256];
@@ -356,8 +448,12 @@ static int do_watch(int argc, char **argv)
 			count = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
 			timeout_ms = atol(argv[++i]) * 1000;
-		else
-			die_usage("watch SPACE [--replay] [--count N] [--timeout SEC]");
+		else if (!strcmp(argv[i], "--events") && i + 1 < argc) {
+			if (parse_event_mask(argv[++i], &mask))
+				return 1;
+		} else
+			die_usage("watch SPACE [--replay] [--count N] [--timeout SEC] "
+				  "[--events all|NAME,...]");
 	}
 	if (resolve(fd, &nm, argv[1], true, &space, err, sizeof(err))) {
 		fprintf(stderr, "memtopoctl: %s\n", err);
@@ -368,7 +464,7 @@ static int do_watch(int argc, char **argv)
 		perror("eventfd");
 		return 1;
 	}
-	ret = mt_subscribe(fd, space, efd, 0, flags, &id);
+	ret = mt_subscribe(fd, space, efd, mask, flags, &id);
 	if (ret) {
 		fprintf(stderr, "memtopoctl: watch: %s\n", strerror(-ret));
 		return 1;

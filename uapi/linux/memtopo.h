@@ -535,13 +535,40 @@ struct memtopo_mtree {
 
 #define MEMTOPO_MTREE		_IO(MEMTOPO_TYPE, MEMTOPO_CMD_MTREE)
 
-/* Event types; a subscription's mask is a set of (1 << type). */
+/*
+ * Event types; a subscription's mask is a set of (1 << type).  One type per
+ * kernel listener callback (struct memtopo_listener_ops), named after it,
+ * plus the IOMMU and RAM-discard notifications.  New types are appended;
+ * numbers never change.
+ */
 #define MEMTOPO_EVENT_REGION_ADD	1
 #define MEMTOPO_EVENT_REGION_DEL	2
 #define MEMTOPO_EVENT_LOG_START		3
 #define MEMTOPO_EVENT_LOG_STOP		4
 #define MEMTOPO_EVENT_COMMIT		5	/* end of one commit's events */
 #define MEMTOPO_EVENT_OVERFLOW		6	/* always delivered */
+#define MEMTOPO_EVENT_REGION_NOP	7	/* a range stayed, at every commit */
+#define MEMTOPO_EVENT_LOG_SYNC		8
+#define MEMTOPO_EVENT_LOG_GLOBAL_START	9
+#define MEMTOPO_EVENT_LOG_GLOBAL_STOP	10
+#define MEMTOPO_EVENT_EVENTFD_ADD	11
+#define MEMTOPO_EVENT_EVENTFD_DEL	12
+#define MEMTOPO_EVENT_COALESCED_ADD	13
+#define MEMTOPO_EVENT_COALESCED_DEL	14
+#define MEMTOPO_EVENT_IOMMU_MAP		15
+#define MEMTOPO_EVENT_IOMMU_UNMAP	16
+#define MEMTOPO_EVENT_DISCARD_POPULATE	17
+#define MEMTOPO_EVENT_DISCARD_DISCARD	18
+/* one past the last type this header knows */
+#define MEMTOPO_EVENT_NR		19
+
+/* What memtopo_subscribe.mask 0 selects: the types of the first ABI. */
+#define MEMTOPO_EVENT_MASK_DEFAULT					\
+	((1u << MEMTOPO_EVENT_REGION_ADD) | (1u << MEMTOPO_EVENT_REGION_DEL) |	\
+	 (1u << MEMTOPO_EVENT_LOG_START) | (1u << MEMTOPO_EVENT_LOG_STOP) |	\
+	 (1u << MEMTOPO_EVENT_COMMIT) | (1u << MEMTOPO_EVENT_OVERFLOW))
+/* Every type this header knows. */
+#define MEMTOPO_EVENT_MASK_ALL	(((1u << MEMTOPO_EVENT_NR) - 1) & ~1u)
 
 /* memtopo_subscribe.flags */
 enum memtopo_subscribe_flags {
@@ -553,9 +580,17 @@ enum memtopo_subscribe_flags {
  * @size: in, sizeof(struct memtopo_subscribe)
  * @flags: in, MEMTOPO_SUBSCRIBE_*
  * @space: in, ID of the address space
- * @eventfd: in, eventfd signalled once per commit that queued events, or -1
- * @mask: in, set of (1 << MEMTOPO_EVENT_*); 0 means every type
+ * @eventfd: in, eventfd signalled once per commit that queued events, and
+ *	once per event queued outside a commit (LOG_SYNC, LOG_GLOBAL_*, IOMMU_*,
+ *	DISCARD_*), or -1
+ * @mask: in, set of (1 << MEMTOPO_EVENT_*); 0 means
+ *	MEMTOPO_EVENT_MASK_DEFAULT (the types of the first ABI: REGION_ADD,
+ *	REGION_DEL, LOG_START, LOG_STOP, COMMIT); OVERFLOW is always delivered;
+ *	a type this kernel does not know is EINVAL
  * @id: out, subscription ID (per file, cyclic)
+ *
+ * REGION_NOP makes every commit report every unchanged range of the space,
+ * as QEMU's region_nop does: it costs a walk of the whole view per commit.
  *
  * The subscription lives until MEMTOPO_UNSUBSCRIBE or until the file is
  * closed.  The space cannot be destroyed while subscribed (EBUSY).  Its
@@ -590,19 +625,109 @@ struct memtopo_unsubscribe {
 
 #define MEMTOPO_UNSUBSCRIBE	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_UNSUBSCRIBE)
 
+/* memtopo_event_ioeventfd.flags */
+enum memtopo_event_ioeventfd_flags {
+	MEMTOPO_EVENT_IOEVENTFD_DATAMATCH = 1 << 0, /* only writes of @data */
+};
+
+/**
+ * struct memtopo_event_ioeventfd - payload of EVENTFD_ADD / EVENTFD_DEL
+ * (the arguments of the eventfd_add / eventfd_del callbacks).
+ * @addr: absolute address the ioeventfd listens at
+ * @data: the value matched, with MEMTOPO_EVENT_IOEVENTFD_DATAMATCH
+ * @len: access size matched: 0 (any), 1, 2, 4 or 8
+ * @flags: MEMTOPO_EVENT_IOEVENTFD_*
+ */
+struct memtopo_event_ioeventfd {
+	__aligned_u64 addr;
+	__aligned_u64 data;
+	__u32 len;
+	__u32 flags;
+};
+
+/**
+ * struct memtopo_event_coalesced - payload of COALESCED_ADD / COALESCED_DEL
+ * (the arguments of the coalesced_io_add / coalesced_io_del callbacks).
+ * @addr: first absolute address of the coalesced part
+ * @length: its bytes
+ */
+struct memtopo_event_coalesced {
+	__aligned_u64 addr;
+	__aligned_u64 length;
+};
+
+/* memtopo_event_iommu.perm: QEMU's IOMMUAccessFlags */
+enum memtopo_event_iommu_perm {
+	MEMTOPO_EVENT_IOMMU_READ = 1 << 0,
+	MEMTOPO_EVENT_IOMMU_WRITE = 1 << 1,
+};
+
+/**
+ * struct memtopo_event_iommu - payload of IOMMU_MAP / IOMMU_UNMAP: QEMU's
+ * IOMMUTLBEntry as an IOMMU notifier gets it; @region of the event is the
+ * IOMMU region.
+ * @iova: first I/O virtual address, aligned to @addr_mask + 1
+ * @translated_addr: where @iova goes in @target_space (0 for an unmap)
+ * @addr_mask: the entry covers @iova .. @iova + @addr_mask
+ * @perm: MEMTOPO_EVENT_IOMMU_* (0 for an unmap)
+ * @target_space: ID of the address space the translation points into (0
+ *	for an unmap)
+ * @iommu_idx: the IOMMU index (QEMU's iommu_idx; 0 for single-index IOMMUs)
+ * @__reserved: 0
+ */
+struct memtopo_event_iommu {
+	__aligned_u64 iova;
+	__aligned_u64 translated_addr;
+	__aligned_u64 addr_mask;
+	__u32 perm;
+	__u32 target_space;
+	__u32 iommu_idx;
+	__u32 __reserved;
+};
+
+/**
+ * struct memtopo_event_discard - payload of DISCARD_POPULATE /
+ * DISCARD_DISCARD: the part of the RAM region whose state changed (QEMU's
+ * RamDiscardListener notify_populate / notify_discard section); the
+ * event's @start / @last / @offset place it in the space.
+ * @offset: first byte within the region
+ * @length: bytes, a multiple of the discard granularity
+ */
+struct memtopo_event_discard {
+	__aligned_u64 offset;
+	__aligned_u64 length;
+};
+
+/* Bytes of struct memtopo_event before the payload: the first ABI's event. */
+#define MEMTOPO_EVENT_SIZE_V1	56
+
 /**
  * struct memtopo_event - one event (all out).
  * @seq: sequence number, per subscription, from 1, without gaps
- * @generation: generation of the view the event belongs to
+ * @generation: generation of the view the event belongs to: for an event
+ *	of a commit the view it published, for one queued outside a commit
+ *	the view current then
  * @type: MEMTOPO_EVENT_*
- * @region: region ID (REGION_* and LOG_* events)
- * @start: first address
- * @last: last address
+ * @region: region ID: the section's region (REGION_*, LOG_START, LOG_STOP,
+ *	LOG_SYNC, EVENTFD_*, COALESCED_*, DISCARD_*), the IOMMU region
+ *	(IOMMU_*); 0 for COMMIT, OVERFLOW and LOG_GLOBAL_*
+ * @start: first address of the section in the space (for EVENTFD_* the
+ *	ioeventfd's address, for COALESCED_* the flat range)
+ * @last: last address of the section
  * @offset: offset of @start in the region
- * @range_flags: MEMTOPO_RANGE_*
- * @old_mask: LOG_* events: dirty-log mask before
- * @new_mask: LOG_* events: dirty-log mask after; REGION_* events: the mask
+ * @range_flags: MEMTOPO_RANGE_* of the section
+ * @old_mask: LOG_START / LOG_STOP: dirty-log mask before
+ * @new_mask: LOG_START / LOG_STOP: dirty-log mask after; other section
+ *	events: the section's mask
  * @__reserved: 0
+ * @ioeventfd: EVENTFD_ADD / EVENTFD_DEL payload
+ * @coalesced: COALESCED_ADD / COALESCED_DEL payload
+ * @iommu: IOMMU_MAP / IOMMU_UNMAP payload
+ * @discard: DISCARD_POPULATE / DISCARD_DISCARD payload
+ * @__payload: the payload's size; zero for other types
+ *
+ * A reader passing MEMTOPO_EVENT_SIZE_V1 as memtopo_read_events.event_size
+ * gets the first ABI's layout: everything before the payload.
  *
  * OVERFLOW means events after it were dropped: read the flat view
  * (MEMTOPO_GET_FLAT) and continue from its generation; events with a
@@ -620,6 +745,13 @@ struct memtopo_event {
 	__u8 old_mask;
 	__u8 new_mask;
 	__u8 __reserved[2];
+	union {
+		struct memtopo_event_ioeventfd ioeventfd;
+		struct memtopo_event_coalesced coalesced;
+		struct memtopo_event_iommu iommu;
+		struct memtopo_event_discard discard;
+		__aligned_u64 __payload[6];
+	};
 };
 
 /**
@@ -630,7 +762,9 @@ struct memtopo_event {
  * @count: in/out: in, capacity of @events; out, events copied (0: queue
  *	empty)
  * @events: in, user pointer to @count struct memtopo_event
- * @event_size: in, sizeof(struct memtopo_event) as the caller knows it
+ * @event_size: in, sizeof(struct memtopo_event) as the caller knows it:
+ *	at least MEMTOPO_EVENT_SIZE_V1 (shorter is EINVAL), at most the page size;
+ *	each event is copied cut to it, or zero-filled past the kernel's size
  * @pending: out, events still queued after this call (more may have been
  *	queued since)
  *

@@ -25,6 +25,7 @@ struct memtopo_ctx;
 struct memtopo_region;
 struct memtopo_space;
 struct memtopo_view;
+struct memtopo_event;
 
 /* Bounds enforced per context; visible through memtopo_ctx_limits(). */
 #define MEMTOPO_MAX_DEPTH		32
@@ -190,6 +191,8 @@ struct memtopo_listener_ops {
 			    unsigned int size, bool match_data, u64 data, void *eventfd);
 	void (*coalesced_io_add)(void *priv, const struct memtopo_section *s, u64 addr, u64 size);
 	void (*coalesced_io_del)(void *priv, const struct memtopo_section *s, u64 addr, u64 size);
+	/* private: memtopo's userspace subscriptions only (kmod/events.h) */
+	void (*event)(void *priv, const struct memtopo_event *ev);
 };
 
 /**

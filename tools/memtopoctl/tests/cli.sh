@@ -119,6 +119,9 @@ json diff-flat C --json diff-flat flat.txt
 json import-dry C --json import-mtree disabled.tree-D.txt --hints disabled.hints --dry-run
 json import memtopoctl -c cli-import --json import-mtree disabled.tree-D.txt --hints disabled.hints
 json watch sh -c "memtopoctl -c cli --json watch mem --replay --count 1 --timeout 5"
+json watch-all sh -c "memtopoctl -c cli --json watch mem --replay --events all --count 1 --timeout 5"
+expect_err "watch refuses an unknown event kind" "unknown event" 1 \
+	memtopoctl -c cli watch mem --events region_add,bogus
 # an alias holding a subregion (QEMU allows it): printed under the alias, never rendered
 cat >alias.txt <<'MAP'
 create-region container top 2^64

@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kselftests of userspace subscriptions beyond the first ABI's types: every
+ * listener callback kind delivered with its payload and in QEMU's order
+ * (each expectation names the QEMU 7.2 system/memory.c function it comes
+ * from), masks selecting kinds, mask 0 keeping its old meaning, and
+ * readers that know only the first ABI's event size getting its layout.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "../tools/memtopoctl/libmemtopo.c"
+
+/* The first ABI's event ends where the payload starts. */
+static_assert(offsetof(struct memtopo_event, ioeventfd) == MEMTOPO_EVENT_SIZE_V1,
+	      "payload after the first ABI's event");
+static_assert(offsetof(struct memtopo_event, __reserved) == 54, "first ABI layout");
+static_assert(sizeof(struct memtopo_event) == MEMTOPO_EVENT_SIZE_V1 + 48, "payload size");
+
+static int ev_ioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg) ? -errno : 0;
+}
+
+static int ev_ioeventfd(int fd, __u32 region, int efd, __u64 off, __u32 len, __u32 flags,
+			__u64 data)
+{
+	struct memtopo_ioeventfd io = {
+		.size = sizeof(io), .flags = flags, .region = region, .fd = efd, .len = len,
+		.offset = off, .data = data,
+	};
+
+	return ev_ioctl(fd, MEMTOPO_IOEVENTFD, &io);
+}
+
+static int ev_coalesced(int fd, __u32 region, __u64 off, __u64 len, __u32 flags)
+{
+	struct memtopo_coalesced c = {
+		.size = sizeof(c), .flags = flags, .region = region, .offset = off, .length = len,
+	};
+
+	return ev_ioctl(fd, MEMTOPO_COALESCED, &c);
+}
+
+static int ev_dirty(int fd, __u32 op, __u32 region, __u32 client, __u64 npages, __u64 *bits)
+{
+	struct memtopo_dirty_log d = {
+		.size = sizeof(d), .op = op, .region = region, .client = client,
+		.num_pages = npages, .bitmap = (uintptr_t)bits,
+	};
+
+	return ev_ioctl(fd, MEMTOPO_DIRTY_LOG, &d);
+}
+
+static int ev_set_log(int fd, __u32 region, __u32 client, int on)
+{
+	struct memtopo_op op;
+
+	mt_op_init(&op, MEMTOPO_OP_SET_DIRTY_LOG);
+	op.id = region;
+	op.kind = client;
+	op.value = on;
+	return mt_op(fd, &op);
+}
+
+/* Dequeue everything; UINT32_MAX on error. */
+static __u32 ev_drain(int fd, __u32 id, struct memtopo_event *ev, __u32 max)
+{
+	__u32 got = 0, n;
+
+	do {
+		n = max - got;
+		if (mt_read_events(fd, id, ev + got, &n, NULL))
+			return UINT32_MAX;
+		got += n;
+	} while (n && got < max);
+	return got;
+}
+
+/* eventfd signals since the last call (0 if none). */
+static __u64 ev_signals(int efd)
+{
+	__u64 cnt;
+
+	return read(efd, &cnt, sizeof(cnt)) == sizeof(cnt) ? cnt : 0;
+}
+
+FIXTURE(ev) {
+	int fd, root, ram, dev, as, efd;
+	__u64 gen;
+};
+
+FIXTURE_SETUP(ev)
+{
+	struct memtopo_range *r;
+	__u32 n;
+
+	self->fd = mt_open();
+	ASSERT_LE(0, self->fd);
+	self->root = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "system", 0,
+				      MEMTOPO_OP_F_SIZE_2_64);
+	ASSERT_LT(0, self->root);
+	self->ram = mt_region_create(self->fd, MEMTOPO_KIND_RAM, "ram", 0x10000, 0);
+	ASSERT_LT(0, self->ram);
+	self->dev = mt_region_create(self->fd, MEMTOPO_KIND_IO, "dev", 0x1000, 0);
+	ASSERT_LT(0, self->dev);
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->ram, 0x100000, 0));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->dev, 0, 0));
+	self->as = mt_space_create(self->fd, "memory", self->root);
+	ASSERT_LT(0, self->as);
+	self->efd = eventfd(0, EFD_NONBLOCK);
+	ASSERT_LE(0, self->efd);
+	ASSERT_EQ(0, mt_get_flat(self->fd, self->as, &r, &n, &self->gen));
+	free(r);
+}
+
+FIXTURE_TEARDOWN(ev)
+{
+	close(self->efd);
+	close(self->fd);
+}
+
+static void expect_section(struct __test_metadata *_metadata, const struct memtopo_event *e,
+			   __u32 type, __u32 region, __u64 start, __u64 last, __u64 offset)
+{
+	EXPECT_EQ(type, e->type) TH_LOG("event seq %llu is %s", (unsigned long long)e->seq,
+					mt_event_name(e->type));
+	EXPECT_EQ(region, e->region);
+	EXPECT_EQ(start, e->start);
+	EXPECT_EQ(last, e->last);
+	EXPECT_EQ(offset, e->offset);
+}
+
+#define EXPECT_SECTION(e, ...) expect_section(_metadata, e, __VA_ARGS__)
+
+TEST_F(ev, every_kind_in_qemu_order)
+{
+	const __u32 mask = MEMTOPO_EVENT_MASK_ALL & ~(1u << MEMTOPO_EVENT_REGION_NOP);
+	struct memtopo_event ev[32];
+	struct memtopo_range *r;
+	__u64 bits[1], gen;
+	__u32 id, n, i;
+	int iofd = eventfd(0, 0);
+
+	ASSERT_LE(0, iofd);
+	ASSERT_EQ(0, mt_subscribe(self->fd, self->as, self->efd, mask, 0, &id));
+
+	/*
+	 * memory_region_set_log() commits; address_space_update_topology_pass()
+	 * sends log_start for a range in both views whose mask grew.
+	 */
+	ASSERT_EQ(0, ev_set_log(self->fd, self->ram, 0, 1));
+	ASSERT_EQ(2, ev_drain(self->fd, id, ev, 32));
+	EXPECT_SECTION(&ev[0], MEMTOPO_EVENT_LOG_START, self->ram, 0x100000, 0x10ffff, 0);
+	EXPECT_EQ(0, ev[0].old_mask);
+	EXPECT_EQ(1, ev[0].new_mask);
+	EXPECT_EQ(MEMTOPO_EVENT_COMMIT, ev[1].type);
+	EXPECT_EQ(1, ev_signals(self->efd));
+
+	/*
+	 * memory_region_sync_dirty_bitmap(): log_sync for each range showing
+	 * the region, outside any commit: its own signal, the current
+	 * generation, no COMMIT.
+	 */
+	ASSERT_EQ(0, mt_get_flat(self->fd, self->as, &r, &n, &gen));
+	free(r);
+	ASSERT_EQ(0, ev_dirty(self->fd, MEMTOPO_DIRTY_GET, self->ram, 0, 16, bits));
+	ASSERT_EQ(1, ev_drain(self->fd, id, ev, 32));
+	EXPECT_SECTION(&ev[0], MEMTOPO_EVENT_LOG_SYNC, self->ram, 0x100000, 0x10ffff, 0);
+	EXPECT_EQ(1, ev[0].new_mask);
+	EXPECT_EQ(gen, ev[0].generation);
+	EXPECT_EQ(1, ev_signals(self->efd));
+
+	/*
+	 * memory_global_dirty_log_start(): log_global_start first, then the
+	 * commit that adds MIGRATION (log_start, mask 1 -> 5).
+	 */
+	ASSERT_EQ(0, ev_dirty(self->fd, MEMTOPO_DIRTY_GLOBAL_START, 0, 0, 0, NULL));
+	ASSERT_EQ(3, ev_drain(self->fd, id, ev, 32));
+	EXPECT_EQ(MEMTOPO_EVENT_LOG_GLOBAL_START, ev[0].type);
+	EXPECT_EQ(0, ev[0].region);
+	EXPECT_EQ(gen, ev[0].generation);
+	EXPECT_SECTION(&ev[1], MEMTOPO_EVENT_LOG_START, self->ram, 0x100000, 0x10ffff, 0);
+	EXPECT_EQ(1, ev[1].old_mask);
+	EXPECT_EQ(5, ev[1].new_mask);
+	EXPECT_EQ(MEMTOPO_EVENT_COMMIT, ev[2].type);
+	EXPECT_LT(gen, ev[1].generation);
+	EXPECT_EQ(ev[1].generation, ev[2].generation);
+	EXPECT_EQ(2, ev_signals(self->efd));
+
+	/*
+	 * memory_global_dirty_log_do_stop(): the commit (log_stop) first, then
+	 * log_global_stop.
+	 */
+	ASSERT_EQ(0, ev_dirty(self->fd, MEMTOPO_DIRTY_GLOBAL_STOP, 0, 0, 0, NULL));
+	ASSERT_EQ(3, ev_drain(self->fd, id, ev, 32));
+	EXPECT_SECTION(&ev[0], MEMTOPO_EVENT_LOG_STOP, self->ram, 0x100000, 0x10ffff, 0);
+	EXPECT_EQ(5, ev[0].old_mask);
+	EXPECT_EQ(1, ev[0].new_mask);
+	EXPECT_EQ(MEMTOPO_EVENT_COMMIT, ev[1].type);
+	EXPECT_EQ(MEMTOPO_EVENT_LOG_GLOBAL_STOP, ev[2].type);
+	EXPECT_EQ(ev[1].generation, ev[2].generation);
+
+	/*
+	 * memory_region_add_eventfd(): only ioeventfds changed, so the commit
+	 * runs address_space_update_ioeventfds() without begin/commit.
+	 */
+	ASSERT_EQ(0, ev_ioeventfd(self->fd, self->dev, iofd, 0x10, 4,
+				  MEMTOPO_IOEVENTFD_DATAMATCH, 0x1234));
+	ASSERT_EQ(1, ev_drain(self->fd, id, ev, 32));
+	EXPECT_SECTION(&ev[0], MEMTOPO_EVENT_EVENTFD_ADD, self->dev, 0x10, 0x13, 0x10);
+	EXPECT_EQ(0x10, ev[0].ioeventfd.addr);
+	EXPECT_EQ(4, ev[0].ioeventfd.len);
+	EXPECT_EQ(0x1234, ev[0].ioeventfd.data);
+	EXPECT_EQ(MEMTOPO_EVENT_IOEVENTFD_DATAMATCH, ev[0].ioeventfd.flags);
+	/* memory_region_del_eventfd() */
+	ASSERT_EQ(0, ev_ioeventfd(self->fd, self->dev, iofd, 0x10, 4,
+				  MEMTOPO_IOEVENTFD_DATAMATCH | MEMTOPO_IOEVENTFD_DEASSIGN,
+				  0x1234));
+	ASSERT_EQ(1, ev_drain(self->fd, id, ev, 32));
+	EXPECT_SECTION(&ev[0], MEMTOPO_EVENT_EVENTFD_DEL, self->dev, 0x10, 0x13, 0x10);
+	EXPECT_EQ(0x1234, ev[0].ioeventfd.data);
+	/* without data matching */
+	ASSERT_EQ(0, ev_ioeventfd(self->fd, self->dev, iofd, 0x20, 2, 0, 0));
+	ASSERT_EQ(1, ev_drain(self->fd, id, ev, 32));
+	EXPECT_SECTION(&ev[0], MEMTOPO_EVENT_EVENTFD_ADD, self->dev, 0x20, 0x21, 0x20);
+	EXPECT_EQ(2, ev[0].ioeventfd.len);
+	EXPECT_EQ(0, ev[0].ioeventfd.flags);
+	EXPECT_EQ(0, ev[0].ioeventfd.data);
+	ev_signals(self->efd);
+
+	/*
+	 * memory_region_add_coalescing() -> memory_region_update_coalesced_range():
+	 * per flat range of the region, coalesced_io_del of the whole range
+	 * (once the region had coalescing) then coalesced_io_add per part.
+	 */
+	ASSERT_EQ(0, ev_coalesced(self->fd, self->dev, 0x100, 0x80, 0));
+	ASSERT_EQ(1, ev_drain(self->fd, id, ev, 32));
+	EXPECT_SECTION(&ev[0], MEMTOPO_EVENT_COALESCED_ADD, self->dev, 0, 0xfff, 0);
+	EXPECT_EQ(0x100, ev[0].coalesced.addr);
+	EXPECT_EQ(0x80, ev[0].coalesced.length);
+	ASSERT_EQ(0, ev_coalesced(self->fd, self->dev, 0x400, 0x10, 0));
+	ASSERT_EQ(3, ev_drain(self->fd, id, ev, 32));
+	EXPECT_SECTION(&ev[0], MEMTOPO_EVENT_COALESCED_DEL, self->dev, 0, 0xfff, 0);
+	EXPECT_EQ(0, ev[0].coalesced.addr);
+	EXPECT_EQ(0x1000, ev[0].coalesced.length);
+	EXPECT_EQ(MEMTOPO_EVENT_COALESCED_ADD, ev[1].type);
+	EXPECT_EQ(0x100, ev[1].coalesced.addr);
+	EXPECT_EQ(MEMTOPO_EVENT_COALESCED_ADD, ev[2].type);
+	EXPECT_EQ(0x400, ev[2].coalesced.addr);
+	EXPECT_EQ(0x10, ev[2].coalesced.length);
+	/* each event outside a commit is signalled on its own */
+	EXPECT_EQ(4, ev_signals(self->efd));
+
+	/*
+	 * Moving the device: address_space_update_topology_pass() calls
+	 * flat_range_coalesced_io_del() before region_del and
+	 * flat_range_coalesced_io_add() after region_add; then
+	 * address_space_update_ioeventfds() moves the ioeventfd; one COMMIT.
+	 */
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_ADDRESS, self->dev, 0, 0x2000, 0));
+	n = ev_drain(self->fd, id, ev, 32);
+	ASSERT_EQ(8, n);
+	EXPECT_SECTION(&ev[0], MEMTOPO_EVENT_COALESCED_DEL, self->dev, 0, 0xfff, 0);
+	EXPECT_SECTION(&ev[1], MEMTOPO_EVENT_REGION_DEL, self->dev, 0, 0xfff, 0);
+	EXPECT_SECTION(&ev[2], MEMTOPO_EVENT_REGION_ADD, self->dev, 0x2000, 0x2fff, 0);
+	EXPECT_SECTION(&ev[3], MEMTOPO_EVENT_COALESCED_ADD, self->dev, 0x2000, 0x2fff, 0);
+	EXPECT_EQ(0x2100, ev[3].coalesced.addr);
+	EXPECT_SECTION(&ev[4], MEMTOPO_EVENT_COALESCED_ADD, self->dev, 0x2000, 0x2fff, 0);
+	EXPECT_EQ(0x2400, ev[4].coalesced.addr);
+	EXPECT_SECTION(&ev[5], MEMTOPO_EVENT_EVENTFD_DEL, self->dev, 0x20, 0x21, 0x20);
+	EXPECT_SECTION(&ev[6], MEMTOPO_EVENT_EVENTFD_ADD, self->dev, 0x2020, 0x2021, 0x20);
+	EXPECT_EQ(0x2020, ev[6].ioeventfd.addr);
+	EXPECT_EQ(MEMTOPO_EVENT_COMMIT, ev[7].type);
+	for (i = 1; i < n; i++) {
+		EXPECT_EQ(ev[0].seq + i, ev[i].seq);
+		EXPECT_EQ(ev[7].generation, ev[i].generation);
+	}
+	EXPECT_EQ(1, ev_signals(self->efd));
+
+	/* nothing asked REGION_NOP, so no commit reported unchanged ranges */
+	EXPECT_EQ(0, mt_unsubscribe(self->fd, id));
+	close(iofd);
+}
+
+TEST_F(ev, region_nop_every_unchanged_range)
+{
+	const __u32 mask = (1u << MEMTOPO_EVENT_REGION_NOP) | (1u << MEMTOPO_EVENT_COMMIT);
+	struct memtopo_event ev[16];
+	__u32 id;
+
+	ASSERT_EQ(0, mt_subscribe(self->fd, self->as, -1, mask, 0, &id));
+	/*
+	 * address_space_update_topology_pass(), adding pass: region_nop for
+	 * each range in both views, in address order; the moved RAM range
+	 * is a del/add this mask does not select.
+	 */
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_ADDRESS, self->ram, 0, 0x200000, 0));
+	ASSERT_EQ(2, ev_drain(self->fd, id, ev, 16));
+	EXPECT_SECTION(&ev[0], MEMTOPO_EVENT_REGION_NOP, self->dev, 0, 0xfff, 0);
+	EXPECT_EQ(MEMTOPO_EVENT_COMMIT, ev[1].type);
+	/* now the RAM range is the one that stayed */
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_ADDRESS, self->dev, 0, 0x3000, 0));
+	ASSERT_EQ(2, ev_drain(self->fd, id, ev, 16));
+	EXPECT_SECTION(&ev[0], MEMTOPO_EVENT_REGION_NOP, self->ram, 0x200000, 0x20ffff, 0);
+}
+
+TEST_F(ev, masks_filter_and_zero_keeps_its_meaning)
+{
+	struct memtopo_event ev[32];
+	__u32 all, legacy, adds, i, n;
+	int seen[MEMTOPO_EVENT_NR] = {};
+
+	ASSERT_EQ(0, mt_subscribe(self->fd, self->as, -1, MEMTOPO_EVENT_MASK_ALL, 0, &all));
+	ASSERT_EQ(0, mt_subscribe(self->fd, self->as, -1, 0, 0, &legacy));
+	ASSERT_EQ(0, mt_subscribe(self->fd, self->as, -1, 1u << MEMTOPO_EVENT_REGION_ADD, 0,
+				  &adds));
+	ASSERT_EQ(0, ev_set_log(self->fd, self->ram, 0, 1));
+	ASSERT_EQ(0, ev_dirty(self->fd, MEMTOPO_DIRTY_GLOBAL_START, 0, 0, 0, NULL));
+	ASSERT_EQ(0, ev_coalesced(self->fd, self->dev, 0, 0x10, 0));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_ADDRESS, self->dev, 0, 0x2000, 0));
+
+	n = ev_drain(self->fd, all, ev, 32);
+	ASSERT_EQ(16, n);
+	for (i = 0; i < n; i++)
+		seen[ev[i].type]++;
+	EXPECT_EQ(1, seen[MEMTOPO_EVENT_REGION_ADD]);
+	EXPECT_EQ(1, seen[MEMTOPO_EVENT_REGION_DEL]);
+	EXPECT_EQ(2, seen[MEMTOPO_EVENT_LOG_START]);
+	EXPECT_EQ(1, seen[MEMTOPO_EVENT_LOG_GLOBAL_START]);
+	EXPECT_EQ(2, seen[MEMTOPO_EVENT_COALESCED_ADD]);
+	EXPECT_EQ(1, seen[MEMTOPO_EVENT_COALESCED_DEL]);
+	/* both ranges stayed in the first two commits, the RAM one in the last */
+	EXPECT_EQ(5, seen[MEMTOPO_EVENT_REGION_NOP]);
+	EXPECT_EQ(3, seen[MEMTOPO_EVENT_COMMIT]);
+
+	/* mask 0: the first ABI's types only */
+	n = ev_drain(self->fd, legacy, ev, 32);
+	ASSERT_EQ(7, n);
+	EXPECT_EQ(MEMTOPO_EVENT_LOG_START, ev[0].type);
+	EXPECT_EQ(MEMTOPO_EVENT_COMMIT, ev[1].type);
+	EXPECT_EQ(MEMTOPO_EVENT_LOG_START, ev[2].type);
+	EXPECT_EQ(MEMTOPO_EVENT_COMMIT, ev[3].type);
+	EXPECT_EQ(MEMTOPO_EVENT_REGION_DEL, ev[4].type);
+	EXPECT_EQ(MEMTOPO_EVENT_REGION_ADD, ev[5].type);
+	EXPECT_EQ(MEMTOPO_EVENT_COMMIT, ev[6].type);
+	/* seq counts this subscription's events only */
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(i + 1, ev[i].seq);
+
+	/* one type, no COMMIT asked: only the addition */
+	ASSERT_EQ(1, ev_drain(self->fd, adds, ev, 32));
+	EXPECT_SECTION(&ev[0], MEMTOPO_EVENT_REGION_ADD, self->dev, 0x2000, 0x2fff, 0);
+
+	/* types this kernel does not know, and bit 0, are refused */
+	EXPECT_EQ(-EINVAL, mt_subscribe(self->fd, self->as, -1, 1u << MEMTOPO_EVENT_NR, 0, &i));
+	EXPECT_EQ(-EINVAL, mt_subscribe(self->fd, self->as, -1, 1, 0, &i));
+	EXPECT_EQ(-EINVAL, mt_subscribe(self->fd, self->as, -1, 1u << 31, 0, &i));
+}
+
+TEST_F(ev, old_event_size_gets_old_layout)
+{
+	const size_t v1 = MEMTOPO_EVENT_SIZE_V1;
+	unsigned char buf[4 * MEMTOPO_EVENT_SIZE_V1 + 16];
+	struct memtopo_read_events rd = {
+		.size = sizeof(rd), .count = 4, .events = (uintptr_t)buf, .event_size = v1,
+	};
+	struct {
+		struct memtopo_event e;
+		__u64 tail[2];
+	} big[2];
+	__u32 id, region, type;
+	__u64 seq, start, last;
+	size_t i;
+
+	ASSERT_EQ(0, mt_subscribe(self->fd, self->as, -1, 0, MEMTOPO_SUBSCRIBE_REPLAY, &id));
+	memset(buf, 0xa5, sizeof(buf));
+	rd.id = id;
+	/* shorter than the first ABI's event: refused, nothing dequeued */
+	rd.event_size = v1 - 1;
+	EXPECT_EQ(-EINVAL, ev_ioctl(self->fd, MEMTOPO_READ_EVENTS, &rd));
+	rd.event_size = v1;
+	ASSERT_EQ(0, ev_ioctl(self->fd, MEMTOPO_READ_EVENTS, &rd));
+	/* replay: dev, ram, COMMIT, packed at the old stride */
+	ASSERT_EQ(3, rd.count);
+	for (i = 0; i < 3; i++) {
+		memcpy(&seq, buf + i * v1 + offsetof(struct memtopo_event, seq), 8);
+		memcpy(&type, buf + i * v1 + offsetof(struct memtopo_event, type), 4);
+		EXPECT_EQ(i + 1, seq);
+		EXPECT_EQ(i < 2 ? MEMTOPO_EVENT_REGION_ADD : MEMTOPO_EVENT_COMMIT, type);
+	}
+	memcpy(&region, buf + v1 + offsetof(struct memtopo_event, region), 4);
+	memcpy(&start, buf + v1 + offsetof(struct memtopo_event, start), 8);
+	memcpy(&last, buf + v1 + offsetof(struct memtopo_event, last), 8);
+	EXPECT_EQ(self->ram, region);
+	EXPECT_EQ(0x100000, start);
+	EXPECT_EQ(0x10ffff, last);
+	/* nothing written past the events copied */
+	for (i = 3 * v1; i < sizeof(buf); i++)
+		ASSERT_EQ(0xa5, buf[i]) TH_LOG("byte %zu written", i);
+
+	/* a reader knowing a longer event gets a zeroed tail */
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_ADDRESS, self->dev, 0, 0x2000, 0));
+	memset(big, 0xa5, sizeof(big));
+	rd.events = (uintptr_t)big;
+	rd.event_size = sizeof(big[0]);
+	rd.count = 2;
+	ASSERT_EQ(0, ev_ioctl(self->fd, MEMTOPO_READ_EVENTS, &rd));
+	ASSERT_EQ(2, rd.count);
+	EXPECT_EQ(MEMTOPO_EVENT_REGION_DEL, big[0].e.type);
+	EXPECT_EQ(0, big[0].e.ioeventfd.addr);
+	EXPECT_EQ(0, big[0].tail[0]);
+	EXPECT_EQ(0, big[1].tail[1]);
+	EXPECT_EQ(MEMTOPO_EVENT_REGION_ADD, big[1].e.type);
+	EXPECT_EQ(0x2000, big[1].e.start);
+}
+
+TEST_HARNESS_MAIN
