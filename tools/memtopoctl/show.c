@@ -368,6 +368,8 @@ static void text_event(struct names *nm, const struct memtopo_event *e)
 	putchar('\n');
 }
 
+#define WATCH_USAGE "watch SPACE [--replay] [--count N] [--timeout SEC] [--events all|NAME,...]"
+
 /* "all", or event names separated by commas: a subscription mask. */
 static int parse_event_mask(const char *list, __u32 *mask)
 {
@@ -442,18 +444,18 @@ static int do_watch(int argc, char **argv)
 	if (argc < 2)
 		die_usage("watch SPACE");
 	for (i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--replay"))
+		if (!strcmp(argv[i], "--replay")) {
 			flags |= MEMTOPO_SUBSCRIBE_REPLAY;
-		else if (!strcmp(argv[i], "--count") && i + 1 < argc)
+		} else if (!strcmp(argv[i], "--count") && i + 1 < argc) {
 			count = atol(argv[++i]);
-		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
+		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
 			timeout_ms = atol(argv[++i]) * 1000;
-		else if (!strcmp(argv[i], "--events") && i + 1 < argc) {
+		} else if (!strcmp(argv[i], "--events") && i + 1 < argc) {
 			if (parse_event_mask(argv[++i], &mask))
 				return 1;
-		} else
-			die_usage("watch SPACE [--replay] [--count N] [--timeout SEC] "
-				  "[--events all|NAME,...]");
+		} else {
+			die_usage(WATCH_USAGE);
+		}
 	}
 	if (resolve(fd, &nm, argv[1], true, &space, err, sizeof(err))) {
 		fprintf(stderr, "memtopoctl: %s\n", err);
