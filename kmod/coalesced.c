@@ -225,6 +225,37 @@ int memtopo_region_clear_coalescing_locked(struct memtopo_region *mr)
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_clear_coalescing_locked, MEMTOPO);
 
+/**
+ * memtopo_region_list_coalescing_locked() - a region's coalescing ranges,
+ * in the order they were added.
+ * @mr: the region, context locked.
+ * @out: filled with up to @max ranges (may be NULL when @max is 0).
+ * @max: capacity of @out.
+ *
+ * Context: process context, the context mutex held.
+ * Return: how many ranges the region has; when that is more than @max
+ * only the first @max were written.
+ */
+u32 memtopo_region_list_coalescing_locked(struct memtopo_region *mr,
+					  struct memtopo_coalescing_info *out, u32 max)
+{
+	struct memtopo_region_parity *p;
+	struct memtopo_coalesced_range *c;
+	u32 n = 0;
+
+	memtopo_assert_locked(mr->ctx);
+	p = memtopo_parity_locked(mr);
+	if (!p)
+		return 0;
+	list_for_each_entry(c, &p->coalesced, link) {
+		if (n < max)
+			out[n] = (struct memtopo_coalescing_info){ c->offset, c->size };
+		n++;
+	}
+	return n;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_list_coalescing_locked, MEMTOPO);
+
 MEMTOPO_LOCKED_WRAPPER(region_add_coalescing, mr->ctx,
 		       (struct memtopo_region *mr, u64 offset, u64 size),
 		       (mr, offset, size));

@@ -203,3 +203,39 @@ struct memtopo_space *memtopo_space_find_locked(struct memtopo_ctx *ctx, u32 id)
 	return xa_load(&ctx->space_ids, id);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_space_find_locked, MEMTOPO);
+
+/**
+ * memtopo_ctx_set_global_dirty_locked() - the one writer of the global
+ * dirty-log reasons, which the renderer and markers read
+ * (memtopo_hook_dirty_log_mask()).
+ * @ctx: the context, locked.
+ * @reasons: MEMTOPO_DIRTY_REASON_* now on.
+ *
+ * Sets the state only: the caller (dirty.c) calls listeners, prepares
+ * bitmaps and asks for the re-render, in QEMU's order.
+ */
+void memtopo_ctx_set_global_dirty_locked(struct memtopo_ctx *ctx, u32 reasons)
+{
+	memtopo_assert_locked(ctx);
+	/* markers read it locklessly */
+	WRITE_ONCE(ctx->global_dirty_reasons, reasons);
+}
+
+/**
+ * memtopo_ctx_count_ioeventfds_locked() - the one writer of the context's
+ * ioeventfd count (what lets a commit skip the ioeventfd pass).
+ * @ctx: the context, locked.
+ * @delta: registrations added (> 0) or removed (< 0).
+ *
+ * Return: 0, or -ENOSPC if the count would overflow (nothing changed).
+ */
+int memtopo_ctx_count_ioeventfds_locked(struct memtopo_ctx *ctx, int delta)
+{
+	memtopo_assert_locked(ctx);
+	if (delta > 0 && ctx->nr_ioeventfds > UINT_MAX - delta)
+		return -ENOSPC;
+	if (WARN_ON_ONCE(delta < 0 && ctx->nr_ioeventfds < -(unsigned int)delta))
+		return -EINVAL;
+	ctx->nr_ioeventfds += delta;
+	return 0;
+}

@@ -173,23 +173,60 @@ void memtopo_mark_dirty(struct memtopo_region *mr, u64 offset, u64 len)
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_mark_dirty, MEMTOPO);
 
-/* Call @fn of every listener of every space of @ctx. */
-static void memtopo_global_call(struct memtopo_ctx *ctx, bool start)
+/*
+ * log_global_stop, newest first, for every listener of every space up to
+ * (not including) @l of @as: the rollback of a refused start (QEMU's
+ * memory_global_dirty_log_do_start()).  @l may be the list head of @as's
+ * listeners, which stops all of @as's listeners too.
+ */
+static void memtopo_global_stop_before(struct memtopo_ctx *ctx, struct memtopo_space *as,
+				       struct memtopo_listener *l)
+{
+	for (;;) {
+		list_for_each_entry_continue_reverse(l, &as->listeners, link)
+			if (l->ops->log_global_stop)
+				l->ops->log_global_stop(l->priv);
+		if (as->link.prev == &ctx->spaces)
+			return;
+		as = list_prev_entry(as, link);
+		l = list_entry(&as->listeners, struct memtopo_listener, link);
+	}
+}
+
+/*
+ * log_global_start to every listener, forward.  The first refusal stops
+ * the listeners started before it, in reverse, and is returned; the one
+ * that refused is not stopped (it did not start).
+ */
+static int memtopo_global_start_listeners(struct memtopo_ctx *ctx)
 {
 	struct memtopo_listener *l;
 	struct memtopo_space *as;
+	int ret;
 
-	if (start) {
-		list_for_each_entry(as, &ctx->spaces, link)
-			memtopo_for_each_listener(l, as)
-				if (l->ops->log_global_start)
-					l->ops->log_global_start(l->priv);
-	} else {
-		list_for_each_entry_reverse(as, &ctx->spaces, link)
-			memtopo_for_each_listener_reverse(l, as)
-				if (l->ops->log_global_stop)
-					l->ops->log_global_stop(l->priv);
+	list_for_each_entry(as, &ctx->spaces, link) {
+		memtopo_for_each_listener(l, as) {
+			if (!l->ops->log_global_start)
+				continue;
+			ret = l->ops->log_global_start(l->priv);
+			if (ret) {
+				memtopo_global_stop_before(ctx, as, l);
+				return ret;
+			}
+		}
 	}
+	return 0;
+}
+
+/* log_global_stop to every listener, in reverse. */
+static void memtopo_global_stop_listeners(struct memtopo_ctx *ctx)
+{
+	struct memtopo_space *as = list_last_entry(&ctx->spaces, struct memtopo_space, link);
+
+	if (list_empty(&ctx->spaces))
+		return;
+	memtopo_global_stop_before(ctx, as,
+				   list_entry(&as->listeners, struct memtopo_listener, link));
 }
 
 /* Free the MIGRATION bitmaps a global start allocated (markers may hold them). */
@@ -232,34 +269,47 @@ static int memtopo_dirty_prepare_global(struct memtopo_ctx *ctx, struct memtopo_
 	return 0;
 }
 
+static bool memtopo_global_reasons_valid(u32 reasons)
+{
+	return reasons && !(reasons & ~MEMTOPO_DIRTY_REASONS);
+}
+
 /**
- * memtopo_dirty_log_global_start_locked() - QEMU's
+ * memtopo_global_dirty_log_start_locked() - QEMU's
  * memory_global_dirty_log_start() for one context.
  * @ctx: the context, locked.
+ * @reasons: MEMTOPO_DIRTY_REASON_* flags to start.
  *
- * Starts nest.  The first one allocates the MIGRATION bitmaps of every
- * RAM region, calls log_global_start (forward listener order), and
- * re-renders so every RAM range gains the MIGRATION client and listeners
- * get log_start for it (deferred to the outermost commit inside a
- * transaction).  Like every change it is undone if the commit fails:
- * the count goes back, listeners get log_global_stop, and the bitmaps it
- * allocated are freed.
+ * Reasons already on are not started again (QEMU ignores them); if none is
+ * new nothing happens.  The first reason allocates the MIGRATION bitmaps
+ * of every RAM region, calls log_global_start (forward listener order),
+ * and re-renders so every RAM range gains the MIGRATION client and
+ * listeners get log_start for it (deferred to the outermost commit inside
+ * a transaction).  A listener may refuse log_global_start: the listeners
+ * started before it get log_global_stop (reverse order), and everything is
+ * as before the call.  Like every change, a start is undone if its commit
+ * fails: the reasons go back, listeners get log_global_stop, and the
+ * bitmaps it allocated are freed.
  *
- * Return: 0; -EOVERFLOW when too many starts nest; -ENOMEM or -E2BIG if a
- * bitmap cannot be allocated; or, outside a transaction, a render error.
- * On any error nothing changed.
+ * Context: process context, may sleep; listener callbacks run.
+ * Return: 0; -EINVAL for no reason or an unknown one; the errno of a
+ * listener that refused; -ENOMEM or -E2BIG if a bitmap cannot be
+ * allocated; or, outside a transaction, a render error.  On any error
+ * nothing changed.
  */
-int memtopo_dirty_log_global_start_locked(struct memtopo_ctx *ctx)
+int memtopo_global_dirty_log_start_locked(struct memtopo_ctx *ctx, u32 reasons)
 {
+	u32 old = memtopo_ctx_global_dirty(ctx), n = 0;
 	struct memtopo_region **fresh = NULL;
 	struct memtopo_undo *u;
-	u32 n = 0;
 	int ret;
 
 	memtopo_assert_locked(ctx);
-	if (ctx->dirty_log_global == UINT_MAX)
-		return -EOVERFLOW;
-	if (!ctx->dirty_log_global) {
+	if (!memtopo_global_reasons_valid(reasons))
+		return -EINVAL;
+	if (!(reasons & ~old))
+		return 0;
+	if (!old) {
 		ret = memtopo_dirty_prepare_global(ctx, &fresh, &n);
 		if (ret)
 			return ret;
@@ -274,38 +324,54 @@ int memtopo_dirty_log_global_start_locked(struct memtopo_ctx *ctx)
 	u->aux = fresh;
 	u->size = n;
 	u->pos = ctx;
-	if (ctx->dirty_log_global++)
+	u->addr = old;
+	/* as QEMU, listeners already see the new reasons when they start */
+	memtopo_ctx_set_global_dirty_locked(ctx, old | reasons);
+	if (old)
 		return memtopo_ctx_settle(ctx);
-	memtopo_global_call(ctx, true);
+	ret = memtopo_global_start_listeners(ctx);
+	if (ret) {
+		memtopo_ctx_set_global_dirty_locked(ctx, old);
+		memtopo_undo_cancel(ctx);
+		if (fresh)
+			memtopo_dirty_drop_fresh(fresh, n);
+		return ret;
+	}
 	return memtopo_ctx_changed(ctx);
 }
-EXPORT_SYMBOL_NS_GPL(memtopo_dirty_log_global_start_locked, MEMTOPO);
+EXPORT_SYMBOL_NS_GPL(memtopo_global_dirty_log_start_locked, MEMTOPO);
 
 /**
- * memtopo_dirty_log_global_stop_locked() - QEMU's
+ * memtopo_global_dirty_log_stop_locked() - QEMU's
  * memory_global_dirty_log_stop() for one context.
  * @ctx: the context, locked.
+ * @reasons: MEMTOPO_DIRTY_REASON_* flags to stop, every one of them on.
  *
- * The last stop re-renders first (listeners get log_stop for MIGRATION),
- * then calls log_global_stop in reverse listener order, as QEMU does.
+ * Stopping the last reason re-renders first (listeners get log_stop for
+ * MIGRATION), then calls log_global_stop in reverse listener order, as
+ * QEMU's memory_global_dirty_log_do_stop() does.
  *
- * Return: 0, -EINVAL if global logging is not on, -ENOMEM, or a render
- * error (nothing changed then).
+ * Context: process context, may sleep; listener callbacks run.
+ * Return: 0; -EINVAL for no reason, an unknown one or one that is not on
+ * (QEMU asserts); -ENOMEM; or a render error.  On error nothing changed.
  */
-int memtopo_dirty_log_global_stop_locked(struct memtopo_ctx *ctx)
+int memtopo_global_dirty_log_stop_locked(struct memtopo_ctx *ctx, u32 reasons)
 {
+	u32 old = memtopo_ctx_global_dirty(ctx);
 	struct memtopo_undo *u;
 	int ret;
 
 	memtopo_assert_locked(ctx);
-	if (!ctx->dirty_log_global)
+	if (!memtopo_global_reasons_valid(reasons) || (old & reasons) != reasons)
 		return -EINVAL;
 	u = memtopo_undo_push(ctx, MEMTOPO_UNDO_PARITY, NULL);
 	if (!u)
 		return -ENOMEM;
 	u->sub = MEMTOPO_PUNDO_GLOBAL_STOP;
 	u->pos = ctx;
-	if (--ctx->dirty_log_global)
+	u->addr = old;
+	memtopo_ctx_set_global_dirty_locked(ctx, old & ~reasons);
+	if (old & ~reasons)
 		return memtopo_ctx_settle(ctx);
 	/*
 	 * Inside a transaction listeners are told now and a failed commit
@@ -316,10 +382,23 @@ int memtopo_dirty_log_global_stop_locked(struct memtopo_ctx *ctx)
 		u->flags = 1;
 	ret = memtopo_ctx_changed(ctx);
 	if (!ret)
-		memtopo_global_call(ctx, false);
+		memtopo_global_stop_listeners(ctx);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(memtopo_dirty_log_global_stop_locked, MEMTOPO);
+EXPORT_SYMBOL_NS_GPL(memtopo_global_dirty_log_stop_locked, MEMTOPO);
+
+/**
+ * memtopo_global_dirty_reasons() - the global dirty-log reasons now on.
+ * @ctx: the context.
+ *
+ * Context: any; lockless (a snapshot unless the caller holds the mutex).
+ * Return: MEMTOPO_DIRTY_REASON_* flags, 0 when global logging is off.
+ */
+u32 memtopo_global_dirty_reasons(struct memtopo_ctx *ctx)
+{
+	return memtopo_ctx_global_dirty(ctx);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_global_dirty_reasons, MEMTOPO);
 
 /**
  * memtopo_dirty_undo() - undo (or, with @forget, keep) a global start or
@@ -330,31 +409,74 @@ EXPORT_SYMBOL_NS_GPL(memtopo_dirty_log_global_stop_locked, MEMTOPO);
 void memtopo_dirty_undo(struct memtopo_undo *u, bool forget)
 {
 	struct memtopo_ctx *ctx = u->pos;
+	u32 now = memtopo_ctx_global_dirty(ctx);
 
 	if (u->sub == MEMTOPO_PUNDO_GLOBAL_START) {
 		if (forget) {
 			kvfree(u->aux);
 			return;
 		}
-		if (!--ctx->dirty_log_global)
-			memtopo_global_call(ctx, false);
+		memtopo_ctx_set_global_dirty_locked(ctx, u->addr);
+		if (!u->addr)
+			memtopo_global_stop_listeners(ctx);
 		if (u->aux)
 			memtopo_dirty_drop_fresh(u->aux, u->size);
 		return;
 	}
 	if (forget)
 		return;
-	if (!ctx->dirty_log_global++ && u->flags)
-		memtopo_global_call(ctx, true);
+	memtopo_ctx_set_global_dirty_locked(ctx, u->addr);
+	/*
+	 * The listeners were told stop inside the transaction and must run
+	 * again.  They ran before, so a refusal now cannot be honoured: it is
+	 * only logged.
+	 */
+	if (!now && u->flags && memtopo_global_start_listeners(ctx))
+		pr_warn_ratelimited("a listener refused to restart global dirty logging\n");
 }
 
-MEMTOPO_LOCKED_WRAPPER(dirty_log_global_start, ctx,
-		       (struct memtopo_ctx *ctx),
-		       (ctx));
+MEMTOPO_LOCKED_WRAPPER(global_dirty_log_start, ctx,
+		       (struct memtopo_ctx *ctx, u32 reasons),
+		       (ctx, reasons));
 
-MEMTOPO_LOCKED_WRAPPER(dirty_log_global_stop, ctx,
-		       (struct memtopo_ctx *ctx),
-		       (ctx));
+MEMTOPO_LOCKED_WRAPPER(global_dirty_log_stop, ctx,
+		       (struct memtopo_ctx *ctx, u32 reasons),
+		       (ctx, reasons));
+
+/*
+ * QEMU's memory_region_sync_dirty_bitmap(): a listener with log_sync gets
+ * it for every range of its space's view that logs (and shows @mr, unless
+ * @mr is NULL); one with only log_sync_global gets that once, since it
+ * cannot sync finer.  Spaces in creation order, listeners forward.
+ */
+static void memtopo_dirty_sync(struct memtopo_ctx *ctx, struct memtopo_region *mr)
+{
+	const struct memtopo_view *v;
+	const struct memtopo_fr *fr;
+	struct memtopo_listener *l;
+	struct memtopo_view_pos p;
+	struct memtopo_section s;
+	struct memtopo_space *as;
+
+	memtopo_assert_locked(ctx);
+	list_for_each_entry(as, &ctx->spaces, link) {
+		v = memtopo_space_view_locked(as);
+		memtopo_for_each_listener(l, as) {
+			if (!l->ops->log_sync) {
+				if (l->ops->log_sync_global)
+					l->ops->log_sync_global(l->priv);
+				continue;
+			}
+			for (memtopo_pos_init(&p, v, 0); p.i < v->nr; memtopo_pos_next(&p)) {
+				fr = memtopo_pos_fr(&p);
+				if (!fr->mr || !fr->dirty_log_mask || (mr && fr->mr != mr))
+					continue;
+				memtopo_pos_section(&p, &s);
+				l->ops->log_sync(l->priv, &s);
+			}
+		}
+	}
+}
 
 /**
  * memtopo_region_log_sync_locked() - QEMU's memory_region_sync_dirty_bitmap():
@@ -362,35 +484,105 @@ MEMTOPO_LOCKED_WRAPPER(dirty_log_global_stop, ctx,
  * @mr: the region, context locked.
  *
  * Every listener with log_sync gets it, in forward order, for each range
- * of its space's view that shows @mr with a non-empty dirty-log mask.
+ * of its space's view that shows @mr with a non-empty dirty-log mask; a
+ * listener with only log_sync_global gets that instead.
  */
 void memtopo_region_log_sync_locked(struct memtopo_region *mr)
 {
-	struct memtopo_ctx *ctx = mr->ctx;
-	const struct memtopo_view *v;
-	const struct memtopo_fr *fr;
+	memtopo_dirty_sync(mr->ctx, mr);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_log_sync_locked, MEMTOPO);
+
+/**
+ * memtopo_global_dirty_log_sync_locked() - QEMU's
+ * memory_global_dirty_log_sync(): log_sync for every logging range of
+ * every space, log_sync_global for listeners that only sync globally.
+ * @ctx: the context, locked.
+ *
+ * Context: process context, may sleep; listener callbacks run.
+ */
+void memtopo_global_dirty_log_sync_locked(struct memtopo_ctx *ctx)
+{
+	memtopo_dirty_sync(ctx, NULL);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_global_dirty_log_sync_locked, MEMTOPO);
+
+/**
+ * memtopo_global_after_dirty_log_sync_locked() - QEMU's
+ * memory_global_after_dirty_log_sync(): log_global_after_sync to every
+ * listener, forward, once the bitmaps a global sync filled were read.
+ * @ctx: the context, locked.
+ *
+ * Context: process context, may sleep; listener callbacks run.
+ */
+void memtopo_global_after_dirty_log_sync_locked(struct memtopo_ctx *ctx)
+{
 	struct memtopo_listener *l;
-	struct memtopo_section s;
 	struct memtopo_space *as;
-	u32 i;
 
 	memtopo_assert_locked(ctx);
+	list_for_each_entry(as, &ctx->spaces, link)
+		memtopo_for_each_listener(l, as)
+			if (l->ops->log_global_after_sync)
+				l->ops->log_global_after_sync(l->priv);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_global_after_dirty_log_sync_locked, MEMTOPO);
+
+/**
+ * memtopo_region_log_clear_locked() - QEMU's
+ * memory_region_clear_dirty_bitmap(): tell listeners with log_clear that
+ * the bits of some pages of @mr were cleared.
+ * @mr: the region, context locked.
+ * @first_page: first 4 KiB page cleared.
+ * @npages: pages cleared.
+ *
+ * Each listener (spaces in creation order, listeners forward) gets one
+ * call per flat range of its view showing @mr that meets the pages, with
+ * the section shrunk to the part it meets.
+ */
+void memtopo_region_log_clear_locked(struct memtopo_region *mr, u64 first_page, u64 npages)
+{
+	struct memtopo_ctx *ctx = mr->ctx;
+	u64 lo, hi, slast, a, b, last_page;
+	const struct memtopo_view *v;
+	struct memtopo_listener *l;
+	struct memtopo_view_pos p;
+	struct memtopo_section s;
+	struct memtopo_space *as;
+
+	memtopo_assert_locked(ctx);
+	if (!npages || memtopo_region_empty(mr) ||
+	    first_page > (memtopo_region_last_off(mr) >> MEMTOPO_DIRTY_PAGE_SHIFT))
+		return;
+	last_page = memtopo_region_last_off(mr) >> MEMTOPO_DIRTY_PAGE_SHIFT;
+	if (npages - 1 < last_page - first_page)
+		last_page = first_page + npages - 1;
+	lo = first_page << MEMTOPO_DIRTY_PAGE_SHIFT;
+	hi = (last_page << MEMTOPO_DIRTY_PAGE_SHIFT) | (MEMTOPO_DIRTY_PAGE_SIZE - 1);
+	hi = min(hi, memtopo_region_last_off(mr));
 	list_for_each_entry(as, &ctx->spaces, link) {
 		v = memtopo_space_view_locked(as);
 		memtopo_for_each_listener(l, as) {
-			if (!l->ops->log_sync)
+			if (!l->ops->log_clear)
 				continue;
-			for (i = 0; i < v->nr; i++) {
-				fr = memtopo_view_fr(v, i);
-				if (fr->mr != mr || !fr->dirty_log_mask)
+			for (memtopo_pos_init(&p, v, 0); p.i < v->nr; memtopo_pos_next(&p)) {
+				if (memtopo_pos_fr(&p)->mr != mr)
 					continue;
-				memtopo_view_section(v, i, &s);
-				l->ops->log_sync(l->priv, &s);
+				memtopo_pos_section(&p, &s);
+				/* the section's bytes of @mr: [s.offset, slast] */
+				slast = s.offset + (s.last - s.start);
+				a = max(lo, s.offset);
+				b = min(hi, slast);
+				if (a > b)
+					continue;
+				s.start += a - s.offset;
+				s.last = s.start + (b - a);
+				s.offset = a;
+				l->ops->log_clear(l->priv, &s);
 			}
 		}
 	}
 }
-EXPORT_SYMBOL_NS_GPL(memtopo_region_log_sync_locked, MEMTOPO);
 
 /*
  * Check a bitmap request: KVM's rules (first page on a 64-page word, the
@@ -474,7 +666,7 @@ static void memtopo_dirty_fetch(struct memtopo_dirty_bitmap *bm, u64 first_page,
  * @bitmap: DIV_ROUND_UP(@npages, 64) words; bit i of word w is page
  *	@first_page + 64 * w + i.
  * @clear: clear what is returned, atomically per word (no bit is lost to
- *	concurrent markers).
+ *	concurrent markers), then send log_clear for the range.
  *
  * Context: process context, takes the context mutex.
  * Return: 0; -EINVAL for a bad client, range or region kind; -ENOENT if the
@@ -491,6 +683,8 @@ int memtopo_region_get_dirty_log(struct memtopo_region *mr, unsigned int client,
 	if (!ret) {
 		memtopo_region_log_sync_locked(mr);
 		memtopo_dirty_fetch(bm, first_page, npages, bitmap, clear);
+		if (clear)
+			memtopo_region_log_clear_locked(mr, first_page, npages);
 	}
 	mutex_unlock(&mr->ctx->lock);
 	return ret;
@@ -577,6 +771,7 @@ int memtopo_region_clear_dirty_log_locked(struct memtopo_region *mr, unsigned in
 		if (page < bm->npages && bits)
 			atomic64_andnot(bits, &bm->words[page / 64]);
 	}
+	memtopo_region_log_clear_locked(mr, first_page, npages);
 	return 0;
 }
 
@@ -584,3 +779,95 @@ MEMTOPO_LOCKED_WRAPPER(region_clear_dirty_log, mr->ctx,
 		       (struct memtopo_region *mr, unsigned int client, u64 first_page, u64 npages,
 			const u64 *bitmap),
 		       (mr, client, first_page, npages, bitmap));
+
+/**
+ * memtopo_region_set_log_locked() - QEMU's memory_region_set_log(): take or
+ * drop one reference on a region's VGA logging.
+ * @mr: the region, context locked.
+ * @on: take (true) or drop (false) a reference.
+ * @client: MEMTOPO_DIRTY_VGA (QEMU asserts it is the only one).
+ *
+ * The VGA client is enabled when the count goes from 0 to 1 and disabled
+ * when it goes back to 0 (memtopo_region_set_dirty_log_locked(): log_start
+ * and log_stop as usual); other changes of the count only count.  The
+ * count is undone with the transaction like any change.
+ *
+ * Context: process context, may sleep; listener callbacks may run.
+ * Return: 0; -EINVAL for another client or dropping a reference that was
+ * never taken; -EOVERFLOW past U32_MAX references; -ENOMEM, -E2BIG (the
+ * region is too large for a bitmap) or, outside a transaction, a render
+ * error.  On error nothing changed.
+ */
+int memtopo_region_set_log_locked(struct memtopo_region *mr, bool on, unsigned int client)
+{
+	struct memtopo_ctx *ctx = mr->ctx;
+	struct memtopo_region_parity *p;
+	struct memtopo_undo *u;
+	u32 old, mark;
+	int ret = 0;
+
+	memtopo_assert_locked(ctx);
+	if (client != MEMTOPO_DIRTY_VGA)
+		return -EINVAL;
+	p = memtopo_parity_locked(mr);
+	old = p ? p->vga_logging_count : 0;
+	if (!on && !old)
+		return -EINVAL;
+	if (on && old == U32_MAX)
+		return -EOVERFLOW;
+	p = memtopo_parity_get(mr);
+	if (!p)
+		return -ENOMEM;
+	/* the mask and the count change together or not at all */
+	memtopo_transaction_begin_locked(ctx);
+	mark = memtopo_undo_mark(ctx);
+	if (!old != !(on ? old + 1 : old - 1))
+		ret = memtopo_region_set_dirty_log_locked(mr, MEMTOPO_DIRTY_VGA, on);
+	u = ret ? NULL : memtopo_undo_push(ctx, MEMTOPO_UNDO_PARITY, mr);
+	if (!u) {
+		memtopo_transaction_abort_locked(ctx, mark);
+		return ret ?: -ENOMEM;
+	}
+	u->sub = MEMTOPO_PUNDO_VGA_COUNT;
+	u->addr = old;
+	p->vga_logging_count = on ? old + 1 : old - 1;
+	return memtopo_transaction_commit_locked(ctx);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_set_log_locked, MEMTOPO);
+
+MEMTOPO_LOCKED_WRAPPER(region_set_log, mr->ctx,
+		       (struct memtopo_region *mr, bool on, unsigned int client),
+		       (mr, on, client));
+
+/**
+ * memtopo_region_vga_logging_count() - QEMU's vga_logging_count: how many
+ * VGA logging references memtopo_region_set_log() holds on a region.
+ * @mr: the region.
+ *
+ * Context: process context; takes the context mutex.
+ * Return: the count.
+ */
+u32 memtopo_region_vga_logging_count(struct memtopo_region *mr)
+{
+	struct memtopo_region_parity *p;
+	u32 n;
+
+	mutex_lock(&mr->ctx->lock);
+	p = memtopo_parity_locked(mr);
+	n = p ? p->vga_logging_count : 0;
+	mutex_unlock(&mr->ctx->lock);
+	return n;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_vga_logging_count, MEMTOPO);
+
+/**
+ * memtopo_dirty_count_undo() - undo a VGA logging count change made since
+ * the last commit (the mask change it caused has its own record).
+ * @u: its record.
+ */
+void memtopo_dirty_count_undo(struct memtopo_undo *u)
+{
+	struct memtopo_region *mr = u->obj;
+
+	memtopo_parity_locked(mr)->vga_logging_count = u->addr;
+}

@@ -223,9 +223,11 @@ static void memtopo_sub_log_sync(void *priv, const struct memtopo_section *s)
 	memtopo_sub_section_event(priv, MEMTOPO_EVENT_LOG_SYNC, s);
 }
 
-static void memtopo_sub_log_global_start(void *priv)
+/* a subscription never refuses: it reports, it does not track */
+static int memtopo_sub_log_global_start(void *priv)
 {
 	memtopo_sub_section_event(priv, MEMTOPO_EVENT_LOG_GLOBAL_START, NULL);
+	return 0;
 }
 
 static void memtopo_sub_log_global_stop(void *priv)

@@ -386,6 +386,9 @@ union memtopo_ucmd_buffer {
 	struct memtopo_space_rw space_rw;
 	struct memtopo_serve serve;
 	struct memtopo_discard discard;
+	struct memtopo_ioeventfd_list ioeventfd_list;
+	struct memtopo_coalesced_list coalesced_list;
+	struct memtopo_dirty_mark dirty_mark;
 };
 
 /*
@@ -447,6 +450,12 @@ static const struct memtopo_ioctl_op memtopo_ioctl_ops[] = {
 	},
 	IOCTL_OP(MEMTOPO_SERVE, memtopo_ioctl_serve, struct memtopo_serve, __reserved),
 	IOCTL_OP(MEMTOPO_DISCARD, memtopo_ioctl_discard, struct memtopo_discard, managed),
+	IOCTL_OP(MEMTOPO_IOEVENTFD_LIST, memtopo_ioctl_ioeventfd_list,
+		 struct memtopo_ioeventfd_list, entries),
+	IOCTL_OP(MEMTOPO_COALESCED_LIST, memtopo_ioctl_coalesced_list,
+		 struct memtopo_coalesced_list, entries),
+	IOCTL_OP_IN(MEMTOPO_DIRTY_MARK, memtopo_ioctl_dirty_mark, struct memtopo_dirty_mark,
+		    length),
 };
 
 long memtopo_fops_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)

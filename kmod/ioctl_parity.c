@@ -27,21 +27,28 @@ int memtopo_ioctl_ioeventfd(struct memtopo_ucmd *ucmd)
 	struct memtopo_ioeventfd *cmd = ucmd->cmd;
 	struct memtopo_ctx *ctx = ucmd->file->ctx;
 	bool match = cmd->flags & MEMTOPO_IOEVENTFD_DATAMATCH;
-	struct eventfd_ctx *eventfd;
+	bool deassign = cmd->flags & MEMTOPO_IOEVENTFD_DEASSIGN;
+	struct eventfd_ctx *eventfd = NULL;
 	struct memtopo_region *mr;
 	int ret;
 
 	if (cmd->flags & ~(MEMTOPO_IOEVENTFD_DATAMATCH | MEMTOPO_IOEVENTFD_DEASSIGN) ||
 	    cmd->__reserved || (!match && cmd->data))
 		return -EINVAL;
-	eventfd = eventfd_ctx_fdget(cmd->fd);
-	if (IS_ERR(eventfd))
-		return PTR_ERR(eventfd);
+	/*
+	 * -1 on DEASSIGN: whichever eventfd is registered there, for a tool
+	 * that did not keep the eventfd it registered (memtopoctl)
+	 */
+	if (!deassign || cmd->fd != -1) {
+		eventfd = eventfd_ctx_fdget(cmd->fd);
+		if (IS_ERR(eventfd))
+			return PTR_ERR(eventfd);
+	}
 	memtopo_ctx_lock(ctx);
 	mr = memtopo_region_by_id_locked(ctx, cmd->region);
 	if (!mr)
 		ret = -ENOENT;
-	else if (cmd->flags & MEMTOPO_IOEVENTFD_DEASSIGN)
+	else if (deassign)
 		ret = memtopo_region_del_eventfd_locked(mr, cmd->offset, cmd->len, match,
 							cmd->data, eventfd);
 	else
@@ -49,7 +56,7 @@ int memtopo_ioctl_ioeventfd(struct memtopo_ucmd *ucmd)
 							cmd->data, eventfd);
 	memtopo_ctx_unlock(ctx);
 	/* a successful add keeps our reference; everything else drops it */
-	if (ret || (cmd->flags & MEMTOPO_IOEVENTFD_DEASSIGN))
+	if (eventfd && (ret || deassign))
 		eventfd_ctx_put(eventfd);
 	return ret;
 }
@@ -131,11 +138,72 @@ static int memtopo_dirty_bitmap_op(struct memtopo_ctx *ctx, struct memtopo_dirty
 			memtopo_dirty_restore_locked(mr, cmd->client, cmd->first_page,
 						     cmd->num_pages, bits);
 		ret = -EFAULT;
+	} else if (cmd->flags & MEMTOPO_DIRTY_F_CLEAR) {
+		/* delivered and cleared: listeners may re-protect the pages */
+		memtopo_region_log_clear_locked(mr, cmd->first_page, cmd->num_pages);
 	}
 out_unlock:
 	memtopo_ctx_unlock(ctx);
 out_free:
 	kvfree(bits);
+	return ret;
+}
+
+/* The uapi reasons are the engine's, as both are QEMU's. */
+static_assert(MEMTOPO_GLOBAL_DIRTY_MIGRATION == MEMTOPO_DIRTY_REASON_MIGRATION);
+static_assert(MEMTOPO_GLOBAL_DIRTY_DIRTY_RATE == MEMTOPO_DIRTY_REASON_DIRTY_RATE);
+static_assert(MEMTOPO_GLOBAL_DIRTY_LIMIT == MEMTOPO_DIRTY_REASON_LIMIT);
+
+/* The ops that name no region and no bitmap: every such field is 0. */
+static int memtopo_dirty_global_op(struct memtopo_ctx *ctx, struct memtopo_dirty_log *cmd)
+{
+	u32 reasons = cmd->reasons;
+	int ret = 0;
+
+	if (cmd->region || cmd->client || cmd->first_page || cmd->num_pages || cmd->bitmap)
+		return -EINVAL;
+	if (cmd->op != MEMTOPO_DIRTY_GLOBAL_START && cmd->op != MEMTOPO_DIRTY_GLOBAL_STOP) {
+		if (reasons)
+			return -EINVAL;
+	} else if (!reasons) {
+		/* the struct's first version had no reasons: it meant migration */
+		reasons = MEMTOPO_GLOBAL_DIRTY_MIGRATION;
+	}
+	memtopo_ctx_lock(ctx);
+	switch (cmd->op) {
+	case MEMTOPO_DIRTY_GLOBAL_START:
+		ret = memtopo_global_dirty_log_start_locked(ctx, reasons);
+		break;
+	case MEMTOPO_DIRTY_GLOBAL_STOP:
+		ret = memtopo_global_dirty_log_stop_locked(ctx, reasons);
+		break;
+	case MEMTOPO_DIRTY_GLOBAL_SYNC:
+		memtopo_global_dirty_log_sync_locked(ctx);
+		break;
+	case MEMTOPO_DIRTY_GLOBAL_AFTER_SYNC:
+		memtopo_global_after_dirty_log_sync_locked(ctx);
+		break;
+	}
+	memtopo_ctx_unlock(ctx);
+	return ret;
+}
+
+/* LOG_REF / LOG_UNREF: a region and a client, nothing else. */
+static int memtopo_dirty_set_log_op(struct memtopo_ctx *ctx, struct memtopo_dirty_log *cmd)
+{
+	struct memtopo_region *mr;
+	int ret;
+
+	if (cmd->first_page || cmd->num_pages || cmd->bitmap || cmd->reasons)
+		return -EINVAL;
+	memtopo_ctx_lock(ctx);
+	mr = memtopo_region_by_id_locked(ctx, cmd->region);
+	if (!mr)
+		ret = -ENOENT;
+	else
+		ret = memtopo_region_set_log_locked(mr, cmd->op == MEMTOPO_DIRTY_LOG_REF,
+						    cmd->client);
+	memtopo_ctx_unlock(ctx);
 	return ret;
 }
 
@@ -149,22 +217,194 @@ int memtopo_ioctl_dirty_log(struct memtopo_ucmd *ucmd)
 {
 	struct memtopo_dirty_log *cmd = ucmd->cmd;
 	struct memtopo_ctx *ctx = ucmd->file->ctx;
-	bool global = cmd->op == MEMTOPO_DIRTY_GLOBAL_START || cmd->op == MEMTOPO_DIRTY_GLOBAL_STOP;
-	int ret;
 
-	if (cmd->__reserved || cmd->op < MEMTOPO_DIRTY_GET || cmd->op > MEMTOPO_DIRTY_GLOBAL_STOP)
+	if (cmd->__reserved || cmd->__reserved2 || cmd->op < MEMTOPO_DIRTY_GET ||
+	    cmd->op > MEMTOPO_DIRTY_LOG_UNREF)
 		return -EINVAL;
 	if (cmd->flags & ~(cmd->op == MEMTOPO_DIRTY_GET ? MEMTOPO_DIRTY_F_CLEAR : 0))
 		return -EINVAL;
-	if (!global)
+	switch (cmd->op) {
+	case MEMTOPO_DIRTY_GET:
+	case MEMTOPO_DIRTY_CLEAR:
+		if (cmd->reasons)
+			return -EINVAL;
 		return memtopo_dirty_bitmap_op(ctx, cmd);
-	if (cmd->region || cmd->client || cmd->first_page || cmd->num_pages || cmd->bitmap)
+	case MEMTOPO_DIRTY_LOG_REF:
+	case MEMTOPO_DIRTY_LOG_UNREF:
+		return memtopo_dirty_set_log_op(ctx, cmd);
+	default:
+		return memtopo_dirty_global_op(ctx, cmd);
+	}
+}
+
+/*
+ * Count then fill: collect under the mutex into a kernel array, copy out
+ * without it.  A too small user array gets what fits and EMSGSIZE.
+ */
+static int memtopo_list_respond(struct memtopo_ucmd *ucmd, u32 *num, void __user *uentries,
+				const void *entries, u32 total, size_t entry_size, size_t cmd_size)
+{
+	u32 fit = min(*num, total);
+	int ret = 0;
+
+	if (fit && copy_to_user(uentries, entries, (size_t)fit * entry_size))
+		return -EFAULT;
+	if (total > *num)
+		ret = -EMSGSIZE;
+	*num = total;
+	return memtopo_ucmd_respond(ucmd, cmd_size) ?: ret;
+}
+
+/**
+ * memtopo_ioctl_ioeventfd_list() - MEMTOPO_IOEVENTFD_LIST.
+ * @ucmd: the call.
+ *
+ * Return: 0 or a negative errno.
+ */
+int memtopo_ioctl_ioeventfd_list(struct memtopo_ucmd *ucmd)
+{
+	struct memtopo_ioeventfd_list *cmd = ucmd->cmd;
+	struct memtopo_ctx *ctx = ucmd->file->ctx;
+	struct memtopo_ioeventfd_entry *e = NULL;
+	struct memtopo_eventfd_info *info = NULL;
+	struct memtopo_region *mr;
+	u32 n = 0, i;
+	int ret = 0;
+
+	if (cmd->flags)
 		return -EINVAL;
 	memtopo_ctx_lock(ctx);
-	if (cmd->op == MEMTOPO_DIRTY_GLOBAL_START)
-		ret = memtopo_dirty_log_global_start_locked(ctx);
-	else
-		ret = memtopo_dirty_log_global_stop_locked(ctx);
+	mr = memtopo_region_by_id_locked(ctx, cmd->region);
+	if (!mr) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	n = memtopo_region_list_eventfds_locked(mr, NULL, 0);
+	info = kvcalloc(max(n, 1U), sizeof(*info), GFP_KERNEL_ACCOUNT);
+	e = kvcalloc(max(n, 1U), sizeof(*e), GFP_KERNEL_ACCOUNT);
+	if (!info || !e) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	memtopo_region_list_eventfds_locked(mr, info, n);
+out_unlock:
+	memtopo_ctx_unlock(ctx);
+	if (ret)
+		goto out_free;
+	for (i = 0; i < n; i++)
+		e[i] = (struct memtopo_ioeventfd_entry){
+			.flags = info[i].match_data ? MEMTOPO_IOEVENTFD_DATAMATCH : 0,
+			.len = info[i].size, .offset = info[i].offset, .data = info[i].data,
+		};
+	ret = memtopo_list_respond(ucmd, &cmd->num_entries, u64_to_user_ptr(cmd->entries), e,
+				   n, sizeof(*e), sizeof(*cmd));
+out_free:
+	kvfree(info);
+	kvfree(e);
+	return ret;
+}
+
+/**
+ * memtopo_ioctl_coalesced_list() - MEMTOPO_COALESCED_LIST.
+ * @ucmd: the call.
+ *
+ * Return: 0 or a negative errno.
+ */
+int memtopo_ioctl_coalesced_list(struct memtopo_ucmd *ucmd)
+{
+	struct memtopo_coalesced_list *cmd = ucmd->cmd;
+	struct memtopo_ctx *ctx = ucmd->file->ctx;
+	struct memtopo_coalescing_info *info = NULL;
+	struct memtopo_coalesced_entry *e = NULL;
+	struct memtopo_region *mr;
+	u32 n = 0, i;
+	int ret = 0;
+
+	if (cmd->flags)
+		return -EINVAL;
+	memtopo_ctx_lock(ctx);
+	mr = memtopo_region_by_id_locked(ctx, cmd->region);
+	if (!mr) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	n = memtopo_region_list_coalescing_locked(mr, NULL, 0);
+	info = kvcalloc(max(n, 1U), sizeof(*info), GFP_KERNEL_ACCOUNT);
+	e = kvcalloc(max(n, 1U), sizeof(*e), GFP_KERNEL_ACCOUNT);
+	if (!info || !e) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	memtopo_region_list_coalescing_locked(mr, info, n);
+out_unlock:
+	memtopo_ctx_unlock(ctx);
+	if (ret)
+		goto out_free;
+	for (i = 0; i < n; i++)
+		e[i] = (struct memtopo_coalesced_entry){ info[i].offset, info[i].size };
+	ret = memtopo_list_respond(ucmd, &cmd->num_entries, u64_to_user_ptr(cmd->entries), e,
+				   n, sizeof(*e), sizeof(*cmd));
+out_free:
+	kvfree(info);
+	kvfree(e);
+	return ret;
+}
+
+/*
+ * Who may mark: RAM a process of this context can write without the
+ * kernel seeing it, i.e. backed by a userspace address or kernel-owned
+ * RAM that userspace may map.  Writes through MEMTOPO_SPACE_RW are marked
+ * by the dispatch already.
+ */
+static int memtopo_dirty_mark_allowed(struct memtopo_region *mr)
+{
+	const struct memtopo_backing *b;
+
+	if (!memtopo_kind_has_ram(memtopo_region_kind(mr)))
+		return -EINVAL;
+	b = memtopo_region_backing(mr);
+	return b->uaddr || memtopo_kbacking_size_locked(mr) ? 0 : -EPERM;
+}
+
+/**
+ * memtopo_ioctl_dirty_mark() - MEMTOPO_DIRTY_MARK.
+ * @ucmd: the call.
+ *
+ * Return: 0 or a negative errno.
+ */
+int memtopo_ioctl_dirty_mark(struct memtopo_ucmd *ucmd)
+{
+	struct memtopo_dirty_mark *cmd = ucmd->cmd;
+	struct memtopo_ctx *ctx = ucmd->file->ctx;
+	struct memtopo_region *mr;
+	u64 pages, size;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved || !cmd->length)
+		return -EINVAL;
+	if (cmd->length - 1 > U64_MAX - cmd->offset)
+		return -EOVERFLOW;
+	pages = ((cmd->offset + cmd->length - 1) >> MEMTOPO_DIRTY_PAGE_SHIFT) -
+		(cmd->offset >> MEMTOPO_DIRTY_PAGE_SHIFT) + 1;
+	if (pages > MEMTOPO_DIRTY_MAX_PAGES_PER_CALL)
+		return -E2BIG;
+	memtopo_ctx_lock(ctx);
+	mr = memtopo_region_by_id_locked(ctx, cmd->region);
+	if (!mr) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	ret = memtopo_dirty_mark_allowed(mr);
+	if (ret)
+		goto out_unlock;
+	size = memtopo_region_size(mr);
+	/* a 2^64 region reads as size 0: every range fits */
+	if (size && (cmd->offset >= size || cmd->length > size - cmd->offset)) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	memtopo_mark_dirty(mr, cmd->offset, cmd->length);
+out_unlock:
 	memtopo_ctx_unlock(ctx);
 	return ret;
 }

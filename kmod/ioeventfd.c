@@ -68,7 +68,7 @@ static bool memtopo_ioeventfd_same(const struct memtopo_iofd *fd, u64 offset,
 				   struct eventfd_ctx *eventfd)
 {
 	return fd->offset == offset && fd->size == size && fd->match_data == match_data &&
-	       (!match_data || fd->data == data) && fd->eventfd == eventfd;
+	       (!match_data || fd->data == data) && (!eventfd || fd->eventfd == eventfd);
 }
 
 /*
@@ -130,7 +130,7 @@ int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 		list_for_each_entry(fd, &p->ioeventfds, link)
 			if (memtopo_ioeventfd_collides(fd, offset, size, match_data, data))
 				return -EEXIST;
-	if (mr->ctx->nr_ioeventfds == UINT_MAX)
+	if (memtopo_ctx_nr_ioeventfds(mr->ctx) == UINT_MAX)
 		return -ENOSPC;
 	p = memtopo_parity_get(mr);
 	if (!p)
@@ -153,7 +153,8 @@ int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 	fd->eventfd = eventfd;
 	list_add_tail_rcu(&fd->link, &p->ioeventfds);
 	p->nr_ioeventfds++;
-	mr->ctx->nr_ioeventfds++;
+	/* checked above, under the same mutex hold: cannot fail */
+	memtopo_ctx_count_ioeventfds_locked(mr->ctx, 1);
 	memtopo_ioeventfds_changed(mr->ctx);
 	return 0;
 }
@@ -166,7 +167,9 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_add_eventfd_locked, MEMTOPO);
  * @size: as registered.
  * @match_data: as registered.
  * @data: as registered (ignored without @match_data).
- * @eventfd: as registered; the caller's own references are untouched.
+ * @eventfd: as registered, or NULL for whichever eventfd is registered
+ *	there (registrations that collide are refused, so at most one
+ *	matches); the caller's own references are untouched.
  *
  * Return: 0, -ENOENT if no such registration exists, -ENOMEM.
  */
@@ -194,13 +197,47 @@ int memtopo_region_del_eventfd_locked(struct memtopo_region *mr, u64 offset,
 		u->pos = fd->link.prev;
 		list_del_rcu(&fd->link);
 		p->nr_ioeventfds--;
-		mr->ctx->nr_ioeventfds--;
+		memtopo_ctx_count_ioeventfds_locked(mr->ctx, -1);
 		memtopo_ioeventfds_changed(mr->ctx);
 		return 0;
 	}
 	return -ENOENT;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_del_eventfd_locked, MEMTOPO);
+
+/**
+ * memtopo_region_list_eventfds_locked() - a region's ioeventfd
+ * registrations, in the order they were made.
+ * @mr: the region, context locked.
+ * @out: filled with up to @max registrations (may be NULL when @max is 0).
+ * @max: capacity of @out.
+ *
+ * Context: process context, the context mutex held.
+ * Return: how many registrations the region has; when that is more than
+ * @max only the first @max were written.
+ */
+u32 memtopo_region_list_eventfds_locked(struct memtopo_region *mr,
+					struct memtopo_eventfd_info *out, u32 max)
+{
+	struct memtopo_region_parity *p;
+	struct memtopo_iofd *fd;
+	u32 n = 0;
+
+	memtopo_assert_locked(mr->ctx);
+	p = memtopo_parity_locked(mr);
+	if (!p)
+		return 0;
+	list_for_each_entry(fd, &p->ioeventfds, link) {
+		if (n < max)
+			out[n] = (struct memtopo_eventfd_info){
+				.offset = fd->offset, .data = fd->data, .size = fd->size,
+				.match_data = fd->match_data, .eventfd = fd->eventfd,
+			};
+		n++;
+	}
+	return n;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_region_list_eventfds_locked, MEMTOPO);
 
 MEMTOPO_LOCKED_WRAPPER(region_add_eventfd, mr->ctx,
 		       (struct memtopo_region *mr, u64 offset, unsigned int size, bool match_data,
@@ -354,7 +391,7 @@ void memtopo_ioeventfds_update(struct memtopo_space *as)
 
 	memtopo_assert_locked(ctx);
 	/* the common case, no ioeventfd anywhere, costs nothing per commit */
-	if (!ctx->nr_ioeventfds && (!sp || !sp->nr_fds))
+	if (!memtopo_ctx_nr_ioeventfds(ctx) && (!sp || !sp->nr_fds))
 		return;
 	v = memtopo_space_view_locked(as);
 	sp = memtopo_space_parity_get(as);
@@ -474,13 +511,14 @@ void memtopo_ioeventfd_undo(struct memtopo_undo *u, bool forget)
 		/* back where it was: the list is as the delete left it */
 		list_add_rcu(&fd->link, u->pos);
 		p->nr_ioeventfds++;
-		mr->ctx->nr_ioeventfds++;
+		/* it was counted before the delete: room is left */
+		memtopo_ctx_count_ioeventfds_locked(mr->ctx, 1);
 		return;
 	}
 	if (forget)
 		return;
 	list_del_rcu(&fd->link);
 	p->nr_ioeventfds--;
-	mr->ctx->nr_ioeventfds--;
+	memtopo_ctx_count_ioeventfds_locked(mr->ctx, -1);
 	memtopo_ioeventfd_put(fd);
 }

@@ -241,18 +241,28 @@ void memtopo_listeners_update_runs(struct memtopo_space *as, const struct memtop
 		memtopo_update_pass(as, old, new, runs + 4 * k, true);
 }
 
-static void memtopo_listener_replay(struct memtopo_listener *l, bool adding)
+/*
+ * Registering can fail only before any range was sent (the listener
+ * refused log_global_start): it then gets its commit, closing the begin.
+ */
+static int memtopo_listener_replay(struct memtopo_listener *l, bool adding)
 {
 	struct memtopo_space *as = l->space;
 	const struct memtopo_view *v;
 	const struct memtopo_listener_ops *ops = l->ops;
 	struct memtopo_view_pos p;
 	struct memtopo_section s;
+	int ret;
 
 	v = memtopo_space_view_locked(as);
 	if (ops->begin)
 		ops->begin(l->priv);
-	memtopo_hook_replay_begin(l, adding);
+	ret = memtopo_hook_replay_begin(l, adding);
+	if (ret) {
+		if (ops->commit)
+			ops->commit(l->priv);
+		return ret;
+	}
 	memtopo_pos_init(&p, v, 0);
 	for (memtopo_next_range(&p, v->nr); p.i < v->nr;
 	     memtopo_pos_next(&p), memtopo_next_range(&p, v->nr)) {
@@ -272,6 +282,7 @@ static void memtopo_listener_replay(struct memtopo_listener *l, bool adding)
 	memtopo_hook_replay_end(l, adding);
 	if (ops->commit)
 		ops->commit(l->priv);
+	return 0;
 }
 
 /**
@@ -281,11 +292,14 @@ static void memtopo_listener_replay(struct memtopo_listener *l, bool adding)
  * @l: the listener, with @l->ops set.
  *
  * Return: 0, -EINVAL without ops, -EBUSY if already registered, -ENOENT if
- * @as was destroyed, -ENODEV if the owner module is going away.
+ * @as was destroyed, -ENODEV if the owner module is going away, or the
+ * errno of the listener's log_global_start while global dirty logging is
+ * on (it got begin and commit only and is not registered).
  */
 int memtopo_listener_register_locked(struct memtopo_space *as, struct memtopo_listener *l)
 {
 	struct memtopo_listener *other;
+	int ret;
 
 	memtopo_assert_locked(as->ctx);
 	if (!l->ops)
@@ -296,14 +310,20 @@ int memtopo_listener_register_locked(struct memtopo_space *as, struct memtopo_li
 		return -ENOENT;
 	if (!try_module_get(l->owner))
 		return -ENODEV;
-	memtopo_ctx_get(as->ctx);
 	l->space = as;
 	/* sorted by priority; equal priorities keep registration order */
 	memtopo_for_each_listener(other, as)
 		if (other->priority > l->priority)
 			break;
 	list_add_tail(&l->link, &other->link);
-	memtopo_listener_replay(l, true);
+	ret = memtopo_listener_replay(l, true);
+	if (ret) {
+		list_del(&l->link);
+		l->space = NULL;
+		module_put(l->owner);
+		return ret;
+	}
+	memtopo_ctx_get(as->ctx);
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_listener_register_locked, MEMTOPO);

@@ -42,7 +42,7 @@ static inline u8 memtopo_hook_dirty_log_mask(const struct memtopo_region *mr)
 {
 	u8 mask = READ_ONCE(mr->dirty_log_mask);
 
-	if (READ_ONCE(mr->ctx->dirty_log_global) && memtopo_kind_has_ram(mr->kind))
+	if (memtopo_ctx_global_dirty(mr->ctx) && memtopo_kind_has_ram(mr->kind))
 		mask |= BIT(MEMTOPO_DIRTY_MIGRATION);
 	return mask;
 }
@@ -144,8 +144,11 @@ void memtopo_hook_range_add(struct memtopo_space *as, const struct memtopo_secti
  * listener's begin).
  * @l: the listener.
  * @adding: registering, else unregistering.
+ *
+ * Context: may fail when @adding: the listener refused log_global_start.
+ * Return: 0, or the listener's errno (then nothing else was sent to it).
  */
-void memtopo_hook_replay_begin(struct memtopo_listener *l, bool adding);
+int memtopo_hook_replay_begin(struct memtopo_listener *l, bool adding);
 
 /**
  * memtopo_hook_replay_end() - the parity part of a replay that comes after

@@ -161,8 +161,12 @@ struct memtopo_ctx {
 	u64 stat_commits;
 	u64 stat_full_renders;
 	u64 stat_overlaps;
-	/* QEMU parity (parity.h): global dirty-log starts, ioeventfd count */
-	unsigned int dirty_log_global;
+	/*
+	 * QEMU parity state the core renders from or keeps for the features:
+	 * written only through memtopo_ctx_set_global_dirty_locked() and
+	 * memtopo_ctx_count_ioeventfds_locked() (ctx.c), read with READ_ONCE()
+	 */
+	u32 global_dirty_reasons;	/* MEMTOPO_DIRTY_REASON_* */
 	unsigned int nr_ioeventfds;
 	char name[MEMTOPO_MAX_NAME];
 };
@@ -407,6 +411,20 @@ EXPORT_SYMBOL_NS_GPL(memtopo_##name, MEMTOPO)
 
 /* ctx.c */
 struct memtopo_region *memtopo_region_by_id_locked(struct memtopo_ctx *ctx, u32 id);
+void memtopo_ctx_set_global_dirty_locked(struct memtopo_ctx *ctx, u32 reasons);
+int memtopo_ctx_count_ioeventfds_locked(struct memtopo_ctx *ctx, int delta);
+
+/* The global dirty-log reasons; any context (markers read it under RCU). */
+static inline u32 memtopo_ctx_global_dirty(const struct memtopo_ctx *ctx)
+{
+	return READ_ONCE(ctx->global_dirty_reasons);
+}
+
+/* Registered ioeventfds of the context, context locked. */
+static inline unsigned int memtopo_ctx_nr_ioeventfds(const struct memtopo_ctx *ctx)
+{
+	return ctx->nr_ioeventfds;
+}
 
 /* undo.c */
 struct memtopo_undo *memtopo_undo_push(struct memtopo_ctx *ctx, u8 kind, void *obj);

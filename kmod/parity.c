@@ -125,26 +125,29 @@ void memtopo_hook_range_add(struct memtopo_space *as, const struct memtopo_secti
  * every visible coalescing range, then eventfd_add for the space's set.
  * Unregistering gets eventfd_del and coalesced_io_del for everything before
  * the region_del replay, and ends with log_global_stop while global logging
- * is on.  QEMU replays neither ioeventfds nor coalesced ranges; we do, so a
- * mirroring listener sees the whole state whenever it comes and goes.
+ * is on.  A listener that refuses log_global_start is not registered
+ * (QEMU's listener_add_address_space() aborts there).  QEMU replays neither
+ * ioeventfds nor coalesced ranges; we do, so a mirroring listener sees the
+ * whole state whenever it comes and goes.
  */
-void memtopo_hook_replay_begin(struct memtopo_listener *l, bool adding)
+int memtopo_hook_replay_begin(struct memtopo_listener *l, bool adding)
 {
 	memtopo_assert_locked(l->space->ctx);
 	if (adding) {
-		if (l->space->ctx->dirty_log_global && l->ops->log_global_start)
-			l->ops->log_global_start(l->priv);
-		return;
+		if (memtopo_ctx_global_dirty(l->space->ctx) && l->ops->log_global_start)
+			return l->ops->log_global_start(l->priv);
+		return 0;
 	}
 	memtopo_ioeventfds_replay(l, false);
 	memtopo_coalesced_replay(l, false);
+	return 0;
 }
 
 void memtopo_hook_replay_end(struct memtopo_listener *l, bool adding)
 {
 	memtopo_assert_locked(l->space->ctx);
 	if (!adding) {
-		if (l->space->ctx->dirty_log_global && l->ops->log_global_stop)
+		if (memtopo_ctx_global_dirty(l->space->ctx) && l->ops->log_global_stop)
 			l->ops->log_global_stop(l->priv);
 		return;
 	}
@@ -167,6 +170,10 @@ static void memtopo_parity_undo(struct memtopo_undo *u, bool forget)
 	case MEMTOPO_PUNDO_GLOBAL_START:
 	case MEMTOPO_PUNDO_GLOBAL_STOP:
 		memtopo_dirty_undo(u, forget);
+		return;
+	case MEMTOPO_PUNDO_VGA_COUNT:
+		if (!forget)
+			memtopo_dirty_count_undo(u);
 		return;
 	}
 	WARN_ONCE(1, "memtopo: parity undo record of unknown kind %u\n", u->sub);

@@ -90,6 +90,8 @@ struct memtopo_region_parity {
 	struct list_head ioeventfds;	/* RCU list, writers under ctx->lock */
 	struct list_head coalesced;	/* ctx->lock only */
 	u32 nr_ioeventfds;
+	/* QEMU's vga_logging_count: memtopo_region_set_log() references */
+	u32 vga_logging_count;
 	/*
 	 * Kernel-owned RAM (MEMTOPO_OP_F_KERNEL_BACKING): the memory behind
 	 * mr->backing.kaddr and its size, set once before the region can be
@@ -151,8 +153,9 @@ enum memtopo_parity_undo {
 	MEMTOPO_PUNDO_COALESCED_ADD,		/* @aux: the range */
 	MEMTOPO_PUNDO_COALESCED_DEL,		/* @aux: the range; @pos */
 	MEMTOPO_PUNDO_COALESCED_CLEAR,		/* @list: the ranges */
-	MEMTOPO_PUNDO_GLOBAL_START,		/* @aux, @size: bitmaps it allocated */
-	MEMTOPO_PUNDO_GLOBAL_STOP,
+	MEMTOPO_PUNDO_GLOBAL_START,		/* @aux, @size: bitmaps it allocated; @addr */
+	MEMTOPO_PUNDO_GLOBAL_STOP,		/* @addr: the reasons before */
+	MEMTOPO_PUNDO_VGA_COUNT,		/* @addr: the count before */
 };
 
 /* Per-feature halves of the hooks, called from parity.c only. */
@@ -161,6 +164,7 @@ int memtopo_dirty_prepare(struct memtopo_region *mr, u8 mask, u8 *fresh);
 void memtopo_dirty_unprepare(struct memtopo_region *mr, u8 fresh);
 void memtopo_dirty_free(struct memtopo_region_parity *p);
 void memtopo_dirty_undo(struct memtopo_undo *u, bool forget);
+void memtopo_dirty_count_undo(struct memtopo_undo *u);
 /* ioeventfd.c */
 void memtopo_ioeventfds_update(struct memtopo_space *as);
 void memtopo_ioeventfds_free(struct memtopo_region_parity *p);
@@ -189,6 +193,7 @@ int memtopo_dirty_validate_locked(struct memtopo_region *mr, unsigned int client
 				  u64 first_page, u64 npages);
 void memtopo_dirty_restore_locked(struct memtopo_region *mr, unsigned int client,
 				  u64 first_page, u64 npages, const u64 *bitmap);
+void memtopo_region_log_clear_locked(struct memtopo_region *mr, u64 first_page, u64 npages);
 
 /* ioeventfd.c, for dispatch.c: called under rcu_read_lock() */
 bool memtopo_ioeventfd_dispatch(struct memtopo_region *mr, u64 offset, u64 data,

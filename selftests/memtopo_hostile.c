@@ -562,6 +562,16 @@ TEST_F(hostile, every_struct)
 	struct memtopo_serve serve = { .size = sizeof(serve), .region = w->io };
 	struct memtopo_discard disc = { .size = sizeof(disc), .op = MEMTOPO_DISCARD_SET_MANAGER,
 					.region = w->ram, .granularity = 4096 };
+	struct memtopo_ioeventfd_entry io_entries[4];
+	struct memtopo_ioeventfd_list iolist = { .size = sizeof(iolist), .region = w->io,
+						 .num_entries = 4,
+						 .entries = (uintptr_t)io_entries };
+	struct memtopo_coalesced_entry co_entries[4];
+	struct memtopo_coalesced_list colist = { .size = sizeof(colist), .region = w->io,
+						 .num_entries = 4,
+						 .entries = (uintptr_t)co_entries };
+	struct memtopo_dirty_mark mark = { .size = sizeof(mark), .region = w->ram,
+					   .offset = 0x2000, .length = 0x10 };
 	int other = mt_open();
 	struct call calls[] = {
 		{ "GET_INFO", MEMTOPO_GET_INFO, &info, sizeof(info) },
@@ -582,6 +592,9 @@ TEST_F(hostile, every_struct)
 		{ "IOEVENTFD", MEMTOPO_IOEVENTFD, &ioev, sizeof(ioev), true },
 		{ "SERVE", MEMTOPO_SERVE, &serve, sizeof(serve) },
 		{ "DISCARD set_manager", MEMTOPO_DISCARD, &disc, sizeof(disc) },
+		{ "IOEVENTFD_LIST", MEMTOPO_IOEVENTFD_LIST, &iolist, sizeof(iolist) },
+		{ "COALESCED_LIST", MEMTOPO_COALESCED_LIST, &colist, sizeof(colist) },
+		{ "DIRTY_MARK", MEMTOPO_DIRTY_MARK, &mark, sizeof(mark), true },
 	};
 	struct call commit_call = { "TXN commit", MEMTOPO_TXN, &commit, sizeof(commit) };
 	struct call unsub_call = { "UNSUBSCRIBE", MEMTOPO_UNSUBSCRIBE, &unsub, sizeof(unsub),

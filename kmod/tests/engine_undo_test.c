@@ -70,7 +70,7 @@ static int mt_undo_change(struct mt_undo_tree *t)
 	       memtopo_region_set_priority(t->b, 3) ?:
 	       memtopo_region_set_dirty_log(t->a, MEMTOPO_DIRTY_VGA, true) ?:
 	       memtopo_region_destroy(t->c) ?:
-	       memtopo_dirty_log_global_start(t->ctx);
+	       memtopo_global_dirty_log_start(t->ctx, MEMTOPO_DIRTY_REASON_MIGRATION);
 }
 
 static void mt_undo_commit_fail_nth_test(struct kunit *test)
@@ -100,7 +100,7 @@ static void mt_undo_commit_fail_nth_test(struct kunit *test)
 			KUNIT_EXPECT_EQ(test, t.a->dirty_log_mask, 0);
 			KUNIT_EXPECT_EQ(test, t.b->priority, 0);
 			KUNIT_EXPECT_FALSE(test, t.b->flags & MEMTOPO_RF_READONLY);
-			KUNIT_EXPECT_EQ(test, t.ctx->dirty_log_global, 0);
+			KUNIT_EXPECT_EQ(test, t.ctx->global_dirty_reasons, 0);
 			KUNIT_EXPECT_EQ(test, t.ctx->nr_spaces, 1);
 			/* c lives again, late is gone */
 			KUNIT_EXPECT_FALSE(test, memtopo_region_destroyed(t.c));
@@ -110,7 +110,8 @@ static void mt_undo_commit_fail_nth_test(struct kunit *test)
 			MT_EXPECT_VIEW(test, t.as, { K(2), K(3) - 1, "b", 0, MT_RO },
 				       { K(4), K(5) - 1, "a", 0, 0 },
 				       { K(8), K(10) - 1, "late", 0, 0 });
-			KUNIT_EXPECT_EQ(test, t.ctx->dirty_log_global, 1);
+			KUNIT_EXPECT_EQ(test, t.ctx->global_dirty_reasons,
+					MEMTOPO_DIRTY_REASON_MIGRATION);
 		}
 		memtopo_region_put(t.late);
 		memtopo_ctx_put(t.ctx);

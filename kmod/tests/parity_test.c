@@ -358,9 +358,10 @@ static void pt_l_log_sync(void *p, const struct memtopo_section *s)
 	PT_LOG(p, "sync%llx", s->start);
 }
 
-static void pt_l_gstart(void *p)
+static int pt_l_gstart(void *p)
 {
 	PT_LOG(p, "gs");
+	return 0;
 }
 
 static void pt_l_gstop(void *p)
@@ -577,12 +578,17 @@ static void pt_dirty_log_order(struct kunit *test)
 
 	/* global: log_global_start, then MIGRATION joins RAM ranges only */
 	pl->log[0] = 0;
-	KUNIT_EXPECT_EQ(test, memtopo_dirty_log_global_start(e.ctx), 0);
+	KUNIT_EXPECT_EQ(test, memtopo_global_dirty_log_start(e.ctx,
+							     MEMTOPO_DIRTY_REASON_MIGRATION), 0);
 	KUNIT_EXPECT_STREQ(test, pl->log, "A:gs B:gs A:ls10000/1>5 B:ls10000/1>5 ");
-	/* nested start: nothing new */
+	/* a reason already on, another reason on and off: nothing new */
 	pl->log[0] = 0;
-	KUNIT_EXPECT_EQ(test, memtopo_dirty_log_global_start(e.ctx), 0);
-	KUNIT_EXPECT_EQ(test, memtopo_dirty_log_global_stop(e.ctx), 0);
+	KUNIT_EXPECT_EQ(test, memtopo_global_dirty_log_start(e.ctx,
+							     MEMTOPO_DIRTY_REASON_MIGRATION), 0);
+	KUNIT_EXPECT_EQ(test, memtopo_global_dirty_log_start(e.ctx,
+							     MEMTOPO_DIRTY_REASON_LIMIT), 0);
+	KUNIT_EXPECT_EQ(test, memtopo_global_dirty_log_stop(e.ctx, MEMTOPO_DIRTY_REASON_LIMIT),
+			0);
 	KUNIT_EXPECT_STREQ(test, pl->log, "");
 
 	/* fetching syncs first; RAM writes through dispatch are logged */
@@ -615,9 +621,11 @@ static void pt_dirty_log_order(struct kunit *test)
 
 	/* the last stop: log_stop (reverse), then log_global_stop (reverse) */
 	pl->log[0] = 0;
-	KUNIT_EXPECT_EQ(test, memtopo_dirty_log_global_stop(e.ctx), 0);
+	KUNIT_EXPECT_EQ(test, memtopo_global_dirty_log_stop(e.ctx, MEMTOPO_DIRTY_REASON_MIGRATION),
+			0);
 	KUNIT_EXPECT_STREQ(test, pl->log, "B:lx10000/5>1 A:lx10000/5>1 B:gx A:gx ");
-	KUNIT_EXPECT_EQ(test, memtopo_dirty_log_global_stop(e.ctx), -EINVAL);
+	KUNIT_EXPECT_EQ(test, memtopo_global_dirty_log_stop(e.ctx, MEMTOPO_DIRTY_REASON_MIGRATION),
+			-EINVAL);
 	pt_unlisten(pl);
 	pt_env_fini(&e);
 }
@@ -686,7 +694,8 @@ static void pt_dirty_stress(struct kunit *test)
 	pt_env_init(test, &e);
 	st->mr = pt_add(test, &e, MEMTOPO_RAM, "ram", 0, (u64)PT_STRESS_PAGES << 12, NULL, NULL,
 			NULL, 0);
-	KUNIT_ASSERT_EQ(test, memtopo_dirty_log_global_start(e.ctx), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_global_dirty_log_start(e.ctx,
+							     MEMTOPO_DIRTY_REASON_MIGRATION), 0);
 	atomic_set(&st->running, PT_STRESS_MARKERS);
 	for (i = 0; i < PT_STRESS_MARKERS; i++) {
 		m[i].st = st;
@@ -711,7 +720,8 @@ static void pt_dirty_stress(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, lost, 0);
 	kunit_info(test, "%u fetches while %u markers marked %u pages each\n", fetches,
 		   PT_STRESS_MARKERS, PT_STRESS_MARKS);
-	KUNIT_EXPECT_EQ(test, memtopo_dirty_log_global_stop(e.ctx), 0);
+	KUNIT_EXPECT_EQ(test, memtopo_global_dirty_log_stop(e.ctx, MEMTOPO_DIRTY_REASON_MIGRATION),
+			0);
 	pt_env_fini(&e);
 }
 

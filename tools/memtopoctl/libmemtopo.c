@@ -393,3 +393,90 @@ int mt_event_parse(const char *name)
 			return type;
 	return -EINVAL;
 }
+
+int mt_dirty_log(int fd, struct memtopo_dirty_log *d)
+{
+	d->size = sizeof(*d);
+	return mt_ioctl(fd, MEMTOPO_DIRTY_LOG, d);
+}
+
+int mt_dirty_mark(int fd, __u32 region, __u64 offset, __u64 length)
+{
+	struct memtopo_dirty_mark m = {
+		.size = sizeof(m), .region = region, .offset = offset, .length = length,
+	};
+
+	return mt_ioctl(fd, MEMTOPO_DIRTY_MARK, &m);
+}
+
+int mt_ioeventfd(int fd, __u32 region, int efd, __u64 offset, __u32 len, __u32 flags,
+		 __u64 data)
+{
+	struct memtopo_ioeventfd io = {
+		.size = sizeof(io), .flags = flags, .region = region, .fd = efd, .len = len,
+		.offset = offset, .data = data,
+	};
+
+	return mt_ioctl(fd, MEMTOPO_IOEVENTFD, &io);
+}
+
+int mt_coalesced(int fd, __u32 region, __u64 offset, __u64 length, __u32 flags)
+{
+	struct memtopo_coalesced c = {
+		.size = sizeof(c), .flags = flags, .region = region, .offset = offset,
+		.length = length,
+	};
+
+	return mt_ioctl(fd, MEMTOPO_COALESCED, &c);
+}
+
+/*
+ * The *_LIST ioctls count then fill (EMSGSIZE while the array is too
+ * small); the list may grow in between, so until it fits.
+ */
+static int mt_list_fill(int fd, unsigned long req, void *cmd, __u32 *num, __u64 *entries,
+			size_t entry_size, void **out, __u32 *count)
+{
+	void *buf = NULL, *bigger;
+	int ret;
+
+	*num = 0;
+	*entries = 0;
+	for (;;) {
+		ret = mt_ioctl(fd, req, cmd);
+		if (ret != -EMSGSIZE)
+			break;
+		bigger = realloc(buf, (size_t)*num * entry_size);
+		if (!bigger) {
+			ret = -ENOMEM;
+			break;
+		}
+		buf = bigger;
+		*entries = (uintptr_t)buf;
+	}
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	*out = buf;
+	*count = *num;
+	return 0;
+}
+
+int mt_ioeventfd_list(int fd, __u32 region, struct memtopo_ioeventfd_entry **out,
+		      __u32 *count)
+{
+	struct memtopo_ioeventfd_list l = { .size = sizeof(l), .region = region };
+
+	return mt_list_fill(fd, MEMTOPO_IOEVENTFD_LIST, &l, &l.num_entries, &l.entries,
+			    sizeof(**out), (void **)out, count);
+}
+
+int mt_coalesced_list(int fd, __u32 region, struct memtopo_coalesced_entry **out,
+		      __u32 *count)
+{
+	struct memtopo_coalesced_list l = { .size = sizeof(l), .region = region };
+
+	return mt_list_fill(fd, MEMTOPO_COALESCED_LIST, &l, &l.num_entries, &l.entries,
+			    sizeof(**out), (void **)out, count);
+}

@@ -57,4 +57,17 @@ int mt_region_set(int fd, __u32 code, __u32 id, __u32 ref, __u64 addr, __u64 val
 int mt_region_destroy(int fd, __u32 id);
 int mt_space_destroy(int fd, __u32 id);
 
+/* MEMTOPO_DIRTY_LOG: @d filled but for @size */
+int mt_dirty_log(int fd, struct memtopo_dirty_log *d);
+int mt_dirty_mark(int fd, __u32 region, __u64 offset, __u64 length);
+/* MEMTOPO_IOEVENTFD: @flags MEMTOPO_IOEVENTFD_*; DEASSIGN takes @efd -1 */
+int mt_ioeventfd(int fd, __u32 region, int efd, __u64 offset, __u32 len, __u32 flags,
+		 __u64 data);
+int mt_coalesced(int fd, __u32 region, __u64 offset, __u64 length, __u32 flags);
+/* *out is malloc()ed (NULL when there is none); free() it */
+int mt_ioeventfd_list(int fd, __u32 region, struct memtopo_ioeventfd_entry **out,
+		      __u32 *count);
+int mt_coalesced_list(int fd, __u32 region, struct memtopo_coalesced_entry **out,
+		      __u32 *count);
+
 #endif

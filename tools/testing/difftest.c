@@ -915,8 +915,8 @@ static char *snapshot(void)
 	int i;
 
 	snap_len = 0;
-	snap_printf("regions %u spaces %u global %u iofds %u txn %u\n", ctx->nr_regions,
-		    ctx->nr_spaces, ctx->dirty_log_global, ctx->nr_ioeventfds, ctx->txn_depth);
+	snap_printf("regions %u spaces %u global %x iofds %u txn %u\n", ctx->nr_regions,
+		    ctx->nr_spaces, ctx->global_dirty_reasons, ctx->nr_ioeventfds, ctx->txn_depth);
 	xa_for_each(&ctx->objects, id, mr) {
 		struct memtopo_region_parity *p = mr->parity;
 
@@ -937,6 +937,9 @@ static char *snapshot(void)
 			for (i = 0; i < MEMTOPO_DIRTY_CLIENTS; i++)
 				if (p->dirty[i])
 					snap_printf(" bitmap%d", i);
+			/* an empty parity state (first use, then undone) is no state */
+			if (p->vga_logging_count)
+				snap_printf(" vga%u", p->vga_logging_count);
 			list_for_each_entry(fd, &p->ioeventfds, link)
 				snap_printf(" iofd@%llx/%u/%d/%llx/%p",
 					    (unsigned long long)fd->offset, fd->size,
@@ -1187,11 +1190,22 @@ static int rb_coalesced(void)
 	}
 }
 
+/* one reason or two at a time: partial stops and starts of reasons already on */
 static int rb_global(void)
 {
+	u32 reasons = BIT(rnd_below(3)) | (rnd_below(4) ? 0 : BIT(rnd_below(3)));
+
 	if (rnd_below(2))
-		return memtopo_dirty_log_global_stop_locked(ctx);
-	return memtopo_dirty_log_global_start_locked(ctx);
+		return memtopo_global_dirty_log_stop_locked(ctx, reasons);
+	return memtopo_global_dirty_log_start_locked(ctx, reasons);
+}
+
+/* counted VGA logging: a region may hold several references */
+static int rb_vga_log(void)
+{
+	struct memtopo_region *mr = rb_pick();
+
+	return mr ? memtopo_region_set_log_locked(mr, rnd_below(3), MEMTOPO_DIRTY_VGA) : -ENOENT;
 }
 
 static const struct rb_op rb_ops[] = {
@@ -1215,6 +1229,7 @@ static const struct rb_op rb_ops[] = {
 	{ "ioeventfd", 0, MEMTOPO_UNDO_PARITY, rb_ioeventfd },
 	{ "coalescing", 0, MEMTOPO_UNDO_PARITY, rb_coalesced },
 	{ "global_dirty_log", 0, MEMTOPO_UNDO_PARITY, rb_global },
+	{ "vga_log", 0, MEMTOPO_UNDO_PARITY, rb_vga_log },
 };
 
 /*

@@ -44,12 +44,14 @@
  *           reached; the context's memory budget exhausted (see below)
  *  EEXIST   MEMTOPO_CTX_ATTACH with MEMTOPO_ATTACH_EXCL on an existing name
  *  EPERM    a named context owned by another user
+ *  EMSGSIZE an output array too small for the answer (the *_LIST ioctls:
+ *           the count is set, count then fill)
  *  ENOMEM   out of memory
  *
  * EFAULT, exactly.  The argument struct must be readable for its @size
  * bytes.  Ioctls whose struct has an out field (every one except
- * UNSUBSCRIBE, CTX_DESTROY, IOEVENTFD, COALESCED, DIRTY_LOG and SPACE_RW)
- * also need it writable: the kernel writes the struct back unchanged
+ * UNSUBSCRIBE, CTX_DESTROY, IOEVENTFD, COALESCED, DIRTY_LOG, SPACE_RW and
+ * DIRTY_MARK) also need it writable: the kernel writes the struct back unchanged
  * before doing anything, so a read-only struct fails first.  Per ioctl,
  * EFAULT means:
  *  GET_INFO, GET_FLAT, GET_REGIONS, GET_SPACES, LOOKUP, MTREE: the struct
@@ -69,8 +71,11 @@
  *           is dequeued (events leave the queue only once they and the
  *           answer reached the caller).
  *  CTX_ATTACH  the file stays on its context; no context is created.
- *  UNSUBSCRIBE, CTX_DESTROY, IOEVENTFD, COALESCED: the struct cannot be
- *           read; nothing changed.
+ *  UNSUBSCRIBE, CTX_DESTROY, IOEVENTFD, COALESCED, DIRTY_MARK: the struct
+ *           cannot be read; nothing changed.
+ *  IOEVENTFD_LIST, COALESCED_LIST: the struct or the entry array cannot
+ *           be written; nothing changed (the array may hold part of the
+ *           answer).
  *  DIRTY_LOG  GET: the bitmap cannot be written; no bit is cleared (it is
  *           probed before any is taken, and put back if the copy still
  *           fails).  CLEAR: the bitmap cannot be read; nothing cleared.
@@ -840,6 +845,9 @@ struct memtopo_ctx_destroy {
 #define MEMTOPO_CMD_COALESCED		(MEMTOPO_CMD_PARITY_BASE + 1)
 #define MEMTOPO_CMD_DIRTY_LOG		(MEMTOPO_CMD_PARITY_BASE + 2)
 #define MEMTOPO_CMD_SPACE_RW		(MEMTOPO_CMD_PARITY_BASE + 3)
+#define MEMTOPO_CMD_IOEVENTFD_LIST	(MEMTOPO_CMD_PARITY_BASE + 4)
+#define MEMTOPO_CMD_COALESCED_LIST	(MEMTOPO_CMD_PARITY_BASE + 5)
+#define MEMTOPO_CMD_DIRTY_MARK		(MEMTOPO_CMD_PARITY_BASE + 6)
 
 /* memtopo_ioeventfd.flags */
 enum memtopo_ioeventfd_flags {
@@ -854,7 +862,8 @@ enum memtopo_ioeventfd_flags {
  * @size: in, sizeof(struct memtopo_ioeventfd)
  * @flags: in, MEMTOPO_IOEVENTFD_*
  * @region: in, region ID (not a container or alias)
- * @fd: in, the eventfd
+ * @fd: in, the eventfd; with DEASSIGN, -1 removes whichever eventfd is
+ *	registered with these @offset, @len and @data (at most one can be)
  * @len: in, 0 (any write at @offset), 1, 2, 4 or 8
  * @__reserved: in, must be 0
  * @offset: in, address within the region
@@ -910,6 +919,17 @@ struct memtopo_coalesced {
 #define MEMTOPO_DIRTY_CLEAR		2	/* KVM_CLEAR_DIRTY_LOG */
 #define MEMTOPO_DIRTY_GLOBAL_START	3	/* memory_global_dirty_log_start */
 #define MEMTOPO_DIRTY_GLOBAL_STOP	4	/* memory_global_dirty_log_stop */
+#define MEMTOPO_DIRTY_GLOBAL_SYNC	5	/* memory_global_dirty_log_sync */
+#define MEMTOPO_DIRTY_GLOBAL_AFTER_SYNC	6	/* memory_global_after_dirty_log_sync */
+#define MEMTOPO_DIRTY_LOG_REF		7	/* memory_region_set_log(mr, true, VGA) */
+#define MEMTOPO_DIRTY_LOG_UNREF		8	/* memory_region_set_log(mr, false, VGA) */
+/* memtopo_dirty_log.reasons: QEMU's GLOBAL_DIRTY_* */
+enum memtopo_global_dirty_reasons {
+	MEMTOPO_GLOBAL_DIRTY_MIGRATION = 1 << 0,
+	MEMTOPO_GLOBAL_DIRTY_DIRTY_RATE = 1 << 1,
+	MEMTOPO_GLOBAL_DIRTY_LIMIT = 1 << 2,
+};
+
 /* memtopo_dirty_log.flags */
 enum memtopo_dirty_log_flags {
 	MEMTOPO_DIRTY_F_CLEAR = 1 << 0, /* GET: clear what is returned */
@@ -920,27 +940,47 @@ enum memtopo_dirty_log_flags {
 
 /**
  * struct memtopo_dirty_log - MEMTOPO_DIRTY_LOG: read or clear a RAM
- * region's dirty bitmap for one client, or switch global (MIGRATION)
- * dirty logging.
+ * region's dirty bitmap for one client, switch global dirty logging by
+ * reason, sync it, or count a region's VGA logging.
  * @size: in, sizeof(struct memtopo_dirty_log)
  * @flags: in, MEMTOPO_DIRTY_F_* (GET only)
  * @op: in, MEMTOPO_DIRTY_*
- * @region: in, region ID (GET, CLEAR; else 0)
- * @client: in, 0 VGA, 1 CODE, 2 MIGRATION (GET, CLEAR; else 0)
+ * @region: in, region ID (GET, CLEAR, LOG_REF, LOG_UNREF; else 0)
+ * @client: in, 0 VGA, 1 CODE, 2 MIGRATION (GET, CLEAR; LOG_REF and
+ *	LOG_UNREF take VGA only; else 0)
  * @__reserved: in, must be 0
- * @first_page: in, first 4 KiB page, a multiple of 64
+ * @first_page: in, first 4 KiB page, a multiple of 64 (GET, CLEAR; else 0)
  * @num_pages: in, pages, at most MEMTOPO_DIRTY_MAX_PAGES_PER_CALL, within
- *	the region
+ *	the region (GET, CLEAR; else 0)
  * @bitmap: in, user pointer to (num_pages + 63) / 64 __u64 words; bit i of
  *	word w is page first_page + 64 * w + i.  GET writes it; CLEAR reads
- *	the bits to clear.
+ *	the bits to clear.  Else 0.
+ * @reasons: in, MEMTOPO_GLOBAL_DIRTY_* (GLOBAL_START, GLOBAL_STOP; else 0).
+ *	0 on GLOBAL_START or GLOBAL_STOP means MIGRATION, so callers of the
+ *	first version of this struct (which ends at @bitmap) keep working.
+ * @__reserved2: in, must be 0
  *
- * GET asks listeners to log_sync first.  With MEMTOPO_DIRTY_F_CLEAR each
- * word is exchanged with zero atomically, so a page dirtied concurrently is
- * either returned or still set afterwards; if the bitmap cannot be written
- * the bits are put back.  Errors: ENOENT if the client never logged the
- * region; EINVAL for a bad client, range or region kind; E2BIG above the
- * per-call limit; GLOBAL_STOP without a start is EINVAL.
+ * GET asks listeners to log_sync first (log_sync_global for those that
+ * only sync globally).  With MEMTOPO_DIRTY_F_CLEAR each word is exchanged
+ * with zero atomically, so a page dirtied concurrently is either returned
+ * or still set afterwards; if the bitmap cannot be written the bits are
+ * put back.  GET with F_CLEAR and CLEAR then send log_clear for the range.
+ *
+ * GLOBAL_START starts the reasons not yet on (QEMU ignores a reason that
+ * is on: so does this, successfully); the first one starts global logging,
+ * and a kernel listener may refuse it: the errno comes back and nothing
+ * changed.  GLOBAL_STOP stops reasons that are all on; logging stops with
+ * the last one.  GLOBAL_SYNC is QEMU's memory_global_dirty_log_sync()
+ * (log_sync, log_sync_global), GLOBAL_AFTER_SYNC its
+ * memory_global_after_dirty_log_sync() (log_global_after_sync).  LOG_REF
+ * and LOG_UNREF take and drop one reference on a region's VGA logging:
+ * the client is on while any is held.
+ *
+ * Errors: ENOENT if the client never logged the region, or no such
+ * region; EINVAL for a bad client, range, region kind or reason, a field
+ * the op does not take, GLOBAL_STOP of a reason that is not on, LOG_UNREF
+ * without a reference; E2BIG above the per-call limit; EOVERFLOW for too
+ * many LOG_REFs; a kernel listener's errno refusing GLOBAL_START.
  */
 struct memtopo_dirty_log {
 	__u32 size;
@@ -952,6 +992,8 @@ struct memtopo_dirty_log {
 	__aligned_u64 first_page;
 	__aligned_u64 num_pages;
 	__aligned_u64 bitmap;
+	__u32 reasons;
+	__u32 __reserved2;
 };
 
 #define MEMTOPO_DIRTY_LOG	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_DIRTY_LOG)
@@ -1026,6 +1068,120 @@ struct memtopo_space_rw {
 };
 
 #define MEMTOPO_SPACE_RW	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_SPACE_RW)
+
+/**
+ * struct memtopo_ioeventfd_entry - one ioeventfd registration of a region,
+ * as MEMTOPO_IOEVENTFD_LIST reports it.
+ * @flags: out, MEMTOPO_IOEVENTFD_DATAMATCH if only writes of @data signal
+ * @len: out, 0 (any write at @offset), 1, 2, 4 or 8
+ * @offset: out, address within the region
+ * @data: out, the value matched (0 without DATAMATCH)
+ *
+ * The eventfd itself is not reported: an fd number means nothing outside
+ * the process that registered it.  MEMTOPO_IOEVENTFD with DEASSIGN and
+ * @fd -1 removes a registration by these fields alone.
+ */
+struct memtopo_ioeventfd_entry {
+	__u32 flags;
+	__u32 len;
+	__aligned_u64 offset;
+	__aligned_u64 data;
+};
+
+/**
+ * struct memtopo_ioeventfd_list - MEMTOPO_IOEVENTFD_LIST: a region's
+ * ioeventfd registrations, in the order they were made.
+ * @size: in, sizeof(struct memtopo_ioeventfd_list)
+ * @flags: in, must be 0
+ * @region: in, region ID
+ * @num_entries: in/out: in, capacity of @entries; out, how many
+ *	registrations the region has
+ * @entries: in, user pointer to @num_entries struct memtopo_ioeventfd_entry
+ *
+ * Count then fill, as iommufd's IOMMU_IOAS_IOVA_RANGES: when the region has
+ * more registrations than @num_entries, the first @num_entries are written,
+ * @num_entries is set to the total and the call fails with EMSGSIZE; call
+ * with 0 to learn the count.  Errors: ENOENT for no such region; EFAULT if
+ * @entries cannot be written.
+ */
+struct memtopo_ioeventfd_list {
+	__u32 size;
+	__u32 flags;
+	__u32 region;
+	__u32 num_entries;
+	__aligned_u64 entries;
+};
+
+#define MEMTOPO_IOEVENTFD_LIST	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_IOEVENTFD_LIST)
+
+/**
+ * struct memtopo_coalesced_entry - one coalesced MMIO range of a region.
+ * @offset: out, first byte within the region
+ * @length: out, bytes
+ */
+struct memtopo_coalesced_entry {
+	__aligned_u64 offset;
+	__aligned_u64 length;
+};
+
+/**
+ * struct memtopo_coalesced_list - MEMTOPO_COALESCED_LIST: a region's
+ * coalesced MMIO ranges, in the order they were added.
+ * @size: in, sizeof(struct memtopo_coalesced_list)
+ * @flags: in, must be 0
+ * @region: in, region ID
+ * @num_entries: in/out: in, capacity of @entries; out, how many ranges the
+ *	region has
+ * @entries: in, user pointer to @num_entries struct memtopo_coalesced_entry
+ *
+ * Count then fill as MEMTOPO_IOEVENTFD_LIST (EMSGSIZE when @entries is too
+ * small).  Errors: ENOENT for no such region; EFAULT if @entries cannot be
+ * written.
+ */
+struct memtopo_coalesced_list {
+	__u32 size;
+	__u32 flags;
+	__u32 region;
+	__u32 num_entries;
+	__aligned_u64 entries;
+};
+
+#define MEMTOPO_COALESCED_LIST	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_COALESCED_LIST)
+
+/**
+ * struct memtopo_dirty_mark - MEMTOPO_DIRTY_MARK: userspace wrote RAM the
+ * kernel cannot see written; mark those pages dirty for every dirty-log
+ * client enabled on the region (a vCPU's or a device model's writes).
+ * @size: in, sizeof(struct memtopo_dirty_mark)
+ * @flags: in, must be 0
+ * @region: in, region ID
+ * @__reserved: in, must be 0
+ * @offset: in, first byte written, within the region
+ * @length: in, bytes written, 1 to MEMTOPO_DIRTY_MAX_PAGES_PER_CALL pages
+ *
+ * Which regions: RAM, ROM, ROM devices and RAM devices whose memory a
+ * process of this context can write, that is those backed by a userspace
+ * address (MEMTOPO_OP_REGION_CREATE with a @value) or by kernel-owned RAM
+ * (MEMTOPO_OP_F_KERNEL_BACKING, which userspace may map).  Every page the
+ * byte range touches is marked.  No client logging the region is no error:
+ * there is no log to mark, as for a write nobody tracks.
+ *
+ * Errors: ENOENT for no such region; EINVAL for a region without RAM
+ * (container, alias, I/O, reservation), a @length of 0 or a range past the
+ * region; EPERM for RAM with no backing a process could write; E2BIG for
+ * more than MEMTOPO_DIRTY_MAX_PAGES_PER_CALL pages; EOVERFLOW when
+ * @offset + @length passes 2^64.
+ */
+struct memtopo_dirty_mark {
+	__u32 size;
+	__u32 flags;
+	__u32 region;
+	__u32 __reserved;
+	__aligned_u64 offset;
+	__aligned_u64 length;
+};
+
+#define MEMTOPO_DIRTY_MARK	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_DIRTY_MARK)
 /* ==== end of the QEMU parity section ==== */
 
 /*

@@ -60,6 +60,15 @@ enum memtopo_kind {
 #define MEMTOPO_DIRTY_MIGRATION		2
 #define MEMTOPO_DIRTY_CLIENTS		3
 
+/*
+ * Why global dirty logging is on, QEMU's GLOBAL_DIRTY_* flags: each reason
+ * is started and stopped on its own; logging runs while any is on.
+ */
+#define MEMTOPO_DIRTY_REASON_MIGRATION	BIT(0)
+#define MEMTOPO_DIRTY_REASON_DIRTY_RATE	BIT(1)
+#define MEMTOPO_DIRTY_REASON_LIMIT	BIT(2)
+#define MEMTOPO_DIRTY_REASONS		(BIT(3) - 1)
+
 /**
  * struct memtopo_backing - what a RAM region is backed by.
  * @uaddr: userspace address (0 if none).
@@ -162,9 +171,22 @@ struct memtopo_section {
  *	commit, as QEMU does (registering one costs a walk of the view).
  * @log_start: dirty-log clients were added to a range (forward order).
  * @log_stop: dirty-log clients were removed from a range (reverse order).
- * @log_sync: sync dirty bits before a bitmap is read.
- * @log_global_start: global dirty logging starts.
- * @log_global_stop: global dirty logging stops.
+ * @log_sync: sync dirty bits of a range before a bitmap is read.
+ * @log_global_start: global dirty logging starts (forward order).  It may
+ *	refuse with a negative errno: the start is then rolled back, the
+ *	listeners it already started get @log_global_stop (newest first) and
+ *	the caller gets the errno (QEMU's memory_global_dirty_log_do_start()).
+ *	A listener that registers while global logging is on gets it too, and
+ *	a refusal there fails the registration.
+ * @log_global_stop: global dirty logging stops (reverse order).
+ * @log_sync_global: sync every dirty bit of the space at once; a listener
+ *	with @log_sync gets that instead (QEMU's
+ *	memory_region_sync_dirty_bitmap()).
+ * @log_global_after_sync: a global sync is over and its bitmaps were read
+ *	(QEMU's memory_global_after_dirty_log_sync(); forward order).
+ * @log_clear: the dirty bits of part of a range were cleared: re-protect it
+ *	(KVM's manual-protect mode).  The section is the cleared part of one
+ *	flat range (QEMU's memory_region_clear_dirty_bitmap()).
  * @eventfd_add: an ioeventfd became visible at an absolute address.
  * @eventfd_del: an ioeventfd stopped being visible.
  * @coalesced_io_add: a coalesced MMIO range became visible.
@@ -183,7 +205,7 @@ struct memtopo_listener_ops {
 	void (*log_start)(void *priv, const struct memtopo_section *s, u8 old_mask, u8 new_mask);
 	void (*log_stop)(void *priv, const struct memtopo_section *s, u8 old_mask, u8 new_mask);
 	void (*log_sync)(void *priv, const struct memtopo_section *s);
-	void (*log_global_start)(void *priv);
+	int (*log_global_start)(void *priv);
 	void (*log_global_stop)(void *priv);
 	void (*eventfd_add)(void *priv, const struct memtopo_section *s, u64 addr,
 			    unsigned int size, bool match_data, u64 data, void *eventfd);
@@ -191,6 +213,9 @@ struct memtopo_listener_ops {
 			    unsigned int size, bool match_data, u64 data, void *eventfd);
 	void (*coalesced_io_add)(void *priv, const struct memtopo_section *s, u64 addr, u64 size);
 	void (*coalesced_io_del)(void *priv, const struct memtopo_section *s, u64 addr, u64 size);
+	void (*log_sync_global)(void *priv);
+	void (*log_global_after_sync)(void *priv);
+	void (*log_clear)(void *priv, const struct memtopo_section *s);
 	/* private: memtopo's userspace subscriptions only (kmod/events.h) */
 	void (*event)(void *priv, const struct memtopo_event *ev);
 };
@@ -541,6 +566,25 @@ int memtopo_region_del_eventfd_locked(struct memtopo_region *mr, u64 offset,
 				      unsigned int size, bool match_data, u64 data,
 				      struct eventfd_ctx *eventfd);
 
+/**
+ * struct memtopo_eventfd_info - one ioeventfd registration of a region.
+ * @offset: address within the region.
+ * @data: the value matched (0 without @match_data).
+ * @size: 0 (any write), 1, 2, 4 or 8.
+ * @match_data: only writes of @data signal.
+ * @eventfd: the eventfd; no reference is taken for the caller.
+ */
+struct memtopo_eventfd_info {
+	u64 offset;
+	u64 data;
+	u32 size;
+	bool match_data;
+	struct eventfd_ctx *eventfd;
+};
+
+u32 memtopo_region_list_eventfds_locked(struct memtopo_region *mr,
+					struct memtopo_eventfd_info *out, u32 max);
+
 /* Coalesced MMIO ranges on an I/O region. */
 /**
  * memtopo_region_add_coalescing() - make part of an I/O region coalesced.
@@ -570,24 +614,53 @@ int memtopo_region_clear_coalescing(struct memtopo_region *mr);
 int memtopo_region_add_coalescing_locked(struct memtopo_region *mr, u64 offset, u64 size);
 int memtopo_region_del_coalescing_locked(struct memtopo_region *mr, u64 offset, u64 size);
 int memtopo_region_clear_coalescing_locked(struct memtopo_region *mr);
+/**
+ * struct memtopo_coalescing_info - one coalescing range of a region.
+ * @offset: first byte within the region.
+ * @size: bytes.
+ */
+struct memtopo_coalescing_info {
+	u64 offset;
+	u64 size;
+};
 
-/* Dirty logging: global (MIGRATION) start/stop, marking, fetching. */
+u32 memtopo_region_list_coalescing_locked(struct memtopo_region *mr,
+					  struct memtopo_coalescing_info *out, u32 max);
+
+/* Dirty logging: global start/stop by reason, marking, fetching. */
 /**
- * memtopo_dirty_log_global_start() - start global (MIGRATION) dirty logging.
+ * memtopo_global_dirty_log_start() - QEMU's memory_global_dirty_log_start().
  * @ctx: the context.
+ * @reasons: MEMTOPO_DIRTY_REASON_* flags.
  *
- * Return: as memtopo_dirty_log_global_start_locked().
+ * Return: as memtopo_global_dirty_log_start_locked().
  */
-int memtopo_dirty_log_global_start(struct memtopo_ctx *ctx);
+int memtopo_global_dirty_log_start(struct memtopo_ctx *ctx, u32 reasons);
 /**
- * memtopo_dirty_log_global_stop() - stop global (MIGRATION) dirty logging.
+ * memtopo_global_dirty_log_stop() - QEMU's memory_global_dirty_log_stop().
  * @ctx: the context.
+ * @reasons: MEMTOPO_DIRTY_REASON_* flags.
  *
- * Return: as memtopo_dirty_log_global_stop_locked().
+ * Return: as memtopo_global_dirty_log_stop_locked().
  */
-int memtopo_dirty_log_global_stop(struct memtopo_ctx *ctx);
-int memtopo_dirty_log_global_start_locked(struct memtopo_ctx *ctx);
-int memtopo_dirty_log_global_stop_locked(struct memtopo_ctx *ctx);
+int memtopo_global_dirty_log_stop(struct memtopo_ctx *ctx, u32 reasons);
+int memtopo_global_dirty_log_start_locked(struct memtopo_ctx *ctx, u32 reasons);
+int memtopo_global_dirty_log_stop_locked(struct memtopo_ctx *ctx, u32 reasons);
+u32 memtopo_global_dirty_reasons(struct memtopo_ctx *ctx);
+void memtopo_global_dirty_log_sync_locked(struct memtopo_ctx *ctx);
+void memtopo_global_after_dirty_log_sync_locked(struct memtopo_ctx *ctx);
+/**
+ * memtopo_region_set_log() - QEMU's memory_region_set_log(): counted VGA
+ * logging.
+ * @mr: the region.
+ * @on: take (true) or drop (false) one VGA logging reference.
+ * @client: MEMTOPO_DIRTY_VGA, the only client QEMU counts.
+ *
+ * Return: as memtopo_region_set_log_locked().
+ */
+int memtopo_region_set_log(struct memtopo_region *mr, bool on, unsigned int client);
+int memtopo_region_set_log_locked(struct memtopo_region *mr, bool on, unsigned int client);
+u32 memtopo_region_vga_logging_count(struct memtopo_region *mr);
 void memtopo_mark_dirty(struct memtopo_region *mr, u64 offset, u64 len);
 void memtopo_region_log_sync_locked(struct memtopo_region *mr);
 int memtopo_region_get_dirty_log(struct memtopo_region *mr, unsigned int client,

@@ -47,6 +47,7 @@ void shim_free(const void *p);
 #define EXPORT_SYMBOL_NS_GPL(x, ns)
 #define pr_debug(fmt, ...) do { if (0) printf(fmt, ##__VA_ARGS__); } while (0)
 #define pr_warn(fmt, ...) fprintf(stderr, fmt, ##__VA_ARGS__)
+#define pr_warn_ratelimited(fmt, ...) fprintf(stderr, fmt, ##__VA_ARGS__)
 #define pr_info(fmt, ...) printf(fmt, ##__VA_ARGS__)
 #ifndef WARN_ON
 #define WARN_ON(c) ({ bool __c = !!(c); if (__c) fprintf(stderr, "WARN_ON(%s) at %s:%d\n", #c, __FILE__, __LINE__); __c; })

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kselftests of the listener interface's userspace side for dirty logging,
+ * ioeventfds and coalesced MMIO: global dirty logging by QEMU's reasons,
+ * global sync, counted VGA logging (MEMTOPO_DIRTY_LOG), listing a region's
+ * ioeventfds and coalesced ranges (count then fill), removing an ioeventfd
+ * without its fd, and MEMTOPO_DIRTY_MARK, each with its errnos; every
+ * refused call is checked to change nothing.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "../tools/memtopoctl/libmemtopo.c"
+
+#define RAM_BASE	0x100000ull
+#define RAM_SIZE	0x10000ull
+/* dirty_log_mask bits: clients 0 (VGA) and 2 (MIGRATION) */
+#define VGA		0x1
+#define MIGRATION	0x4
+
+static int d_ioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg) ? -errno : 0;
+}
+
+static int d_log(int fd, __u32 op, __u32 region, __u32 client, __u32 reasons)
+{
+	struct memtopo_dirty_log d = {
+		.size = sizeof(d), .op = op, .region = region, .client = client,
+		.reasons = reasons,
+	};
+
+	return d_ioctl(fd, MEMTOPO_DIRTY_LOG, &d);
+}
+
+static int d_get(int fd, __u32 region, __u32 client, __u64 npages, __u64 *bits)
+{
+	struct memtopo_dirty_log d = {
+		.size = sizeof(d), .op = MEMTOPO_DIRTY_GET, .region = region, .client = client,
+		.num_pages = npages, .bitmap = (uintptr_t)bits,
+	};
+
+	return d_ioctl(fd, MEMTOPO_DIRTY_LOG, &d);
+}
+
+static int d_mark(int fd, __u32 region, __u64 offset, __u64 length)
+{
+	struct memtopo_dirty_mark m = {
+		.size = sizeof(m), .region = region, .offset = offset, .length = length,
+	};
+
+	return d_ioctl(fd, MEMTOPO_DIRTY_MARK, &m);
+}
+
+static int d_efd(int fd, __u32 region, int efd, __u64 off, __u32 len, __u32 flags, __u64 data)
+{
+	struct memtopo_ioeventfd io = {
+		.size = sizeof(io), .flags = flags, .region = region, .fd = efd, .len = len,
+		.offset = off, .data = data,
+	};
+
+	return d_ioctl(fd, MEMTOPO_IOEVENTFD, &io);
+}
+
+static int d_coalesce(int fd, __u32 region, __u64 off, __u64 len, __u32 flags)
+{
+	struct memtopo_coalesced c = {
+		.size = sizeof(c), .flags = flags, .region = region, .offset = off, .length = len,
+	};
+
+	return d_ioctl(fd, MEMTOPO_COALESCED, &c);
+}
+
+/* The dirty-log mask of the range at @addr of @space, or -errno. */
+static int d_mask_at(int fd, __u32 space, __u64 addr)
+{
+	struct memtopo_range r;
+	__u64 gen;
+	int ret = mt_lookup(fd, space, addr, &r, &gen);
+
+	return ret ? ret : r.dirty_log_mask;
+}
+
+FIXTURE(dirty) {
+	int fd, root, io, ram, bare, kram, space;
+	char *backing;
+};
+
+/*
+ * "ram" is backed by a userspace address (64 KiB at RAM_BASE), "bare" is
+ * RAM nothing backs, "kram" kernel-owned RAM, "io" an I/O region.
+ */
+FIXTURE_SETUP(dirty)
+{
+	struct memtopo_op op;
+
+	self->fd = mt_open();
+	ASSERT_GE(self->fd, 0);
+	self->backing = calloc(1, RAM_SIZE);
+	ASSERT_NE(NULL, self->backing);
+	self->root = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "root", 0,
+				      MEMTOPO_OP_F_SIZE_2_64);
+	ASSERT_GT(self->root, 0);
+	self->io = mt_region_create(self->fd, MEMTOPO_KIND_IO, "io", 0x1000, 0);
+	ASSERT_GT(self->io, 0);
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = MEMTOPO_KIND_RAM;
+	strcpy(op.name, "ram");
+	op.length = RAM_SIZE;
+	op.value = (uintptr_t)self->backing;
+	ASSERT_EQ(0, mt_op(self->fd, &op));
+	self->ram = op.id;
+	self->bare = mt_region_create(self->fd, MEMTOPO_KIND_RAM, "bare", 0x1000, 0);
+	ASSERT_GT(self->bare, 0);
+	self->kram = mt_region_create(self->fd, MEMTOPO_KIND_RAM, "kram", 0x2000,
+				      MEMTOPO_OP_F_KERNEL_BACKING);
+	ASSERT_GT(self->kram, 0);
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->io, 0x1000, 0));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->ram, RAM_BASE, 0));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->bare, 0x200000, 0));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->kram, 0x300000, 0));
+	self->space = mt_space_create(self->fd, "mem", self->root);
+	ASSERT_GT(self->space, 0);
+}
+
+FIXTURE_TEARDOWN(dirty)
+{
+	close(self->fd);
+	free(self->backing);
+}
+
+/* QEMU's GLOBAL_DIRTY_* reasons: started and stopped each on its own. */
+TEST_F(dirty, global_reasons)
+{
+	struct memtopo_dirty_log d = { .size = sizeof(d), .op = MEMTOPO_DIRTY_GLOBAL_START };
+
+	/* errnos first, each leaving logging off */
+	EXPECT_EQ(-EINVAL, d_log(self->fd, MEMTOPO_DIRTY_GLOBAL_START, 0, 0, 1u << 3));
+	EXPECT_EQ(-EINVAL, d_log(self->fd, MEMTOPO_DIRTY_GLOBAL_START, self->ram, 0,
+				 MEMTOPO_GLOBAL_DIRTY_MIGRATION));
+	EXPECT_EQ(-EINVAL, d_log(self->fd, MEMTOPO_DIRTY_GLOBAL_STOP, 0, 0,
+				 MEMTOPO_GLOBAL_DIRTY_LIMIT));
+	d.__reserved2 = 1;
+	EXPECT_EQ(-EINVAL, d_ioctl(self->fd, MEMTOPO_DIRTY_LOG, &d));
+	EXPECT_EQ(0, d_mask_at(self->fd, self->space, RAM_BASE));
+
+	EXPECT_EQ(0, d_log(self->fd, MEMTOPO_DIRTY_GLOBAL_START, 0, 0,
+			   MEMTOPO_GLOBAL_DIRTY_DIRTY_RATE));
+	EXPECT_EQ(MIGRATION, d_mask_at(self->fd, self->space, RAM_BASE));
+	EXPECT_EQ(0, d_mask_at(self->fd, self->space, 0x1000));
+	/* a reason already on is no error, and nothing changes */
+	EXPECT_EQ(0, d_log(self->fd, MEMTOPO_DIRTY_GLOBAL_START, 0, 0,
+			   MEMTOPO_GLOBAL_DIRTY_DIRTY_RATE | MEMTOPO_GLOBAL_DIRTY_LIMIT));
+	/* stopping a reason that is not on is refused as a whole */
+	EXPECT_EQ(-EINVAL, d_log(self->fd, MEMTOPO_DIRTY_GLOBAL_STOP, 0, 0,
+				 MEMTOPO_GLOBAL_DIRTY_LIMIT | MEMTOPO_GLOBAL_DIRTY_MIGRATION));
+	EXPECT_EQ(0, d_log(self->fd, MEMTOPO_DIRTY_GLOBAL_STOP, 0, 0,
+			   MEMTOPO_GLOBAL_DIRTY_DIRTY_RATE));
+	/* LIMIT is still on */
+	EXPECT_EQ(MIGRATION, d_mask_at(self->fd, self->space, RAM_BASE));
+	EXPECT_EQ(0, d_log(self->fd, MEMTOPO_DIRTY_GLOBAL_STOP, 0, 0,
+			   MEMTOPO_GLOBAL_DIRTY_LIMIT));
+	EXPECT_EQ(0, d_mask_at(self->fd, self->space, RAM_BASE));
+
+	/* the struct's first version (no reasons) means MIGRATION */
+	d.__reserved2 = 0;
+	d.size = offsetof(struct memtopo_dirty_log, reasons);
+	EXPECT_EQ(0, d_ioctl(self->fd, MEMTOPO_DIRTY_LOG, &d));
+	EXPECT_EQ(MIGRATION, d_mask_at(self->fd, self->space, RAM_BASE));
+	EXPECT_EQ(0, d_log(self->fd, MEMTOPO_DIRTY_GLOBAL_STOP, 0, 0,
+			   MEMTOPO_GLOBAL_DIRTY_MIGRATION));
+	EXPECT_EQ(0, d_mask_at(self->fd, self->space, RAM_BASE));
+}
+
+TEST_F(dirty, global_sync)
+{
+	__u64 bits[1];
+	struct memtopo_dirty_log get = {
+		.size = sizeof(get), .op = MEMTOPO_DIRTY_GET, .region = self->ram, .client = 2,
+		.num_pages = 1, .bitmap = (uintptr_t)bits,
+		.reasons = MEMTOPO_GLOBAL_DIRTY_MIGRATION,
+	};
+
+	/* no kernel listener: they succeed; any field they do not take is EINVAL */
+	EXPECT_EQ(0, d_log(self->fd, MEMTOPO_DIRTY_GLOBAL_SYNC, 0, 0, 0));
+	EXPECT_EQ(0, d_log(self->fd, MEMTOPO_DIRTY_GLOBAL_AFTER_SYNC, 0, 0, 0));
+	EXPECT_EQ(-EINVAL, d_log(self->fd, MEMTOPO_DIRTY_GLOBAL_SYNC, 0, 0,
+				 MEMTOPO_GLOBAL_DIRTY_MIGRATION));
+	EXPECT_EQ(-EINVAL, d_log(self->fd, MEMTOPO_DIRTY_GLOBAL_AFTER_SYNC, self->ram, 0, 0));
+	EXPECT_EQ(-EINVAL, d_log(self->fd, MEMTOPO_DIRTY_LOG_UNREF + 1, 0, 0, 0));
+	/* GET and CLEAR take no reasons */
+	EXPECT_EQ(-EINVAL, d_ioctl(self->fd, MEMTOPO_DIRTY_LOG, &get));
+}
+
+/* memory_region_set_log(mr, on, DIRTY_MEMORY_VGA) counts. */
+TEST_F(dirty, vga_counted)
+{
+	struct memtopo_dirty_log d = {
+		.size = sizeof(d), .op = MEMTOPO_DIRTY_LOG_REF, .region = self->ram,
+		.num_pages = 1,
+	};
+
+	EXPECT_EQ(-EINVAL, d_log(self->fd, MEMTOPO_DIRTY_LOG_UNREF, self->ram, 0, 0));
+	EXPECT_EQ(-EINVAL, d_log(self->fd, MEMTOPO_DIRTY_LOG_REF, self->ram, 1, 0));
+	EXPECT_EQ(-EINVAL, d_ioctl(self->fd, MEMTOPO_DIRTY_LOG, &d));
+	EXPECT_EQ(-ENOENT, d_log(self->fd, MEMTOPO_DIRTY_LOG_REF, 9999, 0, 0));
+	EXPECT_EQ(0, d_mask_at(self->fd, self->space, RAM_BASE));
+
+	EXPECT_EQ(0, d_log(self->fd, MEMTOPO_DIRTY_LOG_REF, self->ram, 0, 0));
+	EXPECT_EQ(VGA, d_mask_at(self->fd, self->space, RAM_BASE));
+	EXPECT_EQ(0, d_log(self->fd, MEMTOPO_DIRTY_LOG_REF, self->ram, 0, 0));
+	EXPECT_EQ(0, d_log(self->fd, MEMTOPO_DIRTY_LOG_UNREF, self->ram, 0, 0));
+	/* one reference left: still logging */
+	EXPECT_EQ(VGA, d_mask_at(self->fd, self->space, RAM_BASE));
+	EXPECT_EQ(0, d_log(self->fd, MEMTOPO_DIRTY_LOG_UNREF, self->ram, 0, 0));
+	EXPECT_EQ(0, d_mask_at(self->fd, self->space, RAM_BASE));
+	EXPECT_EQ(-EINVAL, d_log(self->fd, MEMTOPO_DIRTY_LOG_UNREF, self->ram, 0, 0));
+}
+
+TEST_F(dirty, ioeventfd_list)
+{
+	struct memtopo_ioeventfd_entry e[4];
+	struct memtopo_ioeventfd_list l = {
+		.size = sizeof(l), .region = self->io, .entries = (uintptr_t)e,
+	};
+	int efd = eventfd(0, EFD_CLOEXEC);
+
+	ASSERT_LE(0, efd);
+	/* none yet */
+	EXPECT_EQ(0, d_ioctl(self->fd, MEMTOPO_IOEVENTFD_LIST, &l));
+	EXPECT_EQ(0, l.num_entries);
+	ASSERT_EQ(0, d_efd(self->fd, self->io, efd, 0x10, 4, MEMTOPO_IOEVENTFD_DATAMATCH, 7));
+	ASSERT_EQ(0, d_efd(self->fd, self->io, efd, 0x20, 0, 0, 0));
+	ASSERT_EQ(0, d_efd(self->fd, self->io, efd, 0x10, 4, MEMTOPO_IOEVENTFD_DATAMATCH, 8));
+
+	/* count: 0 capacity gives the number and EMSGSIZE */
+	l.num_entries = 0;
+	EXPECT_EQ(-EMSGSIZE, d_ioctl(self->fd, MEMTOPO_IOEVENTFD_LIST, &l));
+	EXPECT_EQ(3, l.num_entries);
+	/* too small: the first ones, the number, EMSGSIZE */
+	memset(e, 0xff, sizeof(e));
+	l.num_entries = 2;
+	EXPECT_EQ(-EMSGSIZE, d_ioctl(self->fd, MEMTOPO_IOEVENTFD_LIST, &l));
+	EXPECT_EQ(3, l.num_entries);
+	EXPECT_EQ(0x10, e[0].offset);
+	EXPECT_EQ(7, e[0].data);
+	EXPECT_EQ(0x20, e[1].offset);
+	EXPECT_EQ(0xffffffffffffffffull, e[2].offset);
+	/* fill, in registration order */
+	l.num_entries = 4;
+	EXPECT_EQ(0, d_ioctl(self->fd, MEMTOPO_IOEVENTFD_LIST, &l));
+	ASSERT_EQ(3, l.num_entries);
+	EXPECT_EQ(MEMTOPO_IOEVENTFD_DATAMATCH, e[0].flags);
+	EXPECT_EQ(4, e[0].len);
+	EXPECT_EQ(0, e[1].flags);
+	EXPECT_EQ(0, e[1].len);
+	EXPECT_EQ(0, e[1].data);
+	EXPECT_EQ(0x10, e[2].offset);
+	EXPECT_EQ(8, e[2].data);
+
+	/* errnos */
+	l.flags = 1;
+	EXPECT_EQ(-EINVAL, d_ioctl(self->fd, MEMTOPO_IOEVENTFD_LIST, &l));
+	l.flags = 0;
+	l.region = 9999;
+	EXPECT_EQ(-ENOENT, d_ioctl(self->fd, MEMTOPO_IOEVENTFD_LIST, &l));
+	l.region = self->io;
+	l.entries = 8;
+	EXPECT_EQ(-EFAULT, d_ioctl(self->fd, MEMTOPO_IOEVENTFD_LIST, &l));
+	l.entries = (uintptr_t)e;
+
+	/* DEASSIGN by the fields alone (fd -1): only that registration goes */
+	EXPECT_EQ(-EBADF, d_efd(self->fd, self->io, -1, 0x40, 4, 0, 0));
+	EXPECT_EQ(-ENOENT, d_efd(self->fd, self->io, -1, 0x10, 4,
+				 MEMTOPO_IOEVENTFD_DATAMATCH | MEMTOPO_IOEVENTFD_DEASSIGN, 9));
+	EXPECT_EQ(0, d_efd(self->fd, self->io, -1, 0x10, 4,
+			   MEMTOPO_IOEVENTFD_DATAMATCH | MEMTOPO_IOEVENTFD_DEASSIGN, 7));
+	l.num_entries = 4;
+	EXPECT_EQ(0, d_ioctl(self->fd, MEMTOPO_IOEVENTFD_LIST, &l));
+	ASSERT_EQ(2, l.num_entries);
+	EXPECT_EQ(0x20, e[0].offset);
+	EXPECT_EQ(8, e[1].data);
+	close(efd);
+}
+
+TEST_F(dirty, coalesced_list)
+{
+	struct memtopo_coalesced_entry e[2];
+	struct memtopo_coalesced_list l = {
+		.size = sizeof(l), .region = self->io, .entries = (uintptr_t)e,
+	};
+
+	ASSERT_EQ(0, d_coalesce(self->fd, self->io, 0x100, 0x10, 0));
+	ASSERT_EQ(0, d_coalesce(self->fd, self->io, 0x0, 0x8, 0));
+	ASSERT_EQ(0, d_coalesce(self->fd, self->io, 0x800, 0x800, 0));
+	EXPECT_EQ(-EMSGSIZE, d_ioctl(self->fd, MEMTOPO_COALESCED_LIST, &l));
+	EXPECT_EQ(3, l.num_entries);
+	l.num_entries = 2;
+	EXPECT_EQ(-EMSGSIZE, d_ioctl(self->fd, MEMTOPO_COALESCED_LIST, &l));
+	EXPECT_EQ(3, l.num_entries);
+	EXPECT_EQ(0x100, e[0].offset);
+	EXPECT_EQ(0x10, e[0].length);
+	EXPECT_EQ(0x0, e[1].offset);
+	EXPECT_EQ(0x8, e[1].length);
+	ASSERT_EQ(0, d_coalesce(self->fd, self->io, 0x100, 0x10, MEMTOPO_COALESCED_DEL));
+	l.num_entries = 2;
+	EXPECT_EQ(0, d_ioctl(self->fd, MEMTOPO_COALESCED_LIST, &l));
+	EXPECT_EQ(2, l.num_entries);
+	EXPECT_EQ(0x0, e[0].offset);
+	EXPECT_EQ(0x800, e[1].offset);
+	EXPECT_EQ(0x800, e[1].length);
+	/* a region with none, errnos */
+	l.region = self->ram;
+	EXPECT_EQ(0, d_ioctl(self->fd, MEMTOPO_COALESCED_LIST, &l));
+	EXPECT_EQ(0, l.num_entries);
+	l.region = 9999;
+	EXPECT_EQ(-ENOENT, d_ioctl(self->fd, MEMTOPO_COALESCED_LIST, &l));
+	l.region = self->io;
+	l.flags = 2;
+	EXPECT_EQ(-EINVAL, d_ioctl(self->fd, MEMTOPO_COALESCED_LIST, &l));
+	l.flags = 0;
+	l.num_entries = 2;
+	l.entries = 8;
+	EXPECT_EQ(-EFAULT, d_ioctl(self->fd, MEMTOPO_COALESCED_LIST, &l));
+}
+
+TEST_F(dirty, mark)
+{
+	struct memtopo_dirty_mark m = { .size = sizeof(m), .region = self->ram, .length = 1 };
+	__u64 bits[1];
+
+	/* no client logs: nothing to mark, no error */
+	EXPECT_EQ(0, d_mark(self->fd, self->ram, 0, 1));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_DIRTY_LOG, self->ram, 0, 0, 1));
+	ASSERT_EQ(0, d_get(self->fd, self->ram, 0, 16, bits));
+	EXPECT_EQ(0, bits[0]);
+
+	/* bytes 0x1001-0x3000 touch pages 1, 2 and 3 */
+	EXPECT_EQ(0, d_mark(self->fd, self->ram, 0x1001, 0x2000));
+	/* the last byte of the region */
+	EXPECT_EQ(0, d_mark(self->fd, self->ram, RAM_SIZE - 1, 1));
+	ASSERT_EQ(0, d_get(self->fd, self->ram, 0, 16, bits));
+	EXPECT_EQ(0x800eull, bits[0]);
+
+	/* refused calls mark nothing */
+	EXPECT_EQ(-EINVAL, d_mark(self->fd, self->ram, 0, 0));
+	EXPECT_EQ(-EINVAL, d_mark(self->fd, self->ram, RAM_SIZE - 1, 2));
+	EXPECT_EQ(-EINVAL, d_mark(self->fd, self->ram, RAM_SIZE, 1));
+	EXPECT_EQ(-EOVERFLOW, d_mark(self->fd, self->ram, UINT64_MAX, 2));
+	EXPECT_EQ(-E2BIG, d_mark(self->fd, self->ram, 0,
+				 ((__u64)MEMTOPO_DIRTY_MAX_PAGES_PER_CALL + 1) << 12));
+	EXPECT_EQ(-ENOENT, d_mark(self->fd, 9999, 0, 1));
+	EXPECT_EQ(-EINVAL, d_mark(self->fd, self->io, 0, 1));
+	EXPECT_EQ(-EINVAL, d_mark(self->fd, self->root, 0, 1));
+	/* RAM nothing backs: no process could have written it */
+	EXPECT_EQ(-EPERM, d_mark(self->fd, self->bare, 0, 1));
+	m.flags = 1;
+	EXPECT_EQ(-EINVAL, d_ioctl(self->fd, MEMTOPO_DIRTY_MARK, &m));
+	m.flags = 0;
+	m.__reserved = 1;
+	EXPECT_EQ(-EINVAL, d_ioctl(self->fd, MEMTOPO_DIRTY_MARK, &m));
+	ASSERT_EQ(0, d_get(self->fd, self->ram, 0, 16, bits));
+	EXPECT_EQ(0x800eull, bits[0]);
+
+	/* kernel-owned RAM may be mapped by userspace: it may be marked */
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_DIRTY_LOG, self->kram, 0, 0, 1));
+	EXPECT_EQ(0, d_mark(self->fd, self->kram, 0x1000, 1));
+	ASSERT_EQ(0, d_get(self->fd, self->kram, 0, 2, bits));
+	EXPECT_EQ(0x2ull, bits[0]);
+}
+
+TEST_HARNESS_MAIN
