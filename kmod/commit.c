@@ -313,6 +313,8 @@ static int memtopo_commit_locked(struct memtopo_ctx *ctx)
 	}
 	memtopo_undo_forget(ctx);
 	memtopo_ctx_flush_deferred(ctx);
+	if (ctx->seq >= MEMTOPO_SEQ_RENUMBER)
+		memtopo_region_renumber(ctx);
 	return ret;
 }
 

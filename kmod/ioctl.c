@@ -193,31 +193,41 @@ static void memtopo_fill_region(struct memtopo_region_desc *d, const struct memt
 	strscpy(d->name, mr->name, sizeof(d->name));
 }
 
-/* Pre-order from every detached region: parents first, siblings in render order. */
-static u32 memtopo_collect_regions(struct memtopo_ctx *ctx, struct memtopo_region_desc *d)
+/*
+ * Pre-order from every detached region: parents first, siblings in render
+ * order.  Each region is pushed once, so the stack never holds more than
+ * the context's regions.
+ */
+static int memtopo_collect_regions(struct memtopo_ctx *ctx, struct memtopo_region_desc *d,
+				   u32 *count)
 {
-	struct memtopo_region *top, *mr, *next;
+	struct memtopo_region **stack, **kids = NULL, *top, *mr;
+	u32 n = 0, sp = 0, nr_kids = 0, cap_kids = 0, i;
 	unsigned long id;
-	u32 n = 0;
+	int ret = 0;
 
+	stack = kvmalloc_array(max(ctx->nr_regions, 1u), sizeof(*stack), GFP_KERNEL_ACCOUNT);
+	if (!stack)
+		return -ENOMEM;
 	xa_for_each(&ctx->objects, id, top) {
 		if (top->parent)
 			continue;
-		mr = top;
-		for (;;) {
+		stack[sp++] = top;
+		while (sp && !ret) {
+			mr = stack[--sp];
 			memtopo_fill_region(&d[n++], mr);
-			next = memtopo_region_first_child(mr);
-			while (!next && mr != top) {
-				next = memtopo_region_next_sibling(mr);
-				if (!next)
-					mr = mr->parent;
-			}
-			if (!next)
-				break;
-			mr = next;
+			ret = memtopo_region_children_sorted(mr, &kids, &nr_kids, &cap_kids);
+			/* the last pushed comes out next: push in reverse render order */
+			for (i = nr_kids; i-- && !ret; )
+				stack[sp++] = kids[i];
 		}
+		if (ret)
+			break;
 	}
-	return n;
+	kvfree(kids);
+	kvfree(stack);
+	*count = n;
+	return ret;
 }
 
 static int memtopo_get_regions(struct memtopo_ucmd *ucmd)
@@ -244,7 +254,9 @@ static int memtopo_get_regions(struct memtopo_ucmd *ucmd)
 		ret = -ENOMEM;
 		goto out_unlock;
 	}
-	n = memtopo_collect_regions(ctx, d);
+	ret = memtopo_collect_regions(ctx, d, &n);
+	if (ret)
+		goto out_unlock;
 	WARN_ON_ONCE(n != ctx->nr_regions);
 	cmd->count = n;
 out_unlock:

@@ -141,8 +141,12 @@ struct memtopo_ctx {
 	size_t mem_used;
 	unsigned int txn_depth;
 	bool topology_dirty;
-	/* insertion counter: ties in priority go to the larger seq */
-	u64 seq;
+	/*
+	 * insertion counter: ties in priority go to the larger seq.  Kept
+	 * below 2^32 by memtopo_region_renumber() once it passes
+	 * MEMTOPO_SEQ_RENUMBER.
+	 */
+	u32 seq;
 	/* regions and spaces destroyed since the last commit, freed by it */
 	struct list_head deferred_puts;
 	struct list_head dead_spaces;
@@ -171,28 +175,36 @@ struct memtopo_ctx {
 	char name[MEMTOPO_MAX_NAME];
 };
 
+/*
+ * A region.  Its size is the memory cost of every map, so fields are only
+ * kept when they cannot be derived, and storage a region only needs in one
+ * state of its life is shared with what it needs in another.
+ */
 struct memtopo_region {
 	struct memtopo_ctx *ctx;
 	struct memtopo_region *parent;
 	union {
-		/* in parent->children while attached */
-		struct rb_node sibling;
+		/*
+		 * In parent->by_addr while attached, with the largest last
+		 * address of its subtree: the interval tree is the only
+		 * index of a parent's children (region.c).
+		 */
+		struct {
+			struct rb_node addr_node;
+			u64 subtree_last;
+		};
 		/* reused once detached and dead */
 		struct rcu_head rcu;
 		struct list_head deferred;
 	};
-	/* children ordered by (priority desc, seq desc): render order */
-	struct rb_root children;
-	/* in parent->by_addr: finds overlapping siblings in O(log n) */
-	struct rb_node addr_node;
-	u64 subtree_last;
-	struct rb_root_cached by_addr;
+	/* the children, by address then render order */
+	struct rb_root by_addr;
 	struct memtopo_region *alias;
 	u64 alias_offset;
 	u64 addr;
 	u64 size;		/* low 64 bits; MEMTOPO_RF_SIZE64 for 2^64 */
-	u64 seq;
 	s32 priority;
+	u32 seq;		/* among equal priorities, larger renders first */
 	u32 id;
 	u32 space_users;	/* spaces rooted here */
 	refcount_t ref;
@@ -321,6 +333,24 @@ struct memtopo_space {
 	/* the ioeventfd set of the published view (parity.h) */
 	struct memtopo_space_parity *parity;
 };
+
+/* Render order among siblings: higher priority first, then the most recently added. */
+static inline bool memtopo_region_render_before(const struct memtopo_region *a,
+						const struct memtopo_region *b)
+{
+	if (a->priority != b->priority)
+		return a->priority > b->priority;
+	return a->seq > b->seq;
+}
+
+/*
+ * The same order as one number, larger first: what the renderer sorts a
+ * visit's children by.
+ */
+static inline u64 memtopo_region_render_key(const struct memtopo_region *mr)
+{
+	return ((u64)((u32)mr->priority ^ 0x80000000u) << 32) | mr->seq;
+}
 
 static inline bool memtopo_region_enabled(const struct memtopo_region *mr)
 {
@@ -462,6 +492,15 @@ struct memtopo_region *memtopo_region_first_child(const struct memtopo_region *m
 struct memtopo_region *memtopo_region_next_sibling(const struct memtopo_region *mr);
 int memtopo_region_collect_children(struct memtopo_region *mr, u64 first, u64 last,
 				    struct memtopo_region ***buf, u32 *nr, u32 *cap);
+int memtopo_region_children_sorted(const struct memtopo_region *mr,
+				   struct memtopo_region ***buf, u32 *nr, u32 *cap);
+/*
+ * Sequence numbers are renumbered (order kept) at the first commit after
+ * they pass this, with the undo log empty; a transaction would need 2^31
+ * attaches to run out before that.
+ */
+#define MEMTOPO_SEQ_RENUMBER	BIT(31)
+void memtopo_region_renumber(struct memtopo_ctx *ctx);
 
 /* array.c: the growable-array helper */
 int memtopo_grow(void **array, u32 *cap, size_t elem, u32 limit);
@@ -472,6 +511,8 @@ struct memtopo_view *memtopo_render(struct memtopo_region *root);
 struct memtopo_view *memtopo_render_with(struct memtopo_render *r, struct memtopo_region *root);
 struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memtopo_region *root,
 					   const struct memtopo_view *old, u64 start, u64 last);
+/* the most children a render puts in order by insertion, not the radix sort */
+#define MEMTOPO_KIDS_INSERTION	16
 struct memtopo_render *memtopo_render_scratch_alloc(struct memtopo_ctx *ctx);
 void memtopo_render_scratch_free(struct memtopo_render *r);
 /* render memory a context keeps between commits; more is given back */

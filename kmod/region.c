@@ -7,7 +7,7 @@
  * failed commit replays the records through memtopo_region_undo().
  */
 #include <linux/export.h>
-#include <linux/interval_tree_generic.h>
+#include <linux/rbtree_augmented.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
@@ -43,88 +43,162 @@ static u64 memtopo_region_addr_last(const struct memtopo_region *mr)
 	return mr->addr + memtopo_region_last_off(mr);
 }
 
-#define MR_START(mr) ((mr)->addr)
-#define MR_LAST(mr) memtopo_region_addr_last(mr)
-INTERVAL_TREE_DEFINE(struct memtopo_region, addr_node, u64, subtree_last,
-		     MR_START, MR_LAST, static, memtopo_sibling_it)
-
-/* Render order: higher priority first, then the most recently added. */
-static bool memtopo_sibling_before(const struct memtopo_region *a,
-				   const struct memtopo_region *b)
+/*
+ * The interval a child occupies in its parent's tree.  A size-0 child
+ * renders nothing but is still a child (info mtree prints it): it is kept
+ * at [addr, addr], and the queries that look for content skip it.
+ */
+static u64 memtopo_region_it_last(const struct memtopo_region *mr)
 {
-	if (a->priority != b->priority)
-		return a->priority > b->priority;
-	return a->seq > b->seq;
+	return memtopo_region_empty(mr) ? mr->addr : memtopo_region_addr_last(mr);
 }
 
+RB_DECLARE_CALLBACKS_MAX(static, memtopo_it_augment, struct memtopo_region, addr_node, u64,
+			 subtree_last, memtopo_region_it_last);
+
+/*
+ * The one order of a parent's tree: by address, then in render order, so
+ * that walking it is deterministic (a rolled-back tree walks as it did)
+ * and is info mtree's order.
+ */
+static bool memtopo_sibling_less(const struct memtopo_region *a,
+				 const struct memtopo_region *b)
+{
+	if (a->addr != b->addr)
+		return a->addr < b->addr;
+	return memtopo_region_render_before(a, b);
+}
+
+/*
+ * Children live only in their parent's interval tree, augmented with the
+ * largest last address below each node: overlap queries are O(log n + k),
+ * and render order (priority, then most recently added) is sorted out of
+ * what a render actually visits, so no second per-child tree is kept.
+ */
 static void memtopo_children_insert(struct memtopo_region *parent,
 				    struct memtopo_region *child)
 {
-	struct rb_node **link = &parent->children.rb_node, *up = NULL;
+	struct rb_node **link = &parent->by_addr.rb_node, *up = NULL;
+	u64 last = memtopo_region_it_last(child);
+	struct memtopo_region *other;
 
 	while (*link) {
-		struct memtopo_region *other = rb_entry(*link, struct memtopo_region, sibling);
-
 		up = *link;
-		if (memtopo_sibling_before(child, other))
-			link = &(*link)->rb_left;
-		else
-			link = &(*link)->rb_right;
+		other = rb_entry(up, struct memtopo_region, addr_node);
+		if (other->subtree_last < last)
+			other->subtree_last = last;
+		link = memtopo_sibling_less(child, other) ? &up->rb_left : &up->rb_right;
 	}
-	rb_link_node(&child->sibling, up, link);
-	rb_insert_color(&child->sibling, &parent->children);
-	if (!memtopo_region_empty(child))
-		memtopo_sibling_it_insert(child, &parent->by_addr);
-	else
-		RB_CLEAR_NODE(&child->addr_node);
+	child->subtree_last = last;
+	rb_link_node(&child->addr_node, up, link);
+	rb_insert_augmented(&child->addr_node, &parent->by_addr, &memtopo_it_augment);
 }
 
 static void memtopo_children_remove(struct memtopo_region *parent,
 				    struct memtopo_region *child)
 {
-	rb_erase(&child->sibling, &parent->children);
-	if (!RB_EMPTY_NODE(&child->addr_node))
-		memtopo_sibling_it_remove(child, &parent->by_addr);
+	rb_erase_augmented(&child->addr_node, &parent->by_addr, &memtopo_it_augment);
+}
+
+static struct memtopo_region *memtopo_it_entry(struct rb_node *node)
+{
+	return node ? rb_entry(node, struct memtopo_region, addr_node) : NULL;
+}
+
+/* The first region of @node's subtree whose interval meets [first, last]. */
+static struct memtopo_region *memtopo_it_subtree_first(struct rb_node *node, u64 first,
+						       u64 last)
+{
+	struct memtopo_region *mr = memtopo_it_entry(node), *side;
+
+	for (;;) {
+		side = memtopo_it_entry(mr->addr_node.rb_left);
+		if (side && first <= side->subtree_last) {
+			mr = side;
+			continue;
+		}
+		/* everything to the right starts at or after mr */
+		if (mr->addr > last)
+			return NULL;
+		if (first <= memtopo_region_it_last(mr))
+			return mr;
+		side = memtopo_it_entry(mr->addr_node.rb_right);
+		if (!side || first > side->subtree_last)
+			return NULL;
+		mr = side;
+	}
+}
+
+static struct memtopo_region *memtopo_it_first(const struct rb_root *root, u64 first, u64 last)
+{
+	struct memtopo_region *top = memtopo_it_entry(root->rb_node);
+
+	if (!top || first > top->subtree_last)
+		return NULL;
+	return memtopo_it_subtree_first(root->rb_node, first, last);
+}
+
+/* The next region after @mr, in tree order, whose interval meets [first, last]. */
+static struct memtopo_region *memtopo_it_next(struct memtopo_region *mr, u64 first, u64 last)
+{
+	struct rb_node *node = &mr->addr_node, *right = node->rb_right, *up;
+	struct memtopo_region *side;
+
+	for (;;) {
+		side = memtopo_it_entry(right);
+		/* what follows the right subtree starts after all of it */
+		if (side && first <= side->subtree_last)
+			return memtopo_it_subtree_first(right, first, last);
+		/* climb until we come up from a left child */
+		do {
+			up = rb_parent(node);
+			if (!up)
+				return NULL;
+			right = up->rb_right;
+			if (right != node)
+				break;
+			node = up;
+		} while (1);
+		node = up;
+		mr = memtopo_it_entry(node);
+		if (mr->addr > last)
+			return NULL;
+		if (first <= memtopo_region_it_last(mr))
+			return mr;
+	}
 }
 
 /**
- * memtopo_region_first_child() - the child rendered first (highest priority).
+ * memtopo_region_first_child() - the first child of a region, in address
+ * order (then render order among equal addresses).
  * @mr: the parent.
+ *
+ * For walks that visit every child; render order is what
+ * memtopo_region_children_sorted() gives.
  *
  * Return: the child or NULL.
  */
 struct memtopo_region *memtopo_region_first_child(const struct memtopo_region *mr)
 {
-	struct rb_node *node = rb_first(&mr->children);
-
-	return node ? rb_entry(node, struct memtopo_region, sibling) : NULL;
+	return memtopo_it_entry(rb_first(&mr->by_addr));
 }
 
 /**
- * memtopo_region_next_sibling() - the sibling rendered after @mr.
+ * memtopo_region_next_sibling() - the sibling after @mr, in the order of
+ * memtopo_region_first_child().
  * @mr: an attached region.
  *
  * Return: the sibling or NULL.
  */
 struct memtopo_region *memtopo_region_next_sibling(const struct memtopo_region *mr)
 {
-	struct rb_node *node = rb_next(&mr->sibling);
-
-	return node ? rb_entry(node, struct memtopo_region, sibling) : NULL;
-}
-
-static int memtopo_sibling_cmp(const void *a, const void *b)
-{
-	const struct memtopo_region *x = *(const struct memtopo_region * const *)a;
-	const struct memtopo_region *y = *(const struct memtopo_region * const *)b;
-
-	return memtopo_sibling_before(x, y) ? -1 : 1;
+	return memtopo_it_entry(rb_next(&mr->addr_node));
 }
 
 /**
  * memtopo_region_collect_children() - append the children of @mr that
- * intersect [@first, @last] (in @mr's coordinates) to a growable array,
- * in render order.
+ * render inside [@first, @last] (in @mr's coordinates) to a growable
+ * array, in address order; size-0 children render nothing and are left out.
  * @mr: the parent.
  * @first: first offset.
  * @last: last offset.
@@ -132,37 +206,116 @@ static int memtopo_sibling_cmp(const void *a, const void *b)
  * @nr: entries used; the new ones go after them.
  * @cap: entries allocated.
  *
- * O(log n + k log k) for k matches: what lets a windowed render skip the
- * siblings it cannot touch.
+ * O(log n + k) for k matches: what lets a windowed render skip the
+ * siblings it cannot touch.  The caller sorts them into render order
+ * (memtopo_region_render_before()).
  *
  * Return: 0 or -ENOMEM.
  */
 int memtopo_region_collect_children(struct memtopo_region *mr, u64 first, u64 last,
 				    struct memtopo_region ***buf, u32 *nr, u32 *cap)
 {
-	struct memtopo_region *child;
-	u32 start = *nr;
+	struct memtopo_region *child, *top = memtopo_it_entry(mr->by_addr.rb_node);
+	/* every child meets the range: a plain in-order walk is cheaper */
+	bool all = top && !first && last >= top->subtree_last;
+	int ret;
 
-	for (child = memtopo_sibling_it_iter_first(&mr->by_addr, first, last); child;
-	     child = memtopo_sibling_it_iter_next(child, first, last)) {
+	child = all ? memtopo_region_first_child(mr) : memtopo_it_first(&mr->by_addr, first, last);
+	for (; child; child = all ? memtopo_region_next_sibling(child) :
+				     memtopo_it_next(child, first, last)) {
+		if (memtopo_region_empty(child))
+			continue;
 		if (*nr == *cap) {
-			u32 new_cap = *cap ? *cap * 2 : 64;
-			struct memtopo_region **bigger;
-
-			bigger = kvmalloc_array(new_cap, sizeof(*bigger), GFP_KERNEL);
-			if (!bigger)
-				return -ENOMEM;
-			if (*buf)
-				memcpy(bigger, *buf, *nr * sizeof(*bigger));
-			kvfree(*buf);
-			*buf = bigger;
-			*cap = new_cap;
+			ret = memtopo_grow((void **)buf, cap, sizeof(**buf), U32_MAX / 2);
+			if (ret)
+				return ret;
 		}
 		(*buf)[(*nr)++] = child;
 	}
-	if (*nr - start > 1)
-		sort(*buf + start, *nr - start, sizeof(**buf), memtopo_sibling_cmp, NULL);
 	return 0;
+}
+
+static int memtopo_sibling_cmp(const void *a, const void *b)
+{
+	const struct memtopo_region *x = *(const struct memtopo_region * const *)a;
+	const struct memtopo_region *y = *(const struct memtopo_region * const *)b;
+
+	return memtopo_region_render_before(x, y) ? -1 : 1;
+}
+
+/**
+ * memtopo_region_children_sorted() - every child of @mr, size-0 ones
+ * included, in render order (priority desc, then most recently added).
+ * @mr: the parent, context locked.
+ * @buf: a growable array (kvmalloc'ed, grown here); the children replace
+ *	its contents.
+ * @nr: set to the number of children.
+ * @cap: entries allocated.
+ *
+ * For the slow paths that list children in render order (GET_REGIONS);
+ * the renderer sorts only what it visits.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int memtopo_region_children_sorted(const struct memtopo_region *mr,
+				   struct memtopo_region ***buf, u32 *nr, u32 *cap)
+{
+	struct memtopo_region *child;
+	int ret;
+
+	*nr = 0;
+	for (child = memtopo_region_first_child(mr); child;
+	     child = memtopo_region_next_sibling(child)) {
+		if (*nr == *cap) {
+			ret = memtopo_grow((void **)buf, cap, sizeof(**buf), U32_MAX / 2);
+			if (ret)
+				return ret;
+		}
+		(*buf)[(*nr)++] = child;
+	}
+	if (*nr > 1)
+		sort(*buf, *nr, sizeof(**buf), memtopo_sibling_cmp, NULL);
+	return 0;
+}
+
+static int memtopo_seq_cmp(const void *a, const void *b)
+{
+	u32 x = (*(const struct memtopo_region * const *)a)->seq;
+	u32 y = (*(const struct memtopo_region * const *)b)->seq;
+
+	return x < y ? -1 : x > y;
+}
+
+/**
+ * memtopo_region_renumber() - give the attached regions sequence numbers
+ * 1..n in the order they have, so the counter never wraps.
+ * @ctx: the context, locked, with an empty undo log (records hold
+ *	sequence numbers).
+ *
+ * Only the order of sequence numbers among siblings matters, so rendering
+ * is unchanged.  This runs once every 2^31 attaches; if the array cannot be
+ * allocated, the next commit tries again.
+ */
+void memtopo_region_renumber(struct memtopo_ctx *ctx)
+{
+	struct memtopo_region **all, *mr;
+	unsigned long id;
+	u32 n = 0, i;
+
+	memtopo_assert_locked(ctx);
+	if (WARN_ON_ONCE(ctx->undo.nr))
+		return;
+	all = kvmalloc_array(max(ctx->nr_regions, 1u), sizeof(*all), GFP_KERNEL_ACCOUNT);
+	if (!all)
+		return;
+	xa_for_each(&ctx->objects, id, mr)
+		if (mr->parent && n < ctx->nr_regions)
+			all[n++] = mr;
+	sort(all, n, sizeof(*all), memtopo_seq_cmp, NULL);
+	for (i = 0; i < n; i++)
+		all[i]->seq = i + 1;
+	ctx->seq = n;
+	kvfree(all);
 }
 
 static bool memtopo_kind_valid(enum memtopo_kind kind)
@@ -259,10 +412,7 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 		mr->flags |= MEMTOPO_RF_READONLY;
 	if (info->kind == MEMTOPO_ROM_DEVICE)
 		mr->flags |= MEMTOPO_RF_ROMD;
-	mr->children = RB_ROOT;
-	mr->by_addr = RB_ROOT_CACHED;
-	RB_CLEAR_NODE(&mr->sibling);
-	RB_CLEAR_NODE(&mr->addr_node);
+	mr->by_addr = RB_ROOT;
 	mr->backing = info->backing;
 	mr->ops = info->ops;
 	mr->opaque = info->opaque;
@@ -394,7 +544,7 @@ int memtopo_region_destroy_locked(struct memtopo_region *mr)
 	memtopo_assert_locked(ctx);
 	if (mr->flags & MEMTOPO_RF_DESTROYED)
 		return -ENOENT;
-	if (mr->parent || !RB_EMPTY_ROOT(&mr->children) || mr->alias_users || mr->space_users)
+	if (mr->parent || !RB_EMPTY_ROOT(&mr->by_addr) || mr->alias_users || mr->space_users)
 		return -EBUSY;
 	if (!memtopo_undo_push(ctx, MEMTOPO_UNDO_REGION_DESTROY, mr))
 		return -ENOMEM;
@@ -539,13 +689,12 @@ static void memtopo_note_overlap(struct memtopo_region *parent,
 
 	if ((child->flags & MEMTOPO_RF_MAY_OVERLAP) || memtopo_region_empty(child))
 		return;
-	for (other = memtopo_sibling_it_iter_first(&parent->by_addr, child->addr,
-						   memtopo_region_addr_last(child));
+	for (other = memtopo_it_first(&parent->by_addr, child->addr,
+				      memtopo_region_addr_last(child));
 	     other;
-	     other = memtopo_sibling_it_iter_next(other, child->addr,
-						  memtopo_region_addr_last(child))) {
+	     other = memtopo_it_next(other, child->addr, memtopo_region_addr_last(child))) {
 		if (other == child || (other->flags & MEMTOPO_RF_MAY_OVERLAP) ||
-		    !memtopo_region_enabled(other))
+		    !memtopo_region_enabled(other) || memtopo_region_empty(other))
 			continue;
 		parent->ctx->stat_overlaps++;
 		pr_debug("%s: subregion %s overlaps %s without may-overlap\n",
@@ -665,7 +814,7 @@ MEMTOPO_LOCKED_WRAPPER(region_del_subregion, parent->ctx,
  * its priority unless @seq asks for a specific place (undo).
  */
 static void memtopo_readd(struct memtopo_region *mr, u64 addr, u64 size, bool size64,
-			  s32 priority, u64 seq)
+			  s32 priority, u32 seq)
 {
 	struct memtopo_region *parent = mr->parent;
 
@@ -916,7 +1065,6 @@ void memtopo_region_undo(struct memtopo_undo *u)
 		break;
 	case MEMTOPO_UNDO_REGION_DESTROY:
 		list_del(&mr->deferred);
-		RB_CLEAR_NODE(&mr->sibling);
 		memtopo_region_revive(mr);
 		break;
 	case MEMTOPO_UNDO_ATTACH:

@@ -40,10 +40,8 @@ struct memtopo_piece {
 
 struct memtopo_frame {
 	struct memtopo_region *mr;
-	/* children in render order: the rbtree, or a slice of kids[] */
-	struct memtopo_region *next_child;
+	/* the children that meet the clip, in render order: kids[base, end) */
 	u32 kid_next, kid_end, kid_base;
-	bool listed;
 	mt_s128 base;
 	mt_s128 clip_start;
 	mt_s128 clip_end;
@@ -70,10 +68,14 @@ struct memtopo_render {
 	u32 nr_pieces, cap_pieces;
 	struct memtopo_frame *frames;
 	u32 nr_frames, cap_frames;
-	/* a stack of child lists for frames rendering part of a region */
+	/* a stack of child lists, one per frame */
 	struct memtopo_region **kids;
 	u32 nr_kids, cap_kids;
-	/* the sweep's events (and the radix sort's second buffer), heap, flags */
+	/*
+	 * The sweep's events (and the radix sort's second buffer), heap,
+	 * flags.  The walk, which ends before the sweep starts, sorts
+	 * children in the event buffers too.
+	 */
 	struct memtopo_sweep_event *ev, *ev_tmp;
 	u32 cap_ev;
 	u32 *heap;
@@ -196,8 +198,8 @@ static void memtopo_render_reset(struct memtopo_render *r)
 	r->mid.nr_ranges = 0;
 }
 
-/* Make room for @n events and @n / 2 heap slots; old contents are dropped. */
-static int memtopo_render_reserve_sweep(struct memtopo_render *r, u32 n)
+/* Make room for @n events; old contents are dropped. */
+static int memtopo_render_reserve_events(struct memtopo_render *r, u32 n)
 {
 	if (n > r->cap_ev) {
 		kvfree(r->ev);
@@ -208,6 +210,16 @@ static int memtopo_render_reserve_sweep(struct memtopo_render *r, u32 n)
 		if (!r->cap_ev)
 			return -ENOMEM;
 	}
+	return memtopo_render_charge(r);
+}
+
+/* Make room for @n events and @n / 2 heap slots; old contents are dropped. */
+static int memtopo_render_reserve_sweep(struct memtopo_render *r, u32 n)
+{
+	int ret = memtopo_render_reserve_events(r, n);
+
+	if (ret)
+		return ret;
 	if (n / 2 + 1 > r->cap_heap) {
 		kvfree(r->heap);
 		kvfree(r->ended);
@@ -219,6 +231,8 @@ static int memtopo_render_reserve_sweep(struct memtopo_render *r, u32 n)
 	}
 	return memtopo_render_charge(r);
 }
+
+static int memtopo_render_sort_kids(struct memtopo_render *r, u32 from);
 
 /*
  * Enter @mr (QEMU's render_memory_region() prologue): apply its address,
@@ -268,23 +282,18 @@ static int memtopo_render_enter(struct memtopo_render *r, struct memtopo_region 
 	}
 	f = &r->frames[r->nr_frames++];
 	f->mr = mr;
-	f->listed = false;
-	f->next_child = NULL;
 	f->kid_base = r->nr_kids;
-	if (RB_EMPTY_ROOT(&mr->children)) {
-		/* a leaf: nothing to walk */
-	} else if (clip_start <= base &&
-		   clip_end >= base + (mt_s128)memtopo_region_last_off(mr) + 1) {
-		f->next_child = memtopo_region_first_child(mr);
-	} else {
-		/* the clip shows part of the region: visit only what meets it */
-		f->listed = true;
+	if (!RB_EMPTY_ROOT(&mr->by_addr)) {
+		/* visit only what meets the clip: a window sorts only that */
 		ret = memtopo_region_collect_children(mr, (u64)(clip_start - base),
 						      (u64)(clip_end - 1 - base), &r->kids,
 						      &r->nr_kids, &r->cap_kids);
 		if (!ret)
 			ret = memtopo_render_charge(r);
+		if (!ret)
+			ret = memtopo_render_sort_kids(r, f->kid_base);
 		if (ret) {
+			r->nr_kids = f->kid_base;
 			r->nr_frames--;
 			return ret;
 		}
@@ -329,14 +338,7 @@ static int memtopo_render_emit(struct memtopo_render *r, const struct memtopo_fr
 static struct memtopo_region *memtopo_frame_next(struct memtopo_render *r,
 						 struct memtopo_frame *f)
 {
-	struct memtopo_region *child;
-
-	if (f->listed)
-		return f->kid_next < f->kid_end ? r->kids[f->kid_next++] : NULL;
-	child = f->next_child;
-	if (child)
-		f->next_child = memtopo_region_next_sibling(child);
-	return child;
+	return f->kid_next < f->kid_end ? r->kids[f->kid_next++] : NULL;
 }
 
 static int memtopo_render_walk(struct memtopo_render *r, struct memtopo_region *root,
@@ -404,6 +406,45 @@ static struct memtopo_sweep_event *memtopo_events_sort(struct memtopo_sweep_even
 		swap(ev, tmp);
 	}
 	return ev;
+}
+
+/*
+ * Put kids[@from, nr_kids) into render order.  A windowed commit sorts the
+ * few children its window meets; a full render sorts each container's
+ * children once, with the events' radix sort (its keys are the render keys
+ * inverted, so ascending order is render order; equal priorities skip
+ * their bytes), linear where a comparison sort would cost n log n.
+ */
+static int memtopo_render_sort_kids(struct memtopo_render *r, u32 from)
+{
+	struct memtopo_region **kids = r->kids + from, *k;
+	struct memtopo_sweep_event *sorted;
+	u32 n = r->nr_kids - from, i, j;
+	int ret;
+
+	if (n <= MEMTOPO_KIDS_INSERTION) {
+		for (i = 1; i < n; i++) {
+			k = kids[i];
+			for (j = i; j && memtopo_region_render_before(k, kids[j - 1]); j--)
+				kids[j] = kids[j - 1];
+			kids[j] = k;
+		}
+		return 0;
+	}
+	ret = memtopo_render_reserve_events(r, n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
+		r->ev[i].addr = ~memtopo_region_render_key(kids[i]);
+		r->ev[i].rank = i;
+	}
+	sorted = memtopo_events_sort(r->ev, r->ev_tmp, n);
+	/* ranks index kids[], so gather into the events before writing back */
+	for (i = 0; i < n; i++)
+		sorted[i].addr = (uintptr_t)kids[sorted[i].rank];
+	for (i = 0; i < n; i++)
+		kids[i] = (struct memtopo_region *)(uintptr_t)sorted[i].addr;
+	return 0;
 }
 
 static void memtopo_heap_push(u32 *heap, u32 *n, u32 rank)

@@ -39,6 +39,9 @@ static int last_n[MAX_SPACES];
 static unsigned long seed, tree_no, checks, commits, full_renders;
 /* coverage: adds under an alias, view entries shown only through aliases */
 static unsigned long alias_adds, alias_only_entries;
+/* coverage: trees sorting many children, trees whose sequence numbers were renumbered */
+static unsigned long wide_trees, renumbered;
+static bool near_renumber;
 static int verbose;
 
 /* xorshift64*: reproducible from the printed seed */
@@ -213,10 +216,38 @@ static void dump(int s, const struct ref_range *want, int n, const struct memtop
 	(void)s;
 }
 
+/*
+ * Attached regions keep the model's insertion order in their sequence
+ * numbers, across renumbering too (it matters only where equal priorities
+ * overlap, which a view check alone may not meet).
+ */
+static void check_seq_order(void)
+{
+	const struct memtopo_region *x, *y;
+	bool model_first;
+	int i, j;
+
+	for (i = 0; i < model.n; i++) {
+		if (!model.r[i].live || model.r[i].parent < 0)
+			continue;
+		x = model.r[i].engine;
+		for (j = 0; j < model.n; j++) {
+			if (!model.r[j].live || model.r[j].parent < 0)
+				continue;
+			y = model.r[j].engine;
+			model_first = model.r[i].seq < model.r[j].seq;
+			if (model_first != x->seq < y->seq)
+				FAIL("r%d and r%d: sequence numbers out of insertion order", i, j);
+		}
+	}
+}
+
 static void check_views(void)
 {
 	static struct ref_range want[REF_MAX_RANGES];
 	int s, i, n, j;
+
+	check_seq_order();
 
 	for (s = 0; s < nr_spaces; s++) {
 		const struct memtopo_view *v = spaces[s]->view;
@@ -373,9 +404,9 @@ static int rnd_region(void)
 	return model.n ? (int)rnd_below(model.n) : -1;
 }
 
-static void op_add(void)
+static void op_add_to(int p, int c)
 {
-	int p = rnd_region(), c = rnd_region(), prio = (int)rnd_below(5) - 2, want;
+	int prio = (int)rnd_below(5) - 2, want;
 	u64 addr = rnd_addr();
 	struct ref_region *pr, *cr;
 
@@ -402,6 +433,36 @@ static void op_add(void)
 		cr->priority = prio;
 		cr->seq = ++model.seq;
 	}
+}
+
+static void op_add(void)
+{
+	int p = rnd_region();
+
+	op_add_to(p, rnd_region());
+}
+
+/*
+ * A wide tree: most regions under one container, so renders sort more
+ * children than an insertion sort handles (the radix path).
+ */
+static void make_wide(void)
+{
+	int i, p, kids = 0;
+
+	while (model.n < REF_MAX_REGIONS - 8)
+		op_create();
+	for (p = 0; p < model.n && model.r[p].kind != REF_CONTAINER; p++)
+		;
+	if (p == model.n)
+		return;
+	for (i = 0; i < model.n; i++)
+		if (i != p)
+			op_add_to(p, i);
+	for (i = 0; i < model.n; i++)
+		kids += model.r[i].parent == p && !model.r[i].size64 && model.r[i].size;
+	if (kids > MEMTOPO_KIDS_INSERTION)
+		wide_trees++;
 }
 
 static void op_mutate(void)
@@ -520,9 +581,15 @@ static void one_tree(void)
 	ctx = memtopo_ctx_create("difftest");
 	if (IS_ERR(ctx))
 		FAIL("ctx_create");
+	/* sequence numbers about to be renumbered: render order must survive */
+	near_renumber = !rnd_below(8);
+	if (near_renumber)
+		ctx->seq = MEMTOPO_SEQ_RENUMBER - rnd_below(40);
 	nr_spaces = 1 + rnd_below(MAX_SPACES);
 	for (i = 0; i < 4 + (int)rnd_below(8); i++)
 		op_create();
+	if (!rnd_below(8))
+		make_wide();
 	for (s = 0; s < nr_spaces; s++) {
 		space_root[s] = rnd_below(model.n);
 		spaces[s] = memtopo_space_create(ctx, "as", model.r[space_root[s]].engine);
@@ -565,6 +632,7 @@ static void one_tree(void)
 			FAIL("space %d: unregister left %d ranges in the mirror", s, mirrors[s].n);
 	commits += ctx->stat_commits;
 	full_renders += ctx->stat_full_renders;
+	renumbered += near_renumber && ctx->seq < MEMTOPO_SEQ_RENUMBER - 40;
 	memtopo_ctx_put(ctx);
 	if (shim_live_allocs)
 		FAIL("%ld allocations leaked", shim_live_allocs);
@@ -1402,6 +1470,9 @@ int main(int argc, char **argv)
 	seed = base_seed;
 	rng_state = base_seed * 0xD1B54A32D192ED03ULL + 7;
 	big_map_pass(3000, 1800);
+	if (trees >= 1000 && (!wide_trees || !renumbered))
+		FAIL("%lu trees sorted children past the insertion sort, %lu renumbered",
+		     wide_trees, renumbered);
 	if (trees >= 1000 && (!alias_adds || !alias_only_entries))
 		FAIL("trees miss aliases: %lu adds under one, %lu entries shown only through one",
 		     alias_adds, alias_only_entries);
@@ -1412,5 +1483,7 @@ int main(int argc, char **argv)
 	printf("difftest: %lu subregions added to aliases, %lu view entries", alias_adds,
 	       alias_only_entries);
 	printf(" shown only through aliases\n");
+	printf("difftest: %lu wide trees (children radix-sorted), ", wide_trees);
+	printf("%lu with sequence numbers renumbered\n", renumbered);
 	return 0;
 }
