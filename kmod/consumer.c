@@ -253,7 +253,8 @@ static bool memtopo_region_mapped_locked(struct memtopo_region *mr, unsigned int
 	if (!mr->alias_users || depth >= MEMTOPO_MAX_ALIAS_CHAIN)
 		return false;
 	xa_for_each(&mr->ctx->objects, id, a) {
-		if (a->alias == mr && memtopo_region_mapped_locked(a, depth + 1))
+		if (memtopo_region_alias_target(a) == mr &&
+		    memtopo_region_mapped_locked(a, depth + 1))
 			return true;
 	}
 	return false;

@@ -175,7 +175,7 @@ static void memtopo_fill_region(struct memtopo_region_desc *d, const struct memt
 	memset(d, 0, sizeof(*d));
 	d->id = mr->id;
 	d->parent = mr->parent ? mr->parent->id : 0;
-	d->alias = mr->alias ? mr->alias->id : 0;
+	d->alias = memtopo_region_alias_target(mr) ? mr->alias->id : 0;
 	d->kind = mr->kind;
 	d->flags = ((mr->flags & MEMTOPO_RF_ENABLED) ? MEMTOPO_REGION_ENABLED : 0) |
 		   ((mr->flags & MEMTOPO_RF_READONLY) ? MEMTOPO_REGION_READONLY : 0) |
@@ -188,7 +188,7 @@ static void memtopo_fill_region(struct memtopo_region_desc *d, const struct memt
 	d->dirty_log_mask = mr->dirty_log_mask;
 	d->addr = mr->addr;
 	d->length = mr->size;
-	d->alias_offset = mr->alias_offset;
+	d->alias_offset = mr->kind == MEMTOPO_ALIAS ? mr->alias_offset : 0;
 	d->uaddr = mr->backing.uaddr;
 	strscpy(d->name, mr->name, sizeof(d->name));
 }

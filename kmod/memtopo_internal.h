@@ -199,25 +199,37 @@ struct memtopo_region {
 	};
 	/* the children, by address then render order */
 	struct rb_root by_addr;
-	struct memtopo_region *alias;
-	u64 alias_offset;
+	/* what only some kinds have: read through the kind-checking accessors */
+	union {
+		/* MEMTOPO_ALIAS: the target (a reference) and the offset into it */
+		struct {
+			struct memtopo_region *alias;
+			u64 alias_offset;
+		};
+		/* MEMTOPO_IO, MEMTOPO_ROM_DEVICE: the device's callbacks */
+		struct {
+			const struct memtopo_region_ops *ops;
+			void *opaque;
+		};
+	};
 	u64 addr;
 	u64 size;		/* low 64 bits; MEMTOPO_RF_SIZE64 for 2^64 */
 	s32 priority;
 	u32 seq;		/* among equal priorities, larger renders first */
 	u32 id;
-	u32 space_users;	/* spaces rooted here */
 	refcount_t ref;
 	u8 kind;
 	u8 dirty_log_mask;
 	u16 flags;
 	u32 alias_users;	/* aliases targeting this region */
 	struct memtopo_backing backing;
-	const struct memtopo_region_ops *ops;
-	void *opaque;
-	const char *name;
 	/* dirty bitmaps, ioeventfds, coalesced ranges (parity.h) */
 	struct memtopo_region_parity __rcu *parity;
+	/*
+	 * Inline, in a cache whose objects are just large enough for it: no
+	 * second allocation (region.c).
+	 */
+	char name[];
 };
 
 /*
@@ -333,6 +345,13 @@ struct memtopo_space {
 	/* the ioeventfd set of the published view (parity.h) */
 	struct memtopo_space_parity *parity;
 };
+
+/* The region an alias shows, or NULL for every other kind. */
+static inline struct memtopo_region *
+memtopo_region_alias_target(const struct memtopo_region *mr)
+{
+	return mr->kind == MEMTOPO_ALIAS ? mr->alias : NULL;
+}
 
 /* Render order among siblings: higher priority first, then the most recently added. */
 static inline bool memtopo_region_render_before(const struct memtopo_region *a,
@@ -492,6 +511,7 @@ struct memtopo_region *memtopo_region_first_child(const struct memtopo_region *m
 struct memtopo_region *memtopo_region_next_sibling(const struct memtopo_region *mr);
 int memtopo_region_collect_children(struct memtopo_region *mr, u64 first, u64 last,
 				    struct memtopo_region ***buf, u32 *nr, u32 *cap);
+u32 memtopo_region_space_users(const struct memtopo_region *mr);
 int memtopo_region_children_sorted(const struct memtopo_region *mr,
 				   struct memtopo_region ***buf, u32 *nr, u32 *cap);
 /*

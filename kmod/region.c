@@ -15,27 +15,68 @@
 #include "memtopo_internal.h"
 #include "memtopo_hooks.h"
 
-/* Regions come from their own cache: no rounding up to a kmalloc size. */
-static struct kmem_cache *memtopo_region_cache;
+/*
+ * Regions come from their own caches, the name stored at the end of the
+ * object: one allocation a region, no rounding up to a kmalloc size, and
+ * a few size classes so a short name does not pay for the longest.  The
+ * class is the smallest that holds the name and its NUL.
+ */
+static const u8 memtopo_name_room[] = { 8, 24, 40, MEMTOPO_MAX_NAME };
+static const char * const memtopo_region_cache_name[] = {
+	"memtopo_region_8", "memtopo_region_24", "memtopo_region_40", "memtopo_region_64",
+};
+
+static struct kmem_cache *memtopo_region_cache[ARRAY_SIZE(memtopo_name_room)];
+
+static unsigned int memtopo_name_class(size_t len)
+{
+	unsigned int c = 0;
+
+	while (memtopo_name_room[c] <= len)
+		c++;
+	return c;
+}
 
 /**
- * memtopo_region_cache_init() - create the region cache (module init).
+ * memtopo_region_cache_exit() - destroy the region caches (module exit,
+ * after rcu_barrier() has run the last region frees).
+ */
+void memtopo_region_cache_exit(void)
+{
+	unsigned int c;
+
+	for (c = 0; c < ARRAY_SIZE(memtopo_region_cache); c++) {
+		kmem_cache_destroy(memtopo_region_cache[c]);
+		memtopo_region_cache[c] = NULL;
+	}
+}
+
+/**
+ * memtopo_region_cache_init() - create the region caches (module init).
  *
  * Return: 0 or -ENOMEM.
  */
 int memtopo_region_cache_init(void)
 {
-	memtopo_region_cache = KMEM_CACHE(memtopo_region, SLAB_ACCOUNT);
-	return memtopo_region_cache ? 0 : -ENOMEM;
+	unsigned int c;
+
+	BUILD_BUG_ON(ARRAY_SIZE(memtopo_region_cache_name) != ARRAY_SIZE(memtopo_name_room));
+	for (c = 0; c < ARRAY_SIZE(memtopo_region_cache); c++) {
+		memtopo_region_cache[c] =
+			kmem_cache_create(memtopo_region_cache_name[c],
+					  sizeof(struct memtopo_region) + memtopo_name_room[c],
+					  __alignof__(struct memtopo_region), SLAB_ACCOUNT, NULL);
+		if (!memtopo_region_cache[c]) {
+			memtopo_region_cache_exit();
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
-/**
- * memtopo_region_cache_exit() - destroy the region cache (module exit,
- * after rcu_barrier() has run the last region frees).
- */
-void memtopo_region_cache_exit(void)
+static void memtopo_region_free(struct memtopo_region *mr)
 {
-	kmem_cache_destroy(memtopo_region_cache);
+	kmem_cache_free(memtopo_region_cache[memtopo_name_class(strlen(mr->name))], mr);
 }
 
 static u64 memtopo_region_addr_last(const struct memtopo_region *mr)
@@ -340,10 +381,30 @@ static unsigned int memtopo_alias_chain(const struct memtopo_region *mr)
 	return n;
 }
 
-/* What a region costs the context's memory budget: itself and its name. */
+/* What a region costs the context's memory budget: its object, name included. */
 static size_t memtopo_region_cost(const struct memtopo_region *mr)
 {
-	return sizeof(*mr) + strlen(mr->name) + 1;
+	return sizeof(*mr) + memtopo_name_room[memtopo_name_class(strlen(mr->name))];
+}
+
+/**
+ * memtopo_region_space_users() - how many spaces are rooted at a region.
+ * @mr: the region, context locked.
+ *
+ * Counted when asked (destroy, tests) rather than kept in every region: a
+ * context has at most MEMTOPO_MAX_SPACES spaces.
+ *
+ * Return: the number of live spaces whose root is @mr.
+ */
+u32 memtopo_region_space_users(const struct memtopo_region *mr)
+{
+	struct memtopo_space *as;
+	u32 n = 0;
+
+	memtopo_assert_locked(mr->ctx);
+	list_for_each_entry(as, &mr->ctx->spaces, link)
+		n += as->root == mr;
+	return n;
 }
 
 /**
@@ -363,11 +424,12 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 {
 	struct memtopo_region *mr;
 	const char *name = info->name ? info->name : "";
+	size_t len = strnlen(name, MEMTOPO_MAX_NAME);
 	struct memtopo_undo *u;
 	int ret;
 
 	memtopo_assert_locked(ctx);
-	if (!memtopo_kind_valid(info->kind) || strnlen(name, MEMTOPO_MAX_NAME) >= MEMTOPO_MAX_NAME)
+	if (!memtopo_kind_valid(info->kind) || len >= MEMTOPO_MAX_NAME)
 		return ERR_PTR(-EINVAL);
 	if (info->kind == MEMTOPO_ALIAS) {
 		struct memtopo_region *target = info->alias_target;
@@ -385,19 +447,15 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 	u = memtopo_undo_push(ctx, MEMTOPO_UNDO_REGION_CREATE, NULL);
 	if (!u)
 		return ERR_PTR(-ENOMEM);
-	mr = kmem_cache_zalloc(memtopo_region_cache, GFP_KERNEL_ACCOUNT);
+	mr = kmem_cache_zalloc(memtopo_region_cache[memtopo_name_class(len)], GFP_KERNEL_ACCOUNT);
 	if (!mr) {
 		ret = -ENOMEM;
 		goto err_undo;
 	}
-	mr->name = kstrdup_const(name, GFP_KERNEL_ACCOUNT);
-	if (!mr->name) {
-		ret = -ENOMEM;
-		goto err_free;
-	}
+	memcpy(mr->name, name, len + 1);
 	ret = memtopo_ctx_charge_locked(ctx, memtopo_region_cost(mr));
 	if (ret)
-		goto err_name;
+		goto err_free;
 	/* cyclic, as PIDs: a stale ID names nothing until the space wraps */
 	ret = xa_alloc_cyclic(&ctx->objects, &mr->id, mr, XA_LIMIT(1, INT_MAX),
 			      &ctx->next_region_id, GFP_KERNEL_ACCOUNT);
@@ -414,8 +472,10 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 		mr->flags |= MEMTOPO_RF_ROMD;
 	mr->by_addr = RB_ROOT;
 	mr->backing = info->backing;
-	mr->ops = info->ops;
-	mr->opaque = info->opaque;
+	if (info->kind == MEMTOPO_IO || info->kind == MEMTOPO_ROM_DEVICE) {
+		mr->ops = info->ops;
+		mr->opaque = info->opaque;
+	}
 	refcount_set(&mr->ref, 1);
 	/* RAM created while global dirty logging is on needs its bitmap now */
 	ret = memtopo_hook_dirty_prepare(mr, memtopo_hook_dirty_log_mask(mr), NULL);
@@ -438,10 +498,8 @@ err_id:
 	memtopo_hook_region_free(mr);
 err_charge:
 	memtopo_ctx_uncharge_locked(ctx, memtopo_region_cost(mr));
-err_name:
-	kfree_const(mr->name);
 err_free:
-	kmem_cache_free(memtopo_region_cache, mr);
+	memtopo_region_free(mr);
 err_undo:
 	memtopo_undo_cancel(ctx);
 	return ERR_PTR(ret);
@@ -467,8 +525,7 @@ static void memtopo_region_free_rcu(struct rcu_head *head)
 	struct memtopo_region *mr = container_of(head, struct memtopo_region, rcu);
 
 	memtopo_hook_region_free(mr);
-	kfree_const(mr->name);
-	kmem_cache_free(memtopo_region_cache, mr);
+	memtopo_region_free(mr);
 }
 
 /**
@@ -481,7 +538,7 @@ void memtopo_region_put(struct memtopo_region *mr)
 	struct memtopo_region *target;
 
 	while (mr && refcount_dec_and_test(&mr->ref)) {
-		target = mr->alias;
+		target = memtopo_region_alias_target(mr);
 		call_rcu(&mr->rcu, memtopo_region_free_rcu);
 		/* iterate, not recurse: alias chains stay off the stack */
 		mr = target;
@@ -501,7 +558,7 @@ static void memtopo_region_kill(struct memtopo_region *mr)
 	/* storing over a present entry never allocates */
 	WARN_ON(xa_err(xa_store(&ctx->objects, mr->id, NULL, GFP_KERNEL)));
 	ctx->nr_regions--;
-	if (mr->alias)
+	if (mr->kind == MEMTOPO_ALIAS)
 		mr->alias->alias_users--;
 }
 
@@ -512,7 +569,7 @@ static void memtopo_region_revive(struct memtopo_region *mr)
 	mr->flags &= ~MEMTOPO_RF_DESTROYED;
 	WARN_ON(xa_err(xa_store(&ctx->objects, mr->id, mr, GFP_KERNEL)));
 	ctx->nr_regions++;
-	if (mr->alias)
+	if (mr->kind == MEMTOPO_ALIAS)
 		mr->alias->alias_users++;
 }
 
@@ -544,7 +601,8 @@ int memtopo_region_destroy_locked(struct memtopo_region *mr)
 	memtopo_assert_locked(ctx);
 	if (mr->flags & MEMTOPO_RF_DESTROYED)
 		return -ENOENT;
-	if (mr->parent || !RB_EMPTY_ROOT(&mr->by_addr) || mr->alias_users || mr->space_users)
+	if (mr->parent || !RB_EMPTY_ROOT(&mr->by_addr) || mr->alias_users ||
+	    memtopo_region_space_users(mr))
 		return -EBUSY;
 	if (!memtopo_undo_push(ctx, MEMTOPO_UNDO_REGION_DESTROY, mr))
 		return -ENOMEM;
@@ -628,7 +686,7 @@ static int memtopo_region_depth(const struct memtopo_region *mr)
 static int memtopo_region_reaches(struct memtopo_region *from,
 				  const struct memtopo_region *to)
 {
-	struct memtopo_region **seen, **bigger, *mr, *child;
+	struct memtopo_region **seen, **bigger, *mr, *child, *target;
 	u32 n = 0, i, cap = 64;
 	int ret = 0;
 
@@ -643,8 +701,9 @@ static int memtopo_region_reaches(struct memtopo_region *from,
 			ret = 1;
 			break;
 		}
-		for (child = mr->alias ? mr->alias : memtopo_region_first_child(mr); child;
-		     child = mr->alias ? NULL : memtopo_region_next_sibling(child)) {
+		target = memtopo_region_alias_target(mr);
+		for (child = target ? target : memtopo_region_first_child(mr); child;
+		     child = target ? NULL : memtopo_region_next_sibling(child)) {
 			if (child->flags & MEMTOPO_RF_VISITED)
 				continue;
 			if (n == cap) {
@@ -1168,10 +1227,11 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_backing, MEMTOPO);
  * memtopo_region_opaque() - the opaque pointer passed to a region's ops.
  * @mr: the region.
  *
- * Return: the pointer given at creation.
+ * Return: the pointer given at creation for an I/O or ROM device region;
+ * NULL for other kinds, which have no device callbacks.
  */
 void *memtopo_region_opaque(const struct memtopo_region *mr)
 {
-	return mr->opaque;
+	return mr->kind == MEMTOPO_IO || mr->kind == MEMTOPO_ROM_DEVICE ? mr->opaque : NULL;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_opaque, MEMTOPO);

@@ -65,7 +65,6 @@ struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const
 	seqcount_mutex_init(&as->seq, &ctx->lock);
 	INIT_LIST_HEAD(&as->listeners);
 	memtopo_region_get(root);
-	root->space_users++;
 	list_add_tail(&as->link, &ctx->spaces);
 	ctx->nr_spaces++;
 	u->obj = as;
@@ -112,7 +111,6 @@ static void memtopo_space_kill(struct memtopo_space *as)
 	/* storing over a present entry never allocates */
 	WARN_ON(xa_err(xa_store(&ctx->space_ids, as->id, NULL, GFP_KERNEL)));
 	ctx->nr_spaces--;
-	as->root->space_users--;
 	as->dead = true;
 }
 
@@ -158,7 +156,6 @@ void memtopo_space_undo(struct memtopo_undo *u)
 	list_move(&as->link, u->pos);
 	WARN_ON(xa_err(xa_store(&ctx->space_ids, as->id, as, GFP_KERNEL)));
 	ctx->nr_spaces++;
-	as->root->space_users++;
 	as->dead = false;
 }
 

@@ -421,7 +421,9 @@ static void mt_rules_invalid_test(struct kunit *test)
 	bad_as = memtopo_space_create(ctx, "foreign", mr);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(bad_as), -EINVAL);
 	KUNIT_EXPECT_EQ(test, mr->alias_users, 0);
-	KUNIT_EXPECT_EQ(test, mr->space_users, 0);
+	memtopo_ctx_lock(other);
+	KUNIT_EXPECT_EQ(test, memtopo_region_space_users(mr), 0);
+	memtopo_ctx_unlock(other);
 	memtopo_ctx_put(other);
 	MT_EXPECT_VIEW(test, as, { 0, K(1) - 1, "ram", 0, 0 });
 }

@@ -224,7 +224,7 @@ static void dump(int s, const struct ref_range *want, int n, const struct memtop
 static void check_seq_order(void)
 {
 	const struct memtopo_region *x, *y;
-	bool model_first;
+	bool model_first, engine_first;
 	int i, j;
 
 	for (i = 0; i < model.n; i++) {
@@ -236,7 +236,8 @@ static void check_seq_order(void)
 				continue;
 			y = model.r[j].engine;
 			model_first = model.r[i].seq < model.r[j].seq;
-			if (model_first != x->seq < y->seq)
+			engine_first = x->seq < y->seq;
+			if (model_first != engine_first)
 				FAIL("r%d and r%d: sequence numbers out of insertion order", i, j);
 		}
 	}
@@ -977,7 +978,7 @@ static void snap_printf(const char *fmt, ...)
 
 static char *snapshot(void)
 {
-	struct memtopo_region *mr, *child;
+	struct memtopo_region *mr, *child, *target;
 	struct memtopo_space *as;
 	unsigned long id;
 	int i;
@@ -992,9 +993,11 @@ static char *snapshot(void)
 			    mr->name, mr->parent ? (int)mr->parent->id : -1,
 			    (unsigned long long)mr->addr, (unsigned long long)mr->size, mr->flags,
 			    mr->priority, (unsigned long long)mr->seq);
-		snap_printf(" al%d+%llx dl%x au%u su%u ref%u:", mr->alias ? (int)mr->alias->id : -1,
-			    (unsigned long long)mr->alias_offset, mr->dirty_log_mask,
-			    mr->alias_users, mr->space_users, refcount_read(&mr->ref));
+		target = memtopo_region_alias_target(mr);
+		snap_printf(" al%d+%llx dl%x au%u su%u ref%u:", target ? (int)target->id : -1,
+			    target ? (unsigned long long)mr->alias_offset : 0, mr->dirty_log_mask,
+			    mr->alias_users, memtopo_region_space_users(mr),
+			    refcount_read(&mr->ref));
 		for (child = memtopo_region_first_child(mr); child;
 		     child = memtopo_region_next_sibling(child))
 			snap_printf(" c%u", child->id);

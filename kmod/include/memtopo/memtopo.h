@@ -121,8 +121,8 @@ struct memtopo_region_ops {
  * @alias_target: target of a MEMTOPO_ALIAS (a reference is taken).
  * @alias_offset: offset into @alias_target.
  * @backing: RAM/ROM/RAM device backing.
- * @ops: I/O and ROM device callbacks (may be NULL).
- * @opaque: passed to @ops.
+ * @ops: I/O and ROM device callbacks (may be NULL); ignored for other kinds.
+ * @opaque: passed to @ops; ignored for other kinds.
  */
 struct memtopo_region_info {
 	enum memtopo_kind kind;

@@ -33,6 +33,16 @@ struct kmem_cache {
 #define SLAB_ACCOUNT 0u
 #define KMEM_CACHE(s, flags) shim_kmem_cache_create(sizeof(struct s))
 struct kmem_cache *shim_kmem_cache_create(size_t size);
+static inline struct kmem_cache *kmem_cache_create(const char *name, unsigned int size,
+						   unsigned int align, unsigned int flags,
+						   void (*ctor)(void *))
+{
+	(void)name;
+	(void)align;
+	(void)flags;
+	(void)ctor;
+	return shim_kmem_cache_create(size);
+}
 static inline void *kmem_cache_zalloc(struct kmem_cache *c, gfp_t g)
 {
 	(void)g;
