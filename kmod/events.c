@@ -21,7 +21,7 @@
  * through memtopo_space_emit_event_locked() (events.h).  Events of a commit
  * (between the begin and commit callbacks) get the generation it publishes
  * and one eventfd signal at its COMMIT; an event outside a commit
- * (log_sync, global dirty logging, IOMMU, discard) gets the current
+ * (log_sync, log_clear, global dirty logging, IOMMU, discard) gets the current
  * generation and its own signal.
  */
 #include <linux/atomic.h>
@@ -235,6 +235,16 @@ static void memtopo_sub_log_global_stop(void *priv)
 	memtopo_sub_section_event(priv, MEMTOPO_EVENT_LOG_GLOBAL_STOP, NULL);
 }
 
+static void memtopo_sub_log_global_after_sync(void *priv)
+{
+	memtopo_sub_section_event(priv, MEMTOPO_EVENT_LOG_GLOBAL_AFTER_SYNC, NULL);
+}
+
+static void memtopo_sub_log_clear(void *priv, const struct memtopo_section *s)
+{
+	memtopo_sub_section_event(priv, MEMTOPO_EVENT_LOG_CLEAR, s);
+}
+
 static void memtopo_sub_eventfd(void *priv, u32 type, const struct memtopo_section *s, u64 addr,
 				unsigned int size, bool match_data, u64 data)
 {
@@ -332,6 +342,8 @@ static void memtopo_sub_commit(void *priv)
 	.log_sync = memtopo_sub_log_sync,				\
 	.log_global_start = memtopo_sub_log_global_start,		\
 	.log_global_stop = memtopo_sub_log_global_stop,			\
+	.log_global_after_sync = memtopo_sub_log_global_after_sync,	\
+	.log_clear = memtopo_sub_log_clear,				\
 	.eventfd_add = memtopo_sub_eventfd_add,				\
 	.eventfd_del = memtopo_sub_eventfd_del,				\
 	.coalesced_io_add = memtopo_sub_coalesced_add,			\

@@ -376,4 +376,36 @@ TEST_F(dirty, mark)
 	EXPECT_EQ(0x2ull, bits[0]);
 }
 
+/* Subscriptions get log_clear (the cleared part of a range) and log_global_after_sync. */
+TEST_F(dirty, events)
+{
+	struct memtopo_dirty_log clr = {
+		.size = sizeof(clr), .op = MEMTOPO_DIRTY_CLEAR, .region = self->ram,
+		.num_pages = 3,
+	};
+	__u32 mask = (1u << MEMTOPO_EVENT_LOG_CLEAR) | (1u << MEMTOPO_EVENT_LOG_GLOBAL_AFTER_SYNC);
+	struct memtopo_event ev[8];
+	__u64 bits[1] = { 0x7 };
+	__u32 id, n = 8, pending;
+
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_DIRTY_LOG, self->ram, 0, 0, 1));
+	ASSERT_EQ(0, mt_subscribe(self->fd, self->space, -1, mask, 0, &id));
+	clr.bitmap = (uintptr_t)bits;
+	ASSERT_EQ(0, d_ioctl(self->fd, MEMTOPO_DIRTY_LOG, &clr));
+	ASSERT_EQ(0, d_log(self->fd, MEMTOPO_DIRTY_GLOBAL_AFTER_SYNC, 0, 0, 0));
+	/* a refused clear tells nobody */
+	clr.first_page = 1;
+	EXPECT_EQ(-EINVAL, d_ioctl(self->fd, MEMTOPO_DIRTY_LOG, &clr));
+	ASSERT_EQ(0, mt_read_events(self->fd, id, ev, &n, &pending));
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(MEMTOPO_EVENT_LOG_CLEAR, ev[0].type);
+	EXPECT_EQ(self->ram, ev[0].region);
+	EXPECT_EQ(RAM_BASE, ev[0].start);
+	EXPECT_EQ(RAM_BASE + 0x2fff, ev[0].last);
+	EXPECT_EQ(0, ev[0].offset);
+	EXPECT_EQ(VGA, ev[0].new_mask);
+	EXPECT_EQ(MEMTOPO_EVENT_LOG_GLOBAL_AFTER_SYNC, ev[1].type);
+	EXPECT_EQ(0, ev[1].region);
+}
+
 TEST_HARNESS_MAIN

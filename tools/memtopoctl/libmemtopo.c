@@ -380,6 +380,8 @@ const char *mt_event_name(__u32 type)
 	case MEMTOPO_EVENT_IOMMU_UNMAP: return "iommu_unmap";
 	case MEMTOPO_EVENT_DISCARD_POPULATE: return "discard_populate";
 	case MEMTOPO_EVENT_DISCARD_DISCARD: return "discard_discard";
+	case MEMTOPO_EVENT_LOG_CLEAR: return "log_clear";
+	case MEMTOPO_EVENT_LOG_GLOBAL_AFTER_SYNC: return "log_global_after_sync";
 	default: return "?";
 	}
 }

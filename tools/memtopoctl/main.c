@@ -73,6 +73,26 @@ static const char usage_text[] =
 "  discard populate|discard REGION OFFSET SIZE\n"
 "  discard show REGION      granularity, fill, a block map and the populated runs\n"
 "\n"
+"ioeventfds, coalesced MMIO, dirty logs (a region's registrations, QEMU's\n"
+"dirty-log API; see memtopoctl(8)):\n"
+"  ioeventfd add|del REGION OFFSET LEN [DATA]\n"
+"                           LEN 0, 1, 2, 4 or 8; DATA: only writes of it signal\n"
+"  ioeventfd list REGION\n"
+"  coalesced add|del REGION OFFSET LENGTH\n"
+"  coalesced list REGION\n"
+"  dirty get REGION CLIENT [FIRST_PAGE NUM_PAGES] [--clear]\n"
+"                           the dirty pages (CLIENT: vga, code, migration)\n"
+"  dirty clear REGION CLIENT [FIRST_PAGE NUM_PAGES]\n"
+"  dirty mark REGION OFFSET LENGTH\n"
+"                           userspace wrote these bytes (userspace or kernel RAM)\n"
+"  dirty global-start|global-stop [REASON...]\n"
+"                           REASON: migration (default), dirty-rate, limit\n"
+"  dirty global-sync        sync every log, then after-sync\n"
+"  dirty vga REGION on|off  take or drop a counted VGA logging reference\n"
+"  txn FILE|-               the commands of FILE, one a line, in one transaction:\n"
+"                           rendered and reported once; no abort (a failing\n"
+"                           line stops it, the lines before stay)\n"
+"\n"
 "  destroy                  drop the named context\n"
 "\n"
 "Options: -c NAME, --json (machine-readable output: one JSON value for every\n"
@@ -114,10 +134,11 @@ static const struct cmd main_cmds[] = {
 
 /* Every family's table; the map-changing operations are map.c's do_op(). */
 static const struct cmd *const families[] = {
-	map_cmds, show_cmds, access_cmds, serve_cmds, discard_cmds, main_cmds,
+	map_cmds, show_cmds, access_cmds, serve_cmds, discard_cmds, mmio_cmds, dirty_cmds,
+	txn_cmds, main_cmds,
 };
 
-static const struct cmd *cmd_find(const char *name)
+const struct cmd *cmd_find(const char *name)
 {
 	const struct cmd *c;
 	unsigned int i;

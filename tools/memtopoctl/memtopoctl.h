@@ -11,6 +11,9 @@
  *   access.c  read, write (MEMTOPO_SPACE_RW)
  *   serve.c   serve (MEMTOPO_SERVE: a device model answering a region)
  *   discard.c discard (MEMTOPO_DISCARD: a RAM region's discard manager)
+ *   mmio.c    ioeventfd, coalesced: a region's registrations
+ *   dirty.c   dirty: logs, marking, global logging by reason
+ *   txn.c     txn: a script of commands in one transaction
  *   main.c    destroy, help
  * common.c holds what several families need (numbers, names, the context),
  * json.c the --json writer; libmemtopo.c is the ioctl library the
@@ -43,6 +46,12 @@ extern const struct cmd show_cmds[];
 extern const struct cmd access_cmds[];
 extern const struct cmd serve_cmds[];
 extern const struct cmd discard_cmds[];
+extern const struct cmd mmio_cmds[];
+extern const struct cmd dirty_cmds[];
+extern const struct cmd txn_cmds[];
+
+/* main.c: the command of that name in any family's table, or NULL */
+const struct cmd *cmd_find(const char *name);
 
 /* The map-changing commands (map.c): whatever no table names. */
 int do_op(int argc, char **argv);

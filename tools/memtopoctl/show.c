@@ -274,6 +274,7 @@ static bool event_has_section(__u32 type)
 {
 	return type != MEMTOPO_EVENT_COMMIT && type != MEMTOPO_EVENT_OVERFLOW &&
 	       type != MEMTOPO_EVENT_LOG_GLOBAL_START && type != MEMTOPO_EVENT_LOG_GLOBAL_STOP &&
+	       type != MEMTOPO_EVENT_LOG_GLOBAL_AFTER_SYNC &&
 	       type != MEMTOPO_EVENT_IOMMU_MAP && type != MEMTOPO_EVENT_IOMMU_UNMAP;
 }
 

@@ -544,7 +544,9 @@ struct memtopo_mtree {
  * Event types; a subscription's mask is a set of (1 << type).  One type per
  * kernel listener callback (struct memtopo_listener_ops), named after it,
  * plus the IOMMU and RAM-discard notifications.  New types are appended;
- * numbers never change.
+ * numbers never change.  log_sync_global has no type: a subscription
+ * reports log_sync range by range, which QEMU prefers whenever a listener
+ * has both.
  */
 #define MEMTOPO_EVENT_REGION_ADD	1
 #define MEMTOPO_EVENT_REGION_DEL	2
@@ -564,8 +566,10 @@ struct memtopo_mtree {
 #define MEMTOPO_EVENT_IOMMU_UNMAP	16
 #define MEMTOPO_EVENT_DISCARD_POPULATE	17
 #define MEMTOPO_EVENT_DISCARD_DISCARD	18
+#define MEMTOPO_EVENT_LOG_CLEAR		19	/* the cleared part of a range */
+#define MEMTOPO_EVENT_LOG_GLOBAL_AFTER_SYNC 20
 /* one past the last type this header knows */
-#define MEMTOPO_EVENT_NR		19
+#define MEMTOPO_EVENT_NR		21
 
 /* What memtopo_subscribe.mask 0 selects: the types of the first ABI. */
 #define MEMTOPO_EVENT_MASK_DEFAULT					\
@@ -586,8 +590,8 @@ enum memtopo_subscribe_flags {
  * @flags: in, MEMTOPO_SUBSCRIBE_*
  * @space: in, ID of the address space
  * @eventfd: in, eventfd signalled once per commit that queued events, and
- *	once per event queued outside a commit (LOG_SYNC, LOG_GLOBAL_*, IOMMU_*,
- *	DISCARD_*), or -1
+ *	once per event queued outside a commit (LOG_SYNC, LOG_GLOBAL_*,
+ *	LOG_CLEAR, IOMMU_*, DISCARD_*), or -1
  * @mask: in, set of (1 << MEMTOPO_EVENT_*); 0 means
  *	MEMTOPO_EVENT_MASK_DEFAULT (the types of the first ABI: REGION_ADD,
  *	REGION_DEL, LOG_START, LOG_STOP, COMMIT); OVERFLOW is always delivered;
@@ -714,10 +718,12 @@ struct memtopo_event_discard {
  *	the view current then
  * @type: MEMTOPO_EVENT_*
  * @region: region ID: the section's region (REGION_*, LOG_START, LOG_STOP,
- *	LOG_SYNC, EVENTFD_*, COALESCED_*, DISCARD_*), the IOMMU region
- *	(IOMMU_*); 0 for COMMIT, OVERFLOW and LOG_GLOBAL_*
+ *	LOG_SYNC, LOG_CLEAR, EVENTFD_*, COALESCED_*, DISCARD_*), the IOMMU
+ *	region (IOMMU_*); 0 for COMMIT, OVERFLOW and LOG_GLOBAL_*
+ *	(LOG_GLOBAL_AFTER_SYNC included)
  * @start: first address of the section in the space (for EVENTFD_* the
- *	ioeventfd's address, for COALESCED_* the flat range)
+ *	ioeventfd's address, for COALESCED_* the flat range, for LOG_CLEAR
+ *	the part of the flat range whose pages were cleared)
  * @last: last address of the section
  * @offset: offset of @start in the region
  * @range_flags: MEMTOPO_RANGE_* of the section

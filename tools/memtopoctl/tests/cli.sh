@@ -194,6 +194,85 @@ expect "serve: the server printed the write" "write 0x30/1 = 0x42" 0 cat serve.o
 expect_err "serve: accesses fail once the server is gone" "No such device" 1 \
 	C read mem 0x40010 2
 expect_err "serve: RAM cannot be served" "Invalid argument" 1 C serve kram regs
+# ioeventfds, coalesced MMIO, dirty logs, txn, on a context of their own
+D() { memtopoctl -c cli-dirty "$@"; }
+D destroy 2>/dev/null
+cat >dmap.txt <<'MAP'
+create-region container sys 2^64
+create-region ram vram 64K uaddr=0x7f0000000000
+add-subregion sys vram 0x100000
+create-region ram bare 4K
+add-subregion sys bare 0x200000
+create-region io mmio 4K
+add-subregion sys mmio 0x300000
+create-space mem sys
+MAP
+expect "dirty: the map" "applied 8 operations" 0 D script dmap.txt
+expect "ioeventfd add, with data" "" 0 D ioeventfd add mmio 0x10 4 0x42
+expect "ioeventfd add, any write" "" 0 D ioeventfd add mmio 0x20 0
+expect_err "ioeventfd add: a collision" "File exists" 1 D ioeventfd add mmio 0x20 0
+expect "ioeventfd list" "$(printf '0x10 len 4 data 0x42\n0x20 len 0')" 0 D ioeventfd list mmio
+json ioeventfd-list D --json ioeventfd list mmio
+expect "ioeventfd del by its fields" "" 0 D ioeventfd del mmio 0x10 4 0x42
+expect_err "ioeventfd del: nothing there" "No such file" 1 D ioeventfd del mmio 0x10 4 0x42
+expect "ioeventfd list after del" "0x20 len 0" 0 D ioeventfd list mmio
+expect "coalesced add" "" 0 D coalesced add mmio 0x100 0x80
+expect_err "coalesced on RAM" "Invalid argument" 1 D coalesced add vram 0 16
+expect "coalesced list" "0x100 length 0x80" 0 D coalesced list mmio
+json coalesced-list D --json coalesced list mmio
+expect "coalesced del" "" 0 D coalesced del mmio 0x100 0x80
+expect "coalesced list, empty" "" 0 D coalesced list mmio
+expect_err "dirty get: migration never logged" "No such file" 1 D dirty get vram migration
+expect "dirty global-start dirty-rate" "" 0 D dirty global-start dirty-rate
+expect "dirty get: nothing yet" "none" 0 D dirty get vram migration
+expect "dirty mark 0x1001+0x2000" "" 0 D dirty mark vram 0x1001 0x2000
+expect "dirty mark the last byte" "" 0 D dirty mark vram 0xffff 1
+expect "dirty get: pages 1-3 and 15" "1-3 15" 0 D dirty get vram migration
+json dirty-get D --json dirty get vram migration
+expect "dirty get --clear" "1-3 15" 0 D dirty get vram migration --clear
+expect "dirty get: cleared" "none" 0 D dirty get vram migration
+expect "dirty mark all" "" 0 D dirty mark vram 0 64K
+expect "dirty clear pages 0-7" "" 0 D dirty clear vram migration 0 8
+expect "dirty get: 8-15 left" "8-15" 0 D dirty get vram migration
+expect_err "dirty mark: RAM nothing backs" "Operation not permitted" 1 D dirty mark bare 0 1
+expect_err "dirty mark: not RAM" "Invalid argument" 1 D dirty mark mmio 0 1
+expect_err "dirty mark: past the end" "Invalid argument" 1 D dirty mark vram 0xffff 2
+expect_err "dirty global-stop: a reason not on" "Invalid argument" 1 D dirty global-stop limit
+expect "dirty global-stop dirty-rate" "" 0 D dirty global-stop dirty-rate
+expect "dirty global-sync" "" 0 D dirty global-sync
+expect_err "dirty: an unknown reason" "REASON is" 2 D dirty global-start often
+expect "dirty vga on" "" 0 D dirty vga vram on
+expect "dirty vga on, a second reference" "" 0 D dirty vga vram on
+expect "dirty vga off, one left" "" 0 D dirty vga vram off
+expect "vga still logs: a mark shows" "0" 0 sh -c \
+	"memtopoctl -c cli-dirty dirty mark vram 0 1 && memtopoctl -c cli-dirty dirty get vram vga"
+expect "dirty vga off, the last" "" 0 D dirty vga vram off
+expect_err "dirty vga off without a reference" "Invalid argument" 1 D dirty vga vram off
+expect "clear the vga log" "" 0 D dirty clear vram vga
+expect "vga off: a mark marks nothing" "none" 0 sh -c \
+	"memtopoctl -c cli-dirty dirty mark vram 0 1 && memtopoctl -c cli-dirty dirty get vram vga"
+# txn: three changes, one commit (a watcher asking for one commit sees all of them)
+cat >txn.txt <<'TXN'
+# a comment
+coalesced add mmio 0 8
+ioeventfd add mmio 0x40 2
+set vram address 0x400000
+TXN
+memtopoctl -c cli-dirty --json watch mem --events all --count 1 --timeout 20 >watch-txn.out &
+w=$!
+# it must have subscribed before the commit; it prints nothing until then
+sleep 2
+json txn D --json txn txn.txt
+wait $w
+expect "txn: its one commit moves the RAM" 1 0 grep -c '"type": "region_add", "region": [0-9]*, "name": "vram", "start": 4194304' watch-txn.out
+expect "txn: the same commit adds the coalesced range" 1 0 grep -c '"type": "coalesced_io_add"' watch-txn.out
+expect "txn: and the ioeventfd" 1 0 grep -c '"type": "eventfd_add"' watch-txn.out
+printf 'coalesced add mmio 0x80 8\ncoalesced add mmio 0x80 8\ncoalesced add mmio 0x90 8\n' >bad.txt
+expect_err "txn: a failing line stops it" "bad.txt:2: failed; 1 earlier command is committed" 1 \
+	D txn bad.txt
+expect "txn: the line before stays, the one after never ran" \
+	"$(printf '0x0 length 0x8\n0x80 length 0x8')" 0 D coalesced list mmio
+D destroy
 memtopoctl -c cli-import destroy
 C destroy
 echo "1..$n"
