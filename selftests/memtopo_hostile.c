@@ -850,6 +850,53 @@ TEST_F(hostile, every_pointer)
 }
 
 /*
+ * The entry arrays of the list ioctls, sized exactly for the answer: at
+ * every placement EFAULT, and nothing changed.
+ */
+TEST_F(hostile, list_entries_pointer)
+{
+	struct world *w = &self->w;
+	struct memtopo_ioeventfd_entry ioe[1];
+	struct memtopo_coalesced_entry coe[1];
+	struct snap before, after;
+	int efd = eventfd(0, EFD_CLOEXEC), ret, k;
+	enum placement p;
+	const char *diff;
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, mt_ioeventfd(w->fd, w->io, efd, 0x200, 4, 0, 0));
+	ASSERT_EQ(0, mt_coalesced(w->fd, w->io, 0x300, 0x10, 0));
+	for (p = 0; p < P_NR; p++) {
+		for (k = 0; k < 2; k++) {
+			struct memtopo_ioeventfd_list il = { .size = sizeof(il), .region = w->io,
+							     .num_entries = 1 };
+			struct memtopo_coalesced_list cl = { .size = sizeof(cl), .region = w->io,
+							     .num_entries = 1 };
+
+			ASSERT_EQ(0, world_stir(w));
+			snap_take(w, &before, w->sub_b);
+			if (k) {
+				cl.entries = hm_ptr(&self->hm, p, coe, sizeof(coe));
+				ret = raw(w->fd, MEMTOPO_COALESCED_LIST, &cl);
+			} else {
+				il.entries = hm_ptr(&self->hm, p, ioe, sizeof(ioe));
+				ret = raw(w->fd, MEMTOPO_IOEVENTFD_LIST, &il);
+			}
+			EXPECT_EQ(-EFAULT, ret) TH_LOG("list %d, %s", k, placement_name[p]);
+			snap_take(w, &after, w->sub_a);
+			diff = snap_diff(&before, &after);
+			EXPECT_EQ(NULL, diff) TH_LOG("list %d %s: %s changed", k, placement_name[p],
+						     diff);
+			snap_free(&before);
+			snap_free(&after);
+		}
+	}
+	EXPECT_EQ(0, mt_ioeventfd(w->fd, w->io, -1, 0x200, 4, MEMTOPO_IOEVENTFD_DEASSIGN, 0));
+	EXPECT_EQ(0, mt_coalesced(w->fd, w->io, 0x300, 0x10, MEMTOPO_COALESCED_DEL));
+	close(efd);
+}
+
+/*
  * The issue's cases by name: a begin or commit that cannot answer opens or
  * closes nothing; a READ_EVENTS that cannot answer loses no event.
  */
