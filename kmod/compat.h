@@ -8,12 +8,29 @@
 #define _MEMTOPO_COMPAT_H
 
 #include <linux/eventfd.h>
+#include <linux/mm.h>
 
 /* v6.8 (commit 3652117f8548) dropped eventfd_signal()'s count argument. */
 #ifdef MEMTOPO_EVENTFD_SIGNAL_NO_COUNT
 #define memtopo_eventfd_signal(ctx) eventfd_signal(ctx)
 #else
 #define memtopo_eventfd_signal(ctx) eventfd_signal(ctx, 1)
+#endif
+
+/* v6.5 dropped get_user_pages_remote()'s vmas argument. */
+#ifdef MEMTOPO_GUP_REMOTE_NO_VMAS
+#define memtopo_gup_remote(mm, start, nr, flags, pages)			\
+	get_user_pages_remote(mm, start, nr, flags, pages, NULL)
+#else
+#define memtopo_gup_remote(mm, start, nr, flags, pages)			\
+	get_user_pages_remote(mm, start, nr, flags, pages, NULL, NULL)
+#endif
+
+/* v6.3 put vma->vm_flags behind vm_flags_set(). */
+#ifdef MEMTOPO_HAVE_VM_FLAGS_SET
+#define memtopo_vm_flags_set(vma, flags) vm_flags_set(vma, flags)
+#else
+#define memtopo_vm_flags_set(vma, flags) ((vma)->vm_flags |= (flags))
 #endif
 
 #endif /* _MEMTOPO_COMPAT_H */

@@ -6,3 +6,15 @@
 ifneq ($(shell grep -s -E 'eventfd_signal\(struct eventfd_ctx \*ctx\);' $(srctree)/include/linux/eventfd.h),)
 ccflags-y += -DMEMTOPO_EVENTFD_SIGNAL_NO_COUNT
 endif
+
+# v6.5 dropped get_user_pages_remote()'s vmas argument.
+memtopo_gup_proto := $(shell grep -s -A4 '^long get_user_pages_remote.struct mm_struct' \
+	$(srctree)/include/linux/mm.h)
+ifeq ($(findstring vmas,$(memtopo_gup_proto)),)
+ccflags-y += -DMEMTOPO_GUP_REMOTE_NO_VMAS
+endif
+
+# v6.3 made vma->vm_flags read-only behind vm_flags_set().
+ifneq ($(shell grep -s 'static inline void vm_flags_set.struct' $(srctree)/include/linux/mm.h),)
+ccflags-y += -DMEMTOPO_HAVE_VM_FLAGS_SET
+endif

@@ -5,8 +5,11 @@
  *
  * An access is cut into pieces, one per flat range it crosses.  RAM-like
  * pieces (RAM, ROM, RAM device, a ROM device in romd mode when reading)
- * are copied through the region's kernel mapping; writes to read-only
- * ranges are refused and RAM writes are marked dirty.  Device pieces go
+ * are copied to or from the region's backing: kernel-owned RAM through its
+ * kernel mapping, files and process memory through the backing's own
+ * accessor (which sleeps, so it runs outside RCU with a region reference
+ * held); writes to read-only ranges are refused and RAM writes are marked
+ * dirty once the bytes are there.  Device pieces go
  * through QEMU's three rules, in order:
  *  1. memory_access_size(): each step is at most valid_max (4 when 0)
  *     bytes, no wider than the address's alignment unless the device
@@ -57,7 +60,8 @@ static const struct memtopo_region_ops memtopo_no_ops;
 struct memtopo_step {
 	u64 len;			/* bytes of the access this step covers */
 	u64 offset;			/* within the region */
-	void *kaddr;			/* RAM: where to copy; else NULL */
+	void *kaddr;			/* kernel-owned RAM: where to copy; else NULL */
+	struct memtopo_region *mr;	/* other RAM: referenced, copied outside RCU */
 	const struct memtopo_region_ops *ops;
 	void *opaque;
 	struct memtopo_udev *udev;	/* a served device, referenced */
@@ -149,29 +153,28 @@ static int memtopo_access_adjusted(const struct memtopo_region_ops *ops, void *o
 }
 
 /*
- * Kernel-owned RAM is only as large as it was allocated: a region grown
- * past it since (the kernel API does not stop that) cannot reach beyond.
- * Under RCU, like the rest of the step.
+ * A backing is only as large as it was made: a region grown past it since
+ * (the kernel API does not stop that) cannot reach beyond.
  */
-static bool memtopo_backing_covers(struct memtopo_region *mr, u64 offset, u64 len)
+static bool memtopo_backing_covers(const struct memtopo_backing *b, u64 offset, u64 len)
 {
-	struct memtopo_region_parity *p = rcu_dereference(mr->parity);
-	u64 size = p ? READ_ONCE(p->kbacking_size) : 0;
-
-	return !size || (offset < size && len <= size - offset);
+	return b && b->kind != MEMTOPO_BACKING_NONE && offset < b->size &&
+	       len <= b->size - offset;
 }
 
 /*
  * Decide the step at @addr for @len remaining bytes, under RCU.  With
  * @dry_run nothing is copied or signalled and a RAM step covers the rest
- * of its range; otherwise a RAM step is copied here, stopping at a page
- * boundary so the RCU section stays short.
+ * of its range; otherwise kernel-owned RAM is copied here, stopping at a
+ * page boundary so the RCU section stays short, and other RAM is left to
+ * the caller with a region reference in @st->mr.
  */
 static int memtopo_step(struct memtopo_space *as, u64 addr, u8 *buf, u64 len,
 			bool is_write, bool dry_run, struct memtopo_step *st)
 {
 	struct memtopo_region_parity *p;
 	struct memtopo_udev *udev = NULL;
+	struct memtopo_backing *b;
 	struct memtopo_section s;
 	struct memtopo_region *mr;
 	u64 n;
@@ -196,13 +199,24 @@ static int memtopo_step(struct memtopo_space *as, u64 addr, u8 *buf, u64 len,
 	case MEMTOPO_RAM_DEVICE:
 		if (is_write && (s.flags & MEMTOPO_FR_READONLY))
 			return -EROFS;
-		if (!mr->backing.kaddr || !memtopo_backing_covers(mr, st->offset, n))
-			return -EOPNOTSUPP;	/* no kernel mapping to copy through */
-		st->kaddr = (u8 *)mr->backing.kaddr + st->offset;
+		b = mr->backing;
+		if (!memtopo_backing_covers(b, st->offset, n))
+			return -EOPNOTSUPP;	/* nothing memtopo can reach */
+		if (is_write && !b->writable)
+			return -EROFS;
 		if (dry_run) {
 			st->len = n;
 			return 0;
 		}
+		if (!b->kaddr) {
+			/* zero: the region is being freed, a commit raced with us */
+			if (!refcount_inc_not_zero(&mr->ref))
+				return -ENXIO;
+			st->mr = mr;
+			st->len = n;
+			return 0;
+		}
+		st->kaddr = (u8 *)b->kaddr + st->offset;
 		st->len = min_t(u64, n, PAGE_SIZE - offset_in_page(st->kaddr));
 		if (is_write) {
 			memcpy(st->kaddr, buf, st->len);
@@ -249,6 +263,22 @@ static int memtopo_step(struct memtopo_space *as, u64 addr, u8 *buf, u64 len,
 	return 0;
 }
 
+/* RAM whose backing sleeps to reach (a file, another process). */
+static int memtopo_ram_step(struct memtopo_step *st, u8 *buf, bool is_write)
+{
+	struct memtopo_backing *b = st->mr->backing;
+	int ret;
+
+	ret = b->ops->access(b, st->offset, buf, st->len, is_write);
+	if (!ret && is_write) {
+		rcu_read_lock();
+		memtopo_mark_dirty_rcu(st->mr, st->offset, st->len);
+		rcu_read_unlock();
+	}
+	memtopo_region_put(st->mr);
+	return ret;
+}
+
 /* With @check_only, only pass 0 runs: nothing is accessed. */
 static int memtopo_dispatch(struct memtopo_space *as, u64 addr, u8 *buf, size_t len,
 			    bool is_write, bool check_only)
@@ -272,6 +302,10 @@ static int memtopo_dispatch(struct memtopo_space *as, u64 addr, u8 *buf, size_t 
 			rcu_read_unlock();
 			if (ret || !pass || st.kaddr || st.signalled)
 				continue;
+			if (st.mr) {
+				ret = memtopo_ram_step(&st, buf + done, is_write);
+				continue;
+			}
 			/* a device step, outside RCU: the callback may sleep */
 			if (is_write)
 				value = memtopo_load(buf + done, st.len, st.ops->big_endian);
@@ -298,8 +332,9 @@ static int memtopo_dispatch(struct memtopo_space *as, u64 addr, u8 *buf, size_t 
  * Context: process context; may sleep (device callbacks may; a served
  * device's accessor waits, killable, for its server).
  * Return: 0; -ENXIO if some byte is unassigned or in a reservation;
- * -EOPNOTSUPP for RAM without a kernel mapping or a device without the
- * callback; -EINVAL for a step the device's valid sizes or alignment
+ * -EOPNOTSUPP for RAM without a backing memtopo can reach (none, or one
+ * smaller than the region) or a device without the callback; the
+ * backing's errors (memtopo_backing_access()); -EINVAL for a step the device's valid sizes or alignment
  * refuse; -EOVERFLOW if the access passes 2^64; a device callback's error
  * (for a served device: -ETIMEDOUT, -EIO, -ENODEV, -EDEADLK, -EINTR, see
  * struct memtopo_serve in the uapi header).
@@ -323,7 +358,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_space_read, MEMTOPO);
  * device step matching an ioeventfd signals it instead of the device.
  *
  * Context: process context; may sleep.
- * Return: as memtopo_space_read(), plus -EROFS for a read-only range.
+ * Return: as memtopo_space_read(), plus -EROFS for a read-only range or a
+ * backing that cannot be written (a file opened read-only).
  */
 int memtopo_space_write(struct memtopo_space *as, u64 addr, const void *buf, size_t len)
 {
@@ -349,38 +385,6 @@ int memtopo_space_check(struct memtopo_space *as, u64 addr, void *buf, size_t le
 {
 	return memtopo_dispatch(as, addr, buf, len, is_write, true);
 }
-
-/**
- * memtopo_region_own_backing_locked() - hand a RAM-like region the kernel
- * memory behind its backing.kaddr, to be freed with the region.
- * @mr: a region just created, not yet mapped, whose backing.kaddr is @buf;
- *	context locked.
- * @buf: kvmalloc()ed memory.
- * @size: bytes at @buf; dispatch never copies past them.
- *
- * From then on the region owns @buf: it is kvfree()d after the region's
- * RCU grace period (memtopo_hook_region_free()), so an access that found
- * the region under RCU can finish its copy.
- *
- * Return: 0; -EINVAL if @buf is not the region's mapping or it already
- * owns one; -ENOMEM (the caller still owns @buf).
- */
-int memtopo_region_own_backing_locked(struct memtopo_region *mr, void *buf, u64 size)
-{
-	struct memtopo_region_parity *p;
-
-	memtopo_assert_locked(mr->ctx);
-	if (WARN_ON_ONCE(!buf || !size || mr->backing.kaddr != buf ||
-			 memtopo_kbacking_size_locked(mr)))
-		return -EINVAL;
-	p = memtopo_parity_get(mr);
-	if (!p)
-		return -ENOMEM;
-	p->kbacking = buf;
-	WRITE_ONCE(p->kbacking_size, size);
-	return 0;
-}
-EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_region_own_backing_locked);
 
 /**
  * memtopo_dispatch_sync() - wait for every access in flight to finish.

@@ -170,8 +170,24 @@ out_unlock:
 	return memtopo_ucmd_respond(ucmd, sizeof(*cmd)) ?: ret;
 }
 
+static u32 memtopo_backing_flags(const struct memtopo_backing *b)
+{
+	switch (b ? b->kind : MEMTOPO_BACKING_NONE) {
+	case MEMTOPO_BACKING_KERNEL:
+		return MEMTOPO_REGION_KERNEL_BACKING;
+	case MEMTOPO_BACKING_FILE:
+		return MEMTOPO_REGION_FILE_BACKING;
+	case MEMTOPO_BACKING_PROCESS:
+		return MEMTOPO_REGION_PROCESS_BACKING;
+	default:
+		return 0;
+	}
+}
+
 static void memtopo_fill_region(struct memtopo_region_desc *d, const struct memtopo_region *mr)
 {
+	const struct memtopo_backing *b = mr->backing;
+
 	memset(d, 0, sizeof(*d));
 	d->id = mr->id;
 	d->parent = mr->parent ? mr->parent->id : 0;
@@ -183,14 +199,22 @@ static void memtopo_fill_region(struct memtopo_region_desc *d, const struct memt
 		   ((mr->flags & MEMTOPO_RF_ROMD) ? MEMTOPO_REGION_ROMD : 0) |
 		   ((mr->flags & MEMTOPO_RF_MAY_OVERLAP) ? MEMTOPO_REGION_MAY_OVERLAP : 0) |
 		   ((mr->flags & MEMTOPO_RF_SIZE64) ? MEMTOPO_REGION_SIZE_2_64 : 0) |
-		   (memtopo_kbacking_size_locked(mr) ? MEMTOPO_REGION_KERNEL_BACKING : 0);
+		   memtopo_backing_flags(b);
 	d->priority = mr->priority;
 	d->dirty_log_mask = mr->dirty_log_mask;
 	d->addr = mr->addr;
 	d->length = mr->size;
 	d->alias_offset = mr->kind == MEMTOPO_ALIAS ? mr->alias_offset : 0;
-	d->uaddr = mr->backing.uaddr;
 	strscpy(d->name, mr->name, sizeof(d->name));
+	if (b) {
+		d->uaddr = b->uaddr;
+		if (b->kind != MEMTOPO_BACKING_NONE)
+			d->backing_id = b->id;
+		if (b->kind == MEMTOPO_BACKING_KERNEL)
+			d->backing_offset = b->mmap_offset;
+		else if (b->kind == MEMTOPO_BACKING_FILE)
+			d->backing_offset = b->file_offset;
+	}
 }
 
 /*

@@ -34,6 +34,7 @@ static int memtopo_fops_open(struct inode *inode, struct file *filp)
 		return ret;
 	}
 	mutex_init(&mf->lock);
+	spin_lock_init(&mf->ctx_lock);
 	xa_init_flags(&mf->subs, XA_FLAGS_ALLOC1);
 	mf->dbg = memtopo_debugfs_add_ctx(mf->ctx, NULL);
 	filp->private_data = mf;
@@ -59,9 +60,33 @@ static int memtopo_fops_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+/* Kernel-owned RAM, at the offset its region's creation reported. */
+static int memtopo_fops_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	struct memtopo_file *mf = filp->private_data;
+	struct memtopo_backing *b;
+	int ret;
+
+	/*
+	 * Not mf->lock: its holders fault on user memory, so it comes before
+	 * the mmap lock held here.  The spinlock keeps the file's context
+	 * (switched by MEMTOPO_CTX_ATTACH) alive for the search; the backing
+	 * reference then keeps the pages.
+	 */
+	spin_lock(&mf->ctx_lock);
+	b = memtopo_backing_find_mmap(mf->ctx, (u64)vma->vm_pgoff << PAGE_SHIFT);
+	spin_unlock(&mf->ctx_lock);
+	if (!b)
+		return -ENXIO;
+	ret = memtopo_backing_map_vma(b, vma);
+	memtopo_backing_put(b);
+	return ret;
+}
+
 static const struct file_operations memtopo_fops = {
 	.owner = THIS_MODULE,
 	.open = memtopo_fops_open,
+	.mmap = memtopo_fops_mmap,
 	.release = memtopo_fops_release,
 	.unlocked_ioctl = memtopo_fops_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
@@ -128,6 +153,9 @@ static int __init memtopo_init(void)
 	ret = memtopo_region_cache_init();
 	if (ret)
 		return ret;
+	ret = memtopo_backing_init();
+	if (ret)
+		goto err_cache;
 	memtopo_fault_selftest();
 	memtopo_debugfs_init();
 	ret = misc_register(&memtopo_misc);
@@ -137,6 +165,8 @@ static int __init memtopo_init(void)
 
 err_debugfs:
 	memtopo_debugfs_exit();
+	memtopo_backing_exit();
+err_cache:
 	memtopo_region_cache_exit();
 	return ret;
 }
@@ -150,6 +180,8 @@ static void __exit memtopo_exit(void)
 	rcu_barrier();
 	/* spaces wait for dispatch's SRCU after their RCU grace period */
 	memtopo_dispatch_barrier();
+	/* the regions' RCU callbacks queued their backings' releases */
+	memtopo_backing_exit();
 	memtopo_region_cache_exit();
 }
 

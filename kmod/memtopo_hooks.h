@@ -72,8 +72,7 @@ void memtopo_hook_dirty_unprepare(struct memtopo_region *mr, u8 fresh);
 
 /**
  * memtopo_hook_region_free() - a region's memory goes: free its parity
- * state (bitmaps, ioeventfd registrations, coalescing ranges, kernel-owned
- * RAM).
+ * state (bitmaps, ioeventfd registrations, coalescing ranges).
  * @mr: the region; nothing can reach it any more.
  *
  * Context: an RCU callback (softirq): must not sleep; no lock held.

@@ -222,7 +222,8 @@ struct memtopo_region {
 	u8 dirty_log_mask;
 	u16 flags;
 	u32 alias_users;	/* aliases targeting this region */
-	struct memtopo_backing backing;
+	/* RAM-like regions: what holds the bytes (a reference), or NULL */
+	struct memtopo_backing *backing;
 	/* dirty bitmaps, ioeventfds, coalesced ranges (parity.h) */
 	struct memtopo_region_parity __rcu *parity;
 	/*

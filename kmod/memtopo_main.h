@@ -6,6 +6,7 @@
 #include <linux/bits.h>
 #include <linux/fs.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/xarray.h>
 #include <uapi/linux/memtopo.h>
 
@@ -30,6 +31,9 @@ struct memtopo_region;
  * @lock: serialises the file's own state (@ctx switch, @txn_depth, @subs)
  *	against concurrent ioctls on the same file; outermost in the lock
  *	order (memtopo_internal.h).
+ * @ctx_lock: also held to switch @ctx, so mmap() (under the mmap lock,
+ *	which @lock's holders may take by faulting) can read @ctx without
+ *	@lock; nothing sleeps under it.
  * @txn_depth: transactions this file opened on @ctx and has not committed.
  * @subs: the file's subscriptions by ID.
  * @nr_subs: how many there are.
@@ -40,6 +44,7 @@ struct memtopo_region;
 struct memtopo_file {
 	struct memtopo_ctx *ctx;
 	struct mutex lock;	/* file state; outermost in the lock order */
+	spinlock_t ctx_lock;
 	unsigned int txn_depth;
 	struct xarray subs;
 	unsigned int nr_subs;
@@ -87,6 +92,12 @@ void memtopo_registry_exit(void);
 /* mtree_print.c */
 char *memtopo_mtree_format(struct memtopo_ctx *ctx, u32 flags, size_t *len);
 const char *memtopo_region_type_name(const struct memtopo_region *mr);
+
+/* backing.c */
+struct memtopo_backing *memtopo_backing_find_mmap(struct memtopo_ctx *ctx, u64 off);
+int memtopo_backing_map_vma(struct memtopo_backing *b, struct vm_area_struct *vma);
+int memtopo_backing_init(void);
+void memtopo_backing_exit(void);
 
 /* served.c */
 int memtopo_ioctl_serve(struct memtopo_ucmd *ucmd);

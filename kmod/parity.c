@@ -2,10 +2,10 @@
 /*
  * The parity side of the hooks (memtopo_hooks.h) and the owner of the
  * state the parity features share: a region's struct memtopo_region_parity
- * (dirty bitmaps, ioeventfd registrations, coalescing ranges, kernel-owned
- * RAM) and a space's struct memtopo_space_parity (its ioeventfd set) are
- * allocated, freed and replayed to listeners here and nowhere else; each
- * feature file manages its own part of them.
+ * (dirty bitmaps, ioeventfd registrations, coalescing ranges) and a
+ * space's struct memtopo_space_parity (its ioeventfd set) are allocated,
+ * freed and replayed to listeners here and nowhere else; each feature file
+ * manages its own part of them.
  */
 #include <linux/slab.h>
 
@@ -71,8 +71,6 @@ void memtopo_hook_region_free(struct memtopo_region *mr)
 	memtopo_ioeventfds_free(p);
 	memtopo_coalesced_free(p);
 	memtopo_discard_free(p);
-	/* kernel-owned RAM: no view shows the region, no dispatch can copy */
-	kvfree(p->kbacking);
 	/* a served device: its waiting accessors fail, its server sees EOF */
 	udev = rcu_dereference_protected(p->udev, 1);
 	if (udev) {

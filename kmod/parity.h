@@ -13,11 +13,6 @@
  *    reader that found the region in a view may use it under RCU.
  *  - Dirty bitmaps are published the same way and never replaced while the
  *    region lives: markers never race with a free.
- *  - Kernel-owned RAM (the memory behind backing.kaddr of a region created
- *    with MEMTOPO_OP_F_KERNEL_BACKING) lives in the parity state and is
- *    freed with it: dispatch copies through it only inside the RCU section
- *    that found the region in a view, and a kernel user that keeps the
- *    mapping past region_del holds a region reference.
  *  - An ioeventfd registration is reference counted: the region's list holds
  *    one reference and each space's absolute set holds one per entry, so an
  *    eventfd_del can still be reported after the registration was removed.
@@ -92,13 +87,6 @@ struct memtopo_region_parity {
 	u32 nr_ioeventfds;
 	/* QEMU's vga_logging_count: memtopo_region_set_log() references */
 	u32 vga_logging_count;
-	/*
-	 * Kernel-owned RAM (MEMTOPO_OP_F_KERNEL_BACKING): the memory behind
-	 * mr->backing.kaddr and its size, set once before the region can be
-	 * mapped and freed with the region (after its RCU grace period).
-	 */
-	void *kbacking;
-	u64 kbacking_size;
 	/* a userspace-served device: set under ctx->lock, read under RCU */
 	struct memtopo_udev __rcu *udev;
 	/* the RAM discard manager (discard.c): ctx->lock only */
@@ -131,20 +119,6 @@ memtopo_parity_locked(const struct memtopo_region *mr)
 /* parity.c: the shared state, allocated on first use */
 struct memtopo_region_parity *memtopo_parity_get(struct memtopo_region *mr);
 struct memtopo_space_parity *memtopo_space_parity_get(struct memtopo_space *as);
-
-/*
- * Bytes of kernel-owned backing behind @mr, 0 if its backing (if any) is not
- * the kernel's; the region never grows past it through the ioctls.
- */
-static inline u64 memtopo_kbacking_size_locked(const struct memtopo_region *mr)
-{
-	const struct memtopo_region_parity *p = memtopo_parity_locked(mr);
-
-	return p ? p->kbacking_size : 0;
-}
-
-/* dispatch.c, for uapi_ops.c */
-int memtopo_region_own_backing_locked(struct memtopo_region *mr, void *buf, u64 size);
 
 /* What a MEMTOPO_UNDO_PARITY record undoes (its @sub). */
 enum memtopo_parity_undo {

@@ -381,10 +381,15 @@ static unsigned int memtopo_alias_chain(const struct memtopo_region *mr)
 	return n;
 }
 
-/* What a region costs the context's memory budget: its object, name included. */
+/*
+ * What a region costs the context's memory budget: its object, name
+ * included, and the kernel memory of its backing (kernel-owned RAM), which
+ * it holds alive until it is freed.
+ */
 static size_t memtopo_region_cost(const struct memtopo_region *mr)
 {
-	return sizeof(*mr) + memtopo_name_room[memtopo_name_class(strlen(mr->name))];
+	return sizeof(*mr) + memtopo_name_room[memtopo_name_class(strlen(mr->name))] +
+	       (mr->backing ? mr->backing->charge : 0);
 }
 
 /**
@@ -441,6 +446,8 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 	} else if (info->alias_target) {
 		return ERR_PTR(-EINVAL);
 	}
+	if (info->backing && !memtopo_kind_has_ram(info->kind))
+		return ERR_PTR(-EINVAL);
 	if (ctx->nr_regions >= MEMTOPO_MAX_REGIONS)
 		return ERR_PTR(-ENOSPC);
 
@@ -453,6 +460,8 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 		goto err_undo;
 	}
 	memcpy(mr->name, name, len + 1);
+	/* before the ID publishes it: lockless walkers of the ID table read it */
+	mr->backing = info->backing;
 	ret = memtopo_ctx_charge_locked(ctx, memtopo_region_cost(mr));
 	if (ret)
 		goto err_free;
@@ -471,7 +480,6 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 	if (info->kind == MEMTOPO_ROM_DEVICE)
 		mr->flags |= MEMTOPO_RF_ROMD;
 	mr->by_addr = RB_ROOT;
-	mr->backing = info->backing;
 	if (info->kind == MEMTOPO_IO || info->kind == MEMTOPO_ROM_DEVICE) {
 		mr->ops = info->ops;
 		mr->opaque = info->opaque;
@@ -487,6 +495,8 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 		memtopo_region_get(mr->alias);
 		mr->alias->alias_users++;
 	}
+	if (mr->backing)
+		memtopo_backing_get(mr->backing);
 	ctx->nr_regions++;
 	u->obj = mr;
 	/* nothing to render: this only forgets the record outside a transaction */
@@ -525,6 +535,7 @@ static void memtopo_region_free_rcu(struct rcu_head *head)
 	struct memtopo_region *mr = container_of(head, struct memtopo_region, rcu);
 
 	memtopo_hook_region_free(mr);
+	memtopo_backing_put(mr->backing);
 	memtopo_region_free(mr);
 }
 
@@ -1215,11 +1226,13 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_kind, MEMTOPO);
  * memtopo_region_backing() - the backing a RAM-like region was created with.
  * @mr: the region.
  *
- * Return: the backing descriptor, untouched by the engine.
+ * Context: any; the backing lives at least as long as the region (take a
+ * reference with memtopo_backing_get() to keep it longer).
+ * Return: the backing, or NULL for a region without one.
  */
-const struct memtopo_backing *memtopo_region_backing(const struct memtopo_region *mr)
+struct memtopo_backing *memtopo_region_backing(const struct memtopo_region *mr)
 {
-	return &mr->backing;
+	return mr->backing;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_backing, MEMTOPO);
 

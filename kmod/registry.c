@@ -174,7 +174,9 @@ again:
 	mutex_unlock(&memtopo_named_lock);
 
 	old = mf->ctx;
+	spin_lock(&mf->ctx_lock);
 	mf->ctx = ctx;
+	spin_unlock(&mf->ctx_lock);
 	memtopo_debugfs_remove(mf->dbg);
 	mf->dbg = NULL;
 	memtopo_ctx_put(old);

@@ -10,13 +10,13 @@
  * undone by the engine itself.  The undo log grows with the operations
  * actually applied, whatever count the batch claims.
  */
+#include <linux/file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
 
 #include "memtopo_main.h"
 #include "memtopo_internal.h"
-#include "parity.h"
 
 struct memtopo_batch_state {
 	struct memtopo_ctx *ctx;
@@ -63,44 +63,108 @@ static enum memtopo_kind memtopo_kind_from_uapi(u32 kind)
 	return kind;
 }
 
+#define MEMTOPO_OP_F_BACKINGS							\
+	(MEMTOPO_OP_F_KERNEL_BACKING | MEMTOPO_OP_F_FILE_BACKING | MEMTOPO_OP_F_PROCESS_BACKING)
+
 /*
  * MEMTOPO_OP_F_KERNEL_BACKING: allocate the RAM (zeroed, or the user's
- * initial contents) before the region exists; the caller owns the memory
- * until memtopo_region_own_backing_locked() succeeds.
+ * initial contents).  Whether the budget can take it is asked first, so a
+ * request far past it fails without allocating anything.
  */
-static void *memtopo_kbacking_alloc(const struct memtopo_op *op)
+static struct memtopo_backing *memtopo_kbacking_alloc(struct memtopo_ctx *ctx,
+						      const struct memtopo_op *op)
 {
-	void *buf;
+	struct memtopo_backing *b;
+	size_t need;
+	int ret;
 
-	if (op->kind != MEMTOPO_KIND_RAM && op->kind != MEMTOPO_KIND_ROM &&
-	    op->kind != MEMTOPO_KIND_ROM_DEVICE)
-		return ERR_PTR(-EINVAL);
-	if (op->flags & MEMTOPO_OP_F_SIZE_2_64 || op->length > MEMTOPO_KERNEL_BACKING_MAX)
+	if (op->flags & MEMTOPO_OP_F_SIZE_2_64)
 		return ERR_PTR(-E2BIG);
 	if (!op->length)
 		return ERR_PTR(-EINVAL);
-	buf = kvzalloc(op->length, GFP_KERNEL_ACCOUNT);
-	if (!buf)
-		return ERR_PTR(-ENOMEM);
-	if (op->value && copy_from_user(buf, u64_to_user_ptr(op->value), op->length)) {
-		kvfree(buf);
+	if (op->length > SIZE_MAX - PAGE_SIZE)
+		return ERR_PTR(-ENOSPC);
+	need = round_up(op->length, PAGE_SIZE);
+	ret = memtopo_ctx_charge_locked(ctx, need);
+	if (ret)
+		return ERR_PTR(ret);
+	memtopo_ctx_uncharge_locked(ctx, need);
+	b = memtopo_backing_kernel_alloc(op->length);
+	if (IS_ERR(b))
+		return b;
+	if (op->value && copy_from_user(b->kaddr, u64_to_user_ptr(op->value), op->length)) {
+		memtopo_backing_put(b);
 		return ERR_PTR(-EFAULT);
 	}
-	return buf;
+	return b;
+}
+
+static struct memtopo_backing *memtopo_fbacking_get(const struct memtopo_op *op,
+						    enum memtopo_kind kind)
+{
+	struct memtopo_backing *b;
+	struct file *file;
+
+	if (op->flags & MEMTOPO_OP_F_SIZE_2_64 || op->value)
+		return ERR_PTR(-EINVAL);
+	file = fget(op->backing_fd);
+	if (!file)
+		return ERR_PTR(-EBADF);
+	/* a ROM (device) only reads its file: a read-only fd is enough */
+	b = memtopo_backing_file(file, op->backing_offset, op->length,
+				 kind == MEMTOPO_RAM || kind == MEMTOPO_RAM_DEVICE);
+	fput(file);
+	return b;
+}
+
+/* The backing a REGION_CREATE asks for: NULL for none, or an ERR_PTR(). */
+static struct memtopo_backing *memtopo_op_backing(struct memtopo_ctx *ctx,
+						  const struct memtopo_op *op,
+						  enum memtopo_kind kind)
+{
+	bool ram = kind == MEMTOPO_RAM || kind == MEMTOPO_ROM || kind == MEMTOPO_RAM_DEVICE;
+
+	switch (op->flags & MEMTOPO_OP_F_BACKINGS) {
+	case MEMTOPO_OP_F_KERNEL_BACKING:
+		/* a RAM device's memory is the device's, never the kernel's */
+		if (kind != MEMTOPO_RAM && kind != MEMTOPO_ROM && kind != MEMTOPO_ROM_DEVICE)
+			return ERR_PTR(-EINVAL);
+		return memtopo_kbacking_alloc(ctx, op);
+	case MEMTOPO_OP_F_FILE_BACKING:
+		if (!ram && kind != MEMTOPO_ROM_DEVICE)
+			return ERR_PTR(-EINVAL);
+		return memtopo_fbacking_get(op, kind);
+	case MEMTOPO_OP_F_PROCESS_BACKING:
+		if (!ram && kind != MEMTOPO_ROM_DEVICE)
+			return ERR_PTR(-EINVAL);
+		if (op->flags & MEMTOPO_OP_F_SIZE_2_64)
+			return ERR_PTR(-EINVAL);
+		return memtopo_backing_process(op->value, op->length);
+	case 0:
+		if (!op->value)
+			return NULL;
+		if (!ram)
+			return ERR_PTR(-EINVAL);
+		return memtopo_backing_label(op->value);
+	default:
+		/* one backing at most */
+		return ERR_PTR(-EINVAL);
+	}
 }
 
 static int memtopo_op_create(struct memtopo_batch_state *b, struct memtopo_op *op)
 {
-	bool kbacked = op->flags & MEMTOPO_OP_F_KERNEL_BACKING;
 	struct memtopo_region_info info = {};
+	struct memtopo_backing *backing;
 	struct memtopo_region *mr;
-	void *kbuf = NULL;
-	int ret;
 
-	if (op->flags & ~(MEMTOPO_OP_F_SIZE_2_64 | MEMTOPO_OP_F_KERNEL_BACKING) ||
+	if (op->flags & ~(MEMTOPO_OP_F_SIZE_2_64 | MEMTOPO_OP_F_BACKINGS) ||
 	    op->priority || memtopo_uname_valid(op->name))
 		return -EINVAL;
 	if (op->kind > MEMTOPO_KIND_ALIAS)
+		return -EINVAL;
+	/* @backing_offset is an input only for a file (else an output: ignored) */
+	if (!(op->flags & MEMTOPO_OP_F_FILE_BACKING) && op->backing_fd)
 		return -EINVAL;
 	info.kind = memtopo_kind_from_uapi(op->kind);
 	info.name = op->name;
@@ -116,31 +180,25 @@ static int memtopo_op_create(struct memtopo_batch_state *b, struct memtopo_op *o
 	} else if (op->ref || op->addr) {
 		return -EINVAL;
 	}
-	if (kbacked) {
-		kbuf = memtopo_kbacking_alloc(op);
-		if (IS_ERR(kbuf))
-			return PTR_ERR(kbuf);
-		info.backing.kaddr = kbuf;
-	} else {
-		if (op->value && info.kind != MEMTOPO_RAM && info.kind != MEMTOPO_ROM &&
-		    info.kind != MEMTOPO_RAM_DEVICE)
-			return -EINVAL;
-		info.backing.uaddr = op->value;
-	}
+	backing = memtopo_op_backing(b->ctx, op, info.kind);
+	if (IS_ERR(backing))
+		return PTR_ERR(backing);
+	info.backing = backing;
 	mr = memtopo_region_create_locked(b->ctx, &info);
-	if (IS_ERR(mr)) {
-		kvfree(kbuf);
+	/* the region took its own reference */
+	memtopo_backing_put(backing);
+	if (IS_ERR(mr))
 		return PTR_ERR(mr);
-	}
-	if (kbacked) {
-		/* on failure the batch's undo destroys the region, never mapped */
-		ret = memtopo_region_own_backing_locked(mr, kbuf, op->length);
-		if (ret) {
-			kvfree(kbuf);
-			return ret;
-		}
-	}
 	op->id = mr->id;
+	op->backing_id = 0;
+	op->backing_offset = 0;
+	if (backing && backing->kind != MEMTOPO_BACKING_NONE) {
+		op->backing_id = backing->id;
+		if (backing->kind == MEMTOPO_BACKING_KERNEL)
+			op->backing_offset = backing->mmap_offset;
+		else if (backing->kind == MEMTOPO_BACKING_FILE)
+			op->backing_offset = backing->file_offset;
+	}
 	return xa_err(xa_store(&b->regions, b->nr, mr, GFP_KERNEL));
 }
 
@@ -175,7 +233,9 @@ static int memtopo_op_apply(struct memtopo_batch_state *b, struct memtopo_op *op
 	struct memtopo_region *mr, *parent;
 	struct memtopo_space *as;
 
-	if (op->__reserved)
+	if (op->__reserved || op->__reserved2)
+		return -EINVAL;
+	if (op->op != MEMTOPO_OP_REGION_CREATE && op->backing_fd)
 		return -EINVAL;
 	if (op->op != MEMTOPO_OP_REGION_CREATE && op->op != MEMTOPO_OP_SPACE_CREATE &&
 	    memchr_inv(op->name, 0, sizeof(op->name)))
@@ -238,10 +298,9 @@ static int memtopo_op_apply(struct memtopo_batch_state *b, struct memtopo_op *op
 		if (op->flags & ~MEMTOPO_OP_F_SIZE_2_64 || op->ref || op->addr || op->value ||
 		    op->priority || ((op->flags & MEMTOPO_OP_F_SIZE_2_64) && op->length))
 			return -EINVAL;
-		/* kernel-owned RAM cannot grow past what was allocated */
-		if (memtopo_kbacking_size_locked(mr) &&
-		    (op->flags & MEMTOPO_OP_F_SIZE_2_64 ||
-		     op->length > memtopo_kbacking_size_locked(mr)))
+		/* RAM cannot grow past its backing */
+		if (mr->backing && mr->backing->kind != MEMTOPO_BACKING_NONE &&
+		    (op->flags & MEMTOPO_OP_F_SIZE_2_64 || op->length > mr->backing->size))
 			return -EINVAL;
 		return memtopo_region_set_size_locked(mr, op->length,
 						      op->flags & MEMTOPO_OP_F_SIZE_2_64);
@@ -322,6 +381,23 @@ struct memtopo_user_ops {
 	u32 op_size;
 };
 
+/*
+ * A create's answer: @id, and the backing fields when the caller's struct
+ * (@size bytes at @p) has them.
+ */
+static int memtopo_op_answer(u8 __user *p, u32 size, const struct memtopo_op *op)
+{
+	if (put_user(op->id, (u32 __user *)(p + offsetof(struct memtopo_op, id))))
+		return -EFAULT;
+	if (op->op != MEMTOPO_OP_REGION_CREATE || size < offsetofend(struct memtopo_op, backing_id))
+		return 0;
+	if (put_user(op->backing_offset,
+		     (u64 __user *)(p + offsetof(struct memtopo_op, backing_offset))) ||
+	    put_user(op->backing_id, (u64 __user *)(p + offsetof(struct memtopo_op, backing_id))))
+		return -EFAULT;
+	return 0;
+}
+
 static int memtopo_fetch_user(void *arg, u32 i, struct memtopo_op *op)
 {
 	struct memtopo_user_ops *u = arg;
@@ -338,18 +414,16 @@ static int memtopo_fetch_user(void *arg, u32 i, struct memtopo_op *op)
 	 * holds) before anything is made, so a read-only array fails here
 	 * rather than create, undo and use up an ID.
 	 */
-	if ((op->op == MEMTOPO_OP_REGION_CREATE || op->op == MEMTOPO_OP_SPACE_CREATE) &&
-	    put_user(op->id, (u32 __user *)(p + offsetof(struct memtopo_op, id))))
-		return -EFAULT;
+	if (op->op == MEMTOPO_OP_REGION_CREATE || op->op == MEMTOPO_OP_SPACE_CREATE)
+		return memtopo_op_answer(p, u->op_size, op);
 	return 0;
 }
 
 static int memtopo_store_user(void *arg, u32 i, const struct memtopo_op *op)
 {
 	struct memtopo_user_ops *u = arg;
-	u8 __user *p = u->uptr + (size_t)i * u->op_size;
 
-	return put_user(op->id, (u32 __user *)(p + offsetof(struct memtopo_op, id)));
+	return memtopo_op_answer(u->uptr + (size_t)i * u->op_size, u->op_size, op);
 }
 
 /**
@@ -397,8 +471,7 @@ static int memtopo_store_one(void *arg, u32 i, const struct memtopo_op *op)
 {
 	struct memtopo_ucmd *ucmd = arg;
 
-	return put_user(op->id, (u32 __user *)((u8 __user *)ucmd->ubuffer +
-					       offsetof(struct memtopo_op, id)));
+	return memtopo_op_answer(ucmd->ubuffer, ucmd->user_size, op);
 }
 
 /**

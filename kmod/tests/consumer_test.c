@@ -30,7 +30,7 @@ struct mt_cmap {
 static void mt_cmap_build(struct kunit *test, struct mt_cmap *m)
 {
 	m->sys = mt_region64(test, MEMTOPO_CONTAINER, "sys");
-	m->ram = mt_region(test, MEMTOPO_RAM, "ram", 0x10000);
+	m->ram = mt_region_kram(test, MEMTOPO_RAM, "ram", 0x10000);
 	m->io = mt_region(test, MEMTOPO_IO, "io", 0x1000);
 	m->win = mt_alias(test, "win", m->ram, 0x1000, 0x2000);
 	m->sub = mt_region(test, MEMTOPO_CONTAINER, "sub", 0x1000);

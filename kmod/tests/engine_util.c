@@ -61,6 +61,21 @@ struct memtopo_region *mt_region(struct kunit *test, enum memtopo_kind kind,
 	return mr;
 }
 
+struct memtopo_region *mt_region_kram(struct kunit *test, enum memtopo_kind kind,
+				      const char *name, u64 size)
+{
+	struct memtopo_region_info info = { .kind = kind, .name = name, .size = size };
+	struct memtopo_region *mr;
+
+	info.backing = memtopo_backing_kernel_alloc(size);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, info.backing, "backing %s", name);
+	mr = memtopo_region_create(mt_ctx(test), &info);
+	/* the region holds its own reference */
+	memtopo_backing_put(info.backing);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, mr, "creating %s", name);
+	return mr;
+}
+
 struct memtopo_region *mt_region64(struct kunit *test, enum memtopo_kind kind,
 				   const char *name)
 {

@@ -67,6 +67,9 @@ static inline struct memtopo_ctx *mt_ctx(struct kunit *test)
 /* Creation helpers: each asserts success, so tests stay about the rule. */
 struct memtopo_region *mt_region(struct kunit *test, enum memtopo_kind kind,
 				 const char *name, u64 size);
+/* A region with kernel-owned RAM of @size bytes behind it. */
+struct memtopo_region *mt_region_kram(struct kunit *test, enum memtopo_kind kind,
+				      const char *name, u64 size);
 struct memtopo_region *mt_region64(struct kunit *test, enum memtopo_kind kind,
 				   const char *name);
 struct memtopo_region *mt_alias(struct kunit *test, const char *name,

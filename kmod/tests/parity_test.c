@@ -47,17 +47,46 @@ static void pt_env_fini(struct pt_env *e)
 	memtopo_ctx_put(e->ctx);
 }
 
+/* Kernel-owned RAM for a test: its backing is put when the test ends. */
+static void pt_kram_free(struct kunit_resource *res)
+{
+	memtopo_backing_put(res->data);
+}
+
+static u8 *pt_kram(struct kunit *test, u64 size)
+{
+	struct memtopo_backing *b = memtopo_backing_kernel_alloc(size);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_ASSERT_NOT_NULL(test, kunit_alloc_resource(test, NULL, pt_kram_free, GFP_KERNEL, b));
+	return b->kaddr;
+}
+
+static bool pt_kram_match(struct kunit *test, struct kunit_resource *res, void *kaddr)
+{
+	return res->free == pt_kram_free && ((struct memtopo_backing *)res->data)->kaddr == kaddr;
+}
+
 static struct memtopo_region *pt_add(struct kunit *test, struct pt_env *e,
 				     enum memtopo_kind kind, const char *name, u64 addr,
 				     u64 size, void *kaddr, const struct memtopo_region_ops *ops,
 				     void *opaque, int prio)
 {
 	struct memtopo_region_info info = {
-		.kind = kind, .name = name, .size = size,
-		.backing = { .kaddr = kaddr }, .ops = ops, .opaque = opaque,
+		.kind = kind, .name = name, .size = size, .ops = ops, .opaque = opaque,
 	};
-	struct memtopo_region *mr = memtopo_region_create(e->ctx, &info);
+	struct kunit_resource *res = NULL;
+	struct memtopo_region *mr;
 
+	if (kaddr) {
+		/* RAM made by pt_kram() */
+		res = kunit_find_resource(test, pt_kram_match, kaddr);
+		KUNIT_ASSERT_NOT_NULL(test, res);
+		info.backing = res->data;
+	}
+	mr = memtopo_region_create(e->ctx, &info);
+	if (res)
+		kunit_put_resource(res);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(mr));
 	KUNIT_ASSERT_EQ(test, memtopo_region_add_subregion(e->root, addr, mr, prio, true), 0);
 	return mr;
@@ -102,8 +131,8 @@ static int pt_dev_write(void *opaque, u64 offset, u64 data, unsigned int size)
 static void pt_ram_copy_split(struct kunit *test)
 {
 	struct pt_env e;
-	u8 *a = kunit_kzalloc(test, 0x1000, GFP_KERNEL);
-	u8 *b = kunit_kzalloc(test, 0x1000, GFP_KERNEL);
+	u8 *a = pt_kram(test, 0x1000);
+	u8 *b = pt_kram(test, 0x1000);
 	u8 out[16], in[16];
 	int i;
 
@@ -128,8 +157,8 @@ static void pt_ram_copy_split(struct kunit *test)
 static void pt_unassigned_rom(struct kunit *test)
 {
 	struct pt_env e;
-	u8 *ram = kunit_kzalloc(test, 0x1000, GFP_KERNEL);
-	u8 *rom = kunit_kzalloc(test, 0x1000, GFP_KERNEL);
+	u8 *ram = pt_kram(test, 0x1000);
+	u8 *rom = pt_kram(test, 0x1000);
 	u8 buf[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, zero[8] = {};
 	struct memtopo_region *nomap;
 
@@ -286,7 +315,7 @@ static void pt_mmio_widen_and_refuse(struct kunit *test)
 static void pt_romd(struct kunit *test)
 {
 	struct pt_dev *d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
-	u8 *mem = kunit_kzalloc(test, 0x100, GFP_KERNEL);
+	u8 *mem = pt_kram(test, 0x100);
 	struct memtopo_region *mr;
 	struct pt_env e;
 	u8 v = 0;
@@ -558,7 +587,7 @@ static void pt_ioeventfd_dispatch(struct kunit *test)
 
 static void pt_dirty_log_order(struct kunit *test)
 {
-	u8 *ram = kunit_kzalloc(test, 0x4000, GFP_KERNEL);
+	u8 *ram = pt_kram(test, 0x4000);
 	struct memtopo_region *mr;
 	struct pt_listeners *pl;
 	u64 bits[1];

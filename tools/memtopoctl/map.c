@@ -99,9 +99,8 @@ static int load_image(struct op_parse *p, const char *path, struct memtopo_op *o
 	char *buf;
 	size_t got;
 
-	/* too big for the kernel anyway: let it say so (E2BIG) */
-	if ((op->flags & MEMTOPO_OP_F_SIZE_2_64) || op->length > MEMTOPO_KERNEL_BACKING_MAX ||
-	    !op->length)
+	/* the kernel refuses these anyway: let it say why */
+	if ((op->flags & MEMTOPO_OP_F_SIZE_2_64) || !op->length || op->length > SIZE_MAX / 2)
 		return 0;
 	f = fopen(path, "rb");
 	if (!f)

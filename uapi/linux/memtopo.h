@@ -234,8 +234,12 @@ enum memtopo_op_code {
 enum memtopo_op_flags {
 	MEMTOPO_OP_F_SIZE_2_64 = 1 << 0, /* @length means 2^64 */
 	MEMTOPO_OP_F_MAY_OVERLAP = 1 << 1,
-	/* REGION_CREATE: the kernel owns the RAM (see the QEMU parity section) */
+	/* REGION_CREATE: the kernel owns the RAM (see "RAM backings") */
 	MEMTOPO_OP_F_KERNEL_BACKING = 1 << 2,
+	/* REGION_CREATE: RAM in the file @backing_fd at @backing_offset */
+	MEMTOPO_OP_F_FILE_BACKING = 1 << 3,
+	/* REGION_CREATE: RAM at address @value of the calling process */
+	MEMTOPO_OP_F_PROCESS_BACKING = 1 << 4,
 };
 
 /*
@@ -259,9 +263,22 @@ enum memtopo_op_flags {
  * @__reserved: in, must be 0
  * @addr: in, address in the parent, or alias offset
  * @length: in, region size
- * @value: in, RAM userspace address (MEMTOPO_OP_F_KERNEL_BACKING: initial
- *	contents, or 0), or the value of a SET_* flag (0/1)
+ * @value: in, RAM userspace address (without a backing flag a label only;
+ *	MEMTOPO_OP_F_PROCESS_BACKING: the memory itself;
+ *	MEMTOPO_OP_F_KERNEL_BACKING: initial contents, or 0), or the value of
+ *	a SET_* flag (0/1)
  * @name: in, NUL-terminated name for the create operations, else all zero
+ * @backing_fd: in, MEMTOPO_OP_F_FILE_BACKING: the file; else must be 0
+ * @__reserved2: in, must be 0
+ * @backing_offset: in/out: in, MEMTOPO_OP_F_FILE_BACKING: offset in the
+ *	file (ignored otherwise); out, REGION_CREATE: with
+ *	MEMTOPO_OP_F_KERNEL_BACKING the offset to mmap() this fd at to reach
+ *	the RAM, with MEMTOPO_OP_F_FILE_BACKING the file offset, else 0
+ * @backing_id: out, REGION_CREATE with a backing flag: the backing's ID
+ *	(unique per boot, also in memtopo_region_desc); else 0
+ *
+ * The fields from @backing_fd on came later: a caller whose @size stops
+ * before them gets no backing out fields (and cannot ask for a file).
  */
 struct memtopo_op {
 	__u32 size;
@@ -276,6 +293,10 @@ struct memtopo_op {
 	__aligned_u64 length;
 	__aligned_u64 value;
 	char name[MEMTOPO_NAME_LEN];
+	__s32 backing_fd;
+	__u32 __reserved2;
+	__aligned_u64 backing_offset;
+	__aligned_u64 backing_id;
 };
 
 #define MEMTOPO_OP		_IO(MEMTOPO_TYPE, MEMTOPO_CMD_OP)
@@ -396,6 +417,8 @@ enum memtopo_region_flags {
 	MEMTOPO_REGION_MAY_OVERLAP = 1 << 4,
 	MEMTOPO_REGION_SIZE_2_64 = 1 << 5,
 	MEMTOPO_REGION_KERNEL_BACKING = 1 << 6, /* MEMTOPO_OP_F_KERNEL_BACKING */
+	MEMTOPO_REGION_FILE_BACKING = 1 << 7, /* MEMTOPO_OP_F_FILE_BACKING */
+	MEMTOPO_REGION_PROCESS_BACKING = 1 << 8, /* MEMTOPO_OP_F_PROCESS_BACKING */
 };
 
 /**
@@ -411,8 +434,13 @@ enum memtopo_region_flags {
  * @addr: address in the parent
  * @length: size (0 with MEMTOPO_REGION_SIZE_2_64 means 2^64)
  * @alias_offset: offset in the alias target
- * @uaddr: RAM userspace address
+ * @uaddr: RAM userspace address (a label, or the creator's address with
+ *	MEMTOPO_REGION_PROCESS_BACKING)
  * @name: name
+ * @backing_id: ID of the region's backing, 0 if none: regions (and
+ *	aliases of them) with one ID share the same memory
+ * @backing_offset: MEMTOPO_REGION_FILE_BACKING: where the region starts in
+ *	its file; MEMTOPO_REGION_KERNEL_BACKING: its mmap offset; else 0
  */
 struct memtopo_region_desc {
 	__u32 id;
@@ -428,6 +456,8 @@ struct memtopo_region_desc {
 	__aligned_u64 alias_offset;
 	__aligned_u64 uaddr;
 	char name[MEMTOPO_NAME_LEN];
+	__aligned_u64 backing_id;
+	__aligned_u64 backing_offset;
 };
 
 /**
@@ -1005,26 +1035,55 @@ struct memtopo_dirty_log {
 #define MEMTOPO_DIRTY_LOG	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_DIRTY_LOG)
 
 /*
- * Kernel-owned RAM, so MEMTOPO_SPACE_RW (and kernel users of
- * memtopo_space_read()/_write()) can reach it.
+ * RAM backings: where the bytes of a RAM-like region live.  At most one
+ * backing flag on MEMTOPO_OP_REGION_CREATE; each backing gets an ID
+ * (memtopo_op.backing_id, memtopo_region_desc.backing_id) that names it
+ * to userspace instead of an fd or an address.  MEMTOPO_SPACE_RW and kernel
+ * users (memtopo_space_read()/_write()) reach all three; writes through
+ * them are dirty-logged.  MEMTOPO_OP_SET_SIZE cannot grow a region past
+ * its backing (EINVAL); it may shrink and grow back.
  *
- * MEMTOPO_OP_F_KERNEL_BACKING (memtopo_op.flags) on
- * MEMTOPO_OP_REGION_CREATE of a MEMTOPO_KIND_RAM, _ROM or _ROM_DEVICE
- * region: the kernel allocates @length bytes (charged to the caller's memory
- * cgroup) and frees them with the region, after every view and access that
- * may still use them is gone.  memtopo_op.value is 0 (zero-filled) or a user
- * pointer to @length bytes of initial contents (a ROM image).  The region is
- * reported with MEMTOPO_REGION_KERNEL_BACKING and uaddr 0; listeners see
- * the kernel mapping in memtopo_backing.kaddr.
+ * MEMTOPO_OP_F_FILE_BACKING, on a MEMTOPO_KIND_RAM, _ROM, _ROM_DEVICE or
+ * _RAM_DEVICE region: @length bytes of the file @backing_fd from
+ * @backing_offset (a memfd, a tmpfs or hugetlbfs file: anything
+ * mmap()able).  The kernel keeps a reference to the file, not the fd
+ * (close it when you like); the VMM mmap()s the same file to see the same
+ * bytes.  RAM and RAM devices need the file open for reading and writing,
+ * ROMs for reading.  Errors: EBADF for a bad fd; EINVAL for an
+ * @backing_offset or @length that is not page-aligned, a @length of 0,
+ * MEMTOPO_OP_F_SIZE_2_64 or a @value; ENODEV for a file that cannot be
+ * mmap()ed; EACCES for a file not open as needed; ENXIO if the file ends
+ * before @backing_offset + @length.  A file that shrinks later makes
+ * accesses past its end fail with ENXIO; hugetlbfs files are read-only
+ * through MEMTOPO_SPACE_RW (EOPNOTSUPP: it has no write path but mmap).
  *
- * Errors: EINVAL for another kind or a @length of 0; E2BIG for a @length
- * above MEMTOPO_KERNEL_BACKING_MAX or MEMTOPO_OP_F_SIZE_2_64; EFAULT if the
- * initial contents cannot be read; ENOMEM.  MEMTOPO_OP_SET_SIZE cannot grow
- * such a region past its allocation (EINVAL); it may shrink and grow back.
+ * MEMTOPO_OP_F_KERNEL_BACKING, on a MEMTOPO_KIND_RAM, _ROM or _ROM_DEVICE
+ * region: the kernel allocates @length bytes (rounded up to pages, charged
+ * to the caller's memory cgroup and, while the region exists, to the
+ * context's memory budget) and frees them once neither the region nor a
+ * mapping uses them.  memtopo_op.value is 0 (zero-filled) or a user
+ * pointer to @length bytes of initial contents (a ROM image).  The RAM is
+ * mmap()able (MAP_SHARED) through the context's fd at the offset returned
+ * in @backing_offset, while the region exists; pages stay mapped after it
+ * is destroyed.  Errors: EINVAL for another kind or a @length of 0; E2BIG
+ * for MEMTOPO_OP_F_SIZE_2_64; ENOSPC past the context's memory budget
+ * (checked before anything is allocated); EFAULT if the initial contents
+ * cannot be read; ENOMEM.  mmap() errors: EINVAL for a private mapping;
+ * ENXIO for an offset or length outside a live region's RAM.
  *
- * MEMTOPO_KERNEL_BACKING_MAX: bytes of one region's kernel-owned RAM at most.
+ * MEMTOPO_OP_F_PROCESS_BACKING, on a MEMTOPO_KIND_RAM, _ROM, _ROM_DEVICE
+ * or _RAM_DEVICE region: @length bytes at address @value of the calling
+ * process.  The kernel records the process's address space (not the task)
+ * and reaches the memory from any process or kernel user through it; once
+ * the owner exited (its address space is gone) accesses fail with ESRCH,
+ * and with EFAULT where the owner unmapped the range since.  Errors:
+ * EINVAL for a @value or @length that is not page-aligned or a @length of
+ * 0; EFAULT for a range that is not entirely mapped now.
+ *
+ * Without a backing flag, a non-zero @value on RAM, ROM or a RAM device is
+ * a label only (reported as memtopo_region_desc.uaddr, never reached):
+ * such RAM fails MEMTOPO_SPACE_RW with EOPNOTSUPP.
  */
-#define MEMTOPO_KERNEL_BACKING_MAX	0x4000000u	/* 64 MiB */
 
 /* memtopo_space_rw.flags */
 enum memtopo_space_rw_flags {
@@ -1047,19 +1106,22 @@ enum memtopo_space_rw_flags {
  * @buf: in, user pointer to @length bytes, in memory order (read: written
  *	by the kernel)
  *
- * RAM, ROM and ROM devices in romd mode (reads) are copied when the kernel
- * owns their RAM (MEMTOPO_OP_F_KERNEL_BACKING); an access may cross any
- * number of ranges.  Every piece is checked before any is performed, so a
+ * RAM, ROM and ROM devices in romd mode (reads) are copied to or from
+ * their backing (see "RAM backings"); an access may cross any number of
+ * ranges.  Every piece is checked before any is performed, so a
  * refused access changes nothing.
  *
  * Errors: ENXIO for an unassigned address (or a reservation); EROFS writing
  * read-only memory (a ROM, or RAM set read-only); EOPNOTSUPP for RAM whose
- * backing the kernel cannot reach (a userspace address), a ROM device
+ * backing the kernel cannot reach (a label, or a region grown past its
+ * backing), a ROM device
  * written or read outside romd mode, or an I/O region without callbacks
  * (unless an ioeventfd takes the write); EINVAL for a @length of 0 or
  * above MEMTOPO_SPACE_RW_MAX, or an access size or alignment the device
  * refuses; ENOENT for a bad @space; EFAULT for a bad @buf; EOVERFLOW past
- * 2^64; a served device's errors (struct memtopo_serve).  The access runs
+ * 2^64; a backing's errors (ENXIO past a shrunk file's end, ESRCH for a
+ * process backing whose owner exited, EFAULT where it unmapped the range);
+ * a served device's errors (struct memtopo_serve).  The access runs
  * without the file's and the context's locks: several may wait on served
  * devices at once, and the topology may change meanwhile.
  */

@@ -19,6 +19,7 @@
 
 #include <linux/types.h>
 #include <linux/rcupdate.h>
+#include <linux/refcount.h>
 
 struct module;
 struct memtopo_ctx;
@@ -69,18 +70,121 @@ enum memtopo_kind {
 #define MEMTOPO_DIRTY_REASON_LIMIT	BIT(2)
 #define MEMTOPO_DIRTY_REASONS		(BIT(3) - 1)
 
+struct file;
+struct mm_struct;
+struct page;
+struct memtopo_backing;
+
 /**
- * struct memtopo_backing - what a RAM region is backed by.
- * @uaddr: userspace address (0 if none).
- * @kaddr: kernel mapping (NULL if none); used by access dispatch.
+ * enum memtopo_backing_kind - where the bytes of a RAM-like region live.
+ * @MEMTOPO_BACKING_NONE: nowhere memtopo can reach: @uaddr is a label handed
+ *	to listeners, never dereferenced.
+ * @MEMTOPO_BACKING_FILE: @file from @file_offset: a memfd, tmpfs or
+ *	hugetlbfs file, or anything else with ->mmap (KVM's guest_memfd,
+ *	vhost-user and rust-vmm's FileOffset work the same way).
+ * @MEMTOPO_BACKING_KERNEL: pages the kernel allocated for the region,
+ *	mapped at @kaddr and mmap-able through the context's fd at
+ *	@mmap_offset.
+ * @MEMTOPO_BACKING_PROCESS: @uaddr in @mm, the address space of the
+ *	process that created the region.
+ */
+enum memtopo_backing_kind {
+	MEMTOPO_BACKING_NONE = 0,
+	MEMTOPO_BACKING_FILE,
+	MEMTOPO_BACKING_KERNEL,
+	MEMTOPO_BACKING_PROCESS,
+};
+
+/**
+ * struct memtopo_backing_ops - what only the backing's creator knows.
+ * @release: the last reference went: free everything.  Called from any
+ *	context (the region's RCU callback included): must not sleep.
+ * @access: copy @len bytes at @offset of the backing to or from @buf.
+ *	Process context, may sleep; see memtopo_backing_access().
+ */
+struct memtopo_backing_ops {
+	void (*release)(struct memtopo_backing *b);
+	int (*access)(struct memtopo_backing *b, u64 offset, void *buf, size_t len,
+		      bool write);
+};
+
+/**
+ * struct memtopo_backing - the memory behind a RAM-like region: a
+ * reference-counted object shared by the region and by whoever maps it.
+ * @ref: references: the region holds one from its creation until it is
+ *	freed (after its RCU grace period), a kernel user that keeps using
+ *	the memory after the region may go holds its own (memtopo_backing_get()).
+ * @kind: enum memtopo_backing_kind.
+ * @writable: the memory may be written through memtopo (a file opened
+ *	for writing, kernel pages, a process mapping).
+ * @size: bytes reachable from offset 0.
+ * @id: unique among the backings of this boot; what userspace sees
+ *	(MEMTOPO_GET_REGIONS) instead of a file or an mm.
+ * @uaddr: PROCESS: the address in @mm; NONE: the label; else 0.
+ * @kaddr: KERNEL: the kernel mapping of all @size bytes; else NULL.
+ * @file: FILE: the file (a reference is held); else NULL.
+ * @file_offset: FILE: where the backing starts in @file.
+ * @mm: PROCESS: the creator's mm (mmgrab()ed: its memory may go away when
+ *	the process exits, the struct does not); else NULL.
+ * @mmap_offset: KERNEL: the offset to mmap() the context's fd at.
+ * @charge: bytes of kernel memory the backing holds, charged to the
+ *	context's budget with the region.
+ * @ops: the creator's operations.
  *
- * The engine stores it and hands it to listeners; it never dereferences
- * @uaddr.
+ * Every field is set before the backing is handed to a region and never
+ * changes afterwards: readers need no lock.
  */
 struct memtopo_backing {
+	refcount_t ref;
+	u8 kind;
+	bool writable;
+	u64 size;
+	u64 id;
 	u64 uaddr;
 	void *kaddr;
+	struct file *file;
+	u64 file_offset;
+	struct mm_struct *mm;
+	u64 mmap_offset;
+	size_t charge;
+	const struct memtopo_backing_ops *ops;
 };
+
+/**
+ * memtopo_backing_get() - take a reference on a backing.
+ * @b: the backing; the caller already holds a reference (or finds it
+ *	through a live region).
+ *
+ * Context: any.
+ */
+static inline void memtopo_backing_get(struct memtopo_backing *b)
+{
+	refcount_inc(&b->ref);
+}
+
+/**
+ * memtopo_backing_put() - drop a reference; the last one frees the backing.
+ * @b: the backing (may be NULL).
+ *
+ * Context: any, softirq included: what must sleep (an fput(), a vunmap(),
+ * an mmdrop()) is deferred to a workqueue.
+ */
+static inline void memtopo_backing_put(struct memtopo_backing *b)
+{
+	if (b && refcount_dec_and_test(&b->ref))
+		b->ops->release(b);
+}
+
+/* Backings (kmod/backing.c). */
+struct memtopo_backing *memtopo_backing_kernel_alloc(u64 size);
+struct memtopo_backing *memtopo_backing_file(struct file *file, u64 offset, u64 size,
+					     bool writable);
+struct memtopo_backing *memtopo_backing_process(u64 uaddr, u64 size);
+struct memtopo_backing *memtopo_backing_label(u64 uaddr);
+int memtopo_backing_access(struct memtopo_backing *b, u64 offset, void *buf, size_t len,
+			   bool write);
+int memtopo_backing_get_pages(struct memtopo_backing *b, u64 offset, unsigned int nr,
+			      bool write, struct page **pages);
 
 /**
  * struct memtopo_region_ops - device callbacks of an I/O or ROM device region.
@@ -120,7 +224,8 @@ struct memtopo_region_ops {
  * @size_is_2_64: the region spans the full 64-bit space.
  * @alias_target: target of a MEMTOPO_ALIAS (a reference is taken).
  * @alias_offset: offset into @alias_target.
- * @backing: RAM/ROM/RAM device backing.
+ * @backing: RAM/ROM/ROM device/RAM device backing, or NULL; the region
+ *	takes its own reference.
  * @ops: I/O and ROM device callbacks (may be NULL); ignored for other kinds.
  * @opaque: passed to @ops; ignored for other kinds.
  */
@@ -131,7 +236,7 @@ struct memtopo_region_info {
 	bool size_is_2_64;
 	struct memtopo_region *alias_target;
 	u64 alias_offset;
-	struct memtopo_backing backing;
+	struct memtopo_backing *backing;
 	const struct memtopo_region_ops *ops;
 	void *opaque;
 };
@@ -370,7 +475,7 @@ int memtopo_region_set_romd(struct memtopo_region *mr, bool romd);
 int memtopo_region_set_dirty_log(struct memtopo_region *mr, unsigned int client, bool on);
 const char *memtopo_region_name(const struct memtopo_region *mr);
 enum memtopo_kind memtopo_region_kind(const struct memtopo_region *mr);
-const struct memtopo_backing *memtopo_region_backing(const struct memtopo_region *mr);
+struct memtopo_backing *memtopo_region_backing(const struct memtopo_region *mr);
 void *memtopo_region_opaque(const struct memtopo_region *mr);
 
 /*
