@@ -334,8 +334,9 @@ static int memtopo_dispatch(struct memtopo_space *as, u64 addr, u8 *buf, size_t 
  * Return: 0; -ENXIO if some byte is unassigned or in a reservation;
  * -EOPNOTSUPP for RAM without a backing memtopo can reach (none, or one
  * smaller than the region) or a device without the callback; the
- * backing's errors (memtopo_backing_access()); -EINVAL for a step the device's valid sizes or alignment
- * refuse; -EOVERFLOW if the access passes 2^64; a device callback's error
+ * backing's errors (memtopo_backing_access()); -EINVAL for a step the
+ * device's valid sizes or alignment refuse; -EOVERFLOW if the access
+ * passes 2^64; a device callback's error
  * (for a served device: -ETIMEDOUT, -EIO, -ENODEV, -EDEADLK, -EINTR, see
  * struct memtopo_serve in the uapi header).
  * Except for a device error or a racing commit, an error means nothing

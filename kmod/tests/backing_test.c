@@ -246,4 +246,5 @@ static struct kunit_suite bt_suite = {
 	.name = "memtopo_backing",
 	.test_cases = bt_cases,
 };
+
 kunit_test_suite(bt_suite);
