@@ -9,9 +9,8 @@
  *    Bytes move through the page cache with kernel_read()/kernel_write(),
  *    so memfd, tmpfs and hugetlbfs (read-only: it has no write_iter) work
  *    and the VMM's own mmap of the file sees them at once.
- *  - KERNEL: pages allocated here (charged to the caller's memcg and, with
- *    the region, to the context's budget), mapped at @kaddr with vmap() and
- *    mmap-able through the context's fd at @mmap_offset (DRM's fake
+ *  - KERNEL: vmalloc() memory allocated here (charged to the caller's memcg
+ *    and, with the region, to the context's budget) at @kaddr, mmap-able through the context's fd at @mmap_offset (DRM's fake
  *    offsets).  The offsets come from one module-wide counter and are never
  *    reused, so a stale offset names nothing.
  *  - PROCESS: an address range of the creating process, reached from
@@ -20,7 +19,7 @@
  *  - NONE: a label (the legacy userspace address) that nothing reaches.
  *
  * A backing's last reference can be dropped from the region's RCU callback,
- * and fput(), vunmap() and mmdrop() want process context: the release only
+ * and fput(), vfree() and mmdrop() want process context: the release only
  * queues the backing on memtopo_backing_wq, drained at module exit after
  * every region is freed.
  */
@@ -45,8 +44,7 @@
 struct memtopo_kbacking {
 	struct memtopo_backing b;
 	struct work_struct release_work;
-	/* KERNEL: the pages behind b.kaddr, one reference each */
-	struct page **pages;
+	/* KERNEL: pages at b.kaddr (vmalloc()ed, rounded up to whole pages) */
 	unsigned long nr_pages;
 };
 
@@ -63,14 +61,9 @@ static struct memtopo_kbacking *to_kb(struct memtopo_backing *b)
 static void memtopo_backing_free_work(struct work_struct *work)
 {
 	struct memtopo_kbacking *kb = container_of(work, struct memtopo_kbacking, release_work);
-	unsigned long i;
 
-	if (kb->b.kaddr)
-		vunmap(kb->b.kaddr);
 	/* pages still mapped into a process keep their own reference */
-	for (i = 0; i < kb->nr_pages; i++)
-		put_page(kb->pages[i]);
-	kvfree(kb->pages);
+	vfree(kb->b.kaddr);
 	if (kb->b.file)
 		fput(kb->b.file);
 	if (kb->b.mm)
@@ -199,9 +192,9 @@ static struct memtopo_kbacking *memtopo_kb_alloc(u8 kind, u64 size,
  * @size: bytes, at least 1; rounded up to pages (the tail is mmap-able but
  *	dispatch stops at @size).
  *
- * The pages are zeroed and charged to the caller's memory cgroup; the
+ * The memory is zeroed and charged to the caller's memory cgroup; the
  * backing's @charge (what a region holding it charges to its context's
- * budget) counts them and their page array.
+ * budget) counts it.
  *
  * Context: process context; sleeps.  No lock needed.
  * Return: the backing with one reference, or ERR_PTR(): -EINVAL for a
@@ -210,7 +203,7 @@ static struct memtopo_kbacking *memtopo_kb_alloc(u8 kind, u64 size,
 struct memtopo_backing *memtopo_backing_kernel_alloc(u64 size)
 {
 	struct memtopo_kbacking *kb;
-	unsigned long i, nr;
+	unsigned long nr;
 
 	if (!size)
 		return ERR_PTR(-EINVAL);
@@ -221,31 +214,18 @@ struct memtopo_backing *memtopo_backing_kernel_alloc(u64 size)
 	kb = memtopo_kb_alloc(MEMTOPO_BACKING_KERNEL, size, &memtopo_kernel_ops);
 	if (!kb)
 		return ERR_PTR(-ENOMEM);
-	kb->pages = kvcalloc(nr, sizeof(*kb->pages), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!kb->pages)
-		goto err;
-	for (i = 0; i < nr; i++) {
-		kb->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN);
-		if (!kb->pages[i])
-			goto err;
-		kb->nr_pages++;
-		cond_resched();
+	kb->b.kaddr = __vmalloc((unsigned long)nr << PAGE_SHIFT,
+				GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN);
+	if (!kb->b.kaddr) {
+		/* never shared: freed here rather than through the workqueue */
+		kfree(kb);
+		return ERR_PTR(-ENOMEM);
 	}
-	kb->b.kaddr = vmap(kb->pages, nr, VM_MAP, PAGE_KERNEL);
-	if (!kb->b.kaddr)
-		goto err;
+	kb->nr_pages = nr;
 	kb->b.writable = true;
-	kb->b.charge += nr * (PAGE_SIZE + sizeof(*kb->pages));
+	kb->b.charge += (size_t)nr << PAGE_SHIFT;
 	kb->b.mmap_offset = (u64)atomic64_fetch_add(nr, &memtopo_mmap_next) << PAGE_SHIFT;
 	return &kb->b;
-
-err:
-	/* never shared: free it here rather than through the workqueue */
-	for (i = 0; i < kb->nr_pages; i++)
-		put_page(kb->pages[i]);
-	kvfree(kb->pages);
-	kfree(kb);
-	return ERR_PTR(-ENOMEM);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_backing_kernel_alloc, MEMTOPO);
 
@@ -430,7 +410,7 @@ int memtopo_backing_get_pages(struct memtopo_backing *b, u64 offset, unsigned in
 	switch (b->kind) {
 	case MEMTOPO_BACKING_KERNEL:
 		for (i = 0; i < nr; i++) {
-			pages[i] = to_kb(b)->pages[(offset >> PAGE_SHIFT) + i];
+			pages[i] = vmalloc_to_page(b->kaddr + offset + ((size_t)i << PAGE_SHIFT));
 			get_page(pages[i]);
 		}
 		return 0;
@@ -530,25 +510,35 @@ struct memtopo_backing *memtopo_backing_find_mmap(struct memtopo_ctx *ctx, u64 o
  * @b: a backing memtopo_backing_find_mmap() returned for @vma's offset.
  * @vma: the new mapping: shared, ending within @b's pages.
  *
- * The mapped pages hold their own references: the mapping stays valid
- * after the region and its backing are gone.  Writes through it are not
- * dirty-logged (as a KVM guest's writes without dirty logging on).
+ * The mapped pages hold their own references (vfree() only drops the
+ * backing's): the mapping stays valid after the region and its backing are
+ * gone.  Writes through it are not dirty-logged (as a KVM guest's writes
+ * without dirty logging on).
  *
  * Context: ->mmap(): the mmap lock held for writing.
  * Return: 0; -EINVAL for a private mapping; -ENXIO for one running past
- * @b's pages; vm_map_pages_zero()'s errors.
+ * @b's pages; vm_insert_page()'s errors.
  */
 int memtopo_backing_map_vma(struct memtopo_backing *b, struct vm_area_struct *vma)
 {
 	struct memtopo_kbacking *kb = to_kb(b);
 	unsigned long first = (((u64)vma->vm_pgoff << PAGE_SHIFT) - b->mmap_offset) >> PAGE_SHIFT;
+	unsigned long i;
+	int ret;
 
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
 	if (first >= kb->nr_pages || vma_pages(vma) > kb->nr_pages - first)
 		return -ENXIO;
 	memtopo_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
-	return vm_map_pages_zero(vma, kb->pages + first, vma_pages(vma));
+	for (i = 0; i < vma_pages(vma); i++) {
+		ret = vm_insert_page(vma, vma->vm_start + (i << PAGE_SHIFT),
+				     vmalloc_to_page(b->kaddr + ((first + i) << PAGE_SHIFT)));
+		/* a failed ->mmap() is unmapped by its caller */
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /**

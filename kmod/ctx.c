@@ -55,20 +55,45 @@ EXPORT_SYMBOL_NS_GPL(memtopo_ctx_create, MEMTOPO);
  * and leaves existing ones alone.
  *
  * Context: the context mutex held.
- * Return: 0, or -ENOSPC if the charge would pass memtopo.ctx_mem_max
- * (nothing is charged then).
+ * Return: 0, or -ENOSPC if the charge would pass memtopo.ctx_mem_max or
+ * the context's own budget (memtopo_ctx_set_mem_max_locked()); nothing is
+ * charged then.
  */
 int memtopo_ctx_charge_locked(struct memtopo_ctx *ctx, size_t bytes)
 {
 	unsigned long max = READ_ONCE(memtopo_ctx_mem_max);
 
 	memtopo_assert_locked(ctx);
+	if (ctx->mem_max && ctx->mem_max < max)
+		max = ctx->mem_max;
 	if (bytes > max || ctx->mem_used > max - bytes)
 		return -ENOSPC;
 	ctx->mem_used += bytes;
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_ctx_charge_locked, MEMTOPO);
+
+/**
+ * memtopo_ctx_set_mem_max_locked() - give a context a budget of its own,
+ * below the module's ceiling (memtopo.ctx_mem_max).
+ * @ctx: the context, locked.
+ * @bytes: the budget; 0 for the ceiling alone.
+ *
+ * What is charged already stays; later charges are held to the lower of
+ * @bytes and the ceiling (which may change later).
+ *
+ * Context: the context mutex held.
+ * Return: 0, or -EINVAL for @bytes above the ceiling.
+ */
+int memtopo_ctx_set_mem_max_locked(struct memtopo_ctx *ctx, size_t bytes)
+{
+	memtopo_assert_locked(ctx);
+	if (bytes > READ_ONCE(memtopo_ctx_mem_max))
+		return -EINVAL;
+	ctx->mem_max = bytes;
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_ctx_set_mem_max_locked, MEMTOPO);
 
 /**
  * memtopo_ctx_uncharge_locked() - give back a memtopo_ctx_charge_locked().

@@ -139,6 +139,8 @@ struct memtopo_ctx {
 	u32 next_space_id;
 	/* bytes charged to the memory budget (memtopo_ctx_charge_locked()) */
 	size_t mem_used;
+	/* this context's own budget below the module's ceiling; 0: none */
+	size_t mem_max;
 	unsigned int txn_depth;
 	bool topology_dirty;
 	/*

@@ -22,6 +22,8 @@ struct memtopo_region;
  * starts at one page and grows to this).
  */
 #define MEMTOPO_MAX_EVENTS	4096
+/* Named contexts one uid may keep (memtopo.named_max_per_user). */
+#define MEMTOPO_NAMED_PER_USER_DEFAULT	256
 /* Subscriptions per file. */
 #define MEMTOPO_MAX_SUBS	64
 

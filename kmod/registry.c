@@ -28,6 +28,28 @@ struct memtopo_named {
 static LIST_HEAD(memtopo_named_list);
 static DEFINE_MUTEX(memtopo_named_lock);
 
+/*
+ * Named contexts outlive their files and pin kernel memory with nobody's
+ * file to account it to: cap how many one user may keep.
+ */
+static unsigned int memtopo_named_max = MEMTOPO_NAMED_PER_USER_DEFAULT;
+module_param_named(named_max_per_user, memtopo_named_max, uint, 0644);
+MODULE_PARM_DESC(named_max_per_user, "named contexts one user may keep (default 256)");
+
+/* Is the caller at its limit of named contexts? */
+static bool memtopo_named_quota_full(void)
+{
+	kuid_t uid = current_euid();
+	struct memtopo_named *n;
+	unsigned int nr = 0;
+
+	lockdep_assert_held(&memtopo_named_lock);
+	list_for_each_entry(n, &memtopo_named_list, link)
+		if (uid_eq(n->owner, uid))
+			nr++;
+	return nr >= READ_ONCE(memtopo_named_max);
+}
+
 static struct memtopo_named *memtopo_named_find(const char *name)
 {
 	struct memtopo_named *n;
@@ -63,18 +85,26 @@ static void memtopo_named_free(struct memtopo_named *n)
 	module_put(THIS_MODULE);
 }
 
-/* A named context not yet in the registry. */
-static struct memtopo_named *memtopo_named_alloc(const char *name)
+/* A named context not yet in the registry, with budget @mem_max (0: none). */
+static struct memtopo_named *memtopo_named_alloc(const char *name, u64 mem_max)
 {
 	struct memtopo_named *n;
+	int ret;
 
 	n = kzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
 	if (!n)
 		return ERR_PTR(-ENOMEM);
 	n->ctx = memtopo_ctx_create(name);
 	if (IS_ERR(n->ctx)) {
-		int ret = PTR_ERR(n->ctx);
-
+		ret = PTR_ERR(n->ctx);
+		kfree(n);
+		return ERR_PTR(ret);
+	}
+	memtopo_ctx_lock(n->ctx);
+	ret = mem_max > SIZE_MAX ? -EINVAL : memtopo_ctx_set_mem_max_locked(n->ctx, mem_max);
+	memtopo_ctx_unlock(n->ctx);
+	if (ret) {
+		memtopo_ctx_put(n->ctx);
 		kfree(n);
 		return ERR_PTR(ret);
 	}
@@ -83,11 +113,14 @@ static struct memtopo_named *memtopo_named_alloc(const char *name)
 	return n;
 }
 
-/* May this call attach to @n (NULL: the name is free)? */
+/* May this call attach to @n (NULL: the name is free, create it)? */
 static int memtopo_attach_check(const struct memtopo_named *n, u32 flags)
 {
-	if (!n)
-		return flags & MEMTOPO_ATTACH_CREATE ? 0 : -ENOENT;
+	if (!n) {
+		if (!(flags & MEMTOPO_ATTACH_CREATE))
+			return -ENOENT;
+		return memtopo_named_quota_full() ? -EUSERS : 0;
+	}
 	if (flags & MEMTOPO_ATTACH_EXCL)
 		return -EEXIST;
 	return memtopo_named_permitted(n) ? 0 : -EPERM;
@@ -106,10 +139,13 @@ static int memtopo_attach_check(const struct memtopo_named *n, u32 flags)
  *
  * Context: takes memtopo_named_lock, then (creating) the debugfs entry.
  * Return: 0; EINVAL for bad flags or name (names starting with
- * MEMTOPO_DEBUGFS_ANON_PREFIX are reserved), EBUSY if the file has
+ * MEMTOPO_DEBUGFS_ANON_PREFIX are reserved) or a @mem_max above
+ * memtopo.ctx_mem_max when creating, EBUSY if the file has
  * subscriptions or open transactions, ENOENT without MEMTOPO_ATTACH_CREATE
  * for an unknown name, EEXIST with MEMTOPO_ATTACH_EXCL for a known one,
- * EPERM for another user's context, ENOMEM, EFAULT.
+ * EPERM for another user's context, EUSERS when creating one more named
+ * context would pass memtopo.named_max_per_user for the caller's uid,
+ * ENOMEM, EFAULT.
  */
 int memtopo_ioctl_ctx_attach(struct memtopo_ucmd *ucmd)
 {
@@ -141,7 +177,7 @@ again:
 		goto out;
 	create = !n;
 	if (create && !fresh) {
-		fresh = memtopo_named_alloc(cmd->name);
+		fresh = memtopo_named_alloc(cmd->name, cmd->mem_max);
 		if (IS_ERR(fresh)) {
 			ret = PTR_ERR(fresh);
 			fresh = NULL;

@@ -544,4 +544,80 @@ TEST_F(ram, budget)
 	r_param(old);
 }
 
+static long r_named_param(long set)
+{
+	const char *p = "/sys/module/memtopo/parameters/named_max_per_user";
+	char buf[32];
+	long old = -1;
+	FILE *f = fopen(p, "r+");
+
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		old = atol(buf);
+	if (set >= 0) {
+		rewind(f);
+		fprintf(f, "%ld\n", set);
+	}
+	fclose(f);
+	return old;
+}
+
+/* Named contexts per user: past the limit creating fails, attaching does not. */
+TEST(named_per_user_limit)
+{
+	char x[64], y[64];
+	int fd = mt_open(), fd2 = mt_open();
+	long old = r_named_param(-1);
+
+	ASSERT_GE(fd, 0);
+	ASSERT_GE(fd2, 0);
+	if (old < 0)
+		SKIP(return, "cannot read memtopo.named_max_per_user");
+	r_named(x, sizeof(x));
+	r_named(y, sizeof(y));
+	ASSERT_EQ(0, mt_attach(fd, x, MEMTOPO_ATTACH_CREATE, NULL));
+	ASSERT_EQ(old, r_named_param(0));
+	EXPECT_EQ(-EUSERS, mt_attach(fd2, y, MEMTOPO_ATTACH_CREATE, NULL));
+	/* refused means not made */
+	EXPECT_EQ(-ENOENT, mt_attach(fd2, y, 0, NULL));
+	/* an existing one is still open to its user */
+	EXPECT_EQ(0, mt_attach(fd2, x, MEMTOPO_ATTACH_CREATE, NULL));
+	r_named_param(old);
+	EXPECT_EQ(0, mt_attach(fd2, y, MEMTOPO_ATTACH_CREATE, NULL));
+	EXPECT_EQ(0, mt_ctx_destroy(fd, x));
+	EXPECT_EQ(0, mt_ctx_destroy(fd, y));
+	close(fd);
+	close(fd2);
+}
+
+/* A named context created with a budget of its own, below the ceiling. */
+TEST(per_context_budget)
+{
+	struct memtopo_ctx_attach a = { .size = sizeof(a), .flags = MEMTOPO_ATTACH_CREATE };
+	long ceiling = r_param(-1);
+	struct memtopo_op op;
+	int fd = mt_open();
+
+	ASSERT_GE(fd, 0);
+	if (ceiling < 0)
+		SKIP(return, "cannot read memtopo.ctx_mem_max");
+	r_named(a.name, sizeof(a.name));
+	a.mem_max = (__u64)ceiling + 1;
+	EXPECT_EQ(-1, ioctl(fd, MEMTOPO_CTX_ATTACH, &a));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-ENOENT, mt_attach(fd, a.name, 0, NULL));
+	a.mem_max = 2 << 20;
+	ASSERT_EQ(0, ioctl(fd, MEMTOPO_CTX_ATTACH, &a));
+	EXPECT_EQ(1, a.created);
+	r_create(&op, MEMTOPO_KIND_RAM, "a", 1 << 20, MEMTOPO_OP_F_KERNEL_BACKING);
+	EXPECT_GT(r_do(fd, &op), 0);
+	r_create(&op, MEMTOPO_KIND_RAM, "b", 1 << 20, MEMTOPO_OP_F_KERNEL_BACKING);
+	EXPECT_EQ(-ENOSPC, r_do(fd, &op));
+	r_create(&op, MEMTOPO_KIND_RAM, "c", 512 << 10, MEMTOPO_OP_F_KERNEL_BACKING);
+	EXPECT_GT(r_do(fd, &op), 0);
+	EXPECT_EQ(0, mt_ctx_destroy(fd, a.name));
+	close(fd);
+}
+
 TEST_HARNESS_MAIN

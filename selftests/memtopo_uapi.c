@@ -176,6 +176,82 @@ TEST_F(dev, op_errnos_leave_state)
 	EXPECT_EQ(4, nr_regions(self->fd));
 }
 
+/*
+ * The backing fields of struct memtopo_op: checked on every operation,
+ * answered only to callers whose struct has them.
+ */
+TEST_F(dev, op_backing_fields)
+{
+	__u32 before = nr_regions(self->fd);
+	struct {
+		struct memtopo_op op;
+		__u8 guard[32];
+	} old;
+	struct memtopo_op op;
+
+	/* the reserved word, and a file with no file flag, on any operation */
+	mt_op_init(&op, MEMTOPO_OP_SET_ENABLED);
+	op.id = self->root;
+	op.value = 1;
+	op.__reserved2 = 1;
+	EXPECT_EQ(-EINVAL, mt_op(self->fd, &op));
+	mt_op_init(&op, MEMTOPO_OP_SET_ENABLED);
+	op.id = self->root;
+	op.value = 1;
+	op.backing_fd = 1;
+	EXPECT_EQ(-EINVAL, mt_op(self->fd, &op));
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = MEMTOPO_KIND_RAM;
+	op.length = 0x1000;
+	op.backing_fd = 1;
+	EXPECT_EQ(-EINVAL, mt_op(self->fd, &op));
+	/* one backing at most; none on I/O */
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = MEMTOPO_KIND_RAM;
+	op.length = 0x1000;
+	op.flags = MEMTOPO_OP_F_KERNEL_BACKING | MEMTOPO_OP_F_PROCESS_BACKING;
+	EXPECT_EQ(-EINVAL, mt_op(self->fd, &op));
+	op.flags = MEMTOPO_OP_F_PROCESS_BACKING;
+	op.kind = MEMTOPO_KIND_IO;
+	op.value = 0x10000;
+	EXPECT_EQ(-EINVAL, mt_op(self->fd, &op));
+	EXPECT_EQ(before, nr_regions(self->fd));
+
+	/* the out fields: written for a create, as the backing says */
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = MEMTOPO_KIND_RAM;
+	op.length = 0x1000;
+	op.flags = MEMTOPO_OP_F_KERNEL_BACKING;
+	op.backing_id = 77;
+	ASSERT_EQ(0, mt_op(self->fd, &op));
+	EXPECT_NE(0, op.backing_offset);
+	EXPECT_NE(77, op.backing_id);
+	EXPECT_NE(0, op.backing_id);
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = MEMTOPO_KIND_RAM;
+	op.length = 0x1000;
+	op.value = 0x7000;
+	op.backing_offset = 5;
+	op.backing_id = 77;
+	ASSERT_EQ(0, mt_op(self->fd, &op));
+	EXPECT_EQ(0, op.backing_offset);
+	EXPECT_EQ(0, op.backing_id);
+
+	/* a caller from before the backing fields: nothing written past its size */
+	memset(&old, 0xa5, sizeof(old));
+	mt_op_init(&old.op, MEMTOPO_OP_REGION_CREATE);
+	old.op.size = offsetof(struct memtopo_op, backing_fd);
+	old.op.kind = MEMTOPO_KIND_RAM;
+	old.op.length = 0x1000;
+	old.op.flags = MEMTOPO_OP_F_KERNEL_BACKING;
+	memset(&old.op.backing_fd, 0xa5, sizeof(old.op) - offsetof(struct memtopo_op, backing_fd));
+	ASSERT_EQ(0, mt_op(self->fd, &old.op));
+	EXPECT_LT(0, old.op.id);
+	EXPECT_EQ(0xa5a5a5a5a5a5a5a5ULL, old.op.backing_id);
+	EXPECT_EQ(0xa5, old.guard[0]);
+	EXPECT_EQ(before + 3, nr_regions(self->fd));
+}
+
 TEST_F(dev, batch_all_or_nothing)
 {
 	struct memtopo_op ops[5];

@@ -83,6 +83,9 @@ static void bt_kernel_lifetime(struct kunit *test)
 	mr = bt_ram(test, &e, MEMTOPO_RAM, 0x10000, 3 * PAGE_SIZE, b);
 	KUNIT_EXPECT_EQ(test, refcount_read(&b->ref), 2u);
 	KUNIT_EXPECT_PTR_EQ(test, memtopo_region_backing(mr), b);
+	/* from here on only the region holds it */
+	memtopo_backing_put(b);
+	KUNIT_EXPECT_EQ(test, refcount_read(&b->ref), 1u);
 	during = bt_mem_used(e.ctx);
 	/* the region is charged for the pages it keeps */
 	KUNIT_EXPECT_GE(test, during - before, 3 * PAGE_SIZE);
@@ -95,6 +98,7 @@ static void bt_kernel_lifetime(struct kunit *test)
 
 	/* a kernel user keeps the memory past region_del and destroy */
 	memtopo_backing_get(b);
+	KUNIT_EXPECT_EQ(test, refcount_read(&b->ref), 2u);
 	KUNIT_ASSERT_EQ(test, memtopo_region_del_subregion(e.root, mr), 0);
 	KUNIT_ASSERT_EQ(test, memtopo_region_destroy(mr), 0);
 	/* the region's reference goes with its RCU-deferred free */
@@ -151,7 +155,7 @@ static void bt_file(struct kunit *test)
 	char buf[8] = {};
 	u8 *k;
 
-	f = shmem_kernel_file_setup("memtopo-kunit", 4 * PAGE_SIZE, 0);
+	f = shmem_file_setup("memtopo-kunit", 4 * PAGE_SIZE, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
 	/* the errno contract of memtopo_backing_file() */
 	KUNIT_EXPECT_PTR_EQ(test, memtopo_backing_file(f, 1, PAGE_SIZE, true), ERR_PTR(-EINVAL));

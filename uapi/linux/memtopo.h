@@ -46,6 +46,8 @@
  *  EPERM    a named context owned by another user
  *  EMSGSIZE an output array too small for the answer (the *_LIST ioctls:
  *           the count is set, count then fill)
+ *  EUSERS   MEMTOPO_CTX_ATTACH creating a named context past the caller's
+ *           per-user limit
  *  ENOMEM   out of memory
  *
  * EFAULT, exactly.  The argument struct must be readable for its @size
@@ -89,9 +91,9 @@
  * that changes state fail with that state undone, never half-applied.
  *
  * Memory budget.  Each context has one: the bytes the kernel keeps for it
- * (regions with their names, subscriptions and their event queues) are
- * charged to it, and an allocation past it fails with ENOSPC with nothing
- * half-made.  The ceiling is the module parameter memtopo.ctx_mem_max
+ * (regions with their names, kernel-owned RAM, subscriptions and their
+ * event queues) are charged to it, and an allocation past it fails with
+ * ENOSPC with nothing half-made.  The ceiling is the module parameter memtopo.ctx_mem_max
  * (bytes, default 1 GiB, read at every charge; lowering it refuses new
  * charges and keeps what exists).  debugfs stats shows a context's use as
  * "memory".
@@ -838,11 +840,16 @@ enum memtopo_attach_flags {
  * @__reserved: in, must be 0
  * @name: in, NUL-terminated name; names starting with "anon-" are
  *	reserved for anonymous contexts' debugfs directories (EINVAL)
+ * @mem_max: in, MEMTOPO_ATTACH_CREATE: the memory budget of the context if
+ *	this call creates it, in bytes, at most memtopo.ctx_mem_max (EINVAL
+ *	above it); 0 for that ceiling.  Ignored when the context exists.
  *
  * The file drops its anonymous context (EBUSY if it holds subscriptions
  * or an open transaction) and works on the named one.  A named context
  * lives until MEMTOPO_CTX_DESTROY, even with no file open, and pins the
  * module.  Only its creator's uid (or CAP_SYS_ADMIN) may attach (EPERM).
+ * One uid may keep at most memtopo.named_max_per_user named contexts
+ * (module parameter, default 256): creating one more fails with EUSERS.
  */
 struct memtopo_ctx_attach {
 	__u32 size;
@@ -850,6 +857,7 @@ struct memtopo_ctx_attach {
 	__u32 created;
 	__u32 __reserved;
 	char name[MEMTOPO_NAME_LEN];
+	__aligned_u64 mem_max;
 };
 
 #define MEMTOPO_CTX_ATTACH	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_CTX_ATTACH)

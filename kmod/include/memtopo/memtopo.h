@@ -166,7 +166,7 @@ static inline void memtopo_backing_get(struct memtopo_backing *b)
  * memtopo_backing_put() - drop a reference; the last one frees the backing.
  * @b: the backing (may be NULL).
  *
- * Context: any, softirq included: what must sleep (an fput(), a vunmap(),
+ * Context: any, softirq included: what must sleep (an fput(), a vfree(),
  * an mmdrop()) is deferred to a workqueue.
  */
 static inline void memtopo_backing_put(struct memtopo_backing *b)
@@ -352,6 +352,7 @@ void memtopo_ctx_unlock(struct memtopo_ctx *ctx);
 /* The per-context memory budget (kmod/ctx.c); context mutex held. */
 int memtopo_ctx_charge_locked(struct memtopo_ctx *ctx, size_t bytes);
 void memtopo_ctx_uncharge_locked(struct memtopo_ctx *ctx, size_t bytes);
+int memtopo_ctx_set_mem_max_locked(struct memtopo_ctx *ctx, size_t bytes);
 size_t memtopo_ctx_mem_used(struct memtopo_ctx *ctx);
 struct memtopo_ctx *memtopo_ctx_from_fd(int fd);
 /* IDs are what /dev/memtopo users name objects by (kmod/ctx.c). */
