@@ -10,8 +10,9 @@
  *    so memfd, tmpfs and hugetlbfs (read-only: it has no write_iter) work
  *    and the VMM's own mmap of the file sees them at once.
  *  - KERNEL: vmalloc() memory allocated here (charged to the caller's memcg
- *    and, with the region, to the context's budget) at @kaddr, mmap-able through the context's fd at @mmap_offset (DRM's fake
- *    offsets).  The offsets come from one module-wide counter and are never
+ *    and, with the region, to the context's budget) at @kaddr, mmap-able
+ *    through the context's fd at @mmap_offset (DRM's fake offsets).  The
+ *    offsets come from one module-wide counter and are never
  *    reused, so a stale offset names nothing.
  *  - PROCESS: an address range of the creating process, reached from
  *    anywhere through its mm with get_user_pages_remote(); once that
