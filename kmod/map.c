@@ -50,19 +50,16 @@ static bool memtopo_map_direct(const struct memtopo_section *s, bool is_write)
 /*
  * The kernel address of @len bytes at @offset of @mr's backing, or NULL if
  * the backing has no kernel mapping covering them.  Under RCU (or with a
- * reference on @mr): kernel-owned RAM lives as long as the region.
+ * reference on @mr): the region holds its backing until it is freed.
  */
 static void *memtopo_map_kaddr(struct memtopo_region *mr, u64 offset, u64 len)
 {
-	struct memtopo_region_parity *p = rcu_dereference_check(mr->parity, 1);
-	u64 size = p ? READ_ONCE(p->kbacking_size) : 0;
+	const struct memtopo_backing *b = mr->backing;
 
-	if (!mr->backing.kaddr)
+	/* the backing stops where it was made, even if the region grew */
+	if (!b || !b->kaddr || offset >= b->size || len > b->size - offset)
 		return NULL;
-	/* kernel-owned RAM stops where it was allocated, even if the region grew */
-	if (size && (offset >= size || len > size - offset))
-		return NULL;
-	return (u8 *)mr->backing.kaddr + offset;
+	return (u8 *)b->kaddr + offset;
 }
 
 /*
@@ -218,8 +215,7 @@ err_free:
  * not on its place in the view: after a commit removes the range
  * (region_del) the bytes at @m->ptr stay valid until memtopo_space_unmap()
  * but are no longer what the space shows at @addr, and writes through them
- * reach the old backing only.  Memory a kernel user handed in as
- * struct memtopo_backing.kaddr must outlive every mapping of it.
+ * reach the old backing only (the region holds it, the mapping the region).
  *
  * Context: process context, may sleep.  Takes no lock for a direct
  * mapping; a bounce takes the context mutex (so not from a listener

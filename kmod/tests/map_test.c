@@ -84,17 +84,30 @@ struct mp_map {
 	struct mp_dev d;
 };
 
+/*
+ * A region with kernel-owned RAM of @size bytes (its address in *@mem) when
+ * @mem is not NULL, or a label backing @uaddr when that is not 0.  The
+ * region holds the only reference to its backing.
+ */
 static struct memtopo_region *mp_backed(struct kunit *test, enum memtopo_kind kind,
-					const char *name, u64 size, void *kaddr, u64 uaddr,
+					const char *name, u64 size, u8 **mem, u64 uaddr,
 					const struct memtopo_region_ops *ops, void *opaque)
 {
 	struct memtopo_region_info info = {
-		.kind = kind, .name = name, .size = size,
-		.backing = { .kaddr = kaddr, .uaddr = uaddr }, .ops = ops, .opaque = opaque,
+		.kind = kind, .name = name, .size = size, .ops = ops, .opaque = opaque,
 	};
-	struct memtopo_region *mr = memtopo_region_create(mt_ctx(test), &info);
+	struct memtopo_region *mr;
 
+	if (mem)
+		info.backing = memtopo_backing_kernel_alloc(size);
+	else if (uaddr)
+		info.backing = memtopo_backing_label(uaddr);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(info.backing));
+	mr = memtopo_region_create(mt_ctx(test), &info);
+	memtopo_backing_put(info.backing);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(mr));
+	if (mem)
+		*mem = info.backing->kaddr;
 	return mr;
 }
 
@@ -102,22 +115,18 @@ static void mp_build(struct kunit *test, struct mp_map *m)
 {
 	u32 i;
 
-	m->mem = kunit_kzalloc(test, MP_RAM_SIZE, GFP_KERNEL);
-	m->flash_mem = kunit_kzalloc(test, 0x1000, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, m->mem);
-	KUNIT_ASSERT_NOT_NULL(test, m->flash_mem);
+	m->sys = mt_region64(test, MEMTOPO_CONTAINER, "sys");
+	m->ram = mp_backed(test, MEMTOPO_RAM, "ram", MP_RAM_SIZE, &m->mem, 0, NULL, NULL);
 	for (i = 0; i < MP_RAM_SIZE; i++)
 		m->mem[i] = i * 7;
-	memset(m->flash_mem, 0xf1, 0x1000);
-	m->sys = mt_region64(test, MEMTOPO_CONTAINER, "sys");
-	m->ram = mp_backed(test, MEMTOPO_RAM, "ram", MP_RAM_SIZE, m->mem, 0, NULL, NULL);
 	m->a1 = mt_alias(test, "a1", m->ram, 0, 0x4000);
 	m->a2 = mt_alias(test, "a2", m->ram, 0x4000, 0x4000);
 	m->a3 = mt_alias(test, "a3", m->ram, 0, 0x1000);
 	KUNIT_ASSERT_EQ(test, memtopo_region_set_readonly(m->a2, true), 0);
 	m->dev = mp_backed(test, MEMTOPO_IO, "dev", 0x3000, NULL, 0, &mp_dev_ops, &m->d);
-	m->flash = mp_backed(test, MEMTOPO_ROM_DEVICE, "flash", 0x1000, m->flash_mem, 0,
+	m->flash = mp_backed(test, MEMTOPO_ROM_DEVICE, "flash", 0x1000, &m->flash_mem, 0,
 			     &mp_dev_ops, &m->d);
+	memset(m->flash_mem, 0xf1, 0x1000);
 	mt_add(test, m->sys, 0, m->ram, 0);
 	mt_add(test, m->sys, 0x10000, m->a1, 0);
 	mt_add(test, m->sys, 0x14000, m->a2, 0);
@@ -340,23 +349,12 @@ static void mt_map_held_test(struct kunit *test)
 	struct memtopo_mapping mp;
 	struct memtopo_space *as;
 	u8 *old_mem, *new_mem, buf[16];
-	int ret;
 
 	sys = mt_region64(test, MEMTOPO_CONTAINER, "sys");
 	as = mt_space(test, "held", sys);
-	old_mem = kvzalloc(0x2000, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, old_mem);
-	old = mp_backed(test, MEMTOPO_RAM, "old", 0x2000, old_mem, 0, NULL, NULL);
-	memtopo_ctx_lock(mt_ctx(test));
-	ret = memtopo_region_own_backing_locked(old, old_mem, 0x2000);
-	memtopo_ctx_unlock(mt_ctx(test));
-	if (ret)
-		kvfree(old_mem);
-	KUNIT_ASSERT_EQ(test, ret, 0);
+	old = mp_backed(test, MEMTOPO_RAM, "old", 0x2000, &old_mem, 0, NULL, NULL);
 	mt_add(test, sys, 0x100000, old, 0);
-	new_mem = kunit_kzalloc(test, 0x2000, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, new_mem);
-	new = mp_backed(test, MEMTOPO_RAM, "new", 0x2000, new_mem, 0, NULL, NULL);
+	new = mp_backed(test, MEMTOPO_RAM, "new", 0x2000, &new_mem, 0, NULL, NULL);
 
 	KUNIT_ASSERT_EQ(test, memtopo_space_map(as, 0x100800, 0x1000, true, &mp), 0);
 	KUNIT_EXPECT_PTR_EQ(test, mp.ptr, (void *)(old_mem + 0x800));
