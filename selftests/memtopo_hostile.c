@@ -287,6 +287,12 @@ static void snap_take(struct world *w, struct snap *s, __u32 drain)
 	ret = mt_get_regions(w->fd, &rd, &n);
 	snap_add(s, "regions", &ret, sizeof(ret));
 	if (!ret) {
+		/* backing IDs and mmap offsets are unique per boot, not per world */
+		for (i = 0; i < n; i++) {
+			rd[i].backing_id = !!rd[i].backing_id;
+			if (rd[i].flags & MEMTOPO_REGION_KERNEL_BACKING)
+				rd[i].backing_offset = !!rd[i].backing_offset;
+		}
 		snap_add(s, "regions", rd, n * sizeof(*rd));
 		free(rd);
 	}
