@@ -352,9 +352,10 @@ out_free:
 
 /*
  * Who may mark: RAM a process of this context can write without the
- * kernel seeing it, i.e. backed by a userspace address or kernel-owned
- * RAM that userspace may map.  Writes through MEMTOPO_SPACE_RW are marked
- * by the dispatch already.
+ * kernel seeing it: any backing userspace can map or holds (a userspace
+ * address, a process's memory, a file, kernel-owned RAM mmap()ed through
+ * the context's fd).  Writes through MEMTOPO_SPACE_RW are marked by the
+ * dispatch already.
  */
 static int memtopo_dirty_mark_allowed(struct memtopo_region *mr)
 {
@@ -363,7 +364,7 @@ static int memtopo_dirty_mark_allowed(struct memtopo_region *mr)
 	if (!memtopo_kind_has_ram(memtopo_region_kind(mr)))
 		return -EINVAL;
 	b = memtopo_region_backing(mr);
-	return b->uaddr || memtopo_kbacking_size_locked(mr) ? 0 : -EPERM;
+	return b && (b->uaddr || b->kind != MEMTOPO_BACKING_NONE) ? 0 : -EPERM;
 }
 
 /**
