@@ -180,19 +180,50 @@ static void memtopo_sub_begin(void *priv)
 	sub->in_commit = true;
 }
 
+/* A range event: where its bytes are, never an fd or a kernel pointer. */
+static void memtopo_sub_range_event(void *priv, u32 type, const struct memtopo_section *s)
+{
+	const struct memtopo_backing *b = memtopo_region_backing(s->mr);
+	struct memtopo_event ev;
+
+	memtopo_event_init(&ev, type, s);
+	if (b) {
+		switch (b->kind) {
+		case MEMTOPO_BACKING_FILE:
+			ev.backing.kind = MEMTOPO_EVENT_BACKING_FILE;
+			ev.backing.offset = b->file_offset + s->offset;
+			break;
+		case MEMTOPO_BACKING_KERNEL:
+			ev.backing.kind = MEMTOPO_EVENT_BACKING_KERNEL;
+			ev.backing.offset = b->mmap_offset + s->offset;
+			break;
+		case MEMTOPO_BACKING_PROCESS:
+			ev.backing.kind = MEMTOPO_EVENT_BACKING_PROCESS;
+			ev.backing.offset = b->uaddr + s->offset;
+			break;
+		default:
+			ev.backing.offset = b->uaddr ? b->uaddr + s->offset : 0;
+			break;
+		}
+		if (b->kind != MEMTOPO_BACKING_NONE)
+			ev.backing.id = b->id;
+	}
+	memtopo_sub_queue(priv, &ev);
+}
+
 static void memtopo_sub_add(void *priv, const struct memtopo_section *s)
 {
-	memtopo_sub_section_event(priv, MEMTOPO_EVENT_REGION_ADD, s);
+	memtopo_sub_range_event(priv, MEMTOPO_EVENT_REGION_ADD, s);
 }
 
 static void memtopo_sub_del(void *priv, const struct memtopo_section *s)
 {
-	memtopo_sub_section_event(priv, MEMTOPO_EVENT_REGION_DEL, s);
+	memtopo_sub_range_event(priv, MEMTOPO_EVENT_REGION_DEL, s);
 }
 
 static void memtopo_sub_nop(void *priv, const struct memtopo_section *s)
 {
-	memtopo_sub_section_event(priv, MEMTOPO_EVENT_REGION_NOP, s);
+	memtopo_sub_range_event(priv, MEMTOPO_EVENT_REGION_NOP, s);
 }
 
 static void memtopo_sub_log(void *priv, const struct memtopo_section *s, u8 old_mask,

@@ -330,6 +330,76 @@ TEST_F(ram, fd_errors)
 	close(ro);
 }
 
+/*
+ * Range events say where the bytes are: the file offset, the mmap offset,
+ * the owner's address, or the label, each at the section's start.
+ */
+TEST_F(ram, events_carry_backing)
+{
+	struct memtopo_event ev[16];
+	struct memtopo_op op, kop, alias;
+	__u32 sub, n = 16, i, seen = 0;
+	int mfd, fid, kid, lid, aid;
+
+	mfd = r_memfd(4 * PG);
+	ASSERT_GE(mfd, 0);
+	ASSERT_EQ(0, mt_subscribe(self->fd, self->space, -1, 0, 0, &sub));
+	fid = r_file(self->fd, MEMTOPO_KIND_RAM, mfd, 2 * PG, 2 * PG, &op);
+	ASSERT_GT(fid, 0);
+	r_create(&kop, MEMTOPO_KIND_RAM, "k", 2 * PG, MEMTOPO_OP_F_KERNEL_BACKING);
+	kid = r_do(self->fd, &kop);
+	ASSERT_GT(kid, 0);
+	lid = mt_region_create(self->fd, MEMTOPO_KIND_RAM, "label", PG, 0);
+	ASSERT_GT(lid, 0);
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, fid, 0x100000, 0));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, kid, 0x200000, 0));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, lid, 0x300000, 0));
+	ASSERT_EQ(0, mt_read_events(self->fd, sub, ev, &n, NULL));
+	for (i = 0; i < n; i++) {
+		if (ev[i].type != MEMTOPO_EVENT_REGION_ADD)
+			continue;
+		seen++;
+		if (ev[i].region == (__u32)fid) {
+			EXPECT_EQ(MEMTOPO_EVENT_BACKING_FILE, ev[i].backing.kind);
+			EXPECT_EQ(op.backing_id, ev[i].backing.id);
+			EXPECT_EQ(2 * PG, ev[i].backing.offset);
+		} else if (ev[i].region == (__u32)kid) {
+			EXPECT_EQ(MEMTOPO_EVENT_BACKING_KERNEL, ev[i].backing.kind);
+			EXPECT_EQ(kop.backing_id, ev[i].backing.id);
+			EXPECT_EQ(kop.backing_offset, ev[i].backing.offset);
+		} else {
+			EXPECT_EQ(lid, ev[i].region);
+			EXPECT_EQ(MEMTOPO_EVENT_BACKING_NONE, ev[i].backing.kind);
+			EXPECT_EQ(0, ev[i].backing.id);
+			EXPECT_EQ(0, ev[i].backing.offset);
+		}
+	}
+	EXPECT_EQ(3, seen);
+	/* an alias shows the file region from its second page: the offset follows */
+	mt_op_init(&alias, MEMTOPO_OP_REGION_CREATE);
+	alias.kind = MEMTOPO_KIND_ALIAS;
+	alias.ref = fid;
+	alias.addr = PG;
+	alias.length = PG;
+	strcpy(alias.name, "alias");
+	aid = r_do(self->fd, &alias);
+	ASSERT_GT(aid, 0);
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, aid, 0x400000, 0));
+	n = 16;
+	ASSERT_EQ(0, mt_read_events(self->fd, sub, ev, &n, NULL));
+	seen = 0;
+	for (i = 0; i < n; i++) {
+		if (ev[i].type != MEMTOPO_EVENT_REGION_ADD)
+			continue;
+		seen++;
+		EXPECT_EQ(fid, ev[i].region);
+		EXPECT_EQ(PG, ev[i].offset);
+		EXPECT_EQ(3 * PG, ev[i].backing.offset);
+	}
+	EXPECT_EQ(1, seen);
+	close(mfd);
+}
+
 /* A ROM on a read-only file reads it and refuses writes. */
 TEST_F(ram, file_rom)
 {

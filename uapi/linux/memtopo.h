@@ -739,6 +739,33 @@ struct memtopo_event_discard {
 	__aligned_u64 length;
 };
 
+/* memtopo_event_backing.kind */
+enum memtopo_event_backing_kind {
+	MEMTOPO_EVENT_BACKING_NONE = 0,	/* nothing, or a label: @offset is it */
+	MEMTOPO_EVENT_BACKING_FILE,	/* @offset is a file offset */
+	MEMTOPO_EVENT_BACKING_KERNEL,	/* @offset is an mmap offset of the fd */
+	MEMTOPO_EVENT_BACKING_PROCESS,	/* @offset is the owner's address */
+};
+
+/**
+ * struct memtopo_event_backing - payload of REGION_ADD / REGION_DEL /
+ * REGION_NOP: where the section's bytes are (see "RAM backings"), so a
+ * mirror (KVM memory slots, a vhost-user memory table) needs no other call.
+ * @id: the backing's ID (memtopo_region_desc.backing_id), 0 if none
+ * @offset: where the section's first byte (@start) is in the backing, as
+ *	@kind says: a file offset for the file the VMM passed, an offset to
+ *	mmap() the memtopo fd at, an address of the owning process, or the
+ *	label plus the section's offset (0 without a label)
+ * @kind: MEMTOPO_EVENT_BACKING_*
+ * @__reserved: 0
+ */
+struct memtopo_event_backing {
+	__aligned_u64 id;
+	__aligned_u64 offset;
+	__u32 kind;
+	__u32 __reserved;
+};
+
 /* Bytes of struct memtopo_event before the payload: the first ABI's event. */
 #define MEMTOPO_EVENT_SIZE_V1	56
 
@@ -767,6 +794,7 @@ struct memtopo_event_discard {
  * @coalesced: COALESCED_ADD / COALESCED_DEL payload
  * @iommu: IOMMU_MAP / IOMMU_UNMAP payload
  * @discard: DISCARD_POPULATE / DISCARD_DISCARD payload
+ * @backing: REGION_ADD / REGION_DEL / REGION_NOP payload
  * @__payload: the payload's size; zero for other types
  *
  * A reader passing MEMTOPO_EVENT_SIZE_V1 as memtopo_read_events.event_size
@@ -793,6 +821,7 @@ struct memtopo_event {
 		struct memtopo_event_coalesced coalesced;
 		struct memtopo_event_iommu iommu;
 		struct memtopo_event_discard discard;
+		struct memtopo_event_backing backing;
 		__aligned_u64 __payload[6];
 	};
 };
