@@ -14,6 +14,7 @@
 
 #include "memtopo_internal.h"
 #include "memtopo_hooks.h"
+#include "selftest.h"
 
 /*
  * Regions come from their own caches, the name stored at the end of the
@@ -411,6 +412,7 @@ u32 memtopo_region_space_users(const struct memtopo_region *mr)
 		n += as->root == mr;
 	return n;
 }
+EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_region_space_users);
 
 /**
  * memtopo_region_create_locked() - create a detached region.

@@ -337,8 +337,19 @@ static void snap_take(struct world *w, struct snap *s, __u32 drain)
 		n = 512;
 		ret = mt_read_events(w->fd, drain, ev, &n, NULL);
 		snap_add(s, "events", &ret, sizeof(ret));
-		if (!ret)
+		if (!ret) {
+			/* as in the region list: backings are unique per boot */
+			for (i = 0; i < n; i++) {
+				if (ev[i].type != MEMTOPO_EVENT_REGION_ADD &&
+				    ev[i].type != MEMTOPO_EVENT_REGION_DEL &&
+				    ev[i].type != MEMTOPO_EVENT_REGION_NOP)
+					continue;
+				ev[i].backing.id = !!ev[i].backing.id;
+				if (ev[i].backing.kind == MEMTOPO_EVENT_BACKING_KERNEL)
+					ev[i].backing.offset = !!ev[i].backing.offset;
+			}
 			snap_add(s, "events", ev, n * sizeof(*ev));
+		}
 	}
 	{
 		char path[128];
