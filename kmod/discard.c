@@ -85,6 +85,17 @@ static void memtopo_discard_assign(struct memtopo_discard *d, u64 b, u64 end, bo
 	}
 }
 
+/*
+ * Could a view show @mr?  A manager comes and goes only while none can:
+ * memory listeners learn of it in region_add (QEMU's VFIO checks for one
+ * there), so one set under a mapped region would go unseen.  virtio-mem
+ * sets its manager before its memory is mapped.
+ */
+static bool memtopo_discard_placed(const struct memtopo_region *mr)
+{
+	return mr->parent || mr->space_users || mr->alias_users;
+}
+
 static struct memtopo_discard *memtopo_discard_of(const struct memtopo_region *mr)
 {
 	const struct memtopo_region_parity *p = memtopo_parity_locked(mr);
@@ -92,27 +103,28 @@ static struct memtopo_discard *memtopo_discard_of(const struct memtopo_region *m
 	return p ? p->discard : NULL;
 }
 
-/* Bytes of a section; a managed region is never 2^64 bytes. */
-static u64 memtopo_section_len(const struct memtopo_section *s)
+/* The region offset of a section's last byte (a section may be 2^64 bytes). */
+static u64 memtopo_section_last_off(const struct memtopo_section *s)
 {
-	return s->last - s->start + 1;
+	return s->offset + (s->last - s->start);
 }
 
 /*
  * QEMU's virtio_mem_intersect_memory_section(): @s cut to the region
- * bytes [@off, @off + @len).  Return: false if nothing is left.
+ * bytes [@off, @off + @len), which lie inside the manager.  Return: false
+ * if nothing is left.
  */
 static bool memtopo_discard_intersect(const struct memtopo_section *s, u64 off, u64 len,
 				      struct memtopo_section *out)
 {
 	u64 start = max(s->offset, off);
-	u64 end = min(s->offset + memtopo_section_len(s), off + len);
+	u64 last = min(memtopo_section_last_off(s), off + len - 1);
 
-	if (end <= start)
+	if (start > last)
 		return false;
 	*out = *s;
 	out->start = s->start + (start - s->offset);
-	out->last = out->start + (end - start) - 1;
+	out->last = out->start + (last - start);
 	out->offset = start;
 	return true;
 }
@@ -182,13 +194,15 @@ static struct memtopo_discard *memtopo_discard_range(struct memtopo_region *mr, 
  *	MEMTOPO_DISCARD_MIN_GRANULARITY, dividing the region's size.
  *
  * The manager covers the region's size now; a later resize does not change
- * it.
+ * it.  It must be set before the region is placed anywhere (a subregion, a
+ * space's root, an alias's target), as virtio-mem does: memory listeners
+ * look for it when a range is added.
  *
  * Context: process context, context mutex held; may sleep.
  * Return: 0; -ENOENT for a destroyed region; -EINVAL for another kind, an
  * empty or 2^64-byte region or a bad granularity; -EBUSY if the region has
- * a manager already (as QEMU); -E2BIG past MEMTOPO_DISCARD_MAX_BLOCKS
- * blocks; -ENOMEM.  On failure nothing changed.
+ * a manager already (as QEMU) or is placed; -E2BIG past
+ * MEMTOPO_DISCARD_MAX_BLOCKS blocks; -ENOMEM.  On failure nothing changed.
  */
 int memtopo_region_set_discard_manager_locked(struct memtopo_region *mr, u64 granularity)
 {
@@ -205,7 +219,7 @@ int memtopo_region_set_discard_manager_locked(struct memtopo_region *mr, u64 gra
 	    memtopo_region_empty(mr) || (mr->flags & MEMTOPO_RF_SIZE64) ||
 	    mr->size % granularity)
 		return -EINVAL;
-	if (memtopo_discard_of(mr))
+	if (memtopo_discard_of(mr) || memtopo_discard_placed(mr))
 		return -EBUSY;
 	nr = mr->size / granularity;
 	if (nr > MEMTOPO_DISCARD_MAX_BLOCKS)
@@ -237,7 +251,8 @@ MEMTOPO_LOCKED_WRAPPER(region_set_discard_manager, mr->ctx,
  *
  * Context: process context, context mutex held.
  * Return: 0; -ENOENT for a destroyed region or one without a manager;
- * -EBUSY while a discard listener is registered on it (dead ones too).
+ * -EBUSY while a discard listener is registered on it (dead ones too) or
+ * while it is placed (a subregion, a space's root, an alias's target).
  */
 int memtopo_region_clear_discard_manager_locked(struct memtopo_region *mr)
 {
@@ -248,7 +263,7 @@ int memtopo_region_clear_discard_manager_locked(struct memtopo_region *mr)
 	d = memtopo_discard_of(mr);
 	if (memtopo_region_destroyed(mr) || !d)
 		return -ENOENT;
-	if (!list_empty(&d->listeners))
+	if (!list_empty(&d->listeners) || memtopo_discard_placed(mr))
 		return -EBUSY;
 	p = memtopo_parity_locked(mr);
 	p->discard = NULL;
@@ -411,16 +426,29 @@ int memtopo_region_discard_state_locked(struct memtopo_region *mr, u64 first_blo
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_discard_state_locked, MEMTOPO);
 
+/* The blocks @s touches, [*@first, *@end).  Return: does @s reach past @d? */
+static bool memtopo_discard_blocks(const struct memtopo_discard *d,
+				   const struct memtopo_section *s, u64 *first, u64 *end)
+{
+	bool past = memtopo_section_last_off(s) >= d->size;
+
+	*first = min(s->offset / d->granularity, d->nr_blocks);
+	*end = past ? d->nr_blocks : memtopo_section_last_off(s) / d->granularity + 1;
+	return past;
+}
+
 /*
- * The manager of @s->mr and the blocks @s touches, [*@first, *@end).
- * Return: the manager, or an ERR_PTR(): -ENOENT without one, -EINVAL for a
- * section that is not inside the region.
+ * The manager of @s->mr and the blocks of it @s touches, [*@first, *@end)
+ * (a region that grew since its manager was set shows bytes past it: they
+ * are in no block, and *@past says so).  Return: the manager, or an
+ * ERR_PTR(): -ENOENT without one, -EINVAL for a section that is not inside
+ * the region.
  */
 static struct memtopo_discard *memtopo_discard_section(const struct memtopo_section *s,
-						       u64 *first, u64 *end)
+						       u64 *first, u64 *end, bool *past)
 {
 	struct memtopo_discard *d;
-	u64 len;
+	u64 span;
 
 	if (!s->mr)
 		return ERR_PTR(-EINVAL);
@@ -428,11 +456,12 @@ static struct memtopo_discard *memtopo_discard_section(const struct memtopo_sect
 	d = memtopo_discard_of(s->mr);
 	if (!d)
 		return ERR_PTR(-ENOENT);
-	len = s->last - s->start;
-	if (s->last < s->start || len >= d->size || s->offset > d->size - 1 - len)
+	span = s->last - s->start;
+	if (s->last < s->start || memtopo_region_empty(s->mr) ||
+	    s->offset > memtopo_region_last_off(s->mr) ||
+	    span > memtopo_region_last_off(s->mr) - s->offset)
 		return ERR_PTR(-EINVAL);
-	*first = s->offset / d->granularity;
-	*end = DIV_ROUND_UP_ULL(s->offset + len + 1, d->granularity);
+	*past = memtopo_discard_blocks(d, s, first, end);
 	return d;
 }
 
@@ -450,11 +479,12 @@ bool memtopo_discard_is_populated_locked(const struct memtopo_section *s)
 {
 	struct memtopo_discard *d;
 	u64 first, end;
+	bool past;
 
-	d = memtopo_discard_section(s, &first, &end);
+	d = memtopo_discard_section(s, &first, &end, &past);
 	if (d == ERR_PTR(-ENOENT))
 		return true;
-	if (IS_ERR(d))
+	if (IS_ERR(d) || past)
 		return false;
 	return memtopo_discard_next(d, first, end, false) == end;
 }
@@ -496,7 +526,7 @@ static int memtopo_discard_for_each(struct memtopo_discard *d, const struct memt
  *
  * Context: process context, context mutex held; @fn may sleep.
  * Return: 0, @fn's error, -ENOENT without a manager, -EINVAL for a section
- * outside the manager.
+ * outside the region.
  */
 int memtopo_discard_replay_populated_locked(const struct memtopo_section *s,
 					    int (*fn)(const struct memtopo_section *s,
@@ -505,8 +535,9 @@ int memtopo_discard_replay_populated_locked(const struct memtopo_section *s,
 {
 	struct memtopo_discard *d;
 	u64 first, end;
+	bool past;
 
-	d = memtopo_discard_section(s, &first, &end);
+	d = memtopo_discard_section(s, &first, &end, &past);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
 	return memtopo_discard_for_each(d, s, first, end, true, fn, opaque);
@@ -536,7 +567,7 @@ static int memtopo_discard_replay_void(const struct memtopo_section *s, void *op
  *
  * Context: process context, context mutex held; @fn may sleep.
  * Return: 0, -ENOENT without a manager, -EINVAL for a section outside the
- * manager (@fn is not called then).
+ * region (@fn is not called then).
  */
 int memtopo_discard_replay_discarded_locked(const struct memtopo_section *s,
 					    void (*fn)(const struct memtopo_section *s,
@@ -546,8 +577,9 @@ int memtopo_discard_replay_discarded_locked(const struct memtopo_section *s,
 	struct memtopo_discard_replay r = { .fn = fn, .opaque = opaque };
 	struct memtopo_discard *d;
 	u64 first, end;
+	bool past;
 
-	d = memtopo_discard_section(s, &first, &end);
+	d = memtopo_discard_section(s, &first, &end, &past);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
 	return memtopo_discard_for_each(d, s, first, end, false, memtopo_discard_replay_void, &r);
@@ -591,9 +623,8 @@ static void memtopo_discard_listener_kill(struct memtopo_discard_listener *dl)
 	if (!dl->live)
 		return;
 	dl->live = false;
-	first = dl->section.offset / d->granularity;
-	end = DIV_ROUND_UP_ULL(dl->section.offset + memtopo_section_len(&dl->section),
-			       d->granularity);
+	/* not checked against the region: it may have been resized since */
+	memtopo_discard_blocks(d, &dl->section, &first, &end);
 	memtopo_discard_for_each(d, &dl->section, first, end, true, memtopo_discard_discard_cb,
 				 &r);
 }
@@ -616,7 +647,7 @@ static void memtopo_discard_listener_kill(struct memtopo_discard_listener *dl)
  * Context: process context, context mutex held (a memtopo_listener
  * callback of the same context may call it); may sleep.
  * Return: 0; -EINVAL without both callbacks, for a section outside the
- * region's manager or of another context; -EBUSY if @dl is registered;
+ * region (parts past its manager are never populated) or of another context; -EBUSY if @dl is registered;
  * -ENOENT for a region without a manager (or destroyed) or a destroyed
  * space; -ENOMEM; or the error of a notify_populate of the replay: the
  * parts replayed before it were discarded again and @dl is not registered.
@@ -629,6 +660,7 @@ int memtopo_discard_listener_register_locked(struct memtopo_space *as,
 	struct memtopo_space_parity *sp;
 	struct memtopo_discard *d;
 	u64 first, end;
+	bool past;
 	int ret;
 
 	memtopo_assert_locked(as->ctx);
@@ -638,7 +670,7 @@ int memtopo_discard_listener_register_locked(struct memtopo_space *as,
 		return -EBUSY;
 	if (!s->mr || s->mr->ctx != as->ctx)
 		return -EINVAL;
-	d = memtopo_discard_section(s, &first, &end);
+	d = memtopo_discard_section(s, &first, &end, &past);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
 	if (as->dead || memtopo_region_destroyed(s->mr))

@@ -58,9 +58,9 @@ FIXTURE_SETUP(dis)
 	self->root = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "system", 0,
 				      MEMTOPO_OP_F_SIZE_2_64);
 	ASSERT_LT(0, self->root);
+	/* not mapped yet: a manager is set before, as virtio-mem does */
 	self->ram = mt_region_create(self->fd, MEMTOPO_KIND_RAM, "vmem", RAM, 0);
 	ASSERT_LT(0, self->ram);
-	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->ram, 0x100000, 0));
 	self->as = mt_space_create(self->fd, "memory", self->root);
 	ASSERT_LT(0, self->as);
 }
@@ -131,7 +131,7 @@ TEST_F(dis, errno_contract)
 		struct memtopo_discard d;
 		__u64 tail;
 	} big = { .d = d, .tail = 1 };
-	int fd = self->fd, io, odd, huge, wide;
+	int fd = self->fd, io, odd, huge, wide, placed;
 	__u64 bits = 0, pop = 0;
 	void *ro;
 
@@ -139,6 +139,8 @@ TEST_F(dis, errno_contract)
 	odd = mt_region_create(fd, MEMTOPO_KIND_RAM, "odd", RAM + 0x800, 0);
 	huge = mt_region_create(fd, MEMTOPO_KIND_RAM, "huge", 1ULL << 44, 0);
 	wide = mt_region_create(fd, MEMTOPO_KIND_RAM, "wide", 1ULL << 37, 0);
+	placed = mt_region_create(fd, MEMTOPO_KIND_RAM, "placed", 4 * G, 0);
+	ASSERT_LT(0, placed);
 	ASSERT_LT(0, io);
 	ASSERT_LT(0, odd);
 	ASSERT_LT(0, huge);
@@ -176,6 +178,11 @@ TEST_F(dis, errno_contract)
 	EXPECT_EQ(-EBUSY, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, self->ram, G, 0, 0, NULL, NULL));
 	EXPECT_EQ(-EBUSY, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, self->ram, 2 * G, 0, 0, NULL,
 			      NULL));
+	/* EBUSY: a mapped region's manager cannot come or go (listeners saw it) */
+	ASSERT_EQ(0, mt_add_subregion(fd, self->root, self->ram, 0x100000, 0));
+	EXPECT_EQ(-EBUSY, dis(fd, MEMTOPO_DISCARD_CLEAR_MANAGER, self->ram, 0, 0, 0, NULL, NULL));
+	ASSERT_EQ(0, mt_add_subregion(fd, self->root, placed, 0x200000, 0));
+	EXPECT_EQ(-EBUSY, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, placed, G, 0, 0, NULL, NULL));
 
 	/* EINVAL for ranges: empty, unaligned, past the manager; stray fields */
 	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, 0, 0, NULL, NULL));

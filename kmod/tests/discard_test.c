@@ -90,10 +90,11 @@ static struct mt_dis *mt_dis_build(struct kunit *test)
 
 	d->sys = mt_region64(test, MEMTOPO_CONTAINER, "sys");
 	d->vmem = mt_region(test, MEMTOPO_RAM, "vmem", 0x10000);
+	/* before it is mapped, as virtio-mem does */
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_discard_manager(d->vmem, 0x1000), 0);
 	mt_add(test, d->sys, 0x100000, d->vmem, 0);
 	d->as = mt_space(test, "dis", d->sys);
 	d->log = mt_log_new(test);
-	KUNIT_ASSERT_EQ(test, memtopo_region_set_discard_manager(d->vmem, 0x1000), 0);
 	return d;
 }
 
@@ -455,6 +456,11 @@ static void mt_discard_leave_test(struct kunit *test)
 	memtopo_ctx_unlock(mt_ctx(test));
 	memtopo_discard_listener_unregister(&d->dls[3].dl);
 	MT_EXPECT_NO_CALLS(test, d->log);
+	/* and a placed region keeps its manager: listeners found it in region_add */
+	memtopo_ctx_lock(mt_ctx(test));
+	KUNIT_EXPECT_EQ(test, memtopo_region_clear_discard_manager_locked(d->vmem), -EBUSY);
+	memtopo_ctx_unlock(mt_ctx(test));
+	KUNIT_ASSERT_EQ(test, memtopo_region_del_subregion(d->sys, d->vmem), 0);
 	memtopo_ctx_lock(mt_ctx(test));
 	KUNIT_EXPECT_EQ(test, memtopo_region_clear_discard_manager_locked(d->vmem), 0);
 	memtopo_ctx_unlock(mt_ctx(test));
@@ -468,6 +474,7 @@ static void mt_discard_errno_test(struct kunit *test)
 	struct memtopo_region *odd = mt_region(test, MEMTOPO_RAM, "odd", 0x10800);
 	struct memtopo_region *plain = mt_region(test, MEMTOPO_RAM, "plain", 0x10000);
 	struct memtopo_discard_listener bad = {};
+	struct memtopo_region *win;
 	struct memtopo_section s;
 	u64 bits;
 
@@ -483,6 +490,13 @@ static void mt_discard_errno_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, memtopo_region_set_discard_manager(odd, 0x1000), -EINVAL);
 	KUNIT_EXPECT_EQ(test, memtopo_region_set_discard_manager(d->vmem, 0x1000), -EBUSY);
 	KUNIT_EXPECT_EQ(test, memtopo_region_set_discard_manager(d->vmem, 0x2000), -EBUSY);
+	/* placed (a subregion, an alias's target): no manager may come or go */
+	mt_add(test, d->sys, 0x200000, plain, 0);
+	KUNIT_EXPECT_EQ(test, memtopo_region_set_discard_manager(plain, 0x1000), -EBUSY);
+	KUNIT_ASSERT_EQ(test, memtopo_region_del_subregion(d->sys, plain), 0);
+	win = mt_alias(test, "win", plain, 0, 0x1000);
+	KUNIT_EXPECT_EQ(test, memtopo_region_set_discard_manager(plain, 0x1000), -EBUSY);
+	KUNIT_ASSERT_EQ(test, memtopo_region_destroy(win), 0);
 
 	KUNIT_EXPECT_EQ(test, memtopo_region_populate(plain, 0, 0x1000), -ENOENT);
 	KUNIT_EXPECT_EQ(test, memtopo_region_discard(plain, 0, 0x1000), -ENOENT);

@@ -10,6 +10,11 @@
  *  - a listener that mirrors the view from region_add/region_del alone
  *    holds exactly the published ranges,
  *  - the generation moves whenever the view's content changes,
+ *  - RAM discard managers hold the populated blocks the model predicts,
+ *    populates and discards (some refused, some vetoed by a consumer)
+ *    return the model's errno, and a VFIO-like consumer that maps only
+ *    populated parts, from discard listeners it registers on each section
+ *    in region_add, maps exactly the populated parts of the painted view,
  *  - every allocation is freed at the end.
  * Aliases get subregions too (kept, never rendered, as in QEMU), and
  * alias targets are often mapped nowhere else; both are counted, and a run
@@ -243,6 +248,228 @@ static void check_seq_order(void)
 	}
 }
 
+/*
+ * RAM discard: per space, a consumer in the manner of QEMU's VFIO.  Its
+ * memory listener registers a discard listener on every section of a
+ * managed region in region_add and unregisters it in region_del; the
+ * discard listeners map and unmap space intervals.  Mapping what is mapped,
+ * or unmapping what is not, fails at once.  It refuses a populate now and
+ * then (never a registration's replay).
+ */
+#define DIS_DLS 64
+#define DIS_MAP 1024
+
+struct dis_dl {
+	struct memtopo_discard_listener dl;
+	struct dis_consumer *c;
+};
+
+struct dis_consumer {
+	struct memtopo_listener l;
+	struct memtopo_space *as;
+	struct dis_dl d[DIS_DLS];
+	u64 map[DIS_MAP][2];	/* sorted, disjoint [start, last] */
+	int n;
+	bool replaying;
+};
+
+static struct dis_consumer dis_cons[MAX_SPACES];
+static bool dis_vetoed;
+static unsigned long dis_managers, dis_changes, dis_vetoes, dis_refused, dis_mapped;
+
+static void dis_map_add(struct dis_consumer *c, u64 start, u64 last)
+{
+	int i;
+
+	for (i = 0; i < c->n; i++)
+		if (!(last < c->map[i][0] || start > c->map[i][1]))
+			FAIL("discard consumer: populate %#llx-%#llx of mapped memory",
+			     (unsigned long long)start, (unsigned long long)last);
+	if (c->n == DIS_MAP)
+		FAIL("discard consumer: map full");
+	for (i = c->n; i > 0 && c->map[i - 1][0] > start; i--)
+		memcpy(c->map[i], c->map[i - 1], sizeof(c->map[0]));
+	c->map[i][0] = start;
+	c->map[i][1] = last;
+	c->n++;
+	dis_mapped++;
+}
+
+/* Unmap [start, last], all of which must be mapped (it may span entries). */
+static void dis_map_del(struct dis_consumer *c, u64 start, u64 last)
+{
+	u64 at = start;
+	int i, j, k = 0;
+	u64 out[DIS_MAP + 2][2];
+
+	for (i = 0; i < c->n; i++) {
+		u64 a = c->map[i][0], b = c->map[i][1];
+
+		if (b < start || a > last) {
+			memcpy(out[k++], c->map[i], sizeof(out[0]));
+			continue;
+		}
+		if (a > at)
+			break;
+		if (a < start) {
+			out[k][0] = a;
+			out[k++][1] = start - 1;
+		}
+		if (b > last) {
+			out[k][0] = last + 1;
+			out[k++][1] = b;
+		}
+		if (b >= last) {
+			at = last;
+			i++;
+			goto covered;
+		}
+		at = b + 1;
+	}
+	FAIL("discard consumer: discard %#llx-%#llx of unmapped memory",
+	     (unsigned long long)start, (unsigned long long)last);
+covered:
+	for (j = i; j < c->n; j++)
+		memcpy(out[k++], c->map[j], sizeof(out[0]));
+	if (k > DIS_MAP)
+		FAIL("discard consumer: map full");
+	memcpy(c->map, out, k * sizeof(out[0]));
+	c->n = k;
+}
+
+static int dis_populate(struct memtopo_discard_listener *dl, const struct memtopo_section *s)
+{
+	struct dis_consumer *c = container_of(dl, struct dis_dl, dl)->c;
+
+	if (!c->replaying && rnd_below(4) == 0) {
+		dis_vetoed = true;
+		dis_vetoes++;
+		return -EAGAIN;
+	}
+	dis_map_add(c, s->start, s->last);
+	return 0;
+}
+
+static void dis_discard(struct memtopo_discard_listener *dl, const struct memtopo_section *s)
+{
+	dis_map_del(container_of(dl, struct dis_dl, dl)->c, s->start, s->last);
+}
+
+static const struct memtopo_discard_listener_ops dis_dl_ops = {
+	.notify_populate = dis_populate,
+	.notify_discard = dis_discard,
+};
+
+static void dis_region_add(void *priv, const struct memtopo_section *s)
+{
+	struct dis_consumer *c = priv;
+	u64 g, size, pop;
+	int i, ret;
+
+	if (memtopo_region_discard_info_locked(s->mr, &g, &size, &pop))
+		return;
+	for (i = 0; i < DIS_DLS && c->d[i].dl.registered; i++)
+		;
+	if (i == DIS_DLS)
+		FAIL("discard consumer: out of listeners");
+	c->d[i].c = c;
+	c->d[i].dl.ops = &dis_dl_ops;
+	c->replaying = true;
+	ret = memtopo_discard_listener_register_locked(c->as, s, &c->d[i].dl);
+	c->replaying = false;
+	if (ret)
+		FAIL("discard consumer: register on %#llx-%#llx: %d",
+		     (unsigned long long)s->start, (unsigned long long)s->last, ret);
+}
+
+static void dis_region_del(void *priv, const struct memtopo_section *s)
+{
+	struct dis_consumer *c = priv;
+	int i;
+
+	for (i = 0; i < DIS_DLS; i++) {
+		struct memtopo_discard_listener *dl = &c->d[i].dl;
+
+		if (dl->registered && dl->section.mr == s->mr && dl->section.start == s->start &&
+		    dl->section.last == s->last) {
+			memtopo_discard_listener_unregister_locked(dl);
+			return;
+		}
+	}
+}
+
+static const struct memtopo_listener_ops dis_listener_ops = {
+	.region_add = dis_region_add,
+	.region_del = dis_region_del,
+};
+
+/* Does a consumer still hold a discard listener on @mr (dead ones too)? */
+static bool dis_listened(const struct memtopo_region *mr)
+{
+	int s, i;
+
+	for (s = 0; s < nr_spaces; s++)
+		for (i = 0; i < DIS_DLS; i++)
+			if (dis_cons[s].d[i].dl.registered && dis_cons[s].d[i].dl.section.mr == mr)
+				return true;
+	return false;
+}
+
+/*
+ * The consumer of space @s maps exactly the populated parts of the managed
+ * ranges of the painted view @want (@n entries), adjacent pieces merged.
+ */
+static void dis_check_consumer(int s, const struct ref_range *want, int n)
+{
+	static u64 exp[DIS_MAP][2];
+	struct dis_consumer *c = &dis_cons[s];
+	int i, k = 0, j = 0;
+	u64 b;
+
+	for (i = 0; i < n; i++) {
+		const struct ref_region *r;
+		u64 last = i + 1 < n ? want[i + 1].start - 1 : U64_MAX;
+
+		if (want[i].region < 0)
+			continue;
+		r = &model.r[want[i].region];
+		if (!r->dgran)
+			continue;
+		for (b = 0; b < r->dsize / r->dgran; b++) {
+			u64 off = want[i].offset, off_last = off + (last - want[i].start);
+			u64 lo = max(b * r->dgran, off), hi = min(b * r->dgran + r->dgran - 1, off_last);
+
+			if (!(r->dbits & (1ULL << b)) || lo > hi)
+				continue;
+			lo = lo - off + want[i].start;
+			hi = hi - off + want[i].start;
+			if (k && exp[k - 1][1] + 1 == lo) {
+				exp[k - 1][1] = hi;
+			} else {
+				if (k == DIS_MAP)
+					FAIL("discard consumer: expectation full");
+				exp[k][0] = lo;
+				exp[k++][1] = hi;
+			}
+		}
+	}
+	/* the consumer's map, adjacent intervals merged */
+	for (i = 0; i < c->n; i++) {
+		u64 lo = c->map[i][0], hi = c->map[i][1];
+
+		while (i + 1 < c->n && c->map[i + 1][0] == hi + 1)
+			hi = c->map[++i][1];
+		if (j >= k || exp[j][0] != lo || exp[j][1] != hi)
+			FAIL("space %d: discard consumer maps %#llx-%#llx, the model %#llx-%#llx", s,
+			     (unsigned long long)lo, (unsigned long long)hi,
+			     j < k ? (unsigned long long)exp[j][0] : 0ULL,
+			     j < k ? (unsigned long long)exp[j][1] : 0ULL);
+		j++;
+	}
+	if (j != k)
+		FAIL("space %d: discard consumer maps %d pieces, the model %d", s, j, k);
+}
+
 static void check_views(void)
 {
 	static struct ref_range want[REF_MAX_RANGES];
@@ -287,6 +514,7 @@ static void check_views(void)
 		}
 		if (j != m->n)
 			FAIL("space %d: mirror has %d ranges, view %d", s, m->n, j);
+		dis_check_consumer(s, want, n);
 		changed = n != last_n[s] || memcmp(want, last_view[s], n * sizeof(want[0]));
 		/*
 		 * A consumer's cache must never validate against a changed view;
@@ -359,6 +587,11 @@ static void expect(int got, int want, const char *what)
 		FAIL("%s returned %d, the model expects %d", what, got, want);
 }
 
+static bool dis_kind(const struct ref_region *r)
+{
+	return r->kind == REF_RAM || r->kind == REF_RAMDEV;
+}
+
 static void op_create(void)
 {
 	struct memtopo_region_info info = {};
@@ -384,6 +617,11 @@ static void op_create(void)
 	r->readonly = k == REF_ROM;
 	r->romd = k == REF_ROMDEV;
 	rnd_size(&r->size, &r->size64);
+	/* RAM often gets a size a discard manager can cut into blocks */
+	if ((k == REF_RAM || k == REF_RAMDEV) && !rnd_below(3)) {
+		r->size = 0x1000ULL << rnd_below(4);
+		r->size64 = false;
+	}
 	if (k == REF_ALIAS)
 		r->alias_offset = rnd_below(4) ? rnd_below(0x2000) : U64_MAX - rnd_below(0x2000);
 	snprintf(name, sizeof(name), "r%d", model.n);
@@ -398,6 +636,13 @@ static void op_create(void)
 		FAIL("create r%d: %ld", model.n, PTR_ERR(mr));
 	r->engine = mr;
 	model.n++;
+	/* half the RAM that can have a discard manager gets one at once */
+	if (dis_kind(r) && !r->size64 && r->size && !(r->size % 0x1000) && rnd_below(2)) {
+		expect(memtopo_region_set_discard_manager(mr, 0x1000), 0, "set_discard_manager");
+		r->dgran = 0x1000;
+		r->dsize = r->size;
+		dis_managers++;
+	}
 }
 
 static int rnd_region(void)
@@ -573,6 +818,143 @@ static void op_mutate(void)
 	}
 }
 
+/* A subregion, a space's root or an alias's target: no manager change. */
+static bool dis_placed(int i)
+{
+	int j;
+
+	if (model.r[i].parent >= 0)
+		return true;
+	for (j = 0; j < nr_spaces; j++)
+		if (space_root[j] == i)
+			return true;
+	for (j = 0; j < model.n; j++)
+		if (model.r[j].live && model.r[j].alias == i)
+			return true;
+	return false;
+}
+
+/* The model's populated blocks against the engine's state. */
+static void dis_check_state(const struct ref_region *r, const char *what)
+{
+	u64 g = 0, size = 0, pop = 0, bits = 0;
+	int ret;
+
+	memtopo_ctx_lock(ctx);
+	ret = memtopo_region_discard_info_locked(r->engine, &g, &size, &pop);
+	if (!ret)
+		ret = memtopo_region_discard_state_locked(r->engine, 0, size / g, &bits);
+	memtopo_ctx_unlock(ctx);
+	if (!r->dgran) {
+		if (ret != -ENOENT)
+			FAIL("%s: a region without a manager answers %d", what, ret);
+		return;
+	}
+	if (ret || g != r->dgran || size != r->dsize || bits != r->dbits ||
+	    pop != (u64)__builtin_popcountll(r->dbits) * g)
+		FAIL("%s: manager state %#llx (%#llx bytes), the model %#llx", what,
+		     (unsigned long long)bits, (unsigned long long)pop,
+		     (unsigned long long)r->dbits);
+}
+
+/*
+ * A discard operation on a random region, RAM ones preferred: set or clear
+ * a manager, populate or discard a range (sometimes a bad one).  The engine
+ * must return the model's errno and hold the model's state afterwards.
+ */
+static void op_discard(void)
+{
+	static const u64 grans[] = { 0x1000, 0x2000, 0x800, 0x3000 };
+	struct ref_region *r;
+	int i = rnd_region(), j, want, ret;
+	u64 g, nb, b, n, off, len, mask;
+	bool populate;
+
+	if (i < 0)
+		return;
+	/* mostly a managed region, else mostly a RAM one */
+	for (j = 0; j < 4 * model.n && rnd_below(8) && !(model.r[i].live && model.r[i].dgran);
+	     j++)
+		i = rnd_region();
+	for (j = 0; j < model.n && rnd_below(4) && !dis_kind(&model.r[i]); j++)
+		i = rnd_region();
+	r = &model.r[i];
+	if (!r->live)
+		return;
+	switch (rnd_below(6)) {
+	case 0:
+		g = grans[rnd_below(ARRAY_SIZE(grans))];
+		if (!dis_kind(r) || g & (g - 1) || g < 0x1000 || r->size64 || !r->size ||
+		    r->size % g)
+			want = -EINVAL;
+		else
+			want = r->dgran || dis_placed(i) ? -EBUSY : 0;
+		expect(memtopo_region_set_discard_manager(r->engine, g), want,
+		       "set_discard_manager");
+		if (!want) {
+			r->dgran = g;
+			r->dsize = r->size;
+			r->dbits = 0;
+			dis_managers++;
+		}
+		break;
+	case 1:
+		want = !r->dgran ? -ENOENT : dis_listened(r->engine) || dis_placed(i) ? -EBUSY : 0;
+		memtopo_ctx_lock(ctx);
+		ret = memtopo_region_clear_discard_manager_locked(r->engine);
+		memtopo_ctx_unlock(ctx);
+		expect(ret, want, "clear_discard_manager");
+		if (!want)
+			r->dgran = 0;
+		break;
+	default:
+		g = r->dgran ? r->dgran : 0x1000;
+		nb = r->dgran ? r->dsize / g : 4;
+		/* mostly inside the manager; sometimes empty or one block past it */
+		b = rnd_below(nb);
+		n = rnd_below(8) ? 1 + rnd_below(nb - b) : rnd_below(2) ? 0 : nb - b + 1;
+		/* the whole manager: over a mixed state, several runs in one call */
+		if (!rnd_below(3)) {
+			b = 0;
+			n = nb;
+		}
+		off = b * g;
+		len = n * g;
+		if (!rnd_below(16))
+			off += 0x800;
+		if (!rnd_below(32))
+			off = U64_MAX - 0xfff;
+		if (!r->dgran)
+			want = -ENOENT;
+		else if (len > U64_MAX - off)
+			want = -EOVERFLOW;
+		else if (!len || off % g || len % g || off + len > r->dsize)
+			want = -EINVAL;
+		else
+			want = 0;
+		dis_vetoed = false;
+		populate = rnd_below(2);
+		if (populate) {
+			ret = memtopo_region_populate(r->engine, off, len);
+			if (!want && dis_vetoed)
+				want = -EAGAIN;
+			expect(ret, want, "populate");
+		} else {
+			expect(memtopo_region_discard(r->engine, off, len), want, "discard");
+			if (dis_vetoed)
+				FAIL("a discard asked for a populate");
+		}
+		dis_refused += want != 0;
+		if (want)
+			break;
+		mask = (n >= 64 ? ~0ULL : (1ULL << n) - 1) << b;
+		r->dbits = populate ? r->dbits | mask : r->dbits & ~mask;
+		dis_changes++;
+		break;
+	}
+	dis_check_state(r, "discard op");
+}
+
 static void one_tree(void)
 {
 	int steps, s, i, depth = 0;
@@ -601,11 +983,17 @@ static void one_tree(void)
 		mirrors[s].l.priv = &mirrors[s];
 		if (memtopo_listener_register(spaces[s], &mirrors[s].l))
 			FAIL("listener_register");
+		memset(&dis_cons[s], 0, sizeof(dis_cons[s]));
+		dis_cons[s].as = spaces[s];
+		dis_cons[s].l.ops = &dis_listener_ops;
+		dis_cons[s].l.priv = &dis_cons[s];
+		if (memtopo_listener_register(spaces[s], &dis_cons[s].l))
+			FAIL("listener_register");
 	}
 	check_views();
 	steps = 10 + rnd_below(40);
 	for (i = 0; i < steps; i++) {
-		unsigned int what = rnd_below(16);
+		unsigned int what = rnd_below(20);
 
 		if (what < 2 && depth < 3) {
 			memtopo_transaction_begin(ctx);
@@ -617,8 +1005,10 @@ static void one_tree(void)
 			op_create();
 		} else if (what < 10) {
 			op_add();
-		} else {
+		} else if (what < 16) {
 			op_mutate();
+		} else {
+			op_discard();
 		}
 		if (!depth)
 			check_views();
@@ -626,11 +1016,19 @@ static void one_tree(void)
 	while (depth--)
 		expect(memtopo_transaction_commit(ctx), 0, "commit");
 	check_views();
-	for (s = 0; s < nr_spaces; s++)
+	for (s = 0; s < nr_spaces; s++) {
 		memtopo_listener_unregister(&mirrors[s].l);
-	for (s = 0; s < nr_spaces; s++)
+		memtopo_listener_unregister(&dis_cons[s].l);
+	}
+	for (s = 0; s < nr_spaces; s++) {
 		if (mirrors[s].n)
 			FAIL("space %d: unregister left %d ranges in the mirror", s, mirrors[s].n);
+		if (dis_cons[s].n)
+			FAIL("space %d: unregister left the discard consumer mapping", s);
+		for (i = 0; i < DIS_DLS; i++)
+			if (dis_cons[s].d[i].dl.registered)
+				FAIL("space %d: a discard listener outlived its section", s);
+	}
 	commits += ctx->stat_commits;
 	full_renders += ctx->stat_full_renders;
 	renumbered += near_renumber && ctx->seq < MEMTOPO_SEQ_RENUMBER - 40;
@@ -1476,6 +1874,9 @@ int main(int argc, char **argv)
 	if (trees >= 1000 && (!wide_trees || !renumbered))
 		FAIL("%lu trees sorted children past the insertion sort, %lu renumbered",
 		     wide_trees, renumbered);
+	if (trees >= 1000 && (!dis_managers || !dis_changes || !dis_vetoes || !dis_mapped))
+		FAIL("trees miss RAM discard: %lu managers, %lu changes, %lu vetoes, %lu mapped",
+		     dis_managers, dis_changes, dis_vetoes, dis_mapped);
 	if (trees >= 1000 && (!alias_adds || !alias_only_entries))
 		FAIL("trees miss aliases: %lu adds under one, %lu entries shown only through one",
 		     alias_adds, alias_only_entries);
@@ -1488,5 +1889,9 @@ int main(int argc, char **argv)
 	printf(" shown only through aliases\n");
 	printf("difftest: %lu wide trees (children radix-sorted), ", wide_trees);
 	printf("%lu with sequence numbers renumbered\n", renumbered);
+	printf("difftest: RAM discard: %lu managers set, %lu populates/discards applied,",
+	       dis_managers, dis_changes);
+	printf(" %lu refused, %lu vetoed by the consumer, %lu pieces mapped\n", dis_refused,
+	       dis_vetoes, dis_mapped);
 	return 0;
 }

@@ -29,6 +29,8 @@ struct ref_region {
 	int alias;		/* target index, -1 if not an alias */
 	uint64_t alias_offset;
 	void *engine;		/* the engine's struct memtopo_region */
+	/* a discard manager: granularity (0: none), bytes managed, populated blocks */
+	uint64_t dgran, dsize, dbits;
 };
 
 struct ref_model {

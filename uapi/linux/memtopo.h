@@ -1490,7 +1490,10 @@ struct memtopo_served_reply {
  * of region, a bad granularity (or an empty region, one of 2^64 bytes, or
  * one whose size it does not divide), an empty or unaligned range or one
  * past the manager, or a non-zero field the op does not use; EBUSY for
- * SET_MANAGER on a region with a manager, or CLEAR_MANAGER while a kernel
+ * SET_MANAGER on a region with a manager, SET_MANAGER or CLEAR_MANAGER on
+ * a placed region (a subregion, a space's root or an alias's target:
+ * memory listeners learn of a manager when a range is added, so it is set
+ * before mapping, as virtio-mem does), or CLEAR_MANAGER while a kernel
  * discard listener is registered; EOVERFLOW for a range past 2^64; E2BIG
  * past MEMTOPO_DISCARD_MAX_BLOCKS (SET_MANAGER) or
  * MEMTOPO_DISCARD_MAX_BLOCKS_PER_CALL (GET_STATE); EFAULT when GET_STATE
