@@ -39,9 +39,10 @@
 #include <linux/list.h>
 #include <linux/slab.h>
 
+#include "events.h"
 #include "parity.h"
 
-struct memtopo_discard {
+struct memtopo_discard_mgr {
 	u64 granularity;
 	u64 size;		/* bytes covered: the region's size when set */
 	u64 nr_blocks;
@@ -51,13 +52,13 @@ struct memtopo_discard {
 	u64 bits[];		/* bit set: block populated */
 };
 
-static bool memtopo_discard_test(const struct memtopo_discard *d, u64 b)
+static bool memtopo_discard_test(const struct memtopo_discard_mgr *d, u64 b)
 {
 	return d->bits[b / 64] & BIT_ULL(b % 64);
 }
 
 /* The first block in [@b, @end) whose state is @populated, or @end. */
-static u64 memtopo_discard_next(const struct memtopo_discard *d, u64 b, u64 end, bool populated)
+static u64 memtopo_discard_next(const struct memtopo_discard_mgr *d, u64 b, u64 end, bool populated)
 {
 	while (b < end) {
 		u64 w = d->bits[b / 64];
@@ -72,7 +73,7 @@ static u64 memtopo_discard_next(const struct memtopo_discard *d, u64 b, u64 end,
 	return end;
 }
 
-static void memtopo_discard_assign(struct memtopo_discard *d, u64 b, u64 end, bool populated)
+static void memtopo_discard_assign(struct memtopo_discard_mgr *d, u64 b, u64 end, bool populated)
 {
 	for (; b < end; b++) {
 		if (memtopo_discard_test(d, b) == populated)
@@ -96,7 +97,7 @@ static bool memtopo_discard_placed(const struct memtopo_region *mr)
 	return mr->parent || mr->space_users || mr->alias_users;
 }
 
-static struct memtopo_discard *memtopo_discard_of(const struct memtopo_region *mr)
+static struct memtopo_discard_mgr *memtopo_discard_of(const struct memtopo_region *mr)
 {
 	const struct memtopo_region_parity *p = memtopo_parity_locked(mr);
 
@@ -129,8 +130,94 @@ static bool memtopo_discard_intersect(const struct memtopo_section *s, u64 off, 
 	return true;
 }
 
+/*
+ * Userspace subscriptions (kmod/events.h) see a managed region as a
+ * listener on each of its ranges would: DISCARD_POPULATE / _DISCARD for
+ * every part of a range whose state changes, its populated parts as
+ * DISCARD_POPULATE right after its REGION_ADD and as DISCARD_DISCARD right
+ * before its REGION_DEL, so a subscriber holds exactly the populated parts
+ * from its events alone.  A vetoed populate is never shown.
+ */
+struct memtopo_discard_emit {
+	struct memtopo_space *as;
+	struct memtopo_listener *only;	/* one subscription's replay, else all */
+	u32 type;
+};
+
+static int memtopo_discard_emit_part(const struct memtopo_section *part, void *opaque)
+{
+	struct memtopo_discard_emit *e = opaque;
+	struct memtopo_event ev;
+
+	memtopo_event_init(&ev, e->type, part);
+	ev.discard.offset = part->offset;
+	ev.discard.length = part->last - part->start + 1;
+	if (e->only)
+		e->only->ops->event(e->only->priv, &ev);
+	else
+		memtopo_space_emit_event_locked(e->as, &ev);
+	return 0;
+}
+
+static bool memtopo_discard_subscribed(struct memtopo_space *as)
+{
+	struct memtopo_listener *l;
+
+	memtopo_for_each_listener(l, as)
+		if (l->ops->event)
+			return true;
+	return false;
+}
+
+/* Call @fn for each range of @mr in @as's published view, ascending. */
+static void memtopo_discard_ranges(struct memtopo_space *as, const struct memtopo_region *mr,
+				   void (*fn)(const struct memtopo_section *s, void *opaque),
+				   void *opaque)
+{
+	const struct memtopo_view *v = memtopo_space_view_locked(as);
+	struct memtopo_view_pos p;
+	struct memtopo_section s;
+
+	for (memtopo_pos_init(&p, v, 0); p.i < v->nr; memtopo_pos_next(&p)) {
+		if (memtopo_pos_fr(&p)->mr != mr)
+			continue;
+		memtopo_pos_section(&p, &s);
+		fn(&s, opaque);
+		if (p.i + 1 == v->nr)
+			break;
+	}
+}
+
+struct memtopo_discard_emit_run {
+	struct memtopo_discard_emit e;
+	u64 off, len;
+};
+
+static void memtopo_discard_emit_range(const struct memtopo_section *s, void *opaque)
+{
+	struct memtopo_discard_emit_run *r = opaque;
+	struct memtopo_section part;
+
+	if (memtopo_discard_intersect(s, r->off, r->len, &part))
+		memtopo_discard_emit_part(&part, &r->e);
+}
+
+/* [@off, @off + @len) of @mr changed state: tell every subscription. */
+static void memtopo_discard_emit_change(struct memtopo_region *mr, u64 off, u64 len, u32 type)
+{
+	struct memtopo_discard_emit_run r = { .e.type = type, .off = off, .len = len };
+	struct memtopo_space *as;
+
+	list_for_each_entry(as, &mr->ctx->spaces, link) {
+		if (!memtopo_discard_subscribed(as))
+			continue;
+		r.e.as = as;
+		memtopo_discard_ranges(as, mr, memtopo_discard_emit_range, &r);
+	}
+}
+
 /* notify_discard of [@off, @off + @len) to the live listeners, up to @stop. */
-static void memtopo_discard_notify_unplug(struct memtopo_discard *d, u64 off, u64 len,
+static void memtopo_discard_notify_unplug(struct memtopo_discard_mgr *d, u64 off, u64 len,
 					  struct memtopo_discard_listener *stop)
 {
 	struct memtopo_discard_listener *dl;
@@ -145,7 +232,7 @@ static void memtopo_discard_notify_unplug(struct memtopo_discard *d, u64 off, u6
 }
 
 /* QEMU's virtio_mem_notify_plug(): all or nothing for one run. */
-static int memtopo_discard_notify_plug(struct memtopo_discard *d, u64 off, u64 len)
+static int memtopo_discard_notify_plug(struct memtopo_discard_mgr *d, u64 off, u64 len)
 {
 	struct memtopo_discard_listener *dl;
 	struct memtopo_section tmp;
@@ -168,10 +255,10 @@ static int memtopo_discard_notify_plug(struct memtopo_discard *d, u64 off, u64 l
  * manager, or an ERR_PTR(): -ENOENT (destroyed region, no manager),
  * -EOVERFLOW (past 2^64), -EINVAL (empty, unaligned or past the manager).
  */
-static struct memtopo_discard *memtopo_discard_range(struct memtopo_region *mr, u64 offset,
+static struct memtopo_discard_mgr *memtopo_discard_range(struct memtopo_region *mr, u64 offset,
 						     u64 size)
 {
-	struct memtopo_discard *d;
+	struct memtopo_discard_mgr *d;
 
 	memtopo_assert_locked(mr->ctx);
 	d = memtopo_discard_of(mr);
@@ -207,7 +294,7 @@ static struct memtopo_discard *memtopo_discard_range(struct memtopo_region *mr, 
 int memtopo_region_set_discard_manager_locked(struct memtopo_region *mr, u64 granularity)
 {
 	struct memtopo_region_parity *p;
-	struct memtopo_discard *d;
+	struct memtopo_discard_mgr *d;
 	u64 nr;
 
 	memtopo_assert_locked(mr->ctx);
@@ -257,7 +344,7 @@ MEMTOPO_LOCKED_WRAPPER(region_set_discard_manager, mr->ctx,
 int memtopo_region_clear_discard_manager_locked(struct memtopo_region *mr)
 {
 	struct memtopo_region_parity *p;
-	struct memtopo_discard *d;
+	struct memtopo_discard_mgr *d;
 
 	memtopo_assert_locked(mr->ctx);
 	d = memtopo_discard_of(mr);
@@ -291,7 +378,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_clear_discard_manager_locked, MEMTOPO);
  */
 int memtopo_region_populate_locked(struct memtopo_region *mr, u64 offset, u64 size)
 {
-	struct memtopo_discard *d = memtopo_discard_range(mr, offset, size);
+	struct memtopo_discard_mgr *d = memtopo_discard_range(mr, offset, size);
 	u64 first, end, b, e;
 	int ret;
 
@@ -306,6 +393,13 @@ int memtopo_region_populate_locked(struct memtopo_region *mr, u64 offset, u64 si
 						  (e - b) * d->granularity);
 		if (ret)
 			goto undo;
+	}
+	/* every listener accepted: now subscriptions may see it */
+	for (b = memtopo_discard_next(d, first, end, false); b < end;
+	     b = memtopo_discard_next(d, e, end, false)) {
+		e = memtopo_discard_next(d, b, end, true);
+		memtopo_discard_emit_change(mr, b * d->granularity, (e - b) * d->granularity,
+					    MEMTOPO_EVENT_DISCARD_POPULATE);
 	}
 	memtopo_discard_assign(d, first, end, true);
 	return 0;
@@ -344,7 +438,7 @@ MEMTOPO_LOCKED_WRAPPER(region_populate, mr->ctx,
  */
 int memtopo_region_discard_locked(struct memtopo_region *mr, u64 offset, u64 size)
 {
-	struct memtopo_discard *d = memtopo_discard_range(mr, offset, size);
+	struct memtopo_discard_mgr *d = memtopo_discard_range(mr, offset, size);
 	u64 first, end, b, e;
 
 	if (IS_ERR(d))
@@ -356,6 +450,8 @@ int memtopo_region_discard_locked(struct memtopo_region *mr, u64 offset, u64 siz
 		e = memtopo_discard_next(d, b, end, false);
 		memtopo_discard_notify_unplug(d, b * d->granularity, (e - b) * d->granularity,
 					      NULL);
+		memtopo_discard_emit_change(mr, b * d->granularity, (e - b) * d->granularity,
+					    MEMTOPO_EVENT_DISCARD_DISCARD);
 	}
 	memtopo_discard_assign(d, first, end, false);
 	return 0;
@@ -380,7 +476,7 @@ MEMTOPO_LOCKED_WRAPPER(region_discard, mr->ctx,
 int memtopo_region_discard_info_locked(struct memtopo_region *mr, u64 *granularity,
 				       u64 *size, u64 *populated)
 {
-	struct memtopo_discard *d;
+	struct memtopo_discard_mgr *d;
 
 	memtopo_assert_locked(mr->ctx);
 	d = memtopo_discard_of(mr);
@@ -409,7 +505,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_discard_info_locked, MEMTOPO);
 int memtopo_region_discard_state_locked(struct memtopo_region *mr, u64 first_block,
 					u64 nr_blocks, u64 *bitmap)
 {
-	struct memtopo_discard *d;
+	struct memtopo_discard_mgr *d;
 	u64 i;
 
 	memtopo_assert_locked(mr->ctx);
@@ -427,7 +523,7 @@ int memtopo_region_discard_state_locked(struct memtopo_region *mr, u64 first_blo
 EXPORT_SYMBOL_NS_GPL(memtopo_region_discard_state_locked, MEMTOPO);
 
 /* The blocks @s touches, [*@first, *@end).  Return: does @s reach past @d? */
-static bool memtopo_discard_blocks(const struct memtopo_discard *d,
+static bool memtopo_discard_blocks(const struct memtopo_discard_mgr *d,
 				   const struct memtopo_section *s, u64 *first, u64 *end)
 {
 	bool past = memtopo_section_last_off(s) >= d->size;
@@ -444,10 +540,10 @@ static bool memtopo_discard_blocks(const struct memtopo_discard *d,
  * ERR_PTR(): -ENOENT without one, -EINVAL for a section that is not inside
  * the region.
  */
-static struct memtopo_discard *memtopo_discard_section(const struct memtopo_section *s,
+static struct memtopo_discard_mgr *memtopo_discard_section(const struct memtopo_section *s,
 						       u64 *first, u64 *end, bool *past)
 {
-	struct memtopo_discard *d;
+	struct memtopo_discard_mgr *d;
 	u64 span;
 
 	if (!s->mr)
@@ -477,7 +573,7 @@ static struct memtopo_discard *memtopo_discard_section(const struct memtopo_sect
  */
 bool memtopo_discard_is_populated_locked(const struct memtopo_section *s)
 {
-	struct memtopo_discard *d;
+	struct memtopo_discard_mgr *d;
 	u64 first, end;
 	bool past;
 
@@ -494,7 +590,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_discard_is_populated_locked, MEMTOPO);
  * Call @fn for each part of @s in the state @populated, ascending; stop at
  * the first error (virtio_mem_for_each_plugged_section()).
  */
-static int memtopo_discard_for_each(struct memtopo_discard *d, const struct memtopo_section *s,
+static int memtopo_discard_for_each(struct memtopo_discard_mgr *d, const struct memtopo_section *s,
 				    u64 first, u64 end, bool populated,
 				    int (*fn)(const struct memtopo_section *s, void *opaque),
 				    void *opaque)
@@ -533,7 +629,7 @@ int memtopo_discard_replay_populated_locked(const struct memtopo_section *s,
 						      void *opaque),
 					    void *opaque)
 {
-	struct memtopo_discard *d;
+	struct memtopo_discard_mgr *d;
 	u64 first, end;
 	bool past;
 
@@ -543,6 +639,24 @@ int memtopo_discard_replay_populated_locked(const struct memtopo_section *s,
 	return memtopo_discard_for_each(d, s, first, end, true, fn, opaque);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_discard_replay_populated_locked, MEMTOPO);
+
+/*
+ * The populated parts of @s, to every subscription of @as (or to @only),
+ * as events of @type.
+ */
+static void memtopo_discard_emit_populated(struct memtopo_space *as,
+					   struct memtopo_listener *only,
+					   const struct memtopo_section *s, u32 type)
+{
+	struct memtopo_discard_emit e = { .as = as, .only = only, .type = type };
+	struct memtopo_discard_mgr *d = memtopo_discard_of(s->mr);
+	u64 first, end;
+
+	if (!d || (!only && !memtopo_discard_subscribed(as)))
+		return;
+	memtopo_discard_blocks(d, s, &first, &end);
+	memtopo_discard_for_each(d, s, first, end, true, memtopo_discard_emit_part, &e);
+}
 
 struct memtopo_discard_replay {
 	void (*fn)(const struct memtopo_section *s, void *opaque);
@@ -575,7 +689,7 @@ int memtopo_discard_replay_discarded_locked(const struct memtopo_section *s,
 					    void *opaque)
 {
 	struct memtopo_discard_replay r = { .fn = fn, .opaque = opaque };
-	struct memtopo_discard *d;
+	struct memtopo_discard_mgr *d;
 	u64 first, end;
 	bool past;
 
@@ -616,7 +730,7 @@ static int memtopo_discard_discard_cb(const struct memtopo_section *s, void *opa
 /* The listener stops seeing its section: it hears every populated part go. */
 static void memtopo_discard_listener_kill(struct memtopo_discard_listener *dl)
 {
-	struct memtopo_discard *d = memtopo_discard_of(dl->section.mr);
+	struct memtopo_discard_mgr *d = memtopo_discard_of(dl->section.mr);
 	struct memtopo_discard_replay_dl r = { .dl = dl, .left = U64_MAX };
 	u64 first, end;
 
@@ -658,7 +772,7 @@ int memtopo_discard_listener_register_locked(struct memtopo_space *as,
 {
 	struct memtopo_discard_replay_dl r = {};
 	struct memtopo_space_parity *sp;
-	struct memtopo_discard *d;
+	struct memtopo_discard_mgr *d;
 	u64 first, end;
 	bool past;
 	int ret;
@@ -769,18 +883,67 @@ bool memtopo_discard_space_watched(const struct memtopo_space *as)
 void memtopo_discard_range_del(struct memtopo_space *as, const struct memtopo_section *s)
 {
 	struct memtopo_discard_listener *dl;
-	struct memtopo_discard *d;
+	struct memtopo_discard_mgr *d;
 
-	if (!memtopo_discard_space_watched(as))
-		return;
 	d = memtopo_discard_of(s->mr);
 	if (!d)
 		return;
 	/* the manager's order, as every other notification */
-	list_for_each_entry(dl, &d->listeners, link)
-		if (dl->space == as && dl->live && dl->section.start <= s->last &&
-		    s->start <= dl->section.last)
-			memtopo_discard_listener_kill(dl);
+	if (memtopo_discard_space_watched(as))
+		list_for_each_entry(dl, &d->listeners, link)
+			if (dl->space == as && dl->live && dl->section.start <= s->last &&
+			    s->start <= dl->section.last)
+				memtopo_discard_listener_kill(dl);
+	memtopo_discard_emit_populated(as, NULL, s, MEMTOPO_EVENT_DISCARD_DISCARD);
+}
+
+/**
+ * memtopo_discard_range_add() - a flat range came into @as's view, right
+ * after its region_add: subscriptions see its populated parts.
+ * @as: the space, context locked.
+ * @s: the range, in the new view.
+ */
+void memtopo_discard_range_add(struct memtopo_space *as, const struct memtopo_section *s)
+{
+	memtopo_discard_emit_populated(as, NULL, s, MEMTOPO_EVENT_DISCARD_POPULATE);
+}
+
+static void memtopo_discard_replay_range(const struct memtopo_section *s, void *opaque)
+{
+	struct memtopo_discard_emit *e = opaque;
+
+	memtopo_discard_emit_populated(e->as, e->only, s, e->type);
+}
+
+/**
+ * memtopo_discard_replay() - a subscription comes or goes: it alone sees
+ * the populated parts of every managed range of the view, after the
+ * REGION_ADD replay or before the REGION_DEL one.
+ * @l: the subscription's listener, context locked.
+ * @adding: it comes.
+ */
+void memtopo_discard_replay(struct memtopo_listener *l, bool adding)
+{
+	struct memtopo_discard_emit e = {
+		.as = l->space, .only = l,
+		.type = adding ? MEMTOPO_EVENT_DISCARD_POPULATE : MEMTOPO_EVENT_DISCARD_DISCARD,
+	};
+	const struct memtopo_view *v = memtopo_space_view_locked(l->space);
+	struct memtopo_view_pos p;
+	struct memtopo_section s;
+
+	if (!l->ops->event)
+		return;
+	for (memtopo_pos_init(&p, v, 0); p.i < v->nr; memtopo_pos_next(&p)) {
+		const struct memtopo_fr *fr = memtopo_pos_fr(&p);
+
+		if (fr->mr && memtopo_discard_of(fr->mr)) {
+			memtopo_pos_section(&p, &s);
+			memtopo_discard_replay_range(&s, &e);
+		}
+		if (p.i + 1 == v->nr)
+			break;
+	}
 }
 
 /**

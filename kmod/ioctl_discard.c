@@ -12,7 +12,11 @@
 #include "memtopo_internal.h"
 #include "ioctl_parity.h"
 
-/* Which fields an op reads; the others must be zero. */
+/*
+ * Which fields an op reads; the others must be zero, but for the out
+ * fields (@granularity is one except for SET_MANAGER): the struct may be
+ * reused as the last call left it.
+ */
 static bool memtopo_discard_args_ok(const struct memtopo_discard *cmd)
 {
 	bool range = cmd->op == MEMTOPO_DISCARD_POPULATE || cmd->op == MEMTOPO_DISCARD_DISCARD ||
@@ -20,8 +24,6 @@ static bool memtopo_discard_args_ok(const struct memtopo_discard *cmd)
 
 	if (cmd->flags || cmd->op < MEMTOPO_DISCARD_SET_MANAGER ||
 	    cmd->op > MEMTOPO_DISCARD_GET_STATE)
-		return false;
-	if (cmd->op != MEMTOPO_DISCARD_SET_MANAGER && cmd->granularity)
 		return false;
 	if (!range && (cmd->offset || cmd->length))
 		return false;

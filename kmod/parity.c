@@ -115,6 +115,7 @@ bool memtopo_hook_space_watched(const struct memtopo_space *as)
 void memtopo_hook_range_add(struct memtopo_space *as, const struct memtopo_section *s)
 {
 	memtopo_coalesced_fr_add(as, s);
+	memtopo_discard_range_add(as, s);
 }
 
 /*
@@ -138,6 +139,7 @@ int memtopo_hook_replay_begin(struct memtopo_listener *l, bool adding)
 	}
 	memtopo_ioeventfds_replay(l, false);
 	memtopo_coalesced_replay(l, false);
+	memtopo_discard_replay(l, false);
 	return 0;
 }
 
@@ -151,6 +153,7 @@ void memtopo_hook_replay_end(struct memtopo_listener *l, bool adding)
 	}
 	memtopo_coalesced_replay(l, true);
 	memtopo_ioeventfds_replay(l, true);
+	memtopo_discard_replay(l, true);
 }
 
 static void memtopo_parity_undo(struct memtopo_undo *u, bool forget)

@@ -90,7 +90,7 @@ struct memtopo_region_parity {
 	/* a userspace-served device: set under ctx->lock, read under RCU */
 	struct memtopo_udev __rcu *udev;
 	/* the RAM discard manager (discard.c): ctx->lock only */
-	struct memtopo_discard *discard;
+	struct memtopo_discard_mgr *discard;
 };
 
 /* One entry of a space's ioeventfd set, in absolute addresses. */
@@ -154,6 +154,8 @@ void memtopo_coalesced_undo(struct memtopo_undo *u, bool forget);
 
 /* discard.c */
 void memtopo_discard_range_del(struct memtopo_space *as, const struct memtopo_section *s);
+void memtopo_discard_range_add(struct memtopo_space *as, const struct memtopo_section *s);
+void memtopo_discard_replay(struct memtopo_listener *l, bool adding);
 void memtopo_discard_space_destroy(struct memtopo_space_parity *sp);
 void memtopo_discard_free(struct memtopo_region_parity *p);
 bool memtopo_discard_space_watched(const struct memtopo_space *as);

@@ -197,7 +197,8 @@ TEST_F(dis, errno_contract)
 			       NULL));
 	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_GET_STATE, self->ram, 0, 0, 2 * RAM, &bits,
 			       NULL));
-	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, G, 0, G, NULL, NULL));
+	/* an out field is ignored on input: the struct may be reused */
+	EXPECT_EQ(0, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, 7, 0x4000, G, NULL, NULL));
 	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, 0, G, &bits, NULL));
 	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_CLEAR_MANAGER, self->ram, 0, 0, G, NULL, NULL));
 	EXPECT_EQ(-EINVAL, dis(fd, 0, self->ram, 0, 0, G, NULL, NULL));
@@ -272,6 +273,213 @@ TEST_F(dis, random_vs_model)
 		ASSERT_EQ(model, state(fd, self->ram, &pop)) TH_LOG("call %u", i);
 		ASSERT_EQ(__builtin_popcountll(model) * G, pop);
 	}
+}
+
+/* ---- userspace events: DISCARD_POPULATE / DISCARD_DISCARD ---- */
+
+#define EV_MASK ((1u << MEMTOPO_EVENT_REGION_ADD) | (1u << MEMTOPO_EVENT_REGION_DEL) |	\
+		 (1u << MEMTOPO_EVENT_COMMIT) | (1u << MEMTOPO_EVENT_DISCARD_POPULATE) |	\
+		 (1u << MEMTOPO_EVENT_DISCARD_DISCARD))
+#define UNIT	0x1000ULL
+#define SPAN	0x400000ULL
+#define UNITS	(SPAN / UNIT)
+
+/*
+ * A mirror built from events alone: the populated units of the space.
+ * DISCARD_POPULATE of a mapped unit, DISCARD_DISCARD of an unmapped one,
+ * or a REGION_DEL over a unit still populated is an error.
+ */
+struct ev_mirror {
+	unsigned char pop[UNITS];
+	unsigned int errors, populates, discards;
+};
+
+static int ev_drain(int fd, __u32 sub, struct ev_mirror *m)
+{
+	struct memtopo_event ev[64];
+	__u32 n, i, pending;
+	__u64 u;
+
+	do {
+		n = 64;
+		if (mt_read_events(fd, sub, ev, &n, &pending))
+			return -1;
+		for (i = 0; i < n; i++) {
+			const struct memtopo_event *e = &ev[i];
+
+			if (e->type == MEMTOPO_EVENT_OVERFLOW)
+				return -1;
+			if (e->type == MEMTOPO_EVENT_COMMIT)
+				continue;
+			if (e->last >= SPAN || e->start % UNIT || (e->last + 1) % UNIT)
+				return -1;
+			if (e->type == MEMTOPO_EVENT_DISCARD_POPULATE ||
+			    e->type == MEMTOPO_EVENT_DISCARD_DISCARD) {
+				int on = e->type == MEMTOPO_EVENT_DISCARD_POPULATE;
+
+				if (e->discard.length != e->last - e->start + 1 ||
+				    e->discard.offset != e->offset)
+					m->errors++;
+				m->populates += on;
+				m->discards += !on;
+				for (u = e->start / UNIT; u <= e->last / UNIT; u++) {
+					if (m->pop[u] == on)
+						m->errors++;
+					m->pop[u] = on;
+				}
+			} else if (e->type == MEMTOPO_EVENT_REGION_DEL) {
+				for (u = e->start / UNIT; u <= e->last / UNIT; u++)
+					if (m->pop[u])
+						m->errors++;
+			}
+		}
+	} while (n);
+	return 0;
+}
+
+/* What the mirror must hold: the populated parts of vmem's ranges. */
+static int ev_expect(int fd, __u32 as, __u32 ram, unsigned char *want)
+{
+	struct memtopo_range *r;
+	__u32 n, i;
+	__u64 bits = 0, a;
+
+	memset(want, 0, UNITS);
+	if (mt_get_flat(fd, as, &r, &n, NULL))
+		return -1;
+	if (dis(fd, MEMTOPO_DISCARD_GET_STATE, ram, 0, 0, RAM, &bits, NULL)) {
+		free(r);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (r[i].region != (__u32)ram)
+			continue;
+		for (a = r[i].start; a <= r[i].last; a += UNIT)
+			if (a < SPAN && bits >> ((r[i].offset + a - r[i].start) / G) & 1)
+				want[a / UNIT] = 1;
+	}
+	free(r);
+	return 0;
+}
+
+TEST_F(dis, events)
+{
+	struct memtopo_event ev[8];
+	int fd = self->fd;
+	__u32 sub, n, pending;
+
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, self->ram, G, 0, 0, NULL, NULL));
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, 0, G, NULL, NULL));
+	ASSERT_EQ(0, mt_add_subregion(fd, self->root, self->ram, 0x100000, 0));
+	/* the replay: REGION_ADD, then the populated part */
+	ASSERT_EQ(0, mt_subscribe(fd, self->as, -1, EV_MASK, MEMTOPO_SUBSCRIBE_REPLAY, &sub));
+	n = 8;
+	ASSERT_EQ(0, mt_read_events(fd, sub, ev, &n, &pending));
+	ASSERT_EQ(3, n);
+	EXPECT_EQ(MEMTOPO_EVENT_REGION_ADD, ev[0].type);
+	EXPECT_EQ(MEMTOPO_EVENT_DISCARD_POPULATE, ev[1].type);
+	EXPECT_EQ(0x100000, ev[1].start);
+	EXPECT_EQ(0x100fff, ev[1].last);
+	EXPECT_EQ(MEMTOPO_EVENT_COMMIT, ev[2].type);
+
+	/* blocks 2..5 with 3 populated: the discarded runs, ascending */
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, 0x3000, G, NULL, NULL));
+	n = 8;
+	ASSERT_EQ(0, mt_read_events(fd, sub, ev, &n, &pending));
+	ASSERT_EQ(1, n);
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, 0x2000, 4 * G, NULL, NULL));
+	n = 8;
+	ASSERT_EQ(0, mt_read_events(fd, sub, ev, &n, &pending));
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(MEMTOPO_EVENT_DISCARD_POPULATE, ev[0].type);
+	EXPECT_EQ(0x102000, ev[0].start);
+	EXPECT_EQ(0x102fff, ev[0].last);
+	EXPECT_EQ(0x2000, ev[0].discard.offset);
+	EXPECT_EQ(0x1000, ev[0].discard.length);
+	EXPECT_EQ(self->ram, ev[0].region);
+	EXPECT_EQ(0x104000, ev[1].start);
+	EXPECT_EQ(0x105fff, ev[1].last);
+	/* a discard of everything: the populated runs only */
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_DISCARD, self->ram, 0, 0, RAM, NULL, NULL));
+	n = 8;
+	ASSERT_EQ(0, mt_read_events(fd, sub, ev, &n, &pending));
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(MEMTOPO_EVENT_DISCARD_DISCARD, ev[0].type);
+	EXPECT_EQ(0x100000, ev[0].start);
+	EXPECT_EQ(0x100fff, ev[0].last);
+	EXPECT_EQ(MEMTOPO_EVENT_DISCARD_DISCARD, ev[1].type);
+	EXPECT_EQ(0x102000, ev[1].start);
+	EXPECT_EQ(0x105fff, ev[1].last);
+	/* a refused call shows nothing */
+	EXPECT_EQ(-EINVAL, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, 0x800, G, NULL, NULL));
+	n = 8;
+	ASSERT_EQ(0, mt_read_events(fd, sub, ev, &n, &pending));
+	EXPECT_EQ(0, n);
+}
+
+/*
+ * A subscriber's mirror of populated memory, from events alone, stays
+ * exact through random populates, discards, moves, disables and an I/O
+ * window laid over part of the RAM.
+ */
+TEST_F(dis, events_mirror_random)
+{
+	static unsigned char want[UNITS];
+	struct ev_mirror *m = calloc(1, sizeof(*m));
+	unsigned int seed = 77, i;
+	int fd = self->fd, io, io_on = 0, enabled = 1;
+	__u32 sub;
+
+	ASSERT_NE(NULL, m);
+	io = mt_region_create(fd, MEMTOPO_KIND_IO, "window", 3 * UNIT, 0);
+	ASSERT_LT(0, io);
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, self->ram, G, 0, 0, NULL, NULL));
+	ASSERT_EQ(0, mt_add_subregion(fd, self->root, self->ram, 0x100000, 0));
+	ASSERT_EQ(0, mt_subscribe(fd, self->as, -1, EV_MASK, MEMTOPO_SUBSCRIBE_REPLAY, &sub));
+	for (i = 0; i < 600; i++) {
+		unsigned int r = rand_r(&seed);
+		__u64 b = r % 16, n = 1 + (r >> 4) % (16 - b);
+
+		switch ((r >> 8) % 6) {
+		case 0:
+		case 1:
+			ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, b * G, n * G,
+					 NULL, NULL));
+			break;
+		case 2:
+			ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_DISCARD, self->ram, 0, b * G, n * G,
+					 NULL, NULL));
+			break;
+		case 3:
+			ASSERT_EQ(0, mt_region_set(fd, MEMTOPO_OP_SET_ADDRESS, self->ram, 0,
+						   ((r >> 12) % 0x300) * UNIT, 0));
+			break;
+		case 4:
+			enabled = !enabled;
+			ASSERT_EQ(0, mt_region_set(fd, MEMTOPO_OP_SET_ENABLED, self->ram, 0, 0,
+						   enabled));
+			break;
+		case 5:
+			if (io_on) {
+				ASSERT_EQ(0, mt_region_set(fd, MEMTOPO_OP_DEL_SUBREGION, io, 0, 0, 0));
+			} else {
+				ASSERT_EQ(0, mt_add_subregion(fd, self->root, io,
+							      ((r >> 12) % 0x3f0) * UNIT, 1));
+			}
+			io_on = !io_on;
+			break;
+		}
+		ASSERT_EQ(0, ev_drain(fd, sub, m)) TH_LOG("step %u: bad event", i);
+		ASSERT_EQ(0, ev_expect(fd, self->as, self->ram, want));
+		ASSERT_EQ(0, m->errors) TH_LOG("step %u: inconsistent event", i);
+		ASSERT_EQ(0, memcmp(want, m->pop, UNITS)) TH_LOG("step %u: mirror differs", i);
+	}
+	/* the walk did populate and discard through events */
+	EXPECT_LT(50, m->populates);
+	EXPECT_LT(50, m->discards);
+	/* leaving: the populated parts go before the REGION_DELs */
+	ASSERT_EQ(0, mt_unsubscribe(fd, sub));
+	free(m);
 }
 
 TEST_HARNESS_MAIN

@@ -3,8 +3,9 @@
 # loaded and the project's tools on PATH (tools/vm/run --files): build a
 # PC-like machine map from one script (one batch, one commit), print it the
 # way QEMU's `info mtree` does, move PCI BARs while `watch` prints the
-# events, look addresses up, and serve a serial port and an RTC from
-# userspace.
+# events, look addresses up, serve a serial port and an RTC from
+# userspace, and grow and shrink a virtio-mem-like RAM region while
+# `watch` prints its populate and discard events.
 set -e
 echo "== memtopo demo: $(uname -r)"
 echo "== /dev/memtopo: $(ls -l /dev/memtopo)"
@@ -89,6 +90,26 @@ until memtopoctl -c pc read I/O 0x71 1 >/dev/null 2>&1; do sleep 0.1; done
 cmos() { memtopoctl -c pc write I/O 0x70 "$1" 1 && memtopoctl -c pc read I/O 0x71 1 | cut -c3-; }
 echo "   20$(cmos 0x09)-$(cmos 0x08)-$(cmos 0x07) $(cmos 0x04):$(cmos 0x02):$(cmos 0x00) UTC" \
 	"(guest clock: $(date -u '+%Y-%m-%d %H:%M:%S'))"
+
+echo "== a virtio-mem-like device: 64M of RAM at 4G in 2M blocks, all discarded at first"
+memtopoctl -c pc create-region ram vmem0 64M >/dev/null
+# the manager comes before the memory is mapped, as virtio-mem sets it up
+memtopoctl -c pc discard set-manager vmem0 2M | sed "s/^/   /"
+memtopoctl -c pc add-subregion system vmem0 0x100000000
+memtopoctl -c pc watch memory --timeout 5 \
+	--events region_add,region_del,discard_populate,discard_discard > vmem.log &
+watcher=$!
+sleep 1
+echo "   grow to 8M, then to 32M (only the new blocks are announced), shrink to 16M:"
+memtopoctl -c pc discard populate vmem0 0 8M | sed 's/^/   /'
+memtopoctl -c pc discard populate vmem0 0 32M | sed 's/^/   /'
+memtopoctl -c pc discard discard vmem0 16M 16M | sed 's/^/   /'
+memtopoctl -c pc discard show vmem0 | sed 's/^/   /'
+echo "   unplug a block in the middle, then move the device: its populated parts go first"
+memtopoctl -c pc discard discard vmem0 4M 2M >/dev/null
+memtopoctl -c pc set vmem0 address 0x180000000
+wait $watcher || true
+cat vmem.log
 
 echo "== destroying the context ends both servers (end of file on their device fds)"
 memtopoctl -c pc destroy

@@ -1460,8 +1460,8 @@ struct memtopo_served_reply {
  * @region: in, region ID (MEMTOPO_KIND_RAM or MEMTOPO_KIND_RAM_DEVICE)
  * @granularity: in/out: SET_MANAGER: in, the block size (a power of two,
  *	at least MEMTOPO_DISCARD_MIN_GRANULARITY, dividing the region's
- *	size); other ops: 0 on input.  Out: the manager's block size (0 after
- *	CLEAR_MANAGER)
+ *	size); other ops: ignored on input.  Out: the manager's block size (0
+ *	after CLEAR_MANAGER)
  * @offset: in, POPULATE, DISCARD, GET_STATE: first byte within the region,
  *	a multiple of the granularity; else 0
  * @length: in, POPULATE, DISCARD, GET_STATE: bytes, a non-zero multiple of

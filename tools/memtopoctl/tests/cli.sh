@@ -273,6 +273,27 @@ expect_err "txn: a failing line stops it" "bad.txt:2: failed; 1 earlier command 
 expect "txn: the line before stays, the one after never ran" \
 	"$(printf '0x0 length 0x8\n0x80 length 0x8')" 0 D coalesced list mmio
 D destroy
+# RAM discard: a manager before mapping, populate/discard, show, errors
+C create-region ram vm0 32K >/dev/null
+expect "discard set-manager" "vm0: granularity 0x1000, 0 of 8 blocks populated (0x0 of 0x8000 bytes)" \
+	0 C discard set-manager vm0 4K
+expect "discard populate" "vm0: granularity 0x1000, 3 of 8 blocks populated (0x3000 of 0x8000 bytes)" \
+	0 C discard populate vm0 0x2000 0x3000
+expect "discard discard" "vm0: granularity 0x1000, 2 of 8 blocks populated (0x2000 of 0x8000 bytes)" \
+	0 C discard discard vm0 0x3000 0x1000
+expect "discard show: the block map and the runs" "vm0: granularity 0x1000, 2 of 8 blocks populated (0x2000 of 0x8000 bytes)
+  0000000000 ..#.#...
+  populated 0x2000-0x2fff
+  populated 0x4000-0x4fff" 0 C discard show vm0
+json discard-show C --json discard show vm0
+expect_err "discard: unaligned range refused" "unaligned to the granularity" 1 \
+	C discard populate vm0 0x800 0x1000
+expect_err "discard: a second manager refused" "has a manager already" 1 \
+	C discard set-manager vm0 8K
+C add-subregion sys vm0 0x100000 >/dev/null
+expect_err "discard: a mapped region keeps its manager" "Device or resource busy" 1 \
+	C discard clear-manager vm0
+expect_err "discard: show without a manager" "No such file or directory" 1 C discard show kram
 memtopoctl -c cli-import destroy
 C destroy
 echo "1..$n"
