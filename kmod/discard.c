@@ -255,8 +255,8 @@ static int memtopo_discard_notify_plug(struct memtopo_discard_mgr *d, u64 off, u
  * manager, or an ERR_PTR(): -ENOENT (destroyed region, no manager),
  * -EOVERFLOW (past 2^64), -EINVAL (empty, unaligned or past the manager).
  */
-static struct memtopo_discard_mgr *memtopo_discard_range(struct memtopo_region *mr, u64 offset,
-						     u64 size)
+static struct memtopo_discard_mgr *memtopo_discard_range(struct memtopo_region *mr,
+							 u64 offset, u64 size)
 {
 	struct memtopo_discard_mgr *d;
 
@@ -541,7 +541,7 @@ static bool memtopo_discard_blocks(const struct memtopo_discard_mgr *d,
  * the region.
  */
 static struct memtopo_discard_mgr *memtopo_discard_section(const struct memtopo_section *s,
-						       u64 *first, u64 *end, bool *past)
+							   u64 *first, u64 *end, bool *past)
 {
 	struct memtopo_discard_mgr *d;
 	u64 span;
@@ -761,10 +761,11 @@ static void memtopo_discard_listener_kill(struct memtopo_discard_listener *dl)
  * Context: process context, context mutex held (a memtopo_listener
  * callback of the same context may call it); may sleep.
  * Return: 0; -EINVAL without both callbacks, for a section outside the
- * region (parts past its manager are never populated) or of another context; -EBUSY if @dl is registered;
- * -ENOENT for a region without a manager (or destroyed) or a destroyed
- * space; -ENOMEM; or the error of a notify_populate of the replay: the
- * parts replayed before it were discarded again and @dl is not registered.
+ * region (parts past its manager are never populated) or of another
+ * context; -EBUSY if @dl is registered; -ENOENT for a region without a
+ * manager (or destroyed) or a destroyed space; -ENOMEM; or the error of a
+ * notify_populate of the replay: the parts replayed before it were
+ * discarded again and @dl is not registered.
  */
 int memtopo_discard_listener_register_locked(struct memtopo_space *as,
 					     const struct memtopo_section *s,

@@ -461,7 +461,8 @@ TEST_F(dis, events_mirror_random)
 			break;
 		case 5:
 			if (io_on) {
-				ASSERT_EQ(0, mt_region_set(fd, MEMTOPO_OP_DEL_SUBREGION, io, 0, 0, 0));
+				ASSERT_EQ(0, mt_region_set(fd, MEMTOPO_OP_DEL_SUBREGION, io, 0, 0,
+							   0));
 			} else {
 				ASSERT_EQ(0, mt_add_subregion(fd, self->root, io,
 							      ((r >> 12) % 0x3f0) * UNIT, 1));

@@ -437,7 +437,8 @@ static void dis_check_consumer(int s, const struct ref_range *want, int n)
 			continue;
 		for (b = 0; b < r->dsize / r->dgran; b++) {
 			u64 off = want[i].offset, off_last = off + (last - want[i].start);
-			u64 lo = max(b * r->dgran, off), hi = min(b * r->dgran + r->dgran - 1, off_last);
+			u64 lo = max(b * r->dgran, off);
+			u64 hi = min(b * r->dgran + r->dgran - 1, off_last);
 
 			if (!(r->dbits & (1ULL << b)) || lo > hi)
 				continue;
@@ -460,8 +461,8 @@ static void dis_check_consumer(int s, const struct ref_range *want, int n)
 		while (i + 1 < c->n && c->map[i + 1][0] == hi + 1)
 			hi = c->map[++i][1];
 		if (j >= k || exp[j][0] != lo || exp[j][1] != hi)
-			FAIL("space %d: discard consumer maps %#llx-%#llx, the model %#llx-%#llx", s,
-			     (unsigned long long)lo, (unsigned long long)hi,
+			FAIL("space %d: discard consumer maps %#llx-%#llx, the model %#llx-%#llx",
+			     s, (unsigned long long)lo, (unsigned long long)hi,
 			     j < k ? (unsigned long long)exp[j][0] : 0ULL,
 			     j < k ? (unsigned long long)exp[j][1] : 0ULL);
 		j++;
