@@ -94,7 +94,7 @@ static void memtopo_discard_assign(struct memtopo_discard_mgr *d, u64 b, u64 end
  */
 static bool memtopo_discard_placed(const struct memtopo_region *mr)
 {
-	return mr->parent || mr->space_users || mr->alias_users;
+	return mr->parent || mr->alias_users || memtopo_region_space_users(mr);
 }
 
 static struct memtopo_discard_mgr *memtopo_discard_of(const struct memtopo_region *mr)
