@@ -1,23 +1,33 @@
 #!/bin/sh
 # The demo of `make run`, run inside the stock-kernel VM with memtopo.ko
-# loaded and the project's tools on PATH (tools/vm/run --files): build a
-# PC-like machine map from one script (one batch, one commit), print it the
-# way QEMU's `info mtree` does, move PCI BARs while `watch` prints the
-# events, look addresses up, serve a serial port and an RTC from
-# userspace, and grow and shrink a virtio-mem-like RAM region while
-# `watch` prints its populate and discard events.
+# loaded and the project's tools on PATH (tools/vm/run --files): give a PC
+# 2 GiB of RAM in a memfd with a guest image in it (tools/vmm/vmm-example.c,
+# which has a kernel consumer read the image back), build the rest of the
+# machine map from one script (one batch, one commit), print it the way
+# QEMU's `info mtree` does, move PCI BARs while `watch` prints the events,
+# look addresses up, serve a serial port and an RTC from userspace, and
+# grow and shrink a virtio-mem-like RAM region while `watch` prints its
+# populate and discard events.
 set -e
 echo "== memtopo demo: $(uname -r)"
 echo "== /dev/memtopo: $(ls -l /dev/memtopo)"
 memtopoctl info | sed 's/^/   /'
 
+echo "== guest RAM: a 2 GiB memfd the VMM maps, with a guest image at 1 MiB (vmm-example)"
+# the kernel consumer that reads the image through the map
+insmod /memtopo/modules/memtopo_vhost.ko
+vmm-example -c pc -m 2048 | sed 's/^/   /'
+echo "== another process reads the image back through the map (MEMTOPO_SPACE_RW)"
+memtopoctl -c pc read memory 0x100000 64 | sed 's/^/   /'
+printf '   "'
+memtopoctl -c pc read memory 0x100000 64 | tr -s ' ' '\n' | while read -r b; do printf "\\x$b"; done
+printf '"\n'
+rmmod memtopo_vhost
+
 cat > pc.map <<'MAP'
-# A PC: 2 GiB of RAM below 4 GiB, the BIOS at the top, a PCI hole with two
-# devices, the legacy VGA window and the I/O port space.
-create-region container system 2^64
-create-region ram pc.ram 2G
-create-alias ram-below-4g pc.ram 0 2G
-add-subregion system ram-below-4g 0
+# The rest of a PC around the RAM vmm-example made (system, pc.ram in a
+# memfd, ram-below-4g, the memory space): the BIOS at the top, a PCI hole
+# with two devices, the legacy VGA window and the I/O port space.
 create-region container pci 2^64
 add-subregion system pci 0 -1
 create-region rom pc.bios 256K
@@ -33,7 +43,6 @@ create-region io nvme.bar0 16K
 add-subregion pci nvme.bar0 0xfebd0000 1
 create-region io ioapic 4K
 add-subregion system ioapic 0xfec00000
-create-space memory system
 create-region container io 64K
 create-region io pic 2
 add-subregion io pic 0x20

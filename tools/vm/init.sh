@@ -114,6 +114,9 @@ fi
 if [ -f /memtopo/modules/memtopo_mirror.ko ]; then
 	step insmod-memtopo_mirror insmod /memtopo/modules/memtopo_mirror.ko
 fi
+if [ -f /memtopo/modules/memtopo_vhost.ko ]; then
+	step insmod-memtopo_vhost insmod /memtopo/modules/memtopo_vhost.ko
+fi
 for t in /memtopo/selftests/*; do
 	[ -x "$t" ] || continue
 	name=${t##*/}
@@ -123,6 +126,9 @@ for t in /memtopo/selftests/*; do
 done
 if [ -f /memtopo/modules/memtopo_mirror.ko ]; then
 	step rmmod-memtopo_mirror rmmod memtopo_mirror
+fi
+if [ -f /memtopo/modules/memtopo_vhost.ko ]; then
+	step rmmod-memtopo_vhost rmmod memtopo_vhost
 fi
 
 step rmmod-memtopo rmmod memtopo
