@@ -34,10 +34,10 @@
 #include "../tools/memtopoctl/libmemtopo.c"
 #include "../kmod/memtopo_vhost.h"
 
-#define RAM_SIZE	(2u << 20)
-#define P1		(1u << 20)
-#define P2		(P1 + (512u << 10))
-#define WIN		(256u << 10)
+#define RAM_SIZE	0x200000u
+#define P1		0x100000u
+#define P2		0x180000u
+#define WIN		0x40000u
 #define W		0x400000ull
 #define FAR		0x800000ull
 #define BAR_OFF		0x20000u
@@ -54,8 +54,8 @@
 struct vring {
 	int fd, vfd, call;
 	__u32 space, ram, win1, win2, bar;
-	uint8_t *mem;		/* the memfd, as this process maps it */
-	uint16_t avail_idx, used_seen;
+	__u8 *mem;		/* the memfd, as this process maps it */
+	__u16 avail_idx, used_seen;
 	/* the state applied last: win1 at W (else win2), bar enabled */
 	int win1_at_w, bar_on;
 };
@@ -65,19 +65,19 @@ static struct memtopo_vhost_desc *desc(struct vring *v, unsigned int i)
 	return (struct memtopo_vhost_desc *)(v->mem + DESC_GPA) + i;
 }
 
-static uint16_t *avail_idx(struct vring *v)
+static __u16 *avail_idx(struct vring *v)
 {
-	return (uint16_t *)(v->mem + AVAIL_GPA + 2);
+	return (__u16 *)(v->mem + AVAIL_GPA + 2);
 }
 
-static uint16_t *avail_ring(struct vring *v, unsigned int i)
+static __u16 *avail_ring(struct vring *v, unsigned int i)
 {
-	return (uint16_t *)(v->mem + AVAIL_GPA + 4) + i;
+	return (__u16 *)(v->mem + AVAIL_GPA + 4) + i;
 }
 
-static uint16_t *used_idx(struct vring *v)
+static __u16 *used_idx(struct vring *v)
 {
-	return (uint16_t *)(v->mem + USED_GPA + 2);
+	return (__u16 *)(v->mem + USED_GPA + 2);
 }
 
 static struct memtopo_vhost_used_elem *used_ring(struct vring *v, unsigned int i)
@@ -86,9 +86,9 @@ static struct memtopo_vhost_used_elem *used_ring(struct vring *v, unsigned int i
 }
 
 /* input byte @k of slot @s in the window at memfd offset @p */
-static uint8_t in_byte(__u32 p, unsigned int s, unsigned int k)
+static __u8 in_byte(__u32 p, unsigned int s, unsigned int k)
 {
-	return (uint8_t)(k * 13 + s * 7 + (p == P1 ? 1 : 101));
+	return (__u8)(k * 13 + s * 7 + (p == P1 ? 1 : 101));
 }
 
 static __u32 in_len(unsigned int s)
@@ -232,7 +232,7 @@ static void post(struct vring *v, unsigned int s)
 static int kick_and_wait(struct vring *v)
 {
 	struct pollfd p = { .fd = v->call, .events = POLLIN };
-	uint64_t n;
+	__u64 n;
 	int rounds;
 
 	__atomic_store_n(avail_idx(v), v->avail_idx, __ATOMIC_RELEASE);
@@ -247,7 +247,7 @@ static int kick_and_wait(struct vring *v)
 	return -ETIMEDOUT;
 }
 
-static int untouched(const uint8_t *p, size_t len)
+static int untouched(const __u8 *p, size_t len)
 {
 	size_t i;
 
@@ -263,7 +263,7 @@ static int untouched(const uint8_t *p, size_t len)
  */
 static int output_from(struct vring *v, unsigned int s, __u32 p)
 {
-	const uint8_t *out = v->mem + p + s * SLOT + OUT_OFF;
+	const __u8 *out = v->mem + p + s * SLOT + OUT_OFF;
 	__u32 other = p == P1 ? P2 : P1, len = in_len(s), sum = 0, k;
 	struct memtopo_vhost_out_hdr hdr;
 
@@ -289,7 +289,7 @@ static int in_bar(unsigned int s)
 /* The used entry of the @i-th request from the end of the last batch. */
 static struct memtopo_vhost_used_elem *used_of(struct vring *v, unsigned int back)
 {
-	return used_ring(v, (uint16_t)(v->avail_idx - back) % NUM);
+	return used_ring(v, (__u16)(v->avail_idx - back) % NUM);
 }
 
 TEST(ring_follows_the_map)
@@ -322,8 +322,10 @@ TEST(ring_follows_the_map)
 				/* the bar is no RAM: refused, nothing written */
 				ASSERT_EQ(MEMTOPO_VHOST_USED_ERROR | EFAULT, e->len)
 					TH_LOG("round %u slot %u", r, s);
-				ASSERT_TRUE(untouched(v.mem + P1 + s * SLOT + OUT_OFF, SLOT - OUT_OFF));
-				ASSERT_TRUE(untouched(v.mem + P2 + s * SLOT + OUT_OFF, SLOT - OUT_OFF));
+				ASSERT_TRUE(untouched(v.mem + P1 + s * SLOT + OUT_OFF,
+						      SLOT - OUT_OFF));
+				ASSERT_TRUE(untouched(v.mem + P2 + s * SLOT + OUT_OFF,
+						      SLOT - OUT_OFF));
 				refused++;
 			} else {
 				ASSERT_EQ(in_len(s) + 8, e->len) TH_LOG("round %u slot %u", r, s);
@@ -349,7 +351,7 @@ TEST(ring_follows_the_map)
 struct mover {
 	struct vring *v;
 	int fd;
-	volatile int stop;
+	int stop;		/* read and written with __atomic builtins */
 	unsigned int moves;
 	int err;
 };
@@ -361,7 +363,7 @@ static void *move(void *arg)
 	struct vring shadow = *m->v;
 
 	shadow.fd = m->fd;
-	while (!m->stop) {
+	while (!__atomic_load_n(&m->stop, __ATOMIC_RELAXED)) {
 		m->err = set_state(&shadow, rand() & 1, rand() & 1);
 		if (m->err)
 			break;
@@ -419,7 +421,7 @@ TEST(ring_while_the_map_moves)
 				ASSERT_TRUE(0) TH_LOG("batch %u slot %u: torn or misplaced", b, s);
 		}
 	}
-	m.stop = 1;
+	__atomic_store_n(&m.stop, 1, __ATOMIC_RELAXED);
 	pthread_join(t, NULL);
 	ASSERT_EQ(0, m.err);
 	ASSERT_EQ(0, ioctl(v.vfd, MEMTOPO_VHOST_STATS, &st));

@@ -42,8 +42,7 @@
 #define OUT_GPA		0x9000ull
 
 static const char image[] =
-	"memtopo guest image: this text lives in a memfd, mapped by the VMM "
-	"and read by the kernel through the map.\n";
+	"memtopo guest image: in a memfd, mapped by the VMM, read by the kernel through the map\n";
 
 static int die(const char *what)
 {
@@ -100,15 +99,15 @@ static int build_map(int fd, int memfd, __u64 ram_size, __u32 *space)
  * Ask the kernel consumer to read the image: a two-descriptor request
  * (input: the image; output: a header and the transformed bytes).
  */
-static int consumer_read(int fd, __u32 space, uint8_t *ram, __u32 *len, __u32 *sum)
+static int consumer_read(int fd, __u32 space, __u8 *ram, __u32 *len, __u32 *sum)
 {
 	struct memtopo_vhost_attach a = { .size = sizeof(a) };
 	struct memtopo_vhost_desc *d = (void *)(ram + RING_GPA);
-	uint16_t *avail = (void *)(ram + RING_GPA + 0x100);
-	uint16_t *used = (void *)(ram + RING_GPA + 0x200);
+	__u16 *avail = (void *)(ram + RING_GPA + 0x100);
+	__u16 *used = (void *)(ram + RING_GPA + 0x200);
 	struct memtopo_vhost_out_hdr hdr;
 	struct pollfd p;
-	uint64_t v;
+	__u64 v;
 	int vfd;
 
 	vfd = open("/dev/memtopo_vhost", O_RDWR);
@@ -153,7 +152,7 @@ int main(int argc, char **argv)
 	const char *name = "vmm-example";
 	__u64 ram_size = 16 << 20;
 	__u32 space, len = 0, sum = 0, mine = 0;
-	uint8_t *ram;
+	__u8 *ram;
 	int fd, memfd, c, ret;
 	size_t i;
 
@@ -194,7 +193,7 @@ int main(int argc, char **argv)
 	/* 3. the guest image, written through our own mapping */
 	memcpy(ram + IMAGE_GPA, image, sizeof(image) - 1);
 	for (i = 0; i < sizeof(image) - 1; i++)
-		mine += (uint8_t)image[i];
+		mine += (__u8)image[i];
 	printf("wrote %zu bytes of guest image at %#llx\n", sizeof(image) - 1,
 	       (unsigned long long)IMAGE_GPA);
 
