@@ -5,28 +5,35 @@
  *
  * RAM-like ranges are handed out as a kernel pointer to the memory itself:
  * the longest run of consecutive ranges from the address on whose bytes are
- * contiguous in one backing, up to the length asked for.  Anything else (an
- * I/O region, a served device, a ROM device outside romd mode, a ROM device
- * mapped for writing) goes through a bounce buffer, as in QEMU: one per
- * space, at most a page, filled through dispatch when mapped for reading
- * and written back through dispatch on unmap when mapped for writing.  A
- * second bounce mapping of a space while one is out fails with -EBUSY
- * (QEMU's address_space_map() returns NULL then).
+ * contiguous in one backing, up to the length asked for.  Kernel-owned RAM
+ * is addressed where the backing maps it; file and process backings have
+ * their pages taken (memtopo_backing_get_pages()) and vmap()ed for the
+ * mapping's life, at most MEMTOPO_MAP_MAX_PAGES at a time.  Anything else
+ * (an I/O region, a served device, a ROM device outside romd mode, a ROM
+ * device mapped for writing) goes through a bounce buffer, as in QEMU: one
+ * per space, at most a page, filled through dispatch when mapped for
+ * reading and written back through dispatch on unmap when mapped for
+ * writing.  A second bounce mapping of a space while one is out fails with
+ * -EBUSY (QEMU's address_space_map() returns NULL then).
  *
- * Lifetimes: a RAM mapping holds a reference on the region that rendered
- * the range and on its context, not a place in the view.  A commit may
- * remove the range (region_del) while the mapping is out; the bytes stay
- * valid, because what backs them is freed only with the region's last
- * reference, but they are no longer what the space shows at that address.
- * A consumer that must never touch memory that left the view unmaps before
- * its region_del callback returns (Documentation/api.rst).
+ * Lifetimes: a RAM mapping holds a reference on the backing it points
+ * into, on the region that rendered the range (whose dirty log the unmap
+ * marks) and on its context, not a place in the view.  A commit may remove
+ * the range (region_del) while the mapping is out; the bytes stay valid
+ * until the unmap, but they are no longer what the space shows at that
+ * address.  A consumer that must never touch memory that left the view
+ * unmaps before its region_del callback returns (Documentation/api.rst).
  */
 #include <linux/export.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 
 #include "parity.h"
+
+/* Pages one mapping of a file or process backing pins and vmap()s at most. */
+#define MEMTOPO_MAP_MAX_PAGES	256
 
 /*
  * Reads of @s's range are direct (the bytes are in its backing), and so are
@@ -47,19 +54,15 @@ static bool memtopo_map_direct(const struct memtopo_section *s, bool is_write)
 	}
 }
 
-/*
- * The kernel address of @len bytes at @offset of @mr's backing, or NULL if
- * the backing has no kernel mapping covering them.  Under RCU (or with a
- * reference on @mr): the region holds its backing until it is freed.
- */
-static void *memtopo_map_kaddr(struct memtopo_region *mr, u64 offset, u64 len)
+/* Can the kernel reach @len bytes at @offset of @b (for writing, if @is_write)? */
+static int memtopo_map_reachable(const struct memtopo_backing *b, u64 offset, u64 len,
+				 bool is_write)
 {
-	const struct memtopo_backing *b = mr->backing;
-
-	/* the backing stops where it was made, even if the region grew */
-	if (!b || !b->kaddr || offset >= b->size || len > b->size - offset)
-		return NULL;
-	return (u8 *)b->kaddr + offset;
+	/* a backing is only as large as it was made, even if the region grew */
+	if (!b || b->kind == MEMTOPO_BACKING_NONE || offset >= b->size ||
+	    len > b->size - offset)
+		return -EOPNOTSUPP;
+	return is_write && !b->writable ? -EROFS : 0;
 }
 
 /*
@@ -80,7 +83,7 @@ static u64 memtopo_map_extend(struct memtopo_space *as, const struct memtopo_sec
 		    (is_write && (s.flags & MEMTOPO_FR_READONLY)))
 			break;
 		n = min(want - len, s.last - (addr + len) + 1);
-		if (!memtopo_map_kaddr(s.mr, next_off, n))
+		if (memtopo_map_reachable(s.mr->backing, next_off, n, is_write))
 			break;
 		len += n;
 		next_off += n;
@@ -91,18 +94,62 @@ static u64 memtopo_map_extend(struct memtopo_space *as, const struct memtopo_sec
 /* A view can show a region whose last reference is already gone: look again. */
 #define MEMTOPO_MAP_TRIES	4
 
+/*
+ * A file or process backing: take the pages under @m's range and vmap()
+ * them.  @m->len shrinks to what MEMTOPO_MAP_MAX_PAGES covers.
+ */
+static int memtopo_map_pages(struct memtopo_backing *b, bool is_write,
+			     struct memtopo_mapping *m)
+{
+	u64 first = round_down(m->offset, PAGE_SIZE), head = m->offset - first;
+	unsigned int nr;
+	struct page **pages;
+	void *vaddr;
+	int ret;
+
+	if (m->len > (u64)MEMTOPO_MAP_MAX_PAGES * PAGE_SIZE - head)
+		m->len = (u64)MEMTOPO_MAP_MAX_PAGES * PAGE_SIZE - head;
+	nr = DIV_ROUND_UP(head + m->len, PAGE_SIZE);
+	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages)
+		return -ENOMEM;
+	ret = memtopo_backing_get_pages(b, first, nr, is_write, pages);
+	if (ret)
+		goto err_free;
+	vaddr = vmap(pages, nr, VM_MAP, PAGE_KERNEL);
+	if (!vaddr) {
+		ret = -ENOMEM;
+		goto err_put;
+	}
+	m->ptr = (u8 *)vaddr + head;
+	m->vaddr = vaddr;
+	m->pages = pages;
+	m->nr_pages = nr;
+	return 0;
+
+err_put:
+	while (nr--)
+		put_page(pages[nr]);
+err_free:
+	kvfree(pages);
+	return ret;
+}
+
+/* A view can show a region whose last reference is already gone: look again. */
+#define MEMTOPO_MAP_TRIES	4
+
 static int memtopo_map_ram(struct memtopo_space *as, u64 addr, u64 len, bool is_write,
 			   struct memtopo_mapping *m)
 {
+	struct memtopo_mapping new = { .addr = addr, .is_write = is_write, .as = as };
+	struct memtopo_backing *b;
 	struct memtopo_section s;
 	int ret, tries;
-	void *kaddr;
-	u64 n;
 
 	for (tries = 0; tries < MEMTOPO_MAP_TRIES; tries++) {
 		rcu_read_lock();
-		n = len;
-		ret = memtopo_space_translate(as, addr, &n, &s, NULL);
+		new.len = len;
+		ret = memtopo_space_translate(as, addr, &new.len, &s, NULL);
 		if (ret)
 			goto unlock;
 		if (!memtopo_map_direct(&s, is_write)) {
@@ -112,25 +159,33 @@ static int memtopo_map_ram(struct memtopo_space *as, u64 addr, u64 len, bool is_
 		ret = -EROFS;
 		if (is_write && (s.flags & MEMTOPO_FR_READONLY))
 			goto unlock;
-		ret = -EOPNOTSUPP;
-		kaddr = memtopo_map_kaddr(s.mr, s.offset, n);
-		if (!kaddr)
+		b = s.mr->backing;
+		ret = memtopo_map_reachable(b, s.offset, new.len, is_write);
+		if (ret)
 			goto unlock;
-		n = memtopo_map_extend(as, &s, addr, n, len, is_write);
+		new.len = memtopo_map_extend(as, &s, addr, new.len, len, is_write);
 		ret = -EAGAIN;
 		if (!refcount_inc_not_zero(&s.mr->ref))
 			goto unlock;
+		/* the region holds the backing, and we hold the region */
+		memtopo_backing_get(b);
 		rcu_read_unlock();
+		new.mr = s.mr;
+		new.offset = s.offset;
+		new.backing = b;
+		ret = 0;
+		if (b->kaddr)
+			new.ptr = (u8 *)b->kaddr + s.offset;
+		else
+			ret = memtopo_map_pages(b, is_write, &new);
+		if (ret) {
+			memtopo_backing_put(b);
+			memtopo_region_put(s.mr);
+			return ret;
+		}
 		/* a region keeps no reference on its context: the mapping does */
 		memtopo_ctx_get(as->ctx);
-		m->ptr = kaddr;
-		m->addr = addr;
-		m->len = n;
-		m->bounce = false;
-		m->is_write = is_write;
-		m->as = as;
-		m->mr = s.mr;
-		m->offset = s.offset;
+		*m = new;
 		return 0;
 unlock:
 		rcu_read_unlock();
@@ -183,6 +238,10 @@ static int memtopo_map_bounce(struct memtopo_space *as, u64 addr, u64 len, bool 
 	m->as = as;
 	m->mr = NULL;
 	m->offset = 0;
+	m->backing = NULL;
+	m->pages = NULL;
+	m->nr_pages = 0;
+	m->vaddr = NULL;
 	return 0;
 
 err_free:
@@ -203,30 +262,38 @@ err_free:
  *	space at @m->addr.
  *
  * RAM, ROM, RAM devices and ROM devices in romd mode (read only) whose
- * backing the kernel can address are mapped directly: @m->ptr points into
- * the backing, and @m->len covers the consecutive ranges from @addr on that
- * continue the same bytes, up to @len.  Everything else is bounced: @m->ptr
- * is a buffer of at most a page within the range at @addr, read from the
- * space through memtopo_space_read() for a read mapping (zeroed for a
- * write mapping, whose access is checked as memtopo_space_write() would),
- * and @m->bounce is set.  Each space has one bounce buffer.
+ * backing the kernel can reach are mapped directly: @m->ptr points at the
+ * memory itself, and @m->len covers the consecutive ranges from @addr on
+ * that continue the same bytes, up to @len (and, for a file or process
+ * backing, whose pages are taken and vmap()ed, up to 1 MiB).  Everything
+ * else is bounced: @m->ptr is a buffer of at most a page within the range
+ * at @addr, read from the space through memtopo_space_read() for a read
+ * mapping (zeroed for a write mapping, whose access is checked as
+ * memtopo_space_write() would), and @m->bounce is set.  Each space has one
+ * bounce buffer.
  *
- * Lifetime: a direct mapping holds a reference on the backing's region,
- * not on its place in the view: after a commit removes the range
- * (region_del) the bytes at @m->ptr stay valid until memtopo_space_unmap()
- * but are no longer what the space shows at @addr, and writes through them
- * reach the old backing only (the region holds it, the mapping the region).
+ * Lifetime: a direct mapping holds a reference on the backing (and on the
+ * region whose range it maps), not on a place in the view: after a commit
+ * removes the range (region_del) the bytes at @m->ptr stay valid until
+ * memtopo_space_unmap() but are no longer what the space shows at @addr,
+ * and writes through them reach the old backing only.  A file's pages stay
+ * the mapping's even if the file is truncated meanwhile (the writes are
+ * then lost, as through a process's mmap).
  *
- * Context: process context, may sleep.  Takes no lock for a direct
- * mapping; a bounce takes the context mutex (so not from a listener
- * callback) and the access's device callbacks may sleep.
+ * Context: process context, may sleep.  Takes no memtopo lock for a direct
+ * mapping (a process backing takes its owner's mmap lock); a bounce takes
+ * the context mutex (so not from a listener callback) and the access's
+ * device callbacks may sleep.
  * Return: 0; -EINVAL for a zero @len; -ENOENT if nothing is mapped at
  * @addr (or @as is being destroyed); -EROFS for a write mapping of a
- * read-only range; -EOPNOTSUPP for RAM the kernel cannot address (a
- * userspace address with no process behind it); -EBUSY if the space's
- * bounce buffer is in use (retry once it is unmapped); -ENOMEM; -EAGAIN if
- * the range kept showing regions being freed (retry); a bounce's errors of
- * memtopo_space_read() / memtopo_space_write().  On error nothing is mapped
+ * read-only range or backing; -EOPNOTSUPP for RAM the kernel cannot reach
+ * (a label backing, a hugetlbfs file, bytes past the backing's size);
+ * -ESRCH, -EFAULT, -EINTR for a process backing whose owner is gone or
+ * no longer maps the range; a page-cache read error for a file; -EBUSY if
+ * the space's bounce buffer is in use (retry once it is unmapped);
+ * -ENOMEM; -EAGAIN if the range kept showing regions being freed (retry);
+ * a bounce's errors of memtopo_space_read() / memtopo_space_write().  On
+ * error nothing is mapped
  * and @m is untouched.
  */
 int memtopo_space_map(struct memtopo_space *as, u64 addr, u64 len, bool is_write,
@@ -252,8 +319,9 @@ EXPORT_SYMBOL_NS_GPL(memtopo_space_map, MEMTOPO);
  *	most @m->len; more is clipped), ignored for a read mapping.
  *
  * A write mapping marks the @access_len bytes dirty for every client
- * logging the region; a bounced one writes them back to the space through
- * memtopo_space_write() first.  Whatever the result, the mapping is gone.
+ * logging the region, and their pages dirty for the page cache or the
+ * owner's mm; a bounced one writes them back to the space through
+ * memtopo_space_write() instead.  Whatever the result, the mapping is gone.
  *
  * Context: process context, may sleep (a bounce's device callbacks may).
  * Return: 0, or the error of a bounce's write-back (the device failed it;
@@ -262,6 +330,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_space_map, MEMTOPO);
 int memtopo_space_unmap(struct memtopo_mapping *m, u64 access_len)
 {
 	struct memtopo_space_parity *sp;
+	unsigned int i, dirty;
 	struct memtopo_ctx *ctx;
 	int ret = 0;
 
@@ -275,12 +344,25 @@ int memtopo_space_unmap(struct memtopo_mapping *m, u64 access_len)
 		sp = m->as->parity;
 		atomic_set_release(&sp->bounce_busy, 0);
 	} else {
-		ctx = m->mr->ctx;
+		ctx = m->as->ctx;
 		if (access_len) {
 			rcu_read_lock();
 			memtopo_mark_dirty_rcu(m->mr, m->offset, access_len);
 			rcu_read_unlock();
 		}
+		if (m->pages) {
+			vunmap(m->vaddr);
+			/* the page cache or the owner's mm learns what was written */
+			dirty = access_len ? DIV_ROUND_UP(offset_in_page(m->offset) + access_len,
+							  PAGE_SIZE) : 0;
+			for (i = 0; i < m->nr_pages; i++) {
+				if (i < dirty)
+					set_page_dirty_lock(m->pages[i]);
+				put_page(m->pages[i]);
+			}
+			kvfree(m->pages);
+		}
+		memtopo_backing_put(m->backing);
 		memtopo_region_put(m->mr);
 		memtopo_ctx_put(ctx);
 	}

@@ -11,22 +11,23 @@
  *
  * The map of most cases:
  *   sys    container 2^64
- *   ram    RAM 0x8000 at 0x0, backed by @mem
+ *   ram    RAM 0x8000 at 0x0, kernel-owned RAM at @mem
  *   a1     alias ram[0x0, 0x4000)     at 0x10000
  *   a2     alias ram[0x4000, 0x8000)  at 0x14000, read-only
  *   a3     alias ram[0x0, 0x1000)     at 0x18000
  *   dev    I/O 0x3000 at 0x20000, a device logging its calls
  *   rsv    reservation 0x1000 at 0x30000
- *   label  RAM 0x1000 at 0x40000 with only a userspace address
- *   flash  ROM device 0x1000 at 0x50000 backed by @flash
+ *   label  RAM 0x1000 at 0x40000 with only a userspace address (a label)
+ *   flash  ROM device 0x1000 at 0x50000, kernel-owned RAM at @flash_mem
  */
 #include <kunit/test.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/vmalloc.h>
 
 #include "engine_util.h"
-#include "parity.h"
 
 #define MP_RAM_SIZE	0x8000
 
@@ -84,49 +85,46 @@ struct mp_map {
 	struct mp_dev d;
 };
 
-/*
- * A region with kernel-owned RAM of @size bytes (its address in *@mem) when
- * @mem is not NULL, or a label backing @uaddr when that is not 0.  The
- * region holds the only reference to its backing.
- */
+/* A region holding @b (which it takes its own reference on; ours is dropped). */
 static struct memtopo_region *mp_backed(struct kunit *test, enum memtopo_kind kind,
-					const char *name, u64 size, u8 **mem, u64 uaddr,
+					const char *name, u64 size, struct memtopo_backing *b,
 					const struct memtopo_region_ops *ops, void *opaque)
 {
 	struct memtopo_region_info info = {
-		.kind = kind, .name = name, .size = size, .ops = ops, .opaque = opaque,
+		.kind = kind, .name = name, .size = size, .backing = b, .ops = ops,
+		.opaque = opaque,
 	};
 	struct memtopo_region *mr;
 
-	if (mem)
-		info.backing = memtopo_backing_kernel_alloc(size);
-	else if (uaddr)
-		info.backing = memtopo_backing_label(uaddr);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(info.backing));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
 	mr = memtopo_region_create(mt_ctx(test), &info);
-	memtopo_backing_put(info.backing);
+	memtopo_backing_put(b);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(mr));
-	if (mem)
-		*mem = info.backing->kaddr;
 	return mr;
 }
 
 static void mp_build(struct kunit *test, struct mp_map *m)
 {
+	struct memtopo_backing *ram = memtopo_backing_kernel_alloc(MP_RAM_SIZE);
+	struct memtopo_backing *flash = memtopo_backing_kernel_alloc(0x1000);
 	u32 i;
 
-	m->sys = mt_region64(test, MEMTOPO_CONTAINER, "sys");
-	m->ram = mp_backed(test, MEMTOPO_RAM, "ram", MP_RAM_SIZE, &m->mem, 0, NULL, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ram));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(flash));
+	m->mem = ram->kaddr;
+	m->flash_mem = flash->kaddr;
 	for (i = 0; i < MP_RAM_SIZE; i++)
 		m->mem[i] = i * 7;
+	memset(m->flash_mem, 0xf1, 0x1000);
+	m->sys = mt_region64(test, MEMTOPO_CONTAINER, "sys");
+	m->ram = mp_backed(test, MEMTOPO_RAM, "ram", MP_RAM_SIZE, ram, NULL, NULL);
 	m->a1 = mt_alias(test, "a1", m->ram, 0, 0x4000);
 	m->a2 = mt_alias(test, "a2", m->ram, 0x4000, 0x4000);
 	m->a3 = mt_alias(test, "a3", m->ram, 0, 0x1000);
 	KUNIT_ASSERT_EQ(test, memtopo_region_set_readonly(m->a2, true), 0);
-	m->dev = mp_backed(test, MEMTOPO_IO, "dev", 0x3000, NULL, 0, &mp_dev_ops, &m->d);
-	m->flash = mp_backed(test, MEMTOPO_ROM_DEVICE, "flash", 0x1000, &m->flash_mem, 0,
-			     &mp_dev_ops, &m->d);
-	memset(m->flash_mem, 0xf1, 0x1000);
+	m->dev = mp_backed(test, MEMTOPO_IO, "dev", 0x3000, NULL, &mp_dev_ops, &m->d);
+	m->flash = mp_backed(test, MEMTOPO_ROM_DEVICE, "flash", 0x1000, flash, &mp_dev_ops,
+			     &m->d);
 	mt_add(test, m->sys, 0, m->ram, 0);
 	mt_add(test, m->sys, 0x10000, m->a1, 0);
 	mt_add(test, m->sys, 0x14000, m->a2, 0);
@@ -134,8 +132,8 @@ static void mp_build(struct kunit *test, struct mp_map *m)
 	mt_add(test, m->sys, 0x20000, m->dev, 0);
 	mt_add(test, m->sys, 0x30000, mt_region(test, MEMTOPO_RESERVATION, "rsv", 0x1000), 0);
 	mt_add(test, m->sys, 0x40000,
-	       mp_backed(test, MEMTOPO_RAM, "label", 0x1000, NULL, 0x7f0000000000ULL, NULL, NULL),
-	       0);
+	       mp_backed(test, MEMTOPO_RAM, "label", 0x1000,
+			 memtopo_backing_label(0x7f0000000000ULL), NULL, NULL), 0);
 	mt_add(test, m->sys, 0x50000, m->flash, 0);
 	m->as = mt_space(test, "map", m->sys);
 }
@@ -217,7 +215,7 @@ static void mt_map_errno_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, memtopo_space_map(m.as, U64_MAX, 1, false, &mp), -ENOENT);
 	/* read-only: a2 by flag; reads map, writes are refused */
 	KUNIT_EXPECT_EQ(test, memtopo_space_map(m.as, 0x14000, 0x10, true, &mp), -EROFS);
-	/* a userspace address the kernel cannot reach */
+	/* a label: a userspace address the kernel cannot reach */
 	KUNIT_EXPECT_EQ(test, memtopo_space_map(m.as, 0x40000, 0x10, false, &mp), -EOPNOTSUPP);
 	/* a reservation: nothing answers the bounce's read, or would take its write */
 	KUNIT_EXPECT_EQ(test, memtopo_space_map(m.as, 0x30000, 0x10, false, &mp), -ENXIO);
@@ -306,7 +304,7 @@ static void mt_map_bounce_test(struct kunit *test)
 	/* a device that cannot be written: refused at map time, buffer free */
 	KUNIT_ASSERT_EQ(test, memtopo_region_del_subregion(m.sys, m.dev), 0);
 	mt_add(test, m.sys, 0x20000,
-	       mp_backed(test, MEMTOPO_IO, "rodev", 0x1000, NULL, 0, &mp_ro_dev_ops, &m.d), 0);
+	       mp_backed(test, MEMTOPO_IO, "rodev", 0x1000, NULL, &mp_ro_dev_ops, &m.d), 0);
 	KUNIT_EXPECT_EQ(test, memtopo_space_map(m.as, 0x20000, 8, true, &mp), -EOPNOTSUPP);
 	KUNIT_ASSERT_EQ(test, memtopo_space_map(m.as, 0x20000, 8, false, &mp), 0);
 	mp_unmap(test, &mp, 0);
@@ -339,22 +337,27 @@ static void mt_map_dirty_test(struct kunit *test)
 /*
  * A mapping held across a region_del: the region it maps is removed from
  * the view and destroyed, another takes its place, and the consumer still
- * writes through the old mapping.  The bytes land in the old backing (which
- * the region owns and frees with its last reference: a use after free here
- * is a KASAN report), never in the region the view shows now.
+ * writes through the old mapping.  The bytes land in the old backing (the
+ * mapping's reference keeps it: once the region is freed it is the only
+ * one, and a use after free here is a KASAN report), never in the region
+ * the view shows now.
  */
 static void mt_map_held_test(struct kunit *test)
 {
+	struct memtopo_backing *old_b = memtopo_backing_kernel_alloc(0x2000);
 	struct memtopo_region *sys, *old, *new;
 	struct memtopo_mapping mp;
 	struct memtopo_space *as;
-	u8 *old_mem, *new_mem, buf[16];
+	u8 *old_mem, buf[16];
 
+	KUNIT_ASSERT_FALSE(test, IS_ERR(old_b));
+	old_mem = old_b->kaddr;
 	sys = mt_region64(test, MEMTOPO_CONTAINER, "sys");
 	as = mt_space(test, "held", sys);
-	old = mp_backed(test, MEMTOPO_RAM, "old", 0x2000, &old_mem, 0, NULL, NULL);
+	old = mp_backed(test, MEMTOPO_RAM, "old", 0x2000, old_b, NULL, NULL);
 	mt_add(test, sys, 0x100000, old, 0);
-	new = mp_backed(test, MEMTOPO_RAM, "new", 0x2000, &new_mem, 0, NULL, NULL);
+	new = mp_backed(test, MEMTOPO_RAM, "new", 0x2000, memtopo_backing_kernel_alloc(0x2000),
+			NULL, NULL);
 
 	KUNIT_ASSERT_EQ(test, memtopo_space_map(as, 0x100800, 0x1000, true, &mp), 0);
 	KUNIT_EXPECT_PTR_EQ(test, mp.ptr, (void *)(old_mem + 0x800));
@@ -370,11 +373,82 @@ static void mt_map_held_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, old_mem[0x800], 0xab);
 	KUNIT_EXPECT_EQ(test, old_mem[0x17ff], 0xab);
 	/* the view shows the new region, untouched */
+	KUNIT_ASSERT_EQ(test, memtopo_space_read(as, 0x100000, buf, sizeof(buf)), 0);
+	KUNIT_EXPECT_NULL(test, memchr_inv(buf, 0, sizeof(buf)));
 	KUNIT_ASSERT_EQ(test, memtopo_space_read(as, 0x100800, buf, sizeof(buf)), 0);
 	KUNIT_EXPECT_NULL(test, memchr_inv(buf, 0, sizeof(buf)));
-	KUNIT_EXPECT_NULL(test, memchr_inv(new_mem, 0, 0x2000));
+	KUNIT_ASSERT_EQ(test, memtopo_space_read(as, 0x1017f0, buf, sizeof(buf)), 0);
+	KUNIT_EXPECT_NULL(test, memchr_inv(buf, 0, sizeof(buf)));
 	/* the unmap marks a dead region dirty and lets its backing go */
 	mp_unmap(test, &mp, mp.len);
+	rcu_barrier();
+}
+
+/*
+ * A file backing (shmem, as a memfd is): its pages are taken and vmap()ed.
+ * What the mapping writes is what memtopo_space_read() (through the page
+ * cache) reads; a mapping stops at MEMTOPO_MAP_MAX_PAGES; it outlives the
+ * region, the file's last other reference and the region_del.
+ */
+static void mt_map_file_test(struct kunit *test)
+{
+	const u64 size = 2 << 20;	/* more than one mapping can take */
+	struct memtopo_region *sys, *ram;
+	struct memtopo_backing *b;
+	struct memtopo_mapping mp;
+	struct memtopo_space *as;
+	struct file *file;
+	u8 buf[8];
+	u8 *p;
+
+	file = shmem_file_setup("memtopo-map-test", size, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	b = memtopo_backing_file(file, 0, size, true);
+	fput(file);	/* the backing holds the file */
+	sys = mt_region64(test, MEMTOPO_CONTAINER, "sys");
+	as = mt_space(test, "file", sys);
+	ram = mp_backed(test, MEMTOPO_RAM, "fram", size, b, NULL, NULL);
+	mt_add(test, sys, 0x40000000, ram, 0);
+
+	/* unaligned start, more than a page: several pages, one pointer */
+	KUNIT_ASSERT_EQ(test, memtopo_space_map(as, 0x40000ff0, 0x2000, true, &mp), 0);
+	KUNIT_EXPECT_FALSE(test, mp.bounce);
+	KUNIT_EXPECT_EQ(test, mp.len, 0x2000ULL);
+	p = mp.ptr;
+	memcpy(p, "filebacked", 10);
+	memcpy(p + 0x1ff8, "pagetail", 8);
+	mp_unmap(test, &mp, 0x2000);
+	KUNIT_ASSERT_EQ(test, memtopo_space_read(as, 0x40000ff0, buf, 8), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(buf, "fileback", 8), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_space_read(as, 0x40002fe8, buf, 8), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(buf, "pagetail", 8), 0);
+
+	/* and the other way: what dispatch writes, a read mapping shows */
+	KUNIT_ASSERT_EQ(test, memtopo_space_write(as, 0x40100000, "dispatch", 8), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_space_map(as, 0x40100000, 8, false, &mp), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(mp.ptr, "dispatch", 8), 0);
+	mp_unmap(test, &mp, 0);
+
+	/* the whole region asked for: one mapping covers at most 256 pages */
+	KUNIT_ASSERT_EQ(test, memtopo_space_map(as, 0x40000000, size, false, &mp), 0);
+	KUNIT_EXPECT_EQ(test, mp.len, 256ULL * PAGE_SIZE);
+	mp_unmap(test, &mp, 0);
+	KUNIT_ASSERT_EQ(test, memtopo_space_map(as, 0x40000800, size, false, &mp), 0);
+	KUNIT_EXPECT_EQ(test, mp.len, 256ULL * PAGE_SIZE - 0x800);
+	mp_unmap(test, &mp, 0);
+
+	/* held across region_del and destroy: the pages stay the mapping's */
+	KUNIT_ASSERT_EQ(test, memtopo_space_map(as, 0x40000ff0, 16, true, &mp), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_region_del_subregion(sys, ram), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_region_destroy(ram), 0);
+	/* a commit frees what the destroy deferred */
+	memtopo_transaction_begin(mt_ctx(test));
+	KUNIT_ASSERT_EQ(test, memtopo_transaction_commit(mt_ctx(test)), 0);
+	rcu_barrier();
+	KUNIT_EXPECT_EQ(test, memcmp(mp.ptr, "filebacked", 10), 0);
+	memset(mp.ptr, 0xcd, 16);
+	KUNIT_EXPECT_EQ(test, memtopo_space_read(as, 0x40000ff0, buf, 8), -ENXIO);
+	mp_unmap(test, &mp, 16);
 	rcu_barrier();
 }
 
@@ -384,6 +458,7 @@ static struct kunit_case mt_map_cases[] = {
 	KUNIT_CASE(mt_map_bounce_test),
 	KUNIT_CASE(mt_map_dirty_test),
 	KUNIT_CASE(mt_map_held_test),
+	KUNIT_CASE(mt_map_file_test),
 	{}
 };
 

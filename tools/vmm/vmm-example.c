@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 	struct memtopo_ctx_attach at = { .size = sizeof(at), .flags = MEMTOPO_ATTACH_CREATE };
 	const char *name = "vmm-example";
 	__u64 ram_size = 16 << 20;
-	__u32 space, len = 0, sum = 0, mine = 0;
+	__u32 space = 0, len = 0, sum = 0, mine = 0;
 	__u8 *ram;
 	int fd, memfd, c, ret;
 	size_t i;

@@ -615,6 +615,10 @@ struct memtopo_mapping {
 	/* private: owned by memtopo until memtopo_space_unmap() */
 	bool is_write;
 	struct memtopo_space *as;
+	struct memtopo_backing *backing;
+	struct page **pages;
+	unsigned int nr_pages;
+	void *vaddr;
 };
 
 /* Kernel mappings of a space (kmod/map.c): process context, may sleep. */
