@@ -37,6 +37,14 @@
 #define MT_RCU_READERS	2
 #define MT_RCU_MAX_EXP	8
 #define MT_RCU_RUN_MS	1500
+/*
+ * The writer runs for MT_RCU_RUN_MS and at least MT_RCU_MIN_COMMITS
+ * commits: on a loaded TCG host 1.5 s may hold only a handful, and a test
+ * that counts on the clock fails for the host's sake.  The cap keeps a
+ * writer that stopped making progress from hanging the suite.
+ */
+#define MT_RCU_MIN_COMMITS	20
+#define MT_RCU_CAP_MS	60000
 #define MT_RCU_BATCH	4	/* lookups per seqcount read section */
 #define MT_RCU_GAP_US	2	/* delay between them */
 /* fixed seeds: a failure reproduces with the same sequence of states */
@@ -356,13 +364,20 @@ static void mt_rcu_expect_state(struct kunit *test, struct mt_rcu *sh, unsigned 
 	mt_expect_view(test, sh->as, exp, sh->n[k], line);
 }
 
+static bool mt_rcu_writer_more(unsigned long commits, unsigned long end, unsigned long cap)
+{
+	if (time_after_eq(jiffies, cap))
+		return false;
+	return commits < MT_RCU_MIN_COMMITS || time_before(jiffies, end);
+}
+
 static void mt_rcu_concurrent_lookup_test(struct kunit *test)
 {
 	struct memtopo_region *root, *temp = NULL;
 	struct memtopo_ctx *ctx = mt_ctx(test);
 	struct rnd_state rs;
 	struct mt_rcu *sh;
-	unsigned long end, commits = 0;
+	unsigned long end, cap, commits = 0;
 	unsigned int i, k = 0;
 	int ret = 0;
 
@@ -401,7 +416,8 @@ static void mt_rcu_concurrent_lookup_test(struct kunit *test)
 
 	prandom_seed_state(&rs, MT_RCU_WRITER_SEED);
 	end = jiffies + msecs_to_jiffies(MT_RCU_RUN_MS);
-	while (time_before(jiffies, end)) {
+	cap = jiffies + msecs_to_jiffies(MT_RCU_CAP_MS);
+	while (mt_rcu_writer_more(commits, end, cap)) {
 		k = (k + 1 + prandom_u32_state(&rs) % (MT_RCU_STATES - 1)) % MT_RCU_STATES;
 		ret = mt_rcu_apply(sh, ctx, k);
 		if (!ret && !(commits % 4))
@@ -434,7 +450,7 @@ stop:
 	pr_info("    # %s: writer (seed %#x): %lu commits\n", test->name, MT_RCU_WRITER_SEED,
 		commits);
 	/* few: readers hog the CPUs under TCG + KASAN; the states seen matter more */
-	KUNIT_EXPECT_GE(test, commits, 20);
+	KUNIT_EXPECT_GE(test, commits, MT_RCU_MIN_COMMITS);
 	if (temp)
 		KUNIT_EXPECT_EQ(test, mt_rcu_temp_toggle(ctx, root, &temp), 0);
 	/* and the final state is exactly what the writer left */
@@ -619,7 +635,7 @@ static int mt_grp_apply(struct mt_grp *sh, struct memtopo_ctx *ctx, unsigned int
 static void mt_rcu_many_chunks_test(struct kunit *test)
 {
 	struct memtopo_ctx *ctx = mt_ctx(test);
-	unsigned long end, commits = 0;
+	unsigned long end, cap, commits = 0;
 	struct memtopo_region *root;
 	struct rnd_state rs;
 	struct mt_grp *sh;
@@ -660,7 +676,8 @@ static void mt_rcu_many_chunks_test(struct kunit *test)
 
 	prandom_seed_state(&rs, MT_RCU_WRITER_SEED + 1);
 	end = jiffies + msecs_to_jiffies(MT_RCU_RUN_MS);
-	while (time_before(jiffies, end)) {
+	cap = jiffies + msecs_to_jiffies(MT_RCU_CAP_MS);
+	while (mt_rcu_writer_more(commits, end, cap)) {
 		u32 r = prandom_u32_state(&rs);
 
 		ret = mt_grp_apply(sh, ctx, r % MT_GROUPS, r & BIT(16), !!(r & BIT(17)));
@@ -688,7 +705,7 @@ stop:
 	}
 	pr_info("    # %s: writer (seed %#x): %lu commits\n", test->name,
 		MT_RCU_WRITER_SEED + 1, commits);
-	KUNIT_EXPECT_GE(test, commits, 20);
+	KUNIT_EXPECT_GE(test, commits, MT_RCU_MIN_COMMITS);
 }
 
 static struct kunit_case mt_rcu_cases[] = {
