@@ -183,8 +183,7 @@ struct memtopo_ctx {
  * state of its life is shared with what it needs in another.
  */
 struct memtopo_region {
-	struct memtopo_ctx *ctx;
-	struct memtopo_region *parent;
+	/* first what a render and a tree walk read, together */
 	union {
 		/*
 		 * In parent->by_addr while attached, with the largest last
@@ -199,6 +198,14 @@ struct memtopo_region {
 		struct rcu_head rcu;
 		struct list_head deferred;
 	};
+	u64 addr;
+	u64 size;		/* low 64 bits; MEMTOPO_RF_SIZE64 for 2^64 */
+	s32 priority;
+	u32 seq;		/* among equal priorities, larger renders first */
+	u8 kind;
+	u8 dirty_log_mask;
+	u16 flags;
+	u32 id;
 	/* the children, by address then render order */
 	struct rb_root by_addr;
 	/* what only some kinds have: read through the kind-checking accessors */
@@ -214,15 +221,9 @@ struct memtopo_region {
 			void *opaque;
 		};
 	};
-	u64 addr;
-	u64 size;		/* low 64 bits; MEMTOPO_RF_SIZE64 for 2^64 */
-	s32 priority;
-	u32 seq;		/* among equal priorities, larger renders first */
-	u32 id;
+	struct memtopo_region *parent;
+	struct memtopo_ctx *ctx;
 	refcount_t ref;
-	u8 kind;
-	u8 dirty_log_mask;
-	u16 flags;
 	u32 alias_users;	/* aliases targeting this region */
 	/* RAM-like regions: what holds the bytes (a reference), or NULL */
 	struct memtopo_backing *backing;
@@ -512,8 +513,8 @@ void memtopo_region_cache_exit(void);
 void memtopo_region_destroy_all(struct memtopo_ctx *ctx);
 struct memtopo_region *memtopo_region_first_child(const struct memtopo_region *mr);
 struct memtopo_region *memtopo_region_next_sibling(const struct memtopo_region *mr);
-int memtopo_region_collect_children(struct memtopo_region *mr, u64 first, u64 last,
-				    struct memtopo_region ***buf, u32 *nr, u32 *cap);
+int memtopo_region_for_each_child(struct memtopo_region *mr, u64 first, u64 last,
+				  int (*fn)(struct memtopo_region *child, void *arg), void *arg);
 u32 memtopo_region_space_users(const struct memtopo_region *mr);
 int memtopo_region_children_sorted(const struct memtopo_region *mr,
 				   struct memtopo_region ***buf, u32 *nr, u32 *cap);

@@ -22,9 +22,10 @@
  * a few size classes so a short name does not pay for the longest.  The
  * class is the smallest that holds the name and its NUL.
  */
-static const u8 memtopo_name_room[] = { 8, 24, 40, MEMTOPO_MAX_NAME };
+static const u8 memtopo_name_room[] = { 8, 16, 24, 40, MEMTOPO_MAX_NAME };
 static const char * const memtopo_region_cache_name[] = {
-	"memtopo_region_8", "memtopo_region_24", "memtopo_region_40", "memtopo_region_64",
+	"memtopo_region_8", "memtopo_region_16", "memtopo_region_24", "memtopo_region_40",
+	"memtopo_region_64",
 };
 
 static struct kmem_cache *memtopo_region_cache[ARRAY_SIZE(memtopo_name_room)];
@@ -238,24 +239,24 @@ struct memtopo_region *memtopo_region_next_sibling(const struct memtopo_region *
 }
 
 /**
- * memtopo_region_collect_children() - append the children of @mr that
- * render inside [@first, @last] (in @mr's coordinates) to a growable
- * array, in address order; size-0 children render nothing and are left out.
+ * memtopo_region_for_each_child() - call @fn for each child of @mr that
+ * renders inside [@first, @last] (in @mr's coordinates), in address order;
+ * size-0 children render nothing and are left out.
  * @mr: the parent.
  * @first: first offset.
  * @last: last offset.
- * @buf: the array (kvmalloc'ed, grown here).
- * @nr: entries used; the new ones go after them.
- * @cap: entries allocated.
+ * @fn: called with each child and @arg; a non-zero return stops the walk.
+ * @arg: passed to @fn.
  *
  * O(log n + k) for k matches: what lets a windowed render skip the
- * siblings it cannot touch.  The caller sorts them into render order
- * (memtopo_region_render_before()).
+ * siblings it cannot touch.  The renderer sorts what it is given into
+ * render order (memtopo_region_render_key()) while each child is still in
+ * the cache.
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, or what @fn returned.
  */
-int memtopo_region_collect_children(struct memtopo_region *mr, u64 first, u64 last,
-				    struct memtopo_region ***buf, u32 *nr, u32 *cap)
+int memtopo_region_for_each_child(struct memtopo_region *mr, u64 first, u64 last,
+				  int (*fn)(struct memtopo_region *child, void *arg), void *arg)
 {
 	struct memtopo_region *child, *top = memtopo_it_entry(mr->by_addr.rb_node);
 	/* every child meets the range: a plain in-order walk is cheaper */
@@ -267,12 +268,9 @@ int memtopo_region_collect_children(struct memtopo_region *mr, u64 first, u64 la
 				     memtopo_it_next(child, first, last)) {
 		if (memtopo_region_empty(child))
 			continue;
-		if (*nr == *cap) {
-			ret = memtopo_grow((void **)buf, cap, sizeof(**buf), U32_MAX / 2);
-			if (ret)
-				return ret;
-		}
-		(*buf)[(*nr)++] = child;
+		ret = fn(child, arg);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }

@@ -22,6 +22,7 @@
  */
 #include <linux/slab.h>
 #include <linux/overflow.h>
+#include <linux/prefetch.h>
 #include <linux/sched.h>
 
 #include "memtopo_internal.h"
@@ -71,6 +72,8 @@ struct memtopo_render {
 	/* a stack of child lists, one per frame */
 	struct memtopo_region **kids;
 	u32 nr_kids, cap_kids;
+	/* where the list being collected starts */
+	u32 kid_from;
 	/*
 	 * The sweep's events (and the radix sort's second buffer), heap,
 	 * flags.  The walk, which ends before the sweep starts, sorts
@@ -232,7 +235,8 @@ static int memtopo_render_reserve_sweep(struct memtopo_render *r, u32 n)
 	return memtopo_render_charge(r);
 }
 
-static int memtopo_render_sort_kids(struct memtopo_render *r, u32 from);
+static void memtopo_render_sort_kids(struct memtopo_render *r, u32 from);
+static int memtopo_render_take_kid(struct memtopo_region *child, void *arg);
 
 /*
  * Enter @mr (QEMU's render_memory_region() prologue): apply its address,
@@ -285,18 +289,18 @@ static int memtopo_render_enter(struct memtopo_render *r, struct memtopo_region 
 	f->kid_base = r->nr_kids;
 	if (!RB_EMPTY_ROOT(&mr->by_addr)) {
 		/* visit only what meets the clip: a window sorts only that */
-		ret = memtopo_region_collect_children(mr, (u64)(clip_start - base),
-						      (u64)(clip_end - 1 - base), &r->kids,
-						      &r->nr_kids, &r->cap_kids);
+		r->kid_from = r->nr_kids;
+		ret = memtopo_region_for_each_child(mr, (u64)(clip_start - base),
+						    (u64)(clip_end - 1 - base),
+						    memtopo_render_take_kid, r);
 		if (!ret)
 			ret = memtopo_render_charge(r);
-		if (!ret)
-			ret = memtopo_render_sort_kids(r, f->kid_base);
 		if (ret) {
 			r->nr_kids = f->kid_base;
 			r->nr_frames--;
 			return ret;
 		}
+		memtopo_render_sort_kids(r, f->kid_base);
 	}
 	f->kid_next = f->kid_base;
 	f->kid_end = r->nr_kids;
@@ -335,9 +339,17 @@ static int memtopo_render_emit(struct memtopo_render *r, const struct memtopo_fr
 	return 0;
 }
 
+/*
+ * Children in render order are rarely in memory order: fetch a few ahead,
+ * so their cache misses overlap instead of following one another.
+ */
+#define MEMTOPO_KIDS_AHEAD	8
+
 static struct memtopo_region *memtopo_frame_next(struct memtopo_render *r,
 						 struct memtopo_frame *f)
 {
+	if (f->kid_next + MEMTOPO_KIDS_AHEAD < f->kid_end)
+		prefetch(r->kids[f->kid_next + MEMTOPO_KIDS_AHEAD]);
 	return f->kid_next < f->kid_end ? r->kids[f->kid_next++] : NULL;
 }
 
@@ -408,43 +420,87 @@ static struct memtopo_sweep_event *memtopo_events_sort(struct memtopo_sweep_even
 	return ev;
 }
 
-/*
- * Put kids[@from, nr_kids) into render order.  A windowed commit sorts the
- * few children its window meets; a full render sorts each container's
- * children once, with the events' radix sort (its keys are the render keys
- * inverted, so ascending order is render order; equal priorities skip
- * their bytes), linear where a comparison sort would cost n log n.
- */
-static int memtopo_render_sort_kids(struct memtopo_render *r, u32 from)
+/* Double the event buffers, keeping what the first holds. */
+static int memtopo_render_grow_events(struct memtopo_render *r)
 {
-	struct memtopo_region **kids = r->kids + from, *k;
-	struct memtopo_sweep_event *sorted;
-	u32 n = r->nr_kids - from, i, j;
+	u32 cap = r->cap_ev ? r->cap_ev * 2 : 256;
+	struct memtopo_sweep_event *ev, *tmp;
+
+	if (cap < r->cap_ev)
+		return -E2BIG;
+	ev = kvmalloc_array(cap, sizeof(*ev), GFP_KERNEL_ACCOUNT);
+	tmp = kvmalloc_array(cap, sizeof(*tmp), GFP_KERNEL_ACCOUNT);
+	if (!ev || !tmp) {
+		kvfree(ev);
+		kvfree(tmp);
+		return -ENOMEM;
+	}
+	if (r->cap_ev)
+		memcpy(ev, r->ev, (size_t)r->cap_ev * sizeof(*ev));
+	kvfree(r->ev);
+	kvfree(r->ev_tmp);
+	r->ev = ev;
+	r->ev_tmp = tmp;
+	r->cap_ev = cap;
+	return 0;
+}
+
+/*
+ * Take a child that meets the clip onto the kids stack, and its render key
+ * (inverted, so ascending order is render order) into the events, read
+ * now while the tree walk has it in the cache: children are rarely laid
+ * out in address order, and a second pass would miss on each again.
+ */
+static int memtopo_render_take_kid(struct memtopo_region *child, void *arg)
+{
+	struct memtopo_render *r = arg;
+	u32 i = r->nr_kids - r->kid_from;
 	int ret;
+
+	if (r->nr_kids == r->cap_kids) {
+		ret = memtopo_grow((void **)&r->kids, &r->cap_kids, sizeof(*r->kids),
+				   U32_MAX / 2);
+		if (ret)
+			return ret;
+	}
+	if (i == r->cap_ev) {
+		ret = memtopo_render_grow_events(r);
+		if (ret)
+			return ret;
+	}
+	r->kids[r->nr_kids++] = child;
+	r->ev[i].addr = ~memtopo_region_render_key(child);
+	r->ev[i].rank = i;
+	return 0;
+}
+
+/*
+ * Put kids[@from, nr_kids) into render order by the keys taken with them:
+ * an insertion sort for a few (a windowed commit meets a few children),
+ * otherwise the events' radix sort, which skips the key bytes all children
+ * share, so a full render sorts each container's children in linear time.
+ */
+static void memtopo_render_sort_kids(struct memtopo_render *r, u32 from)
+{
+	struct memtopo_region **kids = r->kids + from;
+	struct memtopo_sweep_event *sorted = r->ev, e;
+	u32 n = r->nr_kids - from, i, j;
 
 	if (n <= MEMTOPO_KIDS_INSERTION) {
 		for (i = 1; i < n; i++) {
-			k = kids[i];
-			for (j = i; j && memtopo_region_render_before(k, kids[j - 1]); j--)
-				kids[j] = kids[j - 1];
-			kids[j] = k;
+			e = sorted[i];
+			for (j = i; j && e.addr < sorted[j - 1].addr; j--)
+				sorted[j] = sorted[j - 1];
+			sorted[j] = e;
 		}
-		return 0;
+	} else {
+		sorted = memtopo_events_sort(r->ev, r->ev_tmp, n);
 	}
-	ret = memtopo_render_reserve_events(r, n);
-	if (ret)
-		return ret;
-	for (i = 0; i < n; i++) {
-		r->ev[i].addr = ~memtopo_region_render_key(kids[i]);
-		r->ev[i].rank = i;
-	}
-	sorted = memtopo_events_sort(r->ev, r->ev_tmp, n);
 	/* ranks index kids[], so gather into the events before writing back */
 	for (i = 0; i < n; i++)
 		sorted[i].addr = (uintptr_t)kids[sorted[i].rank];
 	for (i = 0; i < n; i++)
 		kids[i] = (struct memtopo_region *)(uintptr_t)sorted[i].addr;
-	return 0;
 }
 
 static void memtopo_heap_push(u32 *heap, u32 *n, u32 rank)

@@ -1227,6 +1227,63 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 		FAIL("big map: %ld allocations leaked", shim_live_allocs);
 }
 
+/* The context's budget use, read under its mutex. */
+static size_t ctx_used(void)
+{
+	size_t used;
+
+	memtopo_ctx_lock(ctx);
+	used = memtopo_ctx_mem_used(ctx);
+	memtopo_ctx_unlock(ctx);
+	return used;
+}
+
+/*
+ * Names live inside the region object, whose size class follows the name:
+ * every length round-trips (ASan catches a write past the class), each
+ * region is charged one object of the smallest class that holds its name,
+ * larger for a longer name, and a name too long is refused charging nothing.
+ */
+static void names_pass(void)
+{
+	struct memtopo_region_info info = { .kind = MEMTOPO_RAM, .size = 0x1000 };
+	struct memtopo_region *mr;
+	size_t before, cost, last_cost = 0;
+	char name[MEMTOPO_MAX_NAME + 1];
+	unsigned int len, classes = 0;
+
+	ctx = memtopo_ctx_create("names");
+	info.name = name;
+	for (len = 0; len <= MEMTOPO_MAX_NAME; len++) {
+		memset(name, 'a' + len % 26, len);
+		name[len] = 0;
+		before = ctx_used();
+		mr = memtopo_region_create(ctx, &info);
+		if (len == MEMTOPO_MAX_NAME) {
+			if (PTR_ERR_OR_ZERO(mr) != -EINVAL || ctx_used() != before)
+				FAIL("names: a %u-byte name was not refused cleanly", len);
+			break;
+		}
+		if (IS_ERR(mr) || strcmp(memtopo_region_name(mr), name))
+			FAIL("names: a %u-byte name did not round-trip", len);
+		cost = ctx_used() - before;
+		if (cost < sizeof(*mr) + len + 1 || cost > sizeof(*mr) + MEMTOPO_MAX_NAME ||
+		    cost < last_cost)
+			FAIL("names: a %u-byte name costs %zu bytes", len, cost);
+		classes += cost != last_cost;
+		last_cost = cost;
+		expect(memtopo_region_destroy(mr), 0, "destroy");
+		if (ctx_used() != before)
+			FAIL("names: destroying a %u-byte name left %zd bytes charged", len,
+			     (ssize_t)(ctx_used() - before));
+	}
+	if (classes < 2)
+		FAIL("names: every length costs the same: no size classes");
+	memtopo_ctx_put(ctx);
+	if (shim_live_allocs)
+		FAIL("names: %ld allocations leaked", shim_live_allocs);
+}
+
 /*
  * A full render's working memory (several times the view) is given back
  * when its commit ends, whether the commit succeeded or an allocation
@@ -1868,6 +1925,7 @@ int main(int argc, char **argv)
 	rng_state = base_seed * 0x2545F4914F6CDD1DULL + 3;
 	rollback_pass(rollback_rounds);
 	scratch_pass(20000);
+	names_pass();
 	tree_no = trees;
 	seed = base_seed;
 	rng_state = base_seed * 0xD1B54A32D192ED03ULL + 7;
