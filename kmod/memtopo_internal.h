@@ -513,8 +513,13 @@ void memtopo_region_cache_exit(void);
 void memtopo_region_destroy_all(struct memtopo_ctx *ctx);
 struct memtopo_region *memtopo_region_first_child(const struct memtopo_region *mr);
 struct memtopo_region *memtopo_region_next_sibling(const struct memtopo_region *mr);
-int memtopo_region_for_each_child(struct memtopo_region *mr, u64 first, u64 last,
-				  int (*fn)(struct memtopo_region *child, void *arg), void *arg);
+/* A walk over a region's children: visit() is called with each. */
+struct memtopo_child_visitor {
+	int (*visit)(struct memtopo_child_visitor *v, struct memtopo_region *child);
+};
+
+int memtopo_region_visit_children(struct memtopo_region *mr, u64 first, u64 last,
+				  struct memtopo_child_visitor *v);
 u32 memtopo_region_space_users(const struct memtopo_region *mr);
 int memtopo_region_children_sorted(const struct memtopo_region *mr,
 				   struct memtopo_region ***buf, u32 *nr, u32 *cap);

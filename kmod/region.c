@@ -239,24 +239,24 @@ struct memtopo_region *memtopo_region_next_sibling(const struct memtopo_region *
 }
 
 /**
- * memtopo_region_for_each_child() - call @fn for each child of @mr that
+ * memtopo_region_visit_children() - call @v for each child of @mr that
  * renders inside [@first, @last] (in @mr's coordinates), in address order;
  * size-0 children render nothing and are left out.
  * @mr: the parent.
  * @first: first offset.
  * @last: last offset.
- * @fn: called with each child and @arg; a non-zero return stops the walk.
- * @arg: passed to @fn.
+ * @v: its visit() is called with each child; a non-zero return stops the
+ *	walk.
  *
  * O(log n + k) for k matches: what lets a windowed render skip the
  * siblings it cannot touch.  The renderer sorts what it is given into
  * render order (memtopo_region_render_key()) while each child is still in
  * the cache.
  *
- * Return: 0, or what @fn returned.
+ * Return: 0, or what visit() returned.
  */
-int memtopo_region_for_each_child(struct memtopo_region *mr, u64 first, u64 last,
-				  int (*fn)(struct memtopo_region *child, void *arg), void *arg)
+int memtopo_region_visit_children(struct memtopo_region *mr, u64 first, u64 last,
+				  struct memtopo_child_visitor *v)
 {
 	struct memtopo_region *child, *top = memtopo_it_entry(mr->by_addr.rb_node);
 	/* every child meets the range: a plain in-order walk is cheaper */
@@ -268,7 +268,7 @@ int memtopo_region_for_each_child(struct memtopo_region *mr, u64 first, u64 last
 				     memtopo_it_next(child, first, last)) {
 		if (memtopo_region_empty(child))
 			continue;
-		ret = fn(child, arg);
+		ret = v->visit(v, child);
 		if (ret)
 			return ret;
 	}

@@ -72,8 +72,9 @@ struct memtopo_render {
 	/* a stack of child lists, one per frame */
 	struct memtopo_region **kids;
 	u32 nr_kids, cap_kids;
-	/* where the list being collected starts */
+	/* where the list being collected starts, and what collects it */
 	u32 kid_from;
+	struct memtopo_child_visitor take_kid;
 	/*
 	 * The sweep's events (and the radix sort's second buffer), heap,
 	 * flags.  The walk, which ends before the sweep starts, sorts
@@ -236,7 +237,8 @@ static int memtopo_render_reserve_sweep(struct memtopo_render *r, u32 n)
 }
 
 static void memtopo_render_sort_kids(struct memtopo_render *r, u32 from);
-static int memtopo_render_take_kid(struct memtopo_region *child, void *arg);
+static int memtopo_render_take_kid(struct memtopo_child_visitor *v,
+				   struct memtopo_region *child);
 
 /*
  * Enter @mr (QEMU's render_memory_region() prologue): apply its address,
@@ -290,9 +292,9 @@ static int memtopo_render_enter(struct memtopo_render *r, struct memtopo_region 
 	if (!RB_EMPTY_ROOT(&mr->by_addr)) {
 		/* visit only what meets the clip: a window sorts only that */
 		r->kid_from = r->nr_kids;
-		ret = memtopo_region_for_each_child(mr, (u64)(clip_start - base),
-						    (u64)(clip_end - 1 - base),
-						    memtopo_render_take_kid, r);
+		r->take_kid.visit = memtopo_render_take_kid;
+		ret = memtopo_region_visit_children(mr, (u64)(clip_start - base),
+						    (u64)(clip_end - 1 - base), &r->take_kid);
 		if (!ret)
 			ret = memtopo_render_charge(r);
 		if (ret) {
@@ -451,9 +453,10 @@ static int memtopo_render_grow_events(struct memtopo_render *r)
  * now while the tree walk has it in the cache: children are rarely laid
  * out in address order, and a second pass would miss on each again.
  */
-static int memtopo_render_take_kid(struct memtopo_region *child, void *arg)
+static int memtopo_render_take_kid(struct memtopo_child_visitor *v,
+				   struct memtopo_region *child)
 {
-	struct memtopo_render *r = arg;
+	struct memtopo_render *r = container_of(v, struct memtopo_render, take_kid);
 	u32 i = r->nr_kids - r->kid_from;
 	int ret;
 
