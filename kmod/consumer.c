@@ -12,6 +12,7 @@
 #include <linux/overflow.h>
 
 #include "memtopo_internal.h"
+#include "memtopo_hooks.h"
 
 /*
  * Clip the range entry at @p holds to [@addr, @last] and describe it: the
@@ -325,29 +326,40 @@ static bool memtopo_section_direct(const struct memtopo_section *s)
 }
 
 /**
- * memtopo_space_translate() - QEMU's address_space_translate(): the
- * section at @addr and how far it runs.
+ * memtopo_space_translate_access() - QEMU's address_space_translate(): the
+ * section at @addr and how far it runs, through any IOMMU on the way.
  * @as: the space.
  * @addr: the address.
  * @len: in: bytes wanted, at least 1; out: clipped to the end of the
- *	range holding @addr.
- * @out: that range from @addr on: @out->start is @addr, @out->offset the
- *	offset of @addr within @out->mr, @out->last the last address of
- *	the clipped length.
+ *	range holding @addr, and to what each IOMMU passed translates
+ *	contiguously (one IOTLB entry).
+ * @is_write: the access is a write: an IOMMU must grant MEMTOPO_IOMMU_WO
+ *	(else MEMTOPO_IOMMU_RO).
+ * @out: that range from @addr on: @out->start is the address reached (in
+ *	the space the last IOMMU translated into, else @addr), @out->offset
+ *	its offset within @out->mr, @out->last the last address of the
+ *	clipped length.
  * @backing: if not NULL, set to the region's backing when reads of the
  *	section are direct (RAM, ROM, RAM device, ROM device in romd mode:
  *	the bytes are at @out->offset of it), else to NULL (I/O: go through
  *	memtopo_space_read()/memtopo_space_write()).  Writes are direct only
  *	without MEMTOPO_FR_READONLY in @out->flags.
  *
+ * An IOMMU region found on the way is followed as QEMU's
+ * address_space_translate_iommu() follows it, at most
+ * MEMTOPO_IOMMU_MAX_DEPTH deep.
+ *
  * Context: rcu_read_lock() held; @out->mr and *@backing are valid until it
  * is dropped.  No reference is taken (memtopo_space_find_range() takes one).
  * Return: 0, -EINVAL for a zero *@len, -ENOENT if nothing is mapped at
- * @addr or @as is being destroyed.
+ * @addr (or at the address an IOMMU translates it to, or the IOMMU does
+ * not translate it) or @as is being destroyed, -EACCES if an IOMMU
+ * translates it without the permission the access needs, -ELOOP past
+ * MEMTOPO_IOMMU_MAX_DEPTH IOMMUs.
  */
-int memtopo_space_translate(struct memtopo_space *as, u64 addr, u64 *len,
-			    struct memtopo_section *out,
-			    const struct memtopo_backing **backing)
+int memtopo_space_translate_access(struct memtopo_space *as, u64 addr, u64 *len,
+				   bool is_write, struct memtopo_section *out,
+				   const struct memtopo_backing **backing)
 {
 	const struct memtopo_view *view = rcu_dereference(as->view);
 	u64 last;
@@ -359,6 +371,14 @@ int memtopo_space_translate(struct memtopo_space *as, u64 addr, u64 *len,
 	/* the range at @addr, not a later one: the lookup alone decides */
 	if (!view || !memtopo_view_lookup(view, addr, out))
 		return -ENOENT;
+	if (memtopo_region_kind(out->mr) == MEMTOPO_IOMMU) {
+		u64 n = *len;
+
+		ret = memtopo_hook_iommu_translate(out, &addr, &n, is_write);
+		if (ret)
+			return ret;
+		last = addr + n - 1;
+	}
 	out->offset += addr - out->start;
 	out->start = addr;
 	out->last = min(out->last, last);
@@ -366,6 +386,25 @@ int memtopo_space_translate(struct memtopo_space *as, u64 addr, u64 *len,
 	if (backing)
 		*backing = memtopo_section_direct(out) ? memtopo_region_backing(out->mr) : NULL;
 	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_space_translate_access, MEMTOPO);
+
+/**
+ * memtopo_space_translate() - memtopo_space_translate_access() for a read.
+ * @as: the space.
+ * @addr: the address.
+ * @len: as memtopo_space_translate_access().
+ * @out: as memtopo_space_translate_access().
+ * @backing: as memtopo_space_translate_access().
+ *
+ * Context: rcu_read_lock() held.
+ * Return: as memtopo_space_translate_access().
+ */
+int memtopo_space_translate(struct memtopo_space *as, u64 addr, u64 *len,
+			    struct memtopo_section *out,
+			    const struct memtopo_backing **backing)
+{
+	return memtopo_space_translate_access(as, addr, len, false, out, backing);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_space_translate, MEMTOPO);
 

@@ -36,6 +36,10 @@
  * struct memtopo_udev) is instead held by a reference around each call:
  * its server may take long to answer, and nobody should wait for that.
  *
+ * An access that lands on an IOMMU region goes where the IOMMU translates
+ * it (iommu.c), piece by piece: each piece stays within one IOTLB entry of
+ * every IOMMU it passes, and an IOVA without translation is unassigned.
+ *
  * Bad input leaves state as it was: every piece is checked against the
  * view (assigned, writable, sizes valid) before any is performed.  Only a
  * commit racing with the access, or a device callback failing, can stop
@@ -184,6 +188,12 @@ static int memtopo_step(struct memtopo_space *as, u64 addr, u8 *buf, u64 len,
 	ret = memtopo_space_lookup(as, addr, &s);
 	if (ret)
 		return -ENXIO;
+	if (s.mr->kind == MEMTOPO_IOMMU) {
+		/* the piece one IOTLB entry of each IOMMU passed translates */
+		ret = memtopo_iommu_walk_rcu(&s, &addr, &len, is_write, 0, NULL);
+		if (ret)
+			return ret == -ENOENT ? -ENXIO : ret;
+	}
 	mr = s.mr;
 	st->offset = s.offset + (addr - s.start);
 	n = s.last - addr >= len - 1 ? len : s.last - addr + 1;
@@ -331,7 +341,10 @@ static int memtopo_dispatch(struct memtopo_space *as, u64 addr, u8 *buf, size_t 
  *
  * Context: process context; may sleep (device callbacks may; a served
  * device's accessor waits, killable, for its server).
- * Return: 0; -ENXIO if some byte is unassigned or in a reservation;
+ * Return: 0; -ENXIO if some byte is unassigned or in a reservation (or
+ * an IOMMU does not translate it); -EACCES if an IOMMU translates it
+ * without the permission the access needs; -ELOOP past
+ * MEMTOPO_IOMMU_MAX_DEPTH IOMMUs;
  * -EOPNOTSUPP for RAM without a backing memtopo can reach (none, or one
  * smaller than the region) or a device without the callback; the
  * backing's errors (memtopo_backing_access()); -EINVAL for a step the

@@ -4,5 +4,6 @@
 # tools/testing compiles the same set in userspace.
 MEMTOPO_CORE_OBJS := ctx.o region.o render.o view.o space.o listener.o window.o commit.o \
 		     undo.o array.o
-MEMTOPO_PARITY_OBJS := parity.o dirty.o ioeventfd.o coalesced.o dispatch.o discard.o
+MEMTOPO_PARITY_OBJS := parity.o dirty.o ioeventfd.o coalesced.o dispatch.o discard.o \
+		       iommu.o
 MEMTOPO_ENGINE_OBJS := $(MEMTOPO_CORE_OBJS) $(MEMTOPO_PARITY_OBJS)

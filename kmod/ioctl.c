@@ -12,6 +12,7 @@
 
 #include "memtopo_main.h"
 #include "ioctl_parity.h"
+#include "ioctl_iommu.h"
 #include "memtopo_internal.h"
 #include "parity.h"
 #include <memtopo/memtopo.h>
@@ -100,7 +101,7 @@ static void memtopo_fill_range(struct memtopo_range *r, const struct memtopo_sec
 }
 
 /* Copy @n records of @ksize bytes to user records of @usize bytes. */
-static int memtopo_copy_records(u8 __user *out, const void *records, u32 n, size_t ksize,
+int memtopo_copy_records(u8 __user *out, const void *records, u32 n, size_t ksize,
 				u32 usize)
 {
 	u32 i;
@@ -425,6 +426,9 @@ union memtopo_ucmd_buffer {
 	struct memtopo_ioeventfd_list ioeventfd_list;
 	struct memtopo_coalesced_list coalesced_list;
 	struct memtopo_dirty_mark dirty_mark;
+	struct memtopo_iommu_map iommu_map;
+	struct memtopo_iommu_unmap iommu_unmap;
+	struct memtopo_iommu_get iommu_get;
 };
 
 /*
@@ -492,6 +496,10 @@ static const struct memtopo_ioctl_op memtopo_ioctl_ops[] = {
 		 struct memtopo_coalesced_list, entries),
 	IOCTL_OP_IN(MEMTOPO_DIRTY_MARK, memtopo_ioctl_dirty_mark, struct memtopo_dirty_mark,
 		    length),
+	IOCTL_OP_IN(MEMTOPO_IOMMU_MAP, memtopo_ioctl_iommu_map, struct memtopo_iommu_map, addr),
+	IOCTL_OP_IN(MEMTOPO_IOMMU_UNMAP, memtopo_ioctl_iommu_unmap, struct memtopo_iommu_unmap,
+		    length),
+	IOCTL_OP(MEMTOPO_IOMMU_GET, memtopo_ioctl_iommu_get, struct memtopo_iommu_get, __reserved),
 };
 
 long memtopo_fops_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)

@@ -4,7 +4,7 @@
  * in engine.mk: contexts, regions, rendering, views, spaces, listeners,
  * windows, the commit and its undo log) and the QEMU-parity features
  * (MEMTOPO_PARITY_OBJS: dirty logging, ioeventfds, coalesced MMIO, access
- * dispatch).  The core calls the features only through these functions, as
+ * dispatch, IOMMU regions).  The core calls the features only through these functions, as
  * KVM's generic code calls kvm_arch_*(); parity.c implements them and owns
  * the per-region and per-space parity state they manage.  Core files
  * include this header and memtopo_internal.h, never parity.h or an
@@ -78,6 +78,25 @@ void memtopo_hook_dirty_unprepare(struct memtopo_region *mr, u8 fresh);
  * Context: an RCU callback (softirq): must not sleep; no lock held.
  */
 void memtopo_hook_region_free(struct memtopo_region *mr);
+
+/**
+ * memtopo_hook_iommu_translate() - an access landed on an IOMMU region:
+ * follow it through that IOMMU (and any it leads to) as QEMU's
+ * address_space_translate_iommu() does (iommu.c).
+ * @s: in: the section holding *@addr, its region a MEMTOPO_IOMMU; out: the
+ *	section holding the translated address in the space the walk ended
+ *	in, whose region is no IOMMU.
+ * @addr: in: the address in @s's space; out: in the final space.
+ * @len: in: bytes wanted, at least 1; out: clipped to what every IOMMU
+ *	passed translates contiguously.
+ * @is_write: a write (needs MEMTOPO_IOMMU_WO), else a read (_RO).
+ *
+ * Context: rcu_read_lock() held, no lock needed; never sleeps.
+ * Return: 0; -ENOENT for an IOVA without translation or nothing mapped at
+ * the translated address; -EACCES for a translation without the needed
+ * permission; -ELOOP past MEMTOPO_IOMMU_MAX_DEPTH IOMMUs.
+ */
+int memtopo_hook_iommu_translate(struct memtopo_section *s, u64 *addr, u64 *len, bool is_write);
 
 /**
  * memtopo_hook_space_published() - a commit published @as's view (or kept

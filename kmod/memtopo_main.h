@@ -74,6 +74,8 @@ struct memtopo_ucmd {
 
 int memtopo_ucmd_respond(struct memtopo_ucmd *ucmd, size_t cmd_len);
 long memtopo_fops_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
+/* Copy @n records of @ksize bytes to user records of @usize bytes. */
+int memtopo_copy_records(u8 __user *out, const void *records, u32 n, size_t ksize, u32 usize);
 
 /* uapi_ops.c */
 int memtopo_ioctl_op(struct memtopo_ucmd *ucmd);

@@ -71,6 +71,7 @@ void memtopo_hook_region_free(struct memtopo_region *mr)
 	memtopo_ioeventfds_free(p);
 	memtopo_coalesced_free(p);
 	memtopo_discard_free(p);
+	memtopo_iommu_free(p);
 	/* a served device: its waiting accessors fail, its server sees EOF */
 	udev = rcu_dereference_protected(p->udev, 1);
 	if (udev) {
@@ -79,6 +80,11 @@ void memtopo_hook_region_free(struct memtopo_region *mr)
 	}
 	kfree(p);
 	RCU_INIT_POINTER(mr->parity, NULL);
+}
+
+int memtopo_hook_iommu_translate(struct memtopo_section *s, u64 *addr, u64 *len, bool is_write)
+{
+	return memtopo_iommu_walk_rcu(s, addr, len, is_write, 0, NULL);
 }
 
 void memtopo_hook_space_published(struct memtopo_space *as)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * QEMU parity internals: dirty logging, ioeventfds, coalesced MMIO and
- * access dispatch (dirty.c, ioeventfd.c, coalesced.c, dispatch.c), and the
+ * QEMU parity internals: dirty logging, ioeventfds, coalesced MMIO, access
+ * dispatch and IOMMU regions (dirty.c, ioeventfd.c, coalesced.c,
+ * dispatch.c, iommu.c), and the
  * parity state they share, owned by parity.c.  The engine core reaches
  * these features only through memtopo_hooks.h (implemented in parity.c);
  * only the feature files and their ioctl glue include this header.
@@ -91,6 +92,8 @@ struct memtopo_region_parity {
 	struct memtopo_udev __rcu *udev;
 	/* the RAM discard manager (discard.c): ctx->lock only */
 	struct memtopo_discard_mgr *discard;
+	/* an IOMMU region's ops or table (iommu.c): set under ctx->lock, read under RCU */
+	struct memtopo_iommu __rcu *iommu;
 };
 
 /* One entry of a space's ioeventfd set, in absolute addresses. */
@@ -119,6 +122,27 @@ memtopo_parity_locked(const struct memtopo_region *mr)
 /* parity.c: the shared state, allocated on first use */
 struct memtopo_region_parity *memtopo_parity_get(struct memtopo_region *mr);
 struct memtopo_space_parity *memtopo_space_parity_get(struct memtopo_space *as);
+
+/*
+ * One mapping of a table IOMMU (iommu.c): [@iova, @last] translates to
+ * @addr on in the space whose ID is @space, with MEMTOPO_IOMMU_* @perm.
+ */
+struct memtopo_iommu_ent {
+	u64 iova;
+	u64 last;
+	u64 addr;
+	u32 space;
+	u32 perm;
+};
+
+/* iommu.c */
+void memtopo_iommu_free(struct memtopo_region_parity *p);
+int memtopo_iommu_walk_rcu(struct memtopo_section *s, u64 *addr, u64 *len, bool is_write,
+			   u32 attrs, struct memtopo_iotlb_entry *entry);
+int memtopo_iommu_unmap_all_locked(struct memtopo_region *iommu);
+int memtopo_iommu_mappings_locked(struct memtopo_region *iommu,
+				  struct memtopo_iommu_ent *buf, u32 cap, u32 *nr);
+
 
 /* What a MEMTOPO_UNDO_PARITY record undoes (its @sub). */
 enum memtopo_parity_undo {

@@ -58,6 +58,7 @@ static enum memtopo_kind memtopo_kind_from_uapi(u32 kind)
 {
 	/* the uapi enum mirrors the kernel one; checked at build time */
 	BUILD_BUG_ON(MEMTOPO_KIND_ALIAS != (int)MEMTOPO_ALIAS);
+	BUILD_BUG_ON(MEMTOPO_KIND_IOMMU != (int)MEMTOPO_IOMMU);
 	BUILD_BUG_ON(MEMTOPO_KIND_RAM_DEVICE != (int)MEMTOPO_RAM_DEVICE);
 	BUILD_BUG_ON(MEMTOPO_NAME_LEN != MEMTOPO_MAX_NAME);
 	return kind;
@@ -161,7 +162,7 @@ static int memtopo_op_create(struct memtopo_batch_state *b, struct memtopo_op *o
 	if (op->flags & ~(MEMTOPO_OP_F_SIZE_2_64 | MEMTOPO_OP_F_BACKINGS) ||
 	    op->priority || memtopo_uname_valid(op->name))
 		return -EINVAL;
-	if (op->kind > MEMTOPO_KIND_ALIAS)
+	if (op->kind > MEMTOPO_KIND_IOMMU)
 		return -EINVAL;
 	/* @backing_offset is an input only for a file (else an output: ignored) */
 	if (!(op->flags & MEMTOPO_OP_F_FILE_BACKING) && op->backing_fd)

@@ -331,6 +331,56 @@ int mt_space_rw(int fd, __u32 space, __u64 addr, void *buf, __u64 len, int write
 	return mt_ioctl(fd, MEMTOPO_SPACE_RW, &rw);
 }
 
+int mt_iommu_map(int fd, __u32 region, __u64 iova, __u64 length, __u32 space, __u64 addr,
+		 __u32 flags)
+{
+	struct memtopo_iommu_map m = {
+		.size = sizeof(m), .flags = flags, .region = region, .space = space,
+		.iova = iova, .length = length, .addr = addr,
+	};
+
+	return mt_ioctl(fd, MEMTOPO_IOMMU_MAP, &m);
+}
+
+int mt_iommu_unmap(int fd, __u32 region, __u64 iova, __u64 length, __u32 flags)
+{
+	struct memtopo_iommu_unmap u = {
+		.size = sizeof(u), .flags = flags, .region = region, .iova = iova,
+		.length = length,
+	};
+
+	return mt_ioctl(fd, MEMTOPO_IOMMU_UNMAP, &u);
+}
+
+int mt_iommu_get(int fd, __u32 region, struct memtopo_iommu_mapping **out, __u32 *count)
+{
+	struct memtopo_iommu_get g = {
+		.size = sizeof(g), .region = region,
+		.mapping_size = sizeof(struct memtopo_iommu_mapping),
+	};
+	struct memtopo_iommu_mapping *buf = NULL;
+	int ret;
+
+	/* ask for the count, then retry while the table grows meanwhile */
+	for (;;) {
+		g.mappings = (uintptr_t)buf;
+		ret = mt_ioctl(fd, MEMTOPO_IOMMU_GET, &g);
+		if (ret != -ENOSPC)
+			break;
+		free(buf);
+		buf = calloc(g.count ? g.count : 1, sizeof(*buf));
+		if (!buf)
+			return -ENOMEM;
+	}
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	*out = buf;
+	*count = g.count;
+	return 0;
+}
+
 static const char *const mt_kinds[] = {
 	[MEMTOPO_KIND_CONTAINER] = "container",
 	[MEMTOPO_KIND_RAM] = "ram",
@@ -340,6 +390,7 @@ static const char *const mt_kinds[] = {
 	[MEMTOPO_KIND_RAM_DEVICE] = "ramd",
 	[MEMTOPO_KIND_RESERVATION] = "reservation",
 	[MEMTOPO_KIND_ALIAS] = "alias",
+	[MEMTOPO_KIND_IOMMU] = "iommu",
 };
 
 const char *mt_kind_name(__u32 kind)

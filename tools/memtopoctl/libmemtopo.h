@@ -33,6 +33,12 @@ int mt_read_events(int fd, __u32 id, struct memtopo_event *ev, __u32 *count,
 		   __u32 *pending);
 /* MEMTOPO_SPACE_RW: @len bytes in memory order at @addr of @space. */
 int mt_space_rw(int fd, __u32 space, __u64 addr, void *buf, __u64 len, int write);
+/* IOMMU regions' tables: @flags MEMTOPO_IOMMU_MAP_* / MEMTOPO_IOMMU_UNMAP_* */
+int mt_iommu_map(int fd, __u32 region, __u64 iova, __u64 length, __u32 space, __u64 addr,
+		 __u32 flags);
+int mt_iommu_unmap(int fd, __u32 region, __u64 iova, __u64 length, __u32 flags);
+/* *out is malloc()ed (NULL for none); free() it */
+int mt_iommu_get(int fd, __u32 region, struct memtopo_iommu_mapping **out, __u32 *count);
 
 /* Helpers to fill an operation. */
 void mt_op_init(struct memtopo_op *op, __u32 code);

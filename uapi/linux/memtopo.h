@@ -172,6 +172,8 @@ struct memtopo_info {
  * @MEMTOPO_KIND_RAM_DEVICE: RAM backed by a device
  * @MEMTOPO_KIND_RESERVATION: reserved window, no accesses
  * @MEMTOPO_KIND_ALIAS: window onto memtopo_op.ref at offset memtopo_op.addr
+ * @MEMTOPO_KIND_IOMMU: an IOMMU: accesses that land on it are translated
+ *	through its table (MEMTOPO_IOMMU_MAP) into other address spaces
  */
 enum memtopo_region_kind {
 	MEMTOPO_KIND_CONTAINER = 0,
@@ -182,6 +184,7 @@ enum memtopo_region_kind {
 	MEMTOPO_KIND_RAM_DEVICE,
 	MEMTOPO_KIND_RESERVATION,
 	MEMTOPO_KIND_ALIAS,
+	MEMTOPO_KIND_IOMMU,
 };
 
 /**
@@ -1515,5 +1518,149 @@ struct memtopo_discard {
 
 #define MEMTOPO_DISCARD		_IO(MEMTOPO_TYPE, MEMTOPO_CMD_DISCARD)
 /* ==== end of the RAM discard section ==== */
+ * ==== IOMMU regions: the translation table of a MEMTOPO_KIND_IOMMU region
+ * (kmod/iommu.c, kmod/ioctl_iommu.c), after iommufd's IOMMU_IOAS_MAP /
+ * IOMMU_IOAS_UNMAP.  Numbers start at MEMTOPO_CMD_IOMMU_BASE. ====
+ *
+ * An IOMMU region renders itself like an I/O region.  An access that lands
+ * on it (MEMTOPO_SPACE_RW, a kernel user's memtopo_space_read()/_write()
+ * or memtopo_space_translate()) is translated, at offset IOVA within the
+ * region, into the target space of the mapping holding that IOVA, and goes
+ * on there (through further IOMMUs, at most MEMTOPO_IOMMU_MAX_DEPTH).  An
+ * IOVA without a mapping is unassigned (ENXIO); a mapping without the
+ * permission the access needs refuses it (EACCES); a chain of more than
+ * MEMTOPO_IOMMU_MAX_DEPTH IOMMUs is ELOOP.  A mapping whose target space
+ * is destroyed translates nowhere (ENXIO) until it is unmapped.
+ *
+ * Map and unmap take effect at once (they are not part of a transaction)
+ * and are all or nothing.  Kernel IOMMU notifiers hear every change: a MAP
+ * after the new mapping is visible, an UNMAP before the old one is gone.
+ */
+#define MEMTOPO_CMD_IOMMU_BASE		(MEMTOPO_CMD_BASE + 0x50)
+#define MEMTOPO_CMD_IOMMU_MAP		(MEMTOPO_CMD_IOMMU_BASE + 0)
+#define MEMTOPO_CMD_IOMMU_UNMAP		(MEMTOPO_CMD_IOMMU_BASE + 1)
+#define MEMTOPO_CMD_IOMMU_GET		(MEMTOPO_CMD_IOMMU_BASE + 2)
+
+/* The table's granularity: IOVAs, lengths and target addresses are multiples. */
+#define MEMTOPO_IOMMU_PAGE		4096u
+/* Mappings one IOMMU region holds at most. */
+#define MEMTOPO_IOMMU_MAPPINGS_MAX	4096u
+/* IOMMUs one access may pass through. */
+#define MEMTOPO_IOMMU_MAX_DEPTH		8
+
+/* memtopo_iommu_map.flags, memtopo_iommu_mapping.flags: the permissions */
+enum memtopo_iommu_map_flags {
+	MEMTOPO_IOMMU_MAP_READ = 1 << 0,	/* reads may pass */
+	MEMTOPO_IOMMU_MAP_WRITE = 1 << 1,	/* writes may pass */
+};
+
+/**
+ * struct memtopo_iommu_map - MEMTOPO_IOMMU_MAP: map an IOVA range of an
+ * IOMMU region to a range of an address space.
+ * @size: in, sizeof(struct memtopo_iommu_map)
+ * @flags: in, MEMTOPO_IOMMU_MAP_READ and/or MEMTOPO_IOMMU_MAP_WRITE (at
+ *	least one)
+ * @region: in, ID of a MEMTOPO_KIND_IOMMU region
+ * @space: in, ID of the target address space
+ * @iova: in, first IOVA (offset within the region), a multiple of
+ *	MEMTOPO_IOMMU_PAGE
+ * @length: in, bytes, a non-zero multiple of MEMTOPO_IOMMU_PAGE
+ * @addr: in, where @iova goes in @space, a multiple of MEMTOPO_IOMMU_PAGE
+ *
+ * Errors: ENOENT for a bad @region or @space; EINVAL for a region that is
+ * not an IOMMU, no or unknown @flags, or an unaligned or zero @iova,
+ * @length or @addr; EOVERFLOW if either range passes 2^64; EEXIST if any
+ * page of the IOVA range is mapped already; ENOSPC at
+ * MEMTOPO_IOMMU_MAPPINGS_MAX mappings; ENOMEM.  Nothing changes on error.
+ */
+struct memtopo_iommu_map {
+	__u32 size;
+	__u32 flags;
+	__u32 region;
+	__u32 space;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 addr;
+};
+
+#define MEMTOPO_IOMMU_MAP	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_IOMMU_MAP)
+
+/* memtopo_iommu_unmap.flags */
+enum memtopo_iommu_unmap_flags {
+	MEMTOPO_IOMMU_UNMAP_ALL = 1 << 0,	/* every mapping; @iova, @length 0 */
+};
+
+/**
+ * struct memtopo_iommu_unmap - MEMTOPO_IOMMU_UNMAP: unmap an IOVA range.
+ * @size: in, sizeof(struct memtopo_iommu_unmap)
+ * @flags: in, MEMTOPO_IOMMU_UNMAP_*
+ * @region: in, ID of a MEMTOPO_KIND_IOMMU region
+ * @__reserved: in, must be 0
+ * @iova: in, first IOVA, a multiple of MEMTOPO_IOMMU_PAGE
+ * @length: in, bytes, a non-zero multiple of MEMTOPO_IOMMU_PAGE
+ *
+ * Every page of the range must be mapped; mappings that cross its bounds
+ * keep their parts outside it.  Errors: ENOENT for a bad @region or a
+ * page of the range that is not mapped (a hole); EINVAL for a region that
+ * is not an IOMMU, unknown flags, an unaligned or zero @iova or @length
+ * (non-zero with MEMTOPO_IOMMU_UNMAP_ALL); EOVERFLOW past 2^64; ENOMEM.
+ * Nothing changes on error.
+ */
+struct memtopo_iommu_unmap {
+	__u32 size;
+	__u32 flags;
+	__u32 region;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+};
+
+#define MEMTOPO_IOMMU_UNMAP	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_IOMMU_UNMAP)
+
+/**
+ * struct memtopo_iommu_mapping - one mapping of MEMTOPO_IOMMU_GET (all out).
+ * @iova: first IOVA
+ * @length: bytes
+ * @addr: where @iova goes in @space
+ * @space: target space ID (it may have been destroyed since)
+ * @flags: MEMTOPO_IOMMU_MAP_READ / _WRITE
+ */
+struct memtopo_iommu_mapping {
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 addr;
+	__u32 space;
+	__u32 flags;
+};
+
+/**
+ * struct memtopo_iommu_get - MEMTOPO_IOMMU_GET: an IOMMU region's
+ * mappings, in IOVA order, as they were made (adjacent mappings are not
+ * merged; an unmap that cuts one leaves its parts).
+ * @size: in, sizeof(struct memtopo_iommu_get)
+ * @flags: in, must be 0
+ * @region: in, ID of a MEMTOPO_KIND_IOMMU region
+ * @count: in/out: in, capacity of @mappings; out, number of mappings
+ * @mappings: in, user pointer to @count struct memtopo_iommu_mapping
+ * @mapping_size: in, sizeof(struct memtopo_iommu_mapping) as the caller
+ *	knows it
+ * @__reserved: in, must be 0
+ *
+ * Too small a buffer: nothing copied, @count set, ENOSPC.  Errors: ENOENT
+ * for a bad @region; EINVAL for a region that is not an IOMMU or a bad
+ * @mapping_size; EFAULT.
+ */
+struct memtopo_iommu_get {
+	__u32 size;
+	__u32 flags;
+	__u32 region;
+	__u32 count;
+	__aligned_u64 mappings;
+	__u32 mapping_size;
+	__u32 __reserved;
+};
+
+#define MEMTOPO_IOMMU_GET	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_IOMMU_GET)
+/* ==== end of the IOMMU section ==== */
 
 #endif /* _UAPI_LINUX_MEMTOPO_H */

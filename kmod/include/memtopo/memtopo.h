@@ -52,6 +52,7 @@ enum memtopo_kind {
 	MEMTOPO_RAM_DEVICE,	/* RAM backed by a device (prints "ramd") */
 	MEMTOPO_RESERVATION,	/* reserved window, no accesses (I/O kind) */
 	MEMTOPO_ALIAS,		/* window onto another region */
+	MEMTOPO_IOMMU,		/* translates into other spaces (iommu.c) */
 	MEMTOPO_KIND_COUNT
 };
 
@@ -911,5 +912,190 @@ int memtopo_discard_listener_register(struct memtopo_space *as,
 				      const struct memtopo_section *s,
 				      struct memtopo_discard_listener *dl);
 void memtopo_discard_listener_unregister(struct memtopo_discard_listener *dl);
+ * ---- IOMMU regions (iommu.c), QEMU's IOMMUMemoryRegion ----
+ *
+ * A MEMTOPO_IOMMU region renders itself like an I/O region; an access that
+ * lands on it is translated (memtopo_space_translate(), memtopo_space_read()
+ * and _write()) into the target space of the IOTLB entry covering it, and
+ * so on through nested IOMMUs, at most MEMTOPO_IOMMU_MAX_DEPTH of them.
+ * The translation comes from struct memtopo_iommu_ops, or, for a region
+ * created with memtopo_region_create() (or by userspace), from a table
+ * programmed with memtopo_iommu_map() / memtopo_iommu_unmap().
+ */
+
+/* Access permissions, QEMU's IOMMUAccessFlags. */
+#define MEMTOPO_IOMMU_NONE	0
+#define MEMTOPO_IOMMU_RO	1
+#define MEMTOPO_IOMMU_WO	2
+#define MEMTOPO_IOMMU_RW	3
+
+/* IOMMUs an access may pass through before it is refused (-ELOOP). */
+#define MEMTOPO_IOMMU_MAX_DEPTH		8
+/* The table's granularity: IOVAs, lengths and targets are multiples of it. */
+#define MEMTOPO_IOMMU_PAGE_SIZE		4096ULL
+/* Mappings one table holds at most. */
+#define MEMTOPO_IOMMU_MAX_MAPPINGS	4096
+
+/**
+ * struct memtopo_iotlb_entry - QEMU's IOMMUTLBEntry.
+ * @target_as: the space the translation goes into.
+ * @iova: first I/O virtual address of the entry, a multiple of
+ *	@addr_mask + 1.
+ * @translated_addr: where @iova goes in @target_as.
+ * @addr_mask: the entry covers [@iova, @iova + @addr_mask]; 2^n - 1.
+ * @perm: MEMTOPO_IOMMU_*; MEMTOPO_IOMMU_NONE: no translation (a fault, or
+ *	an UNMAP event).
+ */
+struct memtopo_iotlb_entry {
+	struct memtopo_space *target_as;
+	u64 iova;
+	u64 translated_addr;
+	u64 addr_mask;
+	unsigned int perm;
+};
+
+/* Notifier flags and event types, QEMU's IOMMUNotifierFlag. */
+#define MEMTOPO_IOMMU_NOTIFIER_UNMAP		BIT(0)
+#define MEMTOPO_IOMMU_NOTIFIER_MAP		BIT(1)
+#define MEMTOPO_IOMMU_NOTIFIER_DEVIOTLB_UNMAP	BIT(2)
+#define MEMTOPO_IOMMU_NOTIFIER_IOTLB_EVENTS					\
+	(MEMTOPO_IOMMU_NOTIFIER_MAP | MEMTOPO_IOMMU_NOTIFIER_UNMAP)
+
+/**
+ * struct memtopo_iotlb_event - QEMU's IOMMUTLBEvent.
+ * @type: one MEMTOPO_IOMMU_NOTIFIER_* flag.
+ * @entry: the new entry (MAP), or the range that lost its translation
+ *	(UNMAP, DEVIOTLB_UNMAP: @entry.perm is MEMTOPO_IOMMU_NONE).
+ */
+struct memtopo_iotlb_event {
+	unsigned int type;
+	struct memtopo_iotlb_entry entry;
+};
+
+struct memtopo_iommu_notifier;
+
+/**
+ * struct memtopo_iommu_notifier - QEMU's IOMMUNotifier: a kernel consumer
+ * told about translation changes of one IOMMU region; embed it.
+ * @notify: called with the context mutex held, once per entry; may sleep;
+ *	must not register or unregister notifiers of the same region.
+ * @flags: MEMTOPO_IOMMU_NOTIFIER_* events wanted, at least one.
+ * @start: first IOVA of interest.
+ * @end: last IOVA of interest (inclusive).
+ * @iommu_idx: the translation table watched (below the region's
+ *	memtopo_iommu_num_indexes()).
+ */
+struct memtopo_iommu_notifier {
+	void (*notify)(struct memtopo_iommu_notifier *n, const struct memtopo_iotlb_entry *entry);
+	unsigned int flags;
+	u64 start;
+	u64 end;
+	int iommu_idx;
+	/* private: owned by memtopo while registered */
+	struct list_head link;
+	struct memtopo_region *iommu;
+};
+
+/**
+ * struct memtopo_iommu_ops - QEMU's IOMMUMemoryRegionClass, for an IOMMU
+ * implemented by a kernel module.
+ * @translate: fill *@out with the entry covering @addr (an offset in the
+ *	region) in table @iommu_idx; @flag is the access wanted
+ *	(MEMTOPO_IOMMU_RO or _WO; MEMTOPO_IOMMU_NONE for a replay, which wants
+ *	no fault reported).  *@out arrives with perm MEMTOPO_IOMMU_NONE.
+ *	Called under rcu_read_lock(): must not sleep.  Required.
+ * @num_indexes: how many translation tables the IOMMU has (default 1).
+ * @attrs_to_index: the table an access with transaction attributes @attrs
+ *	uses (default 0).
+ * @replay: notify @n of every current mapping in its range (default:
+ *	translate each MEMTOPO_IOMMU_PAGE_SIZE page of it and notify MAP for
+ *	each translated one, as QEMU's memory_region_iommu_replay()).  Called
+ *	with the context mutex held.
+ * @notify_flag_changed: the union of the registered notifiers' flags
+ *	changes from @old to @new; an error refuses the registration.  Called
+ *	with the context mutex held.
+ *
+ * The region's opaque pointer (memtopo_region_info.opaque) belongs to the
+ * implementation: memtopo_region_opaque().  Ops and opaque data must stay
+ * valid until the region is freed (keep a region reference and call
+ * memtopo_dispatch_sync() after dropping it, as for device callbacks).
+ */
+struct memtopo_iommu_ops {
+	void (*translate)(struct memtopo_region *iommu, u64 addr, unsigned int flag,
+			  int iommu_idx, struct memtopo_iotlb_entry *out);
+	int (*num_indexes)(struct memtopo_region *iommu);
+	int (*attrs_to_index)(struct memtopo_region *iommu, u32 attrs);
+	void (*replay)(struct memtopo_region *iommu, struct memtopo_iommu_notifier *n);
+	int (*notify_flag_changed)(struct memtopo_region *iommu, unsigned int old,
+				   unsigned int new);
+};
+
+struct memtopo_region *memtopo_iommu_region_create_locked(struct memtopo_ctx *ctx,
+							  const struct memtopo_region_info *info,
+							  const struct memtopo_iommu_ops *ops);
+/**
+ * memtopo_iommu_region_create() - create a detached IOMMU region that
+ * translates through @ops.
+ * @ctx: the owner.
+ * @info: as for memtopo_region_create(); @info->kind must be MEMTOPO_IOMMU.
+ * @ops: the translation.
+ *
+ * Return: as memtopo_iommu_region_create_locked().
+ */
+struct memtopo_region *memtopo_iommu_region_create(struct memtopo_ctx *ctx,
+						   const struct memtopo_region_info *info,
+						   const struct memtopo_iommu_ops *ops);
+int memtopo_iommu_map_locked(struct memtopo_region *iommu, u64 iova, u64 size,
+			     struct memtopo_space *target, u64 addr, unsigned int perm);
+int memtopo_iommu_unmap_locked(struct memtopo_region *iommu, u64 iova, u64 size);
+/**
+ * memtopo_iommu_map() - map [@iova, @iova + @size) of a table IOMMU.
+ * @iommu: a MEMTOPO_IOMMU region without ops.
+ * @iova: first IOVA.
+ * @size: bytes.
+ * @target: the space it translates into (same context).
+ * @addr: where @iova goes in @target.
+ * @perm: MEMTOPO_IOMMU_RO, _WO or _RW.
+ *
+ * Return: as memtopo_iommu_map_locked().
+ */
+int memtopo_iommu_map(struct memtopo_region *iommu, u64 iova, u64 size,
+		      struct memtopo_space *target, u64 addr, unsigned int perm);
+/**
+ * memtopo_iommu_unmap() - unmap [@iova, @iova + @size) of a table IOMMU.
+ * @iommu: a MEMTOPO_IOMMU region without ops.
+ * @iova: first IOVA.
+ * @size: bytes.
+ *
+ * Return: as memtopo_iommu_unmap_locked().
+ */
+int memtopo_iommu_unmap(struct memtopo_region *iommu, u64 iova, u64 size);
+int memtopo_iommu_register_notifier_locked(struct memtopo_region *iommu,
+					   struct memtopo_iommu_notifier *n);
+void memtopo_iommu_unregister_notifier_locked(struct memtopo_iommu_notifier *n);
+int memtopo_iommu_replay_locked(struct memtopo_region *iommu, struct memtopo_iommu_notifier *n);
+/**
+ * memtopo_iommu_register_notifier() - register @n on @iommu and, with
+ * @replay, tell it every current mapping in its range before any change
+ * (QEMU's memory_region_register_iommu_notifier() then
+ * memory_region_iommu_replay(), under one lock hold).
+ * @iommu: the IOMMU region.
+ * @n: the notifier, filled in.
+ * @replay: replay the current mappings.
+ *
+ * Return: as memtopo_iommu_register_notifier_locked().
+ */
+int memtopo_iommu_register_notifier(struct memtopo_region *iommu,
+				    struct memtopo_iommu_notifier *n, bool replay);
+void memtopo_iommu_unregister_notifier(struct memtopo_iommu_notifier *n);
+void memtopo_iommu_notify_locked(struct memtopo_region *iommu, int iommu_idx,
+				 const struct memtopo_iotlb_event *event);
+int memtopo_iommu_num_indexes(struct memtopo_region *iommu);
+int memtopo_iommu_attrs_to_index(struct memtopo_region *iommu, u32 attrs);
+int memtopo_space_get_iotlb_entry(struct memtopo_space *as, u64 addr, bool is_write,
+				  u32 attrs, struct memtopo_iotlb_entry *out);
+int memtopo_space_translate_access(struct memtopo_space *as, u64 addr, u64 *len,
+				   bool is_write, struct memtopo_section *out,
+				   const struct memtopo_backing **backing);
 
 #endif /* _MEMTOPO_MEMTOPO_H */

@@ -80,5 +80,7 @@ void shim_free(const void *p);
 #define __user
 #define __init
 #define __exit
+/* the kernel's <linux/bitops.h> has it; tools/include does not (x nonzero) */
+#define __ffs64(x) ((unsigned long)__builtin_ctzll(x))
 
 #endif

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioctls of IOMMU regions: MEMTOPO_IOMMU_MAP, MEMTOPO_IOMMU_UNMAP and
+ * MEMTOPO_IOMMU_GET (see uapi/linux/memtopo.h), a thin shell over the
+ * table API of iommu.c.  Regions and spaces are found by ID in the file's
+ * context under its mutex, as the rest of the ioctl layer does.
+ */
+#include <linux/build_bug.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "memtopo_main.h"
+#include "parity.h"
+#include "ioctl_iommu.h"
+
+/* The uapi names the kernel's values; checked at build time. */
+static_assert(MEMTOPO_KIND_IOMMU == (int)MEMTOPO_IOMMU);
+static_assert(MEMTOPO_IOMMU_MAP_READ == MEMTOPO_IOMMU_RO);
+static_assert(MEMTOPO_IOMMU_MAP_WRITE == MEMTOPO_IOMMU_WO);
+static_assert(MEMTOPO_IOMMU_PAGE == MEMTOPO_IOMMU_PAGE_SIZE);
+static_assert(MEMTOPO_IOMMU_MAPPINGS_MAX == MEMTOPO_IOMMU_MAX_MAPPINGS);
+
+#define MEMTOPO_IOMMU_MAP_PERMS	(MEMTOPO_IOMMU_MAP_READ | MEMTOPO_IOMMU_MAP_WRITE)
+
+/**
+ * memtopo_ioctl_iommu_map() - MEMTOPO_IOMMU_MAP.
+ * @ucmd: the call.
+ *
+ * Return: 0 or a negative errno (see the uapi header).
+ */
+int memtopo_ioctl_iommu_map(struct memtopo_ucmd *ucmd)
+{
+	struct memtopo_iommu_map *cmd = ucmd->cmd;
+	struct memtopo_ctx *ctx = ucmd->file->ctx;
+	struct memtopo_region *mr;
+	struct memtopo_space *as;
+	int ret;
+
+	if (!(cmd->flags & MEMTOPO_IOMMU_MAP_PERMS) || cmd->flags & ~MEMTOPO_IOMMU_MAP_PERMS)
+		return -EINVAL;
+	memtopo_ctx_lock(ctx);
+	mr = memtopo_region_by_id_locked(ctx, cmd->region);
+	as = memtopo_space_find_locked(ctx, cmd->space);
+	if (!mr || !as)
+		ret = -ENOENT;
+	else
+		ret = memtopo_iommu_map_locked(mr, cmd->iova, cmd->length, as, cmd->addr,
+					       cmd->flags);
+	memtopo_ctx_unlock(ctx);
+	return ret;
+}
+
+/**
+ * memtopo_ioctl_iommu_unmap() - MEMTOPO_IOMMU_UNMAP.
+ * @ucmd: the call.
+ *
+ * Return: 0 or a negative errno (see the uapi header).
+ */
+int memtopo_ioctl_iommu_unmap(struct memtopo_ucmd *ucmd)
+{
+	struct memtopo_iommu_unmap *cmd = ucmd->cmd;
+	struct memtopo_ctx *ctx = ucmd->file->ctx;
+	bool all = cmd->flags & MEMTOPO_IOMMU_UNMAP_ALL;
+	struct memtopo_region *mr;
+	int ret;
+
+	if (cmd->flags & ~MEMTOPO_IOMMU_UNMAP_ALL || cmd->__reserved ||
+	    (all && (cmd->iova || cmd->length)))
+		return -EINVAL;
+	memtopo_ctx_lock(ctx);
+	mr = memtopo_region_by_id_locked(ctx, cmd->region);
+	if (!mr)
+		ret = -ENOENT;
+	else if (all)
+		ret = memtopo_iommu_unmap_all_locked(mr);
+	else
+		ret = memtopo_iommu_unmap_locked(mr, cmd->iova, cmd->length);
+	memtopo_ctx_unlock(ctx);
+	return ret;
+}
+
+/**
+ * memtopo_ioctl_iommu_get() - MEMTOPO_IOMMU_GET.
+ * @ucmd: the call.
+ *
+ * Return: 0 or a negative errno (see the uapi header).
+ */
+int memtopo_ioctl_iommu_get(struct memtopo_ucmd *ucmd)
+{
+	struct memtopo_iommu_get *cmd = ucmd->cmd;
+	struct memtopo_ctx *ctx = ucmd->file->ctx;
+	struct memtopo_iommu_mapping *out = NULL;
+	struct memtopo_iommu_ent *ents = NULL;
+	struct memtopo_region *mr;
+	u32 i, nr = 0;
+	int ret;
+
+	if (cmd->flags || cmd->__reserved ||
+	    cmd->mapping_size < offsetofend(struct memtopo_iommu_mapping, flags) ||
+	    cmd->mapping_size > PAGE_SIZE)
+		return -EINVAL;
+	memtopo_ctx_lock(ctx);
+	mr = memtopo_region_by_id_locked(ctx, cmd->region);
+	if (!mr) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	/* how many there are first: nothing is allocated for a short buffer */
+	ret = memtopo_iommu_mappings_locked(mr, NULL, 0, &nr);
+	if (ret != -ENOSPC || nr > cmd->count)
+		goto out_unlock;
+	ents = kvcalloc(nr, sizeof(*ents), GFP_KERNEL_ACCOUNT);
+	out = kvcalloc(nr, sizeof(*out), GFP_KERNEL_ACCOUNT);
+	if (!ents || !out) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	ret = memtopo_iommu_mappings_locked(mr, ents, nr, &nr);
+out_unlock:
+	memtopo_ctx_unlock(ctx);
+	if (ret == -ENOSPC)
+		cmd->count = nr;
+	if (!ret) {
+		for (i = 0; i < nr; i++) {
+			out[i].iova = ents[i].iova;
+			out[i].length = ents[i].last - ents[i].iova + 1;
+			out[i].addr = ents[i].addr;
+			out[i].space = ents[i].space;
+			out[i].flags = ents[i].perm;
+		}
+		cmd->count = nr;
+		/* user memory is touched without the context mutex held */
+		ret = memtopo_copy_records(u64_to_user_ptr(cmd->mappings), out, nr,
+					   sizeof(*out), cmd->mapping_size);
+	}
+	kvfree(ents);
+	kvfree(out);
+	if (ret && ret != -ENOSPC)
+		return ret;
+	return memtopo_ucmd_respond(ucmd, sizeof(*cmd)) ?: ret;
+}

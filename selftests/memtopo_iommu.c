@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kselftests of IOMMU regions through /dev/memtopo: a device's DMA space
+ * rooted at a MEMTOPO_KIND_IOMMU region reaches RAM only where userspace
+ * mapped it (MEMTOPO_IOMMU_MAP / _UNMAP, read back with MEMTOPO_IOMMU_GET),
+ * with permissions, nested IOMMUs and the depth bound; and the errno of
+ * every refusal, each leaving the table exactly as it was.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "../tools/memtopoctl/libmemtopo.c"
+
+#define RAM_BASE	0x100000ULL
+#define RAM_SIZE	0x10000ULL
+#define PG		MEMTOPO_IOMMU_PAGE
+#define RD		MEMTOPO_IOMMU_MAP_READ
+#define WR		MEMTOPO_IOMMU_MAP_WRITE
+
+static int i_ioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg) ? -errno : 0;
+}
+
+/* A region whose RAM the kernel owns, so MEMTOPO_SPACE_RW reaches its bytes. */
+static int i_kram(int fd, const char *name, __u64 size, const void *image)
+{
+	struct memtopo_op op;
+	int ret;
+
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = MEMTOPO_KIND_RAM;
+	op.flags = MEMTOPO_OP_F_KERNEL_BACKING;
+	op.length = size;
+	op.value = (uintptr_t)image;
+	snprintf(op.name, sizeof(op.name), "%s", name);
+	ret = mt_op(fd, &op);
+	return ret ? ret : (int)op.id;
+}
+
+static int i_rw(int fd, __u32 space, __u64 addr, void *buf, __u64 len, int write)
+{
+	return mt_space_rw(fd, space, addr, buf, len, write);
+}
+
+/* The table as text, to prove a refused call changed nothing. */
+static char *i_table(int fd, __u32 region)
+{
+	struct memtopo_iommu_mapping *m = NULL;
+	char *s = malloc(65536);
+	size_t at = 0;
+	__u32 n = 0, i;
+	int ret;
+
+	if (!s)
+		return NULL;
+	ret = mt_iommu_get(fd, region, &m, &n);
+	at += snprintf(s + at, 65536 - at, "ret %d n %u:", ret, n);
+	for (i = 0; i < n && at < 65000; i++)
+		at += snprintf(s + at, 65536 - at, " %llx+%llx>%u:%llx/%u",
+			       (unsigned long long)m[i].iova, (unsigned long long)m[i].length,
+			       m[i].space, (unsigned long long)m[i].addr, m[i].flags);
+	free(m);
+	return s;
+}
+
+FIXTURE(iommu) {
+	int fd, sys, ram, io, mmu, mem, dma;
+	__u8 image[RAM_SIZE];
+};
+
+/*
+ *   sys  container 2^64, space "mem": ram (kernel-owned) at RAM_BASE, io at 0
+ *   mmu  IOMMU 2^64, the root of space "dma" (a device's view)
+ */
+FIXTURE_SETUP(iommu)
+{
+	unsigned int i;
+
+	for (i = 0; i < RAM_SIZE; i++)
+		self->image[i] = (__u8)(i * 13 + (i >> 12));
+	self->fd = mt_open();
+	ASSERT_LE(0, self->fd);
+	self->sys = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "sys", 0,
+				     MEMTOPO_OP_F_SIZE_2_64);
+	ASSERT_LT(0, self->sys);
+	self->ram = i_kram(self->fd, "ram", RAM_SIZE, self->image);
+	ASSERT_LT(0, self->ram);
+	self->io = mt_region_create(self->fd, MEMTOPO_KIND_IO, "io", 0x1000, 0);
+	ASSERT_LT(0, self->io);
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->sys, self->ram, RAM_BASE, 0));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->sys, self->io, 0, 0));
+	self->mem = mt_space_create(self->fd, "mem", self->sys);
+	ASSERT_LT(0, self->mem);
+	self->mmu = mt_region_create(self->fd, MEMTOPO_KIND_IOMMU, "mmu", 0,
+				     MEMTOPO_OP_F_SIZE_2_64);
+	ASSERT_LT(0, self->mmu);
+	self->dma = mt_space_create(self->fd, "dma", self->mmu);
+	ASSERT_LT(0, self->dma);
+}
+
+FIXTURE_TEARDOWN(iommu)
+{
+	close(self->fd);
+}
+
+/* The device reads RAM through the IOMMU only once the IOVA is mapped. */
+TEST_F(iommu, dma_through_iommu)
+{
+	__u8 buf[64], w[16];
+	struct memtopo_region_desc *d;
+	__u32 n, i;
+
+	/* the kind reads back */
+	ASSERT_EQ(0, mt_get_regions(self->fd, &d, &n));
+	for (i = 0; i < n; i++)
+		if (d[i].id == (__u32)self->mmu)
+			EXPECT_EQ(MEMTOPO_KIND_IOMMU, d[i].kind);
+	free(d);
+
+	EXPECT_EQ(-ENXIO, i_rw(self->fd, self->dma, 0x5000, buf, 16, 0));
+	ASSERT_EQ(0, mt_iommu_map(self->fd, self->mmu, 0x5000, 2 * PG, self->mem,
+				  RAM_BASE + 0x3000, RD));
+	ASSERT_EQ(0, i_rw(self->fd, self->dma, 0x5ff0, buf, 32, 0));
+	EXPECT_EQ(0, memcmp(buf, self->image + 0x3ff0, 32));
+	/* read-only: a write is refused and changes nothing */
+	memset(w, 0xee, sizeof(w));
+	EXPECT_EQ(-EACCES, i_rw(self->fd, self->dma, 0x5000, w, sizeof(w), 1));
+	ASSERT_EQ(0, i_rw(self->fd, self->mem, RAM_BASE + 0x3000, buf, 16, 0));
+	EXPECT_EQ(0, memcmp(buf, self->image + 0x3000, 16));
+	/* write-only next to it: a write crossing both is refused before any byte */
+	ASSERT_EQ(0, mt_iommu_map(self->fd, self->mmu, 0x7000, PG, self->mem, RAM_BASE, WR));
+	EXPECT_EQ(-EACCES, i_rw(self->fd, self->dma, 0x6ff8, w, 16, 1));
+	ASSERT_EQ(0, i_rw(self->fd, self->mem, RAM_BASE, buf, 8, 0));
+	EXPECT_EQ(0, memcmp(buf, self->image, 8));
+	EXPECT_EQ(-EACCES, i_rw(self->fd, self->dma, 0x7000, buf, 8, 0));
+	ASSERT_EQ(0, i_rw(self->fd, self->dma, 0x7008, w, 8, 1));
+	ASSERT_EQ(0, i_rw(self->fd, self->mem, RAM_BASE + 8, buf, 8, 0));
+	EXPECT_EQ(0, memcmp(buf, w, 8));
+	/* mapped onto the I/O region: the access reaches it (no callbacks there) */
+	ASSERT_EQ(0, mt_iommu_map(self->fd, self->mmu, 0x9000, PG, self->mem, 0, RD | WR));
+	EXPECT_EQ(-EOPNOTSUPP, i_rw(self->fd, self->dma, 0x9000, buf, 4, 0));
+	/* unmapped: unassigned again */
+	ASSERT_EQ(0, mt_iommu_unmap(self->fd, self->mmu, 0x5000, 2 * PG, 0));
+	EXPECT_EQ(-ENXIO, i_rw(self->fd, self->dma, 0x5ff0, buf, 32, 0));
+	ASSERT_EQ(0, mt_iommu_unmap(self->fd, self->mmu, 0, 0, MEMTOPO_IOMMU_UNMAP_ALL));
+	EXPECT_EQ(-ENXIO, i_rw(self->fd, self->dma, 0x7008, buf, 8, 0));
+	/* UNMAP_ALL of an empty table is no error */
+	EXPECT_EQ(0, mt_iommu_unmap(self->fd, self->mmu, 0, 0, MEMTOPO_IOMMU_UNMAP_ALL));
+}
+
+/* GET lists the mappings as made and as cut by unmaps. */
+TEST_F(iommu, table_listing)
+{
+	char want[256];
+	char *t;
+
+	ASSERT_EQ(0, mt_iommu_map(self->fd, self->mmu, 0x1000, 4 * PG, self->mem, 0x200000, RD));
+	ASSERT_EQ(0, mt_iommu_map(self->fd, self->mmu, 0x5000, PG, self->mem, 0x300000, RD | WR));
+	ASSERT_EQ(0, mt_iommu_map(self->fd, self->mmu, 0x10000, PG, self->dma, 0x0, WR));
+	t = i_table(self->fd, self->mmu);
+	ASSERT_NE(NULL, t);
+	snprintf(want, sizeof(want), "ret 0 n 3: 1000+4000>%d:200000/1 5000+1000>%d:300000/3 10000+1000>%d:0/2",
+		 self->mem, self->mem, self->dma);
+	EXPECT_STREQ(want, t);
+	free(t);
+	/* cut the first in the middle, remove the second whole */
+	ASSERT_EQ(0, mt_iommu_unmap(self->fd, self->mmu, 0x2000, PG, 0));
+	ASSERT_EQ(0, mt_iommu_unmap(self->fd, self->mmu, 0x4000, 2 * PG, 0));
+	t = i_table(self->fd, self->mmu);
+	snprintf(want, sizeof(want), "ret 0 n 3: 1000+1000>%d:200000/1 3000+1000>%d:202000/1 10000+1000>%d:0/2",
+		 self->mem, self->mem, self->dma);
+	EXPECT_STREQ(want, t);
+	free(t);
+}
+
+/* IOMMU -> space -> IOMMU -> RAM; a loop stops at MEMTOPO_IOMMU_MAX_DEPTH. */
+TEST_F(iommu, nested_and_loop)
+{
+	int outer, odma, loop, ldma;
+	__u8 buf[8];
+
+	outer = mt_region_create(self->fd, MEMTOPO_KIND_IOMMU, "outer", 0,
+				 MEMTOPO_OP_F_SIZE_2_64);
+	ASSERT_LT(0, outer);
+	odma = mt_space_create(self->fd, "odma", outer);
+	ASSERT_LT(0, odma);
+	ASSERT_EQ(0, mt_iommu_map(self->fd, outer, 0x40000, PG, self->dma, 0x8000, RD));
+	EXPECT_EQ(-ENXIO, i_rw(self->fd, odma, 0x40010, buf, 8, 0));
+	ASSERT_EQ(0, mt_iommu_map(self->fd, self->mmu, 0x8000, PG, self->mem,
+				  RAM_BASE + 0x2000, RD | WR));
+	ASSERT_EQ(0, i_rw(self->fd, odma, 0x40010, buf, 8, 0));
+	EXPECT_EQ(0, memcmp(buf, self->image + 0x2010, 8));
+	/* the outer one is read-only */
+	EXPECT_EQ(-EACCES, i_rw(self->fd, odma, 0x40010, buf, 8, 1));
+
+	loop = mt_region_create(self->fd, MEMTOPO_KIND_IOMMU, "loop", 0, MEMTOPO_OP_F_SIZE_2_64);
+	ASSERT_LT(0, loop);
+	ldma = mt_space_create(self->fd, "ldma", loop);
+	ASSERT_LT(0, ldma);
+	ASSERT_EQ(0, mt_iommu_map(self->fd, loop, 0, PG, ldma, 0, RD));
+	EXPECT_EQ(-ELOOP, i_rw(self->fd, ldma, 0x10, buf, 1, 0));
+	EXPECT_EQ(8, MEMTOPO_IOMMU_MAX_DEPTH);
+}
+
+/* A target space destroyed under a mapping: the mapping leads nowhere. */
+TEST_F(iommu, target_space_destroyed)
+{
+	int root2, alias, mem2;
+	struct memtopo_op op;
+	__u8 buf[4];
+	char *t;
+
+	root2 = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "root2", 0,
+				 MEMTOPO_OP_F_SIZE_2_64);
+	ASSERT_LT(0, root2);
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = MEMTOPO_KIND_ALIAS;
+	op.ref = self->sys;
+	op.flags = MEMTOPO_OP_F_SIZE_2_64;
+	strcpy(op.name, "sys2");
+	ASSERT_EQ(0, mt_op(self->fd, &op));
+	alias = op.id;
+	ASSERT_EQ(0, mt_add_subregion(self->fd, root2, alias, 0, 0));
+	mem2 = mt_space_create(self->fd, "mem2", root2);
+	ASSERT_LT(0, mem2);
+	ASSERT_EQ(0, mt_iommu_map(self->fd, self->mmu, 0x3000, PG, mem2, RAM_BASE, RD));
+	ASSERT_EQ(0, i_rw(self->fd, self->dma, 0x3000, buf, 4, 0));
+	EXPECT_EQ(0, memcmp(buf, self->image, 4));
+	ASSERT_EQ(0, mt_space_destroy(self->fd, mem2));
+	EXPECT_EQ(-ENXIO, i_rw(self->fd, self->dma, 0x3000, buf, 4, 0));
+	/* the mapping stays listed (with the dead ID) until unmapped */
+	t = i_table(self->fd, self->mmu);
+	EXPECT_NE(NULL, strstr(t, "n 1:"));
+	free(t);
+	EXPECT_EQ(0, mt_iommu_unmap(self->fd, self->mmu, 0x3000, PG, 0));
+	/* a new map to the dead ID is refused */
+	EXPECT_EQ(-ENOENT, mt_iommu_map(self->fd, self->mmu, 0x3000, PG, mem2, RAM_BASE, RD));
+}
+
+/* Every refusal of MAP, UNMAP and GET, each leaving the table as it was. */
+TEST_F(iommu, errno_contract)
+{
+	struct memtopo_iommu_map m = {
+		.size = sizeof(m), .flags = RD, .region = self->mmu, .space = self->mem,
+		.iova = 0x2000, .length = PG, .addr = RAM_BASE,
+	};
+	struct memtopo_iommu_unmap u = {
+		.size = sizeof(u), .region = self->mmu, .iova = 0x1000, .length = PG,
+	};
+	struct memtopo_iommu_mapping out[4];
+	struct memtopo_iommu_get g = {
+		.size = sizeof(g), .region = self->mmu, .count = 4,
+		.mappings = (uintptr_t)out, .mapping_size = sizeof(out[0]),
+	};
+	struct memtopo_op op;
+	char *before, *after;
+	void *ro;
+
+#define MAP_ERR(err, field, val)						\
+	do {									\
+		struct memtopo_iommu_map __m = m;				\
+										\
+		__m.field = (val);						\
+		EXPECT_EQ(err, i_ioctl(self->fd, MEMTOPO_IOMMU_MAP, &__m))	\
+			TH_LOG("MAP with " #field " = %llx", (unsigned long long)(val)); \
+	} while (0)
+#define UNMAP_ERR(err, field, val)						\
+	do {									\
+		struct memtopo_iommu_unmap __u = u;				\
+										\
+		__u.field = (val);						\
+		EXPECT_EQ(err, i_ioctl(self->fd, MEMTOPO_IOMMU_UNMAP, &__u))	\
+			TH_LOG("UNMAP with " #field " = %llx", (unsigned long long)(val)); \
+	} while (0)
+
+	ASSERT_EQ(0, mt_iommu_map(self->fd, self->mmu, 0x1000, PG, self->mem, RAM_BASE, RD));
+	ASSERT_EQ(0, mt_iommu_map(self->fd, self->mmu, 0x4000, 2 * PG, self->mem, RAM_BASE, WR));
+	before = i_table(self->fd, self->mmu);
+	ASSERT_NE(NULL, before);
+
+	/* MAP */
+	MAP_ERR(-ENOENT, region, 99999);
+	MAP_ERR(-ENOENT, space, 99999);
+	MAP_ERR(-EINVAL, region, self->ram);		/* not an IOMMU */
+	MAP_ERR(-EINVAL, flags, 0);			/* no permission */
+	MAP_ERR(-EINVAL, flags, RD | (1u << 7));	/* unknown flag */
+	MAP_ERR(-EINVAL, iova, 0x2800);
+	MAP_ERR(-EINVAL, length, 0);
+	MAP_ERR(-EINVAL, length, 0x800);
+	MAP_ERR(-EINVAL, addr, RAM_BASE + 8);
+	/* two pages from the last one: past 2^64 in either space */
+	m.length = 2 * PG;
+	MAP_ERR(-EOVERFLOW, iova, 0xfffffffffffff000ULL);
+	MAP_ERR(-EOVERFLOW, addr, 0xfffffffffffff000ULL);
+	m.length = PG;
+	MAP_ERR(-EEXIST, iova, 0x1000);			/* the same page */
+	MAP_ERR(-EEXIST, iova, 0x5000);			/* inside the second */
+	{
+		struct memtopo_iommu_map big = m;
+
+		big.iova = 0;
+		big.length = 0x10000;			/* covers both */
+		EXPECT_EQ(-EEXIST, i_ioctl(self->fd, MEMTOPO_IOMMU_MAP, &big));
+		big.size = 8;				/* below the first version */
+		EXPECT_EQ(-EINVAL, i_ioctl(self->fd, MEMTOPO_IOMMU_MAP, &big));
+	}
+	/* UNMAP */
+	UNMAP_ERR(-ENOENT, region, 99999);
+	UNMAP_ERR(-EINVAL, region, self->io);		/* not an IOMMU */
+	UNMAP_ERR(-ENOENT, iova, 0x2000);		/* nothing there */
+	UNMAP_ERR(-ENOENT, length, 4 * PG);		/* 0x1000-0x4fff: holes inside */
+	UNMAP_ERR(-EINVAL, iova, 0x1800);
+	UNMAP_ERR(-EINVAL, length, 0);
+	UNMAP_ERR(-EINVAL, length, 0x10);
+	UNMAP_ERR(-EINVAL, flags, 1u << 5);
+	UNMAP_ERR(-EINVAL, __reserved, 1);
+	UNMAP_ERR(-EINVAL, flags, MEMTOPO_IOMMU_UNMAP_ALL);	/* with an iova */
+	u.length = 2 * PG;
+	UNMAP_ERR(-EOVERFLOW, iova, 0xfffffffffffff000ULL);
+	u.length = PG;
+	{
+		struct memtopo_iommu_unmap tail = u;
+
+		/* the second mapping plus a page after it: the hole refuses all */
+		tail.iova = 0x4000;
+		tail.length = 3 * PG;
+		EXPECT_EQ(-ENOENT, i_ioctl(self->fd, MEMTOPO_IOMMU_UNMAP, &tail));
+	}
+	/* GET */
+	g.count = 1;
+	EXPECT_EQ(-ENOSPC, i_ioctl(self->fd, MEMTOPO_IOMMU_GET, &g));
+	EXPECT_EQ(2, g.count);
+	g.count = 4;
+	g.mapping_size = 8;
+	EXPECT_EQ(-EINVAL, i_ioctl(self->fd, MEMTOPO_IOMMU_GET, &g));
+	g.mapping_size = sizeof(out[0]);
+	g.flags = 1;
+	EXPECT_EQ(-EINVAL, i_ioctl(self->fd, MEMTOPO_IOMMU_GET, &g));
+	g.flags = 0;
+	g.region = self->sys;
+	EXPECT_EQ(-EINVAL, i_ioctl(self->fd, MEMTOPO_IOMMU_GET, &g));
+	g.region = 99999;
+	EXPECT_EQ(-ENOENT, i_ioctl(self->fd, MEMTOPO_IOMMU_GET, &g));
+	g.region = self->mmu;
+	g.mappings = 8;
+	EXPECT_EQ(-EFAULT, i_ioctl(self->fd, MEMTOPO_IOMMU_GET, &g));
+	/* MAP and UNMAP only read their struct: a read-only one works */
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	memcpy(ro, &m, sizeof(m));
+	m.iova = 0x8000;
+	memcpy(ro, &m, sizeof(m));
+	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+	EXPECT_EQ(0, i_ioctl(self->fd, MEMTOPO_IOMMU_MAP, ro));
+	EXPECT_EQ(0, mt_iommu_unmap(self->fd, self->mmu, 0x8000, PG, 0));
+	EXPECT_EQ(-EFAULT, i_ioctl(self->fd, MEMTOPO_IOMMU_MAP, (void *)8));
+	munmap(ro, 4096);
+	/* REGION_CREATE of an IOMMU: no backing of any sort */
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = MEMTOPO_KIND_IOMMU;
+	op.length = 0x1000;
+	op.value = 0x1000;
+	strcpy(op.name, "bad");
+	EXPECT_EQ(-EINVAL, mt_op(self->fd, &op));
+	op.value = 0;
+	op.flags = MEMTOPO_OP_F_KERNEL_BACKING;
+	EXPECT_EQ(-EINVAL, mt_op(self->fd, &op));
+	op.flags = 0;
+	op.kind = MEMTOPO_KIND_IOMMU + 1;
+	EXPECT_EQ(-EINVAL, mt_op(self->fd, &op));
+
+	after = i_table(self->fd, self->mmu);
+	EXPECT_STREQ(before, after);
+	free(before);
+	free(after);
+#undef MAP_ERR
+#undef UNMAP_ERR
+}
+
+/* MEMTOPO_IOMMU_MAPPINGS_MAX mappings fit; one more is ENOSPC. */
+TEST_F(iommu, table_full)
+{
+	char want[32];
+	__u32 i;
+	char *t;
+
+	for (i = 0; i < MEMTOPO_IOMMU_MAPPINGS_MAX; i++)
+		ASSERT_EQ(0, mt_iommu_map(self->fd, self->mmu, (__u64)i * 2 * PG, PG, self->mem,
+					  RAM_BASE, RD)) TH_LOG("mapping %u", i);
+	EXPECT_EQ(-ENOSPC, mt_iommu_map(self->fd, self->mmu, PG, PG, self->mem, RAM_BASE, RD));
+	t = i_table(self->fd, self->mmu);
+	snprintf(want, sizeof(want), "ret 0 n %u:", MEMTOPO_IOMMU_MAPPINGS_MAX);
+	EXPECT_EQ(0, strncmp(t, want, strlen(want))) TH_LOG("%.40s", t);
+	free(t);
+	/* unmapping one makes room again */
+	EXPECT_EQ(0, mt_iommu_unmap(self->fd, self->mmu, 0, PG, 0));
+	EXPECT_EQ(0, mt_iommu_map(self->fd, self->mmu, PG, PG, self->mem, RAM_BASE, RD));
+	EXPECT_EQ(0, mt_iommu_unmap(self->fd, self->mmu, 0, 0, MEMTOPO_IOMMU_UNMAP_ALL));
+}
+
+TEST_HARNESS_MAIN
