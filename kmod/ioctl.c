@@ -102,7 +102,7 @@ static void memtopo_fill_range(struct memtopo_range *r, const struct memtopo_sec
 
 /* Copy @n records of @ksize bytes to user records of @usize bytes. */
 int memtopo_copy_records(u8 __user *out, const void *records, u32 n, size_t ksize,
-				u32 usize)
+			 u32 usize)
 {
 	u32 i;
 

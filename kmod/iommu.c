@@ -420,9 +420,9 @@ EXPORT_SYMBOL_NS_GPL(memtopo_space_get_iotlb_entry, MEMTOPO);
  * Cut [@iova, @last] (translating to @addr on) into power-of-two blocks
  * aligned on both sides, the entries an IOTLB holds, and call @fn on each.
  */
-static void memtopo_iommu_for_each_block(u64 iova, u64 last, u64 addr,
-					 void (*fn)(void *arg, u64 iova, u64 mask, u64 addr),
-					 void *arg)
+static void memtopo_iommu_cut_blocks(u64 iova, u64 last, u64 addr,
+				     void (*fn)(void *arg, u64 iova, u64 mask, u64 addr),
+				     void *arg)
 {
 	for (;;) {
 		u64 rest = last - iova;		/* bytes - 1 */
@@ -488,9 +488,9 @@ static void memtopo_iommu_notify_one(struct memtopo_iommu_notifier *n,
 		return;
 	}
 	start = max(e->iova, n->start);
-	memtopo_iommu_for_each_block(start, min(end, n->end),
-				     e->translated_addr + (start - e->iova),
-				     memtopo_iommu_notify_block, &one);
+	memtopo_iommu_cut_blocks(start, min(end, n->end),
+				 e->translated_addr + (start - e->iova),
+				 memtopo_iommu_notify_block, &one);
 }
 
 /**
@@ -548,8 +548,8 @@ static void memtopo_iommu_notify_range(struct memtopo_region *mr, unsigned int t
 	all.ev.type = type;
 	all.ev.entry.target_as = memtopo_space_find_locked(mr->ctx, m->space);
 	all.ev.entry.perm = type == MEMTOPO_IOMMU_NOTIFIER_MAP ? m->perm : MEMTOPO_IOMMU_NONE;
-	memtopo_iommu_for_each_block(iova, last, m->addr + (iova - m->iova),
-				     memtopo_iommu_notify_all_block, &all);
+	memtopo_iommu_cut_blocks(iova, last, m->addr + (iova - m->iova),
+				 memtopo_iommu_notify_all_block, &all);
 }
 
 static struct memtopo_iommu_table *memtopo_iommu_table_alloc(u32 nr)
@@ -989,23 +989,19 @@ int memtopo_iommu_replay_locked(struct memtopo_region *iommu, struct memtopo_iom
 			break;
 		one.e.target_as = memtopo_space_find_locked(iommu->ctx, m->space);
 		one.e.perm = m->perm;
-		memtopo_iommu_for_each_block(start, min(m->last, n->end),
-					     m->addr + (start - m->iova),
-					     memtopo_iommu_notify_block, &one);
+		memtopo_iommu_cut_blocks(start, min(m->last, n->end),
+					 m->addr + (start - m->iova),
+					 memtopo_iommu_notify_block, &one);
 	}
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_iommu_replay_locked, MEMTOPO);
 
-/**
- * memtopo_iommu_register_notifier() - see <memtopo/memtopo.h>.
- * @iommu: the IOMMU region.
- * @n: the notifier.
- * @replay: replay the current mappings to @n once registered.
- *
- * Context: process context; takes the context mutex; may sleep.
- * Return: as memtopo_iommu_register_notifier_locked(), or the replay's
- * error (then @n is unregistered again).
+/*
+ * Documented with its prototype in <memtopo/memtopo.h>.  Process context;
+ * takes the context mutex; may sleep.  Returns as
+ * memtopo_iommu_register_notifier_locked(), or the replay's error (then @n
+ * is unregistered again).
  */
 int memtopo_iommu_register_notifier(struct memtopo_region *iommu,
 				    struct memtopo_iommu_notifier *n, bool replay)

@@ -166,7 +166,8 @@ TEST_F(iommu, table_listing)
 	ASSERT_EQ(0, mt_iommu_map(self->fd, self->mmu, 0x10000, PG, self->dma, 0x0, WR));
 	t = i_table(self->fd, self->mmu);
 	ASSERT_NE(NULL, t);
-	snprintf(want, sizeof(want), "ret 0 n 3: 1000+4000>%d:200000/1 5000+1000>%d:300000/3 10000+1000>%d:0/2",
+	snprintf(want, sizeof(want),
+		 "ret 0 n 3: 1000+4000>%d:200000/1 5000+1000>%d:300000/3 10000+1000>%d:0/2",
 		 self->mem, self->mem, self->dma);
 	EXPECT_STREQ(want, t);
 	free(t);
@@ -174,7 +175,8 @@ TEST_F(iommu, table_listing)
 	ASSERT_EQ(0, mt_iommu_unmap(self->fd, self->mmu, 0x2000, PG, 0));
 	ASSERT_EQ(0, mt_iommu_unmap(self->fd, self->mmu, 0x4000, 2 * PG, 0));
 	t = i_table(self->fd, self->mmu);
-	snprintf(want, sizeof(want), "ret 0 n 3: 1000+1000>%d:200000/1 3000+1000>%d:202000/1 10000+1000>%d:0/2",
+	snprintf(want, sizeof(want),
+		 "ret 0 n 3: 1000+1000>%d:200000/1 3000+1000>%d:202000/1 10000+1000>%d:0/2",
 		 self->mem, self->mem, self->dma);
 	EXPECT_STREQ(want, t);
 	free(t);
@@ -266,18 +268,20 @@ TEST_F(iommu, errno_contract)
 #define MAP_ERR(err, field, val)						\
 	do {									\
 		struct memtopo_iommu_map __m = m;				\
+		__u64 __v = (val);						\
 										\
-		__m.field = (val);						\
+		__m.field = __v;						\
 		EXPECT_EQ(err, i_ioctl(self->fd, MEMTOPO_IOMMU_MAP, &__m))	\
-			TH_LOG("MAP with " #field " = %llx", (unsigned long long)(val)); \
+			TH_LOG("MAP with " #field " = %llx", (unsigned long long)__v); \
 	} while (0)
 #define UNMAP_ERR(err, field, val)						\
 	do {									\
 		struct memtopo_iommu_unmap __u = u;				\
+		__u64 __v = (val);						\
 										\
-		__u.field = (val);						\
+		__u.field = __v;						\
 		EXPECT_EQ(err, i_ioctl(self->fd, MEMTOPO_IOMMU_UNMAP, &__u))	\
-			TH_LOG("UNMAP with " #field " = %llx", (unsigned long long)(val)); \
+			TH_LOG("UNMAP with " #field " = %llx", (unsigned long long)__v); \
 	} while (0)
 
 	ASSERT_EQ(0, mt_iommu_map(self->fd, self->mmu, 0x1000, PG, self->mem, RAM_BASE, RD));

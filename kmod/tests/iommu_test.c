@@ -86,17 +86,21 @@ static struct mt_xl mt_translate(struct memtopo_space *as, u64 addr, u64 len, bo
 	return x;
 }
 
+static void mt_expect_xl(struct kunit *test, struct memtopo_space *as, u64 addr, u64 len,
+			 bool is_write, int eret, const char *emr, u64 estart, u64 elen, int line)
+{
+	struct mt_xl x = mt_translate(as, addr, len, is_write);
+
+	KUNIT_EXPECT_EQ_MSG(test, x.ret, eret, "line %d: translate %llx", line, addr);
+	if (x.ret || eret)
+		return;
+	KUNIT_EXPECT_STREQ_MSG(test, x.mr, emr, "line %d", line);
+	KUNIT_EXPECT_EQ_MSG(test, x.start, estart, "line %d", line);
+	KUNIT_EXPECT_EQ_MSG(test, x.len, elen, "line %d", line);
+}
+
 #define MT_EXPECT_XL(test, as, a, n, w, eret, emr, estart, elen)		\
-	do {									\
-		struct mt_xl __x = mt_translate(as, a, n, w);			\
-										\
-		KUNIT_EXPECT_EQ_MSG(test, __x.ret, eret, "translate %llx", (u64)(a)); \
-		if (!__x.ret && !(eret)) {					\
-			KUNIT_EXPECT_STREQ(test, __x.mr, emr);			\
-			KUNIT_EXPECT_EQ(test, __x.start, (u64)(estart));	\
-			KUNIT_EXPECT_EQ(test, __x.len, (u64)(elen));		\
-		}								\
-	} while (0)
+	mt_expect_xl(test, as, a, n, w, eret, emr, estart, elen, __LINE__)
 
 /* A table IOMMU translates what is mapped, with its block and permissions. */
 static void mt_iommu_table_translate_test(struct kunit *test)
@@ -351,7 +355,7 @@ static void mt_iommu_notifier_test(struct kunit *test)
 	/* a refused unmap tells nobody */
 	KUNIT_EXPECT_EQ(test, memtopo_iommu_unmap(m.mmu, 0, 0x2000), -ENOENT);
 	MT_EXPECT_NO_NOTES(test, log);
-	/* 5 pages at 0x5000 -> 0x105000: cut into aligned blocks 0x5000, 0x6000-0x7fff, 0x8000-0x9fff */
+	/* 5 pages at 0x5000 -> 0x105000: blocks 0x5000, 0x6000-0x7fff, 0x8000-0x9fff */
 	KUNIT_ASSERT_EQ(test, memtopo_iommu_map(m.mmu, 0x5000, 0x5000, m.sys_as, 0x105000,
 						MEMTOPO_IOMMU_RO), 0);
 	MT_EXPECT_ILOG(test, log,

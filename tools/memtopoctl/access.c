@@ -15,7 +15,9 @@
 static const char *rw_reason(int err)
 {
 	switch (err) {
-	case -ENXIO: return "unassigned address";
+	case -ENXIO: return "unassigned address (or an IOVA no IOMMU maps)";
+	case -EACCES: return "an IOMMU on the way does not permit it";
+	case -ELOOP: return "too many IOMMUs on the way";
 	case -EROFS: return "read-only memory";
 	case -EOPNOTSUPP:
 		return "the kernel cannot access it (not its RAM, or no device callback)";

@@ -25,7 +25,8 @@ static const char usage_text[] =
 "\n"
 "Changing the map (each is one transaction; `script` runs many as one):\n"
 "  create-region KIND NAME SIZE [uaddr=ADDR|kernel|kernel=FILE]\n"
-"                           KIND: container ram rom romd io ramd reservation;\n"
+"                           KIND: container ram rom romd io ramd reservation\n"
+"                           iommu;\n"
 "                           kernel: the kernel owns the RAM (ram, rom, romd; at\n"
 "                           most 64M), zero-filled or loaded from FILE\n"
 "  create-alias NAME TARGET OFFSET SIZE\n"
@@ -93,6 +94,13 @@ static const char usage_text[] =
 "                           rendered and reported once; no abort (a failing\n"
 "                           line stops it, the lines before stay)\n"
 "\n"
+"IOMMU regions' tables (MEMTOPO_IOMMU_MAP / _UNMAP / _GET; 4K granularity):\n"
+"  iommu map REGION IOVA LENGTH SPACE ADDR [r|w|rw]\n"
+"                           IOVA..IOVA+LENGTH of REGION goes to ADDR of SPACE\n"
+"                           (default rw)\n"
+"  iommu unmap REGION IOVA LENGTH | iommu unmap REGION all\n"
+"  iommu show REGION        the mappings, in IOVA order\n"
+"\n"
 "  destroy                  drop the named context\n"
 "\n"
 "Options: -c NAME, --json (machine-readable output: one JSON value for every\n"
@@ -135,7 +143,7 @@ static const struct cmd main_cmds[] = {
 /* Every family's table; the map-changing operations are map.c's do_op(). */
 static const struct cmd *const families[] = {
 	map_cmds, show_cmds, access_cmds, serve_cmds, discard_cmds, mmio_cmds, dirty_cmds,
-	txn_cmds, main_cmds,
+	txn_cmds, iommu_cmds, main_cmds,
 };
 
 const struct cmd *cmd_find(const char *name)

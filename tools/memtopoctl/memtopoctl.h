@@ -14,6 +14,7 @@
  *   mmio.c    ioeventfd, coalesced: a region's registrations
  *   dirty.c   dirty: logs, marking, global logging by reason
  *   txn.c     txn: a script of commands in one transaction
+ *   iommu.c   iommu map|unmap|show (an IOMMU region's table)
  *   main.c    destroy, help
  * common.c holds what several families need (numbers, names, the context),
  * json.c the --json writer; libmemtopo.c is the ioctl library the
@@ -52,6 +53,7 @@ extern const struct cmd txn_cmds[];
 
 /* main.c: the command of that name in any family's table, or NULL */
 const struct cmd *cmd_find(const char *name);
+extern const struct cmd iommu_cmds[];
 
 /* The map-changing commands (map.c): whatever no table names. */
 int do_op(int argc, char **argv);

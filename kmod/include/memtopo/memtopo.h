@@ -1083,7 +1083,9 @@ int memtopo_iommu_replay_locked(struct memtopo_region *iommu, struct memtopo_iom
  * @n: the notifier, filled in.
  * @replay: replay the current mappings.
  *
- * Return: as memtopo_iommu_register_notifier_locked().
+ * Context: process context; takes the context mutex; may sleep.
+ * Return: as memtopo_iommu_register_notifier_locked(), or the replay's
+ * error (then @n is unregistered again).
  */
 int memtopo_iommu_register_notifier(struct memtopo_region *iommu,
 				    struct memtopo_iommu_notifier *n, bool replay);

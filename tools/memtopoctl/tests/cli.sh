@@ -294,6 +294,30 @@ C add-subregion sys vm0 0x100000 >/dev/null
 expect_err "discard: a mapped region keeps its manager" "Device or resource busy" 1 \
 	C discard clear-manager vm0
 expect_err "discard: show without a manager" "No such file or directory" 1 C discard show kram
+# a device behind an IOMMU: its DMA space reaches kernel RAM only where mapped
+expect "create an IOMMU region" "" 0 sh -c "memtopoctl -c cli create-region iommu mmu 2^64 >/dev/null"
+expect "create the device's space" "" 0 sh -c "memtopoctl -c cli create-space dma mmu >/dev/null"
+expect "show regions names the kind" 1 0 sh -c "memtopoctl -c cli show regions | grep -c '^#[0-9]* *iommu *mmu '"
+expect_err "DMA before the map: unassigned" "unassigned address" 1 C read dma 0x5000
+expect "iommu map, read-only" "" 0 C iommu map mmu 0x5000 0x1000 mem 0x10000 r
+expect "DMA through the IOMMU reads RAM" "0x55667788" 0 C read dma 0x5000
+expect_err "DMA write to a read-only mapping" "does not permit" 1 C write dma 0x5000 1
+expect_err "iommu map over a mapping" "mapped already" 1 C iommu map mmu 0x5000 0x2000 mem 0 rw
+expect_err "iommu map unaligned" "4K-aligned" 1 C iommu map mmu 0x6800 0x1000 mem 0 rw
+expect "iommu map another page" "" 0 C iommu map mmu 0x7000 0x1000 mem 0x11000
+expect "iommu show: the first mapping" 1 0 sh -c "memtopoctl -c cli iommu show mmu |
+	grep -c '^  0000000000005000-0000000000005fff -> mem #[0-9]* 0000000000010000 (r)$'"
+expect "iommu show: the second mapping" 1 0 sh -c "memtopoctl -c cli iommu show mmu |
+	grep -c '^  0000000000007000-0000000000007fff -> mem #[0-9]* 0000000000011000 (rw)$'"
+expect "iommu show: the count" 1 0 sh -c "memtopoctl -c cli iommu show mmu | grep -c ': 2 mappings$'"
+json iommu-show C --json iommu show mmu
+expect_err "iommu unmap a hole" "not mapped" 1 C iommu unmap mmu 0x5000 0x3000
+expect "iommu unmap" "" 0 C iommu unmap mmu 0x5000 0x1000
+expect_err "DMA after the unmap: unassigned" "unassigned address" 1 C read dma 0x5000
+expect "iommu unmap all" "" 0 C iommu unmap mmu all
+expect "iommu show: empty" 1 0 sh -c "memtopoctl -c cli iommu show mmu | grep -c ': 0 mappings$'"
+expect_err "iommu on a RAM region" "not an IOMMU" 1 C iommu map kram 0 0x1000 mem 0
+expect_err "iommu: bad permissions" "r, w or rw" 2 C iommu map mmu 0 0x1000 mem 0 x
 memtopoctl -c cli-import destroy
 C destroy
 echo "1..$n"
