@@ -589,6 +589,16 @@ TEST_F(hostile, every_struct)
 						 .entries = (uintptr_t)co_entries };
 	struct memtopo_dirty_mark mark = { .size = sizeof(mark), .region = w->ram,
 					   .offset = 0x2000, .length = 0x10 };
+	int mmu = mt_region_create(w->fd, MEMTOPO_KIND_IOMMU, "mmu", 0, MEMTOPO_OP_F_SIZE_2_64);
+	struct memtopo_iommu_mapping imaps[4];
+	struct memtopo_iommu_map imap = { .size = sizeof(imap), .flags = MEMTOPO_IOMMU_MAP_READ,
+					  .region = mmu, .space = w->as, .iova = 0x1000,
+					  .length = 0x1000, .addr = RAM_BASE };
+	struct memtopo_iommu_unmap iunmap = { .size = sizeof(iunmap), .region = mmu,
+					      .flags = MEMTOPO_IOMMU_UNMAP_ALL };
+	struct memtopo_iommu_get iget = { .size = sizeof(iget), .region = mmu, .count = 4,
+					  .mappings = (uintptr_t)imaps,
+					  .mapping_size = sizeof(imaps[0]) };
 	int other = mt_open();
 	struct call calls[] = {
 		{ "GET_INFO", MEMTOPO_GET_INFO, &info, sizeof(info) },
@@ -612,6 +622,9 @@ TEST_F(hostile, every_struct)
 		{ "IOEVENTFD_LIST", MEMTOPO_IOEVENTFD_LIST, &iolist, sizeof(iolist) },
 		{ "COALESCED_LIST", MEMTOPO_COALESCED_LIST, &colist, sizeof(colist) },
 		{ "DIRTY_MARK", MEMTOPO_DIRTY_MARK, &mark, sizeof(mark), true },
+		{ "IOMMU_MAP", MEMTOPO_IOMMU_MAP, &imap, sizeof(imap), true },
+		{ "IOMMU_UNMAP all", MEMTOPO_IOMMU_UNMAP, &iunmap, sizeof(iunmap), true },
+		{ "IOMMU_GET", MEMTOPO_IOMMU_GET, &iget, sizeof(iget) },
 	};
 	struct call commit_call = { "TXN commit", MEMTOPO_TXN, &commit, sizeof(commit) };
 	struct call unsub_call = { "UNSUBSCRIBE", MEMTOPO_UNSUBSCRIBE, &unsub, sizeof(unsub),
@@ -624,6 +637,7 @@ TEST_F(hostile, every_struct)
 
 	ASSERT_LE(0, efd);
 	ASSERT_LE(0, other);
+	ASSERT_LT(0, mmu);
 	mt_op_init(&create, MEMTOPO_OP_REGION_CREATE);
 	create.kind = MEMTOPO_KIND_IO;
 	create.length = 0x1000;
@@ -650,6 +664,8 @@ TEST_F(hostile, every_struct)
 			coal.flags = MEMTOPO_COALESCED_DEL;
 			EXPECT_EQ(0, raw(w->fd, MEMTOPO_COALESCED, &coal));
 		}
+		if (calls[i].req == MEMTOPO_IOMMU_MAP)
+			EXPECT_EQ(0, mt_iommu_unmap(w->fd, mmu, 0, 0, MEMTOPO_IOMMU_UNMAP_ALL));
 		if (calls[i].req == MEMTOPO_IOEVENTFD) {
 			ioev.flags = MEMTOPO_IOEVENTFD_DEASSIGN;
 			EXPECT_EQ(0, raw(w->fd, MEMTOPO_IOEVENTFD, &ioev));

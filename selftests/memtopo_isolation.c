@@ -98,6 +98,13 @@ static int touch_all(int fd, const struct map *m, char *out, size_t outlen)
 	struct memtopo_serve serve = { .size = sizeof(serve), .region = m->io };
 	struct memtopo_discard disc = { .size = sizeof(disc), .op = MEMTOPO_DISCARD_SET_MANAGER,
 					.region = m->ram, .granularity = 0x1000 };
+	struct memtopo_iommu_mapping im[1];
+	struct memtopo_iommu_map imap = { .size = sizeof(imap), .flags = MEMTOPO_IOMMU_MAP_READ,
+					  .region = m->io, .space = m->space, .length = 0x1000 };
+	struct memtopo_iommu_unmap iunmap = { .size = sizeof(iunmap), .region = m->io,
+					      .flags = MEMTOPO_IOMMU_UNMAP_ALL };
+	struct memtopo_iommu_get iget = { .size = sizeof(iget), .region = m->io, .count = 1,
+					  .mappings = (uintptr_t)im, .mapping_size = sizeof(im[0]) };
 	struct memtopo_range r, *rs;
 	__u64 bits = 0;
 	__u32 n, sub;
@@ -106,7 +113,7 @@ static int touch_all(int fd, const struct map *m, char *out, size_t outlen)
 	struct {
 		const char *what;
 		int ret;
-	} c[20];
+	} c[24];
 	int nc = 0, i;
 
 	dl.bitmap = (uintptr_t)&bits;
@@ -131,6 +138,9 @@ static int touch_all(int fd, const struct map *m, char *out, size_t outlen)
 	ADD("dirty log", i_ioctl(fd, MEMTOPO_DIRTY_LOG, &dl));
 	ADD("serve", i_ioctl(fd, MEMTOPO_SERVE, &serve));
 	ADD("discard manager", i_ioctl(fd, MEMTOPO_DISCARD, &disc));
+	ADD("iommu map", i_ioctl(fd, MEMTOPO_IOMMU_MAP, &imap));
+	ADD("iommu unmap", i_ioctl(fd, MEMTOPO_IOMMU_UNMAP, &iunmap));
+	ADD("iommu get", i_ioctl(fd, MEMTOPO_IOMMU_GET, &iget));
 #undef ADD
 	for (i = 0; i < nc; i++) {
 		if (c[i].ret == -ENOENT)

@@ -1518,6 +1518,8 @@ struct memtopo_discard {
 
 #define MEMTOPO_DISCARD		_IO(MEMTOPO_TYPE, MEMTOPO_CMD_DISCARD)
 /* ==== end of the RAM discard section ==== */
+
+/*
  * ==== IOMMU regions: the translation table of a MEMTOPO_KIND_IOMMU region
  * (kmod/iommu.c, kmod/ioctl_iommu.c), after iommufd's IOMMU_IOAS_MAP /
  * IOMMU_IOAS_UNMAP.  Numbers start at MEMTOPO_CMD_IOMMU_BASE. ====

@@ -912,6 +912,8 @@ int memtopo_discard_listener_register(struct memtopo_space *as,
 				      const struct memtopo_section *s,
 				      struct memtopo_discard_listener *dl);
 void memtopo_discard_listener_unregister(struct memtopo_discard_listener *dl);
+
+/*
  * ---- IOMMU regions (iommu.c), QEMU's IOMMUMemoryRegion ----
  *
  * A MEMTOPO_IOMMU region renders itself like an I/O region; an access that
