@@ -104,7 +104,8 @@ static int touch_all(int fd, const struct map *m, char *out, size_t outlen)
 	struct memtopo_iommu_unmap iunmap = { .size = sizeof(iunmap), .region = m->io,
 					      .flags = MEMTOPO_IOMMU_UNMAP_ALL };
 	struct memtopo_iommu_get iget = { .size = sizeof(iget), .region = m->io, .count = 1,
-					  .mappings = (uintptr_t)im, .mapping_size = sizeof(im[0]) };
+					  .mappings = (uintptr_t)im,
+					  .mapping_size = sizeof(im[0]) };
 	struct memtopo_range r, *rs;
 	__u64 bits = 0;
 	__u32 n, sub;
