@@ -37,17 +37,13 @@ struct mt_imap {
 
 static struct memtopo_region *mt_ram(struct kunit *test, const char *name, u64 size, u8 **buf)
 {
-	struct memtopo_region_info info = { .kind = MEMTOPO_RAM, .name = name, .size = size };
-	struct memtopo_region *mr;
+	struct memtopo_region *mr = mt_region_kram(test, MEMTOPO_RAM, name, size);
 	unsigned int i;
 
-	*buf = kunit_kzalloc(test, size, GFP_KERNEL);
+	*buf = memtopo_region_backing(mr)->kaddr;
 	KUNIT_ASSERT_NOT_NULL(test, *buf);
 	for (i = 0; i < size; i++)
 		(*buf)[i] = i * 7 + (i >> 12);
-	info.backing.kaddr = *buf;
-	mr = memtopo_region_create(mt_ctx(test), &info);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mr);
 	return mr;
 }
 
