@@ -143,7 +143,6 @@ int memtopo_iommu_unmap_all_locked(struct memtopo_region *iommu);
 int memtopo_iommu_mappings_locked(struct memtopo_region *iommu,
 				  struct memtopo_iommu_ent *buf, u32 cap, u32 *nr);
 
-
 /* What a MEMTOPO_UNDO_PARITY record undoes (its @sub). */
 enum memtopo_parity_undo {
 	MEMTOPO_PUNDO_IOEVENTFD_ADD = 1,	/* @aux: the registration */
