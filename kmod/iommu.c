@@ -46,6 +46,8 @@ struct memtopo_iommu_table {
 struct memtopo_iommu {
 	/* NULL: translations come from @table */
 	const struct memtopo_iommu_ops *ops;
+	/* the implementation's, memtopo_iommu_opaque() */
+	void *opaque;
 	struct memtopo_iommu_table __rcu *table;
 	/* registration order; context mutex */
 	struct list_head notifiers;
@@ -73,13 +75,15 @@ static struct memtopo_iommu_table *memtopo_iommu_table_locked(const struct memto
 	return io ? rcu_dereference_protected(io->table, lockdep_is_held(&mr->ctx->lock)) : NULL;
 }
 
-static struct memtopo_iommu *memtopo_iommu_alloc(const struct memtopo_iommu_ops *ops)
+static struct memtopo_iommu *memtopo_iommu_alloc(const struct memtopo_iommu_ops *ops,
+						 void *opaque)
 {
 	struct memtopo_iommu *io = kzalloc(sizeof(*io), GFP_KERNEL_ACCOUNT);
 
 	if (!io)
 		return NULL;
 	io->ops = ops;
+	io->opaque = opaque;
 	INIT_LIST_HEAD(&io->notifiers);
 	return io;
 }
@@ -95,7 +99,7 @@ static struct memtopo_iommu *memtopo_iommu_get(struct memtopo_region *mr)
 	p = memtopo_parity_get(mr);
 	if (!p)
 		return NULL;
-	io = memtopo_iommu_alloc(NULL);
+	io = memtopo_iommu_alloc(NULL, NULL);
 	if (io)
 		rcu_assign_pointer(p->iommu, io);
 	return io;
@@ -131,7 +135,7 @@ static bool memtopo_is_iommu(const struct memtopo_region *mr)
  * @ctx: the owner, locked.
  * @info: as for memtopo_region_create_locked(); @info->kind must be
  *	MEMTOPO_IOMMU and @info->ops NULL; @info->opaque is the IOMMU's
- *	(memtopo_region_opaque()).
+ *	(memtopo_iommu_opaque()).
  * @ops: the translation; @ops->translate is required.
  *
  * A MEMTOPO_IOMMU region created by memtopo_region_create_locked() instead
@@ -152,7 +156,7 @@ struct memtopo_region *memtopo_iommu_region_create_locked(struct memtopo_ctx *ct
 	memtopo_assert_locked(ctx);
 	if (info->kind != MEMTOPO_IOMMU || info->ops || !ops || !ops->translate)
 		return ERR_PTR(-EINVAL);
-	io = memtopo_iommu_alloc(ops);
+	io = memtopo_iommu_alloc(ops, info->opaque);
 	if (!io)
 		return ERR_PTR(-ENOMEM);
 	mr = memtopo_region_create_locked(ctx, info);
@@ -177,6 +181,29 @@ MEMTOPO_LOCKED_WRAPPER_PTR(region, iommu_region_create, ctx,
 			   (struct memtopo_ctx *ctx, const struct memtopo_region_info *info,
 			    const struct memtopo_iommu_ops *ops),
 			   (ctx, info, ops));
+
+/**
+ * memtopo_iommu_opaque() - the opaque pointer of an IOMMU made with ops.
+ * @iommu: an IOMMU region.
+ *
+ * Context: any; the region must stay alive (its ops are called only then).
+ * Return: memtopo_region_info.opaque as memtopo_iommu_region_create() got
+ * it; NULL for a table IOMMU or another kind of region.
+ */
+void *memtopo_iommu_opaque(struct memtopo_region *iommu)
+{
+	struct memtopo_iommu *io;
+	void *opaque;
+
+	if (!memtopo_is_iommu(iommu))
+		return NULL;
+	rcu_read_lock();
+	io = memtopo_iommu_rcu(iommu);
+	opaque = io ? io->opaque : NULL;
+	rcu_read_unlock();
+	return opaque;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_iommu_opaque, MEMTOPO);
 
 /**
  * memtopo_iommu_num_indexes() - QEMU's memory_region_iommu_num_indexes().

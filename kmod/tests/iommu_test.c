@@ -436,7 +436,7 @@ struct mt_ops_iommu {
 static void mt_ops_translate(struct memtopo_region *iommu, u64 addr, unsigned int flag,
 			     int idx, struct memtopo_iotlb_entry *out)
 {
-	struct mt_ops_iommu *o = memtopo_region_opaque(iommu);
+	struct mt_ops_iommu *o = memtopo_iommu_opaque(iommu);
 
 	o->translations++;
 	if ((addr & ~0xffffULL) == 0x20000)
@@ -460,7 +460,7 @@ static int mt_ops_attrs_to_index(struct memtopo_region *iommu, u32 attrs)
 
 static int mt_ops_flag_changed(struct memtopo_region *iommu, unsigned int old, unsigned int new)
 {
-	struct mt_ops_iommu *o = memtopo_region_opaque(iommu);
+	struct mt_ops_iommu *o = memtopo_iommu_opaque(iommu);
 
 	/* refuses DEVIOTLB notifiers, as a vIOMMU without ATS would */
 	if (new & MT_DEV)

@@ -1018,7 +1018,7 @@ struct memtopo_iommu_notifier {
  *	with the context mutex held.
  *
  * The region's opaque pointer (memtopo_region_info.opaque) belongs to the
- * implementation: memtopo_region_opaque().  Ops and opaque data must stay
+ * implementation: memtopo_iommu_opaque().  Ops and opaque data must stay
  * valid until the region is freed (keep a region reference and call
  * memtopo_dispatch_sync() after dropping it, as for device callbacks).
  */
@@ -1094,6 +1094,7 @@ int memtopo_iommu_register_notifier(struct memtopo_region *iommu,
 void memtopo_iommu_unregister_notifier(struct memtopo_iommu_notifier *n);
 void memtopo_iommu_notify_locked(struct memtopo_region *iommu, int iommu_idx,
 				 const struct memtopo_iotlb_event *event);
+void *memtopo_iommu_opaque(struct memtopo_region *iommu);
 int memtopo_iommu_num_indexes(struct memtopo_region *iommu);
 int memtopo_iommu_attrs_to_index(struct memtopo_region *iommu, u32 attrs);
 int memtopo_space_get_iotlb_entry(struct memtopo_space *as, u64 addr, bool is_write,
