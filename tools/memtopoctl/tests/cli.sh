@@ -91,7 +91,9 @@ expect_err "device without callbacks" "cannot access" 1 C read mem 0x40000
 expect_err "value too wide" "does not fit" 2 C write mem 0x10000 0x100 1
 expect_err "bad size" "SIZE is 1, 2, 4 or 8" 2 C write mem 0x10000 1 3
 expect_err "unknown space" "no address space" 1 C read nospace 0
-expect_err "kernel RAM too big" "Argument list too long" 1 C create-region ram huge 128M kernel
+expect_err "kernel RAM past the context's budget" "No space left on device" 1 \
+	C create-region ram huge 2G kernel
+expect "the refused region was not made" "0" 0 sh -c "memtopoctl -c cli show regions | grep -c ' huge'; true"
 expect_err "kernel I/O region" "Invalid argument" 1 C create-region io kio 4K kernel
 expect_err "kernel=FILE larger than SIZE" "larger than the region" 2 \
 	C create-region rom small 16 kernel=rom.bin
