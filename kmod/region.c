@@ -99,6 +99,11 @@ static u64 memtopo_region_it_last(const struct memtopo_region *mr)
 RB_DECLARE_CALLBACKS_MAX(static, memtopo_it_augment, struct memtopo_region, addr_node, u64,
 			 subtree_last, memtopo_region_it_last);
 
+static struct memtopo_region *memtopo_it_entry(struct rb_node *node)
+{
+	return node ? rb_entry(node, struct memtopo_region, addr_node) : NULL;
+}
+
 /*
  * The one order of a parent's tree: by address, then in render order, so
  * that walking it is deterministic (a rolled-back tree walks as it did)
@@ -143,9 +148,26 @@ static void memtopo_children_remove(struct memtopo_region *parent,
 	rb_erase_augmented(&child->addr_node, &parent->by_addr, &memtopo_it_augment);
 }
 
-static struct memtopo_region *memtopo_it_entry(struct rb_node *node)
+/*
+ * @child's key (address, size, render order) has just changed: put it back
+ * in order.  A move that keeps it between its neighbours (a BAR moving
+ * within its gap, a resize, a priority change among equal addresses) only
+ * updates the largest last address on the way up, which stops where it no
+ * longer changes: an erase and an insert would rebalance, touching nodes
+ * off the path that at 10^6 children are not in the cache.
+ */
+static void memtopo_children_rekey(struct memtopo_region *parent,
+				   struct memtopo_region *child)
 {
-	return node ? rb_entry(node, struct memtopo_region, addr_node) : NULL;
+	struct rb_node *prev = rb_prev(&child->addr_node), *next = rb_next(&child->addr_node);
+
+	if ((!prev || memtopo_sibling_less(memtopo_it_entry(prev), child)) &&
+	    (!next || memtopo_sibling_less(child, memtopo_it_entry(next)))) {
+		memtopo_it_augment_propagate(&child->addr_node, NULL);
+		return;
+	}
+	memtopo_children_remove(parent, child);
+	memtopo_children_insert(parent, child);
 }
 
 /* The first region of @node's subtree whose interval meets [first, last]. */
@@ -888,15 +910,13 @@ static void memtopo_readd(struct memtopo_region *mr, u64 addr, u64 size, bool si
 {
 	struct memtopo_region *parent = mr->parent;
 
-	if (parent)
-		memtopo_children_remove(parent, mr);
 	mr->addr = addr;
 	mr->size = size64 ? 0 : size;
 	mr->flags = (mr->flags & ~MEMTOPO_RF_SIZE64) | (size64 ? MEMTOPO_RF_SIZE64 : 0);
 	mr->priority = priority;
 	if (parent) {
 		mr->seq = seq ? seq : ++mr->ctx->seq;
-		memtopo_children_insert(parent, mr);
+		memtopo_children_rekey(parent, mr);
 		if (!seq)
 			memtopo_note_overlap(parent, mr);
 	}
