@@ -716,6 +716,17 @@ static u32 memtopo_chunk_ranges(const struct memtopo_chunk *chunk)
 	return n;
 }
 
+/* the most neighbours a spilling splice takes in (memtopo_render_window()) */
+#define MEMTOPO_SPREAD_CHUNKS	8
+
+/* Would @nr entries, spread over as few chunks as hold them, leave them under 7/8 full? */
+static bool memtopo_spread_thin(u32 nr)
+{
+	u32 k = DIV_ROUND_UP(nr, MEMTOPO_CHUNK_ENTRIES);
+
+	return k > 1 && nr * 8 < k * MEMTOPO_CHUNK_ENTRIES * 7;
+}
+
 /* Append old entries [from, to) of one chunk; @old is canonical already. */
 static int memtopo_flat_copy(struct memtopo_flat *f, const struct memtopo_chunk *chunk,
 			     u32 from, u32 to)
@@ -807,6 +818,20 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 		ret = memtopo_flat_copy(mid, chunk, 0, chunk->nr);
 		for (k = 0; k < win->nr && !ret; k++)
 			ret = memtopo_flat_add(mid, win->starts[k], &win->fr[k]);
+	}
+	/*
+	 * Keep chunks nearly full: a result that spills into one more chunk
+	 * than it fills takes right neighbours in until its chunks can be
+	 * spread at least 7/8 full (a B*-tree's redistribution, over a few
+	 * neighbours).  Splitting alone would leave two half-full chunks, and
+	 * a map grown one commit at a time would settle near 70%.
+	 */
+	for (k = 0; !ret && k < MEMTOPO_SPREAD_CHUNKS && memtopo_spread_thin(mid->nr) &&
+	     c_hi + 1 < old->nr_chunks; k++) {
+		c_hi++;
+		chunk = memtopo_view_chunk(old, c_hi, NULL);
+		replaced += memtopo_chunk_ranges(chunk);
+		ret = memtopo_flat_copy(mid, chunk, 0, chunk->nr);
 	}
 	if (!ret)
 		ret = memtopo_render_charge(r);
