@@ -243,10 +243,14 @@ static void memtopo_view_add_group(struct memtopo_view *v, struct memtopo_group 
 
 /*
  * Group @chunks[0..@n) (references moved in) into @k groups, spread evenly,
- * appended to @v.  On failure the references not yet moved are dropped.
+ * appended to @v.  @starts and @nrs, when set, are each chunk's first start
+ * and entry count, so that the chunks themselves are not read: a splice
+ * knows them from the group it rebuilds, and at 10^6 ranges most of a
+ * group's chunks are not in the cache.  On failure the references not yet
+ * moved are dropped.
  */
-static int memtopo_view_add_chunks(struct memtopo_view *v, struct memtopo_chunk **chunks, u32 n,
-				   u32 k)
+static int memtopo_view_add_chunks(struct memtopo_view *v, struct memtopo_chunk **chunks,
+				   const u64 *starts, const u32 *nrs, u32 n, u32 k)
 {
 	u32 g, j, from = 0;
 
@@ -266,9 +270,9 @@ static int memtopo_view_add_chunks(struct memtopo_view *v, struct memtopo_chunk 
 			struct memtopo_chunk *chunk = chunks[from + j];
 
 			grp->chunks[j] = chunk;
-			grp->chunk_start[j] = chunk->starts[0];
+			grp->chunk_start[j] = starts ? starts[from + j] : chunk->starts[0];
 			grp->chunk_first[j] = grp->nr;
-			grp->nr += chunk->nr;
+			grp->nr += nrs ? nrs[from + j] : chunk->nr;
 		}
 		memtopo_node_seal(grp->sum, grp->chunk_start, take);
 		memtopo_view_add_group(v, grp);
@@ -590,7 +594,7 @@ static struct memtopo_view *memtopo_view_from_chunks(struct memtopo_chunk **chun
 			memtopo_chunk_put(chunks[j]);
 		return NULL;
 	}
-	if (memtopo_view_add_chunks(v, chunks, n, k)) {
+	if (memtopo_view_add_chunks(v, chunks, NULL, NULL, n, k)) {
 		memtopo_view_free(v);
 		return NULL;
 	}
@@ -620,18 +624,51 @@ struct memtopo_view *memtopo_view_pack(struct memtopo_region *root, const struct
 	return v;
 }
 
-/* Take a reference on each chunk of group @grp and add it to @list. */
-static u32 memtopo_list_share(struct memtopo_chunk **list, const struct memtopo_group *grp,
-			      u32 from, u32 to)
+/*
+ * The chunks of a group being rebuilt, with what the group index needs of
+ * each, taken from where it is already known rather than from the chunk.
+ */
+struct memtopo_chunk_list {
+	struct memtopo_chunk **chunks;
+	u64 *starts;
+	u32 *nrs;
+	u32 n;
+};
+
+/*
+ * Take a reference on chunks @from..@to - 1 of group @grp and append them
+ * to @list.  Only each chunk's reference count is touched: its start and
+ * entry count come from the group.
+ */
+static void memtopo_list_share(struct memtopo_chunk_list *list, const struct memtopo_group *grp,
+			       u32 from, u32 to)
 {
 	u32 j;
 
 	memtopo_prefetch_chunk_refs(grp->chunks + from, to - from);
 	for (j = from; j < to; j++) {
 		refcount_inc(&grp->chunks[j]->ref);
-		list[j - from] = grp->chunks[j];
+		list->chunks[list->n] = grp->chunks[j];
+		list->starts[list->n] = grp->chunk_start[j];
+		list->nrs[list->n] = (j + 1 < grp->nr_chunks ? grp->chunk_first[j + 1] : grp->nr) -
+				     grp->chunk_first[j];
+		list->n++;
 	}
-	return to - from;
+}
+
+/* Append @k new chunks holding the entries of @mid to @list. */
+static int memtopo_list_new(struct memtopo_chunk_list *list, const struct memtopo_flat *mid,
+			    u32 k)
+{
+	u32 c;
+
+	if (memtopo_chunks_from_flat(list->chunks + list->n, mid, k))
+		return -ENOMEM;
+	for (c = 0; c < k; c++, list->n++) {
+		list->starts[list->n] = list->chunks[list->n]->starts[0];
+		list->nrs[list->n] = list->chunks[list->n]->nr;
+	}
+	return 0;
 }
 
 /**
@@ -656,9 +693,9 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 	u32 kc = DIV_ROUND_UP(mid->nr, MEMTOPO_CHUNK_ENTRIES);
 	u32 g_lo = memtopo_bsearch_u32(old->group_cfirst, old->nr_groups, c_lo);
 	u32 g_hi = memtopo_bsearch_u32(old->group_cfirst, old->nr_groups, c_hi);
-	struct memtopo_chunk **list = NULL;
+	struct memtopo_chunk_list list = {};
 	struct memtopo_view *v = NULL;
-	u32 g, m, n = 0, pre, post;
+	u32 g, m, pre, post;
 
 	pre = c_lo - old->group_cfirst[g_lo];
 	post = old->group_cfirst[g_hi] + old->groups[g_hi]->nr_chunks - 1 - c_hi;
@@ -671,9 +708,13 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 
 	v = memtopo_view_alloc(old->nr_groups - (g_hi - g_lo + 1) +
 			       DIV_ROUND_UP(m, MEMTOPO_GROUP_CHUNKS));
-	list = kmalloc_array(m, sizeof(*list), GFP_KERNEL);
-	if (!v || !list)
+	/* one allocation: pointers, then starts, then counts */
+	list.chunks = kmalloc_array(m, sizeof(*list.chunks) + sizeof(*list.starts) +
+				    sizeof(*list.nrs), GFP_KERNEL);
+	if (!v || !list.chunks)
 		goto fail;
+	list.starts = (u64 *)(list.chunks + m);
+	list.nrs = (u32 *)(list.starts + m);
 	v->root = old->root;
 	v->nr_ranges = nr_ranges;
 	memtopo_prefetch_group_refs(old->groups, g_lo);
@@ -688,34 +729,33 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 		u32 c0 = old->group_cfirst[g];
 
 		if (c0 + grp->nr_chunks <= c_lo || c0 > c_hi) {
-			n += memtopo_list_share(list + n, grp, 0, grp->nr_chunks);
+			memtopo_list_share(&list, grp, 0, grp->nr_chunks);
 			continue;
 		}
 		if (c0 <= c_lo)
-			n += memtopo_list_share(list + n, grp, 0, c_lo - c0);
+			memtopo_list_share(&list, grp, 0, c_lo - c0);
 		if (c0 <= c_hi && c_hi < c0 + grp->nr_chunks) {
-			if (memtopo_chunks_from_flat(list + n, mid, kc))
+			if (memtopo_list_new(&list, mid, kc))
 				goto fail;
-			n += kc;
-			n += memtopo_list_share(list + n, grp, c_hi + 1 - c0, grp->nr_chunks);
+			memtopo_list_share(&list, grp, c_hi + 1 - c0, grp->nr_chunks);
 		}
 	}
-	if (memtopo_view_add_chunks(v, list, n, DIV_ROUND_UP(n, MEMTOPO_GROUP_CHUNKS))) {
-		n = 0;
+	if (memtopo_view_add_chunks(v, list.chunks, list.starts, list.nrs, list.n,
+				    DIV_ROUND_UP(list.n, MEMTOPO_GROUP_CHUNKS))) {
+		list.n = 0;
 		goto fail;
 	}
-	n = 0;
 	for (g = g_hi + 1; g < old->nr_groups; g++) {
 		refcount_inc(&old->groups[g]->ref);
 		memtopo_view_add_group(v, old->groups[g]);
 	}
-	kfree(list);
+	kfree(list.chunks);
 	return v;
 
 fail:
-	while (n)
-		memtopo_chunk_put(list[--n]);
-	kfree(list);
+	while (list.n)
+		memtopo_chunk_put(list.chunks[--list.n]);
+	kfree(list.chunks);
 	if (v)
 		memtopo_view_free(v);
 	return NULL;
