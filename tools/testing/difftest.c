@@ -15,6 +15,10 @@
  *    return the model's errno, and a VFIO-like consumer that maps only
  *    populated parts, from discard listeners it registers on each section
  *    in region_add, maps exactly the populated parts of the painted view,
+ *  - IOMMU regions' tables hold the model's mappings after random maps and
+ *    unmaps (refused ones return the model's errno and change nothing),
+ *    and addresses of IOMMU ranges translate, through nested IOMMUs too,
+ *    to what the model's walk gives (or fail with its errno),
  *  - every allocation is freed at the end.
  * Aliases get subregions too (kept, never rendered, as in QEMU), and
  * alias targets are often mapped nowhere else; both are counted, and a run
@@ -471,6 +475,8 @@ static void dis_check_consumer(int s, const struct ref_range *want, int n)
 		FAIL("space %d: discard consumer maps %d pieces, the model %d", s, j, k);
 }
 
+static void io_check_translations(void);
+
 static void check_views(void)
 {
 	static struct ref_range want[REF_MAX_RANGES];
@@ -538,12 +544,14 @@ mismatch:
 		FAIL("space %d (root r%d, effective r%d): view differs from the reference",
 		     s, space_root[s], root);
 	}
+	io_check_translations();
 }
 
 static const enum memtopo_kind engine_kind[] = {
 	[REF_CONTAINER] = MEMTOPO_CONTAINER, [REF_RAM] = MEMTOPO_RAM, [REF_ROM] = MEMTOPO_ROM,
 	[REF_ROMDEV] = MEMTOPO_ROM_DEVICE, [REF_IO] = MEMTOPO_IO,
 	[REF_RAMDEV] = MEMTOPO_RAM_DEVICE, [REF_ALIAS] = MEMTOPO_ALIAS,
+	[REF_IOMMU] = MEMTOPO_IOMMU,
 };
 
 static u64 rnd_addr(void)
@@ -599,7 +607,7 @@ static void op_create(void)
 	struct ref_region *r;
 	struct memtopo_region *mr;
 	char name[16];
-	int k = rnd_below(7), t = -1;
+	int k = rnd_below(8), t = -1;
 
 	if (model.n >= REF_MAX_REGIONS)
 		return;
@@ -619,7 +627,7 @@ static void op_create(void)
 	r->romd = k == REF_ROMDEV;
 	rnd_size(&r->size, &r->size64);
 	/* RAM often gets a size a discard manager can cut into blocks */
-	if ((k == REF_RAM || k == REF_RAMDEV) && !rnd_below(3)) {
+	if ((k == REF_RAM || k == REF_RAMDEV || k == REF_IOMMU) && !rnd_below(3)) {
 		r->size = 0x1000ULL << rnd_below(4);
 		r->size64 = false;
 	}
@@ -956,6 +964,316 @@ static void op_discard(void)
 	dis_check_state(r, "discard op");
 }
 
+/*
+ * IOMMU regions with a table: random maps and unmaps (some refused:
+ * overlap, hole, misalignment, bad permission or target, wrap past 2^64),
+ * each returning the model's errno and leaving the table exactly as the
+ * model has it.
+ */
+static unsigned long io_maps, io_unmaps, io_refused, io_xlates, io_xlate_faults[3],
+	io_nested;
+
+static const char *io_map_str(const struct ref_iommu_map *mp)
+{
+	static char buf[96];
+
+	snprintf(buf, sizeof(buf), "%#llx-%#llx -> as%u %#llx p%u",
+		 (unsigned long long)mp->iova, (unsigned long long)mp->last,
+		 spaces[mp->space]->id, (unsigned long long)mp->addr, mp->perm);
+	return buf;
+}
+
+/* The engine's table of @r against the model's. */
+static void io_check_table(const struct ref_region *r, const char *what)
+{
+	static struct memtopo_iommu_ent got[REF_IOMMU_MAPS + 1];
+	u32 nr = 0;
+	int i, ret;
+
+	memtopo_ctx_lock(ctx);
+	ret = memtopo_iommu_mappings_locked(r->engine, got, ARRAY_SIZE(got), &nr);
+	memtopo_ctx_unlock(ctx);
+	if (r->kind != REF_IOMMU || r->iommu_ops) {
+		expect(ret, -EINVAL, "iommu mappings of a region without a table");
+		return;
+	}
+	expect(ret, 0, "iommu mappings");
+	if ((int)nr != r->nmap)
+		FAIL("%s: the table holds %u mappings, the model %d", what, nr, r->nmap);
+	for (i = 0; i < r->nmap; i++) {
+		const struct ref_iommu_map *mp = &r->map[i];
+
+		if (got[i].iova != mp->iova || got[i].last != mp->last || got[i].addr != mp->addr ||
+		    got[i].space != spaces[mp->space]->id || got[i].perm != mp->perm)
+			FAIL("%s: mapping %d is %#llx-%#llx -> as%u %#llx p%u, the model's %s",
+			     what, i, (unsigned long long)got[i].iova,
+			     (unsigned long long)got[i].last, got[i].space,
+			     (unsigned long long)got[i].addr, got[i].perm, io_map_str(mp));
+	}
+}
+
+static u64 io_rnd_pages(void)
+{
+	return rnd_below(4) ? REF_PAGE * (1 + rnd_below(4)) : REF_PAGE << rnd_below(6);
+}
+
+/*
+ * A page-aligned address of something space @s shows, else a random page:
+ * most maps should lead somewhere, and IOVAs be ones a space shows.  @mr:
+ * only entries of that region, and the offset in it is returned.
+ */
+static u64 io_rnd_shown(int s, int mr)
+{
+	int i, k = 0, pick[REF_MAX_RANGES];
+	u64 len;
+
+	for (i = 0; i < last_n[s]; i++)
+		if (last_view[s][i].region >= 0 && (mr < 0 || last_view[s][i].region == mr))
+			pick[k++] = i;
+	if (!k)
+		return REF_PAGE * rnd_below(24);
+	i = pick[rnd_below(k)];
+	len = i + 1 < last_n[s] ? last_view[s][i + 1].start - last_view[s][i].start : 0;
+	len = rnd_below(min_t(u64, len - 1, (u64)(4 * REF_PAGE)) + 1);
+	return ((mr < 0 ? last_view[s][i].start : last_view[s][i].offset) + len) &
+	       ~(REF_PAGE - 1);
+}
+
+static void op_iommu(void)
+{
+	struct memtopo_space *target;
+	struct ref_region *r;
+	u64 iova, size, addr;
+	unsigned int perm;
+	int i = rnd_region(), j, sp, want;
+	bool target_ok = true;
+
+	if (i < 0)
+		return;
+	/* mostly an IOMMU */
+	for (j = 0; j < 4 * model.n && rnd_below(32) && model.r[i].kind != REF_IOMMU; j++)
+		i = rnd_region();
+	r = &model.r[i];
+	if (!r->live)
+		return;
+	iova = rnd_below(4) ? io_rnd_shown(rnd_below(nr_spaces), i) : REF_PAGE * rnd_below(16);
+	size = io_rnd_pages();
+	/* one fault at a time, now and then */
+	switch (rnd_below(32)) {
+	case 0:
+		iova += 0x800;
+		break;
+	case 1:
+		size += 0x10;
+		break;
+	case 2:
+		size = 0;
+		break;
+	case 3:
+		iova = U64_MAX - 0xfff;
+		size = 0x2000;
+		break;
+	case 4:
+		iova = U64_MAX - 0xfff;
+		size = 0x1000;
+		break;
+	}
+	if (r->nmap >= REF_IOMMU_MAPS - 1 || !rnd_below(32)) {
+		memtopo_ctx_lock(ctx);
+		want = r->kind == REF_IOMMU && !r->iommu_ops ? 0 : -EINVAL;
+		expect(memtopo_iommu_unmap_all_locked(r->engine), want, "iommu unmap all");
+		memtopo_ctx_unlock(ctx);
+		if (!want) {
+			r->nmap = 0;
+			io_unmaps++;
+		}
+	} else if (rnd_below(3)) {
+		sp = rnd_below(nr_spaces);
+		target = spaces[sp];
+		addr = rnd_below(8) ? io_rnd_shown(sp, -1) : U64_MAX - 0xfff;
+		perm = 1 + rnd_below(3);
+		switch (rnd_below(24)) {
+		case 0:
+			addr += 0x400;
+			break;
+		case 1:
+			perm = rnd_below(2) ? 0 : perm | 4;
+			break;
+		case 2:
+			target = NULL;
+			target_ok = false;
+			break;
+		}
+		want = ref_iommu_map(r, iova, size, sp, target_ok, addr, perm);
+		expect(memtopo_iommu_map(r->engine, iova, size, target, addr, perm), want,
+		       "iommu map");
+		io_maps += !want;
+		io_refused += !!want;
+	} else {
+		/* often exactly a mapping, or part of one */
+		if (r->nmap && rnd_below(2)) {
+			const struct ref_iommu_map *mp = &r->map[rnd_below(r->nmap)];
+
+			iova = mp->iova;
+			size = mp->last - mp->iova + 1;
+			if (rnd_below(2) && size > REF_PAGE) {
+				iova += REF_PAGE * rnd_below(size / REF_PAGE);
+				size = REF_PAGE * (1 + rnd_below((mp->last + 1 - iova) / REF_PAGE));
+			}
+		}
+		want = ref_iommu_unmap(r, iova, size);
+		expect(memtopo_iommu_unmap(r->engine, iova, size), want, "iommu unmap");
+		io_unmaps += !want;
+		io_refused += !!want;
+	}
+	io_check_table(r, "iommu op");
+}
+
+/* The painted entry of space @s holding @a (check_views painted them all). */
+static const struct ref_range *io_view_find(int s, u64 a)
+{
+	int lo = 0, hi = last_n[s] - 1;
+
+	while (lo < hi) {
+		int mid = (lo + hi + 1) / 2;
+
+		if (last_view[s][mid].start <= a)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return &last_view[s][lo];
+}
+
+struct io_xlate {
+	int space, region, depth;
+	u64 addr, offset, mask;
+	unsigned int perm;
+};
+
+/*
+ * QEMU's address_space_translate() on the model: an IOMMU range sends
+ * the access through the mapping holding its offset into the mapping's
+ * space, at most MEMTOPO_IOMMU_MAX_DEPTH times; the IOTLB entry is the
+ * smallest block met, with the permissions every IOMMU grants.
+ */
+static int io_model_translate(int s, u64 a, bool write, struct io_xlate *o)
+{
+	u64 mask = U64_MAX;
+	unsigned int perm = 3;
+	int depth;
+
+	for (depth = 0;; depth++) {
+		const struct ref_range *rr = io_view_find(s, a);
+		const struct ref_region *r;
+		const struct ref_iommu_map *mp;
+		u64 off;
+		int k;
+
+		if (rr->region < 0)
+			return -ENOENT;
+		r = &model.r[rr->region];
+		off = rr->offset + (a - rr->start);
+		if (r->kind != REF_IOMMU) {
+			o->region = rr->region;
+			o->offset = off;
+			break;
+		}
+		if (depth == MEMTOPO_IOMMU_MAX_DEPTH)
+			return -ELOOP;
+		k = ref_iommu_find(r, off);
+		if (k < 0)
+			return -ENOENT;
+		mp = &r->map[k];
+		if (!(mp->perm & (write ? MEMTOPO_IOMMU_WO : MEMTOPO_IOMMU_RO)))
+			return -EACCES;
+		mask &= ref_iommu_block_mask(mp, off);
+		perm &= mp->perm;
+		a = mp->addr + (off - mp->iova);
+		s = mp->space;
+	}
+	o->space = s;
+	o->addr = a;
+	o->depth = depth;
+	o->mask = depth ? mask : REF_PAGE - 1;
+	o->perm = perm;
+	return 0;
+}
+
+/* One address of space @s through the engine and through the model. */
+static void io_check_one(int s, u64 a, bool write)
+{
+	struct memtopo_iotlb_entry e;
+	struct memtopo_section sec;
+	struct io_xlate o;
+	u64 at = a, len = 1;
+	int want = io_model_translate(s, a, write, &o), ret, ret2;
+
+	rcu_read_lock();
+	ret = memtopo_space_get_iotlb_entry(spaces[s], a, write, 0, &e);
+	ret2 = memtopo_space_lookup(spaces[s], a, &sec);
+	if (!ret2 && sec.mr->kind == MEMTOPO_IOMMU)
+		ret2 = memtopo_iommu_walk_rcu(&sec, &at, &len, write, 0, NULL);
+	rcu_read_unlock();
+	if (ret != want || ret2 != want)
+		FAIL("space %d: translating %#llx for a %s gives %d (walk %d), the model %d", s,
+		     (unsigned long long)a, write ? "write" : "read", ret, ret2, want);
+	if (want) {
+		io_xlate_faults[want == -ENOENT ? 0 : want == -EACCES ? 1 : 2]++;
+		return;
+	}
+	if (e.target_as != spaces[o.space] || e.addr_mask != o.mask || e.perm != o.perm ||
+	    e.iova != (a & ~o.mask) || e.translated_addr != (o.addr & ~o.mask) ||
+	    at != o.addr || sec.mr != model.r[o.region].engine ||
+	    sec.offset + (at - sec.start) != o.offset) {
+		fprintf(stderr, "model: space %d %#llx r%d+%#llx (mask %#llx p%u)\n", o.space,
+			(unsigned long long)o.addr, o.region, (unsigned long long)o.offset,
+			(unsigned long long)o.mask, o.perm);
+		FAIL("space %d: %#llx goes to as%u %#llx (mask %#llx p%u), reaching %#llx", s,
+		     (unsigned long long)a, e.target_as ? e.target_as->id : 0,
+		     (unsigned long long)e.translated_addr, (unsigned long long)e.addr_mask,
+		     e.perm, (unsigned long long)at);
+	}
+	io_xlates++;
+	io_nested += o.depth > 1;
+}
+
+/*
+ * Addresses of IOMMU ranges of every space, mapped IOVAs preferred,
+ * through the engine's translation and the model's.
+ */
+static void io_check_translations(void)
+{
+	int s, t, i, k;
+
+	for (s = 0; s < nr_spaces; s++) {
+		int io[REF_MAX_RANGES], nio = 0;
+
+		for (i = 0; i < last_n[s] && nio < REF_MAX_RANGES; i++)
+			if (last_view[s][i].region >= 0 &&
+			    model.r[last_view[s][i].region].kind == REF_IOMMU)
+				io[nio++] = i;
+		for (t = 0; nio && t < 4; t++) {
+			const struct ref_range *rr = &last_view[s][io[rnd_below(nio)]];
+			const struct ref_region *r = &model.r[rr->region];
+			u64 last = rr + 1 < &last_view[s][last_n[s]] ? rr[1].start - 1 : U64_MAX;
+			u64 a = rr->start + rnd_below(last - rr->start + 1 ?: U64_MAX);
+
+			/* an IOVA the IOMMU maps, if this range shows it */
+			if (r->nmap && rnd_below(4)) {
+				const struct ref_iommu_map *mp = &r->map[rnd_below(r->nmap)];
+				u64 off = mp->iova + REF_PAGE * rnd_below(8) + rnd_below(REF_PAGE);
+
+				k = off >= rr->offset && off - rr->offset <= last - rr->start &&
+				    off <= mp->last;
+				if (k)
+					a = rr->start + (off - rr->offset);
+			}
+			io_check_one(s, a, rnd_below(2));
+		}
+	}
+}
+
 static void one_tree(void)
 {
 	int steps, s, i, depth = 0;
@@ -992,9 +1310,13 @@ static void one_tree(void)
 			FAIL("listener_register");
 	}
 	check_views();
+	/* IOMMUs start with some mappings, so translations meet them */
+	for (i = 0; i < 6; i++)
+		op_iommu();
+	check_views();
 	steps = 10 + rnd_below(40);
 	for (i = 0; i < steps; i++) {
-		unsigned int what = rnd_below(20);
+		unsigned int what = rnd_below(24);
 
 		if (what < 2 && depth < 3) {
 			memtopo_transaction_begin(ctx);
@@ -1008,8 +1330,10 @@ static void one_tree(void)
 			op_add();
 		} else if (what < 16) {
 			op_mutate();
-		} else {
+		} else if (what < 20) {
 			op_discard();
+		} else {
+			op_iommu();
 		}
 		if (!depth)
 			check_views();
@@ -1939,6 +2263,12 @@ int main(int argc, char **argv)
 	if (trees >= 1000 && (!alias_adds || !alias_only_entries))
 		FAIL("trees miss aliases: %lu adds under one, %lu entries shown only through one",
 		     alias_adds, alias_only_entries);
+	if (trees >= 1000 && (!io_maps || !io_unmaps || !io_refused || !io_xlates ||
+			      !io_nested || !io_xlate_faults[0] || !io_xlate_faults[1] ||
+			      !io_xlate_faults[2]))
+		FAIL("trees miss IOMMUs: %lu maps, %lu unmaps, %lu refused, %lu translations%s",
+		     io_maps, io_unmaps, io_refused, io_xlates,
+		     " (or none nested, unassigned, denied or looping)");
 	printf("difftest: ok: %lu trees, %lu view checks, %lu commits", trees, checks, commits);
 	printf(" (%lu windowed, %lu full renders), fail-nth sweep clean,", commits - full_renders,
 	       full_renders);
@@ -1952,5 +2282,9 @@ int main(int argc, char **argv)
 	       dis_managers, dis_changes);
 	printf(" %lu refused, %lu vetoed by the consumer, %lu pieces mapped\n", dis_refused,
 	       dis_vetoes, dis_mapped);
+	printf("difftest: IOMMU: %lu maps, %lu unmaps, %lu refused; %lu translations checked",
+	       io_maps, io_unmaps, io_refused, io_xlates);
+	printf(" (%lu through nested IOMMUs), %lu unassigned, %lu denied, %lu looping\n",
+	       io_nested, io_xlate_faults[0], io_xlate_faults[1], io_xlate_faults[2]);
 	return 0;
 }

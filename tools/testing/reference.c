@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The naive reference painter: see reference.h. */
+/* The naive reference painter and IOMMU tables: see reference.h. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,4 +216,114 @@ int ref_paint(const struct ref_model *m, int root, struct ref_range *out, int ma
 		n++;
 	}
 	return n;
+}
+
+/* The argument checks map and unmap share: a table IOMMU, whole pages, no wrap. */
+static int iommu_range_check(const struct ref_region *r, uint64_t iova, uint64_t size)
+{
+	if (r->kind != REF_IOMMU || r->iommu_ops)
+		return -EINVAL;
+	if (!size || iova % REF_PAGE || size % REF_PAGE)
+		return -EINVAL;
+	if (size - 1 > UINT64_MAX - iova)
+		return -EOVERFLOW;
+	return 0;
+}
+
+int ref_iommu_map(struct ref_region *r, uint64_t iova, uint64_t size, int space,
+		  bool target_ok, uint64_t addr, unsigned int perm)
+{
+	uint64_t last = iova + size - 1;
+	int ret = iommu_range_check(r, iova, size), i, j;
+
+	if (ret)
+		return ret;
+	if (!perm || perm & ~3u || addr % REF_PAGE || !target_ok)
+		return -EINVAL;
+	if (size - 1 > UINT64_MAX - addr)
+		return -EOVERFLOW;
+	for (i = 0; i < r->nmap; i++)
+		if (!(last < r->map[i].iova || iova > r->map[i].last))
+			return -EEXIST;
+	if (r->nmap == REF_IOMMU_MAPS)
+		abort();	/* the harness keeps below the model's capacity */
+	for (i = 0; i < r->nmap && r->map[i].iova < iova; i++)
+		;
+	for (j = r->nmap; j > i; j--)
+		r->map[j] = r->map[j - 1];
+	r->map[i] = (struct ref_iommu_map){ .iova = iova, .last = last, .addr = addr,
+					     .space = space, .perm = perm };
+	r->nmap++;
+	return 0;
+}
+
+int ref_iommu_unmap(struct ref_region *r, uint64_t iova, uint64_t size)
+{
+	struct ref_iommu_map out[REF_IOMMU_MAPS + 1];
+	uint64_t last = iova + size - 1, at = iova;
+	int ret = iommu_range_check(r, iova, size), i, n = 0;
+	bool covered = false;
+
+	if (ret)
+		return ret;
+	/* every page of [iova, last] mapped, or nothing happens */
+	for (i = 0; i < r->nmap && !covered; i++) {
+		const struct ref_iommu_map *mp = &r->map[i];
+
+		if (mp->last < iova || mp->iova > last)
+			continue;
+		if (mp->iova > at)
+			return -ENOENT;
+		if (mp->last >= last)
+			covered = true;
+		else
+			at = mp->last + 1;
+	}
+	if (!covered)
+		return -ENOENT;
+	for (i = 0; i < r->nmap; i++) {
+		const struct ref_iommu_map *mp = &r->map[i];
+
+		if (mp->last < iova || mp->iova > last) {
+			out[n++] = *mp;
+			continue;
+		}
+		if (mp->iova < iova) {
+			out[n] = *mp;
+			out[n++].last = iova - 1;
+		}
+		if (mp->last > last) {
+			out[n] = *mp;
+			out[n].iova = last + 1;
+			out[n++].addr = mp->addr + (last + 1 - mp->iova);
+		}
+	}
+	if (n > REF_IOMMU_MAPS)
+		abort();
+	memcpy(r->map, out, n * sizeof(out[0]));
+	r->nmap = n;
+	return 0;
+}
+
+int ref_iommu_find(const struct ref_region *r, uint64_t off)
+{
+	int i;
+
+	for (i = 0; i < r->nmap; i++)
+		if (r->map[i].iova <= off && off <= r->map[i].last)
+			return i;
+	return -1;
+}
+
+uint64_t ref_iommu_block_mask(const struct ref_iommu_map *mp, uint64_t off)
+{
+	int k;
+
+	for (k = 63; k > 12; k--) {
+		uint64_t mask = (1ULL << k) - 1, base = off & ~mask;
+
+		if (!((mp->addr - mp->iova) & mask) && base >= mp->iova && base + mask <= mp->last)
+			return mask;
+	}
+	return REF_PAGE - 1;
 }

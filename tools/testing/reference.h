@@ -12,8 +12,19 @@
 
 #define REF_MAX_REGIONS 64
 #define REF_MAX_RANGES 4096
+/* mappings the model keeps per IOMMU; the harness maps no more */
+#define REF_IOMMU_MAPS 16
+#define REF_PAGE 0x1000ULL
 
-enum ref_kind { REF_CONTAINER, REF_RAM, REF_ROM, REF_ROMDEV, REF_IO, REF_RAMDEV, REF_ALIAS };
+enum ref_kind { REF_CONTAINER, REF_RAM, REF_ROM, REF_ROMDEV, REF_IO, REF_RAMDEV, REF_ALIAS,
+		REF_IOMMU };
+
+/* One IOMMU mapping: IOVAs [iova, last] go to addr on in space @space. */
+struct ref_iommu_map {
+	uint64_t iova, last, addr;
+	int space;
+	unsigned int perm;	/* 1 read, 2 write */
+};
 
 struct ref_region {
 	enum ref_kind kind;
@@ -31,6 +42,14 @@ struct ref_region {
 	void *engine;		/* the engine's struct memtopo_region */
 	/* a discard manager: granularity (0: none), bytes managed, populated blocks */
 	uint64_t dgran, dsize, dbits;
+	/*
+	 * An IOMMU (renders as I/O): its mappings in IOVA order, programmed
+	 * through the engine's table, or, with @iommu_ops, through kernel ops
+	 * the harness implements (then each mapping is one aligned block).
+	 */
+	bool iommu_ops;
+	int nmap;
+	struct ref_iommu_map map[REF_IOMMU_MAPS];
 };
 
 struct ref_model {
@@ -58,5 +77,22 @@ int ref_paint(const struct ref_model *m, int root, struct ref_range *out, int ma
 bool ref_reaches(const struct ref_model *m, int from, int to);
 /* Is @mr @of itself or an ancestor of it (subregion edges, any kind)? */
 bool ref_is_ancestor(const struct ref_model *m, int mr, int of);
+
+/*
+ * IOMMU tables after iommufd's IOMMU_IOAS_MAP / _UNMAP: page-granular, all
+ * or nothing.  ref_iommu_map() and ref_iommu_unmap() return the errno the
+ * engine must give (@target_ok: the target is a live space of the context)
+ * and apply the change only when it is 0.
+ */
+int ref_iommu_map(struct ref_region *r, uint64_t iova, uint64_t size, int space,
+		  bool target_ok, uint64_t addr, unsigned int perm);
+int ref_iommu_unmap(struct ref_region *r, uint64_t iova, uint64_t size);
+/* The mapping holding IOVA @off, or -1. */
+int ref_iommu_find(const struct ref_region *r, uint64_t off);
+/*
+ * The IOTLB entry around @off: the largest power-of-two block aligned in
+ * both the IOVA and the target space that lies inside mapping @mp.
+ */
+uint64_t ref_iommu_block_mask(const struct ref_iommu_map *mp, uint64_t off);
 
 #endif
