@@ -18,7 +18,12 @@
  *  - IOMMU regions' tables hold the model's mappings after random maps and
  *    unmaps (refused ones return the model's errno and change nothing),
  *    and addresses of IOMMU ranges translate, through nested IOMMUs too,
- *    to what the model's walk gives (or fail with its errno),
+ *    to what the model's walk gives (or fail with its errno); a third of
+ *    the IOMMUs are a kernel module's (struct memtopo_iommu_ops) that maps
+ *    and unmaps by itself and tells notifiers,
+ *  - a VFIO-like consumer holds an IOMMU notifier on exactly each IOMMU
+ *    range of each view, and what it mirrors from MAP / UNMAP events (and
+ *    the replay on registration) is the model's mappings inside the range,
  *  - every allocation is freed at the end.
  * Aliases get subregions too (kept, never rendered, as in QEMU), and
  * alias targets are often mapped nowhere else; both are counted, and a run
@@ -36,6 +41,8 @@
 #include "reference.h"
 
 #define MAX_SPACES 3
+/* an IOMMU with kernel ops and no replay op stays this small (io_ops) */
+#define IO_OPS_MAX 0x10000
 
 static struct ref_model model;
 static struct memtopo_ctx *ctx;
@@ -476,6 +483,7 @@ static void dis_check_consumer(int s, const struct ref_range *want, int n)
 }
 
 static void io_check_translations(void);
+static void io_check_notifiers(void);
 
 static void check_views(void)
 {
@@ -545,6 +553,7 @@ mismatch:
 		     s, space_root[s], root);
 	}
 	io_check_translations();
+	io_check_notifiers();
 }
 
 static const enum memtopo_kind engine_kind[] = {
@@ -601,6 +610,8 @@ static bool dis_kind(const struct ref_region *r)
 	return r->kind == REF_RAM || r->kind == REF_RAMDEV;
 }
 
+static const struct memtopo_iommu_ops io_ops;
+
 static void op_create(void)
 {
 	struct memtopo_region_info info = {};
@@ -640,7 +651,18 @@ static void op_create(void)
 	info.size_is_2_64 = r->size64;
 	info.alias_target = k == REF_ALIAS ? model.r[t].engine : NULL;
 	info.alias_offset = r->alias_offset;
-	mr = memtopo_region_create(ctx, &info);
+	/* a third of the IOMMUs are a kernel module's, small: see io_ops */
+	r->iommu_ops = k == REF_IOMMU && !rnd_below(3);
+	if (r->iommu_ops) {
+		r->size = 1 + rnd_below(IO_OPS_MAX);
+		r->size64 = false;
+		info.size = r->size;
+		info.size_is_2_64 = false;
+		info.opaque = r;
+		mr = memtopo_iommu_region_create(ctx, &info, &io_ops);
+	} else {
+		mr = memtopo_region_create(ctx, &info);
+	}
 	if (IS_ERR(mr))
 		FAIL("create r%d: %ld", model.n, PTR_ERR(mr));
 	r->engine = mr;
@@ -766,6 +788,10 @@ static void op_mutate(void)
 		bool size64;
 
 		rnd_size(&size, &size64);
+		if (r->iommu_ops) {
+			size = 1 + rnd_below(IO_OPS_MAX);
+			size64 = false;
+		}
 		want = fits(r->addr, size, size64) ? 0 : -EOVERFLOW;
 		expect(memtopo_region_set_size(mr, size, size64), want, "set_size");
 		if (!want) {
@@ -972,6 +998,18 @@ static void op_discard(void)
  */
 static unsigned long io_maps, io_unmaps, io_refused, io_xlates, io_xlate_faults[3],
 	io_nested;
+/* refusals by errno: EINVAL, EOVERFLOW, EEXIST (overlap), ENOENT (hole) */
+static unsigned long io_refused_by[4];
+
+static void io_count(int ret, unsigned long *done)
+{
+	if (!ret) {
+		(*done)++;
+		return;
+	}
+	io_refused++;
+	io_refused_by[ret == -EINVAL ? 0 : ret == -EOVERFLOW ? 1 : ret == -EEXIST ? 2 : 3]++;
+}
 
 static const char *io_map_str(const struct ref_iommu_map *mp)
 {
@@ -1039,6 +1077,362 @@ static u64 io_rnd_shown(int s, int mr)
 	       ~(REF_PAGE - 1);
 }
 
+/*
+ * A consumer in the manner of QEMU's VFIO behind a vIOMMU, per space: its
+ * memory listener registers an IOMMU notifier on every IOMMU section in
+ * region_add, with the section's part of the region as the range filter,
+ * and replays the mappings (vfio_listener_region_add()); region_del
+ * unregisters it.  Each notifier mirrors IOVA -> (space, address, perm)
+ * from its MAP and UNMAP events alone: a MAP over mirrored IOVAs or an
+ * UNMAP of IOVAs not mirrored fails at once, and the mirror must equal
+ * the model's mappings inside the range after every change.
+ */
+#define IO_NOTIFIERS 128
+#define IO_MIRROR 64
+
+struct io_ent {
+	u64 iova, last, addr;
+	struct memtopo_space *as;
+	unsigned int perm;
+};
+
+struct io_nt {
+	struct memtopo_iommu_notifier n;
+	u64 start, last;		/* the section, in the space */
+	struct io_ent m[IO_MIRROR];	/* sorted, disjoint, contiguous ones merged */
+	int nm;
+};
+
+struct io_consumer {
+	struct memtopo_listener l;
+	int hi;			/* past the last notifier slot ever used */
+	struct io_nt nt[IO_NOTIFIERS];
+};
+
+static struct io_consumer io_cons[MAX_SPACES];
+static unsigned long io_events, io_replayed, io_registered, io_ops_changes;
+static bool io_replaying;
+
+/* Add @e to @m (@n entries), merging it with neighbours it continues. */
+static int io_ent_add(struct io_ent *m, int n, const struct io_ent *e)
+{
+	int i, j;
+
+	for (i = 0; i < n && m[i].iova < e->iova; i++)
+		;
+	if (n == IO_MIRROR)
+		FAIL("IOMMU consumer: mirror full");
+	for (j = n; j > i; j--)
+		m[j] = m[j - 1];
+	m[i] = *e;
+	n++;
+	for (i = n - 1; i > 0; i--) {
+		struct io_ent *a = &m[i - 1], *b = &m[i];
+
+		if (a->last + 1 == b->iova && a->as == b->as && a->perm == b->perm &&
+		    a->addr + (b->iova - a->iova) == b->addr) {
+			a->last = b->last;
+			memmove(b, b + 1, (n - i - 1) * sizeof(*b));
+			n--;
+		}
+	}
+	return n;
+}
+
+static void io_notify(struct memtopo_iommu_notifier *n, const struct memtopo_iotlb_entry *e)
+{
+	struct io_nt *nt = container_of(n, struct io_nt, n);
+	struct io_ent ent = { .iova = e->iova, .last = e->iova + e->addr_mask,
+			      .addr = e->translated_addr, .as = e->target_as, .perm = e->perm };
+	int i, k = 0;
+	u64 at = ent.iova;
+	bool covered = false;
+	struct io_ent out[IO_MIRROR + 1];
+
+	io_events++;
+	io_replayed += io_replaying;
+	/* an IOTLB entry: a power-of-two block, aligned on both sides, in the range */
+	if (e->addr_mask & (e->addr_mask + 1) || e->iova & e->addr_mask ||
+	    (e->perm && e->translated_addr & e->addr_mask) || e->iova < n->start ||
+	    ent.last > n->end || ent.last < e->iova)
+		FAIL("IOMMU notifier %#llx-%#llx told %#llx mask %#llx -> %#llx",
+		     (unsigned long long)n->start, (unsigned long long)n->end,
+		     (unsigned long long)e->iova, (unsigned long long)e->addr_mask,
+		     (unsigned long long)e->translated_addr);
+	if (e->perm != MEMTOPO_IOMMU_NONE) {
+		if (!e->target_as || e->perm & ~MEMTOPO_IOMMU_RW)
+			FAIL("IOMMU MAP without a target or with permission %u", e->perm);
+		for (i = 0; i < nt->nm; i++)
+			if (!(ent.last < nt->m[i].iova || ent.iova > nt->m[i].last))
+				FAIL("IOMMU MAP %#llx-%#llx over mirrored IOVAs",
+				     (unsigned long long)ent.iova, (unsigned long long)ent.last);
+		nt->nm = io_ent_add(nt->m, nt->nm, &ent);
+		return;
+	}
+	/* UNMAP: every IOVA of it is mirrored; cut the entries it crosses */
+	for (i = 0; i < nt->nm; i++) {
+		const struct io_ent *a = &nt->m[i];
+
+		if (a->last < ent.iova || a->iova > ent.last) {
+			out[k++] = *a;
+			continue;
+		}
+		if (a->iova > at)
+			break;
+		if (a->iova < ent.iova) {
+			out[k] = *a;
+			out[k++].last = ent.iova - 1;
+		}
+		if (a->last > ent.last) {
+			out[k] = *a;
+			out[k].iova = ent.last + 1;
+			out[k++].addr = a->addr + (ent.last + 1 - a->iova);
+		}
+		if (a->last >= ent.last)
+			covered = true;
+		else
+			at = a->last + 1;
+	}
+	if (!covered)
+		FAIL("IOMMU UNMAP %#llx-%#llx of IOVAs not mirrored",
+		     (unsigned long long)ent.iova, (unsigned long long)ent.last);
+	if (k > IO_MIRROR)
+		FAIL("IOMMU consumer: mirror full");
+	memcpy(nt->m, out, k * sizeof(out[0]));
+	nt->nm = k;
+}
+
+static void io_region_add(void *priv, const struct memtopo_section *s)
+{
+	struct io_consumer *c = priv;
+	struct io_nt *nt;
+	int i, ret;
+
+	if (s->mr->kind != MEMTOPO_IOMMU)
+		return;
+	for (i = 0; i < IO_NOTIFIERS && c->nt[i].n.iommu; i++)
+		;
+	if (i == IO_NOTIFIERS)
+		FAIL("IOMMU consumer: out of notifiers");
+	c->hi = max(c->hi, i + 1);
+	nt = &c->nt[i];
+	memset(&nt->n, 0, sizeof(nt->n));
+	nt->n.notify = io_notify;
+	nt->n.flags = MEMTOPO_IOMMU_NOTIFIER_IOTLB_EVENTS;
+	nt->n.start = s->offset;
+	nt->n.end = s->offset + (s->last - s->start);
+	nt->start = s->start;
+	nt->last = s->last;
+	nt->nm = 0;
+	ret = memtopo_iommu_register_notifier_locked(s->mr, &nt->n);
+	if (!ret) {
+		io_replaying = true;
+		ret = memtopo_iommu_replay_locked(s->mr, &nt->n);
+		io_replaying = false;
+	}
+	if (ret)
+		FAIL("IOMMU consumer: notifier on %#llx-%#llx: %d", (unsigned long long)s->start,
+		     (unsigned long long)s->last, ret);
+	io_registered++;
+}
+
+static void io_region_del(void *priv, const struct memtopo_section *s)
+{
+	struct io_consumer *c = priv;
+	int i;
+
+	if (s->mr->kind != MEMTOPO_IOMMU)
+		return;
+	for (i = 0; i < c->hi; i++) {
+		struct io_nt *nt = &c->nt[i];
+
+		if (nt->n.iommu == s->mr && nt->start == s->start && nt->last == s->last) {
+			/* VFIO unmaps the section's whole range with it */
+			memtopo_iommu_unregister_notifier_locked(&nt->n);
+			nt->nm = 0;
+			return;
+		}
+	}
+	FAIL("IOMMU consumer: region_del of %#llx-%#llx, a section it has no notifier on",
+	     (unsigned long long)s->start, (unsigned long long)s->last);
+}
+
+static const struct memtopo_listener_ops io_listener_ops = {
+	.region_add = io_region_add,
+	.region_del = io_region_del,
+};
+
+/* Each notifier's mirror against the model's mappings inside its range. */
+static void io_check_mirrors(void)
+{
+	int s, i, k, j, n;
+
+	for (s = 0; s < nr_spaces; s++) {
+		for (i = 0; i < io_cons[s].hi; i++) {
+			const struct io_nt *nt = &io_cons[s].nt[i];
+			struct io_ent want[IO_MIRROR];
+			const struct ref_region *r;
+
+			if (!nt->n.iommu)
+				continue;
+			k = region_index(nt->n.iommu);
+			if (k < 0)
+				FAIL("IOMMU notifier on a region the model does not know");
+			r = &model.r[k];
+			for (j = 0, n = 0; j < r->nmap; j++) {
+				const struct ref_iommu_map *mp = &r->map[j];
+				struct io_ent e = { .as = spaces[mp->space], .perm = mp->perm };
+
+				if (mp->last < nt->n.start || mp->iova > nt->n.end)
+					continue;
+				e.iova = max(mp->iova, nt->n.start);
+				e.last = min(mp->last, nt->n.end);
+				e.addr = mp->addr + (e.iova - mp->iova);
+				n = io_ent_add(want, n, &e);
+			}
+			if (n != nt->nm)
+				goto differ;
+			for (j = 0; j < n; j++) {
+				const struct io_ent *a = &want[j], *b = &nt->m[j];
+
+				if (a->iova != b->iova || a->last != b->last ||
+				    a->addr != b->addr || a->as != b->as || a->perm != b->perm)
+					goto differ;
+			}
+			continue;
+differ:
+			for (j = 0; j < nt->nm; j++)
+				fprintf(stderr, "  mirror %#llx-%#llx -> as%u %#llx p%u\n",
+					(unsigned long long)nt->m[j].iova,
+					(unsigned long long)nt->m[j].last, nt->m[j].as->id,
+					(unsigned long long)nt->m[j].addr, nt->m[j].perm);
+			for (j = 0; j < n; j++)
+				fprintf(stderr, "  model %#llx-%#llx -> as%u %#llx p%u\n",
+					(unsigned long long)want[j].iova,
+					(unsigned long long)want[j].last, want[j].as->id,
+					(unsigned long long)want[j].addr, want[j].perm);
+			FAIL("space %d: notifier on r%d %#llx-%#llx: %d mirrored, %d in the model",
+			     s, k, (unsigned long long)nt->n.start, (unsigned long long)nt->n.end,
+			     nt->nm, n);
+		}
+	}
+}
+
+/* After a commit: a notifier on exactly each IOMMU range each space shows. */
+static void io_check_notifiers(void)
+{
+	int s, i, j, shown;
+
+	for (s = 0; s < nr_spaces; s++) {
+		for (i = 0, shown = 0; i < last_n[s]; i++) {
+			const struct ref_range *rr = &last_view[s][i];
+			u64 last = i + 1 < last_n[s] ? rr[1].start - 1 : U64_MAX;
+
+			if (rr->region < 0 || model.r[rr->region].kind != REF_IOMMU)
+				continue;
+			shown++;
+			for (j = 0; j < io_cons[s].hi; j++) {
+				const struct io_nt *nt = &io_cons[s].nt[j];
+
+				if (nt->n.iommu == model.r[rr->region].engine &&
+				    nt->start == rr->start && nt->last == last &&
+				    nt->n.start == rr->offset &&
+				    nt->n.end == rr->offset + (last - rr->start))
+					break;
+			}
+			if (j == io_cons[s].hi)
+				FAIL("space %d: no IOMMU notifier on %#llx-%#llx", s,
+				     (unsigned long long)rr->start, (unsigned long long)last);
+		}
+		for (j = 0; j < io_cons[s].hi; j++)
+			shown -= !!io_cons[s].nt[j].n.iommu;
+		if (shown)
+			FAIL("space %d: IOMMU notifiers and IOMMU ranges differ by %d", s, -shown);
+	}
+	io_check_mirrors();
+}
+
+/*
+ * An IOMMU a kernel module implements (struct memtopo_iommu_ops): it
+ * translates through the model's mappings of its region, each one aligned
+ * block, and tells notifiers about its changes itself.  Without a replay
+ * op, registration replays page after page (QEMU's default), so such
+ * regions stay at most IO_OPS_MAX bytes.
+ */
+static void io_ops_translate(struct memtopo_region *iommu, u64 addr, unsigned int flag,
+			     int iommu_idx, struct memtopo_iotlb_entry *out)
+{
+	const struct ref_region *r = memtopo_iommu_opaque(iommu);
+	int k = ref_iommu_find(r, addr);
+	const struct ref_iommu_map *mp;
+
+	if (k < 0)
+		return;
+	mp = &r->map[k];
+	out->target_as = spaces[mp->space];
+	out->addr_mask = mp->last - mp->iova;
+	out->iova = mp->iova;
+	out->translated_addr = mp->addr;
+	out->perm = mp->perm;
+}
+
+static const struct memtopo_iommu_ops io_ops = {
+	.translate = io_ops_translate,
+};
+
+/* Tell the notifiers of ops IOMMU @r about mapping @mp: MAP or UNMAP. */
+static void io_ops_notify(struct ref_region *r, const struct ref_iommu_map *mp, bool map)
+{
+	struct memtopo_iotlb_event ev = {
+		.type = map ? MEMTOPO_IOMMU_NOTIFIER_MAP : MEMTOPO_IOMMU_NOTIFIER_UNMAP,
+		.entry = {
+			.target_as = spaces[mp->space],
+			.iova = mp->iova,
+			.translated_addr = mp->addr,
+			.addr_mask = mp->last - mp->iova,
+			.perm = map ? mp->perm : MEMTOPO_IOMMU_NONE,
+		},
+	};
+
+	memtopo_ctx_lock(ctx);
+	memtopo_iommu_notify_locked(r->engine, 0, &ev);
+	memtopo_ctx_unlock(ctx);
+	io_ops_changes++;
+}
+
+/*
+ * The ops IOMMU's own change: drop a random mapping (UNMAP told while it
+ * still translates), or add an aligned block (MAP told once it does).
+ */
+static void io_ops_change(struct ref_region *r)
+{
+	struct ref_iommu_map mp;
+	u64 size = REF_PAGE << rnd_below(3);
+	int k, sp;
+
+	if (r->nmap && (rnd_below(3) || r->nmap >= REF_IOMMU_MAPS - 1)) {
+		k = rnd_below(r->nmap);
+		io_ops_notify(r, &r->map[k], false);
+		memmove(&r->map[k], &r->map[k + 1], (r->nmap - k - 1) * sizeof(r->map[0]));
+		r->nmap--;
+		return;
+	}
+	sp = rnd_below(nr_spaces);
+	mp.space = sp;
+	mp.iova = rnd_below(IO_OPS_MAX / size) * size;
+	mp.last = mp.iova + size - 1;
+	mp.addr = io_rnd_shown(sp, -1) & ~(size - 1);
+	mp.perm = 1 + rnd_below(3);
+	for (k = 0; k < r->nmap; k++)
+		if (!(mp.last < r->map[k].iova || mp.iova > r->map[k].last))
+			return;
+	for (k = r->nmap; k > 0 && r->map[k - 1].iova > mp.iova; k--)
+		r->map[k] = r->map[k - 1];
+	r->map[k] = mp;
+	r->nmap++;
+	io_ops_notify(r, &mp, true);
+}
+
 static void op_iommu(void)
 {
 	struct memtopo_space *target;
@@ -1053,9 +1447,17 @@ static void op_iommu(void)
 	/* mostly an IOMMU */
 	for (j = 0; j < 4 * model.n && rnd_below(32) && model.r[i].kind != REF_IOMMU; j++)
 		i = rnd_region();
+	/* a tree without IOMMUs: a few refusals are enough */
+	if (model.r[i].kind != REF_IOMMU && rnd_below(4))
+		return;
 	r = &model.r[i];
 	if (!r->live)
 		return;
+	if (r->iommu_ops && rnd_below(4)) {
+		io_ops_change(r);
+		io_check_mirrors();
+		return;
+	}
 	iova = rnd_below(4) ? io_rnd_shown(rnd_below(nr_spaces), i) : REF_PAGE * rnd_below(16);
 	size = io_rnd_pages();
 	/* one fault at a time, now and then */
@@ -1083,10 +1485,9 @@ static void op_iommu(void)
 		want = r->kind == REF_IOMMU && !r->iommu_ops ? 0 : -EINVAL;
 		expect(memtopo_iommu_unmap_all_locked(r->engine), want, "iommu unmap all");
 		memtopo_ctx_unlock(ctx);
-		if (!want) {
+		io_count(want, &io_unmaps);
+		if (!want)
 			r->nmap = 0;
-			io_unmaps++;
-		}
 	} else if (rnd_below(3)) {
 		sp = rnd_below(nr_spaces);
 		target = spaces[sp];
@@ -1107,8 +1508,7 @@ static void op_iommu(void)
 		want = ref_iommu_map(r, iova, size, sp, target_ok, addr, perm);
 		expect(memtopo_iommu_map(r->engine, iova, size, target, addr, perm), want,
 		       "iommu map");
-		io_maps += !want;
-		io_refused += !!want;
+		io_count(want, &io_maps);
 	} else {
 		/* often exactly a mapping, or part of one */
 		if (r->nmap && rnd_below(2)) {
@@ -1123,10 +1523,10 @@ static void op_iommu(void)
 		}
 		want = ref_iommu_unmap(r, iova, size);
 		expect(memtopo_iommu_unmap(r->engine, iova, size), want, "iommu unmap");
-		io_unmaps += !want;
-		io_refused += !!want;
+		io_count(want, &io_unmaps);
 	}
 	io_check_table(r, "iommu op");
+	io_check_mirrors();
 }
 
 /* The painted entry of space @s holding @a (check_views painted them all). */
@@ -1308,6 +1708,11 @@ static void one_tree(void)
 		dis_cons[s].l.priv = &dis_cons[s];
 		if (memtopo_listener_register(spaces[s], &dis_cons[s].l))
 			FAIL("listener_register");
+		io_cons[s].hi = 0;
+		io_cons[s].l.ops = &io_listener_ops;
+		io_cons[s].l.priv = &io_cons[s];
+		if (memtopo_listener_register(spaces[s], &io_cons[s].l))
+			FAIL("listener_register");
 	}
 	check_views();
 	/* IOMMUs start with some mappings, so translations meet them */
@@ -1344,6 +1749,7 @@ static void one_tree(void)
 	for (s = 0; s < nr_spaces; s++) {
 		memtopo_listener_unregister(&mirrors[s].l);
 		memtopo_listener_unregister(&dis_cons[s].l);
+		memtopo_listener_unregister(&io_cons[s].l);
 	}
 	for (s = 0; s < nr_spaces; s++) {
 		if (mirrors[s].n)
@@ -1353,6 +1759,9 @@ static void one_tree(void)
 		for (i = 0; i < DIS_DLS; i++)
 			if (dis_cons[s].d[i].dl.registered)
 				FAIL("space %d: a discard listener outlived its section", s);
+		for (i = 0; i < io_cons[s].hi; i++)
+			if (io_cons[s].nt[i].n.iommu)
+				FAIL("space %d: an IOMMU notifier outlived its section", s);
 	}
 	commits += ctx->stat_commits;
 	full_renders += ctx->stat_full_renders;
@@ -2265,10 +2674,12 @@ int main(int argc, char **argv)
 		     alias_adds, alias_only_entries);
 	if (trees >= 1000 && (!io_maps || !io_unmaps || !io_refused || !io_xlates ||
 			      !io_nested || !io_xlate_faults[0] || !io_xlate_faults[1] ||
-			      !io_xlate_faults[2]))
+			      !io_xlate_faults[2] || !io_registered || !io_events ||
+			      !io_replayed || !io_ops_changes || !io_refused_by[0] ||
+			      !io_refused_by[1] || !io_refused_by[2] || !io_refused_by[3]))
 		FAIL("trees miss IOMMUs: %lu maps, %lu unmaps, %lu refused, %lu translations%s",
 		     io_maps, io_unmaps, io_refused, io_xlates,
-		     " (or none nested, unassigned, denied or looping)");
+		     " (or an errno, a fault or a notifier event never met)");
 	printf("difftest: ok: %lu trees, %lu view checks, %lu commits", trees, checks, commits);
 	printf(" (%lu windowed, %lu full renders), fail-nth sweep clean,", commits - full_renders,
 	       full_renders);
@@ -2282,9 +2693,14 @@ int main(int argc, char **argv)
 	       dis_managers, dis_changes);
 	printf(" %lu refused, %lu vetoed by the consumer, %lu pieces mapped\n", dis_refused,
 	       dis_vetoes, dis_mapped);
-	printf("difftest: IOMMU: %lu maps, %lu unmaps, %lu refused; %lu translations checked",
-	       io_maps, io_unmaps, io_refused, io_xlates);
+	printf("difftest: IOMMU: %lu maps, %lu unmaps, %lu refused", io_maps, io_unmaps,
+	       io_refused);
+	printf(" (%lu EINVAL, %lu EOVERFLOW, %lu EEXIST, %lu ENOENT); %lu translations checked",
+	       io_refused_by[0], io_refused_by[1], io_refused_by[2], io_refused_by[3], io_xlates);
 	printf(" (%lu through nested IOMMUs), %lu unassigned, %lu denied, %lu looping\n",
 	       io_nested, io_xlate_faults[0], io_xlate_faults[1], io_xlate_faults[2]);
+	printf("difftest: IOMMU consumer: %lu notifiers registered, %lu events (%lu replayed),",
+	       io_registered, io_events, io_replayed);
+	printf(" %lu changes by kernel-ops IOMMUs\n", io_ops_changes);
 	return 0;
 }
