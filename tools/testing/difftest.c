@@ -611,6 +611,7 @@ static bool dis_kind(const struct ref_region *r)
 }
 
 static const struct memtopo_iommu_ops io_ops;
+static unsigned long io_region_changes;
 
 static void op_create(void)
 {
@@ -744,7 +745,7 @@ static void make_wide(void)
 
 static void op_mutate(void)
 {
-	int i = rnd_region(), want = 0;
+	int i = rnd_region(), want = 0, what;
 	struct ref_region *r;
 	struct memtopo_region *mr;
 	u64 v;
@@ -754,7 +755,11 @@ static void op_mutate(void)
 		return;
 	r = &model.r[i];
 	mr = r->engine;
-	switch (rnd_below(10)) {
+	what = rnd_below(10);
+	/* an IOMMU enabled, disabled, moved, resized, detached or destroyed */
+	io_region_changes += r->kind == REF_IOMMU && (what == 0 || (what >= 3 && what <= 4) ||
+						     (what == 6 && r->parent >= 0) || what == 9);
+	switch (what) {
 	case 0:
 		b = rnd_below(4) != 0;
 		expect(memtopo_region_set_enabled(mr, b), 0, "set_enabled");
@@ -1139,6 +1144,29 @@ static int io_ent_add(struct io_ent *m, int n, const struct io_ent *e)
 	return n;
 }
 
+/*
+ * A table IOMMU tells a MAP once the new table is published and an UNMAP
+ * while the old one still is: either way the IOVAs told are in the table
+ * now, as the event says.
+ */
+static void io_check_published(const struct memtopo_iommu_notifier *n, const struct io_ent *e)
+{
+	static struct memtopo_iommu_ent t[REF_IOMMU_MAPS * 4];
+	u32 nr, i;
+
+	/* a kernel-ops IOMMU (no table) orders its own events */
+	if (memtopo_iommu_mappings_locked(n->iommu, t, ARRAY_SIZE(t), &nr) == -EINVAL)
+		return;
+	for (i = 0; i < nr; i++)
+		if (t[i].iova <= e->iova && e->last <= t[i].last)
+			break;
+	if (i == nr || t[i].space != e->as->id || t[i].addr + (e->iova - t[i].iova) != e->addr ||
+	    (e->perm && t[i].perm != e->perm))
+		FAIL("IOMMU %s of %#llx-%#llx told while the table does not translate it so",
+		     e->perm ? "MAP" : "UNMAP", (unsigned long long)e->iova,
+		     (unsigned long long)e->last);
+}
+
 static void io_notify(struct memtopo_iommu_notifier *n, const struct memtopo_iotlb_entry *e)
 {
 	struct io_nt *nt = container_of(n, struct io_nt, n);
@@ -1159,6 +1187,7 @@ static void io_notify(struct memtopo_iommu_notifier *n, const struct memtopo_iot
 		     (unsigned long long)n->start, (unsigned long long)n->end,
 		     (unsigned long long)e->iova, (unsigned long long)e->addr_mask,
 		     (unsigned long long)e->translated_addr);
+	io_check_published(n, &ent);
 	if (e->perm != MEMTOPO_IOMMU_NONE) {
 		if (!e->target_as || e->perm & ~MEMTOPO_IOMMU_RW)
 			FAIL("IOMMU MAP without a target or with permission %u", e->perm);
@@ -1441,6 +1470,7 @@ static void op_iommu(void)
 	unsigned int perm;
 	int i = rnd_region(), j, sp, want;
 	bool target_ok = true;
+	unsigned long events = io_events;
 
 	if (i < 0)
 		return;
@@ -1525,6 +1555,8 @@ static void op_iommu(void)
 		expect(memtopo_iommu_unmap(r->engine, iova, size), want, "iommu unmap");
 		io_count(want, &io_unmaps);
 	}
+	if (want && io_events != events)
+		FAIL("a refused IOMMU operation (%d) told notifiers", want);
 	io_check_table(r, "iommu op");
 	io_check_mirrors();
 }
@@ -2675,7 +2707,8 @@ int main(int argc, char **argv)
 	if (trees >= 1000 && (!io_maps || !io_unmaps || !io_refused || !io_xlates ||
 			      !io_nested || !io_xlate_faults[0] || !io_xlate_faults[1] ||
 			      !io_xlate_faults[2] || !io_registered || !io_events ||
-			      !io_replayed || !io_ops_changes || !io_refused_by[0] ||
+			      !io_replayed || !io_ops_changes || !io_region_changes ||
+			      !io_refused_by[0] ||
 			      !io_refused_by[1] || !io_refused_by[2] || !io_refused_by[3]))
 		FAIL("trees miss IOMMUs: %lu maps, %lu unmaps, %lu refused, %lu translations%s",
 		     io_maps, io_unmaps, io_refused, io_xlates,
@@ -2701,6 +2734,8 @@ int main(int argc, char **argv)
 	       io_nested, io_xlate_faults[0], io_xlate_faults[1], io_xlate_faults[2]);
 	printf("difftest: IOMMU consumer: %lu notifiers registered, %lu events (%lu replayed),",
 	       io_registered, io_events, io_replayed);
-	printf(" %lu changes by kernel-ops IOMMUs\n", io_ops_changes);
+	printf(" %lu changes by kernel-ops IOMMUs, %lu IOMMU regions moved, resized,",
+	       io_ops_changes, io_region_changes);
+	printf(" enabled, disabled, detached or destroyed\n");
 	return 0;
 }
