@@ -1103,6 +1103,8 @@ struct io_ent {
 
 struct io_nt {
 	struct memtopo_iommu_notifier n;
+	/* a device-IOTLB notifier beside it, as vhost with ATS registers one */
+	struct memtopo_iommu_notifier dn;
 	u64 start, last;		/* the section, in the space */
 	struct io_ent m[IO_MIRROR];	/* sorted, disjoint, contiguous ones merged */
 	int nm;
@@ -1115,8 +1117,28 @@ struct io_consumer {
 };
 
 static struct io_consumer io_cons[MAX_SPACES];
-static unsigned long io_events, io_replayed, io_registered, io_ops_changes;
+static unsigned long io_events, io_replayed, io_registered, io_ops_changes, io_devtlb_events;
 static bool io_replaying;
+/* the kernel-ops IOMMU's device-IOTLB invalidation being told, and to how many */
+static const struct ref_iommu_map *io_devtlb_want;
+static int io_devtlb_left;
+
+/*
+ * A DEVIOTLB_UNMAP notifier hears only those invalidations, each cropped to
+ * its range (QEMU's memory_region_notify_iommu_one()).
+ */
+static void io_devtlb_notify(struct memtopo_iommu_notifier *n,
+			     const struct memtopo_iotlb_entry *e)
+{
+	const struct ref_iommu_map *mp = io_devtlb_want;
+
+	if (!mp || e->perm != MEMTOPO_IOMMU_NONE || e->iova != max(mp->iova, n->start) ||
+	    e->iova + e->addr_mask != min(mp->last, n->end) || io_devtlb_left-- <= 0)
+		FAIL("device-IOTLB notifier %#llx-%#llx told %#llx mask %#llx p%u",
+		     (unsigned long long)n->start, (unsigned long long)n->end,
+		     (unsigned long long)e->iova, (unsigned long long)e->addr_mask, e->perm);
+	io_devtlb_events++;
+}
 
 /* Add @e to @m (@n entries), merging it with neighbours it continues. */
 static int io_ent_add(struct io_ent *m, int n, const struct io_ent *e)
@@ -1262,6 +1284,18 @@ static void io_region_add(void *priv, const struct memtopo_section *s)
 	if (ret)
 		FAIL("IOMMU consumer: notifier on %#llx-%#llx: %d", (unsigned long long)s->start,
 		     (unsigned long long)s->last, ret);
+	/* a replay tells MAPs, which a DEVIOTLB_UNMAP notifier never hears */
+	memset(&nt->dn, 0, sizeof(nt->dn));
+	nt->dn.notify = io_devtlb_notify;
+	nt->dn.flags = MEMTOPO_IOMMU_NOTIFIER_DEVIOTLB_UNMAP;
+	nt->dn.start = nt->n.start;
+	nt->dn.end = nt->n.end;
+	ret = memtopo_iommu_register_notifier_locked(s->mr, &nt->dn);
+	if (!ret)
+		ret = memtopo_iommu_replay_locked(s->mr, &nt->dn);
+	if (ret)
+		FAIL("IOMMU consumer: device-IOTLB notifier on %#llx-%#llx: %d",
+		     (unsigned long long)s->start, (unsigned long long)s->last, ret);
 	io_registered++;
 }
 
@@ -1278,6 +1312,7 @@ static void io_region_del(void *priv, const struct memtopo_section *s)
 		if (nt->n.iommu == s->mr && nt->start == s->start && nt->last == s->last) {
 			/* VFIO unmaps the section's whole range with it */
 			memtopo_iommu_unregister_notifier_locked(&nt->n);
+			memtopo_iommu_unregister_notifier_locked(&nt->dn);
 			nt->nm = 0;
 			return;
 		}
@@ -1423,8 +1458,26 @@ static void io_ops_notify(struct ref_region *r, const struct ref_iommu_map *mp, 
 		},
 	};
 
+	int s, i;
+
 	memtopo_ctx_lock(ctx);
 	memtopo_iommu_notify_locked(r->engine, 0, &ev);
+	if (!map) {
+		/* and the device IOTLBs: each device-IOTLB notifier meeting it */
+		for (s = 0, io_devtlb_left = 0; s < nr_spaces; s++)
+			for (i = 0; i < io_cons[s].hi; i++) {
+				const struct memtopo_iommu_notifier *dn = &io_cons[s].nt[i].dn;
+
+				io_devtlb_left += dn->iommu == r->engine && dn->start <= mp->last &&
+						  dn->end >= mp->iova;
+			}
+		ev.type = MEMTOPO_IOMMU_NOTIFIER_DEVIOTLB_UNMAP;
+		io_devtlb_want = mp;
+		memtopo_iommu_notify_locked(r->engine, 0, &ev);
+		io_devtlb_want = NULL;
+		if (io_devtlb_left)
+			FAIL("%d device-IOTLB notifiers missed an invalidation", io_devtlb_left);
+	}
 	memtopo_ctx_unlock(ctx);
 	io_ops_changes++;
 }
@@ -1580,8 +1633,16 @@ static const struct ref_range *io_view_find(int s, u64 a)
 struct io_xlate {
 	int space, region, depth;
 	u64 addr, offset, mask;
+	u64 len;		/* in: bytes wanted; out: what one IOTLB entry a level holds */
 	unsigned int perm;
 };
+
+/* Clip *@len to @room bytes; a room of 0 is 2^64, no clip. */
+static void io_clip(u64 *len, u64 room)
+{
+	if (room && room < *len)
+		*len = room;
+}
 
 /*
  * QEMU's address_space_translate() on the model: an IOMMU range sends
@@ -1591,7 +1652,7 @@ struct io_xlate {
  */
 static int io_model_translate(int s, u64 a, bool write, struct io_xlate *o)
 {
-	u64 mask = U64_MAX;
+	u64 mask = U64_MAX, bm;
 	unsigned int perm = 3;
 	int depth;
 
@@ -1619,9 +1680,13 @@ static int io_model_translate(int s, u64 a, bool write, struct io_xlate *o)
 		mp = &r->map[k];
 		if (!(mp->perm & (write ? MEMTOPO_IOMMU_WO : MEMTOPO_IOMMU_RO)))
 			return -EACCES;
-		mask &= ref_iommu_block_mask(mp, off);
+		/* the range's end, then the IOTLB entry's end past the translation */
+		io_clip(&o->len, (rr + 1 < &last_view[s][last_n[s]] ? rr[1].start : 0) - a);
+		bm = ref_iommu_block_mask(mp, off);
+		mask &= bm;
 		perm &= mp->perm;
 		a = mp->addr + (off - mp->iova);
+		io_clip(&o->len, bm - (a & bm) + 1);
 		s = mp->space;
 	}
 	o->space = s;
@@ -1637,8 +1702,8 @@ static void io_check_one(int s, u64 a, bool write)
 {
 	struct memtopo_iotlb_entry e;
 	struct memtopo_section sec;
-	struct io_xlate o;
-	u64 at = a, len = 1;
+	struct io_xlate o = { .len = rnd_below(2) ? 1 + rnd_below(0x20000) : U64_MAX };
+	u64 at = a, len = o.len;
 	int want = io_model_translate(s, a, write, &o), ret, ret2;
 
 	rcu_read_lock();
@@ -1656,15 +1721,15 @@ static void io_check_one(int s, u64 a, bool write)
 	}
 	if (e.target_as != spaces[o.space] || e.addr_mask != o.mask || e.perm != o.perm ||
 	    e.iova != (a & ~o.mask) || e.translated_addr != (o.addr & ~o.mask) ||
-	    at != o.addr || sec.mr != model.r[o.region].engine ||
+	    at != o.addr || len != o.len || sec.mr != model.r[o.region].engine ||
 	    sec.offset + (at - sec.start) != o.offset) {
-		fprintf(stderr, "model: space %d %#llx r%d+%#llx (mask %#llx p%u)\n", o.space,
-			(unsigned long long)o.addr, o.region, (unsigned long long)o.offset,
-			(unsigned long long)o.mask, o.perm);
-		FAIL("space %d: %#llx goes to as%u %#llx (mask %#llx p%u), reaching %#llx", s,
-		     (unsigned long long)a, e.target_as ? e.target_as->id : 0,
+		fprintf(stderr, "model: space %d %#llx+%#llx r%d+%#llx (mask %#llx p%u)\n",
+			o.space, (unsigned long long)o.addr, (unsigned long long)o.len, o.region,
+			(unsigned long long)o.offset, (unsigned long long)o.mask, o.perm);
+		FAIL("space %d: %#llx goes to as%u %#llx (mask %#llx p%u), reaching %#llx+%#llx",
+		     s, (unsigned long long)a, e.target_as ? e.target_as->id : 0,
 		     (unsigned long long)e.translated_addr, (unsigned long long)e.addr_mask,
-		     e.perm, (unsigned long long)at);
+		     e.perm, (unsigned long long)at, (unsigned long long)len);
 	}
 	io_xlates++;
 	io_nested += o.depth > 1;
@@ -1792,7 +1857,7 @@ static void one_tree(void)
 			if (dis_cons[s].d[i].dl.registered)
 				FAIL("space %d: a discard listener outlived its section", s);
 		for (i = 0; i < io_cons[s].hi; i++)
-			if (io_cons[s].nt[i].n.iommu)
+			if (io_cons[s].nt[i].n.iommu || io_cons[s].nt[i].dn.iommu)
 				FAIL("space %d: an IOMMU notifier outlived its section", s);
 	}
 	commits += ctx->stat_commits;
@@ -2732,8 +2797,9 @@ int main(int argc, char **argv)
 	       io_refused_by[0], io_refused_by[1], io_refused_by[2], io_refused_by[3], io_xlates);
 	printf(" (%lu through nested IOMMUs), %lu unassigned, %lu denied, %lu looping\n",
 	       io_nested, io_xlate_faults[0], io_xlate_faults[1], io_xlate_faults[2]);
-	printf("difftest: IOMMU consumer: %lu notifiers registered, %lu events (%lu replayed),",
+	printf("difftest: IOMMU consumer: %lu notifiers registered, %lu events (%lu replayed,",
 	       io_registered, io_events, io_replayed);
+	printf(" %lu device-IOTLB invalidations),", io_devtlb_events);
 	printf(" %lu changes by kernel-ops IOMMUs, %lu IOMMU regions moved, resized,",
 	       io_ops_changes, io_region_changes);
 	printf(" enabled, disabled, detached or destroyed\n");
