@@ -117,6 +117,71 @@ int memtopo_copy_records(u8 __user *out, const void *records, u32 n, size_t ksiz
 	return 0;
 }
 
+/**
+ * memtopo_region_list() - count and collect a region's entries for a list
+ *	ioctl.
+ * @ctx: the file's context (its mutex is taken and released here).
+ * @region: the region's ID.
+ * @l: how the entries are read and converted.
+ * @cap: how many entries the caller can take.
+ * @entries: set to a kvmalloc()ed array of the entries returned, uapi
+ *	records of @l->entry_size bytes (NULL when none); kvfree() it.
+ * @total: set to how many entries the region has.
+ *
+ * Count then fill, as iommufd lists ranges: the region is read once under
+ * the mutex, the conversion and any copy to user memory happen without it.
+ * Up to @cap entries are returned; with @l->whole, none when they do not
+ * all fit, so nothing is allocated for a short buffer.
+ *
+ * Context: process context, the context mutex not held.
+ * Return: how many entries *@entries holds, or -ENOENT for no such region,
+ * -ENOMEM, or @l->collect's errno.
+ */
+int memtopo_region_list(struct memtopo_ctx *ctx, u32 region,
+			const struct memtopo_region_lister *l, u32 cap, void **entries,
+			u32 *total)
+{
+	struct memtopo_region *mr;
+	void *info = NULL, *out = NULL;
+	u32 i, n = 0;
+	int ret;
+
+	*entries = NULL;
+	*total = 0;
+	memtopo_ctx_lock(ctx);
+	mr = memtopo_region_by_id_locked(ctx, region);
+	if (!mr) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	ret = l->collect(mr, NULL, 0, total);
+	if (ret)
+		goto out_unlock;
+	n = l->whole && *total > cap ? 0 : min(*total, cap);
+	if (!n)
+		goto out_unlock;
+	info = kvcalloc(n, l->info_size, GFP_KERNEL_ACCOUNT);
+	out = kvcalloc(n, l->entry_size, GFP_KERNEL_ACCOUNT);
+	if (!info || !out) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	ret = l->collect(mr, info, n, total);
+out_unlock:
+	memtopo_ctx_unlock(ctx);
+	if (!ret)
+		for (i = 0; i < n; i++)
+			l->convert((u8 *)out + (size_t)i * l->entry_size,
+				   (const u8 *)info + (size_t)i * l->info_size);
+	kvfree(info);
+	if (ret) {
+		kvfree(out);
+		return ret;
+	}
+	*entries = out;
+	return n;
+}
+
 static int memtopo_get_flat(struct memtopo_ucmd *ucmd)
 {
 	struct memtopo_get_flat *cmd = ucmd->cmd;

@@ -238,116 +238,108 @@ int memtopo_ioctl_dirty_log(struct memtopo_ucmd *ucmd)
 }
 
 /*
- * Count then fill: collect under the mutex into a kernel array, copy out
- * without it.  A too small user array gets what fits and EMSGSIZE.
+ * A too small user array gets what fits, the total in @num and EMSGSIZE,
+ * as iommufd's IOMMU_IOAS_IOVA_RANGES.
  */
-static int memtopo_list_respond(struct memtopo_ucmd *ucmd, u32 *num, void __user *uentries,
-				const void *entries, u32 total, size_t entry_size, size_t cmd_size)
+static int memtopo_list_ioctl(struct memtopo_ucmd *ucmd, u32 region, u32 *num,
+			      u64 uentries, size_t cmd_size,
+			      const struct memtopo_region_lister *l)
 {
-	u32 fit = min(*num, total);
-	int ret = 0;
+	void *entries;
+	u32 total;
+	int n, ret = 0;
 
-	if (fit && copy_to_user(uentries, entries, (size_t)fit * entry_size))
-		return -EFAULT;
+	n = memtopo_region_list(ucmd->file->ctx, region, l, *num, &entries, &total);
+	if (n < 0)
+		return n;
+	/* user memory is touched without the context mutex held */
+	if (n && copy_to_user(u64_to_user_ptr(uentries), entries, (size_t)n * l->entry_size))
+		ret = -EFAULT;
+	kvfree(entries);
+	if (ret)
+		return ret;
 	if (total > *num)
 		ret = -EMSGSIZE;
 	*num = total;
 	return memtopo_ucmd_respond(ucmd, cmd_size) ?: ret;
 }
 
+static int memtopo_ioeventfd_collect(struct memtopo_region *mr, void *info, u32 cap,
+				     u32 *total)
+{
+	*total = memtopo_region_list_eventfds_locked(mr, info, cap);
+	return 0;
+}
+
+static void memtopo_ioeventfd_convert(void *entry, const void *info)
+{
+	const struct memtopo_eventfd_info *i = info;
+
+	*(struct memtopo_ioeventfd_entry *)entry = (struct memtopo_ioeventfd_entry){
+		.flags = i->match_data ? MEMTOPO_IOEVENTFD_DATAMATCH : 0,
+		.len = i->size, .offset = i->offset, .data = i->data,
+	};
+}
+
+static const struct memtopo_region_lister memtopo_ioeventfd_lister = {
+	.info_size = sizeof(struct memtopo_eventfd_info),
+	.entry_size = sizeof(struct memtopo_ioeventfd_entry),
+	.collect = memtopo_ioeventfd_collect,
+	.convert = memtopo_ioeventfd_convert,
+};
+
 /**
  * memtopo_ioctl_ioeventfd_list() - MEMTOPO_IOEVENTFD_LIST.
  * @ucmd: the call.
  *
- * Return: 0 or a negative errno.
+ * Return: 0 or a negative errno (see the uapi header).
  */
 int memtopo_ioctl_ioeventfd_list(struct memtopo_ucmd *ucmd)
 {
 	struct memtopo_ioeventfd_list *cmd = ucmd->cmd;
-	struct memtopo_ctx *ctx = ucmd->file->ctx;
-	struct memtopo_ioeventfd_entry *e = NULL;
-	struct memtopo_eventfd_info *info = NULL;
-	struct memtopo_region *mr;
-	u32 n = 0, i;
-	int ret = 0;
 
 	if (cmd->flags)
 		return -EINVAL;
-	memtopo_ctx_lock(ctx);
-	mr = memtopo_region_by_id_locked(ctx, cmd->region);
-	if (!mr) {
-		ret = -ENOENT;
-		goto out_unlock;
-	}
-	n = memtopo_region_list_eventfds_locked(mr, NULL, 0);
-	info = kvcalloc(max(n, 1U), sizeof(*info), GFP_KERNEL_ACCOUNT);
-	e = kvcalloc(max(n, 1U), sizeof(*e), GFP_KERNEL_ACCOUNT);
-	if (!info || !e) {
-		ret = -ENOMEM;
-		goto out_unlock;
-	}
-	memtopo_region_list_eventfds_locked(mr, info, n);
-out_unlock:
-	memtopo_ctx_unlock(ctx);
-	if (ret)
-		goto out_free;
-	for (i = 0; i < n; i++)
-		e[i] = (struct memtopo_ioeventfd_entry){
-			.flags = info[i].match_data ? MEMTOPO_IOEVENTFD_DATAMATCH : 0,
-			.len = info[i].size, .offset = info[i].offset, .data = info[i].data,
-		};
-	ret = memtopo_list_respond(ucmd, &cmd->num_entries, u64_to_user_ptr(cmd->entries), e,
-				   n, sizeof(*e), sizeof(*cmd));
-out_free:
-	kvfree(info);
-	kvfree(e);
-	return ret;
+	return memtopo_list_ioctl(ucmd, cmd->region, &cmd->num_entries, cmd->entries,
+				  sizeof(*cmd), &memtopo_ioeventfd_lister);
 }
+
+static int memtopo_coalesced_collect(struct memtopo_region *mr, void *info, u32 cap,
+				     u32 *total)
+{
+	*total = memtopo_region_list_coalescing_locked(mr, info, cap);
+	return 0;
+}
+
+static void memtopo_coalesced_convert(void *entry, const void *info)
+{
+	const struct memtopo_coalescing_info *i = info;
+
+	*(struct memtopo_coalesced_entry *)entry =
+		(struct memtopo_coalesced_entry){ .offset = i->offset, .length = i->size };
+}
+
+static const struct memtopo_region_lister memtopo_coalesced_lister = {
+	.info_size = sizeof(struct memtopo_coalescing_info),
+	.entry_size = sizeof(struct memtopo_coalesced_entry),
+	.collect = memtopo_coalesced_collect,
+	.convert = memtopo_coalesced_convert,
+};
 
 /**
  * memtopo_ioctl_coalesced_list() - MEMTOPO_COALESCED_LIST.
  * @ucmd: the call.
  *
- * Return: 0 or a negative errno.
+ * Return: 0 or a negative errno (see the uapi header).
  */
 int memtopo_ioctl_coalesced_list(struct memtopo_ucmd *ucmd)
 {
 	struct memtopo_coalesced_list *cmd = ucmd->cmd;
-	struct memtopo_ctx *ctx = ucmd->file->ctx;
-	struct memtopo_coalescing_info *info = NULL;
-	struct memtopo_coalesced_entry *e = NULL;
-	struct memtopo_region *mr;
-	u32 n = 0, i;
-	int ret = 0;
 
 	if (cmd->flags)
 		return -EINVAL;
-	memtopo_ctx_lock(ctx);
-	mr = memtopo_region_by_id_locked(ctx, cmd->region);
-	if (!mr) {
-		ret = -ENOENT;
-		goto out_unlock;
-	}
-	n = memtopo_region_list_coalescing_locked(mr, NULL, 0);
-	info = kvcalloc(max(n, 1U), sizeof(*info), GFP_KERNEL_ACCOUNT);
-	e = kvcalloc(max(n, 1U), sizeof(*e), GFP_KERNEL_ACCOUNT);
-	if (!info || !e) {
-		ret = -ENOMEM;
-		goto out_unlock;
-	}
-	memtopo_region_list_coalescing_locked(mr, info, n);
-out_unlock:
-	memtopo_ctx_unlock(ctx);
-	if (ret)
-		goto out_free;
-	for (i = 0; i < n; i++)
-		e[i] = (struct memtopo_coalesced_entry){ info[i].offset, info[i].size };
-	ret = memtopo_list_respond(ucmd, &cmd->num_entries, u64_to_user_ptr(cmd->entries), e,
-				   n, sizeof(*e), sizeof(*cmd));
-out_free:
-	kvfree(info);
-	kvfree(e);
-	return ret;
+	return memtopo_list_ioctl(ucmd, cmd->region, &cmd->num_entries, cmd->entries,
+				  sizeof(*cmd), &memtopo_coalesced_lister);
 }
 
 /*

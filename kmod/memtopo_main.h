@@ -77,6 +77,28 @@ long memtopo_fops_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
 /* Copy @n records of @ksize bytes to user records of @usize bytes. */
 int memtopo_copy_records(u8 __user *out, const void *records, u32 n, size_t ksize, u32 usize);
 
+/**
+ * struct memtopo_region_lister - how a list ioctl reads a region's entries.
+ * @info_size: bytes of one record @collect writes.
+ * @entry_size: bytes of one uapi record @convert writes.
+ * @whole: entries are returned only when they all fit.
+ * @collect: with the context mutex held, write up to @cap records to
+ *	@info (NULL when @cap is 0) and set *@total to how many the region
+ *	has; 0 or a negative errno.
+ * @convert: one @collect record to one uapi record, without the mutex.
+ */
+struct memtopo_region_lister {
+	size_t info_size;
+	size_t entry_size;
+	bool whole;
+	int (*collect)(struct memtopo_region *mr, void *info, u32 cap, u32 *total);
+	void (*convert)(void *entry, const void *info);
+};
+
+int memtopo_region_list(struct memtopo_ctx *ctx, u32 region,
+			const struct memtopo_region_lister *l, u32 cap, void **entries,
+			u32 *total);
+
 /* uapi_ops.c */
 int memtopo_ioctl_op(struct memtopo_ucmd *ucmd);
 int memtopo_ioctl_batch(struct memtopo_ucmd *ucmd);
