@@ -980,8 +980,9 @@ static int memtopo_iommu_replay_pages(struct memtopo_region *iommu,
  * @iommu: the IOMMU region @n is registered on.
  * @n: the notifier; only it is called.
  *
- * A table IOMMU reports its mappings (cut to aligned entries); an IOMMU
- * with ops uses their replay, or translates page after page.
+ * A table IOMMU reports its mappings (cut to aligned entries) but those
+ * into a destroyed space, which translate nothing; an IOMMU with ops uses
+ * their replay, or translates page after page.
  *
  * Context: the context mutex held; may sleep (the notifier may).
  * Return: 0; -EINVAL if @n is not registered on @iommu; -E2BIG when a
@@ -1015,6 +1016,9 @@ int memtopo_iommu_replay_locked(struct memtopo_region *iommu, struct memtopo_iom
 		if (m->iova > n->end)
 			break;
 		one.e.target_as = memtopo_space_find_locked(iommu->ctx, m->space);
+		/* a destroyed space's ID names nothing: translation finds no entry */
+		if (!one.e.target_as)
+			continue;
 		one.e.perm = m->perm;
 		memtopo_iommu_cut_blocks(start, min(m->last, n->end),
 					 m->addr + (start - m->iova),

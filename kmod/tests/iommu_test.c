@@ -422,6 +422,36 @@ static void mt_iommu_replay_test(struct kunit *test)
 }
 
 /*
+ * memory_region_iommu_replay() tells what translates: a mapping into a
+ * destroyed space translates nothing (address_space_translate_iommu()
+ * finds no target), so a replay skips it rather than tell a MAP without a
+ * target; unmapping it is still told, as the table still holds it.
+ */
+static void mt_iommu_replay_gone_test(struct kunit *test)
+{
+	struct mt_ilog *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+	struct mt_inote *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct memtopo_space *gone;
+	struct mt_imap m;
+
+	KUNIT_ASSERT_NOT_NULL(test, log);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	mt_imap_build(test, &m);
+	gone = mt_space(test, "gone", mt_region64(test, MEMTOPO_CONTAINER, "gone-root"));
+	KUNIT_ASSERT_EQ(test, memtopo_iommu_map(m.mmu, 0x0, 0x1000, m.sys_as, 0x110000,
+						MEMTOPO_IOMMU_RW), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_iommu_map(m.mmu, 0x1000, 0x1000, gone, 0x0,
+						MEMTOPO_IOMMU_RW), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_space_destroy(gone), 0);
+	mt_inote_init(r, log, 0, MT_MAP | MT_UNMAP, 0, U64_MAX, m.dma);
+	KUNIT_ASSERT_EQ(test, memtopo_iommu_register_notifier(m.mmu, &r->n, true), 0);
+	MT_EXPECT_ILOG(test, log, { 0, 0x0, 0xfff, 0x110000, MEMTOPO_IOMMU_RW, true });
+	KUNIT_EXPECT_EQ(test, memtopo_iommu_unmap(m.mmu, 0x1000, 0x1000), 0);
+	MT_EXPECT_ILOG(test, log, { 0, 0x1000, 0xfff, 0x0, MEMTOPO_IOMMU_NONE, false });
+	memtopo_iommu_unregister_notifier(&r->n);
+}
+
+/*
  * An IOMMU from kernel ops: two translation tables chosen by attrs, 64 KiB
  * entries at IOVA + 0x100000, table 1 read-only, a hole at IOVA
  * 0x20000-0x2ffff.
@@ -671,6 +701,7 @@ static struct kunit_case mt_iommu_cases[] = {
 	KUNIT_CASE(mt_iommu_map_errors_test),
 	KUNIT_CASE(mt_iommu_notifier_test),
 	KUNIT_CASE(mt_iommu_replay_test),
+	KUNIT_CASE(mt_iommu_replay_gone_test),
 	KUNIT_CASE(mt_iommu_ops_test),
 	KUNIT_CASE(mt_iommu_nested_test),
 	KUNIT_CASE(mt_iommu_dispatch_test),

@@ -47,8 +47,11 @@
 static struct ref_model model;
 static struct memtopo_ctx *ctx;
 static struct memtopo_space *spaces[MAX_SPACES];
-static int space_root[MAX_SPACES];
+static int space_root[MAX_SPACES];	/* -1 once destroyed */
+static u32 space_id[MAX_SPACES];
 static int nr_spaces;
+/* when a space was destroyed, on io_clock (0: alive); spaces destroyed */
+static unsigned long space_death[MAX_SPACES], io_clock, spaces_destroyed;
 static u64 last_gen[MAX_SPACES];
 static struct ref_range last_view[MAX_SPACES][REF_MAX_RANGES];
 static int last_n[MAX_SPACES];
@@ -493,11 +496,14 @@ static void check_views(void)
 	check_seq_order();
 
 	for (s = 0; s < nr_spaces; s++) {
-		const struct memtopo_view *v = spaces[s]->view;
+		const struct memtopo_view *v;
 		struct mirror *m = &mirrors[s];
 		int root = ref_effective_root(&model, space_root[s]);
 		bool changed;
 
+		if (space_root[s] < 0)
+			continue;
+		v = spaces[s]->view;
 		n = ref_paint(&model, root, want, REF_MAX_RANGES);
 		if (n < 0)
 			FAIL("reference overflow");
@@ -1022,7 +1028,7 @@ static const char *io_map_str(const struct ref_iommu_map *mp)
 
 	snprintf(buf, sizeof(buf), "%#llx-%#llx -> as%u %#llx p%u",
 		 (unsigned long long)mp->iova, (unsigned long long)mp->last,
-		 spaces[mp->space]->id, (unsigned long long)mp->addr, mp->perm);
+		 space_id[mp->space], (unsigned long long)mp->addr, mp->perm);
 	return buf;
 }
 
@@ -1047,7 +1053,7 @@ static void io_check_table(const struct ref_region *r, const char *what)
 		const struct ref_iommu_map *mp = &r->map[i];
 
 		if (got[i].iova != mp->iova || got[i].last != mp->last || got[i].addr != mp->addr ||
-		    got[i].space != spaces[mp->space]->id || got[i].perm != mp->perm)
+		    got[i].space != space_id[mp->space] || got[i].perm != mp->perm)
 			FAIL("%s: mapping %d is %#llx-%#llx -> as%u %#llx p%u, the model's %s",
 			     what, i, (unsigned long long)got[i].iova,
 			     (unsigned long long)got[i].last, got[i].space,
@@ -1106,6 +1112,7 @@ struct io_nt {
 	/* a device-IOTLB notifier beside it, as vhost with ATS registers one */
 	struct memtopo_iommu_notifier dn;
 	u64 start, last;		/* the section, in the space */
+	unsigned long born;		/* registered at this io_clock */
 	struct io_ent m[IO_MIRROR];	/* sorted, disjoint, contiguous ones merged */
 	int nm;
 };
@@ -1166,6 +1173,17 @@ static int io_ent_add(struct io_ent *m, int n, const struct io_ent *e)
 	return n;
 }
 
+/* Does space ID @id name a space the test destroyed? */
+static bool io_space_dead(u32 id)
+{
+	int s;
+
+	for (s = 0; s < nr_spaces; s++)
+		if (space_id[s] == id)
+			return space_root[s] < 0;
+	return false;
+}
+
 /*
  * A table IOMMU tells a MAP once the new table is published and an UNMAP
  * while the old one still is: either way the IOVAs told are in the table
@@ -1182,7 +1200,8 @@ static void io_check_published(const struct memtopo_iommu_notifier *n, const str
 	for (i = 0; i < nr; i++)
 		if (t[i].iova <= e->iova && e->last <= t[i].last)
 			break;
-	if (i == nr || t[i].space != e->as->id || t[i].addr + (e->iova - t[i].iova) != e->addr ||
+	if (i == nr || t[i].addr + (e->iova - t[i].iova) != e->addr ||
+	    (e->as ? t[i].space != e->as->id : !io_space_dead(t[i].space)) ||
 	    (e->perm && t[i].perm != e->perm))
 		FAIL("IOMMU %s of %#llx-%#llx told while the table does not translate it so",
 		     e->perm ? "MAP" : "UNMAP", (unsigned long long)e->iova,
@@ -1209,10 +1228,13 @@ static void io_notify(struct memtopo_iommu_notifier *n, const struct memtopo_iot
 		     (unsigned long long)n->start, (unsigned long long)n->end,
 		     (unsigned long long)e->iova, (unsigned long long)e->addr_mask,
 		     (unsigned long long)e->translated_addr);
+	/* a mapping into a space destroyed since leads nowhere: no MAP for it */
+	if (e->perm != MEMTOPO_IOMMU_NONE && (!e->target_as || e->perm & ~MEMTOPO_IOMMU_RW))
+		FAIL("IOMMU MAP of %#llx-%#llx without a target or with permission %u%s",
+		     (unsigned long long)ent.iova, (unsigned long long)ent.last, e->perm,
+		     io_replaying ? " (replayed)" : "");
 	io_check_published(n, &ent);
 	if (e->perm != MEMTOPO_IOMMU_NONE) {
-		if (!e->target_as || e->perm & ~MEMTOPO_IOMMU_RW)
-			FAIL("IOMMU MAP without a target or with permission %u", e->perm);
 		for (i = 0; i < nt->nm; i++)
 			if (!(ent.last < nt->m[i].iova || ent.iova > nt->m[i].last))
 				FAIL("IOMMU MAP %#llx-%#llx over mirrored IOVAs",
@@ -1228,7 +1250,8 @@ static void io_notify(struct memtopo_iommu_notifier *n, const struct memtopo_iot
 			out[k++] = *a;
 			continue;
 		}
-		if (a->iova > at)
+		/* a notifier born after the target space died never heard of it */
+		if (a->iova > at && e->target_as)
 			break;
 		if (a->iova < ent.iova) {
 			out[k] = *a;
@@ -1244,7 +1267,7 @@ static void io_notify(struct memtopo_iommu_notifier *n, const struct memtopo_iot
 		else
 			at = a->last + 1;
 	}
-	if (!covered)
+	if (!covered && e->target_as)
 		FAIL("IOMMU UNMAP %#llx-%#llx of IOVAs not mirrored",
 		     (unsigned long long)ent.iova, (unsigned long long)ent.last);
 	if (k > IO_MIRROR)
@@ -1274,6 +1297,7 @@ static void io_region_add(void *priv, const struct memtopo_section *s)
 	nt->n.end = s->offset + (s->last - s->start);
 	nt->start = s->start;
 	nt->last = s->last;
+	nt->born = ++io_clock;
 	nt->nm = 0;
 	ret = memtopo_iommu_register_notifier_locked(s->mr, &nt->n);
 	if (!ret) {
@@ -1347,7 +1371,8 @@ static void io_check_mirrors(void)
 				const struct ref_iommu_map *mp = &r->map[j];
 				struct io_ent e = { .as = spaces[mp->space], .perm = mp->perm };
 
-				if (mp->last < nt->n.start || mp->iova > nt->n.end)
+				if (mp->last < nt->n.start || mp->iova > nt->n.end ||
+				    (space_death[mp->space] && space_death[mp->space] < nt->born))
 					continue;
 				e.iova = max(mp->iova, nt->n.start);
 				e.last = min(mp->last, nt->n.end);
@@ -1366,14 +1391,14 @@ static void io_check_mirrors(void)
 			continue;
 differ:
 			for (j = 0; j < nt->nm; j++)
-				fprintf(stderr, "  mirror %#llx-%#llx -> as%u %#llx p%u\n",
+				fprintf(stderr, "  mirror %#llx-%#llx -> %p %#llx p%u\n",
 					(unsigned long long)nt->m[j].iova,
-					(unsigned long long)nt->m[j].last, nt->m[j].as->id,
+					(unsigned long long)nt->m[j].last, (void *)nt->m[j].as,
 					(unsigned long long)nt->m[j].addr, nt->m[j].perm);
 			for (j = 0; j < n; j++)
-				fprintf(stderr, "  model %#llx-%#llx -> as%u %#llx p%u\n",
+				fprintf(stderr, "  model %#llx-%#llx -> %p %#llx p%u\n",
 					(unsigned long long)want[j].iova,
-					(unsigned long long)want[j].last, want[j].as->id,
+					(unsigned long long)want[j].last, (void *)want[j].as,
 					(unsigned long long)want[j].addr, want[j].perm);
 			FAIL("space %d: notifier on r%d %#llx-%#llx: %d mirrored, %d in the model",
 			     s, k, (unsigned long long)nt->n.start, (unsigned long long)nt->n.end,
@@ -1388,6 +1413,8 @@ static void io_check_notifiers(void)
 	int s, i, j, shown;
 
 	for (s = 0; s < nr_spaces; s++) {
+		if (space_root[s] < 0)
+			continue;
 		for (i = 0, shown = 0; i < last_n[s]; i++) {
 			const struct ref_range *rr = &last_view[s][i];
 			u64 last = i + 1 < last_n[s] ? rr[1].start - 1 : U64_MAX;
@@ -1433,6 +1460,9 @@ static void io_ops_translate(struct memtopo_region *iommu, u64 addr, unsigned in
 	if (k < 0)
 		return;
 	mp = &r->map[k];
+	/* as a table: a mapping into a destroyed space leads nowhere */
+	if (space_root[mp->space] < 0)
+		return;
 	out->target_as = spaces[mp->space];
 	out->addr_mask = mp->last - mp->iova;
 	out->iova = mp->iova;
@@ -1450,7 +1480,7 @@ static void io_ops_notify(struct ref_region *r, const struct ref_iommu_map *mp, 
 	struct memtopo_iotlb_event ev = {
 		.type = map ? MEMTOPO_IOMMU_NOTIFIER_MAP : MEMTOPO_IOMMU_NOTIFIER_UNMAP,
 		.entry = {
-			.target_as = spaces[mp->space],
+			.target_as = space_root[mp->space] < 0 ? NULL : spaces[mp->space],
 			.iova = mp->iova,
 			.translated_addr = mp->addr,
 			.addr_mask = mp->last - mp->iova,
@@ -1500,6 +1530,8 @@ static void io_ops_change(struct ref_region *r)
 		return;
 	}
 	sp = rnd_below(nr_spaces);
+	if (space_root[sp] < 0)
+		return;
 	mp.space = sp;
 	mp.iova = rnd_below(IO_OPS_MAX / size) * size;
 	mp.last = mp.iova + size - 1;
@@ -1573,7 +1605,8 @@ static void op_iommu(void)
 			r->nmap = 0;
 	} else if (rnd_below(3)) {
 		sp = rnd_below(nr_spaces);
-		target = spaces[sp];
+		target = space_root[sp] < 0 ? NULL : spaces[sp];
+		target_ok = target;
 		addr = rnd_below(8) ? io_rnd_shown(sp, -1) : U64_MAX - 0xfff;
 		perm = 1 + rnd_below(3);
 		switch (rnd_below(24)) {
@@ -1678,6 +1711,9 @@ static int io_model_translate(int s, u64 a, bool write, struct io_xlate *o)
 		if (k < 0)
 			return -ENOENT;
 		mp = &r->map[k];
+		/* a mapping into a destroyed space translates nothing */
+		if (space_root[mp->space] < 0)
+			return -ENOENT;
 		if (!(mp->perm & (write ? MEMTOPO_IOMMU_WO : MEMTOPO_IOMMU_RO)))
 			return -EACCES;
 		/* the range's end, then the IOTLB entry's end past the translation */
@@ -1746,6 +1782,8 @@ static void io_check_translations(void)
 	for (s = 0; s < nr_spaces; s++) {
 		int io[REF_MAX_RANGES], nio = 0;
 
+		if (space_root[s] < 0)
+			continue;
 		for (i = 0; i < last_n[s] && nio < REF_MAX_RANGES; i++)
 			if (last_view[s][i].region >= 0 &&
 			    model.r[last_view[s][i].region].kind == REF_IOMMU)
@@ -1771,6 +1809,45 @@ static void io_check_translations(void)
 	}
 }
 
+/* Space @s's consumers unregister: each must be left with nothing. */
+static void consumers_leave(int s)
+{
+	int i;
+
+	memtopo_listener_unregister(&mirrors[s].l);
+	memtopo_listener_unregister(&dis_cons[s].l);
+	memtopo_listener_unregister(&io_cons[s].l);
+	if (mirrors[s].n)
+		FAIL("space %d: unregister left %d ranges in the mirror", s, mirrors[s].n);
+	if (dis_cons[s].n)
+		FAIL("space %d: unregister left the discard consumer mapping", s);
+	for (i = 0; i < DIS_DLS; i++)
+		if (dis_cons[s].d[i].dl.registered)
+			FAIL("space %d: a discard listener outlived its section", s);
+	for (i = 0; i < io_cons[s].hi; i++)
+		if (io_cons[s].nt[i].n.iommu || io_cons[s].nt[i].dn.iommu)
+			FAIL("space %d: an IOMMU notifier outlived its section", s);
+}
+
+/*
+ * Destroy a space (its consumers leave first).  IOMMU mappings into it
+ * stay in their tables but lead nowhere: translations through them find
+ * nothing, notifiers registered later are not told about them, and their
+ * unmap is told without a target.
+ */
+static void op_space_destroy(void)
+{
+	int s = rnd_below(nr_spaces);
+
+	if (space_root[s] < 0)
+		return;
+	consumers_leave(s);
+	expect(memtopo_space_destroy(spaces[s]), 0, "space_destroy");
+	space_root[s] = -1;
+	space_death[s] = ++io_clock;
+	spaces_destroyed++;
+}
+
 static void one_tree(void)
 {
 	int steps, s, i, depth = 0;
@@ -1794,6 +1871,8 @@ static void one_tree(void)
 		spaces[s] = memtopo_space_create(ctx, "as", model.r[space_root[s]].engine);
 		if (IS_ERR(spaces[s]))
 			FAIL("space_create");
+		space_id[s] = spaces[s]->id;
+		space_death[s] = 0;
 		memset(&mirrors[s], 0, sizeof(mirrors[s]));
 		mirrors[s].l.ops = &mirror_ops;
 		mirrors[s].l.priv = &mirrors[s];
@@ -1834,6 +1913,8 @@ static void one_tree(void)
 			op_mutate();
 		} else if (what < 20) {
 			op_discard();
+		} else if (what == 20 && !depth && !rnd_below(16)) {
+			op_space_destroy();
 		} else {
 			op_iommu();
 		}
@@ -1843,23 +1924,9 @@ static void one_tree(void)
 	while (depth--)
 		expect(memtopo_transaction_commit(ctx), 0, "commit");
 	check_views();
-	for (s = 0; s < nr_spaces; s++) {
-		memtopo_listener_unregister(&mirrors[s].l);
-		memtopo_listener_unregister(&dis_cons[s].l);
-		memtopo_listener_unregister(&io_cons[s].l);
-	}
-	for (s = 0; s < nr_spaces; s++) {
-		if (mirrors[s].n)
-			FAIL("space %d: unregister left %d ranges in the mirror", s, mirrors[s].n);
-		if (dis_cons[s].n)
-			FAIL("space %d: unregister left the discard consumer mapping", s);
-		for (i = 0; i < DIS_DLS; i++)
-			if (dis_cons[s].d[i].dl.registered)
-				FAIL("space %d: a discard listener outlived its section", s);
-		for (i = 0; i < io_cons[s].hi; i++)
-			if (io_cons[s].nt[i].n.iommu || io_cons[s].nt[i].dn.iommu)
-				FAIL("space %d: an IOMMU notifier outlived its section", s);
-	}
+	for (s = 0; s < nr_spaces; s++)
+		if (space_root[s] >= 0)
+			consumers_leave(s);
 	commits += ctx->stat_commits;
 	full_renders += ctx->stat_full_renders;
 	renumbered += near_renumber && ctx->seq < MEMTOPO_SEQ_RENUMBER - 40;
@@ -2773,7 +2840,7 @@ int main(int argc, char **argv)
 			      !io_nested || !io_xlate_faults[0] || !io_xlate_faults[1] ||
 			      !io_xlate_faults[2] || !io_registered || !io_events ||
 			      !io_replayed || !io_ops_changes || !io_region_changes ||
-			      !io_refused_by[0] ||
+			      !io_devtlb_events || !spaces_destroyed || !io_refused_by[0] ||
 			      !io_refused_by[1] || !io_refused_by[2] || !io_refused_by[3]))
 		FAIL("trees miss IOMMUs: %lu maps, %lu unmaps, %lu refused, %lu translations%s",
 		     io_maps, io_unmaps, io_refused, io_xlates,
@@ -2802,6 +2869,7 @@ int main(int argc, char **argv)
 	printf(" %lu device-IOTLB invalidations),", io_devtlb_events);
 	printf(" %lu changes by kernel-ops IOMMUs, %lu IOMMU regions moved, resized,",
 	       io_ops_changes, io_region_changes);
-	printf(" enabled, disabled, detached or destroyed\n");
+	printf(" enabled, disabled, detached or destroyed, %lu spaces destroyed under mappings\n",
+	       spaces_destroyed);
 	return 0;
 }
