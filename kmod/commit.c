@@ -15,6 +15,7 @@
  */
 #include <linux/export.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 
 #include "memtopo_internal.h"
@@ -183,23 +184,71 @@ out:
 	return ret;
 }
 
+static int memtopo_cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(const void * const *)a;
+	uintptr_t y = (uintptr_t)*(const void * const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The bytes of the views @plan would publish, each distinct view once
+ * (spaces may share one), in @total; charge what that adds to the
+ * context's budget.  Charging before publishing makes a view past the
+ * budget fail the commit like a render that ran out of memory: undone,
+ * the old views kept.
+ */
+static int memtopo_commit_charge_views(struct memtopo_ctx *ctx, const struct memtopo_plan *plan,
+				       u32 n, size_t *total)
+{
+	struct memtopo_view **v;
+	u32 i;
+
+	v = kmalloc_array(n, sizeof(*v), GFP_KERNEL);
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		v[i] = plan[i].view;
+	sort(v, n, sizeof(*v), memtopo_cmp_ptr, NULL);
+	*total = 0;
+	for (i = 0; i < n; i++)
+		if (!i || v[i] != v[i - 1])
+			*total += memtopo_view_bytes(v[i]);
+	kfree(v);
+	if (*total <= ctx->view_charge)
+		return 0;
+	return memtopo_ctx_charge_locked(ctx, *total - ctx->view_charge);
+}
+
+/* The views are published: their bytes are @total, charged already if more. */
+static void memtopo_commit_settle_views(struct memtopo_ctx *ctx, size_t total)
+{
+	if (total < ctx->view_charge)
+		memtopo_ctx_uncharge_locked(ctx, ctx->view_charge - total);
+	ctx->view_charge = total;
+}
+
 /*
  * Render and publish every space's view.  All rendering happens before
  * anything is published, so a failure leaves every space on its old view.
- * Return: 0, -ENOMEM, or -E2BIG when aliases multiply past
- * MEMTOPO_MAX_RENDER_PIECES.
+ * Return: 0, -ENOMEM, -ENOSPC when the views would pass the context's
+ * budget, or -E2BIG when aliases multiply past MEMTOPO_MAX_RENDER_PIECES.
  */
 static int memtopo_commit_publish(struct memtopo_ctx *ctx)
 {
 	struct memtopo_plan *plan, *p;
 	struct memtopo_space *as;
 	struct memtopo_view *view;
+	size_t view_bytes = 0;
 	u32 n = 0, i, j;
 	int ret = 0;
 
 	memtopo_assert_locked(ctx);
-	if (!ctx->nr_spaces)
+	if (!ctx->nr_spaces) {
+		memtopo_commit_settle_views(ctx, 0);
 		return 0;
+	}
 	plan = kcalloc(ctx->nr_spaces, sizeof(*plan), GFP_KERNEL);
 	if (!plan)
 		return -ENOMEM;
@@ -228,6 +277,9 @@ static int memtopo_commit_publish(struct memtopo_ctx *ctx)
 		if (ret)
 			goto out;
 	}
+	ret = memtopo_commit_charge_views(ctx, plan, n, &view_bytes);
+	if (ret)
+		goto out;
 
 	/* publish: nothing below can fail */
 	list_for_each_entry(as, &ctx->spaces, link)
@@ -264,6 +316,7 @@ static int memtopo_commit_publish(struct memtopo_ctx *ctx)
 	}
 	list_for_each_entry(as, &ctx->spaces, link)
 		memtopo_listeners_commit(as);
+	memtopo_commit_settle_views(ctx, view_bytes);
 	ctx->stat_commits++;
 out:
 	for (i = 0; i < n; i++) {

@@ -48,7 +48,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_ctx_create, MEMTOPO);
  * @bytes: what the caller is about to allocate (or has allocated) for it.
  *
  * The budget is the one place per-context memory is accounted: event
- * queues, regions and whatever else a context makes the kernel keep.  Every
+ * queues, regions, published views, render scratch and whatever else a
+ * context makes the kernel keep.  Every
  * charge is undone with memtopo_ctx_uncharge_locked() of the same amount
  * when the memory goes; the total must be zero when the context is freed.
  * The ceiling is read at every charge, so lowering it refuses new charges
@@ -61,11 +62,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_ctx_create, MEMTOPO);
  */
 int memtopo_ctx_charge_locked(struct memtopo_ctx *ctx, size_t bytes)
 {
-	unsigned long max = READ_ONCE(memtopo_ctx_mem_max);
+	size_t max = memtopo_ctx_mem_budget(ctx);
 
-	memtopo_assert_locked(ctx);
-	if (ctx->mem_max && ctx->mem_max < max)
-		max = ctx->mem_max;
 	if (bytes > max || ctx->mem_used > max - bytes)
 		return -ENOSPC;
 	ctx->mem_used += bytes;
@@ -79,21 +77,40 @@ EXPORT_SYMBOL_NS_GPL(memtopo_ctx_charge_locked, MEMTOPO);
  * @ctx: the context, locked.
  * @bytes: the budget; 0 for the ceiling alone.
  *
- * What is charged already stays; later charges are held to the lower of
- * @bytes and the ceiling (which may change later).
+ * Any time, as long as what is charged already fits: later charges are
+ * held to the lower of @bytes and the ceiling (which may change later).
  *
  * Context: the context mutex held.
- * Return: 0, or -EINVAL for @bytes above the ceiling.
+ * Return: 0, -EINVAL for @bytes above the ceiling, or -EBUSY if more than
+ * @bytes is charged already; the budget is unchanged on error.
  */
 int memtopo_ctx_set_mem_max_locked(struct memtopo_ctx *ctx, size_t bytes)
 {
 	memtopo_assert_locked(ctx);
 	if (bytes > READ_ONCE(memtopo_ctx_mem_max))
 		return -EINVAL;
+	if (bytes && bytes < ctx->mem_used)
+		return -EBUSY;
 	ctx->mem_max = bytes;
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_ctx_set_mem_max_locked, MEMTOPO);
+
+/**
+ * memtopo_ctx_mem_budget() - the budget a context's charges are held to now.
+ * @ctx: the context, locked.
+ *
+ * Context: the context mutex held.
+ * Return: the lower of its own budget and memtopo.ctx_mem_max, in bytes.
+ */
+size_t memtopo_ctx_mem_budget(struct memtopo_ctx *ctx)
+{
+	size_t max = READ_ONCE(memtopo_ctx_mem_max);
+
+	memtopo_assert_locked(ctx);
+	return ctx->mem_max && ctx->mem_max < max ? ctx->mem_max : max;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_ctx_mem_budget, MEMTOPO);
 
 /**
  * memtopo_ctx_uncharge_locked() - give back a memtopo_ctx_charge_locked().
@@ -143,6 +160,8 @@ static void memtopo_ctx_release(struct kref *kref)
 	/* a transaction left open dies with its changes */
 	memtopo_undo_rollback(ctx, 0);
 	memtopo_space_destroy_all(ctx);
+	memtopo_ctx_uncharge_locked(ctx, ctx->view_charge);
+	ctx->view_charge = 0;
 	memtopo_region_destroy_all(ctx);
 	memtopo_render_scratch_free(ctx->scratch);
 	ctx->scratch = NULL;

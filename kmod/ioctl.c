@@ -467,6 +467,44 @@ out:
 	return ret;
 }
 
+/*
+ * Set (with MEMTOPO_BUDGET_SET) and read the context's budget.  The answer
+ * is copied out without the context mutex, as every answer is; the struct
+ * was probed writable before the call, so only a concurrent unmap makes
+ * that fail, and then the old budget is put back.
+ */
+static int memtopo_ioctl_budget(struct memtopo_ucmd *ucmd)
+{
+	struct memtopo_budget *cmd = ucmd->cmd;
+	struct memtopo_ctx *ctx = ucmd->file->ctx;
+	bool set = cmd->flags & MEMTOPO_BUDGET_SET;
+	size_t old_max;
+	int ret = 0;
+
+	if (cmd->flags & ~MEMTOPO_BUDGET_SET)
+		return -EINVAL;
+	if (set && cmd->mem_max > SIZE_MAX)
+		return -EINVAL;
+	memtopo_ctx_lock(ctx);
+	old_max = ctx->mem_max;
+	if (set)
+		ret = memtopo_ctx_set_mem_max_locked(ctx, cmd->mem_max);
+	cmd->mem_max = memtopo_ctx_mem_budget(ctx);
+	cmd->mem_used = memtopo_ctx_mem_used(ctx);
+	cmd->ceiling = READ_ONCE(memtopo_ctx_mem_max);
+	memtopo_ctx_unlock(ctx);
+	if (ret)
+		return ret;
+	ret = memtopo_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret && set) {
+		memtopo_ctx_lock(ctx);
+		/* fails only if charges grew past it meanwhile: keep the new one */
+		memtopo_ctx_set_mem_max_locked(ctx, old_max);
+		memtopo_ctx_unlock(ctx);
+	}
+	return ret;
+}
+
 union memtopo_ucmd_buffer {
 	struct memtopo_info info;
 	struct memtopo_op op;
@@ -482,6 +520,7 @@ union memtopo_ucmd_buffer {
 	struct memtopo_read_events read_events;
 	struct memtopo_ctx_attach ctx_attach;
 	struct memtopo_ctx_destroy ctx_destroy;
+	struct memtopo_budget budget;
 	struct memtopo_ioeventfd ioeventfd;
 	struct memtopo_coalesced coalesced;
 	struct memtopo_dirty_log dirty_log;
@@ -543,6 +582,7 @@ static const struct memtopo_ioctl_op memtopo_ioctl_ops[] = {
 	IOCTL_OP(MEMTOPO_CTX_ATTACH, memtopo_ioctl_ctx_attach, struct memtopo_ctx_attach, name),
 	IOCTL_OP_IN(MEMTOPO_CTX_DESTROY, memtopo_ioctl_ctx_destroy, struct memtopo_ctx_destroy,
 		    name),
+	IOCTL_OP(MEMTOPO_BUDGET, memtopo_ioctl_budget, struct memtopo_budget, ceiling),
 	IOCTL_OP_IN(MEMTOPO_IOEVENTFD, memtopo_ioctl_ioeventfd, struct memtopo_ioeventfd, data),
 	IOCTL_OP_IN(MEMTOPO_COALESCED, memtopo_ioctl_coalesced, struct memtopo_coalesced, length),
 	IOCTL_OP_IN(MEMTOPO_DIRTY_LOG, memtopo_ioctl_dirty_log, struct memtopo_dirty_log, bitmap),

@@ -141,6 +141,8 @@ struct memtopo_ctx {
 	size_t mem_used;
 	/* this context's own budget below the module's ceiling; 0: none */
 	size_t mem_max;
+	/* of @mem_used, what the published views hold (commit.c) */
+	size_t view_charge;
 	unsigned int txn_depth;
 	bool topology_dirty;
 	/*
@@ -552,6 +554,7 @@ struct memtopo_region *memtopo_effective_root(struct memtopo_region *root);
 
 /* view.c */
 void memtopo_view_put(struct memtopo_view *view);
+size_t memtopo_view_bytes(const struct memtopo_view *view);
 u32 memtopo_view_find(const struct memtopo_view *view, u64 addr);
 u32 memtopo_view_chunk_of(const struct memtopo_view *view, u32 i);
 const struct memtopo_chunk *memtopo_view_chunk(const struct memtopo_view *view, u32 c,

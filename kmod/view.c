@@ -205,6 +205,27 @@ void memtopo_view_put(struct memtopo_view *view)
 		call_rcu(&view->rcu, memtopo_view_free_rcu);
 }
 
+/**
+ * memtopo_view_bytes() - the memory a view holds: itself, its group index,
+ * its groups and their chunks.
+ * @view: the view.
+ *
+ * What a published view costs its context's budget.  Groups and chunks
+ * shared with an older view are counted here too: the older one is freed a
+ * grace period after it is replaced, so only the published view lasts.
+ *
+ * Return: bytes.
+ */
+size_t memtopo_view_bytes(const struct memtopo_view *view)
+{
+	size_t idx = sizeof(*view->group_start) + sizeof(*view->group_first) +
+		     sizeof(*view->group_cfirst) + sizeof(*view->groups);
+
+	return sizeof(*view) + (size_t)max(view->nr_groups, 1u) * idx +
+	       (size_t)view->nr_groups * sizeof(struct memtopo_group) +
+	       (size_t)view->nr_chunks * sizeof(struct memtopo_chunk);
+}
+
 /* A view with room for @nr_groups groups and none yet. */
 static struct memtopo_view *memtopo_view_alloc(u32 nr_groups)
 {

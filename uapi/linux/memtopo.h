@@ -92,11 +92,13 @@
  *
  * Memory budget.  Each context has one: the bytes the kernel keeps for it
  * (regions with their names, kernel-owned RAM, subscriptions and their
- * event queues) are charged to it, and an allocation past it fails with
- * ENOSPC with nothing half-made.  The ceiling is the module parameter memtopo.ctx_mem_max
- * (bytes, default 1 GiB, read at every charge; lowering it refuses new
- * charges and keeps what exists).  debugfs stats shows a context's use as
- * "memory".
+ * event queues, published flat views and the render's working memory) are
+ * charged to it, and an allocation or commit past it fails with ENOSPC
+ * with nothing half-made.  The ceiling is the module parameter
+ * memtopo.ctx_mem_max (bytes, default 1 GiB, read at every charge;
+ * lowering it refuses new charges and keeps what exists); a context may
+ * hold itself to less (MEMTOPO_BUDGET, or MEMTOPO_CTX_ATTACH's @mem_max).
+ * MEMTOPO_BUDGET and debugfs stats ("memory") show a context's use.
  *
  * An access that reaches a served device (MEMTOPO_SPACE_RW) adds ETIMEDOUT,
  * EIO, ENODEV, EDEADLK and EINTR: see struct memtopo_serve.
@@ -129,6 +131,7 @@ enum {
 	MEMTOPO_CMD_READ_EVENTS,
 	MEMTOPO_CMD_CTX_ATTACH,
 	MEMTOPO_CMD_CTX_DESTROY,
+	MEMTOPO_CMD_BUDGET,
 };
 
 /**
@@ -910,6 +913,36 @@ struct memtopo_ctx_destroy {
 };
 
 #define MEMTOPO_CTX_DESTROY	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_CTX_DESTROY)
+
+/* memtopo_budget.flags */
+enum memtopo_budget_flags {
+	MEMTOPO_BUDGET_SET = 1 << 0, /* set the budget to @mem_max first */
+};
+
+/**
+ * struct memtopo_budget - MEMTOPO_BUDGET: read, and optionally set, the
+ * memory budget of the file's context.
+ * @size: in, sizeof(struct memtopo_budget)
+ * @flags: in, MEMTOPO_BUDGET_*
+ * @mem_max: in, with MEMTOPO_BUDGET_SET: the context's own budget in
+ *	bytes, 0 for the ceiling alone; EINVAL above memtopo.ctx_mem_max,
+ *	EBUSY below what is charged already.  Out: the budget charges are
+ *	held to now (the lower of the context's own and the ceiling).
+ * @mem_used: out, bytes charged to the context
+ * @ceiling: out, memtopo.ctx_mem_max now
+ *
+ * Works on anonymous and named contexts alike, at any time; on error the
+ * budget is unchanged and nothing is written back.
+ */
+struct memtopo_budget {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 mem_max;
+	__aligned_u64 mem_used;
+	__aligned_u64 ceiling;
+};
+
+#define MEMTOPO_BUDGET		_IO(MEMTOPO_TYPE, MEMTOPO_CMD_BUDGET)
 
 /*
  * ==== QEMU parity: ioeventfds, coalesced MMIO, dirty logging, access

@@ -355,6 +355,7 @@ int memtopo_ctx_charge_locked(struct memtopo_ctx *ctx, size_t bytes);
 void memtopo_ctx_uncharge_locked(struct memtopo_ctx *ctx, size_t bytes);
 int memtopo_ctx_set_mem_max_locked(struct memtopo_ctx *ctx, size_t bytes);
 size_t memtopo_ctx_mem_used(struct memtopo_ctx *ctx);
+size_t memtopo_ctx_mem_budget(struct memtopo_ctx *ctx);
 struct memtopo_ctx *memtopo_ctx_from_fd(int fd);
 /* IDs are what /dev/memtopo users name objects by (kmod/ctx.c). */
 struct memtopo_space *memtopo_space_find_locked(struct memtopo_ctx *ctx, u32 id);

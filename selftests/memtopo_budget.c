@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-context memory budget: MEMTOPO_BUDGET reads and sets it on an
+ * anonymous context, and each thing charged to it (regions, kernel-owned
+ * RAM, published views, event rings) is refused with ENOSPC once it would
+ * pass it, with the map, the region list and the bytes charged exactly as
+ * before.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "../tools/memtopoctl/libmemtopo.c"
+
+#define BANK		400
+#define BANK_BASE	0x10000000ULL
+
+static int b_budget(int fd, __u32 flags, __u64 mem_max, struct memtopo_budget *out)
+{
+	struct memtopo_budget b = { .size = sizeof(b), .flags = flags, .mem_max = mem_max };
+
+	if (ioctl(fd, MEMTOPO_BUDGET, &b))
+		return -errno;
+	if (out)
+		*out = b;
+	return 0;
+}
+
+static __u64 b_used(int fd)
+{
+	struct memtopo_budget b = { 0 };
+
+	if (b_budget(fd, 0, 0, &b))
+		return ~0ULL;
+	return b.mem_used;
+}
+
+/* What a refused call must leave exactly as it was. */
+struct b_state {
+	struct memtopo_range *flat;
+	__u32 nr_flat;
+	__u64 generation;
+	struct memtopo_region_desc *regions;
+	__u32 nr_regions;
+	__u64 used;
+};
+
+static int b_snap(int fd, __u32 space, struct b_state *s)
+{
+	if (mt_get_flat(fd, space, &s->flat, &s->nr_flat, &s->generation))
+		return -1;
+	if (mt_get_regions(fd, &s->regions, &s->nr_regions))
+		return -1;
+	s->used = b_used(fd);
+	return 0;
+}
+
+static int b_same(const struct b_state *a, const struct b_state *b)
+{
+	return a->nr_flat == b->nr_flat && a->generation == b->generation &&
+	       !memcmp(a->flat, b->flat, a->nr_flat * sizeof(*a->flat)) &&
+	       a->nr_regions == b->nr_regions &&
+	       !memcmp(a->regions, b->regions, a->nr_regions * sizeof(*a->regions)) &&
+	       a->used == b->used;
+}
+
+static void b_free(struct b_state *s)
+{
+	free(s->flat);
+	free(s->regions);
+	memset(s, 0, sizeof(*s));
+}
+
+FIXTURE(budget) {
+	int fd;
+	int root;
+	int space;
+	int bank;
+	int kids[BANK];
+};
+
+/* A space on an empty root, and a bank of BANK I/O regions not mapped yet. */
+FIXTURE_SETUP(budget)
+{
+	struct memtopo_op *ops = calloc(1 + 2 * BANK, sizeof(*ops));
+	__u32 err, k;
+
+	ASSERT_NE(NULL, ops);
+	self->fd = mt_open();
+	ASSERT_LE(0, self->fd);
+	self->root = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "system", 0,
+				      MEMTOPO_OP_F_SIZE_2_64);
+	ASSERT_LT(0, self->root);
+	self->space = mt_space_create(self->fd, "memory", self->root);
+	ASSERT_LT(0, self->space);
+	mt_op_init(&ops[0], MEMTOPO_OP_REGION_CREATE);
+	ops[0].kind = MEMTOPO_KIND_CONTAINER;
+	ops[0].length = 2ULL * BANK * 0x1000;
+	strcpy(ops[0].name, "bank");
+	for (k = 0; k < BANK; k++) {
+		mt_op_init(&ops[1 + 2 * k], MEMTOPO_OP_REGION_CREATE);
+		ops[1 + 2 * k].kind = MEMTOPO_KIND_IO;
+		ops[1 + 2 * k].length = 0x1000;
+		sprintf(ops[1 + 2 * k].name, "r%u", k);
+		mt_op_init(&ops[2 + 2 * k], MEMTOPO_OP_ADD_SUBREGION);
+		ops[2 + 2 * k].id = MEMTOPO_ID_BATCH_REF | (1 + 2 * k);
+		ops[2 + 2 * k].ref = MEMTOPO_ID_BATCH_REF | 0;
+		ops[2 + 2 * k].addr = k * 0x2000ULL;
+	}
+	ASSERT_EQ(0, mt_batch(self->fd, ops, 1 + 2 * BANK, &err));
+	self->bank = ops[0].id;
+	for (k = 0; k < BANK; k++)
+		self->kids[k] = ops[1 + 2 * k].id;
+	ASSERT_LT(0, self->bank);
+	free(ops);
+}
+
+FIXTURE_TEARDOWN(budget)
+{
+	close(self->fd);
+}
+
+/* Read, set, refuse: EINVAL above the ceiling or for unknown flags, EBUSY below the use. */
+TEST_F(budget, ioctl_contract)
+{
+	struct memtopo_budget b, c;
+
+	ASSERT_EQ(0, b_budget(self->fd, 0, 12345, &b));
+	EXPECT_LT(0, b.mem_used);
+	EXPECT_EQ(b.ceiling, b.mem_max) TH_LOG("an anonymous context starts at the ceiling");
+	EXPECT_LE(b.mem_used, b.mem_max);
+
+	EXPECT_EQ(-EINVAL, b_budget(self->fd, MEMTOPO_BUDGET_SET, b.ceiling + 1, NULL));
+	EXPECT_EQ(-EINVAL, b_budget(self->fd, 1u << 31, 0, NULL));
+	EXPECT_EQ(-EBUSY, b_budget(self->fd, MEMTOPO_BUDGET_SET, b.mem_used - 1, NULL));
+	ASSERT_EQ(0, b_budget(self->fd, 0, 0, &c));
+	EXPECT_EQ(b.mem_max, c.mem_max) TH_LOG("a refused set changed the budget");
+
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, b.mem_used + 4096, &c));
+	EXPECT_EQ(b.mem_used + 4096, c.mem_max);
+	ASSERT_EQ(0, b_budget(self->fd, 0, 0, &c));
+	EXPECT_EQ(b.mem_used + 4096, c.mem_max);
+	/* exactly the use is allowed: nothing more fits */
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, b.mem_used, NULL));
+	EXPECT_EQ(-ENOSPC, mt_region_create(self->fd, MEMTOPO_KIND_IO, "x", 0x1000, 0));
+	/* 0 goes back to the ceiling alone */
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, &c));
+	EXPECT_EQ(c.ceiling, c.mem_max);
+	EXPECT_LT(0, mt_region_create(self->fd, MEMTOPO_KIND_IO, "x", 0x1000, 0));
+}
+
+/* A region, or kernel-owned RAM, past the budget: ENOSPC, nothing made. */
+TEST_F(budget, regions_and_kernel_ram)
+{
+	struct b_state s0, s1;
+	int k, ret = 0;
+
+	ASSERT_EQ(0, b_snap(self->fd, self->space, &s0));
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, s0.used + (1 << 20), NULL));
+	ret = mt_region_create(self->fd, MEMTOPO_KIND_RAM, "big", 2 << 20,
+			       MEMTOPO_OP_F_KERNEL_BACKING);
+	EXPECT_EQ(-ENOSPC, ret);
+	ASSERT_EQ(0, b_snap(self->fd, self->space, &s1));
+	EXPECT_TRUE(b_same(&s0, &s1));
+	b_free(&s1);
+
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, s0.used + 4096, NULL));
+	for (k = 0; k < 100; k++) {
+		ret = mt_region_create(self->fd, MEMTOPO_KIND_IO, "r", 0x1000, 0);
+		if (ret < 0)
+			break;
+	}
+	EXPECT_EQ(-ENOSPC, ret);
+	EXPECT_LT(0, k);
+	EXPECT_GE(s0.used + 4096, b_used(self->fd));
+	b_free(&s0);
+}
+
+/*
+ * Published views are charged: mapping the bank (BANK ranges) past the
+ * budget fails in the commit, which is undone (the old view, its
+ * generation and the tree stay); with room it is published and its bytes
+ * show in the use, and given back when the bank leaves the map.
+ */
+TEST_F(budget, views)
+{
+	struct b_state s0, s1;
+	__u64 mapped, unmapped;
+
+	/*
+	 * Map and unmap once so that the render's working memory, which the
+	 * context keeps, has grown to what mapping the bank needs: the
+	 * refusals below then come from the view alone.
+	 */
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->bank, BANK_BASE, 0));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_DEL_SUBREGION, self->bank, self->root,
+				   0, 0));
+	ASSERT_EQ(0, b_snap(self->fd, self->space, &s0));
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, s0.used + 4096, NULL));
+	EXPECT_EQ(-ENOSPC, mt_add_subregion(self->fd, self->root, self->bank, BANK_BASE, 0));
+	ASSERT_EQ(0, b_snap(self->fd, self->space, &s1));
+	EXPECT_TRUE(b_same(&s0, &s1)) TH_LOG("a refused commit changed something");
+	b_free(&s1);
+
+	/* the same in a transaction: the commit is refused, everything undone */
+	ASSERT_EQ(0, mt_txn(self->fd, MEMTOPO_TXN_BEGIN, NULL));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_ENABLED, self->kids[0], 0, 0, 0));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->bank, BANK_BASE, 0));
+	EXPECT_EQ(-ENOSPC, mt_txn(self->fd, MEMTOPO_TXN_COMMIT, NULL));
+	ASSERT_EQ(0, b_snap(self->fd, self->space, &s1));
+	EXPECT_TRUE(b_same(&s0, &s1)) TH_LOG("a refused transaction changed something");
+	b_free(&s1);
+
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->bank, BANK_BASE, 0));
+	mapped = b_used(self->fd);
+	/* each range's start alone is 8 bytes */
+	EXPECT_LT(s0.used + BANK * 8, mapped) TH_LOG("view not charged: %llu -> %llu",
+						     (unsigned long long)s0.used,
+						     (unsigned long long)mapped);
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_DEL_SUBREGION, self->bank, self->root,
+				   0, 0));
+	unmapped = b_used(self->fd);
+	EXPECT_GT(mapped - BANK * 8, unmapped);
+	/* no charge is left behind by a map/unmap cycle */
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->bank, BANK_BASE, 0));
+	EXPECT_EQ(mapped, b_used(self->fd));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_DEL_SUBREGION, self->bank, self->root,
+				   0, 0));
+	EXPECT_EQ(unmapped, b_used(self->fd));
+	b_free(&s0);
+}
+
+/* A subscription (its first ring page) past the budget: ENOSPC, no charge. */
+TEST_F(budget, event_rings)
+{
+	__u64 used = b_used(self->fd);
+	__u32 id;
+
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, used + 64, NULL));
+	EXPECT_EQ(-ENOSPC, mt_subscribe(self->fd, self->space, -1, 0, 0, &id));
+	EXPECT_EQ(used, b_used(self->fd));
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
+	ASSERT_EQ(0, mt_subscribe(self->fd, self->space, -1, 0, 0, &id));
+	EXPECT_LT(used, b_used(self->fd));
+	ASSERT_EQ(0, mt_unsubscribe(self->fd, id));
+	EXPECT_EQ(used, b_used(self->fd));
+}
+
+/* Destroying everything gives every charge back but the render's kept scratch. */
+TEST_F(budget, destroy_gives_back)
+{
+	__u64 mapped, after;
+	int k;
+
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->bank, BANK_BASE, 0));
+	mapped = b_used(self->fd);
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_DEL_SUBREGION, self->bank, self->root,
+				   0, 0));
+	ASSERT_EQ(0, mt_space_destroy(self->fd, self->space));
+	for (k = 0; k < BANK; k++) {
+		ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_DEL_SUBREGION, self->kids[k],
+					   self->bank, 0, 0));
+		ASSERT_EQ(0, mt_region_destroy(self->fd, self->kids[k]));
+	}
+	ASSERT_EQ(0, mt_region_destroy(self->fd, self->bank));
+	ASSERT_EQ(0, mt_region_destroy(self->fd, self->root));
+	after = b_used(self->fd);
+	EXPECT_GT(mapped, after);
+	/* MEMTOPO_SCRATCH_KEEP: what a context keeps to commit without allocating */
+	EXPECT_GE(64 * 1024, after) TH_LOG("%llu bytes left charged", (unsigned long long)after);
+}
+
+TEST_HARNESS_MAIN
