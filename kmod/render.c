@@ -478,6 +478,32 @@ static int memtopo_render_take_kid(struct memtopo_child_visitor *v,
 }
 
 /*
+ * Make the keys of @n children as short as their spread allows, order
+ * kept: priority and sequence number each less their smallest, packed
+ * together.  Priorities on both sides of 0 differ in every byte of the
+ * key, though a map uses a few hundred of them; the radix sort then makes
+ * one pass for each byte the children's keys still differ in, not seven.
+ */
+static void memtopo_kids_compact_keys(struct memtopo_sweep_event *ev, u32 n)
+{
+	u32 hmin = U32_MAX, hmax = 0, lmin = U32_MAX, lmax = 0, i, w = 0;
+
+	for (i = 0; i < n; i++) {
+		u32 hi = ev[i].addr >> 32, lo = (u32)ev[i].addr;
+
+		hmin = min(hmin, hi);
+		hmax = max(hmax, hi);
+		lmin = min(lmin, lo);
+		lmax = max(lmax, lo);
+	}
+	while (w < 32 && (lmax - lmin) >> w)
+		w++;
+	for (i = 0; i < n; i++)
+		ev[i].addr = ((u64)((u32)(ev[i].addr >> 32) - hmin) << w) |
+			     ((u32)ev[i].addr - lmin);
+}
+
+/*
  * Put kids[@from, nr_kids) into render order by the keys taken with them:
  * an insertion sort for a few (a windowed commit meets a few children),
  * otherwise the events' radix sort, which skips the key bytes all children
@@ -497,6 +523,7 @@ static void memtopo_render_sort_kids(struct memtopo_render *r, u32 from)
 			sorted[j] = e;
 		}
 	} else {
+		memtopo_kids_compact_keys(sorted, n);
 		sorted = memtopo_events_sort(r->ev, r->ev_tmp, n);
 	}
 	/* ranks index kids[], so gather into the events before writing back */
