@@ -24,6 +24,7 @@
  *  - a VFIO-like consumer holds an IOMMU notifier on exactly each IOMMU
  *    range of each view, and what it mirrors from MAP / UNMAP events (and
  *    the replay on registration) is the model's mappings inside the range,
+ *    also after a space is destroyed under mappings into it,
  *  - every allocation is freed at the end.
  * Aliases get subregions too (kept, never rendered, as in QEMU), and
  * alias targets are often mapped nowhere else; both are counted, and a run
