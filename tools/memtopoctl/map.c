@@ -6,12 +6,15 @@
  * QEMU's text (mtree_import.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "memtopoctl.h"
 
@@ -121,7 +124,112 @@ static int load_image(struct op_parse *p, const char *path, struct memtopo_op *o
 	return 0;
 }
 
-/* create-region KIND NAME SIZE [uaddr=ADDR|kernel|kernel=FILE] */
+/*
+ * memfd: a new memfd of the region's size.  The kernel keeps its own
+ * reference to the file, so the RAM outlives this process; the fd stays
+ * open until exit (a script's batch is applied after every line is parsed).
+ */
+static int backing_memfd(struct op_parse *p, const char *name, struct memtopo_op *op)
+{
+	int fd;
+
+	/* the kernel refuses these anyway: let it say why */
+	if ((op->flags & MEMTOPO_OP_F_SIZE_2_64) || !op->length)
+		return 0;
+	fd = memfd_create(name, MFD_CLOEXEC);
+	if (fd < 0)
+		return perr(p, -EINVAL, "memfd_create: %s", strerror(errno));
+	if (ftruncate(fd, op->length)) {
+		int ret = perr(p, -EINVAL, "memfd of %llu bytes: %s",
+			       (unsigned long long)op->length, strerror(errno));
+
+		close(fd);
+		return ret;
+	}
+	op->backing_fd = fd;
+	return 0;
+}
+
+/*
+ * file=PATH[:OFFSET]: the region's bytes are the file's from OFFSET.  A
+ * suffix that is not a number is part of the path.  RAM needs the file
+ * writable; a file only readable is passed as it is and the kernel says
+ * EACCES for RAM, nothing for a ROM.
+ */
+static int backing_file(struct op_parse *p, const char *arg, struct memtopo_op *op)
+{
+	char path[4096];
+	char *colon;
+	int fd;
+
+	if (strlen(arg) >= sizeof(path))
+		return perr(p, -EINVAL, "file name too long");
+	strcpy(path, arg);
+	colon = strrchr(path, ':');
+	if (colon && colon != path && !parse_u64(colon + 1, &op->backing_offset, NULL))
+		*colon = 0;
+	else
+		op->backing_offset = 0;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && (errno == EACCES || errno == EROFS || errno == EISDIR))
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return perr(p, -EINVAL, "%s: %s", path, strerror(errno));
+	op->backing_fd = fd;
+	return 0;
+}
+
+/*
+ * process: fresh anonymous memory of this process.  Only for as long as
+ * memtopoctl runs: once it exits, accesses fail with ESRCH (the kernel's
+ * documented rule for an owner that is gone).  Shows that rule; a VMM
+ * passes its own memory through the library instead.
+ */
+static int backing_process(struct op_parse *p, struct memtopo_op *op)
+{
+	void *mem;
+
+	if ((op->flags & MEMTOPO_OP_F_SIZE_2_64) || !op->length || op->length > SIZE_MAX / 2)
+		return 0;
+	mem = mmap(NULL, op->length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return perr(p, -EINVAL, "%llu bytes of memory: %s",
+			    (unsigned long long)op->length, strerror(errno));
+	op->value = (uintptr_t)mem;
+	return 0;
+}
+
+/* The last word of create-region: where the RAM is. */
+static int parse_backing(struct op_parse *p, const char *opt, const char *name,
+			 struct memtopo_op *op)
+{
+	int ret = 0;
+
+	if (!strcmp(opt, "kernel") || !strncmp(opt, "kernel=", 7)) {
+		op->flags |= MEMTOPO_OP_F_KERNEL_BACKING;
+		if (opt[6] == '=')
+			ret = load_image(p, opt + 7, op);
+	} else if (!strncmp(opt, "uaddr=", 6)) {
+		ret = num(p, "uaddr", opt + 6, &op->value, NULL);
+	} else if (!strcmp(opt, "memfd")) {
+		op->flags |= MEMTOPO_OP_F_FILE_BACKING;
+		ret = backing_memfd(p, name, op);
+	} else if (!strncmp(opt, "file=", 5) && opt[5]) {
+		op->flags |= MEMTOPO_OP_F_FILE_BACKING;
+		ret = backing_file(p, opt + 5, op);
+	} else if (!strcmp(opt, "process")) {
+		op->flags |= MEMTOPO_OP_F_PROCESS_BACKING;
+		ret = backing_process(p, op);
+	} else {
+		ret = perr(p, -EINVAL, "unknown option \"%s\"", opt);
+	}
+	return ret;
+}
+
+/*
+ * create-region KIND NAME SIZE
+ *	[uaddr=ADDR|kernel|kernel=FILE|memfd|file=PATH[:OFFSET]|process]
+ */
 static int parse_create_region(struct op_parse *p, int argc, char **argv,
 			       struct memtopo_op *op)
 {
@@ -134,17 +242,8 @@ static int parse_create_region(struct op_parse *p, int argc, char **argv,
 	ret = copy_name(p, op->name, argv[2]);
 	if (!ret)
 		ret = size(p, argv[3], op);
-	if (!ret && argc == 5) {
-		if (!strcmp(argv[4], "kernel") || !strncmp(argv[4], "kernel=", 7)) {
-			op->flags |= MEMTOPO_OP_F_KERNEL_BACKING;
-			if (argv[4][6] == '=')
-				ret = load_image(p, argv[4] + 7, op);
-		} else if (!strncmp(argv[4], "uaddr=", 6)) {
-			ret = num(p, "uaddr", argv[4] + 6, &op->value, NULL);
-		} else {
-			ret = perr(p, -EINVAL, "unknown option \"%s\"", argv[4]);
-		}
-	}
+	if (!ret && argc == 5)
+		ret = parse_backing(p, argv[4], argv[2], op);
 	if (ret)
 		return ret;
 	remember(p->nm, argv[2], MEMTOPO_ID_BATCH_REF | p->index, false);
@@ -361,8 +460,18 @@ int do_op(int argc, char **argv)
 		return 1;
 	}
 	if (op.op == MEMTOPO_OP_REGION_CREATE || op.op == MEMTOPO_OP_SPACE_CREATE) {
-		if (json_output)
+		bool backed = op.backing_id != 0;
+
+		if (json_output && backed)
+			printf("{\"id\": %u, \"backing_id\": %llu, \"backing_offset\": %llu}\n",
+			       op.id, (unsigned long long)op.backing_id,
+			       (unsigned long long)op.backing_offset);
+		else if (json_output)
 			printf("{\"id\": %u}\n", op.id);
+		else if (backed)
+			printf("region #%u backing #%llu offset 0x%llx\n", op.id,
+			       (unsigned long long)op.backing_id,
+			       (unsigned long long)op.backing_offset);
 		else
 			printf("%s #%u\n", op.op == MEMTOPO_OP_REGION_CREATE ? "region" : "space",
 			       op.id);

@@ -82,6 +82,10 @@ static void json_region(const struct memtopo_region_desc *d)
 	jnum("dirty_log_mask", d->dirty_log_mask);
 	jnum("uaddr", d->uaddr);
 	jflag("kernel_backing", d->flags & MEMTOPO_REGION_KERNEL_BACKING);
+	jflag("file_backing", d->flags & MEMTOPO_REGION_FILE_BACKING);
+	jflag("process_backing", d->flags & MEMTOPO_REGION_PROCESS_BACKING);
+	jnum("backing_id", d->backing_id);
+	jnum("backing_offset", d->backing_offset);
 	jclose('}');
 }
 
@@ -90,9 +94,14 @@ static void text_region(const struct memtopo_region_desc *d)
 	printf("#%-5u %-11s %-24s parent #%-5u addr 0x%016llx size %s0x%llx prio %d",
 	       d->id, mt_kind_name(d->kind), d->name, d->parent, d->addr,
 	       d->flags & MEMTOPO_REGION_SIZE_2_64 ? "2^64 " : "", d->length, d->priority);
-	printf("%s%s%s", d->flags & MEMTOPO_REGION_ENABLED ? "" : " disabled",
+	printf("%s%s%s%s%s", d->flags & MEMTOPO_REGION_ENABLED ? "" : " disabled",
 	       d->flags & MEMTOPO_REGION_READONLY ? " readonly" : "",
-	       d->flags & MEMTOPO_REGION_KERNEL_BACKING ? " kernel-backed" : "");
+	       d->flags & MEMTOPO_REGION_KERNEL_BACKING ? " kernel-backed" : "",
+	       d->flags & MEMTOPO_REGION_FILE_BACKING ? " file-backed" : "",
+	       d->flags & MEMTOPO_REGION_PROCESS_BACKING ? " process-backed" : "");
+	if (d->backing_id)
+		printf(" backing #%llu @0x%llx", (unsigned long long)d->backing_id,
+		       (unsigned long long)d->backing_offset);
 	if (d->alias)
 		printf(" -> #%u @0x%llx", d->alias, d->alias_offset);
 	printf("\n");

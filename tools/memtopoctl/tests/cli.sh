@@ -98,6 +98,41 @@ expect_err "kernel I/O region" "Invalid argument" 1 C create-region io kio 4K ke
 expect_err "kernel=FILE larger than SIZE" "larger than the region" 2 \
 	C create-region rom small 16 kernel=rom.bin
 expect "show regions marks kernel RAM" "1" 0 sh -c "memtopoctl -c cli show regions | grep -c 'kram .*kernel-backed'"
+# file and process backings: the bytes are the file's, and stay so after memtopoctl exits
+expect "memfd RAM: created with its backing" "1" 0 sh -c \
+	"memtopoctl -c cli create-region ram mram 8K memfd | grep -c '^region #[0-9]* backing #[1-9][0-9]* offset 0x0$'"
+: >page.bin
+i=0
+while [ $i -lt 3 ]; do
+	head -c 4096 /dev/zero | tr '\0' "$(printf "\\$(printf %03o $((0x41 + i)))")" >>page.bin
+	i=$((i + 1))
+done
+expect "file=PATH:OFFSET: created" "1" 0 sh -c \
+	"memtopoctl -c cli create-region ram fram 8K file=page.bin:0x1000 | grep -c 'backing #[1-9][0-9]* offset 0x1000$'"
+cat >fmap.txt <<'MAP'
+add-subregion sys mram 0x50000
+add-subregion sys fram 0x60000
+MAP
+expect "file-backed regions mapped" "applied 2 operations" 0 C script fmap.txt
+expect "memfd RAM starts zeroed" "0x00000000" 0 C read mem 0x51ffc
+expect "memfd RAM keeps a write across processes" "" 0 C write mem 0x51ffc 0xcafef00d
+expect "memfd RAM reads it back" "0xcafef00d" 0 C read mem 0x51ffc
+expect "file RAM reads the file from the offset" "0x42424242" 0 C read mem 0x60000
+expect "file RAM, its second page" "0x43434343" 0 C read mem 0x61ffc
+expect "a write through the map" "" 0 C write mem 0x60004 0x64636261
+expect "reaches the file itself" "BBBBabcdBBBB" 0 sh -c "dd if=page.bin bs=1 skip=4096 count=12 2>/dev/null"
+expect "show regions marks file RAM" "2" 0 sh -c "memtopoctl -c cli show regions | grep -c '[mf]ram .*file-backed backing #'"
+expect_err "file=: no such file" "No such file" 2 C create-region ram nofile 4K file=/nonexistent
+expect_err "file=: misaligned offset" "Invalid argument" 1 C create-region ram mis 4K file=page.bin:0x800
+expect_err "file=: past the end of the file" "No such device or address" 1 \
+	C create-region ram past 8K file=page.bin:0x2000
+expect_err "file=: a directory cannot be mapped" "No such device" 1 C create-region rom dir 4K file=/
+expect "refused file regions were not made" "0" 0 sh -c \
+	"memtopoctl -c cli show regions | grep -c ' nofile\| mis \| past \| dir '; true"
+expect "process RAM: created" "1" 0 sh -c "memtopoctl -c cli create-region ram pram 4K process | grep -c 'backing #'"
+echo "add-subregion sys pram 0x70000" >pmap.txt
+C script pmap.txt >/dev/null
+expect_err "process RAM after its owner exited" "No such process" 1 C read mem 0x70000
 expect_err "unknown command" 'unknown command "bogus"' 2 memtopoctl -c cli-unknown bogus
 expect_err "an unknown command creates no context" "No such file" 1 \
 	memtopoctl -c cli-unknown destroy
@@ -114,6 +149,7 @@ json lookup C --json lookup mem 0x10000
 json read-word C --json read mem 0x10000 8
 json read-dump C --json read mem 0x20000 20
 json create C --json create-region ram extra 4K kernel
+json create-memfd C --json create-region ram extra-memfd 4K memfd
 echo "create-region io s1 16" >s.txt
 json script C --json script s.txt
 C show flat >flat.txt
