@@ -278,20 +278,33 @@ static_assert((MEMTOPO_FR_READONLY | MEMTOPO_FR_ROMD | MEMTOPO_FR_NONVOLATILE) <
  * the keys start on a line), with every 8th key copied into @sum: a lookup
  * counts the summary keys below the address, then the keys of one block.
  * 144 entries of 26 bytes and the node's head fill a page.
+ *
+ * Each node also has a direct table, @slot: its address span (first to
+ * last key) cut into equal power-of-two slots, each holding the index of
+ * the key at or below the slot's first address.  A lookup reads the slot
+ * of its address and the next one; when they are close (almost always:
+ * there are more slots than keys) a few unrolled steps from the first
+ * finish it, one cache line of keys instead of the summary's three and a
+ * block.  The tables live in the nodes, so they are rebuilt exactly when
+ * a node is and shared with it.
  */
 #define MEMTOPO_LINE		64	/* the cache line the layout is built for */
 #define MEMTOPO_NODE_KEYS	144
 #define MEMTOPO_NODE_BLOCKS	(MEMTOPO_NODE_KEYS / 8)
 #define MEMTOPO_CHUNK_ENTRIES	MEMTOPO_NODE_KEYS
 #define MEMTOPO_GROUP_CHUNKS	MEMTOPO_NODE_KEYS
+#define MEMTOPO_CHUNK_SLOTS	128	/* what a page has left after the entries */
+#define MEMTOPO_GROUP_SLOTS	512
 
 struct memtopo_chunk {
 	u64 sum[MEMTOPO_NODE_BLOCKS];	/* starts[0], starts[8], ... */
 	refcount_t ref;			/* groups sharing it */
 	u32 nr;
+	u8 shift;			/* slot s starts at starts[0] + (s << shift) */
 	/* block b is starts[8b .. 8b + 7], one cache line */
 	u64 starts[MEMTOPO_CHUNK_ENTRIES] __aligned(MEMTOPO_LINE);
 	struct memtopo_fr fr[MEMTOPO_CHUNK_ENTRIES];
+	u8 slot[MEMTOPO_CHUNK_SLOTS + 1];	/* the last one: nr - 1 */
 };
 
 struct memtopo_group {
@@ -303,6 +316,10 @@ struct memtopo_group {
 	struct memtopo_chunk *chunks[MEMTOPO_GROUP_CHUNKS];
 	u32 chunk_first[MEMTOPO_GROUP_CHUNKS];	/* first entry, within the group */
 	u32 nr;				/* entries */
+	u8 shift;			/* as a chunk's, over chunk_start[] */
+	/* each chunk's shift, kept where its start is: no miss to find a slot */
+	u8 chunk_shift[MEMTOPO_GROUP_CHUNKS];
+	u8 slot[MEMTOPO_GROUP_SLOTS + 1];
 };
 
 /*

@@ -90,15 +90,89 @@ static __always_inline u32 memtopo_node_find(const u64 *sum, const u64 *keys, u3
 	return min(i, n - 1);
 }
 
-/* Copy every 8th key into @sum and pad the keys (they are masked anyway). */
-static void memtopo_node_seal(u64 *sum, u64 *keys, u32 n)
+/*
+ * The same search with a node's direct table (@slot, @nslots + 1 of them,
+ * the last n - 1; @base, the first key, and @shift as the caller knows
+ * them, so that the slot's line is the node's first miss): the slot of
+ * @key and the next one bound the answer; if
+ * fewer than 8 keys lie between, three steps over one window of 8 keys
+ * find it, and the entries of that window are prefetched at once.  A slot
+ * holding 8 keys or more (a dense spot in a sparse node) falls back to the
+ * summary.
+ */
+static __always_inline u32 memtopo_node_find_slot(const u64 *sum, const u64 *keys, u32 n,
+						  u64 base, u32 shift, const u8 *slot, u32 nslots,
+						  u64 key, const char *pf, u32 pf_size)
 {
-	u32 b;
+	u64 s = min_t(u64, (key - base) >> shift, nslots - 1);
+	u32 lo = slot[s], hi = slot[s + 1], i, c;
 
+	if (unlikely(hi - lo >= 8))
+		return memtopo_node_find(sum, keys, n, key, pf, pf_size);
+	/* the window must stay inside the keys; it still holds lo..hi */
+	i = min_t(u32, lo, MEMTOPO_NODE_KEYS - 8);
+	if (pf) {
+		for (c = 0; c < 8 * pf_size; c += MEMTOPO_LINE)
+			prefetch(pf + i * pf_size + c);
+		prefetch(pf + (i + 8) * pf_size - 1);
+	}
+	i = memtopo_step(keys, i, 4, key);
+	i = memtopo_step(keys, i, 2, key);
+	i = memtopo_step(keys, i, 1, key);
+	return min(i, n - 1);
+}
+
+/*
+ * Copy every 8th key into @sum, pad the keys (they are masked anyway) and
+ * fill the direct table: the smallest shift whose @nslots slots cover the
+ * keys' span, each slot the last key at or below its first address.
+ */
+static void memtopo_node_seal(u64 *sum, u64 *keys, u32 n, u8 *shift, u8 *slot, u32 nslots)
+{
+	u64 span = keys[n - 1] - keys[0];
+	u32 b, k = 0, sh = 0;
+
+	BUILD_BUG_ON(MEMTOPO_NODE_KEYS > 256);	/* slots are u8 */
 	for (b = n; b < MEMTOPO_NODE_KEYS; b++)
 		keys[b] = U64_MAX;
 	for (b = 0; b < MEMTOPO_NODE_BLOCKS; b++)
 		sum[b] = keys[b * 8];
+	while ((span >> sh) >= nslots)
+		sh++;
+	*shift = sh;
+	for (b = 0; b < nslots; b++) {
+		u64 off = (u64)b << sh;
+
+		while (k + 1 < n && keys[k + 1] - keys[0] <= off)
+			k++;
+		slot[b] = k;
+	}
+	slot[nslots] = n - 1;
+}
+
+static void memtopo_chunk_seal(struct memtopo_chunk *chunk)
+{
+	memtopo_node_seal(chunk->sum, chunk->starts, chunk->nr, &chunk->shift, chunk->slot,
+			  MEMTOPO_CHUNK_SLOTS);
+}
+
+/* The chunk of @grp holding @addr, which is at or past the group's start. */
+static __always_inline u32 memtopo_group_find(const struct memtopo_group *grp, u64 addr)
+{
+	return memtopo_node_find_slot(grp->sum, grp->chunk_start, grp->nr_chunks,
+				      grp->chunk_start[0], grp->shift, grp->slot,
+				      MEMTOPO_GROUP_SLOTS, addr, NULL, 0);
+}
+
+/* Entry @addr of chunk @j of @grp, with @pf as for memtopo_node_find(). */
+static __always_inline u32 memtopo_chunk_find(const struct memtopo_group *grp, u32 j, u64 addr,
+					      const char *pf, u32 pf_size)
+{
+	const struct memtopo_chunk *chunk = grp->chunks[j];
+
+	return memtopo_node_find_slot(chunk->sum, chunk->starts, chunk->nr, grp->chunk_start[j],
+				      grp->chunk_shift[j], chunk->slot, MEMTOPO_CHUNK_SLOTS, addr,
+				      pf, pf_size);
 }
 
 static u32 memtopo_bsearch_u32(const u32 *a, u32 n, u32 key)
@@ -292,10 +366,13 @@ static int memtopo_view_add_chunks(struct memtopo_view *v, struct memtopo_chunk 
 
 			grp->chunks[j] = chunk;
 			grp->chunk_start[j] = starts ? starts[from + j] : chunk->starts[0];
+			/* on the line of the reference just taken: no extra miss */
+			grp->chunk_shift[j] = chunk->shift;
 			grp->chunk_first[j] = grp->nr;
 			grp->nr += nrs ? nrs[from + j] : chunk->nr;
 		}
-		memtopo_node_seal(grp->sum, grp->chunk_start, take);
+		memtopo_node_seal(grp->sum, grp->chunk_start, take, &grp->shift, grp->slot,
+				  MEMTOPO_GROUP_SLOTS);
 		memtopo_view_add_group(v, grp);
 		from += take;
 	}
@@ -319,7 +396,7 @@ static int memtopo_chunks_from_flat(struct memtopo_chunk **out, const struct mem
 		memcpy(chunk->starts, f->starts + from, take * sizeof(*chunk->starts));
 		memcpy(chunk->fr, f->fr + from, take * sizeof(*chunk->fr));
 		chunk->nr = take;
-		memtopo_node_seal(chunk->sum, chunk->starts, take);
+		memtopo_chunk_seal(chunk);
 		out[c] = chunk;
 		from += take;
 	}
@@ -483,11 +560,9 @@ u32 memtopo_view_find(const struct memtopo_view *view, u64 addr)
 {
 	u32 g = memtopo_bsearch_u64(view->group_start, view->nr_groups, addr);
 	const struct memtopo_group *grp = view->groups[g];
-	u32 j = memtopo_node_find(grp->sum, grp->chunk_start, grp->nr_chunks, addr, NULL, 0);
-	const struct memtopo_chunk *chunk = grp->chunks[j];
+	u32 j = memtopo_group_find(grp, addr);
 
-	return view->group_first[g] + grp->chunk_first[j] +
-	       memtopo_node_find(chunk->sum, chunk->starts, chunk->nr, addr, NULL, 0);
+	return view->group_first[g] + grp->chunk_first[j] + memtopo_chunk_find(grp, j, addr, NULL, 0);
 }
 
 /**
@@ -503,10 +578,9 @@ bool memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memto
 {
 	u32 g = memtopo_bsearch_u64(view->group_start, view->nr_groups, addr);
 	const struct memtopo_group *grp = view->groups[g];
-	u32 j = memtopo_node_find(grp->sum, grp->chunk_start, grp->nr_chunks, addr, NULL, 0);
+	u32 j = memtopo_group_find(grp, addr);
 	const struct memtopo_chunk *chunk = grp->chunks[j];
-	u32 k = memtopo_node_find(chunk->sum, chunk->starts, chunk->nr, addr,
-				  (const char *)chunk->fr, sizeof(*chunk->fr));
+	u32 k = memtopo_chunk_find(grp, j, addr, (const char *)chunk->fr, sizeof(*chunk->fr));
 	const struct memtopo_fr *fr = &chunk->fr[k];
 	u64 end;
 
@@ -807,7 +881,7 @@ struct memtopo_view *memtopo_view_repack(const struct memtopo_view *v)
 	while (p.i < v->nr) {
 		if (!chunk || chunk->nr == target) {
 			if (chunk)
-				memtopo_node_seal(chunk->sum, chunk->starts, chunk->nr);
+				memtopo_chunk_seal(chunk);
 			/* spread evenly: no thin chunk at the end */
 			target = v->nr / k + (c < v->nr % k);
 			chunk = memtopo_chunk_alloc();
@@ -828,7 +902,7 @@ struct memtopo_view *memtopo_view_repack(const struct memtopo_view *v)
 		if (p.k == p.chunk->nr)
 			memtopo_pos_next_chunk(&p);
 	}
-	memtopo_node_seal(chunk->sum, chunk->starts, chunk->nr);
+	memtopo_chunk_seal(chunk);
 	n = memtopo_view_from_chunks(chunks, c);
 	kvfree(chunks);
 	if (n) {

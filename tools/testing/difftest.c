@@ -1978,6 +1978,28 @@ static bool node_ok(const u64 *sum, const u64 *keys, u32 n)
 }
 
 /*
+ * A node's direct table: the smallest shift whose slots cover the keys'
+ * span, each slot the last key at or below its first address, found here
+ * by a plain scan.
+ */
+static bool slots_ok(const u64 *keys, u32 n, u32 shift, const u8 *slot, u32 nslots)
+{
+	u64 span = keys[n - 1] - keys[0];
+	u32 s, k;
+
+	if ((span >> shift) >= nslots || (shift && (span >> (shift - 1)) < nslots) ||
+	    slot[nslots] != n - 1)
+		return false;
+	for (s = 0; s < nslots; s++) {
+		for (k = n - 1; k && keys[k] - keys[0] > ((u64)s << shift); k--)
+			;
+		if (slot[s] != k)
+			return false;
+	}
+	return true;
+}
+
+/*
  * The view's two-level tree: indexes agree with what they index, nodes
  * are sorted and summarised, chunks and groups stay at least a quarter
  * full (splices keep them half full, neighbours taken in).
@@ -1994,6 +2016,8 @@ static void check_view_tree(const struct memtopo_view *v, unsigned long round)
 		    v->group_start[g] != grp->chunk_start[0] || !grp->nr_chunks ||
 		    (v->nr_groups > 1 && grp->nr_chunks < MEMTOPO_GROUP_CHUNKS / 4) ||
 		    !node_ok(grp->sum, grp->chunk_start, grp->nr_chunks) ||
+		    !slots_ok(grp->chunk_start, grp->nr_chunks, grp->shift, grp->slot,
+			      MEMTOPO_GROUP_SLOTS) ||
 		    (g && v->group_start[g] <= v->group_start[g - 1]))
 			FAIL("round %lu: group %u of %u is inconsistent", round, g, v->nr_groups);
 		for (j = 0; j < grp->nr_chunks; j++) {
@@ -2003,7 +2027,10 @@ static void check_view_tree(const struct memtopo_view *v, unsigned long round)
 
 			if (grp->chunk_first[j] != first || thin ||
 			    grp->chunk_start[j] != chunk->starts[0] ||
-			    !node_ok(chunk->sum, chunk->starts, chunk->nr))
+			    !node_ok(chunk->sum, chunk->starts, chunk->nr) ||
+			    grp->chunk_shift[j] != chunk->shift ||
+			    !slots_ok(chunk->starts, chunk->nr, chunk->shift, chunk->slot,
+				      MEMTOPO_CHUNK_SLOTS))
 				FAIL("round %lu: chunk %u of group %u is wrong", round, j, g);
 			first += chunk->nr;
 		}
