@@ -562,7 +562,8 @@ u32 memtopo_view_find(const struct memtopo_view *view, u64 addr)
 	const struct memtopo_group *grp = view->groups[g];
 	u32 j = memtopo_group_find(grp, addr);
 
-	return view->group_first[g] + grp->chunk_first[j] + memtopo_chunk_find(grp, j, addr, NULL, 0);
+	return view->group_first[g] + grp->chunk_first[j] +
+	       memtopo_chunk_find(grp, j, addr, NULL, 0);
 }
 
 /**
