@@ -2045,6 +2045,36 @@ static void check_view_tree(const struct memtopo_view *v, unsigned long round)
 		     v->nr, v->nr_chunks, nr, nr_chunks);
 }
 
+/*
+ * Lookups land on the entry that holds the address: an entry's first and
+ * last address and one between, found by index (no search) to compare.
+ */
+static void check_view_find(const struct memtopo_view *v, unsigned long round)
+{
+	int t;
+
+	for (t = 0; t < 64; t++) {
+		u32 i = rnd_below(v->nr);
+		u64 a = memtopo_view_start(v, i), b = memtopo_view_last(v, i);
+		u64 addrs[3] = { a, b, a + rnd_below(1 + min_t(u64, b - a, 1u << 30)) };
+		struct memtopo_section sec;
+		bool mapped;
+		int k;
+
+		for (k = 0; k < 3; k++) {
+			if (memtopo_view_find(v, addrs[k]) != i)
+				FAIL("round %lu: address %#llx found entry %u, not %u", round,
+				     (unsigned long long)addrs[k], memtopo_view_find(v, addrs[k]),
+				     i);
+			mapped = memtopo_view_lookup(v, addrs[k], &sec);
+			if (mapped != !!memtopo_view_fr(v, i)->mr ||
+			    (mapped && (sec.start != a || sec.last != b)))
+				FAIL("round %lu: lookup of %#llx disagrees with entry %u", round,
+				     (unsigned long long)addrs[k], i);
+		}
+	}
+}
+
 static void big_map_mutate(struct memtopo_region *mr, unsigned long leaves)
 {
 	switch (rnd_below(5)) {
@@ -2130,6 +2160,7 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 		v = as->view;
 		expect_full_render(v, root, "big map", r);
 		check_view_tree(v, r);
+		check_view_find(v, r);
 		if (mirrors[0].l.space && (u32)mirrors[0].n != v->nr_ranges)
 			FAIL("big map round %lu: mirror %d ranges, view %u", r, mirrors[0].n,
 			     v->nr_ranges);
