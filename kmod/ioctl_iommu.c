@@ -79,6 +79,32 @@ int memtopo_ioctl_iommu_unmap(struct memtopo_ucmd *ucmd)
 	return ret;
 }
 
+static int memtopo_iommu_collect(struct memtopo_region *mr, void *info, u32 cap, u32 *total)
+{
+	int ret = memtopo_iommu_mappings_locked(mr, info, cap, total);
+
+	/* a short @cap is the lister's business: it asked for the count */
+	return ret == -ENOSPC ? 0 : ret;
+}
+
+static void memtopo_iommu_convert(void *entry, const void *info)
+{
+	const struct memtopo_iommu_ent *e = info;
+
+	*(struct memtopo_iommu_mapping *)entry = (struct memtopo_iommu_mapping){
+		.iova = e->iova, .length = e->last - e->iova + 1, .addr = e->addr,
+		.space = e->space, .flags = e->perm,
+	};
+}
+
+static const struct memtopo_region_lister memtopo_iommu_lister = {
+	.info_size = sizeof(struct memtopo_iommu_ent),
+	.entry_size = sizeof(struct memtopo_iommu_mapping),
+	.whole = true,
+	.collect = memtopo_iommu_collect,
+	.convert = memtopo_iommu_convert,
+};
+
 /**
  * memtopo_ioctl_iommu_get() - MEMTOPO_IOMMU_GET.
  * @ucmd: the call.
@@ -88,54 +114,28 @@ int memtopo_ioctl_iommu_unmap(struct memtopo_ucmd *ucmd)
 int memtopo_ioctl_iommu_get(struct memtopo_ucmd *ucmd)
 {
 	struct memtopo_iommu_get *cmd = ucmd->cmd;
-	struct memtopo_ctx *ctx = ucmd->file->ctx;
-	struct memtopo_iommu_mapping *out = NULL;
-	struct memtopo_iommu_ent *ents = NULL;
-	struct memtopo_region *mr;
-	u32 i, nr = 0;
-	int ret;
+	void *out;
+	u32 nr;
+	int n, ret = 0;
 
 	if (cmd->flags || cmd->__reserved ||
 	    cmd->mapping_size < offsetofend(struct memtopo_iommu_mapping, flags) ||
 	    cmd->mapping_size > PAGE_SIZE)
 		return -EINVAL;
-	memtopo_ctx_lock(ctx);
-	mr = memtopo_region_by_id_locked(ctx, cmd->region);
-	if (!mr) {
-		ret = -ENOENT;
-		goto out_unlock;
-	}
-	/* how many there are first: nothing is allocated for a short buffer */
-	ret = memtopo_iommu_mappings_locked(mr, NULL, 0, &nr);
-	if (ret != -ENOSPC || nr > cmd->count)
-		goto out_unlock;
-	ents = kvcalloc(nr, sizeof(*ents), GFP_KERNEL_ACCOUNT);
-	out = kvcalloc(nr, sizeof(*out), GFP_KERNEL_ACCOUNT);
-	if (!ents || !out) {
-		ret = -ENOMEM;
-		goto out_unlock;
-	}
-	ret = memtopo_iommu_mappings_locked(mr, ents, nr, &nr);
-out_unlock:
-	memtopo_ctx_unlock(ctx);
-	if (ret == -ENOSPC)
-		cmd->count = nr;
-	if (!ret) {
-		for (i = 0; i < nr; i++) {
-			out[i].iova = ents[i].iova;
-			out[i].length = ents[i].last - ents[i].iova + 1;
-			out[i].addr = ents[i].addr;
-			out[i].space = ents[i].space;
-			out[i].flags = ents[i].perm;
-		}
-		cmd->count = nr;
+	n = memtopo_region_list(ucmd->file->ctx, cmd->region, &memtopo_iommu_lister,
+				cmd->count, &out, &nr);
+	if (n < 0)
+		return n;
+	if (nr > cmd->count)
+		ret = -ENOSPC;
+	else
 		/* user memory is touched without the context mutex held */
-		ret = memtopo_copy_records(u64_to_user_ptr(cmd->mappings), out, nr,
-					   sizeof(*out), cmd->mapping_size);
-	}
-	kvfree(ents);
+		ret = memtopo_copy_records(u64_to_user_ptr(cmd->mappings), out, n,
+					   sizeof(struct memtopo_iommu_mapping),
+					   cmd->mapping_size);
 	kvfree(out);
 	if (ret && ret != -ENOSPC)
 		return ret;
+	cmd->count = nr;
 	return memtopo_ucmd_respond(ucmd, sizeof(*cmd)) ?: ret;
 }
