@@ -291,6 +291,14 @@ static int memtopo_listener_replay(struct memtopo_listener *l, bool adding)
  * @as: the space, context locked.
  * @l: the listener, with @l->ops set.
  *
+ * A listener on a space created by the still open transaction is
+ * unregistered by that transaction's failed commit, as the space is undone:
+ * it gets begin, region_del for what it was replayed and commit, @l->space
+ * is cleared and the module and context references are dropped before the
+ * space is freed, so it hears nothing more and memtopo_listener_unregister()
+ * on it does nothing.  It may be registered again.
+ *
+ * Context: process context, the context mutex held; may sleep.
  * Return: 0, -EINVAL without ops, -EBUSY if already registered, -ENOENT if
  * @as was destroyed, -ENODEV if the owner module is going away, or the
  * errno of the listener's log_global_start while global dirty logging is

@@ -9,6 +9,7 @@
  * ignore-gfp-wait off, which the VM runner sets at boot.
  */
 #include <kunit/test.h>
+#include <linux/module.h>
 #include <linux/sched.h>
 
 #include "engine_util.h"
@@ -120,8 +121,127 @@ static void mt_undo_commit_fail_nth_test(struct kunit *test)
 	}
 	KUNIT_EXPECT_GT(test, failures, 0);
 }
+
+/* Counts what a kernel listener is told. */
+struct mt_undo_listener {
+	struct memtopo_listener l;
+	unsigned int begins, commits, adds, dels;
+};
+
+static void mt_ul_begin(void *priv)
+{
+	((struct mt_undo_listener *)priv)->begins++;
+}
+
+static void mt_ul_commit(void *priv)
+{
+	((struct mt_undo_listener *)priv)->commits++;
+}
+
+static void mt_ul_add(void *priv, const struct memtopo_section *s)
+{
+	((struct mt_undo_listener *)priv)->adds++;
+}
+
+static void mt_ul_del(void *priv, const struct memtopo_section *s)
+{
+	((struct mt_undo_listener *)priv)->dels++;
+}
+
+static const struct memtopo_listener_ops mt_ul_ops = {
+	.begin = mt_ul_begin,
+	.commit = mt_ul_commit,
+	.region_add = mt_ul_add,
+	.region_del = mt_ul_del,
+};
+
+static void mt_expect_heard(struct kunit *test, const struct mt_undo_listener *ul,
+			    unsigned int begins, unsigned int commits, unsigned int adds,
+			    unsigned int dels, int line)
+{
+	KUNIT_EXPECT_EQ_MSG(test, ul->begins, begins, "line %d", line);
+	KUNIT_EXPECT_EQ_MSG(test, ul->commits, commits, "line %d", line);
+	KUNIT_EXPECT_EQ_MSG(test, ul->adds, adds, "line %d", line);
+	KUNIT_EXPECT_EQ_MSG(test, ul->dels, dels, "line %d", line);
+}
+
+#define MT_EXPECT_HEARD(test, ul, b, c, a, d) mt_expect_heard(test, ul, b, c, a, d, __LINE__)
+
+/*
+ * A kernel listener registered on a space the same transaction created:
+ * when the commit fails the space never was, so the listener is
+ * unregistered by the rollback (told the empty view it was replayed
+ * leaves), holds no pointer to the freed space, hears nothing after,
+ * and gives back the context and module references it took.  It can be
+ * registered again; unregistering it is a no-op.
+ */
+static void mt_undo_listener_fail_nth_test(struct kunit *test)
+{
+	struct mt_undo_listener *ul = kunit_kzalloc(test, sizeof(*ul), GFP_KERNEL);
+	unsigned int ctx_refs, mod_refs, left;
+	struct mt_undo_tree t;
+	int n, ret, failures = 0, successes = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, ul);
+	for (n = 1; n < 400; n++) {
+		memset(&t, 0, sizeof(t));
+		memset(ul, 0, sizeof(*ul));
+		ul->l.ops = &mt_ul_ops;
+		ul->l.priv = ul;
+		ul->l.owner = THIS_MODULE;
+		KUNIT_ASSERT_EQ(test, mt_undo_build(&t), 0);
+		KUNIT_ASSERT_EQ(test, mt_undo_change(&t), 0);
+		ctx_refs = kref_read(&t.ctx->kref);
+		mod_refs = module_refcount(THIS_MODULE);
+		/* the space's view is rendered at the commit: empty until then */
+		KUNIT_ASSERT_EQ(test, memtopo_listener_register(t.late_as, &ul->l), 0);
+		MT_EXPECT_HEARD(test, ul, 1, 1, 0, 0);
+		KUNIT_EXPECT_EQ(test, kref_read(&t.ctx->kref), ctx_refs + 1);
+
+		current->fail_nth = n;
+		ret = memtopo_transaction_commit(t.ctx);
+		left = current->fail_nth;
+		current->fail_nth = 0;
+		if (ret) {
+			failures++;
+			KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+			KUNIT_EXPECT_NULL(test, ul->l.space);
+			MT_EXPECT_HEARD(test, ul, 2, 2, 0, 0);
+			KUNIT_EXPECT_EQ(test, kref_read(&t.ctx->kref), ctx_refs);
+			KUNIT_EXPECT_EQ(test, module_refcount(THIS_MODULE), mod_refs);
+			KUNIT_EXPECT_EQ(test, t.ctx->nr_spaces, 1);
+			/* nothing reaches it from the surviving space's commits */
+			KUNIT_EXPECT_EQ(test, memtopo_region_set_address(t.a, K(6)), 0);
+			memtopo_listener_unregister(&ul->l);
+			MT_EXPECT_HEARD(test, ul, 2, 2, 0, 0);
+			/* and it is free to listen elsewhere */
+			KUNIT_EXPECT_EQ(test, memtopo_listener_register(t.as, &ul->l), 0);
+			MT_EXPECT_HEARD(test, ul, 3, 3, 2, 0);
+		} else {
+			successes++;
+			/* the commit renders late's one range into its space */
+			KUNIT_EXPECT_PTR_EQ(test, ul->l.space, t.late_as);
+			MT_EXPECT_HEARD(test, ul, 2, 2, 1, 0);
+		}
+		memtopo_listener_unregister(&ul->l);
+		KUNIT_EXPECT_NULL(test, ul->l.space);
+		KUNIT_EXPECT_EQ(test, ul->adds, ul->dels);
+		KUNIT_EXPECT_EQ(test, module_refcount(THIS_MODULE), mod_refs);
+		memtopo_region_put(t.late);
+		memtopo_ctx_put(t.ctx);
+		if (!ret && left)
+			break;
+	}
+	KUNIT_EXPECT_GT(test, failures, 0);
+	KUNIT_EXPECT_GT(test, successes, 0);
+}
 #else
 static void mt_undo_commit_fail_nth_test(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
+}
+
+static void mt_undo_listener_fail_nth_test(struct kunit *test)
 {
 	kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
 }
@@ -129,6 +249,7 @@ static void mt_undo_commit_fail_nth_test(struct kunit *test)
 
 static struct kunit_case mt_undo_cases[] = {
 	KUNIT_CASE(mt_undo_commit_fail_nth_test),
+	KUNIT_CASE(mt_undo_listener_fail_nth_test),
 	{}
 };
 
