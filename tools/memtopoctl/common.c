@@ -19,6 +19,13 @@ void die_usage(const char *msg)
 	exit(2);
 }
 
+int refused(const char *cmd, const char *sub, int err, const char *why)
+{
+	fprintf(stderr, "memtopoctl: %s%s%s: %s%s%s\n", cmd, sub ? " " : "", sub ? sub : "",
+		strerror(-err), why ? ": " : "", why ? why : "");
+	return 1;
+}
+
 int open_ctx(bool create)
 {
 	int fd = mt_open(), ret;
@@ -216,6 +223,27 @@ void remember(struct names *nm, const char *name, __u32 ref, bool space)
 	nm->local[nm->nlocal].ref = ref;
 	nm->local[nm->nlocal].space = space;
 	nm->nlocal++;
+}
+
+int parse_args(int fd, struct names *nm, const char *cmd, char **argv,
+	       const struct arg *args)
+{
+	const struct arg *a;
+	char err[256];
+
+	for (a = args; a->name; a++, argv++) {
+		if (a->kind == ARG_U64) {
+			if (parse_u64(*argv, a->out, NULL)) {
+				snprintf(err, sizeof(err), "%s: bad %s", cmd, a->name);
+				die_usage(err);
+			}
+		} else if (resolve(fd, nm, *argv, a->kind == ARG_SPACE, a->out, err,
+				   sizeof(err))) {
+			fprintf(stderr, "memtopoctl: %s\n", err);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 char *slurp(const char *path)

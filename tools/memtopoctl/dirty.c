@@ -16,12 +16,6 @@
 	"dirty global-start|global-stop [REASON...] | dirty global-sync | " \
 	"dirty vga REGION on|off"
 
-static int refused(const char *what, int err)
-{
-	fprintf(stderr, "memtopoctl: dirty %s: %s\n", what, strerror(-err));
-	return 1;
-}
-
 static int parse_client(const char *s, __u32 *client)
 {
 	static const char *const names[] = { "vga", "code", "migration" };
@@ -104,9 +98,14 @@ static void print_pages(const __u64 *bits, __u64 first, __u64 n)
 static int dirty_bitmap(int fd, int argc, char **argv, bool get)
 {
 	struct memtopo_dirty_log d = { .op = get ? MEMTOPO_DIRTY_GET : MEMTOPO_DIRTY_CLEAR };
+	const struct arg region_arg[] = { { "REGION", ARG_REGION, &d.region }, {} };
+	const struct arg pages[] = {
+		{ "FIRST_PAGE", ARG_U64, &d.first_page },
+		{ "NUM_PAGES", ARG_U64, &d.num_pages },
+		{}
+	};
 	struct names nm = {};
 	__u64 *bits, i;
-	char err[256];
 	int ret;
 
 	if (get && argc > 2 && !strcmp(argv[argc - 1], "--clear")) {
@@ -115,22 +114,19 @@ static int dirty_bitmap(int fd, int argc, char **argv, bool get)
 	}
 	if (argc != 2 && argc != 4)
 		die_usage(DIRTY_USAGE);
-	if (resolve(fd, &nm, argv[0], false, &d.region, err, sizeof(err))) {
-		fprintf(stderr, "memtopoctl: %s\n", err);
+	if (parse_args(fd, &nm, "dirty", argv, region_arg))
 		return 1;
-	}
 	if (parse_client(argv[1], &d.client))
 		die_usage("dirty: CLIENT is vga, code, migration or 0-2");
 	if (argc == 4) {
-		if (parse_u64(argv[2], &d.first_page, NULL) ||
-		    parse_u64(argv[3], &d.num_pages, NULL))
-			die_usage("dirty: bad FIRST_PAGE or NUM_PAGES");
+		if (parse_args(fd, &nm, "dirty", argv + 2, pages))
+			return 1;
 	} else {
 		d.num_pages = region_pages(fd, &nm, d.region);
 	}
 	bits = calloc((d.num_pages + 63) / 64 + 1, sizeof(*bits));
 	if (!bits)
-		return refused(get ? "get" : "clear", -ENOMEM);
+		return refused("dirty", get ? "get" : "clear", -ENOMEM, NULL);
 	if (!get)
 		for (i = 0; i < (d.num_pages + 63) / 64; i++)
 			bits[i] = ~0ull;
@@ -138,7 +134,7 @@ static int dirty_bitmap(int fd, int argc, char **argv, bool get)
 	ret = mt_dirty_log(fd, &d);
 	if (ret) {
 		free(bits);
-		return refused(get ? "get" : "clear", ret);
+		return refused("dirty", get ? "get" : "clear", ret, NULL);
 	}
 	if (!get) {
 		free(bits);
@@ -170,10 +166,16 @@ static int dirty_bitmap(int fd, int argc, char **argv, bool get)
 static int do_dirty(int argc, char **argv)
 {
 	struct memtopo_dirty_log d = {};
-	struct names nm = {};
 	__u64 offset, length;
+	const struct arg region_arg[] = { { "REGION", ARG_REGION, &d.region }, {} };
+	const struct arg mark[] = {
+		{ "REGION", ARG_REGION, &d.region },
+		{ "OFFSET", ARG_U64, &offset },
+		{ "LENGTH", ARG_U64, &length },
+		{}
+	};
+	struct names nm = {};
 	const char *sub;
-	char err[256];
 	int fd, ret;
 
 	if (argc < 2)
@@ -185,14 +187,10 @@ static int do_dirty(int argc, char **argv)
 	if (!strcmp(sub, "mark")) {
 		if (argc != 5)
 			die_usage(DIRTY_USAGE);
-		if (resolve(fd, &nm, argv[2], false, &d.region, err, sizeof(err))) {
-			fprintf(stderr, "memtopoctl: %s\n", err);
+		if (parse_args(fd, &nm, "dirty mark", argv + 2, mark))
 			return 1;
-		}
-		if (parse_u64(argv[3], &offset, NULL) || parse_u64(argv[4], &length, NULL))
-			die_usage("dirty mark: bad OFFSET or LENGTH");
 		ret = mt_dirty_mark(fd, d.region, offset, length);
-		return ret ? refused("mark", ret) : 0;
+		return ret ? refused("dirty", "mark", ret, NULL) : 0;
 	}
 	if (!strcmp(sub, "global-start") || !strcmp(sub, "global-stop")) {
 		if (parse_reasons(argc - 2, argv + 2, &d.reasons))
@@ -200,7 +198,7 @@ static int do_dirty(int argc, char **argv)
 		d.op = !strcmp(sub, "global-start") ? MEMTOPO_DIRTY_GLOBAL_START :
 						      MEMTOPO_DIRTY_GLOBAL_STOP;
 		ret = mt_dirty_log(fd, &d);
-		return ret ? refused(sub, ret) : 0;
+		return ret ? refused("dirty", sub, ret, NULL) : 0;
 	}
 	if (!strcmp(sub, "global-sync")) {
 		if (argc != 2)
@@ -212,18 +210,16 @@ static int do_dirty(int argc, char **argv)
 			d.op = MEMTOPO_DIRTY_GLOBAL_AFTER_SYNC;
 			ret = mt_dirty_log(fd, &d);
 		}
-		return ret ? refused(sub, ret) : 0;
+		return ret ? refused("dirty", sub, ret, NULL) : 0;
 	}
 	if (!strcmp(sub, "vga")) {
 		if (argc != 4 || (strcmp(argv[3], "on") && strcmp(argv[3], "off")))
 			die_usage(DIRTY_USAGE);
-		if (resolve(fd, &nm, argv[2], false, &d.region, err, sizeof(err))) {
-			fprintf(stderr, "memtopoctl: %s\n", err);
+		if (parse_args(fd, &nm, "dirty vga", argv + 2, region_arg))
 			return 1;
-		}
 		d.op = !strcmp(argv[3], "on") ? MEMTOPO_DIRTY_LOG_REF : MEMTOPO_DIRTY_LOG_UNREF;
 		ret = mt_dirty_log(fd, &d);
-		return ret ? refused(sub, ret) : 0;
+		return ret ? refused("dirty", sub, ret, NULL) : 0;
 	}
 	die_usage(DIRTY_USAGE);
 	return 2;

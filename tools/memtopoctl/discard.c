@@ -47,11 +47,7 @@ static const char *discard_reason(__u32 op, int err)
 
 static int discard_failed(const char *what, __u32 op, int err)
 {
-	const char *why = discard_reason(op, err);
-
-	fprintf(stderr, "memtopoctl: discard %s: %s%s%s\n", what, strerror(-err),
-		why ? ": " : "", why ? why : "");
-	return 1;
+	return refused("discard", what, err, discard_reason(op, err));
 }
 
 static void discard_print_result(const char *region, const struct memtopo_discard *d)
@@ -152,8 +148,14 @@ static int do_discard(int argc, char **argv)
 {
 	struct memtopo_discard d = {};
 	struct names nm = {};
+	const struct arg region_arg[] = { { "REGION", ARG_REGION, &d.region }, {} };
+	const struct arg granularity[] = { { "GRANULARITY", ARG_U64, &d.granularity }, {} };
+	const struct arg range[] = {
+		{ "OFFSET", ARG_U64, &d.offset },
+		{ "SIZE", ARG_U64, &d.length },
+		{}
+	};
 	const char *sub;
-	char err[256];
 	__u32 region;
 	int fd, ret;
 
@@ -161,28 +163,29 @@ static int do_discard(int argc, char **argv)
 		die_usage(discard_usage);
 	sub = argv[1];
 	fd = open_ctx(true);
-	if (resolve(fd, &nm, argv[2], false, &region, err, sizeof(err))) {
-		fprintf(stderr, "memtopoctl: %s\n", err);
+	if (parse_args(fd, &nm, "discard", argv + 2, region_arg))
 		return 1;
-	}
-	d.region = region;
+	region = d.region;
 	if (!strcmp(sub, "show")) {
 		if (argc != 3)
 			die_usage(discard_usage);
 		return discard_show(fd, region, argv[2]);
 	}
 	if (!strcmp(sub, "set-manager")) {
-		if (argc != 4 || parse_u64(argv[3], &d.granularity, NULL))
+		if (argc != 4)
 			die_usage(discard_usage);
+		if (parse_args(fd, &nm, "discard set-manager", argv + 3, granularity))
+			return 1;
 		d.op = MEMTOPO_DISCARD_SET_MANAGER;
 	} else if (!strcmp(sub, "clear-manager")) {
 		if (argc != 3)
 			die_usage(discard_usage);
 		d.op = MEMTOPO_DISCARD_CLEAR_MANAGER;
 	} else if (!strcmp(sub, "populate") || !strcmp(sub, "discard")) {
-		if (argc != 5 || parse_u64(argv[3], &d.offset, NULL) ||
-		    parse_u64(argv[4], &d.length, NULL))
+		if (argc != 5)
 			die_usage(discard_usage);
+		if (parse_args(fd, &nm, "discard", argv + 3, range))
+			return 1;
 		d.op = sub[0] == 'p' ? MEMTOPO_DISCARD_POPULATE : MEMTOPO_DISCARD_DISCARD;
 	} else {
 		die_usage(discard_usage);

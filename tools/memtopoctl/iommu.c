@@ -27,11 +27,7 @@ static const char *iommu_reason(int err)
 
 static int iommu_failed(const char *what, int err)
 {
-	const char *why = iommu_reason(err);
-
-	fprintf(stderr, "memtopoctl: iommu %s: %s%s%s\n", what, strerror(-err),
-		why ? ": " : "", why ? why : "");
-	return 1;
+	return refused("iommu", what, err, iommu_reason(err));
 }
 
 static int parse_perm(const char *s, __u32 *flags)
@@ -58,18 +54,19 @@ static int iommu_map(int fd, struct names *nm, __u32 region, int argc, char **ar
 {
 	__u64 iova, len, addr;
 	__u32 space, flags = MEMTOPO_IOMMU_MAP_READ | MEMTOPO_IOMMU_MAP_WRITE;
-	char err[256];
+	const struct arg args[] = {
+		{ "IOVA", ARG_U64, &iova },
+		{ "LENGTH", ARG_U64, &len },
+		{ "SPACE", ARG_SPACE, &space },
+		{ "ADDR", ARG_U64, &addr },
+		{}
+	};
 	int ret;
 
 	if (argc < 7 || argc > 8)
 		die_usage("iommu map REGION IOVA LENGTH SPACE ADDR [r|w|rw]");
-	if (parse_u64(argv[3], &iova, NULL) || parse_u64(argv[4], &len, NULL) ||
-	    parse_u64(argv[6], &addr, NULL))
-		die_usage("iommu map: bad number");
-	if (resolve(fd, nm, argv[5], true, &space, err, sizeof(err))) {
-		fprintf(stderr, "memtopoctl: %s\n", err);
+	if (parse_args(fd, nm, "iommu map", argv + 3, args))
 		return 1;
-	}
 	if (argc == 8 && parse_perm(argv[7], &flags))
 		die_usage("iommu map: permissions are r, w or rw");
 	ret = mt_iommu_map(fd, region, iova, len, space, addr, flags);
@@ -79,6 +76,11 @@ static int iommu_map(int fd, struct names *nm, __u32 region, int argc, char **ar
 static int iommu_unmap(int fd, __u32 region, int argc, char **argv)
 {
 	__u64 iova, len;
+	const struct arg args[] = {
+		{ "IOVA", ARG_U64, &iova },
+		{ "LENGTH", ARG_U64, &len },
+		{}
+	};
 	int ret;
 
 	if (argc == 4 && !strcmp(argv[3], "all")) {
@@ -87,8 +89,8 @@ static int iommu_unmap(int fd, __u32 region, int argc, char **argv)
 	}
 	if (argc != 5)
 		die_usage("iommu unmap REGION IOVA LENGTH | iommu unmap REGION all");
-	if (parse_u64(argv[3], &iova, NULL) || parse_u64(argv[4], &len, NULL))
-		die_usage("iommu unmap: bad number");
+	if (parse_args(fd, NULL, "iommu unmap", argv + 3, args))
+		return 1;
 	ret = mt_iommu_unmap(fd, region, iova, len, 0);
 	return ret ? iommu_failed("unmap", ret) : 0;
 }
@@ -159,16 +161,14 @@ static int do_iommu(int argc, char **argv)
 {
 	struct names nm = {};
 	__u32 region;
-	char err[256];
+	const struct arg args[] = { { "REGION", ARG_REGION, &region }, {} };
 	int fd;
 
 	if (argc < 3)
 		die_usage("iommu map|unmap|show REGION ...");
 	fd = open_ctx(true);
-	if (resolve(fd, &nm, argv[2], false, &region, err, sizeof(err))) {
-		fprintf(stderr, "memtopoctl: %s\n", err);
+	if (parse_args(fd, &nm, "iommu", argv + 2, args))
 		return 1;
-	}
 	if (!strcmp(argv[1], "map"))
 		return iommu_map(fd, &nm, region, argc, argv);
 	if (!strcmp(argv[1], "unmap"))

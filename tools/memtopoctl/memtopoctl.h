@@ -65,6 +65,11 @@ void print_usage(FILE *out);
 
 /* common.c */
 void die_usage(const char *msg);
+/*
+ * The kernel refused "CMD SUB" (@sub may be NULL) with @err; @why, if not
+ * NULL, says why in the uapi's words.  Returns the exit status, 1.
+ */
+int refused(const char *cmd, const char *sub, int err, const char *why);
 int open_ctx(bool create);
 int parse_u64(const char *s, __u64 *v, bool *is_2_64);
 int parse_s32(const char *s, __s32 *v);
@@ -97,6 +102,29 @@ const char *region_name(struct names *nm, __u32 id);
 int resolve(int fd, struct names *nm, const char *s, bool space, __u32 *id, char *err,
 	    size_t errlen);
 void remember(struct names *nm, const char *name, __u32 ref, bool space);
+
+/*
+ * A command's positional arguments, one table entry per word, in order;
+ * the table ends with an entry without a name.  @name is the word's name
+ * in the usage; @out is a __u32 * for a region or space (name or #ID), a
+ * __u64 * for a number (parse_u64(), suffixes K, M, G, T).
+ */
+enum arg_kind { ARG_REGION, ARG_SPACE, ARG_U64 };
+
+struct arg {
+	const char *name;
+	enum arg_kind kind;
+	void *out;
+};
+
+/*
+ * parse_args() - @argv's words against @args (the caller checked the
+ * count).  A bad number is a usage error ("CMD: bad NAME", exit status 2);
+ * a name that does not resolve is reported and returns 1; 0 when all
+ * parsed.
+ */
+int parse_args(int fd, struct names *nm, const char *cmd, char **argv,
+	       const struct arg *args);
 
 /* json.c: --json values built a field at a time, commas placed by nesting depth. */
 void jopen(char c);

@@ -18,42 +18,41 @@
 
 #include "memtopoctl.h"
 
-static int refused(const char *what, int err)
-{
-	fprintf(stderr, "memtopoctl: %s: %s\n", what, strerror(-err));
-	return 1;
-}
-
-/* REGION, then OFFSET and a size (ioeventfd: LEN, coalesced: LENGTH). */
-static int region_and_range(int fd, char **argv, __u32 *region, __u64 *offset, __u64 *size)
+/* REGION OFFSET and a size (ioeventfd: LEN, coalesced: LENGTH). */
+static int region_and_range(int fd, const char *cmd, const char *size_name, char **argv,
+			    __u32 *region, __u64 *offset, __u64 *size)
 {
 	struct names nm = {};
-	char err[256];
+	const struct arg args[] = {
+		{ "REGION", ARG_REGION, region },
+		{ "OFFSET", ARG_U64, offset },
+		{ size_name, ARG_U64, size },
+		{}
+	};
 
-	if (resolve(fd, &nm, argv[0], false, region, err, sizeof(err))) {
-		fprintf(stderr, "memtopoctl: %s\n", err);
-		return 1;
-	}
-	if (parse_u64(argv[1], offset, NULL) || parse_u64(argv[2], size, NULL))
-		die_usage("bad OFFSET or size");
-	return 0;
+	return parse_args(fd, &nm, cmd, argv, args);
+}
+
+/* REGION: the word after "list". */
+static int list_region(int fd, char **argv, __u32 *region)
+{
+	struct names nm = {};
+	const struct arg args[] = { { "REGION", ARG_REGION, region }, {} };
+
+	return parse_args(fd, &nm, "list", argv, args);
 }
 
 static int ioeventfd_list(int fd, char **argv)
 {
 	struct memtopo_ioeventfd_entry *e = NULL;
-	struct names nm = {};
 	__u32 region, n, i;
-	char err[256];
 	int ret;
 
-	if (resolve(fd, &nm, argv[0], false, &region, err, sizeof(err))) {
-		fprintf(stderr, "memtopoctl: %s\n", err);
+	if (list_region(fd, argv, &region))
 		return 1;
-	}
 	ret = mt_ioeventfd_list(fd, region, &e, &n);
 	if (ret)
-		return refused("ioeventfd list", ret);
+		return refused("ioeventfd", "list", ret, NULL);
 	if (json_output) {
 		jopen('[');
 		for (i = 0; i < n; i++) {
@@ -92,7 +91,7 @@ static int do_ioeventfd(int argc, char **argv)
 		die_usage("ioeventfd add|del REGION OFFSET LEN [DATA] | ioeventfd list REGION");
 	add = !strcmp(argv[1], "add");
 	fd = open_ctx(true);
-	if (region_and_range(fd, argv + 2, &region, &offset, &len))
+	if (region_and_range(fd, "ioeventfd", "LEN", argv + 2, &region, &offset, &len))
 		return 1;
 	if (argc == 6) {
 		if (parse_u64(argv[5], &data, NULL))
@@ -102,7 +101,7 @@ static int do_ioeventfd(int argc, char **argv)
 	if (add) {
 		efd = eventfd(0, EFD_CLOEXEC);
 		if (efd < 0)
-			return refused("eventfd", -errno);
+			return refused("eventfd", NULL, -errno, NULL);
 	} else {
 		flags |= MEMTOPO_IOEVENTFD_DEASSIGN;
 	}
@@ -110,25 +109,21 @@ static int do_ioeventfd(int argc, char **argv)
 	if (efd >= 0)
 		close(efd);
 	if (ret)
-		return refused(add ? "ioeventfd add" : "ioeventfd del", ret);
+		return refused("ioeventfd", argv[1], ret, NULL);
 	return 0;
 }
 
 static int coalesced_list(int fd, char **argv)
 {
 	struct memtopo_coalesced_entry *e = NULL;
-	struct names nm = {};
 	__u32 region, n, i;
-	char err[256];
 	int ret;
 
-	if (resolve(fd, &nm, argv[0], false, &region, err, sizeof(err))) {
-		fprintf(stderr, "memtopoctl: %s\n", err);
+	if (list_region(fd, argv, &region))
 		return 1;
-	}
 	ret = mt_coalesced_list(fd, region, &e, &n);
 	if (ret)
-		return refused("coalesced list", ret);
+		return refused("coalesced", "list", ret, NULL);
 	if (json_output) {
 		jopen('[');
 		for (i = 0; i < n; i++) {
@@ -162,11 +157,11 @@ static int do_coalesced(int argc, char **argv)
 		die_usage("coalesced add|del REGION OFFSET LENGTH | coalesced list REGION");
 	add = !strcmp(argv[1], "add");
 	fd = open_ctx(true);
-	if (region_and_range(fd, argv + 2, &region, &offset, &length))
+	if (region_and_range(fd, "coalesced", "LENGTH", argv + 2, &region, &offset, &length))
 		return 1;
 	ret = mt_coalesced(fd, region, offset, length, add ? 0 : MEMTOPO_COALESCED_DEL);
 	if (ret)
-		return refused(add ? "coalesced add" : "coalesced del", ret);
+		return refused("coalesced", argv[1], ret, NULL);
 	return 0;
 }
 
