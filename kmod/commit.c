@@ -310,7 +310,8 @@ static int memtopo_commit_publish(struct memtopo_ctx *ctx)
 		write_seqcount_begin(&as->seq);
 		rcu_assign_pointer(as->view, view);
 		write_seqcount_end(&as->seq);
-		memtopo_view_put(old);
+		/* kept for resync by difference, or put */
+		memtopo_history_push(as, old, view);
 		/* QEMU's address_space_update_ioeventfds(), after set_flatview */
 		memtopo_hook_space_published(as);
 	}
@@ -342,6 +343,8 @@ static void memtopo_ctx_flush_deferred(struct memtopo_ctx *ctx)
 	}
 	list_for_each_entry_safe(mr, tmp, &ctx->deferred_puts, deferred) {
 		list_del(&mr->deferred);
+		/* a kept earlier view may still show it */
+		memtopo_history_pin(mr);
 		memtopo_region_finish_destroy(mr);
 	}
 }

@@ -80,8 +80,9 @@ static int memtopo_dbg_stats_show(struct seq_file *m, void *v)
 		view = memtopo_space_view_locked(as);
 		memtopo_for_each_listener(l, as)
 			nl++;
-		seq_printf(m, "space %u \"%s\" ranges %u listeners %u generation %llu\n",
-			   as->id, as->name, view->nr_ranges, nl, view->generation);
+		seq_printf(m, "space %u \"%s\" ranges %u listeners %u generation %llu kept %u\n",
+			   as->id, as->name, view->nr_ranges, nl, view->generation,
+			   memtopo_history_depth(as));
 	}
 	memtopo_ctx_unlock(ctx);
 	return 0;

@@ -624,3 +624,98 @@ int memtopo_ioctl_read_events(struct memtopo_ucmd *ucmd)
 	memtopo_ctx_unlock(sub->ctx);
 	return 0;
 }
+
+/* The difference being collected for MEMTOPO_GET_FLAT_DIFF. */
+struct memtopo_diff_buf {
+	struct memtopo_event *ev;
+	u32 n;
+	u32 cap;
+	u64 generation;
+};
+
+static int memtopo_diff_collect(void *opaque, const struct memtopo_section *s, bool add)
+{
+	struct memtopo_diff_buf *d = opaque;
+	struct memtopo_event *ev;
+	int ret;
+
+	if (d->n == d->cap) {
+		ret = memtopo_grow((void **)&d->ev, &d->cap, sizeof(*d->ev), U32_MAX);
+		if (ret)
+			return ret == -E2BIG ? -ENOMEM : ret;
+	}
+	ev = &d->ev[d->n++];
+	memtopo_event_init(ev, add ? MEMTOPO_EVENT_REGION_ADD : MEMTOPO_EVENT_REGION_DEL, s);
+	ev->seq = d->n;
+	ev->generation = d->generation;
+	return 0;
+}
+
+/**
+ * memtopo_ioctl_get_flat_diff() - MEMTOPO_GET_FLAT_DIFF.
+ * @ucmd: the call.
+ *
+ * The difference is collected under the context mutex and copied out
+ * without it; nothing changes state, so a failure leaves nothing to undo.
+ *
+ * Return: 0; EINVAL for bad flags, reserved, event_size or a generation
+ * never made; ENOENT for an unknown space; ESTALE for a generation the
+ * space does not keep; ENOSPC (with @count set) for too small a buffer;
+ * ENOMEM; EFAULT.
+ */
+int memtopo_ioctl_get_flat_diff(struct memtopo_ucmd *ucmd)
+{
+	struct memtopo_get_flat_diff *cmd = ucmd->cmd;
+	struct memtopo_ctx *ctx = ucmd->file->ctx;
+	u8 __user *out = u64_to_user_ptr(cmd->events);
+	const struct memtopo_view *from, *to;
+	struct memtopo_diff_buf d = {};
+	struct memtopo_space *as;
+	int ret = 0;
+	u32 i;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	if (cmd->event_size < MEMTOPO_EVENT_SIZE_V1 || cmd->event_size > PAGE_SIZE)
+		return -EINVAL;
+	memtopo_ctx_lock(ctx);
+	as = memtopo_space_find_locked(ctx, cmd->space);
+	if (!as) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	if (cmd->from_generation > ctx->generation || cmd->to_generation > ctx->generation) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+	to = cmd->to_generation ? memtopo_history_find(as, cmd->to_generation) :
+				  memtopo_space_view_locked(as);
+	from = memtopo_history_find(as, cmd->from_generation);
+	if (!from || !to) {
+		ret = -ESTALE;
+		goto out_unlock;
+	}
+	d.generation = to->generation;
+	ret = memtopo_view_diff(from, to, memtopo_diff_collect, &d);
+	if (ret)
+		goto out_unlock;
+	cmd->to_generation = to->generation;
+	if (d.n > cmd->count)
+		ret = -ENOSPC;
+	cmd->count = d.n;
+out_unlock:
+	memtopo_ctx_unlock(ctx);
+	/* user memory is touched without the context mutex held */
+	for (i = 0; !ret && i < d.n; i++) {
+		u8 __user *p = out + (size_t)i * cmd->event_size;
+
+		if (copy_to_user(p, &d.ev[i], min_t(size_t, cmd->event_size, sizeof(*d.ev))) ||
+		    (cmd->event_size > sizeof(*d.ev) &&
+		     clear_user(p + sizeof(*d.ev), cmd->event_size - sizeof(*d.ev))))
+			ret = -EFAULT;
+	}
+	kvfree(d.ev);
+	if (ret && ret != -ENOSPC)
+		return ret;
+	return memtopo_ucmd_respond(ucmd, sizeof(*cmd)) ?: ret;
+}

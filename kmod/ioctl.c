@@ -526,6 +526,7 @@ union memtopo_ucmd_buffer {
 	struct memtopo_dirty_log dirty_log;
 	struct memtopo_space_rw space_rw;
 	struct memtopo_serve serve;
+	struct memtopo_get_flat_diff get_flat_diff;
 	struct memtopo_discard discard;
 	struct memtopo_ioeventfd_list ioeventfd_list;
 	struct memtopo_coalesced_list coalesced_list;
@@ -594,6 +595,8 @@ static const struct memtopo_ioctl_op memtopo_ioctl_ops[] = {
 		.unlocked = true,
 	},
 	IOCTL_OP(MEMTOPO_SERVE, memtopo_ioctl_serve, struct memtopo_serve, __reserved),
+	IOCTL_OP(MEMTOPO_GET_FLAT_DIFF, memtopo_ioctl_get_flat_diff, struct memtopo_get_flat_diff,
+		 __reserved),
 	IOCTL_OP(MEMTOPO_DISCARD, memtopo_ioctl_discard, struct memtopo_discard, managed),
 	IOCTL_OP(MEMTOPO_IOEVENTFD_LIST, memtopo_ioctl_ioeventfd_list,
 		 struct memtopo_ioeventfd_list, entries),

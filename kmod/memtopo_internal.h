@@ -170,6 +170,13 @@ struct memtopo_ctx {
 	u64 stat_full_renders;
 	u64 stat_overlaps;
 	/*
+	 * destroyed regions a kept view may still show, oldest first
+	 * (history.c); nr_pins of cap_pins used
+	 */
+	struct memtopo_pin *pins;
+	u32 nr_pins;
+	u32 cap_pins;
+	/*
 	 * QEMU parity state the core renders from or keeps for the features:
 	 * written only through memtopo_ctx_set_global_dirty_locked() and
 	 * memtopo_ctx_count_ioeventfds_locked() (ctx.c), read with READ_ONCE()
@@ -367,6 +374,8 @@ struct memtopo_space {
 	const char *name;
 	/* the ioeventfd set of the published view (parity.h) */
 	struct memtopo_space_parity *parity;
+	/* views published before @view, for resync by difference (history.c) */
+	struct memtopo_history *history;
 };
 
 /* The region an alias shows, or NULL for every other kind. */
@@ -654,6 +663,22 @@ static inline u64 memtopo_pos_last(const struct memtopo_view_pos *p)
 		return p->chunk->starts[p->k + 1] - 1;
 	return memtopo_pos_chunk_end(p);
 }
+
+/*
+ * history.c: the views a space published before its current one, at most
+ * this many, fewer when the context's memory budget refuses them.
+ */
+#define MEMTOPO_HISTORY_MAX	64
+void memtopo_history_push(struct memtopo_space *as, struct memtopo_view *old,
+			  const struct memtopo_view *new);
+void memtopo_history_free(struct memtopo_space *as);
+const struct memtopo_view *memtopo_history_find(struct memtopo_space *as, u64 generation);
+u32 memtopo_history_depth(const struct memtopo_space *as);
+void memtopo_history_pin(struct memtopo_region *mr);
+void memtopo_history_destroy(struct memtopo_ctx *ctx);
+int memtopo_view_diff(const struct memtopo_view *old, const struct memtopo_view *new,
+		      int (*fn)(void *opaque, const struct memtopo_section *s, bool add),
+		      void *opaque);
 
 /* space.c */
 void memtopo_space_undo(struct memtopo_undo *u);

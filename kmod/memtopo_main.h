@@ -107,6 +107,7 @@ int memtopo_ioctl_batch(struct memtopo_ucmd *ucmd);
 int memtopo_ioctl_subscribe(struct memtopo_ucmd *ucmd);
 int memtopo_ioctl_unsubscribe(struct memtopo_ucmd *ucmd);
 int memtopo_ioctl_read_events(struct memtopo_ucmd *ucmd);
+int memtopo_ioctl_get_flat_diff(struct memtopo_ucmd *ucmd);
 void memtopo_file_unsubscribe_all(struct memtopo_file *mf);
 u64 memtopo_ctx_stat_overflows(struct memtopo_ctx *ctx);
 

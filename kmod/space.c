@@ -121,6 +121,7 @@ static void memtopo_space_kill(struct memtopo_space *as)
 void memtopo_space_finish_destroy(struct memtopo_space *as)
 {
 	xa_erase(&as->ctx->space_ids, as->id);
+	memtopo_history_free(as);
 	memtopo_hook_space_destroy(as);
 	memtopo_region_put(as->root);
 	memtopo_view_put(memtopo_space_view_locked(as));

@@ -8,6 +8,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -421,6 +422,438 @@ TEST_F(ev, old_event_size_gets_old_layout)
 	EXPECT_EQ(0, big[1].tail[1]);
 	EXPECT_EQ(MEMTOPO_EVENT_REGION_ADD, big[1].e.type);
 	EXPECT_EQ(0x2000, big[1].e.start);
+}
+
+/* ---- resync by difference ------------------------------------------ */
+
+static bool range_is(const struct memtopo_range *r, const struct memtopo_event *e)
+{
+	return r->start == e->start && r->last == e->last && r->region == e->region &&
+	       r->offset == e->offset && r->flags == e->range_flags &&
+	       r->dirty_log_mask == e->new_mask;
+}
+
+/*
+ * Apply a difference to a flat view: every REGION_DEL must name a range it
+ * has, every REGION_ADD (after all of them) a place that is free.
+ * Return: 0, or -1 if an event does not fit the view.
+ */
+static int apply_diff(struct memtopo_range *r, __u32 *n, __u32 cap,
+		      const struct memtopo_event *ev, __u32 nev)
+{
+	bool adding = false;
+	__u32 i, k;
+
+	for (i = 0; i < nev; i++) {
+		const struct memtopo_event *e = &ev[i];
+
+		if (e->seq != i + 1)
+			return -1;
+		if (e->type == MEMTOPO_EVENT_REGION_DEL) {
+			if (adding)
+				return -1;
+			for (k = 0; k < *n && !range_is(&r[k], e); k++)
+				;
+			if (k == *n)
+				return -1;
+			memmove(&r[k], &r[k + 1], (*n - k - 1) * sizeof(*r));
+			(*n)--;
+			continue;
+		}
+		if (e->type != MEMTOPO_EVENT_REGION_ADD || *n == cap)
+			return -1;
+		adding = true;
+		for (k = 0; k < *n; k++)
+			if (!(e->last < r[k].start || e->start > r[k].last))
+				return -1;
+		for (k = *n; k > 0 && r[k - 1].start > e->start; k--)
+			r[k] = r[k - 1];
+		memset(&r[k], 0, sizeof(r[k]));
+		r[k].start = e->start;
+		r[k].last = e->last;
+		r[k].offset = e->offset;
+		r[k].region = e->region;
+		r[k].flags = e->range_flags;
+		r[k].dirty_log_mask = e->new_mask;
+		(*n)++;
+	}
+	return 0;
+}
+
+static bool same_flat(const struct memtopo_range *a, __u32 na, const struct memtopo_range *b,
+		      __u32 nb)
+{
+	__u32 i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (a[i].start != b[i].start || a[i].last != b[i].last ||
+		    a[i].offset != b[i].offset || a[i].region != b[i].region ||
+		    a[i].flags != b[i].flags || a[i].dirty_log_mask != b[i].dirty_log_mask)
+			return false;
+	return true;
+}
+
+#define DIFF_STEPS	40
+#define DIFF_DEVS	24
+#define DIFF_CAP	256
+
+struct flat_snap {
+	__u64 gen;
+	__u32 n;
+	struct memtopo_range *r;
+};
+
+/* One random change: map, unmap, move, hide, reorder, log (some refused). */
+static void random_change(int fd, int root, const int *dev, int ram)
+{
+	int d = dev[rand() % DIFF_DEVS];
+
+	switch (rand() % 6) {
+	case 0:
+		mt_add_subregion(fd, root, d, (rand() % 64) * 0x800, rand() % 3);
+		break;
+	case 1:
+		mt_region_set(fd, MEMTOPO_OP_DEL_SUBREGION, d, 0, 0, 0);
+		break;
+	case 2:
+		mt_region_set(fd, MEMTOPO_OP_SET_ADDRESS, d, 0, (rand() % 64) * 0x800, 0);
+		break;
+	case 3:
+		mt_region_set(fd, MEMTOPO_OP_SET_ENABLED, d, 0, 0, rand() % 2);
+		break;
+	case 4:
+		mt_region_set(fd, MEMTOPO_OP_SET_PRIORITY, d, 0, 0, 0);
+		break;
+	default:
+		ev_set_log(fd, ram, rand() % 2, rand() % 2);
+		break;
+	}
+}
+
+TEST_F(ev, flat_diff_equals_view_difference)
+{
+	static struct flat_snap snap[DIFF_STEPS + 1];
+	struct memtopo_range work[DIFF_CAP];
+	struct memtopo_event *ev;
+	int dev[DIFF_DEVS], k, nsnap = 0, i, j;
+	__u64 reached, gen;
+	struct memtopo_range *r;
+	__u32 n, nev, events = 0;
+	char name[16];
+
+	srand(20261126);
+	for (k = 0; k < DIFF_DEVS; k++) {
+		snprintf(name, sizeof(name), "d%d", k);
+		dev[k] = mt_region_create(self->fd, MEMTOPO_KIND_IO, name, 0x800 * (1 + k % 3), 0);
+		ASSERT_LT(0, dev[k]);
+	}
+	ASSERT_EQ(0, mt_get_flat(self->fd, self->as, &snap[0].r, &snap[0].n, &snap[0].gen));
+	nsnap = 1;
+	while (nsnap <= DIFF_STEPS) {
+		random_change(self->fd, self->root, dev, self->ram);
+		ASSERT_EQ(0, mt_get_flat(self->fd, self->as, &r, &n, &gen));
+		if (gen == snap[nsnap - 1].gen) {
+			free(r);
+			continue;
+		}
+		snap[nsnap].r = r;
+		snap[nsnap].n = n;
+		snap[nsnap++].gen = gen;
+	}
+	/* from every kept generation to the current view, and to every later one */
+	for (i = 0; i < nsnap; i++) {
+		for (j = i; j < nsnap; j++) {
+			__u64 to = j == nsnap - 1 && j % 2 ? 0 : snap[j].gen;
+
+			ASSERT_EQ(0, mt_get_flat_diff(self->fd, self->as, snap[i].gen, to, &ev, &nev,
+						      &reached)) TH_LOG("from %d to %d", i, j);
+			EXPECT_EQ(snap[j].gen, reached);
+			for (k = 0; k < (int)nev; k++)
+				EXPECT_EQ(reached, ev[k].generation);
+			ASSERT_GE(DIFF_CAP, snap[i].n);
+			memcpy(work, snap[i].r, snap[i].n * sizeof(*work));
+			n = snap[i].n;
+			ASSERT_EQ(0, apply_diff(work, &n, DIFF_CAP, ev, nev))
+				TH_LOG("generation %llu to %llu", snap[i].gen, snap[j].gen);
+			EXPECT_TRUE(same_flat(work, n, snap[j].r, snap[j].n))
+				TH_LOG("generation %llu to %llu", snap[i].gen, snap[j].gen);
+			/* the same view: nothing to do */
+			if (i == j)
+				EXPECT_EQ(0, nev);
+			events += nev;
+			free(ev);
+		}
+	}
+	/* the random changes did change something */
+	EXPECT_LT(DIFF_STEPS, events);
+	for (i = 0; i < nsnap; i++)
+		free(snap[i].r);
+}
+
+static int flat_diff(int fd, __u32 space, __u64 from, __u64 to, void *buf, __u32 *count,
+		     __u32 event_size)
+{
+	struct memtopo_get_flat_diff d = {
+		.size = sizeof(d), .space = space, .count = *count, .from_generation = from,
+		.to_generation = to, .events = (uintptr_t)buf, .event_size = event_size,
+	};
+	int ret = ev_ioctl(fd, MEMTOPO_GET_FLAT_DIFF, &d);
+
+	*count = d.count;
+	return ret;
+}
+
+TEST_F(ev, flat_diff_errors_and_estale)
+{
+	struct memtopo_get_flat_diff d = { .size = sizeof(d) };
+	unsigned char old[2 * MEMTOPO_EVENT_SIZE_V1];
+	struct memtopo_event ev[4];
+	__u64 gen[67];
+	__u32 n, type;
+	int k;
+
+	gen[0] = self->gen;
+	/* 66 views replaced: the space keeps the last 64 of them */
+	for (k = 1; k <= 66; k++) {
+		struct memtopo_range *r;
+
+		ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_ADDRESS, self->ram, 0,
+					   k % 2 ? 0x200000 : 0x100000, 0));
+		ASSERT_EQ(0, mt_get_flat(self->fd, self->as, &r, &n, &gen[k]));
+		free(r);
+		ASSERT_LT(gen[k - 1], gen[k]);
+	}
+	n = 4;
+	EXPECT_EQ(-ESTALE, flat_diff(self->fd, self->as, gen[1], 0, ev, &n, sizeof(*ev)));
+	n = 4;
+	EXPECT_EQ(0, flat_diff(self->fd, self->as, gen[2], 0, ev, &n, sizeof(*ev)));
+	/* gen[2] has RAM at 0x100000, the current view at 0x100000 too */
+	EXPECT_EQ(0, n);
+	n = 4;
+	EXPECT_EQ(0, flat_diff(self->fd, self->as, gen[3], 0, ev, &n, sizeof(*ev)));
+	ASSERT_EQ(2, n);
+	EXPECT_SECTION(&ev[0], MEMTOPO_EVENT_REGION_DEL, self->ram, 0x200000, 0x20ffff, 0);
+	EXPECT_SECTION(&ev[1], MEMTOPO_EVENT_REGION_ADD, self->ram, 0x100000, 0x10ffff, 0);
+	EXPECT_EQ(1, ev[0].seq);
+	EXPECT_EQ(2, ev[1].seq);
+	EXPECT_EQ(gen[66], ev[1].generation);
+	/* to a gone generation */
+	n = 4;
+	EXPECT_EQ(-ESTALE, flat_diff(self->fd, self->as, gen[3], gen[1], ev, &n, sizeof(*ev)));
+	/* too small a buffer: nothing copied, the count needed */
+	n = 1;
+	memset(ev, 0xa5, sizeof(ev));
+	EXPECT_EQ(-ENOSPC, flat_diff(self->fd, self->as, gen[3], 0, ev, &n, sizeof(*ev)));
+	EXPECT_EQ(2, n);
+	EXPECT_EQ(0xa5a5a5a5a5a5a5a5ull, ev[0].seq);
+	/* the first ABI's event size gets the first ABI's layout */
+	n = 2;
+	EXPECT_EQ(0, flat_diff(self->fd, self->as, gen[3], 0, old, &n, MEMTOPO_EVENT_SIZE_V1));
+	memcpy(&type, old + MEMTOPO_EVENT_SIZE_V1 + offsetof(struct memtopo_event, type), 4);
+	EXPECT_EQ(MEMTOPO_EVENT_REGION_ADD, type);
+
+	/* the errno contract */
+	n = 4;
+	EXPECT_EQ(-EINVAL, flat_diff(self->fd, self->as, gen[66] + 1000, 0, ev, &n, sizeof(*ev)));
+	n = 4;
+	EXPECT_EQ(-ENOENT, flat_diff(self->fd, 9999, gen[66], 0, ev, &n, sizeof(*ev)));
+	n = 4;
+	EXPECT_EQ(-EINVAL, flat_diff(self->fd, self->as, gen[66], 0, ev, &n,
+				     MEMTOPO_EVENT_SIZE_V1 - 8));
+	n = 4;
+	EXPECT_EQ(-EFAULT, flat_diff(self->fd, self->as, gen[3], 0, (void *)8, &n, sizeof(*ev)));
+	d.space = self->as;
+	d.from_generation = gen[66];
+	d.event_size = sizeof(*ev);
+	d.flags = 1;
+	EXPECT_EQ(-EINVAL, ev_ioctl(self->fd, MEMTOPO_GET_FLAT_DIFF, &d));
+	d.flags = 0;
+	d.__reserved = 1;
+	EXPECT_EQ(-EINVAL, ev_ioctl(self->fd, MEMTOPO_GET_FLAT_DIFF, &d));
+	d.__reserved = 0;
+	d.size = offsetof(struct memtopo_get_flat_diff, __reserved);
+	EXPECT_EQ(-EINVAL, ev_ioctl(self->fd, MEMTOPO_GET_FLAT_DIFF, &d));
+	d.size = sizeof(d);
+	EXPECT_EQ(0, ev_ioctl(self->fd, MEMTOPO_GET_FLAT_DIFF, &d));
+	EXPECT_EQ(0, d.count);
+	EXPECT_EQ(gen[66], d.to_generation);
+}
+
+/*
+ * A kept view may show a region destroyed since: the difference still
+ * names it (the region stays allocated while a kept view shows it; the
+ * debug kernel's KASAN would see it freed).
+ */
+TEST_F(ev, flat_diff_names_destroyed_regions)
+{
+	struct memtopo_event *ev;
+	struct memtopo_range *r;
+	__u64 before, after;
+	__u32 n;
+	int gone;
+
+	gone = mt_region_create(self->fd, MEMTOPO_KIND_IO, "gone", 0x1000, 0);
+	ASSERT_LT(0, gone);
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, gone, 0x8000, 0));
+	ASSERT_EQ(0, mt_get_flat(self->fd, self->as, &r, &n, &before));
+	free(r);
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_DEL_SUBREGION, gone, 0, 0, 0));
+	ASSERT_EQ(0, mt_region_destroy(self->fd, gone));
+	/* more commits after the destruction */
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_ADDRESS, self->ram, 0, 0x200000, 0));
+	ASSERT_EQ(0, mt_get_flat(self->fd, self->as, &r, &n, &after));
+	free(r);
+	ASSERT_EQ(0, mt_get_flat_diff(self->fd, self->as, before, 0, &ev, &n, NULL));
+	ASSERT_EQ(3, n);
+	EXPECT_SECTION(&ev[0], MEMTOPO_EVENT_REGION_DEL, gone, 0x8000, 0x8fff, 0);
+	EXPECT_SECTION(&ev[1], MEMTOPO_EVENT_REGION_DEL, self->ram, 0x100000, 0x10ffff, 0);
+	EXPECT_SECTION(&ev[2], MEMTOPO_EVENT_REGION_ADD, self->ram, 0x200000, 0x20ffff, 0);
+	EXPECT_EQ(after, ev[2].generation);
+	free(ev);
+	/* the ID names nothing now */
+	EXPECT_EQ(-ENOENT, mt_region_set(self->fd, MEMTOPO_OP_SET_ENABLED, gone, 0, 0, 1));
+}
+
+/* ---- the budget bounds the kept generations (module-wide ceiling) ---- */
+
+#define PARAM_MEM_MAX	"/sys/module/memtopo/parameters/ctx_mem_max"
+#define DBG		"/sys/kernel/debug/memtopo"
+
+static char *read_text(const char *path)
+{
+	static char buf[8192];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return buf;
+}
+
+static int write_text(const char *path, long v)
+{
+	char buf[32];
+	int fd = open(path, O_WRONLY), n;
+
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%ld", v);
+	n = write(fd, buf, n) == n ? 0 : -errno;
+	close(fd);
+	return n;
+}
+
+/* "memory N" and the space's "kept N" from debugfs stats; -1 if missing. */
+static long stat_of(const char *ctx, const char *key)
+{
+	char path[128], *s, *p;
+
+	snprintf(path, sizeof(path), DBG "/%s/stats", ctx);
+	s = read_text(path);
+	if (!s)
+		return -1;
+	p = strstr(s, key);
+	return p ? atol(p + strlen(key)) : -1;
+}
+
+FIXTURE(budget) {
+	long saved;
+	int fd, root, ram, as;
+	char name[32];
+};
+
+FIXTURE_SETUP(budget)
+{
+	char *s = read_text(PARAM_MEM_MAX);
+	int created;
+
+	ASSERT_NE(NULL, s) TH_LOG("no memtopo.ctx_mem_max parameter");
+	self->saved = atol(s);
+	self->fd = mt_open();
+	ASSERT_LE(0, self->fd);
+	snprintf(self->name, sizeof(self->name), "ev-budget-%d", getpid());
+	ASSERT_EQ(0, mt_attach(self->fd, self->name, MEMTOPO_ATTACH_CREATE, &created));
+	self->root = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "system", 0,
+				      MEMTOPO_OP_F_SIZE_2_64);
+	self->ram = mt_region_create(self->fd, MEMTOPO_KIND_RAM, "ram", 0x10000, 0);
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->ram, 0x100000, 0));
+	self->as = mt_space_create(self->fd, "memory", self->root);
+	ASSERT_LT(0, self->as);
+}
+
+FIXTURE_TEARDOWN(budget)
+{
+	if (self->saved > 0)
+		write_text(PARAM_MEM_MAX, self->saved);
+	mt_ctx_destroy(self->fd, self->name);
+	close(self->fd);
+}
+
+static __u64 move_ram(struct __test_metadata *_metadata, int fd, int ram, int as, int k)
+{
+	struct memtopo_range *r;
+	__u64 gen;
+	__u32 n;
+
+	EXPECT_EQ(0, mt_region_set(fd, MEMTOPO_OP_SET_ADDRESS, ram, 0, 0x100000 + k * 0x10000, 0));
+	EXPECT_EQ(0, mt_get_flat(fd, as, &r, &n, &gen));
+	free(r);
+	return gen;
+}
+
+TEST_F(budget, bounds_kept_generations)
+{
+	struct memtopo_event *ev;
+	long used, kept, before;
+	__u64 gen[32];
+	__u32 n;
+	int k;
+
+	/* the space's creation replaced its empty view already */
+	before = stat_of(self->name, " kept ");
+	ASSERT_LE(0, before);
+	for (k = 0; k < 10; k++)
+		gen[k] = move_ram(_metadata, self->fd, self->ram, self->as, k + 1);
+	EXPECT_EQ(before + 10, stat_of(self->name, " kept "));
+	used = stat_of(self->name, "memory ");
+	ASSERT_LT(0, used);
+
+	/* no room for more: each new view pushes older ones out, memory stays */
+	ASSERT_EQ(0, write_text(PARAM_MEM_MAX, used));
+	for (k = 10; k < 20; k++) {
+		gen[k] = move_ram(_metadata, self->fd, self->ram, self->as, k + 1);
+		EXPECT_GE(used, stat_of(self->name, "memory "));
+		kept = stat_of(self->name, " kept ");
+		EXPECT_LE(1, kept);
+		EXPECT_GE(before + 10, kept);
+	}
+	/* without the ceiling all 19 replaced views would be kept */
+	EXPECT_EQ(-ESTALE, mt_get_flat_diff(self->fd, self->as, gen[0], 0, &ev, &n, NULL));
+	ASSERT_EQ(0, mt_get_flat_diff(self->fd, self->as, gen[18], 0, &ev, &n, NULL));
+	EXPECT_EQ(2, n);
+	free(ev);
+
+	/* no room at all: nothing is kept, and commits still work */
+	ASSERT_EQ(0, write_text(PARAM_MEM_MAX, 1));
+	gen[20] = move_ram(_metadata, self->fd, self->ram, self->as, 21);
+	EXPECT_EQ(0, stat_of(self->name, " kept "));
+	EXPECT_EQ(-ESTALE, mt_get_flat_diff(self->fd, self->as, gen[19], 0, &ev, &n, NULL));
+	EXPECT_GT(used, stat_of(self->name, "memory "));
+
+	/* room again: the next replaced view is kept */
+	ASSERT_EQ(0, write_text(PARAM_MEM_MAX, self->saved));
+	move_ram(_metadata, self->fd, self->ram, self->as, 22);
+	EXPECT_EQ(1, stat_of(self->name, " kept "));
+	ASSERT_EQ(0, mt_get_flat_diff(self->fd, self->as, gen[20], 0, &ev, &n, NULL));
+	EXPECT_EQ(2, n);
+	free(ev);
 }
 
 TEST_HARNESS_MAIN

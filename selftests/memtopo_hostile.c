@@ -602,6 +602,10 @@ TEST_F(hostile, every_struct)
 	struct memtopo_budget budget = { .size = sizeof(budget) };
 	struct memtopo_budget budget_set = { .size = sizeof(budget_set),
 					     .flags = MEMTOPO_BUDGET_SET };
+	/* faults before it looks at the generation: any one will do */
+	struct memtopo_get_flat_diff fdiff = { .size = sizeof(fdiff), .space = w->as,
+					       .count = 64, .events = (uintptr_t)ev,
+					       .event_size = sizeof(ev[0]), .from_generation = 1 };
 	int other = mt_open();
 	struct call calls[] = {
 		{ "GET_INFO", MEMTOPO_GET_INFO, &info, sizeof(info) },
@@ -630,6 +634,7 @@ TEST_F(hostile, every_struct)
 		{ "IOMMU_GET", MEMTOPO_IOMMU_GET, &iget, sizeof(iget) },
 		{ "BUDGET", MEMTOPO_BUDGET, &budget, sizeof(budget) },
 		{ "BUDGET set", MEMTOPO_BUDGET, &budget_set, sizeof(budget_set) },
+		{ "GET_FLAT_DIFF", MEMTOPO_GET_FLAT_DIFF, &fdiff, sizeof(fdiff) },
 	};
 	struct call commit_call = { "TXN commit", MEMTOPO_TXN, &commit, sizeof(commit) };
 	struct call unsub_call = { "UNSUBSCRIBE", MEMTOPO_UNSUBSCRIBE, &unsub, sizeof(unsub),

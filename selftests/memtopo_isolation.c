@@ -106,6 +106,9 @@ static int touch_all(int fd, const struct map *m, char *out, size_t outlen)
 	struct memtopo_iommu_get iget = { .size = sizeof(iget), .region = m->io, .count = 1,
 					  .mappings = (uintptr_t)im,
 					  .mapping_size = sizeof(im[0]) };
+	struct memtopo_get_flat_diff fdiff = { .size = sizeof(fdiff), .space = m->space,
+					       .from_generation = 1,
+					       .event_size = sizeof(struct memtopo_event) };
 	struct memtopo_range r, *rs;
 	__u64 bits = 0;
 	__u32 n, sub;
@@ -142,6 +145,7 @@ static int touch_all(int fd, const struct map *m, char *out, size_t outlen)
 	ADD("iommu map", i_ioctl(fd, MEMTOPO_IOMMU_MAP, &imap));
 	ADD("iommu unmap", i_ioctl(fd, MEMTOPO_IOMMU_UNMAP, &iunmap));
 	ADD("iommu get", i_ioctl(fd, MEMTOPO_IOMMU_GET, &iget));
+	ADD("flat diff", i_ioctl(fd, MEMTOPO_GET_FLAT_DIFF, &fdiff));
 #undef ADD
 	for (i = 0; i < nc; i++) {
 		if (c[i].ret == -ENOENT)

@@ -321,6 +321,39 @@ int mt_read_events(int fd, __u32 id, struct memtopo_event *ev, __u32 *count,
 	return ret;
 }
 
+int mt_get_flat_diff(int fd, __u32 space, __u64 from, __u64 to, struct memtopo_event **out,
+		     __u32 *count, __u64 *reached)
+{
+	struct memtopo_get_flat_diff d = {
+		.size = sizeof(d), .space = space, .from_generation = from,
+		.event_size = sizeof(**out),
+	};
+	struct memtopo_event *ev = NULL;
+	int ret;
+
+	/* the first call sizes the answer; the view may change in between */
+	for (;;) {
+		d.to_generation = to;
+		d.events = (uintptr_t)ev;
+		ret = mt_ioctl(fd, MEMTOPO_GET_FLAT_DIFF, &d);
+		if (ret != -ENOSPC)
+			break;
+		free(ev);
+		ev = malloc((d.count ? d.count : 1) * sizeof(*ev));
+		if (!ev)
+			return -ENOMEM;
+	}
+	if (ret) {
+		free(ev);
+		return ret;
+	}
+	*out = ev;
+	*count = d.count;
+	if (reached)
+		*reached = d.to_generation;
+	return 0;
+}
+
 int mt_space_rw(int fd, __u32 space, __u64 addr, void *buf, __u64 len, int write)
 {
 	struct memtopo_space_rw rw = {

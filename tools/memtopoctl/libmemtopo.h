@@ -31,6 +31,13 @@ int mt_subscribe(int fd, __u32 space, int eventfd, __u32 mask, __u32 flags,
 int mt_unsubscribe(int fd, __u32 id);
 int mt_read_events(int fd, __u32 id, struct memtopo_event *ev, __u32 *count,
 		   __u32 *pending);
+/*
+ * MEMTOPO_GET_FLAT_DIFF: the REGION_DEL/REGION_ADD events from generation
+ * @from to @to (0: the current view; *@reached says which); *@out is
+ * malloc()ed, free() it.
+ */
+int mt_get_flat_diff(int fd, __u32 space, __u64 from, __u64 to, struct memtopo_event **out,
+		     __u32 *count, __u64 *reached);
 /* MEMTOPO_SPACE_RW: @len bytes in memory order at @addr of @space. */
 int mt_space_rw(int fd, __u32 space, __u64 addr, void *buf, __u64 len, int write);
 /* IOMMU regions' tables: @flags MEMTOPO_IOMMU_MAP_* / MEMTOPO_IOMMU_UNMAP_* */

@@ -524,6 +524,10 @@ static int do_diff_flat(int argc, char **argv)
 	int fd = open_ctx(true), ret, bad;
 	char *expected, *actual;
 
+	/* between two generations of a space, not against a text */
+	for (ret = 2; ret < argc; ret++)
+		if (!strcmp(argv[ret], "--from"))
+			return mt_diff_generations(argc, argv);
 	if (argc < 2)
 		die_usage("diff-flat FILE [-v]");
 	expected = slurp(argv[1]);

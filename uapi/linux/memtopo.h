@@ -48,6 +48,7 @@
  *           the count is set, count then fill)
  *  EUSERS   MEMTOPO_CTX_ATTACH creating a named context past the caller's
  *           per-user limit
+ *  ESTALE   MEMTOPO_GET_FLAT_DIFF: a generation the space no longer keeps
  *  ENOMEM   out of memory
  *
  * EFAULT, exactly.  The argument struct must be readable for its @size
@@ -56,7 +57,8 @@
  * DIRTY_MARK) also need it writable: the kernel writes the struct back unchanged
  * before doing anything, so a read-only struct fails first.  Per ioctl,
  * EFAULT means:
- *  GET_INFO, GET_FLAT, GET_REGIONS, GET_SPACES, LOOKUP, MTREE: the struct
+ *  GET_INFO, GET_FLAT, GET_REGIONS, GET_SPACES, LOOKUP, MTREE,
+ *  GET_FLAT_DIFF: the struct
  *           or the output array/buffer cannot be written; nothing changed
  *           (an output buffer may hold part of the answer).
  *  OP       the struct cannot be read or written, or (kernel-owned RAM)
@@ -1697,5 +1699,61 @@ struct memtopo_iommu_get {
 
 #define MEMTOPO_IOMMU_GET	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_IOMMU_GET)
 /* ==== end of the IOMMU section ==== */
+
+/*
+ * ==== Resync by difference (kmod/history.c, kmod/events.c).  Numbers start
+ * at MEMTOPO_CMD_EVENTS_BASE. ====
+ */
+#define MEMTOPO_CMD_EVENTS_BASE		(MEMTOPO_CMD_BASE + 0x70)
+#define MEMTOPO_CMD_GET_FLAT_DIFF	(MEMTOPO_CMD_EVENTS_BASE + 0)
+
+/**
+ * struct memtopo_get_flat_diff - MEMTOPO_GET_FLAT_DIFF: the REGION_DEL and
+ * REGION_ADD events that turn one generation of a space's flat view into
+ * another.
+ * @size: in, sizeof(struct memtopo_get_flat_diff)
+ * @flags: in, must be 0
+ * @space: in, ID of the address space
+ * @count: in/out: in, capacity of @events; out, number of events in the
+ *	difference
+ * @from_generation: in, the generation the caller has (a subscription's
+ *	last COMMIT, or MEMTOPO_GET_FLAT's @generation)
+ * @to_generation: in/out: in, the generation to reach, 0 for the current
+ *	view; out, the generation reached
+ * @events: in, user pointer to @count struct memtopo_event
+ * @event_size: in, sizeof(struct memtopo_event) as the caller knows it
+ *	(at least MEMTOPO_EVENT_SIZE_V1, at most the page size)
+ * @__reserved: in, must be 0
+ *
+ * Every REGION_DEL comes first (ranges of the @from_generation view that
+ * the other lacks, in address order), then every REGION_ADD; a range whose
+ * dirty-log mask changed is both.  Applied to the @from_generation view
+ * they give exactly the @to_generation view.  Events are numbered from 1
+ * in @seq and carry @to_generation.  Views share what did not change, so
+ * the cost follows the difference, not the view.
+ *
+ * A space keeps its last views (at most 64, fewer when the context's
+ * memory budget cannot hold them; each is charged for what it alone keeps
+ * alive), so recent generations can be asked for.  When the difference has
+ * more events than @count, nothing is copied, @count is set to the number
+ * needed and the call fails with ENOSPC.  Errors: ENOENT for a bad @space;
+ * ESTALE for a generation the space does not keep (gone, or never this
+ * space's): resynchronise from MEMTOPO_GET_FLAT; EINVAL for a generation
+ * above every generation made so far, bad flags or event_size.
+ */
+struct memtopo_get_flat_diff {
+	__u32 size;
+	__u32 flags;
+	__u32 space;
+	__u32 count;
+	__aligned_u64 from_generation;
+	__aligned_u64 to_generation;
+	__aligned_u64 events;
+	__u32 event_size;
+	__u32 __reserved;
+};
+
+#define MEMTOPO_GET_FLAT_DIFF	_IO(MEMTOPO_TYPE, MEMTOPO_CMD_GET_FLAT_DIFF)
+/* ==== end of the resync-by-difference section ==== */
 
 #endif /* _UAPI_LINUX_MEMTOPO_H */

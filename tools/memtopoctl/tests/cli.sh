@@ -160,6 +160,20 @@ json watch sh -c "memtopoctl -c cli --json watch mem --replay --count 1 --timeou
 json watch-all sh -c "memtopoctl -c cli --json watch mem --replay --events all --count 1 --timeout 5"
 expect_err "watch refuses an unknown event kind" "unknown event" 1 \
 	memtopoctl -c cli watch mem --events region_add,bogus
+# resync by difference: the ranges one generation lacks, from the kernel's kept views
+g0=$(C flat mem | sed -n 's/^generation \([0-9]*\),.*/\1/p')
+C set dev address 0x48000
+g1=$(C flat mem | sed -n 's/^generation \([0-9]*\),.*/\1/p')
+expect "diff-flat between two generations" "generation $g0 -> $g1: 2 events
+- 0000000000040000-00000000000400ff dev @0
++ 0000000000048000-00000000000480ff dev @0" 0 C diff-flat mem --from "$g0" --to "$g1"
+expect "diff-flat back: the other way round" "generation $g1 -> $g0: 2 events
+- 0000000000048000-00000000000480ff dev @0
++ 0000000000040000-00000000000400ff dev @0" 0 C diff-flat mem --from "$g1" --to "$g0"
+json diff-flat-gen C --json diff-flat mem --from "$g0"
+expect_err "diff-flat from a generation never made" "Invalid argument" 1 \
+	C diff-flat mem --from 99999999
+C set dev address 0x40000
 # an alias holding a subregion (QEMU allows it): printed under the alias, never rendered
 cat >alias.txt <<'MAP'
 create-region container top 2^64

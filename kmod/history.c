@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * View history: resync by difference.  Views are immutable and share their
+ * groups and chunks with the views they were spliced from, so a space keeps
+ * the last few views it published (at most MEMTOPO_HISTORY_MAX, oldest
+ * dropped first) and the difference between any two of them, or one of
+ * them and the current view, is computed by walking only what differs: a
+ * group or chunk both views point at holds the same entries, all but its
+ * last (whose end is the next one's start), so it is skipped whole.
+ *
+ * Budget.  A kept view is charged to the context's memory budget for what
+ * it alone keeps alive: its index, and the groups and chunks the view that
+ * replaced it does not share.  When the budget refuses a view, older views
+ * are dropped until it fits; a view that does not fit alone is not kept.
+ * A view shared by several spaces is charged to each that keeps it.
+ *
+ * Regions.  Views point at regions without references, and a region is
+ * freed once no published view shows it.  A kept view may still show a
+ * destroyed region, so while a context keeps any history, a region it
+ * destroys is pinned (a reference, charged as a region) together with the
+ * context's generation at that moment, and unpinned once every kept view
+ * is newer than that (the views of the commit that unmapped it may be as
+ * new, so a pin can outlive the last view showing it by one generation).  If a pin cannot be made, every space's history is
+ * dropped instead: nothing old is left that could show the region.
+ *
+ * Everything here runs under the context mutex.
+ */
+#include <linux/slab.h>
+
+#include "memtopo_internal.h"
+#include "selftest.h"
+
+struct memtopo_history {
+	u32 head;		/* slot of the oldest kept view */
+	u32 nr;			/* views kept */
+	struct {
+		struct memtopo_view *view;
+		size_t cost;	/* bytes charged for it */
+	} e[MEMTOPO_HISTORY_MAX];
+};
+
+/* A destroyed region, kept while a view of @generation or older is kept. */
+struct memtopo_pin {
+	struct memtopo_region *mr;
+	u64 generation;
+};
+
+/* What a pinned region is charged: the region and its longest name. */
+#define MEMTOPO_PIN_COST	(sizeof(struct memtopo_region) + MEMTOPO_MAX_NAME + \
+				 sizeof(struct memtopo_pin))
+
+/* Last entry index of group @g of @v. */
+static u32 memtopo_group_last_index(const struct memtopo_view *v, u32 g)
+{
+	return g + 1 < v->nr_groups ? v->group_first[g + 1] - 1 : v->nr - 1;
+}
+
+/*
+ * Bytes @old keeps alive that @new does not: its index, and its groups and
+ * chunks @new does not point at.  Groups and chunks of both views are
+ * sorted by address and a shared one has the same start in both, so one
+ * merge by start per level finds them; shared groups are not opened.
+ */
+static size_t memtopo_view_unique_bytes(const struct memtopo_view *old,
+					const struct memtopo_view *new)
+{
+	size_t bytes = sizeof(*old) + (size_t)old->nr_groups *
+		       (sizeof(*old->group_start) + sizeof(*old->group_first) +
+			sizeof(*old->group_cfirst) + sizeof(*old->groups));
+	u32 go, gn = 0, jo, jn;
+
+	for (go = 0; go < old->nr_groups; go++) {
+		const struct memtopo_group *a = old->groups[go], *b = NULL;
+
+		while (gn < new->nr_groups && new->group_start[gn] < old->group_start[go])
+			gn++;
+		if (gn < new->nr_groups && new->group_start[gn] == old->group_start[go])
+			b = new->groups[gn];
+		if (a == b)
+			continue;
+		bytes += sizeof(*a);
+		jn = 0;
+		for (jo = 0; jo < a->nr_chunks; jo++) {
+			while (b && jn < b->nr_chunks && b->chunk_start[jn] < a->chunk_start[jo])
+				jn++;
+			if (b && jn < b->nr_chunks && b->chunks[jn] == a->chunks[jo])
+				continue;
+			bytes += sizeof(*a->chunks[jo]);
+		}
+	}
+	return bytes;
+}
+
+/* QEMU's flatrange_equal(), and the dirty-log mask: a flat view's content. */
+static bool memtopo_pos_same(const struct memtopo_view_pos *a, const struct memtopo_view_pos *b)
+{
+	const struct memtopo_fr *x = memtopo_pos_fr(a), *y = memtopo_pos_fr(b);
+
+	return memtopo_pos_start(a) == memtopo_pos_start(b) &&
+	       memtopo_pos_last(a) == memtopo_pos_last(b) && x->mr == y->mr &&
+	       x->offset == y->offset && x->flags == y->flags &&
+	       x->dirty_log_mask == y->dirty_log_mask;
+}
+
+/*
+ * Both walks are at the same address.  If they stand at the first entry of
+ * a group or chunk both views share, move both to its last entry (the one
+ * entry whose end depends on what follows).  Return: true if they moved.
+ */
+static bool memtopo_diff_skip_shared(struct memtopo_view_pos *po, struct memtopo_view_pos *pn)
+{
+	u32 skip, io, in;
+
+	if (po->k || pn->k)
+		return false;
+	if (!po->j && !pn->j && po->grp == pn->grp) {
+		io = memtopo_group_last_index(po->v, po->g);
+		in = memtopo_group_last_index(pn->v, pn->g);
+		if (io == po->i)
+			return false;
+		memtopo_pos_init(po, po->v, io);
+		memtopo_pos_init(pn, pn->v, in);
+		return true;
+	}
+	if (po->chunk != pn->chunk || po->chunk->nr < 2)
+		return false;
+	skip = po->chunk->nr - 1;
+	po->k += skip;
+	po->i += skip;
+	pn->k += skip;
+	pn->i += skip;
+	return true;
+}
+
+/* One pass: the deletions (@adding false) or the additions. */
+static int memtopo_view_diff_pass(const struct memtopo_view *old, const struct memtopo_view *new,
+				  bool adding,
+				  int (*fn)(void *opaque, const struct memtopo_section *s, bool add),
+				  void *opaque)
+{
+	struct memtopo_view_pos po, pn;
+	struct memtopo_section s;
+	int ret;
+
+	memtopo_pos_init(&po, old, 0);
+	memtopo_pos_init(&pn, new, 0);
+	while (po.i < old->nr || pn.i < new->nr) {
+		bool has_old = po.i < old->nr, has_new = pn.i < new->nr;
+		u64 so = has_old ? memtopo_pos_start(&po) : 0;
+		u64 sn = has_new ? memtopo_pos_start(&pn) : 0;
+
+		if (has_old && has_new && so == sn && memtopo_diff_skip_shared(&po, &pn))
+			continue;
+		if (has_old && has_new && so == sn && memtopo_pos_same(&po, &pn)) {
+			memtopo_pos_next(&po);
+			memtopo_pos_next(&pn);
+			continue;
+		}
+		/* an entry only the old view has (a start the new one lacks, or changed) */
+		if (has_old && (!has_new || so <= sn)) {
+			if (!adding && memtopo_pos_fr(&po)->mr) {
+				memtopo_pos_section(&po, &s);
+				ret = fn(opaque, &s, false);
+				if (ret)
+					return ret;
+			}
+			memtopo_pos_next(&po);
+			continue;
+		}
+		if (adding && memtopo_pos_fr(&pn)->mr) {
+			memtopo_pos_section(&pn, &s);
+			ret = fn(opaque, &s, true);
+			if (ret)
+				return ret;
+		}
+		memtopo_pos_next(&pn);
+	}
+	return 0;
+}
+
+/**
+ * memtopo_view_diff() - the flat ranges that turn one view into another.
+ * @old: the view to start from.
+ * @new: the view to reach.
+ * @fn: called for each range of @old that is not in @new (@add false,
+ *	all of them first, in address order), then for each range of @new
+ *	that is not in @old (@add true, in address order); a range whose
+ *	dirty-log mask changed is both.  A non-zero return stops the walk.
+ * @opaque: passed to @fn.
+ *
+ * Groups and chunks the two views share are skipped whole, so views
+ * spliced from one another are compared in time proportional to what
+ * differs (plus one step per group); unrelated views cost a walk of both.
+ *
+ * Context: the views must stay alive (the context mutex, or references);
+ * never sleeps unless @fn does.
+ * Return: 0, or what @fn returned.
+ */
+int memtopo_view_diff(const struct memtopo_view *old, const struct memtopo_view *new,
+		      int (*fn)(void *opaque, const struct memtopo_section *s, bool add),
+		      void *opaque)
+{
+	int ret;
+
+	if (old == new)
+		return 0;
+	ret = memtopo_view_diff_pass(old, new, false, fn, opaque);
+	if (ret)
+		return ret;
+	return memtopo_view_diff_pass(old, new, true, fn, opaque);
+}
+EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_view_diff);
+
+static struct memtopo_view **memtopo_history_slot(struct memtopo_history *h, u32 i)
+{
+	return &h->e[(h->head + i) % MEMTOPO_HISTORY_MAX].view;
+}
+
+static void memtopo_history_drop_oldest(struct memtopo_space *as)
+{
+	struct memtopo_history *h = as->history;
+	u32 slot = h->head;
+
+	memtopo_ctx_uncharge_locked(as->ctx, h->e[slot].cost);
+	memtopo_view_put(h->e[slot].view);
+	h->e[slot].view = NULL;
+	h->head = (h->head + 1) % MEMTOPO_HISTORY_MAX;
+	h->nr--;
+}
+
+/* Unpin the destroyed regions no kept view can show any more. */
+static void memtopo_history_unpin(struct memtopo_ctx *ctx)
+{
+	u64 oldest = U64_MAX;
+	struct memtopo_space *as;
+	u32 n = 0, i;
+
+	list_for_each_entry(as, &ctx->spaces, link)
+		if (as->history && as->history->nr)
+			oldest = min(oldest, (*memtopo_history_slot(as->history, 0))->generation);
+	list_for_each_entry(as, &ctx->dead_spaces, link)
+		if (as->history && as->history->nr)
+			oldest = min(oldest, (*memtopo_history_slot(as->history, 0))->generation);
+	/* pins are in the order they were made, generations never decrease */
+	while (n < ctx->nr_pins && ctx->pins[n].generation < oldest)
+		n++;
+	if (!n)
+		return;
+	for (i = 0; i < n; i++) {
+		memtopo_region_put(ctx->pins[i].mr);
+		memtopo_ctx_uncharge_locked(ctx, MEMTOPO_PIN_COST);
+	}
+	ctx->nr_pins -= n;
+	memmove(ctx->pins, ctx->pins + n, ctx->nr_pins * sizeof(*ctx->pins));
+}
+
+static void memtopo_history_clear(struct memtopo_space *as)
+{
+	if (!as->history)
+		return;
+	while (as->history->nr)
+		memtopo_history_drop_oldest(as);
+	kfree(as->history);
+	as->history = NULL;
+	memtopo_ctx_uncharge_locked(as->ctx, sizeof(struct memtopo_history));
+}
+
+/**
+ * memtopo_history_push() - a space replaced @old by @new: keep @old.
+ * @as: the space, context locked; @new is published.
+ * @old: the view it published before; the space's reference passes here.
+ * @new: the view it publishes now.
+ *
+ * Cannot fail: a view the budget (or memory) refuses is simply not kept,
+ * and then asking for its generation is ESTALE.
+ */
+void memtopo_history_push(struct memtopo_space *as, struct memtopo_view *old,
+			  const struct memtopo_view *new)
+{
+	struct memtopo_ctx *ctx = as->ctx;
+	struct memtopo_history *h = as->history;
+	size_t cost;
+	u32 slot;
+
+	memtopo_assert_locked(ctx);
+	if (!h) {
+		if (memtopo_ctx_charge_locked(ctx, sizeof(*h)))
+			goto drop;
+		h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+		if (!h) {
+			memtopo_ctx_uncharge_locked(ctx, sizeof(*h));
+			goto drop;
+		}
+		as->history = h;
+	}
+	cost = memtopo_view_unique_bytes(old, new);
+	if (h->nr == MEMTOPO_HISTORY_MAX)
+		memtopo_history_drop_oldest(as);
+	while (memtopo_ctx_charge_locked(ctx, cost)) {
+		if (!h->nr)
+			goto drop_unpin;
+		memtopo_history_drop_oldest(as);
+	}
+	slot = (h->head + h->nr++) % MEMTOPO_HISTORY_MAX;
+	h->e[slot].view = old;
+	h->e[slot].cost = cost;
+	memtopo_history_unpin(ctx);
+	return;
+
+drop_unpin:
+	memtopo_history_unpin(ctx);
+drop:
+	memtopo_view_put(old);
+}
+
+/**
+ * memtopo_history_free() - a space goes: drop every view it kept.
+ * @as: the space, context locked.
+ */
+void memtopo_history_free(struct memtopo_space *as)
+{
+	memtopo_history_clear(as);
+	memtopo_history_unpin(as->ctx);
+}
+
+/**
+ * memtopo_history_find() - a view a space published.
+ * @as: the space, context locked.
+ * @generation: its generation.
+ *
+ * Return: the current view or a kept one (valid until the mutex is
+ * dropped), or NULL if the space keeps no view of that generation.
+ */
+const struct memtopo_view *memtopo_history_find(struct memtopo_space *as, u64 generation)
+{
+	const struct memtopo_view *v = memtopo_space_view_locked(as);
+	struct memtopo_history *h = as->history;
+	u32 i;
+
+	if (v->generation == generation)
+		return v;
+	for (i = 0; h && i < h->nr; i++) {
+		v = *memtopo_history_slot(h, i);
+		if (v->generation == generation)
+			return v;
+	}
+	return NULL;
+}
+
+/**
+ * memtopo_history_depth() - how many earlier views a space keeps.
+ * @as: the space, context locked.
+ *
+ * Return: the number of kept views, not counting the current one.
+ */
+u32 memtopo_history_depth(const struct memtopo_space *as)
+{
+	return as->history ? as->history->nr : 0;
+}
+EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_history_depth);
+
+static bool memtopo_ctx_has_history(struct memtopo_ctx *ctx)
+{
+	struct memtopo_space *as;
+
+	list_for_each_entry(as, &ctx->spaces, link)
+		if (memtopo_history_depth(as))
+			return true;
+	list_for_each_entry(as, &ctx->dead_spaces, link)
+		if (memtopo_history_depth(as))
+			return true;
+	return false;
+}
+
+/**
+ * memtopo_history_pin() - a destroyed region is about to lose the
+ * context's reference: keep it while a kept view may show it.
+ * @mr: the region, destroyed, in no published view; context locked.
+ *
+ * Cannot fail: without memory or budget for the pin, every space's history
+ * is dropped instead.
+ */
+void memtopo_history_pin(struct memtopo_region *mr)
+{
+	struct memtopo_ctx *ctx = mr->ctx;
+	struct memtopo_space *as;
+
+	memtopo_assert_locked(ctx);
+	if (!memtopo_ctx_has_history(ctx))
+		return;
+	if (memtopo_ctx_charge_locked(ctx, MEMTOPO_PIN_COST))
+		goto forget;
+	if (ctx->nr_pins == ctx->cap_pins &&
+	    memtopo_grow((void **)&ctx->pins, &ctx->cap_pins, sizeof(*ctx->pins), U32_MAX)) {
+		memtopo_ctx_uncharge_locked(ctx, MEMTOPO_PIN_COST);
+		goto forget;
+	}
+	memtopo_region_get(mr);
+	ctx->pins[ctx->nr_pins].mr = mr;
+	ctx->pins[ctx->nr_pins].generation = ctx->generation;
+	ctx->nr_pins++;
+	return;
+
+forget:
+	list_for_each_entry(as, &ctx->spaces, link)
+		memtopo_history_clear(as);
+	list_for_each_entry(as, &ctx->dead_spaces, link)
+		memtopo_history_clear(as);
+	memtopo_history_unpin(ctx);
+}
+
+/**
+ * memtopo_history_destroy() - the context goes: no pin may be left.
+ * @ctx: the context, every space gone.
+ */
+void memtopo_history_destroy(struct memtopo_ctx *ctx)
+{
+	WARN_ON(ctx->nr_pins);
+	kvfree(ctx->pins);
+	ctx->pins = NULL;
+	ctx->cap_pins = 0;
+}

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * diff-flat SPACE --from GEN [--to GEN]: the REGION_DEL / REGION_ADD events
+ * that turn one generation of a space's flat view into another
+ * (MEMTOPO_GET_FLAT_DIFF), as a subscriber that overflowed or a tool that
+ * cached a view resynchronises.  A generation the space no longer keeps is
+ * reported (ESTALE) with the full view's generation to start over from.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memtopoctl.h"
+
+#define USAGE "diff-flat SPACE --from GEN [--to GEN]"
+
+static void print_event(struct names *nm, const struct memtopo_event *e)
+{
+	bool add = e->type == MEMTOPO_EVENT_REGION_ADD;
+
+	if (json_output) {
+		jelem();
+		jopen('{');
+		jstr("type", mt_event_name(e->type));
+		jnum("start", e->start);
+		jnum("last", e->last);
+		jnum("region", e->region);
+		jstr("name", region_name(nm, e->region));
+		jnum("offset", e->offset);
+		jflag("readonly", e->range_flags & MEMTOPO_RANGE_READONLY);
+		jflag("romd", e->range_flags & MEMTOPO_RANGE_ROMD);
+		jnum("dirty_log_mask", e->new_mask);
+		jclose('}');
+		return;
+	}
+	printf("%c %016llx-%016llx %s @%llx%s%s\n", add ? '+' : '-', e->start, e->last,
+	       region_name(nm, e->region), e->offset,
+	       e->range_flags & MEMTOPO_RANGE_READONLY ? " readonly" : "",
+	       e->new_mask ? " logging" : "");
+}
+
+/**
+ * mt_diff_generations() - the diff-flat form that takes generations.
+ * @argc: arguments, argv[0] being "diff-flat".
+ * @argv: SPACE --from GEN [--to GEN].
+ *
+ * Return: 0, 1 if the kernel refused (ESTALE: the generation is gone), 2
+ * for bad usage.
+ */
+int mt_diff_generations(int argc, char **argv)
+{
+	__u64 from = 0, to = 0, reached, current;
+	struct memtopo_event *ev;
+	struct memtopo_range *r;
+	struct names nm = {};
+	bool have_from = false;
+	__u32 space, n, i;
+	char err[256];
+	int fd, ret;
+
+	if (argc < 4)
+		die_usage(USAGE);
+	for (i = 2; i < (__u32)argc; i++) {
+		if (!strcmp(argv[i], "--from") && i + 1 < (__u32)argc) {
+			if (parse_u64(argv[++i], &from, NULL))
+				die_usage(USAGE);
+			have_from = true;
+		} else if (!strcmp(argv[i], "--to") && i + 1 < (__u32)argc) {
+			if (parse_u64(argv[++i], &to, NULL))
+				die_usage(USAGE);
+		} else {
+			die_usage(USAGE);
+		}
+	}
+	if (!have_from)
+		die_usage(USAGE);
+	fd = open_ctx(false);
+	if (resolve(fd, &nm, argv[1], true, &space, err, sizeof(err))) {
+		fprintf(stderr, "memtopoctl: %s\n", err);
+		return 1;
+	}
+	ret = mt_get_flat_diff(fd, space, from, to, &ev, &n, &reached);
+	if (ret == -ESTALE && !mt_get_flat(fd, space, &r, &i, &current)) {
+		free(r);
+		fprintf(stderr, "memtopoctl: diff-flat: a generation asked for is not kept any more: "
+			"read the whole view (generation %llu) with `flat %s`\n", current, argv[1]);
+		return 1;
+	}
+	if (ret) {
+		fprintf(stderr, "memtopoctl: diff-flat: %s\n", strerror(-ret));
+		return 1;
+	}
+	names_load(fd, &nm);
+	if (json_output) {
+		jopen('{');
+		jnum("from", from);
+		jnum("to", reached);
+		jkey("events");
+		jopen('[');
+	} else {
+		printf("generation %llu -> %llu: %u events\n", from, reached, n);
+	}
+	for (i = 0; i < n; i++)
+		print_event(&nm, &ev[i]);
+	if (json_output) {
+		jclose(']');
+		jclose('}');
+		putchar('\n');
+	}
+	free(ev);
+	return 0;
+}
