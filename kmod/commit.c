@@ -344,7 +344,7 @@ static void memtopo_ctx_flush_deferred(struct memtopo_ctx *ctx)
 	list_for_each_entry_safe(mr, tmp, &ctx->deferred_puts, deferred) {
 		list_del(&mr->deferred);
 		/* a kept earlier view may still show it */
-		memtopo_history_pin(mr);
+		memtopo_history_forget_region(mr);
 		memtopo_region_finish_destroy(mr);
 	}
 }

@@ -163,7 +163,6 @@ static void memtopo_ctx_release(struct kref *kref)
 	memtopo_ctx_uncharge_locked(ctx, ctx->view_charge);
 	ctx->view_charge = 0;
 	memtopo_region_destroy_all(ctx);
-	memtopo_history_destroy(ctx);
 	memtopo_render_scratch_free(ctx->scratch);
 	ctx->scratch = NULL;
 	mutex_unlock(&ctx->lock);

@@ -15,13 +15,11 @@
  * A view shared by several spaces is charged to each that keeps it.
  *
  * Regions.  Views point at regions without references, and a region is
- * freed once no published view shows it.  A kept view may still show a
- * destroyed region, so while a context keeps any history, a region it
- * destroys is pinned (a reference, charged as a region) together with the
- * context's generation at that moment, and unpinned once every kept view
- * is newer than that (the views of the commit that unmapped it may be as
- * new, so a pin can outlive the last view showing it by one generation).  If a pin cannot be made, every space's history is
- * dropped instead: nothing old is left that could show the region.
+ * freed (its ID, device and backing given back) once no published view
+ * shows it.  A kept view may still show a region being destroyed, so
+ * destroying a region while a context keeps history drops every kept view
+ * of every space: a resync from before it is ESTALE and reads the whole
+ * view, as before there was history.
  *
  * Everything here runs under the context mutex.
  */
@@ -38,16 +36,6 @@ struct memtopo_history {
 		size_t cost;	/* bytes charged for it */
 	} e[MEMTOPO_HISTORY_MAX];
 };
-
-/* A destroyed region, kept while a view of @generation or older is kept. */
-struct memtopo_pin {
-	struct memtopo_region *mr;
-	u64 generation;
-};
-
-/* What a pinned region is charged: the region and its longest name. */
-#define MEMTOPO_PIN_COST	(sizeof(struct memtopo_region) + MEMTOPO_MAX_NAME + \
-				 sizeof(struct memtopo_pin))
 
 /* Last entry index of group @g of @v. */
 static u32 memtopo_group_last_index(const struct memtopo_view *v, u32 g)
@@ -135,7 +123,7 @@ static bool memtopo_diff_skip_shared(struct memtopo_view_pos *po, struct memtopo
 /* One pass: the deletions (@adding false) or the additions. */
 static int memtopo_view_diff_pass(const struct memtopo_view *old, const struct memtopo_view *new,
 				  bool adding,
-				  int (*fn)(void *opaque, const struct memtopo_section *s, bool add),
+				  int (*fn)(void *opaque, const struct memtopo_section *s, bool a),
 				  void *opaque)
 {
 	struct memtopo_view_pos po, pn;
@@ -228,32 +216,6 @@ static void memtopo_history_drop_oldest(struct memtopo_space *as)
 	h->nr--;
 }
 
-/* Unpin the destroyed regions no kept view can show any more. */
-static void memtopo_history_unpin(struct memtopo_ctx *ctx)
-{
-	u64 oldest = U64_MAX;
-	struct memtopo_space *as;
-	u32 n = 0, i;
-
-	list_for_each_entry(as, &ctx->spaces, link)
-		if (as->history && as->history->nr)
-			oldest = min(oldest, (*memtopo_history_slot(as->history, 0))->generation);
-	list_for_each_entry(as, &ctx->dead_spaces, link)
-		if (as->history && as->history->nr)
-			oldest = min(oldest, (*memtopo_history_slot(as->history, 0))->generation);
-	/* pins are in the order they were made, generations never decrease */
-	while (n < ctx->nr_pins && ctx->pins[n].generation < oldest)
-		n++;
-	if (!n)
-		return;
-	for (i = 0; i < n; i++) {
-		memtopo_region_put(ctx->pins[i].mr);
-		memtopo_ctx_uncharge_locked(ctx, MEMTOPO_PIN_COST);
-	}
-	ctx->nr_pins -= n;
-	memmove(ctx->pins, ctx->pins + n, ctx->nr_pins * sizeof(*ctx->pins));
-}
-
 static void memtopo_history_clear(struct memtopo_space *as)
 {
 	if (!as->history)
@@ -298,17 +260,14 @@ void memtopo_history_push(struct memtopo_space *as, struct memtopo_view *old,
 		memtopo_history_drop_oldest(as);
 	while (memtopo_ctx_charge_locked(ctx, cost)) {
 		if (!h->nr)
-			goto drop_unpin;
+			goto drop;
 		memtopo_history_drop_oldest(as);
 	}
 	slot = (h->head + h->nr++) % MEMTOPO_HISTORY_MAX;
 	h->e[slot].view = old;
 	h->e[slot].cost = cost;
-	memtopo_history_unpin(ctx);
 	return;
 
-drop_unpin:
-	memtopo_history_unpin(ctx);
 drop:
 	memtopo_view_put(old);
 }
@@ -320,7 +279,6 @@ drop:
 void memtopo_history_free(struct memtopo_space *as)
 {
 	memtopo_history_clear(as);
-	memtopo_history_unpin(as->ctx);
 }
 
 /**
@@ -359,64 +317,22 @@ u32 memtopo_history_depth(const struct memtopo_space *as)
 }
 EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_history_depth);
 
-static bool memtopo_ctx_has_history(struct memtopo_ctx *ctx)
-{
-	struct memtopo_space *as;
-
-	list_for_each_entry(as, &ctx->spaces, link)
-		if (memtopo_history_depth(as))
-			return true;
-	list_for_each_entry(as, &ctx->dead_spaces, link)
-		if (memtopo_history_depth(as))
-			return true;
-	return false;
-}
-
 /**
- * memtopo_history_pin() - a destroyed region is about to lose the
- * context's reference: keep it while a kept view may show it.
+ * memtopo_history_forget_region() - a destroyed region is about to be
+ * freed: no kept view may show it any more.
  * @mr: the region, destroyed, in no published view; context locked.
  *
- * Cannot fail: without memory or budget for the pin, every space's history
- * is dropped instead.
+ * Drops every kept view of every space of the context (which of them
+ * show @mr is not known without walking them all).
  */
-void memtopo_history_pin(struct memtopo_region *mr)
+void memtopo_history_forget_region(struct memtopo_region *mr)
 {
 	struct memtopo_ctx *ctx = mr->ctx;
 	struct memtopo_space *as;
 
 	memtopo_assert_locked(ctx);
-	if (!memtopo_ctx_has_history(ctx))
-		return;
-	if (memtopo_ctx_charge_locked(ctx, MEMTOPO_PIN_COST))
-		goto forget;
-	if (ctx->nr_pins == ctx->cap_pins &&
-	    memtopo_grow((void **)&ctx->pins, &ctx->cap_pins, sizeof(*ctx->pins), U32_MAX)) {
-		memtopo_ctx_uncharge_locked(ctx, MEMTOPO_PIN_COST);
-		goto forget;
-	}
-	memtopo_region_get(mr);
-	ctx->pins[ctx->nr_pins].mr = mr;
-	ctx->pins[ctx->nr_pins].generation = ctx->generation;
-	ctx->nr_pins++;
-	return;
-
-forget:
 	list_for_each_entry(as, &ctx->spaces, link)
 		memtopo_history_clear(as);
 	list_for_each_entry(as, &ctx->dead_spaces, link)
 		memtopo_history_clear(as);
-	memtopo_history_unpin(ctx);
-}
-
-/**
- * memtopo_history_destroy() - the context goes: no pin may be left.
- * @ctx: the context, every space gone.
- */
-void memtopo_history_destroy(struct memtopo_ctx *ctx)
-{
-	WARN_ON(ctx->nr_pins);
-	kvfree(ctx->pins);
-	ctx->pins = NULL;
-	ctx->cap_pins = 0;
 }

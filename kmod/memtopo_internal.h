@@ -170,13 +170,6 @@ struct memtopo_ctx {
 	u64 stat_full_renders;
 	u64 stat_overlaps;
 	/*
-	 * destroyed regions a kept view may still show, oldest first
-	 * (history.c); nr_pins of cap_pins used
-	 */
-	struct memtopo_pin *pins;
-	u32 nr_pins;
-	u32 cap_pins;
-	/*
 	 * QEMU parity state the core renders from or keeps for the features:
 	 * written only through memtopo_ctx_set_global_dirty_locked() and
 	 * memtopo_ctx_count_ioeventfds_locked() (ctx.c), read with READ_ONCE()
@@ -674,8 +667,7 @@ void memtopo_history_push(struct memtopo_space *as, struct memtopo_view *old,
 void memtopo_history_free(struct memtopo_space *as);
 const struct memtopo_view *memtopo_history_find(struct memtopo_space *as, u64 generation);
 u32 memtopo_history_depth(const struct memtopo_space *as);
-void memtopo_history_pin(struct memtopo_region *mr);
-void memtopo_history_destroy(struct memtopo_ctx *ctx);
+void memtopo_history_forget_region(struct memtopo_region *mr);
 int memtopo_view_diff(const struct memtopo_view *old, const struct memtopo_view *new,
 		      int (*fn)(void *opaque, const struct memtopo_section *s, bool add),
 		      void *opaque);

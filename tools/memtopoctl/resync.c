@@ -82,8 +82,9 @@ int mt_diff_generations(int argc, char **argv)
 	ret = mt_get_flat_diff(fd, space, from, to, &ev, &n, &reached);
 	if (ret == -ESTALE && !mt_get_flat(fd, space, &r, &i, &current)) {
 		free(r);
-		fprintf(stderr, "memtopoctl: diff-flat: a generation asked for is not kept any more: "
-			"read the whole view (generation %llu) with `flat %s`\n", current, argv[1]);
+		fprintf(stderr, "memtopoctl: diff-flat: %s (generation %llu) with `flat %s`\n",
+			"a generation asked for is not kept any more: read the whole view",
+			current, argv[1]);
 		return 1;
 	}
 	if (ret) {

@@ -1734,7 +1734,8 @@ struct memtopo_iommu_get {
  *
  * A space keeps its last views (at most 64, fewer when the context's
  * memory budget cannot hold them; each is charged for what it alone keeps
- * alive), so recent generations can be asked for.  When the difference has
+ * alive; none from before a region's destruction), so recent generations
+ * can be asked for.  When the difference has
  * more events than @count, nothing is copied, @count is set to the number
  * needed and the call fails with ENOSPC.  Errors: ENOENT for a bad @space;
  * ESTALE for a generation the space does not keep (gone, or never this
