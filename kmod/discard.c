@@ -159,16 +159,6 @@ static int memtopo_discard_emit_part(const struct memtopo_section *part, void *o
 	return 0;
 }
 
-static bool memtopo_discard_subscribed(struct memtopo_space *as)
-{
-	struct memtopo_listener *l;
-
-	memtopo_for_each_listener(l, as)
-		if (l->ops->event)
-			return true;
-	return false;
-}
-
 /* Call @fn for each range of @mr in @as's published view, ascending. */
 static void memtopo_discard_ranges(struct memtopo_space *as, const struct memtopo_region *mr,
 				   void (*fn)(const struct memtopo_section *s, void *opaque),
@@ -209,7 +199,7 @@ static void memtopo_discard_emit_change(struct memtopo_region *mr, u64 off, u64 
 	struct memtopo_space *as;
 
 	list_for_each_entry(as, &mr->ctx->spaces, link) {
-		if (!memtopo_discard_subscribed(as))
+		if (!memtopo_space_subscribed_locked(as))
 			continue;
 		r.e.as = as;
 		memtopo_discard_ranges(as, mr, memtopo_discard_emit_range, &r);
@@ -652,7 +642,7 @@ static void memtopo_discard_emit_populated(struct memtopo_space *as,
 	struct memtopo_discard_mgr *d = memtopo_discard_of(s->mr);
 	u64 first, end;
 
-	if (!d || (!only && !memtopo_discard_subscribed(as)))
+	if (!d || (!only && !memtopo_space_subscribed_locked(as)))
 		return;
 	memtopo_discard_blocks(d, s, &first, &end);
 	memtopo_discard_for_each(d, s, first, end, true, memtopo_discard_emit_part, &e);

@@ -22,7 +22,8 @@
  * the context mutex, one power-of-two aligned entry at a time as an IOTLB
  * holds them: a MAP after the new table is published (a notified consumer
  * can translate it), an UNMAP before the entry leaves the table, as QEMU's
- * vIOMMUs notify an unmap before the guest may reuse the IOVA.
+ * vIOMMUs notify an unmap before the guest may reuse the IOVA.  Userspace
+ * subscriptions hear the same entries right after the notifiers.
  */
 #include <linux/bitops.h>
 #include <linux/export.h>
@@ -30,6 +31,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "events.h"
 #include "parity.h"
 
 #define MEMTOPO_IOMMU_PAGE_SHIFT	12
@@ -520,6 +522,82 @@ static void memtopo_iommu_notify_one(struct memtopo_iommu_notifier *n,
 				 memtopo_iommu_notify_block, &one);
 }
 
+/*
+ * Userspace subscriptions (kmod/events.h) hear an IOMMU as QEMU's VFIO
+ * does behind a vIOMMU: as if a MAP | UNMAP notifier covered each range of
+ * the IOMMU region in the subscribed space's view (vfio_listener_region_add()
+ * registers one per IOMMU section).  So an entry is emitted once per range it
+ * meets, cut to the range as memtopo_iommu_notify_one() cuts it for a
+ * notifier, and an IOMMU no space shows tells no subscription.  Each entry
+ * is emitted right after the kernel notifiers heard it, so a subscription
+ * sees the entries in the order the notifiers do.
+ */
+struct memtopo_iommu_emit {
+	struct memtopo_space *as;
+	const struct memtopo_section *s;
+	struct memtopo_event ev;
+};
+
+static void memtopo_iommu_emit_block(void *arg, u64 iova, u64 mask, u64 addr)
+{
+	struct memtopo_iommu_emit *e = arg;
+
+	e->ev.start = e->s->start + (iova - e->s->offset);
+	e->ev.last = e->ev.start + mask;
+	e->ev.offset = iova;
+	e->ev.iommu.iova = iova;
+	e->ev.iommu.addr_mask = mask;
+	e->ev.iommu.translated_addr = addr;
+	memtopo_space_emit_event_locked(e->as, &e->ev);
+}
+
+/* @entry's part inside range @s of @e->as, as a notifier on @s hears it. */
+static void memtopo_iommu_emit_range(struct memtopo_iommu_emit *e,
+				     const struct memtopo_section *s, u32 type, int iommu_idx,
+				     const struct memtopo_iotlb_entry *entry)
+{
+	u64 first = max(entry->iova, s->offset);
+	u64 last = min(entry->iova + entry->addr_mask, s->offset + (s->last - s->start));
+
+	if (first > last)
+		return;
+	e->s = s;
+	memtopo_event_init(&e->ev, type, s);
+	e->ev.iommu.perm = entry->perm;
+	e->ev.iommu.target_space = entry->target_as ? entry->target_as->id : 0;
+	e->ev.iommu.iommu_idx = iommu_idx;
+	memtopo_iommu_cut_blocks(first, last, entry->translated_addr + (first - entry->iova),
+				 memtopo_iommu_emit_block, e);
+}
+
+static void memtopo_iommu_emit(struct memtopo_region *mr, int iommu_idx,
+			       const struct memtopo_iotlb_event *event)
+{
+	const struct memtopo_view *v;
+	struct memtopo_iommu_emit e;
+	struct memtopo_view_pos p;
+	struct memtopo_section s;
+	u32 type;
+
+	if (event->type == MEMTOPO_IOMMU_NOTIFIER_MAP)
+		type = MEMTOPO_EVENT_IOMMU_MAP;
+	else if (event->type == MEMTOPO_IOMMU_NOTIFIER_UNMAP)
+		type = MEMTOPO_EVENT_IOMMU_UNMAP;
+	else
+		return;	/* DEVIOTLB_UNMAP has no event type */
+	list_for_each_entry(e.as, &mr->ctx->spaces, link) {
+		if (!memtopo_space_subscribed_locked(e.as))
+			continue;
+		v = memtopo_space_view_locked(e.as);
+		for (memtopo_pos_init(&p, v, 0); p.i < v->nr; memtopo_pos_next(&p)) {
+			if (memtopo_pos_fr(&p)->mr != mr)
+				continue;
+			memtopo_pos_section(&p, &s);
+			memtopo_iommu_emit_range(&e, &s, type, iommu_idx, &event->entry);
+		}
+	}
+}
+
 /**
  * memtopo_iommu_notify_locked() - QEMU's memory_region_notify_iommu():
  * tell the notifiers of table @iommu_idx about one changed entry.
@@ -548,6 +626,7 @@ void memtopo_iommu_notify_locked(struct memtopo_region *iommu, int iommu_idx,
 	list_for_each_entry(n, &io->notifiers, link)
 		if (n->iommu_idx == iommu_idx)
 			memtopo_iommu_notify_one(n, event);
+	memtopo_iommu_emit(iommu, iommu_idx, event);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_iommu_notify_locked, MEMTOPO);
 

@@ -405,6 +405,25 @@ void memtopo_space_emit_event_locked(struct memtopo_space *as, const struct memt
 EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_space_emit_event_locked);
 
 /**
+ * memtopo_space_subscribed_locked() - whether an event emitted on @as
+ * would reach anyone, so a feature can skip building it.
+ * @as: the space.
+ *
+ * Context: the context mutex held.
+ * Return: true if a listener of @as takes emitted events.
+ */
+bool memtopo_space_subscribed_locked(struct memtopo_space *as)
+{
+	struct memtopo_listener *l;
+
+	memtopo_assert_locked(as->ctx);
+	memtopo_for_each_listener(l, as)
+		if (l->ops->event)
+			return true;
+	return false;
+}
+
+/**
  * memtopo_listeners_detach_all() - a space is going away with listeners
  * still on it (only possible when its context dies).
  * @as: the space, context locked.

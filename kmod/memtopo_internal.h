@@ -692,5 +692,6 @@ void memtopo_listeners_detach_all(struct memtopo_space *as);
 /* for the features' userspace events: see events.h */
 struct memtopo_event;
 void memtopo_space_emit_event_locked(struct memtopo_space *as, const struct memtopo_event *ev);
+bool memtopo_space_subscribed_locked(struct memtopo_space *as);
 
 #endif /* _MEMTOPO_INTERNAL_H */

@@ -155,6 +155,130 @@ TEST_F(iommu, dma_through_iommu)
 	EXPECT_EQ(0, mt_iommu_unmap(self->fd, self->mmu, 0, 0, MEMTOPO_IOMMU_UNMAP_ALL));
 }
 
+#define IO_EVENTS	((1u << MEMTOPO_EVENT_IOMMU_MAP) | (1u << MEMTOPO_EVENT_IOMMU_UNMAP))
+
+/* Drain a subscription; the count read. */
+static __u32 i_events(int fd, __u32 sub, struct memtopo_event *ev, __u32 cap)
+{
+	__u32 n = cap, pending;
+
+	if (mt_read_events(fd, sub, ev, &n, &pending) || pending)
+		return ~0u;
+	return n;
+}
+
+static void i_expect_ev(struct __test_metadata *_metadata, const struct memtopo_event *e,
+			__u32 type, __u32 region, __u64 start, __u64 iova, __u64 mask,
+			__u64 to, __u32 perm, __u32 target)
+{
+	EXPECT_EQ(type, e->type);
+	EXPECT_EQ(region, e->region);
+	EXPECT_EQ(start, e->start);
+	EXPECT_EQ(start + mask, e->last);
+	EXPECT_EQ(iova, e->offset);
+	EXPECT_EQ(iova, e->iommu.iova);
+	EXPECT_EQ(mask, e->iommu.addr_mask);
+	EXPECT_EQ(to, e->iommu.translated_addr);
+	EXPECT_EQ(perm, e->iommu.perm);
+	EXPECT_EQ(target, e->iommu.target_space);
+	EXPECT_EQ(0, e->iommu.iommu_idx);
+}
+
+/*
+ * Subscriptions hear the table's changes as a MAP | UNMAP IOMMU notifier
+ * would: one event per IOTLB entry, in the order QEMU's
+ * memory_region_notify_iommu() hands entries to
+ * memory_region_notify_iommu_one() (ascending IOVA, each range cut into
+ * power-of-two blocks aligned on both sides; a MAP once the table holds it,
+ * an UNMAP of each mapping that meets the range).
+ */
+TEST_F(iommu, events)
+{
+	struct memtopo_event ev[16];
+	__u32 sub, dflt, other, seq;
+	int fd = self->fd;
+
+	ASSERT_EQ(0, mt_subscribe(fd, self->dma, -1, IO_EVENTS, 0, &sub));
+	/* the default mask and a space without the IOMMU hear nothing */
+	ASSERT_EQ(0, mt_subscribe(fd, self->dma, -1, 0, 0, &dflt));
+	ASSERT_EQ(0, mt_subscribe(fd, self->mem, -1, MEMTOPO_EVENT_MASK_ALL, 0, &other));
+
+	/* 0x5000-0x7fff -> 0x103000: blocks 0x5000/4K -> 0x103000, 0x6000/8K -> 0x104000 */
+	ASSERT_EQ(0, mt_iommu_map(fd, self->mmu, 0x5000, 3 * PG, self->mem, RAM_BASE + 0x3000,
+				  RD));
+	ASSERT_EQ(2, i_events(fd, sub, ev, 16));
+	i_expect_ev(_metadata, &ev[0], MEMTOPO_EVENT_IOMMU_MAP, self->mmu, 0x5000, 0x5000,
+		    0xfff, RAM_BASE + 0x3000, MEMTOPO_EVENT_IOMMU_READ, self->mem);
+	i_expect_ev(_metadata, &ev[1], MEMTOPO_EVENT_IOMMU_MAP, self->mmu, 0x6000, 0x6000,
+		    0x1fff, RAM_BASE + 0x4000, MEMTOPO_EVENT_IOMMU_READ, self->mem);
+	EXPECT_EQ(ev[0].seq + 1, ev[1].seq);
+	seq = ev[1].seq;
+	/* 64 KiB aligned both sides: one entry */
+	ASSERT_EQ(0, mt_iommu_map(fd, self->mmu, 0x10000, 16 * PG, self->mem, 0x10000, RD | WR));
+	ASSERT_EQ(1, i_events(fd, sub, ev, 16));
+	i_expect_ev(_metadata, &ev[0], MEMTOPO_EVENT_IOMMU_MAP, self->mmu, 0x10000, 0x10000,
+		    0xffff, 0x10000, MEMTOPO_EVENT_IOMMU_READ | MEMTOPO_EVENT_IOMMU_WRITE,
+		    self->mem);
+	EXPECT_EQ(seq + 1, ev[0].seq);
+
+	/* refusals tell nobody */
+	EXPECT_EQ(-EEXIST, mt_iommu_map(fd, self->mmu, 0x7000, 2 * PG, self->mem, 0, RD));
+	EXPECT_EQ(-ENOENT, mt_iommu_unmap(fd, self->mmu, 0x8000, PG, 0));
+	EXPECT_EQ(-EINVAL, mt_iommu_map(fd, self->mmu, 0x20800, PG, self->mem, 0, RD));
+	EXPECT_EQ(0, i_events(fd, sub, ev, 16));
+
+	/* a hole punched in the middle: the UNMAP carries what the entry translated to */
+	ASSERT_EQ(0, mt_iommu_unmap(fd, self->mmu, 0x6000, PG, 0));
+	ASSERT_EQ(1, i_events(fd, sub, ev, 16));
+	i_expect_ev(_metadata, &ev[0], MEMTOPO_EVENT_IOMMU_UNMAP, self->mmu, 0x6000, 0x6000,
+		    0xfff, RAM_BASE + 0x4000, 0, self->mem);
+	/* everything: mapping after mapping, ascending */
+	ASSERT_EQ(0, mt_iommu_unmap(fd, self->mmu, 0, 0, MEMTOPO_IOMMU_UNMAP_ALL));
+	ASSERT_EQ(3, i_events(fd, sub, ev, 16));
+	i_expect_ev(_metadata, &ev[0], MEMTOPO_EVENT_IOMMU_UNMAP, self->mmu, 0x5000, 0x5000,
+		    0xfff, RAM_BASE + 0x3000, 0, self->mem);
+	i_expect_ev(_metadata, &ev[1], MEMTOPO_EVENT_IOMMU_UNMAP, self->mmu, 0x7000, 0x7000,
+		    0xfff, RAM_BASE + 0x5000, 0, self->mem);
+	i_expect_ev(_metadata, &ev[2], MEMTOPO_EVENT_IOMMU_UNMAP, self->mmu, 0x10000, 0x10000,
+		    0xffff, 0x10000, 0, self->mem);
+
+	EXPECT_EQ(0, i_events(fd, dflt, ev, 16));
+	EXPECT_EQ(0, i_events(fd, other, ev, 16));
+	EXPECT_EQ(0, mt_unsubscribe(fd, sub));
+	EXPECT_EQ(0, mt_unsubscribe(fd, dflt));
+	EXPECT_EQ(0, mt_unsubscribe(fd, other));
+}
+
+/*
+ * An IOMMU shown as a range of a space: the events place the entries in
+ * the space and leave out what the range does not show, as a notifier
+ * whose range is the section's (QEMU's vfio_listener_region_add()).
+ */
+TEST_F(iommu, events_in_a_range)
+{
+	struct memtopo_event ev[8];
+	int fd = self->fd, small;
+	__u32 sub;
+
+	small = mt_region_create(fd, MEMTOPO_KIND_IOMMU, "small", 0x4000, 0);
+	ASSERT_LT(0, small);
+	ASSERT_EQ(0, mt_add_subregion(fd, self->sys, small, 0x200000, 0));
+	ASSERT_EQ(0, mt_subscribe(fd, self->mem, -1, IO_EVENTS, 0, &sub));
+	/* 0x2000-0x5fff: the entry 0x2000/8K shows at 0x202000, 0x4000/8K is past the region */
+	ASSERT_EQ(0, mt_iommu_map(fd, small, 0x2000, 4 * PG, self->mem, 0, RD));
+	ASSERT_EQ(1, i_events(fd, sub, ev, 8));
+	i_expect_ev(_metadata, &ev[0], MEMTOPO_EVENT_IOMMU_MAP, small, 0x202000, 0x2000, 0x1fff,
+		    0, MEMTOPO_EVENT_IOMMU_READ, self->mem);
+	/* the space's other IOMMU is not in its view */
+	ASSERT_EQ(0, mt_iommu_map(fd, self->mmu, 0, PG, self->mem, 0, RD));
+	EXPECT_EQ(0, i_events(fd, sub, ev, 8));
+	/* not shown at all: no events */
+	ASSERT_EQ(0, mt_region_set(fd, MEMTOPO_OP_DEL_SUBREGION, small, self->sys, 0, 0));
+	ASSERT_EQ(0, mt_iommu_unmap(fd, small, 0x2000, 4 * PG, 0));
+	EXPECT_EQ(0, i_events(fd, sub, ev, 8));
+	EXPECT_EQ(0, mt_unsubscribe(fd, sub));
+}
+
 /* GET lists the mappings as made and as cut by unmaps. */
 TEST_F(iommu, table_listing)
 {

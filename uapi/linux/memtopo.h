@@ -716,11 +716,11 @@ enum memtopo_event_iommu_perm {
  * IOMMUTLBEntry as an IOMMU notifier gets it; @region of the event is the
  * IOMMU region.
  * @iova: first I/O virtual address, aligned to @addr_mask + 1
- * @translated_addr: where @iova goes in @target_space (0 for an unmap)
+ * @translated_addr: where @iova goes in @target_space (for an unmap: went)
  * @addr_mask: the entry covers @iova .. @iova + @addr_mask
  * @perm: MEMTOPO_EVENT_IOMMU_* (0 for an unmap)
- * @target_space: ID of the address space the translation points into (0
- *	for an unmap)
+ * @target_space: ID of the address space the translation points (for an
+ *	unmap: pointed) into, 0 if that space is gone
  * @iommu_idx: the IOMMU index (QEMU's iommu_idx; 0 for single-index IOMMUs)
  * @__reserved: 0
  */
@@ -790,7 +790,9 @@ struct memtopo_event_backing {
  *	(LOG_GLOBAL_AFTER_SYNC included)
  * @start: first address of the section in the space (for EVENTFD_* the
  *	ioeventfd's address, for COALESCED_* the flat range, for LOG_CLEAR
- *	the part of the flat range whose pages were cleared)
+ *	the part of the flat range whose pages were cleared, for IOMMU_* where
+ *	the entry's IOVAs are in the space: one event per range of the IOMMU
+ *	region that the entry meets, cut to it)
  * @last: last address of the section
  * @offset: offset of @start in the region
  * @range_flags: MEMTOPO_RANGE_* of the section

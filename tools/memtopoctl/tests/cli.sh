@@ -351,6 +351,10 @@ expect "create an IOMMU region" "" 0 sh -c "memtopoctl -c cli create-region iomm
 expect "create the device's space" "" 0 sh -c "memtopoctl -c cli create-space dma mmu >/dev/null"
 expect "show regions names the kind" 1 0 sh -c "memtopoctl -c cli show regions | grep -c '^#[0-9]* *iommu *mmu '"
 expect_err "DMA before the map: unassigned" "unassigned address" 1 C read dma 0x5000
+# a watcher of the device's space hears every table change (idle 4 s: then it ends)
+memtopoctl -c cli watch dma --events all --timeout 4 >watch-iommu.out &
+iw=$!
+sleep 1
 expect "iommu map, read-only" "" 0 C iommu map mmu 0x5000 0x1000 mem 0x10000 r
 expect "DMA through the IOMMU reads RAM" "0x55667788" 0 C read dma 0x5000
 expect_err "DMA write to a read-only mapping" "does not permit" 1 C write dma 0x5000 1
@@ -368,6 +372,12 @@ expect "iommu unmap" "" 0 C iommu unmap mmu 0x5000 0x1000
 expect_err "DMA after the unmap: unassigned" "unassigned address" 1 C read dma 0x5000
 expect "iommu unmap all" "" 0 C iommu unmap mmu all
 expect "iommu show: empty" 1 0 sh -c "memtopoctl -c cli iommu show mmu | grep -c ': 0 mappings$'"
+wait $iw
+expect "watch: the IOMMU's changes in order, refusals left out" \
+	"$(printf 'iommu_map 0x5000 0xfff\niommu_map 0x7000 0xfff\niommu_unmap 0x5000 0xfff\niommu_unmap 0x7000 0xfff')" \
+	0 awk 'NR > 1 { print $4, $7, $9 }' watch-iommu.out
+expect "watch: a map's target and permissions" 1 0 \
+	grep -c 'iommu_map *mmu iova 0x5000 mask 0xfff -> space [0-9]* 0x10000 perm r-$' watch-iommu.out
 expect_err "iommu on a RAM region" "not an IOMMU" 1 C iommu map kram 0 0x1000 mem 0
 expect_err "iommu: bad permissions" "r, w or rw" 2 C iommu map mmu 0 0x1000 mem 0 x
 memtopoctl -c cli-import destroy
