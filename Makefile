@@ -183,7 +183,8 @@ docs: linux
 run:
 	@$(TOP)/tools/deps
 	@$(TOP)/tools/vm/run --kernel stock --name demo \
-		--files $(TOP)/tools/vm/demo.sh -- sh demo.sh
+		--files $(TOP)/tools/vm/demo.sh \
+		--files $(TOP)/tools/vm/demo-iommu.sh -- sh demo.sh
 
 check:
 	@$(TOP)/tools/check

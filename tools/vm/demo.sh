@@ -7,7 +7,8 @@
 # QEMU's `info mtree` does, move PCI BARs while `watch` prints the events,
 # look addresses up, serve a serial port and an RTC from userspace, and
 # grow and shrink a virtio-mem-like RAM region while `watch` prints its
-# populate and discard events.
+# populate and discard events; then a device behind an IOMMU reads the
+# guest image by DMA only while userspace maps it (demo-iommu.sh).
 set -e
 echo "== memtopo demo: $(uname -r)"
 echo "== /dev/memtopo: $(ls -l /dev/memtopo)"
@@ -119,6 +120,8 @@ memtopoctl -c pc discard discard vmem0 4M 2M >/dev/null
 memtopoctl -c pc set vmem0 address 0x180000000
 wait $watcher || true
 cat vmem.log
+
+sh demo-iommu.sh pc memory 0x100000
 
 echo "== destroying the context ends both servers (end of file on their device fds)"
 memtopoctl -c pc destroy

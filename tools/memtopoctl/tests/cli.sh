@@ -373,6 +373,7 @@ expect_err "DMA after the unmap: unassigned" "unassigned address" 1 C read dma 0
 expect "iommu unmap all" "" 0 C iommu unmap mmu all
 expect "iommu show: empty" 1 0 sh -c "memtopoctl -c cli iommu show mmu | grep -c ': 0 mappings$'"
 wait $iw
+# shellcheck disable=SC2016 # awk's fields
 expect "watch: the IOMMU's changes in order, refusals left out" \
 	"$(printf 'iommu_map 0x5000 0xfff\niommu_map 0x7000 0xfff\niommu_unmap 0x5000 0xfff\niommu_unmap 0x7000 0xfff')" \
 	0 awk 'NR > 1 { print $4, $7, $9 }' watch-iommu.out
@@ -380,6 +381,12 @@ expect "watch: a map's target and permissions" 1 0 \
 	grep -c 'iommu_map *mmu iova 0x5000 mask 0xfff -> space [0-9]* 0x10000 perm r-$' watch-iommu.out
 expect_err "iommu on a RAM region" "not an IOMMU" 1 C iommu map kram 0 0x1000 mem 0
 expect_err "iommu: bad permissions" "r, w or rw" 2 C iommu map mmu 0 0x1000 mem 0 x
+# make run's IOMMU demo checks itself: here against kernel RAM
+if sh demo-iommu.sh cli mem 0x10000 >demo-iommu.out 2>&1; then
+	ok "make run's IOMMU demo"
+else
+	bad "make run's IOMMU demo" "$(cat demo-iommu.out)"
+fi
 memtopoctl -c cli-import destroy
 C destroy
 echo "1..$n"
