@@ -15,7 +15,8 @@
  * under RCU without any lock, and the old array is freed after a grace
  * period.  A change costs O(mappings); MEMTOPO_IOMMU_MAX_MAPPINGS bounds
  * that to a few microseconds (Documentation/iommu.rst has the figures of
- * tools/testing/iommu_bench.c), the order of the ioctl asking for it.  Mappings name their target space by ID, not by pointer, so a
+ * tools/testing/iommu_bench.c), the order of the ioctl asking for it.
+ * Mappings name their target space by ID, not by pointer, so a
  * space destroyed under a mapping cannot be reached through it: the
  * translation finds no space and faults.
  *

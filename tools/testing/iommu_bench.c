@@ -102,8 +102,8 @@ int main(int argc, char **argv)
 			for (c = 0; c < changes; c++) {
 				ret = memtopo_iommu_unmap(mmu, 2 * mid * PG, PG);
 				if (!ret)
-					ret = memtopo_iommu_map(mmu, 2 * mid * PG, PG, mem, mid * PG,
-								MEMTOPO_IOMMU_RW);
+					ret = memtopo_iommu_map(mmu, 2 * mid * PG, PG, mem,
+								mid * PG, MEMTOPO_IOMMU_RW);
 				if (ret)
 					die("change", ret);
 			}
