@@ -42,32 +42,73 @@ struct memtopo_ctx *memtopo_ctx_create(const char *name)
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_ctx_create, MEMTOPO);
 
+/* The lower of the context's own budget and the ceiling. */
+static size_t memtopo_ctx_budget(struct memtopo_ctx *ctx)
+{
+	size_t max = READ_ONCE(memtopo_ctx_mem_max), own = READ_ONCE(ctx->mem_max);
+
+	return own && own < max ? own : max;
+}
+
 /**
- * memtopo_ctx_charge_locked() - charge @bytes to the context's memory budget.
- * @ctx: the context, locked.
+ * memtopo_ctx_charge() - charge @bytes to the context's memory budget.
+ * @ctx: the context.
  * @bytes: what the caller is about to allocate (or has allocated) for it.
  *
  * The budget is the one place per-context memory is accounted: event
- * queues, regions, published views, render scratch and whatever else a
- * context makes the kernel keep.  Every
- * charge is undone with memtopo_ctx_uncharge_locked() of the same amount
- * when the memory goes; the total must be zero when the context is freed.
- * The ceiling is read at every charge, so lowering it refuses new charges
- * and leaves existing ones alone.
+ * queues, regions, published views, render scratch, pages a kernel mapping
+ * pins and whatever else a context makes the kernel keep.  Every charge is
+ * undone with memtopo_ctx_uncharge() (or the _locked variant) of the same
+ * amount when the memory goes; the total must be zero when the context is
+ * freed.  The ceiling is read at every charge, so lowering it refuses new
+ * charges and leaves existing ones alone.  The charge is one atomic
+ * update, so callers that cannot take the context mutex use this; those
+ * that hold it use memtopo_ctx_charge_locked().
  *
- * Context: the context mutex held.
+ * Context: any context; takes no lock.
  * Return: 0, or -ENOSPC if the charge would pass memtopo.ctx_mem_max or
  * the context's own budget (memtopo_ctx_set_mem_max_locked()); nothing is
  * charged then.
  */
+int memtopo_ctx_charge(struct memtopo_ctx *ctx, size_t bytes)
+{
+	size_t max = memtopo_ctx_budget(ctx);
+	long used = atomic_long_read(&ctx->mem_used);
+
+	do {
+		if (bytes > max || (size_t)used > max - bytes)
+			return -ENOSPC;
+	} while (!atomic_long_try_cmpxchg(&ctx->mem_used, &used, used + bytes));
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_ctx_charge, MEMTOPO);
+
+/**
+ * memtopo_ctx_uncharge() - give back a memtopo_ctx_charge().
+ * @ctx: the context.
+ * @bytes: the amount charged.
+ *
+ * Context: any context; takes no lock.
+ */
+void memtopo_ctx_uncharge(struct memtopo_ctx *ctx, size_t bytes)
+{
+	WARN_ON_ONCE(atomic_long_sub_return(bytes, &ctx->mem_used) < 0);
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_ctx_uncharge, MEMTOPO);
+
+/**
+ * memtopo_ctx_charge_locked() - memtopo_ctx_charge() for a caller holding
+ * the context mutex.
+ * @ctx: the context, locked.
+ * @bytes: what the caller is about to allocate (or has allocated) for it.
+ *
+ * Context: the context mutex held.
+ * Return: as memtopo_ctx_charge().
+ */
 int memtopo_ctx_charge_locked(struct memtopo_ctx *ctx, size_t bytes)
 {
-	size_t max = memtopo_ctx_mem_budget(ctx);
-
-	if (bytes > max || ctx->mem_used > max - bytes)
-		return -ENOSPC;
-	ctx->mem_used += bytes;
-	return 0;
+	memtopo_assert_locked(ctx);
+	return memtopo_ctx_charge(ctx, bytes);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_ctx_charge_locked, MEMTOPO);
 
@@ -79,6 +120,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_ctx_charge_locked, MEMTOPO);
  *
  * Any time, as long as what is charged already fits: later charges are
  * held to the lower of @bytes and the ceiling (which may change later).
+ * A kernel mapping charging meanwhile (memtopo_ctx_charge(), without the
+ * mutex) is held to whichever budget it reads.
  *
  * Context: the context mutex held.
  * Return: 0, -EINVAL for @bytes above the ceiling, or -EBUSY if more than
@@ -89,9 +132,9 @@ int memtopo_ctx_set_mem_max_locked(struct memtopo_ctx *ctx, size_t bytes)
 	memtopo_assert_locked(ctx);
 	if (bytes > READ_ONCE(memtopo_ctx_mem_max))
 		return -EINVAL;
-	if (bytes && bytes < ctx->mem_used)
+	if (bytes && bytes < (size_t)atomic_long_read(&ctx->mem_used))
 		return -EBUSY;
-	ctx->mem_max = bytes;
+	WRITE_ONCE(ctx->mem_max, bytes);
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_ctx_set_mem_max_locked, MEMTOPO);
@@ -105,10 +148,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_ctx_set_mem_max_locked, MEMTOPO);
  */
 size_t memtopo_ctx_mem_budget(struct memtopo_ctx *ctx)
 {
-	size_t max = READ_ONCE(memtopo_ctx_mem_max);
-
 	memtopo_assert_locked(ctx);
-	return ctx->mem_max && ctx->mem_max < max ? ctx->mem_max : max;
+	return memtopo_ctx_budget(ctx);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_ctx_mem_budget, MEMTOPO);
 
@@ -122,9 +163,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_ctx_mem_budget, MEMTOPO);
 void memtopo_ctx_uncharge_locked(struct memtopo_ctx *ctx, size_t bytes)
 {
 	memtopo_assert_locked(ctx);
-	if (WARN_ON_ONCE(bytes > ctx->mem_used))
-		bytes = ctx->mem_used;
-	ctx->mem_used -= bytes;
+	memtopo_ctx_uncharge(ctx, bytes);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_ctx_uncharge_locked, MEMTOPO);
 
@@ -132,13 +171,14 @@ EXPORT_SYMBOL_NS_GPL(memtopo_ctx_uncharge_locked, MEMTOPO);
  * memtopo_ctx_mem_used() - bytes charged to a context's budget.
  * @ctx: the context, locked.
  *
- * Context: the context mutex held.
+ * Context: the context mutex held (kernel mappings may still charge and
+ * give back meanwhile).
  * Return: the sum of the charges not yet given back.
  */
 size_t memtopo_ctx_mem_used(struct memtopo_ctx *ctx)
 {
 	memtopo_assert_locked(ctx);
-	return ctx->mem_used;
+	return atomic_long_read(&ctx->mem_used);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_ctx_mem_used, MEMTOPO);
 
@@ -167,9 +207,9 @@ static void memtopo_ctx_release(struct kref *kref)
 	ctx->scratch = NULL;
 	mutex_unlock(&ctx->lock);
 	WARN_ON(!xa_empty(&ctx->objects));
-	/* every charge is given back by whoever took it */
-	WARN_ON(ctx->mem_used);
 	memtopo_undo_destroy(ctx);
+	/* every charge is given back by whoever took it */
+	WARN_ON(atomic_long_read(&ctx->mem_used));
 	kfree(ctx->windows);
 	xa_destroy(&ctx->objects);
 	xa_destroy(&ctx->space_ids);

@@ -94,6 +94,12 @@ static u64 memtopo_map_extend(struct memtopo_space *as, const struct memtopo_sec
 /* A view can show a region whose last reference is already gone: look again. */
 #define MEMTOPO_MAP_TRIES	4
 
+/* What a mapping of @nr taken pages charges to its context's budget. */
+static size_t memtopo_map_cost(unsigned int nr)
+{
+	return (size_t)nr * (PAGE_SIZE + sizeof(struct page *));
+}
+
 /*
  * A file or process backing: take the pages under @m's range and vmap()
  * them.  @m->len shrinks to what MEMTOPO_MAP_MAX_PAGES covers.
@@ -110,9 +116,14 @@ static int memtopo_map_pages(struct memtopo_backing *b, bool is_write,
 	if (m->len > (u64)MEMTOPO_MAP_MAX_PAGES * PAGE_SIZE - head)
 		m->len = (u64)MEMTOPO_MAP_MAX_PAGES * PAGE_SIZE - head;
 	nr = DIV_ROUND_UP(head + m->len, PAGE_SIZE);
+	/* the pages stay the mapping's even after their file or owner lets go */
+	ret = memtopo_ctx_charge(m->as->ctx, memtopo_map_cost(nr));
+	if (ret)
+		return ret;
+	ret = -ENOMEM;
 	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
-		return -ENOMEM;
+		goto err_uncharge;
 	ret = memtopo_backing_get_pages(b, first, nr, is_write, pages);
 	if (ret)
 		goto err_free;
@@ -132,6 +143,8 @@ err_put:
 		put_page(pages[nr]);
 err_free:
 	kvfree(pages);
+err_uncharge:
+	memtopo_ctx_uncharge(m->as->ctx, memtopo_map_cost(nr));
 	return ret;
 }
 
@@ -288,6 +301,8 @@ err_free:
  * @addr (or @as is being destroyed); -EROFS for a write mapping of a
  * read-only range or backing; -EOPNOTSUPP for RAM the kernel cannot reach
  * (a label backing, a hugetlbfs file, bytes past the backing's size);
+ * -ENOSPC if the pages a file or process backing's mapping takes would
+ * pass the context's memory budget (memtopo_ctx_charge());
  * -ESRCH, -EFAULT, -EINTR for a process backing whose owner is gone or
  * no longer maps the range; a page-cache read error for a file; -EBUSY if
  * the space's bounce buffer is in use (retry once it is unmapped);
@@ -361,6 +376,7 @@ int memtopo_space_unmap(struct memtopo_mapping *m, u64 access_len)
 				put_page(m->pages[i]);
 			}
 			kvfree(m->pages);
+			memtopo_ctx_uncharge(ctx, memtopo_map_cost(m->nr_pages));
 		}
 		memtopo_backing_put(m->backing);
 		memtopo_region_put(m->mr);

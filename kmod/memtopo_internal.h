@@ -137,8 +137,11 @@ struct memtopo_ctx {
 	/* next IDs to try: IDs are handed out cyclically, not lowest-free */
 	u32 next_region_id;
 	u32 next_space_id;
-	/* bytes charged to the memory budget (memtopo_ctx_charge_locked()) */
-	size_t mem_used;
+	/*
+	 * Bytes charged to the memory budget: atomic, because kernel mappings
+	 * (map.c) charge without the mutex (memtopo_ctx_charge()).
+	 */
+	atomic_long_t mem_used;
 	/* this context's own budget below the module's ceiling; 0: none */
 	size_t mem_max;
 	/* of @mem_used, what the published views hold (commit.c) */

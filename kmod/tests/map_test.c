@@ -452,6 +452,55 @@ static void mt_map_file_test(struct kunit *test)
 	rcu_barrier();
 }
 
+/*
+ * The pages a file mapping takes are charged to the context's budget: a
+ * mapping past it is ENOSPC with nothing taken and nothing charged, and
+ * the unmap gives its charge back.
+ */
+static void mt_map_budget_test(struct kunit *test)
+{
+	const u64 size = 64 << 10;
+	struct memtopo_ctx *ctx = mt_ctx(test);
+	struct memtopo_region *sys, *ram;
+	struct memtopo_mapping mp = {};
+	struct memtopo_space *as;
+	struct file *file;
+	size_t used;
+
+	file = shmem_file_setup("memtopo-map-budget", size, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	sys = mt_region64(test, MEMTOPO_CONTAINER, "sys");
+	as = mt_space(test, "budget", sys);
+	ram = mp_backed(test, MEMTOPO_RAM, "fram", size,
+			memtopo_backing_file(file, 0, size, true), NULL, NULL);
+	fput(file);
+	mt_add(test, sys, 0x40000000, ram, 0);
+
+	memtopo_ctx_lock(ctx);
+	used = memtopo_ctx_mem_used(ctx);
+	KUNIT_EXPECT_EQ(test, memtopo_ctx_set_mem_max_locked(ctx, used + 2 * PAGE_SIZE), 0);
+	memtopo_ctx_unlock(ctx);
+	KUNIT_EXPECT_EQ(test, memtopo_space_map(as, 0x40000000, 4 * PAGE_SIZE, false, &mp),
+			-ENOSPC);
+	KUNIT_EXPECT_PTR_EQ(test, mp.ptr, (void *)NULL);
+	memtopo_ctx_lock(ctx);
+	KUNIT_EXPECT_EQ(test, memtopo_ctx_mem_used(ctx), used);
+	memtopo_ctx_unlock(ctx);
+
+	KUNIT_ASSERT_EQ(test, memtopo_space_map(as, 0x40000000, PAGE_SIZE, true, &mp), 0);
+	memtopo_ctx_lock(ctx);
+	KUNIT_EXPECT_EQ(test, memtopo_ctx_mem_used(ctx),
+			used + PAGE_SIZE + sizeof(struct page *));
+	/* below what the mapping holds: refused */
+	KUNIT_EXPECT_EQ(test, memtopo_ctx_set_mem_max_locked(ctx, used), -EBUSY);
+	memtopo_ctx_unlock(ctx);
+	mp_unmap(test, &mp, 0);
+	memtopo_ctx_lock(ctx);
+	KUNIT_EXPECT_EQ(test, memtopo_ctx_mem_used(ctx), used);
+	KUNIT_EXPECT_EQ(test, memtopo_ctx_set_mem_max_locked(ctx, 0), 0);
+	memtopo_ctx_unlock(ctx);
+}
+
 static struct kunit_case mt_map_cases[] = {
 	KUNIT_CASE(mt_map_ram_test),
 	KUNIT_CASE(mt_map_errno_test),
@@ -459,6 +508,7 @@ static struct kunit_case mt_map_cases[] = {
 	KUNIT_CASE(mt_map_dirty_test),
 	KUNIT_CASE(mt_map_held_test),
 	KUNIT_CASE(mt_map_file_test),
+	KUNIT_CASE(mt_map_budget_test),
 	{}
 };
 

@@ -94,8 +94,8 @@
  *
  * Memory budget.  Each context has one: the bytes the kernel keeps for it
  * (regions with their names, kernel-owned RAM, subscriptions and their
- * event queues, published flat views and the render's working memory) are
- * charged to it, and an allocation or commit past it fails with ENOSPC
+ * event queues, published flat views and the render's working memory, the
+ * undo log of an open transaction) are charged to it, and an allocation or commit past it fails with ENOSPC
  * with nothing half-made.  The ceiling is the module parameter
  * memtopo.ctx_mem_max (bytes, default 1 GiB, read at every charge;
  * lowering it refuses new charges and keeps what exists); a context may

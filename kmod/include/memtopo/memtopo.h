@@ -350,7 +350,9 @@ void memtopo_ctx_get(struct memtopo_ctx *ctx);
 void memtopo_ctx_put(struct memtopo_ctx *ctx);
 void memtopo_ctx_lock(struct memtopo_ctx *ctx);
 void memtopo_ctx_unlock(struct memtopo_ctx *ctx);
-/* The per-context memory budget (kmod/ctx.c); context mutex held. */
+/* The per-context memory budget (kmod/ctx.c); context mutex held but the first two. */
+int memtopo_ctx_charge(struct memtopo_ctx *ctx, size_t bytes);
+void memtopo_ctx_uncharge(struct memtopo_ctx *ctx, size_t bytes);
 int memtopo_ctx_charge_locked(struct memtopo_ctx *ctx, size_t bytes);
 void memtopo_ctx_uncharge_locked(struct memtopo_ctx *ctx, size_t bytes);
 int memtopo_ctx_set_mem_max_locked(struct memtopo_ctx *ctx, size_t bytes);
