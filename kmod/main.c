@@ -17,7 +17,7 @@
 
 /* The per-context memory budget's ceiling (kmod/ctx.c); read at every charge. */
 module_param_named(ctx_mem_max, memtopo_ctx_mem_max, ulong, 0644);
-MODULE_PARM_DESC(ctx_mem_max, "bytes one context may keep (event queues, regions); default 1 GiB");
+MODULE_PARM_DESC(ctx_mem_max, "bytes one context may keep (regions, views, event queues, mapped pages); default 1 GiB, a context may set less");
 
 static int memtopo_fops_open(struct inode *inode, struct file *filp)
 {
