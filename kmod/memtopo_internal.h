@@ -49,6 +49,7 @@
 #ifndef _MEMTOPO_INTERNAL_H
 #define _MEMTOPO_INTERNAL_H
 
+#include <linux/atomic.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>

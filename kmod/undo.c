@@ -14,9 +14,9 @@
  * deletions keep what they removed in the record, so nothing is allocated
  * on the way back.  Records live in chunks that never move; the log grows
  * one chunk at a time with the changes actually made, and one empty chunk
- * is kept for the next commit.  Every chunk, the kept one too, is charged
- * to the context's budget while it exists, so a transaction too big for
- * the budget stops at the change whose record does not fit.
+ * is kept for the next commit.  The chunks are not charged to the
+ * context's budget: they only live until the commit, bounded by the
+ * operations applied, and memcg accounts them (GFP_KERNEL_ACCOUNT).
  */
 #include <linux/slab.h>
 
@@ -34,8 +34,8 @@
  * anything drops the record with memtopo_undo_cancel().
  *
  * Context: may sleep.
- * Return: the zeroed record with @kind and @obj set, or NULL (-ENOMEM, or
- * a new chunk past the context's budget: the caller must change nothing).
+ * Return: the zeroed record with @kind and @obj set, or NULL (-ENOMEM:
+ * the caller must change nothing).
  */
 struct memtopo_undo *memtopo_undo_push(struct memtopo_ctx *ctx, u8 kind, void *obj)
 {
@@ -49,13 +49,9 @@ struct memtopo_undo *memtopo_undo_push(struct memtopo_ctx *ctx, u8 kind, void *o
 			c = log->spare;
 			log->spare = NULL;
 		} else {
-			if (memtopo_ctx_charge_locked(ctx, sizeof(*c)))
-				return NULL;
 			c = kmalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
-			if (!c) {
-				memtopo_ctx_uncharge_locked(ctx, sizeof(*c));
+			if (!c)
 				return NULL;
-			}
 		}
 		c->nr = 0;
 		c->prev = log->top;
@@ -71,19 +67,15 @@ struct memtopo_undo *memtopo_undo_push(struct memtopo_ctx *ctx, u8 kind, void *o
 }
 
 /* Unlink the newest record; its chunk goes to the spare slot once empty. */
-static struct memtopo_undo *memtopo_undo_pop(struct memtopo_ctx *ctx)
+static struct memtopo_undo *memtopo_undo_pop(struct memtopo_undo_log *log)
 {
-	struct memtopo_undo_log *log = &ctx->undo;
 	struct memtopo_undo_chunk *c = log->top;
 	struct memtopo_undo *u = &c->rec[--c->nr];
 
 	log->nr--;
 	if (!c->nr) {
 		log->top = c->prev;
-		if (log->spare) {
-			kfree(log->spare);
-			memtopo_ctx_uncharge(ctx, sizeof(*c));
-		}
+		kfree(log->spare);
 		log->spare = c;
 	}
 	return u;
@@ -96,7 +88,7 @@ static struct memtopo_undo *memtopo_undo_pop(struct memtopo_ctx *ctx)
 void memtopo_undo_cancel(struct memtopo_ctx *ctx)
 {
 	memtopo_assert_locked(ctx);
-	memtopo_undo_pop(ctx);
+	memtopo_undo_pop(&ctx->undo);
 }
 
 /**
@@ -151,7 +143,7 @@ void memtopo_undo_rollback(struct memtopo_ctx *ctx, u32 mark)
 {
 	memtopo_assert_locked(ctx);
 	while (ctx->undo.nr > mark)
-		memtopo_undo_one(memtopo_undo_pop(ctx));
+		memtopo_undo_one(memtopo_undo_pop(&ctx->undo));
 }
 
 /**
@@ -165,7 +157,7 @@ void memtopo_undo_forget(struct memtopo_ctx *ctx)
 
 	memtopo_assert_locked(ctx);
 	while (ctx->undo.nr) {
-		u = memtopo_undo_pop(ctx);
+		u = memtopo_undo_pop(&ctx->undo);
 		if (u->kind == MEMTOPO_UNDO_PARITY)
 			memtopo_hook_undo_forget(u);
 	}
@@ -178,9 +170,6 @@ void memtopo_undo_forget(struct memtopo_ctx *ctx)
 void memtopo_undo_destroy(struct memtopo_ctx *ctx)
 {
 	WARN_ON(ctx->undo.nr);
-	if (ctx->undo.spare) {
-		kfree(ctx->undo.spare);
-		memtopo_ctx_uncharge(ctx, sizeof(*ctx->undo.spare));
-	}
+	kfree(ctx->undo.spare);
 	ctx->undo.spare = NULL;
 }

@@ -2,7 +2,7 @@
 /*
  * The per-context memory budget: MEMTOPO_BUDGET reads and sets it on an
  * anonymous context, and each thing charged to it (regions, kernel-owned
- * RAM, published views, event rings, the undo log) is refused once it
+ * RAM, published views, event rings) is refused once it
  * would pass it, with the map, the region list and the bytes charged
  * exactly as before.  Pages a kernel mapping pins are tested by KUnit
  * (kmod/tests/map_test.c).
@@ -264,39 +264,6 @@ TEST_F(budget, event_rings)
 	ASSERT_EQ(0, mt_subscribe(self->fd, self->space, -1, 0, 0, &id));
 	EXPECT_LT(used, b_used(self->fd));
 	ASSERT_EQ(0, mt_unsubscribe(self->fd, id));
-	EXPECT_EQ(used, b_used(self->fd));
-}
-
-/*
- * The undo log of an open transaction is charged, a chunk of records at a
- * time: a transaction that outgrows the budget stops at the change whose
- * record does not fit (ENOMEM, that change not made, nothing charged for
- * it); its commit gives the grown log back.
- */
-TEST_F(budget, undo_log)
-{
-	__u64 used = b_used(self->fd), before;
-	int k, ret = 0;
-
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, used + 64, NULL));
-	ASSERT_EQ(0, mt_txn(self->fd, MEMTOPO_TXN_BEGIN, NULL));
-	for (k = 0; k < BANK; k++) {
-		before = b_used(self->fd);
-		ret = mt_region_set(self->fd, MEMTOPO_OP_SET_ENABLED, self->kids[k], 0, 0, 0);
-		if (ret)
-			break;
-	}
-	EXPECT_EQ(-ENOMEM, ret);
-	EXPECT_LT(0, k) TH_LOG("the kept chunk holds the first records");
-	EXPECT_GT(BANK, k);
-	EXPECT_EQ(before, b_used(self->fd));
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
-	/* with room, the log grows: each new chunk is charged */
-	for (; k < BANK; k++)
-		ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_ENABLED, self->kids[k], 0,
-					   0, 0));
-	EXPECT_LT(used + 64, b_used(self->fd));
-	ASSERT_EQ(0, mt_txn(self->fd, MEMTOPO_TXN_COMMIT, NULL));
 	EXPECT_EQ(used, b_used(self->fd));
 }
 

@@ -94,9 +94,9 @@
  *
  * Memory budget.  Each context has one: the bytes the kernel keeps for it
  * (regions with their names, kernel-owned RAM, subscriptions and their
- * event queues, published flat views and the render's working memory, the
- * undo log of an open transaction) are charged to it, and an allocation or commit past it fails with ENOSPC
- * with nothing half-made.  The ceiling is the module parameter
+ * event queues, published flat views and the render's working memory,
+ * pages a kernel mapping takes) are charged to it, and an allocation or
+ * commit past it fails with ENOSPC with nothing half-made.  The ceiling is the module parameter
  * memtopo.ctx_mem_max (bytes, default 1 GiB, read at every charge;
  * lowering it refuses new charges and keeps what exists); a context may
  * hold itself to less (MEMTOPO_BUDGET, or MEMTOPO_CTX_ATTACH's @mem_max).

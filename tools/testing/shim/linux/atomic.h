@@ -12,7 +12,6 @@ typedef struct { s64 counter; } atomic64_t;
 #define atomic64_andnot(i, v) ((void)__atomic_fetch_and(&(v)->counter, ~(s64)(i), __ATOMIC_SEQ_CST))
 #define atomic64_fetch_andnot(i, v) __atomic_fetch_and(&(v)->counter, ~(s64)(i), __ATOMIC_SEQ_CST)
 #define atomic64_inc(v) ((void)__atomic_add_fetch(&(v)->counter, 1, __ATOMIC_SEQ_CST))
-typedef struct { long counter; } atomic_long_t;
 #define atomic_long_read(v) __atomic_load_n(&(v)->counter, __ATOMIC_RELAXED)
 #define atomic_long_try_cmpxchg(v, old, new) \
 	__atomic_compare_exchange_n(&(v)->counter, (old), (new), false, __ATOMIC_SEQ_CST, \
