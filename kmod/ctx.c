@@ -96,11 +96,29 @@ void memtopo_ctx_uncharge(struct memtopo_ctx *ctx, size_t bytes)
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_ctx_uncharge, MEMTOPO);
 
+/*
+ * Could @bytes be charged if the views kept for resync by difference were
+ * given back?  Only then are they dropped, so that a charge refused anyway
+ * leaves them as they were.
+ */
+static bool memtopo_ctx_fits_without_history(struct memtopo_ctx *ctx, size_t bytes,
+					     size_t max)
+{
+	size_t kept = memtopo_history_charged(ctx);
+	size_t used = atomic_long_read(&ctx->mem_used);
+
+	return kept && bytes <= max && used - min(kept, used) <= max - bytes;
+}
+
 /**
  * memtopo_ctx_charge_locked() - memtopo_ctx_charge() for a caller holding
  * the context mutex.
  * @ctx: the context, locked.
  * @bytes: what the caller is about to allocate (or has allocated) for it.
+ *
+ * Views kept for resync by difference are a cache: a charge the budget
+ * refuses but could take without them drops them all (a later resync from
+ * before now is ESTALE) and is charged.
  *
  * Context: the context mutex held.
  * Return: as memtopo_ctx_charge().
@@ -108,6 +126,11 @@ EXPORT_SYMBOL_NS_GPL(memtopo_ctx_uncharge, MEMTOPO);
 int memtopo_ctx_charge_locked(struct memtopo_ctx *ctx, size_t bytes)
 {
 	memtopo_assert_locked(ctx);
+	if (!memtopo_ctx_charge(ctx, bytes))
+		return 0;
+	if (!memtopo_ctx_fits_without_history(ctx, bytes, memtopo_ctx_budget(ctx)))
+		return -ENOSPC;
+	memtopo_history_reclaim(ctx);
 	return memtopo_ctx_charge(ctx, bytes);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_ctx_charge_locked, MEMTOPO);
@@ -123,6 +146,9 @@ EXPORT_SYMBOL_NS_GPL(memtopo_ctx_charge_locked, MEMTOPO);
  * A kernel mapping charging meanwhile (memtopo_ctx_charge(), without the
  * mutex) is held to whichever budget it reads.
  *
+ * Views kept for resync by difference give way as for a charge: dropped
+ * when @bytes holds the rest, kept when it does not.
+ *
  * Context: the context mutex held.
  * Return: 0, -EINVAL for @bytes above the ceiling, or -EBUSY if more than
  * @bytes is charged already; the budget is unchanged on error.
@@ -132,8 +158,13 @@ int memtopo_ctx_set_mem_max_locked(struct memtopo_ctx *ctx, size_t bytes)
 	memtopo_assert_locked(ctx);
 	if (bytes > READ_ONCE(memtopo_ctx_mem_max))
 		return -EINVAL;
-	if (bytes && bytes < (size_t)atomic_long_read(&ctx->mem_used))
-		return -EBUSY;
+	if (bytes && bytes < (size_t)atomic_long_read(&ctx->mem_used)) {
+		if (!memtopo_ctx_fits_without_history(ctx, 0, bytes))
+			return -EBUSY;
+		memtopo_history_reclaim(ctx);
+		if (bytes < (size_t)atomic_long_read(&ctx->mem_used))
+			return -EBUSY;
+	}
 	WRITE_ONCE(ctx->mem_max, bytes);
 	return 0;
 }

@@ -12,7 +12,12 @@
  * it alone keeps alive: its index, and the groups and chunks the view that
  * replaced it does not share.  When the budget refuses a view, older views
  * are dropped until it fits; a view that does not fit alone is not kept.
- * A view shared by several spaces is charged to each that keeps it.
+ * A view shared by several spaces is charged to each that keeps it.  Kept
+ * views are a cache: any other charge the budget would refuse but could
+ * take without them drops them all first (memtopo_ctx_charge_locked()),
+ * so keeping history never makes a region, view or ring fail.  The
+ * history's own charges therefore use memtopo_ctx_charge(), which never
+ * reclaims.
  *
  * Regions.  Views point at regions without references, and a region is
  * freed (its ID, device and backing given back) once no published view
@@ -246,7 +251,7 @@ void memtopo_history_push(struct memtopo_space *as, struct memtopo_view *old,
 
 	memtopo_assert_locked(ctx);
 	if (!h) {
-		if (memtopo_ctx_charge_locked(ctx, sizeof(*h)))
+		if (memtopo_ctx_charge(ctx, sizeof(*h)))
 			goto drop;
 		h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
 		if (!h) {
@@ -258,7 +263,7 @@ void memtopo_history_push(struct memtopo_space *as, struct memtopo_view *old,
 	cost = memtopo_view_unique_bytes(old, new);
 	if (h->nr == MEMTOPO_HISTORY_MAX)
 		memtopo_history_drop_oldest(as);
-	while (memtopo_ctx_charge_locked(ctx, cost)) {
+	while (memtopo_ctx_charge(ctx, cost)) {
 		if (!h->nr)
 			goto drop;
 		memtopo_history_drop_oldest(as);
@@ -317,6 +322,57 @@ u32 memtopo_history_depth(const struct memtopo_space *as)
 }
 EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_history_depth);
 
+/* What one space's kept views and their ring hold in the budget. */
+static size_t memtopo_history_space_charged(const struct memtopo_space *as)
+{
+	const struct memtopo_history *h = as->history;
+	size_t sum;
+	u32 i;
+
+	if (!h)
+		return 0;
+	sum = sizeof(*h);
+	for (i = 0; i < h->nr; i++)
+		sum += h->e[(h->head + i) % MEMTOPO_HISTORY_MAX].cost;
+	return sum;
+}
+
+/**
+ * memtopo_history_charged() - what every space of @ctx keeps for resync by
+ * difference, in bytes of its budget.
+ * @ctx: the context, locked.
+ *
+ * Return: the bytes memtopo_history_reclaim() would give back.
+ */
+size_t memtopo_history_charged(struct memtopo_ctx *ctx)
+{
+	struct memtopo_space *as;
+	size_t sum = 0;
+
+	memtopo_assert_locked(ctx);
+	list_for_each_entry(as, &ctx->spaces, link)
+		sum += memtopo_history_space_charged(as);
+	list_for_each_entry(as, &ctx->dead_spaces, link)
+		sum += memtopo_history_space_charged(as);
+	return sum;
+}
+
+/**
+ * memtopo_history_reclaim() - drop every view every space of @ctx keeps;
+ * resyncs from before now are ESTALE.
+ * @ctx: the context, locked.
+ */
+void memtopo_history_reclaim(struct memtopo_ctx *ctx)
+{
+	struct memtopo_space *as;
+
+	memtopo_assert_locked(ctx);
+	list_for_each_entry(as, &ctx->spaces, link)
+		memtopo_history_clear(as);
+	list_for_each_entry(as, &ctx->dead_spaces, link)
+		memtopo_history_clear(as);
+}
+
 /**
  * memtopo_history_forget_region() - a destroyed region is about to be
  * freed: no kept view may show it any more.
@@ -327,12 +383,5 @@ EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_history_depth);
  */
 void memtopo_history_forget_region(struct memtopo_region *mr)
 {
-	struct memtopo_ctx *ctx = mr->ctx;
-	struct memtopo_space *as;
-
-	memtopo_assert_locked(ctx);
-	list_for_each_entry(as, &ctx->spaces, link)
-		memtopo_history_clear(as);
-	list_for_each_entry(as, &ctx->dead_spaces, link)
-		memtopo_history_clear(as);
+	memtopo_history_reclaim(mr->ctx);
 }

@@ -672,6 +672,8 @@ void memtopo_history_free(struct memtopo_space *as);
 const struct memtopo_view *memtopo_history_find(struct memtopo_space *as, u64 generation);
 u32 memtopo_history_depth(const struct memtopo_space *as);
 void memtopo_history_forget_region(struct memtopo_region *mr);
+size_t memtopo_history_charged(struct memtopo_ctx *ctx);
+void memtopo_history_reclaim(struct memtopo_ctx *ctx);
 int memtopo_view_diff(const struct memtopo_view *old, const struct memtopo_view *new,
 		      int (*fn)(void *opaque, const struct memtopo_section *s, bool add),
 		      void *opaque);

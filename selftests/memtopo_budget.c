@@ -4,8 +4,9 @@
  * anonymous context, and each thing charged to it (regions, kernel-owned
  * RAM, published views, event rings) is refused once it
  * would pass it, with the map, the region list and the bytes charged
- * exactly as before.  Pages a kernel mapping pins are tested by KUnit
- * (kmod/tests/map_test.c).
+ * exactly as before.  Views kept for resync by difference give way to
+ * any charge that fits without them, and only then.  Pages a kernel
+ * mapping pins are tested by KUnit (kmod/tests/map_test.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -144,6 +145,7 @@ TEST_F(budget, ioctl_contract)
 {
 	struct memtopo_budget b, c;
 
+	ASSERT_NE(~0ULL, b_used_published(self->fd));	/* no kept views to give way */
 	ASSERT_EQ(0, b_budget(self->fd, 0, 12345, &b));
 	EXPECT_LT(0, b.mem_used);
 	EXPECT_EQ(b.ceiling, b.mem_max) TH_LOG("an anonymous context starts at the ceiling");
@@ -214,6 +216,7 @@ TEST_F(budget, views)
 	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->bank, BANK_BASE, 0));
 	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_DEL_SUBREGION, self->bank, self->root,
 				   0, 0));
+	ASSERT_NE(~0ULL, b_used_published(self->fd));	/* no kept views to give way */
 	ASSERT_EQ(0, b_snap(self->fd, self->space, &s0));
 	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, s0.used + 4096, NULL));
 	EXPECT_EQ(-ENOSPC, mt_add_subregion(self->fd, self->root, self->bank, BANK_BASE, 0));
@@ -249,6 +252,89 @@ TEST_F(budget, views)
 				   0, 0));
 	EXPECT_EQ(unmapped, b_used_published(self->fd));
 	b_free(&s0);
+}
+
+/*
+ * Map and unmap the bank: the space keeps the view that showed it, whose
+ * chunks nothing else shares.  Return the generation it was published at,
+ * or 0 on any failure.
+ */
+static __u64 b_keep_bank_view(int fd, int root, int bank, __u32 space)
+{
+	struct memtopo_range *flat;
+	__u64 gen;
+	__u32 n;
+
+	if (mt_add_subregion(fd, root, bank, BANK_BASE, 0) ||
+	    mt_get_flat(fd, space, &flat, &n, &gen))
+		return 0;
+	free(flat);
+	if (n != BANK || mt_region_set(fd, MEMTOPO_OP_DEL_SUBREGION, bank, root, 0, 0))
+		return 0;
+	return gen;
+}
+
+/* Does the space still keep generation @gen?  Its diff deletes the bank. */
+static int b_kept(int fd, __u32 space, __u64 gen)
+{
+	struct memtopo_event *ev;
+	__u32 n;
+	int ret = mt_get_flat_diff(fd, space, gen, 0, &ev, &n, NULL);
+
+	if (ret)
+		return ret;
+	free(ev);
+	return n == BANK ? 0 : -EPROTO;
+}
+
+/*
+ * Views kept for resync by difference are a cache: a charge that fits
+ * without them drops them (the resync is ESTALE after), one that does not
+ * fit anyway leaves them and everything else exactly as it was.
+ */
+TEST_F(budget, kept_views_give_way)
+{
+	struct b_state s0, s1;
+	__u64 gen, kept_used, published;
+	int id;
+
+	gen = b_keep_bank_view(self->fd, self->root, self->bank, self->space);
+	ASSERT_NE(0, gen);
+	ASSERT_EQ(0, b_kept(self->fd, self->space, gen));
+	kept_used = b_used(self->fd);
+
+	/* refused anyway: 2 MiB of kernel RAM in a budget with no room */
+	ASSERT_EQ(0, b_snap(self->fd, self->space, &s0));
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, s0.used, NULL));
+	EXPECT_EQ(-ENOSPC, mt_region_create(self->fd, MEMTOPO_KIND_RAM, "big", 2 << 20,
+					    MEMTOPO_OP_F_KERNEL_BACKING));
+	ASSERT_EQ(0, b_snap(self->fd, self->space, &s1));
+	EXPECT_TRUE(b_same(&s0, &s1));
+	EXPECT_EQ(0, b_kept(self->fd, self->space, gen)) TH_LOG("a refused charge dropped history");
+	b_free(&s1);
+
+	/* fits once the kept views go: they go, the region is made */
+	id = mt_region_create(self->fd, MEMTOPO_KIND_IO, "fits", 0x1000, 0);
+	EXPECT_LT(0, id);
+	EXPECT_EQ(-ESTALE, b_kept(self->fd, self->space, gen));
+	EXPECT_GE(s0.used, b_used(self->fd));
+	b_free(&s0);
+
+	/* a budget below the use that holds all but the kept views: dropped, set */
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, mt_region_destroy(self->fd, id));
+	published = b_used_published(self->fd);
+	gen = b_keep_bank_view(self->fd, self->root, self->bank, self->space);
+	ASSERT_NE(0, gen);
+	ASSERT_EQ(0, b_kept(self->fd, self->space, gen));
+	kept_used = b_used(self->fd);
+	ASSERT_LT(published, kept_used);
+	EXPECT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, kept_used - 1, NULL));
+	EXPECT_EQ(-ESTALE, b_kept(self->fd, self->space, gen));
+	EXPECT_GT(kept_used, b_used(self->fd));
+	/* and none left to drop: below the use is EBUSY again */
+	EXPECT_EQ(-EBUSY, b_budget(self->fd, MEMTOPO_BUDGET_SET, b_used(self->fd) - 1, NULL));
 }
 
 /* A subscription (its first ring page) past the budget: ENOSPC, no charge. */
