@@ -372,6 +372,7 @@ void memtopo_history_reclaim(struct memtopo_ctx *ctx)
 	list_for_each_entry(as, &ctx->dead_spaces, link)
 		memtopo_history_clear(as);
 }
+EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_history_reclaim);
 
 /**
  * memtopo_history_forget_region() - a destroyed region is about to be
