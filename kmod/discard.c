@@ -159,25 +159,6 @@ static int memtopo_discard_emit_part(const struct memtopo_section *part, void *o
 	return 0;
 }
 
-/* Call @fn for each range of @mr in @as's published view, ascending. */
-static void memtopo_discard_ranges(struct memtopo_space *as, const struct memtopo_region *mr,
-				   void (*fn)(const struct memtopo_section *s, void *opaque),
-				   void *opaque)
-{
-	const struct memtopo_view *v = memtopo_space_view_locked(as);
-	struct memtopo_view_pos p;
-	struct memtopo_section s;
-
-	for (memtopo_pos_init(&p, v, 0); p.i < v->nr; memtopo_pos_next(&p)) {
-		if (memtopo_pos_fr(&p)->mr != mr)
-			continue;
-		memtopo_pos_section(&p, &s);
-		fn(&s, opaque);
-		if (p.i + 1 == v->nr)
-			break;
-	}
-}
-
 struct memtopo_discard_emit_run {
 	struct memtopo_discard_emit e;
 	u64 off, len;
@@ -202,7 +183,7 @@ static void memtopo_discard_emit_change(struct memtopo_region *mr, u64 off, u64 
 		if (!memtopo_space_subscribed_locked(as))
 			continue;
 		r.e.as = as;
-		memtopo_discard_ranges(as, mr, memtopo_discard_emit_range, &r);
+		memtopo_space_region_ranges_locked(as, mr, memtopo_discard_emit_range, &r);
 	}
 }
 

@@ -538,6 +538,9 @@ struct memtopo_iommu_emit {
 	struct memtopo_space *as;
 	const struct memtopo_section *s;
 	struct memtopo_event ev;
+	u32 type;
+	int iommu_idx;
+	const struct memtopo_iotlb_entry *entry;
 };
 
 static void memtopo_iommu_emit_block(void *arg, u64 iova, u64 mask, u64 addr)
@@ -553,21 +556,21 @@ static void memtopo_iommu_emit_block(void *arg, u64 iova, u64 mask, u64 addr)
 	memtopo_space_emit_event_locked(e->as, &e->ev);
 }
 
-/* @entry's part inside range @s of @e->as, as a notifier on @s hears it. */
-static void memtopo_iommu_emit_range(struct memtopo_iommu_emit *e,
-				     const struct memtopo_section *s, u32 type, int iommu_idx,
-				     const struct memtopo_iotlb_entry *entry)
+/* The entry's part inside range @s of the space, as a notifier on @s hears it. */
+static void memtopo_iommu_emit_range(const struct memtopo_section *s, void *opaque)
 {
+	struct memtopo_iommu_emit *e = opaque;
+	const struct memtopo_iotlb_entry *entry = e->entry;
 	u64 first = max(entry->iova, s->offset);
 	u64 last = min(entry->iova + entry->addr_mask, s->offset + (s->last - s->start));
 
 	if (first > last)
 		return;
 	e->s = s;
-	memtopo_event_init(&e->ev, type, s);
+	memtopo_event_init(&e->ev, e->type, s);
 	e->ev.iommu.perm = entry->perm;
 	e->ev.iommu.target_space = entry->target_as ? entry->target_as->id : 0;
-	e->ev.iommu.iommu_idx = iommu_idx;
+	e->ev.iommu.iommu_idx = e->iommu_idx;
 	memtopo_iommu_cut_blocks(first, last, entry->translated_addr + (first - entry->iova),
 				 memtopo_iommu_emit_block, e);
 }
@@ -575,29 +578,17 @@ static void memtopo_iommu_emit_range(struct memtopo_iommu_emit *e,
 static void memtopo_iommu_emit(struct memtopo_region *mr, int iommu_idx,
 			       const struct memtopo_iotlb_event *event)
 {
-	const struct memtopo_view *v;
-	struct memtopo_iommu_emit e;
-	struct memtopo_view_pos p;
-	struct memtopo_section s;
-	u32 type;
+	struct memtopo_iommu_emit e = { .iommu_idx = iommu_idx, .entry = &event->entry };
 
 	if (event->type == MEMTOPO_IOMMU_NOTIFIER_MAP)
-		type = MEMTOPO_EVENT_IOMMU_MAP;
+		e.type = MEMTOPO_EVENT_IOMMU_MAP;
 	else if (event->type == MEMTOPO_IOMMU_NOTIFIER_UNMAP)
-		type = MEMTOPO_EVENT_IOMMU_UNMAP;
+		e.type = MEMTOPO_EVENT_IOMMU_UNMAP;
 	else
 		return;	/* DEVIOTLB_UNMAP has no event type */
-	list_for_each_entry(e.as, &mr->ctx->spaces, link) {
-		if (!memtopo_space_subscribed_locked(e.as))
-			continue;
-		v = memtopo_space_view_locked(e.as);
-		for (memtopo_pos_init(&p, v, 0); p.i < v->nr; memtopo_pos_next(&p)) {
-			if (memtopo_pos_fr(&p)->mr != mr)
-				continue;
-			memtopo_pos_section(&p, &s);
-			memtopo_iommu_emit_range(&e, &s, type, iommu_idx, &event->entry);
-		}
-	}
+	list_for_each_entry(e.as, &mr->ctx->spaces, link)
+		if (memtopo_space_subscribed_locked(e.as))
+			memtopo_space_region_ranges_locked(e.as, mr, memtopo_iommu_emit_range, &e);
 }
 
 /**
@@ -695,9 +686,14 @@ static int memtopo_iommu_table_check(struct memtopo_region *mr)
 	return io && io->ops ? -EINVAL : 0;
 }
 
-/* Page-aligned, non-empty, not past 2^64: [@iova, *@last]. */
-static int memtopo_iommu_range_check(u64 iova, u64 size, u64 *last)
+/* A table IOMMU and a page-aligned, non-empty range below 2^64: [@iova, *@last]. */
+static int memtopo_iommu_range_check(struct memtopo_region *iommu, u64 iova, u64 size,
+				     u64 *last)
 {
+	int ret = memtopo_iommu_table_check(iommu);
+
+	if (ret)
+		return ret;
 	if (!size || (iova | size) & MEMTOPO_IOMMU_PAGE_MASK)
 		return -EINVAL;
 	if (size - 1 > U64_MAX - iova)
@@ -738,10 +734,7 @@ int memtopo_iommu_map_locked(struct memtopo_region *iommu, u64 iova, u64 size,
 	u32 i, nr;
 	int ret;
 
-	ret = memtopo_iommu_table_check(iommu);
-	if (ret)
-		return ret;
-	ret = memtopo_iommu_range_check(iova, size, &last);
+	ret = memtopo_iommu_range_check(iommu, iova, size, &last);
 	if (ret)
 		return ret;
 	if (!perm || perm & ~MEMTOPO_IOMMU_RW || addr & MEMTOPO_IOMMU_PAGE_MASK ||
@@ -859,10 +852,7 @@ int memtopo_iommu_unmap_locked(struct memtopo_region *iommu, u64 iova, u64 size)
 	u64 last;
 	int ret;
 
-	ret = memtopo_iommu_table_check(iommu);
-	if (ret)
-		return ret;
-	ret = memtopo_iommu_range_check(iova, size, &last);
+	ret = memtopo_iommu_range_check(iommu, iova, size, &last);
 	if (ret)
 		return ret;
 	return memtopo_iommu_unmap_range(iommu, iova, last, true);

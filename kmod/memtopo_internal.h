@@ -699,5 +699,8 @@ void memtopo_listeners_detach_all(struct memtopo_space *as);
 struct memtopo_event;
 void memtopo_space_emit_event_locked(struct memtopo_space *as, const struct memtopo_event *ev);
 bool memtopo_space_subscribed_locked(struct memtopo_space *as);
+void memtopo_space_region_ranges_locked(struct memtopo_space *as, const struct memtopo_region *mr,
+					void (*fn)(const struct memtopo_section *s, void *opaque),
+					void *opaque);
 
 #endif /* _MEMTOPO_INTERNAL_H */

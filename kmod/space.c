@@ -243,6 +243,36 @@ int memtopo_space_lookup(struct memtopo_space *as, u64 addr, struct memtopo_sect
 EXPORT_SYMBOL_NS_GPL(memtopo_space_lookup, MEMTOPO);
 
 /**
+ * memtopo_space_region_ranges_locked() - call @fn for each range of @mr in
+ * @as's published view, in address order.
+ * @as: the space, context locked.
+ * @mr: the region (directly or through aliases: a range names the region
+ *	whose bytes it shows).
+ * @fn: called with each range's section; it may emit events or call
+ *	listeners but must not commit.
+ * @opaque: passed to @fn.
+ *
+ * Walks the whole view: a region may show in any number of ranges through
+ * aliases, and the view is indexed by address, not by region.
+ */
+void memtopo_space_region_ranges_locked(struct memtopo_space *as, const struct memtopo_region *mr,
+					void (*fn)(const struct memtopo_section *s, void *opaque),
+					void *opaque)
+{
+	const struct memtopo_view *v = memtopo_space_view_locked(as);
+	struct memtopo_view_pos p;
+	struct memtopo_section s;
+
+	memtopo_assert_locked(as->ctx);
+	for (memtopo_pos_init(&p, v, 0); p.i < v->nr; memtopo_pos_next(&p)) {
+		if (memtopo_pos_fr(&p)->mr != mr)
+			continue;
+		memtopo_pos_section(&p, &s);
+		fn(&s, opaque);
+	}
+}
+
+/**
  * memtopo_space_generation() - generation of the space's current view.
  * @as: the space.
  *
