@@ -56,6 +56,28 @@ static __always_inline u32 memtopo_step(const u64 *a, u32 i, u32 h, u64 key)
 }
 
 /*
+ * The last step of both node searches: within the block of 8 keys at @i,
+ * the index of the last key <= @key, clamped to the node's @n keys; the 8
+ * entries of @pf (@pf_size bytes each) for that block are prefetched
+ * first, so the caller's next miss overlaps the search.
+ */
+static __always_inline u32 memtopo_block_find(const u64 *keys, u32 i, u32 n, u64 key,
+					      const char *pf, u32 pf_size)
+{
+	u32 c;
+
+	if (pf) {
+		for (c = 0; c < 8 * pf_size; c += MEMTOPO_LINE)
+			prefetch(pf + i * pf_size + c);
+		prefetch(pf + (i + 8) * pf_size - 1);
+	}
+	i = memtopo_step(keys, i, 4, key);
+	i = memtopo_step(keys, i, 2, key);
+	i = memtopo_step(keys, i, 1, key);
+	return min(i, n - 1);
+}
+
+/*
  * Index of the last of @n (1..MEMTOPO_NODE_KEYS) sorted @keys that is <=
  * @key, the first being <= @key; @sum holds every 8th key.  A search of
  * the summary (its lines fetched at once) picks a block of 8 keys, one
@@ -68,7 +90,7 @@ static __always_inline u32 memtopo_step(const u64 *a, u32 i, u32 h, u64 key)
 static __always_inline u32 memtopo_node_find(const u64 *sum, const u64 *keys, u32 n, u64 key,
 					     const char *pf, u32 pf_size)
 {
-	u32 i, c;
+	u32 i;
 
 	BUILD_BUG_ON(MEMTOPO_NODE_BLOCKS != 18);
 	prefetch(sum + 8);
@@ -79,15 +101,7 @@ static __always_inline u32 memtopo_node_find(const u64 *sum, const u64 *keys, u3
 	i = memtopo_step(sum, i, 2, key);
 	i = memtopo_step(sum, i, 1, key);
 	i = memtopo_step(sum, i, 1, key) * 8;
-	if (pf) {
-		for (c = 0; c < 8 * pf_size; c += MEMTOPO_LINE)
-			prefetch(pf + i * pf_size + c);
-		prefetch(pf + (i + 8) * pf_size - 1);
-	}
-	i = memtopo_step(keys, i, 4, key);
-	i = memtopo_step(keys, i, 2, key);
-	i = memtopo_step(keys, i, 1, key);
-	return min(i, n - 1);
+	return memtopo_block_find(keys, i, n, key, pf, pf_size);
 }
 
 /*
@@ -105,21 +119,13 @@ static __always_inline u32 memtopo_node_find_slot(const u64 *sum, const u64 *key
 						  u64 key, const char *pf, u32 pf_size)
 {
 	u64 s = min_t(u64, (key - base) >> shift, nslots - 1);
-	u32 lo = slot[s], hi = slot[s + 1], i, c;
+	u32 lo = slot[s], hi = slot[s + 1], i;
 
 	if (unlikely(hi - lo >= 8))
 		return memtopo_node_find(sum, keys, n, key, pf, pf_size);
 	/* the window must stay inside the keys; it still holds lo..hi */
 	i = min_t(u32, lo, MEMTOPO_NODE_KEYS - 8);
-	if (pf) {
-		for (c = 0; c < 8 * pf_size; c += MEMTOPO_LINE)
-			prefetch(pf + i * pf_size + c);
-		prefetch(pf + (i + 8) * pf_size - 1);
-	}
-	i = memtopo_step(keys, i, 4, key);
-	i = memtopo_step(keys, i, 2, key);
-	i = memtopo_step(keys, i, 1, key);
-	return min(i, n - 1);
+	return memtopo_block_find(keys, i, n, key, pf, pf_size);
 }
 
 /*
