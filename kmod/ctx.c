@@ -118,7 +118,9 @@ static bool memtopo_ctx_fits_without_history(struct memtopo_ctx *ctx, size_t byt
  *
  * Views kept for resync by difference are a cache: a charge the budget
  * refuses but could take without them drops them all (a later resync from
- * before now is ESTALE) and is charged.
+ * before now is ESTALE) and is charged.  So no caller may hold a kept view
+ * (memtopo_history_find()) across a charge; the current views are never
+ * dropped.
  *
  * Context: the context mutex held.
  * Return: as memtopo_ctx_charge().

@@ -15,9 +15,9 @@
  * A view shared by several spaces is charged to each that keeps it.  Kept
  * views are a cache: any other charge the budget would refuse but could
  * take without them drops them all first (memtopo_ctx_charge_locked()),
- * so keeping history never makes a region, view or ring fail.  The
- * history's own charges therefore use memtopo_ctx_charge(), which never
- * reclaims.
+ * so keeping history never makes a region, view or ring fail (a kernel
+ * mapping charges without the mutex and does not reclaim).  The history's
+ * own charges therefore use memtopo_ctx_charge(), which never reclaims.
  *
  * Regions.  Views point at regions without references, and a region is
  * freed (its ID, device and backing given back) once no published view
@@ -291,8 +291,11 @@ void memtopo_history_free(struct memtopo_space *as)
  * @as: the space, context locked.
  * @generation: its generation.
  *
- * Return: the current view or a kept one (valid until the mutex is
- * dropped), or NULL if the space keeps no view of that generation.
+ * Return: the current view or a kept one, or NULL if the space keeps no
+ * view of that generation.  A kept view is valid until the mutex is
+ * dropped or anything is charged to the context's budget: a charge may
+ * reclaim every kept view (memtopo_ctx_charge_locked()), so hold none
+ * across one.
  */
 const struct memtopo_view *memtopo_history_find(struct memtopo_space *as, u64 generation)
 {
