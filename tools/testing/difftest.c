@@ -64,6 +64,8 @@ static unsigned long seed, tree_no, checks, commits, full_renders;
 static unsigned long alias_adds, alias_only_entries;
 /* coverage: trees sorting many children, trees whose sequence numbers were renumbered */
 static unsigned long wide_trees, renumbered;
+/* lookups whose chunk slot held 8 keys or more: the summary fallback */
+static unsigned long dense_finds;
 static bool near_renumber;
 static int verbose;
 
@@ -2196,11 +2198,19 @@ static void check_view_find(const struct memtopo_view *v, unsigned long round)
 		u32 i = rnd_below(v->nr);
 		u64 a = memtopo_view_start(v, i), b = memtopo_view_last(v, i);
 		u64 addrs[3] = { a, b, a + rnd_below(1 + min_t(u64, b - a, 1u << 30)) };
+		const struct memtopo_chunk *c;
+		struct memtopo_view_pos p;
 		struct memtopo_section sec;
 		bool mapped;
+		u64 slot;
 		int k;
 
+		memtopo_pos_init(&p, v, i);
+		c = p.chunk;
 		for (k = 0; k < 3; k++) {
+			slot = min_t(u64, (addrs[k] - c->starts[0]) >> c->shift,
+				     MEMTOPO_CHUNK_SLOTS - 1);
+			dense_finds += c->slot[slot + 1] - c->slot[slot] >= 8;
 			if (memtopo_view_find(v, addrs[k]) != i)
 				FAIL("round %lu: address %#llx found entry %u, not %u", round,
 				     (unsigned long long)addrs[k], memtopo_view_find(v, addrs[k]),
@@ -2268,6 +2278,21 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 		if (IS_ERR(leaf[i]) ||
 		    memtopo_region_add_subregion(root, rnd_below(leaves) * 0x1000, leaf[i],
 						 rnd_below(3), true))
+			FAIL("big map: build");
+	}
+	/*
+	 * A dense spot in a sparse chunk: 32 ranges of 16 bytes inside one
+	 * chunk slot, past where the leaves ever move, so lookups there take
+	 * the summary search a slot of 8 keys or more falls back to.
+	 */
+	for (i = 0; i < 32; i++) {
+		struct memtopo_region_info ci = { .kind = MEMTOPO_IO, .name = "dense",
+						  .size = 0x10 };
+		struct memtopo_region *mr = memtopo_region_create(ctx, &ci);
+
+		if (IS_ERR(mr) ||
+		    memtopo_region_add_subregion(root, (leaves + 16) * 0x1000 + i * 0x10, mr, 0,
+						 true))
 			FAIL("big map: build");
 	}
 	expect(memtopo_transaction_commit(ctx), 0, "commit");
@@ -3265,5 +3290,8 @@ int main(int argc, char **argv)
 	       diff_checks, diff_events, diff_forgotten);
 	if (!diff_checks || !diff_events)
 		FAIL("no diff between generations was checked");
+	printf("difftest: %lu big-map lookups through a dense slot\n", dense_finds);
+	if (!dense_finds)
+		FAIL("no lookup took a dense slot's fallback search");
 	return 0;
 }
