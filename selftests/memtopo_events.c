@@ -19,6 +19,7 @@
 
 #include "kselftest_harness.h"
 #include "../tools/memtopoctl/libmemtopo.c"
+#include "memtopo_sysfs.h"
 
 /* The first ABI's event ends where the payload starts. */
 static_assert(offsetof(struct memtopo_event, ioeventfd) == MEMTOPO_EVENT_SIZE_V1,
@@ -722,45 +723,13 @@ TEST_F(ev, flat_diff_forgets_at_region_destroy)
 
 /* ---- the budget bounds the kept generations (module-wide ceiling) ---- */
 
-#define PARAM_MEM_MAX	"/sys/module/memtopo/parameters/ctx_mem_max"
-#define DBG		"/sys/kernel/debug/memtopo"
-
-static char *read_text(const char *path)
-{
-	static char buf[8192];
-	ssize_t n;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0)
-		return NULL;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return NULL;
-	buf[n] = '\0';
-	return buf;
-}
-
-static int write_text(const char *path, long v)
-{
-	char buf[32];
-	int fd = open(path, O_WRONLY), n;
-
-	if (fd < 0)
-		return -errno;
-	n = snprintf(buf, sizeof(buf), "%ld", v);
-	n = write(fd, buf, n) == n ? 0 : -errno;
-	close(fd);
-	return n;
-}
-
 /* "memory N" and the space's "kept N" from debugfs stats; -1 if missing. */
 static long stat_of(const char *ctx, const char *key)
 {
 	char path[128], *s, *p;
 
 	snprintf(path, sizeof(path), DBG "/%s/stats", ctx);
-	s = read_text(path);
+	s = read_file(path);
 	if (!s)
 		return -1;
 	p = strstr(s, key);
@@ -775,7 +744,7 @@ FIXTURE(budget) {
 
 FIXTURE_SETUP(budget)
 {
-	char *s = read_text(PARAM_MEM_MAX);
+	char *s = read_file(PARAM_MEM_MAX);
 	int created;
 
 	ASSERT_NE(NULL, s) TH_LOG("no memtopo.ctx_mem_max parameter");
@@ -795,7 +764,7 @@ FIXTURE_SETUP(budget)
 FIXTURE_TEARDOWN(budget)
 {
 	if (self->saved > 0)
-		write_text(PARAM_MEM_MAX, self->saved);
+		write_long(PARAM_MEM_MAX, self->saved);
 	mt_ctx_destroy(self->fd, self->name);
 	close(self->fd);
 }
@@ -830,7 +799,7 @@ TEST_F(budget, bounds_kept_generations)
 	ASSERT_LT(0, used);
 
 	/* no room for more: each new view pushes older ones out, memory stays */
-	ASSERT_EQ(0, write_text(PARAM_MEM_MAX, used));
+	ASSERT_EQ(0, write_long(PARAM_MEM_MAX, used));
 	for (k = 10; k < 20; k++) {
 		gen[k] = move_ram(_metadata, self->fd, self->ram, self->as, k + 1);
 		EXPECT_GE(used, stat_of(self->name, "memory "));
@@ -845,14 +814,14 @@ TEST_F(budget, bounds_kept_generations)
 	free(ev);
 
 	/* no room at all: nothing is kept, and commits still work */
-	ASSERT_EQ(0, write_text(PARAM_MEM_MAX, 1));
+	ASSERT_EQ(0, write_long(PARAM_MEM_MAX, 1));
 	gen[20] = move_ram(_metadata, self->fd, self->ram, self->as, 21);
 	EXPECT_EQ(0, stat_of(self->name, " kept "));
 	EXPECT_EQ(-ESTALE, mt_get_flat_diff(self->fd, self->as, gen[19], 0, &ev, &n, NULL));
 	EXPECT_GT(used, stat_of(self->name, "memory "));
 
 	/* room again: the next replaced view is kept */
-	ASSERT_EQ(0, write_text(PARAM_MEM_MAX, self->saved));
+	ASSERT_EQ(0, write_long(PARAM_MEM_MAX, self->saved));
 	move_ram(_metadata, self->fd, self->ram, self->as, 22);
 	EXPECT_EQ(1, stat_of(self->name, " kept "));
 	ASSERT_EQ(0, mt_get_flat_diff(self->fd, self->as, gen[20], 0, &ev, &n, NULL));

@@ -31,13 +31,12 @@
 #include "kselftest_harness.h"
 /* the same small ioctl library memtopoctl uses */
 #include "../tools/memtopoctl/libmemtopo.c"
+#include "memtopo_sysfs.h"
 
 #define RAM_BASE	0x100000ull
 #define RAM_SIZE	0x80000ull	/* 128 pages: a two-word dirty bitmap */
 #define RAM_SEEN	0x1000ull	/* what a snapshot reads of it */
 #define IO_BASE		0x200000ull
-#define DBG		"/sys/kernel/debug/memtopo"
-#define PARAM_MEM_MAX	"/sys/module/memtopo/parameters/ctx_mem_max"
 /* dirty-log clients as memtopo_dirty_log.client numbers them */
 #define CLIENT_VGA	0
 #define CLIENT_MIGRATION	2
@@ -87,34 +86,6 @@ static int dirty_get(int fd, __u32 region, __u64 *bits, __u32 flags)
 	};
 
 	return raw(fd, MEMTOPO_DIRTY_LOG, &d);
-}
-
-static char *read_file(const char *path)
-{
-	static char buf[8192];
-	ssize_t n;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0)
-		return NULL;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return NULL;
-	buf[n] = 0;
-	return buf;
-}
-
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n < 0 ? -errno : 0;
 }
 
 /*
@@ -1556,10 +1527,7 @@ TEST(rings_grow_with_use)
 
 static void mem_max_set(long v)
 {
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%ld", v);
-	write_file(PARAM_MEM_MAX, buf);
+	write_long(PARAM_MEM_MAX, v);
 }
 
 /*

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The module's parameters and debugfs files, read and written by the
+ * selftests that need a module-wide setting or a context's statistics.
+ */
+#ifndef MEMTOPO_SELFTEST_SYSFS_H
+#define MEMTOPO_SELFTEST_SYSFS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DBG		"/sys/kernel/debug/memtopo"
+#define PARAM_MEM_MAX	"/sys/module/memtopo/parameters/ctx_mem_max"
+
+/* The file's text, in a buffer the next call reuses; NULL if unreadable. */
+static inline char *read_file(const char *path)
+{
+	static char buf[8192];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return buf;
+}
+
+static inline int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+static inline int write_long(const char *path, long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", v);
+	return write_file(path, buf);
+}
+
+#endif
