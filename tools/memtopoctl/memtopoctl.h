@@ -15,7 +15,7 @@
  *   dirty.c   dirty: logs, marking, global logging by reason
  *   txn.c     txn: a script of commands in one transaction
  *   iommu.c   iommu map|unmap|show (an IOMMU region's table)
- *   resync.c  diff-flat between generations (MEMTOPO_GET_FLAT_DIFF)
+ *   resync.c  diff-flat between generations, watch's resync (MEMTOPO_GET_FLAT_DIFF)
  *   main.c    destroy, help
  * common.c holds what several families need (numbers, names, the context),
  * json.c the --json writer; libmemtopo.c is the ioctl library the
@@ -144,7 +144,8 @@ void mt_json_str(const char *s);
 int mt_import_mtree(int fd, const char *path, const char *hints, bool dry_run, bool json,
 		    int *nops);
 int mt_diff_flat(const char *expected_text, const char *actual_text, bool verbose, bool json);
-/* resync.c: diff-flat SPACE --from GEN [--to GEN] */
+/* resync.c: diff-flat SPACE --from GEN [--to GEN], and watch's resync */
 int mt_diff_generations(int argc, char **argv);
+int mt_watch_resync_diff(int fd, __u32 space, __u64 *have);
 
 #endif

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * diff-flat SPACE --from GEN [--to GEN]: the REGION_DEL / REGION_ADD events
- * that turn one generation of a space's flat view into another
- * (MEMTOPO_GET_FLAT_DIFF), as a subscriber that overflowed or a tool that
- * cached a view resynchronises.  A generation the space no longer keeps is
- * reported (ESTALE) with the full view's generation to start over from.
+ * Resync by difference (MEMTOPO_GET_FLAT_DIFF): the REGION_DEL / REGION_ADD
+ * events that turn one generation of a space's flat view into another.
+ * diff-flat SPACE --from GEN [--to GEN] prints them between two
+ * generations; watch, after an overflow, prints those from the last
+ * generation it saw committed to the current one.  A generation the space
+ * no longer keeps is ESTALE: then only the full view will do.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -37,6 +38,62 @@ static void print_event(struct names *nm, const struct memtopo_event *e)
 	       region_name(nm, e->region), e->offset,
 	       e->range_flags & MEMTOPO_RANGE_READONLY ? " readonly" : "",
 	       e->new_mask ? " logging" : "");
+}
+
+/**
+ * mt_watch_resync_diff() - watch's resync after an overflow, by difference.
+ * @fd: the context.
+ * @space: the watched space.
+ * @have: in, the generation of the last COMMIT the watcher read (what a
+ *	mirror built from its events holds); out, the generation reached.
+ *
+ * Prints the difference as one resync record: text "resync generation
+ * FROM -> TO by difference: N events" and one indented line per event, or
+ * one JSON object a line {"resync": {"from", "generation", "events": [...]}}.
+ * Events the watcher read after its last COMMIT are an incomplete commit
+ * (the overflow cut it): the difference starts before them.
+ *
+ * Return: 0 with the difference printed; a negative errno, nothing
+ * printed (-ESTALE: @have is gone, read the whole view).
+ */
+int mt_watch_resync_diff(int fd, __u32 space, __u64 *have)
+{
+	struct memtopo_event *ev;
+	struct names nm = {};
+	__u64 reached;
+	__u32 n, i;
+	int ret;
+
+	ret = mt_get_flat_diff(fd, space, *have, 0, &ev, &n, &reached);
+	if (ret)
+		return ret;
+	names_load(fd, &nm);
+	if (json_output) {
+		jopen('{');
+		jkey("resync");
+		jopen('{');
+		jnum("from", *have);
+		jnum("generation", reached);
+		jkey("events");
+		jopen('[');
+	} else {
+		printf("resync generation %llu -> %llu by difference: %u events\n", *have, reached,
+		       n);
+	}
+	for (i = 0; i < n; i++) {
+		if (!json_output)
+			printf("  ");
+		print_event(&nm, &ev[i]);
+	}
+	if (json_output) {
+		jclose(']');
+		jclose('}');
+		jclose('}');
+		putchar('\n');
+	}
+	free(ev);
+	*have = reached;
+	return 0;
 }
 
 /**

@@ -378,6 +378,25 @@ static void text_event(struct names *nm, const struct memtopo_event *e)
 	putchar('\n');
 }
 
+/* The generation of @space's current view; -ENOENT if it has none. */
+static int space_generation(int fd, __u32 space, __u64 *gen)
+{
+	struct memtopo_space_desc *d;
+	int ret = -ENOENT;
+	__u32 n, i;
+
+	if (mt_get_spaces(fd, &d, &n))
+		return ret;
+	for (i = 0; i < n; i++) {
+		if (d[i].id == space) {
+			*gen = d[i].generation;
+			ret = 0;
+		}
+	}
+	free(d);
+	return ret;
+}
+
 #define WATCH_USAGE "watch SPACE [--replay] [--count N] [--timeout SEC] [--events all|NAME,...]"
 
 /* "all", or event names separated by commas: a subscription mask. */
@@ -406,16 +425,19 @@ static int parse_event_mask(const char *list, __u32 *mask)
 	return ret;
 }
 
-static void print_flat_resync(int fd, __u32 space)
+/* The whole view, when the generation a watcher had is no longer kept. */
+static int print_flat_resync(int fd, __u32 space, __u64 *have)
 {
 	struct memtopo_range *r;
 	struct names nm = {};
 	__u32 n, i;
 	__u64 gen;
+	int ret;
 
 	names_load(fd, &nm);
-	if (mt_get_flat(fd, space, &r, &n, &gen))
-		return;
+	ret = mt_get_flat(fd, space, &r, &n, &gen);
+	if (ret)
+		return ret;
 	if (json_output) {
 		jopen('{');
 		jkey("resync");
@@ -440,6 +462,41 @@ static void print_flat_resync(int fd, __u32 space)
 		putchar('\n');
 	}
 	free(r);
+	*have = gen;
+	return 0;
+}
+
+/*
+ * After an OVERFLOW: by difference from the last generation committed to
+ * the watcher (@have, 0 if none), or the whole view when that one is gone.
+ */
+static int watch_resync(int fd, __u32 space, __u64 *have)
+{
+	int ret = *have ? mt_watch_resync_diff(fd, space, have) : -ESTALE;
+
+	if (ret == -ESTALE)
+		ret = print_flat_resync(fd, space, have);
+	if (ret)
+		fprintf(stderr, "memtopoctl: watch: resync: %s\n", strerror(-ret));
+	return ret;
+}
+
+/*
+ * Events of a commit a resync already contained (queued between the drain
+ * and the resync): a mirror must not apply them twice.
+ */
+static bool watch_contained(const struct memtopo_event *e, __u64 have)
+{
+	switch (e->type) {
+	case MEMTOPO_EVENT_REGION_ADD:
+	case MEMTOPO_EVENT_REGION_DEL:
+	case MEMTOPO_EVENT_REGION_NOP:
+	case MEMTOPO_EVENT_LOG_START:
+	case MEMTOPO_EVENT_LOG_STOP:
+	case MEMTOPO_EVENT_COMMIT:
+		return e->generation <= have;
+	}
+	return false;
 }
 
 static int do_watch(int argc, char **argv)
@@ -449,6 +506,8 @@ static int do_watch(int argc, char **argv)
 	__u32 space, id, flags = 0, mask = 0;
 	struct memtopo_event ev[64];
 	struct names nm = {};
+	bool resynced = false;
+	__u64 have = 0;
 	char err[256];
 
 	if (argc < 2)
@@ -481,6 +540,14 @@ static int do_watch(int argc, char **argv)
 		fprintf(stderr, "memtopoctl: watch: %s\n", strerror(-ret));
 		return 1;
 	}
+	/*
+	 * What an overflow's resync starts from: without --replay the view at
+	 * subscription; with it, nothing until the replay's COMMIT.
+	 */
+	if (!(flags & MEMTOPO_SUBSCRIBE_REPLAY) && space_generation(fd, space, &have)) {
+		fprintf(stderr, "memtopoctl: watch: the space is gone\n");
+		return 1;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!json_output)
 		printf("watching %s (subscription %u)\n", argv[1], id);
@@ -505,12 +572,19 @@ static int do_watch(int argc, char **argv)
 			for (i = 0; i < (int)n && count; i++) {
 				struct memtopo_event *e = &ev[i];
 
+				if (resynced && watch_contained(e, have))
+					continue;
 				if (json_output)
 					json_event(&nm, e);
 				else
 					text_event(&nm, e);
-				if (e->type == MEMTOPO_EVENT_OVERFLOW)
-					print_flat_resync(fd, space);
+				if (e->type == MEMTOPO_EVENT_COMMIT)
+					have = e->generation;
+				if (e->type == MEMTOPO_EVENT_OVERFLOW) {
+					if (watch_resync(fd, space, &have))
+						return 1;
+					resynced = true;
+				}
 				if (e->type == MEMTOPO_EVENT_COMMIT && count > 0)
 					count--;
 			}

@@ -387,6 +387,68 @@ if sh demo-iommu.sh cli mem 0x10000 >demo-iommu.out 2>&1; then
 else
 	bad "make run's IOMMU demo" "$(cat demo-iommu.out)"
 fi
+# watch after an overflow resyncs by difference from the last commit it
+# read, or from the whole view when that generation is gone.  The watcher is
+# stopped while a bank of 128 devices moves 20 times (257 events a commit):
+# its queue (4096 events at most) overflows at the 16th move.  check
+# rebuilds the mirror the output describes and compares it with `flat`.
+O() { memtopoctl -c cli-ovf "$@"; }
+O destroy 2>/dev/null
+{
+	echo "create-region container sys 2^64"
+	echo "create-region container bank 0x100000"
+	i=0
+	while [ $i -lt 128 ]; do
+		echo "create-region io b$i 0x100"
+		echo "add-subregion bank b$i $((i * 4096))"
+		i=$((i + 1))
+	done
+	echo "add-subregion sys bank 0"
+	echo "create-region io spare 0x100"
+	echo "create-space mem sys"
+} >ovf.txt
+expect "overflow: the bank's map" "applied 261 operations" 0 O script ovf.txt
+# overflow_run NAME text|json fresh|stale: moves while the watcher is stopped;
+# stale destroys a region too, which drops every kept view
+overflow_run() {
+	# memtopoctl itself in the background (not O's subshell): it is stopped
+	if [ "$2" = json ]; then
+		memtopoctl -c cli-ovf --json watch mem --replay --timeout 3 >"$1.out" &
+	else
+		memtopoctl -c cli-ovf watch mem --replay --timeout 3 >"$1.out" &
+	fi
+	wp=$!
+	# subscribed: the replay's commit is out
+	t=0
+	while ! grep -q commit "$1.out" && [ $t -lt 300 ]; do
+		sleep 0.1
+		t=$((t + 1))
+	done
+	kill -STOP $wp
+	k=1
+	while [ $k -le 20 ]; do
+		O set bank address $((k * 1048576)) || echo "move $k failed"
+		k=$((k + 1))
+	done
+	if [ "$3" = stale ]; then O destroy-region spare; fi
+	kill -CONT $wp
+	wait $wp
+	echo "JSON-BEGIN $1"
+	cat "$1.out"
+	echo "JSON-END"
+	echo "JSON-BEGIN $1-flat"
+	O --json flat mem
+	echo "JSON-END"
+}
+overflow_run watch-overflow-diff json fresh
+overflow_run watch-overflow-stale json stale
+overflow_run watch-overflow-text text fresh >/dev/null
+expect "overflow, text: an overflow, then the resync by difference" \
+	"$(printf 'overflow\nresync by difference: 256 events')" 0 \
+	sed -n 's/.* \(overflow\) *$/\1/p; s/^resync generation [0-9]* -> [0-9]* \(by difference: [0-9]* events\)$/resync \1/p' \
+	watch-overflow-text.out
+expect "overflow, text: the difference's lines" 256 0 grep -c '^  [-+] 0000' watch-overflow-text.out
+O destroy
 memtopoctl -c cli-import destroy
 C destroy
 echo "1..$n"
