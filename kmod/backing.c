@@ -13,7 +13,9 @@
  *    and, with the region, to the context's budget) at @kaddr, mmap-able
  *    through the context's fd at @mmap_offset (DRM's fake offsets).  The
  *    offsets come from one module-wide counter and are never
- *    reused, so a stale offset names nothing.
+ *    reused, so a stale offset names nothing.  Mappings are served by
+ *    faults and write-protected while their region logs dirty pages (KVM's
+ *    write-protect model): see "Mappings" below.
  *  - PROCESS: an address range of the creating process, reached from
  *    anywhere through its mm with get_user_pages_remote(); once that
  *    process is gone (mmget_not_zero() fails) accesses fail with -ESRCH.
@@ -30,7 +32,9 @@
 #include <linux/highmem.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
+#include <linux/mount.h>
 #include <linux/pagemap.h>
+#include <linux/pseudo_fs.h>
 #include <linux/sched/mm.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
@@ -47,7 +51,12 @@ struct memtopo_kbacking {
 	struct work_struct release_work;
 	/* KERNEL: pages at b.kaddr (vmalloc()ed, rounded up to whole pages) */
 	unsigned long nr_pages;
+	/* KERNEL: live VMAs mapping it; write-protecting none costs nothing */
+	atomic_t nr_vmas;
 };
+
+/* the pseudo filesystem holding the one inode all mappings go through */
+#define MEMTOPO_FS_MAGIC 0x6d746f70
 
 static struct workqueue_struct *memtopo_backing_wq;
 static atomic64_t memtopo_backing_ids = ATOMIC64_INIT(0);
@@ -63,7 +72,7 @@ static void memtopo_backing_free_work(struct work_struct *work)
 {
 	struct memtopo_kbacking *kb = container_of(work, struct memtopo_kbacking, release_work);
 
-	/* pages still mapped into a process keep their own reference */
+	/* no mapping is left: each holds the backing */
 	vfree(kb->b.kaddr);
 	if (kb->b.file)
 		fput(kb->b.file);
@@ -152,9 +161,12 @@ static int memtopo_process_access(struct memtopo_backing *b, u64 offset, void *b
 	return ret;
 }
 
+static void memtopo_kernel_write_protect(struct memtopo_backing *b, u64 offset, u64 len);
+
 static const struct memtopo_backing_ops memtopo_kernel_ops = {
 	.release = memtopo_backing_release,
 	.access = memtopo_kernel_access,
+	.write_protect = memtopo_kernel_write_protect,
 };
 
 static const struct memtopo_backing_ops memtopo_file_ops = {
@@ -471,22 +483,17 @@ int memtopo_backing_get_pages(struct memtopo_backing *b, u64 offset, unsigned in
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_backing_get_pages, MEMTOPO);
 
-/**
- * memtopo_backing_find_mmap() - the kernel-owned RAM of @ctx that the mmap
- * offset @off falls in.
- * @ctx: the context of the /dev/memtopo file being mapped.
- * @off: the mapping's offset in bytes.
- *
- * Only a live region of @ctx is found, so one context's fd never reaches
- * another's memory, nor a destroyed region's.  The walk (linear in the
- * context's regions: mmap is rare) takes no mutex: mmap() holds the mmap
- * lock, which a context mutex or file mutex holder may need to fault in a
- * user buffer.  Regions are freed only after an RCU grace period.
- *
- * Context: any; does not sleep.  The caller keeps @ctx alive.
- * Return: the backing with a reference, or NULL.
+/*
+ * The kernel-owned RAM of @ctx that the mmap offset @off falls in, with a
+ * reference, and in *@region the ID of the region it was found through; or
+ * NULL.  Only a live region of @ctx is found, so one context's fd never
+ * reaches another's memory, nor a destroyed region's.  The walk (linear in
+ * the context's regions: mmap is rare) takes no mutex: mmap() holds the
+ * mmap lock, which a context mutex or file mutex holder may need to fault
+ * in a user buffer.  Regions are freed only after an RCU grace period.
  */
-struct memtopo_backing *memtopo_backing_find_mmap(struct memtopo_ctx *ctx, u64 off)
+static struct memtopo_backing *
+memtopo_backing_find_mmap(struct memtopo_ctx *ctx, u64 off, u32 *region)
 {
 	struct memtopo_backing *found = NULL, *b;
 	struct memtopo_region *mr;
@@ -499,6 +506,7 @@ struct memtopo_backing *memtopo_backing_find_mmap(struct memtopo_ctx *ctx, u64 o
 		    off - b->mmap_offset < round_up(b->size, PAGE_SIZE) &&
 		    refcount_inc_not_zero(&b->ref)) {
 			found = b;
+			*region = id;
 			break;
 		}
 	}
@@ -506,41 +514,254 @@ struct memtopo_backing *memtopo_backing_find_mmap(struct memtopo_ctx *ctx, u64 o
 	return found;
 }
 
-/**
- * memtopo_backing_map_vma() - map kernel-owned RAM into a process.
- * @b: a backing memtopo_backing_find_mmap() returned for @vma's offset.
- * @vma: the new mapping: shared, ending within @b's pages.
+/*
+ * Mappings.  One address_space serves every /dev/memtopo file (their
+ * f_mapping, as DRM's and VFIO's device files), so unmap_mapping_range() at
+ * a backing's fake offset reaches its mappings in every process through any
+ * file, whatever device node was opened.
  *
- * The mapped pages hold their own references (vfree() only drops the
- * backing's): the mapping stays valid after the region and its backing are
- * gone.  Writes through it are not dirty-logged (as a KVM guest's writes
- * without dirty logging on).
+ * A mapping is served by faults, never prefilled: a read fault maps the
+ * page read-only (vm_page_prot without write, since the VMA has
+ * ->page_mkwrite), and the first write faults to memtopo_kmap_mkwrite(),
+ * which marks the page dirty in its region's log before the PTE becomes
+ * writable.  Write-protecting (memtopo_kernel_write_protect(), when logging
+ * starts and when bits are cleared) zaps the PTEs so the next write faults
+ * again.  The page lock closes the race between the two: ->page_mkwrite
+ * takes it before marking and the fault path keeps it until the PTE is
+ * writable; the write-protect takes it before zapping.  So a page marked
+ * before its bit is fetched and cleared cannot keep a writable PTE past
+ * the zap, and a fault that saw logging off installs its PTE before the
+ * zap that follows logging on.  This is KVM's write-protect model, and
+ * the fbdev deferred-I/O one.  Pages keep no mapping or index: ->page_mkwrite
+ * returns them locked, so the core does not look for one.
  *
- * Context: ->mmap(): the mmap lock held for writing.
- * Return: 0; -EINVAL for a private mapping; -ENXIO for one running past
- * @b's pages; vm_insert_page()'s errors.
+ * A VMA holds the backing (so the pages stay until munmap(), after the
+ * region and its backing are gone) and the context it was mapped in (the
+ * file may attach to another one meanwhile); it marks the region of that
+ * context it was mapped through, found by ID under RCU at each write fault:
+ * once that region is destroyed, writes go on unlogged.  A context's last
+ * reference takes its mutex, which the mmap lock's holder cannot take
+ * (mutex holders fault on user memory): the VMA's references are dropped
+ * from a work item.
  */
-int memtopo_backing_map_vma(struct memtopo_backing *b, struct vm_area_struct *vma)
+struct memtopo_kmap {
+	struct memtopo_backing *b;
+	struct memtopo_ctx *ctx;
+	u32 region;
+	/* VMAs sharing this (a split, mremap() or fork() copies the pointer) */
+	refcount_t users;
+	struct work_struct put_work;
+};
+
+static struct vfsmount *memtopo_kmap_mnt;
+static struct inode *memtopo_kmap_inode;
+
+/* pages locked and zapped at once by a write-protect */
+#define MEMTOPO_WP_BATCH 32
+
+static void memtopo_kernel_write_protect(struct memtopo_backing *b, u64 offset, u64 len)
 {
 	struct memtopo_kbacking *kb = to_kb(b);
-	unsigned long first = (((u64)vma->vm_pgoff << PAGE_SHIFT) - b->mmap_offset) >> PAGE_SHIFT;
-	unsigned long i;
-	int ret;
+	struct page *pages[MEMTOPO_WP_BATCH];
+	unsigned long first, end, n, i;
 
-	if (!(vma->vm_flags & VM_SHARED))
-		return -EINVAL;
-	if (first >= kb->nr_pages || vma_pages(vma) > kb->nr_pages - first)
-		return -ENXIO;
-	memtopo_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
-	for (i = 0; i < vma_pages(vma); i++) {
-		ret = vm_insert_page(vma, vma->vm_start + (i << PAGE_SHIFT),
-				     vmalloc_to_page(b->kaddr + ((first + i) << PAGE_SHIFT)));
-		/* a failed ->mmap() is unmapped by its caller */
-		if (ret)
-			return ret;
+	might_sleep();
+	/*
+	 * Pairs with memtopo_kmap_count(): either the VMA is counted here,
+	 * or its faults see the log state the caller just published.
+	 */
+	smp_mb();
+	if (!len || offset >= b->size || !atomic_read(&kb->nr_vmas))
+		return;
+	first = offset >> PAGE_SHIFT;
+	end = min_t(u64, DIV_ROUND_UP_ULL(offset + min(len, b->size - offset), PAGE_SIZE),
+		    kb->nr_pages);
+	for (; first < end; first += n) {
+		n = min(end - first, (unsigned long)MEMTOPO_WP_BATCH);
+		/* ascending, as every write-protect: faults hold one page lock at most */
+		for (i = 0; i < n; i++) {
+			pages[i] = vmalloc_to_page(b->kaddr + ((first + i) << PAGE_SHIFT));
+			lock_page(pages[i]);
+		}
+		unmap_mapping_range(memtopo_kmap_inode->i_mapping,
+				    b->mmap_offset + ((u64)first << PAGE_SHIFT),
+				    (u64)n << PAGE_SHIFT, 0);
+		for (i = 0; i < n; i++)
+			unlock_page(pages[i]);
 	}
+}
+
+static void memtopo_kmap_put_work(struct work_struct *work)
+{
+	struct memtopo_kmap *km = container_of(work, struct memtopo_kmap, put_work);
+
+	memtopo_ctx_put(km->ctx);
+	memtopo_backing_put(km->b);
+	kfree(km);
+}
+
+static void memtopo_kmap_count(struct memtopo_kmap *km)
+{
+	atomic_inc(&to_kb(km->b)->nr_vmas);
+	/* pairs with the barrier in memtopo_kernel_write_protect() */
+	smp_mb__after_atomic();
+}
+
+static void memtopo_kmap_open(struct vm_area_struct *vma)
+{
+	struct memtopo_kmap *km = vma->vm_private_data;
+
+	refcount_inc(&km->users);
+	memtopo_kmap_count(km);
+}
+
+/* After the VMA's PTEs are gone. */
+static void memtopo_kmap_close(struct vm_area_struct *vma)
+{
+	struct memtopo_kmap *km = vma->vm_private_data;
+
+	atomic_dec(&to_kb(km->b)->nr_vmas);
+	if (refcount_dec_and_test(&km->users))
+		queue_work(memtopo_backing_wq, &km->put_work);
+}
+
+/* The page of @km's backing at @vmf's offset, or NULL past its end. */
+static struct page *memtopo_kmap_page(struct memtopo_kmap *km, struct vm_fault *vmf, u64 *off)
+{
+	pgoff_t first = km->b->mmap_offset >> PAGE_SHIFT;
+
+	if (vmf->pgoff < first || vmf->pgoff - first >= to_kb(km->b)->nr_pages)
+		return NULL;
+	*off = (u64)(vmf->pgoff - first) << PAGE_SHIFT;
+	return vmalloc_to_page(km->b->kaddr + *off);
+}
+
+static vm_fault_t memtopo_kmap_fault(struct vm_fault *vmf)
+{
+	struct page *page;
+	u64 off;
+
+	page = memtopo_kmap_page(vmf->vma->vm_private_data, vmf, &off);
+	if (!page)
+		return VM_FAULT_SIGBUS;
+	get_page(page);
+	vmf->page = page;
 	return 0;
 }
+
+static vm_fault_t memtopo_kmap_mkwrite(struct vm_fault *vmf)
+{
+	struct memtopo_kmap *km = vmf->vma->vm_private_data;
+	struct memtopo_region *mr;
+	u64 off;
+
+	if (memtopo_kmap_page(km, vmf, &off) != vmf->page)
+		return VM_FAULT_SIGBUS;
+	/* kept by the fault path until the PTE is writable: see "Mappings" */
+	lock_page(vmf->page);
+	rcu_read_lock();
+	mr = xa_load(&km->ctx->objects, km->region);
+	if (mr && mr->backing == km->b)
+		memtopo_mark_dirty(mr, off, PAGE_SIZE);
+	rcu_read_unlock();
+	return VM_FAULT_LOCKED;
+}
+
+static const struct vm_operations_struct memtopo_kmap_ops = {
+	.open = memtopo_kmap_open,
+	.close = memtopo_kmap_close,
+	.fault = memtopo_kmap_fault,
+	.page_mkwrite = memtopo_kmap_mkwrite,
+};
+
+/**
+ * memtopo_backing_mapping() - the address_space every /dev/memtopo file
+ * uses as its f_mapping.
+ *
+ * Context: any, between memtopo_backing_init() and memtopo_backing_exit().
+ * Return: the address_space.
+ */
+struct address_space *memtopo_backing_mapping(void)
+{
+	return memtopo_kmap_inode->i_mapping;
+}
+
+/**
+ * memtopo_backing_kmap_alloc() - what memtopo_backing_mmap() needs, allocated
+ * before the caller takes the lock it runs under.
+ *
+ * Context: process context; sleeps.
+ * Return: the object (kfree() it unless memtopo_backing_mmap() took it), or
+ * NULL.
+ */
+struct memtopo_kmap *memtopo_backing_kmap_alloc(void)
+{
+	return kzalloc(sizeof(struct memtopo_kmap), GFP_KERNEL_ACCOUNT);
+}
+
+/**
+ * memtopo_backing_mmap() - map kernel-owned RAM of @ctx into a process.
+ * @ctx: the context of the file being mapped; the mapping takes a
+ *	reference, the caller keeps @ctx alive meanwhile.
+ * @vma: the new mapping: shared, its offset and length within one
+ *	kernel-owned backing of a live region of @ctx.
+ * @km: from memtopo_backing_kmap_alloc().
+ *
+ * Nothing is mapped yet: faults map the pages (see "Mappings" above).  The
+ * mapping holds the backing, so it stays valid after the region and its
+ * backing are gone, and marks writes dirty in that region's log.
+ *
+ * Context: ->mmap(): the mmap lock held for writing; does not sleep (the
+ * caller holds the spinlock that keeps its file's context).
+ * Return: 0 and @km is the mapping's; or @km is still the caller's and
+ * -ENXIO for an offset no live kernel-owned RAM of @ctx has, or a mapping
+ * running past its pages; -EINVAL for a private mapping.
+ */
+int memtopo_backing_mmap(struct memtopo_ctx *ctx, struct vm_area_struct *vma,
+			 struct memtopo_kmap *km)
+{
+	struct memtopo_kbacking *kb;
+	struct memtopo_backing *b;
+	u32 region;
+	u64 first;
+
+	b = memtopo_backing_find_mmap(ctx, (u64)vma->vm_pgoff << PAGE_SHIFT, &region);
+	if (!b)
+		return -ENXIO;
+	kb = to_kb(b);
+	first = (((u64)vma->vm_pgoff << PAGE_SHIFT) - b->mmap_offset) >> PAGE_SHIFT;
+	if (!(vma->vm_flags & VM_SHARED) ||
+	    first >= kb->nr_pages || vma_pages(vma) > kb->nr_pages - first) {
+		memtopo_backing_put(b);
+		return vma->vm_flags & VM_SHARED ? -ENXIO : -EINVAL;
+	}
+	memtopo_ctx_get(ctx);
+	km->b = b;
+	km->ctx = ctx;
+	km->region = region;
+	refcount_set(&km->users, 1);
+	INIT_WORK(&km->put_work, memtopo_kmap_put_work);
+	memtopo_kmap_count(km);
+	memtopo_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_private_data = km;
+	vma->vm_ops = &memtopo_kmap_ops;
+	return 0;
+}
+
+static int memtopo_kmap_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, MEMTOPO_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+/*
+ * Never registered, only mounted by the module for its inode; no owner:
+ * the mount would pin the module that unmounts it at exit.
+ */
+static struct file_system_type memtopo_kmap_fs = {
+	.name = "memtopo",
+	.init_fs_context = memtopo_kmap_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
 
 /**
  * memtopo_backing_init() - module init: the release workqueue.
@@ -549,8 +770,38 @@ int memtopo_backing_map_vma(struct memtopo_backing *b, struct vm_area_struct *vm
  */
 int memtopo_backing_init(void)
 {
+	int ret;
+
 	memtopo_backing_wq = alloc_workqueue("memtopo_backing", WQ_UNBOUND, 0);
-	return memtopo_backing_wq ? 0 : -ENOMEM;
+	if (!memtopo_backing_wq)
+		return -ENOMEM;
+	memtopo_kmap_mnt = kern_mount(&memtopo_kmap_fs);
+	if (IS_ERR(memtopo_kmap_mnt)) {
+		ret = PTR_ERR(memtopo_kmap_mnt);
+		goto err_wq;
+	}
+	memtopo_kmap_inode = alloc_anon_inode(memtopo_kmap_mnt->mnt_sb);
+	if (IS_ERR(memtopo_kmap_inode)) {
+		ret = PTR_ERR(memtopo_kmap_inode);
+		goto err_mnt;
+	}
+	return 0;
+
+err_mnt:
+	kern_unmount(memtopo_kmap_mnt);
+err_wq:
+	destroy_workqueue(memtopo_backing_wq);
+	return ret;
+}
+
+/**
+ * memtopo_backing_unmapped() - module exit, before anything else: run the
+ * context and backing puts of mappings closed last.  No new ones come: a
+ * mapping holds its file, which holds the module.
+ */
+void memtopo_backing_unmapped(void)
+{
+	flush_workqueue(memtopo_backing_wq);
 }
 
 /**
@@ -560,4 +811,6 @@ int memtopo_backing_init(void)
 void memtopo_backing_exit(void)
 {
 	destroy_workqueue(memtopo_backing_wq);
+	iput(memtopo_kmap_inode);
+	kern_unmount(memtopo_kmap_mnt);
 }

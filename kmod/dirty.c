@@ -174,6 +174,65 @@ void memtopo_mark_dirty(struct memtopo_region *mr, u64 offset, u64 len)
 EXPORT_SYMBOL_NS_GPL(memtopo_mark_dirty, MEMTOPO);
 
 /*
+ * Writes that memtopo does not see (a process's mapping of kernel-owned
+ * RAM) are marked when they fault; once a page's bit is cleared, or
+ * logging starts, the page must fault again on its next write.  Called
+ * after the new bits or mask are visible to markers; see "Mappings" in
+ * backing.c for why that order loses no write.
+ */
+static void memtopo_dirty_write_protect(struct memtopo_region *mr, u64 offset, u64 len)
+{
+	struct memtopo_backing *b = mr->backing;
+
+	if (b && b->ops->write_protect)
+		b->ops->write_protect(b, offset, len);
+}
+
+/* The pages of @bits (as memtopo_dirty_fetch() lays them out) set, in runs. */
+static void memtopo_dirty_write_protect_bits(struct memtopo_region *mr, u64 first_page,
+					     u64 npages, const u64 *bits)
+{
+	u64 i = 0, run;
+
+	if (!mr->backing || !mr->backing->ops->write_protect)
+		return;
+	while (i < npages) {
+		if (!(bits[i / 64] & BIT_ULL(i % 64))) {
+			i++;
+			continue;
+		}
+		for (run = 1; i + run < npages && (bits[(i + run) / 64] & BIT_ULL((i + run) % 64));)
+			run++;
+		memtopo_dirty_write_protect(mr, (first_page + i) << MEMTOPO_DIRTY_PAGE_SHIFT,
+					    run << MEMTOPO_DIRTY_PAGE_SHIFT);
+		i += run;
+	}
+}
+
+/**
+ * memtopo_dirty_log_on() - @mr's dirty-log mask gained clients and
+ * markers can see it: write-protect its memory's user mappings.
+ * @mr: the region, context locked.
+ *
+ * Context: process context; sleeps (page locks).
+ */
+void memtopo_dirty_log_on(struct memtopo_region *mr)
+{
+	memtopo_dirty_write_protect(mr, 0, U64_MAX);
+}
+
+/* Global logging went on: every region's mappings, as memtopo_dirty_log_on(). */
+static void memtopo_dirty_log_on_all(struct memtopo_ctx *ctx)
+{
+	struct memtopo_region *mr;
+	unsigned long id;
+
+	xa_for_each(&ctx->objects, id, mr)
+		if (memtopo_kind_has_ram(mr->kind))
+			memtopo_dirty_write_protect(mr, 0, U64_MAX);
+}
+
+/*
  * log_global_stop, newest first, for every listener of every space up to
  * (not including) @l of @as: the rollback of a refused start (QEMU's
  * memory_global_dirty_log_do_start()).  @l may be the list head of @as's
@@ -337,6 +396,7 @@ int memtopo_global_dirty_log_start_locked(struct memtopo_ctx *ctx, u32 reasons)
 			memtopo_dirty_drop_fresh(fresh, n);
 		return ret;
 	}
+	memtopo_dirty_log_on_all(ctx);
 	return memtopo_ctx_changed(ctx);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_global_dirty_log_start_locked, MEMTOPO);
@@ -426,6 +486,8 @@ void memtopo_dirty_undo(struct memtopo_undo *u, bool forget)
 	if (forget)
 		return;
 	memtopo_ctx_set_global_dirty_locked(ctx, u->addr);
+	if (!now)
+		memtopo_dirty_log_on_all(ctx);
 	/*
 	 * The listeners were told stop inside the transaction and must run
 	 * again.  They ran before, so a refusal now cannot be honoured: it is
@@ -683,8 +745,10 @@ int memtopo_region_get_dirty_log(struct memtopo_region *mr, unsigned int client,
 	if (!ret) {
 		memtopo_region_log_sync_locked(mr);
 		memtopo_dirty_fetch(bm, first_page, npages, bitmap, clear);
-		if (clear)
+		if (clear) {
+			memtopo_dirty_write_protect_bits(mr, first_page, npages, bitmap);
 			memtopo_region_log_clear_locked(mr, first_page, npages);
+		}
 	}
 	mutex_unlock(&mr->ctx->lock);
 	return ret;
@@ -736,9 +800,12 @@ int memtopo_region_get_dirty_log_locked(struct memtopo_region *mr, unsigned int 
 
 	memtopo_assert_locked(mr->ctx);
 	ret = memtopo_dirty_check(mr, client, first_page, npages, &bm);
-	if (!ret)
-		memtopo_dirty_fetch(bm, first_page, npages, bitmap, clear);
-	return ret;
+	if (ret)
+		return ret;
+	memtopo_dirty_fetch(bm, first_page, npages, bitmap, clear);
+	if (clear)
+		memtopo_dirty_write_protect_bits(mr, first_page, npages, bitmap);
+	return 0;
 }
 
 /**
@@ -771,6 +838,7 @@ int memtopo_region_clear_dirty_log_locked(struct memtopo_region *mr, unsigned in
 		if (page < bm->npages && bits)
 			atomic64_andnot(bits, &bm->words[page / 64]);
 	}
+	memtopo_dirty_write_protect_bits(mr, first_page, npages, bitmap);
 	memtopo_region_log_clear_locked(mr, first_page, npages);
 	return 0;
 }

@@ -37,6 +37,8 @@ static int memtopo_fops_open(struct inode *inode, struct file *filp)
 	spin_lock_init(&mf->ctx_lock);
 	xa_init_flags(&mf->subs, XA_FLAGS_ALLOC1);
 	mf->dbg = memtopo_debugfs_add_ctx(mf->ctx, NULL);
+	/* one address_space for every file: write-protection finds all mappings */
+	filp->f_mapping = memtopo_backing_mapping();
 	filp->private_data = mf;
 	return 0;
 }
@@ -64,22 +66,22 @@ static int memtopo_fops_release(struct inode *inode, struct file *filp)
 static int memtopo_fops_mmap(struct file *filp, struct vm_area_struct *vma)
 {
 	struct memtopo_file *mf = filp->private_data;
-	struct memtopo_backing *b;
+	struct memtopo_kmap *km;
 	int ret;
 
+	km = memtopo_backing_kmap_alloc();
+	if (!km)
+		return -ENOMEM;
 	/*
 	 * Not mf->lock: its holders fault on user memory, so it comes before
 	 * the mmap lock held here.  The spinlock keeps the file's context
-	 * (switched by MEMTOPO_CTX_ATTACH) alive for the search; the backing
-	 * reference then keeps the pages.
+	 * (switched by MEMTOPO_CTX_ATTACH) alive until the mapping holds it.
 	 */
 	spin_lock(&mf->ctx_lock);
-	b = memtopo_backing_find_mmap(mf->ctx, (u64)vma->vm_pgoff << PAGE_SHIFT);
+	ret = memtopo_backing_mmap(mf->ctx, vma, km);
 	spin_unlock(&mf->ctx_lock);
-	if (!b)
-		return -ENXIO;
-	ret = memtopo_backing_map_vma(b, vma);
-	memtopo_backing_put(b);
+	if (ret)
+		kfree(km);
 	return ret;
 }
 
@@ -173,6 +175,8 @@ err_cache:
 
 static void __exit memtopo_exit(void)
 {
+	/* the last mappings' puts may free contexts: before any teardown */
+	memtopo_backing_unmapped();
 	misc_deregister(&memtopo_misc);
 	memtopo_registry_exit();
 	memtopo_debugfs_exit();

@@ -71,6 +71,17 @@ int memtopo_hook_dirty_prepare(struct memtopo_region *mr, u8 mask, u8 *fresh);
 void memtopo_hook_dirty_unprepare(struct memtopo_region *mr, u8 fresh);
 
 /**
+ * memtopo_hook_dirty_log_on() - @mr's own dirty-log mask gained clients
+ * (enabled, or given back by an undo) and markers can see them: writes
+ * memtopo does not see, through a process's mapping of the region's
+ * kernel-owned RAM, must fault again to be marked (dirty.c).
+ * @mr: the region.
+ *
+ * Context: may sleep (page locks).
+ */
+void memtopo_hook_dirty_log_on(struct memtopo_region *mr);
+
+/**
  * memtopo_hook_region_free() - a region's memory goes: free its parity
  * state (bitmaps, ioeventfd registrations, coalescing ranges).
  * @mr: the region; nothing can reach it any more.

@@ -32,6 +32,20 @@
  *         memtopo_udev.lock     a served device's queue (served.c), a
  *                               spinlock with BHs off (the region's RCU
  *                               free ends the device); innermost
+ *       page locks of kernel-owned RAM  a write-protect (backing.c), in
+ *                               ascending page order, then
+ *         i_mmap_rwsem          of the files' shared address_space
+ *                               (unmap_mapping_range())
+ *
+ *   mmap lock                   a fault on a mapping of kernel-owned RAM
+ *     page lock                 ->page_mkwrite, one page, held by the fault
+ *                               until the PTE is writable; then RCU
+ *   memtopo_file.ctx_lock       ->mmap(), under the mmap lock; a spinlock
+ *
+ * The context and file mutexes come before the mmap lock (their holders
+ * copy from and to user memory, which may fault), so nothing under the
+ * mmap lock takes them: a mapping's last context reference is dropped
+ * from a work item.
  *
  * A kernel consumer's own locks come before the context mutex.  Never:
  *  - two context mutexes at once (lockdep: one class, no nesting);

@@ -121,9 +121,13 @@ char *memtopo_mtree_format(struct memtopo_ctx *ctx, u32 flags, size_t *len);
 const char *memtopo_region_type_name(const struct memtopo_region *mr);
 
 /* backing.c */
-struct memtopo_backing *memtopo_backing_find_mmap(struct memtopo_ctx *ctx, u64 off);
-int memtopo_backing_map_vma(struct memtopo_backing *b, struct vm_area_struct *vma);
+struct memtopo_kmap;
+struct memtopo_kmap *memtopo_backing_kmap_alloc(void);
+int memtopo_backing_mmap(struct memtopo_ctx *ctx, struct vm_area_struct *vma,
+			 struct memtopo_kmap *km);
+struct address_space *memtopo_backing_mapping(void);
 int memtopo_backing_init(void);
+void memtopo_backing_unmapped(void);
 void memtopo_backing_exit(void);
 
 /* served.c */

@@ -60,6 +60,11 @@ void memtopo_hook_dirty_unprepare(struct memtopo_region *mr, u8 fresh)
 	memtopo_dirty_unprepare(mr, fresh);
 }
 
+void memtopo_hook_dirty_log_on(struct memtopo_region *mr)
+{
+	memtopo_dirty_log_on(mr);
+}
+
 void memtopo_hook_region_free(struct memtopo_region *mr)
 {
 	struct memtopo_region_parity *p = rcu_dereference_protected(mr->parity, 1);

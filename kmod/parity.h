@@ -159,6 +159,7 @@ enum memtopo_parity_undo {
 /* dirty.c */
 int memtopo_dirty_prepare(struct memtopo_region *mr, u8 mask, u8 *fresh);
 void memtopo_dirty_unprepare(struct memtopo_region *mr, u8 fresh);
+void memtopo_dirty_log_on(struct memtopo_region *mr);
 void memtopo_dirty_free(struct memtopo_region_parity *p);
 void memtopo_dirty_undo(struct memtopo_undo *u, bool forget);
 void memtopo_dirty_count_undo(struct memtopo_undo *u);

@@ -1132,6 +1132,8 @@ int memtopo_region_set_dirty_log_locked(struct memtopo_region *mr, unsigned int 
 	u->dirty_log_mask = mr->dirty_log_mask;
 	u->flags = fresh;
 	WRITE_ONCE(mr->dirty_log_mask, mask);
+	if (on)
+		memtopo_hook_dirty_log_on(mr);
 	return memtopo_ctx_region_changed(mr);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_set_dirty_log_locked, MEMTOPO);
@@ -1146,6 +1148,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_dirty_log_locked, MEMTOPO);
 void memtopo_region_undo(struct memtopo_undo *u)
 {
 	struct memtopo_region *mr = u->obj, *parent;
+	u8 on;
 
 	switch (u->kind) {
 	case MEMTOPO_UNDO_REGION_CREATE:
@@ -1181,7 +1184,10 @@ void memtopo_region_undo(struct memtopo_undo *u)
 		mr->flags = u->flags;
 		break;
 	case MEMTOPO_UNDO_DIRTY_LOG:
+		on = u->dirty_log_mask & ~mr->dirty_log_mask;
 		WRITE_ONCE(mr->dirty_log_mask, u->dirty_log_mask);
+		if (on)
+			memtopo_hook_dirty_log_on(mr);
 		/* bitmaps the change allocated: a log nobody enabled reads as none */
 		memtopo_hook_dirty_unprepare(mr, u->flags);
 		break;

@@ -5,7 +5,10 @@
  * global sync, counted VGA logging (MEMTOPO_DIRTY_LOG), listing a region's
  * ioeventfds and coalesced ranges (count then fill), removing an ioeventfd
  * without its fd, and MEMTOPO_DIRTY_MARK, each with its errnos; every
- * refused call is checked to change nothing.
+ * refused call is checked to change nothing.  Writes through a process's
+ * mapping of kernel-owned RAM are logged by write faults (the pages are
+ * write-protected when logging starts and when bits are cleared), counted
+ * with getrusage(): none once logging is off and the pages are writable.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -14,6 +17,8 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -48,6 +53,36 @@ static int d_get(int fd, __u32 region, __u32 client, __u64 npages, __u64 *bits)
 	};
 
 	return d_ioctl(fd, MEMTOPO_DIRTY_LOG, &d);
+}
+
+/* GET with MEMTOPO_DIRTY_F_CLEAR: fetch and clear. */
+static int d_get_clear(int fd, __u32 region, __u32 client, __u64 npages, __u64 *bits)
+{
+	struct memtopo_dirty_log d = {
+		.size = sizeof(d), .op = MEMTOPO_DIRTY_GET, .region = region, .client = client,
+		.flags = MEMTOPO_DIRTY_F_CLEAR, .num_pages = npages, .bitmap = (uintptr_t)bits,
+	};
+
+	return d_ioctl(fd, MEMTOPO_DIRTY_LOG, &d);
+}
+
+static int d_clear(int fd, __u32 region, __u32 client, __u64 npages, __u64 bits)
+{
+	struct memtopo_dirty_log d = {
+		.size = sizeof(d), .op = MEMTOPO_DIRTY_CLEAR, .region = region, .client = client,
+		.num_pages = npages, .bitmap = (uintptr_t)&bits,
+	};
+
+	return d_ioctl(fd, MEMTOPO_DIRTY_LOG, &d);
+}
+
+/* Page faults this process took so far (the mapping's, since nothing else runs). */
+static long d_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt + ru.ru_majflt;
 }
 
 static int d_mark(int fd, __u32 region, __u64 offset, __u64 length)
@@ -406,6 +441,142 @@ TEST_F(dirty, events)
 	EXPECT_EQ(VGA, ev[0].new_mask);
 	EXPECT_EQ(MEMTOPO_EVENT_LOG_GLOBAL_AFTER_SYNC, ev[1].type);
 	EXPECT_EQ(0, ev[1].region);
+}
+
+#define KPAGES	16
+#define KBASE	0x400000ull
+#define KALIAS	0x500000ull
+#define PG	4096
+
+/* One byte written into each page of @pages (a bit mask) through @map. */
+static void d_touch(char *map, __u32 pages, char v)
+{
+	int i;
+
+	for (i = 0; i < KPAGES; i++) {
+		if (pages & (1u << i))
+			map[i * PG + 7] = v;
+		/* every store done, none merged with the next call's */
+		asm volatile("" ::: "memory");
+	}
+}
+
+/*
+ * Kernel-owned RAM mapped twice into this process (the whole region, and
+ * its second half again), shown at two addresses (itself and an alias):
+ * writes through either mapping land in the region's log while logging
+ * is on, reads do not, and after each fetch-and-clear or clear only what
+ * is written again shows.
+ */
+TEST_F(dirty, mmap_writes)
+{
+	struct memtopo_op op;
+	char *map, *half, buf[1];
+	int id, alias, i;
+	__u64 bits, off;
+	long before;
+
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = MEMTOPO_KIND_RAM;
+	op.flags = MEMTOPO_OP_F_KERNEL_BACKING;
+	op.length = KPAGES * PG;
+	strcpy(op.name, "vram");
+	ASSERT_EQ(0, mt_op(self->fd, &op));
+	id = op.id;
+	off = op.backing_offset;
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = MEMTOPO_KIND_ALIAS;
+	op.ref = id;
+	op.length = KPAGES * PG;
+	strcpy(op.name, "vram-alias");
+	ASSERT_EQ(0, mt_op(self->fd, &op));
+	alias = op.id;
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, id, KBASE, 0));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, alias, KALIAS, 0));
+	map = mmap(NULL, KPAGES * PG, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, off);
+	ASSERT_NE(MAP_FAILED, map);
+	/* pages 8 to 15 again */
+	half = mmap(NULL, KPAGES / 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd,
+		    off + KPAGES / 2 * PG);
+	ASSERT_NE(MAP_FAILED, half);
+
+	/* written before logging starts: the PTE is writable, logging must take it back */
+	d_touch(map, 0xffff, 1);
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_DIRTY_LOG, id, 0, 0, 1));
+	EXPECT_EQ(VGA, d_mask_at(self->fd, self->space, KBASE));
+	EXPECT_EQ(VGA, d_mask_at(self->fd, self->space, KALIAS));
+	ASSERT_EQ(0, d_get(self->fd, id, 0, KPAGES, &bits));
+	EXPECT_EQ(0, bits);
+
+	/* pages 0 and 3 through the first mapping, 9 through the second; 5 read */
+	d_touch(map, 1u << 0 | 1u << 3, 2);
+	half[(9 - KPAGES / 2) * PG] = 2;
+	buf[0] = map[5 * PG];
+	EXPECT_EQ(0, buf[0]);
+	ASSERT_EQ(0, d_get_clear(self->fd, id, 0, KPAGES, &bits));
+	EXPECT_EQ(1u << 0 | 1u << 3 | 1u << 9, bits);
+	/* the same bytes through the alias and through the first mapping */
+	ASSERT_EQ(0, mt_space_rw(self->fd, self->space, KALIAS + 9 * PG, buf, 1, 0));
+	EXPECT_EQ(2, buf[0]);
+	EXPECT_EQ(2, map[9 * PG]);
+
+	/* cleared: page 3 again and a new page 7, nothing else */
+	d_touch(map, 1u << 3 | 1u << 7, 3);
+	ASSERT_EQ(0, d_get_clear(self->fd, id, 0, KPAGES, &bits));
+	EXPECT_EQ(1u << 3 | 1u << 7, bits);
+	ASSERT_EQ(0, d_get(self->fd, id, 0, KPAGES, &bits));
+	EXPECT_EQ(0, bits);
+
+	/* MEMTOPO_DIRTY_CLEAR re-arms what it clears, only that */
+	d_touch(map, 1u << 11 | 1u << 12, 4);
+	ASSERT_EQ(0, d_clear(self->fd, id, 0, KPAGES, 1u << 11));
+	ASSERT_EQ(0, d_get(self->fd, id, 0, KPAGES, &bits));
+	EXPECT_EQ(1u << 12, bits);
+	d_touch(map, 1u << 11, 5);
+	ASSERT_EQ(0, d_get_clear(self->fd, id, 0, KPAGES, &bits));
+	EXPECT_EQ(1u << 11 | 1u << 12, bits);
+
+	/* every page written after a clear costs a fault: the one that logs it */
+	before = d_faults();
+	d_touch(map, 0xffff, 6);
+	EXPECT_LE(KPAGES, d_faults() - before);
+	ASSERT_EQ(0, d_get_clear(self->fd, id, 0, KPAGES, &bits));
+	EXPECT_EQ(0xffff, bits);
+
+	/* global logging write-protects too (the MIGRATION client) */
+	d_touch(map, 0xffff, 7);
+	ASSERT_EQ(0, d_log(self->fd, MEMTOPO_DIRTY_GLOBAL_START, 0, 0,
+			   MEMTOPO_GLOBAL_DIRTY_MIGRATION));
+	d_touch(map, 1u << 14, 8);
+	ASSERT_EQ(0, d_get(self->fd, id, 2, KPAGES, &bits));
+	EXPECT_EQ(1u << 14, bits);
+	ASSERT_EQ(0, d_log(self->fd, MEMTOPO_DIRTY_GLOBAL_STOP, 0, 0,
+			   MEMTOPO_GLOBAL_DIRTY_MIGRATION));
+
+	/* VGA logged all along */
+	ASSERT_EQ(0, d_get_clear(self->fd, id, 0, KPAGES, &bits));
+	EXPECT_EQ(0xffff, bits);
+
+	/* logging off: the first write of each page may fault, none after */
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_DIRTY_LOG, id, 0, 0, 0));
+	d_touch(map, 0xffff, 9);
+	before = d_faults();
+	for (i = 0; i < 100; i++)
+		d_touch(map, 0xffff, 10 + i);
+	EXPECT_EQ(0, d_faults() - before);
+	ASSERT_EQ(0, d_get(self->fd, id, 0, KPAGES, &bits));
+	EXPECT_EQ(0, bits);
+
+	/* the mapping outlives the region: writes land, unlogged */
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_DIRTY_LOG, id, 0, 0, 1));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_DEL_SUBREGION, alias, 0, 0, 0));
+	ASSERT_EQ(0, mt_region_destroy(self->fd, alias));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_DEL_SUBREGION, id, 0, 0, 0));
+	ASSERT_EQ(0, mt_region_destroy(self->fd, id));
+	d_touch(map, 0xffff, 42);
+	EXPECT_EQ(42, half[7 * PG + 7]);
+	munmap(half, KPAGES / 2 * PG);
+	munmap(map, KPAGES * PG);
 }
 
 TEST_HARNESS_MAIN

@@ -1142,8 +1142,10 @@ struct memtopo_dirty_log {
  * pointer to @length bytes of initial contents (a ROM image).  The RAM is
  * mmap()able (MAP_SHARED) through the context's fd at the offset returned
  * in @backing_offset, while the region exists; pages stay mapped after it
- * is destroyed.  Errors: EINVAL for another kind or a @length of 0; E2BIG
- * for MEMTOPO_OP_F_SIZE_2_64; ENOSPC past the context's memory budget
+ * is destroyed.  Writes through such a mapping are dirty-logged for every
+ * client logging the region (the pages fault on their first write after
+ * logging starts or their bits are cleared).  Errors: EINVAL for another
+ * kind or a @length of 0; E2BIG for MEMTOPO_OP_F_SIZE_2_64; ENOSPC past the context's memory budget
  * (checked before anything is allocated); EFAULT if the initial contents
  * cannot be read; ENOMEM.  mmap() errors: EINVAL for a private mapping;
  * ENXIO for an offset or length outside a live region's RAM.

@@ -102,11 +102,18 @@ enum memtopo_backing_kind {
  *	context (the region's RCU callback included): must not sleep.
  * @access: copy @len bytes at @offset of the backing to or from @buf.
  *	Process context, may sleep; see memtopo_backing_access().
+ * @write_protect: make the next write through any user mapping of bytes
+ *	[@offset, @offset + @len) fault, so that it is dirty-logged; called
+ *	once the log state that needs it is visible to markers (logging
+ *	turned on, bits cleared).  NULL for backings whose writers memtopo
+ *	does not see (files, processes: their own mappings are not logged).
+ *	Process context, may sleep; takes page locks and i_mmap_rwsem.
  */
 struct memtopo_backing_ops {
 	void (*release)(struct memtopo_backing *b);
 	int (*access)(struct memtopo_backing *b, u64 offset, void *buf, size_t len,
 		      bool write);
+	void (*write_protect)(struct memtopo_backing *b, u64 offset, u64 len);
 };
 
 /**
