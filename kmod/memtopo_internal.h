@@ -572,6 +572,7 @@ void memtopo_region_renumber(struct memtopo_ctx *ctx);
 
 /* array.c: the growable-array helper */
 int memtopo_grow(void **array, u32 *cap, size_t elem, u32 limit);
+int memtopo_grow_pair(void **a, size_t elem_a, void **b, size_t elem_b, u32 *cap, u32 limit);
 
 /* render.c: builds the view of @root (NULL gives the empty view) */
 struct memtopo_render;

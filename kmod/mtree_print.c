@@ -25,7 +25,7 @@
 struct memtopo_mtree_buf {
 	char *buf;
 	size_t len;
-	size_t cap;
+	u32 cap;
 	int err;
 	/* alias targets to print as memory-region blocks, in queue order */
 	struct memtopo_region **queue;
@@ -46,17 +46,10 @@ static __printf(2, 3) void mt_printf(struct memtopo_mtree_buf *b, const char *fm
 	va_end(args);
 	need = b->len + n + 1;
 	if (need > b->cap) {
-		size_t cap = max(need, b->cap * 2);
-		char *bigger = kvmalloc(cap, GFP_KERNEL_ACCOUNT);
-
-		if (!bigger) {
-			b->err = -ENOMEM;
+		while (!b->err && need > b->cap)
+			b->err = memtopo_grow((void **)&b->buf, &b->cap, 1, U32_MAX);
+		if (b->err)
 			return;
-		}
-		memcpy(bigger, b->buf, b->len);
-		kvfree(b->buf);
-		b->buf = bigger;
-		b->cap = cap;
 		va_start(args, fmt);
 		vsnprintf(b->buf + b->len, b->cap - b->len, fmt, args);
 		va_end(args);
@@ -294,7 +287,7 @@ static void mt_format_flat(struct memtopo_mtree_buf *b, struct memtopo_ctx *ctx)
  * @len: out, length of the text (no NUL counted).
  *
  * Return: a kvmalloc()ed NUL-terminated text (kvfree() it), or an
- * ERR_PTR(-ENOMEM).
+ * ERR_PTR(-ENOMEM), or ERR_PTR(-E2BIG) for a text past 4 GiB.
  */
 char *memtopo_mtree_format(struct memtopo_ctx *ctx, u32 flags, size_t *len)
 {
@@ -302,9 +295,7 @@ char *memtopo_mtree_format(struct memtopo_ctx *ctx, u32 flags, size_t *len)
 
 	memtopo_assert_locked(ctx);
 	xa_init(&b.queued);
-	b.cap = PAGE_SIZE;
-	b.buf = kvmalloc(b.cap, GFP_KERNEL_ACCOUNT);
-	if (!b.buf)
+	if (memtopo_grow((void **)&b.buf, &b.cap, 1, U32_MAX))
 		return ERR_PTR(-ENOMEM);
 	b.buf[0] = '\0';
 	if (flags & MEMTOPO_MTREE_FLAT)

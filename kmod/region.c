@@ -719,13 +719,13 @@ static int memtopo_region_depth(const struct memtopo_region *mr)
 static int memtopo_region_reaches(struct memtopo_region *from,
 				  const struct memtopo_region *to)
 {
-	struct memtopo_region **seen, **bigger, *mr, *child, *target;
-	u32 n = 0, i, cap = 64;
-	int ret = 0;
+	struct memtopo_region **seen = NULL, *mr, *child, *target;
+	u32 n = 0, i, cap = 0;
+	int ret;
 
-	seen = kvmalloc_array(cap, sizeof(*seen), GFP_KERNEL_ACCOUNT);
-	if (!seen)
-		return -ENOMEM;
+	ret = memtopo_grow((void **)&seen, &cap, sizeof(*seen), U32_MAX);
+	if (ret)
+		return ret;
 	from->flags |= MEMTOPO_RF_VISITED;
 	seen[n++] = from;
 	for (i = 0; i < n && !ret; i++) {
@@ -740,15 +740,9 @@ static int memtopo_region_reaches(struct memtopo_region *from,
 			if (child->flags & MEMTOPO_RF_VISITED)
 				continue;
 			if (n == cap) {
-				bigger = kvmalloc_array(cap * 2, sizeof(*seen), GFP_KERNEL_ACCOUNT);
-				if (!bigger) {
-					ret = -ENOMEM;
+				ret = memtopo_grow((void **)&seen, &cap, sizeof(*seen), U32_MAX);
+				if (ret)
 					break;
-				}
-				memcpy(bigger, seen, cap * sizeof(*seen));
-				kvfree(seen);
-				seen = bigger;
-				cap *= 2;
 			}
 			child->flags |= MEMTOPO_RF_VISITED;
 			seen[n++] = child;

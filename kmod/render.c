@@ -422,31 +422,6 @@ static struct memtopo_sweep_event *memtopo_events_sort(struct memtopo_sweep_even
 	return ev;
 }
 
-/* Double the event buffers, keeping what the first holds. */
-static int memtopo_render_grow_events(struct memtopo_render *r)
-{
-	u32 cap = r->cap_ev ? r->cap_ev * 2 : 256;
-	struct memtopo_sweep_event *ev, *tmp;
-
-	if (cap < r->cap_ev)
-		return -E2BIG;
-	ev = kvmalloc_array(cap, sizeof(*ev), GFP_KERNEL_ACCOUNT);
-	tmp = kvmalloc_array(cap, sizeof(*tmp), GFP_KERNEL_ACCOUNT);
-	if (!ev || !tmp) {
-		kvfree(ev);
-		kvfree(tmp);
-		return -ENOMEM;
-	}
-	if (r->cap_ev)
-		memcpy(ev, r->ev, (size_t)r->cap_ev * sizeof(*ev));
-	kvfree(r->ev);
-	kvfree(r->ev_tmp);
-	r->ev = ev;
-	r->ev_tmp = tmp;
-	r->cap_ev = cap;
-	return 0;
-}
-
 /*
  * Take a child that meets the clip onto the kids stack, and its render key
  * (inverted, so ascending order is render order) into the events, read
@@ -467,7 +442,8 @@ static int memtopo_render_take_kid(struct memtopo_child_visitor *v,
 			return ret;
 	}
 	if (i == r->cap_ev) {
-		ret = memtopo_render_grow_events(r);
+		ret = memtopo_grow_pair((void **)&r->ev, sizeof(*r->ev), (void **)&r->ev_tmp,
+					sizeof(*r->ev_tmp), &r->cap_ev, U32_MAX / 2);
 		if (ret)
 			return ret;
 	}

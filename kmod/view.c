@@ -640,31 +640,18 @@ static bool memtopo_fr_mergeable(const struct memtopo_fr *prev, u64 prev_len,
  * @start: where the entry starts (after the previous one).
  * @fr: the entry.
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, -ENOMEM, or -E2BIG past U32_MAX entries.
  */
 int memtopo_flat_add(struct memtopo_flat *f, u64 start, const struct memtopo_fr *fr)
 {
 	if (f->nr && memtopo_fr_mergeable(&f->fr[f->nr - 1], start - f->starts[f->nr - 1], fr))
 		return 0;
 	if (f->nr == f->cap) {
-		u32 cap = f->cap ? f->cap * 2 : 64;
-		u64 *starts = kvmalloc_array(cap, sizeof(*starts), GFP_KERNEL_ACCOUNT);
-		struct memtopo_fr *frs = kvmalloc_array(cap, sizeof(*frs), GFP_KERNEL_ACCOUNT);
+		int ret = memtopo_grow_pair((void **)&f->starts, sizeof(*f->starts),
+					    (void **)&f->fr, sizeof(*f->fr), &f->cap, U32_MAX);
 
-		if (!starts || !frs) {
-			kvfree(starts);
-			kvfree(frs);
-			return -ENOMEM;
-		}
-		if (f->nr) {
-			memcpy(starts, f->starts, f->nr * sizeof(*starts));
-			memcpy(frs, f->fr, f->nr * sizeof(*frs));
-		}
-		kvfree(f->starts);
-		kvfree(f->fr);
-		f->starts = starts;
-		f->fr = frs;
-		f->cap = cap;
+		if (ret)
+			return ret;
 	}
 	f->starts[f->nr] = start;
 	f->fr[f->nr] = *fr;
