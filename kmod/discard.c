@@ -73,6 +73,21 @@ static u64 memtopo_discard_next(const struct memtopo_discard_mgr *d, u64 b, u64 
 	return end;
 }
 
+/*
+ * Step to the next maximal run [*@b, *@e) of blocks in state @populated
+ * that starts at or after *@e and before @end; a walk starts with *@e at
+ * its first block.  Return: false when no run is left.
+ */
+static bool memtopo_discard_run(const struct memtopo_discard_mgr *d, u64 *b, u64 *e, u64 end,
+				bool populated)
+{
+	*b = memtopo_discard_next(d, *e, end, populated);
+	if (*b >= end)
+		return false;
+	*e = memtopo_discard_next(d, *b, end, !populated);
+	return true;
+}
+
 static void memtopo_discard_assign(struct memtopo_discard_mgr *d, u64 b, u64 end, bool populated)
 {
 	for (; b < end; b++) {
@@ -357,18 +372,14 @@ int memtopo_region_populate_locked(struct memtopo_region *mr, u64 offset, u64 si
 		return PTR_ERR(d);
 	first = offset / d->granularity;
 	end = first + size / d->granularity;
-	for (b = memtopo_discard_next(d, first, end, false); b < end;
-	     b = memtopo_discard_next(d, e, end, false)) {
-		e = memtopo_discard_next(d, b, end, true);
+	for (e = first; memtopo_discard_run(d, &b, &e, end, false); ) {
 		ret = memtopo_discard_notify_plug(d, b * d->granularity,
 						  (e - b) * d->granularity);
 		if (ret)
 			goto undo;
 	}
 	/* every listener accepted: now subscriptions may see it */
-	for (b = memtopo_discard_next(d, first, end, false); b < end;
-	     b = memtopo_discard_next(d, e, end, false)) {
-		e = memtopo_discard_next(d, b, end, true);
+	for (e = first; memtopo_discard_run(d, &b, &e, end, false); ) {
 		memtopo_discard_emit_change(mr, b * d->granularity, (e - b) * d->granularity,
 					    MEMTOPO_EVENT_DISCARD_POPULATE);
 	}
@@ -378,9 +389,7 @@ int memtopo_region_populate_locked(struct memtopo_region *mr, u64 offset, u64 si
 undo:
 	/* the runs before the vetoed one were accepted by everyone */
 	end = b;
-	for (b = memtopo_discard_next(d, first, end, false); b < end;
-	     b = memtopo_discard_next(d, e, end, false)) {
-		e = memtopo_discard_next(d, b, end, true);
+	for (e = first; memtopo_discard_run(d, &b, &e, end, false); ) {
 		memtopo_discard_notify_unplug(d, b * d->granularity, (e - b) * d->granularity,
 					      NULL);
 	}
@@ -416,9 +425,7 @@ int memtopo_region_discard_locked(struct memtopo_region *mr, u64 offset, u64 siz
 		return PTR_ERR(d);
 	first = offset / d->granularity;
 	end = first + size / d->granularity;
-	for (b = memtopo_discard_next(d, first, end, true); b < end;
-	     b = memtopo_discard_next(d, e, end, true)) {
-		e = memtopo_discard_next(d, b, end, false);
+	for (e = first; memtopo_discard_run(d, &b, &e, end, true); ) {
 		memtopo_discard_notify_unplug(d, b * d->granularity, (e - b) * d->granularity,
 					      NULL);
 		memtopo_discard_emit_change(mr, b * d->granularity, (e - b) * d->granularity,
@@ -570,9 +577,7 @@ static int memtopo_discard_for_each(struct memtopo_discard_mgr *d, const struct 
 	u64 b, e;
 	int ret;
 
-	for (b = memtopo_discard_next(d, first, end, populated); b < end;
-	     b = memtopo_discard_next(d, e, end, populated)) {
-		e = memtopo_discard_next(d, b, end, !populated);
+	for (e = first; memtopo_discard_run(d, &b, &e, end, populated); ) {
 		if (!memtopo_discard_intersect(s, b * d->granularity, (e - b) * d->granularity,
 					       &tmp))
 			break;
