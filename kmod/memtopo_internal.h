@@ -540,6 +540,8 @@ void memtopo_transaction_abort_locked(struct memtopo_ctx *ctx, u32 mark);
 
 /* window.c */
 void memtopo_note_region(struct memtopo_region *mr);
+int memtopo_region_extent(const struct memtopo_region *mr, const struct memtopo_region *frame,
+			  u64 *start, u64 *last);
 void memtopo_windows_reset(struct memtopo_ctx *ctx);
 u32 memtopo_windows_of(const struct memtopo_ctx *ctx, const struct memtopo_region *frame,
 		       struct memtopo_window *out);

@@ -252,8 +252,10 @@ EXPORT_SYMBOL_NS_GPL(memtopo_space_lookup, MEMTOPO);
  *	listeners but must not commit.
  * @opaque: passed to @fn.
  *
- * Walks the whole view: a region may show in any number of ranges through
- * aliases, and the view is indexed by address, not by region.
+ * The view is indexed by address, not by region: between commits, when
+ * the tree is what the views show, only the addresses where @mr can render
+ * are walked (O(log N) plus the entries there).  A region that aliases
+ * show, or a view not yet re-rendered after a change, is walked whole.
  */
 void memtopo_space_region_ranges_locked(struct memtopo_space *as, const struct memtopo_region *mr,
 					void (*fn)(const struct memtopo_section *s, void *opaque),
@@ -262,9 +264,21 @@ void memtopo_space_region_ranges_locked(struct memtopo_space *as, const struct m
 	const struct memtopo_view *v = memtopo_space_view_locked(as);
 	struct memtopo_view_pos p;
 	struct memtopo_section s;
+	u64 start = 0, last = U64_MAX;
+	int ret;
 
 	memtopo_assert_locked(as->ctx);
-	for (memtopo_pos_init(&p, v, 0); p.i < v->nr; memtopo_pos_next(&p)) {
+	if (!as->ctx->topology_dirty) {
+		ret = memtopo_region_extent(mr, v->root, &start, &last);
+		if (!ret)
+			return;
+		if (ret < 0) {
+			start = 0;
+			last = U64_MAX;
+		}
+	}
+	for (memtopo_pos_init(&p, v, memtopo_view_find(v, start));
+	     p.i < v->nr && memtopo_pos_start(&p) <= last; memtopo_pos_next(&p)) {
 		if (memtopo_pos_fr(&p)->mr != mr)
 			continue;
 		memtopo_pos_section(&p, &s);

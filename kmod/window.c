@@ -48,6 +48,53 @@ static void memtopo_window_add(struct memtopo_ctx *ctx, const struct memtopo_reg
 	ctx->windows[ctx->nr_windows++] = (struct memtopo_window){ frame, start, last };
 }
 
+/*
+ * Call @fn with each frame @mr renders through: @mr itself, then each
+ * ancestor while it renders its children, with @mr's extent in that
+ * frame's coordinates, clipped by the ancestors between.  An alias that
+ * shows the frame (alias_users) gives @mr more than one place: the walk
+ * stops there, after @fn had that frame.
+ *
+ * Return: 1 if @fn returned true (it stops the walk), -EXDEV at a frame
+ * that aliases show, 0 when the walk ran out of frames.
+ */
+static int memtopo_region_frames(const struct memtopo_region *mr,
+				 bool (*fn)(void *arg, const struct memtopo_region *frame,
+					    u64 start, u64 last),
+				 void *arg)
+{
+	const struct memtopo_region *a, *p;
+	u64 lo, hi;
+
+	/* [lo, hi]: the extent in a's own coordinates, clipped so far */
+	lo = 0;
+	hi = memtopo_region_last_off(mr);
+	for (a = mr; ; a = p) {
+		/* add_subregion keeps addr + size within 2^64: no overflow */
+		if (fn(arg, a, lo + a->addr, hi + a->addr))
+			return 1;
+		if (a->alias_users)
+			return -EXDEV;
+		p = a->parent;
+		if (!p || p->kind == MEMTOPO_ALIAS || !memtopo_region_enabled(p) ||
+		    memtopo_region_empty(p))
+			return 0;
+		lo += a->addr;
+		hi = min(hi + a->addr, memtopo_region_last_off(p));
+		if (lo > hi)
+			return 0;
+	}
+}
+
+static bool memtopo_note_frame(void *arg, const struct memtopo_region *frame, u64 start,
+			       u64 last)
+{
+	struct memtopo_ctx *ctx = arg;
+
+	memtopo_window_add(ctx, frame, start, last);
+	return ctx->full_render;
+}
+
 /**
  * memtopo_note_region() - note where @mr shows now.
  * @mr: the region, context locked.
@@ -58,8 +105,6 @@ static void memtopo_window_add(struct memtopo_ctx *ctx, const struct memtopo_reg
 void memtopo_note_region(struct memtopo_region *mr)
 {
 	struct memtopo_ctx *ctx = mr->ctx;
-	struct memtopo_region *a, *p;
-	u64 lo, hi;
 
 	memtopo_assert_locked(ctx);
 	if (ctx->full_render || memtopo_region_empty(mr))
@@ -72,25 +117,57 @@ void memtopo_note_region(struct memtopo_region *mr)
 			return;
 		}
 	}
-	/* [lo, hi]: the extent in a's own coordinates, clipped so far */
-	lo = 0;
-	hi = memtopo_region_last_off(mr);
-	for (a = mr; ; a = p) {
-		if (a->alias_users) {
-			ctx->full_render = true;
-			return;
-		}
-		/* add_subregion keeps addr + size within 2^64: no overflow */
-		memtopo_window_add(ctx, a, lo + a->addr, hi + a->addr);
-		p = a->parent;
-		if (!p || p->kind == MEMTOPO_ALIAS || !memtopo_region_enabled(p) ||
-		    memtopo_region_empty(p))
-			return;
-		lo += a->addr;
-		hi = min(hi + a->addr, memtopo_region_last_off(p));
-		if (lo > hi)
-			return;
+	if (memtopo_region_frames(mr, memtopo_note_frame, ctx) < 0)
+		ctx->full_render = true;
+}
+
+struct memtopo_extent {
+	const struct memtopo_region *frame;
+	u64 start, last;
+};
+
+static bool memtopo_extent_frame(void *arg, const struct memtopo_region *frame, u64 start,
+				 u64 last)
+{
+	struct memtopo_extent *x = arg;
+
+	if (frame != x->frame)
+		return false;
+	x->start = start;
+	x->last = last;
+	return true;
+}
+
+/**
+ * memtopo_region_extent() - where @mr can show in a view rendered from
+ * @frame, as the tree is now.
+ * @mr: the region, context locked.
+ * @frame: the view's effective root (NULL for the empty view).
+ * @start: set to the first address, in the view's coordinates.
+ * @last: set to the last address.
+ *
+ * Aliases of @frame itself do not matter: they show it elsewhere, not
+ * inside itself.
+ *
+ * Return: 1 with every range of @mr in such a view inside [@start, @last];
+ * 0 when @mr cannot show there; -EXDEV when aliases may show @mr in more
+ * than one place (the caller must look everywhere).
+ */
+int memtopo_region_extent(const struct memtopo_region *mr, const struct memtopo_region *frame,
+			  u64 *start, u64 *last)
+{
+	struct memtopo_extent x = { .frame = frame };
+	int ret;
+
+	memtopo_assert_locked(mr->ctx);
+	if (!frame || !memtopo_region_enabled(mr) || memtopo_region_empty(mr))
+		return 0;
+	ret = memtopo_region_frames(mr, memtopo_extent_frame, &x);
+	if (ret == 1) {
+		*start = x.start;
+		*last = x.last;
 	}
+	return ret;
 }
 
 /**

@@ -1986,6 +1986,68 @@ static void op_space_destroy(void)
 	spaces_destroyed++;
 }
 
+/*
+ * memtopo_space_region_ranges_locked(), which IOMMU and discard events are
+ * built from, walks only where a region can show when the tree is what the
+ * views show: it must give exactly the entries of a whole-view walk, in
+ * order, in and out of transactions.
+ */
+static unsigned long rr_checks, rr_bounded, rr_absent, rr_next;
+static struct memtopo_section rr_got[REF_MAX_RANGES];
+static int rr_n;
+
+static void rr_collect(const struct memtopo_section *s, void *opaque)
+{
+	if (rr_n == REF_MAX_RANGES)
+		FAIL("region ranges: more than %d", REF_MAX_RANGES);
+	rr_got[rr_n++] = *s;
+}
+
+static void check_region_ranges(void)
+{
+	int s, k, i, j;
+
+	mutex_lock(&ctx->lock);
+	for (s = 0; s < nr_spaces; s++) {
+		const struct memtopo_view *v;
+
+		if (space_root[s] < 0)
+			continue;
+		v = spaces[s]->view;
+		for (k = 0; k < 3; k++) {
+			struct memtopo_region *mr;
+			u64 start, last;
+			int ret;
+
+			/* not from rnd(): the trees stay those of the seed */
+			i = rr_next++ % model.n;
+			if (!model.r[i].live)
+				continue;
+			mr = model.r[i].engine;
+			rr_n = 0;
+			memtopo_space_region_ranges_locked(spaces[s], mr, rr_collect, NULL);
+			for (i = 0, j = 0; i < (int)v->nr; i++) {
+				if (memtopo_view_fr(v, i)->mr != mr)
+					continue;
+				if (j >= rr_n || rr_got[j].start != memtopo_view_start(v, i) ||
+				    rr_got[j].mr != mr ||
+				    rr_got[j].offset != memtopo_view_fr(v, i)->offset)
+					FAIL("space %d: region ranges differ at entry %d", s, i);
+				j++;
+			}
+			if (j != rr_n)
+				FAIL("space %d: %d region ranges, the view has %d", s, rr_n, j);
+			rr_checks++;
+			if (ctx->topology_dirty)
+				continue;
+			ret = memtopo_region_extent(mr, v->root, &start, &last);
+			rr_bounded += ret == 1;
+			rr_absent += !ret;
+		}
+	}
+	mutex_unlock(&ctx->lock);
+}
+
 static void one_tree(void)
 {
 	int steps, s, i, depth = 0;
@@ -2060,6 +2122,7 @@ static void one_tree(void)
 		} else {
 			op_iommu();
 		}
+		check_region_ranges();
 		if (!depth)
 			check_views();
 	}
@@ -3290,6 +3353,11 @@ int main(int argc, char **argv)
 	       diff_checks, diff_events, diff_forgotten);
 	if (!diff_checks || !diff_events)
 		FAIL("no diff between generations was checked");
+	printf("difftest: %lu region range walks checked, %lu bounded by the region's place,",
+	       rr_checks, rr_bounded);
+	printf(" %lu skipped as not shown\n", rr_absent);
+	if (!rr_bounded || !rr_absent)
+		FAIL("no region range walk was bounded or skipped");
 	printf("difftest: %lu big-map lookups through a dense slot\n", dense_finds);
 	if (!dense_finds)
 		FAIL("no lookup took a dense slot's fallback search");

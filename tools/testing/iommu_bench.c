@@ -7,6 +7,12 @@
  * and maps again one in the middle, and prints the median CPU time of one
  * change over --reps rounds of --changes pairs.  A translation after every
  * round checks that the table still holds what it should.
+ *
+ * Then what telling a subscription costs as the space the IOMMU region is
+ * mapped in fills: 10^3..10^5 one-page RAM leaves beside it, a listener
+ * that takes events on that space, the same unmap / map pairs.  Each
+ * change must reach the listener as exactly one event; the time per change
+ * should not grow with the ranges of the space.
  *   build/testing/iommu_bench [--reps N] [--changes N]
  */
 #include <linux/slab.h>
@@ -14,6 +20,7 @@
 #include <time.h>
 
 #include "memtopo_internal.h"
+#include "../../uapi/linux/memtopo.h"
 
 #define PG MEMTOPO_IOMMU_PAGE_SIZE
 
@@ -49,6 +56,78 @@ static void check_translation(struct memtopo_space *dma, u64 iova, bool mapped, 
 	rcu_read_unlock();
 	if (mapped ? ret || e.translated_addr != want : ret != -ENOENT)
 		die("translation after the changes", ret);
+}
+
+static u64 nr_events;
+
+static void count_event(void *priv, const struct memtopo_event *ev)
+{
+	if (ev->type == MEMTOPO_EVENT_IOMMU_MAP || ev->type == MEMTOPO_EVENT_IOMMU_UNMAP)
+		nr_events++;
+}
+
+static const struct memtopo_listener_ops counting_ops = { .event = count_event };
+
+/* ns per change of a subscribed IOMMU region mapped among @n RAM leaves */
+static double subscribed_change_ns(u32 n, int reps, int changes)
+{
+	struct memtopo_region_info ci = { .kind = MEMTOPO_CONTAINER, .name = "sys",
+					  .size_is_2_64 = true };
+	struct memtopo_region_info ri = { .kind = MEMTOPO_RAM, .name = "leaf", .size = PG };
+	struct memtopo_region_info ii = { .kind = MEMTOPO_IOMMU, .name = "mmu",
+					  .size = 1ULL << 30 };
+	struct memtopo_ctx *ctx = memtopo_ctx_create("iommu-bench");
+	struct memtopo_region *sys = memtopo_region_create(ctx, &ci);
+	struct memtopo_region *mmu = memtopo_region_create(ctx, &ii);
+	struct memtopo_listener l = { .ops = &counting_ops };
+	struct memtopo_region *leaf;
+	struct memtopo_space *mem;
+	double *t = calloc(reps, sizeof(*t)), median;
+	u64 want;
+	long ret;
+	int r, c;
+	u32 i;
+
+	if (IS_ERR(sys) || IS_ERR(mmu) || !t)
+		die("setup", 0);
+	memtopo_transaction_begin(ctx);
+	for (i = 0; i < n; i++) {
+		/* half below the IOMMU region, half above: ranges on both sides */
+		u64 at = (i < n / 2 ? 0 : 1ULL << 40) + 2ULL * i * PG;
+
+		leaf = memtopo_region_create(ctx, &ri);
+		if (IS_ERR(leaf) || memtopo_region_add_subregion(sys, at, leaf, 0, false))
+			die("leaf", 0);
+	}
+	if (memtopo_region_add_subregion(sys, 1ULL << 39, mmu, 0, false))
+		die("iommu region", 0);
+	ret = memtopo_transaction_commit(ctx);
+	if (ret)
+		die("commit", ret);
+	mem = memtopo_space_create(ctx, "mem", sys);
+	if (IS_ERR_OR_NULL(mem) || memtopo_listener_register(mem, &l))
+		die("space", 0);
+	for (r = 0; r < reps; r++) {
+		double t0 = now();
+
+		want = nr_events + 2ULL * changes;
+		for (c = 0; c < changes; c++) {
+			ret = memtopo_iommu_map(mmu, 0, PG, mem, 0, MEMTOPO_IOMMU_RW);
+			if (!ret)
+				ret = memtopo_iommu_unmap(mmu, 0, PG);
+			if (ret)
+				die("change", ret);
+		}
+		t[r] = (now() - t0) / (2.0 * changes) * 1e9;
+		if (nr_events != want)
+			die("events the subscription missed", (long)(want - nr_events));
+	}
+	qsort(t, reps, sizeof(*t), cmp_double);
+	median = t[reps / 2];
+	free(t);
+	memtopo_listener_unregister(&l);
+	memtopo_ctx_put(ctx);
+	return median;
 }
 
 int main(int argc, char **argv)
@@ -116,5 +195,8 @@ int main(int argc, char **argv)
 		free(t);
 		memtopo_ctx_put(ctx);
 	}
+	printf("%10s %14s\n", "ranges", "ns/change");
+	for (i = 1000; i <= 100000; i *= 10)
+		printf("%10u %14.0f\n", i, subscribed_change_ns(i, reps, changes));
 	return 0;
 }
