@@ -7,8 +7,9 @@
  *  - FILE: a struct file reference and an offset (KVM's guest_memfd and
  *    KVM_SET_USER_MEMORY_REGION2, vhost-user and rust-vmm's FileOffset).
  *    Bytes move through the page cache with kernel_read()/kernel_write(),
- *    so memfd, tmpfs and hugetlbfs (read-only: it has no write_iter) work
- *    and the VMM's own mmap of the file sees them at once.
+ *    so memfd and tmpfs work and the VMM's own mmap of the file sees them
+ *    at once.  hugetlbfs has no write_iter: its writes and its pages go
+ *    through the huge pages of its page cache directly.
  *  - KERNEL: vmalloc() memory allocated here (charged to the caller's memcg
  *    and, with the region, to the context's budget) at @kaddr, mmap-able
  *    through the context's fd at @mmap_offset (DRM's fake offsets).  The
@@ -27,9 +28,12 @@
  * every region is freed.
  */
 #include <linux/atomic.h>
+#include <linux/falloc.h>
+#include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/hugetlb.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/mount.h>
@@ -117,6 +121,149 @@ static int memtopo_file_access(struct memtopo_backing *b, u64 offset, void *buf,
 	return n == len ? 0 : -ENXIO;
 }
 
+#ifdef CONFIG_HUGETLBFS
+static bool memtopo_file_is_hugetlb(struct file *file)
+{
+	return file_inode(file)->i_sb->s_magic == HUGETLBFS_MAGIC;
+}
+
+/* Sealed against writes (a memfd made with MFD_HUGETLB): mmap refuses too. */
+static bool memtopo_hugetlb_sealed(struct file *file)
+{
+	return HUGETLBFS_I(file_inode(file))->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE);
+}
+
+/*
+ * The huge page of @b's file that holds byte @pos, locked and referenced.
+ * A hole is filled first, as a fault of a shared mapping of the file
+ * would fill it (hugetlbfs allocates, zeroes and inserts the page under its
+ * fault mutex), which takes a file open for writing: a hole in a read-only
+ * one is -ENXIO.  The page lock keeps a truncation or hole punch, which
+ * takes it before removing the page, from passing us while we copy.
+ */
+static struct page *memtopo_hugetlb_page(struct memtopo_backing *b, loff_t pos)
+{
+	struct hstate *h = hstate_file(b->file);
+	pgoff_t idx = pos >> huge_page_shift(h);
+	struct page *page;
+	int ret;
+
+	page = memtopo_hugetlb_lock_page(h, b->file->f_mapping, idx);
+	if (!page) {
+		if (!(b->file->f_mode & FMODE_WRITE))
+			return ERR_PTR(-ENXIO);
+		ret = vfs_fallocate(b->file, FALLOC_FL_KEEP_SIZE, pos & huge_page_mask(h),
+				    huge_page_size(h));
+		if (ret)
+			return ERR_PTR(ret);
+		page = memtopo_hugetlb_lock_page(h, b->file->f_mapping, idx);
+		/* truncated again since */
+		if (!page)
+			return ERR_PTR(-ENXIO);
+	}
+	if (PageHWPoison(page)) {
+		unlock_page(page);
+		put_page(page);
+		return ERR_PTR(-EIO);
+	}
+	return page;
+}
+
+/*
+ * hugetlbfs reads through its read_iter (holes read as zeros); writes are
+ * copied into the huge pages, base page by base page.  hugetlbfs keeps its
+ * cached pages dirty for their whole life, so there is nothing to mark.
+ */
+static int memtopo_hugetlb_access(struct memtopo_backing *b, u64 offset, void *buf, size_t len,
+				  bool write)
+{
+	struct hstate *h = hstate_file(b->file);
+	loff_t pos = b->file_offset + offset;
+	struct page *head, *sub;
+	u8 *p = buf;
+	size_t n;
+	void *k;
+
+	if (!write)
+		return memtopo_file_access(b, offset, buf, len, false);
+	if (pos + (loff_t)len > i_size_read(file_inode(b->file)))
+		return -ENXIO;
+	if (memtopo_hugetlb_sealed(b->file))
+		return -EPERM;
+	while (len) {
+		head = memtopo_hugetlb_page(b, pos);
+		if (IS_ERR(head))
+			return PTR_ERR(head);
+		/* up to the end of this huge page */
+		do {
+			sub = nth_page(head, (pos & ~huge_page_mask(h)) >> PAGE_SHIFT);
+			n = min_t(size_t, len, PAGE_SIZE - offset_in_page(pos));
+			k = kmap_local_page(sub);
+			memcpy(k + offset_in_page(pos), p, n);
+			kunmap_local(k);
+			flush_dcache_page(sub);
+			pos += n;
+			p += n;
+			len -= n;
+		} while (len && (pos & ~huge_page_mask(h)));
+		unlock_page(head);
+		put_page(head);
+	}
+	return 0;
+}
+
+/* The base pages of a hugetlbfs file's huge pages, one reference each. */
+static int memtopo_hugetlb_get_pages(struct memtopo_backing *b, u64 offset, unsigned int nr,
+				     bool write, struct page **pages)
+{
+	struct hstate *h = hstate_file(b->file);
+	loff_t pos = b->file_offset + offset;
+	unsigned int i = 0, first, n;
+	struct page *head;
+	int ret = 0;
+
+	if (pos + ((loff_t)nr << PAGE_SHIFT) > i_size_read(file_inode(b->file)))
+		return -ENXIO;
+	if (write && memtopo_hugetlb_sealed(b->file))
+		return -EPERM;
+	while (i < nr) {
+		head = memtopo_hugetlb_page(b, pos);
+		if (IS_ERR(head)) {
+			ret = PTR_ERR(head);
+			break;
+		}
+		first = (pos & ~huge_page_mask(h)) >> PAGE_SHIFT;
+		n = min(nr - i, pages_per_huge_page(h) - first);
+		pos += (loff_t)n << PAGE_SHIFT;
+		/* each base page's reference holds the huge page */
+		while (n--) {
+			pages[i] = nth_page(head, first++);
+			get_page(pages[i++]);
+		}
+		unlock_page(head);
+		put_page(head);
+	}
+	if (ret) {
+		while (i--)
+			put_page(pages[i]);
+	}
+	return ret;
+}
+#else
+static bool memtopo_file_is_hugetlb(struct file *file)
+{
+	return false;
+}
+
+#define memtopo_hugetlb_access NULL
+
+static int memtopo_hugetlb_get_pages(struct memtopo_backing *b, u64 offset, unsigned int nr,
+				     bool write, struct page **pages)
+{
+	return -EOPNOTSUPP;
+}
+#endif /* CONFIG_HUGETLBFS */
+
 /* Copy through the owner's page tables, one page at a time. */
 static int memtopo_process_access(struct memtopo_backing *b, u64 offset, void *buf,
 				  size_t len, bool write)
@@ -172,6 +319,11 @@ static const struct memtopo_backing_ops memtopo_kernel_ops = {
 static const struct memtopo_backing_ops memtopo_file_ops = {
 	.release = memtopo_backing_release,
 	.access = memtopo_file_access,
+};
+
+static const struct memtopo_backing_ops memtopo_hugetlb_ops = {
+	.release = memtopo_backing_release,
+	.access = memtopo_hugetlb_access,
 };
 
 static const struct memtopo_backing_ops memtopo_process_ops = {
@@ -271,7 +423,9 @@ struct memtopo_backing *memtopo_backing_file(struct file *file, u64 offset, u64 
 		return ERR_PTR(-EACCES);
 	if (offset + size > i_size_read(file_inode(file)))
 		return ERR_PTR(-ENXIO);
-	kb = memtopo_kb_alloc(MEMTOPO_BACKING_FILE, size, &memtopo_file_ops);
+	kb = memtopo_kb_alloc(MEMTOPO_BACKING_FILE, size,
+			      memtopo_file_is_hugetlb(file) ? &memtopo_hugetlb_ops :
+							      &memtopo_file_ops);
 	if (!kb)
 		return ERR_PTR(-ENOMEM);
 	kb->b.file = get_file(file);
@@ -366,10 +520,12 @@ EXPORT_SYMBOL_NS_GPL(memtopo_backing_label, MEMTOPO);
  * across it when the backing is a process the context mutex holder waits
  * on.
  * Return: 0; -EINVAL for a range outside the backing; -EOPNOTSUPP for a
- * NONE backing or a file that cannot be written (hugetlbfs); -EROFS
- * writing a backing that is not writable; FILE: -ENXIO for bytes past the
- * file's current end, kernel_read()/kernel_write() errors (-EPERM for a
- * sealed memfd); PROCESS: -ESRCH once the owner's address space is gone,
+ * NONE backing or a file that cannot be written; -EROFS writing a backing
+ * that is not writable; FILE: -ENXIO for bytes past the file's current
+ * end, kernel_read()/kernel_write() errors (-EPERM for a sealed memfd);
+ * a hugetlbfs file's write into a hole allocates its huge page first:
+ * -ENOMEM or -ENOSPC when the pool has none free, -EINTR, -EIO for a
+ * poisoned huge page; PROCESS: -ESRCH once the owner's address space is gone,
  * -EFAULT for an address no longer mapped (or written while mapped
  * read-only), -EINTR.
  */
@@ -400,14 +556,20 @@ EXPORT_SYMBOL_NS_GPL(memtopo_backing_access, MEMTOPO);
  *
  * What a kernel consumer maps (vmap()) or hands to DMA.  Pages stay valid
  * while referenced even if the backing goes; a file truncated or a
- * process range unmapped meanwhile no longer shows them.
+ * process range unmapped meanwhile no longer shows them.  A hugetlbfs
+ * file gives the base pages of its huge pages (each reference holds the
+ * whole huge page), filling holes as a fault of a shared mapping would.
  *
  * Context: process context; may sleep.
  * Return: 0 and all @nr pages, or an error and none: -EINVAL for a range
  * outside the backing or unaligned; -EOPNOTSUPP for a NONE backing or a
- * hugetlbfs file; -EROFS for @write on a read-only backing; -ESRCH,
- * -EFAULT, -EINTR for a process backing as memtopo_backing_access(); a
- * page-cache read error; -ENOMEM.
+ * file whose page cache cannot be read; -EROFS for @write on a read-only
+ * backing; -ESRCH, -EFAULT, -EINTR for a process backing as
+ * memtopo_backing_access(); a page-cache read error; hugetlbfs: -ENXIO
+ * for pages past the file's end or a hole in a file not open for writing,
+ * -EPERM for @write on a write-sealed memfd, -ENOMEM or -ENOSPC when a
+ * hole needs a huge page the pool does not have, -EIO for a poisoned one;
+ * -ENOMEM.
  */
 int memtopo_backing_get_pages(struct memtopo_backing *b, u64 offset, unsigned int nr,
 			      bool write, struct page **pages)
@@ -432,8 +594,9 @@ int memtopo_backing_get_pages(struct memtopo_backing *b, u64 offset, unsigned in
 		pgoff_t index = (b->file_offset + offset) >> PAGE_SHIFT;
 
 		/* hugetlbfs indexes its cache by huge page; others need ->read_folio */
-		if (file_inode(b->file)->i_sb->s_magic == HUGETLBFS_MAGIC ||
-		    (!shmem_mapping(mapping) && !mapping->a_ops->read_folio))
+		if (b->ops == &memtopo_hugetlb_ops)
+			return memtopo_hugetlb_get_pages(b, offset, nr, write, pages);
+		if (!shmem_mapping(mapping) && !mapping->a_ops->read_folio)
 			return -EOPNOTSUPP;
 		for (i = 0; i < nr; i++) {
 			struct page *page = shmem_mapping(mapping) ?

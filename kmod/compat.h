@@ -33,4 +33,29 @@
 #define memtopo_vm_flags_set(vma, flags) ((vma)->vm_flags |= (flags))
 #endif
 
+#ifdef CONFIG_HUGETLBFS
+#include <linux/hugetlb.h>
+#include <linux/pagemap.h>
+
+/*
+ * The huge page of a hugetlbfs file at huge-page index @idx, locked and
+ * referenced, or NULL for a hole.  v6.1 indexes that page cache by huge
+ * page (find_lock_page() at @idx, as its hugetlbfs_read_iter() does);
+ * kernels that offer filemap_lock_hugetlb_folio() translate the index
+ * there, which later kernels need since their cache counts base pages.
+ */
+#ifdef MEMTOPO_HAVE_FILEMAP_LOCK_HUGETLB_FOLIO
+static inline struct page *memtopo_hugetlb_lock_page(struct hstate *h,
+						     struct address_space *mapping,
+						     pgoff_t idx)
+{
+	struct folio *folio = filemap_lock_hugetlb_folio(h, mapping, idx);
+
+	return IS_ERR_OR_NULL(folio) ? NULL : &folio->page;
+}
+#else
+#define memtopo_hugetlb_lock_page(h, mapping, idx) find_lock_page(mapping, idx)
+#endif
+#endif /* CONFIG_HUGETLBFS */
+
 #endif /* _MEMTOPO_COMPAT_H */

@@ -18,3 +18,9 @@ endif
 ifneq ($(shell grep -s 'static inline void vm_flags_set.struct' $(srctree)/include/linux/mm.h),)
 ccflags-y += -DMEMTOPO_HAVE_VM_FLAGS_SET
 endif
+
+# filemap_lock_hugetlb_folio() looks up hugetlbfs's page cache however the
+# kernel indexes it (by huge page in v6.1, by base page later).
+ifneq ($(shell grep -s 'filemap_lock_hugetlb_folio' $(srctree)/include/linux/hugetlb.h),)
+ccflags-y += -DMEMTOPO_HAVE_FILEMAP_LOCK_HUGETLB_FOLIO
+endif

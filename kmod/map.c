@@ -300,11 +300,12 @@ err_free:
  * Return: 0; -EINVAL for a zero @len; -ENOENT if nothing is mapped at
  * @addr (or @as is being destroyed); -EROFS for a write mapping of a
  * read-only range or backing; -EOPNOTSUPP for RAM the kernel cannot reach
- * (a label backing, a hugetlbfs file, bytes past the backing's size);
+ * (a label backing, bytes past the backing's size);
  * -ENOSPC if the pages a file or process backing's mapping takes would
  * pass the context's memory budget (memtopo_ctx_charge());
  * -ESRCH, -EFAULT, -EINTR for a process backing whose owner is gone or
- * no longer maps the range; a page-cache read error for a file; -EBUSY if
+ * no longer maps the range; a page-cache read error for a file, or
+ * memtopo_backing_get_pages()'s errors for a hugetlbfs file; -EBUSY if
  * the space's bounce buffer is in use (retry once it is unmapped);
  * -ENOMEM; -EAGAIN if the range kept showing regions being freed (retry);
  * a bounce's errors of memtopo_space_read() / memtopo_space_write().  On

@@ -5,24 +5,33 @@
  * and by a kernel consumer (memtopo_mirror.ko's memtopo_space_read());
  * kernel-owned RAM mmap()ed through the context's fd; a process's memory
  * reached from another process and refused once its owner exited; the
- * memory budget reached with nothing half-made; the fd-passing errors.
+ * memory budget reached with nothing half-made; the fd-passing errors;
+ * a hugetlbfs file written from both sides and served by the vhost-like
+ * consumer (memtopo_vhost.ko) through direct mappings of its huge pages.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <mntent.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "memtopo_sysfs.h"
 #include "../tools/memtopoctl/libmemtopo.c"
 #include "../kmod/memtopo_mirror.h"
+#include "../kmod/memtopo_vhost.h"
 
 #define PG	4096ULL
 
@@ -688,6 +697,269 @@ TEST(per_context_budget)
 	EXPECT_GT(r_do(fd, &op), 0);
 	EXPECT_EQ(0, mt_ctx_destroy(fd, a.name));
 	close(fd);
+}
+
+/*
+ * A hugetlbfs file of @nr huge pages, unlinked, on the first hugetlbfs
+ * mount or on one made for the test, with @nr more huge pages of its size
+ * in the pool than it had.  @hps is 0 if the kernel has no hugetlbfs.
+ */
+struct huge {
+	int fd;
+	__u64 hps;
+	long old_nr;
+	char nr_path[96];
+	char dir[PATH_MAX];
+	int mounted;
+};
+
+static int h_setup(struct huge *h, unsigned int nr)
+{
+	char *t = read_file("/proc/filesystems"), path[PATH_MAX + 16];
+	struct mntent *me;
+	struct statfs st;
+	FILE *f;
+
+	memset(h, 0, sizeof(*h));
+	h->fd = -1;
+	h->old_nr = -1;
+	if (!t || !strstr(t, "\thugetlbfs\n"))
+		return 0;
+	f = setmntent("/proc/mounts", "r");
+	while (f && (me = getmntent(f))) {
+		if (!strcmp(me->mnt_type, "hugetlbfs")) {
+			snprintf(h->dir, sizeof(h->dir), "%s", me->mnt_dir);
+			break;
+		}
+	}
+	if (f)
+		endmntent(f);
+	if (!h->dir[0]) {
+		snprintf(h->dir, sizeof(h->dir), "/tmp/memtopo-huge-XXXXXX");
+		if (!mkdtemp(h->dir))
+			return -1;
+		if (mount("none", h->dir, "hugetlbfs", 0, NULL)) {
+			rmdir(h->dir);
+			h->dir[0] = '\0';
+			return -1;
+		}
+		h->mounted = 1;
+	}
+	/* the mount's block size is its huge page size */
+	if (statfs(h->dir, &st))
+		return -1;
+	h->hps = st.f_bsize;
+	snprintf(h->nr_path, sizeof(h->nr_path),
+		 "/sys/kernel/mm/hugepages/hugepages-%llukB/nr_hugepages", h->hps >> 10);
+	t = read_file(h->nr_path);
+	if (!t)
+		return -1;
+	h->old_nr = atol(t);
+	/* the VM keeps no pool: make one for this test */
+	if (write_long(h->nr_path, h->old_nr + nr))
+		return -1;
+	t = read_file(h->nr_path);
+	if (!t || atol(t) != h->old_nr + nr)
+		return -1;
+	snprintf(path, sizeof(path), "%s/memtopo-ram-%d", h->dir, getpid());
+	h->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (h->fd < 0)
+		return -1;
+	unlink(path);
+	return ftruncate(h->fd, nr * h->hps) ? -1 : 0;
+}
+
+static void h_teardown(struct huge *h)
+{
+	if (h->fd >= 0)
+		close(h->fd);
+	if (h->mounted) {
+		umount(h->dir);
+		rmdir(h->dir);
+	}
+	if (h->old_nr >= 0)
+		write_long(h->nr_path, h->old_nr);
+}
+
+/*
+ * RAM in a hugetlbfs file, four base pages across the boundary of its two
+ * huge pages.  Process A writes the first huge page through its mapping,
+ * process B reads it with SPACE_RW (the second, a hole, reads as zeros)
+ * and writes across the boundary, which fills the hole; A sees the write
+ * in its mapping and the dirty log shows the pages written.
+ */
+TEST_F(ram, hugetlbfs_both_ways)
+{
+	__u64 bits = 0, off;
+	struct huge h;
+	int id, status;
+	char *map;
+	pid_t pid;
+
+	ASSERT_EQ(0, h_setup(&h, 2));
+	if (!h.hps)
+		SKIP(return, "the kernel has no hugetlbfs");
+	map = mmap(NULL, 2 * h.hps, PROT_READ | PROT_WRITE, MAP_SHARED, h.fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	off = h.hps - 2 * PG;
+	id = r_file(self->fd, MEMTOPO_KIND_RAM, h.fd, off, 4 * PG, NULL);
+	ASSERT_GT(id, 0);
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, id, 0x100000, 0));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_DIRTY_LOG, id, 0, 0, 1));
+
+	/* only the first huge page is faulted in */
+	memcpy(map + h.hps - 8, "huge A", 7);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		char buf[16], zero[8] = {};
+		int b = mt_open();
+
+		if (b < 0 || mt_attach(b, self->name, 0, NULL))
+			_exit(10);
+		if (r_rw(b, self->space, 0x100000 + 2 * PG - 8, buf, 16, 0))
+			_exit(11);
+		if (memcmp(buf, "huge A", 7) || memcmp(buf + 8, zero, 8))
+			_exit(12);
+		/* the write crosses into the hole */
+		if (r_rw(b, self->space, 0x100000 + 2 * PG - 3, "huge B", 7, 1))
+			_exit(13);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, memcmp(map + h.hps - 3, "huge B", 7));
+	EXPECT_EQ(0, memcmp(map + h.hps - 8, "huge", 4));
+	ASSERT_EQ(0, ioctl(self->fd, MEMTOPO_DIRTY_LOG, &(struct memtopo_dirty_log){
+		.size = sizeof(struct memtopo_dirty_log), .op = MEMTOPO_DIRTY_GET,
+		.region = id, .num_pages = 4, .bitmap = (uintptr_t)&bits }));
+	EXPECT_EQ(6, bits);
+	munmap(map, 2 * h.hps);
+	h_teardown(&h);
+}
+
+/*
+ * A write-sealed hugetlbfs memfd: SPACE_RW reads it and refuses to write
+ * with EPERM, as its mmap would, and nothing changes.
+ */
+TEST_F(ram, hugetlbfs_sealed)
+{
+	char buf[4] = {};
+	struct huge h;
+	int mfd, id;
+	char *map;
+
+	ASSERT_EQ(0, h_setup(&h, 1));
+	if (!h.hps)
+		SKIP(return, "the kernel has no hugetlbfs");
+	mfd = memfd_create("sealed", MFD_CLOEXEC | MFD_HUGETLB | MFD_ALLOW_SEALING);
+	ASSERT_GE(mfd, 0);
+	ASSERT_EQ(0, ftruncate(mfd, h.hps));
+	map = mmap(NULL, h.hps, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	memcpy(map + PG, "seal", 4);
+	ASSERT_EQ(0, munmap(map, h.hps));
+	id = r_file(self->fd, MEMTOPO_KIND_RAM, mfd, 0, 2 * PG, NULL);
+	ASSERT_GT(id, 0);
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, id, 0x100000, 0));
+	ASSERT_EQ(0, fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE));
+	EXPECT_EQ(-EPERM, r_rw(self->fd, self->space, 0x100000 + PG, "xxxx", 4, 1));
+	ASSERT_EQ(0, r_rw(self->fd, self->space, 0x100000 + PG, buf, 4, 0));
+	EXPECT_EQ(0, memcmp(buf, "seal", 4));
+	close(mfd);
+	h_teardown(&h);
+}
+
+/*
+ * The vhost-like consumer serves a request whose ring and buffers are in
+ * a hugetlbfs file.  It fails any access that memtopo_space_map() bounces,
+ * so a served request shows the map of the huge pages was direct; its
+ * output is in this process's mapping and in the dirty log.
+ */
+TEST_F(ram, hugetlbfs_vhost)
+{
+	struct memtopo_vhost_attach a = { .size = sizeof(a) };
+	struct memtopo_vhost_stats st = { .size = sizeof(st) };
+	enum { DESC = 0x1000, AVAIL = 0x2000, USED = 0x3000, IN = 0x10000,
+	       OUT = 0x11000, LEN = 100 };
+	struct memtopo_vhost_desc *d;
+	struct memtopo_vhost_used_elem *used;
+	struct memtopo_vhost_out_hdr hdr;
+	struct pollfd p = { .events = POLLIN };
+	__u64 bits = 0, n;
+	__u32 sum = 0, k;
+	int vfd, id, i;
+	struct huge h;
+	__u8 *mem;
+
+	vfd = open("/dev/memtopo_vhost", O_RDWR);
+	if (vfd < 0)
+		SKIP(return, "memtopo_vhost.ko is not loaded");
+	ASSERT_EQ(0, h_setup(&h, 1));
+	if (!h.hps)
+		SKIP(return, "the kernel has no hugetlbfs");
+	mem = mmap(NULL, h.hps, PROT_READ | PROT_WRITE, MAP_SHARED, h.fd, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	id = r_file(self->fd, MEMTOPO_KIND_RAM, h.fd, 0, h.hps, NULL);
+	ASSERT_GT(id, 0);
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, id, 0, 0));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_DIRTY_LOG, id, 0, 0, 1));
+
+	d = (struct memtopo_vhost_desc *)(mem + DESC);
+	d[0].addr = IN;
+	d[0].len = LEN;
+	d[0].flags = MEMTOPO_VHOST_DESC_F_NEXT;
+	d[0].next = 1;
+	d[1].addr = OUT;
+	d[1].len = PG;
+	d[1].flags = MEMTOPO_VHOST_DESC_F_WRITE;
+	for (k = 0; k < LEN; k++) {
+		mem[IN + k] = k * 3 + 1;
+		sum += mem[IN + k];
+	}
+	((__u16 *)(mem + AVAIL))[2] = 0;
+	__atomic_store_n((__u16 *)(mem + AVAIL) + 1, 1, __ATOMIC_RELEASE);
+
+	p.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_GE(p.fd, 0);
+	a.memtopo_fd = self->fd;
+	a.space = self->space;
+	a.call_fd = p.fd;
+	a.num = 2;
+	a.desc_addr = DESC;
+	a.avail_addr = AVAIL;
+	a.used_addr = USED;
+	ASSERT_EQ(0, ioctl(vfd, MEMTOPO_VHOST_ATTACH, &a));
+	ASSERT_EQ(0, ioctl(vfd, MEMTOPO_VHOST_KICK));
+	for (i = 0; i < 100 && __atomic_load_n((__u16 *)(mem + USED) + 1, __ATOMIC_ACQUIRE) != 1;
+	     i++) {
+		if (poll(&p, 1, 100) > 0)
+			ASSERT_EQ(sizeof(n), read(p.fd, &n, sizeof(n)));
+	}
+	used = (struct memtopo_vhost_used_elem *)(mem + USED + 4);
+	ASSERT_EQ(1, *((__u16 *)(mem + USED) + 1));
+	EXPECT_EQ(0, used[0].id);
+	ASSERT_EQ(LEN + 8, used[0].len);
+	memcpy(&hdr, mem + OUT, sizeof(hdr));
+	EXPECT_EQ(LEN, hdr.len);
+	EXPECT_EQ(sum, hdr.sum);
+	for (k = 0; k < LEN; k++)
+		ASSERT_EQ((__u8)((k * 3 + 1) ^ MEMTOPO_VHOST_XOR), mem[OUT + 8 + k]);
+	ASSERT_EQ(0, ioctl(vfd, MEMTOPO_VHOST_STATS, &st));
+	EXPECT_EQ(0, st.flags);
+	EXPECT_EQ(1, st.done);
+	EXPECT_EQ(0, st.failed);
+	EXPECT_EQ(0, st.ring_errors);
+	/* what the consumer wrote: the output page and the used ring's */
+	ASSERT_EQ(0, ioctl(self->fd, MEMTOPO_DIRTY_LOG, &(struct memtopo_dirty_log){
+		.size = sizeof(struct memtopo_dirty_log), .op = MEMTOPO_DIRTY_GET,
+		.region = id, .num_pages = 64, .bitmap = (uintptr_t)&bits }));
+	EXPECT_EQ(1ULL << (USED / PG) | 1ULL << (OUT / PG), bits);
+	close(vfd);
+	close(p.fd);
+	munmap(mem, h.hps);
+	h_teardown(&h);
 }
 
 TEST_HARNESS_MAIN

@@ -1131,8 +1131,10 @@ struct memtopo_dirty_log {
  * MEMTOPO_OP_F_SIZE_2_64 or a @value; ENODEV for a file that cannot be
  * mmap()ed; EACCES for a file not open as needed; ENXIO if the file ends
  * before @backing_offset + @length.  A file that shrinks later makes
- * accesses past its end fail with ENXIO; hugetlbfs files are read-only
- * through MEMTOPO_SPACE_RW (EOPNOTSUPP: it has no write path but mmap).
+ * accesses past its end fail with ENXIO.  A write into a hole of a
+ * hugetlbfs file allocates its huge page, as a fault of the VMM's mapping
+ * would: ENOMEM or ENOSPC when the pool has none free; EPERM writing a
+ * write-sealed memfd.
  *
  * MEMTOPO_OP_F_KERNEL_BACKING, on a MEMTOPO_KIND_RAM, _ROM or _ROM_DEVICE
  * region: the kernel allocates @length bytes (rounded up to pages, charged
