@@ -61,6 +61,7 @@ struct sv_acc {
 	u32 val;
 	bool write;
 	int ret;
+	struct completion started;
 	struct completion done;
 	struct task_struct *task;
 };
@@ -70,6 +71,7 @@ static int sv_acc_fn(void *p)
 	struct sv_acc *a = p;
 
 	allow_signal(SIGKILL);
+	complete(&a->started);
 	if (a->write)
 		a->ret = memtopo_space_write(a->as, a->addr, &a->val, 4);
 	else
@@ -84,10 +86,16 @@ static void sv_acc_start(struct kunit *test, struct sv_acc *a, struct memtopo_sp
 	a->as = as;
 	a->addr = addr;
 	a->ret = 1;
+	init_completion(&a->started);
 	init_completion(&a->done);
 	a->task = kthread_run(sv_acc_fn, a, "memtopo-sv-acc");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(a->task));
 	get_task_struct(a->task);
+	/*
+	 * A kthread ignores signals until allow_signal(): a SIGKILL sent
+	 * earlier would be dropped and the accessor would wait its timeout.
+	 */
+	wait_for_completion(&a->started);
 }
 
 /* Its result, once the kthread has left our code (kthread_stop() waits). */
