@@ -13,6 +13,7 @@
 
 #include "memtopo_internal.h"
 #include "memtopo_hooks.h"
+#include "selftest.h"
 
 /*
  * Clip the range entry at @p holds to [@addr, @last] and describe it: the
@@ -243,32 +244,14 @@ bool memtopo_region_present(struct memtopo_region *container, u64 addr)
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_present, MEMTOPO);
 
-/* Is @mr a subregion, or the target of a mapped alias (depth bounds it)? */
-static bool memtopo_region_mapped_locked(struct memtopo_region *mr, unsigned int depth)
-{
-	struct memtopo_region *a;
-	unsigned long id;
-
-	if (mr->parent)
-		return true;
-	if (!mr->alias_users || depth >= MEMTOPO_MAX_ALIAS_CHAIN)
-		return false;
-	xa_for_each(&mr->ctx->objects, id, a) {
-		if (memtopo_region_alias_target(a) == mr &&
-		    memtopo_region_mapped_locked(a, depth + 1))
-			return true;
-	}
-	return false;
-}
-
 /**
  * memtopo_region_is_mapped() - QEMU's memory_region_is_mapped(): is @mr a
  * subregion of a container, or the target (through any chain of aliases)
  * of an alias that is?
  * @mr: the region.
  *
- * A region mapped only through aliases costs a walk of the context's
- * regions; a subregion costs nothing.
+ * O(1): every alias that is a subregion is counted on each region down its
+ * chain of targets when it gains or loses its parent.
  *
  * Context: process context; takes the context mutex.
  * Return: true if mapped.  A space's root is not mapped by itself.
@@ -279,11 +262,47 @@ bool memtopo_region_is_mapped(struct memtopo_region *mr)
 	bool mapped;
 
 	mutex_lock(&ctx->lock);
-	mapped = memtopo_region_mapped_locked(mr, 0);
+	mapped = mr->parent || memtopo_hook_mapped_via_alias(mr);
 	mutex_unlock(&ctx->lock);
 	return mapped;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_is_mapped, MEMTOPO);
+
+#ifdef CONFIG_MEMTOPO_TEST
+/* Is @mr a subregion, or the target of a mapped alias (depth bounds it)? */
+static bool memtopo_region_mapped_scan_locked(struct memtopo_region *mr, unsigned int depth)
+{
+	struct memtopo_region *a;
+	unsigned long id;
+
+	if (mr->parent)
+		return true;
+	if (!mr->alias_users || depth >= MEMTOPO_MAX_ALIAS_CHAIN)
+		return false;
+	xa_for_each(&mr->ctx->objects, id, a) {
+		if (memtopo_region_alias_target(a) == mr &&
+		    memtopo_region_mapped_scan_locked(a, depth + 1))
+			return true;
+	}
+	return false;
+}
+
+/**
+ * memtopo_region_is_mapped_scan() - memtopo_region_is_mapped() found by
+ * walking every region of the context, what the counts it reads must agree
+ * with (KUnit's reference).
+ * @mr: a live region.
+ *
+ * Context: the context mutex held.
+ * Return: true if mapped.
+ */
+bool memtopo_region_is_mapped_scan(struct memtopo_region *mr)
+{
+	memtopo_assert_locked(mr->ctx);
+	return memtopo_region_mapped_scan_locked(mr, 0);
+}
+EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_region_is_mapped_scan);
+#endif
 
 /**
  * memtopo_region_get_by_id() - a live region of @ctx by the ID userspace

@@ -91,6 +91,42 @@ void memtopo_hook_dirty_log_on(struct memtopo_region *mr);
 void memtopo_hook_region_free(struct memtopo_region *mr);
 
 /**
+ * memtopo_hook_alias_create() - an alias of @target is about to be made:
+ * allocate what counting the mapped aliases of @target needs
+ * (memtopo_hook_alias_mapped()), while a failure can still be reported.
+ * @target: the alias's target, not destroyed.
+ *
+ * The aliases down @target's own chain were made through this hook, so
+ * their targets are ready already.  What is allocated stays with @target
+ * until it is freed, whatever becomes of the alias.
+ *
+ * Context: may sleep; may fail.
+ * Return: 0 or -ENOMEM (then nothing changed).
+ */
+int memtopo_hook_alias_create(struct memtopo_region *target);
+
+/**
+ * memtopo_hook_alias_mapped() - @alias became a subregion (@delta 1) or
+ * stopped being one (@delta -1): count it on every region down its chain
+ * of targets, as QEMU's mapped_via_alias.
+ * @alias: a region of kind MEMTOPO_ALIAS.
+ * @delta: 1 or -1.
+ *
+ * O(length of the chain), at most MEMTOPO_MAX_ALIAS_CHAIN.  Cannot fail:
+ * memtopo_hook_alias_create() prepared every target.
+ */
+void memtopo_hook_alias_mapped(struct memtopo_region *alias, int delta);
+
+/**
+ * memtopo_hook_mapped_via_alias() - is @mr the target, through any chain
+ * of aliases, of an alias that is a subregion?
+ * @mr: the region.
+ *
+ * Return: true if some such alias is mapped; O(1).
+ */
+bool memtopo_hook_mapped_via_alias(const struct memtopo_region *mr);
+
+/**
  * memtopo_hook_iommu_translate() - an access landed on an IOMMU region:
  * follow it through that IOMMU (and any it leads to) as QEMU's
  * address_space_translate_iommu() does (iommu.c).

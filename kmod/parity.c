@@ -87,6 +87,34 @@ void memtopo_hook_region_free(struct memtopo_region *mr)
 	RCU_INIT_POINTER(mr->parity, NULL);
 }
 
+int memtopo_hook_alias_create(struct memtopo_region *target)
+{
+	return memtopo_parity_get(target) ? 0 : -ENOMEM;
+}
+
+void memtopo_hook_alias_mapped(struct memtopo_region *alias, int delta)
+{
+	struct memtopo_region_parity *p;
+	struct memtopo_region *t;
+
+	memtopo_assert_locked(alias->ctx);
+	for (t = memtopo_region_alias_target(alias); t; t = memtopo_region_alias_target(t)) {
+		p = memtopo_parity_locked(t);
+		/* memtopo_hook_alias_create() made it with the alias targeting @t */
+		if (WARN_ON_ONCE(!p))
+			return;
+		WARN_ON_ONCE(delta < 0 && !p->mapped_via_alias);
+		p->mapped_via_alias += delta;
+	}
+}
+
+bool memtopo_hook_mapped_via_alias(const struct memtopo_region *mr)
+{
+	struct memtopo_region_parity *p = memtopo_parity_locked(mr);
+
+	return p && p->mapped_via_alias;
+}
+
 int memtopo_hook_iommu_translate(struct memtopo_section *s, u64 *addr, u64 *len, bool is_write)
 {
 	return memtopo_iommu_walk_rcu(s, addr, len, is_write, 0, NULL);

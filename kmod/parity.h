@@ -94,6 +94,12 @@ struct memtopo_region_parity {
 	struct memtopo_discard_mgr *discard;
 	/* an IOMMU region's ops or table (iommu.c): set under ctx->lock, read under RCU */
 	struct memtopo_iommu __rcu *iommu;
+	/*
+	 * QEMU's mapped_via_alias: subregions that are aliases whose chain of
+	 * targets passes through this region (ctx->lock only).  Kept here, not
+	 * found by a walk of the context's regions, so is_mapped is O(1).
+	 */
+	u32 mapped_via_alias;
 };
 
 /* One entry of a space's ioeventfd set, in absolute addresses. */

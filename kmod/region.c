@@ -403,6 +403,17 @@ static unsigned int memtopo_alias_chain(const struct memtopo_region *mr)
 }
 
 /*
+ * The one writer of a region's parent: an alias that gains or loses one
+ * is counted down its chain of targets (memtopo_region_is_mapped()).
+ */
+static void memtopo_set_parent(struct memtopo_region *child, struct memtopo_region *parent)
+{
+	if (child->kind == MEMTOPO_ALIAS && !child->parent != !parent)
+		memtopo_hook_alias_mapped(child, parent ? 1 : -1);
+	child->parent = parent;
+}
+
+/*
  * What a region costs the context's memory budget: its object, name
  * included, and the kernel memory of its backing (kernel-owned RAM), which
  * it holds alive until it is freed.
@@ -472,6 +483,12 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 		return ERR_PTR(-EINVAL);
 	if (ctx->nr_regions >= MEMTOPO_MAX_REGIONS)
 		return ERR_PTR(-ENOSPC);
+	/* attaching the alias later cannot fail: what it counts on is made now */
+	if (info->kind == MEMTOPO_ALIAS) {
+		ret = memtopo_hook_alias_create(info->alias_target);
+		if (ret)
+			return ERR_PTR(ret);
+	}
 
 	u = memtopo_undo_push(ctx, MEMTOPO_UNDO_REGION_CREATE, NULL);
 	if (!u)
@@ -664,7 +681,7 @@ void memtopo_region_destroy_all(struct memtopo_ctx *ctx)
 	xa_for_each(&ctx->objects, id, mr) {
 		while ((child = memtopo_region_first_child(mr))) {
 			memtopo_children_remove(mr, child);
-			child->parent = NULL;
+			memtopo_set_parent(child, NULL);
 		}
 	}
 	xa_for_each(&ctx->objects, id, mr) {
@@ -791,7 +808,7 @@ static void memtopo_note_overlap(struct memtopo_region *parent,
 
 static void memtopo_attach(struct memtopo_region *parent, struct memtopo_region *child)
 {
-	child->parent = parent;
+	memtopo_set_parent(child, parent);
 	child->seq = ++parent->ctx->seq;
 	memtopo_children_insert(parent, child);
 	memtopo_note_overlap(parent, child);
@@ -885,7 +902,7 @@ int memtopo_region_del_subregion_locked(struct memtopo_region *parent,
 	u->aux = parent;
 	memtopo_note_region(child);
 	memtopo_children_remove(parent, child);
-	child->parent = NULL;
+	memtopo_set_parent(child, NULL);
 	return memtopo_ctx_region_changed(child);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_del_subregion_locked, MEMTOPO);
@@ -1156,7 +1173,7 @@ void memtopo_region_undo(struct memtopo_undo *u)
 		break;
 	case MEMTOPO_UNDO_ATTACH:
 		memtopo_children_remove(mr->parent, mr);
-		mr->parent = NULL;
+		memtopo_set_parent(mr, NULL);
 		mr->addr = u->addr;
 		mr->priority = u->priority;
 		mr->seq = u->seq;
@@ -1164,7 +1181,7 @@ void memtopo_region_undo(struct memtopo_undo *u)
 		break;
 	case MEMTOPO_UNDO_DETACH:
 		parent = u->aux;
-		mr->parent = parent;
+		memtopo_set_parent(mr, parent);
 		memtopo_children_insert(parent, mr);
 		break;
 	case MEMTOPO_UNDO_PLACE:

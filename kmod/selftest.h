@@ -34,6 +34,11 @@ struct memtopo_eventfd_test_ops {
 /* For symbols only the test modules (memtopo_kunit.ko) link against. */
 #define EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(sym) EXPORT_SYMBOL_NS_GPL(sym, MEMTOPO)
 
+struct memtopo_region;
+
+/* consumer.c: is_mapped by a walk of the context's regions, the reference */
+bool memtopo_region_is_mapped_scan(struct memtopo_region *mr);
+
 /* fault_selftest.c: memtopo.selftest_fault=, see Documentation/testing.rst. */
 void memtopo_fault_selftest(void);
 bool memtopo_fault_requested(const char *name);
