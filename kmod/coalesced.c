@@ -147,9 +147,9 @@ int memtopo_region_add_coalescing_locked(struct memtopo_region *mr, u64 offset, 
 	if (!c)
 		return -ENOMEM;
 	u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_PARITY, mr);
-	if (!u) {
+	if (IS_ERR(u)) {
 		kfree(c);
-		return -ENOMEM;
+		return PTR_ERR(u);
 	}
 	u->sub = MEMTOPO_PUNDO_COALESCED_ADD;
 	u->aux = c;
@@ -185,8 +185,8 @@ int memtopo_region_del_coalescing_locked(struct memtopo_region *mr, u64 offset, 
 		if (c->offset != offset || c->size != size)
 			continue;
 		u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_PARITY, mr);
-		if (!u)
-			return -ENOMEM;
+		if (IS_ERR(u))
+			return PTR_ERR(u);
 		/* the record keeps the range until the commit */
 		u->sub = MEMTOPO_PUNDO_COALESCED_DEL;
 		u->aux = c;
@@ -215,8 +215,8 @@ int memtopo_region_clear_coalescing_locked(struct memtopo_region *mr)
 	if (!p || list_empty(&p->coalesced))
 		return 0;
 	u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_PARITY, mr);
-	if (!u)
-		return -ENOMEM;
+	if (IS_ERR(u))
+		return PTR_ERR(u);
 	/* the record keeps the ranges until the commit */
 	u->sub = MEMTOPO_PUNDO_COALESCED_CLEAR;
 	list_splice_init(&p->coalesced, &u->list);

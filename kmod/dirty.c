@@ -374,10 +374,10 @@ int memtopo_global_dirty_log_start_locked(struct memtopo_ctx *ctx, u32 reasons)
 			return ret;
 	}
 	u = memtopo_undo_push(ctx, MEMTOPO_UNDO_PARITY, NULL);
-	if (!u) {
+	if (IS_ERR(u)) {
 		if (fresh)
 			memtopo_dirty_drop_fresh(fresh, n);
-		return -ENOMEM;
+		return PTR_ERR(u);
 	}
 	u->sub = MEMTOPO_PUNDO_GLOBAL_START;
 	u->aux = fresh;
@@ -425,8 +425,8 @@ int memtopo_global_dirty_log_stop_locked(struct memtopo_ctx *ctx, u32 reasons)
 	if (!memtopo_global_reasons_valid(reasons) || (old & reasons) != reasons)
 		return -EINVAL;
 	u = memtopo_undo_push(ctx, MEMTOPO_UNDO_PARITY, NULL);
-	if (!u)
-		return -ENOMEM;
+	if (IS_ERR(u))
+		return PTR_ERR(u);
 	u->sub = MEMTOPO_PUNDO_GLOBAL_STOP;
 	u->pos = ctx;
 	u->addr = old;
@@ -891,10 +891,10 @@ int memtopo_region_set_log_locked(struct memtopo_region *mr, bool on, unsigned i
 	mark = memtopo_undo_mark(ctx);
 	if (!old != !(on ? old + 1 : old - 1))
 		ret = memtopo_region_set_dirty_log_locked(mr, MEMTOPO_DIRTY_VGA, on);
-	u = ret ? NULL : memtopo_undo_push(ctx, MEMTOPO_UNDO_PARITY, mr);
-	if (!u) {
+	u = ret ? ERR_PTR(ret) : memtopo_undo_push(ctx, MEMTOPO_UNDO_PARITY, mr);
+	if (IS_ERR(u)) {
 		memtopo_transaction_abort_locked(ctx, mark);
-		return ret ?: -ENOMEM;
+		return PTR_ERR(u);
 	}
 	u->sub = MEMTOPO_PUNDO_VGA_COUNT;
 	u->addr = old;

@@ -52,6 +52,21 @@ struct memtopo_discard_mgr {
 	u64 bits[];		/* bit set: block populated */
 };
 
+/*
+ * What a manager costs the context's budget: its bitmap, charged from
+ * memtopo_region_set_discard_manager_locked() until it is cleared or the
+ * region's destroy is published (memtopo_discard_uncharge()), under the
+ * context mutex both times.  The memory itself may stay until the region
+ * is freed, after its last reference, maybe after the context: it is
+ * never charged to a context that may be gone.
+ */
+static size_t memtopo_discard_bytes(u64 nr_blocks)
+{
+	struct memtopo_discard_mgr *d;
+
+	return struct_size(d, bits, DIV_ROUND_UP_ULL(nr_blocks, 64));
+}
+
 static bool memtopo_discard_test(const struct memtopo_discard_mgr *d, u64 b)
 {
 	return d->bits[b / 64] & BIT_ULL(b % 64);
@@ -275,7 +290,8 @@ static struct memtopo_discard_mgr *memtopo_discard_range(struct memtopo_region *
  * Return: 0; -ENOENT for a destroyed region; -EINVAL for another kind, an
  * empty or 2^64-byte region or a bad granularity; -EBUSY if the region has
  * a manager already (as QEMU) or is placed; -E2BIG past
- * MEMTOPO_DISCARD_MAX_BLOCKS blocks; -ENOMEM.  On failure nothing changed.
+ * MEMTOPO_DISCARD_MAX_BLOCKS blocks; -ENOSPC if the bitmap (a bit a block)
+ * passes the context's memory budget; -ENOMEM.  On failure nothing changed.
  */
 int memtopo_region_set_discard_manager_locked(struct memtopo_region *mr, u64 granularity)
 {
@@ -300,9 +316,13 @@ int memtopo_region_set_discard_manager_locked(struct memtopo_region *mr, u64 gra
 	p = memtopo_parity_get(mr);
 	if (!p)
 		return -ENOMEM;
-	d = kvzalloc(struct_size(d, bits, DIV_ROUND_UP_ULL(nr, 64)), GFP_KERNEL_ACCOUNT);
-	if (!d)
+	if (memtopo_ctx_charge_locked(mr->ctx, memtopo_discard_bytes(nr)))
+		return -ENOSPC;
+	d = kvzalloc(memtopo_discard_bytes(nr), GFP_KERNEL_ACCOUNT);
+	if (!d) {
+		memtopo_ctx_uncharge_locked(mr->ctx, memtopo_discard_bytes(nr));
 		return -ENOMEM;
+	}
 	d->granularity = granularity;
 	d->size = mr->size;
 	d->nr_blocks = nr;
@@ -340,6 +360,7 @@ int memtopo_region_clear_discard_manager_locked(struct memtopo_region *mr)
 		return -EBUSY;
 	p = memtopo_parity_locked(mr);
 	p->discard = NULL;
+	memtopo_ctx_uncharge_locked(mr->ctx, memtopo_discard_bytes(d->nr_blocks));
 	kvfree(d);
 	return 0;
 }
@@ -938,6 +959,19 @@ void memtopo_discard_space_destroy(struct memtopo_space_parity *sp)
 		list_del(&dl->space_link);
 		dl->space = NULL;
 	}
+}
+
+/**
+ * memtopo_discard_uncharge() - a region's destroy is published: give back
+ * what its manager is charged (it cannot be cleared or set any more).
+ * @mr: the region, context locked.
+ */
+void memtopo_discard_uncharge(struct memtopo_region *mr)
+{
+	struct memtopo_discard_mgr *d = memtopo_discard_of(mr);
+
+	if (d)
+		memtopo_ctx_uncharge_locked(mr->ctx, memtopo_discard_bytes(d->nr_blocks));
 }
 
 /**

@@ -139,9 +139,9 @@ int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 	if (!fd)
 		return -ENOMEM;
 	u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_PARITY, mr);
-	if (!u) {
+	if (IS_ERR(u)) {
 		kfree(fd);
-		return -ENOMEM;
+		return PTR_ERR(u);
 	}
 	u->sub = MEMTOPO_PUNDO_IOEVENTFD_ADD;
 	u->aux = fd;
@@ -189,8 +189,8 @@ int memtopo_region_del_eventfd_locked(struct memtopo_region *mr, u64 offset,
 		if (!memtopo_ioeventfd_same(fd, offset, size, match_data, data, eventfd))
 			continue;
 		u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_PARITY, mr);
-		if (!u)
-			return -ENOMEM;
+		if (IS_ERR(u))
+			return PTR_ERR(u);
 		/* the record keeps the list's reference until the commit */
 		u->sub = MEMTOPO_PUNDO_IOEVENTFD_DEL;
 		u->aux = fd;

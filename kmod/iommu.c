@@ -20,6 +20,15 @@
  * space destroyed under a mapping cannot be reached through it: the
  * translation finds no space and faults.
  *
+ * The published table is charged to the context's budget: a change
+ * charges what the new array adds before allocating it and gives back
+ * what it drops once it is published, under the context mutex.  The old
+ * array, freed after a grace period from an RCU callback when the context
+ * may be gone already, is never charged then: the callback does not touch
+ * the context.  The last table is given back when the region's destroy is
+ * published (memtopo_iommu_uncharge()); no change reaches a destroyed
+ * region, so it stays as charged until then and the region frees it.
+ *
  * Notifiers (QEMU's IOMMUNotifier) are told about every table change under
  * the context mutex, one power-of-two aligned entry at a time as an IOTLB
  * holds them: a MAP after the new table is published (a notified consumer
@@ -123,7 +132,8 @@ void memtopo_iommu_free(struct memtopo_region_parity *p)
 	if (!io)
 		return;
 	WARN_ON_ONCE(!list_empty(&io->notifiers));
-	kfree(rcu_dereference_protected(io->table, 1));
+	/* a table is kvmalloc()ed; its charge went with the region's destroy */
+	kvfree(rcu_dereference_protected(io->table, 1));
 	kfree(io);
 	RCU_INIT_POINTER(p->iommu, NULL);
 }
@@ -651,13 +661,41 @@ static void memtopo_iommu_notify_range(struct memtopo_region *mr, unsigned int t
 				 memtopo_iommu_notify_all_block, &all);
 }
 
-static struct memtopo_iommu_table *memtopo_iommu_table_alloc(u32 nr)
+/* What a table of @nr mappings is charged. */
+static size_t memtopo_iommu_table_bytes(u32 nr)
 {
 	struct memtopo_iommu_table *t;
 
-	t = kvmalloc(struct_size(t, map, nr), GFP_KERNEL_ACCOUNT);
-	if (t)
-		t->nr = nr;
+	return struct_size(t, map, nr);
+}
+
+/* What @t is charged; no table is charged nothing. */
+static size_t memtopo_iommu_charged(const struct memtopo_iommu_table *t)
+{
+	return t ? memtopo_iommu_table_bytes(t->nr) : 0;
+}
+
+/*
+ * A table of @nr mappings to replace @old of @mr: what it adds to @old's
+ * charge is charged first, so a change past the budget is -ENOSPC with
+ * nothing changed.
+ */
+static struct memtopo_iommu_table *memtopo_iommu_table_alloc(struct memtopo_region *mr,
+							     const struct memtopo_iommu_table *old,
+							     u32 nr)
+{
+	struct memtopo_iommu_table *t;
+	size_t bytes = memtopo_iommu_table_bytes(nr), had = memtopo_iommu_charged(old);
+
+	if (bytes > had && memtopo_ctx_charge_locked(mr->ctx, bytes - had))
+		return ERR_PTR(-ENOSPC);
+	t = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
+	if (!t) {
+		if (bytes > had)
+			memtopo_ctx_uncharge_locked(mr->ctx, bytes - had);
+		return ERR_PTR(-ENOMEM);
+	}
+	t->nr = nr;
 	return t;
 }
 
@@ -666,12 +704,30 @@ static void memtopo_iommu_table_free_rcu(struct rcu_head *head)
 	kvfree(container_of(head, struct memtopo_iommu_table, rcu));
 }
 
-static void memtopo_iommu_publish(struct memtopo_iommu *io, struct memtopo_iommu_table *old,
-				  struct memtopo_iommu_table *new)
+/* @new replaces @old, whose charge beyond @new's is given back. */
+static void memtopo_iommu_publish(struct memtopo_region *mr, struct memtopo_iommu *io,
+				  struct memtopo_iommu_table *old, struct memtopo_iommu_table *new)
 {
+	size_t bytes = memtopo_iommu_charged(new), had = memtopo_iommu_charged(old);
+
 	rcu_assign_pointer(io->table, new);
+	if (had > bytes)
+		memtopo_ctx_uncharge_locked(mr->ctx, had - bytes);
 	if (old)
 		call_rcu(&old->rcu, memtopo_iommu_table_free_rcu);
+}
+
+/**
+ * memtopo_iommu_uncharge() - a region's destroy is published: give back
+ * what its table is charged (no change can reach it any more).
+ * @mr: the region, context locked.
+ */
+void memtopo_iommu_uncharge(struct memtopo_region *mr)
+{
+	struct memtopo_iommu *io = memtopo_iommu_locked(mr);
+
+	memtopo_ctx_uncharge_locked(mr->ctx,
+				    memtopo_iommu_charged(memtopo_iommu_table_locked(mr, io)));
 }
 
 /* A table IOMMU the caller may change, or an errno. */
@@ -722,7 +778,8 @@ static int memtopo_iommu_range_check(struct memtopo_region *iommu, u64 iova, u64
  * Return: 0; -EINVAL for a region that is not a table IOMMU, a bad
  * alignment, size, permission or target; -EOVERFLOW if either range passes
  * 2^64; -EEXIST if part of the IOVA range is mapped already; -ENOSPC at
- * MEMTOPO_IOMMU_MAX_MAPPINGS; -ENOMEM.
+ * MEMTOPO_IOMMU_MAX_MAPPINGS or if the grown table passes the context's
+ * memory budget; -ENOMEM.
  */
 int memtopo_iommu_map_locked(struct memtopo_region *iommu, u64 iova, u64 size,
 			     struct memtopo_space *target, u64 addr, unsigned int perm)
@@ -753,9 +810,9 @@ int memtopo_iommu_map_locked(struct memtopo_region *iommu, u64 iova, u64 size,
 	io = memtopo_iommu_get(iommu);
 	if (!io)
 		return -ENOMEM;
-	new = memtopo_iommu_table_alloc(nr + 1);
-	if (!new)
-		return -ENOMEM;
+	new = memtopo_iommu_table_alloc(iommu, old, nr + 1);
+	if (IS_ERR(new))
+		return PTR_ERR(new);
 	if (i)
 		memcpy(new->map, old->map, i * sizeof(*m));
 	if (nr > i)
@@ -764,7 +821,7 @@ int memtopo_iommu_map_locked(struct memtopo_region *iommu, u64 iova, u64 size,
 	*m = (struct memtopo_iommu_ent) {
 		.iova = iova, .last = last, .addr = addr, .space = target->id, .perm = perm,
 	};
-	memtopo_iommu_publish(io, old, new);
+	memtopo_iommu_publish(iommu, io, old, new);
 	memtopo_iommu_notify_range(iommu, MEMTOPO_IOMMU_NOTIFIER_MAP, m, iova, last);
 	return 0;
 }
@@ -803,9 +860,9 @@ static int memtopo_iommu_unmap_range(struct memtopo_region *iommu, u64 iova, u64
 	if (old->map[k - 1].last > last)
 		extra++;
 	/* allocated before anyone is told, so a failure changes nothing */
-	new = memtopo_iommu_table_alloc(nr - (k - i) + extra);
-	if (!new)
-		return -ENOMEM;
+	new = memtopo_iommu_table_alloc(iommu, old, nr - (k - i) + extra);
+	if (IS_ERR(new))
+		return PTR_ERR(new);
 	for (j = i; j < k; j++) {
 		m = &old->map[j];
 		memtopo_iommu_notify_range(iommu, MEMTOPO_IOMMU_NOTIFIER_UNMAP, m,
@@ -826,7 +883,7 @@ static int memtopo_iommu_unmap_range(struct memtopo_region *iommu, u64 iova, u64
 	}
 	if (nr > k)
 		memcpy(&new->map[j], &old->map[k], (nr - k) * sizeof(*m));
-	memtopo_iommu_publish(io, old, new);
+	memtopo_iommu_publish(iommu, io, old, new);
 	return 0;
 }
 
@@ -845,7 +902,8 @@ static int memtopo_iommu_unmap_range(struct memtopo_region *iommu, u64 iova, u64
  * Context: the context mutex held; may sleep (notifiers may).
  * Return: 0; -EINVAL for a region that is not a table IOMMU or a bad
  * alignment or size; -EOVERFLOW past 2^64; -ENOENT if a page of the range
- * is not mapped (nothing is unmapped then); -ENOMEM.
+ * is not mapped (nothing is unmapped then); -ENOSPC if cutting a mapping
+ * in two grows the table past the context's memory budget; -ENOMEM.
  */
 int memtopo_iommu_unmap_locked(struct memtopo_region *iommu, u64 iova, u64 size)
 {

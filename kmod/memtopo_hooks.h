@@ -91,6 +91,15 @@ void memtopo_hook_dirty_log_on(struct memtopo_region *mr);
 void memtopo_hook_region_free(struct memtopo_region *mr);
 
 /**
+ * memtopo_hook_region_destroyed() - a region's destroy is published (or
+ * its creation undone): give back what its features charged to the
+ * context's budget.  Its memory goes later, with the region's last
+ * reference, maybe after the context (memtopo_hook_region_free()).
+ * @mr: the region, destroyed; no change can reach its features any more.
+ */
+void memtopo_hook_region_destroyed(struct memtopo_region *mr);
+
+/**
  * memtopo_hook_alias_create() - an alias of @target is about to be made:
  * allocate what counting the mapped aliases of @target needs
  * (memtopo_hook_alias_mapped()), while a failure can still be reported.

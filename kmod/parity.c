@@ -87,6 +87,14 @@ void memtopo_hook_region_free(struct memtopo_region *mr)
 	RCU_INIT_POINTER(mr->parity, NULL);
 }
 
+void memtopo_hook_region_destroyed(struct memtopo_region *mr)
+{
+	if (!memtopo_parity_locked(mr))
+		return;
+	memtopo_discard_uncharge(mr);
+	memtopo_iommu_uncharge(mr);
+}
+
 int memtopo_hook_alias_create(struct memtopo_region *target)
 {
 	return memtopo_parity_get(target) ? 0 : -ENOMEM;

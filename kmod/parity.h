@@ -143,6 +143,7 @@ struct memtopo_iommu_ent {
 
 /* iommu.c */
 void memtopo_iommu_free(struct memtopo_region_parity *p);
+void memtopo_iommu_uncharge(struct memtopo_region *mr);
 int memtopo_iommu_walk_rcu(struct memtopo_section *s, u64 *addr, u64 *len, bool is_write,
 			   u32 attrs, struct memtopo_iotlb_entry *entry);
 int memtopo_iommu_unmap_all_locked(struct memtopo_region *iommu);
@@ -188,6 +189,7 @@ void memtopo_discard_range_add(struct memtopo_space *as, const struct memtopo_se
 void memtopo_discard_replay(struct memtopo_listener *l, bool adding);
 void memtopo_discard_space_destroy(struct memtopo_space_parity *sp);
 void memtopo_discard_free(struct memtopo_region_parity *p);
+void memtopo_discard_uncharge(struct memtopo_region *mr);
 bool memtopo_discard_space_watched(const struct memtopo_space *as);
 
 /* dirty.c, for ioctl_parity.c */

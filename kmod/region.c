@@ -491,8 +491,8 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 	}
 
 	u = memtopo_undo_push(ctx, MEMTOPO_UNDO_REGION_CREATE, NULL);
-	if (!u)
-		return ERR_PTR(-ENOMEM);
+	if (IS_ERR(u))
+		return ERR_CAST(u);
 	mr = kmem_cache_zalloc(memtopo_region_cache[memtopo_name_class(len)], GFP_KERNEL_ACCOUNT);
 	if (!mr) {
 		ret = -ENOMEM;
@@ -633,6 +633,7 @@ void memtopo_region_finish_destroy(struct memtopo_region *mr)
 	xa_erase(&mr->ctx->objects, mr->id);
 	/* charged until no view can show it: an undone destroy keeps it */
 	memtopo_ctx_uncharge_locked(mr->ctx, memtopo_region_cost(mr));
+	memtopo_hook_region_destroyed(mr);
 	memtopo_region_put(mr);
 }
 
@@ -642,11 +643,12 @@ void memtopo_region_finish_destroy(struct memtopo_region *mr)
  *	not the root of a space.
  *
  * Return: 0, -EBUSY if it is still in use, -ENOENT if already destroyed,
- * -ENOMEM.
+ * -ENOSPC past the context's memory budget (its undo record), -ENOMEM.
  */
 int memtopo_region_destroy_locked(struct memtopo_region *mr)
 {
 	struct memtopo_ctx *ctx = mr->ctx;
+	struct memtopo_undo *u;
 
 	memtopo_assert_locked(ctx);
 	if (mr->flags & MEMTOPO_RF_DESTROYED)
@@ -654,8 +656,9 @@ int memtopo_region_destroy_locked(struct memtopo_region *mr)
 	if (mr->parent || !RB_EMPTY_ROOT(&mr->by_addr) || mr->alias_users ||
 	    memtopo_region_space_users(mr))
 		return -EBUSY;
-	if (!memtopo_undo_push(ctx, MEMTOPO_UNDO_REGION_DESTROY, mr))
-		return -ENOMEM;
+	u = memtopo_undo_push(ctx, MEMTOPO_UNDO_REGION_DESTROY, mr);
+	if (IS_ERR(u))
+		return PTR_ERR(u);
 	memtopo_region_kill(mr);
 	/* the published views may still show it: the commit puts it */
 	list_add_tail(&mr->deferred, &ctx->deferred_puts);
@@ -828,7 +831,8 @@ static void memtopo_attach(struct memtopo_region *parent, struct memtopo_region 
  * already has a parent; -ELOOP if @child is @parent or one of its
  * ancestors, or if @parent renders its subregions and @child would render
  * it (reaches it through an alias); -EOVERFLOW if @offset + size passes
- * 2^64; -EMLINK beyond MEMTOPO_MAX_DEPTH; -ENOMEM; or, outside a
+ * 2^64; -EMLINK beyond MEMTOPO_MAX_DEPTH; -ENOSPC past the context's
+ * memory budget (its undo record); -ENOMEM; or, outside a
  * transaction, a render error (the change is then undone).
  */
 int memtopo_region_add_subregion_locked(struct memtopo_region *parent, u64 offset,
@@ -857,8 +861,8 @@ int memtopo_region_add_subregion_locked(struct memtopo_region *parent, u64 offse
 		return -EMLINK;
 
 	u = memtopo_undo_push(ctx, MEMTOPO_UNDO_ATTACH, child);
-	if (!u)
-		return -ENOMEM;
+	if (IS_ERR(u))
+		return PTR_ERR(u);
 	u->addr = child->addr;
 	u->priority = child->priority;
 	u->seq = child->seq;
@@ -886,7 +890,9 @@ MEMTOPO_LOCKED_WRAPPER(region_add_subregion, parent->ctx,
  * @parent: the container.
  * @child: a subregion of @parent.
  *
- * Return: 0, or -ENOENT if @child is not a subregion of @parent.
+ * Return: 0, -ENOENT if @child is not a subregion of @parent; -ENOSPC past
+ * the context's memory budget or -ENOMEM for its undo record (nothing
+ * changed).
  */
 int memtopo_region_del_subregion_locked(struct memtopo_region *parent,
 					struct memtopo_region *child)
@@ -897,8 +903,8 @@ int memtopo_region_del_subregion_locked(struct memtopo_region *parent,
 	if (child->parent != parent)
 		return -ENOENT;
 	u = memtopo_undo_push(parent->ctx, MEMTOPO_UNDO_DETACH, child);
-	if (!u)
-		return -ENOMEM;
+	if (IS_ERR(u))
+		return PTR_ERR(u);
 	u->aux = parent;
 	memtopo_note_region(child);
 	memtopo_children_remove(parent, child);
@@ -938,8 +944,8 @@ static int memtopo_undo_place(struct memtopo_region *mr)
 {
 	struct memtopo_undo *u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_PLACE, mr);
 
-	if (!u)
-		return -ENOMEM;
+	if (IS_ERR(u))
+		return PTR_ERR(u);
 	u->addr = mr->addr;
 	u->size = mr->size;
 	u->flags = mr->flags;
@@ -953,17 +959,22 @@ static int memtopo_undo_place(struct memtopo_region *mr)
  * @mr: the region.
  * @addr: new address.
  *
- * Return: 0, or -EOVERFLOW if the region would pass 2^64.
+ * Return: 0, -EOVERFLOW if the region would pass 2^64, -ENOSPC past the
+ * context's memory budget or -ENOMEM for the change's undo record (nothing
+ * changed).
  */
 int memtopo_region_set_address_locked(struct memtopo_region *mr, u64 addr)
 {
+	int ret;
+
 	memtopo_assert_locked(mr->ctx);
 	if (!memtopo_range_fits(addr, mr->size, mr->flags & MEMTOPO_RF_SIZE64))
 		return -EOVERFLOW;
 	if (addr == mr->addr)
 		return 0;
-	if (memtopo_undo_place(mr))
-		return -ENOMEM;
+	ret = memtopo_undo_place(mr);
+	if (ret)
+		return ret;
 	memtopo_note_region(mr);
 	memtopo_readd(mr, addr, mr->size, mr->flags & MEMTOPO_RF_SIZE64, mr->priority, 0);
 	return memtopo_ctx_region_changed(mr);
@@ -976,17 +987,22 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_address_locked, MEMTOPO);
  * @size: new size (ignored if @size_is_2_64).
  * @size_is_2_64: the new size is 2^64.
  *
- * Return: 0, or -EOVERFLOW if the region would pass 2^64.
+ * Return: 0, -EOVERFLOW if the region would pass 2^64, -ENOSPC past the
+ * context's memory budget or -ENOMEM for the change's undo record (nothing
+ * changed).
  */
 int memtopo_region_set_size_locked(struct memtopo_region *mr, u64 size, bool size_is_2_64)
 {
+	int ret;
+
 	memtopo_assert_locked(mr->ctx);
 	if (!memtopo_range_fits(mr->addr, size, size_is_2_64))
 		return -EOVERFLOW;
 	if (size_is_2_64 == !!(mr->flags & MEMTOPO_RF_SIZE64) && (size_is_2_64 || size == mr->size))
 		return 0;
-	if (memtopo_undo_place(mr))
-		return -ENOMEM;
+	ret = memtopo_undo_place(mr);
+	if (ret)
+		return ret;
 	/* keep the render position: only the interval tree key changes */
 	memtopo_note_region(mr);
 	memtopo_readd(mr, mr->addr, size, size_is_2_64, mr->priority, mr->seq);
@@ -999,15 +1015,19 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_size_locked, MEMTOPO);
  * @mr: the region.
  * @priority: new priority; the region becomes the newest of its priority.
  *
- * Return: 0.
+ * Return: 0, or -ENOSPC past the context's memory budget or -ENOMEM for
+ * the change's undo record (nothing changed).
  */
 int memtopo_region_set_priority_locked(struct memtopo_region *mr, int priority)
 {
+	int ret;
+
 	memtopo_assert_locked(mr->ctx);
 	if (priority == mr->priority)
 		return 0;
-	if (memtopo_undo_place(mr))
-		return -ENOMEM;
+	ret = memtopo_undo_place(mr);
+	if (ret)
+		return ret;
 	memtopo_note_region(mr);
 	memtopo_readd(mr, mr->addr, mr->size, mr->flags & MEMTOPO_RF_SIZE64, priority, 0);
 	return memtopo_ctx_region_changed(mr);
@@ -1019,7 +1039,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_priority_locked, MEMTOPO);
  * @mr: an alias.
  * @offset: new offset into the target.
  *
- * Return: 0, or -EINVAL if @mr is not an alias.
+ * Return: 0, -EINVAL if @mr is not an alias, -ENOSPC past the context's
+ * memory budget or -ENOMEM for the change's undo record (nothing changed).
  */
 int memtopo_region_set_alias_offset_locked(struct memtopo_region *mr, u64 offset)
 {
@@ -1031,8 +1052,8 @@ int memtopo_region_set_alias_offset_locked(struct memtopo_region *mr, u64 offset
 	if (offset == mr->alias_offset)
 		return 0;
 	u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_ALIAS_OFFSET, mr);
-	if (!u)
-		return -ENOMEM;
+	if (IS_ERR(u))
+		return PTR_ERR(u);
 	u->addr = mr->alias_offset;
 	mr->alias_offset = offset;
 	return memtopo_ctx_region_changed(mr);
@@ -1047,8 +1068,8 @@ static int memtopo_region_set_flag(struct memtopo_region *mr, u16 flag, bool on)
 	if (!!(mr->flags & flag) == on)
 		return 0;
 	u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_FLAGS, mr);
-	if (!u)
-		return -ENOMEM;
+	if (IS_ERR(u))
+		return PTR_ERR(u);
 	u->flags = mr->flags;
 	mr->flags ^= flag;
 	return memtopo_ctx_region_changed(mr);
@@ -1059,7 +1080,8 @@ static int memtopo_region_set_flag(struct memtopo_region *mr, u16 flag, bool on)
  * @mr: the region.
  * @enabled: new state.
  *
- * Return: 0.
+ * Return: 0, or -ENOSPC past the context's memory budget or -ENOMEM for
+ * the change's undo record (nothing changed).
  */
 int memtopo_region_set_enabled_locked(struct memtopo_region *mr, bool enabled)
 {
@@ -1073,7 +1095,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_enabled_locked, MEMTOPO);
  * @mr: the region.
  * @readonly: new state.
  *
- * Return: 0.
+ * Return: 0, or -ENOSPC past the context's memory budget or -ENOMEM for
+ * the change's undo record (nothing changed).
  */
 int memtopo_region_set_readonly_locked(struct memtopo_region *mr, bool readonly)
 {
@@ -1086,7 +1109,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_readonly_locked, MEMTOPO);
  * @mr: the region.
  * @nonvolatile: new state.
  *
- * Return: 0.
+ * Return: 0, or -ENOSPC past the context's memory budget or -ENOMEM for
+ * the change's undo record (nothing changed).
  */
 int memtopo_region_set_nonvolatile_locked(struct memtopo_region *mr, bool nonvolatile)
 {
@@ -1100,7 +1124,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_nonvolatile_locked, MEMTOPO);
  * @mr: a MEMTOPO_ROM_DEVICE region.
  * @romd: new mode.
  *
- * Return: 0, or -EINVAL for other kinds.
+ * Return: 0, -EINVAL for other kinds, -ENOSPC past the context's memory
+ * budget or -ENOMEM for the change's undo record (nothing changed).
  */
 int memtopo_region_set_romd_locked(struct memtopo_region *mr, bool romd)
 {
@@ -1136,9 +1161,9 @@ int memtopo_region_set_dirty_log_locked(struct memtopo_region *mr, unsigned int 
 	if (ret)
 		return ret;
 	u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_DIRTY_LOG, mr);
-	if (!u) {
+	if (IS_ERR(u)) {
 		memtopo_hook_dirty_unprepare(mr, fresh);
-		return -ENOMEM;
+		return PTR_ERR(u);
 	}
 	u->dirty_log_mask = mr->dirty_log_mask;
 	u->flags = fresh;

@@ -37,8 +37,8 @@ struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const
 	if (ctx->nr_spaces >= MEMTOPO_MAX_SPACES)
 		return ERR_PTR(-ENOSPC);
 	u = memtopo_undo_push(ctx, MEMTOPO_UNDO_SPACE_CREATE, NULL);
-	if (!u)
-		return ERR_PTR(-ENOMEM);
+	if (IS_ERR(u))
+		return ERR_CAST(u);
 	as = kzalloc(sizeof(*as), GFP_KERNEL_ACCOUNT);
 	if (!as) {
 		memtopo_undo_cancel(ctx);
@@ -181,8 +181,8 @@ int memtopo_space_destroy_locked(struct memtopo_space *as)
 	if (!list_empty(&as->listeners))
 		return -EBUSY;
 	u = memtopo_undo_push(ctx, MEMTOPO_UNDO_SPACE_DESTROY, as);
-	if (!u)
-		return -ENOMEM;
+	if (IS_ERR(u))
+		return PTR_ERR(u);
 	u->pos = as->link.prev;
 	memtopo_space_kill(as);
 	return memtopo_ctx_settle(ctx);

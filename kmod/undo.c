@@ -14,9 +14,11 @@
  * deletions keep what they removed in the record, so nothing is allocated
  * on the way back.  Records live in chunks that never move; the log grows
  * one chunk at a time with the changes actually made, and one empty chunk
- * is kept for the next commit.  The chunks are not charged to the
- * context's budget: they only live until the commit, bounded by the
- * operations applied, and memcg accounts them (GFP_KERNEL_ACCOUNT).
+ * is kept for the next commit.  Every chunk, the kept one too, is charged
+ * to the context's budget while it exists, so a transaction too big for
+ * the budget stops at the change whose record does not fit, with ENOSPC
+ * like any other charge the budget refuses (memtopo_undo_push() returns
+ * the errno, not just NULL: a caller cannot tell the two apart otherwise).
  */
 #include <linux/slab.h>
 
@@ -34,8 +36,9 @@
  * anything drops the record with memtopo_undo_cancel().
  *
  * Context: may sleep.
- * Return: the zeroed record with @kind and @obj set, or NULL (-ENOMEM:
- * the caller must change nothing).
+ * Return: the zeroed record with @kind and @obj set, or ERR_PTR(-ENOSPC)
+ * for a new chunk past the context's budget, ERR_PTR(-ENOMEM); on error
+ * the caller must change nothing and return the errno.
  */
 struct memtopo_undo *memtopo_undo_push(struct memtopo_ctx *ctx, u8 kind, void *obj)
 {
@@ -49,9 +52,13 @@ struct memtopo_undo *memtopo_undo_push(struct memtopo_ctx *ctx, u8 kind, void *o
 			c = log->spare;
 			log->spare = NULL;
 		} else {
+			if (memtopo_ctx_charge_locked(ctx, sizeof(*c)))
+				return ERR_PTR(-ENOSPC);
 			c = kmalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
-			if (!c)
-				return NULL;
+			if (!c) {
+				memtopo_ctx_uncharge_locked(ctx, sizeof(*c));
+				return ERR_PTR(-ENOMEM);
+			}
 		}
 		c->nr = 0;
 		c->prev = log->top;
@@ -67,14 +74,17 @@ struct memtopo_undo *memtopo_undo_push(struct memtopo_ctx *ctx, u8 kind, void *o
 }
 
 /* Unlink the newest record; its chunk goes to the spare slot once empty. */
-static struct memtopo_undo *memtopo_undo_pop(struct memtopo_undo_log *log)
+static struct memtopo_undo *memtopo_undo_pop(struct memtopo_ctx *ctx)
 {
+	struct memtopo_undo_log *log = &ctx->undo;
 	struct memtopo_undo_chunk *c = log->top;
 	struct memtopo_undo *u = &c->rec[--c->nr];
 
 	log->nr--;
 	if (!c->nr) {
 		log->top = c->prev;
+		if (log->spare)
+			memtopo_ctx_uncharge_locked(ctx, sizeof(*c));
 		kfree(log->spare);
 		log->spare = c;
 	}
@@ -88,7 +98,7 @@ static struct memtopo_undo *memtopo_undo_pop(struct memtopo_undo_log *log)
 void memtopo_undo_cancel(struct memtopo_ctx *ctx)
 {
 	memtopo_assert_locked(ctx);
-	memtopo_undo_pop(&ctx->undo);
+	memtopo_undo_pop(ctx);
 }
 
 /**
@@ -143,7 +153,7 @@ void memtopo_undo_rollback(struct memtopo_ctx *ctx, u32 mark)
 {
 	memtopo_assert_locked(ctx);
 	while (ctx->undo.nr > mark)
-		memtopo_undo_one(memtopo_undo_pop(&ctx->undo));
+		memtopo_undo_one(memtopo_undo_pop(ctx));
 }
 
 /**
@@ -157,7 +167,7 @@ void memtopo_undo_forget(struct memtopo_ctx *ctx)
 
 	memtopo_assert_locked(ctx);
 	while (ctx->undo.nr) {
-		u = memtopo_undo_pop(&ctx->undo);
+		u = memtopo_undo_pop(ctx);
 		if (u->kind == MEMTOPO_UNDO_PARITY)
 			memtopo_hook_undo_forget(u);
 	}
@@ -170,6 +180,8 @@ void memtopo_undo_forget(struct memtopo_ctx *ctx)
 void memtopo_undo_destroy(struct memtopo_ctx *ctx)
 {
 	WARN_ON(ctx->undo.nr);
+	if (ctx->undo.spare)
+		memtopo_ctx_uncharge(ctx, sizeof(*ctx->undo.spare));
 	kfree(ctx->undo.spare);
 	ctx->undo.spare = NULL;
 }

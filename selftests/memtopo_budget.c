@@ -6,7 +6,10 @@
  * would pass it, with the map, the region list and the bytes charged
  * exactly as before.  Views kept for resync by difference give way to
  * any charge that fits without them, and only then.  Pages a kernel
- * mapping pins are tested by KUnit (kmod/tests/map_test.c).
+ * mapping pins are tested by KUnit (kmod/tests/map_test.c).  The undo
+ * log, discard bitmaps and IOMMU tables are charged too: each reaches the
+ * budget alone, is refused with ENOSPC and nothing half-made, and gives
+ * every byte back when it goes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -351,6 +354,159 @@ TEST_F(budget, event_rings)
 	EXPECT_LT(used, b_used(self->fd));
 	ASSERT_EQ(0, mt_unsubscribe(self->fd, id));
 	EXPECT_EQ(used, b_used(self->fd));
+}
+
+/*
+ * The undo log is charged a chunk of records at a time, the chunk the
+ * context keeps between commits too: a batch whose records outgrow that
+ * chunk stops with ENOSPC, not ENOMEM, at the change whose record does not
+ * fit, and is undone; in a transaction that change alone is refused and the
+ * transaction goes on.  A commit gives back every chunk but the kept one.
+ */
+TEST_F(budget, undo_log)
+{
+	struct memtopo_op *ops = calloc(BANK, sizeof(*ops));
+	struct b_state s0, s1;
+	__u32 err, k;
+	int ret = 0;
+
+	ASSERT_NE(NULL, ops);
+	for (k = 0; k < BANK; k++) {
+		mt_op_init(&ops[k], MEMTOPO_OP_SET_ENABLED);
+		ops[k].id = self->kids[k];
+	}
+	ASSERT_NE(~0ULL, b_used_published(self->fd));	/* no kept views to give way */
+	ASSERT_EQ(0, b_snap(self->fd, self->space, &s0));
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, s0.used, NULL));
+	EXPECT_EQ(-ENOSPC, mt_batch(self->fd, ops, BANK, &err));
+	/* the kept chunk holds the first records: the refusal comes later */
+	EXPECT_LT(0, err);
+	EXPECT_GT(BANK, err);
+	ASSERT_EQ(0, b_snap(self->fd, self->space, &s1));
+	EXPECT_TRUE(b_same(&s0, &s1)) TH_LOG("a refused batch changed something");
+	b_free(&s1);
+
+	ASSERT_EQ(0, mt_txn(self->fd, MEMTOPO_TXN_BEGIN, NULL));
+	for (k = 0; k < BANK; k++) {
+		ret = mt_region_set(self->fd, MEMTOPO_OP_SET_ENABLED, self->kids[k], 0, 0, 0);
+		if (ret)
+			break;
+	}
+	EXPECT_EQ(-ENOSPC, ret);
+	EXPECT_EQ(err, k) TH_LOG("the same record is the first past the budget");
+	EXPECT_EQ(s0.used, b_used(self->fd));
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
+	for (; k < BANK; k++)
+		ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_ENABLED, self->kids[k], 0,
+					   0, 0));
+	EXPECT_LT(s0.used, b_used(self->fd)) TH_LOG("the open log is not charged");
+	ASSERT_EQ(0, mt_txn(self->fd, MEMTOPO_TXN_COMMIT, NULL));
+	EXPECT_EQ(s0.used, b_used(self->fd)) TH_LOG("a commit left undo chunks charged");
+
+	/* with room the batch commits; the use is back where it was */
+	for (k = 0; k < BANK; k++)
+		ops[k].value = 1;
+	ASSERT_EQ(0, mt_batch(self->fd, ops, BANK, &err));
+	ASSERT_EQ(0, b_snap(self->fd, self->space, &s1));
+	EXPECT_TRUE(b_same(&s0, &s1)) TH_LOG("enabled again, the state differs");
+	b_free(&s1);
+	b_free(&s0);
+	free(ops);
+}
+
+static int b_discard(int fd, __u32 op, __u32 region, __u64 gran)
+{
+	struct memtopo_discard d = {
+		.size = sizeof(d), .op = op, .region = region, .granularity = gran,
+	};
+
+	return ioctl(fd, MEMTOPO_DISCARD, &d) ? -errno : 0;
+}
+
+/*
+ * A discard manager's bitmap (a bit a block) is charged: past the budget
+ * it is ENOSPC and the region has no manager; with room it is charged
+ * until cleared, or until the region is destroyed.
+ */
+TEST_F(budget, discard_bitmaps)
+{
+	/* 1 GiB in 4 KiB blocks: a 32 KiB bitmap */
+	const __u64 size = 1ULL << 30, bitmap = (size >> 12) / 8;
+	struct b_state s0, s1;
+	__u64 start, with;
+	int ram;
+
+	start = b_used_published(self->fd);
+	ASSERT_NE(~0ULL, start);
+	ram = mt_region_create(self->fd, MEMTOPO_KIND_RAM, "vmem", size, 0);
+	ASSERT_LT(0, ram);
+	ASSERT_EQ(0, b_snap(self->fd, self->space, &s0));
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, s0.used + bitmap / 2, NULL));
+	EXPECT_EQ(-ENOSPC, b_discard(self->fd, MEMTOPO_DISCARD_SET_MANAGER, ram, 4096));
+	ASSERT_EQ(0, b_snap(self->fd, self->space, &s1));
+	EXPECT_TRUE(b_same(&s0, &s1));
+	b_free(&s1);
+	EXPECT_EQ(-ENOENT, b_discard(self->fd, MEMTOPO_DISCARD_CLEAR_MANAGER, ram, 0))
+		TH_LOG("a refused manager was set");
+	/* a coarser one fits */
+	EXPECT_EQ(0, b_discard(self->fd, MEMTOPO_DISCARD_SET_MANAGER, ram, 1 << 20));
+	EXPECT_EQ(0, b_discard(self->fd, MEMTOPO_DISCARD_CLEAR_MANAGER, ram, 0));
+	EXPECT_EQ(s0.used, b_used(self->fd));
+
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
+	ASSERT_EQ(0, b_discard(self->fd, MEMTOPO_DISCARD_SET_MANAGER, ram, 4096));
+	with = b_used(self->fd);
+	EXPECT_LE(s0.used + bitmap, with);
+	EXPECT_GT(s0.used + 2 * bitmap, with);
+	ASSERT_EQ(0, b_discard(self->fd, MEMTOPO_DISCARD_CLEAR_MANAGER, ram, 0));
+	EXPECT_EQ(s0.used, b_used(self->fd));
+	/* destroyed with its manager: everything given back */
+	ASSERT_EQ(0, b_discard(self->fd, MEMTOPO_DISCARD_SET_MANAGER, ram, 4096));
+	EXPECT_EQ(with, b_used(self->fd));
+	ASSERT_EQ(0, mt_region_destroy(self->fd, ram));
+	EXPECT_EQ(start, b_used_published(self->fd));
+	b_free(&s0);
+}
+
+/*
+ * An IOMMU's table is charged as it grows, a mapping at a time: the map
+ * that passes the budget is ENOSPC and the table stays as it was; unmaps
+ * give back, and destroying the region gives back the rest.
+ */
+TEST_F(budget, iommu_tables)
+{
+	struct memtopo_iommu_mapping *maps;
+	__u64 start, before, mapped;
+	__u32 n, k;
+	int mmu, ret = 0;
+
+	start = b_used_published(self->fd);
+	ASSERT_NE(~0ULL, start);
+	mmu = mt_region_create(self->fd, MEMTOPO_KIND_IOMMU, "mmu", 0, MEMTOPO_OP_F_SIZE_2_64);
+	ASSERT_LT(0, mmu);
+	before = b_used(self->fd);
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, before + 4096, NULL));
+	for (k = 0; k < 4096; k++) {
+		before = b_used(self->fd);
+		ret = mt_iommu_map(self->fd, mmu, 2ULL * k * MEMTOPO_IOMMU_PAGE,
+				   MEMTOPO_IOMMU_PAGE, self->space, 0, MEMTOPO_IOMMU_MAP_READ);
+		if (ret)
+			break;
+	}
+	EXPECT_EQ(-ENOSPC, ret);
+	EXPECT_LT(1, k);
+	EXPECT_EQ(before, b_used(self->fd)) TH_LOG("a refused map was charged");
+	ASSERT_EQ(0, mt_iommu_get(self->fd, mmu, &maps, &n));
+	EXPECT_EQ(k, n) TH_LOG("a refused map changed the table");
+	free(maps);
+
+	mapped = b_used(self->fd);
+	ASSERT_EQ(0, mt_iommu_unmap(self->fd, mmu, 0, MEMTOPO_IOMMU_PAGE, 0));
+	EXPECT_GT(mapped, b_used(self->fd));
+	ASSERT_EQ(0, mt_iommu_unmap(self->fd, mmu, 0, 0, MEMTOPO_IOMMU_UNMAP_ALL));
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
+	ASSERT_EQ(0, mt_region_destroy(self->fd, mmu));
+	EXPECT_EQ(start, b_used_published(self->fd));
 }
 
 /* Destroying everything gives every charge back but the render's kept scratch. */

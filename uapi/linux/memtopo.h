@@ -95,6 +95,7 @@
  * Memory budget.  Each context has one: the bytes the kernel keeps for it
  * (regions with their names, kernel-owned RAM, subscriptions and their
  * event queues, published flat views and the render's working memory,
+ * the undo log of a transaction or batch, discard bitmaps, IOMMU tables,
  * pages a kernel mapping takes) are charged to it, and an allocation or
  * commit past it fails with ENOSPC with nothing half-made.  The ceiling is the module parameter
  * memtopo.ctx_mem_max (bytes, default 1 GiB, read at every charge;
@@ -1541,8 +1542,9 @@ struct memtopo_served_reply {
  * discard listener is registered; EOVERFLOW for a range past 2^64; E2BIG
  * past MEMTOPO_DISCARD_MAX_BLOCKS (SET_MANAGER) or
  * MEMTOPO_DISCARD_MAX_BLOCKS_PER_CALL (GET_STATE); EFAULT when GET_STATE
- * cannot write @bitmap (nothing changed); ENOMEM; a listener's errno
- * (POPULATE).
+ * cannot write @bitmap (nothing changed); ENOSPC for SET_MANAGER past the
+ * context's memory budget (the bitmap, a bit a block); ENOMEM; a
+ * listener's errno (POPULATE).
  */
 struct memtopo_discard {
 	__u32 size;
@@ -1614,7 +1616,8 @@ enum memtopo_iommu_map_flags {
  * not an IOMMU, no or unknown @flags, or an unaligned or zero @iova,
  * @length or @addr; EOVERFLOW if either range passes 2^64; EEXIST if any
  * page of the IOVA range is mapped already; ENOSPC at
- * MEMTOPO_IOMMU_MAPPINGS_MAX mappings; ENOMEM.  Nothing changes on error.
+ * MEMTOPO_IOMMU_MAPPINGS_MAX mappings or past the context's memory budget
+ * (the table grows); ENOMEM.  Nothing changes on error.
  */
 struct memtopo_iommu_map {
 	__u32 size;
@@ -1646,8 +1649,9 @@ enum memtopo_iommu_unmap_flags {
  * keep their parts outside it.  Errors: ENOENT for a bad @region or a
  * page of the range that is not mapped (a hole); EINVAL for a region that
  * is not an IOMMU, unknown flags, an unaligned or zero @iova or @length
- * (non-zero with MEMTOPO_IOMMU_UNMAP_ALL); EOVERFLOW past 2^64; ENOMEM.
- * Nothing changes on error.
+ * (non-zero with MEMTOPO_IOMMU_UNMAP_ALL); EOVERFLOW past 2^64; ENOSPC
+ * past the context's memory budget (cutting a mapping in two grows the
+ * table); ENOMEM.  Nothing changes on error.
  */
 struct memtopo_iommu_unmap {
 	__u32 size;
