@@ -709,6 +709,7 @@ struct huge {
 	__u64 hps;
 	long old_nr;
 	char nr_path[96];
+	char free_path[96];
 	char dir[PATH_MAX];
 	int mounted;
 };
@@ -751,6 +752,8 @@ static int h_setup(struct huge *h, unsigned int nr)
 	h->hps = st.f_bsize;
 	snprintf(h->nr_path, sizeof(h->nr_path),
 		 "/sys/kernel/mm/hugepages/hugepages-%llukB/nr_hugepages", h->hps >> 10);
+	snprintf(h->free_path, sizeof(h->free_path),
+		 "/sys/kernel/mm/hugepages/hugepages-%llukB/free_hugepages", h->hps >> 10);
 	t = read_file(h->nr_path);
 	if (!t)
 		return -1;
@@ -767,6 +770,14 @@ static int h_setup(struct huge *h, unsigned int nr)
 		return -1;
 	unlink(path);
 	return ftruncate(h->fd, nr * h->hps) ? -1 : 0;
+}
+
+/* Free huge pages of the file's size in the pool. */
+static long h_free(struct huge *h)
+{
+	char *t = read_file(h->free_path);
+
+	return t ? atol(t) : -1;
 }
 
 static void h_teardown(struct huge *h)
@@ -874,20 +885,22 @@ TEST_F(ram, hugetlbfs_sealed)
 /*
  * The vhost-like consumer serves a request whose ring and buffers are in
  * a hugetlbfs file.  It fails any access that memtopo_space_map() bounces,
- * so a served request shows the map of the huge pages was direct; its
- * output is in this process's mapping and in the dirty log.
+ * so a served request shows the map of the huge pages was direct.  The
+ * output buffer is in the second huge page, a hole until the consumer's
+ * kernel thread maps it for writing, which allocates it from the pool;
+ * the output is in this process's mapping and in the dirty log.
  */
 TEST_F(ram, hugetlbfs_vhost)
 {
 	struct memtopo_vhost_attach a = { .size = sizeof(a) };
 	struct memtopo_vhost_stats st = { .size = sizeof(st) };
-	enum { DESC = 0x1000, AVAIL = 0x2000, USED = 0x3000, IN = 0x10000,
-	       OUT = 0x11000, LEN = 100 };
+	enum { DESC = 0x1000, AVAIL = 0x2000, USED = 0x3000, IN = 0x10000, LEN = 100 };
 	struct memtopo_vhost_desc *d;
 	struct memtopo_vhost_used_elem *used;
 	struct memtopo_vhost_out_hdr hdr;
 	struct pollfd p = { .events = POLLIN };
-	__u64 bits = 0, n;
+	__u64 *bits, n, out, pages;
+	long free_before;
 	__u32 sum = 0, k;
 	int vfd, id, i;
 	struct huge h;
@@ -896,12 +909,14 @@ TEST_F(ram, hugetlbfs_vhost)
 	vfd = open("/dev/memtopo_vhost", O_RDWR);
 	if (vfd < 0)
 		SKIP(return, "memtopo_vhost.ko is not loaded");
-	ASSERT_EQ(0, h_setup(&h, 1));
+	ASSERT_EQ(0, h_setup(&h, 2));
 	if (!h.hps)
 		SKIP(return, "the kernel has no hugetlbfs");
-	mem = mmap(NULL, h.hps, PROT_READ | PROT_WRITE, MAP_SHARED, h.fd, 0);
+	out = h.hps + PG;
+	pages = 2 * h.hps / PG;
+	mem = mmap(NULL, 2 * h.hps, PROT_READ | PROT_WRITE, MAP_SHARED, h.fd, 0);
 	ASSERT_NE(MAP_FAILED, mem);
-	id = r_file(self->fd, MEMTOPO_KIND_RAM, h.fd, 0, h.hps, NULL);
+	id = r_file(self->fd, MEMTOPO_KIND_RAM, h.fd, 0, 2 * h.hps, NULL);
 	ASSERT_GT(id, 0);
 	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, id, 0, 0));
 	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_DIRTY_LOG, id, 0, 0, 1));
@@ -911,7 +926,7 @@ TEST_F(ram, hugetlbfs_vhost)
 	d[0].len = LEN;
 	d[0].flags = MEMTOPO_VHOST_DESC_F_NEXT;
 	d[0].next = 1;
-	d[1].addr = OUT;
+	d[1].addr = out;
 	d[1].len = PG;
 	d[1].flags = MEMTOPO_VHOST_DESC_F_WRITE;
 	for (k = 0; k < LEN; k++) {
@@ -930,6 +945,7 @@ TEST_F(ram, hugetlbfs_vhost)
 	a.desc_addr = DESC;
 	a.avail_addr = AVAIL;
 	a.used_addr = USED;
+	free_before = h_free(&h);
 	ASSERT_EQ(0, ioctl(vfd, MEMTOPO_VHOST_ATTACH, &a));
 	ASSERT_EQ(0, ioctl(vfd, MEMTOPO_VHOST_KICK));
 	for (i = 0; i < 100 && __atomic_load_n((__u16 *)(mem + USED) + 1, __ATOMIC_ACQUIRE) != 1;
@@ -941,24 +957,31 @@ TEST_F(ram, hugetlbfs_vhost)
 	ASSERT_EQ(1, *((__u16 *)(mem + USED) + 1));
 	EXPECT_EQ(0, used[0].id);
 	ASSERT_EQ(LEN + 8, used[0].len);
-	memcpy(&hdr, mem + OUT, sizeof(hdr));
+	/* the consumer took the second huge page from the pool */
+	EXPECT_EQ(free_before - 1, h_free(&h));
+	memcpy(&hdr, mem + out, sizeof(hdr));
 	EXPECT_EQ(LEN, hdr.len);
 	EXPECT_EQ(sum, hdr.sum);
 	for (k = 0; k < LEN; k++)
-		ASSERT_EQ((__u8)((k * 3 + 1) ^ MEMTOPO_VHOST_XOR), mem[OUT + 8 + k]);
+		ASSERT_EQ((__u8)((k * 3 + 1) ^ MEMTOPO_VHOST_XOR), mem[out + 8 + k]);
 	ASSERT_EQ(0, ioctl(vfd, MEMTOPO_VHOST_STATS, &st));
 	EXPECT_EQ(0, st.flags);
 	EXPECT_EQ(1, st.done);
 	EXPECT_EQ(0, st.failed);
 	EXPECT_EQ(0, st.ring_errors);
 	/* what the consumer wrote: the output page and the used ring's */
+	bits = calloc(pages / 64, sizeof(*bits));
+	ASSERT_NE(NULL, bits);
 	ASSERT_EQ(0, ioctl(self->fd, MEMTOPO_DIRTY_LOG, &(struct memtopo_dirty_log){
 		.size = sizeof(struct memtopo_dirty_log), .op = MEMTOPO_DIRTY_GET,
-		.region = id, .num_pages = 64, .bitmap = (uintptr_t)&bits }));
-	EXPECT_EQ(1ULL << (USED / PG) | 1ULL << (OUT / PG), bits);
+		.region = id, .num_pages = pages, .bitmap = (uintptr_t)bits }));
+	for (n = 0; n < pages; n++)
+		EXPECT_EQ(n == USED / PG || n == out / PG, (bits[n / 64] >> (n % 64)) & 1)
+			TH_LOG("page %llu", (unsigned long long)n);
+	free(bits);
 	close(vfd);
 	close(p.fd);
-	munmap(mem, h.hps);
+	munmap(mem, 2 * h.hps);
 	h_teardown(&h);
 }
 
