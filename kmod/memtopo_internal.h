@@ -291,6 +291,11 @@ static_assert((MEMTOPO_FR_READONLY | MEMTOPO_FR_ROMD | MEMTOPO_FR_NONVOLATILE) <
  * rest with the previous view, so its cost follows the change, not the
  * map.  Chunks and groups are immutable once a view is published.
  *
+ * Chunks and groups carry no reference count: each belongs to the oldest
+ * living view of its chain that holds it (a view and the one spliced from
+ * it are neighbours in a chain, @lender and @borrower), and goes with it
+ * unless the next view of the chain holds it too (view.c).
+ *
  * Both levels are nodes of MEMTOPO_NODE_KEYS sorted keys in blocks of 8
  * (one cache line each: nodes are page-aligned kmalloc-4096 objects, and
  * the keys start on a line), with every 8th key copied into @sum: a lookup
@@ -316,7 +321,8 @@ static_assert((MEMTOPO_FR_READONLY | MEMTOPO_FR_ROMD | MEMTOPO_FR_NONVOLATILE) <
 
 struct memtopo_chunk {
 	u64 sum[MEMTOPO_NODE_BLOCKS];	/* starts[0], starts[8], ... */
-	refcount_t ref;			/* groups sharing it */
+	/* the owner's list of what it frees (memtopo_view_release()) */
+	struct memtopo_chunk *dead_next;
 	u32 nr;
 	u8 shift;			/* slot s starts at starts[0] + (s << shift) */
 	/* block b is starts[8b .. 8b + 7], one cache line */
@@ -327,7 +333,7 @@ struct memtopo_chunk {
 
 struct memtopo_group {
 	u64 sum[MEMTOPO_NODE_BLOCKS];	/* chunk_start[0], [8], ... */
-	refcount_t ref;			/* views sharing it */
+	struct memtopo_group *dead_next;	/* as a chunk's */
 	u32 nr_chunks;
 	/* first start of each chunk, in blocks of 8 as a chunk's starts */
 	u64 chunk_start[MEMTOPO_GROUP_CHUNKS] __aligned(MEMTOPO_LINE);
@@ -359,6 +365,15 @@ struct memtopo_view {
 	u32 *group_first;		/* index of each group's first entry */
 	u32 *group_cfirst;		/* index of each group's first chunk */
 	struct memtopo_group **groups;
+	/*
+	 * Writers' bookkeeping, under the context mutex; readers never look:
+	 * the living views this one was spliced from and that was spliced
+	 * from it, and what it frees after its grace period.
+	 */
+	struct memtopo_view *lender;
+	struct memtopo_view *borrower;
+	struct memtopo_group *dead_groups;
+	struct memtopo_chunk *dead_chunks;
 };
 
 /* A growable flat list of entries: what the renderer produces. */

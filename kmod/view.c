@@ -5,12 +5,24 @@
  *
  * A view is a two-level tree: the view's own arrays index groups, a group
  * indexes up to MEMTOPO_GROUP_CHUNKS chunks, a chunk holds up to
- * MEMTOPO_CHUNK_ENTRIES entries.  Chunks and groups are copy-on-write and
- * reference counted, shared between successive views: a commit rebuilds
- * the chunks its window touches and the group holding them, and copies the
- * view's short group index; everything else is shared.  So a commit costs
- * O(window + chunks per group + groups), a few hundred steps at 10^6
- * ranges, not O(N).
+ * MEMTOPO_CHUNK_ENTRIES entries.  Chunks and groups are copy-on-write,
+ * shared between successive views: a commit rebuilds the chunks its window
+ * touches and the group holding them, and copies the view's short group
+ * index; everything else is shared.  So a commit costs O(window + chunks
+ * per group + groups), a few hundred steps at 10^6 ranges, not O(N).
+ *
+ * Who frees a shared chunk or group.  A view spliced from another keeps a
+ * link to it, and the views of one space so form a chain, oldest first
+ * (side branches, a splice dropped in its own commit, die before the next
+ * splice).  A node is created in one view and held by the views after it
+ * until one replaces it; it never comes back, so the views holding it are
+ * consecutive in the chain.  It belongs to the oldest living one, and when
+ * that view goes, to the next living view of the chain if that one holds
+ * it too, or nobody: it is freed with the view, after its grace period
+ * (memtopo_view_release()).  A commit therefore touches no node it shares,
+ * where a reference count per view and node took and dropped one on every
+ * other group and every shared chunk of the rebuilt group: at 10^6 ranges
+ * most of a commit, each a locked operation on a line out of the cache.
  *
  * Groups and chunks are searched the same way (memtopo_node_find()):
  * every 8th key is copied into a summary; a search of the summary picks a
@@ -203,61 +215,56 @@ static struct memtopo_chunk *memtopo_chunk_alloc(void)
 	BUILD_BUG_ON(sizeof(struct memtopo_group) > 4096);
 	chunk = kmalloc(sizeof(*chunk), GFP_KERNEL_ACCOUNT);
 
-	if (chunk) {
-		refcount_set(&chunk->ref, 1);
+	if (chunk)
 		chunk->nr = 0;
-	}
 	return chunk;
 }
 
-static void memtopo_chunk_put(struct memtopo_chunk *chunk)
+/* Free @n chunks no view holds: a build that failed, or what a splice made. */
+static void memtopo_chunks_free(struct memtopo_chunk **chunks, u32 n)
 {
-	if (chunk && refcount_dec_and_test(&chunk->ref))
-		kfree(chunk);
+	while (n)
+		kfree(chunks[--n]);
+}
+
+/* A list of @k groups (through dead_next) to fill, or NULL. */
+static struct memtopo_group *memtopo_groups_alloc(u32 k)
+{
+	struct memtopo_group *head = NULL, *grp;
+
+	while (k--) {
+		grp = kmalloc(sizeof(*grp), GFP_KERNEL_ACCOUNT);
+		if (!grp) {
+			while (head) {
+				grp = head->dead_next;
+				kfree(head);
+				head = grp;
+			}
+			return NULL;
+		}
+		grp->dead_next = head;
+		head = grp;
+	}
+	return head;
 }
 
 /*
- * Fetch the cache lines of the reference counts about to be changed, all
- * at once.  An atomic increment or decrement waits for its line before the
- * next one may start, and most of these lines are cold: one at a time,
- * a group's worth of them is most of a commit at 10^6 ranges.
+ * The view itself and what memtopo_view_release() found it alone held;
+ * after a grace period, or at once for a view never published.
  */
-static void memtopo_prefetch_chunk_refs(struct memtopo_chunk *const *chunks, u32 n)
-{
-	u32 j;
-
-	for (j = 0; j < n; j++)
-		prefetchw(&chunks[j]->ref);
-}
-
-static void memtopo_prefetch_group_refs(struct memtopo_group *const *groups, u32 n)
-{
-	u32 g;
-
-	for (g = 0; g < n; g++)
-		prefetchw(&groups[g]->ref);
-}
-
-static void memtopo_group_put(struct memtopo_group *grp)
-{
-	u32 j;
-
-	if (!grp || !refcount_dec_and_test(&grp->ref))
-		return;
-	memtopo_prefetch_chunk_refs(grp->chunks, grp->nr_chunks);
-	for (j = 0; j < grp->nr_chunks; j++)
-		memtopo_chunk_put(grp->chunks[j]);
-	kfree(grp);
-}
-
 static void memtopo_view_free(struct memtopo_view *view)
 {
-	u32 g;
+	struct memtopo_group *grp;
+	struct memtopo_chunk *chunk;
 
-	if (view->groups)
-		memtopo_prefetch_group_refs(view->groups, view->nr_groups);
-	for (g = 0; g < view->nr_groups; g++)
-		memtopo_group_put(view->groups[g]);
+	while ((chunk = view->dead_chunks)) {
+		view->dead_chunks = chunk->dead_next;
+		kfree(chunk);
+	}
+	while ((grp = view->dead_groups)) {
+		view->dead_groups = grp->dead_next;
+		kfree(grp);
+	}
 	kvfree(view->group_start);
 	kvfree(view->group_first);
 	kvfree(view->group_cfirst);
@@ -270,19 +277,118 @@ static void memtopo_view_free_rcu(struct rcu_head *head)
 	memtopo_view_free(container_of(head, struct memtopo_view, rcu));
 }
 
+/*
+ * A walk of another view @w for memtopo_view_release(), which asks about
+ * nodes in address order: group @g, chunk @j of it, moving forward only,
+ * so a release costs one merge of the two indexes, not a search a node.
+ */
+struct memtopo_view_cursor {
+	const struct memtopo_view *w;	/* NULL: holds nothing */
+	u32 g, j;
+};
+
+/*
+ * Move to the group holding @start (group_start[0] is 0: every view covers
+ * the whole address space).  Return: true if it is @grp.
+ */
+static bool memtopo_cursor_has_group(struct memtopo_view_cursor *c, u64 start,
+				     const struct memtopo_group *grp)
+{
+	const struct memtopo_view *w = c->w;
+
+	if (!w)
+		return false;
+	while (c->g + 1 < w->nr_groups && w->group_start[c->g + 1] <= start) {
+		c->g++;
+		c->j = 0;
+	}
+	return w->groups[c->g] == grp;
+}
+
+/* Move to the chunk holding @start.  Return: true if it is @chunk. */
+static bool memtopo_cursor_has_chunk(struct memtopo_view_cursor *c, u64 start,
+				     const struct memtopo_chunk *chunk)
+{
+	const struct memtopo_group *grp;
+
+	if (!c->w)
+		return false;
+	memtopo_cursor_has_group(c, start, NULL);
+	grp = c->w->groups[c->g];
+	while (c->j + 1 < grp->nr_chunks && grp->chunk_start[c->j + 1] <= start)
+		c->j++;
+	/* starts are unique in a view: no other chunk of @w starts there */
+	return grp->chunks[c->j] == chunk;
+}
+
+/*
+ * @view's last reference is gone: list what it alone holds for
+ * memtopo_view_free(), and take it out of its chain.
+ *
+ * A node @view holds belongs to it unless its lender holds it too (the
+ * chain's older views come first).  Of those, the ones its borrower holds
+ * pass to the borrower; the others nobody else holds, since the views
+ * holding a node are consecutive in the chain.  They are freed after the
+ * grace period the caller starts: only readers of @view can still reach
+ * them, and those began before @view was unpublished.  A node that passes
+ * on is freed, later, with a younger view, after a grace period that
+ * begins later still.  A lookup that entered @view therefore finds every
+ * group and chunk it reads alive until it leaves its RCU read section.
+ *
+ * Reads the group index of the neighbours and, of the nodes @view does
+ * not share with them (what its own and its borrower's splices rebuilt),
+ * the groups; of the rest, nothing.
+ */
+static void memtopo_view_release(struct memtopo_view *view)
+{
+	struct memtopo_view *lender = view->lender, *borrower = view->borrower;
+	struct memtopo_view_cursor l = { .w = lender }, b = { .w = borrower };
+	u32 g, j;
+
+	for (g = 0; g < view->nr_groups; g++) {
+		struct memtopo_group *grp = view->groups[g];
+		u64 start = view->group_start[g];
+
+		/* a group's chunks go where the group goes */
+		if (memtopo_cursor_has_group(&l, start, grp) ||
+		    memtopo_cursor_has_group(&b, start, grp))
+			continue;
+		for (j = 0; j < grp->nr_chunks; j++) {
+			struct memtopo_chunk *chunk = grp->chunks[j];
+
+			start = grp->chunk_start[j];
+			if (memtopo_cursor_has_chunk(&l, start, chunk) ||
+			    memtopo_cursor_has_chunk(&b, start, chunk))
+				continue;
+			chunk->dead_next = view->dead_chunks;
+			view->dead_chunks = chunk;
+		}
+		grp->dead_next = view->dead_groups;
+		view->dead_groups = grp;
+	}
+	if (lender)
+		lender->borrower = borrower;
+	if (borrower)
+		borrower->lender = lender;
+	view->lender = NULL;
+	view->borrower = NULL;
+}
+
 /**
  * memtopo_view_put() - drop a reference; readers may still walk the view
  * until a grace period has passed, so the memory goes after one.
  * @view: the view (may be NULL).
  *
- * Groups and chunks are shared by views, but they are reachable only
- * through views, so each is freed with the last view that holds it, which
- * itself waited.
+ * Context: the context mutex held, if the view was spliced or spliced
+ * from (its chain is the writers'); any context for a view that was
+ * neither (a full render no commit published).
  */
 void memtopo_view_put(struct memtopo_view *view)
 {
-	if (view && refcount_dec_and_test(&view->ref))
+	if (view && refcount_dec_and_test(&view->ref)) {
+		memtopo_view_release(view);
 		call_rcu(&view->rcu, memtopo_view_free_rcu);
+	}
 }
 
 /**
@@ -330,41 +436,53 @@ static struct memtopo_view *memtopo_view_alloc(u32 nr_groups)
 	return view;
 }
 
-/* Append group @grp (its reference moves to @v) to a view being built. */
-static void memtopo_view_add_group(struct memtopo_view *v, struct memtopo_group *grp)
+/* Append group @grp, holding @nr entries in @nr_chunks chunks, to a view being built. */
+static void memtopo_view_add_group(struct memtopo_view *v, struct memtopo_group *grp, u64 start,
+				   u32 nr, u32 nr_chunks)
 {
 	v->groups[v->nr_groups] = grp;
-	v->group_start[v->nr_groups] = grp->chunk_start[0];
+	v->group_start[v->nr_groups] = start;
 	v->group_first[v->nr_groups] = v->nr;
 	v->group_cfirst[v->nr_groups] = v->nr_chunks;
 	v->nr_groups++;
-	v->nr += grp->nr;
-	v->nr_chunks += grp->nr_chunks;
+	v->nr += nr;
+	v->nr_chunks += nr_chunks;
 }
 
 /*
- * Group @chunks[0..@n) (references moved in) into @k groups, spread evenly,
- * appended to @v.  @starts and @nrs, when set, are each chunk's first start
- * and entry count, so that the chunks themselves are not read: a splice
- * knows them from the group it rebuilds, and at 10^6 ranges most of a
- * group's chunks are not in the cache.  On failure the references not yet
- * moved are dropped.
+ * Append group @g of @old, shared: what the index needs of it comes from
+ * @old's index, so the group itself, at 10^6 ranges most likely out of the
+ * cache, is not read.
  */
-static int memtopo_view_add_chunks(struct memtopo_view *v, struct memtopo_chunk **chunks,
-				   const u64 *starts, const u32 *nrs, u32 n, u32 k)
+static void memtopo_view_share_group(struct memtopo_view *v, const struct memtopo_view *old, u32 g)
+{
+	bool last = g + 1 == old->nr_groups;
+
+	memtopo_view_add_group(v, old->groups[g], old->group_start[g],
+			       (last ? old->nr : old->group_first[g + 1]) - old->group_first[g],
+			       (last ? old->nr_chunks : old->group_cfirst[g + 1]) -
+			       old->group_cfirst[g]);
+}
+
+/*
+ * Group @chunks[0..@n) into @k groups, spread evenly, taken from @groups (a
+ * list of at least @k, from memtopo_groups_alloc()), appended to @v.  @starts
+ * and @nrs, when set, are each chunk's first start and entry count, so that
+ * the chunks themselves are not read: a splice knows them from the group
+ * it rebuilds, and at 10^6 ranges most of a group's chunks are not in the
+ * cache.
+ */
+static void memtopo_view_add_chunks(struct memtopo_view *v, struct memtopo_group *groups,
+				    struct memtopo_chunk **chunks, const u64 *starts,
+				    const u32 *nrs, u32 n, u32 k)
 {
 	u32 g, j, from = 0;
 
 	for (g = 0; g < k; g++) {
 		u32 take = n / k + (g < n % k);
-		struct memtopo_group *grp = kmalloc(sizeof(*grp), GFP_KERNEL_ACCOUNT);
+		struct memtopo_group *grp = groups;
 
-		if (!grp) {
-			for (j = from; j < n; j++)
-				memtopo_chunk_put(chunks[j]);
-			return -ENOMEM;
-		}
-		refcount_set(&grp->ref, 1);
+		groups = grp->dead_next;
 		grp->nr_chunks = take;
 		grp->nr = 0;
 		for (j = 0; j < take; j++) {
@@ -379,10 +497,9 @@ static int memtopo_view_add_chunks(struct memtopo_view *v, struct memtopo_chunk 
 		}
 		memtopo_node_seal(grp->sum, grp->chunk_start, take, &grp->shift, grp->slot,
 				  MEMTOPO_GROUP_SLOTS);
-		memtopo_view_add_group(v, grp);
+		memtopo_view_add_group(v, grp, grp->chunk_start[0], grp->nr, take);
 		from += take;
 	}
-	return 0;
 }
 
 /* Fill @out with @k new chunks holding f[0, f->nr), spread evenly. */
@@ -394,8 +511,7 @@ static int memtopo_chunks_from_flat(struct memtopo_chunk **out, const struct mem
 		struct memtopo_chunk *chunk = memtopo_chunk_alloc();
 
 		if (!chunk) {
-			while (c)
-				memtopo_chunk_put(out[--c]);
+			memtopo_chunks_free(out, c);
 			return -ENOMEM;
 		}
 		take = f->nr / k + (c < f->nr % k);
@@ -672,21 +788,20 @@ void memtopo_flat_free(struct memtopo_flat *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* Build a view from @n chunks (references moved in), groups full. */
+/* Build a view from @n new chunks (freed on failure), groups full. */
 static struct memtopo_view *memtopo_view_from_chunks(struct memtopo_chunk **chunks, u32 n)
 {
-	u32 k = DIV_ROUND_UP(n, MEMTOPO_GROUP_CHUNKS), j;
+	u32 k = DIV_ROUND_UP(n, MEMTOPO_GROUP_CHUNKS);
 	struct memtopo_view *v = memtopo_view_alloc(k);
+	struct memtopo_group *groups = v ? memtopo_groups_alloc(k) : NULL;
 
-	if (!v) {
-		for (j = 0; j < n; j++)
-			memtopo_chunk_put(chunks[j]);
+	if (!groups) {
+		memtopo_chunks_free(chunks, n);
+		if (v)
+			memtopo_view_free(v);
 		return NULL;
 	}
-	if (memtopo_view_add_chunks(v, chunks, NULL, NULL, n, k)) {
-		memtopo_view_free(v);
-		return NULL;
-	}
+	memtopo_view_add_chunks(v, groups, chunks, NULL, NULL, n, k);
 	return v;
 }
 
@@ -725,18 +840,15 @@ struct memtopo_chunk_list {
 };
 
 /*
- * Take a reference on chunks @from..@to - 1 of group @grp and append them
- * to @list.  Only each chunk's reference count is touched: its start and
- * entry count come from the group.
+ * Append chunks @from..@to - 1 of group @grp to @list, shared.  The chunks
+ * are not read: their starts and entry counts come from the group.
  */
 static void memtopo_list_share(struct memtopo_chunk_list *list, const struct memtopo_group *grp,
 			       u32 from, u32 to)
 {
 	u32 j;
 
-	memtopo_prefetch_chunk_refs(grp->chunks + from, to - from);
 	for (j = from; j < to; j++) {
-		refcount_inc(&grp->chunks[j]->ref);
 		list->chunks[list->n] = grp->chunks[j];
 		list->starts[list->n] = grp->chunk_start[j];
 		list->nrs[list->n] = (j + 1 < grp->nr_chunks ? grp->chunk_first[j + 1] : grp->nr) -
@@ -772,19 +884,32 @@ static int memtopo_list_new(struct memtopo_chunk_list *list, const struct memtop
  * @mid is spread evenly over as few chunks as hold it, so a chunk keeps at
  * least half of its entries.  Only the groups holding @c_lo..@c_hi are
  * rebuilt (with a neighbour when they would be less than half full);
- * every other group, and every chunk not replaced, is shared with @old.
+ * every other group, and every chunk not replaced, is shared with @old,
+ * none of them touched: the new view is linked after @old in its chain
+ * (see memtopo_view_release()).
+ *
+ * Context: the context mutex held; @old has no other view spliced from it
+ * still alive (a commit splices from the published view, and drops the
+ * views it does not publish before it ends).
  *
  * Return: the view (one reference) or NULL.
  */
 struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_lo, u32 c_hi,
 					 const struct memtopo_flat *mid, u32 nr_ranges)
 {
+	/* the links are writers' bookkeeping, not the view's content */
+	struct memtopo_view *lender = (struct memtopo_view *)old;
 	u32 kc = DIV_ROUND_UP(mid->nr, MEMTOPO_CHUNK_ENTRIES);
 	u32 g_lo = memtopo_bsearch_u32(old->group_cfirst, old->nr_groups, c_lo);
 	u32 g_hi = memtopo_bsearch_u32(old->group_cfirst, old->nr_groups, c_hi);
 	struct memtopo_chunk_list list = {};
+	struct memtopo_group *groups = NULL;
 	struct memtopo_view *v = NULL;
-	u32 g, m, pre, post;
+	u32 g, m, k, pre, post, fresh = 0;
+
+	/* a second live splice would fork the chain: nodes would be freed twice */
+	if (WARN_ON_ONCE(old->borrower))
+		return NULL;
 
 	pre = c_lo - old->group_cfirst[g_lo];
 	post = old->group_cfirst[g_hi] + old->groups[g_hi]->nr_chunks - 1 - c_hi;
@@ -806,12 +931,6 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 	list.nrs = (u32 *)(list.starts + m);
 	v->root = old->root;
 	v->nr_ranges = nr_ranges;
-	memtopo_prefetch_group_refs(old->groups, g_lo);
-	memtopo_prefetch_group_refs(old->groups + g_hi + 1, old->nr_groups - g_hi - 1);
-	for (g = 0; g < g_lo; g++) {
-		refcount_inc(&old->groups[g]->ref);
-		memtopo_view_add_group(v, old->groups[g]);
-	}
 	/* the rebuilt groups: shared chunks around the new ones */
 	for (g = g_lo; g <= g_hi; g++) {
 		const struct memtopo_group *grp = old->groups[g];
@@ -824,26 +943,29 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 		if (c0 <= c_lo)
 			memtopo_list_share(&list, grp, 0, c_lo - c0);
 		if (c0 <= c_hi && c_hi < c0 + grp->nr_chunks) {
+			fresh = list.n;
 			if (memtopo_list_new(&list, mid, kc))
 				goto fail;
 			memtopo_list_share(&list, grp, c_hi + 1 - c0, grp->nr_chunks);
 		}
 	}
-	if (memtopo_view_add_chunks(v, list.chunks, list.starts, list.nrs, list.n,
-				    DIV_ROUND_UP(list.n, MEMTOPO_GROUP_CHUNKS))) {
-		list.n = 0;
+	k = DIV_ROUND_UP(list.n, MEMTOPO_GROUP_CHUNKS);
+	groups = memtopo_groups_alloc(k);
+	if (!groups) {
+		memtopo_chunks_free(list.chunks + fresh, kc);
 		goto fail;
 	}
-	for (g = g_hi + 1; g < old->nr_groups; g++) {
-		refcount_inc(&old->groups[g]->ref);
-		memtopo_view_add_group(v, old->groups[g]);
-	}
+	for (g = 0; g < g_lo; g++)
+		memtopo_view_share_group(v, old, g);
+	memtopo_view_add_chunks(v, groups, list.chunks, list.starts, list.nrs, list.n, k);
+	for (g = g_hi + 1; g < old->nr_groups; g++)
+		memtopo_view_share_group(v, old, g);
 	kfree(list.chunks);
+	v->lender = lender;
+	lender->borrower = v;
 	return v;
 
 fail:
-	while (list.n)
-		memtopo_chunk_put(list.chunks[--list.n]);
 	kfree(list.chunks);
 	if (v)
 		memtopo_view_free(v);
@@ -880,8 +1002,7 @@ struct memtopo_view *memtopo_view_repack(const struct memtopo_view *v)
 			target = v->nr / k + (c < v->nr % k);
 			chunk = memtopo_chunk_alloc();
 			if (!chunk) {
-				while (c)
-					memtopo_chunk_put(chunks[--c]);
+				memtopo_chunks_free(chunks, c);
 				kvfree(chunks);
 				return NULL;
 			}
