@@ -465,18 +465,30 @@ static void memtopo_view_share_group(struct memtopo_view *v, const struct memtop
 }
 
 /*
- * Group @chunks[0..@n) into @k groups, spread evenly, taken from @groups (a
- * list of at least @k, from memtopo_groups_alloc()), appended to @v.  @starts
- * and @nrs, when set, are each chunk's first start and entry count, so that
- * the chunks themselves are not read: a splice knows them from the group
- * it rebuilds, and at 10^6 ranges most of a group's chunks are not in the
- * cache.
+ * Chunks to group, with what the group index needs of each (first start,
+ * entry count, slot shift), taken from where it is already known rather
+ * than from the chunk; without @starts, from the chunks.
+ */
+struct memtopo_chunk_list {
+	struct memtopo_chunk **chunks;
+	u64 *starts;
+	u32 *nrs;
+	u8 *shifts;
+	u32 n;
+};
+
+/*
+ * Group the chunks of @list into @k groups, spread evenly, taken from
+ * @groups (a list of at least @k, from memtopo_groups_alloc()), appended to
+ * @v.  A splice knows what the index needs of a shared chunk from the group
+ * it rebuilds, so the chunk is not read: at 10^6 ranges most of a group's
+ * chunks are not in the cache.
  */
 static void memtopo_view_add_chunks(struct memtopo_view *v, struct memtopo_group *groups,
-				    struct memtopo_chunk **chunks, const u64 *starts,
-				    const u32 *nrs, u32 n, u32 k)
+				    const struct memtopo_chunk_list *list, u32 k)
 {
-	u32 g, j, from = 0;
+	const u64 *starts = list->starts;
+	u32 g, j, n = list->n, from = 0;
 
 	for (g = 0; g < k; g++) {
 		u32 take = n / k + (g < n % k);
@@ -486,14 +498,19 @@ static void memtopo_view_add_chunks(struct memtopo_view *v, struct memtopo_group
 		grp->nr_chunks = take;
 		grp->nr = 0;
 		for (j = 0; j < take; j++) {
-			struct memtopo_chunk *chunk = chunks[from + j];
+			struct memtopo_chunk *chunk = list->chunks[from + j];
 
 			grp->chunks[j] = chunk;
-			grp->chunk_start[j] = starts ? starts[from + j] : chunk->starts[0];
-			/* on the line of the reference just taken: no extra miss */
-			grp->chunk_shift[j] = chunk->shift;
 			grp->chunk_first[j] = grp->nr;
-			grp->nr += nrs ? nrs[from + j] : chunk->nr;
+			if (starts) {
+				grp->chunk_start[j] = starts[from + j];
+				grp->chunk_shift[j] = list->shifts[from + j];
+				grp->nr += list->nrs[from + j];
+			} else {
+				grp->chunk_start[j] = chunk->starts[0];
+				grp->chunk_shift[j] = chunk->shift;
+				grp->nr += chunk->nr;
+			}
 		}
 		memtopo_node_seal(grp->sum, grp->chunk_start, take, &grp->shift, grp->slot,
 				  MEMTOPO_GROUP_SLOTS);
@@ -794,6 +811,7 @@ static struct memtopo_view *memtopo_view_from_chunks(struct memtopo_chunk **chun
 	u32 k = DIV_ROUND_UP(n, MEMTOPO_GROUP_CHUNKS);
 	struct memtopo_view *v = memtopo_view_alloc(k);
 	struct memtopo_group *groups = v ? memtopo_groups_alloc(k) : NULL;
+	struct memtopo_chunk_list list = { .chunks = chunks, .n = n };
 
 	if (!groups) {
 		memtopo_chunks_free(chunks, n);
@@ -801,7 +819,7 @@ static struct memtopo_view *memtopo_view_from_chunks(struct memtopo_chunk **chun
 			memtopo_view_free(v);
 		return NULL;
 	}
-	memtopo_view_add_chunks(v, groups, chunks, NULL, NULL, n, k);
+	memtopo_view_add_chunks(v, groups, &list, k);
 	return v;
 }
 
@@ -829,19 +847,8 @@ struct memtopo_view *memtopo_view_pack(struct memtopo_region *root, const struct
 }
 
 /*
- * The chunks of a group being rebuilt, with what the group index needs of
- * each, taken from where it is already known rather than from the chunk.
- */
-struct memtopo_chunk_list {
-	struct memtopo_chunk **chunks;
-	u64 *starts;
-	u32 *nrs;
-	u32 n;
-};
-
-/*
  * Append chunks @from..@to - 1 of group @grp to @list, shared.  The chunks
- * are not read: their starts and entry counts come from the group.
+ * are not read: what the index needs of them comes from the group.
  */
 static void memtopo_list_share(struct memtopo_chunk_list *list, const struct memtopo_group *grp,
 			       u32 from, u32 to)
@@ -851,6 +858,7 @@ static void memtopo_list_share(struct memtopo_chunk_list *list, const struct mem
 	for (j = from; j < to; j++) {
 		list->chunks[list->n] = grp->chunks[j];
 		list->starts[list->n] = grp->chunk_start[j];
+		list->shifts[list->n] = grp->chunk_shift[j];
 		list->nrs[list->n] = (j + 1 < grp->nr_chunks ? grp->chunk_first[j + 1] : grp->nr) -
 				     grp->chunk_first[j];
 		list->n++;
@@ -868,6 +876,7 @@ static int memtopo_list_new(struct memtopo_chunk_list *list, const struct memtop
 	for (c = 0; c < k; c++, list->n++) {
 		list->starts[list->n] = list->chunks[list->n]->starts[0];
 		list->nrs[list->n] = list->chunks[list->n]->nr;
+		list->shifts[list->n] = list->chunks[list->n]->shift;
 	}
 	return 0;
 }
@@ -922,13 +931,14 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 
 	v = memtopo_view_alloc(old->nr_groups - (g_hi - g_lo + 1) +
 			       DIV_ROUND_UP(m, MEMTOPO_GROUP_CHUNKS));
-	/* one allocation: pointers, then starts, then counts */
+	/* one allocation: pointers, then starts, counts and shifts */
 	list.chunks = kmalloc_array(m, sizeof(*list.chunks) + sizeof(*list.starts) +
-				    sizeof(*list.nrs), GFP_KERNEL);
+				    sizeof(*list.nrs) + sizeof(*list.shifts), GFP_KERNEL);
 	if (!v || !list.chunks)
 		goto fail;
 	list.starts = (u64 *)(list.chunks + m);
 	list.nrs = (u32 *)(list.starts + m);
+	list.shifts = (u8 *)(list.nrs + m);
 	v->root = old->root;
 	v->nr_ranges = nr_ranges;
 	/* the rebuilt groups: shared chunks around the new ones */
@@ -957,7 +967,7 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 	}
 	for (g = 0; g < g_lo; g++)
 		memtopo_view_share_group(v, old, g);
-	memtopo_view_add_chunks(v, groups, list.chunks, list.starts, list.nrs, list.n, k);
+	memtopo_view_add_chunks(v, groups, &list, k);
 	for (g = g_hi + 1; g < old->nr_groups; g++)
 		memtopo_view_share_group(v, old, g);
 	kfree(list.chunks);
