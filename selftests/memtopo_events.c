@@ -4,7 +4,9 @@
  * listener callback kind delivered with its payload and in QEMU's order
  * (each expectation names the QEMU 7.2 system/memory.c function it comes
  * from), masks selecting kinds, mask 0 keeping its old meaning, and
- * readers that know only the first ABI's event size getting its layout.
+ * readers that know only the first ABI's event size getting its layout;
+ * resync by difference (MEMTOPO_GET_FLAT_DIFF): exact against the views,
+ * its errors, and an overflowed subscriber's mirror rebuilt with it.
  */
 #include <assert.h>
 #include <errno.h>
@@ -719,6 +721,222 @@ TEST_F(ev, flat_diff_forgets_at_region_destroy)
 	EXPECT_SECTION(&ev[0], MEMTOPO_EVENT_REGION_DEL, self->ram, 0x100000, 0x10ffff, 0);
 	EXPECT_SECTION(&ev[1], MEMTOPO_EVENT_REGION_ADD, self->ram, 0x200000, 0x20ffff, 0);
 	free(ev);
+}
+
+/* ---- an overflowed subscriber resyncs by difference ------------------ */
+
+#define OVF_BANK	64	/* devices in the bank: 129 events a move */
+#define OVF_CAP		(DIFF_CAP + OVF_BANK)
+
+struct mirror {
+	struct memtopo_range r[OVF_CAP];
+	__u32 n;
+	__u64 gen;		/* generation of the last COMMIT applied */
+	struct memtopo_event pending[2 * OVF_CAP + 8];
+	__u32 npending;		/* events of the commit being read */
+};
+
+static bool range_at(const struct memtopo_range *r, const struct memtopo_event *e)
+{
+	return r->start == e->start && r->last == e->last && r->region == e->region &&
+	       r->offset == e->offset;
+}
+
+/*
+ * Apply one commit's events in their order (QEMU's
+ * address_space_update_topology_pass(): every region_del, then region_add
+ * and log_start / log_stop for the ranges that stayed).
+ * Return: 0, or -1 if an event does not fit the mirror.
+ */
+static int mirror_commit(struct mirror *m, __u64 generation)
+{
+	__u32 i, k;
+
+	for (i = 0; i < m->npending; i++) {
+		const struct memtopo_event *e = &m->pending[i];
+
+		for (k = 0; k < m->n && !range_at(&m->r[k], e); k++)
+			;
+		switch (e->type) {
+		case MEMTOPO_EVENT_REGION_DEL:
+			if (k == m->n || m->r[k].flags != e->range_flags)
+				return -1;
+			memmove(&m->r[k], &m->r[k + 1], (m->n - k - 1) * sizeof(*m->r));
+			m->n--;
+			break;
+		case MEMTOPO_EVENT_LOG_START:
+		case MEMTOPO_EVENT_LOG_STOP:
+			if (k == m->n || m->r[k].dirty_log_mask != e->old_mask)
+				return -1;
+			m->r[k].dirty_log_mask = e->new_mask;
+			break;
+		case MEMTOPO_EVENT_REGION_ADD:
+			if (k < m->n || m->n == OVF_CAP)
+				return -1;
+			for (k = m->n; k > 0 && m->r[k - 1].start > e->start; k--)
+				m->r[k] = m->r[k - 1];
+			memset(&m->r[k], 0, sizeof(m->r[k]));
+			m->r[k].start = e->start;
+			m->r[k].last = e->last;
+			m->r[k].offset = e->offset;
+			m->r[k].region = e->region;
+			m->r[k].flags = e->range_flags;
+			m->r[k].dirty_log_mask = e->new_mask;
+			m->n++;
+			break;
+		default:
+			return -1;
+		}
+	}
+	m->npending = 0;
+	m->gen = generation;
+	return 0;
+}
+
+/*
+ * Read everything queued into the mirror, commit by commit.  An OVERFLOW
+ * must be the last event; the commit it cut is dropped (the difference
+ * starts at the last COMMIT).  Return: overflows seen, or -1 on a bad event.
+ */
+static int mirror_drain(int fd, __u32 id, struct mirror *m)
+{
+	struct memtopo_event ev[64];
+	int overflows = 0;
+	__u32 n, i;
+
+	do {
+		n = ARRAY_SIZE(ev);
+		if (mt_read_events(fd, id, ev, &n, NULL))
+			return -1;
+		for (i = 0; i < n; i++) {
+			if (overflows)
+				return -1;	/* nothing is queued after an OVERFLOW */
+			if (ev[i].type == MEMTOPO_EVENT_OVERFLOW) {
+				overflows++;
+				m->npending = 0;
+			} else if (ev[i].type == MEMTOPO_EVENT_COMMIT) {
+				if (ev[i].generation <= m->gen || mirror_commit(m, ev[i].generation))
+					return -1;
+			} else if (m->npending == ARRAY_SIZE(m->pending)) {
+				return -1;
+			} else {
+				m->pending[m->npending++] = ev[i];
+			}
+		}
+	} while (n);
+	return overflows;
+}
+
+/* Move the bank somewhere else: every device's range deleted and added. */
+static void bank_move(int fd, int bank, int *at)
+{
+	*at = (*at + 1 + rand() % 15) % 16;
+	mt_region_set(fd, MEMTOPO_OP_SET_ADDRESS, bank, 0, 0x1000000 + *at * 0x100000ull, 0);
+}
+
+#define OVF_ROUNDS	16
+
+/*
+ * A subscriber that reads nothing while a round of random commits passes
+ * its queue's 4096 events (34 to 39 bank moves) overflows.  It rebuilds
+ * its mirror from the one it had at its last COMMIT plus
+ * MEMTOPO_GET_FLAT_DIFF, and the result must equal MEMTOPO_GET_FLAT.  A
+ * round holds at most 50 commits, so the last COMMIT's view is always
+ * among the 64 kept.  Then a round lets more than 64 views pass after the
+ * overflow: ESTALE, and the full view, from which the events continue.
+ */
+TEST_F(ev, overflow_resync_by_difference)
+{
+	static struct mirror m;
+	int dev[DIFF_DEVS], bank, at = 0, round, k, moves, others, resyncs = 0;
+	struct memtopo_range *r;
+	struct memtopo_event *ev;
+	__u64 reached, gen;
+	__u32 id, n, nev, diffs = 0;
+	char name[16];
+
+	srand(20261127);
+	for (k = 0; k < DIFF_DEVS; k++) {
+		snprintf(name, sizeof(name), "d%d", k);
+		dev[k] = mt_region_create(self->fd, MEMTOPO_KIND_IO, name, 0x800 * (1 + k % 3), 0);
+		ASSERT_LT(0, dev[k]);
+	}
+	bank = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "bank", 0x100000, 0);
+	ASSERT_LT(0, bank);
+	for (k = 0; k < OVF_BANK; k++) {
+		int b;
+
+		snprintf(name, sizeof(name), "b%d", k);
+		b = mt_region_create(self->fd, MEMTOPO_KIND_IO, name, 0x100, 0);
+		ASSERT_LT(0, b);
+		ASSERT_EQ(0, mt_add_subregion(self->fd, bank, b, k * 0x1000, 0));
+	}
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, bank, 0x1000000, 0));
+	ASSERT_EQ(0, mt_subscribe(self->fd, self->as, -1, 0, MEMTOPO_SUBSCRIBE_REPLAY, &id));
+	/* the replay builds the mirror */
+	ASSERT_EQ(0, mirror_drain(self->fd, id, &m));
+	ASSERT_EQ(0, mt_get_flat(self->fd, self->as, &r, &n, &gen));
+	EXPECT_EQ(gen, m.gen);
+	EXPECT_TRUE(same_flat(m.r, m.n, r, n));
+	free(r);
+
+	for (round = 0; round <= OVF_ROUNDS; round++) {
+		bool stale = round == OVF_ROUNDS;
+
+		/*
+		 * 34-39 moves and 0-11 other changes, mixed.  The stale round:
+		 * 110 moves, over 64 of them after the overflow (at most the 32nd).
+		 */
+		moves = stale ? 110 : 34 + rand() % 6;
+		others = stale ? 0 : rand() % 12;
+		while (moves || others) {
+			if (others && rand() % (moves + others) < others) {
+				random_change(self->fd, self->root, dev, self->ram);
+				others--;
+			} else {
+				bank_move(self->fd, bank, &at);
+				moves--;
+			}
+		}
+		ASSERT_EQ(1, mirror_drain(self->fd, id, &m)) TH_LOG("round %d", round);
+		k = mt_get_flat_diff(self->fd, self->as, m.gen, 0, &ev, &nev, &reached);
+		if (stale) {
+			/* more views passed than are kept: the whole view */
+			ASSERT_EQ(-ESTALE, k);
+			ASSERT_EQ(0, mt_get_flat(self->fd, self->as, &r, &n, &gen));
+			ASSERT_GE(OVF_CAP, n);
+			memcpy(m.r, r, n * sizeof(*r));
+			m.n = n;
+			m.gen = gen;
+			free(r);
+		} else {
+			ASSERT_EQ(0, k) TH_LOG("round %d: generation %llu", round,
+					       (unsigned long long)m.gen);
+			ASSERT_EQ(0, apply_diff(m.r, &m.n, OVF_CAP, ev, nev)) TH_LOG("round %d", round);
+			m.gen = reached;
+			diffs += nev;
+			free(ev);
+		}
+		resyncs++;
+		ASSERT_EQ(0, mt_get_flat(self->fd, self->as, &r, &n, &gen));
+		EXPECT_EQ(gen, m.gen) TH_LOG("round %d", round);
+		EXPECT_TRUE(same_flat(m.r, m.n, r, n)) TH_LOG("round %d", round);
+		free(r);
+	}
+	/* after the full resync, events carry on from its generation */
+	for (k = 0; k < 8; k++) {
+		random_change(self->fd, self->root, dev, self->ram);
+		bank_move(self->fd, bank, &at);
+	}
+	ASSERT_EQ(0, mirror_drain(self->fd, id, &m));
+	ASSERT_EQ(0, mt_get_flat(self->fd, self->as, &r, &n, &gen));
+	EXPECT_EQ(gen, m.gen);
+	EXPECT_TRUE(same_flat(m.r, m.n, r, n));
+	free(r);
+	EXPECT_EQ(OVF_ROUNDS + 1, resyncs);
+	/* every round's difference held at least the bank's move */
+	EXPECT_LE(OVF_ROUNDS * 2 * OVF_BANK, diffs);
+	EXPECT_EQ(0, mt_unsubscribe(self->fd, id));
 }
 
 /* ---- the budget bounds the kept generations (module-wide ceiling) ---- */
