@@ -42,12 +42,6 @@ struct memtopo_history {
 	} e[MEMTOPO_HISTORY_MAX];
 };
 
-/* Last entry index of group @g of @v. */
-static u32 memtopo_group_last_index(const struct memtopo_view *v, u32 g)
-{
-	return g + 1 < v->nr_groups ? v->group_first[g + 1] - 1 : v->nr - 1;
-}
-
 /*
  * Bytes @old keeps alive that @new does not: its index, and its groups and
  * chunks @new does not point at.  Groups and chunks of both views are
@@ -95,33 +89,56 @@ static bool memtopo_pos_same(const struct memtopo_view_pos *a, const struct memt
 	       x->dirty_log_mask == y->dirty_log_mask;
 }
 
+/* Put @p at the last entry of chunk @j of group @g. */
+static void memtopo_pos_at_chunk_end(struct memtopo_view_pos *p, u32 g, u32 j)
+{
+	p->g = g;
+	p->grp = p->v->groups[g];
+	p->j = j;
+	p->chunk = p->grp->chunks[j];
+	p->k = p->chunk->nr - 1;
+	p->i = p->v->group_first[g] + p->grp->chunk_first[j] + p->k;
+}
+
 /*
  * Both walks are at the same address.  If they stand at the first entry of
- * a group or chunk both views share, move both to its last entry (the one
- * entry whose end depends on what follows).  Return: true if they moved.
+ * a group or chunk both views share, move both to the last entry of the
+ * run of groups (or, within the two groups, chunks) the views share from
+ * there on: that entry is the one whose end depends on what follows.  A
+ * run is found in the views' and groups' pointer arrays, so a shared
+ * group or chunk costs one pointer compare, not a visit; a pointer both
+ * hold at consecutive places has the same starts in both.
+ * Return: true if they moved.
  */
 static bool memtopo_diff_skip_shared(struct memtopo_view_pos *po, struct memtopo_view_pos *pn)
 {
-	u32 skip, io, in;
+	const struct memtopo_view *vo = po->v, *vn = pn->v;
+	u32 go = po->g, gn = pn->g, jo = po->j, jn = pn->j;
 
 	if (po->k || pn->k)
 		return false;
-	if (!po->j && !pn->j && po->grp == pn->grp) {
-		io = memtopo_group_last_index(po->v, po->g);
-		in = memtopo_group_last_index(pn->v, pn->g);
-		if (io == po->i)
-			return false;
-		memtopo_pos_init(po, po->v, io);
-		memtopo_pos_init(pn, pn->v, in);
-		return true;
-	}
-	if (po->chunk != pn->chunk || po->chunk->nr < 2)
+	if (!jo && !jn && po->grp == pn->grp) {
+		while (go + 1 < vo->nr_groups && gn + 1 < vn->nr_groups &&
+		       vo->groups[go + 1] == vn->groups[gn + 1]) {
+			go++;
+			gn++;
+		}
+		jo = vo->groups[go]->nr_chunks - 1;
+		jn = vn->groups[gn]->nr_chunks - 1;
+	} else if (po->chunk == pn->chunk) {
+		while (jo + 1 < po->grp->nr_chunks && jn + 1 < pn->grp->nr_chunks &&
+		       po->grp->chunks[jo + 1] == pn->grp->chunks[jn + 1]) {
+			jo++;
+			jn++;
+		}
+	} else {
 		return false;
-	skip = po->chunk->nr - 1;
-	po->k += skip;
-	po->i += skip;
-	pn->k += skip;
-	pn->i += skip;
+	}
+	/* already there: one shared chunk of one entry */
+	if (go == po->g && jo == po->j && po->chunk->nr < 2)
+		return false;
+	memtopo_pos_at_chunk_end(po, go, jo);
+	memtopo_pos_at_chunk_end(pn, gn, jn);
 	return true;
 }
 
@@ -181,9 +198,11 @@ static int memtopo_view_diff_pass(const struct memtopo_view *old, const struct m
  *	dirty-log mask changed is both.  A non-zero return stops the walk.
  * @opaque: passed to @fn.
  *
- * Groups and chunks the two views share are skipped whole, so views
- * spliced from one another are compared in time proportional to what
- * differs (plus one step per group); unrelated views cost a walk of both.
+ * Runs of groups and chunks the two views share are skipped whole, found
+ * by comparing pointers, so views spliced from one another are compared
+ * in time proportional to what differs (each changed chunk walked, plus
+ * one pointer compare per group and per chunk of a changed group);
+ * unrelated views cost a walk of both.
  *
  * Context: the views must stay alive (the context mutex, or references);
  * never sleeps unless @fn does.

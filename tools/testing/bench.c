@@ -5,7 +5,8 @@
  * render, commits that really change one region (with a counting listener,
  * without one, and with a region_nop listener), random lookups against a
  * bare binary search of the same run (throughput and dependent-chain
- * latency), and memory per region and per flat range from the allocator.
+ * latency), memory per region and per flat range from the allocator, and
+ * resync by difference from views 1 and 16 changes old.
  * Medians of --reps runs.  Writes a table, a CSV and a log-log SVG plot.
  * --quick (10^3..10^5, one repetition) is what make check runs; it fails
  * when a timed commit changed nothing or the two searches disagree.
@@ -27,6 +28,7 @@ struct result {
 	double build_s, render_s, commit_us, commit_bare_us, nop_ns, lookup_ns, bare_ns,
 	       chain_ns, chain_bare_ns, bytes_region, bytes_range;
 	u64 ranges;
+	double diff1_us, diff16_us;
 };
 
 static double build_budget_s = 120;
@@ -34,7 +36,7 @@ static double build_budget_s = 120;
  * A one-change commit takes microseconds: many are cheap, and at 10^6 the
  * median of a hundred moved with whichever leaves (and cold chunks) they hit.
  */
-static int commits = 1001, nop_commits = 11;
+static int commits = 1001, nop_commits = 11, diff_samples = 51;
 static u64 lookups = 1000000;
 
 /* --csv: these columns, then one row per shape and size */
@@ -42,6 +44,7 @@ static const char *const csv_cols[] = {
 	"shape", "n", "build_s", "render_s", "commit_us", "commit_nolistener_us",
 	"nop_ns_per_range", "lookup_ns", "lookup_bare_ns", "lookup_ratio", "chain_ns",
 	"chain_bare_ns", "chain_ratio", "bytes_per_region", "bytes_per_range",
+	"diff_us", "diff16_us",
 };
 
 static u64 rng = 88172645463325252ULL;
@@ -284,6 +287,67 @@ static double time_commits(struct memtopo_space *as, struct plan *p, int want,
 	return med;
 }
 
+static int count_diff(void *priv, const struct memtopo_section *s, bool add)
+{
+	(*(u64 *)priv)++;
+	return 0;
+}
+
+#define DIFF_BACK 16
+
+/*
+ * What MEMTOPO_GET_FLAT_DIFF does under the mutex (memtopo_history_find()
+ * and memtopo_view_diff(), here with a counting callback) from the views
+ * 1 and DIFF_BACK real one-change commits older than the current one: each
+ * sample moves DIFF_BACK leaves by a page (each publishing a new view),
+ * times both, and moves them back.  Medians in microseconds.
+ */
+static void time_diffs(struct memtopo_space *as, struct plan *p, int want, enum shape shape,
+		       u64 k, double *d1, double *d16)
+{
+	double *t1 = calloc(want, sizeof(*t1)), *t16 = calloc(want, sizeof(*t16)), t0, dt;
+	int got = 0, tries = 0, m, back, ret;
+	u64 gen[DIFF_BACK + 1], moved[DIFF_BACK], sections;
+	const struct memtopo_view *old;
+
+	while (got < want && tries < 4 * want * DIFF_BACK + 64) {
+		gen[0] = as->view->generation;
+		for (m = 0; m < DIFF_BACK && tries++ < 4 * want * DIFF_BACK + 64;) {
+			k = (k + 7919) % p->n;
+			memtopo_region_set_address(p->leaf[k], p->addr[k] + PAGE);
+			if (as->view->generation == gen[m])
+				continue;	/* hidden: nothing changed, nothing to undo */
+			moved[m++] = k;
+			gen[m] = as->view->generation;
+		}
+		for (back = 1; m == DIFF_BACK && back <= DIFF_BACK; back += DIFF_BACK - 1) {
+			sections = 0;
+			memtopo_ctx_lock(as->ctx);
+			t0 = now();
+			old = memtopo_history_find(as, gen[DIFF_BACK - back]);
+			ret = old ? memtopo_view_diff(old, memtopo_space_view_locked(as), count_diff,
+						      &sections) : -ESTALE;
+			dt = now() - t0;
+			memtopo_ctx_unlock(as->ctx);
+			if (ret || !sections)
+				fail("a difference from a kept view was missing or empty", shape, p->n);
+			if (back == 1)
+				t1[got] = dt;
+			else
+				t16[got] = dt;
+		}
+		got += m == DIFF_BACK;
+		while (m--)
+			memtopo_region_set_address(p->leaf[moved[m]], p->addr[moved[m]]);
+	}
+	if (got < want)
+		fail("too few leaves whose move changes the view", shape, p->n);
+	*d1 = got ? median(t1, got) * 1e6 : NAN;
+	*d16 = got ? median(t16, got) * 1e6 : NAN;
+	free(t1);
+	free(t16);
+}
+
 /* Index of the last start <= @key: the textbook branch-free search. */
 static noinline u32 bare_search(const u64 *a, u32 n, u64 key)
 {
@@ -432,6 +496,7 @@ static void run(enum shape shape, u64 n, struct result *r)
 	if (!cnt.nop)
 		fail("a region_nop listener heard no region_nop", shape, n);
 
+	time_diffs(as, &p, diff_samples, shape, n / 7, &r->diff1_us, &r->diff16_us);
 	time_lookups(as, lookups, r, shape, n);
 
 	/*
@@ -500,7 +565,7 @@ static void write_svg(const char *path, const u64 *ns, int nn, struct result res
 	fclose(f);
 }
 
-#define NR_COLS 11
+#define NR_COLS 13
 
 static void result_cols(const struct result *r, double *c)
 {
@@ -515,6 +580,8 @@ static void result_cols(const struct result *r, double *c)
 	c[8] = r->chain_bare_ns;
 	c[9] = r->bytes_region;
 	c[10] = r->bytes_range;
+	c[11] = r->diff1_us;
+	c[12] = r->diff16_us;
 }
 
 int main(int argc, char **argv)
@@ -568,6 +635,7 @@ int main(int argc, char **argv)
 			build_budget_s = 10;
 			commits = 21;
 			nop_commits = 3;
+			diff_samples = 5;
 			lookups = 200000;
 		} else {
 			return 2;
@@ -587,9 +655,9 @@ int main(int argc, char **argv)
 			fprintf(f, "%s%c", csv_cols[j],
 				j + 1 < (int)ARRAY_SIZE(csv_cols) ? ',' : '\n');
 	}
-	printf("%-9s %7s %8s %8s %9s %9s %7s %7s %7s %5s %7s %7s %5s %7s %7s\n", "shape", "n",
+	printf("%-9s %7s %8s %8s %9s %9s %7s %7s %7s %5s %7s %7s %5s %7s %7s %7s %7s\n", "shape", "n",
 	       "build_s", "render_s", "commit_us", "c_bare_us", "nop_ns", "look_ns", "bare_ns",
-	       "ratio", "chain", "ch_bare", "ratio", "B/reg", "B/range");
+	       "ratio", "chain", "ch_bare", "ratio", "B/reg", "B/range", "diff_us", "diff16");
 	for (s = 0; s < NR_SHAPES; s++) {
 		if (only && strcmp(only, shape_name[s]))
 			continue;
@@ -613,22 +681,25 @@ int main(int argc, char **argv)
 				m[j] = median(v[j], reps_here);
 			*r = (struct result){ m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8],
 					      m[9], m[10] };
+			r->diff1_us = m[11];
+			r->diff16_us = m[12];
 			printf("%-9s %7llu %8.4f %8.4f %9.2f %9.2f %7.1f ", shape_name[s],
 			       (unsigned long long)ns[i], r->build_s, r->render_s, r->commit_us,
 			       r->commit_bare_us, r->nop_ns);
-			printf("%7.1f %7.1f %5.2f %7.1f %7.1f %5.2f %7.1f %7.1f\n", r->lookup_ns,
+			printf("%7.1f %7.1f %5.2f %7.1f %7.1f %5.2f %7.1f %7.1f", r->lookup_ns,
 			       r->bare_ns, r->lookup_ns / r->bare_ns, r->chain_ns,
 			       r->chain_bare_ns, r->chain_ns / r->chain_bare_ns, r->bytes_region,
 			       r->bytes_range);
+			printf(" %7.2f %7.2f\n", r->diff1_us, r->diff16_us);
 			fflush(stdout);
 			if (f)
-				fprintf(f, "%s,%llu,%g,%g,%g,%g,%g,%g,%g,%.3f,%g,%g,%.3f,%g,%g\n",
+				fprintf(f, "%s,%llu,%g,%g,%g,%g,%g,%g,%g,%.3f,%g,%g,%.3f,%g,%g,%g,%g\n",
 					shape_name[s], (unsigned long long)ns[i], r->build_s,
 					r->render_s, r->commit_us, r->commit_bare_us, r->nop_ns,
 					r->lookup_ns, r->bare_ns, r->lookup_ns / r->bare_ns,
 					r->chain_ns, r->chain_bare_ns,
 					r->chain_ns / r->chain_bare_ns, r->bytes_region,
-					r->bytes_range);
+					r->bytes_range, r->diff1_us, r->diff16_us);
 		}
 	}
 	if (f)
@@ -640,7 +711,9 @@ int main(int argc, char **argv)
 	       "nop_ns: a commit with a region_nop listener, per range; look_ns/bare_ns:\n"
 	       "random lookups vs a bare branch-free binary search over the starts, same run\n"
 	       "(chain: each address depends on the last result); B/reg and B/range from the\n"
-	       "allocator, render memory kept by the context included.\n");
+	       "allocator, render memory kept by the context included; diff_us/diff16: the\n"
+	       "difference from the view 1 / 16 one-change commits old (MEMTOPO_GET_FLAT_DIFF's\n"
+	       "find and walk, counting callback).\n");
 	printf("build_s: nan = not run to the end");
 	printf(" (building one commit per add took over the %.0f s budget)\n",
 	       build_budget_s);
