@@ -815,11 +815,12 @@ static int mirror_drain(int fd, __u32 id, struct mirror *m)
 				overflows++;
 				m->npending = 0;
 			} else if (ev[i].type == MEMTOPO_EVENT_COMMIT) {
-				if (ev[i].generation <= m->gen || mirror_commit(m, ev[i].generation))
+				if (ev[i].generation <= m->gen ||
+				    mirror_commit(m, ev[i].generation))
 					return -1;
-			} else if (m->npending == ARRAY_SIZE(m->pending)) {
-				return -1;
 			} else {
+				if (m->npending == ARRAY_SIZE(m->pending))
+					return -1;
 				m->pending[m->npending++] = ev[i];
 			}
 		}
@@ -912,7 +913,8 @@ TEST_F(ev, overflow_resync_by_difference)
 		} else {
 			ASSERT_EQ(0, k) TH_LOG("round %d: generation %llu", round,
 					       (unsigned long long)m.gen);
-			ASSERT_EQ(0, apply_diff(m.r, &m.n, OVF_CAP, ev, nev)) TH_LOG("round %d", round);
+			ASSERT_EQ(0, apply_diff(m.r, &m.n, OVF_CAP, ev, nev))
+				TH_LOG("round %d", round);
 			m.gen = reached;
 			diffs += nev;
 			free(ev);

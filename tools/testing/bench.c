@@ -325,12 +325,12 @@ static void time_diffs(struct memtopo_space *as, struct plan *p, int want, enum 
 			memtopo_ctx_lock(as->ctx);
 			t0 = now();
 			old = memtopo_history_find(as, gen[DIFF_BACK - back]);
-			ret = old ? memtopo_view_diff(old, memtopo_space_view_locked(as), count_diff,
-						      &sections) : -ESTALE;
+			ret = old ? memtopo_view_diff(old, memtopo_space_view_locked(as),
+						      count_diff, &sections) : -ESTALE;
 			dt = now() - t0;
 			memtopo_ctx_unlock(as->ctx);
 			if (ret || !sections)
-				fail("a difference from a kept view was missing or empty", shape, p->n);
+				fail("a kept view's difference was missing or empty", shape, p->n);
 			if (back == 1)
 				t1[got] = dt;
 			else
@@ -655,9 +655,10 @@ int main(int argc, char **argv)
 			fprintf(f, "%s%c", csv_cols[j],
 				j + 1 < (int)ARRAY_SIZE(csv_cols) ? ',' : '\n');
 	}
-	printf("%-9s %7s %8s %8s %9s %9s %7s %7s %7s %5s %7s %7s %5s %7s %7s %7s %7s\n", "shape", "n",
+	printf("%-9s %7s %8s %8s %9s %9s %7s %7s %7s %5s %7s %7s %5s %7s %7s", "shape", "n",
 	       "build_s", "render_s", "commit_us", "c_bare_us", "nop_ns", "look_ns", "bare_ns",
-	       "ratio", "chain", "ch_bare", "ratio", "B/reg", "B/range", "diff_us", "diff16");
+	       "ratio", "chain", "ch_bare", "ratio", "B/reg", "B/range");
+	printf(" %7s %7s\n", "diff_us", "diff16");
 	for (s = 0; s < NR_SHAPES; s++) {
 		if (only && strcmp(only, shape_name[s]))
 			continue;
@@ -693,13 +694,15 @@ int main(int argc, char **argv)
 			printf(" %7.2f %7.2f\n", r->diff1_us, r->diff16_us);
 			fflush(stdout);
 			if (f)
-				fprintf(f, "%s,%llu,%g,%g,%g,%g,%g,%g,%g,%.3f,%g,%g,%.3f,%g,%g,%g,%g\n",
+				fprintf(f, "%s,%llu,%g,%g,%g,%g,%g,%g,%g,%.3f,%g,%g,%.3f,%g,%g",
 					shape_name[s], (unsigned long long)ns[i], r->build_s,
 					r->render_s, r->commit_us, r->commit_bare_us, r->nop_ns,
 					r->lookup_ns, r->bare_ns, r->lookup_ns / r->bare_ns,
 					r->chain_ns, r->chain_bare_ns,
 					r->chain_ns / r->chain_bare_ns, r->bytes_region,
-					r->bytes_range, r->diff1_us, r->diff16_us);
+					r->bytes_range);
+			if (f)
+				fprintf(f, ",%g,%g\n", r->diff1_us, r->diff16_us);
 		}
 	}
 	if (f)
