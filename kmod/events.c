@@ -266,6 +266,11 @@ static void memtopo_sub_log_global_stop(void *priv)
 	memtopo_sub_section_event(priv, MEMTOPO_EVENT_LOG_GLOBAL_STOP, NULL);
 }
 
+static void memtopo_sub_log_sync_global(void *priv)
+{
+	memtopo_sub_section_event(priv, MEMTOPO_EVENT_LOG_SYNC_GLOBAL, NULL);
+}
+
 static void memtopo_sub_log_global_after_sync(void *priv)
 {
 	memtopo_sub_section_event(priv, MEMTOPO_EVENT_LOG_GLOBAL_AFTER_SYNC, NULL);
@@ -359,36 +364,60 @@ static void memtopo_sub_commit(void *priv)
 }
 
 /*
- * Two tables: a space with a region_nop listener has every unchanged range
- * walked at every commit, so only subscriptions that asked for REGION_NOP
- * have the callback.
+ * Which callbacks a subscription has is decided by its mask, because
+ * having one changes what the engine does: a space with a region_nop
+ * listener has every unchanged range walked at every commit, a sync walks
+ * the view for a listener with log_sync, and a listener with log_sync
+ * never gets log_sync_global (QEMU's memory_region_sync_dirty_bitmap()).
+ * One table per combination, indexed by MEMTOPO_SUB_OPS_*.
  */
-#define MEMTOPO_SUB_OPS							\
-	.begin = memtopo_sub_begin,					\
-	.commit = memtopo_sub_commit,					\
-	.region_add = memtopo_sub_add,					\
-	.region_del = memtopo_sub_del,					\
-	.log_start = memtopo_sub_log_start,				\
-	.log_stop = memtopo_sub_log_stop,				\
-	.log_sync = memtopo_sub_log_sync,				\
-	.log_global_start = memtopo_sub_log_global_start,		\
-	.log_global_stop = memtopo_sub_log_global_stop,			\
-	.log_global_after_sync = memtopo_sub_log_global_after_sync,	\
-	.log_clear = memtopo_sub_log_clear,				\
-	.eventfd_add = memtopo_sub_eventfd_add,				\
-	.eventfd_del = memtopo_sub_eventfd_del,				\
-	.coalesced_io_add = memtopo_sub_coalesced_add,			\
-	.coalesced_io_del = memtopo_sub_coalesced_del,			\
-	.event = memtopo_sub_event
+#define MEMTOPO_SUB_OPS_NOP		BIT(0)
+#define MEMTOPO_SUB_OPS_SYNC		BIT(1)
+#define MEMTOPO_SUB_OPS_SYNC_GLOBAL	BIT(2)
 
-static const struct memtopo_listener_ops memtopo_sub_ops = {
-	MEMTOPO_SUB_OPS,
+#define MEMTOPO_SUB_OPS(nop, sync, sync_global) {				\
+	.begin = memtopo_sub_begin,						\
+	.commit = memtopo_sub_commit,						\
+	.region_add = memtopo_sub_add,						\
+	.region_del = memtopo_sub_del,						\
+	.region_nop = (nop) ? memtopo_sub_nop : NULL,				\
+	.log_start = memtopo_sub_log_start,					\
+	.log_stop = memtopo_sub_log_stop,					\
+	.log_sync = (sync) ? memtopo_sub_log_sync : NULL,			\
+	.log_sync_global = (sync_global) ? memtopo_sub_log_sync_global : NULL,	\
+	.log_global_start = memtopo_sub_log_global_start,			\
+	.log_global_stop = memtopo_sub_log_global_stop,				\
+	.log_global_after_sync = memtopo_sub_log_global_after_sync,		\
+	.log_clear = memtopo_sub_log_clear,					\
+	.eventfd_add = memtopo_sub_eventfd_add,					\
+	.eventfd_del = memtopo_sub_eventfd_del,					\
+	.coalesced_io_add = memtopo_sub_coalesced_add,				\
+	.coalesced_io_del = memtopo_sub_coalesced_del,				\
+	.event = memtopo_sub_event,						\
+}
+
+/* in MEMTOPO_SUB_OPS_* order; SYNC and SYNC_GLOBAL never together */
+static const struct memtopo_listener_ops memtopo_sub_ops[] = {
+	MEMTOPO_SUB_OPS(false, false, false),
+	MEMTOPO_SUB_OPS(true, false, false),
+	MEMTOPO_SUB_OPS(false, true, false),
+	MEMTOPO_SUB_OPS(true, true, false),
+	MEMTOPO_SUB_OPS(false, false, true),
+	MEMTOPO_SUB_OPS(true, false, true),
 };
 
-static const struct memtopo_listener_ops memtopo_sub_ops_nop = {
-	MEMTOPO_SUB_OPS,
-	.region_nop = memtopo_sub_nop,
-};
+static const struct memtopo_listener_ops *memtopo_sub_ops_of(u32 mask)
+{
+	unsigned int i = 0;
+
+	if (mask & BIT(MEMTOPO_EVENT_REGION_NOP))
+		i |= MEMTOPO_SUB_OPS_NOP;
+	if (mask & BIT(MEMTOPO_EVENT_LOG_SYNC))
+		i |= MEMTOPO_SUB_OPS_SYNC;
+	else if (mask & BIT(MEMTOPO_EVENT_LOG_SYNC_GLOBAL))
+		i |= MEMTOPO_SUB_OPS_SYNC_GLOBAL;
+	return &memtopo_sub_ops[i];
+}
 
 static void memtopo_sub_free(struct memtopo_sub *sub)
 {
@@ -461,8 +490,7 @@ int memtopo_ioctl_subscribe(struct memtopo_ucmd *ucmd)
 	sub->mask = cmd->mask ?: MEMTOPO_EVENT_MASK_DEFAULT;
 	sub->next_seq = 1;
 	sub->ctx = ctx;
-	sub->l.ops = sub->mask & BIT(MEMTOPO_EVENT_REGION_NOP) ? &memtopo_sub_ops_nop :
-								 &memtopo_sub_ops;
+	sub->l.ops = memtopo_sub_ops_of(sub->mask);
 	sub->l.priv = sub;
 	/* userspace sees changes after in-kernel consumers of the same space */
 	sub->l.priority = 1000;

@@ -538,14 +538,17 @@ static void memtopo_iommu_notify_one(struct memtopo_iommu_notifier *n,
  * Userspace subscriptions (kmod/events.h) hear an IOMMU as QEMU's VFIO
  * does behind a vIOMMU: as if a MAP | UNMAP notifier covered each range of
  * the IOMMU region in the subscribed space's view (vfio_listener_region_add()
- * registers one per IOMMU section).  So an entry is emitted once per range it
- * meets, cut to the range as memtopo_iommu_notify_one() cuts it for a
- * notifier, and an IOMMU no space shows tells no subscription.  Each entry
- * is emitted right after the kernel notifiers heard it, so a subscription
- * sees the entries in the order the notifiers do.
+ * registers one per IOMMU section), and a DEVIOTLB_UNMAP one beside it as
+ * vhost registers with a device IOTLB.  So an entry is emitted once per
+ * range it meets, cut to the range as memtopo_iommu_notify_one() cuts it
+ * for a notifier (a device-IOTLB invalidation cropped to it), and an IOMMU
+ * no space shows tells no subscription.  Each entry is emitted right after
+ * the kernel notifiers heard it, so a subscription sees the entries in the
+ * order the notifiers do.
  */
 struct memtopo_iommu_emit {
 	struct memtopo_space *as;
+	struct memtopo_listener *only;	/* one subscription's replay, else all */
 	const struct memtopo_section *s;
 	struct memtopo_event ev;
 	u32 type;
@@ -563,7 +566,10 @@ static void memtopo_iommu_emit_block(void *arg, u64 iova, u64 mask, u64 addr)
 	e->ev.iommu.iova = iova;
 	e->ev.iommu.addr_mask = mask;
 	e->ev.iommu.translated_addr = addr;
-	memtopo_space_emit_event_locked(e->as, &e->ev);
+	if (e->only)
+		e->only->ops->event(e->only->priv, &e->ev);
+	else
+		memtopo_space_emit_event_locked(e->as, &e->ev);
 }
 
 /* The entry's part inside range @s of the space, as a notifier on @s hears it. */
@@ -581,6 +587,11 @@ static void memtopo_iommu_emit_range(const struct memtopo_section *s, void *opaq
 	e->ev.iommu.perm = entry->perm;
 	e->ev.iommu.target_space = entry->target_as ? entry->target_as->id : 0;
 	e->ev.iommu.iommu_idx = e->iommu_idx;
+	if (e->type == MEMTOPO_EVENT_IOMMU_DEVIOTLB_UNMAP) {
+		memtopo_iommu_emit_block(e, first, last - first,
+					 entry->translated_addr + (first - entry->iova));
+		return;
+	}
 	memtopo_iommu_cut_blocks(first, last, entry->translated_addr + (first - entry->iova),
 				 memtopo_iommu_emit_block, e);
 }
@@ -594,8 +605,10 @@ static void memtopo_iommu_emit(struct memtopo_region *mr, int iommu_idx,
 		e.type = MEMTOPO_EVENT_IOMMU_MAP;
 	else if (event->type == MEMTOPO_IOMMU_NOTIFIER_UNMAP)
 		e.type = MEMTOPO_EVENT_IOMMU_UNMAP;
+	else if (event->type == MEMTOPO_IOMMU_NOTIFIER_DEVIOTLB_UNMAP)
+		e.type = MEMTOPO_EVENT_IOMMU_DEVIOTLB_UNMAP;
 	else
-		return;	/* DEVIOTLB_UNMAP has no event type */
+		return;
 	list_for_each_entry(e.as, &mr->ctx->spaces, link)
 		if (memtopo_space_subscribed_locked(e.as))
 			memtopo_space_region_ranges_locked(e.as, mr, memtopo_iommu_emit_range, &e);
@@ -1180,3 +1193,99 @@ int memtopo_iommu_register_notifier(struct memtopo_region *iommu,
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_iommu_register_notifier, MEMTOPO);
+
+/*
+ * A mirror of the mappings from events alone.  When an IOMMU range comes
+ * into a subscribed space's view, its subscriptions hear the mappings
+ * inside it as MAP events right after its REGION_ADD, as VFIO's
+ * vfio_listener_region_add() registers its notifier and calls
+ * memory_region_iommu_replay(); a subscription registering with replay
+ * hears them for every IOMMU range after the REGION_ADD replay.  The
+ * entries are those memtopo_iommu_replay_locked() tells a notifier on the
+ * range (a mapping into a destroyed space translates nothing and is not
+ * told), cut to the range as any event.  A range that leaves the view
+ * tells no UNMAP: REGION_DEL means its mappings are gone, and the
+ * subscriber drops them itself, as vfio_listener_region_del() unmaps the
+ * whole section once it has unregistered the notifier.
+ */
+struct memtopo_iommu_emit_replay {
+	struct memtopo_iommu_notifier n;
+	struct memtopo_iommu_emit e;
+};
+
+static void memtopo_iommu_emit_replayed(struct memtopo_iommu_notifier *n,
+					const struct memtopo_iotlb_entry *entry)
+{
+	struct memtopo_iommu_emit_replay *r = container_of(n, struct memtopo_iommu_emit_replay, n);
+
+	r->e.entry = entry;
+	memtopo_iommu_emit_range(r->e.s, &r->e);
+}
+
+/* The mappings inside range @s of @as, as MAP events to @only or to all. */
+static void memtopo_iommu_emit_mappings(struct memtopo_space *as, struct memtopo_listener *only,
+					const struct memtopo_section *s)
+{
+	struct memtopo_iommu_emit_replay r = {
+		.n = {
+			.notify = memtopo_iommu_emit_replayed,
+			.flags = MEMTOPO_IOMMU_NOTIFIER_MAP,
+			.start = s->offset,
+			.end = s->offset + (s->last - s->start),
+			/* replayed to, never registered: nobody else calls it */
+			.iommu = s->mr,
+		},
+		.e = { .as = as, .only = only, .s = s, .type = MEMTOPO_EVENT_IOMMU_MAP },
+	};
+	int idx, nr;
+
+	if (!memtopo_is_iommu(s->mr) || !memtopo_iommu_locked(s->mr))
+		return;
+	nr = memtopo_iommu_num_indexes(s->mr);
+	for (idx = 0; idx < nr; idx++) {
+		r.n.iommu_idx = idx;
+		r.e.iommu_idx = idx;
+		if (memtopo_iommu_replay_locked(s->mr, &r.n))
+			pr_warn_ratelimited("IOMMU %s: only part of its mappings replayed to subscriptions\n",
+					    memtopo_region_name(s->mr));
+	}
+}
+
+/**
+ * memtopo_iommu_range_add() - a flat range came into @as's view, right
+ * after its region_add: if it shows an IOMMU, the subscriptions of @as
+ * hear the mappings inside it as MAP events.
+ * @as: the space, context locked.
+ * @s: the range, in the new view.
+ */
+void memtopo_iommu_range_add(struct memtopo_space *as, const struct memtopo_section *s)
+{
+	if (memtopo_is_iommu(s->mr) && memtopo_space_subscribed_locked(as))
+		memtopo_iommu_emit_mappings(as, NULL, s);
+}
+
+/**
+ * memtopo_iommu_replay() - a subscription registers with replay: after the
+ * REGION_ADD replay it alone hears the mappings inside every IOMMU range
+ * of the view as MAP events.
+ * @l: the subscription's listener, context locked.
+ */
+void memtopo_iommu_replay(struct memtopo_listener *l)
+{
+	const struct memtopo_view *v = memtopo_space_view_locked(l->space);
+	struct memtopo_view_pos p;
+	struct memtopo_section s;
+
+	if (!l->ops->event)
+		return;
+	for (memtopo_pos_init(&p, v, 0); p.i < v->nr; memtopo_pos_next(&p)) {
+		const struct memtopo_fr *fr = memtopo_pos_fr(&p);
+
+		if (fr->mr && memtopo_is_iommu(fr->mr)) {
+			memtopo_pos_section(&p, &s);
+			memtopo_iommu_emit_mappings(l->space, l, &s);
+		}
+		if (p.i + 1 == v->nr)
+			break;
+	}
+}

@@ -163,6 +163,7 @@ void memtopo_hook_range_add(struct memtopo_space *as, const struct memtopo_secti
 {
 	memtopo_coalesced_fr_add(as, s);
 	memtopo_discard_range_add(as, s);
+	memtopo_iommu_range_add(as, s);
 }
 
 /*
@@ -174,7 +175,9 @@ void memtopo_hook_range_add(struct memtopo_space *as, const struct memtopo_secti
  * is on.  A listener that refuses log_global_start is not registered
  * (QEMU's listener_add_address_space() aborts there).  QEMU replays neither
  * ioeventfds nor coalesced ranges; we do, so a mirroring listener sees the
- * whole state whenever it comes and goes.
+ * whole state whenever it comes and goes.  A registering subscription
+ * also hears, after the ranges, the populated parts of discard-managed
+ * ranges (discard.c) and the mappings inside IOMMU ranges (iommu.c).
  */
 int memtopo_hook_replay_begin(struct memtopo_listener *l, bool adding)
 {
@@ -201,6 +204,7 @@ void memtopo_hook_replay_end(struct memtopo_listener *l, bool adding)
 	memtopo_coalesced_replay(l, true);
 	memtopo_ioeventfds_replay(l, true);
 	memtopo_discard_replay(l, true);
+	memtopo_iommu_replay(l);
 }
 
 static void memtopo_parity_undo(struct memtopo_undo *u, bool forget)

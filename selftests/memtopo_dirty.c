@@ -680,4 +680,61 @@ TEST_F(dirty, mmap_migrate)
 	munmap(w.map, MPAGES * PG);
 }
 
+/*
+ * LOG_SYNC_GLOBAL follows QEMU's memory_region_sync_dirty_bitmap(): a
+ * listener with log_sync gets it for each logging range, one with only
+ * log_sync_global gets that once per sync, also when one region is synced
+ * (it cannot sync finer); memory_global_dirty_log_sync() and a GET (which
+ * syncs its region first) both go through it.
+ */
+TEST_F(dirty, events_sync_global)
+{
+	__u32 global = 1u << MEMTOPO_EVENT_LOG_SYNC_GLOBAL;
+	__u32 both = global | (1u << MEMTOPO_EVENT_LOG_SYNC);
+	__u32 gid, sid, nid, n, pending, i;
+	struct memtopo_event ev[8];
+	struct memtopo_range r;
+	__u64 bits[1], gen;
+
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_DIRTY_LOG, self->ram, 0, 0, 1));
+	ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_DIRTY_LOG, self->kram, 0, 0, 1));
+	ASSERT_EQ(0, mt_subscribe(self->fd, self->space, -1, global, 0, &gid));
+	ASSERT_EQ(0, mt_subscribe(self->fd, self->space, -1, both, 0, &sid));
+	ASSERT_EQ(0, mt_subscribe(self->fd, self->space, -1,
+				  1u << MEMTOPO_EVENT_LOG_CLEAR, 0, &nid));
+	ASSERT_EQ(0, mt_lookup(self->fd, self->space, RAM_BASE, &r, &gen));
+	ASSERT_EQ(0, d_log(self->fd, MEMTOPO_DIRTY_GLOBAL_SYNC, 0, 0, 0));
+	ASSERT_EQ(0, d_get(self->fd, self->ram, 0, 1, bits));
+
+	/* only log_sync_global: once per sync, about no section */
+	n = 8;
+	ASSERT_EQ(0, mt_read_events(self->fd, gid, ev, &n, &pending));
+	ASSERT_EQ(2, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(MEMTOPO_EVENT_LOG_SYNC_GLOBAL, ev[i].type);
+		EXPECT_EQ(i + 1, ev[i].seq);
+		EXPECT_EQ(gen, ev[i].generation);
+		EXPECT_EQ(0, ev[i].region);
+		EXPECT_EQ(0, ev[i].start);
+		EXPECT_EQ(0, ev[i].last);
+	}
+
+	/* log_sync wins: each logging range, then the GET's region, never global */
+	n = 8;
+	ASSERT_EQ(0, mt_read_events(self->fd, sid, ev, &n, &pending));
+	ASSERT_EQ(3, n);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(MEMTOPO_EVENT_LOG_SYNC, ev[i].type);
+	EXPECT_EQ(self->ram, ev[0].region);
+	EXPECT_EQ(RAM_BASE, ev[0].start);
+	EXPECT_EQ(self->kram, ev[1].region);
+	EXPECT_EQ(0x300000, ev[1].start);
+	EXPECT_EQ(self->ram, ev[2].region);
+
+	/* neither selected: nothing */
+	n = 8;
+	ASSERT_EQ(0, mt_read_events(self->fd, nid, ev, &n, &pending));
+	EXPECT_EQ(0, n);
+}
+
 TEST_HARNESS_MAIN

@@ -279,6 +279,362 @@ TEST_F(iommu, events_in_a_range)
 	EXPECT_EQ(0, mt_unsubscribe(fd, sub));
 }
 
+/*
+ * A mirror of an IOMMU's mappings in a space, from events alone: what a
+ * VFIO-like subscriber holds.  Entries are in space addresses, as events
+ * place them.  A MAP adds its entry (never over one held), an UNMAP takes
+ * out exactly IOVAs held, a REGION_DEL drops every entry of the range (the
+ * subscriber unmaps the section itself, as QEMU's
+ * vfio_listener_region_del() does), and MAPs between a REGION_ADD and its
+ * COMMIT are the range's mappings replayed (vfio_listener_region_add()
+ * calling memory_region_iommu_replay()).
+ */
+#define MIR_MAX		4096
+
+struct mir_ent {
+	__u64 start, last, to;
+	__u32 space, perm;
+};
+
+struct mirror {
+	__u32 sub;
+	int n;
+	bool in_commit;
+	unsigned long maps, unmaps, replayed, dels;
+	struct mir_ent e[MIR_MAX];
+};
+
+#define MIR_EVENTS	(IO_EVENTS | (1u << MEMTOPO_EVENT_REGION_ADD) |	\
+			 (1u << MEMTOPO_EVENT_REGION_DEL) | (1u << MEMTOPO_EVENT_COMMIT))
+
+static int mir_cmp(const void *a, const void *b)
+{
+	const struct mir_ent *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Sort and merge entries that continue each other, so blockings compare equal. */
+static int mir_norm(struct mir_ent *e, int n)
+{
+	int i, j = 0;
+
+	qsort(e, n, sizeof(*e), mir_cmp);
+	for (i = 0; i < n; i++) {
+		if (j && e[j - 1].last + 1 == e[i].start && e[j - 1].space == e[i].space &&
+		    e[j - 1].perm == e[i].perm &&
+		    e[j - 1].to + (e[j - 1].last - e[j - 1].start) + 1 == e[i].to)
+			e[j - 1].last = e[i].last;
+		else
+			e[j++] = e[i];
+	}
+	return j;
+}
+
+/* Apply one event; a message for an event the mirror cannot explain. */
+static const char *mir_apply(struct mirror *m, const struct memtopo_event *ev)
+{
+	struct mir_ent *e;
+	__u64 cut = 0;
+	int i, n;
+
+	switch (ev->type) {
+	case MEMTOPO_EVENT_OVERFLOW:
+		return "overflow";
+	case MEMTOPO_EVENT_REGION_ADD:
+		m->in_commit = true;
+		return NULL;
+	case MEMTOPO_EVENT_COMMIT:
+		m->in_commit = false;
+		return NULL;
+	case MEMTOPO_EVENT_REGION_DEL:
+		m->in_commit = true;
+		for (i = n = 0; i < m->n; i++) {
+			e = &m->e[i];
+			if (e->last < ev->start || e->start > ev->last) {
+				m->e[n++] = *e;
+				continue;
+			}
+			if (e->start < ev->start || e->last > ev->last)
+				return "an entry crosses a deleted range's bounds";
+			m->dels++;
+		}
+		m->n = n;
+		return NULL;
+	case MEMTOPO_EVENT_IOMMU_MAP:
+		for (i = 0; i < m->n; i++)
+			if (m->e[i].start <= ev->last && ev->start <= m->e[i].last)
+				return "MAP over a held entry";
+		if (m->n == MIR_MAX)
+			return "mirror full";
+		m->e[m->n++] = (struct mir_ent){
+			.start = ev->start, .last = ev->last, .to = ev->iommu.translated_addr,
+			.space = ev->iommu.target_space, .perm = ev->iommu.perm,
+		};
+		if (ev->iommu.perm == 0 || ev->last - ev->start != ev->iommu.addr_mask)
+			return "MAP without permission or of the wrong size";
+		m->maps++;
+		m->replayed += m->in_commit;
+		return NULL;
+	case MEMTOPO_EVENT_IOMMU_UNMAP:
+		if (m->in_commit)
+			return "UNMAP inside a commit";
+		for (i = 0, n = m->n; i < n; i++) {
+			struct mir_ent *x = &m->e[i], tail;
+			__u64 lo, hi;
+
+			if (x->last < ev->start || x->start > ev->last)
+				continue;
+			lo = x->start > ev->start ? x->start : ev->start;
+			hi = x->last < ev->last ? x->last : ev->last;
+			cut += hi - lo + 1;
+			tail = *x;
+			if (x->start < lo) {
+				x->last = lo - 1;
+			} else {
+				x->last = 0;	/* dropped below */
+				x->start = 1;
+			}
+			if (tail.last > hi) {
+				if (m->n == MIR_MAX)
+					return "mirror full";
+				tail.to += hi + 1 - tail.start;
+				tail.start = hi + 1;
+				m->e[m->n++] = tail;
+			}
+		}
+		for (i = n = 0; i < m->n; i++)
+			if (m->e[i].start <= m->e[i].last)
+				m->e[n++] = m->e[i];
+		m->n = n;
+		if (cut != ev->last - ev->start + 1)
+			return "UNMAP of IOVAs not held";
+		m->unmaps++;
+		return NULL;
+	}
+	return NULL;
+}
+
+/* Drain @m's subscription into it; 0, or -1 with the event that failed. */
+static int mir_drain(struct __test_metadata *_metadata, int fd, struct mirror *m)
+{
+	struct memtopo_event ev[64];
+	__u32 n, pending, i;
+	const char *why;
+
+	do {
+		n = 64;
+		if (mt_read_events(fd, m->sub, ev, &n, &pending))
+			return -1;
+		for (i = 0; i < n; i++) {
+			why = mir_apply(m, &ev[i]);
+			if (why) {
+				TH_LOG("event %llu (type %u, %llx-%llx): %s",
+				       (unsigned long long)ev[i].seq, ev[i].type,
+				       (unsigned long long)ev[i].start,
+				       (unsigned long long)ev[i].last, why);
+				return -1;
+			}
+		}
+	} while (n);
+	return 0;
+}
+
+/* What the mirror must hold: each mapping cut to each range showing @iommu. */
+static int mir_expected(int fd, __u32 space, __u32 iommu, struct mir_ent *out)
+{
+	struct memtopo_iommu_mapping *t = NULL;
+	struct memtopo_range *r = NULL;
+	__u32 nr = 0, nt = 0, i, j;
+	__u64 gen;
+	int n = 0;
+
+	if (mt_get_flat(fd, space, &r, &nr, &gen) || mt_iommu_get(fd, iommu, &t, &nt))
+		return -1;
+	for (i = 0; i < nr; i++) {
+		__u64 rlast = r[i].offset + (r[i].last - r[i].start);
+
+		if (r[i].region != iommu)
+			continue;
+		for (j = 0; j < nt && n < MIR_MAX; j++) {
+			__u64 first = t[j].iova > r[i].offset ? t[j].iova : r[i].offset;
+			__u64 last = t[j].iova + t[j].length - 1;
+
+			last = last < rlast ? last : rlast;
+			if (first > last)
+				continue;
+			out[n++] = (struct mir_ent){
+				.start = r[i].start + (first - r[i].offset),
+				.last = r[i].start + (last - r[i].offset),
+				.to = t[j].addr + (first - t[j].iova), .space = t[j].space,
+				.perm = (t[j].flags & RD ? MEMTOPO_EVENT_IOMMU_READ : 0) |
+					(t[j].flags & WR ? MEMTOPO_EVENT_IOMMU_WRITE : 0),
+			};
+		}
+	}
+	free(r);
+	free(t);
+	return mir_norm(out, n);
+}
+
+static bool mir_equal(struct __test_metadata *_metadata, struct mirror *m,
+		      const struct mir_ent *want, int nw, int step)
+{
+	int i;
+
+	m->n = mir_norm(m->e, m->n);
+	for (i = 0; i < m->n || i < nw; i++) {
+		if (i < m->n && i < nw && !memcmp(&m->e[i], &want[i], sizeof(want[i])))
+			continue;
+		TH_LOG("step %d, subscription %u, entry %d: mirror %d entries, table %d; first difference: mirror %llx-%llx, table %llx-%llx",
+		       step, m->sub, i, m->n, nw,
+		       i < m->n ? (unsigned long long)m->e[i].start : 0ull,
+		       i < m->n ? (unsigned long long)m->e[i].last : 0ull,
+		       i < nw ? (unsigned long long)want[i].start : 0ull,
+		       i < nw ? (unsigned long long)want[i].last : 0ull);
+		return false;
+	}
+	return true;
+}
+
+static __u64 mir_rnd(__u64 *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/*
+ * Random maps and unmaps of an IOMMU shown in a space directly and through
+ * an alias window, while it moves, hides, comes back and is partly covered
+ * by RAM of a higher priority; one subscription from the start and one
+ * that joins halfway with replay.  After every step each mirror equals the
+ * table (MEMTOPO_IOMMU_GET) cut to the ranges showing it (MEMTOPO_GET_FLAT).
+ */
+TEST_F(iommu, mirror_from_events)
+{
+	static struct mirror early, late;
+	static struct mir_ent want[MIR_MAX];
+	unsigned long moved = 0, hidden = 0, shown = 0, covered = 0, windows = 0;
+	int fd = self->fd, bus, busc, vio, win, hi, step, nw, ret;
+	bool direct = false, enabled = true, win_on = false, hi_on = false;
+	__u64 x = 0x9e3779b97f4a7c15ull, at = 0x1000000;
+	struct memtopo_op op;
+
+	busc = mt_region_create(fd, MEMTOPO_KIND_CONTAINER, "busc", 0, MEMTOPO_OP_F_SIZE_2_64);
+	vio = mt_region_create(fd, MEMTOPO_KIND_IOMMU, "vio", 0x100000, 0);
+	hi = mt_region_create(fd, MEMTOPO_KIND_RAM, "hi", 0x20000, 0);
+	ASSERT_LT(0, busc);
+	ASSERT_LT(0, vio);
+	ASSERT_LT(0, hi);
+	/* IOVAs 0x40000-0x7ffff of vio */
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = MEMTOPO_KIND_ALIAS;
+	op.ref = vio;
+	op.addr = 0x40000;
+	op.length = 0x40000;
+	strcpy(op.name, "win");
+	ASSERT_EQ(0, mt_op(fd, &op));
+	win = op.id;
+	bus = mt_space_create(fd, "bus", busc);
+	ASSERT_LT(0, bus);
+	memset(&early, 0, sizeof(early));
+	memset(&late, 0, sizeof(late));
+	ASSERT_EQ(0, mt_subscribe(fd, bus, -1, MIR_EVENTS, 0, &early.sub));
+
+	for (step = 0; step < 400; step++) {
+		__u64 r = mir_rnd(&x), iova = (r % 256) * PG, len = (1 + (r >> 8) % 24) * PG;
+
+		switch ((r >> 16) % 10) {
+		case 0: case 1: case 2: case 3:
+			ret = mt_iommu_map(fd, vio, iova, len, (r >> 24) & 1 ? self->mem : self->dma,
+					   ((r >> 32) % 512) * PG, 1 + (r >> 40) % 3);
+			ASSERT_TRUE(ret == 0 || ret == -EEXIST);
+			break;
+		case 4: case 5:
+			if ((r >> 24) % 32 == 0)
+				ret = mt_iommu_unmap(fd, vio, 0, 0, MEMTOPO_IOMMU_UNMAP_ALL);
+			else
+				ret = mt_iommu_unmap(fd, vio, iova, len, 0);
+			ASSERT_TRUE(ret == 0 || ret == -ENOENT);
+			break;
+		case 6:		/* show, move or hide the IOMMU itself */
+			if (!direct) {
+				ASSERT_EQ(0, mt_add_subregion(fd, busc, vio, at, 0));
+				direct = true;
+				shown++;
+			} else if ((r >> 24) % 3) {
+				at = at == 0x1000000 ? 0x2000000 : 0x1000000;
+				ASSERT_EQ(0, mt_region_set(fd, MEMTOPO_OP_SET_ADDRESS, vio, 0, at, 0));
+				moved++;
+			} else {
+				ASSERT_EQ(0, mt_region_set(fd, MEMTOPO_OP_DEL_SUBREGION, vio, busc,
+							   0, 0));
+				direct = false;
+			}
+			break;
+		case 7:		/* disable / enable: every range of it goes and comes */
+			enabled = !enabled;
+			ASSERT_EQ(0, mt_region_set(fd, MEMTOPO_OP_SET_ENABLED, vio, 0, 0, enabled));
+			hidden += !enabled;
+			break;
+		case 8:		/* the alias window: a second range of part of it */
+			if (win_on)
+				ASSERT_EQ(0, mt_region_set(fd, MEMTOPO_OP_DEL_SUBREGION, win, busc,
+							   0, 0));
+			else
+				ASSERT_EQ(0, mt_add_subregion(fd, busc, win, 0x3000000, 0));
+			win_on = !win_on;
+			windows += win_on;
+			break;
+		case 9:		/* RAM over part of the direct range: it splits */
+			if (hi_on) {
+				ASSERT_EQ(0, mt_region_set(fd, MEMTOPO_OP_DEL_SUBREGION, hi, busc,
+							   0, 0));
+			} else {
+				mt_op_init(&op, MEMTOPO_OP_ADD_SUBREGION);
+				op.ref = busc;
+				op.id = hi;
+				op.addr = at + 0x10000;
+				op.priority = 1;
+				op.flags = MEMTOPO_OP_F_MAY_OVERLAP;
+				ASSERT_EQ(0, mt_op(fd, &op));
+			}
+			hi_on = !hi_on;
+			covered += hi_on && direct && enabled;
+			break;
+		}
+		if (step == 200) {
+			/* a late subscriber: the view and the mappings replayed */
+			ASSERT_EQ(0, mt_subscribe(fd, bus, -1, MIR_EVENTS, MEMTOPO_SUBSCRIBE_REPLAY,
+						  &late.sub));
+		}
+		nw = mir_expected(fd, bus, vio, want);
+		ASSERT_LE(0, nw);
+		ASSERT_EQ(0, mir_drain(_metadata, fd, &early));
+		ASSERT_TRUE(mir_equal(_metadata, &early, want, nw, step));
+		if (step >= 200) {
+			ASSERT_EQ(0, mir_drain(_metadata, fd, &late));
+			ASSERT_TRUE(mir_equal(_metadata, &late, want, nw, step));
+		}
+	}
+	TH_LOG("early: %lu maps (%lu replayed), %lu unmaps, %lu dropped at region_del; late: %lu maps (%lu replayed); %lu shown, %lu moved, %lu hidden, %lu windows, %lu covered",
+	       early.maps, early.replayed, early.unmaps, early.dels, late.maps, late.replayed,
+	       shown, moved, hidden, windows, covered);
+	/* the run met every case it claims to check */
+	EXPECT_LT(0, early.replayed);
+	EXPECT_LT(0, early.unmaps);
+	EXPECT_LT(0, early.dels);
+	EXPECT_LT(0, late.replayed);
+	EXPECT_LT(0, moved);
+	EXPECT_LT(0, hidden);
+	EXPECT_LT(0, windows);
+	EXPECT_LT(0, covered);
+	EXPECT_EQ(0, mt_unsubscribe(fd, early.sub));
+	EXPECT_EQ(0, mt_unsubscribe(fd, late.sub));
+}
+
 /* GET lists the mappings as made and as cut by unmaps. */
 TEST_F(iommu, table_listing)
 {

@@ -13,7 +13,12 @@
  *    memory_region_notify_iommu_one());
  *  - replay of the table and QEMU's page-by-page default replay
  *    (memory_region_iommu_replay());
- *  - nested IOMMUs, the depth bound, dispatch through an IOMMU.
+ *  - nested IOMMUs, the depth bound, dispatch through an IOMMU;
+ *  - the events userspace subscriptions get: a device-IOTLB invalidation
+ *    cropped to each range after the notifiers heard it, the mappings of an
+ *    IOMMU range replayed right after its region_add and after a
+ *    registration's replay, nothing at region_del (vfio_listener_region_add()
+ *    and vfio_listener_region_del()).
  *
  * The map of most cases:
  *   sys   container 2^64, space "sys"
@@ -25,6 +30,7 @@
 #include <linux/string.h>
 
 #include "engine_util.h"
+#include "events.h"
 
 #define MT_RAM_BASE	0x100000ULL
 #define MT_RAM_SIZE	0x40000ULL
@@ -696,6 +702,205 @@ static void mt_iommu_dispatch_test(struct kunit *test)
 	}
 }
 
+/* A listener taking emitted events, as a subscription does, with the notifier log's length. */
+#define MT_IEV_MAX	16
+
+struct mt_iev {
+	char what;		/* b(egin), c(ommit), a(dd), d(el), e(vent) */
+	u32 type;
+	u64 start, last, iova, mask, taddr;
+	unsigned int notes;	/* notifier calls before it */
+};
+
+struct mt_ievl {
+	struct memtopo_listener l;
+	struct mt_ilog *notes;
+	unsigned int n;
+	struct mt_iev r[MT_IEV_MAX];
+};
+
+static struct mt_iev *mt_iev_rec(void *priv, char what)
+{
+	struct mt_ievl *el = priv;
+	struct mt_iev *r;
+
+	if (el->n == MT_IEV_MAX)
+		return NULL;
+	r = &el->r[el->n++];
+	memset(r, 0, sizeof(*r));
+	r->what = what;
+	r->notes = el->notes->n;
+	return r;
+}
+
+static void mt_iev_begin(void *priv)
+{
+	mt_iev_rec(priv, 'b');
+}
+
+static void mt_iev_commit(void *priv)
+{
+	mt_iev_rec(priv, 'c');
+}
+
+static void mt_iev_section(void *priv, char what, const struct memtopo_section *s)
+{
+	struct mt_iev *r = mt_iev_rec(priv, what);
+
+	if (r) {
+		r->start = s->start;
+		r->last = s->last;
+	}
+}
+
+static void mt_iev_add(void *priv, const struct memtopo_section *s)
+{
+	mt_iev_section(priv, 'a', s);
+}
+
+static void mt_iev_del(void *priv, const struct memtopo_section *s)
+{
+	mt_iev_section(priv, 'd', s);
+}
+
+static void mt_iev_event(void *priv, const struct memtopo_event *ev)
+{
+	struct mt_iev *r = mt_iev_rec(priv, 'e');
+
+	if (!r)
+		return;
+	r->type = ev->type;
+	r->start = ev->start;
+	r->last = ev->last;
+	r->iova = ev->iommu.iova;
+	r->mask = ev->iommu.addr_mask;
+	r->taddr = ev->iommu.translated_addr;
+}
+
+static const struct memtopo_listener_ops mt_iev_ops = {
+	.begin = mt_iev_begin,
+	.commit = mt_iev_commit,
+	.region_add = mt_iev_add,
+	.region_del = mt_iev_del,
+	.event = mt_iev_event,
+};
+
+static void mt_expect_iev(struct kunit *test, struct mt_ievl *el, const struct mt_iev *exp,
+			  unsigned int n, int line)
+{
+	unsigned int i;
+
+	KUNIT_EXPECT_EQ_MSG(test, el->n, n, "line %d: records", line);
+	for (i = 0; i < min(n, el->n); i++) {
+		const struct mt_iev *a = &el->r[i], *b = &exp[i];
+
+		KUNIT_EXPECT_TRUE_MSG(test, a->what == b->what && a->type == b->type &&
+				      a->start == b->start && a->last == b->last &&
+				      a->iova == b->iova && a->mask == b->mask &&
+				      a->taddr == b->taddr && a->notes == b->notes,
+				      "line %d record %u: got %c type %u %llx-%llx iova %llx mask %llx to %llx after %u notes, want %c type %u %llx-%llx iova %llx mask %llx to %llx after %u notes",
+				      line, i, a->what, a->type, a->start, a->last, a->iova,
+				      a->mask, a->taddr, a->notes, b->what, b->type, b->start,
+				      b->last, b->iova, b->mask, b->taddr, b->notes);
+	}
+	el->n = 0;
+}
+
+#define MT_EXPECT_IEV(test, el, ...)						\
+	do {									\
+		static const struct mt_iev __exp[] = { __VA_ARGS__ };		\
+										\
+		mt_expect_iev(test, el, __exp, ARRAY_SIZE(__exp), __LINE__);	\
+	} while (0)
+
+#define MT_EXPECT_NO_IEV(test, el) mt_expect_iev(test, el, NULL, 0, __LINE__)
+
+#define MT_EV_MAP	MEMTOPO_EVENT_IOMMU_MAP
+#define MT_EV_DEV	MEMTOPO_EVENT_IOMMU_DEVIOTLB_UNMAP
+
+/*
+ * Subscriptions hear an IOMMU as VFIO does behind a vIOMMU: a MAP | UNMAP
+ * and a DEVIOTLB_UNMAP notifier on each IOMMU section.  Here the IOMMU
+ * shows in space "bus" through a window of IOVAs 0x1000-0x2fff at 0x40000.
+ */
+static void mt_iommu_events_test(struct kunit *test)
+{
+	struct mt_ilog *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+	struct mt_inote *dev = kunit_kzalloc(test, sizeof(*dev), GFP_KERNEL);
+	struct mt_ievl *el = kunit_kzalloc(test, sizeof(*el), GFP_KERNEL);
+	struct mt_ievl *late = kunit_kzalloc(test, sizeof(*late), GFP_KERNEL);
+	struct memtopo_iotlb_event ev = { .type = MT_DEV };
+	struct memtopo_region *bus, *win;
+	struct memtopo_space *bus_as;
+	struct mt_imap m;
+
+	KUNIT_ASSERT_TRUE(test, log && dev && el && late);
+	mt_imap_build(test, &m);
+	bus = mt_region64(test, MEMTOPO_CONTAINER, "bus");
+	win = mt_alias(test, "win", m.mmu, 0x1000, 0x2000);
+	bus_as = mt_space(test, "bus", bus);
+	el->l = (struct memtopo_listener){ .ops = &mt_iev_ops, .priv = el };
+	el->notes = log;
+	mt_listen(test, bus_as, &el->l);
+	el->n = 0;
+
+	/* the IOMMU shows nowhere in "bus": nothing is told there */
+	KUNIT_ASSERT_EQ(test, memtopo_iommu_map(m.mmu, 0, 0x4000, m.sys_as, 0x100000,
+						MEMTOPO_IOMMU_RW), 0);
+	MT_EXPECT_NO_IEV(test, el);
+
+	/*
+	 * vfio_listener_region_add() registers its notifier on the section and
+	 * calls memory_region_iommu_replay(): the mappings inside the range,
+	 * cut to it, right after its region_add, in the commit.
+	 */
+	mt_add(test, bus, 0x40000, win, 0);
+	MT_EXPECT_IEV(test, el,
+		      { 'b' },
+		      { 'a', 0, 0x40000, 0x41fff },
+		      { 'e', MT_EV_MAP, 0x40000, 0x40fff, 0x1000, 0xfff, 0x101000 },
+		      { 'e', MT_EV_MAP, 0x41000, 0x41fff, 0x2000, 0xfff, 0x102000 },
+		      { 'c' });
+
+	/*
+	 * memory_region_notify_iommu(): the notifiers first, then the events;
+	 * memory_region_notify_iommu_one() crops a device-IOTLB invalidation
+	 * to the range rather than cutting it into blocks.
+	 */
+	mt_inote_init(dev, log, 0, MT_DEV, 0, U64_MAX, NULL);
+	KUNIT_ASSERT_EQ(test, memtopo_iommu_register_notifier(m.mmu, &dev->n, false), 0);
+	ev.entry.iova = 0;
+	ev.entry.addr_mask = 0xffff;
+	ev.entry.translated_addr = 0x700000;
+	memtopo_ctx_lock(mt_ctx(test));
+	memtopo_iommu_notify_locked(m.mmu, 0, &ev);
+	memtopo_ctx_unlock(mt_ctx(test));
+	MT_EXPECT_ILOG(test, log, { 0, 0x0, 0xffff, 0x700000, MEMTOPO_IOMMU_NONE, false });
+	MT_EXPECT_IEV(test, el,
+		      { 'e', MT_EV_DEV, 0x40000, 0x41fff, 0x1000, 0x1fff, 0x701000, 1 });
+	memtopo_iommu_unregister_notifier(&dev->n);
+
+	/* a subscription registering with replay: the mappings after the ranges */
+	late->l = (struct memtopo_listener){ .ops = &mt_iev_ops, .priv = late };
+	late->notes = log;
+	mt_listen(test, bus_as, &late->l);
+	MT_EXPECT_IEV(test, late,
+		      { 'b' },
+		      { 'a', 0, 0x40000, 0x41fff },
+		      { 'e', MT_EV_MAP, 0x40000, 0x40fff, 0x1000, 0xfff, 0x101000 },
+		      { 'e', MT_EV_MAP, 0x41000, 0x41fff, 0x2000, 0xfff, 0x102000 },
+		      { 'c' });
+	mt_unlisten(test, &late->l);
+
+	/*
+	 * vfio_listener_region_del() unregisters the notifier and unmaps the
+	 * section itself: region_del and no UNMAP.
+	 */
+	KUNIT_ASSERT_EQ(test, memtopo_region_del_subregion(bus, win), 0);
+	MT_EXPECT_IEV(test, el, { 'b' }, { 'd', 0, 0x40000, 0x41fff }, { 'c' });
+	mt_unlisten(test, &el->l);
+}
+
 static struct kunit_case mt_iommu_cases[] = {
 	KUNIT_CASE(mt_iommu_table_translate_test),
 	KUNIT_CASE(mt_iommu_map_errors_test),
@@ -705,6 +910,7 @@ static struct kunit_case mt_iommu_cases[] = {
 	KUNIT_CASE(mt_iommu_ops_test),
 	KUNIT_CASE(mt_iommu_nested_test),
 	KUNIT_CASE(mt_iommu_dispatch_test),
+	KUNIT_CASE(mt_iommu_events_test),
 	{}
 };
 

@@ -466,6 +466,8 @@ const char *mt_event_name(__u32 type)
 	case MEMTOPO_EVENT_DISCARD_DISCARD: return "discard_discard";
 	case MEMTOPO_EVENT_LOG_CLEAR: return "log_clear";
 	case MEMTOPO_EVENT_LOG_GLOBAL_AFTER_SYNC: return "log_global_after_sync";
+	case MEMTOPO_EVENT_IOMMU_DEVIOTLB_UNMAP: return "iommu_deviotlb_unmap";
+	case MEMTOPO_EVENT_LOG_SYNC_GLOBAL: return "log_sync_global";
 	default: return "?";
 	}
 }

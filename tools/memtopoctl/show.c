@@ -284,7 +284,9 @@ static bool event_has_section(__u32 type)
 	return type != MEMTOPO_EVENT_COMMIT && type != MEMTOPO_EVENT_OVERFLOW &&
 	       type != MEMTOPO_EVENT_LOG_GLOBAL_START && type != MEMTOPO_EVENT_LOG_GLOBAL_STOP &&
 	       type != MEMTOPO_EVENT_LOG_GLOBAL_AFTER_SYNC &&
-	       type != MEMTOPO_EVENT_IOMMU_MAP && type != MEMTOPO_EVENT_IOMMU_UNMAP;
+	       type != MEMTOPO_EVENT_LOG_SYNC_GLOBAL &&
+	       type != MEMTOPO_EVENT_IOMMU_MAP && type != MEMTOPO_EVENT_IOMMU_UNMAP &&
+	       type != MEMTOPO_EVENT_IOMMU_DEVIOTLB_UNMAP;
 }
 
 /* --json watch: one object a line */
@@ -323,6 +325,7 @@ static void json_event(struct names *nm, const struct memtopo_event *e)
 		break;
 	case MEMTOPO_EVENT_IOMMU_MAP:
 	case MEMTOPO_EVENT_IOMMU_UNMAP:
+	case MEMTOPO_EVENT_IOMMU_DEVIOTLB_UNMAP:
 		jnum("iova", e->iommu.iova);
 		jnum("translated_addr", e->iommu.translated_addr);
 		jnum("addr_mask", e->iommu.addr_mask);
@@ -364,6 +367,7 @@ static void text_event(struct names *nm, const struct memtopo_event *e)
 		break;
 	case MEMTOPO_EVENT_IOMMU_MAP:
 	case MEMTOPO_EVENT_IOMMU_UNMAP:
+	case MEMTOPO_EVENT_IOMMU_DEVIOTLB_UNMAP:
 		printf(" %s iova 0x%llx mask 0x%llx -> space %u 0x%llx perm %s%s",
 		       region_name(nm, e->region), e->iommu.iova, e->iommu.addr_mask,
 		       e->iommu.target_space, e->iommu.translated_addr,

@@ -585,9 +585,10 @@ struct memtopo_mtree {
  * Event types; a subscription's mask is a set of (1 << type).  One type per
  * kernel listener callback (struct memtopo_listener_ops), named after it,
  * plus the IOMMU and RAM-discard notifications.  New types are appended;
- * numbers never change.  log_sync_global has no type: a subscription
- * reports log_sync range by range, which QEMU prefers whenever a listener
- * has both.
+ * numbers never change.  LOG_SYNC_GLOBAL is log_sync_global: as in QEMU's
+ * memory_region_sync_dirty_bitmap(), a listener that has log_sync never
+ * gets it, so a subscription gets LOG_SYNC_GLOBAL only if its mask selects
+ * it and not LOG_SYNC.
  */
 #define MEMTOPO_EVENT_REGION_ADD	1
 #define MEMTOPO_EVENT_REGION_DEL	2
@@ -609,8 +610,10 @@ struct memtopo_mtree {
 #define MEMTOPO_EVENT_DISCARD_DISCARD	18
 #define MEMTOPO_EVENT_LOG_CLEAR		19	/* the cleared part of a range */
 #define MEMTOPO_EVENT_LOG_GLOBAL_AFTER_SYNC 20
+#define MEMTOPO_EVENT_IOMMU_DEVIOTLB_UNMAP 21	/* a device-IOTLB invalidation */
+#define MEMTOPO_EVENT_LOG_SYNC_GLOBAL	22	/* one per sync, no section */
 /* one past the last type this header knows */
-#define MEMTOPO_EVENT_NR		21
+#define MEMTOPO_EVENT_NR		23
 
 /* What memtopo_subscribe.mask 0 selects: the types of the first ABI. */
 #define MEMTOPO_EVENT_MASK_DEFAULT					\
@@ -631,8 +634,8 @@ enum memtopo_subscribe_flags {
  * @flags: in, MEMTOPO_SUBSCRIBE_*
  * @space: in, ID of the address space
  * @eventfd: in, eventfd signalled once per commit that queued events, and
- *	once per event queued outside a commit (LOG_SYNC, LOG_GLOBAL_*,
- *	LOG_CLEAR, IOMMU_*, DISCARD_*), or -1
+ *	once per event queued outside a commit (LOG_SYNC, LOG_SYNC_GLOBAL,
+ *	LOG_GLOBAL_*, LOG_CLEAR, IOMMU_*, DISCARD_*), or -1
  * @mask: in, set of (1 << MEMTOPO_EVENT_*); 0 means
  *	MEMTOPO_EVENT_MASK_DEFAULT (the types of the first ABI: REGION_ADD,
  *	REGION_DEL, LOG_START, LOG_STOP, COMMIT); OVERFLOW is always delivered;
@@ -713,10 +716,14 @@ enum memtopo_event_iommu_perm {
 };
 
 /**
- * struct memtopo_event_iommu - payload of IOMMU_MAP / IOMMU_UNMAP: QEMU's
- * IOMMUTLBEntry as an IOMMU notifier gets it; @region of the event is the
- * IOMMU region.
- * @iova: first I/O virtual address, aligned to @addr_mask + 1
+ * struct memtopo_event_iommu - payload of IOMMU_MAP / IOMMU_UNMAP /
+ * IOMMU_DEVIOTLB_UNMAP: QEMU's IOMMUTLBEntry as an IOMMU notifier gets it;
+ * @region of the event is the IOMMU region.  A device-IOTLB invalidation
+ * is cropped to the range, not cut into blocks, as QEMU's
+ * memory_region_notify_iommu_one() crops it: its @addr_mask is the length
+ * minus one, not always a power of two minus one.
+ * @iova: first I/O virtual address, aligned to @addr_mask + 1 (but for a
+ *	device-IOTLB invalidation)
  * @translated_addr: where @iova goes in @target_space (for an unmap: went)
  * @addr_mask: the entry covers @iova .. @iova + @addr_mask
  * @perm: MEMTOPO_EVENT_IOMMU_* (0 for an unmap)
@@ -787,8 +794,8 @@ struct memtopo_event_backing {
  * @type: MEMTOPO_EVENT_*
  * @region: region ID: the section's region (REGION_*, LOG_START, LOG_STOP,
  *	LOG_SYNC, LOG_CLEAR, EVENTFD_*, COALESCED_*, DISCARD_*), the IOMMU
- *	region (IOMMU_*); 0 for COMMIT, OVERFLOW and LOG_GLOBAL_*
- *	(LOG_GLOBAL_AFTER_SYNC included)
+ *	region (IOMMU_*); 0 for COMMIT, OVERFLOW, LOG_SYNC_GLOBAL and
+ *	LOG_GLOBAL_* (LOG_GLOBAL_AFTER_SYNC included)
  * @start: first address of the section in the space (for EVENTFD_* the
  *	ioeventfd's address, for COALESCED_* the flat range, for LOG_CLEAR
  *	the part of the flat range whose pages were cleared, for IOMMU_* where
@@ -803,7 +810,7 @@ struct memtopo_event_backing {
  * @__reserved: 0
  * @ioeventfd: EVENTFD_ADD / EVENTFD_DEL payload
  * @coalesced: COALESCED_ADD / COALESCED_DEL payload
- * @iommu: IOMMU_MAP / IOMMU_UNMAP payload
+ * @iommu: IOMMU_MAP / IOMMU_UNMAP / IOMMU_DEVIOTLB_UNMAP payload
  * @discard: DISCARD_POPULATE / DISCARD_DISCARD payload
  * @backing: REGION_ADD / REGION_DEL / REGION_NOP payload
  * @__payload: the payload's size; zero for other types
