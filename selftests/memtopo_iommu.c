@@ -580,11 +580,12 @@ TEST_F(iommu, mirror_from_events)
 			hidden += !enabled;
 			break;
 		case 8:		/* the alias window: a second range of part of it */
-			if (win_on)
+			if (win_on) {
 				ASSERT_EQ(0, mt_region_set(fd, MEMTOPO_OP_DEL_SUBREGION, win, busc,
 							   0, 0));
-			else
+			} else {
 				ASSERT_EQ(0, mt_add_subregion(fd, busc, win, 0x3000000, 0));
+			}
 			win_on = !win_on;
 			windows += win_on;
 			break;
