@@ -294,6 +294,22 @@ expect "dirty global-stop dirty-rate" "" 0 D dirty global-stop dirty-rate
 expect "dirty global-sync" "" 0 D dirty global-sync
 expect_err "dirty: an unknown reason" "REASON is" 2 D dirty global-start often
 expect "dirty vga on" "" 0 D dirty vga vram on
+# a watcher with only log_sync_global hears one per sync; one that also
+# asks for log_sync hears log_sync per logging range instead (QEMU's
+# memory_region_sync_dirty_bitmap())
+memtopoctl -c cli-dirty watch mem --events log_sync_global --timeout 3 >watch-sg.out &
+sg=$!
+memtopoctl -c cli-dirty --json watch mem --events log_sync,log_sync_global --timeout 3 \
+	>watch-sg.json &
+sj=$!
+sleep 1
+expect "dirty global-sync, vram logging for vga" "" 0 D dirty global-sync
+wait $sg $sj
+expect "watch: log_sync_global, once, no section" 1 0 \
+	grep -c '^ *[0-9]* gen [0-9]* *log_sync_global *$' watch-sg.out
+expect "watch --json: log_sync, not log_sync_global, beside it" "log_sync 1 0" 0 sh -c \
+	'printf "log_sync %s %s" "$(grep -c "\"type\": \"log_sync\"" watch-sg.json)" \
+		"$(grep -c log_sync_global watch-sg.json)"'
 expect "dirty vga on, a second reference" "" 0 D dirty vga vram on
 expect "dirty vga off, one left" "" 0 D dirty vga vram off
 expect "vga still logs: a mark shows" "0" 0 sh -c \
@@ -379,6 +395,15 @@ expect "watch: the IOMMU's changes in order, refusals left out" \
 	0 awk 'NR > 1 { print $4, $7, $9 }' watch-iommu.out
 expect "watch: a map's target and permissions" 1 0 \
 	grep -c 'iommu_map *mmu iova 0x5000 mask 0xfff -> space [0-9]* 0x10000 perm r-$' watch-iommu.out
+# a late watcher with --replay: the IOMMU's range, then the mappings in it
+expect "iommu map two pages again" "" 0 C iommu map mmu 0x5000 0x2000 mem 0x10000 r
+expect "watch --replay: the mappings follow the IOMMU's region_add" \
+	"$(printf 'region_add @0\niommu_map 0x5000 0xfff\niommu_map 0x6000 0xfff\ncommit')" 0 sh -c \
+	"memtopoctl -c cli watch dma --replay --events region_add,iommu_map,commit --count 1 \
+		--timeout 5 | awk 'NR > 1 { print \$4, \$7, \$9 }' | sed 's/ *$//'"
+json watch-iommu-replay sh -c \
+	"memtopoctl -c cli --json watch dma --replay --events all --count 1 --timeout 5"
+expect "iommu unmap all again" "" 0 C iommu unmap mmu all
 expect_err "iommu on a RAM region" "not an IOMMU" 1 C iommu map kram 0 0x1000 mem 0
 expect_err "iommu: bad permissions" "r, w or rw" 2 C iommu map mmu 0 0x1000 mem 0 x
 # make run's IOMMU demo checks itself: here against kernel RAM
