@@ -486,7 +486,7 @@ static bool mir_equal(struct __test_metadata *_metadata, struct mirror *m,
 	for (i = 0; i < m->n || i < nw; i++) {
 		if (i < m->n && i < nw && !memcmp(&m->e[i], &want[i], sizeof(want[i])))
 			continue;
-		TH_LOG("step %d, subscription %u, entry %d: mirror %d entries, table %d; first difference: mirror %llx-%llx, table %llx-%llx",
+		TH_LOG("step %d, sub %u, entry %d of %d (table %d): %llx-%llx, table %llx-%llx",
 		       step, m->sub, i, m->n, nw,
 		       i < m->n ? (unsigned long long)m->e[i].start : 0ull,
 		       i < m->n ? (unsigned long long)m->e[i].last : 0ull,
@@ -517,7 +517,7 @@ TEST_F(iommu, mirror_from_events)
 	static struct mirror early, late;
 	static struct mir_ent want[MIR_MAX];
 	unsigned long moved = 0, hidden = 0, shown = 0, covered = 0, windows = 0;
-	int fd = self->fd, bus, busc, vio, win, hi, step, nw, ret;
+	int fd = self->fd, bus, busc, vio, win, hi, step, nw, ret, to;
 	bool direct = false, enabled = true, win_on = false, hi_on = false;
 	__u64 x = 0x9e3779b97f4a7c15ull, at = 0x1000000;
 	struct memtopo_op op;
@@ -548,8 +548,9 @@ TEST_F(iommu, mirror_from_events)
 
 		switch ((r >> 16) % 10) {
 		case 0: case 1: case 2: case 3:
-			ret = mt_iommu_map(fd, vio, iova, len, (r >> 24) & 1 ? self->mem : self->dma,
-					   ((r >> 32) % 512) * PG, 1 + (r >> 40) % 3);
+			to = (r >> 24) & 1 ? self->mem : self->dma;
+			ret = mt_iommu_map(fd, vio, iova, len, to, ((r >> 32) % 512) * PG,
+					   1 + (r >> 40) % 3);
 			ASSERT_TRUE(ret == 0 || ret == -EEXIST);
 			break;
 		case 4: case 5:
@@ -566,7 +567,8 @@ TEST_F(iommu, mirror_from_events)
 				shown++;
 			} else if ((r >> 24) % 3) {
 				at = at == 0x1000000 ? 0x2000000 : 0x1000000;
-				ASSERT_EQ(0, mt_region_set(fd, MEMTOPO_OP_SET_ADDRESS, vio, 0, at, 0));
+				ret = mt_region_set(fd, MEMTOPO_OP_SET_ADDRESS, vio, 0, at, 0);
+				ASSERT_EQ(0, ret);
 				moved++;
 			} else {
 				ASSERT_EQ(0, mt_region_set(fd, MEMTOPO_OP_DEL_SUBREGION, vio, busc,
@@ -620,9 +622,11 @@ TEST_F(iommu, mirror_from_events)
 			ASSERT_TRUE(mir_equal(_metadata, &late, want, nw, step));
 		}
 	}
-	TH_LOG("early: %lu maps (%lu replayed), %lu unmaps, %lu dropped at region_del; late: %lu maps (%lu replayed); %lu shown, %lu moved, %lu hidden, %lu windows, %lu covered",
-	       early.maps, early.replayed, early.unmaps, early.dels, late.maps, late.replayed,
-	       shown, moved, hidden, windows, covered);
+	TH_LOG("early: %lu maps (%lu replayed), %lu unmaps, %lu dropped at region_del",
+	       early.maps, early.replayed, early.unmaps, early.dels);
+	TH_LOG("late: %lu maps (%lu replayed)", late.maps, late.replayed);
+	TH_LOG("%lu shown, %lu moved, %lu hidden, %lu windows, %lu covered", shown, moved, hidden,
+	       windows, covered);
 	/* the run met every case it claims to check */
 	EXPECT_LT(0, early.replayed);
 	EXPECT_LT(0, early.unmaps);
