@@ -720,6 +720,7 @@ static int h_setup(struct huge *h, unsigned int nr)
 	struct mntent *me;
 	struct statfs st;
 	FILE *f;
+	int i;
 
 	memset(h, 0, sizeof(*h));
 	h->fd = -1;
@@ -754,6 +755,20 @@ static int h_setup(struct huge *h, unsigned int nr)
 		 "/sys/kernel/mm/hugepages/hugepages-%llukB/nr_hugepages", h->hps >> 10);
 	snprintf(h->free_path, sizeof(h->free_path),
 		 "/sys/kernel/mm/hugepages/hugepages-%llukB/free_hugepages", h->hps >> 10);
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/mm/hugepages/hugepages-%llukB/surplus_hugepages", h->hps >> 10);
+	/*
+	 * An earlier test's file may still hold a page its teardown made
+	 * surplus (its backing is put from a work item).  Counted into the
+	 * pool here, that page would come back as free in the middle of
+	 * this test and upset its free-page figures: wait until it is gone.
+	 */
+	for (i = 0; i < 500; i++) {
+		t = read_file(path);
+		if (!t || !atol(t))
+			break;
+		usleep(10000);
+	}
 	t = read_file(h->nr_path);
 	if (!t)
 		return -1;
