@@ -25,6 +25,10 @@
  *    range of each view, and what it mirrors from MAP / UNMAP events (and
  *    the replay on registration) is the model's mappings inside the range,
  *    also after a space is destroyed under mappings into it,
+ *  - a userspace subscriber's mirror built from emitted events alone (the
+ *    mappings of an IOMMU range replayed as MAPs after its region_add,
+ *    dropped at its region_del, MAP / UNMAP between) holds the model's
+ *    mappings inside each IOMMU range of each view,
  *  - the difference between a recent generation and the current view
  *    (memtopo_view_diff() over the kept views) turns a snapshot of that
  *    generation into exactly the current view,
@@ -1488,6 +1492,230 @@ static const struct memtopo_listener_ops io_listener_ops = {
 	.region_del = io_region_del,
 };
 
+/*
+ * A userspace subscriber's view of the IOMMUs, per space, from emitted
+ * events alone (the listener takes what memtopo_space_emit_event_locked()
+ * hands to subscriptions): it keeps a slot per IOMMU range from region_add
+ * to region_del, and in it the entries its IOMMU_MAP and IOMMU_UNMAP events
+ * tell.  A range's mappings must come as MAPs right after its region_add
+ * (vfio_listener_region_add() calling memory_region_iommu_replay()), and
+ * region_del drops them without UNMAPs (vfio_listener_region_del()), so
+ * each slot must hold the model's mappings inside the range, as a notifier
+ * registered on it would.
+ */
+#define EVM_RANGES 128
+
+struct evm_range {
+	const struct memtopo_region *mr;	/* NULL: a free slot */
+	u64 start, last, iova;			/* the range; @iova at @start */
+	unsigned long born;			/* added at this io_clock */
+	struct io_ent m[IO_MIRROR];
+	int nm;
+};
+
+struct evm {
+	struct memtopo_listener l;
+	int hi;
+	bool in_commit;
+	struct evm_range r[EVM_RANGES];
+};
+
+static struct evm evms[MAX_SPACES];
+/* every fourth seed: emitting events costs a walk per change and space */
+static bool evm_on;
+static unsigned long evm_maps, evm_replayed, evm_unmaps, evm_dropped;
+
+static void evm_begin(void *priv)
+{
+	((struct evm *)priv)->in_commit = true;
+}
+
+static void evm_commit(void *priv)
+{
+	((struct evm *)priv)->in_commit = false;
+}
+
+static void evm_region_add(void *priv, const struct memtopo_section *s)
+{
+	struct evm *e = priv;
+	struct evm_range *r;
+	int i;
+
+	if (s->mr->kind != MEMTOPO_IOMMU)
+		return;
+	for (i = 0; i < EVM_RANGES && e->r[i].mr; i++)
+		;
+	if (i == EVM_RANGES)
+		FAIL("event mirror: out of range slots");
+	e->hi = max(e->hi, i + 1);
+	r = &e->r[i];
+	r->mr = s->mr;
+	r->start = s->start;
+	r->last = s->last;
+	r->iova = s->offset;
+	r->born = ++io_clock;
+	r->nm = 0;
+}
+
+static void evm_region_del(void *priv, const struct memtopo_section *s)
+{
+	struct evm *e = priv;
+	int i;
+
+	if (s->mr->kind != MEMTOPO_IOMMU)
+		return;
+	for (i = 0; i < e->hi; i++) {
+		struct evm_range *r = &e->r[i];
+
+		if (r->mr == s->mr && r->start == s->start && r->last == s->last) {
+			evm_dropped += r->nm;
+			r->mr = NULL;
+			return;
+		}
+	}
+	FAIL("event mirror: region_del of %#llx-%#llx, a range it does not hold",
+	     (unsigned long long)s->start, (unsigned long long)s->last);
+}
+
+static struct memtopo_space *evm_space(u32 id)
+{
+	int s;
+
+	for (s = 0; s < nr_spaces; s++)
+		if (space_id[s] == id && space_root[s] >= 0)
+			return spaces[s];
+	return NULL;
+}
+
+static void evm_event(void *priv, const struct memtopo_event *ev)
+{
+	struct evm *e = priv;
+	struct io_ent ent = {
+		.iova = ev->iommu.iova, .last = ev->iommu.iova + ev->iommu.addr_mask,
+		.addr = ev->iommu.translated_addr, .perm = ev->iommu.perm,
+	};
+	struct io_ent out[IO_MIRROR + 2];
+	struct evm_range *r = NULL;
+	u64 cut = 0;
+	int i, k = 0;
+
+	if (ev->type != MEMTOPO_EVENT_IOMMU_MAP && ev->type != MEMTOPO_EVENT_IOMMU_UNMAP)
+		return;
+	for (i = 0; i < e->hi; i++)
+		if (e->r[i].mr && e->r[i].mr->id == ev->region && e->r[i].start <= ev->start &&
+		    ev->last <= e->r[i].last)
+			r = &e->r[i];
+	if (!r || ev->start != r->start + (ent.iova - r->iova) ||
+	    ev->last - ev->start != ev->iommu.addr_mask)
+		FAIL("event mirror: IOMMU event %#llx-%#llx (IOVA %#llx) outside the ranges held",
+		     (unsigned long long)ev->start, (unsigned long long)ev->last,
+		     (unsigned long long)ent.iova);
+	ent.as = ev->iommu.target_space ? evm_space(ev->iommu.target_space) : NULL;
+	if (ev->type == MEMTOPO_EVENT_IOMMU_MAP) {
+		if (!ent.as || !ent.perm)
+			FAIL("event mirror: MAP without a live target or permission");
+		for (i = 0; i < r->nm; i++)
+			if (!(ent.last < r->m[i].iova || ent.iova > r->m[i].last))
+				FAIL("event mirror: MAP %#llx-%#llx over held IOVAs",
+				     (unsigned long long)ent.iova, (unsigned long long)ent.last);
+		r->nm = io_ent_add(r->m, r->nm, &ent);
+		evm_maps++;
+		evm_replayed += e->in_commit;
+		return;
+	}
+	if (e->in_commit)
+		FAIL("event mirror: an UNMAP inside a commit");
+	for (i = 0; i < r->nm; i++) {
+		const struct io_ent *a = &r->m[i];
+
+		if (a->last < ent.iova || a->iova > ent.last) {
+			out[k++] = *a;
+			continue;
+		}
+		cut += min(a->last, ent.last) - max(a->iova, ent.iova) + 1;
+		if (a->iova < ent.iova) {
+			out[k] = *a;
+			out[k++].last = ent.iova - 1;
+		}
+		if (a->last > ent.last) {
+			out[k] = *a;
+			out[k].iova = ent.last + 1;
+			out[k++].addr = a->addr + (ent.last + 1 - a->iova);
+		}
+	}
+	/* a mapping into a space that died before the range came was never told */
+	if (cut != ent.last - ent.iova + 1 && ev->iommu.target_space &&
+	    evm_space(ev->iommu.target_space))
+		FAIL("event mirror: UNMAP %#llx-%#llx of IOVAs not held",
+		     (unsigned long long)ent.iova, (unsigned long long)ent.last);
+	if (k > IO_MIRROR)
+		FAIL("event mirror: full");
+	memcpy(r->m, out, k * sizeof(out[0]));
+	r->nm = k;
+	evm_unmaps++;
+}
+
+static const struct memtopo_listener_ops evm_ops = {
+	.begin = evm_begin,
+	.commit = evm_commit,
+	.region_add = evm_region_add,
+	.region_del = evm_region_del,
+	.event = evm_event,
+};
+
+/* Each space's event mirror: a slot per IOMMU range shown, holding the model's mappings. */
+static void evm_check(void)
+{
+	int s, i, j, n, shown, k;
+
+	for (s = 0; s < nr_spaces && evm_on; s++) {
+		if (space_root[s] < 0)
+			continue;
+		for (i = 0, shown = 0; i < last_n[s]; i++) {
+			const struct ref_range *rr = &last_view[s][i];
+
+			shown += rr->region >= 0 && model.r[rr->region].kind == REF_IOMMU;
+		}
+		for (i = 0; i < evms[s].hi; i++) {
+			const struct evm_range *r = &evms[s].r[i];
+			struct io_ent want[IO_MIRROR];
+			const struct ref_region *rg;
+
+			if (!r->mr)
+				continue;
+			shown--;
+			k = region_index(r->mr);
+			if (k < 0)
+				FAIL("event mirror: a range of a region the model does not know");
+			rg = &model.r[k];
+			for (j = 0, n = 0; j < rg->nmap; j++) {
+				const struct ref_iommu_map *mp = &rg->map[j];
+				struct io_ent w = { .as = spaces[mp->space], .perm = mp->perm };
+				u64 end = r->iova + (r->last - r->start);
+
+				if (mp->last < r->iova || mp->iova > end ||
+				    (space_death[mp->space] && space_death[mp->space] < r->born))
+					continue;
+				w.iova = max(mp->iova, r->iova);
+				w.last = min(mp->last, end);
+				w.addr = mp->addr + (w.iova - mp->iova);
+				n = io_ent_add(want, n, &w);
+			}
+			for (j = 0; j < n && n == r->nm; j++)
+				if (want[j].iova != r->m[j].iova || want[j].last != r->m[j].last ||
+				    want[j].addr != r->m[j].addr || want[j].perm != r->m[j].perm ||
+				    want[j].as != r->m[j].as)
+					break;
+			if (n == r->nm && j == n)
+				continue;
+			FAIL("space %d: event mirror of r%d at %#llx: %d entries, model %d", s, k,
+			     (unsigned long long)r->start, r->nm, n);
+		}
+		if (shown)
+			FAIL("space %d: event mirror and IOMMU ranges differ by %d", s, shown);
+	}
+}
+
 /* Each notifier's mirror against the model's mappings inside its range. */
 static void io_check_mirrors(void)
 {
@@ -1579,6 +1807,7 @@ static void io_check_notifiers(void)
 			FAIL("space %d: IOMMU notifiers and IOMMU ranges differ by %d", s, -shown);
 	}
 	io_check_mirrors();
+	evm_check();
 }
 
 /*
@@ -1709,6 +1938,7 @@ static void op_iommu(void)
 	if (r->iommu_ops && rnd_below(4)) {
 		io_ops_change(r);
 		io_check_mirrors();
+		evm_check();
 		return;
 	}
 	iova = rnd_below(4) ? io_rnd_shown(rnd_below(nr_spaces), i) : REF_PAGE * rnd_below(16);
@@ -1783,6 +2013,7 @@ static void op_iommu(void)
 		FAIL("a refused IOMMU operation (%d) told notifiers", want);
 	io_check_table(r, "iommu op");
 	io_check_mirrors();
+	evm_check();
 }
 
 /* The painted entry of space @s holding @a (check_views painted them all). */
@@ -1955,6 +2186,8 @@ static void consumers_leave(int s)
 	memtopo_listener_unregister(&mirrors[s].l);
 	memtopo_listener_unregister(&dis_cons[s].l);
 	memtopo_listener_unregister(&io_cons[s].l);
+	if (evm_on)
+		memtopo_listener_unregister(&evms[s].l);
 	if (mirrors[s].n)
 		FAIL("space %d: unregister left %d ranges in the mirror", s, mirrors[s].n);
 	if (dis_cons[s].n)
@@ -1965,6 +2198,9 @@ static void consumers_leave(int s)
 	for (i = 0; i < io_cons[s].hi; i++)
 		if (io_cons[s].nt[i].n.iommu || io_cons[s].nt[i].dn.iommu)
 			FAIL("space %d: an IOMMU notifier outlived its section", s);
+	for (i = 0; i < evms[s].hi; i++)
+		if (evms[s].r[i].mr)
+			FAIL("space %d: the event mirror kept a range past unregistering", s);
 }
 
 /*
@@ -2066,6 +2302,7 @@ static void one_tree(void)
 	if (near_renumber)
 		ctx->seq = MEMTOPO_SEQ_RENUMBER - rnd_below(40);
 	nr_spaces = 1 + rnd_below(MAX_SPACES);
+	evm_on = seed % 4 == 0;
 	for (i = 0; i < 4 + (int)rnd_below(8); i++)
 		op_create();
 	if (!rnd_below(8))
@@ -2092,6 +2329,11 @@ static void one_tree(void)
 		io_cons[s].l.ops = &io_listener_ops;
 		io_cons[s].l.priv = &io_cons[s];
 		if (memtopo_listener_register(spaces[s], &io_cons[s].l))
+			FAIL("listener_register");
+		memset(&evms[s], 0, sizeof(evms[s]));
+		evms[s].l.ops = &evm_ops;
+		evms[s].l.priv = &evms[s];
+		if (evm_on && memtopo_listener_register(spaces[s], &evms[s].l))
 			FAIL("listener_register");
 	}
 	check_views();
@@ -3324,7 +3566,8 @@ int main(int argc, char **argv)
 			      !io_xlate_faults[2] || !io_registered || !io_events ||
 			      !io_replayed || !io_ops_changes || !io_region_changes ||
 			      !io_devtlb_events || !spaces_destroyed || !io_refused_by[0] ||
-			      !io_refused_by[1] || !io_refused_by[2] || !io_refused_by[3]))
+			      !io_refused_by[1] || !io_refused_by[2] || !io_refused_by[3] ||
+			      !evm_maps || !evm_replayed || !evm_unmaps || !evm_dropped))
 		FAIL("trees miss IOMMUs: %lu maps, %lu unmaps, %lu refused, %lu translations%s",
 		     io_maps, io_unmaps, io_refused, io_xlates,
 		     " (or an errno, a fault or a notifier event never met)");
@@ -3354,6 +3597,9 @@ int main(int argc, char **argv)
 	       io_ops_changes, io_region_changes);
 	printf(" enabled, disabled, detached or destroyed, %lu spaces destroyed under mappings\n",
 	       spaces_destroyed);
+	printf("difftest: IOMMU event mirror: %lu MAPs (%lu replayed after region_add),",
+	       evm_maps, evm_replayed);
+	printf(" %lu UNMAPs, %lu entries dropped at region_del\n", evm_unmaps, evm_dropped);
 	/* a run whose diffs never had an event compared nothing */
 	printf("difftest: %lu diffs from kept generations checked, %lu events, %lu forgotten\n",
 	       diff_checks, diff_events, diff_forgotten);
