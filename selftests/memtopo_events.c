@@ -845,8 +845,10 @@ static void bank_move(int fd, int bank, int *at)
  * round holds at most 50 commits, so the last COMMIT's view is always
  * among the 64 kept.  Then a round lets more than 64 views pass after the
  * overflow: ESTALE, and the full view, from which the events continue.
+ * About 850 commits of up to 129 events: the debug kernel under TCG needs
+ * more than the harness's default 30 s.
  */
-TEST_F(ev, overflow_resync_by_difference)
+TEST_F_TIMEOUT(ev, overflow_resync_by_difference, 240)
 {
 	static struct mirror m;
 	int dev[DIFF_DEVS], bank, at = 0, round, k, moves, others, resyncs = 0;
