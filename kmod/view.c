@@ -397,8 +397,10 @@ void memtopo_view_put(struct memtopo_view *view)
  * @view: the view.
  *
  * What a published view costs its context's budget.  Groups and chunks
- * shared with an older view are counted here too: the older one is freed a
- * grace period after it is replaced, so only the published view lasts.
+ * shared with an older view are counted here too, so the published view is
+ * charged whole; an older view a space keeps for resync by difference is
+ * charged only what it keeps alive that the view after it does not
+ * (history.c).
  *
  * Return: bytes.
  */
