@@ -910,7 +910,8 @@ static void memtopo_discard_replay_range(const struct memtopo_section *s, void *
 {
 	struct memtopo_discard_emit *e = opaque;
 
-	memtopo_discard_emit_populated(e->as, e->only, s, e->type);
+	if (memtopo_discard_of(s->mr))
+		memtopo_discard_emit_populated(e->as, e->only, s, e->type);
 }
 
 /**
@@ -926,22 +927,9 @@ void memtopo_discard_replay(struct memtopo_listener *l, bool adding)
 		.as = l->space, .only = l,
 		.type = adding ? MEMTOPO_EVENT_DISCARD_POPULATE : MEMTOPO_EVENT_DISCARD_DISCARD,
 	};
-	const struct memtopo_view *v = memtopo_space_view_locked(l->space);
-	struct memtopo_view_pos p;
-	struct memtopo_section s;
 
-	if (!l->ops->event)
-		return;
-	for (memtopo_pos_init(&p, v, 0); p.i < v->nr; memtopo_pos_next(&p)) {
-		const struct memtopo_fr *fr = memtopo_pos_fr(&p);
-
-		if (fr->mr && memtopo_discard_of(fr->mr)) {
-			memtopo_pos_section(&p, &s);
-			memtopo_discard_replay_range(&s, &e);
-		}
-		if (p.i + 1 == v->nr)
-			break;
-	}
+	if (l->ops->event)
+		memtopo_space_sections_locked(l->space, memtopo_discard_replay_range, &e);
 }
 
 /**

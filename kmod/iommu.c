@@ -1264,6 +1264,14 @@ void memtopo_iommu_range_add(struct memtopo_space *as, const struct memtopo_sect
 		memtopo_iommu_emit_mappings(as, NULL, s);
 }
 
+static void memtopo_iommu_replay_range(const struct memtopo_section *s, void *opaque)
+{
+	struct memtopo_listener *l = opaque;
+
+	if (memtopo_is_iommu(s->mr))
+		memtopo_iommu_emit_mappings(l->space, l, s);
+}
+
 /**
  * memtopo_iommu_replay() - a subscription registers with replay: after the
  * REGION_ADD replay it alone hears the mappings inside every IOMMU range
@@ -1272,20 +1280,6 @@ void memtopo_iommu_range_add(struct memtopo_space *as, const struct memtopo_sect
  */
 void memtopo_iommu_replay(struct memtopo_listener *l)
 {
-	const struct memtopo_view *v = memtopo_space_view_locked(l->space);
-	struct memtopo_view_pos p;
-	struct memtopo_section s;
-
-	if (!l->ops->event)
-		return;
-	for (memtopo_pos_init(&p, v, 0); p.i < v->nr; memtopo_pos_next(&p)) {
-		const struct memtopo_fr *fr = memtopo_pos_fr(&p);
-
-		if (fr->mr && memtopo_is_iommu(fr->mr)) {
-			memtopo_pos_section(&p, &s);
-			memtopo_iommu_emit_mappings(l->space, l, &s);
-		}
-		if (p.i + 1 == v->nr)
-			break;
-	}
+	if (l->ops->event)
+		memtopo_space_sections_locked(l->space, memtopo_iommu_replay_range, l);
 }

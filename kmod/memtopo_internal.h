@@ -734,5 +734,8 @@ bool memtopo_space_subscribed_locked(struct memtopo_space *as);
 void memtopo_space_region_ranges_locked(struct memtopo_space *as, const struct memtopo_region *mr,
 					void (*fn)(const struct memtopo_section *s, void *opaque),
 					void *opaque);
+void memtopo_space_sections_locked(struct memtopo_space *as,
+				   void (*fn)(const struct memtopo_section *s, void *opaque),
+				   void *opaque);
 
 #endif /* _MEMTOPO_INTERNAL_H */

@@ -287,6 +287,34 @@ void memtopo_space_region_ranges_locked(struct memtopo_space *as, const struct m
 }
 
 /**
+ * memtopo_space_sections_locked() - call @fn for each range of @as's
+ * published view that shows a region, in address order.
+ * @as: the space, context locked.
+ * @fn: called with each range's section; it may emit events or call
+ *	listeners but must not commit.
+ * @opaque: passed to @fn.
+ *
+ * The walk a subscription's replay of feature state (IOMMU mappings,
+ * populated RAM) takes; memtopo_space_walk_ranges() is the RCU reader's.
+ */
+void memtopo_space_sections_locked(struct memtopo_space *as,
+				   void (*fn)(const struct memtopo_section *s, void *opaque),
+				   void *opaque)
+{
+	const struct memtopo_view *v = memtopo_space_view_locked(as);
+	struct memtopo_view_pos p;
+	struct memtopo_section s;
+
+	memtopo_assert_locked(as->ctx);
+	for (memtopo_pos_init(&p, v, 0); p.i < v->nr; memtopo_pos_next(&p)) {
+		if (!memtopo_pos_fr(&p)->mr)
+			continue;
+		memtopo_pos_section(&p, &s);
+		fn(&s, opaque);
+	}
+}
+
+/**
  * memtopo_space_generation() - generation of the space's current view.
  * @as: the space.
  *
