@@ -365,16 +365,66 @@ static noinline u32 bare_search(const u64 *a, u32 n, u64 key)
 /* 0, set at run time: the compiler cannot see a dependency vanish. */
 static u64 zero;
 
+/*
+ * Lookups are timed in rounds, memtopo and the bare search alternating
+ * which goes first, and each figure is the median of its rounds: on a
+ * shared machine a burst of other load then skews one round of both, not
+ * one side of the ratio.
+ */
+#define LOOKUP_ROUNDS 9
+
+/* ns per lookup over @addrs[0, @m): independent lookups, or a dependent chain */
+static double lookups_memtopo(struct memtopo_space *as, const u64 *addrs, u64 m, bool chain,
+			      u64 *sum)
+{
+	struct memtopo_section s;
+	u64 i, z = zero, dep = 0;
+	double t0 = now();
+
+	if (!chain) {
+		/* as many in flight as the CPU can */
+		for (i = 0; i < m; i++)
+			*sum += memtopo_space_lookup(as, addrs[i], &s);
+	} else {
+		/* each address depends on the previous result: latency */
+		for (i = 0; i < m; i++) {
+			s.start = 0;
+			memtopo_space_lookup(as, addrs[i] + (dep & z), &s);
+			dep = s.start;
+		}
+		*sum += dep;
+	}
+	return (now() - t0) / m * 1e9;
+}
+
+static double lookups_bare(const u64 *starts, u32 nr, const u64 *addrs, u64 m, bool chain,
+			   u64 *sum)
+{
+	u64 i, z = zero, dep = 0;
+	double t0 = now();
+
+	if (!chain) {
+		for (i = 0; i < m; i++)
+			*sum += bare_search(starts, nr, addrs[i]);
+	} else {
+		for (i = 0; i < m; i++)
+			dep = bare_search(starts, nr, addrs[i] + (dep & z));
+		*sum += dep;
+	}
+	return (now() - t0) / m * 1e9;
+}
+
 static void time_lookups(struct memtopo_space *as, u64 lookups, struct result *r,
 			 enum shape shape, u64 n)
 {
 	const struct memtopo_view *v = as->view;
 	u64 *addrs = malloc(lookups * sizeof(*addrs)), *starts = malloc(v->nr * sizeof(u64));
-	u64 i, z = zero, span, dep, sum = 0;
+	u64 i, span, sum = 0, per = lookups / LOOKUP_ROUNDS ? lookups / LOOKUP_ROUNDS : 1;
+	double mem[2][LOOKUP_ROUNDS], bare[2][LOOKUP_ROUNDS];
 	struct memtopo_section s;
 	struct memtopo_view_pos p;
+	int rounds = 0, k, chain;
 	u32 j = 0;
-	double t0;
 
 	/* the bare search's array: every start of the view, holes included */
 	for (memtopo_pos_init(&p, v, 0); p.i < v->nr; memtopo_pos_next(&p))
@@ -391,33 +441,26 @@ static void time_lookups(struct memtopo_space *as, u64 lookups, struct result *r
 			fail("lookup and the bare search disagree", shape, n);
 	}
 
-	/* throughput: independent lookups, as many in flight as the CPU can */
-	t0 = now();
-	for (i = 0; i < lookups; i++)
-		sum += memtopo_space_lookup(as, addrs[i], &s);
-	r->lookup_ns = (now() - t0) / lookups * 1e9;
-	t0 = now();
-	for (i = 0; i < lookups; i++)
-		sum += bare_search(starts, v->nr, addrs[i]);
-	r->bare_ns = (now() - t0) / lookups * 1e9;
+	/* round k: both over the same lookups / LOOKUP_ROUNDS addresses */
+	for (chain = 0; chain < 2; chain++) {
+		for (k = 0; k < LOOKUP_ROUNDS && (k + 1) * per <= lookups; k++) {
+			const u64 *a = addrs + k * per;
 
-	/* latency: each address depends on the previous result */
-	dep = 0;
-	t0 = now();
-	for (i = 0; i < lookups; i++) {
-		s.start = 0;
-		memtopo_space_lookup(as, addrs[i] + (dep & z), &s);
-		dep = s.start;
+			if (k & 1) {
+				bare[chain][k] = lookups_bare(starts, v->nr, a, per, chain, &sum);
+				mem[chain][k] = lookups_memtopo(as, a, per, chain, &sum);
+			} else {
+				mem[chain][k] = lookups_memtopo(as, a, per, chain, &sum);
+				bare[chain][k] = lookups_bare(starts, v->nr, a, per, chain, &sum);
+			}
+		}
+		rounds = k;
 	}
-	r->chain_ns = (now() - t0) / lookups * 1e9;
-	sum += dep;
-	dep = 0;
-	t0 = now();
-	for (i = 0; i < lookups; i++)
-		dep = bare_search(starts, v->nr, addrs[i] + (dep & z));
-	r->chain_bare_ns = (now() - t0) / lookups * 1e9;
 	rcu_read_unlock();
-	sum += dep;
+	r->lookup_ns = median(mem[0], rounds);
+	r->bare_ns = median(bare[0], rounds);
+	r->chain_ns = median(mem[1], rounds);
+	r->chain_bare_ns = median(bare[1], rounds);
 	if (sum == 42)
 		fprintf(stderr, " ");
 	free(addrs);
