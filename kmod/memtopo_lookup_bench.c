@@ -4,8 +4,10 @@
  * RCU-safe range tree (lib/maple_tree.c) and a bare binary search over the
  * same ranges (throughput and dependent-chain latency, with the ratios to
  * the bare search), plus one-change commits with and without a counting
- * listener.  Loading the module runs it and prints to the kernel log;
- * unloading it does nothing.
+ * listener.  Lookups are timed in interleaved rounds (see bench_lookups())
+ * after a cross-check that all three find the same entry for every address.
+ * Loading the module runs it and prints to the kernel log; unloading it
+ * does nothing.
  * tools/vm/bench-kernel builds it, boots a VM and prints the lines.  Under
  * TCG the absolute figures are inflated; the ratios are the point.
  */
@@ -31,7 +33,18 @@ MODULE_PARM_DESC(max_n, "largest size run (10^3, 10^4, ... up to this)");
 #define BENCH_PAGE 4096ULL
 #define BENCH_COMMITS 21
 
-/* The textbook branch-free search, out of line like memtopo's. */
+/*
+ * Lookups are timed in rounds of lookups / BENCH_ROUNDS addresses, the
+ * three structures over the same addresses in a round, taking turns at
+ * going first; a figure is the median of its rounds.  Under TCG guest time
+ * is the host's wall clock, so a burst of load on the shared host then
+ * skews one round of each rather than one side of a ratio.
+ */
+#define BENCH_ROUNDS 9
+
+enum { BENCH_MEMTOPO, BENCH_MAPLE, BENCH_BARE, BENCH_NR };
+
+/* The textbook branch-free search, out of line: one call, as memtopo's. */
 static noinline u32 bench_bsearch(const u64 *starts, u32 n, u64 addr)
 {
 	const u64 *base = starts;
@@ -91,18 +104,136 @@ static u64 bench_commits(struct memtopo_region **leaves, const u64 *starts, u32 
 	return t[BENCH_COMMITS / 2];
 }
 
-static int bench_one(u32 n)
+/* What the timed loops search, and where they add what they find. */
+struct bench_lookups {
+	struct memtopo_space *as;
+	struct maple_tree *mt;
+	/*
+	 * The bare search's array, as the userspace benchmark's: the start of
+	 * every entry of the view, holes included (leaf i is entry 2i).
+	 */
+	const u64 *entries;
+	u32 nr;
+	/* 0, but the compiler cannot see it: chained addresses stay chained */
+	u64 zero;
+	u64 sum;
+};
+
+/*
+ * Nanoseconds for @m lookups of @addrs in structure @which: independent
+ * (throughput), or each address depending on the previous result
+ * (latency).  Caller holds rcu_read_lock().
+ */
+static u64 bench_time(struct bench_lookups *b, int which, bool chain, const u64 *addrs, u32 m)
+{
+	struct memtopo_section s;
+	u64 t0, dep = 0;
+	u32 i;
+
+	t0 = ktime_get_ns();
+	switch (which * 2 + chain) {
+	case BENCH_MEMTOPO * 2:
+		for (i = 0; i < m; i++)
+			dep += !memtopo_space_lookup(b->as, addrs[i], &s);
+		break;
+	case BENCH_MEMTOPO * 2 + 1:
+		for (i = 0; i < m; i++) {
+			s.start = 0;
+			memtopo_space_lookup(b->as, addrs[i] + (dep & b->zero), &s);
+			dep = s.start;
+		}
+		break;
+	case BENCH_MAPLE * 2:
+		for (i = 0; i < m; i++)
+			dep += (unsigned long)mtree_load(b->mt, addrs[i]);
+		break;
+	case BENCH_MAPLE * 2 + 1:
+		for (i = 0; i < m; i++)
+			dep = (unsigned long)mtree_load(b->mt, addrs[i] + (dep & b->zero));
+		break;
+	case BENCH_BARE * 2:
+		for (i = 0; i < m; i++)
+			dep += bench_bsearch(b->entries, b->nr, addrs[i]);
+		break;
+	default:
+		for (i = 0; i < m; i++)
+			dep = bench_bsearch(b->entries, b->nr, addrs[i] + (dep & b->zero));
+		break;
+	}
+	t0 = ktime_get_ns() - t0;
+	b->sum += dep;
+	return t0;
+}
+
+/*
+ * Every address looked up in all three: the same leaf, or a hole in all
+ * three.  Return: 0, or -EIO at the first disagreement (a figure comparing
+ * searches that find different things would mean nothing).
+ */
+static int bench_check(struct bench_lookups *b, struct memtopo_region **leaves, const u64 *addrs)
+{
+	struct memtopo_section s;
+	u32 i;
+
+	rcu_read_lock();
+	for (i = 0; i < lookups; i++) {
+		u32 k = bench_bsearch(b->entries, b->nr, addrs[i]);
+		struct memtopo_region *want = k & 1 ? NULL : leaves[k / 2];
+		u64 start = b->entries[k];
+		int ret = memtopo_space_lookup(b->as, addrs[i], &s);
+
+		if ((ret ? NULL : s.mr) != want ||
+		    (want && (s.start != start || s.last != start + BENCH_PAGE - 1)) ||
+		    mtree_load(b->mt, addrs[i]) != want)
+			break;
+	}
+	rcu_read_unlock();
+	if (i == lookups)
+		return 0;
+	pr_err("n=%u: the searches disagree at %#llx\n", b->nr / 2, addrs[i]);
+	return -EIO;
+}
+
+/*
+ * Time @lookups of @addrs in each structure, BENCH_ROUNDS rounds of
+ * lookups / BENCH_ROUNDS; @ns[structure] is the median round's time.
+ */
+static void bench_lookups(struct bench_lookups *b, bool chain, const u64 *addrs, u64 *ns)
+{
+	u64 t[BENCH_NR][BENCH_ROUNDS];
+	u32 per = lookups / BENCH_ROUNDS, k, o;
+
+	rcu_read_lock();
+	for (k = 0; k < BENCH_ROUNDS; k++) {
+		for (o = 0; o < BENCH_NR; o++) {
+			u32 w = (k + o) % BENCH_NR;
+
+			t[w][k] = bench_time(b, w, chain, addrs + k * per, per);
+		}
+	}
+	rcu_read_unlock();
+	for (o = 0; o < BENCH_NR; o++) {
+		sort(t[o], BENCH_ROUNDS, sizeof(t[o][0]), bench_cmp_u64, NULL);
+		ns[o] = t[o][BENCH_ROUNDS / 2];
+	}
+}
+
+/*
+ * Hot, though only __init calls it: gcc optimises for size whatever only
+ * cold code reaches, and the bare search then lost its conditional move.
+ */
+static __attribute__((__hot__)) int bench_one(u32 n)
 {
 	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
 					  .size_is_2_64 = true };
 	struct memtopo_region *root, **leaves = NULL;
 	struct memtopo_listener l = { .ops = &bench_listener_ops };
-	struct memtopo_section s;
+	struct bench_lookups b = { .nr = 2 * n };
 	struct maple_tree *mt;
 	struct memtopo_ctx *ctx;
 	struct memtopo_space *as;
-	u64 *addrs = NULL, *starts = NULL, t0, sum = 0, heard = 0, dep, zero;
-	u64 t_mt, t_mem, t_bs, c_mt, c_mem, c_bs, commit_bare, commit_l;
+	u64 *addrs = NULL, *starts = NULL, *entries = NULL, heard = 0, t[BENCH_NR], c[BENCH_NR];
+	u64 commit_bare, commit_l, per = lookups / BENCH_ROUNDS;
 	char r1[16], r2[16], r3[16], r4[16];
 	u32 i;
 	int ret = -ENOMEM;
@@ -113,7 +244,8 @@ static int bench_one(u32 n)
 	leaves = kvcalloc(n, sizeof(*leaves), GFP_KERNEL);
 	addrs = kvcalloc(lookups, sizeof(*addrs), GFP_KERNEL);
 	starts = kvcalloc(n, sizeof(*starts), GFP_KERNEL);
-	if (!leaves || !addrs || !starts)
+	entries = kvcalloc(2 * n, sizeof(*entries), GFP_KERNEL);
+	if (!leaves || !addrs || !starts || !entries)
 		goto out;
 	root = memtopo_region_create(ctx, &ri);
 	if (IS_ERR(root)) {
@@ -156,45 +288,17 @@ static int bench_one(u32 n)
 	}
 	for (i = 0; i < lookups; i++)
 		addrs[i] = get_random_u64() % (2 * (u64)n * BENCH_PAGE);
-	/* a dependency the compiler cannot see is multiplied by zero */
-	zero = READ_ONCE(lookups) > U32_MAX;
-
-	/* throughput: independent lookups */
-	rcu_read_lock();
-	t0 = ktime_get_ns();
-	for (i = 0; i < lookups; i++)
-		sum += (unsigned long)mtree_load(mt, addrs[i]);
-	t_mt = ktime_get_ns() - t0;
-	t0 = ktime_get_ns();
-	for (i = 0; i < lookups; i++)
-		sum += !memtopo_space_lookup(as, addrs[i], &s);
-	t_mem = ktime_get_ns() - t0;
-	t0 = ktime_get_ns();
-	for (i = 0; i < lookups; i++)
-		sum += bench_bsearch(starts, n, addrs[i]);
-	t_bs = ktime_get_ns() - t0;
-
-	/* latency: each address depends on the previous result */
-	dep = 0;
-	t0 = ktime_get_ns();
-	for (i = 0; i < lookups; i++)
-		dep = (unsigned long)mtree_load(mt, addrs[i] + (dep & zero));
-	c_mt = ktime_get_ns() - t0;
-	sum += dep;
-	t0 = ktime_get_ns();
-	for (i = 0; i < lookups; i++) {
-		s.start = 0;
-		memtopo_space_lookup(as, addrs[i] + (dep & zero), &s);
-		dep = s.start;
-	}
-	c_mem = ktime_get_ns() - t0;
-	sum += dep;
-	t0 = ktime_get_ns();
-	for (i = 0; i < lookups; i++)
-		dep = bench_bsearch(starts, n, addrs[i] + (dep & zero));
-	c_bs = ktime_get_ns() - t0;
-	sum += dep;
-	rcu_read_unlock();
+	b.as = as;
+	b.mt = mt;
+	for (i = 0; i < 2 * n; i++)
+		entries[i] = i * BENCH_PAGE;
+	b.entries = entries;
+	b.zero = READ_ONCE(lookups) > U32_MAX;
+	ret = bench_check(&b, leaves, addrs);
+	if (ret)
+		goto out_mt;
+	bench_lookups(&b, false, addrs, t);
+	bench_lookups(&b, true, addrs, c);
 
 	/* one-change commits, without and with a counting listener */
 	bench_commits(leaves, starts, n);	/* warm-up: first-use allocations */
@@ -213,18 +317,18 @@ static int bench_one(u32 n)
 		goto out_mt;
 	}
 
-	bench_ratio(r1, sizeof(r1), t_mem, t_bs);
-	bench_ratio(r2, sizeof(r2), t_mt, t_bs);
-	bench_ratio(r3, sizeof(r3), c_mem, c_bs);
-	bench_ratio(r4, sizeof(r4), c_mt, c_bs);
+	bench_ratio(r1, sizeof(r1), t[BENCH_MEMTOPO], t[BENCH_BARE]);
+	bench_ratio(r2, sizeof(r2), t[BENCH_MAPLE], t[BENCH_BARE]);
+	bench_ratio(r3, sizeof(r3), c[BENCH_MEMTOPO], c[BENCH_BARE]);
+	bench_ratio(r4, sizeof(r4), c[BENCH_MAPLE], c[BENCH_BARE]);
 	pr_info("n=%u lookup_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s maple/bare=%s\n",
-		n, div_u64(t_mem, lookups), div_u64(t_mt, lookups), div_u64(t_bs, lookups),
-		r1, r2);
+		n, div64_u64(t[BENCH_MEMTOPO], per), div64_u64(t[BENCH_MAPLE], per),
+		div64_u64(t[BENCH_BARE], per), r1, r2);
 	pr_info("n=%u chain_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s maple/bare=%s\n",
-		n, div_u64(c_mem, lookups), div_u64(c_mt, lookups), div_u64(c_bs, lookups),
-		r3, r4);
+		n, div64_u64(c[BENCH_MEMTOPO], per), div64_u64(c[BENCH_MAPLE], per),
+		div64_u64(c[BENCH_BARE], per), r3, r4);
 	pr_info("n=%u commit_us listener=%llu no_listener=%llu (checksum %llu)\n",
-		n, div_u64(commit_l, 1000), div_u64(commit_bare, 1000), sum & 0xff);
+		n, div_u64(commit_l, 1000), div_u64(commit_bare, 1000), b.sum & 0xff);
 	ret = 0;
 out_mt:
 	mtree_destroy(mt);
@@ -232,6 +336,7 @@ out_mt:
 out:
 	/* the context owns the regions and the space */
 	memtopo_ctx_put(ctx);
+	kvfree(entries);
 	kvfree(starts);
 	kvfree(addrs);
 	kvfree(leaves);
@@ -243,6 +348,10 @@ static int __init memtopo_lookup_bench_init(void)
 	u32 n;
 	int ret;
 
+	if (lookups < BENCH_ROUNDS) {
+		pr_err("lookups=%u: at least %u (one a round)\n", lookups, BENCH_ROUNDS);
+		return -EINVAL;
+	}
 	for (n = 1000; n <= max_n; n *= 10) {
 		ret = bench_one(n);
 		if (ret) {
