@@ -6,7 +6,8 @@
  * without one, and with a region_nop listener), random lookups against a
  * bare binary search of the same run (throughput and dependent-chain
  * latency), memory per region and per flat range from the allocator, and
- * resync by difference from views 1 and 16 changes old.
+ * resync by difference from the view 1 change old and from the oldest the
+ * space keeps (at most 16 changes old).
  * Medians of --reps runs.  Writes a table, a CSV and a log-log SVG plot.
  * --quick (10^3..10^5, one repetition) is what make check runs; it fails
  * when a timed commit changed nothing or the two searches disagree.
@@ -28,7 +29,7 @@ struct result {
 	double build_s, render_s, commit_us, commit_bare_us, nop_ns, lookup_ns, bare_ns,
 	       chain_ns, chain_bare_ns, bytes_region, bytes_range;
 	u64 ranges;
-	double diff1_us, diff16_us;
+	double diff1_us, diff_deep_us, kept;
 };
 
 static double build_budget_s = 120;
@@ -44,7 +45,7 @@ static const char *const csv_cols[] = {
 	"shape", "n", "build_s", "render_s", "commit_us", "commit_nolistener_us",
 	"nop_ns_per_range", "lookup_ns", "lookup_bare_ns", "lookup_ratio", "chain_ns",
 	"chain_bare_ns", "chain_ratio", "bytes_per_region", "bytes_per_range",
-	"diff_us", "diff16_us",
+	"diff_us", "diff_deep_us", "kept_views",
 };
 
 static u64 rng = 88172645463325252ULL;
@@ -297,19 +298,22 @@ static int count_diff(void *priv, const struct memtopo_section *s, bool add)
 
 /*
  * What MEMTOPO_GET_FLAT_DIFF does under the mutex (memtopo_history_find()
- * and memtopo_view_diff(), here with a counting callback) from the views
- * 1 and DIFF_BACK real one-change commits older than the current one: each
- * sample moves DIFF_BACK leaves by a page (each publishing a new view),
- * times both, and moves them back.  Medians in microseconds.
+ * and memtopo_view_diff(), here with a counting callback) from the view
+ * 1 real one-change commit older than the current one, and from the
+ * oldest the space keeps, at most DIFF_BACK older (how many a space keeps
+ * follows the view's size, history.c): each sample moves DIFF_BACK leaves
+ * by a page (each publishing a new view), times both, and moves them back.
+ * Medians in microseconds; *@kept: the views kept at the first sample.
  */
 static void time_diffs(struct memtopo_space *as, struct plan *p, int want, enum shape shape,
-		       u64 k, double *d1, double *d16)
+		       u64 k, double *d1, double *d16, double *kept)
 {
 	double *t1 = calloc(want, sizeof(*t1)), *t16 = calloc(want, sizeof(*t16)), t0, dt;
-	int got = 0, tries = 0, m, back, ret;
+	int got = 0, tries = 0, m, back, deep = 1, ret;
 	u64 gen[DIFF_BACK + 1], moved[DIFF_BACK], sections;
 	const struct memtopo_view *old;
 
+	*kept = 0;
 	while (got < want && tries < 4 * want * DIFF_BACK + 64) {
 		gen[0] = as->view->generation;
 		for (m = 0; m < DIFF_BACK && tries++ < 4 * want * DIFF_BACK + 64;) {
@@ -320,7 +324,12 @@ static void time_diffs(struct memtopo_space *as, struct plan *p, int want, enum 
 			moved[m++] = k;
 			gen[m] = as->view->generation;
 		}
-		for (back = 1; m == DIFF_BACK && back <= DIFF_BACK; back += DIFF_BACK - 1) {
+		if (m == DIFF_BACK)
+			deep = min_t(int, DIFF_BACK, memtopo_history_depth(as));
+		if (!got)
+			*kept = deep;
+		/* one walk serves both when a single view is kept */
+		for (back = 1; m == DIFF_BACK && back <= deep; back += max(deep - 1, 1)) {
 			sections = 0;
 			memtopo_ctx_lock(as->ctx);
 			t0 = now();
@@ -333,7 +342,7 @@ static void time_diffs(struct memtopo_space *as, struct plan *p, int want, enum 
 				fail("a kept view's difference was missing or empty", shape, p->n);
 			if (back == 1)
 				t1[got] = dt;
-			else
+			if (back == deep)
 				t16[got] = dt;
 		}
 		got += m == DIFF_BACK;
@@ -539,7 +548,7 @@ static void run(enum shape shape, u64 n, struct result *r)
 	if (!cnt.nop)
 		fail("a region_nop listener heard no region_nop", shape, n);
 
-	time_diffs(as, &p, diff_samples, shape, n / 7, &r->diff1_us, &r->diff16_us);
+	time_diffs(as, &p, diff_samples, shape, n / 7, &r->diff1_us, &r->diff_deep_us, &r->kept);
 	time_lookups(as, lookups, r, shape, n);
 
 	/*
@@ -608,7 +617,7 @@ static void write_svg(const char *path, const u64 *ns, int nn, struct result res
 	fclose(f);
 }
 
-#define NR_COLS 13
+#define NR_COLS 14
 
 static void result_cols(const struct result *r, double *c)
 {
@@ -624,7 +633,8 @@ static void result_cols(const struct result *r, double *c)
 	c[9] = r->bytes_region;
 	c[10] = r->bytes_range;
 	c[11] = r->diff1_us;
-	c[12] = r->diff16_us;
+	c[12] = r->diff_deep_us;
+	c[13] = r->kept;
 }
 
 int main(int argc, char **argv)
@@ -701,7 +711,7 @@ int main(int argc, char **argv)
 	printf("%-9s %7s %8s %8s %9s %9s %7s %7s %7s %5s %7s %7s %5s %7s %7s", "shape", "n",
 	       "build_s", "render_s", "commit_us", "c_bare_us", "nop_ns", "look_ns", "bare_ns",
 	       "ratio", "chain", "ch_bare", "ratio", "B/reg", "B/range");
-	printf(" %7s %7s\n", "diff_us", "diff16");
+	printf(" %7s %7s %4s\n", "diff_us", "deep_us", "kept");
 	for (s = 0; s < NR_SHAPES; s++) {
 		if (only && strcmp(only, shape_name[s]))
 			continue;
@@ -726,7 +736,8 @@ int main(int argc, char **argv)
 			*r = (struct result){ m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8],
 					      m[9], m[10] };
 			r->diff1_us = m[11];
-			r->diff16_us = m[12];
+			r->diff_deep_us = m[12];
+			r->kept = m[13];
 			printf("%-9s %7llu %8.4f %8.4f %9.2f %9.2f %7.1f ", shape_name[s],
 			       (unsigned long long)ns[i], r->build_s, r->render_s, r->commit_us,
 			       r->commit_bare_us, r->nop_ns);
@@ -734,7 +745,7 @@ int main(int argc, char **argv)
 			       r->bare_ns, r->lookup_ns / r->bare_ns, r->chain_ns,
 			       r->chain_bare_ns, r->chain_ns / r->chain_bare_ns, r->bytes_region,
 			       r->bytes_range);
-			printf(" %7.2f %7.2f\n", r->diff1_us, r->diff16_us);
+			printf(" %7.2f %7.2f %4.0f\n", r->diff1_us, r->diff_deep_us, r->kept);
 			fflush(stdout);
 			if (f)
 				fprintf(f, "%s,%llu,%g,%g,%g,%g,%g,%g,%g,%.3f,%g,%g,%.3f,%g,%g",
@@ -745,7 +756,7 @@ int main(int argc, char **argv)
 					r->chain_ns / r->chain_bare_ns, r->bytes_region,
 					r->bytes_range);
 			if (f)
-				fprintf(f, ",%g,%g\n", r->diff1_us, r->diff16_us);
+				fprintf(f, ",%g,%g,%g\n", r->diff1_us, r->diff_deep_us, r->kept);
 		}
 	}
 	if (f)
@@ -757,9 +768,10 @@ int main(int argc, char **argv)
 	       "nop_ns: a commit with a region_nop listener, per range; look_ns/bare_ns:\n"
 	       "random lookups vs a bare branch-free binary search over the starts, same run\n"
 	       "(chain: each address depends on the last result); B/reg and B/range from the\n"
-	       "allocator, render memory kept by the context included; diff_us/diff16: the\n"
-	       "difference from the view 1 / 16 one-change commits old (MEMTOPO_GET_FLAT_DIFF's\n"
-	       "find and walk, counting callback).\n");
+	       "allocator, render memory and kept views included; diff_us/deep_us: the\n"
+	       "difference from the view 1 one-change commit old / from the oldest kept, at\n"
+	       "most 16 old (MEMTOPO_GET_FLAT_DIFF's find and walk, counting callback);\n"
+	       "kept: the views the space keeps for that (history.c).\n");
 	printf("build_s: nan = not run to the end");
 	printf(" (building one commit per add took over the %.0f s budget)\n",
 	       build_budget_s);
