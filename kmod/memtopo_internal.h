@@ -346,6 +346,12 @@ struct memtopo_group {
 	u8 slot[MEMTOPO_GROUP_SLOTS + 1];
 };
 
+/* Groups [g_from, g_to) and chunks [c_from, c_to) of one view, by index. */
+struct memtopo_view_span {
+	u32 g_from, g_to;
+	u32 c_from, c_to;
+};
+
 /*
  * A flat view partitions [0, 2^64) into entries sorted by start; entry i
  * ends where entry i + 1 starts (the last one at 2^64 - 1).  A lookup
@@ -374,6 +380,15 @@ struct memtopo_view {
 	struct memtopo_view *borrower;
 	struct memtopo_group *dead_groups;
 	struct memtopo_chunk *dead_chunks;
+	/*
+	 * While @lender is still the view this one was spliced from
+	 * (@spans_valid): the lender's nodes the splice replaced, in the
+	 * lender's indexes, and the nodes it made, in its own.  A release
+	 * reads them instead of walking both neighbours' indexes.
+	 */
+	struct memtopo_view_span replaced;
+	struct memtopo_view_span made;
+	bool spans_valid;
 };
 
 /* A growable flat list of entries: what the renderer produces. */

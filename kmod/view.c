@@ -321,27 +321,11 @@ static bool memtopo_cursor_has_chunk(struct memtopo_view_cursor *c, u64 start,
 	return grp->chunks[c->j] == chunk;
 }
 
-/*
- * @view's last reference is gone: list what it alone holds for
- * memtopo_view_free(), and take it out of its chain.
- *
- * A node @view holds belongs to it unless its lender holds it too (the
- * chain's older views come first).  Of those, the ones its borrower holds
- * pass to the borrower; the others nobody else holds, since the views
- * holding a node are consecutive in the chain.  They are freed after the
- * grace period the caller starts: only readers of @view can still reach
- * them, and those began before @view was unpublished.  A node that passes
- * on is freed, later, with a younger view, after a grace period that
- * begins later still.  A lookup that entered @view therefore finds every
- * group and chunk it reads alive until it leaves its RCU read section.
- *
- * Reads the group index of the neighbours and, of the nodes @view does
- * not share with them (what its own and its borrower's splices rebuilt),
- * the groups; of the rest, nothing.
- */
-static void memtopo_view_release(struct memtopo_view *view)
+/* List every node of @view that neither @lender nor @borrower holds. */
+static void memtopo_view_release_walk(struct memtopo_view *view,
+				      const struct memtopo_view *lender,
+				      const struct memtopo_view *borrower)
 {
-	struct memtopo_view *lender = view->lender, *borrower = view->borrower;
 	struct memtopo_view_cursor l = { .w = lender }, b = { .w = borrower };
 	u32 g, j;
 
@@ -366,10 +350,85 @@ static void memtopo_view_release(struct memtopo_view *view)
 		grp->dead_next = view->dead_groups;
 		view->dead_groups = grp;
 	}
+}
+
+/* List the nodes of @view that @s names (in @view's indexes). */
+static void memtopo_view_release_span(struct memtopo_view *view,
+				      const struct memtopo_view_span *s)
+{
+	u32 g, j, c = s->c_from;
+
+	for (g = s->g_from; g < s->g_to; g++) {
+		view->groups[g]->dead_next = view->dead_groups;
+		view->dead_groups = view->groups[g];
+	}
+	if (c >= s->c_to)
+		return;
+	g = memtopo_bsearch_u32(view->group_cfirst, view->nr_groups, c);
+	for (j = c - view->group_cfirst[g]; c < s->c_to; c++, j++) {
+		struct memtopo_chunk *chunk;
+
+		if (j == view->groups[g]->nr_chunks) {
+			g++;
+			j = 0;
+		}
+		chunk = view->groups[g]->chunks[j];
+		chunk->dead_next = view->dead_chunks;
+		view->dead_chunks = chunk;
+	}
+}
+
+/*
+ * @view's last reference is gone: list what it alone holds for
+ * memtopo_view_free(), and take it out of its chain.
+ *
+ * A node @view holds belongs to it unless its lender holds it too (the
+ * chain's older views come first).  Of those, the ones its borrower holds
+ * pass to the borrower; the others nobody else holds, since the views
+ * holding a node are consecutive in the chain.  They are freed after the
+ * grace period the caller starts: only readers of @view can still reach
+ * them, and those began before @view was unpublished.  A node that passes
+ * on is freed, later, with a younger view, after a grace period that
+ * begins later still.  A lookup that entered @view therefore finds every
+ * group and chunk it reads alive until it leaves its RCU read section.
+ *
+ * Which nodes those are, the splices said: what @view's own splice made
+ * is what its lender does not hold, what its borrower's splice replaced
+ * is what the borrower does not hold, and both are index ranges of
+ * @view.  So dropping the oldest kept view (no lender), the usual case,
+ * costs the nodes one commit replaced, not a walk of the group index.
+ * When a neighbour's spans are gone (a view released from the middle of
+ * the chain, a splice of several windows), the two neighbours' indexes
+ * are merged with @view's instead: the groups, and the chunks of the
+ * groups it does not share with them.
+ */
+static void memtopo_view_release(struct memtopo_view *view)
+{
+	struct memtopo_view *lender = view->lender, *borrower = view->borrower;
+	bool own = lender && view->spans_valid, lent = borrower && borrower->spans_valid;
+
+	if (own && lent) {
+		const struct memtopo_view_span *a = &view->made, *b = &borrower->replaced;
+		struct memtopo_view_span both = {
+			.g_from = max(a->g_from, b->g_from), .g_to = min(a->g_to, b->g_to),
+			.c_from = max(a->c_from, b->c_from), .c_to = min(a->c_to, b->c_to),
+		};
+
+		memtopo_view_release_span(view, &both);
+	} else if (own && !borrower) {
+		memtopo_view_release_span(view, &view->made);
+	} else if (!lender && lent) {
+		memtopo_view_release_span(view, &borrower->replaced);
+	} else {
+		memtopo_view_release_walk(view, lender, borrower);
+	}
 	if (lender)
 		lender->borrower = borrower;
-	if (borrower)
+	if (borrower) {
 		borrower->lender = lender;
+		/* they were taken against @view */
+		borrower->spans_valid = false;
+	}
 	view->lender = NULL;
 	view->borrower = NULL;
 }
@@ -975,6 +1034,11 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 	kfree(list.chunks);
 	v->lender = lender;
 	lender->borrower = v;
+	/* groups before g_lo are shared one for one: the indexes agree up to it */
+	v->replaced = (struct memtopo_view_span){ g_lo, g_hi + 1, c_lo, c_hi + 1 };
+	v->made = (struct memtopo_view_span){ g_lo, g_lo + k, old->group_cfirst[g_lo] + fresh,
+					      old->group_cfirst[g_lo] + fresh + kc };
+	v->spans_valid = true;
 	return v;
 
 fail:
