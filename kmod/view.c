@@ -766,6 +766,29 @@ u32 memtopo_view_find(const struct memtopo_view *view, u64 addr)
 	       memtopo_chunk_find(grp, j, addr, NULL, 0);
 }
 
+/*
+ * memtopo_view_find() that also gives the entry's first and last address,
+ * from the nodes the search read (memtopo_view_start() would search again).
+ */
+static u32 memtopo_view_find_at(const struct memtopo_view *view, u64 addr, u64 *first,
+				u64 *last)
+{
+	u32 g = memtopo_bsearch_u64(view->group_start, view->nr_groups, addr);
+	const struct memtopo_group *grp = view->groups[g];
+	u32 j = memtopo_group_find(grp, addr);
+	const struct memtopo_chunk *chunk = grp->chunks[j];
+	u32 k = memtopo_chunk_find(grp, j, addr, NULL, 0);
+
+	*first = chunk->starts[k];
+	if (k + 1 < chunk->nr)
+		*last = chunk->starts[k + 1] - 1;
+	else if (j + 1 < grp->nr_chunks)
+		*last = grp->chunk_start[j + 1] - 1;
+	else
+		*last = g + 1 < view->nr_groups ? view->group_start[g + 1] - 1 : U64_MAX;
+	return view->group_first[g] + grp->chunk_first[j] + k;
+}
+
 /**
  * memtopo_view_lookup() - the section holding @addr, straight from the
  * tree (the readers' fast path).
@@ -1122,17 +1145,20 @@ struct memtopo_view *memtopo_view_repack(const struct memtopo_view *v)
 bool memtopo_view_runs(const struct memtopo_view *old, const struct memtopo_view *new,
 		       u64 start, u64 last, u32 runs[4])
 {
-	u32 o0 = memtopo_view_find(old, start), n0 = memtopo_view_find(new, start);
-	u32 o1 = memtopo_view_find(old, last), n1 = memtopo_view_find(new, last);
-	u64 a = min(memtopo_view_start(old, o0), memtopo_view_start(new, n0));
-	u64 b = max(memtopo_view_last(old, o1), memtopo_view_last(new, n1));
+	u64 os, ns, ol, nl, a, b, x;
+	u32 o0 = memtopo_view_find_at(old, start, &os, &x);
+	u32 n0 = memtopo_view_find_at(new, start, &ns, &x);
+	u32 o1 = memtopo_view_find_at(old, last, &x, &ol);
+	u32 n1 = memtopo_view_find_at(new, last, &x, &nl);
 
-	runs[0] = memtopo_view_find(old, a);
-	runs[1] = memtopo_view_find(old, b);
-	runs[2] = memtopo_view_find(new, a);
-	runs[3] = memtopo_view_find(new, b);
-	return memtopo_view_start(old, runs[0]) == a && memtopo_view_start(new, runs[2]) == a &&
-	       memtopo_view_last(old, runs[1]) == b && memtopo_view_last(new, runs[3]) == b;
+	a = min(os, ns);
+	b = max(ol, nl);
+	/* usually one view's entry already starts (ends) there: no search */
+	runs[0] = os == a ? o0 : memtopo_view_find_at(old, a, &os, &x);
+	runs[2] = ns == a ? n0 : memtopo_view_find_at(new, a, &ns, &x);
+	runs[1] = ol == b ? o1 : memtopo_view_find_at(old, b, &x, &ol);
+	runs[3] = nl == b ? n1 : memtopo_view_find_at(new, b, &x, &nl);
+	return os == a && ns == a && ol == b && nl == b;
 }
 
 /**
