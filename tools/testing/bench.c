@@ -8,7 +8,8 @@
  * latency), memory per region and per flat range from the allocator, and
  * resync by difference from the view 1 change old and from the oldest the
  * space keeps (at most 16 changes old).
- * Medians of --reps runs.  Writes a table, a CSV and a log-log SVG plot.
+ * Medians of --reps runs; the commits of all sizes of a shape are timed
+ * side by side, in turns.  Writes a table, a CSV and a log-log SVG plot.
  * --quick (10^3..10^5, one repetition) is what make check runs; it fails
  * when a timed commit changed nothing or the two searches disagree.
  */
@@ -34,10 +35,12 @@ struct result {
 
 static double build_budget_s = 120;
 /*
- * A one-change commit takes microseconds: many are cheap, and at 10^6 the
- * median of a hundred moved with whichever leaves (and cold chunks) they hit.
+ * A one-change commit takes microseconds: many are cheap.  At 10^6 the
+ * median of a hundred moved with whichever leaves (and cold chunks) they
+ * hit, and a thousand, timed size after size, with the machine's other
+ * load; run_commits() takes turns between the sizes.
  */
-static int commits = 1001, nop_commits = 11, diff_samples = 51;
+static int commits = 10001, nop_commits = 11, diff_samples = 51;
 static u64 lookups = 1000000;
 
 /* --csv: these columns, then one row per shape and size */
@@ -251,22 +254,30 @@ static void fail(const char *what, enum shape shape, u64 n)
 	failed = true;
 }
 
-/*
- * Time @want real one-change commits: a leaf moves by a page and back,
- * both moves timed, leaves spread over the map.  A move is real when it
- * publishes a new view (and, with a listener, when the listener hears of
- * it); a leaf whose move changes nothing (hidden under others) is skipped
- * untimed.  Return: the median in microseconds.
- */
-static double time_commits(struct memtopo_space *as, struct plan *p, int want,
-			   struct counts *cnt, enum shape shape, u64 k)
-{
-	double *t = calloc(want, sizeof(*t)), t0, dt, med;
-	int got = 0, tries, dir;
+/* Timed one-change commits on one map, collected over several calls. */
+struct series {
+	double *t;		/* seconds, one a real commit */
+	int got;
+	int tries;
+	u64 k;			/* the last leaf moved */
+};
 
-	for (tries = 0; got < want && tries < 4 * want + 64; tries++) {
-		k = (k + 7919) % p->n;
-		for (dir = 0; dir < 2 && got < want; dir++) {
+/*
+ * Time real one-change commits until @s holds @want: a leaf moves by a
+ * page and back, both moves timed, leaves spread over the map.  A move is
+ * real when it publishes a new view (and, with a listener, when the
+ * listener hears of it); a leaf whose move changes nothing (hidden under
+ * others) is skipped untimed.  Gives up after 4 tries a commit.
+ */
+static void time_commits_more(struct memtopo_space *as, struct plan *p, int want, int total,
+			      struct counts *cnt, enum shape shape, struct series *s)
+{
+	int dir;
+
+	for (; s->got < want && s->tries < 4 * total + 64; s->tries++) {
+		u64 k = s->k = (s->k + 7919) % p->n;
+
+		for (dir = 0; dir < 2 && s->got < want; dir++) {
 			/*
 			 * The plan's arrays are the benchmark's, not the engine's:
 			 * read them before the clock starts (at 10^6 they miss).
@@ -275,6 +286,7 @@ static double time_commits(struct memtopo_space *as, struct plan *p, int want,
 			u64 to = p->addr[k] + (dir ? 0 : PAGE);
 			u64 gen = as->view->generation;
 			u64 heard = cnt ? cnt->add + cnt->del : 0;
+			double t0, dt;
 
 			t0 = now();
 			memtopo_region_set_address(leaf, to);
@@ -283,15 +295,33 @@ static double time_commits(struct memtopo_space *as, struct plan *p, int want,
 				continue;
 			if (cnt && cnt->add + cnt->del == heard)
 				fail("a published commit told the listener nothing", shape, p->n);
-			t[got++] = dt;
+			s->t[s->got++] = dt;
 		}
 		memtopo_region_set_address(p->leaf[k], p->addr[k]);
 	}
-	if (got < want)
-		fail("too few leaves whose move changes the view", shape, p->n);
-	med = got ? median(t, got) * 1e6 : NAN;
-	free(t);
+}
+
+/* The median of @s in microseconds, once it should hold @want commits. */
+static double series_median(struct series *s, int want, enum shape shape, u64 n)
+{
+	double med;
+
+	if (s->got < want)
+		fail("too few leaves whose move changes the view", shape, n);
+	med = s->got ? median(s->t, s->got) * 1e6 : NAN;
+	free(s->t);
+	s->t = NULL;
 	return med;
+}
+
+/* @want real one-change commits, starting after leaf @k: the median in us. */
+static double time_commits(struct memtopo_space *as, struct plan *p, int want,
+			   struct counts *cnt, enum shape shape, u64 k)
+{
+	struct series s = { .t = calloc(want, sizeof(double)), .k = k };
+
+	time_commits_more(as, p, want, want, cnt, shape, &s);
+	return series_median(&s, want, shape, p->n);
 }
 
 static int count_diff(void *priv, const struct memtopo_section *s, bool add)
@@ -482,30 +512,45 @@ static void time_lookups(struct memtopo_space *as, u64 lookups, struct result *r
 	free(starts);
 }
 
-static void run(enum shape shape, u64 n, struct result *r)
+/* One map being measured: built, its commits timed, then the rest, torn down. */
+struct bench_run {
+	enum shape shape;
+	u64 n;
+	struct memtopo_ctx *ctx;
+	struct memtopo_region *root;
+	struct memtopo_space *as;
+	struct counts cnt;
+	struct memtopo_listener l;
+	struct plan p;
+	struct series bare, heard;
+	struct result r;
+};
+
+/* Build @b->shape at @b->n one commit per add, and time a full render. */
+static void run_build(struct bench_run *b)
 {
 	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
 					  .size_is_2_64 = true };
 	struct memtopo_ctx *ctx = memtopo_ctx_create("bench");
 	struct memtopo_region *root = memtopo_region_create(ctx, &ri);
-	struct counts cnt = {};
-	struct memtopo_listener l = { .ops = &counting_ops, .priv = &cnt };
-	struct memtopo_space *as;
+	struct result *r = &b->r;
+	struct plan *p = &b->p;
 	struct memtopo_view *v;
-	struct plan p;
 	size_t before;
 	double t0, t1;
 	u32 regions;
-	u64 i;
+	u64 i, n = b->n;
 
+	b->ctx = ctx;
+	b->root = root;
 	/* the plan's arrays first, so that only regions are counted */
-	plan_alloc(&p, n);
+	plan_alloc(p, n);
 	regions = ctx->nr_regions;
 	before = heap_bytes();
-	make_plan(ctx, shape, n, &p, root);
+	make_plan(ctx, b->shape, n, p, root);
 	r->bytes_region = (double)(heap_bytes() - before) / (ctx->nr_regions - regions);
 
-	as = memtopo_space_create(ctx, "as", root);
+	b->as = memtopo_space_create(ctx, "as", root);
 	/*
 	 * Every repetition builds one commit per add, not only the timed
 	 * first: the view's chunks and groups are then laid out alike at every
@@ -514,7 +559,8 @@ static void run(enum shape shape, u64 n, struct result *r)
 	r->build_s = NAN;
 	t0 = now();
 	for (i = 0; i < n; i++) {
-		memtopo_region_add_subregion(p.parent[i], p.addr[i], p.leaf[i], p.prio[i], true);
+		memtopo_region_add_subregion(p->parent[i], p->addr[i], p->leaf[i], p->prio[i],
+					     true);
 		if (now() - t0 > build_budget_s)
 			break;
 	}
@@ -523,11 +569,11 @@ static void run(enum shape shape, u64 n, struct result *r)
 	} else {
 		memtopo_transaction_begin(ctx);
 		for (i++; i < n; i++)
-			memtopo_region_add_subregion(p.parent[i], p.addr[i], p.leaf[i], p.prio[i],
-						     true);
+			memtopo_region_add_subregion(p->parent[i], p->addr[i], p->leaf[i],
+						     p->prio[i], true);
 		memtopo_transaction_commit(ctx);
 	}
-	r->ranges = as->view->nr_ranges;
+	r->ranges = b->as->view->nr_ranges;
 
 	/* a full render of the whole map with the context's render memory */
 	t0 = now();
@@ -535,26 +581,76 @@ static void run(enum shape shape, u64 n, struct result *r)
 	t1 = now();
 	r->render_s = t1 - t0;
 	memtopo_view_put(v);
+}
 
-	/* one-change commits: bare, then with a counting listener attached */
-	/* each series moves its own leaves: none finds chunks split by another */
-	r->commit_bare_us = time_commits(as, &p, commits, NULL, shape, n / 2);
-	memtopo_listener_register(as, &l);
-	r->commit_us = time_commits(as, &p, commits, &cnt, shape, n / 3);
-	memtopo_listener_unregister(&l);
-	if (cnt.add != cnt.del)
-		fail("listener adds and deletes do not balance", shape, n);
+/* commits timed on one map before the clock moves to the next */
+#define COMMIT_BLOCK	100
+
+/*
+ * One-change commits on every map of one shape, bare, then with a counting
+ * listener attached: in blocks of COMMIT_BLOCK, the maps taking turns
+ * (forward, then backward), so that the sizes whose medians are compared
+ * ran in the same seconds, under the same load from the machine's other
+ * jobs.  Each series moves its own leaves: none finds chunks split by
+ * another.
+ */
+static void run_commits(struct bench_run *b, int nb)
+{
+	int rounds = max(1, commits / COMMIT_BLOCK), round, i, j, want;
+
+	for (i = 0; i < nb; i++) {
+		b[i].bare = (struct series){ .t = calloc(commits, sizeof(double)),
+					     .k = b[i].n / 2 };
+		b[i].heard = (struct series){ .t = calloc(commits, sizeof(double)),
+					      .k = b[i].n / 3 };
+	}
+	for (round = 0; round < 2 * rounds; round++) {
+		bool listen = round >= rounds;
+
+		want = (int)((long)commits * (round % rounds + 1) / rounds);
+		for (j = 0; j < nb; j++) {
+			struct bench_run *x = &b[round & 1 ? nb - 1 - j : j];
+
+			if (listen && round == rounds) {
+				x->l = (struct memtopo_listener){ .ops = &counting_ops,
+								  .priv = &x->cnt };
+				memtopo_listener_register(x->as, &x->l);
+			}
+			time_commits_more(x->as, &x->p, want, commits, listen ? &x->cnt : NULL,
+					  x->shape, listen ? &x->heard : &x->bare);
+		}
+	}
+	for (i = 0; i < nb; i++) {
+		memtopo_listener_unregister(&b[i].l);
+		if (b[i].cnt.add != b[i].cnt.del)
+			fail("listener adds and deletes do not balance", b[i].shape, b[i].n);
+		b[i].r.commit_bare_us = series_median(&b[i].bare, commits, b[i].shape, b[i].n);
+		b[i].r.commit_us = series_median(&b[i].heard, commits, b[i].shape, b[i].n);
+	}
+}
+
+/* Everything else, then tear the map down. */
+static void run_finish(struct bench_run *b)
+{
+	struct memtopo_space *as = b->as;
+	struct memtopo_ctx *ctx = b->ctx;
+	struct result *r = &b->r;
+	enum shape shape = b->shape;
+	u64 n = b->n;
+	size_t before;
+
 	/* a region_nop listener walks every range: per range */
-	l.ops = &nop_ops;
-	memtopo_listener_register(as, &l);
-	cnt.nop = 0;
-	r->nop_ns = time_commits(as, &p, nop_commits, &cnt, shape, n / 5) * 1e3 /
+	b->l = (struct memtopo_listener){ .ops = &nop_ops, .priv = &b->cnt };
+	memtopo_listener_register(as, &b->l);
+	b->cnt.nop = 0;
+	r->nop_ns = time_commits(as, &b->p, nop_commits, &b->cnt, shape, n / 5) * 1e3 /
 		    as->view->nr_ranges;
-	memtopo_listener_unregister(&l);
-	if (!cnt.nop)
+	memtopo_listener_unregister(&b->l);
+	if (!b->cnt.nop)
 		fail("a region_nop listener heard no region_nop", shape, n);
 
-	time_diffs(as, &p, diff_samples, shape, n / 7, &r->diff1_us, &r->diff_deep_us, &r->kept);
+	time_diffs(as, &b->p, diff_samples, shape, n / 7, &r->diff1_us, &r->diff_deep_us,
+		   &r->kept);
 	time_lookups(as, lookups, r, shape, n);
 
 	/*
@@ -567,7 +663,7 @@ static void run(enum shape shape, u64 n, struct result *r)
 	ctx->scratch = NULL;
 	r->bytes_range = (double)(before - heap_bytes()) / r->ranges;
 
-	free_plan(&p);
+	free_plan(&b->p);
 	memtopo_ctx_put(ctx);
 }
 
@@ -624,6 +720,12 @@ static void write_svg(const char *path, const u64 *ns, int nn, struct result res
 }
 
 #define NR_COLS 14
+
+/* Repetitions of size @n: a map of 10^6 is built once. */
+static int reps_of(u64 n, int reps)
+{
+	return n >= 1000000 ? 1 : reps;
+}
 
 static void result_cols(const struct result *r, double *c)
 {
@@ -719,26 +821,49 @@ int main(int argc, char **argv)
 	       "ratio", "chain", "ch_bare", "ratio", "B/reg", "B/range");
 	printf(" %7s %7s %4s\n", "diff_us", "deep_us", "kept");
 	for (s = 0; s < NR_SHAPES; s++) {
+		/* [size][column][repetition] */
+		static double v[4][NR_COLS][16];
+
 		if (only && strcmp(only, shape_name[s]))
 			continue;
-		for (i = first; i < nn; i++) {
-			double v[NR_COLS][16], m[NR_COLS];
-			int reps_here = ns[i] >= 1000000 ? 1 : reps;
-			struct result *r = &res[s][i];
+		/*
+		 * Each repetition builds every size of the shape first (10^6
+		 * once), so that their commits can be timed side by side.
+		 */
+		for (k = 0; k < reps; k++) {
+			struct bench_run b[4] = {};
+			int nb = 0;
 
-			for (k = 0; k < reps_here; k++) {
-				struct result one;
+			for (i = first; i < nn; i++) {
+				if (k >= reps_of(ns[i], reps))
+					continue;
+				b[nb].shape = s;
+				b[nb].n = ns[i];
+				run_build(&b[nb++]);
+			}
+			if (!nb)
+				break;
+			run_commits(b, nb);
+			for (j = 0; j < nb; j++) {
 				double cols[NR_COLS];
 
-				/* the build time is the first repetition's */
-				run(s, ns[i], &one);
-				result_cols(&one, cols);
-				for (j = 0; j < NR_COLS; j++)
-					v[j][k] = cols[j];
+				run_finish(&b[j]);
+				result_cols(&b[j].r, cols);
+				for (i = first; ns[i] != b[j].n; i++)
+					;
+				for (c = 0; c < NR_COLS; c++)
+					v[i][c][k] = cols[c];
 			}
-			m[0] = v[0][0];
+		}
+		for (i = first; i < nn; i++) {
+			int reps_here = reps_of(ns[i], reps);
+			struct result *r = &res[s][i];
+			double m[NR_COLS];
+
+			/* the build time is the first repetition's */
+			m[0] = v[i][0][0];
 			for (j = 1; j < NR_COLS; j++)
-				m[j] = median(v[j], reps_here);
+				m[j] = median(v[i][j], reps_here);
 			*r = (struct result){ m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8],
 					      m[9], m[10] };
 			r->diff1_us = m[11];
