@@ -31,12 +31,18 @@
 #define mt_s128 __int128
 #define MT_2_64 ((mt_s128)1 << 64)
 
+/*
+ * What one region shows in [start, last], and the dirty log mask it will
+ * give its entries: taken while the region is in the cache, so the sweep
+ * reads the pieces and never the regions.
+ */
 struct memtopo_piece {
 	u64 start;
 	u64 last;
 	struct memtopo_region *mr;
 	u64 offset;
 	u32 flags;
+	u8 dirty_log_mask;
 };
 
 struct memtopo_frame {
@@ -49,12 +55,39 @@ struct memtopo_frame {
 	u32 flags;
 };
 
-/* Sweep events: a piece's start, or the address just past its end. */
+/*
+ * Sweep events: a piece's start, or the address just past its end; @idx
+ * is the piece's index.  Sorting a frame's children uses the same array,
+ * with a child's render key in @addr and its index on the kids stack.
+ */
 struct memtopo_sweep_event {
 	u64 addr;
-	u32 rank;
+	u32 idx;
 	u32 is_start;
 };
+
+/*
+ * A plain leaf (a region that renders itself and has no children) is made
+ * into a piece when its parent's children are collected, in address order
+ * with the tree walk's fetch of it; its entry on the kids stack is then
+ * the piece's index, tagged, and entering it in render order only gives
+ * the piece its rank, without reading the region again.  Regions are at
+ * least 8-byte aligned, so bit 0 tells the two apart.
+ */
+static inline bool memtopo_kid_is_piece(const struct memtopo_region *kid)
+{
+	return (uintptr_t)kid & 1;
+}
+
+static inline struct memtopo_region *memtopo_kid_of_piece(u32 idx)
+{
+	return (struct memtopo_region *)(((uintptr_t)idx << 1) | 1);
+}
+
+static inline u32 memtopo_kid_piece(const struct memtopo_region *kid)
+{
+	return (uintptr_t)kid >> 1;
+}
 
 /*
  * Working memory of a render.  A context keeps one across commits
@@ -65,8 +98,13 @@ struct memtopo_sweep_event {
  * memtopo_render_scratch_trim() keeps at most MEMTOPO_SCRATCH_KEEP bytes.
  */
 struct memtopo_render {
+	/*
+	 * Pieces, in the order they were made; rank[i] is piece i's place in
+	 * QEMU's render order (lower wins), handed out by next_rank.
+	 */
 	struct memtopo_piece *pieces;
-	u32 nr_pieces, cap_pieces;
+	u32 *rank;
+	u32 nr_pieces, cap_pieces, next_rank;
 	struct memtopo_frame *frames;
 	u32 nr_frames, cap_frames;
 	/* a stack of child lists, one per frame */
@@ -76,13 +114,14 @@ struct memtopo_render {
 	u32 kid_from;
 	struct memtopo_child_visitor take_kid;
 	/*
-	 * The sweep's events (and the radix sort's second buffer), heap,
-	 * flags.  The walk, which ends before the sweep starts, sorts
-	 * children in the event buffers too.
+	 * The sweep's events (and the radix sort's second buffer), heap
+	 * (rank << 32 | piece index), ended flags by piece index.  The walk,
+	 * which ends before the sweep starts, sorts children in the event
+	 * buffers too.
 	 */
 	struct memtopo_sweep_event *ev, *ev_tmp;
 	u32 cap_ev;
-	u32 *heap;
+	u64 *heap;
 	bool *ended;
 	u32 cap_heap;
 	/* entries out of the sweep, and the spliced middle of a window */
@@ -99,6 +138,7 @@ static void memtopo_render_scratch_release(struct memtopo_render *r)
 	if (ctx && r->charged)
 		memtopo_ctx_uncharge_locked(ctx, r->charged);
 	kvfree(r->pieces);
+	kvfree(r->rank);
 	kvfree(r->frames);
 	kvfree(r->kids);
 	kvfree(r->ev);
@@ -135,7 +175,7 @@ size_t memtopo_render_scratch_bytes(const struct memtopo_render *r)
 {
 	if (!r)
 		return 0;
-	return (size_t)r->cap_pieces * sizeof(*r->pieces) +
+	return (size_t)r->cap_pieces * (sizeof(*r->pieces) + sizeof(*r->rank)) +
 	       (size_t)r->cap_frames * sizeof(*r->frames) +
 	       (size_t)r->cap_kids * sizeof(*r->kids) +
 	       (size_t)r->cap_ev * 2 * sizeof(*r->ev) +
@@ -194,6 +234,7 @@ static int memtopo_render_charge(struct memtopo_render *r)
 static void memtopo_render_reset(struct memtopo_render *r)
 {
 	r->nr_pieces = 0;
+	r->next_rank = 0;
 	r->nr_frames = 0;
 	r->nr_kids = 0;
 	r->win.nr = 0;
@@ -241,36 +282,83 @@ static int memtopo_render_take_kid(struct memtopo_child_visitor *v,
 				   struct memtopo_region *child);
 
 /*
- * Enter @mr (QEMU's render_memory_region() prologue): apply its address,
- * flags and clip; an alias is replaced by its target, shifted (its own
- * subregions are never walked, as QEMU follows mr->alias first).  Returns
- * false when nothing of @mr can show.
+ * Place @mr in its parent (QEMU's render_memory_region() prologue): its
+ * address moves @base, its flags add to @flags, its extent narrows the
+ * clip [@clip_start, @clip_end).  Returns false when nothing of @mr can
+ * show.
+ */
+static bool memtopo_render_place(const struct memtopo_region *mr, mt_s128 *base,
+				 mt_s128 *clip_start, mt_s128 *clip_end, u32 *flags)
+{
+	mt_s128 start, end;
+
+	if (!memtopo_region_enabled(mr) || memtopo_region_empty(mr))
+		return false;
+	*base += mr->addr;
+	if (mr->flags & MEMTOPO_RF_READONLY)
+		*flags |= MEMTOPO_FR_READONLY;
+	if (mr->flags & MEMTOPO_RF_NONVOLATILE)
+		*flags |= MEMTOPO_FR_NONVOLATILE;
+	start = *base;
+	end = *base + (mt_s128)memtopo_region_last_off(mr) + 1;
+	if (start < *clip_start)
+		start = *clip_start;
+	if (end > *clip_end)
+		end = *clip_end;
+	if (start >= end)
+		return false;
+	*clip_start = start;
+	*clip_end = end;
+	return true;
+}
+
+/*
+ * Append the piece @mr shows in [@start, @end), its offset 0 at @base.
+ * Its rank is given when it is reached in render order.
+ *
+ * Return: the piece's index, or -ENOMEM, -E2BIG or the budget's errno.
+ */
+static int memtopo_render_piece(struct memtopo_render *r, struct memtopo_region *mr,
+				mt_s128 base, mt_s128 start, mt_s128 end, u32 flags)
+{
+	struct memtopo_piece *p;
+	int ret;
+
+	if (r->nr_pieces == r->cap_pieces) {
+		ret = memtopo_grow_pair((void **)&r->pieces, sizeof(*r->pieces),
+					(void **)&r->rank, sizeof(*r->rank), &r->cap_pieces,
+					MEMTOPO_MAX_RENDER_PIECES);
+		if (!ret)
+			ret = memtopo_render_charge(r);
+		if (ret)
+			return ret;
+	}
+	p = &r->pieces[r->nr_pieces];
+	p->start = (u64)start;
+	p->last = (u64)(end - 1);
+	p->mr = mr;
+	p->offset = (u64)(start - base);
+	p->flags = flags;
+	if (mr->kind == MEMTOPO_ROM_DEVICE && (mr->flags & MEMTOPO_RF_ROMD))
+		p->flags |= MEMTOPO_FR_ROMD;
+	p->dirty_log_mask = memtopo_hook_dirty_log_mask(mr);
+	return r->nr_pieces++;
+}
+
+/*
+ * Enter @mr: place it; an alias is replaced by its target, shifted (its
+ * own subregions are never walked, as QEMU follows mr->alias first).
+ * Nothing is pushed when nothing of @mr can show.
  */
 static int memtopo_render_enter(struct memtopo_render *r, struct memtopo_region *mr,
 				mt_s128 base, mt_s128 clip_start, mt_s128 clip_end, u32 flags)
 {
 	struct memtopo_frame *f;
-	mt_s128 start, end;
 	int ret;
 
 	for (;;) {
-		if (!memtopo_region_enabled(mr) || memtopo_region_empty(mr))
+		if (!memtopo_render_place(mr, &base, &clip_start, &clip_end, &flags))
 			return 0;
-		base += mr->addr;
-		if (mr->flags & MEMTOPO_RF_READONLY)
-			flags |= MEMTOPO_FR_READONLY;
-		if (mr->flags & MEMTOPO_RF_NONVOLATILE)
-			flags |= MEMTOPO_FR_NONVOLATILE;
-		start = base;
-		end = base + (mt_s128)memtopo_region_last_off(mr) + 1;
-		if (start < clip_start)
-			start = clip_start;
-		if (end > clip_end)
-			end = clip_end;
-		if (start >= end)
-			return 0;
-		clip_start = start;
-		clip_end = end;
 		if (mr->kind != MEMTOPO_ALIAS)
 			break;
 		base -= mr->alias->addr;
@@ -289,6 +377,11 @@ static int memtopo_render_enter(struct memtopo_render *r, struct memtopo_region 
 	f = &r->frames[r->nr_frames++];
 	f->mr = mr;
 	f->kid_base = r->nr_kids;
+	/* take_kid() places plain leaves in this frame */
+	f->base = base;
+	f->clip_start = clip_start;
+	f->clip_end = clip_end;
+	f->flags = flags;
 	if (!RB_EMPTY_ROOT(&mr->by_addr)) {
 		/* visit only what meets the clip: a window sorts only that */
 		r->kid_from = r->nr_kids;
@@ -306,52 +399,41 @@ static int memtopo_render_enter(struct memtopo_render *r, struct memtopo_region 
 	}
 	f->kid_next = f->kid_base;
 	f->kid_end = r->nr_kids;
-	f->base = base;
-	f->clip_start = clip_start;
-	f->clip_end = clip_end;
-	f->flags = flags;
 	return 0;
 }
 
 /* A region's own content goes in after its children (QEMU's gap fill). */
 static int memtopo_render_emit(struct memtopo_render *r, const struct memtopo_frame *f)
 {
-	struct memtopo_region *mr = f->mr;
-	struct memtopo_piece *p;
-	int ret;
+	int idx;
 
-	if (!memtopo_region_terminates(mr))
+	if (!memtopo_region_terminates(f->mr))
 		return 0;
-	if (r->nr_pieces == r->cap_pieces) {
-		ret = memtopo_grow((void **)&r->pieces, &r->cap_pieces, sizeof(*r->pieces),
-				   MEMTOPO_MAX_RENDER_PIECES);
-		if (!ret)
-			ret = memtopo_render_charge(r);
-		if (ret)
-			return ret;
-	}
-	p = &r->pieces[r->nr_pieces++];
-	p->start = (u64)f->clip_start;
-	p->last = (u64)(f->clip_end - 1);
-	p->mr = mr;
-	p->offset = (u64)(f->clip_start - f->base);
-	p->flags = f->flags;
-	if (mr->kind == MEMTOPO_ROM_DEVICE && (mr->flags & MEMTOPO_RF_ROMD))
-		p->flags |= MEMTOPO_FR_ROMD;
+	idx = memtopo_render_piece(r, f->mr, f->base, f->clip_start, f->clip_end, f->flags);
+	if (idx < 0)
+		return idx;
+	r->rank[idx] = r->next_rank++;
 	return 0;
 }
 
 /*
- * Children in render order are rarely in memory order: fetch a few ahead,
- * so their cache misses overlap instead of following one another.
+ * Children in render order are rarely in memory order: fetch a few ahead
+ * (a region, or a plain leaf's rank slot), so their cache misses overlap
+ * instead of following one another.
  */
 #define MEMTOPO_KIDS_AHEAD	8
 
 static struct memtopo_region *memtopo_frame_next(struct memtopo_render *r,
 						 struct memtopo_frame *f)
 {
-	if (f->kid_next + MEMTOPO_KIDS_AHEAD < f->kid_end)
-		prefetch(r->kids[f->kid_next + MEMTOPO_KIDS_AHEAD]);
+	if (f->kid_next + MEMTOPO_KIDS_AHEAD < f->kid_end) {
+		struct memtopo_region *ahead = r->kids[f->kid_next + MEMTOPO_KIDS_AHEAD];
+
+		if (memtopo_kid_is_piece(ahead))
+			prefetchw(&r->rank[memtopo_kid_piece(ahead)]);
+		else
+			prefetch(ahead);
+	}
 	return f->kid_next < f->kid_end ? r->kids[f->kid_next++] : NULL;
 }
 
@@ -373,10 +455,15 @@ static int memtopo_render_walk(struct memtopo_render *r, struct memtopo_region *
 			r->nr_frames--;
 			continue;
 		}
-		ret = memtopo_render_enter(r, child, f->base, f->clip_start, f->clip_end,
-					   f->flags);
 		if (!(++steps & 0xffff))
 			cond_resched();
+		/* a plain leaf's piece is made: here is its place in render order */
+		if (memtopo_kid_is_piece(child)) {
+			r->rank[memtopo_kid_piece(child)] = r->next_rank++;
+			continue;
+		}
+		ret = memtopo_render_enter(r, child, f->base, f->clip_start, f->clip_end,
+					   f->flags);
 	}
 	return ret;
 }
@@ -426,14 +513,30 @@ static struct memtopo_sweep_event *memtopo_events_sort(struct memtopo_sweep_even
  * Take a child that meets the clip onto the kids stack, and its render key
  * (inverted, so ascending order is render order) into the events, read
  * now while the tree walk has it in the cache: children are rarely laid
- * out in address order, and a second pass would miss on each again.
+ * out in address order, and a second pass would miss on each again.  For
+ * the same reason a plain leaf is made into its piece now (or left out,
+ * when nothing of it shows), so render order never reads it.
  */
 static int memtopo_render_take_kid(struct memtopo_child_visitor *v,
 				   struct memtopo_region *child)
 {
 	struct memtopo_render *r = container_of(v, struct memtopo_render, take_kid);
+	const struct memtopo_frame *f = &r->frames[r->nr_frames - 1];
 	u32 i = r->nr_kids - r->kid_from;
+	struct memtopo_region *kid = child;
 	int ret;
+
+	if (memtopo_region_terminates(child) && RB_EMPTY_ROOT(&child->by_addr)) {
+		mt_s128 base = f->base, start = f->clip_start, end = f->clip_end;
+		u32 flags = f->flags;
+
+		if (!memtopo_render_place(child, &base, &start, &end, &flags))
+			return 0;
+		ret = memtopo_render_piece(r, child, base, start, end, flags);
+		if (ret < 0)
+			return ret;
+		kid = memtopo_kid_of_piece(ret);
+	}
 
 	if (r->nr_kids == r->cap_kids) {
 		ret = memtopo_grow((void **)&r->kids, &r->cap_kids, sizeof(*r->kids),
@@ -447,9 +550,9 @@ static int memtopo_render_take_kid(struct memtopo_child_visitor *v,
 		if (ret)
 			return ret;
 	}
-	r->kids[r->nr_kids++] = child;
+	r->kids[r->nr_kids++] = kid;
 	r->ev[i].addr = ~memtopo_region_render_key(child);
-	r->ev[i].rank = i;
+	r->ev[i].idx = i;
 	return 0;
 }
 
@@ -502,31 +605,32 @@ static void memtopo_render_sort_kids(struct memtopo_render *r, u32 from)
 		memtopo_kids_compact_keys(sorted, n);
 		sorted = memtopo_events_sort(r->ev, r->ev_tmp, n);
 	}
-	/* ranks index kids[], so gather into the events before writing back */
+	/* the indexes are into kids[], so gather into the events before writing back */
 	for (i = 0; i < n; i++)
-		sorted[i].addr = (uintptr_t)kids[sorted[i].rank];
+		sorted[i].addr = (uintptr_t)kids[sorted[i].idx];
 	for (i = 0; i < n; i++)
 		kids[i] = (struct memtopo_region *)(uintptr_t)sorted[i].addr;
 }
 
-static void memtopo_heap_push(u32 *heap, u32 *n, u32 rank)
+static void memtopo_heap_push(u64 *heap, u32 *n, u64 key)
 {
 	u32 i = (*n)++;
 
 	while (i) {
 		u32 up = (i - 1) / 2;
 
-		if (heap[up] <= rank)
+		if (heap[up] <= key)
 			break;
 		heap[i] = heap[up];
 		i = up;
 	}
-	heap[i] = rank;
+	heap[i] = key;
 }
 
-static void memtopo_heap_pop(u32 *heap, u32 *n)
+static void memtopo_heap_pop(u64 *heap, u32 *n)
 {
-	u32 last = heap[--(*n)], i = 0;
+	u64 last = heap[--(*n)];
+	u32 i = 0;
 
 	for (;;) {
 		u32 c = 2 * i + 1;
@@ -550,8 +654,9 @@ static int memtopo_render_sweep(struct memtopo_render *r, struct memtopo_flat *b
 {
 	static const struct memtopo_fr hole;
 	struct memtopo_sweep_event *ev, *sorted;
-	u32 *heap, nr_heap = 0, nr_ev = 0, i, p;
+	u32 nr_heap = 0, nr_ev = 0, i, p;
 	bool *ended;
+	u64 *heap;
 	u64 x;
 	int ret;
 
@@ -586,20 +691,22 @@ static int memtopo_render_sweep(struct memtopo_render *r, struct memtopo_flat *b
 		if (x > we)
 			break;
 		for (; i < nr_ev && ev[i].addr == x; i++) {
+			p = ev[i].idx;
+			/* the lowest rank wins; the index says whose it is */
 			if (ev[i].is_start)
-				memtopo_heap_push(heap, &nr_heap, ev[i].rank);
+				memtopo_heap_push(heap, &nr_heap, (u64)r->rank[p] << 32 | p);
 			else
-				ended[ev[i].rank] = true;
+				ended[p] = true;
 		}
-		while (nr_heap && ended[heap[0]])
+		while (nr_heap && ended[(u32)heap[0]])
 			memtopo_heap_pop(heap, &nr_heap);
 		if (nr_heap) {
-			const struct memtopo_piece *top = &r->pieces[heap[0]];
+			const struct memtopo_piece *top = &r->pieces[(u32)heap[0]];
 
 			fr.mr = top->mr;
 			fr.offset = top->offset + (x - top->start);
 			fr.flags = top->flags;
-			fr.dirty_log_mask = memtopo_hook_dirty_log_mask(top->mr);
+			fr.dirty_log_mask = top->dirty_log_mask;
 		}
 		ret = memtopo_flat_add(b, x, &fr);
 	}
