@@ -346,6 +346,32 @@ static int memtopo_render_piece(struct memtopo_render *r, struct memtopo_region 
 }
 
 /*
+ * Frames nest as deep as the tree, rarely more than a few: start small
+ * (the growable arrays start at 256, and a kept scratch is bounded by
+ * MEMTOPO_SCRATCH_KEEP), then double.
+ */
+#define MEMTOPO_FRAMES_FIRST	16
+
+static int memtopo_render_grow_frames(struct memtopo_render *r)
+{
+	int ret;
+
+	if (!r->cap_frames) {
+		r->frames = kvmalloc_array(MEMTOPO_FRAMES_FIRST, sizeof(*r->frames),
+					   GFP_KERNEL_ACCOUNT);
+		if (!r->frames)
+			return -ENOMEM;
+		r->cap_frames = MEMTOPO_FRAMES_FIRST;
+	} else {
+		ret = memtopo_grow((void **)&r->frames, &r->cap_frames, sizeof(*r->frames),
+				   U32_MAX / 2);
+		if (ret)
+			return ret;
+	}
+	return memtopo_render_charge(r);
+}
+
+/*
  * Enter @mr: place it; an alias is replaced by its target, shifted (its
  * own subregions are never walked, as QEMU follows mr->alias first).
  * Nothing is pushed when nothing of @mr can show.
@@ -367,10 +393,7 @@ static int memtopo_render_enter(struct memtopo_render *r, struct memtopo_region 
 	}
 
 	if (r->nr_frames == r->cap_frames) {
-		ret = memtopo_grow((void **)&r->frames, &r->cap_frames, sizeof(*r->frames),
-				   U32_MAX / 2);
-		if (!ret)
-			ret = memtopo_render_charge(r);
+		ret = memtopo_render_grow_frames(r);
 		if (ret)
 			return ret;
 	}
