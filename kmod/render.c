@@ -129,6 +129,8 @@ struct memtopo_render {
 	/* the context whose budget pays for all of the above, or NULL */
 	struct memtopo_ctx *ctx;
 	size_t charged;
+	/* what was charged when the render started */
+	size_t charged_before;
 };
 
 static void memtopo_render_scratch_release(struct memtopo_render *r)
@@ -231,8 +233,23 @@ static int memtopo_render_charge(struct memtopo_render *r)
 	return ret;
 }
 
+/*
+ * A refused render leaves the context's use as it found it: what it
+ * charged is given back.  The memory stays with the scratch, uncharged,
+ * as does a growth whose own charge failed, until the commit's trim frees
+ * it (more than MEMTOPO_SCRATCH_KEEP) or the next render charges it.
+ */
+static void memtopo_render_refused(struct memtopo_render *r)
+{
+	if (r->ctx && r->charged > r->charged_before) {
+		memtopo_ctx_uncharge_locked(r->ctx, r->charged - r->charged_before);
+		r->charged = r->charged_before;
+	}
+}
+
 static void memtopo_render_reset(struct memtopo_render *r)
 {
+	r->charged_before = r->charged;
 	r->nr_pieces = 0;
 	r->next_rank = 0;
 	r->nr_frames = 0;
@@ -823,6 +840,8 @@ struct memtopo_view *memtopo_render_with(struct memtopo_render *r, struct memtop
 		if (!view)
 			ret = -ENOMEM;
 	}
+	if (ret)
+		memtopo_render_refused(r);
 	memtopo_render_scratch_free(own);
 	return ret ? ERR_PTR(ret) : view;
 }
@@ -974,5 +993,7 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 	if (!v)
 		ret = -ENOMEM;
 out:
+	if (ret)
+		memtopo_render_refused(r);
 	return ret ? ERR_PTR(ret) : v;
 }
