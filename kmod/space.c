@@ -225,24 +225,6 @@ const char *memtopo_space_name(const struct memtopo_space *as)
 EXPORT_SYMBOL_NS_GPL(memtopo_space_name, MEMTOPO);
 
 /**
- * memtopo_space_lookup() - find what is mapped at @addr.
- * @as: the space.
- * @addr: the address.
- * @out: the section holding @addr, with the view's generation.
- *
- * Context: rcu_read_lock() held; @out->mr is valid until it is dropped.
- * Return: 0, or -ENOENT if nothing is mapped at @addr.
- */
-int memtopo_space_lookup(struct memtopo_space *as, u64 addr, struct memtopo_section *out)
-{
-	const struct memtopo_view *view = rcu_dereference(as->view);
-
-	/* a destroyed space has no view; an access by ID may still look */
-	return view && memtopo_view_lookup(view, addr, out) ? 0 : -ENOENT;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_space_lookup, MEMTOPO);
-
-/**
  * memtopo_space_region_ranges_locked() - call @fn for each range of @mr in
  * @as's published view, in address order.
  * @as: the space, context locked.

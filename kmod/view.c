@@ -798,7 +798,8 @@ static u32 memtopo_view_find_at(const struct memtopo_view *view, u64 addr, u64 *
  *
  * Return: true if a region is mapped at @addr.
  */
-bool memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memtopo_section *s)
+__always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 addr,
+					 struct memtopo_section *s)
 {
 	u32 g = memtopo_bsearch_u64(view->group_start, view->nr_groups, addr);
 	const struct memtopo_group *grp = view->groups[g];
@@ -1189,3 +1190,25 @@ bool memtopo_view_runs_equal(const struct memtopo_view *old, const struct memtop
 	}
 	return true;
 }
+
+/**
+ * memtopo_space_lookup() - find what is mapped at @addr.
+ * @as: the space.
+ * @addr: the address.
+ * @out: the section holding @addr, with the view's generation.
+ *
+ * Context: rcu_read_lock() held; @out->mr is valid until it is dropped.
+ * Return: 0, or -ENOENT if nothing is mapped at @addr.
+ */
+int memtopo_space_lookup(struct memtopo_space *as, u64 addr, struct memtopo_section *out)
+{
+	const struct memtopo_view *view = rcu_dereference(as->view);
+
+	/*
+	 * In view.c so that memtopo_view_lookup() is inlined: a reader pays
+	 * one call.  A destroyed space has no view; an access by ID may
+	 * still look.
+	 */
+	return view && memtopo_view_lookup(view, addr, out) ? 0 : -ENOENT;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_space_lookup, MEMTOPO);
