@@ -147,5 +147,7 @@ int mt_diff_flat(const char *expected_text, const char *actual_text, bool verbos
 /* resync.c: diff-flat SPACE --from GEN [--to GEN], and watch's resync */
 int mt_diff_generations(int argc, char **argv);
 int mt_watch_resync_diff(int fd, __u32 space, __u64 *have);
+void mt_json_resync_begin(void);
+void mt_json_resync_end(void);
 
 #endif

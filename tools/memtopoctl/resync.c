@@ -41,6 +41,30 @@ static void print_event(struct names *nm, const struct memtopo_event *e)
 }
 
 /**
+ * mt_json_resync_begin() - open watch's --json resync record,
+ * {"resync": {, for the fields that follow; the last is the list of what
+ * the resync holds, opened with jkey() and jopen('[').
+ */
+void mt_json_resync_begin(void)
+{
+	jopen('{');
+	jkey("resync");
+	jopen('{');
+}
+
+/**
+ * mt_json_resync_end() - close what mt_json_resync_begin() and the list
+ * opened, and end the record's line: watch prints one value a line.
+ */
+void mt_json_resync_end(void)
+{
+	jclose(']');
+	jclose('}');
+	jclose('}');
+	putchar('\n');
+}
+
+/**
  * mt_watch_resync_diff() - watch's resync after an overflow, by difference.
  * @fd: the context.
  * @space: the watched space.
@@ -69,9 +93,7 @@ int mt_watch_resync_diff(int fd, __u32 space, __u64 *have)
 		return ret;
 	names_load(fd, &nm);
 	if (json_output) {
-		jopen('{');
-		jkey("resync");
-		jopen('{');
+		mt_json_resync_begin();
 		jnum("from", *have);
 		jnum("generation", reached);
 		jkey("events");
@@ -85,12 +107,8 @@ int mt_watch_resync_diff(int fd, __u32 space, __u64 *have)
 			printf("  ");
 		print_event(&nm, &ev[i]);
 	}
-	if (json_output) {
-		jclose(']');
-		jclose('}');
-		jclose('}');
-		putchar('\n');
-	}
+	if (json_output)
+		mt_json_resync_end();
 	free(ev);
 	*have = reached;
 	return 0;

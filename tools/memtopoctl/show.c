@@ -443,9 +443,7 @@ static int print_flat_resync(int fd, __u32 space, __u64 *have)
 	if (ret)
 		return ret;
 	if (json_output) {
-		jopen('{');
-		jkey("resync");
-		jopen('{');
+		mt_json_resync_begin();
 		jnum("generation", gen);
 		jkey("ranges");
 		jopen('[');
@@ -459,12 +457,8 @@ static int print_flat_resync(int fd, __u32 space, __u64 *have)
 			printf("  ");
 		print_range(&nm, &r[i]);
 	}
-	if (json_output) {
-		jclose(']');
-		jclose('}');
-		jclose('}');
-		putchar('\n');
-	}
+	if (json_output)
+		mt_json_resync_end();
 	free(r);
 	*have = gen;
 	return 0;
