@@ -213,7 +213,8 @@ static void memtopo_discard_emit_change(struct memtopo_region *mr, u64 off, u64 
 		if (!memtopo_space_subscribed_locked(as))
 			continue;
 		r.e.as = as;
-		memtopo_space_region_ranges_locked(as, mr, memtopo_discard_emit_range, &r);
+		memtopo_space_region_ranges_locked(as, mr, off, off + len - 1,
+						   memtopo_discard_emit_range, &r);
 	}
 }
 

@@ -47,7 +47,7 @@
 
 #define MEMTOPO_IOMMU_PAGE_SHIFT	12
 #define MEMTOPO_IOMMU_PAGE_MASK		(MEMTOPO_IOMMU_PAGE_SIZE - 1)
-/* Pages a default replay translates at most before giving up (-E2BIG). */
+/* Blocks a default replay translates at most before giving up (-E2BIG). */
 #define MEMTOPO_IOMMU_REPLAY_MAX_STEPS	BIT(20)
 
 struct memtopo_iommu_table {
@@ -600,6 +600,7 @@ static void memtopo_iommu_emit(struct memtopo_region *mr, int iommu_idx,
 			       const struct memtopo_iotlb_event *event)
 {
 	struct memtopo_iommu_emit e = { .iommu_idx = iommu_idx, .entry = &event->entry };
+	u64 first, last;
 
 	if (event->type == MEMTOPO_IOMMU_NOTIFIER_MAP)
 		e.type = MEMTOPO_EVENT_IOMMU_MAP;
@@ -609,9 +610,12 @@ static void memtopo_iommu_emit(struct memtopo_region *mr, int iommu_idx,
 		e.type = MEMTOPO_EVENT_IOMMU_DEVIOTLB_UNMAP;
 	else
 		return;
+	first = event->entry.iova;
+	last = first | event->entry.addr_mask;
 	list_for_each_entry(e.as, &mr->ctx->spaces, link)
 		if (memtopo_space_subscribed_locked(e.as))
-			memtopo_space_region_ranges_locked(e.as, mr, memtopo_iommu_emit_range, &e);
+			memtopo_space_region_ranges_locked(e.as, mr, first, last,
+							   memtopo_iommu_emit_range, &e);
 }
 
 /**
@@ -1082,12 +1086,17 @@ void memtopo_iommu_unregister_notifier(struct memtopo_iommu_notifier *n)
 EXPORT_SYMBOL_NS_GPL(memtopo_iommu_unregister_notifier, MEMTOPO);
 
 /*
- * QEMU's default memory_region_iommu_replay(): translate page after page
- * of the notifier's range and report each translated one as a MAP; an
- * entry larger than a page is reported once and skipped over.
+ * QEMU's default memory_region_iommu_replay() translates every granule of
+ * the notifier's range; this one steps block by block instead: an entry is
+ * reported once and its whole block skipped, and a miss skips the block
+ * the translate says has no translation (its addr_mask; one page when it
+ * says nothing).  A translation is at least a page: an entry smaller than
+ * one would otherwise make the walk crawl.  So an identity map in 1 GiB
+ * entries, or a page table with empty upper levels, replays in a few
+ * steps however large the region.
  */
-static int memtopo_iommu_replay_pages(struct memtopo_region *iommu,
-				      struct memtopo_iommu_notifier *n)
+static int memtopo_iommu_replay_blocks(struct memtopo_region *iommu,
+				       struct memtopo_iommu_notifier *n)
 {
 	struct memtopo_iotlb_event ev = { .type = MEMTOPO_IOMMU_NOTIFIER_MAP };
 	u64 last = min(n->end, memtopo_region_last_off(iommu));
@@ -1103,13 +1112,10 @@ static int memtopo_iommu_replay_pages(struct memtopo_region *iommu,
 		memtopo_iommu_translate_rcu(iommu, addr, MEMTOPO_IOMMU_NONE, n->iommu_idx,
 					    &ev.entry);
 		rcu_read_unlock();
-		if (ev.entry.perm != MEMTOPO_IOMMU_NONE) {
+		if (ev.entry.perm != MEMTOPO_IOMMU_NONE)
 			memtopo_iommu_notify_one(n, &ev);
-			/* the entry holds @addr: go past it */
-			addr = (addr & ~ev.entry.addr_mask) | ev.entry.addr_mask;
-		} else {
-			addr |= MEMTOPO_IOMMU_PAGE_MASK;
-		}
+		/* the last byte of the block holding @addr: never below @addr */
+		addr |= ev.entry.addr_mask | MEMTOPO_IOMMU_PAGE_MASK;
 		if (addr >= last)
 			return 0;
 		addr++;
@@ -1124,11 +1130,13 @@ static int memtopo_iommu_replay_pages(struct memtopo_region *iommu,
  *
  * A table IOMMU reports its mappings (cut to aligned entries) but those
  * into a destroyed space, which translate nothing; an IOMMU with ops uses
- * their replay, or translates page after page.
+ * their replay, or translates block after block, each entry's or miss's
+ * addr_mask deciding where the next one starts.
  *
  * Context: the context mutex held; may sleep (the notifier may).
- * Return: 0; -EINVAL if @n is not registered on @iommu; -E2BIG when a
- * page-by-page replay would take more than 2^20 translations (what was
+ * Return: 0; -EINVAL if @n is not registered on @iommu; -E2BIG when the
+ * block-by-block replay would take more than 2^20 translations (a
+ * translate that reports page-sized misses over a large range; what was
  * replayed stays told).
  */
 int memtopo_iommu_replay_locked(struct memtopo_region *iommu, struct memtopo_iommu_notifier *n)
@@ -1143,7 +1151,7 @@ int memtopo_iommu_replay_locked(struct memtopo_region *iommu, struct memtopo_iom
 	io = memtopo_iommu_locked(iommu);
 	if (io->ops) {
 		if (!io->ops->replay)
-			return memtopo_iommu_replay_pages(iommu, n);
+			return memtopo_iommu_replay_blocks(iommu, n);
 		io->ops->replay(iommu, n);
 		return 0;
 	}

@@ -136,6 +136,35 @@ void memtopo_hook_alias_mapped(struct memtopo_region *alias, int delta);
 bool memtopo_hook_mapped_via_alias(const struct memtopo_region *mr);
 
 /**
+ * memtopo_hook_alias_link() - @alias now targets its region (created, or
+ * its destroy undone: @linked) or no longer does (destroyed, or its
+ * creation undone): the target's reverse alias index follows.
+ * @alias: a region of kind MEMTOPO_ALIAS.
+ * @linked: true when it joins, false when it leaves.
+ *
+ * Cannot fail: an index that cannot grow is dropped, and built again by
+ * the next memtopo_hook_aliases_of().
+ */
+void memtopo_hook_alias_link(struct memtopo_region *alias, bool linked);
+
+/**
+ * memtopo_hook_aliases_of() - the reverse alias index: the live aliases
+ * that target @target (its alias_users of them, attached or not), in no
+ * particular order.
+ * @target: a region with alias_users.
+ * @aliases: set to the array, valid until the next change of the tree.
+ *
+ * The index is built on first use, by one walk of the context's regions,
+ * and kept up to date from then on (memtopo_hook_alias_link()): a map
+ * whose aliased regions never need it pays nothing for it.
+ *
+ * Context: may sleep (the first use allocates).
+ * Return: how many, or -ENOMEM (then the caller must do without).
+ */
+int memtopo_hook_aliases_of(const struct memtopo_region *target,
+			    struct memtopo_region *const **aliases);
+
+/**
  * memtopo_hook_iommu_translate() - an access landed on an IOMMU region:
  * follow it through that IOMMU (and any it leads to) as QEMU's
  * address_space_translate_iommu() does (iommu.c).

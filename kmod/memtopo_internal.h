@@ -570,8 +570,6 @@ void memtopo_transaction_abort_locked(struct memtopo_ctx *ctx, u32 mark);
 
 /* window.c */
 void memtopo_note_region(struct memtopo_region *mr);
-int memtopo_region_extent(const struct memtopo_region *mr, const struct memtopo_region *frame,
-			  u64 *start, u64 *last);
 void memtopo_windows_reset(struct memtopo_ctx *ctx);
 u32 memtopo_windows_of(const struct memtopo_ctx *ctx, const struct memtopo_region *frame,
 		       struct memtopo_window *out);
@@ -746,9 +744,14 @@ void memtopo_listeners_detach_all(struct memtopo_space *as);
 struct memtopo_event;
 void memtopo_space_emit_event_locked(struct memtopo_space *as, const struct memtopo_event *ev);
 bool memtopo_space_subscribed_locked(struct memtopo_space *as);
-void memtopo_space_region_ranges_locked(struct memtopo_space *as, const struct memtopo_region *mr,
-					void (*fn)(const struct memtopo_section *s, void *opaque),
-					void *opaque);
+u64 memtopo_space_region_ranges_locked(struct memtopo_space *as, const struct memtopo_region *mr,
+				       u64 first, u64 last,
+				       void (*fn)(const struct memtopo_section *s, void *opaque),
+				       void *opaque);
+/* windows memtopo_region_places() gives at most */
+#define MEMTOPO_MAX_PLACES	16
+int memtopo_region_places(const struct memtopo_region *mr, const struct memtopo_region *frame,
+			  u64 first, u64 last, struct memtopo_window *out);
 void memtopo_space_sections_locked(struct memtopo_space *as,
 				   void (*fn)(const struct memtopo_section *s, void *opaque),
 				   void *opaque);

@@ -77,6 +77,7 @@ void memtopo_hook_region_free(struct memtopo_region *mr)
 	memtopo_coalesced_free(p);
 	memtopo_discard_free(p);
 	memtopo_iommu_free(p);
+	kfree(p->aliases);
 	/* a served device: its waiting accessors fail, its server sees EOF */
 	udev = rcu_dereference_protected(p->udev, 1);
 	if (udev) {
@@ -114,6 +115,91 @@ void memtopo_hook_alias_mapped(struct memtopo_region *alias, int delta)
 		WARN_ON_ONCE(delta < 0 && !p->mapped_via_alias);
 		p->mapped_via_alias += delta;
 	}
+}
+
+/* The live aliases targeting a region (memtopo_hook_aliases_of()). */
+struct memtopo_alias_index {
+	u32 nr, cap;
+	struct memtopo_region *alias[];
+};
+
+static struct memtopo_alias_index *memtopo_alias_index_build(const struct memtopo_region *target)
+{
+	struct memtopo_alias_index *idx;
+	struct memtopo_region *a;
+	u32 cap = max(target->alias_users, 4U);
+	unsigned long id;
+
+	idx = kmalloc(struct_size(idx, alias, cap), GFP_KERNEL_ACCOUNT);
+	if (!idx)
+		return NULL;
+	idx->nr = 0;
+	idx->cap = cap;
+	/* a destroyed region's slot holds NULL: only the live ones count */
+	xa_for_each(&target->ctx->objects, id, a) {
+		if (memtopo_region_alias_target(a) != target)
+			continue;
+		if (WARN_ON_ONCE(idx->nr == cap)) {
+			kfree(idx);
+			return NULL;
+		}
+		idx->alias[idx->nr++] = a;
+	}
+	WARN_ON_ONCE(idx->nr != target->alias_users);
+	return idx;
+}
+
+int memtopo_hook_aliases_of(const struct memtopo_region *target,
+			    struct memtopo_region *const **aliases)
+{
+	struct memtopo_region_parity *p = memtopo_parity_locked(target);
+
+	if (!target->alias_users)
+		return 0;
+	/* memtopo_hook_alias_create() made it for the first alias */
+	if (WARN_ON_ONCE(!p))
+		return -ENOMEM;
+	if (!p->aliases)
+		p->aliases = memtopo_alias_index_build(target);
+	if (!p->aliases)
+		return -ENOMEM;
+	*aliases = p->aliases->alias;
+	return p->aliases->nr;
+}
+
+void memtopo_hook_alias_link(struct memtopo_region *alias, bool linked)
+{
+	struct memtopo_region_parity *p = memtopo_parity_locked(alias->alias);
+	struct memtopo_alias_index *idx = p ? p->aliases : NULL, *grown;
+	u32 i;
+
+	memtopo_assert_locked(alias->ctx);
+	if (!idx)
+		return;
+	if (linked) {
+		if (idx->nr == idx->cap) {
+			grown = krealloc(idx, struct_size(idx, alias, 2 * idx->cap),
+					 GFP_KERNEL_ACCOUNT);
+			if (!grown) {
+				/* the next walk that needs it builds it again */
+				kfree(idx);
+				p->aliases = NULL;
+				return;
+			}
+			idx = grown;
+			idx->cap *= 2;
+			p->aliases = idx;
+		}
+		idx->alias[idx->nr++] = alias;
+		return;
+	}
+	for (i = 0; i < idx->nr; i++) {
+		if (idx->alias[i] == alias) {
+			idx->alias[i] = idx->alias[--idx->nr];
+			return;
+		}
+	}
+	WARN_ON_ONCE(1);
 }
 
 bool memtopo_hook_mapped_via_alias(const struct memtopo_region *mr)

@@ -100,6 +100,11 @@ struct memtopo_region_parity {
 	 * found by a walk of the context's regions, so is_mapped is O(1).
 	 */
 	u32 mapped_via_alias;
+	/*
+	 * The reverse alias index (memtopo_hook_aliases_of()): NULL until a
+	 * walk needs it or after it could not grow (ctx->lock only).
+	 */
+	struct memtopo_alias_index *aliases;
 };
 
 /* One entry of a space's ioeventfd set, in absolute addresses. */

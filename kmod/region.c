@@ -541,6 +541,7 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 		mr->alias_offset = info->alias_offset;
 		memtopo_region_get(mr->alias);
 		mr->alias->alias_users++;
+		memtopo_hook_alias_link(mr, true);
 	}
 	if (mr->backing)
 		memtopo_backing_get(mr->backing);
@@ -616,8 +617,10 @@ static void memtopo_region_kill(struct memtopo_region *mr)
 	/* storing over a present entry never allocates */
 	WARN_ON(xa_err(xa_store(&ctx->objects, mr->id, NULL, GFP_KERNEL)));
 	ctx->nr_regions--;
-	if (mr->kind == MEMTOPO_ALIAS)
+	if (mr->kind == MEMTOPO_ALIAS) {
 		mr->alias->alias_users--;
+		memtopo_hook_alias_link(mr, false);
+	}
 }
 
 static void memtopo_region_revive(struct memtopo_region *mr)
@@ -627,8 +630,10 @@ static void memtopo_region_revive(struct memtopo_region *mr)
 	mr->flags &= ~MEMTOPO_RF_DESTROYED;
 	WARN_ON(xa_err(xa_store(&ctx->objects, mr->id, mr, GFP_KERNEL)));
 	ctx->nr_regions++;
-	if (mr->kind == MEMTOPO_ALIAS)
+	if (mr->kind == MEMTOPO_ALIAS) {
 		mr->alias->alias_users++;
+		memtopo_hook_alias_link(mr, true);
+	}
 }
 
 /**

@@ -4,11 +4,13 @@
  * renders and publishes it), and the readers' lock-free lookups.
  */
 #include <linux/export.h>
+#include <linux/minmax.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
 #include "memtopo_internal.h"
 #include "memtopo_hooks.h"
+#include "selftest.h"
 
 /**
  * memtopo_space_create_locked() - create an address space over @root.
@@ -224,49 +226,200 @@ const char *memtopo_space_name(const struct memtopo_space *as)
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_space_name, MEMTOPO);
 
+/*
+ * Where a region can show in a view: the region's bytes followed up the
+ * tree as rendering places them (window.c does the same for one frame),
+ * and through every alias that shows the region or an ancestor, found in
+ * the reverse alias index (memtopo_hook_aliases_of()).  Each branch is one
+ * window of the view's address space; they are merged as they come.
+ */
+#define MEMTOPO_PLACES_DEPTH	8	/* aliases nested on one branch */
+#define MEMTOPO_PLACES_STEPS	256	/* regions visited, over all branches */
+
+struct memtopo_places {
+	const struct memtopo_region *frame;
+	struct memtopo_window *w;
+	u32 nr;
+	u32 steps;
+	int err;
+};
+
+/* Does [.., @a_last] overlap or touch [@b_start, ..]? */
+static bool memtopo_places_reach(u64 a_last, u64 b_start)
+{
+	return b_start <= a_last || b_start - 1 == a_last;
+}
+
+/* Add [@start, @last], merged with the windows it meets, kept sorted. */
+static void memtopo_places_add(struct memtopo_places *x, u64 start, u64 last)
+{
+	struct memtopo_window *w = x->w;
+	u32 i = 0;
+
+	while (i < x->nr) {
+		if (memtopo_places_reach(w[i].last, start) &&
+		    memtopo_places_reach(last, w[i].start)) {
+			start = min(start, w[i].start);
+			last = max(last, w[i].last);
+			memmove(&w[i], &w[i + 1], (x->nr - i - 1) * sizeof(*w));
+			x->nr--;
+			continue;
+		}
+		i++;
+	}
+	if (x->nr == MEMTOPO_MAX_PLACES) {
+		x->err = -E2BIG;
+		return;
+	}
+	for (i = x->nr; i > 0 && w[i - 1].start > start; i--)
+		w[i] = w[i - 1];
+	w[i] = (struct memtopo_window){ x->frame, start, last };
+	x->nr++;
+}
+
+/*
+ * Where bytes [@lo, @hi] of @a (offsets in @a, enabled and not empty) can
+ * show: at @a's place in each ancestor up to the frame, clipped by each,
+ * and, from @a and from every ancestor, through the aliases that show it.
+ */
+static void memtopo_places_from(struct memtopo_places *x, const struct memtopo_region *a,
+				u64 lo, u64 hi, unsigned int depth)
+{
+	struct memtopo_region *const *aliases;
+	const struct memtopo_region *p;
+	int i, n;
+
+	for (;;) {
+		if (x->err)
+			return;
+		if (++x->steps > MEMTOPO_PLACES_STEPS) {
+			x->err = -E2BIG;
+			return;
+		}
+		/* add_subregion keeps addr + size within 2^64: no overflow */
+		if (a == x->frame) {
+			/* the frame's own aliases show it elsewhere, not inside itself */
+			memtopo_places_add(x, lo + a->addr, hi + a->addr);
+			return;
+		}
+		n = a->alias_users ? memtopo_hook_aliases_of(a, &aliases) : 0;
+		if (n < 0 || (n && depth == MEMTOPO_PLACES_DEPTH)) {
+			x->err = n < 0 ? n : -E2BIG;
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			const struct memtopo_region *al = aliases[i];
+			u64 off = al->alias_offset, alo;
+
+			/* byte b of @a is byte b - off of the alias (QEMU's render) */
+			if (!memtopo_region_enabled(al) || memtopo_region_empty(al) || hi < off)
+				continue;
+			alo = lo > off ? lo - off : 0;
+			if (alo > memtopo_region_last_off(al))
+				continue;
+			memtopo_places_from(x, al, alo, min(hi - off, memtopo_region_last_off(al)),
+					    depth + 1);
+		}
+		/* nothing under an alias renders through it: it shows its target */
+		p = a->parent;
+		if (!p || p->kind == MEMTOPO_ALIAS || !memtopo_region_enabled(p) ||
+		    memtopo_region_empty(p))
+			return;
+		lo += a->addr;
+		hi = min(hi + a->addr, memtopo_region_last_off(p));
+		if (lo > hi)
+			return;
+		a = p;
+	}
+}
+
 /**
- * memtopo_space_region_ranges_locked() - call @fn for each range of @mr in
- * @as's published view, in address order.
+ * memtopo_region_places() - where bytes [@first, @last] of @mr can show in
+ * a view rendered from @frame, as the tree is now.
+ * @mr: the region, context locked.
+ * @frame: the view's effective root (NULL for the empty view).
+ * @first: first offset in @mr.
+ * @last: last offset in @mr (clipped to its size).
+ * @out: room for MEMTOPO_MAX_PLACES windows, in the view's addresses.
+ *
+ * Every range of the view that shows those bytes of @mr lies inside one of
+ * the windows; the cost follows the aliases on the way up, not the map.
+ *
+ * Return: how many windows (sorted, disjoint, not touching; 0 when those
+ * bytes cannot show), or -E2BIG when they show in more places (or through
+ * more nested aliases) than are followed, -ENOMEM when an alias index
+ * could not be built: the caller must look everywhere.
+ */
+int memtopo_region_places(const struct memtopo_region *mr, const struct memtopo_region *frame,
+			  u64 first, u64 last, struct memtopo_window *out)
+{
+	struct memtopo_places x = { .frame = frame, .w = out };
+
+	memtopo_assert_locked(mr->ctx);
+	if (!frame || !memtopo_region_enabled(mr) || memtopo_region_empty(mr))
+		return 0;
+	last = min(last, memtopo_region_last_off(mr));
+	if (first > last)
+		return 0;
+	memtopo_places_from(&x, mr, first, last, 0);
+	return x.err ?: x.nr;
+}
+
+/**
+ * memtopo_space_region_ranges_locked() - call @fn for each range of @as's
+ * published view that shows bytes [@first, @last] of @mr, in address order.
  * @as: the space, context locked.
  * @mr: the region (directly or through aliases: a range names the region
  *	whose bytes it shows).
+ * @first: first offset in @mr of interest.
+ * @last: last offset (U64_MAX: to the end); a range that shows part of
+ *	[@first, @last] is passed whole.
  * @fn: called with each range's section; it may emit events or call
  *	listeners but must not commit.
  * @opaque: passed to @fn.
  *
  * The view is indexed by address, not by region: between commits, when
- * the tree is what the views show, only the addresses where @mr can render
- * are walked (O(log N) plus the entries there).  A region that aliases
- * show, or a view not yet re-rendered after a change, is walked whole.
+ * the tree is what the views show, only the windows where those bytes can
+ * render (memtopo_region_places()) are walked, O(log N) plus the entries
+ * there each.  A view not yet re-rendered after a change, or bytes shown
+ * in more places than are followed, is walked whole.
+ *
+ * Return: how many entries of the view were looked at (for tests and
+ * benchmarks: the cost of the walk).
  */
-void memtopo_space_region_ranges_locked(struct memtopo_space *as, const struct memtopo_region *mr,
-					void (*fn)(const struct memtopo_section *s, void *opaque),
-					void *opaque)
+u64 memtopo_space_region_ranges_locked(struct memtopo_space *as, const struct memtopo_region *mr,
+				       u64 first, u64 last,
+				       void (*fn)(const struct memtopo_section *s, void *opaque),
+				       void *opaque)
 {
 	const struct memtopo_view *v = memtopo_space_view_locked(as);
+	struct memtopo_window w[MEMTOPO_MAX_PLACES];
 	struct memtopo_view_pos p;
 	struct memtopo_section s;
-	u64 start = 0, last = U64_MAX;
-	int ret;
+	int nr = -EAGAIN, i;
+	u64 seen = 0;
 
 	memtopo_assert_locked(as->ctx);
-	if (!as->ctx->topology_dirty) {
-		ret = memtopo_region_extent(mr, v->root, &start, &last);
-		if (!ret)
-			return;
-		if (ret < 0) {
-			start = 0;
-			last = U64_MAX;
+	if (!as->ctx->topology_dirty)
+		nr = memtopo_region_places(mr, v->root, first, last, w);
+	if (nr < 0) {
+		w[0] = (struct memtopo_window){ v->root, 0, U64_MAX };
+		nr = 1;
+	}
+	/* disjoint windows: an entry of @mr lies inside one, and is seen once */
+	for (i = 0; i < nr; i++) {
+		for (memtopo_pos_init(&p, v, memtopo_view_find(v, w[i].start));
+		     p.i < v->nr && memtopo_pos_start(&p) <= w[i].last; memtopo_pos_next(&p)) {
+			seen++;
+			if (memtopo_pos_fr(&p)->mr != mr)
+				continue;
+			memtopo_pos_section(&p, &s);
+			fn(&s, opaque);
 		}
 	}
-	for (memtopo_pos_init(&p, v, memtopo_view_find(v, start));
-	     p.i < v->nr && memtopo_pos_start(&p) <= last; memtopo_pos_next(&p)) {
-		if (memtopo_pos_fr(&p)->mr != mr)
-			continue;
-		memtopo_pos_section(&p, &s);
-		fn(&s, opaque);
-	}
+	return seen;
 }
+EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_space_region_ranges_locked);
 
 /**
  * memtopo_space_sections_locked() - call @fn for each range of @as's

@@ -121,55 +121,6 @@ void memtopo_note_region(struct memtopo_region *mr)
 		ctx->full_render = true;
 }
 
-struct memtopo_extent {
-	const struct memtopo_region *frame;
-	u64 start, last;
-};
-
-static bool memtopo_extent_frame(void *arg, const struct memtopo_region *frame, u64 start,
-				 u64 last)
-{
-	struct memtopo_extent *x = arg;
-
-	if (frame != x->frame)
-		return false;
-	x->start = start;
-	x->last = last;
-	return true;
-}
-
-/**
- * memtopo_region_extent() - where @mr can show in a view rendered from
- * @frame, as the tree is now.
- * @mr: the region, context locked.
- * @frame: the view's effective root (NULL for the empty view).
- * @start: set to the first address, in the view's coordinates.
- * @last: set to the last address.
- *
- * Aliases of @frame itself do not matter: they show it elsewhere, not
- * inside itself.
- *
- * Return: 1 with every range of @mr in such a view inside [@start, @last];
- * 0 when @mr cannot show there; -EXDEV when aliases may show @mr in more
- * than one place (the caller must look everywhere).
- */
-int memtopo_region_extent(const struct memtopo_region *mr, const struct memtopo_region *frame,
-			  u64 *start, u64 *last)
-{
-	struct memtopo_extent x = { .frame = frame };
-	int ret;
-
-	memtopo_assert_locked(mr->ctx);
-	if (!frame || !memtopo_region_enabled(mr) || memtopo_region_empty(mr))
-		return 0;
-	ret = memtopo_region_frames(mr, memtopo_extent_frame, &x);
-	if (ret == 1) {
-		*start = x.start;
-		*last = x.last;
-	}
-	return ret;
-}
-
 /**
  * memtopo_windows_reset() - forget the windows once a commit published.
  * @ctx: the context, locked.

@@ -11,8 +11,8 @@
  *    visible to translation when told, an UNMAP told while the old entry
  *    still translates (memory_region_notify_iommu(),
  *    memory_region_notify_iommu_one());
- *  - replay of the table and QEMU's page-by-page default replay
- *    (memory_region_iommu_replay());
+ *  - replay of the table and the default replay, QEMU's granule-by-granule
+ *    walk taken block by block (memory_region_iommu_replay());
  *  - nested IOMMUs, the depth bound, dispatch through an IOMMU;
  *  - the events userspace subscriptions get: a device-IOTLB invalidation
  *    cropped to each range after the notifiers heard it, the mappings of an
@@ -570,7 +570,7 @@ static void mt_iommu_ops_test(struct kunit *test)
 	mt_inote_init(&r[0], log, 0, MT_DEV, 0, U64_MAX, NULL);
 	KUNIT_EXPECT_EQ(test, memtopo_iommu_register_notifier(mmu, &r[0].n, false), -EINVAL);
 	KUNIT_EXPECT_EQ(test, o->flag_changes, 0U);
-	/* default replay: page after page, each 64 KiB entry once, the hole skipped */
+	/* default replay: each 64 KiB entry once, the hole (no block named) a page at a time */
 	mt_inote_init(&r[0], log, 0, MT_MAP, 0, U64_MAX, NULL);
 	KUNIT_ASSERT_EQ(test, memtopo_iommu_register_notifier(mmu, &r[0].n, true), 0);
 	KUNIT_EXPECT_EQ(test, o->flag_changes, 1U);
@@ -593,6 +593,96 @@ static void mt_iommu_ops_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, o->new_flags, 0U);
 	KUNIT_ASSERT_EQ(test, memtopo_space_destroy(dma), 0);
 	memtopo_dispatch_sync();
+}
+
+/*
+ * An identity IOMMU over 2^64 as a 4-level page table would answer: 1 GiB
+ * entries below 1 TiB, and above it misses that name the empty block they
+ * fall in, [2^k, 2^(k+1)) for the top bit k of the address.
+ */
+#define MT_ID_MAPPED	BIT_ULL(40)
+#define MT_ID_BLOCK	(BIT_ULL(30) - 1)
+
+struct mt_idmap {
+	struct memtopo_iommu_notifier n;
+	struct memtopo_space *target;
+	unsigned int translations;
+	unsigned int maps;
+	u64 next;		/* the IOVA the next MAP must start at */
+	bool bad;
+};
+
+static void mt_idmap_translate(struct memtopo_region *iommu, u64 addr, unsigned int flag,
+			       int idx, struct memtopo_iotlb_entry *out)
+{
+	struct mt_idmap *o = memtopo_iommu_opaque(iommu);
+
+	o->translations++;
+	if (addr >= MT_ID_MAPPED) {
+		out->addr_mask = BIT_ULL(fls64(addr) - 1) - 1;
+		return;
+	}
+	out->target_as = o->target;
+	out->iova = addr & ~MT_ID_BLOCK;
+	out->addr_mask = MT_ID_BLOCK;
+	out->translated_addr = out->iova;
+	out->perm = MEMTOPO_IOMMU_RW;
+}
+
+static void mt_idmap_notify(struct memtopo_iommu_notifier *n, const struct memtopo_iotlb_entry *e)
+{
+	struct mt_idmap *o = container_of(n, struct mt_idmap, n);
+
+	/* one whole entry each, in IOVA order, none left out */
+	if (e->iova != o->next || e->addr_mask != MT_ID_BLOCK || e->translated_addr != e->iova)
+		o->bad = true;
+	o->next = e->iova + MT_ID_BLOCK + 1;
+	o->maps++;
+}
+
+static const struct memtopo_iommu_ops mt_idmap_ops = { .translate = mt_idmap_translate };
+
+/*
+ * memory_region_iommu_replay() translates every granule; the default
+ * replay steps by what each translation covers instead, so 2^64 of which 1
+ * TiB is mapped replays in one translation per 1 GiB entry and one per
+ * empty block above: 1024 + 24, where granule steps would give up.
+ */
+static void mt_iommu_replay_blocks_test(struct kunit *test)
+{
+	struct mt_idmap *o = kunit_kzalloc(test, sizeof(*o), GFP_KERNEL);
+	struct memtopo_region_info info = {
+		.kind = MEMTOPO_IOMMU, .name = "idmap", .size_is_2_64 = true,
+	};
+	struct memtopo_region *mmu;
+	struct mt_imap m;
+
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	mt_imap_build(test, &m);
+	o->target = m.sys_as;
+	info.opaque = o;
+	mmu = memtopo_iommu_region_create(mt_ctx(test), &info, &mt_idmap_ops);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mmu);
+	o->n.notify = mt_idmap_notify;
+	o->n.flags = MT_MAP;
+	o->n.end = U64_MAX;
+	KUNIT_ASSERT_EQ(test, memtopo_iommu_register_notifier(mmu, &o->n, true), 0);
+	KUNIT_EXPECT_FALSE(test, o->bad);
+	KUNIT_EXPECT_EQ(test, o->maps, 1024U);
+	KUNIT_EXPECT_EQ(test, o->next, MT_ID_MAPPED);
+	KUNIT_EXPECT_EQ(test, o->translations, 1024U + 64 - 40);
+	memtopo_iommu_unregister_notifier(&o->n);
+
+	/* a range ending at the mapped part: no translation past it */
+	o->translations = 0;
+	o->maps = 0;
+	o->next = 0;
+	o->n.end = MT_ID_MAPPED - 1;
+	KUNIT_ASSERT_EQ(test, memtopo_iommu_register_notifier(mmu, &o->n, true), 0);
+	KUNIT_EXPECT_FALSE(test, o->bad);
+	KUNIT_EXPECT_EQ(test, o->maps, 1024U);
+	KUNIT_EXPECT_EQ(test, o->translations, 1024U);
+	memtopo_iommu_unregister_notifier(&o->n);
 }
 
 /* address_space_translate_iommu() loops: IOMMU -> space -> IOMMU -> RAM. */
@@ -901,6 +991,99 @@ static void mt_iommu_events_test(struct kunit *test)
 	mt_unlisten(test, &el->l);
 }
 
+static void mt_count_range(const struct memtopo_section *s, void *opaque)
+{
+	(*(unsigned int *)opaque)++;
+}
+
+/* Entries the walk for the IOMMU's events looks at, and the ranges it finds. */
+static u64 mt_mmu_walk(struct kunit *test, struct memtopo_space *as, struct memtopo_region *mmu,
+		       u64 first, u64 last, unsigned int *found)
+{
+	u64 seen;
+
+	*found = 0;
+	memtopo_ctx_lock(mt_ctx(test));
+	seen = memtopo_space_region_ranges_locked(as, mmu, first, last, mt_count_range, found);
+	memtopo_ctx_unlock(mt_ctx(test));
+	return seen;
+}
+
+#define MT_LEAVES	256
+
+/*
+ * An IOMMU shown only through aliases, as QEMU's PCI holes show the PCI
+ * address space: its events reach each place an alias shows it
+ * (memory_region_notify_iommu() to VFIO's notifier on each section), and
+ * finding those places costs what the IOMMU occupies, not the map: the
+ * reverse alias index leads from the IOMMU's container to its aliases.
+ *   bus   container 2^64, space "bus", 256 RAM pages below 2 GiB
+ *   pci   container 64 KiB holding mmu (not in bus)
+ *   hole-lo  alias of pci 0-0xffff at 0x80000000
+ *   hole-hi  alias of pci 0x8000-0xffff at 0x90000000
+ */
+static void mt_iommu_events_aliased_test(struct kunit *test)
+{
+	struct mt_ilog *log = kunit_kzalloc(test, sizeof(*log), GFP_KERNEL);
+	struct mt_ievl *el = kunit_kzalloc(test, sizeof(*el), GFP_KERNEL);
+	struct memtopo_region *bus, *pci, *lo, *hi, *hi2;
+	struct memtopo_space *bus_as;
+	unsigned int found, i;
+	struct mt_imap m;
+
+	KUNIT_ASSERT_TRUE(test, log && el);
+	mt_imap_build(test, &m);
+	bus = mt_region64(test, MEMTOPO_CONTAINER, "bus");
+	memtopo_transaction_begin(mt_ctx(test));
+	for (i = 0; i < MT_LEAVES; i++)
+		mt_add(test, bus, i * 0x2000ULL, mt_region(test, MEMTOPO_RAM, "leaf", 0x1000), 0);
+	pci = mt_region(test, MEMTOPO_CONTAINER, "pci", 0x10000);
+	mt_add(test, pci, 0, m.mmu, 0);
+	lo = mt_alias(test, "hole-lo", pci, 0, 0x10000);
+	hi = mt_alias(test, "hole-hi", pci, 0x8000, 0x8000);
+	mt_add(test, bus, 0x80000000, lo, 0);
+	mt_add(test, bus, 0x90000000, hi, 0);
+	KUNIT_ASSERT_EQ(test, memtopo_transaction_commit(mt_ctx(test)), 0);
+	bus_as = mt_space(test, "bus", bus);
+	el->l = (struct memtopo_listener){ .ops = &mt_iev_ops, .priv = el };
+	el->notes = log;
+	mt_listen(test, bus_as, &el->l);
+	el->n = 0;
+
+	/* the two places, each one entry: not the 2 * 256 + 2 of the view */
+	KUNIT_EXPECT_LE(test, mt_mmu_walk(test, bus_as, m.mmu, 0, U64_MAX, &found), 4ULL);
+	KUNIT_EXPECT_EQ(test, found, 2U);
+	/* IOVAs below 0x8000 show only through hole-lo */
+	KUNIT_EXPECT_LE(test, mt_mmu_walk(test, bus_as, m.mmu, 0x1000, 0x1fff, &found), 2ULL);
+	KUNIT_EXPECT_EQ(test, found, 1U);
+
+	KUNIT_ASSERT_EQ(test, memtopo_iommu_map(m.mmu, 0x9000, 0x1000, m.sys_as, 0x100000,
+						MEMTOPO_IOMMU_RW), 0);
+	MT_EXPECT_IEV(test, el,
+		      { 'e', MT_EV_MAP, 0x80009000, 0x80009fff, 0x9000, 0xfff, 0x100000 },
+		      { 'e', MT_EV_MAP, 0x90001000, 0x90001fff, 0x9000, 0xfff, 0x100000 });
+	KUNIT_ASSERT_EQ(test, memtopo_iommu_map(m.mmu, 0x1000, 0x1000, m.sys_as, 0x101000,
+						MEMTOPO_IOMMU_RW), 0);
+	MT_EXPECT_IEV(test, el,
+		      { 'e', MT_EV_MAP, 0x80001000, 0x80001fff, 0x1000, 0xfff, 0x101000 });
+
+	/* the index follows aliases that go and come after it was built */
+	KUNIT_ASSERT_EQ(test, memtopo_region_del_subregion(bus, hi), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_region_destroy(hi), 0);
+	hi2 = mt_alias(test, "hole-hi2", pci, 0x9000, 0x1000);
+	mt_add(test, bus, 0xa0000000, hi2, 0);
+	el->n = 0;
+	KUNIT_ASSERT_EQ(test, memtopo_iommu_unmap(m.mmu, 0x9000, 0x1000), 0);
+	MT_EXPECT_IEV(test, el,
+		      { 'e', MEMTOPO_EVENT_IOMMU_UNMAP, 0x80009000, 0x80009fff, 0x9000, 0xfff,
+			0x100000 },
+		      { 'e', MEMTOPO_EVENT_IOMMU_UNMAP, 0xa0000000, 0xa0000fff, 0x9000, 0xfff,
+			0x100000 });
+	KUNIT_EXPECT_LE(test, mt_mmu_walk(test, bus_as, m.mmu, 0, U64_MAX, &found), 4ULL);
+	KUNIT_EXPECT_EQ(test, found, 2U);
+	mt_unlisten(test, &el->l);
+}
+
 static struct kunit_case mt_iommu_cases[] = {
 	KUNIT_CASE(mt_iommu_table_translate_test),
 	KUNIT_CASE(mt_iommu_map_errors_test),
@@ -908,9 +1091,11 @@ static struct kunit_case mt_iommu_cases[] = {
 	KUNIT_CASE(mt_iommu_replay_test),
 	KUNIT_CASE(mt_iommu_replay_gone_test),
 	KUNIT_CASE(mt_iommu_ops_test),
+	KUNIT_CASE(mt_iommu_replay_blocks_test),
 	KUNIT_CASE(mt_iommu_nested_test),
 	KUNIT_CASE(mt_iommu_dispatch_test),
 	KUNIT_CASE(mt_iommu_events_test),
+	KUNIT_CASE(mt_iommu_events_aliased_test),
 	{}
 };
 

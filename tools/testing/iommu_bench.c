@@ -12,7 +12,9 @@
  * mapped in fills: 10^3..10^5 one-page RAM leaves beside it, a listener
  * that takes events on that space, the same unmap / map pairs.  Each
  * change must reach the listener as exactly one event; the time per change
- * should not grow with the ranges of the space.
+ * should not grow with the ranges of the space.  "aliased": the IOMMU
+ * region sits in a container that two aliases show (QEMU's PCI holes), so
+ * each change is two events, found through the reverse alias index.
  *   build/testing/iommu_bench [--reps N] [--changes N]
  */
 #include <linux/slab.h>
@@ -68,8 +70,11 @@ static void count_event(void *priv, const struct memtopo_event *ev)
 
 static const struct memtopo_listener_ops counting_ops = { .event = count_event };
 
-/* ns per change of a subscribed IOMMU region mapped among @n RAM leaves */
-static double subscribed_change_ns(u32 n, int reps, int changes)
+/*
+ * ns per change of a subscribed IOMMU region mapped among @n RAM leaves,
+ * directly or (@aliased) through two aliases of a container holding it.
+ */
+static double subscribed_change_ns(u32 n, int reps, int changes, bool aliased)
 {
 	struct memtopo_region_info ci = { .kind = MEMTOPO_CONTAINER, .name = "sys",
 					  .size_is_2_64 = true };
@@ -80,7 +85,8 @@ static double subscribed_change_ns(u32 n, int reps, int changes)
 	struct memtopo_region *sys = memtopo_region_create(ctx, &ci);
 	struct memtopo_region *mmu = memtopo_region_create(ctx, &ii);
 	struct memtopo_listener l = { .ops = &counting_ops };
-	struct memtopo_region *leaf;
+	struct memtopo_region *leaf, *pci, *hole;
+	int shown = aliased ? 2 : 1;
 	struct memtopo_space *mem;
 	double *t = calloc(reps, sizeof(*t)), median;
 	u64 want;
@@ -99,8 +105,27 @@ static double subscribed_change_ns(u32 n, int reps, int changes)
 		if (IS_ERR(leaf) || memtopo_region_add_subregion(sys, at, leaf, 0, false))
 			die("leaf", 0);
 	}
-	if (memtopo_region_add_subregion(sys, 1ULL << 39, mmu, 0, false))
+	if (aliased) {
+		struct memtopo_region_info pi = { .kind = MEMTOPO_CONTAINER, .name = "pci",
+						  .size = 1ULL << 31 };
+		struct memtopo_region_info ai = { .kind = MEMTOPO_ALIAS, .name = "pci-hole",
+						  .size = 1ULL << 31 };
+		int k;
+
+		pci = memtopo_region_create(ctx, &pi);
+		if (IS_ERR(pci) || memtopo_region_add_subregion(pci, 0, mmu, 0, false))
+			die("pci", 0);
+		ai.alias_target = pci;
+		for (k = 0; k < shown; k++) {
+			hole = memtopo_region_create(ctx, &ai);
+			if (IS_ERR(hole) ||
+			    memtopo_region_add_subregion(sys, (1ULL << 39) + ((u64)k << 32), hole,
+							 0, false))
+				die("pci hole", 0);
+		}
+	} else if (memtopo_region_add_subregion(sys, 1ULL << 39, mmu, 0, false)) {
 		die("iommu region", 0);
+	}
 	ret = memtopo_transaction_commit(ctx);
 	if (ret)
 		die("commit", ret);
@@ -110,7 +135,7 @@ static double subscribed_change_ns(u32 n, int reps, int changes)
 	for (r = 0; r < reps; r++) {
 		double t0 = now();
 
-		want = nr_events + 2ULL * changes;
+		want = nr_events + 2ULL * shown * changes;
 		for (c = 0; c < changes; c++) {
 			ret = memtopo_iommu_map(mmu, 0, PG, mem, 0, MEMTOPO_IOMMU_RW);
 			if (!ret)
@@ -195,8 +220,9 @@ int main(int argc, char **argv)
 		free(t);
 		memtopo_ctx_put(ctx);
 	}
-	printf("%10s %14s\n", "ranges", "ns/change");
+	printf("%10s %14s %14s\n", "ranges", "ns/change", "aliased");
 	for (i = 1000; i <= 100000; i *= 10)
-		printf("%10u %14.0f\n", i, subscribed_change_ns(i, reps, changes));
+		printf("%10u %14.0f %14.0f\n", i, subscribed_change_ns(i, reps, changes, false),
+		       subscribed_change_ns(i, reps, changes, true));
 	return 0;
 }

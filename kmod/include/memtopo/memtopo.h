@@ -1014,15 +1014,20 @@ struct memtopo_iommu_notifier {
  * @translate: fill *@out with the entry covering @addr (an offset in the
  *	region) in table @iommu_idx; @flag is the access wanted
  *	(MEMTOPO_IOMMU_RO or _WO; MEMTOPO_IOMMU_NONE for a replay, which wants
- *	no fault reported).  *@out arrives with perm MEMTOPO_IOMMU_NONE.
- *	Called under rcu_read_lock(): must not sleep.  Required.
+ *	no fault reported).  *@out arrives zeroed, perm MEMTOPO_IOMMU_NONE.
+ *	For an address without translation, @out->addr_mask may name the
+ *	aligned block around it that has none (what an empty page-table
+ *	entry tells a walk): the default replay skips it whole.  Called
+ *	under rcu_read_lock(): must not sleep.  Required.
  * @num_indexes: how many translation tables the IOMMU has (default 1).
  * @attrs_to_index: the table an access with transaction attributes @attrs
  *	uses (default 0).
- * @replay: notify @n of every current mapping in its range (default:
- *	translate each MEMTOPO_IOMMU_PAGE_SIZE page of it and notify MAP for
- *	each translated one, as QEMU's memory_region_iommu_replay()).  Called
- *	with the context mutex held.
+ * @replay: notify @n of every current mapping in its range (default: as
+ *	QEMU's memory_region_iommu_replay(), translate from the range's
+ *	start and notify MAP for each translated entry, but step block by
+ *	block: past each entry, or each miss's block, by its addr_mask, at
+ *	least MEMTOPO_IOMMU_PAGE_SIZE; -E2BIG past 2^20 translations).
+ *	Called with the context mutex held.
  * @notify_flag_changed: the union of the registered notifiers' flags
  *	changes from @old to @new; an error refuses the registration.  Called
  *	with the context mutex held.

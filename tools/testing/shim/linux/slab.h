@@ -25,6 +25,7 @@ static inline void *kcalloc(size_t n, size_t s, gfp_t g)
 static inline void kfree(const void *p) { shim_free(p); }
 #define kvfree kfree
 void *krealloc_array(void *p, size_t n, size_t s, gfp_t g);
+static inline void *krealloc(void *p, size_t n, gfp_t g) { return krealloc_array(p, 1, n, g); }
 
 struct kmem_cache {
 	size_t size;
