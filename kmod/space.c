@@ -398,6 +398,7 @@ u64 memtopo_space_region_ranges_locked(struct memtopo_space *as, const struct me
 	struct memtopo_section s;
 	int nr = -EAGAIN, i;
 	u64 seen = 0;
+	u32 next = 0;
 
 	memtopo_assert_locked(as->ctx);
 	if (!as->ctx->topology_dirty)
@@ -406,9 +407,13 @@ u64 memtopo_space_region_ranges_locked(struct memtopo_space *as, const struct me
 		w[0] = (struct memtopo_window){ v->root, 0, U64_MAX };
 		nr = 1;
 	}
-	/* disjoint windows: an entry of @mr lies inside one, and is seen once */
+	/*
+	 * An entry may reach past its window into the next one (it shows
+	 * bytes outside [@first, @last] in between, or covers where an alias
+	 * would show them): each walk starts after what the last one saw.
+	 */
 	for (i = 0; i < nr; i++) {
-		for (memtopo_pos_init(&p, v, memtopo_view_find(v, w[i].start));
+		for (memtopo_pos_init(&p, v, max(memtopo_view_find(v, w[i].start), next));
 		     p.i < v->nr && memtopo_pos_start(&p) <= w[i].last; memtopo_pos_next(&p)) {
 			seen++;
 			if (memtopo_pos_fr(&p)->mr != mr)
@@ -416,6 +421,7 @@ u64 memtopo_space_region_ranges_locked(struct memtopo_space *as, const struct me
 			memtopo_pos_section(&p, &s);
 			fn(&s, opaque);
 		}
+		next = p.i;
 	}
 	return seen;
 }

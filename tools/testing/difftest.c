@@ -2315,6 +2315,8 @@ static void one_tree(void)
 	int steps, s, i, depth = 0;
 
 	memset(&model, 0, sizeof(model));
+	/* each tree's own sequence: --trees 1 replays the walks it checked */
+	rr_next = 0;
 	memset(last_gen, 0, sizeof(last_gen));
 	memset(hist_next, 0, sizeof(hist_next));
 	for (s = 0; s < MAX_SPACES; s++)
