@@ -566,26 +566,6 @@ TEST_F(ram, process_memory)
 	close(to_parent[1]);
 }
 
-/* memtopo.ctx_mem_max, set for one test and put back. */
-static long r_param(long set)
-{
-	const char *p = "/sys/module/memtopo/parameters/ctx_mem_max";
-	char buf[32];
-	long old = -1;
-	FILE *f = fopen(p, "r+");
-
-	if (!f)
-		return -1;
-	if (fgets(buf, sizeof(buf), f))
-		old = atol(buf);
-	if (set >= 0) {
-		rewind(f);
-		fprintf(f, "%ld\n", set);
-	}
-	fclose(f);
-	return old;
-}
-
 /*
  * Kernel-owned RAM is charged to the context's budget: the create that
  * would pass it fails with ENOSPC, alone or in a batch, and nothing of it
@@ -598,11 +578,11 @@ TEST_F(ram, budget)
 	long old;
 	int id;
 
-	old = r_param(-1);
+	old = swap_param(PARAM_MEM_MAX, -1);
 	if (old < 0)
 		SKIP(return, "cannot read memtopo.ctx_mem_max");
 	/* 8 MiB: room for one 4 MiB region, not for two */
-	ASSERT_EQ(old, r_param(8L << 20));
+	ASSERT_EQ(old, swap_param(PARAM_MEM_MAX, 8L << 20));
 	r_create(&ops[0], MEMTOPO_KIND_RAM, "a", 4 << 20, MEMTOPO_OP_F_KERNEL_BACKING);
 	id = r_do(self->fd, &ops[0]);
 	EXPECT_GT(id, 0);
@@ -620,26 +600,7 @@ TEST_F(ram, budget)
 	ASSERT_EQ(0, mt_region_destroy(self->fd, id));
 	r_create(&ops[2], MEMTOPO_KIND_RAM, "e", 6 << 20, MEMTOPO_OP_F_KERNEL_BACKING);
 	EXPECT_GT(r_do(self->fd, &ops[2]), 0);
-	r_param(old);
-}
-
-static long r_named_param(long set)
-{
-	const char *p = "/sys/module/memtopo/parameters/named_max_per_user";
-	char buf[32];
-	long old = -1;
-	FILE *f = fopen(p, "r+");
-
-	if (!f)
-		return -1;
-	if (fgets(buf, sizeof(buf), f))
-		old = atol(buf);
-	if (set >= 0) {
-		rewind(f);
-		fprintf(f, "%ld\n", set);
-	}
-	fclose(f);
-	return old;
+	swap_param(PARAM_MEM_MAX, old);
 }
 
 /* Named contexts per user: past the limit creating fails, attaching does not. */
@@ -647,7 +608,7 @@ TEST(named_per_user_limit)
 {
 	char x[64], y[64];
 	int fd = mt_open(), fd2 = mt_open();
-	long old = r_named_param(-1);
+	long old = swap_param(PARAM_NAMED_MAX, -1);
 
 	ASSERT_GE(fd, 0);
 	ASSERT_GE(fd2, 0);
@@ -656,13 +617,13 @@ TEST(named_per_user_limit)
 	r_named(x, sizeof(x));
 	r_named(y, sizeof(y));
 	ASSERT_EQ(0, mt_attach(fd, x, MEMTOPO_ATTACH_CREATE, NULL));
-	ASSERT_EQ(old, r_named_param(0));
+	ASSERT_EQ(old, swap_param(PARAM_NAMED_MAX, 0));
 	EXPECT_EQ(-EUSERS, mt_attach(fd2, y, MEMTOPO_ATTACH_CREATE, NULL));
 	/* refused means not made */
 	EXPECT_EQ(-ENOENT, mt_attach(fd2, y, 0, NULL));
 	/* an existing one is still open to its user */
 	EXPECT_EQ(0, mt_attach(fd2, x, MEMTOPO_ATTACH_CREATE, NULL));
-	r_named_param(old);
+	swap_param(PARAM_NAMED_MAX, old);
 	EXPECT_EQ(0, mt_attach(fd2, y, MEMTOPO_ATTACH_CREATE, NULL));
 	EXPECT_EQ(0, mt_ctx_destroy(fd, x));
 	EXPECT_EQ(0, mt_ctx_destroy(fd, y));
@@ -674,7 +635,7 @@ TEST(named_per_user_limit)
 TEST(per_context_budget)
 {
 	struct memtopo_ctx_attach a = { .size = sizeof(a), .flags = MEMTOPO_ATTACH_CREATE };
-	long ceiling = r_param(-1);
+	long ceiling = swap_param(PARAM_MEM_MAX, -1);
 	struct memtopo_op op;
 	int fd = mt_open();
 

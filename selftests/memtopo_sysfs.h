@@ -9,11 +9,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define DBG		"/sys/kernel/debug/memtopo"
 #define PARAM_MEM_MAX	"/sys/module/memtopo/parameters/ctx_mem_max"
+#define PARAM_NAMED_MAX	"/sys/module/memtopo/parameters/named_max_per_user"
 
 /* The file's text, in a buffer the next call reuses; NULL if unreadable. */
 static inline char *read_file(const char *path)
@@ -50,6 +52,20 @@ static inline int write_long(const char *path, long v)
 
 	snprintf(buf, sizeof(buf), "%ld", v);
 	return write_file(path, buf);
+}
+
+/*
+ * A module parameter's value (-1 if unreadable), and @set written in its
+ * place unless negative: a test sets one and puts the old value back.
+ */
+static inline long swap_param(const char *path, long set)
+{
+	char *s = read_file(path);
+	long old = s ? atol(s) : -1;
+
+	if (s && set >= 0 && write_long(path, set))
+		return -1;
+	return old;
 }
 
 #endif

@@ -125,6 +125,41 @@ int tokenize(char *line, char **argv, int max)
 	return n;
 }
 
+int script_open(struct script *s, const char *path)
+{
+	s->path = path;
+	s->lineno = 0;
+	s->f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	if (!s->f) {
+		fprintf(stderr, "memtopoctl: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+int script_next(struct script *s)
+{
+	int n;
+
+	while (fgets(s->line, sizeof(s->line), s->f)) {
+		s->lineno++;
+		n = tokenize(s->line, s->words, ARRAY_SIZE(s->words));
+		if (n < 0) {
+			fprintf(stderr, "%s:%d: cannot split the line\n", s->path, s->lineno);
+			return -1;
+		}
+		if (n)
+			return n;
+	}
+	return 0;
+}
+
+void script_close(struct script *s)
+{
+	if (s->f != stdin)
+		fclose(s->f);
+}
+
 /* ---- name resolution ---- */
 
 void names_load(int fd, struct names *nm)

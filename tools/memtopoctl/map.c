@@ -482,34 +482,20 @@ int do_op(int argc, char **argv)
 static int do_script(int argc, char **argv)
 {
 	const char *path = argv[1];
-	FILE *f;
 	struct memtopo_op *ops = NULL;
-	int *lines = NULL, n = 0, cap = 0, lineno = 0, ret;
+	int *lines = NULL, n = 0, cap = 0, nwords, ret;
 	struct names nm = {};
-	char line[4096], err[256];
+	char err[256];
 	struct op_parse p = { .nm = &nm, .err = err, .errlen = sizeof(err) };
+	struct script sc;
 	__u32 err_index;
 
 	if (argc != 2)
 		die_usage("script FILE|-");
-	f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	if (!f) {
-		fprintf(stderr, "memtopoctl: %s: %s\n", path, strerror(errno));
+	if (script_open(&sc, path))
 		return 1;
-	}
 	p.fd = open_ctx(true);
-	while (fgets(line, sizeof(line), f)) {
-		char *words[16];
-		int nwords;
-
-		lineno++;
-		nwords = tokenize(line, words, ARRAY_SIZE(words));
-		if (nwords < 0) {
-			fprintf(stderr, "%s:%d: cannot split the line\n", path, lineno);
-			return 2;
-		}
-		if (!nwords)
-			continue;
+	while ((nwords = script_next(&sc)) > 0) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			ops = realloc(ops, cap * sizeof(*ops));
@@ -518,16 +504,17 @@ static int do_script(int argc, char **argv)
 				return 2;
 		}
 		p.index = n;
-		ret = parse_op(&p, nwords, words, &ops[n]);
+		ret = parse_op(&p, nwords, sc.words, &ops[n]);
 		if (ret) {
-			fprintf(stderr, "%s:%d: %s\n", path, lineno,
+			fprintf(stderr, "%s:%d: %s\n", path, sc.lineno,
 				ret > 0 ? "not a command that changes the map" : err);
 			return 2;
 		}
-		lines[n++] = lineno;
+		lines[n++] = sc.lineno;
 	}
-	if (f != stdin)
-		fclose(f);
+	script_close(&sc);
+	if (nwords < 0)
+		return 2;
 	ret = mt_batch(p.fd, ops, n, &err_index);
 	if (ret) {
 		if (err_index < (__u32)n)

@@ -75,6 +75,25 @@ int open_ctx(bool create);
 int parse_u64(const char *s, __u64 *v, bool *is_2_64);
 int parse_s32(const char *s, __s32 *v);
 int tokenize(char *line, char **argv, int max);
+
+/*
+ * A script of commands, a line each (script, txn): a file, or "-" for
+ * stdin.  script_open() reports a file it cannot open and returns 1;
+ * script_next() splits the next line that has words into @words and
+ * returns how many, 0 at the end, -1 for a line it cannot split (reported
+ * as PATH:LINE); script_close() closes what script_open() opened.
+ */
+struct script {
+	const char *path;
+	FILE *f;
+	int lineno;
+	char line[4096];
+	char *words[16];
+};
+
+int script_open(struct script *s, const char *path);
+int script_next(struct script *s);
+void script_close(struct script *s);
 char *slurp(const char *path);
 
 /*

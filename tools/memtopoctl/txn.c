@@ -19,58 +19,44 @@
 
 static int do_txn(int argc, char **argv)
 {
-	const char *path = argv[1];
-	int fd, lineno = 0, ret = 0, done = 0;
-	char line[4096];
+	int fd, ret = 0, done = 0, nwords;
+	struct script sc;
 	__u32 depth;
-	FILE *f;
 
 	if (argc != 2)
 		die_usage("txn FILE|-");
-	f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	if (!f) {
-		fprintf(stderr, "memtopoctl: %s: %s\n", path, strerror(errno));
+	if (script_open(&sc, argv[1]))
 		return 1;
-	}
 	fd = open_ctx(true);
 	ret = mt_txn(fd, MEMTOPO_TXN_BEGIN, &depth);
 	if (ret) {
 		fprintf(stderr, "memtopoctl: txn begin: %s\n", strerror(-ret));
 		return 1;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	while ((nwords = script_next(&sc)) > 0) {
 		const struct cmd *c;
-		char *words[16];
-		int nwords;
+		char **words = sc.words;
 
-		lineno++;
-		nwords = tokenize(line, words, ARRAY_SIZE(words));
-		if (nwords < 0) {
-			fprintf(stderr, "%s:%d: cannot split the line\n", path, lineno);
-			ret = 2;
-			break;
-		}
-		if (!nwords)
-			continue;
 		if (!strcmp(words[0], "txn") || !strcmp(words[0], "script") ||
 		    !strcmp(words[0], "destroy") || !strcmp(words[0], "watch") ||
 		    !strcmp(words[0], "serve")) {
-			fprintf(stderr, "%s:%d: %s cannot run inside a transaction\n", path,
-				lineno, words[0]);
+			fprintf(stderr, "%s:%d: %s cannot run inside a transaction\n", sc.path,
+				sc.lineno, words[0]);
 			ret = 2;
 			break;
 		}
 		c = cmd_find(words[0]);
 		ret = c ? c->func(nwords, words) : do_op(nwords, words);
 		if (ret) {
-			fprintf(stderr, "%s:%d: failed; %d earlier command%s committed\n", path,
-				lineno, done, done == 1 ? " is" : "s are");
+			fprintf(stderr, "%s:%d: failed; %d earlier command%s committed\n", sc.path,
+				sc.lineno, done, done == 1 ? " is" : "s are");
 			break;
 		}
 		done++;
 	}
-	if (f != stdin)
-		fclose(f);
+	if (nwords < 0)
+		ret = 2;
+	script_close(&sc);
 	/* the commit renders everything at once; a render error undid it all */
 	if (mt_txn(fd, MEMTOPO_TXN_COMMIT, &depth)) {
 		fprintf(stderr, "memtopoctl: txn commit: %s\n", strerror(errno));
