@@ -610,8 +610,9 @@ static void memtopo_iommu_emit(struct memtopo_region *mr, int iommu_idx,
 		e.type = MEMTOPO_EVENT_IOMMU_DEVIOTLB_UNMAP;
 	else
 		return;
+	/* as memtopo_iommu_emit_range() reads the entry, even unaligned */
 	first = event->entry.iova;
-	last = first | event->entry.addr_mask;
+	last = first + min(event->entry.addr_mask, U64_MAX - first);
 	list_for_each_entry(e.as, &mr->ctx->spaces, link)
 		if (memtopo_space_subscribed_locked(e.as))
 			memtopo_space_region_ranges_locked(e.as, mr, first, last,
