@@ -8,6 +8,20 @@
  * group or chunk both views point at holds the same entries, all but its
  * last (whose end is the next one's start), so it is skipped whole.
  *
+ * Size.  What a kept view costs does not depend on the map: a one-change
+ * commit leaves its predecessor a chunk and a group of its own, about
+ * 8 KiB, whether the view holds a thousand ranges or a million.  A kept
+ * view saves a subscriber a full read of the current view, which costs in
+ * proportion to the view.  So beyond the newest MEMTOPO_HISTORY_MIN, views
+ * are kept only while all a space keeps stays within
+ * 1/memtopo_history_share (memtopo.history_share, default
+ * MEMTOPO_HISTORY_SHARE) of its published view's bytes
+ * (memtopo_view_bytes()): a large map keeps up to MEMTOPO_HISTORY_MAX, a
+ * small one, whose full read is cheap, only the last two.  With the
+ * default, kept views add about a quarter of a byte to the 28-36 a
+ * range of the view costs.  The rule is applied when a view is replaced,
+ * the only time either side changes; 0 lifts it.
+ *
  * Budget.  A kept view is charged to the context's memory budget for what
  * it alone keeps alive: its index, and the groups and chunks the view that
  * replaced it does not share.  When the budget refuses a view, older views
@@ -33,9 +47,12 @@
 #include "memtopo_internal.h"
 #include "selftest.h"
 
+unsigned int memtopo_history_share = MEMTOPO_HISTORY_SHARE;
+
 struct memtopo_history {
 	u32 head;		/* slot of the oldest kept view */
 	u32 nr;			/* views kept */
+	size_t bytes;		/* the sum of their costs */
 	struct {
 		struct memtopo_view *view;
 		size_t cost;	/* bytes charged for it */
@@ -234,6 +251,7 @@ static void memtopo_history_drop_oldest(struct memtopo_space *as)
 	u32 slot = h->head;
 
 	memtopo_ctx_uncharge_locked(as->ctx, h->e[slot].cost);
+	h->bytes -= h->e[slot].cost;
 	memtopo_view_put(h->e[slot].view);
 	h->e[slot].view = NULL;
 	h->head = (h->head + 1) % MEMTOPO_HISTORY_MAX;
@@ -257,16 +275,23 @@ static void memtopo_history_clear(struct memtopo_space *as)
  * @old: the view it published before; the space's reference passes here.
  * @new: the view it publishes now.
  *
- * Cannot fail: a view the budget (or memory) refuses is simply not kept,
- * and then asking for its generation is ESTALE.
+ * Kept views are dropped, oldest first, until the space keeps at most
+ * MEMTOPO_HISTORY_MAX counting @old and, beyond the newest
+ * MEMTOPO_HISTORY_MIN, what it keeps costs at most 1/memtopo_history_share
+ * of memtopo_view_bytes(@new) (unless that is 0); then until the budget
+ * takes @old.
+ *
+ * Context: the context mutex held.  Cannot fail: a view the budget (or
+ * memory) refuses is simply not kept, and then asking for its generation
+ * is ESTALE.
  */
 void memtopo_history_push(struct memtopo_space *as, struct memtopo_view *old,
 			  const struct memtopo_view *new)
 {
 	struct memtopo_ctx *ctx = as->ctx;
 	struct memtopo_history *h = as->history;
-	size_t cost;
-	u32 slot;
+	size_t cost, bound;
+	u32 slot, share;
 
 	memtopo_assert_locked(ctx);
 	if (!h) {
@@ -280,7 +305,10 @@ void memtopo_history_push(struct memtopo_space *as, struct memtopo_view *old,
 		as->history = h;
 	}
 	cost = memtopo_view_unique_bytes(old, new);
-	if (h->nr == MEMTOPO_HISTORY_MAX)
+	share = READ_ONCE(memtopo_history_share);
+	bound = share ? memtopo_view_bytes(new) / share : SIZE_MAX;
+	while (h->nr && (h->nr + 1 > MEMTOPO_HISTORY_MAX ||
+			 (h->nr + 1 > MEMTOPO_HISTORY_MIN && h->bytes + cost > bound)))
 		memtopo_history_drop_oldest(as);
 	while (memtopo_ctx_charge(ctx, cost)) {
 		if (!h->nr)
@@ -290,6 +318,7 @@ void memtopo_history_push(struct memtopo_space *as, struct memtopo_view *old,
 	slot = (h->head + h->nr++) % MEMTOPO_HISTORY_MAX;
 	h->e[slot].view = old;
 	h->e[slot].cost = cost;
+	h->bytes += cost;
 	return;
 
 drop:
@@ -344,19 +373,23 @@ u32 memtopo_history_depth(const struct memtopo_space *as)
 }
 EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_history_depth);
 
+/**
+ * memtopo_history_bytes() - what a space's kept views are charged.
+ * @as: the space, context locked.
+ *
+ * Return: the sum of what each kept view alone keeps alive, in bytes; the
+ * bound of memtopo.history_share applies to it.
+ */
+size_t memtopo_history_bytes(const struct memtopo_space *as)
+{
+	return as->history ? as->history->bytes : 0;
+}
+EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_history_bytes);
+
 /* What one space's kept views and their ring hold in the budget. */
 static size_t memtopo_history_space_charged(const struct memtopo_space *as)
 {
-	const struct memtopo_history *h = as->history;
-	size_t sum;
-	u32 i;
-
-	if (!h)
-		return 0;
-	sum = sizeof(*h);
-	for (i = 0; i < h->nr; i++)
-		sum += h->e[(h->head + i) % MEMTOPO_HISTORY_MAX].cost;
-	return sum;
+	return as->history ? sizeof(*as->history) + memtopo_history_bytes(as) : 0;
 }
 
 /**

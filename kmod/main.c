@@ -19,6 +19,10 @@
 module_param_named(ctx_mem_max, memtopo_ctx_mem_max, ulong, 0644);
 MODULE_PARM_DESC(ctx_mem_max, "bytes one context may keep (regions, views, event queues, mapped pages); default 1 GiB, a context may set less");
 
+/* How much of its view a space may keep in earlier views (kmod/history.c); read at every commit. */
+module_param_named(history_share, memtopo_history_share, uint, 0644);
+MODULE_PARM_DESC(history_share, "views kept for resync by difference cost at most 1/N of the published view, beyond the last two; default 128, 0 = up to 64 whatever they cost");
+
 static int memtopo_fops_open(struct inode *inode, struct file *filp)
 {
 	struct memtopo_file *mf;

@@ -707,15 +707,22 @@ static inline u64 memtopo_pos_last(const struct memtopo_view_pos *p)
 }
 
 /*
- * history.c: the views a space published before its current one, at most
- * this many, fewer when the context's memory budget refuses them.
+ * history.c: the views a space published before its current one.  At most
+ * MEMTOPO_HISTORY_MAX; beyond the newest MEMTOPO_HISTORY_MIN, only while
+ * they cost no more than 1/memtopo_history_share of the published view
+ * (memtopo.history_share, MEMTOPO_HISTORY_SHARE unless set; 0 lifts that
+ * bound); fewer when the context's memory budget refuses them.
  */
 #define MEMTOPO_HISTORY_MAX	64
+#define MEMTOPO_HISTORY_MIN	2
+#define MEMTOPO_HISTORY_SHARE	128
+extern unsigned int memtopo_history_share;
 void memtopo_history_push(struct memtopo_space *as, struct memtopo_view *old,
 			  const struct memtopo_view *new);
 void memtopo_history_free(struct memtopo_space *as);
 const struct memtopo_view *memtopo_history_find(struct memtopo_space *as, u64 generation);
 u32 memtopo_history_depth(const struct memtopo_space *as);
+size_t memtopo_history_bytes(const struct memtopo_space *as);
 void memtopo_history_forget_region(struct memtopo_region *mr);
 size_t memtopo_history_charged(struct memtopo_ctx *ctx);
 void memtopo_history_reclaim(struct memtopo_ctx *ctx);

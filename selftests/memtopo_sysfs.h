@@ -16,6 +16,7 @@
 #define DBG		"/sys/kernel/debug/memtopo"
 #define PARAM_MEM_MAX	"/sys/module/memtopo/parameters/ctx_mem_max"
 #define PARAM_NAMED_MAX	"/sys/module/memtopo/parameters/named_max_per_user"
+#define PARAM_HISTORY_SHARE	"/sys/module/memtopo/parameters/history_share"
 
 /* The file's text, in a buffer the next call reuses; NULL if unreadable. */
 static inline char *read_file(const char *path)

@@ -608,7 +608,10 @@ static void check_diff(int s, const struct memtopo_view *v)
 	memtopo_ctx_lock(ctx);
 	old = memtopo_history_find(spaces[s], h->gen);
 	if (!old) {
-		/* forgotten at a region's destruction: only a newer one can be kept */
+		/*
+		 * forgotten at a region's destruction, or past the last two of a
+		 * small map (history.c): only a newer one can be kept
+		 */
 		memtopo_ctx_unlock(ctx);
 		h->gen = 0;
 		diff_forgotten++;
@@ -2797,7 +2800,8 @@ static int diff_record(void *opaque, const struct memtopo_section *s, bool add)
  * Diffs over views of several groups (where whole shared groups are
  * skipped), checked against the set difference of full walks: first the
  * ranges only the old view has, in address order, then those only the new
- * one has.
+ * one has.  Up to 8 views back: the bound by the view's size is lifted
+ * (memtopo.history_share 0), which would keep two of a map this small.
  */
 static void diff_groups_pass(unsigned long rounds, unsigned long leaves)
 {
@@ -2812,6 +2816,7 @@ static void diff_groups_pass(unsigned long rounds, unsigned long leaves)
 	struct memtopo_space *as;
 	int na, nb, ia, ib, k;
 
+	memtopo_history_share = 0;
 	ctx = memtopo_ctx_create("diff");
 	root = memtopo_region_create(ctx, &ri);
 	as = memtopo_space_create(ctx, "diff", root);
@@ -2883,6 +2888,7 @@ static void diff_groups_pass(unsigned long rounds, unsigned long leaves)
 	if (groups < 2)
 		FAIL("diff groups: views of %llu group, need several", (unsigned long long)groups);
 	memtopo_ctx_put(ctx);
+	memtopo_history_share = MEMTOPO_HISTORY_SHARE;
 	free(leaf);
 	free(a);
 	free(b);
@@ -2894,7 +2900,8 @@ static void diff_groups_pass(unsigned long rounds, unsigned long leaves)
 
 /*
  * A region destroyed while kept views may show it: every kept view is
- * forgotten, none is left to show the freed region, and history resumes.
+ * forgotten, none is left to show the freed region, and history resumes,
+ * up to the most with the bound by the view's size lifted.
  */
 static void diff_forget_pass(void)
 {
@@ -2925,8 +2932,10 @@ static void diff_forget_pass(void)
 	if (memtopo_history_depth(as) || memtopo_history_depth(as2))
 		FAIL("forget: views kept across a region's destruction");
 	memtopo_ctx_unlock(ctx);
+	memtopo_history_share = 0;
 	for (k = 0; k < MEMTOPO_HISTORY_MAX + 2; k++)
 		expect(memtopo_region_set_address(other, 0x4000 + (k % 2) * 0x1000), 0, "move");
+	memtopo_history_share = MEMTOPO_HISTORY_SHARE;
 	memtopo_ctx_lock(ctx);
 	if (memtopo_history_depth(as) != MEMTOPO_HISTORY_MAX)
 		FAIL("forget: %u views kept, not the most", memtopo_history_depth(as));
@@ -2935,6 +2944,96 @@ static void diff_forget_pass(void)
 	memtopo_ctx_put(ctx);
 	if (shim_live_allocs)
 		FAIL("forget: %ld allocations leaked", shim_live_allocs);
+}
+
+/*
+ * How many views a space keeps follows its view's size: after every
+ * one-change commit, at least MEMTOPO_HISTORY_MIN, at most
+ * MEMTOPO_HISTORY_MAX, and beyond the minimum no more bytes than
+ * 1/memtopo_history_share of the published view.  A map of @leaves leaves
+ * keeps only the minimum at the default share, more at 1/@share of its
+ * view, all it may with the bound lifted (0); every one kept still gives
+ * the difference to the current view.
+ */
+static int count_sections(void *opaque, const struct memtopo_section *s, bool add)
+{
+	(*(u64 *)opaque)++;
+	return 0;
+}
+
+static void history_share_pass(unsigned long leaves, unsigned int share, int rounds)
+{
+	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
+					  .size_is_2_64 = true };
+	const unsigned int shares[] = { MEMTOPO_HISTORY_SHARE, share, 0 };
+	u32 most[ARRAY_SIZE(shares)] = {}, depth;
+	struct memtopo_region *root, **leaf = calloc(leaves, sizeof(*leaf));
+	u64 *gens = calloc(ARRAY_SIZE(shares) * rounds + 2, sizeof(*gens));
+	struct memtopo_space *as;
+	unsigned long i;
+	int p, r, nr_gens = 0;
+
+	ctx = memtopo_ctx_create("share");
+	root = memtopo_region_create(ctx, &ri);
+	as = memtopo_space_create(ctx, "share", root);
+	gens[nr_gens++] = as->view->generation;
+	memtopo_transaction_begin(ctx);
+	for (i = 0; i < leaves; i++) {
+		struct memtopo_region_info li = {
+			.kind = MEMTOPO_RAM, .name = "l", .size = 0x1000,
+		};
+
+		leaf[i] = memtopo_region_create(ctx, &li);
+		if (IS_ERR(leaf[i]) || memtopo_region_add_subregion(root, i * 0x2000, leaf[i], 0,
+								    false))
+			FAIL("history share: build");
+	}
+	expect(memtopo_transaction_commit(ctx), 0, "commit");
+	gens[nr_gens++] = as->view->generation;
+	for (p = 0; p < (int)ARRAY_SIZE(shares); p++) {
+		memtopo_history_share = shares[p];
+		for (r = 0; r < rounds; r++) {
+			struct memtopo_region *mr = leaf[rnd_below(leaves)];
+			const struct memtopo_view *v, *old;
+			size_t bytes, bound;
+			u64 n = 0;
+
+			expect(memtopo_region_set_enabled(mr, !memtopo_region_enabled(mr)), 0,
+			       "set_enabled");
+			memtopo_ctx_lock(ctx);
+			v = memtopo_space_view_locked(as);
+			if (v->generation == gens[nr_gens - 1])
+				FAIL("history share: a commit published nothing");
+			gens[nr_gens++] = v->generation;
+			depth = memtopo_history_depth(as);
+			bytes = memtopo_history_bytes(as);
+			bound = shares[p] ? memtopo_view_bytes(v) / shares[p] : SIZE_MAX;
+			most[p] = max(most[p], depth);
+			if (depth < MEMTOPO_HISTORY_MIN || depth > MEMTOPO_HISTORY_MAX ||
+			    depth >= nr_gens)
+				FAIL("history share 1/%u: %u views kept", shares[p], depth);
+			if (depth > MEMTOPO_HISTORY_MIN && bytes > bound)
+				FAIL("history share 1/%u: %u views of %zu bytes kept, %zu allowed",
+				     shares[p], depth, bytes, bound);
+			/* the oldest kept: one pointer-shared walk away from the current */
+			old = memtopo_history_find(as, gens[nr_gens - 1 - depth]);
+			if (!old || memtopo_view_diff(old, v, count_sections, &n) || !n)
+				FAIL("history share 1/%u: no difference from the oldest of %u",
+				     shares[p], depth);
+			memtopo_ctx_unlock(ctx);
+		}
+	}
+	memtopo_history_share = MEMTOPO_HISTORY_SHARE;
+	if (most[0] != MEMTOPO_HISTORY_MIN || most[1] <= MEMTOPO_HISTORY_MIN ||
+	    most[1] >= MEMTOPO_HISTORY_MAX || most[2] != MEMTOPO_HISTORY_MAX)
+		FAIL("history share: at most %u / %u / %u views kept at 1/%u, 1/%u, unbounded",
+		     most[0], most[1], most[2], MEMTOPO_HISTORY_SHARE, share);
+	diff_checks++;
+	memtopo_ctx_put(ctx);
+	free(leaf);
+	free(gens);
+	if (shim_live_allocs)
+		FAIL("history share: %ld allocations leaked", shim_live_allocs);
 }
 
 static void scratch_pass(unsigned long leaves)
@@ -3586,6 +3685,7 @@ int main(int argc, char **argv)
 		     dis_managers, dis_changes, dis_vetoes, dis_mapped);
 	diff_groups_pass(300, 12000);
 	diff_forget_pass();
+	history_share_pass(5000, 4, MEMTOPO_HISTORY_MAX + 16);
 	if (trees >= 1000 && (!alias_adds || !alias_only_entries))
 		FAIL("trees miss aliases: %lu adds under one, %lu entries shown only through one",
 		     alias_adds, alias_only_entries);
