@@ -73,6 +73,7 @@ static size_t memtopo_view_unique_bytes(const struct memtopo_view *old,
 			sizeof(*old->group_cfirst) + sizeof(*old->groups));
 	u32 go, gn = 0, jo, jn;
 
+	bytes += memtopo_view_table_unique_bytes(old, new);
 	for (go = 0; go < old->nr_groups; go++) {
 		const struct memtopo_group *a = old->groups[go], *b = NULL;
 

@@ -64,6 +64,7 @@
 #define _MEMTOPO_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -353,8 +354,50 @@ struct memtopo_view_span {
 };
 
 /*
+ * A view's direct table: addresses from 0 cut into slots of 2^tshift
+ * bytes, about one for every MEMTOPO_TSLOT_KEYS entries.  A slot whose
+ * addresses lie in one chunk, among at most 8 of its entries that are not
+ * its last, and whose first address is in an entry starting at most
+ * MEMTOPO_TSLOT_REACH slots before, says which chunk (an index, from 1,
+ * into its page's list of chunks: bits 0-4), the entry holding its first
+ * address (bits 5-12) and how many more start in it (bits 13-15); any
+ * other slot is 0 and its lookups take the group search.  Two bytes a
+ * slot keep the table of 10^5 entries in some 60 KiB, in the cache where
+ * a lookup reads it.  The reach bounds the slots a commit rewrites by the
+ * entries it replaces, not by the addresses they span (a hole below a
+ * 64-bit BAR spans most of them).
+ *
+ * Slots live in pages, pages in mids, the view holds its own array of
+ * mids.  Pages and mids are copy-on-write and, like chunks, carry no
+ * reference count: each belongs to the oldest living view of the chain
+ * holding it (memtopo_view_release()), so a commit copies the mid array,
+ * the mids and pages holding the slots it rewrites, and nothing else.
+ */
+#define MEMTOPO_TPAGE_CHUNKS	31
+#define MEMTOPO_TPAGE_SLOTS	384	/* with the chunks, 1 KiB: what a commit copies */
+#define MEMTOPO_TMID_PAGES	62	/* with the two words below, 512 bytes */
+#define MEMTOPO_TSLOT_KEYS	2
+#define MEMTOPO_TSLOT_REACH	8
+/* below this many entries a view has no table: its groups are cached */
+#define MEMTOPO_TABLE_MIN	1024
+
+struct memtopo_tpage {
+	/* the chunks its slots name; a slot of 0 names none */
+	const struct memtopo_chunk *chunk[MEMTOPO_TPAGE_CHUNKS];
+	u16 slot[MEMTOPO_TPAGE_SLOTS];
+};
+
+struct memtopo_tmid {
+	struct memtopo_tpage *page[MEMTOPO_TMID_PAGES];
+	/* the owner's list and its pages to free (memtopo_view_release()) */
+	struct memtopo_tmid *dead_next;
+	u64 dead_pages;
+};
+
+/*
  * A flat view partitions [0, 2^64) into entries sorted by start; entry i
  * ends where entry i + 1 starts (the last one at 2^64 - 1).  A lookup
+ * reads its slot of the direct table; when that cannot answer, it
  * binary-searches group_start[] (a few hundred keys at most), then counts
  * in the group and in the chunk.
  */
@@ -371,6 +414,11 @@ struct memtopo_view {
 	u32 *group_first;		/* index of each group's first entry */
 	u32 *group_cfirst;		/* index of each group's first chunk */
 	struct memtopo_group **groups;
+	u32 tslots;			/* direct table: slots (0: none), */
+	u32 tnr;			/* the entry count it was sized for, */
+	u32 nr_tmids;			/* mids, */
+	u8 tshift;			/* slot s starts at s << tshift */
+	struct memtopo_tmid **tmids;
 	/*
 	 * Writers' bookkeeping, under the context mutex; readers never look:
 	 * the living views this one was spliced from and that was spliced
@@ -380,6 +428,7 @@ struct memtopo_view {
 	struct memtopo_view *borrower;
 	struct memtopo_group *dead_groups;
 	struct memtopo_chunk *dead_chunks;
+	struct memtopo_tmid *dead_tmids;
 	/*
 	 * While @lender is still the view this one was spliced from
 	 * (@spans_valid): the lender's nodes the splice replaced, in the
@@ -623,6 +672,8 @@ struct memtopo_region *memtopo_effective_root(struct memtopo_region *root);
 /* view.c */
 void memtopo_view_put(struct memtopo_view *view);
 size_t memtopo_view_bytes(const struct memtopo_view *view);
+size_t memtopo_view_table_unique_bytes(const struct memtopo_view *old,
+				       const struct memtopo_view *new);
 u32 memtopo_view_find(const struct memtopo_view *view, u64 addr);
 u32 memtopo_view_chunk_of(const struct memtopo_view *view, u32 i);
 const struct memtopo_chunk *memtopo_view_chunk(const struct memtopo_view *view, u32 c,

@@ -24,6 +24,14 @@
  * other group and every shared chunk of the rebuilt group: at 10^6 ranges
  * most of a commit, each a locked operation on a line out of the cache.
  *
+ * The direct table (struct memtopo_tmid in memtopo_internal.h) follows the
+ * same rule: its mids and pages are created by one view, held by the views
+ * spliced after it until one copies them to rewrite a slot, and belong to
+ * the oldest living view holding them.  A lookup that read a slot in a
+ * view reaches a chunk that view holds, through pages it holds: all of
+ * them are freed at the earliest after a grace period that starts once
+ * that view is unpublished and released, after the reader left.
+ *
  * Groups and chunks are searched the same way (memtopo_node_find()):
  * every 8th key is copied into a summary; a search of the summary picks a
  * block of 8 keys (one cache line), a search of the block picks the entry.
@@ -193,6 +201,14 @@ static __always_inline u32 memtopo_chunk_find(const struct memtopo_group *grp, u
 				      pf, pf_size);
 }
 
+/* The page of @v's direct table holding slot @s. */
+static __always_inline struct memtopo_tpage *memtopo_tpage_of(const struct memtopo_view *v, u32 s)
+{
+	u32 p = s / MEMTOPO_TPAGE_SLOTS;
+
+	return v->tmids[p / MEMTOPO_TMID_PAGES]->page[p % MEMTOPO_TMID_PAGES];
+}
+
 static u32 memtopo_bsearch_u32(const u32 *a, u32 n, u32 key)
 {
 	const u32 *base = a;
@@ -256,7 +272,17 @@ static void memtopo_view_free(struct memtopo_view *view)
 {
 	struct memtopo_group *grp;
 	struct memtopo_chunk *chunk;
+	struct memtopo_tmid *mid;
+	u32 p;
 
+	while ((mid = view->dead_tmids)) {
+		view->dead_tmids = mid->dead_next;
+		for (p = 0; p < MEMTOPO_TMID_PAGES; p++)
+			if (mid->dead_pages & BIT_ULL(p))
+				kfree(mid->page[p]);
+		kfree(mid);
+	}
+	kvfree(view->tmids);
 	while ((chunk = view->dead_chunks)) {
 		view->dead_chunks = chunk->dead_next;
 		kfree(chunk);
@@ -319,6 +345,42 @@ static bool memtopo_cursor_has_chunk(struct memtopo_view_cursor *c, u64 start,
 		c->j++;
 	/* starts are unique in a view: no other chunk of @w starts there */
 	return grp->chunks[c->j] == chunk;
+}
+
+/* Mid @m of @v's table, if it has one there. */
+static const struct memtopo_tmid *memtopo_view_tmid(const struct memtopo_view *v, u32 m)
+{
+	return v && m < v->nr_tmids ? v->tmids[m] : NULL;
+}
+
+/*
+ * The table's part of memtopo_view_release(): the same rule, by position
+ * (a splice shares a mid or a page only at the index it had, and a
+ * resized table shares nothing).  A table a failed build left half made
+ * has holes: they are skipped.
+ */
+static void memtopo_table_release(struct memtopo_view *view, const struct memtopo_view *lender,
+				  const struct memtopo_view *borrower)
+{
+	u32 m, p;
+
+	for (m = 0; m < view->nr_tmids; m++) {
+		struct memtopo_tmid *mid = view->tmids[m];
+		const struct memtopo_tmid *lm = memtopo_view_tmid(lender, m);
+		const struct memtopo_tmid *bm = memtopo_view_tmid(borrower, m);
+
+		if (!mid || mid == lm || mid == bm)
+			continue;
+		mid->dead_pages = 0;
+		for (p = 0; p < MEMTOPO_TMID_PAGES; p++) {
+			const struct memtopo_tpage *page = mid->page[p];
+
+			if (page && (!lm || lm->page[p] != page) && (!bm || bm->page[p] != page))
+				mid->dead_pages |= BIT_ULL(p);
+		}
+		mid->dead_next = view->dead_tmids;
+		view->dead_tmids = mid;
+	}
 }
 
 /* List every node of @view that neither @lender nor @borrower holds. */
@@ -407,6 +469,7 @@ static void memtopo_view_release(struct memtopo_view *view)
 	struct memtopo_view *lender = view->lender, *borrower = view->borrower;
 	bool own = lender && view->spans_valid, lent = borrower && borrower->spans_valid;
 
+	memtopo_table_release(view, lender, borrower);
 	if (own && lent) {
 		const struct memtopo_view_span *a = &view->made, *b = &borrower->replaced;
 		struct memtopo_view_span both = {
@@ -470,7 +533,39 @@ size_t memtopo_view_bytes(const struct memtopo_view *view)
 
 	return sizeof(*view) + (size_t)max(view->nr_groups, 1u) * idx +
 	       (size_t)view->nr_groups * sizeof(struct memtopo_group) +
-	       (size_t)view->nr_chunks * sizeof(struct memtopo_chunk);
+	       (size_t)view->nr_chunks * sizeof(struct memtopo_chunk) +
+	       (size_t)view->nr_tmids * (sizeof(*view->tmids) + sizeof(struct memtopo_tmid)) +
+	       (size_t)DIV_ROUND_UP(view->tslots, MEMTOPO_TPAGE_SLOTS) *
+	       sizeof(struct memtopo_tpage);
+}
+
+/**
+ * memtopo_view_table_unique_bytes() - what @old's direct table keeps alive
+ * that @new's does not.
+ * @old: a view.
+ * @new: a view spliced after it.
+ *
+ * Context: the context mutex held (both views' chain is the writers').
+ *
+ * Return: bytes: @old's mid array, its mids and pages @new does not hold.
+ */
+size_t memtopo_view_table_unique_bytes(const struct memtopo_view *old,
+				       const struct memtopo_view *new)
+{
+	size_t bytes = (size_t)old->nr_tmids * sizeof(*old->tmids);
+	u32 m, p;
+
+	for (m = 0; m < old->nr_tmids; m++) {
+		const struct memtopo_tmid *mid = old->tmids[m], *nm = memtopo_view_tmid(new, m);
+
+		if (mid == nm)
+			continue;
+		bytes += sizeof(*mid);
+		for (p = 0; p < MEMTOPO_TMID_PAGES; p++)
+			if (mid->page[p] && (!nm || nm->page[p] != mid->page[p]))
+				bytes += sizeof(*mid->page[p]);
+	}
+	return bytes;
 }
 
 /* A view with room for @nr_groups groups and none yet. */
@@ -667,6 +762,14 @@ const struct memtopo_chunk *memtopo_view_chunk(const struct memtopo_view *view, 
 	return grp->chunks[c];
 }
 
+/* The first start of chunk @c of @view, from its group: the chunk is not read. */
+static u64 memtopo_view_chunk_start(const struct memtopo_view *view, u32 c)
+{
+	u32 g = memtopo_bsearch_u32(view->group_cfirst, view->nr_groups, c);
+
+	return view->groups[g]->chunk_start[c - view->group_cfirst[g]];
+}
+
 /**
  * memtopo_pos_init() - start a walk at entry @i.
  * @p: the position.
@@ -789,17 +892,9 @@ static u32 memtopo_view_find_at(const struct memtopo_view *view, u64 addr, u64 *
 	return view->group_first[g] + grp->chunk_first[j] + k;
 }
 
-/**
- * memtopo_view_lookup() - the section holding @addr, straight from the
- * tree (the readers' fast path).
- * @view: the view.
- * @addr: the address.
- * @s: filled in, generation included.
- *
- * Return: true if a region is mapped at @addr.
- */
-__always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 addr,
-					 struct memtopo_section *s)
+/* A lookup the direct table cannot answer: through the group and the chunk. */
+static noinline bool memtopo_view_lookup_groups(const struct memtopo_view *view, u64 addr,
+						struct memtopo_section *s)
 {
 	u32 g = memtopo_bsearch_u64(view->group_start, view->nr_groups, addr);
 	const struct memtopo_group *grp = view->groups[g];
@@ -819,6 +914,64 @@ __always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 ad
 		end = g + 1 < view->nr_groups ? view->group_start[g + 1] - 1 : U64_MAX;
 	s->start = chunk->starts[k];
 	s->last = end;
+	s->mr = fr->mr;
+	s->offset = fr->offset;
+	s->flags = fr->flags;
+	s->dirty_log_mask = fr->dirty_log_mask;
+	s->generation = view->generation;
+	return true;
+}
+
+/**
+ * memtopo_view_lookup() - the section holding @addr, straight from the
+ * tree (the readers' fast path).
+ * @view: the view.
+ * @addr: the address.
+ * @s: filled in, generation included.
+ *
+ * Context: an RCU read section (or the context mutex) keeping @view.
+ *
+ * Return: true if a region is mapped at @addr.
+ */
+__always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 addr,
+					 struct memtopo_section *s)
+{
+	const struct memtopo_tpage *page;
+	const struct memtopo_chunk *chunk;
+	const struct memtopo_fr *fr;
+	const char *pf;
+	u32 k, n, i, x;
+	u16 t;
+
+	if (unlikely(!view->tslots))
+		return memtopo_view_lookup_groups(view, addr, s);
+	x = min_t(u64, addr >> view->tshift, view->tslots - 1);
+	page = memtopo_tpage_of(view, x);
+	t = page->slot[x % MEMTOPO_TPAGE_SLOTS];
+	if (unlikely(!t))
+		return memtopo_view_lookup_groups(view, addr, s);
+	/*
+	 * The entry is one of the slot's 1..8, all before the chunk's last:
+	 * their keys and entries are fetched at once, then three steps over
+	 * the window of 8 keys from the first (kept inside the keys) pick it.
+	 */
+	chunk = page->chunk[(t & 31) - 1];
+	k = (t >> 5) & 0xff;
+	n = t >> 13;
+	i = min_t(u32, k, MEMTOPO_NODE_KEYS - 8);
+	pf = (const char *)&chunk->fr[k];
+	prefetch(&chunk->starts[i]);
+	prefetch(&chunk->starts[i + 7]);
+	prefetch(pf);
+	prefetch(pf + (n + 1) * sizeof(*fr) - 1);
+	i = memtopo_step(chunk->starts, i, 4, addr);
+	i = memtopo_step(chunk->starts, i, 2, addr);
+	k = memtopo_step(chunk->starts, i, 1, addr);
+	fr = &chunk->fr[k];
+	if (!fr->mr)
+		return false;
+	s->start = chunk->starts[k];
+	s->last = chunk->starts[k + 1] - 1;
 	s->mr = fr->mr;
 	s->offset = fr->offset;
 	s->flags = fr->flags;
@@ -890,6 +1043,317 @@ void memtopo_flat_free(struct memtopo_flat *f)
 	memset(f, 0, sizeof(*f));
 }
 
+/*
+ * Whether slot @s of a table of 2^@sh-byte slots (not the last one) can
+ * answer, @k of @chunk being the entry holding its first address.
+ *
+ * Return: 1 + how many more entries start in the slot, or 0 if it cannot.
+ */
+static u32 memtopo_tslot_span(const struct memtopo_chunk *chunk, u32 k, u32 s, u8 sh)
+{
+	u64 b = ((u64)s << sh) + (BIT_ULL(sh) - 1);
+	u32 n = 0;
+
+	BUILD_BUG_ON(MEMTOPO_CHUNK_ENTRIES > 256 || MEMTOPO_TPAGE_CHUNKS > 31);
+	/* far inside a long entry: a commit must not rewrite all such slots */
+	if ((chunk->starts[k] >> sh) + MEMTOPO_TSLOT_REACH < s)
+		return 0;
+	while (n < 8 && k + n + 1 < chunk->nr && chunk->starts[k + n + 1] <= b)
+		n++;
+	/* the window of 8 keys must hold them, and the next one bounds the last */
+	if (n == 8 || k + n + 1 == chunk->nr)
+		return 0;
+	return n + 1;
+}
+
+/*
+ * Forget the chunks of @page (one the caller owns, holding slot @s) that
+ * no slot names but those in @s..@s_hi, which the caller is rewriting.
+ * Pages are copied with their list, and each rewrite adds a chunk or two
+ * and leaves some unnamed, so this runs when a list is full, not at
+ * every copy.
+ */
+static void memtopo_tpage_compact(struct memtopo_tpage *page, u32 s, u32 s_hi)
+{
+	u32 first = s - s % MEMTOPO_TPAGE_SLOTS, used = 0, o;
+
+	for (o = 0; o < MEMTOPO_TPAGE_SLOTS; o++)
+		if (first + o < s || first + o > s_hi)
+			used |= BIT(page->slot[o] & 31);
+	for (o = 0; o < MEMTOPO_TPAGE_CHUNKS; o++)
+		if (!(used & BIT(o + 1)))
+			page->chunk[o] = NULL;
+}
+
+/* Index (from 1) of @chunk in @page's list, added if there is room, or 0. */
+static u32 memtopo_tpage_chunk(struct memtopo_tpage *page, const struct memtopo_chunk *chunk)
+{
+	u32 i;
+
+	for (i = 0; i < MEMTOPO_TPAGE_CHUNKS; i++)
+		if (page->chunk[i] == chunk)
+			return i + 1;
+	for (i = 0; i < MEMTOPO_TPAGE_CHUNKS; i++)
+		if (!page->chunk[i]) {
+			page->chunk[i] = chunk;
+			return i + 1;
+		}
+	return 0;
+}
+
+/*
+ * Set slot @s of @page (one the caller owns) to entry @k of @chunk with
+ * @span as memtopo_tslot_span() says, or 0; @chunk joins the page's list,
+ * which, when full, drops the chunks no slot outside @s..@s_hi names (a
+ * build passes @s_hi below @s: its lists hold no stale chunk).  A slot
+ * stays 0 if the list is still full.  @hint caches the last index found.
+ */
+static void memtopo_tslot_set(struct memtopo_tpage *page, u32 s, u32 s_hi,
+			      const struct memtopo_chunk *chunk, u32 k, u32 span, u32 *hint)
+{
+	u32 idx = 0;
+
+	if (span && page->chunk[*hint] == chunk) {
+		idx = *hint + 1;
+	} else if (span) {
+		idx = memtopo_tpage_chunk(page, chunk);
+		if (!idx && s_hi >= s) {
+			memtopo_tpage_compact(page, s, s_hi);
+			idx = memtopo_tpage_chunk(page, chunk);
+		}
+		if (idx)
+			*hint = idx - 1;
+	}
+	page->slot[s % MEMTOPO_TPAGE_SLOTS] = idx ? idx | k << 5 | (span - 1) << 13 : 0;
+}
+
+/*
+ * Give @v (entries complete, no table yet) a table of its own, sized for
+ * its entries: about one slot per MEMTOPO_TSLOT_KEYS entries, up to the
+ * start of the entry nr / 256 before the last, so that a few entries far
+ * above the rest (64-bit BARs over low RAM) do not stretch every slot;
+ * addresses past the table take the group search.  On failure the table
+ * may be half made: memtopo_view_release() frees what it holds.
+ */
+static int memtopo_table_build(struct memtopo_view *v)
+{
+	struct memtopo_view_pos p;
+	u32 pages, m, q, s, hint = 0;
+	u64 last;
+	u8 sh = 0;
+
+	v->tslots = 0;
+	v->tnr = v->nr;
+	if (v->nr < MEMTOPO_TABLE_MIN)
+		return 0;
+	last = memtopo_view_start(v, v->nr - 1 - v->nr / 256);
+	while (sh < 63 && (last >> sh) >= v->nr / MEMTOPO_TSLOT_KEYS)
+		sh++;
+	pages = DIV_ROUND_UP((u32)(last >> sh) + 1, MEMTOPO_TPAGE_SLOTS);
+	v->tmids = kvcalloc(DIV_ROUND_UP(pages, MEMTOPO_TMID_PAGES), sizeof(*v->tmids),
+			    GFP_KERNEL_ACCOUNT);
+	if (!v->tmids)
+		return -ENOMEM;
+	v->nr_tmids = DIV_ROUND_UP(pages, MEMTOPO_TMID_PAGES);
+	for (m = 0; m < v->nr_tmids; m++) {
+		struct memtopo_tmid *mid = kzalloc(sizeof(*mid), GFP_KERNEL_ACCOUNT);
+
+		BUILD_BUG_ON(sizeof(struct memtopo_tmid) > 512);
+		BUILD_BUG_ON(sizeof(struct memtopo_tpage) > 1024);
+		if (!mid)
+			return -ENOMEM;
+		v->tmids[m] = mid;
+		for (q = 0; q < MEMTOPO_TMID_PAGES && m * MEMTOPO_TMID_PAGES + q < pages; q++) {
+			mid->page[q] = kzalloc(sizeof(*mid->page[q]), GFP_KERNEL_ACCOUNT);
+			if (!mid->page[q])
+				return -ENOMEM;
+		}
+	}
+	v->tshift = sh;
+	v->tslots = (last >> sh) + 1;
+	memtopo_pos_init(&p, v, 0);
+	/* the last slot runs to the top of the address space: never fast */
+	for (s = 0; s + 1 < v->tslots; s++) {
+		u64 a = (u64)s << sh, end;
+		u32 span;
+
+		while (memtopo_pos_last(&p) < a)
+			memtopo_pos_next(&p);
+		span = memtopo_tslot_span(p.chunk, p.k, s, sh);
+		if (span)
+			memtopo_tslot_set(memtopo_tpage_of(v, s), s, 0, p.chunk, p.k, span,
+					  &hint);
+		end = memtopo_pos_last(&p);
+		/* inside a long entry: nothing until the next one's slot */
+		if ((memtopo_pos_start(&p) >> sh) + MEMTOPO_TSLOT_REACH < s)
+			s = end == U64_MAX ? v->tslots :
+			    max_t(u64, s, min_t(u64, (end + 1) >> sh, v->tslots) - 1);
+	}
+	return 0;
+}
+
+/*
+ * The page holding slot @s of @v's table, to be written: it and its mid
+ * are copied first if @v still shares them with @old (its table's source).
+ */
+static struct memtopo_tpage *memtopo_tpage_write(struct memtopo_view *v,
+						 const struct memtopo_view *old, u32 s)
+{
+	u32 pg = s / MEMTOPO_TPAGE_SLOTS, m = pg / MEMTOPO_TMID_PAGES, q = pg % MEMTOPO_TMID_PAGES;
+	struct memtopo_tmid *mid = v->tmids[m];
+	struct memtopo_tpage *page;
+
+	if (mid == old->tmids[m]) {
+		mid = kmalloc(sizeof(*mid), GFP_KERNEL_ACCOUNT);
+		if (!mid)
+			return NULL;
+		memcpy(mid->page, old->tmids[m]->page, sizeof(mid->page));
+		v->tmids[m] = mid;
+	}
+	if (mid->page[q] != old->tmids[m]->page[q])
+		return mid->page[q];
+	page = kmalloc(sizeof(*page), GFP_KERNEL_ACCOUNT);
+	if (!page)
+		return NULL;
+	memcpy(page, mid->page[q], sizeof(*page));
+	mid->page[q] = page;
+	return page;
+}
+
+/* A splice's rewrite of its table: the new chunks, walked forward. */
+struct memtopo_tfill {
+	struct memtopo_view *v;
+	const struct memtopo_view *old;
+	struct memtopo_chunk **fresh;
+	u32 kc, ci, k, s_lo, s_hi;
+};
+
+/*
+ * Set slots @from..@to (ascending from one call to the next, within
+ * s_lo..s_hi) of the splice's view to what its new chunks say of them,
+ * copying a mid and a page only where a slot changes.
+ */
+static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
+{
+	struct memtopo_view *v = f->v;
+	const struct memtopo_chunk *c = f->fresh[f->ci];
+	u32 x, k = f->k, hint = 0;
+	struct memtopo_tpage *page = NULL;
+	bool own = false;
+	u8 sh = v->tshift;
+
+	for (x = from; x <= to; x++) {
+		u64 addr = (u64)x << sh;
+		u32 span;
+
+		/* the entry holding addr: the new chunks hold the splice's addresses */
+		for (;;) {
+			if (k + 1 < c->nr) {
+				if (c->starts[k + 1] > addr)
+					break;
+				k++;
+			} else if (f->ci + 1 < f->kc && f->fresh[f->ci + 1]->starts[0] <= addr) {
+				c = f->fresh[++f->ci];
+				k = 0;
+			} else {
+				break;
+			}
+		}
+		span = memtopo_tslot_span(c, k, x, sh);
+		if (!page || !(x % MEMTOPO_TPAGE_SLOTS)) {
+			page = memtopo_tpage_of(v, x);
+			own = false;
+		}
+		/* a new chunk is in no page of @old: only 0 stays as it is */
+		if (!span && !page->slot[x % MEMTOPO_TPAGE_SLOTS])
+			continue;
+		if (!own) {
+			page = memtopo_tpage_write(v, f->old, x);
+			if (!page)
+				return -ENOMEM;
+			own = true;
+			hint = 0;
+		}
+		memtopo_tslot_set(page, x, f->s_hi, c, k, span, &hint);
+	}
+	f->k = k;
+	return 0;
+}
+
+/*
+ * Give @v, spliced from @old with the chunks holding [@a, @b] replaced by
+ * the @kc chunks @fresh holding the same addresses in @nr entries, its
+ * table: @old's, sharing every mid and page but those holding a slot that
+ * changes.  Only slots whose first address is in [@a, @b] can change (the
+ * others' first entry is in a chunk @v shares, and a slot never reaches
+ * past its chunk).  Usually they are few for the entries and all are set;
+ * when the addresses span a large hole, only those within
+ * MEMTOPO_TSLOT_REACH of an entry start on either side (the replaced
+ * entries, @old's chunks @c_lo..@c_hi, and @fresh's) can be set in either
+ * table, and they are found by walking both lists merged.  When the entry
+ * count has moved by a factor of 2 since @old's table was sized, a new
+ * table (amortised over that many changes).
+ */
+static int memtopo_table_splice(struct memtopo_view *v, const struct memtopo_view *old,
+				struct memtopo_chunk **fresh, u32 kc, u32 nr, u32 c_lo, u32 c_hi,
+				u64 a, u64 b)
+{
+	struct memtopo_tfill f = { .v = v, .old = old, .fresh = fresh, .kc = kc };
+	u32 first, end, next, nc = 0, nj = 0;
+	struct memtopo_view_pos po;
+	u64 s_lo, s_hi;
+	u8 sh;
+
+	if (!old->tslots || v->nr > 2 * old->tnr || 2 * v->nr < old->tnr)
+		return memtopo_table_build(v);
+	v->tmids = kvmalloc_array(old->nr_tmids, sizeof(*v->tmids), GFP_KERNEL_ACCOUNT);
+	if (!v->tmids)
+		return -ENOMEM;
+	memcpy(v->tmids, old->tmids, old->nr_tmids * sizeof(*v->tmids));
+	v->nr_tmids = old->nr_tmids;
+	sh = old->tshift;
+	v->tshift = sh;
+	v->tslots = old->tslots;
+	v->tnr = old->tnr;
+	s_lo = (a >> sh) + !!(a & (BIT_ULL(sh) - 1));
+	s_hi = min_t(u64, b >> sh, v->tslots - 2);
+	if (s_lo > s_hi)
+		return 0;
+	f.s_lo = s_lo;
+	f.s_hi = s_hi;
+	if (s_hi - s_lo < 4 * (u64)nr + 64)
+		return memtopo_table_fill(&f, s_lo, s_hi);
+	memtopo_view_chunk(old, c_lo, &first);
+	memtopo_view_chunk(old, c_hi, &end);
+	end += memtopo_view_chunk(old, c_hi, NULL)->nr;
+	memtopo_pos_init(&po, old, first);
+	next = s_lo;
+	for (;;) {
+		bool in_old = po.i < end, in_new = nc < kc;
+		u64 e, to;
+
+		if (in_old && (!in_new || memtopo_pos_start(&po) <= fresh[nc]->starts[nj])) {
+			e = memtopo_pos_start(&po);
+			memtopo_pos_next(&po);
+		} else if (in_new) {
+			e = fresh[nc]->starts[nj];
+			if (++nj == fresh[nc]->nr) {
+				nc++;
+				nj = 0;
+			}
+		} else {
+			break;
+		}
+		to = min_t(u64, (e >> sh) + MEMTOPO_TSLOT_REACH, s_hi);
+		if (to < next)
+			continue;
+		if (memtopo_table_fill(&f, max_t(u64, next, e >> sh), to))
+			return -ENOMEM;
+		next = to + 1;
+	}
+	return 0;
+}
+
 /* Build a view from @n new chunks (freed on failure), groups full. */
 static struct memtopo_view *memtopo_view_from_chunks(struct memtopo_chunk **chunks, u32 n)
 {
@@ -905,6 +1369,12 @@ static struct memtopo_view *memtopo_view_from_chunks(struct memtopo_chunk **chun
 		return NULL;
 	}
 	memtopo_view_add_chunks(v, groups, &list, k);
+	if (memtopo_table_build(v)) {
+		/* no lender: everything it holds is its own */
+		memtopo_view_release(v);
+		memtopo_view_free(v);
+		return NULL;
+	}
 	return v;
 }
 
@@ -1055,7 +1525,6 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 	memtopo_view_add_chunks(v, groups, &list, k);
 	for (g = g_hi + 1; g < old->nr_groups; g++)
 		memtopo_view_share_group(v, old, g);
-	kfree(list.chunks);
 	v->lender = lender;
 	lender->borrower = v;
 	/* groups before g_lo are shared one for one: the indexes agree up to it */
@@ -1063,6 +1532,18 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 	v->made = (struct memtopo_view_span){ g_lo, g_lo + k, old->group_cfirst[g_lo] + fresh,
 					      old->group_cfirst[g_lo] + fresh + kc };
 	v->spans_valid = true;
+	/* the new chunks hold exactly the addresses the replaced ones held */
+	if (memtopo_table_splice(v, old, list.chunks + fresh, kc, mid->nr, c_lo, c_hi,
+				 list.chunks[fresh]->starts[0],
+				 c_hi + 1 < old->nr_chunks ?
+				 memtopo_view_chunk_start(old, c_hi + 1) - 1 : U64_MAX)) {
+		/* what @old does not hold is this splice's: chunks, groups, table */
+		kfree(list.chunks);
+		memtopo_view_release(v);
+		memtopo_view_free(v);
+		return NULL;
+	}
+	kfree(list.chunks);
 	return v;
 
 fail:

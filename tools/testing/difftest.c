@@ -70,6 +70,8 @@ static unsigned long alias_adds, alias_only_entries;
 static unsigned long wide_trees, renumbered;
 /* lookups whose chunk slot held 8 keys or more: the summary fallback */
 static unsigned long dense_finds;
+/* direct-table slots checked that answer a lookup and that send it on; tables resized */
+static unsigned long table_fast, table_slow, table_full, table_resized, table_fail_nth;
 static bool near_renumber;
 static int verbose;
 
@@ -2522,6 +2524,71 @@ static void check_view_tree(const struct memtopo_view *v, unsigned long round)
 		     v->nr, v->nr_chunks, nr, nr_chunks);
 }
 
+/* The page of @v's direct table holding slot @s, through its mid. */
+static const struct memtopo_tpage *view_tpage(const struct memtopo_view *v, u32 s)
+{
+	u32 p = s / MEMTOPO_TPAGE_SLOTS;
+
+	return v->tmids[p / MEMTOPO_TMID_PAGES]->page[p % MEMTOPO_TMID_PAGES];
+}
+
+/*
+ * The direct table says what the entries say: a slot whose addresses lie
+ * among at most 8 entries of one chunk, not its last, and whose first
+ * address is in an entry starting at most MEMTOPO_TSLOT_REACH slots
+ * before, names that chunk (through its page's list), the entry of its
+ * first address and how many more start in it; any other slot is 0.  A
+ * slot may also be 0 when its page's list of chunks was full as it was
+ * set; those are counted, and more than 1% of them fails the run.  Every slot of a small
+ * table, 256 of a big one (its first and last among them), found by
+ * searching the entries, not the table.  Views of MEMTOPO_TABLE_MIN
+ * entries or more have a table, sized for between half and twice their
+ * entries.
+ */
+static void check_view_table(const struct memtopo_view *v, unsigned long round)
+{
+	u32 t, tries = v->tslots <= 512 ? v->tslots : 256, pages, m, q;
+
+	if ((v->nr >= MEMTOPO_TABLE_MIN && !v->tslots) ||
+	    (v->tslots && v->tnr < MEMTOPO_TABLE_MIN))
+		FAIL("round %lu: %u entries, a table of %u slots", round, v->nr, v->tslots);
+	if (!v->tslots)
+		return;
+	if (v->nr > 2 * v->tnr || 2 * v->nr < v->tnr ||
+	    v->tslots > v->tnr / MEMTOPO_TSLOT_KEYS)
+		FAIL("round %lu: %u entries, a table of %u slots sized for %u", round, v->nr,
+		     v->tslots, v->tnr);
+	pages = DIV_ROUND_UP(v->tslots, MEMTOPO_TPAGE_SLOTS);
+	if (v->nr_tmids != DIV_ROUND_UP(pages, MEMTOPO_TMID_PAGES))
+		FAIL("round %lu: a table of %u slots in %u mids", round, v->tslots, v->nr_tmids);
+	for (m = 0; m < v->nr_tmids; m++)
+		for (q = 0; q < MEMTOPO_TMID_PAGES; q++)
+			if (!v->tmids[m]->page[q] != (m * MEMTOPO_TMID_PAGES + q >= pages))
+				FAIL("round %lu: table mid %u page %u", round, m, q);
+	for (t = 0; t < tries; t++) {
+		u32 s = tries == v->tslots ? t : t == 0 ? 0 : t == 1 ? v->tslots - 1 :
+			rnd_below(v->tslots);
+		u64 a = (u64)s << v->tshift;
+		u64 b = s + 1 < v->tslots ? a + (1ULL << v->tshift) - 1 : U64_MAX;
+		u32 i = memtopo_view_find(v, a), n = memtopo_view_find(v, b) - i, k;
+		const struct memtopo_chunk *ch = memtopo_view_entry(v, i, &k);
+		const struct memtopo_tpage *page = view_tpage(v, s);
+		u16 got = page->slot[s % MEMTOPO_TPAGE_SLOTS];
+		bool want = n < 8 && k + n + 1 < ch->nr && s + 1 < v->tslots &&
+			    s - (memtopo_view_start(v, i) >> v->tshift) <= MEMTOPO_TSLOT_REACH;
+
+		if (got && (!want || page->chunk[(got & 31) - 1] != ch ||
+			    (got >> 5 & 0xff) != k || got >> 13 != n))
+			FAIL("round %lu: slot %u of %u holds %#x, not chunk %p entry %u + %u%s",
+			     round, s, v->tslots, got, (void *)ch, k, n, want ? "" : " (none)");
+		if (got)
+			table_fast++;
+		else
+			table_slow++;
+		table_full += want && !got;
+	}
+}
+
 /*
  * Lookups land on the entry that holds the address: an entry's first and
  * last address and one between, found by index (no search) to compare.
@@ -2580,6 +2647,69 @@ static void big_map_mutate(struct memtopo_region *mr, unsigned long leaves)
 		memtopo_region_set_readonly(mr, rnd_below(2));
 		break;
 	}
+}
+
+/*
+ * The direct table through failures and resizes: a windowed commit failing
+ * at each allocation in turn leaves the published view as it was; then
+ * small regions added above the leaves one commit at a time, and every
+ * region disabled and enabled again the same way, so tables grow, shrink,
+ * vanish and are built again from none.
+ */
+static void big_map_table_pass(struct memtopo_space *as, struct memtopo_region *root,
+			       struct memtopo_region **leaf, unsigned long leaves)
+{
+	unsigned long nth, i, extra = 2 * leaves;
+	struct memtopo_region **all = calloc(leaves + extra, sizeof(*all));
+	const struct memtopo_view *v;
+	u32 tslots, tnr;
+	int ret;
+
+	for (nth = 1;; nth++) {
+		v = as->view;
+		memtopo_transaction_begin(ctx);
+		memtopo_region_set_address(leaf[nth % leaves], rnd_below(leaves + 8) * 0x1000);
+		shim_fail_nth = nth;
+		ret = memtopo_transaction_commit(ctx);
+		shim_fail_nth = 0;
+		if (!ret)
+			break;
+		if (ret != -ENOMEM || as->view != v)
+			FAIL("big map fail-nth %lu: commit gave %d, view %s", nth, ret,
+			     as->view == v ? "kept" : "replaced");
+		check_view_table(as->view, nth);
+		table_fail_nth++;
+	}
+	expect_full_render(as->view, root, "big map after fail-nth", nth);
+	memcpy(all, leaf, leaves * sizeof(*all));
+	for (i = 0; i < 3 * (leaves + extra); i++) {
+		unsigned long j = i % (leaves + extra);
+
+		tslots = as->view->tslots;
+		tnr = as->view->tnr;
+		if (i < extra) {
+			struct memtopo_region_info ri = { .kind = MEMTOPO_RAM, .name = "extra",
+							  .size = 0x800 };
+
+			j = leaves + i;
+			all[j] = memtopo_region_create(ctx, &ri);
+			if (IS_ERR(all[j]) ||
+			    memtopo_region_add_subregion(root, (2 * leaves + 64 + i) * 0x1000,
+							 all[j], 0, false))
+				FAIL("big map: extra region %lu", i);
+		} else {
+			expect(memtopo_region_set_enabled(all[j], i >= 2 * (leaves + extra)), 0,
+			       "enable");
+		}
+		v = as->view;
+		if (i % 64 == 0)
+			check_view_tree(v, i);
+		check_view_find(v, i);
+		check_view_table(v, i);
+		table_resized += v->tslots != tslots || (tslots && v->tnr != tnr);
+	}
+	expect_full_render(as->view, root, "big map after resizes", 0);
+	free(all);
 }
 
 /*
@@ -2666,6 +2796,7 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 		expect_full_render(v, root, "big map", r);
 		check_view_tree(v, r);
 		check_view_find(v, r);
+		check_view_table(v, r);
 		if (leaves * 2 < REF_MAX_RANGES)
 			check_diff(0, v);
 		if (mirrors[0].l.space && (u32)mirrors[0].n != v->nr_ranges)
@@ -2684,6 +2815,7 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 		mirrors[1].leaving = true;
 		memtopo_listener_unregister(&mirrors[1].l);
 	}
+	big_map_table_pass(as, root, leaf, leaves);
 	memtopo_ctx_put(ctx);
 	free(leaf);
 	if (shim_live_allocs)
@@ -3740,6 +3872,12 @@ int main(int argc, char **argv)
 	if (!rr_bounded || !rr_absent || !rr_aliased)
 		FAIL("no region range walk was bounded, bounded through aliases or skipped");
 	printf("difftest: %lu big-map lookups through a dense slot\n", dense_finds);
+	printf("difftest: direct-table slots %lu fast, %lu sent on;", table_fast, table_slow);
+	printf(" %lu on a full page; %lu resized, %lu failed commits\n", table_full, table_resized,
+	       table_fail_nth);
+	if (!table_fast || !table_slow || table_full > (table_fast + table_slow) / 100 ||
+	    table_resized < 6 || table_fail_nth < 3)
+		FAIL("the direct table was not exercised");
 	if (!dense_finds)
 		FAIL("no lookup took a dense slot's fallback search");
 	return 0;
