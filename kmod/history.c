@@ -60,10 +60,12 @@ struct memtopo_history {
 };
 
 /*
- * Bytes @old keeps alive that @new does not: its index, and its groups and
- * chunks @new does not point at.  Groups and chunks of both views are
- * sorted by address and a shared one has the same start in both, so one
- * merge by start per level finds them; shared groups are not opened.
+ * Bytes @old keeps alive that @new does not: its index, its groups and
+ * chunks @new does not point at, and the part of its direct table @new
+ * does not share (memtopo_view_table_unique_bytes()).  Groups and chunks
+ * of both views are sorted by address and a shared one has the same start
+ * in both, so one merge by start per level finds them; shared groups are
+ * not opened.
  */
 static size_t memtopo_view_unique_bytes(const struct memtopo_view *old,
 					const struct memtopo_view *new)
