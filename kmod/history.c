@@ -23,9 +23,10 @@
  * the only time either side changes; 0 lifts it.
  *
  * Budget.  A kept view is charged to the context's memory budget for what
- * it alone keeps alive: its index, and the groups and chunks the view that
- * replaced it does not share.  When the budget refuses a view, older views
- * are dropped until it fits; a view that does not fit alone is not kept.
+ * it alone keeps alive: its index, and the groups, chunks and direct-table
+ * pieces the view that replaced it does not share.  When the budget
+ * refuses a view, older views are dropped until it fits; a view that does
+ * not fit alone is not kept.
  * A view shared by several spaces is charged to each that keeps it.  Kept
  * views are a cache: any other charge the budget would refuse but could
  * take without them drops them all first (memtopo_ctx_charge_locked()),

@@ -578,7 +578,8 @@ static void memtopo_iommu_emit_range(const struct memtopo_section *s, void *opaq
 	struct memtopo_iommu_emit *e = opaque;
 	const struct memtopo_iotlb_entry *entry = e->entry;
 	u64 first = max(entry->iova, s->offset);
-	u64 last = min(entry->iova + entry->addr_mask, s->offset + (s->last - s->start));
+	u64 last = min(entry->iova + min(entry->addr_mask, U64_MAX - entry->iova),
+		       s->offset + (s->last - s->start));
 
 	if (first > last)
 		return;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Address spaces: a root region and the published flat view (commit.c
- * renders and publishes it), and the readers' lock-free lookups.
+ * renders and publishes it; the readers' lock-free lookup is in view.c).
  */
 #include <linux/export.h>
 #include <linux/minmax.h>

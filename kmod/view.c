@@ -515,7 +515,7 @@ void memtopo_view_put(struct memtopo_view *view)
 
 /**
  * memtopo_view_bytes() - the memory a view holds: itself, its group index,
- * its groups and their chunks.
+ * its groups and their chunks, and its direct table.
  * @view: the view.
  *
  * What a published view costs its context's budget.  Groups and chunks
@@ -543,7 +543,8 @@ size_t memtopo_view_bytes(const struct memtopo_view *view)
  * memtopo_view_table_unique_bytes() - what @old's direct table keeps alive
  * that @new's does not.
  * @old: a view.
- * @new: a view spliced after it.
+ * @new: a later view of the same space (spliced from @old or not: pieces
+ *	are compared by position, and a rebuilt table shares none).
  *
  * Context: the context mutex held (both views' chain is the writers').
  *
