@@ -827,18 +827,26 @@ u64 memtopo_pos_chunk_end(const struct memtopo_view_pos *p)
 }
 EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_pos_chunk_end);
 
-/* Fill @s from entry @k of @chunk; @chunk_end is where the chunk ends. */
-static void memtopo_chunk_section(const struct memtopo_chunk *chunk, u32 k, u64 chunk_end,
-				  struct memtopo_section *s)
+/* Fill @s from entry @k of @chunk, which ends at @last. */
+static __always_inline void memtopo_entry_section(const struct memtopo_chunk *chunk, u32 k,
+						  u64 last, struct memtopo_section *s)
 {
 	const struct memtopo_fr *fr = &chunk->fr[k];
 
 	s->start = chunk->starts[k];
-	s->last = k + 1 < chunk->nr ? chunk->starts[k + 1] - 1 : chunk_end;
+	s->last = last;
 	s->mr = fr->mr;
 	s->offset = fr->offset;
 	s->flags = fr->flags;
 	s->dirty_log_mask = fr->dirty_log_mask;
+}
+
+/* Fill @s from entry @k of @chunk; @chunk_end is where the chunk ends. */
+static __always_inline void memtopo_chunk_section(const struct memtopo_chunk *chunk, u32 k,
+						  u64 chunk_end, struct memtopo_section *s)
+{
+	memtopo_entry_section(chunk, k, k + 1 < chunk->nr ? chunk->starts[k + 1] - 1 : chunk_end,
+			      s);
 }
 
 /**
@@ -902,23 +910,15 @@ static noinline bool memtopo_view_lookup_groups(const struct memtopo_view *view,
 	u32 j = memtopo_group_find(grp, addr);
 	const struct memtopo_chunk *chunk = grp->chunks[j];
 	u32 k = memtopo_chunk_find(grp, j, addr, (const char *)chunk->fr, sizeof(*chunk->fr));
-	const struct memtopo_fr *fr = &chunk->fr[k];
-	u64 end;
+	u64 chunk_end;
 
-	if (!fr->mr)
+	if (!chunk->fr[k].mr)
 		return false;
-	if (k + 1 < chunk->nr)
-		end = chunk->starts[k + 1] - 1;
-	else if (j + 1 < grp->nr_chunks)
-		end = grp->chunk_start[j + 1] - 1;
+	if (j + 1 < grp->nr_chunks)
+		chunk_end = grp->chunk_start[j + 1] - 1;
 	else
-		end = g + 1 < view->nr_groups ? view->group_start[g + 1] - 1 : U64_MAX;
-	s->start = chunk->starts[k];
-	s->last = end;
-	s->mr = fr->mr;
-	s->offset = fr->offset;
-	s->flags = fr->flags;
-	s->dirty_log_mask = fr->dirty_log_mask;
+		chunk_end = g + 1 < view->nr_groups ? view->group_start[g + 1] - 1 : U64_MAX;
+	memtopo_chunk_section(chunk, k, chunk_end, s);
 	s->generation = view->generation;
 	return true;
 }
@@ -968,15 +968,13 @@ __always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 ad
 	i = memtopo_step(chunk->starts, i, 4, addr);
 	i = memtopo_step(chunk->starts, i, 2, addr);
 	k = memtopo_step(chunk->starts, i, 1, addr);
-	fr = &chunk->fr[k];
-	if (!fr->mr)
+	if (!chunk->fr[k].mr)
 		return false;
-	s->start = chunk->starts[k];
-	s->last = chunk->starts[k + 1] - 1;
-	s->mr = fr->mr;
-	s->offset = fr->offset;
-	s->flags = fr->flags;
-	s->dirty_log_mask = fr->dirty_log_mask;
+	/*
+	 * Never the chunk's last entry: it ends where the next one starts,
+	 * without a look at the chunk's head for its count.
+	 */
+	memtopo_entry_section(chunk, k, chunk->starts[k + 1] - 1, s);
 	s->generation = view->generation;
 	return true;
 }

@@ -2929,6 +2929,30 @@ static int diff_record(void *opaque, const struct memtopo_section *s, bool add)
 }
 
 /*
+ * Under @root, @n one-page RAM leaves a page apart (leaf i at 2i pages),
+ * added in one commit: a map whose every leaf can be shown, hidden or
+ * resized without touching its neighbours.
+ */
+static void add_page_leaves(struct memtopo_region *root, struct memtopo_region **leaf,
+			    unsigned long n, const char *what)
+{
+	unsigned long i;
+
+	memtopo_transaction_begin(ctx);
+	for (i = 0; i < n; i++) {
+		struct memtopo_region_info li = {
+			.kind = MEMTOPO_RAM, .name = "l", .size = 0x1000,
+		};
+
+		leaf[i] = memtopo_region_create(ctx, &li);
+		if (IS_ERR(leaf[i]) || memtopo_region_add_subregion(root, i * 0x2000, leaf[i], 0,
+								    false))
+			FAIL("%s: build", what);
+	}
+	expect(memtopo_transaction_commit(ctx), 0, "commit");
+}
+
+/*
  * Diffs over views of several groups (where whole shared groups are
  * skipped), checked against the set difference of full walks: first the
  * ranges only the old view has, in address order, then those only the new
@@ -2944,7 +2968,7 @@ static void diff_groups_pass(unsigned long rounds, unsigned long leaves)
 			      .add = calloc(2 * leaves, sizeof(*d.add)) };
 	struct memtopo_region *root, **leaf = calloc(leaves, sizeof(*leaf));
 	u64 gens[8] = {}, groups = 0;
-	unsigned long r, i;
+	unsigned long r;
 	struct memtopo_space *as;
 	int na, nb, ia, ib, k;
 
@@ -2952,18 +2976,7 @@ static void diff_groups_pass(unsigned long rounds, unsigned long leaves)
 	ctx = memtopo_ctx_create("diff");
 	root = memtopo_region_create(ctx, &ri);
 	as = memtopo_space_create(ctx, "diff", root);
-	memtopo_transaction_begin(ctx);
-	for (i = 0; i < leaves; i++) {
-		struct memtopo_region_info li = {
-			.kind = MEMTOPO_RAM, .name = "l", .size = 0x1000,
-		};
-
-		leaf[i] = memtopo_region_create(ctx, &li);
-		if (IS_ERR(leaf[i]) || memtopo_region_add_subregion(root, i * 0x2000, leaf[i], 0,
-								    false))
-			FAIL("diff groups: build");
-	}
-	expect(memtopo_transaction_commit(ctx), 0, "commit");
+	add_page_leaves(root, leaf, leaves, "diff groups");
 	for (r = 0; r < rounds; r++) {
 		const struct memtopo_view *old, *v;
 
@@ -3102,25 +3115,13 @@ static void history_share_pass(unsigned long leaves, unsigned int share, int rou
 	struct memtopo_region *root, **leaf = calloc(leaves, sizeof(*leaf));
 	u64 *gens = calloc(ARRAY_SIZE(shares) * rounds + 2, sizeof(*gens));
 	struct memtopo_space *as;
-	unsigned long i;
 	int p, r, nr_gens = 0;
 
 	ctx = memtopo_ctx_create("share");
 	root = memtopo_region_create(ctx, &ri);
 	as = memtopo_space_create(ctx, "share", root);
 	gens[nr_gens++] = as->view->generation;
-	memtopo_transaction_begin(ctx);
-	for (i = 0; i < leaves; i++) {
-		struct memtopo_region_info li = {
-			.kind = MEMTOPO_RAM, .name = "l", .size = 0x1000,
-		};
-
-		leaf[i] = memtopo_region_create(ctx, &li);
-		if (IS_ERR(leaf[i]) || memtopo_region_add_subregion(root, i * 0x2000, leaf[i], 0,
-								    false))
-			FAIL("history share: build");
-	}
-	expect(memtopo_transaction_commit(ctx), 0, "commit");
+	add_page_leaves(root, leaf, leaves, "history share");
 	gens[nr_gens++] = as->view->generation;
 	for (p = 0; p < (int)ARRAY_SIZE(shares); p++) {
 		memtopo_history_share = shares[p];
