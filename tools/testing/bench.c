@@ -41,6 +41,8 @@ static double build_budget_s = 120;
  * load; run_commits() takes turns between the sizes.
  */
 static int commits = 10001, nop_commits = 11, diff_samples = 51;
+/* --bytes-detail: where the bytes of a range go, printed after each run */
+static bool bytes_detail;
 static u64 lookups = 1000000;
 
 /* --csv: these columns, then one row per shape and size */
@@ -629,6 +631,37 @@ static void run_commits(struct bench_run *b, int nb)
 	}
 }
 
+/*
+ * Where a view's bytes go, counted from its structure (the allocator's
+ * own overhead, 16 bytes an object in glibc, not included): chunks and
+ * how full they are, holes, groups, the group index and the direct table.
+ */
+static void print_view_detail(struct memtopo_space *as, u64 ranges)
+{
+	const struct memtopo_view *v = as->view;
+	u32 g, j, hist[5] = {}, pages = DIV_ROUND_UP(v->tslots, MEMTOPO_TPAGE_SLOTS);
+	double per = 1.0 / ranges;
+
+	for (g = 0; g < v->nr_groups; g++)
+		for (j = 0; j < v->groups[g]->nr_chunks; j++)
+			hist[min_t(u32, 4, v->groups[g]->chunks[j]->nr * 4 /
+				   MEMTOPO_CHUNK_ENTRIES)]++;
+	printf("  %u entries, %u holes (%.1f%%), %u chunks %.1f%% full "
+	       "(under 1/4, 1/2, 3/4, full: %u %u %u %u, full %u), %u groups, %u kept views\n",
+	       v->nr, v->nr - v->nr_ranges, 100.0 * (v->nr - v->nr_ranges) / v->nr,
+	       v->nr_chunks, 100.0 * v->nr / ((double)v->nr_chunks * MEMTOPO_CHUNK_ENTRIES),
+	       hist[0], hist[1], hist[2], hist[3], hist[4], v->nr_groups,
+	       memtopo_history_depth(as));
+	printf("  bytes a range: chunks %.2f, groups %.2f, index %.2f, table %.2f "
+	       "(%u pages, %u mids)\n",
+	       per * v->nr_chunks * sizeof(struct memtopo_chunk),
+	       per * v->nr_groups * sizeof(struct memtopo_group),
+	       per * v->nr_groups * (sizeof(u64) * 2 + sizeof(u32) * 2),
+	       per * (pages * sizeof(struct memtopo_tpage) +
+		      v->nr_tmids * (sizeof(struct memtopo_tmid) + sizeof(void *))),
+	       pages, v->nr_tmids);
+}
+
 /* Everything else, then tear the map down. */
 static void run_finish(struct bench_run *b)
 {
@@ -637,7 +670,7 @@ static void run_finish(struct bench_run *b)
 	struct result *r = &b->r;
 	enum shape shape = b->shape;
 	u64 n = b->n;
-	size_t before;
+	size_t before, scratch, kept;
 
 	/* a region_nop listener walks every range: per range */
 	b->l = (struct memtopo_listener){ .ops = &nop_ops, .priv = &b->cnt };
@@ -654,14 +687,26 @@ static void run_finish(struct bench_run *b)
 	time_lookups(as, lookups, r, shape, n);
 
 	/*
-	 * What the published view and the render memory the context kept
-	 * cost, per range: from the allocator, by letting both go.
+	 * What the published view, the views kept for resync and the render
+	 * memory the context kept cost, per range: from the allocator, by
+	 * letting them go one after the other.
 	 */
+	if (bytes_detail)
+		print_view_detail(as, r->ranges);
 	before = heap_bytes();
-	memtopo_space_destroy(as);
 	memtopo_render_scratch_free(ctx->scratch);
 	ctx->scratch = NULL;
+	scratch = before - heap_bytes();
+	memtopo_ctx_lock(ctx);
+	memtopo_history_free(as);
+	memtopo_ctx_unlock(ctx);
+	kept = before - scratch - heap_bytes();
+	memtopo_space_destroy(as);
 	r->bytes_range = (double)(before - heap_bytes()) / r->ranges;
+	if (bytes_detail)
+		printf("  B/range %.2f: scratch %.2f, kept views %.2f, published view %.2f\n",
+		       r->bytes_range, (double)scratch / r->ranges, (double)kept / r->ranges,
+		       r->bytes_range - (double)(scratch + kept) / r->ranges);
 
 	free_plan(&b->p);
 	memtopo_ctx_put(ctx);
@@ -757,6 +802,7 @@ int main(int argc, char **argv)
 		{ "shape", required_argument, NULL, 'S' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "commits", required_argument, NULL, 'C' },
+		{ "bytes-detail", no_argument, NULL, 'B' },
 		{}
 	};
 	static struct result res[NR_SHAPES][8];
@@ -789,6 +835,8 @@ int main(int argc, char **argv)
 			commits = atoi(optarg);
 			if (commits < 1 || commits > 1000000)
 				return 2;
+		} else if (c == 'B') {
+			bytes_detail = true;
 		} else if (c == 'q') {
 			/* make check: every path once, small sizes, one repetition */
 			reps = 1;
