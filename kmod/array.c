@@ -20,8 +20,10 @@
  * @cap: the capacity in elements of both, updated.
  * @limit: the most elements the arrays may hold.
  *
- * The capacity doubles (from 256), so filling an array costs amortised
- * O(1) per element; memory is charged to the caller's memcg.  Both arrays
+ * The capacity doubles (from 16), so filling an array costs amortised
+ * O(1) per element; memory is charged to the caller's memcg.  Starting
+ * small matters to arrays kept between uses (a context's render scratch):
+ * what they keep is what was used, not a fixed first size.  Both arrays
  * grow or neither does, so one capacity stays true of both.
  *
  * Context: may sleep.
@@ -30,7 +32,7 @@
  */
 int memtopo_grow_pair(void **a, size_t elem_a, void **b, size_t elem_b, u32 *cap, u32 limit)
 {
-	u32 new_cap = *cap ? *cap * 2 : 256;
+	u32 new_cap = *cap ? *cap * 2 : 16;
 	void *big_a, *big_b = NULL;
 
 	if (*cap >= limit)

@@ -449,6 +449,34 @@ struct memtopo_flat {
 	u32 nr_ranges;
 };
 
+/* the most neighbours a spilling splice takes in (memtopo_render_window()) */
+#define MEMTOPO_SPREAD_CHUNKS	8
+/*
+ * Runs a window's splice is made of: at most two of the chunk before the
+ * window, the window's render, the entry the window cuts, the rest of its
+ * last chunk, a thin result's neighbour and the spread's neighbours.
+ */
+#define MEMTOPO_SPLICE_RUNS	(MEMTOPO_SPREAD_CHUNKS + 6)
+
+/*
+ * What a splice puts in place of the chunks it replaces, without copying
+ * it first: runs of entries (of old chunks, of the window's render), in
+ * address order.  memtopo_runs_add() keeps them canonical across the
+ * seams, as memtopo_flat_add() would (each run is canonical itself).
+ */
+struct memtopo_run {
+	const u64 *starts;
+	const struct memtopo_fr *fr;
+	u32 nr;
+};
+
+struct memtopo_runs {
+	struct memtopo_run run[MEMTOPO_SPLICE_RUNS];
+	u32 nr_runs;
+	u32 nr;				/* entries in all runs */
+	u32 nr_ranges;			/* of them, with a region */
+};
+
 struct memtopo_space {
 	struct memtopo_ctx *ctx;
 	/* in ctx->spaces, or ctx->dead_spaces once destroyed until the commit */
@@ -687,9 +715,13 @@ bool memtopo_view_runs_equal(const struct memtopo_view *old, const struct memtop
 			     const u32 runs[4]);
 int memtopo_flat_add(struct memtopo_flat *f, u64 start, const struct memtopo_fr *fr);
 void memtopo_flat_free(struct memtopo_flat *f);
+int memtopo_runs_add(struct memtopo_runs *rs, const u64 *starts, const struct memtopo_fr *fr,
+		     u32 n);
+int memtopo_runs_prepend(struct memtopo_runs *rs, const u64 *starts,
+			 const struct memtopo_fr *fr, u32 n);
 struct memtopo_view *memtopo_view_pack(struct memtopo_region *root, const struct memtopo_flat *f);
 struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_lo, u32 c_hi,
-					 const struct memtopo_flat *mid, u32 nr_ranges);
+					 const struct memtopo_runs *mid, u32 nr_ranges);
 struct memtopo_view *memtopo_view_repack(const struct memtopo_view *v);
 bool memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memtopo_section *s);
 

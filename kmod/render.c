@@ -124,8 +124,16 @@ struct memtopo_render {
 	u64 *heap;
 	bool *ended;
 	u32 cap_heap;
-	/* entries out of the sweep, and the spliced middle of a window */
-	struct memtopo_flat win, mid;
+	/* entries out of the sweep */
+	struct memtopo_flat win;
+	/*
+	 * What replaces a window's chunks: runs of the old chunks and of
+	 * @win, copied only into the new chunks; and the entry the window
+	 * cuts at its end, restarted past it.
+	 */
+	struct memtopo_runs mid;
+	u64 tail_start;
+	struct memtopo_fr tail;
 	/* the context whose budget pays for all of the above, or NULL */
 	struct memtopo_ctx *ctx;
 	size_t charged;
@@ -148,7 +156,6 @@ static void memtopo_render_scratch_release(struct memtopo_render *r)
 	kvfree(r->heap);
 	kvfree(r->ended);
 	memtopo_flat_free(&r->win);
-	memtopo_flat_free(&r->mid);
 	memset(r, 0, sizeof(*r));
 	r->ctx = ctx;
 }
@@ -182,7 +189,7 @@ size_t memtopo_render_scratch_bytes(const struct memtopo_render *r)
 	       (size_t)r->cap_kids * sizeof(*r->kids) +
 	       (size_t)r->cap_ev * 2 * sizeof(*r->ev) +
 	       (size_t)r->cap_heap * (sizeof(*r->heap) + sizeof(*r->ended)) +
-	       (size_t)(r->win.cap + r->mid.cap) * (sizeof(u64) + sizeof(struct memtopo_fr));
+	       (size_t)r->win.cap * (sizeof(u64) + sizeof(struct memtopo_fr));
 }
 
 /**
@@ -256,6 +263,7 @@ static void memtopo_render_reset(struct memtopo_render *r)
 	r->nr_kids = 0;
 	r->win.nr = 0;
 	r->win.nr_ranges = 0;
+	r->mid.nr_runs = 0;
 	r->mid.nr = 0;
 	r->mid.nr_ranges = 0;
 }
@@ -362,30 +370,12 @@ static int memtopo_render_piece(struct memtopo_render *r, struct memtopo_region 
 	return r->nr_pieces++;
 }
 
-/*
- * Frames nest as deep as the tree, rarely more than a few: start small
- * (the growable arrays start at 256, and a kept scratch is bounded by
- * MEMTOPO_SCRATCH_KEEP), then double.
- */
-#define MEMTOPO_FRAMES_FIRST	16
-
 static int memtopo_render_grow_frames(struct memtopo_render *r)
 {
-	int ret;
+	int ret = memtopo_grow((void **)&r->frames, &r->cap_frames, sizeof(*r->frames),
+			       U32_MAX / 2);
 
-	if (!r->cap_frames) {
-		r->frames = kvmalloc_array(MEMTOPO_FRAMES_FIRST, sizeof(*r->frames),
-					   GFP_KERNEL_ACCOUNT);
-		if (!r->frames)
-			return -ENOMEM;
-		r->cap_frames = MEMTOPO_FRAMES_FIRST;
-	} else {
-		ret = memtopo_grow((void **)&r->frames, &r->cap_frames, sizeof(*r->frames),
-				   U32_MAX / 2);
-		if (ret)
-			return ret;
-	}
-	return memtopo_render_charge(r);
+	return ret ? ret : memtopo_render_charge(r);
 }
 
 /*
@@ -868,9 +858,6 @@ static u32 memtopo_chunk_ranges(const struct memtopo_chunk *chunk)
 	return n;
 }
 
-/* the most neighbours a spilling splice takes in (memtopo_render_window()) */
-#define MEMTOPO_SPREAD_CHUNKS	8
-
 /* Would @nr entries, spread over as few chunks as hold them, leave them under 7/8 full? */
 static bool memtopo_spread_thin(u32 nr)
 {
@@ -879,15 +866,12 @@ static bool memtopo_spread_thin(u32 nr)
 	return k > 1 && nr * 8 < k * MEMTOPO_CHUNK_ENTRIES * 7;
 }
 
-/* Append old entries [from, to) of one chunk; @old is canonical already. */
-static int memtopo_flat_copy(struct memtopo_flat *f, const struct memtopo_chunk *chunk,
-			     u32 from, u32 to)
+/* Add old entries [from, to) of one chunk to a splice. */
+static int memtopo_runs_chunk(struct memtopo_runs *rs, const struct memtopo_chunk *chunk,
+			      u32 from, u32 to)
 {
-	int ret = 0;
-
-	for (; from < to && !ret; from++)
-		ret = memtopo_flat_add(f, chunk->starts[from], &chunk->fr[from]);
-	return ret;
+	return from < to ? memtopo_runs_add(rs, chunk->starts + from, chunk->fr + from,
+					    to - from) : 0;
 }
 
 /**
@@ -909,7 +893,8 @@ static int memtopo_flat_copy(struct memtopo_flat *f, const struct memtopo_chunk 
 struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memtopo_region *root,
 					   const struct memtopo_view *old, u64 ws, u64 we)
 {
-	struct memtopo_flat *win = &r->win, *mid = &r->mid;
+	struct memtopo_flat *win = &r->win;
+	struct memtopo_runs *mid = &r->mid;
 	const struct memtopo_chunk *chunk;
 	struct memtopo_view *v = NULL;
 	u32 i0, i2, prefix, c_lo, c_hi, c, k, first, replaced = 0;
@@ -938,38 +923,33 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 		chunk = memtopo_view_chunk(old, c, &first);
 		if (first >= prefix)
 			break;
-		ret = memtopo_flat_copy(mid, chunk, 0, min(chunk->nr, prefix - first));
+		ret = memtopo_runs_chunk(mid, chunk, 0, min(chunk->nr, prefix - first));
 	}
-	for (k = 0; k < win->nr && !ret; k++)
-		ret = memtopo_flat_add(mid, win->starts[k], &win->fr[k]);
+	if (!ret && win->nr)
+		ret = memtopo_runs_add(mid, win->starts, win->fr, win->nr);
 	if (we != U64_MAX && !ret) {
-		struct memtopo_fr tail = *memtopo_view_fr(old, i2);
-
+		r->tail = *memtopo_view_fr(old, i2);
+		r->tail_start = we + 1;
 		/* the entry running past the window restarts at we + 1 */
-		if (tail.mr)
-			tail.offset += we + 1 - memtopo_view_start(old, i2);
-		ret = memtopo_flat_add(mid, we + 1, &tail);
+		if (r->tail.mr)
+			r->tail.offset += we + 1 - memtopo_view_start(old, i2);
+		ret = memtopo_runs_add(mid, &r->tail_start, &r->tail, 1);
 		chunk = memtopo_view_chunk(old, c_hi, &first);
 		if (!ret)
-			ret = memtopo_flat_copy(mid, chunk, i2 + 1 - first, chunk->nr);
+			ret = memtopo_runs_chunk(mid, chunk, i2 + 1 - first, chunk->nr);
 	}
 	/* keep chunks dense: a thin result takes its right neighbour in */
 	if (!ret && mid->nr < MEMTOPO_CHUNK_ENTRIES / 2 && c_hi + 1 < old->nr_chunks) {
 		c_hi++;
 		chunk = memtopo_view_chunk(old, c_hi, NULL);
 		replaced += memtopo_chunk_ranges(chunk);
-		ret = memtopo_flat_copy(mid, chunk, 0, chunk->nr);
+		ret = memtopo_runs_chunk(mid, chunk, 0, chunk->nr);
 	} else if (!ret && mid->nr < MEMTOPO_CHUNK_ENTRIES / 2 && c_lo) {
 		/* at the end of the view: take the left neighbour in instead */
 		c_lo--;
 		chunk = memtopo_view_chunk(old, c_lo, NULL);
 		replaced += memtopo_chunk_ranges(chunk);
-		swap(*mid, *win);
-		mid->nr = 0;
-		mid->nr_ranges = 0;
-		ret = memtopo_flat_copy(mid, chunk, 0, chunk->nr);
-		for (k = 0; k < win->nr && !ret; k++)
-			ret = memtopo_flat_add(mid, win->starts[k], &win->fr[k]);
+		ret = memtopo_runs_prepend(mid, chunk->starts, chunk->fr, chunk->nr);
 	}
 	/*
 	 * Keep chunks nearly full: a result that spills into one more chunk
@@ -983,7 +963,7 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 		c_hi++;
 		chunk = memtopo_view_chunk(old, c_hi, NULL);
 		replaced += memtopo_chunk_ranges(chunk);
-		ret = memtopo_flat_copy(mid, chunk, 0, chunk->nr);
+		ret = memtopo_runs_chunk(mid, chunk, 0, chunk->nr);
 	}
 	if (!ret)
 		ret = memtopo_render_charge(r);

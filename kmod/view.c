@@ -676,10 +676,14 @@ static void memtopo_view_add_chunks(struct memtopo_view *v, struct memtopo_group
 	}
 }
 
-/* Fill @out with @k new chunks holding f[0, f->nr), spread evenly. */
-static int memtopo_chunks_from_flat(struct memtopo_chunk **out, const struct memtopo_flat *f, u32 k)
+/*
+ * Fill @out with @k new chunks holding the @nr entries of @run[0, @nr_runs),
+ * spread evenly: each run is copied straight into the chunks.
+ */
+static int memtopo_chunks_from_runs(struct memtopo_chunk **out, const struct memtopo_run *run,
+				    u32 nr_runs, u32 nr, u32 k)
 {
-	u32 c, take, from = 0;
+	u32 c, take, left, r = 0, at = 0;
 
 	for (c = 0; c < k; c++) {
 		struct memtopo_chunk *chunk = memtopo_chunk_alloc();
@@ -688,13 +692,21 @@ static int memtopo_chunks_from_flat(struct memtopo_chunk **out, const struct mem
 			memtopo_chunks_free(out, c);
 			return -ENOMEM;
 		}
-		take = f->nr / k + (c < f->nr % k);
-		memcpy(chunk->starts, f->starts + from, take * sizeof(*chunk->starts));
-		memcpy(chunk->fr, f->fr + from, take * sizeof(*chunk->fr));
-		chunk->nr = take;
+		take = nr / k + (c < nr % k);
+		while (chunk->nr < take && r < nr_runs) {
+			left = min(run[r].nr - at, take - chunk->nr);
+			memcpy(chunk->starts + chunk->nr, run[r].starts + at,
+			       left * sizeof(*chunk->starts));
+			memcpy(chunk->fr + chunk->nr, run[r].fr + at, left * sizeof(*chunk->fr));
+			chunk->nr += left;
+			at += left;
+			if (at == run[r].nr) {
+				r++;
+				at = 0;
+			}
+		}
 		memtopo_chunk_seal(chunk);
 		out[c] = chunk;
-		from += take;
 	}
 	return 0;
 }
@@ -1040,6 +1052,88 @@ void memtopo_flat_free(struct memtopo_flat *f)
 	kvfree(f->starts);
 	kvfree(f->fr);
 	memset(f, 0, sizeof(*f));
+}
+
+static u32 memtopo_fr_ranges(const struct memtopo_fr *fr, u32 n)
+{
+	u32 k, ranges = 0;
+
+	for (k = 0; k < n; k++)
+		ranges += !!fr[k].mr;
+	return ranges;
+}
+
+/**
+ * memtopo_runs_add() - append a run of entries to a splice's list.
+ * @rs: the list.
+ * @starts: the run's starts, after the list's last entry; canonical (no
+ *	    entry merges into the one before it), as views and renders are.
+ * @fr: its entries.
+ * @n: how many.
+ *
+ * The run's first entry is dropped when flatview_simplify() would merge
+ * it into the list's last one; no later entry of the run can then merge,
+ * as each was not mergeable with the entry it follows.  The entries are
+ * not copied: they must stay until the splice is made.
+ *
+ * Return: 0, or -E2BIG when the list holds MEMTOPO_SPLICE_RUNS runs.
+ */
+int memtopo_runs_add(struct memtopo_runs *rs, const u64 *starts, const struct memtopo_fr *fr,
+		     u32 n)
+{
+	const struct memtopo_run *last = rs->nr_runs ? &rs->run[rs->nr_runs - 1] : NULL;
+
+	if (n && last &&
+	    memtopo_fr_mergeable(&last->fr[last->nr - 1], starts[0] - last->starts[last->nr - 1],
+				 fr)) {
+		starts++;
+		fr++;
+		n--;
+	}
+	if (!n)
+		return 0;
+	if (WARN_ON_ONCE(rs->nr_runs == MEMTOPO_SPLICE_RUNS))
+		return -E2BIG;
+	rs->run[rs->nr_runs++] = (struct memtopo_run){ starts, fr, n };
+	rs->nr += n;
+	rs->nr_ranges += memtopo_fr_ranges(fr, n);
+	return 0;
+}
+
+/**
+ * memtopo_runs_prepend() - put a run of entries before a splice's list.
+ * @rs: the list.
+ * @starts: the run's starts, before the list's first entry; canonical.
+ * @fr: its entries.
+ * @n: how many (at least one).
+ *
+ * As memtopo_runs_add(), but the entry that may merge away is the list's
+ * first.
+ *
+ * Return: 0, or -E2BIG when the list holds MEMTOPO_SPLICE_RUNS runs.
+ */
+int memtopo_runs_prepend(struct memtopo_runs *rs, const u64 *starts,
+			 const struct memtopo_fr *fr, u32 n)
+{
+	struct memtopo_run *first = &rs->run[0];
+
+	if (WARN_ON_ONCE(rs->nr_runs == MEMTOPO_SPLICE_RUNS || !n))
+		return -E2BIG;
+	if (rs->nr_runs &&
+	    memtopo_fr_mergeable(&fr[n - 1], first->starts[0] - starts[n - 1], first->fr)) {
+		rs->nr--;
+		rs->nr_ranges -= !!first->fr->mr;
+		first->starts++;
+		first->fr++;
+		if (!--first->nr)
+			memmove(first, first + 1, --rs->nr_runs * sizeof(*first));
+	}
+	memmove(first + 1, first, rs->nr_runs * sizeof(*first));
+	rs->nr_runs++;
+	*first = (struct memtopo_run){ starts, fr, n };
+	rs->nr += n;
+	rs->nr_ranges += memtopo_fr_ranges(fr, n);
+	return 0;
 }
 
 /*
@@ -1388,9 +1482,10 @@ struct memtopo_view *memtopo_view_pack(struct memtopo_region *root, const struct
 {
 	u32 k = DIV_ROUND_UP(f->nr, MEMTOPO_CHUNK_ENTRIES);
 	struct memtopo_chunk **chunks = kvmalloc_array(k, sizeof(*chunks), GFP_KERNEL);
+	struct memtopo_run all = { f->starts, f->fr, f->nr };
 	struct memtopo_view *v = NULL;
 
-	if (chunks && !memtopo_chunks_from_flat(chunks, f, k))
+	if (chunks && !memtopo_chunks_from_runs(chunks, &all, 1, f->nr, k))
 		v = memtopo_view_from_chunks(chunks, k);
 	kvfree(chunks);
 	if (v) {
@@ -1420,12 +1515,12 @@ static void memtopo_list_share(struct memtopo_chunk_list *list, const struct mem
 }
 
 /* Append @k new chunks holding the entries of @mid to @list. */
-static int memtopo_list_new(struct memtopo_chunk_list *list, const struct memtopo_flat *mid,
+static int memtopo_list_new(struct memtopo_chunk_list *list, const struct memtopo_runs *mid,
 			    u32 k)
 {
 	u32 c;
 
-	if (memtopo_chunks_from_flat(list->chunks + list->n, mid, k))
+	if (memtopo_chunks_from_runs(list->chunks + list->n, mid->run, mid->nr_runs, mid->nr, k))
 		return -ENOMEM;
 	for (c = 0; c < k; c++, list->n++) {
 		list->starts[list->n] = list->chunks[list->n]->starts[0];
@@ -1441,7 +1536,8 @@ static int memtopo_list_new(struct memtopo_chunk_list *list, const struct memtop
  * @old: the published view.
  * @c_lo: first replaced chunk.
  * @c_hi: last replaced chunk.
- * @mid: the entries that replace them (already merged at the seams).
+ * @mid: the runs of entries that replace them, canonical at the seams;
+ *	  they are copied into the new chunks.
  * @nr_ranges: ranges of the new view.
  *
  * @mid is spread evenly over as few chunks as hold it, so a chunk keeps at
@@ -1458,7 +1554,7 @@ static int memtopo_list_new(struct memtopo_chunk_list *list, const struct memtop
  * Return: the view (one reference) or NULL.
  */
 struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_lo, u32 c_hi,
-					 const struct memtopo_flat *mid, u32 nr_ranges)
+					 const struct memtopo_runs *mid, u32 nr_ranges)
 {
 	/* the links are writers' bookkeeping, not the view's content */
 	struct memtopo_view *lender = (struct memtopo_view *)old;
