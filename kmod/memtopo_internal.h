@@ -450,7 +450,7 @@ struct memtopo_flat {
 };
 
 /* the most neighbours a spilling splice takes in (memtopo_render_window()) */
-#define MEMTOPO_SPREAD_CHUNKS	8
+#define MEMTOPO_SPREAD_CHUNKS	32
 /*
  * Runs a window's splice is made of: at most two of the chunk before the
  * window, the window's render, the entry the window cuts, the rest of its

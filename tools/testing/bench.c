@@ -646,17 +646,17 @@ static void print_view_detail(struct memtopo_space *as, u64 ranges)
 		for (j = 0; j < v->groups[g]->nr_chunks; j++)
 			hist[min_t(u32, 4, v->groups[g]->chunks[j]->nr * 4 /
 				   MEMTOPO_CHUNK_ENTRIES)]++;
-	printf("  %u entries, %u holes (%.1f%%), %u chunks %.1f%% full "
-	       "(under 1/4, 1/2, 3/4, full: %u %u %u %u, full %u), %u groups, %u kept views\n",
-	       v->nr, v->nr - v->nr_ranges, 100.0 * (v->nr - v->nr_ranges) / v->nr,
-	       v->nr_chunks, 100.0 * v->nr / ((double)v->nr_chunks * MEMTOPO_CHUNK_ENTRIES),
+	printf("  %u entries, %u holes (%.1f%%), %u chunks %.1f%% full", v->nr,
+	       v->nr - v->nr_ranges, 100.0 * (v->nr - v->nr_ranges) / v->nr, v->nr_chunks,
+	       100.0 * v->nr / ((double)v->nr_chunks * MEMTOPO_CHUNK_ENTRIES));
+	printf(" (<1/4 %u, <1/2 %u, <3/4 %u, <full %u, full %u), %u groups, %u kept views\n",
 	       hist[0], hist[1], hist[2], hist[3], hist[4], v->nr_groups,
 	       memtopo_history_depth(as));
-	printf("  bytes a range: chunks %.2f, groups %.2f, index %.2f, table %.2f "
-	       "(%u pages, %u mids)\n",
+	printf("  bytes a range: chunks %.2f, groups %.2f, index %.2f,",
 	       per * v->nr_chunks * sizeof(struct memtopo_chunk),
 	       per * v->nr_groups * sizeof(struct memtopo_group),
-	       per * v->nr_groups * (sizeof(u64) * 2 + sizeof(u32) * 2),
+	       per * v->nr_groups * (sizeof(u64) * 2 + sizeof(u32) * 2));
+	printf(" table %.2f (%u pages, %u mids)\n",
 	       per * (pages * sizeof(struct memtopo_tpage) +
 		      v->nr_tmids * (sizeof(struct memtopo_tmid) + sizeof(void *))),
 	       pages, v->nr_tmids);

@@ -3241,6 +3241,127 @@ static void scratch_pass(unsigned long leaves)
 		FAIL("scratch: %ld allocations leaked", shim_live_allocs);
 }
 
+/* Chunks of @v that @old does not hold: what a splice made. */
+static u32 chunks_made(const struct memtopo_view *old, const struct memtopo_view *v)
+{
+	u32 c, o = 0, made = 0;
+
+	for (c = 0; c < v->nr_chunks; c++) {
+		const struct memtopo_chunk *chunk = memtopo_view_chunk(v, c, NULL);
+
+		while (o < old->nr_chunks &&
+		       memtopo_view_chunk(old, o, NULL)->starts[0] < chunk->starts[0])
+			o++;
+		made += o == old->nr_chunks || memtopo_view_chunk(old, o, NULL) != chunk;
+	}
+	return made;
+}
+
+/*
+ * Splices keep a map dense: built one commit per leaf in random order (so
+ * that chunks fill up and spill into their neighbours), a map's chunks are
+ * at least 31/32 full on average but for a chunk's worth of slack at the
+ * end, and every chunk a quarter full.  Then commits that spill a full
+ * chunk into many neighbours, failing at each allocation in turn: each
+ * failure (-ENOMEM, nothing published) leaves the view, its generation
+ * and every node exactly as they were.
+ */
+static void dense_pass(unsigned long leaves)
+{
+	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
+					  .size_is_2_64 = true };
+	struct memtopo_region *root, **leaf = calloc(leaves, sizeof(*leaf));
+	u64 *slot = calloc(leaves, sizeof(*slot));
+	unsigned long i, spills = 0, failed = 0, nth;
+	u32 nr_built, chunks_built;
+	struct memtopo_space *as;
+	struct memtopo_view *v;
+
+	ctx = memtopo_ctx_create("dense");
+	root = memtopo_region_create(ctx, &ri);
+	as = memtopo_space_create(ctx, "dense", root);
+	for (i = 0; i < leaves; i++)
+		slot[i] = i;
+	for (i = leaves - 1; i > 0; i--) {
+		u64 j = rnd_below(i + 1), t = slot[i];
+
+		slot[i] = slot[j];
+		slot[j] = t;
+	}
+	for (i = 0; i < leaves; i++) {
+		struct memtopo_region_info li = { .kind = MEMTOPO_RAM, .name = "l",
+						  .size = 0x1000 };
+
+		leaf[i] = memtopo_region_create(ctx, &li);
+		/* every other page: a hole between leaves */
+		if (IS_ERR(leaf[i]) ||
+		    memtopo_region_add_subregion(root, 4 * slot[i] * 0x1000, leaf[i], 0, false))
+			FAIL("dense: build");
+	}
+	v = as->view;
+	check_view_tree(v, 0);
+	expect_full_render(v, root, "dense build", 0);
+	nr_built = v->nr;
+	chunks_built = v->nr_chunks;
+	if ((u64)nr_built * 32 < ((u64)chunks_built - 1) * MEMTOPO_CHUNK_ENTRIES * 31)
+		FAIL("dense: %u entries in %u chunks", nr_built, chunks_built);
+
+	/*
+	 * A leaf in the middle of a hole splits it: two entries more, which a
+	 * full chunk spills.  Each place is tried failing at the 1st
+	 * allocation, the 2nd, ... until the commit goes through: each
+	 * failure must leave the published view as it was.
+	 */
+	for (i = 0; i < 400 && spills < 12; i++) {
+		struct memtopo_region_info li = { .kind = MEMTOPO_RAM, .name = "s",
+						  .size = 0x100 };
+		u64 at = 4 * rnd_below(leaves) * 0x1000 + 0x2000;
+		struct memtopo_view *old = as->view;
+		u64 gen = old->generation;
+		u32 nr = old->nr;
+		int ret = -ENOMEM;
+
+		/* the history may drop it once replaced: compared after */
+		refcount_inc(&old->ref);
+
+		for (nth = 1; ret; nth++) {
+			struct memtopo_region *mr = memtopo_region_create(ctx, &li);
+
+			if (IS_ERR(mr))
+				FAIL("dense: create");
+			shim_fail_nth = nth;
+			ret = memtopo_region_add_subregion(root, at, mr, 0, false);
+			shim_fail_nth = 0;
+			if (!ret)
+				break;
+			if (ret != -ENOMEM || as->view != old || old->generation != gen ||
+			    old->nr != nr)
+				FAIL("dense: a failed spill (%d, nth %lu) changed the view", ret,
+				     nth);
+			check_view_tree(old, nth);
+			expect(memtopo_region_destroy(mr), 0, "destroy");
+			failed++;
+		}
+		if (chunks_made(old, as->view) >= 3)
+			spills++;
+		memtopo_ctx_lock(ctx);
+		memtopo_view_put(old);
+		memtopo_ctx_unlock(ctx);
+		check_view_tree(as->view, i);
+	}
+	expect_full_render(as->view, root, "dense spills", i);
+	if (spills < 12 || failed < 12 * 30)
+		FAIL("dense: %lu spills, %lu failed commits", spills, failed);
+	printf("difftest: dense map: %u entries in %u chunks after %lu one-leaf commits; ",
+	       nr_built, chunks_built, leaves);
+	printf("%lu spills, %lu failed commits left the view as it was\n", spills, failed);
+	memtopo_ctx_put(ctx);
+	free(leaf);
+	free(slot);
+	if (shim_live_allocs)
+		FAIL("dense: %ld allocations leaked", shim_live_allocs);
+}
+
 /* Allocation failure at every point of a tree's build leaves no leak. */
 static void fail_nth_pass(unsigned long trees)
 {
@@ -3805,6 +3926,7 @@ int main(int argc, char **argv)
 	rng_state = base_seed * 0x2545F4914F6CDD1DULL + 3;
 	rollback_pass(rollback_rounds);
 	scratch_pass(20000);
+	dense_pass(20000);
 	names_pass();
 	tree_no = trees;
 	seed = base_seed;
