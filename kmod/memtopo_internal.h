@@ -475,6 +475,11 @@ struct memtopo_runs {
 	u32 nr_runs;
 	u32 nr;				/* entries in all runs */
 	u32 nr_ranges;			/* of them, with a region */
+	/*
+	 * They end the view: fill the chunks but the last two full, which
+	 * share the rest (maps grow at their end), instead of evenly.
+	 */
+	bool at_end;
 };
 
 struct memtopo_space {

@@ -266,6 +266,7 @@ static void memtopo_render_reset(struct memtopo_render *r)
 	r->mid.nr_runs = 0;
 	r->mid.nr = 0;
 	r->mid.nr_ranges = 0;
+	r->mid.at_end = false;
 }
 
 /* Make room for @n events; old contents are dropped. */
@@ -967,6 +968,23 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 		chunk = memtopo_view_chunk(old, c_hi, NULL);
 		replaced += memtopo_chunk_ranges(chunk);
 		ret = memtopo_runs_chunk(mid, chunk, 0, chunk->nr);
+	}
+	/*
+	 * At the end of the view, where a map grown in address order adds
+	 * its entries, chunks are filled full but for the last two; a result
+	 * that spills takes its left neighbour in while that has room, so
+	 * the chunks left behind are full (spread evenly, each spill would
+	 * leave one half full behind).
+	 */
+	if (!ret && c_hi + 1 == old->nr_chunks) {
+		mid->at_end = true;
+		chunk = c_lo ? memtopo_view_chunk(old, c_lo - 1, NULL) : NULL;
+		if (chunk && chunk->nr < MEMTOPO_CHUNK_ENTRIES &&
+		    DIV_ROUND_UP(mid->nr, MEMTOPO_CHUNK_ENTRIES) > c_hi - c_lo + 1) {
+			c_lo--;
+			replaced += memtopo_chunk_ranges(chunk);
+			ret = memtopo_runs_prepend(mid, chunk->starts, chunk->fr, chunk->nr);
+		}
 	}
 	if (!ret)
 		ret = memtopo_render_charge(r);

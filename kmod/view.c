@@ -677,11 +677,29 @@ static void memtopo_view_add_chunks(struct memtopo_view *v, struct memtopo_group
 }
 
 /*
+ * How many of @nr entries new chunk @c of @k takes: an even share, or with
+ * @at_end all of a chunk but for the last two, which share the rest evenly
+ * (more than one chunk's worth: each is at least half full).
+ */
+static u32 memtopo_chunk_take(u32 nr, u32 k, u32 c, bool at_end)
+{
+	if (at_end && k > 2) {
+		if (c < k - 2)
+			return MEMTOPO_CHUNK_ENTRIES;
+		nr -= (k - 2) * MEMTOPO_CHUNK_ENTRIES;
+		c -= k - 2;
+		k = 2;
+	}
+	return nr / k + (c < nr % k);
+}
+
+/*
  * Fill @out with @k new chunks holding the @nr entries of @run[0, @nr_runs),
- * spread evenly: each run is copied straight into the chunks.
+ * spread as memtopo_chunk_take() says: each run is copied straight into
+ * the chunks.
  */
 static int memtopo_chunks_from_runs(struct memtopo_chunk **out, const struct memtopo_run *run,
-				    u32 nr_runs, u32 nr, u32 k)
+				    u32 nr_runs, u32 nr, u32 k, bool at_end)
 {
 	u32 c, take, left, r = 0, at = 0;
 
@@ -692,7 +710,7 @@ static int memtopo_chunks_from_runs(struct memtopo_chunk **out, const struct mem
 			memtopo_chunks_free(out, c);
 			return -ENOMEM;
 		}
-		take = nr / k + (c < nr % k);
+		take = memtopo_chunk_take(nr, k, c, at_end);
 		while (chunk->nr < take && r < nr_runs) {
 			left = min(run[r].nr - at, take - chunk->nr);
 			memcpy(chunk->starts + chunk->nr, run[r].starts + at,
@@ -1485,7 +1503,7 @@ struct memtopo_view *memtopo_view_pack(struct memtopo_region *root, const struct
 	struct memtopo_run all = { f->starts, f->fr, f->nr };
 	struct memtopo_view *v = NULL;
 
-	if (chunks && !memtopo_chunks_from_runs(chunks, &all, 1, f->nr, k))
+	if (chunks && !memtopo_chunks_from_runs(chunks, &all, 1, f->nr, k, false))
 		v = memtopo_view_from_chunks(chunks, k);
 	kvfree(chunks);
 	if (v) {
@@ -1520,7 +1538,8 @@ static int memtopo_list_new(struct memtopo_chunk_list *list, const struct memtop
 {
 	u32 c;
 
-	if (memtopo_chunks_from_runs(list->chunks + list->n, mid->run, mid->nr_runs, mid->nr, k))
+	if (memtopo_chunks_from_runs(list->chunks + list->n, mid->run, mid->nr_runs, mid->nr, k,
+				     mid->at_end))
 		return -ENOMEM;
 	for (c = 0; c < k; c++, list->n++) {
 		list->starts[list->n] = list->chunks[list->n]->starts[0];
@@ -1578,6 +1597,20 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 		m += old->groups[++g_hi]->nr_chunks;
 	else if (m < MEMTOPO_GROUP_CHUNKS / 2 && g_lo)
 		m += old->groups[--g_lo]->nr_chunks;
+	/*
+	 * and full: chunks that spill into one more group than they fill
+	 * take a neighbour with room in instead (its chunks are shared, only
+	 * its pointers are copied), or two
+	 */
+	for (k = 0; k < 2 && DIV_ROUND_UP(m, MEMTOPO_GROUP_CHUNKS) > g_hi - g_lo + 1; k++) {
+		if (g_hi + 1 < old->nr_groups &&
+		    old->groups[g_hi + 1]->nr_chunks < MEMTOPO_GROUP_CHUNKS)
+			m += old->groups[++g_hi]->nr_chunks;
+		else if (g_lo && old->groups[g_lo - 1]->nr_chunks < MEMTOPO_GROUP_CHUNKS)
+			m += old->groups[--g_lo]->nr_chunks;
+		else
+			break;
+	}
 
 	v = memtopo_view_alloc(old->nr_groups - (g_hi - g_lo + 1) +
 			       DIV_ROUND_UP(m, MEMTOPO_GROUP_CHUNKS));
