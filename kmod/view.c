@@ -1800,6 +1800,18 @@ bool memtopo_view_runs_equal(const struct memtopo_view *old, const struct memtop
 	return true;
 }
 
+#ifndef MEMTOPO_USERSPACE
+/*
+ * Aligned so that the lookup's code (under 512 bytes) never straddles a
+ * page: one i-TLB entry, and under TCG a jump across a page is not chained
+ * to the next block but looked up by a helper, once a lookup.  The
+ * userspace harness keeps the compiler's layout: there it measured no
+ * better.
+ */
+int memtopo_space_lookup(struct memtopo_space *as, u64 addr, struct memtopo_section *out)
+	__aligned(512);
+#endif
+
 /**
  * memtopo_space_lookup() - find what is mapped at @addr.
  * @as: the space.
