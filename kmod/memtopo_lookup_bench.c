@@ -44,6 +44,16 @@ MODULE_PARM_DESC(max_n, "largest size run (10^3, 10^4, ... up to this)");
 
 enum { BENCH_MEMTOPO, BENCH_MAPLE, BENCH_BARE, BENCH_NR };
 
+/*
+ * A 7-byte nop whose displacement names phase @id (a constant): tools/vm/tcg-count.c,
+ * loaded by tools/vm/bench-kernel --count, counts the guest instructions,
+ * loads and software TLB refills of each phase.  The CPU ignores it.
+ */
+static __always_inline void bench_mark(const u8 id)
+{
+	asm volatile(".byte 0x0f, 0x1f, 0x80, %c0, 0, 0x54, 0x4d" : : "i" (id));
+}
+
 /* The textbook branch-free search, out of line: one call, as memtopo's. */
 static noinline u32 bench_bsearch(const u64 *starts, u32 n, u64 addr)
 {
@@ -122,7 +132,8 @@ struct bench_lookups {
 /*
  * Nanoseconds for @m lookups of @addrs in structure @which: independent
  * (throughput), or each address depending on the previous result
- * (latency).  Caller holds rcu_read_lock().
+ * (latency); the loop is phase 1 + which * 2 + chain for tcg-count.
+ * Caller holds rcu_read_lock().
  */
 static u64 bench_time(struct bench_lookups *b, int which, bool chain, const u64 *addrs, u32 m)
 {
@@ -133,10 +144,12 @@ static u64 bench_time(struct bench_lookups *b, int which, bool chain, const u64 
 	t0 = ktime_get_ns();
 	switch (which * 2 + chain) {
 	case BENCH_MEMTOPO * 2:
+		bench_mark(1);
 		for (i = 0; i < m; i++)
 			dep += !memtopo_space_lookup(b->as, addrs[i], &s);
 		break;
 	case BENCH_MEMTOPO * 2 + 1:
+		bench_mark(2);
 		for (i = 0; i < m; i++) {
 			s.start = 0;
 			memtopo_space_lookup(b->as, addrs[i] + (dep & b->zero), &s);
@@ -144,22 +157,27 @@ static u64 bench_time(struct bench_lookups *b, int which, bool chain, const u64 
 		}
 		break;
 	case BENCH_MAPLE * 2:
+		bench_mark(3);
 		for (i = 0; i < m; i++)
 			dep += (unsigned long)mtree_load(b->mt, addrs[i]);
 		break;
 	case BENCH_MAPLE * 2 + 1:
+		bench_mark(4);
 		for (i = 0; i < m; i++)
 			dep = (unsigned long)mtree_load(b->mt, addrs[i] + (dep & b->zero));
 		break;
 	case BENCH_BARE * 2:
+		bench_mark(5);
 		for (i = 0; i < m; i++)
 			dep += bench_bsearch(b->entries, b->nr, addrs[i]);
 		break;
 	default:
+		bench_mark(6);
 		for (i = 0; i < m; i++)
 			dep = bench_bsearch(b->entries, b->nr, addrs[i] + (dep & b->zero));
 		break;
 	}
+	bench_mark(0);
 	t0 = ktime_get_ns() - t0;
 	b->sum += dep;
 	return t0;
