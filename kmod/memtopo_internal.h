@@ -452,11 +452,13 @@ struct memtopo_flat {
 /* the most neighbours a spilling splice takes in (memtopo_render_window()) */
 #define MEMTOPO_SPREAD_CHUNKS	32
 /*
- * Runs a window's splice is made of: at most two of the chunk before the
- * window, the window's render, the entry the window cuts, the rest of its
- * last chunk, a thin result's neighbour and the spread's neighbours.
+ * Runs a window's splice is made of (memtopo_render_window()): the entries
+ * before the window in its first chunks (two runs at most), the window's
+ * render, the entry the window cuts, the rest of its last chunk, a thin
+ * result's neighbour, the spread's neighbours and, at the view's end, the
+ * left neighbour.
  */
-#define MEMTOPO_SPLICE_RUNS	(MEMTOPO_SPREAD_CHUNKS + 6)
+#define MEMTOPO_SPLICE_RUNS	(MEMTOPO_SPREAD_CHUNKS + 7)
 
 /*
  * What a splice puts in place of the chunks it replaces, without copying
