@@ -360,8 +360,10 @@ struct memtopo_view_span {
  * its last, and whose first address is in an entry starting at most
  * MEMTOPO_TSLOT_REACH slots before, says which chunk (an index, from 1,
  * into its page's list of chunks: bits 0-4), the entry holding its first
- * address (bits 5-12) and how many more start in it (bits 13-15); any
- * other slot is 0 and its lookups take the group search.  Two bytes a
+ * address (bits 5-12) and how many more start in it (bits 13-15).  A slot
+ * deeper inside one entry may name, in bits 5-15 with bits 0-4 clear, a
+ * record of the view (struct memtopo_tlong, from 1); any other slot is 0
+ * and its lookups take the group search.  Two bytes a
  * slot keep the table of 10^5 entries in some 60 KiB, in the cache where
  * a lookup reads it.  The reach bounds the slots a commit rewrites by the
  * entries it replaces, not by the addresses they span (a hole below a
@@ -378,6 +380,7 @@ struct memtopo_view_span {
 #define MEMTOPO_TMID_PAGES	62	/* with the two words below, 512 bytes */
 #define MEMTOPO_TSLOT_KEYS	2
 #define MEMTOPO_TSLOT_REACH	8
+#define MEMTOPO_TLONG_MAX	64
 /* below this many entries a view has no table: its groups are cached */
 #define MEMTOPO_TABLE_MIN	1024
 
@@ -385,6 +388,23 @@ struct memtopo_tpage {
 	/* the chunks its slots name; a slot of 0 names none */
 	const struct memtopo_chunk *chunk[MEMTOPO_TPAGE_CHUNKS];
 	u16 slot[MEMTOPO_TPAGE_SLOTS];
+};
+
+/*
+ * A long entry, for the slots deep inside it: those more than
+ * MEMTOPO_TSLOT_REACH slots past its start name this record, not its
+ * chunk, so a commit that replaces the chunk rewrites the record, not
+ * slots in proportion to the entry's length.  The record follows
+ * @anchor, the entry's start when the table was built (below every slot
+ * naming it): @chunk and @k hold the entry holding @anchor, never a
+ * chunk's last, and a lookup takes it if the next entry starts past its
+ * address (a commit may have cut the entry short), else the group search.
+ * Each view has its own copy of the records, freed with it.
+ */
+struct memtopo_tlong {
+	const struct memtopo_chunk *chunk;	/* NULL: none any more */
+	u64 anchor;
+	u32 k;
 };
 
 struct memtopo_tmid {
@@ -419,6 +439,8 @@ struct memtopo_view {
 	u32 nr_tmids;			/* mids, */
 	u8 tshift;			/* slot s starts at s << tshift */
 	struct memtopo_tmid **tmids;
+	struct memtopo_tlong *tlong;	/* the long entries' records, */
+	u32 nr_tlong;			/* how many */
 	/*
 	 * Writers' bookkeeping, under the context mutex; readers never look:
 	 * the living views this one was spliced from and that was spliced

@@ -40,6 +40,7 @@
  */
 #include <linux/build_bug.h>
 #include <linux/export.h>
+#include <linux/log2.h>
 #include <linux/prefetch.h>
 #include <linux/slab.h>
 
@@ -283,6 +284,7 @@ static void memtopo_view_free(struct memtopo_view *view)
 		kfree(mid);
 	}
 	kvfree(view->tmids);
+	kfree(view->tlong);
 	while ((chunk = view->dead_chunks)) {
 		view->dead_chunks = chunk->dead_next;
 		kfree(chunk);
@@ -536,7 +538,7 @@ size_t memtopo_view_bytes(const struct memtopo_view *view)
 	       (size_t)view->nr_chunks * sizeof(struct memtopo_chunk) +
 	       (size_t)view->nr_tmids * (sizeof(*view->tmids) + sizeof(struct memtopo_tmid)) +
 	       (size_t)DIV_ROUND_UP(view->tslots, MEMTOPO_TPAGE_SLOTS) *
-	       sizeof(struct memtopo_tpage);
+	       sizeof(struct memtopo_tpage) + (size_t)view->nr_tlong * sizeof(*view->tlong);
 }
 
 /**
@@ -548,12 +550,14 @@ size_t memtopo_view_bytes(const struct memtopo_view *view)
  *
  * Context: the context mutex held (both views' chain is the writers').
  *
- * Return: bytes: @old's mid array, its mids and pages @new does not hold.
+ * Return: bytes: @old's mid array and records, its mids and pages @new
+ * does not hold.
  */
 size_t memtopo_view_table_unique_bytes(const struct memtopo_view *old,
 				       const struct memtopo_view *new)
 {
-	size_t bytes = (size_t)old->nr_tmids * sizeof(*old->tmids);
+	size_t bytes = (size_t)old->nr_tmids * sizeof(*old->tmids) +
+		       (size_t)old->nr_tlong * sizeof(*old->tlong);
 	u32 m, p;
 
 	for (m = 0; m < old->nr_tmids; m++) {
@@ -953,12 +957,33 @@ static noinline bool memtopo_view_lookup_groups(const struct memtopo_view *view,
 	return true;
 }
 
+/*
+ * A lookup whose slot names no chunk: through the long entry's record it
+ * may name, if that entry still holds @addr (it starts at or below the
+ * record's anchor, below the slot), else through the groups.
+ */
+static noinline bool memtopo_view_lookup_long(const struct memtopo_view *view, u16 t, u64 addr,
+					      struct memtopo_section *s)
+{
+	const struct memtopo_tlong *l;
+
+	if (!t)
+		return memtopo_view_lookup_groups(view, addr, s);
+	l = &view->tlong[(t >> 5) - 1];
+	if (!l->chunk || addr < l->chunk->starts[l->k] || addr >= l->chunk->starts[l->k + 1])
+		return memtopo_view_lookup_groups(view, addr, s);
+	memtopo_entry_section(l->chunk, l->k, l->chunk->starts[l->k + 1] - 1, s);
+	s->generation = view->generation;
+	return s->mr;
+}
+
 /**
  * memtopo_view_lookup() - the section holding @addr, straight from the
  * tree (the readers' fast path).
  * @view: the view.
  * @addr: the address.
- * @s: filled in, generation included.
+ * @s: filled in, generation included, when a region is mapped at @addr;
+ *	otherwise undefined.
  *
  * Context: an RCU read section (or the context mutex) keeping @view.
  *
@@ -979,8 +1004,8 @@ __always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 ad
 	x = min_t(u64, addr >> view->tshift, view->tslots - 1);
 	page = memtopo_tpage_of(view, x);
 	t = page->slot[x % MEMTOPO_TPAGE_SLOTS];
-	if (unlikely(!t))
-		return memtopo_view_lookup_groups(view, addr, s);
+	if (unlikely(!(t & 31)))
+		return memtopo_view_lookup_long(view, t, addr, s);
 	/*
 	 * The entry is one of the slot's 1..8, all before the chunk's last:
 	 * their keys and entries are fetched at once, then three steps over
@@ -998,15 +1023,16 @@ __always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 ad
 	i = memtopo_step(chunk->starts, i, 4, addr);
 	i = memtopo_step(chunk->starts, i, 2, addr);
 	k = memtopo_step(chunk->starts, i, 1, addr);
-	if (!chunk->fr[k].mr)
-		return false;
 	/*
 	 * Never the chunk's last entry: it ends where the next one starts,
-	 * without a look at the chunk's head for its count.
+	 * without a look at the chunk's head for its count.  A hole is
+	 * described too, and the answer is whether it has a region: a branch
+	 * on the entry would wait for its line, and random addresses
+	 * mispredict it as often as holes are hit.
 	 */
 	memtopo_entry_section(chunk, k, chunk->starts[k + 1] - 1, s);
 	s->generation = view->generation;
-	return true;
+	return s->mr;
 }
 
 /**
@@ -1239,6 +1265,65 @@ static void memtopo_tslot_set(struct memtopo_tpage *page, u32 s, u32 s_hi,
 }
 
 /*
+ * Whether entry @k of @chunk, in a table of 2^@sh-byte slots, can have a
+ * record: not its chunk's last (the next start is its end) and longer
+ * than the reach, or no slot would name it.
+ */
+static bool memtopo_tlong_fits(const struct memtopo_chunk *chunk, u32 k, u8 sh)
+{
+	return k + 1 < chunk->nr &&
+	       ((chunk->starts[k + 1] - 1) >> sh) > (chunk->starts[k] >> sh) + MEMTOPO_TSLOT_REACH;
+}
+
+/*
+ * The slot value naming a record of entry @k of @chunk in @v: one that
+ * holds it already (@hint caches the last found), else a new one or one
+ * that holds nothing any more; 0 if none is left.
+ * Return: 0 or -ENOMEM.
+ */
+static int memtopo_tlong_name(struct memtopo_view *v, const struct memtopo_chunk *chunk, u32 k,
+			      u32 *hint, u16 *code)
+{
+	struct memtopo_tlong *l;
+	u32 r, free = MEMTOPO_TLONG_MAX;
+
+	BUILD_BUG_ON(MEMTOPO_TLONG_MAX >= 1 << 11);	/* bits 5-15 of a slot */
+	*code = 0;
+	if (!memtopo_tlong_fits(chunk, k, v->tshift))
+		return 0;
+	if (*hint < v->nr_tlong && v->tlong[*hint].chunk == chunk && v->tlong[*hint].k == k) {
+		*code = (*hint + 1) << 5;
+		return 0;
+	}
+	if (!v->tlong) {
+		v->tlong = kmalloc_array(MEMTOPO_TLONG_MAX, sizeof(*v->tlong), GFP_KERNEL_ACCOUNT);
+		if (!v->tlong)
+			return -ENOMEM;
+	}
+	for (r = 0; r < v->nr_tlong; r++) {
+		if (v->tlong[r].chunk == chunk && v->tlong[r].k == k)
+			break;
+		if (!v->tlong[r].chunk && free == MEMTOPO_TLONG_MAX)
+			free = r;
+	}
+	if (r == v->nr_tlong) {
+		if (free < MEMTOPO_TLONG_MAX)
+			r = free;
+		else if (v->nr_tlong < MEMTOPO_TLONG_MAX)
+			v->nr_tlong++;
+		else
+			return 0;
+		l = &v->tlong[r];
+		l->chunk = chunk;
+		l->k = k;
+		l->anchor = chunk->starts[k];
+	}
+	*hint = r;
+	*code = (r + 1) << 5;
+	return 0;
+}
+
+/*
  * Give @v (entries complete, no table yet) a table of its own, sized for
  * its entries: about one slot per MEMTOPO_TSLOT_KEYS entries, up to the
  * start of the entry nr / 256 before the last, so that a few entries far
@@ -1249,8 +1334,9 @@ static void memtopo_tslot_set(struct memtopo_tpage *page, u32 s, u32 s_hi,
 static int memtopo_table_build(struct memtopo_view *v)
 {
 	struct memtopo_view_pos p;
-	u32 pages, m, q, s, hint = 0;
+	u32 pages, m, q, s, next, hint = 0, rhint = 0;
 	u64 last;
+	u16 code;
 	u8 sh = 0;
 
 	v->tslots = 0;
@@ -1295,10 +1381,16 @@ static int memtopo_table_build(struct memtopo_view *v)
 			memtopo_tslot_set(memtopo_tpage_of(v, s), s, 0, p.chunk, p.k, span,
 					  &hint);
 		end = memtopo_pos_last(&p);
-		/* inside a long entry: nothing until the next one's slot */
-		if ((memtopo_pos_start(&p) >> sh) + MEMTOPO_TSLOT_REACH < s)
-			s = end == U64_MAX ? v->tslots :
-			    max_t(u64, s, min_t(u64, (end + 1) >> sh, v->tslots) - 1);
+		/* deep inside a long entry: its record, up to the next one's slot */
+		if ((memtopo_pos_start(&p) >> sh) + MEMTOPO_TSLOT_REACH < s) {
+			next = end == U64_MAX ? v->tslots :
+			       max_t(u64, s + 1, min_t(u64, (end + 1) >> sh, v->tslots));
+			if (memtopo_tlong_name(v, p.chunk, p.k, &rhint, &code))
+				return -ENOMEM;
+			for (; code && s < min(next, v->tslots - 1); s++)
+				memtopo_tpage_of(v, s)->slot[s % MEMTOPO_TPAGE_SLOTS] = code;
+			s = next - 1;
+		}
 	}
 	return 0;
 }
@@ -1348,10 +1440,11 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 {
 	struct memtopo_view *v = f->v;
 	const struct memtopo_chunk *c = f->fresh[f->ci];
-	u32 x, k = f->k, hint = 0;
+	u32 x, k = f->k, hint = 0, rhint = 0;
 	struct memtopo_tpage *page = NULL;
 	bool own = false;
 	u8 sh = v->tshift;
+	u16 code, cur;
 
 	for (x = from; x <= to; x++) {
 		u64 addr = (u64)x << sh;
@@ -1371,12 +1464,22 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 			}
 		}
 		span = memtopo_tslot_span(c, k, x, sh);
+		code = 0;
+		/* deep inside an entry: its record's name, if it can have one */
+		if (!span && (c->starts[k] >> sh) + MEMTOPO_TSLOT_REACH < x &&
+		    memtopo_tlong_name(v, c, k, &rhint, &code))
+			return -ENOMEM;
 		if (!page || !(x % MEMTOPO_TPAGE_SLOTS)) {
 			page = memtopo_tpage_of(v, x);
 			own = false;
 		}
-		/* a new chunk is in no page of @old: only 0 stays as it is */
-		if (!span && !page->slot[x % MEMTOPO_TPAGE_SLOTS])
+		/*
+		 * A new chunk is in no page of @old: when the slot cannot
+		 * answer, only 0 stays as it is, and a record's name, which a
+		 * lookup checks against the record's entry.
+		 */
+		cur = page->slot[x % MEMTOPO_TPAGE_SLOTS];
+		if (!span && (code == cur || (!code && !(cur & 31))))
 			continue;
 		if (!own) {
 			page = memtopo_tpage_write(v, f->old, x);
@@ -1385,9 +1488,49 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 			own = true;
 			hint = 0;
 		}
-		memtopo_tslot_set(page, x, f->s_hi, c, k, span, &hint);
+		if (code)
+			page->slot[x % MEMTOPO_TPAGE_SLOTS] = code;
+		else
+			memtopo_tslot_set(page, x, f->s_hi, c, k, span, &hint);
 	}
 	f->k = k;
+	return 0;
+}
+
+/*
+ * @old's long-entry records for @v, spliced from it with the chunks
+ * holding [@a, @b] replaced by the @kc chunks @fresh: a record's chunk
+ * holds its anchor, so those anchored in [@a, @b] move to the entry of
+ * @fresh holding the anchor (or to none if that is its chunk's last), and
+ * the others name chunks @v shares.  Slots are not touched: wherever a
+ * record's entry now ends, a lookup checks it.
+ */
+static int memtopo_tlong_splice(struct memtopo_view *v, const struct memtopo_view *old,
+				struct memtopo_chunk **fresh, u32 kc, u64 a, u64 b)
+{
+	u32 r, c;
+
+	if (!old->nr_tlong)
+		return 0;
+	v->tlong = kmalloc_array(MEMTOPO_TLONG_MAX, sizeof(*v->tlong), GFP_KERNEL_ACCOUNT);
+	if (!v->tlong)
+		return -ENOMEM;
+	memcpy(v->tlong, old->tlong, old->nr_tlong * sizeof(*v->tlong));
+	v->nr_tlong = old->nr_tlong;
+	for (r = 0; r < v->nr_tlong; r++) {
+		struct memtopo_tlong *l = &v->tlong[r];
+		const struct memtopo_chunk *chunk;
+		u32 k;
+
+		if (!l->chunk || l->anchor < a || l->anchor > b)
+			continue;
+		for (c = 0; c + 1 < kc && fresh[c + 1]->starts[0] <= l->anchor; c++)
+			;
+		chunk = fresh[c];
+		k = memtopo_bsearch_u64(chunk->starts, chunk->nr, l->anchor);
+		l->chunk = memtopo_tlong_fits(chunk, k, v->tshift) ? chunk : NULL;
+		l->k = k;
+	}
 	return 0;
 }
 
@@ -1426,6 +1569,8 @@ static int memtopo_table_splice(struct memtopo_view *v, const struct memtopo_vie
 	v->tshift = sh;
 	v->tslots = old->tslots;
 	v->tnr = old->tnr;
+	if (memtopo_tlong_splice(v, old, fresh, kc, a, b))
+		return -ENOMEM;
 	s_lo = (a >> sh) + !!(a & (BIT_ULL(sh) - 1));
 	s_hi = min_t(u64, b >> sh, v->tslots - 2);
 	if (s_lo > s_hi)
@@ -1816,7 +1961,8 @@ int memtopo_space_lookup(struct memtopo_space *as, u64 addr, struct memtopo_sect
  * memtopo_space_lookup() - find what is mapped at @addr.
  * @as: the space.
  * @addr: the address.
- * @out: the section holding @addr, with the view's generation.
+ * @out: the section holding @addr, with the view's generation (undefined
+ *	after -ENOENT).
  *
  * Context: rcu_read_lock() held; @out->mr is valid until it is dropped.
  * Return: 0, or -ENOENT if nothing is mapped at @addr.

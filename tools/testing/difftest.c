@@ -72,6 +72,8 @@ static unsigned long wide_trees, renumbered;
 static unsigned long dense_finds;
 /* direct-table slots checked that answer a lookup and that send it on; tables resized */
 static unsigned long table_fast, table_slow, table_full, table_resized, table_fail_nth;
+/* slots naming a long entry's record that holds them, and records checked */
+static unsigned long table_long, table_records;
 static bool near_renumber;
 static int verbose;
 
@@ -2539,7 +2541,11 @@ static const struct memtopo_tpage *view_tpage(const struct memtopo_view *v, u32 
  * before, names that chunk (through its page's list), the entry of its
  * first address and how many more start in it; any other slot is 0.  A
  * slot may also be 0 when its page's list of chunks was full as it was
- * set; those are counted, and more than 1% of them fails the run.  Every slot of a small
+ * set; those are counted, and more than 1% of them fails the run.  A slot
+ * deeper inside an entry may name a record of the view instead: every
+ * live record names, in a chunk this view holds, the entry holding its
+ * anchor, never the chunk's last, and a slot naming one lies in a view
+ * that has it.  Every slot of a small
  * table, 256 of a big one (its first and last among them), found by
  * searching the entries, not the table.  Views of MEMTOPO_TABLE_MIN
  * entries or more have a table, sized for between half and twice their
@@ -2565,6 +2571,22 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 		for (q = 0; q < MEMTOPO_TMID_PAGES; q++)
 			if (!v->tmids[m]->page[q] != (m * MEMTOPO_TMID_PAGES + q >= pages))
 				FAIL("round %lu: table mid %u page %u", round, m, q);
+	if (v->nr_tlong > MEMTOPO_TLONG_MAX || (v->nr_tlong && !v->tlong))
+		FAIL("round %lu: %u long-entry records", round, v->nr_tlong);
+	for (t = 0; t < v->nr_tlong; t++) {
+		const struct memtopo_tlong *l = &v->tlong[t];
+		const struct memtopo_chunk *ch;
+		u32 k;
+
+		if (!l->chunk)
+			continue;
+		ch = memtopo_view_entry(v, memtopo_view_find(v, l->anchor), &k);
+		if (ch != l->chunk || k != l->k || k + 1 >= ch->nr)
+			FAIL("round %lu: record %u of %#llx names chunk %p entry %u, not %p %u",
+			     round, t, (unsigned long long)l->anchor, (void *)l->chunk, l->k,
+			     (void *)ch, k);
+		table_records++;
+	}
 	for (t = 0; t < tries; t++) {
 		u32 s = tries == v->tslots ? t : t == 0 ? 0 : t == 1 ? v->tslots - 1 :
 			rnd_below(v->tslots);
@@ -2577,6 +2599,18 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 		bool want = n < 8 && k + n + 1 < ch->nr && s + 1 < v->tslots &&
 			    s - (memtopo_view_start(v, i) >> v->tshift) <= MEMTOPO_TSLOT_REACH;
 
+		if (got && !(got & 31)) {
+			const struct memtopo_tlong *l = &v->tlong[(got >> 5) - 1];
+
+			if ((got >> 5) > v->nr_tlong || s + 1 == v->tslots)
+				FAIL("round %lu: slot %u of %u names record %u of %u", round, s,
+				     v->tslots, got >> 5, v->nr_tlong);
+			if (l->chunk == ch && l->k == k)
+				table_long++;
+			else
+				table_slow++;
+			continue;
+		}
 		if (got && (!want || page->chunk[(got & 31) - 1] != ch ||
 			    (got >> 5 & 0xff) != k || got >> 13 != n))
 			FAIL("round %lu: slot %u of %u holds %#x, not chunk %p entry %u + %u%s",
@@ -4000,7 +4034,9 @@ int main(int argc, char **argv)
 	printf("difftest: direct-table slots %lu fast, %lu sent on;", table_fast, table_slow);
 	printf(" %lu on a full page; %lu resized, %lu failed commits\n", table_full, table_resized,
 	       table_fail_nth);
-	if (!table_fast || !table_slow || table_full > (table_fast + table_slow) / 100 ||
+	printf("difftest: %lu slots through a long entry's record; %lu records checked\n",
+	       table_long, table_records);
+	if (!table_fast || !table_slow || !table_long || table_full > (table_fast + table_slow) / 100 ||
 	    table_resized < 6 || table_fail_nth < 3)
 		FAIL("the direct table was not exercised");
 	if (!dense_finds)
