@@ -440,7 +440,8 @@ struct memtopo_view {
 	u8 tshift;			/* slot s starts at s << tshift */
 	struct memtopo_tmid **tmids;
 	struct memtopo_tlong *tlong;	/* the long entries' records, */
-	u32 nr_tlong;			/* how many */
+	u32 nr_tlong;			/* how many, */
+	u32 tlong_cap;			/* room for how many */
 	/*
 	 * Writers' bookkeeping, under the context mutex; readers never look:
 	 * the living views this one was spliced from and that was spliced
@@ -460,6 +461,8 @@ struct memtopo_view {
 	struct memtopo_view_span replaced;
 	struct memtopo_view_span made;
 	bool spans_valid;
+	/* slots deep in an entry the splices since the table's build left unnamed */
+	u32 tmissed;
 };
 
 /* A growable flat list of entries: what the renderer produces. */

@@ -538,7 +538,7 @@ size_t memtopo_view_bytes(const struct memtopo_view *view)
 	       (size_t)view->nr_chunks * sizeof(struct memtopo_chunk) +
 	       (size_t)view->nr_tmids * (sizeof(*view->tmids) + sizeof(struct memtopo_tmid)) +
 	       (size_t)DIV_ROUND_UP(view->tslots, MEMTOPO_TPAGE_SLOTS) *
-	       sizeof(struct memtopo_tpage) + (size_t)view->nr_tlong * sizeof(*view->tlong);
+	       sizeof(struct memtopo_tpage) + (size_t)view->tlong_cap * sizeof(*view->tlong);
 }
 
 /**
@@ -557,7 +557,7 @@ size_t memtopo_view_table_unique_bytes(const struct memtopo_view *old,
 				       const struct memtopo_view *new)
 {
 	size_t bytes = (size_t)old->nr_tmids * sizeof(*old->tmids) +
-		       (size_t)old->nr_tlong * sizeof(*old->tlong);
+		       (size_t)old->tlong_cap * sizeof(*old->tlong);
 	u32 m, p;
 
 	for (m = 0; m < old->nr_tmids; m++) {
@@ -1278,7 +1278,8 @@ static bool memtopo_tlong_fits(const struct memtopo_chunk *chunk, u32 k, u8 sh)
 /*
  * The slot value naming a record of entry @k of @chunk in @v: one that
  * holds it already (@hint caches the last found), else a new one or one
- * that holds nothing any more; 0 if none is left.
+ * that holds nothing any more; 0 if it cannot have one, or none is left
+ * (counted in @v->tmissed).
  * Return: 0 or -ENOMEM.
  */
 static int memtopo_tlong_name(struct memtopo_view *v, const struct memtopo_chunk *chunk, u32 k,
@@ -1295,11 +1296,6 @@ static int memtopo_tlong_name(struct memtopo_view *v, const struct memtopo_chunk
 		*code = (*hint + 1) << 5;
 		return 0;
 	}
-	if (!v->tlong) {
-		v->tlong = kmalloc_array(MEMTOPO_TLONG_MAX, sizeof(*v->tlong), GFP_KERNEL_ACCOUNT);
-		if (!v->tlong)
-			return -ENOMEM;
-	}
 	for (r = 0; r < v->nr_tlong; r++) {
 		if (v->tlong[r].chunk == chunk && v->tlong[r].k == k)
 			break;
@@ -1307,12 +1303,23 @@ static int memtopo_tlong_name(struct memtopo_view *v, const struct memtopo_chunk
 			free = r;
 	}
 	if (r == v->nr_tlong) {
-		if (free < MEMTOPO_TLONG_MAX)
+		if (free < MEMTOPO_TLONG_MAX) {
 			r = free;
-		else if (v->nr_tlong < MEMTOPO_TLONG_MAX)
-			v->nr_tlong++;
-		else
+		} else if (v->nr_tlong == MEMTOPO_TLONG_MAX) {
+			v->tmissed++;
 			return 0;
+		} else if (v->nr_tlong == v->tlong_cap) {
+			/* room for 4, then doubled: most maps have a few */
+			u32 cap = min(max(4u, 2 * v->tlong_cap), (u32)MEMTOPO_TLONG_MAX);
+
+			l = krealloc_array(v->tlong, cap, sizeof(*l), GFP_KERNEL_ACCOUNT);
+			if (!l)
+				return -ENOMEM;
+			v->tlong = l;
+			v->tlong_cap = cap;
+		}
+		if (r == v->nr_tlong)
+			v->nr_tlong++;
 		l = &v->tlong[r];
 		l->chunk = chunk;
 		l->k = k;
@@ -1326,16 +1333,17 @@ static int memtopo_tlong_name(struct memtopo_view *v, const struct memtopo_chunk
 /*
  * Give @v (entries complete, no table yet) a table of its own, sized for
  * its entries: about one slot per MEMTOPO_TSLOT_KEYS entries, up to the
- * start of the entry nr / 256 before the last, so that a few entries far
- * above the rest (64-bit BARs over low RAM) do not stretch every slot;
- * addresses past the table take the group search.  On failure the table
+ * start of the last entry if that at most doubles the slots' width (a long
+ * entry near the top), else of the entry nr / 256 before the last, so
+ * that a few entries far above the rest (64-bit BARs over low RAM) do not
+ * stretch every slot; addresses past the table take the group search.  On failure the table
  * may be half made: memtopo_view_release() frees what it holds.
  */
 static int memtopo_table_build(struct memtopo_view *v)
 {
 	struct memtopo_view_pos p;
 	u32 pages, m, q, s, next, hint = 0, rhint = 0;
-	u64 last;
+	u64 last, top;
 	u16 code;
 	u8 sh = 0;
 
@@ -1346,6 +1354,11 @@ static int memtopo_table_build(struct memtopo_view *v)
 	last = memtopo_view_start(v, v->nr - 1 - v->nr / 256);
 	while (sh < 63 && (last >> sh) >= v->nr / MEMTOPO_TSLOT_KEYS)
 		sh++;
+	top = memtopo_view_start(v, v->nr - 1);
+	if (sh < 63 && (top >> sh) / 2 < v->nr / MEMTOPO_TSLOT_KEYS) {
+		last = top;
+		sh += (top >> sh) >= v->nr / MEMTOPO_TSLOT_KEYS;
+	}
 	pages = DIV_ROUND_UP((u32)(last >> sh) + 1, MEMTOPO_TPAGE_SLOTS);
 	v->tmids = kvcalloc(DIV_ROUND_UP(pages, MEMTOPO_TMID_PAGES), sizeof(*v->tmids),
 			    GFP_KERNEL_ACCOUNT);
@@ -1392,6 +1405,8 @@ static int memtopo_table_build(struct memtopo_view *v)
 			s = next - 1;
 		}
 	}
+	/* what a build leaves unnamed, the next one would too */
+	v->tmissed = 0;
 	return 0;
 }
 
@@ -1512,11 +1527,12 @@ static int memtopo_tlong_splice(struct memtopo_view *v, const struct memtopo_vie
 
 	if (!old->nr_tlong)
 		return 0;
-	v->tlong = kmalloc_array(MEMTOPO_TLONG_MAX, sizeof(*v->tlong), GFP_KERNEL_ACCOUNT);
+	v->tlong = kmalloc_array(old->nr_tlong, sizeof(*v->tlong), GFP_KERNEL_ACCOUNT);
 	if (!v->tlong)
 		return -ENOMEM;
 	memcpy(v->tlong, old->tlong, old->nr_tlong * sizeof(*v->tlong));
 	v->nr_tlong = old->nr_tlong;
+	v->tlong_cap = old->nr_tlong;
 	for (r = 0; r < v->nr_tlong; r++) {
 		struct memtopo_tlong *l = &v->tlong[r];
 		const struct memtopo_chunk *chunk;
@@ -1558,8 +1574,15 @@ static int memtopo_table_splice(struct memtopo_view *v, const struct memtopo_vie
 	u64 s_lo, s_hi;
 	u8 sh;
 
-	if (!old->tslots || v->nr > 2 * old->tnr || 2 * v->nr < old->tnr)
+	/*
+	 * Rebuilt also once the splices have left many slots deep in an entry
+	 * unnamed (records ran out while many long entries came and went):
+	 * each was visited by a fill, so the build's O(N) is paid for.
+	 */
+	if (!old->tslots || v->nr > 2 * old->tnr || 2 * v->nr < old->tnr ||
+	    old->tmissed > old->tslots / 8)
 		return memtopo_table_build(v);
+	v->tmissed = old->tmissed;
 	v->tmids = kvmalloc_array(old->nr_tmids, sizeof(*v->tmids), GFP_KERNEL_ACCOUNT);
 	if (!v->tmids)
 		return -ENOMEM;

@@ -2856,6 +2856,83 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 		FAIL("big map: %ld allocations leaked", shim_live_allocs);
 }
 
+/*
+ * Long entries, more than records: LONG_ISLANDS regions far apart above
+ * LONG_DENSE packed ones, so each hole between them spans more than
+ * MEMTOPO_TSLOT_REACH slots and more of them exist than
+ * MEMTOPO_TLONG_MAX.  Islands move one commit at a time (holes split and
+ * merge, records re-anchor, run out, and the table is rebuilt once the
+ * splices left enough slots unnamed), some commits fail at every
+ * allocation in turn, and every view is checked as the big map's are.
+ */
+#define LONG_DENSE 4000
+#define LONG_ISLANDS 100
+#define LONG_GAP 512	/* pages from one island to the next */
+
+static void long_entry_pass(unsigned long rounds)
+{
+	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
+					  .size_is_2_64 = true };
+	struct memtopo_region *root, *island[LONG_ISLANDS];
+	unsigned long r, i, nth, rebuilt = 0, failed = 0, named = 0, missed = 0;
+	const struct memtopo_view *v;
+	struct memtopo_space *as;
+	int ret;
+
+	ctx = memtopo_ctx_create("long");
+	root = memtopo_region_create(ctx, &ri);
+	as = memtopo_space_create(ctx, "long", root);
+	memtopo_transaction_begin(ctx);
+	for (i = 0; i < LONG_DENSE + LONG_ISLANDS; i++) {
+		struct memtopo_region_info li = { .kind = MEMTOPO_RAM, .name = "leaf",
+						  .size = 0x1000 };
+		struct memtopo_region *mr = memtopo_region_create(ctx, &li);
+		u64 page = i < LONG_DENSE ? i : LONG_DENSE + (i - LONG_DENSE + 1) * LONG_GAP;
+
+		if (IS_ERR(mr) || memtopo_region_add_subregion(root, page * 0x1000, mr, 0, true))
+			FAIL("long entries: build");
+		if (i >= LONG_DENSE)
+			island[i - LONG_DENSE] = mr;
+	}
+	expect(memtopo_transaction_commit(ctx), 0, "commit");
+	for (r = 0; r < rounds; r++) {
+		struct memtopo_region *mr = island[rnd_below(LONG_ISLANDS)];
+		u64 page = LONG_DENSE + LONG_GAP / 2 + rnd_below(LONG_ISLANDS * LONG_GAP);
+
+		v = as->view;
+		for (nth = r % 16 ? 0 : 1;; nth++) {
+			shim_fail_nth = nth;
+			ret = memtopo_region_set_address(mr, page * 0x1000);
+			shim_fail_nth = 0;
+			if (!ret)
+				break;
+			if (ret != -ENOMEM || as->view != v)
+				FAIL("long entries fail-nth %lu: %d, view %s", nth, ret,
+				     as->view == v ? "kept" : "replaced");
+			check_view_table(v, r);
+			failed++;
+		}
+		if (as->view == v)
+			continue;
+		rebuilt += as->view->tslots && as->view->tmissed < v->tmissed &&
+			   as->view->tnr == v->tnr;
+		v = as->view;
+		missed = max(missed, (unsigned long)v->tmissed);
+		named = max(named, (unsigned long)v->nr_tlong);
+		if (r % 64 == 0)
+			expect_full_render(v, root, "long entries", r);
+		check_view_find(v, r);
+		check_view_table(v, r);
+	}
+	printf("difftest: long entries: %lu commits, at most %lu records and %lu slots left unnamed,"
+	       " %lu rebuilt for them, %lu failed\n", rounds, named, missed, rebuilt, failed);
+	if (named != MEMTOPO_TLONG_MAX || !missed || !rebuilt || failed < 3)
+		FAIL("long-entry records were not exercised");
+	memtopo_ctx_put(ctx);
+	if (shim_live_allocs)
+		FAIL("long entries: %ld allocations leaked", shim_live_allocs);
+}
+
 /* The context's budget use, read under its mutex. */
 static size_t ctx_used(void)
 {
@@ -3968,6 +4045,7 @@ int main(int argc, char **argv)
 	seed = base_seed;
 	rng_state = base_seed * 0xD1B54A32D192ED03ULL + 7;
 	big_map_pass(3000, 1800);
+	long_entry_pass(3000);
 	if (trees >= 1000 && (!wide_trees || !renumbered))
 		FAIL("%lu trees sorted children past the insertion sort, %lu renumbered",
 		     wide_trees, renumbered);
