@@ -1310,7 +1310,7 @@ static int memtopo_tlong_name(struct memtopo_view *v, const struct memtopo_chunk
 			return 0;
 		} else if (v->nr_tlong == v->tlong_cap) {
 			/* room for 4, then doubled: most maps have a few */
-			u32 cap = min(max(4u, 2 * v->tlong_cap), (u32)MEMTOPO_TLONG_MAX);
+			u32 cap = min_t(u32, max(4u, 2 * v->tlong_cap), MEMTOPO_TLONG_MAX);
 
 			l = krealloc_array(v->tlong, cap, sizeof(*l), GFP_KERNEL_ACCOUNT);
 			if (!l)
