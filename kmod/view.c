@@ -1974,10 +1974,12 @@ bool memtopo_view_runs_equal(const struct memtopo_view *old, const struct memtop
  * page: one i-TLB entry, and under TCG a jump across a page is not chained
  * to the next block but looked up by a helper, once a lookup.  The
  * userspace harness keeps the compiler's layout: there it measured no
- * better.
+ * better.  In a section of its own, so that the alignment is the
+ * section's, not padding inside .text that the assembler jumps over (an
+ * unreachable instruction to objtool), whatever the functions before it.
  */
 int memtopo_space_lookup(struct memtopo_space *as, u64 addr, struct memtopo_section *out)
-	__aligned(512);
+	__aligned(512) __section(".text.memtopo_space_lookup");
 #endif
 
 /**
