@@ -36,9 +36,10 @@ MODULE_PARM_DESC(max_n, "largest size run (10^3, 10^4, ... up to this)");
 /*
  * Lookups are timed in rounds of lookups / BENCH_ROUNDS addresses, the
  * three structures over the same addresses in a round, taking turns at
- * going first; a figure is the median of its rounds.  Under TCG guest time
- * is the host's wall clock, so a burst of load on the shared host then
- * skews one round of each rather than one side of a ratio.
+ * going first; a time is the median of its rounds, a ratio the median of
+ * the rounds' ratios (bench_lookups()).  Under TCG guest time is the
+ * host's wall clock, so a burst of load on the shared host then skews a
+ * round of each rather than one side of a ratio.
  */
 #define BENCH_ROUNDS 9
 
@@ -78,11 +79,9 @@ static const struct memtopo_listener_ops bench_listener_ops = {
 	.region_del = bench_count,
 };
 
-/* x / y as "R.RR" without floating point */
-static void bench_ratio(char *buf, size_t len, u64 x, u64 y)
+/* @r hundredths as "R.RR" without floating point */
+static void bench_ratio(char *buf, size_t len, u64 r)
 {
-	u64 r = y ? div64_u64(x * 100, y) : 0;
-
 	snprintf(buf, len, "%llu.%02llu", r / 100, r % 100);
 }
 
@@ -214,11 +213,18 @@ static int bench_check(struct bench_lookups *b, struct memtopo_region **leaves, 
 
 /*
  * Time @lookups of @addrs in each structure, BENCH_ROUNDS rounds of
- * lookups / BENCH_ROUNDS; @ns[structure] is the median round's time.
+ * lookups / BENCH_ROUNDS; @ns[structure] is the median round's time and
+ * @ratio[structure] the median of its rounds' times over the bare
+ * search's in the same round, in hundredths.  A round takes the three
+ * structures back to back, milliseconds apart, where a burst of load on
+ * the shared host lasts seconds: the ratio within a round cancels it,
+ * where the ratio of two medians still carries it whenever the bursts
+ * fell on different rounds of each.
  */
-static void bench_lookups(struct bench_lookups *b, bool chain, const u64 *addrs, u64 *ns)
+static void bench_lookups(struct bench_lookups *b, bool chain, const u64 *addrs, u64 *ns,
+			  u64 *ratio)
 {
-	u64 t[BENCH_NR][BENCH_ROUNDS];
+	u64 t[BENCH_NR][BENCH_ROUNDS], r[BENCH_ROUNDS];
 	u32 per = lookups / BENCH_ROUNDS, k, o;
 
 	rcu_read_lock();
@@ -230,6 +236,12 @@ static void bench_lookups(struct bench_lookups *b, bool chain, const u64 *addrs,
 		}
 	}
 	rcu_read_unlock();
+	for (o = 0; o < BENCH_NR; o++) {
+		for (k = 0; k < BENCH_ROUNDS; k++)
+			r[k] = div64_u64(t[o][k] * 100, max_t(u64, t[BENCH_BARE][k], 1));
+		sort(r, BENCH_ROUNDS, sizeof(r[0]), bench_cmp_u64, NULL);
+		ratio[o] = r[BENCH_ROUNDS / 2];
+	}
 	for (o = 0; o < BENCH_NR; o++) {
 		sort(t[o], BENCH_ROUNDS, sizeof(t[o][0]), bench_cmp_u64, NULL);
 		ns[o] = t[o][BENCH_ROUNDS / 2];
@@ -251,6 +263,7 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 	struct memtopo_ctx *ctx;
 	struct memtopo_space *as;
 	u64 *addrs = NULL, *starts = NULL, *entries = NULL, heard = 0, t[BENCH_NR], c[BENCH_NR];
+	u64 tr[BENCH_NR], cr[BENCH_NR];
 	u64 commit_bare, commit_l, per = lookups / BENCH_ROUNDS;
 	char r1[16], r2[16], r3[16], r4[16];
 	u32 i;
@@ -317,8 +330,8 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 	ret = bench_check(&b, leaves, addrs);
 	if (ret)
 		goto out_mt;
-	bench_lookups(&b, false, addrs, t);
-	bench_lookups(&b, true, addrs, c);
+	bench_lookups(&b, false, addrs, t, tr);
+	bench_lookups(&b, true, addrs, c, cr);
 
 	/* one-change commits, without and with a counting listener */
 	bench_commits(leaves, starts, n);	/* warm-up: first-use allocations */
@@ -337,10 +350,10 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 		goto out_mt;
 	}
 
-	bench_ratio(r1, sizeof(r1), t[BENCH_MEMTOPO], t[BENCH_BARE]);
-	bench_ratio(r2, sizeof(r2), t[BENCH_MAPLE], t[BENCH_BARE]);
-	bench_ratio(r3, sizeof(r3), c[BENCH_MEMTOPO], c[BENCH_BARE]);
-	bench_ratio(r4, sizeof(r4), c[BENCH_MAPLE], c[BENCH_BARE]);
+	bench_ratio(r1, sizeof(r1), tr[BENCH_MEMTOPO]);
+	bench_ratio(r2, sizeof(r2), tr[BENCH_MAPLE]);
+	bench_ratio(r3, sizeof(r3), cr[BENCH_MEMTOPO]);
+	bench_ratio(r4, sizeof(r4), cr[BENCH_MAPLE]);
 	pr_info("n=%u lookup_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s maple/bare=%s\n",
 		n, div64_u64(t[BENCH_MEMTOPO], per), div64_u64(t[BENCH_MAPLE], per),
 		div64_u64(t[BENCH_BARE], per), r1, r2);
