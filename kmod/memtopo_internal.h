@@ -327,7 +327,11 @@ struct memtopo_chunk {
 	u32 nr;
 	u8 shift;			/* slot s starts at starts[0] + (s << shift) */
 	/* block b is starts[8b .. 8b + 7], one cache line */
-	u64 starts[MEMTOPO_CHUNK_ENTRIES] __aligned(MEMTOPO_LINE);
+	/*
+	 * The keys, then where the next chunk starts (U64_MAX if none): the
+	 * last entry's end without a look at the group.
+	 */
+	u64 starts[MEMTOPO_CHUNK_ENTRIES + 1] __aligned(MEMTOPO_LINE);
 	struct memtopo_fr fr[MEMTOPO_CHUNK_ENTRIES];
 	u8 slot[MEMTOPO_CHUNK_SLOTS + 1];	/* the last one: nr - 1 */
 };
@@ -356,11 +360,12 @@ struct memtopo_view_span {
 /*
  * A view's direct table: addresses from 0 cut into slots of 2^tshift
  * bytes, about one for every MEMTOPO_TSLOT_KEYS entries.  A slot whose
- * addresses lie in one chunk, among at most 8 of its entries that are not
- * its last, and whose first address is in an entry starting at most
- * MEMTOPO_TSLOT_REACH slots before, says which chunk (an index, from 1,
- * into its page's list of chunks: bits 0-4), the entry holding its first
- * address (bits 5-12) and how many more start in it (bits 13-15).  A slot
+ * addresses lie in one chunk, among at most 8 of its entries (its last
+ * only if a chunk follows), and whose first address is in an
+ * entry starting at most MEMTOPO_TSLOT_REACH slots before, says which
+ * chunk (an index, from 1, into its page's list of chunks: bits 0-4), the
+ * entry holding its first address (bits 5-12) and how many more start in
+ * it (bits 13-15).  A slot
  * deeper inside one entry may name, in bits 5-15 with bits 0-4 clear, a
  * record of the view (struct memtopo_tlong, from 1); any other slot is 0
  * and its lookups take the group search.  Two bytes a

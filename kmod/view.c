@@ -181,6 +181,40 @@ static void memtopo_chunk_seal(struct memtopo_chunk *chunk)
 {
 	memtopo_node_seal(chunk->sum, chunk->starts, chunk->nr, &chunk->shift, chunk->slot,
 			  MEMTOPO_CHUNK_SLOTS);
+	chunk->starts[MEMTOPO_CHUNK_ENTRIES] = U64_MAX;
+}
+
+/*
+ * Give @n new, sealed chunks (consecutive in a view) their end: where the
+ * next one starts, in the key after the last (a padding key, above every
+ * address of the chunk, so it pads as well as U64_MAX does); @next is
+ * where the entry after the last chunk starts, 0 if there is none.  A
+ * chunk's end never changes while it lives: a splice replaces the chunks
+ * holding some [a, b] by new ones holding exactly [a, b].  The direct
+ * table so reaches a chunk's last entry without a look at the group.
+ */
+static void memtopo_chunks_set_ends(struct memtopo_chunk **chunks, u32 n, u64 next)
+{
+	u32 c;
+
+	for (c = 0; c < n; c++) {
+		struct memtopo_chunk *chunk = chunks[c];
+		u64 end = c + 1 < n ? chunks[c + 1]->starts[0] : next;
+
+		if (!end)
+			continue;
+		chunk->starts[chunk->nr] = end;
+		if (chunk->nr < MEMTOPO_NODE_KEYS && chunk->nr % 8 == 0)
+			chunk->sum[chunk->nr / 8] = end;
+	}
+}
+
+/* Where @chunk's last entry ends, plus one; 0 if the chunk does not say. */
+static u64 memtopo_chunk_next(const struct memtopo_chunk *chunk)
+{
+	u64 next = chunk->starts[chunk->nr];
+
+	return next == U64_MAX ? 0 : next;
 }
 
 /* The chunk of @grp holding @addr, which is at or past the group's start. */
@@ -1188,7 +1222,7 @@ int memtopo_runs_prepend(struct memtopo_runs *rs, const u64 *starts,
  */
 static u32 memtopo_tslot_span(const struct memtopo_chunk *chunk, u32 k, u32 s, u8 sh)
 {
-	u64 b = ((u64)s << sh) + (BIT_ULL(sh) - 1);
+	u64 b = ((u64)s << sh) + (BIT_ULL(sh) - 1), next;
 	u32 n = 0;
 
 	BUILD_BUG_ON(MEMTOPO_CHUNK_ENTRIES > 256 || MEMTOPO_TPAGE_CHUNKS > 31);
@@ -1197,8 +1231,11 @@ static u32 memtopo_tslot_span(const struct memtopo_chunk *chunk, u32 k, u32 s, u
 		return 0;
 	while (n < 8 && k + n + 1 < chunk->nr && chunk->starts[k + n + 1] <= b)
 		n++;
-	/* the window of 8 keys must hold them, and the next one bounds the last */
-	if (n == 8 || k + n + 1 == chunk->nr)
+	if (n == 8)
+		return 0;
+	/* the chunk's last entry: its end is the chunk's, and the slot's within it */
+	next = memtopo_chunk_next(chunk);
+	if (k + n + 1 == chunk->nr && (!next || next <= b))
 		return 0;
 	return n + 1;
 }
@@ -1266,13 +1303,14 @@ static void memtopo_tslot_set(struct memtopo_tpage *page, u32 s, u32 s_hi,
 
 /*
  * Whether entry @k of @chunk, in a table of 2^@sh-byte slots, can have a
- * record: not its chunk's last (the next start is its end) and longer
- * than the reach, or no slot would name it.
+ * record: its end is in the chunk (the next start, or the chunk's end)
+ * and it is longer than the reach, or no slot would name it.
  */
 static bool memtopo_tlong_fits(const struct memtopo_chunk *chunk, u32 k, u8 sh)
 {
-	return k + 1 < chunk->nr &&
-	       ((chunk->starts[k + 1] - 1) >> sh) > (chunk->starts[k] >> sh) + MEMTOPO_TSLOT_REACH;
+	u64 next = k + 1 < chunk->nr ? chunk->starts[k + 1] : memtopo_chunk_next(chunk);
+
+	return next && ((next - 1) >> sh) > (chunk->starts[k] >> sh) + MEMTOPO_TSLOT_REACH;
 }
 
 /*
@@ -1648,6 +1686,7 @@ static struct memtopo_view *memtopo_view_from_chunks(struct memtopo_chunk **chun
 		return NULL;
 	}
 	memtopo_view_add_chunks(v, groups, &list, k);
+	memtopo_chunks_set_ends(chunks, n, 0);
 	if (memtopo_table_build(v)) {
 		/* no lender: everything it holds is its own */
 		memtopo_view_release(v);
@@ -1752,6 +1791,7 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 	struct memtopo_group *groups = NULL;
 	struct memtopo_view *v = NULL;
 	u32 g, m, k, pre, post, fresh = 0;
+	u64 next;
 
 	/* a second live splice would fork the chain: nodes would be freed twice */
 	if (WARN_ON_ONCE(old->borrower))
@@ -1829,10 +1869,10 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 					      old->group_cfirst[g_lo] + fresh + kc };
 	v->spans_valid = true;
 	/* the new chunks hold exactly the addresses the replaced ones held */
+	next = c_hi + 1 < old->nr_chunks ? memtopo_view_chunk_start(old, c_hi + 1) : 0;
+	memtopo_chunks_set_ends(list.chunks + fresh, kc, next);
 	if (memtopo_table_splice(v, old, list.chunks + fresh, kc, mid->nr, c_lo, c_hi,
-				 list.chunks[fresh]->starts[0],
-				 c_hi + 1 < old->nr_chunks ?
-				 memtopo_view_chunk_start(old, c_hi + 1) - 1 : U64_MAX)) {
+				 list.chunks[fresh]->starts[0], next ? next - 1 : U64_MAX)) {
 		/* what @old does not hold is this splice's: chunks, groups, table */
 		kfree(list.chunks);
 		memtopo_view_release(v);

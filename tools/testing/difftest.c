@@ -74,6 +74,8 @@ static unsigned long dense_finds;
 static unsigned long table_fast, table_slow, table_full, table_resized, table_fail_nth;
 /* slots naming a long entry's record that holds them, and records checked */
 static unsigned long table_long, table_records;
+/* chunks that keep their end, checked */
+static unsigned long chunk_ends;
 static bool near_renumber;
 static int verbose;
 
@@ -2452,10 +2454,11 @@ static bool node_ok(const u64 *sum, const u64 *keys, u32 n)
 	for (b = 1; b < n; b++)
 		if (keys[b] <= keys[b - 1])
 			return false;
-	for (b = n; b < MEMTOPO_NODE_KEYS; b++)
+	/* a chunk's key after its last may be its end (check_view_tree()) */
+	for (b = n + 1; b < MEMTOPO_NODE_KEYS; b++)
 		if (keys[b] != U64_MAX)
 			return false;
-	return true;
+	return n == MEMTOPO_NODE_KEYS || keys[n] > keys[n - 1];
 }
 
 /*
@@ -2513,6 +2516,13 @@ static void check_view_tree(const struct memtopo_view *v, unsigned long round)
 			    !slots_ok(chunk->starts, chunk->nr, chunk->shift, chunk->slot,
 				      MEMTOPO_CHUNK_SLOTS))
 				FAIL("round %lu: chunk %u of group %u is wrong", round, j, g);
+			/* its end, if it keeps one: where the view's next entry starts */
+			if (chunk->starts[chunk->nr] != U64_MAX &&
+			    (nr + first + chunk->nr == v->nr ||
+			     chunk->starts[chunk->nr] != memtopo_view_start(v, nr + first + chunk->nr)))
+				FAIL("round %lu: chunk %u of group %u ends at %#llx", round, j, g,
+				     (unsigned long long)chunk->starts[chunk->nr]);
+			chunk_ends += chunk->starts[chunk->nr] != U64_MAX;
 			first += chunk->nr;
 		}
 		if (grp->nr != first)
@@ -2536,7 +2546,8 @@ static const struct memtopo_tpage *view_tpage(const struct memtopo_view *v, u32 
 
 /*
  * The direct table says what the entries say: a slot whose addresses lie
- * among at most 8 entries of one chunk, not its last, and whose first
+ * among at most 8 entries of one chunk, its last only if the chunk keeps
+ * its end (where the view's next entry starts), and whose first
  * address is in an entry starting at most MEMTOPO_TSLOT_REACH slots
  * before, names that chunk (through its page's list), the entry of its
  * first address and how many more start in it; any other slot is 0.  A
@@ -2581,7 +2592,8 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 		if (!l->chunk)
 			continue;
 		ch = memtopo_view_entry(v, memtopo_view_find(v, l->anchor), &k);
-		if (ch != l->chunk || k != l->k || k + 1 >= ch->nr)
+		if (ch != l->chunk || k != l->k ||
+		    (k + 1 == ch->nr && ch->starts[ch->nr] == U64_MAX))
 			FAIL("round %lu: record %u of %#llx names chunk %p entry %u, not %p %u",
 			     round, t, (unsigned long long)l->anchor, (void *)l->chunk, l->k,
 			     (void *)ch, k);
@@ -2596,8 +2608,15 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 		const struct memtopo_chunk *ch = memtopo_view_entry(v, i, &k);
 		const struct memtopo_tpage *page = view_tpage(v, s);
 		u16 got = page->slot[s % MEMTOPO_TPAGE_SLOTS];
-		bool want = n < 8 && k + n + 1 < ch->nr && s + 1 < v->tslots &&
+		bool ends = ch->starts[ch->nr] != U64_MAX;
+		bool want = n < 8 && (k + n + 1 < ch->nr || (k + n + 1 == ch->nr && ends)) &&
+			    s + 1 < v->tslots &&
 			    s - (memtopo_view_start(v, i) >> v->tshift) <= MEMTOPO_TSLOT_REACH;
+
+		if (ends && (i - k + ch->nr == v->nr ||
+			     ch->starts[ch->nr] != memtopo_view_start(v, i - k + ch->nr)))
+			FAIL("round %lu: the chunk of entry %u ends at %#llx", round, i,
+			     (unsigned long long)ch->starts[ch->nr]);
 
 		if (got && !(got & 31)) {
 			const struct memtopo_tlong *l = &v->tlong[(got >> 5) - 1];
@@ -4116,7 +4135,8 @@ int main(int argc, char **argv)
 	       table_fail_nth);
 	printf("difftest: %lu slots through a long entry's record; %lu records checked\n",
 	       table_long, table_records);
-	if (!table_fast || !table_slow || !table_long ||
+	printf("difftest: %lu chunks keeping their end checked\n", chunk_ends);
+	if (!table_fast || !table_slow || !table_long || !chunk_ends ||
 	    table_full > (table_fast + table_slow) / 100 ||
 	    table_resized < 6 || table_fail_nth < 3)
 		FAIL("the direct table was not exercised");
