@@ -2508,6 +2508,7 @@ static void check_view_tree(const struct memtopo_view *v, unsigned long round)
 			const struct memtopo_chunk *chunk = grp->chunks[j];
 
 			bool thin = v->nr_chunks > 1 && chunk->nr < MEMTOPO_CHUNK_ENTRIES / 4;
+			u32 after = nr + first + chunk->nr;
 
 			if (grp->chunk_first[j] != first || thin ||
 			    grp->chunk_start[j] != chunk->starts[0] ||
@@ -2518,8 +2519,7 @@ static void check_view_tree(const struct memtopo_view *v, unsigned long round)
 				FAIL("round %lu: chunk %u of group %u is wrong", round, j, g);
 			/* its end, if it keeps one: where the view's next entry starts */
 			if (chunk->starts[chunk->nr] != U64_MAX &&
-			    (nr + first + chunk->nr == v->nr ||
-			     chunk->starts[chunk->nr] != memtopo_view_start(v, nr + first + chunk->nr)))
+			    (after == v->nr || chunk->starts[chunk->nr] != memtopo_view_start(v, after)))
 				FAIL("round %lu: chunk %u of group %u ends at %#llx", round, j, g,
 				     (unsigned long long)chunk->starts[chunk->nr]);
 			chunk_ends += chunk->starts[chunk->nr] != U64_MAX;
