@@ -2519,7 +2519,8 @@ static void check_view_tree(const struct memtopo_view *v, unsigned long round)
 				FAIL("round %lu: chunk %u of group %u is wrong", round, j, g);
 			/* its end, if it keeps one: where the view's next entry starts */
 			if (chunk->starts[chunk->nr] != U64_MAX &&
-			    (after == v->nr || chunk->starts[chunk->nr] != memtopo_view_start(v, after)))
+			    (after == v->nr ||
+			     chunk->starts[chunk->nr] != memtopo_view_start(v, after)))
 				FAIL("round %lu: chunk %u of group %u ends at %#llx", round, j, g,
 				     (unsigned long long)chunk->starts[chunk->nr]);
 			chunk_ends += chunk->starts[chunk->nr] != U64_MAX;
