@@ -483,10 +483,10 @@ struct memtopo_flat {
 #define MEMTOPO_SPREAD_CHUNKS	32
 /*
  * Runs a window's splice is made of (memtopo_render_window()): the entries
- * before the window in its first chunks (two runs at most), the window's
- * render, the entry the window cuts, the rest of its last chunk, a thin
- * result's neighbour, the spread's neighbours and, at the view's end, the
- * left neighbour.
+ * before the window in its first chunk (one run: that chunk is at most one
+ * before the window's), the window's render, the entry the window cuts,
+ * the rest of its last chunk, a thin result's neighbour, the spread's
+ * neighbours and, at the view's end, the left neighbour.
  */
 #define MEMTOPO_SPLICE_RUNS	(MEMTOPO_SPREAD_CHUNKS + 7)
 

@@ -9,7 +9,9 @@
  * shared between successive views: a commit rebuilds the chunks its window
  * touches and the group holding them, and copies the view's short group
  * index; everything else is shared.  So a commit costs O(window + chunks
- * per group + groups), a few hundred steps at 10^6 ranges, not O(N).
+ * per group + groups), a few hundred steps at 10^6 ranges, not O(N); a
+ * commit that spills a chunk also copies the up to MEMTOPO_SPREAD_CHUNKS
+ * neighbours it spreads over, some 4,700 entries at most.
  *
  * Who frees a shared chunk or group.  A view spliced from another keeps a
  * link to it, and the views of one space so form a chain, oldest first
@@ -1766,9 +1768,12 @@ static int memtopo_list_new(struct memtopo_chunk_list *list, const struct memtop
  *	  they are copied into the new chunks.
  * @nr_ranges: ranges of the new view.
  *
- * @mid is spread evenly over as few chunks as hold it, so a chunk keeps at
- * least half of its entries.  Only the groups holding @c_lo..@c_hi are
- * rebuilt (with a neighbour when they would be less than half full);
+ * @mid fills as few chunks as hold it, as memtopo_chunk_take() says:
+ * evenly, or, at the view's end, full but for the last two, which share
+ * the rest; either way a chunk keeps at least half of its entries.  Only
+ * the groups holding @c_lo..@c_hi are rebuilt, with a neighbour when they
+ * would be less than half full, or one with room when their chunks would
+ * spill into one more group;
  * every other group, and every chunk not replaced, is shared with @old,
  * none of them touched: the new view is linked after @old in its chain
  * (see memtopo_view_release()).
@@ -1891,12 +1896,12 @@ fail:
 
 /**
  * memtopo_view_repack() - the same entries in full chunks and groups.
- * @v: a view whose splices left chunks half full.
+ * @v: a view whose chunks commits left far from full.
  *
- * Splices keep every chunk at least half full, so a map grown one commit
- * at a time ends up about three quarters full; repacking once the chunk
- * count passes 5/4 of the minimum bounds the waste, at a cost of one copy
- * every many commits.
+ * Splices keep every chunk at least half full and fill a spill's chunks
+ * to 31/32, but deletions can still leave a map of half-full chunks;
+ * repacking once the chunk count passes 5/4 of the minimum bounds the
+ * waste, at a cost of one copy every many commits.
  *
  * Return: the repacked view (one reference), or NULL (keep using @v).
  */
@@ -2010,7 +2015,8 @@ bool memtopo_view_runs_equal(const struct memtopo_view *old, const struct memtop
 
 #ifndef MEMTOPO_USERSPACE
 /*
- * Aligned so that the lookup's code (under 512 bytes) never straddles a
+ * Aligned so that the lookup's code (under 512 bytes in a production
+ * build; a KASAN build's is larger and may still cross) never straddles a
  * page: one i-TLB entry, and under TCG a jump across a page is not chained
  * to the next block but looked up by a helper, once a lookup.  The
  * userspace harness keeps the compiler's layout: there it measured no
