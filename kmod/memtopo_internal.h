@@ -401,10 +401,12 @@ struct memtopo_tpage {
  * chunk, so a commit that replaces the chunk rewrites the record, not
  * slots in proportion to the entry's length.  The record follows
  * @anchor, the entry's start when the table was built (below every slot
- * naming it): @chunk and @k hold the entry holding @anchor, never a
- * chunk's last, and a lookup takes it if the next entry starts past its
+ * naming it): @chunk and @k hold the entry holding @anchor, whose end the
+ * chunk holds (never the view's last entry), and a lookup takes it if the
+ * key after it (the next start, or the chunk's kept end) is past its
  * address (a commit may have cut the entry short), else the group search.
- * Each view has its own copy of the records, freed with it.
+ * Each view has its own copy of the records, written only before the view
+ * is published (readers never see one change) and freed with it.
  */
 struct memtopo_tlong {
 	const struct memtopo_chunk *chunk;	/* NULL: none any more */

@@ -1043,9 +1043,10 @@ __always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 ad
 	if (unlikely(!(t & 31)))
 		return memtopo_view_lookup_long(view, t, addr, s);
 	/*
-	 * The entry is one of the slot's 1..8, all before the chunk's last:
-	 * their keys and entries are fetched at once, then three steps over
-	 * the window of 8 keys from the first (kept inside the keys) pick it.
+	 * The entry is one of the slot's 1..8, the chunk's last only if the
+	 * chunk keeps its end (memtopo_chunks_set_ends()): their keys and
+	 * entries are fetched at once, then three steps over the window of 8
+	 * keys from the first (kept inside the keys) pick it.
 	 */
 	chunk = page->chunk[(t & 31) - 1];
 	k = (t >> 5) & 0xff;
@@ -1060,10 +1061,10 @@ __always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 ad
 	i = memtopo_step(chunk->starts, i, 2, addr);
 	k = memtopo_step(chunk->starts, i, 1, addr);
 	/*
-	 * Never the chunk's last entry: it ends where the next one starts,
-	 * without a look at the chunk's head for its count.  A hole is
-	 * described too, and the answer is whether it has a region: a branch
-	 * on the entry would wait for its line, and random addresses
+	 * The entry ends where the next key starts, the chunk's kept end for
+	 * its last, without a look at the chunk's head for its count.  A
+	 * hole is described too, and the answer is whether it has a region:
+	 * a branch on the entry would wait for its line, and random addresses
 	 * mispredict it as often as holes are hit.
 	 */
 	memtopo_entry_section(chunk, k, chunk->starts[k + 1] - 1, s);
@@ -1556,7 +1557,8 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
  * @old's long-entry records for @v, spliced from it with the chunks
  * holding [@a, @b] replaced by the @kc chunks @fresh: a record's chunk
  * holds its anchor, so those anchored in [@a, @b] move to the entry of
- * @fresh holding the anchor (or to none if that is its chunk's last), and
+ * @fresh holding the anchor (or to none if that one cannot have a record
+ * any more: memtopo_tlong_fits()), and
  * the others name chunks @v shares.  Slots are not touched: wherever a
  * record's entry now ends, a lookup checks it.
  */
