@@ -297,58 +297,59 @@ static_assert((MEMTOPO_FR_READONLY | MEMTOPO_FR_ROMD | MEMTOPO_FR_NONVOLATILE) <
  * it are neighbours in a chain, @lender and @borrower), and goes with it
  * unless the next view of the chain holds it too (view.c).
  *
- * Both levels are nodes of MEMTOPO_NODE_KEYS sorted keys in blocks of 8
- * (one cache line each: nodes are page-aligned kmalloc-4096 objects, and
- * the keys start on a line), with every 8th key copied into @sum: a lookup
- * counts the summary keys below the address, then the keys of one block.
- * 144 entries of 26 bytes and the node's head fill a page.
+ * A group is a node of MEMTOPO_NODE_KEYS sorted keys, its chunks' starts,
+ * in blocks of 8 (one cache line each: nodes are page-aligned
+ * kmalloc-4096 objects, and the keys start on a line), with every 8th key
+ * copied into @sum: a search counts the summary keys below the address,
+ * then the keys of one block.  Each group also has a direct table, @slot:
+ * its address span (first to last key) cut into equal power-of-two slots,
+ * each holding the index of the key at or below the slot's first address.
+ * A search reads the slot of its address and the next one; when they are
+ * close (almost always: there are more slots than keys) a few unrolled
+ * steps from the first finish it, one cache line of keys instead of the
+ * summary's three and a block.
  *
- * Each node also has a direct table, @slot: its address span (first to
- * last key) cut into equal power-of-two slots, each holding the index of
- * the key at or below the slot's first address.  A lookup reads the slot
- * of its address and the next one; when they are close (almost always:
- * there are more slots than keys) a few unrolled steps from the first
- * finish it, one cache line of keys instead of the summary's three and a
- * block.  The tables live in the nodes, so they are rebuilt exactly when
- * a node is and shared with it.
+ * A chunk has neither: the view's direct table answers almost every
+ * lookup straight to a chunk and an entry, and only the lookups it cannot
+ * answer and a commit's few searches search a chunk, by a branch-free
+ * binary search over its keys (memtopo_chunk_find()).  What a summary and
+ * a table took, some 280 bytes a page, holds entries instead: @starts
+ * first, on the page's first line, then @fr, then the head, which only a
+ * walk and the binary search's last step read.  MEMTOPO_CHUNK_ENTRIES is
+ * what fits: 157 keys and 156 entries of 18 bytes, 4,064 bytes, and the
+ * head.  The direct table names an entry in 8 bits: at most 256.
  */
 #define MEMTOPO_LINE		64	/* the cache line the layout is built for */
 #define MEMTOPO_NODE_KEYS	144
 #define MEMTOPO_NODE_BLOCKS	(MEMTOPO_NODE_KEYS / 8)
-#define MEMTOPO_CHUNK_ENTRIES	MEMTOPO_NODE_KEYS
+#define MEMTOPO_CHUNK_ENTRIES	156
 #define MEMTOPO_GROUP_CHUNKS	MEMTOPO_NODE_KEYS
-#define MEMTOPO_CHUNK_SLOTS	128	/* what a page has left after the entries */
 #define MEMTOPO_GROUP_SLOTS	512
 
 struct memtopo_chunk {
-	u64 sum[MEMTOPO_NODE_BLOCKS];	/* starts[0], starts[8], ... */
-	/* the owner's list of what it frees (memtopo_view_release()) */
-	struct memtopo_chunk *dead_next;
-	u32 nr;
-	u8 shift;			/* slot s starts at starts[0] + (s << shift) */
-	/* block b is starts[8b .. 8b + 7], one cache line */
 	/*
 	 * The keys, then where the next chunk starts (U64_MAX if none): the
-	 * last entry's end without a look at the group.
+	 * last entry's end without a look at the group.  Past that, U64_MAX:
+	 * fixed-size searches read the padding.
 	 */
 	u64 starts[MEMTOPO_CHUNK_ENTRIES + 1] __aligned(MEMTOPO_LINE);
 	struct memtopo_fr fr[MEMTOPO_CHUNK_ENTRIES];
-	u8 slot[MEMTOPO_CHUNK_SLOTS + 1];	/* the last one: nr - 1 */
+	/* the owner's list of what it frees (memtopo_view_release()) */
+	struct memtopo_chunk *dead_next;
+	u32 nr;
 };
 
 struct memtopo_group {
 	u64 sum[MEMTOPO_NODE_BLOCKS];	/* chunk_start[0], [8], ... */
 	struct memtopo_group *dead_next;	/* as a chunk's */
 	u32 nr_chunks;
-	/* first start of each chunk, in blocks of 8 as a chunk's starts */
+	/* first start of each chunk, in blocks of 8 */
 	u64 chunk_start[MEMTOPO_GROUP_CHUNKS] __aligned(MEMTOPO_LINE);
 	struct memtopo_chunk *chunks[MEMTOPO_GROUP_CHUNKS];
 	u32 chunk_first[MEMTOPO_GROUP_CHUNKS];	/* first entry, within the group */
 	u32 nr;				/* entries */
-	u8 shift;			/* as a chunk's, over chunk_start[] */
-	/* each chunk's shift, kept where its start is: no miss to find a slot */
-	u8 chunk_shift[MEMTOPO_GROUP_CHUNKS];
-	u8 slot[MEMTOPO_GROUP_SLOTS + 1];
+	u8 shift;			/* slot s starts at chunk_start[0] + (s << shift) */
+	u8 slot[MEMTOPO_GROUP_SLOTS + 1];	/* the last one: nr_chunks - 1 */
 };
 
 /* Groups [g_from, g_to) and chunks [c_from, c_to) of one view, by index. */

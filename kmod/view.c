@@ -34,11 +34,14 @@
  * them are freed at the earliest after a grace period that starts once
  * that view is unpublished and released, after the reader left.
  *
- * Groups and chunks are searched the same way (memtopo_node_find()):
- * every 8th key is copied into a summary; a search of the summary picks a
- * block of 8 keys (one cache line), a search of the block picks the entry.
- * No branch to mispredict, and a few cache lines a level where a binary
- * search touches one per step.
+ * A group is searched through its direct table or its summary
+ * (memtopo_node_find_slot()): every 8th key is copied into a summary; a
+ * search of the summary picks a block of 8 keys (one cache line), a search
+ * of the block picks the chunk.  No branch to mispredict, and a few cache
+ * lines where a binary search touches one per step.  A chunk is searched
+ * by a plain branch-free binary search (memtopo_chunk_find()): the view's
+ * direct table answers almost every lookup without it, and the bytes a
+ * summary and a table would take hold entries instead.
  */
 #include <linux/build_bug.h>
 #include <linux/export.h>
@@ -80,20 +83,10 @@ static __always_inline u32 memtopo_step(const u64 *a, u32 i, u32 h, u64 key)
 
 /*
  * The last step of both node searches: within the block of 8 keys at @i,
- * the index of the last key <= @key, clamped to the node's @n keys; the 8
- * entries of @pf (@pf_size bytes each) for that block are prefetched
- * first, so the caller's next miss overlaps the search.
+ * the index of the last key <= @key, clamped to the node's @n keys.
  */
-static __always_inline u32 memtopo_block_find(const u64 *keys, u32 i, u32 n, u64 key,
-					      const char *pf, u32 pf_size)
+static __always_inline u32 memtopo_block_find(const u64 *keys, u32 i, u32 n, u64 key)
 {
-	u32 c;
-
-	if (pf) {
-		for (c = 0; c < 8 * pf_size; c += MEMTOPO_LINE)
-			prefetch(pf + i * pf_size + c);
-		prefetch(pf + (i + 8) * pf_size - 1);
-	}
 	i = memtopo_step(keys, i, 4, key);
 	i = memtopo_step(keys, i, 2, key);
 	i = memtopo_step(keys, i, 1, key);
@@ -106,12 +99,9 @@ static __always_inline u32 memtopo_block_find(const u64 *keys, u32 i, u32 n, u64
  * the summary (its lines fetched at once) picks a block of 8 keys, one
  * cache line; a search of the block picks the key.  Every step unrolled,
  * no branch.  The padding keys are U64_MAX, above any address but U64_MAX
- * itself, hence the clamp to the last key.  @pf, if set, is an array of
- * @pf_size-byte entries whose 8 for the chosen block are prefetched while
- * the block is searched: the caller's next miss overlaps this one.
+ * itself, hence the clamp to the last key.
  */
-static __always_inline u32 memtopo_node_find(const u64 *sum, const u64 *keys, u32 n, u64 key,
-					     const char *pf, u32 pf_size)
+static __always_inline u32 memtopo_node_find(const u64 *sum, const u64 *keys, u32 n, u64 key)
 {
 	u32 i;
 
@@ -124,7 +114,7 @@ static __always_inline u32 memtopo_node_find(const u64 *sum, const u64 *keys, u3
 	i = memtopo_step(sum, i, 2, key);
 	i = memtopo_step(sum, i, 1, key);
 	i = memtopo_step(sum, i, 1, key) * 8;
-	return memtopo_block_find(keys, i, n, key, pf, pf_size);
+	return memtopo_block_find(keys, i, n, key);
 }
 
 /*
@@ -133,22 +123,21 @@ static __always_inline u32 memtopo_node_find(const u64 *sum, const u64 *keys, u3
  * them, so that the slot's line is the node's first miss): the slot of
  * @key and the next one bound the answer; if
  * fewer than 8 keys lie between, three steps over one window of 8 keys
- * find it, and the entries of that window are prefetched at once.  A slot
- * holding 8 keys or more (a dense spot in a sparse node) falls back to the
- * summary.
+ * find it.  A slot holding 8 keys or more (a dense spot in a sparse node)
+ * falls back to the summary.
  */
 static __always_inline u32 memtopo_node_find_slot(const u64 *sum, const u64 *keys, u32 n,
 						  u64 base, u32 shift, const u8 *slot, u32 nslots,
-						  u64 key, const char *pf, u32 pf_size)
+						  u64 key)
 {
 	u64 s = min_t(u64, (key - base) >> shift, nslots - 1);
 	u32 lo = slot[s], hi = slot[s + 1], i;
 
 	if (unlikely(hi - lo >= 8))
-		return memtopo_node_find(sum, keys, n, key, pf, pf_size);
+		return memtopo_node_find(sum, keys, n, key);
 	/* the window must stay inside the keys; it still holds lo..hi */
 	i = min_t(u32, lo, MEMTOPO_NODE_KEYS - 8);
-	return memtopo_block_find(keys, i, n, key, pf, pf_size);
+	return memtopo_block_find(keys, i, n, key);
 }
 
 /*
@@ -179,11 +168,13 @@ static void memtopo_node_seal(u64 *sum, u64 *keys, u32 n, u8 *shift, u8 *slot, u
 	slot[nslots] = n - 1;
 }
 
+/* Pad a filled chunk's keys: its end is not known yet, and none follow. */
 static void memtopo_chunk_seal(struct memtopo_chunk *chunk)
 {
-	memtopo_node_seal(chunk->sum, chunk->starts, chunk->nr, &chunk->shift, chunk->slot,
-			  MEMTOPO_CHUNK_SLOTS);
-	chunk->starts[MEMTOPO_CHUNK_ENTRIES] = U64_MAX;
+	u32 k;
+
+	for (k = chunk->nr; k <= MEMTOPO_CHUNK_ENTRIES; k++)
+		chunk->starts[k] = U64_MAX;
 }
 
 /*
@@ -206,8 +197,6 @@ static void memtopo_chunks_set_ends(struct memtopo_chunk **chunks, u32 n, u64 ne
 		if (!end)
 			continue;
 		chunk->starts[chunk->nr] = end;
-		if (chunk->nr < MEMTOPO_NODE_KEYS && chunk->nr % 8 == 0)
-			chunk->sum[chunk->nr / 8] = end;
 	}
 }
 
@@ -224,18 +213,43 @@ static __always_inline u32 memtopo_group_find(const struct memtopo_group *grp, u
 {
 	return memtopo_node_find_slot(grp->sum, grp->chunk_start, grp->nr_chunks,
 				      grp->chunk_start[0], grp->shift, grp->slot,
-				      MEMTOPO_GROUP_SLOTS, addr, NULL, 0);
+				      MEMTOPO_GROUP_SLOTS, addr);
 }
 
-/* Entry @addr of chunk @j of @grp, with @pf as for memtopo_node_find(). */
-static __always_inline u32 memtopo_chunk_find(const struct memtopo_group *grp, u32 j, u64 addr,
-					      const char *pf, u32 pf_size)
+/*
+ * The entry of @chunk holding @addr, which the chunk holds.  The search
+ * runs over all MEMTOPO_CHUNK_ENTRIES keys, not the chunk's count: the
+ * keys past the last entry are its end and padding, above @addr (but for
+ * U64_MAX itself, hence the clamp), so the first steps need not wait for
+ * the head's line.  With @prefetch_fr, once the window is down to 8 keys
+ * their entries are fetched while it narrows: the caller reads the entry
+ * next.
+ */
+static __always_inline u32 memtopo_chunk_find(const struct memtopo_chunk *chunk, u64 addr,
+					      bool prefetch_fr)
 {
-	const struct memtopo_chunk *chunk = grp->chunks[j];
+	u32 i = 0, n = MEMTOPO_CHUNK_ENTRIES, c;
 
-	return memtopo_node_find_slot(chunk->sum, chunk->starts, chunk->nr, grp->chunk_start[j],
-				      grp->chunk_shift[j], chunk->slot, MEMTOPO_CHUNK_SLOTS, addr,
-				      pf, pf_size);
+	while (n > 8) {
+		u32 half = n / 2;
+
+		i = memtopo_step(chunk->starts, i, half, addr);
+		n -= half;
+	}
+	if (prefetch_fr) {
+		const char *pf = (const char *)&chunk->fr[i];
+
+		for (c = 0; c < n * sizeof(*chunk->fr); c += MEMTOPO_LINE)
+			prefetch(pf + c);
+		prefetch(pf + n * sizeof(*chunk->fr) - 1);
+	}
+	while (n > 1) {
+		u32 half = n / 2;
+
+		i = memtopo_step(chunk->starts, i, half, addr);
+		n -= half;
+	}
+	return min(i, chunk->nr - 1);
 }
 
 /* The page of @v's direct table holding slot @s. */
@@ -663,14 +677,13 @@ static void memtopo_view_share_group(struct memtopo_view *v, const struct memtop
 
 /*
  * Chunks to group, with what the group index needs of each (first start,
- * entry count, slot shift), taken from where it is already known rather
+ * entry count), taken from where it is already known rather
  * than from the chunk; without @starts, from the chunks.
  */
 struct memtopo_chunk_list {
 	struct memtopo_chunk **chunks;
 	u64 *starts;
 	u32 *nrs;
-	u8 *shifts;
 	u32 n;
 };
 
@@ -701,11 +714,9 @@ static void memtopo_view_add_chunks(struct memtopo_view *v, struct memtopo_group
 			grp->chunk_first[j] = grp->nr;
 			if (starts) {
 				grp->chunk_start[j] = starts[from + j];
-				grp->chunk_shift[j] = list->shifts[from + j];
 				grp->nr += list->nrs[from + j];
 			} else {
 				grp->chunk_start[j] = chunk->starts[0];
-				grp->chunk_shift[j] = chunk->shift;
 				grp->nr += chunk->nr;
 			}
 		}
@@ -945,7 +956,7 @@ u32 memtopo_view_find(const struct memtopo_view *view, u64 addr)
 	u32 j = memtopo_group_find(grp, addr);
 
 	return view->group_first[g] + grp->chunk_first[j] +
-	       memtopo_chunk_find(grp, j, addr, NULL, 0);
+	       memtopo_chunk_find(grp->chunks[j], addr, false);
 }
 
 /*
@@ -959,7 +970,7 @@ static u32 memtopo_view_find_at(const struct memtopo_view *view, u64 addr, u64 *
 	const struct memtopo_group *grp = view->groups[g];
 	u32 j = memtopo_group_find(grp, addr);
 	const struct memtopo_chunk *chunk = grp->chunks[j];
-	u32 k = memtopo_chunk_find(grp, j, addr, NULL, 0);
+	u32 k = memtopo_chunk_find(chunk, addr, false);
 
 	*first = chunk->starts[k];
 	if (k + 1 < chunk->nr)
@@ -979,7 +990,7 @@ static noinline bool memtopo_view_lookup_groups(const struct memtopo_view *view,
 	const struct memtopo_group *grp = view->groups[g];
 	u32 j = memtopo_group_find(grp, addr);
 	const struct memtopo_chunk *chunk = grp->chunks[j];
-	u32 k = memtopo_chunk_find(grp, j, addr, (const char *)chunk->fr, sizeof(*chunk->fr));
+	u32 k = memtopo_chunk_find(chunk, addr, true);
 	u64 chunk_end;
 
 	if (!chunk->fr[k].mr)
@@ -1051,7 +1062,7 @@ __always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 ad
 	chunk = page->chunk[(t & 31) - 1];
 	k = (t >> 5) & 0xff;
 	n = t >> 13;
-	i = min_t(u32, k, MEMTOPO_NODE_KEYS - 8);
+	i = min_t(u32, k, MEMTOPO_CHUNK_ENTRIES - 8);
 	pf = (const char *)&chunk->fr[k];
 	prefetch(&chunk->starts[i]);
 	prefetch(&chunk->starts[i + 7]);
@@ -1736,7 +1747,6 @@ static void memtopo_list_share(struct memtopo_chunk_list *list, const struct mem
 	for (j = from; j < to; j++) {
 		list->chunks[list->n] = grp->chunks[j];
 		list->starts[list->n] = grp->chunk_start[j];
-		list->shifts[list->n] = grp->chunk_shift[j];
 		list->nrs[list->n] = (j + 1 < grp->nr_chunks ? grp->chunk_first[j + 1] : grp->nr) -
 				     grp->chunk_first[j];
 		list->n++;
@@ -1755,7 +1765,6 @@ static int memtopo_list_new(struct memtopo_chunk_list *list, const struct memtop
 	for (c = 0; c < k; c++, list->n++) {
 		list->starts[list->n] = list->chunks[list->n]->starts[0];
 		list->nrs[list->n] = list->chunks[list->n]->nr;
-		list->shifts[list->n] = list->chunks[list->n]->shift;
 	}
 	return 0;
 }
@@ -1829,14 +1838,13 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 
 	v = memtopo_view_alloc(old->nr_groups - (g_hi - g_lo + 1) +
 			       DIV_ROUND_UP(m, MEMTOPO_GROUP_CHUNKS));
-	/* one allocation: pointers, then starts, counts and shifts */
+	/* one allocation: pointers, then starts and counts */
 	list.chunks = kmalloc_array(m, sizeof(*list.chunks) + sizeof(*list.starts) +
-				    sizeof(*list.nrs) + sizeof(*list.shifts), GFP_KERNEL);
+				    sizeof(*list.nrs), GFP_KERNEL);
 	if (!v || !list.chunks)
 		goto fail;
 	list.starts = (u64 *)(list.chunks + m);
 	list.nrs = (u32 *)(list.starts + m);
-	list.shifts = (u8 *)(list.nrs + m);
 	v->root = old->root;
 	v->nr_ranges = nr_ranges;
 	/* the rebuilt groups: shared chunks around the new ones */

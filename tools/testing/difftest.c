@@ -68,8 +68,8 @@ static unsigned long seed, tree_no, checks, commits, full_renders;
 static unsigned long alias_adds, alias_only_entries;
 /* coverage: trees sorting many children, trees whose sequence numbers were renumbered */
 static unsigned long wide_trees, renumbered;
-/* lookups whose chunk slot held 8 keys or more: the summary fallback */
-static unsigned long dense_finds;
+/* finds in a full chunk, and of a chunk's last entry: the chunk search's edges */
+static unsigned long full_finds, last_finds;
 /* direct-table slots checked that answer a lookup and that send it on; tables resized */
 static unsigned long table_fast, table_slow, table_full, table_resized, table_fail_nth;
 /* slots naming a long entry's record that holds them, and records checked */
@@ -2454,11 +2454,31 @@ static bool node_ok(const u64 *sum, const u64 *keys, u32 n)
 	for (b = 1; b < n; b++)
 		if (keys[b] <= keys[b - 1])
 			return false;
-	/* a chunk's key after its last may be its end (check_view_tree()) */
-	for (b = n + 1; b < MEMTOPO_NODE_KEYS; b++)
+	for (b = n; b < MEMTOPO_NODE_KEYS; b++)
 		if (keys[b] != U64_MAX)
 			return false;
-	return n == MEMTOPO_NODE_KEYS || keys[n] > keys[n - 1];
+	return true;
+}
+
+/*
+ * A chunk's keys sorted, the one after its last above it (its end, or
+ * U64_MAX: check_view_tree() checks which), and U64_MAX past that up to
+ * the last of MEMTOPO_CHUNK_ENTRIES + 1: its search runs over all of them.
+ */
+static bool chunk_keys_ok(const struct memtopo_chunk *chunk)
+{
+	const u64 *keys = chunk->starts;
+	u32 b, n = chunk->nr;
+
+	if (!n || n > MEMTOPO_CHUNK_ENTRIES)
+		return false;
+	for (b = 1; b < n; b++)
+		if (keys[b] <= keys[b - 1])
+			return false;
+	for (b = n + 1; b <= MEMTOPO_CHUNK_ENTRIES; b++)
+		if (keys[b] != U64_MAX)
+			return false;
+	return keys[n] > keys[n - 1];
 }
 
 /*
@@ -2512,10 +2532,7 @@ static void check_view_tree(const struct memtopo_view *v, unsigned long round)
 
 			if (grp->chunk_first[j] != first || thin ||
 			    grp->chunk_start[j] != chunk->starts[0] ||
-			    !node_ok(chunk->sum, chunk->starts, chunk->nr) ||
-			    grp->chunk_shift[j] != chunk->shift ||
-			    !slots_ok(chunk->starts, chunk->nr, chunk->shift, chunk->slot,
-				      MEMTOPO_CHUNK_SLOTS))
+			    !chunk_keys_ok(chunk))
 				FAIL("round %lu: chunk %u of group %u is wrong", round, j, g);
 			/* its end, if it keeps one: where the view's next entry starts */
 			if (chunk->starts[chunk->nr] != U64_MAX &&
@@ -2659,15 +2676,14 @@ static void check_view_find(const struct memtopo_view *v, unsigned long round)
 		struct memtopo_view_pos p;
 		struct memtopo_section sec;
 		bool mapped;
-		u64 slot;
 		int k;
 
 		memtopo_pos_init(&p, v, i);
 		c = p.chunk;
 		for (k = 0; k < 3; k++) {
-			slot = min_t(u64, (addrs[k] - c->starts[0]) >> c->shift,
-				     MEMTOPO_CHUNK_SLOTS - 1);
-			dense_finds += c->slot[slot + 1] - c->slot[slot] >= 8;
+			/* the search's edges: no padding, the end key */
+			full_finds += c->nr == MEMTOPO_CHUNK_ENTRIES;
+			last_finds += p.k == c->nr - 1;
 			if (memtopo_view_find(v, addrs[k]) != i)
 				FAIL("round %lu: address %#llx found entry %u, not %u", round,
 				     (unsigned long long)addrs[k], memtopo_view_find(v, addrs[k]),
@@ -4130,7 +4146,8 @@ int main(int argc, char **argv)
 	       rr_absent, rr_unbounded);
 	if (!rr_bounded || !rr_absent || !rr_aliased)
 		FAIL("no region range walk was bounded, bounded through aliases or skipped");
-	printf("difftest: %lu big-map lookups through a dense slot\n", dense_finds);
+	printf("difftest: %lu big-map finds in a full chunk, %lu of a chunk's last entry\n",
+	       full_finds, last_finds);
 	printf("difftest: direct-table slots %lu fast, %lu sent on;", table_fast, table_slow);
 	printf(" %lu on a full page; %lu resized, %lu failed commits\n", table_full, table_resized,
 	       table_fail_nth);
@@ -4141,7 +4158,7 @@ int main(int argc, char **argv)
 	    table_full > (table_fast + table_slow) / 100 ||
 	    table_resized < 6 || table_fail_nth < 3)
 		FAIL("the direct table was not exercised");
-	if (!dense_finds)
-		FAIL("no lookup took a dense slot's fallback search");
+	if (!full_finds || !last_finds)
+		FAIL("no find searched a full chunk or found a chunk's last entry");
 	return 0;
 }
