@@ -221,19 +221,39 @@ static __always_inline u32 memtopo_group_find(const struct memtopo_group *grp, u
  * runs over all MEMTOPO_CHUNK_ENTRIES keys, not the chunk's count: the
  * keys past the last entry are its end and padding, above @addr (but for
  * U64_MAX itself, hence the clamp), so the first steps need not wait for
- * the head's line.  With @prefetch_fr, once the window is down to 8 keys
- * their entries are fetched while it narrows: the caller reads the entry
- * next.
+ * the head's line.  Its steps are the same for every chunk: the seven keys
+ * the first three can read, each on its own line, are fetched at once,
+ * and then the window those steps leave, so a search waits for about two
+ * misses, not one a step.  With @prefetch_fr, once the window is down to
+ * 8 keys their entries are fetched while it narrows: the caller reads the
+ * entry next.
  */
 static __always_inline u32 memtopo_chunk_find(const struct memtopo_chunk *chunk, u64 addr,
 					      bool prefetch_fr)
 {
-	u32 i = 0, n = MEMTOPO_CHUNK_ENTRIES, c;
+	const u32 h1 = MEMTOPO_CHUNK_ENTRIES / 2, n1 = MEMTOPO_CHUNK_ENTRIES - h1;
+	const u32 h2 = n1 / 2, n2 = n1 - h2, h3 = n2 / 2, n3 = n2 - h3;
+	const u64 *a = chunk->starts;
+	u32 i, n, c;
 
+	prefetch(&a[h1]);
+	prefetch(&a[h2]);
+	prefetch(&a[h1 + h2]);
+	prefetch(&a[h3]);
+	prefetch(&a[h2 + h3]);
+	prefetch(&a[h1 + h3]);
+	prefetch(&a[h1 + h2 + h3]);
+	i = memtopo_step(a, 0, h1, addr);
+	i = memtopo_step(a, i, h2, addr);
+	i = memtopo_step(a, i, h3, addr);
+	for (c = 0; c < n3 * sizeof(*a); c += MEMTOPO_LINE)
+		prefetch((const char *)&a[i] + c);
+	prefetch(&a[i + n3 - 1]);
+	n = n3;
 	while (n > 8) {
 		u32 half = n / 2;
 
-		i = memtopo_step(chunk->starts, i, half, addr);
+		i = memtopo_step(a, i, half, addr);
 		n -= half;
 	}
 	if (prefetch_fr) {
@@ -246,7 +266,7 @@ static __always_inline u32 memtopo_chunk_find(const struct memtopo_chunk *chunk,
 	while (n > 1) {
 		u32 half = n / 2;
 
-		i = memtopo_step(chunk->starts, i, half, addr);
+		i = memtopo_step(a, i, half, addr);
 		n -= half;
 	}
 	return min(i, chunk->nr - 1);
