@@ -11,7 +11,7 @@
  * index; everything else is shared.  So a commit costs O(window + chunks
  * per group + groups), a few hundred steps at 10^6 ranges, not O(N); a
  * commit that spills a chunk also copies the up to MEMTOPO_SPREAD_CHUNKS
- * neighbours it spreads over, some 4,700 entries at most.
+ * neighbours it spreads over, some 5,100 entries at most.
  *
  * Who frees a shared chunk or group.  A view spliced from another keeps a
  * link to it, and the views of one space so form a chain, oldest first
