@@ -299,6 +299,9 @@ static struct memtopo_chunk *memtopo_chunk_alloc(void)
 
 	/* a node is one page: its blocks are cache lines, nothing is wasted */
 	BUILD_BUG_ON(sizeof(struct memtopo_chunk) > 4096);
+	/* and holds as many entries as it has room for: one more would not fit */
+	BUILD_BUG_ON(offsetof(struct memtopo_chunk, nr) + sizeof(u32) + sizeof(u64) +
+		     sizeof(struct memtopo_fr) <= 4096);
 	BUILD_BUG_ON(sizeof(struct memtopo_group) > 4096);
 	chunk = kmalloc(sizeof(*chunk), GFP_KERNEL_ACCOUNT);
 
