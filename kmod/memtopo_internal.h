@@ -360,20 +360,20 @@ struct memtopo_view_span {
 
 /*
  * A view's direct table: addresses from 0 cut into slots of 2^tshift
- * bytes, about one for every MEMTOPO_TSLOT_KEYS entries.  A slot whose
+ * bytes, about one per entry (memtopo_table_slots_max()).  A slot whose
  * addresses lie in one chunk, among at most 8 of its entries (its last
- * only if a chunk follows), and whose first address is in an
- * entry starting at most MEMTOPO_TSLOT_REACH slots before, says which
- * chunk (an index, from 1, into its page's list of chunks: bits 0-4), the
- * entry holding its first address (bits 5-12) and how many more start in
- * it (bits 13-15).  A slot
- * deeper inside one entry may name, in bits 5-15 with bits 0-4 clear, a
- * record of the view (struct memtopo_tlong, from 1); any other slot is 0
- * and its lookups take the group search.  Two bytes a
- * slot keep the table of 10^5 entries in some 60 KiB, in the cache where
- * a lookup reads it.  The reach bounds the slots a commit rewrites by the
- * entries it replaces, not by the addresses they span (a hole below a
- * 64-bit BAR spans most of them).
+ * only if a chunk follows), and whose first address is in an entry
+ * starting at most MEMTOPO_TSLOT_REACH slots before, says which chunk (an
+ * index, from 1, into its page's list of chunks), the entry holding its
+ * first address and how many more start in it (memtopo_tslot_*()).  A
+ * slot deeper inside one entry may name instead, with no chunk, a record
+ * of the view (struct memtopo_tlong, from 1); any other slot is 0 and its
+ * lookups take the group search.  Two bytes a slot, a page's 15 chunk
+ * pointers shared by its 448 slots: at a slot per entry a page spans some
+ * four chunks, and the table of 10^5 entries, some 230 KiB, stays in the
+ * cache beside the bare search's array.  The reach bounds the slots a
+ * commit rewrites by the entries it replaces, not by the addresses they
+ * span (a hole below a 64-bit BAR spans most of them).
  *
  * Slots live in pages, pages in mids, the view holds its own array of
  * mids.  Pages and mids are copy-on-write and, like chunks, carry no
@@ -381,14 +381,64 @@ struct memtopo_view_span {
  * holding it (memtopo_view_release()), so a commit copies the mid array,
  * the mids and pages holding the slots it rewrites, and nothing else.
  */
-#define MEMTOPO_TPAGE_CHUNKS	31
-#define MEMTOPO_TPAGE_SLOTS	384	/* with the chunks, 1 KiB: what a commit copies */
+#define MEMTOPO_TPAGE_CHUNKS	15
+#define MEMTOPO_TPAGE_SLOTS	448	/* with the chunks, 1 KiB: what a commit copies */
 #define MEMTOPO_TMID_PAGES	62	/* with the two words below, 512 bytes */
-#define MEMTOPO_TSLOT_KEYS	2
 #define MEMTOPO_TSLOT_REACH	8
 #define MEMTOPO_TLONG_MAX	64
 /* below this many entries a view has no table: its groups are cached */
 #define MEMTOPO_TABLE_MIN	1024
+
+/* a slot: chunk (bits 0-3), entry of its first address (4-11), more starts (12-14) */
+#define MEMTOPO_TSLOT_CHUNK_BITS	4
+#define MEMTOPO_TSLOT_K_SHIFT		4
+#define MEMTOPO_TSLOT_N_SHIFT		12
+
+/* The index (from 1) into its page's chunks that slot @t names; 0: none. */
+static inline u32 memtopo_tslot_chunk(u16 t)
+{
+	return t & (BIT(MEMTOPO_TSLOT_CHUNK_BITS) - 1);
+}
+
+/* The entry, in that chunk, holding the slot's first address. */
+static inline u32 memtopo_tslot_k(u16 t)
+{
+	return (t >> MEMTOPO_TSLOT_K_SHIFT) & 0xff;
+}
+
+/* How many more entries start inside the slot (0..7). */
+static inline u32 memtopo_tslot_n(u16 t)
+{
+	return t >> MEMTOPO_TSLOT_N_SHIFT;
+}
+
+/* The record (from 1) a slot naming no chunk names; 0: none. */
+static inline u32 memtopo_tslot_record(u16 t)
+{
+	return t >> MEMTOPO_TSLOT_CHUNK_BITS;
+}
+
+/*
+ * The most slots a table sized for @nr entries has: the slot width is the
+ * power of two nearest the entries' mean length (within a factor of
+ * sqrt(2)), so that a regular map, every entry as long as the next, has
+ * one slot an entry and no other start inside a slot.
+ */
+static inline u64 memtopo_table_slots_max(u32 nr)
+{
+	return (u64)nr * 181 / 128;
+}
+
+/*
+ * Whether a table sized for @tnr entries is sized again for @nr: once
+ * the count has moved by a quarter, which keeps the slots within a factor
+ * of 1.25 of their width's mean, and pays for the O(N) rebuild with as
+ * many entries changed.
+ */
+static inline bool memtopo_table_stale(u32 nr, u32 tnr)
+{
+	return 4 * (u64)nr > 5 * (u64)tnr || 5 * (u64)nr < 4 * (u64)tnr;
+}
 
 struct memtopo_tpage {
 	/* the chunks its slots name; a slot of 0 names none */
@@ -406,8 +456,9 @@ struct memtopo_tpage {
  * chunk holds (never the view's last entry), and a lookup takes it if the
  * key after it (the next start, or the chunk's kept end) is past its
  * address (a commit may have cut the entry short), else the group search.
- * Each view has its own copy of the records, written only before the view
- * is published (readers never see one change) and freed with it.
+ * A view shares its lender's array until it writes a record, and writes
+ * only before it is published (readers never see one change); the array
+ * belongs, as a page does, to the oldest living view holding it.
  */
 struct memtopo_tlong {
 	const struct memtopo_chunk *chunk;	/* NULL: none any more */
@@ -449,7 +500,9 @@ struct memtopo_view {
 	struct memtopo_tmid **tmids;
 	struct memtopo_tlong *tlong;	/* the long entries' records, */
 	u32 nr_tlong;			/* how many, */
-	u32 tlong_cap;			/* room for how many */
+	u32 tlong_cap;			/* room for how many, */
+	bool tlong_shared;		/* still the lender's (being built), */
+	bool tlong_kept;		/* another view frees them (released) */
 	/*
 	 * Writers' bookkeeping, under the context mutex; readers never look:
 	 * the living views this one was spliced from and that was spliced

@@ -27,12 +27,13 @@
  * most of a commit, each a locked operation on a line out of the cache.
  *
  * The direct table (struct memtopo_tmid in memtopo_internal.h) follows the
- * same rule: its mids and pages are created by one view, held by the views
- * spliced after it until one copies them to rewrite a slot, and belong to
- * the oldest living view holding them.  A lookup that read a slot in a
- * view reaches a chunk that view holds, through pages it holds: all of
- * them are freed at the earliest after a grace period that starts once
- * that view is unpublished and released, after the reader left.
+ * same rule: its mids, pages and array of long-entry records are created
+ * by one view, held by the views spliced after it until one copies them to
+ * rewrite a slot or a record, and belong to the oldest living view holding
+ * them.  A lookup that read a slot in a view reaches a chunk that view
+ * holds, through pages and records it holds: all of them are freed at the
+ * earliest after a grace period that starts once that view is unpublished
+ * and released, after the reader left.
  *
  * A group is searched through its direct table or its summary
  * (memtopo_node_find_slot()): every 8th key is copied into a summary; a
@@ -357,7 +358,8 @@ static void memtopo_view_free(struct memtopo_view *view)
 		kfree(mid);
 	}
 	kvfree(view->tmids);
-	kfree(view->tlong);
+	if (!view->tlong_kept)
+		kfree(view->tlong);
 	while ((chunk = view->dead_chunks)) {
 		view->dead_chunks = chunk->dead_next;
 		kfree(chunk);
@@ -545,6 +547,9 @@ static void memtopo_view_release(struct memtopo_view *view)
 	bool own = lender && view->spans_valid, lent = borrower && borrower->spans_valid;
 
 	memtopo_table_release(view, lender, borrower);
+	/* the records go as a page does (memtopo_tlong_splice()) */
+	view->tlong_kept = view->tlong && ((lender && lender->tlong == view->tlong) ||
+					   (borrower && borrower->tlong == view->tlong));
 	if (own && lent) {
 		const struct memtopo_view_span *a = &view->made, *b = &borrower->replaced;
 		struct memtopo_view_span both = {
@@ -629,10 +634,11 @@ size_t memtopo_view_bytes(const struct memtopo_view *view)
 size_t memtopo_view_table_unique_bytes(const struct memtopo_view *old,
 				       const struct memtopo_view *new)
 {
-	size_t bytes = (size_t)old->nr_tmids * sizeof(*old->tmids) +
-		       (size_t)old->tlong_cap * sizeof(*old->tlong);
+	size_t bytes = (size_t)old->nr_tmids * sizeof(*old->tmids);
 	u32 m, p;
 
+	if (old->tlong != new->tlong)
+		bytes += (size_t)old->tlong_cap * sizeof(*old->tlong);
 	for (m = 0; m < old->nr_tmids; m++) {
 		const struct memtopo_tmid *mid = old->tmids[m], *nm = memtopo_view_tmid(new, m);
 
@@ -1039,7 +1045,7 @@ static noinline bool memtopo_view_lookup_long(const struct memtopo_view *view, u
 
 	if (!t)
 		return memtopo_view_lookup_groups(view, addr, s);
-	l = &view->tlong[(t >> 5) - 1];
+	l = &view->tlong[memtopo_tslot_record(t) - 1];
 	if (!l->chunk || addr < l->chunk->starts[l->k] || addr >= l->chunk->starts[l->k + 1])
 		return memtopo_view_lookup_groups(view, addr, s);
 	memtopo_entry_section(l->chunk, l->k, l->chunk->starts[l->k + 1] - 1, s);
@@ -1064,7 +1070,7 @@ __always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 ad
 {
 	const struct memtopo_tpage *page;
 	const struct memtopo_chunk *chunk;
-	const struct memtopo_fr *fr;
+	const u64 *keys;
 	const char *pf;
 	u32 k, n, i, x;
 	u16 t;
@@ -1074,26 +1080,42 @@ __always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 ad
 	x = min_t(u64, addr >> view->tshift, view->tslots - 1);
 	page = memtopo_tpage_of(view, x);
 	t = page->slot[x % MEMTOPO_TPAGE_SLOTS];
-	if (unlikely(!(t & 31)))
+	if (unlikely(!memtopo_tslot_chunk(t)))
 		return memtopo_view_lookup_long(view, t, addr, s);
 	/*
 	 * The entry is one of the slot's 1..8, the chunk's last only if the
-	 * chunk keeps its end (memtopo_chunks_set_ends()): their keys and
-	 * entries are fetched at once, then three steps over the window of 8
-	 * keys from the first (kept inside the keys) pick it.
+	 * chunk keeps its end (memtopo_chunks_set_ends()).  With no other
+	 * start inside the slot (most of them in a regular map: there is
+	 * about a slot per entry) it is the first: its key and entry lines
+	 * are read at once, nothing waits on a key.  A branch, not a mask:
+	 * a masked compare would still make the entry's address wait for the
+	 * key's line.  Up to 3 more starts: count those at or below @addr,
+	 * compares that do not wait on each other (a key past the slot's
+	 * last start is read at an index of at most @n, inside the keys, and
+	 * masked), the entries' lines fetched meanwhile.  More: three halving
+	 * steps over the window of 8 keys from the first (kept inside the
+	 * keys), which only dense spots take.
 	 */
-	chunk = page->chunk[(t & 31) - 1];
-	k = (t >> 5) & 0xff;
-	n = t >> 13;
-	i = min_t(u32, k, MEMTOPO_CHUNK_ENTRIES - 8);
-	pf = (const char *)&chunk->fr[k];
-	prefetch(&chunk->starts[i]);
-	prefetch(&chunk->starts[i + 7]);
-	prefetch(pf);
-	prefetch(pf + (n + 1) * sizeof(*fr) - 1);
-	i = memtopo_step(chunk->starts, i, 4, addr);
-	i = memtopo_step(chunk->starts, i, 2, addr);
-	k = memtopo_step(chunk->starts, i, 1, addr);
+	chunk = page->chunk[memtopo_tslot_chunk(t) - 1];
+	k = memtopo_tslot_k(t);
+	n = memtopo_tslot_n(t);
+	if (n) {
+		keys = &chunk->starts[k];
+		pf = (const char *)&chunk->fr[k];
+		prefetch(pf);
+		prefetch(pf + (n + 1) * sizeof(*chunk->fr) - 1);
+		if (likely(n < 4)) {
+			k += addr >= keys[1];
+			k += (n >= 2) & (addr >= keys[min_t(u32, n, 2)]);
+			k += (n >= 3) & (addr >= keys[min_t(u32, n, 3)]);
+		} else {
+			i = min_t(u32, k, MEMTOPO_CHUNK_ENTRIES - 8);
+			prefetch(&chunk->starts[i + 7]);
+			i = memtopo_step(chunk->starts, i, 4, addr);
+			i = memtopo_step(chunk->starts, i, 2, addr);
+			k = memtopo_step(chunk->starts, i, 1, addr);
+		}
+	}
 	/*
 	 * The entry ends where the next key starts, the chunk's kept end for
 	 * its last, without a look at the chunk's head for its count.  A
@@ -1257,12 +1279,14 @@ int memtopo_runs_prepend(struct memtopo_runs *rs, const u64 *starts,
  *
  * Return: 1 + how many more entries start in the slot, or 0 if it cannot.
  */
-static u32 memtopo_tslot_span(const struct memtopo_chunk *chunk, u32 k, u32 s, u8 sh)
+static __always_inline u32 memtopo_tslot_span(const struct memtopo_chunk *chunk, u32 k, u32 s,
+					      u8 sh)
 {
 	u64 b = ((u64)s << sh) + (BIT_ULL(sh) - 1), next;
 	u32 n = 0;
 
-	BUILD_BUG_ON(MEMTOPO_CHUNK_ENTRIES > 256 || MEMTOPO_TPAGE_CHUNKS > 31);
+	BUILD_BUG_ON(MEMTOPO_CHUNK_ENTRIES > 256);
+	BUILD_BUG_ON(BIT(MEMTOPO_TSLOT_CHUNK_BITS) <= MEMTOPO_TPAGE_CHUNKS);
 	/* far inside a long entry: a commit must not rewrite all such slots */
 	if ((chunk->starts[k] >> sh) + MEMTOPO_TSLOT_REACH < s)
 		return 0;
@@ -1290,7 +1314,7 @@ static void memtopo_tpage_compact(struct memtopo_tpage *page, u32 s, u32 s_hi)
 
 	for (o = 0; o < MEMTOPO_TPAGE_SLOTS; o++)
 		if (first + o < s || first + o > s_hi)
-			used |= BIT(page->slot[o] & 31);
+			used |= BIT(memtopo_tslot_chunk(page->slot[o]));
 	for (o = 0; o < MEMTOPO_TPAGE_CHUNKS; o++)
 		if (!(used & BIT(o + 1)))
 			page->chunk[o] = NULL;
@@ -1319,8 +1343,9 @@ static u32 memtopo_tpage_chunk(struct memtopo_tpage *page, const struct memtopo_
  * build passes @s_hi below @s: its lists hold no stale chunk).  A slot
  * stays 0 if the list is still full.  @hint caches the last index found.
  */
-static void memtopo_tslot_set(struct memtopo_tpage *page, u32 s, u32 s_hi,
-			      const struct memtopo_chunk *chunk, u32 k, u32 span, u32 *hint)
+static __always_inline void memtopo_tslot_set(struct memtopo_tpage *page, u32 s, u32 s_hi,
+					      const struct memtopo_chunk *chunk, u32 k, u32 span,
+					      u32 *hint)
 {
 	u32 idx = 0;
 
@@ -1335,7 +1360,8 @@ static void memtopo_tslot_set(struct memtopo_tpage *page, u32 s, u32 s_hi,
 		if (idx)
 			*hint = idx - 1;
 	}
-	page->slot[s % MEMTOPO_TPAGE_SLOTS] = idx ? idx | k << 5 | (span - 1) << 13 : 0;
+	page->slot[s % MEMTOPO_TPAGE_SLOTS] = idx ? idx | k << MEMTOPO_TSLOT_K_SHIFT |
+						(span - 1) << MEMTOPO_TSLOT_N_SHIFT : 0;
 }
 
 /*
@@ -1351,6 +1377,25 @@ static bool memtopo_tlong_fits(const struct memtopo_chunk *chunk, u32 k, u8 sh)
 }
 
 /*
+ * @v's records, to be written: its own copy if it still shares @old's
+ * (memtopo_tlong_splice()).  Return: 0 or -ENOMEM.
+ */
+static int memtopo_tlong_own(struct memtopo_view *v)
+{
+	struct memtopo_tlong *l;
+
+	if (!v->tlong_shared)
+		return 0;
+	l = kmalloc_array(v->tlong_cap, sizeof(*l), GFP_KERNEL_ACCOUNT);
+	if (!l)
+		return -ENOMEM;
+	memcpy(l, v->tlong, v->nr_tlong * sizeof(*l));
+	v->tlong = l;
+	v->tlong_shared = false;
+	return 0;
+}
+
+/*
  * The slot value naming a record of entry @k of @chunk in @v: one that
  * holds it already (@hint caches the last found), else a new one or one
  * that holds nothing any more; 0 if it cannot have one, or none is left
@@ -1363,12 +1408,12 @@ static int memtopo_tlong_name(struct memtopo_view *v, const struct memtopo_chunk
 	struct memtopo_tlong *l;
 	u32 r, free = MEMTOPO_TLONG_MAX;
 
-	BUILD_BUG_ON(MEMTOPO_TLONG_MAX >= 1 << 11);	/* bits 5-15 of a slot */
+	BUILD_BUG_ON(BIT(16 - MEMTOPO_TSLOT_CHUNK_BITS) <= MEMTOPO_TLONG_MAX);
 	*code = 0;
 	if (!memtopo_tlong_fits(chunk, k, v->tshift))
 		return 0;
 	if (*hint < v->nr_tlong && v->tlong[*hint].chunk == chunk && v->tlong[*hint].k == k) {
-		*code = (*hint + 1) << 5;
+		*code = (*hint + 1) << MEMTOPO_TSLOT_CHUNK_BITS;
 		return 0;
 	}
 	for (r = 0; r < v->nr_tlong; r++) {
@@ -1378,6 +1423,8 @@ static int memtopo_tlong_name(struct memtopo_view *v, const struct memtopo_chunk
 			free = r;
 	}
 	if (r == v->nr_tlong) {
+		if (memtopo_tlong_own(v))
+			return -ENOMEM;
 		if (free < MEMTOPO_TLONG_MAX) {
 			r = free;
 		} else if (v->nr_tlong == MEMTOPO_TLONG_MAX) {
@@ -1401,24 +1448,24 @@ static int memtopo_tlong_name(struct memtopo_view *v, const struct memtopo_chunk
 		l->anchor = chunk->starts[k];
 	}
 	*hint = r;
-	*code = (r + 1) << 5;
+	*code = (r + 1) << MEMTOPO_TSLOT_CHUNK_BITS;
 	return 0;
 }
 
 /*
  * Give @v (entries complete, no table yet) a table of its own, sized for
- * its entries: about one slot per MEMTOPO_TSLOT_KEYS entries, up to the
- * start of the last entry if that at most doubles the slots' width (a long
- * entry near the top), else of the entry nr / 256 before the last, so
- * that a few entries far above the rest (64-bit BARs over low RAM) do not
- * stretch every slot; addresses past the table take the group search.  On failure the table
- * may be half made: memtopo_view_release() frees what it holds.
+ * its entries (memtopo_table_slots_max()), up to the start of the last
+ * entry if that at most doubles the slots' width (a long entry near the
+ * top), else of the entry nr / 256 before the last, so that a few entries
+ * far above the rest (64-bit BARs over low RAM) do not stretch every
+ * slot; addresses past the table take the group search.  On failure the
+ * table may be half made: memtopo_view_release() frees what it holds.
  */
 static int memtopo_table_build(struct memtopo_view *v)
 {
+	u64 last, top, most = memtopo_table_slots_max(v->nr);
 	struct memtopo_view_pos p;
 	u32 pages, m, q, s, next, hint = 0, rhint = 0;
-	u64 last, top;
 	u16 code;
 	u8 sh = 0;
 
@@ -1427,12 +1474,12 @@ static int memtopo_table_build(struct memtopo_view *v)
 	if (v->nr < MEMTOPO_TABLE_MIN)
 		return 0;
 	last = memtopo_view_start(v, v->nr - 1 - v->nr / 256);
-	while (sh < 63 && (last >> sh) >= v->nr / MEMTOPO_TSLOT_KEYS)
+	while (sh < 63 && (last >> sh) >= most)
 		sh++;
 	top = memtopo_view_start(v, v->nr - 1);
-	if (sh < 63 && (top >> sh) / 2 < v->nr / MEMTOPO_TSLOT_KEYS) {
+	if (sh < 63 && (top >> sh) / 2 < most) {
 		last = top;
-		sh += (top >> sh) >= v->nr / MEMTOPO_TSLOT_KEYS;
+		sh += (top >> sh) >= most;
 	}
 	pages = DIV_ROUND_UP((u32)(last >> sh) + 1, MEMTOPO_TPAGE_SLOTS);
 	v->tmids = kvcalloc(DIV_ROUND_UP(pages, MEMTOPO_TMID_PAGES), sizeof(*v->tmids),
@@ -1529,12 +1576,12 @@ struct memtopo_tfill {
 static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 {
 	struct memtopo_view *v = f->v;
-	const struct memtopo_chunk *c = f->fresh[f->ci];
-	u32 x, k = f->k, hint = 0, rhint = 0;
+	const struct memtopo_chunk *c = f->fresh[f->ci], *deep = NULL;
+	u32 x, k = f->k, hint = 0, rhint = 0, deep_k = 0, missed = 0;
 	struct memtopo_tpage *page = NULL;
+	u16 code, cur, deep_code = 0;
 	bool own = false;
 	u8 sh = v->tshift;
-	u16 code, cur;
 
 	for (x = from; x <= to; x++) {
 		u64 addr = (u64)x << sh;
@@ -1555,10 +1602,24 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 		}
 		span = memtopo_tslot_span(c, k, x, sh);
 		code = 0;
-		/* deep inside an entry: its record's name, if it can have one */
-		if (!span && (c->starts[k] >> sh) + MEMTOPO_TSLOT_REACH < x &&
-		    memtopo_tlong_name(v, c, k, &rhint, &code))
-			return -ENOMEM;
+		/*
+		 * Deep inside an entry: its record's name, if it can have one,
+		 * asked once an entry (a search of the records when none is
+		 * left); a slot left unnamed is counted all the same.
+		 */
+		if (!span && (c->starts[k] >> sh) + MEMTOPO_TSLOT_REACH < x) {
+			if (c != deep || k != deep_k) {
+				missed = v->tmissed;
+				if (memtopo_tlong_name(v, c, k, &rhint, &deep_code))
+					return -ENOMEM;
+				missed = v->tmissed - missed;
+				deep = c;
+				deep_k = k;
+			} else {
+				v->tmissed += missed;
+			}
+			code = deep_code;
+		}
 		if (!page || !(x % MEMTOPO_TPAGE_SLOTS)) {
 			page = memtopo_tpage_of(v, x);
 			own = false;
@@ -1569,7 +1630,7 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 		 * lookup checks against the record's entry.
 		 */
 		cur = page->slot[x % MEMTOPO_TPAGE_SLOTS];
-		if (!span && (code == cur || (!code && !(cur & 31))))
+		if (!span && (code == cur || (!code && !memtopo_tslot_chunk(cur))))
 			continue;
 		if (!own) {
 			page = memtopo_tpage_write(v, f->old, x);
@@ -1592,9 +1653,14 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
  * holding [@a, @b] replaced by the @kc chunks @fresh: a record's chunk
  * holds its anchor, so those anchored in [@a, @b] move to the entry of
  * @fresh holding the anchor (or to none if that one cannot have a record
- * any more: memtopo_tlong_fits()), and
- * the others name chunks @v shares.  Slots are not touched: wherever a
- * record's entry now ends, a lookup checks it.
+ * any more: memtopo_tlong_fits()), and the others name chunks @v shares.
+ * Slots are not touched: wherever a record's entry now ends, a lookup
+ * checks it.  When none moves (most commits), @v shares @old's array and
+ * copies it before it writes a record (memtopo_tlong_own()).  A shared
+ * array is never written once a view holding it is published, and goes
+ * as a page does: with the oldest living view of the chain that holds it,
+ * or to the next one if that holds it too (memtopo_view_release()), so a
+ * lookup that entered a view finds its records alive until it leaves.
  */
 static int memtopo_tlong_splice(struct memtopo_view *v, const struct memtopo_view *old,
 				struct memtopo_chunk **fresh, u32 kc, u64 a, u64 b)
@@ -1603,12 +1669,10 @@ static int memtopo_tlong_splice(struct memtopo_view *v, const struct memtopo_vie
 
 	if (!old->nr_tlong)
 		return 0;
-	v->tlong = kmalloc_array(old->nr_tlong, sizeof(*v->tlong), GFP_KERNEL_ACCOUNT);
-	if (!v->tlong)
-		return -ENOMEM;
-	memcpy(v->tlong, old->tlong, old->nr_tlong * sizeof(*v->tlong));
+	v->tlong = old->tlong;
 	v->nr_tlong = old->nr_tlong;
-	v->tlong_cap = old->nr_tlong;
+	v->tlong_cap = old->tlong_cap;
+	v->tlong_shared = true;
 	for (r = 0; r < v->nr_tlong; r++) {
 		struct memtopo_tlong *l = &v->tlong[r];
 		const struct memtopo_chunk *chunk;
@@ -1616,6 +1680,9 @@ static int memtopo_tlong_splice(struct memtopo_view *v, const struct memtopo_vie
 
 		if (!l->chunk || l->anchor < a || l->anchor > b)
 			continue;
+		if (memtopo_tlong_own(v))
+			return -ENOMEM;
+		l = &v->tlong[r];
 		for (c = 0; c + 1 < kc && fresh[c + 1]->starts[0] <= l->anchor; c++)
 			;
 		chunk = fresh[c];
@@ -1637,7 +1704,7 @@ static int memtopo_tlong_splice(struct memtopo_view *v, const struct memtopo_vie
  * MEMTOPO_TSLOT_REACH of an entry start on either side (the replaced
  * entries, @old's chunks @c_lo..@c_hi, and @fresh's) can be set in either
  * table, and they are found by walking both lists merged.  When the entry
- * count has moved by a factor of 2 since @old's table was sized, a new
+ * count has moved by a quarter since @old's table was sized, a new
  * table (amortised over that many changes).
  */
 static int memtopo_table_splice(struct memtopo_view *v, const struct memtopo_view *old,
@@ -1655,7 +1722,7 @@ static int memtopo_table_splice(struct memtopo_view *v, const struct memtopo_vie
 	 * unnamed (records ran out while many long entries came and went):
 	 * each was visited by a fill, so the build's O(N) is paid for.
 	 */
-	if (!old->tslots || v->nr > 2 * old->tnr || 2 * v->nr < old->tnr ||
+	if (!old->tslots || memtopo_table_stale(v->nr, old->tnr) ||
 	    old->tmissed > old->tslots / 8)
 		return memtopo_table_build(v);
 	v->tmissed = old->tmissed;

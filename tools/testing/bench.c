@@ -636,6 +636,35 @@ static void run_commits(struct bench_run *b, int nb)
  * own overhead, 16 bytes an object in glibc, not included): chunks and
  * how full they are, holes, groups, the group index and the direct table.
  */
+/*
+ * What the direct table's slots make a lookup of a uniform address do (a
+ * slot's share of the addresses is its share of the slots; the last one,
+ * up to the top of the address space, is left out): answer with no key
+ * compare (no other start in the slot), count up to 3 keys, take halving
+ * steps, go through a long entry's record, or search the groups.
+ */
+static void print_table_detail(const struct memtopo_view *v)
+{
+	u32 s, how[5] = {}, all = v->tslots ? v->tslots - 1 : 0;
+
+	for (s = 0; s < all; s++) {
+		u32 p = s / MEMTOPO_TPAGE_SLOTS;
+		u16 t = v->tmids[p / MEMTOPO_TMID_PAGES]->page[p % MEMTOPO_TMID_PAGES]
+				->slot[s % MEMTOPO_TPAGE_SLOTS];
+
+		if (!memtopo_tslot_chunk(t))
+			how[memtopo_tslot_record(t) ? 3 : 4]++;
+		else
+			how[memtopo_tslot_n(t) ? memtopo_tslot_n(t) < 4 ? 1 : 2 : 0]++;
+	}
+	if (!all)
+		return;
+	printf("  table slots (%u, 2^%u bytes): no key %.1f%%, count %.1f%%,", all, v->tshift,
+	       100.0 * how[0] / all, 100.0 * how[1] / all);
+	printf(" halving %.1f%%, record %.1f%%, groups %.1f%%\n", 100.0 * how[2] / all,
+	       100.0 * how[3] / all, 100.0 * how[4] / all);
+}
+
 static void print_view_detail(struct memtopo_space *as, u64 ranges)
 {
 	const struct memtopo_view *v = as->view;
@@ -660,6 +689,7 @@ static void print_view_detail(struct memtopo_space *as, u64 ranges)
 	       per * (pages * sizeof(struct memtopo_tpage) +
 		      v->nr_tmids * (sizeof(struct memtopo_tmid) + sizeof(void *))),
 	       pages, v->nr_tmids);
+	print_table_detail(v);
 }
 
 /* Everything else, then tear the map down. */

@@ -74,6 +74,8 @@ static unsigned long full_finds, last_finds;
 static unsigned long table_fast, table_slow, table_full, table_resized, table_fail_nth;
 /* slots naming a long entry's record that holds them, and records checked */
 static unsigned long table_long, table_records;
+/* slots answering with no key compare, by counting keys, by halving */
+static unsigned long table_paths[3];
 /* chunks that keep their end, checked */
 static unsigned long chunk_ends;
 static bool near_renumber;
@@ -2563,6 +2565,38 @@ static const struct memtopo_tpage *view_tpage(const struct memtopo_view *v, u32 
 }
 
 /*
+ * Lookups in slot @s, which holds entries @i..@j of @v: at its first and
+ * last address, at each start inside and the address before it, and at
+ * one address at random, each finds its entry as a search would (the
+ * table answers these with no key compare, by counting keys or by
+ * halving, as the slot's count of starts says).
+ */
+static void check_slot_lookups(const struct memtopo_view *v, u32 s, u32 i, u32 j,
+			       unsigned long round)
+{
+	u64 a = (u64)s << v->tshift, b = a + (1ULL << v->tshift) - 1;
+	u64 addrs[2 * 8 + 3] = { a, b, a + rnd_below(1ULL << min_t(u32, v->tshift, 30)) };
+	struct memtopo_section sec;
+	u32 x, n = 3, e;
+	bool mapped;
+
+	for (x = i + 1; x <= j; x++) {
+		addrs[n++] = memtopo_view_start(v, x);
+		addrs[n++] = memtopo_view_start(v, x) - 1;
+	}
+	for (x = 0; x < n; x++) {
+		e = memtopo_view_find(v, addrs[x]);
+		mapped = memtopo_view_lookup(v, addrs[x], &sec);
+		if (mapped != !!memtopo_view_fr(v, e)->mr ||
+		    (mapped && (sec.start != memtopo_view_start(v, e) ||
+				sec.last != memtopo_view_last(v, e) ||
+				sec.mr != memtopo_view_fr(v, e)->mr)))
+			FAIL("round %lu: lookup of %#llx in slot %u disagrees with entry %u", round,
+			     (unsigned long long)addrs[x], s, e);
+	}
+}
+
+/*
  * The direct table says what the entries say: a slot whose addresses lie
  * among at most 8 entries of one chunk, its last only if the chunk keeps
  * its end (where the view's next entry starts), and whose first
@@ -2577,7 +2611,7 @@ static const struct memtopo_tpage *view_tpage(const struct memtopo_view *v, u32 
  * that has it.  Every slot of a small
  * table, 256 of a big one (its first and last among them), found by
  * searching the entries, not the table.  Views of MEMTOPO_TABLE_MIN
- * entries or more have a table, sized for between half and twice their
+ * entries or more have a table, sized for within a quarter of their
  * entries.
  */
 static void check_view_table(const struct memtopo_view *v, unsigned long round)
@@ -2589,8 +2623,7 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 		FAIL("round %lu: %u entries, a table of %u slots", round, v->nr, v->tslots);
 	if (!v->tslots)
 		return;
-	if (v->nr > 2 * v->tnr || 2 * v->nr < v->tnr ||
-	    v->tslots > v->tnr / MEMTOPO_TSLOT_KEYS)
+	if (memtopo_table_stale(v->nr, v->tnr) || v->tslots > memtopo_table_slots_max(v->tnr))
 		FAIL("round %lu: %u entries, a table of %u slots sized for %u", round, v->nr,
 		     v->tslots, v->tnr);
 	pages = DIV_ROUND_UP(v->tslots, MEMTOPO_TPAGE_SLOTS);
@@ -2636,26 +2669,30 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 			FAIL("round %lu: the chunk of entry %u ends at %#llx", round, i,
 			     (unsigned long long)ch->starts[ch->nr]);
 
-		if (got && !(got & 31)) {
-			const struct memtopo_tlong *l = &v->tlong[(got >> 5) - 1];
+		if (got && !memtopo_tslot_chunk(got)) {
+			u32 r = memtopo_tslot_record(got);
+			const struct memtopo_tlong *l = &v->tlong[r - 1];
 
-			if ((got >> 5) > v->nr_tlong || s + 1 == v->tslots)
+			if (r > v->nr_tlong || s + 1 == v->tslots)
 				FAIL("round %lu: slot %u of %u names record %u of %u", round, s,
-				     v->tslots, got >> 5, v->nr_tlong);
+				     v->tslots, r, v->nr_tlong);
 			if (l->chunk == ch && l->k == k)
 				table_long++;
 			else
 				table_slow++;
 			continue;
 		}
-		if (got && (!want || page->chunk[(got & 31) - 1] != ch ||
-			    (got >> 5 & 0xff) != k || got >> 13 != n))
+		if (got && (!want || page->chunk[memtopo_tslot_chunk(got) - 1] != ch ||
+			    memtopo_tslot_k(got) != k || memtopo_tslot_n(got) != n))
 			FAIL("round %lu: slot %u of %u holds %#x, not chunk %p entry %u + %u%s",
 			     round, s, v->tslots, got, (void *)ch, k, n, want ? "" : " (none)");
-		if (got)
+		if (got) {
 			table_fast++;
-		else
+			table_paths[memtopo_tslot_n(got) ? memtopo_tslot_n(got) < 4 ? 1 : 2 : 0]++;
+			check_slot_lookups(v, s, i, i + n, round);
+		} else {
 			table_slow++;
+		}
 		table_full += want && !got;
 	}
 }
@@ -2899,19 +2936,22 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
  * MEMTOPO_TLONG_MAX.  Islands move one commit at a time (holes split and
  * merge, records re-anchor, run out, and the table is rebuilt once the
  * splices left enough slots unnamed), some commits fail at every
- * allocation in turn, and every view is checked as the big map's are.
+ * allocation in turn, and every view is checked as the big map's are;
+ * the view before each commit is checked again after it, since the new
+ * one shares its records until it writes one (every other commit changes
+ * a packed leaf, far from any record's entry, and writes none).
  */
-#define LONG_DENSE 4000
-#define LONG_ISLANDS 100
+#define LONG_DENSE (16 * LONG_ISLANDS)	/* so that a gap spans 16-32 slots */
+#define LONG_ISLANDS (2 * MEMTOPO_TLONG_MAX)
 #define LONG_GAP 512	/* pages from one island to the next */
 
 static void long_entry_pass(unsigned long rounds)
 {
 	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
 					  .size_is_2_64 = true };
-	struct memtopo_region *root, *island[LONG_ISLANDS];
-	unsigned long r, i, nth, rebuilt = 0, failed = 0, named = 0, missed = 0;
-	const struct memtopo_view *v;
+	struct memtopo_region *root, *dense[8], **island = calloc(LONG_ISLANDS, sizeof(*island));
+	unsigned long r, i, nth, rebuilt = 0, failed = 0, named = 0, missed = 0, shared = 0;
+	struct memtopo_view *v;
 	struct memtopo_space *as;
 	int ret;
 
@@ -2929,6 +2969,8 @@ static void long_entry_pass(unsigned long rounds)
 			FAIL("long entries: build");
 		if (i >= LONG_DENSE)
 			island[i - LONG_DENSE] = mr;
+		else if (i % (LONG_DENSE / 8) == LONG_DENSE / 16)
+			dense[i / (LONG_DENSE / 8)] = mr;
 	}
 	expect(memtopo_transaction_commit(ctx), 0, "commit");
 	for (r = 0; r < rounds; r++) {
@@ -2936,9 +2978,14 @@ static void long_entry_pass(unsigned long rounds)
 		u64 page = LONG_DENSE + LONG_GAP / 2 + rnd_below(LONG_ISLANDS * LONG_GAP);
 
 		v = as->view;
+		/* the history may drop it once replaced: checked after */
+		refcount_inc(&v->ref);
 		for (nth = r % 16 ? 0 : 1;; nth++) {
 			shim_fail_nth = nth;
-			ret = memtopo_region_set_address(mr, page * 0x1000);
+			if (r & 1)
+				ret = memtopo_region_set_readonly(dense[r / 2 % 8], r / 16 % 2);
+			else
+				ret = memtopo_region_set_address(mr, page * 0x1000);
 			shim_fail_nth = 0;
 			if (!ret)
 				break;
@@ -2948,10 +2995,13 @@ static void long_entry_pass(unsigned long rounds)
 			check_view_table(v, r);
 			failed++;
 		}
-		if (as->view == v)
-			continue;
+		check_view_table(v, r);
+		shared += as->view != v && v->nr_tlong && as->view->tlong == v->tlong;
 		rebuilt += as->view->tslots && as->view->tmissed < v->tmissed &&
 			   as->view->tnr == v->tnr;
+		memtopo_ctx_lock(ctx);
+		memtopo_view_put(v);
+		memtopo_ctx_unlock(ctx);
 		v = as->view;
 		missed = max_t(unsigned long, missed, v->tmissed);
 		named = max_t(unsigned long, named, v->nr_tlong);
@@ -2962,11 +3012,13 @@ static void long_entry_pass(unsigned long rounds)
 	}
 	printf("difftest: long entries: %lu commits, at most %lu records, %lu slots unnamed\n",
 	       rounds, named, missed);
-	printf("difftest: long entries: %lu tables rebuilt for them, %lu commits failed\n",
-	       rebuilt, failed);
-	if (named != MEMTOPO_TLONG_MAX || !missed || !rebuilt || failed < 3)
+	printf("difftest: long entries: %lu tables rebuilt for them, %lu commits failed,", rebuilt,
+	       failed);
+	printf(" %lu shared the records\n", shared);
+	if (named != MEMTOPO_TLONG_MAX || !missed || !rebuilt || failed < 3 || !shared)
 		FAIL("long-entry records were not exercised");
 	memtopo_ctx_put(ctx);
+	free(island);
 	if (shim_live_allocs)
 		FAIL("long entries: %ld allocations leaked", shim_live_allocs);
 }
@@ -4083,7 +4135,7 @@ int main(int argc, char **argv)
 	seed = base_seed;
 	rng_state = base_seed * 0xD1B54A32D192ED03ULL + 7;
 	big_map_pass(3000, 1800);
-	long_entry_pass(3000);
+	long_entry_pass(6000);
 	if (trees >= 1000 && (!wide_trees || !renumbered))
 		FAIL("%lu trees sorted children past the insertion sort, %lu renumbered",
 		     wide_trees, renumbered);
@@ -4154,7 +4206,10 @@ int main(int argc, char **argv)
 	printf("difftest: %lu slots through a long entry's record; %lu records checked\n",
 	       table_long, table_records);
 	printf("difftest: %lu chunks keeping their end checked\n", chunk_ends);
+	printf("difftest: lookups checked in %lu slots with no other start,", table_paths[0]);
+	printf(" %lu with 1-3, %lu with more\n", table_paths[1], table_paths[2]);
 	if (!table_fast || !table_slow || !table_long || !chunk_ends ||
+	    !table_paths[0] || !table_paths[1] || !table_paths[2] ||
 	    table_full > (table_fast + table_slow) / 100 ||
 	    table_resized < 6 || table_fail_nth < 3)
 		FAIL("the direct table was not exercised");
