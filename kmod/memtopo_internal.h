@@ -524,6 +524,16 @@ struct memtopo_view {
 	bool spans_valid;
 	/* slots deep in an entry the splices since the table's build left unnamed */
 	u32 tmissed;
+	/* those the build itself left unnamed (its records ran out) */
+	u32 tleft;
+	/*
+	 * records whose entry starts below their anchor: merged with the
+	 * entry before, maybe one with its own record, that a build would
+	 * give to an entry left without one
+	 */
+	u32 tgrown;
+	/* splices since the table's build */
+	u32 tsplices;
 };
 
 /* A growable flat list of entries: what the renderer produces. */

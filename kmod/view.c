@@ -1465,12 +1465,15 @@ static int memtopo_table_build(struct memtopo_view *v)
 {
 	u64 last, top, most = memtopo_table_slots_max(v->nr);
 	struct memtopo_view_pos p;
-	u32 pages, m, q, s, next, hint = 0, rhint = 0;
+	u32 pages, m, q, s, next, missed, hint = 0, rhint = 0;
 	u16 code;
 	u8 sh = 0;
 
 	v->tslots = 0;
 	v->tnr = v->nr;
+	v->tleft = 0;
+	v->tgrown = 0;
+	v->tsplices = 0;
 	if (v->nr < MEMTOPO_TABLE_MIN)
 		return 0;
 	last = memtopo_view_start(v, v->nr - 1 - v->nr / 256);
@@ -1520,14 +1523,16 @@ static int memtopo_table_build(struct memtopo_view *v)
 		if ((memtopo_pos_start(&p) >> sh) + MEMTOPO_TSLOT_REACH < s) {
 			next = end == U64_MAX ? v->tslots :
 			       max_t(u64, s + 1, min_t(u64, (end + 1) >> sh, v->tslots));
+			missed = v->tmissed;
 			if (memtopo_tlong_name(v, p.chunk, p.k, &rhint, &code))
 				return -ENOMEM;
+			if (v->tmissed != missed)
+				v->tleft += min(next, v->tslots - 1) - s;
 			for (; code && s < min(next, v->tslots - 1); s++)
 				memtopo_tpage_of(v, s)->slot[s % MEMTOPO_TPAGE_SLOTS] = code;
 			s = next - 1;
 		}
 	}
-	/* what a build leaves unnamed, the next one would too */
 	v->tmissed = 0;
 	return 0;
 }
@@ -1673,6 +1678,7 @@ static int memtopo_tlong_splice(struct memtopo_view *v, const struct memtopo_vie
 	v->nr_tlong = old->nr_tlong;
 	v->tlong_cap = old->tlong_cap;
 	v->tlong_shared = true;
+	v->tgrown = old->tgrown;
 	for (r = 0; r < v->nr_tlong; r++) {
 		struct memtopo_tlong *l = &v->tlong[r];
 		const struct memtopo_chunk *chunk;
@@ -1683,12 +1689,14 @@ static int memtopo_tlong_splice(struct memtopo_view *v, const struct memtopo_vie
 		if (memtopo_tlong_own(v))
 			return -ENOMEM;
 		l = &v->tlong[r];
+		v->tgrown -= l->chunk->starts[l->k] < l->anchor;
 		for (c = 0; c + 1 < kc && fresh[c + 1]->starts[0] <= l->anchor; c++)
 			;
 		chunk = fresh[c];
 		k = memtopo_bsearch_u64(chunk->starts, chunk->nr, l->anchor);
 		l->chunk = memtopo_tlong_fits(chunk, k, v->tshift) ? chunk : NULL;
 		l->k = k;
+		v->tgrown += l->chunk && chunk->starts[k] < l->anchor;
 	}
 	return 0;
 }
@@ -1720,12 +1728,22 @@ static int memtopo_table_splice(struct memtopo_view *v, const struct memtopo_vie
 	/*
 	 * Rebuilt also once the splices have left many slots deep in an entry
 	 * unnamed (records ran out while many long entries came and went):
-	 * each was visited by a fill, so the build's O(N) is paid for.
+	 * each was visited by a fill, so the build's O(N) is paid for.  And
+	 * once many slots are unnamed, the build's own included, while half
+	 * the records name an entry that merged with the one before: long
+	 * entries coalescing (a map filling in) leave records naming one entry
+	 * twice, never freed, and slots no splice visits again, which a build
+	 * names.  A splice copies a chunk or more, so waiting for tslots / 64
+	 * of them pays for the build's walk of the slots and entries.
 	 */
 	if (!old->tslots || memtopo_table_stale(v->nr, old->tnr) ||
-	    old->tmissed > old->tslots / 8)
+	    old->tmissed > old->tslots / 8 ||
+	    (old->tgrown > MEMTOPO_TLONG_MAX / 2 && old->tsplices > old->tslots / 64 &&
+	     old->tleft + old->tmissed > old->tslots / 8))
 		return memtopo_table_build(v);
 	v->tmissed = old->tmissed;
+	v->tleft = old->tleft;
+	v->tsplices = old->tsplices + 1;
 	v->tmids = kvmalloc_array(old->nr_tmids, sizeof(*v->tmids), GFP_KERNEL_ACCOUNT);
 	if (!v->tmids)
 		return -ENOMEM;
