@@ -128,13 +128,23 @@ struct bench_lookups {
 	u64 sum;
 };
 
+/* Phase @id for tcg-count, or 0 (not counted) for a warm-up pass. */
+static __always_inline void bench_phase(bool warm, const u8 id)
+{
+	if (warm)
+		bench_mark(0);
+	else
+		bench_mark(id);
+}
+
 /*
  * Nanoseconds for @m lookups of @addrs in structure @which: independent
  * (throughput), or each address depending on the previous result
- * (latency); the loop is phase 1 + which * 2 + chain for tcg-count.
- * Caller holds rcu_read_lock().
+ * (latency); the loop is phase 1 + which * 2 + chain for tcg-count,
+ * unless it is a @warm pass.  Caller holds rcu_read_lock().
  */
-static u64 bench_time(struct bench_lookups *b, int which, bool chain, const u64 *addrs, u32 m)
+static u64 bench_time(struct bench_lookups *b, int which, bool chain, bool warm,
+		      const u64 *addrs, u32 m)
 {
 	struct memtopo_section s;
 	u64 t0, dep = 0;
@@ -143,12 +153,12 @@ static u64 bench_time(struct bench_lookups *b, int which, bool chain, const u64 
 	t0 = ktime_get_ns();
 	switch (which * 2 + chain) {
 	case BENCH_MEMTOPO * 2:
-		bench_mark(1);
+		bench_phase(warm, 1);
 		for (i = 0; i < m; i++)
 			dep += !memtopo_space_lookup(b->as, addrs[i], &s);
 		break;
 	case BENCH_MEMTOPO * 2 + 1:
-		bench_mark(2);
+		bench_phase(warm, 2);
 		for (i = 0; i < m; i++) {
 			s.start = 0;
 			memtopo_space_lookup(b->as, addrs[i] + (dep & b->zero), &s);
@@ -156,22 +166,22 @@ static u64 bench_time(struct bench_lookups *b, int which, bool chain, const u64 
 		}
 		break;
 	case BENCH_MAPLE * 2:
-		bench_mark(3);
+		bench_phase(warm, 3);
 		for (i = 0; i < m; i++)
 			dep += (unsigned long)mtree_load(b->mt, addrs[i]);
 		break;
 	case BENCH_MAPLE * 2 + 1:
-		bench_mark(4);
+		bench_phase(warm, 4);
 		for (i = 0; i < m; i++)
 			dep = (unsigned long)mtree_load(b->mt, addrs[i] + (dep & b->zero));
 		break;
 	case BENCH_BARE * 2:
-		bench_mark(5);
+		bench_phase(warm, 5);
 		for (i = 0; i < m; i++)
 			dep += bench_bsearch(b->entries, b->nr, addrs[i]);
 		break;
 	default:
-		bench_mark(6);
+		bench_phase(warm, 6);
 		for (i = 0; i < m; i++)
 			dep = bench_bsearch(b->entries, b->nr, addrs[i] + (dep & b->zero));
 		break;
@@ -211,6 +221,18 @@ static int bench_check(struct bench_lookups *b, struct memtopo_region **leaves, 
 	return -EIO;
 }
 
+/* The median over the rounds of @t[o][k] / @t[BENCH_BARE][k], in hundredths. */
+static u64 bench_round_ratio(u64 t[BENCH_NR][BENCH_ROUNDS], u32 o)
+{
+	u64 r[BENCH_ROUNDS];
+	u32 k;
+
+	for (k = 0; k < BENCH_ROUNDS; k++)
+		r[k] = div64_u64(t[o][k] * 100, max_t(u64, t[BENCH_BARE][k], 1));
+	sort(r, BENCH_ROUNDS, sizeof(r[0]), bench_cmp_u64, NULL);
+	return r[BENCH_ROUNDS / 2];
+}
+
 /*
  * Time @lookups of @addrs in each structure, BENCH_ROUNDS rounds of
  * lookups / BENCH_ROUNDS; @ns[structure] is the median round's time and
@@ -219,12 +241,15 @@ static int bench_check(struct bench_lookups *b, struct memtopo_region **leaves, 
  * structures back to back, milliseconds apart, where a burst of load on
  * the shared host lasts seconds: the ratio within a round cancels it,
  * where the ratio of two medians still carries it whenever the bursts
- * fell on different rounds of each.
+ * fell on different rounds of each.  Each structure first runs over the
+ * next round's addresses, then over its own: the first pass, just after
+ * another structure's, gives @cold (ratios as @ratio; NULL: not wanted),
+ * the second, the steady state of a stream of lookups, @ns and @ratio.
  */
 static void bench_lookups(struct bench_lookups *b, bool chain, const u64 *addrs, u64 *ns,
-			  u64 *ratio)
+			  u64 *ratio, u64 *cold)
 {
-	u64 t[BENCH_NR][BENCH_ROUNDS], r[BENCH_ROUNDS];
+	u64 t[BENCH_NR][BENCH_ROUNDS], tc[BENCH_NR][BENCH_ROUNDS];
 	u32 per = lookups / BENCH_ROUNDS, k, o;
 
 	rcu_read_lock();
@@ -232,15 +257,16 @@ static void bench_lookups(struct bench_lookups *b, bool chain, const u64 *addrs,
 		for (o = 0; o < BENCH_NR; o++) {
 			u32 w = (k + o) % BENCH_NR;
 
-			t[w][k] = bench_time(b, w, chain, addrs + k * per, per);
+			tc[w][k] = bench_time(b, w, chain, true,
+					      addrs + (k + 1) % BENCH_ROUNDS * per, per);
+			t[w][k] = bench_time(b, w, chain, false, addrs + k * per, per);
 		}
 	}
 	rcu_read_unlock();
 	for (o = 0; o < BENCH_NR; o++) {
-		for (k = 0; k < BENCH_ROUNDS; k++)
-			r[k] = div64_u64(t[o][k] * 100, max_t(u64, t[BENCH_BARE][k], 1));
-		sort(r, BENCH_ROUNDS, sizeof(r[0]), bench_cmp_u64, NULL);
-		ratio[o] = r[BENCH_ROUNDS / 2];
+		ratio[o] = bench_round_ratio(t, o);
+		if (cold)
+			cold[o] = bench_round_ratio(tc, o);
 	}
 	for (o = 0; o < BENCH_NR; o++) {
 		sort(t[o], BENCH_ROUNDS, sizeof(t[o][0]), bench_cmp_u64, NULL);
@@ -263,9 +289,9 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 	struct memtopo_ctx *ctx;
 	struct memtopo_space *as;
 	u64 *addrs = NULL, *starts = NULL, *entries = NULL, heard = 0, t[BENCH_NR], c[BENCH_NR];
-	u64 tr[BENCH_NR], cr[BENCH_NR];
+	u64 tr[BENCH_NR], cr[BENCH_NR], tcold[BENCH_NR];
 	u64 commit_bare, commit_l, per = lookups / BENCH_ROUNDS;
-	char r1[16], r2[16], r3[16], r4[16];
+	char r1[16], r2[16], r3[16], r4[16], r5[16];
 	u32 i;
 	int ret = -ENOMEM;
 
@@ -330,8 +356,8 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 	ret = bench_check(&b, leaves, addrs);
 	if (ret)
 		goto out_mt;
-	bench_lookups(&b, false, addrs, t, tr);
-	bench_lookups(&b, true, addrs, c, cr);
+	bench_lookups(&b, false, addrs, t, tr, tcold);
+	bench_lookups(&b, true, addrs, c, cr, NULL);
 
 	/* one-change commits, without and with a counting listener */
 	bench_commits(leaves, starts, n);	/* warm-up: first-use allocations */
@@ -354,9 +380,10 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 	bench_ratio(r2, sizeof(r2), tr[BENCH_MAPLE]);
 	bench_ratio(r3, sizeof(r3), cr[BENCH_MEMTOPO]);
 	bench_ratio(r4, sizeof(r4), cr[BENCH_MAPLE]);
-	pr_info("n=%u lookup_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s maple/bare=%s\n",
+	bench_ratio(r5, sizeof(r5), tcold[BENCH_MEMTOPO]);
+	pr_info("n=%u lookup_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s maple/bare=%s cold memtopo/bare=%s\n",
 		n, div64_u64(t[BENCH_MEMTOPO], per), div64_u64(t[BENCH_MAPLE], per),
-		div64_u64(t[BENCH_BARE], per), r1, r2);
+		div64_u64(t[BENCH_BARE], per), r1, r2, r5);
 	pr_info("n=%u chain_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s maple/bare=%s\n",
 		n, div64_u64(c[BENCH_MEMTOPO], per), div64_u64(c[BENCH_MAPLE], per),
 		div64_u64(c[BENCH_BARE], per), r3, r4);

@@ -30,7 +30,7 @@ struct result {
 	double build_s, render_s, commit_us, commit_bare_us, nop_ns, lookup_ns, bare_ns,
 	       chain_ns, chain_bare_ns, bytes_region, bytes_range;
 	u64 ranges;
-	double diff1_us, diff_deep_us, kept;
+	double diff1_us, diff_deep_us, kept, cold_ratio;
 };
 
 static double build_budget_s = 120;
@@ -50,7 +50,7 @@ static const char *const csv_cols[] = {
 	"shape", "n", "build_s", "render_s", "commit_us", "commit_nolistener_us",
 	"nop_ns_per_range", "lookup_ns", "lookup_bare_ns", "lookup_ratio", "chain_ns",
 	"chain_bare_ns", "chain_ratio", "bytes_per_region", "bytes_per_range",
-	"diff_us", "diff_deep_us", "kept_views",
+	"diff_us", "diff_deep_us", "kept_views", "lookup_cold_ratio",
 };
 
 static u64 rng = 88172645463325252ULL;
@@ -416,7 +416,11 @@ static u64 zero;
  * Lookups are timed in rounds, memtopo and the bare search alternating
  * which goes first, and each figure is the median of its rounds: on a
  * shared machine a burst of other load then skews one round of both, not
- * one side of the ratio.
+ * one side of the ratio.  In a round each side first runs over the next
+ * round's addresses, then over its own: the first pass is timed too, as
+ * the cold figure (the side starts where the other left the caches), the
+ * second is the steady state a stream of random lookups runs in, and the
+ * goal's.  The warm pass never sees the addresses it precedes.
  */
 #define LOOKUP_ROUNDS 9
 
@@ -468,9 +472,10 @@ static void time_lookups(struct memtopo_space *as, u64 lookups, struct result *r
 	u64 *addrs = malloc(lookups * sizeof(*addrs)), *starts = malloc(v->nr * sizeof(u64));
 	u64 i, span, sum = 0, per = lookups / LOOKUP_ROUNDS ? lookups / LOOKUP_ROUNDS : 1;
 	double mem[2][LOOKUP_ROUNDS], bare[2][LOOKUP_ROUNDS];
+	double mem_cold[2][LOOKUP_ROUNDS], bare_cold[2][LOOKUP_ROUNDS];
 	struct memtopo_section s;
 	struct memtopo_view_pos p;
-	int rounds = 0, k, chain;
+	int nr_rounds = min_t(u64, lookups / per, LOOKUP_ROUNDS), k, chain;
 	u32 j = 0;
 
 	/* the bare search's array: every start of the view, holes included */
@@ -490,24 +495,31 @@ static void time_lookups(struct memtopo_space *as, u64 lookups, struct result *r
 
 	/* round k: both over the same lookups / LOOKUP_ROUNDS addresses */
 	for (chain = 0; chain < 2; chain++) {
-		for (k = 0; k < LOOKUP_ROUNDS && (k + 1) * per <= lookups; k++) {
+		for (k = 0; k < nr_rounds; k++) {
 			const u64 *a = addrs + k * per;
+			const u64 *w = addrs + (k + 1) % nr_rounds * per;
 
 			if (k & 1) {
+				bare_cold[chain][k] = lookups_bare(starts, v->nr, w, per, chain,
+								   &sum);
 				bare[chain][k] = lookups_bare(starts, v->nr, a, per, chain, &sum);
+				mem_cold[chain][k] = lookups_memtopo(as, w, per, chain, &sum);
 				mem[chain][k] = lookups_memtopo(as, a, per, chain, &sum);
 			} else {
+				mem_cold[chain][k] = lookups_memtopo(as, w, per, chain, &sum);
 				mem[chain][k] = lookups_memtopo(as, a, per, chain, &sum);
+				bare_cold[chain][k] = lookups_bare(starts, v->nr, w, per, chain,
+								   &sum);
 				bare[chain][k] = lookups_bare(starts, v->nr, a, per, chain, &sum);
 			}
 		}
-		rounds = k;
 	}
 	rcu_read_unlock();
-	r->lookup_ns = median(mem[0], rounds);
-	r->bare_ns = median(bare[0], rounds);
-	r->chain_ns = median(mem[1], rounds);
-	r->chain_bare_ns = median(bare[1], rounds);
+	r->lookup_ns = median(mem[0], nr_rounds);
+	r->bare_ns = median(bare[0], nr_rounds);
+	r->chain_ns = median(mem[1], nr_rounds);
+	r->chain_bare_ns = median(bare[1], nr_rounds);
+	r->cold_ratio = median(mem_cold[0], nr_rounds) / median(bare_cold[0], nr_rounds);
 	if (sum == 42)
 		fprintf(stderr, " ");
 	free(addrs);
@@ -794,7 +806,7 @@ static void write_svg(const char *path, const u64 *ns, int nn, struct result res
 	fclose(f);
 }
 
-#define NR_COLS 14
+#define NR_COLS 15
 
 /* Repetitions of size @n: a map of 10^6 is built once. */
 static int reps_of(u64 n, int reps)
@@ -818,6 +830,7 @@ static void result_cols(const struct result *r, double *c)
 	c[11] = r->diff1_us;
 	c[12] = r->diff_deep_us;
 	c[13] = r->kept;
+	c[14] = r->cold_ratio;
 }
 
 int main(int argc, char **argv)
@@ -897,7 +910,7 @@ int main(int argc, char **argv)
 	printf("%-9s %7s %8s %8s %9s %9s %7s %7s %7s %5s %7s %7s %5s %7s %7s", "shape", "n",
 	       "build_s", "render_s", "commit_us", "c_bare_us", "nop_ns", "look_ns", "bare_ns",
 	       "ratio", "chain", "ch_bare", "ratio", "B/reg", "B/range");
-	printf(" %7s %7s %4s\n", "diff_us", "deep_us", "kept");
+	printf(" %7s %7s %4s %5s\n", "diff_us", "deep_us", "kept", "cold");
 	for (s = 0; s < NR_SHAPES; s++) {
 		/* [size][column][repetition] */
 		static double v[4][NR_COLS][16];
@@ -947,6 +960,7 @@ int main(int argc, char **argv)
 			r->diff1_us = m[11];
 			r->diff_deep_us = m[12];
 			r->kept = m[13];
+			r->cold_ratio = m[14];
 			printf("%-9s %7llu %8.4f %8.4f %9.2f %9.2f %7.1f ", shape_name[s],
 			       (unsigned long long)ns[i], r->build_s, r->render_s, r->commit_us,
 			       r->commit_bare_us, r->nop_ns);
@@ -954,7 +968,8 @@ int main(int argc, char **argv)
 			       r->bare_ns, r->lookup_ns / r->bare_ns, r->chain_ns,
 			       r->chain_bare_ns, r->chain_ns / r->chain_bare_ns, r->bytes_region,
 			       r->bytes_range);
-			printf(" %7.2f %7.2f %4.0f\n", r->diff1_us, r->diff_deep_us, r->kept);
+			printf(" %7.2f %7.2f %4.0f %5.2f\n", r->diff1_us, r->diff_deep_us, r->kept,
+			       r->cold_ratio);
 			fflush(stdout);
 			if (f)
 				fprintf(f, "%s,%llu,%g,%g,%g,%g,%g,%g,%g,%.3f,%g,%g,%.3f,%g,%g",
@@ -965,7 +980,8 @@ int main(int argc, char **argv)
 					r->chain_ns / r->chain_bare_ns, r->bytes_region,
 					r->bytes_range);
 			if (f)
-				fprintf(f, ",%g,%g,%g\n", r->diff1_us, r->diff_deep_us, r->kept);
+				fprintf(f, ",%g,%g,%g,%.3f\n", r->diff1_us, r->diff_deep_us,
+					r->kept, r->cold_ratio);
 		}
 	}
 	if (f)
@@ -975,8 +991,10 @@ int main(int argc, char **argv)
 	printf("commit_us: median one-change commit (every one a real change) with a counting\n"
 	       "region_add/region_del listener; c_bare_us: the same without a listener;\n"
 	       "nop_ns: a commit with a region_nop listener, per range; look_ns/bare_ns:\n"
-	       "random lookups vs a bare branch-free binary search over the starts, same run\n"
-	       "(chain: each address depends on the last result); B/reg and B/range from the\n"
+	       "random lookups vs a bare branch-free binary search over the starts, same run,\n"
+	       "each side after a pass over other addresses (cold: the ratio of those passes,\n"
+	       "each run just after the other side's; chain: each address depends on the last\n"
+	       "result); B/reg and B/range from the\n"
 	       "allocator, render memory and kept views included; diff_us/deep_us: the\n"
 	       "difference from the view 1 one-change commit old / from the oldest kept, at\n"
 	       "most 16 old (MEMTOPO_GET_FLAT_DIFF's find and walk, counting callback);\n"
