@@ -389,10 +389,16 @@ struct memtopo_view_span {
 /* below this many entries a view has no table: its groups are cached */
 #define MEMTOPO_TABLE_MIN	1024
 
-/* a slot: chunk (bits 0-3), entry of its first address (4-11), more starts (12-14) */
+/*
+ * A slot: chunk (bits 0-3), entry of its first address (4-11), and in
+ * bits 12-15 how many more entries start inside it (0-7), or 8 + q for
+ * exactly one, starting q eighths of the slot in (q 1-7): a lookup then
+ * picks its entry from the slot and the address alone (memtopo_tslot_at()).
+ */
 #define MEMTOPO_TSLOT_CHUNK_BITS	4
 #define MEMTOPO_TSLOT_K_SHIFT		4
 #define MEMTOPO_TSLOT_N_SHIFT		12
+#define MEMTOPO_TSLOT_AT		8
 
 /* The index (from 1) into its page's chunks that slot @t names; 0: none. */
 static inline u32 memtopo_tslot_chunk(u16 t)
@@ -409,7 +415,17 @@ static inline u32 memtopo_tslot_k(u16 t)
 /* How many more entries start inside the slot (0..7). */
 static inline u32 memtopo_tslot_n(u16 t)
 {
-	return t >> MEMTOPO_TSLOT_N_SHIFT;
+	u32 f = t >> MEMTOPO_TSLOT_N_SHIFT;
+
+	return f < MEMTOPO_TSLOT_AT ? f : 1;
+}
+
+/* The eighth of the slot where its one other start is (1-7); 0: not said. */
+static inline u32 memtopo_tslot_at(u16 t)
+{
+	u32 f = t >> MEMTOPO_TSLOT_N_SHIFT;
+
+	return f < MEMTOPO_TSLOT_AT ? 0 : f - MEMTOPO_TSLOT_AT;
 }
 
 /* The record (from 1) a slot naming no chunk names; 0: none. */
@@ -497,6 +513,7 @@ struct memtopo_view {
 	u32 tnr;			/* the entry count it was sized for, */
 	u32 nr_tmids;			/* mids, */
 	u8 tshift;			/* slot s starts at s << tshift */
+	u8 tshift8;			/* an eighth of a slot (0 if under 8 bytes) */
 	struct memtopo_tmid **tmids;
 	struct memtopo_tlong *tlong;	/* the long entries' records, */
 	u32 nr_tlong;			/* how many, */

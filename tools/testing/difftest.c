@@ -75,7 +75,7 @@ static unsigned long table_fast, table_slow, table_full, table_resized, table_fa
 /* slots naming a long entry's record that holds them, and records checked */
 static unsigned long table_long, table_records;
 /* slots answering with no key compare, by counting keys, by halving */
-static unsigned long table_paths[3];
+static unsigned long table_paths[4];
 /* chunks that keep their end, checked */
 static unsigned long chunk_ends;
 static bool near_renumber;
@@ -2686,9 +2686,25 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 			    memtopo_tslot_k(got) != k || memtopo_tslot_n(got) != n))
 			FAIL("round %lu: slot %u of %u holds %#x, not chunk %p entry %u + %u%s",
 			     round, s, v->tslots, got, (void *)ch, k, n, want ? "" : " (none)");
+		/* a slot naming where its one other start is: exactly there */
+		if (got && memtopo_tslot_at(got) &&
+		    (v->tshift < 3 || memtopo_view_start(v, i + 1) !=
+		     a + ((u64)memtopo_tslot_at(got) << (v->tshift - 3))))
+			FAIL("round %lu: slot %u of %u holds %#x, its other start is at %#llx",
+			     round, s, v->tslots, got,
+			     (unsigned long long)memtopo_view_start(v, i + 1));
+		/*
+		 * and one whose one other start sits on an eighth of it names it,
+		 * or the lookup would wait on the key
+		 */
+		if (got && n == 1 && !memtopo_tslot_at(got) && v->tshift >= 3 &&
+		    !(memtopo_view_start(v, i + 1) & (BIT_ULL(v->tshift - 3) - 1)))
+			FAIL("round %lu: slot %u of %u holds %#x, not where its start is",
+			     round, s, v->tslots, got);
 		if (got) {
 			table_fast++;
-			table_paths[memtopo_tslot_n(got) ? memtopo_tslot_n(got) < 4 ? 1 : 2 : 0]++;
+			table_paths[memtopo_tslot_at(got) ? 3 : memtopo_tslot_n(got) ?
+				    memtopo_tslot_n(got) < 4 ? 1 : 2 : 0]++;
 			check_slot_lookups(v, s, i, i + n, round);
 		} else {
 			table_slow++;
@@ -4207,9 +4223,10 @@ int main(int argc, char **argv)
 	       table_long, table_records);
 	printf("difftest: %lu chunks keeping their end checked\n", chunk_ends);
 	printf("difftest: lookups checked in %lu slots with no other start,", table_paths[0]);
-	printf(" %lu with 1-3, %lu with more\n", table_paths[1], table_paths[2]);
+	printf(" %lu with 1-3, %lu with more, %lu naming where their one other start is\n",
+	       table_paths[1], table_paths[2], table_paths[3]);
 	if (!table_fast || !table_slow || !table_long || !chunk_ends ||
-	    !table_paths[0] || !table_paths[1] || !table_paths[2] ||
+	    !table_paths[0] || !table_paths[1] || !table_paths[2] || !table_paths[3] ||
 	    table_full > (table_fast + table_slow) / 100 ||
 	    table_resized < 6 || table_fail_nth < 3)
 		FAIL("the direct table was not exercised");
