@@ -1436,13 +1436,15 @@ static int memtopo_tlong_name(struct memtopo_view *v, const struct memtopo_chunk
 			free = r;
 	}
 	if (r == v->nr_tlong) {
+		/* none left: nothing is written, a shared array stays shared */
+		if (free == MEMTOPO_TLONG_MAX && v->nr_tlong == MEMTOPO_TLONG_MAX) {
+			v->tmissed++;
+			return 0;
+		}
 		if (memtopo_tlong_own(v))
 			return -ENOMEM;
 		if (free < MEMTOPO_TLONG_MAX) {
 			r = free;
-		} else if (v->nr_tlong == MEMTOPO_TLONG_MAX) {
-			v->tmissed++;
-			return 0;
 		} else if (v->nr_tlong == v->tlong_cap) {
 			/* room for 4, then doubled: most maps have a few */
 			u32 cap = min_t(u32, max(4u, 2 * v->tlong_cap), MEMTOPO_TLONG_MAX);
