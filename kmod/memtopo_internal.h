@@ -513,7 +513,7 @@ struct memtopo_view {
 	u32 tnr;			/* the entry count it was sized for, */
 	u32 nr_tmids;			/* mids, */
 	u8 tshift;			/* slot s starts at s << tshift */
-	u8 tshift8;			/* an eighth of a slot (0 if under 8 bytes) */
+	u8 tshift8;			/* an eighth of a slot: 2^tshift8 bytes (0: none named) */
 	struct memtopo_tmid **tmids;
 	struct memtopo_tlong *tlong;	/* the long entries' records, */
 	u32 nr_tlong;			/* how many, */

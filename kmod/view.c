@@ -226,8 +226,8 @@ static __always_inline u32 memtopo_group_find(const struct memtopo_group *grp, u
  * the first three can read, each on its own line, are fetched at once,
  * and then the window those steps leave, so a search waits for about two
  * misses, not one a step.  With @prefetch_fr, once the window is down to
- * 8 keys their entries are fetched while it narrows: the caller reads the
- * entry next.
+ * at most 8 keys (5: 20 halved twice) their entries are fetched while its
+ * last three steps run: the caller reads the entry next.
  */
 static __always_inline u32 memtopo_chunk_find(const struct memtopo_chunk *chunk, u64 addr,
 					      bool prefetch_fr)
