@@ -644,17 +644,12 @@ static void run_commits(struct bench_run *b, int nb)
 }
 
 /*
- * Where a view's bytes go, counted from its structure (the allocator's
- * own overhead, 16 bytes an object in glibc, not included): chunks and
- * how full they are, holes, groups, the group index and the direct table.
- */
-/*
  * What the direct table's slots make a lookup of a uniform address do (a
  * slot's share of the addresses is its share of the slots; the last one,
  * up to the top of the address space, is left out): answer with no key
  * compare (no other start in the slot, or one on an eighth of it, which
- * the slot says), count up to 3 keys, take halving
- * steps, go through a long entry's record, or search the groups.
+ * the slot says), count up to 3 keys, take halving steps, go through a
+ * long entry's record, or search the groups.
  */
 static void print_table_detail(const struct memtopo_view *v)
 {
@@ -681,6 +676,12 @@ static void print_table_detail(const struct memtopo_view *v)
 	       100.0 * how[3] / all, 100.0 * how[4] / all);
 }
 
+/*
+ * Where a view's bytes go, counted from its structure (the allocator's
+ * own overhead, 16 bytes an object in glibc, not included): chunks and
+ * how full they are, holes, groups, the group index and the direct table,
+ * then how its slots answer (print_table_detail()).
+ */
 static void print_view_detail(struct memtopo_space *as, u64 ranges)
 {
 	const struct memtopo_view *v = as->view;
