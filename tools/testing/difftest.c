@@ -3315,7 +3315,9 @@ static void diff_forget_pass(void)
  * 1/memtopo_history_share of the published view.  A map of @leaves leaves
  * keeps only the minimum at the default share, more at 1/@share of its
  * view, all it may with the bound lifted (0); every one kept still gives
- * the difference to the current view.
+ * the difference to the current view.  Each commit toggles a leaf no
+ * other commit of the pass toggled: two toggles of one leaf would cancel,
+ * and a kept view equal to the current one has no difference to give.
  */
 static int count_sections(void *opaque, const struct memtopo_section *s, bool add)
 {
@@ -3331,9 +3333,13 @@ static void history_share_pass(unsigned long leaves, unsigned int share, int rou
 	u32 most[ARRAY_SIZE(shares)] = {}, depth;
 	struct memtopo_region *root, **leaf = calloc(leaves, sizeof(*leaf));
 	u64 *gens = calloc(ARRAY_SIZE(shares) * rounds + 2, sizeof(*gens));
+	bool *toggled = calloc(leaves, sizeof(*toggled));
 	struct memtopo_space *as;
 	int p, r, nr_gens = 0;
 
+	if (!leaf || !gens || !toggled || ARRAY_SIZE(shares) * rounds > leaves / 2)
+		FAIL("history share: %lu leaves for %zu commits", leaves,
+		     ARRAY_SIZE(shares) * rounds);
 	ctx = memtopo_ctx_create("share");
 	root = memtopo_region_create(ctx, &ri);
 	as = memtopo_space_create(ctx, "share", root);
@@ -3343,11 +3349,17 @@ static void history_share_pass(unsigned long leaves, unsigned int share, int rou
 	for (p = 0; p < (int)ARRAY_SIZE(shares); p++) {
 		memtopo_history_share = shares[p];
 		for (r = 0; r < rounds; r++) {
-			struct memtopo_region *mr = leaf[rnd_below(leaves)];
 			const struct memtopo_view *v, *old;
+			struct memtopo_region *mr;
 			size_t bytes, bound;
+			unsigned long l;
 			u64 n = 0;
 
+			do
+				l = rnd_below(leaves);
+			while (toggled[l]);
+			toggled[l] = true;
+			mr = leaf[l];
 			expect(memtopo_region_set_enabled(mr, !memtopo_region_enabled(mr)), 0,
 			       "set_enabled");
 			memtopo_ctx_lock(ctx);
@@ -3382,6 +3394,7 @@ static void history_share_pass(unsigned long leaves, unsigned int share, int rou
 	memtopo_ctx_put(ctx);
 	free(leaf);
 	free(gens);
+	free(toggled);
 	if (shim_live_allocs)
 		FAIL("history share: %ld allocations leaked", shim_live_allocs);
 }
