@@ -18,7 +18,7 @@
  * MEMTOPO_HISTORY_SHARE) of its published view's bytes
  * (memtopo_view_bytes()): a large map keeps up to MEMTOPO_HISTORY_MAX, a
  * small one, whose full read is cheap, only the last two.  With the
- * default, kept views add about a quarter of a byte to the 27.5-29 a
+ * default, kept views add about a quarter of a byte to the 29-31 a
  * range of the view costs.  The rule is applied when a view is replaced,
  * the only time either side changes; 0 lifts it.
  *
