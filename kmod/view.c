@@ -1390,8 +1390,8 @@ static bool memtopo_tlong_fits(const struct memtopo_chunk *chunk, u32 k, u8 sh)
 }
 
 /*
- * @v's records, to be written: its own copy if it still shares @old's
- * (memtopo_tlong_splice()).  Return: 0 or -ENOMEM.
+ * @v's records, to be written: its own copy if it still shares its
+ * lender's (memtopo_tlong_splice()).  Return: 0 or -ENOMEM.
  */
 static int memtopo_tlong_own(struct memtopo_view *v)
 {
