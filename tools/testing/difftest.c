@@ -3039,6 +3039,88 @@ static void long_entry_pass(unsigned long rounds)
 		FAIL("long entries: %ld allocations leaked", shim_live_allocs);
 }
 
+/*
+ * Long entries that merge: MERGE_ISLANDS aliases of one RAM region, each
+ * MERGE_LEN pages long, a page apart, above MERGE_DENSE one-page leaves,
+ * so that the table's build runs out of records and leaves the deep slots
+ * of half of them unnamed.  Filling the page between two islands, one
+ * commit at a time, merges them into one entry (flatview_simplify()):
+ * the records of the later islands then name an entry that starts below
+ * their anchor, and once enough did, with that many slots left unnamed and
+ * enough splices since the build, the next commit rebuilds the table
+ * (memtopo_table_splice()).  Every view is checked as the big map's are,
+ * and the pass fails unless that rebuild happened, not one of the others.
+ */
+#define MERGE_DENSE 2048
+#define MERGE_ISLANDS (2 * MEMTOPO_TLONG_MAX)
+#define MERGE_LEN 64	/* pages: an island spans 16 slots of 4 pages */
+
+static void merging_long_pass(void)
+{
+	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
+					  .size_is_2_64 = true };
+	struct memtopo_region_info bi = { .kind = MEMTOPO_RAM, .name = "big",
+					  .size = MERGE_ISLANDS * (MERGE_LEN + 1) * 0x1000ULL };
+	struct memtopo_region *root, *big;
+	unsigned long j, merged = 0, grown = 0;
+	struct memtopo_space *as;
+	const u64 base = MERGE_DENSE + 1;
+
+	ctx = memtopo_ctx_create("merge");
+	root = memtopo_region_create(ctx, &ri);
+	big = memtopo_region_create(ctx, &bi);
+	as = memtopo_space_create(ctx, "merge", root);
+	memtopo_transaction_begin(ctx);
+	for (j = 0; j < MERGE_DENSE + MERGE_ISLANDS; j++) {
+		bool island = j >= MERGE_DENSE;
+		u64 i = j - MERGE_DENSE;
+		struct memtopo_region_info li = {
+			.kind = island ? MEMTOPO_ALIAS : MEMTOPO_RAM, .name = "leaf",
+			.size = (island ? MERGE_LEN : 1) * 0x1000ULL,
+			.alias_target = island ? big : NULL,
+			.alias_offset = island ? i * (MERGE_LEN + 1) * 0x1000 : 0,
+		};
+		struct memtopo_region *mr = memtopo_region_create(ctx, &li);
+		u64 page = island ? base + i * (MERGE_LEN + 1) : j;
+
+		if (IS_ERR(mr) || memtopo_region_add_subregion(root, page * 0x1000, mr, 0, false))
+			FAIL("merging long entries: build");
+	}
+	expect(memtopo_transaction_commit(ctx), 0, "commit");
+	for (j = 0; j + 1 < MERGE_ISLANDS; j++) {
+		u64 gap = j * (MERGE_LEN + 1) + MERGE_LEN;
+		struct memtopo_region_info li = { .kind = MEMTOPO_ALIAS, .name = "fill",
+						  .size = 0x1000, .alias_target = big,
+						  .alias_offset = gap * 0x1000 };
+		struct memtopo_region *mr = memtopo_region_create(ctx, &li);
+		struct memtopo_view *o = as->view, *v;
+		u32 missed = o->tmissed, slots = o->tslots, tnr = o->tnr;
+
+		grown = max_t(unsigned long, grown, o->tgrown);
+		if (IS_ERR(mr) || memtopo_region_add_subregion(root, (base + gap) * 0x1000, mr, 0,
+							       false))
+			FAIL("merging long entries: fill %lu", j);
+		v = as->view;
+		if (v->nr != o->nr - 2)
+			FAIL("merging long entries: fill %lu left %u entries, not %u", j, v->nr,
+			     o->nr - 2);
+		/* rebuilt, though no other rule asked for it */
+		merged += slots && v->tslots && !v->tsplices && missed <= slots / 8 &&
+			  !memtopo_table_stale(v->nr, tnr);
+		check_view_find(v, j);
+		check_view_table(v, j);
+	}
+	expect_full_render(as->view, root, "merging long entries", j);
+	printf("difftest: merging long entries: at most %lu records naming a grown entry,",
+	       grown);
+	printf(" %lu tables rebuilt for them\n", merged);
+	if (!merged)
+		FAIL("no table was rebuilt for records naming merged entries");
+	memtopo_ctx_put(ctx);
+	if (shim_live_allocs)
+		FAIL("merging long entries: %ld allocations leaked", shim_live_allocs);
+}
+
 /* The context's budget use, read under its mutex. */
 static size_t ctx_used(void)
 {
@@ -4165,6 +4247,7 @@ int main(int argc, char **argv)
 	rng_state = base_seed * 0xD1B54A32D192ED03ULL + 7;
 	big_map_pass(3000, 1800);
 	long_entry_pass(6000);
+	merging_long_pass();
 	if (trees >= 1000 && (!wide_trees || !renumbered))
 		FAIL("%lu trees sorted children past the insertion sort, %lu renumbered",
 		     wide_trees, renumbered);
