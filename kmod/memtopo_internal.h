@@ -412,10 +412,16 @@ static inline u32 memtopo_tslot_k(u16 t)
 	return (t >> MEMTOPO_TSLOT_K_SHIFT) & 0xff;
 }
 
+/* Bits 12-15 as they are: more starts (0-7), or MEMTOPO_TSLOT_AT + q. */
+static inline u32 memtopo_tslot_form(u16 t)
+{
+	return t >> MEMTOPO_TSLOT_N_SHIFT;
+}
+
 /* How many more entries start inside the slot (0..7). */
 static inline u32 memtopo_tslot_n(u16 t)
 {
-	u32 f = t >> MEMTOPO_TSLOT_N_SHIFT;
+	u32 f = memtopo_tslot_form(t);
 
 	return f < MEMTOPO_TSLOT_AT ? f : 1;
 }
@@ -423,7 +429,7 @@ static inline u32 memtopo_tslot_n(u16 t)
 /* The eighth of the slot where its one other start is (1-7); 0: not said. */
 static inline u32 memtopo_tslot_at(u16 t)
 {
-	u32 f = t >> MEMTOPO_TSLOT_N_SHIFT;
+	u32 f = memtopo_tslot_form(t);
 
 	return f < MEMTOPO_TSLOT_AT ? 0 : f - MEMTOPO_TSLOT_AT;
 }

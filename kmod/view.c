@@ -1100,7 +1100,7 @@ __always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 ad
 	 */
 	chunk = page->chunk[memtopo_tslot_chunk(t) - 1];
 	k = memtopo_tslot_k(t);
-	f = t >> MEMTOPO_TSLOT_N_SHIFT;
+	f = memtopo_tslot_form(t);
 	if (likely(f == 0 || f > MEMTOPO_TSLOT_AT)) {
 		/*
 		 * The eighth of the slot @addr is in, against the one other
@@ -1468,6 +1468,17 @@ static int memtopo_tlong_name(struct memtopo_view *v, const struct memtopo_chunk
 }
 
 /*
+ * Slots of 2^@sh bytes for @v's table, and their eighths, which a slot
+ * naming its one other start counts in (memtopo_tslot_at(); none is named
+ * in slots under 8 bytes).
+ */
+static void memtopo_table_set_shift(struct memtopo_view *v, u8 sh)
+{
+	v->tshift = sh;
+	v->tshift8 = sh >= 3 ? sh - 3 : 0;
+}
+
+/*
  * Give @v (entries complete, no table yet) a table of its own, sized for
  * its entries (memtopo_table_slots_max()), up to the start of the last
  * entry if that at most doubles the slots' width (a long entry near the
@@ -1519,8 +1530,7 @@ static int memtopo_table_build(struct memtopo_view *v)
 				return -ENOMEM;
 		}
 	}
-	v->tshift = sh;
-	v->tshift8 = sh >= 3 ? sh - 3 : 0;
+	memtopo_table_set_shift(v, sh);
 	v->tslots = (last >> sh) + 1;
 	memtopo_pos_init(&p, v, 0);
 	/* the last slot runs to the top of the address space: never fast */
@@ -1766,8 +1776,7 @@ static int memtopo_table_splice(struct memtopo_view *v, const struct memtopo_vie
 	memcpy(v->tmids, old->tmids, old->nr_tmids * sizeof(*v->tmids));
 	v->nr_tmids = old->nr_tmids;
 	sh = old->tshift;
-	v->tshift = sh;
-	v->tshift8 = sh >= 3 ? sh - 3 : 0;
+	memtopo_table_set_shift(v, sh);
 	v->tslots = old->tslots;
 	v->tnr = old->tnr;
 	if (memtopo_tlong_splice(v, old, fresh, kc, a, b))
