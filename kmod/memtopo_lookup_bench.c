@@ -5,9 +5,10 @@
  * same ranges (throughput and dependent-chain latency, with the ratios to
  * the bare search), plus one-change commits with and without a counting
  * listener.  Lookups are timed in interleaved rounds (see bench_lookups())
- * after a cross-check that all three find the same entry for every address.
- * Loading the module runs it and prints to the kernel log; unloading it
- * does nothing.
+ * after a cross-check that all three find the same entry for every address,
+ * the throughput rounds once with the TLB as found and then all rounds
+ * after the TLB was sized for them (bench_tlb_size()).  Loading the
+ * module runs it and prints to the kernel log; unloading it does nothing.
  * tools/vm/bench-kernel builds it, boots a VM and prints the lines.  Under
  * TCG the absolute figures are inflated; the ratios are the point.
  */
@@ -17,6 +18,8 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/ktime.h>
+#include <linux/vmalloc.h>
+#include <asm/tlbflush.h>
 
 #include <memtopo/memtopo.h>
 
@@ -29,6 +32,10 @@ MODULE_PARM_DESC(lookups, "random lookups per structure and size");
 static unsigned int max_n = 100000;
 module_param(max_n, uint, 0444);
 MODULE_PARM_DESC(max_n, "largest size run (10^3, 10^4, ... up to this)");
+
+static bool tlb_probe;
+module_param(tlb_probe, bool, 0444);
+MODULE_PARM_DESC(tlb_probe, "time how many pages the TLB holds around each size's lookups");
 
 #define BENCH_PAGE 4096ULL
 #define BENCH_COMMITS 21
@@ -67,6 +74,49 @@ static noinline u32 bench_bsearch(const u64 *starts, u32 n, u64 addr)
 		n -= half;
 	}
 	return base - starts;
+}
+
+#define BENCH_PROBE_MIN 64
+#define BENCH_PROBE_MAX 16384
+
+/* BENCH_PROBE_MAX pages for bench_tlb_pages(), with tlb_probe */
+static u64 *bench_probe_buf;
+
+/*
+ * The most pages of @buf (BENCH_PROBE_MAX of them; a power of two from
+ * BENCH_PROBE_MIN) that a loop reading a word of each, again and again,
+ * reads at most twice as slowly per page as BENCH_PROBE_MIN pages.
+ * Consecutive virtual pages take consecutive entries of QEMU's
+ * direct-mapped software TLB, so under TCG this is its size: at twice
+ * that, every read is a refill, a page-table walk in C.  The first pass
+ * over each count fills; the fastest of the others counts.  It fills the
+ * TLB, so the next flush grows it: a probing run shows sizes, not figures.
+ */
+static u32 bench_tlb_pages(const u64 *buf)
+{
+	u64 base = 0;
+	u32 k, p, pass, pages = 0;
+
+	for (k = BENCH_PROBE_MIN; k <= BENCH_PROBE_MAX; k *= 2) {
+		u64 best = U64_MAX, t0;
+
+		for (pass = 0; pass < 4; pass++) {
+			t0 = ktime_get_ns();
+			for (p = 0; p < k; p++)
+				(void)READ_ONCE(buf[p * (BENCH_PAGE / sizeof(*buf))]);
+			t0 = ktime_get_ns() - t0;
+			if (pass)
+				best = min(best, t0);
+		}
+		/* picoseconds a page */
+		best = div_u64(best * 1000, k);
+		if (!base)
+			base = best;
+		if (best > 2 * base)
+			break;
+		pages = k;
+	}
+	return pages;
 }
 
 static void bench_count(void *priv, const struct memtopo_section *s)
@@ -128,11 +178,20 @@ struct bench_lookups {
 	u64 sum;
 };
 
-/* Phase @id for tcg-count, or 0 (not counted) for a warm-up pass. */
-static __always_inline void bench_phase(bool warm, const u8 id)
+/*
+ * What a pass over addresses is for: a warm-up, not counted; timed after
+ * the TLB was sized (bench_tlb_size()); timed before, with the TLB as the
+ * last flush left it.
+ */
+enum bench_pass { BENCH_WARM, BENCH_TIMED, BENCH_UNSIZED };
+
+/* Phase @id for tcg-count (@id + 8 unsized), or 0 (not counted) to warm up. */
+static __always_inline void bench_phase(enum bench_pass pass, const u8 id)
 {
-	if (warm)
+	if (pass == BENCH_WARM)
 		bench_mark(0);
+	else if (pass == BENCH_UNSIZED)
+		bench_mark(id + 8);
 	else
 		bench_mark(id);
 }
@@ -140,10 +199,11 @@ static __always_inline void bench_phase(bool warm, const u8 id)
 /*
  * Nanoseconds for @m lookups of @addrs in structure @which: independent
  * (throughput), or each address depending on the previous result
- * (latency); the loop is phase 1 + which * 2 + chain for tcg-count,
- * unless it is a @warm pass.  Caller holds rcu_read_lock().
+ * (latency); the loop is phase 1 + which * 2 + chain for tcg-count
+ * (see bench_phase() for the other @pass kinds).  Caller holds
+ * rcu_read_lock().
  */
-static u64 bench_time(struct bench_lookups *b, int which, bool chain, bool warm,
+static u64 bench_time(struct bench_lookups *b, int which, bool chain, enum bench_pass pass,
 		      const u64 *addrs, u32 m)
 {
 	struct memtopo_section s;
@@ -153,12 +213,12 @@ static u64 bench_time(struct bench_lookups *b, int which, bool chain, bool warm,
 	t0 = ktime_get_ns();
 	switch (which * 2 + chain) {
 	case BENCH_MEMTOPO * 2:
-		bench_phase(warm, 1);
+		bench_phase(pass, 1);
 		for (i = 0; i < m; i++)
 			dep += !memtopo_space_lookup(b->as, addrs[i], &s);
 		break;
 	case BENCH_MEMTOPO * 2 + 1:
-		bench_phase(warm, 2);
+		bench_phase(pass, 2);
 		for (i = 0; i < m; i++) {
 			s.start = 0;
 			memtopo_space_lookup(b->as, addrs[i] + (dep & b->zero), &s);
@@ -166,22 +226,22 @@ static u64 bench_time(struct bench_lookups *b, int which, bool chain, bool warm,
 		}
 		break;
 	case BENCH_MAPLE * 2:
-		bench_phase(warm, 3);
+		bench_phase(pass, 3);
 		for (i = 0; i < m; i++)
 			dep += (unsigned long)mtree_load(b->mt, addrs[i]);
 		break;
 	case BENCH_MAPLE * 2 + 1:
-		bench_phase(warm, 4);
+		bench_phase(pass, 4);
 		for (i = 0; i < m; i++)
 			dep = (unsigned long)mtree_load(b->mt, addrs[i] + (dep & b->zero));
 		break;
 	case BENCH_BARE * 2:
-		bench_phase(warm, 5);
+		bench_phase(pass, 5);
 		for (i = 0; i < m; i++)
 			dep += bench_bsearch(b->entries, b->nr, addrs[i]);
 		break;
 	default:
-		bench_phase(warm, 6);
+		bench_phase(pass, 6);
 		for (i = 0; i < m; i++)
 			dep = bench_bsearch(b->entries, b->nr, addrs[i] + (dep & b->zero));
 		break;
@@ -245,9 +305,10 @@ static u64 bench_round_ratio(u64 t[BENCH_NR][BENCH_ROUNDS], u32 o)
  * next round's addresses, then over its own: the first pass, just after
  * another structure's, gives @cold (ratios as @ratio; NULL: not wanted),
  * the second, the steady state of a stream of lookups, @ns and @ratio.
+ * @pass is BENCH_TIMED or BENCH_UNSIZED.
  */
-static void bench_lookups(struct bench_lookups *b, bool chain, const u64 *addrs, u64 *ns,
-			  u64 *ratio, u64 *cold)
+static void bench_lookups(struct bench_lookups *b, bool chain, enum bench_pass pass,
+			  const u64 *addrs, u64 *ns, u64 *ratio, u64 *cold)
 {
 	u64 t[BENCH_NR][BENCH_ROUNDS], tc[BENCH_NR][BENCH_ROUNDS];
 	u32 per = lookups / BENCH_ROUNDS, k, o;
@@ -257,9 +318,9 @@ static void bench_lookups(struct bench_lookups *b, bool chain, const u64 *addrs,
 		for (o = 0; o < BENCH_NR; o++) {
 			u32 w = (k + o) % BENCH_NR;
 
-			tc[w][k] = bench_time(b, w, chain, true,
+			tc[w][k] = bench_time(b, w, chain, BENCH_WARM,
 					      addrs + (k + 1) % BENCH_ROUNDS * per, per);
-			t[w][k] = bench_time(b, w, chain, false, addrs + k * per, per);
+			t[w][k] = bench_time(b, w, chain, pass, addrs + k * per, per);
 		}
 	}
 	rcu_read_unlock();
@@ -271,6 +332,45 @@ static void bench_lookups(struct bench_lookups *b, bool chain, const u64 *addrs,
 	for (o = 0; o < BENCH_NR; o++) {
 		sort(t[o], BENCH_ROUNDS, sizeof(t[o][0]), bench_cmp_u64, NULL);
 		ns[o] = t[o][BENCH_ROUNDS / 2];
+	}
+}
+
+/* flushes this CPU's TLB, global entries too (a CR4.PGE toggle on x86) */
+static void bench_flush_tlb(void)
+{
+#ifdef CONFIG_X86
+	preempt_disable();
+	__flush_tlb_all();
+	preempt_enable();
+#endif
+}
+
+#define BENCH_TLB_FLUSHES 6
+
+/*
+ * Lets QEMU size its software TLB for what the rounds touch.  QEMU sizes
+ * a vCPU's TLB only when the guest flushes it whole (x86: a CR3 write, a
+ * CR4.PGE toggle, an invlpg inside its large pages), doubling it while
+ * over 70% of its entries were in use in the last 100 ms and halving it
+ * below 30%.  A guest that switches processes flushes all the time, so
+ * its TLB fits what it runs.  The rounds' loops never flush: without
+ * this, they run with whatever size the last flush before them left,
+ * sized for what ran then (512 to 2048 entries seen at 10^5, from run to
+ * run).  Each of BENCH_TLB_FLUSHES steps runs the three structures over
+ * @m addresses the rounds do not look up, then flushes, so all three get
+ * one TLB sized for all three.  On hardware, where the kernel's direct
+ * map takes large pages and no TLB is resized, this only warms the caches.
+ */
+static void bench_tlb_size(struct bench_lookups *b, const u64 *addrs, u32 m)
+{
+	u32 f, o;
+
+	for (f = 0; f < BENCH_TLB_FLUSHES; f++) {
+		rcu_read_lock();
+		for (o = 0; o < BENCH_NR; o++)
+			bench_time(b, o, false, BENCH_WARM, addrs, m);
+		rcu_read_unlock();
+		bench_flush_tlb();
 	}
 }
 
@@ -289,9 +389,10 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 	struct memtopo_ctx *ctx;
 	struct memtopo_space *as;
 	u64 *addrs = NULL, *starts = NULL, *entries = NULL, heard = 0, t[BENCH_NR], c[BENCH_NR];
-	u64 tr[BENCH_NR], cr[BENCH_NR], tcold[BENCH_NR];
+	u64 tr[BENCH_NR], cr[BENCH_NR], tcold[BENCH_NR], tu[BENCH_NR], tur[BENCH_NR];
 	u64 commit_bare, commit_l, per = lookups / BENCH_ROUNDS;
-	char r1[16], r2[16], r3[16], r4[16], r5[16];
+	char r1[16], r2[16], r3[16], r4[16], r5[16], r6[16], r7[16];
+	u32 tlb_unsized = 0, tlb_sized = 0;
 	u32 i;
 	int ret = -ENOMEM;
 
@@ -299,7 +400,8 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
 	leaves = kvcalloc(n, sizeof(*leaves), GFP_KERNEL);
-	addrs = kvcalloc(lookups, sizeof(*addrs), GFP_KERNEL);
+	/* and per more for bench_tlb_size() */
+	addrs = kvcalloc(lookups + per, sizeof(*addrs), GFP_KERNEL);
 	starts = kvcalloc(n, sizeof(*starts), GFP_KERNEL);
 	entries = kvcalloc(2 * n, sizeof(*entries), GFP_KERNEL);
 	if (!leaves || !addrs || !starts || !entries)
@@ -343,7 +445,7 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 		if (ret)
 			goto out_mt;
 	}
-	for (i = 0; i < lookups; i++)
+	for (i = 0; i < lookups + per; i++)
 		addrs[i] = get_random_u64() % (2 * (u64)n * BENCH_PAGE);
 	b.as = as;
 	b.mt = mt;
@@ -356,8 +458,14 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 	ret = bench_check(&b, leaves, addrs);
 	if (ret)
 		goto out_mt;
-	bench_lookups(&b, false, addrs, t, tr, tcold);
-	bench_lookups(&b, true, addrs, c, cr, NULL);
+	bench_lookups(&b, false, BENCH_UNSIZED, addrs, tu, tur, NULL);
+	if (bench_probe_buf)
+		tlb_unsized = bench_tlb_pages(bench_probe_buf);
+	bench_tlb_size(&b, addrs + lookups, per);
+	bench_lookups(&b, false, BENCH_TIMED, addrs, t, tr, tcold);
+	bench_lookups(&b, true, BENCH_TIMED, addrs, c, cr, NULL);
+	if (bench_probe_buf)
+		tlb_sized = bench_tlb_pages(bench_probe_buf);
 
 	/* one-change commits, without and with a counting listener */
 	bench_commits(leaves, starts, n);	/* warm-up: first-use allocations */
@@ -381,12 +489,19 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 	bench_ratio(r3, sizeof(r3), cr[BENCH_MEMTOPO]);
 	bench_ratio(r4, sizeof(r4), cr[BENCH_MAPLE]);
 	bench_ratio(r5, sizeof(r5), tcold[BENCH_MEMTOPO]);
+	bench_ratio(r6, sizeof(r6), tur[BENCH_MEMTOPO]);
+	bench_ratio(r7, sizeof(r7), tur[BENCH_MAPLE]);
 	pr_info("n=%u lookup_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s maple/bare=%s cold memtopo/bare=%s\n",
 		n, div64_u64(t[BENCH_MEMTOPO], per), div64_u64(t[BENCH_MAPLE], per),
 		div64_u64(t[BENCH_BARE], per), r1, r2, r5);
 	pr_info("n=%u chain_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s maple/bare=%s\n",
 		n, div64_u64(c[BENCH_MEMTOPO], per), div64_u64(c[BENCH_MAPLE], per),
 		div64_u64(c[BENCH_BARE], per), r3, r4);
+	pr_info("n=%u tlb_unsized lookup_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s maple/bare=%s\n",
+		n, div64_u64(tu[BENCH_MEMTOPO], per), div64_u64(tu[BENCH_MAPLE], per),
+		div64_u64(tu[BENCH_BARE], per), r6, r7);
+	if (bench_probe_buf)
+		pr_info("n=%u tlb_pages unsized=%u sized=%u\n", n, tlb_unsized, tlb_sized);
 	pr_info("n=%u commit_us listener=%llu no_listener=%llu (checksum %llu)\n",
 		n, div_u64(commit_l, 1000), div_u64(commit_bare, 1000), b.sum & 0xff);
 	ret = 0;
@@ -406,21 +521,31 @@ out:
 static int __init memtopo_lookup_bench_init(void)
 {
 	u32 n;
-	int ret;
+	int ret = 0;
 
 	if (lookups < BENCH_ROUNDS) {
 		pr_err("lookups=%u: at least %u (one a round)\n", lookups, BENCH_ROUNDS);
 		return -EINVAL;
 	}
+	if (tlb_probe) {
+		bench_probe_buf = vmalloc(BENCH_PROBE_MAX * BENCH_PAGE);
+		if (!bench_probe_buf)
+			return -ENOMEM;
+		pr_info("tlb_pages at the start=%u\n", bench_tlb_pages(bench_probe_buf));
+	}
 	for (n = 1000; n <= max_n; n *= 10) {
 		ret = bench_one(n);
 		if (ret) {
 			pr_err("n=%u failed: %d\n", n, ret);
-			return ret;
+			break;
 		}
 		if (n > U32_MAX / 10)
 			break;
 	}
+	vfree(bench_probe_buf);
+	bench_probe_buf = NULL;
+	if (ret)
+		return ret;
 	/*
 	 * Stay loaded: a failed init is retried by busybox's insmod (finit
 	 * then init_module), which would run everything twice.

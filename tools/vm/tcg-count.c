@@ -4,7 +4,8 @@
  * under TCG between markers the guest executes: guest instructions,
  * translation blocks, loads and stores, and the refills a software TLB
  * like QEMU's would take (direct-mapped by page number, with 8 victim
- * entries; 1024 and 4096 entries, data accesses only).  Under TCG a
+ * entries; 1024 to 16384 entries, data accesses only: QEMU sizes its
+ * TLB at each full flush, see bench_tlb_size() in the benchmark).  Under TCG a
  * lookup's time follows these, not cache misses, and unlike times they
  * do not move with the load of a shared host.
  *
@@ -12,7 +13,8 @@
  * 4d): phase NN (1..255) starts there, phase 0 is not counted.  At each
  * marker the phase that ends is printed to QEMU's log (-d plugin -D FILE)
  * as one line: "tcg-count phase=NN insns=... tbs=... loads=... stores=...
- * tlb1k=... tlb4k=...".  Only the vCPU that ran the last marker counts.
+ * tlb1k=... tlb2k=... tlb4k=... tlb8k=... tlb16k=...".  Only the vCPU
+ * that ran the last marker counts.
  *
  * tools/vm/bench-kernel --count builds and loads it.
  */
@@ -24,9 +26,9 @@
 
 int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
-enum { C_INSNS, C_TBS, C_LOADS, C_STORES, C_TLB1K, C_TLB4K, C_NR };
+enum { C_INSNS, C_TBS, C_LOADS, C_STORES, C_TLB, C_NR = C_TLB + 5 };
 static const char *const c_name[C_NR] = {
-	"insns", "tbs", "loads", "stores", "tlb1k", "tlb4k"
+	"insns", "tbs", "loads", "stores", "tlb1k", "tlb2k", "tlb4k", "tlb8k", "tlb16k"
 };
 
 #define VICTIMS 8
@@ -38,7 +40,8 @@ struct soft_tlb {
 	unsigned int next_victim;
 };
 
-static struct soft_tlb tlbs[2] = { { .bits = 10 }, { .bits = 12 } };
+/* tlbs[t] has 1024 << t entries */
+static struct soft_tlb tlbs[C_NR - C_TLB];
 static unsigned long long count[C_NR];
 /* the vCPU whose accesses count; the other one idles meanwhile */
 static int active = -1;
@@ -73,12 +76,13 @@ static bool soft_tlb_refill(struct soft_tlb *t, unsigned long long pg)
 static void on_mem(unsigned int vcpu, unsigned int info, unsigned long long vaddr, void *udata)
 {
 	unsigned long long pg = (vaddr >> 12) + 1;
+	unsigned int t;
 
 	if ((int)vcpu != active)
 		return;
 	count[qemu_plugin_mem_is_store(info) ? C_STORES : C_LOADS]++;
-	count[C_TLB1K] += soft_tlb_refill(&tlbs[0], pg);
-	count[C_TLB4K] += soft_tlb_refill(&tlbs[1], pg);
+	for (t = 0; t < C_NR - C_TLB; t++)
+		count[C_TLB + t] += soft_tlb_refill(&tlbs[t], pg);
 }
 
 static void on_tb(unsigned int vcpu, void *udata)
@@ -137,7 +141,8 @@ int qemu_plugin_install(unsigned long long id, const void *info, int argc, char 
 {
 	unsigned int t;
 
-	for (t = 0; t < 2; t++) {
+	for (t = 0; t < C_NR - C_TLB; t++) {
+		tlbs[t].bits = 10 + t;
 		tlbs[t].page = calloc(1ULL << tlbs[t].bits, sizeof(*tlbs[t].page));
 		if (!tlbs[t].page)
 			return 1;
