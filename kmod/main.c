@@ -159,9 +159,12 @@ static int __init memtopo_init(void)
 	ret = memtopo_region_cache_init();
 	if (ret)
 		return ret;
-	ret = memtopo_backing_init();
+	ret = memtopo_view_cache_init();
 	if (ret)
 		goto err_cache;
+	ret = memtopo_backing_init();
+	if (ret)
+		goto err_view_cache;
 	memtopo_fault_selftest();
 	memtopo_debugfs_init();
 	ret = misc_register(&memtopo_misc);
@@ -172,6 +175,8 @@ static int __init memtopo_init(void)
 err_debugfs:
 	memtopo_debugfs_exit();
 	memtopo_backing_exit();
+err_view_cache:
+	memtopo_view_cache_exit();
 err_cache:
 	memtopo_region_cache_exit();
 	return ret;
@@ -190,6 +195,7 @@ static void __exit memtopo_exit(void)
 	memtopo_dispatch_barrier();
 	/* the regions' RCU callbacks queued their backings' releases */
 	memtopo_backing_exit();
+	memtopo_view_cache_exit();
 	memtopo_region_cache_exit();
 }
 

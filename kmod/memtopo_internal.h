@@ -369,21 +369,26 @@ struct memtopo_view_span {
  * slot deeper inside one entry may name instead, with no chunk, a record
  * of the view (struct memtopo_tlong, from 1); any other slot is 0 and its
  * lookups take the group search.  Two bytes a slot, a page's 15 chunk
- * pointers shared by its 448 slots: at a slot per entry a page spans some
+ * pointers shared by its 512 slots: at a slot per entry a page spans some
  * four chunks, and the table of 10^5 entries, some 230 KiB, stays in the
  * cache beside the bare search's array.  The reach bounds the slots a
  * commit rewrites by the entries it replaces, not by the addresses they
  * span (a hole below a 64-bit BAR spans most of them).
  *
  * Slots live in pages, pages in mids, the view holds its own array of
- * mids.  Pages and mids are copy-on-write and, like chunks, carry no
- * reference count: each belongs to the oldest living view of the chain
- * holding it (memtopo_view_release()), so a commit copies the mid array,
- * the mids and pages holding the slots it rewrites, and nothing else.
+ * mids.  Slots a page and pages a mid are powers of two: a lookup finds
+ * its mid, page and slot by shifts and masks, where dividing by other
+ * counts puts a chain of multiplies on its critical path (a tenth of an
+ * overlapping map's lookup).  A page is then 1,144 bytes, an object of
+ * its own slab cache (memtopo_view_cache_init()).  Pages and mids are
+ * copy-on-write and, like chunks, carry no reference count: each belongs
+ * to the oldest living view of the chain holding it
+ * (memtopo_view_release()), so a commit copies the mid array, the mids
+ * and pages holding the slots it rewrites, and nothing else.
  */
 #define MEMTOPO_TPAGE_CHUNKS	15
-#define MEMTOPO_TPAGE_SLOTS	448	/* with the chunks, 1 KiB: what a commit copies */
-#define MEMTOPO_TMID_PAGES	62	/* with the two words below, 512 bytes */
+#define MEMTOPO_TPAGE_SLOTS	512	/* what a commit copies: these and the chunks */
+#define MEMTOPO_TMID_PAGES	32	/* with the two words below, 272 bytes */
 #define MEMTOPO_TSLOT_REACH	8
 #define MEMTOPO_TLONG_MAX	64
 /* below this many entries a view has no table: its groups are cached */
@@ -782,6 +787,8 @@ void memtopo_region_undo(struct memtopo_undo *u);
 void memtopo_region_finish_destroy(struct memtopo_region *mr);
 int memtopo_region_cache_init(void);
 void memtopo_region_cache_exit(void);
+int memtopo_view_cache_init(void);
+void memtopo_view_cache_exit(void);
 void memtopo_region_destroy_all(struct memtopo_ctx *ctx);
 struct memtopo_region *memtopo_region_first_child(const struct memtopo_region *mr);
 struct memtopo_region *memtopo_region_next_sibling(const struct memtopo_region *mr);

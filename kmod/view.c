@@ -273,12 +273,42 @@ static __always_inline u32 memtopo_chunk_find(const struct memtopo_chunk *chunk,
 	return min(i, chunk->nr - 1);
 }
 
-/* The page of @v's direct table holding slot @s. */
+/*
+ * The page of @v's direct table holding slot @s: powers of two, so the
+ * lookup's address arithmetic is shifts and masks.
+ */
 static __always_inline struct memtopo_tpage *memtopo_tpage_of(const struct memtopo_view *v, u32 s)
 {
 	u32 p = s / MEMTOPO_TPAGE_SLOTS;
 
+	BUILD_BUG_ON(!is_power_of_2(MEMTOPO_TPAGE_SLOTS) || !is_power_of_2(MEMTOPO_TMID_PAGES));
 	return v->tmids[p / MEMTOPO_TMID_PAGES]->page[p % MEMTOPO_TMID_PAGES];
+}
+
+/* The table's pages: 1,144 bytes, which no kmalloc size fits closely. */
+static struct kmem_cache *memtopo_tpage_cache;
+
+/**
+ * memtopo_view_cache_exit() - destroy the table page cache (module exit,
+ * after rcu_barrier() has run the last view frees).
+ */
+void memtopo_view_cache_exit(void)
+{
+	kmem_cache_destroy(memtopo_tpage_cache);
+	memtopo_tpage_cache = NULL;
+}
+
+/**
+ * memtopo_view_cache_init() - create the table page cache (module init).
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int memtopo_view_cache_init(void)
+{
+	memtopo_tpage_cache = kmem_cache_create("memtopo_tpage", sizeof(struct memtopo_tpage),
+						__alignof__(struct memtopo_tpage), SLAB_ACCOUNT,
+						NULL);
+	return memtopo_tpage_cache ? 0 : -ENOMEM;
 }
 
 static u32 memtopo_bsearch_u32(const u32 *a, u32 n, u32 key)
@@ -354,7 +384,7 @@ static void memtopo_view_free(struct memtopo_view *view)
 		view->dead_tmids = mid->dead_next;
 		for (p = 0; p < MEMTOPO_TMID_PAGES; p++)
 			if (mid->dead_pages & BIT_ULL(p))
-				kfree(mid->page[p]);
+				kmem_cache_free(memtopo_tpage_cache, mid->page[p]);
 		kfree(mid);
 	}
 	kvfree(view->tmids);
@@ -1520,12 +1550,11 @@ static int memtopo_table_build(struct memtopo_view *v)
 		struct memtopo_tmid *mid = kzalloc(sizeof(*mid), GFP_KERNEL_ACCOUNT);
 
 		BUILD_BUG_ON(sizeof(struct memtopo_tmid) > 512);
-		BUILD_BUG_ON(sizeof(struct memtopo_tpage) > 1024);
 		if (!mid)
 			return -ENOMEM;
 		v->tmids[m] = mid;
 		for (q = 0; q < MEMTOPO_TMID_PAGES && m * MEMTOPO_TMID_PAGES + q < pages; q++) {
-			mid->page[q] = kzalloc(sizeof(*mid->page[q]), GFP_KERNEL_ACCOUNT);
+			mid->page[q] = kmem_cache_zalloc(memtopo_tpage_cache, GFP_KERNEL_ACCOUNT);
 			if (!mid->page[q])
 				return -ENOMEM;
 		}
@@ -1583,7 +1612,7 @@ static struct memtopo_tpage *memtopo_tpage_write(struct memtopo_view *v,
 	}
 	if (mid->page[q] != old->tmids[m]->page[q])
 		return mid->page[q];
-	page = kmalloc(sizeof(*page), GFP_KERNEL_ACCOUNT);
+	page = kmem_cache_alloc(memtopo_tpage_cache, GFP_KERNEL_ACCOUNT);
 	if (!page)
 		return NULL;
 	memcpy(page, mid->page[q], sizeof(*page));

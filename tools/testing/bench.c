@@ -860,7 +860,7 @@ int main(int argc, char **argv)
 	u64 max = 1000000, min = 0;
 	FILE *f = NULL;
 
-	if (memtopo_region_cache_init())
+	if (memtopo_region_cache_init() || memtopo_view_cache_init())
 		return 1;
 	zero = !!getenv("MEMTOPO_BENCH_NEVER_SET");
 

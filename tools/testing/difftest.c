@@ -4212,7 +4212,7 @@ int main(int argc, char **argv)
 	unsigned long trees = 100000, base_seed = 1;
 	int c;
 
-	if (memtopo_region_cache_init())
+	if (memtopo_region_cache_init() || memtopo_view_cache_init())
 		return 1;
 
 	while ((c = getopt_long(argc, argv, "t:s:vr:", opts, NULL)) != -1) {

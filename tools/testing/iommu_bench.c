@@ -175,8 +175,8 @@ int main(int argc, char **argv)
 	}
 	if (reps < 1 || changes < 1)
 		die("--reps and --changes must be positive", 0);
-	if (memtopo_region_cache_init())
-		die("region cache", 0);
+	if (memtopo_region_cache_init() || memtopo_view_cache_init())
+		die("caches", 0);
 	printf("%10s %14s\n", "mappings", "ns/change");
 	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
 		struct memtopo_ctx *ctx = memtopo_ctx_create("iommu-bench");
