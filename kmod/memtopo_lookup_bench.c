@@ -135,6 +135,13 @@ static void bench_ratio(char *buf, size_t len, u64 r)
 	snprintf(buf, len, "%llu.%02llu", r / 100, r % 100);
 }
 
+/* the hundredths @r[0] and @r[1] as "L.LL-H.HH" */
+static void bench_spread(char *buf, size_t len, const u64 r[2])
+{
+	snprintf(buf, len, "%llu.%02llu-%llu.%02llu", r[0] / 100, r[0] % 100, r[1] / 100,
+		 r[1] % 100);
+}
+
 static int bench_cmp_u64(const void *a, const void *b)
 {
 	u64 x = *(const u64 *)a, y = *(const u64 *)b;
@@ -281,8 +288,11 @@ static int bench_check(struct bench_lookups *b, struct memtopo_region **leaves, 
 	return -EIO;
 }
 
-/* The median over the rounds of @t[o][k] / @t[BENCH_BARE][k], in hundredths. */
-static u64 bench_round_ratio(u64 t[BENCH_NR][BENCH_ROUNDS], u32 o)
+/*
+ * The median over the rounds of @t[o][k] / @t[BENCH_BARE][k], in
+ * hundredths; the smallest and the largest in @lo and @hi, unless NULL.
+ */
+static u64 bench_round_ratio(u64 t[BENCH_NR][BENCH_ROUNDS], u32 o, u64 *lo, u64 *hi)
 {
 	u64 r[BENCH_ROUNDS];
 	u32 k;
@@ -290,6 +300,10 @@ static u64 bench_round_ratio(u64 t[BENCH_NR][BENCH_ROUNDS], u32 o)
 	for (k = 0; k < BENCH_ROUNDS; k++)
 		r[k] = div64_u64(t[o][k] * 100, max_t(u64, t[BENCH_BARE][k], 1));
 	sort(r, BENCH_ROUNDS, sizeof(r[0]), bench_cmp_u64, NULL);
+	if (lo)
+		*lo = r[0];
+	if (hi)
+		*hi = r[BENCH_ROUNDS - 1];
 	return r[BENCH_ROUNDS / 2];
 }
 
@@ -305,10 +319,12 @@ static u64 bench_round_ratio(u64 t[BENCH_NR][BENCH_ROUNDS], u32 o)
  * next round's addresses, then over its own: the first pass, just after
  * another structure's, gives @cold (ratios as @ratio; NULL: not wanted),
  * the second, the steady state of a stream of lookups, @ns and @ratio.
- * @pass is BENCH_TIMED or BENCH_UNSIZED.
+ * @spread gets the smallest and the largest round's ratio of memtopo's,
+ * which show how much the host moved the rounds.  @pass is BENCH_TIMED or
+ * BENCH_UNSIZED.
  */
 static void bench_lookups(struct bench_lookups *b, bool chain, enum bench_pass pass,
-			  const u64 *addrs, u64 *ns, u64 *ratio, u64 *cold)
+			  const u64 *addrs, u64 *ns, u64 *ratio, u64 *cold, u64 spread[2])
 {
 	u64 t[BENCH_NR][BENCH_ROUNDS], tc[BENCH_NR][BENCH_ROUNDS];
 	u32 per = lookups / BENCH_ROUNDS, k, o;
@@ -324,10 +340,11 @@ static void bench_lookups(struct bench_lookups *b, bool chain, enum bench_pass p
 		}
 	}
 	rcu_read_unlock();
+	bench_round_ratio(t, BENCH_MEMTOPO, &spread[0], &spread[1]);
 	for (o = 0; o < BENCH_NR; o++) {
-		ratio[o] = bench_round_ratio(t, o);
+		ratio[o] = bench_round_ratio(t, o, NULL, NULL);
 		if (cold)
-			cold[o] = bench_round_ratio(tc, o);
+			cold[o] = bench_round_ratio(tc, o, NULL, NULL);
 	}
 	for (o = 0; o < BENCH_NR; o++) {
 		sort(t[o], BENCH_ROUNDS, sizeof(t[o][0]), bench_cmp_u64, NULL);
@@ -390,8 +407,9 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 	struct memtopo_space *as;
 	u64 *addrs = NULL, *starts = NULL, *entries = NULL, heard = 0, t[BENCH_NR], c[BENCH_NR];
 	u64 tr[BENCH_NR], cr[BENCH_NR], tcold[BENCH_NR], tu[BENCH_NR], tur[BENCH_NR];
+	u64 st[2], sc[2], su[2];
 	u64 commit_bare, commit_l, per = lookups / BENCH_ROUNDS;
-	char r1[16], r2[16], r3[16], r4[16], r5[16], r6[16], r7[16];
+	char r1[16], r2[16], r3[16], r4[16], r5[16], r6[16], r7[16], s1[48], s2[48], s3[48];
 	u32 tlb_unsized = 0, tlb_sized = 0;
 	u32 i;
 	int ret = -ENOMEM;
@@ -458,12 +476,12 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 	ret = bench_check(&b, leaves, addrs);
 	if (ret)
 		goto out_mt;
-	bench_lookups(&b, false, BENCH_UNSIZED, addrs, tu, tur, NULL);
+	bench_lookups(&b, false, BENCH_UNSIZED, addrs, tu, tur, NULL, su);
 	if (bench_probe_buf)
 		tlb_unsized = bench_tlb_pages(bench_probe_buf);
 	bench_tlb_size(&b, addrs + lookups, per);
-	bench_lookups(&b, false, BENCH_TIMED, addrs, t, tr, tcold);
-	bench_lookups(&b, true, BENCH_TIMED, addrs, c, cr, NULL);
+	bench_lookups(&b, false, BENCH_TIMED, addrs, t, tr, tcold, st);
+	bench_lookups(&b, true, BENCH_TIMED, addrs, c, cr, NULL, sc);
 	if (bench_probe_buf)
 		tlb_sized = bench_tlb_pages(bench_probe_buf);
 
@@ -491,15 +509,18 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 	bench_ratio(r5, sizeof(r5), tcold[BENCH_MEMTOPO]);
 	bench_ratio(r6, sizeof(r6), tur[BENCH_MEMTOPO]);
 	bench_ratio(r7, sizeof(r7), tur[BENCH_MAPLE]);
-	pr_info("n=%u lookup_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s maple/bare=%s cold memtopo/bare=%s\n",
+	bench_spread(s1, sizeof(s1), st);
+	bench_spread(s2, sizeof(s2), sc);
+	bench_spread(s3, sizeof(s3), su);
+	pr_info("n=%u lookup_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s (rounds %s) maple/bare=%s cold memtopo/bare=%s\n",
 		n, div64_u64(t[BENCH_MEMTOPO], per), div64_u64(t[BENCH_MAPLE], per),
-		div64_u64(t[BENCH_BARE], per), r1, r2, r5);
-	pr_info("n=%u chain_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s maple/bare=%s\n",
+		div64_u64(t[BENCH_BARE], per), r1, s1, r2, r5);
+	pr_info("n=%u chain_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s (rounds %s) maple/bare=%s\n",
 		n, div64_u64(c[BENCH_MEMTOPO], per), div64_u64(c[BENCH_MAPLE], per),
-		div64_u64(c[BENCH_BARE], per), r3, r4);
-	pr_info("n=%u tlb_unsized lookup_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s maple/bare=%s\n",
+		div64_u64(c[BENCH_BARE], per), r3, s2, r4);
+	pr_info("n=%u tlb_unsized lookup_ns memtopo=%llu maple=%llu bare=%llu ratio memtopo/bare=%s (rounds %s) maple/bare=%s\n",
 		n, div64_u64(tu[BENCH_MEMTOPO], per), div64_u64(tu[BENCH_MAPLE], per),
-		div64_u64(tu[BENCH_BARE], per), r6, r7);
+		div64_u64(tu[BENCH_BARE], per), r6, s3, r7);
 	if (bench_probe_buf)
 		pr_info("n=%u tlb_pages unsized=%u sized=%u\n", n, tlb_unsized, tlb_sized);
 	pr_info("n=%u commit_us listener=%llu no_listener=%llu (checksum %llu)\n",
