@@ -366,8 +366,9 @@ struct memtopo_view_span {
  * starting at most MEMTOPO_TSLOT_REACH slots before, says which chunk (an
  * index, from 1, into its page's list of chunks), the entry holding its
  * first address and how many more start in it (memtopo_tslot_*()).  A
- * slot deeper inside one entry may name instead, with no chunk, a record
- * of the view (struct memtopo_tlong, from 1); any other slot is 0 and its
+ * slot deeper inside one entry may name instead, with chunk 0, a record of
+ * the view (struct memtopo_trec), as entry 2r of the records read as a
+ * chunk; any other slot is 0, record 0, which no address is in, and its
  * lookups take the group search.  Two bytes a slot, a page's 15 chunk
  * pointers shared by its 512 slots: at a slot per entry a page spans some
  * four chunks, and the table of 10^5 entries, some 230 KiB, stays in the
@@ -442,7 +443,7 @@ static inline u32 memtopo_tslot_at(u16 t)
 /* The record (from 1) a slot naming no chunk names; 0: none. */
 static inline u32 memtopo_tslot_record(u16 t)
 {
-	return t >> MEMTOPO_TSLOT_CHUNK_BITS;
+	return memtopo_tslot_k(t) / 2;
 }
 
 /*
@@ -474,24 +475,42 @@ struct memtopo_tpage {
 };
 
 /*
- * A long entry, for the slots deep inside it: those more than
- * MEMTOPO_TSLOT_REACH slots past its start name this record, not its
- * chunk, so a commit that replaces the chunk rewrites the record, not
- * slots in proportion to the entry's length.  The record follows
- * @anchor, the entry's start when the table was built (below every slot
- * naming it): @chunk and @k hold the entry holding @anchor, whose end the
- * chunk holds (never the view's last entry), and a lookup takes it if the
- * key after it (the next start, or the chunk's kept end) is past its
- * address (a commit may have cut the entry short), else the group search.
- * A view shares its lender's array until it writes a record, and writes
- * only before it is published (readers never see one change); the array
- * belongs, as a page does, to the oldest living view holding it.
+ * The long entries' records, for the slots deep inside them: those more
+ * than MEMTOPO_TSLOT_REACH slots past an entry's start name its record,
+ * not its chunk, so a commit that replaces the chunk rewrites the record,
+ * not slots in proportion to the entry's length.  Record r (from 1) is a
+ * copy of the entry: its start in @starts[2r], its end + 1 in
+ * @starts[2r + 1] and what it maps in @fr[2r], at the offsets struct
+ * memtopo_chunk has them, so that a lookup reads the records as a chunk
+ * and a record's slot (entry 2r, no other start) as any other.  Record
+ * 0, and a record whose entry is gone, is an entry ending before any
+ * address (its end + 1 is 0, its start U64_MAX), so a lookup comparing
+ * its address with the end of the entry it read takes the group search.
+ *
+ * A record follows @anchor[r - 1], the entry's start when it was named,
+ * at or below every slot naming it: it copies the entry holding that
+ * address, whose end its chunk holds (never the view's last entry), and a
+ * splice replacing that chunk copies it again.  A slot naming it may then
+ * lie past the entry's end (a commit cut it short), never before its
+ * start; the lookup's compare of the end sends it to the group search.
+ * A free record keeps its anchor and is only taken again for one at or
+ * below it, which keeps that so for the names left in slots.  A view
+ * shares its lender's records until it writes one, and writes only
+ * before it is published (readers never see one change); they belong, as
+ * a page does, to the oldest living view holding them.  4 KiB: the
+ * chunk's offsets, then the anchors.
  */
-struct memtopo_tlong {
-	const struct memtopo_chunk *chunk;	/* NULL: none any more */
-	u64 anchor;
-	u32 k;
+struct memtopo_trec {
+	u64 starts[MEMTOPO_CHUNK_ENTRIES + 1] __aligned(MEMTOPO_LINE);
+	struct memtopo_fr fr[2 * MEMTOPO_TLONG_MAX + 1];
+	u64 anchor[MEMTOPO_TLONG_MAX];
 };
+
+static_assert(offsetof(struct memtopo_trec, starts) == offsetof(struct memtopo_chunk, starts) &&
+	      offsetof(struct memtopo_trec, fr) == offsetof(struct memtopo_chunk, fr),
+	      "the records are read as a chunk");
+static_assert(2 * MEMTOPO_TLONG_MAX + 1 <= MEMTOPO_CHUNK_ENTRIES &&
+	      2 * MEMTOPO_TLONG_MAX < BIT(8), "a record is named as an entry of a chunk");
 
 struct memtopo_tmid {
 	struct memtopo_tpage *page[MEMTOPO_TMID_PAGES];
@@ -526,9 +545,12 @@ struct memtopo_view {
 	u8 tshift;			/* slot s starts at s << tshift */
 	u8 tshift8;			/* an eighth of a slot: 2^tshift8 bytes (0: none named) */
 	struct memtopo_tmid **tmids;
-	struct memtopo_tlong *tlong;	/* the long entries' records, */
-	u32 nr_tlong;			/* how many, */
-	u32 tlong_cap;			/* room for how many, */
+	/*
+	 * the long entries' records, read as a chunk (a struct memtopo_trec,
+	 * or memtopo_trec_none): what a slot of chunk 0 names
+	 */
+	const struct memtopo_chunk *trec;
+	u32 nr_tlong;			/* records in use, record 0 not counted, */
 	bool tlong_shared;		/* still the lender's (being built), */
 	bool tlong_kept;		/* another view frees them (released) */
 	/*

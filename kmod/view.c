@@ -311,6 +311,22 @@ int memtopo_view_cache_init(void)
 	return memtopo_tpage_cache ? 0 : -ENOMEM;
 }
 
+/*
+ * The records of a view that has none, record 0 of every view: an entry
+ * ending before any address (its end + 1 is 0), no region.
+ */
+static const struct memtopo_trec memtopo_trec_none = {
+	.starts = { U64_MAX, 0 },
+};
+
+#define memtopo_trec_none_chunk ((const struct memtopo_chunk *)&memtopo_trec_none)
+
+/* What @trec, a view's records, holds of its own: nothing if none. */
+static size_t memtopo_trec_bytes(const struct memtopo_chunk *trec)
+{
+	return trec && trec != memtopo_trec_none_chunk ? sizeof(struct memtopo_trec) : 0;
+}
+
 static u32 memtopo_bsearch_u32(const u32 *a, u32 n, u32 key)
 {
 	const u32 *base = a;
@@ -388,8 +404,8 @@ static void memtopo_view_free(struct memtopo_view *view)
 		kfree(mid);
 	}
 	kvfree(view->tmids);
-	if (!view->tlong_kept)
-		kfree(view->tlong);
+	if (!view->tlong_kept && view->trec != memtopo_trec_none_chunk)
+		kfree(view->trec);
 	while ((chunk = view->dead_chunks)) {
 		view->dead_chunks = chunk->dead_next;
 		kfree(chunk);
@@ -578,8 +594,8 @@ static void memtopo_view_release(struct memtopo_view *view)
 
 	memtopo_table_release(view, lender, borrower);
 	/* the records go as a page does (memtopo_tlong_splice()) */
-	view->tlong_kept = view->tlong && ((lender && lender->tlong == view->tlong) ||
-					   (borrower && borrower->tlong == view->tlong));
+	view->tlong_kept = (lender && lender->trec == view->trec) ||
+			   (borrower && borrower->trec == view->trec);
 	if (own && lent) {
 		const struct memtopo_view_span *a = &view->made, *b = &borrower->replaced;
 		struct memtopo_view_span both = {
@@ -646,7 +662,7 @@ size_t memtopo_view_bytes(const struct memtopo_view *view)
 	       (size_t)view->nr_chunks * sizeof(struct memtopo_chunk) +
 	       (size_t)view->nr_tmids * (sizeof(*view->tmids) + sizeof(struct memtopo_tmid)) +
 	       (size_t)DIV_ROUND_UP(view->tslots, MEMTOPO_TPAGE_SLOTS) *
-	       sizeof(struct memtopo_tpage) + (size_t)view->tlong_cap * sizeof(*view->tlong);
+	       sizeof(struct memtopo_tpage) + memtopo_trec_bytes(view->trec);
 }
 
 /**
@@ -667,8 +683,8 @@ size_t memtopo_view_table_unique_bytes(const struct memtopo_view *old,
 	size_t bytes = (size_t)old->nr_tmids * sizeof(*old->tmids);
 	u32 m, p;
 
-	if (old->tlong != new->tlong)
-		bytes += (size_t)old->tlong_cap * sizeof(*old->tlong);
+	if (old->trec != new->trec)
+		bytes += memtopo_trec_bytes(old->trec);
 	for (m = 0; m < old->nr_tmids; m++) {
 		const struct memtopo_tmid *mid = old->tmids[m], *nm = memtopo_view_tmid(new, m);
 
@@ -1063,26 +1079,6 @@ static noinline bool memtopo_view_lookup_groups(const struct memtopo_view *view,
 	return true;
 }
 
-/*
- * A lookup whose slot names no chunk: through the long entry's record it
- * may name, if that entry still holds @addr (it starts at or below the
- * record's anchor, below the slot), else through the groups.
- */
-static noinline bool memtopo_view_lookup_long(const struct memtopo_view *view, u16 t, u64 addr,
-					      struct memtopo_section *s)
-{
-	const struct memtopo_tlong *l;
-
-	if (!t)
-		return memtopo_view_lookup_groups(view, addr, s);
-	l = &view->tlong[memtopo_tslot_record(t) - 1];
-	if (!l->chunk || addr < l->chunk->starts[l->k] || addr >= l->chunk->starts[l->k + 1])
-		return memtopo_view_lookup_groups(view, addr, s);
-	memtopo_entry_section(l->chunk, l->k, l->chunk->starts[l->k + 1] - 1, s);
-	s->generation = view->generation;
-	return s->mr;
-}
-
 /**
  * memtopo_view_lookup() - the section holding @addr, straight from the
  * tree (the readers' fast path).
@@ -1102,7 +1098,8 @@ __always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 ad
 	const struct memtopo_chunk *chunk;
 	const u64 *keys;
 	const char *pf;
-	u32 k, n, i, x, f;
+	unsigned long pa, pr;
+	u32 k, n, i, x, f, c;
 	u16 t;
 
 	if (unlikely(!view->tslots))
@@ -1110,8 +1107,21 @@ __always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 ad
 	x = min_t(u64, addr >> view->tshift, view->tslots - 1);
 	page = memtopo_tpage_of(view, x);
 	t = page->slot[x % MEMTOPO_TPAGE_SLOTS];
-	if (unlikely(!memtopo_tslot_chunk(t)))
-		return memtopo_view_lookup_long(view, t, addr, s);
+	/*
+	 * A slot of chunk 0 names a record (or record 0, none) as an entry of
+	 * the view's records read as a chunk: the address of the pointer to
+	 * load is chosen, not the path, so a record slot goes the way a chunk
+	 * slot does, with no branch that random addresses would mispredict
+	 * as often as they land in a long entry.  Both addresses are hidden
+	 * from the compiler, which would otherwise load through a branch; the
+	 * page's for chunk 0 is computed, never read.
+	 */
+	c = memtopo_tslot_chunk(t);
+	pa = (unsigned long)page->chunk + ((unsigned long)c - 1) * sizeof(*page->chunk);
+	pr = (unsigned long)&view->trec;
+	OPTIMIZER_HIDE_VAR(pa);
+	OPTIMIZER_HIDE_VAR(pr);
+	chunk = *(const struct memtopo_chunk * const *)(c ? pa : pr);
 	/*
 	 * The entry is one of the slot's 1..8, the chunk's last only if the chunk
 	 * keeps its end (memtopo_chunks_set_ends()).  With no other start inside
@@ -1128,7 +1138,6 @@ __always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 ad
 	 * fetched meanwhile.  More: three halving steps over the window of 8 keys
 	 * from the first (kept inside the keys), which only dense spots take.
 	 */
-	chunk = page->chunk[memtopo_tslot_chunk(t) - 1];
 	k = memtopo_tslot_k(t);
 	f = memtopo_tslot_form(t);
 	if (likely(f == 0 || f > MEMTOPO_TSLOT_AT)) {
@@ -1160,9 +1169,15 @@ __always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 ad
 	 * its last, without a look at the chunk's head for its count.  A
 	 * hole is described too, and the answer is whether it has a region:
 	 * a branch on the entry would wait for its line, and random addresses
-	 * mispredict it as often as holes are hit.
+	 * mispredict it as often as holes are hit.  Only a record's entry can
+	 * end below @addr (a commit cut it short, or the slot names none,
+	 * whose end is 0), never start above it (struct memtopo_trec), so
+	 * one compare sends those to the group search; it predicts as well
+	 * as the map's records are kept.
 	 */
 	memtopo_entry_section(chunk, k, chunk->starts[k + 1] - 1, s);
+	if (unlikely(addr >= chunk->starts[k + 1]))
+		return memtopo_view_lookup_groups(view, addr, s);
 	s->generation = view->generation;
 	return s->mr;
 }
@@ -1421,79 +1436,95 @@ static bool memtopo_tlong_fits(const struct memtopo_chunk *chunk, u32 k, u8 sh)
 
 /*
  * @v's records, to be written: its own copy if it still shares its
- * lender's (memtopo_tlong_splice()).  Return: 0 or -ENOMEM.
+ * lender's (memtopo_tlong_splice()) or has none.  Return: the records or
+ * NULL (-ENOMEM).
  */
-static int memtopo_tlong_own(struct memtopo_view *v)
+static struct memtopo_trec *memtopo_tlong_own(struct memtopo_view *v)
 {
-	struct memtopo_tlong *l;
+	struct memtopo_trec *tr;
 
 	if (!v->tlong_shared)
-		return 0;
-	l = kmalloc_array(v->tlong_cap, sizeof(*l), GFP_KERNEL_ACCOUNT);
-	if (!l)
-		return -ENOMEM;
-	memcpy(l, v->tlong, v->nr_tlong * sizeof(*l));
-	v->tlong = l;
+		/* its own: no reader can see it before it is published */
+		return (struct memtopo_trec *)v->trec;
+	tr = kmalloc(sizeof(*tr), GFP_KERNEL_ACCOUNT);
+	if (!tr)
+		return NULL;
+	memcpy(tr, v->trec, sizeof(*tr));
+	v->trec = (const struct memtopo_chunk *)tr;
 	v->tlong_shared = false;
-	return 0;
+	return tr;
+}
+
+/* Make record @r of @tr a copy of entry @k of @chunk (one that fits). */
+static void memtopo_tlong_copy(struct memtopo_trec *tr, u32 r, const struct memtopo_chunk *chunk,
+			       u32 k)
+{
+	tr->starts[2 * r] = chunk->starts[k];
+	/* the next start, or the chunk's kept end: never U64_MAX when it fits */
+	tr->starts[2 * r + 1] = chunk->starts[k + 1];
+	tr->fr[2 * r] = chunk->fr[k];
 }
 
 /*
- * The slot value naming a record of entry @k of @chunk in @v: one that
- * holds it already (@hint caches the last found), else a new one or one
- * that holds nothing any more; 0 if it cannot have one, or none is left
- * (counted in @v->tmissed).
+ * Make record @r of @tr none, free for another entry at or below its
+ * anchor, which it keeps (memtopo_tlong_name()).
+ */
+static void memtopo_tlong_clear(struct memtopo_trec *tr, u32 r)
+{
+	tr->starts[2 * r] = U64_MAX;
+	tr->starts[2 * r + 1] = 0;
+	memset(&tr->fr[2 * r], 0, sizeof(tr->fr[2 * r]));
+}
+
+/*
+ * The slot value naming a record of entry @k of @chunk in @v for a slot
+ * from @addr: one that holds the entry already (@hint caches the last
+ * found; records are exact copies of @v's entries, so the entry's start
+ * tells), else a new one or one that holds nothing any more; 0 if it
+ * cannot have one, or none is left (counted in @v->tmissed).  A slot
+ * names only a record anchored at or below it, and a free record is only
+ * taken for an anchor at or below its own: every slot that ever named it
+ * (a name left in a slot stays) then lies at or above the entry it holds,
+ * which the lookup's one compare needs.
  * Return: 0 or -ENOMEM.
  */
 static int memtopo_tlong_name(struct memtopo_view *v, const struct memtopo_chunk *chunk, u32 k,
-			      u32 *hint, u16 *code)
+			      u64 addr, u32 *hint, u16 *code)
 {
-	struct memtopo_tlong *l;
-	u32 r, free = MEMTOPO_TLONG_MAX;
+	const struct memtopo_trec *rec = (const struct memtopo_trec *)v->trec;
+	u64 start = chunk->starts[k];
+	struct memtopo_trec *tr;
+	u32 r, free = 0;
 
-	BUILD_BUG_ON(BIT(16 - MEMTOPO_TSLOT_CHUNK_BITS) <= MEMTOPO_TLONG_MAX);
 	*code = 0;
 	if (!memtopo_tlong_fits(chunk, k, v->tshift))
 		return 0;
-	if (*hint < v->nr_tlong && v->tlong[*hint].chunk == chunk && v->tlong[*hint].k == k) {
-		*code = (*hint + 1) << MEMTOPO_TSLOT_CHUNK_BITS;
+	if (*hint && *hint <= v->nr_tlong && rec->starts[2 * *hint] == start &&
+	    rec->anchor[*hint - 1] <= addr) {
+		*code = 2 * *hint << MEMTOPO_TSLOT_K_SHIFT;
 		return 0;
 	}
-	for (r = 0; r < v->nr_tlong; r++) {
-		if (v->tlong[r].chunk == chunk && v->tlong[r].k == k)
+	for (r = 1; r <= v->nr_tlong; r++) {
+		if (rec->starts[2 * r] == start && rec->anchor[r - 1] <= addr)
 			break;
-		if (!v->tlong[r].chunk && free == MEMTOPO_TLONG_MAX)
+		if (rec->starts[2 * r] == U64_MAX && rec->anchor[r - 1] >= start && !free)
 			free = r;
 	}
-	if (r == v->nr_tlong) {
-		/* none left: nothing is written, a shared array stays shared */
-		if (free == MEMTOPO_TLONG_MAX && v->nr_tlong == MEMTOPO_TLONG_MAX) {
+	if (r > v->nr_tlong) {
+		/* none left: nothing is written, shared records stay shared */
+		if (!free && v->nr_tlong == MEMTOPO_TLONG_MAX) {
 			v->tmissed++;
 			return 0;
 		}
-		if (memtopo_tlong_own(v))
+		tr = memtopo_tlong_own(v);
+		if (!tr)
 			return -ENOMEM;
-		if (free < MEMTOPO_TLONG_MAX) {
-			r = free;
-		} else if (v->nr_tlong == v->tlong_cap) {
-			/* room for 4, then doubled: most maps have a few */
-			u32 cap = min_t(u32, max(4u, 2 * v->tlong_cap), MEMTOPO_TLONG_MAX);
-
-			l = krealloc_array(v->tlong, cap, sizeof(*l), GFP_KERNEL_ACCOUNT);
-			if (!l)
-				return -ENOMEM;
-			v->tlong = l;
-			v->tlong_cap = cap;
-		}
-		if (r == v->nr_tlong)
-			v->nr_tlong++;
-		l = &v->tlong[r];
-		l->chunk = chunk;
-		l->k = k;
-		l->anchor = chunk->starts[k];
+		r = free ? free : ++v->nr_tlong;
+		memtopo_tlong_copy(tr, r, chunk, k);
+		tr->anchor[r - 1] = start;
 	}
 	*hint = r;
-	*code = (r + 1) << MEMTOPO_TSLOT_CHUNK_BITS;
+	*code = 2 * r << MEMTOPO_TSLOT_K_SHIFT;
 	return 0;
 }
 
@@ -1527,6 +1558,9 @@ static int memtopo_table_build(struct memtopo_view *v)
 
 	v->tslots = 0;
 	v->tnr = v->nr;
+	v->trec = memtopo_trec_none_chunk;
+	v->nr_tlong = 0;
+	v->tlong_shared = true;
 	v->tleft = 0;
 	v->tgrown = 0;
 	v->tsplices = 0;
@@ -1579,7 +1613,7 @@ static int memtopo_table_build(struct memtopo_view *v)
 			next = end == U64_MAX ? v->tslots :
 			       max_t(u64, s + 1, min_t(u64, (end + 1) >> sh, v->tslots));
 			missed = v->tmissed;
-			if (memtopo_tlong_name(v, p.chunk, p.k, &rhint, &code))
+			if (memtopo_tlong_name(v, p.chunk, p.k, a, &rhint, &code))
 				return -ENOMEM;
 			if (v->tmissed != missed)
 				v->tleft += min(next, v->tslots - 1) - s;
@@ -1670,7 +1704,7 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 		if (!span && (c->starts[k] >> sh) + MEMTOPO_TSLOT_REACH < x) {
 			if (c != deep || k != deep_k) {
 				missed = v->tmissed;
-				if (memtopo_tlong_name(v, c, k, &rhint, &deep_code))
+				if (memtopo_tlong_name(v, c, k, addr, &rhint, &deep_code))
 					return -ENOMEM;
 				missed = v->tmissed - missed;
 				deep = c;
@@ -1710,48 +1744,55 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 
 /*
  * @old's long-entry records for @v, spliced from it with the chunks
- * holding [@a, @b] replaced by the @kc chunks @fresh: a record's chunk
- * holds its anchor, so those anchored in [@a, @b] move to the entry of
- * @fresh holding the anchor (or to none if that one cannot have a record
- * any more: memtopo_tlong_fits()), and the others name chunks @v shares.
+ * holding [@a, @b] replaced by the @kc chunks @fresh (the same
+ * addresses): a record copies the entry holding its anchor, so those
+ * anchored in [@a, @b] copy again the entry of @fresh holding the anchor
+ * (or hold none if that one cannot have a record any more:
+ * memtopo_tlong_fits()), and the others copy entries of chunks @v shares,
+ * unchanged.  Every record is then an exact copy of an entry of @v.
  * Slots are not touched: wherever a record's entry now ends, a lookup
- * checks it.  When none moves (most commits), @v shares @old's array and
- * copies it before it writes a record (memtopo_tlong_own()).  A shared
- * array is never written once a view holding it is published, and goes
- * as a page does: with the oldest living view of the chain that holds it,
- * or to the next one if that holds it too (memtopo_view_release()), so a
- * lookup that entered a view finds its records alive until it leaves.
+ * checks it.  When none is copied again (most commits), @v shares @old's
+ * records and copies them before it writes one (memtopo_tlong_own()).
+ * Shared records are never written once a view holding them is
+ * published, and go as a page does: with the oldest living view of the
+ * chain that holds them, or to the next one if that holds them too
+ * (memtopo_view_release()), so a lookup that entered a view finds its
+ * records alive, unchanged, until it leaves.
  */
 static int memtopo_tlong_splice(struct memtopo_view *v, const struct memtopo_view *old,
 				struct memtopo_chunk **fresh, u32 kc, u64 a, u64 b)
 {
+	const struct memtopo_trec *tr;
+	struct memtopo_trec *w;
 	u32 r, c;
 
-	if (!old->nr_tlong)
-		return 0;
-	v->tlong = old->tlong;
+	v->trec = old->trec;
 	v->nr_tlong = old->nr_tlong;
-	v->tlong_cap = old->tlong_cap;
 	v->tlong_shared = true;
 	v->tgrown = old->tgrown;
-	for (r = 0; r < v->nr_tlong; r++) {
-		struct memtopo_tlong *l = &v->tlong[r];
+	for (r = 1; r <= v->nr_tlong; r++) {
 		const struct memtopo_chunk *chunk;
+		u64 anchor;
 		u32 k;
 
-		if (!l->chunk || l->anchor < a || l->anchor > b)
+		tr = (const struct memtopo_trec *)v->trec;
+		anchor = tr->anchor[r - 1];
+		if (tr->starts[2 * r] == U64_MAX || anchor < a || anchor > b)
 			continue;
-		if (memtopo_tlong_own(v))
+		w = memtopo_tlong_own(v);
+		if (!w)
 			return -ENOMEM;
-		l = &v->tlong[r];
-		v->tgrown -= l->chunk->starts[l->k] < l->anchor;
-		for (c = 0; c + 1 < kc && fresh[c + 1]->starts[0] <= l->anchor; c++)
+		v->tgrown -= w->starts[2 * r] < anchor;
+		for (c = 0; c + 1 < kc && fresh[c + 1]->starts[0] <= anchor; c++)
 			;
 		chunk = fresh[c];
-		k = memtopo_bsearch_u64(chunk->starts, chunk->nr, l->anchor);
-		l->chunk = memtopo_tlong_fits(chunk, k, v->tshift) ? chunk : NULL;
-		l->k = k;
-		v->tgrown += l->chunk && chunk->starts[k] < l->anchor;
+		k = memtopo_bsearch_u64(chunk->starts, chunk->nr, anchor);
+		if (memtopo_tlong_fits(chunk, k, v->tshift)) {
+			memtopo_tlong_copy(w, r, chunk, k);
+			v->tgrown += chunk->starts[k] < anchor;
+		} else {
+			memtopo_tlong_clear(w, r);
+		}
 	}
 	return 0;
 }

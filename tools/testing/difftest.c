@@ -73,7 +73,7 @@ static unsigned long full_finds, last_finds;
 /* direct-table slots checked that answer a lookup and that send it on; tables resized */
 static unsigned long table_fast, table_slow, table_full, table_resized, table_fail_nth;
 /* slots naming a long entry's record that holds them, and records checked */
-static unsigned long table_long, table_records;
+static unsigned long table_long, table_stale, table_records;
 /* slots answering with no key compare, by counting keys, by halving */
 static unsigned long table_paths[4];
 /* chunks that keep their end, checked */
@@ -2590,7 +2590,11 @@ static void check_slot_lookups(const struct memtopo_view *v, u32 s, u32 i, u32 j
 		if (mapped != !!memtopo_view_fr(v, e)->mr ||
 		    (mapped && (sec.start != memtopo_view_start(v, e) ||
 				sec.last != memtopo_view_last(v, e) ||
-				sec.mr != memtopo_view_fr(v, e)->mr)))
+				sec.mr != memtopo_view_fr(v, e)->mr ||
+				sec.offset != memtopo_view_fr(v, e)->offset ||
+				sec.flags != memtopo_view_fr(v, e)->flags ||
+				sec.dirty_log_mask != memtopo_view_fr(v, e)->dirty_log_mask ||
+				sec.generation != v->generation)))
 			FAIL("round %lu: lookup of %#llx in slot %u disagrees with entry %u", round,
 			     (unsigned long long)addrs[x], s, e);
 	}
@@ -2605,10 +2609,14 @@ static void check_slot_lookups(const struct memtopo_view *v, u32 s, u32 i, u32 j
  * first address and how many more start in it; any other slot is 0.  A
  * slot may also be 0 when its page's list of chunks was full as it was
  * set; those are counted, and more than 1% of them fails the run.  A slot
- * deeper inside an entry may name a record of the view instead: every
- * live record names, in a chunk this view holds, the entry holding its
- * anchor, never the chunk's last, and a slot naming one lies in a view
- * that has it.  Every slot of a small
+ * deeper inside an entry may name a record of the view instead (entry 2r
+ * of the records read as a chunk, no other start): record 0 and a free
+ * one end before any address, every other is an exact copy (start, end,
+ * what it maps) of the entry holding its anchor, never the last of a
+ * chunk that keeps no end, and a slot naming one lies in a view that has
+ * it, at or above its anchor.  Lookups in a record's slot find their entry as a search does,
+ * those the record's entry no longer holds (a commit cut it short) too.
+ * Every slot of a small
  * table, 256 of a big one (its first and last among them), found by
  * searching the entries, not the table.  Views of MEMTOPO_TABLE_MIN
  * entries or more have a table, sized for within a quarter of their
@@ -2617,6 +2625,7 @@ static void check_slot_lookups(const struct memtopo_view *v, u32 s, u32 i, u32 j
 static void check_view_table(const struct memtopo_view *v, unsigned long round)
 {
 	u32 t, tries = v->tslots <= 512 ? v->tslots : 256, pages, m, q;
+	const struct memtopo_trec *rec;
 
 	if ((v->nr >= MEMTOPO_TABLE_MIN && !v->tslots) ||
 	    (v->tslots && v->tnr < MEMTOPO_TABLE_MIN))
@@ -2633,21 +2642,30 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 		for (q = 0; q < MEMTOPO_TMID_PAGES; q++)
 			if (!v->tmids[m]->page[q] != (m * MEMTOPO_TMID_PAGES + q >= pages))
 				FAIL("round %lu: table mid %u page %u", round, m, q);
-	if (v->nr_tlong > MEMTOPO_TLONG_MAX || (v->nr_tlong && !v->tlong))
-		FAIL("round %lu: %u long-entry records", round, v->nr_tlong);
-	for (t = 0; t < v->nr_tlong; t++) {
-		const struct memtopo_tlong *l = &v->tlong[t];
+	rec = (const struct memtopo_trec *)v->trec;
+	if (v->nr_tlong > MEMTOPO_TLONG_MAX || !rec || rec->starts[0] != U64_MAX ||
+	    rec->starts[1] || rec->fr[0].mr)
+		FAIL("round %lu: %u long-entry records, record 0 not none", round, v->nr_tlong);
+	for (t = 1; t <= v->nr_tlong; t++) {
+		u64 anchor = rec->anchor[t - 1];
 		const struct memtopo_chunk *ch;
-		u32 k;
+		u32 k, i;
 
-		if (!l->chunk)
+		if (rec->starts[2 * t] == U64_MAX) {
+			if (rec->starts[2 * t + 1] || rec->fr[2 * t].mr)
+				FAIL("round %lu: record %u is half none", round, t);
 			continue;
-		ch = memtopo_view_entry(v, memtopo_view_find(v, l->anchor), &k);
-		if (ch != l->chunk || k != l->k ||
+		}
+		i = memtopo_view_find(v, anchor);
+		ch = memtopo_view_entry(v, i, &k);
+		if (rec->starts[2 * t] != memtopo_view_start(v, i) ||
+		    rec->starts[2 * t + 1] - 1 != memtopo_view_last(v, i) ||
+		    memcmp(&rec->fr[2 * t], memtopo_view_fr(v, i), sizeof(rec->fr[0])) ||
 		    (k + 1 == ch->nr && ch->starts[ch->nr] == U64_MAX))
-			FAIL("round %lu: record %u of %#llx names chunk %p entry %u, not %p %u",
-			     round, t, (unsigned long long)l->anchor, (void *)l->chunk, l->k,
-			     (void *)ch, k);
+			FAIL("round %lu: record %u of %#llx holds [%#llx, %#llx), not entry %u",
+			     round, t, (unsigned long long)anchor,
+			     (unsigned long long)rec->starts[2 * t],
+			     (unsigned long long)rec->starts[2 * t + 1], i);
 		table_records++;
 	}
 	for (t = 0; t < tries; t++) {
@@ -2671,15 +2689,16 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 
 		if (got && !memtopo_tslot_chunk(got)) {
 			u32 r = memtopo_tslot_record(got);
-			const struct memtopo_tlong *l = &v->tlong[r - 1];
 
-			if (r > v->nr_tlong || s + 1 == v->tslots)
-				FAIL("round %lu: slot %u of %u names record %u of %u", round, s,
-				     v->tslots, r, v->nr_tlong);
-			if (l->chunk == ch && l->k == k)
+			if (!r || r > v->nr_tlong || memtopo_tslot_k(got) != 2 * r ||
+			    memtopo_tslot_form(got) || s + 1 == v->tslots || a < rec->anchor[r - 1])
+				FAIL("round %lu: slot %u of %u holds %#x, not record %u of %u",
+				     round, s, v->tslots, got, r, v->nr_tlong);
+			if (rec->starts[2 * r] <= a && b < rec->starts[2 * r + 1])
 				table_long++;
 			else
-				table_slow++;
+				table_stale++;
+			check_slot_lookups(v, s, i, i + n, round);
 			continue;
 		}
 		if (got && (!want || page->chunk[memtopo_tslot_chunk(got) - 1] != ch ||
@@ -2951,8 +2970,9 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
  * MEMTOPO_TSLOT_REACH slots and more of them exist than
  * MEMTOPO_TLONG_MAX.  Islands move one commit at a time (holes split and
  * merge, records re-anchor, run out, and the table is rebuilt once the
- * splices left enough slots unnamed), some commits fail at every
- * allocation in turn, and every view is checked as the big map's are;
+ * splices left enough slots unnamed; slots are left naming a record
+ * whose entry a move cut short, and must be sent on), some commits fail
+ * at every allocation in turn, and every view is checked as the big map's are;
  * the view before each commit is checked again after it, since the new
  * one shares its records until it writes one (every other commit changes
  * a packed leaf, far from any record's entry, and writes none).
@@ -2967,6 +2987,7 @@ static void long_entry_pass(unsigned long rounds)
 					  .size_is_2_64 = true };
 	struct memtopo_region *root, *dense[8], **island = calloc(LONG_ISLANDS, sizeof(*island));
 	unsigned long r, i, nth, rebuilt = 0, failed = 0, named = 0, missed = 0, shared = 0;
+	unsigned long stale = table_stale;
 	struct memtopo_view *v;
 	struct memtopo_space *as;
 	int ret;
@@ -3012,7 +3033,7 @@ static void long_entry_pass(unsigned long rounds)
 			failed++;
 		}
 		check_view_table(v, r);
-		shared += as->view != v && v->nr_tlong && as->view->tlong == v->tlong;
+		shared += as->view != v && v->nr_tlong && as->view->trec == v->trec;
 		rebuilt += as->view->tslots && as->view->tmissed < v->tmissed &&
 			   as->view->tnr == v->tnr;
 		memtopo_ctx_lock(ctx);
@@ -3030,8 +3051,9 @@ static void long_entry_pass(unsigned long rounds)
 	       rounds, named, missed);
 	printf("difftest: long entries: %lu tables rebuilt for them, %lu commits failed,", rebuilt,
 	       failed);
-	printf(" %lu shared the records\n", shared);
-	if (named != MEMTOPO_TLONG_MAX || !missed || !rebuilt || failed < 3 || !shared)
+	stale = table_stale - stale;
+	printf(" %lu shared the records, %lu slots past their record's entry\n", shared, stale);
+	if (named != MEMTOPO_TLONG_MAX || !missed || !rebuilt || failed < 3 || !shared || !stale)
 		FAIL("long-entry records were not exercised");
 	memtopo_ctx_put(ctx);
 	free(island);
@@ -4315,8 +4337,9 @@ int main(int argc, char **argv)
 	printf("difftest: direct-table slots %lu fast, %lu sent on;", table_fast, table_slow);
 	printf(" %lu on a full page; %lu resized, %lu failed commits\n", table_full, table_resized,
 	       table_fail_nth);
-	printf("difftest: %lu slots through a long entry's record; %lu records checked\n",
-	       table_long, table_records);
+	printf("difftest: %lu slots through a long entry's record, %lu past its entry;",
+	       table_long, table_stale);
+	printf(" %lu records checked\n", table_records);
 	printf("difftest: %lu chunks keeping their end checked\n", chunk_ends);
 	printf("difftest: lookups checked in %lu slots with no other start,", table_paths[0]);
 	printf(" %lu with 1-3, %lu with more, %lu naming where their one other start is\n",

@@ -58,6 +58,9 @@ void shim_free(const void *p);
 #ifndef READ_ONCE
 #define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
 #endif
+#ifndef OPTIMIZER_HIDE_VAR
+#define OPTIMIZER_HIDE_VAR(var) __asm__ ("" : "=r" (var) : "0" (var))
+#endif
 #ifndef WARN_ONCE
 #define WARN_ONCE(c, fmt, ...) WARN_ON(c)
 #endif
