@@ -369,9 +369,9 @@ struct memtopo_view_span {
  * slot deeper inside one entry may name instead, with chunk 0, a record of
  * the view (struct memtopo_trec), as entry 2r of the records read as a
  * chunk; any other slot is 0, record 0, which no address is in, and its
- * lookups take the group search.  Two bytes a slot, a page's 15 chunk
- * pointers shared by its 512 slots: at a slot per entry a page spans some
- * four chunks, and the table of 10^5 entries, some 230 KiB, stays in the
+ * lookups take the group search.  Two bytes a slot, a page's 7 chunk
+ * pointers shared by its 256 slots: at a slot per entry a page spans some
+ * two chunks, and the table of 10^5 entries, some 230 KiB, stays in the
  * cache beside the bare search's array.  The reach bounds the slots a
  * commit rewrites by the entries it replaces, not by the addresses they
  * span (a hole below a 64-bit BAR spans most of them).
@@ -380,31 +380,37 @@ struct memtopo_view_span {
  * mids.  Slots a page and pages a mid are powers of two: a lookup finds
  * its mid, page and slot by shifts and masks, where dividing by other
  * counts puts a chain of multiplies on its critical path (a tenth of an
- * overlapping map's lookup).  A page is then 1,144 bytes, an object of
+ * overlapping map's lookup).  A page is then 568 bytes, an object of
  * its own slab cache (memtopo_view_cache_init()).  Pages and mids are
  * copy-on-write and, like chunks, carry no reference count: each belongs
  * to the oldest living view of the chain holding it
  * (memtopo_view_release()), so a commit copies the mid array, the mids
  * and pages holding the slots it rewrites, and nothing else.
  */
-#define MEMTOPO_TPAGE_CHUNKS	15
-#define MEMTOPO_TPAGE_SLOTS	512	/* what a commit copies: these and the chunks */
-#define MEMTOPO_TMID_PAGES	32	/* with the two words below, 272 bytes */
+#define MEMTOPO_TPAGE_CHUNKS	7
+#define MEMTOPO_TPAGE_SLOTS	256	/* what a commit copies: these and the chunks */
+#define MEMTOPO_TMID_PAGES	64	/* with the two words below, 528 bytes */
 #define MEMTOPO_TSLOT_REACH	8
 #define MEMTOPO_TLONG_MAX	64
 /* below this many entries a view has no table: its groups are cached */
 #define MEMTOPO_TABLE_MIN	1024
 
 /*
- * A slot: chunk (bits 0-3), entry of its first address (4-11), and in
- * bits 12-15 how many more entries start inside it (0-7), or 8 + q for
- * exactly one, starting q eighths of the slot in (q 1-7): a lookup then
- * picks its entry from the slot and the address alone (memtopo_tslot_at()).
+ * A slot: chunk (bits 0-2), entry of its first address (3-10), and in
+ * bits 11-15 its form: where the other starts inside it are, for up to
+ * two on eighths of the slot (the lookup picks its entry from the slot
+ * and the address alone, memtopo_tslot_before()), else whether 1-3 or
+ * 4-7 more start inside it (the lookup compares keys).  Two on eighths
+ * are an overlapping map's most common slot with keys to compare (15%
+ * of its slots, and of its lookups, mispredicting a branch to the keys).
  */
-#define MEMTOPO_TSLOT_CHUNK_BITS	4
-#define MEMTOPO_TSLOT_K_SHIFT		4
-#define MEMTOPO_TSLOT_N_SHIFT		12
-#define MEMTOPO_TSLOT_AT		8
+#define MEMTOPO_TSLOT_CHUNK_BITS	3
+#define MEMTOPO_TSLOT_K_SHIFT		3
+#define MEMTOPO_TSLOT_N_SHIFT		11
+/* forms: 0 none; q (1-7) one, q eighths in; 8-28 two (memtopo_tslot_pair()) */
+#define MEMTOPO_TSLOT_PAIRS		8
+#define MEMTOPO_TSLOT_COUNT		29	/* 1-3 more, not all on eighths */
+#define MEMTOPO_TSLOT_HALVE		30	/* 4-7 more */
 
 /* The index (from 1) into its page's chunks that slot @t names; 0: none. */
 static inline u32 memtopo_tslot_chunk(u16 t)
@@ -418,26 +424,50 @@ static inline u32 memtopo_tslot_k(u16 t)
 	return (t >> MEMTOPO_TSLOT_K_SHIFT) & 0xff;
 }
 
-/* Bits 12-15 as they are: more starts (0-7), or MEMTOPO_TSLOT_AT + q. */
+/* Bits 11-15 as they are: below MEMTOPO_TSLOT_COUNT, see memtopo_tslot_before(). */
 static inline u32 memtopo_tslot_form(u16 t)
 {
 	return t >> MEMTOPO_TSLOT_N_SHIFT;
 }
 
-/* How many more entries start inside the slot (0..7). */
-static inline u32 memtopo_tslot_n(u16 t)
+/*
+ * The form of a slot whose two other starts are @q1 and @q2 eighths in
+ * (1 <= q1 < q2 <= 7): the pairs in order, 21 of them, as
+ * memtopo_tslot_before() lists them.
+ */
+static inline u32 memtopo_tslot_pair(u32 q1, u32 q2)
 {
-	u32 f = memtopo_tslot_form(t);
-
-	return f < MEMTOPO_TSLOT_AT ? f : 1;
+	return MEMTOPO_TSLOT_PAIRS + (q1 - 1) * (14 - q1) / 2 + q2 - q1 - 1;
 }
 
-/* The eighth of the slot where its one other start is (1-7); 0: not said. */
-static inline u32 memtopo_tslot_at(u16 t)
-{
-	u32 f = memtopo_tslot_form(t);
+/* 2 bits a count for each eighth of the slot: 1 from eighth @q on */
+#define MEMTOPO_TSLOT_FROM(q)		(0x5555 & ~(BIT(2 * (q)) - 1))
+#define MEMTOPO_TSLOT_FROM2(q1, q2)	(MEMTOPO_TSLOT_FROM(q1) + MEMTOPO_TSLOT_FROM(q2))
 
-	return f < MEMTOPO_TSLOT_AT ? 0 : f - MEMTOPO_TSLOT_AT;
+/*
+ * For a form @f below MEMTOPO_TSLOT_COUNT, how many of the slot's other
+ * starts are at or below eighth @e of it (0-7): the entry holding an
+ * address there is the slot's first plus that.  A table of the counts,
+ * 2 bits an eighth, one cache line: the lookup's one load and shift, no
+ * branch between the forms, where decoding the eighths took a load and
+ * twice the arithmetic.
+ */
+static inline u32 memtopo_tslot_before(u32 f, u32 e)
+{
+	static const u16 from[MEMTOPO_TSLOT_COUNT] = {
+		0, MEMTOPO_TSLOT_FROM(1), MEMTOPO_TSLOT_FROM(2), MEMTOPO_TSLOT_FROM(3),
+		MEMTOPO_TSLOT_FROM(4), MEMTOPO_TSLOT_FROM(5), MEMTOPO_TSLOT_FROM(6),
+		MEMTOPO_TSLOT_FROM(7),
+		MEMTOPO_TSLOT_FROM2(1, 2), MEMTOPO_TSLOT_FROM2(1, 3), MEMTOPO_TSLOT_FROM2(1, 4),
+		MEMTOPO_TSLOT_FROM2(1, 5), MEMTOPO_TSLOT_FROM2(1, 6), MEMTOPO_TSLOT_FROM2(1, 7),
+		MEMTOPO_TSLOT_FROM2(2, 3), MEMTOPO_TSLOT_FROM2(2, 4), MEMTOPO_TSLOT_FROM2(2, 5),
+		MEMTOPO_TSLOT_FROM2(2, 6), MEMTOPO_TSLOT_FROM2(2, 7), MEMTOPO_TSLOT_FROM2(3, 4),
+		MEMTOPO_TSLOT_FROM2(3, 5), MEMTOPO_TSLOT_FROM2(3, 6), MEMTOPO_TSLOT_FROM2(3, 7),
+		MEMTOPO_TSLOT_FROM2(4, 5), MEMTOPO_TSLOT_FROM2(4, 6), MEMTOPO_TSLOT_FROM2(4, 7),
+		MEMTOPO_TSLOT_FROM2(5, 6), MEMTOPO_TSLOT_FROM2(5, 7), MEMTOPO_TSLOT_FROM2(6, 7),
+	};
+
+	return (from[f] >> (2 * e)) & 3;
 }
 
 /* The record (from 1) a slot naming no chunk names; 0: none. */

@@ -285,7 +285,7 @@ static __always_inline struct memtopo_tpage *memtopo_tpage_of(const struct memto
 	return v->tmids[p / MEMTOPO_TMID_PAGES]->page[p % MEMTOPO_TMID_PAGES];
 }
 
-/* The table's pages: 1,144 bytes, which no kmalloc size fits closely. */
+/* The table's pages: 568 bytes, which no kmalloc size fits closely. */
 static struct kmem_cache *memtopo_tpage_cache;
 
 /**
@@ -1126,36 +1126,39 @@ __always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 ad
 	 * The entry is one of the slot's 1..8, the chunk's last only if the chunk
 	 * keeps its end (memtopo_chunks_set_ends()).  With no other start inside
 	 * the slot (most of them in a regular map: there is about a slot per
-	 * entry) it is the first; with one the slot places on an eighth of it
-	 * (most of the rest where starts are aligned, as pages are), the first or
-	 * the next by the eighth @addr is in.  Either way the key and entry lines
-	 * are read at once, nothing waits on a key.  A branch, not a mask, to the
-	 * other slots: a masked compare would make every entry's address wait for
-	 * the key's line (nearly twice as slow, measured on a regular map).  Up
-	 * to 3 more starts: count those at or below @addr, compares that do not
-	 * wait on each other (a key past the slot's last start is read at an
-	 * index of at most @n, inside the keys, and masked), the entries' lines
-	 * fetched meanwhile.  More: three halving steps over the window of 8 keys
-	 * from the first (kept inside the keys), which only dense spots take.
+	 * entry) it is the first; with one or two the slot places on eighths of
+	 * it (most of the rest where starts are aligned, as pages are), the
+	 * first plus those at or below the eighth @addr is in.  Either way the
+	 * key and entry lines are read at once, nothing waits on a key, and one
+	 * path serves all these forms: random addresses mispredict any branch
+	 * between them.  A branch, not a mask, to the other slots: a masked
+	 * compare would make every entry's address wait for the key's line
+	 * (nearly twice as slow, measured on a regular map).  Up to 3 more
+	 * starts: count those at or below @addr, compares that do not wait on
+	 * each other, the entries' lines fetched meanwhile.  More: three
+	 * halving steps over the window of 8 keys from the first (kept inside
+	 * the keys), which only dense spots take.
 	 */
 	k = memtopo_tslot_k(t);
 	f = memtopo_tslot_form(t);
-	if (likely(f == 0 || f > MEMTOPO_TSLOT_AT)) {
-		/*
-		 * The eighth of the slot @addr is in, against the one other
-		 * start's: f ^ 8 is its eighth (1-7), or 8 with none.
-		 */
-		k += ((addr >> view->tshift8) & 7) >= (f ^ MEMTOPO_TSLOT_AT);
+	if (likely(f < MEMTOPO_TSLOT_COUNT)) {
+		/* the eighth of the slot @addr is in, against the other starts' */
+		k += memtopo_tslot_before(f, (addr >> view->tshift8) & 7);
 	} else {
-		n = f;
+		n = f == MEMTOPO_TSLOT_COUNT ? 4 : 8;
 		keys = &chunk->starts[k];
 		pf = (const char *)&chunk->fr[k];
 		prefetch(pf);
-		prefetch(pf + (n + 1) * sizeof(*chunk->fr) - 1);
-		if (likely(n < 4)) {
-			k += addr >= keys[1];
-			k += (n >= 2) & (addr >= keys[min_t(u32, n, 2)]);
-			k += (n >= 3) & (addr >= keys[min_t(u32, n, 3)]);
+		prefetch(pf + n * sizeof(*chunk->fr) - 1);
+		if (likely(f == MEMTOPO_TSLOT_COUNT)) {
+			/*
+			 * Keys past the slot's last start are above @addr: the
+			 * next start (or the chunk's kept end) and then padding.
+			 * Only with one start can k + 3 pass the keys, by one,
+			 * onto the kept end's place.
+			 */
+			k += (addr >= keys[1]) + (addr >= keys[2]) +
+			     (addr >= chunk->starts[min_t(u32, k + 3, MEMTOPO_CHUNK_ENTRIES)]);
 		} else {
 			i = min_t(u32, k, MEMTOPO_CHUNK_ENTRIES - 8);
 			prefetch(&chunk->starts[i + 7]);
@@ -1331,16 +1334,16 @@ int memtopo_runs_prepend(struct memtopo_runs *rs, const u64 *starts,
  * Whether slot @s of a table of 2^@sh-byte slots (not the last one) can
  * answer, @k of @chunk being the entry holding its first address.
  *
- * Return: 1 + the slot's bits 12-15 (memtopo_tslot_n(), memtopo_tslot_at()),
- * or 0 if it cannot.
+ * Return: 1 + the slot's form (memtopo_tslot_form()), or 0 if it cannot.
  */
 static __always_inline u32 memtopo_tslot_span(const struct memtopo_chunk *chunk, u32 k, u32 s,
 					      u8 sh)
 {
-	u64 b = ((u64)s << sh) + (BIT_ULL(sh) - 1), next;
-	u32 n = 0;
+	u64 b = ((u64)s << sh) + (BIT_ULL(sh) - 1), next, m;
+	u32 n = 0, q1, q2;
 
 	BUILD_BUG_ON(MEMTOPO_CHUNK_ENTRIES > 256);
+	BUILD_BUG_ON(BIT(16 - MEMTOPO_TSLOT_N_SHIFT) <= MEMTOPO_TSLOT_HALVE);
 	BUILD_BUG_ON(BIT(MEMTOPO_TSLOT_CHUNK_BITS) <= MEMTOPO_TPAGE_CHUNKS);
 	/* far inside a long entry: a commit must not rewrite all such slots */
 	if ((chunk->starts[k] >> sh) + MEMTOPO_TSLOT_REACH < s)
@@ -1353,10 +1356,20 @@ static __always_inline u32 memtopo_tslot_span(const struct memtopo_chunk *chunk,
 	next = memtopo_chunk_next(chunk);
 	if (k + n + 1 == chunk->nr && (!next || next <= b))
 		return 0;
-	/* one start, on an eighth of the slot: named, the lookup needs no key */
-	if (n == 1 && sh >= 3 && !(chunk->starts[k + 1] & (BIT_ULL(sh - 3) - 1)))
-		return MEMTOPO_TSLOT_AT + ((chunk->starts[k + 1] >> (sh - 3)) & 7) + 1;
-	return n + 1;
+	if (!n)
+		return 1;
+	/* one or two starts, on eighths of the slot: named, the lookup needs no key */
+	m = sh >= 3 ? BIT_ULL(sh - 3) - 1 : 0;
+	if (n <= 2 && sh >= 3 && !(chunk->starts[k + 1] & m)) {
+		q1 = (chunk->starts[k + 1] >> (sh - 3)) & 7;
+		if (n == 1)
+			return q1 + 1;
+		if (!(chunk->starts[k + 2] & m)) {
+			q2 = (chunk->starts[k + 2] >> (sh - 3)) & 7;
+			return memtopo_tslot_pair(q1, q2) + 1;
+		}
+	}
+	return (n < 4 ? MEMTOPO_TSLOT_COUNT : MEMTOPO_TSLOT_HALVE) + 1;
 }
 
 /*
@@ -1530,8 +1543,8 @@ static int memtopo_tlong_name(struct memtopo_view *v, const struct memtopo_chunk
 
 /*
  * Slots of 2^@sh bytes for @v's table, and their eighths, which a slot
- * naming its one other start counts in (memtopo_tslot_at(); none is named
- * in slots under 8 bytes).
+ * naming its other starts counts in (memtopo_tslot_before(); none is
+ * named in slots under 8 bytes).
  */
 static void memtopo_table_set_shift(struct memtopo_view *v, u8 sh)
 {
@@ -1583,7 +1596,7 @@ static int memtopo_table_build(struct memtopo_view *v)
 	for (m = 0; m < v->nr_tmids; m++) {
 		struct memtopo_tmid *mid = kzalloc(sizeof(*mid), GFP_KERNEL_ACCOUNT);
 
-		BUILD_BUG_ON(sizeof(struct memtopo_tmid) > 512);
+		BUILD_BUG_ON(sizeof(struct memtopo_tmid) > 528);
 		if (!mid)
 			return -ENOMEM;
 		v->tmids[m] = mid;

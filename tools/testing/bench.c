@@ -660,12 +660,14 @@ static void print_table_detail(const struct memtopo_view *v)
 		u16 t = v->tmids[p / MEMTOPO_TMID_PAGES]->page[p % MEMTOPO_TMID_PAGES]
 				->slot[s % MEMTOPO_TPAGE_SLOTS];
 
+		u32 f = memtopo_tslot_form(t);
+
 		if (!memtopo_tslot_chunk(t))
 			how[memtopo_tslot_record(t) ? 3 : 4]++;
-		else if (memtopo_tslot_at(t))
-			how[5]++;
+		else if (f == MEMTOPO_TSLOT_COUNT || f == MEMTOPO_TSLOT_HALVE)
+			how[f == MEMTOPO_TSLOT_COUNT ? 1 : 2]++;
 		else
-			how[memtopo_tslot_n(t) ? memtopo_tslot_n(t) < 4 ? 1 : 2 : 0]++;
+			how[f ? 5 : 0]++;
 	}
 	if (!all)
 		return;

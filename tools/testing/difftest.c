@@ -75,7 +75,7 @@ static unsigned long table_fast, table_slow, table_full, table_resized, table_fa
 /* slots naming a long entry's record that holds them, and records checked */
 static unsigned long table_long, table_stale, table_records;
 /* slots answering with no key compare, by counting keys, by halving */
-static unsigned long table_paths[4];
+static unsigned long table_paths[5];
 /* chunks that keep their end, checked */
 static unsigned long chunk_ends;
 static bool near_renumber;
@@ -2601,6 +2601,45 @@ static void check_slot_lookups(const struct memtopo_view *v, u32 s, u32 i, u32 j
 }
 
 /*
+ * Every form that places starts on eighths, against the eighths it is
+ * made from: the maps below place pairs on few of them (page-aligned
+ * starts in slots of a few pages), so the table is checked whole here.
+ */
+static void check_slot_forms(void)
+{
+	u32 q1, q2, e;
+
+	for (q1 = 0; q1 < 8; q1++)
+		for (q2 = q1 + 1; q2 <= 8; q2++) {
+			u32 f = !q1 ? 0 : q2 == 8 ? q1 : memtopo_tslot_pair(q1, q2);
+
+			if (!q1 && q2 < 8)
+				continue;
+			if (f >= MEMTOPO_TSLOT_COUNT)
+				FAIL("slot form of starts at eighths %u, %u: %u", q1, q2, f);
+			for (e = 0; e < 8; e++) {
+				u32 want = e >= q2;
+
+				want += q1 && e >= q1;
+				if (memtopo_tslot_before(f, e) != want)
+					FAIL("slot form %u (eighths %u, %u) counts %u at %u", f, q1,
+					     q2, memtopo_tslot_before(f, e), e);
+			}
+		}
+}
+
+/* Where slot form @f (below MEMTOPO_TSLOT_COUNT) places its other starts: up to 2. */
+static u32 slot_named(u32 f, u32 *at)
+{
+	u32 e, n = 0;
+
+	for (e = 1; e < 8; e++)
+		if (memtopo_tslot_before(f, e) != memtopo_tslot_before(f, e - 1))
+			at[n++] = e;
+	return n;
+}
+
+/*
  * The direct table says what the entries say: a slot whose addresses lie
  * among at most 8 entries of one chunk, its last only if the chunk keeps
  * its end (where the view's next entry starts), and whose first
@@ -2624,8 +2663,9 @@ static void check_slot_lookups(const struct memtopo_view *v, u32 s, u32 i, u32 j
  */
 static void check_view_table(const struct memtopo_view *v, unsigned long round)
 {
-	u32 t, tries = v->tslots <= 512 ? v->tslots : 256, pages, m, q;
+	u32 t, tries = v->tslots <= 512 ? v->tslots : 256, pages, m, q, f, named, at[7];
 	const struct memtopo_trec *rec;
+	bool on8;
 
 	if ((v->nr >= MEMTOPO_TABLE_MIN && !v->tslots) ||
 	    (v->tslots && v->tnr < MEMTOPO_TABLE_MIN))
@@ -2701,29 +2741,37 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 			check_slot_lookups(v, s, i, i + n, round);
 			continue;
 		}
+		f = got ? memtopo_tslot_form(got) : 0;
+		named = f < MEMTOPO_TSLOT_COUNT ? slot_named(f, at) : 0;
 		if (got && (!want || page->chunk[memtopo_tslot_chunk(got) - 1] != ch ||
-			    memtopo_tslot_k(got) != k || memtopo_tslot_n(got) != n))
+			    memtopo_tslot_k(got) != k ||
+			    (f < MEMTOPO_TSLOT_COUNT && named != n) ||
+			    (f == MEMTOPO_TSLOT_COUNT && (n < 1 || n > 3)) ||
+			    (f == MEMTOPO_TSLOT_HALVE && n < 4) || f > MEMTOPO_TSLOT_HALVE))
 			FAIL("round %lu: slot %u of %u holds %#x, not chunk %p entry %u + %u%s",
 			     round, s, v->tslots, got, (void *)ch, k, n, want ? "" : " (none)");
-		/* a slot naming where its one other start is: exactly there */
-		if (got && memtopo_tslot_at(got) &&
-		    (v->tshift < 3 || memtopo_view_start(v, i + 1) !=
-		     a + ((u64)memtopo_tslot_at(got) << (v->tshift - 3))))
-			FAIL("round %lu: slot %u of %u holds %#x, its other start is at %#llx",
-			     round, s, v->tslots, got,
-			     (unsigned long long)memtopo_view_start(v, i + 1));
+		/* a slot naming where its other starts are: exactly there */
+		for (q = 0; got && q < named; q++) {
+			if (v->tshift < 3 || memtopo_view_start(v, i + 1 + q) !=
+			    a + ((u64)at[q] << (v->tshift - 3)))
+				FAIL("round %lu: slot %u of %u holds %#x, its start %u is at %#llx",
+				     round, s, v->tslots, got, q + 1,
+				     (unsigned long long)memtopo_view_start(v, i + 1 + q));
+		}
 		/*
-		 * and one whose one other start sits on an eighth of it names it,
-		 * or the lookup would wait on the key
+		 * and one whose one or two other starts sit on eighths of it
+		 * names them, or the lookup would wait on a key
 		 */
-		if (got && n == 1 && !memtopo_tslot_at(got) && v->tshift >= 3 &&
-		    !(memtopo_view_start(v, i + 1) & (BIT_ULL(v->tshift - 3) - 1)))
-			FAIL("round %lu: slot %u of %u holds %#x, not where its start is",
+		on8 = n >= 1 && n <= 2 && v->tshift >= 3;
+		for (q = 0; on8 && q < n; q++)
+			on8 = !(memtopo_view_start(v, i + 1 + q) & (BIT_ULL(v->tshift - 3) - 1));
+		if (got && on8 && f >= MEMTOPO_TSLOT_COUNT)
+			FAIL("round %lu: slot %u of %u holds %#x, not where its starts are",
 			     round, s, v->tslots, got);
 		if (got) {
 			table_fast++;
-			table_paths[memtopo_tslot_at(got) ? 3 : memtopo_tslot_n(got) ?
-				    memtopo_tslot_n(got) < 4 ? 1 : 2 : 0]++;
+			table_paths[named ? 2 + named : f == MEMTOPO_TSLOT_COUNT ? 1 :
+				    f == MEMTOPO_TSLOT_HALVE ? 2 : 0]++;
 			check_slot_lookups(v, s, i, i + n, round);
 		} else {
 			table_slow++;
@@ -4236,6 +4284,7 @@ int main(int argc, char **argv)
 
 	if (memtopo_region_cache_init() || memtopo_view_cache_init())
 		return 1;
+	check_slot_forms();
 
 	while ((c = getopt_long(argc, argv, "t:s:vr:", opts, NULL)) != -1) {
 		if (c == 't')
@@ -4342,10 +4391,12 @@ int main(int argc, char **argv)
 	printf(" %lu records checked\n", table_records);
 	printf("difftest: %lu chunks keeping their end checked\n", chunk_ends);
 	printf("difftest: lookups checked in %lu slots with no other start,", table_paths[0]);
-	printf(" %lu with 1-3, %lu with more, %lu naming where their one other start is\n",
+	printf(" %lu with 1-3, %lu with more, %lu naming where their one other start is,",
 	       table_paths[1], table_paths[2], table_paths[3]);
+	printf(" %lu where their two are\n", table_paths[4]);
 	if (!table_fast || !table_slow || !table_long || !chunk_ends ||
 	    !table_paths[0] || !table_paths[1] || !table_paths[2] || !table_paths[3] ||
+	    !table_paths[4] ||
 	    table_full > (table_fast + table_slow) / 100 ||
 	    table_resized < 6 || table_fail_nth < 3)
 		FAIL("the direct table was not exercised");
