@@ -365,7 +365,8 @@ struct memtopo_view_span {
  * only if a chunk follows), and whose first address is in an entry
  * starting at most MEMTOPO_TSLOT_REACH slots before, says which chunk (an
  * index, from 1, into its page's list of chunks), the entry holding its
- * first address and how many more start in it (memtopo_tslot_*()).  A
+ * first address and where or how many more start in it (its form,
+ * memtopo_tslot_*()).  A
  * slot deeper inside one entry may name instead, with chunk 0, a record of
  * the view (struct memtopo_trec), as entry 2r of the records read as a
  * chunk; any other slot is 0, record 0, which no address is in, and its

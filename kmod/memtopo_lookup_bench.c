@@ -367,9 +367,10 @@ static void bench_flush_tlb(void)
 /*
  * Lets QEMU size its software TLB for what the rounds touch.  QEMU sizes
  * a vCPU's TLB only when the guest flushes it whole (x86: a CR3 write, a
- * CR4.PGE toggle, an invlpg inside its large pages), doubling it while
- * over 70% of its entries were in use in the last 100 ms and halving it
- * below 30%.  A guest that switches processes flushes all the time, so
+ * CR4.PGE toggle, an invlpg inside its large pages), doubling it when
+ * over 70% of its entries were in use in the last 100 ms or more, and
+ * below 30%, once that window is over, shrinking it at once to fit the
+ * most it used then.  A guest that switches processes flushes all the time, so
  * its TLB fits what it runs.  The rounds' loops never flush: without
  * this, they run with whatever size the last flush before them left,
  * sized for what ran then (512 to 2048 entries seen at 10^5, from run to

@@ -647,8 +647,8 @@ static void run_commits(struct bench_run *b, int nb)
  * What the direct table's slots make a lookup of a uniform address do (a
  * slot's share of the addresses is its share of the slots; the last one,
  * up to the top of the address space, is left out): answer with no key
- * compare (no other start in the slot, or one on an eighth of it, which
- * the slot says), count up to 3 keys, take halving steps, go through a
+ * compare (no other start in the slot, or one or two on eighths of it,
+ * which the slot says), count up to 3 keys, take halving steps, go through a
  * long entry's record, or search the groups.
  */
 static void print_table_detail(const struct memtopo_view *v)
@@ -671,7 +671,7 @@ static void print_table_detail(const struct memtopo_view *v)
 	}
 	if (!all)
 		return;
-	printf("  table slots (%u, 2^%u bytes): no key %.1f%% (%.1f%% naming their other start),",
+	printf("  table slots (%u, 2^%u bytes): no key %.1f%% (%.1f%% naming their other starts),",
 	       all, v->tshift, 100.0 * (how[0] + how[5]) / all, 100.0 * how[5] / all);
 	printf(" count %.1f%%,", 100.0 * how[1] / all);
 	printf(" halving %.1f%%, record %.1f%%, groups %.1f%%\n", 100.0 * how[2] / all,
