@@ -542,6 +542,8 @@ static_assert(offsetof(struct memtopo_trec, starts) == offsetof(struct memtopo_c
 	      "the records are read as a chunk");
 static_assert(2 * MEMTOPO_TLONG_MAX + 1 <= MEMTOPO_CHUNK_ENTRIES &&
 	      2 * MEMTOPO_TLONG_MAX < BIT(8), "a record is named as an entry of a chunk");
+static_assert(sizeof(struct memtopo_trec) <= 4096,
+	      "a view's own records are one kmalloc-4096 object, copied whole");
 
 struct memtopo_tmid {
 	struct memtopo_tpage *page[MEMTOPO_TMID_PAGES];
