@@ -455,7 +455,7 @@ static inline u32 memtopo_tslot_pair(u32 q1, u32 q2)
  */
 static inline u32 memtopo_tslot_before(u32 f, u32 e)
 {
-	static const u16 from[MEMTOPO_TSLOT_COUNT] = {
+	static const u16 from[MEMTOPO_TSLOT_COUNT] __aligned(MEMTOPO_LINE) = {
 		0, MEMTOPO_TSLOT_FROM(1), MEMTOPO_TSLOT_FROM(2), MEMTOPO_TSLOT_FROM(3),
 		MEMTOPO_TSLOT_FROM(4), MEMTOPO_TSLOT_FROM(5), MEMTOPO_TSLOT_FROM(6),
 		MEMTOPO_TSLOT_FROM(7),
