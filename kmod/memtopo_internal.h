@@ -450,7 +450,7 @@ static inline u32 memtopo_tslot_pair(u32 q1, u32 q2)
  * starts are at or below eighth @e of it (0-7): the entry holding an
  * address there is the slot's first plus that.  A table of the counts,
  * 2 bits an eighth, one cache line: the lookup's one load and shift, no
- * branch between the forms, where decoding the eighths took a load and
+ * branch between the forms, where decoding the eighths would take a load and
  * twice the arithmetic.
  */
 static inline u32 memtopo_tslot_before(u32 f, u32 e)
