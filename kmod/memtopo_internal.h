@@ -605,7 +605,7 @@ struct memtopo_view {
 	struct memtopo_view_span replaced;
 	struct memtopo_view_span made;
 	bool spans_valid;
-	/* slots deep in an entry the splices since the table's build left unnamed */
+	/* slots deep in an entry that answered until a splice since the build left them unnamed */
 	u32 tmissed;
 	/* those the build itself left unnamed (its records ran out) */
 	u32 tleft;

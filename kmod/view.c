@@ -1687,7 +1687,7 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 	u32 x, k = f->k, hint = 0, rhint = 0, deep_k = 0, missed = 0;
 	struct memtopo_tpage *page = NULL;
 	u16 code, cur, deep_code = 0;
-	bool own = false;
+	bool own = false, unnamed;
 	u8 sh = v->tshift;
 
 	for (x = from; x <= to; x++) {
@@ -1709,10 +1709,11 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 		}
 		span = memtopo_tslot_span(c, k, x, sh);
 		code = 0;
+		unnamed = false;
 		/*
 		 * Deep inside an entry: its record's name, if it can have one,
 		 * asked once an entry (a search of the records when none is
-		 * left); a slot left unnamed is counted all the same.
+		 * left).
 		 */
 		if (!span && (c->starts[k] >> sh) + MEMTOPO_TSLOT_REACH < x) {
 			if (c != deep || k != deep_k) {
@@ -1720,12 +1721,12 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 				if (memtopo_tlong_name(v, c, k, addr, &rhint, &deep_code))
 					return -ENOMEM;
 				missed = v->tmissed - missed;
+				v->tmissed -= missed;
 				deep = c;
 				deep_k = k;
-			} else {
-				v->tmissed += missed;
 			}
 			code = deep_code;
+			unnamed = missed;
 		}
 		if (!page || !(x % MEMTOPO_TPAGE_SLOTS)) {
 			page = memtopo_tpage_of(v, x);
@@ -1737,6 +1738,14 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 		 * lookup checks against the record's entry.
 		 */
 		cur = page->slot[x % MEMTOPO_TPAGE_SLOTS];
+		/*
+		 * A slot left unnamed is counted when a splice takes its name
+		 * (or leaves it a record's, which may no longer answer), not
+		 * each time a splice passes over it unnamed: counted at every
+		 * pass, a map filling in (its long holes split again and again)
+		 * rebuilt its table every few hundred commits.
+		 */
+		v->tmissed += unnamed && cur;
 		if (!span && (code == cur || (!code && !memtopo_tslot_chunk(cur))))
 			continue;
 		if (!own) {
