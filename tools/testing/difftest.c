@@ -3191,6 +3191,121 @@ static void merging_long_pass(void)
 		FAIL("merging long entries: %ld allocations leaked", shim_live_allocs);
 }
 
+/*
+ * How often a growing map rebuilds its table: GROWTH_DENSE packed one-page
+ * leaves (one commit), then GROWTH_LEAVES leaves on every GROWTH_GAP-th
+ * page above them, in random order, one commit each.  The packed leaves
+ * keep the slots narrow (a page at first, 8 at the end, the entries' mean
+ * length), so the holes above span many slots, split again and again, and
+ * outnumber the records: slots deep in them are left unnamed all the
+ * way.  memtopo_table_splice() builds a new table for three reasons, and
+ * each is bounded here:
+ *
+ * - Size: the entry count only grows (a leaf splits a hole, two entries
+ *   more, or one at an end; checked), so each build for size finds more
+ *   than 5/4 of the entries of the one before (memtopo_table_stale()):
+ *   at most @epochs of them from the first table's count to the last.
+ * - Records naming an entry that merged with the one before: holes only
+ *   split here, no record's entry grows below its anchor (tgrown stays 0,
+ *   checked), so none.
+ * - Slots left unnamed: once tslots / 8 were counted since the build.
+ *   An epoch between two builds for size adds some tnr / 8 leaves and its
+ *   table has about tnr slots (at most tnr * 181 / 128), so one such
+ *   build an epoch takes about a slot counted a commit.  Counted when a
+ *   splice takes a slot's name, a commit counts the deep slots its leaf
+ *   cut off the record of the hole it split (when that hole had one and
+ *   no record is free for the part above the leaf), and slots still
+ *   naming such a record that it passes over again: a few dozen at most,
+ *   well under one a commit on average, since most holes have no record
+ *   to lose.  Counted at every splice passing over an unnamed slot, a
+ *   commit counts every deep slot of the holes in the chunks it rewrites,
+ *   dozens on average and up to thousands, and the table is rebuilt every
+ *   few dozen commits.  So at most @epochs of these too.
+ */
+#define GROWTH_DENSE 4096
+#define GROWTH_LEAVES 8192
+#define GROWTH_GAP 16	/* pages from one leaf's place to the next */
+
+static void table_growth_pass(void)
+{
+	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
+					  .size_is_2_64 = true };
+	struct memtopo_region_info li = { .kind = MEMTOPO_RAM, .name = "g", .size = 0x1000 };
+	unsigned long i, sized = 0, unnamed = 0, epochs = 0, missed = 0, named = 0;
+	u32 *order = calloc(GROWTH_LEAVES, sizeof(*order)), tnr;
+	struct memtopo_region *root;
+	struct memtopo_space *as;
+	u64 t;
+
+	ctx = memtopo_ctx_create("growth");
+	root = memtopo_region_create(ctx, &ri);
+	as = memtopo_space_create(ctx, "growth", root);
+	memtopo_transaction_begin(ctx);
+	for (i = 0; i < GROWTH_DENSE; i++) {
+		struct memtopo_region *mr = memtopo_region_create(ctx, &li);
+
+		if (IS_ERR(mr) || memtopo_region_add_subregion(root, i * 0x1000, mr, 0, false))
+			FAIL("growth: build");
+	}
+	expect(memtopo_transaction_commit(ctx), 0, "commit");
+	tnr = as->view->tnr;
+	if (!as->view->tslots)
+		FAIL("growth: %u packed entries and no table", as->view->nr);
+	for (i = 0; i < GROWTH_LEAVES; i++)
+		order[i] = i;
+	for (i = GROWTH_LEAVES - 1; i > 0; i--) {
+		u32 j = rnd_below(i + 1), o = order[i];
+
+		order[i] = order[j];
+		order[j] = o;
+	}
+	for (i = 0; i < GROWTH_LEAVES; i++) {
+		struct memtopo_region *mr = memtopo_region_create(ctx, &li);
+		struct memtopo_view *o = as->view, *v;
+		u64 page = GROWTH_DENSE + (u64)order[i] * GROWTH_GAP;
+		u64 full = ctx->stat_full_renders;
+
+		if (IS_ERR(mr) || memtopo_region_add_subregion(root, page * 0x1000, mr, 0, false))
+			FAIL("growth: leaf %lu", i);
+		v = as->view;
+		if (v == o || v->nr < o->nr || v->tgrown || ctx->stat_full_renders != full)
+			FAIL("growth: leaf %lu: %u entries after %u, %u records grown%s", i, v->nr,
+			     o->nr, v->tgrown,
+			     ctx->stat_full_renders != full ? ", a full render" : "");
+		missed = max_t(unsigned long, missed, v->tmissed);
+		named = max_t(unsigned long, named, v->nr_tlong);
+		if (i % 512 == 0)
+			check_view_table(v, i);
+		/* built, not spliced: for size, or for the slots it counted */
+		if (!v->tsplices) {
+			if (memtopo_table_stale(v->nr, o->tnr))
+				sized++;
+			else
+				unnamed++;
+		}
+	}
+	check_view_table(as->view, i);
+	check_view_find(as->view, i);
+	expect_full_render(as->view, root, "growth", i);
+	/* each build for size more than 5/4 of the entries of the last */
+	for (t = tnr; 4 * (u64)as->view->nr > 5 * t; t = 5 * t / 4 + 1)
+		epochs++;
+	printf("difftest: growing map: %u entries in %lu commits, tables built %lu times for",
+	       as->view->nr, i, sized);
+	printf(" size and %lu for unnamed slots (at most %lu each), at most %lu slots unnamed\n",
+	       unnamed, epochs, missed);
+	if (named != MEMTOPO_TLONG_MAX || !missed)
+		FAIL("growth: records never ran out (%lu named, %lu slots unnamed)", named,
+		     missed);
+	if (sized > epochs || unnamed > epochs)
+		FAIL("growth: tables built %lu times for size, %lu for unnamed slots: over %lu",
+		     sized, unnamed, epochs);
+	memtopo_ctx_put(ctx);
+	free(order);
+	if (shim_live_allocs)
+		FAIL("growth: %ld allocations leaked", shim_live_allocs);
+}
+
 /* The context's budget use, read under its mutex. */
 static size_t ctx_used(void)
 {
@@ -4319,6 +4434,7 @@ int main(int argc, char **argv)
 	big_map_pass(3000, 1800);
 	long_entry_pass(6000);
 	merging_long_pass();
+	table_growth_pass();
 	if (trees >= 1000 && (!wide_trees || !renumbered))
 		FAIL("%lu trees sorted children past the insertion sort, %lu renumbered",
 		     wide_trees, renumbered);
