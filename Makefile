@@ -12,6 +12,8 @@
 #   make lint            checkpatch --strict, sparse (C=2 W=1), kernel-doc
 #   make bench           the engine benchmark (tools/testing)
 #   make bench-kernel    the in-kernel lookup/commit benchmark in a VM
+#   make bench-kernel-uml  the same module run natively, in a User-Mode
+#                        Linux kernel (tools/vm/bench-uml)
 #   make bench-served    a served device's round trip against an ioeventfd
 #                        write and a RAM read, in a VM
 #   make kernel          build (or reuse) the debug kernel; prints its tree
@@ -40,6 +42,9 @@ KBUILD_TEST :=
 MODDIR := $(B)/mod/$(notdir $(KDIR))
 endif
 
+# A User-Mode Linux tree (tools/vm/build-uml) takes its modules with ARCH=um.
+KARCH := $(if $(shell grep -sx 'CONFIG_UML=y' $(KDIR)/.config),ARCH=um)
+
 W ?=
 C ?=
 # A tree built with `make bzImage modules_prepare` (tools/vm/build-kernel)
@@ -63,7 +68,7 @@ LINUX_STALE := $(if $(filter-out $(file <$(LINUX)/.extracted),$(LINUX_FILES)),FO
 TOOL_DIRS := $(filter-out tools/vm/ tools/testing/,$(dir $(wildcard tools/*/Makefile)))
 GUEST_CFLAGS := -O2 -g -Wall -Wextra -static -I$(TOP)/uapi
 
-.PHONY: all modules tools selftests vm-tests run check lint bench bench-kernel bench-served kernel linux clean \
+.PHONY: all modules tools selftests vm-tests run check lint bench bench-kernel bench-kernel-uml bench-served kernel linux clean \
 	install install-module install-tools install-headers dkms-src docs FORCE
 
 all: modules tools selftests
@@ -79,8 +84,8 @@ modules:
 		--exclude='*.mod.c' --exclude='.*.cmd' --exclude='*.order' \
 		--exclude='*.symvers' --exclude='*.a' --exclude='.*.d' \
 		$(TOP)/Kbuild $(TOP)/kmod $(TOP)/uapi $(MODDIR)/; \
-	echo "$(MAKE) -C $(KDIR) M=$(MODDIR) W=$(W) C=$(C) $(KBUILD_TEST) modules"; \
-	$(MAKE) -C $(KDIR) M=$(MODDIR) W=$(W) C=$(C) $(KBUILD_TEST) \
+	echo "$(MAKE) -C $(KDIR) $(KARCH) M=$(MODDIR) W=$(W) C=$(C) $(KBUILD_TEST) modules"; \
+	$(MAKE) -C $(KDIR) $(KARCH) M=$(MODDIR) W=$(W) C=$(C) $(KBUILD_TEST) \
 		$(if $(EXTRA_SYMBOLS),KBUILD_EXTRA_SYMBOLS=$(EXTRA_SYMBOLS)) modules
 
 tools: $(GUEST_BIN)/memtopo-info
@@ -198,6 +203,9 @@ bench:
 
 bench-kernel:
 	tools/vm/bench-kernel $(BENCH_KERNEL_ARGS)
+
+bench-kernel-uml:
+	tools/vm/bench-uml $(BENCH_KERNEL_ARGS)
 
 bench-served:
 	tools/vm/bench-served $(BENCH_SERVED_ARGS)
