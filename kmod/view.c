@@ -2277,12 +2277,22 @@ int memtopo_space_lookup(struct memtopo_space *as, u64 addr, struct memtopo_sect
 int memtopo_space_lookup(struct memtopo_space *as, u64 addr, struct memtopo_section *out)
 {
 	const struct memtopo_view *view = rcu_dereference(as->view);
+	int found;
 
 	/*
 	 * In view.c so that memtopo_view_lookup() is inlined: a reader pays
 	 * one call.  A destroyed space has no view; an access by ID may
 	 * still look.
 	 */
-	return view && memtopo_view_lookup(view, addr, out) ? 0 : -ENOENT;
+	if (unlikely(!view))
+		return -ENOENT;
+	/*
+	 * Whether @addr is in a hole is computed, not branched on: in a map
+	 * with holes between its ranges random addresses would mispredict
+	 * the branch as often as they hit a hole, each time waiting for the
+	 * entry's line and throwing away the lookups issued meanwhile.
+	 */
+	found = memtopo_view_lookup(view, addr, out);
+	return (found - 1) & -ENOENT;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_space_lookup, MEMTOPO);
