@@ -23,13 +23,20 @@
 
 #define PAGE 4096ULL
 
-enum shape { FLAT, TREE, OVERLAP, ALIAS, ALIAS_SEQ, NR_SHAPES };
-static const char *const shape_name[] = { "flat", "tree", "overlap", "alias", "alias-seq" };
+/*
+ * sparse is the in-kernel benchmark's map (memtopo_lookup_bench.c): leaf i
+ * at 2i pages, a hole beside every leaf, so that the two benchmarks'
+ * lookups can be compared size for size.
+ */
+enum shape { FLAT, TREE, OVERLAP, ALIAS, ALIAS_SEQ, SPARSE, NR_SHAPES };
+static const char *const shape_name[] = {
+	"flat", "tree", "overlap", "alias", "alias-seq", "sparse"
+};
 
 struct result {
 	double build_s, render_s, commit_us, commit_bare_us, nop_ns, lookup_ns, bare_ns,
-	       chain_ns, chain_bare_ns, bytes_region, bytes_range;
-	u64 ranges;
+	       chain_ns, chain_bare_ns, bytes_region, bytes_range, bytes_entry;
+	u64 ranges, entries;
 	double diff1_us, diff_deep_us, kept, cold_ratio;
 };
 
@@ -50,7 +57,7 @@ static const char *const csv_cols[] = {
 	"shape", "n", "build_s", "render_s", "commit_us", "commit_nolistener_us",
 	"nop_ns_per_range", "lookup_ns", "lookup_bare_ns", "lookup_ratio", "chain_ns",
 	"chain_bare_ns", "chain_ratio", "bytes_per_region", "bytes_per_range",
-	"diff_us", "diff_deep_us", "kept_views", "lookup_cold_ratio",
+	"diff_us", "diff_deep_us", "kept_views", "lookup_cold_ratio", "bytes_per_entry",
 };
 
 static u64 rng = 88172645463325252ULL;
@@ -151,6 +158,10 @@ static void make_plan(struct memtopo_ctx *ctx, enum shape shape, u64 n, struct p
 		case FLAT:
 			p->leaf[i] = mk(ctx, MEMTOPO_RAM, PAGE, NULL, 0);
 			p->addr[i] = i * PAGE;
+			break;
+		case SPARSE:
+			p->leaf[i] = mk(ctx, MEMTOPO_RAM, PAGE, NULL, 0);
+			p->addr[i] = 2 * i * PAGE;
 			break;
 		case TREE:
 			p->leaf[i] = mk(ctx, MEMTOPO_RAM, PAGE, NULL, 0);
@@ -588,6 +599,7 @@ static void run_build(struct bench_run *b)
 		memtopo_transaction_commit(ctx);
 	}
 	r->ranges = b->as->view->nr_ranges;
+	r->entries = b->as->view->nr;
 
 	/* a full render of the whole map with the context's render memory */
 	t0 = now();
@@ -752,6 +764,7 @@ static void run_finish(struct bench_run *b)
 	kept = before - scratch - heap_bytes();
 	memtopo_space_destroy(as);
 	r->bytes_range = (double)(before - heap_bytes()) / r->ranges;
+	r->bytes_entry = (double)(before - heap_bytes()) / r->entries;
 	if (bytes_detail)
 		printf("  B/range %.2f: scratch %.2f, kept views %.2f, published view %.2f\n",
 		       r->bytes_range, (double)scratch / r->ranges, (double)kept / r->ranges,
@@ -764,7 +777,7 @@ static void run_finish(struct bench_run *b)
 static void write_svg(const char *path, const u64 *ns, int nn, struct result res[][8])
 {
 	static const char *const colors[] = {
-		"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"
+		"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"
 	};
 	FILE *f = fopen(path, "w");
 	double x0 = 80, y0 = 40, w = 560, h = 360, lo = 1 / 1e6, hi = 1e3;
@@ -813,7 +826,7 @@ static void write_svg(const char *path, const u64 *ns, int nn, struct result res
 	fclose(f);
 }
 
-#define NR_COLS 15
+#define NR_COLS 16
 
 /* Repetitions of size @n: a map of 10^6 is built once. */
 static int reps_of(u64 n, int reps)
@@ -838,6 +851,7 @@ static void result_cols(const struct result *r, double *c)
 	c[12] = r->diff_deep_us;
 	c[13] = r->kept;
 	c[14] = r->cold_ratio;
+	c[15] = r->bytes_entry;
 }
 
 int main(int argc, char **argv)
@@ -917,7 +931,7 @@ int main(int argc, char **argv)
 	printf("%-9s %7s %8s %8s %9s %9s %7s %7s %7s %5s %7s %7s %5s %7s %7s", "shape", "n",
 	       "build_s", "render_s", "commit_us", "c_bare_us", "nop_ns", "look_ns", "bare_ns",
 	       "ratio", "chain", "ch_bare", "ratio", "B/reg", "B/range");
-	printf(" %7s %7s %4s %5s\n", "diff_us", "deep_us", "kept", "cold");
+	printf(" %7s %7s %4s %5s %7s\n", "diff_us", "deep_us", "kept", "cold", "B/entry");
 	for (s = 0; s < NR_SHAPES; s++) {
 		/* [size][column][repetition] */
 		static double v[4][NR_COLS][16];
@@ -968,6 +982,7 @@ int main(int argc, char **argv)
 			r->diff_deep_us = m[12];
 			r->kept = m[13];
 			r->cold_ratio = m[14];
+			r->bytes_entry = m[15];
 			printf("%-9s %7llu %8.4f %8.4f %9.2f %9.2f %7.1f ", shape_name[s],
 			       (unsigned long long)ns[i], r->build_s, r->render_s, r->commit_us,
 			       r->commit_bare_us, r->nop_ns);
@@ -975,8 +990,8 @@ int main(int argc, char **argv)
 			       r->bare_ns, r->lookup_ns / r->bare_ns, r->chain_ns,
 			       r->chain_bare_ns, r->chain_ns / r->chain_bare_ns, r->bytes_region,
 			       r->bytes_range);
-			printf(" %7.2f %7.2f %4.0f %5.2f\n", r->diff1_us, r->diff_deep_us, r->kept,
-			       r->cold_ratio);
+			printf(" %7.2f %7.2f %4.0f %5.2f %7.1f\n", r->diff1_us, r->diff_deep_us,
+			       r->kept, r->cold_ratio, r->bytes_entry);
 			fflush(stdout);
 			if (f)
 				fprintf(f, "%s,%llu,%g,%g,%g,%g,%g,%g,%g,%.3f,%g,%g,%.3f,%g,%g",
@@ -987,8 +1002,8 @@ int main(int argc, char **argv)
 					r->chain_ns / r->chain_bare_ns, r->bytes_region,
 					r->bytes_range);
 			if (f)
-				fprintf(f, ",%g,%g,%g,%.3f\n", r->diff1_us, r->diff_deep_us,
-					r->kept, r->cold_ratio);
+				fprintf(f, ",%g,%g,%g,%.3f,%g\n", r->diff1_us, r->diff_deep_us,
+					r->kept, r->cold_ratio, r->bytes_entry);
 		}
 	}
 	if (f)
@@ -1005,7 +1020,9 @@ int main(int argc, char **argv)
 	       "allocator, render memory and kept views included; diff_us/deep_us: the\n"
 	       "difference from the view 1 one-change commit old / from the oldest kept, at\n"
 	       "most 16 old (MEMTOPO_GET_FLAT_DIFF's find and walk, counting callback);\n"
-	       "kept: the views the space keeps for that (history.c).\n");
+	       "kept: the views the space keeps for that (history.c); B/range counts\n"
+	       "the ranges with a region, B/entry every entry of the view, holes included\n"
+	       "(sparse, a hole beside every leaf, has twice flat's entries a range).\n");
 	printf("build_s: nan = not run to the end");
 	printf(" (building one commit per add took over the %.0f s budget)\n",
 	       build_budget_s);
