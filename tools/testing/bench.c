@@ -867,6 +867,7 @@ int main(int argc, char **argv)
 		{ "quick", no_argument, NULL, 'q' },
 		{ "commits", required_argument, NULL, 'C' },
 		{ "bytes-detail", no_argument, NULL, 'B' },
+		{ "lookups", required_argument, NULL, 'L' },
 		{}
 	};
 	static struct result res[NR_SHAPES][8];
@@ -901,6 +902,11 @@ int main(int argc, char **argv)
 				return 2;
 		} else if (c == 'B') {
 			bytes_detail = true;
+		} else if (c == 'L') {
+			/* few, for a run under cachegrind */
+			lookups = strtoull(optarg, NULL, 0);
+			if (lookups < LOOKUP_ROUNDS || lookups > 100000000)
+				return 2;
 		} else if (c == 'q') {
 			/* make check: every path once, small sizes, one repetition */
 			reps = 1;
