@@ -381,8 +381,9 @@ struct memtopo_view_span {
  * mids.  Slots a page and pages a mid are powers of two: a lookup finds
  * its mid, page and slot by shifts and masks, where dividing by other
  * counts puts a chain of multiplies on its critical path (a tenth of an
- * overlapping map's lookup).  A page is then 568 bytes, an object of
- * its own slab cache (memtopo_view_cache_init()).  Pages and mids are
+ * overlapping map's lookup).  A page is then 568 bytes and a mid 528,
+ * each an object of its own slab cache (memtopo_view_cache_init()),
+ * which kmalloc's powers of two would round up to 1024.  Pages and mids are
  * copy-on-write and, like chunks, carry no reference count: each belongs
  * to the oldest living view of the chain holding it
  * (memtopo_view_release()), so a commit copies the mid array, the mids

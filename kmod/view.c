@@ -285,21 +285,29 @@ static __always_inline struct memtopo_tpage *memtopo_tpage_of(const struct memto
 	return v->tmids[p / MEMTOPO_TMID_PAGES]->page[p % MEMTOPO_TMID_PAGES];
 }
 
-/* The table's pages: 568 bytes, which no kmalloc size fits closely. */
+/*
+ * The table's pages, 568 bytes, and mids, 528: no kmalloc size fits
+ * either closely (a mid took a kmalloc-1024 object), and every commit
+ * copies a mid and a page or more.
+ */
 static struct kmem_cache *memtopo_tpage_cache;
+static struct kmem_cache *memtopo_tmid_cache;
 
 /**
- * memtopo_view_cache_exit() - destroy the table page cache (module exit,
- * after rcu_barrier() has run the last view frees).
+ * memtopo_view_cache_exit() - destroy the table page and mid caches
+ * (module exit, after rcu_barrier() has run the last view frees).
  */
 void memtopo_view_cache_exit(void)
 {
+	kmem_cache_destroy(memtopo_tmid_cache);
+	memtopo_tmid_cache = NULL;
 	kmem_cache_destroy(memtopo_tpage_cache);
 	memtopo_tpage_cache = NULL;
 }
 
 /**
- * memtopo_view_cache_init() - create the table page cache (module init).
+ * memtopo_view_cache_init() - create the table page and mid caches
+ * (module init).
  *
  * Return: 0 or -ENOMEM.
  */
@@ -308,7 +316,16 @@ int memtopo_view_cache_init(void)
 	memtopo_tpage_cache = kmem_cache_create("memtopo_tpage", sizeof(struct memtopo_tpage),
 						__alignof__(struct memtopo_tpage), SLAB_ACCOUNT,
 						NULL);
-	return memtopo_tpage_cache ? 0 : -ENOMEM;
+	if (!memtopo_tpage_cache)
+		return -ENOMEM;
+	memtopo_tmid_cache = kmem_cache_create("memtopo_tmid", sizeof(struct memtopo_tmid),
+					       __alignof__(struct memtopo_tmid), SLAB_ACCOUNT,
+					       NULL);
+	if (!memtopo_tmid_cache) {
+		memtopo_view_cache_exit();
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /*
@@ -401,7 +418,7 @@ static void memtopo_view_free(struct memtopo_view *view)
 		for (p = 0; p < MEMTOPO_TMID_PAGES; p++)
 			if (mid->dead_pages & BIT_ULL(p))
 				kmem_cache_free(memtopo_tpage_cache, mid->page[p]);
-		kfree(mid);
+		kmem_cache_free(memtopo_tmid_cache, mid);
 	}
 	kvfree(view->tmids);
 	if (!view->tlong_kept && view->trec != memtopo_trec_none_chunk)
@@ -1594,9 +1611,9 @@ static int memtopo_table_build(struct memtopo_view *v)
 		return -ENOMEM;
 	v->nr_tmids = DIV_ROUND_UP(pages, MEMTOPO_TMID_PAGES);
 	for (m = 0; m < v->nr_tmids; m++) {
-		struct memtopo_tmid *mid = kzalloc(sizeof(*mid), GFP_KERNEL_ACCOUNT);
+		struct memtopo_tmid *mid = kmem_cache_zalloc(memtopo_tmid_cache,
+							     GFP_KERNEL_ACCOUNT);
 
-		BUILD_BUG_ON(sizeof(struct memtopo_tmid) > 528);
 		if (!mid)
 			return -ENOMEM;
 		v->tmids[m] = mid;
@@ -1651,7 +1668,7 @@ static struct memtopo_tpage *memtopo_tpage_write(struct memtopo_view *v,
 	struct memtopo_tpage *page;
 
 	if (mid == old->tmids[m]) {
-		mid = kmalloc(sizeof(*mid), GFP_KERNEL_ACCOUNT);
+		mid = kmem_cache_alloc(memtopo_tmid_cache, GFP_KERNEL_ACCOUNT);
 		if (!mid)
 			return NULL;
 		memcpy(mid->page, old->tmids[m]->page, sizeof(mid->page));
