@@ -11,6 +11,8 @@
 #   make check           the whole suite; ends with "N passed, N failed"
 #   make lint            checkpatch --strict, sparse (C=2 W=1), kernel-doc
 #   make bench           the engine benchmark (tools/testing)
+#   make bench-median    its lookup ratios as medians of whole runs, 10^5
+#                        and 10^6, into build/bench/engine-median.csv
 #   make bench-kernel    the in-kernel lookup/commit benchmark in a VM
 #   make bench-kernel-uml  the same module run natively, in a User-Mode
 #                        Linux kernel (tools/vm/bench-uml)
@@ -68,7 +70,7 @@ LINUX_STALE := $(if $(filter-out $(file <$(LINUX)/.extracted),$(LINUX_FILES)),FO
 TOOL_DIRS := $(filter-out tools/vm/ tools/testing/,$(dir $(wildcard tools/*/Makefile)))
 GUEST_CFLAGS := -O2 -g -Wall -Wextra -static -I$(TOP)/uapi
 
-.PHONY: all modules tools selftests vm-tests run check lint bench bench-kernel bench-kernel-uml bench-served kernel linux clean \
+.PHONY: all modules tools selftests vm-tests run check lint bench bench-median bench-kernel bench-kernel-uml bench-served kernel linux clean \
 	install install-module install-tools install-headers dkms-src docs FORCE
 
 all: modules tools selftests
@@ -200,6 +202,9 @@ lint: linux
 bench:
 	@if [ -f tools/testing/Makefile ]; then $(MAKE) -C tools/testing bench; \
 	else echo "bench: tools/testing/Makefile does not exist yet"; fi
+
+bench-median:
+	$(MAKE) -C tools/testing bench-median
 
 bench-kernel:
 	tools/vm/bench-kernel $(BENCH_KERNEL_ARGS)
