@@ -276,7 +276,11 @@ static int bench_check(struct bench_lookups *b, struct memtopo_region **leaves, 
 		u64 start = b->entries[k];
 		int ret = memtopo_space_lookup(b->as, addrs[i], &s);
 
-		if ((ret ? NULL : s.mr) != want ||
+		/*
+		 * The return value too: a hole's section has no region, so
+		 * 0 returned for a hole would pass a check of s.mr alone.
+		 */
+		if (ret != (want ? 0 : -ENOENT) || (want && s.mr != want) ||
 		    (want && (s.start != start || s.last != start + BENCH_PAGE - 1)) ||
 		    mtree_load(b->mt, addrs[i]) != want)
 			break;
