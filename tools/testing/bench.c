@@ -495,12 +495,17 @@ static void time_lookups(struct memtopo_space *as, u64 lookups, struct result *r
 	span = starts[v->nr - 1] ? starts[v->nr - 1] : U64_MAX;
 	for (i = 0; i < lookups; i++)
 		addrs[i] = rnd() % span;
-	/* both must find the same entry, or the comparison means nothing */
+	/*
+	 * Both must find the same entry, or the comparison means nothing:
+	 * a range answered with its start, a hole with -ENOENT.
+	 */
 	rcu_read_lock();
 	for (i = 0; i < 10000 && i < lookups; i++) {
 		u32 b = bare_search(starts, v->nr, addrs[i]);
+		int ret = memtopo_space_lookup(as, addrs[i], &s);
 
-		if (!memtopo_space_lookup(as, addrs[i], &s) && s.start != starts[b])
+		memtopo_pos_init(&p, v, b);
+		if (ret != (memtopo_pos_fr(&p)->mr ? 0 : -ENOENT) || (!ret && s.start != starts[b]))
 			fail("lookup and the bare search disagree", shape, n);
 	}
 
