@@ -2294,22 +2294,18 @@ int memtopo_space_lookup(struct memtopo_space *as, u64 addr, struct memtopo_sect
 int memtopo_space_lookup(struct memtopo_space *as, u64 addr, struct memtopo_section *out)
 {
 	const struct memtopo_view *view = rcu_dereference(as->view);
-	int found;
 
 	/*
 	 * In view.c so that memtopo_view_lookup() is inlined: a reader pays
 	 * one call.  A destroyed space has no view; an access by ID may
-	 * still look.
+	 * still look.  The answer is a branch on the entry's region, which
+	 * the CPU predicts where lookups land in ranges: returning it as a
+	 * value computed from the entry's line instead saves the branch's
+	 * mispredictions in a map with a hole beside every range, but the
+	 * answer then waits for that line in every map, which costs more
+	 * where holes are rare (Documentation/engine.rst, "Performance
+	 * status"); and a caller branches on the answer anyway.
 	 */
-	if (unlikely(!view))
-		return -ENOENT;
-	/*
-	 * Whether @addr is in a hole is computed, not branched on: in a map
-	 * with holes between its ranges random addresses would mispredict
-	 * the branch as often as they hit a hole, each time waiting for the
-	 * entry's line and throwing away the lookups issued meanwhile.
-	 */
-	found = memtopo_view_lookup(view, addr, out);
-	return (found - 1) & -ENOENT;
+	return view && memtopo_view_lookup(view, addr, out) ? 0 : -ENOENT;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_space_lookup, MEMTOPO);
