@@ -1376,7 +1376,7 @@ static __always_inline u32 memtopo_tslot_span(const struct memtopo_chunk *chunk,
 	if (!n)
 		return 1;
 	/* one or two starts, on eighths of the slot: named, the lookup needs no key */
-	m = sh >= 3 ? BIT_ULL(sh - 3) - 1 : 0;
+	m = BIT_ULL(sh) / 8 - 1;
 	if (n <= 2 && sh >= 3 && !(chunk->starts[k + 1] & m)) {
 		q1 = (chunk->starts[k + 1] >> (sh - 3)) & 7;
 		if (n == 1)
@@ -1511,12 +1511,13 @@ static void memtopo_tlong_clear(struct memtopo_trec *tr, u32 r)
  * from @addr: one that holds the entry already (@hint caches the last
  * found; records are exact copies of @v's entries, so the entry's start
  * tells), else a new one or one that holds nothing any more; 0 if it
- * cannot have one, or none is left (counted in @v->tmissed).  A slot
+ * cannot have one, or none is left.  A slot
  * names only a record anchored at or below it, and a free record is only
  * taken for an anchor at or below its own: every slot that ever named it
  * (a name left in a slot stays) then lies at or above the entry it holds,
  * which the lookup's one compare needs.
- * Return: 0 or -ENOMEM.
+ * Return: 0, -ENOSPC if the entry could have a record but none is left
+ * (@code 0, nothing written), or -ENOMEM.
  */
 static int memtopo_tlong_name(struct memtopo_view *v, const struct memtopo_chunk *chunk, u32 k,
 			      u64 addr, u32 *hint, u16 *code)
@@ -1542,10 +1543,8 @@ static int memtopo_tlong_name(struct memtopo_view *v, const struct memtopo_chunk
 	}
 	if (r > v->nr_tlong) {
 		/* none left: nothing is written, shared records stay shared */
-		if (!free && v->nr_tlong == MEMTOPO_TLONG_MAX) {
-			v->tmissed++;
-			return 0;
-		}
+		if (!free && v->nr_tlong == MEMTOPO_TLONG_MAX)
+			return -ENOSPC;
 		tr = memtopo_tlong_own(v);
 		if (!tr)
 			return -ENOMEM;
@@ -1582,8 +1581,9 @@ static int memtopo_table_build(struct memtopo_view *v)
 {
 	u64 last, top, most = memtopo_table_slots_max(v->nr);
 	struct memtopo_view_pos p;
-	u32 pages, m, q, s, next, missed, hint = 0, rhint = 0;
+	u32 pages, m, q, s, next, hint = 0, rhint = 0;
 	u16 code;
+	int ret;
 	u8 sh = 0;
 
 	v->tslots = 0;
@@ -1642,10 +1642,10 @@ static int memtopo_table_build(struct memtopo_view *v)
 		if ((memtopo_pos_start(&p) >> sh) + MEMTOPO_TSLOT_REACH < s) {
 			next = end == U64_MAX ? v->tslots :
 			       max_t(u64, s + 1, min_t(u64, (end + 1) >> sh, v->tslots));
-			missed = v->tmissed;
-			if (memtopo_tlong_name(v, p.chunk, p.k, a, &rhint, &code))
-				return -ENOMEM;
-			if (v->tmissed != missed)
+			ret = memtopo_tlong_name(v, p.chunk, p.k, a, &rhint, &code);
+			if (ret == -ENOMEM)
+				return ret;
+			if (ret)
 				v->tleft += min(next, v->tslots - 1) - s;
 			for (; code && s < min(next, v->tslots - 1); s++)
 				memtopo_tpage_of(v, s)->slot[s % MEMTOPO_TPAGE_SLOTS] = code;
@@ -1701,10 +1701,11 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 {
 	struct memtopo_view *v = f->v;
 	const struct memtopo_chunk *c = f->fresh[f->ci], *deep = NULL;
-	u32 x, k = f->k, hint = 0, rhint = 0, deep_k = 0, missed = 0;
+	u32 x, k = f->k, hint = 0, rhint = 0, deep_k = 0;
 	struct memtopo_tpage *page = NULL;
 	u16 code, cur, deep_code = 0;
-	bool own = false, unnamed;
+	bool own = false, unnamed, deep_unnamed = false;
+	int ret;
 	u8 sh = v->tshift;
 
 	for (x = from; x <= to; x++) {
@@ -1734,16 +1735,15 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 		 */
 		if (!span && (c->starts[k] >> sh) + MEMTOPO_TSLOT_REACH < x) {
 			if (c != deep || k != deep_k) {
-				missed = v->tmissed;
-				if (memtopo_tlong_name(v, c, k, addr, &rhint, &deep_code))
-					return -ENOMEM;
-				missed = v->tmissed - missed;
-				v->tmissed -= missed;
+				ret = memtopo_tlong_name(v, c, k, addr, &rhint, &deep_code);
+				if (ret == -ENOMEM)
+					return ret;
+				deep_unnamed = ret == -ENOSPC;
 				deep = c;
 				deep_k = k;
 			}
 			code = deep_code;
-			unnamed = missed;
+			unnamed = deep_unnamed;
 		}
 		if (!page || !(x % MEMTOPO_TPAGE_SLOTS)) {
 			page = memtopo_tpage_of(v, x);
