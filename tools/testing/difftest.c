@@ -3013,6 +3013,22 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 }
 
 /*
+ * A new context in the global @ctx for a pass: a root container spanning
+ * the whole address space and a space @name rooted at it.
+ */
+static struct memtopo_region *pass_root(const char *name, struct memtopo_space **as)
+{
+	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
+					  .size_is_2_64 = true };
+	struct memtopo_region *root;
+
+	ctx = memtopo_ctx_create(name);
+	root = memtopo_region_create(ctx, &ri);
+	*as = memtopo_space_create(ctx, name, root);
+	return root;
+}
+
+/*
  * Long entries, more than records: LONG_ISLANDS regions far apart above
  * LONG_DENSE packed ones, so each hole between them spans more than
  * MEMTOPO_TSLOT_REACH slots and more of them exist than
@@ -3031,8 +3047,6 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 
 static void long_entry_pass(unsigned long rounds)
 {
-	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
-					  .size_is_2_64 = true };
 	struct memtopo_region *root, *dense[8], **island = calloc(LONG_ISLANDS, sizeof(*island));
 	unsigned long r, i, nth, rebuilt = 0, failed = 0, named = 0, missed = 0, shared = 0;
 	unsigned long stale = table_stale;
@@ -3040,9 +3054,7 @@ static void long_entry_pass(unsigned long rounds)
 	struct memtopo_space *as;
 	int ret;
 
-	ctx = memtopo_ctx_create("long");
-	root = memtopo_region_create(ctx, &ri);
-	as = memtopo_space_create(ctx, "long", root);
+	root = pass_root("long", &as);
 	memtopo_transaction_begin(ctx);
 	for (i = 0; i < LONG_DENSE + LONG_ISLANDS; i++) {
 		struct memtopo_region_info li = { .kind = MEMTOPO_RAM, .name = "leaf",
@@ -3228,8 +3240,6 @@ static void merging_long_pass(void)
 
 static void table_growth_pass(void)
 {
-	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
-					  .size_is_2_64 = true };
 	struct memtopo_region_info li = { .kind = MEMTOPO_RAM, .name = "g", .size = 0x1000 };
 	unsigned long i, sized = 0, unnamed = 0, epochs = 0, missed = 0, named = 0;
 	u32 *order = calloc(GROWTH_LEAVES, sizeof(*order)), tnr;
@@ -3237,9 +3247,7 @@ static void table_growth_pass(void)
 	struct memtopo_space *as;
 	u64 t;
 
-	ctx = memtopo_ctx_create("growth");
-	root = memtopo_region_create(ctx, &ri);
-	as = memtopo_space_create(ctx, "growth", root);
+	root = pass_root("growth", &as);
 	memtopo_transaction_begin(ctx);
 	for (i = 0; i < GROWTH_DENSE; i++) {
 		struct memtopo_region *mr = memtopo_region_create(ctx, &li);
