@@ -676,7 +676,6 @@ static void print_table_detail(const struct memtopo_view *v)
 		u32 p = s / MEMTOPO_TPAGE_SLOTS;
 		u16 t = v->tmids[p / MEMTOPO_TMID_PAGES]->page[p % MEMTOPO_TMID_PAGES]
 				->slot[s % MEMTOPO_TPAGE_SLOTS];
-
 		u32 f = memtopo_tslot_form(t);
 
 		if (!memtopo_tslot_chunk(t))
