@@ -402,7 +402,8 @@ struct memtopo_view_span {
  * bits 11-15 its form: where the other starts inside it are, for up to
  * two on eighths of the slot (the lookup picks its entry from the slot
  * and the address alone, memtopo_tslot_before()), else whether 1-3 or
- * 4-7 more start inside it (the lookup compares keys).  Two on eighths
+ * 4-7 more start inside it (the lookup compares keys), or, with none,
+ * that the entry is a hole (the lookup reads nothing more).  Two on eighths
  * are an overlapping map's most common slot with keys to compare (15%
  * of its slots, and of its lookups, mispredicting a branch to the keys).
  */
@@ -413,6 +414,12 @@ struct memtopo_view_span {
 #define MEMTOPO_TSLOT_PAIRS		8
 #define MEMTOPO_TSLOT_COUNT		29	/* 1-3 more, not all on eighths */
 #define MEMTOPO_TSLOT_HALVE		30	/* 4-7 more */
+/*
+ * none, and the entry is a hole: the lookup answers from the slot alone,
+ * without the chunk's lines, and where holes alternate with ranges its
+ * branch on the answer resolves as soon as the slot is read
+ */
+#define MEMTOPO_TSLOT_HOLE		31
 
 /* The index (from 1) into its page's chunks that slot @t names; 0: none. */
 static inline u32 memtopo_tslot_chunk(u16 t)

@@ -1162,6 +1162,13 @@ __always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 ad
 		/* the eighth of the slot @addr is in, against the other starts' */
 		k += memtopo_tslot_before(f, (addr >> view->tshift8) & 7);
 	} else {
+		/*
+		 * Off the path regular maps take; where holes alternate with
+		 * ranges the branch mispredicts, but it resolves with the
+		 * slot's line, and the hole's lines are never fetched.
+		 */
+		if (f == MEMTOPO_TSLOT_HOLE)
+			return false;
 		n = f == MEMTOPO_TSLOT_COUNT ? 4 : 8;
 		keys = &chunk->starts[k];
 		pf = (const char *)&chunk->fr[k];
@@ -1360,7 +1367,7 @@ static __always_inline u32 memtopo_tslot_span(const struct memtopo_chunk *chunk,
 	u32 n = 0, q1, q2;
 
 	BUILD_BUG_ON(MEMTOPO_CHUNK_ENTRIES > 256);
-	BUILD_BUG_ON(BIT(16 - MEMTOPO_TSLOT_N_SHIFT) <= MEMTOPO_TSLOT_HALVE);
+	BUILD_BUG_ON(BIT(16 - MEMTOPO_TSLOT_N_SHIFT) <= MEMTOPO_TSLOT_HOLE);
 	BUILD_BUG_ON(BIT(MEMTOPO_TSLOT_CHUNK_BITS) <= MEMTOPO_TPAGE_CHUNKS);
 	/* far inside a long entry: a commit must not rewrite all such slots */
 	if ((chunk->starts[k] >> sh) + MEMTOPO_TSLOT_REACH < s)
@@ -1374,7 +1381,7 @@ static __always_inline u32 memtopo_tslot_span(const struct memtopo_chunk *chunk,
 	if (k + n + 1 == chunk->nr && (!next || next <= b))
 		return 0;
 	if (!n)
-		return 1;
+		return (chunk->fr[k].mr ? 0 : MEMTOPO_TSLOT_HOLE) + 1;
 	/* one or two starts, on eighths of the slot: named, the lookup needs no key */
 	m = BIT_ULL(sh) / 8 - 1;
 	if (n <= 2 && sh >= 3 && !(chunk->starts[k + 1] & m)) {
@@ -2299,12 +2306,13 @@ int memtopo_space_lookup(struct memtopo_space *as, u64 addr, struct memtopo_sect
 	 * In view.c so that memtopo_view_lookup() is inlined: a reader pays
 	 * one call.  A destroyed space has no view; an access by ID may
 	 * still look.  The answer is a branch on the entry's region, which
-	 * the CPU predicts where lookups land in ranges: returning it as a
-	 * value computed from the entry's line instead saves the branch's
-	 * mispredictions in a map with a hole beside every range, but the
-	 * answer then waits for that line in every map, which costs more
-	 * where holes are rare (Documentation/engine.rst, "Performance
-	 * status"); and a caller branches on the answer anyway.
+	 * the CPU predicts where lookups land in ranges, or on the slot,
+	 * when it lies wholly in a hole: returning it as a value computed
+	 * from the entry's line instead saves mispredictions in a map with a
+	 * hole beside every range, but the answer then waits for that line
+	 * in every map, which costs more where holes are rare
+	 * (Documentation/engine.rst, "Performance status"); and a caller
+	 * branches on the answer anyway.
 	 */
 	return view && memtopo_view_lookup(view, addr, out) ? 0 : -ENOENT;
 }

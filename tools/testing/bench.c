@@ -663,14 +663,15 @@ static void run_commits(struct bench_run *b, int nb)
 /*
  * What the direct table's slots make a lookup of a uniform address do (a
  * slot's share of the addresses is its share of the slots; the last one,
- * up to the top of the address space, is left out): answer with no key
+ * up to the top of the address space, is left out): answer from the slot
+ * alone (all of it in a hole), answer with no key
  * compare (no other start in the slot, or one or two on eighths of it,
  * which the slot says), count up to 3 keys, take halving steps, go through a
  * long entry's record, or search the groups.
  */
 static void print_table_detail(const struct memtopo_view *v)
 {
-	u32 s, how[6] = {}, all = v->tslots ? v->tslots - 1 : 0;
+	u32 s, how[7] = {}, all = v->tslots ? v->tslots - 1 : 0;
 
 	for (s = 0; s < all; s++) {
 		u32 p = s / MEMTOPO_TPAGE_SLOTS;
@@ -680,6 +681,8 @@ static void print_table_detail(const struct memtopo_view *v)
 
 		if (!memtopo_tslot_chunk(t))
 			how[memtopo_tslot_record(t) ? 3 : 4]++;
+		else if (f == MEMTOPO_TSLOT_HOLE)
+			how[6]++;
 		else if (f == MEMTOPO_TSLOT_COUNT || f == MEMTOPO_TSLOT_HALVE)
 			how[f == MEMTOPO_TSLOT_COUNT ? 1 : 2]++;
 		else
@@ -687,8 +690,10 @@ static void print_table_detail(const struct memtopo_view *v)
 	}
 	if (!all)
 		return;
-	printf("  table slots (%u, 2^%u bytes): no key %.1f%% (%.1f%% naming their other starts),",
-	       all, v->tshift, 100.0 * (how[0] + how[5]) / all, 100.0 * how[5] / all);
+	printf("  table slots (%u, 2^%u bytes): hole %.1f%%,", all, v->tshift,
+	       100.0 * how[6] / all);
+	printf(" no key %.1f%% (%.1f%% naming their other starts),",
+	       100.0 * (how[0] + how[5]) / all, 100.0 * how[5] / all);
 	printf(" count %.1f%%,", 100.0 * how[1] / all);
 	printf(" halving %.1f%%, record %.1f%%, groups %.1f%%\n", 100.0 * how[2] / all,
 	       100.0 * how[3] / all, 100.0 * how[4] / all);

@@ -75,7 +75,7 @@ static unsigned long table_fast, table_slow, table_full, table_resized, table_fa
 /* slots naming a long entry's record that holds them, and records checked */
 static unsigned long table_long, table_stale, table_records;
 /* slots answering with no key compare, by counting keys, by halving */
-static unsigned long table_paths[5];
+static unsigned long table_paths[6];
 /* chunks that keep their end, checked */
 static unsigned long chunk_ends;
 static bool near_renumber;
@@ -2747,7 +2747,9 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 			    memtopo_tslot_k(got) != k ||
 			    (f < MEMTOPO_TSLOT_COUNT && named != n) ||
 			    (f == MEMTOPO_TSLOT_COUNT && (n < 1 || n > 3)) ||
-			    (f == MEMTOPO_TSLOT_HALVE && n < 4) || f > MEMTOPO_TSLOT_HALVE))
+			    (f == MEMTOPO_TSLOT_HALVE && n < 4) || f > MEMTOPO_TSLOT_HOLE ||
+			    (!n && !memtopo_view_fr(v, i)->mr ? f != MEMTOPO_TSLOT_HOLE :
+								 f == MEMTOPO_TSLOT_HOLE)))
 			FAIL("round %lu: slot %u of %u holds %#x, not chunk %p entry %u + %u%s",
 			     round, s, v->tslots, got, (void *)ch, k, n, want ? "" : " (none)");
 		/* a slot naming where its other starts are: exactly there */
@@ -2771,7 +2773,8 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 		if (got) {
 			table_fast++;
 			table_paths[named ? 2 + named : f == MEMTOPO_TSLOT_COUNT ? 1 :
-				    f == MEMTOPO_TSLOT_HALVE ? 2 : 0]++;
+				    f == MEMTOPO_TSLOT_HALVE ? 2 :
+				    f == MEMTOPO_TSLOT_HOLE ? 5 : 0]++;
 			check_slot_lookups(v, s, i, i + n, round);
 		} else {
 			table_slow++;
@@ -4517,10 +4520,11 @@ int main(int argc, char **argv)
 	printf("difftest: lookups checked in %lu slots with no other start,", table_paths[0]);
 	printf(" %lu with 1-3, %lu with more, %lu naming where their one other start is,",
 	       table_paths[1], table_paths[2], table_paths[3]);
-	printf(" %lu where their two are\n", table_paths[4]);
+	printf(" %lu where their two are, %lu answering a hole alone\n", table_paths[4],
+	       table_paths[5]);
 	if (!table_fast || !table_slow || !table_long || !chunk_ends ||
 	    !table_paths[0] || !table_paths[1] || !table_paths[2] || !table_paths[3] ||
-	    !table_paths[4] ||
+	    !table_paths[4] || !table_paths[5] ||
 	    table_full > (table_fast + table_slow) / 100 ||
 	    table_resized < 6 || table_fail_nth < 3)
 		FAIL("the direct table was not exercised");
