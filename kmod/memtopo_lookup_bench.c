@@ -33,6 +33,11 @@ static unsigned int max_n = 100000;
 module_param(max_n, uint, 0444);
 MODULE_PARM_DESC(max_n, "largest size run (10^3, 10^4, ... up to this)");
 
+static unsigned int spacing = 2;
+module_param(spacing, uint, 0444);
+MODULE_PARM_DESC(spacing,
+		 "pages from one leaf's start to the next: 2, a hole beside every leaf; 1, end to end");
+
 static bool tlb_probe;
 module_param(tlb_probe, bool, 0444);
 MODULE_PARM_DESC(tlb_probe, "time how many pages the TLB holds around each size's lookups");
@@ -150,8 +155,9 @@ static int bench_cmp_u64(const void *a, const void *b)
 }
 
 /*
- * @BENCH_COMMITS one-change commits, each a real change: a leaf moves into
- * the gap beside it, then back.  Return: the median in nanoseconds (a rare
+ * @BENCH_COMMITS one-change commits, each a real change: a leaf moves by a
+ * page, into the hole beside it (or, end to end, over its neighbour), then
+ * back.  Return: the median in nanoseconds (a rare
  * repack, or the host's noise under TCG, is not what is shown).
  */
 static u64 bench_commits(struct memtopo_region **leaves, const u64 *starts, u32 n)
@@ -176,7 +182,8 @@ struct bench_lookups {
 	struct maple_tree *mt;
 	/*
 	 * The bare search's array, as the userspace benchmark's: the start of
-	 * every entry of the view, holes included (leaf i is entry 2i).
+	 * every entry of the view, holes included (leaf i is entry
+	 * spacing * i).
 	 */
 	const u64 *entries;
 	u32 nr;
@@ -272,7 +279,7 @@ static int bench_check(struct bench_lookups *b, struct memtopo_region **leaves, 
 	rcu_read_lock();
 	for (i = 0; i < lookups; i++) {
 		u32 k = bench_bsearch(b->entries, b->nr, addrs[i]);
-		struct memtopo_region *want = k & 1 ? NULL : leaves[k / 2];
+		struct memtopo_region *want = k % spacing ? NULL : leaves[k / spacing];
 		u64 start = b->entries[k];
 		int ret = memtopo_space_lookup(b->as, addrs[i], &s);
 
@@ -288,7 +295,7 @@ static int bench_check(struct bench_lookups *b, struct memtopo_region **leaves, 
 	rcu_read_unlock();
 	if (i == lookups)
 		return 0;
-	pr_err("n=%u: the searches disagree at %#llx\n", b->nr / 2, addrs[i]);
+	pr_err("n=%u: the searches disagree at %#llx\n", b->nr / spacing, addrs[i]);
 	return -EIO;
 }
 
@@ -406,7 +413,7 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 					  .size_is_2_64 = true };
 	struct memtopo_region *root, **leaves = NULL;
 	struct memtopo_listener l = { .ops = &bench_listener_ops };
-	struct bench_lookups b = { .nr = 2 * n };
+	struct bench_lookups b = { .nr = spacing * n };
 	struct maple_tree *mt;
 	struct memtopo_ctx *ctx;
 	struct memtopo_space *as;
@@ -426,7 +433,7 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 	/* and per more for bench_tlb_size() */
 	addrs = kvcalloc(lookups + per, sizeof(*addrs), GFP_KERNEL);
 	starts = kvcalloc(n, sizeof(*starts), GFP_KERNEL);
-	entries = kvcalloc(2 * n, sizeof(*entries), GFP_KERNEL);
+	entries = kvcalloc(b.nr, sizeof(*entries), GFP_KERNEL);
 	if (!leaves || !addrs || !starts || !entries)
 		goto out;
 	root = memtopo_region_create(ctx, &ri);
@@ -441,9 +448,10 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 
 		leaves[i] = memtopo_region_create(ctx, &li);
 		if (IS_ERR(leaves[i]) ||
-		    memtopo_region_add_subregion(root, 2 * i * BENCH_PAGE, leaves[i], 0, false))
+		    memtopo_region_add_subregion(root, spacing * i * BENCH_PAGE, leaves[i], 0,
+						 false))
 			break;
-		starts[i] = 2 * i * BENCH_PAGE;
+		starts[i] = spacing * i * BENCH_PAGE;
 	}
 	as = memtopo_space_create(ctx, "bench", root);
 	ret = memtopo_transaction_commit(ctx);
@@ -469,10 +477,10 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 			goto out_mt;
 	}
 	for (i = 0; i < lookups + per; i++)
-		addrs[i] = get_random_u64() % (2 * (u64)n * BENCH_PAGE);
+		addrs[i] = get_random_u64() % (b.nr * BENCH_PAGE);
 	b.as = as;
 	b.mt = mt;
-	for (i = 0; i < 2 * n; i++)
+	for (i = 0; i < b.nr; i++)
 		entries[i] = i * BENCH_PAGE;
 	b.entries = entries;
 	/* 0, hidden from the compiler so that the chains stay dependent */
@@ -549,6 +557,12 @@ static int __init memtopo_lookup_bench_init(void)
 	u32 n;
 	int ret = 0;
 
+	if (spacing < 1 || spacing > 2) {
+		pr_err("spacing=%u: 1 or 2 pages\n", spacing);
+		return -EINVAL;
+	}
+	pr_info("map: leaf i at %u * i pages%s\n", spacing,
+		spacing == 2 ? ", a hole beside every leaf" : ", end to end");
 	if (lookups < BENCH_ROUNDS) {
 		pr_err("lookups=%u: at least %u (one a round)\n", lookups, BENCH_ROUNDS);
 		return -EINVAL;
