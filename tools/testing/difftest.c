@@ -4396,6 +4396,38 @@ static void rollback_pass(unsigned long rounds)
 			FAIL("no random operation recorded undo kind %lu", r);
 }
 
+/*
+ * Module init's slab caches: with each creation failing in turn, @init
+ * returns -ENOMEM and leaves no cache (it destroys those made before the
+ * failure, each once); with none failing, it makes every one.
+ */
+static unsigned long cache_init_pass(const char *what, int (*init)(void), void (*fini)(void))
+{
+	unsigned long nth;
+	int ret;
+
+	if (shim_live_caches)
+		FAIL("%s caches: %ld caches before", what, shim_live_caches);
+	for (nth = 1;; nth++) {
+		shim_fail_nth = nth;
+		ret = init();
+		if (shim_fail_nth)
+			break;
+		if (ret != -ENOMEM || shim_live_caches)
+			FAIL("%s caches, creation %lu failing: %d, %ld caches left", what, nth, ret,
+			     shim_live_caches);
+	}
+	shim_fail_nth = 0;
+	/* each creation was failed once: one per cache made */
+	if (ret || nth == 1 || shim_live_caches != nth - 1)
+		FAIL("%s caches: %d, %ld made, %lu creations failed", what, ret, shim_live_caches,
+		     nth - 1);
+	fini();
+	if (shim_live_caches)
+		FAIL("%s caches: %ld left after the exit", what, shim_live_caches);
+	return nth - 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -4405,9 +4437,14 @@ int main(int argc, char **argv)
 		{ "rollbacks", required_argument, NULL, 'r' },
 		{}
 	};
-	unsigned long trees = 100000, base_seed = 1;
+	unsigned long trees = 100000, base_seed = 1, rc, vc;
 	int c;
 
+	rc = cache_init_pass("region", memtopo_region_cache_init, memtopo_region_cache_exit);
+	vc = cache_init_pass("view", memtopo_view_cache_init, memtopo_view_cache_exit);
+	printf("difftest: caches: each of the region's %lu and the view's %lu failed in turn,",
+	       rc, vc);
+	printf(" none left\n");
 	if (memtopo_region_cache_init() || memtopo_view_cache_init())
 		return 1;
 	check_slot_forms();

@@ -7,6 +7,7 @@
 unsigned long shim_fail_nth;
 unsigned long shim_alloc_count;
 long shim_live_allocs;
+long shim_live_caches;
 
 void *shim_alloc(size_t size, bool zero)
 {
@@ -229,11 +230,25 @@ void xa_destroy(struct xarray *xa)
 	memset(xa, 0, sizeof(*xa));
 }
 
+/* Creating a cache allocates (its struct, its name): fail-nth reaches it. */
 struct kmem_cache *shim_kmem_cache_create(size_t size)
 {
-	struct kmem_cache *c = malloc(sizeof(*c));
+	struct kmem_cache *c;
 
-	if (c)
+	shim_alloc_count++;
+	if (shim_fail_nth && !--shim_fail_nth)
+		return NULL;
+	c = malloc(sizeof(*c));
+	if (c) {
 		c->size = size;
+		shim_live_caches++;
+	}
 	return c;
+}
+
+void kmem_cache_destroy(struct kmem_cache *c)
+{
+	if (c)
+		shim_live_caches--;
+	free(c);
 }

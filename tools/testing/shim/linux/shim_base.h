@@ -32,6 +32,8 @@
 extern unsigned long shim_fail_nth;
 extern unsigned long shim_alloc_count;
 extern long shim_live_allocs;
+/* Slab caches created and not destroyed: not allocations, which passes end with none of */
+extern long shim_live_caches;
 void *shim_alloc(size_t size, bool zero);
 void shim_free(const void *p);
 

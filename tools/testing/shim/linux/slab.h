@@ -62,8 +62,5 @@ static inline void kmem_cache_free(struct kmem_cache *c, void *p)
 	shim_free(p);
 }
 
-static inline void kmem_cache_destroy(struct kmem_cache *c)
-{
-	free(c);
-}
+void kmem_cache_destroy(struct kmem_cache *c);
 #endif
