@@ -637,7 +637,7 @@ struct memtopo_flat {
 };
 
 /* the most neighbours a spilling splice takes in (memtopo_render_window()) */
-#define MEMTOPO_SPREAD_CHUNKS	32
+#define MEMTOPO_SPREAD_CHUNKS	16
 /*
  * Runs a window's splice is made of (memtopo_render_window()): the entries
  * before the window in its first chunk (one run: that chunk is at most one

@@ -859,12 +859,12 @@ static u32 memtopo_chunk_ranges(const struct memtopo_chunk *chunk)
 	return n;
 }
 
-/* Would @nr entries, spread over as few chunks as hold them, leave them under 31/32 full? */
+/* Would @nr entries, spread over as few chunks as hold them, leave them under 15/16 full? */
 static bool memtopo_spread_thin(u32 nr)
 {
 	u32 k = DIV_ROUND_UP(nr, MEMTOPO_CHUNK_ENTRIES);
 
-	return k > 1 && nr * 32 < k * MEMTOPO_CHUNK_ENTRIES * 31;
+	return k > 1 && nr * 16 < k * MEMTOPO_CHUNK_ENTRIES * 15;
 }
 
 /* Add old entries [from, to) of one chunk to a splice. */
@@ -955,12 +955,17 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 	/*
 	 * Keep chunks nearly full: a result that spills into one more chunk
 	 * than it fills takes right neighbours in until its chunks can be
-	 * spread at least 31/32 full (a B*-tree's redistribution, over up to
+	 * spread at least 15/16 full (a B*-tree's redistribution, over up to
 	 * MEMTOPO_SPREAD_CHUNKS neighbours).  Splitting alone would leave two
 	 * half-full chunks, and a map grown one commit at a time would settle
 	 * near 70%; spreading to 7/8 over 8 neighbours, near 95% (a byte and
-	 * a half more a range than 99%).  The runs are copied once, into the
-	 * new chunks, and only when a chunk overflows.
+	 * a half more a range than 99%), to 15/16 near 97.5%.  Fuller costs
+	 * more than it saves: at 31/32 every chunk is within five entries of
+	 * full, adds at random places spill at nearly every other commit and
+	 * each spill rewrites a dozen chunks and their table slots (a map
+	 * built one add a commit copies five chunks a commit, 2.7 at 15/16).
+	 * The runs are copied once, into the new chunks, and only when a
+	 * chunk overflows.
 	 */
 	for (k = 0; !ret && k < MEMTOPO_SPREAD_CHUNKS && memtopo_spread_thin(mid->nr) &&
 	     c_hi + 1 < old->nr_chunks; k++) {

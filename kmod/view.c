@@ -11,7 +11,7 @@
  * index; everything else is shared.  So a commit costs O(window + chunks
  * per group + groups), a few hundred steps at 10^6 ranges, not O(N); a
  * commit that spills a chunk also copies the up to MEMTOPO_SPREAD_CHUNKS
- * neighbours it spreads over, some 5,100 entries at most.
+ * neighbours it spreads over, some 2,650 entries at most.
  *
  * Who frees a shared chunk or group.  A view spliced from another keeps a
  * link to it, and the views of one space so form a chain, oldest first
@@ -2159,7 +2159,7 @@ fail:
  * @v: a view whose chunks commits left far from full.
  *
  * Splices keep every chunk at least half full and fill a spill's chunks
- * to 31/32, but deletions can still leave a map of half-full chunks;
+ * to 15/16, but deletions can still leave a map of half-full chunks;
  * repacking once the chunk count passes 5/4 of the minimum bounds the
  * waste, at a cost of one copy every many commits.
  *
