@@ -613,7 +613,10 @@ struct memtopo_view {
 	struct memtopo_view_span replaced;
 	struct memtopo_view_span made;
 	bool spans_valid;
-	/* slots deep in an entry that answered until a splice since the build left them unnamed */
+	/*
+	 * slots deep in an entry that splices since the build left unnamed,
+	 * each counted as its name (a chunk's or a record's) was taken
+	 */
 	u32 tmissed;
 	/* those the build itself left unnamed (its records ran out) */
 	u32 tleft;

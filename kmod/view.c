@@ -1759,18 +1759,16 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 		/*
 		 * A new chunk is in no page of @old: when the slot cannot
 		 * answer, only 0 stays as it is, and a record's name, which a
-		 * lookup checks against the record's entry.
+		 * lookup checks against the record's entry.  A slot left
+		 * unnamed is counted when a splice takes its name, a record's
+		 * that no longer answers included, and holds 0 from then on, so
+		 * that a splice passing over it again does not count it again:
+		 * counted at every pass, a map filling in (its long holes split
+		 * again and again) rebuilt its table every few hundred commits.
 		 */
 		cur = page->slot[x % MEMTOPO_TPAGE_SLOTS];
-		/*
-		 * A slot left unnamed is counted when a splice takes its name
-		 * (or leaves it a record's, which may no longer answer), not
-		 * each time a splice passes over it unnamed: counted at every
-		 * pass, a map filling in (its long holes split again and again)
-		 * rebuilt its table every few hundred commits.
-		 */
 		v->tmissed += unnamed && cur;
-		if (!span && (code == cur || (!code && !memtopo_tslot_chunk(cur))))
+		if (!span && (code == cur || (!code && !unnamed && !memtopo_tslot_chunk(cur))))
 			continue;
 		if (!own) {
 			page = memtopo_tpage_write(v, f->old, x);

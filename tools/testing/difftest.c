@@ -74,6 +74,8 @@ static unsigned long full_finds, last_finds;
 static unsigned long table_fast, table_slow, table_full, table_resized, table_fail_nth;
 /* slots naming a long entry's record that holds them, and records checked */
 static unsigned long table_long, table_stale, table_records;
+/* splices whose count of slots left unnamed was checked */
+static unsigned long unnamed_checks;
 /* slots answering with no key compare, by counting keys, by halving */
 static unsigned long table_paths[6];
 /* chunks that keep their end, checked */
@@ -2564,6 +2566,35 @@ static const struct memtopo_tpage *view_tpage(const struct memtopo_view *v, u32 
 	return v->tmids[p / MEMTOPO_TMID_PAGES]->page[p % MEMTOPO_TMID_PAGES];
 }
 
+/* Slot @s of @v's direct table. */
+static u16 view_tslot(const struct memtopo_view *v, u32 s)
+{
+	return view_tpage(v, s)->slot[s % MEMTOPO_TPAGE_SLOTS];
+}
+
+/*
+ * Check what @v, spliced from @o, counted as slots left unnamed: at most
+ * the slots whose name it took (0 in @v, named in @o).  A slot still
+ * naming a record whose entry left it is cleared when counted, so a
+ * splice passing over it again does not count it again.
+ */
+static void check_unnamed_count(const struct memtopo_view *o, const struct memtopo_view *v,
+				const char *what, unsigned long round)
+{
+	long counted = (long)v->tmissed - o->tmissed, taken = 0;
+	u32 s;
+
+	/* one splice: a commit making more may take a name and give one back */
+	if (v->tsplices != o->tsplices + 1 || v->tnr != o->tnr)
+		return;
+	for (s = 0; s + 1 < v->tslots; s++)
+		taken += view_tslot(o, s) && !view_tslot(v, s);
+	if (counted > taken)
+		FAIL("%s %lu: %ld slots counted unnamed, %ld names taken", what, round, counted,
+		     taken);
+	unnamed_checks++;
+}
+
 /*
  * Lookups in slot @s, which holds entries @i..@j of @v: at its first and
  * last address, at each start inside and the address before it, and at
@@ -3096,6 +3127,7 @@ static void long_entry_pass(unsigned long rounds)
 			failed++;
 		}
 		check_view_table(v, r);
+		check_unnamed_count(v, as->view, "long entries", r);
 		shared += as->view != v && v->nr_tlong && as->view->trec == v->trec;
 		rebuilt += as->view->tslots && as->view->tmissed < v->tmissed &&
 			   as->view->tnr == v->tnr;
@@ -3229,13 +3261,13 @@ static void merging_long_pass(void)
  *   build an epoch takes about a slot counted a commit.  Counted when a
  *   splice takes a slot's name, a commit counts the deep slots its leaf
  *   cut off the record of the hole it split (when that hole had one and
- *   no record is free for the part above the leaf), and slots still
- *   naming such a record that it passes over again: a few dozen at most,
+ *   no record is free for the part above the leaf): a few dozen at most,
  *   well under one a commit on average, since most holes have no record
  *   to lose.  Counted at every splice passing over an unnamed slot, a
  *   commit counts every deep slot of the holes in the chunks it rewrites,
  *   dozens on average and up to thousands, and the table is rebuilt every
- *   few dozen commits.  So at most @epochs of these too.
+ *   few dozen commits.  So at most @epochs of these too.  Each splice
+ *   counts at most the names it took (check_unnamed_count()).
  */
 #define GROWTH_DENSE 4096
 #define GROWTH_LEAVES 8192
@@ -3283,6 +3315,7 @@ static void table_growth_pass(void)
 			FAIL("growth: leaf %lu: %u entries after %u, %u records grown%s", i, v->nr,
 			     o->nr, v->tgrown,
 			     ctx->stat_full_renders != full ? ", a full render" : "");
+		check_unnamed_count(o, v, "growth: leaf", i);
 		missed = max_t(unsigned long, missed, v->tmissed);
 		named = max_t(unsigned long, named, v->nr_tlong);
 		if (i % 512 == 0)
@@ -4552,7 +4585,8 @@ int main(int argc, char **argv)
 	       table_fail_nth);
 	printf("difftest: %lu slots through a long entry's record, %lu past its entry;",
 	       table_long, table_stale);
-	printf(" %lu records checked\n", table_records);
+	printf(" %lu records checked, %lu splices' count of slots left unnamed\n", table_records,
+	       unnamed_checks);
 	printf("difftest: %lu chunks keeping their end checked\n", chunk_ends);
 	printf("difftest: lookups checked in %lu slots with no other start,", table_paths[0]);
 	printf(" %lu with 1-3, %lu with more, %lu naming where their one other start is,",
