@@ -614,6 +614,14 @@ struct memtopo_view {
 	struct memtopo_view_span made;
 	bool spans_valid;
 	/*
+	 * The mids that may differ from @lender's, [tm_from, tm_to): all for
+	 * a built table, those holding the slots a splice rewrote, widened
+	 * when a view between the two leaves the chain.  Elsewhere the two
+	 * tables hold the same mid, so a release or a history charge reads
+	 * only these, not the whole mid array.
+	 */
+	u32 tm_from, tm_to;
+	/*
 	 * slots deep in an entry that splices since the build left unnamed,
 	 * each counted as its name (a chunk's or a record's) was taken
 	 */

@@ -502,9 +502,18 @@ static const struct memtopo_tmid *memtopo_view_tmid(const struct memtopo_view *v
 static void memtopo_table_release(struct memtopo_view *view, const struct memtopo_view *lender,
 				  const struct memtopo_view *borrower)
 {
-	u32 m, p;
+	u32 m = 0, to = view->nr_tmids, p;
 
-	for (m = 0; m < view->nr_tmids; m++) {
+	/* elsewhere a neighbour holds the same mid */
+	if (lender) {
+		m = view->tm_from;
+		to = min(to, view->tm_to);
+	}
+	if (borrower) {
+		m = max(m, borrower->tm_from);
+		to = min(to, borrower->tm_to);
+	}
+	for (; m < to; m++) {
 		struct memtopo_tmid *mid = view->tmids[m];
 		const struct memtopo_tmid *lm = memtopo_view_tmid(lender, m);
 		const struct memtopo_tmid *bm = memtopo_view_tmid(borrower, m);
@@ -634,6 +643,8 @@ static void memtopo_view_release(struct memtopo_view *view)
 		borrower->lender = lender;
 		/* they were taken against @view */
 		borrower->spans_valid = false;
+		borrower->tm_from = min(borrower->tm_from, view->tm_from);
+		borrower->tm_to = max(borrower->tm_to, view->tm_to);
 	}
 	view->lender = NULL;
 	view->borrower = NULL;
@@ -698,11 +709,15 @@ size_t memtopo_view_table_unique_bytes(const struct memtopo_view *old,
 				       const struct memtopo_view *new)
 {
 	size_t bytes = (size_t)old->nr_tmids * sizeof(*old->tmids);
-	u32 m, p;
+	u32 m = 0, to = old->nr_tmids, p;
 
 	if (old->trec != new->trec)
 		bytes += memtopo_trec_bytes(old->trec);
-	for (m = 0; m < old->nr_tmids; m++) {
+	if (new->lender == old) {
+		m = new->tm_from;
+		to = min(to, new->tm_to);
+	}
+	for (; m < to; m++) {
 		const struct memtopo_tmid *mid = old->tmids[m], *nm = memtopo_view_tmid(new, m);
 
 		if (mid == nm)
@@ -724,6 +739,7 @@ static struct memtopo_view *memtopo_view_alloc(u32 nr_groups)
 	if (!view)
 		return NULL;
 	refcount_set(&view->ref, 1);
+	view->tm_to = U32_MAX;
 	nr_groups = max(nr_groups, 1u);
 	view->group_start = kvmalloc_array(nr_groups, sizeof(*view->group_start),
 					   GFP_KERNEL_ACCOUNT);
@@ -1897,6 +1913,9 @@ static int memtopo_table_splice(struct memtopo_view *v, const struct memtopo_vie
 		return -ENOMEM;
 	s_lo = (a >> sh) + !!(a & (BIT_ULL(sh) - 1));
 	s_hi = min_t(u64, b >> sh, v->tslots - 2);
+	/* empty as U32_MAX..0, so that widening it is a min and a max */
+	v->tm_from = s_lo > s_hi ? U32_MAX : s_lo / MEMTOPO_TPAGE_SLOTS / MEMTOPO_TMID_PAGES;
+	v->tm_to = s_lo > s_hi ? 0 : s_hi / MEMTOPO_TPAGE_SLOTS / MEMTOPO_TMID_PAGES + 1;
 	if (s_lo > s_hi)
 		return 0;
 	f.s_lo = s_lo;

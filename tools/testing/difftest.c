@@ -3636,6 +3636,52 @@ static int count_sections(void *opaque, const struct memtopo_section *s, bool ad
 	return 0;
 }
 
+/*
+ * What @old holds that @new does not, node by node (a group or chunk is
+ * held if any group of @new points at it; a mid or page, at its position;
+ * @none: the records of a view that has none): what keeping @old costs.
+ */
+static size_t held_alone_bytes(const struct memtopo_view *old, const struct memtopo_view *new,
+			       const struct memtopo_chunk *none)
+{
+	size_t bytes = sizeof(*old) + (size_t)(old->nr_groups + old->nr_tmids) * sizeof(void *) +
+		       (size_t)old->nr_groups * (sizeof(*old->group_start) +
+						 sizeof(*old->group_first) +
+						 sizeof(*old->group_cfirst));
+	u32 go, gn, jo, jn, m, p;
+	bool held;
+
+	for (go = 0; go < old->nr_groups; go++) {
+		const struct memtopo_group *a = old->groups[go];
+
+		for (held = false, gn = 0; gn < new->nr_groups && !held; gn++)
+			held = new->groups[gn] == a;
+		if (held)
+			continue;
+		bytes += sizeof(*a);
+		for (jo = 0; jo < a->nr_chunks; jo++) {
+			for (held = false, gn = 0; gn < new->nr_groups && !held; gn++)
+				for (jn = 0; jn < new->groups[gn]->nr_chunks && !held; jn++)
+					held = new->groups[gn]->chunks[jn] == a->chunks[jo];
+			bytes += held ? 0 : sizeof(struct memtopo_chunk);
+		}
+	}
+	for (m = 0; m < old->nr_tmids; m++) {
+		const struct memtopo_tmid *mid = old->tmids[m];
+		const struct memtopo_tmid *nm = m < new->nr_tmids ? new->tmids[m] : NULL;
+
+		if (mid == nm)
+			continue;
+		bytes += sizeof(*mid);
+		for (p = 0; p < MEMTOPO_TMID_PAGES; p++)
+			if (mid->page[p] && (!nm || nm->page[p] != mid->page[p]))
+				bytes += sizeof(struct memtopo_tpage);
+	}
+	if (old->trec != new->trec && old->trec != none)
+		bytes += sizeof(struct memtopo_trec);
+	return bytes;
+}
+
 static void history_share_pass(unsigned long leaves, unsigned int share, int rounds)
 {
 	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
@@ -3645,6 +3691,7 @@ static void history_share_pass(unsigned long leaves, unsigned int share, int rou
 	struct memtopo_region *root, **leaf = calloc(leaves, sizeof(*leaf));
 	u64 *gens = calloc(ARRAY_SIZE(shares) * rounds + 2, sizeof(*gens));
 	bool *toggled = calloc(leaves, sizeof(*toggled));
+	const struct memtopo_chunk *none;
 	struct memtopo_space *as;
 	int p, r, nr_gens = 0;
 
@@ -3655,14 +3702,16 @@ static void history_share_pass(unsigned long leaves, unsigned int share, int rou
 	root = memtopo_region_create(ctx, &ri);
 	as = memtopo_space_create(ctx, "share", root);
 	gens[nr_gens++] = as->view->generation;
+	none = as->view->trec;
 	add_page_leaves(root, leaf, leaves, "history share");
 	gens[nr_gens++] = as->view->generation;
 	for (p = 0; p < (int)ARRAY_SIZE(shares); p++) {
 		memtopo_history_share = shares[p];
 		for (r = 0; r < rounds; r++) {
-			const struct memtopo_view *v, *old;
+			const struct memtopo_view *v, *old, *was = as->view;
+			size_t bytes, bound, before = memtopo_history_bytes(as);
+			u32 was_depth = memtopo_history_depth(as);
 			struct memtopo_region *mr;
-			size_t bytes, bound;
 			unsigned long l;
 			u64 n = 0;
 
@@ -3680,6 +3729,11 @@ static void history_share_pass(unsigned long leaves, unsigned int share, int rou
 			gens[nr_gens++] = v->generation;
 			depth = memtopo_history_depth(as);
 			bytes = memtopo_history_bytes(as);
+			/* unbounded, none dropped yet: the view just kept is charged exactly */
+			if (!shares[p] && depth == was_depth + 1 &&
+			    bytes - before != held_alone_bytes(was, v, none))
+				FAIL("history share: a kept view charged %zu bytes, holds %zu",
+				     bytes - before, held_alone_bytes(was, v, none));
 			bound = shares[p] ? memtopo_view_bytes(v) / shares[p] : SIZE_MAX;
 			most[p] = max(most[p], depth);
 			if (depth < MEMTOPO_HISTORY_MIN || depth > MEMTOPO_HISTORY_MAX ||
@@ -3708,6 +3762,42 @@ static void history_share_pass(unsigned long leaves, unsigned int share, int rou
 	free(toggled);
 	if (shim_live_allocs)
 		FAIL("history share: %ld allocations leaked", shim_live_allocs);
+}
+
+/*
+ * A commit of two windows far apart splices twice and drops the view
+ * between: the view it publishes differs from the one before in the
+ * direct table's mids of both windows, and each view that goes must free
+ * the mids it alone held, in either window (a leak, or a mid freed while
+ * a view holds it, otherwise).
+ */
+static void mid_span_pass(unsigned long leaves)
+{
+	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
+					  .size_is_2_64 = true };
+	struct memtopo_region *root, **leaf = calloc(leaves, sizeof(*leaf));
+	struct memtopo_space *as;
+	int r;
+
+	if (!leaf)
+		FAIL("mid span: no memory");
+	ctx = memtopo_ctx_create("mid span");
+	root = memtopo_region_create(ctx, &ri);
+	as = memtopo_space_create(ctx, "mid span", root);
+	add_page_leaves(root, leaf, leaves, "mid span");
+	if (as->view->nr_tmids < 3)
+		FAIL("mid span: %u mids", as->view->nr_tmids);
+	for (r = 0; r < 2 * MEMTOPO_HISTORY_MAX; r++) {
+		memtopo_transaction_begin(ctx);
+		expect(memtopo_region_set_enabled(leaf[0], r & 1), 0, "set_enabled");
+		expect(memtopo_region_set_enabled(leaf[leaves - 1], r & 1), 0, "set_enabled");
+		expect(memtopo_transaction_commit(ctx), 0, "commit");
+		check_view_tree(as->view, 0);
+	}
+	memtopo_ctx_put(ctx);
+	free(leaf);
+	if (shim_live_allocs)
+		FAIL("mid span: %ld allocations leaked", shim_live_allocs);
 }
 
 static void scratch_pass(unsigned long leaves)
@@ -4525,6 +4615,7 @@ int main(int argc, char **argv)
 	diff_groups_pass(300, 12000);
 	diff_forget_pass();
 	history_share_pass(5000, 4, MEMTOPO_HISTORY_MAX + 16);
+	mid_span_pass(40000);
 	if (trees >= 1000 && (!alias_adds || !alias_only_entries))
 		FAIL("trees miss aliases: %lu adds under one, %lu entries shown only through one",
 		     alias_adds, alias_only_entries);
