@@ -431,9 +431,7 @@ static void memtopo_view_free(struct memtopo_view *view)
 		view->dead_groups = grp->dead_next;
 		kfree(grp);
 	}
-	kvfree(view->group_start);
-	kvfree(view->group_first);
-	kvfree(view->group_cfirst);
+	/* the group index's one allocation (memtopo_view_alloc()) */
 	kvfree(view->groups);
 	kfree(view);
 }
@@ -741,17 +739,21 @@ static struct memtopo_view *memtopo_view_alloc(u32 nr_groups)
 	refcount_set(&view->ref, 1);
 	view->tm_to = U32_MAX;
 	nr_groups = max(nr_groups, 1u);
-	view->group_start = kvmalloc_array(nr_groups, sizeof(*view->group_start),
-					   GFP_KERNEL_ACCOUNT);
-	view->group_first = kvmalloc_array(nr_groups, sizeof(*view->group_first),
-					   GFP_KERNEL_ACCOUNT);
-	view->group_cfirst = kvmalloc_array(nr_groups, sizeof(*view->group_cfirst),
-					    GFP_KERNEL_ACCOUNT);
-	view->groups = kvcalloc(nr_groups, sizeof(*view->groups), GFP_KERNEL_ACCOUNT);
-	if (!view->group_start || !view->group_first || !view->group_cfirst || !view->groups) {
-		memtopo_view_free(view);
+	/*
+	 * The group index in one allocation, 8-byte arrays first: every
+	 * commit makes one and frees an older one, one allocation and one
+	 * free instead of one per array.
+	 */
+	view->groups = kvcalloc(nr_groups, sizeof(*view->groups) + sizeof(*view->group_start) +
+				sizeof(*view->group_first) + sizeof(*view->group_cfirst),
+				GFP_KERNEL_ACCOUNT);
+	if (!view->groups) {
+		kfree(view);
 		return NULL;
 	}
+	view->group_start = (u64 *)(view->groups + nr_groups);
+	view->group_first = (u32 *)(view->group_start + nr_groups);
+	view->group_cfirst = view->group_first + nr_groups;
 	return view;
 }
 
