@@ -315,7 +315,7 @@ static_assert((MEMTOPO_FR_READONLY | MEMTOPO_FR_ROMD | MEMTOPO_FR_NONVOLATILE) <
  * binary search over its keys (memtopo_chunk_find()).  What a summary and
  * a table took, some 280 bytes a page, holds entries instead: @starts
  * first, on the page's first line, then @fr, then the head, which only a
- * walk and the binary search's last step read.  MEMTOPO_CHUNK_ENTRIES is
+ * walk, a splice and the binary search's last step read.  MEMTOPO_CHUNK_ENTRIES is
  * what fits: 157 keys and 156 entries of 18 bytes, 4,064 bytes, and the
  * head.  The direct table names an entry in 8 bits: at most 256.
  */
@@ -337,6 +337,8 @@ struct memtopo_chunk {
 	/* the owner's list of what it frees (memtopo_view_release()) */
 	struct memtopo_chunk *dead_next;
 	u32 nr;
+	/* of them, with a region: a splice replacing the chunk reads this, not them */
+	u32 nr_ranges;
 };
 
 struct memtopo_group {
@@ -674,7 +676,6 @@ struct memtopo_runs {
 	struct memtopo_run run[MEMTOPO_SPLICE_RUNS];
 	u32 nr_runs;
 	u32 nr;				/* entries in all runs */
-	u32 nr_ranges;			/* of them, with a region */
 	/*
 	 * They end the view: fill the chunks but the last two full, which
 	 * share the rest (maps grow at their end), instead of evenly.
@@ -928,7 +929,7 @@ int memtopo_runs_prepend(struct memtopo_runs *rs, const u64 *starts,
 			 const struct memtopo_fr *fr, u32 n);
 struct memtopo_view *memtopo_view_pack(struct memtopo_region *root, const struct memtopo_flat *f);
 struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_lo, u32 c_hi,
-					 const struct memtopo_runs *mid, u32 nr_ranges);
+					 const struct memtopo_runs *mid);
 struct memtopo_view *memtopo_view_repack(const struct memtopo_view *v);
 bool memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memtopo_section *s);
 

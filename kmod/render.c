@@ -265,7 +265,6 @@ static void memtopo_render_reset(struct memtopo_render *r)
 	r->win.nr_ranges = 0;
 	r->mid.nr_runs = 0;
 	r->mid.nr = 0;
-	r->mid.nr_ranges = 0;
 	r->mid.at_end = false;
 }
 
@@ -850,15 +849,6 @@ struct memtopo_view *memtopo_render(struct memtopo_region *root)
 	return memtopo_render_with(NULL, root);
 }
 
-static u32 memtopo_chunk_ranges(const struct memtopo_chunk *chunk)
-{
-	u32 k, n = 0;
-
-	for (k = 0; k < chunk->nr; k++)
-		n += !!chunk->fr[k].mr;
-	return n;
-}
-
 /* Would @nr entries, spread over as few chunks as hold them, leave them under 15/16 full? */
 static bool memtopo_spread_thin(u32 nr)
 {
@@ -898,7 +888,7 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 	struct memtopo_runs *mid = &r->mid;
 	const struct memtopo_chunk *chunk;
 	struct memtopo_view *v = NULL;
-	u32 i0, i2, prefix, c_lo, c_hi, c, k, first, replaced = 0;
+	u32 i0, i2, prefix, c_lo, c_hi, c, k, first;
 	int ret;
 
 	memtopo_render_reset(r);
@@ -918,8 +908,6 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 		c_lo--;
 	c_hi = memtopo_view_chunk_of(old, i2);
 
-	for (c = c_lo; c <= c_hi; c++)
-		replaced += memtopo_chunk_ranges(memtopo_view_chunk(old, c, NULL));
 	for (c = c_lo; c < old->nr_chunks && !ret; c++) {
 		chunk = memtopo_view_chunk(old, c, &first);
 		if (first >= prefix)
@@ -943,13 +931,11 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 	if (!ret && mid->nr < MEMTOPO_CHUNK_ENTRIES / 2 && c_hi + 1 < old->nr_chunks) {
 		c_hi++;
 		chunk = memtopo_view_chunk(old, c_hi, NULL);
-		replaced += memtopo_chunk_ranges(chunk);
 		ret = memtopo_runs_chunk(mid, chunk, 0, chunk->nr);
 	} else if (!ret && mid->nr < MEMTOPO_CHUNK_ENTRIES / 2 && c_lo) {
 		/* at the end of the view: take the left neighbour in instead */
 		c_lo--;
 		chunk = memtopo_view_chunk(old, c_lo, NULL);
-		replaced += memtopo_chunk_ranges(chunk);
 		ret = memtopo_runs_prepend(mid, chunk->starts, chunk->fr, chunk->nr);
 	}
 	/*
@@ -971,7 +957,6 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 	     c_hi + 1 < old->nr_chunks; k++) {
 		c_hi++;
 		chunk = memtopo_view_chunk(old, c_hi, NULL);
-		replaced += memtopo_chunk_ranges(chunk);
 		ret = memtopo_runs_chunk(mid, chunk, 0, chunk->nr);
 	}
 	/*
@@ -987,7 +972,6 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 		if (chunk && chunk->nr < MEMTOPO_CHUNK_ENTRIES &&
 		    DIV_ROUND_UP(mid->nr, MEMTOPO_CHUNK_ENTRIES) > c_hi - c_lo + 1) {
 			c_lo--;
-			replaced += memtopo_chunk_ranges(chunk);
 			ret = memtopo_runs_prepend(mid, chunk->starts, chunk->fr, chunk->nr);
 		}
 	}
@@ -995,7 +979,7 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 		ret = memtopo_render_charge(r);
 	if (ret)
 		goto out;
-	v = memtopo_view_splice(old, c_lo, c_hi, mid, old->nr_ranges - replaced + mid->nr_ranges);
+	v = memtopo_view_splice(old, c_lo, c_hi, mid);
 	if (!v)
 		ret = -ENOMEM;
 out:

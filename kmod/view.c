@@ -169,13 +169,19 @@ static void memtopo_node_seal(u64 *sum, u64 *keys, u32 n, u8 *shift, u8 *slot, u
 	slot[nslots] = n - 1;
 }
 
-/* Pad a filled chunk's keys: its end is not known yet, and none follow. */
+/*
+ * Pad a filled chunk's keys (its end is not known yet, and none follow)
+ * and count its ranges while its entries are in the cache.
+ */
 static void memtopo_chunk_seal(struct memtopo_chunk *chunk)
 {
 	u32 k;
 
 	for (k = chunk->nr; k <= MEMTOPO_CHUNK_ENTRIES; k++)
 		chunk->starts[k] = U64_MAX;
+	chunk->nr_ranges = 0;
+	for (k = 0; k < chunk->nr; k++)
+		chunk->nr_ranges += !!chunk->fr[k].mr;
 }
 
 /*
@@ -1290,15 +1296,6 @@ void memtopo_flat_free(struct memtopo_flat *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static u32 memtopo_fr_ranges(const struct memtopo_fr *fr, u32 n)
-{
-	u32 k, ranges = 0;
-
-	for (k = 0; k < n; k++)
-		ranges += !!fr[k].mr;
-	return ranges;
-}
-
 /**
  * memtopo_runs_add() - append a run of entries to a splice's list.
  * @rs: the list.
@@ -1332,7 +1329,6 @@ int memtopo_runs_add(struct memtopo_runs *rs, const u64 *starts, const struct me
 		return -E2BIG;
 	rs->run[rs->nr_runs++] = (struct memtopo_run){ starts, fr, n };
 	rs->nr += n;
-	rs->nr_ranges += memtopo_fr_ranges(fr, n);
 	return 0;
 }
 
@@ -1358,7 +1354,6 @@ int memtopo_runs_prepend(struct memtopo_runs *rs, const u64 *starts,
 	if (rs->nr_runs &&
 	    memtopo_fr_mergeable(&fr[n - 1], first->starts[0] - starts[n - 1], first->fr)) {
 		rs->nr--;
-		rs->nr_ranges -= !!first->fr->mr;
 		first->starts++;
 		first->fr++;
 		if (!--first->nr)
@@ -1368,7 +1363,6 @@ int memtopo_runs_prepend(struct memtopo_runs *rs, const u64 *starts,
 	rs->nr_runs++;
 	*first = (struct memtopo_run){ starts, fr, n };
 	rs->nr += n;
-	rs->nr_ranges += memtopo_fr_ranges(fr, n);
 	return 0;
 }
 
@@ -2046,7 +2040,6 @@ static int memtopo_list_new(struct memtopo_chunk_list *list, const struct memtop
  * @c_hi: last replaced chunk.
  * @mid: the runs of entries that replace them, canonical at the seams;
  *	  they are copied into the new chunks.
- * @nr_ranges: ranges of the new view.
  *
  * @mid fills as few chunks as hold it, as memtopo_chunk_take() says:
  * evenly, or, at the view's end, full but for the last two, which share
@@ -2065,7 +2058,7 @@ static int memtopo_list_new(struct memtopo_chunk_list *list, const struct memtop
  * Return: the view (one reference) or NULL.
  */
 struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_lo, u32 c_hi,
-					 const struct memtopo_runs *mid, u32 nr_ranges)
+					 const struct memtopo_runs *mid)
 {
 	/* the links are writers' bookkeeping, not the view's content */
 	struct memtopo_view *lender = (struct memtopo_view *)old;
@@ -2075,7 +2068,7 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 	struct memtopo_chunk_list list = {};
 	struct memtopo_group *groups = NULL;
 	struct memtopo_view *v = NULL;
-	u32 g, m, k, pre, post, fresh = 0;
+	u32 g, m, k, j, pre, post, fresh = 0;
 	u64 next;
 
 	/* a second live splice would fork the chain: nodes would be freed twice */
@@ -2115,7 +2108,8 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 	list.starts = (u64 *)(list.chunks + m);
 	list.nrs = (u32 *)(list.starts + m);
 	v->root = old->root;
-	v->nr_ranges = nr_ranges;
+	/* ranges: the replaced chunks' and the new ones' counts, not their entries */
+	v->nr_ranges = old->nr_ranges;
 	/* the rebuilt groups: shared chunks around the new ones */
 	for (g = g_lo; g <= g_hi; g++) {
 		const struct memtopo_group *grp = old->groups[g];
@@ -2125,12 +2119,16 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 			memtopo_list_share(&list, grp, 0, grp->nr_chunks);
 			continue;
 		}
+		for (j = max(c0, c_lo) - c0; j < grp->nr_chunks && c0 + j <= c_hi; j++)
+			v->nr_ranges -= grp->chunks[j]->nr_ranges;
 		if (c0 <= c_lo)
 			memtopo_list_share(&list, grp, 0, c_lo - c0);
 		if (c0 <= c_hi && c_hi < c0 + grp->nr_chunks) {
 			fresh = list.n;
 			if (memtopo_list_new(&list, mid, kc))
 				goto fail;
+			for (j = 0; j < kc; j++)
+				v->nr_ranges += list.chunks[fresh + j]->nr_ranges;
 			memtopo_list_share(&list, grp, c_hi + 1 - c0, grp->nr_chunks);
 		}
 	}
