@@ -625,10 +625,11 @@ struct memtopo_view {
 	u32 tm_from, tm_to;
 	/*
 	 * slots deep in an entry that splices since the build left unnamed,
-	 * each counted as its name (a chunk's or a record's) was taken
+	 * each counted as its name (a chunk's or a record's) was taken, less
+	 * those a fill named again (memtopo_table_fill())
 	 */
 	u32 tmissed;
-	/* those the build itself left unnamed (its records ran out) */
+	/* those the build itself left unnamed (its records ran out), as well */
 	u32 tleft;
 	/*
 	 * records whose entry starts below their anchor: merged with the

@@ -1709,12 +1709,20 @@ struct memtopo_tfill {
 	const struct memtopo_view *old;
 	struct memtopo_chunk **fresh;
 	u32 kc, ci, k, s_lo, s_hi;
+	/* the first slot the last memtopo_table_fill() did not set */
+	u32 done;
 };
 
 /*
  * Set slots @from..@to (ascending from one call to the next, within
  * s_lo..s_hi) of the splice's view to what its new chunks say of them,
- * copying a mid and a page only where a slot changes.
+ * copying a mid and a page only where a slot changes.  Past @to, up to
+ * s_hi, it goes on naming the slots deep in @to's entry that hold 0 while
+ * the entry has a record: entries merging as a map fills in leave behind
+ * the slots that records running out left unnamed, which no splice
+ * visits again (they are out of every start's reach).  Each slot so
+ * named held 0, and only a visit within reach sets one to 0 again, so
+ * these steps cost no more than the build's and the visits' own.
  */
 static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 {
@@ -1727,8 +1735,9 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 	int ret;
 	u8 sh = v->tshift;
 
-	for (x = from; x <= to; x++) {
+	for (x = from; x <= f->s_hi; x++) {
 		u64 addr = (u64)x << sh;
+		bool inside;
 		u32 span;
 
 		/* the entry holding addr: the new chunks hold the splice's addresses */
@@ -1745,25 +1754,7 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 			}
 		}
 		span = memtopo_tslot_span(c, k, x, sh);
-		code = 0;
-		unnamed = false;
-		/*
-		 * Deep inside an entry: its record's name, if it can have one,
-		 * asked once an entry (a search of the records when none is
-		 * left).
-		 */
-		if (!span && (c->starts[k] >> sh) + MEMTOPO_TSLOT_REACH < x) {
-			if (c != deep || k != deep_k) {
-				ret = memtopo_tlong_name(v, c, k, addr, &rhint, &deep_code);
-				if (ret == -ENOMEM)
-					return ret;
-				deep_unnamed = ret == -ENOSPC;
-				deep = c;
-				deep_k = k;
-			}
-			code = deep_code;
-			unnamed = deep_unnamed;
-		}
+		inside = !span && (c->starts[k] >> sh) + MEMTOPO_TSLOT_REACH < x;
 		if (!page || !(x % MEMTOPO_TPAGE_SLOTS)) {
 			page = memtopo_tpage_of(v, x);
 			own = false;
@@ -1777,8 +1768,41 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 		 * that a splice passing over it again does not count it again:
 		 * counted at every pass, a map filling in (its long holes split
 		 * again and again) rebuilt its table every few hundred commits.
+		 * Past @to, before a record is asked for: none is taken for a
+		 * slot that will not name it.
 		 */
 		cur = page->slot[x % MEMTOPO_TPAGE_SLOTS];
+		if (x > to && (!inside || cur))
+			break;
+		code = 0;
+		unnamed = false;
+		/*
+		 * Deep inside an entry: its record's name, if it can have one,
+		 * asked once an entry (a search of the records when none is
+		 * left).
+		 */
+		if (inside) {
+			if (c != deep || k != deep_k) {
+				ret = memtopo_tlong_name(v, c, k, addr, &rhint, &deep_code);
+				if (ret == -ENOMEM)
+					return ret;
+				deep_unnamed = ret == -ENOSPC;
+				deep = c;
+				deep_k = k;
+			}
+			code = deep_code;
+			unnamed = deep_unnamed;
+		}
+		if (x > to && !code)
+			break;
+		/*
+		 * named again: one slot fewer unnamed for the rebuild rules,
+		 * taken from the splices' count first
+		 */
+		if (x > to && v->tmissed)
+			v->tmissed--;
+		else if (x > to && v->tleft)
+			v->tleft--;
 		v->tmissed += unnamed && cur;
 		if (!span && (code == cur || (!code && !unnamed && !memtopo_tslot_chunk(cur))))
 			continue;
@@ -1795,6 +1819,7 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 			memtopo_tslot_set(page, x, f->s_hi, c, k, span, &hint);
 	}
 	f->k = k;
+	f->done = x;
 	return 0;
 }
 
@@ -1863,7 +1888,9 @@ static int memtopo_tlong_splice(struct memtopo_view *v, const struct memtopo_vie
  * when the addresses span a large hole, only those within
  * MEMTOPO_TSLOT_REACH of an entry start on either side (the replaced
  * entries, @old's chunks @c_lo..@c_hi, and @fresh's) can be set in either
- * table, and they are found by walking both lists merged.  When the entry
+ * table, and they are found by walking both lists merged; past those, the
+ * fill names the slots deep in an entry with a record that still hold 0
+ * (memtopo_table_fill()).  When the entry
  * count has moved by a quarter since @old's table was sized, a new
  * table (amortised over that many changes).
  */
@@ -1944,7 +1971,7 @@ static int memtopo_table_splice(struct memtopo_view *v, const struct memtopo_vie
 			continue;
 		if (memtopo_table_fill(&f, max_t(u64, next, e >> sh), to))
 			return -ENOMEM;
-		next = to + 1;
+		next = f.done;
 	}
 	return 0;
 }

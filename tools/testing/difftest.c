@@ -2596,6 +2596,27 @@ static void check_unnamed_count(const struct memtopo_view *o, const struct memto
 }
 
 /*
+ * Slots @from..@to of @v's table whose first address a lookup sends to the
+ * group search: naming no chunk, and no record holding that address.
+ */
+static u32 table_slow_slots(const struct memtopo_view *v, u32 from, u32 to)
+{
+	const struct memtopo_chunk *rec = v->trec;
+	u32 s, r, slow = 0;
+
+	for (s = from; s <= to; s++) {
+		u16 t = view_tslot(v, s);
+		u64 a = (u64)s << v->tshift;
+
+		if (memtopo_tslot_chunk(t))
+			continue;
+		r = memtopo_tslot_record(t);
+		slow += !r || rec->starts[2 * r] > a || rec->starts[2 * r + 1] <= a;
+	}
+	return slow;
+}
+
+/*
  * Lookups in slot @s, which holds entries @i..@j of @v: at its first and
  * last address, at each start inside and the address before it, and at
  * one address at random, each finds its entry as a search would (the
@@ -3129,7 +3150,7 @@ static void long_entry_pass(unsigned long rounds)
 		check_view_table(v, r);
 		check_unnamed_count(v, as->view, "long entries", r);
 		shared += as->view != v && v->nr_tlong && as->view->trec == v->trec;
-		rebuilt += as->view->tslots && as->view->tmissed < v->tmissed &&
+		rebuilt += as->view->tslots && !as->view->tsplices && v->tsplices &&
 			   as->view->tnr == v->tnr;
 		memtopo_ctx_lock(ctx);
 		memtopo_view_put(v);
@@ -3171,22 +3192,22 @@ static void long_entry_pass(unsigned long rounds)
 #define MERGE_DENSE 2048
 #define MERGE_ISLANDS (2 * MEMTOPO_TLONG_MAX)
 #define MERGE_LEN 64	/* pages: an island spans 16 slots of 4 pages */
+#define MERGE_BASE (MERGE_DENSE + 1)	/* the first island's page */
 
-static void merging_long_pass(void)
+/* The map of merging_long_pass() in one commit, in a context of its own. */
+static void merge_islands_build(struct memtopo_region **root, struct memtopo_region **big,
+				struct memtopo_space **as)
 {
 	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
 					  .size_is_2_64 = true };
 	struct memtopo_region_info bi = { .kind = MEMTOPO_RAM, .name = "big",
 					  .size = MERGE_ISLANDS * (MERGE_LEN + 1) * 0x1000ULL };
-	struct memtopo_region *root, *big;
-	unsigned long j, merged = 0, grown = 0;
-	struct memtopo_space *as;
-	const u64 base = MERGE_DENSE + 1;
+	unsigned long j;
 
 	ctx = memtopo_ctx_create("merge");
-	root = memtopo_region_create(ctx, &ri);
-	big = memtopo_region_create(ctx, &bi);
-	as = memtopo_space_create(ctx, "merge", root);
+	*root = memtopo_region_create(ctx, &ri);
+	*big = memtopo_region_create(ctx, &bi);
+	*as = memtopo_space_create(ctx, "merge", *root);
 	memtopo_transaction_begin(ctx);
 	for (j = 0; j < MERGE_DENSE + MERGE_ISLANDS; j++) {
 		bool island = j >= MERGE_DENSE;
@@ -3194,29 +3215,46 @@ static void merging_long_pass(void)
 		struct memtopo_region_info li = {
 			.kind = island ? MEMTOPO_ALIAS : MEMTOPO_RAM, .name = "leaf",
 			.size = (island ? MERGE_LEN : 1) * 0x1000ULL,
-			.alias_target = island ? big : NULL,
+			.alias_target = island ? *big : NULL,
 			.alias_offset = island ? i * (MERGE_LEN + 1) * 0x1000 : 0,
 		};
 		struct memtopo_region *mr = memtopo_region_create(ctx, &li);
-		u64 page = island ? base + i * (MERGE_LEN + 1) : j;
+		u64 page = island ? MERGE_BASE + i * (MERGE_LEN + 1) : j;
 
-		if (IS_ERR(mr) || memtopo_region_add_subregion(root, page * 0x1000, mr, 0, false))
+		if (IS_ERR(mr) || memtopo_region_add_subregion(*root, page * 0x1000, mr, 0, false))
 			FAIL("merging long entries: build");
 	}
 	expect(memtopo_transaction_commit(ctx), 0, "commit");
+}
+
+/* Fill the page between island @j and the next: one commit, one entry. */
+static void merge_islands_fill(struct memtopo_region *root, struct memtopo_region *big,
+			       unsigned long j)
+{
+	u64 gap = j * (MERGE_LEN + 1) + MERGE_LEN;
+	struct memtopo_region_info li = { .kind = MEMTOPO_ALIAS, .name = "fill",
+					  .size = 0x1000, .alias_target = big,
+					  .alias_offset = gap * 0x1000 };
+	struct memtopo_region *mr = memtopo_region_create(ctx, &li);
+
+	if (IS_ERR(mr) ||
+	    memtopo_region_add_subregion(root, (MERGE_BASE + gap) * 0x1000, mr, 0, false))
+		FAIL("merging long entries: fill %lu", j);
+}
+
+static void merging_long_pass(void)
+{
+	unsigned long j, merged = 0, grown = 0;
+	struct memtopo_region *root, *big;
+	struct memtopo_space *as;
+
+	merge_islands_build(&root, &big, &as);
 	for (j = 0; j + 1 < MERGE_ISLANDS; j++) {
-		u64 gap = j * (MERGE_LEN + 1) + MERGE_LEN;
-		struct memtopo_region_info li = { .kind = MEMTOPO_ALIAS, .name = "fill",
-						  .size = 0x1000, .alias_target = big,
-						  .alias_offset = gap * 0x1000 };
-		struct memtopo_region *mr = memtopo_region_create(ctx, &li);
 		struct memtopo_view *o = as->view, *v;
 		u32 missed = o->tmissed, slots = o->tslots, tnr = o->tnr;
 
 		grown = max_t(unsigned long, grown, o->tgrown);
-		if (IS_ERR(mr) || memtopo_region_add_subregion(root, (base + gap) * 0x1000, mr, 0,
-							       false))
-			FAIL("merging long entries: fill %lu", j);
+		merge_islands_fill(root, big, j);
 		v = as->view;
 		if (v->nr != o->nr - 2)
 			FAIL("merging long entries: fill %lu left %u entries, not %u", j, v->nr,
@@ -3236,6 +3274,53 @@ static void merging_long_pass(void)
 	memtopo_ctx_put(ctx);
 	if (shim_live_allocs)
 		FAIL("merging long entries: %ld allocations leaked", shim_live_allocs);
+}
+
+/*
+ * The slots a merge leaves deep inside the merged entry: the build gives
+ * records to the first MEMTOPO_TLONG_MAX islands, in address order, and
+ * leaves the deep slots of the others unnamed.  Filling the gaps after
+ * the last island with a record, one commit each, merges the next
+ * MERGE_DEEP islands into its entry; no record then names a grown entry
+ * and no name is taken, so no rule rebuilds the table.  The merged
+ * entry has a record, which every slot deep inside it must name, as a
+ * build would: splices revisit only the slots within reach of a start,
+ * and the islands' unnamed slots are out of it.
+ */
+#define MERGE_DEEP 16
+
+static void merging_deep_pass(void)
+{
+	struct memtopo_region *root, *big;
+	const struct memtopo_view *v;
+	struct memtopo_space *as;
+	unsigned long j, first = MEMTOPO_TLONG_MAX - 1;
+	u32 i, from, to, slow;
+
+	merge_islands_build(&root, &big, &as);
+	if (as->view->nr_tlong != MEMTOPO_TLONG_MAX || !as->view->tleft)
+		FAIL("merging deep: the build's records did not run out (%u named)",
+		     as->view->nr_tlong);
+	for (j = first; j < first + MERGE_DEEP; j++) {
+		merge_islands_fill(root, big, j);
+		check_view_table(as->view, j);
+	}
+	v = as->view;
+	if (!v->tsplices)
+		FAIL("merging deep: the table was rebuilt");
+	i = memtopo_view_find(v, (MERGE_BASE + first * (MERGE_LEN + 1)) * 0x1000);
+	from = (memtopo_view_start(v, i) >> v->tshift) + MEMTOPO_TSLOT_REACH + 1;
+	to = ((memtopo_view_last(v, i) + 1) >> v->tshift) - 1;
+	slow = table_slow_slots(v, from, to);
+	printf("difftest: merging deep: %lu islands merged, %u of %u slots deep in them unnamed\n",
+	       (unsigned long)MERGE_DEEP + 1, slow, to - from + 1);
+	if (slow)
+		FAIL("merging deep: %u of %u slots deep in the merged entry unnamed", slow,
+		     to - from + 1);
+	expect_full_render(as->view, root, "merging deep", j);
+	memtopo_ctx_put(ctx);
+	if (shim_live_allocs)
+		FAIL("merging deep: %ld allocations leaked", shim_live_allocs);
 }
 
 /*
@@ -4605,6 +4690,7 @@ int main(int argc, char **argv)
 	big_map_pass(3000, 1800);
 	long_entry_pass(6000);
 	merging_long_pass();
+	merging_deep_pass();
 	table_growth_pass();
 	if (trees >= 1000 && (!wide_trees || !renumbered))
 		FAIL("%lu trees sorted children past the insertion sort, %lu renumbered",
