@@ -405,9 +405,10 @@ struct memtopo_view_span {
  * two on eighths of the slot (the lookup picks its entry from the slot
  * and the address alone, memtopo_tslot_before()), else whether 1-3 or
  * 4-7 more start inside it (the lookup compares keys), or, with none,
- * that the entry is a hole (the lookup reads nothing more).  Two on eighths
- * are an overlapping map's most common slot with keys to compare (15%
- * of its slots, and of its lookups, mispredicting a branch to the keys).
+ * that the entry is a hole (the lookup reads no key or entry).  Two on
+ * eighths are an overlapping map's most common slot with keys to compare
+ * (15% of its slots, and of its lookups, mispredicting a branch to the
+ * keys).
  */
 #define MEMTOPO_TSLOT_CHUNK_BITS	3
 #define MEMTOPO_TSLOT_K_SHIFT		3
