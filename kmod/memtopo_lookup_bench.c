@@ -27,9 +27,8 @@ MODULE_IMPORT_NS(MEMTOPO);
 
 /*
  * As many as the userspace benchmark's: a round's ninth then spans many
- * times the view's lines, so its warm pass runs in the steady state (with
- * 2 * 10^5, flat at 10^5 timed 21-30 ns a lookup natively where 10^6
- * gave 9-16 and the userspace benchmark 8-11).
+ * times the view's lines, so its warm pass runs in the steady state
+ * (Documentation/engine.rst, "Performance status").
  */
 static unsigned int lookups = 1000000;
 module_param(lookups, uint, 0444);
