@@ -944,14 +944,12 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 	 * spread at least 15/16 full (a B*-tree's redistribution, over up to
 	 * MEMTOPO_SPREAD_CHUNKS neighbours).  Splitting alone would leave two
 	 * half-full chunks, and a map grown one commit at a time would settle
-	 * near 70%; spreading to 7/8 over 8 neighbours, near 95% (a byte and
-	 * a half more a range than 99%), to 15/16 near 97.5%.  Fuller costs
-	 * more than it saves: at 31/32 every chunk is within five entries of
-	 * full, adds at random places spill at nearly every other commit and
-	 * each spill rewrites a dozen chunks and their table slots (a map
-	 * built one add a commit copies five chunks a commit, 2.7 at 15/16).
-	 * The runs are copied once, into the new chunks, and only when a
-	 * chunk overflows.
+	 * far below that.  Fuller costs more than it saves: at 31/32 every
+	 * chunk is within five entries of full, adds at random places spill
+	 * at nearly every other commit, and each spill rewrites a dozen
+	 * chunks and their table slots (engine.rst, "Flat views and
+	 * lookups", has the figures).  The runs are copied once, into the new
+	 * chunks, and only when a chunk overflows.
 	 */
 	for (k = 0; !ret && k < MEMTOPO_SPREAD_CHUNKS && memtopo_spread_thin(mid->nr) &&
 	     c_hi + 1 < old->nr_chunks; k++) {

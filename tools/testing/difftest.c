@@ -3976,9 +3976,11 @@ static u32 chunks_made(const struct memtopo_view *old, const struct memtopo_view
 /*
  * Splices keep a map dense: built one commit per leaf, in random order (so
  * that chunks fill up and spill into their neighbours) or in address order
- * (every leaf added at the end), a map's chunks are at least 31/32 full on
- * average but for two chunks' worth of slack, and every chunk a quarter
- * full.  Then commits that spill a full
+ * (every leaf added at the end), a map's chunks are at least 123/128 full
+ * on average but for two chunks' worth of slack, and every chunk a quarter
+ * full: splices spreading to 15/16 leave the random-order map 96.8-97.4%
+ * full (263-265 chunks over four seeds), to 7/8 94.3% (272), and the
+ * bound (268) sits between.  Then commits that spill a full
  * chunk into many neighbours, failing at each allocation in turn: each
  * failure (-ENOMEM, nothing published) leaves the view, its generation
  * and every node exactly as they were.
@@ -4020,7 +4022,7 @@ static void dense_pass(unsigned long leaves, bool in_order)
 	expect_full_render(v, root, "dense build", 0);
 	nr_built = v->nr;
 	chunks_built = v->nr_chunks;
-	if ((u64)nr_built * 32 < ((u64)chunks_built - 2) * MEMTOPO_CHUNK_ENTRIES * 31)
+	if ((u64)nr_built * 128 < ((u64)chunks_built - 2) * MEMTOPO_CHUNK_ENTRIES * 123)
 		FAIL("dense: %u entries in %u chunks", nr_built, chunks_built);
 
 	/*
