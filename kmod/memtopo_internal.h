@@ -363,7 +363,7 @@ struct memtopo_view_span {
 /*
  * A view's direct table: addresses from 0 cut into slots of 2^tshift
  * bytes, about one per entry (memtopo_table_slots_max()).  A slot whose
- * addresses lie in one chunk, among at most 8 of its entries (its last
+ * addresses lie in one chunk, among at most 4 of its entries (its last
  * only if a chunk follows), and whose first address is in an entry
  * starting at most MEMTOPO_TSLOT_REACH slots before, says which chunk (an
  * index, from 1, into its page's list of chunks), the entry holding its
@@ -403,9 +403,11 @@ struct memtopo_view_span {
  * A slot: chunk (bits 0-2), entry of its first address (3-10), and in
  * bits 11-15 its form: where the other starts inside it are, for up to
  * two on eighths of the slot (the lookup picks its entry from the slot
- * and the address alone, memtopo_tslot_before()), else whether 1-3 or
- * 4-7 more start inside it (the lookup compares keys), or, with none,
- * that the entry is a hole (the lookup reads no key or entry).  Two on
+ * and the address alone, memtopo_tslot_before()), else that 1-3 more
+ * start inside it (the lookup compares keys), or, with none, that the
+ * entry is exactly the slot (the lookup reads no key: the slot's index
+ * gives the entry's start and end) or that it is a hole (the lookup reads
+ * no key or entry).  A slot with 4-7 more starts (a dense spot) is 0.  Two on
  * eighths are an overlapping map's most common slot with keys to compare
  * (15% of its slots, and of its lookups, mispredicting a branch to the
  * keys).
@@ -415,8 +417,13 @@ struct memtopo_view_span {
 #define MEMTOPO_TSLOT_N_SHIFT		11
 /* forms: 0 none; q (1-7) one, q eighths in; 8-28 two (memtopo_tslot_pair()) */
 #define MEMTOPO_TSLOT_PAIRS		8
-#define MEMTOPO_TSLOT_COUNT		29	/* 1-3 more, not all on eighths */
-#define MEMTOPO_TSLOT_HALVE		30	/* 4-7 more */
+/*
+ * none, and the entry starts at the slot's first address and ends at its
+ * last: the lookup's one branch-free path, without the key line, which in
+ * a regular map is a third of the view's bytes a lookup would touch
+ */
+#define MEMTOPO_TSLOT_EXACT		29
+#define MEMTOPO_TSLOT_COUNT		30	/* 1-3 more, not all on eighths */
 /*
  * none, and the entry is a hole: the lookup answers from the slot alone,
  * without the chunk's lines, and where holes alternate with ranges its
@@ -477,6 +484,7 @@ static inline u32 memtopo_tslot_before(u32 f, u32 e)
 		MEMTOPO_TSLOT_FROM2(3, 5), MEMTOPO_TSLOT_FROM2(3, 6), MEMTOPO_TSLOT_FROM2(3, 7),
 		MEMTOPO_TSLOT_FROM2(4, 5), MEMTOPO_TSLOT_FROM2(4, 6), MEMTOPO_TSLOT_FROM2(4, 7),
 		MEMTOPO_TSLOT_FROM2(5, 6), MEMTOPO_TSLOT_FROM2(5, 7), MEMTOPO_TSLOT_FROM2(6, 7),
+		[MEMTOPO_TSLOT_EXACT] = 0,
 	};
 
 	return (from[f] >> (2 * e)) & 3;

@@ -666,7 +666,8 @@ static void run_commits(struct bench_run *b, int nb)
  * up to the top of the address space, is left out): answer from the slot
  * alone (all of it in a hole), answer with no key
  * compare (no other start in the slot, or one or two on eighths of it,
- * which the slot says), count up to 3 keys, take halving steps, go through a
+ * which the slot says), count up to 3 keys, take the entry's bounds from
+ * the slot's index (the entry is exactly the slot), go through a
  * long entry's record, or search the groups.
  */
 static void print_table_detail(const struct memtopo_view *v)
@@ -683,7 +684,7 @@ static void print_table_detail(const struct memtopo_view *v)
 			how[memtopo_tslot_record(t) ? 3 : 4]++;
 		else if (f == MEMTOPO_TSLOT_HOLE)
 			how[6]++;
-		else if (f == MEMTOPO_TSLOT_COUNT || f == MEMTOPO_TSLOT_HALVE)
+		else if (f == MEMTOPO_TSLOT_COUNT || f == MEMTOPO_TSLOT_EXACT)
 			how[f == MEMTOPO_TSLOT_COUNT ? 1 : 2]++;
 		else
 			how[f ? 5 : 0]++;
@@ -695,7 +696,7 @@ static void print_table_detail(const struct memtopo_view *v)
 	printf(" no key %.1f%% (%.1f%% naming their other starts),",
 	       100.0 * (how[0] + how[5]) / all, 100.0 * how[5] / all);
 	printf(" count %.1f%%,", 100.0 * how[1] / all);
-	printf(" halving %.1f%%, record %.1f%%, groups %.1f%%\n", 100.0 * how[2] / all,
+	printf(" exact %.1f%%, record %.1f%%, groups %.1f%%\n", 100.0 * how[2] / all,
 	       100.0 * how[3] / all, 100.0 * how[4] / all);
 }
 

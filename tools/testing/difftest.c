@@ -76,7 +76,7 @@ static unsigned long table_fast, table_slow, table_full, table_resized, table_fa
 static unsigned long table_long, table_stale, table_records;
 /* splices whose count of slots left unnamed was checked */
 static unsigned long unnamed_checks;
-/* slots answering with no key compare, by counting keys, by halving */
+/* slots answering: with no key compare, by counting keys, exact, on eighths (1, 2), a hole */
 static unsigned long table_paths[6];
 /* chunks that keep their end, checked */
 static unsigned long chunk_ends;
@@ -2620,8 +2620,9 @@ static u32 table_slow_slots(const struct memtopo_view *v, u32 from, u32 to)
  * Lookups in slot @s, which holds entries @i..@j of @v: at its first and
  * last address, at each start inside and the address before it, and at
  * one address at random, each finds its entry as a search would (the
- * table answers these with no key compare, by counting keys or by
- * halving, as the slot's count of starts says).
+ * table answers these with no key compare, by counting keys, from the
+ * slot's index (an exact slot) or from the slot alone (a hole), as the
+ * slot's form says).
  */
 static void check_slot_lookups(const struct memtopo_view *v, u32 s, u32 i, u32 j,
 			       unsigned long round)
@@ -2770,7 +2771,7 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 		const struct memtopo_tpage *page = view_tpage(v, s);
 		u16 got = page->slot[s % MEMTOPO_TPAGE_SLOTS];
 		bool ends = ch->starts[ch->nr] != U64_MAX;
-		bool want = n < 8 && (k + n + 1 < ch->nr || (k + n + 1 == ch->nr && ends)) &&
+		bool want = n < 4 && (k + n + 1 < ch->nr || (k + n + 1 == ch->nr && ends)) &&
 			    s + 1 < v->tslots &&
 			    s - (memtopo_view_start(v, i) >> v->tshift) <= MEMTOPO_TSLOT_REACH;
 
@@ -2799,7 +2800,10 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 			    memtopo_tslot_k(got) != k ||
 			    (f < MEMTOPO_TSLOT_COUNT && named != n) ||
 			    (f == MEMTOPO_TSLOT_COUNT && (n < 1 || n > 3)) ||
-			    (f == MEMTOPO_TSLOT_HALVE && n < 4) || f > MEMTOPO_TSLOT_HOLE ||
+			    (!n && memtopo_view_fr(v, i)->mr && memtopo_view_start(v, i) == a &&
+			     memtopo_view_last(v, i) == b ? f != MEMTOPO_TSLOT_EXACT :
+							    f == MEMTOPO_TSLOT_EXACT) ||
+			    f > MEMTOPO_TSLOT_HOLE ||
 			    (!n && !memtopo_view_fr(v, i)->mr ? f != MEMTOPO_TSLOT_HOLE :
 								 f == MEMTOPO_TSLOT_HOLE)))
 			FAIL("round %lu: slot %u of %u holds %#x, not chunk %p entry %u + %u%s",
@@ -2825,7 +2829,7 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 		if (got) {
 			table_fast++;
 			table_paths[named ? 2 + named : f == MEMTOPO_TSLOT_COUNT ? 1 :
-				    f == MEMTOPO_TSLOT_HALVE ? 2 :
+				    f == MEMTOPO_TSLOT_EXACT ? 2 :
 				    f == MEMTOPO_TSLOT_HOLE ? 5 : 0]++;
 			check_slot_lookups(v, s, i, i + n, round);
 		} else {
@@ -4768,7 +4772,7 @@ int main(int argc, char **argv)
 	       unnamed_checks);
 	printf("difftest: %lu chunks keeping their end checked\n", chunk_ends);
 	printf("difftest: lookups checked in %lu slots with no other start,", table_paths[0]);
-	printf(" %lu with 1-3, %lu with more, %lu naming where their one other start is,",
+	printf(" %lu with 1-3, %lu exact, %lu naming where their one other start is,",
 	       table_paths[1], table_paths[2], table_paths[3]);
 	printf(" %lu where their two are, %lu answering a hole alone\n", table_paths[4],
 	       table_paths[5]);
