@@ -1396,13 +1396,14 @@ static __always_inline u32 memtopo_tslot_span(const struct memtopo_chunk *chunk,
 	next = memtopo_chunk_next(chunk);
 	if (k + n + 1 == chunk->nr && (!next || next <= b))
 		return 0;
-	if (!n && !chunk->fr[k].mr)
-		return MEMTOPO_TSLOT_HOLE + 1;
-	/* the entry's end + 1 is the next key, the chunk's kept end for its last */
-	if (!n && chunk->starts[k] == b + 1 - BIT_ULL(sh) && chunk->starts[k + 1] - 1 == b)
-		return MEMTOPO_TSLOT_EXACT + 1;
-	if (!n)
+	if (!n) {
+		if (!chunk->fr[k].mr)
+			return MEMTOPO_TSLOT_HOLE + 1;
+		/* its end + 1 is the next key, the chunk's kept end for its last */
+		if (chunk->starts[k] == (u64)s << sh && chunk->starts[k + 1] - 1 == b)
+			return MEMTOPO_TSLOT_EXACT + 1;
 		return 1;
+	}
 	/* one or two starts, on eighths of the slot: named, the lookup needs no key */
 	m = BIT_ULL(sh) / 8 - 1;
 	if (n <= 2 && sh >= 3 && !(chunk->starts[k + 1] & m)) {
