@@ -12,6 +12,8 @@
  * side by side, in turns.  Writes a table, a CSV and a log-log SVG plot.
  * --quick (10^3..10^5, one repetition) is what make check runs; it fails
  * when a timed commit changed nothing or the two searches disagree.
+ * --floor prints what the view's own lines cost a lookup that does less
+ * work than memtopo_space_lookup().
  */
 #include <linux/slab.h>
 #include <getopt.h>
@@ -50,6 +52,8 @@ static double build_budget_s = 120;
 static int commits = 10001, nop_commits = 11, diff_samples = 51;
 /* --bytes-detail: where the bytes of a range go, printed after each run */
 static bool bytes_detail;
+/* --floor: what the view's lines cost with less work than a lookup, printed after each run */
+static bool floor_detail;
 static u64 lookups = 1000000;
 
 /* --csv: these columns, then one row per shape and size */
@@ -476,6 +480,108 @@ static double lookups_bare(const u64 *starts, u32 nr, const u64 *addrs, u64 m, b
 	return (now() - t0) / m * 1e9;
 }
 
+/*
+ * The least a lookup through the direct table can cost: its mid, page,
+ * slot and chunk pointer, then the key and entry lines of the entry the
+ * slot names, with none of the slot's forms decoded and nothing checked
+ * (an address past a slot's first entry gets that entry's lines, which
+ * for a regular map are the same ones).  A record is chosen as the
+ * lookup does, by the address of the pointer, not by a branch.
+ */
+static noinline u64 floor_walk(const struct memtopo_view *v, u64 addr)
+{
+	u32 x = min_t(u64, addr >> v->tshift, v->tslots - 1), pg = x / MEMTOPO_TPAGE_SLOTS;
+	const struct memtopo_tmid *mid = v->tmids[pg / MEMTOPO_TMID_PAGES];
+	const struct memtopo_tpage *page = mid->page[pg % MEMTOPO_TMID_PAGES];
+	u16 t = page->slot[x % MEMTOPO_TPAGE_SLOTS];
+	u32 c = memtopo_tslot_chunk(t), k = memtopo_tslot_k(t);
+	unsigned long pa = (unsigned long)&page->chunk[c - 1], pr = (unsigned long)&v->trec;
+	const struct memtopo_chunk *chunk;
+
+	OPTIMIZER_HIDE_VAR(pa);
+	OPTIMIZER_HIDE_VAR(pr);
+	chunk = *(const struct memtopo_chunk * const *)(c ? pa : pr);
+	return chunk->starts[k] + chunk->starts[k + 1] + (unsigned long)chunk->fr[k].mr;
+}
+
+/*
+ * ns per address of floor_walk() over @addrs, or, with @lines, of
+ * reading only the entry line of the entry holding each address, its
+ * place computed beforehand: the one line any lookup must fetch.
+ */
+static double lookups_floor(const struct memtopo_view *v, const u64 *addrs,
+			    const struct memtopo_fr *const *lines, u64 m, u64 *sum)
+{
+	double t0 = now();
+	u64 i;
+
+	if (lines)
+		for (i = 0; i < m; i++)
+			*sum += (unsigned long)lines[i]->mr;
+	else
+		for (i = 0; i < m; i++)
+			*sum += floor_walk(v, addrs[i]);
+	return (now() - t0) / m * 1e9;
+}
+
+/*
+ * --floor: the lookup, the table walk with no decoding, the entry line
+ * alone and the bare search, in turns over the same addresses, each
+ * after a pass over the next round's, as time_lookups() times them.
+ * What the lookup costs above the walk is its decoding and checks;
+ * what the walk costs above the entry line is the table's chain of
+ * loads in front of it.
+ */
+static void print_floor(struct memtopo_space *as, const u64 *addrs, const u64 *starts,
+			u64 per, int nr_rounds)
+{
+	const struct memtopo_view *v = as->view;
+	const struct memtopo_fr **lines = malloc((u64)nr_rounds * per * sizeof(*lines));
+	double t[4][LOOKUP_ROUNDS];
+	struct memtopo_view_pos p;
+	u64 i, sum = 0;
+	int k, side, o;
+
+	if (!v->tslots) {
+		printf("  floor: the view has no direct table\n");
+		free(lines);
+		return;
+	}
+	for (i = 0; i < (u64)nr_rounds * per; i++) {
+		memtopo_pos_init(&p, v, memtopo_view_find(v, addrs[i]));
+		lines[i] = memtopo_pos_fr(&p);
+	}
+	for (k = 0; k < nr_rounds; k++) {
+		const u64 *a = addrs + k * per, *w = addrs + (k + 1) % nr_rounds * per;
+		const struct memtopo_fr *const *la = lines + k * per;
+		const struct memtopo_fr *const *lw = lines + (k + 1) % nr_rounds * per;
+
+		for (o = 0; o < 4; o++) {
+			side = (k + o) % 4;
+			if (side == 0) {
+				lookups_memtopo(as, w, per, false, &sum);
+				t[0][k] = lookups_memtopo(as, a, per, false, &sum);
+			} else if (side == 1) {
+				lookups_floor(v, w, NULL, per, &sum);
+				t[1][k] = lookups_floor(v, a, NULL, per, &sum);
+			} else if (side == 2) {
+				lookups_floor(v, w, lw, per, &sum);
+				t[2][k] = lookups_floor(v, a, la, per, &sum);
+			} else {
+				lookups_bare(starts, v->nr, w, per, false, &sum);
+				t[3][k] = lookups_bare(starts, v->nr, a, per, false, &sum);
+			}
+		}
+	}
+	for (side = 0; side < 4; side++)
+		t[side][0] = median(t[side], nr_rounds);
+	printf("  floor (ns, ratio to bare): lookup %.1f (%.2f), table walk %.1f (%.2f),",
+	       t[0][0], t[0][0] / t[3][0], t[1][0], t[1][0] / t[3][0]);
+	printf(" entry line %.1f (%.2f), bare %.1f%s\n", t[2][0], t[2][0] / t[3][0], t[3][0],
+	       sum == 42 ? " " : "");
+	free(lines);
+}
+
 static void time_lookups(struct memtopo_space *as, u64 lookups, struct result *r,
 			 enum shape shape, u64 n)
 {
@@ -536,6 +642,11 @@ static void time_lookups(struct memtopo_space *as, u64 lookups, struct result *r
 	r->chain_ns = median(mem[1], nr_rounds);
 	r->chain_bare_ns = median(bare[1], nr_rounds);
 	r->cold_ratio = median(mem_cold[0], nr_rounds) / median(bare_cold[0], nr_rounds);
+	if (floor_detail) {
+		rcu_read_lock();
+		print_floor(as, addrs, starts, per, nr_rounds);
+		rcu_read_unlock();
+	}
 	if (sum == 42)
 		fprintf(stderr, " ");
 	free(addrs);
@@ -878,6 +989,7 @@ int main(int argc, char **argv)
 		{ "commits", required_argument, NULL, 'C' },
 		{ "bytes-detail", no_argument, NULL, 'B' },
 		{ "lookups", required_argument, NULL, 'L' },
+		{ "floor", no_argument, NULL, 'F' },
 		{}
 	};
 	static struct result res[NR_SHAPES][8];
@@ -912,6 +1024,8 @@ int main(int argc, char **argv)
 				return 2;
 		} else if (c == 'B') {
 			bytes_detail = true;
+		} else if (c == 'F') {
+			floor_detail = true;
 		} else if (c == 'L') {
 			/* few, for a run under cachegrind */
 			lookups = strtoull(optarg, NULL, 0);
