@@ -12,8 +12,9 @@
  * side by side, in turns.  Writes a table, a CSV and a log-log SVG plot.
  * --quick (10^3..10^5, one repetition) is what make check runs; it fails
  * when a timed commit changed nothing or the two searches disagree.
- * --floor prints what the view's own lines cost a lookup that does less
- * work than memtopo_space_lookup().
+ * Sizes count leaves; with --ranges they count flat ranges, the lookup
+ * goal's unit.  --floor prints what the view's own lines cost a lookup
+ * that does less work than memtopo_space_lookup().
  */
 #include <linux/slab.h>
 #include <getopt.h>
@@ -54,6 +55,13 @@ static int commits = 10001, nop_commits = 11, diff_samples = 51;
 static bool bytes_detail;
 /* --floor: what the view's lines cost with less work than a lookup, printed after each run */
 static bool floor_detail;
+/*
+ * --ranges: the sizes count flat ranges, as the lookup goal does, not
+ * leaves: overlap hides some 55% of its leaves and alias-seq merges its
+ * aliases into one range, so at 10^6 leaves they have 0.45 and 0.5 * 10^6
+ * ranges, and a bare search over a smaller array.
+ */
+static bool size_in_ranges;
 static u64 lookups = 1000000;
 
 /* --csv: these columns, then one row per shape and size */
@@ -61,7 +69,7 @@ static const char *const csv_cols[] = {
 	"shape", "n", "build_s", "render_s", "commit_us", "commit_nolistener_us",
 	"nop_ns_per_range", "lookup_ns", "lookup_bare_ns", "lookup_ratio", "chain_ns",
 	"chain_bare_ns", "chain_ratio", "bytes_per_region", "bytes_per_range",
-	"diff_us", "diff_deep_us", "kept_views", "lookup_cold_ratio", "bytes_per_entry",
+	"diff_us", "diff_deep_us", "kept_views", "lookup_cold_ratio", "bytes_per_entry", "ranges",
 };
 
 static u64 rng = 88172645463325252ULL;
@@ -947,12 +955,30 @@ static void write_svg(const char *path, const u64 *ns, int nn, struct result res
 	fclose(f);
 }
 
-#define NR_COLS 16
+#define NR_COLS 17
 
 /* Repetitions of size @n: a map of 10^6 is built once. */
 static int reps_of(u64 n, int reps)
 {
 	return n >= 1000000 ? 1 : reps;
+}
+
+/*
+ * The leaves that give @shape about @size ranges (--ranges), or @size.
+ * overlap: 0.448 ranges a leaf from 2.2 * 10^5 to 2.1 * 10^6 leaves, up to
+ * the regions a context may hold (0.94 * 10^6 ranges); alias-seq: half
+ * its leaves, the aliases, merge into one range.  The table and CSV
+ * give the ranges a run had.
+ */
+static u64 leaves_for(enum shape shape, u64 size)
+{
+	if (!size_in_ranges)
+		return size;
+	if (shape == OVERLAP)
+		return min_t(u64, size * 2234 / 1000, MEMTOPO_MAX_REGIONS - 2);
+	if (shape == ALIAS_SEQ)
+		return 2 * (size - 1);
+	return size;
 }
 
 static void result_cols(const struct result *r, double *c)
@@ -973,6 +999,7 @@ static void result_cols(const struct result *r, double *c)
 	c[13] = r->kept;
 	c[14] = r->cold_ratio;
 	c[15] = r->bytes_entry;
+	c[16] = r->ranges;
 }
 
 int main(int argc, char **argv)
@@ -990,6 +1017,7 @@ int main(int argc, char **argv)
 		{ "bytes-detail", no_argument, NULL, 'B' },
 		{ "lookups", required_argument, NULL, 'L' },
 		{ "floor", no_argument, NULL, 'F' },
+		{ "ranges", no_argument, NULL, 'R' },
 		{}
 	};
 	static struct result res[NR_SHAPES][8];
@@ -1026,6 +1054,8 @@ int main(int argc, char **argv)
 			bytes_detail = true;
 		} else if (c == 'F') {
 			floor_detail = true;
+		} else if (c == 'R') {
+			size_in_ranges = true;
 		} else if (c == 'L') {
 			/* few, for a run under cachegrind */
 			lookups = strtoull(optarg, NULL, 0);
@@ -1061,7 +1091,8 @@ int main(int argc, char **argv)
 	printf("%-9s %7s %8s %8s %9s %9s %7s %7s %7s %5s %7s %7s %5s %7s %7s", "shape", "n",
 	       "build_s", "render_s", "commit_us", "c_bare_us", "nop_ns", "look_ns", "bare_ns",
 	       "ratio", "chain", "ch_bare", "ratio", "B/reg", "B/range");
-	printf(" %7s %7s %4s %5s %7s\n", "diff_us", "deep_us", "kept", "cold", "B/entry");
+	printf(" %7s %7s %4s %5s %7s %7s\n", "diff_us", "deep_us", "kept", "cold", "B/entry",
+	       "ranges");
 	for (s = 0; s < NR_SHAPES; s++) {
 		/* [size][column][repetition] */
 		static double v[4][NR_COLS][16];
@@ -1080,7 +1111,7 @@ int main(int argc, char **argv)
 				if (k >= reps_of(ns[i], reps))
 					continue;
 				b[nb].shape = s;
-				b[nb].n = ns[i];
+				b[nb].n = leaves_for(s, ns[i]);
 				run_build(&b[nb++]);
 			}
 			if (!nb)
@@ -1091,7 +1122,7 @@ int main(int argc, char **argv)
 
 				run_finish(&b[j]);
 				result_cols(&b[j].r, cols);
-				for (i = first; ns[i] != b[j].n; i++)
+				for (i = first; leaves_for(s, ns[i]) != b[j].n; i++)
 					;
 				for (c = 0; c < NR_COLS; c++)
 					v[i][c][k] = cols[c];
@@ -1113,27 +1144,32 @@ int main(int argc, char **argv)
 			r->kept = m[13];
 			r->cold_ratio = m[14];
 			r->bytes_entry = m[15];
+			r->ranges = m[16];
 			printf("%-9s %7llu %8.4f %8.4f %9.2f %9.2f %7.1f ", shape_name[s],
-			       (unsigned long long)ns[i], r->build_s, r->render_s, r->commit_us,
+			       (unsigned long long)leaves_for(s, ns[i]), r->build_s, r->render_s,
+			       r->commit_us,
 			       r->commit_bare_us, r->nop_ns);
 			printf("%7.1f %7.1f %5.2f %7.1f %7.1f %5.2f %7.1f %7.1f", r->lookup_ns,
 			       r->bare_ns, r->lookup_ns / r->bare_ns, r->chain_ns,
 			       r->chain_bare_ns, r->chain_ns / r->chain_bare_ns, r->bytes_region,
 			       r->bytes_range);
-			printf(" %7.2f %7.2f %4.0f %5.2f %7.1f\n", r->diff1_us, r->diff_deep_us,
-			       r->kept, r->cold_ratio, r->bytes_entry);
+			printf(" %7.2f %7.2f %4.0f %5.2f %7.1f %7llu\n", r->diff1_us,
+			       r->diff_deep_us, r->kept, r->cold_ratio, r->bytes_entry,
+			       (unsigned long long)r->ranges);
 			fflush(stdout);
 			if (f)
 				fprintf(f, "%s,%llu,%g,%g,%g,%g,%g,%g,%g,%.3f,%g,%g,%.3f,%g,%g",
-					shape_name[s], (unsigned long long)ns[i], r->build_s,
+					shape_name[s], (unsigned long long)leaves_for(s, ns[i]),
+					r->build_s,
 					r->render_s, r->commit_us, r->commit_bare_us, r->nop_ns,
 					r->lookup_ns, r->bare_ns, r->lookup_ns / r->bare_ns,
 					r->chain_ns, r->chain_bare_ns,
 					r->chain_ns / r->chain_bare_ns, r->bytes_region,
 					r->bytes_range);
 			if (f)
-				fprintf(f, ",%g,%g,%g,%.3f,%g\n", r->diff1_us, r->diff_deep_us,
-					r->kept, r->cold_ratio, r->bytes_entry);
+				fprintf(f, ",%g,%g,%g,%.3f,%g,%llu\n", r->diff1_us,
+					r->diff_deep_us, r->kept, r->cold_ratio, r->bytes_entry,
+					(unsigned long long)r->ranges);
 		}
 	}
 	if (f)
