@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -187,7 +188,9 @@ TEST_F(dev, op_backing_fields)
 		struct memtopo_op op;
 		__u8 guard[32];
 	} old;
+	struct memtopo_batch batch = { .size = sizeof(batch), .count = 1, .error_index = 7 };
 	struct memtopo_op op;
+	int mfd;
 
 	/* the reserved word, and a file with no file flag, on any operation */
 	mt_op_init(&op, MEMTOPO_OP_SET_ENABLED);
@@ -250,6 +253,31 @@ TEST_F(dev, op_backing_fields)
 	EXPECT_EQ(0xa5a5a5a5a5a5a5a5ULL, old.op.backing_id);
 	EXPECT_EQ(0xa5, old.guard[0]);
 	EXPECT_EQ(before + 3, nr_regions(self->fd));
+
+	/*
+	 * Nor can it ask for a file: the kernel's zero fill of @backing_fd
+	 * is not fd 0.  Make fd 0 a file that would do, alone and in a batch.
+	 */
+	mfd = memfd_create("stdin-ram", 0);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, 0x1000));
+	ASSERT_EQ(0, dup2(mfd, 0));
+	mt_op_init(&old.op, MEMTOPO_OP_REGION_CREATE);
+	old.op.size = offsetof(struct memtopo_op, backing_fd);
+	old.op.kind = MEMTOPO_KIND_RAM;
+	old.op.length = 0x1000;
+	old.op.flags = MEMTOPO_OP_F_FILE_BACKING;
+	EXPECT_EQ(-EINVAL, mt_op(self->fd, &old.op));
+	batch.ops = (uintptr_t)&old.op;
+	batch.op_size = old.op.size;
+	EXPECT_EQ(-1, ioctl(self->fd, MEMTOPO_BATCH, &batch));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, batch.error_index);
+	/* the same file named in full is accepted: fd 0 would have done */
+	old.op.size = sizeof(old.op);
+	EXPECT_EQ(0, mt_op(self->fd, &old.op));
+	EXPECT_EQ(before + 4, nr_regions(self->fd));
+	close(mfd);
 }
 
 TEST_F(dev, batch_all_or_nothing)

@@ -289,7 +289,8 @@ enum memtopo_op_flags {
  *	(unique per boot, also in memtopo_region_desc); else 0
  *
  * The fields from @backing_fd on came later: a caller whose @size stops
- * before them gets no backing out fields (and cannot ask for a file).
+ * before them gets no backing out fields, and MEMTOPO_OP_F_FILE_BACKING is
+ * EINVAL for it (it names no file).
  */
 struct memtopo_op {
 	__u32 size;
@@ -1136,7 +1137,8 @@ struct memtopo_dirty_log {
  * bytes.  RAM and RAM devices need the file open for reading and writing,
  * ROMs for reading.  Errors: EBADF for a bad fd; EINVAL for an
  * @backing_offset or @length that is not page-aligned, a @length of 0,
- * MEMTOPO_OP_F_SIZE_2_64 or a @value; ENODEV for a file that cannot be
+ * MEMTOPO_OP_F_SIZE_2_64, a @value or a @size that ends before
+ * @backing_fd; ENODEV for a file that cannot be
  * mmap()ed; EACCES for a file not open as needed; ENXIO if the file ends
  * before @backing_offset + @length.  A file that shrinks later makes
  * accesses past its end fail with ENXIO.  A write into a hole of a
