@@ -532,10 +532,11 @@ EXPORT_SYMBOL_NS_GPL(memtopo_backing_label, MEMTOPO);
 int memtopo_backing_access(struct memtopo_backing *b, u64 offset, void *buf, size_t len,
 			   bool write)
 {
-	if (offset > b->size || len > b->size - offset)
-		return -EINVAL;
+	/* a label's size is 0: what it lacks is memory, not room */
 	if (!b->ops->access)
 		return -EOPNOTSUPP;
+	if (offset > b->size || len > b->size - offset)
+		return -EINVAL;
 	if (write && !b->writable)
 		return -EROFS;
 	if (!len)
@@ -577,6 +578,8 @@ int memtopo_backing_get_pages(struct memtopo_backing *b, u64 offset, unsigned in
 	unsigned int i = 0;
 	int ret = 0;
 
+	if (b->kind == MEMTOPO_BACKING_NONE)
+		return -EOPNOTSUPP;
 	if (!PAGE_ALIGNED(offset) || offset > b->size ||
 	    (u64)nr << PAGE_SHIFT > round_up(b->size, PAGE_SIZE) - offset)
 		return -EINVAL;

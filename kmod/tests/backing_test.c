@@ -220,6 +220,7 @@ static void bt_label_process(struct kunit *test)
 {
 	struct memtopo_backing *b;
 	struct bt_env e;
+	struct page *page;
 	u8 buf[4];
 
 	bt_env_init(test, &e);
@@ -227,7 +228,11 @@ static void bt_label_process(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
 	KUNIT_EXPECT_EQ(test, b->kind, MEMTOPO_BACKING_NONE);
 	KUNIT_EXPECT_EQ(test, b->uaddr, 0x7f0000000000ULL);
+	/* no memory at all, however many bytes are asked for */
 	KUNIT_EXPECT_EQ(test, memtopo_backing_access(b, 0, buf, 0, false), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, memtopo_backing_access(b, 0, buf, 4, false), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, memtopo_backing_access(b, 0, buf, 4, true), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, memtopo_backing_get_pages(b, 0, 1, false, &page), -EOPNOTSUPP);
 	bt_ram(test, &e, MEMTOPO_RAM, 0, 0x1000, b);
 	memtopo_backing_put(b);
 	KUNIT_EXPECT_EQ(test, memtopo_space_read(e.as, 0, buf, 4), -EOPNOTSUPP);
