@@ -34,6 +34,12 @@ static void memtopo_ioeventfd_free_rcu(struct rcu_head *head)
 	kfree(fd);
 }
 
+/* A registration taken back before anyone was told: the caller keeps the eventfd. */
+static void memtopo_ioeventfd_unmade_rcu(struct rcu_head *head)
+{
+	kfree(container_of(head, struct memtopo_iofd, rcu));
+}
+
 /* The write path may still be signalling it under RCU: free after a GP. */
 static void memtopo_ioeventfd_put(struct memtopo_iofd *fd)
 {
@@ -71,23 +77,59 @@ static bool memtopo_ioeventfd_same(const struct memtopo_iofd *fd, u64 offset,
 	       (!match_data || fd->data == data) && (!eventfd || fd->eventfd == eventfd);
 }
 
+/* A space's next ioeventfd set, built before anyone is told of it. */
+struct memtopo_ioeventfd_set {
+	struct memtopo_abs_ioeventfd *fds;
+	u32 nr;
+	/* no registration anywhere and none reported: nothing to build or tell */
+	bool idle;
+};
+
+static int memtopo_ioeventfds_build(struct memtopo_space *as, struct memtopo_ioeventfd_set *set);
+static void memtopo_ioeventfds_set_free(struct memtopo_ioeventfd_set *set);
+static void memtopo_ioeventfds_apply(struct memtopo_space *as, struct memtopo_ioeventfd_set *set);
+
 /*
  * A change outside a transaction is reported now (as QEMU's commit does
  * when only ioeventfds changed: no listener begin/commit); inside, at the
- * commit.
+ * commit.  Every space's new set is built before any listener is told, so
+ * -ENOMEM here is nobody's news and the caller takes its change back.
  */
-static void memtopo_ioeventfds_changed(struct memtopo_ctx *ctx)
+static int memtopo_ioeventfds_changed(struct memtopo_ctx *ctx)
 {
+	struct memtopo_ioeventfd_set *sets;
 	struct memtopo_space *as;
+	u32 i = 0, nr = 0;
+	int ret;
 
 	if (ctx->txn_depth) {
 		memtopo_ctx_commit_pending(ctx);
-		return;
+		return 0;
 	}
 	list_for_each_entry(as, &ctx->spaces, link)
-		memtopo_ioeventfds_update(as);
+		nr++;
+	sets = kvcalloc(max(nr, 1u), sizeof(*sets), GFP_KERNEL_ACCOUNT);
+	if (!sets)
+		return -ENOMEM;
+	list_for_each_entry(as, &ctx->spaces, link) {
+		ret = memtopo_ioeventfds_build(as, &sets[i]);
+		if (ret)
+			goto err_free;
+		i++;
+	}
+	i = 0;
+	list_for_each_entry(as, &ctx->spaces, link)
+		memtopo_ioeventfds_apply(as, &sets[i++]);
+	kvfree(sets);
 	/* forgets the undo record: nothing to render */
 	memtopo_ctx_settle(ctx);
+	return 0;
+
+err_free:
+	while (i--)
+		memtopo_ioeventfds_set_free(&sets[i]);
+	kvfree(sets);
+	return ret;
 }
 
 /**
@@ -114,6 +156,7 @@ int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 	struct memtopo_undo *u;
 	struct memtopo_iofd *fd;
 	u64 last = size ? size - 1 : 0;
+	int ret;
 
 	memtopo_assert_locked(mr->ctx);
 	if (!eventfd || !memtopo_region_terminates(mr) || (mr->flags & MEMTOPO_RF_DESTROYED))
@@ -155,8 +198,16 @@ int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 	p->nr_ioeventfds++;
 	/* checked above, under the same mutex hold: cannot fail */
 	memtopo_ctx_count_ioeventfds_locked(mr->ctx, 1);
-	memtopo_ioeventfds_changed(mr->ctx);
-	return 0;
+	ret = memtopo_ioeventfds_changed(mr->ctx);
+	if (ret) {
+		/* nobody was told; the write path may have found it under RCU */
+		list_del_rcu(&fd->link);
+		p->nr_ioeventfds--;
+		memtopo_ctx_count_ioeventfds_locked(mr->ctx, -1);
+		memtopo_undo_cancel(mr->ctx);
+		call_rcu(&fd->rcu, memtopo_ioeventfd_unmade_rcu);
+	}
+	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_add_eventfd_locked, MEMTOPO);
 
@@ -180,6 +231,7 @@ int memtopo_region_del_eventfd_locked(struct memtopo_region *mr, u64 offset,
 	struct memtopo_region_parity *p;
 	struct memtopo_undo *u;
 	struct memtopo_iofd *fd;
+	int ret;
 
 	memtopo_assert_locked(mr->ctx);
 	p = memtopo_parity_locked(mr);
@@ -198,8 +250,15 @@ int memtopo_region_del_eventfd_locked(struct memtopo_region *mr, u64 offset,
 		list_del_rcu(&fd->link);
 		p->nr_ioeventfds--;
 		memtopo_ctx_count_ioeventfds_locked(mr->ctx, -1);
-		memtopo_ioeventfds_changed(mr->ctx);
-		return 0;
+		ret = memtopo_ioeventfds_changed(mr->ctx);
+		if (ret) {
+			/* nobody was told: back where it was, the list's reference kept */
+			list_add_rcu(&fd->link, u->pos);
+			p->nr_ioeventfds++;
+			memtopo_ctx_count_ioeventfds_locked(mr->ctx, 1);
+			memtopo_undo_cancel(mr->ctx);
+		}
+		return ret;
 	}
 	return -ENOENT;
 }
@@ -372,46 +431,65 @@ static void memtopo_ioeventfd_notify(struct memtopo_space *as,
 	}
 }
 
-/**
- * memtopo_ioeventfds_update() - QEMU's address_space_update_ioeventfds():
- * rebuild a space's ioeventfd set from its published view and report the
- * symmetric difference with the previous one.
- * @as: the space, context locked.
- *
- * Cannot fail in a way callers see: if the new set cannot be allocated the
- * old one is kept (listeners stay consistent with it) and an error logged.
- */
-void memtopo_ioeventfds_update(struct memtopo_space *as)
+/* Nothing to do: no registration anywhere, and none this space reported. */
+static bool memtopo_ioeventfds_idle(struct memtopo_space *as)
 {
-	struct memtopo_ctx *ctx = as->ctx;
-	struct memtopo_space_parity *sp = as->parity;
-	struct memtopo_abs_ioeventfd *new = NULL, *old;
-	const struct memtopo_view *v;
-	u32 nr_new = 0, nr_old, io = 0, in = 0, i, n;
+	return !memtopo_ctx_nr_ioeventfds(as->ctx) && (!as->parity || !as->parity->nr_fds);
+}
 
-	memtopo_assert_locked(ctx);
-	/* the common case, no ioeventfd anywhere, costs nothing per commit */
-	if (!memtopo_ctx_nr_ioeventfds(ctx) && (!sp || !sp->nr_fds))
+/*
+ * The set @as's published view shows, sorted and without duplicates, each
+ * entry holding a reference; none is built (and @set stays empty) for an
+ * idle space.
+ */
+static int memtopo_ioeventfds_build(struct memtopo_space *as, struct memtopo_ioeventfd_set *set)
+{
+	const struct memtopo_view *v = memtopo_space_view_locked(as);
+	u32 i, n;
+
+	set->fds = NULL;
+	set->nr = 0;
+	set->idle = memtopo_ioeventfds_idle(as);
+	if (set->idle)
+		return 0;
+	if (!memtopo_space_parity_get(as))
+		return -ENOMEM;
+	n = memtopo_ioeventfds_collect(v, NULL);
+	if (!n)
+		return 0;
+	set->fds = kvmalloc_array(n, sizeof(*set->fds), GFP_KERNEL_ACCOUNT);
+	if (!set->fds)
+		return -ENOMEM;
+	memtopo_ioeventfds_collect(v, set->fds);
+	sort(set->fds, n, sizeof(*set->fds), memtopo_abs_cmp, NULL);
+	/* a registration split across two ranges shows once */
+	for (i = 1, set->nr = 1; i < n; i++)
+		if (memtopo_abs_cmp(&set->fds[i], &set->fds[set->nr - 1]))
+			set->fds[set->nr++] = set->fds[i];
+	for (i = 0; i < set->nr; i++)
+		refcount_inc(&set->fds[i].fd->ref);
+	return 0;
+}
+
+static void memtopo_ioeventfds_set_free(struct memtopo_ioeventfd_set *set)
+{
+	u32 i;
+
+	for (i = 0; i < set->nr; i++)
+		memtopo_ioeventfd_put(set->fds[i].fd);
+	kvfree(set->fds);
+}
+
+/* Report the symmetric difference with @as's set, which @set then replaces. */
+static void memtopo_ioeventfds_apply(struct memtopo_space *as, struct memtopo_ioeventfd_set *set)
+{
+	struct memtopo_space_parity *sp = as->parity;
+	const struct memtopo_view *v = memtopo_space_view_locked(as);
+	struct memtopo_abs_ioeventfd *old, *new = set->fds;
+	u32 nr_old, nr_new = set->nr, io = 0, in = 0, i;
+
+	if (set->idle)
 		return;
-	v = memtopo_space_view_locked(as);
-	sp = memtopo_space_parity_get(as);
-	if (!sp)
-		goto err_nomem;
-	nr_new = memtopo_ioeventfds_collect(v, NULL);
-	if (nr_new) {
-		new = kvmalloc_array(nr_new, sizeof(*new), GFP_KERNEL_ACCOUNT);
-		if (!new)
-			goto err_nomem;
-		memtopo_ioeventfds_collect(v, new);
-		sort(new, nr_new, sizeof(*new), memtopo_abs_cmp, NULL);
-		/* a registration split across two ranges shows once */
-		for (i = 1, n = 1; i < nr_new; i++)
-			if (memtopo_abs_cmp(&new[i], &new[n - 1]))
-				new[n++] = new[i];
-		nr_new = n;
-		for (i = 0; i < nr_new; i++)
-			refcount_inc(&new[i].fd->ref);
-	}
 	old = sp->fds;
 	nr_old = sp->nr_fds;
 	while (io < nr_old || in < nr_new) {
@@ -434,11 +512,30 @@ void memtopo_ioeventfds_update(struct memtopo_space *as)
 	kvfree(old);
 	sp->fds = new;
 	sp->nr_fds = nr_new;
-	return;
+}
 
-err_nomem:
-	pr_err_ratelimited("%s: no memory for the ioeventfd set; listeners keep the old one\n",
-			   as->name);
+/**
+ * memtopo_ioeventfds_update() - QEMU's address_space_update_ioeventfds():
+ * rebuild a space's ioeventfd set from its published view and report the
+ * symmetric difference with the previous one.
+ * @as: the space, context locked.
+ *
+ * Cannot fail in a way callers see: after a commit the view is published
+ * already, so if the new set cannot be allocated the old one is kept
+ * (listeners stay consistent with it) and an error logged.
+ */
+void memtopo_ioeventfds_update(struct memtopo_space *as)
+{
+	struct memtopo_ioeventfd_set set;
+
+	memtopo_assert_locked(as->ctx);
+	if (memtopo_ioeventfds_build(as, &set)) {
+		memtopo_ioeventfds_set_free(&set);
+		pr_err_ratelimited("%s: no memory for the ioeventfd set; listeners keep the old one\n",
+				   as->name);
+		return;
+	}
+	memtopo_ioeventfds_apply(as, &set);
 }
 
 /**

@@ -40,6 +40,12 @@
 /* dirty-log clients as memtopo_dirty_log.client numbers them */
 #define CLIENT_VGA	0
 #define CLIENT_MIGRATION	2
+/* the twins hear ioeventfd and coalescing changes too: the world has none */
+#define WORLD_MASK	(MEMTOPO_EVENT_MASK_DEFAULT |				\
+			 (1u << MEMTOPO_EVENT_EVENTFD_ADD) |			\
+			 (1u << MEMTOPO_EVENT_EVENTFD_DEL) |			\
+			 (1u << MEMTOPO_EVENT_COALESCED_ADD) |			\
+			 (1u << MEMTOPO_EVENT_COALESCED_DEL))
 
 static long pg;
 
@@ -260,6 +266,8 @@ static void snap_take(struct world *w, struct snap *s, __u32 drain)
 {
 	struct memtopo_region_desc *rd;
 	struct memtopo_space_desc *sd;
+	struct memtopo_ioeventfd_entry *iofds;
+	struct memtopo_coalesced_entry *coal;
 	struct memtopo_range *r;
 	struct memtopo_event ev[512];
 	__u64 gen, bits[RAM_SIZE / 4096 / 64] = { 0 };
@@ -304,6 +312,18 @@ static void snap_take(struct world *w, struct snap *s, __u32 drain)
 	if (!mt_mtree(w->fd, MEMTOPO_MTREE_FLAT, &text)) {
 		snap_add(s, "mtree -f", text, strlen(text));
 		free(text);
+	}
+	ret = mt_ioeventfd_list(w->fd, w->io, &iofds, &n);
+	snap_add(s, "ioeventfds", &ret, sizeof(ret));
+	if (!ret) {
+		snap_add(s, "ioeventfds", iofds, n * sizeof(*iofds));
+		free(iofds);
+	}
+	ret = mt_coalesced_list(w->fd, w->io, &coal, &n);
+	snap_add(s, "coalesced", &ret, sizeof(ret));
+	if (!ret) {
+		snap_add(s, "coalesced", coal, n * sizeof(*coal));
+		free(coal);
 	}
 	ret = dirty_get(w->fd, w->ram, bits, 0);
 	snap_add(s, "dirty log", &ret, sizeof(ret));
@@ -435,8 +455,8 @@ static int world_build(struct world *w, const char *tag)
 	ret = op_set(w->fd, MEMTOPO_OP_SET_DIRTY_LOG, w->ram, 0, 1, CLIENT_MIGRATION);
 	if (ret)
 		return ret;
-	ret = mt_subscribe(w->fd, w->as, -1, 0, MEMTOPO_SUBSCRIBE_REPLAY, &w->sub_a) ?:
-	      mt_subscribe(w->fd, w->as, -1, 0, MEMTOPO_SUBSCRIBE_REPLAY, &w->sub_b);
+	ret = mt_subscribe(w->fd, w->as, -1, WORLD_MASK, MEMTOPO_SUBSCRIBE_REPLAY, &w->sub_a) ?:
+	      mt_subscribe(w->fd, w->as, -1, WORLD_MASK, MEMTOPO_SUBSCRIBE_REPLAY, &w->sub_b);
 	return ret ?: world_stir(w);
 }
 
@@ -474,9 +494,11 @@ static void hostile_struct(struct __test_metadata *_metadata, struct world *w,
 		if (p == P_RO && c->read_only_ok) {
 			EXPECT_EQ(0, ret) TH_LOG("%s, struct %s: %s", c->name, placement_name[p],
 						 strerror(-ret));
-			/* it did its work: resync the twins */
+			/* it did its work, which both twins may have heard: resync them */
 			snap_free(&before);
 			snap_take(w, &before, w->sub_a);
+			snap_free(&before);
+			snap_take(w, &before, w->sub_b);
 			snap_free(&before);
 			continue;
 		}
@@ -1069,6 +1091,23 @@ static int sc_space_write(struct world *w)
 	return mt_space_rw(w->fd, w->as, RAM_BASE + 0x18, data, sizeof(data), 1);
 }
 
+/* Listeners hear of it at once, outside any transaction. */
+static int sc_ioeventfd(struct world *w)
+{
+	int efd = eventfd(0, EFD_CLOEXEC), ret;
+
+	if (efd < 0)
+		return -errno;
+	ret = mt_ioeventfd(w->fd, w->io, efd, 0x10, 4, 0, 0);
+	close(efd);
+	return ret;
+}
+
+static int sc_coalesced(struct world *w)
+{
+	return mt_coalesced(w->fd, w->io, 0, 0x100, 0);
+}
+
 static const struct {
 	const char *name;
 	scenario_fn fn;
@@ -1080,6 +1119,8 @@ static const struct {
 	{ "READ_EVENTS", sc_read_events },
 	{ "DIRTY_LOG get+clear", sc_dirty_get_clear },
 	{ "SPACE_RW write", sc_space_write },
+	{ "IOEVENTFD add", sc_ioeventfd },
+	{ "COALESCED add", sc_coalesced },
 };
 
 /*
