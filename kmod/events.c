@@ -450,7 +450,8 @@ static void memtopo_sub_destroy(struct memtopo_sub *sub)
  * is ignored.
  *
  * Return: 0 with the subscription ID written back; EINVAL for bad flags,
- * mask (a type this kernel does not know) or eventfd, ENOENT for an unknown space, ENOSPC past
+ * mask (a type this kernel does not know) or a file that is not an eventfd,
+ * EBADF for an eventfd that is no open fd, ENOENT for an unknown space, ENOSPC past
  * MEMTOPO_MAX_SUBS per file or the context's memory budget, ENOMEM,
  * EFAULT (nothing subscribed).
  */

@@ -40,8 +40,11 @@
  *           accepted, and is E2BIG only if a view must render it)
  *  EOVERFLOW  a range passes 2^64
  *  EMLINK   nesting deeper than max_depth, alias chain past max_alias_chain
- *  ENOSPC   max_regions, max_spaces or the batch/subscription limits
- *           reached; the context's memory budget exhausted (see below)
+ *  ENOSPC   max_regions, max_spaces, max_depth open transactions or the
+ *           batch/subscription limits reached; the context's memory budget
+ *           exhausted (see below); an output array too small for the
+ *           answer (GET_FLAT, GET_REGIONS, GET_SPACES, GET_FLAT_DIFF,
+ *           IOMMU_GET: nothing copied, the count set)
  *  EEXIST   MEMTOPO_CTX_ATTACH with MEMTOPO_ATTACH_EXCL on an existing name
  *  EPERM    a named context owned by another user
  *  EMSGSIZE an output array too small for the answer (the *_LIST ioctls:
@@ -355,7 +358,8 @@ struct memtopo_batch {
  *
  * Nothing is rendered until the outermost commit.  A file's open
  * transactions are committed when it is closed.  COMMIT without an open
- * transaction of this file is EINVAL.
+ * transaction of this file is EINVAL; BEGIN with memtopo_info.max_depth
+ * open is ENOSPC.
  */
 struct memtopo_txn {
 	__u32 size;
@@ -636,7 +640,9 @@ enum memtopo_subscribe_flags {
  * @space: in, ID of the address space
  * @eventfd: in, eventfd signalled once per commit that queued events, and
  *	once per event queued outside a commit (LOG_SYNC, LOG_SYNC_GLOBAL,
- *	LOG_GLOBAL_*, LOG_CLEAR, IOMMU_*, DISCARD_*), or -1
+ *	LOG_GLOBAL_*, LOG_CLEAR, IOMMU_*, DISCARD_*), or -1 (EBADF for
+ *	another number that is no open fd, EINVAL for a file that is not an
+ *	eventfd)
  * @mask: in, set of (1 << MEMTOPO_EVENT_*); 0 means
  *	MEMTOPO_EVENT_MASK_DEFAULT (the types of the first ABI: REGION_ADD,
  *	REGION_DEL, LOG_START, LOG_STOP, COMMIT); OVERFLOW is always delivered;
@@ -1319,9 +1325,10 @@ struct memtopo_coalesced_list {
  * @length: in, bytes written, 1 to MEMTOPO_DIRTY_MAX_PAGES_PER_CALL pages
  *
  * Which regions: RAM, ROM, ROM devices and RAM devices whose memory a
- * process of this context can write, that is those backed by a userspace
- * address (MEMTOPO_OP_REGION_CREATE with a @value) or by kernel-owned RAM
- * (MEMTOPO_OP_F_KERNEL_BACKING, which userspace may map).  Every page the
+ * process of this context can write, that is those with a backing (see
+ * "RAM backings"): a userspace address (MEMTOPO_OP_REGION_CREATE with a
+ * @value, a label or MEMTOPO_OP_F_PROCESS_BACKING), a file, or
+ * kernel-owned RAM (which userspace may map).  Every page the
  * byte range touches is marked.  No client logging the region is no error:
  * there is no log to mark, as for a write nobody tracks.
  *
