@@ -228,6 +228,7 @@ struct world {
 	char name[48];
 	int root, ram, io, alias;
 	int as;
+	int iommu;	/* detached, one mapping into @as */
 	__u32 sub_a, sub_b;	/* twins: same replay, so the same event stream */
 };
 
@@ -268,6 +269,7 @@ static void snap_take(struct world *w, struct snap *s, __u32 drain)
 	struct memtopo_space_desc *sd;
 	struct memtopo_ioeventfd_entry *iofds;
 	struct memtopo_coalesced_entry *coal;
+	struct memtopo_iommu_mapping *maps;
 	struct memtopo_range *r;
 	struct memtopo_event ev[512];
 	__u64 gen, bits[RAM_SIZE / 4096 / 64] = { 0 };
@@ -324,6 +326,12 @@ static void snap_take(struct world *w, struct snap *s, __u32 drain)
 	if (!ret) {
 		snap_add(s, "coalesced", coal, n * sizeof(*coal));
 		free(coal);
+	}
+	ret = mt_iommu_get(w->fd, w->iommu, &maps, &n);
+	snap_add(s, "iommu", &ret, sizeof(ret));
+	if (!ret) {
+		snap_add(s, "iommu", maps, n * sizeof(*maps));
+		free(maps);
 	}
 	ret = dirty_get(w->fd, w->ram, bits, 0);
 	snap_add(s, "dirty log", &ret, sizeof(ret));
@@ -452,6 +460,13 @@ static int world_build(struct world *w, const char *tag)
 	w->as = mt_space_create(w->fd, "memory", w->root);
 	if (w->as < 0)
 		return w->as;
+	w->iommu = mt_region_create(w->fd, MEMTOPO_KIND_IOMMU, "iommu", 0x100000, 0);
+	if (w->iommu < 0)
+		return w->iommu;
+	ret = mt_iommu_map(w->fd, w->iommu, 0, 0x4000, w->as, RAM_BASE,
+			   MEMTOPO_IOMMU_MAP_READ | MEMTOPO_IOMMU_MAP_WRITE);
+	if (ret)
+		return ret;
 	ret = op_set(w->fd, MEMTOPO_OP_SET_DIRTY_LOG, w->ram, 0, 1, CLIENT_MIGRATION);
 	if (ret)
 		return ret;
@@ -1108,6 +1123,18 @@ static int sc_coalesced(struct world *w)
 	return mt_coalesced(w->fd, w->io, 0, 0x100, 0);
 }
 
+static int sc_iommu_map(struct world *w)
+{
+	return mt_iommu_map(w->fd, w->iommu, 0x10000, 0x1000, w->as, RAM_BASE,
+			    MEMTOPO_IOMMU_MAP_READ);
+}
+
+/* The middle page of the mapping: the table grows by one */
+static int sc_iommu_unmap(struct world *w)
+{
+	return mt_iommu_unmap(w->fd, w->iommu, 0x1000, 0x1000, 0);
+}
+
 static const struct {
 	const char *name;
 	scenario_fn fn;
@@ -1121,6 +1148,8 @@ static const struct {
 	{ "SPACE_RW write", sc_space_write },
 	{ "IOEVENTFD add", sc_ioeventfd },
 	{ "COALESCED add", sc_coalesced },
+	{ "IOMMU_MAP", sc_iommu_map },
+	{ "IOMMU_UNMAP cutting a mapping", sc_iommu_unmap },
 };
 
 /*
