@@ -134,7 +134,7 @@ static struct memtopo_backing *memtopo_op_backing(struct memtopo_ctx *ctx,
 	case MEMTOPO_OP_F_FILE_BACKING:
 		if (!ram && kind != MEMTOPO_ROM_DEVICE)
 			return ERR_PTR(-EINVAL);
-		/* a struct that ends before @backing_fd names no file: its zero fill is not fd 0 */
+		/* a @size short of @backing_offset's end names no file: zero fill is not fd 0 */
 		if (op->size < offsetofend(struct memtopo_op, backing_offset))
 			return ERR_PTR(-EINVAL);
 		return memtopo_fbacking_get(op, kind);

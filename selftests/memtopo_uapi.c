@@ -268,6 +268,10 @@ TEST_F(dev, op_backing_fields)
 	old.op.length = 0x1000;
 	old.op.flags = MEMTOPO_OP_F_FILE_BACKING;
 	EXPECT_EQ(-EINVAL, mt_op(self->fd, &old.op));
+	/* nor one that holds @backing_fd but stops before @backing_offset */
+	old.op.size = offsetof(struct memtopo_op, backing_offset);
+	EXPECT_EQ(-EINVAL, mt_op(self->fd, &old.op));
+	old.op.size = offsetof(struct memtopo_op, backing_fd);
 	batch.ops = (uintptr_t)&old.op;
 	batch.op_size = old.op.size;
 	EXPECT_EQ(-1, ioctl(self->fd, MEMTOPO_BATCH, &batch));

@@ -293,7 +293,8 @@ enum memtopo_op_flags {
  *
  * The fields from @backing_fd on came later: a caller whose @size stops
  * before them gets no backing out fields, and MEMTOPO_OP_F_FILE_BACKING is
- * EINVAL for it (it names no file).
+ * EINVAL for a @size that stops before the end of @backing_offset (it
+ * names no file, or no offset in it).
  */
 struct memtopo_op {
 	__u32 size;
@@ -1144,7 +1145,7 @@ struct memtopo_dirty_log {
  * ROMs for reading.  Errors: EBADF for a bad fd; EINVAL for an
  * @backing_offset or @length that is not page-aligned, a @length of 0,
  * MEMTOPO_OP_F_SIZE_2_64, a @value or a @size that ends before
- * @backing_fd; ENODEV for a file that cannot be
+ * @backing_offset does; ENODEV for a file that cannot be
  * mmap()ed; EACCES for a file not open as needed; ENXIO if the file ends
  * before @backing_offset + @length.  A file that shrinks later makes
  * accesses past its end fail with ENXIO.  A write into a hole of a
