@@ -489,12 +489,15 @@ static double lookups_bare(const u64 *starts, u32 nr, const u64 *addrs, u64 m, b
 }
 
 /*
- * The least a lookup through the direct table can cost: its mid, page,
- * slot and chunk pointer, then the key and entry lines of the entry the
- * slot names, with none of the slot's forms decoded and nothing checked
- * (an address past a slot's first entry gets that entry's lines, which
- * for a regular map are the same ones).  A record is chosen as the
- * lookup does, by the address of the pointer, not by a branch.
+ * A lookup through the direct table with none of its work: its mid,
+ * page, slot and chunk pointer, then the key and entry lines of the
+ * entry the slot names, with none of the slot's forms decoded and
+ * nothing checked (an address past a slot's first entry gets that
+ * entry's lines, which for a regular map are the same ones).  Not a
+ * bound on the lines: the lookup reads no key line for an exact slot
+ * (flat's, end to end) and neither line for a hole's (half of sparse's
+ * addresses), where this reads both.  A record is chosen as the lookup
+ * does, by the address of the pointer, not by a branch.
  */
 static noinline u64 floor_walk(const struct memtopo_view *v, u64 addr)
 {
