@@ -20,6 +20,7 @@
  *    the same data) are refused with -EEXIST instead of failing later.
  */
 #include <linux/export.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 
@@ -32,12 +33,6 @@ static void memtopo_ioeventfd_free_rcu(struct rcu_head *head)
 
 	memtopo_iofd_put(fd->eventfd);
 	kfree(fd);
-}
-
-/* A registration taken back before anyone was told: the caller keeps the eventfd. */
-static void memtopo_ioeventfd_unmade_rcu(struct rcu_head *head)
-{
-	kfree(container_of(head, struct memtopo_iofd, rcu));
 }
 
 /* The write path may still be signalling it under RCU: free after a GP. */
@@ -200,12 +195,17 @@ int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 	memtopo_ctx_count_ioeventfds_locked(mr->ctx, 1);
 	ret = memtopo_ioeventfds_changed(mr->ctx);
 	if (ret) {
-		/* nobody was told; the write path may have found it under RCU */
+		/*
+		 * Nobody was told, but the write path may have found it under
+		 * RCU and be signalling @eventfd, which the caller drops as soon
+		 * as this returns: wait those readers out before it can.
+		 */
 		list_del_rcu(&fd->link);
 		p->nr_ioeventfds--;
 		memtopo_ctx_count_ioeventfds_locked(mr->ctx, -1);
 		memtopo_undo_cancel(mr->ctx);
-		call_rcu(&fd->rcu, memtopo_ioeventfd_unmade_rcu);
+		synchronize_rcu();
+		kfree(fd);
 	}
 	return ret;
 }
