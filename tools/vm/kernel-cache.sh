@@ -19,10 +19,11 @@ tarball=/usr/src/linux-source-6.1.tar.xz
 cache=${MEMTOPO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/memtopo}
 cache_self=$(cd "$(dirname "$0")" && pwd)/kernel-cache.sh
 
-# The stamp's time is the tree's last use, which cache_prune reads.
+# The stamp's time is the tree's last use, which cache_prune reads.  A
+# tree cache_prune took away between the test and the touch is built again.
 cache_reuse() {
 	[ -f "$tree/.memtopo-built" ] || return 0
-	touch "$tree/.memtopo-built"
+	touch -c "$tree/.memtopo-built" 2>/dev/null && [ -f "$tree/.memtopo-built" ] || return 0
 	echo "$tree"
 	exit 0
 }
@@ -62,18 +63,29 @@ cache_open() {
 # Another key's tree is another fragment, script or source version, which
 # another checkout may still use (a worktree on another branch): it goes
 # once unused for a day.  A half-built tree is only a killed build's, as
-# the lock keeps builds of a prefix apart: it goes now.
+# the lock keeps builds of a prefix apart: it goes now.  A tree to remove
+# is first renamed to a half tree's name, which cache_reuse does not
+# take: a checkout of its key arriving meanwhile builds it again, where
+# it would have been handed a tree half deleted; one that marked it just
+# before the rename keeps it.
 cache_prune() {
 	for old in "$cache/$cache_prefix"-*; do
 		case ${old##*/} in
 		"${tree##*/}") ;;
 		"$cache_prefix"-????????????????.tmp)
+			[ -e "$old" ] || continue
 			echo "${0##*/}: removing $old" >&2
 			rm -rf "$old" ;;
 		"$cache_prefix"-????????????????)
 			[ -z "$(find "$old/.memtopo-built" -mmin -1440 2>/dev/null)" ] || continue
+			rm -rf "$old.tmp"
+			mv "$old" "$old.tmp" || continue
+			if [ -n "$(find "$old.tmp/.memtopo-built" -mmin -1440 2>/dev/null)" ]; then
+				mv "$old.tmp" "$old"
+				continue
+			fi
 			echo "${0##*/}: removing $old (unused for a day)" >&2
-			rm -rf "$old" ;;
+			rm -rf "$old.tmp" ;;
 		esac
 	done
 }

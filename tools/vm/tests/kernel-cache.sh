@@ -97,10 +97,13 @@ ok interrupted-started [ "$(builds)" = 8 ]
 # half tree; it keeps the fresh ones and never touches another prefix's.
 k=$MEMTOPO_CACHE/kernel u=$MEMTOPO_CACHE/uml
 mkdir -p "$k-1111111111111111" "$k-2222222222222222" "$k-3333333333333333.tmp" \
-	"$k-4444444444444444" "$k-notakey" "$u-1111111111111111" "$u-3333333333333333.tmp"
+	"$k-4444444444444444" "$k-notakey" "$u-1111111111111111" "$u-3333333333333333.tmp" \
+	"$k-5555555555555555" "$k-5555555555555555.tmp"
 touch "$k-1111111111111111/.memtopo-built" "$k-2222222222222222/.memtopo-built" \
-	"$k-notakey/.memtopo-built" "$u-1111111111111111/.memtopo-built"
+	"$k-notakey/.memtopo-built" "$u-1111111111111111/.memtopo-built" \
+	"$k-5555555555555555/.memtopo-built"
 old "$k-1111111111111111"
+old "$k-5555555555555555"
 old "$k-notakey"
 old "$u-1111111111111111"
 old "$tree"
@@ -111,6 +114,8 @@ ok prune-old [ ! -e "$k-1111111111111111" ]
 ok prune-old-built [ ! -e "$tree" ]
 ok prune-tmp [ ! -e "$k-3333333333333333.tmp" ]
 ok prune-unstamped [ ! -e "$k-4444444444444444" ]
+ok prune-old-and-its-tmp [ ! -e "$k-5555555555555555" ] && [ ! -e "$k-5555555555555555.tmp" ]
+ok prune-no-tmp-left [ -z "$(find "$MEMTOPO_CACHE" -maxdepth 1 -name 'kernel-*.tmp')" ]
 ok keep-fresh [ -d "$k-2222222222222222" ]
 ok keep-other-names [ -d "$k-notakey" ]
 ok keep-other-prefix [ -d "$u-1111111111111111" ]
