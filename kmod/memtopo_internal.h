@@ -650,6 +650,21 @@ struct memtopo_view {
 	u32 tsplices;
 };
 
+/*
+ * The page of @v's direct table holding slot @s: powers of two, so the
+ * lookup's address arithmetic is shifts and masks.
+ */
+static_assert(!(MEMTOPO_TPAGE_SLOTS & (MEMTOPO_TPAGE_SLOTS - 1)) &&
+	      !(MEMTOPO_TMID_PAGES & (MEMTOPO_TMID_PAGES - 1)),
+	      "a lookup finds its mid, page and slot by shifts and masks");
+
+static __always_inline struct memtopo_tpage *memtopo_tpage_of(const struct memtopo_view *v, u32 s)
+{
+	u32 p = s / MEMTOPO_TPAGE_SLOTS;
+
+	return v->tmids[p / MEMTOPO_TMID_PAGES]->page[p % MEMTOPO_TMID_PAGES];
+}
+
 /* A growable flat list of entries: what the renderer produces. */
 struct memtopo_flat {
 	u64 *starts;

@@ -280,18 +280,6 @@ static __always_inline u32 memtopo_chunk_find(const struct memtopo_chunk *chunk,
 }
 
 /*
- * The page of @v's direct table holding slot @s: powers of two, so the
- * lookup's address arithmetic is shifts and masks.
- */
-static __always_inline struct memtopo_tpage *memtopo_tpage_of(const struct memtopo_view *v, u32 s)
-{
-	u32 p = s / MEMTOPO_TPAGE_SLOTS;
-
-	BUILD_BUG_ON(!is_power_of_2(MEMTOPO_TPAGE_SLOTS) || !is_power_of_2(MEMTOPO_TMID_PAGES));
-	return v->tmids[p / MEMTOPO_TMID_PAGES]->page[p % MEMTOPO_TMID_PAGES];
-}
-
-/*
  * The table's pages, 568 bytes, and mids, 528: no kmalloc size fits
  * either closely (a mid took a kmalloc-1024 object), and every commit
  * copies a mid and a page or more.

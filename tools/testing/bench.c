@@ -501,9 +501,8 @@ static double lookups_bare(const u64 *starts, u32 nr, const u64 *addrs, u64 m, b
  */
 static noinline u64 floor_walk(const struct memtopo_view *v, u64 addr)
 {
-	u32 x = min_t(u64, addr >> v->tshift, v->tslots - 1), pg = x / MEMTOPO_TPAGE_SLOTS;
-	const struct memtopo_tmid *mid = v->tmids[pg / MEMTOPO_TMID_PAGES];
-	const struct memtopo_tpage *page = mid->page[pg % MEMTOPO_TMID_PAGES];
+	u32 x = min_t(u64, addr >> v->tshift, v->tslots - 1);
+	const struct memtopo_tpage *page = memtopo_tpage_of(v, x);
 	u16 t = page->slot[x % MEMTOPO_TPAGE_SLOTS];
 	u32 c = memtopo_tslot_chunk(t), k = memtopo_tslot_k(t);
 	unsigned long pa = (unsigned long)&page->chunk[c - 1], pr = (unsigned long)&v->trec;
@@ -797,9 +796,7 @@ static void print_table_detail(const struct memtopo_view *v)
 	u32 s, how[7] = {}, all = v->tslots ? v->tslots - 1 : 0;
 
 	for (s = 0; s < all; s++) {
-		u32 p = s / MEMTOPO_TPAGE_SLOTS;
-		u16 t = v->tmids[p / MEMTOPO_TMID_PAGES]->page[p % MEMTOPO_TMID_PAGES]
-				->slot[s % MEMTOPO_TPAGE_SLOTS];
+		u16 t = memtopo_tpage_of(v, s)->slot[s % MEMTOPO_TPAGE_SLOTS];
 		u32 f = memtopo_tslot_form(t);
 
 		if (!memtopo_tslot_chunk(t))

@@ -2558,18 +2558,10 @@ static void check_view_tree(const struct memtopo_view *v, unsigned long round)
 		     v->nr, v->nr_chunks, nr, nr_chunks);
 }
 
-/* The page of @v's direct table holding slot @s, through its mid. */
-static const struct memtopo_tpage *view_tpage(const struct memtopo_view *v, u32 s)
-{
-	u32 p = s / MEMTOPO_TPAGE_SLOTS;
-
-	return v->tmids[p / MEMTOPO_TMID_PAGES]->page[p % MEMTOPO_TMID_PAGES];
-}
-
 /* Slot @s of @v's direct table. */
 static u16 view_tslot(const struct memtopo_view *v, u32 s)
 {
-	return view_tpage(v, s)->slot[s % MEMTOPO_TPAGE_SLOTS];
+	return memtopo_tpage_of(v, s)->slot[s % MEMTOPO_TPAGE_SLOTS];
 }
 
 /*
@@ -2768,7 +2760,7 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 		u64 b = s + 1 < v->tslots ? a + (1ULL << v->tshift) - 1 : U64_MAX;
 		u32 i = memtopo_view_find(v, a), n = memtopo_view_find(v, b) - i, k;
 		const struct memtopo_chunk *ch = memtopo_view_entry(v, i, &k);
-		const struct memtopo_tpage *page = view_tpage(v, s);
+		const struct memtopo_tpage *page = memtopo_tpage_of(v, s);
 		u16 got = page->slot[s % MEMTOPO_TPAGE_SLOTS];
 		bool ends = ch->starts[ch->nr] != U64_MAX;
 		bool want = n < 4 && (k + n + 1 < ch->nr || (k + n + 1 == ch->nr && ends)) &&
