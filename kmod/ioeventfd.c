@@ -252,10 +252,8 @@ int memtopo_region_del_eventfd_locked(struct memtopo_region *mr, u64 offset,
 		memtopo_ctx_count_ioeventfds_locked(mr->ctx, -1);
 		ret = memtopo_ioeventfds_changed(mr->ctx);
 		if (ret) {
-			/* nobody was told: back where it was, the list's reference kept */
-			list_add_rcu(&fd->link, u->pos);
-			p->nr_ioeventfds++;
-			memtopo_ctx_count_ioeventfds_locked(mr->ctx, 1);
+			/* nobody was told: back where it was, as a rollback puts it */
+			memtopo_ioeventfd_undo(u, false);
 			memtopo_undo_cancel(mr->ctx);
 		}
 		return ret;
