@@ -1145,6 +1145,10 @@ int main(int argc, char **argv)
 			r->cold_ratio = m[14];
 			r->bytes_entry = m[15];
 			r->ranges = m[16];
+			/* the leaves --ranges picked must give its size, but where capped */
+			if (size_in_ranges && leaves_for(s, ns[i]) < MEMTOPO_MAX_REGIONS - 2 &&
+			    (r->ranges * 50 < ns[i] * 49 || r->ranges * 50 > ns[i] * 51))
+				fail("--ranges: the ranges are not the size, within 2%", s, ns[i]);
 			printf("%-9s %7llu %8.4f %8.4f %9.2f %9.2f %7.1f ", shape_name[s],
 			       (unsigned long long)leaves_for(s, ns[i]), r->build_s, r->render_s,
 			       r->commit_us,
