@@ -223,6 +223,19 @@ static void snap_add(struct snap *s, const char *what, const void *p, size_t len
 	s->len += len + sizeof(len);
 }
 
+/*
+ * What a list call returned: its return value always, the entries when
+ * it succeeded (@list is then freed).
+ */
+static void snap_add_list(struct snap *s, const char *what, int ret, void *list, size_t len)
+{
+	snap_add(s, what, &ret, sizeof(ret));
+	if (!ret) {
+		snap_add(s, what, list, len);
+		free(list);
+	}
+}
+
 struct world {
 	int fd;
 	char name[48];
@@ -316,23 +329,11 @@ static void snap_take(struct world *w, struct snap *s, __u32 drain)
 		free(text);
 	}
 	ret = mt_ioeventfd_list(w->fd, w->io, &iofds, &n);
-	snap_add(s, "ioeventfds", &ret, sizeof(ret));
-	if (!ret) {
-		snap_add(s, "ioeventfds", iofds, n * sizeof(*iofds));
-		free(iofds);
-	}
+	snap_add_list(s, "ioeventfds", ret, iofds, ret ? 0 : n * sizeof(*iofds));
 	ret = mt_coalesced_list(w->fd, w->io, &coal, &n);
-	snap_add(s, "coalesced", &ret, sizeof(ret));
-	if (!ret) {
-		snap_add(s, "coalesced", coal, n * sizeof(*coal));
-		free(coal);
-	}
+	snap_add_list(s, "coalesced", ret, coal, ret ? 0 : n * sizeof(*coal));
 	ret = mt_iommu_get(w->fd, w->iommu, &maps, &n);
-	snap_add(s, "iommu", &ret, sizeof(ret));
-	if (!ret) {
-		snap_add(s, "iommu", maps, n * sizeof(*maps));
-		free(maps);
-	}
+	snap_add_list(s, "iommu", ret, maps, ret ? 0 : n * sizeof(*maps));
 	ret = dirty_get(w->fd, w->ram, bits, 0);
 	snap_add(s, "dirty log", &ret, sizeof(ret));
 	snap_add(s, "dirty log", bits, sizeof(bits));
