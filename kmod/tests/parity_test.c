@@ -12,6 +12,7 @@
 #include <linux/err.h>
 #include <linux/kthread.h>
 #include <linux/random.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
@@ -555,6 +556,67 @@ static void pt_ioeventfd_symdiff(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&pt_puts), 2);
 }
 
+#ifdef CONFIG_FAULT_INJECTION
+/*
+ * An add or a delete whose spaces' sets cannot be rebuilt fails, at every
+ * fault point: no listener told, and writes go where they went before.
+ */
+static void pt_ioeventfd_fail_nth(struct kunit *test)
+{
+	struct pt_dev *d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
+	struct memtopo_region *io;
+	struct pt_listeners *pl;
+	struct pt_env e;
+	int n, ret, signals, failed = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	pt_env_init(test, &e);
+	io = pt_add(test, &e, MEMTOPO_IO, "io", 0x1000, 0x100, NULL, &pt_le_default, d, 0);
+	KUNIT_ASSERT_EQ(test, memtopo_region_add_eventfd(io, 0x10, 4, false, 0, PT_TOKEN(1)), 0);
+	pl = pt_listen(test, &e);
+	for (n = 1; n < 100; n++) {
+		signals = atomic_read(&pt_signals);
+		current->fail_nth = n;
+		ret = memtopo_region_del_eventfd(io, 0x10, 4, false, 0, PT_TOKEN(1));
+		current->fail_nth = 0;
+		if (!ret)
+			break;
+		failed++;
+		KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+		KUNIT_EXPECT_STREQ(test, pl->log, "");
+		/* still registered: the write signals it */
+		KUNIT_EXPECT_EQ(test, memtopo_space_write(e.as, 0x1010, "\0\0\0\0", 4), 0);
+		KUNIT_EXPECT_EQ(test, atomic_read(&pt_signals), signals + 1);
+	}
+	KUNIT_EXPECT_GT(test, failed, 0);
+	KUNIT_EXPECT_STREQ(test, pl->log, "A:ed1010+4 B:ed1010+4 ");
+	pl->log[0] = 0;
+	for (n = 1, failed = 0; n < 100; n++) {
+		signals = atomic_read(&pt_signals);
+		current->fail_nth = n;
+		ret = memtopo_region_add_eventfd(io, 0x20, 4, false, 0, PT_TOKEN(2));
+		current->fail_nth = 0;
+		if (!ret)
+			break;
+		failed++;
+		KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+		KUNIT_EXPECT_STREQ(test, pl->log, "");
+		/* not registered: the write goes to the device */
+		KUNIT_EXPECT_EQ(test, memtopo_space_write(e.as, 0x1020, "\0\0\0\0", 4), 0);
+		KUNIT_EXPECT_EQ(test, atomic_read(&pt_signals), signals);
+	}
+	KUNIT_EXPECT_GT(test, failed, 0);
+	KUNIT_EXPECT_STREQ(test, pl->log, "B:ea1020+4 A:ea1020+4 ");
+	pt_unlisten(pl);
+	pt_env_fini(&e);
+}
+#else
+static void pt_ioeventfd_fail_nth(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
+}
+#endif
+
 static void pt_ioeventfd_dispatch(struct kunit *test)
 {
 	struct pt_dev *d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
@@ -802,6 +864,7 @@ static struct kunit_suite memtopo_dispatch_suite = {
 static struct kunit_case memtopo_ioeventfd_cases[] = {
 	KUNIT_CASE(pt_ioeventfd_symdiff),
 	KUNIT_CASE(pt_ioeventfd_dispatch),
+	KUNIT_CASE(pt_ioeventfd_fail_nth),
 	{}
 };
 
