@@ -121,7 +121,8 @@ static void memtopo_coalesced_update(struct memtopo_region *mr, bool had_ranges)
  * @size: bytes, at least 1, within @mr.
  *
  * Return: 0; -EINVAL for another region kind or a range outside @mr;
- * -EEXIST if exactly this range is already there; -ENOMEM.
+ * -ENOENT if @mr was destroyed; -EEXIST if exactly this range is already
+ * there; -ENOMEM.
  */
 int memtopo_region_add_coalescing_locked(struct memtopo_region *mr, u64 offset, u64 size)
 {
@@ -129,12 +130,16 @@ int memtopo_region_add_coalescing_locked(struct memtopo_region *mr, u64 offset, 
 	struct memtopo_coalesced_range *c;
 	struct memtopo_undo *u;
 	bool had;
+	int ret;
 
 	memtopo_assert_locked(mr->ctx);
-	if (!memtopo_coalescing_allowed(mr) || (mr->flags & MEMTOPO_RF_DESTROYED) || !size ||
+	if (!memtopo_coalescing_allowed(mr) || !size ||
 	    memtopo_region_empty(mr) || offset > memtopo_region_last_off(mr) ||
 	    size - 1 > memtopo_region_last_off(mr) - offset)
 		return -EINVAL;
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ret;
 	p = memtopo_parity_locked(mr);
 	if (p)
 		list_for_each_entry(c, &p->coalesced, link)
@@ -170,15 +175,20 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_add_coalescing_locked, MEMTOPO);
  * @offset: as added.
  * @size: as added.
  *
- * Return: 0, -ENOENT if there is no such range, -ENOMEM.
+ * Return: 0, -ENOENT if @mr was destroyed or there is no such range,
+ * -ENOMEM.
  */
 int memtopo_region_del_coalescing_locked(struct memtopo_region *mr, u64 offset, u64 size)
 {
 	struct memtopo_region_parity *p = memtopo_parity_locked(mr);
 	struct memtopo_coalesced_range *c;
 	struct memtopo_undo *u;
+	int ret;
 
 	memtopo_assert_locked(mr->ctx);
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ret;
 	if (!p)
 		return -ENOENT;
 	list_for_each_entry(c, &p->coalesced, link) {
@@ -204,14 +214,18 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_del_coalescing_locked, MEMTOPO);
  * memtopo_region_clear_coalescing_locked() - remove every coalescing range.
  * @mr: the region, context locked.
  *
- * Return: 0 or -ENOMEM (nothing removed).
+ * Return: 0, -ENOENT if @mr was destroyed, or -ENOMEM (nothing removed).
  */
 int memtopo_region_clear_coalescing_locked(struct memtopo_region *mr)
 {
 	struct memtopo_region_parity *p = memtopo_parity_locked(mr);
 	struct memtopo_undo *u;
+	int ret;
 
 	memtopo_assert_locked(mr->ctx);
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ret;
 	if (!p || list_empty(&p->coalesced))
 		return 0;
 	u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_PARITY, mr);

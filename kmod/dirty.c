@@ -862,9 +862,9 @@ MEMTOPO_LOCKED_WRAPPER(region_clear_dirty_log, mr->ctx,
  *
  * Context: process context, may sleep; listener callbacks may run.
  * Return: 0; -EINVAL for another client or dropping a reference that was
- * never taken; -EOVERFLOW past U32_MAX references; -ENOMEM, -E2BIG (the
- * region is too large for a bitmap) or, outside a transaction, a render
- * error.  On error nothing changed.
+ * never taken; -ENOENT if @mr was destroyed; -EOVERFLOW past U32_MAX
+ * references; -ENOMEM, -E2BIG (the region is too large for a bitmap) or,
+ * outside a transaction, a render error.  On error nothing changed.
  */
 int memtopo_region_set_log_locked(struct memtopo_region *mr, bool on, unsigned int client)
 {
@@ -877,6 +877,9 @@ int memtopo_region_set_log_locked(struct memtopo_region *mr, bool on, unsigned i
 	memtopo_assert_locked(ctx);
 	if (client != MEMTOPO_DIRTY_VGA)
 		return -EINVAL;
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ret;
 	p = memtopo_parity_locked(mr);
 	old = p ? p->vga_logging_count : 0;
 	if (!on && !old)

@@ -299,10 +299,12 @@ int memtopo_region_set_discard_manager_locked(struct memtopo_region *mr, u64 gra
 	struct memtopo_region_parity *p;
 	struct memtopo_discard_mgr *d;
 	u64 nr;
+	int ret;
 
 	memtopo_assert_locked(mr->ctx);
-	if (memtopo_region_destroyed(mr))
-		return -ENOENT;
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ret;
 	if (mr->kind != MEMTOPO_RAM && mr->kind != MEMTOPO_RAM_DEVICE)
 		return -EINVAL;
 	if (granularity < MEMTOPO_DISCARD_MIN_GRANULARITY || (granularity & (granularity - 1)) ||

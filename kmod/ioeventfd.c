@@ -140,8 +140,9 @@ err_free:
  *	deleted and every listener was told.
  *
  * Return: 0; -EINVAL for a bad region kind, size, @data wider than @size,
- * a data match on size 0, or a range outside @mr; -EEXIST if it collides
- * with a registration of @mr; -ENOMEM.  On error nothing changed.
+ * a data match on size 0, or a range outside @mr; -ENOENT if @mr was
+ * destroyed; -EEXIST if it collides with a registration of @mr; -ENOMEM.
+ * On error nothing changed.
  */
 int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 				      unsigned int size, bool match_data, u64 data,
@@ -154,8 +155,11 @@ int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 	int ret;
 
 	memtopo_assert_locked(mr->ctx);
-	if (!eventfd || !memtopo_region_terminates(mr) || (mr->flags & MEMTOPO_RF_DESTROYED))
+	if (!eventfd || !memtopo_region_terminates(mr))
 		return -EINVAL;
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ret;
 	if (size != 0 && size != 1 && size != 2 && size != 4 && size != 8)
 		return -EINVAL;
 	if (match_data && (!size || (size < 8 && data >> (size * 8))))
@@ -222,7 +226,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_add_eventfd_locked, MEMTOPO);
  *	there (registrations that collide are refused, so at most one
  *	matches); the caller's own references are untouched.
  *
- * Return: 0, -ENOENT if no such registration exists, -ENOMEM.
+ * Return: 0, -ENOENT if @mr was destroyed or no such registration exists,
+ * -ENOMEM.
  */
 int memtopo_region_del_eventfd_locked(struct memtopo_region *mr, u64 offset,
 				      unsigned int size, bool match_data, u64 data,
@@ -234,6 +239,9 @@ int memtopo_region_del_eventfd_locked(struct memtopo_region *mr, u64 offset,
 	int ret;
 
 	memtopo_assert_locked(mr->ctx);
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ret;
 	p = memtopo_parity_locked(mr);
 	if (!p)
 		return -ENOENT;

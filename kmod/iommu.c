@@ -753,10 +753,14 @@ void memtopo_iommu_uncharge(struct memtopo_region *mr)
 static int memtopo_iommu_table_check(struct memtopo_region *mr)
 {
 	struct memtopo_iommu *io;
+	int ret;
 
 	memtopo_assert_locked(mr->ctx);
-	if (!memtopo_is_iommu(mr) || memtopo_region_destroyed(mr))
+	if (!memtopo_is_iommu(mr))
 		return -EINVAL;
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ret;
 	io = memtopo_iommu_locked(mr);
 	return io && io->ops ? -EINVAL : 0;
 }
@@ -780,7 +784,7 @@ static int memtopo_iommu_range_check(struct memtopo_region *iommu, u64 iova, u64
 /**
  * memtopo_iommu_map_locked() - map [@iova, @iova + @size) of a table IOMMU
  * to [@addr, @addr + @size) of @target, iommufd's IOMMU_IOAS_MAP.
- * @iommu: a MEMTOPO_IOMMU region made without ops, not destroyed.
+ * @iommu: a MEMTOPO_IOMMU region made without ops.
  * @iova: first IOVA (an offset in @iommu), a multiple of
  *	MEMTOPO_IOMMU_PAGE_SIZE.
  * @size: bytes, a non-zero multiple of MEMTOPO_IOMMU_PAGE_SIZE.
@@ -795,7 +799,8 @@ static int memtopo_iommu_range_check(struct memtopo_region *iommu, u64 iova, u64
  *
  * Context: the context mutex held; may sleep (notifiers may).
  * Return: 0; -EINVAL for a region that is not a table IOMMU, a bad
- * alignment, size, permission or target; -EOVERFLOW if either range passes
+ * alignment, size, permission or target; -ENOENT if @iommu was destroyed;
+ * -EOVERFLOW if either range passes
  * 2^64; -EEXIST if part of the IOVA range is mapped already; -ENOSPC at
  * MEMTOPO_IOMMU_MAX_MAPPINGS or if the grown table passes the context's
  * memory budget; -ENOMEM.
@@ -909,7 +914,7 @@ static int memtopo_iommu_unmap_range(struct memtopo_region *iommu, u64 iova, u64
 /**
  * memtopo_iommu_unmap_locked() - unmap [@iova, @iova + @size) of a table
  * IOMMU, iommufd's IOMMU_IOAS_UNMAP.
- * @iommu: a MEMTOPO_IOMMU region made without ops, not destroyed.
+ * @iommu: a MEMTOPO_IOMMU region made without ops.
  * @iova: first IOVA, a multiple of MEMTOPO_IOMMU_PAGE_SIZE.
  * @size: bytes, a non-zero multiple of MEMTOPO_IOMMU_PAGE_SIZE.
  *
@@ -920,8 +925,8 @@ static int memtopo_iommu_unmap_range(struct memtopo_region *iommu, u64 iova, u64
  *
  * Context: the context mutex held; may sleep (notifiers may).
  * Return: 0; -EINVAL for a region that is not a table IOMMU or a bad
- * alignment or size; -EOVERFLOW past 2^64; -ENOENT if a page of the range
- * is not mapped (nothing is unmapped then); -ENOSPC if cutting a mapping
+ * alignment or size; -EOVERFLOW past 2^64; -ENOENT if @iommu was destroyed
+ * or a page of the range is not mapped (nothing is unmapped then); -ENOSPC if cutting a mapping
  * in two grows the table past the context's memory budget; -ENOMEM.
  */
 int memtopo_iommu_unmap_locked(struct memtopo_region *iommu, u64 iova, u64 size)
@@ -940,11 +945,11 @@ MEMTOPO_LOCKED_WRAPPER(iommu_unmap, iommu->ctx,
 
 /**
  * memtopo_iommu_unmap_all_locked() - unmap every mapping of a table IOMMU.
- * @iommu: a MEMTOPO_IOMMU region made without ops, not destroyed.
+ * @iommu: a MEMTOPO_IOMMU region made without ops.
  *
  * Context: the context mutex held; may sleep (notifiers may).
  * Return: 0 (also for an empty table); -EINVAL for a region that is not a
- * table IOMMU; -ENOMEM.
+ * table IOMMU; -ENOENT if @iommu was destroyed; -ENOMEM.
  */
 int memtopo_iommu_unmap_all_locked(struct memtopo_region *iommu)
 {
@@ -999,7 +1004,7 @@ static unsigned int memtopo_iommu_flags_of(struct memtopo_iommu *io,
 /**
  * memtopo_iommu_register_notifier_locked() - QEMU's
  * memory_region_register_iommu_notifier().
- * @iommu: an IOMMU region, not destroyed.
+ * @iommu: an IOMMU region.
  * @n: the notifier: @notify, @flags, @start, @end and @iommu_idx filled
  *	in; not registered.
  *
@@ -1010,8 +1015,9 @@ static unsigned int memtopo_iommu_flags_of(struct memtopo_iommu *io,
  * Context: the context mutex held.
  * Return: 0; -EINVAL for a region that is not an IOMMU, no @notify, no or
  * unknown @flags, @start above @end or an @iommu_idx the IOMMU does not
- * have; -EBUSY if @n is registered already; -ENOMEM; notify_flag_changed's
- * error.  On error nothing is registered.
+ * have; -ENOENT if @iommu was destroyed; -EBUSY if @n is registered
+ * already; -ENOMEM; notify_flag_changed's error.  On error nothing is
+ * registered.
  */
 int memtopo_iommu_register_notifier_locked(struct memtopo_region *iommu,
 					   struct memtopo_iommu_notifier *n)
@@ -1021,10 +1027,13 @@ int memtopo_iommu_register_notifier_locked(struct memtopo_region *iommu,
 	int ret;
 
 	memtopo_assert_locked(iommu->ctx);
-	if (!memtopo_is_iommu(iommu) || memtopo_region_destroyed(iommu) || !n->notify ||
+	if (!memtopo_is_iommu(iommu) || !n->notify ||
 	    !n->flags || n->flags & ~MEMTOPO_IOMMU_NOTIFIER_ALL || n->start > n->end ||
 	    n->iommu_idx < 0 || n->iommu_idx >= memtopo_iommu_num_indexes(iommu))
 		return -EINVAL;
+	ret = memtopo_region_check_live(iommu);
+	if (ret)
+		return ret;
 	if (n->iommu)
 		return -EBUSY;
 	io = memtopo_iommu_get(iommu);

@@ -869,6 +869,17 @@ static inline bool memtopo_region_destroyed(const struct memtopo_region *mr)
 	return mr->flags & MEMTOPO_RF_DESTROYED;
 }
 
+/*
+ * The one check of every call that changes a region or hangs something on
+ * it.  A region destroyed in the open transaction is still in memory, but
+ * nothing it is given would ever render: the caller hears -ENOENT, as from
+ * a second destroy or from an ID that names nothing.
+ */
+static inline int memtopo_region_check_live(const struct memtopo_region *mr)
+{
+	return memtopo_region_destroyed(mr) ? -ENOENT : 0;
+}
+
 /* commit.c: the one commit path */
 int memtopo_ctx_changed(struct memtopo_ctx *ctx);
 int memtopo_ctx_region_changed(struct memtopo_region *mr);

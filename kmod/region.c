@@ -662,10 +662,12 @@ int memtopo_region_destroy_locked(struct memtopo_region *mr)
 {
 	struct memtopo_ctx *ctx = mr->ctx;
 	struct memtopo_undo *u;
+	int ret;
 
 	memtopo_assert_locked(ctx);
-	if (mr->flags & MEMTOPO_RF_DESTROYED)
-		return -ENOENT;
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ret;
 	if (mr->parent || !RB_EMPTY_ROOT(&mr->by_addr) || mr->alias_users ||
 	    memtopo_region_space_users(mr))
 		return -EBUSY;
@@ -832,7 +834,7 @@ static void memtopo_attach(struct memtopo_region *parent, struct memtopo_region 
 
 /**
  * memtopo_region_add_subregion_locked() - map @child at @offset in @parent.
- * @parent: a region, not destroyed.  As in QEMU it may be an alias: its
+ * @parent: a region.  As in QEMU it may be an alias: its
  *	subregions are kept and printed by "info mtree" but never rendered,
  *	because rendering an alias shows its target instead.
  * @offset: address of @child within @parent.
@@ -840,13 +842,13 @@ static void memtopo_attach(struct memtopo_region *parent, struct memtopo_region 
  * @priority: higher wins; among equals the most recently added wins.
  * @may_overlap: the caller expects @child to overlap its siblings.
  *
- * Return: 0; -EINVAL for a foreign or destroyed region; -EBUSY if @child
- * already has a parent; -ELOOP if @child is @parent or one of its
- * ancestors, or if @parent renders its subregions and @child would render
- * it (reaches it through an alias); -EOVERFLOW if @offset + size passes
- * 2^64; -EMLINK beyond MEMTOPO_MAX_DEPTH; -ENOSPC past the context's
- * memory budget (its undo record); -ENOMEM; or, outside a
- * transaction, a render error (the change is then undone).
+ * Return: 0; -EINVAL for a foreign region; -ENOENT if either region was
+ * destroyed; -EBUSY if @child already has a parent; -ELOOP if @child is
+ * @parent or one of its ancestors, or if @parent renders its subregions
+ * and @child would render it (reaches it through an alias); -EOVERFLOW if
+ * @offset + size passes 2^64; -EMLINK beyond MEMTOPO_MAX_DEPTH; -ENOSPC
+ * past the context's memory budget (its undo record); -ENOMEM; or,
+ * outside a transaction, a render error (the change is then undone).
  */
 int memtopo_region_add_subregion_locked(struct memtopo_region *parent, u64 offset,
 					struct memtopo_region *child, int priority,
@@ -857,8 +859,11 @@ int memtopo_region_add_subregion_locked(struct memtopo_region *parent, u64 offse
 	int ret;
 
 	memtopo_assert_locked(ctx);
-	if (child->ctx != ctx || ((parent->flags | child->flags) & MEMTOPO_RF_DESTROYED))
+	if (child->ctx != ctx)
 		return -EINVAL;
+	ret = memtopo_region_check_live(parent) ?: memtopo_region_check_live(child);
+	if (ret)
+		return ret;
 	if (child->parent)
 		return -EBUSY;
 	if (!memtopo_range_fits(offset, child->size, child->flags & MEMTOPO_RF_SIZE64))
@@ -972,15 +977,18 @@ static int memtopo_undo_place(struct memtopo_region *mr)
  * @mr: the region.
  * @addr: new address.
  *
- * Return: 0, -EOVERFLOW if the region would pass 2^64, -ENOSPC past the
- * context's memory budget or -ENOMEM for the change's undo record (nothing
- * changed).
+ * Return: 0, -ENOENT if @mr was destroyed, -EOVERFLOW if the region would
+ * pass 2^64, -ENOSPC past the context's memory budget or -ENOMEM for the
+ * change's undo record (nothing changed).
  */
 int memtopo_region_set_address_locked(struct memtopo_region *mr, u64 addr)
 {
 	int ret;
 
 	memtopo_assert_locked(mr->ctx);
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ret;
 	if (!memtopo_range_fits(addr, mr->size, mr->flags & MEMTOPO_RF_SIZE64))
 		return -EOVERFLOW;
 	if (addr == mr->addr)
@@ -1000,15 +1008,18 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_address_locked, MEMTOPO);
  * @size: new size (ignored if @size_is_2_64).
  * @size_is_2_64: the new size is 2^64.
  *
- * Return: 0, -EOVERFLOW if the region would pass 2^64, -ENOSPC past the
- * context's memory budget or -ENOMEM for the change's undo record (nothing
- * changed).
+ * Return: 0, -ENOENT if @mr was destroyed, -EOVERFLOW if the region would
+ * pass 2^64, -ENOSPC past the context's memory budget or -ENOMEM for the
+ * change's undo record (nothing changed).
  */
 int memtopo_region_set_size_locked(struct memtopo_region *mr, u64 size, bool size_is_2_64)
 {
 	int ret;
 
 	memtopo_assert_locked(mr->ctx);
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ret;
 	if (!memtopo_range_fits(mr->addr, size, size_is_2_64))
 		return -EOVERFLOW;
 	if (size_is_2_64 == !!(mr->flags & MEMTOPO_RF_SIZE64) && (size_is_2_64 || size == mr->size))
@@ -1028,14 +1039,17 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_size_locked, MEMTOPO);
  * @mr: the region.
  * @priority: new priority; the region becomes the newest of its priority.
  *
- * Return: 0, or -ENOSPC past the context's memory budget or -ENOMEM for
- * the change's undo record (nothing changed).
+ * Return: 0, -ENOENT if @mr was destroyed, or -ENOSPC past the context's
+ * memory budget or -ENOMEM for the change's undo record (nothing changed).
  */
 int memtopo_region_set_priority_locked(struct memtopo_region *mr, int priority)
 {
 	int ret;
 
 	memtopo_assert_locked(mr->ctx);
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ret;
 	if (priority == mr->priority)
 		return 0;
 	ret = memtopo_undo_place(mr);
@@ -1052,16 +1066,21 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_priority_locked, MEMTOPO);
  * @mr: an alias.
  * @offset: new offset into the target.
  *
- * Return: 0, -EINVAL if @mr is not an alias, -ENOSPC past the context's
- * memory budget or -ENOMEM for the change's undo record (nothing changed).
+ * Return: 0, -EINVAL if @mr is not an alias, -ENOENT if it was destroyed,
+ * -ENOSPC past the context's memory budget or -ENOMEM for the change's undo
+ * record (nothing changed).
  */
 int memtopo_region_set_alias_offset_locked(struct memtopo_region *mr, u64 offset)
 {
 	struct memtopo_undo *u;
+	int ret;
 
 	memtopo_assert_locked(mr->ctx);
 	if (mr->kind != MEMTOPO_ALIAS)
 		return -EINVAL;
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ret;
 	if (offset == mr->alias_offset)
 		return 0;
 	u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_ALIAS_OFFSET, mr);
@@ -1076,8 +1095,12 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_alias_offset_locked, MEMTOPO);
 static int memtopo_region_set_flag(struct memtopo_region *mr, u16 flag, bool on)
 {
 	struct memtopo_undo *u;
+	int ret;
 
 	memtopo_assert_locked(mr->ctx);
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ret;
 	if (!!(mr->flags & flag) == on)
 		return 0;
 	u = memtopo_undo_push(mr->ctx, MEMTOPO_UNDO_FLAGS, mr);
@@ -1093,8 +1116,8 @@ static int memtopo_region_set_flag(struct memtopo_region *mr, u16 flag, bool on)
  * @mr: the region.
  * @enabled: new state.
  *
- * Return: 0, or -ENOSPC past the context's memory budget or -ENOMEM for
- * the change's undo record (nothing changed).
+ * Return: 0, -ENOENT if @mr was destroyed, or -ENOSPC past the context's
+ * memory budget or -ENOMEM for the change's undo record (nothing changed).
  */
 int memtopo_region_set_enabled_locked(struct memtopo_region *mr, bool enabled)
 {
@@ -1108,8 +1131,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_enabled_locked, MEMTOPO);
  * @mr: the region.
  * @readonly: new state.
  *
- * Return: 0, or -ENOSPC past the context's memory budget or -ENOMEM for
- * the change's undo record (nothing changed).
+ * Return: 0, -ENOENT if @mr was destroyed, or -ENOSPC past the context's
+ * memory budget or -ENOMEM for the change's undo record (nothing changed).
  */
 int memtopo_region_set_readonly_locked(struct memtopo_region *mr, bool readonly)
 {
@@ -1122,8 +1145,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_readonly_locked, MEMTOPO);
  * @mr: the region.
  * @nonvolatile: new state.
  *
- * Return: 0, or -ENOSPC past the context's memory budget or -ENOMEM for
- * the change's undo record (nothing changed).
+ * Return: 0, -ENOENT if @mr was destroyed, or -ENOSPC past the context's
+ * memory budget or -ENOMEM for the change's undo record (nothing changed).
  */
 int memtopo_region_set_nonvolatile_locked(struct memtopo_region *mr, bool nonvolatile)
 {
@@ -1137,8 +1160,9 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_nonvolatile_locked, MEMTOPO);
  * @mr: a MEMTOPO_ROM_DEVICE region.
  * @romd: new mode.
  *
- * Return: 0, -EINVAL for other kinds, -ENOSPC past the context's memory
- * budget or -ENOMEM for the change's undo record (nothing changed).
+ * Return: 0, -EINVAL for other kinds, -ENOENT if @mr was destroyed,
+ * -ENOSPC past the context's memory budget or -ENOMEM for the change's
+ * undo record (nothing changed).
  */
 int memtopo_region_set_romd_locked(struct memtopo_region *mr, bool romd)
 {
@@ -1155,7 +1179,10 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_romd_locked, MEMTOPO);
  * @client: MEMTOPO_DIRTY_*.
  * @on: new state.
  *
- * Return: 0, or -EINVAL for an unknown client.
+ * Return: 0, -EINVAL for an unknown client, -ENOENT if @mr was destroyed,
+ * -ENOMEM or -E2BIG for the client's bitmap, -ENOSPC past the context's
+ * memory budget (nothing changed); outside a transaction, a render error
+ * (the change is then undone).
  */
 int memtopo_region_set_dirty_log_locked(struct memtopo_region *mr, unsigned int client, bool on)
 {
@@ -1166,6 +1193,9 @@ int memtopo_region_set_dirty_log_locked(struct memtopo_region *mr, unsigned int 
 	memtopo_assert_locked(mr->ctx);
 	if (client >= MEMTOPO_DIRTY_CLIENTS)
 		return -EINVAL;
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ret;
 	mask = on ? mr->dirty_log_mask | BIT(client) : mr->dirty_log_mask & ~BIT(client);
 	if (mask == mr->dirty_log_mask)
 		return 0;

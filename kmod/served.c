@@ -460,7 +460,7 @@ struct file *memtopo_region_serve(struct memtopo_region *mr, const struct memtop
 	if (IS_ERR(file))
 		return file;
 	memtopo_ctx_lock(mr->ctx);
-	ret = (mr->flags & MEMTOPO_RF_DESTROYED) ? -ENOENT : memtopo_serve_prepare_locked(mr);
+	ret = memtopo_region_check_live(mr) ?: memtopo_serve_prepare_locked(mr);
 	if (!ret)
 		memtopo_serve_bind_locked(mr, file);
 	memtopo_ctx_unlock(mr->ctx);

@@ -13,6 +13,7 @@
 #include <linux/string.h>
 
 #include "engine_util.h"
+#include "selftest.h"
 
 #define K(x) ((u64)(x) * 0x1000)
 /* the first address of the last page */
@@ -306,9 +307,9 @@ static void mt_rules_busy_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, memtopo_region_destroy(lone), 0);
 	MT_REFUSED(test, as, NULL, memtopo_region_destroy(lone), -ENOENT);
 	MT_REFUSED(test, as, NULL, memtopo_region_add_subregion(root, K(40), lone, 0, false),
-		   -EINVAL);
+		   -ENOENT);
 	MT_REFUSED(test, as, NULL, memtopo_region_add_subregion(lone, 0, other, 0, false),
-		   -EINVAL);
+		   -ENOENT);
 	memtopo_region_put(lone);
 	KUNIT_EXPECT_EQ(test, mt_ctx(test)->nr_regions, nr_regions - 1);
 	/* removing what is not a child */
@@ -428,6 +429,158 @@ static void mt_rules_invalid_test(struct kunit *test)
 	MT_EXPECT_VIEW(test, as, { 0, K(1) - 1, "ram", 0, 0 });
 }
 
+/* What a refused call on a destroyed region must leave as it was. */
+struct mt_dead {
+	struct mt_place place;
+	u64 alias_offset;
+	u8 dirty_log_mask;
+	u32 ioeventfds;
+	u32 coalesced;
+	u32 vga;
+};
+
+static struct mt_dead mt_dead_of(struct memtopo_region *mr)
+{
+	struct mt_dead d = { mt_place_of(mr), mr->alias_offset, mr->dirty_log_mask };
+
+	d.vga = memtopo_region_vga_logging_count(mr);
+	memtopo_ctx_lock(mr->ctx);
+	d.ioeventfds = memtopo_region_list_eventfds_locked(mr, NULL, 0);
+	d.coalesced = memtopo_region_list_coalescing_locked(mr, NULL, 0);
+	memtopo_ctx_unlock(mr->ctx);
+	return d;
+}
+
+#define MT_GONE(test, call)							\
+	KUNIT_EXPECT_EQ_MSG(test, (call), -ENOENT, "%s", #call)
+
+static void mt_dead_noop(struct memtopo_iommu_notifier *n,
+			 const struct memtopo_iotlb_entry *entry)
+{
+}
+
+/* Stand-in eventfds: the registration made below is put when its region goes. */
+static void mt_token_signal(struct eventfd_ctx *e)
+{
+}
+
+static void mt_token_put(struct eventfd_ctx *e)
+{
+}
+
+static const struct memtopo_eventfd_test_ops mt_token_ops = {
+	.signal = mt_token_signal, .put = mt_token_put,
+};
+
+#define MT_TOKEN ((struct eventfd_ctx *)0x1000UL)
+
+/*
+ * Every call that changes a region or hangs something on it, made on
+ * regions destroyed earlier in the same transaction: each is refused with
+ * -ENOENT, records nothing to undo and changes nothing, and the commit
+ * renders what the transaction's other changes alone render.
+ */
+static void mt_rules_destroyed_in_txn_test(struct kunit *test)
+{
+	struct memtopo_ctx *ctx = mt_ctx(test);
+	struct memtopo_region *root = mt_region64(test, MEMTOPO_CONTAINER, "root");
+	struct memtopo_region *ram = mt_region_kram(test, MEMTOPO_RAM, "ram", K(4));
+	struct memtopo_region *io = mt_region(test, MEMTOPO_IO, "io", K(1));
+	struct memtopo_region *rom = mt_region(test, MEMTOPO_ROM_DEVICE, "rom", K(1));
+	struct memtopo_region *al = mt_alias(test, "al", ram, 0, K(1));
+	struct memtopo_region *box = mt_region(test, MEMTOPO_CONTAINER, "box", K(1));
+	struct memtopo_region *spare = mt_region_kram(test, MEMTOPO_RAM, "spare", K(2));
+	struct memtopo_region *mmu = mt_region(test, MEMTOPO_IOMMU, "mmu", K(16));
+	struct memtopo_region *lone = mt_region(test, MEMTOPO_RAM, "lone", K(1));
+	struct memtopo_region *dead[] = { io, rom, al, box, spare, mmu };
+	struct memtopo_iommu_notifier n = { .notify = mt_dead_noop,
+					    .flags = MEMTOPO_IOMMU_NOTIFIER_MAP, .end = U64_MAX };
+	struct mt_dead before[ARRAY_SIZE(dead)], after;
+	struct memtopo_space *as;
+	unsigned int i, nr_regions;
+	u32 undo_nr;
+
+	mt_add(test, root, 0, ram, 0);
+	mt_add(test, root, K(16), io, 0);
+	mt_add(test, root, K(32), rom, 0);
+	mt_add(test, root, K(48), al, 0);
+	as = mt_space(test, "as", root);
+	/* something for each delete below to find */
+	KUNIT_ASSERT_EQ(test, memtopo_region_add_eventfd(io, 0, 4, false, 0, MT_TOKEN), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_region_add_coalescing(io, 0, 0x100), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_discard_manager(spare, K(1)), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_region_populate(spare, 0, K(1)), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_iommu_map(mmu, 0, K(2), as, 0, MEMTOPO_IOMMU_RW), 0);
+	nr_regions = ctx->nr_regions;
+	for (i = 0; i < ARRAY_SIZE(dead); i++)
+		memtopo_region_get(dead[i]);
+
+	memtopo_transaction_begin(ctx);
+	/* the change the commit must render, and nothing else */
+	KUNIT_EXPECT_EQ(test, memtopo_region_set_address(ram, K(128)), 0);
+	for (i = 0; i < ARRAY_SIZE(dead); i++) {
+		if (dead[i]->parent)
+			KUNIT_EXPECT_EQ(test, memtopo_region_del_subregion(root, dead[i]), 0);
+		KUNIT_EXPECT_EQ(test, memtopo_region_destroy(dead[i]), 0);
+		before[i] = mt_dead_of(dead[i]);
+	}
+	undo_nr = ctx->undo.nr;
+
+	MT_GONE(test, memtopo_region_destroy(io));
+	MT_GONE(test, memtopo_region_add_subregion(root, K(64), io, 0, false));
+	MT_GONE(test, memtopo_region_add_subregion(box, 0, lone, 0, false));
+	MT_GONE(test, memtopo_region_set_address(io, K(64)));
+	MT_GONE(test, memtopo_region_set_size(io, K(2), false));
+	MT_GONE(test, memtopo_region_set_size(io, 0, true));
+	MT_GONE(test, memtopo_region_set_priority(io, 7));
+	MT_GONE(test, memtopo_region_set_enabled(io, false));
+	MT_GONE(test, memtopo_region_set_readonly(io, true));
+	MT_GONE(test, memtopo_region_set_nonvolatile(io, true));
+	MT_GONE(test, memtopo_region_set_romd(rom, false));
+	MT_GONE(test, memtopo_region_set_alias_offset(al, K(2)));
+	MT_GONE(test, memtopo_region_set_dirty_log(spare, MEMTOPO_DIRTY_MIGRATION, true));
+	MT_GONE(test, memtopo_region_set_log(spare, true, MEMTOPO_DIRTY_VGA));
+	MT_GONE(test, memtopo_region_add_eventfd(io, 8, 4, false, 0, MT_TOKEN));
+	MT_GONE(test, memtopo_region_del_eventfd(io, 0, 4, false, 0, MT_TOKEN));
+	MT_GONE(test, memtopo_region_add_coalescing(io, 0x200, 0x100));
+	MT_GONE(test, memtopo_region_del_coalescing(io, 0, 0x100));
+	MT_GONE(test, memtopo_region_clear_coalescing(io));
+	MT_GONE(test, memtopo_region_set_discard_manager(spare, K(1)));
+	MT_GONE(test, memtopo_region_populate(spare, K(1), K(1)));
+	MT_GONE(test, memtopo_region_discard(spare, 0, K(1)));
+	MT_GONE(test, memtopo_iommu_map(mmu, K(4), K(1), as, 0, MEMTOPO_IOMMU_RW));
+	MT_GONE(test, memtopo_iommu_unmap(mmu, 0, K(1)));
+	MT_GONE(test, memtopo_iommu_register_notifier(mmu, &n, false));
+	KUNIT_EXPECT_NULL(test, n.iommu);
+
+	KUNIT_EXPECT_EQ_MSG(test, ctx->undo.nr, undo_nr, "a refused call recorded a change");
+	for (i = 0; i < ARRAY_SIZE(dead); i++) {
+		after = mt_dead_of(dead[i]);
+		KUNIT_EXPECT_TRUE_MSG(test, !memcmp(&after, &before[i], sizeof(after)),
+				      "a refused call changed %s", dead[i]->name);
+	}
+	KUNIT_EXPECT_EQ(test, memtopo_transaction_commit(ctx), 0);
+	MT_EXPECT_VIEW(test, as, { K(128), K(132) - 1, "ram", 0, 0 });
+	KUNIT_EXPECT_EQ(test, ctx->nr_regions, nr_regions - ARRAY_SIZE(dead));
+	for (i = 0; i < ARRAY_SIZE(dead); i++)
+		memtopo_region_put(dead[i]);
+}
+
+static int mt_dead_init(struct kunit *test)
+{
+	memtopo_set_eventfd_test_ops(&mt_token_ops);
+	return mt_fix_init(test);
+}
+
+static void mt_dead_exit(struct kunit *test)
+{
+	mt_fix_exit(test);
+	/* registrations are put from the RCU callback that frees their region */
+	rcu_barrier();
+	rcu_barrier();
+	memtopo_set_eventfd_test_ops(NULL);
+}
+
 static struct kunit_case mt_rules_cases[] = {
 	KUNIT_CASE(mt_rules_loop_ancestor_test),
 	KUNIT_CASE(mt_rules_loop_alias_test),
@@ -447,4 +600,17 @@ static struct kunit_suite mt_rules_suite = {
 	.test_cases = mt_rules_cases,
 };
 
-kunit_test_suite(mt_rules_suite);
+static struct kunit_case mt_dead_cases[] = {
+	KUNIT_CASE(mt_rules_destroyed_in_txn_test),
+	{}
+};
+
+/* Its own suite: the ioeventfd registration needs stand-in eventfds. */
+static struct kunit_suite mt_dead_suite = {
+	.name = "memtopo_engine_dead",
+	.init = mt_dead_init,
+	.exit = mt_dead_exit,
+	.test_cases = mt_dead_cases,
+};
+
+kunit_test_suites(&mt_rules_suite, &mt_dead_suite);
