@@ -261,10 +261,14 @@ static struct memtopo_discard_mgr *memtopo_discard_range(struct memtopo_region *
 							 u64 offset, u64 size)
 {
 	struct memtopo_discard_mgr *d;
+	int ret;
 
 	memtopo_assert_locked(mr->ctx);
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ERR_PTR(ret);
 	d = memtopo_discard_of(mr);
-	if (memtopo_region_destroyed(mr) || !d)
+	if (!d)
 		return ERR_PTR(-ENOENT);
 	if (size > U64_MAX - offset)
 		return ERR_PTR(-EOVERFLOW);
@@ -272,6 +276,27 @@ static struct memtopo_discard_mgr *memtopo_discard_range(struct memtopo_region *
 	    offset + size > d->size)
 		return ERR_PTR(-EINVAL);
 	return d;
+}
+
+/* What memtopo_region_set_discard_manager_locked() refuses; *@nr: its blocks. */
+static int memtopo_discard_set_check(struct memtopo_region *mr, u64 granularity, u64 *nr)
+{
+	int ret;
+
+	memtopo_assert_locked(mr->ctx);
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ret;
+	if (mr->kind != MEMTOPO_RAM && mr->kind != MEMTOPO_RAM_DEVICE)
+		return -EINVAL;
+	if (granularity < MEMTOPO_DISCARD_MIN_GRANULARITY || (granularity & (granularity - 1)) ||
+	    memtopo_region_empty(mr) || (mr->flags & MEMTOPO_RF_SIZE64) ||
+	    mr->size % granularity)
+		return -EINVAL;
+	if (memtopo_discard_of(mr) || memtopo_discard_placed(mr))
+		return -EBUSY;
+	*nr = mr->size / granularity;
+	return *nr > MEMTOPO_DISCARD_MAX_BLOCKS ? -E2BIG : 0;
 }
 
 /**
@@ -301,21 +326,9 @@ int memtopo_region_set_discard_manager_locked(struct memtopo_region *mr, u64 gra
 	u64 nr;
 	int ret;
 
-	memtopo_assert_locked(mr->ctx);
-	ret = memtopo_region_check_live(mr);
+	ret = memtopo_discard_set_check(mr, granularity, &nr);
 	if (ret)
 		return ret;
-	if (mr->kind != MEMTOPO_RAM && mr->kind != MEMTOPO_RAM_DEVICE)
-		return -EINVAL;
-	if (granularity < MEMTOPO_DISCARD_MIN_GRANULARITY || (granularity & (granularity - 1)) ||
-	    memtopo_region_empty(mr) || (mr->flags & MEMTOPO_RF_SIZE64) ||
-	    mr->size % granularity)
-		return -EINVAL;
-	if (memtopo_discard_of(mr) || memtopo_discard_placed(mr))
-		return -EBUSY;
-	nr = mr->size / granularity;
-	if (nr > MEMTOPO_DISCARD_MAX_BLOCKS)
-		return -E2BIG;
 	p = memtopo_parity_get(mr);
 	if (!p)
 		return -ENOMEM;
@@ -339,6 +352,24 @@ MEMTOPO_LOCKED_WRAPPER(region_set_discard_manager, mr->ctx,
 		       (struct memtopo_region *mr, u64 granularity),
 		       (mr, granularity));
 
+/* What memtopo_region_clear_discard_manager_locked() refuses; *@d: the manager. */
+static int memtopo_discard_clear_check(struct memtopo_region *mr,
+				       struct memtopo_discard_mgr **d)
+{
+	int ret;
+
+	memtopo_assert_locked(mr->ctx);
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ret;
+	*d = memtopo_discard_of(mr);
+	if (!*d)
+		return -ENOENT;
+	if (!list_empty(&(*d)->listeners) || memtopo_discard_placed(mr))
+		return -EBUSY;
+	return 0;
+}
+
 /**
  * memtopo_region_clear_discard_manager_locked() - remove a region's discard
  * manager (QEMU's memory_region_set_ram_discard_manager(mr, NULL)); its
@@ -354,13 +385,11 @@ int memtopo_region_clear_discard_manager_locked(struct memtopo_region *mr)
 {
 	struct memtopo_region_parity *p;
 	struct memtopo_discard_mgr *d;
+	int ret;
 
-	memtopo_assert_locked(mr->ctx);
-	d = memtopo_discard_of(mr);
-	if (memtopo_region_destroyed(mr) || !d)
-		return -ENOENT;
-	if (!list_empty(&d->listeners) || memtopo_discard_placed(mr))
-		return -EBUSY;
+	ret = memtopo_discard_clear_check(mr, &d);
+	if (ret)
+		return ret;
 	p = memtopo_parity_locked(mr);
 	p->discard = NULL;
 	memtopo_ctx_uncharge_locked(mr->ctx, memtopo_discard_bytes(d->nr_blocks));
@@ -463,6 +492,64 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_discard_locked, MEMTOPO);
 MEMTOPO_LOCKED_WRAPPER(region_discard, mr->ctx,
 		       (struct memtopo_region *mr, u64 offset, u64 size),
 		       (mr, offset, size));
+
+/**
+ * memtopo_discard_preview_locked() - check a change of a region's discard
+ * state and tell what it would leave, without making it.
+ * @mr: the region, context locked.
+ * @op: MEMTOPO_DISCARD_SET_MANAGER, _CLEAR_MANAGER, _POPULATE or _DISCARD.
+ * @granularity: SET_MANAGER's block size.
+ * @offset: POPULATE's and DISCARD's first byte.
+ * @size: POPULATE's and DISCARD's bytes.
+ * @info: set to the manager's block size, bytes covered and bytes
+ *	populated after the change (all 0 after CLEAR_MANAGER).
+ *
+ * For MEMTOPO_DISCARD, which answers before it changes anything.  Only
+ * what cannot be checked ahead can still fail the change: a populate a
+ * listener vetoes, a bitmap past the budget or out of memory.
+ *
+ * Context: process context, context mutex held.
+ * Return: 0, or the errno the change would fail its checks with.
+ */
+int memtopo_discard_preview_locked(struct memtopo_region *mr, u32 op, u64 granularity,
+				   u64 offset, u64 size, struct memtopo_discard_info *info)
+{
+	bool populate = op == MEMTOPO_DISCARD_POPULATE;
+	struct memtopo_discard_mgr *d;
+	u64 nr, first, end, b, e;
+	int ret;
+
+	memset(info, 0, sizeof(*info));
+	switch (op) {
+	case MEMTOPO_DISCARD_SET_MANAGER:
+		ret = memtopo_discard_set_check(mr, granularity, &nr);
+		if (!ret) {
+			info->granularity = granularity;
+			info->size = mr->size;
+		}
+		return ret;
+	case MEMTOPO_DISCARD_CLEAR_MANAGER:
+		return memtopo_discard_clear_check(mr, &d);
+	case MEMTOPO_DISCARD_POPULATE:
+	case MEMTOPO_DISCARD_DISCARD:
+		break;
+	default:
+		return -EINVAL;
+	}
+	d = memtopo_discard_range(mr, offset, size);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	nr = d->nr_populated;
+	first = offset / d->granularity;
+	end = first + size / d->granularity;
+	/* the runs the change would flip, as it walks them */
+	for (e = first; memtopo_discard_run(d, &b, &e, end, !populate); )
+		nr = populate ? nr + (e - b) : nr - (e - b);
+	info->granularity = d->granularity;
+	info->size = d->size;
+	info->populated = nr * d->granularity;
+	return 0;
+}
 
 /**
  * memtopo_region_discard_info_locked() - a manager's shape and fill.

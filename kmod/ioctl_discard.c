@@ -11,6 +11,7 @@
 #include "memtopo_main.h"
 #include "memtopo_internal.h"
 #include "ioctl_parity.h"
+#include "parity.h"
 
 /*
  * Which fields an op reads; the others must be zero, but for the out
@@ -57,6 +58,54 @@ static int memtopo_discard_get_state(struct memtopo_region *mr, struct memtopo_d
 	return memtopo_region_discard_state_locked(mr, cmd->offset / g, nr, *bits);
 }
 
+/*
+ * A change answers before it is made, under the mutex (as SERVE does):
+ * what it leaves is known once it is checked, so a struct that cannot be
+ * written (unmapped by another thread after the dispatcher's probe)
+ * changes nothing, and a change made is always reported.  What cannot be
+ * checked ahead (a populate a kernel listener vetoes, a bitmap past the
+ * budget or out of memory) fails after the answer, which is then taken
+ * back as CTX_ATTACH takes back its own.
+ */
+static int memtopo_discard_change(struct memtopo_ucmd *ucmd, struct memtopo_region *mr)
+{
+	struct memtopo_discard *cmd = ucmd->cmd;
+	struct memtopo_discard before = *cmd;
+	struct memtopo_discard_info after;
+	int ret;
+
+	ret = memtopo_discard_preview_locked(mr, cmd->op, cmd->granularity, cmd->offset,
+					     cmd->length, &after);
+	if (ret)
+		return ret;
+	cmd->granularity = after.granularity;
+	cmd->populated = after.populated;
+	cmd->managed = after.size;
+	ret = memtopo_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret)
+		return ret;
+	switch (cmd->op) {
+	case MEMTOPO_DISCARD_SET_MANAGER:
+		ret = memtopo_region_set_discard_manager_locked(mr, before.granularity);
+		break;
+	case MEMTOPO_DISCARD_CLEAR_MANAGER:
+		ret = memtopo_region_clear_discard_manager_locked(mr);
+		break;
+	case MEMTOPO_DISCARD_POPULATE:
+		ret = memtopo_region_populate_locked(mr, cmd->offset, cmd->length);
+		break;
+	default:
+		ret = memtopo_region_discard_locked(mr, cmd->offset, cmd->length);
+		break;
+	}
+	if (ret) {
+		/* best effort: the errno is the real answer */
+		*cmd = before;
+		memtopo_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	return ret;
+}
+
 /**
  * memtopo_ioctl_discard() - MEMTOPO_DISCARD.
  * @ucmd: the call.
@@ -78,33 +127,21 @@ int memtopo_ioctl_discard(struct memtopo_ucmd *ucmd)
 	memtopo_ctx_lock(ctx);
 	mr = memtopo_region_by_id_locked(ctx, cmd->region);
 	if (!mr) {
-		ret = -ENOENT;
-		goto out_unlock;
+		memtopo_ctx_unlock(ctx);
+		return -ENOENT;
 	}
-	switch (cmd->op) {
-	case MEMTOPO_DISCARD_SET_MANAGER:
-		ret = memtopo_region_set_discard_manager_locked(mr, cmd->granularity);
-		break;
-	case MEMTOPO_DISCARD_CLEAR_MANAGER:
-		ret = memtopo_region_clear_discard_manager_locked(mr);
-		break;
-	case MEMTOPO_DISCARD_POPULATE:
-		ret = memtopo_region_populate_locked(mr, cmd->offset, cmd->length);
-		break;
-	case MEMTOPO_DISCARD_DISCARD:
-		ret = memtopo_region_discard_locked(mr, cmd->offset, cmd->length);
-		break;
-	default:
-		ret = memtopo_discard_get_state(mr, cmd, &bits, &bytes);
-		break;
+	if (cmd->op != MEMTOPO_DISCARD_GET_STATE) {
+		ret = memtopo_discard_change(ucmd, mr);
+		memtopo_ctx_unlock(ctx);
+		return ret;
 	}
-	if (!ret && cmd->op != MEMTOPO_DISCARD_CLEAR_MANAGER)
+	ret = memtopo_discard_get_state(mr, cmd, &bits, &bytes);
+	if (!ret)
 		ret = memtopo_region_discard_info_locked(mr, &g, &managed, &populated);
-out_unlock:
 	memtopo_ctx_unlock(ctx);
 	if (ret)
 		goto out_free;
-	/* only GET_STATE can fail here, and it changed nothing */
+	/* user memory is touched without the context mutex held */
 	if (bits && copy_to_user(u64_to_user_ptr(cmd->bitmap), bits, bytes)) {
 		ret = -EFAULT;
 		goto out_free;

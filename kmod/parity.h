@@ -199,6 +199,21 @@ void memtopo_discard_free(struct memtopo_region_parity *p);
 void memtopo_discard_uncharge(struct memtopo_region *mr);
 bool memtopo_discard_space_watched(const struct memtopo_space *as);
 
+/**
+ * struct memtopo_discard_info - a discard manager's shape and fill.
+ * @granularity: block size (0: no manager).
+ * @size: bytes the manager covers.
+ * @populated: bytes populated.
+ */
+struct memtopo_discard_info {
+	u64 granularity;
+	u64 size;
+	u64 populated;
+};
+
+int memtopo_discard_preview_locked(struct memtopo_region *mr, u32 op, u64 granularity,
+				   u64 offset, u64 size, struct memtopo_discard_info *info);
+
 /* dirty.c, for ioctl_parity.c */
 int memtopo_region_get_dirty_log_locked(struct memtopo_region *mr, unsigned int client,
 					u64 first_page, u64 npages, u64 *bitmap, bool clear);

@@ -1545,7 +1545,11 @@ struct memtopo_served_reply {
  * already populated (POPULATE) or discarded (DISCARD) are left as they are
  * and not announced again.  Subscribers of a space where the region shows
  * get DISCARD_POPULATE / DISCARD_DISCARD events for the parts they see.
- * The state is not part of a transaction: it changes at once.
+ * The state is not part of a transaction: it changes at once.  A change
+ * writes its answer (the out fields) before it is made: a struct that
+ * cannot be written changes nothing, and only a listener's veto, ENOSPC or
+ * ENOMEM can fail it afterwards (the struct is then written back as it
+ * was).
  *
  * Errors: ENOENT for a bad @region, or a region without a manager
  * (CLEAR_MANAGER, POPULATE, DISCARD, GET_STATE); EINVAL for another kind
@@ -1558,8 +1562,8 @@ struct memtopo_served_reply {
  * before mapping, as virtio-mem does), or CLEAR_MANAGER while a kernel
  * discard listener is registered; EOVERFLOW for a range past 2^64; E2BIG
  * past MEMTOPO_DISCARD_MAX_BLOCKS (SET_MANAGER) or
- * MEMTOPO_DISCARD_MAX_BLOCKS_PER_CALL (GET_STATE); EFAULT when GET_STATE
- * cannot write @bitmap (nothing changed); ENOSPC for SET_MANAGER past the
+ * MEMTOPO_DISCARD_MAX_BLOCKS_PER_CALL (GET_STATE); EFAULT when the struct,
+ * or GET_STATE's @bitmap, cannot be written (nothing changed); ENOSPC for SET_MANAGER past the
  * context's memory budget (the bitmap, a bit a block); ENOMEM; a
  * listener's errno (POPULATE).
  */
