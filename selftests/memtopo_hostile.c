@@ -37,15 +37,24 @@
 #define RAM_SIZE	0x80000ull	/* 128 pages: a two-word dirty bitmap */
 #define RAM_SEEN	0x1000ull	/* what a snapshot reads of it */
 #define IO_BASE		0x200000ull
+/* the DISCARD scenarios' own RAM: the world's is placed, so takes no manager */
+#define DRAM_BASE	0x400000ull
+#define DRAM_SIZE	0x10000ull	/* 16 blocks of DRAM_BLOCK */
+#define DRAM_BLOCK	0x1000ull
 /* dirty-log clients as memtopo_dirty_log.client numbers them */
 #define CLIENT_VGA	0
 #define CLIENT_MIGRATION	2
-/* the twins hear ioeventfd and coalescing changes too: the world has none */
+/*
+ * the twins hear ioeventfd, coalescing and discard changes too: the world
+ * has none
+ */
 #define WORLD_MASK	(MEMTOPO_EVENT_MASK_DEFAULT |				\
 			 (1u << MEMTOPO_EVENT_EVENTFD_ADD) |			\
 			 (1u << MEMTOPO_EVENT_EVENTFD_DEL) |			\
 			 (1u << MEMTOPO_EVENT_COALESCED_ADD) |			\
-			 (1u << MEMTOPO_EVENT_COALESCED_DEL))
+			 (1u << MEMTOPO_EVENT_COALESCED_DEL) |			\
+			 (1u << MEMTOPO_EVENT_DISCARD_POPULATE) |		\
+			 (1u << MEMTOPO_EVENT_DISCARD_DISCARD))
 
 static long pg;
 
@@ -99,6 +108,25 @@ static int dirty_get(int fd, __u32 region, __u64 *bits, __u32 flags)
  * @space (a name unique to the caller): the tests stay on anonymous
  * contexts, so a test that dies leaves nothing behind to pin the module.
  */
+/* Failed DISCARD calls that left the caller's struct changed. */
+static int discard_struct_changed;
+
+/* MEMTOPO_DISCARD @op of the range [@off, @off + @len) of @region. */
+static int discard_op(int fd, __u32 op, __u32 region, __u64 off, __u64 len)
+{
+	struct memtopo_discard d = { .size = sizeof(d), .op = op, .region = region,
+				     .offset = off, .length = len }, in;
+	int ret;
+
+	if (op == MEMTOPO_DISCARD_SET_MANAGER)
+		d.granularity = DRAM_BLOCK;
+	in = d;
+	ret = raw(fd, MEMTOPO_DISCARD, &d);
+	if (ret && memcmp(&in, &d, sizeof(d)))
+		discard_struct_changed++;
+	return ret;
+}
+
 static int dbg_dir_of(const char *space, char *out, size_t len)
 {
 	char path[512], want[128], *text;
@@ -242,6 +270,7 @@ struct world {
 	int root, ram, io, alias;
 	int as;
 	int iommu;	/* detached, one mapping into @as */
+	int dram;	/* a DISCARD scenario's own RAM, or 0 */
 	__u32 sub_a, sub_b;	/* twins: same replay, so the same event stream */
 };
 
@@ -334,6 +363,18 @@ static void snap_take(struct world *w, struct snap *s, __u32 drain)
 	snap_add_list(s, "coalesced", ret, coal, ret ? 0 : n * sizeof(*coal));
 	ret = mt_iommu_get(w->fd, w->iommu, &maps, &n);
 	snap_add_list(s, "iommu", ret, maps, ret ? 0 : n * sizeof(*maps));
+	if (w->dram) {
+		__u64 dbits[DRAM_SIZE / DRAM_BLOCK / 64 + 1] = { 0 };
+		struct memtopo_discard d = { .size = sizeof(d), .op = MEMTOPO_DISCARD_GET_STATE,
+					     .region = w->dram, .length = DRAM_SIZE,
+					     .bitmap = (uintptr_t)dbits };
+
+		ret = raw(w->fd, MEMTOPO_DISCARD, &d);
+		d.bitmap = 0;
+		snap_add(s, "discard", &ret, sizeof(ret));
+		snap_add(s, "discard", &d, sizeof(d));
+		snap_add(s, "discard", dbits, sizeof(dbits));
+	}
 	ret = dirty_get(w->fd, w->ram, bits, 0);
 	snap_add(s, "dirty log", &ret, sizeof(ret));
 	snap_add(s, "dirty log", bits, sizeof(bits));
@@ -1142,6 +1183,57 @@ static int sc_iommu_unmap(struct world *w)
 	return mt_iommu_unmap(w->fd, w->iommu, 0x1000, 0x1000, 0);
 }
 
+/* A RAM region of its own, not placed: it may still take a manager. */
+static int sc_dram(struct world *w)
+{
+	w->dram = mt_region_create(w->fd, MEMTOPO_KIND_RAM, "dram", DRAM_SIZE,
+				   MEMTOPO_OP_F_KERNEL_BACKING);
+	return w->dram < 0 ? w->dram : 0;
+}
+
+static int sc_discard_set_manager(struct world *w)
+{
+	return discard_op(w->fd, MEMTOPO_DISCARD_SET_MANAGER, w->dram, 0, 0);
+}
+
+/* Managed, not placed (or it could not be cleared), two blocks populated. */
+static int sc_dram_unplaced(struct world *w)
+{
+	return sc_dram(w) ?: sc_discard_set_manager(w) ?:
+	       discard_op(w->fd, MEMTOPO_DISCARD_POPULATE, w->dram, 4 * DRAM_BLOCK,
+			  2 * DRAM_BLOCK);
+}
+
+static int sc_discard_clear_manager(struct world *w)
+{
+	return discard_op(w->fd, MEMTOPO_DISCARD_CLEAR_MANAGER, w->dram, 0, 0);
+}
+
+/* Managed and mapped (subscribers see its changes), two blocks populated. */
+static int sc_dram_managed(struct world *w)
+{
+	return sc_dram_unplaced(w) ?: mt_add_subregion(w->fd, w->root, w->dram, DRAM_BASE, 0);
+}
+
+/* Two discarded runs around the populated blocks: two announcements. */
+static int sc_discard_populate(struct world *w)
+{
+	return discard_op(w->fd, MEMTOPO_DISCARD_POPULATE, w->dram, 0, DRAM_SIZE);
+}
+
+/* Two discarded blocks in the middle of a populated region. */
+static int sc_dram_populated(struct world *w)
+{
+	return sc_dram_managed(w) ?: sc_discard_populate(w) ?:
+	       discard_op(w->fd, MEMTOPO_DISCARD_DISCARD, w->dram, 4 * DRAM_BLOCK,
+			  2 * DRAM_BLOCK);
+}
+
+static int sc_discard_discard(struct world *w)
+{
+	return discard_op(w->fd, MEMTOPO_DISCARD_DISCARD, w->dram, 0, DRAM_SIZE);
+}
+
 /* @prep, if any, runs before the snapshot and without faults. */
 static const struct {
 	const char *name;
@@ -1160,6 +1252,10 @@ static const struct {
 	{ "COALESCED add", sc_coalesced },
 	{ "IOMMU_MAP", sc_iommu_map },
 	{ "IOMMU_UNMAP cutting a mapping", sc_iommu_unmap },
+	{ "DISCARD set_manager", sc_discard_set_manager, sc_dram },
+	{ "DISCARD clear_manager", sc_discard_clear_manager, sc_dram_unplaced },
+	{ "DISCARD populate", sc_discard_populate, sc_dram_managed },
+	{ "DISCARD discard", sc_discard_discard, sc_dram_populated },
 };
 
 /*
@@ -1223,6 +1319,7 @@ TEST_F_TIMEOUT(nth, changes_nothing, 600)
 		}
 		snap_free(&want);
 	}
+	EXPECT_EQ(0, discard_struct_changed) TH_LOG("a failed DISCARD changed its struct");
 }
 
 /*
