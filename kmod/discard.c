@@ -875,8 +875,11 @@ int memtopo_discard_listener_register_locked(struct memtopo_space *as,
 	d = memtopo_discard_section(s, &first, &end, &past);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
-	if (as->dead || memtopo_region_destroyed(s->mr))
+	if (as->dead)
 		return -ENOENT;
+	ret = memtopo_region_check_live(s->mr);
+	if (ret)
+		return ret;
 	sp = memtopo_space_parity_get(as);
 	if (!sp)
 		return -ENOMEM;

@@ -460,10 +460,11 @@ EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_region_space_users);
  *
  * Return: the region (the context holds its reference until
  * memtopo_region_destroy()), or ERR_PTR(): -EINVAL for a bad kind, name,
- * or a missing/foreign/destroyed alias target, -EMLINK for an alias chain
- * longer than MEMTOPO_MAX_ALIAS_CHAIN, -ENOSPC at MEMTOPO_MAX_REGIONS or
- * past the context's memory budget, -ENOMEM.  IDs are allocated
- * cyclically: one is not handed out again until the ID space wraps.
+ * or a missing or foreign alias target, -ENOENT for a destroyed one,
+ * -EMLINK for an alias chain longer than MEMTOPO_MAX_ALIAS_CHAIN, -ENOSPC
+ * at MEMTOPO_MAX_REGIONS or past the context's memory budget, -ENOMEM.
+ * IDs are allocated cyclically: one is not handed out again until the ID
+ * space wraps.
  */
 struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 						    const struct memtopo_region_info *info)
@@ -480,8 +481,11 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 	if (info->kind == MEMTOPO_ALIAS) {
 		struct memtopo_region *target = info->alias_target;
 
-		if (!target || target->ctx != ctx || (target->flags & MEMTOPO_RF_DESTROYED))
+		if (!target || target->ctx != ctx)
 			return ERR_PTR(-EINVAL);
+		ret = memtopo_region_check_live(target);
+		if (ret)
+			return ERR_PTR(ret);
 		if (memtopo_alias_chain(target) + 1 > MEMTOPO_MAX_ALIAS_CHAIN)
 			return ERR_PTR(-EMLINK);
 	} else if (info->alias_target) {

@@ -21,8 +21,9 @@
  * The view is rendered by the enclosing transaction's commit, or now.
  *
  * Return: the space, or ERR_PTR(): -EINVAL for a bad name or root,
- * -ENOSPC at MEMTOPO_MAX_SPACES, -ENOMEM, or a render error (outside a
- * transaction; every change since the last commit was then undone).
+ * -ENOENT for a destroyed root, -ENOSPC at MEMTOPO_MAX_SPACES, -ENOMEM, or
+ * a render error (outside a transaction; every change since the last
+ * commit was then undone).
  */
 struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const char *name,
 						  struct memtopo_region *root)
@@ -34,8 +35,11 @@ struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const
 
 	memtopo_assert_locked(ctx);
 	if (!name || strnlen(name, MEMTOPO_MAX_NAME) >= MEMTOPO_MAX_NAME || !root ||
-	    root->ctx != ctx || (root->flags & MEMTOPO_RF_DESTROYED))
+	    root->ctx != ctx)
 		return ERR_PTR(-EINVAL);
+	ret = memtopo_region_check_live(root);
+	if (ret)
+		return ERR_PTR(ret);
 	if (ctx->nr_spaces >= MEMTOPO_MAX_SPACES)
 		return ERR_PTR(-ENOSPC);
 	u = memtopo_undo_push(ctx, MEMTOPO_UNDO_SPACE_CREATE, NULL);

@@ -459,6 +459,21 @@ static void mt_dead_noop(struct memtopo_iommu_notifier *n,
 {
 }
 
+static int mt_dead_populate(struct memtopo_discard_listener *dl,
+			    const struct memtopo_section *s)
+{
+	return 0;
+}
+
+static void mt_dead_discard(struct memtopo_discard_listener *dl,
+			    const struct memtopo_section *s)
+{
+}
+
+static const struct memtopo_discard_listener_ops mt_dead_dl_ops = {
+	.notify_populate = mt_dead_populate, .notify_discard = mt_dead_discard,
+};
+
 /* Stand-in eventfds: the registration made below is put when its region goes. */
 static void mt_token_signal(struct eventfd_ctx *e)
 {
@@ -495,6 +510,10 @@ static void mt_rules_destroyed_in_txn_test(struct kunit *test)
 	struct memtopo_region *dead[] = { io, rom, al, box, spare, mmu };
 	struct memtopo_iommu_notifier n = { .notify = mt_dead_noop,
 					    .flags = MEMTOPO_IOMMU_NOTIFIER_MAP, .end = U64_MAX };
+	struct memtopo_discard_listener dl = { .ops = &mt_dead_dl_ops };
+	struct memtopo_section sec = { .last = K(1) - 1, .mr = spare };
+	struct memtopo_region_info alias_info = { .kind = MEMTOPO_ALIAS, .name = "on-dead",
+						  .size = K(1), .alias_target = io };
 	struct mt_dead before[ARRAY_SIZE(dead)], after;
 	struct memtopo_space *as;
 	unsigned int i, nr_regions;
@@ -548,10 +567,14 @@ static void mt_rules_destroyed_in_txn_test(struct kunit *test)
 	MT_GONE(test, memtopo_region_set_discard_manager(spare, K(1)));
 	MT_GONE(test, memtopo_region_populate(spare, K(1), K(1)));
 	MT_GONE(test, memtopo_region_discard(spare, 0, K(1)));
+	MT_GONE(test, memtopo_discard_listener_register(as, &sec, &dl));
 	MT_GONE(test, memtopo_iommu_map(mmu, K(4), K(1), as, 0, MEMTOPO_IOMMU_RW));
 	MT_GONE(test, memtopo_iommu_unmap(mmu, 0, K(1)));
 	MT_GONE(test, memtopo_iommu_register_notifier(mmu, &n, false));
 	KUNIT_EXPECT_NULL(test, n.iommu);
+	MT_GONE(test, PTR_ERR_OR_ZERO(memtopo_region_create(ctx, &alias_info)));
+	MT_GONE(test, PTR_ERR_OR_ZERO(memtopo_space_create(ctx, "on-dead", box)));
+	KUNIT_EXPECT_EQ(test, ctx->nr_spaces, 1);
 
 	KUNIT_EXPECT_EQ_MSG(test, ctx->undo.nr, undo_nr, "a refused call recorded a change");
 	for (i = 0; i < ARRAY_SIZE(dead); i++) {
