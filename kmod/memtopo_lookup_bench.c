@@ -72,8 +72,12 @@ static __always_inline void bench_mark(const u8 id)
 	asm volatile(".byte 0x0f, 0x1f, 0x80, %c0, 0, 0x54, 0x4d" : : "i" (id));
 }
 
-/* The textbook branch-free search, out of line: one call, as memtopo's. */
-static noinline u32 bench_bsearch(const u64 *starts, u32 n, u64 addr)
+/*
+ * The textbook branch-free search, out of line: one call, as memtopo's.
+ * Aligned to a cache line, as the userspace benchmark's, so that its loop
+ * never straddles one and does not move with the code before it.
+ */
+static noinline __aligned(64) u32 bench_bsearch(const u64 *starts, u32 n, u64 addr)
 {
 	const u64 *base = starts;
 

@@ -418,8 +418,13 @@ static void time_diffs(struct memtopo_space *as, struct plan *p, int want, enum 
 	free(t16);
 }
 
-/* Index of the last start <= @key: the textbook branch-free search. */
-static noinline u32 bare_search(const u64 *a, u32 n, u64 key)
+/*
+ * Index of the last start <= @key: the textbook branch-free search.
+ * Aligned to a cache line, so that its loop never straddles one: where it
+ * did, the bare search ran 12% slower at 10^5 ranges, and moved with
+ * whatever code changed before it.
+ */
+static noinline __aligned(64) u32 bare_search(const u64 *a, u32 n, u64 key)
 {
 	const u64 *base = a;
 
