@@ -388,7 +388,7 @@ int memtopo_space_translate_access(struct memtopo_space *as, u64 addr, u64 *len,
 	if (ret)
 		return ret;
 	/* the range at @addr, not a later one: the lookup alone decides */
-	if (!view || !memtopo_view_lookup(view, addr, out))
+	if (!view || memtopo_view_lookup(view, addr, out))
 		return -ENOENT;
 	if (memtopo_region_kind(out->mr) == MEMTOPO_IOMMU) {
 		u64 n = *len;

@@ -363,8 +363,9 @@ struct memtopo_view_span {
 /*
  * A view's direct table: addresses from 0 cut into slots of 2^tshift
  * bytes, about one per entry (memtopo_table_slots_max()).  A slot whose
- * addresses lie in one chunk, among at most 4 of its entries (its last
- * only if a chunk follows), and whose first address is in an entry
+ * addresses lie in one chunk, among at most 1 + MEMTOPO_TSLOT_STARTS_MAX
+ * of its entries (its last only if a chunk follows), and whose first
+ * address is in an entry
  * starting at most MEMTOPO_TSLOT_REACH slots before, says which chunk (an
  * index, from 1, into its page's list of chunks), the entry holding its
  * first address and where or how many more start in it (its form,
@@ -403,11 +404,11 @@ struct memtopo_view_span {
  * A slot: chunk (bits 0-2), entry of its first address (3-10), and in
  * bits 11-15 its form: where the other starts inside it are, for up to
  * two on eighths of the slot (the lookup picks its entry from the slot
- * and the address alone, memtopo_tslot_before()), else that 1-3 more
+ * and the address alone, memtopo_tslot_before()), else that 1-7 more
  * start inside it (the lookup compares keys), or, with none, that the
  * entry is exactly the slot (the lookup reads no key: the slot's index
  * gives the entry's start and end) or that it is a hole (the lookup reads
- * no key or entry).  A slot with 4-7 more starts (a dense spot) is 0.  Two on
+ * no key or entry).  A slot with 8 or more (a dense spot) is 0.  Two on
  * eighths are an overlapping map's most common slot with keys to compare
  * (15% of its slots, and of its lookups, mispredicting a branch to the
  * keys).
@@ -423,7 +424,14 @@ struct memtopo_view_span {
  * a regular map is a third of the view's bytes a lookup would touch
  */
 #define MEMTOPO_TSLOT_EXACT		29
-#define MEMTOPO_TSLOT_COUNT		30	/* 1-3 more, not all on eighths */
+#define MEMTOPO_TSLOT_COUNT		30	/* 1-7 more, not all on eighths */
+/*
+ * The most other starts a slot names by counting them: with 7, not 3, an
+ * overlapping map of 10^6 ranges sends 0.5% of its slots to the group
+ * search, not 0.8%, and the lookup
+ * compares past the third only when the third is at or below its address.
+ */
+#define MEMTOPO_TSLOT_STARTS_MAX	7
 /*
  * none, and the entry is a hole: the lookup answers from the slot alone,
  * without the chunk's lines, and where holes alternate with ranges its
@@ -967,7 +975,7 @@ struct memtopo_view *memtopo_view_pack(struct memtopo_region *root, const struct
 struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_lo, u32 c_hi,
 					 const struct memtopo_runs *mid);
 struct memtopo_view *memtopo_view_repack(const struct memtopo_view *v);
-bool memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memtopo_section *s);
+int memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memtopo_section *s);
 
 /* Entry @i of a view (O(log N)); walk with a memtopo_view_pos when hot. */
 static inline const struct memtopo_fr *memtopo_view_fr(const struct memtopo_view *v, u32 i)

@@ -1087,9 +1087,12 @@ static u32 memtopo_view_find_at(const struct memtopo_view *view, u64 addr, u64 *
 	return view->group_first[g] + grp->chunk_first[j] + k;
 }
 
-/* A lookup the direct table cannot answer: through the group and the chunk. */
-static noinline bool memtopo_view_lookup_groups(const struct memtopo_view *view, u64 addr,
-						struct memtopo_section *s)
+/*
+ * A lookup the direct table cannot answer: through the group and the
+ * chunk.  Returns as memtopo_view_lookup() does.
+ */
+static noinline int memtopo_view_lookup_groups(const struct memtopo_view *view, u64 addr,
+					       struct memtopo_section *s)
 {
 	u32 g = memtopo_bsearch_u64(view->group_start, view->nr_groups, addr);
 	const struct memtopo_group *grp = view->groups[g];
@@ -1099,14 +1102,14 @@ static noinline bool memtopo_view_lookup_groups(const struct memtopo_view *view,
 	u64 chunk_end;
 
 	if (!chunk->fr[k].mr)
-		return false;
+		return -ENOENT;
 	if (j + 1 < grp->nr_chunks)
 		chunk_end = grp->chunk_start[j + 1] - 1;
 	else
 		chunk_end = g + 1 < view->nr_groups ? view->group_start[g + 1] - 1 : U64_MAX;
 	memtopo_chunk_section(chunk, k, chunk_end, s);
 	s->generation = view->generation;
-	return true;
+	return 0;
 }
 
 /**
@@ -1119,10 +1122,11 @@ static noinline bool memtopo_view_lookup_groups(const struct memtopo_view *view,
  *
  * Context: an RCU read section (or the context mutex) keeping @view.
  *
- * Return: true if a region is mapped at @addr.
+ * Return: 0 if a region is mapped at @addr, else -ENOENT: what
+ * memtopo_space_lookup() returns, so that its group search is a tail call.
  */
-__always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 addr,
-					 struct memtopo_section *s)
+__always_inline int memtopo_view_lookup(const struct memtopo_view *view, u64 addr,
+					struct memtopo_section *s)
 {
 	const struct memtopo_tpage *page;
 	const struct memtopo_chunk *chunk;
@@ -1130,7 +1134,7 @@ __always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 ad
 	const char *pf;
 	unsigned long pa, pr;
 	u64 start, end;
-	u32 k, x, f, c;
+	u32 k, k0, x, f, c;
 	u16 t;
 
 	if (unlikely(!view->tslots))
@@ -1170,29 +1174,55 @@ __always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 ad
 	 */
 	k = memtopo_tslot_k(t);
 	f = memtopo_tslot_form(t);
-	if (likely(f < MEMTOPO_TSLOT_COUNT)) {
-		/* the eighth of the slot @addr is in, against the other starts' */
-		k += memtopo_tslot_before(f, (addr >> view->tshift8) & 7);
+	/*
+	 * An exact slot's entry is the slot: its start and end + 1 come from
+	 * the slot's index, and the chunk's key line is never needed, a third
+	 * of the bytes a lookup of a regular map would touch.  Tested first,
+	 * so that such a lookup, every one of a map of pages end to end,
+	 * skips the eighths too: at 10^6 a lookup's instructions, not its
+	 * lines, bound how many the CPU overlaps.  The branch predicts where
+	 * a map's slots are all exact or none is; choosing the keys' address
+	 * by a conditional move instead put a store and a reload on every
+	 * lookup (overlap 0.56 -> 0.59, alias-seq 0.54 -> 0.64 at 10^5).
+	 */
+	if (f == MEMTOPO_TSLOT_EXACT) {
+		start = (u64)x << view->tshift;
+		end = start + BIT_ULL(view->tshift);
 	} else {
-		/*
-		 * Off the path regular maps take; where holes alternate with
-		 * ranges the branch mispredicts, but it resolves with the
-		 * slot's line, and the hole's lines are never fetched.
-		 */
-		if (f == MEMTOPO_TSLOT_HOLE)
-			return false;
-		keys = &chunk->starts[k];
-		pf = (const char *)&chunk->fr[k];
-		prefetch(pf);
-		prefetch(pf + 4 * sizeof(*chunk->fr) - 1);
-		/*
-		 * Keys past the slot's last start are above @addr: the next
-		 * start (or the chunk's kept end) and then padding.  Only with
-		 * one start can k + 3 pass the keys, by one, onto the kept
-		 * end's place.
-		 */
-		k += (addr >= keys[1]) + (addr >= keys[2]) +
-		     (addr >= chunk->starts[min_t(u32, k + 3, MEMTOPO_CHUNK_ENTRIES)]);
+		if (likely(f < MEMTOPO_TSLOT_COUNT)) {
+			/* the eighth of the slot @addr is in, against the other starts' */
+			k += memtopo_tslot_before(f, (addr >> view->tshift8) & 7);
+		} else {
+			/*
+			 * Off the path regular maps take; where holes alternate
+			 * with ranges the branch mispredicts, but it resolves
+			 * with the slot's line, and the hole's lines are never
+			 * fetched.
+			 */
+			if (f == MEMTOPO_TSLOT_HOLE)
+				return -ENOENT;
+			keys = &chunk->starts[k];
+			pf = (const char *)&chunk->fr[k];
+			prefetch(pf);
+			prefetch(pf + 4 * sizeof(*chunk->fr) - 1);
+			/*
+			 * Keys past the slot's last start are above @addr: the
+			 * next start (or the chunk's kept end) and then padding.
+			 * Only with one start can k + 3 pass the keys, by one,
+			 * onto the kept end's place.  A dense slot, 3 or more
+			 * starts at or below @addr, counts on one at a time:
+			 * rare, where the group search it replaces fetches
+			 * lines one after another.
+			 */
+			k0 = k;
+			k += (addr >= keys[1]) + (addr >= keys[2]) +
+			     (addr >= chunk->starts[min_t(u32, k + 3, MEMTOPO_CHUNK_ENTRIES)]);
+			while (unlikely(k >= k0 + 3) && k < k0 + MEMTOPO_TSLOT_STARTS_MAX &&
+			       addr >= chunk->starts[min_t(u32, k + 1, MEMTOPO_CHUNK_ENTRIES)])
+				k++;
+		}
+		start = chunk->starts[k];
+		end = chunk->starts[k + 1];
 	}
 	/*
 	 * The entry ends where the next key starts, the chunk's kept end for
@@ -1203,26 +1233,13 @@ __always_inline bool memtopo_view_lookup(const struct memtopo_view *view, u64 ad
 	 * end below @addr (a commit cut it short, or the slot names none,
 	 * whose end is 0), never start above it (struct memtopo_trec), so
 	 * one compare sends those to the group search; it predicts as well
-	 * as the map's records are kept.  An exact slot's entry is the slot:
-	 * its start and end + 1 come from the slot's index, and the chunk's
-	 * key line is never needed, a third of the bytes a lookup of a regular
-	 * map would touch.  The branch predicts where a map's slots are all
-	 * exact (pages, end to end) or none is; choosing the keys' address
-	 * by a conditional move instead put a store and a reload on every
-	 * lookup (overlap 0.56 -> 0.59, alias-seq 0.54 -> 0.64 at 10^5).
+	 * as the map's records are kept.
 	 */
-	if (f == MEMTOPO_TSLOT_EXACT) {
-		start = (u64)x << view->tshift;
-		end = start + BIT_ULL(view->tshift);
-	} else {
-		start = chunk->starts[k];
-		end = chunk->starts[k + 1];
-	}
 	memtopo_entry_section(chunk, k, start, end - 1, s);
 	if (unlikely(addr >= end))
 		return memtopo_view_lookup_groups(view, addr, s);
 	s->generation = view->generation;
-	return s->mr;
+	return s->mr ? 0 : -ENOENT;
 }
 
 /**
@@ -1376,9 +1393,10 @@ static __always_inline u32 memtopo_tslot_span(const struct memtopo_chunk *chunk,
 	/* far inside a long entry: a commit must not rewrite all such slots */
 	if ((chunk->starts[k] >> sh) + MEMTOPO_TSLOT_REACH < s)
 		return 0;
-	while (n < 4 && k + n + 1 < chunk->nr && chunk->starts[k + n + 1] <= b)
+	while (n <= MEMTOPO_TSLOT_STARTS_MAX && k + n + 1 < chunk->nr &&
+	       chunk->starts[k + n + 1] <= b)
 		n++;
-	if (n == 4)
+	if (n > MEMTOPO_TSLOT_STARTS_MAX)
 		return 0;
 	/* the chunk's last entry: its end is the chunk's, and the slot's within it */
 	next = memtopo_chunk_next(chunk);
@@ -2356,6 +2374,6 @@ int memtopo_space_lookup(struct memtopo_space *as, u64 addr, struct memtopo_sect
 	 * (Documentation/engine.rst, "Performance status"); and a caller
 	 * branches on the answer anyway.
 	 */
-	return view && memtopo_view_lookup(view, addr, out) ? 0 : -ENOENT;
+	return view ? memtopo_view_lookup(view, addr, out) : -ENOENT;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_space_lookup, MEMTOPO);

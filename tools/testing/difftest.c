@@ -77,7 +77,7 @@ static unsigned long table_long, table_stale, table_records;
 /* splices whose count of slots left unnamed was checked */
 static unsigned long unnamed_checks;
 /* slots answering: with no key compare, by counting keys, exact, on eighths (1, 2), a hole */
-static unsigned long table_paths[6];
+static unsigned long table_paths[7];
 /* chunks that keep their end, checked */
 static unsigned long chunk_ends;
 static bool near_renumber;
@@ -2631,7 +2631,7 @@ static void check_slot_lookups(const struct memtopo_view *v, u32 s, u32 i, u32 j
 	}
 	for (x = 0; x < n; x++) {
 		e = memtopo_view_find(v, addrs[x]);
-		mapped = memtopo_view_lookup(v, addrs[x], &sec);
+		mapped = !memtopo_view_lookup(v, addrs[x], &sec);
 		if (mapped != !!memtopo_view_fr(v, e)->mr ||
 		    (mapped && (sec.start != memtopo_view_start(v, e) ||
 				sec.last != memtopo_view_last(v, e) ||
@@ -2763,7 +2763,8 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 		const struct memtopo_tpage *page = memtopo_tpage_of(v, s);
 		u16 got = page->slot[s % MEMTOPO_TPAGE_SLOTS];
 		bool ends = ch->starts[ch->nr] != U64_MAX;
-		bool want = n < 4 && (k + n + 1 < ch->nr || (k + n + 1 == ch->nr && ends)) &&
+		bool want = n <= MEMTOPO_TSLOT_STARTS_MAX &&
+			    (k + n + 1 < ch->nr || (k + n + 1 == ch->nr && ends)) &&
 			    s + 1 < v->tslots &&
 			    s - (memtopo_view_start(v, i) >> v->tshift) <= MEMTOPO_TSLOT_REACH;
 
@@ -2791,7 +2792,7 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 		if (got && (!want || page->chunk[memtopo_tslot_chunk(got) - 1] != ch ||
 			    memtopo_tslot_k(got) != k ||
 			    (f < MEMTOPO_TSLOT_COUNT && named != n) ||
-			    (f == MEMTOPO_TSLOT_COUNT && (n < 1 || n > 3)) ||
+			    (f == MEMTOPO_TSLOT_COUNT && n < 1) ||
 			    (!n && memtopo_view_fr(v, i)->mr && memtopo_view_start(v, i) == a &&
 			     memtopo_view_last(v, i) == b ? f != MEMTOPO_TSLOT_EXACT :
 							    f == MEMTOPO_TSLOT_EXACT) ||
@@ -2820,7 +2821,7 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 			     round, s, v->tslots, got);
 		if (got) {
 			table_fast++;
-			table_paths[named ? 2 + named : f == MEMTOPO_TSLOT_COUNT ? 1 :
+			table_paths[named ? 2 + named : f == MEMTOPO_TSLOT_COUNT ? (n > 3 ? 6 : 1) :
 				    f == MEMTOPO_TSLOT_EXACT ? 2 :
 				    f == MEMTOPO_TSLOT_HOLE ? 5 : 0]++;
 			check_slot_lookups(v, s, i, i + n, round);
@@ -2859,7 +2860,7 @@ static void check_view_find(const struct memtopo_view *v, unsigned long round)
 				FAIL("round %lu: address %#llx found entry %u, not %u", round,
 				     (unsigned long long)addrs[k], memtopo_view_find(v, addrs[k]),
 				     i);
-			mapped = memtopo_view_lookup(v, addrs[k], &sec);
+			mapped = !memtopo_view_lookup(v, addrs[k], &sec);
 			if (mapped != !!memtopo_view_fr(v, i)->mr ||
 			    (mapped && (sec.start != a || sec.last != b)))
 				FAIL("round %lu: lookup of %#llx disagrees with entry %u", round,
@@ -3429,6 +3430,77 @@ static void table_growth_pass(void)
 	free(order);
 	if (shim_live_allocs)
 		FAIL("growth: %ld allocations leaked", shim_live_allocs);
+}
+
+/*
+ * Slots holding a dense spot, counted from the boundary: a map of pages end
+ * to end (slots of a page, exact) where some pages hold d ranges of 256
+ * bytes from their first address and a hole after them, d other starts in
+ * the slot, for d from 3 to one past MEMTOPO_TSLOT_STARTS_MAX, each at
+ * several places so that some lie inside one chunk.  Such a slot names
+ * its chunk to count at most MEMTOPO_TSLOT_STARTS_MAX starts and is 0 past
+ * that; lookups at each start and the address below it find their entry.
+ */
+#define DENSE_PAGES 4096
+#define DENSE_EVERY 97	/* pages from one dense spot to the next */
+
+static void dense_slot_pass(void)
+{
+	struct memtopo_region_info li = { .kind = MEMTOPO_RAM, .name = "p", .size = 0x1000 };
+	struct memtopo_region_info di = { .kind = MEMTOPO_IO, .name = "d", .size = 0x100 };
+	u32 d, spots = 0, counted[MEMTOPO_TSLOT_STARTS_MAX + 2] = {}, left = 0;
+	const u32 densities = MEMTOPO_TSLOT_STARTS_MAX - 1;
+	struct memtopo_region *root, *mr;
+	const struct memtopo_view *v;
+	struct memtopo_space *as;
+	u64 page, i;
+
+	root = pass_root("dense", &as);
+	memtopo_transaction_begin(ctx);
+	for (page = 0; page < DENSE_PAGES; page++) {
+		d = page % DENSE_EVERY ? 0 : 3 + page / DENSE_EVERY % densities;
+		for (i = 0; i < (d ? d : 1); i++) {
+			mr = memtopo_region_create(ctx, d ? &di : &li);
+			if (IS_ERR(mr) ||
+			    memtopo_region_add_subregion(root, page * 0x1000 + i * 0x100, mr, 0,
+							 false))
+				FAIL("dense: build");
+		}
+	}
+	expect(memtopo_transaction_commit(ctx), 0, "commit");
+	v = as->view;
+	if (v->tshift != 12)
+		FAIL("dense: slots of 2^%u bytes, not a page", v->tshift);
+	check_view_table(v, 0);
+	for (page = 0; page < DENSE_PAGES; page += DENSE_EVERY) {
+		u32 s = page, e = memtopo_view_find(v, page * 0x1000), k;
+		const struct memtopo_chunk *ch = memtopo_view_entry(v, e, &k);
+		u16 t = memtopo_tpage_of(v, s)->slot[s % MEMTOPO_TPAGE_SLOTS];
+
+		d = 3 + page / DENSE_EVERY % densities;
+		spots++;
+		/* the slot's last entry, the hole, and the next page's start */
+		if (k + d + 1 >= ch->nr)
+			continue;
+		if (d <= MEMTOPO_TSLOT_STARTS_MAX ?
+		    !t || memtopo_tslot_form(t) != MEMTOPO_TSLOT_COUNT || memtopo_tslot_k(t) != k :
+		    t != 0)
+			FAIL("dense: slot %u, %u other starts, holds %#x", s, d, t);
+		counted[d]++;
+		check_slot_lookups(v, s, e, e + d, 0);
+	}
+	for (d = 3; d <= MEMTOPO_TSLOT_STARTS_MAX + 1; d++)
+		if (!counted[d])
+			left++;
+	printf("difftest: dense slots: %u spots, %u with %u other starts counted,", spots,
+	       counted[MEMTOPO_TSLOT_STARTS_MAX], MEMTOPO_TSLOT_STARTS_MAX);
+	printf(" %u with %u sent on\n", counted[MEMTOPO_TSLOT_STARTS_MAX + 1],
+	       MEMTOPO_TSLOT_STARTS_MAX + 1);
+	if (left)
+		FAIL("dense: %u densities never inside one chunk", left);
+	memtopo_ctx_put(ctx);
+	if (shim_live_allocs)
+		FAIL("dense: %ld allocations leaked", shim_live_allocs);
 }
 
 /* The context's budget use, read under its mutex. */
@@ -4690,6 +4762,7 @@ int main(int argc, char **argv)
 	merging_long_pass();
 	merging_deep_pass();
 	table_growth_pass();
+	dense_slot_pass();
 	if (trees >= 1000 && (!wide_trees || !renumbered))
 		FAIL("%lu trees sorted children past the insertion sort, %lu renumbered",
 		     wide_trees, renumbered);
@@ -4764,13 +4837,14 @@ int main(int argc, char **argv)
 	       unnamed_checks);
 	printf("difftest: %lu chunks keeping their end checked\n", chunk_ends);
 	printf("difftest: lookups checked in %lu slots with no other start,", table_paths[0]);
-	printf(" %lu with 1-3, %lu exact, %lu naming where their one other start is,",
-	       table_paths[1], table_paths[2], table_paths[3]);
+	printf(" %lu with 1-3, %lu with 4-%u, %lu exact,", table_paths[1], table_paths[6],
+	       MEMTOPO_TSLOT_STARTS_MAX, table_paths[2]);
+	printf(" %lu naming where their one other start is,", table_paths[3]);
 	printf(" %lu where their two are, %lu answering a hole alone\n", table_paths[4],
 	       table_paths[5]);
 	if (!table_fast || !table_slow || !table_long || !chunk_ends ||
 	    !table_paths[0] || !table_paths[1] || !table_paths[2] || !table_paths[3] ||
-	    !table_paths[4] || !table_paths[5] ||
+	    !table_paths[4] || !table_paths[5] || !table_paths[6] ||
 	    table_full > (table_fast + table_slow) / 100 ||
 	    table_resized < 6 || table_fail_nth < 3)
 		FAIL("the direct table was not exercised");
