@@ -2625,7 +2625,8 @@ static void check_slot_lookups(const struct memtopo_view *v, u32 s, u32 i, u32 j
 	u32 x, n = 3, e;
 	bool mapped;
 
-	for (x = i + 1; x <= j; x++) {
+	/* a record's slot may hold any number of starts: the first 8 */
+	for (x = i + 1; x <= j && n + 2 <= ARRAY_SIZE(addrs); x++) {
 		addrs[n++] = memtopo_view_start(v, x);
 		addrs[n++] = memtopo_view_start(v, x) - 1;
 	}
