@@ -247,10 +247,14 @@ static u64 bench_time(struct bench_lookups *b, int which, bool chain, enum bench
 		break;
 	case BENCH_MEMTOPO * 2 + 1:
 		bench_phase(pass, 2);
+		/*
+		 * through the region found, a value the lookup loaded, not
+		 * the start, which an exact slot computes from the address
+		 */
 		for (i = 0; i < m; i++) {
-			s.start = 0;
+			s.mr = NULL;
 			memtopo_space_lookup(b->as, addrs[i] + (dep & b->zero), &s);
-			dep = s.start;
+			dep = (unsigned long)s.mr;
 		}
 		break;
 	case BENCH_MAPLE * 2:

@@ -465,11 +465,16 @@ static double lookups_memtopo(struct memtopo_space *as, const u64 *addrs, u64 m,
 		for (i = 0; i < m; i++)
 			*sum += memtopo_space_lookup(as, addrs[i], &s);
 	} else {
-		/* each address depends on the previous result: latency */
+		/*
+		 * Each address depends on the region the last lookup found,
+		 * a value it loaded: latency.  Not on its start, which an
+		 * exact slot computes from the address alone: a chain through
+		 * it timed independent lookups.
+		 */
 		for (i = 0; i < m; i++) {
-			s.start = 0;
+			s.mr = NULL;
 			memtopo_space_lookup(as, addrs[i] + (dep & z), &s);
-			dep = s.start;
+			dep = (unsigned long)s.mr;
 		}
 		*sum += dep;
 	}
