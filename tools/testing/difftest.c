@@ -2609,21 +2609,77 @@ static u32 table_slow_slots(const struct memtopo_view *v, u32 from, u32 to)
 }
 
 /*
+ * A view whose group search answers every address with one region that
+ * no other view maps.  @v given its groups answers as @v from its direct
+ * table and wrongly from the group search, which a slot that can answer
+ * must not send a lookup to: the search answers right, only slower, so
+ * a lookup that gave up on such a slot would pass unnoticed otherwise.
+ * Made once, in a context of its own, never freed, and out of the
+ * allocation counts and fault injection of the pass that first asks.
+ */
+static const struct memtopo_view *poison_view(void)
+{
+	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
+					  .size_is_2_64 = true };
+	struct memtopo_region_info pi = { .kind = MEMTOPO_IO, .name = "poison",
+					  .size_is_2_64 = true };
+	unsigned long fail_nth = shim_fail_nth, allocs = shim_alloc_count;
+	static const struct memtopo_view *pv;
+	long live = shim_live_allocs;
+	struct memtopo_region *root, *mr;
+	struct memtopo_space *as;
+	struct memtopo_ctx *pc;
+
+	if (pv)
+		return pv;
+	shim_fail_nth = 0;
+	pc = memtopo_ctx_create("poison");
+	if (IS_ERR(pc))
+		FAIL("poison: context");
+	root = memtopo_region_create(pc, &ri);
+	mr = memtopo_region_create(pc, &pi);
+	if (IS_ERR(root) || IS_ERR(mr) || memtopo_region_add_subregion(root, 0, mr, 0, false))
+		FAIL("poison: build");
+	as = memtopo_space_create(pc, "poison", root);
+	if (IS_ERR(as) || !as->view || as->view->nr != 1 ||
+	    memtopo_view_fr(as->view, 0)->mr != mr)
+		FAIL("poison: the view is not one range");
+	pv = as->view;
+	shim_fail_nth = fail_nth;
+	shim_alloc_count = allocs;
+	shim_live_allocs = live;
+	return pv;
+}
+
+/*
  * Lookups in slot @s, which holds entries @i..@j of @v: at its first and
  * last address, at each start inside and the address before it, and at
  * one address at random, each finds its entry as a search would (the
  * table answers these with no key compare, by counting keys, from the
  * slot's index (an exact slot) or from the slot alone (a hole), as the
- * slot's form says).
+ * slot's form says).  A slot naming a chunk, or a record still holding
+ * the whole slot, answers them all itself: with the groups of
+ * poison_view() the answers must not change.
  */
 static void check_slot_lookups(const struct memtopo_view *v, u32 s, u32 i, u32 j,
 			       unsigned long round)
 {
 	u64 a = (u64)s << v->tshift, b = a + (1ULL << v->tshift) - 1;
 	u64 addrs[2 * 8 + 3] = { a, b, a + rnd_below(1ULL << min_t(u32, v->tshift, 30)) };
-	struct memtopo_section sec;
-	u32 x, n = 3, e;
-	bool mapped;
+	const struct memtopo_chunk *rec = v->trec;
+	const struct memtopo_view *p = poison_view();
+	struct memtopo_section sec, psec;
+	struct memtopo_view pv = *v;
+	u16 t = view_tslot(v, s);
+	u32 x, n = 3, e, r = memtopo_tslot_record(t);
+	bool mapped, answers;
+	int ret;
+
+	answers = memtopo_tslot_chunk(t) ||
+		  (r && rec->starts[2 * r] <= a && b < rec->starts[2 * r + 1]);
+	pv.nr_groups = p->nr_groups;
+	pv.group_start = p->group_start;
+	pv.groups = p->groups;
 
 	/* a record's slot may hold any number of starts: the first 8 */
 	for (x = i + 1; x <= j && n + 2 <= ARRAY_SIZE(addrs); x++) {
@@ -2643,6 +2699,14 @@ static void check_slot_lookups(const struct memtopo_view *v, u32 s, u32 i, u32 j
 				sec.generation != v->generation)))
 			FAIL("round %lu: lookup of %#llx in slot %u disagrees with entry %u", round,
 			     (unsigned long long)addrs[x], s, e);
+		if (!answers)
+			continue;
+		ret = memtopo_view_lookup(&pv, addrs[x], &psec);
+		if (ret != (mapped ? 0 : -ENOENT) ||
+		    (mapped && (psec.mr != sec.mr || psec.start != sec.start ||
+				psec.last != sec.last)))
+			FAIL("round %lu: slot %u holds %#x, its lookup of %#llx left it", round, s,
+			     t, (unsigned long long)addrs[x]);
 	}
 }
 
