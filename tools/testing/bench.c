@@ -469,7 +469,9 @@ static double lookups_memtopo(struct memtopo_space *as, const u64 *addrs, u64 m,
 		 * Each address depends on the region the last lookup found,
 		 * a value it loaded: latency.  Not on its start, which an
 		 * exact slot computes from the address alone: a chain through
-		 * it timed independent lookups.
+		 * it timed independent lookups.  A hole's answer is no loaded
+		 * value either (s.mr stays NULL): the chain does not wait for
+		 * a lookup landing in one (Documentation/engine.rst).
 		 */
 		for (i = 0; i < m; i++) {
 			s.mr = NULL;
