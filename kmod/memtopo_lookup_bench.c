@@ -249,7 +249,10 @@ static u64 bench_time(struct bench_lookups *b, int which, bool chain, enum bench
 		bench_phase(pass, 2);
 		/*
 		 * through the region found, a value the lookup loaded, not
-		 * the start, which an exact slot computes from the address
+		 * the start, which an exact slot computes from the address;
+		 * a hole's answer loads none (s.mr stays NULL), so the chain
+		 * does not wait for the lookups landing in the holes beside
+		 * the leaves (Documentation/engine.rst)
 		 */
 		for (i = 0; i < m; i++) {
 			s.mr = NULL;

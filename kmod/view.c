@@ -1158,8 +1158,9 @@ __always_inline int memtopo_view_lookup(const struct memtopo_view *view, u64 add
 	OPTIMIZER_HIDE_VAR(pr);
 	chunk = *(const struct memtopo_chunk * const *)(c ? pa : pr);
 	/*
-	 * The entry is one of the slot's 1..4, the chunk's last only if the chunk
-	 * keeps its end (memtopo_chunks_set_ends()).  With no other start inside
+	 * The entry is one of the slot's 1..8 (1 + MEMTOPO_TSLOT_STARTS_MAX),
+	 * the chunk's last only if the chunk keeps its end
+	 * (memtopo_chunks_set_ends()).  With no other start inside
 	 * the slot (most of them in a regular map: there is about a slot per
 	 * entry) it is the first; with one or two the slot places on eighths of
 	 * it (most of the rest where starts are aligned, as pages are), the
@@ -1168,9 +1169,10 @@ __always_inline int memtopo_view_lookup(const struct memtopo_view *view, u64 add
 	 * path serves all these forms: random addresses mispredict any branch
 	 * between them.  A branch, not a mask, to the other slots: a masked
 	 * compare would make every entry's address wait for the key's line
-	 * (nearly twice as slow, measured on a regular map).  Up to 3 more
-	 * starts: count those at or below @addr, compares that do not wait on
-	 * each other, the entries' lines fetched meanwhile.
+	 * (nearly twice as slow, measured on a regular map).  Up to
+	 * MEMTOPO_TSLOT_STARTS_MAX more starts: count those at or below @addr,
+	 * the first three by compares that do not wait on each other, the
+	 * entries' lines fetched meanwhile, any after them one at a time.
 	 */
 	k = memtopo_tslot_k(t);
 	f = memtopo_tslot_form(t);
