@@ -103,11 +103,6 @@ static int dirty_get(int fd, __u32 region, __u64 *bits, __u32 flags)
 	return raw(fd, MEMTOPO_DIRTY_LOG, &d);
 }
 
-/*
- * The debugfs directory of the anonymous context holding the space named
- * @space (a name unique to the caller): the tests stay on anonymous
- * contexts, so a test that dies leaves nothing behind to pin the module.
- */
 /* Failed DISCARD calls that left the caller's struct changed. */
 static int discard_struct_changed;
 
@@ -127,6 +122,11 @@ static int discard_op(int fd, __u32 op, __u32 region, __u64 off, __u64 len)
 	return ret;
 }
 
+/*
+ * The debugfs directory of the anonymous context holding the space named
+ * @space (a name unique to the caller): the tests stay on anonymous
+ * contexts, so a test that dies leaves nothing behind to pin the module.
+ */
 static int dbg_dir_of(const char *space, char *out, size_t len)
 {
 	char path[512], want[128], *text;
