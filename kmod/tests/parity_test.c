@@ -558,6 +558,36 @@ static void pt_ioeventfd_symdiff(struct kunit *test)
 
 #ifdef CONFIG_FAULT_INJECTION
 /*
+ * Fail an add (@add) or a delete of @io's eventfd for [@off, @off + 4),
+ * @addr in the space, at each fault point in turn, until it succeeds: each
+ * failure is -ENOMEM, tells no listener, and leaves a write there going
+ * where it went before (to the eventfd only for a delete, which found it
+ * registered).  Return: how many calls failed.
+ */
+static int pt_ioeventfd_fail_walk(struct kunit *test, struct pt_env *e,
+				  struct pt_listeners *pl, struct memtopo_region *io, bool add,
+				  u64 off, u64 addr, struct eventfd_ctx *token)
+{
+	int n, ret, signals, failed = 0;
+
+	for (n = 1; n < 100; n++) {
+		signals = atomic_read(&pt_signals);
+		current->fail_nth = n;
+		ret = add ? memtopo_region_add_eventfd(io, off, 4, false, 0, token) :
+			    memtopo_region_del_eventfd(io, off, 4, false, 0, token);
+		current->fail_nth = 0;
+		if (!ret)
+			break;
+		failed++;
+		KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+		KUNIT_EXPECT_STREQ(test, pl->log, "");
+		KUNIT_EXPECT_EQ(test, memtopo_space_write(e->as, addr, "\0\0\0\0", 4), 0);
+		KUNIT_EXPECT_EQ(test, atomic_read(&pt_signals), signals + !add);
+	}
+	return failed;
+}
+
+/*
  * An add or a delete whose spaces' sets cannot be rebuilt fails, at every
  * fault point: no listener told, and writes go where they went before.
  */
@@ -567,45 +597,18 @@ static void pt_ioeventfd_fail_nth(struct kunit *test)
 	struct memtopo_region *io;
 	struct pt_listeners *pl;
 	struct pt_env e;
-	int n, ret, signals, failed = 0;
 
 	KUNIT_ASSERT_NOT_NULL(test, d);
 	pt_env_init(test, &e);
 	io = pt_add(test, &e, MEMTOPO_IO, "io", 0x1000, 0x100, NULL, &pt_le_default, d, 0);
 	KUNIT_ASSERT_EQ(test, memtopo_region_add_eventfd(io, 0x10, 4, false, 0, PT_TOKEN(1)), 0);
 	pl = pt_listen(test, &e);
-	for (n = 1; n < 100; n++) {
-		signals = atomic_read(&pt_signals);
-		current->fail_nth = n;
-		ret = memtopo_region_del_eventfd(io, 0x10, 4, false, 0, PT_TOKEN(1));
-		current->fail_nth = 0;
-		if (!ret)
-			break;
-		failed++;
-		KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
-		KUNIT_EXPECT_STREQ(test, pl->log, "");
-		/* still registered: the write signals it */
-		KUNIT_EXPECT_EQ(test, memtopo_space_write(e.as, 0x1010, "\0\0\0\0", 4), 0);
-		KUNIT_EXPECT_EQ(test, atomic_read(&pt_signals), signals + 1);
-	}
-	KUNIT_EXPECT_GT(test, failed, 0);
+	KUNIT_EXPECT_GT(test, pt_ioeventfd_fail_walk(test, &e, pl, io, false, 0x10, 0x1010,
+						     PT_TOKEN(1)), 0);
 	KUNIT_EXPECT_STREQ(test, pl->log, "A:ed1010+4 B:ed1010+4 ");
 	pl->log[0] = 0;
-	for (n = 1, failed = 0; n < 100; n++) {
-		signals = atomic_read(&pt_signals);
-		current->fail_nth = n;
-		ret = memtopo_region_add_eventfd(io, 0x20, 4, false, 0, PT_TOKEN(2));
-		current->fail_nth = 0;
-		if (!ret)
-			break;
-		failed++;
-		KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
-		KUNIT_EXPECT_STREQ(test, pl->log, "");
-		/* not registered: the write goes to the device */
-		KUNIT_EXPECT_EQ(test, memtopo_space_write(e.as, 0x1020, "\0\0\0\0", 4), 0);
-		KUNIT_EXPECT_EQ(test, atomic_read(&pt_signals), signals);
-	}
-	KUNIT_EXPECT_GT(test, failed, 0);
+	KUNIT_EXPECT_GT(test, pt_ioeventfd_fail_walk(test, &e, pl, io, true, 0x20, 0x1020,
+						     PT_TOKEN(2)), 0);
 	KUNIT_EXPECT_STREQ(test, pl->log, "B:ea1020+4 A:ea1020+4 ");
 	pt_unlisten(pl);
 	pt_env_fini(&e);
