@@ -201,9 +201,10 @@ int memtopo_region_find(struct memtopo_region *mr, u64 addr, u64 size,
 	if (ret)
 		return ret;
 	mutex_lock(&ctx->lock);
-	ret = -ENOENT;
-	if (mr->flags & MEMTOPO_RF_DESTROYED)
+	ret = memtopo_region_check_live(mr);
+	if (ret)
 		goto out;
+	ret = -ENOENT;
 	as = memtopo_region_space_locked(mr, &addr);
 	if (!as)
 		goto out;
