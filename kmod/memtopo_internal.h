@@ -413,6 +413,13 @@ struct memtopo_view_span {
  * (15% of its slots, and of its lookups, mispredicting a branch to the
  * keys).
  */
+/*
+ * Slots are at least 8 bytes, so that every slot has eighths and the
+ * lookup takes its slot and its eighth from one shift of the address; a
+ * map of entries shorter than that on average (single I/O ports) gets
+ * slots holding several starts, which it counts or searches.
+ */
+#define MEMTOPO_TSHIFT_MIN		3
 #define MEMTOPO_TSLOT_CHUNK_BITS	3
 #define MEMTOPO_TSLOT_K_SHIFT		3
 #define MEMTOPO_TSLOT_N_SHIFT		11
@@ -619,7 +626,7 @@ struct memtopo_view {
 	u32 tnr;			/* the entry count it was sized for, */
 	u32 nr_tmids;			/* mids, */
 	u8 tshift;			/* slot s starts at s << tshift */
-	u8 tshift8;			/* an eighth of a slot: 2^tshift8 bytes (0: none named) */
+	u8 tshift8;			/* an eighth of a slot: 2^tshift8 bytes */
 	struct memtopo_tmid **tmids;
 	/*
 	 * the long entries' records, read as a chunk (a struct memtopo_trec,

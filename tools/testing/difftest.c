@@ -3568,6 +3568,63 @@ static void dense_slot_pass(void)
 		FAIL("dense: %ld allocations leaked", shim_live_allocs);
 }
 
+/*
+ * A map of entries shorter than a slot can be, single I/O ports end to
+ * end: its table still has slots of MEMTOPO_TSHIFT_MIN (the lookup takes a
+ * slot and its eighth from one shift), each holding several starts, and
+ * every address finds its entry.  Runs of one, two and three ports mix the
+ * slots' forms.
+ */
+#define PORTS 3000
+
+static void port_slot_pass(void)
+{
+	struct memtopo_region_info pi = { .kind = MEMTOPO_IO, .name = "port" };
+	struct memtopo_region *root, *mr;
+	struct memtopo_section sec;
+	const struct memtopo_view *v;
+	struct memtopo_space *as;
+	u64 a = 0, i;
+	u32 n = 0, e;
+	bool bad;
+	int ret;
+
+	root = pass_root("ports", &as);
+	memtopo_transaction_begin(ctx);
+	while (a < PORTS) {
+		pi.size = 1 + (n % 5 == 1) + 2 * (n % 7 == 3);
+		n++;
+		mr = memtopo_region_create(ctx, &pi);
+		if (IS_ERR(mr) || memtopo_region_add_subregion(root, a, mr, 0, false))
+			FAIL("ports: build");
+		a += pi.size;
+	}
+	expect(memtopo_transaction_commit(ctx), 0, "commit");
+	v = as->view;
+	if (!v->tslots || v->tshift != MEMTOPO_TSHIFT_MIN)
+		FAIL("ports: %u entries, %u slots of 2^%u bytes", v->nr, v->tslots, v->tshift);
+	check_view_table(v, 0);
+	rcu_read_lock();
+	for (i = 0; i < a + 64; i++) {
+		e = memtopo_view_find(v, i);
+		ret = memtopo_space_lookup(as, i, &sec);
+		bad = i < a ? ret || sec.start != memtopo_view_start(v, e) ||
+			      sec.last != memtopo_view_last(v, e) ||
+			      sec.mr != memtopo_view_fr(v, e)->mr :
+			      ret != -ENOENT;
+		if (bad)
+			FAIL("ports: %#llx answers %d [%#llx, %#llx], not entry %u",
+			     (unsigned long long)i, ret, (unsigned long long)sec.start,
+			     (unsigned long long)sec.last, e);
+	}
+	rcu_read_unlock();
+	printf("difftest: ports: %u entries, %u slots of 2^%u bytes, every address found\n",
+	       v->nr, v->tslots, v->tshift);
+	memtopo_ctx_put(ctx);
+	if (shim_live_allocs)
+		FAIL("ports: %ld allocations leaked", shim_live_allocs);
+}
+
 /* The context's budget use, read under its mutex. */
 static size_t ctx_used(void)
 {
@@ -4828,6 +4885,7 @@ int main(int argc, char **argv)
 	merging_deep_pass();
 	table_growth_pass();
 	dense_slot_pass();
+	port_slot_pass();
 	if (trees >= 1000 && (!wide_trees || !renumbered))
 		FAIL("%lu trees sorted children past the insertion sort, %lu renumbered",
 		     wide_trees, renumbered);
