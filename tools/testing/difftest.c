@@ -642,6 +642,35 @@ static void check_diff(int s, const struct memtopo_view *v)
 	diff_checks++;
 }
 
+/*
+ * A lookup of each entry's first and last address of @v (space @s, the
+ * model's @n entries @want) gives the entry, its last address included:
+ * the next entry's start - 1, U64_MAX for the view's last.  The checks of
+ * translations compare where a section starts, not where it ends.
+ */
+static void check_view_ends(int s, const struct memtopo_view *v, const struct ref_range *want,
+			    int n)
+{
+	struct memtopo_section sec;
+	int i, k, ret;
+
+	for (i = 0; i < n; i++) {
+		u64 last = i + 1 < n ? want[i + 1].start - 1 : U64_MAX;
+		u64 at[2] = { want[i].start, last };
+
+		for (k = 0; k < 2; k++) {
+			ret = memtopo_view_lookup(v, at[k], &sec);
+			if (want[i].region < 0 ? ret != -ENOENT :
+			    ret || sec.start != want[i].start || sec.last != last ||
+			    sec.mr != model.r[want[i].region].engine ||
+			    sec.offset != want[i].offset || sec.generation != v->generation)
+				FAIL("space %d: %#llx answers %d [%#llx, %#llx], not entry %d", s,
+				     (unsigned long long)at[k], ret, (unsigned long long)sec.start,
+				     (unsigned long long)sec.last, i);
+		}
+	}
+}
+
 static void check_views(void)
 {
 	static struct ref_range want[REF_MAX_RANGES];
@@ -673,6 +702,7 @@ static void check_views(void)
 					  fr->dirty_log_mask != want[i].dirty)))
 				goto mismatch;
 		}
+		check_view_ends(s, v, want, n);
 		for (i = 0; i < n; i++)
 			if (want[i].region >= 0 &&
 			    !ref_is_ancestor(&model, root, want[i].region))
