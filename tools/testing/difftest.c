@@ -3655,6 +3655,74 @@ static void port_slot_pass(void)
 		FAIL("ports: %ld allocations leaked", shim_live_allocs);
 }
 
+/*
+ * A view of one full group: MEMTOPO_GROUP_CHUNKS full chunks, pages end to
+ * end and the hole above them.  The one-group search takes a chunk's end
+ * from the group's next chunk start, which the last chunk has none of:
+ * each chunk's first and last entry, at both their ends, and U64_MAX,
+ * looked up in the view with its table taken away (the table sends the
+ * addresses of its last slot there).
+ */
+static void full_group_pass(void)
+{
+	struct memtopo_region_info li = { .kind = MEMTOPO_RAM, .name = "g", .size = 0x1000 };
+	const u32 nr = MEMTOPO_GROUP_CHUNKS * MEMTOPO_CHUNK_ENTRIES;
+	struct memtopo_region *root, *mr;
+	const struct memtopo_group *grp;
+	const struct memtopo_view *v;
+	struct memtopo_space *as;
+	struct memtopo_section sec;
+	struct memtopo_view pv;
+	u32 j, q, e;
+	u64 at[2];
+	int ret, k;
+
+	root = pass_root("group", &as);
+	memtopo_transaction_begin(ctx);
+	for (e = 0; e + 1 < nr; e++) {
+		mr = memtopo_region_create(ctx, &li);
+		if (IS_ERR(mr) || memtopo_region_add_subregion(root, (u64)e * 0x1000, mr, 0, false))
+			FAIL("group: build");
+	}
+	expect(memtopo_transaction_commit(ctx), 0, "commit");
+	v = as->view;
+	grp = v->groups[0];
+	if (v->nr != nr || v->nr_groups != 1 || grp->nr_chunks != MEMTOPO_GROUP_CHUNKS)
+		FAIL("group: %u entries in %u groups, the first of %u chunks", v->nr, v->nr_groups,
+		     grp->nr_chunks);
+	/* the view without its table: every lookup searches the group */
+	pv = *v;
+	pv.tslots = 0;
+	rcu_read_lock();
+	for (j = 0; j < grp->nr_chunks; j++) {
+		for (q = 0; q < 2; q++) {
+			e = grp->chunk_first[j] + (q ? grp->chunks[j]->nr - 1 : 0);
+			at[0] = memtopo_view_start(v, e);
+			at[1] = memtopo_view_last(v, e);
+			for (k = 0; k < 2; k++) {
+				memset(&sec, 0, sizeof(sec));
+				ret = memtopo_view_lookup(&pv, at[k], &sec);
+				if (ret != (memtopo_view_fr(v, e)->mr ? 0 : -ENOENT) ||
+				    sec.start != at[0] || sec.last != at[1] ||
+				    sec.mr != memtopo_view_fr(v, e)->mr)
+					FAIL("group: %#llx answers %d [%#llx, %#llx], not entry %u",
+					     (unsigned long long)at[k], ret,
+					     (unsigned long long)sec.start,
+					     (unsigned long long)sec.last, e);
+			}
+		}
+	}
+	if (memtopo_view_lookup(&pv, U64_MAX, &sec) != -ENOENT ||
+	    memtopo_space_lookup(as, U64_MAX, &sec) != -ENOENT)
+		FAIL("group: U64_MAX is mapped");
+	rcu_read_unlock();
+	printf("difftest: one full group: %u entries in %u chunks, each chunk's ends found\n",
+	       v->nr, grp->nr_chunks);
+	memtopo_ctx_put(ctx);
+	if (shim_live_allocs)
+		FAIL("group: %ld allocations leaked", shim_live_allocs);
+}
+
 /* The context's budget use, read under its mutex. */
 static size_t ctx_used(void)
 {
@@ -4916,6 +4984,7 @@ int main(int argc, char **argv)
 	table_growth_pass();
 	dense_slot_pass();
 	port_slot_pass();
+	full_group_pass();
 	if (trees >= 1000 && (!wide_trees || !renumbered))
 		FAIL("%lu trees sorted children past the insertion sort, %lu renumbered",
 		     wide_trees, renumbered);
