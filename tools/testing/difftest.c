@@ -2812,6 +2812,10 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 		FAIL("round %lu: %u entries, a table of %u slots", round, v->nr, v->tslots);
 	if (!v->tslots)
 		return;
+	/* the lookup takes the slot and its eighth from one shift */
+	if (v->tshift < MEMTOPO_TSHIFT_MIN || v->tshift > 63 || v->tshift8 != v->tshift - 3)
+		FAIL("round %lu: slots of 2^%u bytes, eighths of 2^%u", round, v->tshift,
+		     v->tshift8);
 	if (memtopo_table_stale(v->nr, v->tnr) || v->tslots > memtopo_table_slots_max(v->tnr))
 		FAIL("round %lu: %u entries, a table of %u slots sized for %u", round, v->nr,
 		     v->tslots, v->tnr);
@@ -2898,8 +2902,7 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 			     round, s, v->tslots, got, (void *)ch, k, n, want ? "" : " (none)");
 		/* a slot naming where its other starts are: exactly there */
 		for (q = 0; got && q < named; q++) {
-			if (v->tshift < 3 || memtopo_view_start(v, i + 1 + q) !=
-			    a + ((u64)at[q] << (v->tshift - 3)))
+			if (memtopo_view_start(v, i + 1 + q) != a + ((u64)at[q] << (v->tshift - 3)))
 				FAIL("round %lu: slot %u of %u holds %#x, its start %u is at %#llx",
 				     round, s, v->tslots, got, q + 1,
 				     (unsigned long long)memtopo_view_start(v, i + 1 + q));
@@ -2908,7 +2911,7 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 		 * and one whose one or two other starts sit on eighths of it
 		 * names them, or the lookup would wait on a key
 		 */
-		on8 = n >= 1 && n <= 2 && v->tshift >= 3;
+		on8 = n >= 1 && n <= 2;
 		for (q = 0; on8 && q < n; q++)
 			on8 = !(memtopo_view_start(v, i + 1 + q) & (BIT_ULL(v->tshift - 3) - 1));
 		if (got && on8 && f >= MEMTOPO_TSLOT_COUNT)
