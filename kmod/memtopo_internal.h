@@ -399,6 +399,13 @@ struct memtopo_view_span {
 #define MEMTOPO_TLONG_MAX	64
 /* below this many entries a view has no table: its groups are cached */
 #define MEMTOPO_TABLE_MIN	1024
+/*
+ * Slots are at least 8 bytes, so that every slot has eighths and the
+ * lookup takes its slot and its eighth from one shift of the address; a
+ * map of entries shorter than that on average (single I/O ports) gets
+ * slots holding several starts, which it counts or searches.
+ */
+#define MEMTOPO_TSHIFT_MIN	3
 
 /*
  * A slot: chunk (bits 0-2), entry of its first address (3-10), and in
@@ -413,13 +420,6 @@ struct memtopo_view_span {
  * (15% of its slots, and of its lookups, mispredicting a branch to the
  * keys).
  */
-/*
- * Slots are at least 8 bytes, so that every slot has eighths and the
- * lookup takes its slot and its eighth from one shift of the address; a
- * map of entries shorter than that on average (single I/O ports) gets
- * slots holding several starts, which it counts or searches.
- */
-#define MEMTOPO_TSHIFT_MIN		3
 #define MEMTOPO_TSLOT_CHUNK_BITS	3
 #define MEMTOPO_TSLOT_K_SHIFT		3
 #define MEMTOPO_TSLOT_N_SHIFT		11

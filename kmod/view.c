@@ -1093,7 +1093,7 @@ static u32 memtopo_view_find_at(const struct memtopo_view *view, u64 addr, u64 *
  * starts, then the chunk's keys, each searched by conditional moves, and
  * the entry's end chosen by them too.  The group's slots and the fetches
  * ahead in memtopo_chunk_find() are built for a big view's misses; here
- * they took four times the bare search's time.  Returns as
+ * they took three to four times the bare search's time.  Returns as
  * memtopo_view_lookup() does.
  */
 static noinline int memtopo_view_lookup_one_group(const struct memtopo_view *view, u64 addr,
