@@ -998,6 +998,16 @@ void memtopo_pos_next_chunk(struct memtopo_view_pos *p)
 }
 EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_pos_next_chunk);
 
+/* Where chunk @j of group @g of @v ends: the next one's start - 1, or U64_MAX. */
+static __always_inline u64 memtopo_chunk_last(const struct memtopo_view *v, u32 g, u32 j)
+{
+	const struct memtopo_group *grp = v->groups[g];
+
+	if (j + 1 < grp->nr_chunks)
+		return grp->chunk_start[j + 1] - 1;
+	return g + 1 < v->nr_groups ? v->group_start[g + 1] - 1 : U64_MAX;
+}
+
 /**
  * memtopo_pos_chunk_end() - where the entries of a walk's chunk end.
  * @p: the position.
@@ -1006,9 +1016,7 @@ EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_pos_next_chunk);
  */
 u64 memtopo_pos_chunk_end(const struct memtopo_view_pos *p)
 {
-	if (p->j + 1 < p->grp->nr_chunks)
-		return p->grp->chunk_start[p->j + 1] - 1;
-	return p->g + 1 < p->v->nr_groups ? p->v->group_start[p->g + 1] - 1 : U64_MAX;
+	return memtopo_chunk_last(p->v, p->g, p->j);
 }
 EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_pos_chunk_end);
 
@@ -1078,83 +1086,46 @@ static u32 memtopo_view_find_at(const struct memtopo_view *view, u64 addr, u64 *
 	u32 k = memtopo_chunk_find(chunk, addr, false);
 
 	*first = chunk->starts[k];
-	if (k + 1 < chunk->nr)
-		*last = chunk->starts[k + 1] - 1;
-	else if (j + 1 < grp->nr_chunks)
-		*last = grp->chunk_start[j + 1] - 1;
-	else
-		*last = g + 1 < view->nr_groups ? view->group_start[g + 1] - 1 : U64_MAX;
+	*last = k + 1 < chunk->nr ? chunk->starts[k + 1] - 1 : memtopo_chunk_last(view, g, j);
 	return view->group_first[g] + grp->chunk_first[j] + k;
 }
 
 /*
- * A lookup in a view of one group (every view too small for a table, a
- * hypervisor's own maps among them), which is in the cache: its chunks'
- * starts, then the chunk's keys, each searched by conditional moves, and
- * the entry's end chosen by them too.  The group's slots and the fetches
- * ahead in memtopo_chunk_find() are built for a big view's misses; here
- * they took three to four times the bare search's time.  Returns as
- * memtopo_view_lookup() does.
- */
-static noinline int memtopo_view_lookup_one_group(const struct memtopo_view *view, u64 addr,
-						  struct memtopo_section *s)
-{
-	const struct memtopo_group *grp = view->groups[0];
-	u32 j = memtopo_bsearch_u64(grp->chunk_start, grp->nr_chunks, addr);
-	const struct memtopo_chunk *chunk = grp->chunks[j];
-	/*
-	 * Over every key, the chunk's end and padding included, as
-	 * memtopo_chunk_find() does: the same steps for every chunk, where
-	 * a count of the chunk's own mispredicted the loop's end whenever
-	 * the chunks' counts differed (a third of the search, flat at 10^3),
-	 * and the steps need not wait for the chunk's head.
-	 */
-	u32 k = min(memtopo_bsearch_u64(chunk->starts, MEMTOPO_CHUNK_ENTRIES + 1, addr),
-		    chunk->nr - 1);
-	u64 chunk_end, last;
-
-	chunk_end = grp->chunk_start[min_t(u32, j + 1, MEMTOPO_GROUP_CHUNKS - 1)] - 1;
-	chunk_end = j + 1 < grp->nr_chunks ? chunk_end : U64_MAX;
-	last = chunk->starts[k + 1] - 1;
-	last = k + 1 < chunk->nr ? last : chunk_end;
-	memtopo_entry_section(chunk, k, chunk->starts[k], last, s);
-	s->generation = view->generation;
-	return s->mr ? 0 : -ENOENT;
-}
-
-/* memtopo_view_lookup_groups() in a view of several groups. */
-static noinline int memtopo_view_lookup_many_groups(const struct memtopo_view *view, u64 addr,
-						    struct memtopo_section *s)
-{
-	u32 g = memtopo_bsearch_u64(view->group_start, view->nr_groups, addr);
-	const struct memtopo_group *grp = view->groups[g];
-	u32 j = memtopo_group_find(grp, addr);
-	const struct memtopo_chunk *chunk = grp->chunks[j];
-	u32 k = memtopo_chunk_find(chunk, addr, true);
-	u64 chunk_end;
-
-	if (!chunk->fr[k].mr)
-		return -ENOENT;
-	if (j + 1 < grp->nr_chunks)
-		chunk_end = grp->chunk_start[j + 1] - 1;
-	else
-		chunk_end = g + 1 < view->nr_groups ? view->group_start[g + 1] - 1 : U64_MAX;
-	memtopo_chunk_section(chunk, k, chunk_end, s);
-	s->generation = view->generation;
-	return 0;
-}
-
-/*
  * A lookup the direct table cannot answer: through the group and the
- * chunk, by the search that fits the view's size.  Returns as
- * memtopo_view_lookup() does.
+ * chunk.  A view of one group (every view too small for a table, a
+ * hypervisor's own maps among them) is in the cache: its chunks' starts,
+ * then all the chunk's keys (the same steps for every chunk: a count of
+ * the chunk's own mispredicted the loop's end wherever chunks' counts
+ * differ), are searched by conditional moves, without the group's slots
+ * and the fetches ahead of memtopo_chunk_find(), which are built for a
+ * big view's misses and here took three to four times the bare search's
+ * time.  Returns as memtopo_view_lookup() does.
  */
 static noinline int memtopo_view_lookup_groups(const struct memtopo_view *view, u64 addr,
 					       struct memtopo_section *s)
 {
-	if (view->nr_groups == 1)
-		return memtopo_view_lookup_one_group(view, addr, s);
-	return memtopo_view_lookup_many_groups(view, addr, s);
+	const struct memtopo_group *grp;
+	const struct memtopo_chunk *chunk;
+	u32 g = 0, j, k;
+
+	if (view->nr_groups == 1) {
+		grp = view->groups[0];
+		j = memtopo_bsearch_u64(grp->chunk_start, grp->nr_chunks, addr);
+		chunk = grp->chunks[j];
+		k = min(memtopo_bsearch_u64(chunk->starts, MEMTOPO_CHUNK_ENTRIES + 1, addr),
+			chunk->nr - 1);
+	} else {
+		g = memtopo_bsearch_u64(view->group_start, view->nr_groups, addr);
+		grp = view->groups[g];
+		j = memtopo_group_find(grp, addr);
+		chunk = grp->chunks[j];
+		k = memtopo_chunk_find(chunk, addr, true);
+	}
+	if (!chunk->fr[k].mr)
+		return -ENOENT;
+	memtopo_chunk_section(chunk, k, memtopo_chunk_last(view, g, j), s);
+	s->generation = view->generation;
+	return 0;
 }
 
 /**
