@@ -2682,6 +2682,26 @@ static const struct memtopo_view *poison_view(void)
 }
 
 /*
+ * Whether a lookup of @addr in @lv (a view, or a copy of one with its table
+ * or its groups replaced) gives entry @e of @v: -ENOENT for a hole, else
+ * the entry's bounds, what it maps and @v's generation.  @sec gets the
+ * answer.
+ */
+static bool lookup_gives(const struct memtopo_view *lv, const struct memtopo_view *v, u64 addr,
+			 u32 e, struct memtopo_section *sec)
+{
+	const struct memtopo_fr *fr = memtopo_view_fr(v, e);
+	int ret = memtopo_view_lookup(lv, addr, sec);
+
+	if (!fr->mr)
+		return ret == -ENOENT;
+	return !ret && sec->start == memtopo_view_start(v, e) &&
+	       sec->last == memtopo_view_last(v, e) && sec->mr == fr->mr &&
+	       sec->offset == fr->offset && sec->flags == fr->flags &&
+	       sec->dirty_log_mask == fr->dirty_log_mask && sec->generation == v->generation;
+}
+
+/*
  * Lookups in slot @s, which holds entries @i..@j of @v: at its first and
  * last address, at each start inside and the address before it, and at
  * one address at random, each finds its entry as a search would (the
@@ -2718,15 +2738,8 @@ static void check_slot_lookups(const struct memtopo_view *v, u32 s, u32 i, u32 j
 	}
 	for (x = 0; x < n; x++) {
 		e = memtopo_view_find(v, addrs[x]);
-		mapped = !memtopo_view_lookup(v, addrs[x], &sec);
-		if (mapped != !!memtopo_view_fr(v, e)->mr ||
-		    (mapped && (sec.start != memtopo_view_start(v, e) ||
-				sec.last != memtopo_view_last(v, e) ||
-				sec.mr != memtopo_view_fr(v, e)->mr ||
-				sec.offset != memtopo_view_fr(v, e)->offset ||
-				sec.flags != memtopo_view_fr(v, e)->flags ||
-				sec.dirty_log_mask != memtopo_view_fr(v, e)->dirty_log_mask ||
-				sec.generation != v->generation)))
+		mapped = !!memtopo_view_fr(v, e)->mr;
+		if (!lookup_gives(v, v, addrs[x], e, &sec))
 			FAIL("round %lu: lookup of %#llx in slot %u disagrees with entry %u", round,
 			     (unsigned long long)addrs[x], s, e);
 		if (!answers)
@@ -2945,7 +2958,6 @@ static void check_view_find(const struct memtopo_view *v, unsigned long round)
 		const struct memtopo_chunk *c;
 		struct memtopo_view_pos p;
 		struct memtopo_section sec;
-		bool mapped;
 		int k;
 
 		memtopo_pos_init(&p, v, i);
@@ -2958,9 +2970,7 @@ static void check_view_find(const struct memtopo_view *v, unsigned long round)
 				FAIL("round %lu: address %#llx found entry %u, not %u", round,
 				     (unsigned long long)addrs[k], memtopo_view_find(v, addrs[k]),
 				     i);
-			mapped = !memtopo_view_lookup(v, addrs[k], &sec);
-			if (mapped != !!memtopo_view_fr(v, i)->mr ||
-			    (mapped && (sec.start != a || sec.last != b)))
+			if (!lookup_gives(v, v, addrs[k], i, &sec))
 				FAIL("round %lu: lookup of %#llx disagrees with entry %u", round,
 				     (unsigned long long)addrs[k], i);
 		}
@@ -3614,13 +3624,12 @@ static void port_slot_pass(void)
 {
 	struct memtopo_region_info pi = { .kind = MEMTOPO_IO, .name = "port" };
 	struct memtopo_region *root, *mr;
-	struct memtopo_section sec;
+	struct memtopo_section sec = {};
 	const struct memtopo_view *v;
 	struct memtopo_space *as;
 	u64 a = 0, i;
 	u32 n = 0, e;
-	bool bad;
-	int ret;
+	bool mapped;
 
 	root = pass_root("ports", &as);
 	memtopo_transaction_begin(ctx);
@@ -3640,14 +3649,10 @@ static void port_slot_pass(void)
 	rcu_read_lock();
 	for (i = 0; i < a + 64; i++) {
 		e = memtopo_view_find(v, i);
-		ret = memtopo_space_lookup(as, i, &sec);
-		bad = i < a ? ret || sec.start != memtopo_view_start(v, e) ||
-			      sec.last != memtopo_view_last(v, e) ||
-			      sec.mr != memtopo_view_fr(v, e)->mr :
-			      ret != -ENOENT;
-		if (bad)
-			FAIL("ports: %#llx answers %d [%#llx, %#llx], not entry %u",
-			     (unsigned long long)i, ret, (unsigned long long)sec.start,
+		mapped = i < a;
+		if (!lookup_gives(v, v, i, e, &sec) || mapped != !!memtopo_view_fr(v, e)->mr)
+			FAIL("ports: %#llx answers [%#llx, %#llx], not entry %u",
+			     (unsigned long long)i, (unsigned long long)sec.start,
 			     (unsigned long long)sec.last, e);
 	}
 	rcu_read_unlock();
@@ -3674,11 +3679,11 @@ static void full_group_pass(void)
 	const struct memtopo_group *grp;
 	const struct memtopo_view *v;
 	struct memtopo_space *as;
-	struct memtopo_section sec;
+	struct memtopo_section sec = {};
 	struct memtopo_view pv;
 	u32 j, q, e;
 	u64 at[2];
-	int ret, k;
+	int k;
 
 	root = pass_root("group", &as);
 	memtopo_transaction_begin(ctx);
@@ -3702,17 +3707,12 @@ static void full_group_pass(void)
 			e = grp->chunk_first[j] + (q ? grp->chunks[j]->nr - 1 : 0);
 			at[0] = memtopo_view_start(v, e);
 			at[1] = memtopo_view_last(v, e);
-			for (k = 0; k < 2; k++) {
-				memset(&sec, 0, sizeof(sec));
-				ret = memtopo_view_lookup(&pv, at[k], &sec);
-				if (ret != (memtopo_view_fr(v, e)->mr ? 0 : -ENOENT) ||
-				    sec.start != at[0] || sec.last != at[1] ||
-				    sec.mr != memtopo_view_fr(v, e)->mr)
-					FAIL("group: %#llx answers %d [%#llx, %#llx], not entry %u",
-					     (unsigned long long)at[k], ret,
+			for (k = 0; k < 2; k++)
+				if (!lookup_gives(&pv, v, at[k], e, &sec))
+					FAIL("group: %#llx answers [%#llx, %#llx], not entry %u",
+					     (unsigned long long)at[k],
 					     (unsigned long long)sec.start,
 					     (unsigned long long)sec.last, e);
-			}
 		}
 	}
 	if (memtopo_view_lookup(&pv, U64_MAX, &sec) != -ENOENT ||
