@@ -93,6 +93,8 @@ TEST_F(dis, populate_discard_state)
 	/* populating over populated and discarded blocks: the discarded ones */
 	ASSERT_EQ(0, dis(self->fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, 0x3000, 0x5000, NULL,
 			 &out));
+	/* the answer counts only the blocks the populate flipped */
+	EXPECT_EQ(0x6000, out.populated);
 	EXPECT_EQ(0xfcULL, state(self->fd, self->ram, &pop));
 	EXPECT_EQ(0x6000, pop);
 	ASSERT_EQ(0, dis(self->fd, MEMTOPO_DISCARD_DISCARD, self->ram, 0, 0, RAM, NULL, &out));
