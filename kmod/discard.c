@@ -566,10 +566,14 @@ int memtopo_region_discard_info_locked(struct memtopo_region *mr, u64 *granulari
 				       u64 *size, u64 *populated)
 {
 	struct memtopo_discard_mgr *d;
+	int ret;
 
 	memtopo_assert_locked(mr->ctx);
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ret;
 	d = memtopo_discard_of(mr);
-	if (memtopo_region_destroyed(mr) || !d)
+	if (!d)
 		return -ENOENT;
 	*granularity = d->granularity;
 	*size = d->size;
@@ -596,10 +600,14 @@ int memtopo_region_discard_state_locked(struct memtopo_region *mr, u64 first_blo
 {
 	struct memtopo_discard_mgr *d;
 	u64 i;
+	int ret;
 
 	memtopo_assert_locked(mr->ctx);
+	ret = memtopo_region_check_live(mr);
+	if (ret)
+		return ret;
 	d = memtopo_discard_of(mr);
-	if (memtopo_region_destroyed(mr) || !d)
+	if (!d)
 		return -ENOENT;
 	if (!nr_blocks || first_block >= d->nr_blocks || nr_blocks > d->nr_blocks - first_block)
 		return -EINVAL;
