@@ -74,6 +74,8 @@ static int memtopo_discard_change(struct memtopo_ucmd *ucmd, struct memtopo_regi
 	struct memtopo_discard_info after;
 	int ret;
 
+	/* held from the preview to the change: nothing may move in between */
+	memtopo_assert_locked(mr->ctx);
 	ret = memtopo_discard_preview_locked(mr, cmd->op, cmd->granularity, cmd->offset,
 					     cmd->length, &after);
 	if (ret)
