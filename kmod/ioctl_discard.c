@@ -31,22 +31,26 @@ static bool memtopo_discard_args_ok(const struct memtopo_discard *cmd)
 	return cmd->op == MEMTOPO_DISCARD_GET_STATE || !cmd->bitmap;
 }
 
+/* GET_STATE under the mutex: @info is the manager's shape and fill. */
 static int memtopo_discard_get_state(struct memtopo_region *mr, struct memtopo_discard *cmd,
-				     u64 **bits, size_t *bytes)
+				     struct memtopo_discard_info *info, u64 **bits,
+				     size_t *bytes)
 {
-	u64 g, managed, populated, nr;
+	u64 g, nr;
 	int ret;
 
-	ret = memtopo_region_discard_info_locked(mr, &g, &managed, &populated);
+	ret = memtopo_region_discard_info_locked(mr, &info->granularity, &info->size,
+						 &info->populated);
 	if (ret)
 		return ret;
+	g = info->granularity;
 	/* the shape alone, so a caller can size its bitmap */
 	if (!cmd->offset && !cmd->length && !cmd->bitmap)
 		return 0;
 	if (cmd->length > U64_MAX - cmd->offset)
 		return -EOVERFLOW;
 	if (!cmd->length || cmd->offset % g || cmd->length % g ||
-	    cmd->offset + cmd->length > managed)
+	    cmd->offset + cmd->length > info->size)
 		return -EINVAL;
 	nr = cmd->length / g;
 	if (nr > MEMTOPO_DISCARD_MAX_BLOCKS_PER_CALL)
@@ -118,10 +122,10 @@ int memtopo_ioctl_discard(struct memtopo_ucmd *ucmd)
 {
 	struct memtopo_discard *cmd = ucmd->cmd;
 	struct memtopo_ctx *ctx = ucmd->file->ctx;
+	struct memtopo_discard_info info;
 	struct memtopo_region *mr;
 	size_t bytes = 0;
 	u64 *bits = NULL;
-	u64 g = 0, managed = 0, populated = 0;
 	int ret;
 
 	if (!memtopo_discard_args_ok(cmd))
@@ -137,9 +141,7 @@ int memtopo_ioctl_discard(struct memtopo_ucmd *ucmd)
 		memtopo_ctx_unlock(ctx);
 		return ret;
 	}
-	ret = memtopo_discard_get_state(mr, cmd, &bits, &bytes);
-	if (!ret)
-		ret = memtopo_region_discard_info_locked(mr, &g, &managed, &populated);
+	ret = memtopo_discard_get_state(mr, cmd, &info, &bits, &bytes);
 	memtopo_ctx_unlock(ctx);
 	if (ret)
 		goto out_free;
@@ -148,9 +150,9 @@ int memtopo_ioctl_discard(struct memtopo_ucmd *ucmd)
 		ret = -EFAULT;
 		goto out_free;
 	}
-	cmd->granularity = g;
-	cmd->populated = populated;
-	cmd->managed = managed;
+	cmd->granularity = info.granularity;
+	cmd->populated = info.populated;
+	cmd->managed = info.size;
 	ret = memtopo_ucmd_respond(ucmd, sizeof(*cmd));
 out_free:
 	kvfree(bits);
