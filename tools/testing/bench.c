@@ -548,38 +548,53 @@ static double lookups_floor(const struct memtopo_view *v, const u64 *addrs,
 
 /*
  * --floor: the lookup, the table walk with no decoding, the entry line
- * alone and the bare search, in turns over the same addresses, each
- * after a pass over the next round's, as time_lookups() times them.
- * What the lookup costs above the walk is its decoding and checks;
- * what the walk costs above the entry line is the table's chain of
- * loads in front of it.
+ * alone and the bare search, in turns, each timed over addresses no
+ * other pass has used and after a pass over its own previous round's.
+ * The first three read the same view: timed over one set of addresses,
+ * each found the lines the one before it had just fetched (a walk after
+ * the lookup, the entry line after the walk), and read as if those
+ * lines were free.  What the lookup costs above the walk is its decoding
+ * and checks; what the walk costs above the entry line is the table's
+ * chain of loads in front of it.
  */
-static void print_floor(struct memtopo_space *as, const u64 *addrs, const u64 *starts,
-			u64 per, int nr_rounds)
+static void print_floor(struct memtopo_space *as, const u64 *starts, u64 per, int nr_rounds)
 {
 	const struct memtopo_view *v = as->view;
-	const struct memtopo_fr **lines = malloc((u64)nr_rounds * per * sizeof(*lines));
+	/* block 0 warms the first round; 4 blocks a round, one a side */
+	u64 nr_blocks = 1 + (u64)nr_rounds * 4;
+	u64 *xa = malloc(nr_blocks * per * sizeof(*xa));
+	const struct memtopo_fr **lines = malloc(nr_blocks * per * sizeof(*lines));
+	u64 span = starts[v->nr - 1] ? starts[v->nr - 1] : U64_MAX;
 	double t[4][LOOKUP_ROUNDS];
 	struct memtopo_view_pos p;
 	u64 i, sum = 0;
 	int k, side, o;
 
+	if (!xa || !lines) {
+		fprintf(stderr, "bench: out of memory\n");
+		exit(1);
+	}
 	if (!v->tslots) {
 		printf("  floor: the view has no direct table\n");
-		free(lines);
-		return;
+		goto out;
 	}
-	for (i = 0; i < (u64)nr_rounds * per; i++) {
-		memtopo_pos_init(&p, v, memtopo_view_find(v, addrs[i]));
+	for (i = 0; i < nr_blocks * per; i++) {
+		xa[i] = rnd() % span;
+		memtopo_pos_init(&p, v, memtopo_view_find(v, xa[i]));
 		lines[i] = memtopo_pos_fr(&p);
 	}
 	for (k = 0; k < nr_rounds; k++) {
-		const u64 *a = addrs + k * per, *w = addrs + (k + 1) % nr_rounds * per;
-		const struct memtopo_fr *const *la = lines + k * per;
-		const struct memtopo_fr *const *lw = lines + (k + 1) % nr_rounds * per;
-
 		for (o = 0; o < 4; o++) {
+			u64 b;
+			const u64 *a, *w;
+			const struct memtopo_fr *const *la, *const *lw;
+
 			side = (k + o) % 4;
+			b = 1 + (u64)k * 4 + side;
+			a = xa + b * per;
+			la = lines + b * per;
+			w = k ? a - 4 * per : xa;
+			lw = k ? la - 4 * per : lines;
 			if (side == 0) {
 				lookups_memtopo(as, w, per, false, &sum);
 				t[0][k] = lookups_memtopo(as, a, per, false, &sum);
@@ -601,7 +616,9 @@ static void print_floor(struct memtopo_space *as, const u64 *addrs, const u64 *s
 	       t[0][0], t[0][0] / t[3][0], t[1][0], t[1][0] / t[3][0]);
 	printf(" entry line %.1f (%.2f), bare %.1f%s\n", t[2][0], t[2][0] / t[3][0], t[3][0],
 	       sum == 42 ? " " : "");
+out:
 	free(lines);
+	free(xa);
 }
 
 static void time_lookups(struct memtopo_space *as, u64 lookups, struct result *r,
@@ -666,7 +683,7 @@ static void time_lookups(struct memtopo_space *as, u64 lookups, struct result *r
 	r->cold_ratio = median(mem_cold[0], nr_rounds) / median(bare_cold[0], nr_rounds);
 	if (floor_detail) {
 		rcu_read_lock();
-		print_floor(as, addrs, starts, per, nr_rounds);
+		print_floor(as, starts, per, nr_rounds);
 		rcu_read_unlock();
 	}
 	if (sum == 42)
