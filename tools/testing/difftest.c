@@ -80,6 +80,11 @@ static unsigned long unnamed_checks;
 static unsigned long table_paths[7];
 /* chunks that keep their end, checked */
 static unsigned long chunk_ends;
+/*
+ * views of one group of several chunks and no table, every entry looked up;
+ * chunks (the last apart) ending in a mapped entry, whose end a lookup gives
+ */
+static unsigned long small_views, small_chunks, small_ends;
 static bool near_renumber;
 static int verbose;
 
@@ -2353,6 +2358,10 @@ static void check_region_ranges(void)
 	mutex_unlock(&ctx->lock);
 }
 
+/* one tree in SMALL_EVERY also checks views of several chunks: small_views_pass() */
+#define SMALL_EVERY 32
+static void small_views_pass(void);
+
 static void one_tree(void)
 {
 	int steps, s, i, depth = 0;
@@ -2451,6 +2460,8 @@ static void one_tree(void)
 	memtopo_ctx_put(ctx);
 	if (shim_live_allocs)
 		FAIL("%ld allocations leaked", shim_live_allocs);
+	if (seed % SMALL_EVERY == 0)
+		small_views_pass();
 }
 
 /* @v must hold exactly what a full render of @root gives now. */
@@ -2699,6 +2710,129 @@ static bool lookup_gives(const struct memtopo_view *lv, const struct memtopo_vie
 	       sec->last == memtopo_view_last(v, e) && sec->mr == fr->mr &&
 	       sec->offset == fr->offset && sec->flags == fr->flags &&
 	       sec->dirty_log_mask == fr->dirty_log_mask && sec->generation == v->generation;
+}
+
+/*
+ * A new context in the global @ctx for a pass: a root container spanning
+ * the whole address space and a space @name rooted at it.
+ */
+static struct memtopo_region *pass_root(const char *name, struct memtopo_space **as)
+{
+	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
+					  .size_is_2_64 = true };
+	struct memtopo_region *root;
+
+	ctx = memtopo_ctx_create(name);
+	root = memtopo_region_create(ctx, &ri);
+	*as = memtopo_space_create(ctx, name, root);
+	return root;
+}
+
+/*
+ * Views of a few hundred entries: one group of several chunks and no
+ * direct table (under MEMTOPO_TABLE_MIN), so every lookup takes the
+ * one-group search, and each chunk but the last ends where the next one
+ * starts.  The random trees' views fit in one chunk and the big maps come
+ * after all the trees: without this, a chunk's end read one off would
+ * fail only there, late.  The view is copies of a bank of page leaves
+ * through aliases (many entries from few regions); commits then disable
+ * and enable copies, so that splices leave chunks of other fills, and
+ * after each every entry is looked up at its first and last address.
+ */
+#define SMALL_LEAVES	24
+#define SMALL_COPIES	128
+
+static void small_view_check(const struct memtopo_view *v, int commit)
+{
+	struct memtopo_section sec = {};
+	u32 e;
+	int k;
+
+	if (v->tslots || v->nr_groups != 1 || v->nr >= MEMTOPO_TABLE_MIN || v->nr_chunks < 2)
+		FAIL("small view %d: %u entries in %u groups, %u chunks, %u slots", commit, v->nr,
+		     v->nr_groups, v->nr_chunks, v->tslots);
+	rcu_read_lock();
+	for (e = 0; e < v->nr; e++) {
+		u64 at[2] = { memtopo_view_start(v, e), memtopo_view_last(v, e) };
+
+		for (k = 0; k < 2; k++)
+			if (!lookup_gives(v, v, at[k], e, &sec))
+				FAIL("small view %d, %u chunks: %#llx gives [%#llx, %#llx], not %u",
+				     commit, v->nr_chunks, (unsigned long long)at[k],
+				     (unsigned long long)sec.start,
+				     (unsigned long long)sec.last, e);
+	}
+	rcu_read_unlock();
+	small_views++;
+	small_chunks += v->nr_chunks;
+	for (e = 0; e + 1 < v->groups[0]->nr_chunks; e++) {
+		const struct memtopo_chunk *chunk = v->groups[0]->chunks[e];
+
+		small_ends += !!chunk->fr[chunk->nr - 1].mr;
+	}
+}
+
+static void small_views_pass(void)
+{
+	struct memtopo_region_info bi = { .kind = MEMTOPO_CONTAINER, .name = "bank" };
+	struct memtopo_region_info li = { .kind = MEMTOPO_RAM, .name = "leaf", .size = 0x1000 };
+	struct memtopo_region_info ai = { .kind = MEMTOPO_ALIAS, .name = "copy" };
+	u32 leaves = 8 + rnd_below(SMALL_LEAVES - 7), per = 1, copies, off = 0, off_max, i, n, c;
+	struct memtopo_region *root, *bank, *mr, *copy[SMALL_COPIES];
+	u64 at[SMALL_LEAVES], base = 0;
+	bool on[SMALL_COPIES];
+	struct memtopo_space *as;
+	int commit;
+
+	/* a leaf at page 0, then each after a hole or not; an entry each */
+	for (i = 0; i < leaves; i++) {
+		at[i] = i ? at[i - 1] + 1 + rnd_below(2) : 0;
+		per += i && at[i] > at[i - 1] + 1;
+	}
+	per += leaves;
+	bi.size = (at[leaves - 1] + 1) * 0x1000;
+	/* 230 to 730 entries, a hole after each copy counted */
+	copies = (230 + rnd_below(500)) / per + 1;
+	root = pass_root("small", &as);
+	memtopo_transaction_begin(ctx);
+	bank = memtopo_region_create(ctx, &bi);
+	if (IS_ERR(bank))
+		FAIL("small: bank");
+	for (i = 0; i < leaves; i++) {
+		mr = memtopo_region_create(ctx, &li);
+		if (IS_ERR(mr) || memtopo_region_add_subregion(bank, at[i] * 0x1000, mr, 0, false))
+			FAIL("small: leaf");
+	}
+	ai.alias_target = bank;
+	ai.size = bi.size;
+	for (c = 0; c < copies; c++) {
+		copy[c] = memtopo_region_create(ctx, &ai);
+		if (IS_ERR(copy[c]) || memtopo_region_add_subregion(root, base, copy[c], 0, false))
+			FAIL("small: copy");
+		on[c] = true;
+		/* a hole after some: chunks do not all end on one */
+		base += bi.size + 0x1000 * rnd_below(2);
+	}
+	expect(memtopo_transaction_commit(ctx), 0, "commit");
+	small_view_check(as->view, 0);
+	/* at most a quarter of the copies off: the view keeps two chunks or more */
+	off_max = copies / 4;
+	for (commit = 1; commit <= 2; commit++) {
+		memtopo_transaction_begin(ctx);
+		for (n = 1 + rnd_below(3), i = 0; i < n; i++) {
+			c = rnd_below(copies);
+			if (on[c] && off >= off_max)
+				continue;
+			expect(memtopo_region_set_enabled(copy[c], !on[c]), 0, "set_enabled");
+			off = on[c] ? off + 1 : off - 1;
+			on[c] = !on[c];
+		}
+		expect(memtopo_transaction_commit(ctx), 0, "commit");
+		small_view_check(as->view, commit);
+	}
+	memtopo_ctx_put(ctx);
+	if (shim_live_allocs)
+		FAIL("small: %ld allocations leaked", shim_live_allocs);
 }
 
 /*
@@ -3170,22 +3304,6 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 	free(leaf);
 	if (shim_live_allocs)
 		FAIL("big map: %ld allocations leaked", shim_live_allocs);
-}
-
-/*
- * A new context in the global @ctx for a pass: a root container spanning
- * the whole address space and a space @name rooted at it.
- */
-static struct memtopo_region *pass_root(const char *name, struct memtopo_space **as)
-{
-	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
-					  .size_is_2_64 = true };
-	struct memtopo_region *root;
-
-	ctx = memtopo_ctx_create(name);
-	root = memtopo_region_create(ctx, &ri);
-	*as = memtopo_space_create(ctx, name, root);
-	return root;
 }
 
 /*
@@ -5061,6 +5179,11 @@ int main(int argc, char **argv)
 	printf(" %lu records checked, %lu splices' count of slots left unnamed\n", table_records,
 	       unnamed_checks);
 	printf("difftest: %lu chunks keeping their end checked\n", chunk_ends);
+	printf("difftest: %lu views of one group and no table, %lu chunks (%lu ending mapped),",
+	       small_views, small_chunks, small_ends);
+	printf(" every entry found at both ends\n");
+	if (trees >= SMALL_EVERY && !small_ends)
+		FAIL("no view of several chunks under the direct table's size was checked");
 	printf("difftest: lookups checked in %lu slots with no other start,", table_paths[0]);
 	printf(" %lu with 1-3, %lu with 4-%u, %lu exact,", table_paths[1], table_paths[6],
 	       MEMTOPO_TSLOT_STARTS_MAX, table_paths[2]);
