@@ -2,16 +2,23 @@
 /*
  * kselftests of RAM discard (MEMTOPO_DISCARD): a discard manager on a RAM
  * region, populate / discard / state, every errno of its contract with the
- * state checked unchanged after each refusal, and random populates and
- * discards against a model bitmap.
+ * state checked unchanged after each refusal, a change failing after its
+ * answer was written or when the answer cannot be written, and random
+ * populates and discards against a model bitmap.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
 #include "../tools/memtopoctl/libmemtopo.c"
@@ -483,6 +490,186 @@ TEST_F(dis, events_mirror_random)
 	/* leaving: the populated parts go before the REGION_DELs */
 	ASSERT_EQ(0, mt_unsubscribe(fd, sub));
 	free(m);
+}
+
+/* MEMTOPO_BUDGET: read it, or set it to @max with MEMTOPO_BUDGET_SET; *@used: the use. */
+static int budget(int fd, __u32 flags, __u64 max, __u64 *used)
+{
+	struct memtopo_budget b = { .size = sizeof(b), .flags = flags, .mem_max = max };
+
+	if (ioctl(fd, MEMTOPO_BUDGET, &b))
+		return -errno;
+	if (used)
+		*used = b.mem_used;
+	return 0;
+}
+
+/*
+ * A change answers before it is made; one that fails afterwards (here
+ * SET_MANAGER's bitmap past the budget, which the answer cannot foresee)
+ * writes the struct back as the caller passed it, the out fields included,
+ * and changes nothing.
+ */
+TEST_F(dis, failed_change_writes_back)
+{
+	struct memtopo_discard d = {
+		.size = sizeof(d), .op = MEMTOPO_DISCARD_SET_MANAGER, .region = self->ram,
+		.granularity = G, .populated = 0x5a5a5a5a5a5a5a5aULL,
+		.managed = 0xa5a5a5a5a5a5a5a5ULL,
+	}, before = d;
+	__u64 used = 0, now = 0;
+	int fd = self->fd;
+
+	ASSERT_EQ(0, budget(fd, 0, 0, &used));
+	/* the manager's bitmap alone is 8 bytes: the budget holds less than it costs */
+	ASSERT_EQ(0, budget(fd, MEMTOPO_BUDGET_SET, used + 8, NULL));
+	EXPECT_EQ(-1, ioctl(fd, MEMTOPO_DISCARD, &d));
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(0, memcmp(&before, &d, sizeof(d)))
+		TH_LOG("written back as granularity %#llx, populated %#llx, managed %#llx",
+		       (unsigned long long)d.granularity, (unsigned long long)d.populated,
+		       (unsigned long long)d.managed);
+	EXPECT_EQ(-ENOENT, dis(fd, MEMTOPO_DISCARD_GET_STATE, self->ram, 0, 0, 0, NULL, NULL))
+		TH_LOG("a refused manager was set");
+	ASSERT_EQ(0, budget(fd, 0, 0, &now));
+	EXPECT_EQ(used, now);
+
+	/* with room, the same struct goes through and is answered */
+	ASSERT_EQ(0, budget(fd, MEMTOPO_BUDGET_SET, 0, NULL));
+	ASSERT_EQ(0, ioctl(fd, MEMTOPO_DISCARD, &d));
+	EXPECT_EQ(G, d.granularity);
+	EXPECT_EQ(0, d.populated);
+	EXPECT_EQ(RAM, d.managed);
+}
+
+struct dis_call {
+	int fd;
+	void *arg;
+	pid_t tid;
+	int ret, err;
+};
+
+static void *dis_call_run(void *opaque)
+{
+	struct dis_call *c = opaque;
+
+	__atomic_store_n(&c->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
+	c->ret = ioctl(c->fd, MEMTOPO_DISCARD, c->arg);
+	c->err = errno;
+	return NULL;
+}
+
+/* Wait up to 10 s until thread @tid sleeps uninterruptibly (on a mutex). */
+static int wait_blocked(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	int i, fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	for (i = 0; i < 10000; i++) {
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			return -1;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return -1;
+		buf[n] = 0;
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'D')
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
+/*
+ * The answer cannot be written after the dispatcher's write probe (another
+ * thread made the struct read-only in between): EFAULT, and the change is
+ * not made.  The window is held open deterministically: a GET_STATE whose
+ * bitmap is a userfaultfd page not yet there holds the file's lock while
+ * its fault waits, the POPULATE passes its probe and waits for that lock,
+ * its struct is made read-only, then the fault is resolved.
+ */
+TEST_F(dis, answer_fault_changes_nothing)
+{
+	struct memtopo_discard d = {
+		.size = sizeof(d), .op = MEMTOPO_DISCARD_POPULATE, .region = self->ram,
+		.length = RAM,
+	}, hd = {
+		.size = sizeof(hd), .op = MEMTOPO_DISCARD_GET_STATE, .region = self->ram,
+		.length = RAM,
+	};
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_zeropage zero = {};
+	struct dis_call hold = { .fd = self->fd }, change = { .fd = self->fd };
+	pthread_t th_hold, th_change;
+	struct pollfd pfd = {};
+	struct uffd_msg msg;
+	struct memtopo_event ev[4];
+	long page = sysconf(_SC_PAGESIZE);
+	int fd = self->fd, uffd;
+	__u32 sub, n, pending;
+	char *held, *ans;
+	__u64 pop = 0;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	held = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ans = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, held);
+	ASSERT_NE(MAP_FAILED, ans);
+	reg.range.start = (uintptr_t)held;
+	reg.range.len = page;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, self->ram, G, 0, 0, NULL, NULL));
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, 0x4000, 0x2000, NULL, NULL));
+	ASSERT_EQ(0, mt_add_subregion(fd, self->root, self->ram, 0x100000, 0));
+	ASSERT_EQ(0, mt_subscribe(fd, self->as, -1, EV_MASK, 0, &sub));
+
+	/* the holder: its bitmap's fault waits on the userfaultfd */
+	hd.bitmap = (uintptr_t)held;
+	hold.arg = &hd;
+	ASSERT_EQ(0, pthread_create(&th_hold, NULL, dis_call_run, &hold));
+	pfd.fd = uffd;
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 10000)) TH_LOG("GET_STATE never faulted on its bitmap");
+	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+
+	/* the change: its probe passes, then it waits for the file's lock */
+	memcpy(ans, &d, sizeof(d));
+	change.arg = ans;
+	ASSERT_EQ(0, pthread_create(&th_change, NULL, dis_call_run, &change));
+	while (!__atomic_load_n(&change.tid, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	EXPECT_EQ(0, wait_blocked(change.tid)) TH_LOG("POPULATE never waited for the lock");
+	ASSERT_EQ(0, mprotect(ans, page, PROT_READ));
+
+	zero.range.start = (uintptr_t)held;
+	zero.range.len = page;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zero));
+	pthread_join(th_hold, NULL);
+	pthread_join(th_change, NULL);
+	EXPECT_EQ(0, hold.ret);
+	EXPECT_EQ(-1, change.ret);
+	EXPECT_EQ(EFAULT, change.err);
+	EXPECT_EQ(0, memcmp(ans, &d, sizeof(d)));
+
+	/* nothing changed and nobody heard of a change */
+	EXPECT_EQ(0x30ULL, state(fd, self->ram, &pop));
+	EXPECT_EQ(0x2000, pop);
+	n = 4;
+	ASSERT_EQ(0, mt_read_events(fd, sub, ev, &n, &pending));
+	EXPECT_EQ(0, n) TH_LOG("a subscriber saw event %u", ev[0].type);
+	munmap(ans, page);
+	munmap(held, page);
+	close(uffd);
 }
 
 TEST_HARNESS_MAIN
