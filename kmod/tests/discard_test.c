@@ -34,6 +34,8 @@ struct mt_dis {
 	struct memtopo_region *sys, *vmem;
 	struct mt_log *log;
 	struct mt_dl dls[MT_DL_MAX];
+	/* a case's own listeners, unregistered however it ends */
+	struct memtopo_discard_listener *more[4];
 };
 
 static int mt_dl_populate(struct memtopo_discard_listener *dl, const struct memtopo_section *s)
@@ -81,6 +83,9 @@ static void mt_dis_exit(struct kunit *test)
 
 	for (i = 0; d && i < MT_DL_MAX; i++)
 		memtopo_discard_listener_unregister(&d->dls[i].dl);
+	for (i = 0; d && i < ARRAY_SIZE(d->more); i++)
+		if (d->more[i])
+			memtopo_discard_listener_unregister(d->more[i]);
 	mt_fix_exit(test);
 }
 
@@ -804,9 +809,174 @@ static void mt_discard_mirror_test(struct kunit *test)
 		KUNIT_EXPECT_FALSE(test, m->dls[i].dl.registered);
 }
 
+/*
+ * A vetoed populate leaves everything exactly as it was, over a manager of
+ * 256 blocks (four bitmap words): the whole bitmap and the populated
+ * bytes, the published view, the context's memory use and each listener's
+ * blocks (what it heard populated and not discarded since), and a
+ * subscription (a listener taking events) hears nothing: a vetoed
+ * populate is never shown.  Random populates and discards, a third of the
+ * populates vetoed by a random listener at a random block.
+ */
+#define MT_VS_BLOCKS	256
+#define MT_VS_DLS	3	/* at most ARRAY_SIZE(mt_dis.more) */
+#define MT_VS_STEPS	300
+
+struct mt_vs_dl {
+	struct memtopo_discard_listener dl;
+	DECLARE_BITMAP(held, MT_VS_BLOCKS);
+	unsigned int errors;
+	u64 veto_at;		/* block refused (U64_MAX: none) */
+};
+
+struct mt_vs_sub {
+	struct memtopo_listener l;
+	unsigned int events;
+};
+
+static int mt_vs_populate(struct memtopo_discard_listener *dl, const struct memtopo_section *s)
+{
+	struct mt_vs_dl *m = container_of(dl, struct mt_vs_dl, dl);
+	u64 b, first = s->offset / 0x1000, end = first + (s->last - s->start + 1) / 0x1000;
+
+	if (m->veto_at >= first && m->veto_at < end)
+		return -EPERM;
+	for (b = first; b < end; b++)
+		m->errors += __test_and_set_bit(b, m->held);
+	return 0;
+}
+
+static void mt_vs_discard(struct memtopo_discard_listener *dl, const struct memtopo_section *s)
+{
+	struct mt_vs_dl *m = container_of(dl, struct mt_vs_dl, dl);
+	u64 b, first = s->offset / 0x1000, end = first + (s->last - s->start + 1) / 0x1000;
+
+	for (b = first; b < end; b++)
+		m->errors += !__test_and_clear_bit(b, m->held);
+}
+
+static const struct memtopo_discard_listener_ops mt_vs_dl_ops = {
+	.notify_populate = mt_vs_populate,
+	.notify_discard = mt_vs_discard,
+};
+
+static void mt_vs_event(void *priv, const struct memtopo_event *ev)
+{
+	struct mt_vs_sub *sub = priv;
+
+	sub->events++;
+}
+
+static const struct memtopo_listener_ops mt_vs_sub_ops = {
+	.event = mt_vs_event,
+};
+
+/* @mr's whole state, its populated bytes and the context's memory use */
+static void mt_vs_state(struct kunit *test, struct memtopo_region *mr, unsigned long *bits,
+			u64 *pop, size_t *used)
+{
+	u64 words[MT_VS_BLOCKS / 64], g, size;
+
+	memtopo_ctx_lock(mt_ctx(test));
+	KUNIT_ASSERT_EQ(test, memtopo_region_discard_state_locked(mr, 0, MT_VS_BLOCKS, words), 0);
+	KUNIT_ASSERT_EQ(test, memtopo_region_discard_info_locked(mr, &g, &size, pop), 0);
+	*used = memtopo_ctx_mem_used(mt_ctx(test));
+	memtopo_ctx_unlock(mt_ctx(test));
+	bitmap_from_arr64(bits, words, MT_VS_BLOCKS);
+}
+
+static void mt_discard_veto_state_test(struct kunit *test)
+{
+	DECLARE_BITMAP(before, MT_VS_BLOCKS);
+	DECLARE_BITMAP(now, MT_VS_BLOCKS);
+	struct mt_dis *d = mt_fix(test)->suite;
+	struct memtopo_region *sys, *vmem;
+	struct memtopo_section s;
+	struct memtopo_space *as;
+	struct mt_vs_sub *sub;
+	struct mt_vs_dl *dls;
+	struct rnd_state rnd;
+	unsigned int step, i, vetoed = 0, changed = 0;
+	u64 pop_before, pop;
+	size_t used_before, used;
+	int ret;
+
+	dls = kunit_kzalloc(test, MT_VS_DLS * sizeof(*dls), GFP_KERNEL);
+	sub = kunit_kzalloc(test, sizeof(*sub), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, dls);
+	KUNIT_ASSERT_NOT_NULL(test, sub);
+	prandom_seed_state(&rnd, 20261128);
+	sys = mt_region64(test, MEMTOPO_CONTAINER, "sys");
+	vmem = mt_region(test, MEMTOPO_RAM, "vmem", MT_VS_BLOCKS * 0x1000);
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_discard_manager(vmem, 0x1000), 0);
+	mt_add(test, sys, 0x100000, vmem, 0);
+	as = mt_space(test, "veto", sys);
+	sub->l.ops = &mt_vs_sub_ops;
+	sub->l.priv = sub;
+	mt_listen(test, as, &sub->l);
+	mt_section(vmem, 0x100000, 0x100000 + MT_VS_BLOCKS * 0x1000 - 1, 0, &s);
+	for (i = 0; i < MT_VS_DLS; i++) {
+		dls[i].dl.ops = &mt_vs_dl_ops;
+		dls[i].veto_at = U64_MAX;
+		d->more[i] = &dls[i].dl;
+		KUNIT_ASSERT_EQ(test, memtopo_discard_listener_register(as, &s, &dls[i].dl), 0);
+	}
+
+	for (step = 0; step < MT_VS_STEPS; step++) {
+		u32 r = prandom_u32_state(&rnd);
+		u64 b = r % MT_VS_BLOCKS, n = 1 + (r >> 8) % (MT_VS_BLOCKS - b);
+		bool populate = (r >> 16) % 3, veto = populate && !((r >> 18) % 3);
+		struct mt_snap snap;
+
+		mt_vs_state(test, vmem, before, &pop_before, &used_before);
+		mt_snapshot(test, as, &snap);
+		sub->events = 0;
+		if (veto)
+			dls[(r >> 20) % MT_VS_DLS].veto_at = b + (r >> 22) % n;
+		if (populate)
+			ret = memtopo_region_populate(vmem, b * 0x1000, n * 0x1000);
+		else
+			ret = memtopo_region_discard(vmem, b * 0x1000, n * 0x1000);
+		for (i = 0; i < MT_VS_DLS; i++)
+			dls[i].veto_at = U64_MAX;
+		mt_vs_state(test, vmem, now, &pop, &used);
+		/* a veto of a range already populated has nothing to refuse */
+		KUNIT_ASSERT_TRUE_MSG(test, ret == 0 || (veto && ret == -EPERM),
+				      "step %u: %d", step, ret);
+		if (ret) {
+			vetoed++;
+			KUNIT_EXPECT_TRUE_MSG(test, bitmap_equal(before, now, MT_VS_BLOCKS),
+					      "step %u: a vetoed populate changed the state", step);
+			KUNIT_EXPECT_EQ_MSG(test, pop, pop_before, "step %u", step);
+			KUNIT_EXPECT_EQ_MSG(test, sub->events, 0U,
+					    "step %u: a vetoed populate was shown", step);
+		} else {
+			changed += !bitmap_equal(before, now, MT_VS_BLOCKS);
+			KUNIT_EXPECT_EQ_MSG(test, pop, bitmap_weight(now, MT_VS_BLOCKS) * 0x1000ULL,
+					    "step %u", step);
+		}
+		MT_EXPECT_UNCHANGED(test, as, &snap);
+		KUNIT_EXPECT_EQ_MSG(test, used, used_before, "step %u", step);
+		for (i = 0; i < MT_VS_DLS; i++) {
+			KUNIT_EXPECT_EQ_MSG(test, dls[i].errors, 0U,
+					    "step %u: listener %u told twice or never", step, i);
+			KUNIT_EXPECT_TRUE_MSG(test, bitmap_equal(dls[i].held, now, MT_VS_BLOCKS),
+					      "step %u: listener %u holds other blocks", step, i);
+		}
+		kunit_kfree(test, snap.starts);
+		kunit_kfree(test, snap.fr);
+		if (test->status == KUNIT_FAILURE)
+			break;
+	}
+	/* the walk did what it is meant to */
+	KUNIT_EXPECT_GT(test, vetoed, 20U);
+	KUNIT_EXPECT_GT(test, changed, 50U);
+}
+
 static struct kunit_case mt_discard_cases[] = {
 	KUNIT_CASE(mt_discard_order_test),
 	KUNIT_CASE(mt_discard_veto_test),
+	KUNIT_CASE(mt_discard_veto_state_test),
 	KUNIT_CASE(mt_discard_replay_test),
 	KUNIT_CASE(mt_discard_leave_test),
 	KUNIT_CASE(mt_discard_errno_test),
