@@ -1019,15 +1019,19 @@ static void help_text(FILE *f)
 		"  --help              this text\n", LOOKUP_ROUNDS);
 }
 
-/* @arg as a number in [@lo, @hi], or exit with a message naming --@opt */
+/*
+ * @arg as a decimal number in [@lo, @hi], or exit with a message naming
+ * --@opt.  Digits only: strtoull() would skip leading blanks and take a
+ * sign after them (" -1" as 2^64 - 1).
+ */
 static u64 arg_u64(const char *opt, const char *arg, u64 lo, u64 hi)
 {
 	unsigned long long v;
 	char *end;
 
 	errno = 0;
-	v = strtoull(arg, &end, 0);
-	if (errno || end == arg || *end || arg[0] == '-' || v < lo || v > hi) {
+	v = strtoull(arg, &end, 10);
+	if (errno || arg[0] < '0' || arg[0] > '9' || *end || v < lo || v > hi) {
 		fprintf(stderr, "bench: --%s %s: want a number from %llu to %llu\n", opt, arg,
 			(unsigned long long)lo, (unsigned long long)hi);
 		exit(2);
