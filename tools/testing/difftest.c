@@ -2791,7 +2791,7 @@ static void small_views_pass(void)
 	}
 	per += leaves;
 	bi.size = (at[leaves - 1] + 1) * 0x1000;
-	/* 230 to 730 entries, a hole after each copy counted */
+	/* 209 to 768 entries: per counts a hole after every copy, which only some have */
 	copies = (230 + rnd_below(500)) / per + 1;
 	root = pass_root("small", &as);
 	memtopo_transaction_begin(ctx);
