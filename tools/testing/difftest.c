@@ -220,12 +220,18 @@ static const struct memtopo_listener_ops mirror_nop_ops = {
 	.region_nop = mirror_nop,
 };
 
+/*
+ * The model's index of @mr, among live regions only: a destroyed one's
+ * pointer stays in the model, and an allocator that hands its memory to
+ * a new region at once (glibc's, where ASan's quarantine does not) would
+ * otherwise name the new region after the dead one.
+ */
 static int region_index(const struct memtopo_region *mr)
 {
 	int i;
 
 	for (i = 0; i < model.n; i++)
-		if (model.r[i].engine == mr)
+		if (model.r[i].live && model.r[i].engine == mr)
 			return i;
 	return -2;
 }
