@@ -672,4 +672,111 @@ TEST_F(dis, answer_fault_changes_nothing)
 	close(uffd);
 }
 
+/* fail-nth of this task: its next nth injection point fails (debug kernel) */
+static int failnth_open(void)
+{
+	static const char * const knobs[] = {
+		"/sys/kernel/debug/failslab/ignore-gfp-wait",
+		"/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait",
+	};
+	unsigned int i;
+	int fd, k;
+
+	fd = open("/proc/thread-self/fail-nth", O_RDWR);
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		k = open(knobs[i], O_WRONLY);
+		if (k < 0)
+			continue;
+		if (write(k, "N", 1) != 1)
+			abort();
+		close(k);
+	}
+	return fd;
+}
+
+static void failnth_set(int fd, int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d", n);
+
+	if (write(fd, buf, len) != len)
+		abort();
+}
+
+/* The write's own copy from userspace is a point too: a spent count lets the next through. */
+static void failnth_clear(int fd)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (write(fd, "0", 1) == 1)
+			return;
+	abort();
+}
+
+/*
+ * Every injection point of a SET_MANAGER and a POPULATE fails in turn
+ * (debug kernel): the struct's copy in, the write probe, the answer, the
+ * manager's allocations.  A call that fails leaves the struct as the
+ * caller passed it, byte for byte, and the state and the memory use as
+ * they were; the first n that fails nothing makes the change.
+ */
+TEST_F(dis, change_fail_nth)
+{
+	static const __u32 ops[] = { MEMTOPO_DISCARD_SET_MANAGER, MEMTOPO_DISCARD_POPULATE };
+	int fd = self->fd, nth, n, ret, k, failed = 0, faulted = 0;
+	struct memtopo_discard d, before;
+	__u64 used, now, pop, bits;
+
+	nth = failnth_open();
+	if (nth < 0)
+		SKIP(return, "no /proc/thread-self/fail-nth (needs CONFIG_FAULT_INJECTION)");
+	for (k = 0; k < 2; k++) {
+		for (n = 1; n < 100; n++) {
+			d = (struct memtopo_discard){
+				.size = sizeof(d), .op = ops[k], .region = self->ram,
+				.granularity = k ? 0 : G, .offset = k ? 0x2000 : 0,
+				.length = k ? 0x4000 : 0, .populated = 0x5a5a5a5a5a5a5a5aULL,
+				.managed = 0xa5a5a5a5a5a5a5a5ULL,
+			};
+			before = d;
+			ASSERT_EQ(0, budget(fd, 0, 0, &used));
+			failnth_set(nth, n);
+			ret = ioctl(fd, MEMTOPO_DISCARD, &d) ? -errno : 0;
+			failnth_clear(nth);
+			if (!ret)
+				break;
+			ASSERT_TRUE(ret == -EFAULT || ret == -ENOMEM) TH_LOG("n %d: %d", n, ret);
+			failed++;
+			faulted += ret == -EFAULT;
+			EXPECT_EQ(0, memcmp(&before, &d, sizeof(d)))
+				TH_LOG("%s, n %d (%d): written back, populated %#llx managed %#llx",
+				       k ? "POPULATE" : "SET_MANAGER", n, ret,
+				       (unsigned long long)d.populated,
+				       (unsigned long long)d.managed);
+			ASSERT_EQ(0, budget(fd, 0, 0, &now));
+			EXPECT_EQ(used, now) TH_LOG("n %d", n);
+			if (k) {
+				EXPECT_EQ(0ULL, state(fd, self->ram, &pop))
+					TH_LOG("n %d: a failed POPULATE changed the state", n);
+			} else {
+				EXPECT_EQ(-ENOENT, dis(fd, MEMTOPO_DISCARD_GET_STATE, self->ram, 0,
+						       0, RAM, &bits, NULL))
+					TH_LOG("n %d: a failed SET_MANAGER set a manager", n);
+			}
+		}
+		ASSERT_GT(100, n) TH_LOG("%s never went through", k ? "POPULATE" : "SET_MANAGER");
+		EXPECT_EQ(k ? 0x3cULL : 0, state(fd, self->ram, &pop));
+		EXPECT_EQ(k ? 0x4000 : 0, d.populated);
+		EXPECT_EQ(RAM, d.managed);
+	}
+	TH_LOG("%d calls failed, %d of them with EFAULT, each changing nothing", failed, faulted);
+	/* the copy in, the probe and the answer of each call at least */
+	EXPECT_LE(6, faulted);
+	EXPECT_LT(faulted, failed) TH_LOG("no allocation failed");
+	close(nth);
+}
+
 TEST_HARNESS_MAIN
