@@ -951,8 +951,11 @@ static void write_svg(const char *path, const u64 *ns, int nn, struct result res
 	double x0 = 80, y0 = 40, w = 560, h = 360, lo = 1 / 1e6, hi = 1e3;
 	int s, i, k;
 
-	if (!f)
+	if (!f) {
+		fprintf(stderr, "bench: --svg %s: %s\n", path, strerror(errno));
+		failed = true;
 		return;
+	}
 	fprintf(f, "<svg xmlns='http://www.w3.org/2000/svg' width='800' height='460'");
 	fprintf(f, " font-family='sans-serif' font-size='12'>\n");
 	fprintf(f, "<text x='%g' y='20'>memtopo engine: seconds vs leaves (log-log);", x0);
