@@ -900,7 +900,8 @@ static void run_finish(struct bench_run *b)
 
 	/* a region_nop listener walks every range: per range */
 	b->l = (struct memtopo_listener){ .ops = &nop_ops, .priv = &b->cnt };
-	memtopo_listener_register(as, &b->l);
+	if (memtopo_listener_register(as, &b->l))
+		fail("a region_nop listener could not be attached", shape, n);
 	b->cnt.nop = 0;
 	r->nop_ns = time_commits(as, &b->p, nop_commits, &b->cnt, shape, n / 5) * 1e3 /
 		    as->view->nr_ranges;
@@ -1014,7 +1015,8 @@ static void help_text(FILE *f)
 		"  --build-budget S    seconds for building one commit per add; the rest\n"
 		"                      of the map in one commit (0: all in one; default 120)\n"
 		"  --ranges            sizes count flat ranges, the lookup goal's unit\n"
-		"  --quick             10^3..10^5, one repetition, few commits (make check)\n"
+		"  --quick             10^3..10^5, one repetition, few commits (make check);\n"
+		"                      options after it override it\n"
 		"  --floor             after each map's lookups, what the table walk and the\n"
 		"                      entry line alone cost\n"
 		"  --bytes-detail      after each map, where a range's bytes go\n"
