@@ -21,6 +21,7 @@
 #include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
+#include "memtopo_failnth.h"
 #include "../tools/memtopoctl/libmemtopo.c"
 
 #define G	0x1000ULL
@@ -671,50 +672,6 @@ TEST_F(dis, answer_fault_changes_nothing)
 	close(uffd);
 }
 
-/* fail-nth of this task: its next nth injection point fails (debug kernel) */
-static int failnth_open(void)
-{
-	static const char * const knobs[] = {
-		"/sys/kernel/debug/failslab/ignore-gfp-wait",
-		"/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait",
-	};
-	unsigned int i;
-	int fd, k;
-
-	fd = open("/proc/thread-self/fail-nth", O_RDWR);
-	if (fd < 0)
-		return -1;
-	for (i = 0; i < 2; i++) {
-		k = open(knobs[i], O_WRONLY);
-		if (k < 0)
-			continue;
-		if (write(k, "N", 1) != 1)
-			abort();
-		close(k);
-	}
-	return fd;
-}
-
-static void failnth_set(int fd, int n)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%d", n);
-
-	if (write(fd, buf, len) != len)
-		abort();
-}
-
-/* The write's own copy from userspace is a point too: a spent count lets the next through. */
-static void failnth_clear(int fd)
-{
-	int i;
-
-	for (i = 0; i < 3; i++)
-		if (write(fd, "0", 1) == 1)
-			return;
-	abort();
-}
-
 /*
  * Every injection point of a SET_MANAGER and a POPULATE fails in turn
  * (debug kernel): the struct's copy in, the write probe, the answer, the
@@ -727,7 +684,7 @@ TEST_F(dis, change_fail_nth)
 	static const __u32 ops[] = { MEMTOPO_DISCARD_SET_MANAGER, MEMTOPO_DISCARD_POPULATE };
 	int fd = self->fd, nth, n, ret, k, failed = 0, faulted = 0;
 	struct memtopo_discard d, before;
-	__u64 used, now, pop, bits;
+	__u64 used = 0, now = 0, pop, bits;
 
 	nth = failnth_open();
 	if (nth < 0)

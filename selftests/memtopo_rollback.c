@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "memtopo_failnth.h"
 
 #ifndef fallthrough
 #define fallthrough __attribute__((__fallthrough__))
@@ -454,61 +455,12 @@ TEST(huge_batch_bad_first_op)
 	ASSERT_EQ(0, WEXITSTATUS(status));
 }
 
-/* Fault injection on the GFP_KERNEL allocations of this task (debug kernel). */
-static int failnth_open(void)
-{
-	static const char * const knobs[] = {
-		"/sys/kernel/debug/failslab/ignore-gfp-wait",
-		"/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait",
-	};
-	unsigned int i;
-	int fd;
-
-	fd = open("/proc/thread-self/fail-nth", O_RDWR);
-	if (fd < 0)
-		return -1;
-	for (i = 0; i < 2; i++) {
-		int k = open(knobs[i], O_WRONLY);
-
-		if (k >= 0) {
-			if (write(k, "N", 1) != 1)
-				i = 2;
-			close(k);
-		}
-	}
-	return fd;
-}
-
-static void failnth_set(int fd, int n)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%d", n);
-
-	if (write(fd, buf, len) != len)
-		abort();
-}
-
 /*
  * Injection points tried per call: more than either call below reaches,
  * within 25 s (the harness allows 30) on a slow debug kernel.
  */
 #define FAILNTH_MAX	120
 #define FAILNTH_SECONDS	25
-
-/*
- * Disarm what the call left pending.  The write's own copy from userspace
- * is an injection point too: when it was the nth, it failed and the count
- * is spent, so the next write works.
- */
-static void failnth_clear(int fd)
-{
-	int i;
-
-	for (i = 0; i < 3; i++)
-		if (write(fd, "0", 1) == 1)
-			return;
-	abort();
-}
 
 TEST(txn_commit_fail_nth)
 {
