@@ -6,7 +6,13 @@
  * registers a listener and keeps a copy of the flat view built only from
  * region_add and region_del, the way KVM keeps memslots from QEMU's
  * listener.  MEMTOPO_MIRROR_GET returns the copy.
+ *
+ * Like VFIO, it registers a discard listener on each range of a managed
+ * region from region_add and unregisters it from region_del; the listeners
+ * count the bytes they hold populated, and MEMTOPO_MIRROR_VETO makes them
+ * refuse populates, the one failure userspace cannot cause itself.
  */
+#include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -19,6 +25,16 @@
 
 MODULE_IMPORT_NS(MEMTOPO);
 
+/* managed ranges one mirror listens to at most; more breaks the mirror */
+#define MIRROR_DLS	4
+
+struct mirror_dl {
+	struct memtopo_discard_listener dl;
+	struct mirror *m;
+	u64 start;			/* of its range: one view's never overlap */
+	bool used;
+};
+
 struct mirror {
 	struct mutex lock;		/* attach/get against each other */
 	struct memtopo_ctx *ctx;	/* from memtopo_ctx_from_fd() */
@@ -30,6 +46,10 @@ struct mirror {
 	u32 nr, cap;
 	u64 adds, dels;
 	bool broken;			/* a callback saw something impossible */
+	/* the discard listeners' state, also under the context mutex */
+	struct mirror_dl dls[MIRROR_DLS];
+	u64 populated;
+	u32 veto_error, veto_after;
 };
 
 static u32 mirror_find(const struct mirror *m, u64 start)
@@ -45,6 +65,67 @@ static u32 mirror_find(const struct mirror *m, u64 start)
 			hi = mid;
 	}
 	return lo;
+}
+
+static int mirror_populate(struct memtopo_discard_listener *dl, const struct memtopo_section *s)
+{
+	struct mirror *m = container_of(dl, struct mirror_dl, dl)->m;
+
+	if (m->veto_error) {
+		if (!m->veto_after)
+			return -(int)m->veto_error;
+		m->veto_after--;
+	}
+	m->populated += s->last - s->start + 1;
+	return 0;
+}
+
+static void mirror_discard(struct memtopo_discard_listener *dl, const struct memtopo_section *s)
+{
+	struct mirror *m = container_of(dl, struct mirror_dl, dl)->m;
+	u64 len = s->last - s->start + 1;
+
+	/* told of more discarded than it was told populated */
+	if (len > m->populated)
+		m->broken = true;
+	else
+		m->populated -= len;
+}
+
+static const struct memtopo_discard_listener_ops mirror_dl_ops = {
+	.notify_populate = mirror_populate,
+	.notify_discard = mirror_discard,
+};
+
+static void mirror_dl_add(struct mirror *m, const struct memtopo_section *s)
+{
+	struct mirror_dl *d;
+	u64 g, size, pop;
+
+	if (memtopo_region_discard_info_locked(s->mr, &g, &size, &pop))
+		return;
+	for (d = m->dls; d < m->dls + MIRROR_DLS && d->used; d++)
+		;
+	if (d == m->dls + MIRROR_DLS ||
+	    memtopo_discard_listener_register_locked(m->as, s, &d->dl)) {
+		m->broken = true;
+		return;
+	}
+	d->start = s->start;
+	d->used = true;
+}
+
+static void mirror_dl_del(struct mirror *m, const struct memtopo_section *s)
+{
+	struct mirror_dl *d;
+
+	for (d = m->dls; d < m->dls + MIRROR_DLS; d++) {
+		if (d->used && d->start == s->start) {
+			memtopo_discard_listener_unregister_locked(&d->dl);
+			d->used = false;
+			return;
+		}
+	}
 }
 
 static void mirror_add(void *priv, const struct memtopo_section *s)
@@ -80,6 +161,7 @@ static void mirror_add(void *priv, const struct memtopo_section *s)
 	m->r[i].flags = s->flags & (MEMTOPO_FR_READONLY | MEMTOPO_FR_ROMD | MEMTOPO_FR_NONVOLATILE);
 	m->r[i].dirty_log_mask = s->dirty_log_mask;
 	m->nr++;
+	mirror_dl_add(m, s);
 }
 
 static void mirror_del(void *priv, const struct memtopo_section *s)
@@ -88,6 +170,7 @@ static void mirror_del(void *priv, const struct memtopo_section *s)
 	u32 i = mirror_find(m, s->start);
 
 	m->dels++;
+	mirror_dl_del(m, s);
 	if (i == m->nr || m->r[i].start != s->start || m->r[i].last != s->last) {
 		m->broken = true;
 		return;
@@ -104,10 +187,15 @@ static const struct memtopo_listener_ops mirror_ops = {
 static int mirror_open(struct inode *inode, struct file *filp)
 {
 	struct mirror *m = kzalloc(sizeof(*m), GFP_KERNEL);
+	int i;
 
 	if (!m)
 		return -ENOMEM;
 	mutex_init(&m->lock);
+	for (i = 0; i < MIRROR_DLS; i++) {
+		m->dls[i].dl.ops = &mirror_dl_ops;
+		m->dls[i].m = m;
+	}
 	filp->private_data = m;
 	return 0;
 }
@@ -116,7 +204,10 @@ static int mirror_release(struct inode *inode, struct file *filp)
 {
 	struct mirror *m = filp->private_data;
 
-	/* unregister drops the listener's context reference itself */
+	/*
+	 * unregister drops the listener's context reference itself, and its
+	 * region_del calls unregister the discard listeners
+	 */
 	if (m->registered)
 		memtopo_listener_unregister(&m->l);
 	memtopo_ctx_put(m->ctx);
@@ -146,12 +237,15 @@ static long mirror_attach(struct mirror *m, void __user *arg)
 	m->l.owner = THIS_MODULE;
 	memtopo_ctx_lock(ctx);
 	as = memtopo_space_find_locked(ctx, a.space);
+	/* the replay's region_add registers discard listeners on @as */
+	m->as = as;
 	ret = as ? memtopo_listener_register_locked(as, &m->l) : -ENOENT;
+	if (ret)
+		m->as = NULL;
 	memtopo_ctx_unlock(ctx);
 	if (ret)
 		goto err_put;
 	m->ctx = ctx;
-	m->as = as;
 	m->registered = true;
 	return 0;
 
@@ -189,6 +283,7 @@ static long mirror_get(struct mirror *m, void __user *arg)
 	}
 	g.adds = m->adds;
 	g.dels = m->dels;
+	g.populated = m->populated;
 	memtopo_ctx_unlock(m->ctx);
 	g.count = n;
 	if (!ret && copy_to_user(u64_to_user_ptr(g.ranges), copy, n * sizeof(*copy)))
@@ -230,6 +325,24 @@ static long mirror_rw(struct mirror *m, void __user *arg)
 	return ret;
 }
 
+static long mirror_veto(struct mirror *m, void __user *arg)
+{
+	struct memtopo_mirror_veto v;
+
+	if (copy_from_user(&v, arg, sizeof(v)))
+		return -EFAULT;
+	if (v.size != sizeof(v) || v.flags || v.error > MAX_ERRNO)
+		return -EINVAL;
+	if (!m->registered)
+		return -ENOENT;
+	/* the listeners read it under the context mutex */
+	memtopo_ctx_lock(m->ctx);
+	m->veto_error = v.error;
+	m->veto_after = v.after;
+	memtopo_ctx_unlock(m->ctx);
+	return 0;
+}
+
 static long mirror_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 {
 	struct mirror *m = filp->private_data;
@@ -245,6 +358,9 @@ static long mirror_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 		break;
 	case MEMTOPO_MIRROR_RW:
 		ret = mirror_rw(m, (void __user *)arg);
+		break;
+	case MEMTOPO_MIRROR_VETO:
+		ret = mirror_veto(m, (void __user *)arg);
 		break;
 	default:
 		ret = -ENOTTY;

@@ -3,7 +3,9 @@
  * memtopo_mirror: a test consumer module.  It attaches to a context from a
  * /dev/memtopo file descriptor, mirrors one space's flat view from
  * region_add/region_del alone, and hands the mirror back so a selftest can
- * compare it with MEMTOPO_GET_FLAT.
+ * compare it with MEMTOPO_GET_FLAT.  On each range of a region with a
+ * discard manager it registers a discard listener, as VFIO does, which
+ * MEMTOPO_MIRROR_VETO can make refuse populates.
  */
 #ifndef _MEMTOPO_MIRROR_H
 #define _MEMTOPO_MIRROR_H
@@ -40,6 +42,8 @@ struct memtopo_mirror_attach {
  *	@last, @offset, @flags filled)
  * @adds: out, region_add calls seen
  * @dels: out, region_del calls seen
+ * @populated: out, bytes the discard listeners hold: told populated and not
+ *	discarded since
  */
 struct memtopo_mirror_get {
 	__u32 size;
@@ -49,6 +53,7 @@ struct memtopo_mirror_get {
 	__aligned_u64 ranges;
 	__aligned_u64 adds;
 	__aligned_u64 dels;
+	__aligned_u64 populated;
 };
 
 /**
@@ -70,8 +75,25 @@ struct memtopo_mirror_rw {
 
 #define MEMTOPO_MIRROR_RW_WRITE	1
 
+/**
+ * struct memtopo_mirror_veto - MEMTOPO_MIRROR_VETO: how the discard
+ * listeners answer notify_populate from now on.
+ * @size: sizeof(struct memtopo_mirror_veto)
+ * @flags: must be 0
+ * @error: a positive errno every notify_populate returns once @after have
+ *	been accepted; 0 accepts them all
+ * @after: notify_populate calls still accepted
+ */
+struct memtopo_mirror_veto {
+	__u32 size;
+	__u32 flags;
+	__u32 error;
+	__u32 after;
+};
+
 #define MEMTOPO_MIRROR_ATTACH	_IOW(0xB8, 1, struct memtopo_mirror_attach)
 #define MEMTOPO_MIRROR_GET	_IOWR(0xB8, 2, struct memtopo_mirror_get)
 #define MEMTOPO_MIRROR_RW	_IOW(0xB8, 3, struct memtopo_mirror_rw)
+#define MEMTOPO_MIRROR_VETO	_IOW(0xB8, 4, struct memtopo_mirror_veto)
 
 #endif

@@ -2,8 +2,10 @@
 /*
  * The test consumer module (kmod/memtopo_mirror.c) mirrors a space's flat
  * view from region_add/region_del alone; after every one of many random
- * changes its mirror must equal MEMTOPO_GET_FLAT.  Skipped when the module
- * is not loaded (tools/memtopoctl/mirror-test loads it).
+ * changes its mirror must equal MEMTOPO_GET_FLAT.  Its discard listeners
+ * refuse a POPULATE asked through MEMTOPO_DISCARD, which must then change
+ * nothing.  Skipped when the module is not loaded
+ * (tools/memtopoctl/mirror-test loads it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,13 +19,16 @@
 #include "../tools/memtopoctl/libmemtopo.c"
 #include "../kmod/memtopo_mirror.h"
 
-static int mirror_get(int mfd, struct memtopo_range *r, __u32 cap, __u32 *n)
+/* *@populated (if not NULL): what the discard listeners hold populated. */
+static int mirror_get(int mfd, struct memtopo_range *r, __u32 cap, __u32 *n, __u64 *populated)
 {
 	struct memtopo_mirror_get g = { .size = sizeof(g), .count = cap, .ranges = (uintptr_t)r };
 
 	if (ioctl(mfd, MEMTOPO_MIRROR_GET, &g))
 		return -errno;
 	*n = g.count;
+	if (populated)
+		*populated = g.populated;
 	return 0;
 }
 
@@ -96,7 +101,7 @@ TEST(mirror_equals_view)
 		ASSERT_EQ(0, mt_op(fd, &op));
 
 		ASSERT_EQ(0, mt_get_flat(fd, a.space, &flat, &n, &gen));
-		ASSERT_EQ(0, mirror_get(mfd, mirror, 4096, &m));
+		ASSERT_EQ(0, mirror_get(mfd, mirror, 4096, &m, NULL));
 		ASSERT_EQ(n, m) TH_LOG("step %d", step);
 		for (i = 0; i < n; i++) {
 			ASSERT_EQ(flat[i].start, mirror[i].start);
@@ -109,8 +114,136 @@ TEST(mirror_equals_view)
 	}
 	/* the mirror holds a context reference: closing /dev/memtopo first is fine */
 	close(fd);
-	ASSERT_EQ(0, mirror_get(mfd, mirror, 4096, &m));
+	ASSERT_EQ(0, mirror_get(mfd, mirror, 4096, &m, NULL));
 	close(mfd);
+}
+
+#define G	0x1000ULL
+#define EV_MASK ((1u << MEMTOPO_EVENT_REGION_ADD) | (1u << MEMTOPO_EVENT_REGION_DEL) |	\
+		 (1u << MEMTOPO_EVENT_COMMIT) | (1u << MEMTOPO_EVENT_DISCARD_POPULATE) |	\
+		 (1u << MEMTOPO_EVENT_DISCARD_DISCARD))
+
+static int dis(int fd, __u32 op, __u32 region, __u64 gran, __u64 off, __u64 len,
+	       __u64 *bitmap, struct memtopo_discard *out)
+{
+	struct memtopo_discard d = {
+		.size = sizeof(d), .op = op, .region = region, .granularity = gran,
+		.offset = off, .length = len, .bitmap = (uintptr_t)bitmap,
+	};
+	int ret = ioctl(fd, MEMTOPO_DISCARD, &d) ? -errno : 0;
+
+	if (out)
+		*out = d;
+	return ret;
+}
+
+static int mirror_veto(int mfd, __u32 error, __u32 after)
+{
+	struct memtopo_mirror_veto v = { .size = sizeof(v), .error = error, .after = after };
+
+	return ioctl(mfd, MEMTOPO_MIRROR_VETO, &v) ? -errno : 0;
+}
+
+/*
+ * A kernel discard listener, registered from region_add as VFIO does,
+ * accepts the first run of a POPULATE asked through MEMTOPO_DISCARD and
+ * refuses the second.  The call fails with the listener's errno, which
+ * only a listener returns, and so after its answer was written: the struct
+ * must come back as it was passed, out fields included, and the state, the
+ * view and the event stream must be as before, the listener having heard
+ * the accepted run discarded again.  A DISCARD cannot be refused, so it has
+ * no such path: with the veto armed it goes through.
+ */
+TEST(discard_veto)
+{
+	struct memtopo_mirror_attach a = { .size = sizeof(a) };
+	struct memtopo_discard d, before, st0, st1;
+	struct memtopo_range *flat0, *flat1, r[8];
+	struct memtopo_event ev[8];
+	__u64 bits = ~0ULL, bits0, gen0, gen1, pop = 0;
+	__u32 n0, n1, m, n, sub;
+	int fd, mfd, root, ram, as;
+
+	mfd = open("/dev/memtopo_mirror", O_RDWR);
+	if (mfd < 0)
+		SKIP(return, "memtopo_mirror.ko is not loaded");
+	fd = mt_open();
+	ASSERT_LE(0, fd);
+	root = mt_region_create(fd, MEMTOPO_KIND_CONTAINER, "system", 0, MEMTOPO_OP_F_SIZE_2_64);
+	ASSERT_LT(0, root);
+	ram = mt_region_create(fd, MEMTOPO_KIND_RAM, "vmem", 16 * G, 0);
+	ASSERT_LT(0, ram);
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, ram, G, 0, 0, NULL, NULL));
+	/* blocks 2 and 3: a populate of 0..7 offers the runs 0..1 and 4..7 */
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_POPULATE, ram, 0, 2 * G, 2 * G, NULL, NULL));
+	ASSERT_EQ(0, mt_add_subregion(fd, root, ram, 0x100000, 0));
+	as = mt_space_create(fd, "memory", root);
+	ASSERT_LT(0, as);
+	a.memtopo_fd = fd;
+	a.space = as;
+	ASSERT_EQ(0, ioctl(mfd, MEMTOPO_MIRROR_ATTACH, &a));
+	/* registering replayed the populated blocks to the discard listener */
+	ASSERT_EQ(0, mirror_get(mfd, r, 8, &m, &pop));
+	ASSERT_EQ(2 * G, pop);
+	ASSERT_EQ(0, mt_subscribe(fd, as, -1, EV_MASK, 0, &sub));
+
+	ASSERT_EQ(0, mirror_veto(mfd, EXDEV, 1));
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_GET_STATE, ram, 0, 0, 16 * G, &bits, &st0));
+	bits0 = bits;
+	ASSERT_EQ(0, mt_get_flat(fd, as, &flat0, &n0, &gen0));
+	d = (struct memtopo_discard){
+		.size = sizeof(d), .op = MEMTOPO_DISCARD_POPULATE, .region = ram,
+		.granularity = 0x77, .length = 8 * G, .populated = 0x5a5a5a5a5a5a5a5aULL,
+		.managed = 0xa5a5a5a5a5a5a5a5ULL,
+	};
+	before = d;
+	EXPECT_EQ(-1, ioctl(fd, MEMTOPO_DISCARD, &d));
+	EXPECT_EQ(EXDEV, errno);
+	EXPECT_EQ(0, memcmp(&before, &d, sizeof(d)))
+		TH_LOG("written back as granularity %#llx, populated %#llx, managed %#llx",
+		       (unsigned long long)d.granularity, (unsigned long long)d.populated,
+		       (unsigned long long)d.managed);
+	bits = ~0ULL;
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_GET_STATE, ram, 0, 0, 16 * G, &bits, &st1));
+	EXPECT_EQ(0, memcmp(&st0, &st1, sizeof(st0)));
+	EXPECT_EQ(bits0, bits) TH_LOG("state %#llx, was %#llx", (unsigned long long)bits,
+				      (unsigned long long)bits0);
+	ASSERT_EQ(0, mt_get_flat(fd, as, &flat1, &n1, &gen1));
+	EXPECT_EQ(gen0, gen1);
+	ASSERT_EQ(n0, n1);
+	EXPECT_EQ(0, memcmp(flat0, flat1, n0 * sizeof(*flat0)));
+	free(flat0);
+	free(flat1);
+	n = 8;
+	ASSERT_EQ(0, mt_read_events(fd, sub, ev, &n, NULL));
+	EXPECT_EQ(0, n) TH_LOG("a subscriber saw event %u", ev[0].type);
+	ASSERT_EQ(0, mirror_get(mfd, r, 8, &m, &pop));
+	EXPECT_EQ(2 * G, pop) TH_LOG("the accepted run was not discarded again");
+
+	/* accepted, the same struct goes through and is answered */
+	ASSERT_EQ(0, mirror_veto(mfd, 0, 0));
+	ASSERT_EQ(0, ioctl(fd, MEMTOPO_DISCARD, &d));
+	EXPECT_EQ(G, d.granularity);
+	EXPECT_EQ(8 * G, d.populated);
+	EXPECT_EQ(16 * G, d.managed);
+	n = 8;
+	ASSERT_EQ(0, mt_read_events(fd, sub, ev, &n, NULL));
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(MEMTOPO_EVENT_DISCARD_POPULATE, ev[0].type);
+	EXPECT_EQ(0x100000, ev[0].start);
+	EXPECT_EQ(0x101fff, ev[0].last);
+	EXPECT_EQ(0x104000, ev[1].start);
+	EXPECT_EQ(0x107fff, ev[1].last);
+	ASSERT_EQ(0, mirror_get(mfd, r, 8, &m, &pop));
+	EXPECT_EQ(8 * G, pop);
+
+	ASSERT_EQ(0, mirror_veto(mfd, EXDEV, 0));
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_DISCARD, ram, 0, 0, 16 * G, NULL, &d));
+	EXPECT_EQ(0, d.populated);
+	ASSERT_EQ(0, mirror_get(mfd, r, 8, &m, &pop));
+	EXPECT_EQ(0, pop);
+	close(mfd);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN
