@@ -2,12 +2,16 @@
 /*
  * fail-nth of the calling thread (debug kernel): its nth injection point
  * from now fails, one call's points tried in turn.  Shared by the
- * selftests that walk a call's failures.
+ * selftests that walk a call's failures: a walk ends at the first n the
+ * call succeeds with, or, for a call that may succeed despite a failure
+ * (one it works around), at the first n it never reached.
  */
 #ifndef MEMTOPO_SELFTEST_FAILNTH_H
 #define MEMTOPO_SELFTEST_FAILNTH_H
 
+#include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -64,6 +68,25 @@ static inline void failnth_clear(int fd)
 		if (write(fd, "0", 1) == 1)
 			return;
 	abort();
+}
+
+/*
+ * Did the call pass fewer injection points than n, leaving the count
+ * pending?  Disarms it either way.  The read copies to user memory, an
+ * injection point too: a read that faults spent the last count, so it
+ * was pending.
+ */
+static inline bool failnth_unused(int fd)
+{
+	char buf[16] = "";
+
+	if (pread(fd, buf, sizeof(buf) - 1, 0) < 0) {
+		if (errno != EFAULT)
+			abort();
+		return true;
+	}
+	failnth_clear(fd);
+	return atoi(buf) != 0;
 }
 
 #endif

@@ -31,6 +31,7 @@
 #include "kselftest_harness.h"
 /* the same small ioctl library memtopoctl uses */
 #include "../tools/memtopoctl/libmemtopo.c"
+#include "memtopo_failnth.h"
 #include "memtopo_sysfs.h"
 
 #define RAM_BASE	0x100000ull
@@ -1036,53 +1037,6 @@ TEST_F(hostile, txn_and_events_by_name)
 
 /* ---- fail-nth: every allocation and user copy failed in turn ---------- */
 
-static int fail_nth_fd = -1;
-
-static bool fail_nth_init(void)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth", (long)syscall(SYS_gettid));
-	fail_nth_fd = open(path, O_RDWR);
-	if (fail_nth_fd < 0)
-		return false;
-	/* GFP_KERNEL allocations too, not only atomic ones */
-	write_file("/sys/kernel/debug/failslab/ignore-gfp-wait", "N");
-	write_file("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N");
-	return true;
-}
-
-static void fail_nth_set(int n)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%d", n);
-
-	if (pwrite(fail_nth_fd, buf, len, 0) != len)
-		abort();
-}
-
-/*
- * Still pending (the call had fewer fault points than n)?  Disarms it.
- * Reading and writing fail-nth copy to and from user memory, and a user
- * copy is a fault point too: a read that faults consumed the last count
- * (so it was pending, and is now disarmed), and so does a write.
- */
-static bool fail_nth_unused(void)
-{
-	char buf[16] = "";
-	bool unused;
-
-	if (pread(fail_nth_fd, buf, sizeof(buf) - 1, 0) < 0) {
-		if (errno != EFAULT)
-			abort();
-		return true;
-	}
-	unused = atoi(buf) != 0;
-	if (pwrite(fail_nth_fd, "0", 1, 0) < 0 && errno != EFAULT)
-		abort();
-	return unused;
-}
-
 typedef int (*scenario_fn)(struct world *w);
 
 static int sc_create(struct world *w)
@@ -1283,9 +1237,10 @@ TEST_F_TIMEOUT(nth, changes_nothing, 600)
 	struct snap before, after, want;
 	const char *diff;
 	size_t s;
-	int n, ret;
+	int n, ret, failfd;
 
-	if (!fail_nth_init())
+	failfd = failnth_open();
+	if (failfd < 0)
 		SKIP(return, "no fail-nth in this kernel");
 	for (s = 0; s < ARRAY_SIZE(scenarios); s++) {
 		ret = world_build(&w, "ref") ?: (scenarios[s].prep ? scenarios[s].prep(&w) : 0);
@@ -1301,9 +1256,9 @@ TEST_F_TIMEOUT(nth, changes_nothing, 600)
 			ASSERT_EQ(0, ret) TH_LOG("%s, fault %d: building: %s",
 						 scenarios[s].name, n, strerror(-ret));
 			snap_take(&w, &before, w.sub_b);
-			fail_nth_set(n);
+			failnth_set(failfd, n);
 			ret = scenarios[s].fn(&w);
-			unused = fail_nth_unused();
+			unused = failnth_unused(failfd);
 			snap_take(&w, &after, w.sub_a);
 			diff = snap_diff(ret ? &before : &want, &after);
 			EXPECT_EQ(NULL, diff) TH_LOG("%s, fault %d (%s): %s differs",
@@ -1319,6 +1274,7 @@ TEST_F_TIMEOUT(nth, changes_nothing, 600)
 		}
 		snap_free(&want);
 	}
+	close(failfd);
 	EXPECT_EQ(0, discard_struct_changed) TH_LOG("a failed DISCARD changed its struct");
 }
 
@@ -1375,12 +1331,13 @@ TEST_F_TIMEOUT(nth, ring_growth, 600)
 	struct memtopo_event ev[256];
 	struct snap before, after;
 	__u32 want_n, nr, n, i, id;
-	int nth, ret, bank, overflowed = 0, complete = 0;
+	int nth, ret, bank, failfd, overflowed = 0, complete = 0;
 	const char *diff;
 	struct world w;
 	__u64 gen;
 
-	if (!fail_nth_init())
+	failfd = failnth_open();
+	if (failfd < 0)
 		SKIP(return, "no fail-nth in this kernel");
 	ret = bank_build(&w, "gref", &id, &bank);
 	ASSERT_EQ(0, ret) TH_LOG("building: %s", strerror(-ret));
@@ -1393,9 +1350,9 @@ TEST_F_TIMEOUT(nth, ring_growth, 600)
 		ret = bank_build(&w, "gnth", &id, &bank);
 		ASSERT_EQ(0, ret) TH_LOG("fault %d: building: %s", nth, strerror(-ret));
 		snap_take(&w, &before, w.sub_b);
-		fail_nth_set(nth);
+		failnth_set(failfd, nth);
 		ret = op_set(w.fd, MEMTOPO_OP_SET_ENABLED, bank, 0, 1, 0);
-		unused = fail_nth_unused();
+		unused = failnth_unused(failfd);
 		if (ret) {
 			snap_take(&w, &after, w.sub_a);
 			diff = snap_diff(&before, &after);
@@ -1428,6 +1385,7 @@ TEST_F_TIMEOUT(nth, ring_growth, 600)
 			break;
 	}
 	free(want_r);
+	close(failfd);
 	/*
 	 * A single injected fault rarely stops the growth itself (kvmalloc
 	 * falls back to vmalloc); the budget test makes it fail for sure.
