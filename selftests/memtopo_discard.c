@@ -505,44 +505,6 @@ static int budget(int fd, __u32 flags, __u64 max, __u64 *used)
 	return 0;
 }
 
-/*
- * A change answers before it is made; one that fails afterwards (here
- * SET_MANAGER's bitmap past the budget, which the answer cannot foresee)
- * writes the struct back as the caller passed it, the out fields included,
- * and changes nothing.
- */
-TEST_F(dis, failed_change_writes_back)
-{
-	struct memtopo_discard d = {
-		.size = sizeof(d), .op = MEMTOPO_DISCARD_SET_MANAGER, .region = self->ram,
-		.granularity = G, .populated = 0x5a5a5a5a5a5a5a5aULL,
-		.managed = 0xa5a5a5a5a5a5a5a5ULL,
-	}, before = d;
-	__u64 used = 0, now = 0;
-	int fd = self->fd;
-
-	ASSERT_EQ(0, budget(fd, 0, 0, &used));
-	/* the manager's bitmap alone is 8 bytes: the budget holds less than it costs */
-	ASSERT_EQ(0, budget(fd, MEMTOPO_BUDGET_SET, used + 8, NULL));
-	EXPECT_EQ(-1, ioctl(fd, MEMTOPO_DISCARD, &d));
-	EXPECT_EQ(ENOSPC, errno);
-	EXPECT_EQ(0, memcmp(&before, &d, sizeof(d)))
-		TH_LOG("written back as granularity %#llx, populated %#llx, managed %#llx",
-		       (unsigned long long)d.granularity, (unsigned long long)d.populated,
-		       (unsigned long long)d.managed);
-	EXPECT_EQ(-ENOENT, dis(fd, MEMTOPO_DISCARD_GET_STATE, self->ram, 0, 0, 0, NULL, NULL))
-		TH_LOG("a refused manager was set");
-	ASSERT_EQ(0, budget(fd, 0, 0, &now));
-	EXPECT_EQ(used, now);
-
-	/* with room, the same struct goes through and is answered */
-	ASSERT_EQ(0, budget(fd, MEMTOPO_BUDGET_SET, 0, NULL));
-	ASSERT_EQ(0, ioctl(fd, MEMTOPO_DISCARD, &d));
-	EXPECT_EQ(G, d.granularity);
-	EXPECT_EQ(0, d.populated);
-	EXPECT_EQ(RAM, d.managed);
-}
-
 struct dis_call {
 	int fd;
 	void *arg;
@@ -585,81 +547,183 @@ static int wait_blocked(pid_t tid)
 	return -1;
 }
 
+enum { RO_DONE, RO_NO_UFFD, RO_BROKEN };
+
+/*
+ * Issue the change @d on a thread of its own with its struct made
+ * read-only between the dispatcher's write probe and the answer; *@ret:
+ * what it returned (0 or -errno).  The window is held open without a race:
+ * a GET_STATE of @held (a managed region) on the same file, its bitmap a
+ * userfaultfd page not yet there, holds the file's lock while its fault
+ * waits; @d passes its probe and sleeps on that lock, its page is made
+ * read-only, then the fault is resolved.  Return: RO_DONE, RO_NO_UFFD, or
+ * RO_BROKEN with *@why when the window could not be held.
+ */
+static int ro_answer_call(int fd, __u32 held, const struct memtopo_discard *d, int *ret,
+			  const char **why)
+{
+	struct memtopo_discard hd = {
+		.size = sizeof(hd), .op = MEMTOPO_DISCARD_GET_STATE, .region = held,
+		.length = RAM,
+	};
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct uffdio_zeropage zero = {};
+	struct dis_call hold = { .fd = fd }, change = { .fd = fd };
+	pthread_t th_hold, th_change;
+	struct pollfd pfd = {};
+	struct uffd_msg msg;
+	long page = sysconf(_SC_PAGESIZE);
+	int uffd, status = RO_BROKEN;
+	char *bits, *ans;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		return RO_NO_UFFD;
+	bits = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ans = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	*why = "userfaultfd or mmap";
+	if (bits == MAP_FAILED || ans == MAP_FAILED || ioctl(uffd, UFFDIO_API, &api))
+		goto out;
+	reg.range.start = (uintptr_t)bits;
+	reg.range.len = page;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg))
+		goto out;
+
+	/* the holder: its bitmap's fault waits on the userfaultfd */
+	hd.bitmap = (uintptr_t)bits;
+	hold.arg = &hd;
+	if (pthread_create(&th_hold, NULL, dis_call_run, &hold))
+		goto out;
+	pfd.fd = uffd;
+	pfd.events = POLLIN;
+	*why = "GET_STATE never faulted on its bitmap";
+	if (poll(&pfd, 1, 10000) != 1 || read(uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+	    msg.event != UFFD_EVENT_PAGEFAULT)
+		goto out_hold;
+
+	/* the change: its probe passes, then it waits for the file's lock */
+	memcpy(ans, d, sizeof(*d));
+	change.arg = ans;
+	*why = "the change never waited for the lock";
+	if (pthread_create(&th_change, NULL, dis_call_run, &change))
+		goto out_hold;
+	while (!__atomic_load_n(&change.tid, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	if (!wait_blocked(change.tid) && !mprotect(ans, page, PROT_READ))
+		status = RO_DONE;
+	zero.range.start = (uintptr_t)bits;
+	zero.range.len = page;
+	if (ioctl(uffd, UFFDIO_ZEROPAGE, &zero))
+		abort();
+	pthread_join(th_change, NULL);
+	*ret = change.ret ? -change.err : 0;
+	pthread_join(th_hold, NULL);
+	if (hold.ret) {
+		*why = "the GET_STATE holding the lock failed";
+		status = RO_BROKEN;
+	}
+	goto out;
+
+out_hold:
+	zero.range.start = (uintptr_t)bits;
+	zero.range.len = page;
+	if (ioctl(uffd, UFFDIO_ZEROPAGE, &zero))
+		abort();
+	pthread_join(th_hold, NULL);
+out:
+	if (ans != MAP_FAILED)
+		munmap(ans, page);
+	if (bits != MAP_FAILED)
+		munmap(bits, page);
+	close(uffd);
+	return status;
+}
+
+/*
+ * A change answers before it is made; one that fails afterwards (here
+ * SET_MANAGER's bitmap past the budget) writes the struct back as the
+ * caller passed it, the out fields included, and changes nothing.  That
+ * the ENOSPC came after the answer, so that the struct was written back
+ * and not merely left alone, is shown by the same call with its struct
+ * made read-only after the dispatcher's probe: it must fail with EFAULT,
+ * its answer unwritable, where a check ahead of the answer would give
+ * ENOSPC (without userfaultfd that half is not shown).
+ */
+TEST_F(dis, failed_change_writes_back)
+{
+	struct memtopo_discard d = {
+		.size = sizeof(d), .op = MEMTOPO_DISCARD_SET_MANAGER, .region = self->ram,
+		.granularity = G, .populated = 0x5a5a5a5a5a5a5a5aULL,
+		.managed = 0xa5a5a5a5a5a5a5a5ULL,
+	}, before = d;
+	__u64 used = 0, now = 0;
+	int fd = self->fd, held, ro, ret = 0;
+	const char *why = "";
+
+	/* the read-only call's lock holder reads its state */
+	held = mt_region_create(fd, MEMTOPO_KIND_RAM, "held", RAM, 0);
+	ASSERT_LT(0, held);
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, held, G, 0, 0, NULL, NULL));
+	ASSERT_EQ(0, budget(fd, 0, 0, &used));
+	/* the manager's bitmap alone is 8 bytes: the budget holds less than it costs */
+	ASSERT_EQ(0, budget(fd, MEMTOPO_BUDGET_SET, used + 8, NULL));
+	EXPECT_EQ(-1, ioctl(fd, MEMTOPO_DISCARD, &d));
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(0, memcmp(&before, &d, sizeof(d)))
+		TH_LOG("written back as granularity %#llx, populated %#llx, managed %#llx",
+		       (unsigned long long)d.granularity, (unsigned long long)d.populated,
+		       (unsigned long long)d.managed);
+	EXPECT_EQ(-ENOENT, dis(fd, MEMTOPO_DISCARD_GET_STATE, self->ram, 0, 0, 0, NULL, NULL))
+		TH_LOG("a refused manager was set");
+	ASSERT_EQ(0, budget(fd, 0, 0, &now));
+	EXPECT_EQ(used, now);
+
+	ro = ro_answer_call(fd, held, &before, &ret, &why);
+	ASSERT_NE(RO_BROKEN, ro) TH_LOG("%s", why);
+	if (ro == RO_DONE) {
+		EXPECT_EQ(-EFAULT, ret) TH_LOG("refused ahead of its answer: %s", strerror(-ret));
+		EXPECT_EQ(-ENOENT, dis(fd, MEMTOPO_DISCARD_GET_STATE, self->ram, 0, 0, 0, NULL,
+				       NULL));
+	} else {
+		TH_LOG("no userfaultfd: the ENOSPC's place after the answer is not shown");
+	}
+
+	/* with room, the same struct goes through and is answered */
+	ASSERT_EQ(0, budget(fd, MEMTOPO_BUDGET_SET, 0, NULL));
+	ASSERT_EQ(0, ioctl(fd, MEMTOPO_DISCARD, &d));
+	EXPECT_EQ(G, d.granularity);
+	EXPECT_EQ(0, d.populated);
+	EXPECT_EQ(RAM, d.managed);
+}
+
 /*
  * The answer cannot be written after the dispatcher's write probe (another
  * thread made the struct read-only in between): EFAULT, and the change is
- * not made.  The window is held open deterministically: a GET_STATE whose
- * bitmap is a userfaultfd page not yet there holds the file's lock while
- * its fault waits, the POPULATE passes its probe and waits for that lock,
- * its struct is made read-only, then the fault is resolved.
+ * not made.
  */
 TEST_F(dis, answer_fault_changes_nothing)
 {
 	struct memtopo_discard d = {
 		.size = sizeof(d), .op = MEMTOPO_DISCARD_POPULATE, .region = self->ram,
 		.length = RAM,
-	}, hd = {
-		.size = sizeof(hd), .op = MEMTOPO_DISCARD_GET_STATE, .region = self->ram,
-		.length = RAM,
 	};
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-	struct uffdio_zeropage zero = {};
-	struct dis_call hold = { .fd = self->fd }, change = { .fd = self->fd };
-	pthread_t th_hold, th_change;
-	struct pollfd pfd = {};
-	struct uffd_msg msg;
 	struct memtopo_event ev[4];
-	long page = sysconf(_SC_PAGESIZE);
-	int fd = self->fd, uffd;
+	int fd = self->fd, ro, ret = 0;
+	const char *why = "";
 	__u32 sub, n, pending;
-	char *held, *ans;
 	__u64 pop = 0;
-
-	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
-	if (uffd < 0)
-		SKIP(return, "no userfaultfd: %s", strerror(errno));
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
-	held = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ans = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, held);
-	ASSERT_NE(MAP_FAILED, ans);
-	reg.range.start = (uintptr_t)held;
-	reg.range.len = page;
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
 
 	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, self->ram, G, 0, 0, NULL, NULL));
 	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_POPULATE, self->ram, 0, 0x4000, 0x2000, NULL, NULL));
 	ASSERT_EQ(0, mt_add_subregion(fd, self->root, self->ram, 0x100000, 0));
 	ASSERT_EQ(0, mt_subscribe(fd, self->as, -1, EV_MASK, 0, &sub));
 
-	/* the holder: its bitmap's fault waits on the userfaultfd */
-	hd.bitmap = (uintptr_t)held;
-	hold.arg = &hd;
-	ASSERT_EQ(0, pthread_create(&th_hold, NULL, dis_call_run, &hold));
-	pfd.fd = uffd;
-	pfd.events = POLLIN;
-	ASSERT_EQ(1, poll(&pfd, 1, 10000)) TH_LOG("GET_STATE never faulted on its bitmap");
-	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
-	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-
-	/* the change: its probe passes, then it waits for the file's lock */
-	memcpy(ans, &d, sizeof(d));
-	change.arg = ans;
-	ASSERT_EQ(0, pthread_create(&th_change, NULL, dis_call_run, &change));
-	while (!__atomic_load_n(&change.tid, __ATOMIC_SEQ_CST))
-		usleep(1000);
-	EXPECT_EQ(0, wait_blocked(change.tid)) TH_LOG("POPULATE never waited for the lock");
-	ASSERT_EQ(0, mprotect(ans, page, PROT_READ));
-
-	zero.range.start = (uintptr_t)held;
-	zero.range.len = page;
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zero));
-	pthread_join(th_hold, NULL);
-	pthread_join(th_change, NULL);
-	EXPECT_EQ(0, hold.ret);
-	EXPECT_EQ(-1, change.ret);
-	EXPECT_EQ(EFAULT, change.err);
+	ro = ro_answer_call(fd, self->ram, &d, &ret, &why);
+	if (ro == RO_NO_UFFD)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(RO_DONE, ro) TH_LOG("%s", why);
+	EXPECT_EQ(-EFAULT, ret);
 
 	/* nothing changed and nobody heard of a change */
 	EXPECT_EQ(0x30ULL, state(fd, self->ram, &pop));
@@ -667,9 +731,6 @@ TEST_F(dis, answer_fault_changes_nothing)
 	n = 4;
 	ASSERT_EQ(0, mt_read_events(fd, sub, ev, &n, &pending));
 	EXPECT_EQ(0, n) TH_LOG("a subscriber saw event %u", ev[0].type);
-	munmap(ans, page);
-	munmap(held, page);
-	close(uffd);
 }
 
 /*
