@@ -48,8 +48,8 @@ static double build_budget_s = 120;
 /*
  * A one-change commit takes microseconds: many are cheap.  At 10^6 the
  * median of a hundred moved with whichever leaves (and cold chunks) they
- * hit, and a thousand, timed size after size, with the machine's other
- * load; run_commits() takes turns between the sizes.
+ * hit, and a thousand with the machine's other load; run_commits() times
+ * the sizes one after the other, within a second or two.
  */
 static int commits = 10001, nop_commits = 11, diff_samples = 51;
 /* --bytes-detail: where the bytes of a range go, printed after each run */
@@ -782,25 +782,25 @@ static void run_build(struct bench_run *b)
 	memtopo_view_put(v);
 }
 
-/* commits timed on one map before the clock moves to the next */
-#define COMMIT_BLOCK	100
-
 /*
  * One-change commits on every map of one shape, bare, then with a counting
- * listener attached: in blocks of COMMIT_BLOCK, the maps taking turns
- * (forward, then backward), so that the sizes whose medians are compared
- * ran in the same seconds, under the same load from the machine's other
- * jobs.  Each series moves its own leaves: none finds chunks split by
- * another.  So in a short run (--quick: 21 commits) the two series time
- * different leaves, whose commits differ by more than the listener costs:
- * there, with a listener can read faster than without, the same way run
- * after run (tree at 10^4, 4.3-4.5 against 5.8-6.1 us, and the other way
- * at 10^5), and as much after 20 untimed commits on each map.  The goal's
- * figures come from full runs, 10001 commits a series.
+ * listener attached, each map's series whole before the next map's (the
+ * maps forward, then backward), all within a second or two.  Not in turns
+ * of a few hundred: the commit after a turn found the caches and the
+ * allocator's lists as the other map's commits had left them, and the
+ * turns lengthened the commits of 10^5 more than those of 10^6 (the
+ * medians of 10^5 beside 10^6, flat, 4.1-4.5 us in turns of 100 against
+ * 3.7-3.9 in series of 10001), so that the commit's growth read 1.43-1.47
+ * where it is 1.52-1.61.  Each series moves its own leaves: none finds
+ * chunks split by another.  So in a short run (--quick: 21 commits) the
+ * two series time different leaves, whose commits differ by more than
+ * the listener costs: there, with a listener can read faster than
+ * without, the same way run after run.  The goal's figures come from full
+ * runs, 10001 commits a series.
  */
 static void run_commits(struct bench_run *b, int nb)
 {
-	int rounds = max(1, commits / COMMIT_BLOCK), round, i, j, want;
+	int i, j, listen;
 
 	for (i = 0; i < nb; i++) {
 		b[i].bare = (struct series){ .t = calloc(commits, sizeof(double)),
@@ -808,20 +808,17 @@ static void run_commits(struct bench_run *b, int nb)
 		b[i].heard = (struct series){ .t = calloc(commits, sizeof(double)),
 					      .k = b[i].n / 3 };
 	}
-	for (round = 0; round < 2 * rounds; round++) {
-		bool listen = round >= rounds;
-
-		want = (int)((long)commits * (round % rounds + 1) / rounds);
+	for (listen = 0; listen < 2; listen++) {
 		for (j = 0; j < nb; j++) {
-			struct bench_run *x = &b[round & 1 ? nb - 1 - j : j];
+			struct bench_run *x = &b[listen ? nb - 1 - j : j];
 
-			if (listen && round == rounds) {
+			if (listen) {
 				x->l = (struct memtopo_listener){ .ops = &counting_ops,
 								  .priv = &x->cnt };
 				if (memtopo_listener_register(x->as, &x->l))
 					fail("a listener could not be attached", x->shape, x->n);
 			}
-			time_commits_more(x->as, &x->p, want, commits, listen ? &x->cnt : NULL,
+			time_commits_more(x->as, &x->p, commits, commits, listen ? &x->cnt : NULL,
 					  x->shape, listen ? &x->heard : &x->bare);
 		}
 	}
