@@ -23,23 +23,10 @@
 #include "kselftest_harness.h"
 #include "memtopo_failnth.h"
 #include "../tools/memtopoctl/libmemtopo.c"
+#include "memtopo_discard.h"
 
 #define G	0x1000ULL
 #define RAM	0x10000ULL
-
-static int dis(int fd, __u32 op, __u32 region, __u64 gran, __u64 off, __u64 len,
-	       __u64 *bitmap, struct memtopo_discard *out)
-{
-	struct memtopo_discard d = {
-		.size = sizeof(d), .op = op, .region = region, .granularity = gran,
-		.offset = off, .length = len, .bitmap = (uintptr_t)bitmap,
-	};
-	int ret = ioctl(fd, MEMTOPO_DISCARD, &d) ? -errno : 0;
-
-	if (out)
-		*out = d;
-	return ret;
-}
 
 /* The whole state of @region as one word (16 blocks) and its populated bytes. */
 static __u64 state(int fd, __u32 region, __u64 *populated)

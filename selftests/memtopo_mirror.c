@@ -17,6 +17,7 @@
 
 #include "kselftest_harness.h"
 #include "../tools/memtopoctl/libmemtopo.c"
+#include "memtopo_discard.h"
 #include "../kmod/memtopo_mirror.h"
 
 /* *@populated (if not NULL): what the discard listeners hold populated. */
@@ -122,20 +123,6 @@ TEST(mirror_equals_view)
 #define EV_MASK ((1u << MEMTOPO_EVENT_REGION_ADD) | (1u << MEMTOPO_EVENT_REGION_DEL) |	\
 		 (1u << MEMTOPO_EVENT_COMMIT) | (1u << MEMTOPO_EVENT_DISCARD_POPULATE) |	\
 		 (1u << MEMTOPO_EVENT_DISCARD_DISCARD))
-
-static int dis(int fd, __u32 op, __u32 region, __u64 gran, __u64 off, __u64 len,
-	       __u64 *bitmap, struct memtopo_discard *out)
-{
-	struct memtopo_discard d = {
-		.size = sizeof(d), .op = op, .region = region, .granularity = gran,
-		.offset = off, .length = len, .bitmap = (uintptr_t)bitmap,
-	};
-	int ret = ioctl(fd, MEMTOPO_DISCARD, &d) ? -errno : 0;
-
-	if (out)
-		*out = d;
-	return ret;
-}
 
 static int mirror_veto(int mfd, __u32 error, __u32 after)
 {
