@@ -122,7 +122,8 @@ struct memtopo_undo {
 	struct list_head list;	/* objects a record owns (cleared ranges) */
 };
 
-#define MEMTOPO_UNDO_CHUNK	56
+/* records a chunk holds: with its header, one kmalloc-4096 object exactly */
+#define MEMTOPO_UNDO_CHUNK	51
 
 struct memtopo_undo_chunk {
 	struct memtopo_undo_chunk *prev;

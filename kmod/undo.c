@@ -46,6 +46,8 @@ struct memtopo_undo *memtopo_undo_push(struct memtopo_ctx *ctx, u8 kind, void *o
 	struct memtopo_undo_chunk *c = log->top;
 	struct memtopo_undo *u;
 
+	/* one record more would double the chunk's kmalloc size class */
+	BUILD_BUG_ON(sizeof(*c) > 4096 || sizeof(*c) + sizeof(c->rec[0]) <= 4096);
 	memtopo_assert_locked(ctx);
 	if (!c || c->nr == MEMTOPO_UNDO_CHUNK) {
 		if (log->spare) {

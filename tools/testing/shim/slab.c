@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmalloc() and the slab caches in userspace, shaped as the kernel's slab
+ * allocator is, since the engine's allocation costs are the kernel's only
+ * if the allocator behaves as the kernel's does:
+ *
+ * - kmalloc() rounds a request up to a size class (16 bytes to 8 KiB) and
+ *   a cache hands out objects of its size; either takes its most recently
+ *   freed object, still warm in the CPU's cache, and a free touches
+ *   nothing but the object.  glibc's bins for the 3-4 KiB chunks a commit
+ *   replaces would merge a freed block with its neighbours and walk the
+ *   free lists, reading memory the kernel never touches: at 10^6 ranges
+ *   that is most of what a commit grows by from 10^5.
+ * - A list keeps at most SHIM_LIST_MAX objects; the rest go back to
+ *   malloc(), as the kernel gives empty slabs back to the page allocator,
+ *   so that a big free (a transaction's undo log) does not hold memory the
+ *   next big allocation needs.
+ * - The rounding is counted as the kernel pays it: what mallinfo2() says
+ *   is in use includes it (and malloc's own header, which slabs do not
+ *   have).  shim_slab_drain() gives the lists back first, for a count of
+ *   live objects alone.
+ * - Requests over 8 KiB go to malloc() as they are (the kernel rounds them
+ *   to pages).
+ *
+ * AddressSanitizer builds allocate exact sizes and free at once, so that
+ * an overrun of the size asked for or a use after free is still caught.
+ */
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <malloc.h>
+
+unsigned long shim_fail_nth;
+unsigned long shim_alloc_count;
+long shim_live_allocs;
+long shim_live_caches;
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SHIM_SLAB false
+#else
+#define SHIM_SLAB true
+#endif
+
+#define SHIM_LIST_MAX 256
+
+static const size_t shim_class_size[] = {
+	16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192,
+};
+
+#define SHIM_NR_CLASSES ARRAY_SIZE(shim_class_size)
+#define SHIM_CLASS_MAX 8192
+/*
+ * A larger request is given at least this much, so that a freed block's
+ * usable size says which it was: a class object's is below it.
+ */
+#define SHIM_LARGE_MIN (SHIM_CLASS_MAX + 64)
+
+static struct shim_freelist shim_class_free[SHIM_NR_CLASSES];
+static struct kmem_cache *shim_caches;
+
+static bool shim_fail(void)
+{
+	shim_alloc_count++;
+	return shim_fail_nth && !--shim_fail_nth;
+}
+
+static void *shim_list_pop(struct shim_freelist *l)
+{
+	void *p = l->head;
+
+	if (p) {
+		l->head = *(void **)p;
+		l->nr--;
+		/* as SLUB does: the next pop reads this object's first word */
+		__builtin_prefetch(l->head);
+	}
+	return p;
+}
+
+static void shim_list_push(struct shim_freelist *l, void *p)
+{
+	if (l->nr == SHIM_LIST_MAX) {
+		free(p);
+		return;
+	}
+	*(void **)p = l->head;
+	l->head = p;
+	l->nr++;
+}
+
+static void shim_list_drain(struct shim_freelist *l)
+{
+	void *p;
+
+	while ((p = shim_list_pop(l)))
+		free(p);
+}
+
+static void *shim_block(size_t size)
+{
+	void *p;
+
+	/*
+	 * The kernel's kmalloc-512 and larger caches hand out objects aligned
+	 * to their size; view nodes rely on cache-line alignment for speed.
+	 */
+	if (size >= 512)
+		return posix_memalign(&p, 64, size) ? NULL : p;
+	return malloc(size ? size : 1);
+}
+
+static unsigned int shim_class_of(size_t size)
+{
+	unsigned int c = 0;
+
+	while (shim_class_size[c] < size)
+		c++;
+	return c;
+}
+
+/* A kmalloc()ed block's class: the largest it holds; -1 for a large one. */
+static int shim_class_held(const void *p)
+{
+	size_t usable = malloc_usable_size((void *)p);
+	int c = SHIM_NR_CLASSES - 1;
+
+	if (!SHIM_SLAB || usable >= SHIM_LARGE_MIN)
+		return -1;
+	while (shim_class_size[c] > usable)
+		c--;
+	return c;
+}
+
+void *shim_alloc(size_t size, bool zero)
+{
+	void *p;
+
+	if (shim_fail())
+		return NULL;
+	if (!SHIM_SLAB) {
+		p = shim_block(size);
+	} else if (size > SHIM_CLASS_MAX) {
+		p = shim_block(max_t(size_t, size, SHIM_LARGE_MIN));
+	} else {
+		unsigned int c = shim_class_of(size);
+
+		p = shim_list_pop(&shim_class_free[c]);
+		if (!p)
+			p = shim_block(shim_class_size[c]);
+	}
+	if (!p)
+		return NULL;
+	if (zero)
+		memset(p, 0, size);
+	shim_live_allocs++;
+	return p;
+}
+
+void shim_free(const void *p)
+{
+	int c;
+
+	if (!p)
+		return;
+	shim_live_allocs--;
+	c = shim_class_held(p);
+	if (c < 0)
+		free((void *)p);
+	else
+		shim_list_push(&shim_class_free[c], (void *)p);
+}
+
+/* The kernel's ksize(): the class's size, or the block's. */
+static size_t shim_ksize(const void *p)
+{
+	int c = shim_class_held(p);
+
+	return c < 0 ? malloc_usable_size((void *)p) : shim_class_size[c];
+}
+
+void *krealloc_array(void *p, size_t n, size_t s, gfp_t g)
+{
+	size_t b, have = p ? shim_ksize(p) : 0;
+	void *q;
+
+	if (__builtin_mul_overflow(n, s, &b))
+		return NULL;
+	/* as the kernel's: an object that already holds the request is kept */
+	if (SHIM_SLAB && p && b <= have)
+		return p;
+	q = shim_alloc(b, g & __GFP_ZERO);
+	if (q && p) {
+		memcpy(q, p, min(have, b));
+		shim_free(p);
+	}
+	return q;
+}
+
+/**
+ * shim_slab_drain() - give every free object on the lists back to
+ * malloc(), so that what mallinfo2() counts in use is the live objects.
+ */
+void shim_slab_drain(void)
+{
+	struct kmem_cache *c;
+	unsigned int i;
+
+	for (i = 0; i < SHIM_NR_CLASSES; i++)
+		shim_list_drain(&shim_class_free[i]);
+	for (c = shim_caches; c; c = c->next)
+		shim_list_drain(&c->free);
+}
+
+/* Creating a cache allocates (its struct, its name): fail-nth reaches it. */
+struct kmem_cache *shim_kmem_cache_create(size_t size)
+{
+	struct kmem_cache *c;
+
+	if (shim_fail())
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (c) {
+		c->size = size;
+		c->next = shim_caches;
+		shim_caches = c;
+		shim_live_caches++;
+	}
+	return c;
+}
+
+void kmem_cache_destroy(struct kmem_cache *c)
+{
+	struct kmem_cache **link;
+
+	if (!c)
+		return;
+	shim_list_drain(&c->free);
+	for (link = &shim_caches; *link != c; link = &(*link)->next)
+		;
+	*link = c->next;
+	shim_live_caches--;
+	free(c);
+}
+
+/* A cache's objects are of its size exactly, not of a kmalloc() class. */
+void *shim_cache_alloc(struct kmem_cache *c, bool zero)
+{
+	void *p;
+
+	if (!SHIM_SLAB)
+		return shim_alloc(c->size, zero);
+	if (shim_fail())
+		return NULL;
+	p = shim_list_pop(&c->free);
+	if (!p)
+		p = shim_block(c->size);
+	if (!p)
+		return NULL;
+	if (zero)
+		memset(p, 0, c->size);
+	shim_live_allocs++;
+	return p;
+}
+
+void shim_cache_free(struct kmem_cache *c, void *p)
+{
+	if (!SHIM_SLAB || !p) {
+		shim_free(p);
+		return;
+	}
+	shim_live_allocs--;
+	shim_list_push(&c->free, p);
+}
