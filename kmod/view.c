@@ -765,18 +765,32 @@ static void memtopo_view_add_group(struct memtopo_view *v, struct memtopo_group 
 }
 
 /*
- * Append group @g of @old, shared: what the index needs of it comes from
- * @old's index, so the group itself, at 10^6 ranges most likely out of the
- * cache, is not read.
+ * Append groups @from..@to - 1 of @old, shared: what the index needs of
+ * them comes from @old's index, copied a run at a time, so the groups
+ * themselves, at 10^6 ranges most likely out of the cache, are not read.
  */
-static void memtopo_view_share_group(struct memtopo_view *v, const struct memtopo_view *old, u32 g)
+static void memtopo_view_share_groups(struct memtopo_view *v, const struct memtopo_view *old,
+				      u32 from, u32 to)
 {
-	bool last = g + 1 == old->nr_groups;
+	u32 n = to - from, at = v->nr_groups, i, first_to, cfirst_to;
+	/* where the groups' entries and chunks start in @v less in @old: mod 2^32 */
+	u32 moved, cmoved;
 
-	memtopo_view_add_group(v, old->groups[g], old->group_start[g],
-			       (last ? old->nr : old->group_first[g + 1]) - old->group_first[g],
-			       (last ? old->nr_chunks : old->group_cfirst[g + 1]) -
-			       old->group_cfirst[g]);
+	if (!n)
+		return;
+	moved = v->nr - old->group_first[from];
+	cmoved = v->nr_chunks - old->group_cfirst[from];
+	first_to = to == old->nr_groups ? old->nr : old->group_first[to];
+	cfirst_to = to == old->nr_groups ? old->nr_chunks : old->group_cfirst[to];
+	memcpy(v->groups + at, old->groups + from, n * sizeof(*v->groups));
+	memcpy(v->group_start + at, old->group_start + from, n * sizeof(*v->group_start));
+	for (i = 0; i < n; i++) {
+		v->group_first[at + i] = old->group_first[from + i] + moved;
+		v->group_cfirst[at + i] = old->group_cfirst[from + i] + cmoved;
+	}
+	v->nr_groups += n;
+	v->nr += first_to - old->group_first[from];
+	v->nr_chunks += cfirst_to - old->group_cfirst[from];
 }
 
 /*
@@ -2206,11 +2220,9 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 		memtopo_chunks_free(list.chunks + fresh, kc);
 		goto fail;
 	}
-	for (g = 0; g < g_lo; g++)
-		memtopo_view_share_group(v, old, g);
+	memtopo_view_share_groups(v, old, 0, g_lo);
 	memtopo_view_add_chunks(v, groups, &list, k);
-	for (g = g_hi + 1; g < old->nr_groups; g++)
-		memtopo_view_share_group(v, old, g);
+	memtopo_view_share_groups(v, old, g_hi + 1, old->nr_groups);
 	v->lender = lender;
 	lender->borrower = v;
 	/* groups before g_lo are shared one for one: the indexes agree up to it */
