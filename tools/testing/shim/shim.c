@@ -4,59 +4,6 @@
 #include <linux/string.h>
 #include <linux/xarray.h>
 
-unsigned long shim_fail_nth;
-unsigned long shim_alloc_count;
-long shim_live_allocs;
-long shim_live_caches;
-
-void *shim_alloc(size_t size, bool zero)
-{
-	void *p;
-
-	shim_alloc_count++;
-	if (shim_fail_nth && !--shim_fail_nth)
-		return NULL;
-	/*
-	 * The kernel's kmalloc-512 and larger caches hand out objects aligned
-	 * to their size; view nodes rely on cache-line alignment for speed.
-	 */
-	if (size >= 512) {
-		if (posix_memalign(&p, 64, size))
-			return NULL;
-		if (zero)
-			memset(p, 0, size);
-	} else {
-		p = zero ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
-	}
-	if (p)
-		shim_live_allocs++;
-	return p;
-}
-
-void shim_free(const void *p)
-{
-	if (p)
-		shim_live_allocs--;
-	free((void *)p);
-}
-
-void *krealloc_array(void *p, size_t n, size_t s, gfp_t g)
-{
-	size_t b;
-	void *q;
-
-	(void)g;
-	if (__builtin_mul_overflow(n, s, &b))
-		return NULL;
-	shim_alloc_count++;
-	if (shim_fail_nth && !--shim_fail_nth)
-		return NULL;
-	q = realloc(p, b);
-	if (q && !p)
-		shim_live_allocs++;
-	return q;
-}
-
 const char *kstrdup_const(const char *s, gfp_t g)
 {
 	size_t n = strlen(s) + 1;
@@ -228,27 +175,4 @@ void xa_destroy(struct xarray *xa)
 		shim_live_allocs--;
 	free(xa->slots);
 	memset(xa, 0, sizeof(*xa));
-}
-
-/* Creating a cache allocates (its struct, its name): fail-nth reaches it. */
-struct kmem_cache *shim_kmem_cache_create(size_t size)
-{
-	struct kmem_cache *c;
-
-	shim_alloc_count++;
-	if (shim_fail_nth && !--shim_fail_nth)
-		return NULL;
-	c = malloc(sizeof(*c));
-	if (c) {
-		c->size = size;
-		shim_live_caches++;
-	}
-	return c;
-}
-
-void kmem_cache_destroy(struct kmem_cache *c)
-{
-	if (c)
-		shim_live_caches--;
-	free(c);
 }

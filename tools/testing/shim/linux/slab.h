@@ -27,8 +27,16 @@ static inline void kfree(const void *p) { shim_free(p); }
 void *krealloc_array(void *p, size_t n, size_t s, gfp_t g);
 static inline void *krealloc(void *p, size_t n, gfp_t g) { return krealloc_array(p, 1, n, g); }
 
+/* freed objects, most recent first, linked through their first word */
+struct shim_freelist {
+	void *head;
+	unsigned int nr;
+};
+
 struct kmem_cache {
 	size_t size;
+	struct shim_freelist free;
+	struct kmem_cache *next;	/* every cache, for shim_slab_drain() */
 };
 
 #define SLAB_ACCOUNT 0u
@@ -44,23 +52,25 @@ static inline struct kmem_cache *kmem_cache_create(const char *name, unsigned in
 	(void)ctor;
 	return shim_kmem_cache_create(size);
 }
+void *shim_cache_alloc(struct kmem_cache *c, bool zero);
+void shim_cache_free(struct kmem_cache *c, void *p);
 static inline void *kmem_cache_zalloc(struct kmem_cache *c, gfp_t g)
 {
 	(void)g;
-	return shim_alloc(c->size, true);
+	return shim_cache_alloc(c, true);
 }
 
 static inline void *kmem_cache_alloc(struct kmem_cache *c, gfp_t g)
 {
 	(void)g;
-	return shim_alloc(c->size, false);
+	return shim_cache_alloc(c, false);
 }
 
 static inline void kmem_cache_free(struct kmem_cache *c, void *p)
 {
-	(void)c;
-	shim_free(p);
+	shim_cache_free(c, p);
 }
 
 void kmem_cache_destroy(struct kmem_cache *c);
+void shim_slab_drain(void);
 #endif
