@@ -100,11 +100,13 @@ static double now(void)
 }
 
 /*
- * The clock for one operation (a commit, a difference): the thread's CPU
- * time is a system call of about 0.37 us here, 8% of a commit at 10^5
- * that the same call would add at every size, flattening the commit's
- * growth.  The monotonic clock is read without one (20 ns); a commit is
- * too short to be preempted often, and the medians drop those that were.
+ * The clock for one short operation (a one-change commit, a difference):
+ * the thread's CPU time is a system call of about 0.37 us here, 8% of a
+ * commit at 10^5 that the same call would add at every size, flattening
+ * the commit's growth.  The monotonic clock is read without one (20 ns);
+ * such a commit is too short to be preempted often, and the medians drop
+ * those that were.  Not for a commit that walks every range (a
+ * region_nop listener's, milliseconds at 10^6): that one keeps now().
  */
 static double now_op(void)
 {
@@ -315,13 +317,14 @@ struct series {
 
 /*
  * Time real one-change commits until @s holds @want: a leaf moves by a
- * page and back, both moves timed, leaves spread over the map.  A move is
- * real when it publishes a new view (and, with a listener, when the
- * listener hears of it); a leaf whose move changes nothing (hidden under
- * others) is skipped untimed.  Gives up after 4 tries a commit.
+ * page and back, both moves timed by @clock, leaves spread over the map.
+ * A move is real when it publishes a new view (and, with a listener, when
+ * the listener hears of it); a leaf whose move changes nothing (hidden
+ * under others) is skipped untimed.  Gives up after 4 tries a commit.
  */
 static void time_commits_more(struct memtopo_space *as, struct plan *p, int want, int total,
-			      struct counts *cnt, enum shape shape, struct series *s)
+			      struct counts *cnt, enum shape shape, struct series *s,
+			      double (*clock)(void))
 {
 	int dir;
 
@@ -339,9 +342,9 @@ static void time_commits_more(struct memtopo_space *as, struct plan *p, int want
 			u64 heard = cnt ? cnt->add + cnt->del : 0;
 			double t0, dt;
 
-			t0 = now_op();
+			t0 = clock();
 			memtopo_region_set_address(leaf, to);
-			dt = now_op() - t0;
+			dt = clock() - t0;
 			if (as->view->generation == gen)
 				continue;
 			if (cnt && cnt->add + cnt->del == heard)
@@ -365,13 +368,17 @@ static double series_median(struct series *s, int want, enum shape shape, u64 n)
 	return med;
 }
 
-/* @want real one-change commits, starting after leaf @k: the median in us. */
+/*
+ * @want real one-change commits, starting after leaf @k: the median in us,
+ * of the thread's CPU time (the region_nop listener's commits, which walk
+ * every range, are long enough to be preempted).
+ */
 static double time_commits(struct memtopo_space *as, struct plan *p, int want,
 			   struct counts *cnt, enum shape shape, u64 k)
 {
 	struct series s = { .t = calloc(want, sizeof(double)), .k = k };
 
-	time_commits_more(as, p, want, want, cnt, shape, &s);
+	time_commits_more(as, p, want, want, cnt, shape, &s, now);
 	return series_median(&s, want, shape, p->n);
 }
 
@@ -827,7 +834,7 @@ static void run_commits(struct bench_run *b, int nb)
 					fail("a listener could not be attached", x->shape, x->n);
 			}
 			time_commits_more(x->as, &x->p, commits, commits, listen ? &x->cnt : NULL,
-					  x->shape, listen ? &x->heard : &x->bare);
+					  x->shape, listen ? &x->heard : &x->bare, now_op);
 		}
 	}
 	for (i = 0; i < nb; i++) {
