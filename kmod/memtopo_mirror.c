@@ -13,6 +13,7 @@
  * refuse populates, the one failure userspace cannot cause itself.
  */
 #include <linux/err.h>
+#include <linux/errno.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -331,7 +332,8 @@ static long mirror_veto(struct mirror *m, void __user *arg)
 
 	if (copy_from_user(&v, arg, sizeof(v)))
 		return -EFAULT;
-	if (v.size != sizeof(v) || v.flags || v.error > MAX_ERRNO)
+	/* from ERESTARTSYS on, the kernel's own codes, never seen by userspace */
+	if (v.size != sizeof(v) || v.flags || v.error >= ERESTARTSYS)
 		return -EINVAL;
 	if (!m->registered)
 		return -ENOENT;

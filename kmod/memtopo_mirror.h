@@ -81,7 +81,8 @@ struct memtopo_mirror_rw {
  * @size: sizeof(struct memtopo_mirror_veto)
  * @flags: must be 0
  * @error: a positive errno every notify_populate returns once @after have
- *	been accepted; 0 accepts them all
+ *	been accepted, below 512 (the kernel-internal ERESTARTSYS and up are
+ *	refused); 0 accepts them all
  * @after: notify_populate calls still accepted
  */
 struct memtopo_mirror_veto {

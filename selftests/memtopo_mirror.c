@@ -233,4 +233,45 @@ TEST(discard_veto)
 	close(fd);
 }
 
+/*
+ * MEMTOPO_MIRROR_VETO takes its struct's size exactly, no flag, and no
+ * errno from ERESTARTSYS (512) on: those are the kernel's own, which a
+ * vetoed DISCARD would hand to userspace.  Before ATTACH: ENOENT.
+ */
+TEST(veto_checks)
+{
+	struct memtopo_mirror_attach a = { .size = sizeof(a) };
+	struct memtopo_mirror_veto v = { .size = sizeof(v) - 1 };
+	int fd, mfd, root, as;
+
+	mfd = open("/dev/memtopo_mirror", O_RDWR);
+	if (mfd < 0)
+		SKIP(return, "memtopo_mirror.ko is not loaded");
+	EXPECT_EQ(-ENOENT, mirror_veto(mfd, EXDEV, 0));
+	fd = mt_open();
+	ASSERT_LE(0, fd);
+	root = mt_region_create(fd, MEMTOPO_KIND_CONTAINER, "system", 0, MEMTOPO_OP_F_SIZE_2_64);
+	ASSERT_LT(0, root);
+	as = mt_space_create(fd, "memory", root);
+	ASSERT_LT(0, as);
+	a.memtopo_fd = fd;
+	a.space = as;
+	ASSERT_EQ(0, ioctl(mfd, MEMTOPO_MIRROR_ATTACH, &a));
+
+	EXPECT_EQ(0, mirror_veto(mfd, EXDEV, 3));
+	EXPECT_EQ(0, mirror_veto(mfd, 511, 0));
+	EXPECT_EQ(-EINVAL, mirror_veto(mfd, 512, 0));
+	EXPECT_EQ(-EINVAL, mirror_veto(mfd, 4095, 0));
+	EXPECT_EQ(-EINVAL, mirror_veto(mfd, ~0u, 0));
+	EXPECT_EQ(-1, ioctl(mfd, MEMTOPO_MIRROR_VETO, &v));
+	EXPECT_EQ(EINVAL, errno);
+	v.size = sizeof(v);
+	v.flags = 1;
+	EXPECT_EQ(-1, ioctl(mfd, MEMTOPO_MIRROR_VETO, &v));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, mirror_veto(mfd, 0, 0));
+	close(mfd);
+	close(fd);
+}
+
 TEST_HARNESS_MAIN
