@@ -4,8 +4,8 @@
  * view from region_add/region_del alone; after every one of many random
  * changes its mirror must equal MEMTOPO_GET_FLAT.  Its discard listeners
  * refuse a POPULATE asked through MEMTOPO_DISCARD, which must then change
- * nothing.  Skipped when the module is not loaded
- * (tools/memtopoctl/mirror-test loads it).
+ * nothing, and come and go with their ranges.  Skipped when the module is
+ * not loaded (tools/memtopoctl/mirror-test loads it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -230,6 +230,66 @@ TEST(discard_veto)
 	ASSERT_EQ(0, mirror_get(mfd, r, 8, &m, &pop));
 	EXPECT_EQ(0, pop);
 	close(mfd);
+	close(fd);
+}
+
+/*
+ * The mirror's discard listeners come and go with their ranges: a range
+ * that leaves the view takes its listener along (it hears its populated
+ * parts discarded, then region_del unregisters it), one that comes back
+ * gets a new one, replayed what is populated, and closing the mirror
+ * unregisters what is left.  A manager is cleared only while no listener
+ * is registered on its region, dead ones included (-EBUSY): that shows
+ * none stayed behind, holding a reference on the region and a pointer
+ * into the mirror.
+ */
+TEST(discard_listeners_follow_ranges)
+{
+	struct memtopo_mirror_attach a = { .size = sizeof(a) };
+	struct memtopo_range r[8];
+	__u64 pop = 0;
+	__u32 m = 0;
+	int fd, mfd, root, ram, as;
+
+	mfd = open("/dev/memtopo_mirror", O_RDWR);
+	if (mfd < 0)
+		SKIP(return, "memtopo_mirror.ko is not loaded");
+	fd = mt_open();
+	ASSERT_LE(0, fd);
+	root = mt_region_create(fd, MEMTOPO_KIND_CONTAINER, "system", 0, MEMTOPO_OP_F_SIZE_2_64);
+	ASSERT_LT(0, root);
+	ram = mt_region_create(fd, MEMTOPO_KIND_RAM, "vmem", 16 * G, 0);
+	ASSERT_LT(0, ram);
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, ram, G, 0, 0, NULL, NULL));
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_POPULATE, ram, 0, 2 * G, 2 * G, NULL, NULL));
+	ASSERT_EQ(0, mt_add_subregion(fd, root, ram, 0x100000, 0));
+	as = mt_space_create(fd, "memory", root);
+	ASSERT_LT(0, as);
+	a.memtopo_fd = fd;
+	a.space = as;
+	ASSERT_EQ(0, ioctl(mfd, MEMTOPO_MIRROR_ATTACH, &a));
+	ASSERT_EQ(0, mirror_get(mfd, r, 8, &m, &pop));
+	ASSERT_EQ(1, m);
+	ASSERT_EQ(2 * G, pop);
+
+	ASSERT_EQ(0, mt_region_set(fd, MEMTOPO_OP_DEL_SUBREGION, ram, root, 0, 0));
+	ASSERT_EQ(0, mirror_get(mfd, r, 8, &m, &pop));
+	EXPECT_EQ(0, m);
+	EXPECT_EQ(0, pop);
+	EXPECT_EQ(0, dis(fd, MEMTOPO_DISCARD_CLEAR_MANAGER, ram, 0, 0, 0, NULL, NULL))
+		TH_LOG("a discard listener stayed registered after its range left");
+
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, ram, G, 0, 0, NULL, NULL));
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_POPULATE, ram, 0, 0, 3 * G, NULL, NULL));
+	ASSERT_EQ(0, mt_add_subregion(fd, root, ram, 0x100000, 0));
+	ASSERT_EQ(0, mirror_get(mfd, r, 8, &m, &pop));
+	EXPECT_EQ(1, m);
+	EXPECT_EQ(3 * G, pop);
+
+	close(mfd);
+	ASSERT_EQ(0, mt_region_set(fd, MEMTOPO_OP_DEL_SUBREGION, ram, root, 0, 0));
+	EXPECT_EQ(0, dis(fd, MEMTOPO_DISCARD_CLEAR_MANAGER, ram, 0, 0, 0, NULL, NULL))
+		TH_LOG("a discard listener stayed registered after the mirror closed");
 	close(fd);
 }
 
