@@ -172,6 +172,17 @@ TEST(discard_veto)
 	/* registering replayed the populated blocks to the discard listener */
 	ASSERT_EQ(0, mirror_get(mfd, r, 8, &m, &pop));
 	ASSERT_EQ(2 * G, pop);
+	/*
+	 * The veto takes its count: one populate accepted, the next refused.
+	 * Without that, the refusal below would come at the first run and
+	 * leave no accepted run to undo.
+	 */
+	ASSERT_EQ(0, mirror_veto(mfd, EXDEV, 1));
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_POPULATE, ram, 0, 0, 2 * G, NULL, NULL));
+	ASSERT_EQ(-EXDEV, dis(fd, MEMTOPO_DISCARD_POPULATE, ram, 0, 4 * G, G, NULL, NULL));
+	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_DISCARD, ram, 0, 0, 2 * G, NULL, NULL));
+	ASSERT_EQ(0, mirror_get(mfd, r, 8, &m, &pop));
+	ASSERT_EQ(2 * G, pop);
 	ASSERT_EQ(0, mt_subscribe(fd, as, -1, EV_MASK, 0, &sub));
 
 	ASSERT_EQ(0, mirror_veto(mfd, EXDEV, 1));
