@@ -6,8 +6,9 @@
  *
  * - kmalloc() rounds a request up to a size class (16 bytes to 8 KiB) and
  *   a cache hands out objects of its size; either takes its most recently
- *   freed object, still warm in the CPU's cache, and a free touches
- *   nothing but the object.  glibc's bins for the 3-4 KiB chunks a commit
+ *   freed object, still warm in the CPU's cache, and a free writes
+ *   nothing but the object (the kernel's also reads its struct slab, and
+ *   reuses first only what was freed to its CPU's current slab).  glibc's bins for the 3-4 KiB chunks a commit
  *   replaces would merge a freed block with its neighbours and walk the
  *   free lists, reading memory the kernel never touches: at 10^6 ranges
  *   that is most of what a commit grows by from 10^5.
@@ -19,8 +20,15 @@
  *   is in use includes it (and malloc's own header, which slabs do not
  *   have).  shim_slab_drain() gives the lists back first, for a count of
  *   live objects alone.
- * - Requests over 8 KiB go to malloc() as they are (the kernel rounds them
- *   to pages).
+ * - Requests over 8 KiB go to malloc() as they are; the kernel's
+ *   kmalloc_large() rounds them to a power of two of pages, so their
+ *   bytes here are the kernel's or fewer.
+ *
+ * Not modelled: with init_on_alloc (Debian's default) the kernel zeroes
+ * every object it hands out, and for __GFP_ZERO the whole object, where
+ * this zeroes the size asked only when asked; and the kernel's call_rcu()
+ * frees wait a grace period, where the shim's run at once, so that a
+ * commit here gets back, still cached, what the one before let go.
  *
  * AddressSanitizer builds allocate exact sizes and free at once, so that
  * an overrun of the size asked for or a use after free is still caught.
@@ -70,7 +78,10 @@ static void *shim_list_pop(struct shim_freelist *l)
 	if (p) {
 		l->head = *(void **)p;
 		l->nr--;
-		/* as SLUB does: the next pop reads this object's first word */
+		/*
+		 * as SLUB prefetches the next object's free pointer, which it
+		 * keeps mid-object, not in the first word as here
+		 */
 		__builtin_prefetch(l->head);
 	}
 	return p;
