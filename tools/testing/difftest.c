@@ -5060,9 +5060,15 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "rollbacks", required_argument, NULL, 'r' },
+		{ "dense", required_argument, NULL, 'd' },
 		{}
 	};
-	unsigned long trees = 100000, base_seed = 1, rc, vc;
+	/*
+	 * --dense N: also a dense map of N leaves.  The others stay within a
+	 * few groups; one of 10^5 leaves has ten, so that a splice shares
+	 * runs of several groups around the ones it rebuilds.
+	 */
+	unsigned long trees = 100000, base_seed = 1, dense = 0, rc, vc;
 	int c;
 
 	rc = cache_init_pass("region", memtopo_region_cache_init, memtopo_region_cache_exit);
@@ -5074,7 +5080,7 @@ int main(int argc, char **argv)
 		return 1;
 	check_slot_forms();
 
-	while ((c = getopt_long(argc, argv, "t:s:vr:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:s:vr:d:", opts, NULL)) != -1) {
 		if (c == 't')
 			trees = strtoul(optarg, NULL, 0);
 		else if (c == 's')
@@ -5083,6 +5089,8 @@ int main(int argc, char **argv)
 			verbose = 1;
 		else if (c == 'r')
 			rollback_rounds = strtoul(optarg, NULL, 0);
+		else if (c == 'd')
+			dense = strtoul(optarg, NULL, 0);
 		else
 			return 2;
 	}
@@ -5122,6 +5130,9 @@ int main(int argc, char **argv)
 	diff_forget_pass();
 	history_share_pass(5000, 4, MEMTOPO_HISTORY_MAX + 16);
 	mid_span_pass(40000);
+	/* last: the passes before keep the random streams they had */
+	if (dense)
+		dense_pass(dense, false);
 	if (trees >= 1000 && (!alias_adds || !alias_only_entries))
 		FAIL("trees miss aliases: %lu adds under one, %lu entries shown only through one",
 		     alias_adds, alias_only_entries);
