@@ -114,14 +114,16 @@ static double now_op(void)
 }
 
 /*
- * The engine's bytes in use: the free objects on the shim's slab lists
- * given back first, so that only live objects are counted, at their
- * kmalloc size class as the kernel charges them.
+ * The engine's bytes in use: the RCU callbacks pending run and the free
+ * objects on the shim's slab lists given back first, so that only live
+ * objects are counted, at their kmalloc size class as the kernel charges
+ * them.
  */
 static size_t heap_bytes(void)
 {
 	struct mallinfo2 mi;
 
+	rcu_barrier();
 	shim_slab_drain();
 	mi = mallinfo2();
 

@@ -2464,6 +2464,7 @@ static void one_tree(void)
 	full_renders += ctx->stat_full_renders;
 	renumbered += near_renumber && ctx->seq < MEMTOPO_SEQ_RENUMBER - 40;
 	memtopo_ctx_put(ctx);
+	rcu_barrier();
 	if (shim_live_allocs)
 		FAIL("%ld allocations leaked", shim_live_allocs);
 	if (seed % SMALL_EVERY == 0)
@@ -2672,13 +2673,16 @@ static const struct memtopo_view *poison_view(void)
 					  .size_is_2_64 = true };
 	unsigned long fail_nth = shim_fail_nth, allocs = shim_alloc_count;
 	static const struct memtopo_view *pv;
-	long live = shim_live_allocs;
 	struct memtopo_region *root, *mr;
 	struct memtopo_space *as;
 	struct memtopo_ctx *pc;
+	long live;
 
 	if (pv)
 		return pv;
+	/* nothing freed before or during this may move the counts restored below */
+	rcu_barrier();
+	live = shim_live_allocs;
 	shim_fail_nth = 0;
 	pc = memtopo_ctx_create("poison");
 	if (IS_ERR(pc))
@@ -2692,6 +2696,7 @@ static const struct memtopo_view *poison_view(void)
 	    memtopo_view_fr(as->view, 0)->mr != mr)
 		FAIL("poison: the view is not one range");
 	pv = as->view;
+	rcu_barrier();
 	shim_fail_nth = fail_nth;
 	shim_alloc_count = allocs;
 	shim_live_allocs = live;
@@ -2837,6 +2842,7 @@ static void small_views_pass(void)
 		small_view_check(as->view, commit);
 	}
 	memtopo_ctx_put(ctx);
+	rcu_barrier();
 	if (shim_live_allocs)
 		FAIL("small: %ld allocations leaked", shim_live_allocs);
 }
@@ -3308,6 +3314,7 @@ static void big_map_pass(unsigned long rounds, unsigned long leaves)
 	big_map_table_pass(as, root, leaf, leaves);
 	memtopo_ctx_put(ctx);
 	free(leaf);
+	rcu_barrier();
 	if (shim_live_allocs)
 		FAIL("big map: %ld allocations leaked", shim_live_allocs);
 }
@@ -3402,6 +3409,7 @@ static void long_entry_pass(unsigned long rounds)
 		FAIL("long-entry records were not exercised");
 	memtopo_ctx_put(ctx);
 	free(island);
+	rcu_barrier();
 	if (shim_live_allocs)
 		FAIL("long entries: %ld allocations leaked", shim_live_allocs);
 }
@@ -3501,6 +3509,7 @@ static void merging_long_pass(void)
 	if (!merged)
 		FAIL("no table was rebuilt for records naming merged entries");
 	memtopo_ctx_put(ctx);
+	rcu_barrier();
 	if (shim_live_allocs)
 		FAIL("merging long entries: %ld allocations leaked", shim_live_allocs);
 }
@@ -3548,6 +3557,7 @@ static void merging_deep_pass(void)
 		     to - from + 1);
 	expect_full_render(as->view, root, "merging deep", j);
 	memtopo_ctx_put(ctx);
+	rcu_barrier();
 	if (shim_live_allocs)
 		FAIL("merging deep: %ld allocations leaked", shim_live_allocs);
 }
@@ -3660,6 +3670,7 @@ static void table_growth_pass(void)
 		     sized, unnamed, epochs);
 	memtopo_ctx_put(ctx);
 	free(order);
+	rcu_barrier();
 	if (shim_live_allocs)
 		FAIL("growth: %ld allocations leaked", shim_live_allocs);
 }
@@ -3731,6 +3742,7 @@ static void dense_slot_pass(void)
 	if (left)
 		FAIL("dense: %u densities never inside one chunk", left);
 	memtopo_ctx_put(ctx);
+	rcu_barrier();
 	if (shim_live_allocs)
 		FAIL("dense: %ld allocations leaked", shim_live_allocs);
 }
@@ -3783,6 +3795,7 @@ static void port_slot_pass(void)
 	printf("difftest: ports: %u entries, %u slots of 2^%u bytes, every address found\n",
 	       v->nr, v->tslots, v->tshift);
 	memtopo_ctx_put(ctx);
+	rcu_barrier();
 	if (shim_live_allocs)
 		FAIL("ports: %ld allocations leaked", shim_live_allocs);
 }
@@ -3846,6 +3859,7 @@ static void full_group_pass(void)
 	printf("difftest: one full group: %u entries in %u chunks, each chunk's ends found\n",
 	       v->nr, grp->nr_chunks);
 	memtopo_ctx_put(ctx);
+	rcu_barrier();
 	if (shim_live_allocs)
 		FAIL("group: %ld allocations leaked", shim_live_allocs);
 }
@@ -3909,6 +3923,7 @@ static void names_pass(void)
 	if (classes < 2)
 		FAIL("names: every length costs the same: no size classes");
 	memtopo_ctx_put(ctx);
+	rcu_barrier();
 	if (shim_live_allocs)
 		FAIL("names: %ld allocations leaked", shim_live_allocs);
 }
@@ -4067,6 +4082,7 @@ static void diff_groups_pass(unsigned long rounds, unsigned long leaves)
 	free(b);
 	free(d.r);
 	free(d.add);
+	rcu_barrier();
 	if (shim_live_allocs)
 		FAIL("diff groups: %ld allocations leaked", shim_live_allocs);
 }
@@ -4115,6 +4131,7 @@ static void diff_forget_pass(void)
 	memtopo_ctx_unlock(ctx);
 	diff_checks++;
 	memtopo_ctx_put(ctx);
+	rcu_barrier();
 	if (shim_live_allocs)
 		FAIL("forget: %ld allocations leaked", shim_live_allocs);
 }
@@ -4260,6 +4277,7 @@ static void history_share_pass(unsigned long leaves, unsigned int share, int rou
 	free(leaf);
 	free(gens);
 	free(toggled);
+	rcu_barrier();
 	if (shim_live_allocs)
 		FAIL("history share: %ld allocations leaked", shim_live_allocs);
 }
@@ -4296,6 +4314,7 @@ static void mid_span_pass(unsigned long leaves)
 	}
 	memtopo_ctx_put(ctx);
 	free(leaf);
+	rcu_barrier();
 	if (shim_live_allocs)
 		FAIL("mid span: %ld allocations leaked", shim_live_allocs);
 }
@@ -4368,6 +4387,7 @@ static void scratch_pass(unsigned long leaves)
 	memtopo_ctx_unlock(ctx);
 	expect_full_render(as->view, root, "scratch", 0);
 	memtopo_ctx_put(ctx);
+	rcu_barrier();
 	if (shim_live_allocs)
 		FAIL("scratch: %ld allocations leaked", shim_live_allocs);
 }
@@ -4492,6 +4512,7 @@ static void dense_pass(unsigned long leaves, bool in_order)
 	memtopo_ctx_put(ctx);
 	free(leaf);
 	free(slot);
+	rcu_barrier();
 	if (shim_live_allocs)
 		FAIL("dense: %ld allocations leaked", shim_live_allocs);
 }
@@ -4538,6 +4559,7 @@ static void fail_nth_pass(unsigned long trees)
 				expect_full_render(as->view, root, "fail-nth", nth);
 			}
 			memtopo_ctx_put(ctx);
+			rcu_barrier();
 			if (shim_live_allocs)
 				FAIL("fail-nth %lu: %ld allocations leaked", nth, shim_live_allocs);
 		}
@@ -4956,6 +4978,7 @@ static void rb_teardown(const char *what, unsigned long round)
 {
 	memtopo_listener_unregister(&mirrors[0].l);
 	memtopo_ctx_put(ctx);
+	rcu_barrier();
 	if (shim_live_allocs)
 		FAIL("%s round %lu: %ld allocations leaked", what, round, shim_live_allocs);
 }

@@ -3,6 +3,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
+#include <linux/rcupdate.h>
 
 const char *kstrdup_const(const char *s, gfp_t g)
 {
@@ -175,4 +176,46 @@ void xa_destroy(struct xarray *xa)
 		shim_live_allocs--;
 	free(xa->slots);
 	memset(xa, 0, sizeof(*xa));
+}
+
+/*
+ * The kernel runs a call_rcu() callback a grace period later, some
+ * milliseconds: at one-change commits a few microseconds apart, about a
+ * thousand commits later, each queueing one (its old view's).  So does
+ * this, counted in callbacks: run at once, each commit's frees would be
+ * handed back to the next commit's allocations still in the cache, which
+ * the kernel's commits never see.
+ */
+#define SHIM_RCU_DEFER 1024
+
+static struct rcu_head *shim_rcu_head;
+static struct rcu_head **shim_rcu_tail = &shim_rcu_head;
+static unsigned long shim_rcu_pending;
+
+static void shim_rcu_run_oldest(void)
+{
+	struct rcu_head *h = shim_rcu_head;
+
+	shim_rcu_head = h->next;
+	if (!shim_rcu_head)
+		shim_rcu_tail = &shim_rcu_head;
+	shim_rcu_pending--;
+	h->func(h);
+}
+
+void call_rcu(struct rcu_head *h, void (*f)(struct rcu_head *))
+{
+	h->func = f;
+	h->next = NULL;
+	*shim_rcu_tail = h;
+	shim_rcu_tail = &h->next;
+	if (++shim_rcu_pending > SHIM_RCU_DEFER)
+		shim_rcu_run_oldest();
+}
+
+void rcu_barrier(void)
+{
+	/* a callback may queue another: run until none is left */
+	while (shim_rcu_head)
+		shim_rcu_run_oldest();
 }
