@@ -4,14 +4,12 @@
  * allocator is, since the engine's allocation costs are the kernel's only
  * if the allocator behaves as the kernel's does:
  *
- * - kmalloc() rounds a request up to a size class (16 bytes to 8 KiB) and
- *   a cache hands out objects of its size; either takes its most recently
- *   freed object, still warm in the CPU's cache, and a free writes
- *   nothing but the object (the kernel's also reads its struct slab, and
- *   reuses first only what was freed to its CPU's current slab).  glibc's bins for the 3-4 KiB chunks a commit
- *   replaces would merge a freed block with its neighbours and walk the
- *   free lists, reading memory the kernel never touches: at 10^6 ranges
- *   that is most of what a commit grows by from 10^5.
+ * - kmalloc() rounds a request up to a size class (16 bytes to 8 KiB),
+ *   a power of two aligned to its size, and a cache hands out objects of
+ *   its size; either takes its most recently freed object, and a free
+ *   writes nothing but the object (the kernel's also reads its struct
+ *   slab).  glibc's bins would merge a freed block with its neighbours
+ *   and walk the free lists, reading memory the kernel never touches.
  * - A list keeps at most SHIM_LIST_MAX objects; the rest go back to
  *   malloc(), as the kernel gives empty slabs back to the page allocator,
  *   so that a big free (a transaction's undo log) does not hold memory the
@@ -23,12 +21,13 @@
  * - Requests over 8 KiB go to malloc() as they are; the kernel's
  *   kmalloc_large() rounds them to a power of two of pages, so their
  *   bytes here are the kernel's or fewer.
+ * - Every object is zeroed whole when it is handed out, as Debian's
+ *   kernel does (CONFIG_INIT_ON_ALLOC_DEFAULT_ON), whatever was asked.
+ * - What the kernel frees through call_rcu() comes back a grace period
+ *   later (shim.c), not to the next allocation still cached.
  *
- * Not modelled: with init_on_alloc (Debian's default) the kernel zeroes
- * every object it hands out, and for __GFP_ZERO the whole object, where
- * this zeroes the size asked only when asked; and the kernel's call_rcu()
- * frees wait a grace period, where the shim's run at once, so that a
- * commit here gets back, still cached, what the one before let go.
+ * Not modelled: SLUB keeps its free pointer mid-object, not in the first
+ * word, and reuses first what was freed to its CPU's current slab.
  *
  * AddressSanitizer builds allocate exact sizes and free at once, so that
  * an overrun of the size asked for or a use after free is still caught.
@@ -119,6 +118,17 @@ static void *shim_block(size_t size)
 	return malloc(size ? size : 1);
 }
 
+/* A kmalloc() class's object: a power of two is aligned to its size. */
+static void *shim_class_block(unsigned int c)
+{
+	size_t size = shim_class_size[c];
+	void *p;
+
+	if (size >= 32 && !(size & (size - 1)))
+		return posix_memalign(&p, size, size) ? NULL : p;
+	return shim_block(size);
+}
+
 static unsigned int shim_class_of(size_t size)
 {
 	unsigned int c = 0;
@@ -151,12 +161,16 @@ void *shim_alloc(size_t size, bool zero)
 		p = shim_block(size);
 	} else if (size > SHIM_CLASS_MAX) {
 		p = shim_block(max_t(size_t, size, SHIM_LARGE_MIN));
+		zero = true;	/* init_on_alloc, the pages' */
 	} else {
 		unsigned int c = shim_class_of(size);
 
 		p = shim_list_pop(&shim_class_free[c]);
 		if (!p)
-			p = shim_block(shim_class_size[c]);
+			p = shim_class_block(c);
+		/* init_on_alloc: the whole object, whatever was asked */
+		size = shim_class_size[c];
+		zero = true;
 	}
 	if (!p)
 		return NULL;
@@ -266,8 +280,8 @@ void *shim_cache_alloc(struct kmem_cache *c, bool zero)
 		p = shim_block(c->size);
 	if (!p)
 		return NULL;
-	if (zero)
-		memset(p, 0, c->size);
+	/* init_on_alloc */
+	memset(p, 0, c->size);
 	shim_live_allocs++;
 	return p;
 }
