@@ -118,13 +118,17 @@ static void *shim_block(size_t size)
 	return malloc(size ? size : 1);
 }
 
-/* A kmalloc() class's object: a power of two is aligned to its size. */
+/*
+ * A kmalloc() class's object: a power of two is aligned to its size.  Not
+ * 32: glibc's memalign gives such a block up to 72 usable bytes, which
+ * shim_class_held() would take for a 64-byte object.
+ */
 static void *shim_class_block(unsigned int c)
 {
 	size_t size = shim_class_size[c];
 	void *p;
 
-	if (size >= 32 && !(size & (size - 1)))
+	if (size >= 64 && !(size & (size - 1)))
 		return posix_memalign(&p, size, size) ? NULL : p;
 	return shim_block(size);
 }
