@@ -132,6 +132,37 @@ static int mirror_veto(int mfd, __u32 error, __u32 after)
 }
 
 /*
+ * What the discard tests share: a 16 GiB RAM region managed in 1 GiB
+ * blocks, blocks 2 and 3 populated (a populate of 0..7 then offers the
+ * runs 0..1 and 4..7), mapped at 1 MiB under a root in a space the mirror
+ * @mfd attaches to.  Return: the space, and the context's fd, the root and
+ * the RAM region through the pointers.
+ */
+static int attach_managed_ram(struct __test_metadata *_metadata, int mfd, int *fd, int *root,
+			      int *ram)
+{
+	struct memtopo_mirror_attach a = { .size = sizeof(a) };
+	int as;
+
+	*fd = mt_open();
+	ASSERT_LE(0, *fd);
+	*root = mt_region_create(*fd, MEMTOPO_KIND_CONTAINER, "system", 0,
+				 MEMTOPO_OP_F_SIZE_2_64);
+	ASSERT_LT(0, *root);
+	*ram = mt_region_create(*fd, MEMTOPO_KIND_RAM, "vmem", 16 * G, 0);
+	ASSERT_LT(0, *ram);
+	ASSERT_EQ(0, dis(*fd, MEMTOPO_DISCARD_SET_MANAGER, *ram, G, 0, 0, NULL, NULL));
+	ASSERT_EQ(0, dis(*fd, MEMTOPO_DISCARD_POPULATE, *ram, 0, 2 * G, 2 * G, NULL, NULL));
+	ASSERT_EQ(0, mt_add_subregion(*fd, *root, *ram, 0x100000, 0));
+	as = mt_space_create(*fd, "memory", *root);
+	ASSERT_LT(0, as);
+	a.memtopo_fd = *fd;
+	a.space = as;
+	ASSERT_EQ(0, ioctl(mfd, MEMTOPO_MIRROR_ATTACH, &a));
+	return as;
+}
+
+/*
  * A kernel discard listener, registered from region_add as VFIO does,
  * accepts the first run of a POPULATE asked through MEMTOPO_DISCARD and
  * refuses the second.  The call fails with the listener's errno, which
@@ -143,7 +174,6 @@ static int mirror_veto(int mfd, __u32 error, __u32 after)
  */
 TEST(discard_veto)
 {
-	struct memtopo_mirror_attach a = { .size = sizeof(a) };
 	struct memtopo_discard d, before, st0, st1;
 	struct memtopo_range *flat0, *flat1, r[8];
 	struct memtopo_event ev[8];
@@ -154,21 +184,7 @@ TEST(discard_veto)
 	mfd = open("/dev/memtopo_mirror", O_RDWR);
 	if (mfd < 0)
 		SKIP(return, "memtopo_mirror.ko is not loaded");
-	fd = mt_open();
-	ASSERT_LE(0, fd);
-	root = mt_region_create(fd, MEMTOPO_KIND_CONTAINER, "system", 0, MEMTOPO_OP_F_SIZE_2_64);
-	ASSERT_LT(0, root);
-	ram = mt_region_create(fd, MEMTOPO_KIND_RAM, "vmem", 16 * G, 0);
-	ASSERT_LT(0, ram);
-	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, ram, G, 0, 0, NULL, NULL));
-	/* blocks 2 and 3: a populate of 0..7 offers the runs 0..1 and 4..7 */
-	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_POPULATE, ram, 0, 2 * G, 2 * G, NULL, NULL));
-	ASSERT_EQ(0, mt_add_subregion(fd, root, ram, 0x100000, 0));
-	as = mt_space_create(fd, "memory", root);
-	ASSERT_LT(0, as);
-	a.memtopo_fd = fd;
-	a.space = as;
-	ASSERT_EQ(0, ioctl(mfd, MEMTOPO_MIRROR_ATTACH, &a));
+	as = attach_managed_ram(_metadata, mfd, &fd, &root, &ram);
 	/* registering replayed the populated blocks to the discard listener */
 	ASSERT_EQ(0, mirror_get(mfd, r, 8, &m, &pop));
 	ASSERT_EQ(2 * G, pop);
@@ -256,29 +272,15 @@ TEST(discard_veto)
  */
 TEST(discard_listeners_follow_ranges)
 {
-	struct memtopo_mirror_attach a = { .size = sizeof(a) };
 	struct memtopo_range r[8];
 	__u64 pop = 0;
 	__u32 m = 0;
-	int fd, mfd, root, ram, as;
+	int fd, mfd, root, ram;
 
 	mfd = open("/dev/memtopo_mirror", O_RDWR);
 	if (mfd < 0)
 		SKIP(return, "memtopo_mirror.ko is not loaded");
-	fd = mt_open();
-	ASSERT_LE(0, fd);
-	root = mt_region_create(fd, MEMTOPO_KIND_CONTAINER, "system", 0, MEMTOPO_OP_F_SIZE_2_64);
-	ASSERT_LT(0, root);
-	ram = mt_region_create(fd, MEMTOPO_KIND_RAM, "vmem", 16 * G, 0);
-	ASSERT_LT(0, ram);
-	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, ram, G, 0, 0, NULL, NULL));
-	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_POPULATE, ram, 0, 2 * G, 2 * G, NULL, NULL));
-	ASSERT_EQ(0, mt_add_subregion(fd, root, ram, 0x100000, 0));
-	as = mt_space_create(fd, "memory", root);
-	ASSERT_LT(0, as);
-	a.memtopo_fd = fd;
-	a.space = as;
-	ASSERT_EQ(0, ioctl(mfd, MEMTOPO_MIRROR_ATTACH, &a));
+	attach_managed_ram(_metadata, mfd, &fd, &root, &ram);
 	ASSERT_EQ(0, mirror_get(mfd, r, 8, &m, &pop));
 	ASSERT_EQ(1, m);
 	ASSERT_EQ(2 * G, pop);

@@ -29,6 +29,9 @@
  * Not modelled: SLUB keeps its free pointer mid-object, not in the first
  * word, and reuses first what was freed to its CPU's current slab.
  *
+ * The lists take no lock: the userspace tests run the engine on one
+ * thread, as the shim's RCU does (rcupdate.h).
+ *
  * AddressSanitizer builds allocate exact sizes and free at once, so that
  * an overrun of the size asked for or a use after free is still caught.
  */
