@@ -83,6 +83,15 @@
 #define MEMTOPO_RF_MAY_OVERLAP	BIT(4)
 #define MEMTOPO_RF_SIZE64	BIT(5)	/* size is 2^64 */
 #define MEMTOPO_RF_DESTROYED	BIT(6)
+/*
+ * How many pairs of consecutive children (by_addr order) overlap, up to
+ * MEMTOPO_KIDS_MANY, which stays until the last child leaves: kept by the
+ * child tree's insert, erase and rekey alone (region.c), so a restore of
+ * the flags from an undo record keeps these bits as they are.
+ */
+#define MEMTOPO_RF_KIDS_SHIFT	8
+#define MEMTOPO_KIDS_MANY	0x7f
+#define MEMTOPO_RF_KIDS		(MEMTOPO_KIDS_MANY << MEMTOPO_RF_KIDS_SHIFT)
 /* set only during memtopo_region_reaches(), under the context mutex */
 #define MEMTOPO_RF_VISITED	BIT(15)
 
@@ -186,6 +195,13 @@ struct memtopo_ctx {
 	/* render working memory, kept across commits, used under @lock */
 	struct memtopo_render *scratch;
 	bool full_render;
+	/*
+	 * The child last put in place in its parent's tree (attached or moved),
+	 * cleared when it leaves the tree: where a windowed render finds the
+	 * children meeting its window without a descent from the parent's
+	 * root (region.c, memtopo_region_visit_children()).
+	 */
+	struct memtopo_region *kid_finger;
 	u64 stat_commits;
 	u64 stat_full_renders;
 	u64 stat_overlaps;

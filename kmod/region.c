@@ -118,6 +118,59 @@ static bool memtopo_sibling_less(const struct memtopo_region *a,
 	return memtopo_region_render_before(a, b);
 }
 
+static struct memtopo_region *memtopo_prev_sibling(const struct memtopo_region *mr)
+{
+	return memtopo_it_entry(rb_prev(&mr->addr_node));
+}
+
+/* Do consecutive children @a then @b (either may be NULL) overlap? */
+static bool memtopo_kids_meet(const struct memtopo_region *a, const struct memtopo_region *b)
+{
+	return a && b && memtopo_region_it_last(a) >= b->addr;
+}
+
+/*
+ * How many overlapping consecutive pairs a child with interval [@first,
+ * @last] makes between @prev and @next (either may be NULL), less the pair
+ * it parts: what placing it there adds to its parent's count, taking it
+ * out removes.  Children are in address order, so two consecutive ones
+ * overlap exactly when the first's last address reaches the second.
+ */
+static int memtopo_kids_parted(const struct memtopo_region *prev, u64 first, u64 last,
+			       const struct memtopo_region *next)
+{
+	return (prev && memtopo_region_it_last(prev) >= first) + (next && last >= next->addr) -
+	       memtopo_kids_meet(prev, next);
+}
+
+/*
+ * How many pairs of consecutive children of @mr overlap, or
+ * MEMTOPO_KIDS_MANY.  None means no two children overlap at all: sorted
+ * by address, each ends before the next starts.
+ */
+static u32 memtopo_kids_overlapping(const struct memtopo_region *mr)
+{
+	return (mr->flags & MEMTOPO_RF_KIDS) >> MEMTOPO_RF_KIDS_SHIFT;
+}
+
+static void memtopo_kids_set(struct memtopo_region *mr, u32 n)
+{
+	/* lockless readers (consumer.c) read the other bits with READ_ONCE() */
+	WRITE_ONCE(mr->flags, (mr->flags & ~MEMTOPO_RF_KIDS) | (n << MEMTOPO_RF_KIDS_SHIFT));
+}
+
+static void memtopo_kids_count(struct memtopo_region *mr, int delta)
+{
+	int n = memtopo_kids_overlapping(mr);
+
+	if (!delta || n == MEMTOPO_KIDS_MANY)
+		return;
+	n += delta;
+	if (WARN_ON_ONCE(n < 0) || n > MEMTOPO_KIDS_MANY)
+		n = MEMTOPO_KIDS_MANY;
+	memtopo_kids_set(mr, n);
+}
+
 /*
  * Children live only in their parent's interval tree, augmented with the
  * largest last address below each node: overlap queries are O(log n + k),
@@ -141,33 +194,55 @@ static void memtopo_children_insert(struct memtopo_region *parent,
 	child->subtree_last = last;
 	rb_link_node(&child->addr_node, up, link);
 	rb_insert_augmented(&child->addr_node, &parent->by_addr, &memtopo_it_augment);
+	memtopo_kids_count(parent,
+			   memtopo_kids_parted(memtopo_prev_sibling(child), child->addr, last,
+					       memtopo_region_next_sibling(child)));
+	parent->ctx->kid_finger = child;
+}
+
+/* Take @child, whose interval was [@first, @last], out of @parent's tree. */
+static void memtopo_children_erase(struct memtopo_region *parent, struct memtopo_region *child,
+				   u64 first, u64 last)
+{
+	memtopo_kids_count(parent, -memtopo_kids_parted(memtopo_prev_sibling(child), first, last,
+							memtopo_region_next_sibling(child)));
+	rb_erase_augmented(&child->addr_node, &parent->by_addr, &memtopo_it_augment);
+	if (RB_EMPTY_ROOT(&parent->by_addr))
+		memtopo_kids_set(parent, 0);
+	if (parent->ctx->kid_finger == child)
+		parent->ctx->kid_finger = NULL;
 }
 
 static void memtopo_children_remove(struct memtopo_region *parent,
 				    struct memtopo_region *child)
 {
-	rb_erase_augmented(&child->addr_node, &parent->by_addr, &memtopo_it_augment);
+	memtopo_children_erase(parent, child, child->addr, memtopo_region_it_last(child));
 }
 
 /*
- * @child's key (address, size, render order) has just changed: put it back
- * in order.  A move that keeps it between its neighbours (a BAR moving
- * within its gap, a resize, a priority change among equal addresses) only
- * updates the largest last address on the way up, which stops where it no
- * longer changes: an erase and an insert would rebalance, touching nodes
- * off the path that at 10^6 children are not in the cache.
+ * @child's key (address, size, render order) has just changed from an
+ * interval of [@first, @last]: put it back in order.  A move that keeps it
+ * between its neighbours (a BAR moving within its gap, a resize, a
+ * priority change among equal addresses) only updates the largest last
+ * address on the way up, which stops where it no longer changes: an erase
+ * and an insert would rebalance, touching nodes off the path that at 10^6
+ * children are not in the cache.
  */
 static void memtopo_children_rekey(struct memtopo_region *parent,
-				   struct memtopo_region *child)
+				   struct memtopo_region *child, u64 first, u64 last)
 {
-	struct rb_node *prev = rb_prev(&child->addr_node), *next = rb_next(&child->addr_node);
+	struct memtopo_region *p = memtopo_prev_sibling(child);
+	struct memtopo_region *n = memtopo_region_next_sibling(child);
 
-	if ((!prev || memtopo_sibling_less(memtopo_it_entry(prev), child)) &&
-	    (!next || memtopo_sibling_less(child, memtopo_it_entry(next)))) {
+	if ((!p || memtopo_sibling_less(p, child)) && (!n || memtopo_sibling_less(child, n))) {
+		memtopo_kids_count(parent, memtopo_kids_parted(p, child->addr,
+							       memtopo_region_it_last(child), n) -
+					   memtopo_kids_parted(p, first, last, n));
 		memtopo_it_augment_propagate(&child->addr_node, NULL);
+		parent->ctx->kid_finger = child;
 		return;
 	}
-	memtopo_children_remove(parent, child);
+	memtopo_children_erase(parent, child, first, last);
 	memtopo_children_insert(parent, child);
 }
 
@@ -209,6 +284,41 @@ static struct memtopo_region *memtopo_it_first(const struct rb_root *root, u64 f
 	if (!top || first > top->subtree_last)
 		return NULL;
 	return memtopo_it_subtree_first(root->rb_node, first, last);
+}
+
+/*
+ * The first child of @mr meeting [@first, @last], found from the context's
+ * finger, or NULL to search from the root.  When every overlapping pair of
+ * consecutive children has the finger in it (none, or a region moved onto
+ * its neighbour), each child before the finger ends before the next one
+ * starts, so those meeting an interval the finger meets are the finger and
+ * the few just before it.
+ * The finger is the child a change just placed, or its ancestor among
+ * @mr's children, which a window re-rendering that change meets.  At 10^6
+ * children a descent from the root misses the cache on most of its lower
+ * levels; the finger's neighbours are a step away.
+ */
+static struct memtopo_region *memtopo_it_first_near(const struct memtopo_region *mr, u64 first,
+						    u64 last)
+{
+	struct memtopo_region *f = mr->ctx->kid_finger, *prev;
+	u32 k = memtopo_kids_overlapping(mr);
+
+	if (k == MEMTOPO_KIDS_MANY)
+		return NULL;
+	while (f && f->parent != mr)
+		f = f->parent;
+	if (!f || f->addr > last || memtopo_region_it_last(f) < first)
+		return NULL;
+	prev = memtopo_prev_sibling(f);
+	if (k && k != memtopo_kids_meet(prev, f) +
+		      memtopo_kids_meet(f, memtopo_region_next_sibling(f)))
+		return NULL;
+	while (prev && memtopo_region_it_last(prev) >= first) {
+		f = prev;
+		prev = memtopo_prev_sibling(f);
+	}
+	return f;
 }
 
 /* The next region after @mr, in tree order, whose interval meets [first, last]. */
@@ -293,7 +403,11 @@ int memtopo_region_visit_children(struct memtopo_region *mr, u64 first, u64 last
 	bool all = top && !first && last >= top->subtree_last;
 	int ret;
 
-	child = all ? memtopo_region_first_child(mr) : memtopo_it_first(&mr->by_addr, first, last);
+	if (all)
+		child = memtopo_region_first_child(mr);
+	else
+		child = memtopo_it_first_near(mr, first, last) ?:
+			memtopo_it_first(&mr->by_addr, first, last);
 	for (; child; child = all ? memtopo_region_next_sibling(child) :
 				     memtopo_it_next(child, first, last)) {
 		if (memtopo_region_empty(child))
@@ -807,25 +921,43 @@ static bool memtopo_region_is_ancestor(const struct memtopo_region *mr,
 	return false;
 }
 
+/* Does @other, a sibling of @child, overlap it where QEMU would warn? */
+static bool memtopo_overlap_warned(const struct memtopo_region *child,
+				   const struct memtopo_region *other)
+{
+	return other && other != child && !(other->flags & MEMTOPO_RF_MAY_OVERLAP) &&
+	       memtopo_region_enabled(other) && !memtopo_region_empty(other) &&
+	       other->addr <= memtopo_region_addr_last(child) &&
+	       child->addr <= memtopo_region_addr_last(other);
+}
+
 static void memtopo_note_overlap(struct memtopo_region *parent,
 				 struct memtopo_region *child)
 {
-	struct memtopo_region *other;
+	struct memtopo_region *other, *prev, *next;
+	u32 k = memtopo_kids_overlapping(parent);
 
-	if ((child->flags & MEMTOPO_RF_MAY_OVERLAP) || memtopo_region_empty(child))
+	if ((child->flags & MEMTOPO_RF_MAY_OVERLAP) || memtopo_region_empty(child) || !k)
 		return;
-	for (other = memtopo_it_first(&parent->by_addr, child->addr,
-				      memtopo_region_addr_last(child));
-	     other;
-	     other = memtopo_it_next(other, child->addr, memtopo_region_addr_last(child))) {
-		if (other == child || (other->flags & MEMTOPO_RF_MAY_OVERLAP) ||
-		    !memtopo_region_enabled(other) || memtopo_region_empty(other))
-			continue;
-		parent->ctx->stat_overlaps++;
-		pr_debug("%s: subregion %s overlaps %s without may-overlap\n",
-			 parent->name, child->name, other->name);
-		return;
+	prev = memtopo_prev_sibling(child);
+	next = memtopo_region_next_sibling(child);
+	/* every overlapping pair has @child in it: only its neighbours can meet it */
+	if (k == memtopo_kids_meet(prev, child) + memtopo_kids_meet(child, next)) {
+		other = memtopo_overlap_warned(child, prev) ? prev :
+			memtopo_overlap_warned(child, next) ? next : NULL;
+	} else {
+		for (other = memtopo_it_first(&parent->by_addr, child->addr,
+					      memtopo_region_addr_last(child));
+		     other && !memtopo_overlap_warned(child, other);
+		     other = memtopo_it_next(other, child->addr,
+					     memtopo_region_addr_last(child)))
+			;
 	}
+	if (!other)
+		return;
+	parent->ctx->stat_overlaps++;
+	pr_debug("%s: subregion %s overlaps %s without may-overlap\n",
+		 parent->name, child->name, other->name);
 }
 
 static void memtopo_attach(struct memtopo_region *parent, struct memtopo_region *child)
@@ -948,6 +1080,7 @@ static void memtopo_readd(struct memtopo_region *mr, u64 addr, u64 size, bool si
 			  s32 priority, u32 seq)
 {
 	struct memtopo_region *parent = mr->parent;
+	u64 first = mr->addr, last = memtopo_region_it_last(mr);
 
 	mr->addr = addr;
 	mr->size = size64 ? 0 : size;
@@ -955,7 +1088,7 @@ static void memtopo_readd(struct memtopo_region *mr, u64 addr, u64 size, bool si
 	mr->priority = priority;
 	if (parent) {
 		mr->seq = seq ? seq : ++mr->ctx->seq;
-		memtopo_children_rekey(parent, mr);
+		memtopo_children_rekey(parent, mr, first, last);
 		if (!seq)
 			memtopo_note_overlap(parent, mr);
 	}
@@ -1249,7 +1382,7 @@ void memtopo_region_undo(struct memtopo_undo *u)
 		mr->addr = u->addr;
 		mr->priority = u->priority;
 		mr->seq = u->seq;
-		mr->flags = u->flags;
+		mr->flags = (u->flags & ~MEMTOPO_RF_KIDS) | (mr->flags & MEMTOPO_RF_KIDS);
 		break;
 	case MEMTOPO_UNDO_DETACH:
 		parent = u->aux;
@@ -1264,7 +1397,7 @@ void memtopo_region_undo(struct memtopo_undo *u)
 		mr->alias_offset = u->addr;
 		break;
 	case MEMTOPO_UNDO_FLAGS:
-		mr->flags = u->flags;
+		mr->flags = (u->flags & ~MEMTOPO_RF_KIDS) | (mr->flags & MEMTOPO_RF_KIDS);
 		break;
 	case MEMTOPO_UNDO_DIRTY_LOG:
 		on = u->dirty_log_mask & ~mr->dirty_log_mask;

@@ -293,6 +293,41 @@ static void check_seq_order(void)
 	}
 }
 
+/* A child's interval in its parent's tree: a size-0 child is [addr, addr]. */
+static u64 kid_last(const struct memtopo_region *mr)
+{
+	return memtopo_region_empty(mr) ? mr->addr : mr->addr + memtopo_region_last_off(mr);
+}
+
+/*
+ * Every parent's count of overlapping consecutive children is right (or
+ * MEMTOPO_KIDS_MANY, which only an empty tree resets), and the finger a
+ * windowed render starts from is a child in a tree: a count of none where
+ * children overlap would let a render skip one of them, and a windowed
+ * commit checked against a full render only catches that where the
+ * skipped child shows.
+ */
+static void check_kid_counts(void)
+{
+	const struct memtopo_region *mr, *child, *prev;
+	unsigned long id;
+	u32 n, kept;
+
+	xa_for_each(&ctx->objects, id, mr) {
+		n = 0;
+		prev = NULL;
+		for (child = memtopo_region_first_child(mr); child;
+		     prev = child, child = memtopo_region_next_sibling(child))
+			n += prev && kid_last(prev) >= child->addr;
+		kept = (mr->flags & MEMTOPO_RF_KIDS) >> MEMTOPO_RF_KIDS_SHIFT;
+		if (kept != n && kept != MEMTOPO_KIDS_MANY)
+			FAIL("r%lu: %u overlapping consecutive children counted, %u there", id,
+			     kept, n);
+	}
+	if (ctx->kid_finger && !ctx->kid_finger->parent)
+		FAIL("the finger (r%u) is in no parent's tree", ctx->kid_finger->id);
+}
+
 /*
  * RAM discard: per space, a consumer in the manner of QEMU's VFIO.  Its
  * memory listener registers a discard listener on every section of a
@@ -688,6 +723,7 @@ static void check_views(void)
 	int s, i, n, j;
 
 	check_seq_order();
+	check_kid_counts();
 
 	for (s = 0; s < nr_spaces; s++) {
 		const struct memtopo_view *v;
@@ -4602,9 +4638,15 @@ static char *snapshot(void)
 	xa_for_each(&ctx->objects, id, mr) {
 		struct memtopo_region_parity *p = mr->parity;
 
+		/*
+		 * Not the count of overlapping children: it is derived from the
+		 * tree (printed below, and checked by check_kid_counts()), and
+		 * past MEMTOPO_KIDS_MANY an undone attach leaves it there.
+		 */
 		snap_printf("r%lu k%u %s up%d @%llx +%llx f%x pr%d seq%llu", id, mr->kind,
 			    mr->name, mr->parent ? (int)mr->parent->id : -1,
-			    (unsigned long long)mr->addr, (unsigned long long)mr->size, mr->flags,
+			    (unsigned long long)mr->addr, (unsigned long long)mr->size,
+			    mr->flags & ~MEMTOPO_RF_KIDS,
 			    mr->priority, (unsigned long long)mr->seq);
 		target = memtopo_region_alias_target(mr);
 		snap_printf(" al%d+%llx dl%x au%u su%u ref%u:", target ? (int)target->id : -1,
