@@ -19,6 +19,8 @@
 #include <linux/sort.h>
 #include <linux/ktime.h>
 #include <linux/vmalloc.h>
+#include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <asm/tlbflush.h>
 
 #include <memtopo/memtopo.h>
@@ -46,6 +48,26 @@ MODULE_PARM_DESC(spacing,
 static bool tlb_probe;
 module_param(tlb_probe, bool, 0444);
 MODULE_PARM_DESC(tlb_probe, "time how many pages the TLB holds around each size's lookups");
+
+/* For tools/vm/profile-uml: more commits at max_n, after its figures. */
+static unsigned int profile_series;
+module_param(profile_series, uint, 0444);
+MODULE_PARM_DESC(profile_series,
+		 "at max_n, this many more timed listener series as the benchmark's (register, warm-up, timed)");
+
+static unsigned int profile_commits;
+module_param(profile_commits, uint, 0444);
+MODULE_PARM_DESC(profile_commits,
+		 "at max_n, then this many one-change commits with the listener in one loop");
+
+static unsigned int profile_rcu;
+module_param(profile_rcu, uint, 0444);
+MODULE_PARM_DESC(profile_rcu,
+		 "in that loop, wait for RCU's callbacks every this many commits (0: never)");
+
+static bool prefault;
+module_param(prefault, bool, 0444);
+MODULE_PARM_DESC(prefault, "first write every free page (UML: the host's first touch)");
 
 #define BENCH_PAGE 4096ULL
 #define BENCH_COMMITS 101
@@ -202,6 +224,182 @@ static u64 bench_commits(struct memtopo_region **leaves, const u64 *starts, u32 
 		memtopo_region_set_address(leaves[k], starts[k]);
 	sort(t, BENCH_COMMITS, sizeof(t[0]), bench_cmp_u64, NULL);
 	return t[BENCH_COMMITS / 2];
+}
+
+static int bench_cmp_u32(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Take every free page the allocator gives without reclaim, zeroed (a
+ * write to each), and give them back.  Under UML a page of RAM the kernel
+ * never wrote costs the host a fault and a clear on its first write (a
+ * 2 MiB clear in a huge=always tmpfs), which hardware RAM does not: the
+ * objects commits allocate come from pages no earlier work wrote, since
+ * Tiny RCU frees nothing while the module's init runs.
+ */
+static void bench_prefault(void)
+{
+	static const unsigned int orders[] = { 9, 0 };
+	LIST_HEAD(pages);
+	struct page *page, *next;
+	unsigned long kb = 0;
+	unsigned int o;
+	u64 t0 = ktime_get_ns();
+
+	for (o = 0; o < ARRAY_SIZE(orders); o++) {
+		while ((page = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NORETRY | __GFP_NOWARN,
+					   orders[o]))) {
+			set_page_private(page, orders[o]);
+			list_add(&page->lru, &pages);
+			kb += 4UL << orders[o];
+		}
+	}
+	list_for_each_entry_safe(page, next, &pages, lru) {
+		list_del(&page->lru);
+		__free_pages(page, page_private(page));
+	}
+	pr_info("prefault: wrote %lu kB in %llu ms\n", kb, div_u64(ktime_get_ns() - t0, 1000000));
+}
+
+static long bench_free_kb(void)
+{
+	return global_zone_page_state(NR_FREE_PAGES) << (PAGE_SHIFT - 10);
+}
+
+/*
+ * What bench_profile() timed: the median of its blocks of @BENCH_COMMITS
+ * (a series' figure), then the distribution of all @nr times @t (sorted
+ * here), the share of the time in commits over twice the median (what a
+ * median does not see) and the memory a commit left unfreed.
+ */
+static void bench_profile_report(u32 n, u32 *t, u32 nr, u64 sum, long kb)
+{
+	u32 nb = nr / BENCH_COMMITS, b, blk[BENCH_COMMITS];
+	u32 *bm = kvmalloc_array(max(nb, 1U), sizeof(*bm), GFP_KERNEL);
+	u64 slow = 0;
+	u32 i;
+
+	if (bm && nb) {
+		for (b = 0; b < nb; b++) {
+			memcpy(blk, t + b * BENCH_COMMITS, sizeof(blk));
+			sort(blk, BENCH_COMMITS, sizeof(blk[0]), bench_cmp_u32, NULL);
+			bm[b] = blk[BENCH_COMMITS / 2];
+		}
+		sort(bm, nb, sizeof(*bm), bench_cmp_u32, NULL);
+		pr_info("n=%u profile: %u blocks of %u, their medians' median=%u min=%u p10=%u p90=%u max=%u\n",
+			n, nb, BENCH_COMMITS, bm[nb / 2], bm[0], bm[nb / 10], bm[nb / 10 * 9],
+			bm[nb - 1]);
+	}
+	kvfree(bm);
+	sort(t, nr, sizeof(*t), bench_cmp_u32, NULL);
+	for (i = 0; i < nr; i++)
+		if (t[i] > 2 * t[nr / 2])
+			slow += t[i];
+	pr_info("n=%u profile: %u commits, ns mean=%llu median=%u p10=%u p90=%u p99=%u max=%u over_2x_median=%llu%% unfreed_kB=%ld\n",
+		n, nr, div_u64(sum, nr), t[nr / 2], t[nr / 10], t[nr / 10 * 9], t[nr / 100 * 99],
+		t[nr - 1], div64_u64(slow * 100, max(sum, 1ULL)), kb / (long)nr);
+}
+
+/*
+ * @profile_commits one-change commits as bench_commits()'s, from leaf n / 7
+ * on, out of line so that a profiler's call chains name this function:
+ * every sample under it is a commit's.  Each is timed; the mean of many is
+ * not held to the clock's steps (256 ns in UML) as a median of 101 is.
+ */
+static noinline __attribute__((__hot__)) int bench_profile(struct memtopo_region **leaves,
+							   const u64 *starts, u32 n)
+{
+	u32 *t = kvmalloc_array(profile_commits, sizeof(*t), GFP_KERNEL);
+	long kb = bench_free_kb();
+	u64 t0, sum = 0;
+	u32 i, k = 0;
+
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < profile_commits; i++) {
+		struct memtopo_region *r;
+		u64 to;
+
+		/*
+		 * The benchmark's arrays are not the commit's: read them before
+		 * the clock starts (at 10^6 they are vmalloc()ed and miss).
+		 */
+		k = (n / 7 + (i / 2) * 7919) % n;
+		r = READ_ONCE(leaves[k]);
+		to = READ_ONCE(starts[k]) + ((i & 1) ? 0 : BENCH_PAGE);
+		barrier();
+		t0 = ktime_get_ns();
+		memtopo_region_set_address(r, to);
+		t[i] = ktime_get_ns() - t0;
+		sum += t[i];
+		if (profile_rcu && (i + 1) % profile_rcu == 0)
+			rcu_barrier();
+	}
+	if (profile_commits & 1)
+		memtopo_region_set_address(leaves[k], starts[k]);
+	bench_profile_report(n, t, profile_commits, sum, kb - bench_free_kb());
+	kvfree(t);
+	return 0;
+}
+
+/*
+ * Out of line and not alike (the compiler folds identical functions), so
+ * that a profiler's call chains tell the warm-up from the timed series.
+ */
+static noinline void bench_series_warm(struct memtopo_region **leaves, const u64 *starts, u32 n,
+				       u32 first)
+{
+	bench_commits(leaves, starts, n, first);
+	barrier();
+}
+
+static noinline u64 bench_series_timed(struct memtopo_region **leaves, const u64 *starts, u32 n,
+				       u32 first)
+{
+	u64 r = bench_commits(leaves, starts, n, first);
+
+	OPTIMIZER_HIDE_VAR(r);
+	return r;
+}
+
+/*
+ * @profile_series more of the listener's timed series, each as bench_one()
+ * takes it: the listener registered again (the replay), a warm-up series,
+ * the timed one, each block on leaves of its own.  Prints the median of the
+ * series' medians, the figure bench-uml's --runs prints.
+ */
+static noinline __attribute__((__hot__)) int bench_profile_series(struct memtopo_space *as,
+								  struct memtopo_listener *l,
+								  struct memtopo_region **leaves,
+								  const u64 *starts, u32 n)
+{
+	u32 *m = kvmalloc_array(profile_series, sizeof(*m), GFP_KERNEL);
+	u32 b, off;
+	int ret = 0;
+
+	if (!m)
+		return -ENOMEM;
+	for (b = 0; b < profile_series; b++) {
+		off = (u32)(((u64)b * 53 * 7919) % n);
+		memtopo_listener_unregister(l);
+		ret = memtopo_listener_register(as, l);
+		if (ret)
+			break;
+		bench_series_warm(leaves, starts, n, (n / 5 * 4 + off) % n);
+		m[b] = bench_series_timed(leaves, starts, n, (n / 3 + off) % n);
+	}
+	if (!ret) {
+		sort(m, profile_series, sizeof(*m), bench_cmp_u32, NULL);
+		pr_info("n=%u profile_series: %u series, their medians' median=%u min=%u p10=%u p90=%u max=%u\n",
+			n, profile_series, m[profile_series / 2], m[0], m[profile_series / 10],
+			m[profile_series / 10 * 9], m[profile_series - 1]);
+	}
+	kvfree(m);
+	return ret;
 }
 
 /* What the timed loops search, and where they add what they find. */
@@ -550,6 +748,20 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 	bench_commits(leaves, starts, n, n / 5 * 4);
 	heard = 0;
 	commit_l = bench_commits(leaves, starts, n, n / 3);
+	if (profile_series && n == max_n) {
+		ret = bench_profile_series(as, &l, leaves, starts, n);
+		if (ret) {
+			memtopo_listener_unregister(&l);
+			goto out_mt;
+		}
+	}
+	if (profile_commits && n == max_n) {
+		ret = bench_profile(leaves, starts, n);
+		if (ret) {
+			memtopo_listener_unregister(&l);
+			goto out_mt;
+		}
+	}
 	memtopo_listener_unregister(&l);
 	if (heard < BENCH_COMMITS) {
 		pr_err("%llu listener calls for %u commits\n", heard,
@@ -606,6 +818,8 @@ static int __init memtopo_lookup_bench_init(void)
 		pr_err("spacing=%u: 1 or 2 pages\n", spacing);
 		return -EINVAL;
 	}
+	if (prefault)
+		bench_prefault();
 	pr_info("map: leaf i at %u * i pages%s\n", spacing,
 		spacing == 2 ? ", a hole beside every leaf" : ", end to end");
 	if (lookups < BENCH_ROUNDS) {
