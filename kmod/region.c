@@ -941,10 +941,17 @@ static void memtopo_note_overlap(struct memtopo_region *parent,
 		return;
 	prev = memtopo_prev_sibling(child);
 	next = memtopo_region_next_sibling(child);
-	/* every overlapping pair has @child in it: only its neighbours can meet it */
 	if (k == memtopo_kids_meet(prev, child) + memtopo_kids_meet(child, next)) {
-		other = memtopo_overlap_warned(child, prev) ? prev :
-			memtopo_overlap_warned(child, next) ? next : NULL;
+		/*
+		 * Every overlapping pair has @child in it, so the children
+		 * on either side end in order: before it only its neighbour
+		 * can reach it, after it those starting inside it.
+		 */
+		other = memtopo_overlap_warned(child, prev) ? prev : NULL;
+		for (; !other && next && next->addr <= memtopo_region_addr_last(child);
+		     next = memtopo_region_next_sibling(next))
+			if (memtopo_overlap_warned(child, next))
+				other = next;
 	} else {
 		for (other = memtopo_it_first(&parent->by_addr, child->addr,
 					      memtopo_region_addr_last(child));

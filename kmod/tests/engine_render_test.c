@@ -738,7 +738,38 @@ static void mt_render_overlap_stat_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ctx->stat_overlaps, base + 2);
 }
 
+/*
+ * A long region overlapping a neighbour that expects it, and past that
+ * neighbour one that does not: counted.  The only consecutive children
+ * that overlap are the long one and its neighbour, so a check of the
+ * neighbours alone would miss the one after.
+ */
+static void mt_render_overlap_past_neighbour_test(struct kunit *test)
+{
+	struct memtopo_region *root, *lng, *quiet, *far;
+	struct memtopo_ctx *ctx = mt_ctx(test);
+	u64 base = ctx->stat_overlaps;
+
+	root = mt_region(test, MEMTOPO_CONTAINER, "root", K(64));
+	lng = mt_region(test, MEMTOPO_RAM, "long", K(4));
+	quiet = mt_region(test, MEMTOPO_RAM, "quiet", K(1));
+	far = mt_region(test, MEMTOPO_RAM, "far", K(1));
+	mt_space(test, "as", root);
+
+	mt_add_overlap(test, root, K(1), quiet, 0);
+	mt_add(test, root, K(3), far, 0);
+	KUNIT_EXPECT_EQ(test, ctx->stat_overlaps, base);
+	mt_add(test, root, 0, lng, 0);
+	KUNIT_EXPECT_EQ(test, ctx->stat_overlaps, base + 1);
+	/* moved clear of both, then back over them */
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_address(lng, K(8)), 0);
+	KUNIT_EXPECT_EQ(test, ctx->stat_overlaps, base + 1);
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_address(lng, 0), 0);
+	KUNIT_EXPECT_EQ(test, ctx->stat_overlaps, base + 2);
+}
+
 static struct kunit_case mt_render_cases[] = {
+	KUNIT_CASE(mt_render_overlap_past_neighbour_test),
 	KUNIT_CASE(mt_render_priority_test),
 	KUNIT_CASE(mt_render_priority_tie_test),
 	KUNIT_CASE(mt_render_terminating_parent_test),
