@@ -329,6 +329,29 @@ static void check_kid_counts(void)
 }
 
 /*
+ * A change that placed @mr in its parent (an add, a move, a new priority)
+ * counted an overlap exactly when @mr, not expecting one, overlaps a shown
+ * sibling that does not expect one either: every sibling looked at, where
+ * the engine looks only near @mr when its count of overlapping neighbours
+ * allows.  @before is ctx->stat_overlaps before the change.
+ */
+static void check_overlap_note(const struct memtopo_region *mr, u64 before)
+{
+	const struct memtopo_region *o;
+	bool want = false;
+
+	if (mr->parent && !(mr->flags & MEMTOPO_RF_MAY_OVERLAP) && !memtopo_region_empty(mr))
+		for (o = memtopo_region_first_child(mr->parent); o && !want;
+		     o = memtopo_region_next_sibling(o))
+			want = o != mr && !(o->flags & MEMTOPO_RF_MAY_OVERLAP) &&
+			       memtopo_region_enabled(o) && !memtopo_region_empty(o) &&
+			       o->addr <= kid_last(mr) && mr->addr <= kid_last(o);
+	if (ctx->stat_overlaps - before != want)
+		FAIL("r%u: %llu overlaps counted for its change, %d there", mr->id,
+		     (unsigned long long)(ctx->stat_overlaps - before), want);
+}
+
+/*
  * RAM discard: per space, a consumer in the manner of QEMU's VFIO.  Its
  * memory listener registers a discard listener on every section of a
  * managed region in region_add and unregisters it in region_del; the
@@ -923,7 +946,7 @@ static int rnd_region(void)
 static void op_add_to(int p, int c)
 {
 	int prio = (int)rnd_below(5) - 2, want;
-	u64 addr = rnd_addr();
+	u64 addr = rnd_addr(), before;
 	struct ref_region *pr, *cr;
 
 	if (p < 0 || !model.r[p].live || !model.r[c].live)
@@ -940,9 +963,11 @@ static void op_add_to(int p, int c)
 		want = -ELOOP;
 	else
 		want = 0;
+	before = ctx->stat_overlaps;
 	expect(memtopo_region_add_subregion(pr->engine, addr, cr->engine, prio, rnd_below(2)),
 	       want, "add_subregion");
 	if (!want) {
+		check_overlap_note(cr->engine, before);
 		alias_adds += pr->kind == REF_ALIAS;
 		cr->parent = p;
 		cr->addr = addr;
@@ -986,7 +1011,7 @@ static void op_mutate(void)
 	int i = rnd_region(), want = 0, what;
 	struct ref_region *r;
 	struct memtopo_region *mr;
-	u64 v;
+	u64 v, before;
 	bool b;
 
 	if (i < 0 || !model.r[i].live)
@@ -1011,18 +1036,24 @@ static void op_mutate(void)
 	case 2: {
 		int prio = (int)rnd_below(5) - 2;
 
+		before = ctx->stat_overlaps;
 		expect(memtopo_region_set_priority(mr, prio), 0, "set_priority");
-		if (prio != r->priority && r->parent >= 0)
+		if (prio != r->priority && r->parent >= 0) {
+			check_overlap_note(mr, before);
 			r->seq = ++model.seq;
+		}
 		r->priority = prio;
 		break;
 	}
 	case 3:
 		v = rnd_addr();
 		want = fits(v, r->size, r->size64) ? 0 : -EOVERFLOW;
+		before = ctx->stat_overlaps;
 		expect(memtopo_region_set_address(mr, v), want, "set_address");
-		if (!want && v != r->addr && r->parent >= 0)
+		if (!want && v != r->addr && r->parent >= 0) {
+			check_overlap_note(mr, before);
 			r->seq = ++model.seq;
+		}
 		if (!want)
 			r->addr = v;
 		break;
