@@ -328,6 +328,92 @@ static void check_kid_counts(void)
 		FAIL("the finger (r%u) is in no parent's tree", ctx->kid_finger->id);
 }
 
+/* What memtopo_region_visit_children() gave, in order. */
+struct visit_list {
+	struct memtopo_child_visitor v;
+	u32 n;
+	const struct memtopo_region *seen[1024];
+};
+
+static unsigned long visit_checks;
+
+static int visit_note(struct memtopo_child_visitor *v, struct memtopo_region *child)
+{
+	struct visit_list *l = container_of(v, struct visit_list, v);
+
+	if (l->n == ARRAY_SIZE(l->seen))
+		FAIL("more than %zu children visited", ARRAY_SIZE(l->seen));
+	l->seen[l->n++] = child;
+	return 0;
+}
+
+/*
+ * The children of @mr that memtopo_region_visit_children() gives for
+ * [@first, @last] are, in order, those a walk over all of them finds not
+ * empty and meeting it: not one left out, none that does not meet it.
+ */
+static void check_visit(struct memtopo_region *mr, u64 first, u64 last)
+{
+	static struct visit_list l;
+	const struct memtopo_region *c;
+	u32 i = 0;
+
+	if (first > last)
+		return;
+	l.v.visit = visit_note;
+	l.n = 0;
+	memtopo_region_visit_children(mr, first, last, &l.v);
+	for (c = memtopo_region_first_child(mr); c; c = memtopo_region_next_sibling(c)) {
+		if (memtopo_region_empty(c) || c->addr > last || kid_last(c) < first)
+			continue;
+		if (i == l.n || l.seen[i] != c)
+			FAIL("r%u [%#llx, %#llx]: r%u not visited (finger r%d)", mr->id,
+			     (unsigned long long)first, (unsigned long long)last, c->id,
+			     ctx->kid_finger ? (int)ctx->kid_finger->id : -1);
+		i++;
+	}
+	if (i != l.n)
+		FAIL("r%u [%#llx, %#llx]: r%u visited, which it does not show (finger r%d)",
+		     mr->id, (unsigned long long)first, (unsigned long long)last, l.seen[i]->id,
+		     ctx->kid_finger ? (int)ctx->kid_finger->id : -1);
+	visit_checks++;
+}
+
+/*
+ * The windows a render starts from the finger for: at the finger's level
+ * and each one above it (the finger's ancestor is where a render of its
+ * parent starts), windows that end in that child and start at an edge of
+ * it or of a sibling just before it, where walking back from it has to
+ * stop or go on, and windows just before and just after it, which it does
+ * not meet.  The views only show a child left out where nothing covers
+ * it, and never one visited that does not meet the window; this catches
+ * both wherever they are.
+ */
+static void check_visits(void)
+{
+	struct memtopo_region *f, *p;
+	struct rb_node *node;
+	int j;
+
+	for (f = ctx->kid_finger; f && f->parent; f = f->parent) {
+		for (node = &f->addr_node, j = 0; node && j < 3; node = rb_prev(node), j++) {
+			p = rb_entry(node, struct memtopo_region, addr_node);
+			check_visit(f->parent, p->addr, kid_last(f));
+			check_visit(f->parent, kid_last(p), kid_last(f));
+			check_visit(f->parent, kid_last(p), f->addr);
+			if (kid_last(p) != U64_MAX) {
+				check_visit(f->parent, kid_last(p) + 1, kid_last(f));
+				check_visit(f->parent, kid_last(p) + 1, f->addr);
+			}
+			/* and windows the finger misses: in the gap before it, after it */
+			if (p != f && f->addr)
+				check_visit(f->parent, kid_last(p) + 1, f->addr - 1);
+		}
+		if (kid_last(f) != U64_MAX)
+			check_visit(f->parent, kid_last(f) + 1, kid_last(f) + 1);
+	}
+}
+
 /*
  * A change that placed @mr in its parent (an add, a move, a new priority)
  * counted an overlap exactly when @mr, not expecting one, overlaps a shown
@@ -747,6 +833,7 @@ static void check_views(void)
 
 	check_seq_order();
 	check_kid_counts();
+	check_visits();
 
 	for (s = 0; s < nr_spaces; s++) {
 		const struct memtopo_view *v;
@@ -5283,7 +5370,9 @@ int main(int argc, char **argv)
 	       alias_only_entries);
 	printf(" shown only through aliases\n");
 	printf("difftest: %lu wide trees (children radix-sorted), ", wide_trees);
-	printf("%lu with sequence numbers renumbered\n", renumbered);
+	printf("%lu with sequence numbers renumbered; %lu windows' children visited",
+	       renumbered, visit_checks);
+	printf(" as a scan finds\n");
 	printf("difftest: RAM discard: %lu managers set, %lu populates/discards applied,",
 	       dis_managers, dis_changes);
 	printf(" %lu refused, %lu vetoed by the consumer, %lu pieces mapped\n", dis_refused,
