@@ -4242,6 +4242,63 @@ static void diff_groups_pass(unsigned long rounds, unsigned long leaves)
 }
 
 /*
+ * More overlapping neighbours than a parent's count holds (the random
+ * trees have at most 63 children): the count stays MEMTOPO_KIDS_MANY while
+ * any child is left, whatever leaves, and is none again once the last
+ * child has; meanwhile a window's children are still exactly the ones that
+ * meet it.  Each child overlaps the fifteen after it.
+ */
+static void kids_many_pass(void)
+{
+	struct memtopo_region_info ri = { .kind = MEMTOPO_CONTAINER, .name = "root",
+					  .size_is_2_64 = true };
+	struct memtopo_region_info ki = { .kind = MEMTOPO_IO, .name = "kid", .size = 0x1000 };
+	struct memtopo_region *root, *kid[200];
+	int i, n = ARRAY_SIZE(kid);
+
+	ctx = memtopo_ctx_create("many");
+	root = memtopo_region_create(ctx, &ri);
+	for (i = 0; i < n; i++) {
+		kid[i] = memtopo_region_create(ctx, &ki);
+		if (IS_ERR(root) || IS_ERR(kid[i]))
+			FAIL("many: create");
+		expect(memtopo_region_add_subregion(root, i * 0x100, kid[i], 0, true), 0, "add");
+		check_kid_counts();
+		check_visits();
+	}
+	/* every seventh moved to the far end, every fifth made the newest */
+	for (i = 0; i < n; i += 7)
+		expect(memtopo_region_set_address(kid[i], (n + i) * 0x100), 0, "move");
+	for (i = 0; i < n; i += 5)
+		expect(memtopo_region_set_priority(kid[i], 1), 0, "priority");
+	for (i = 0; i < n; i++) {
+		expect(memtopo_region_del_subregion(root, kid[i]), 0, "del");
+		check_kid_counts();
+		check_visits();
+		check_visit(root, (i + 20) * 0x100, (i + 20) * 0x100 + 0x80);
+		check_visit(root, (n + i) * 0x100 + 0x80, (n + i) * 0x100 + 0x80);
+	}
+	if (root->flags & MEMTOPO_RF_KIDS)
+		FAIL("many: no children left, %u overlapping pairs counted",
+		     (root->flags & MEMTOPO_RF_KIDS) >> MEMTOPO_RF_KIDS_SHIFT);
+	/* counted from none again: two apart, then a third across both */
+	expect(memtopo_region_add_subregion(root, 0, kid[0], 0, true), 0, "add");
+	expect(memtopo_region_add_subregion(root, 0x2000, kid[1], 0, true), 0, "add");
+	check_kid_counts();
+	expect(memtopo_region_set_size(kid[2], 0x3000, false), 0, "size");
+	expect(memtopo_region_add_subregion(root, 0x800, kid[2], 0, true), 0, "add");
+	check_kid_counts();
+	check_visits();
+	if (((root->flags & MEMTOPO_RF_KIDS) >> MEMTOPO_RF_KIDS_SHIFT) != 2)
+		FAIL("many: a child across two others counted %u overlapping pairs",
+		     (root->flags & MEMTOPO_RF_KIDS) >> MEMTOPO_RF_KIDS_SHIFT);
+	memtopo_ctx_put(ctx);
+	rcu_barrier();
+	if (shim_live_allocs)
+		FAIL("many: %ld allocations leaked", shim_live_allocs);
+}
+
+/*
  * A region destroyed while kept views may show it: every kept view is
  * forgotten, none is left to show the freed region, and history resumes,
  * up to the most with the bound by the view's size lifted.
@@ -5344,6 +5401,7 @@ int main(int argc, char **argv)
 		     dis_managers, dis_changes, dis_vetoes, dis_mapped);
 	diff_groups_pass(300, 12000);
 	diff_forget_pass();
+	kids_many_pass();
 	history_share_pass(5000, 4, MEMTOPO_HISTORY_MAX + 16);
 	mid_span_pass(40000);
 	/* last: the passes before keep the random streams they had */
