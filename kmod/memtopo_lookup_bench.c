@@ -186,6 +186,26 @@ static int bench_cmp_u64(const void *a, const void *b)
 }
 
 /*
+ * Commit @i of a series from leaf @first on: leaf @first + (@i / 2) * 7919
+ * moves by a page (@i even) or back (@i odd).  Returns the leaf's index;
+ * @ns gets the commit's time.  The benchmark's arrays are not the
+ * engine's: they are read before the clock starts (at 10^6 each is 8 MB,
+ * vmalloc()ed, and a read misses), as the userspace benchmark does.
+ */
+static u32 bench_move(struct memtopo_region **leaves, const u64 *starts, u32 n, u32 first,
+		      u32 i, u64 *ns)
+{
+	u32 k = (first + (i / 2) * 7919) % n;
+	struct memtopo_region *leaf = READ_ONCE(leaves[k]);
+	u64 to = READ_ONCE(starts[k]) + ((i & 1) ? 0 : BENCH_PAGE), t0;
+
+	t0 = ktime_get_ns();
+	memtopo_region_set_address(leaf, to);
+	*ns = ktime_get_ns() - t0;
+	return k;
+}
+
+/*
  * @BENCH_COMMITS one-change commits, each a real change: a leaf moves by a
  * page, into the hole beside it (or, end to end, over its neighbour), then
  * back; the leaves from @first on, 7919 apart.  Each series starts at its
@@ -197,25 +217,11 @@ static int bench_cmp_u64(const void *a, const void *b)
  */
 static u64 bench_commits(struct memtopo_region **leaves, const u64 *starts, u32 n, u32 first)
 {
-	u64 t[BENCH_COMMITS], t0;
+	u64 t[BENCH_COMMITS];
 	u32 i, k = 0;
 
-	for (i = 0; i < BENCH_COMMITS; i++) {
-		struct memtopo_region *leaf;
-		u64 to;
-
-		k = (first + (i / 2) * 7919) % n;
-		/*
-		 * The benchmark's arrays, not the engine's: read before the
-		 * clock starts (at 10^6 each is 8 MB, and a read misses), as
-		 * the userspace benchmark does.
-		 */
-		leaf = READ_ONCE(leaves[k]);
-		to = READ_ONCE(starts[k]) + ((i & 1) ? 0 : BENCH_PAGE);
-		t0 = ktime_get_ns();
-		memtopo_region_set_address(leaf, to);
-		t[i] = ktime_get_ns() - t0;
-	}
+	for (i = 0; i < BENCH_COMMITS; i++)
+		k = bench_move(leaves, starts, n, first, i, &t[i]);
 	/*
 	 * An odd count leaves the last leaf moved: back, untimed, or the next
 	 * call's last commit would move it where it is, which changes nothing.
@@ -315,27 +321,15 @@ static noinline __attribute__((__hot__)) int bench_profile(struct memtopo_region
 {
 	u32 *t = kvmalloc_array(profile_commits, sizeof(*t), GFP_KERNEL);
 	long kb = bench_free_kb();
-	u64 t0, sum = 0;
+	u64 ns, sum = 0;
 	u32 i, k = 0;
 
 	if (!t)
 		return -ENOMEM;
 	for (i = 0; i < profile_commits; i++) {
-		struct memtopo_region *r;
-		u64 to;
-
-		/*
-		 * The benchmark's arrays are not the commit's: read them before
-		 * the clock starts (at 10^6 they are vmalloc()ed and miss).
-		 */
-		k = (n / 7 + (i / 2) * 7919) % n;
-		r = READ_ONCE(leaves[k]);
-		to = READ_ONCE(starts[k]) + ((i & 1) ? 0 : BENCH_PAGE);
-		barrier();
-		t0 = ktime_get_ns();
-		memtopo_region_set_address(r, to);
-		t[i] = ktime_get_ns() - t0;
-		sum += t[i];
+		k = bench_move(leaves, starts, n, n / 7, i, &ns);
+		t[i] = ns;
+		sum += ns;
 		if (profile_rcu && (i + 1) % profile_rcu == 0)
 			rcu_barrier();
 	}
@@ -748,21 +742,13 @@ static __attribute__((__hot__)) int bench_one(u32 n)
 	bench_commits(leaves, starts, n, n / 5 * 4);
 	heard = 0;
 	commit_l = bench_commits(leaves, starts, n, n / 3);
-	if (profile_series && n == max_n) {
+	if (profile_series && n == max_n)
 		ret = bench_profile_series(as, &l, leaves, starts, n);
-		if (ret) {
-			memtopo_listener_unregister(&l);
-			goto out_mt;
-		}
-	}
-	if (profile_commits && n == max_n) {
+	if (!ret && profile_commits && n == max_n)
 		ret = bench_profile(leaves, starts, n);
-		if (ret) {
-			memtopo_listener_unregister(&l);
-			goto out_mt;
-		}
-	}
 	memtopo_listener_unregister(&l);
+	if (ret)
+		goto out_mt;
 	if (heard < BENCH_COMMITS) {
 		pr_err("%llu listener calls for %u commits\n", heard,
 		       BENCH_COMMITS);
