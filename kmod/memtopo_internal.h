@@ -199,7 +199,9 @@ struct memtopo_ctx {
 	 * The child last put in place in its parent's tree (attached or moved),
 	 * cleared when it leaves the tree: where a windowed render finds the
 	 * children meeting its window without a descent from the parent's
-	 * root (region.c, memtopo_region_visit_children()).
+	 * root (region.c, memtopo_region_visit_children()).  Read and written
+	 * under @lock only; never a reference: a region in a tree cannot be
+	 * destroyed, and every way out of a tree clears it.
 	 */
 	struct memtopo_region *kid_finger;
 	u64 stat_commits;

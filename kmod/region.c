@@ -393,6 +393,9 @@ struct memtopo_region *memtopo_region_next_sibling(const struct memtopo_region *
  * render order (memtopo_region_render_key()) while each child is still in
  * the cache.
  *
+ * Context: the context mutex held (or the tree otherwise kept from changing,
+ *	as by a test's one thread): the search starts from the context's finger.
+ *
  * Return: 0, or what visit() returned.
  */
 int memtopo_region_visit_children(struct memtopo_region *mr, u64 first, u64 last,

@@ -362,7 +362,9 @@ static void check_visit(struct memtopo_region *mr, u64 first, u64 last)
 		return;
 	l.v.visit = visit_note;
 	l.n = 0;
+	mutex_lock(&ctx->lock);
 	memtopo_region_visit_children(mr, first, last, &l.v);
+	mutex_unlock(&ctx->lock);
 	for (c = memtopo_region_first_child(mr); c; c = memtopo_region_next_sibling(c)) {
 		if (memtopo_region_empty(c) || c->addr > last || kid_last(c) < first)
 			continue;
