@@ -1004,7 +1004,7 @@ TEST_F(hostile, list_entries_pointer)
 }
 
 /*
- * The issue's cases by name: a begin or commit that cannot answer opens or
+ * The cases by name: a begin or commit that cannot answer opens or
  * closes nothing; a READ_EVENTS that cannot answer loses no event.
  */
 TEST_F(hostile, txn_and_events_by_name)
@@ -1394,7 +1394,7 @@ TEST_F_TIMEOUT(nth, ring_growth, 600)
 	EXPECT_LT(0, complete);
 }
 
-/* ---- issue-free limits: loop check, IDs, out fields, names, memory ---- */
+/* ---- limits: loop check, IDs, out fields, names, memory --------------- */
 
 FIXTURE(lim) {
 	int fd;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit suites for the QEMU-parity features (issue 5):
+ * KUnit suites for the QEMU-parity features:
  *  memtopo_dispatch   access splitting, endianness, RAM/ROM/unassigned
  *  memtopo_ioeventfd  symmetric differences, callback order, dispatch match
  *  memtopo_dirty      log_start/stop order, global logging, bitmaps, stress

@@ -966,7 +966,7 @@ struct memtopo_budget {
 
 /*
  * ==== QEMU parity: ioeventfds, coalesced MMIO, dirty logging, access
- * dispatch (issue 5; kmod/ioctl_parity.c).  Numbers start at
+ * dispatch (kmod/ioctl_parity.c).  Numbers start at
  * MEMTOPO_CMD_PARITY_BASE so the sections above can grow. ====
  */
 #define MEMTOPO_CMD_PARITY_BASE		(MEMTOPO_CMD_BASE + 0x30)
