@@ -19,6 +19,8 @@
  * explains it), outermost first:
  *
  *   memtopo_file.lock           one ioctl at a time per open file
+ *     memtopo_file.ctx_lock     MEMTOPO_CTX_ATTACH switching the file's
+ *                               context (registry.c); nothing under it
  *     memtopo_named_lock        the named-context registry (registry.c)
  *       debugfs internals       creating a named context's entry
  *     memtopo_ctx.lock          the context mutex: every writer, commits,
@@ -29,7 +31,7 @@
  *                               which drops the mutex before the device
  *                               callbacks run (memtopo_space_rw_by_id())
  *       RCU (read), eventfd     lookups; eventfd_signal()'s wait queue lock
- *         memtopo_udev.lock     a served device's queue (served.c), a
+ *         memtopo_served.lock   a served device's queue (served.c), a
  *                               spinlock with BHs off (the region's RCU
  *                               free ends the device); innermost
  *       page locks of kernel-owned RAM  a write-protect (backing.c), in
@@ -47,7 +49,10 @@
  * mmap lock takes them: a mapping's last context reference is dropped
  * from a work item.
  *
- * A kernel consumer's own locks come before the context mutex.  Never:
+ * A kernel consumer's own locks come before memtopo_file.lock (which
+ * memtopo_ctx_from_fd() takes) and the context mutex; a lock its listener
+ * callbacks take comes after the context mutex instead, and is then never
+ * held while taking it (memtopo_vhost.c's io_lock).  Never:
  *  - two context mutexes at once (lockdep: one class, no nesting);
  *  - memtopo_named_lock across a user copy (a fault would stall every
  *    attach): asserted in registry.c;
