@@ -376,6 +376,8 @@ u32 memtopo_region_id(const struct memtopo_region *mr);
  * @ctx: the owner.
  * @info: what to create.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_create_locked().
  */
 struct memtopo_region *memtopo_region_create(struct memtopo_ctx *ctx,
@@ -384,6 +386,8 @@ struct memtopo_region *memtopo_region_create(struct memtopo_ctx *ctx,
  * memtopo_region_destroy() - drop the context's hold on a region.
  * @mr: the region.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_destroy_locked().
  */
 int memtopo_region_destroy(struct memtopo_region *mr);
@@ -397,6 +401,8 @@ void memtopo_region_put(struct memtopo_region *mr);
  * @priority: higher wins.
  * @may_overlap: overlap is expected.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_add_subregion_locked().
  */
 int memtopo_region_add_subregion(struct memtopo_region *parent, u64 offset,
@@ -407,6 +413,8 @@ int memtopo_region_add_subregion(struct memtopo_region *parent, u64 offset,
  * @parent: the container.
  * @child: a subregion of @parent.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_del_subregion_locked().
  */
 int memtopo_region_del_subregion(struct memtopo_region *parent,
@@ -416,6 +424,8 @@ int memtopo_region_del_subregion(struct memtopo_region *parent,
  * @mr: the region.
  * @addr: new offset in the parent.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_set_address_locked().
  */
 int memtopo_region_set_address(struct memtopo_region *mr, u64 addr);
@@ -425,6 +435,8 @@ int memtopo_region_set_address(struct memtopo_region *mr, u64 addr);
  * @size: new size.
  * @size_is_2_64: the new size is 2^64.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_set_size_locked().
  */
 int memtopo_region_set_size(struct memtopo_region *mr, u64 size, bool size_is_2_64);
@@ -433,6 +445,8 @@ int memtopo_region_set_size(struct memtopo_region *mr, u64 size, bool size_is_2_
  * @mr: the alias.
  * @offset: new offset in the target.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_set_alias_offset_locked().
  */
 int memtopo_region_set_alias_offset(struct memtopo_region *mr, u64 offset);
@@ -441,6 +455,8 @@ int memtopo_region_set_alias_offset(struct memtopo_region *mr, u64 offset);
  * @mr: the region.
  * @enabled: new state.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_set_enabled_locked().
  */
 int memtopo_region_set_enabled(struct memtopo_region *mr, bool enabled);
@@ -449,6 +465,8 @@ int memtopo_region_set_enabled(struct memtopo_region *mr, bool enabled);
  * @mr: the region.
  * @readonly: new state.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_set_readonly_locked().
  */
 int memtopo_region_set_readonly(struct memtopo_region *mr, bool readonly);
@@ -457,6 +475,8 @@ int memtopo_region_set_readonly(struct memtopo_region *mr, bool readonly);
  * @mr: the region.
  * @nonvolatile: new state.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_set_nonvolatile_locked().
  */
 int memtopo_region_set_nonvolatile(struct memtopo_region *mr, bool nonvolatile);
@@ -465,6 +485,8 @@ int memtopo_region_set_nonvolatile(struct memtopo_region *mr, bool nonvolatile);
  * @mr: the region.
  * @priority: new priority.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_set_priority_locked().
  */
 int memtopo_region_set_priority(struct memtopo_region *mr, int priority);
@@ -473,6 +495,8 @@ int memtopo_region_set_priority(struct memtopo_region *mr, int priority);
  * @mr: the region.
  * @romd: new mode.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_set_romd_locked().
  */
 int memtopo_region_set_romd(struct memtopo_region *mr, bool romd);
@@ -482,6 +506,8 @@ int memtopo_region_set_romd(struct memtopo_region *mr, bool romd);
  * @client: MEMTOPO_DIRTY_*.
  * @on: new state.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_set_dirty_log_locked().
  */
 int memtopo_region_set_dirty_log(struct memtopo_region *mr, unsigned int client, bool on);
@@ -530,12 +556,17 @@ void memtopo_listener_unregister_locked(struct memtopo_listener *l);
 /**
  * memtopo_transaction_begin() - open a (nested) transaction.
  * @ctx: the context.
+ *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  */
 void memtopo_transaction_begin(struct memtopo_ctx *ctx);
 /**
  * memtopo_transaction_commit() - close a transaction.
  * @ctx: the context.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_transaction_commit_locked().
  */
 int memtopo_transaction_commit(struct memtopo_ctx *ctx);
@@ -547,6 +578,8 @@ int memtopo_transaction_commit(struct memtopo_ctx *ctx);
  * @name: name.
  * @root: root region.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_space_create_locked().
  */
 struct memtopo_space *memtopo_space_create(struct memtopo_ctx *ctx, const char *name,
@@ -555,6 +588,8 @@ struct memtopo_space *memtopo_space_create(struct memtopo_ctx *ctx, const char *
  * memtopo_space_destroy() - destroy a space without listeners.
  * @as: the space.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_space_destroy_locked().
  */
 int memtopo_space_destroy(struct memtopo_space *as);
@@ -572,6 +607,8 @@ bool memtopo_space_read_retry(struct memtopo_space *as, unsigned int seq);
  * @as: the space.
  * @l: the listener.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_listener_register_locked().
  */
 int memtopo_listener_register(struct memtopo_space *as, struct memtopo_listener *l);
@@ -663,6 +700,8 @@ struct file *memtopo_region_serve(struct memtopo_region *mr, const struct memtop
  * @data: the value to match.
  * @eventfd: the eventfd; its reference passes to the registration on success.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_add_eventfd_locked().
  */
 int memtopo_region_add_eventfd(struct memtopo_region *mr, u64 offset, unsigned int size,
@@ -676,6 +715,8 @@ int memtopo_region_add_eventfd(struct memtopo_region *mr, u64 offset, unsigned i
  * @data: as registered.
  * @eventfd: as registered.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_del_eventfd_locked().
  */
 int memtopo_region_del_eventfd(struct memtopo_region *mr, u64 offset, unsigned int size,
@@ -713,6 +754,8 @@ u32 memtopo_region_list_eventfds_locked(struct memtopo_region *mr,
  * @offset: first byte.
  * @size: bytes.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_add_coalescing_locked().
  */
 int memtopo_region_add_coalescing(struct memtopo_region *mr, u64 offset, u64 size);
@@ -722,6 +765,8 @@ int memtopo_region_add_coalescing(struct memtopo_region *mr, u64 offset, u64 siz
  * @offset: as added.
  * @size: as added.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_del_coalescing_locked().
  */
 int memtopo_region_del_coalescing(struct memtopo_region *mr, u64 offset, u64 size);
@@ -729,6 +774,8 @@ int memtopo_region_del_coalescing(struct memtopo_region *mr, u64 offset, u64 siz
  * memtopo_region_clear_coalescing() - remove every coalescing range.
  * @mr: the region.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_clear_coalescing_locked().
  */
 int memtopo_region_clear_coalescing(struct memtopo_region *mr);
@@ -754,6 +801,8 @@ u32 memtopo_region_list_coalescing_locked(struct memtopo_region *mr,
  * @ctx: the context.
  * @reasons: MEMTOPO_DIRTY_REASON_* flags.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_global_dirty_log_start_locked().
  */
 int memtopo_global_dirty_log_start(struct memtopo_ctx *ctx, u32 reasons);
@@ -762,6 +811,8 @@ int memtopo_global_dirty_log_start(struct memtopo_ctx *ctx, u32 reasons);
  * @ctx: the context.
  * @reasons: MEMTOPO_DIRTY_REASON_* flags.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_global_dirty_log_stop_locked().
  */
 int memtopo_global_dirty_log_stop(struct memtopo_ctx *ctx, u32 reasons);
@@ -777,6 +828,8 @@ void memtopo_global_after_dirty_log_sync_locked(struct memtopo_ctx *ctx);
  * @on: take (true) or drop (false) one VGA logging reference.
  * @client: MEMTOPO_DIRTY_VGA, the only client QEMU counts.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_set_log_locked().
  */
 int memtopo_region_set_log(struct memtopo_region *mr, bool on, unsigned int client);
@@ -795,6 +848,8 @@ int memtopo_region_get_dirty_log(struct memtopo_region *mr, unsigned int client,
  * @npages: pages covered by @bitmap, within the region.
  * @bitmap: DIV_ROUND_UP(@npages, 64) words, bits to clear.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: 0, or the errors of memtopo_region_get_dirty_log().
  */
 int memtopo_region_clear_dirty_log(struct memtopo_region *mr, unsigned int client,
@@ -888,6 +943,8 @@ void memtopo_discard_listener_unregister_locked(struct memtopo_discard_listener 
  * @mr: the region.
  * @granularity: block size.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_set_discard_manager_locked().
  */
 int memtopo_region_set_discard_manager(struct memtopo_region *mr, u64 granularity);
@@ -897,6 +954,8 @@ int memtopo_region_set_discard_manager(struct memtopo_region *mr, u64 granularit
  * @offset: first byte, a multiple of the granularity.
  * @size: bytes, a non-zero multiple of the granularity.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_populate_locked().
  */
 int memtopo_region_populate(struct memtopo_region *mr, u64 offset, u64 size);
@@ -906,6 +965,8 @@ int memtopo_region_populate(struct memtopo_region *mr, u64 offset, u64 size);
  * @offset: first byte, a multiple of the granularity.
  * @size: bytes, a non-zero multiple of the granularity.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_region_discard_locked().
  */
 int memtopo_region_discard(struct memtopo_region *mr, u64 offset, u64 size);
@@ -916,6 +977,8 @@ int memtopo_region_discard(struct memtopo_region *mr, u64 offset, u64 size);
  * @s: the section.
  * @dl: the listener.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_discard_listener_register_locked().
  */
 int memtopo_discard_listener_register(struct memtopo_space *as,
@@ -1057,6 +1120,8 @@ struct memtopo_region *memtopo_iommu_region_create_locked(struct memtopo_ctx *ct
  * @info: as for memtopo_region_create(); @info->kind must be MEMTOPO_IOMMU.
  * @ops: the translation.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_iommu_region_create_locked().
  */
 struct memtopo_region *memtopo_iommu_region_create(struct memtopo_ctx *ctx,
@@ -1074,6 +1139,8 @@ int memtopo_iommu_unmap_locked(struct memtopo_region *iommu, u64 iova, u64 size)
  * @addr: where @iova goes in @target.
  * @perm: MEMTOPO_IOMMU_RO, _WO or _RW.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_iommu_map_locked().
  */
 int memtopo_iommu_map(struct memtopo_region *iommu, u64 iova, u64 size,
@@ -1084,6 +1151,8 @@ int memtopo_iommu_map(struct memtopo_region *iommu, u64 iova, u64 size,
  * @iova: first IOVA.
  * @size: bytes.
  *
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
  * Return: as memtopo_iommu_unmap_locked().
  */
 int memtopo_iommu_unmap(struct memtopo_region *iommu, u64 iova, u64 size);
