@@ -120,6 +120,7 @@ static void memtopo_coalesced_update(struct memtopo_region *mr, bool had_ranges)
  * @offset: first byte within @mr.
  * @size: bytes, at least 1, within @mr.
  *
+ * Context: process context, the context mutex held; may sleep.
  * Return: 0; -EINVAL for another region kind or a range outside @mr;
  * -ENOENT if @mr was destroyed; -EEXIST if exactly this range is already
  * there; -ENOMEM.
@@ -175,6 +176,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_add_coalescing_locked, MEMTOPO);
  * @offset: as added.
  * @size: as added.
  *
+ * Context: process context, the context mutex held; may sleep.
  * Return: 0, -ENOENT if @mr was destroyed or there is no such range,
  * -ENOMEM.
  */
@@ -214,6 +216,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_del_coalescing_locked, MEMTOPO);
  * memtopo_region_clear_coalescing_locked() - remove every coalescing range.
  * @mr: the region, context locked.
  *
+ * Context: process context, the context mutex held; may sleep.
  * Return: 0, -ENOENT if @mr was destroyed, or -ENOMEM (nothing removed).
  */
 int memtopo_region_clear_coalescing_locked(struct memtopo_region *mr)

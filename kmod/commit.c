@@ -440,6 +440,8 @@ int memtopo_ctx_commit_pending(struct memtopo_ctx *ctx)
 /**
  * memtopo_transaction_begin_locked() - open a (nested) transaction.
  * @ctx: the context, locked.
+ *
+ * Context: the context mutex held.
  */
 void memtopo_transaction_begin_locked(struct memtopo_ctx *ctx)
 {
@@ -453,6 +455,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_transaction_begin_locked, MEMTOPO);
  * commit renders every changed space and notifies listeners.
  * @ctx: the context, locked.
  *
+ * Context: process context, the context mutex held; may sleep (the outermost
+ * commit runs listener callbacks).
  * Return: 0, -EINVAL without an open transaction, or -ENOMEM/-E2BIG if the
  * views could not be rendered: every change since the outermost begin was
  * then undone, the tree and every published view are exactly as they were

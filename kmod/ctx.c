@@ -20,6 +20,7 @@ unsigned long memtopo_ctx_mem_max = MEMTOPO_CTX_MEM_DEFAULT;
  * memtopo_ctx_create() - create an empty context.
  * @name: optional name (copied, truncated to MEMTOPO_MAX_NAME - 1), or NULL.
  *
+ * Context: process context; may sleep.
  * Return: the context with one reference, or an ERR_PTR().
  */
 struct memtopo_ctx *memtopo_ctx_create(const char *name)
@@ -218,6 +219,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_ctx_mem_used, MEMTOPO);
 /**
  * memtopo_ctx_get() - take a reference on a context.
  * @ctx: the context.
+ *
+ * Context: any; the caller already holds a reference.
  */
 void memtopo_ctx_get(struct memtopo_ctx *ctx)
 {
@@ -257,6 +260,11 @@ static void memtopo_ctx_release(struct kref *kref)
  *
  * Kernel users must have unregistered their listeners and dropped their
  * region references first.
+ *
+ * Context: process context; may sleep.  The last reference takes the
+ * context mutex, so a reference that may be the last is not dropped under
+ * it, under the mmap lock, or from a listener or device callback of the
+ * context.
  */
 void memtopo_ctx_put(struct memtopo_ctx *ctx)
 {
@@ -268,6 +276,9 @@ EXPORT_SYMBOL_NS_GPL(memtopo_ctx_put, MEMTOPO);
 /**
  * memtopo_ctx_lock() - take the context's writer mutex.
  * @ctx: the context.
+ *
+ * Context: process context; may sleep.  Never under another context's mutex
+ * or from a listener or device callback of this one.
  */
 void memtopo_ctx_lock(struct memtopo_ctx *ctx)
 {
@@ -278,6 +289,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_ctx_lock, MEMTOPO);
 /**
  * memtopo_ctx_unlock() - release the context's writer mutex.
  * @ctx: the context.
+ *
+ * Context: the context mutex held by the caller.
  */
 void memtopo_ctx_unlock(struct memtopo_ctx *ctx)
 {
@@ -312,6 +325,7 @@ struct memtopo_region *memtopo_region_by_id_locked(struct memtopo_ctx *ctx, u32 
  * @ctx: the context, locked (the space stays live while it is).
  * @id: the space ID.
  *
+ * Context: the context mutex held.
  * Return: the space or NULL.
  */
 struct memtopo_space *memtopo_space_find_locked(struct memtopo_ctx *ctx, u32 id)

@@ -548,6 +548,9 @@ static void memtopo_dirty_sync(struct memtopo_ctx *ctx, struct memtopo_region *m
  * Every listener with log_sync gets it, in forward order, for each range
  * of its space's view that shows @mr with a non-empty dirty-log mask; a
  * listener with only log_sync_global gets that instead.
+ *
+ * Context: process context, the context mutex held; may sleep; listener
+ * callbacks run.
  */
 void memtopo_region_log_sync_locked(struct memtopo_region *mr)
 {

@@ -30,6 +30,7 @@ static int __rcu *fault_rcu_ptr;
  * memtopo_fault_requested() - is a test-only fault requested?
  * @name: the fault's name in memtopo.selftest_fault.
  *
+ * Context: any; reads the module parameter, set at load.
  * Return: true if @name is one of the comma-separated selftest_fault words.
  */
 bool memtopo_fault_requested(const char *name)

@@ -375,6 +375,7 @@ const struct memtopo_view *memtopo_history_find(struct memtopo_space *as, u64 ge
  * memtopo_history_depth() - how many earlier views a space keeps.
  * @as: the space, context locked.
  *
+ * Context: the context mutex held.
  * Return: the number of kept views, not counting the current one.
  */
 u32 memtopo_history_depth(const struct memtopo_space *as)
@@ -387,6 +388,7 @@ EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_history_depth);
  * memtopo_history_bytes() - what a space's kept views are charged.
  * @as: the space, context locked.
  *
+ * Context: the context mutex held.
  * Return: the sum of what each kept view alone keeps alive, in bytes; the
  * bound of memtopo.history_share applies to it.
  */
@@ -426,6 +428,8 @@ size_t memtopo_history_charged(struct memtopo_ctx *ctx)
  * memtopo_history_reclaim() - drop every view every space of @ctx keeps;
  * resyncs from before now are ESTALE.
  * @ctx: the context, locked.
+ *
+ * Context: the context mutex held.
  */
 void memtopo_history_reclaim(struct memtopo_ctx *ctx)
 {

@@ -139,6 +139,7 @@ err_free:
  *	owns the caller's reference, which is put once the registration is
  *	deleted and every listener was told.
  *
+ * Context: process context, the context mutex held; may sleep.
  * Return: 0; -EINVAL for a bad region kind, size, @data wider than @size,
  * a data match on size 0, or a range outside @mr; -ENOENT if @mr was
  * destroyed; -EEXIST if it collides with a registration of @mr; -ENOMEM.
@@ -226,6 +227,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_add_eventfd_locked, MEMTOPO);
  *	there (registrations that collide are refused, so at most one
  *	matches); the caller's own references are untouched.
  *
+ * Context: process context, the context mutex held; may sleep.
  * Return: 0, -ENOENT if @mr was destroyed or no such registration exists,
  * -ENOMEM.
  */

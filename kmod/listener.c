@@ -354,6 +354,9 @@ static void memtopo_listener_detach(struct memtopo_listener *l)
  *
  * The caller must drop the context reference the registration took
  * (memtopo_listener_unregister() does) after unlocking.
+ *
+ * Context: process context, the context mutex held; may sleep; the
+ * listener's callbacks run.
  */
 void memtopo_listener_unregister_locked(struct memtopo_listener *l)
 {
@@ -366,6 +369,9 @@ EXPORT_SYMBOL_NS_GPL(memtopo_listener_unregister_locked, MEMTOPO);
 /**
  * memtopo_listener_unregister() - detach a listener.
  * @l: a registered listener (unregistered ones are ignored).
+ *
+ * Context: process context; takes the context mutex, so not from a listener
+ * or device callback of the context; may sleep.
  */
 void memtopo_listener_unregister(struct memtopo_listener *l)
 {

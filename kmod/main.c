@@ -107,6 +107,8 @@ static const struct file_operations memtopo_fops = {
  * The context is the one the file works on at the time of the call (its
  * anonymous one or the named one it attached to).
  *
+ * Context: process context (@fd is looked up in the caller's file table);
+ * takes the file's mutex, so never under a context mutex; may sleep.
  * Return: the context with a reference (memtopo_ctx_put() it), or
  * ERR_PTR(-EBADF) for a bad descriptor, ERR_PTR(-EINVAL) for a descriptor
  * that is not /dev/memtopo.
@@ -137,6 +139,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_ctx_from_fd, MEMTOPO);
  * memtopo_region_id() - the ID userspace names a region by.
  * @mr: the region.
  *
+ * Context: any; the caller keeps @mr alive.
  * Return: the ID (stable for the region's life).
  */
 u32 memtopo_region_id(const struct memtopo_region *mr)

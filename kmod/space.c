@@ -20,6 +20,8 @@
  *
  * The view is rendered by the enclosing transaction's commit, or now.
  *
+ * Context: process context, the context mutex held; may sleep (outside a
+ * transaction the commit runs listener callbacks).
  * Return: the space, or ERR_PTR(): -EINVAL for a bad name or root,
  * -ENOENT for a destroyed root, -ENOSPC at MEMTOPO_MAX_SPACES, -ENOMEM, or
  * a render error (outside a transaction; every change since the last
@@ -173,6 +175,7 @@ void memtopo_space_undo(struct memtopo_undo *u)
  * Readers may use its view until the commit that frees it, and an RCU
  * grace period after that.
  *
+ * Context: process context, the context mutex held; may sleep.
  * Return: 0, -EBUSY while listeners are registered, -ENOENT if already
  * destroyed, -ENOMEM.
  */
@@ -222,6 +225,7 @@ void memtopo_space_destroy_all(struct memtopo_ctx *ctx)
  * memtopo_space_name() - a space's name.
  * @as: the space.
  *
+ * Context: any; the caller keeps @as alive.
  * Return: the name.
  */
 const char *memtopo_space_name(const struct memtopo_space *as)
@@ -388,6 +392,7 @@ int memtopo_region_places(const struct memtopo_region *mr, const struct memtopo_
  * there each.  A view not yet re-rendered after a change, or bytes shown
  * in more places than are followed, is walked whole.
  *
+ * Context: process context, the context mutex held; @fn may sleep.
  * Return: how many entries of the view were looked at (for tests and
  * benchmarks: the cost of the walk).
  */
@@ -476,6 +481,9 @@ EXPORT_SYMBOL_NS_GPL(memtopo_space_generation, MEMTOPO);
  * memtopo_space_read_begin() - start a consistent multi-step read.
  * @as: the space.
  *
+ * Context: process context, outside the rcu_read_lock() section it brackets:
+ * on PREEMPT_RT, a commit in progress is waited for by taking the context
+ * mutex (a seqcount_mutex_t); elsewhere it spins and never sleeps.
  * Return: a cookie for memtopo_space_read_retry().
  */
 unsigned int memtopo_space_read_begin(struct memtopo_space *as)
@@ -490,6 +498,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_space_read_begin, MEMTOPO);
  * @as: the space.
  * @seq: the cookie.
  *
+ * Context: any; never sleeps.
  * Return: true if the caller must retry.
  */
 bool memtopo_space_read_retry(struct memtopo_space *as, unsigned int seq)

@@ -595,7 +595,10 @@ struct memtopo_space *memtopo_space_create(struct memtopo_ctx *ctx, const char *
 int memtopo_space_destroy(struct memtopo_space *as);
 const char *memtopo_space_name(const struct memtopo_space *as);
 
-/* Readers: call under rcu_read_lock(). */
+/*
+ * Readers: lookups under rcu_read_lock(); read_begin and read_retry bracket
+ * such a section from outside it (see memtopo_space_read_begin()).
+ */
 int memtopo_space_lookup(struct memtopo_space *as, u64 addr, struct memtopo_section *out);
 u64 memtopo_space_generation(struct memtopo_space *as);
 unsigned int memtopo_space_read_begin(struct memtopo_space *as);
