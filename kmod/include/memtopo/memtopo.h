@@ -28,7 +28,7 @@ struct memtopo_space;
 struct memtopo_view;
 struct memtopo_event;
 
-/* Bounds enforced per context; visible through memtopo_ctx_limits(). */
+/* Bounds enforced per context; userspace reads them with MEMTOPO_GET_INFO. */
 #define MEMTOPO_MAX_DEPTH		32
 #define MEMTOPO_MAX_ALIAS_CHAIN		16
 #define MEMTOPO_MAX_REGIONS		BIT(21)
