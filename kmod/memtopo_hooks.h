@@ -4,11 +4,12 @@
  * in engine.mk: contexts, regions, rendering, views, spaces, listeners,
  * windows, the commit and its undo log) and the QEMU-parity features
  * (MEMTOPO_PARITY_OBJS: dirty logging, ioeventfds, coalesced MMIO, access
- * dispatch, IOMMU regions).  The core calls the features only through these functions, as
- * KVM's generic code calls kvm_arch_*(); parity.c implements them and owns
- * the per-region and per-space parity state they manage.  Core files
- * include this header and memtopo_internal.h, never parity.h or an
- * ioctl-glue header (tools/lint checks it).
+ * dispatch, RAM discard, IOMMU regions).  The core calls the features only
+ * through these functions, as KVM's generic code calls kvm_arch_*();
+ * parity.c implements them and owns the per-region and per-space parity
+ * state they manage.  Core files include this header, memtopo_internal.h,
+ * compat.h and selftest.h, never parity.h or an ioctl-glue header
+ * (tools/lint checks it).
  *
  * Unless a hook says otherwise it is called in process context with the
  * context mutex held, may sleep, and cannot fail.
