@@ -29,6 +29,24 @@
 
 #include "memtopo_internal.h"
 
+/* The uapi range flags are the section's flags, bit for bit. */
+static_assert(MEMTOPO_RANGE_READONLY == MEMTOPO_FR_READONLY);
+static_assert(MEMTOPO_RANGE_ROMD == MEMTOPO_FR_ROMD);
+static_assert(MEMTOPO_RANGE_NONVOLATILE == MEMTOPO_FR_NONVOLATILE);
+
+/**
+ * memtopo_section_range_flags() - what userspace is told of a section's
+ * flags (struct memtopo_range, struct memtopo_event).
+ * @s: the section.
+ *
+ * Context: any.
+ * Return: MEMTOPO_RANGE_* flags; the section's other flags are internal.
+ */
+static inline u32 memtopo_section_range_flags(const struct memtopo_section *s)
+{
+	return s->flags & (MEMTOPO_FR_READONLY | MEMTOPO_FR_ROMD | MEMTOPO_FR_NONVOLATILE);
+}
+
 /**
  * memtopo_event_init() - start an event for a section.
  * @ev: the event to fill; zeroed first.
@@ -51,9 +69,7 @@ static inline void memtopo_event_init(struct memtopo_event *ev, u32 type,
 	ev->start = s->start;
 	ev->last = s->last;
 	ev->offset = s->offset;
-	/* the section flags and the uapi range flags share their bits */
-	ev->range_flags = s->flags & (MEMTOPO_FR_READONLY | MEMTOPO_FR_ROMD |
-				      MEMTOPO_FR_NONVOLATILE);
+	ev->range_flags = memtopo_section_range_flags(s);
 	ev->new_mask = s->dirty_log_mask;
 }
 

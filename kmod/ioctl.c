@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 
 #include "memtopo_main.h"
+#include "events.h"
 #include "ioctl_parity.h"
 #include "ioctl_iommu.h"
 #include "memtopo_internal.h"
@@ -96,7 +97,7 @@ static void memtopo_fill_range(struct memtopo_range *r, const struct memtopo_sec
 	r->last = s->last;
 	r->offset = s->offset;
 	r->region = s->mr->id;
-	r->flags = s->flags & (MEMTOPO_FR_READONLY | MEMTOPO_FR_ROMD | MEMTOPO_FR_NONVOLATILE);
+	r->flags = memtopo_section_range_flags(s);
 	r->dirty_log_mask = s->dirty_log_mask;
 }
 
