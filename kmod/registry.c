@@ -91,26 +91,30 @@ static struct memtopo_named *memtopo_named_alloc(const char *name, u64 mem_max)
 	struct memtopo_named *n;
 	int ret;
 
+	if (mem_max > SIZE_MAX)
+		return ERR_PTR(-EINVAL);
 	n = kzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
 	if (!n)
 		return ERR_PTR(-ENOMEM);
 	n->ctx = memtopo_ctx_create(name);
 	if (IS_ERR(n->ctx)) {
 		ret = PTR_ERR(n->ctx);
-		kfree(n);
-		return ERR_PTR(ret);
+		goto err_free;
 	}
 	memtopo_ctx_lock(n->ctx);
-	ret = mem_max > SIZE_MAX ? -EINVAL : memtopo_ctx_set_mem_max_locked(n->ctx, mem_max);
+	ret = memtopo_ctx_set_mem_max_locked(n->ctx, mem_max);
 	memtopo_ctx_unlock(n->ctx);
-	if (ret) {
-		memtopo_ctx_put(n->ctx);
-		kfree(n);
-		return ERR_PTR(ret);
-	}
+	if (ret)
+		goto err_put;
 	strscpy(n->name, name, sizeof(n->name));
 	n->owner = current_euid();
 	return n;
+
+err_put:
+	memtopo_ctx_put(n->ctx);
+err_free:
+	kfree(n);
+	return ERR_PTR(ret);
 }
 
 /* May this call attach to @n (NULL: the name is free, create it)? */
