@@ -265,6 +265,11 @@ struct memtopo_region {
 			const struct memtopo_region_ops *ops;
 			void *opaque;
 		};
+		/*
+		 * MEMTOPO_CONTAINER: at least the largest last address less
+		 * address of any child since it last had none (region.c)
+		 */
+		u64 kids_reach;
 	};
 	struct memtopo_region *parent;
 	struct memtopo_ctx *ctx;

@@ -159,6 +159,26 @@ static void memtopo_kids_set(struct memtopo_region *mr, u32 n)
 	WRITE_ONCE(mr->flags, (mr->flags & ~MEMTOPO_RF_KIDS) | (n << MEMTOPO_RF_KIDS_SHIFT));
 }
 
+/*
+ * How far past its address a child of @mr can reach: a bound that grows
+ * with every child placed and drops only when the last one leaves, so that
+ * a child further than that before an address cannot meet it.  Only a
+ * container keeps one (its alias and device fields are free); for any other
+ * parent it is U64_MAX, no bound.
+ */
+static u64 memtopo_kids_reach(const struct memtopo_region *mr)
+{
+	return mr->kind == MEMTOPO_CONTAINER ? mr->kids_reach : U64_MAX;
+}
+
+static void memtopo_kids_reach_grow(struct memtopo_region *parent,
+				    const struct memtopo_region *child)
+{
+	if (parent->kind == MEMTOPO_CONTAINER)
+		parent->kids_reach = max(parent->kids_reach,
+					 memtopo_region_it_last(child) - child->addr);
+}
+
 static void memtopo_kids_count(struct memtopo_region *mr, int delta)
 {
 	int n = memtopo_kids_overlapping(mr);
@@ -197,6 +217,7 @@ static void memtopo_children_insert(struct memtopo_region *parent,
 	memtopo_kids_count(parent,
 			   memtopo_kids_parted(memtopo_prev_sibling(child), child->addr, last,
 					       memtopo_region_next_sibling(child)));
+	memtopo_kids_reach_grow(parent, child);
 	parent->ctx->kid_finger = child;
 }
 
@@ -207,8 +228,11 @@ static void memtopo_children_erase(struct memtopo_region *parent, struct memtopo
 	memtopo_kids_count(parent, -memtopo_kids_parted(memtopo_prev_sibling(child), first, last,
 							memtopo_region_next_sibling(child)));
 	rb_erase_augmented(&child->addr_node, &parent->by_addr, &memtopo_it_augment);
-	if (RB_EMPTY_ROOT(&parent->by_addr))
+	if (RB_EMPTY_ROOT(&parent->by_addr)) {
 		memtopo_kids_set(parent, 0);
+		if (parent->kind == MEMTOPO_CONTAINER)
+			parent->kids_reach = 0;
+	}
 	if (parent->ctx->kid_finger == child)
 		parent->ctx->kid_finger = NULL;
 }
@@ -239,6 +263,7 @@ static void memtopo_children_rekey(struct memtopo_region *parent,
 							       memtopo_region_it_last(child), n) -
 					   memtopo_kids_parted(p, first, last, n));
 		memtopo_it_augment_propagate(&child->addr_node, NULL);
+		memtopo_kids_reach_grow(parent, child);
 		parent->ctx->kid_finger = child;
 		return;
 	}
@@ -287,38 +312,72 @@ static struct memtopo_region *memtopo_it_first(const struct rb_root *root, u64 f
 }
 
 /*
+ * The most siblings memtopo_kids_first_before() steps back over by the
+ * reach bound: a map of children overlapping everywhere has a few within
+ * reach of an address; past this many the bound is too loose to beat a
+ * descent from the root.
+ */
+#define MEMTOPO_KIDS_REACH_STEPS	16
+
+/*
+ * The first child of @mr in tree order meeting [@first, ...], given @c, a
+ * child of @mr starting at or below the range's last address and ending at
+ * or above @first, or NULL when neither of @mr's bounds finds it in a few
+ * steps back from @c.  When every overlapping pair of consecutive children
+ * has @c in it (none, or a region moved onto its neighbour), each child
+ * before @c ends before the next one starts, so those reaching @first are
+ * the ones just before @c.  Else, while no child reaches further than
+ * memtopo_kids_reach() past its address, a child starting more than that
+ * before @first, and any before it, ends before @first.  At 10^6 children
+ * a descent from the root misses the cache on most of its lower levels;
+ * @c's neighbours are a step away.
+ */
+static struct memtopo_region *memtopo_kids_first_before(const struct memtopo_region *mr,
+							struct memtopo_region *c, u64 first)
+{
+	struct memtopo_region *prev = memtopo_prev_sibling(c);
+	u32 k = memtopo_kids_overlapping(mr), steps = 0;
+	u64 reach;
+
+	if (!k || (k != MEMTOPO_KIDS_MANY &&
+		   k == memtopo_kids_meet(prev, c) +
+			memtopo_kids_meet(c, memtopo_region_next_sibling(c)))) {
+		while (prev && memtopo_region_it_last(prev) >= first) {
+			c = prev;
+			prev = memtopo_prev_sibling(c);
+		}
+		return c;
+	}
+	reach = memtopo_kids_reach(mr);
+	/* no bound: a child covering everything, or not a container */
+	if (reach == U64_MAX)
+		return NULL;
+	for (; prev && (prev->addr >= first || first - prev->addr <= reach);
+	     prev = memtopo_prev_sibling(prev)) {
+		if (++steps > MEMTOPO_KIDS_REACH_STEPS)
+			return NULL;
+		if (memtopo_region_it_last(prev) >= first)
+			c = prev;
+	}
+	return c;
+}
+
+/*
  * The first child of @mr meeting [@first, @last], found from the context's
- * finger, or NULL to search from the root.  When every overlapping pair of
- * consecutive children has the finger in it (none, or a region moved onto
- * its neighbour), each child before the finger ends before the next one
- * starts, so those meeting an interval the finger meets are the finger and
- * the few just before it.
- * The finger is the child a change just placed, or its ancestor among
- * @mr's children, which a window re-rendering that change meets.  At 10^6
- * children a descent from the root misses the cache on most of its lower
- * levels; the finger's neighbours are a step away.
+ * finger, or NULL to search from the root.  The finger is the child a
+ * change just placed, or its ancestor among @mr's children, which a window
+ * re-rendering that change meets.
  */
 static struct memtopo_region *memtopo_it_first_near(const struct memtopo_region *mr, u64 first,
 						    u64 last)
 {
-	struct memtopo_region *f = mr->ctx->kid_finger, *prev;
-	u32 k = memtopo_kids_overlapping(mr);
+	struct memtopo_region *f = mr->ctx->kid_finger;
 
-	if (k == MEMTOPO_KIDS_MANY)
-		return NULL;
 	while (f && f->parent != mr)
 		f = f->parent;
 	if (!f || f->addr > last || memtopo_region_it_last(f) < first)
 		return NULL;
-	prev = memtopo_prev_sibling(f);
-	if (k && k != memtopo_kids_meet(prev, f) +
-		      memtopo_kids_meet(f, memtopo_region_next_sibling(f)))
-		return NULL;
-	while (prev && memtopo_region_it_last(prev) >= first) {
-		f = prev;
-		prev = memtopo_prev_sibling(f);
-	}
-	return f;
+	return memtopo_kids_first_before(mr, f, first);
 }
 
 /* The next region after @mr, in tree order, whose interval meets [first, last]. */
@@ -956,7 +1015,8 @@ static void memtopo_note_overlap(struct memtopo_region *parent,
 			if (memtopo_overlap_warned(child, next))
 				other = next;
 	} else {
-		for (other = memtopo_it_first(&parent->by_addr, child->addr,
+		for (other = memtopo_kids_first_before(parent, child, child->addr) ?:
+			     memtopo_it_first(&parent->by_addr, child->addr,
 					      memtopo_region_addr_last(child));
 		     other && !memtopo_overlap_warned(child, other);
 		     other = memtopo_it_next(other, child->addr,

@@ -301,9 +301,10 @@ static u64 kid_last(const struct memtopo_region *mr)
 
 /*
  * Every parent's count of overlapping consecutive children is right (or
- * MEMTOPO_KIDS_MANY, which only an empty tree resets), and the finger a
- * windowed render starts from is a child in a tree: a count of none where
- * children overlap would let a render skip one of them, and a windowed
+ * MEMTOPO_KIDS_MANY, which only an empty tree resets), a container's reach
+ * is at least each child's, and the finger a windowed render starts from
+ * is a child in a tree: a count of none where children overlap, or a reach
+ * short of a child's, would let a render skip one of them, and a windowed
  * commit checked against a full render only catches that where the
  * skipped child shows.
  */
@@ -317,8 +318,17 @@ static void check_kid_counts(void)
 		n = 0;
 		prev = NULL;
 		for (child = memtopo_region_first_child(mr); child;
-		     prev = child, child = memtopo_region_next_sibling(child))
+		     prev = child, child = memtopo_region_next_sibling(child)) {
 			n += prev && kid_last(prev) >= child->addr;
+			if (mr->kind == MEMTOPO_CONTAINER &&
+			    kid_last(child) - child->addr > mr->kids_reach)
+				FAIL("r%lu: reach %#llx, child r%u reaches %#llx", id,
+				     (unsigned long long)mr->kids_reach, child->id,
+				     (unsigned long long)(kid_last(child) - child->addr));
+		}
+		if (mr->kind == MEMTOPO_CONTAINER && !prev && mr->kids_reach)
+			FAIL("r%lu: no children, reach %#llx kept", id,
+			     (unsigned long long)mr->kids_reach);
 		kept = (mr->flags & MEMTOPO_RF_KIDS) >> MEMTOPO_RF_KIDS_SHIFT;
 		if (kept != n && kept != MEMTOPO_KIDS_MANY)
 			FAIL("r%lu: %u overlapping consecutive children counted, %u there", id,
