@@ -615,6 +615,7 @@ static size_t memtopo_region_cost(const struct memtopo_region *mr)
  * Counted when asked (destroy, tests) rather than kept in every region: a
  * context has at most MEMTOPO_MAX_SPACES spaces.
  *
+ * Context: the context mutex held (asserted).
  * Return: the number of live spaces whose root is @mr.
  */
 u32 memtopo_region_space_users(const struct memtopo_region *mr)
@@ -634,6 +635,7 @@ EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_region_space_users);
  * @ctx: the owner, locked.
  * @info: what to create.
  *
+ * Context: process context, the context mutex held (asserted); may sleep.
  * Return: the region (the context holds its reference until
  * memtopo_region_destroy()), or ERR_PTR(): -EINVAL for a bad kind, name,
  * or a missing or foreign alias target, -ENOENT for a destroyed one,
@@ -751,6 +753,9 @@ MEMTOPO_LOCKED_WRAPPER_PTR(region, region_create, ctx,
 /**
  * memtopo_region_get() - take a reference on a region.
  * @mr: the region.
+ *
+ * Context: any; the caller already holds a reference, or the context mutex
+ * while @mr is not destroyed.
  */
 void memtopo_region_get(struct memtopo_region *mr)
 {
@@ -771,6 +776,8 @@ static void memtopo_region_free_rcu(struct rcu_head *head)
  * memtopo_region_put() - drop a reference; the last one frees the region
  * after an RCU grace period.
  * @mr: the region (may be NULL).
+ *
+ * Context: any; never sleeps (the free runs after an RCU grace period).
  */
 void memtopo_region_put(struct memtopo_region *mr)
 {
@@ -835,6 +842,7 @@ void memtopo_region_finish_destroy(struct memtopo_region *mr)
  * @mr: a detached region with no subregions, no aliases targeting it and
  *	not the root of a space.
  *
+ * Context: process context, the context mutex held (asserted); may sleep.
  * Return: 0, -EBUSY if it is still in use, -ENOENT if already destroyed,
  * -ENOSPC past the context's memory budget (its undo record), -ENOMEM.
  */
@@ -1048,6 +1056,7 @@ static void memtopo_attach(struct memtopo_region *parent, struct memtopo_region 
  * @priority: higher wins; among equals the most recently added wins.
  * @may_overlap: the caller expects @child to overlap its siblings.
  *
+ * Context: process context, the context mutex held (asserted); may sleep.
  * Return: 0; -EINVAL for a foreign region; -ENOENT if either region was
  * destroyed; -EBUSY if @child already has a parent; -ELOOP if @child is
  * @parent or one of its ancestors, or if @parent renders its subregions
@@ -1114,6 +1123,7 @@ MEMTOPO_LOCKED_WRAPPER(region_add_subregion, parent->ctx,
  * @parent: the container.
  * @child: a subregion of @parent.
  *
+ * Context: process context, the context mutex held (asserted); may sleep.
  * Return: 0, -ENOENT if @child is not a subregion of @parent; -ENOSPC past
  * the context's memory budget or -ENOMEM for its undo record (nothing
  * changed).
@@ -1184,6 +1194,7 @@ static int memtopo_undo_place(struct memtopo_region *mr)
  * @mr: the region.
  * @addr: new address.
  *
+ * Context: process context, the context mutex held (asserted); may sleep.
  * Return: 0, -ENOENT if @mr was destroyed, -EOVERFLOW if the region would
  * pass 2^64, -ENOSPC past the context's memory budget or -ENOMEM for the
  * change's undo record (nothing changed).
@@ -1215,6 +1226,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_address_locked, MEMTOPO);
  * @size: new size (ignored if @size_is_2_64).
  * @size_is_2_64: the new size is 2^64.
  *
+ * Context: process context, the context mutex held (asserted); may sleep.
  * Return: 0, -ENOENT if @mr was destroyed, -EOVERFLOW if the region would
  * pass 2^64, -ENOSPC past the context's memory budget or -ENOMEM for the
  * change's undo record (nothing changed).
@@ -1246,6 +1258,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_size_locked, MEMTOPO);
  * @mr: the region.
  * @priority: new priority; the region becomes the newest of its priority.
  *
+ * Context: process context, the context mutex held (asserted); may sleep.
  * Return: 0, -ENOENT if @mr was destroyed, or -ENOSPC past the context's
  * memory budget or -ENOMEM for the change's undo record (nothing changed).
  */
@@ -1273,6 +1286,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_priority_locked, MEMTOPO);
  * @mr: an alias.
  * @offset: new offset into the target.
  *
+ * Context: process context, the context mutex held (asserted); may sleep.
  * Return: 0, -EINVAL if @mr is not an alias, -ENOENT if it was destroyed,
  * -ENOSPC past the context's memory budget or -ENOMEM for the change's undo
  * record (nothing changed).
@@ -1323,6 +1337,7 @@ static int memtopo_region_set_flag(struct memtopo_region *mr, u16 flag, bool on)
  * @mr: the region.
  * @enabled: new state.
  *
+ * Context: process context, the context mutex held (asserted); may sleep.
  * Return: 0, -ENOENT if @mr was destroyed, or -ENOSPC past the context's
  * memory budget or -ENOMEM for the change's undo record (nothing changed).
  */
@@ -1338,6 +1353,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_enabled_locked, MEMTOPO);
  * @mr: the region.
  * @readonly: new state.
  *
+ * Context: process context, the context mutex held (asserted); may sleep.
  * Return: 0, -ENOENT if @mr was destroyed, or -ENOSPC past the context's
  * memory budget or -ENOMEM for the change's undo record (nothing changed).
  */
@@ -1352,6 +1368,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_readonly_locked, MEMTOPO);
  * @mr: the region.
  * @nonvolatile: new state.
  *
+ * Context: process context, the context mutex held (asserted); may sleep.
  * Return: 0, -ENOENT if @mr was destroyed, or -ENOSPC past the context's
  * memory budget or -ENOMEM for the change's undo record (nothing changed).
  */
@@ -1367,6 +1384,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_nonvolatile_locked, MEMTOPO);
  * @mr: a MEMTOPO_ROM_DEVICE region.
  * @romd: new mode.
  *
+ * Context: process context, the context mutex held (asserted); may sleep.
  * Return: 0, -EINVAL for other kinds, -ENOENT if @mr was destroyed,
  * -ENOSPC past the context's memory budget or -ENOMEM for the change's
  * undo record (nothing changed).
@@ -1386,6 +1404,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_romd_locked, MEMTOPO);
  * @client: MEMTOPO_DIRTY_*.
  * @on: new state.
  *
+ * Context: process context, the context mutex held (asserted); may sleep.
  * Return: 0, -EINVAL for an unknown client, -ENOENT if @mr was destroyed,
  * -ENOMEM or -E2BIG for the client's bitmap, -ENOSPC past the context's
  * memory budget (nothing changed); outside a transaction, a render error
@@ -1514,6 +1533,7 @@ MEMTOPO_LOCKED_WRAPPER(region_set_dirty_log, mr->ctx,
  * memtopo_region_name() - a region's name.
  * @mr: the region.
  *
+ * Context: any; the caller keeps @mr alive.
  * Return: the name, valid while the region is.
  */
 const char *memtopo_region_name(const struct memtopo_region *mr)
@@ -1526,6 +1546,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_name, MEMTOPO);
  * memtopo_region_kind() - a region's kind.
  * @mr: the region.
  *
+ * Context: any; the caller keeps @mr alive.
  * Return: enum memtopo_kind.
  */
 enum memtopo_kind memtopo_region_kind(const struct memtopo_region *mr)
@@ -1552,6 +1573,7 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_backing, MEMTOPO);
  * memtopo_region_opaque() - the opaque pointer passed to a region's ops.
  * @mr: the region.
  *
+ * Context: any; the caller keeps @mr alive.
  * Return: the pointer given at creation for an I/O or ROM device region;
  * NULL for other kinds, which have no device callbacks.
  */
