@@ -446,8 +446,8 @@ static void memtopo_sub_destroy(struct memtopo_sub *sub)
  * @ucmd: the call.
  *
  * The subscription and its first ring page are charged to the context's
- * memory budget.  IDs are per file and cyclic.  @id is an output: its input
- * is ignored.
+ * memory budget.  IDs are per file and cyclic, and a refused call takes
+ * none.  @id is an output: its input is ignored.
  *
  * Return: 0 with the subscription ID written back; EINVAL for bad flags,
  * mask (a type this kernel does not know) or a file that is not an eventfd,
@@ -496,12 +496,6 @@ int memtopo_ioctl_subscribe(struct memtopo_ucmd *ucmd)
 	/* userspace sees changes after in-kernel consumers of the same space */
 	sub->l.priority = 1000;
 
-	/* cyclic: a stale subscription ID names nothing for a long while */
-	ret = xa_alloc_cyclic(&mf->subs, &sub->id, sub, XA_LIMIT(1, INT_MAX), &mf->next_sub_id,
-			      GFP_KERNEL_ACCOUNT);
-	if (ret < 0)
-		goto err_free;
-
 	memtopo_ctx_lock(ctx);
 	as = memtopo_space_find_locked(ctx, cmd->space);
 	if (!as) {
@@ -516,10 +510,17 @@ int memtopo_ioctl_subscribe(struct memtopo_ucmd *ucmd)
 	sub->muted = !(cmd->flags & MEMTOPO_SUBSCRIBE_REPLAY);
 	ret = memtopo_listener_register_locked(as, &sub->l);
 	sub->muted = false;
-	if (ret) {
-		memtopo_ctx_uncharge_locked(ctx, sub->charged);
-		goto err_unlock;
-	}
+	if (ret)
+		goto err_uncharge;
+	/*
+	 * Cyclic, so a stale subscription ID names nothing for a long while;
+	 * taken last, once nothing the caller sent can fail the call, because
+	 * a refused request must not move the cursor.
+	 */
+	ret = xa_alloc_cyclic(&mf->subs, &sub->id, sub, XA_LIMIT(1, INT_MAX), &mf->next_sub_id,
+			      GFP_KERNEL_ACCOUNT);
+	if (ret < 0)
+		goto err_unregister;
 	memtopo_ctx_unlock(ctx);
 	mf->nr_subs++;
 
@@ -537,9 +538,15 @@ int memtopo_ioctl_subscribe(struct memtopo_ucmd *ucmd)
 	}
 	return ret;
 
+err_unregister:
+	sub->muted = true;	/* no events for the teardown's region_del */
+	memtopo_listener_unregister_locked(&sub->l);
+	/* register's reference; never the last, the file holds one */
+	memtopo_ctx_put(ctx);
+err_uncharge:
+	memtopo_ctx_uncharge_locked(ctx, sub->charged);
 err_unlock:
 	memtopo_ctx_unlock(ctx);
-	xa_erase(&mf->subs, sub->id);
 err_free:
 	memtopo_sub_free(sub);
 	return ret;

@@ -1504,6 +1504,29 @@ TEST_F(lim, ids_are_cyclic)
 	EXPECT_EQ(-ENOENT, mt_unsubscribe(self->fd, sub1));
 }
 
+/*
+ * A refused SUBSCRIBE takes no ID: the next subscription's ID is the one
+ * it would have had without the refusals, whatever they were for.
+ */
+TEST_F(lim, refused_subscribe_takes_no_id)
+{
+	__u32 first, id = 0, next;
+	int efd;
+
+	ASSERT_EQ(0, mt_subscribe(self->fd, self->as, -1, 0, 0, &first));
+	EXPECT_EQ(-ENOENT, mt_subscribe(self->fd, self->as + 1000, -1, 0, 0, &id));
+	EXPECT_EQ(-EINVAL, mt_subscribe(self->fd, self->as, -1, 0, ~0u, &id));
+	EXPECT_EQ(-EINVAL, mt_subscribe(self->fd, self->as, self->fd, 0, 0, &id));
+	efd = eventfd(0, 0);
+	ASSERT_LE(0, efd);
+	close(efd);
+	EXPECT_EQ(-EBADF, mt_subscribe(self->fd, self->as, efd, 0, 0, &id));
+	ASSERT_EQ(0, mt_subscribe(self->fd, self->as, -1, 0, 0, &next));
+	EXPECT_EQ(first + 1, next) TH_LOG("a refused subscription took ID %u", first + 1);
+	EXPECT_EQ(0, mt_unsubscribe(self->fd, first));
+	EXPECT_EQ(0, mt_unsubscribe(self->fd, next));
+}
+
 /* Out fields hold garbage on input (a struct reused in a loop): ignored. */
 TEST_F(lim, out_fields_ignored_on_input)
 {
@@ -1697,7 +1720,7 @@ TEST_F(budget, enforced)
 	struct memtopo_op ops[403];
 	char name[64], space[64];
 	long used, saved, view;
-	__u32 id, id2, n, n2, i, idx;
+	__u32 id, id2, first, n, n2, i, idx;
 	int fd, root, as, k, ret;
 
 	saved = self->saved;
@@ -1712,6 +1735,7 @@ TEST_F(budget, enforced)
 	ASSERT_EQ(0, mt_subscribe(fd, as, -1, 0, 0, &id));
 	used = ctx_memory(name);
 	ASSERT_LT(0, used);
+	first = id;
 
 	/* room for a little more: the next subscription does not fit */
 	mem_max_set(used + 1024);
@@ -1775,6 +1799,7 @@ TEST_F(budget, enforced)
 	view -= ctx_memory(name);
 	ASSERT_LT(0, view);
 	ASSERT_EQ(0, mt_subscribe(fd, as, -1, 0, 0, &id));
+	EXPECT_EQ(first + 1, id) TH_LOG("the subscription refused for the budget took an ID");
 	used = ctx_memory(name);
 	mem_max_set(used + view + 2048);
 	EXPECT_EQ(0, op_set(fd, MEMTOPO_OP_SET_ENABLED, ops[0].id, 0, 1, 0));
