@@ -615,8 +615,9 @@ int memtopo_ioctl_read_events(struct memtopo_ucmd *ucmd)
 
 	if (cmd->flags)
 		return -EINVAL;
-	if (cmd->event_size < MEMTOPO_EVENT_SIZE_V1 || cmd->event_size > PAGE_SIZE)
-		return -EINVAL;
+	ret = memtopo_urecord_size_check(cmd->event_size, MEMTOPO_EVENT_SIZE_V1);
+	if (ret)
+		return ret;
 	sub = xa_load(&ucmd->file->subs, cmd->id);
 	if (!sub)
 		return -ENOENT;
@@ -712,8 +713,9 @@ int memtopo_ioctl_get_flat_diff(struct memtopo_ucmd *ucmd)
 
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
-	if (cmd->event_size < MEMTOPO_EVENT_SIZE_V1 || cmd->event_size > PAGE_SIZE)
-		return -EINVAL;
+	ret = memtopo_urecord_size_check(cmd->event_size, MEMTOPO_EVENT_SIZE_V1);
+	if (ret)
+		return ret;
 	memtopo_ctx_lock(ctx);
 	as = memtopo_space_find_locked(ctx, cmd->space);
 	if (!as) {

@@ -197,9 +197,10 @@ static int memtopo_get_flat(struct memtopo_ucmd *ucmd)
 	/* @generation is an output: its input is ignored */
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
-	if (cmd->range_size < offsetofend(struct memtopo_range, dirty_log_mask) ||
-	    cmd->range_size > PAGE_SIZE)
-		return -EINVAL;
+	ret = memtopo_urecord_size_check(cmd->range_size,
+					 offsetofend(struct memtopo_range, dirty_log_mask));
+	if (ret)
+		return ret;
 	memtopo_ctx_lock(ctx);
 	as = memtopo_space_find_locked(ctx, cmd->space);
 	if (!as) {
@@ -331,9 +332,10 @@ static int memtopo_get_regions(struct memtopo_ucmd *ucmd)
 
 	if (cmd->flags)
 		return -EINVAL;
-	if (cmd->desc_size < offsetofend(struct memtopo_region_desc, name) ||
-	    cmd->desc_size > PAGE_SIZE)
-		return -EINVAL;
+	ret = memtopo_urecord_size_check(cmd->desc_size,
+					 offsetofend(struct memtopo_region_desc, name));
+	if (ret)
+		return ret;
 	memtopo_ctx_lock(ctx);
 	if (ctx->nr_regions > cmd->count) {
 		cmd->count = ctx->nr_regions;
@@ -372,9 +374,10 @@ static int memtopo_get_spaces(struct memtopo_ucmd *ucmd)
 
 	if (cmd->flags)
 		return -EINVAL;
-	if (cmd->desc_size < offsetofend(struct memtopo_space_desc, name) ||
-	    cmd->desc_size > PAGE_SIZE)
-		return -EINVAL;
+	ret = memtopo_urecord_size_check(cmd->desc_size,
+					 offsetofend(struct memtopo_space_desc, name));
+	if (ret)
+		return ret;
 	memtopo_ctx_lock(ctx);
 	if (ctx->nr_spaces > cmd->count) {
 		cmd->count = ctx->nr_spaces;

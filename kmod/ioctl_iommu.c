@@ -118,10 +118,12 @@ int memtopo_ioctl_iommu_get(struct memtopo_ucmd *ucmd)
 	u32 nr;
 	int n, ret = 0;
 
-	if (cmd->flags || cmd->__reserved ||
-	    cmd->mapping_size < offsetofend(struct memtopo_iommu_mapping, flags) ||
-	    cmd->mapping_size > PAGE_SIZE)
+	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
+	ret = memtopo_urecord_size_check(cmd->mapping_size,
+					 offsetofend(struct memtopo_iommu_mapping, flags));
+	if (ret)
+		return ret;
 	n = memtopo_region_list(ucmd->file->ctx, cmd->region, &memtopo_iommu_lister,
 				cmd->count, &out, &nr);
 	if (n < 0)

@@ -74,6 +74,17 @@ struct memtopo_ucmd {
 
 int memtopo_ucmd_respond(struct memtopo_ucmd *ucmd, size_t cmd_len);
 long memtopo_fops_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
+/*
+ * The record size a caller gives for an array it passes or receives: at
+ * least @min, the end of the fields the first layout had, so every record
+ * carries them; at most a page, far above any layout, so an offset of
+ * count * size (a u32 count) cannot overflow.  0 or -EINVAL.
+ */
+static inline int memtopo_urecord_size_check(u32 size, size_t min)
+{
+	return size >= min && size <= PAGE_SIZE ? 0 : -EINVAL;
+}
+
 /* Copy @n records of @ksize bytes to user records of @usize bytes. */
 int memtopo_copy_records(u8 __user *out, const void *records, u32 n, size_t ksize, u32 usize);
 

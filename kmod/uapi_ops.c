@@ -445,8 +445,9 @@ int memtopo_ioctl_batch(struct memtopo_ucmd *ucmd)
 
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
-	if (cmd->op_size < offsetofend(struct memtopo_op, name) || cmd->op_size > PAGE_SIZE)
-		return -EINVAL;
+	ret = memtopo_urecord_size_check(cmd->op_size, offsetofend(struct memtopo_op, name));
+	if (ret)
+		return ret;
 	if (cmd->count > MEMTOPO_MAX_BATCH)
 		return -ENOSPC;
 	u.uptr = u64_to_user_ptr(cmd->ops);
