@@ -505,11 +505,22 @@ MEMTOPO_LOCKED_WRAPPER(global_dirty_log_stop, ctx,
 		       (struct memtopo_ctx *ctx, u32 reasons),
 		       (ctx, reasons));
 
+/* memtopo_dirty_sync() for one region: log_sync of each of its ranges that logs */
+static void memtopo_dirty_sync_section(const struct memtopo_section *s, void *opaque)
+{
+	struct memtopo_listener *l = opaque;
+
+	if (s->dirty_log_mask)
+		l->ops->log_sync(l->priv, s);
+}
+
 /*
  * QEMU's memory_region_sync_dirty_bitmap(): a listener with log_sync gets
  * it for every range of its space's view that logs (and shows @mr, unless
  * @mr is NULL); one with only log_sync_global gets that once, since it
- * cannot sync finer.  Spaces in creation order, listeners forward.
+ * cannot sync finer.  Spaces in creation order, listeners forward.  For
+ * one region only the windows of the view that can show it are walked
+ * (memtopo_space_region_ranges_locked()), not the whole view per listener.
  */
 static void memtopo_dirty_sync(struct memtopo_ctx *ctx, struct memtopo_region *mr)
 {
@@ -529,9 +540,14 @@ static void memtopo_dirty_sync(struct memtopo_ctx *ctx, struct memtopo_region *m
 					l->ops->log_sync_global(l->priv);
 				continue;
 			}
+			if (mr) {
+				memtopo_space_region_ranges_locked(as, mr, 0, U64_MAX,
+								   memtopo_dirty_sync_section, l);
+				continue;
+			}
 			for (memtopo_pos_init(&p, v, 0); p.i < v->nr; memtopo_pos_next(&p)) {
 				fr = memtopo_pos_fr(&p);
-				if (!fr->mr || !fr->dirty_log_mask || (mr && fr->mr != mr))
+				if (!fr->mr || !fr->dirty_log_mask)
 					continue;
 				memtopo_pos_section(&p, &s);
 				l->ops->log_sync(l->priv, &s);
@@ -593,6 +609,31 @@ void memtopo_global_after_dirty_log_sync_locked(struct memtopo_ctx *ctx)
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_global_after_dirty_log_sync_locked, MEMTOPO);
 
+/* What memtopo_region_log_clear_locked() tells one listener. */
+struct memtopo_dirty_clear {
+	struct memtopo_listener *l;
+	u64 lo, hi;	/* the bytes of the region cleared */
+};
+
+/* One range of the region: the part of it that meets the cleared bytes. */
+static void memtopo_dirty_clear_section(const struct memtopo_section *sec, void *opaque)
+{
+	const struct memtopo_dirty_clear *c = opaque;
+	struct memtopo_section s = *sec;
+	u64 slast, a, b;
+
+	/* the section's bytes of the region: [s.offset, slast] */
+	slast = s.offset + (s.last - s.start);
+	a = max(c->lo, s.offset);
+	b = min(c->hi, slast);
+	if (a > b)
+		return;
+	s.start += a - s.offset;
+	s.last = s.start + (b - a);
+	s.offset = a;
+	c->l->ops->log_clear(c->l->priv, &s);
+}
+
 /**
  * memtopo_region_log_clear_locked() - QEMU's
  * memory_region_clear_dirty_bitmap(): tell listeners with log_clear that
@@ -608,12 +649,10 @@ EXPORT_SYMBOL_NS_GPL(memtopo_global_after_dirty_log_sync_locked, MEMTOPO);
 void memtopo_region_log_clear_locked(struct memtopo_region *mr, u64 first_page, u64 npages)
 {
 	struct memtopo_ctx *ctx = mr->ctx;
-	u64 lo, hi, slast, a, b, last_page;
-	const struct memtopo_view *v;
+	struct memtopo_dirty_clear c;
 	struct memtopo_listener *l;
-	struct memtopo_view_pos p;
-	struct memtopo_section s;
 	struct memtopo_space *as;
+	u64 last_page;
 
 	memtopo_assert_locked(ctx);
 	if (!npages || memtopo_region_empty(mr) ||
@@ -622,29 +661,17 @@ void memtopo_region_log_clear_locked(struct memtopo_region *mr, u64 first_page, 
 	last_page = memtopo_region_last_off(mr) >> MEMTOPO_DIRTY_PAGE_SHIFT;
 	if (npages - 1 < last_page - first_page)
 		last_page = first_page + npages - 1;
-	lo = first_page << MEMTOPO_DIRTY_PAGE_SHIFT;
-	hi = (last_page << MEMTOPO_DIRTY_PAGE_SHIFT) | (MEMTOPO_DIRTY_PAGE_SIZE - 1);
-	hi = min(hi, memtopo_region_last_off(mr));
+	c.lo = first_page << MEMTOPO_DIRTY_PAGE_SHIFT;
+	c.hi = (last_page << MEMTOPO_DIRTY_PAGE_SHIFT) | (MEMTOPO_DIRTY_PAGE_SIZE - 1);
+	c.hi = min(c.hi, memtopo_region_last_off(mr));
 	list_for_each_entry(as, &ctx->spaces, link) {
-		v = memtopo_space_view_locked(as);
 		memtopo_for_each_listener(l, as) {
 			if (!l->ops->log_clear)
 				continue;
-			for (memtopo_pos_init(&p, v, 0); p.i < v->nr; memtopo_pos_next(&p)) {
-				if (memtopo_pos_fr(&p)->mr != mr)
-					continue;
-				memtopo_pos_section(&p, &s);
-				/* the section's bytes of @mr: [s.offset, slast] */
-				slast = s.offset + (s.last - s.start);
-				a = max(lo, s.offset);
-				b = min(hi, slast);
-				if (a > b)
-					continue;
-				s.start += a - s.offset;
-				s.last = s.start + (b - a);
-				s.offset = a;
-				l->ops->log_clear(l->priv, &s);
-			}
+			c.l = l;
+			/* only the windows where the cleared bytes can show */
+			memtopo_space_region_ranges_locked(as, mr, c.lo, c.hi,
+							   memtopo_dirty_clear_section, &c);
 		}
 	}
 }
