@@ -84,10 +84,7 @@ int memtopo_space_walk_ranges(struct memtopo_space *as,
 
 	if (!view)
 		return -ENOENT;
-	for (memtopo_pos_init(&p, view, 0); p.i < view->nr; memtopo_pos_next(&p)) {
-		if (!memtopo_pos_fr(&p)->mr)
-			continue;
-		memtopo_pos_section(&p, &s);
+	for (memtopo_pos_init(&p, view, 0); memtopo_pos_shown(&p, &s); memtopo_pos_next(&p)) {
 		ret = cb(&s, opaque);
 		if (ret)
 			return ret;

@@ -525,7 +525,6 @@ static void memtopo_dirty_sync_section(const struct memtopo_section *s, void *op
 static void memtopo_dirty_sync(struct memtopo_ctx *ctx, struct memtopo_region *mr)
 {
 	const struct memtopo_view *v;
-	const struct memtopo_fr *fr;
 	struct memtopo_listener *l;
 	struct memtopo_view_pos p;
 	struct memtopo_section s;
@@ -545,13 +544,10 @@ static void memtopo_dirty_sync(struct memtopo_ctx *ctx, struct memtopo_region *m
 								   memtopo_dirty_sync_section, l);
 				continue;
 			}
-			for (memtopo_pos_init(&p, v, 0); p.i < v->nr; memtopo_pos_next(&p)) {
-				fr = memtopo_pos_fr(&p);
-				if (!fr->mr || !fr->dirty_log_mask)
-					continue;
-				memtopo_pos_section(&p, &s);
-				l->ops->log_sync(l->priv, &s);
-			}
+			for (memtopo_pos_init(&p, v, 0); memtopo_pos_shown(&p, &s);
+			     memtopo_pos_next(&p))
+				if (s.dirty_log_mask)
+					l->ops->log_sync(l->priv, &s);
 		}
 	}
 }

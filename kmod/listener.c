@@ -263,10 +263,7 @@ static int memtopo_listener_replay(struct memtopo_listener *l, bool adding)
 			ops->commit(l->priv);
 		return ret;
 	}
-	memtopo_pos_init(&p, v, 0);
-	for (memtopo_next_range(&p, v->nr); p.i < v->nr;
-	     memtopo_pos_next(&p), memtopo_next_range(&p, v->nr)) {
-		memtopo_pos_section(&p, &s);
+	for (memtopo_pos_init(&p, v, 0); memtopo_pos_shown(&p, &s); memtopo_pos_next(&p)) {
 		if (adding) {
 			if (ops->region_add)
 				ops->region_add(l->priv, &s);

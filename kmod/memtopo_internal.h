@@ -1094,6 +1094,26 @@ static inline u64 memtopo_pos_last(const struct memtopo_view_pos *p)
 }
 
 /*
+ * The walk every whole-view reader takes, each range that shows a region
+ * in address order (holes show none):
+ *
+ *	for (memtopo_pos_init(&p, v, 0); memtopo_pos_shown(&p, &s); memtopo_pos_next(&p))
+ *
+ * Moves @p to the first such entry at or after it and sets @s to its
+ * section; false past the view's end.
+ */
+static inline bool memtopo_pos_shown(struct memtopo_view_pos *p, struct memtopo_section *s)
+{
+	for (; p->i < p->v->nr; memtopo_pos_next(p)) {
+		if (memtopo_pos_fr(p)->mr) {
+			memtopo_pos_section(p, s);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
  * history.c: the views a space published before its current one.  At most
  * MEMTOPO_HISTORY_MAX; beyond the newest MEMTOPO_HISTORY_MIN, only while
  * they cost no more than 1/memtopo_history_share of the published view

@@ -456,12 +456,8 @@ void memtopo_space_sections_locked(struct memtopo_space *as,
 	struct memtopo_section s;
 
 	memtopo_assert_locked(as->ctx);
-	for (memtopo_pos_init(&p, v, 0); p.i < v->nr; memtopo_pos_next(&p)) {
-		if (!memtopo_pos_fr(&p)->mr)
-			continue;
-		memtopo_pos_section(&p, &s);
+	for (memtopo_pos_init(&p, v, 0); memtopo_pos_shown(&p, &s); memtopo_pos_next(&p))
 		fn(&s, opaque);
-	}
 }
 
 /**
