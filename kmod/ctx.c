@@ -82,7 +82,6 @@ int memtopo_ctx_charge(struct memtopo_ctx *ctx, size_t bytes)
 	} while (!atomic_long_try_cmpxchg(&ctx->mem_used, &used, used + bytes));
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(memtopo_ctx_charge, MEMTOPO);
 
 /**
  * memtopo_ctx_uncharge() - give back a memtopo_ctx_charge().
@@ -95,7 +94,6 @@ void memtopo_ctx_uncharge(struct memtopo_ctx *ctx, size_t bytes)
 {
 	WARN_ON_ONCE(atomic_long_sub_return(bytes, &ctx->mem_used) < 0);
 }
-EXPORT_SYMBOL_NS_GPL(memtopo_ctx_uncharge, MEMTOPO);
 
 /*
  * Could @bytes be charged if the views kept for resync by difference were
@@ -136,7 +134,6 @@ int memtopo_ctx_charge_locked(struct memtopo_ctx *ctx, size_t bytes)
 	memtopo_history_reclaim(ctx);
 	return memtopo_ctx_charge(ctx, bytes);
 }
-EXPORT_SYMBOL_NS_GPL(memtopo_ctx_charge_locked, MEMTOPO);
 
 /**
  * memtopo_ctx_set_mem_max_locked() - give a context a budget of its own,
@@ -199,7 +196,6 @@ void memtopo_ctx_uncharge_locked(struct memtopo_ctx *ctx, size_t bytes)
 	memtopo_assert_locked(ctx);
 	memtopo_ctx_uncharge(ctx, bytes);
 }
-EXPORT_SYMBOL_NS_GPL(memtopo_ctx_uncharge_locked, MEMTOPO);
 
 /**
  * memtopo_ctx_mem_used() - bytes charged to a context's budget.

@@ -901,6 +901,14 @@ EXPORT_SYMBOL_NS_GPL(memtopo_##name, MEMTOPO)
 
 /* ctx.c */
 struct memtopo_region *memtopo_region_by_id_locked(struct memtopo_ctx *ctx, u32 id);
+/*
+ * The per-context memory budget: memtopo's own, not exported, so no other
+ * module can give back a charge it did not take.
+ */
+int memtopo_ctx_charge(struct memtopo_ctx *ctx, size_t bytes);
+void memtopo_ctx_uncharge(struct memtopo_ctx *ctx, size_t bytes);
+int memtopo_ctx_charge_locked(struct memtopo_ctx *ctx, size_t bytes);
+void memtopo_ctx_uncharge_locked(struct memtopo_ctx *ctx, size_t bytes);
 void memtopo_ctx_set_global_dirty_locked(struct memtopo_ctx *ctx, u32 reasons);
 int memtopo_ctx_count_ioeventfds_locked(struct memtopo_ctx *ctx, int delta);
 

@@ -36,7 +36,7 @@ struct memtopo_event;
 #define MEMTOPO_MAX_NAME		64
 /*
  * Default per-context memory budget in bytes (memtopo.ctx_mem_max): what
- * memtopo_ctx_charge_locked() lets one context keep.
+ * memtopo lets one context keep of the memory it allocates for it.
  */
 #define MEMTOPO_CTX_MEM_DEFAULT		BIT(30)
 /* Rendered pieces per commit: aliases multiply subtrees, so cap the work. */
@@ -357,11 +357,7 @@ void memtopo_ctx_get(struct memtopo_ctx *ctx);
 void memtopo_ctx_put(struct memtopo_ctx *ctx);
 void memtopo_ctx_lock(struct memtopo_ctx *ctx);
 void memtopo_ctx_unlock(struct memtopo_ctx *ctx);
-/* The per-context memory budget (kmod/ctx.c); context mutex held but the first two. */
-int memtopo_ctx_charge(struct memtopo_ctx *ctx, size_t bytes);
-void memtopo_ctx_uncharge(struct memtopo_ctx *ctx, size_t bytes);
-int memtopo_ctx_charge_locked(struct memtopo_ctx *ctx, size_t bytes);
-void memtopo_ctx_uncharge_locked(struct memtopo_ctx *ctx, size_t bytes);
+/* The per-context memory budget (kmod/ctx.c); context mutex held. */
 int memtopo_ctx_set_mem_max_locked(struct memtopo_ctx *ctx, size_t bytes);
 size_t memtopo_ctx_mem_used(struct memtopo_ctx *ctx);
 size_t memtopo_ctx_mem_budget(struct memtopo_ctx *ctx);
