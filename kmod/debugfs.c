@@ -16,7 +16,9 @@
 #include <linux/slab.h>
 
 #include "memtopo_main.h"
+/* only for memtopo_assert_not_locked(): the engine exports no lock assertion */
 #include "memtopo_internal.h"
+#include <memtopo/memtopo.h>
 
 struct memtopo_dbg {
 	struct memtopo_ctx *ctx;
@@ -61,29 +63,29 @@ static int memtopo_dbg_flat_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(memtopo_dbg_flat);
 
+static int memtopo_dbg_space_show(struct memtopo_space *as, void *arg)
+{
+	struct memtopo_space_state st;
+
+	memtopo_space_describe_locked(as, &st);
+	seq_printf(arg, "space %u \"%s\" ranges %u listeners %u generation %llu kept %u\n",
+		   st.id, st.name, st.nr_ranges, st.nr_listeners, st.generation, st.nr_kept);
+	return 0;
+}
+
 static int memtopo_dbg_stats_show(struct seq_file *m, void *v)
 {
 	struct memtopo_ctx *ctx = m->private;
-	struct memtopo_listener *l;
-	struct memtopo_space *as;
+	struct memtopo_ctx_state cs;
 
 	memtopo_ctx_lock(ctx);
+	memtopo_ctx_describe_locked(ctx, &cs);
 	seq_printf(m, "regions %u\nspaces %u\ncommits %llu\nfull_renders %llu\noverlaps %llu\n"
-		   "generation %llu\n", ctx->nr_regions, ctx->nr_spaces, ctx->stat_commits,
-		   ctx->stat_full_renders, ctx->stat_overlaps, ctx->generation);
+		   "generation %llu\n", cs.nr_regions, cs.nr_spaces, cs.commits,
+		   cs.full_renders, cs.overlaps, cs.generation);
 	seq_printf(m, "overflows %llu\n", memtopo_ctx_stat_overflows(ctx));
 	seq_printf(m, "memory %zu\n", memtopo_ctx_mem_used(ctx));
-	list_for_each_entry(as, &ctx->spaces, link) {
-		struct memtopo_view *view;
-		unsigned int nl = 0;
-
-		view = memtopo_space_view_locked(as);
-		memtopo_for_each_listener(l, as)
-			nl++;
-		seq_printf(m, "space %u \"%s\" ranges %u listeners %u generation %llu kept %u\n",
-			   as->id, as->name, view->nr_ranges, nl, view->generation,
-			   memtopo_history_depth(as));
-	}
+	memtopo_ctx_walk_spaces_locked(ctx, memtopo_dbg_space_show, m);
 	memtopo_ctx_unlock(ctx);
 	return 0;
 }
@@ -140,7 +142,7 @@ void memtopo_debugfs_remove(struct memtopo_dbg *d)
 {
 	if (!d)
 		return;
-	lockdep_assert_not_held(&d->ctx->lock);
+	memtopo_assert_not_locked(d->ctx);
 	debugfs_remove(d->dir);
 	if (d->anon_id >= 0)
 		ida_free(&memtopo_dbg_ida, d->anon_id);

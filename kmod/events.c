@@ -707,6 +707,7 @@ int memtopo_ioctl_get_flat_diff(struct memtopo_ucmd *ucmd)
 	u8 __user *out = u64_to_user_ptr(cmd->events);
 	const struct memtopo_view *from, *to;
 	struct memtopo_diff_buf d = {};
+	struct memtopo_ctx_state cs;
 	struct memtopo_space *as;
 	int ret = 0;
 	u32 i;
@@ -722,7 +723,8 @@ int memtopo_ioctl_get_flat_diff(struct memtopo_ucmd *ucmd)
 		ret = -ENOENT;
 		goto out_unlock;
 	}
-	if (cmd->from_generation > ctx->generation || cmd->to_generation > ctx->generation) {
+	memtopo_ctx_describe_locked(ctx, &cs);
+	if (cmd->from_generation > cs.generation || cmd->to_generation > cs.generation) {
 		ret = -EINVAL;
 		goto out_unlock;
 	}
@@ -733,11 +735,11 @@ int memtopo_ioctl_get_flat_diff(struct memtopo_ucmd *ucmd)
 		ret = -ESTALE;
 		goto out_unlock;
 	}
-	d.generation = to->generation;
+	d.generation = memtopo_view_generation(to);
 	ret = memtopo_view_diff(from, to, memtopo_diff_collect, &d);
 	if (ret)
 		goto out_unlock;
-	cmd->to_generation = to->generation;
+	cmd->to_generation = d.generation;
 	if (d.n > cmd->count)
 		ret = -ENOSPC;
 	cmd->count = d.n;

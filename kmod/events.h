@@ -26,8 +26,7 @@
 #define _MEMTOPO_EVENTS_H
 
 #include <uapi/linux/memtopo.h>
-
-#include "memtopo_internal.h"
+#include <memtopo/memtopo.h>
 
 /* The uapi range flags are the section's flags, bit for bit. */
 static_assert(MEMTOPO_RANGE_READONLY == MEMTOPO_FR_READONLY);
@@ -65,7 +64,7 @@ static inline void memtopo_event_init(struct memtopo_event *ev, u32 type,
 	ev->type = type;
 	if (!s)
 		return;
-	ev->region = s->mr->id;
+	ev->region = memtopo_region_id(s->mr);
 	ev->start = s->start;
 	ev->last = s->last;
 	ev->offset = s->offset;

@@ -14,8 +14,8 @@
 #include "events.h"
 #include "ioctl_parity.h"
 #include "ioctl_iommu.h"
+/* only for memtopo_region_by_id_locked(), which the engine does not export */
 #include "memtopo_internal.h"
-#include "parity.h"
 #include <memtopo/memtopo.h>
 
 /**
@@ -96,7 +96,7 @@ static void memtopo_fill_range(struct memtopo_range *r, const struct memtopo_sec
 	r->start = s->start;
 	r->last = s->last;
 	r->offset = s->offset;
-	r->region = s->mr->id;
+	r->region = memtopo_region_id(s->mr);
 	r->flags = memtopo_section_range_flags(s);
 	r->dirty_log_mask = s->dirty_log_mask;
 }
@@ -183,15 +183,26 @@ out_unlock:
 	return n;
 }
 
+struct memtopo_ranges_out {
+	struct memtopo_range *r;
+	u32 n;
+};
+
+static int memtopo_fill_ranges(const struct memtopo_section *s, void *arg)
+{
+	struct memtopo_ranges_out *out = arg;
+
+	memtopo_fill_range(&out->r[out->n++], s);
+	return 0;
+}
+
 static int memtopo_get_flat(struct memtopo_ucmd *ucmd)
 {
 	struct memtopo_get_flat *cmd = ucmd->cmd;
 	struct memtopo_ctx *ctx = ucmd->file->ctx;
-	struct memtopo_range *ranges = NULL;
-	struct memtopo_section s;
+	struct memtopo_ranges_out out = {};
+	struct memtopo_space_state st;
 	struct memtopo_space *as;
-	struct memtopo_view *view;
-	u32 i, n = 0;
 	int ret = 0;
 
 	/* @generation is an output: its input is ignored */
@@ -207,127 +218,83 @@ static int memtopo_get_flat(struct memtopo_ucmd *ucmd)
 		ret = -ENOENT;
 		goto out_unlock;
 	}
-	view = memtopo_space_view_locked(as);
-	cmd->generation = view->generation;
-	if (view->nr_ranges > cmd->count) {
-		cmd->count = view->nr_ranges;
+	memtopo_space_describe_locked(as, &st);
+	cmd->generation = st.generation;
+	if (st.nr_ranges > cmd->count) {
+		cmd->count = st.nr_ranges;
 		ret = -ENOSPC;
 		goto out_unlock;
 	}
-	ranges = kvcalloc(max(view->nr_ranges, 1u), sizeof(*ranges), GFP_KERNEL_ACCOUNT);
-	if (!ranges) {
+	out.r = kvcalloc(max(st.nr_ranges, 1u), sizeof(*out.r), GFP_KERNEL_ACCOUNT);
+	if (!out.r) {
 		ret = -ENOMEM;
 		goto out_unlock;
 	}
-	for (i = 0; i < view->nr; i++) {
-		if (!memtopo_view_fr(view, i)->mr)
-			continue;
-		memtopo_view_section(view, i, &s);
-		memtopo_fill_range(&ranges[n++], &s);
-	}
-	cmd->count = n;
+	/* the mutex holds the view that was described: no commit in between */
+	rcu_read_lock();
+	memtopo_space_walk_ranges(as, memtopo_fill_ranges, &out);
+	rcu_read_unlock();
+	WARN_ON_ONCE(out.n != st.nr_ranges);
+	cmd->count = out.n;
 out_unlock:
 	memtopo_ctx_unlock(ctx);
 	/* user memory is touched without the context mutex held */
 	if (!ret)
-		ret = memtopo_copy_records(u64_to_user_ptr(cmd->ranges), ranges, n,
-					   sizeof(*ranges), cmd->range_size);
-	kvfree(ranges);
+		ret = memtopo_copy_records(u64_to_user_ptr(cmd->ranges), out.r, out.n,
+					   sizeof(*out.r), cmd->range_size);
+	kvfree(out.r);
 	if (ret && ret != -ENOSPC)
 		return ret;
 	return memtopo_ucmd_respond(ucmd, sizeof(*cmd)) ?: ret;
 }
 
-static u32 memtopo_backing_flags(const struct memtopo_backing *b)
-{
-	switch (b ? b->kind : MEMTOPO_BACKING_NONE) {
-	case MEMTOPO_BACKING_KERNEL:
-		return MEMTOPO_REGION_KERNEL_BACKING;
-	case MEMTOPO_BACKING_FILE:
-		return MEMTOPO_REGION_FILE_BACKING;
-	case MEMTOPO_BACKING_PROCESS:
-		return MEMTOPO_REGION_PROCESS_BACKING;
-	default:
-		return 0;
-	}
-}
+/* The uapi flags are the engine's, bit for bit. */
+static_assert(MEMTOPO_REGION_ENABLED == MEMTOPO_RS_ENABLED);
+static_assert(MEMTOPO_REGION_READONLY == MEMTOPO_RS_READONLY);
+static_assert(MEMTOPO_REGION_NONVOLATILE == MEMTOPO_RS_NONVOLATILE);
+static_assert(MEMTOPO_REGION_ROMD == MEMTOPO_RS_ROMD);
+static_assert(MEMTOPO_REGION_MAY_OVERLAP == MEMTOPO_RS_MAY_OVERLAP);
+static_assert(MEMTOPO_REGION_SIZE_2_64 == MEMTOPO_RS_SIZE_2_64);
+static_assert(MEMTOPO_REGION_KERNEL_BACKING == MEMTOPO_RS_KERNEL_BACKING);
+static_assert(MEMTOPO_REGION_FILE_BACKING == MEMTOPO_RS_FILE_BACKING);
+static_assert(MEMTOPO_REGION_PROCESS_BACKING == MEMTOPO_RS_PROCESS_BACKING);
 
-static void memtopo_fill_region(struct memtopo_region_desc *d, const struct memtopo_region *mr)
-{
-	const struct memtopo_backing *b = mr->backing;
+struct memtopo_regions_out {
+	struct memtopo_region_desc *d;
+	u32 n;
+};
 
+static int memtopo_fill_region(struct memtopo_region *mr, void *arg)
+{
+	struct memtopo_regions_out *out = arg;
+	struct memtopo_region_desc *d = &out->d[out->n++];
+	struct memtopo_region_state st;
+
+	memtopo_region_describe_locked(mr, &st);
 	memset(d, 0, sizeof(*d));
-	d->id = mr->id;
-	d->parent = mr->parent ? mr->parent->id : 0;
-	d->alias = memtopo_region_alias_target(mr) ? mr->alias->id : 0;
-	d->kind = mr->kind;
-	d->flags = ((mr->flags & MEMTOPO_RF_ENABLED) ? MEMTOPO_REGION_ENABLED : 0) |
-		   ((mr->flags & MEMTOPO_RF_READONLY) ? MEMTOPO_REGION_READONLY : 0) |
-		   ((mr->flags & MEMTOPO_RF_NONVOLATILE) ? MEMTOPO_REGION_NONVOLATILE : 0) |
-		   ((mr->flags & MEMTOPO_RF_ROMD) ? MEMTOPO_REGION_ROMD : 0) |
-		   ((mr->flags & MEMTOPO_RF_MAY_OVERLAP) ? MEMTOPO_REGION_MAY_OVERLAP : 0) |
-		   ((mr->flags & MEMTOPO_RF_SIZE64) ? MEMTOPO_REGION_SIZE_2_64 : 0) |
-		   memtopo_backing_flags(b);
-	d->priority = mr->priority;
-	d->dirty_log_mask = mr->dirty_log_mask;
-	d->addr = mr->addr;
-	d->length = mr->size;
-	d->alias_offset = mr->kind == MEMTOPO_ALIAS ? mr->alias_offset : 0;
-	strscpy(d->name, mr->name, sizeof(d->name));
-	if (b) {
-		d->uaddr = b->uaddr;
-		if (b->kind != MEMTOPO_BACKING_NONE)
-			d->backing_id = b->id;
-		if (b->kind == MEMTOPO_BACKING_KERNEL)
-			d->backing_offset = b->mmap_offset;
-		else if (b->kind == MEMTOPO_BACKING_FILE)
-			d->backing_offset = b->file_offset;
-	}
-}
-
-/*
- * Pre-order from every detached region: parents first, siblings in render
- * order.  Each region is pushed once, so the stack never holds more than
- * the context's regions.
- */
-static int memtopo_collect_regions(struct memtopo_ctx *ctx, struct memtopo_region_desc *d,
-				   u32 *count)
-{
-	struct memtopo_region **stack, **kids = NULL, *top, *mr;
-	u32 n = 0, sp = 0, nr_kids = 0, cap_kids = 0, i;
-	unsigned long id;
-	int ret = 0;
-
-	stack = kvmalloc_array(max(ctx->nr_regions, 1u), sizeof(*stack), GFP_KERNEL_ACCOUNT);
-	if (!stack)
-		return -ENOMEM;
-	xa_for_each(&ctx->objects, id, top) {
-		if (top->parent)
-			continue;
-		stack[sp++] = top;
-		while (sp && !ret) {
-			mr = stack[--sp];
-			memtopo_fill_region(&d[n++], mr);
-			ret = memtopo_region_children_sorted(mr, &kids, &nr_kids, &cap_kids);
-			/* the last pushed comes out next: push in reverse render order */
-			for (i = nr_kids; i-- && !ret; )
-				stack[sp++] = kids[i];
-		}
-		if (ret)
-			break;
-	}
-	kvfree(kids);
-	kvfree(stack);
-	*count = n;
-	return ret;
+	d->id = st.id;
+	d->parent = st.parent;
+	d->alias = st.alias;
+	d->kind = st.kind;
+	d->flags = st.flags;
+	d->priority = st.priority;
+	d->dirty_log_mask = st.dirty_log_mask;
+	d->addr = st.addr;
+	d->length = st.size;
+	d->alias_offset = st.alias_offset;
+	d->uaddr = st.uaddr;
+	strscpy(d->name, st.name, sizeof(d->name));
+	d->backing_id = st.backing_id;
+	d->backing_offset = st.backing_offset;
+	return 0;
 }
 
 static int memtopo_get_regions(struct memtopo_ucmd *ucmd)
 {
 	struct memtopo_get_regions *cmd = ucmd->cmd;
 	struct memtopo_ctx *ctx = ucmd->file->ctx;
-	struct memtopo_region_desc *d = NULL;
-	u32 n = 0;
+	struct memtopo_regions_out out = {};
+	struct memtopo_ctx_state cs;
 	int ret = 0;
 
 	if (cmd->flags)
@@ -337,39 +304,59 @@ static int memtopo_get_regions(struct memtopo_ucmd *ucmd)
 	if (ret)
 		return ret;
 	memtopo_ctx_lock(ctx);
-	if (ctx->nr_regions > cmd->count) {
-		cmd->count = ctx->nr_regions;
+	memtopo_ctx_describe_locked(ctx, &cs);
+	if (cs.nr_regions > cmd->count) {
+		cmd->count = cs.nr_regions;
 		ret = -ENOSPC;
 		goto out_unlock;
 	}
-	d = kvcalloc(max(ctx->nr_regions, 1u), sizeof(*d), GFP_KERNEL_ACCOUNT);
-	if (!d) {
+	out.d = kvcalloc(max(cs.nr_regions, 1u), sizeof(*out.d), GFP_KERNEL_ACCOUNT);
+	if (!out.d) {
 		ret = -ENOMEM;
 		goto out_unlock;
 	}
-	ret = memtopo_collect_regions(ctx, d, &n);
+	ret = memtopo_ctx_walk_regions_locked(ctx, memtopo_fill_region, &out);
 	if (ret)
 		goto out_unlock;
-	WARN_ON_ONCE(n != ctx->nr_regions);
-	cmd->count = n;
+	WARN_ON_ONCE(out.n != cs.nr_regions);
+	cmd->count = out.n;
 out_unlock:
 	memtopo_ctx_unlock(ctx);
 	if (!ret)
-		ret = memtopo_copy_records(u64_to_user_ptr(cmd->regions), d, n, sizeof(*d),
-					   cmd->desc_size);
-	kvfree(d);
+		ret = memtopo_copy_records(u64_to_user_ptr(cmd->regions), out.d, out.n,
+					   sizeof(*out.d), cmd->desc_size);
+	kvfree(out.d);
 	if (ret && ret != -ENOSPC)
 		return ret;
 	return memtopo_ucmd_respond(ucmd, sizeof(*cmd)) ?: ret;
+}
+
+struct memtopo_spaces_out {
+	struct memtopo_space_desc *d;
+	u32 n;
+};
+
+static int memtopo_fill_space(struct memtopo_space *as, void *arg)
+{
+	struct memtopo_spaces_out *out = arg;
+	struct memtopo_space_desc *d = &out->d[out->n++];
+	struct memtopo_space_state st;
+
+	memtopo_space_describe_locked(as, &st);
+	d->id = st.id;
+	d->root = st.root;
+	d->generation = st.generation;
+	d->nr_ranges = st.nr_ranges;
+	strscpy(d->name, st.name, sizeof(d->name));
+	return 0;
 }
 
 static int memtopo_get_spaces(struct memtopo_ucmd *ucmd)
 {
 	struct memtopo_get_spaces *cmd = ucmd->cmd;
 	struct memtopo_ctx *ctx = ucmd->file->ctx;
-	struct memtopo_space_desc *d = NULL;
-	struct memtopo_space *as;
-	u32 n = 0;
+	struct memtopo_spaces_out out = {};
+	struct memtopo_ctx_state cs;
 	int ret = 0;
 
 	if (cmd->flags)
@@ -379,33 +366,25 @@ static int memtopo_get_spaces(struct memtopo_ucmd *ucmd)
 	if (ret)
 		return ret;
 	memtopo_ctx_lock(ctx);
-	if (ctx->nr_spaces > cmd->count) {
-		cmd->count = ctx->nr_spaces;
+	memtopo_ctx_describe_locked(ctx, &cs);
+	if (cs.nr_spaces > cmd->count) {
+		cmd->count = cs.nr_spaces;
 		ret = -ENOSPC;
 		goto out_unlock;
 	}
-	d = kvcalloc(max(ctx->nr_spaces, 1u), sizeof(*d), GFP_KERNEL_ACCOUNT);
-	if (!d) {
+	out.d = kvcalloc(max(cs.nr_spaces, 1u), sizeof(*out.d), GFP_KERNEL_ACCOUNT);
+	if (!out.d) {
 		ret = -ENOMEM;
 		goto out_unlock;
 	}
-	list_for_each_entry(as, &ctx->spaces, link) {
-		struct memtopo_view *view = memtopo_space_view_locked(as);
-
-		d[n].id = as->id;
-		d[n].root = as->root->id;
-		d[n].generation = view->generation;
-		d[n].nr_ranges = view->nr_ranges;
-		strscpy(d[n].name, as->name, sizeof(d[n].name));
-		n++;
-	}
-	cmd->count = n;
+	memtopo_ctx_walk_spaces_locked(ctx, memtopo_fill_space, &out);
+	cmd->count = out.n;
 out_unlock:
 	memtopo_ctx_unlock(ctx);
 	if (!ret)
-		ret = memtopo_copy_records(u64_to_user_ptr(cmd->spaces), d, n, sizeof(*d),
-					   cmd->desc_size);
-	kvfree(d);
+		ret = memtopo_copy_records(u64_to_user_ptr(cmd->spaces), out.d, out.n,
+					   sizeof(*out.d), cmd->desc_size);
+	kvfree(out.d);
 	if (ret && ret != -ENOSPC)
 		return ret;
 	return memtopo_ucmd_respond(ucmd, sizeof(*cmd)) ?: ret;
@@ -482,6 +461,7 @@ static int memtopo_ioctl_budget(struct memtopo_ucmd *ucmd)
 	struct memtopo_budget *cmd = ucmd->cmd;
 	struct memtopo_ctx *ctx = ucmd->file->ctx;
 	bool set = cmd->flags & MEMTOPO_BUDGET_SET;
+	struct memtopo_ctx_state cs;
 	size_t old_max;
 	int ret = 0;
 
@@ -490,12 +470,13 @@ static int memtopo_ioctl_budget(struct memtopo_ucmd *ucmd)
 	if (set && cmd->mem_max > SIZE_MAX)
 		return -EINVAL;
 	memtopo_ctx_lock(ctx);
-	old_max = ctx->mem_max;
+	memtopo_ctx_describe_locked(ctx, &cs);
+	old_max = cs.mem_max;
 	if (set)
 		ret = memtopo_ctx_set_mem_max_locked(ctx, cmd->mem_max);
 	cmd->mem_max = memtopo_ctx_mem_budget(ctx);
 	cmd->mem_used = memtopo_ctx_mem_used(ctx);
-	cmd->ceiling = READ_ONCE(memtopo_ctx_mem_max);
+	cmd->ceiling = cs.mem_ceiling;
 	memtopo_ctx_unlock(ctx);
 	if (ret)
 		return ret;

@@ -78,8 +78,10 @@ static int memtopo_discard_change(struct memtopo_ucmd *ucmd, struct memtopo_regi
 	struct memtopo_discard_info after;
 	int ret;
 
-	/* held from the preview to the change: nothing may move in between */
-	memtopo_assert_locked(mr->ctx);
+	/*
+	 * The caller holds the context mutex from the preview to the change
+	 * (each *_locked call asserts it): nothing may move in between.
+	 */
 	ret = memtopo_discard_preview_locked(mr, cmd->op, cmd->granularity, cmd->offset,
 					     cmd->length, &after);
 	if (ret)

@@ -135,19 +135,6 @@ struct memtopo_ctx *memtopo_ctx_from_fd(int fd)
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_ctx_from_fd, MEMTOPO);
 
-/**
- * memtopo_region_id() - the ID userspace names a region by.
- * @mr: the region.
- *
- * Context: any; the caller keeps @mr alive.
- * Return: the ID (stable for the region's life).
- */
-u32 memtopo_region_id(const struct memtopo_region *mr)
-{
-	return mr->id;
-}
-EXPORT_SYMBOL_NS_GPL(memtopo_region_id, MEMTOPO);
-
 static struct miscdevice memtopo_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "memtopo",

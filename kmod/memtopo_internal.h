@@ -835,6 +835,7 @@ static inline bool memtopo_region_terminates(const struct memtopo_region *mr)
 }
 
 #define memtopo_assert_locked(ctx) lockdep_assert_held(&(ctx)->lock)
+#define memtopo_assert_not_locked(ctx) lockdep_assert_not_held(&(ctx)->lock)
 
 /* ctx.c: the budget ceiling, memtopo.ctx_mem_max */
 extern unsigned long memtopo_ctx_mem_max;
@@ -935,6 +936,12 @@ void memtopo_undo_destroy(struct memtopo_ctx *ctx);
 static inline bool memtopo_region_destroyed(const struct memtopo_region *mr)
 {
 	return mr->flags & MEMTOPO_RF_DESTROYED;
+}
+
+/* A destroyed space stays in memory until the next commit frees it. */
+static inline bool memtopo_space_destroyed(const struct memtopo_space *as)
+{
+	return as->dead;
 }
 
 /*
@@ -1144,6 +1151,12 @@ void memtopo_history_reclaim(struct memtopo_ctx *ctx);
 int memtopo_view_diff(const struct memtopo_view *old, const struct memtopo_view *new,
 		      int (*fn)(void *opaque, const struct memtopo_section *s, bool add),
 		      void *opaque);
+
+/* The generation a view was published with: unique, it names the content. */
+static inline u64 memtopo_view_generation(const struct memtopo_view *view)
+{
+	return view->generation;
+}
 
 /* space.c */
 void memtopo_space_undo(struct memtopo_undo *u);

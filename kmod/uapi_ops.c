@@ -49,7 +49,7 @@ static struct memtopo_space *memtopo_batch_space(struct memtopo_batch_state *b, 
 		u32 i = id & ~MEMTOPO_ID_BATCH_REF;
 
 		as = i < b->nr ? xa_load(&b->spaces, i) : NULL;
-		return as && !as->dead ? as : NULL;
+		return as && !memtopo_space_destroyed(as) ? as : NULL;
 	}
 	return memtopo_space_find_locked(b->ctx, id);
 }
@@ -193,7 +193,7 @@ static int memtopo_op_create(struct memtopo_batch_state *b, struct memtopo_op *o
 	memtopo_backing_put(backing);
 	if (IS_ERR(mr))
 		return PTR_ERR(mr);
-	op->id = mr->id;
+	op->id = memtopo_region_id(mr);
 	op->backing_id = 0;
 	op->backing_offset = 0;
 	if (backing && backing->kind != MEMTOPO_BACKING_NONE) {
@@ -220,7 +220,7 @@ static int memtopo_op_space_create(struct memtopo_batch_state *b, struct memtopo
 	as = memtopo_space_create_locked(b->ctx, op->name, root);
 	if (IS_ERR(as))
 		return PTR_ERR(as);
-	op->id = as->id;
+	op->id = memtopo_space_id(as);
 	return xa_err(xa_store(&b->spaces, b->nr, as, GFP_KERNEL));
 }
 
@@ -235,6 +235,7 @@ static int memtopo_op_bool(const struct memtopo_op *op)
 static int memtopo_op_apply(struct memtopo_batch_state *b, struct memtopo_op *op)
 {
 	struct memtopo_region *mr, *parent;
+	struct memtopo_backing *backing;
 	struct memtopo_space *as;
 
 	if (op->__reserved || op->__reserved2)
@@ -289,7 +290,7 @@ static int memtopo_op_apply(struct memtopo_batch_state *b, struct memtopo_op *op
 			if (!parent)
 				return -ENOENT;
 		} else {
-			parent = mr->parent;
+			parent = memtopo_region_parent_locked(mr);
 			if (!parent)
 				return -ENOENT;
 		}
@@ -303,8 +304,9 @@ static int memtopo_op_apply(struct memtopo_batch_state *b, struct memtopo_op *op
 		    op->priority || ((op->flags & MEMTOPO_OP_F_SIZE_2_64) && op->length))
 			return -EINVAL;
 		/* RAM cannot grow past its backing */
-		if (mr->backing && mr->backing->kind != MEMTOPO_BACKING_NONE &&
-		    (op->flags & MEMTOPO_OP_F_SIZE_2_64 || op->length > mr->backing->size))
+		backing = memtopo_region_backing(mr);
+		if (backing && backing->kind != MEMTOPO_BACKING_NONE &&
+		    (op->flags & MEMTOPO_OP_F_SIZE_2_64 || op->length > backing->size))
 			return -EINVAL;
 		return memtopo_region_set_size_locked(mr, op->length,
 						      op->flags & MEMTOPO_OP_F_SIZE_2_64);

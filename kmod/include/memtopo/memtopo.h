@@ -365,6 +365,7 @@ struct memtopo_ctx *memtopo_ctx_from_fd(int fd);
 /* IDs are what /dev/memtopo users name objects by (kmod/ctx.c). */
 struct memtopo_space *memtopo_space_find_locked(struct memtopo_ctx *ctx, u32 id);
 u32 memtopo_region_id(const struct memtopo_region *mr);
+u32 memtopo_space_id(const struct memtopo_space *as);
 
 /* Regions: every call below takes and releases the context mutex. */
 /**
@@ -638,6 +639,112 @@ int memtopo_region_priority(const struct memtopo_region *mr);
 bool memtopo_region_is_enabled(const struct memtopo_region *mr);
 bool memtopo_region_is_readonly(const struct memtopo_region *mr);
 struct memtopo_region *memtopo_region_parent_locked(const struct memtopo_region *mr);
+
+/* What memtopo_region_describe_locked() reports in memtopo_region_state.flags. */
+#define MEMTOPO_RS_ENABLED		BIT(0)
+#define MEMTOPO_RS_READONLY		BIT(1)
+#define MEMTOPO_RS_NONVOLATILE		BIT(2)
+#define MEMTOPO_RS_ROMD			BIT(3)
+#define MEMTOPO_RS_MAY_OVERLAP		BIT(4)	/* attached as an overlap */
+#define MEMTOPO_RS_SIZE_2_64		BIT(5)	/* the size is 2^64 */
+#define MEMTOPO_RS_KERNEL_BACKING	BIT(6)	/* backing kinds: enum memtopo_backing_kind */
+#define MEMTOPO_RS_FILE_BACKING		BIT(7)
+#define MEMTOPO_RS_PROCESS_BACKING	BIT(8)
+
+/**
+ * struct memtopo_region_state - what a region is now
+ * (memtopo_region_describe_locked()).
+ * @id: memtopo_region_id().
+ * @parent: the container's ID, or 0 when detached.
+ * @alias: a MEMTOPO_ALIAS's target's ID, else 0.
+ * @kind: enum memtopo_kind.
+ * @flags: MEMTOPO_RS_*.
+ * @priority: priority among its siblings.
+ * @dirty_log_mask: dirty-log clients enabled (BIT(MEMTOPO_DIRTY_*)).
+ * @addr: offset in its container.
+ * @size: size in bytes; 0 with MEMTOPO_RS_SIZE_2_64 means 2^64.
+ * @alias_offset: a MEMTOPO_ALIAS's offset into its target, else 0.
+ * @name: the region's name, valid while the region is.
+ * @uaddr: the backing's user address (a process backing's, or the label
+ *	of memtopo_backing_label()), else 0.
+ * @backing_id: the backing's ID for a kernel, file or process backing,
+ *	else 0.
+ * @backing_offset: a kernel backing's mmap offset or a file backing's
+ *	file offset, else 0.
+ */
+struct memtopo_region_state {
+	u32 id;
+	u32 parent;
+	u32 alias;
+	enum memtopo_kind kind;
+	u32 flags;
+	s32 priority;
+	u8 dirty_log_mask;
+	u64 addr;
+	u64 size;
+	u64 alias_offset;
+	const char *name;
+	u64 uaddr;
+	u64 backing_id;
+	u64 backing_offset;
+};
+
+/**
+ * struct memtopo_space_state - what a space is now
+ * (memtopo_space_describe_locked()).
+ * @id: the space's ID.
+ * @root: its root region's ID.
+ * @name: its name, valid while the space is.
+ * @generation: the generation of its published view.
+ * @nr_ranges: the flat ranges of that view (holes not counted).
+ * @nr_listeners: listeners registered on it.
+ * @nr_kept: views it keeps for MEMTOPO_GET_FLAT_DIFF, the published one
+ *	included.
+ */
+struct memtopo_space_state {
+	u32 id;
+	u32 root;
+	const char *name;
+	u64 generation;
+	u32 nr_ranges;
+	u32 nr_listeners;
+	u32 nr_kept;
+};
+
+/**
+ * struct memtopo_ctx_state - a context's counts and statistics
+ * (memtopo_ctx_describe_locked()).
+ * @nr_regions: live regions.
+ * @nr_spaces: live spaces.
+ * @generation: the last generation a commit published.
+ * @mem_max: the context's own memory budget in bytes, 0 for none
+ *	(memtopo_ctx_mem_budget() is the one its charges are held to).
+ * @mem_ceiling: the module's ceiling on every context's budget in bytes
+ *	(memtopo.ctx_mem_max).
+ * @commits: commits made.
+ * @full_renders: views rendered from their root whole.
+ * @overlaps: subregions attached over a sibling without may-overlap (QEMU
+ *	warns of those).
+ */
+struct memtopo_ctx_state {
+	u32 nr_regions;
+	u32 nr_spaces;
+	u64 generation;
+	size_t mem_max;
+	size_t mem_ceiling;
+	u64 commits;
+	u64 full_renders;
+	u64 overlaps;
+};
+
+void memtopo_region_describe_locked(const struct memtopo_region *mr,
+				    struct memtopo_region_state *st);
+int memtopo_ctx_walk_regions_locked(struct memtopo_ctx *ctx,
+				    int (*fn)(struct memtopo_region *mr, void *arg), void *arg);
+void memtopo_ctx_describe_locked(struct memtopo_ctx *ctx, struct memtopo_ctx_state *st);
+int memtopo_ctx_walk_spaces_locked(struct memtopo_ctx *ctx,
+				   int (*fn)(struct memtopo_space *as, void *arg), void *arg);
+void memtopo_space_describe_locked(struct memtopo_space *as, struct memtopo_space_state *st);
 
 /**
  * struct memtopo_mapping - a range of a space mapped for the kernel by
