@@ -4821,8 +4821,7 @@ static char *snapshot(void)
 
 	snap_len = 0;
 	snap_printf("regions %u spaces %u global %x iofds %u txn %u\n", ctx->nr_regions,
-		    ctx->nr_spaces, ctx->global_dirty_reasons,
-		    ctx->parity ? ctx->parity->nr_ioeventfds : 0, ctx->txn_depth);
+		    ctx->nr_spaces, ctx->global_dirty_reasons, ctx->nr_ioeventfds, ctx->txn_depth);
 	xa_for_each(&ctx->objects, id, mr) {
 		struct memtopo_region_parity *p = mr->parity;
 
