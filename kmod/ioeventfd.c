@@ -54,33 +54,6 @@ void memtopo_ioeventfds_free(struct memtopo_region_parity *p)
 		memtopo_ioeventfd_put(fd);
 }
 
-/* Registered ioeventfds of the context, context locked. */
-static unsigned int memtopo_ioeventfds_nr(const struct memtopo_ctx *ctx)
-{
-	return ctx->parity ? ctx->parity->nr_ioeventfds : 0;
-}
-
-/*
- * The one writer of the count: @delta registrations added (> 0) or
- * removed (< 0).  The state exists: memtopo_region_add_eventfd_locked()
- * makes it before the first registration.  0, or -ENOSPC if the count
- * would overflow (nothing changed).
- */
-static int memtopo_ioeventfds_count(struct memtopo_ctx *ctx, int delta)
-{
-	struct memtopo_ctx_parity *cp = ctx->parity;
-
-	memtopo_assert_locked(ctx);
-	if (WARN_ON_ONCE(!cp))
-		return -EINVAL;
-	if (delta > 0 && cp->nr_ioeventfds > UINT_MAX - delta)
-		return -ENOSPC;
-	if (WARN_ON_ONCE(delta < 0 && cp->nr_ioeventfds < -(unsigned int)delta))
-		return -EINVAL;
-	cp->nr_ioeventfds += delta;
-	return 0;
-}
-
 static bool memtopo_ioeventfd_collides(const struct memtopo_iofd *fd, u64 offset,
 				       unsigned int size, bool match_data, u64 data)
 {
@@ -200,10 +173,10 @@ int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 		list_for_each_entry(fd, &p->ioeventfds, link)
 			if (memtopo_ioeventfd_collides(fd, offset, size, match_data, data))
 				return -EEXIST;
-	if (memtopo_ioeventfds_nr(mr->ctx) == UINT_MAX)
+	if (memtopo_ctx_nr_ioeventfds(mr->ctx) == UINT_MAX)
 		return -ENOSPC;
 	p = memtopo_parity_get(mr);
-	if (!p || !memtopo_ctx_parity_get(mr->ctx))
+	if (!p)
 		return -ENOMEM;
 	fd = kzalloc(sizeof(*fd), GFP_KERNEL_ACCOUNT);
 	if (!fd)
@@ -224,7 +197,7 @@ int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 	list_add_tail_rcu(&fd->link, &p->ioeventfds);
 	p->nr_ioeventfds++;
 	/* checked above, under the same mutex hold: cannot fail */
-	memtopo_ioeventfds_count(mr->ctx, 1);
+	memtopo_ctx_count_ioeventfds_locked(mr->ctx, 1);
 	ret = memtopo_ioeventfds_changed(mr->ctx);
 	if (ret) {
 		/*
@@ -234,7 +207,7 @@ int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 		 */
 		list_del_rcu(&fd->link);
 		p->nr_ioeventfds--;
-		memtopo_ioeventfds_count(mr->ctx, -1);
+		memtopo_ctx_count_ioeventfds_locked(mr->ctx, -1);
 		memtopo_undo_cancel(mr->ctx);
 		synchronize_rcu();
 		kfree(fd);
@@ -286,7 +259,7 @@ int memtopo_region_del_eventfd_locked(struct memtopo_region *mr, u64 offset,
 		u->pos = fd->link.prev;
 		list_del_rcu(&fd->link);
 		p->nr_ioeventfds--;
-		memtopo_ioeventfds_count(mr->ctx, -1);
+		memtopo_ctx_count_ioeventfds_locked(mr->ctx, -1);
 		ret = memtopo_ioeventfds_changed(mr->ctx);
 		if (ret) {
 			/* nobody was told: back where it was, as a rollback puts it */
@@ -469,7 +442,7 @@ static void memtopo_ioeventfd_notify(struct memtopo_space *as,
 /* Nothing to do: no registration anywhere, and none this space reported. */
 static bool memtopo_ioeventfds_idle(struct memtopo_space *as)
 {
-	return !memtopo_ioeventfds_nr(as->ctx) && (!as->parity || !as->parity->nr_fds);
+	return !memtopo_ctx_nr_ioeventfds(as->ctx) && (!as->parity || !as->parity->nr_fds);
 }
 
 /*
@@ -644,13 +617,13 @@ void memtopo_ioeventfd_undo(struct memtopo_undo *u, bool forget)
 		list_add_rcu(&fd->link, u->pos);
 		p->nr_ioeventfds++;
 		/* it was counted before the delete: room is left */
-		memtopo_ioeventfds_count(mr->ctx, 1);
+		memtopo_ctx_count_ioeventfds_locked(mr->ctx, 1);
 		return;
 	}
 	if (forget)
 		return;
 	list_del_rcu(&fd->link);
 	p->nr_ioeventfds--;
-	memtopo_ioeventfds_count(mr->ctx, -1);
+	memtopo_ctx_count_ioeventfds_locked(mr->ctx, -1);
 	memtopo_ioeventfd_put(fd);
 }

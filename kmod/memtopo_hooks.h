@@ -202,13 +202,6 @@ void memtopo_hook_space_published(struct memtopo_space *as);
 void memtopo_hook_space_destroy(struct memtopo_space *as);
 
 /**
- * memtopo_hook_ctx_free() - a context goes, its regions and spaces
- * destroyed: free its parity state.
- * @ctx: the context, locked; nothing else can reach it any more.
- */
-void memtopo_hook_ctx_free(struct memtopo_ctx *ctx);
-
-/**
  * memtopo_hook_space_free_deferred() - a destroyed space's RCU grace period
  * is over; an access dispatched by space ID (MEMTOPO_SPACE_RW) may still be
  * walking it without the context mutex.

@@ -2,9 +2,8 @@
 /*
  * The parity side of the hooks (memtopo_hooks.h) and the owner of the
  * state the parity features share: a region's struct memtopo_region_parity
- * (dirty bitmaps, ioeventfd registrations, coalescing ranges), a space's
- * struct memtopo_space_parity (its ioeventfd set) and a context's struct
- * memtopo_ctx_parity (its ioeventfd count) are allocated,
+ * (dirty bitmaps, ioeventfd registrations, coalescing ranges) and a
+ * space's struct memtopo_space_parity (its ioeventfd set) are allocated,
  * freed and replayed to listeners here and nowhere else; each feature file
  * manages its own part of them.
  */
@@ -49,27 +48,6 @@ struct memtopo_space_parity *memtopo_space_parity_get(struct memtopo_space *as)
 			INIT_LIST_HEAD(&as->parity->discard_listeners);
 	}
 	return as->parity;
-}
-
-/**
- * memtopo_ctx_parity_get() - a context's parity state, allocated on first use.
- * @ctx: the context, locked.
- *
- * Return: the state, or NULL on allocation failure.
- */
-struct memtopo_ctx_parity *memtopo_ctx_parity_get(struct memtopo_ctx *ctx)
-{
-	memtopo_assert_locked(ctx);
-	if (!ctx->parity)
-		ctx->parity = kzalloc(sizeof(*ctx->parity), GFP_KERNEL_ACCOUNT);
-	return ctx->parity;
-}
-
-void memtopo_hook_ctx_free(struct memtopo_ctx *ctx)
-{
-	memtopo_assert_locked(ctx);
-	kfree(ctx->parity);
-	ctx->parity = NULL;
 }
 
 int memtopo_hook_dirty_prepare(struct memtopo_region *mr, u8 mask, u8 *fresh)

@@ -130,19 +130,9 @@ memtopo_parity_locked(const struct memtopo_region *mr)
 	return rcu_dereference_protected(mr->parity, lockdep_is_held(&mr->ctx->lock));
 }
 
-/* A context's parity state: what no one region or space holds. */
-struct memtopo_ctx_parity {
-	/*
-	 * ioeventfds registered on all its regions: none lets a commit skip
-	 * the ioeventfd pass of every space that reported none (ioeventfd.c)
-	 */
-	unsigned int nr_ioeventfds;
-};
-
 /* parity.c: the shared state, allocated on first use */
 struct memtopo_region_parity *memtopo_parity_get(struct memtopo_region *mr);
 struct memtopo_space_parity *memtopo_space_parity_get(struct memtopo_space *as);
-struct memtopo_ctx_parity *memtopo_ctx_parity_get(struct memtopo_ctx *ctx);
 
 /*
  * One mapping of a table IOMMU (iommu.c): [@iova, @last] translates to
