@@ -267,7 +267,9 @@ struct memtopo_region {
 		};
 		/*
 		 * MEMTOPO_CONTAINER: at least the largest last address less
-		 * address of any child since it last had none (region.c)
+		 * address of any child since it last had none (region.c);
+		 * written and read only under the context mutex, by the
+		 * child tree's writers and a render, never by lockless readers
 		 */
 		u64 kids_reach;
 	};
