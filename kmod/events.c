@@ -462,6 +462,7 @@ int memtopo_ioctl_subscribe(struct memtopo_ucmd *ucmd)
 	struct memtopo_ctx *ctx = mf->ctx;
 	struct memtopo_space *as;
 	struct memtopo_sub *sub;
+	u32 next_id;
 	size_t cost;
 	int ret;
 
@@ -517,6 +518,7 @@ int memtopo_ioctl_subscribe(struct memtopo_ucmd *ucmd)
 	 * taken last, once nothing the caller sent can fail the call, because
 	 * a refused request must not move the cursor.
 	 */
+	next_id = mf->next_sub_id;
 	ret = xa_alloc_cyclic(&mf->subs, &sub->id, sub, XA_LIMIT(1, INT_MAX), &mf->next_sub_id,
 			      GFP_KERNEL_ACCOUNT);
 	if (ret < 0)
@@ -530,9 +532,11 @@ int memtopo_ioctl_subscribe(struct memtopo_ucmd *ucmd)
 		/*
 		 * The struct was probed writable before the call, so only a
 		 * concurrent unmap gets here: the caller cannot learn the ID,
-		 * take it all back.
+		 * take it all back, the cursor too: the file's mutex kept every
+		 * other subscribe out since the ID was taken.
 		 */
 		xa_erase(&mf->subs, sub->id);
+		mf->next_sub_id = next_id;
 		mf->nr_subs--;
 		memtopo_sub_destroy(sub);
 	}

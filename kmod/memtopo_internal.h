@@ -127,6 +127,7 @@ struct memtopo_undo {
 	u8 dirty_log_mask;
 	u16 flags;
 	s32 priority;
+	u32 id_next;		/* a create: the ID cursor before it */
 	void *obj;		/* the region or space changed */
 	void *aux;		/* old parent, feature object */
 	void *pos;		/* list position it had */

@@ -642,7 +642,8 @@ EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_region_space_users);
  * -EMLINK for an alias chain longer than MEMTOPO_MAX_ALIAS_CHAIN, -ENOSPC
  * at MEMTOPO_MAX_REGIONS or past the context's memory budget, -ENOMEM.
  * IDs are allocated cyclically: one is not handed out again until the ID
- * space wraps.
+ * space wraps.  A refused create, or one a failed commit undoes, leaves the
+ * cursor where it was: the next region gets the ID it would have had.
  */
 struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 						    const struct memtopo_region_info *info)
@@ -689,16 +690,10 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 		goto err_undo;
 	}
 	memcpy(mr->name, name, len + 1);
-	/* before the ID publishes it: lockless walkers of the ID table read it */
 	mr->backing = info->backing;
 	ret = memtopo_ctx_charge_locked(ctx, memtopo_region_cost(mr));
 	if (ret)
 		goto err_free;
-	/* cyclic, as PIDs: a stale ID names nothing until the space wraps */
-	ret = xa_alloc_cyclic(&ctx->objects, &mr->id, mr, XA_LIMIT(1, INT_MAX),
-			      &ctx->next_region_id, GFP_KERNEL_ACCOUNT);
-	if (ret < 0)
-		goto err_charge;
 
 	mr->ctx = ctx;
 	mr->kind = info->kind;
@@ -717,7 +712,19 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 	/* RAM created while global dirty logging is on needs its bitmap now */
 	ret = memtopo_hook_dirty_prepare(mr, memtopo_hook_dirty_log_mask(mr), NULL);
 	if (ret)
-		goto err_id;
+		goto err_parity;
+	/*
+	 * Cyclic, as PIDs: a stale ID names nothing until the space wraps.
+	 * Taken last, once nothing else can refuse the create, because a
+	 * refused create must not move the cursor; and it publishes the
+	 * region to lockless walkers of the ID table only once it is whole.
+	 * A rollback puts the cursor back (memtopo_region_undo()).
+	 */
+	u->id_next = ctx->next_region_id;
+	ret = xa_alloc_cyclic(&ctx->objects, &mr->id, mr, XA_LIMIT(1, INT_MAX),
+			      &ctx->next_region_id, GFP_KERNEL_ACCOUNT);
+	if (ret < 0)
+		goto err_parity;
 	if (info->kind == MEMTOPO_ALIAS) {
 		mr->alias = info->alias_target;
 		mr->alias_offset = info->alias_offset;
@@ -733,10 +740,8 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 	memtopo_ctx_settle(ctx);
 	return mr;
 
-err_id:
-	xa_erase(&ctx->objects, mr->id);
+err_parity:
 	memtopo_hook_region_free(mr);
-err_charge:
 	memtopo_ctx_uncharge_locked(ctx, memtopo_region_cost(mr));
 err_free:
 	memtopo_region_free(mr);
@@ -1458,6 +1463,8 @@ void memtopo_region_undo(struct memtopo_undo *u)
 	switch (u->kind) {
 	case MEMTOPO_UNDO_REGION_CREATE:
 		/* no published view can show it: it never was committed */
+		/* newest first: the cursor ends where the oldest undone create found it */
+		mr->ctx->next_region_id = u->id_next;
 		memtopo_region_kill(mr);
 		memtopo_region_finish_destroy(mr);
 		break;

@@ -25,7 +25,8 @@
  * Return: the space, or ERR_PTR(): -EINVAL for a bad name or root,
  * -ENOENT for a destroyed root, -ENOSPC at MEMTOPO_MAX_SPACES, -ENOMEM, or
  * a render error (outside a transaction; every change since the last
- * commit was then undone).
+ * commit was then undone).  IDs are cyclic, and a refused or undone create
+ * leaves the cursor where it was.
  */
 struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const char *name,
 						  struct memtopo_region *root)
@@ -62,7 +63,8 @@ struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const
 		goto err_free;
 	}
 	RCU_INIT_POINTER(as->view, empty);
-	/* cyclic, as region IDs */
+	/* cyclic, as region IDs; a failed commit below puts the cursor back */
+	u->id_next = ctx->next_space_id;
 	ret = xa_alloc_cyclic(&ctx->space_ids, &as->id, as, XA_LIMIT(1, INT_MAX),
 			      &ctx->next_space_id, GFP_KERNEL_ACCOUNT);
 	if (ret < 0)
@@ -156,6 +158,8 @@ void memtopo_space_undo(struct memtopo_undo *u)
 			/* the caller holds its own reference: never the last */
 			memtopo_ctx_put(ctx);
 		}
+		/* newest first: the cursor ends where the oldest undone create found it */
+		ctx->next_space_id = u->id_next;
 		memtopo_space_kill(as);
 		list_del(&as->link);
 		memtopo_space_finish_destroy(as);

@@ -1213,9 +1213,32 @@ static const struct {
 };
 
 /*
+ * The IDs the next region, space and subscription get, in that order (or
+ * the errno):
+ * state a snapshot cannot read without changing it, so taken after one.
+ * Cyclic IDs make them tell whether a failed call took one and gave it
+ * back.
+ */
+struct next_ids {
+	int region, space, sub;
+};
+
+static void next_ids_take(struct world *w, struct next_ids *n)
+{
+	__u32 id;
+	int ret;
+
+	n->region = mt_region_create(w->fd, MEMTOPO_KIND_CONTAINER, "next", 0x1000, 0);
+	n->space = n->region < 0 ? n->region : mt_space_create(w->fd, "next", n->region);
+	ret = mt_subscribe(w->fd, w->as, -1, 0, 0, &id);
+	n->sub = ret ? ret : (int)id;
+}
+
+/*
  * Each scenario under fail-nth n = 1, 2, ... until it no longer reaches
  * the nth fault point: a failed call must leave exactly the state before,
- * a successful one exactly the state a fault-free run leaves.
+ * the next IDs included, a successful one exactly the state a fault-free
+ * run leaves.
  */
 /* fail-nth walks take minutes on a debug kernel under TCG */
 FIXTURE(nth) {
@@ -1234,7 +1257,9 @@ FIXTURE_TEARDOWN(nth)
 TEST_F_TIMEOUT(nth, changes_nothing, 600)
 {
 	struct world w;
+	struct next_ids ids, ids_before, ids_want;
 	struct snap before, after, want;
+	const struct next_ids *wids;
 	const char *diff;
 	size_t s;
 	int n, ret, failfd;
@@ -1247,6 +1272,11 @@ TEST_F_TIMEOUT(nth, changes_nothing, 600)
 		ASSERT_EQ(0, ret) TH_LOG("%s: building: %s", scenarios[s].name, strerror(-ret));
 		ASSERT_EQ(0, scenarios[s].fn(&w)) TH_LOG("%s without faults", scenarios[s].name);
 		snap_take(&w, &want, w.sub_a);
+		next_ids_take(&w, &ids_want);
+		world_free(&w);
+		ret = world_build(&w, "ref") ?: (scenarios[s].prep ? scenarios[s].prep(&w) : 0);
+		ASSERT_EQ(0, ret) TH_LOG("%s: building: %s", scenarios[s].name, strerror(-ret));
+		next_ids_take(&w, &ids_before);
 		world_free(&w);
 		for (n = 1; n < 2000; n++) {
 			bool unused;
@@ -1264,6 +1294,13 @@ TEST_F_TIMEOUT(nth, changes_nothing, 600)
 			EXPECT_EQ(NULL, diff) TH_LOG("%s, fault %d (%s): %s differs",
 						     scenarios[s].name, n,
 						     ret ? "failed" : "succeeded", diff);
+			next_ids_take(&w, &ids);
+			wids = ret ? &ids_before : &ids_want;
+			EXPECT_EQ(0, memcmp(wids, &ids, sizeof(ids)))
+				TH_LOG("%s, fault %d (%s): next IDs %d %d %d, not %d %d %d",
+				       scenarios[s].name, n, ret ? "failed" : "succeeded",
+				       ids.region, ids.space, ids.sub,
+				       wids->region, wids->space, wids->sub);
 			snap_free(&before);
 			snap_free(&after);
 			world_free(&w);
@@ -1525,6 +1562,39 @@ TEST_F(lim, refused_subscribe_takes_no_id)
 	EXPECT_EQ(first + 1, next) TH_LOG("a refused subscription took ID %u", first + 1);
 	EXPECT_EQ(0, mt_unsubscribe(self->fd, first));
 	EXPECT_EQ(0, mt_unsubscribe(self->fd, next));
+}
+
+/*
+ * A batch that fails after its creates takes no IDs: it undoes them, the
+ * cursors too, so the next region and space get the IDs they would have
+ * had without it.
+ */
+TEST_F(lim, undone_create_takes_no_id)
+{
+	struct memtopo_op ops[3];
+	int region, space, id;
+	__u32 idx;
+
+	region = mt_region_create(self->fd, MEMTOPO_KIND_IO, "first", 0x1000, 0);
+	ASSERT_LT(0, region);
+	space = mt_space_create(self->fd, "first", self->root);
+	ASSERT_LT(0, space);
+	mt_op_init(&ops[0], MEMTOPO_OP_REGION_CREATE);
+	ops[0].kind = MEMTOPO_KIND_CONTAINER;
+	ops[0].length = 0x1000;
+	strcpy(ops[0].name, "undone");
+	mt_op_init(&ops[1], MEMTOPO_OP_SPACE_CREATE);
+	ops[1].ref = MEMTOPO_ID_BATCH_REF | 0;
+	strcpy(ops[1].name, "undone");
+	/* names nothing: the batch fails here, after both creates */
+	mt_op_init(&ops[2], MEMTOPO_OP_SET_ENABLED);
+	ops[2].id = region + 1000;
+	EXPECT_EQ(-ENOENT, mt_batch(self->fd, ops, 3, &idx));
+	EXPECT_EQ(2, idx);
+	id = mt_region_create(self->fd, MEMTOPO_KIND_IO, "next", 0x1000, 0);
+	EXPECT_EQ(region + 1, id) TH_LOG("the undone region took ID %d", region + 1);
+	id = mt_space_create(self->fd, "next", self->root);
+	EXPECT_EQ(space + 1, id) TH_LOG("the undone space took ID %d", space + 1);
 }
 
 /* Out fields hold garbage on input (a struct reused in a loop): ignored. */

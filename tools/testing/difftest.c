@@ -4822,6 +4822,8 @@ static char *snapshot(void)
 	snap_len = 0;
 	snap_printf("regions %u spaces %u global %x iofds %u txn %u\n", ctx->nr_regions,
 		    ctx->nr_spaces, ctx->global_dirty_reasons, ctx->nr_ioeventfds, ctx->txn_depth);
+	/* an undone create gives its ID back: the next create gets the same */
+	snap_printf("next region id %u space id %u\n", ctx->next_region_id, ctx->next_space_id);
 	xa_for_each(&ctx->objects, id, mr) {
 		struct memtopo_region_parity *p = mr->parity;
 
@@ -5274,6 +5276,103 @@ static void rollback_pass(unsigned long rounds)
 }
 
 /*
+ * A refused create takes no ID: the next create gets the ID it would have
+ * had.  A region refused by the create's last check (RAM too big for a
+ * dirty bitmap while global dirty logging is on) and with each of a
+ * create's allocations failed in turn; a space with each of a create's
+ * allocations failed in turn, its render's too, which fail after the ID
+ * was taken and are undone by the rollback.  (Creates undone with a batch
+ * or a failed commit: the rollback snapshot has the cursors.)
+ */
+static void id_cursor_pass(void)
+{
+	struct memtopo_region_info ci = { .kind = MEMTOPO_CONTAINER, .name = "root",
+					  .size_is_2_64 = true };
+	struct memtopo_region_info ri = { .kind = MEMTOPO_RAM, .name = "ram", .size = 0x4000 };
+	struct memtopo_region_info big = { .kind = MEMTOPO_RAM, .name = "big",
+					   .size = 1ULL << 44 };
+	unsigned long nth, refused[2] = { 0, 0 };
+	struct memtopo_region *root, *mr, *got;
+	struct memtopo_space *as, *next;
+	bool unused;
+	u32 want;
+	int i;
+
+	ctx = memtopo_ctx_create("ids");
+	if (IS_ERR(ctx))
+		FAIL("ids: context");
+	root = memtopo_region_create(ctx, &ci);
+	if (IS_ERR(root))
+		FAIL("ids: root");
+	expect(memtopo_global_dirty_log_start(ctx, MEMTOPO_DIRTY_REASON_MIGRATION), 0,
+	       "ids: global dirty log start");
+	mr = memtopo_region_create(ctx, &ri);
+	if (IS_ERR(mr))
+		FAIL("ids: region: %ld", PTR_ERR(mr));
+	want = mr->id + 1;
+	got = memtopo_region_create(ctx, &big);
+	if (PTR_ERR(got) != -E2BIG)
+		FAIL("ids: a region past the dirty bitmap's size gave %ld, not E2BIG",
+		     PTR_ERR(got));
+	mr = memtopo_region_create(ctx, &ri);
+	if (IS_ERR(mr) || mr->id != want)
+		FAIL("ids: after a region refused with E2BIG the next got ID %ld, not %u",
+		     IS_ERR(mr) ? PTR_ERR(mr) : (long)mr->id, want);
+	for (nth = 1;; nth++) {
+		want = mr->id + 1;
+		shim_fail_nth = nth;
+		got = memtopo_region_create(ctx, &ri);
+		unused = shim_fail_nth;
+		shim_fail_nth = 0;
+		if (IS_ERR(got)) {
+			refused[0]++;
+			got = memtopo_region_create(ctx, &ri);
+		}
+		if (IS_ERR(got) || got->id != want)
+			FAIL("ids: region create, allocation %lu failing: next ID %ld, not %u",
+			     nth, IS_ERR(got) ? PTR_ERR(got) : (long)got->id, want);
+		mr = got;
+		if (unused)
+			break;
+	}
+	/* something to render: a space's create fails late in its commit too */
+	for (i = 0; i < 8; i++) {
+		mr = memtopo_region_create(ctx, &ri);
+		if (IS_ERR(mr) || memtopo_region_add_subregion(root, i * 0x8000, mr, 0, false))
+			FAIL("ids: map");
+	}
+	as = memtopo_space_create(ctx, "as", root);
+	if (IS_ERR(as))
+		FAIL("ids: space: %ld", PTR_ERR(as));
+	for (nth = 1;; nth++) {
+		want = as->id + 1;
+		shim_fail_nth = nth;
+		next = memtopo_space_create(ctx, "as", root);
+		unused = shim_fail_nth;
+		shim_fail_nth = 0;
+		if (IS_ERR(next)) {
+			refused[1]++;
+			next = memtopo_space_create(ctx, "as", root);
+		}
+		if (IS_ERR(next) || next->id != want)
+			FAIL("ids: space create, allocation %lu failing: next ID %ld, not %u",
+			     nth, IS_ERR(next) ? PTR_ERR(next) : (long)next->id, want);
+		expect(memtopo_space_destroy(as), 0, "ids: space destroy");
+		as = next;
+		if (unused)
+			break;
+	}
+	if (!refused[0] || !refused[1])
+		FAIL("ids: %lu region and %lu space creates refused", refused[0], refused[1]);
+	printf("difftest: IDs: %lu region and %lu space creates refused", refused[0], refused[1]);
+	printf(" (allocations failed in turn), none took an ID\n");
+	memtopo_ctx_put(ctx);
+	rcu_barrier();
+	if (shim_live_allocs)
+		FAIL("ids: %ld allocations leaked", shim_live_allocs);
+}
+
+/*
  * Module init's slab caches: with each creation failing in turn, @init
  * returns -ENOMEM and leaves no cache (it destroys those made before the
  * failure, each once); with none failing, it makes every one.
@@ -5390,6 +5489,7 @@ int main(int argc, char **argv)
 	seed = base_seed;
 	rng_state = base_seed * 0x2545F4914F6CDD1DULL + 3;
 	rollback_pass(rollback_rounds);
+	id_cursor_pass();
 	scratch_pass(20000);
 	dense_pass(20000, false);
 	dense_pass(20000, true);
