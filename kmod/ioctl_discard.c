@@ -135,19 +135,18 @@ int memtopo_ioctl_discard(struct memtopo_ucmd *ucmd)
 	memtopo_ctx_lock(ctx);
 	mr = memtopo_region_by_id_locked(ctx, cmd->region);
 	if (!mr) {
-		memtopo_ctx_unlock(ctx);
-		return -ENOENT;
+		ret = -ENOENT;
+		goto out_unlock;
 	}
 	if (cmd->op != MEMTOPO_DISCARD_GET_STATE) {
 		ret = memtopo_discard_change(ucmd, mr);
-		memtopo_ctx_unlock(ctx);
-		return ret;
+		goto out_unlock;
 	}
 	ret = memtopo_discard_get_state(mr, cmd, &info, &bits, &bytes);
-	memtopo_ctx_unlock(ctx);
 	if (ret)
-		goto out_free;
+		goto out_unlock;
 	/* user memory is touched without the context mutex held */
+	memtopo_ctx_unlock(ctx);
 	if (bits && copy_to_user(u64_to_user_ptr(cmd->bitmap), bits, bytes)) {
 		ret = -EFAULT;
 		goto out_free;
@@ -156,6 +155,10 @@ int memtopo_ioctl_discard(struct memtopo_ucmd *ucmd)
 	cmd->populated = info.populated;
 	cmd->managed = info.size;
 	ret = memtopo_ucmd_respond(ucmd, sizeof(*cmd));
+	goto out_free;
+
+out_unlock:
+	memtopo_ctx_unlock(ctx);
 out_free:
 	kvfree(bits);
 	return ret;
