@@ -37,6 +37,33 @@ u32 memtopo_space_id(const struct memtopo_space *as)
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_space_id, MEMTOPO);
 
+/**
+ * memtopo_region_ctx() - the context a region belongs to.
+ * @mr: the region.
+ *
+ * Context: any; the caller keeps @mr alive.
+ * Return: the context, which outlives @mr.
+ */
+struct memtopo_ctx *memtopo_region_ctx(const struct memtopo_region *mr)
+{
+	return mr->ctx;
+}
+
+/**
+ * memtopo_region_has_ops() - was the region created with kernel device
+ * callbacks (&struct memtopo_region_info.ops)?
+ * @mr: the region.
+ *
+ * Context: any; the caller keeps @mr alive (the callbacks are fixed at
+ * creation).
+ * Return: true for an I/O or ROM-device region with callbacks, false for
+ * one without (a served device's, or none) and for every other kind.
+ */
+bool memtopo_region_has_ops(const struct memtopo_region *mr)
+{
+	return mr->ops;
+}
+
 static u32 memtopo_backing_state_flags(const struct memtopo_backing *b)
 {
 	switch (b ? b->kind : MEMTOPO_BACKING_NONE) {

@@ -958,6 +958,10 @@ static inline int memtopo_region_check_live(const struct memtopo_region *mr)
 	return memtopo_region_destroyed(mr) ? -ENOENT : 0;
 }
 
+/* describe.c: for glue that holds a region, not its context */
+struct memtopo_ctx *memtopo_region_ctx(const struct memtopo_region *mr);
+bool memtopo_region_has_ops(const struct memtopo_region *mr);
+
 /* commit.c: the one commit path */
 int memtopo_ctx_changed(struct memtopo_ctx *ctx);
 int memtopo_ctx_region_changed(struct memtopo_region *mr);

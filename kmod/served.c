@@ -401,19 +401,28 @@ static struct file *memtopo_served_create(const struct memtopo_serve *p, u32 reg
 	return file;
 }
 
+/* The device serving @mr now, if any: only writers change it, under the mutex. */
+static struct memtopo_udev *memtopo_served_udev_locked(struct memtopo_region *mr,
+						       struct memtopo_region_parity *p)
+{
+	memtopo_assert_locked(memtopo_region_ctx(mr));
+	return rcu_dereference_protected(p->udev, true);
+}
+
 /* Can @mr be served?  Allocates its parity state, so binding cannot fail. */
 static int memtopo_serve_prepare_locked(struct memtopo_region *mr)
 {
+	enum memtopo_kind kind = memtopo_region_kind(mr);
 	struct memtopo_region_parity *p;
 	struct memtopo_udev *old;
 
-	memtopo_assert_locked(mr->ctx);
-	if ((mr->kind != MEMTOPO_IO && mr->kind != MEMTOPO_ROM_DEVICE) || mr->ops)
+	memtopo_assert_locked(memtopo_region_ctx(mr));
+	if ((kind != MEMTOPO_IO && kind != MEMTOPO_ROM_DEVICE) || memtopo_region_has_ops(mr))
 		return -EINVAL;
 	p = memtopo_parity_get(mr);
 	if (!p)
 		return -ENOMEM;
-	old = rcu_dereference_protected(p->udev, lockdep_is_held(&mr->ctx->lock));
+	old = memtopo_served_udev_locked(mr, p);
 	if (old && !READ_ONCE(memtopo_udev_served(old)->closed))
 		return -EBUSY;
 	return 0;
@@ -426,7 +435,7 @@ static void memtopo_serve_bind_locked(struct memtopo_region *mr, struct file *fi
 	struct memtopo_served *sv = file->private_data;
 	struct memtopo_udev *old;
 
-	old = rcu_dereference_protected(p->udev, lockdep_is_held(&mr->ctx->lock));
+	old = memtopo_served_udev_locked(mr, p);
 	refcount_inc(&sv->udev.ref);
 	rcu_assign_pointer(p->udev, &sv->udev);
 	memtopo_udev_put(old);
@@ -450,6 +459,7 @@ static void memtopo_serve_bind_locked(struct memtopo_region *mr, struct file *fi
  */
 struct file *memtopo_region_serve(struct memtopo_region *mr, const struct memtopo_serve *params)
 {
+	struct memtopo_ctx *ctx = memtopo_region_ctx(mr);
 	struct file *file;
 	int ret;
 
@@ -459,11 +469,11 @@ struct file *memtopo_region_serve(struct memtopo_region *mr, const struct memtop
 	file = memtopo_served_create(params, memtopo_region_id(mr));
 	if (IS_ERR(file))
 		return file;
-	memtopo_ctx_lock(mr->ctx);
+	memtopo_ctx_lock(ctx);
 	ret = memtopo_region_check_live(mr) ?: memtopo_serve_prepare_locked(mr);
 	if (!ret)
 		memtopo_serve_bind_locked(mr, file);
-	memtopo_ctx_unlock(mr->ctx);
+	memtopo_ctx_unlock(ctx);
 	if (ret) {
 		fput(file);
 		return ERR_PTR(ret);
