@@ -81,8 +81,8 @@ static int memtopo_dbg_stats_show(struct seq_file *m, void *v)
 	memtopo_ctx_lock(ctx);
 	memtopo_ctx_describe_locked(ctx, &cs);
 	seq_printf(m, "regions %u\nspaces %u\ncommits %llu\nfull_renders %llu\noverlaps %llu\n"
-		   "generation %llu\n", cs.nr_regions, cs.nr_spaces, cs.commits,
-		   cs.full_renders, cs.overlaps, cs.generation);
+		   "reach_hits %llu\ngeneration %llu\n", cs.nr_regions, cs.nr_spaces,
+		   cs.commits, cs.full_renders, cs.overlaps, cs.reach_hits, cs.generation);
 	seq_printf(m, "overflows %llu\n", memtopo_ctx_stat_overflows(ctx));
 	seq_printf(m, "memory %zu\n", memtopo_ctx_mem_used(ctx));
 	memtopo_ctx_walk_spaces_locked(ctx, memtopo_dbg_space_show, m);

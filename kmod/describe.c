@@ -194,6 +194,7 @@ void memtopo_ctx_describe_locked(struct memtopo_ctx *ctx, struct memtopo_ctx_sta
 	st->commits = ctx->stat_commits;
 	st->full_renders = ctx->stat_full_renders;
 	st->overlaps = ctx->stat_overlaps;
+	st->reach_hits = ctx->stat_reach_hits;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_ctx_describe_locked, MEMTOPO);
 

@@ -214,6 +214,12 @@ struct memtopo_ctx {
 	u64 stat_full_renders;
 	u64 stat_overlaps;
 	/*
+	 * first-child searches that stepping back from the finger within a
+	 * container's reach answered, sparing a descent from the root
+	 * (region.c, memtopo_kids_first_before()); under @lock
+	 */
+	u64 stat_reach_hits;
+	/*
 	 * QEMU parity state the core renders from or keeps for the features:
 	 * written only through memtopo_ctx_set_global_dirty_locked() and
 	 * memtopo_ctx_count_ioeventfds_locked() (ctx.c), read with READ_ONCE()

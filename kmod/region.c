@@ -359,6 +359,7 @@ static struct memtopo_region *memtopo_kids_first_before(const struct memtopo_reg
 		if (memtopo_region_it_last(prev) >= first)
 			c = prev;
 	}
+	mr->ctx->stat_reach_hits++;
 	return c;
 }
 

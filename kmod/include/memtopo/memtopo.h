@@ -725,6 +725,10 @@ struct memtopo_space_state {
  * @full_renders: views rendered from their root whole.
  * @overlaps: subregions attached over a sibling without may-overlap (QEMU
  *	warns of those).
+ * @reach_hits: searches for the first child of a container meeting a
+ *	window (a windowed render, an overlap check) that the container's
+ *	reach answered a few siblings back from the child last placed,
+ *	without a descent of its tree from the root.
  */
 struct memtopo_ctx_state {
 	u32 nr_regions;
@@ -735,6 +739,7 @@ struct memtopo_ctx_state {
 	u64 commits;
 	u64 full_renders;
 	u64 overlaps;
+	u64 reach_hits;
 };
 
 void memtopo_region_describe_locked(const struct memtopo_region *mr,
