@@ -768,6 +768,177 @@ static void mt_render_overlap_past_neighbour_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ctx->stat_overlaps, base + 2);
 }
 
+/* Searches the reach has answered so far, read as debugfs reads them. */
+static u64 mt_reach_hits(struct kunit *test)
+{
+	struct memtopo_ctx_state st;
+
+	memtopo_ctx_lock(mt_ctx(test));
+	memtopo_ctx_describe_locked(mt_ctx(test), &st);
+	memtopo_ctx_unlock(mt_ctx(test));
+	return st.reach_hits;
+}
+
+/*
+ * Children overlapping in a chain: the count of overlapping neighbours
+ * cannot say where the first child meeting a window is, so a render after
+ * a change, and the overlap check of an add, step back from the child just
+ * placed over the siblings within the parent's reach instead of descending
+ * from the root.  The sibling they step back to is the one that shows
+ * first in the window.
+ */
+static void mt_render_reach_walk_test(struct kunit *test)
+{
+	struct memtopo_region *root, *a, *b, *c, *d, *e, *far;
+	struct memtopo_space *as;
+	u64 base;
+
+	root = mt_region(test, MEMTOPO_CONTAINER, "root", K(256));
+	a = mt_region(test, MEMTOPO_RAM, "a", K(4));
+	b = mt_region(test, MEMTOPO_RAM, "b", K(4));
+	c = mt_region(test, MEMTOPO_RAM, "c", K(4));
+	d = mt_region(test, MEMTOPO_RAM, "d", K(4));
+	e = mt_region(test, MEMTOPO_RAM, "e", K(4));
+	far = mt_region(test, MEMTOPO_RAM, "far", K(1));
+	as = mt_space(test, "as", root);
+
+	mt_add_overlap(test, root, 0, a, 0);
+	mt_add_overlap(test, root, K(2), b, 1);
+	mt_add_overlap(test, root, K(4), c, 0);
+	mt_add_overlap(test, root, K(6), d, 0);
+	mt_add_overlap(test, root, K(8), e, 0);
+	MT_EXPECT_VIEW(test, as,
+		       { 0, K(2) - 1, "a", 0, 0 },
+		       { K(2), K(6) - 1, "b", 0, 0 },
+		       { K(6), K(8) - 1, "d", 0, 0 },
+		       { K(8), K(12) - 1, "e", 0, 0 });
+
+	/*
+	 * c grows from under b and d to past e: the render of [4K, 14K)
+	 * steps back from c over b, which shows from 4K, and a, which ends
+	 * before the window; a resize checks no overlap, so that is one search
+	 */
+	base = mt_reach_hits(test);
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_size(c, K(10), false), 0);
+	KUNIT_EXPECT_EQ(test, mt_reach_hits(test), base + 1);
+	MT_EXPECT_VIEW(test, as,
+		       { 0, K(2) - 1, "a", 0, 0 },
+		       { K(2), K(6) - 1, "b", 0, 0 },
+		       { K(6), K(8) - 1, "d", 0, 0 },
+		       { K(8), K(12) - 1, "e", 0, 0 },
+		       { K(12), K(14) - 1, "c", K(8), 0 });
+
+	/* far from all of them: the overlap check and the render, one each */
+	mt_add(test, root, K(64), far, 0);
+	KUNIT_EXPECT_EQ(test, mt_reach_hits(test), base + 3);
+	MT_EXPECT_VIEW(test, as,
+		       { 0, K(2) - 1, "a", 0, 0 },
+		       { K(2), K(6) - 1, "b", 0, 0 },
+		       { K(6), K(8) - 1, "d", 0, 0 },
+		       { K(8), K(12) - 1, "e", 0, 0 },
+		       { K(12), K(14) - 1, "c", K(8), 0 },
+		       { K(64), K(65) - 1, "far", 0, 0 });
+}
+
+/*
+ * No reach to step back by: a container with a child covering all of
+ * 2^64, and a parent that is not a container (it keeps no reach).  The
+ * same changes as above search from the root, and render the same.
+ */
+static void mt_render_reach_unbounded_test(struct kunit *test)
+{
+	struct memtopo_region *root, *all, *a, *b, *x, *ram, *ra, *rb, *rx;
+	struct memtopo_space *as, *ras;
+	u64 base;
+
+	root = mt_region64(test, MEMTOPO_CONTAINER, "root");
+	all = mt_region64(test, MEMTOPO_RAM, "all");
+	a = mt_region(test, MEMTOPO_RAM, "a", K(4));
+	b = mt_region(test, MEMTOPO_RAM, "b", K(4));
+	x = mt_region(test, MEMTOPO_RAM, "x", K(1));
+	ram = mt_region(test, MEMTOPO_RAM, "ram", K(64));
+	ra = mt_region(test, MEMTOPO_RAM, "ra", K(4));
+	rb = mt_region(test, MEMTOPO_RAM, "rb", K(4));
+	rx = mt_region(test, MEMTOPO_RAM, "rx", K(1));
+	as = mt_space(test, "as", root);
+	ras = mt_space(test, "ras", ram);
+
+	mt_add_overlap(test, root, 0, all, -1);
+	mt_add_overlap(test, root, K(2), a, 0);
+	mt_add_overlap(test, root, K(4), b, 0);
+	mt_add_overlap(test, ram, K(2), ra, 0);
+	mt_add_overlap(test, ram, K(4), rb, 0);
+
+	base = mt_reach_hits(test);
+	mt_add(test, root, K(64), x, 0);
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_size(x, K(2), false), 0);
+	MT_EXPECT_VIEW(test, as,
+		       { 0, K(2) - 1, "all", 0, 0 },
+		       { K(2), K(4) - 1, "a", 0, 0 },
+		       { K(4), K(8) - 1, "b", 0, 0 },
+		       { K(8), K(64) - 1, "all", K(8), 0 },
+		       { K(64), K(66) - 1, "x", 0, 0 },
+		       { K(66), U64_MAX, "all", K(66), 0 });
+	KUNIT_EXPECT_EQ(test, mt_reach_hits(test), base);
+
+	mt_add(test, ram, K(32), rx, 0);
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_size(rx, K(2), false), 0);
+	MT_EXPECT_VIEW(test, ras,
+		       { 0, K(2) - 1, "ram", 0, 0 },
+		       { K(2), K(4) - 1, "ra", 0, 0 },
+		       { K(4), K(8) - 1, "rb", 0, 0 },
+		       { K(8), K(32) - 1, "ram", K(8), 0 },
+		       { K(32), K(34) - 1, "rx", 0, 0 },
+		       { K(34), K(64) - 1, "ram", K(34), 0 });
+	KUNIT_EXPECT_EQ(test, mt_reach_hits(test), base);
+}
+
+/*
+ * The walk back steps over at most 16 siblings within reach: one long
+ * child reaching over many short ones.  With 16 before the child placed
+ * (the long one last among them) the walk answers; with 17 it gives up and
+ * the render descends from the root, finding the long child all the same.
+ */
+static void mt_render_reach_steps_test(struct kunit *test)
+{
+	struct memtopo_region *root, *lng, *x, *s[16];
+	struct memtopo_space *as;
+	char name[8];
+	u64 base;
+	int i;
+
+	root = mt_region(test, MEMTOPO_CONTAINER, "root", K(256));
+	lng = mt_region(test, MEMTOPO_RAM, "long", K(31));
+	x = mt_region(test, MEMTOPO_RAM, "x", K(1));
+	for (i = 0; i < ARRAY_SIZE(s); i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		s[i] = mt_region(test, MEMTOPO_RAM, name, K(1));
+	}
+	as = mt_space(test, "as", root);
+
+	/* the short ones touch without overlapping; only long overlaps s0 */
+	mt_add_overlap(test, root, 0, lng, 1);
+	for (i = 0; i < 15; i++)
+		mt_add_overlap(test, root, K(2 + i), s[i], 0);
+
+	/* long and s0..s14 before x: 16 steps back, to long */
+	base = mt_reach_hits(test);
+	mt_add_overlap(test, root, K(30), x, 0);
+	KUNIT_EXPECT_EQ(test, mt_reach_hits(test), base + 1);
+	MT_EXPECT_VIEW(test, as, { 0, K(31) - 1, "long", 0, 0 });
+
+	/* long and s0..s14 before s15: 16 again */
+	mt_add_overlap(test, root, K(17), s[15], 0);
+	KUNIT_EXPECT_EQ(test, mt_reach_hits(test), base + 2);
+
+	/* now 17 before x: the walk gives up */
+	KUNIT_ASSERT_EQ(test, memtopo_region_set_size(x, K(2), false), 0);
+	KUNIT_EXPECT_EQ(test, mt_reach_hits(test), base + 2);
+	MT_EXPECT_VIEW(test, as,
+		       { 0, K(31) - 1, "long", 0, 0 },
+		       { K(31), K(32) - 1, "x", K(1), 0 });
+}
+
 static struct kunit_case mt_render_cases[] = {
 	KUNIT_CASE(mt_render_overlap_past_neighbour_test),
 	KUNIT_CASE(mt_render_priority_test),
@@ -789,6 +960,9 @@ static struct kunit_case mt_render_cases[] = {
 	KUNIT_CASE(mt_render_edge_2_64_test),
 	KUNIT_CASE(mt_render_edge_top_alias_test),
 	KUNIT_CASE(mt_render_overlap_stat_test),
+	KUNIT_CASE(mt_render_reach_walk_test),
+	KUNIT_CASE(mt_render_reach_unbounded_test),
+	KUNIT_CASE(mt_render_reach_steps_test),
 	{}
 };
 
