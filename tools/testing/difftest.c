@@ -357,24 +357,82 @@ static int visit_note(struct memtopo_child_visitor *v, struct memtopo_region *ch
 	return 0;
 }
 
+/* windows the reach answered, and where more than 16 siblings were within it */
+static unsigned long reach_hits_seen, reach_gave_up;
+
+/*
+ * Does memtopo_region_visit_children(@mr, @first, @last) find its first
+ * child by the reach?  Only where it searches at all (the window misses
+ * some child, the finger has an ancestor among @mr's children that meets
+ * it), where the count of overlapping neighbours cannot tell (some pair
+ * overlaps without that child in it), where there is a bound (a container
+ * none of whose children since it last had none covered 2^64), and where
+ * at most 16 siblings before that child start within reach of @first.
+ */
+static bool reach_answers(const struct memtopo_region *mr, u64 first, u64 last)
+{
+	const struct memtopo_region *f, *p, *c;
+	u64 top = 0, reach;
+	u32 kept, meets, n = 0;
+	bool any = false;
+
+	for (c = memtopo_region_first_child(mr); c; c = memtopo_region_next_sibling(c)) {
+		any = true;
+		top = max(top, kid_last(c));
+	}
+	if (!any || (!first && last >= top))
+		return false;
+	for (f = ctx->kid_finger; f && f->parent != mr; f = f->parent)
+		;
+	if (!f || f->addr > last || kid_last(f) < first)
+		return false;
+	p = rb_entry_safe(rb_prev(&f->addr_node), struct memtopo_region, addr_node);
+	c = memtopo_region_next_sibling(f);
+	meets = (p && kid_last(p) >= f->addr) + (c && kid_last(f) >= c->addr);
+	kept = (mr->flags & MEMTOPO_RF_KIDS) >> MEMTOPO_RF_KIDS_SHIFT;
+	if (!kept || (kept != MEMTOPO_KIDS_MANY && kept == meets))
+		return false;
+	if (mr->kind != MEMTOPO_CONTAINER || mr->kids_reach == U64_MAX)
+		return false;
+	reach = mr->kids_reach;
+	for (; p && (p->addr >= first || first - p->addr <= reach);
+	     p = rb_entry_safe(rb_prev(&p->addr_node), struct memtopo_region, addr_node))
+		n++;
+	reach_gave_up += n > 16;
+	return n <= 16;
+}
+
 /*
  * The children of @mr that memtopo_region_visit_children() gives for
  * [@first, @last] are, in order, those a walk over all of them finds not
  * empty and meeting it: not one left out, none that does not meet it.
+ * The context counts a search the reach answered exactly when
+ * reach_answers() says it can.
  */
 static void check_visit(struct memtopo_region *mr, u64 first, u64 last)
 {
 	static struct visit_list l;
 	const struct memtopo_region *c;
+	bool want;
+	u64 hits;
 	u32 i = 0;
 
 	if (first > last)
 		return;
 	l.v.visit = visit_note;
 	l.n = 0;
+	want = reach_answers(mr, first, last);
 	mutex_lock(&ctx->lock);
+	hits = ctx->stat_reach_hits;
 	memtopo_region_visit_children(mr, first, last, &l.v);
+	hits = ctx->stat_reach_hits - hits;
 	mutex_unlock(&ctx->lock);
+	if (hits != want)
+		FAIL("r%u [%#llx, %#llx]: %llu answered by the reach, %d expected (finger r%d)",
+		     mr->id, (unsigned long long)first, (unsigned long long)last,
+		     (unsigned long long)hits, want,
+		     ctx->kid_finger ? (int)ctx->kid_finger->id : -1);
+	reach_hits_seen += hits;
 	for (c = memtopo_region_first_child(mr); c; c = memtopo_region_next_sibling(c)) {
 		if (memtopo_region_empty(c) || c->addr > last || kid_last(c) < first)
 			continue;
@@ -5519,6 +5577,9 @@ int main(int argc, char **argv)
 	/* last: the passes before keep the random streams they had */
 	if (dense)
 		dense_pass(dense, false);
+	if (trees >= 1000 && (!reach_hits_seen || !reach_gave_up))
+		FAIL("the reach found %lu windows' first child, met %lu with too many in it",
+		     reach_hits_seen, reach_gave_up);
 	if (trees >= 1000 && (!alias_adds || !alias_only_entries))
 		FAIL("trees miss aliases: %lu adds under one, %lu entries shown only through one",
 		     alias_adds, alias_only_entries);
@@ -5542,7 +5603,8 @@ int main(int argc, char **argv)
 	printf("difftest: %lu wide trees (children radix-sorted), ", wide_trees);
 	printf("%lu with sequence numbers renumbered; %lu windows' children visited",
 	       renumbered, visit_checks);
-	printf(" as a scan finds\n");
+	printf(" as a scan finds, %lu found by the reach (%lu past 16 siblings in it)\n",
+	       reach_hits_seen, reach_gave_up);
 	printf("difftest: RAM discard: %lu managers set, %lu populates/discards applied,",
 	       dis_managers, dis_changes);
 	printf(" %lu refused, %lu vetoed by the consumer, %lu pieces mapped\n", dis_refused,
