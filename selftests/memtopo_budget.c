@@ -357,6 +357,33 @@ TEST_F(budget, event_rings)
 }
 
 /*
+ * Subscriptions to a space a refused commit undoes: the rollback detaches
+ * their listeners, and an UNSUBSCRIBE or the file's close must then let
+ * them go without detaching them again (the debug kernel's checks see a
+ * second detach or context put).  Their rings are given back either way.
+ */
+TEST_F(budget, subscribers_of_an_undone_space)
+{
+	__u64 used = b_used(self->fd);
+	__u32 gone, kept;
+	int space;
+
+	ASSERT_EQ(0, mt_txn(self->fd, MEMTOPO_TXN_BEGIN, NULL));
+	space = mt_space_create(self->fd, "undone", self->root);
+	ASSERT_LT(0, space);
+	ASSERT_EQ(0, mt_subscribe(self->fd, space, -1, 0, 0, &gone));
+	ASSERT_EQ(0, mt_subscribe(self->fd, space, -1, 0, 0, &kept));
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, b_used(self->fd) + 4096, NULL));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->bank, BANK_BASE, 0));
+	ASSERT_EQ(-ENOSPC, mt_txn(self->fd, MEMTOPO_TXN_COMMIT, NULL));
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
+	EXPECT_EQ(0, mt_unsubscribe(self->fd, gone));
+	EXPECT_EQ(-ENOENT, mt_unsubscribe(self->fd, gone));
+	/* @kept goes with the file, in the fixture's teardown */
+	EXPECT_LT(used, b_used(self->fd));
+}
+
+/*
  * The undo log is charged a chunk of records at a time, the chunk the
  * context keeps between commits too: a batch whose records outgrow that
  * chunk stops with ENOSPC, not ENOMEM, at the change whose record does not
