@@ -430,14 +430,23 @@ static void memtopo_sub_free(struct memtopo_sub *sub)
 static void memtopo_sub_destroy(struct memtopo_sub *sub)
 {
 	struct memtopo_ctx *ctx = sub->ctx;
+	bool listening;
 
 	memtopo_ctx_lock(ctx);
 	sub->muted = true;	/* no events for the teardown's region_del */
-	memtopo_listener_unregister_locked(&sub->l);
+	/*
+	 * A rollback undoing the space's create detached the listener and
+	 * dropped its reference already (memtopo_space_undo()): the
+	 * subscription outlived its space, and only its ring is left to go.
+	 */
+	listening = sub->l.space;
+	if (listening)
+		memtopo_listener_unregister_locked(&sub->l);
 	memtopo_ctx_uncharge_locked(ctx, sub->charged);
 	memtopo_ctx_unlock(ctx);
 	/* the reference memtopo_listener_register_locked() took */
-	memtopo_ctx_put(ctx);
+	if (listening)
+		memtopo_ctx_put(ctx);
 	memtopo_sub_free(sub);
 }
 
