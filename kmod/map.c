@@ -108,7 +108,7 @@ static int memtopo_map_pages(struct memtopo_backing *b, bool is_write,
 			     struct memtopo_mapping *m)
 {
 	u64 first = round_down(m->offset, PAGE_SIZE), head = m->offset - first;
-	unsigned int nr;
+	unsigned int nr, i;
 	struct page **pages;
 	void *vaddr;
 	int ret;
@@ -139,17 +139,14 @@ static int memtopo_map_pages(struct memtopo_backing *b, bool is_write,
 	return 0;
 
 err_put:
-	while (nr--)
-		put_page(pages[nr]);
+	for (i = 0; i < nr; i++)
+		put_page(pages[i]);
 err_free:
 	kvfree(pages);
 err_uncharge:
 	memtopo_ctx_uncharge(m->as->ctx, memtopo_map_cost(nr));
 	return ret;
 }
-
-/* A view can show a region whose last reference is already gone: look again. */
-#define MEMTOPO_MAP_TRIES	4
 
 static int memtopo_map_ram(struct memtopo_space *as, u64 addr, u64 len, bool is_write,
 			   struct memtopo_mapping *m)
