@@ -77,11 +77,19 @@ static int memtopo_name_check(const char *name)
 	return 0;
 }
 
+/* Drop a name never published (NULL: none): it holds no module reference. */
+static void memtopo_named_discard(struct memtopo_named *n)
+{
+	if (!n)
+		return;
+	memtopo_ctx_put(n->ctx);
+	kfree(n);
+}
+
 static void memtopo_named_free(struct memtopo_named *n)
 {
 	memtopo_debugfs_remove(n->dbg);
-	memtopo_ctx_put(n->ctx);
-	kfree(n);
+	memtopo_named_discard(n);
 	module_put(THIS_MODULE);
 }
 
@@ -143,8 +151,9 @@ static int memtopo_attach_check(const struct memtopo_named *n, u32 flags)
  *
  * Context: takes memtopo_named_lock, then (creating) the debugfs entry.
  * Return: 0; EINVAL for bad flags or name (names starting with
- * MEMTOPO_DEBUGFS_ANON_PREFIX are reserved) or a @mem_max above
- * memtopo.ctx_mem_max when creating, EBUSY if the file has
+ * MEMTOPO_DEBUGFS_ANON_PREFIX are reserved), a @mem_max above
+ * memtopo.ctx_mem_max when creating or any @mem_max (or
+ * MEMTOPO_ATTACH_EXCL) without MEMTOPO_ATTACH_CREATE, EBUSY if the file has
  * subscriptions or open transactions, ENOENT without MEMTOPO_ATTACH_CREATE
  * for an unknown name, EEXIST with MEMTOPO_ATTACH_EXCL for a known one,
  * EPERM for another user's context, EUSERS when creating one more named
@@ -161,9 +170,11 @@ int memtopo_ioctl_ctx_attach(struct memtopo_ucmd *ucmd)
 	bool create, answered = false;
 	int ret;
 
-	if (cmd->flags & ~(MEMTOPO_ATTACH_CREATE | MEMTOPO_ATTACH_EXCL) ||
-	    ((cmd->flags & MEMTOPO_ATTACH_EXCL) && !(cmd->flags & MEMTOPO_ATTACH_CREATE)) ||
-	    cmd->__reserved)
+	if (cmd->flags & ~(MEMTOPO_ATTACH_CREATE | MEMTOPO_ATTACH_EXCL) || cmd->__reserved)
+		return -EINVAL;
+	/* EXCL and a budget only mean something for a create */
+	if (!(cmd->flags & MEMTOPO_ATTACH_CREATE) &&
+	    ((cmd->flags & MEMTOPO_ATTACH_EXCL) || cmd->mem_max))
 		return -EINVAL;
 	ret = memtopo_name_check(cmd->name);
 	if (ret)
@@ -212,6 +223,8 @@ again:
 	ctx = n->ctx;
 	memtopo_ctx_get(ctx);
 	mutex_unlock(&memtopo_named_lock);
+	/* made for a name that a racing attach created first */
+	memtopo_named_discard(fresh);
 
 	old = mf->ctx;
 	spin_lock(&mf->ctx_lock);
@@ -228,10 +241,7 @@ out:
 		cmd->created = created_in;
 		memtopo_ucmd_respond(ucmd, sizeof(*cmd));
 	}
-	if (fresh) {
-		memtopo_ctx_put(fresh->ctx);
-		kfree(fresh);
-	}
+	memtopo_named_discard(fresh);
 	return ret;
 }
 

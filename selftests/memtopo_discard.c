@@ -22,6 +22,7 @@
 
 #include "kselftest_harness.h"
 #include "memtopo_failnth.h"
+#include "memtopo_uffd.h"
 #include "../tools/memtopoctl/libmemtopo.c"
 #include "memtopo_discard.h"
 
@@ -507,31 +508,6 @@ static void *dis_call_run(void *opaque)
 	c->ret = ioctl(c->fd, MEMTOPO_DISCARD, c->arg);
 	c->err = errno;
 	return NULL;
-}
-
-/* Wait up to 10 s until thread @tid sleeps uninterruptibly (on a mutex). */
-static int wait_blocked(pid_t tid)
-{
-	char path[64], buf[512], *p;
-	int i, fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	for (i = 0; i < 10000; i++) {
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			return -1;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			return -1;
-		buf[n] = 0;
-		p = strrchr(buf, ')');
-		if (p && p[1] == ' ' && p[2] == 'D')
-			return 0;
-		usleep(1000);
-	}
-	return -1;
 }
 
 enum { RO_DONE, RO_NO_UFFD, RO_BROKEN };

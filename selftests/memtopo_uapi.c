@@ -514,6 +514,9 @@ TEST_F(dev, files_are_isolated)
 
 TEST(named_contexts)
 {
+	struct memtopo_ctx_attach budget_alone = {
+		.size = sizeof(budget_alone), .name = "kselftest", .mem_max = 1 << 20,
+	};
 	int a = mt_open(), b = mt_open(), c = mt_open(), created = -1;
 	int root;
 
@@ -525,6 +528,10 @@ TEST(named_contexts)
 	EXPECT_EQ(-EINVAL, mt_attach(a, "", MEMTOPO_ATTACH_CREATE, NULL));
 	EXPECT_EQ(-EINVAL, mt_attach(a, "a/b", MEMTOPO_ATTACH_CREATE, NULL));
 	EXPECT_EQ(-EINVAL, mt_attach(a, "x", MEMTOPO_ATTACH_EXCL, NULL));
+	/* a budget is for a create: alone it is refused, and nothing changes */
+	EXPECT_EQ(-1, ioctl(a, MEMTOPO_CTX_ATTACH, &budget_alone));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-ENOENT, mt_attach(a, "kselftest", 0, NULL));
 	ASSERT_EQ(0, mt_attach(a, "kselftest", MEMTOPO_ATTACH_CREATE, &created));
 	EXPECT_EQ(1, created);
 	root = mt_region_create(a, MEMTOPO_KIND_CONTAINER, "root", 0x1000, 0);

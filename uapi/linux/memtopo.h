@@ -118,7 +118,11 @@
 #define MEMTOPO_TYPE	0xB7
 #define MEMTOPO_ABI_VERSION	1
 
-/* Name buffers (regions, spaces, contexts) hold this many bytes with NUL. */
+/*
+ * Name buffers (regions, spaces, contexts) hold this many bytes with NUL.
+ * A name is a C string: the bytes after its NUL are ignored, never read as
+ * a field, so a reused buffer may keep an older, longer name's tail.
+ */
 #define MEMTOPO_NAME_LEN	64
 
 enum {
@@ -895,9 +899,10 @@ enum memtopo_attach_flags {
  * @__reserved: in, must be 0
  * @name: in, NUL-terminated name; names starting with "anon-" are
  *	reserved for anonymous contexts' debugfs directories (EINVAL)
- * @mem_max: in, MEMTOPO_ATTACH_CREATE: the memory budget of the context if
- *	this call creates it, in bytes, at most memtopo.ctx_mem_max (EINVAL
- *	above it); 0 for that ceiling.  Ignored when the context exists.
+ * @mem_max: in, with MEMTOPO_ATTACH_CREATE: the memory budget of the
+ *	context if this call creates it, in bytes, at most memtopo.ctx_mem_max
+ *	(EINVAL above it); 0 for that ceiling.  Ignored when the context
+ *	exists.  Without MEMTOPO_ATTACH_CREATE it must be 0 (EINVAL).
  *
  * The file drops its anonymous context (EBUSY if it holds subscriptions
  * or an open transaction) and works on the named one.  A named context
