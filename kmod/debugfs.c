@@ -97,17 +97,28 @@ DEFINE_SHOW_ATTRIBUTE(memtopo_dbg_stats);
  *	to memtopo_debugfs_remove().
  * @name: directory name, or NULL for anon-<n>.
  *
- * Failures are not errors: debugfs is best effort.
+ * Failures are not errors: debugfs is best effort.  A named directory
+ * still there from a destroyed context of the same name (its removal
+ * waiting for a reader) is not replaced: nothing is published, and the
+ * registry adds the new one once the old one is gone.
  *
  * Return: the handle, or NULL if nothing was published.
  */
 struct memtopo_dbg *memtopo_debugfs_add_ctx(struct memtopo_ctx *ctx, const char *name)
 {
 	struct memtopo_dbg *d;
+	struct dentry *old;
 	char anon[24];
 
 	if (IS_ERR_OR_NULL(memtopo_dbg_root))
 		return NULL;
+	if (name) {
+		old = debugfs_lookup(name, memtopo_dbg_root);
+		if (old) {
+			dput(old);
+			return NULL;
+		}
+	}
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return NULL;
@@ -123,6 +134,12 @@ struct memtopo_dbg *memtopo_debugfs_add_ctx(struct memtopo_ctx *ctx, const char 
 	}
 	d->ctx = ctx;
 	d->dir = debugfs_create_dir(name, memtopo_dbg_root);
+	if (IS_ERR(d->dir)) {
+		if (d->anon_id >= 0)
+			ida_free(&memtopo_dbg_ida, d->anon_id);
+		kfree(d);
+		return NULL;
+	}
 	debugfs_create_file("mtree", 0400, d->dir, ctx, &memtopo_dbg_mtree_fops);
 	debugfs_create_file("mtree-disabled", 0400, d->dir, ctx,
 			    &memtopo_dbg_mtree_disabled_fops);

@@ -249,6 +249,8 @@ out:
  * memtopo_ioctl_ctx_destroy() - MEMTOPO_CTX_DESTROY.
  * @ucmd: the call.
  *
+ * Context: takes memtopo_named_lock; waits for the old debugfs entry's
+ * readers between its two holds.
  * Return: 0; EINVAL for bad flags or name, ENOENT for an unknown name,
  * EPERM for another user's context.
  */
@@ -275,6 +277,16 @@ int memtopo_ioctl_ctx_destroy(struct memtopo_ucmd *ucmd)
 	if (ret)
 		return ret;
 	memtopo_named_free(n);
+
+	/*
+	 * The name was free while the old directory's removal waited for its
+	 * readers: a context created under it meanwhile got no directory.
+	 */
+	mutex_lock(&memtopo_named_lock);
+	n = memtopo_named_find(cmd->name);
+	if (n && !n->dbg)
+		n->dbg = memtopo_debugfs_add_ctx(n->ctx, n->name);
+	mutex_unlock(&memtopo_named_lock);
 	return 0;
 }
 

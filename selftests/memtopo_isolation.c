@@ -627,4 +627,107 @@ TEST(named_create_loses_race)
 	close(fd);
 }
 
+struct bg_read {
+	int fd;
+	void *buf;
+	size_t len;
+	ssize_t ret;
+};
+
+static void *bg_read_run(void *opaque)
+{
+	struct bg_read *r = opaque;
+
+	r->ret = read(r->fd, r->buf, r->len);
+	return NULL;
+}
+
+/* The whole of a debugfs file, or NULL (the caller frees it). */
+static char *slurp(const char *path)
+{
+	static char buf[1 << 16];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	n = read_full(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+/*
+ * MEMTOPO_CTX_DESTROY frees the name at once, but removes the context's
+ * debugfs directory only once the reads in progress are done.  A context
+ * created under the same name meanwhile must still get its directory,
+ * showing its own map.  Without a race: a read of the old directory's
+ * mtree, into a userfaultfd page not yet there, keeps the destroy waiting
+ * while the name is created again.
+ */
+TEST(named_recreated_during_destroy_keeps_debugfs)
+{
+	const char *name = "kselftest-redo", *path = DEBUGFS_DIR "/kselftest-redo/mtree";
+	struct memtopo_ctx_destroy d = { .size = sizeof(d) };
+	int fd = mt_open(), other = mt_open(), third = mt_open(), uffd, dfd, root, created = 0;
+	long page = sysconf(_SC_PAGESIZE);
+	struct bg_call destroy = {};
+	struct bg_read reader = {};
+	pthread_t th_read, th_destroy;
+	char *mem, *text;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, other);
+	ASSERT_LE(0, third);
+	if (access(DEBUGFS_DIR, F_OK))
+		SKIP(return, "no %s", DEBUGFS_DIR);
+	mt_ctx_destroy(fd, name);
+	ASSERT_EQ(0, mt_attach(fd, name, MEMTOPO_ATTACH_CREATE, NULL));
+	root = mt_region_create(fd, MEMTOPO_KIND_CONTAINER, "old-root", 0x1000, 0);
+	ASSERT_LT(0, root);
+	ASSERT_LT(0, mt_space_create(fd, "old-space", root));
+	mem = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	uffd = uffd_register(mem, page);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	dfd = open(path, O_RDONLY);
+	ASSERT_LE(0, dfd) TH_LOG("%s: %s", path, strerror(errno));
+
+	reader = (struct bg_read){ .fd = dfd, .buf = mem, .len = page };
+	ASSERT_EQ(0, pthread_create(&th_read, NULL, bg_read_run, &reader));
+	ASSERT_EQ((uintptr_t)mem, uffd_wait_fault(uffd)) TH_LOG("the read never faulted");
+	strcpy(d.name, name);
+	destroy = (struct bg_call){ .fd = other, .req = MEMTOPO_CTX_DESTROY, .arg = &d };
+	ASSERT_EQ(0, pthread_create(&th_destroy, NULL, bg_call_run, &destroy));
+	ASSERT_EQ(0, wait_blocked(bg_tid(&destroy))) TH_LOG("the destroy never waited");
+
+	/* the name is free already: this creates it again */
+	EXPECT_EQ(0, mt_attach(third, name, MEMTOPO_ATTACH_CREATE, &created));
+	EXPECT_EQ(1, created);
+	root = mt_region_create(third, MEMTOPO_KIND_CONTAINER, "new-root", 0x1000, 0);
+	ASSERT_LT(0, root);
+	ASSERT_LT(0, mt_space_create(third, "new-space", root));
+	ASSERT_EQ(0, uffd_fill(uffd, (uintptr_t)mem));
+	pthread_join(th_read, NULL);
+	pthread_join(th_destroy, NULL);
+	EXPECT_LT(0, reader.ret);
+	EXPECT_EQ(0, destroy.ret) TH_LOG("destroy: %s", strerror(-destroy.ret));
+	close(dfd);
+
+	text = slurp(path);
+	ASSERT_NE(NULL, text) TH_LOG("the re-created context has no %s", path);
+	EXPECT_NE(NULL, strstr(text, "new-space")) TH_LOG("%s shows:\n%s", path, text);
+	EXPECT_EQ(NULL, strstr(text, "old-space")) TH_LOG("%s shows:\n%s", path, text);
+	free(text);
+	EXPECT_EQ(0, mt_ctx_destroy(third, name));
+	close(uffd);
+	munmap(mem, page);
+	close(third);
+	close(other);
+	close(fd);
+}
+
 TEST_HARNESS_MAIN
