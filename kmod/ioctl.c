@@ -454,7 +454,10 @@ out:
  * Set (with MEMTOPO_BUDGET_SET) and read the context's budget.  The answer
  * is copied out without the context mutex, as every answer is; the struct
  * was probed writable before the call, so only a concurrent unmap makes
- * that fail, and then the old budget is put back.
+ * that fail, and then the old budget is put back.  Views kept for resync
+ * that the new budget made give way stay dropped: they are a cache that
+ * any charge may reclaim (GET_FLAT_DIFF answers ESTALE for them), not
+ * state a call must restore.
  */
 static int memtopo_ioctl_budget(struct memtopo_ucmd *ucmd)
 {
