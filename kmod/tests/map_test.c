@@ -503,6 +503,75 @@ static void mt_map_budget_test(struct kunit *test)
 	memtopo_ctx_unlock(ctx);
 }
 
+#ifdef CONFIG_FAULT_INJECTION
+/*
+ * A file mapping failed at each of its allocations in turn (fail-nth,
+ * the vmap() of its pages included): -ENOMEM with nothing mapped and the
+ * budget's use exactly as before, so the next mapping goes through and is
+ * charged what it takes.
+ */
+static void mt_map_fail_nth_test(struct kunit *test)
+{
+	const size_t cost = 4 * (PAGE_SIZE + sizeof(struct page *));
+	const u64 size = 64 << 10;
+	struct memtopo_ctx *ctx = mt_ctx(test);
+	struct memtopo_region *sys, *ram;
+	int n, ret, failures = 0, successes = 0;
+	struct memtopo_space *as;
+	size_t used, now;
+	struct file *file;
+	unsigned int left;
+
+	file = shmem_file_setup("memtopo-map-fail-nth", size, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	sys = mt_region64(test, MEMTOPO_CONTAINER, "sys");
+	as = mt_space(test, "fail-nth", sys);
+	ram = mp_backed(test, MEMTOPO_RAM, "fram", size,
+			memtopo_backing_file(file, 0, size, true), NULL, NULL);
+	fput(file);
+	mt_add(test, sys, 0x40000000, ram, 0);
+	memtopo_ctx_lock(ctx);
+	used = memtopo_ctx_mem_used(ctx);
+	memtopo_ctx_unlock(ctx);
+
+	for (n = 1; n < 400; n++) {
+		struct memtopo_mapping mp = {};
+
+		current->fail_nth = n;
+		ret = memtopo_space_map(as, 0x40000000, 4 * PAGE_SIZE, true, &mp);
+		left = current->fail_nth;
+		current->fail_nth = 0;
+		memtopo_ctx_lock(ctx);
+		now = memtopo_ctx_mem_used(ctx);
+		memtopo_ctx_unlock(ctx);
+		if (ret) {
+			failures++;
+			KUNIT_EXPECT_EQ_MSG(test, ret, -ENOMEM, "allocation %d failed", n);
+			KUNIT_EXPECT_PTR_EQ(test, mp.ptr, (void *)NULL);
+			KUNIT_EXPECT_EQ_MSG(test, now, used, "allocation %d failed", n);
+			continue;
+		}
+		successes++;
+		KUNIT_EXPECT_EQ(test, now, used + cost);
+		mp_unmap(test, &mp, 0);
+		memtopo_ctx_lock(ctx);
+		KUNIT_EXPECT_EQ(test, memtopo_ctx_mem_used(ctx), used);
+		memtopo_ctx_unlock(ctx);
+		/* no allocation left to fail: every one was tried */
+		if (left)
+			break;
+	}
+	KUNIT_EXPECT_GT(test, failures, 0);
+	KUNIT_EXPECT_GT(test, successes, 0);
+	KUNIT_EXPECT_LT(test, n, 400);
+}
+#else
+static void mt_map_fail_nth_test(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
+}
+#endif
+
 static struct kunit_case mt_map_cases[] = {
 	KUNIT_CASE(mt_map_ram_test),
 	KUNIT_CASE(mt_map_errno_test),
@@ -511,6 +580,7 @@ static struct kunit_case mt_map_cases[] = {
 	KUNIT_CASE(mt_map_held_test),
 	KUNIT_CASE(mt_map_file_test),
 	KUNIT_CASE(mt_map_budget_test),
+	KUNIT_CASE(mt_map_fail_nth_test),
 	{}
 };
 
