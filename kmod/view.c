@@ -916,6 +916,8 @@ static void memtopo_view_locate(const struct memtopo_view *v, u32 i, u32 *g, u32
  * @i: an entry index below v->nr.
  * @k: out: its index in the chunk.
  *
+ * Context: an RCU read section or the context mutex keeping @v.
+ *
  * Return: the chunk holding it.
  */
 const struct memtopo_chunk *memtopo_view_entry(const struct memtopo_view *v, u32 i, u32 *k)
@@ -975,6 +977,9 @@ static u64 memtopo_view_chunk_start(const struct memtopo_view *view, u32 c)
  * @p: the position.
  * @v: the view.
  * @i: an entry index, at most v->nr (the end).
+ *
+ * Context: an RCU read section or the context mutex keeping @v for as long
+ * as the walk lasts (@p points into it).
  */
 void memtopo_pos_init(struct memtopo_view_pos *p, const struct memtopo_view *v, u32 i)
 {
@@ -996,6 +1001,8 @@ EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_pos_init);
 /**
  * memtopo_pos_next_chunk() - move a walk past the end of its chunk.
  * @p: the position, at the end of its chunk.
+ *
+ * Context: an RCU read section or the context mutex keeping the view of @p.
  */
 void memtopo_pos_next_chunk(struct memtopo_view_pos *p)
 {
@@ -1025,6 +1032,8 @@ static __always_inline u64 memtopo_chunk_last(const struct memtopo_view *v, u32 
 /**
  * memtopo_pos_chunk_end() - where the entries of a walk's chunk end.
  * @p: the position.
+ *
+ * Context: an RCU read section or the context mutex keeping the view of @p.
  *
  * Return: the start of the next chunk, minus one (U64_MAX for the last).
  */
