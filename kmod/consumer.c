@@ -197,7 +197,7 @@ int memtopo_region_find(struct memtopo_region *mr, u64 addr, u64 size,
 	ret = memtopo_range_last(addr, size, &last);
 	if (ret)
 		return ret;
-	mutex_lock(&ctx->lock);
+	memtopo_ctx_lock(ctx);
 	ret = memtopo_region_check_live(mr);
 	if (ret)
 		goto out;
@@ -214,7 +214,7 @@ int memtopo_region_find(struct memtopo_region *mr, u64 addr, u64 size,
 	memtopo_region_get(out->mr);
 	ret = 0;
 out:
-	mutex_unlock(&ctx->lock);
+	memtopo_ctx_unlock(ctx);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_find, MEMTOPO);
@@ -259,9 +259,9 @@ bool memtopo_region_is_mapped(struct memtopo_region *mr)
 	struct memtopo_ctx *ctx = mr->ctx;
 	bool mapped;
 
-	mutex_lock(&ctx->lock);
+	memtopo_ctx_lock(ctx);
 	mapped = mr->parent || memtopo_hook_mapped_via_alias(mr);
-	mutex_unlock(&ctx->lock);
+	memtopo_ctx_unlock(ctx);
 	return mapped;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_is_mapped, MEMTOPO);
@@ -318,11 +318,11 @@ struct memtopo_region *memtopo_region_get_by_id(struct memtopo_ctx *ctx, u32 id)
 {
 	struct memtopo_region *mr;
 
-	mutex_lock(&ctx->lock);
+	memtopo_ctx_lock(ctx);
 	mr = memtopo_region_by_id_locked(ctx, id);
 	if (mr)
 		memtopo_region_get(mr);
-	mutex_unlock(&ctx->lock);
+	memtopo_ctx_unlock(ctx);
 	return mr ?: ERR_PTR(-ENOENT);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_get_by_id, MEMTOPO);

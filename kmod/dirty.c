@@ -766,7 +766,7 @@ int memtopo_region_get_dirty_log(struct memtopo_region *mr, unsigned int client,
 	struct memtopo_dirty_bitmap *bm;
 	int ret;
 
-	mutex_lock(&mr->ctx->lock);
+	memtopo_ctx_lock(mr->ctx);
 	ret = memtopo_dirty_check(mr, client, first_page, npages, &bm);
 	if (!ret) {
 		memtopo_region_log_sync_locked(mr);
@@ -776,7 +776,7 @@ int memtopo_region_get_dirty_log(struct memtopo_region *mr, unsigned int client,
 			memtopo_region_log_clear_locked(mr, first_page, npages);
 		}
 	}
-	mutex_unlock(&mr->ctx->lock);
+	memtopo_ctx_unlock(mr->ctx);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_get_dirty_log, MEMTOPO);
@@ -949,10 +949,10 @@ u32 memtopo_region_vga_logging_count(struct memtopo_region *mr)
 	struct memtopo_region_parity *p;
 	u32 n;
 
-	mutex_lock(&mr->ctx->lock);
+	memtopo_ctx_lock(mr->ctx);
 	p = memtopo_parity_locked(mr);
 	n = p ? p->vga_logging_count : 0;
-	mutex_unlock(&mr->ctx->lock);
+	memtopo_ctx_unlock(mr->ctx);
 	return n;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_region_vga_logging_count, MEMTOPO);

@@ -955,9 +955,9 @@ void memtopo_discard_listener_unregister(struct memtopo_discard_listener *dl)
 	if (!dl->registered)
 		return;
 	ctx = dl->section.mr->ctx;
-	mutex_lock(&ctx->lock);
+	memtopo_ctx_lock(ctx);
 	memtopo_discard_listener_unregister_locked(dl);
-	mutex_unlock(&ctx->lock);
+	memtopo_ctx_unlock(ctx);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_discard_listener_unregister, MEMTOPO);
 

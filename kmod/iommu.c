@@ -1090,9 +1090,9 @@ void memtopo_iommu_unregister_notifier(struct memtopo_iommu_notifier *n)
 {
 	struct memtopo_ctx *ctx = n->iommu->ctx;
 
-	mutex_lock(&ctx->lock);
+	memtopo_ctx_lock(ctx);
 	memtopo_iommu_unregister_notifier_locked(n);
-	mutex_unlock(&ctx->lock);
+	memtopo_ctx_unlock(ctx);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_iommu_unregister_notifier, MEMTOPO);
 
@@ -1201,14 +1201,14 @@ int memtopo_iommu_register_notifier(struct memtopo_region *iommu,
 	struct memtopo_ctx *ctx = iommu->ctx;
 	int ret;
 
-	mutex_lock(&ctx->lock);
+	memtopo_ctx_lock(ctx);
 	ret = memtopo_iommu_register_notifier_locked(iommu, n);
 	if (!ret && replay) {
 		ret = memtopo_iommu_replay_locked(iommu, n);
 		if (ret)
 			memtopo_iommu_unregister_notifier_locked(n);
 	}
-	mutex_unlock(&ctx->lock);
+	memtopo_ctx_unlock(ctx);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_iommu_register_notifier, MEMTOPO);

@@ -377,9 +377,9 @@ void memtopo_listener_unregister(struct memtopo_listener *l)
 	if (!l->space)
 		return;
 	ctx = l->space->ctx;
-	mutex_lock(&ctx->lock);
+	memtopo_ctx_lock(ctx);
 	memtopo_listener_unregister_locked(l);
-	mutex_unlock(&ctx->lock);
+	memtopo_ctx_unlock(ctx);
 	memtopo_ctx_put(ctx);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_listener_unregister, MEMTOPO);

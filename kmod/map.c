@@ -222,9 +222,9 @@ static int memtopo_map_bounce(struct memtopo_space *as, u64 addr, u64 len, bool 
 	if (ret)
 		return ret;
 
-	mutex_lock(&as->ctx->lock);
+	memtopo_ctx_lock(as->ctx);
 	sp = memtopo_space_parity_get(as);
-	mutex_unlock(&as->ctx->lock);
+	memtopo_ctx_unlock(as->ctx);
 	if (!sp)
 		return -ENOMEM;
 	if (atomic_xchg(&sp->bounce_busy, 1))

@@ -878,9 +878,9 @@ int memtopo_##name params							\
 	struct memtopo_ctx *__ctx = (ctx);					\
 	int __ret;								\
 										\
-	mutex_lock(&__ctx->lock);						\
+	memtopo_ctx_lock(__ctx);						\
 	__ret = memtopo_##name##_locked args;					\
-	mutex_unlock(&__ctx->lock);						\
+	memtopo_ctx_unlock(__ctx);						\
 	return __ret;								\
 }									\
 EXPORT_SYMBOL_NS_GPL(memtopo_##name, MEMTOPO)
@@ -891,9 +891,9 @@ struct memtopo_##tag *memtopo_##name params						\
 	struct memtopo_ctx *__ctx = (ctx);					\
 	struct memtopo_##tag *__ret;							\
 										\
-	mutex_lock(&__ctx->lock);						\
+	memtopo_ctx_lock(__ctx);						\
 	__ret = memtopo_##name##_locked args;					\
-	mutex_unlock(&__ctx->lock);						\
+	memtopo_ctx_unlock(__ctx);						\
 	return __ret;								\
 }									\
 EXPORT_SYMBOL_NS_GPL(memtopo_##name, MEMTOPO)
@@ -903,9 +903,9 @@ void memtopo_##name params							\
 {									\
 	struct memtopo_ctx *__ctx = (ctx);					\
 										\
-	mutex_lock(&__ctx->lock);						\
+	memtopo_ctx_lock(__ctx);						\
 	memtopo_##name##_locked args;						\
-	mutex_unlock(&__ctx->lock);						\
+	memtopo_ctx_unlock(__ctx);						\
 }									\
 EXPORT_SYMBOL_NS_GPL(memtopo_##name, MEMTOPO)
 

@@ -422,11 +422,11 @@ static void check_visit(struct memtopo_region *mr, u64 first, u64 last)
 	l.v.visit = visit_note;
 	l.n = 0;
 	want = reach_answers(mr, first, last);
-	mutex_lock(&ctx->lock);
+	memtopo_ctx_lock(ctx);
 	hits = ctx->stat_reach_hits;
 	memtopo_region_visit_children(mr, first, last, &l.v);
 	hits = ctx->stat_reach_hits - hits;
-	mutex_unlock(&ctx->lock);
+	memtopo_ctx_unlock(ctx);
 	if (hits != want)
 		FAIL("r%u [%#llx, %#llx]: %llu answered by the reach, %d expected (finger r%d)",
 		     mr->id, (unsigned long long)first, (unsigned long long)last,
@@ -2532,7 +2532,7 @@ static void check_region_ranges(void)
 	struct memtopo_window w[MEMTOPO_MAX_PLACES];
 	int s, k, i, j;
 
-	mutex_lock(&ctx->lock);
+	memtopo_ctx_lock(ctx);
 	for (s = 0; s < nr_spaces; s++) {
 		const struct memtopo_view *v;
 
@@ -2585,7 +2585,7 @@ static void check_region_ranges(void)
 			rr_aliased += ret > 0 && rr_through_alias(mr);
 		}
 	}
-	mutex_unlock(&ctx->lock);
+	memtopo_ctx_unlock(ctx);
 }
 
 /* one tree in SMALL_EVERY also checks views of several chunks: small_views_pass() */
