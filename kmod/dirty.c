@@ -18,11 +18,12 @@
 
 #include "parity.h"
 
+/* The region's 4 KiB pages, counted from its last offset so 2^64 bytes fit. */
 static u64 memtopo_region_pages(const struct memtopo_region *mr)
 {
-	if (mr->flags & MEMTOPO_RF_SIZE64)
-		return U64_MAX;
-	return DIV_ROUND_UP_ULL(mr->size, MEMTOPO_DIRTY_PAGE_SIZE);
+	if (memtopo_region_empty(mr))
+		return 0;
+	return (memtopo_region_last_off(mr) >> MEMTOPO_DIRTY_PAGE_SHIFT) + 1;
 }
 
 static void memtopo_dirty_bitmap_free_rcu(struct rcu_head *head)

@@ -289,13 +289,14 @@ static int memtopo_discard_set_check(struct memtopo_region *mr, u64 granularity,
 		return ret;
 	if (mr->kind != MEMTOPO_RAM && mr->kind != MEMTOPO_RAM_DEVICE)
 		return -EINVAL;
+	/* a 2^64-byte region is refused, so its size is last_off + 1 */
 	if (granularity < MEMTOPO_DISCARD_MIN_GRANULARITY || (granularity & (granularity - 1)) ||
-	    memtopo_region_empty(mr) || (mr->flags & MEMTOPO_RF_SIZE64) ||
-	    mr->size % granularity)
+	    memtopo_region_empty(mr) || memtopo_region_last_off(mr) == U64_MAX ||
+	    (memtopo_region_last_off(mr) + 1) % granularity)
 		return -EINVAL;
 	if (memtopo_discard_of(mr) || memtopo_discard_placed(mr))
 		return -EBUSY;
-	*nr = mr->size / granularity;
+	*nr = (memtopo_region_last_off(mr) + 1) / granularity;
 	return *nr > MEMTOPO_DISCARD_MAX_BLOCKS ? -E2BIG : 0;
 }
 
@@ -340,7 +341,7 @@ int memtopo_region_set_discard_manager_locked(struct memtopo_region *mr, u64 gra
 		return -ENOMEM;
 	}
 	d->granularity = granularity;
-	d->size = mr->size;
+	d->size = nr * granularity;
 	d->nr_blocks = nr;
 	INIT_LIST_HEAD(&d->listeners);
 	p->discard = d;
@@ -525,7 +526,7 @@ int memtopo_discard_preview_locked(struct memtopo_region *mr, u32 op, u64 granul
 		ret = memtopo_discard_set_check(mr, granularity, &nr);
 		if (!ret) {
 			info->granularity = granularity;
-			info->size = mr->size;
+			info->size = nr * granularity;
 		}
 		return ret;
 	case MEMTOPO_DISCARD_CLEAR_MANAGER:

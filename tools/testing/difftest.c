@@ -5334,6 +5334,45 @@ static void rollback_pass(unsigned long rounds)
 }
 
 /*
+ * A dirty-log request must lie within the region's pages, counted from its
+ * size: 2^64 bytes are 2^52 pages of 4 KiB (no bitmap: -ENOENT within them,
+ * -EINVAL past them), and a size that ends inside a page counts that page.
+ */
+static void dirty_pages_pass(void)
+{
+	struct memtopo_region_info hi = { .kind = MEMTOPO_RAM, .name = "huge",
+					  .size_is_2_64 = true };
+	struct memtopo_region_info ri = { .kind = MEMTOPO_RAM, .name = "ram", .size = 0x4001 };
+	const u64 end = 1ULL << 52;
+	struct memtopo_region *huge, *mr;
+
+	ctx = memtopo_ctx_create("pages");
+	if (IS_ERR(ctx))
+		FAIL("pages: context");
+	huge = memtopo_region_create(ctx, &hi);
+	mr = memtopo_region_create(ctx, &ri);
+	if (IS_ERR(huge) || IS_ERR(mr))
+		FAIL("pages: regions");
+	memtopo_ctx_lock(ctx);
+	expect(memtopo_dirty_validate_locked(huge, MEMTOPO_DIRTY_VGA, end - 64, 64), -ENOENT,
+	       "pages: the last 64 of a 2^64-byte region's 2^52 pages");
+	expect(memtopo_dirty_validate_locked(huge, MEMTOPO_DIRTY_VGA, end - 64, 65), -EINVAL,
+	       "pages: one page past a 2^64-byte region's 2^52");
+	expect(memtopo_dirty_validate_locked(huge, MEMTOPO_DIRTY_VGA, end, 1), -EINVAL,
+	       "pages: page 2^52 of a 2^64-byte region");
+	expect(memtopo_dirty_validate_locked(mr, MEMTOPO_DIRTY_VGA, 0, 5), -ENOENT,
+	       "pages: the 5 pages of 0x4001 bytes");
+	expect(memtopo_dirty_validate_locked(mr, MEMTOPO_DIRTY_VGA, 0, 6), -EINVAL,
+	       "pages: a sixth page of 0x4001 bytes");
+	memtopo_ctx_unlock(ctx);
+	memtopo_ctx_put(ctx);
+	rcu_barrier();
+	if (shim_live_allocs)
+		FAIL("pages: %ld allocations leaked", shim_live_allocs);
+	printf("difftest: dirty-log pages: a 2^64-byte region has 2^52\n");
+}
+
+/*
  * A refused create takes no ID: the next create gets the ID it would have
  * had.  A region refused by the create's last check (RAM too big for a
  * dirty bitmap while global dirty logging is on) and with each of a
@@ -5548,6 +5587,7 @@ int main(int argc, char **argv)
 	rng_state = base_seed * 0x2545F4914F6CDD1DULL + 3;
 	rollback_pass(rollback_rounds);
 	id_cursor_pass();
+	dirty_pages_pass();
 	scratch_pass(20000);
 	dense_pass(20000, false);
 	dense_pass(20000, true);
