@@ -123,7 +123,8 @@ static void memtopo_coalesced_update(struct memtopo_region *mr, bool had_ranges)
  * Context: process context, the context mutex held; may sleep.
  * Return: 0; -EINVAL for another region kind or a range outside @mr;
  * -ENOENT if @mr was destroyed; -EEXIST if exactly this range is already
- * there; -ENOMEM.
+ * there; -ENOSPC past the context's memory budget (the change's undo
+ * record); -ENOMEM.  On error nothing changed.
  */
 int memtopo_region_add_coalescing_locked(struct memtopo_region *mr, u64 offset, u64 size)
 {
@@ -178,7 +179,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_add_coalescing_locked, MEMTOPO);
  *
  * Context: process context, the context mutex held; may sleep.
  * Return: 0, -ENOENT if @mr was destroyed or there is no such range,
- * -ENOMEM.
+ * -ENOSPC past the context's memory budget or -ENOMEM for the change's
+ * undo record (nothing changed).
  */
 int memtopo_region_del_coalescing_locked(struct memtopo_region *mr, u64 offset, u64 size)
 {
@@ -217,7 +219,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_del_coalescing_locked, MEMTOPO);
  * @mr: the region, context locked.
  *
  * Context: process context, the context mutex held; may sleep.
- * Return: 0, -ENOENT if @mr was destroyed, or -ENOMEM (nothing removed).
+ * Return: 0, -ENOENT if @mr was destroyed, -ENOSPC past the context's
+ * memory budget or -ENOMEM for the change's undo record (nothing removed).
  */
 int memtopo_region_clear_coalescing_locked(struct memtopo_region *mr)
 {

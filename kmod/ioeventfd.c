@@ -142,8 +142,9 @@ err_free:
  * Context: process context, the context mutex held; may sleep.
  * Return: 0; -EINVAL for a bad region kind, size, @data wider than @size,
  * a data match on size 0, or a range outside @mr; -ENOENT if @mr was
- * destroyed; -EEXIST if it collides with a registration of @mr; -ENOMEM.
- * On error nothing changed.
+ * destroyed; -EEXIST if it collides with a registration of @mr; -ENOSPC
+ * with UINT_MAX registrations in the context already or past its memory
+ * budget (the change's undo record); -ENOMEM.  On error nothing changed.
  */
 int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 				      unsigned int size, bool match_data, u64 data,
@@ -229,7 +230,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_add_eventfd_locked, MEMTOPO);
  *
  * Context: process context, the context mutex held; may sleep.
  * Return: 0, -ENOENT if @mr was destroyed or no such registration exists,
- * -ENOMEM.
+ * -ENOSPC past the context's memory budget or -ENOMEM for the change's
+ * undo record (nothing changed).
  */
 int memtopo_region_del_eventfd_locked(struct memtopo_region *mr, u64 offset,
 				      unsigned int size, bool match_data, u64 data,

@@ -1132,7 +1132,8 @@ MEMTOPO_LOCKED_WRAPPER(region_add_subregion, parent->ctx,
  * Context: process context, the context mutex held (asserted); may sleep.
  * Return: 0, -ENOENT if @child is not a subregion of @parent; -ENOSPC past
  * the context's memory budget or -ENOMEM for its undo record (nothing
- * changed).
+ * changed); or, outside a transaction, a render error (-E2BIG, -ENOSPC or
+ * -ENOMEM; the change is then undone).
  */
 int memtopo_region_del_subregion_locked(struct memtopo_region *parent,
 					struct memtopo_region *child)
@@ -1203,7 +1204,8 @@ static int memtopo_undo_place(struct memtopo_region *mr)
  * Context: process context, the context mutex held (asserted); may sleep.
  * Return: 0, -ENOENT if @mr was destroyed, -EOVERFLOW if the region would
  * pass 2^64, -ENOSPC past the context's memory budget or -ENOMEM for the
- * change's undo record (nothing changed).
+ * change's undo record (nothing changed); or, outside a transaction, a
+ * render error (-E2BIG, -ENOSPC or -ENOMEM; the change is then undone).
  */
 int memtopo_region_set_address_locked(struct memtopo_region *mr, u64 addr)
 {
@@ -1235,7 +1237,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_address_locked, MEMTOPO);
  * Context: process context, the context mutex held (asserted); may sleep.
  * Return: 0, -ENOENT if @mr was destroyed, -EOVERFLOW if the region would
  * pass 2^64, -ENOSPC past the context's memory budget or -ENOMEM for the
- * change's undo record (nothing changed).
+ * change's undo record (nothing changed); or, outside a transaction, a
+ * render error (-E2BIG, -ENOSPC or -ENOMEM; the change is then undone).
  */
 int memtopo_region_set_size_locked(struct memtopo_region *mr, u64 size, bool size_is_2_64)
 {
@@ -1265,8 +1268,10 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_size_locked, MEMTOPO);
  * @priority: new priority; the region becomes the newest of its priority.
  *
  * Context: process context, the context mutex held (asserted); may sleep.
- * Return: 0, -ENOENT if @mr was destroyed, or -ENOSPC past the context's
- * memory budget or -ENOMEM for the change's undo record (nothing changed).
+ * Return: 0, -ENOENT if @mr was destroyed, -ENOSPC past the context's
+ * memory budget or -ENOMEM for the change's undo record (nothing changed);
+ * or, outside a transaction, a render error (-E2BIG, -ENOSPC or -ENOMEM;
+ * the change is then undone).
  */
 int memtopo_region_set_priority_locked(struct memtopo_region *mr, int priority)
 {
@@ -1295,7 +1300,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_priority_locked, MEMTOPO);
  * Context: process context, the context mutex held (asserted); may sleep.
  * Return: 0, -EINVAL if @mr is not an alias, -ENOENT if it was destroyed,
  * -ENOSPC past the context's memory budget or -ENOMEM for the change's undo
- * record (nothing changed).
+ * record (nothing changed); or, outside a transaction, a render error
+ * (-E2BIG, -ENOSPC or -ENOMEM; the change is then undone).
  */
 int memtopo_region_set_alias_offset_locked(struct memtopo_region *mr, u64 offset)
 {
@@ -1344,8 +1350,10 @@ static int memtopo_region_set_flag(struct memtopo_region *mr, u16 flag, bool on)
  * @enabled: new state.
  *
  * Context: process context, the context mutex held (asserted); may sleep.
- * Return: 0, -ENOENT if @mr was destroyed, or -ENOSPC past the context's
- * memory budget or -ENOMEM for the change's undo record (nothing changed).
+ * Return: 0, -ENOENT if @mr was destroyed, -ENOSPC past the context's
+ * memory budget or -ENOMEM for the change's undo record (nothing changed);
+ * or, outside a transaction, a render error (-E2BIG, -ENOSPC or -ENOMEM;
+ * the change is then undone).
  */
 int memtopo_region_set_enabled_locked(struct memtopo_region *mr, bool enabled)
 {
@@ -1360,8 +1368,10 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_enabled_locked, MEMTOPO);
  * @readonly: new state.
  *
  * Context: process context, the context mutex held (asserted); may sleep.
- * Return: 0, -ENOENT if @mr was destroyed, or -ENOSPC past the context's
- * memory budget or -ENOMEM for the change's undo record (nothing changed).
+ * Return: 0, -ENOENT if @mr was destroyed, -ENOSPC past the context's
+ * memory budget or -ENOMEM for the change's undo record (nothing changed);
+ * or, outside a transaction, a render error (-E2BIG, -ENOSPC or -ENOMEM;
+ * the change is then undone).
  */
 int memtopo_region_set_readonly_locked(struct memtopo_region *mr, bool readonly)
 {
@@ -1375,8 +1385,10 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_readonly_locked, MEMTOPO);
  * @nonvolatile: new state.
  *
  * Context: process context, the context mutex held (asserted); may sleep.
- * Return: 0, -ENOENT if @mr was destroyed, or -ENOSPC past the context's
- * memory budget or -ENOMEM for the change's undo record (nothing changed).
+ * Return: 0, -ENOENT if @mr was destroyed, -ENOSPC past the context's
+ * memory budget or -ENOMEM for the change's undo record (nothing changed);
+ * or, outside a transaction, a render error (-E2BIG, -ENOSPC or -ENOMEM;
+ * the change is then undone).
  */
 int memtopo_region_set_nonvolatile_locked(struct memtopo_region *mr, bool nonvolatile)
 {
@@ -1393,7 +1405,8 @@ EXPORT_SYMBOL_NS_GPL(memtopo_region_set_nonvolatile_locked, MEMTOPO);
  * Context: process context, the context mutex held (asserted); may sleep.
  * Return: 0, -EINVAL for other kinds, -ENOENT if @mr was destroyed,
  * -ENOSPC past the context's memory budget or -ENOMEM for the change's
- * undo record (nothing changed).
+ * undo record (nothing changed); or, outside a transaction, a render error
+ * (-E2BIG, -ENOSPC or -ENOMEM; the change is then undone).
  */
 int memtopo_region_set_romd_locked(struct memtopo_region *mr, bool romd)
 {

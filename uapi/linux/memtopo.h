@@ -1005,7 +1005,8 @@ enum memtopo_ioeventfd_flags {
  *
  * Errors: EEXIST when it collides with a registration of the region (same
  * offset and length, either one length 0, or data that could both match);
- * ENOENT for DEASSIGN of nothing; EBADF/EINVAL for a bad @fd.
+ * ENOENT for DEASSIGN of nothing; EBADF/EINVAL for a bad @fd; ENOSPC with
+ * 2^32 - 1 registrations in the context already, or past its memory budget.
  */
 struct memtopo_ioeventfd {
 	__u32 size;
@@ -1035,7 +1036,8 @@ enum memtopo_coalesced_flags {
  * @offset: in, first byte within the region
  * @length: in, bytes, at least 1
  *
- * Errors: EEXIST for a range already there; ENOENT deleting one that is not.
+ * Errors: EEXIST for a range already there; ENOENT deleting one that is not;
+ * ENOSPC past the context's memory budget.
  */
 struct memtopo_coalesced {
 	__u32 size;
