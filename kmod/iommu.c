@@ -883,6 +883,9 @@ static int memtopo_iommu_unmap_range(struct memtopo_region *iommu, u64 iova, u64
 		extra++;
 	if (old->map[k - 1].last > last)
 		extra++;
+	/* cutting a mapping in two may not grow the table past the cap either */
+	if (nr - (k - i) + extra > MEMTOPO_IOMMU_MAX_MAPPINGS)
+		return -ENOSPC;
 	/* allocated before anyone is told, so a failure changes nothing */
 	new = memtopo_iommu_table_alloc(iommu, old, nr - (k - i) + extra);
 	if (IS_ERR(new))
@@ -927,7 +930,8 @@ static int memtopo_iommu_unmap_range(struct memtopo_region *iommu, u64 iova, u64
  * Return: 0; -EINVAL for a region that is not a table IOMMU or a bad
  * alignment or size; -EOVERFLOW past 2^64; -ENOENT if @iommu was destroyed
  * or a page of the range is not mapped (nothing is unmapped then); -ENOSPC if cutting a mapping
- * in two grows the table past the context's memory budget; -ENOMEM.
+ * in two grows the table past MEMTOPO_IOMMU_MAX_MAPPINGS or the context's
+ * memory budget; -ENOMEM.
  */
 int memtopo_iommu_unmap_locked(struct memtopo_region *iommu, u64 iova, u64 size)
 {

@@ -894,4 +894,35 @@ TEST_F(iommu, table_full)
 	EXPECT_EQ(0, mt_iommu_unmap(self->fd, self->mmu, 0, 0, MEMTOPO_IOMMU_UNMAP_ALL));
 }
 
+/*
+ * An unmap that cuts a mapping in two adds one: it is held to the same
+ * cap as a map.  One mapping, its odd pages unmapped one at a time: the
+ * cut that would make MEMTOPO_IOMMU_MAPPINGS_MAX + 1 is ENOSPC and leaves
+ * the table as it was; an unmap that cuts nothing in two still works.
+ */
+TEST_F(iommu, unmap_cuts_stay_under_the_cap)
+{
+	const __u64 pages = 2 * MEMTOPO_IOMMU_MAPPINGS_MAX + 1;
+	char want[32];
+	char *before, *after;
+	__u32 i;
+
+	ASSERT_EQ(0, mt_iommu_map(self->fd, self->mmu, 0, pages * PG, self->mem, RAM_BASE, RD));
+	/* each cut of the last mapping adds one: 1 + (cap - 1) = cap */
+	for (i = 0; i < MEMTOPO_IOMMU_MAPPINGS_MAX - 1; i++)
+		ASSERT_EQ(0, mt_iommu_unmap(self->fd, self->mmu, (2 * (__u64)i + 1) * PG, PG, 0))
+			TH_LOG("cut %u", i);
+	before = i_table(self->fd, self->mmu);
+	snprintf(want, sizeof(want), "ret 0 n %u:", MEMTOPO_IOMMU_MAPPINGS_MAX);
+	EXPECT_EQ(0, strncmp(before, want, strlen(want))) TH_LOG("%.40s", before);
+	EXPECT_EQ(-ENOSPC, mt_iommu_unmap(self->fd, self->mmu, (2 * (__u64)i + 1) * PG, PG, 0));
+	after = i_table(self->fd, self->mmu);
+	EXPECT_EQ(0, strcmp(before, after)) TH_LOG("table now %.40s", after);
+	free(before);
+	free(after);
+	/* the last mapping's first page goes whole, cutting nothing in two */
+	EXPECT_EQ(0, mt_iommu_unmap(self->fd, self->mmu, 2 * (__u64)i * PG, PG, 0));
+	EXPECT_EQ(0, mt_iommu_unmap(self->fd, self->mmu, 0, 0, MEMTOPO_IOMMU_UNMAP_ALL));
+}
+
 TEST_HARNESS_MAIN

@@ -1678,8 +1678,9 @@ enum memtopo_iommu_unmap_flags {
  * page of the range that is not mapped (a hole); EINVAL for a region that
  * is not an IOMMU, unknown flags, an unaligned or zero @iova or @length
  * (non-zero with MEMTOPO_IOMMU_UNMAP_ALL); EOVERFLOW past 2^64; ENOSPC
- * past the context's memory budget (cutting a mapping in two grows the
- * table); ENOMEM.  Nothing changes on error.
+ * when cutting a mapping in two would grow the table past
+ * MEMTOPO_IOMMU_MAPPINGS_MAX or the context's memory budget; ENOMEM.
+ * Nothing changes on error.
  */
 struct memtopo_iommu_unmap {
 	__u32 size;
