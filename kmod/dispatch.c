@@ -26,15 +26,19 @@
  *
  * Locking: ranges are looked up under rcu_read_lock(); device callbacks
  * may sleep, so they are called after it is dropped, with the ops table
- * and opaque pointer copied out.  What keeps the device (and a RAM
- * mapping) alive meanwhile is an SRCU read-side section around the whole
- * access: whoever unmaps a region and then frees its opaque data, its
- * kernel mapping or its ops' module calls memtopo_dispatch_sync() in
- * between.  A space is freed only after that SRCU's grace period too
- * (memtopo_dispatch_defer()), so MEMTOPO_SPACE_RW can run an access
- * without the context mutex.  A userspace-served device (parity.h's
- * struct memtopo_udev) is instead held by a reference around each call:
- * its server may take long to answer, and nobody should wait for that.
+ * and opaque pointer copied out.  Two SRCU read-side sections span an
+ * access:
+ *  - memtopo_device_srcu keeps a kernel device (and a RAM mapping) alive:
+ *    whoever unmaps a region and then frees its opaque data, its kernel
+ *    mapping or its ops' module calls memtopo_dispatch_sync() in between;
+ *  - memtopo_access_srcu keeps the space and what hangs off it alive: a
+ *    space is freed only after its grace period (memtopo_dispatch_defer()),
+ *    so MEMTOPO_SPACE_RW can run an access without the context mutex.
+ * A userspace-served device (parity.h's struct memtopo_udev) is held by a
+ * reference around each call instead, and the call leaves the device
+ * section: its server may take up to MEMTOPO_SERVE_TIMEOUT_MAX_MS to
+ * answer, and a kernel consumer's teardown, in any context, must not wait
+ * for that.  Deferred frees do wait for it: they are only memory.
  *
  * An access that lands on an IOMMU region goes where the IOMMU translates
  * it (iommu.c), piece by piece: each piece stays within one IOTLB entry of
@@ -55,7 +59,8 @@
 #include "parity.h"
 #include "selftest.h"
 
-DEFINE_STATIC_SRCU(memtopo_dispatch_srcu);
+DEFINE_STATIC_SRCU(memtopo_device_srcu);
+DEFINE_STATIC_SRCU(memtopo_access_srcu);
 
 /* An I/O region without callbacks (userspace made it) sizes by QEMU's defaults. */
 static const struct memtopo_region_ops memtopo_no_ops;
@@ -289,13 +294,30 @@ static int memtopo_ram_step(struct memtopo_step *st, u8 *buf, bool is_write)
 	return ret;
 }
 
+/*
+ * A served device's call, outside the device section: its server may take
+ * long to answer, and memtopo_dispatch_sync() must not wait for it.  The
+ * step's reference holds the device; *@idx is the section re-entered.
+ */
+static int memtopo_served_step(struct memtopo_step *st, u64 *value, bool is_write, int *idx)
+	__releases(&memtopo_device_srcu) __acquires(&memtopo_device_srcu)
+{
+	int ret;
+
+	srcu_read_unlock(&memtopo_device_srcu, *idx);
+	ret = memtopo_access_adjusted(st->ops, st->opaque, st->offset, value, st->len,
+				      is_write);
+	*idx = srcu_read_lock(&memtopo_device_srcu);
+	return ret;
+}
+
 /* With @check_only, only pass 0 runs: nothing is accessed. */
 static int memtopo_dispatch(struct memtopo_space *as, u64 addr, u8 *buf, size_t len,
 			    bool is_write, bool check_only)
 {
 	struct memtopo_step st;
 	u64 a, done;
-	int ret = 0, idx, pass;
+	int ret = 0, aidx, idx, pass;
 	u64 value = 0;
 
 	if (!len)
@@ -303,7 +325,8 @@ static int memtopo_dispatch(struct memtopo_space *as, u64 addr, u8 *buf, size_t 
 	if (len - 1 > U64_MAX - addr)
 		return -EOVERFLOW;
 	might_sleep();
-	idx = srcu_read_lock(&memtopo_dispatch_srcu);
+	aidx = srcu_read_lock(&memtopo_access_srcu);
+	idx = srcu_read_lock(&memtopo_device_srcu);
 	/* pass 0 checks every piece against the view, pass 1 performs them */
 	for (pass = 0; pass < (check_only ? 1 : 2) && !ret; pass++) {
 		for (a = addr, done = 0; done < len && !ret; a += st.len, done += st.len) {
@@ -319,14 +342,18 @@ static int memtopo_dispatch(struct memtopo_space *as, u64 addr, u8 *buf, size_t 
 			/* a device step, outside RCU: the callback may sleep */
 			if (is_write)
 				value = memtopo_load(buf + done, st.len, st.ops->big_endian);
-			ret = memtopo_access_adjusted(st.ops, st.opaque, st.offset, &value,
-						      st.len, is_write);
+			if (st.udev)
+				ret = memtopo_served_step(&st, &value, is_write, &idx);
+			else
+				ret = memtopo_access_adjusted(st.ops, st.opaque, st.offset,
+							      &value, st.len, is_write);
 			memtopo_udev_put(st.udev);
 			if (!ret && !is_write)
 				memtopo_store(buf + done, st.len, value, st.ops->big_endian);
 		}
 	}
-	srcu_read_unlock(&memtopo_dispatch_srcu, idx);
+	srcu_read_unlock(&memtopo_device_srcu, idx);
+	srcu_read_unlock(&memtopo_access_srcu, aidx);
 	return ret;
 }
 
@@ -401,7 +428,9 @@ int memtopo_space_check(struct memtopo_space *as, u64 addr, void *buf, size_t le
 }
 
 /**
- * memtopo_dispatch_sync() - wait for every access in flight to finish.
+ * memtopo_dispatch_sync() - wait for every access in flight to finish,
+ * except those waiting for a userspace-served device (a reference holds
+ * that device, not this).
  *
  * Context: process context; sleeps.  Call it after the commit that unmapped
  * a region and before freeing what its accesses use: its ops' opaque data,
@@ -409,7 +438,7 @@ int memtopo_space_check(struct memtopo_space *as, u64 addr, void *buf, size_t le
  */
 void memtopo_dispatch_sync(void)
 {
-	synchronize_srcu(&memtopo_dispatch_srcu);
+	synchronize_srcu(&memtopo_device_srcu);
 }
 EXPORT_SYMBOL_NS_GPL(memtopo_dispatch_sync, MEMTOPO);
 
@@ -418,18 +447,19 @@ EXPORT_SYMBOL_NS_GPL(memtopo_dispatch_sync, MEMTOPO);
  * @head: its rcu_head.
  * @fn: the free function.
  *
- * Runs @fn after every access that started before the call has finished.
+ * Runs @fn after every access that started before the call has finished,
+ * those waiting for a served device's answer included.
  * Context: any; RCU callbacks included.
  */
 void memtopo_dispatch_defer(struct rcu_head *head, void (*fn)(struct rcu_head *head))
 {
-	call_srcu(&memtopo_dispatch_srcu, head, fn);
+	call_srcu(&memtopo_access_srcu, head, fn);
 }
 
 /* Module exit: run every memtopo_dispatch_defer() callback. */
 void memtopo_dispatch_barrier(void)
 {
-	srcu_barrier(&memtopo_dispatch_srcu);
+	srcu_barrier(&memtopo_access_srcu);
 }
 
 /**
@@ -442,7 +472,7 @@ void memtopo_dispatch_barrier(void)
  * @is_write: write @buf, else read into it.
  *
  * The context mutex is held only to find the space: the access runs
- * without it, inside the dispatch SRCU section that keeps the space's
+ * without it, inside the access SRCU section that keeps the space's
  * memory alive, so a served device's accessors do not serialise on the
  * mutex and the topology can change (even the space go) while they wait.
  *
@@ -461,9 +491,9 @@ int memtopo_space_rw_by_id(struct memtopo_ctx *ctx, u32 space, u64 addr, void *b
 		memtopo_ctx_unlock(ctx);
 		return -ENOENT;
 	}
-	idx = srcu_read_lock(&memtopo_dispatch_srcu);
+	idx = srcu_read_lock(&memtopo_access_srcu);
 	memtopo_ctx_unlock(ctx);
 	ret = memtopo_dispatch(as, addr, buf, len, is_write, false);
-	srcu_read_unlock(&memtopo_dispatch_srcu, idx);
+	srcu_read_unlock(&memtopo_access_srcu, idx);
 	return ret;
 }

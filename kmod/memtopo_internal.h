@@ -27,7 +27,7 @@
  *                               listener callbacks, READ_EVENTS, debugfs
  *                               readers
  *       memtopo_space.seq       seqcount_mutex_t on the context mutex
- *       dispatch SRCU (read)    entered under the mutex by MEMTOPO_SPACE_RW,
+ *       access SRCU (read)      entered under the mutex by MEMTOPO_SPACE_RW,
  *                               which drops the mutex before the device
  *                               callbacks run (memtopo_space_rw_by_id())
  *       RCU (read), eventfd     lookups; eventfd_signal()'s wait queue lock

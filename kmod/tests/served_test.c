@@ -301,9 +301,32 @@ static void sv_reentry(struct kunit *test)
 	sv_env_fini(&e);
 }
 
+/*
+ * memtopo_dispatch_sync() is what a kernel consumer's teardown waits in:
+ * it must not wait for a userspace server.  With a request taken and not
+ * answered, it returns, and the answer given after it still reaches the
+ * accessor (had it waited, the request would have timed out first).
+ */
+static void sv_sync_not_held(struct kunit *test)
+{
+	struct memtopo_served_req q;
+	struct sv_acc a;
+	struct sv_env e;
+
+	sv_env_init(test, &e, MEMTOPO_SERVE_NONBLOCK, 5000);
+	sv_acc_start(test, &a, e.as, 0x1000);
+	KUNIT_ASSERT_EQ(test, 0, sv_take(e.file, &q));
+	memtopo_dispatch_sync();
+	KUNIT_EXPECT_EQ(test, 0, sv_answer(e.file, q.seq, 0x5a, 0));
+	KUNIT_EXPECT_EQ(test, 0, sv_acc_wait(&a));
+	KUNIT_EXPECT_EQ(test, a.val, 0x5aU);
+	sv_env_fini(&e);
+}
+
 static struct kunit_case memtopo_served_cases[] = {
 	KUNIT_CASE(sv_queue_order),
 	KUNIT_CASE(sv_timeout),
+	KUNIT_CASE(sv_sync_not_held),
 	KUNIT_CASE(sv_close_pending),
 	KUNIT_CASE(sv_region_gone),
 	KUNIT_CASE(sv_killed),
