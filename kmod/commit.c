@@ -457,8 +457,9 @@ EXPORT_SYMBOL_NS_GPL(memtopo_transaction_begin_locked, MEMTOPO);
  *
  * Context: process context, the context mutex held; may sleep (the outermost
  * commit runs listener callbacks).
- * Return: 0, -EINVAL without an open transaction, or -ENOMEM/-E2BIG if the
- * views could not be rendered: every change since the outermost begin was
+ * Return: 0, -EINVAL without an open transaction, or -ENOMEM/-E2BIG/-ENOSPC
+ * (past the context's memory budget) if the views could not be rendered or
+ * published: every change since the outermost begin was
  * then undone, the tree and every published view are exactly as they were
  * before it, and listeners were told nothing.
  */

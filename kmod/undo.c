@@ -148,8 +148,10 @@ static void memtopo_undo_one(struct memtopo_undo *u)
  * @mark: from memtopo_undo_mark(); 0 undoes everything since the last
  *	commit.
  *
- * Cannot fail.  The windows the undone changes noted stay noted, so a
- * later commit still re-renders wherever they could have shown.
+ * Cannot fail.  Rolled back to a mark inside a transaction, the windows
+ * the undone changes noted stay noted, so the transaction's commit still
+ * re-renders wherever they could have shown; a failed outermost commit
+ * drops them right after, with nothing to re-render.
  */
 void memtopo_undo_rollback(struct memtopo_ctx *ctx, u32 mark)
 {

@@ -364,7 +364,10 @@ struct memtopo_batch {
  * Nothing is rendered until the outermost commit.  A file's open
  * transactions are committed when it is closed.  COMMIT without an open
  * transaction of this file is EINVAL; BEGIN with memtopo_info.max_depth
- * open is ENOSPC.
+ * open is ENOSPC.  The outermost COMMIT fails with ENOMEM, E2BIG or
+ * ENOSPC (past the context's memory budget) when the views cannot be
+ * rendered or kept, and then every change since the outermost BEGIN is
+ * undone: the tree and every view are as they were before it.
  */
 struct memtopo_txn {
 	__u32 size;
