@@ -9,6 +9,7 @@
 #include <linux/string.h>
 
 #include "memtopo_internal.h"
+#include "memtopo_hooks.h"
 
 /*
  * The per-context memory budget, in bytes: the ceiling every context's
@@ -240,6 +241,8 @@ static void memtopo_ctx_release(struct kref *kref)
 	mutex_unlock(&ctx->lock);
 	WARN_ON(!xa_empty(&ctx->objects));
 	memtopo_undo_destroy(ctx);
+	/* last: the rollback and the destroys above still update it */
+	memtopo_hook_ctx_free(ctx);
 	/* every charge is given back by whoever took it */
 	WARN_ON(atomic_long_read(&ctx->mem_used));
 	kfree(ctx->windows);
@@ -348,21 +351,3 @@ void memtopo_ctx_set_global_dirty_locked(struct memtopo_ctx *ctx, u32 reasons)
 	WRITE_ONCE(ctx->global_dirty_reasons, reasons);
 }
 
-/**
- * memtopo_ctx_count_ioeventfds_locked() - the one writer of the context's
- * ioeventfd count (what lets a commit skip the ioeventfd pass).
- * @ctx: the context, locked.
- * @delta: registrations added (> 0) or removed (< 0).
- *
- * Return: 0, or -ENOSPC if the count would overflow (nothing changed).
- */
-int memtopo_ctx_count_ioeventfds_locked(struct memtopo_ctx *ctx, int delta)
-{
-	memtopo_assert_locked(ctx);
-	if (delta > 0 && ctx->nr_ioeventfds > UINT_MAX - delta)
-		return -ENOSPC;
-	if (WARN_ON_ONCE(delta < 0 && ctx->nr_ioeventfds < -(unsigned int)delta))
-		return -EINVAL;
-	ctx->nr_ioeventfds += delta;
-	return 0;
-}

@@ -151,6 +151,7 @@ int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 				      struct eventfd_ctx *eventfd)
 {
 	struct memtopo_region_parity *p;
+	struct memtopo_ctx_parity *cp;
 	struct memtopo_undo *u;
 	struct memtopo_iofd *fd;
 	u64 last = size ? size - 1 : 0;
@@ -176,6 +177,9 @@ int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 				return -EEXIST;
 	if (memtopo_ctx_nr_ioeventfds(mr->ctx) == UINT_MAX)
 		return -ENOSPC;
+	cp = memtopo_ctx_parity_get(mr->ctx);
+	if (!cp)
+		return -ENOMEM;
 	p = memtopo_parity_get(mr);
 	if (!p)
 		return -ENOMEM;
@@ -197,8 +201,8 @@ int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 	fd->eventfd = eventfd;
 	list_add_tail_rcu(&fd->link, &p->ioeventfds);
 	p->nr_ioeventfds++;
-	/* checked above, under the same mutex hold: cannot fail */
-	memtopo_ctx_count_ioeventfds_locked(mr->ctx, 1);
+	/* checked above, under the same mutex hold: cannot overflow */
+	cp->nr_ioeventfds++;
 	ret = memtopo_ioeventfds_changed(mr->ctx);
 	if (ret) {
 		/*
@@ -208,7 +212,7 @@ int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 		 */
 		list_del_rcu(&fd->link);
 		p->nr_ioeventfds--;
-		memtopo_ctx_count_ioeventfds_locked(mr->ctx, -1);
+		cp->nr_ioeventfds--;
 		memtopo_undo_cancel(mr->ctx);
 		synchronize_rcu();
 		kfree(fd);
@@ -261,7 +265,8 @@ int memtopo_region_del_eventfd_locked(struct memtopo_region *mr, u64 offset,
 		u->pos = fd->link.prev;
 		list_del_rcu(&fd->link);
 		p->nr_ioeventfds--;
-		memtopo_ctx_count_ioeventfds_locked(mr->ctx, -1);
+		/* it was counted when added, which allocated the context's state */
+		mr->ctx->parity->nr_ioeventfds--;
 		ret = memtopo_ioeventfds_changed(mr->ctx);
 		if (ret) {
 			/* nobody was told: back where it was, as a rollback puts it */
@@ -619,13 +624,13 @@ void memtopo_ioeventfd_undo(struct memtopo_undo *u, bool forget)
 		list_add_rcu(&fd->link, u->pos);
 		p->nr_ioeventfds++;
 		/* it was counted before the delete: room is left */
-		memtopo_ctx_count_ioeventfds_locked(mr->ctx, 1);
+		mr->ctx->parity->nr_ioeventfds++;
 		return;
 	}
 	if (forget)
 		return;
 	list_del_rcu(&fd->link);
 	p->nr_ioeventfds--;
-	memtopo_ctx_count_ioeventfds_locked(mr->ctx, -1);
+	mr->ctx->parity->nr_ioeventfds--;
 	memtopo_ioeventfd_put(fd);
 }

@@ -263,6 +263,15 @@ int memtopo_hook_replay_begin(struct memtopo_listener *l, bool adding);
 void memtopo_hook_replay_end(struct memtopo_listener *l, bool adding);
 
 /**
+ * memtopo_hook_ctx_free() - a context goes: free its parity state.
+ * @ctx: the context, its spaces and regions destroyed and its undo log
+ *	empty, so nothing updates or reads that state any more.
+ *
+ * Context: process context; no lock held (nothing else can reach @ctx).
+ */
+void memtopo_hook_ctx_free(struct memtopo_ctx *ctx);
+
+/**
  * memtopo_hook_undo() - undo a parity feature's change (an ioeventfd or
  * coalescing range added or removed, a global dirty-log start or stop).
  * @u: its MEMTOPO_UNDO_PARITY record, newest first: every later change was

@@ -220,12 +220,12 @@ struct memtopo_ctx {
 	 */
 	u64 stat_reach_hits;
 	/*
-	 * QEMU parity state the core renders from or keeps for the features:
-	 * written only through memtopo_ctx_set_global_dirty_locked() and
-	 * memtopo_ctx_count_ioeventfds_locked() (ctx.c), read with READ_ONCE()
+	 * QEMU parity state the core renders from: written only through
+	 * memtopo_ctx_set_global_dirty_locked() (ctx.c), read with READ_ONCE()
 	 */
 	u32 global_dirty_reasons;	/* MEMTOPO_DIRTY_REASON_* */
-	unsigned int nr_ioeventfds;
+	/* the features' own state (parity.h), under @lock */
+	struct memtopo_ctx_parity *parity;
 	char name[MEMTOPO_MAX_NAME];
 };
 
@@ -920,18 +920,11 @@ void memtopo_ctx_uncharge(struct memtopo_ctx *ctx, size_t bytes);
 int memtopo_ctx_charge_locked(struct memtopo_ctx *ctx, size_t bytes);
 void memtopo_ctx_uncharge_locked(struct memtopo_ctx *ctx, size_t bytes);
 void memtopo_ctx_set_global_dirty_locked(struct memtopo_ctx *ctx, u32 reasons);
-int memtopo_ctx_count_ioeventfds_locked(struct memtopo_ctx *ctx, int delta);
 
 /* The global dirty-log reasons; any context (markers read it under RCU). */
 static inline u32 memtopo_ctx_global_dirty(const struct memtopo_ctx *ctx)
 {
 	return READ_ONCE(ctx->global_dirty_reasons);
-}
-
-/* Registered ioeventfds of the context, context locked. */
-static inline unsigned int memtopo_ctx_nr_ioeventfds(const struct memtopo_ctx *ctx)
-{
-	return ctx->nr_ioeventfds;
 }
 
 /* undo.c */

@@ -50,6 +50,26 @@ struct memtopo_space_parity *memtopo_space_parity_get(struct memtopo_space *as)
 	return as->parity;
 }
 
+/**
+ * memtopo_ctx_parity_get() - a context's parity state, allocated on first use.
+ * @ctx: the context, locked.
+ *
+ * Return: the state, or NULL on allocation failure.
+ */
+struct memtopo_ctx_parity *memtopo_ctx_parity_get(struct memtopo_ctx *ctx)
+{
+	memtopo_assert_locked(ctx);
+	if (!ctx->parity)
+		ctx->parity = kzalloc(sizeof(*ctx->parity), GFP_KERNEL_ACCOUNT);
+	return ctx->parity;
+}
+
+void memtopo_hook_ctx_free(struct memtopo_ctx *ctx)
+{
+	kfree(ctx->parity);
+	ctx->parity = NULL;
+}
+
 int memtopo_hook_dirty_prepare(struct memtopo_region *mr, u8 mask, u8 *fresh)
 {
 	return memtopo_dirty_prepare(mr, mask, fresh);

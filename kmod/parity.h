@@ -107,6 +107,12 @@ struct memtopo_region_parity {
 	struct memtopo_alias_index *aliases;
 };
 
+/* A context's parity state: memtopo_ctx_parity_get(), ctx->lock only. */
+struct memtopo_ctx_parity {
+	/* registered ioeventfds, to skip the ioeventfd pass when there are none */
+	unsigned int nr_ioeventfds;
+};
+
 /* One entry of a space's ioeventfd set, in absolute addresses. */
 struct memtopo_abs_ioeventfd {
 	u64 addr;
@@ -124,6 +130,12 @@ struct memtopo_space_parity {
 	struct list_head discard_listeners;
 };
 
+/* Registered ioeventfds of the context, context locked. */
+static inline unsigned int memtopo_ctx_nr_ioeventfds(const struct memtopo_ctx *ctx)
+{
+	return ctx->parity ? ctx->parity->nr_ioeventfds : 0;
+}
+
 static inline struct memtopo_region_parity *
 memtopo_parity_locked(const struct memtopo_region *mr)
 {
@@ -132,6 +144,7 @@ memtopo_parity_locked(const struct memtopo_region *mr)
 
 /* parity.c: the shared state, allocated on first use */
 struct memtopo_region_parity *memtopo_parity_get(struct memtopo_region *mr);
+struct memtopo_ctx_parity *memtopo_ctx_parity_get(struct memtopo_ctx *ctx);
 struct memtopo_space_parity *memtopo_space_parity_get(struct memtopo_space *as);
 
 /*

@@ -4879,7 +4879,8 @@ static char *snapshot(void)
 
 	snap_len = 0;
 	snap_printf("regions %u spaces %u global %x iofds %u txn %u\n", ctx->nr_regions,
-		    ctx->nr_spaces, ctx->global_dirty_reasons, ctx->nr_ioeventfds, ctx->txn_depth);
+		    ctx->nr_spaces, ctx->global_dirty_reasons, memtopo_ctx_nr_ioeventfds(ctx),
+		    ctx->txn_depth);
 	/* an undone create gives its ID back: the next create gets the same */
 	snap_printf("next region id %u space id %u\n", ctx->next_region_id, ctx->next_space_id);
 	xa_for_each(&ctx->objects, id, mr) {
