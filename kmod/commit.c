@@ -230,8 +230,9 @@ static void memtopo_commit_settle_views(struct memtopo_ctx *ctx, size_t total)
 }
 
 /*
- * Render and publish every space's view.  All rendering happens before
- * anything is published, so a failure leaves every space on its old view.
+ * Render and publish every space's view.  All rendering, the features'
+ * preparation and the budget charge happen before anything is published,
+ * so a failure leaves every space on its old view and nobody told.
  * Return: 0, -ENOMEM, -ENOSPC when the views would pass the context's
  * budget, or -E2BIG when aliases multiply past MEMTOPO_MAX_RENDER_PIECES.
  */
@@ -277,9 +278,16 @@ static int memtopo_commit_publish(struct memtopo_ctx *ctx)
 		if (ret)
 			goto out;
 	}
+	/* what publishing will need from the features, allocated while we can still fail */
+	i = 0;
+	list_for_each_entry(as, &ctx->spaces, link) {
+		ret = memtopo_hook_space_prepare(as, plan[i++].view);
+		if (ret)
+			goto err_unprepare;
+	}
 	ret = memtopo_commit_charge_views(ctx, plan, n, &view_bytes);
 	if (ret)
-		goto out;
+		goto err_unprepare;
 
 	/* publish: nothing below can fail */
 	list_for_each_entry(as, &ctx->spaces, link)
@@ -319,6 +327,11 @@ static int memtopo_commit_publish(struct memtopo_ctx *ctx)
 		memtopo_listeners_commit(as);
 	memtopo_commit_settle_views(ctx, view_bytes);
 	ctx->stat_commits++;
+	goto out;
+
+err_unprepare:
+	list_for_each_entry(as, &ctx->spaces, link)
+		memtopo_hook_space_unprepare(as);
 out:
 	for (i = 0; i < n; i++) {
 		memtopo_view_put(plan[i].view);

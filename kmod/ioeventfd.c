@@ -4,10 +4,12 @@
  * data match), QEMU's memory_region_add_eventfd().
  *
  * Each space keeps the set its listeners were last told about, in absolute
- * addresses.  After every commit (and after every registration change
- * outside a transaction) the set of the published view is rebuilt, sorted
- * by QEMU's memory_region_ioeventfd_before(), and the symmetric difference
- * with the old set is reported exactly as address_space_add_del_ioeventfds()
+ * addresses.  A commit builds every space's next set from the view it is
+ * about to publish, while a failure can still undo it, and once the view
+ * is published reports the symmetric difference with the old set (a
+ * registration change outside a transaction builds and reports at once).
+ * Sets are sorted by QEMU's memory_region_ioeventfd_before(), and the
+ * difference is reported exactly as address_space_add_del_ioeventfds()
  * does: eventfd_del in forward and eventfd_add in reverse listener order,
  * in one merge walk over both sorted sets.
  *
@@ -72,15 +74,8 @@ static bool memtopo_ioeventfd_same(const struct memtopo_iofd *fd, u64 offset,
 	       (!match_data || fd->data == data) && (!eventfd || fd->eventfd == eventfd);
 }
 
-/* A space's next ioeventfd set, built before anyone is told of it. */
-struct memtopo_ioeventfd_set {
-	struct memtopo_abs_ioeventfd *fds;
-	u32 nr;
-	/* no registration anywhere and none reported: nothing to build or tell */
-	bool idle;
-};
-
-static int memtopo_ioeventfds_build(struct memtopo_space *as, struct memtopo_ioeventfd_set *set);
+static int memtopo_ioeventfds_build(struct memtopo_space *as, const struct memtopo_view *v,
+				   struct memtopo_ioeventfd_set *set);
 static void memtopo_ioeventfds_set_free(struct memtopo_ioeventfd_set *set);
 static void memtopo_ioeventfds_apply(struct memtopo_space *as, struct memtopo_ioeventfd_set *set);
 
@@ -107,7 +102,7 @@ static int memtopo_ioeventfds_changed(struct memtopo_ctx *ctx)
 	if (!sets)
 		return -ENOMEM;
 	list_for_each_entry(as, &ctx->spaces, link) {
-		ret = memtopo_ioeventfds_build(as, &sets[i]);
+		ret = memtopo_ioeventfds_build(as, memtopo_space_view_locked(as), &sets[i]);
 		if (ret)
 			goto err_free;
 		i++;
@@ -453,13 +448,13 @@ static bool memtopo_ioeventfds_idle(struct memtopo_space *as)
 }
 
 /*
- * The set @as's published view shows, sorted and without duplicates, each
- * entry holding a reference; none is built (and @set stays empty) for an
- * idle space.
+ * The set @as shows through @v (its published view, or the one a commit
+ * is about to publish), sorted and without duplicates, each entry holding
+ * a reference; none is built (and @set stays empty) for an idle space.
  */
-static int memtopo_ioeventfds_build(struct memtopo_space *as, struct memtopo_ioeventfd_set *set)
+static int memtopo_ioeventfds_build(struct memtopo_space *as, const struct memtopo_view *v,
+				   struct memtopo_ioeventfd_set *set)
 {
-	const struct memtopo_view *v = memtopo_space_view_locked(as);
 	u32 i, n;
 
 	set->fds = NULL;
@@ -530,27 +525,68 @@ static void memtopo_ioeventfds_apply(struct memtopo_space *as, struct memtopo_io
 }
 
 /**
+ * memtopo_ioeventfds_prepare() - build the ioeventfd set a commit is about
+ * to publish for @as, while the commit can still fail.
+ * @as: the space, context locked.
+ * @view: the view the commit will publish for @as.
+ *
+ * Return: 0 (the set is kept for memtopo_ioeventfds_update(), or nothing
+ * is for an idle space), or -ENOMEM (nothing kept).
+ */
+int memtopo_ioeventfds_prepare(struct memtopo_space *as, const struct memtopo_view *view)
+{
+	struct memtopo_ioeventfd_set set;
+	int ret;
+
+	memtopo_assert_locked(as->ctx);
+	ret = memtopo_ioeventfds_build(as, view, &set);
+	if (ret) {
+		memtopo_ioeventfds_set_free(&set);
+		return ret;
+	}
+	if (set.idle)
+		return 0;
+	/* not idle: the build allocated the space's parity state */
+	as->parity->next = set;
+	as->parity->next_ready = true;
+	return 0;
+}
+
+/**
+ * memtopo_ioeventfds_unprepare() - the commit failed: drop the set
+ * memtopo_ioeventfds_prepare() built for @as, if any.
+ * @as: the space, context locked.
+ */
+void memtopo_ioeventfds_unprepare(struct memtopo_space *as)
+{
+	struct memtopo_space_parity *sp = as->parity;
+
+	memtopo_assert_locked(as->ctx);
+	if (!sp || !sp->next_ready)
+		return;
+	memtopo_ioeventfds_set_free(&sp->next);
+	sp->next_ready = false;
+}
+
+/**
  * memtopo_ioeventfds_update() - QEMU's address_space_update_ioeventfds():
- * rebuild a space's ioeventfd set from its published view and report the
- * symmetric difference with the previous one.
+ * the commit published @as's view; report the symmetric difference between
+ * the set its listeners know and the one memtopo_ioeventfds_prepare()
+ * built from that view, which then replaces it.
  * @as: the space, context locked.
  *
- * Cannot fail in a way callers see: after a commit the view is published
- * already, so if the new set cannot be allocated the old one is kept
- * (listeners stay consistent with it) and an error logged.
+ * Cannot fail: everything was allocated by the prepare.
  */
 void memtopo_ioeventfds_update(struct memtopo_space *as)
 {
-	struct memtopo_ioeventfd_set set;
+	struct memtopo_space_parity *sp = as->parity;
 
 	memtopo_assert_locked(as->ctx);
-	if (memtopo_ioeventfds_build(as, &set)) {
-		memtopo_ioeventfds_set_free(&set);
-		pr_err_ratelimited("%s: no memory for the ioeventfd set; listeners keep the old one\n",
-				   as->name);
+	/* nothing prepared: the space was idle, there is nothing to tell */
+	if (!sp || !sp->next_ready)
 		return;
-	}
-	memtopo_ioeventfds_apply(as, &set);
+	sp->next_ready = false;
+	memtopo_ioeventfds_apply(as, &sp->next);
 }
 
 /**
@@ -564,6 +600,8 @@ void memtopo_ioeventfds_space_free(struct memtopo_space_parity *sp)
 	for (i = 0; i < sp->nr_fds; i++)
 		memtopo_ioeventfd_put(sp->fds[i].fd);
 	kvfree(sp->fds);
+	if (sp->next_ready)
+		memtopo_ioeventfds_set_free(&sp->next);
 }
 
 /**

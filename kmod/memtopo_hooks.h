@@ -185,13 +185,35 @@ int memtopo_hook_aliases_of(const struct memtopo_region *target,
 int memtopo_hook_iommu_translate(struct memtopo_section *s, u64 *addr, u64 *len, bool is_write);
 
 /**
+ * memtopo_hook_space_prepare() - a commit is about to publish @view for
+ * @as (or keep it, unchanged): allocate what memtopo_hook_space_published()
+ * will need (the ioeventfd set @view shows), while a failure can still
+ * undo the commit.
+ * @as: the space.
+ * @view: the view the commit will publish for @as.
+ *
+ * Every space of a commit is prepared before any is published.  A commit
+ * that fails after preparing a space calls memtopo_hook_space_unprepare().
+ *
+ * Context: may sleep; may fail.
+ * Return: 0 or -ENOMEM (then nothing is kept for @as).
+ */
+int memtopo_hook_space_prepare(struct memtopo_space *as, const struct memtopo_view *view);
+
+/**
+ * memtopo_hook_space_unprepare() - the commit failed: free what
+ * memtopo_hook_space_prepare() kept for @as, if anything.
+ * @as: the space, still showing its old view.
+ */
+void memtopo_hook_space_unprepare(struct memtopo_space *as);
+
+/**
  * memtopo_hook_space_published() - a commit published @as's view (or kept
  * it unchanged): QEMU's address_space_update_ioeventfds().
- * @as: the space.
+ * @as: the space, prepared by memtopo_hook_space_prepare() for this view.
  *
  * Called after the space's listeners got the view's diff and before their
- * commit callback.  Cannot fail: without memory the old ioeventfd set is
- * kept and an error logged.
+ * commit callback.  Cannot fail: the prepare allocated what it needs.
  */
 void memtopo_hook_space_published(struct memtopo_space *as);
 

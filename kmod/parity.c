@@ -234,6 +234,16 @@ int memtopo_hook_iommu_translate(struct memtopo_section *s, u64 *addr, u64 *len,
 	return memtopo_iommu_walk_rcu(s, addr, len, is_write, 0, NULL);
 }
 
+int memtopo_hook_space_prepare(struct memtopo_space *as, const struct memtopo_view *view)
+{
+	return memtopo_ioeventfds_prepare(as, view);
+}
+
+void memtopo_hook_space_unprepare(struct memtopo_space *as)
+{
+	memtopo_ioeventfds_unprepare(as);
+}
+
 void memtopo_hook_space_published(struct memtopo_space *as)
 {
 	memtopo_ioeventfds_update(as);

@@ -121,9 +121,23 @@ struct memtopo_abs_ioeventfd {
 	u64 offset;			/* of @addr within @mr */
 };
 
+/* A space's next ioeventfd set, built before anyone is told of it. */
+struct memtopo_ioeventfd_set {
+	struct memtopo_abs_ioeventfd *fds;
+	u32 nr;
+	/* no registration anywhere and none reported: nothing to build or tell */
+	bool idle;
+};
+
 struct memtopo_space_parity {
 	struct memtopo_abs_ioeventfd *fds;
 	u32 nr_fds;
+	/*
+	 * The set a commit will publish, built while the commit can still
+	 * fail (memtopo_ioeventfds_prepare()); valid while @next_ready.
+	 */
+	struct memtopo_ioeventfd_set next;
+	bool next_ready;
 	/* the space's one bounce buffer is out (map.c) */
 	atomic_t bounce_busy;
 	/* discard listeners registered on the space's sections (discard.c) */
@@ -191,6 +205,8 @@ void memtopo_dirty_free(struct memtopo_region_parity *p);
 void memtopo_dirty_undo(struct memtopo_undo *u, bool forget);
 void memtopo_dirty_count_undo(struct memtopo_undo *u);
 /* ioeventfd.c */
+int memtopo_ioeventfds_prepare(struct memtopo_space *as, const struct memtopo_view *view);
+void memtopo_ioeventfds_unprepare(struct memtopo_space *as);
 void memtopo_ioeventfds_update(struct memtopo_space *as);
 void memtopo_ioeventfds_free(struct memtopo_region_parity *p);
 void memtopo_ioeventfds_space_free(struct memtopo_space_parity *sp);
