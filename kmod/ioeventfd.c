@@ -75,7 +75,7 @@ static bool memtopo_ioeventfd_same(const struct memtopo_iofd *fd, u64 offset,
 }
 
 static int memtopo_ioeventfds_build(struct memtopo_space *as, const struct memtopo_view *v,
-				   struct memtopo_ioeventfd_set *set);
+				    struct memtopo_ioeventfd_set *set);
 static void memtopo_ioeventfds_set_free(struct memtopo_ioeventfd_set *set);
 static void memtopo_ioeventfds_apply(struct memtopo_space *as, struct memtopo_ioeventfd_set *set);
 
@@ -453,7 +453,7 @@ static bool memtopo_ioeventfds_idle(struct memtopo_space *as)
  * a reference; none is built (and @set stays empty) for an idle space.
  */
 static int memtopo_ioeventfds_build(struct memtopo_space *as, const struct memtopo_view *v,
-				   struct memtopo_ioeventfd_set *set)
+				    struct memtopo_ioeventfd_set *set)
 {
 	u32 i, n;
 

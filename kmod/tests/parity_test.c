@@ -613,8 +613,132 @@ static void pt_ioeventfd_fail_nth(struct kunit *test)
 	pt_unlisten(pl);
 	pt_env_fini(&e);
 }
+
+/* Counts the eventfd callbacks of one listener. */
+struct pt_efd_count {
+	struct memtopo_listener l;
+	unsigned int adds, dels;
+};
+
+static void pt_efd_count_add(void *priv, const struct memtopo_section *s, u64 addr,
+			     unsigned int size, bool match_data, u64 data, void *eventfd)
+{
+	((struct pt_efd_count *)priv)->adds++;
+}
+
+static void pt_efd_count_del(void *priv, const struct memtopo_section *s, u64 addr,
+			     unsigned int size, bool match_data, u64 data, void *eventfd)
+{
+	((struct pt_efd_count *)priv)->dels++;
+}
+
+static const struct memtopo_listener_ops pt_efd_count_ops = {
+	.eventfd_add = pt_efd_count_add, .eventfd_del = pt_efd_count_del,
+};
+
+enum pt_commit_case {
+	PT_COMMIT_TXN_ADD,	/* add in a transaction; its commit fails */
+	PT_COMMIT_ADD,		/* add outside a transaction */
+	PT_COMMIT_MOVE,		/* a move that changes where the eventfd shows */
+};
+
+static u32 pt_nr_eventfds(struct pt_env *e, struct memtopo_region *mr)
+{
+	u32 n;
+
+	memtopo_ctx_lock(e->ctx);
+	n = memtopo_region_list_eventfds_locked(mr, NULL, 0);
+	memtopo_ctx_unlock(e->ctx);
+	return n;
+}
+
+/*
+ * One run of @c with the @n-th fault point failing.  Return: the errno of
+ * the call that had fault injection on; *@left is what was left of it.
+ */
+static int pt_commit_fail_one(struct kunit *test, enum pt_commit_case c, int n,
+			      unsigned int *left)
+{
+	struct pt_dev *d = kunit_kzalloc(test, sizeof(*d), GFP_KERNEL);
+	struct pt_efd_count *cnt = kunit_kzalloc(test, sizeof(*cnt), GFP_KERNEL);
+	struct memtopo_region *io;
+	struct pt_env e;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	KUNIT_ASSERT_NOT_NULL(test, cnt);
+	pt_env_init(test, &e);
+	io = pt_add(test, &e, MEMTOPO_IO, "io", 0x1000, 0x100, NULL, &pt_le_default, d, 0);
+	if (c == PT_COMMIT_MOVE)
+		KUNIT_ASSERT_EQ(test, memtopo_region_add_eventfd(io, 0x10, 4, false, 0,
+								 PT_TOKEN(1)), 0);
+	cnt->l = (struct memtopo_listener){ .ops = &pt_efd_count_ops, .priv = cnt };
+	KUNIT_ASSERT_EQ(test, memtopo_listener_register(e.as, &cnt->l), 0);
+	cnt->adds = 0;
+	if (c == PT_COMMIT_TXN_ADD) {
+		memtopo_transaction_begin(e.ctx);
+		KUNIT_ASSERT_EQ(test, memtopo_region_add_eventfd(io, 0x10, 4, false, 0,
+								 PT_TOKEN(1)), 0);
+	}
+
+	current->fail_nth = n;
+	if (c == PT_COMMIT_TXN_ADD)
+		ret = memtopo_transaction_commit(e.ctx);
+	else if (c == PT_COMMIT_ADD)
+		ret = memtopo_region_add_eventfd(io, 0x10, 4, false, 0, PT_TOKEN(1));
+	else
+		ret = memtopo_region_set_address(io, 0x3000);
+	*left = current->fail_nth;
+	current->fail_nth = 0;
+
+	if (ret) {
+		KUNIT_EXPECT_EQ_MSG(test, ret, -ENOMEM, "case %d, n %d", c, n);
+		KUNIT_EXPECT_EQ_MSG(test, cnt->adds + cnt->dels, 0, "case %d, n %d", c, n);
+		KUNIT_EXPECT_EQ_MSG(test, pt_nr_eventfds(&e, io), c == PT_COMMIT_MOVE,
+				    "case %d, n %d", c, n);
+		KUNIT_EXPECT_EQ(test, memtopo_region_address(io), 0x1000);
+	} else {
+		KUNIT_EXPECT_EQ_MSG(test, cnt->adds, 1, "case %d, n %d: eventfd_add", c, n);
+		KUNIT_EXPECT_EQ_MSG(test, cnt->dels, c == PT_COMMIT_MOVE,
+				    "case %d, n %d: eventfd_del", c, n);
+		KUNIT_EXPECT_EQ(test, pt_nr_eventfds(&e, io), 1);
+	}
+	memtopo_listener_unregister(&cnt->l);
+	pt_env_fini(&e);
+	return ret;
+}
+
+/*
+ * A commit that changes what eventfds a space shows, at every fault point:
+ * either it fails with -ENOMEM, undone and nothing told, or it succeeds and
+ * the listener hears the change, exactly once.
+ */
+static void pt_ioeventfd_commit_fail_nth(struct kunit *test)
+{
+	enum pt_commit_case c;
+	unsigned int left;
+	int n, ret, failures;
+
+	for (c = PT_COMMIT_TXN_ADD; c <= PT_COMMIT_MOVE; c++) {
+		failures = 0;
+		for (n = 1; n < 400; n++) {
+			ret = pt_commit_fail_one(test, c, n, &left);
+			if (ret)
+				failures++;
+			else if (left)
+				break;
+		}
+		KUNIT_EXPECT_LT_MSG(test, n, 400, "case %d never succeeded", c);
+		KUNIT_EXPECT_GT_MSG(test, failures, 0, "case %d never failed", c);
+	}
+}
 #else
 static void pt_ioeventfd_fail_nth(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
+}
+
+static void pt_ioeventfd_commit_fail_nth(struct kunit *test)
 {
 	kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
 }
@@ -868,6 +992,7 @@ static struct kunit_case memtopo_ioeventfd_cases[] = {
 	KUNIT_CASE(pt_ioeventfd_symdiff),
 	KUNIT_CASE(pt_ioeventfd_dispatch),
 	KUNIT_CASE(pt_ioeventfd_fail_nth),
+	KUNIT_CASE(pt_ioeventfd_commit_fail_nth),
 	{}
 };
 
