@@ -189,6 +189,7 @@ void memtopo_ctx_describe_locked(struct memtopo_ctx *ctx, struct memtopo_ctx_sta
 	st->nr_regions = ctx->nr_regions;
 	st->nr_spaces = ctx->nr_spaces;
 	st->generation = ctx->generation;
+	st->txn_depth = ctx->txn_depth;
 	st->mem_max = ctx->mem_max;
 	st->mem_ceiling = READ_ONCE(memtopo_ctx_mem_max);
 	st->commits = ctx->stat_commits;

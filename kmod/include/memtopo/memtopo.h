@@ -717,6 +717,9 @@ struct memtopo_space_state {
  * @nr_regions: live regions.
  * @nr_spaces: live spaces.
  * @generation: the last generation a commit published.
+ * @txn_depth: transactions open on it, every file's and kernel user's
+ *	together: its changes are published by the commit that brings this
+ *	back to 0.
  * @mem_max: the context's own memory budget in bytes, 0 for none
  *	(memtopo_ctx_mem_budget() is the one its charges are held to).
  * @mem_ceiling: the module's ceiling on every context's budget in bytes
@@ -734,6 +737,7 @@ struct memtopo_ctx_state {
 	u32 nr_regions;
 	u32 nr_spaces;
 	u64 generation;
+	unsigned int txn_depth;
 	size_t mem_max;
 	size_t mem_ceiling;
 	u64 commits;
