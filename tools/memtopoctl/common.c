@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,10 +27,25 @@ int refused(const char *cmd, const char *sub, int err, const char *why)
 	return 1;
 }
 
+int txn_fd = -1;
+
 int open_ctx(bool create)
 {
-	int fd = mt_open(), ret;
+	int fd, ret;
 
+	/*
+	 * Inside `txn` every command works on the transaction's own file: the
+	 * kernel refuses another file's changes while it is open.
+	 */
+	if (txn_fd >= 0) {
+		fd = fcntl(txn_fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0) {
+			fprintf(stderr, "memtopoctl: /dev/memtopo: %s\n", strerror(errno));
+			exit(1);
+		}
+		return fd;
+	}
+	fd = mt_open();
 	if (fd < 0) {
 		fprintf(stderr, "memtopoctl: /dev/memtopo: %s\n", strerror(-fd));
 		exit(1);

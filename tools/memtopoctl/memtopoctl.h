@@ -71,6 +71,11 @@ void die_usage(const char *msg);
  * NULL, says why in the uapi's words.  Returns the exit status, 1.
  */
 int refused(const char *cmd, const char *sub, int err, const char *why);
+/*
+ * A file attached to the context (exits on failure); while txn_fd is not
+ * -1, a duplicate of it, the file that holds `txn`'s transaction.
+ */
+extern int txn_fd;
 int open_ctx(bool create);
 int parse_u64(const char *s, __u64 *v, bool *is_2_64);
 int parse_s32(const char *s, __s32 *v);

@@ -5,7 +5,9 @@
  * it and is committed when that file closes, so `txn begin` and `txn
  * commit` cannot be two commands.  Instead `txn` opens the transaction on
  * its own file, runs every line of the script as a memtopoctl command (map
- * changes, ioeventfd, coalesced, dirty ...) in this process, and commits:
+ * changes, ioeventfd, coalesced, dirty ...) in this process on that same
+ * file (the kernel refuses changes from any other file of the context
+ * while the transaction is open: EBUSY), and commits:
  * the context renders and its listeners and subscribers hear about
  * everything once, at the commit.  The ABI has no abort: a line that fails
  * stops the script and what ran before it is committed (its output says
@@ -33,6 +35,7 @@ static int do_txn(int argc, char **argv)
 		fprintf(stderr, "memtopoctl: txn begin: %s\n", strerror(-ret));
 		return 1;
 	}
+	txn_fd = fd;
 	while ((nwords = script_next(&sc)) > 0) {
 		const struct cmd *c;
 		char **words = sc.words;
@@ -57,6 +60,7 @@ static int do_txn(int argc, char **argv)
 	if (nwords < 0)
 		ret = 2;
 	script_close(&sc);
+	txn_fd = -1;
 	/* the commit renders everything at once; a render error undid it all */
 	if (mt_txn(fd, MEMTOPO_TXN_COMMIT, &depth)) {
 		fprintf(stderr, "memtopoctl: txn commit: %s\n", strerror(errno));
