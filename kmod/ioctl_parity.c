@@ -231,7 +231,13 @@ int memtopo_ioctl_dirty_log(struct memtopo_ucmd *ucmd)
 		return memtopo_dirty_bitmap_op(ctx, cmd);
 	case MEMTOPO_DIRTY_LOG_REF:
 	case MEMTOPO_DIRTY_LOG_UNREF:
-		return memtopo_dirty_set_log_op(ctx, cmd);
+		return memtopo_file_may_change(ucmd->file) ?:
+		       memtopo_dirty_set_log_op(ctx, cmd);
+	case MEMTOPO_DIRTY_GLOBAL_START:
+	case MEMTOPO_DIRTY_GLOBAL_STOP:
+		/* the bitmap ops and the syncs join no transaction */
+		return memtopo_file_may_change(ucmd->file) ?:
+		       memtopo_dirty_global_op(ctx, cmd);
 	default:
 		return memtopo_dirty_global_op(ctx, cmd);
 	}

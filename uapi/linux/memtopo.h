@@ -34,7 +34,9 @@
  *           exist, an address nothing is mapped at)
  *  EBUSY    the object is in use (region attached, with subregions,
  *           aliased or the root of a space; space with subscribers;
- *           region already has a parent; file already has subscriptions)
+ *           region already has a parent; file already has subscriptions);
+ *           or the context has a transaction open that this file did not
+ *           open (MEMTOPO_TXN): a change is refused, nothing changed
  *  ELOOP    the operation would make a region contain or alias itself
  *           (an exact check; a loop-free map with many alias paths is
  *           accepted, and is E2BIG only if a view must render it)
@@ -368,6 +370,18 @@ struct memtopo_batch {
  * ENOSPC (past the context's memory budget) when the views cannot be
  * rendered or kept, and then every change since the outermost BEGIN is
  * undone: the tree and every view are as they were before it.
+ *
+ * The transaction is the file's own.  While it is open, every other file
+ * on the same (named) context gets EBUSY, and changes nothing, for each
+ * call that a transaction holds back and a failed commit undoes:
+ * MEMTOPO_OP, MEMTOPO_BATCH, MEMTOPO_IOEVENTFD, MEMTOPO_COALESCED,
+ * MEMTOPO_DIRTY_LOG's GLOBAL_START, GLOBAL_STOP, LOG_REF and LOG_UNREF, and
+ * MEMTOPO_TXN BEGIN; its reads stay allowed and see the last published
+ * state.  So no file's successful call is undone by another's failed
+ * commit.  Kernel users of the context are not files: their changes join
+ * an open file's transaction (published by its outermost commit, undone
+ * if it fails), and while a kernel user's transaction is open every file
+ * is refused the same way.
  */
 struct memtopo_txn {
 	__u32 size;
