@@ -12,7 +12,10 @@
  *    (VmallocUsed in /proc/meminfo), even when the process just exits with
  *    a subscription, an ioeventfd and an open transaction;
  *  - a named context outlives its creator's process until it is destroyed,
- *    then attaching to it fails.
+ *    then attaching to it fails;
+ *  - a transaction is its file's: while one file of a named context has
+ *    one open, another file's changes are refused (EBUSY) and change
+ *    nothing, its reads work, and after the commit its changes work again.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -527,6 +530,69 @@ TEST(named_context_outlives_process_until_destroyed)
 	EXPECT_EQ(-ENOENT, mt_attach(fd, name, 0, NULL));
 	EXPECT_EQ(-ENOENT, mt_ctx_destroy(fd, name));
 	close(fd);
+}
+
+static int region_count(int fd, __u32 *n)
+{
+	struct memtopo_region_desc *d;
+	int ret = mt_get_regions(fd, &d, n);
+
+	if (!ret)
+		free(d);
+	return ret;
+}
+
+/*
+ * Two files on one named context: the second file's changes while the
+ * first has a transaction open would join it, stay unpublished, and be
+ * undone if its commit failed; they are refused instead.
+ */
+TEST(txn_belongs_to_its_file)
+{
+	const char *name = "kselftest-txn-owner";
+	int fd1 = mt_open(), fd2 = mt_open(), kept, id;
+	struct memtopo_op op;
+	__u32 depth, n, err;
+
+	ASSERT_LE(0, fd1);
+	ASSERT_LE(0, fd2);
+	mt_ctx_destroy(fd1, name);
+	ASSERT_EQ(0, mt_attach(fd1, name, MEMTOPO_ATTACH_CREATE | MEMTOPO_ATTACH_EXCL, NULL));
+	ASSERT_EQ(0, mt_attach(fd2, name, 0, NULL));
+	kept = mt_region_create(fd2, MEMTOPO_KIND_CONTAINER, "kept", 0x1000, 0);
+	ASSERT_LT(0, kept);
+
+	ASSERT_EQ(0, mt_txn(fd1, MEMTOPO_TXN_BEGIN, &depth));
+	ASSERT_EQ(1, depth);
+	EXPECT_EQ(-EBUSY, mt_region_create(fd2, MEMTOPO_KIND_CONTAINER, "late", 0x1000, 0))
+		TH_LOG("another file's change was taken into an open transaction");
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = MEMTOPO_KIND_CONTAINER;
+	op.length = 0x1000;
+	EXPECT_EQ(-EBUSY, mt_batch(fd2, &op, 1, &err));
+	EXPECT_EQ(-EBUSY, mt_region_destroy(fd2, kept));
+	EXPECT_EQ(-EBUSY, mt_txn(fd2, MEMTOPO_TXN_BEGIN, &depth))
+		TH_LOG("a second file opened a transaction on the same context");
+	/* refused calls changed nothing, and reading is allowed */
+	ASSERT_EQ(0, region_count(fd2, &n));
+	EXPECT_EQ(1, n);
+	/* the owner's own changes go on */
+	EXPECT_LT(0, mt_region_create(fd1, MEMTOPO_KIND_CONTAINER, "owner", 0x1000, 0));
+	ASSERT_EQ(0, mt_txn(fd1, MEMTOPO_TXN_COMMIT, &depth));
+	EXPECT_EQ(0, depth);
+
+	id = mt_region_create(fd2, MEMTOPO_KIND_CONTAINER, "late", 0x1000, 0);
+	EXPECT_LT(0, id) TH_LOG("create after the commit: %s", strerror(-id));
+	ASSERT_EQ(0, region_count(fd2, &n));
+	EXPECT_EQ(3, n);
+	EXPECT_EQ(0, mt_txn(fd2, MEMTOPO_TXN_BEGIN, &depth));
+	EXPECT_EQ(-EBUSY, mt_region_destroy(fd1, kept));
+	EXPECT_EQ(0, mt_txn(fd2, MEMTOPO_TXN_COMMIT, &depth));
+	EXPECT_EQ(0, mt_region_destroy(fd1, kept));
+
+	EXPECT_EQ(0, mt_ctx_destroy(fd1, name));
+	close(fd2);
+	close(fd1);
 }
 
 /* An ioctl on a thread of its own, to be held inside the kernel. */
