@@ -96,6 +96,7 @@ static int memtopo_txn(struct memtopo_ucmd *ucmd)
 {
 	struct memtopo_txn *cmd = ucmd->cmd;
 	struct memtopo_file *mf = ucmd->file;
+	u32 depth_in = cmd->depth;
 	bool busy;
 	int ret;
 
@@ -118,8 +119,12 @@ static int memtopo_txn(struct memtopo_ucmd *ucmd)
 		if (!busy)
 			memtopo_transaction_begin_locked(mf->ctx);
 		memtopo_ctx_unlock(mf->ctx);
-		if (busy)
+		if (busy) {
+			/* another file's BEGIN won the race: the struct as it was passed */
+			cmd->depth = depth_in;
+			memtopo_ucmd_respond(ucmd, sizeof(*cmd));
 			return -EBUSY;
+		}
 		mf->txn_depth++;
 		return 0;
 	case MEMTOPO_TXN_COMMIT:
