@@ -33,10 +33,10 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "memtopo_sysfs.h"
 #include "memtopo_uffd.h"
 #include "../tools/memtopoctl/libmemtopo.c"
 
-#define DEBUGFS_DIR	"/sys/kernel/debug/memtopo"
 /* Kernel-owned RAM held by the context that is closed: big enough to see. */
 #define BIG_RAM		(32u << 20)
 
@@ -376,7 +376,7 @@ static int anon_dirs(char *buf, size_t len)
 	size_t used = 0;
 	int n, i;
 
-	n = scandir(DEBUGFS_DIR, &ents, NULL, alphasort);
+	n = scandir(DBG, &ents, NULL, alphasort);
 	if (n < 0)
 		return -errno;
 	buf[0] = '\0';
@@ -708,23 +708,6 @@ static void *bg_read_run(void *opaque)
 	return NULL;
 }
 
-/* The whole of a debugfs file, or NULL (the caller frees it). */
-static char *slurp(const char *path)
-{
-	static char buf[1 << 16];
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return NULL;
-	n = read_full(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return NULL;
-	buf[n] = '\0';
-	return strdup(buf);
-}
-
 /*
  * MEMTOPO_CTX_DESTROY frees the name at once, but removes the context's
  * debugfs directory only once the reads in progress are done.  A context
@@ -735,7 +718,7 @@ static char *slurp(const char *path)
  */
 TEST(named_recreated_during_destroy_keeps_debugfs)
 {
-	const char *name = "kselftest-redo", *path = DEBUGFS_DIR "/kselftest-redo/mtree";
+	const char *name = "kselftest-redo", *path = DBG "/kselftest-redo/mtree";
 	struct memtopo_ctx_destroy d = { .size = sizeof(d) };
 	int fd = mt_open(), other = mt_open(), third = mt_open(), uffd, dfd, root, created = 0;
 	long page = sysconf(_SC_PAGESIZE);
@@ -747,8 +730,8 @@ TEST(named_recreated_during_destroy_keeps_debugfs)
 	ASSERT_LE(0, fd);
 	ASSERT_LE(0, other);
 	ASSERT_LE(0, third);
-	if (access(DEBUGFS_DIR, F_OK))
-		SKIP(return, "no %s", DEBUGFS_DIR);
+	if (access(DBG, F_OK))
+		SKIP(return, "no %s", DBG);
 	mt_ctx_destroy(fd, name);
 	ASSERT_EQ(0, mt_attach(fd, name, MEMTOPO_ATTACH_CREATE, NULL));
 	root = mt_region_create(fd, MEMTOPO_KIND_CONTAINER, "old-root", 0x1000, 0);
@@ -783,11 +766,10 @@ TEST(named_recreated_during_destroy_keeps_debugfs)
 	EXPECT_EQ(0, destroy.ret) TH_LOG("destroy: %s", strerror(-destroy.ret));
 	close(dfd);
 
-	text = slurp(path);
+	text = read_file(path);
 	ASSERT_NE(NULL, text) TH_LOG("the re-created context has no %s", path);
 	EXPECT_NE(NULL, strstr(text, "new-space")) TH_LOG("%s shows:\n%s", path, text);
 	EXPECT_EQ(NULL, strstr(text, "old-space")) TH_LOG("%s shows:\n%s", path, text);
-	free(text);
 	EXPECT_EQ(0, mt_ctx_destroy(third, name));
 	close(uffd);
 	munmap(mem, page);
