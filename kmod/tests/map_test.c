@@ -103,6 +103,35 @@ static struct memtopo_region *mp_backed(struct kunit *test, enum memtopo_kind ki
 	return mr;
 }
 
+/*
+ * A space named @name whose container holds, at 0x40000000, a RAM region
+ * of @size backed by a new shmem file.  @sys and @ram, if not NULL, are
+ * set to the container and the RAM region.
+ */
+static struct memtopo_space *mp_file_space(struct kunit *test, const char *name, u64 size,
+					   struct memtopo_region **sys,
+					   struct memtopo_region **ram)
+{
+	struct memtopo_region *root, *fram;
+	struct memtopo_backing *b;
+	struct memtopo_space *as;
+	struct file *file;
+
+	file = shmem_file_setup(name, size, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
+	b = memtopo_backing_file(file, 0, size, true);
+	fput(file);	/* the backing holds the file */
+	fram = mp_backed(test, MEMTOPO_RAM, "fram", size, b, NULL, NULL);
+	root = mt_region64(test, MEMTOPO_CONTAINER, "sys");
+	mt_add(test, root, 0x40000000, fram, 0);
+	as = mt_space(test, name, root);
+	if (sys)
+		*sys = root;
+	if (ram)
+		*ram = fram;
+	return as;
+}
+
 static void mp_build(struct kunit *test, struct mp_map *m)
 {
 	struct memtopo_backing *ram = memtopo_backing_kernel_alloc(MP_RAM_SIZE);
@@ -394,21 +423,12 @@ static void mt_map_file_test(struct kunit *test)
 {
 	const u64 size = 2 << 20;	/* more than one mapping can take */
 	struct memtopo_region *sys, *ram;
-	struct memtopo_backing *b;
 	struct memtopo_mapping mp;
 	struct memtopo_space *as;
-	struct file *file;
 	u8 buf[8];
 	u8 *p;
 
-	file = shmem_file_setup("memtopo-map-test", size, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
-	b = memtopo_backing_file(file, 0, size, true);
-	fput(file);	/* the backing holds the file */
-	sys = mt_region64(test, MEMTOPO_CONTAINER, "sys");
-	as = mt_space(test, "file", sys);
-	ram = mp_backed(test, MEMTOPO_RAM, "fram", size, b, NULL, NULL);
-	mt_add(test, sys, 0x40000000, ram, 0);
+	as = mp_file_space(test, "memtopo-map-file", size, &sys, &ram);
 
 	/* unaligned start, more than a page: several pages, one pointer */
 	KUNIT_ASSERT_EQ(test, memtopo_space_map(as, 0x40000ff0, 0x2000, true, &mp), 0);
@@ -461,20 +481,9 @@ static void mt_map_budget_test(struct kunit *test)
 {
 	const u64 size = 64 << 10;
 	struct memtopo_ctx *ctx = mt_ctx(test);
-	struct memtopo_region *sys, *ram;
+	struct memtopo_space *as = mp_file_space(test, "memtopo-map-budget", size, NULL, NULL);
 	struct memtopo_mapping mp = {};
-	struct memtopo_space *as;
-	struct file *file;
 	size_t used;
-
-	file = shmem_file_setup("memtopo-map-budget", size, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
-	sys = mt_region64(test, MEMTOPO_CONTAINER, "sys");
-	as = mt_space(test, "budget", sys);
-	ram = mp_backed(test, MEMTOPO_RAM, "fram", size,
-			memtopo_backing_file(file, 0, size, true), NULL, NULL);
-	fput(file);
-	mt_add(test, sys, 0x40000000, ram, 0);
 
 	memtopo_ctx_lock(ctx);
 	/* kept views would give way to the charges below: none, so they are exact */
@@ -515,21 +524,11 @@ static void mt_map_fail_nth_test(struct kunit *test)
 	const size_t cost = 4 * (PAGE_SIZE + sizeof(struct page *));
 	const u64 size = 64 << 10;
 	struct memtopo_ctx *ctx = mt_ctx(test);
-	struct memtopo_region *sys, *ram;
+	struct memtopo_space *as = mp_file_space(test, "memtopo-map-fail-nth", size, NULL, NULL);
 	int n, ret, failures = 0, successes = 0;
-	struct memtopo_space *as;
 	size_t used, now;
-	struct file *file;
 	unsigned int left;
 
-	file = shmem_file_setup("memtopo-map-fail-nth", size, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(file));
-	sys = mt_region64(test, MEMTOPO_CONTAINER, "sys");
-	as = mt_space(test, "fail-nth", sys);
-	ram = mp_backed(test, MEMTOPO_RAM, "fram", size,
-			memtopo_backing_file(file, 0, size, true), NULL, NULL);
-	fput(file);
-	mt_add(test, sys, 0x40000000, ram, 0);
 	memtopo_ctx_lock(ctx);
 	used = memtopo_ctx_mem_used(ctx);
 	memtopo_ctx_unlock(ctx);
