@@ -66,38 +66,44 @@ static bool memtopo_file_txn_foreign_locked(struct memtopo_file *mf)
 }
 
 /**
- * memtopo_file_may_change() - may this file change its context now?
- * @mf: the file, its mutex held.
+ * memtopo_ucmd_lock_change() - take the context mutex to change the context.
+ * @ucmd: the call, run with the file's mutex held.
+ *
+ * Every call that changes the context in a way a transaction holds back and
+ * a failed commit undoes takes the mutex here, not with memtopo_ctx_lock():
+ * the test for another file's open transaction and the change are then one
+ * hold of the mutex, so no BEGIN can come between them.
  *
  * Context: process context, the file's mutex held, the context mutex not
- * held.
- * Return: 0, or -EBUSY while a transaction this file did not open is open
- * on its context.
+ * held.  On success the context mutex is held; release it with
+ * memtopo_ctx_unlock().
+ * Return: 0, or -EBUSY (the mutex not held) while a transaction this file
+ * did not open is open on its context.
  */
-int memtopo_file_may_change(struct memtopo_file *mf)
+int memtopo_ucmd_lock_change(struct memtopo_ucmd *ucmd)
 {
-	bool busy;
+	struct memtopo_file *mf = ucmd->file;
 
 	lockdep_assert_held(&mf->lock);
 	memtopo_ctx_lock(mf->ctx);
-	busy = memtopo_file_txn_foreign_locked(mf);
-	memtopo_ctx_unlock(mf->ctx);
-	return busy ? -EBUSY : 0;
+	if (memtopo_file_txn_foreign_locked(mf)) {
+		memtopo_ctx_unlock(mf->ctx);
+		return -EBUSY;
+	}
+	return 0;
 }
 
 /*
  * The answer (the depth after the call) is known before the change, so it
  * is written first: a struct the kernel cannot write opens or closes
- * nothing.  BEGIN checks for another file's transaction again under the
- * same hold of the context mutex that opens its own, so two files' BEGINs
- * cannot both succeed.
+ * nothing.  A BEGIN refused after that writes the struct back as it was
+ * passed.
  */
 static int memtopo_txn(struct memtopo_ucmd *ucmd)
 {
 	struct memtopo_txn *cmd = ucmd->cmd;
 	struct memtopo_file *mf = ucmd->file;
 	u32 depth_in = cmd->depth;
-	bool busy;
 	int ret;
 
 	/* @depth is an output: its input is ignored */
@@ -107,24 +113,18 @@ static int memtopo_txn(struct memtopo_ucmd *ucmd)
 	case MEMTOPO_TXN_BEGIN:
 		if (mf->txn_depth >= MEMTOPO_MAX_DEPTH)
 			return -ENOSPC;
-		ret = memtopo_file_may_change(mf);
-		if (ret)
-			return ret;
 		cmd->depth = mf->txn_depth + 1;
 		ret = memtopo_ucmd_respond(ucmd, sizeof(*cmd));
 		if (ret)
 			return ret;
-		memtopo_ctx_lock(mf->ctx);
-		busy = memtopo_file_txn_foreign_locked(mf);
-		if (!busy)
-			memtopo_transaction_begin_locked(mf->ctx);
-		memtopo_ctx_unlock(mf->ctx);
-		if (busy) {
-			/* another file's BEGIN won the race: the struct as it was passed */
+		ret = memtopo_ucmd_lock_change(ucmd);
+		if (ret) {
 			cmd->depth = depth_in;
 			memtopo_ucmd_respond(ucmd, sizeof(*cmd));
-			return -EBUSY;
+			return ret;
 		}
+		memtopo_transaction_begin_locked(mf->ctx);
+		memtopo_ctx_unlock(mf->ctx);
 		mf->txn_depth++;
 		return 0;
 	case MEMTOPO_TXN_COMMIT:
@@ -580,45 +580,35 @@ union memtopo_ucmd_buffer {
  * @answers: the struct has out fields, so the kernel must be able to write
  * it: that is checked before the call does anything (see
  * memtopo_fops_ioctl()).
- * @changes: every call changes the context in a way a transaction holds
- *	back and a failed commit undoes: refused (EBUSY) while another file's
- *	transaction is open, see memtopo_file_may_change().  MEMTOPO_TXN and
- *	MEMTOPO_DIRTY_LOG, which only change it for some ops, ask themselves.
  */
 struct memtopo_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
 	bool answers;
-	bool changes;
 	int (*execute)(struct memtopo_ucmd *ucmd);
 	/* runs without the file's mutex, on ucmd->ctx (it may wait long) */
 	bool unlocked;
 };
 
 /* "type", not "_struct": checkpatch knows a type argument has no side effects */
-#define IOCTL_OP_FULL(_ioctl, _fn, type, _last, _answers, _changes)            \
+#define IOCTL_OP_FULL(_ioctl, _fn, type, _last, _answers)                      \
 	[_IOC_NR(_ioctl) - MEMTOPO_CMD_BASE] = {                               \
 		.size = sizeof(type) +                                         \
 			BUILD_BUG_ON_ZERO(sizeof(union memtopo_ucmd_buffer) <  \
 					  sizeof(type)),                       \
 		.min_size = offsetofend(type, _last),                          \
 		.answers = _answers,                                           \
-		.changes = _changes,                                           \
 		.execute = _fn,                                                \
 	}
 /* a struct with out fields: written back */
-#define IOCTL_OP(_ioctl, _fn, type, _last) IOCTL_OP_FULL(_ioctl, _fn, type, _last, true, false)
+#define IOCTL_OP(_ioctl, _fn, type, _last) IOCTL_OP_FULL(_ioctl, _fn, type, _last, true)
 /* a struct the kernel only reads (it may live in read-only memory) */
-#define IOCTL_OP_IN(_ioctl, _fn, type, _last) IOCTL_OP_FULL(_ioctl, _fn, type, _last, false, false)
-/* the same for calls that change the context: see @changes */
-#define IOCTL_OP_CHG(_ioctl, _fn, type, _last) IOCTL_OP_FULL(_ioctl, _fn, type, _last, true, true)
-#define IOCTL_OP_IN_CHG(_ioctl, _fn, type, _last)                              \
-	IOCTL_OP_FULL(_ioctl, _fn, type, _last, false, true)
+#define IOCTL_OP_IN(_ioctl, _fn, type, _last) IOCTL_OP_FULL(_ioctl, _fn, type, _last, false)
 
 static const struct memtopo_ioctl_op memtopo_ioctl_ops[] = {
 	IOCTL_OP(MEMTOPO_GET_INFO, memtopo_get_info, struct memtopo_info, __reserved),
-	IOCTL_OP_CHG(MEMTOPO_OP, memtopo_ioctl_op, struct memtopo_op, name),
-	IOCTL_OP_CHG(MEMTOPO_BATCH, memtopo_ioctl_batch, struct memtopo_batch, __reserved),
+	IOCTL_OP(MEMTOPO_OP, memtopo_ioctl_op, struct memtopo_op, name),
+	IOCTL_OP(MEMTOPO_BATCH, memtopo_ioctl_batch, struct memtopo_batch, __reserved),
 	IOCTL_OP(MEMTOPO_TXN, memtopo_txn, struct memtopo_txn, depth),
 	IOCTL_OP(MEMTOPO_GET_FLAT, memtopo_get_flat, struct memtopo_get_flat, generation),
 	IOCTL_OP(MEMTOPO_GET_REGIONS, memtopo_get_regions, struct memtopo_get_regions, regions),
@@ -634,9 +624,8 @@ static const struct memtopo_ioctl_op memtopo_ioctl_ops[] = {
 	IOCTL_OP_IN(MEMTOPO_CTX_DESTROY, memtopo_ioctl_ctx_destroy, struct memtopo_ctx_destroy,
 		    name),
 	IOCTL_OP(MEMTOPO_BUDGET, memtopo_ioctl_budget, struct memtopo_budget, ceiling),
-	IOCTL_OP_IN_CHG(MEMTOPO_IOEVENTFD, memtopo_ioctl_ioeventfd, struct memtopo_ioeventfd, data),
-	IOCTL_OP_IN_CHG(MEMTOPO_COALESCED, memtopo_ioctl_coalesced, struct memtopo_coalesced,
-			length),
+	IOCTL_OP_IN(MEMTOPO_IOEVENTFD, memtopo_ioctl_ioeventfd, struct memtopo_ioeventfd, data),
+	IOCTL_OP_IN(MEMTOPO_COALESCED, memtopo_ioctl_coalesced, struct memtopo_coalesced, length),
 	IOCTL_OP_IN(MEMTOPO_DIRTY_LOG, memtopo_ioctl_dirty_log, struct memtopo_dirty_log, bitmap),
 	[_IOC_NR(MEMTOPO_SPACE_RW) - MEMTOPO_CMD_BASE] = {
 		.size = sizeof(struct memtopo_space_rw),
@@ -709,9 +698,7 @@ long memtopo_fops_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 		memtopo_ctx_put(ucmd.ctx);
 		return ret;
 	}
-	ret = op->changes ? memtopo_file_may_change(ucmd.file) : 0;
-	if (!ret)
-		ret = op->execute(&ucmd);
+	ret = op->execute(&ucmd);
 	mutex_unlock(&ucmd.file->lock);
 	return ret;
 }

@@ -44,7 +44,9 @@ int memtopo_ioctl_ioeventfd(struct memtopo_ucmd *ucmd)
 		if (IS_ERR(eventfd))
 			return PTR_ERR(eventfd);
 	}
-	memtopo_ctx_lock(ctx);
+	ret = memtopo_ucmd_lock_change(ucmd);
+	if (ret)
+		goto out_put;
 	mr = memtopo_region_by_id_locked(ctx, cmd->region);
 	if (!mr)
 		ret = -ENOENT;
@@ -55,6 +57,7 @@ int memtopo_ioctl_ioeventfd(struct memtopo_ucmd *ucmd)
 		ret = memtopo_region_add_eventfd_locked(mr, cmd->offset, cmd->len, match,
 							cmd->data, eventfd);
 	memtopo_ctx_unlock(ctx);
+out_put:
 	/* a successful add keeps our reference; everything else drops it */
 	if (eventfd && (ret || deassign))
 		eventfd_ctx_put(eventfd);
@@ -76,7 +79,9 @@ int memtopo_ioctl_coalesced(struct memtopo_ucmd *ucmd)
 
 	if (cmd->flags & ~MEMTOPO_COALESCED_DEL || cmd->__reserved)
 		return -EINVAL;
-	memtopo_ctx_lock(ctx);
+	ret = memtopo_ucmd_lock_change(ucmd);
+	if (ret)
+		return ret;
 	mr = memtopo_region_by_id_locked(ctx, cmd->region);
 	if (!mr)
 		ret = -ENOENT;
@@ -154,9 +159,13 @@ static_assert(MEMTOPO_GLOBAL_DIRTY_MIGRATION == MEMTOPO_DIRTY_REASON_MIGRATION);
 static_assert(MEMTOPO_GLOBAL_DIRTY_DIRTY_RATE == MEMTOPO_DIRTY_REASON_DIRTY_RATE);
 static_assert(MEMTOPO_GLOBAL_DIRTY_LIMIT == MEMTOPO_DIRTY_REASON_LIMIT);
 
-/* The ops that name no region and no bitmap: every such field is 0. */
-static int memtopo_dirty_global_op(struct memtopo_ctx *ctx, struct memtopo_dirty_log *cmd)
+/*
+ * The ops that name no region and no bitmap: every such field is 0.  START
+ * and STOP change the context; the syncs join no transaction.
+ */
+static int memtopo_dirty_global_op(struct memtopo_ucmd *ucmd, struct memtopo_dirty_log *cmd)
 {
+	struct memtopo_ctx *ctx = ucmd->file->ctx;
 	u32 reasons = cmd->reasons;
 	int ret = 0;
 
@@ -169,7 +178,13 @@ static int memtopo_dirty_global_op(struct memtopo_ctx *ctx, struct memtopo_dirty
 		/* the struct's first version had no reasons: it meant migration */
 		reasons = MEMTOPO_GLOBAL_DIRTY_MIGRATION;
 	}
-	memtopo_ctx_lock(ctx);
+	if (cmd->op == MEMTOPO_DIRTY_GLOBAL_START || cmd->op == MEMTOPO_DIRTY_GLOBAL_STOP) {
+		ret = memtopo_ucmd_lock_change(ucmd);
+		if (ret)
+			return ret;
+	} else {
+		memtopo_ctx_lock(ctx);
+	}
 	switch (cmd->op) {
 	case MEMTOPO_DIRTY_GLOBAL_START:
 		ret = memtopo_global_dirty_log_start_locked(ctx, reasons);
@@ -189,14 +204,17 @@ static int memtopo_dirty_global_op(struct memtopo_ctx *ctx, struct memtopo_dirty
 }
 
 /* LOG_REF / LOG_UNREF: a region and a client, nothing else. */
-static int memtopo_dirty_set_log_op(struct memtopo_ctx *ctx, struct memtopo_dirty_log *cmd)
+static int memtopo_dirty_set_log_op(struct memtopo_ucmd *ucmd, struct memtopo_dirty_log *cmd)
 {
+	struct memtopo_ctx *ctx = ucmd->file->ctx;
 	struct memtopo_region *mr;
 	int ret;
 
 	if (cmd->first_page || cmd->num_pages || cmd->bitmap || cmd->reasons)
 		return -EINVAL;
-	memtopo_ctx_lock(ctx);
+	ret = memtopo_ucmd_lock_change(ucmd);
+	if (ret)
+		return ret;
 	mr = memtopo_region_by_id_locked(ctx, cmd->region);
 	if (!mr)
 		ret = -ENOENT;
@@ -231,15 +249,9 @@ int memtopo_ioctl_dirty_log(struct memtopo_ucmd *ucmd)
 		return memtopo_dirty_bitmap_op(ctx, cmd);
 	case MEMTOPO_DIRTY_LOG_REF:
 	case MEMTOPO_DIRTY_LOG_UNREF:
-		return memtopo_file_may_change(ucmd->file) ?:
-		       memtopo_dirty_set_log_op(ctx, cmd);
-	case MEMTOPO_DIRTY_GLOBAL_START:
-	case MEMTOPO_DIRTY_GLOBAL_STOP:
-		/* the bitmap ops and the syncs join no transaction */
-		return memtopo_file_may_change(ucmd->file) ?:
-		       memtopo_dirty_global_op(ctx, cmd);
+		return memtopo_dirty_set_log_op(ucmd, cmd);
 	default:
-		return memtopo_dirty_global_op(ctx, cmd);
+		return memtopo_dirty_global_op(ucmd, cmd);
 	}
 }
 

@@ -73,7 +73,7 @@ struct memtopo_ucmd {
 };
 
 int memtopo_ucmd_respond(struct memtopo_ucmd *ucmd, size_t cmd_len);
-int memtopo_file_may_change(struct memtopo_file *mf);
+int memtopo_ucmd_lock_change(struct memtopo_ucmd *ucmd);
 long memtopo_fops_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
 /*
  * The record size a caller gives for an array it passes or receives: at

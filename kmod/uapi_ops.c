@@ -339,20 +339,23 @@ typedef int (*memtopo_op_store_t)(void *arg, u32 i, const struct memtopo_op *op)
 
 /*
  * Run @count operations as one transaction.  @fetch reads operation i,
- * @store writes back the created ID.  Returns 0 or the errno of the
- * operation at *@error_index.
+ * @store writes back the created ID.  Returns 0, EBUSY (nothing run,
+ * *@error_index untouched) or the errno of the operation at *@error_index.
  */
-static int memtopo_run_ops(struct memtopo_ctx *ctx, u32 count, memtopo_op_fetch_t fetch,
+static int memtopo_run_ops(struct memtopo_ucmd *ucmd, u32 count, memtopo_op_fetch_t fetch,
 			   memtopo_op_store_t store, void *arg, u32 *error_index)
 {
+	struct memtopo_ctx *ctx = ucmd->file->ctx;
 	struct memtopo_batch_state b = { .ctx = ctx };
 	struct memtopo_op op;
-	int ret = 0;
 	u32 i, mark;
+	int ret;
 
+	ret = memtopo_ucmd_lock_change(ucmd);
+	if (ret)
+		return ret;
 	xa_init(&b.regions);
 	xa_init(&b.spaces);
-	memtopo_ctx_lock(ctx);
 	memtopo_transaction_begin_locked(ctx);
 	mark = memtopo_undo_mark(ctx);
 	for (i = 0; i < count; i++) {
@@ -454,17 +457,16 @@ int memtopo_ioctl_batch(struct memtopo_ucmd *ucmd)
 		return -ENOSPC;
 	u.uptr = u64_to_user_ptr(cmd->ops);
 	u.op_size = cmd->op_size;
-	cmd->error_index = 0;
-	ret = memtopo_run_ops(ucmd->file->ctx, cmd->count, memtopo_fetch_user,
-			      memtopo_store_user, &u, &cmd->error_index);
-	if (ret) {
-		/* best effort: the errno is the real answer */
-		if (put_user(cmd->error_index, (u32 __user *)((u8 __user *)ucmd->ubuffer +
-				offsetof(struct memtopo_batch, error_index))))
-			return -EFAULT;
-		return ret;
-	}
-	return 0;
+	/* no index: refused before any operation ran, the struct is left alone */
+	cmd->error_index = U32_MAX;
+	ret = memtopo_run_ops(ucmd, cmd->count, memtopo_fetch_user, memtopo_store_user, &u,
+			      &cmd->error_index);
+	/* best effort: the errno is the real answer */
+	if (ret && cmd->error_index != U32_MAX &&
+	    put_user(cmd->error_index, (u32 __user *)((u8 __user *)ucmd->ubuffer +
+			offsetof(struct memtopo_batch, error_index))))
+		return -EFAULT;
+	return ret;
 }
 
 static int memtopo_fetch_one(void *arg, u32 i, struct memtopo_op *op)
@@ -491,6 +493,6 @@ int memtopo_ioctl_op(struct memtopo_ucmd *ucmd)
 {
 	u32 error_index;
 
-	return memtopo_run_ops(ucmd->file->ctx, 1, memtopo_fetch_one, memtopo_store_one,
-			       ucmd, &error_index);
+	return memtopo_run_ops(ucmd, 1, memtopo_fetch_one, memtopo_store_one, ucmd,
+			       &error_index);
 }

@@ -547,12 +547,70 @@ static int region_count(int fd, __u32 *n)
  * first has a transaction open would join it, stay unpublished, and be
  * undone if its commit failed; they are refused instead.
  */
+/* A MEMTOPO_DIRTY_LOG op that names at most a region and client 0. */
+static int dirty_op(int fd, __u32 op, __u32 region)
+{
+	struct memtopo_dirty_log d = { .op = op, .region = region };
+
+	return mt_dirty_log(fd, &d);
+}
+
+/*
+ * Every kind of change another file may not make while @fd1's transaction
+ * is open on their context: each must be EBUSY and write nothing back.
+ * With @busy 0 the same calls must succeed (and are then undone).
+ */
+static void other_file_changes(struct __test_metadata *_metadata, int fd2, int busy,
+			       __u32 io, __u32 ram)
+{
+	int efd = eventfd(0, EFD_CLOEXEC), want = busy ? -EBUSY : 0;
+	struct memtopo_op op;
+	struct memtopo_batch b = {
+		.size = sizeof(b), .count = 1, .op_size = sizeof(op), .ops = (uintptr_t)&op,
+		.error_index = 0x5a5a5a5a,
+	};
+	struct memtopo_txn t = { .size = sizeof(t), .op = MEMTOPO_TXN_BEGIN, .depth = 77 };
+	int id;
+
+	ASSERT_LE(0, efd);
+	id = mt_region_create(fd2, MEMTOPO_KIND_CONTAINER, "late", 0x1000, 0);
+	if (busy) {
+		EXPECT_EQ(-EBUSY, id)
+			TH_LOG("another file's change was taken into an open transaction");
+	} else {
+		EXPECT_LT(0, id) TH_LOG("create after the commit: %s", strerror(-id));
+	}
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = MEMTOPO_KIND_CONTAINER;
+	op.length = 0x1000;
+	EXPECT_EQ(want, ioctl(fd2, MEMTOPO_BATCH, &b) ? -errno : 0);
+	if (busy)
+		EXPECT_EQ(0x5a5a5a5a, b.error_index) TH_LOG("a refused batch wrote its struct");
+	EXPECT_EQ(want, mt_ioeventfd(fd2, io, efd, 0, 4, 0, 0));
+	EXPECT_EQ(want, mt_coalesced(fd2, io, 0, 0x10, 0));
+	EXPECT_EQ(want, dirty_op(fd2, MEMTOPO_DIRTY_LOG_REF, ram));
+	EXPECT_EQ(want, dirty_op(fd2, MEMTOPO_DIRTY_GLOBAL_START, 0));
+	EXPECT_EQ(want, ioctl(fd2, MEMTOPO_TXN, &t) ? -errno : 0);
+	if (busy) {
+		EXPECT_EQ(77, t.depth) TH_LOG("a refused BEGIN wrote its struct");
+		EXPECT_EQ(0, dirty_op(fd2, MEMTOPO_DIRTY_GLOBAL_SYNC, 0))
+			TH_LOG("a sync changes nothing: it is not refused");
+	} else {
+		EXPECT_EQ(0, mt_txn(fd2, MEMTOPO_TXN_COMMIT, NULL));
+		EXPECT_EQ(0, dirty_op(fd2, MEMTOPO_DIRTY_GLOBAL_STOP, 0));
+		EXPECT_EQ(0, dirty_op(fd2, MEMTOPO_DIRTY_LOG_UNREF, ram));
+		EXPECT_EQ(0, mt_coalesced(fd2, io, 0, 0x10, MEMTOPO_COALESCED_DEL));
+		EXPECT_EQ(0, mt_ioeventfd(fd2, io, efd, 0, 4, MEMTOPO_IOEVENTFD_DEASSIGN, 0));
+		EXPECT_EQ(0, mt_region_destroy(fd2, op.id));
+	}
+	close(efd);
+}
+
 TEST(txn_belongs_to_its_file)
 {
 	const char *name = "kselftest-txn-owner";
-	int fd1 = mt_open(), fd2 = mt_open(), kept, id;
-	struct memtopo_op op;
-	__u32 depth, n, err;
+	int fd1 = mt_open(), fd2 = mt_open(), kept, io, ram;
+	__u32 depth, n;
 
 	ASSERT_LE(0, fd1);
 	ASSERT_LE(0, fd2);
@@ -561,30 +619,27 @@ TEST(txn_belongs_to_its_file)
 	ASSERT_EQ(0, mt_attach(fd2, name, 0, NULL));
 	kept = mt_region_create(fd2, MEMTOPO_KIND_CONTAINER, "kept", 0x1000, 0);
 	ASSERT_LT(0, kept);
+	io = mt_region_create(fd2, MEMTOPO_KIND_IO, "io", 0x1000, 0);
+	ASSERT_LT(0, io);
+	ram = mt_region_create(fd2, MEMTOPO_KIND_RAM, "ram", 0x1000, 0);
+	ASSERT_LT(0, ram);
 
 	ASSERT_EQ(0, mt_txn(fd1, MEMTOPO_TXN_BEGIN, &depth));
 	ASSERT_EQ(1, depth);
-	EXPECT_EQ(-EBUSY, mt_region_create(fd2, MEMTOPO_KIND_CONTAINER, "late", 0x1000, 0))
-		TH_LOG("another file's change was taken into an open transaction");
-	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
-	op.kind = MEMTOPO_KIND_CONTAINER;
-	op.length = 0x1000;
-	EXPECT_EQ(-EBUSY, mt_batch(fd2, &op, 1, &err));
+	other_file_changes(_metadata, fd2, 1, io, ram);
 	EXPECT_EQ(-EBUSY, mt_region_destroy(fd2, kept));
-	EXPECT_EQ(-EBUSY, mt_txn(fd2, MEMTOPO_TXN_BEGIN, &depth))
-		TH_LOG("a second file opened a transaction on the same context");
 	/* refused calls changed nothing, and reading is allowed */
 	ASSERT_EQ(0, region_count(fd2, &n));
-	EXPECT_EQ(1, n);
+	EXPECT_EQ(3, n);
 	/* the owner's own changes go on */
 	EXPECT_LT(0, mt_region_create(fd1, MEMTOPO_KIND_CONTAINER, "owner", 0x1000, 0));
 	ASSERT_EQ(0, mt_txn(fd1, MEMTOPO_TXN_COMMIT, &depth));
 	EXPECT_EQ(0, depth);
 
-	id = mt_region_create(fd2, MEMTOPO_KIND_CONTAINER, "late", 0x1000, 0);
-	EXPECT_LT(0, id) TH_LOG("create after the commit: %s", strerror(-id));
+	/* the same calls, the transaction closed: they go through */
+	other_file_changes(_metadata, fd2, 0, io, ram);
 	ASSERT_EQ(0, region_count(fd2, &n));
-	EXPECT_EQ(3, n);
+	EXPECT_EQ(5, n);
 	EXPECT_EQ(0, mt_txn(fd2, MEMTOPO_TXN_BEGIN, &depth));
 	EXPECT_EQ(-EBUSY, mt_region_destroy(fd1, kept));
 	EXPECT_EQ(0, mt_txn(fd2, MEMTOPO_TXN_COMMIT, &depth));

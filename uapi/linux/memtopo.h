@@ -377,10 +377,10 @@ struct memtopo_batch {
  * MEMTOPO_OP, MEMTOPO_BATCH, MEMTOPO_IOEVENTFD, MEMTOPO_COALESCED,
  * MEMTOPO_DIRTY_LOG's GLOBAL_START, GLOBAL_STOP, LOG_REF and LOG_UNREF, and
  * MEMTOPO_TXN BEGIN; its reads stay allowed and see the last published
- * state.  So no file's successful call is undone by another's failed
- * commit, except one in flight while the other file's BEGIN is made: the
- * check and the change are not one step, and such a call joins the new
- * transaction.  Kernel users of the context are not files: their changes join
+ * state.  The test and the change are one step, so no file's successful
+ * call is undone by another's failed commit, even one racing the other
+ * file's BEGIN.  A refused call writes nothing back.  Kernel users of the
+ * context are not files: their changes join
  * an open file's transaction (published by its outermost commit, undone
  * if it fails), and while a kernel user's transaction is open every file
  * is refused the same way.
