@@ -94,16 +94,15 @@ int memtopo_ucmd_lock_change(struct memtopo_ucmd *ucmd)
 }
 
 /*
- * The answer (the depth after the call) is known before the change, so it
- * is written first: a struct the kernel cannot write opens or closes
- * nothing.  A BEGIN refused after that writes the struct back as it was
- * passed.
+ * The answer (the depth after the call) is written before the change: a
+ * struct the kernel cannot write opens or closes nothing.  BEGIN writes it
+ * under the context mutex, once no other file's transaction refuses it, so
+ * a refused BEGIN writes nothing.
  */
 static int memtopo_txn(struct memtopo_ucmd *ucmd)
 {
 	struct memtopo_txn *cmd = ucmd->cmd;
 	struct memtopo_file *mf = ucmd->file;
-	u32 depth_in = cmd->depth;
 	int ret;
 
 	/* @depth is an output: its input is ignored */
@@ -113,18 +112,16 @@ static int memtopo_txn(struct memtopo_ucmd *ucmd)
 	case MEMTOPO_TXN_BEGIN:
 		if (mf->txn_depth >= MEMTOPO_MAX_DEPTH)
 			return -ENOSPC;
-		cmd->depth = mf->txn_depth + 1;
-		ret = memtopo_ucmd_respond(ucmd, sizeof(*cmd));
+		ret = memtopo_ucmd_lock_change(ucmd);
 		if (ret)
 			return ret;
-		ret = memtopo_ucmd_lock_change(ucmd);
-		if (ret) {
-			cmd->depth = depth_in;
-			memtopo_ucmd_respond(ucmd, sizeof(*cmd));
-			return ret;
-		}
-		memtopo_transaction_begin_locked(mf->ctx);
+		cmd->depth = mf->txn_depth + 1;
+		ret = memtopo_ucmd_respond(ucmd, sizeof(*cmd));
+		if (!ret)
+			memtopo_transaction_begin_locked(mf->ctx);
 		memtopo_ctx_unlock(mf->ctx);
+		if (ret)
+			return ret;
 		mf->txn_depth++;
 		return 0;
 	case MEMTOPO_TXN_COMMIT:
