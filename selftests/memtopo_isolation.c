@@ -542,11 +542,6 @@ static int region_count(int fd, __u32 *n)
 	return ret;
 }
 
-/*
- * Two files on one named context: the second file's changes while the
- * first has a transaction open would join it, stay unpublished, and be
- * undone if its commit failed; they are refused instead.
- */
 /* A MEMTOPO_DIRTY_LOG op that names at most a region and client 0. */
 static int dirty_op(int fd, __u32 op, __u32 region)
 {
@@ -555,13 +550,30 @@ static int dirty_op(int fd, __u32 op, __u32 region)
 	return mt_dirty_log(fd, &d);
 }
 
+/* How many ioeventfds plus coalesced ranges @io has; -1 if unreadable. */
+static int io_entries(int fd, __u32 io)
+{
+	struct memtopo_coalesced_entry *co = NULL;
+	struct memtopo_ioeventfd_entry *ev = NULL;
+	__u32 nr_co, nr_ev;
+
+	if (mt_ioeventfd_list(fd, io, &ev, &nr_ev) || mt_coalesced_list(fd, io, &co, &nr_co))
+		return -1;
+	free(ev);
+	free(co);
+	return nr_ev + nr_co;
+}
+
 /*
- * Every kind of change another file may not make while @fd1's transaction
- * is open on their context: each must be EBUSY and write nothing back.
- * With @busy 0 the same calls must succeed (and are then undone).
+ * Every kind of change @fd2 may not make while another file's transaction
+ * is open on its context, adds and removals: with @busy each must be EBUSY
+ * and write nothing back; without, the same calls must succeed (and are
+ * then undone).  @kept_efd is registered at 0x100 of @io, beside a
+ * coalesced range there, a dirty log reference on @ram and a global log:
+ * what the removals remove.
  */
 static void other_file_changes(struct __test_metadata *_metadata, int fd2, int busy,
-			       __u32 io, __u32 ram)
+			       __u32 io, __u32 ram, int kept_efd)
 {
 	int efd = eventfd(0, EFD_CLOEXEC), want = busy ? -EBUSY : 0;
 	struct memtopo_op op;
@@ -591,29 +603,47 @@ static void other_file_changes(struct __test_metadata *_metadata, int fd2, int b
 	EXPECT_EQ(want, dirty_op(fd2, MEMTOPO_DIRTY_LOG_REF, ram));
 	EXPECT_EQ(want, dirty_op(fd2, MEMTOPO_DIRTY_GLOBAL_START, 0));
 	EXPECT_EQ(want, ioctl(fd2, MEMTOPO_TXN, &t) ? -errno : 0);
+	if (!busy) {
+		EXPECT_EQ(0, mt_txn(fd2, MEMTOPO_TXN_COMMIT, NULL));
+		EXPECT_EQ(0, mt_region_destroy(fd2, op.id));
+	}
+	/* the removals: of this call's adds, then of what was there before */
+	EXPECT_EQ(want, dirty_op(fd2, MEMTOPO_DIRTY_GLOBAL_STOP, 0));
+	EXPECT_EQ(want, dirty_op(fd2, MEMTOPO_DIRTY_LOG_UNREF, ram));
+	if (!busy) {
+		EXPECT_EQ(0, mt_coalesced(fd2, io, 0, 0x10, MEMTOPO_COALESCED_DEL));
+		EXPECT_EQ(0, mt_ioeventfd(fd2, io, efd, 0, 4, MEMTOPO_IOEVENTFD_DEASSIGN, 0));
+	}
+	EXPECT_EQ(want, mt_coalesced(fd2, io, 0x100, 0x10, MEMTOPO_COALESCED_DEL));
+	EXPECT_EQ(want, mt_ioeventfd(fd2, io, kept_efd, 0x100, 4, MEMTOPO_IOEVENTFD_DEASSIGN, 0));
 	if (busy) {
 		EXPECT_EQ(77, t.depth) TH_LOG("a refused BEGIN wrote its struct");
+		EXPECT_EQ(2, io_entries(fd2, io)) TH_LOG("a refused call changed @io's lists");
 		EXPECT_EQ(0, dirty_op(fd2, MEMTOPO_DIRTY_GLOBAL_SYNC, 0))
 			TH_LOG("a sync changes nothing: it is not refused");
 	} else {
-		EXPECT_EQ(0, mt_txn(fd2, MEMTOPO_TXN_COMMIT, NULL));
-		EXPECT_EQ(0, dirty_op(fd2, MEMTOPO_DIRTY_GLOBAL_STOP, 0));
+		EXPECT_EQ(0, io_entries(fd2, io));
+		/* the reference taken before the transaction, and no other */
 		EXPECT_EQ(0, dirty_op(fd2, MEMTOPO_DIRTY_LOG_UNREF, ram));
-		EXPECT_EQ(0, mt_coalesced(fd2, io, 0, 0x10, MEMTOPO_COALESCED_DEL));
-		EXPECT_EQ(0, mt_ioeventfd(fd2, io, efd, 0, 4, MEMTOPO_IOEVENTFD_DEASSIGN, 0));
-		EXPECT_EQ(0, mt_region_destroy(fd2, op.id));
+		EXPECT_EQ(-EINVAL, dirty_op(fd2, MEMTOPO_DIRTY_LOG_UNREF, ram));
 	}
 	close(efd);
 }
 
+/*
+ * Two files on one named context: the second file's changes while the
+ * first has a transaction open would join it, stay unpublished, and be
+ * undone if its commit failed; they are refused instead.
+ */
 TEST(txn_belongs_to_its_file)
 {
 	const char *name = "kselftest-txn-owner";
-	int fd1 = mt_open(), fd2 = mt_open(), kept, io, ram;
+	int fd1 = mt_open(), fd2 = mt_open(), kept_efd = eventfd(0, EFD_CLOEXEC), kept, io, ram;
 	__u32 depth, n;
 
 	ASSERT_LE(0, fd1);
 	ASSERT_LE(0, fd2);
+	ASSERT_LE(0, kept_efd);
 	mt_ctx_destroy(fd1, name);
 	ASSERT_EQ(0, mt_attach(fd1, name, MEMTOPO_ATTACH_CREATE | MEMTOPO_ATTACH_EXCL, NULL));
 	ASSERT_EQ(0, mt_attach(fd2, name, 0, NULL));
@@ -623,10 +653,14 @@ TEST(txn_belongs_to_its_file)
 	ASSERT_LT(0, io);
 	ram = mt_region_create(fd2, MEMTOPO_KIND_RAM, "ram", 0x1000, 0);
 	ASSERT_LT(0, ram);
+	ASSERT_EQ(0, mt_ioeventfd(fd2, io, kept_efd, 0x100, 4, 0, 0));
+	ASSERT_EQ(0, mt_coalesced(fd2, io, 0x100, 0x10, 0));
+	ASSERT_EQ(0, dirty_op(fd2, MEMTOPO_DIRTY_LOG_REF, ram));
+	ASSERT_EQ(0, dirty_op(fd2, MEMTOPO_DIRTY_GLOBAL_START, 0));
 
 	ASSERT_EQ(0, mt_txn(fd1, MEMTOPO_TXN_BEGIN, &depth));
 	ASSERT_EQ(1, depth);
-	other_file_changes(_metadata, fd2, 1, io, ram);
+	other_file_changes(_metadata, fd2, 1, io, ram, kept_efd);
 	EXPECT_EQ(-EBUSY, mt_region_destroy(fd2, kept));
 	/* refused calls changed nothing, and reading is allowed */
 	ASSERT_EQ(0, region_count(fd2, &n));
@@ -637,7 +671,7 @@ TEST(txn_belongs_to_its_file)
 	EXPECT_EQ(0, depth);
 
 	/* the same calls, the transaction closed: they go through */
-	other_file_changes(_metadata, fd2, 0, io, ram);
+	other_file_changes(_metadata, fd2, 0, io, ram, kept_efd);
 	ASSERT_EQ(0, region_count(fd2, &n));
 	EXPECT_EQ(5, n);
 	EXPECT_EQ(0, mt_txn(fd2, MEMTOPO_TXN_BEGIN, &depth));
@@ -645,6 +679,7 @@ TEST(txn_belongs_to_its_file)
 	EXPECT_EQ(0, mt_txn(fd2, MEMTOPO_TXN_COMMIT, &depth));
 	EXPECT_EQ(0, mt_region_destroy(fd1, kept));
 
+	close(kept_efd);
 	EXPECT_EQ(0, mt_ctx_destroy(fd1, name));
 	close(fd2);
 	close(fd1);
