@@ -155,7 +155,7 @@ void memtopo_debugfs_exit(void);
 struct memtopo_dbg *memtopo_debugfs_add_ctx(struct memtopo_ctx *ctx, const char *name);
 void memtopo_debugfs_remove(struct memtopo_dbg *d);
 
-/* Copy a NUL-terminated name out of a fixed uapi buffer. */
+/* A uapi name buffer holds a NUL-terminated name: 0, or -EINVAL. */
 static inline int memtopo_uname_valid(const char *name)
 {
 	return strnlen(name, MEMTOPO_NAME_LEN) < MEMTOPO_NAME_LEN ? 0 : -EINVAL;

@@ -461,7 +461,7 @@ int memtopo_ioctl_batch(struct memtopo_ucmd *ucmd)
 	cmd->error_index = U32_MAX;
 	ret = memtopo_run_ops(ucmd, cmd->count, memtopo_fetch_user, memtopo_store_user, &u,
 			      &cmd->error_index);
-	/* best effort: the errno is the real answer */
+	/* everything is undone either way; an index the caller cannot get is EFAULT */
 	if (ret && cmd->error_index != U32_MAX &&
 	    put_user(cmd->error_index, (u32 __user *)((u8 __user *)ucmd->ubuffer +
 			offsetof(struct memtopo_batch, error_index))))
