@@ -16,9 +16,11 @@
  * period.  A change costs O(mappings); MEMTOPO_IOMMU_MAX_MAPPINGS bounds
  * that to a few microseconds (Documentation/iommu.rst has the figures of
  * tools/testing/iommu_bench.c), the order of the ioctl asking for it.
- * Mappings name their target space by ID, not by pointer, so a
- * space destroyed under a mapping cannot be reached through it: the
- * translation finds no space and faults.
+ * Mappings name their target space by ID and serial, not by pointer, so
+ * a space destroyed under a mapping cannot be reached through it: the
+ * translation finds no space and faults.  The serial because an undone
+ * create gives its ID to the next space created, which a mapping made
+ * into the undone one must not reach.
  *
  * The published table is charged to the context's budget: a change
  * charges what the new array adds before allocating it and gives back
@@ -309,6 +311,18 @@ static u64 memtopo_iommu_block_mask(const struct memtopo_iommu_ent *m, u64 addr)
 	return MEMTOPO_IOMMU_PAGE_MASK;
 }
 
+/*
+ * The space @m leads to, or NULL once it is gone, even if its ID now names
+ * another.  Under RCU or the context mutex: a space is freed after both.
+ */
+static struct memtopo_space *memtopo_iommu_target(struct memtopo_ctx *ctx,
+						  const struct memtopo_iommu_ent *m)
+{
+	struct memtopo_space *as = xa_load(&ctx->space_ids, m->space);
+
+	return as && as->serial == m->serial ? as : NULL;
+}
+
 /* The table's translate, under RCU. */
 static void memtopo_iommu_table_translate(struct memtopo_region *mr, struct memtopo_iommu *io,
 					  u64 addr, struct memtopo_iotlb_entry *out)
@@ -324,7 +338,7 @@ static void memtopo_iommu_table_translate(struct memtopo_region *mr, struct memt
 		return;
 	m = &t->map[i];
 	/* a destroyed space's ID names nothing: the mapping leads nowhere */
-	as = xa_load(&mr->ctx->space_ids, m->space);
+	as = memtopo_iommu_target(mr->ctx, m);
 	if (!as)
 		return;
 	out->addr_mask = memtopo_iommu_block_mask(m, addr);
@@ -674,7 +688,7 @@ static void memtopo_iommu_notify_range(struct memtopo_region *mr, unsigned int t
 	struct memtopo_notify_all all = { .mr = mr };
 
 	all.ev.type = type;
-	all.ev.entry.target_as = memtopo_space_find_locked(mr->ctx, m->space);
+	all.ev.entry.target_as = memtopo_iommu_target(mr->ctx, m);
 	all.ev.entry.perm = type == MEMTOPO_IOMMU_NOTIFIER_MAP ? m->perm : MEMTOPO_IOMMU_NONE;
 	memtopo_iommu_cut_blocks(iova, last, m->addr + (iova - m->iova),
 				 memtopo_iommu_notify_all_block, &all);
@@ -843,7 +857,8 @@ int memtopo_iommu_map_locked(struct memtopo_region *iommu, u64 iova, u64 size,
 		memcpy(&new->map[i + 1], &old->map[i], (nr - i) * sizeof(*m));
 	m = &new->map[i];
 	*m = (struct memtopo_iommu_ent) {
-		.iova = iova, .last = last, .addr = addr, .space = target->id, .perm = perm,
+		.iova = iova, .last = last, .addr = addr, .serial = target->serial,
+		.space = target->id, .perm = perm,
 	};
 	memtopo_iommu_publish(iommu, io, old, new);
 	memtopo_iommu_notify_range(iommu, MEMTOPO_IOMMU_NOTIFIER_MAP, m, iova, last);
@@ -1180,7 +1195,7 @@ int memtopo_iommu_replay_locked(struct memtopo_region *iommu, struct memtopo_iom
 
 		if (m->iova > n->end)
 			break;
-		one.e.target_as = memtopo_space_find_locked(iommu->ctx, m->space);
+		one.e.target_as = memtopo_iommu_target(iommu->ctx, m);
 		/* a destroyed space's ID names nothing: translation finds no entry */
 		if (!one.e.target_as)
 			continue;

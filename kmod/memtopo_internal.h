@@ -170,6 +170,12 @@ struct memtopo_ctx {
 	u32 next_region_id;
 	u32 next_space_id;
 	/*
+	 * the serial of the last space created; never rewound, so unlike an
+	 * ID (which an undone create hands to the next one) a serial names
+	 * one space for the context's life
+	 */
+	u64 space_serial;
+	/*
 	 * Bytes charged to the memory budget: atomic, because kernel mappings
 	 * (map.c) charge without the mutex (memtopo_ctx_charge()).
 	 */
@@ -789,6 +795,7 @@ struct memtopo_space {
 	struct rcu_head rcu;
 	u32 id;
 	bool dead;		/* destroyed: freed by the next commit */
+	u64 serial;		/* ctx->space_serial when it was created */
 	const char *name;
 	/* the ioeventfd set of the published view (parity.h) */
 	struct memtopo_space_parity *parity;

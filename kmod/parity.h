@@ -163,12 +163,14 @@ struct memtopo_space_parity *memtopo_space_parity_get(struct memtopo_space *as);
 
 /*
  * One mapping of a table IOMMU (iommu.c): [@iova, @last] translates to
- * @addr on in the space whose ID is @space, with MEMTOPO_IOMMU_* @perm.
+ * @addr on in the space whose ID is @space, with MEMTOPO_IOMMU_* @perm,
+ * as long as that ID still names the space of serial @serial.
  */
 struct memtopo_iommu_ent {
 	u64 iova;
 	u64 last;
 	u64 addr;
+	u64 serial;
 	u32 space;
 	u32 perm;
 };

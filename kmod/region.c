@@ -715,11 +715,12 @@ struct memtopo_region *memtopo_region_create_locked(struct memtopo_ctx *ctx,
 	if (ret)
 		goto err_parity;
 	/*
-	 * Cyclic, as PIDs: a stale ID names nothing until the space wraps.
-	 * Taken last, once nothing else can refuse the create, because a
-	 * refused create must not move the cursor; and it publishes the
-	 * region to lockless walkers of the ID table only once it is whole.
-	 * A rollback puts the cursor back (memtopo_region_undo()).
+	 * Cyclic, as PIDs: a stale ID names nothing until the space wraps,
+	 * except an undone create's, which the next create is given again:
+	 * a rollback puts the cursor back (memtopo_region_undo()).  Taken
+	 * last, once nothing else can refuse the create, because a refused
+	 * create must not move the cursor; and it publishes the region to
+	 * lockless walkers of the ID table only once it is whole.
 	 */
 	u->id_next = ctx->next_region_id;
 	ret = xa_alloc_cyclic(&ctx->objects, &mr->id, mr, XA_LIMIT(1, INT_MAX),

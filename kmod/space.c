@@ -69,6 +69,7 @@ struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const
 			      &ctx->next_space_id, GFP_KERNEL_ACCOUNT);
 	if (ret < 0)
 		goto err_free;
+	as->serial = ++ctx->space_serial;
 	as->ctx = ctx;
 	as->root = root;
 	/* writers hold ctx->lock: lockdep checks it instead of preemption */

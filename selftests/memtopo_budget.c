@@ -384,6 +384,58 @@ TEST_F(budget, subscribers_of_an_undone_space)
 }
 
 /*
+ * An IOMMU mapping into a space whose create a refused commit undoes: the
+ * mapping is no transaction's, so it stays, and leads nowhere.  The undone
+ * create's ID goes to the next space created, which the mapping must not
+ * reach.
+ */
+TEST_F(budget, iommu_mapping_into_an_undone_space)
+{
+	int mmu, dma, ram, root2, gone, fresh;
+	static __u8 image[0x1000];
+	struct memtopo_op op;
+	__u8 buf[4];
+
+	mmu = mt_region_create(self->fd, MEMTOPO_KIND_IOMMU, "mmu", 0, MEMTOPO_OP_F_SIZE_2_64);
+	ASSERT_LT(0, mmu);
+	dma = mt_space_create(self->fd, "dma", mmu);
+	ASSERT_LT(0, dma);
+	memset(image, 0xa5, sizeof(image));
+	mt_op_init(&op, MEMTOPO_OP_REGION_CREATE);
+	op.kind = MEMTOPO_KIND_RAM;
+	op.flags = MEMTOPO_OP_F_KERNEL_BACKING;
+	op.length = sizeof(image);
+	op.value = (uintptr_t)image;
+	strcpy(op.name, "ram");
+	ASSERT_EQ(0, mt_op(self->fd, &op));
+	ram = op.id;
+	root2 = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "root2", 0x1000, 0);
+	ASSERT_LT(0, root2);
+	ASSERT_EQ(0, mt_add_subregion(self->fd, root2, ram, 0, 0));
+
+	ASSERT_EQ(0, mt_txn(self->fd, MEMTOPO_TXN_BEGIN, NULL));
+	gone = mt_space_create(self->fd, "undone", self->root);
+	ASSERT_LT(0, gone);
+	ASSERT_EQ(0, mt_iommu_map(self->fd, mmu, 0, MEMTOPO_IOMMU_PAGE, gone, 0,
+				  MEMTOPO_IOMMU_MAP_READ));
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, b_used(self->fd) + 4096, NULL));
+	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->bank, BANK_BASE, 0));
+	ASSERT_EQ(-ENOSPC, mt_txn(self->fd, MEMTOPO_TXN_COMMIT, NULL));
+	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
+
+	fresh = mt_space_create(self->fd, "fresh", root2);
+	ASSERT_EQ(gone, fresh) TH_LOG("the undone create's ID was not given again");
+	EXPECT_EQ(-ENXIO, mt_space_rw(self->fd, dma, 0, buf, sizeof(buf), 0))
+		TH_LOG("a mapping into an undone space reached the space given its ID");
+	/* mapped again, into the new space: it leads there */
+	EXPECT_EQ(0, mt_iommu_unmap(self->fd, mmu, 0, MEMTOPO_IOMMU_PAGE, 0));
+	EXPECT_EQ(0, mt_iommu_map(self->fd, mmu, 0, MEMTOPO_IOMMU_PAGE, fresh, 0,
+				  MEMTOPO_IOMMU_MAP_READ));
+	ASSERT_EQ(0, mt_space_rw(self->fd, dma, 0, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, image, sizeof(buf)));
+}
+
+/*
  * The undo log is charged a chunk of records at a time, the chunk the
  * context keeps between commits too: a batch whose records outgrow that
  * chunk stops with ENOSPC, not ENOMEM, at the change whose record does not
