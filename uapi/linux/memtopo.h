@@ -376,14 +376,22 @@ struct memtopo_batch {
  * call that a transaction holds back and a failed commit undoes:
  * MEMTOPO_OP, MEMTOPO_BATCH, MEMTOPO_IOEVENTFD, MEMTOPO_COALESCED,
  * MEMTOPO_DIRTY_LOG's GLOBAL_START, GLOBAL_STOP, LOG_REF and LOG_UNREF, and
- * MEMTOPO_TXN BEGIN; its reads stay allowed and see the last published
- * state.  The test and the change are one step, so no file's successful
- * call is undone by another's failed commit, even one racing the other
- * file's BEGIN.  A refused call writes nothing back.  Kernel users of the
- * context are not files: their changes join
- * an open file's transaction (published by its outermost commit, undone
- * if it fails), and while a kernel user's transaction is open every file
- * is refused the same way.
+ * MEMTOPO_TXN BEGIN.  The test and the change are one step, so none of
+ * these calls that succeeded is undone by another file's failed commit,
+ * even one racing that file's BEGIN.  A refused call writes nothing back.
+ *
+ * The other calls stay allowed.  The views (GET_FLAT, LOOKUP,
+ * GET_FLAT_DIFF, the events) are the last published ones, but the tree's
+ * reads (GET_REGIONS, GET_SPACES, MTREE, the lists, IOMMU_GET) and every
+ * object named by ID see the open transaction's changes.  So a call that
+ * names an object the transaction created (SUBSCRIBE, SERVE, IOMMU_MAP and
+ * IOMMU_UNMAP, DISCARD, DIRTY_MARK) acts on it, and if the commit fails
+ * the object goes with what it was given, its ID to the next one created.
+ *
+ * Kernel users of the context are not files: their changes join an open
+ * file's transaction (published by its outermost commit, undone if it
+ * fails), and while a kernel user's transaction is open every file is
+ * refused the same way.
  */
 struct memtopo_txn {
 	__u32 size;
@@ -677,7 +685,9 @@ enum memtopo_subscribe_flags {
  * as QEMU's region_nop does: it costs a walk of the whole view per commit.
  *
  * The subscription lives until MEMTOPO_UNSUBSCRIBE or until the file is
- * closed.  The space cannot be destroyed while subscribed (EBUSY).  Its
+ * closed.  The space cannot be destroyed while subscribed (EBUSY); a
+ * space created in a transaction whose commit fails is undone all the
+ * same, and its subscriptions hear nothing more.  Its
  * event queue starts at one page and grows with use up to max_events,
  * charged to the context's memory budget (ENOSPC when the first page does
  * not fit; a queue that cannot grow overflows).
@@ -1622,7 +1632,9 @@ struct memtopo_discard {
  * IOVA without a mapping is unassigned (ENXIO); a mapping without the
  * permission the access needs refuses it (EACCES); a chain of more than
  * MEMTOPO_IOMMU_MAX_DEPTH IOMMUs is ELOOP.  A mapping whose target space
- * is destroyed translates nowhere (ENXIO) until it is unmapped.
+ * is destroyed, or was created in a transaction whose commit failed,
+ * translates nowhere (ENXIO) until it is unmapped, even once a new space
+ * has the same ID.
  *
  * Map and unmap take effect at once (they are not part of a transaction)
  * and are all or nothing.  Kernel IOMMU notifiers hear every change: a MAP

@@ -548,7 +548,12 @@ void memtopo_listener_unregister_locked(struct memtopo_listener *l);
  * commit that fails undoes every change made since the outermost begin:
  * the tree and every published view are exactly as before it, and regions
  * and spaces created meanwhile are destroyed (keep a region reference to
- * hold on to the object).
+ * hold on to the object).  There is one transaction per context, whoever
+ * opened it: a kernel user's begin while a /dev/memtopo file has one open
+ * nests in the file's, and one it keeps open across a release of the
+ * mutex takes in the file's next commits (the file's outermost commit is
+ * then an inner one, publishing nothing until the kernel user's).  Files
+ * are refused changes while a kernel user's transaction is open.
  */
 /**
  * memtopo_transaction_begin() - open a (nested) transaction.
