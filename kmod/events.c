@@ -339,6 +339,18 @@ static void memtopo_sub_event(void *priv, const struct memtopo_event *ev)
 }
 
 /*
+ * The space's create was undone: READ_EVENTS says so once the queue is
+ * drained (memtopo_ioctl_read_events()); the eventfd wakes the reader.
+ */
+static void memtopo_sub_detached(void *priv)
+{
+	struct memtopo_sub *sub = priv;
+
+	if (sub->efd)
+		memtopo_eventfd_signal(sub->efd);
+}
+
+/*
  * Every event of a commit carries the generation of the view the commit
  * published (a deletion's section comes from the old view), so a reader
  * can tell what a flat view it resynchronised from already contains.
@@ -393,6 +405,7 @@ static void memtopo_sub_commit(void *priv)
 	.eventfd_del = memtopo_sub_eventfd_del,					\
 	.coalesced_io_add = memtopo_sub_coalesced_add,				\
 	.coalesced_io_del = memtopo_sub_coalesced_del,				\
+	.detached = memtopo_sub_detached,					\
 	.event = memtopo_sub_event,						\
 }
 
@@ -615,6 +628,7 @@ void memtopo_file_unsubscribe_all(struct memtopo_file *mf)
  *
  * Return: 0, EINVAL for bad flags or an event_size below
  * MEMTOPO_EVENT_SIZE_V1 or above the page size, ENOENT for an unknown ID,
+ * ENODEV once the queue is empty if the subscription's space was undone,
  * ENOMEM, EFAULT (nothing dequeued).
  */
 int memtopo_ioctl_read_events(struct memtopo_ucmd *ucmd)
@@ -636,6 +650,11 @@ int memtopo_ioctl_read_events(struct memtopo_ucmd *ucmd)
 		return -ENOENT;
 
 	memtopo_ctx_lock(sub->ctx);
+	/* detached by the undo of its space's create: nothing more will come */
+	if (!sub->count && !sub->l.space) {
+		memtopo_ctx_unlock(sub->ctx);
+		return -ENODEV;
+	}
 	n = min(cmd->count, sub->count);
 	if (n) {
 		evs = kvmalloc_array(n, sizeof(*evs), GFP_KERNEL_ACCOUNT);

@@ -155,6 +155,8 @@ void memtopo_space_undo(struct memtopo_undo *u)
 	if (u->kind == MEMTOPO_UNDO_SPACE_CREATE) {
 		/* a kernel user listening to a space that never was: it goes */
 		list_for_each_entry_safe(l, tmp, &as->listeners, link) {
+			if (l->ops->detached)
+				l->ops->detached(l->priv);
 			memtopo_listener_unregister_locked(l);
 			/* the caller holds its own reference: never the last */
 			memtopo_ctx_put(ctx);

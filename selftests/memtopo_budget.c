@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -358,29 +359,38 @@ TEST_F(budget, event_rings)
 
 /*
  * Subscriptions to a space a refused commit undoes: the rollback detaches
- * their listeners, and an UNSUBSCRIBE or the file's close must then let
- * them go without detaching them again (the debug kernel's checks see a
- * second detach or context put).  Their rings are given back either way.
+ * their listeners, which ends them: the eventfd fires and READ_EVENTS is
+ * ENODEV.  An UNSUBSCRIBE or the file's close must then let them go
+ * without detaching them again (the debug kernel's checks see a second
+ * detach or context put).  Their rings are given back either way.
  */
 TEST_F(budget, subscribers_of_an_undone_space)
 {
-	__u64 used = b_used(self->fd);
-	__u32 gone, kept;
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	__u64 used = b_used(self->fd), fired = 0;
+	struct memtopo_event ev;
+	__u32 gone, kept, n = 1;
 	int space;
 
+	ASSERT_LE(0, efd);
 	ASSERT_EQ(0, mt_txn(self->fd, MEMTOPO_TXN_BEGIN, NULL));
 	space = mt_space_create(self->fd, "undone", self->root);
 	ASSERT_LT(0, space);
-	ASSERT_EQ(0, mt_subscribe(self->fd, space, -1, 0, 0, &gone));
+	ASSERT_EQ(0, mt_subscribe(self->fd, space, efd, 0, 0, &gone));
 	ASSERT_EQ(0, mt_subscribe(self->fd, space, -1, 0, 0, &kept));
 	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, b_used(self->fd) + 4096, NULL));
 	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->bank, BANK_BASE, 0));
 	ASSERT_EQ(-ENOSPC, mt_txn(self->fd, MEMTOPO_TXN_COMMIT, NULL));
 	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
+	EXPECT_EQ(sizeof(fired), read(efd, &fired, sizeof(fired)))
+		TH_LOG("the end of a subscription woke nobody");
+	EXPECT_EQ(-ENODEV, mt_read_events(self->fd, gone, &ev, &n, NULL))
+		TH_LOG("a subscription whose space was undone still looks alive");
 	EXPECT_EQ(0, mt_unsubscribe(self->fd, gone));
 	EXPECT_EQ(-ENOENT, mt_unsubscribe(self->fd, gone));
 	/* @kept goes with the file, in the fixture's teardown */
 	EXPECT_LT(used, b_used(self->fd));
+	close(efd);
 }
 
 /*

@@ -125,7 +125,7 @@ static void mt_undo_commit_fail_nth_test(struct kunit *test)
 /* Counts what a kernel listener is told. */
 struct mt_undo_listener {
 	struct memtopo_listener l;
-	unsigned int begins, commits, adds, dels;
+	unsigned int begins, commits, adds, dels, detached;
 };
 
 static void mt_ul_begin(void *priv)
@@ -148,7 +148,13 @@ static void mt_ul_del(void *priv, const struct memtopo_section *s)
 	((struct mt_undo_listener *)priv)->dels++;
 }
 
+static void mt_ul_detached(void *priv)
+{
+	((struct mt_undo_listener *)priv)->detached++;
+}
+
 static const struct memtopo_listener_ops mt_ul_ops = {
+	.detached = mt_ul_detached,
 	.begin = mt_ul_begin,
 	.commit = mt_ul_commit,
 	.region_add = mt_ul_add,
@@ -169,8 +175,8 @@ static void mt_expect_heard(struct kunit *test, const struct mt_undo_listener *u
 
 /*
  * A kernel listener registered on a space the same transaction created:
- * when the commit fails the space never was, so the listener is
- * unregistered by the rollback (told the empty view it was replayed
+ * when the commit fails the space never was, so the listener is told so
+ * and unregistered by the rollback (told the empty view it was replayed
  * leaves), holds no pointer to the freed space, hears nothing after,
  * and gives back the context and module references it took.  It can be
  * registered again; unregistering it is a no-op.
@@ -206,6 +212,7 @@ static void mt_undo_listener_fail_nth_test(struct kunit *test)
 			failures++;
 			KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
 			KUNIT_EXPECT_NULL(test, ul->l.space);
+			KUNIT_EXPECT_EQ(test, ul->detached, 1);
 			MT_EXPECT_HEARD(test, ul, 2, 2, 0, 0);
 			KUNIT_EXPECT_EQ(test, kref_read(&t.ctx->kref), ctx_refs);
 			KUNIT_EXPECT_EQ(test, module_refcount(THIS_MODULE), mod_refs);
@@ -221,6 +228,7 @@ static void mt_undo_listener_fail_nth_test(struct kunit *test)
 			successes++;
 			/* the commit renders late's one range into its space */
 			KUNIT_EXPECT_PTR_EQ(test, ul->l.space, t.late_as);
+			KUNIT_EXPECT_EQ(test, ul->detached, 0);
 			MT_EXPECT_HEARD(test, ul, 2, 2, 1, 0);
 		}
 		memtopo_listener_unregister(&ul->l);

@@ -18,7 +18,9 @@
  *
  * IDs (regions, spaces, subscriptions) are allocated cyclically, as PIDs
  * are: an ID is not handed out again until the 31-bit ID space wraps, so
- * a stale ID names nothing rather than a newer object.
+ * a stale ID names nothing rather than a newer object.  The exception is
+ * a create that a failed call or commit undoes: as the undone call left
+ * every cursor as it was, its ID is the next one handed out.
  *
  * Errno contract (common to every ioctl; a failed call changes nothing):
  *  EINVAL   size below the minimum, unknown flags, non-zero reserved
@@ -54,6 +56,9 @@
  *  EUSERS   MEMTOPO_CTX_ATTACH creating a named context past the caller's
  *           per-user limit
  *  ESTALE   MEMTOPO_GET_FLAT_DIFF: a generation the space no longer keeps
+ *  ENODEV   MEMTOPO_READ_EVENTS: the subscription's space is gone (see
+ *           struct memtopo_subscribe); for served devices see
+ *           struct memtopo_serve
  *  ENOMEM   out of memory
  *
  * EFAULT, exactly.  The argument struct must be readable for its @size
@@ -685,9 +690,11 @@ enum memtopo_subscribe_flags {
  * as QEMU's region_nop does: it costs a walk of the whole view per commit.
  *
  * The subscription lives until MEMTOPO_UNSUBSCRIBE or until the file is
- * closed.  The space cannot be destroyed while subscribed (EBUSY); a
+ * closed.  The space cannot be destroyed while subscribed (EBUSY); but a
  * space created in a transaction whose commit fails is undone all the
- * same, and its subscriptions hear nothing more.  Its
+ * same.  Its subscriptions then end: their eventfd is signalled, and
+ * READ_EVENTS answers ENODEV once their queue is empty (UNSUBSCRIBE them;
+ * the space's ID may meanwhile name a newer space).  Its
  * event queue starts at one page and grows with use up to max_events,
  * charged to the context's memory budget (ENOSPC when the first page does
  * not fit; a queue that cannot grow overflows).
@@ -900,7 +907,9 @@ struct memtopo_event {
  *	queued since)
  *
  * Never blocks: wait on the eventfd.  Events are dequeued only once they
- * and this struct were written: a call that fails loses none.
+ * and this struct were written: a call that fails loses none.  ENODEV,
+ * with nothing written, once the queue is empty if the subscription ended
+ * with its space (struct memtopo_subscribe).
  */
 struct memtopo_read_events {
 	__u32 size;

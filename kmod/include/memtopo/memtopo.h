@@ -304,6 +304,10 @@ struct memtopo_section {
  * @eventfd_del: an ioeventfd stopped being visible.
  * @coalesced_io_add: a coalesced MMIO range became visible.
  * @coalesced_io_del: a coalesced MMIO range stopped being visible.
+ * @detached: the listener is about to be detached without having asked:
+ *	its space was created in a transaction whose commit failed, and goes.
+ *	The detach that follows is memtopo_listener_unregister()'s, the
+ *	reference the registration took on the context included.
  *
  * All callbacks are optional, run with the context mutex held and may
  * sleep.  The order within one commit is QEMU's
@@ -329,6 +333,7 @@ struct memtopo_listener_ops {
 	void (*log_sync_global)(void *priv);
 	void (*log_global_after_sync)(void *priv);
 	void (*log_clear)(void *priv, const struct memtopo_section *s);
+	void (*detached)(void *priv);
 	/* private: memtopo's userspace subscriptions only (kmod/events.h) */
 	void (*event)(void *priv, const struct memtopo_event *ev);
 };
