@@ -38,6 +38,24 @@ u32 memtopo_space_id(const struct memtopo_space *as)
 EXPORT_SYMBOL_NS_GPL(memtopo_space_id, MEMTOPO);
 
 /**
+ * memtopo_space_serial() - a number no other space of the context has had
+ * or will have.
+ * @as: the space.
+ *
+ * IDs come back at once when a failed commit undoes the create of a space:
+ * the next space created gets its ID.  The ID and the serial together name
+ * one space for good (memtopo_space_rw_by_id()).
+ *
+ * Context: any; the caller keeps @as alive.
+ * Return: the serial, never 0.
+ */
+u64 memtopo_space_serial(const struct memtopo_space *as)
+{
+	return as->serial;
+}
+EXPORT_SYMBOL_NS_GPL(memtopo_space_serial, MEMTOPO);
+
+/**
  * memtopo_region_ctx() - the context a region belongs to.
  * @mr: the region.
  *

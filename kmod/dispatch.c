@@ -466,6 +466,7 @@ void memtopo_dispatch_barrier(void)
  * memtopo_space_rw_by_id() - an access to a space named by ID.
  * @ctx: the context.
  * @space: the space's ID.
+ * @serial: its memtopo_space_serial(), or 0 for whichever space has the ID.
  * @addr: first address.
  * @buf: @len bytes, in memory order.
  * @len: bytes.
@@ -475,18 +476,22 @@ void memtopo_dispatch_barrier(void)
  * without it, inside the access SRCU section that keeps the space's
  * memory alive, so a served device's accessors do not serialise on the
  * mutex and the topology can change (even the space go) while they wait.
+ * A kernel user that keeps a space by ID and serial reaches it this way
+ * without holding a pointer that a failed commit may free.
  *
- * Context: process context; takes the context mutex; may sleep.
- * Return: -ENOENT for a bad @space, else as memtopo_space_read()/_write().
+ * Context: process context; takes the context mutex, so not from a
+ * listener or device callback of the context; may sleep.
+ * Return: -ENOENT if no space of @space and @serial is there, else as
+ * memtopo_space_read()/_write().
  */
-int memtopo_space_rw_by_id(struct memtopo_ctx *ctx, u32 space, u64 addr, void *buf,
-			   size_t len, bool is_write)
+int memtopo_space_rw_by_id(struct memtopo_ctx *ctx, u32 space, u64 serial, u64 addr,
+			   void *buf, size_t len, bool is_write)
 {
 	struct memtopo_space *as;
 	int idx, ret;
 
 	memtopo_ctx_lock(ctx);
-	as = memtopo_space_find_locked(ctx, space);
+	as = memtopo_space_find_serial(ctx, space, serial);
 	if (!as) {
 		memtopo_ctx_unlock(ctx);
 		return -ENOENT;
@@ -497,3 +502,4 @@ int memtopo_space_rw_by_id(struct memtopo_ctx *ctx, u32 space, u64 addr, void *b
 	srcu_read_unlock(&memtopo_access_srcu, idx);
 	return ret;
 }
+EXPORT_SYMBOL_NS_GPL(memtopo_space_rw_by_id, MEMTOPO);

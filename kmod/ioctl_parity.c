@@ -454,7 +454,7 @@ int memtopo_ioctl_space_rw(struct memtopo_ucmd *ucmd)
 		ret = -EFAULT;
 		goto out_free;
 	}
-	ret = memtopo_space_rw_by_id(ucmd->ctx, cmd->space, cmd->addr, buf, cmd->length, write);
+	ret = memtopo_space_rw_by_id(ucmd->ctx, cmd->space, 0, cmd->addr, buf, cmd->length, write);
 	if (!ret && !write && copy_to_user(ubuf, buf, cmd->length))
 		ret = -EFAULT;
 out_free:

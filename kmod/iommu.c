@@ -311,18 +311,6 @@ static u64 memtopo_iommu_block_mask(const struct memtopo_iommu_ent *m, u64 addr)
 	return MEMTOPO_IOMMU_PAGE_MASK;
 }
 
-/*
- * The space @m leads to, or NULL once it is gone, even if its ID now names
- * another.  Under RCU or the context mutex: a space is freed after both.
- */
-static struct memtopo_space *memtopo_iommu_target(struct memtopo_ctx *ctx,
-						  const struct memtopo_iommu_ent *m)
-{
-	struct memtopo_space *as = xa_load(&ctx->space_ids, m->space);
-
-	return as && as->serial == m->serial ? as : NULL;
-}
-
 /* The table's translate, under RCU. */
 static void memtopo_iommu_table_translate(struct memtopo_region *mr, struct memtopo_iommu *io,
 					  u64 addr, struct memtopo_iotlb_entry *out)
@@ -338,7 +326,7 @@ static void memtopo_iommu_table_translate(struct memtopo_region *mr, struct memt
 		return;
 	m = &t->map[i];
 	/* a destroyed space's ID names nothing: the mapping leads nowhere */
-	as = memtopo_iommu_target(mr->ctx, m);
+	as = memtopo_space_find_serial(mr->ctx, m->space, m->serial);
 	if (!as)
 		return;
 	out->addr_mask = memtopo_iommu_block_mask(m, addr);
@@ -688,7 +676,7 @@ static void memtopo_iommu_notify_range(struct memtopo_region *mr, unsigned int t
 	struct memtopo_notify_all all = { .mr = mr };
 
 	all.ev.type = type;
-	all.ev.entry.target_as = memtopo_iommu_target(mr->ctx, m);
+	all.ev.entry.target_as = memtopo_space_find_serial(mr->ctx, m->space, m->serial);
 	all.ev.entry.perm = type == MEMTOPO_IOMMU_NOTIFIER_MAP ? m->perm : MEMTOPO_IOMMU_NONE;
 	memtopo_iommu_cut_blocks(iova, last, m->addr + (iova - m->iova),
 				 memtopo_iommu_notify_all_block, &all);
@@ -1195,7 +1183,7 @@ int memtopo_iommu_replay_locked(struct memtopo_region *iommu, struct memtopo_iom
 
 		if (m->iova > n->end)
 			break;
-		one.e.target_as = memtopo_iommu_target(iommu->ctx, m);
+		one.e.target_as = memtopo_space_find_serial(iommu->ctx, m->space, m->serial);
 		/* a destroyed space's ID names nothing: translation finds no entry */
 		if (!one.e.target_as)
 			continue;

@@ -803,6 +803,19 @@ struct memtopo_space {
 	struct memtopo_history *history;
 };
 
+/*
+ * The space @id names if it is the one of serial @serial (0: whichever it
+ * is), else NULL.  Under RCU or the context mutex: a space is freed after
+ * both.
+ */
+static inline struct memtopo_space *memtopo_space_find_serial(struct memtopo_ctx *ctx, u32 id,
+							      u64 serial)
+{
+	struct memtopo_space *as = xa_load(&ctx->space_ids, id);
+
+	return as && (!serial || as->serial == serial) ? as : NULL;
+}
+
 /* The region an alias shows, or NULL for every other kind. */
 static inline struct memtopo_region *
 memtopo_region_alias_target(const struct memtopo_region *mr)

@@ -40,7 +40,13 @@ struct mirror {
 	struct mutex lock;		/* attach/get against each other */
 	struct memtopo_ctx *ctx;	/* from memtopo_ctx_from_fd() */
 	struct memtopo_listener l;
-	struct memtopo_space *as;	/* the mirrored space, alive while registered */
+	/*
+	 * the mirrored space, alive while registered: for the callbacks only
+	 * (mirror_rw() names it by @space_id and @serial, see there)
+	 */
+	struct memtopo_space *as;
+	u32 space_id;
+	u64 serial;
 	bool registered;
 	/* sorted by start; written only by the callbacks (context mutex held) */
 	struct memtopo_range *r;
@@ -241,8 +247,12 @@ static long mirror_attach(struct mirror *m, void __user *arg)
 	/* the replay's region_add registers discard listeners on @as */
 	m->as = as;
 	ret = as ? memtopo_listener_register_locked(as, &m->l) : -ENOENT;
-	if (ret)
+	if (ret) {
 		m->as = NULL;
+	} else {
+		m->space_id = memtopo_space_id(as);
+		m->serial = memtopo_space_serial(as);
+	}
 	memtopo_ctx_unlock(ctx);
 	if (ret)
 		goto err_put;
@@ -300,7 +310,10 @@ static long mirror_get(struct mirror *m, void __user *arg)
 /*
  * A kernel consumer's access (a served device's round trip goes through
  * here).  Only the mirror's own mutex is held: the access may wait for a
- * userspace server, and the topology must stay changeable meanwhile.
+ * userspace server, and the topology must stay changeable meanwhile.  So
+ * the space is named by ID and serial, not by @m->as: a failed commit that
+ * undoes the space's create frees it without this mutex, and its ID may
+ * name a newer space by then.  Such an access is ENOENT.
  */
 static long mirror_rw(struct mirror *m, void __user *arg)
 {
@@ -318,9 +331,11 @@ static long mirror_rw(struct mirror *m, void __user *arg)
 	if (rw.flags & MEMTOPO_MIRROR_RW_WRITE) {
 		if (copy_from_user(buf, u64_to_user_ptr(rw.buf), rw.len))
 			return -EFAULT;
-		return memtopo_space_write(m->as, rw.addr, buf, rw.len);
+		return memtopo_space_rw_by_id(m->ctx, m->space_id, m->serial, rw.addr, buf,
+					      rw.len, true);
 	}
-	ret = memtopo_space_read(m->as, rw.addr, buf, rw.len);
+	ret = memtopo_space_rw_by_id(m->ctx, m->space_id, m->serial, rw.addr, buf, rw.len,
+				     false);
 	if (!ret && copy_to_user(u64_to_user_ptr(rw.buf), buf, rw.len))
 		ret = -EFAULT;
 	return ret;

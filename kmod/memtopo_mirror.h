@@ -57,8 +57,10 @@ struct memtopo_mirror_get {
 };
 
 /**
- * struct memtopo_mirror_rw - MEMTOPO_MIRROR_RW: memtopo_space_read() or
- * memtopo_space_write() on the mirrored space, as a kernel consumer would.
+ * struct memtopo_mirror_rw - MEMTOPO_MIRROR_RW: a read or write of the
+ * mirrored space, as a kernel consumer would make it, by the space's ID and
+ * serial (memtopo_space_rw_by_id()): ENOENT once the space is gone, its
+ * create undone by a failed commit included.
  * @size: sizeof(struct memtopo_mirror_rw)
  * @flags: MEMTOPO_MIRROR_RW_WRITE or 0
  * @addr: first address

@@ -179,7 +179,22 @@ static void vh_region_del(void *priv, const struct memtopo_section *s)
 	}
 }
 
+/*
+ * The space's create was undone by a failed commit and the space goes: no
+ * access may reach it through @vh->as from now on.  The accesses run under
+ * @io_lock, which the listener takes inside the context mutex anyway.
+ */
+static void vh_detached(void *priv)
+{
+	struct vh *vh = priv;
+
+	mutex_lock(&vh->io_lock);
+	vh->broken = true;
+	mutex_unlock(&vh->io_lock);
+}
+
 static const struct memtopo_listener_ops vh_listener_ops = {
+	.detached = vh_detached,
 	.begin = vh_begin,
 	.region_add = vh_region_add,
 	.region_del = vh_region_del,

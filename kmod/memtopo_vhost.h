@@ -93,7 +93,8 @@ struct memtopo_vhost_attach {
  * struct memtopo_vhost_stats - MEMTOPO_VHOST_STATS: what the device did.
  * @size: sizeof(struct memtopo_vhost_stats)
  * @flags: in, must be 0; out, MEMTOPO_VHOST_STATS_BROKEN if the listener's
- *	table stopped mirroring the view (a callback saw a mapping out, a
+ *	table stopped mirroring the view (its space's create was undone by a
+ *	failed commit, a callback saw a mapping out, a
  *	region_del of a range it never had, or could not allocate; an access
  *	found the view disagreeing with it)
  * @done: requests completed successfully

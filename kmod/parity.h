@@ -268,10 +268,6 @@ void memtopo_dispatch_barrier(void);
 int memtopo_space_check(struct memtopo_space *as, u64 addr, void *buf, size_t len,
 			bool is_write);
 
-/* dispatch.c, for ioctl_parity.c: an access by space ID, not under ctx->lock */
-int memtopo_space_rw_by_id(struct memtopo_ctx *ctx, u32 space, u64 addr, void *buf,
-			   size_t len, bool is_write);
-
 /* dirty.c, for dispatch.c: called under rcu_read_lock() */
 void memtopo_mark_dirty_rcu(struct memtopo_region *mr, u64 offset, u64 len);
 

@@ -63,13 +63,14 @@ struct memtopo_space *memtopo_space_create_locked(struct memtopo_ctx *ctx, const
 		goto err_free;
 	}
 	RCU_INIT_POINTER(as->view, empty);
+	/* set before the ID publishes the space to lockless readers */
+	as->serial = ++ctx->space_serial;
 	/* cyclic, as region IDs; a failed commit below puts the cursor back */
 	u->id_next = ctx->next_space_id;
 	ret = xa_alloc_cyclic(&ctx->space_ids, &as->id, as, XA_LIMIT(1, INT_MAX),
 			      &ctx->next_space_id, GFP_KERNEL_ACCOUNT);
 	if (ret < 0)
 		goto err_free;
-	as->serial = ++ctx->space_serial;
 	as->ctx = ctx;
 	as->root = root;
 	/* writers hold ctx->lock: lockdep checks it instead of preemption */

@@ -18,6 +18,7 @@
 #include "kselftest_harness.h"
 #include "../tools/memtopoctl/libmemtopo.c"
 #include "memtopo_discard.h"
+#include "memtopo_undone.h"
 #include "../kmod/memtopo_mirror.h"
 
 /* *@populated (if not NULL): what the discard listeners hold populated. */
@@ -343,6 +344,50 @@ TEST(veto_checks)
 	EXPECT_EQ(-1, ioctl(mfd, MEMTOPO_MIRROR_VETO, &v));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(0, mirror_veto(mfd, 0, 0));
+	close(mfd);
+	close(fd);
+}
+
+/*
+ * The mirror attached to a space that a transaction created, whose commit
+ * then fails: the rollback frees the space under the attached mirror.  Its
+ * accesses, by the space's ID and serial, are ENOENT from then on, even
+ * once a newer space has the ID (through the freed space's pointer they
+ * read freed memory: the debug kernel's KASAN reports it).
+ */
+TEST(rw_after_the_space_is_undone)
+{
+	struct memtopo_mirror_attach a = { .size = sizeof(a) };
+	struct memtopo_mirror_rw rw = { .size = sizeof(rw), .len = 4 };
+	int fd, mfd, root, bank, space, fresh;
+	__u8 buf[4];
+
+	mfd = open("/dev/memtopo_mirror", O_RDWR);
+	if (mfd < 0)
+		SKIP(return, "memtopo_mirror.ko is not loaded");
+	fd = mt_open();
+	ASSERT_LE(0, fd);
+	root = mt_region_create(fd, MEMTOPO_KIND_CONTAINER, "root", 0, MEMTOPO_OP_F_SIZE_2_64);
+	ASSERT_LT(0, root);
+	bank = undone_bank(fd);
+	ASSERT_LT(0, bank);
+
+	ASSERT_EQ(0, mt_txn(fd, MEMTOPO_TXN_BEGIN, NULL));
+	space = mt_space_create(fd, "undone", root);
+	ASSERT_LT(0, space);
+	a.memtopo_fd = fd;
+	a.space = space;
+	ASSERT_EQ(0, ioctl(mfd, MEMTOPO_MIRROR_ATTACH, &a));
+	ASSERT_EQ(-ENOSPC, undone_commit(fd, root, bank));
+
+	rw.buf = (uintptr_t)buf;
+	EXPECT_EQ(-1, ioctl(mfd, MEMTOPO_MIRROR_RW, &rw));
+	EXPECT_EQ(ENOENT, errno) TH_LOG("an access to an undone space: %s", strerror(errno));
+	fresh = mt_space_create(fd, "fresh", root);
+	ASSERT_EQ(space, fresh) TH_LOG("the undone create's ID was not given again");
+	EXPECT_EQ(-1, ioctl(mfd, MEMTOPO_MIRROR_RW, &rw))
+		TH_LOG("the mirror reached the space given its space's ID");
+	EXPECT_EQ(ENOENT, errno);
 	close(mfd);
 	close(fd);
 }

@@ -32,6 +32,7 @@
 
 #include "kselftest_harness.h"
 #include "../tools/memtopoctl/libmemtopo.c"
+#include "memtopo_undone.h"
 #include "../kmod/memtopo_vhost.h"
 
 #define RAM_SIZE	0x200000u
@@ -446,6 +447,47 @@ TEST(ring_while_the_map_moves)
 	close(v.fd);
 	close(v.call);
 	munmap(v.mem, RAM_SIZE);
+}
+
+/*
+ * A device attached to a space whose create a failed commit undoes: the
+ * space goes, and the device is broken from then on (no access may reach
+ * the space it held).
+ */
+TEST(space_undone_under_the_device)
+{
+	struct memtopo_vhost_attach a = { .size = sizeof(a), .num = 8 };
+	struct memtopo_vhost_stats st = { .size = sizeof(st) };
+	int vfd, fd, efd, root, bank, space;
+
+	vfd = open("/dev/memtopo_vhost", O_RDWR);
+	if (vfd < 0)
+		SKIP(return, "memtopo_vhost.ko is not loaded");
+	fd = mt_open();
+	ASSERT_LE(0, fd);
+	efd = eventfd(0, 0);
+	ASSERT_LE(0, efd);
+	root = mt_region_create(fd, MEMTOPO_KIND_CONTAINER, "root", 0, MEMTOPO_OP_F_SIZE_2_64);
+	ASSERT_LT(0, root);
+	bank = undone_bank(fd);
+	ASSERT_LT(0, bank);
+
+	ASSERT_EQ(0, mt_txn(fd, MEMTOPO_TXN_BEGIN, NULL));
+	space = mt_space_create(fd, "undone", root);
+	ASSERT_LT(0, space);
+	a.memtopo_fd = fd;
+	a.call_fd = efd;
+	a.space = space;
+	ASSERT_EQ(0, ioctl(vfd, MEMTOPO_VHOST_ATTACH, &a));
+	ASSERT_EQ(0, ioctl(vfd, MEMTOPO_VHOST_STATS, &st));
+	EXPECT_EQ(0, st.flags);
+	ASSERT_EQ(-ENOSPC, undone_commit(fd, root, bank));
+	ASSERT_EQ(0, ioctl(vfd, MEMTOPO_VHOST_STATS, &st));
+	EXPECT_EQ(MEMTOPO_VHOST_STATS_BROKEN, st.flags)
+		TH_LOG("the device still serves a space that is gone");
+	close(vfd);
+	close(efd);
+	close(fd);
 }
 
 TEST(attach_refuses_bad_input)

@@ -305,9 +305,14 @@ struct memtopo_section {
  * @coalesced_io_add: a coalesced MMIO range became visible.
  * @coalesced_io_del: a coalesced MMIO range stopped being visible.
  * @detached: the listener is about to be detached without having asked:
- *	its space was created in a transaction whose commit failed, and goes.
- *	The detach that follows is memtopo_listener_unregister()'s, the
- *	reference the registration took on the context included.
+ *	its space was created in a transaction whose commit failed, and goes
+ *	(memtopo_listener_register_locked()).  Called once, from that
+ *	rollback, with the context mutex held: it may only note the fact (a
+ *	flag, an eventfd); it must not change the context, unregister the
+ *	listener or take the mutex.  Then begin, region_del for each range it
+ *	was told of and commit follow, and the space is freed: drop every
+ *	pointer to it here, and reach it by memtopo_space_id() and
+ *	memtopo_space_serial() if at all.
  *
  * All callbacks are optional, run with the context mutex held and may
  * sleep.  The order within one commit is QEMU's
@@ -371,6 +376,9 @@ struct memtopo_ctx *memtopo_ctx_from_fd(int fd);
 struct memtopo_space *memtopo_space_find_locked(struct memtopo_ctx *ctx, u32 id);
 u32 memtopo_region_id(const struct memtopo_region *mr);
 u32 memtopo_space_id(const struct memtopo_space *as);
+u64 memtopo_space_serial(const struct memtopo_space *as);
+int memtopo_space_rw_by_id(struct memtopo_ctx *ctx, u32 space, u64 serial, u64 addr,
+			   void *buf, size_t len, bool is_write);
 
 /* Regions: every call below takes and releases the context mutex. */
 /**
@@ -557,8 +565,9 @@ void memtopo_listener_unregister_locked(struct memtopo_listener *l);
  * opened it: a kernel user's begin while a /dev/memtopo file has one open
  * nests in the file's, and one it keeps open across a release of the
  * mutex takes in the file's next commits (the file's outermost commit is
- * then an inner one, publishing nothing until the kernel user's).  Files
- * are refused changes while a kernel user's transaction is open.
+ * then an inner one, publishing nothing until the kernel user's).  While
+ * a kernel user's transaction is open, files without one of their own are
+ * refused changes; a file whose transaction was open first is not.
  */
 /**
  * memtopo_transaction_begin() - open a (nested) transaction.

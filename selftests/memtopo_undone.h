@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A commit that fails for want of memory, so that what its transaction
+ * created is undone: for the tests of what stays attached to a space
+ * that goes that way.  Include after libmemtopo.c.
+ */
+#ifndef MEMTOPO_SELFTEST_UNDONE_H
+#define MEMTOPO_SELFTEST_UNDONE_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+/* I/O regions in the bank: their view is some pages, past a page of budget. */
+#define UNDONE_BANK	200
+
+/* A container of UNDONE_BANK I/O regions, mapped nowhere: its ID, or -errno. */
+static inline int undone_bank(int fd)
+{
+	struct memtopo_op *ops = calloc(1 + 2 * UNDONE_BANK, sizeof(*ops));
+	__u32 err, k;
+	int ret;
+
+	if (!ops)
+		return -ENOMEM;
+	mt_op_init(&ops[0], MEMTOPO_OP_REGION_CREATE);
+	ops[0].length = 2ULL * UNDONE_BANK * 0x1000;
+	strcpy(ops[0].name, "bank");
+	for (k = 0; k < UNDONE_BANK; k++) {
+		mt_op_init(&ops[1 + 2 * k], MEMTOPO_OP_REGION_CREATE);
+		ops[1 + 2 * k].kind = MEMTOPO_KIND_IO;
+		ops[1 + 2 * k].length = 0x1000;
+		snprintf(ops[1 + 2 * k].name, sizeof(ops[0].name), "r%u", k);
+		mt_op_init(&ops[2 + 2 * k], MEMTOPO_OP_ADD_SUBREGION);
+		ops[2 + 2 * k].id = MEMTOPO_ID_BATCH_REF | (1 + 2 * k);
+		ops[2 + 2 * k].ref = MEMTOPO_ID_BATCH_REF | 0;
+		ops[2 + 2 * k].addr = k * 0x2000ULL;
+	}
+	ret = mt_batch(fd, ops, 1 + 2 * UNDONE_BANK, &err);
+	ret = ret ?: (int)ops[0].id;
+	free(ops);
+	return ret;
+}
+
+static inline int undone_budget(int fd, __u32 flags, __u64 mem_max, __u64 *used)
+{
+	struct memtopo_budget b = { .size = sizeof(b), .flags = flags, .mem_max = mem_max };
+
+	if (ioctl(fd, MEMTOPO_BUDGET, &b))
+		return -errno;
+	if (used)
+		*used = b.mem_used;
+	return 0;
+}
+
+/*
+ * Close @fd's open transaction with a commit that fails: @bank (from
+ * undone_bank()) mapped into @root, whose view, rendered at the commit,
+ * does not fit a budget a page above the use.  Returns the commit's
+ * result, -ENOSPC when it went as meant; the budget is the ceiling again.
+ */
+static inline int undone_commit(int fd, int root, int bank)
+{
+	__u64 used;
+	int ret;
+
+	ret = undone_budget(fd, 0, 0, &used) ?:
+	      undone_budget(fd, MEMTOPO_BUDGET_SET, used + 4096, NULL) ?:
+	      mt_add_subregion(fd, root, bank, 0x10000000, 0);
+	if (!ret)
+		ret = mt_txn(fd, MEMTOPO_TXN_COMMIT, NULL);
+	undone_budget(fd, MEMTOPO_BUDGET_SET, 0, NULL);
+	return ret;
+}
+
+#endif
