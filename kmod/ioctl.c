@@ -77,8 +77,8 @@ static bool memtopo_file_txn_foreign_locked(struct memtopo_file *mf)
  * Context: process context, the file's mutex held, the context mutex not
  * held.  On success the context mutex is held; release it with
  * memtopo_ctx_unlock().
- * Return: 0, or -EBUSY (the mutex not held) while a transaction this file
- * did not open is open on its context.
+ * Return: 0, or -EBUSY (the mutex not held) while a transaction is open on
+ * the file's context and the file has none of its own open.
  */
 int memtopo_ucmd_lock_change(struct memtopo_ucmd *ucmd)
 {

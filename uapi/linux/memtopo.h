@@ -391,12 +391,17 @@ struct memtopo_batch {
  * object named by ID see the open transaction's changes.  So a call that
  * names an object the transaction created (SUBSCRIBE, SERVE, IOMMU_MAP and
  * IOMMU_UNMAP, DISCARD, DIRTY_MARK) acts on it, and if the commit fails
- * the object goes with what it was given, its ID to the next one created.
+ * the object is gone and its ID goes to the next one created.  What was
+ * given to it goes too, except a subscription to it, which ends but stays
+ * until UNSUBSCRIBE (struct memtopo_subscribe), and an IOMMU mapping into
+ * it, which leads nowhere until unmapped (MEMTOPO_IOMMU_MAP).
  *
  * Kernel users of the context are not files: their changes join an open
  * file's transaction (published by its outermost commit, undone if it
- * fails), and while a kernel user's transaction is open every file is
- * refused the same way.
+ * fails).  While a kernel user's transaction is open, files without one
+ * of their own are refused the same way; a file whose transaction was
+ * open first is not, and its outermost COMMIT then publishes nothing
+ * until the kernel user's commit does.
  */
 struct memtopo_txn {
 	__u32 size;
@@ -1738,7 +1743,9 @@ struct memtopo_iommu_unmap {
  * @iova: first IOVA
  * @length: bytes
  * @addr: where @iova goes in @space
- * @space: target space ID (it may have been destroyed since)
+ * @space: target space ID (the space may have been destroyed since, or its
+ *	create undone by a failed commit and the ID given to a newer space,
+ *	which the mapping never reaches)
  * @flags: MEMTOPO_IOMMU_MAP_READ / _WRITE
  */
 struct memtopo_iommu_mapping {
