@@ -63,7 +63,7 @@ static inline int undone_budget(int fd, __u32 flags, __u64 mem_max, __u64 *used)
  */
 static inline int undone_commit(int fd, int root, int bank)
 {
-	__u64 used;
+	__u64 used = 0;
 	int ret;
 
 	ret = undone_budget(fd, 0, 0, &used) ?:
