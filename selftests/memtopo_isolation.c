@@ -697,7 +697,7 @@ TEST(subscription_to_another_files_undone_space)
 	const char *name = "kselftest-undone-sub";
 	int fd1 = mt_open(), fd2 = mt_open(), efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	struct memtopo_event ev;
-	int root, bank, space;
+	struct undone u;
 	__u32 sub, n = 1;
 	__u64 fired = 0;
 
@@ -707,16 +707,9 @@ TEST(subscription_to_another_files_undone_space)
 	mt_ctx_destroy(fd1, name);
 	ASSERT_EQ(0, mt_attach(fd1, name, MEMTOPO_ATTACH_CREATE | MEMTOPO_ATTACH_EXCL, NULL));
 	ASSERT_EQ(0, mt_attach(fd2, name, 0, NULL));
-	root = mt_region_create(fd1, MEMTOPO_KIND_CONTAINER, "root", 0, MEMTOPO_OP_F_SIZE_2_64);
-	ASSERT_LT(0, root);
-	bank = undone_bank(fd1);
-	ASSERT_LT(0, bank);
-
-	ASSERT_EQ(0, mt_txn(fd1, MEMTOPO_TXN_BEGIN, NULL));
-	space = mt_space_create(fd1, "undone", root);
-	ASSERT_LT(0, space);
-	ASSERT_EQ(0, mt_subscribe(fd2, space, efd, 0, 0, &sub));
-	ASSERT_EQ(-ENOSPC, undone_commit(fd1, root, bank));
+	ASSERT_EQ(0, undone_begin(fd1, &u));
+	ASSERT_EQ(0, mt_subscribe(fd2, u.space, efd, 0, 0, &sub));
+	ASSERT_EQ(-ENOSPC, undone_commit(fd1, u.root, u.bank));
 	EXPECT_EQ(sizeof(fired), read(efd, &fired, sizeof(fired)))
 		TH_LOG("the end of the other file's subscription woke nobody");
 	EXPECT_EQ(-ENODEV, mt_read_events(fd2, sub, &ev, &n, NULL));

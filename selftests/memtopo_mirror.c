@@ -359,7 +359,8 @@ TEST(rw_after_the_space_is_undone)
 {
 	struct memtopo_mirror_attach a = { .size = sizeof(a) };
 	struct memtopo_mirror_rw rw = { .size = sizeof(rw), .len = 4 };
-	int fd, mfd, root, bank, space, fresh;
+	struct undone u;
+	int fd, mfd, fresh;
 	__u8 buf[4];
 
 	mfd = open("/dev/memtopo_mirror", O_RDWR);
@@ -367,24 +368,17 @@ TEST(rw_after_the_space_is_undone)
 		SKIP(return, "memtopo_mirror.ko is not loaded");
 	fd = mt_open();
 	ASSERT_LE(0, fd);
-	root = mt_region_create(fd, MEMTOPO_KIND_CONTAINER, "root", 0, MEMTOPO_OP_F_SIZE_2_64);
-	ASSERT_LT(0, root);
-	bank = undone_bank(fd);
-	ASSERT_LT(0, bank);
-
-	ASSERT_EQ(0, mt_txn(fd, MEMTOPO_TXN_BEGIN, NULL));
-	space = mt_space_create(fd, "undone", root);
-	ASSERT_LT(0, space);
+	ASSERT_EQ(0, undone_begin(fd, &u));
 	a.memtopo_fd = fd;
-	a.space = space;
+	a.space = u.space;
 	ASSERT_EQ(0, ioctl(mfd, MEMTOPO_MIRROR_ATTACH, &a));
-	ASSERT_EQ(-ENOSPC, undone_commit(fd, root, bank));
+	ASSERT_EQ(-ENOSPC, undone_commit(fd, u.root, u.bank));
 
 	rw.buf = (uintptr_t)buf;
 	EXPECT_EQ(-1, ioctl(mfd, MEMTOPO_MIRROR_RW, &rw));
 	EXPECT_EQ(ENOENT, errno) TH_LOG("an access to an undone space: %s", strerror(errno));
-	fresh = mt_space_create(fd, "fresh", root);
-	ASSERT_EQ(space, fresh) TH_LOG("the undone create's ID was not given again");
+	fresh = mt_space_create(fd, "fresh", u.root);
+	ASSERT_EQ(u.space, fresh) TH_LOG("the undone create's ID was not given again");
 	EXPECT_EQ(-1, ioctl(mfd, MEMTOPO_MIRROR_RW, &rw))
 		TH_LOG("the mirror reached the space given its space's ID");
 	EXPECT_EQ(ENOENT, errno);

@@ -75,4 +75,34 @@ static inline int undone_commit(int fd, int root, int bank)
 	return ret;
 }
 
+/* What undone_begin() made: the space is the transaction's, to be undone. */
+struct undone {
+	int root;
+	int bank;
+	int space;
+};
+
+/*
+ * A root container with a bank beside it, committed, then a transaction
+ * opened on @fd and a space over the root created in it: what
+ * undone_commit(fd, u->root, u->bank) undoes.  0, or -errno.
+ */
+static inline int undone_begin(int fd, struct undone *u)
+{
+	int ret;
+
+	u->root = mt_region_create(fd, MEMTOPO_KIND_CONTAINER, "root", 0,
+				   MEMTOPO_OP_F_SIZE_2_64);
+	if (u->root < 0)
+		return u->root;
+	u->bank = undone_bank(fd);
+	if (u->bank < 0)
+		return u->bank;
+	ret = mt_txn(fd, MEMTOPO_TXN_BEGIN, NULL);
+	if (ret)
+		return ret;
+	u->space = mt_space_create(fd, "undone", u->root);
+	return u->space < 0 ? u->space : 0;
+}
+
 #endif

@@ -458,7 +458,8 @@ TEST(space_undone_under_the_device)
 {
 	struct memtopo_vhost_attach a = { .size = sizeof(a), .num = 8 };
 	struct memtopo_vhost_stats st = { .size = sizeof(st) };
-	int vfd, fd, efd, root, bank, space;
+	int vfd, fd, efd;
+	struct undone u;
 
 	vfd = open("/dev/memtopo_vhost", O_RDWR);
 	if (vfd < 0)
@@ -467,21 +468,14 @@ TEST(space_undone_under_the_device)
 	ASSERT_LE(0, fd);
 	efd = eventfd(0, 0);
 	ASSERT_LE(0, efd);
-	root = mt_region_create(fd, MEMTOPO_KIND_CONTAINER, "root", 0, MEMTOPO_OP_F_SIZE_2_64);
-	ASSERT_LT(0, root);
-	bank = undone_bank(fd);
-	ASSERT_LT(0, bank);
-
-	ASSERT_EQ(0, mt_txn(fd, MEMTOPO_TXN_BEGIN, NULL));
-	space = mt_space_create(fd, "undone", root);
-	ASSERT_LT(0, space);
+	ASSERT_EQ(0, undone_begin(fd, &u));
 	a.memtopo_fd = fd;
 	a.call_fd = efd;
-	a.space = space;
+	a.space = u.space;
 	ASSERT_EQ(0, ioctl(vfd, MEMTOPO_VHOST_ATTACH, &a));
 	ASSERT_EQ(0, ioctl(vfd, MEMTOPO_VHOST_STATS, &st));
 	EXPECT_EQ(0, st.flags);
-	ASSERT_EQ(-ENOSPC, undone_commit(fd, root, bank));
+	ASSERT_EQ(-ENOSPC, undone_commit(fd, u.root, u.bank));
 	ASSERT_EQ(0, ioctl(vfd, MEMTOPO_VHOST_STATS, &st));
 	EXPECT_EQ(MEMTOPO_VHOST_STATS_BROKEN, st.flags)
 		TH_LOG("the device still serves a space that is gone");
