@@ -153,6 +153,8 @@ void memtopo_space_undo(struct memtopo_undo *u)
 	struct memtopo_ctx *ctx = as->ctx;
 	struct memtopo_listener *l, *tmp;
 
+	/* detached() below is promised the context mutex */
+	memtopo_assert_locked(ctx);
 	if (u->kind == MEMTOPO_UNDO_SPACE_CREATE) {
 		/* a kernel user listening to a space that never was: it goes */
 		list_for_each_entry_safe(l, tmp, &as->listeners, link) {
