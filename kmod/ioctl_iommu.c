@@ -17,6 +17,7 @@
 static_assert(MEMTOPO_KIND_IOMMU == (int)MEMTOPO_IOMMU);
 static_assert(MEMTOPO_IOMMU_MAP_READ == MEMTOPO_IOMMU_RO);
 static_assert(MEMTOPO_IOMMU_MAP_WRITE == MEMTOPO_IOMMU_WO);
+static_assert(!(MEMTOPO_IOMMU_MAPPING_GONE & MEMTOPO_IOMMU_RW));
 static_assert(MEMTOPO_IOMMU_PAGE == MEMTOPO_IOMMU_PAGE_SIZE);
 static_assert(MEMTOPO_IOMMU_MAPPINGS_MAX == MEMTOPO_IOMMU_MAX_MAPPINGS);
 
@@ -79,12 +80,24 @@ int memtopo_ioctl_iommu_unmap(struct memtopo_ucmd *ucmd)
 	return ret;
 }
 
+/*
+ * The mappings, those leading to no space marked with the uapi flag in
+ * their copy's permissions (the two share values): whether the target is
+ * the space its ID names now can only be told here, under the mutex.
+ */
 static int memtopo_iommu_collect(struct memtopo_region *mr, void *info, u32 cap, u32 *total)
 {
-	int ret = memtopo_iommu_mappings_locked(mr, info, cap, total);
+	struct memtopo_iommu_ent *e = info;
+	int ret = memtopo_iommu_mappings_locked(mr, e, cap, total);
+	u32 i;
 
 	/* a short @cap is the lister's business: it asked for the count */
-	return ret == -ENOSPC ? 0 : ret;
+	if (ret)
+		return ret == -ENOSPC ? 0 : ret;
+	for (i = 0; i < *total; i++)
+		if (memtopo_iommu_target_gone_locked(mr, &e[i]))
+			e[i].perm |= MEMTOPO_IOMMU_MAPPING_GONE;
+	return 0;
 }
 
 static void memtopo_iommu_convert(void *entry, const void *info)

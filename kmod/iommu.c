@@ -993,6 +993,25 @@ int memtopo_iommu_mappings_locked(struct memtopo_region *iommu,
 	return 0;
 }
 
+/**
+ * memtopo_iommu_target_gone_locked() - whether a mapping's target space is gone.
+ * @iommu: the table IOMMU holding @e.
+ * @e: one of its mappings, as memtopo_iommu_mappings_locked() copied it.
+ *
+ * A mapping names its target by ID and serial: the space was destroyed,
+ * or its create undone by a failed commit, when no living space has both
+ * (the ID alone may name a newer space, which the mapping never reaches).
+ *
+ * Context: the context mutex held.
+ * Return: true if the mapping leads to no space.
+ */
+bool memtopo_iommu_target_gone_locked(struct memtopo_region *iommu,
+				      const struct memtopo_iommu_ent *e)
+{
+	memtopo_assert_locked(iommu->ctx);
+	return !memtopo_space_find_serial(iommu->ctx, e->space, e->serial);
+}
+
 static unsigned int memtopo_iommu_flags_of(struct memtopo_iommu *io,
 					   const struct memtopo_iommu_notifier *skip)
 {

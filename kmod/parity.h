@@ -183,6 +183,8 @@ int memtopo_iommu_walk_rcu(struct memtopo_section *s, u64 *addr, u64 *len, bool 
 int memtopo_iommu_unmap_all_locked(struct memtopo_region *iommu);
 int memtopo_iommu_mappings_locked(struct memtopo_region *iommu,
 				  struct memtopo_iommu_ent *buf, u32 cap, u32 *nr);
+bool memtopo_iommu_target_gone_locked(struct memtopo_region *iommu,
+				      const struct memtopo_iommu_ent *e);
 void memtopo_iommu_range_add(struct memtopo_space *as, const struct memtopo_section *s);
 void memtopo_iommu_replay(struct memtopo_listener *l);
 

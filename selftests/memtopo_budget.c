@@ -394,10 +394,26 @@ TEST_F(budget, subscribers_of_an_undone_space)
 }
 
 /*
+ * The flags MEMTOPO_IOMMU_GET gives the only mapping of @mmu, which must
+ * name @space, or -1.
+ */
+static int b_iommu_flags(int fd, __u32 mmu, __u32 space)
+{
+	struct memtopo_iommu_mapping *m = NULL;
+	__u32 n = 0;
+	int flags = -1;
+
+	if (!mt_iommu_get(fd, mmu, &m, &n) && n == 1 && m[0].space == space)
+		flags = m[0].flags;
+	free(m);
+	return flags;
+}
+
+/*
  * An IOMMU mapping into a space whose create a refused commit undoes: the
  * mapping is no transaction's, so it stays, and leads nowhere.  The undone
  * create's ID goes to the next space created, which the mapping must not
- * reach.
+ * reach, and MEMTOPO_IOMMU_GET marks the mapping gone.
  */
 TEST_F(budget, iommu_mapping_into_an_undone_space)
 {
@@ -437,12 +453,16 @@ TEST_F(budget, iommu_mapping_into_an_undone_space)
 	ASSERT_EQ(gone, fresh) TH_LOG("the undone create's ID was not given again");
 	EXPECT_EQ(-ENXIO, mt_space_rw(self->fd, dma, 0, buf, sizeof(buf), 0))
 		TH_LOG("a mapping into an undone space reached the space given its ID");
+	/* listed with the ID the new space has now, so marked gone */
+	EXPECT_EQ(MEMTOPO_IOMMU_MAP_READ | MEMTOPO_IOMMU_MAPPING_GONE,
+		  b_iommu_flags(self->fd, mmu, fresh));
 	/* mapped again, into the new space: it leads there */
 	EXPECT_EQ(0, mt_iommu_unmap(self->fd, mmu, 0, MEMTOPO_IOMMU_PAGE, 0));
 	EXPECT_EQ(0, mt_iommu_map(self->fd, mmu, 0, MEMTOPO_IOMMU_PAGE, fresh, 0,
 				  MEMTOPO_IOMMU_MAP_READ));
 	ASSERT_EQ(0, mt_space_rw(self->fd, dma, 0, buf, sizeof(buf), 0));
 	EXPECT_EQ(0, memcmp(buf, image, sizeof(buf)));
+	EXPECT_EQ(MEMTOPO_IOMMU_MAP_READ, b_iommu_flags(self->fd, mmu, fresh));
 }
 
 /*

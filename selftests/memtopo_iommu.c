@@ -701,8 +701,8 @@ TEST_F(iommu, target_space_destroyed)
 {
 	int root2, alias, mem2;
 	struct memtopo_op op;
+	char *t, want[128];
 	__u8 buf[4];
-	char *t;
 
 	root2 = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "root2", 0,
 				 MEMTOPO_OP_F_SIZE_2_64);
@@ -720,11 +720,18 @@ TEST_F(iommu, target_space_destroyed)
 	ASSERT_EQ(0, mt_iommu_map(self->fd, self->mmu, 0x3000, PG, mem2, RAM_BASE, RD));
 	ASSERT_EQ(0, i_rw(self->fd, self->dma, 0x3000, buf, 4, 0));
 	EXPECT_EQ(0, memcmp(buf, self->image, 4));
+	t = i_table(self->fd, self->mmu);
+	snprintf(want, sizeof(want), "ret 0 n 1: 3000+1000>%u:%llx/%u", mem2,
+		 (unsigned long long)RAM_BASE, RD);
+	EXPECT_STREQ(want, t);
+	free(t);
 	ASSERT_EQ(0, mt_space_destroy(self->fd, mem2));
 	EXPECT_EQ(-ENXIO, i_rw(self->fd, self->dma, 0x3000, buf, 4, 0));
-	/* the mapping stays listed (with the dead ID) until unmapped */
+	/* the mapping stays listed (with the dead ID), marked gone, until unmapped */
 	t = i_table(self->fd, self->mmu);
-	EXPECT_NE(NULL, strstr(t, "n 1:"));
+	snprintf(want, sizeof(want), "ret 0 n 1: 3000+1000>%u:%llx/%u", mem2,
+		 (unsigned long long)RAM_BASE, RD | MEMTOPO_IOMMU_MAPPING_GONE);
+	EXPECT_STREQ(want, t);
 	free(t);
 	EXPECT_EQ(0, mt_iommu_unmap(self->fd, self->mmu, 0x3000, PG, 0));
 	/* a new map to the dead ID is refused */
@@ -780,6 +787,7 @@ TEST_F(iommu, errno_contract)
 	MAP_ERR(-EINVAL, region, self->ram);		/* not an IOMMU */
 	MAP_ERR(-EINVAL, flags, 0);			/* no permission */
 	MAP_ERR(-EINVAL, flags, RD | (1u << 7));	/* unknown flag */
+	MAP_ERR(-EINVAL, flags, RD | MEMTOPO_IOMMU_MAPPING_GONE);	/* only out */
 	MAP_ERR(-EINVAL, iova, 0x2800);
 	MAP_ERR(-EINVAL, length, 0);
 	MAP_ERR(-EINVAL, length, 0x800);

@@ -105,6 +105,15 @@ static const char *space_name(struct names *nm, __u32 id)
 	return NULL;
 }
 
+/*
+ * The name of a mapping's target space, NULL when it is gone: its ID may
+ * name a newer space by now (an undone create's), which is not the target.
+ */
+static const char *target_name(struct names *nm, const struct memtopo_iommu_mapping *m)
+{
+	return m->flags & MEMTOPO_IOMMU_MAPPING_GONE ? NULL : space_name(nm, m->space);
+}
+
 static int iommu_show(int fd, struct names *nm, __u32 region, int argc, char **argv)
 {
 	struct memtopo_iommu_mapping *m = NULL;
@@ -124,7 +133,7 @@ static int iommu_show(int fd, struct names *nm, __u32 region, int argc, char **a
 		jkey("mappings");
 		jopen('[');
 		for (i = 0; i < n; i++) {
-			const char *s = space_name(nm, m[i].space);
+			const char *s = target_name(nm, &m[i]);
 
 			jelem();
 			jopen('{');
@@ -133,6 +142,7 @@ static int iommu_show(int fd, struct names *nm, __u32 region, int argc, char **a
 			jnum("space_id", m[i].space);
 			if (s)
 				jstr("space", s);
+			jflag("gone", m[i].flags & MEMTOPO_IOMMU_MAPPING_GONE);
 			jnum("addr", m[i].addr);
 			jstr("perm", perm_name(m[i].flags));
 			jclose('}');
@@ -144,12 +154,12 @@ static int iommu_show(int fd, struct names *nm, __u32 region, int argc, char **a
 		printf("iommu %s (#%u): %u mapping%s\n", region_name(nm, region), region, n,
 		       n == 1 ? "" : "s");
 		for (i = 0; i < n; i++) {
-			const char *s = space_name(nm, m[i].space);
+			const char *s = target_name(nm, &m[i]);
 
 			printf("  %016llx-%016llx -> %s%s#%u %016llx (%s)\n",
 			       (unsigned long long)m[i].iova,
 			       (unsigned long long)(m[i].iova + m[i].length - 1),
-			       s ? s : "(destroyed)", " ", m[i].space,
+			       s ? s : "(gone)", " ", m[i].space,
 			       (unsigned long long)m[i].addr, perm_name(m[i].flags));
 		}
 	}

@@ -1666,10 +1666,14 @@ struct memtopo_discard {
 /* IOMMUs one access may pass through. */
 #define MEMTOPO_IOMMU_MAX_DEPTH		8
 
-/* memtopo_iommu_map.flags, memtopo_iommu_mapping.flags: the permissions */
+/*
+ * memtopo_iommu_map.flags, memtopo_iommu_mapping.flags: the permissions;
+ * MEMTOPO_IOMMU_MAPPING_GONE only out, in memtopo_iommu_mapping.flags
+ */
 enum memtopo_iommu_map_flags {
 	MEMTOPO_IOMMU_MAP_READ = 1 << 0,	/* reads may pass */
 	MEMTOPO_IOMMU_MAP_WRITE = 1 << 1,	/* writes may pass */
+	MEMTOPO_IOMMU_MAPPING_GONE = 1 << 2,	/* its target space is gone */
 };
 
 /**
@@ -1743,10 +1747,14 @@ struct memtopo_iommu_unmap {
  * @iova: first IOVA
  * @length: bytes
  * @addr: where @iova goes in @space
- * @space: target space ID (the space may have been destroyed since, or its
- *	create undone by a failed commit and the ID given to a newer space,
- *	which the mapping never reaches)
- * @flags: MEMTOPO_IOMMU_MAP_READ / _WRITE
+ * @space: target space ID
+ * @flags: MEMTOPO_IOMMU_MAP_READ / _WRITE, and MEMTOPO_IOMMU_MAPPING_GONE
+ *	when the target space is gone: destroyed, or its create undone by a
+ *	failed commit.  An undone create's ID is given to the next space
+ *	created, which the mapping never reaches: with the flag set, @space
+ *	names no space the mapping leads to, whatever space has that ID now.
+ *	The mapping stays listed until it is unmapped; accesses through it
+ *	fault.
  */
 struct memtopo_iommu_mapping {
 	__aligned_u64 iova;

@@ -404,6 +404,16 @@ expect "watch --replay: the mappings follow the IOMMU's region_add" \
 json watch-iommu-replay sh -c \
 	"memtopoctl -c cli --json watch dma --replay --events all --count 1 --timeout 5"
 expect "iommu unmap all again" "" 0 C iommu unmap mmu all
+# a mapping outlives its target space: listed as gone, not by a name
+expect "create a target space" "" 0 sh -c "memtopoctl -c cli create-space mem2 sys >/dev/null"
+expect "iommu map into it" "" 0 C iommu map mmu 0x5000 0x1000 mem2 0x10000 r
+expect "destroy the target space" "" 0 C destroy-space mem2
+expect "iommu show: the target is gone" 1 0 sh -c "memtopoctl -c cli iommu show mmu |
+	grep -c '^  0000000000005000-0000000000005fff -> (gone) #[0-9]* 0000000000010000 (r)$'"
+expect "iommu show --json: the target is gone" 1 0 sh -c \
+	"memtopoctl -c cli --json iommu show mmu | grep -c '\"gone\": true'"
+expect_err "DMA through it: unassigned" "unassigned address" 1 C read dma 0x5000
+expect "iommu unmap it" "" 0 C iommu unmap mmu all
 expect_err "iommu on a RAM region" "not an IOMMU" 1 C iommu map kram 0 0x1000 mem 0
 expect_err "iommu: bad permissions" "r, w or rw" 2 C iommu map mmu 0 0x1000 mem 0 x
 # make run's IOMMU demo checks itself: here against kernel RAM
