@@ -63,6 +63,22 @@ static u64 mt_size_m1(const struct memtopo_region *mr)
 	return memtopo_region_empty(mr) ? 0 : memtopo_region_last_off(mr);
 }
 
+/* memory_region_type() of a region that is no alias, from its description */
+static const char *mt_type_name(const struct memtopo_region_state *st)
+{
+	switch (st->kind) {
+	case MEMTOPO_RAM_DEVICE:
+		return "ramd";
+	case MEMTOPO_ROM_DEVICE:
+		return (st->flags & MEMTOPO_RS_ROMD) ? "romd" : "i/o";
+	case MEMTOPO_RAM:
+	case MEMTOPO_ROM:
+		return (st->flags & MEMTOPO_RS_READONLY) ? "rom" : "ram";
+	default:
+		return "i/o";
+	}
+}
+
 /**
  * memtopo_region_type_name() - QEMU's memory_region_type().
  * @mr: a region.
@@ -79,17 +95,7 @@ const char *memtopo_region_type_name(const struct memtopo_region *mr)
 	while ((target = memtopo_region_alias_target(mr)))
 		mr = target;
 	memtopo_region_describe_locked(mr, &st);
-	switch (st.kind) {
-	case MEMTOPO_RAM_DEVICE:
-		return "ramd";
-	case MEMTOPO_ROM_DEVICE:
-		return (st.flags & MEMTOPO_RS_ROMD) ? "romd" : "i/o";
-	case MEMTOPO_RAM:
-	case MEMTOPO_ROM:
-		return (st.flags & MEMTOPO_RS_READONLY) ? "rom" : "ram";
-	default:
-		return "i/o";
-	}
+	return mt_type_name(&st);
 }
 
 static void mt_enqueue_alias(struct memtopo_mtree_buf *b, struct memtopo_region *target)
@@ -157,7 +163,7 @@ static noinline_for_stack u64 mt_print_line(struct memtopo_mtree_buf *b,
 			mt_printf(b, MTREE_INDENT);
 		mt_printf(b, "%016llx-%016llx (prio %d, %s%s): ", cur_start, cur_end,
 			  st.priority, (st.flags & MEMTOPO_RS_NONVOLATILE) ? "nv-" : "",
-			  memtopo_region_type_name(mr));
+			  target ? memtopo_region_type_name(target) : mt_type_name(&st));
 		if (target)
 			mt_printf(b, "alias %s @%s %016llx-%016llx", st.name,
 				  memtopo_region_name(target), st.alias_offset,
@@ -309,7 +315,8 @@ out:
 static void mt_print_view(struct memtopo_mtree_buf *b, struct memtopo_view *view)
 {
 	struct memtopo_region_state st;
-	u32 i;
+	struct memtopo_view_pos p;
+	struct memtopo_section s;
 
 	mt_printf(b, " Root memory region: %s\n",
 		  view->root ? memtopo_region_name(view->root) : "(none)");
@@ -317,20 +324,15 @@ static void mt_print_view(struct memtopo_mtree_buf *b, struct memtopo_view *view
 		mt_printf(b, MTREE_INDENT "No rendered FlatView\n\n");
 		return;
 	}
-	for (i = 0; i < view->nr; i++) {
-		const struct memtopo_fr *fr = memtopo_view_fr(view, i);
-		u64 last = i + 1 < view->nr ? memtopo_view_start(view, i + 1) - 1 : U64_MAX;
-
-		if (!fr->mr)
-			continue;
-		memtopo_region_describe_locked(fr->mr, &st);
+	/* a range's region is never an alias: the render resolved them */
+	for (memtopo_pos_init(&p, view, 0); memtopo_pos_shown(&p, &s); memtopo_pos_next(&p)) {
+		memtopo_region_describe_locked(s.mr, &st);
 		mt_printf(b, MTREE_INDENT "%016llx-%016llx (prio %d, %s%s): %s",
-			  memtopo_view_start(view, i), last, st.priority,
-			  (fr->flags & MEMTOPO_FR_NONVOLATILE) ? "nv-" : "",
-			  (fr->flags & MEMTOPO_FR_READONLY) ? "rom" :
-			  memtopo_region_type_name(fr->mr), st.name);
-		if (fr->offset)
-			mt_printf(b, " @%016llx", fr->offset);
+			  s.start, s.last, st.priority,
+			  (s.flags & MEMTOPO_FR_NONVOLATILE) ? "nv-" : "",
+			  (s.flags & MEMTOPO_FR_READONLY) ? "rom" : mt_type_name(&st), st.name);
+		if (s.offset)
+			mt_printf(b, " @%016llx", s.offset);
 		mt_printf(b, "\n");
 	}
 	mt_printf(b, "\n");
