@@ -22,26 +22,16 @@
 
 #include "kselftest_harness.h"
 #include "../tools/memtopoctl/libmemtopo.c"
+#include "memtopo_undone.h"
 
 #define BANK		400
 #define BANK_BASE	0x10000000ULL
-
-static int b_budget(int fd, __u32 flags, __u64 mem_max, struct memtopo_budget *out)
-{
-	struct memtopo_budget b = { .size = sizeof(b), .flags = flags, .mem_max = mem_max };
-
-	if (ioctl(fd, MEMTOPO_BUDGET, &b))
-		return -errno;
-	if (out)
-		*out = b;
-	return 0;
-}
 
 static __u64 b_used(int fd)
 {
 	struct memtopo_budget b = { 0 };
 
-	if (b_budget(fd, 0, 0, &b))
+	if (mt_budget(fd, 0, 0, &b))
 		return ~0ULL;
 	return b.mem_used;
 }
@@ -106,10 +96,6 @@ FIXTURE(budget) {
 /* A space on an empty root, and a bank of BANK I/O regions not mapped yet. */
 FIXTURE_SETUP(budget)
 {
-	struct memtopo_op *ops = calloc(1 + 2 * BANK, sizeof(*ops));
-	__u32 err, k;
-
-	ASSERT_NE(NULL, ops);
 	self->fd = mt_open();
 	ASSERT_LE(0, self->fd);
 	self->root = mt_region_create(self->fd, MEMTOPO_KIND_CONTAINER, "system", 0,
@@ -117,26 +103,8 @@ FIXTURE_SETUP(budget)
 	ASSERT_LT(0, self->root);
 	self->space = mt_space_create(self->fd, "memory", self->root);
 	ASSERT_LT(0, self->space);
-	mt_op_init(&ops[0], MEMTOPO_OP_REGION_CREATE);
-	ops[0].kind = MEMTOPO_KIND_CONTAINER;
-	ops[0].length = 2ULL * BANK * 0x1000;
-	strcpy(ops[0].name, "bank");
-	for (k = 0; k < BANK; k++) {
-		mt_op_init(&ops[1 + 2 * k], MEMTOPO_OP_REGION_CREATE);
-		ops[1 + 2 * k].kind = MEMTOPO_KIND_IO;
-		ops[1 + 2 * k].length = 0x1000;
-		sprintf(ops[1 + 2 * k].name, "r%u", k);
-		mt_op_init(&ops[2 + 2 * k], MEMTOPO_OP_ADD_SUBREGION);
-		ops[2 + 2 * k].id = MEMTOPO_ID_BATCH_REF | (1 + 2 * k);
-		ops[2 + 2 * k].ref = MEMTOPO_ID_BATCH_REF | 0;
-		ops[2 + 2 * k].addr = k * 0x2000ULL;
-	}
-	ASSERT_EQ(0, mt_batch(self->fd, ops, 1 + 2 * BANK, &err));
-	self->bank = ops[0].id;
-	for (k = 0; k < BANK; k++)
-		self->kids[k] = ops[1 + 2 * k].id;
+	self->bank = undone_bank_of(self->fd, BANK, self->kids);
 	ASSERT_LT(0, self->bank);
-	free(ops);
 }
 
 FIXTURE_TEARDOWN(budget)
@@ -150,26 +118,26 @@ TEST_F(budget, ioctl_contract)
 	struct memtopo_budget b, c;
 
 	ASSERT_NE(~0ULL, b_used_published(self->fd));	/* no kept views to give way */
-	ASSERT_EQ(0, b_budget(self->fd, 0, 12345, &b));
+	ASSERT_EQ(0, mt_budget(self->fd, 0, 12345, &b));
 	EXPECT_LT(0, b.mem_used);
 	EXPECT_EQ(b.ceiling, b.mem_max) TH_LOG("an anonymous context starts at the ceiling");
 	EXPECT_LE(b.mem_used, b.mem_max);
 
-	EXPECT_EQ(-EINVAL, b_budget(self->fd, MEMTOPO_BUDGET_SET, b.ceiling + 1, NULL));
-	EXPECT_EQ(-EINVAL, b_budget(self->fd, 1u << 31, 0, NULL));
-	EXPECT_EQ(-EBUSY, b_budget(self->fd, MEMTOPO_BUDGET_SET, b.mem_used - 1, NULL));
-	ASSERT_EQ(0, b_budget(self->fd, 0, 0, &c));
+	EXPECT_EQ(-EINVAL, mt_budget(self->fd, MEMTOPO_BUDGET_SET, b.ceiling + 1, NULL));
+	EXPECT_EQ(-EINVAL, mt_budget(self->fd, 1u << 31, 0, NULL));
+	EXPECT_EQ(-EBUSY, mt_budget(self->fd, MEMTOPO_BUDGET_SET, b.mem_used - 1, NULL));
+	ASSERT_EQ(0, mt_budget(self->fd, 0, 0, &c));
 	EXPECT_EQ(b.mem_max, c.mem_max) TH_LOG("a refused set changed the budget");
 
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, b.mem_used + 4096, &c));
+	ASSERT_EQ(0, mt_budget(self->fd, MEMTOPO_BUDGET_SET, b.mem_used + 4096, &c));
 	EXPECT_EQ(b.mem_used + 4096, c.mem_max);
-	ASSERT_EQ(0, b_budget(self->fd, 0, 0, &c));
+	ASSERT_EQ(0, mt_budget(self->fd, 0, 0, &c));
 	EXPECT_EQ(b.mem_used + 4096, c.mem_max);
 	/* exactly the use is allowed: nothing more fits */
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, b.mem_used, NULL));
+	ASSERT_EQ(0, mt_budget(self->fd, MEMTOPO_BUDGET_SET, b.mem_used, NULL));
 	EXPECT_EQ(-ENOSPC, mt_region_create(self->fd, MEMTOPO_KIND_IO, "x", 0x1000, 0));
 	/* 0 goes back to the ceiling alone */
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, &c));
+	ASSERT_EQ(0, mt_budget(self->fd, MEMTOPO_BUDGET_SET, 0, &c));
 	EXPECT_EQ(c.ceiling, c.mem_max);
 	EXPECT_LT(0, mt_region_create(self->fd, MEMTOPO_KIND_IO, "x", 0x1000, 0));
 }
@@ -181,7 +149,7 @@ TEST_F(budget, regions_and_kernel_ram)
 	int k, ret = 0;
 
 	ASSERT_EQ(0, b_snap(self->fd, self->space, &s0));
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, s0.used + (1 << 20), NULL));
+	ASSERT_EQ(0, mt_budget(self->fd, MEMTOPO_BUDGET_SET, s0.used + (1 << 20), NULL));
 	ret = mt_region_create(self->fd, MEMTOPO_KIND_RAM, "big", 2 << 20,
 			       MEMTOPO_OP_F_KERNEL_BACKING);
 	EXPECT_EQ(-ENOSPC, ret);
@@ -189,7 +157,7 @@ TEST_F(budget, regions_and_kernel_ram)
 	EXPECT_TRUE(b_same(&s0, &s1));
 	b_free(&s1);
 
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, s0.used + 4096, NULL));
+	ASSERT_EQ(0, mt_budget(self->fd, MEMTOPO_BUDGET_SET, s0.used + 4096, NULL));
 	for (k = 0; k < 100; k++) {
 		ret = mt_region_create(self->fd, MEMTOPO_KIND_IO, "r", 0x1000, 0);
 		if (ret < 0)
@@ -222,7 +190,7 @@ TEST_F(budget, views)
 				   0, 0));
 	ASSERT_NE(~0ULL, b_used_published(self->fd));	/* no kept views to give way */
 	ASSERT_EQ(0, b_snap(self->fd, self->space, &s0));
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, s0.used + 4096, NULL));
+	ASSERT_EQ(0, mt_budget(self->fd, MEMTOPO_BUDGET_SET, s0.used + 4096, NULL));
 	EXPECT_EQ(-ENOSPC, mt_add_subregion(self->fd, self->root, self->bank, BANK_BASE, 0));
 	ASSERT_EQ(0, b_snap(self->fd, self->space, &s1));
 	EXPECT_TRUE(b_same(&s0, &s1)) TH_LOG("a refused commit changed something");
@@ -237,7 +205,7 @@ TEST_F(budget, views)
 	EXPECT_TRUE(b_same(&s0, &s1)) TH_LOG("a refused transaction changed something");
 	b_free(&s1);
 
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
+	ASSERT_EQ(0, mt_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
 	base = b_used_published(self->fd);
 	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->bank, BANK_BASE, 0));
 	mapped = b_used_published(self->fd);
@@ -309,7 +277,7 @@ TEST_F(budget, kept_views_give_way)
 
 	/* refused anyway: 2 MiB of kernel RAM in a budget with no room */
 	ASSERT_EQ(0, b_snap(self->fd, self->space, &s0));
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, s0.used, NULL));
+	ASSERT_EQ(0, mt_budget(self->fd, MEMTOPO_BUDGET_SET, s0.used, NULL));
 	EXPECT_EQ(-ENOSPC, mt_region_create(self->fd, MEMTOPO_KIND_RAM, "big", 2 << 20,
 					    MEMTOPO_OP_F_KERNEL_BACKING));
 	ASSERT_EQ(0, b_snap(self->fd, self->space, &s1));
@@ -325,7 +293,7 @@ TEST_F(budget, kept_views_give_way)
 	b_free(&s0);
 
 	/* a budget below the use that holds all but the kept views: dropped, set */
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
+	ASSERT_EQ(0, mt_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
 	ASSERT_LT(0, id);
 	ASSERT_EQ(0, mt_region_destroy(self->fd, id));
 	published = b_used_published(self->fd);
@@ -334,11 +302,11 @@ TEST_F(budget, kept_views_give_way)
 	ASSERT_EQ(0, b_kept(self->fd, self->space, gen));
 	kept_used = b_used(self->fd);
 	ASSERT_LT(published, kept_used);
-	EXPECT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, kept_used - 1, NULL));
+	EXPECT_EQ(0, mt_budget(self->fd, MEMTOPO_BUDGET_SET, kept_used - 1, NULL));
 	EXPECT_EQ(-ESTALE, b_kept(self->fd, self->space, gen));
 	EXPECT_GT(kept_used, b_used(self->fd));
 	/* and none left to drop: below the use is EBUSY again */
-	EXPECT_EQ(-EBUSY, b_budget(self->fd, MEMTOPO_BUDGET_SET, b_used(self->fd) - 1, NULL));
+	EXPECT_EQ(-EBUSY, mt_budget(self->fd, MEMTOPO_BUDGET_SET, b_used(self->fd) - 1, NULL));
 }
 
 /* A subscription (its first ring page) past the budget: ENOSPC, no charge. */
@@ -347,10 +315,10 @@ TEST_F(budget, event_rings)
 	__u64 used = b_used(self->fd);
 	__u32 id;
 
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, used + 64, NULL));
+	ASSERT_EQ(0, mt_budget(self->fd, MEMTOPO_BUDGET_SET, used + 64, NULL));
 	EXPECT_EQ(-ENOSPC, mt_subscribe(self->fd, self->space, -1, 0, 0, &id));
 	EXPECT_EQ(used, b_used(self->fd));
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
+	ASSERT_EQ(0, mt_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
 	ASSERT_EQ(0, mt_subscribe(self->fd, self->space, -1, 0, 0, &id));
 	EXPECT_LT(used, b_used(self->fd));
 	ASSERT_EQ(0, mt_unsubscribe(self->fd, id));
@@ -378,10 +346,7 @@ TEST_F(budget, subscribers_of_an_undone_space)
 	ASSERT_LT(0, space);
 	ASSERT_EQ(0, mt_subscribe(self->fd, space, efd, 0, 0, &gone));
 	ASSERT_EQ(0, mt_subscribe(self->fd, space, -1, 0, 0, &kept));
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, b_used(self->fd) + 4096, NULL));
-	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->bank, BANK_BASE, 0));
-	ASSERT_EQ(-ENOSPC, mt_txn(self->fd, MEMTOPO_TXN_COMMIT, NULL));
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
+	ASSERT_EQ(-ENOSPC, undone_commit(self->fd, self->root, self->bank));
 	EXPECT_EQ(sizeof(fired), read(efd, &fired, sizeof(fired)))
 		TH_LOG("the end of a subscription woke nobody");
 	EXPECT_EQ(-ENODEV, mt_read_events(self->fd, gone, &ev, &n, NULL))
@@ -444,10 +409,7 @@ TEST_F(budget, iommu_mapping_into_an_undone_space)
 	ASSERT_LT(0, gone);
 	ASSERT_EQ(0, mt_iommu_map(self->fd, mmu, 0, MEMTOPO_IOMMU_PAGE, gone, 0,
 				  MEMTOPO_IOMMU_MAP_READ));
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, b_used(self->fd) + 4096, NULL));
-	ASSERT_EQ(0, mt_add_subregion(self->fd, self->root, self->bank, BANK_BASE, 0));
-	ASSERT_EQ(-ENOSPC, mt_txn(self->fd, MEMTOPO_TXN_COMMIT, NULL));
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
+	ASSERT_EQ(-ENOSPC, undone_commit(self->fd, self->root, self->bank));
 
 	fresh = mt_space_create(self->fd, "fresh", root2);
 	ASSERT_EQ(gone, fresh) TH_LOG("the undone create's ID was not given again");
@@ -486,7 +448,7 @@ TEST_F(budget, undo_log)
 	}
 	ASSERT_NE(~0ULL, b_used_published(self->fd));	/* no kept views to give way */
 	ASSERT_EQ(0, b_snap(self->fd, self->space, &s0));
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, s0.used, NULL));
+	ASSERT_EQ(0, mt_budget(self->fd, MEMTOPO_BUDGET_SET, s0.used, NULL));
 	EXPECT_EQ(-ENOSPC, mt_batch(self->fd, ops, BANK, &err));
 	/* the kept chunk holds the first records: the refusal comes later */
 	EXPECT_LT(0, err);
@@ -504,7 +466,7 @@ TEST_F(budget, undo_log)
 	EXPECT_EQ(-ENOSPC, ret);
 	EXPECT_EQ(err, k) TH_LOG("the same record is the first past the budget");
 	EXPECT_EQ(s0.used, b_used(self->fd));
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
+	ASSERT_EQ(0, mt_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
 	for (; k < BANK; k++)
 		ASSERT_EQ(0, mt_region_set(self->fd, MEMTOPO_OP_SET_ENABLED, self->kids[k], 0,
 					   0, 0));
@@ -550,7 +512,7 @@ TEST_F(budget, discard_bitmaps)
 	ram = mt_region_create(self->fd, MEMTOPO_KIND_RAM, "vmem", size, 0);
 	ASSERT_LT(0, ram);
 	ASSERT_EQ(0, b_snap(self->fd, self->space, &s0));
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, s0.used + bitmap / 2, NULL));
+	ASSERT_EQ(0, mt_budget(self->fd, MEMTOPO_BUDGET_SET, s0.used + bitmap / 2, NULL));
 	EXPECT_EQ(-ENOSPC, b_discard(self->fd, MEMTOPO_DISCARD_SET_MANAGER, ram, 4096));
 	ASSERT_EQ(0, b_snap(self->fd, self->space, &s1));
 	EXPECT_TRUE(b_same(&s0, &s1));
@@ -562,7 +524,7 @@ TEST_F(budget, discard_bitmaps)
 	EXPECT_EQ(0, b_discard(self->fd, MEMTOPO_DISCARD_CLEAR_MANAGER, ram, 0));
 	EXPECT_EQ(s0.used, b_used(self->fd));
 
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
+	ASSERT_EQ(0, mt_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
 	ASSERT_EQ(0, b_discard(self->fd, MEMTOPO_DISCARD_SET_MANAGER, ram, 4096));
 	with = b_used(self->fd);
 	EXPECT_LE(s0.used + bitmap, with);
@@ -594,7 +556,7 @@ TEST_F(budget, iommu_tables)
 	mmu = mt_region_create(self->fd, MEMTOPO_KIND_IOMMU, "mmu", 0, MEMTOPO_OP_F_SIZE_2_64);
 	ASSERT_LT(0, mmu);
 	before = b_used(self->fd);
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, before + 4096, NULL));
+	ASSERT_EQ(0, mt_budget(self->fd, MEMTOPO_BUDGET_SET, before + 4096, NULL));
 	for (k = 0; k < 4096; k++) {
 		before = b_used(self->fd);
 		ret = mt_iommu_map(self->fd, mmu, 2ULL * k * MEMTOPO_IOMMU_PAGE,
@@ -613,7 +575,7 @@ TEST_F(budget, iommu_tables)
 	ASSERT_EQ(0, mt_iommu_unmap(self->fd, mmu, 0, MEMTOPO_IOMMU_PAGE, 0));
 	EXPECT_GT(mapped, b_used(self->fd));
 	ASSERT_EQ(0, mt_iommu_unmap(self->fd, mmu, 0, 0, MEMTOPO_IOMMU_UNMAP_ALL));
-	ASSERT_EQ(0, b_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
+	ASSERT_EQ(0, mt_budget(self->fd, MEMTOPO_BUDGET_SET, 0, NULL));
 	ASSERT_EQ(0, mt_region_destroy(self->fd, mmu));
 	EXPECT_EQ(start, b_used_published(self->fd));
 }

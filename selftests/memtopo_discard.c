@@ -481,16 +481,12 @@ TEST_F(dis, events_mirror_random)
 	free(m);
 }
 
-/* MEMTOPO_BUDGET: read it, or set it to @max with MEMTOPO_BUDGET_SET; *@used: the use. */
-static int budget(int fd, __u32 flags, __u64 max, __u64 *used)
+/* The context's memory in use, or 0 if MEMTOPO_BUDGET fails. */
+static __u64 budget_used(int fd)
 {
-	struct memtopo_budget b = { .size = sizeof(b), .flags = flags, .mem_max = max };
+	struct memtopo_budget b = { 0 };
 
-	if (ioctl(fd, MEMTOPO_BUDGET, &b))
-		return -errno;
-	if (used)
-		*used = b.mem_used;
-	return 0;
+	return mt_budget(fd, 0, 0, &b) ? 0 : b.mem_used;
 }
 
 struct dis_call {
@@ -628,9 +624,10 @@ TEST_F(dis, failed_change_writes_back)
 	held = mt_region_create(fd, MEMTOPO_KIND_RAM, "held", RAM, 0);
 	ASSERT_LT(0, held);
 	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, held, G, 0, 0, NULL, NULL));
-	ASSERT_EQ(0, budget(fd, 0, 0, &used));
+	used = budget_used(fd);
+	ASSERT_NE(0, used);
 	/* the manager's bitmap alone is 8 bytes: the budget holds less than it costs */
-	ASSERT_EQ(0, budget(fd, MEMTOPO_BUDGET_SET, used + 8, NULL));
+	ASSERT_EQ(0, mt_budget(fd, MEMTOPO_BUDGET_SET, used + 8, NULL));
 	EXPECT_EQ(-1, ioctl(fd, MEMTOPO_DISCARD, &d));
 	EXPECT_EQ(ENOSPC, errno);
 	EXPECT_EQ(0, memcmp(&before, &d, sizeof(d)))
@@ -639,7 +636,8 @@ TEST_F(dis, failed_change_writes_back)
 		       (unsigned long long)d.managed);
 	EXPECT_EQ(-ENOENT, dis(fd, MEMTOPO_DISCARD_GET_STATE, self->ram, 0, 0, 0, NULL, NULL))
 		TH_LOG("a refused manager was set");
-	ASSERT_EQ(0, budget(fd, 0, 0, &now));
+	now = budget_used(fd);
+	ASSERT_NE(0, now);
 	EXPECT_EQ(used, now);
 
 	ro = ro_answer_call(fd, held, &before, &ret, &why);
@@ -653,7 +651,7 @@ TEST_F(dis, failed_change_writes_back)
 	}
 
 	/* with room, the same struct goes through and is answered */
-	ASSERT_EQ(0, budget(fd, MEMTOPO_BUDGET_SET, 0, NULL));
+	ASSERT_EQ(0, mt_budget(fd, MEMTOPO_BUDGET_SET, 0, NULL));
 	ASSERT_EQ(0, ioctl(fd, MEMTOPO_DISCARD, &d));
 	EXPECT_EQ(G, d.granularity);
 	EXPECT_EQ(0, d.populated);
@@ -722,7 +720,8 @@ TEST_F(dis, change_fail_nth)
 				.managed = 0xa5a5a5a5a5a5a5a5ULL,
 			};
 			before = d;
-			ASSERT_EQ(0, budget(fd, 0, 0, &used));
+			used = budget_used(fd);
+			ASSERT_NE(0, used);
 			failnth_set(nth, n);
 			ret = ioctl(fd, MEMTOPO_DISCARD, &d) ? -errno : 0;
 			failnth_clear(nth);
@@ -736,7 +735,8 @@ TEST_F(dis, change_fail_nth)
 				       k ? "POPULATE" : "SET_MANAGER", n, ret,
 				       (unsigned long long)d.populated,
 				       (unsigned long long)d.managed);
-			ASSERT_EQ(0, budget(fd, 0, 0, &now));
+			now = budget_used(fd);
+			ASSERT_NE(0, now);
 			EXPECT_EQ(used, now) TH_LOG("n %d", n);
 			if (k) {
 				EXPECT_EQ(0ULL, state(fd, self->ram, &pop))

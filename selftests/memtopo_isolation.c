@@ -543,6 +543,31 @@ static int region_count(int fd, __u32 *n)
 	return ret;
 }
 
+/*
+ * Two files on a named context @name made afresh (a run before may have
+ * left one): 0, or -errno with neither file open.
+ */
+static int two_files_on(const char *name, int *fd1, int *fd2)
+{
+	int ret;
+
+	*fd1 = mt_open();
+	*fd2 = mt_open();
+	ret = *fd1 < 0 ? *fd1 : *fd2 < 0 ? *fd2 : 0;
+	if (!ret) {
+		mt_ctx_destroy(*fd1, name);
+		ret = mt_attach(*fd1, name, MEMTOPO_ATTACH_CREATE | MEMTOPO_ATTACH_EXCL, NULL) ?:
+		      mt_attach(*fd2, name, 0, NULL);
+	}
+	if (ret) {
+		if (*fd1 >= 0)
+			close(*fd1);
+		if (*fd2 >= 0)
+			close(*fd2);
+	}
+	return ret;
+}
+
 /* A MEMTOPO_DIRTY_LOG op that names at most a region and client 0. */
 static int dirty_op(int fd, __u32 op, __u32 region)
 {
@@ -639,15 +664,11 @@ static void other_file_changes(struct __test_metadata *_metadata, int fd2, int b
 TEST(txn_belongs_to_its_file)
 {
 	const char *name = "kselftest-txn-owner";
-	int fd1 = mt_open(), fd2 = mt_open(), kept_efd = eventfd(0, EFD_CLOEXEC), kept, io, ram;
+	int fd1, fd2, kept_efd = eventfd(0, EFD_CLOEXEC), kept, io, ram;
 	__u32 depth, n;
 
-	ASSERT_LE(0, fd1);
-	ASSERT_LE(0, fd2);
 	ASSERT_LE(0, kept_efd);
-	mt_ctx_destroy(fd1, name);
-	ASSERT_EQ(0, mt_attach(fd1, name, MEMTOPO_ATTACH_CREATE | MEMTOPO_ATTACH_EXCL, NULL));
-	ASSERT_EQ(0, mt_attach(fd2, name, 0, NULL));
+	ASSERT_EQ(0, two_files_on(name, &fd1, &fd2));
 	kept = mt_region_create(fd2, MEMTOPO_KIND_CONTAINER, "kept", 0x1000, 0);
 	ASSERT_LT(0, kept);
 	io = mt_region_create(fd2, MEMTOPO_KIND_IO, "io", 0x1000, 0);
@@ -695,18 +716,14 @@ TEST(txn_belongs_to_its_file)
 TEST(subscription_to_another_files_undone_space)
 {
 	const char *name = "kselftest-undone-sub";
-	int fd1 = mt_open(), fd2 = mt_open(), efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int fd1, fd2, efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	struct memtopo_event ev;
 	struct undone u;
 	__u32 sub, n = 1;
 	__u64 fired = 0;
 
-	ASSERT_LE(0, fd1);
-	ASSERT_LE(0, fd2);
 	ASSERT_LE(0, efd);
-	mt_ctx_destroy(fd1, name);
-	ASSERT_EQ(0, mt_attach(fd1, name, MEMTOPO_ATTACH_CREATE | MEMTOPO_ATTACH_EXCL, NULL));
-	ASSERT_EQ(0, mt_attach(fd2, name, 0, NULL));
+	ASSERT_EQ(0, two_files_on(name, &fd1, &fd2));
 	ASSERT_EQ(0, undone_begin(fd1, &u));
 	ASSERT_EQ(0, mt_subscribe(fd2, u.space, efd, 0, 0, &sub));
 	ASSERT_EQ(-ENOSPC, undone_commit(fd1, u.root, u.bank));

@@ -11,24 +11,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 /* I/O regions in the bank: their view is some pages, past a page of budget. */
 #define UNDONE_BANK	200
 
-/* A container of UNDONE_BANK I/O regions, mapped nowhere: its ID, or -errno. */
-static inline int undone_bank(int fd)
+/*
+ * A container of @n I/O regions of a page each, a page apart, mapped
+ * nowhere: its ID, or -errno; the regions' IDs in @kids unless NULL.
+ */
+static inline int undone_bank_of(int fd, __u32 n, int *kids)
 {
-	struct memtopo_op *ops = calloc(1 + 2 * UNDONE_BANK, sizeof(*ops));
+	struct memtopo_op *ops = calloc(1 + 2 * n, sizeof(*ops));
 	__u32 err, k;
 	int ret;
 
 	if (!ops)
 		return -ENOMEM;
 	mt_op_init(&ops[0], MEMTOPO_OP_REGION_CREATE);
-	ops[0].length = 2ULL * UNDONE_BANK * 0x1000;
+	ops[0].kind = MEMTOPO_KIND_CONTAINER;
+	ops[0].length = 2ULL * n * 0x1000;
 	strcpy(ops[0].name, "bank");
-	for (k = 0; k < UNDONE_BANK; k++) {
+	for (k = 0; k < n; k++) {
 		mt_op_init(&ops[1 + 2 * k], MEMTOPO_OP_REGION_CREATE);
 		ops[1 + 2 * k].kind = MEMTOPO_KIND_IO;
 		ops[1 + 2 * k].length = 0x1000;
@@ -38,21 +41,18 @@ static inline int undone_bank(int fd)
 		ops[2 + 2 * k].ref = MEMTOPO_ID_BATCH_REF | 0;
 		ops[2 + 2 * k].addr = k * 0x2000ULL;
 	}
-	ret = mt_batch(fd, ops, 1 + 2 * UNDONE_BANK, &err);
+	ret = mt_batch(fd, ops, 1 + 2 * n, &err);
+	for (k = 0; !ret && kids && k < n; k++)
+		kids[k] = ops[1 + 2 * k].id;
 	ret = ret ?: (int)ops[0].id;
 	free(ops);
 	return ret;
 }
 
-static inline int undone_budget(int fd, __u32 flags, __u64 mem_max, __u64 *used)
+/* A bank of UNDONE_BANK regions: its view is some pages, past a page of budget. */
+static inline int undone_bank(int fd)
 {
-	struct memtopo_budget b = { .size = sizeof(b), .flags = flags, .mem_max = mem_max };
-
-	if (ioctl(fd, MEMTOPO_BUDGET, &b))
-		return -errno;
-	if (used)
-		*used = b.mem_used;
-	return 0;
+	return undone_bank_of(fd, UNDONE_BANK, NULL);
 }
 
 /*
@@ -63,15 +63,15 @@ static inline int undone_budget(int fd, __u32 flags, __u64 mem_max, __u64 *used)
  */
 static inline int undone_commit(int fd, int root, int bank)
 {
-	__u64 used = 0;
+	struct memtopo_budget b = { 0 };
 	int ret;
 
-	ret = undone_budget(fd, 0, 0, &used) ?:
-	      undone_budget(fd, MEMTOPO_BUDGET_SET, used + 4096, NULL) ?:
+	ret = mt_budget(fd, 0, 0, &b) ?:
+	      mt_budget(fd, MEMTOPO_BUDGET_SET, b.mem_used + 4096, NULL) ?:
 	      mt_add_subregion(fd, root, bank, 0x10000000, 0);
 	if (!ret)
 		ret = mt_txn(fd, MEMTOPO_TXN_COMMIT, NULL);
-	undone_budget(fd, MEMTOPO_BUDGET_SET, 0, NULL);
+	mt_budget(fd, MEMTOPO_BUDGET_SET, 0, NULL);
 	return ret;
 }
 

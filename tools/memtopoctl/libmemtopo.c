@@ -153,6 +153,16 @@ int mt_txn(int fd, __u32 op, __u32 *depth)
 	return ret;
 }
 
+int mt_budget(int fd, __u32 flags, __u64 mem_max, struct memtopo_budget *out)
+{
+	struct memtopo_budget b = { .size = sizeof(b), .flags = flags, .mem_max = mem_max };
+	int ret = mt_ioctl(fd, MEMTOPO_BUDGET, &b);
+
+	if (!ret && out)
+		*out = b;
+	return ret;
+}
+
 /* Size-then-fill loop shared by the list ioctls: retry while the list grows. */
 static int mt_list(int fd, unsigned long req, void *cmd, __u32 *cmd_count, __u64 *cmd_ptr,
 		   size_t elem, void **out, __u32 *count)

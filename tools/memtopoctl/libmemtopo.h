@@ -17,6 +17,8 @@ int mt_ctx_destroy(int fd, const char *name);
 int mt_op(int fd, struct memtopo_op *op);
 int mt_batch(int fd, struct memtopo_op *ops, __u32 count, __u32 *error_index);
 int mt_txn(int fd, __u32 op, __u32 *depth);
+/* MEMTOPO_BUDGET with @flags and @mem_max; the answer in @out if not NULL. */
+int mt_budget(int fd, __u32 flags, __u64 mem_max, struct memtopo_budget *out);
 /* *out is malloc()ed; free() it */
 int mt_get_regions(int fd, struct memtopo_region_desc **out, __u32 *count);
 int mt_get_spaces(int fd, struct memtopo_space_desc **out, __u32 *count);
