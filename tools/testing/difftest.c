@@ -4958,6 +4958,18 @@ static struct memtopo_region *rb_r[RB_MAX];
 static int rb_n;
 static struct memtopo_space *rb_as[4];
 static int rb_nas;
+/*
+ * A table IOMMU and the space behind it, outside the random tree: its
+ * mappings into rb_as[] are no transaction's, so they outlive an undo of
+ * the space they lead to, whose ID the next space created gets.  Per IOVA
+ * page, the serial of the space it was mapped into (0: unmapped).
+ */
+#define RB_IOVA_PAGES 16
+static struct memtopo_region *rb_mmu;
+static struct memtopo_space *rb_dma;
+static u64 rb_map_serial[RB_IOVA_PAGES];
+/* mappings checked after a round; of them leading nowhere; and into a reused ID */
+static unsigned long rb_maps_checked, rb_maps_gone, rb_maps_reused;
 static struct eventfd_ctx rb_efd[4];
 /* which undo kind each successful mutation recorded (the op-kind table check) */
 static unsigned long rb_kinds_seen;
@@ -5182,6 +5194,28 @@ static int rb_vga_log(void)
 	return mr ? memtopo_region_set_log_locked(mr, rnd_below(3), MEMTOPO_DIRTY_VGA) : -ENOENT;
 }
 
+static int rb_iommu_map(void)
+{
+	u32 p = rnd_below(RB_IOVA_PAGES);
+	int i = rb_nas ? (int)rnd_below(rb_nas) : -1, ret;
+
+	if (!rnd_below(3)) {
+		ret = memtopo_iommu_unmap_locked(rb_mmu, p * MEMTOPO_IOMMU_PAGE_SIZE,
+						 MEMTOPO_IOMMU_PAGE_SIZE);
+		if (!ret)
+			rb_map_serial[p] = 0;
+		return ret;
+	}
+	if (i < 0)
+		return -ENOENT;
+	/* a space destroyed in the open transaction is refused: EINVAL */
+	ret = memtopo_iommu_map_locked(rb_mmu, p * MEMTOPO_IOMMU_PAGE_SIZE,
+				       MEMTOPO_IOMMU_PAGE_SIZE, rb_as[i], 0, MEMTOPO_IOMMU_RO);
+	if (!ret)
+		rb_map_serial[p] = rb_as[i]->serial;
+	return ret;
+}
+
 static const struct rb_op rb_ops[] = {
 	{ "region_create", MEMTOPO_OP_REGION_CREATE, MEMTOPO_UNDO_REGION_CREATE, rb_create },
 	{ "region_destroy", MEMTOPO_OP_REGION_DESTROY, MEMTOPO_UNDO_REGION_DESTROY, rb_destroy },
@@ -5204,6 +5238,8 @@ static const struct rb_op rb_ops[] = {
 	{ "coalescing", 0, MEMTOPO_UNDO_PARITY, rb_coalesced },
 	{ "global_dirty_log", 0, MEMTOPO_UNDO_PARITY, rb_global },
 	{ "vga_log", 0, MEMTOPO_UNDO_PARITY, rb_vga_log },
+	/* no transaction's: it records nothing, and kind 0 is no record's */
+	{ "iommu_map", 0, 0, rb_iommu_map },
 };
 
 /*
@@ -5245,6 +5281,8 @@ static void rb_build(void)
 {
 	struct memtopo_region_info info = { .kind = MEMTOPO_CONTAINER, .name = "root",
 					    .size_is_2_64 = true };
+	struct memtopo_region_info mmu = { .kind = MEMTOPO_IOMMU, .name = "mmu",
+					   .size_is_2_64 = true };
 	int i;
 
 	memset(mirrors, 0, sizeof(mirrors));
@@ -5254,6 +5292,9 @@ static void rb_build(void)
 	memtopo_ctx_lock(ctx);
 	rb_r[rb_n++] = memtopo_region_create_locked(ctx, &info);
 	rb_as[rb_nas++] = memtopo_space_create_locked(ctx, "as", rb_r[0]);
+	rb_mmu = memtopo_region_create_locked(ctx, &mmu);
+	rb_dma = memtopo_space_create_locked(ctx, "dma", rb_mmu);
+	memset(rb_map_serial, 0, sizeof(rb_map_serial));
 	mirrors[0].l.ops = &mirror_ops;
 	mirrors[0].l.priv = &mirrors[0];
 	expect(memtopo_listener_register_locked(rb_as[0], &mirrors[0].l), 0, "register");
@@ -5271,6 +5312,90 @@ static void rb_teardown(const char *what, unsigned long round)
 	rcu_barrier();
 	if (shim_live_allocs)
 		FAIL("%s round %lu: %ld allocations leaked", what, round, shim_live_allocs);
+}
+
+/* What a replay of rb_mmu told, by IOVA page: its target, if told at all. */
+static struct memtopo_space *rb_replayed[RB_IOVA_PAGES];
+static bool rb_replayed_any[RB_IOVA_PAGES];
+
+static void rb_replay_notify(struct memtopo_iommu_notifier *n,
+			     const struct memtopo_iotlb_entry *e)
+{
+	u64 p = e->iova / MEMTOPO_IOMMU_PAGE_SIZE;
+
+	if (p >= RB_IOVA_PAGES || e->addr_mask != MEMTOPO_IOMMU_PAGE_SIZE - 1)
+		FAIL("replay: an entry at %llx+%llx, not one of a mapped page",
+		     (unsigned long long)e->iova, (unsigned long long)e->addr_mask);
+	rb_replayed[p] = e->target_as;
+	rb_replayed_any[p] = true;
+}
+
+/*
+ * After a round's transaction is undone or committed: each IOMMU mapping
+ * leads to the space it was made into while that space lives, and
+ * nowhere once it does not: a replay leaves it out, a translation faults,
+ * and it is listed as gone.  A space created now takes the ID an undone
+ * create gave back; it is rooted at an I/O region of 2^64 bytes, so a
+ * translation that reached it would succeed.
+ */
+static void rb_check_iommu(const char *what, unsigned long round)
+{
+	struct memtopo_region_info io = { .kind = MEMTOPO_IO, .name = "all", .size_is_2_64 = true };
+	struct memtopo_iommu_notifier n = {
+		.notify = rb_replay_notify, .flags = MEMTOPO_IOMMU_NOTIFIER_MAP, .end = U64_MAX,
+	};
+	static struct memtopo_iommu_ent t[RB_IOVA_PAGES];
+	struct memtopo_space *fresh, *as;
+	struct memtopo_region *all;
+	struct memtopo_iotlb_entry e;
+	u32 p, nr, k = 0;
+	bool live;
+	int ret;
+
+	all = memtopo_region_create_locked(ctx, &io);
+	fresh = IS_ERR(all) ? ERR_CAST(all) : memtopo_space_create_locked(ctx, "fresh", all);
+	if (IS_ERR(fresh))
+		FAIL("%s round %lu: a space after the round: %ld", what, round, PTR_ERR(fresh));
+	memset(rb_replayed, 0, sizeof(rb_replayed));
+	memset(rb_replayed_any, 0, sizeof(rb_replayed_any));
+	expect(memtopo_iommu_register_notifier_locked(rb_mmu, &n), 0, "register a notifier");
+	expect(memtopo_iommu_replay_locked(rb_mmu, &n), 0, "replay");
+	memtopo_iommu_unregister_notifier_locked(&n);
+	expect(memtopo_iommu_mappings_locked(rb_mmu, t, ARRAY_SIZE(t), &nr), 0, "iommu mappings");
+	for (p = 0; p < RB_IOVA_PAGES; p++) {
+		if (!rb_map_serial[p]) {
+			if (rb_replayed_any[p])
+				FAIL("%s round %lu: iova page %u replayed, not mapped", what,
+				     round, p);
+			continue;
+		}
+		live = false;
+		list_for_each_entry(as, &ctx->spaces, link)
+			live |= !as->dead && as->serial == rb_map_serial[p];
+		rb_maps_checked++;
+		rb_maps_gone += !live;
+		rb_maps_reused += !live && k < nr && t[k].space == fresh->id;
+		/* a replay tells what translates: nothing for a mapping that leads nowhere */
+		if (live ? !rb_replayed[p] || rb_replayed[p]->serial != rb_map_serial[p] :
+			   rb_replayed_any[p])
+			FAIL("%s round %lu: iova page %u replayed %s", what, round, p,
+			     live ? "without its living space" : "though it leads nowhere");
+		rcu_read_lock();
+		ret = memtopo_space_get_iotlb_entry(rb_dma, p * MEMTOPO_IOMMU_PAGE_SIZE, false, 0,
+						    &e);
+		/* a living target may map nothing at 0: the walk then ends there */
+		if (!ret && (!live || e.target_as->serial != rb_map_serial[p]))
+			FAIL("%s round %lu: iova page %u leads to space %u%s", what, round, p,
+			     e.target_as->id, e.target_as == fresh ? ", created after" : "");
+		rcu_read_unlock();
+		if (k == nr || t[k].iova != p * MEMTOPO_IOMMU_PAGE_SIZE)
+			FAIL("%s round %lu: iova page %u is not listed", what, round, p);
+		if (memtopo_iommu_target_gone_locked(rb_mmu, &t[k++]) == live)
+			FAIL("%s round %lu: iova page %u listed %s", what, round, p,
+			     live ? "gone" : "with a target");
+	}
+	if (k != nr)
+		FAIL("%s round %lu: %u mappings listed, %u made", what, round, nr, k);
 }
 
 /*
@@ -5305,6 +5430,7 @@ static void rollback_pass(unsigned long rounds)
 		free(before);
 		if (outer)
 			memtopo_transaction_commit_locked(ctx);
+		rb_check_iommu("batch", r);
 		memtopo_ctx_unlock(ctx);
 		expect_full_render(rb_as[0]->view, rb_as[0]->root, "batch", r);
 		rb_teardown("batch", r);
@@ -5324,6 +5450,7 @@ static void rollback_pass(unsigned long rounds)
 			if (ret)
 				expect_same(before, "failed commit", r);
 			free(before);
+			rb_check_iommu("commit", r);
 			memtopo_ctx_unlock(ctx);
 			expect_full_render(rb_as[0]->view, rb_as[0]->root, "commit", r);
 			rb_teardown("commit", r);
@@ -5638,6 +5765,11 @@ int main(int argc, char **argv)
 	printf(" (%lu windowed, %lu full renders), fail-nth sweep clean,", commits - full_renders,
 	       full_renders);
 	printf(" %lu rollbacks restored exactly\n", rollbacks);
+	if (rollbacks >= 1000 && !rb_maps_reused)
+		FAIL("no round left a mapping into an undone space whose ID was reused");
+	printf("difftest: %lu IOMMU mappings checked after them, %lu leading nowhere,",
+	       rb_maps_checked, rb_maps_gone);
+	printf(" %lu into an undone space whose ID was reused\n", rb_maps_reused);
 	printf("difftest: %lu subregions added to aliases, %lu view entries", alias_adds,
 	       alias_only_entries);
 	printf(" shown only through aliases\n");
