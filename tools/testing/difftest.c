@@ -4025,6 +4025,67 @@ static void port_slot_pass(void)
 }
 
 /*
+ * A space's first view, over MEMTOPO_TABLE_MIN entries with long ones among
+ * them, made whole with no view before it to share with, its allocations
+ * failed one at a time until the create succeeds: the view then owns every
+ * chunk, page, mid and record it holds, and a failed table build frees
+ * them all.  Each refused create is ENOMEM and leaks nothing; the one that
+ * succeeds has a table with records.
+ */
+#define TFAIL_LEAVES	1500
+#define TFAIL_LONG	8
+
+static void table_build_fail_pass(void)
+{
+	struct memtopo_region_info ci = { .kind = MEMTOPO_CONTAINER, .name = "root",
+					  .size_is_2_64 = true };
+	struct memtopo_region_info ri = { .kind = MEMTOPO_RAM, .name = "leaf" };
+	struct memtopo_region *root, *mr;
+	struct memtopo_space *as;
+	unsigned long nth;
+	u64 at;
+	int i;
+
+	for (nth = 1;; nth++) {
+		ctx = memtopo_ctx_create("tfail");
+		root = memtopo_region_create(ctx, &ci);
+		if (IS_ERR(ctx) || IS_ERR(root))
+			FAIL("table build failures: context");
+		memtopo_transaction_begin(ctx);
+		for (i = 0, at = 0; i < TFAIL_LEAVES + TFAIL_LONG; i++) {
+			ri.size = i < TFAIL_LEAVES ? 0x1000 : 0x100000;
+			mr = memtopo_region_create(ctx, &ri);
+			if (IS_ERR(mr) || memtopo_region_add_subregion(root, at, mr, 0, false))
+				FAIL("table build failures: leaf %d", i);
+			at += 2 * ri.size;
+		}
+		expect(memtopo_transaction_commit(ctx), 0, "commit");
+		shim_fail_nth = nth;
+		as = memtopo_space_create(ctx, "as", root);
+		shim_fail_nth = 0;
+		if (IS_ERR(as) && PTR_ERR(as) != -ENOMEM)
+			FAIL("table build failures: allocation %lu failed the create with %ld", nth,
+			     PTR_ERR(as));
+		if (!IS_ERR(as)) {
+			if (!as->view->tslots || !as->view->nr_tlong)
+				FAIL("table build failures: %u slots, %u records", as->view->tslots,
+				     as->view->nr_tlong);
+			check_view_table(as->view, nth);
+		}
+		memtopo_ctx_put(ctx);
+		rcu_barrier();
+		if (shim_live_allocs)
+			FAIL("table build failures: allocation %lu failed, %ld allocations leaked",
+			     nth, shim_live_allocs);
+		if (!IS_ERR(as))
+			break;
+	}
+	printf("difftest: a first view of %d entries: its first %lu allocations failed in turn,",
+	       2 * (TFAIL_LEAVES + TFAIL_LONG), nth - 1);
+	printf(" none leaked\n");
+}
+
+/*
  * A view of one full group: MEMTOPO_GROUP_CHUNKS full chunks, pages end to
  * end and the hole above them.  The one-group search takes a chunk's end
  * from the group's next chunk start, which the last chunk has none of:
@@ -5730,6 +5791,7 @@ int main(int argc, char **argv)
 	table_growth_pass();
 	dense_slot_pass();
 	port_slot_pass();
+	table_build_fail_pass();
 	full_group_pass();
 	if (trees >= 1000 && (!wide_trees || !renumbered))
 		FAIL("%lu trees sorted children past the insertion sort, %lu renumbered",
