@@ -81,9 +81,10 @@ int memtopo_ioctl_iommu_unmap(struct memtopo_ucmd *ucmd)
 }
 
 /*
- * The mappings, those leading to no space marked with the uapi flag in
- * their copy's permissions (the two share values): whether the target is
- * the space its ID names now can only be told here, under the mutex.
+ * The mappings, each leading to no space marked in its copy's permissions
+ * with the uapi flag, a bit no permission uses (the permissions are the
+ * uapi's MAP_READ and MAP_WRITE): whether the target is still the space
+ * its ID names can only be told here, under the mutex.
  */
 static int memtopo_iommu_collect(struct memtopo_region *mr, void *info, u32 cap, u32 *total)
 {

@@ -312,6 +312,18 @@ static u64 memtopo_iommu_block_mask(const struct memtopo_iommu_ent *m, u64 addr)
 }
 
 /* The table's translate, under RCU. */
+/*
+ * The space mapping @m of @iommu leads to, or NULL: its ID and serial,
+ * so neither a destroyed space nor, after an undone create, the newer
+ * space given its ID.  Under RCU (the space is freed after a grace
+ * period) or the context mutex.
+ */
+static struct memtopo_space *memtopo_iommu_ent_target(const struct memtopo_region *iommu,
+						      const struct memtopo_iommu_ent *m)
+{
+	return memtopo_space_find_serial(iommu->ctx, m->space, m->serial);
+}
+
 static void memtopo_iommu_table_translate(struct memtopo_region *mr, struct memtopo_iommu *io,
 					  u64 addr, struct memtopo_iotlb_entry *out)
 {
@@ -325,8 +337,7 @@ static void memtopo_iommu_table_translate(struct memtopo_region *mr, struct memt
 	if (!t || i == t->nr || t->map[i].iova > addr)
 		return;
 	m = &t->map[i];
-	/* a destroyed space's ID names nothing: the mapping leads nowhere */
-	as = memtopo_space_find_serial(mr->ctx, m->space, m->serial);
+	as = memtopo_iommu_ent_target(mr, m);
 	if (!as)
 		return;
 	out->addr_mask = memtopo_iommu_block_mask(m, addr);
@@ -676,7 +687,7 @@ static void memtopo_iommu_notify_range(struct memtopo_region *mr, unsigned int t
 	struct memtopo_notify_all all = { .mr = mr };
 
 	all.ev.type = type;
-	all.ev.entry.target_as = memtopo_space_find_serial(mr->ctx, m->space, m->serial);
+	all.ev.entry.target_as = memtopo_iommu_ent_target(mr, m);
 	all.ev.entry.perm = type == MEMTOPO_IOMMU_NOTIFIER_MAP ? m->perm : MEMTOPO_IOMMU_NONE;
 	memtopo_iommu_cut_blocks(iova, last, m->addr + (iova - m->iova),
 				 memtopo_iommu_notify_all_block, &all);
@@ -1001,6 +1012,8 @@ int memtopo_iommu_mappings_locked(struct memtopo_region *iommu,
  * A mapping names its target by ID and serial: the space was destroyed,
  * or its create undone by a failed commit, when no living space has both
  * (the ID alone may name a newer space, which the mapping never reaches).
+ * A destroy in an open transaction counts: if its commit fails, the
+ * space and the mapping's way to it come back.
  *
  * Context: the context mutex held.
  * Return: true if the mapping leads to no space.
@@ -1009,7 +1022,7 @@ bool memtopo_iommu_target_gone_locked(struct memtopo_region *iommu,
 				      const struct memtopo_iommu_ent *e)
 {
 	memtopo_assert_locked(iommu->ctx);
-	return !memtopo_space_find_serial(iommu->ctx, e->space, e->serial);
+	return !memtopo_iommu_ent_target(iommu, e);
 }
 
 static unsigned int memtopo_iommu_flags_of(struct memtopo_iommu *io,
@@ -1202,8 +1215,8 @@ int memtopo_iommu_replay_locked(struct memtopo_region *iommu, struct memtopo_iom
 
 		if (m->iova > n->end)
 			break;
-		one.e.target_as = memtopo_space_find_serial(iommu->ctx, m->space, m->serial);
-		/* a destroyed space's ID names nothing: translation finds no entry */
+		one.e.target_as = memtopo_iommu_ent_target(iommu, m);
+		/* a mapping leading nowhere translates nothing: nothing to replay */
 		if (!one.e.target_as)
 			continue;
 		one.e.perm = m->perm;

@@ -1666,13 +1666,14 @@ struct memtopo_discard {
 /* IOMMUs one access may pass through. */
 #define MEMTOPO_IOMMU_MAX_DEPTH		8
 
-/*
- * memtopo_iommu_map.flags, memtopo_iommu_mapping.flags: the permissions;
- * MEMTOPO_IOMMU_MAPPING_GONE only out, in memtopo_iommu_mapping.flags
- */
+/* memtopo_iommu_map.flags, memtopo_iommu_mapping.flags: the permissions */
 enum memtopo_iommu_map_flags {
 	MEMTOPO_IOMMU_MAP_READ = 1 << 0,	/* reads may pass */
 	MEMTOPO_IOMMU_MAP_WRITE = 1 << 1,	/* writes may pass */
+};
+
+/* memtopo_iommu_mapping.flags only (out), beside the permissions */
+enum memtopo_iommu_mapping_flags {
 	MEMTOPO_IOMMU_MAPPING_GONE = 1 << 2,	/* its target space is gone */
 };
 
@@ -1690,7 +1691,8 @@ enum memtopo_iommu_map_flags {
  * @addr: in, where @iova goes in @space, a multiple of MEMTOPO_IOMMU_PAGE
  *
  * Errors: ENOENT for a bad @region or @space; EINVAL for a region that is
- * not an IOMMU, no or unknown @flags, or an unaligned or zero @iova,
+ * not an IOMMU, @flags without a permission or with any other bit, or an
+ * unaligned or zero @iova,
  * @length or @addr; EOVERFLOW if either range passes 2^64; EEXIST if any
  * page of the IOVA range is mapped already; ENOSPC at
  * MEMTOPO_IOMMU_MAPPINGS_MAX mappings or past the context's memory budget
@@ -1748,13 +1750,17 @@ struct memtopo_iommu_unmap {
  * @length: bytes
  * @addr: where @iova goes in @space
  * @space: target space ID
- * @flags: MEMTOPO_IOMMU_MAP_READ / _WRITE, and MEMTOPO_IOMMU_MAPPING_GONE
- *	when the target space is gone: destroyed, or its create undone by a
- *	failed commit.  An undone create's ID is given to the next space
- *	created, which the mapping never reaches: with the flag set, @space
- *	names no space the mapping leads to, whatever space has that ID now.
- *	The mapping stays listed until it is unmapped; accesses through it
- *	fault.
+ * @flags: the permissions, @flags & (MEMTOPO_IOMMU_MAP_READ |
+ *	MEMTOPO_IOMMU_MAP_WRITE), and MEMTOPO_IOMMU_MAPPING_GONE when the
+ *	target space is gone: destroyed, or its create undone by a failed
+ *	commit (more bits may come: mask what you read).  An undone create's
+ *	ID is given to the next space created, which the mapping never
+ *	reaches: with the flag set, @space names no space the mapping leads
+ *	to, whatever space has that ID now.  The mapping stays listed until
+ *	it is unmapped; accesses through it fault.  Inside an open
+ *	transaction a destroy counts at once, and the flag clears again if
+ *	the commit fails and the space comes back; once the destroy is
+ *	committed, or the create undone, it is final.
  */
 struct memtopo_iommu_mapping {
 	__aligned_u64 iova;
