@@ -441,7 +441,11 @@ struct memtopo_view_span {
 #define MEMTOPO_TMID_PAGES	64	/* with the two words below, 528 bytes */
 #define MEMTOPO_TSLOT_REACH	8
 #define MEMTOPO_TLONG_MAX	64
-/* below this many entries a view has no table: its groups are cached */
+/*
+ * below this many entries a view is made without a table: its groups are
+ * cached (a commit's view keeps its lender's table until the count has
+ * moved by a quarter, memtopo_table_stale())
+ */
 #define MEMTOPO_TABLE_MIN	1024
 /*
  * Slots are at least 8 bytes, so that every slot has eighths and the

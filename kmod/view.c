@@ -1511,7 +1511,8 @@ static u32 memtopo_tpage_chunk(struct memtopo_tpage *page, const struct memtopo_
  * Set slot @s of @page (one the caller owns) to entry @k of @chunk with
  * @span as memtopo_tslot_span() says, or 0; @chunk joins the page's list,
  * which, when full, drops the chunks no slot outside @s..@s_hi names (a
- * build passes @s_hi below @s: its lists hold no stale chunk).  A slot
+ * build, whose lists hold no stale chunk, passes 0: below every @s but
+ * slot 0, where the list is still empty).  A slot
  * stays 0 if the list is still full.  @hint caches the last index found.
  */
 static __always_inline void memtopo_tslot_set(struct memtopo_tpage *page, u32 s, u32 s_hi,
