@@ -481,14 +481,6 @@ TEST_F(dis, events_mirror_random)
 	free(m);
 }
 
-/* The context's memory in use, or 0 if MEMTOPO_BUDGET fails. */
-static __u64 budget_used(int fd)
-{
-	struct memtopo_budget b = { 0 };
-
-	return mt_budget(fd, 0, 0, &b) ? 0 : b.mem_used;
-}
-
 struct dis_call {
 	int fd;
 	void *arg;
@@ -616,6 +608,7 @@ TEST_F(dis, failed_change_writes_back)
 		.granularity = G, .populated = 0x5a5a5a5a5a5a5a5aULL,
 		.managed = 0xa5a5a5a5a5a5a5a5ULL,
 	}, before = d;
+	struct memtopo_budget b = { 0 };
 	__u64 used = 0, now = 0;
 	int fd = self->fd, held, ro, ret = 0;
 	const char *why = "";
@@ -624,8 +617,8 @@ TEST_F(dis, failed_change_writes_back)
 	held = mt_region_create(fd, MEMTOPO_KIND_RAM, "held", RAM, 0);
 	ASSERT_LT(0, held);
 	ASSERT_EQ(0, dis(fd, MEMTOPO_DISCARD_SET_MANAGER, held, G, 0, 0, NULL, NULL));
-	used = budget_used(fd);
-	ASSERT_NE(0, used);
+	ASSERT_EQ(0, mt_budget(fd, 0, 0, &b));
+	used = b.mem_used;
 	/* the manager's bitmap alone is 8 bytes: the budget holds less than it costs */
 	ASSERT_EQ(0, mt_budget(fd, MEMTOPO_BUDGET_SET, used + 8, NULL));
 	EXPECT_EQ(-1, ioctl(fd, MEMTOPO_DISCARD, &d));
@@ -636,8 +629,8 @@ TEST_F(dis, failed_change_writes_back)
 		       (unsigned long long)d.managed);
 	EXPECT_EQ(-ENOENT, dis(fd, MEMTOPO_DISCARD_GET_STATE, self->ram, 0, 0, 0, NULL, NULL))
 		TH_LOG("a refused manager was set");
-	now = budget_used(fd);
-	ASSERT_NE(0, now);
+	ASSERT_EQ(0, mt_budget(fd, 0, 0, &b));
+	now = b.mem_used;
 	EXPECT_EQ(used, now);
 
 	ro = ro_answer_call(fd, held, &before, &ret, &why);
@@ -706,6 +699,7 @@ TEST_F(dis, change_fail_nth)
 	static const __u32 ops[] = { MEMTOPO_DISCARD_SET_MANAGER, MEMTOPO_DISCARD_POPULATE };
 	int fd = self->fd, nth, n, ret, k, failed = 0, faulted = 0;
 	struct memtopo_discard d, before;
+	struct memtopo_budget b = { 0 };
 	__u64 used = 0, now = 0, pop, bits;
 
 	nth = failnth_open();
@@ -720,8 +714,8 @@ TEST_F(dis, change_fail_nth)
 				.managed = 0xa5a5a5a5a5a5a5a5ULL,
 			};
 			before = d;
-			used = budget_used(fd);
-			ASSERT_NE(0, used);
+			ASSERT_EQ(0, mt_budget(fd, 0, 0, &b));
+			used = b.mem_used;
 			failnth_set(nth, n);
 			ret = ioctl(fd, MEMTOPO_DISCARD, &d) ? -errno : 0;
 			failnth_clear(nth);
@@ -735,8 +729,8 @@ TEST_F(dis, change_fail_nth)
 				       k ? "POPULATE" : "SET_MANAGER", n, ret,
 				       (unsigned long long)d.populated,
 				       (unsigned long long)d.managed);
-			now = budget_used(fd);
-			ASSERT_NE(0, now);
+			ASSERT_EQ(0, mt_budget(fd, 0, 0, &b));
+			now = b.mem_used;
 			EXPECT_EQ(used, now) TH_LOG("n %d", n);
 			if (k) {
 				EXPECT_EQ(0ULL, state(fd, self->ram, &pop))

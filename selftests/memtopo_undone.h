@@ -59,19 +59,22 @@ static inline int undone_bank(int fd)
  * Close @fd's open transaction with a commit that fails: @bank (from
  * undone_bank()) mapped into @root, whose view, rendered at the commit,
  * does not fit a budget a page above the use.  Returns the commit's
- * result, -ENOSPC when it went as meant; the budget is the ceiling again.
+ * result, -ENOSPC when it went as meant; -EPROTO when a step before the
+ * commit, or setting the budget back to the ceiling, failed.
  */
 static inline int undone_commit(int fd, int root, int bank)
 {
 	struct memtopo_budget b = { 0 };
 	int ret;
 
-	ret = mt_budget(fd, 0, 0, &b) ?:
-	      mt_budget(fd, MEMTOPO_BUDGET_SET, b.mem_used + 4096, NULL) ?:
-	      mt_add_subregion(fd, root, bank, 0x10000000, 0);
-	if (!ret)
+	if (mt_budget(fd, 0, 0, &b) ||
+	    mt_budget(fd, MEMTOPO_BUDGET_SET, b.mem_used + 4096, NULL) ||
+	    mt_add_subregion(fd, root, bank, 0x10000000, 0))
+		ret = -EPROTO;
+	else
 		ret = mt_txn(fd, MEMTOPO_TXN_COMMIT, NULL);
-	mt_budget(fd, MEMTOPO_BUDGET_SET, 0, NULL);
+	if (mt_budget(fd, MEMTOPO_BUDGET_SET, 0, NULL))
+		ret = -EPROTO;
 	return ret;
 }
 

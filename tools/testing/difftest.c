@@ -5273,7 +5273,7 @@ static int rb_iommu_map(void)
 	ret = memtopo_iommu_map_locked(rb_mmu, p * MEMTOPO_IOMMU_PAGE_SIZE,
 				       MEMTOPO_IOMMU_PAGE_SIZE, rb_as[i], 0, MEMTOPO_IOMMU_RO);
 	if (!ret)
-		rb_map_serial[p] = rb_as[i]->serial;
+		rb_map_serial[p] = memtopo_space_serial(rb_as[i]);
 	return ret;
 }
 
@@ -5411,6 +5411,7 @@ static void rb_check_iommu(const char *what, unsigned long round)
 	struct memtopo_iotlb_entry e;
 	u32 p, nr, k = 0;
 	bool live;
+	u64 want;
 	int ret;
 
 	all = memtopo_region_create_locked(ctx, &io);
@@ -5430,14 +5431,15 @@ static void rb_check_iommu(const char *what, unsigned long round)
 				     round, p);
 			continue;
 		}
+		want = rb_map_serial[p];
 		live = false;
 		list_for_each_entry(as, &ctx->spaces, link)
-			live |= !as->dead && as->serial == rb_map_serial[p];
+			live |= memtopo_space_serial(as) == want;
 		rb_maps_checked++;
 		rb_maps_gone += !live;
 		rb_maps_reused += !live && k < nr && t[k].space == fresh->id;
 		/* a replay tells what translates: nothing for a mapping that leads nowhere */
-		if (live ? !rb_replayed[p] || rb_replayed[p]->serial != rb_map_serial[p] :
+		if (live ? !rb_replayed[p] || memtopo_space_serial(rb_replayed[p]) != want :
 			   rb_replayed_any[p])
 			FAIL("%s round %lu: iova page %u replayed %s", what, round, p,
 			     live ? "without its living space" : "though it leads nowhere");
@@ -5445,7 +5447,7 @@ static void rb_check_iommu(const char *what, unsigned long round)
 		ret = memtopo_space_get_iotlb_entry(rb_dma, p * MEMTOPO_IOMMU_PAGE_SIZE, false, 0,
 						    &e);
 		/* a living target may map nothing at 0: the walk then ends there */
-		if (!ret && (!live || e.target_as->serial != rb_map_serial[p]))
+		if (!ret && (!live || memtopo_space_serial(e.target_as) != want))
 			FAIL("%s round %lu: iova page %u leads to space %u%s", what, round, p,
 			     e.target_as->id, e.target_as == fresh ? ", created after" : "");
 		rcu_read_unlock();
