@@ -378,7 +378,9 @@ static int b_iommu_flags(int fd, __u32 mmu, __u32 space)
  * An IOMMU mapping into a space whose create a refused commit undoes: the
  * mapping is no transaction's, so it stays, and leads nowhere.  The undone
  * create's ID goes to the next space created, which the mapping must not
- * reach, and MEMTOPO_IOMMU_GET marks the mapping gone.
+ * reach, and MEMTOPO_IOMMU_GET marks the mapping gone.  A destroy in a
+ * transaction marks it at once; the failed commit that restores the space
+ * clears the mark.
  */
 TEST_F(budget, iommu_mapping_into_an_undone_space)
 {
@@ -425,6 +427,18 @@ TEST_F(budget, iommu_mapping_into_an_undone_space)
 	ASSERT_EQ(0, mt_space_rw(self->fd, dma, 0, buf, sizeof(buf), 0));
 	EXPECT_EQ(0, memcmp(buf, image, sizeof(buf)));
 	EXPECT_EQ(MEMTOPO_IOMMU_MAP_READ, b_iommu_flags(self->fd, mmu, fresh));
+
+	/* a destroy in a transaction is gone at once, and back when the commit fails */
+	ASSERT_EQ(0, mt_txn(self->fd, MEMTOPO_TXN_BEGIN, NULL));
+	ASSERT_EQ(0, mt_space_destroy(self->fd, fresh));
+	EXPECT_EQ(MEMTOPO_IOMMU_MAP_READ | MEMTOPO_IOMMU_MAPPING_GONE,
+		  b_iommu_flags(self->fd, mmu, fresh));
+	EXPECT_EQ(-ENXIO, mt_space_rw(self->fd, dma, 0, buf, sizeof(buf), 0));
+	ASSERT_EQ(-ENOSPC, undone_commit(self->fd, self->root, self->bank));
+	EXPECT_EQ(MEMTOPO_IOMMU_MAP_READ, b_iommu_flags(self->fd, mmu, fresh));
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ(0, mt_space_rw(self->fd, dma, 0, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, image, sizeof(buf)));
 }
 
 /*
