@@ -1474,7 +1474,9 @@ static __always_inline u32 memtopo_tslot_span(const struct memtopo_chunk *chunk,
 
 /*
  * Forget the chunks of @page (one the caller owns, holding slot @s) that
- * no slot names but those in @s..@s_hi, which the caller is rewriting.
+ * no slot names but those in @s..@s_hi, which the caller rewrites wherever
+ * they name a chunk (a splice's walk skips only slots naming none:
+ * memtopo_table_splice()).
  * Pages are copied with their list, and each rewrite adds a chunk or two
  * and leaves some unnamed, so this runs when a list is full, not at
  * every copy.
@@ -1677,6 +1679,9 @@ static int memtopo_table_build(struct memtopo_view *v)
 	v->tlong_shared = true;
 	v->tleft = 0;
 	v->tgrown = 0;
+	/* every mid is the built table's own, whatever a splice said before */
+	v->tm_from = 0;
+	v->tm_to = U32_MAX;
 	v->tsplices = 0;
 	if (v->nr < MEMTOPO_TABLE_MIN)
 		return 0;
