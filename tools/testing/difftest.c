@@ -4025,6 +4025,89 @@ static void port_slot_pass(void)
 }
 
 /*
+ * Tables of wide slots, which maps of pages never build: leaves a
+ * terabyte apart (slots of 2^38 bytes and more), then with a long leaf
+ * above them close enough to widen the slots once more rather than be left
+ * past the table, with a page at the top of the address space left past
+ * it, and leaves spread over all 2^64 so that the last slot ends there;
+ * and exact slots past 4 GiB, leaves of 8 MiB end to end, where a lookup
+ * computes the entry's start from the slot's index alone.  Each map is
+ * checked whole, and again after commits that move leaves.
+ */
+#define WIDE_LEAVES	2048
+
+static void wide_slot_pass(void)
+{
+	static const char *const layout[] = { "a long leaf above", "a page at the top",
+					      "all of 2^64", "8 MiB leaves end to end" };
+	struct memtopo_region_info ri = { .kind = MEMTOPO_RAM, .name = "leaf" };
+	struct memtopo_region **leaf = calloc(WIDE_LEAVES + 1, sizeof(*leaf));
+	struct memtopo_section sec;
+	struct memtopo_region *root;
+	const struct memtopo_view *v;
+	struct memtopo_space *as;
+	u64 stride, at, top;
+	u32 l, i, e;
+	u8 sh[4];
+
+	if (!leaf)
+		FAIL("wide slots: out of memory");
+	for (l = 0; l < ARRAY_SIZE(layout); l++) {
+		root = pass_root("wide", &as);
+		stride = l < 2 ? 1ULL << 40 : l == 2 ? 1ULL << (64 - 11) : 8ULL << 20;
+		memtopo_transaction_begin(ctx);
+		for (i = 0; i <= WIDE_LEAVES; i++) {
+			ri.size = l == 3 ? stride : 0x1000ULL << rnd_below(8);
+			at = (u64)i * stride + (l == 3 ? 0 : rnd_below(64) * 0x1000);
+			if (i == WIDE_LEAVES) {
+				if (l >= 2)
+					break;
+				/* within twice the slots' reach: it widens them */
+				ri.size = l ? 0x1000 : 1ULL << 44;
+				at = l ? U64_MAX - 0xfff : 1ULL << 52;
+			}
+			leaf[i] = memtopo_region_create(ctx, &ri);
+			if (IS_ERR(leaf[i]) ||
+			    memtopo_region_add_subregion(root, at, leaf[i], 0, false))
+				FAIL("wide slots, %s: leaf %u", layout[l], i);
+		}
+		expect(memtopo_transaction_commit(ctx), 0, "commit");
+		for (i = 0; i < 64; i++) {
+			v = as->view;
+			check_view_table(v, i);
+			check_view_find(v, i);
+			top = memtopo_view_start(v, v->nr - 1);
+			e = v->nr - 1;
+			rcu_read_lock();
+			if (!lookup_gives(v, v, U64_MAX, e, &sec) ||
+			    !lookup_gives(v, v, top, e, &sec))
+				FAIL("wide slots, %s, round %u: the top entry is not found",
+				     layout[l], i);
+			rcu_read_unlock();
+			if (!i)
+				sh[l] = v->tshift;
+			at = (u64)rnd_below(WIDE_LEAVES) * stride +
+			     (l == 3 ? 0 : rnd_below(64) * 0x1000);
+			expect(memtopo_region_set_address(leaf[rnd_below(WIDE_LEAVES)], at), 0,
+			       "move a leaf");
+		}
+		expect_full_render(as->view, root, "wide slots", l);
+		memtopo_ctx_put(ctx);
+		rcu_barrier();
+		if (shim_live_allocs)
+			FAIL("wide slots, %s: %ld allocations leaked", layout[l], shim_live_allocs);
+	}
+	free(leaf);
+	/* the long leaf above took the slots one wider than the leaves alone */
+	if (sh[0] != sh[1] + 1 || sh[2] < 52 || sh[3] != 23)
+		FAIL("wide slots: slots of 2^%u, 2^%u, 2^%u and 2^%u bytes", sh[0], sh[1], sh[2],
+		     sh[3]);
+	printf("difftest: wide slots: tables of 2^%u, 2^%u, 2^%u and 2^%u-byte slots:", sh[0],
+	       sh[1], sh[2], sh[3]);
+	printf(" %s, %s, %s, %s\n", layout[0], layout[1], layout[2], layout[3]);
+}
+
+/*
  * A space's first view, over MEMTOPO_TABLE_MIN entries with long ones among
  * them, made whole with no view before it to share with, its allocations
  * failed one at a time until the create succeeds: the view then owns every
@@ -5794,6 +5877,7 @@ int main(int argc, char **argv)
 	dense_slot_pass();
 	port_slot_pass();
 	table_build_fail_pass();
+	wide_slot_pass();
 	full_group_pass();
 	if (trees >= 1000 && (!wide_trees || !renumbered))
 		FAIL("%lu trees sorted children past the insertion sort, %lu renumbered",
