@@ -1008,6 +1008,8 @@ void memtopo_view_cache_exit(void);
 void memtopo_region_destroy_all(struct memtopo_ctx *ctx);
 struct memtopo_region *memtopo_region_first_child(const struct memtopo_region *mr);
 struct memtopo_region *memtopo_region_next_sibling(const struct memtopo_region *mr);
+struct memtopo_region *memtopo_region_sole_enabled_child(const struct memtopo_region *mr,
+							 bool *none);
 /* A walk over a region's children: visit() is called with each. */
 struct memtopo_child_visitor {
 	int (*visit)(struct memtopo_child_visitor *v, struct memtopo_region *child);

@@ -756,8 +756,8 @@ static int memtopo_render_sweep(struct memtopo_render *r, struct memtopo_flat *b
  */
 struct memtopo_region *memtopo_effective_root(struct memtopo_region *root)
 {
-	struct memtopo_region *mr = root, *child, *next;
-	unsigned int found;
+	struct memtopo_region *mr = root, *child;
+	bool none;
 
 	while (mr && memtopo_region_enabled(mr)) {
 		if (mr->kind == MEMTOPO_ALIAS) {
@@ -770,28 +770,13 @@ struct memtopo_region *memtopo_effective_root(struct memtopo_region *root)
 				continue;
 			}
 		} else if (!memtopo_region_terminates(mr)) {
-			found = 0;
-			next = NULL;
-			for (child = memtopo_region_first_child(mr); child;
-			     child = memtopo_region_next_sibling(child)) {
-				bool covers;
-
-				if (!memtopo_region_enabled(child))
-					continue;
-				if (++found > 1) {
-					next = NULL;
-					break;
-				}
-				covers = (mr->flags & MEMTOPO_RF_SIZE64) ||
-					(!(child->flags & MEMTOPO_RF_SIZE64) &&
-					 mr->size >= child->size);
-				if (!child->addr && covers)
-					next = child;
-			}
-			if (!found)
+			child = memtopo_region_sole_enabled_child(mr, &none);
+			if (none)
 				return NULL;
-			if (next) {
-				mr = next;
+			if (child && !child->addr &&
+			    ((mr->flags & MEMTOPO_RF_SIZE64) ||
+			     (!(child->flags & MEMTOPO_RF_SIZE64) && mr->size >= child->size))) {
+				mr = child;
 				continue;
 			}
 		}

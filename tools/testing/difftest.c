@@ -913,6 +913,10 @@ static void check_views(void)
 
 		if (space_root[s] < 0)
 			continue;
+		/* spaces whose roots differ only by wrappers share a view: the same root */
+		if (memtopo_effective_root(spaces[s]->root) !=
+		    (root < 0 ? NULL : model.r[root].engine))
+			FAIL("space %d: the effective root is not r%d", s, root);
 		v = spaces[s]->view;
 		n = ref_paint(&model, root, want, REF_MAX_RANGES);
 		if (n < 0)
