@@ -150,6 +150,7 @@ static int memtopo_plan_render(struct memtopo_ctx *ctx, struct memtopo_plan *p,
 			if (dense) {
 				memtopo_view_put(view);
 				view = dense;
+				ctx->stat_repacks++;
 			}
 		}
 		p->view = view;

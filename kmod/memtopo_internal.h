@@ -218,6 +218,7 @@ struct memtopo_ctx {
 	struct memtopo_region *kid_finger;
 	u64 stat_commits;
 	u64 stat_full_renders;
+	u64 stat_repacks;		/* spliced views repacked (tests read it) */
 	u64 stat_overlaps;
 	/*
 	 * first-child searches that stepping back from the finger within a

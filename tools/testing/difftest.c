@@ -4112,6 +4112,89 @@ static void wide_slot_pass(void)
 }
 
 /*
+ * Deletions thin a big view's chunks out until a commit repacks them
+ * (memtopo_view_repack()), which no random tree or big map reaches: page
+ * leaves with a hole beside each, every other one disabled a commit at a
+ * time, so that each merges three entries into one hole.  Each commit
+ * that may repack is first run with each of its allocations failed in turn: a
+ * failed commit keeps the view; one whose failed allocation was the
+ * repack's succeeds with the sparse view, which must be right too, and is
+ * undone to try the next allocation.  Every view must match a full
+ * render, and nothing may leak.
+ */
+#define REPACK_LEAVES	4000
+
+static void repack_pass(void)
+{
+	struct memtopo_region_info ri = { .kind = MEMTOPO_RAM, .name = "leaf", .size = 0x1000 };
+	struct memtopo_region **leaf = calloc(REPACK_LEAVES, sizeof(*leaf));
+	unsigned long nth, left, failed = 0, kept_sparse = 0;
+	struct memtopo_view *old;
+	struct memtopo_region *root;
+	struct memtopo_space *as;
+	u64 repacks;
+	bool sweep;
+	int i, ret;
+
+	if (!leaf)
+		FAIL("repack: out of memory");
+	root = pass_root("repack", &as);
+	memtopo_transaction_begin(ctx);
+	for (i = 0; i < REPACK_LEAVES; i++) {
+		leaf[i] = memtopo_region_create(ctx, &ri);
+		if (IS_ERR(leaf[i]) ||
+		    memtopo_region_add_subregion(root, (u64)i * 0x2000, leaf[i], 0, false))
+			FAIL("repack: leaf %d", i);
+	}
+	expect(memtopo_transaction_commit(ctx), 0, "commit");
+	for (i = 1; i < REPACK_LEAVES; i += 2) {
+		/* the sweep where this commit may repack: chunks near 5/4 of the fewest */
+		old = as->view;
+		sweep = old->nr_chunks * 4 + 8 > DIV_ROUND_UP(old->nr, MEMTOPO_CHUNK_ENTRIES) * 5;
+		for (nth = sweep; ; nth++) {
+			old = as->view;
+			repacks = ctx->stat_repacks;
+			memtopo_transaction_begin(ctx);
+			expect(memtopo_region_set_enabled(leaf[i], false), 0, "disable");
+			shim_fail_nth = nth;
+			ret = memtopo_transaction_commit(ctx);
+			left = shim_fail_nth;
+			shim_fail_nth = 0;
+			if (ret) {
+				if (ret != -ENOMEM || as->view != old)
+					FAIL("repack: leaf %d, allocation %lu failed: %d, view %s",
+					     i, nth, ret, as->view == old ? "kept" : "replaced");
+				failed++;
+				continue;
+			}
+			if (!nth || left)
+				break;
+			/* the failed allocation was one the commit can do without */
+			kept_sparse += ctx->stat_repacks == repacks &&
+				       as->view->nr_chunks * 4 >
+				       DIV_ROUND_UP(as->view->nr, MEMTOPO_CHUNK_ENTRIES) * 5;
+			expect_full_render(as->view, root, "repack, a failure kept", i);
+			expect(memtopo_region_set_enabled(leaf[i], true), 0, "enable again");
+		}
+		check_view_table(as->view, i);
+		if (ctx->stat_repacks != repacks || !(i % 256))
+			expect_full_render(as->view, root, "repack", i);
+	}
+	repacks = ctx->stat_repacks;
+	memtopo_ctx_put(ctx);
+	rcu_barrier();
+	free(leaf);
+	if (shim_live_allocs)
+		FAIL("repack: %ld allocations leaked", shim_live_allocs);
+	if (!repacks || !kept_sparse)
+		FAIL("repack: %llu repacks, %lu sparse views kept", (unsigned long long)repacks,
+		     kept_sparse);
+	printf("difftest: repack: %llu repacks over %d deletions, %lu commits failed,",
+	       (unsigned long long)repacks, REPACK_LEAVES / 2, failed);
+	printf(" %lu sparse views kept by a failed repack\n", kept_sparse);
+}
+
+/*
  * A space's first view, over MEMTOPO_TABLE_MIN entries with long ones among
  * them, made whole with no view before it to share with, its allocations
  * failed one at a time until the create succeeds: the view then owns every
@@ -5881,6 +5964,7 @@ int main(int argc, char **argv)
 	dense_slot_pass();
 	port_slot_pass();
 	table_build_fail_pass();
+	repack_pass();
 	wide_slot_pass();
 	full_group_pass();
 	if (trees >= 1000 && (!wide_trees || !renumbered))
