@@ -311,7 +311,6 @@ static u64 memtopo_iommu_block_mask(const struct memtopo_iommu_ent *m, u64 addr)
 	return MEMTOPO_IOMMU_PAGE_MASK;
 }
 
-/* The table's translate, under RCU. */
 /*
  * The space mapping @m of @iommu leads to, or NULL: its ID and serial,
  * so neither a destroyed space nor, after an undone create, the newer
@@ -324,6 +323,7 @@ static struct memtopo_space *memtopo_iommu_ent_target(const struct memtopo_regio
 	return memtopo_space_find_serial(iommu->ctx, m->space, m->serial);
 }
 
+/* The table's translate, under RCU. */
 static void memtopo_iommu_table_translate(struct memtopo_region *mr, struct memtopo_iommu *io,
 					  u64 addr, struct memtopo_iotlb_entry *out)
 {

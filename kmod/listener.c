@@ -291,10 +291,10 @@ static int memtopo_listener_replay(struct memtopo_listener *l, bool adding)
  * A listener on a space created by the still open transaction is
  * unregistered by that transaction's failed commit, as the space is undone:
  * it gets detached (if it has one), then begin, region_del for what it was
- * replayed and commit, @l->space
- * is cleared and the module and context references are dropped before the
- * space is freed, so it hears nothing more and memtopo_listener_unregister()
- * on it does nothing.  It may be registered again.
+ * replayed and commit, @l->space is cleared and the module and context
+ * references are dropped before the space is freed, so it hears nothing
+ * more and memtopo_listener_unregister() on it does nothing.  It may be
+ * registered again.
  *
  * Context: process context, the context mutex held; may sleep.
  * Return: 0, -EINVAL without ops, -EBUSY if already registered, -ENOENT if
