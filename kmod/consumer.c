@@ -36,7 +36,7 @@ static bool memtopo_view_first_in(const struct memtopo_view *view, u64 addr, u64
 {
 	struct memtopo_view_pos p;
 
-	memtopo_pos_init(&p, view, memtopo_view_find(view, addr));
+	memtopo_pos_find(&p, view, addr);
 	for (; p.i < view->nr && memtopo_pos_start(&p) <= last; memtopo_pos_next(&p)) {
 		if (memtopo_pos_fr(&p)->mr) {
 			memtopo_clip_section(&p, addr, last, s);

@@ -1054,8 +1054,6 @@ void memtopo_view_put(struct memtopo_view *view);
 size_t memtopo_view_bytes(const struct memtopo_view *view);
 size_t memtopo_view_table_unique_bytes(const struct memtopo_view *old,
 				       const struct memtopo_view *new);
-u32 memtopo_view_find(const struct memtopo_view *view, u64 addr);
-u32 memtopo_view_chunk_of(const struct memtopo_view *view, u32 i);
 const struct memtopo_chunk *memtopo_view_chunk(const struct memtopo_view *view, u32 c,
 					       u32 *first);
 const struct memtopo_chunk *memtopo_view_entry(const struct memtopo_view *v, u32 i, u32 *k);
@@ -1113,6 +1111,8 @@ struct memtopo_view_pos {
 };
 
 void memtopo_pos_init(struct memtopo_view_pos *p, const struct memtopo_view *v, u32 i);
+void memtopo_pos_find(struct memtopo_view_pos *p, const struct memtopo_view *v, u64 addr);
+u32 memtopo_pos_chunk_index(const struct memtopo_view_pos *p);
 void memtopo_pos_next_chunk(struct memtopo_view_pos *p);
 u64 memtopo_pos_chunk_end(const struct memtopo_view_pos *p);
 void memtopo_pos_section(const struct memtopo_view_pos *p, struct memtopo_section *s);
@@ -1122,6 +1122,15 @@ static inline void memtopo_pos_next(struct memtopo_view_pos *p)
 	p->i++;
 	if (++p->k == p->chunk->nr)
 		memtopo_pos_next_chunk(p);
+}
+
+/* The index of the entry holding @addr in @v, a published view. */
+static inline u32 memtopo_view_find(const struct memtopo_view *v, u64 addr)
+{
+	struct memtopo_view_pos p;
+
+	memtopo_pos_find(&p, v, addr);
+	return p.i;
 }
 
 static inline const struct memtopo_fr *memtopo_pos_fr(const struct memtopo_view_pos *p)

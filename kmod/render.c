@@ -871,9 +871,10 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 {
 	struct memtopo_flat *win = &r->win;
 	struct memtopo_runs *mid = &r->mid;
+	struct memtopo_view_pos lo, hi;
 	const struct memtopo_chunk *chunk;
 	struct memtopo_view *v = NULL;
-	u32 i0, i2, prefix, c_lo, c_hi, c, k, first;
+	u32 prefix, c_lo, c_hi, c, k, first;
 	int ret;
 
 	memtopo_render_reset(r);
@@ -883,15 +884,22 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 	if (ret)
 		goto out;
 
-	i0 = memtopo_view_find(old, ws);
-	prefix = i0 + (memtopo_view_start(old, i0) < ws);
-	i2 = we == U64_MAX ? old->nr - 1 : memtopo_view_find(old, we + 1);
-	c_lo = memtopo_view_chunk_of(old, i0);
-	memtopo_view_chunk(old, c_lo, &first);
+	/*
+	 * The entries holding the window's first address and the one after
+	 * it: the two searches give their chunks too, which at 10^6 entries
+	 * a search by index would fetch again from cold groups.
+	 */
+	memtopo_pos_find(&lo, old, ws);
+	if (we == U64_MAX)
+		memtopo_pos_init(&hi, old, old->nr - 1);
+	else
+		memtopo_pos_find(&hi, old, we + 1);
+	prefix = lo.i + (memtopo_pos_start(&lo) < ws);
+	c_lo = memtopo_pos_chunk_index(&lo);
 	/* the entry before the window must be ours to merge with */
-	if (prefix == first && c_lo)
+	if (prefix == lo.i - lo.k && c_lo)
 		c_lo--;
-	c_hi = memtopo_view_chunk_of(old, i2);
+	c_hi = memtopo_pos_chunk_index(&hi);
 
 	for (c = c_lo; c < old->nr_chunks && !ret; c++) {
 		chunk = memtopo_view_chunk(old, c, &first);
@@ -902,15 +910,14 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 	if (!ret && win->nr)
 		ret = memtopo_runs_add(mid, win->starts, win->fr, win->nr);
 	if (we != U64_MAX && !ret) {
-		r->tail = *memtopo_view_fr(old, i2);
+		r->tail = *memtopo_pos_fr(&hi);
 		r->tail_start = we + 1;
 		/* the entry running past the window restarts at we + 1 */
 		if (r->tail.mr)
-			r->tail.offset += we + 1 - memtopo_view_start(old, i2);
+			r->tail.offset += we + 1 - memtopo_pos_start(&hi);
 		ret = memtopo_runs_add(mid, &r->tail_start, &r->tail, 1);
-		chunk = memtopo_view_chunk(old, c_hi, &first);
 		if (!ret)
-			ret = memtopo_runs_chunk(mid, chunk, i2 + 1 - first, chunk->nr);
+			ret = memtopo_runs_chunk(mid, hi.chunk, hi.k + 1, hi.chunk->nr);
 	}
 	/* keep chunks dense: a thin result takes its right neighbour in */
 	if (!ret && mid->nr < MEMTOPO_CHUNK_ENTRIES / 2 && c_hi + 1 < old->nr_chunks) {

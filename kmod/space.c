@@ -432,8 +432,10 @@ u64 memtopo_space_region_ranges_locked(struct memtopo_space *as, const struct me
 	 * would show them): each walk starts after what the last one saw.
 	 */
 	for (i = 0; i < nr; i++) {
-		for (memtopo_pos_init(&p, v, max(memtopo_view_find(v, w[i].start), next));
-		     p.i < v->nr && memtopo_pos_start(&p) <= w[i].last; memtopo_pos_next(&p)) {
+		memtopo_pos_find(&p, v, w[i].start);
+		if (p.i < next)
+			memtopo_pos_init(&p, v, next);
+		for (; p.i < v->nr && memtopo_pos_start(&p) <= w[i].last; memtopo_pos_next(&p)) {
 			seen++;
 			if (memtopo_pos_fr(&p)->mr != mr)
 				continue;

@@ -930,21 +930,6 @@ const struct memtopo_chunk *memtopo_view_entry(const struct memtopo_view *v, u32
 EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_view_entry);
 
 /**
- * memtopo_view_chunk_of() - the chunk holding entry @i.
- * @view: the view.
- * @i: an entry index below view->nr.
- *
- * Return: the chunk's index among all the view's chunks.
- */
-u32 memtopo_view_chunk_of(const struct memtopo_view *view, u32 i)
-{
-	u32 g, j, k;
-
-	memtopo_view_locate(view, i, &g, &j, &k);
-	return view->group_cfirst[g] + j;
-}
-
-/**
  * memtopo_view_chunk() - chunk @c of a view.
  * @view: the view.
  * @c: a chunk index below view->nr_chunks.
@@ -1079,38 +1064,55 @@ void memtopo_pos_section(const struct memtopo_view_pos *p, struct memtopo_sectio
 }
 
 /**
- * memtopo_view_find() - index of the entry holding @addr.
- * @view: a published view (it always has an entry starting at 0).
+ * memtopo_pos_find() - start a walk at the entry holding @addr.
+ * @p: the position.
+ * @v: a published view (it always has an entry starting at 0).
  * @addr: the address.
  *
- * Return: the entry index.
+ * The one search by address besides the readers' lookup: the position it
+ * leaves names the entry's chunk, so what a caller asks next (the entry's
+ * bounds, its chunk's index and first entry) costs no second search.
+ *
+ * Context: an RCU read section or the context mutex keeping @v for as long
+ * as the walk lasts (@p points into it).
  */
-u32 memtopo_view_find(const struct memtopo_view *view, u64 addr)
+void memtopo_pos_find(struct memtopo_view_pos *p, const struct memtopo_view *v, u64 addr)
 {
-	u32 g = memtopo_bsearch_u64(view->group_start, view->nr_groups, addr);
-	const struct memtopo_group *grp = view->groups[g];
+	u32 g = memtopo_bsearch_u64(v->group_start, v->nr_groups, addr);
+	const struct memtopo_group *grp = v->groups[g];
 	u32 j = memtopo_group_find(grp, addr);
 
-	return view->group_first[g] + grp->chunk_first[j] +
-	       memtopo_chunk_find(grp->chunks[j], addr, false);
+	p->v = v;
+	p->grp = grp;
+	p->chunk = grp->chunks[j];
+	p->g = g;
+	p->j = j;
+	p->k = memtopo_chunk_find(p->chunk, addr, false);
+	p->i = v->group_first[g] + grp->chunk_first[j] + p->k;
 }
 
-/*
- * memtopo_view_find() that also gives the entry's first and last address,
- * from the nodes the search read (memtopo_view_start() would search again).
+/**
+ * memtopo_pos_chunk_index() - the index of a walk's chunk among all its
+ * view's chunks (memtopo_view_chunk()'s @c).
+ * @p: the position (not past the end).
+ *
+ * Return: the chunk's index; its first entry is p->i - p->k.
  */
+u32 memtopo_pos_chunk_index(const struct memtopo_view_pos *p)
+{
+	return p->v->group_cfirst[p->g] + p->j;
+}
+
+/* The entry holding @addr, with its first and last address. */
 static u32 memtopo_view_find_at(const struct memtopo_view *view, u64 addr, u64 *first,
 				u64 *last)
 {
-	u32 g = memtopo_bsearch_u64(view->group_start, view->nr_groups, addr);
-	const struct memtopo_group *grp = view->groups[g];
-	u32 j = memtopo_group_find(grp, addr);
-	const struct memtopo_chunk *chunk = grp->chunks[j];
-	u32 k = memtopo_chunk_find(chunk, addr, false);
+	struct memtopo_view_pos p;
 
-	*first = chunk->starts[k];
-	*last = k + 1 < chunk->nr ? chunk->starts[k + 1] - 1 : memtopo_chunk_last(view, g, j);
-	return view->group_first[g] + grp->chunk_first[j] + k;
+	memtopo_pos_find(&p, view, addr);
+	*first = memtopo_pos_start(&p);
+	*last = memtopo_pos_last(&p);
+	return p.i;
 }
 
 /*
