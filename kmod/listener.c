@@ -140,8 +140,12 @@ static void memtopo_update_pass(struct memtopo_space *as, const struct memtopo_v
 			u32 skip = po.chunk->nr - 1 - po.k;
 
 			skip = min(skip, min(oend - 1 - po.i, nend - 1 - pn.i));
-			if (adding)
+			if (adding) {
+				/* a walk of many chunks: each is fetched ahead */
+				if (pn.i + skip + 1 < nend)
+					memtopo_pos_prefetch_next(&pn);
 				memtopo_update_nop_shared(as, new, pn.chunk, pn.k, skip);
+			}
 			po.k += skip;
 			po.i += skip;
 			pn.k += skip;

@@ -1004,6 +1004,33 @@ void memtopo_pos_next_chunk(struct memtopo_view_pos *p)
 }
 EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_pos_next_chunk);
 
+/**
+ * memtopo_pos_prefetch_next() - start fetching, whole, the chunk a walk
+ * reaches after its current one.
+ * @p: the position.
+ *
+ * For a walk that goes on over every entry of its chunk: the next chunk's
+ * lines then arrive while this one's entries are handled.  Chunks are
+ * scattered, so the CPU's own prefetchers, which follow a stream within a
+ * page, find each chunk's lines only once the walk misses on them.
+ *
+ * Context: an RCU read section or the context mutex keeping the view of @p.
+ */
+void memtopo_pos_prefetch_next(const struct memtopo_view_pos *p)
+{
+	const struct memtopo_chunk *next;
+	size_t c;
+
+	if (p->j + 1 < p->grp->nr_chunks)
+		next = p->grp->chunks[p->j + 1];
+	else if (p->g + 1 < p->v->nr_groups)
+		next = p->v->groups[p->g + 1]->chunks[0];
+	else
+		return;
+	for (c = 0; c < sizeof(*next); c += MEMTOPO_LINE)
+		prefetch((const char *)next + c);
+}
+
 /* Where chunk @j of group @g of @v ends: the next one's start - 1, or U64_MAX. */
 static __always_inline u64 memtopo_chunk_last(const struct memtopo_view *v, u32 g, u32 j)
 {
