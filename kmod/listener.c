@@ -141,8 +141,8 @@ static void memtopo_update_pass(struct memtopo_space *as, const struct memtopo_v
 
 			skip = min(skip, min(oend - 1 - po.i, nend - 1 - pn.i));
 			if (adding) {
-				/* a walk of many chunks: each is fetched ahead */
-				if (pn.i + skip + 1 < nend)
+				/* the run goes on past this chunk: fetch the next meanwhile */
+				if (memtopo_pos_chunk_first(&pn) + pn.chunk->nr < nend)
 					memtopo_pos_prefetch_next(&pn);
 				memtopo_update_nop_shared(as, new, pn.chunk, pn.k, skip);
 			}

@@ -1054,6 +1054,7 @@ void memtopo_view_put(struct memtopo_view *view);
 size_t memtopo_view_bytes(const struct memtopo_view *view);
 size_t memtopo_view_table_unique_bytes(const struct memtopo_view *old,
 				       const struct memtopo_view *new);
+u32 memtopo_view_find(const struct memtopo_view *view, u64 addr);
 const struct memtopo_chunk *memtopo_view_chunk(const struct memtopo_view *view, u32 c,
 					       u32 *first);
 const struct memtopo_chunk *memtopo_view_entry(const struct memtopo_view *v, u32 i, u32 *k);
@@ -1125,18 +1126,15 @@ static inline void memtopo_pos_next(struct memtopo_view_pos *p)
 		memtopo_pos_next_chunk(p);
 }
 
-/* The index of the entry holding @addr in @v, a published view. */
-static inline u32 memtopo_view_find(const struct memtopo_view *v, u64 addr)
-{
-	struct memtopo_view_pos p;
-
-	memtopo_pos_find(&p, v, addr);
-	return p.i;
-}
-
 static inline const struct memtopo_fr *memtopo_pos_fr(const struct memtopo_view_pos *p)
 {
 	return &p->chunk->fr[p->k];
+}
+
+/* The index in the view of the first entry of the walk's chunk. */
+static inline u32 memtopo_pos_chunk_first(const struct memtopo_view_pos *p)
+{
+	return p->i - p->k;
 }
 
 static inline u64 memtopo_pos_start(const struct memtopo_view_pos *p)

@@ -885,9 +885,10 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 		goto out;
 
 	/*
-	 * The entries holding the window's first address and the one after
-	 * it: the two searches give their chunks too, which at 10^6 entries
-	 * a search by index would fetch again from cold groups.
+	 * The entries holding the window's first address and the address
+	 * after its last (the view's last entry for a window to the top):
+	 * each search's position gives the entry's chunk and indexes too,
+	 * which searches by index would each have looked up again.
 	 */
 	memtopo_pos_find(&lo, old, ws);
 	if (we == U64_MAX)
@@ -897,7 +898,7 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 	prefix = lo.i + (memtopo_pos_start(&lo) < ws);
 	c_lo = memtopo_pos_chunk_index(&lo);
 	/* the entry before the window must be ours to merge with */
-	if (prefix == lo.i - lo.k && c_lo)
+	if (prefix == memtopo_pos_chunk_first(&lo) && c_lo)
 		c_lo--;
 	c_hi = memtopo_pos_chunk_index(&hi);
 

@@ -1009,7 +1009,7 @@ EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_pos_next_chunk);
  * reaches after its current one.
  * @p: the position.
  *
- * For a walk that goes on over every entry of its chunk: the next chunk's
+ * For a walk that goes on past its chunk: the next chunk's
  * lines then arrive while this one's entries are handled.  Chunks are
  * scattered, so the CPU's own prefetchers, which follow a stream within a
  * page, find each chunk's lines only once the walk misses on them.
@@ -1121,13 +1121,32 @@ void memtopo_pos_find(struct memtopo_view_pos *p, const struct memtopo_view *v, 
 /**
  * memtopo_pos_chunk_index() - the index of a walk's chunk among all its
  * view's chunks (memtopo_view_chunk()'s @c).
- * @p: the position (not past the end).
+ * @p: the position.
  *
- * Return: the chunk's index; its first entry is p->i - p->k.
+ * Context: an RCU read section or the context mutex keeping the view of @p.
+ *
+ * Return: the chunk's index.
  */
 u32 memtopo_pos_chunk_index(const struct memtopo_view_pos *p)
 {
 	return p->v->group_cfirst[p->g] + p->j;
+}
+
+/**
+ * memtopo_view_find() - index of the entry holding @addr.
+ * @view: a published view.
+ * @addr: the address.
+ *
+ * Context: an RCU read section or the context mutex keeping @view.
+ *
+ * Return: the entry's index.
+ */
+u32 memtopo_view_find(const struct memtopo_view *view, u64 addr)
+{
+	struct memtopo_view_pos p;
+
+	memtopo_pos_find(&p, view, addr);
+	return p.i;
 }
 
 /* The entry holding @addr, with its first and last address. */

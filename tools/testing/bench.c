@@ -615,7 +615,7 @@ static void print_floor(struct memtopo_space *as, const u64 *starts, u64 per, in
 	}
 	for (i = 0; i < nr_blocks * per; i++) {
 		xa[i] = rnd() % span;
-		memtopo_pos_init(&p, v, memtopo_view_find(v, xa[i]));
+		memtopo_pos_find(&p, v, xa[i]);
 		lines[i] = memtopo_pos_fr(&p);
 	}
 	for (k = 0; k < nr_rounds; k++) {
