@@ -1054,7 +1054,6 @@ void memtopo_view_put(struct memtopo_view *view);
 size_t memtopo_view_bytes(const struct memtopo_view *view);
 size_t memtopo_view_table_unique_bytes(const struct memtopo_view *old,
 				       const struct memtopo_view *new);
-u32 memtopo_view_find(const struct memtopo_view *view, u64 addr);
 const struct memtopo_chunk *memtopo_view_chunk(const struct memtopo_view *view, u32 c,
 					       u32 *first);
 const struct memtopo_chunk *memtopo_view_entry(const struct memtopo_view *v, u32 i, u32 *k);

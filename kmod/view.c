@@ -1132,23 +1132,6 @@ u32 memtopo_pos_chunk_index(const struct memtopo_view_pos *p)
 	return p->v->group_cfirst[p->g] + p->j;
 }
 
-/**
- * memtopo_view_find() - index of the entry holding @addr.
- * @view: a published view.
- * @addr: the address.
- *
- * Context: an RCU read section or the context mutex keeping @view.
- *
- * Return: the entry's index.
- */
-u32 memtopo_view_find(const struct memtopo_view *view, u64 addr)
-{
-	struct memtopo_view_pos p;
-
-	memtopo_pos_find(&p, view, addr);
-	return p.i;
-}
-
 /* The entry holding @addr, with its first and last address. */
 static u32 memtopo_view_find_at(const struct memtopo_view *view, u64 addr, u64 *first,
 				u64 *last)

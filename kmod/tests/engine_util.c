@@ -3,7 +3,7 @@
  * Helpers shared by the engine KUnit suites; see engine_util.h.
  *
  * The helpers read the engine's structures directly (memtopo_internal.h)
- * rather than through memtopo_view_find()/memtopo_view_section(): those are
+ * rather than through memtopo_pos_find()/memtopo_view_section(): those are
  * internal to memtopo.ko and not exported, and a second implementation of
  * the structural checks is what a test wants anyway.
  */

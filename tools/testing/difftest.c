@@ -48,6 +48,15 @@
 #include "../../uapi/linux/memtopo.h"
 #include "reference.h"
 
+/* The index of the entry of @v holding @addr. */
+static u32 view_find(const struct memtopo_view *v, u64 addr)
+{
+	struct memtopo_view_pos p;
+
+	memtopo_pos_find(&p, v, addr);
+	return p.i;
+}
+
 #define MAX_SPACES 3
 /* an IOMMU with kernel ops and no replay op stays this small (io_ops) */
 #define IO_OPS_MAX 0x10000
@@ -3111,7 +3120,7 @@ static void check_slot_lookups(const struct memtopo_view *v, u32 s, u32 i, u32 j
 		addrs[n++] = memtopo_view_start(v, x) - 1;
 	}
 	for (x = 0; x < n; x++) {
-		e = memtopo_view_find(v, addrs[x]);
+		e = view_find(v, addrs[x]);
 		mapped = !!memtopo_view_fr(v, e)->mr;
 		if (!lookup_gives(v, v, addrs[x], e, &sec))
 			FAIL("round %lu: lookup of %#llx in slot %u disagrees with entry %u", round,
@@ -3227,7 +3236,7 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 				FAIL("round %lu: record %u is half none", round, t);
 			continue;
 		}
-		i = memtopo_view_find(v, anchor);
+		i = view_find(v, anchor);
 		ch = memtopo_view_entry(v, i, &k);
 		if (rec->starts[2 * t] != memtopo_view_start(v, i) ||
 		    rec->starts[2 * t + 1] - 1 != memtopo_view_last(v, i) ||
@@ -3244,7 +3253,7 @@ static void check_view_table(const struct memtopo_view *v, unsigned long round)
 			rnd_below(v->tslots);
 		u64 a = (u64)s << v->tshift;
 		u64 b = s + 1 < v->tslots ? a + (1ULL << v->tshift) - 1 : U64_MAX;
-		u32 i = memtopo_view_find(v, a), n = memtopo_view_find(v, b) - i, k;
+		u32 i = view_find(v, a), n = view_find(v, b) - i, k;
 		const struct memtopo_chunk *ch = memtopo_view_entry(v, i, &k);
 		const struct memtopo_tpage *page = memtopo_tpage_of(v, s);
 		u16 got = page->slot[s % MEMTOPO_TPAGE_SLOTS];
@@ -3340,9 +3349,9 @@ static void check_view_find(const struct memtopo_view *v, unsigned long round)
 			/* the search's edges: no padding, the end key */
 			full_finds += c->nr == MEMTOPO_CHUNK_ENTRIES;
 			last_finds += p.k == c->nr - 1;
-			if (memtopo_view_find(v, addrs[k]) != i)
+			if (view_find(v, addrs[k]) != i)
 				FAIL("round %lu: address %#llx found entry %u, not %u", round,
-				     (unsigned long long)addrs[k], memtopo_view_find(v, addrs[k]),
+				     (unsigned long long)addrs[k], view_find(v, addrs[k]),
 				     i);
 			if (!lookup_gives(v, v, addrs[k], i, &sec))
 				FAIL("round %lu: lookup of %#llx disagrees with entry %u", round,
@@ -3774,7 +3783,7 @@ static void merging_deep_pass(void)
 	v = as->view;
 	if (!v->tsplices)
 		FAIL("merging deep: the table was rebuilt");
-	i = memtopo_view_find(v, (MERGE_BASE + first * (MERGE_LEN + 1)) * 0x1000);
+	i = view_find(v, (MERGE_BASE + first * (MERGE_LEN + 1)) * 0x1000);
 	from = (memtopo_view_start(v, i) >> v->tshift) + MEMTOPO_TSLOT_REACH + 1;
 	to = ((memtopo_view_last(v, i) + 1) >> v->tshift) - 1;
 	slow = table_slow_slots(v, from, to);
@@ -3944,7 +3953,7 @@ static void dense_slot_pass(void)
 		FAIL("dense: slots of 2^%u bytes, not a page", v->tshift);
 	check_view_table(v, 0);
 	for (page = 0; page < DENSE_PAGES; page += DENSE_EVERY) {
-		u32 s = page, e = memtopo_view_find(v, page * 0x1000), k;
+		u32 s = page, e = view_find(v, page * 0x1000), k;
 		const struct memtopo_chunk *ch = memtopo_view_entry(v, e, &k);
 		u16 t = memtopo_tpage_of(v, s)->slot[s % MEMTOPO_TPAGE_SLOTS];
 
@@ -4012,7 +4021,7 @@ static void port_slot_pass(void)
 	check_view_table(v, 0);
 	rcu_read_lock();
 	for (i = 0; i < a + 64; i++) {
-		e = memtopo_view_find(v, i);
+		e = view_find(v, i);
 		mapped = i < a;
 		if (!lookup_gives(v, v, i, e, &sec) || mapped != !!memtopo_view_fr(v, e)->mr)
 			FAIL("ports: %#llx answers [%#llx, %#llx], not entry %u",
