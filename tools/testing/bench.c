@@ -56,6 +56,8 @@ static int commits = 10001, nop_commits = 11, diff_samples = 51;
 static bool bytes_detail;
 /* --floor: what the view's lines cost with less work than a lookup, printed after each run */
 static bool floor_detail;
+/* --walks: what the whole-view walks of attaching and detaching a listener cost a range */
+static bool walks_detail;
 /*
  * --ranges: the sizes count flat ranges, as the lookup goal does, not
  * leaves: overlap hides some 55% of its leaves and alias-seq merges its
@@ -928,23 +930,35 @@ static void run_finish(struct bench_run *b)
 	enum shape shape = b->shape;
 	u64 n = b->n;
 	size_t before, scratch, kept;
+	double attach_ns, detach_ns, t;
 
-	/* a region_nop listener walks every range: per range */
+	/*
+	 * A region_nop listener walks every range: per range.  Attaching it
+	 * replays the view to it as region_add, detaching as region_del:
+	 * each a walk of the whole view, timed by itself.
+	 */
 	b->l = (struct memtopo_listener){ .ops = &nop_ops, .priv = &b->cnt };
+	t = now();
 	if (memtopo_listener_register(as, &b->l))
 		fail("a region_nop listener could not be attached", shape, n);
+	attach_ns = (now() - t) * 1e9 / as->view->nr_ranges;
 	b->cnt.nop = 0;
 	r->nop_ns = time_commits(as, &b->p, nop_commits, &b->cnt, shape, n / 5) * 1e3 /
 		    as->view->nr_ranges;
+	t = now();
 	memtopo_listener_unregister(&b->l);
+	detach_ns = (now() - t) * 1e9 / as->view->nr_ranges;
 	if (!b->cnt.nop)
 		fail("a region_nop listener heard no region_nop", shape, n);
 
 	time_diffs(as, &b->p, diff_samples, shape, n / 7, &r->diff1_us, &r->diff_deep_us,
 		   &r->kept);
 	/* the detail lines come before the table's row for this map: name it */
-	if (floor_detail || bytes_detail)
+	if (floor_detail || bytes_detail || walks_detail)
 		printf("  %s, %llu leaves:\n", shape_name[shape], (unsigned long long)n);
+	if (walks_detail)
+		printf("  walks: attaching a listener %.2f ns a range, detaching it %.2f\n",
+		       attach_ns, detach_ns);
 	time_lookups(as, lookups, r, shape, n);
 
 	/*
@@ -1051,6 +1065,8 @@ static void help_text(FILE *f)
 		"  --floor             after each map's lookups, what the table walk and the\n"
 		"                      entry line alone cost\n"
 		"  --bytes-detail      after each map, where a range's bytes go\n"
+		"  --walks             after each map, what attaching and detaching a\n"
+		"                      listener (a walk of the whole view each) cost a range\n"
 		"  --csv FILE          the figures as CSV; --svg FILE: build and render times\n"
 		"  --help              this text\n", LOOKUP_ROUNDS);
 }
@@ -1150,6 +1166,7 @@ int main(int argc, char **argv)
 		{ "bytes-detail", no_argument, NULL, 'B' },
 		{ "lookups", required_argument, NULL, 'L' },
 		{ "floor", no_argument, NULL, 'F' },
+		{ "walks", no_argument, NULL, 'W' },
 		{ "ranges", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -1186,6 +1203,8 @@ int main(int argc, char **argv)
 			bytes_detail = true;
 		} else if (c == 'F') {
 			floor_detail = true;
+		} else if (c == 'W') {
+			walks_detail = true;
 		} else if (c == 'R') {
 			size_in_ranges = true;
 		} else if (c == 'L') {
