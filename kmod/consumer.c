@@ -84,7 +84,7 @@ int memtopo_space_walk_ranges(struct memtopo_space *as,
 
 	if (!view)
 		return -ENOENT;
-	for (memtopo_pos_init(&p, view, 0); memtopo_pos_shown(&p, &s); memtopo_pos_next(&p)) {
+	memtopo_view_for_each_section(&p, view, &s) {
 		ret = cb(&s, opaque);
 		if (ret)
 			return ret;

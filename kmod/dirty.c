@@ -545,8 +545,7 @@ static void memtopo_dirty_sync(struct memtopo_ctx *ctx, struct memtopo_region *m
 								   memtopo_dirty_sync_section, l);
 				continue;
 			}
-			for (memtopo_pos_init(&p, v, 0); memtopo_pos_shown(&p, &s);
-			     memtopo_pos_next(&p))
+			memtopo_view_for_each_section(&p, v, &s)
 				if (s.dirty_log_mask)
 					l->ops->log_sync(l->priv, &s);
 		}

@@ -267,7 +267,7 @@ static int memtopo_listener_replay(struct memtopo_listener *l, bool adding)
 			ops->commit(l->priv);
 		return ret;
 	}
-	for (memtopo_pos_init(&p, v, 0); memtopo_pos_shown(&p, &s); memtopo_pos_next(&p)) {
+	memtopo_view_for_each_section(&p, v, &s) {
 		if (adding) {
 			if (ops->region_add)
 				ops->region_add(l->priv, &s);

@@ -1149,17 +1149,26 @@ static inline u64 memtopo_pos_last(const struct memtopo_view_pos *p)
 }
 
 /*
- * The walk every whole-view reader takes, each range that shows a region
- * in address order (holes show none):
- *
- *	for (memtopo_pos_init(&p, v, 0); memtopo_pos_shown(&p, &s); memtopo_pos_next(&p))
- *
- * Moves @p to the first such entry at or after it and sets @s to its
- * section; false past the view's end.
+ * A step of a walk that goes on to the view's end: entering a chunk, it
+ * starts fetching the next one (memtopo_pos_prefetch_next()), whose lines
+ * then arrive while this one's entries are handled.
+ */
+static inline void memtopo_pos_next_ahead(struct memtopo_view_pos *p)
+{
+	p->i++;
+	if (++p->k == p->chunk->nr) {
+		memtopo_pos_next_chunk(p);
+		memtopo_pos_prefetch_next(p);
+	}
+}
+
+/*
+ * Moves @p to the first entry at or after it that shows a region (holes
+ * show none) and sets @s to its section; false past the view's end.
  */
 static inline bool memtopo_pos_shown(struct memtopo_view_pos *p, struct memtopo_section *s)
 {
-	for (; p->i < p->v->nr; memtopo_pos_next(p)) {
+	for (; p->i < p->v->nr; memtopo_pos_next_ahead(p)) {
 		if (memtopo_pos_fr(p)->mr) {
 			memtopo_pos_section(p, s);
 			return true;
@@ -1167,6 +1176,15 @@ static inline bool memtopo_pos_shown(struct memtopo_view_pos *p, struct memtopo_
 	}
 	return false;
 }
+
+/*
+ * The walk every whole-view reader takes: each range of @v that shows a
+ * region, in address order, as section @s, @p the position.  Under the
+ * context mutex or in an RCU read section keeping @v.
+ */
+#define memtopo_view_for_each_section(p, v, s)					\
+	for (memtopo_pos_init(p, v, 0), memtopo_pos_prefetch_next(p);		\
+	     memtopo_pos_shown(p, s); memtopo_pos_next_ahead(p))
 
 /*
  * history.c: the views a space published before its current one.  At most

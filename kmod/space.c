@@ -468,7 +468,7 @@ void memtopo_space_sections_locked(struct memtopo_space *as,
 	struct memtopo_section s;
 
 	memtopo_assert_locked(as->ctx);
-	for (memtopo_pos_init(&p, v, 0); memtopo_pos_shown(&p, &s); memtopo_pos_next(&p))
+	memtopo_view_for_each_section(&p, v, &s)
 		fn(&s, opaque);
 }
 
