@@ -91,18 +91,18 @@ static void memtopo_coalesced_update(struct memtopo_region *mr, bool had_ranges)
 	struct memtopo_ctx *ctx = mr->ctx;
 	struct memtopo_listener *l;
 	const struct memtopo_view *v;
+	struct memtopo_view_pos pos;
 	struct memtopo_section s;
 	struct memtopo_space *as;
-	u32 i;
 
 	list_for_each_entry(as, &ctx->spaces, link) {
 		if (list_empty(&as->listeners))
 			continue;
 		v = memtopo_space_view_locked(as);
-		for (i = 0; i < v->nr; i++) {
-			if (memtopo_view_fr(v, i)->mr != mr)
+		for (memtopo_pos_walk(&pos, v); memtopo_pos_shown(&pos, &s);
+		     memtopo_pos_next_ahead(&pos)) {
+			if (s.mr != mr)
 				continue;
-			memtopo_view_section(v, i, &s);
 			if (had_ranges)
 				memtopo_for_each_listener_reverse(l, as)
 					if (l->ops->coalesced_io_del)
@@ -298,15 +298,12 @@ void memtopo_coalesced_replay(struct memtopo_listener *l, bool add)
 {
 	const struct memtopo_view *v = memtopo_space_view_locked(l->space);
 	struct memtopo_region_parity *p;
+	struct memtopo_view_pos pos;
 	struct memtopo_section s;
-	u32 i;
 
 	if (!add && !l->ops->coalesced_io_del)
 		return;
-	for (i = 0; i < v->nr; i++) {
-		if (!memtopo_view_fr(v, i)->mr)
-			continue;
-		memtopo_view_section(v, i, &s);
+	for (memtopo_pos_walk(&pos, v); memtopo_pos_shown(&pos, &s); memtopo_pos_next_ahead(&pos)) {
 		if (add) {
 			memtopo_coalesced_fr_add_to(l->space, &s, l);
 			continue;

@@ -84,7 +84,7 @@ int memtopo_space_walk_ranges(struct memtopo_space *as,
 
 	if (!view)
 		return -ENOENT;
-	memtopo_view_for_each_section(&p, view, &s) {
+	for (memtopo_pos_walk(&p, view); memtopo_pos_shown(&p, &s); memtopo_pos_next_ahead(&p)) {
 		ret = cb(&s, opaque);
 		if (ret)
 			return ret;

@@ -545,7 +545,8 @@ static void memtopo_dirty_sync(struct memtopo_ctx *ctx, struct memtopo_region *m
 								   memtopo_dirty_sync_section, l);
 				continue;
 			}
-			memtopo_view_for_each_section(&p, v, &s)
+			for (memtopo_pos_walk(&p, v); memtopo_pos_shown(&p, &s);
+			     memtopo_pos_next_ahead(&p))
 				if (s.dirty_log_mask)
 					l->ops->log_sync(l->priv, &s);
 		}

@@ -93,6 +93,9 @@ static int memtopo_ioeventfds_changed(struct memtopo_ctx *ctx)
 	int ret;
 
 	if (ctx->txn_depth) {
+		list_for_each_entry(as, &ctx->spaces, link)
+			if (as->parity)
+				as->parity->fds_current = false;
 		memtopo_ctx_commit_pending(ctx);
 		return 0;
 	}
@@ -374,17 +377,15 @@ static u32 memtopo_ioeventfds_collect(const struct memtopo_view *v,
 				      struct memtopo_abs_ioeventfd *out)
 {
 	struct memtopo_region_parity *p;
+	struct memtopo_view_pos pos;
 	struct memtopo_iofd *fd;
 	struct memtopo_section s;
-	u32 i, n = 0;
+	u32 n = 0;
 
-	for (i = 0; i < v->nr; i++) {
-		if (!memtopo_view_fr(v, i)->mr)
-			continue;
-		p = memtopo_parity_locked(memtopo_view_fr(v, i)->mr);
+	for (memtopo_pos_walk(&pos, v); memtopo_pos_shown(&pos, &s); memtopo_pos_next_ahead(&pos)) {
+		p = memtopo_parity_locked(s.mr);
 		if (!p || !p->nr_ioeventfds)
 			continue;
-		memtopo_view_section(v, i, &s);
 		list_for_each_entry(fd, &p->ioeventfds, link) {
 			u64 ro_last = s.offset + (s.last - s.start);
 			u64 fd_last = fd->offset + (fd->size ? fd->size - 1 : 0);
@@ -522,6 +523,34 @@ static void memtopo_ioeventfds_apply(struct memtopo_space *as, struct memtopo_io
 	kvfree(old);
 	sp->fds = new;
 	sp->nr_fds = nr_new;
+	sp->fds_current = true;
+}
+
+/* Does a range of the views' difference show a region with a registration? */
+static int memtopo_ioeventfd_range_has(void *opaque, const struct memtopo_section *s, bool add)
+{
+	const struct memtopo_region_parity *p = memtopo_parity_locked(s->mr);
+
+	return p && p->nr_ioeventfds;
+}
+
+/*
+ * A registration shows in a space's set only through a range of its
+ * region: when no such range differs between the published view and
+ * @view, and the registrations are those the set was built under, @view
+ * shows the set the listeners know.  Finding that costs what differs
+ * between the views (memtopo_view_diff() skips what they share), where
+ * building the set walks the whole view, every commit, for as long as any
+ * region of the context has a registration.
+ */
+static bool memtopo_ioeventfds_unchanged(struct memtopo_space *as,
+					 const struct memtopo_view *view)
+{
+	const struct memtopo_view *old = memtopo_space_view_locked(as);
+
+	if (!as->parity || !as->parity->fds_current || !old)
+		return false;
+	return !memtopo_view_diff(old, view, memtopo_ioeventfd_range_has, NULL);
 }
 
 /**
@@ -539,6 +568,8 @@ int memtopo_ioeventfds_prepare(struct memtopo_space *as, const struct memtopo_vi
 	int ret;
 
 	memtopo_assert_locked(as->ctx);
+	if (memtopo_ioeventfds_unchanged(as, view))
+		return 0;
 	ret = memtopo_ioeventfds_build(as, view, &set);
 	if (ret) {
 		memtopo_ioeventfds_set_free(&set);

@@ -267,7 +267,7 @@ static int memtopo_listener_replay(struct memtopo_listener *l, bool adding)
 			ops->commit(l->priv);
 		return ret;
 	}
-	memtopo_view_for_each_section(&p, v, &s) {
+	for (memtopo_pos_walk(&p, v); memtopo_pos_shown(&p, &s); memtopo_pos_next_ahead(&p)) {
 		if (adding) {
 			if (ops->region_add)
 				ops->region_add(l->priv, &s);

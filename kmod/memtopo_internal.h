@@ -1057,8 +1057,6 @@ size_t memtopo_view_table_unique_bytes(const struct memtopo_view *old,
 const struct memtopo_chunk *memtopo_view_chunk(const struct memtopo_view *view, u32 c,
 					       u32 *first);
 const struct memtopo_chunk *memtopo_view_entry(const struct memtopo_view *v, u32 i, u32 *k);
-void memtopo_view_section(const struct memtopo_view *view, u32 i,
-			  struct memtopo_section *s);
 bool memtopo_view_runs(const struct memtopo_view *old, const struct memtopo_view *new,
 		       u64 start, u64 last, u32 runs[4]);
 bool memtopo_view_runs_equal(const struct memtopo_view *old, const struct memtopo_view *new,
@@ -1178,13 +1176,18 @@ static inline bool memtopo_pos_shown(struct memtopo_view_pos *p, struct memtopo_
 }
 
 /*
- * The walk every whole-view reader takes: each range of @v that shows a
- * region, in address order, as section @s, @p the position.  Under the
- * context mutex or in an RCU read section keeping @v.
+ * The start of the walk every whole-view reader takes, each range of @v
+ * that shows a region in address order, as section s:
+ *
+ *	for (memtopo_pos_walk(&p, v); memtopo_pos_shown(&p, &s); memtopo_pos_next_ahead(&p))
+ *
+ * Under the context mutex or in an RCU read section keeping @v.
  */
-#define memtopo_view_for_each_section(p, v, s)					\
-	for (memtopo_pos_init(p, v, 0), memtopo_pos_prefetch_next(p);		\
-	     memtopo_pos_shown(p, s); memtopo_pos_next_ahead(p))
+static inline void memtopo_pos_walk(struct memtopo_view_pos *p, const struct memtopo_view *v)
+{
+	memtopo_pos_init(p, v, 0);
+	memtopo_pos_prefetch_next(p);
+}
 
 /*
  * history.c: the views a space published before its current one.  At most

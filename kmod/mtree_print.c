@@ -325,7 +325,7 @@ static void mt_print_view(struct memtopo_mtree_buf *b, struct memtopo_view *view
 		return;
 	}
 	/* a range's region is never an alias: the render resolved them */
-	memtopo_view_for_each_section(&p, view, &s) {
+	for (memtopo_pos_walk(&p, view); memtopo_pos_shown(&p, &s); memtopo_pos_next_ahead(&p)) {
 		memtopo_region_describe_locked(s.mr, &st);
 		mt_printf(b, MTREE_INDENT "%016llx-%016llx (prio %d, %s%s): %s",
 			  s.start, s.last, st.priority,

@@ -138,6 +138,14 @@ struct memtopo_space_parity {
 	 */
 	struct memtopo_ioeventfd_set next;
 	bool next_ready;
+	/*
+	 * @fds is what the published view shows under the registrations as
+	 * they are: a commit whose ranges of regions with a registration are
+	 * all as they were keeps it (memtopo_ioeventfds_prepare()).  False
+	 * until a set was built, and from a registration changed inside a
+	 * transaction to the set its commit builds.
+	 */
+	bool fds_current;
 	/* the space's one bounce buffer is out (map.c) */
 	atomic_t bounce_busy;
 	/* discard listeners registered on the space's sections (discard.c) */

@@ -468,7 +468,7 @@ void memtopo_space_sections_locked(struct memtopo_space *as,
 	struct memtopo_section s;
 
 	memtopo_assert_locked(as->ctx);
-	memtopo_view_for_each_section(&p, v, &s)
+	for (memtopo_pos_walk(&p, v); memtopo_pos_shown(&p, &s); memtopo_pos_next_ahead(&p))
 		fn(&s, opaque);
 }
 

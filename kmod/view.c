@@ -1321,20 +1321,6 @@ __always_inline int memtopo_view_lookup(const struct memtopo_view *view, u64 add
 	return s->mr ? 0 : -ENOENT;
 }
 
-/**
- * memtopo_view_section() - describe entry @i as a section.
- * @view: the view.
- * @i: entry index.
- * @s: filled in, the view's generation included.
- */
-void memtopo_view_section(const struct memtopo_view *view, u32 i, struct memtopo_section *s)
-{
-	struct memtopo_view_pos p;
-
-	memtopo_pos_init(&p, view, i);
-	memtopo_pos_section(&p, s);
-}
-
 /* Would QEMU's flatview_simplify() merge @next into @prev? */
 static bool memtopo_fr_mergeable(const struct memtopo_fr *prev, u64 prev_len,
 				 const struct memtopo_fr *next)

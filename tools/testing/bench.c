@@ -17,6 +17,7 @@
  * that does less work than memtopo_space_lookup().  --help lists the
  * options; a size, shape or count it cannot run is refused with a message.
  */
+#include <linux/eventfd.h>
 #include <linux/slab.h>
 #include <getopt.h>
 #include <math.h>
@@ -930,7 +931,7 @@ static void run_finish(struct bench_run *b)
 	enum shape shape = b->shape;
 	u64 n = b->n;
 	size_t before, scratch, kept;
-	double attach_ns, detach_ns, t;
+	double attach_ns, detach_ns, t, efd_us = 0;
 
 	/*
 	 * A region_nop listener walks every range: per range.  Attaching it
@@ -950,15 +951,32 @@ static void run_finish(struct bench_run *b)
 	detach_ns = (now() - t) * 1e9 / as->view->nr_ranges;
 	if (!b->cnt.nop)
 		fail("a region_nop listener heard no region_nop", shape, n);
+	/*
+	 * With an ioeventfd registered anywhere in the context, every commit
+	 * also rebuilds the set its spaces show (QEMU's
+	 * address_space_update_ioeventfds()): the one-change commit again,
+	 * with one on the first leaf.
+	 */
+	if (walks_detail) {
+		static struct eventfd_ctx efd;
+
+		if (memtopo_region_add_eventfd(b->p.leaf[0], 0, 4, false, 0, &efd))
+			fail("an ioeventfd could not be registered", shape, n);
+		efd_us = time_commits(as, &b->p, nop_commits, NULL, shape, n / 9);
+		if (memtopo_region_del_eventfd(b->p.leaf[0], 0, 4, false, 0, &efd))
+			fail("the ioeventfd could not be unregistered", shape, n);
+	}
 
 	time_diffs(as, &b->p, diff_samples, shape, n / 7, &r->diff1_us, &r->diff_deep_us,
 		   &r->kept);
 	/* the detail lines come before the table's row for this map: name it */
 	if (floor_detail || bytes_detail || walks_detail)
 		printf("  %s, %llu leaves:\n", shape_name[shape], (unsigned long long)n);
-	if (walks_detail)
-		printf("  walks: attaching a listener %.2f ns a range, detaching it %.2f\n",
+	if (walks_detail) {
+		printf("  walks: attaching a listener %.2f ns a range, detaching it %.2f;",
 		       attach_ns, detach_ns);
+		printf(" a commit with an ioeventfd %.1f us\n", efd_us);
+	}
 	time_lookups(as, lookups, r, shape, n);
 
 	/*

@@ -5456,6 +5456,115 @@ static int rb_iommu_map(void)
 	return ret;
 }
 
+/*
+ * What an ioeventfd listener on rb_as[0] was told, to compare with what
+ * the published view shows: a commit that changes no range of a region
+ * with a registration keeps the set without building it again, and this
+ * is what says it kept the right one.
+ */
+struct rb_efd_seen {
+	u64 addr, data;
+	unsigned int size;
+	bool match_data;
+	void *eventfd;
+};
+
+#define RB_EFD_MAX 256
+static struct rb_efd_seen rb_efd_told[RB_EFD_MAX], rb_efd_want[RB_EFD_MAX];
+static u32 rb_efd_nr_told;
+static struct memtopo_listener rb_efd_l;
+/* sets compared, and of them how many held a registration */
+static unsigned long rb_efd_checks, rb_efd_nonempty;
+
+static int rb_efd_find(const struct rb_efd_seen *set, u32 n, const struct rb_efd_seen *e)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (set[i].addr == e->addr && set[i].size == e->size &&
+		    set[i].match_data == e->match_data && set[i].data == e->data &&
+		    set[i].eventfd == e->eventfd)
+			return i;
+	return -1;
+}
+
+static void rb_efd_add(void *priv, const struct memtopo_section *s, u64 addr,
+		       unsigned int size, bool match_data, u64 data, void *eventfd)
+{
+	struct rb_efd_seen e = { addr, data, size, match_data, eventfd };
+
+	if (rb_efd_find(rb_efd_told, rb_efd_nr_told, &e) >= 0)
+		FAIL("eventfd_add at %llx for a registration already told",
+		     (unsigned long long)addr);
+	if (rb_efd_nr_told == RB_EFD_MAX)
+		FAIL("more than %d ioeventfds told", RB_EFD_MAX);
+	rb_efd_told[rb_efd_nr_told++] = e;
+}
+
+static void rb_efd_del(void *priv, const struct memtopo_section *s, u64 addr,
+		       unsigned int size, bool match_data, u64 data, void *eventfd)
+{
+	struct rb_efd_seen e = { addr, data, size, match_data, eventfd };
+	int i = rb_efd_find(rb_efd_told, rb_efd_nr_told, &e);
+
+	if (i < 0)
+		FAIL("eventfd_del at %llx for a registration never told", (unsigned long long)addr);
+	rb_efd_told[i] = rb_efd_told[--rb_efd_nr_told];
+}
+
+static const struct memtopo_listener_ops rb_efd_ops = {
+	.eventfd_add = rb_efd_add, .eventfd_del = rb_efd_del,
+};
+
+/*
+ * Every registration a range of the published view shows, computed from
+ * the view and the regions as QEMU's address_space_update_ioeventfds()
+ * does, each once: what the listener must have been told.
+ */
+static void rb_check_ioeventfds(const char *what, unsigned long round)
+{
+	const struct memtopo_view *v = rb_as[0]->view;
+	struct memtopo_region_parity *p;
+	struct memtopo_view_pos pos;
+	struct memtopo_section s;
+	struct memtopo_iofd *fd;
+	u32 n = 0, i;
+
+	for (memtopo_pos_walk(&pos, v); memtopo_pos_shown(&pos, &s); memtopo_pos_next_ahead(&pos)) {
+		p = memtopo_parity_locked(s.mr);
+		if (!p)
+			continue;
+		list_for_each_entry(fd, &p->ioeventfds, link) {
+			u64 ro_last = s.offset + (s.last - s.start);
+			u64 fd_last = fd->offset + (fd->size ? fd->size - 1 : 0);
+			struct rb_efd_seen e;
+
+			if (fd->offset > ro_last || fd_last < s.offset ||
+			    (fd->offset < s.offset && s.offset - fd->offset > s.start))
+				continue;
+			e = (struct rb_efd_seen){ s.start + (fd->offset - s.offset), fd->data,
+						  fd->size, fd->match_data, fd->eventfd };
+			if (!fd->match_data)
+				e.data = 0;
+			if (rb_efd_find(rb_efd_want, n, &e) >= 0)
+				continue;
+			if (n == RB_EFD_MAX)
+				FAIL("%s round %lu: more than %d ioeventfds shown", what, round,
+				     RB_EFD_MAX);
+			rb_efd_want[n++] = e;
+		}
+	}
+	if (n != rb_efd_nr_told)
+		FAIL("%s round %lu: the view shows %u ioeventfds, the listener was told of %u",
+		     what, round, n, rb_efd_nr_told);
+	for (i = 0; i < n; i++)
+		if (rb_efd_find(rb_efd_told, rb_efd_nr_told, &rb_efd_want[i]) < 0)
+			FAIL("%s round %lu: the ioeventfd at %llx shown was not told", what,
+			     round, (unsigned long long)rb_efd_want[i].addr);
+	rb_efd_checks++;
+	rb_efd_nonempty += n > 0;
+}
+
 static const struct rb_op rb_ops[] = {
 	{ "region_create", MEMTOPO_OP_REGION_CREATE, MEMTOPO_UNDO_REGION_CREATE, rb_create },
 	{ "region_destroy", MEMTOPO_OP_REGION_DESTROY, MEMTOPO_UNDO_REGION_DESTROY, rb_destroy },
@@ -5538,8 +5647,14 @@ static void rb_build(void)
 	mirrors[0].l.ops = &mirror_ops;
 	mirrors[0].l.priv = &mirrors[0];
 	expect(memtopo_listener_register_locked(rb_as[0], &mirrors[0].l), 0, "register");
+	rb_efd_nr_told = 0;
+	rb_efd_l = (struct memtopo_listener){ .ops = &rb_efd_ops };
+	expect(memtopo_listener_register_locked(rb_as[0], &rb_efd_l), 0, "register");
 	for (i = 0; i < 12; i++)
 		rb_create();
+	/* registrations for commits to keep or change: refused on containers and aliases */
+	for (i = 0; i < rb_n; i++)
+		memtopo_region_add_eventfd_locked(rb_r[i], 0, 4, false, 0, &rb_efd[i % 4]);
 	for (i = 0; i < 40; i++)
 		rb_random_ops(1);
 	memtopo_ctx_unlock(ctx);
@@ -5548,6 +5663,7 @@ static void rb_build(void)
 static void rb_teardown(const char *what, unsigned long round)
 {
 	memtopo_listener_unregister(&mirrors[0].l);
+	memtopo_listener_unregister(&rb_efd_l);
 	memtopo_ctx_put(ctx);
 	rcu_barrier();
 	if (shim_live_allocs)
@@ -5673,6 +5789,7 @@ static void rollback_pass(unsigned long rounds)
 		if (outer)
 			memtopo_transaction_commit_locked(ctx);
 		rb_check_iommu("batch", r);
+		rb_check_ioeventfds("batch", r);
 		memtopo_ctx_unlock(ctx);
 		expect_full_render(rb_as[0]->view, rb_as[0]->root, "batch", r);
 		rb_teardown("batch", r);
@@ -5693,6 +5810,7 @@ static void rollback_pass(unsigned long rounds)
 				expect_same(before, "failed commit", r);
 			free(before);
 			rb_check_iommu("commit", r);
+			rb_check_ioeventfds("commit", r);
 			memtopo_ctx_unlock(ctx);
 			expect_full_render(rb_as[0]->view, rb_as[0]->root, "commit", r);
 			rb_teardown("commit", r);
@@ -6015,6 +6133,11 @@ int main(int argc, char **argv)
 	printf("difftest: %lu IOMMU mappings checked after them, %lu leading nowhere,",
 	       rb_maps_checked, rb_maps_gone);
 	printf(" %lu into an undone space whose ID was reused\n", rb_maps_reused);
+	if (rollbacks >= 1000 && !rb_efd_nonempty)
+		FAIL("no round left an ioeventfd shown to compare");
+	printf("difftest: %lu ioeventfd sets told compared with what the views show,",
+	       rb_efd_checks);
+	printf(" %lu holding one\n", rb_efd_nonempty);
 	printf("difftest: %lu subregions added to aliases, %lu view entries", alias_adds,
 	       alias_only_entries);
 	printf(" shown only through aliases\n");
