@@ -8,6 +8,9 @@
  * about to publish, while a failure can still undo it, and once the view
  * is published reports the symmetric difference with the old set (a
  * registration change outside a transaction builds and reports at once).
+ * A commit that changes no range of a region with a registration, under
+ * the registrations the set was built with, keeps the set instead
+ * (memtopo_ioeventfds_unchanged()).
  * Sets are sorted by QEMU's memory_region_ioeventfd_before(), and the
  * difference is reported exactly as address_space_add_del_ioeventfds()
  * does: eventfd_del in forward and eventfd_add in reverse listener order,
@@ -54,6 +57,24 @@ void memtopo_ioeventfds_free(struct memtopo_region_parity *p)
 
 	list_for_each_entry_safe(fd, tmp, &p->ioeventfds, link)
 		memtopo_ioeventfd_put(fd);
+}
+
+/**
+ * memtopo_ioeventfds_uncount() - a region's destroy is published: its
+ * registrations stop counting as the context's.
+ * @mr: the region, context locked.
+ *
+ * They stay on the region, counted there, until it is freed: the commit
+ * that published the destroy had to see them, to build the sets anew
+ * without the region's ranges (memtopo_ioeventfds_prepare()).  Until then
+ * the context's count keeps every space busy with a set.
+ */
+void memtopo_ioeventfds_uncount(struct memtopo_region *mr)
+{
+	struct memtopo_region_parity *p = memtopo_parity_locked(mr);
+
+	if (p && p->nr_ioeventfds)
+		mr->ctx->parity->nr_ioeventfds -= p->nr_ioeventfds;
 }
 
 static bool memtopo_ioeventfd_collides(const struct memtopo_iofd *fd, u64 offset,
@@ -540,8 +561,8 @@ static int memtopo_ioeventfd_range_has(void *opaque, const struct memtopo_sectio
  * @view, and the registrations are those the set was built under, @view
  * shows the set the listeners know.  Finding that costs what differs
  * between the views (memtopo_view_diff() skips what they share), where
- * building the set walks the whole view, every commit, for as long as any
- * region of the context has a registration.
+ * building the set walks the whole view, at every commit for as long as
+ * a region of the context has a registration.
  */
 static bool memtopo_ioeventfds_unchanged(struct memtopo_space *as,
 					 const struct memtopo_view *view)
@@ -560,7 +581,8 @@ static bool memtopo_ioeventfds_unchanged(struct memtopo_space *as,
  * @view: the view the commit will publish for @as.
  *
  * Return: 0 (the set is kept for memtopo_ioeventfds_update(), or nothing
- * is for an idle space), or -ENOMEM (nothing kept).
+ * is for an idle space or one whose published set still holds), or
+ * -ENOMEM (nothing kept).
  */
 int memtopo_ioeventfds_prepare(struct memtopo_space *as, const struct memtopo_view *view)
 {
@@ -613,7 +635,7 @@ void memtopo_ioeventfds_update(struct memtopo_space *as)
 	struct memtopo_space_parity *sp = as->parity;
 
 	memtopo_assert_locked(as->ctx);
-	/* nothing prepared: the space was idle, there is nothing to tell */
+	/* nothing prepared: the space was idle or kept its set, nothing to tell */
 	if (!sp || !sp->next_ready)
 		return;
 	sp->next_ready = false;

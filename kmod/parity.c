@@ -112,6 +112,7 @@ void memtopo_hook_region_destroyed(struct memtopo_region *mr)
 {
 	if (!memtopo_parity_locked(mr))
 		return;
+	memtopo_ioeventfds_uncount(mr);
 	memtopo_discard_uncharge(mr);
 	memtopo_iommu_uncharge(mr);
 }

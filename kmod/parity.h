@@ -221,6 +221,7 @@ int memtopo_ioeventfds_prepare(struct memtopo_space *as, const struct memtopo_vi
 void memtopo_ioeventfds_unprepare(struct memtopo_space *as);
 void memtopo_ioeventfds_update(struct memtopo_space *as);
 void memtopo_ioeventfds_free(struct memtopo_region_parity *p);
+void memtopo_ioeventfds_uncount(struct memtopo_region *mr);
 void memtopo_ioeventfds_space_free(struct memtopo_space_parity *sp);
 void memtopo_ioeventfds_replay(struct memtopo_listener *l, bool add);
 void memtopo_ioeventfd_undo(struct memtopo_undo *u, bool forget);

@@ -953,9 +953,10 @@ static void run_finish(struct bench_run *b)
 		fail("a region_nop listener heard no region_nop", shape, n);
 	/*
 	 * With an ioeventfd registered anywhere in the context, every commit
-	 * also rebuilds the set its spaces show (QEMU's
-	 * address_space_update_ioeventfds()): the one-change commit again,
-	 * with one on the first leaf.
+	 * also settles the set its spaces show (QEMU's
+	 * address_space_update_ioeventfds() builds it anew each time): the
+	 * one-change commit again, with one on the first leaf, which few of
+	 * them move.
 	 */
 	if (walks_detail) {
 		static struct eventfd_ctx efd;
@@ -1084,7 +1085,8 @@ static void help_text(FILE *f)
 		"                      entry line alone cost\n"
 		"  --bytes-detail      after each map, where a range's bytes go\n"
 		"  --walks             after each map, what attaching and detaching a\n"
-		"                      listener (a walk of the whole view each) cost a range\n"
+		"                      listener (a walk of the whole view each) cost a range,\n"
+		"                      and a one-change commit with an ioeventfd registered\n"
 		"  --csv FILE          the figures as CSV; --svg FILE: build and render times\n"
 		"  --help              this text\n", LOOKUP_ROUNDS);
 }

@@ -5565,6 +5565,87 @@ static void rb_check_ioeventfds(const char *what, unsigned long round)
 	rb_efd_nonempty += n > 0;
 }
 
+/*
+ * The cases of a kept ioeventfd set one by one, each followed by the
+ * comparison of what a listener was told with what the view shows: a
+ * commit far from the registration (kept), one that moves only the end of
+ * its range (covered, then uncovered: built), a commit failed after its
+ * prepare and the commit after it, a registration seen through an alias
+ * whose offset moves, and its region detached and destroyed in one
+ * transaction, after which it no longer counts as the context's.
+ */
+static void ioeventfd_set_pass(void)
+{
+	struct memtopo_region_info root_i = { .kind = MEMTOPO_CONTAINER, .name = "root",
+					      .size_is_2_64 = true };
+	struct memtopo_region_info io = { .kind = MEMTOPO_IO, .name = "io", .size = 0x2000 };
+	struct memtopo_region_info ram = { .kind = MEMTOPO_RAM, .name = "ram", .size = 0x1000 };
+	struct memtopo_region_info al = { .kind = MEMTOPO_ALIAS, .name = "al", .size = 0x1000 };
+	struct memtopo_region *root, *r, *l, *cover, *a, *t;
+	int ret;
+
+	ctx = memtopo_ctx_create("ioeventfd sets");
+	memtopo_ctx_lock(ctx);
+	root = memtopo_region_create_locked(ctx, &root_i);
+	rb_as[0] = memtopo_space_create_locked(ctx, "as", root);
+	rb_efd_nr_told = 0;
+	rb_efd_l = (struct memtopo_listener){ .ops = &rb_efd_ops };
+	expect(memtopo_listener_register_locked(rb_as[0], &rb_efd_l), 0, "register");
+	r = memtopo_region_create_locked(ctx, &io);
+	l = memtopo_region_create_locked(ctx, &ram);
+	cover = memtopo_region_create_locked(ctx, &ram);
+	expect(memtopo_region_add_subregion_locked(root, 0x10000, r, 0, true), 0, "add r");
+	expect(memtopo_region_add_subregion_locked(root, 0x40000, l, 0, true), 0, "add l");
+	expect(memtopo_region_add_eventfd_locked(r, 0x1ffc, 4, false, 0, &rb_efd[0]), 0,
+	       "register an ioeventfd");
+	rb_check_ioeventfds("registered", 0);
+	if (rb_efd_nr_told != 1)
+		FAIL("ioeventfd sets: %u told after one registration", rb_efd_nr_told);
+	expect(memtopo_region_set_address_locked(l, 0x50000), 0, "move another region");
+	rb_check_ioeventfds("a commit far away", 0);
+	expect(memtopo_region_add_subregion_locked(root, 0x11000, cover, 1, true), 0, "cover");
+	rb_check_ioeventfds("covered", 0);
+	if (rb_efd_nr_told)
+		FAIL("ioeventfd sets: the covered registration is still told");
+	expect(memtopo_region_del_subregion_locked(root, cover), 0, "uncover");
+	rb_check_ioeventfds("uncovered", 0);
+	memtopo_transaction_begin_locked(ctx);
+	expect(memtopo_region_del_eventfd_locked(r, 0x1ffc, 4, false, 0, &rb_efd[0]), 0,
+	       "unregister in a transaction");
+	expect(memtopo_region_set_address_locked(l, 0x60000), 0, "move in a transaction");
+	shim_fail_nth = 6;
+	ret = memtopo_transaction_commit_locked(ctx);
+	shim_fail_nth = 0;
+	if (!ret)
+		FAIL("ioeventfd sets: the commit made to fail succeeded");
+	rb_check_ioeventfds("a failed commit", 0);
+	expect(memtopo_region_set_address_locked(l, 0x70000), 0, "move after it");
+	rb_check_ioeventfds("the commit after a failed one", 0);
+	t = memtopo_region_create_locked(ctx, &io);
+	al.alias_target = t;
+	a = memtopo_region_create_locked(ctx, &al);
+	expect(memtopo_region_add_eventfd_locked(t, 0x800, 4, false, 0, &rb_efd[1]), 0,
+	       "register on an alias target");
+	expect(memtopo_region_add_subregion_locked(root, 0x80000, a, 0, true), 0, "map the alias");
+	rb_check_ioeventfds("through an alias", 0);
+	expect(memtopo_region_set_alias_offset_locked(a, 0x400), 0, "alias offset");
+	rb_check_ioeventfds("the alias's offset moved", 0);
+	memtopo_transaction_begin_locked(ctx);
+	expect(memtopo_region_del_subregion_locked(root, r), 0, "detach");
+	expect(memtopo_region_destroy_locked(r), 0, "destroy");
+	expect(memtopo_transaction_commit_locked(ctx), 0, "commit the destroy");
+	rb_check_ioeventfds("detached and destroyed", 0);
+	if (memtopo_ctx_nr_ioeventfds(ctx) != 1)
+		FAIL("ioeventfd sets: the context counts %u registrations, 1 is left",
+		     memtopo_ctx_nr_ioeventfds(ctx));
+	memtopo_ctx_unlock(ctx);
+	memtopo_listener_unregister(&rb_efd_l);
+	memtopo_ctx_put(ctx);
+	rcu_barrier();
+	if (shim_live_allocs)
+		FAIL("ioeventfd sets: %ld allocations leaked", shim_live_allocs);
+}
+
 static const struct rb_op rb_ops[] = {
 	{ "region_create", MEMTOPO_OP_REGION_CREATE, MEMTOPO_UNDO_REGION_CREATE, rb_create },
 	{ "region_destroy", MEMTOPO_OP_REGION_DESTROY, MEMTOPO_UNDO_REGION_DESTROY, rb_destroy },
@@ -6073,6 +6154,7 @@ int main(int argc, char **argv)
 	fail_nth_pass(3);
 	seed = base_seed;
 	rng_state = base_seed * 0x2545F4914F6CDD1DULL + 3;
+	ioeventfd_set_pass();
 	rollback_pass(rollback_rounds);
 	id_cursor_pass();
 	dirty_pages_pass();
