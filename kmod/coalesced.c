@@ -301,7 +301,8 @@ void memtopo_coalesced_replay(struct memtopo_listener *l, bool add)
 	struct memtopo_view_pos pos;
 	struct memtopo_section s;
 
-	if (!add && !l->ops->coalesced_io_del)
+	/* a listener that takes neither call need not wait for the walk */
+	if (!(add ? l->ops->coalesced_io_add : l->ops->coalesced_io_del))
 		return;
 	for (memtopo_pos_walk(&pos, v); memtopo_pos_shown(&pos, &s); memtopo_pos_next_ahead(&pos)) {
 		if (add) {
