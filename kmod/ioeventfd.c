@@ -59,6 +59,23 @@ void memtopo_ioeventfds_free(struct memtopo_region_parity *p)
 		memtopo_ioeventfd_put(fd);
 }
 
+/*
+ * @mr holds @delta registrations more (or fewer): counted in it and in its
+ * context, which lists the regions holding any.
+ */
+static void memtopo_ioeventfds_count(struct memtopo_region *mr, struct memtopo_region_parity *p,
+				     int delta)
+{
+	struct memtopo_ctx_parity *cp = mr->ctx->parity;
+
+	p->nr_ioeventfds += delta;
+	cp->nr_ioeventfds += delta;
+	if (!p->nr_ioeventfds)
+		list_del_init(&p->efd_link);
+	else if (list_empty(&p->efd_link))
+		list_add_tail(&p->efd_link, &cp->efd_regions);
+}
+
 /**
  * memtopo_ioeventfds_uncount() - a region's destroy is published: its
  * registrations stop counting as the context's.
@@ -73,8 +90,10 @@ void memtopo_ioeventfds_uncount(struct memtopo_region *mr)
 {
 	struct memtopo_region_parity *p = memtopo_parity_locked(mr);
 
-	if (p && p->nr_ioeventfds)
+	if (p && p->nr_ioeventfds) {
 		mr->ctx->parity->nr_ioeventfds -= p->nr_ioeventfds;
+		list_del_init(&p->efd_link);
+	}
 }
 
 static bool memtopo_ioeventfd_collides(const struct memtopo_iofd *fd, u64 offset,
@@ -96,7 +115,7 @@ static bool memtopo_ioeventfd_same(const struct memtopo_iofd *fd, u64 offset,
 }
 
 static int memtopo_ioeventfds_build(struct memtopo_space *as, const struct memtopo_view *v,
-				    struct memtopo_ioeventfd_set *set);
+				    bool tree_shows, struct memtopo_ioeventfd_set *set);
 static void memtopo_ioeventfds_set_free(struct memtopo_ioeventfd_set *set);
 static void memtopo_ioeventfds_apply(struct memtopo_space *as, struct memtopo_ioeventfd_set *set);
 
@@ -126,7 +145,8 @@ static int memtopo_ioeventfds_changed(struct memtopo_ctx *ctx)
 	if (!sets)
 		return -ENOMEM;
 	list_for_each_entry(as, &ctx->spaces, link) {
-		ret = memtopo_ioeventfds_build(as, memtopo_space_view_locked(as), &sets[i]);
+		ret = memtopo_ioeventfds_build(as, memtopo_space_view_locked(as),
+					       !ctx->topology_dirty, &sets[i]);
 		if (ret)
 			goto err_free;
 		i++;
@@ -219,9 +239,8 @@ int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 	fd->data = match_data ? data : 0;
 	fd->eventfd = eventfd;
 	list_add_tail_rcu(&fd->link, &p->ioeventfds);
-	p->nr_ioeventfds++;
 	/* checked above, under the same mutex hold: cannot overflow */
-	cp->nr_ioeventfds++;
+	memtopo_ioeventfds_count(mr, p, 1);
 	ret = memtopo_ioeventfds_changed(mr->ctx);
 	if (ret) {
 		/*
@@ -230,8 +249,7 @@ int memtopo_region_add_eventfd_locked(struct memtopo_region *mr, u64 offset,
 		 * as this returns: wait those readers out before it can.
 		 */
 		list_del_rcu(&fd->link);
-		p->nr_ioeventfds--;
-		cp->nr_ioeventfds--;
+		memtopo_ioeventfds_count(mr, p, -1);
 		memtopo_undo_cancel(mr->ctx);
 		synchronize_rcu();
 		kfree(fd);
@@ -283,9 +301,8 @@ int memtopo_region_del_eventfd_locked(struct memtopo_region *mr, u64 offset,
 		u->aux = fd;
 		u->pos = fd->link.prev;
 		list_del_rcu(&fd->link);
-		p->nr_ioeventfds--;
 		/* it was counted when added, which allocated the context's state */
-		mr->ctx->parity->nr_ioeventfds--;
+		memtopo_ioeventfds_count(mr, p, -1);
 		ret = memtopo_ioeventfds_changed(mr->ctx);
 		if (ret) {
 			/* nobody was told: back where it was, as a rollback puts it */
@@ -390,43 +407,57 @@ static int memtopo_abs_cmp(const void *pa, const void *pb)
 	return 0;
 }
 
-/*
- * Walk the view's ranges and emit (count when @out is NULL) every
- * registration visible in them, at its absolute address.
- */
-static u32 memtopo_ioeventfds_collect(const struct memtopo_view *v,
-				      struct memtopo_abs_ioeventfd *out)
+struct memtopo_efd_collect {
+	struct memtopo_abs_ioeventfd *out;	/* NULL: count only */
+	u32 n;
+};
+
+/* Emit every registration of @s's region that @s shows, at its absolute address. */
+static void memtopo_ioeventfds_of_range(const struct memtopo_section *s, void *opaque)
 {
-	struct memtopo_region_parity *p;
-	struct memtopo_view_pos pos;
+	struct memtopo_region_parity *p = memtopo_parity_locked(s->mr);
+	struct memtopo_efd_collect *c = opaque;
 	struct memtopo_iofd *fd;
-	struct memtopo_section s;
-	u32 n = 0;
 
-	for (memtopo_pos_walk(&pos, v); memtopo_pos_shown(&pos, &s); memtopo_pos_next_ahead(&pos)) {
-		p = memtopo_parity_locked(s.mr);
-		if (!p || !p->nr_ioeventfds)
+	list_for_each_entry(fd, &p->ioeventfds, link) {
+		u64 ro_last = s->offset + (s->last - s->start);
+		u64 fd_last = fd->offset + (fd->size ? fd->size - 1 : 0);
+
+		/* QEMU's addrrange_intersects(), in region offsets */
+		if (fd->offset > ro_last || fd_last < s->offset)
 			continue;
-		list_for_each_entry(fd, &p->ioeventfds, link) {
-			u64 ro_last = s.offset + (s.last - s.start);
-			u64 fd_last = fd->offset + (fd->size ? fd->size - 1 : 0);
-
-			/* QEMU's addrrange_intersects(), in region offsets */
-			if (fd->offset > ro_last || fd_last < s.offset)
-				continue;
-			/* starts before the range: its address must not pass below 0 */
-			if (fd->offset < s.offset && s.offset - fd->offset > s.start)
-				continue;
-			if (out) {
-				out[n].addr = s.start + (fd->offset - s.offset);
-				out[n].fd = fd;
-				out[n].mr = s.mr;
-				out[n].offset = fd->offset;
-			}
-			n++;
+		/* starts before the range: its address must not pass below 0 */
+		if (fd->offset < s->offset && s->offset - fd->offset > s->start)
+			continue;
+		if (c->out) {
+			c->out[c->n].addr = s->start + (fd->offset - s->offset);
+			c->out[c->n].fd = fd;
+			c->out[c->n].mr = s->mr;
+			c->out[c->n].offset = fd->offset;
 		}
+		c->n++;
 	}
-	return n;
+}
+
+/*
+ * Emit (count when @out is NULL) every registration visible in @v: from
+ * the ranges of the regions that hold one, each found where the region
+ * can show (memtopo_view_region_ranges_locked()), so that the set costs
+ * what the registrations do, not a walk of the view.  @tree_shows: @v is
+ * the rendering of the tree as it is now.
+ */
+static u32 memtopo_ioeventfds_collect(struct memtopo_ctx *ctx, const struct memtopo_view *v,
+				      bool tree_shows, struct memtopo_abs_ioeventfd *out)
+{
+	struct memtopo_efd_collect c = { .out = out };
+	struct memtopo_region_parity *p;
+
+	if (!ctx->parity)
+		return 0;
+	list_for_each_entry(p, &ctx->parity->efd_regions, efd_link)
+		memtopo_view_region_ranges_locked(v, tree_shows, p->mr, 0, U64_MAX,
+						  memtopo_ioeventfds_of_range, &c);
+	return c.n;
 }
 
 static void memtopo_ioeventfd_section(const struct memtopo_abs_ioeventfd *e,
@@ -473,9 +504,10 @@ static bool memtopo_ioeventfds_idle(struct memtopo_space *as)
  * The set @as shows through @v (its published view, or the one a commit
  * is about to publish), sorted and without duplicates, each entry holding
  * a reference; none is built (and @set stays empty) for an idle space.
+ * @tree_shows: @v is the rendering of the tree as it is now.
  */
 static int memtopo_ioeventfds_build(struct memtopo_space *as, const struct memtopo_view *v,
-				    struct memtopo_ioeventfd_set *set)
+				    bool tree_shows, struct memtopo_ioeventfd_set *set)
 {
 	u32 i, n;
 
@@ -486,13 +518,13 @@ static int memtopo_ioeventfds_build(struct memtopo_space *as, const struct memto
 		return 0;
 	if (!memtopo_space_parity_get(as))
 		return -ENOMEM;
-	n = memtopo_ioeventfds_collect(v, NULL);
+	n = memtopo_ioeventfds_collect(as->ctx, v, tree_shows, NULL);
 	if (!n)
 		return 0;
 	set->fds = kvmalloc_array(n, sizeof(*set->fds), GFP_KERNEL_ACCOUNT);
 	if (!set->fds)
 		return -ENOMEM;
-	memtopo_ioeventfds_collect(v, set->fds);
+	memtopo_ioeventfds_collect(as->ctx, v, tree_shows, set->fds);
 	sort(set->fds, n, sizeof(*set->fds), memtopo_abs_cmp, NULL);
 	/* a registration split across two ranges shows once */
 	for (i = 1, set->nr = 1; i < n; i++)
@@ -561,8 +593,7 @@ static int memtopo_ioeventfd_range_has(void *opaque, const struct memtopo_sectio
  * @view, and the registrations are those the set was built under, @view
  * shows the set the listeners know.  Finding that costs what differs
  * between the views (memtopo_view_diff() skips what they share), where
- * building the set walks the whole view, at every commit for as long as
- * a region of the context has a registration.
+ * building the set looks for every registered region's ranges.
  */
 static bool memtopo_ioeventfds_unchanged(struct memtopo_space *as,
 					 const struct memtopo_view *view)
@@ -592,7 +623,8 @@ int memtopo_ioeventfds_prepare(struct memtopo_space *as, const struct memtopo_vi
 	memtopo_assert_locked(as->ctx);
 	if (memtopo_ioeventfds_unchanged(as, view))
 		return 0;
-	ret = memtopo_ioeventfds_build(as, view, &set);
+	/* the view the commit rendered from the tree as it is */
+	ret = memtopo_ioeventfds_build(as, view, true, &set);
 	if (ret) {
 		memtopo_ioeventfds_set_free(&set);
 		return ret;
@@ -713,15 +745,13 @@ void memtopo_ioeventfd_undo(struct memtopo_undo *u, bool forget)
 		}
 		/* back where it was: the list is as the delete left it */
 		list_add_rcu(&fd->link, u->pos);
-		p->nr_ioeventfds++;
 		/* it was counted before the delete: room is left */
-		mr->ctx->parity->nr_ioeventfds++;
+		memtopo_ioeventfds_count(mr, p, 1);
 		return;
 	}
 	if (forget)
 		return;
 	list_del_rcu(&fd->link);
-	p->nr_ioeventfds--;
-	mr->ctx->parity->nr_ioeventfds--;
+	memtopo_ioeventfds_count(mr, p, -1);
 	memtopo_ioeventfd_put(fd);
 }

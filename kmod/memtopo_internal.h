@@ -1240,6 +1240,10 @@ void memtopo_listeners_detach_all(struct memtopo_space *as);
 struct memtopo_event;
 void memtopo_space_emit_event_locked(struct memtopo_space *as, const struct memtopo_event *ev);
 bool memtopo_space_subscribed_locked(struct memtopo_space *as);
+u64 memtopo_view_region_ranges_locked(const struct memtopo_view *v, bool tree_shows,
+				      const struct memtopo_region *mr, u64 first, u64 last,
+				      void (*fn)(const struct memtopo_section *s, void *opaque),
+				      void *opaque);
 u64 memtopo_space_region_ranges_locked(struct memtopo_space *as, const struct memtopo_region *mr,
 				       u64 first, u64 last,
 				       void (*fn)(const struct memtopo_section *s, void *opaque),

@@ -28,6 +28,8 @@ struct memtopo_region_parity *memtopo_parity_get(struct memtopo_region *mr)
 		return NULL;
 	INIT_LIST_HEAD(&p->ioeventfds);
 	INIT_LIST_HEAD(&p->coalesced);
+	INIT_LIST_HEAD(&p->efd_link);
+	p->mr = mr;
 	/* lockless markers and the write path may find it from now on */
 	rcu_assign_pointer(mr->parity, p);
 	return p;
@@ -59,8 +61,11 @@ struct memtopo_space_parity *memtopo_space_parity_get(struct memtopo_space *as)
 struct memtopo_ctx_parity *memtopo_ctx_parity_get(struct memtopo_ctx *ctx)
 {
 	memtopo_assert_locked(ctx);
-	if (!ctx->parity)
+	if (!ctx->parity) {
 		ctx->parity = kzalloc(sizeof(*ctx->parity), GFP_KERNEL_ACCOUNT);
+		if (ctx->parity)
+			INIT_LIST_HEAD(&ctx->parity->efd_regions);
+	}
 	return ctx->parity;
 }
 

@@ -86,6 +86,9 @@ struct memtopo_region_parity {
 	struct list_head ioeventfds;	/* RCU list, writers under ctx->lock */
 	struct list_head coalesced;	/* ctx->lock only */
 	u32 nr_ioeventfds;
+	/* while @nr_ioeventfds: in the context's efd_regions (ctx->lock only) */
+	struct list_head efd_link;
+	struct memtopo_region *mr;	/* whose state this is */
 	/* QEMU's vga_logging_count: memtopo_region_set_log() references */
 	u32 vga_logging_count;
 	/* a userspace-served device: set under ctx->lock, read under RCU */
@@ -111,6 +114,11 @@ struct memtopo_region_parity {
 struct memtopo_ctx_parity {
 	/* registered ioeventfds, to skip the ioeventfd pass when there are none */
 	unsigned int nr_ioeventfds;
+	/*
+	 * The regions holding them, not yet destroyed for good: a set is
+	 * built from their ranges alone, not from a walk of the whole view.
+	 */
+	struct list_head efd_regions;
 };
 
 /* One entry of a space's ioeventfd set, in absolute addresses. */

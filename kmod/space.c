@@ -411,7 +411,34 @@ u64 memtopo_space_region_ranges_locked(struct memtopo_space *as, const struct me
 				       void (*fn)(const struct memtopo_section *s, void *opaque),
 				       void *opaque)
 {
-	const struct memtopo_view *v = memtopo_space_view_locked(as);
+	memtopo_assert_locked(as->ctx);
+	return memtopo_view_region_ranges_locked(memtopo_space_view_locked(as),
+						 !as->ctx->topology_dirty, mr, first, last, fn,
+						 opaque);
+}
+EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_space_region_ranges_locked);
+
+/**
+ * memtopo_view_region_ranges_locked() - memtopo_space_region_ranges_locked()
+ * over view @v, which a commit may be about to publish.
+ * @v: the view.
+ * @tree_shows: @v is the rendering of the tree as it is now (a commit's
+ *	new view, or a published one with no change pending), so that only
+ *	where @mr can show is walked; else all of @v is.
+ * @mr: as memtopo_space_region_ranges_locked().
+ * @first: likewise.
+ * @last: likewise.
+ * @fn: likewise.
+ * @opaque: likewise.
+ *
+ * Context: the context mutex held.
+ * Return: how many entries of @v were looked at.
+ */
+u64 memtopo_view_region_ranges_locked(const struct memtopo_view *v, bool tree_shows,
+				      const struct memtopo_region *mr, u64 first, u64 last,
+				      void (*fn)(const struct memtopo_section *s, void *opaque),
+				      void *opaque)
+{
 	struct memtopo_window w[MEMTOPO_MAX_PLACES];
 	struct memtopo_view_pos p;
 	struct memtopo_section s;
@@ -419,8 +446,7 @@ u64 memtopo_space_region_ranges_locked(struct memtopo_space *as, const struct me
 	u64 seen = 0;
 	u32 next = 0;
 
-	memtopo_assert_locked(as->ctx);
-	if (!as->ctx->topology_dirty)
+	if (tree_shows)
 		nr = memtopo_region_places(mr, v->root, first, last, w);
 	if (nr < 0) {
 		w[0] = (struct memtopo_window){ v->root, 0, U64_MAX };
@@ -446,7 +472,6 @@ u64 memtopo_space_region_ranges_locked(struct memtopo_space *as, const struct me
 	}
 	return seen;
 }
-EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_space_region_ranges_locked);
 
 /**
  * memtopo_space_sections_locked() - call @fn for each range of @as's

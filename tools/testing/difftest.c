@@ -5582,7 +5582,9 @@ static void ioeventfd_set_pass(void)
 	struct memtopo_region_info ram = { .kind = MEMTOPO_RAM, .name = "ram", .size = 0x1000 };
 	struct memtopo_region_info al = { .kind = MEMTOPO_ALIAS, .name = "al", .size = 0x1000 };
 	struct memtopo_region *root, *r, *l, *cover, *a, *t;
+	struct memtopo_region_parity *p;
 	int ret;
+	u32 n;
 
 	ctx = memtopo_ctx_create("ioeventfd sets");
 	memtopo_ctx_lock(ctx);
@@ -5638,6 +5640,12 @@ static void ioeventfd_set_pass(void)
 	if (memtopo_ctx_nr_ioeventfds(ctx) != 1)
 		FAIL("ioeventfd sets: the context counts %u registrations, 1 is left",
 		     memtopo_ctx_nr_ioeventfds(ctx));
+	/* and lists the one region left holding one: a destroyed one may be freed */
+	n = 0;
+	list_for_each_entry(p, &ctx->parity->efd_regions, efd_link)
+		n += p->mr == t ? 1 : 1000;
+	if (n != 1)
+		FAIL("ioeventfd sets: the regions holding registrations are not the one left");
 	memtopo_ctx_unlock(ctx);
 	memtopo_listener_unregister(&rb_efd_l);
 	memtopo_ctx_put(ctx);
