@@ -85,32 +85,37 @@ void memtopo_coalesced_fr_add(struct memtopo_space *as, const struct memtopo_sec
 	memtopo_coalesced_fr_add_to(as, s, NULL);
 }
 
-/* Re-report every flat range of @mr in every space of its context. */
+struct memtopo_coalesced_redo {
+	struct memtopo_space *as;
+	bool had_ranges;
+};
+
+static void memtopo_coalesced_redo_range(const struct memtopo_section *s, void *opaque)
+{
+	struct memtopo_coalesced_redo *r = opaque;
+	struct memtopo_listener *l;
+
+	if (r->had_ranges)
+		memtopo_for_each_listener_reverse(l, r->as)
+			if (l->ops->coalesced_io_del)
+				l->ops->coalesced_io_del(l->priv, s, s->start,
+							 s->last - s->start + 1);
+	memtopo_coalesced_fr_add_to(r->as, s, NULL);
+}
+
+/*
+ * Re-report every flat range of @mr in every space of its context: found
+ * where @mr can show (memtopo_space_region_ranges_locked()), not by a
+ * walk of each view.
+ */
 static void memtopo_coalesced_update(struct memtopo_region *mr, bool had_ranges)
 {
-	struct memtopo_ctx *ctx = mr->ctx;
-	struct memtopo_listener *l;
-	const struct memtopo_view *v;
-	struct memtopo_view_pos pos;
-	struct memtopo_section s;
-	struct memtopo_space *as;
+	struct memtopo_coalesced_redo r = { .had_ranges = had_ranges };
 
-	list_for_each_entry(as, &ctx->spaces, link) {
-		if (list_empty(&as->listeners))
-			continue;
-		v = memtopo_space_view_locked(as);
-		for (memtopo_pos_walk(&pos, v); memtopo_pos_shown(&pos, &s);
-		     memtopo_pos_next_ahead(&pos)) {
-			if (s.mr != mr)
-				continue;
-			if (had_ranges)
-				memtopo_for_each_listener_reverse(l, as)
-					if (l->ops->coalesced_io_del)
-						l->ops->coalesced_io_del(l->priv, &s, s.start,
-									 s.last - s.start + 1);
-			memtopo_coalesced_fr_add_to(as, &s, NULL);
-		}
-	}
+	list_for_each_entry(r.as, &mr->ctx->spaces, link)
+		if (!list_empty(&r.as->listeners))
+			memtopo_space_region_ranges_locked(r.as, mr, 0, U64_MAX,
+							   memtopo_coalesced_redo_range, &r);
 }
 
 /**

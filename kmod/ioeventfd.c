@@ -452,6 +452,7 @@ static u32 memtopo_ioeventfds_collect(struct memtopo_ctx *ctx, const struct memt
 	struct memtopo_efd_collect c = { .out = out };
 	struct memtopo_region_parity *p;
 
+	memtopo_assert_locked(ctx);
 	if (!ctx->parity)
 		return 0;
 	list_for_each_entry(p, &ctx->parity->efd_regions, efd_link)

@@ -117,6 +117,9 @@ struct memtopo_ctx_parity {
 	/*
 	 * The regions holding them, not yet destroyed for good: a set is
 	 * built from their ranges alone, not from a walk of the whole view.
+	 * A region leaves when its destroy is published
+	 * (memtopo_ioeventfds_uncount()), before its last reference can go,
+	 * so every region listed is alive; ctx->lock only.
 	 */
 	struct list_head efd_regions;
 };
