@@ -80,7 +80,7 @@ static size_t memtopo_view_unique_bytes(const struct memtopo_view *old,
 	u32 go, gn = 0, jo, jn;
 
 	bytes += memtopo_view_table_unique_bytes(old, new);
-	if (new->lender == old && new->spans_valid)
+	if (memtopo_view_spliced_from(new, old))
 		return bytes + (size_t)(s->g_to - s->g_from) * sizeof(struct memtopo_group) +
 		       (size_t)(s->c_to - s->c_from) * sizeof(struct memtopo_chunk);
 	for (go = 0; go < old->nr_groups; go++) {

@@ -594,7 +594,10 @@ static int memtopo_ioeventfd_range_has(void *opaque, const struct memtopo_sectio
  * @view, and the registrations are those the set was built under, @view
  * shows the set the listeners know.  Finding that costs what differs
  * between the views (memtopo_view_diff() skips what they share), where
- * building the set looks for every registered region's ranges.
+ * building the set looks for every registered region's ranges.  A view
+ * not spliced from the published one (a full render) shares nothing with
+ * it, so the diff would walk both whole: the set is built instead, and
+ * applying it tells the listeners only what changed.
  */
 static bool memtopo_ioeventfds_unchanged(struct memtopo_space *as,
 					 const struct memtopo_view *view)
@@ -602,6 +605,10 @@ static bool memtopo_ioeventfds_unchanged(struct memtopo_space *as,
 	const struct memtopo_view *old = memtopo_space_view_locked(as);
 
 	if (!as->parity || !as->parity->fds_current || !old)
+		return false;
+	if (view == old)
+		return true;
+	if (!memtopo_view_spliced_from(view, old))
 		return false;
 	return !memtopo_view_diff(old, view, memtopo_ioeventfd_range_has, NULL);
 }

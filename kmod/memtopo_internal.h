@@ -1073,6 +1073,18 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 struct memtopo_view *memtopo_view_repack(const struct memtopo_view *v);
 int memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memtopo_section *s);
 
+/*
+ * Was @v spliced from @old, sharing all but the splice's nodes, and do
+ * @v's spans still say which those are?  Not for a full render's view,
+ * which shares nothing, nor once a view between the two left the chain.
+ * Context: the context mutex held.
+ */
+static inline bool memtopo_view_spliced_from(const struct memtopo_view *v,
+					     const struct memtopo_view *old)
+{
+	return v->lender == old && v->spans_valid;
+}
+
 /* Entry @i of a view (O(log N)); walk with a memtopo_view_pos when hot. */
 static inline const struct memtopo_fr *memtopo_view_fr(const struct memtopo_view *v, u32 i)
 {

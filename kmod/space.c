@@ -446,6 +446,7 @@ u64 memtopo_view_region_ranges_locked(const struct memtopo_view *v, bool tree_sh
 	u64 seen = 0;
 	u32 next = 0;
 
+	memtopo_assert_locked(mr->ctx);
 	if (tree_shows)
 		nr = memtopo_region_places(mr, v->root, first, last, w);
 	if (nr < 0) {

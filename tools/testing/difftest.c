@@ -5472,6 +5472,8 @@ struct rb_efd_seen {
 #define RB_EFD_MAX 256
 static struct rb_efd_seen rb_efd_told[RB_EFD_MAX], rb_efd_want[RB_EFD_MAX];
 static u32 rb_efd_nr_told;
+/* eventfd_add and eventfd_del calls, all told */
+static unsigned long rb_efd_calls;
 static struct memtopo_listener rb_efd_l;
 /* sets compared, and of them how many held a registration */
 static unsigned long rb_efd_checks, rb_efd_nonempty;
@@ -5499,6 +5501,7 @@ static void rb_efd_add(void *priv, const struct memtopo_section *s, u64 addr,
 	if (rb_efd_nr_told == RB_EFD_MAX)
 		FAIL("more than %d ioeventfds told", RB_EFD_MAX);
 	rb_efd_told[rb_efd_nr_told++] = e;
+	rb_efd_calls++;
 }
 
 static void rb_efd_del(void *priv, const struct memtopo_section *s, u64 addr,
@@ -5510,6 +5513,7 @@ static void rb_efd_del(void *priv, const struct memtopo_section *s, u64 addr,
 	if (i < 0)
 		FAIL("eventfd_del at %llx for a registration never told", (unsigned long long)addr);
 	rb_efd_told[i] = rb_efd_told[--rb_efd_nr_told];
+	rb_efd_calls++;
 }
 
 static const struct memtopo_listener_ops rb_efd_ops = {
@@ -5570,10 +5574,40 @@ static void rb_check_ioeventfds(const char *what, unsigned long round)
  * comparison of what a listener was told with what the view shows: a
  * commit far from the registration (kept), one that moves only the end of
  * its range (covered, then uncovered: built), a commit failed after its
- * prepare and the commit after it, a registration seen through an alias
+ * prepare and the commit after it, full renders (more windows than a
+ * commit keeps) that keep and that move the registration, whose view is
+ * no splice of the last, a registration seen through an alias
  * whose offset moves, and its region detached and destroyed in one
  * transaction, after which it no longer counts as the context's.
  */
+/*
+ * One commit of more windows than a commit keeps, a full render: @l moved
+ * one window further each time, and @r, unless NULL, moved to @to.  The
+ * listener must be told exactly the registrations that changed: none when
+ * @r stays, its one deletion and one addition when it moves.
+ */
+static void ioeventfd_full_render(struct memtopo_region *l, struct memtopo_region *r, u64 to,
+				  const char *what)
+{
+	unsigned long calls = rb_efd_calls, want = r ? 2 : 0;
+	u64 full = ctx->stat_full_renders;
+	u32 k;
+
+	memtopo_transaction_begin_locked(ctx);
+	if (r)
+		expect(memtopo_region_set_address_locked(r, to), 0, "move the registration");
+	for (k = 0; k <= MEMTOPO_MAX_WINDOWS; k++)
+		expect(memtopo_region_set_address_locked(l, 0x100000 + k * 0x10000ULL), 0,
+		       "move a window further");
+	expect(memtopo_transaction_commit_locked(ctx), 0, what);
+	if (ctx->stat_full_renders == full)
+		FAIL("ioeventfd sets: %s: the commit was not a full render", what);
+	rb_check_ioeventfds(what, 0);
+	if (rb_efd_calls - calls != want)
+		FAIL("ioeventfd sets: %s: %lu eventfd calls told, not %lu", what,
+		     rb_efd_calls - calls, want);
+}
+
 static void ioeventfd_set_pass(void)
 {
 	struct memtopo_region_info root_i = { .kind = MEMTOPO_CONTAINER, .name = "root",
@@ -5623,6 +5657,8 @@ static void ioeventfd_set_pass(void)
 	rb_check_ioeventfds("a failed commit", 0);
 	expect(memtopo_region_set_address_locked(l, 0x70000), 0, "move after it");
 	rb_check_ioeventfds("the commit after a failed one", 0);
+	ioeventfd_full_render(l, NULL, 0, "a full render");
+	ioeventfd_full_render(l, r, 0x20000, "a full render moving the registration");
 	t = memtopo_region_create_locked(ctx, &io);
 	al.alias_target = t;
 	a = memtopo_region_create_locked(ctx, &al);
