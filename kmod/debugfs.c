@@ -18,6 +18,7 @@
 #include "memtopo_main.h"
 /* only for memtopo_assert_not_locked(): the engine exports no lock assertion */
 #include "memtopo_internal.h"
+#include "parity.h"
 #include <memtopo/memtopo.h>
 
 struct memtopo_dbg {
@@ -84,6 +85,7 @@ static int memtopo_dbg_stats_show(struct seq_file *m, void *v)
 		   "reach_hits %llu\ngeneration %llu\n", cs.nr_regions, cs.nr_spaces,
 		   cs.commits, cs.full_renders, cs.overlaps, cs.reach_hits, cs.generation);
 	seq_printf(m, "overflows %llu\n", memtopo_ctx_stat_overflows(ctx));
+	seq_printf(m, "ioeventfd_set_builds %llu\n", memtopo_ctx_ioeventfd_set_builds(ctx));
 	seq_printf(m, "memory %zu\n", memtopo_ctx_mem_used(ctx));
 	memtopo_ctx_walk_spaces_locked(ctx, memtopo_dbg_space_show, m);
 	memtopo_ctx_unlock(ctx);

@@ -519,6 +519,8 @@ static int memtopo_ioeventfds_build(struct memtopo_space *as, const struct memto
 		return 0;
 	if (!memtopo_space_parity_get(as))
 		return -ENOMEM;
+	if (as->ctx->parity)
+		as->ctx->parity->set_builds++;
 	n = memtopo_ioeventfds_collect(as->ctx, v, tree_shows, NULL);
 	if (!n)
 		return 0;
@@ -595,9 +597,10 @@ static int memtopo_ioeventfd_range_has(void *opaque, const struct memtopo_sectio
  * shows the set the listeners know.  Finding that costs what differs
  * between the views (memtopo_view_diff() skips what they share), where
  * building the set looks for every registered region's ranges.  A view
- * not spliced from the published one (a full render) shares nothing with
- * it, so the diff would walk both whole: the set is built instead, and
- * applying it tells the listeners only what changed.
+ * that borrows nothing from the published one (a full render's, a
+ * repack's) shares nothing with it, so the diff would walk both whole:
+ * the set is built instead, and applying it tells the listeners only
+ * what changed.
  */
 static bool memtopo_ioeventfds_unchanged(struct memtopo_space *as,
 					 const struct memtopo_view *view)
@@ -608,7 +611,7 @@ static bool memtopo_ioeventfds_unchanged(struct memtopo_space *as,
 		return false;
 	if (view == old)
 		return true;
-	if (!memtopo_view_spliced_from(view, old))
+	if (!memtopo_view_borrows_from(view, old))
 		return false;
 	return !memtopo_view_diff(old, view, memtopo_ioeventfd_range_has, NULL);
 }

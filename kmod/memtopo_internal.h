@@ -1074,15 +1074,27 @@ struct memtopo_view *memtopo_view_repack(const struct memtopo_view *v);
 int memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memtopo_section *s);
 
 /*
- * Was @v spliced from @old, sharing all but the splice's nodes, and do
- * @v's spans still say which those are?  Not for a full render's view,
- * which shares nothing, nor once a view between the two left the chain.
+ * Can @v share nodes with @old?  Only a view's lender, the view before it
+ * in its chain, holds nodes it holds too: a full render's or a repack's
+ * view has none, and shares nothing.  A commit of several windows splices
+ * once a window, and releasing the views between leaves @old its lender.
  * Context: the context mutex held.
+ */
+static inline bool memtopo_view_borrows_from(const struct memtopo_view *v,
+					     const struct memtopo_view *old)
+{
+	return v->lender == old;
+}
+
+/*
+ * Was @v spliced from @old in one splice, so that @v's spans still say
+ * which of @old's nodes it replaced?  Not once a view between the two
+ * left the chain.  Context: the context mutex held.
  */
 static inline bool memtopo_view_spliced_from(const struct memtopo_view *v,
 					     const struct memtopo_view *old)
 {
-	return v->lender == old && v->spans_valid;
+	return memtopo_view_borrows_from(v, old) && v->spans_valid;
 }
 
 /* Entry @i of a view (O(log N)); walk with a memtopo_view_pos when hot. */

@@ -122,6 +122,12 @@ struct memtopo_ctx_parity {
 	 * so every region listed is alive; ctx->lock only.
 	 */
 	struct list_head efd_regions;
+	/*
+	 * Sets built, a space's each: at a registration change, and at a
+	 * commit that could not keep the set its listeners know (debugfs
+	 * stats; the tests of that keep read it)
+	 */
+	u64 set_builds;
 };
 
 /* One entry of a space's ioeventfd set, in absolute addresses. */
@@ -167,6 +173,12 @@ struct memtopo_space_parity {
 static inline unsigned int memtopo_ctx_nr_ioeventfds(const struct memtopo_ctx *ctx)
 {
 	return ctx->parity ? ctx->parity->nr_ioeventfds : 0;
+}
+
+/* ioeventfd sets the context built (memtopo_ctx_parity), context locked. */
+static inline u64 memtopo_ctx_ioeventfd_set_builds(const struct memtopo_ctx *ctx)
+{
+	return ctx->parity ? ctx->parity->set_builds : 0;
 }
 
 static inline struct memtopo_region_parity *

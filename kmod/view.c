@@ -705,7 +705,7 @@ size_t memtopo_view_table_unique_bytes(const struct memtopo_view *old,
 
 	if (old->trec != new->trec)
 		bytes += memtopo_trec_bytes(old->trec);
-	if (new->lender == old) {
+	if (memtopo_view_borrows_from(new, old)) {
 		m = new->tm_from;
 		to = min(to, new->tm_to);
 	}

@@ -5570,17 +5570,6 @@ static void rb_check_ioeventfds(const char *what, unsigned long round)
 }
 
 /*
- * The cases of a kept ioeventfd set one by one, each followed by the
- * comparison of what a listener was told with what the view shows: a
- * commit far from the registration (kept), one that moves only the end of
- * its range (covered, then uncovered: built), a commit failed after its
- * prepare and the commit after it, full renders (more windows than a
- * commit keeps) that keep and that move the registration, whose view is
- * no splice of the last, a registration seen through an alias
- * whose offset moves, and its region detached and destroyed in one
- * transaction, after which it no longer counts as the context's.
- */
-/*
  * One commit of more windows than a commit keeps, a full render: @l moved
  * one window further each time, and @r, unless NULL, moved to @to.  The
  * listener must be told exactly the registrations that changed: none when
@@ -5590,7 +5579,7 @@ static void ioeventfd_full_render(struct memtopo_region *l, struct memtopo_regio
 				  const char *what)
 {
 	unsigned long calls = rb_efd_calls, want = r ? 2 : 0;
-	u64 full = ctx->stat_full_renders;
+	u64 full = ctx->stat_full_renders, builds = memtopo_ctx_ioeventfd_set_builds(ctx);
 	u32 k;
 
 	memtopo_transaction_begin_locked(ctx);
@@ -5602,12 +5591,27 @@ static void ioeventfd_full_render(struct memtopo_region *l, struct memtopo_regio
 	expect(memtopo_transaction_commit_locked(ctx), 0, what);
 	if (ctx->stat_full_renders == full)
 		FAIL("ioeventfd sets: %s: the commit was not a full render", what);
+	/* its view shares nothing with the last: built, not diffed whole */
+	if (memtopo_ctx_ioeventfd_set_builds(ctx) != builds + 1)
+		FAIL("ioeventfd sets: %s: %llu sets built, not 1", what,
+		     (unsigned long long)(memtopo_ctx_ioeventfd_set_builds(ctx) - builds));
 	rb_check_ioeventfds(what, 0);
 	if (rb_efd_calls - calls != want)
 		FAIL("ioeventfd sets: %s: %lu eventfd calls told, not %lu", what,
 		     rb_efd_calls - calls, want);
 }
 
+/*
+ * The cases of a kept ioeventfd set one by one, each followed by the
+ * comparison of what a listener was told with what the view shows:
+ * commits far from the registration, of one window and of two (kept: no
+ * set built), one that moves only the end of its range (covered, then
+ * uncovered: built), a commit failed after its prepare and the commit
+ * after it, full renders that keep and that move the registration (built:
+ * their views share nothing with the last), a registration seen through
+ * an alias whose offset moves, and its region detached and destroyed in
+ * one transaction, after which it no longer counts as the context's.
+ */
 static void ioeventfd_set_pass(void)
 {
 	struct memtopo_region_info root_i = { .kind = MEMTOPO_CONTAINER, .name = "root",
@@ -5617,6 +5621,7 @@ static void ioeventfd_set_pass(void)
 	struct memtopo_region_info al = { .kind = MEMTOPO_ALIAS, .name = "al", .size = 0x1000 };
 	struct memtopo_region *root, *r, *l, *cover, *a, *t;
 	struct memtopo_region_parity *p;
+	u64 builds;
 	int ret;
 	u32 n;
 
@@ -5637,8 +5642,20 @@ static void ioeventfd_set_pass(void)
 	rb_check_ioeventfds("registered", 0);
 	if (rb_efd_nr_told != 1)
 		FAIL("ioeventfd sets: %u told after one registration", rb_efd_nr_told);
+	builds = memtopo_ctx_ioeventfd_set_builds(ctx);
 	expect(memtopo_region_set_address_locked(l, 0x50000), 0, "move another region");
 	rb_check_ioeventfds("a commit far away", 0);
+	/* two windows apart, spliced one after the other: kept too */
+	memtopo_transaction_begin_locked(ctx);
+	expect(memtopo_region_set_address_locked(l, 0x58000), 0, "move it again");
+	expect(memtopo_region_add_subregion_locked(root, 0x90000, cover, 0, true), 0,
+	       "add a region further still");
+	expect(memtopo_transaction_commit_locked(ctx), 0, "commit two windows");
+	expect(memtopo_region_del_subregion_locked(root, cover), 0, "take it away");
+	rb_check_ioeventfds("commits of windows far away", 0);
+	if (memtopo_ctx_ioeventfd_set_builds(ctx) != builds)
+		FAIL("ioeventfd sets: %llu sets built for commits far from the registration",
+		     (unsigned long long)(memtopo_ctx_ioeventfd_set_builds(ctx) - builds));
 	expect(memtopo_region_add_subregion_locked(root, 0x11000, cover, 1, true), 0, "cover");
 	rb_check_ioeventfds("covered", 0);
 	if (rb_efd_nr_told)
