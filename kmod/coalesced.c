@@ -306,7 +306,7 @@ void memtopo_coalesced_replay(struct memtopo_listener *l, bool add)
 	struct memtopo_view_pos pos;
 	struct memtopo_section s;
 
-	/* a listener that takes neither call need not wait for the walk */
+	/* a listener without the call this replay makes need not wait for its walk */
 	if (!(add ? l->ops->coalesced_io_add : l->ops->coalesced_io_del))
 		return;
 	for (memtopo_pos_walk(&pos, v); memtopo_pos_shown(&pos, &s); memtopo_pos_next_ahead(&pos)) {

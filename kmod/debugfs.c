@@ -16,7 +16,10 @@
 #include <linux/slab.h>
 
 #include "memtopo_main.h"
-/* only for memtopo_assert_not_locked(): the engine exports no lock assertion */
+/*
+ * For memtopo_assert_not_locked() (the engine exports no lock assertion)
+ * and the context's struct, which parity.h's counter accessor reads
+ */
 #include "memtopo_internal.h"
 #include "parity.h"
 #include <memtopo/memtopo.h>
