@@ -134,6 +134,9 @@ struct memtopo_render {
 	struct memtopo_runs mid;
 	u64 tail_start;
 	struct memtopo_fr tail;
+	/* the splice's working memory (memtopo_view_splice_bytes()) */
+	void *splice_buf;
+	size_t splice_bytes;
 	/* the context whose budget pays for all of the above, or NULL */
 	struct memtopo_ctx *ctx;
 	size_t charged;
@@ -155,6 +158,7 @@ static void memtopo_render_scratch_release(struct memtopo_render *r)
 	kvfree(r->ev_tmp);
 	kvfree(r->heap);
 	kvfree(r->ended);
+	kvfree(r->splice_buf);
 	memtopo_flat_free(&r->win);
 	memset(r, 0, sizeof(*r));
 	r->ctx = ctx;
@@ -189,7 +193,8 @@ size_t memtopo_render_scratch_bytes(const struct memtopo_render *r)
 	       (size_t)r->cap_kids * sizeof(*r->kids) +
 	       (size_t)r->cap_ev * 2 * sizeof(*r->ev) +
 	       (size_t)r->cap_heap * (sizeof(*r->heap) + sizeof(*r->ended)) +
-	       (size_t)r->win.cap * (sizeof(u64) + sizeof(struct memtopo_fr));
+	       (size_t)r->win.cap * (sizeof(u64) + sizeof(struct memtopo_fr)) +
+	       r->splice_bytes;
 }
 
 /**
@@ -297,6 +302,24 @@ static int memtopo_render_reserve_sweep(struct memtopo_render *r, u32 n)
 		r->ended = kvmalloc(n / 2 + 1, GFP_KERNEL_ACCOUNT);
 		r->cap_heap = r->heap && r->ended ? n / 2 + 1 : 0;
 		if (!r->cap_heap)
+			return -ENOMEM;
+	}
+	return memtopo_render_charge(r);
+}
+
+/*
+ * Make room for a splice that needs @bytes, and charge the scratch's
+ * growth; old contents are dropped.
+ */
+static int memtopo_render_reserve_splice(struct memtopo_render *r, size_t bytes)
+{
+	if (bytes > r->splice_bytes) {
+		kvfree(r->splice_buf);
+		/* doubled, as the other arrays grow, so that growing is rare */
+		bytes = max(bytes, 2 * r->splice_bytes);
+		r->splice_buf = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
+		r->splice_bytes = r->splice_buf ? bytes : 0;
+		if (!r->splice_buf)
 			return -ENOMEM;
 	}
 	return memtopo_render_charge(r);
@@ -967,10 +990,11 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 		}
 	}
 	if (!ret)
-		ret = memtopo_render_charge(r);
+		ret = memtopo_render_reserve_splice(r, memtopo_view_splice_bytes(old, c_lo, c_hi,
+										 mid->nr));
 	if (ret)
 		goto out;
-	v = memtopo_view_splice(old, c_lo, c_hi, mid);
+	v = memtopo_view_splice(old, c_lo, c_hi, mid, r->splice_buf);
 	if (!v)
 		ret = -ENOMEM;
 out:

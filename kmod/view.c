@@ -2146,52 +2146,27 @@ static int memtopo_list_new(struct memtopo_chunk_list *list, const struct memtop
 	return 0;
 }
 
-/**
- * memtopo_view_splice() - a view equal to @old but for its chunks
- * @c_lo..@c_hi, replaced by the entries of @mid.
- * @old: the published view.
- * @c_lo: first replaced chunk.
- * @c_hi: last replaced chunk.
- * @mid: the runs of entries that replace them, canonical at the seams;
- *	  they are copied into the new chunks.
- *
- * @mid fills as few chunks as hold it, as memtopo_chunk_take() says:
- * evenly, or, at the view's end, full but for the last two, which share
- * the rest; either way a chunk keeps at least half of its entries.  Only
- * the groups holding @c_lo..@c_hi are rebuilt, with a neighbour when they
- * would be less than half full, or one with room when their chunks would
- * spill into one more group;
- * every other group, and every chunk not replaced, is shared with @old,
- * none of them touched: the new view is linked after @old in its chain
- * (see memtopo_view_release()).
- *
- * Context: the context mutex held; @old has no other view spliced from it
- * still alive (a commit splices from the published view, and drops the
- * views it does not publish before it ends).
- *
- * Return: the view (one reference) or NULL.
+/* Which groups a splice rebuilds, and the chunks they end with. */
+struct memtopo_splice_plan {
+	u32 g_lo, g_hi;
+	u32 m;
+};
+
+/*
+ * Plan the splice of memtopo_view_splice(): the groups holding @c_lo..@c_hi
+ * with @kc new chunks in their place, a neighbour taken in when they would
+ * be less than half full, or one with room when their chunks would spill
+ * into one more group.
  */
-struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_lo, u32 c_hi,
-					 const struct memtopo_runs *mid)
+static void memtopo_splice_plan(const struct memtopo_view *old, u32 c_lo, u32 c_hi, u32 kc,
+				struct memtopo_splice_plan *p)
 {
-	/* the links are writers' bookkeeping, not the view's content */
-	struct memtopo_view *lender = (struct memtopo_view *)old;
-	u32 kc = DIV_ROUND_UP(mid->nr, MEMTOPO_CHUNK_ENTRIES);
 	u32 g_lo = memtopo_bsearch_u32(old->group_cfirst, old->nr_groups, c_lo);
 	u32 g_hi = memtopo_bsearch_u32(old->group_cfirst, old->nr_groups, c_hi);
-	struct memtopo_chunk_list list = {};
-	struct memtopo_group *groups = NULL;
-	struct memtopo_view *v = NULL;
-	u32 g, m, k, j, pre, post, fresh = 0;
-	u64 next;
+	u32 k, m;
 
-	/* a second live splice would fork the chain: nodes would be freed twice */
-	if (WARN_ON_ONCE(old->borrower))
-		return NULL;
-
-	pre = c_lo - old->group_cfirst[g_lo];
-	post = old->group_cfirst[g_hi] + old->groups[g_hi]->nr_chunks - 1 - c_hi;
-	m = pre + kc + post;
+	m = c_lo - old->group_cfirst[g_lo] + kc +
+	    old->group_cfirst[g_hi] + old->groups[g_hi]->nr_chunks - 1 - c_hi;
 	/* keep groups at least half full: take a neighbour in */
 	if (m < MEMTOPO_GROUP_CHUNKS / 2 && g_hi + 1 < old->nr_groups)
 		m += old->groups[++g_hi]->nr_chunks;
@@ -2211,14 +2186,90 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 		else
 			break;
 	}
+	p->g_lo = g_lo;
+	p->g_hi = g_hi;
+	p->m = m;
+}
 
+/* What the list of a rebuilt group's chunks takes a chunk: pointer, start, count. */
+#define MEMTOPO_SPLICE_LIST_BYTES \
+	(sizeof(struct memtopo_chunk *) + sizeof(u64) + sizeof(u32))
+
+/**
+ * memtopo_view_splice_bytes() - the working memory a splice needs.
+ * @old: the published view.
+ * @c_lo: first replaced chunk.
+ * @c_hi: last replaced chunk.
+ * @nr: entries that replace them.
+ *
+ * A commit's render keeps the memory (struct memtopo_render).  Allocated
+ * and freed by each splice, it shared its kmalloc class with the views'
+ * group indexes at 10^6 entries, whose frees wait for a grace period: the
+ * next commit's index took the object the list gave back, and the list
+ * came from a new slab.
+ *
+ * Context: the context mutex held.
+ * Return: bytes for memtopo_view_splice()'s @buf.
+ */
+size_t memtopo_view_splice_bytes(const struct memtopo_view *old, u32 c_lo, u32 c_hi, u32 nr)
+{
+	struct memtopo_splice_plan p;
+
+	memtopo_splice_plan(old, c_lo, c_hi, DIV_ROUND_UP(nr, MEMTOPO_CHUNK_ENTRIES), &p);
+	return (size_t)p.m * MEMTOPO_SPLICE_LIST_BYTES;
+}
+
+/**
+ * memtopo_view_splice() - a view equal to @old but for its chunks
+ * @c_lo..@c_hi, replaced by the entries of @mid.
+ * @old: the published view.
+ * @c_lo: first replaced chunk.
+ * @c_hi: last replaced chunk.
+ * @mid: the runs of entries that replace them, canonical at the seams;
+ *	  they are copied into the new chunks.
+ * @buf: working memory of memtopo_view_splice_bytes() bytes, the caller's.
+ *
+ * @mid fills as few chunks as hold it, as memtopo_chunk_take() says:
+ * evenly, or, at the view's end, full but for the last two, which share
+ * the rest; either way a chunk keeps at least half of its entries.  Only
+ * the groups holding @c_lo..@c_hi are rebuilt, as memtopo_splice_plan()
+ * says; every other group, and every chunk not replaced, is shared with
+ * @old, none of them touched: the new view is linked after @old in its
+ * chain (see memtopo_view_release()).
+ *
+ * Context: the context mutex held; @old has no other view spliced from it
+ * still alive (a commit splices from the published view, and drops the
+ * views it does not publish before it ends).
+ *
+ * Return: the view (one reference) or NULL.
+ */
+struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_lo, u32 c_hi,
+					 const struct memtopo_runs *mid, void *buf)
+{
+	/* the links are writers' bookkeeping, not the view's content */
+	struct memtopo_view *lender = (struct memtopo_view *)old;
+	u32 kc = DIV_ROUND_UP(mid->nr, MEMTOPO_CHUNK_ENTRIES);
+	struct memtopo_chunk_list list = {};
+	struct memtopo_group *groups = NULL;
+	struct memtopo_splice_plan p;
+	struct memtopo_view *v;
+	u32 g, g_lo, g_hi, m, k, j, fresh = 0;
+	u64 next;
+
+	/* a second live splice would fork the chain: nodes would be freed twice */
+	if (WARN_ON_ONCE(old->borrower))
+		return NULL;
+
+	memtopo_splice_plan(old, c_lo, c_hi, kc, &p);
+	g_lo = p.g_lo;
+	g_hi = p.g_hi;
+	m = p.m;
 	v = memtopo_view_alloc(old->nr_groups - (g_hi - g_lo + 1) +
 			       DIV_ROUND_UP(m, MEMTOPO_GROUP_CHUNKS));
-	/* one allocation: pointers, then starts and counts */
-	list.chunks = kmalloc_array(m, sizeof(*list.chunks) + sizeof(*list.starts) +
-				    sizeof(*list.nrs), GFP_KERNEL);
-	if (!v || !list.chunks)
-		goto fail;
+	if (!v)
+		return NULL;
+	/* pointers, then starts and counts */
+	list.chunks = buf;
 	list.starts = (u64 *)(list.chunks + m);
 	list.nrs = (u32 *)(list.starts + m);
 	v->root = old->root;
@@ -2268,18 +2319,14 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 	if (memtopo_table_splice(v, old, list.chunks + fresh, kc, mid->nr, c_lo, c_hi,
 				 list.chunks[fresh]->starts[0], next ? next - 1 : U64_MAX)) {
 		/* what @old does not hold is this splice's: chunks, groups, table */
-		kfree(list.chunks);
 		memtopo_view_release(v);
 		memtopo_view_free(v);
 		return NULL;
 	}
-	kfree(list.chunks);
 	return v;
 
 fail:
-	kfree(list.chunks);
-	if (v)
-		memtopo_view_free(v);
+	memtopo_view_free(v);
 	return NULL;
 }
 
