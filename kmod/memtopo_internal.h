@@ -1070,7 +1070,7 @@ int memtopo_runs_prepend(struct memtopo_runs *rs, const u64 *starts,
 struct memtopo_view *memtopo_view_pack(struct memtopo_region *root, const struct memtopo_flat *f);
 size_t memtopo_view_splice_bytes(const struct memtopo_view *old, u32 c_lo, u32 c_hi, u32 nr);
 struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_lo, u32 c_hi,
-					 const struct memtopo_runs *mid, void *buf);
+					 const struct memtopo_runs *mid, void *buf, size_t bytes);
 struct memtopo_view *memtopo_view_repack(const struct memtopo_view *v);
 int memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memtopo_section *s);
 

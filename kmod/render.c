@@ -134,7 +134,14 @@ struct memtopo_render {
 	struct memtopo_runs mid;
 	u64 tail_start;
 	struct memtopo_fr tail;
-	/* the splice's working memory (memtopo_view_splice_bytes()) */
+	/*
+	 * The splice's list of the chunks it groups
+	 * (memtopo_view_splice_bytes()).  Kept: allocated and freed by each
+	 * splice, at 10^6 entries it shared its kmalloc class with the views'
+	 * group indexes, whose frees wait for a grace period, so the next
+	 * commit's index took the object it gave back and each list came
+	 * from a new slab.
+	 */
 	void *splice_buf;
 	size_t splice_bytes;
 	/* the context whose budget pays for all of the above, or NULL */
@@ -994,7 +1001,7 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 										 mid->nr));
 	if (ret)
 		goto out;
-	v = memtopo_view_splice(old, c_lo, c_hi, mid, r->splice_buf);
+	v = memtopo_view_splice(old, c_lo, c_hi, mid, r->splice_buf, r->splice_bytes);
 	if (!v)
 		ret = -ENOMEM;
 out:

@@ -2202,11 +2202,7 @@ static void memtopo_splice_plan(const struct memtopo_view *old, u32 c_lo, u32 c_
  * @c_hi: last replaced chunk.
  * @nr: entries that replace them.
  *
- * A commit's render keeps the memory (struct memtopo_render).  Allocated
- * and freed by each splice, it shared its kmalloc class with the views'
- * group indexes at 10^6 entries, whose frees wait for a grace period: the
- * next commit's index took the object the list gave back, and the list
- * came from a new slab.
+ * The caller keeps the memory: a commit's render (struct memtopo_render).
  *
  * Context: the context mutex held.
  * Return: bytes for memtopo_view_splice()'s @buf.
@@ -2227,7 +2223,9 @@ size_t memtopo_view_splice_bytes(const struct memtopo_view *old, u32 c_lo, u32 c
  * @c_hi: last replaced chunk.
  * @mid: the runs of entries that replace them, canonical at the seams;
  *	  they are copied into the new chunks.
- * @buf: working memory of memtopo_view_splice_bytes() bytes, the caller's.
+ * @buf: the caller's working memory.
+ * @bytes: its size: at least memtopo_view_splice_bytes() of the same
+ *	   @old, @c_lo, @c_hi and @mid->nr.
  *
  * @mid fills as few chunks as hold it, as memtopo_chunk_take() says:
  * evenly, or, at the view's end, full but for the last two, which share
@@ -2244,7 +2242,7 @@ size_t memtopo_view_splice_bytes(const struct memtopo_view *old, u32 c_lo, u32 c
  * Return: the view (one reference) or NULL.
  */
 struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_lo, u32 c_hi,
-					 const struct memtopo_runs *mid, void *buf)
+					 const struct memtopo_runs *mid, void *buf, size_t bytes)
 {
 	/* the links are writers' bookkeeping, not the view's content */
 	struct memtopo_view *lender = (struct memtopo_view *)old;
@@ -2261,6 +2259,8 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_l
 		return NULL;
 
 	memtopo_splice_plan(old, c_lo, c_hi, kc, &p);
+	if (WARN_ON_ONCE((size_t)p.m * MEMTOPO_SPLICE_LIST_BYTES > bytes))
+		return NULL;
 	g_lo = p.g_lo;
 	g_hi = p.g_hi;
 	m = p.m;
