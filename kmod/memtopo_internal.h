@@ -1068,8 +1068,20 @@ int memtopo_runs_add(struct memtopo_runs *rs, const u64 *starts, const struct me
 int memtopo_runs_prepend(struct memtopo_runs *rs, const u64 *starts,
 			 const struct memtopo_fr *fr, u32 n);
 struct memtopo_view *memtopo_view_pack(struct memtopo_region *root, const struct memtopo_flat *f);
-size_t memtopo_view_splice_bytes(const struct memtopo_view *old, u32 c_lo, u32 c_hi, u32 nr);
-struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_lo, u32 c_hi,
+/*
+ * A splice's plan (memtopo_view_splice_plan()): chunks @c_lo..@c_hi of the
+ * old view replaced by @nr entries, groups @g_lo..@g_hi rebuilt, holding
+ * @m chunks after it.
+ */
+struct memtopo_splice_plan {
+	u32 c_lo, c_hi, nr;
+	u32 g_lo, g_hi, m;
+};
+
+size_t memtopo_view_splice_plan(const struct memtopo_view *old, u32 c_lo, u32 c_hi, u32 nr,
+				struct memtopo_splice_plan *p);
+struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old,
+					 const struct memtopo_splice_plan *p,
 					 const struct memtopo_runs *mid, void *buf, size_t bytes);
 struct memtopo_view *memtopo_view_repack(const struct memtopo_view *v);
 int memtopo_view_lookup(const struct memtopo_view *view, u64 addr, struct memtopo_section *s);

@@ -136,7 +136,7 @@ struct memtopo_render {
 	struct memtopo_fr tail;
 	/*
 	 * The splice's list of the chunks it groups
-	 * (memtopo_view_splice_bytes()).  Kept: allocated and freed by each
+	 * (memtopo_view_splice_plan()).  Kept: allocated and freed by each
 	 * splice, at 10^6 entries it shared its kmalloc class with the views'
 	 * group indexes, whose frees wait for a grace period, so the next
 	 * commit's index took the object it gave back and each list came
@@ -901,6 +901,7 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 {
 	struct memtopo_flat *win = &r->win;
 	struct memtopo_runs *mid = &r->mid;
+	struct memtopo_splice_plan plan;
 	struct memtopo_view_pos lo, hi;
 	const struct memtopo_chunk *chunk;
 	struct memtopo_view *v = NULL;
@@ -997,11 +998,11 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 		}
 	}
 	if (!ret)
-		ret = memtopo_render_reserve_splice(r, memtopo_view_splice_bytes(old, c_lo, c_hi,
-										 mid->nr));
+		ret = memtopo_render_reserve_splice(r, memtopo_view_splice_plan(old, c_lo, c_hi,
+										mid->nr, &plan));
 	if (ret)
 		goto out;
-	v = memtopo_view_splice(old, c_lo, c_hi, mid, r->splice_buf, r->splice_bytes);
+	v = memtopo_view_splice(old, &plan, mid, r->splice_buf, r->splice_bytes);
 	if (!v)
 		ret = -ENOMEM;
 out:

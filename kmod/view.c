@@ -2146,21 +2146,32 @@ static int memtopo_list_new(struct memtopo_chunk_list *list, const struct memtop
 	return 0;
 }
 
-/* Which groups a splice rebuilds, and the chunks they end with. */
-struct memtopo_splice_plan {
-	u32 g_lo, g_hi;
-	u32 m;
-};
+/* What the list of a rebuilt group's chunks takes a chunk: pointer, start, count. */
+#define MEMTOPO_SPLICE_LIST_BYTES \
+	(sizeof(struct memtopo_chunk *) + sizeof(u64) + sizeof(u32))
 
-/*
- * Plan the splice of memtopo_view_splice(): the groups holding @c_lo..@c_hi
- * with @kc new chunks in their place, a neighbour taken in when they would
- * be less than half full, or one with room when their chunks would spill
- * into one more group.
+/**
+ * memtopo_view_splice_plan() - plan memtopo_view_splice().
+ * @old: the published view.
+ * @c_lo: first replaced chunk.
+ * @c_hi: last replaced chunk.
+ * @nr: entries that replace them.
+ * @p: out: the plan, for memtopo_view_splice().
+ *
+ * The groups holding @c_lo..@c_hi are rebuilt with the new chunks in
+ * place of the replaced ones; a neighbour is taken in when they would be
+ * less than half full, or one with room when their chunks would spill into
+ * one more group.  The splice lists the chunks of the rebuilt groups in
+ * working memory its caller keeps (a commit's render, struct
+ * memtopo_render), so that a commit allocates none.
+ *
+ * Context: the context mutex held.
+ * Return: bytes of working memory the splice needs.
  */
-static void memtopo_splice_plan(const struct memtopo_view *old, u32 c_lo, u32 c_hi, u32 kc,
+size_t memtopo_view_splice_plan(const struct memtopo_view *old, u32 c_lo, u32 c_hi, u32 nr,
 				struct memtopo_splice_plan *p)
 {
+	u32 kc = DIV_ROUND_UP(nr, MEMTOPO_CHUNK_ENTRIES);
 	u32 g_lo = memtopo_bsearch_u32(old->group_cfirst, old->nr_groups, c_lo);
 	u32 g_hi = memtopo_bsearch_u32(old->group_cfirst, old->nr_groups, c_hi);
 	u32 k, m;
@@ -2186,54 +2197,27 @@ static void memtopo_splice_plan(const struct memtopo_view *old, u32 c_lo, u32 c_
 		else
 			break;
 	}
-	p->g_lo = g_lo;
-	p->g_hi = g_hi;
-	p->m = m;
-}
-
-/* What the list of a rebuilt group's chunks takes a chunk: pointer, start, count. */
-#define MEMTOPO_SPLICE_LIST_BYTES \
-	(sizeof(struct memtopo_chunk *) + sizeof(u64) + sizeof(u32))
-
-/**
- * memtopo_view_splice_bytes() - the working memory a splice needs.
- * @old: the published view.
- * @c_lo: first replaced chunk.
- * @c_hi: last replaced chunk.
- * @nr: entries that replace them.
- *
- * The caller keeps the memory: a commit's render (struct memtopo_render).
- *
- * Context: the context mutex held.
- * Return: bytes for memtopo_view_splice()'s @buf.
- */
-size_t memtopo_view_splice_bytes(const struct memtopo_view *old, u32 c_lo, u32 c_hi, u32 nr)
-{
-	struct memtopo_splice_plan p;
-
-	memtopo_splice_plan(old, c_lo, c_hi, DIV_ROUND_UP(nr, MEMTOPO_CHUNK_ENTRIES), &p);
-	return (size_t)p.m * MEMTOPO_SPLICE_LIST_BYTES;
+	*p = (struct memtopo_splice_plan){ .c_lo = c_lo, .c_hi = c_hi, .nr = nr,
+					   .g_lo = g_lo, .g_hi = g_hi, .m = m };
+	return (size_t)m * MEMTOPO_SPLICE_LIST_BYTES;
 }
 
 /**
  * memtopo_view_splice() - a view equal to @old but for its chunks
- * @c_lo..@c_hi, replaced by the entries of @mid.
+ * @p->c_lo..@p->c_hi, replaced by the entries of @mid.
  * @old: the published view.
- * @c_lo: first replaced chunk.
- * @c_hi: last replaced chunk.
+ * @p: the plan, memtopo_view_splice_plan()'s for @old and @mid->nr.
  * @mid: the runs of entries that replace them, canonical at the seams;
  *	  they are copied into the new chunks.
  * @buf: the caller's working memory.
- * @bytes: its size: at least memtopo_view_splice_bytes() of the same
- *	   @old, @c_lo, @c_hi and @mid->nr.
+ * @bytes: its size: at least what the plan said.
  *
  * @mid fills as few chunks as hold it, as memtopo_chunk_take() says:
  * evenly, or, at the view's end, full but for the last two, which share
  * the rest; either way a chunk keeps at least half of its entries.  Only
- * the groups holding @c_lo..@c_hi are rebuilt, as memtopo_splice_plan()
- * says; every other group, and every chunk not replaced, is shared with
- * @old, none of them touched: the new view is linked after @old in its
- * chain (see memtopo_view_release()).
+ * the groups the plan names are rebuilt; every other group, and every
+ * chunk not replaced, is shared with @old, none of them touched: the new
+ * view is linked after @old in its chain (see memtopo_view_release()).
  *
  * Context: the context mutex held; @old has no other view spliced from it
  * still alive (a commit splices from the published view, and drops the
@@ -2241,29 +2225,27 @@ size_t memtopo_view_splice_bytes(const struct memtopo_view *old, u32 c_lo, u32 c
  *
  * Return: the view (one reference) or NULL.
  */
-struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old, u32 c_lo, u32 c_hi,
+struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old,
+					 const struct memtopo_splice_plan *p,
 					 const struct memtopo_runs *mid, void *buf, size_t bytes)
 {
 	/* the links are writers' bookkeeping, not the view's content */
 	struct memtopo_view *lender = (struct memtopo_view *)old;
 	u32 kc = DIV_ROUND_UP(mid->nr, MEMTOPO_CHUNK_ENTRIES);
 	struct memtopo_chunk_list list = {};
+	u32 c_lo = p->c_lo, c_hi = p->c_hi, g_lo = p->g_lo, g_hi = p->g_hi, m = p->m;
 	struct memtopo_group *groups = NULL;
-	struct memtopo_splice_plan p;
 	struct memtopo_view *v;
-	u32 g, g_lo, g_hi, m, k, j, fresh = 0;
+	u32 g, k, j, fresh = 0;
 	u64 next;
 
 	/* a second live splice would fork the chain: nodes would be freed twice */
 	if (WARN_ON_ONCE(old->borrower))
 		return NULL;
 
-	memtopo_splice_plan(old, c_lo, c_hi, kc, &p);
-	if (WARN_ON_ONCE((size_t)p.m * MEMTOPO_SPLICE_LIST_BYTES > bytes))
+	/* a plan made for other entries, or memory short of it */
+	if (WARN_ON_ONCE(mid->nr != p->nr || (size_t)m * MEMTOPO_SPLICE_LIST_BYTES > bytes))
 		return NULL;
-	g_lo = p.g_lo;
-	g_hi = p.g_hi;
-	m = p.m;
 	v = memtopo_view_alloc(old->nr_groups - (g_hi - g_lo + 1) +
 			       DIV_ROUND_UP(m, MEMTOPO_GROUP_CHUNKS));
 	if (!v)
