@@ -15,7 +15,6 @@
  */
 #include <linux/export.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/string.h>
 
 #include "memtopo_internal.h"
@@ -32,7 +31,10 @@ static bool memtopo_views_equal(const struct memtopo_view *a, const struct memto
 struct memtopo_plan {
 	struct memtopo_region *root;
 	struct memtopo_view *view;
-	/* set when @view was spliced from @base: the runs that differ */
+	/*
+	 * set when @view was spliced from @base: the runs that differ, in the
+	 * context's struct memtopo_windows
+	 */
 	const struct memtopo_view *base;
 	u32 (*runs)[4];
 	u32 nr_runs;
@@ -102,44 +104,41 @@ static struct memtopo_view *memtopo_plan_splice(struct memtopo_ctx *ctx, struct 
  * Render the view of @p->root.  When the space already shows that root and
  * the mutations said where they can show, only those windows are
  * re-rendered and spliced into @old; otherwise everything is.  Unchanged
- * content keeps the old view, and with it the generation.
+ * content keeps the old view, and with it the generation.  @runs_used
+ * counts the runs earlier roots of this commit took; a splice's runs
+ * follow them.
  */
 static int memtopo_plan_render(struct memtopo_ctx *ctx, struct memtopo_plan *p,
-			       struct memtopo_view *old)
+			       struct memtopo_view *old, u32 *runs_used)
 {
-	struct memtopo_window *win = NULL;
+	const struct memtopo_window *win = NULL;
 	struct memtopo_space *other;
 	struct memtopo_view *view;
 	bool aligned;
 	u32 nr_win = 0;
-	int ret = 0;
 
-	if (!ctx->full_render && old->root == p->root && p->root) {
-		win = kmalloc_array(MEMTOPO_MAX_WINDOWS, sizeof(*win), GFP_KERNEL);
-		p->runs = kmalloc_array(MEMTOPO_MAX_WINDOWS, sizeof(*p->runs), GFP_KERNEL);
-		if (!win || !p->runs) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		nr_win = memtopo_windows_of(ctx, p->root, win);
-	}
+	if (!ctx->full_render && old->root == p->root && p->root)
+		nr_win = memtopo_windows_of(ctx, p->root, &win);
 	if (!ctx->full_render && old->root == p->root) {
 		if (!nr_win) {
 			refcount_inc(&old->ref);
 			p->view = old;
-			goto out;
+			return 0;
 		}
+		/* the roots are distinct, each noted window one root's */
+		if (WARN_ON_ONCE(*runs_used + nr_win > MEMTOPO_MAX_WINDOWS))
+			return -EINVAL;
+		p->runs = &ctx->windows->runs[*runs_used];
+		*runs_used += nr_win;
 		view = memtopo_plan_splice(ctx, p, old, win, nr_win);
-		if (IS_ERR(view)) {
-			ret = PTR_ERR(view);
-			goto out;
-		}
+		if (IS_ERR(view))
+			return PTR_ERR(view);
 		aligned = memtopo_plan_runs(p, old, view, win, nr_win);
 		if (aligned && memtopo_plan_unchanged(p, old, view)) {
 			memtopo_view_put(view);
 			refcount_inc(&old->ref);
 			p->view = old;
-			goto out;
+			return 0;
 		}
 		view->generation = ++ctx->generation;
 		if (view->nr_chunks > 4 &&
@@ -157,14 +156,12 @@ static int memtopo_plan_render(struct memtopo_ctx *ctx, struct memtopo_plan *p,
 		/* repacking moves no entry: the runs still index both views */
 		if (aligned)
 			p->base = old;
-		goto out;
+		return 0;
 	}
 
 	view = memtopo_render_with(ctx->scratch, p->root);
-	if (IS_ERR(view)) {
-		ret = PTR_ERR(view);
-		goto out;
-	}
+	if (IS_ERR(view))
+		return PTR_ERR(view);
 	ctx->stat_full_renders++;
 	/* unique per view: a generation names immutable content */
 	view->generation = ++ctx->generation;
@@ -180,17 +177,7 @@ static int memtopo_plan_render(struct memtopo_ctx *ctx, struct memtopo_plan *p,
 		}
 	}
 	p->view = view;
-out:
-	kfree(win);
-	return ret;
-}
-
-static int memtopo_cmp_ptr(const void *a, const void *b)
-{
-	uintptr_t x = (uintptr_t)*(const void * const *)a;
-	uintptr_t y = (uintptr_t)*(const void * const *)b;
-
-	return x < y ? -1 : x > y;
+	return 0;
 }
 
 /*
@@ -198,25 +185,19 @@ static int memtopo_cmp_ptr(const void *a, const void *b)
  * (spaces may share one), in @total; charge what that adds to the
  * context's budget.  Charging before publishing makes a view past the
  * budget fail the commit like a render that ran out of memory: undone,
- * the old views kept.
+ * the old views kept.  The plans that are not copies hold distinct views:
+ * each holds a view of its own root (memtopo_plan_render() keeps or finds
+ * one only where the roots are equal), and their roots are distinct.
  */
 static int memtopo_commit_charge_views(struct memtopo_ctx *ctx, const struct memtopo_plan *plan,
 				       u32 n, size_t *total)
 {
-	struct memtopo_view **v;
 	u32 i;
 
-	v = kmalloc_array(n, sizeof(*v), GFP_KERNEL);
-	if (!v)
-		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		v[i] = plan[i].view;
-	sort(v, n, sizeof(*v), memtopo_cmp_ptr, NULL);
 	*total = 0;
 	for (i = 0; i < n; i++)
-		if (!i || v[i] != v[i - 1])
-			*total += memtopo_view_bytes(v[i]);
-	kfree(v);
+		if (!plan[i].shared)
+			*total += memtopo_view_bytes(plan[i].view);
 	if (*total <= ctx->view_charge)
 		return 0;
 	return memtopo_ctx_charge_locked(ctx, *total - ctx->view_charge);
@@ -228,6 +209,30 @@ static void memtopo_commit_settle_views(struct memtopo_ctx *ctx, size_t total)
 	if (total < ctx->view_charge)
 		memtopo_ctx_uncharge_locked(ctx, ctx->view_charge - total);
 	ctx->view_charge = total;
+}
+
+/*
+ * A plan a space, in the context's memory, cleared: grown when spaces were
+ * added since (what a commit then frees an earlier commit allocated).
+ */
+static struct memtopo_plan *memtopo_commit_plans(struct memtopo_ctx *ctx)
+{
+	u32 n = ctx->nr_spaces;
+
+	if (n > ctx->cap_plans) {
+		struct memtopo_plan *plans;
+
+		/* doubled, so that spaces added one at a time grow it rarely */
+		n = max(n, min_t(u32, 2 * ctx->cap_plans, MEMTOPO_MAX_SPACES));
+		plans = kmalloc_array(n, sizeof(*plans), GFP_KERNEL_ACCOUNT);
+		if (!plans)
+			return NULL;
+		kfree(ctx->plans);
+		ctx->plans = plans;
+		ctx->cap_plans = n;
+	}
+	memset(ctx->plans, 0, ctx->nr_spaces * sizeof(*ctx->plans));
+	return ctx->plans;
 }
 
 /*
@@ -243,7 +248,7 @@ static int memtopo_commit_publish(struct memtopo_ctx *ctx)
 	struct memtopo_space *as;
 	struct memtopo_view *view;
 	size_t view_bytes = 0;
-	u32 n = 0, i, j;
+	u32 n = 0, i, j, runs_used = 0;
 	int ret = 0;
 
 	memtopo_assert_locked(ctx);
@@ -251,15 +256,13 @@ static int memtopo_commit_publish(struct memtopo_ctx *ctx)
 		memtopo_commit_settle_views(ctx, 0);
 		return 0;
 	}
-	plan = kcalloc(ctx->nr_spaces, sizeof(*plan), GFP_KERNEL);
+	plan = memtopo_commit_plans(ctx);
 	if (!plan)
 		return -ENOMEM;
 	if (!ctx->scratch) {
 		ctx->scratch = memtopo_render_scratch_alloc(ctx);
-		if (!ctx->scratch) {
-			kfree(plan);
+		if (!ctx->scratch)
 			return -ENOMEM;
-		}
 	}
 
 	/* render: one view per distinct effective root */
@@ -275,7 +278,7 @@ static int memtopo_commit_publish(struct memtopo_ctx *ctx)
 			refcount_inc(&p->view->ref);
 			continue;
 		}
-		ret = memtopo_plan_render(ctx, p, memtopo_space_view_locked(as));
+		ret = memtopo_plan_render(ctx, p, memtopo_space_view_locked(as), &runs_used);
 		if (ret)
 			goto out;
 	}
@@ -334,12 +337,8 @@ err_unprepare:
 	list_for_each_entry(as, &ctx->spaces, link)
 		memtopo_hook_space_unprepare(as);
 out:
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		memtopo_view_put(plan[i].view);
-		if (!plan[i].shared)
-			kfree(plan[i].runs);
-	}
-	kfree(plan);
 	/* a full, huge or refused render's working memory goes back now */
 	memtopo_render_scratch_trim(ctx->scratch);
 	return ret;

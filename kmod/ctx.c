@@ -246,6 +246,7 @@ static void memtopo_ctx_release(struct kref *kref)
 	/* every charge is given back by whoever took it */
 	WARN_ON(atomic_long_read(&ctx->mem_used));
 	kfree(ctx->windows);
+	kfree(ctx->plans);
 	xa_destroy(&ctx->objects);
 	xa_destroy(&ctx->space_ids);
 	mutex_destroy(&ctx->lock);

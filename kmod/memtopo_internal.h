@@ -153,6 +153,8 @@ struct memtopo_undo_log {
 	u32 nr;
 };
 
+struct memtopo_plan;
+
 struct memtopo_ctx {
 	struct kref kref;
 	/* serialises every writer: regions, spaces, listeners, commits */
@@ -202,8 +204,14 @@ struct memtopo_ctx {
 	 * What the pending commit must re-render: the windows noted by the
 	 * mutations (window.c), or everything when full_render is set.
 	 */
-	struct memtopo_window *windows;
+	struct memtopo_windows *windows;
 	u32 nr_windows;
+	/*
+	 * The commit's plans, one a space (commit.c), kept as the windows
+	 * are; @cap_plans of them.
+	 */
+	struct memtopo_plan *plans;
+	u32 cap_plans;
 	/* render working memory, kept across commits, used under @lock */
 	struct memtopo_render *scratch;
 	bool full_render;
@@ -314,6 +322,21 @@ struct memtopo_window {
 };
 
 #define MEMTOPO_MAX_WINDOWS	128
+
+/*
+ * A context's windows, and what a commit makes of them, kept from one
+ * commit to the next (window.c): a commit allocates only what its views
+ * keep.  Each effective root's runs follow the last root's in @runs: a
+ * root's windows are the noted windows of its frame, merged, and the
+ * roots of one commit are distinct, so all of them fit.
+ */
+struct memtopo_windows {
+	struct memtopo_window noted[MEMTOPO_MAX_WINDOWS];
+	/* one root's, sorted and merged (memtopo_windows_of()) */
+	struct memtopo_window of_root[MEMTOPO_MAX_WINDOWS];
+	/* the runs of the old and new views they cover (commit.c) */
+	u32 runs[MEMTOPO_MAX_WINDOWS][4];
+};
 
 /*
  * One entry of a view: a flat range, or a hole when @mr is NULL.  Packed:
@@ -996,8 +1019,8 @@ void memtopo_transaction_abort_locked(struct memtopo_ctx *ctx, u32 mark);
 /* window.c */
 void memtopo_note_region(struct memtopo_region *mr);
 void memtopo_windows_reset(struct memtopo_ctx *ctx);
-u32 memtopo_windows_of(const struct memtopo_ctx *ctx, const struct memtopo_region *frame,
-		       struct memtopo_window *out);
+u32 memtopo_windows_of(struct memtopo_ctx *ctx, const struct memtopo_region *frame,
+		       const struct memtopo_window **out);
 
 /* region.c */
 void memtopo_region_undo(struct memtopo_undo *u);

@@ -29,7 +29,7 @@ static void memtopo_window_add(struct memtopo_ctx *ctx, const struct memtopo_reg
 	u32 i;
 
 	for (i = 0; i < ctx->nr_windows; i++) {
-		w = &ctx->windows[i];
+		w = &ctx->windows->noted[i];
 		/*
 		 * Merge what overlaps or touches; keep distant windows apart, so
 		 * a BAR moving across the map does not re-render all between.
@@ -45,7 +45,7 @@ static void memtopo_window_add(struct memtopo_ctx *ctx, const struct memtopo_reg
 		ctx->full_render = true;
 		return;
 	}
-	ctx->windows[ctx->nr_windows++] = (struct memtopo_window){ frame, start, last };
+	ctx->windows->noted[ctx->nr_windows++] = (struct memtopo_window){ frame, start, last };
 }
 
 /*
@@ -110,8 +110,7 @@ void memtopo_note_region(struct memtopo_region *mr)
 	if (ctx->full_render || memtopo_region_empty(mr))
 		return;
 	if (!ctx->windows) {
-		ctx->windows = kmalloc_array(MEMTOPO_MAX_WINDOWS, sizeof(*ctx->windows),
-					     GFP_KERNEL_ACCOUNT);
+		ctx->windows = kmalloc(sizeof(*ctx->windows), GFP_KERNEL_ACCOUNT);
 		if (!ctx->windows) {
 			ctx->full_render = true;
 			return;
@@ -146,27 +145,35 @@ static int memtopo_window_cmp(const void *a, const void *b)
  * effective root: sorted, disjoint, not touching.
  * @ctx: the context, locked.
  * @frame: the effective root.
- * @out: room for MEMTOPO_MAX_WINDOWS windows.
+ * @out: set to the windows, in the context's memory: valid until the next
+ *	call.
  *
  * Return: how many (0 when nothing noted can show under @frame).
  */
-u32 memtopo_windows_of(const struct memtopo_ctx *ctx, const struct memtopo_region *frame,
-		       struct memtopo_window *out)
+u32 memtopo_windows_of(struct memtopo_ctx *ctx, const struct memtopo_region *frame,
+		       const struct memtopo_window **out)
 {
+	struct memtopo_window *w;
 	u32 i, n = 0, k;
 
+	memtopo_assert_locked(ctx);
+	*out = NULL;
+	if (!ctx->nr_windows)
+		return 0;
+	w = ctx->windows->of_root;
+	*out = w;
 	for (i = 0; i < ctx->nr_windows; i++)
-		if (ctx->windows[i].frame == frame)
-			out[n++] = ctx->windows[i];
+		if (ctx->windows->noted[i].frame == frame)
+			w[n++] = ctx->windows->noted[i];
 	if (n < 2)
 		return n;
 	/* windows that grew since they were noted may overlap now */
-	sort(out, n, sizeof(*out), memtopo_window_cmp, NULL);
+	sort(w, n, sizeof(*w), memtopo_window_cmp, NULL);
 	for (i = 1, k = 0; i < n; i++) {
-		if (memtopo_window_reaches(out[k].last, out[i].start))
-			out[k].last = max(out[k].last, out[i].last);
+		if (memtopo_window_reaches(w[k].last, w[i].start))
+			w[k].last = max(w[k].last, w[i].last);
 		else
-			out[++k] = out[i];
+			w[++k] = w[i];
 	}
 	return k + 1;
 }

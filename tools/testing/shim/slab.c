@@ -67,6 +67,67 @@ static const size_t shim_class_size[] = {
 static struct shim_freelist shim_class_free[SHIM_NR_CLASSES];
 static struct kmem_cache *shim_caches;
 
+/*
+ * shim_watch_begin() .. shim_watch_end(): the objects allocated in
+ * between, so that a free of one of them before the end is counted, as
+ * memory a call took and gave back (an open-addressed set of pointers;
+ * one free slot always left, so a probe ends).
+ */
+#define SHIM_WATCH_SLOTS 8192
+static const void *shim_watched[SHIM_WATCH_SLOTS];
+static unsigned int shim_watch_nr;
+static bool shim_watching;
+static unsigned long shim_watch_freed;
+
+static unsigned int shim_watch_slot(const void *p)
+{
+	unsigned int i = ((uintptr_t)p >> 4) * 2654435761u % SHIM_WATCH_SLOTS;
+
+	while (shim_watched[i] && shim_watched[i] != p)
+		i = (i + 1) % SHIM_WATCH_SLOTS;
+	return i;
+}
+
+static void shim_watch_alloc(const void *p)
+{
+	if (!shim_watching)
+		return;
+	/* more than a call's worth: the caller is not what this watches */
+	assert(shim_watch_nr < SHIM_WATCH_SLOTS - 1);
+	shim_watched[shim_watch_slot(p)] = p;
+	shim_watch_nr++;
+}
+
+static void shim_watch_free(const void *p)
+{
+	if (shim_watching && shim_watched[shim_watch_slot(p)] == p)
+		shim_watch_freed++;
+}
+
+/**
+ * shim_watch_begin() - start watching allocations (see shim_watch_end()).
+ */
+void shim_watch_begin(void)
+{
+	memset(shim_watched, 0, sizeof(shim_watched));
+	shim_watch_nr = 0;
+	shim_watch_freed = 0;
+	shim_watching = true;
+}
+
+/**
+ * shim_watch_end() - stop watching.
+ * @allocs: set to how many objects were allocated since shim_watch_begin().
+ *
+ * Return: how many of them were freed again before this call.
+ */
+unsigned long shim_watch_end(unsigned long *allocs)
+{
+	shim_watching = false;
+	*allocs = shim_watch_nr;
+	return shim_watch_freed;
+}
+
 static bool shim_fail(void)
 {
 	shim_alloc_count++;
@@ -184,6 +245,7 @@ void *shim_alloc(size_t size, bool zero)
 	if (zero)
 		memset(p, 0, size);
 	shim_live_allocs++;
+	shim_watch_alloc(p);
 	return p;
 }
 
@@ -193,6 +255,7 @@ void shim_free(const void *p)
 
 	if (!p)
 		return;
+	shim_watch_free(p);
 	shim_live_allocs--;
 	c = shim_class_held(p);
 	if (c < 0)
@@ -290,6 +353,7 @@ void *shim_cache_alloc(struct kmem_cache *c, bool zero)
 	/* init_on_alloc */
 	memset(p, 0, c->size);
 	shim_live_allocs++;
+	shim_watch_alloc(p);
 	return p;
 }
 
@@ -299,6 +363,7 @@ void shim_cache_free(struct kmem_cache *c, void *p)
 		shim_free(p);
 		return;
 	}
+	shim_watch_free(p);
 	shim_live_allocs--;
 	shim_list_push(&c->free, p);
 }

@@ -36,6 +36,8 @@ extern long shim_live_allocs;
 extern long shim_live_caches;
 void *shim_alloc(size_t size, bool zero);
 void shim_free(const void *p);
+void shim_watch_begin(void);
+unsigned long shim_watch_end(unsigned long *allocs);
 
 #ifndef U64_MAX
 #define U64_MAX ((u64)~0ULL)
