@@ -240,7 +240,9 @@ static struct memtopo_plan *memtopo_commit_plans(struct memtopo_ctx *ctx)
  * preparation and the budget charge happen before anything is published,
  * so a failure leaves every space on its old view and nobody told.
  * Return: 0, -ENOMEM, -ENOSPC when the views would pass the context's
- * budget, or -E2BIG when aliases multiply past MEMTOPO_MAX_RENDER_PIECES.
+ * budget, -E2BIG when aliases multiply past MEMTOPO_MAX_RENDER_PIECES,
+ * or -EINVAL (with a warning) if the windows' runs overflowed, which the
+ * windows' bound rules out.
  */
 static int memtopo_commit_publish(struct memtopo_ctx *ctx)
 {

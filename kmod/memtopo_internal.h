@@ -202,13 +202,16 @@ struct memtopo_ctx {
 	u64 generation;
 	/*
 	 * What the pending commit must re-render: the windows noted by the
-	 * mutations (window.c), or everything when full_render is set.
+	 * mutations (window.c), @nr_windows of them, or everything when
+	 * full_render is set; beside them, what the commit makes of them.
+	 * Allocated with the first window noted, kept until the context goes.
 	 */
 	struct memtopo_windows *windows;
 	u32 nr_windows;
 	/*
 	 * The commit's plans, one a space (commit.c), kept as the windows
-	 * are; @cap_plans of them.
+	 * are; @cap_plans of them.  Working memory, not state: a failed
+	 * commit keeps an array it grew, as it keeps its render's.
 	 */
 	struct memtopo_plan *plans;
 	u32 cap_plans;

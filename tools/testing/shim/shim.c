@@ -205,6 +205,7 @@ static void shim_rcu_run_oldest(void)
 
 void call_rcu(struct rcu_head *h, void (*f)(struct rcu_head *))
 {
+	shim_watch_rcu(h);
 	h->func = f;
 	h->next = NULL;
 	*shim_rcu_tail = h;

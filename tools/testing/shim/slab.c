@@ -70,38 +70,66 @@ static struct kmem_cache *shim_caches;
 /*
  * shim_watch_begin() .. shim_watch_end(): the objects allocated in
  * between, so that a free of one of them before the end is counted, as
- * memory a call took and gave back (an open-addressed set of pointers;
- * one free slot always left, so a probe ends).
+ * memory a call took and gave back, and so is one handed to call_rcu()
+ * (shim.c runs the callback a thousand callbacks later, never inside the
+ * call).  An open-addressed set of pointers, one free slot always left so
+ * that a probe ends, and the objects in the order they came, with their
+ * sizes, for the call_rcu() heads inside them.
  */
-#define SHIM_WATCH_SLOTS 8192
+#define SHIM_WATCH_BITS 13
+#define SHIM_WATCH_SLOTS (1u << SHIM_WATCH_BITS)
 static const void *shim_watched[SHIM_WATCH_SLOTS];
+static struct {
+	const char *p;
+	size_t size;
+} shim_watch_list[SHIM_WATCH_SLOTS];
 static unsigned int shim_watch_nr;
 static bool shim_watching;
-static unsigned long shim_watch_freed;
+static struct shim_watch shim_watch_seen;
 
+/* the product's high bits: objects aligned to their size differ in those */
 static unsigned int shim_watch_slot(const void *p)
 {
-	unsigned int i = ((uintptr_t)p >> 4) * 2654435761u % SHIM_WATCH_SLOTS;
+	unsigned int i = ((u64)(uintptr_t)p * 0x9e3779b97f4a7c15ull) >> (64 - SHIM_WATCH_BITS);
 
 	while (shim_watched[i] && shim_watched[i] != p)
 		i = (i + 1) % SHIM_WATCH_SLOTS;
 	return i;
 }
 
-static void shim_watch_alloc(const void *p)
+static void shim_watch_alloc(const void *p, size_t size)
 {
 	if (!shim_watching)
 		return;
 	/* more than a call's worth: the caller is not what this watches */
 	assert(shim_watch_nr < SHIM_WATCH_SLOTS - 1);
 	shim_watched[shim_watch_slot(p)] = p;
+	shim_watch_list[shim_watch_nr].p = p;
+	shim_watch_list[shim_watch_nr].size = size;
 	shim_watch_nr++;
 }
 
 static void shim_watch_free(const void *p)
 {
 	if (shim_watching && shim_watched[shim_watch_slot(p)] == p)
-		shim_watch_freed++;
+		shim_watch_seen.freed++;
+}
+
+/**
+ * shim_watch_rcu() - count a call_rcu() whose head lies in a watched object.
+ * @head: the head handed to call_rcu().
+ */
+void shim_watch_rcu(const void *head)
+{
+	unsigned int i;
+
+	for (i = 0; shim_watching && i < shim_watch_nr; i++) {
+		if ((const char *)head >= shim_watch_list[i].p &&
+		    (const char *)head < shim_watch_list[i].p + shim_watch_list[i].size) {
+			shim_watch_seen.deferred++;
+			return;
+		}
+	}
 }
 
 /**
@@ -111,21 +139,21 @@ void shim_watch_begin(void)
 {
 	memset(shim_watched, 0, sizeof(shim_watched));
 	shim_watch_nr = 0;
-	shim_watch_freed = 0;
+	memset(&shim_watch_seen, 0, sizeof(shim_watch_seen));
 	shim_watching = true;
 }
 
 /**
  * shim_watch_end() - stop watching.
- * @allocs: set to how many objects were allocated since shim_watch_begin().
  *
- * Return: how many of them were freed again before this call.
+ * Return: the objects allocated since shim_watch_begin(), and of them
+ * those freed again, at once or through call_rcu().
  */
-unsigned long shim_watch_end(unsigned long *allocs)
+struct shim_watch shim_watch_end(void)
 {
 	shim_watching = false;
-	*allocs = shim_watch_nr;
-	return shim_watch_freed;
+	shim_watch_seen.allocs = shim_watch_nr;
+	return shim_watch_seen;
 }
 
 static bool shim_fail(void)
@@ -245,7 +273,7 @@ void *shim_alloc(size_t size, bool zero)
 	if (zero)
 		memset(p, 0, size);
 	shim_live_allocs++;
-	shim_watch_alloc(p);
+	shim_watch_alloc(p, size);
 	return p;
 }
 
@@ -353,7 +381,7 @@ void *shim_cache_alloc(struct kmem_cache *c, bool zero)
 	/* init_on_alloc */
 	memset(p, 0, c->size);
 	shim_live_allocs++;
-	shim_watch_alloc(p);
+	shim_watch_alloc(p, c->size);
 	return p;
 }
 

@@ -36,8 +36,15 @@ extern long shim_live_allocs;
 extern long shim_live_caches;
 void *shim_alloc(size_t size, bool zero);
 void shim_free(const void *p);
+/* what shim_watch_end() saw */
+struct shim_watch {
+	unsigned long allocs;
+	/* of them, freed before the end, and handed to call_rcu() */
+	unsigned long freed, deferred;
+};
 void shim_watch_begin(void);
-unsigned long shim_watch_end(unsigned long *allocs);
+struct shim_watch shim_watch_end(void);
+void shim_watch_rcu(const void *head);
 
 #ifndef U64_MAX
 #define U64_MAX ((u64)~0ULL)
