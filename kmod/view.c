@@ -825,16 +825,25 @@ static void memtopo_view_add_chunks(struct memtopo_view *v, struct memtopo_group
 		groups = grp->dead_next;
 		grp->nr_chunks = take;
 		grp->nr = 0;
-		for (j = 0; j < take; j++) {
-			struct memtopo_chunk *chunk = list->chunks[from + j];
-
-			grp->chunks[j] = chunk;
-			grp->chunk_first[j] = grp->nr;
-			if (starts) {
-				grp->chunk_start[j] = starts[from + j];
+		/*
+		 * Copied whole where the list has them: a loop storing the
+		 * three arrays an element at a time took over a quarter of a
+		 * splice at 10^5 entries (tools/vm/profile-uml), and a fifth
+		 * more once a change elsewhere moved its code by 16 bytes.
+		 */
+		memcpy(grp->chunks, list->chunks + from, take * sizeof(*grp->chunks));
+		if (starts) {
+			memcpy(grp->chunk_start, starts + from, take * sizeof(*starts));
+			for (j = 0; j < take; j++) {
+				grp->chunk_first[j] = grp->nr;
 				grp->nr += list->nrs[from + j];
-			} else {
+			}
+		} else {
+			for (j = 0; j < take; j++) {
+				const struct memtopo_chunk *chunk = grp->chunks[j];
+
 				grp->chunk_start[j] = chunk->starts[0];
+				grp->chunk_first[j] = grp->nr;
 				grp->nr += chunk->nr;
 			}
 		}
