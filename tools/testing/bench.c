@@ -43,6 +43,7 @@ struct result {
 	       chain_ns, chain_bare_ns, bytes_region, bytes_range, bytes_entry;
 	u64 ranges, entries;
 	double diff1_us, diff_deep_us, kept, cold_ratio;
+	double commit_far_us;	/* --far-moves */
 };
 
 static double build_budget_s = 120;
@@ -59,6 +60,14 @@ static bool bytes_detail;
 static bool floor_detail;
 /* --walks: what the whole-view walks of attaching and detaching a listener cost a range */
 static bool walks_detail;
+/*
+ * --far-moves: the one-change commit with the listener again, each leaf
+ * moved to the top of the address space and back, as a BAR is moved far:
+ * two windows a commit, where a move one page over notes two that touch,
+ * which the commit merges into one.
+ */
+static bool far_detail;
+#define FAR_ADDR BIT_ULL(62)
 /*
  * --ranges: the sizes count flat ranges, as the lookup goal does, not
  * leaves: overlap hides some 55% of its leaves and alias-seq merges its
@@ -329,7 +338,7 @@ struct series {
  */
 static void time_commits_more(struct memtopo_space *as, struct plan *p, int want, int total,
 			      struct counts *cnt, enum shape shape, struct series *s,
-			      double (*clock)(void))
+			      double (*clock)(void), bool far)
 {
 	int dir;
 
@@ -342,7 +351,7 @@ static void time_commits_more(struct memtopo_space *as, struct plan *p, int want
 			 * read them before the clock starts (at 10^6 they miss).
 			 */
 			struct memtopo_region *leaf = p->leaf[k];
-			u64 to = p->addr[k] + (dir ? 0 : PAGE);
+			u64 to = dir ? p->addr[k] : far ? FAR_ADDR : p->addr[k] + PAGE;
 			u64 gen = as->view->generation;
 			u64 heard = cnt ? cnt->add + cnt->del : 0;
 			double t0, dt;
@@ -383,7 +392,7 @@ static double time_commits(struct memtopo_space *as, struct plan *p, int want,
 {
 	struct series s = { .t = calloc(want, sizeof(double)), .k = k };
 
-	time_commits_more(as, p, want, want, cnt, shape, &s, now);
+	time_commits_more(as, p, want, want, cnt, shape, &s, now, false);
 	return series_median(&s, want, shape, p->n);
 }
 
@@ -839,8 +848,15 @@ static void run_commits(struct bench_run *b, int nb)
 					fail("a listener could not be attached", x->shape, x->n);
 			}
 			time_commits_more(x->as, &x->p, commits, commits, listen ? &x->cnt : NULL,
-					  x->shape, listen ? &x->heard : &x->bare, now_op);
+					  x->shape, listen ? &x->heard : &x->bare, now_op, false);
 		}
+	}
+	for (i = 0; far_detail && i < nb; i++) {
+		struct series far = { .t = calloc(commits, sizeof(double)), .k = b[i].n / 4 };
+
+		time_commits_more(b[i].as, &b[i].p, commits, commits, &b[i].cnt, b[i].shape, &far,
+				  now_op, true);
+		b[i].r.commit_far_us = series_median(&far, commits, b[i].shape, b[i].n);
 	}
 	for (i = 0; i < nb; i++) {
 		memtopo_listener_unregister(&b[i].l);
@@ -974,8 +990,11 @@ static void run_finish(struct bench_run *b)
 	time_diffs(as, &b->p, diff_samples, shape, n / 7, &r->diff1_us, &r->diff_deep_us,
 		   &r->kept);
 	/* the detail lines come before the table's row for this map: name it */
-	if (floor_detail || bytes_detail || walks_detail)
+	if (floor_detail || bytes_detail || walks_detail || far_detail)
 		printf("  %s, %llu leaves:\n", shape_name[shape], (unsigned long long)n);
+	if (far_detail)
+		printf("  far moves: the commit with a listener %.2f us, %.2f one page over\n",
+		       r->commit_far_us, r->commit_us);
 	if (walks_detail) {
 		printf("  walks: attaching a listener %.2f ns a range, detaching it %.2f;",
 		       attach_ns, detach_ns);
@@ -1088,6 +1107,8 @@ static void help_text(FILE *f)
 		"  --floor             after each map's lookups, what the table walk and the\n"
 		"                      entry line alone cost\n"
 		"  --bytes-detail      after each map, where a range's bytes go\n"
+		"  --far-moves         after each map, the commit with a listener with the\n"
+		"                      leaf moved far (two windows) and back\n"
 		"  --walks             after each map, what attaching and detaching a\n"
 		"                      listener (a walk of the whole view each) cost a range,\n"
 		"                      and a one-change commit with an ioeventfd registered\n"
@@ -1191,6 +1212,7 @@ int main(int argc, char **argv)
 		{ "lookups", required_argument, NULL, 'L' },
 		{ "floor", no_argument, NULL, 'F' },
 		{ "walks", no_argument, NULL, 'W' },
+		{ "far-moves", no_argument, NULL, 'M' },
 		{ "ranges", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -1229,6 +1251,8 @@ int main(int argc, char **argv)
 			floor_detail = true;
 		} else if (c == 'W') {
 			walks_detail = true;
+		} else if (c == 'M') {
+			far_detail = true;
 		} else if (c == 'R') {
 			size_in_ranges = true;
 		} else if (c == 'L') {
