@@ -4877,6 +4877,7 @@ static void commit_churn_pass(void)
 		bool on = memtopo_region_enabled(mr);
 		u64 gap = (2 * rnd_below(CHURN_LEAVES) + 1) * 0x1000;
 		u64 full, repacks, gen = as->view->generation;
+		const struct memtopo_window *root_windows;
 		u32 windows;
 		struct shim_watch w;
 		bool kept;
@@ -4888,7 +4889,10 @@ static void commit_churn_pass(void)
 			expect(memtopo_region_set_enabled(mr, !on), 0, "set_enabled");
 		full = ctx->stat_full_renders;
 		repacks = ctx->stat_repacks;
-		windows = ctx->nr_windows;
+		/* the root's windows, merged: what the commit splices one by one */
+		memtopo_ctx_lock(ctx);
+		windows = memtopo_windows_of(ctx, root, &root_windows);
+		memtopo_ctx_unlock(ctx);
 		shim_watch_begin();
 		expect(memtopo_transaction_commit(ctx), 0, "commit");
 		w = shim_watch_end();
