@@ -64,7 +64,7 @@ struct memtopo_history {
  * Bytes @old keeps alive that @new does not: its index, its groups and
  * chunks @new does not point at, and the part of its direct table @new
  * does not share (memtopo_view_table_unique_bytes()).  When @new was
- * spliced from @old, its splice says which those are (what it replaced),
+ * spliced from @old, its splices say which those are (what they replaced),
  * whatever the size of the map.  Otherwise: groups and chunks of both
  * views are sorted by address and a shared one has the same start in
  * both, so one merge by start per level finds them; shared groups are
@@ -73,16 +73,21 @@ struct memtopo_history {
 static size_t memtopo_view_unique_bytes(const struct memtopo_view *old,
 					const struct memtopo_view *new)
 {
-	const struct memtopo_view_span *s = &new->replaced;
 	size_t bytes = sizeof(*old) + (size_t)old->nr_groups *
 		       (sizeof(*old->group_start) + sizeof(*old->group_first) +
 			sizeof(*old->group_cfirst) + sizeof(*old->groups));
-	u32 go, gn = 0, jo, jn;
+	u32 go, gn = 0, jo, jn, i;
 
 	bytes += memtopo_view_table_unique_bytes(old, new);
-	if (memtopo_view_spliced_from(new, old))
-		return bytes + (size_t)(s->g_to - s->g_from) * sizeof(struct memtopo_group) +
-		       (size_t)(s->c_to - s->c_from) * sizeof(struct memtopo_chunk);
+	if (memtopo_view_spliced_from(new, old)) {
+		for (i = 0; i < new->nr_spans; i++) {
+			const struct memtopo_view_span *s = &new->replaced[i];
+
+			bytes += (size_t)(s->g_to - s->g_from) * sizeof(struct memtopo_group) +
+				 (size_t)(s->c_to - s->c_from) * sizeof(struct memtopo_chunk);
+		}
+		return bytes;
+	}
 	for (go = 0; go < old->nr_groups; go++) {
 		const struct memtopo_group *a = old->groups[go], *b = NULL;
 

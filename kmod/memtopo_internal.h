@@ -432,6 +432,13 @@ struct memtopo_view_span {
 };
 
 /*
+ * The spans a view keeps against its lender: one a splice, so a commit of
+ * this many windows far apart (a region moved far is two) still releases
+ * by spans once the views between its splices are gone.
+ */
+#define MEMTOPO_VIEW_SPANS	4
+
+/*
  * A view's direct table: addresses from 0 cut into slots of 2^tshift
  * bytes, about one per entry (memtopo_table_slots_max()).  A slot whose
  * addresses lie in one chunk, among at most 1 + MEMTOPO_TSLOT_STARTS_MAX
@@ -722,14 +729,17 @@ struct memtopo_view {
 	struct memtopo_chunk *dead_chunks;
 	struct memtopo_tmid *dead_tmids;
 	/*
-	 * While @lender is still the view this one was spliced from
-	 * (@spans_valid): the lender's nodes the splice replaced, in the
-	 * lender's indexes, and the nodes it made, in its own.  A release
-	 * reads them instead of walking both neighbours' indexes.
+	 * While @nr_spans is not 0: the lender's nodes the splices since it
+	 * replaced, in the lender's indexes, and the nodes they made, in this
+	 * view's, by address, @replaced[i] the place of @made[i].  A release
+	 * reads them instead of walking both neighbours' indexes.  A splice
+	 * sets one pair; a view leaving the chain between its lender and
+	 * this one hands its pairs on (memtopo_view_spans_compose()) or, if
+	 * they cannot be, clears them.
 	 */
-	struct memtopo_view_span replaced;
-	struct memtopo_view_span made;
-	bool spans_valid;
+	struct memtopo_view_span replaced[MEMTOPO_VIEW_SPANS];
+	struct memtopo_view_span made[MEMTOPO_VIEW_SPANS];
+	u32 nr_spans;
 	/*
 	 * The mids that may differ from @lender's, [tm_from, tm_to): all for
 	 * a built table, those holding the slots a splice rewrote, widened
@@ -1126,14 +1136,15 @@ static inline bool memtopo_view_borrows_from(const struct memtopo_view *v,
 }
 
 /*
- * Was @v spliced from @old in one splice, so that @v's spans still say
- * which of @old's nodes it replaced?  Not once a view between the two
- * left the chain.  Context: the context mutex held.
+ * Was @v spliced from @old, so that @v's spans say which of @old's nodes
+ * it replaced?  Not once the spans were cleared: a view between the two
+ * left the chain and its spans could not be handed on.  Context: the
+ * context mutex held.
  */
 static inline bool memtopo_view_spliced_from(const struct memtopo_view *v,
 					     const struct memtopo_view *old)
 {
-	return memtopo_view_borrows_from(v, old) && v->spans_valid;
+	return memtopo_view_borrows_from(v, old) && v->nr_spans;
 }
 
 /* Entry @i of a view (O(log N)); walk with a memtopo_view_pos when hot. */

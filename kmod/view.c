@@ -581,6 +581,74 @@ static void memtopo_view_release_span(struct memtopo_view *view,
 	}
 }
 
+static u32 memtopo_span_groups(const struct memtopo_view_span *s)
+{
+	return s->g_to - s->g_from;
+}
+
+static u32 memtopo_span_chunks(const struct memtopo_view_span *s)
+{
+	return s->c_to - s->c_from;
+}
+
+/* @s moved by @dg groups and @dc chunks (modulo 2^32: either way). */
+static struct memtopo_view_span memtopo_span_shift(const struct memtopo_view_span *s, u32 dg,
+						   u32 dc)
+{
+	return (struct memtopo_view_span){ s->g_from + dg, s->g_to + dg,
+					   s->c_from + dc, s->c_to + dc };
+}
+
+/*
+ * @view leaves the chain between @view->lender and @b, both pairs of
+ * spans valid: give @b spans against the lender.  The lender's nodes @b
+ * does not hold are those @view replaced and, of those @view shared with
+ * it, those @b replaced; the nodes @b holds that the lender does not are
+ * those @b made and those @view made that @b kept.  Where no group of
+ * @b's replaced spans is one @view made, each index of the one is outside
+ * the other's spans, and moves from @view's index to its lender's (or to
+ * @b's) by what the pairs before it took out and put in.  The pairs of
+ * both stay apart, so their union, in address order, is at most the
+ * pairs of both.
+ * Return: false if they cannot be handed on (a group both rebuilt, or
+ * more pairs than a view keeps).
+ */
+static bool memtopo_view_spans_compose(const struct memtopo_view *view, struct memtopo_view *b)
+{
+	struct memtopo_view_span rep[MEMTOPO_VIEW_SPANS], made[MEMTOPO_VIEW_SPANS];
+	/* @view's index to its lender's, and to @b's */
+	u32 dg_lender = 0, dc_lender = 0, dg_b = 0, dc_b = 0;
+	u32 i = 0, j = 0, n = 0;
+
+	if (view->nr_spans + b->nr_spans > MEMTOPO_VIEW_SPANS)
+		return false;
+	while (i < view->nr_spans || j < b->nr_spans) {
+		const struct memtopo_view_span *vm = i < view->nr_spans ? &view->made[i] : NULL;
+		const struct memtopo_view_span *br = j < b->nr_spans ? &b->replaced[j] : NULL;
+
+		if (vm && br && vm->g_to > br->g_from && br->g_to > vm->g_from)
+			return false;
+		if (vm && (!br || vm->g_to <= br->g_from)) {
+			rep[n] = view->replaced[i];
+			made[n] = memtopo_span_shift(vm, dg_b, dc_b);
+			dg_lender += memtopo_span_groups(&rep[n]) - memtopo_span_groups(vm);
+			dc_lender += memtopo_span_chunks(&rep[n]) - memtopo_span_chunks(vm);
+			i++;
+		} else {
+			rep[n] = memtopo_span_shift(br, dg_lender, dc_lender);
+			made[n] = b->made[j];
+			dg_b += memtopo_span_groups(&made[n]) - memtopo_span_groups(br);
+			dc_b += memtopo_span_chunks(&made[n]) - memtopo_span_chunks(br);
+			j++;
+		}
+		n++;
+	}
+	memcpy(b->replaced, rep, n * sizeof(*rep));
+	memcpy(b->made, made, n * sizeof(*made));
+	b->nr_spans = n;
+	return true;
+}
+
 /*
  * @view's last reference is gone: list what it alone holds for
  * memtopo_view_free(), and take it out of its chain.
@@ -595,37 +663,49 @@ static void memtopo_view_release_span(struct memtopo_view *view,
  * begins later still.  A lookup that entered @view therefore finds every
  * group and chunk it reads alive until it leaves its RCU read section.
  *
- * Which nodes those are, the splices said: what @view's own splice made
- * is what its lender does not hold, what its borrower's splice replaced
- * is what the borrower does not hold, and both are index ranges of
- * @view.  So dropping the oldest kept view (no lender), the usual case,
- * costs the nodes one commit replaced, not a walk of the group index.
- * When a neighbour's spans are gone (a view released from the middle of
- * the chain, a splice of several windows), the two neighbours' indexes
- * are merged with @view's instead: the groups, and the chunks of the
- * groups it does not share with them.
+ * Which nodes those are, the splices said: what @view's splices made is
+ * what its lender does not hold, what its borrower's replaced is what the
+ * borrower does not hold, and both are index ranges of @view.  So
+ * dropping the oldest kept view (no lender), the usual case, costs the
+ * nodes one commit replaced, not a walk of the group index.  A view
+ * released from the middle of the chain (a commit's splice of one window
+ * of several) hands its spans on to its borrower.  When a neighbour's
+ * spans are gone (they could not be handed on), the two neighbours'
+ * indexes are merged with @view's instead: the groups, and the chunks of
+ * the groups it does not share with them.
  */
 static void memtopo_view_release(struct memtopo_view *view)
 {
 	struct memtopo_view *lender = view->lender, *borrower = view->borrower;
-	bool own = lender && view->spans_valid, lent = borrower && borrower->spans_valid;
+	bool own = lender && view->nr_spans, lent = borrower && borrower->nr_spans;
+	u32 i, j;
 
 	memtopo_table_release(view, lender, borrower);
 	/* the records go as a page does (memtopo_tlong_splice()) */
 	view->tlong_kept = (lender && lender->trec == view->trec) ||
 			   (borrower && borrower->trec == view->trec);
 	if (own && lent) {
-		const struct memtopo_view_span *a = &view->made, *b = &borrower->replaced;
-		struct memtopo_view_span both = {
-			.g_from = max(a->g_from, b->g_from), .g_to = min(a->g_to, b->g_to),
-			.c_from = max(a->c_from, b->c_from), .c_to = min(a->c_to, b->c_to),
-		};
+		/* the pairs of each are apart: every node is in one meeting at most */
+		for (i = 0; i < view->nr_spans; i++) {
+			for (j = 0; j < borrower->nr_spans; j++) {
+				const struct memtopo_view_span *a = &view->made[i];
+				const struct memtopo_view_span *b = &borrower->replaced[j];
+				struct memtopo_view_span both = {
+					.g_from = max(a->g_from, b->g_from),
+					.g_to = min(a->g_to, b->g_to),
+					.c_from = max(a->c_from, b->c_from),
+					.c_to = min(a->c_to, b->c_to),
+				};
 
-		memtopo_view_release_span(view, &both);
+				memtopo_view_release_span(view, &both);
+			}
+		}
 	} else if (own && !borrower) {
-		memtopo_view_release_span(view, &view->made);
+		for (i = 0; i < view->nr_spans; i++)
+			memtopo_view_release_span(view, &view->made[i]);
 	} else if (!lender && lent) {
-		memtopo_view_release_span(view, &borrower->replaced);
+		for (j = 0; j < borrower->nr_spans; j++)
+			memtopo_view_release_span(view, &borrower->replaced[j]);
 	} else {
 		memtopo_view_release_walk(view, lender, borrower);
 	}
@@ -634,7 +714,8 @@ static void memtopo_view_release(struct memtopo_view *view)
 	if (borrower) {
 		borrower->lender = lender;
 		/* they were taken against @view */
-		borrower->spans_valid = false;
+		if (!own || !lent || !memtopo_view_spans_compose(view, borrower))
+			borrower->nr_spans = 0;
 		borrower->tm_from = min(borrower->tm_from, view->tm_from);
 		borrower->tm_to = max(borrower->tm_to, view->tm_to);
 	}
@@ -2301,10 +2382,10 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old,
 	v->lender = lender;
 	lender->borrower = v;
 	/* groups before g_lo are shared one for one: the indexes agree up to it */
-	v->replaced = (struct memtopo_view_span){ g_lo, g_hi + 1, c_lo, c_hi + 1 };
-	v->made = (struct memtopo_view_span){ g_lo, g_lo + k, old->group_cfirst[g_lo] + fresh,
-					      old->group_cfirst[g_lo] + fresh + kc };
-	v->spans_valid = true;
+	v->replaced[0] = (struct memtopo_view_span){ g_lo, g_hi + 1, c_lo, c_hi + 1 };
+	v->made[0] = (struct memtopo_view_span){ g_lo, g_lo + k, old->group_cfirst[g_lo] + fresh,
+						 old->group_cfirst[g_lo] + fresh + kc };
+	v->nr_spans = 1;
 	/* the new chunks hold exactly the addresses the replaced ones held */
 	next = c_hi + 1 < old->nr_chunks ? memtopo_view_chunk_start(old, c_hi + 1) : 0;
 	memtopo_chunks_set_ends(list.chunks + fresh, kc, next);

@@ -4841,6 +4841,105 @@ static void mid_span_pass(unsigned long leaves)
 }
 
 /*
+ * A commit of windows in groups far apart splices once a window, and the
+ * views between are released from the middle of their chain: each hands
+ * its spans on, so the view published still says, by spans, which nodes
+ * of the one before it replaced (a release of that view, and its charge
+ * as a kept view, then cost what the commit changed, not a walk of both
+ * indexes).  Windows in one group, or more than a view keeps spans for,
+ * clear them, and the release walks.  Either way each kept view is
+ * charged exactly the bytes it alone holds, and once the kept views are
+ * dropped, oldest first by their spans, the published view is whole and
+ * nothing leaked.
+ */
+#define SPAN_LEAVES	40000
+
+static void span_handoff_pass(void)
+{
+	/* the leaves' groups each window is in: apart, then one group, then too many */
+	static const u8 kinds[][6] = {
+		{ 2, 0, 3 }, { 3, 0, 1, 3 }, { 4, 0, 1, 2, 3 }, { 2, 0, 2 },
+		{ 2, 0, 0 }, { 5, 0, 1, 2, 3, 0 },
+	};
+	struct memtopo_region *root, **leaf = calloc(SPAN_LEAVES, sizeof(*leaf));
+	unsigned long handed = 0, cleared = 0;
+	const struct memtopo_chunk *none;
+	struct memtopo_space *as;
+	unsigned long first[4];
+	u32 r, w, groups;
+
+	if (!leaf)
+		FAIL("span handoff: no memory");
+	root = pass_root("span handoff", &as);
+	add_page_leaves(root, leaf, SPAN_LEAVES, "span handoff");
+	groups = as->view->nr_groups;
+	/* each group's first leaf; the last group holds 4000 at least */
+	for (w = 0; w < 4; w++)
+		first[w] = w < groups ? as->view->group_start[w] / 0x2000 : 0;
+	if (groups != 4 || SPAN_LEAVES - first[3] < 4000)
+		FAIL("span handoff: %u groups, the last from leaf %lu", groups, first[3]);
+	none = as->view->trec;
+	memtopo_history_share = 0;
+	for (r = 0; r < 4 * ARRAY_SIZE(kinds); r++) {
+		const u8 *kind = kinds[r % ARRAY_SIZE(kinds)];
+		const struct memtopo_view *was = as->view, *v;
+		size_t before = memtopo_history_bytes(as), held;
+		u32 depth = memtopo_history_depth(as);
+		bool apart = true;
+
+		memtopo_transaction_begin(ctx);
+		for (w = 0; w < kind[0]; w++) {
+			/* inside the group, windows of one group 1000 leaves apart */
+			unsigned long l = first[kind[1 + w]] + 3000 + 8 * r;
+			u32 o;
+
+			for (o = 0; o < w; o++) {
+				l += kind[1 + o] == kind[1 + w] ? 1000 : 0;
+				apart = apart && kind[1 + o] != kind[1 + w];
+			}
+			expect(memtopo_region_set_enabled(leaf[l], !memtopo_region_enabled(leaf[l])),
+			       0, "set_enabled");
+		}
+		expect(memtopo_transaction_commit(ctx), 0, "commit");
+		memtopo_ctx_lock(ctx);
+		v = memtopo_space_view_locked(as);
+		if (memtopo_history_depth(as) != depth + 1 || v->generation == was->generation)
+			FAIL("span handoff round %u: %u views kept after %u", r,
+			     memtopo_history_depth(as), depth);
+		held = held_alone_bytes(was, v, none);
+		if (memtopo_history_bytes(as) - before != held)
+			FAIL("span handoff round %u: %u windows, the kept view charged %zu, holds %zu",
+			     r, kind[0], memtopo_history_bytes(as) - before, held);
+		/* the groups' windows apart and no more than a view keeps: handed on */
+		if (apart && kind[0] <= MEMTOPO_VIEW_SPANS &&
+		    (!memtopo_view_spliced_from(v, was) || v->nr_spans != kind[0]))
+			FAIL("span handoff round %u: %u windows in groups apart, %u spans kept",
+			     r, kind[0], memtopo_view_spliced_from(v, was) ? v->nr_spans : 0);
+		handed += memtopo_view_spliced_from(v, was);
+		cleared += !memtopo_view_spliced_from(v, was);
+		memtopo_ctx_unlock(ctx);
+		check_view_tree(v, r);
+	}
+	/* drop the kept views, oldest first: each releases by the spans after it */
+	memtopo_history_share = MEMTOPO_HISTORY_SHARE;
+	for (r = 0; r < MEMTOPO_HISTORY_MAX; r++)
+		expect(memtopo_region_set_enabled(leaf[r], !memtopo_region_enabled(leaf[r])), 0,
+		       "set_enabled");
+	rcu_barrier();
+	check_view_tree(as->view, r);
+	expect_full_render(as->view, root, "span handoff", 0);
+	printf("difftest: span handoff: %u groups, %lu commits of windows apart kept their spans, %lu cleared them\n",
+	       groups, handed, cleared);
+	if (!cleared)
+		FAIL("span handoff: no commit cleared its spans");
+	memtopo_ctx_put(ctx);
+	free(leaf);
+	rcu_barrier();
+	if (shim_live_allocs)
+		FAIL("span handoff: %ld allocations leaked", shim_live_allocs);
+}
+
+/*
  * What a commit that publishes allocates, the published view keeps: the
  * render's working memory (struct memtopo_render, the splice's list of
  * chunks included) and the commit's own (struct memtopo_windows, the
@@ -6343,6 +6442,7 @@ int main(int argc, char **argv)
 	kids_many_pass();
 	history_share_pass(5000, 4, MEMTOPO_HISTORY_MAX + 16);
 	mid_span_pass(40000);
+	span_handoff_pass();
 	/* last: the passes before keep the random streams they had */
 	if (dense)
 		dense_pass(dense, false);
