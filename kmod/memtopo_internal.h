@@ -1077,6 +1077,8 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 					   const struct memtopo_view *old, u64 start, u64 last);
 /* the most children a render puts in order by insertion, not the radix sort */
 #define MEMTOPO_KIDS_INSERTION	16
+/* and the most events a sweep does */
+#define MEMTOPO_EVENTS_INSERTION	16
 struct memtopo_render *memtopo_render_scratch_alloc(struct memtopo_ctx *ctx);
 void memtopo_render_scratch_free(struct memtopo_render *r);
 /* render memory a context keeps between commits; more is given back */

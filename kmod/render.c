@@ -528,11 +528,27 @@ static int memtopo_render_walk(struct memtopo_render *r, struct memtopo_region *
 	return ret;
 }
 
+/* Sort a few events by address in place, equal ones kept in order. */
+static void memtopo_events_insertion_sort(struct memtopo_sweep_event *ev, u32 n)
+{
+	struct memtopo_sweep_event e;
+	u32 i, j;
+
+	for (i = 1; i < n; i++) {
+		e = ev[i];
+		for (j = i; j && e.addr < ev[j - 1].addr; j--)
+			ev[j] = ev[j - 1];
+		ev[j] = e;
+	}
+}
+
 /*
- * Sort events by address: an LSD radix sort, one byte a pass, skipping the
- * bytes all addresses share (the high ones, usually).  Linear where the
- * kernel's sort() is an O(n log n) heapsort with an indirect compare: the
- * difference is most of a full render's time.
+ * Sort events by address, equal ones kept in order: an LSD radix sort, one
+ * byte a pass, skipping the bytes all addresses share (the high ones,
+ * usually).  Linear where the kernel's sort() is an O(n log n) heapsort
+ * with an indirect compare: the difference is most of a full render's
+ * time.  A few events, a window's over a child or two, are sorted in place
+ * instead: a pass clears and sums 256 counts, more than their whole sort.
  *
  * Return: the sorted array (@ev or @tmp).
  */
@@ -544,6 +560,10 @@ static struct memtopo_sweep_event *memtopo_events_sort(struct memtopo_sweep_even
 	unsigned int shift;
 	u32 count[256], i;
 
+	if (n <= MEMTOPO_EVENTS_INSERTION) {
+		memtopo_events_insertion_sort(ev, n);
+		return ev;
+	}
 	for (i = 0; i < n; i++) {
 		all_or |= ev[i].addr;
 		all_and &= ev[i].addr;
@@ -651,16 +671,11 @@ static void memtopo_kids_compact_keys(struct memtopo_sweep_event *ev, u32 n)
 static void memtopo_render_sort_kids(struct memtopo_render *r, u32 from)
 {
 	struct memtopo_region **kids = r->kids + from;
-	struct memtopo_sweep_event *sorted = r->ev, e;
-	u32 n = r->nr_kids - from, i, j;
+	struct memtopo_sweep_event *sorted = r->ev;
+	u32 n = r->nr_kids - from, i;
 
 	if (n <= MEMTOPO_KIDS_INSERTION) {
-		for (i = 1; i < n; i++) {
-			e = sorted[i];
-			for (j = i; j && e.addr < sorted[j - 1].addr; j--)
-				sorted[j] = sorted[j - 1];
-			sorted[j] = e;
-		}
+		memtopo_events_insertion_sort(sorted, n);
 	} else {
 		memtopo_kids_compact_keys(sorted, n);
 		sorted = memtopo_events_sort(r->ev, r->ev_tmp, n);
