@@ -2002,6 +2002,97 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 }
 
 /*
+ * The entries of @y that differ from @x's, two chunks holding the same
+ * addresses: the first and last index to differ, which for chunks of
+ * different counts runs to the end.  Return: false if none does.
+ */
+static bool memtopo_chunk_diff(const struct memtopo_chunk *x, const struct memtopo_chunk *y,
+			       u32 *lo, u32 *hi)
+{
+	u32 n = min(x->nr, y->nr), a = 0, b;
+
+	while (a < n && x->starts[a] == y->starts[a] && !memcmp(&x->fr[a], &y->fr[a],
+								 sizeof(x->fr[a])))
+		a++;
+	if (x->nr != y->nr) {
+		*lo = a;
+		*hi = max(x->nr, y->nr) - 1;
+		return true;
+	}
+	if (a == n)
+		return false;
+	for (b = n - 1; b > a && x->starts[b] == y->starts[b] &&
+	     !memcmp(&x->fr[b], &y->fr[b], sizeof(x->fr[b])); b--)
+		;
+	*lo = a;
+	*hi = b;
+	return true;
+}
+
+/*
+ * A splice whose new chunks replace the old ones one for one, each over
+ * the same addresses (the usual one-change commit: a region moved within
+ * its gap, enabled or disabled), leaves every entry outside the change at
+ * its index in its chunk.  A slot's code is its chunk, the index of the
+ * entry holding its first address, and what that entry, the starts inside
+ * the slot and the one after it say (memtopo_tslot_span()).  So a slot can
+ * change only if it meets the entries that differ, or the one before them,
+ * whose end is the first one's start: the pages' lists are pointed at the
+ * new chunks in place of the old, every other slot kept as it is, and
+ * [*@from, *@to] is left to fill.
+ * Return: 1 if the splice is one of those, 0 if not (the caller fills all
+ * its slots), or -ENOMEM.
+ */
+static int memtopo_table_remap(struct memtopo_tfill *f, u32 c_lo, u32 c_hi, u32 *from, u32 *to)
+{
+	const struct memtopo_chunk *x[MEMTOPO_SPREAD_CHUNKS + 3];
+	struct memtopo_view *v = f->v;
+	u32 i, lo, hi, s, o, pg, kc = f->kc;
+	u64 first = U64_MAX, last = 0;
+	struct memtopo_tpage *page;
+	u8 sh = v->tshift;
+
+	if (c_hi - c_lo + 1 != kc || kc > ARRAY_SIZE(x))
+		return 0;
+	for (i = 0; i < kc; i++) {
+		const struct memtopo_chunk *y = f->fresh[i];
+
+		x[i] = memtopo_view_chunk(f->old, c_lo + i, NULL);
+		if (x[i]->starts[0] != y->starts[0] || x[i]->starts[x[i]->nr] != y->starts[y->nr])
+			return 0;
+		if (!memtopo_chunk_diff(x[i], y, &lo, &hi))
+			continue;
+		first = min(first, y->starts[lo ? lo - 1 : 0]);
+		/* the next start, the same in both where the counts are; else the chunk's end */
+		last = max(last, (x[i]->nr == y->nr ? y->starts[hi + 1] : y->starts[y->nr]) - 1);
+	}
+	*from = 1;
+	*to = 0;
+	if (first <= last) {
+		*from = max_t(u64, first >> sh, f->s_lo);
+		*to = min_t(u64, last >> sh, f->s_hi);
+	}
+	for (pg = f->s_lo / MEMTOPO_TPAGE_SLOTS; pg <= f->s_hi / MEMTOPO_TPAGE_SLOTS; pg++) {
+		s = max(pg * MEMTOPO_TPAGE_SLOTS, f->s_lo);
+		page = NULL;
+		for (o = 0; o < MEMTOPO_TPAGE_CHUNKS; o++) {
+			const struct memtopo_chunk *c = memtopo_tpage_of(v, s)->chunk[o];
+
+			for (i = 0; c && i < kc && c != x[i]; i++)
+				;
+			if (!c || i == kc)
+				continue;
+			if (!page)
+				page = memtopo_tpage_write(v, f->old, s);
+			if (!page)
+				return -ENOMEM;
+			page->chunk[o] = f->fresh[i];
+		}
+	}
+	return 1;
+}
+
+/*
  * @old's long-entry records for @v, spliced from it with the chunks
  * holding [@a, @b] replaced by the @kc chunks @fresh (the same
  * addresses): a record copies the entry holding its anchor, so those
@@ -2121,8 +2212,16 @@ static int memtopo_table_splice(struct memtopo_view *v, const struct memtopo_vie
 		return 0;
 	f.s_lo = s_lo;
 	f.s_hi = s_hi;
-	if (s_hi - s_lo < 4 * (u64)nr + 64)
-		return memtopo_table_fill(&f, s_lo, s_hi);
+	if (s_hi - s_lo < 4 * (u64)nr + 64) {
+		u32 from, to;
+		int ret = memtopo_table_remap(&f, c_lo, c_hi, &from, &to);
+
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			return memtopo_table_fill(&f, s_lo, s_hi);
+		return from <= to ? memtopo_table_fill(&f, from, to) : 0;
+	}
 	memtopo_view_chunk(old, c_lo, &first);
 	memtopo_view_chunk(old, c_hi, &end);
 	end += memtopo_view_chunk(old, c_hi, NULL)->nr;

@@ -4841,6 +4841,79 @@ static void mid_span_pass(unsigned long leaves)
 }
 
 /*
+ * A slot's code says what the entry holding its first address ends with
+ * (an exact slot: at the slot's end), so a splice that keeps the slots of
+ * the entries its change left alone (memtopo_table_remap()) must still
+ * rewrite the slots of the entry before the change, whose end the next
+ * start is.  Here a region fills a slot exactly until one laid over it
+ * just past the slot moves a little further: the entry, the same region
+ * at the same offset and index, now ends past the slot, which can no
+ * longer say its end.
+ */
+static void table_reach_pass(void)
+{
+	struct memtopo_region_info li = { .kind = MEMTOPO_RAM, .name = "l", .size = 0x10000 };
+	struct memtopo_region *root, *big, *mr;
+	struct memtopo_section sec;
+	struct memtopo_space *as;
+	u64 base, slot, unit;
+	u32 i, k, s;
+	u16 t;
+
+	root = pass_root("table reach", &as);
+	memtopo_transaction_begin(ctx);
+	/* every 64th leaf left out: a hole of about four slots after the one before */
+	for (i = 0; i < 4000; i++) {
+		if (i % 64 == 63)
+			continue;
+		mr = memtopo_region_create(ctx, &li);
+		if (IS_ERR(mr) || memtopo_region_add_subregion(root, i * 0x40000ULL, mr, 0, false))
+			FAIL("table reach: build");
+	}
+	expect(memtopo_transaction_commit(ctx), 0, "commit");
+	slot = 1ULL << as->view->tshift;
+	/* such a hole early in its chunk, so that the entries stay in one chunk */
+	for (i = 2000 / 64 * 64 + 62; i < 4000; i += 64) {
+		memtopo_view_entry(as->view, view_find(as->view, i * 0x40000ULL + 0x10000), &k);
+		if (k >= 16 && k < 100)
+			break;
+	}
+	base = (i * 0x40000ULL + 0x10000 + slot - 1) & ~(slot - 1);
+	unit = slot / 16;
+	if (!as->view->tslots || unit < 0x10 || i >= 4000 ||
+	    base + 2 * slot > (i + 2) * 0x40000ULL)
+		FAIL("table reach: %u slots of %#llx bytes", as->view->tslots,
+		     (unsigned long long)slot);
+	s = base >> as->view->tshift;
+	memtopo_transaction_begin(ctx);
+	li.size = 2 * slot;
+	big = memtopo_region_create(ctx, &li);
+	li.size = unit;
+	mr = memtopo_region_create(ctx, &li);
+	if (IS_ERR(big) || IS_ERR(mr) || memtopo_region_add_subregion(root, base, big, 0, true) ||
+	    memtopo_region_add_subregion(root, base + slot, mr, 1, true))
+		FAIL("table reach: the slot's regions");
+	expect(memtopo_transaction_commit(ctx), 0, "commit");
+	check_view_tree(as->view, 0);
+	t = view_tslot(as->view, s);
+	if (!memtopo_tslot_chunk(t) || memtopo_tslot_form(t) != MEMTOPO_TSLOT_EXACT)
+		FAIL("table reach: the slot the region fills holds %#x", t);
+	expect(memtopo_region_set_address(mr, base + slot + unit), 0, "set_address");
+	check_view_tree(as->view, 1);
+	t = view_tslot(as->view, s);
+	rcu_read_lock();
+	if (memtopo_space_lookup(as, base, &sec) || sec.mr != big ||
+	    sec.last != base + slot + unit - 1)
+		FAIL("table reach: the region before the one moved ends at %#llx (slot %#x)",
+		     (unsigned long long)sec.last, t);
+	rcu_read_unlock();
+	memtopo_ctx_put(ctx);
+	rcu_barrier();
+	if (shim_live_allocs)
+		FAIL("table reach: %ld allocations leaked", shim_live_allocs);
+}
+
+/*
  * A commit of windows in groups far apart splices once a window, and the
  * views between are released from the middle of their chain: each hands
  * its spans on, so the view published still says, by spans, which nodes
@@ -6443,6 +6516,7 @@ int main(int argc, char **argv)
 	history_share_pass(5000, 4, MEMTOPO_HISTORY_MAX + 16);
 	mid_span_pass(40000);
 	span_handoff_pass();
+	table_reach_pass();
 	/* last: the passes before keep the random streams they had */
 	if (dense)
 		dense_pass(dense, false);
