@@ -2001,6 +2001,13 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 	return 0;
 }
 
+/* Entry @k of both chunks: the same start and the same range (packed: no padding). */
+static bool memtopo_chunk_same_entry(const struct memtopo_chunk *x, const struct memtopo_chunk *y,
+				     u32 k)
+{
+	return x->starts[k] == y->starts[k] && !memcmp(&x->fr[k], &y->fr[k], sizeof(x->fr[k]));
+}
+
 /*
  * The entries of @y that differ from @x's, two chunks holding the same
  * addresses: the first and last index to differ, which for chunks of
@@ -2011,8 +2018,7 @@ static bool memtopo_chunk_diff(const struct memtopo_chunk *x, const struct memto
 {
 	u32 n = min(x->nr, y->nr), a = 0, b;
 
-	while (a < n && x->starts[a] == y->starts[a] && !memcmp(&x->fr[a], &y->fr[a],
-								 sizeof(x->fr[a])))
+	while (a < n && memtopo_chunk_same_entry(x, y, a))
 		a++;
 	if (x->nr != y->nr) {
 		*lo = a;
@@ -2021,8 +2027,7 @@ static bool memtopo_chunk_diff(const struct memtopo_chunk *x, const struct memto
 	}
 	if (a == n)
 		return false;
-	for (b = n - 1; b > a && x->starts[b] == y->starts[b] &&
-	     !memcmp(&x->fr[b], &y->fr[b], sizeof(x->fr[b])); b--)
+	for (b = n - 1; b > a && memtopo_chunk_same_entry(x, y, b); b--)
 		;
 	*lo = a;
 	*hi = b;

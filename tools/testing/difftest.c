@@ -4934,7 +4934,7 @@ static void span_handoff_pass(void)
 		{ 2, 0, 3 }, { 3, 0, 1, 3 }, { 4, 0, 1, 2, 3 }, { 2, 0, 2 },
 		{ 2, 0, 0 }, { 5, 0, 1, 2, 3, 0 },
 	};
-	struct memtopo_region *root, **leaf = calloc(SPAN_LEAVES, sizeof(*leaf));
+	struct memtopo_region *root, *mr, **leaf = calloc(SPAN_LEAVES, sizeof(*leaf));
 	unsigned long handed = 0, cleared = 0;
 	const struct memtopo_chunk *none;
 	struct memtopo_space *as;
@@ -4970,8 +4970,9 @@ static void span_handoff_pass(void)
 				l += kind[1 + o] == kind[1 + w] ? 1000 : 0;
 				apart = apart && kind[1 + o] != kind[1 + w];
 			}
-			expect(memtopo_region_set_enabled(leaf[l], !memtopo_region_enabled(leaf[l])),
-			       0, "set_enabled");
+			mr = leaf[l];
+			expect(memtopo_region_set_enabled(mr, !memtopo_region_enabled(mr)), 0,
+			       "set_enabled");
 		}
 		expect(memtopo_transaction_commit(ctx), 0, "commit");
 		memtopo_ctx_lock(ctx);
@@ -4981,7 +4982,7 @@ static void span_handoff_pass(void)
 			     memtopo_history_depth(as), depth);
 		held = held_alone_bytes(was, v, none);
 		if (memtopo_history_bytes(as) - before != held)
-			FAIL("span handoff round %u: %u windows, the kept view charged %zu, holds %zu",
+			FAIL("span handoff round %u: %u windows, a kept view charged %zu for %zu",
 			     r, kind[0], memtopo_history_bytes(as) - before, held);
 		/* the groups' windows apart and no more than a view keeps: handed on */
 		if (apart && kind[0] <= MEMTOPO_VIEW_SPANS &&
@@ -5001,7 +5002,7 @@ static void span_handoff_pass(void)
 	rcu_barrier();
 	check_view_tree(as->view, r);
 	expect_full_render(as->view, root, "span handoff", 0);
-	printf("difftest: span handoff: %u groups, %lu commits of windows apart kept their spans, %lu cleared them\n",
+	printf("difftest: span handoff: %u groups, %lu commits kept spans, %lu cleared them\n",
 	       groups, handed, cleared);
 	if (!cleared)
 		FAIL("span handoff: no commit cleared its spans");
