@@ -1109,11 +1109,13 @@ struct memtopo_view *memtopo_view_pack(struct memtopo_region *root, const struct
 /*
  * A splice's plan (memtopo_view_splice_plan()): chunks @c_lo..@c_hi of the
  * old view replaced by @nr entries, groups @g_lo..@g_hi rebuilt, holding
- * @m chunks after it.
+ * @m chunks after it; the entries outside [@ws, @we], the window
+ * re-rendered, are the old view's.
  */
 struct memtopo_splice_plan {
 	u32 c_lo, c_hi, nr;
 	u32 g_lo, g_hi, m;
+	u64 ws, we;
 };
 
 size_t memtopo_view_splice_plan(const struct memtopo_view *old, u32 c_lo, u32 c_hi, u32 nr,

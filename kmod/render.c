@@ -1017,6 +1017,8 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 										mid->nr, &plan));
 	if (ret)
 		goto out;
+	plan.ws = ws;
+	plan.we = we;
 	v = memtopo_view_splice(old, &plan, mid, r->splice_buf, r->splice_bytes);
 	if (!v)
 		ret = -ENOMEM;

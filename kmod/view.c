@@ -1887,6 +1887,8 @@ struct memtopo_tfill {
 	const struct memtopo_view *old;
 	struct memtopo_chunk **fresh;
 	u32 kc, ci, k, s_lo, s_hi;
+	/* the window re-rendered: outside it the entries are @old's */
+	u64 ws, we;
 	/* the first slot the last memtopo_table_fill() did not set */
 	u32 done;
 };
@@ -2001,50 +2003,91 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 	return 0;
 }
 
-/* Entry @k of both chunks: the same start and the same range (packed: no padding). */
-static bool memtopo_chunk_same_entry(const struct memtopo_chunk *x, const struct memtopo_chunk *y,
-				     u32 k)
+/* Entry @i of @x and entry @j of @y: the same start and the same range. */
+static bool memtopo_chunk_same_entry(const struct memtopo_chunk *x, u32 i,
+				     const struct memtopo_chunk *y, u32 j)
 {
-	return x->starts[k] == y->starts[k] && !memcmp(&x->fr[k], &y->fr[k], sizeof(x->fr[k]));
+	const struct memtopo_fr *a = &x->fr[i], *b = &y->fr[j];
+
+	/* field by field: a call to memcmp() an entry cost more than the rest of the scan */
+	return x->starts[i] == y->starts[j] && a->mr == b->mr && a->offset == b->offset &&
+	       a->flags == b->flags && a->dirty_log_mask == b->dirty_log_mask;
 }
 
 /*
  * The entries of @y that differ from @x's, two chunks holding the same
- * addresses: the first and last index to differ, which for chunks of
- * different counts runs to the end.  Return: false if none does.
+ * addresses, @y spliced from @x with [@ws, @we] re-rendered: from *@lo,
+ * the first index to differ in either, to *@hi in @y.  Outside the window
+ * the entries are @x's: at the same index before it, and after it moved
+ * by the difference of the counts (y->nr - x->nr), so the scans start at
+ * the entry before the one holding @ws and after the one holding @we + 1.
+ * Return: false if none differs.
  */
 static bool memtopo_chunk_diff(const struct memtopo_chunk *x, const struct memtopo_chunk *y,
-			       u32 *lo, u32 *hi)
+			       u64 ws, u64 we, u32 *lo, u32 *hi)
 {
-	u32 n = min(x->nr, y->nr), a = 0, b;
+	int d = (int)y->nr - (int)x->nr, a = 0, b = y->nr - 1;
+	int n = min(x->nr, y->nr);
 
-	while (a < n && memtopo_chunk_same_entry(x, y, a))
+	if (ws > x->starts[0])
+		a = memtopo_bsearch_u64(x->starts, x->nr, ws);
+	a = a ? a - 1 : 0;
+	while (a < n && memtopo_chunk_same_entry(x, a, y, a))
 		a++;
-	if (x->nr != y->nr) {
-		*lo = a;
-		*hi = max(x->nr, y->nr) - 1;
-		return true;
-	}
-	if (a == n)
+	if (!d && a == n)
 		return false;
-	for (b = n - 1; b > a && memtopo_chunk_same_entry(x, y, b); b--)
+	if (we < y->starts[y->nr - 1] && we + 1 >= y->starts[0])
+		b = min_t(int, memtopo_bsearch_u64(y->starts, y->nr, we + 1) + 1, y->nr - 1);
+	/* entry b of @y is entry b - d of @x, both past the entries that differ */
+	for (b = max(b, a); b > a && b - d > a && b - d < (int)x->nr &&
+	     memtopo_chunk_same_entry(x, b - d, y, b); b--)
 		;
 	*lo = a;
 	*hi = b;
 	return true;
 }
 
+/* Make the slots @from..@to of @v that name @y name its entries @d further on. */
+static int memtopo_table_shift(struct memtopo_tfill *f, const struct memtopo_chunk *y, int d,
+			       u32 from, u32 to)
+{
+	struct memtopo_tpage *page = NULL;
+	u32 s, idx = 0;
+
+	for (s = from; s <= to; s++) {
+		u16 t;
+
+		if (!page || !(s % MEMTOPO_TPAGE_SLOTS)) {
+			page = memtopo_tpage_write(f->v, f->old, s);
+			if (!page)
+				return -ENOMEM;
+			for (idx = 0; idx < MEMTOPO_TPAGE_CHUNKS && page->chunk[idx] != y; idx++)
+				;
+			/* the pages' lists already name @y where they named what it replaced */
+			idx = idx < MEMTOPO_TPAGE_CHUNKS ? idx + 1 : 0;
+		}
+		t = page->slot[s % MEMTOPO_TPAGE_SLOTS];
+		if (idx && memtopo_tslot_chunk(t) == idx)
+			page->slot[s % MEMTOPO_TPAGE_SLOTS] =
+				(t & ~(0xff << MEMTOPO_TSLOT_K_SHIFT)) |
+				(memtopo_tslot_k(t) + d) << MEMTOPO_TSLOT_K_SHIFT;
+	}
+	return 0;
+}
+
 /*
  * A splice whose new chunks replace the old ones one for one, each over
  * the same addresses (the usual one-change commit: a region moved within
- * its gap, enabled or disabled), leaves every entry outside the change at
- * its index in its chunk.  A slot's code is its chunk, the index of the
+ * its gap, enabled or disabled), keeps every entry outside the change, at
+ * its index in its chunk before the change and moved by the change in
+ * their count after it.  A slot's code is its chunk, the index of the
  * entry holding its first address, and what that entry, the starts inside
- * the slot and the one after it say (memtopo_tslot_span()).  So a slot can
- * change only if it meets the entries that differ, or the one before them,
- * whose end is the first one's start: the pages' lists are pointed at the
- * new chunks in place of the old, every other slot kept as it is, and
- * [*@from, *@to] is left to fill.
+ * the slot and the one after it say (memtopo_tslot_span()).  So the pages'
+ * lists are pointed at the new chunks in place of the old, the slots past
+ * the change that name a chunk whose count changed have their index moved
+ * (a slot's end check, the chunk's last entry, moves with it), and only
+ * the slots that meet the entries that differ, or the one before them,
+ * whose end the first one's start is, are left to fill: [*@from, *@to].
  * Return: 1 if the splice is one of those, 0 if not (the caller fills all
  * its slots), or -ENOMEM.
  */
@@ -2053,29 +2096,18 @@ static int memtopo_table_remap(struct memtopo_tfill *f, u32 c_lo, u32 c_hi, u32 
 	const struct memtopo_chunk *x[MEMTOPO_SPREAD_CHUNKS + 3];
 	struct memtopo_view *v = f->v;
 	u32 i, lo, hi, s, o, pg, kc = f->kc;
-	u64 first = U64_MAX, last = 0;
+	u64 first = U64_MAX, last = 0, end;
 	struct memtopo_tpage *page;
 	u8 sh = v->tshift;
+	int ret;
 
 	if (c_hi - c_lo + 1 != kc || kc > ARRAY_SIZE(x))
 		return 0;
 	for (i = 0; i < kc; i++) {
-		const struct memtopo_chunk *y = f->fresh[i];
-
 		x[i] = memtopo_view_chunk(f->old, c_lo + i, NULL);
-		if (x[i]->starts[0] != y->starts[0] || x[i]->starts[x[i]->nr] != y->starts[y->nr])
+		if (x[i]->starts[0] != f->fresh[i]->starts[0] ||
+		    x[i]->starts[x[i]->nr] != f->fresh[i]->starts[f->fresh[i]->nr])
 			return 0;
-		if (!memtopo_chunk_diff(x[i], y, &lo, &hi))
-			continue;
-		first = min(first, y->starts[lo ? lo - 1 : 0]);
-		/* the next start, the same in both where the counts are; else the chunk's end */
-		last = max(last, (x[i]->nr == y->nr ? y->starts[hi + 1] : y->starts[y->nr]) - 1);
-	}
-	*from = 1;
-	*to = 0;
-	if (first <= last) {
-		*from = max_t(u64, first >> sh, f->s_lo);
-		*to = min_t(u64, last >> sh, f->s_hi);
 	}
 	for (pg = f->s_lo / MEMTOPO_TPAGE_SLOTS; pg <= f->s_hi / MEMTOPO_TPAGE_SLOTS; pg++) {
 		s = max(pg * MEMTOPO_TPAGE_SLOTS, f->s_lo);
@@ -2093,6 +2125,28 @@ static int memtopo_table_remap(struct memtopo_tfill *f, u32 c_lo, u32 c_hi, u32 
 				return -ENOMEM;
 			page->chunk[o] = f->fresh[i];
 		}
+	}
+	for (i = 0; i < kc; i++) {
+		const struct memtopo_chunk *y = f->fresh[i];
+
+		if (!memtopo_chunk_diff(x[i], y, f->ws, f->we, &lo, &hi))
+			continue;
+		first = min(first, y->starts[lo ? lo - 1 : 0]);
+		/* the next start, or the chunk's end (U64_MAX padding for the view's last) */
+		end = y->starts[hi + 1] - 1;
+		last = max(last, end);
+		if (y->nr == x[i]->nr || hi + 1 == y->nr || (end >> sh) >= f->s_hi)
+			continue;
+		ret = memtopo_table_shift(f, y, (int)y->nr - (int)x[i]->nr, (end >> sh) + 1,
+					  min_t(u64, (y->starts[y->nr] - 1) >> sh, f->s_hi));
+		if (ret)
+			return ret;
+	}
+	*from = 1;
+	*to = 0;
+	if (first <= last) {
+		*from = max_t(u64, first >> sh, f->s_lo);
+		*to = min_t(u64, last >> sh, f->s_hi);
 	}
 	return 1;
 }
@@ -2169,10 +2223,12 @@ static int memtopo_tlong_splice(struct memtopo_view *v, const struct memtopo_vie
  * table (amortised over that many changes).
  */
 static int memtopo_table_splice(struct memtopo_view *v, const struct memtopo_view *old,
-				struct memtopo_chunk **fresh, u32 kc, u32 nr, u32 c_lo, u32 c_hi,
-				u64 a, u64 b)
+				const struct memtopo_splice_plan *p, struct memtopo_chunk **fresh,
+				u32 kc, u64 a, u64 b)
 {
-	struct memtopo_tfill f = { .v = v, .old = old, .fresh = fresh, .kc = kc };
+	struct memtopo_tfill f = { .v = v, .old = old, .fresh = fresh, .kc = kc,
+				   .ws = p->ws, .we = p->we };
+	u32 nr = p->nr, c_lo = p->c_lo, c_hi = p->c_hi;
 	u32 first, end, next, nc = 0, nj = 0;
 	struct memtopo_view_pos po;
 	u64 s_lo, s_hi;
@@ -2225,6 +2281,11 @@ static int memtopo_table_splice(struct memtopo_view *v, const struct memtopo_vie
 			return ret;
 		if (!ret)
 			return memtopo_table_fill(&f, s_lo, s_hi);
+		/*
+		 * the slots past @to keep what they name: a page whose list
+		 * is full must not drop their chunks (memtopo_tpage_compact())
+		 */
+		f.s_hi = to;
 		return from <= to ? memtopo_table_fill(&f, from, to) : 0;
 	}
 	memtopo_view_chunk(old, c_lo, &first);
@@ -2393,7 +2454,8 @@ size_t memtopo_view_splice_plan(const struct memtopo_view *old, u32 c_lo, u32 c_
 			break;
 	}
 	*p = (struct memtopo_splice_plan){ .c_lo = c_lo, .c_hi = c_hi, .nr = nr,
-					   .g_lo = g_lo, .g_hi = g_hi, .m = m };
+					   .g_lo = g_lo, .g_hi = g_hi, .m = m,
+					   .ws = 0, .we = U64_MAX };
 	return (size_t)m * MEMTOPO_SPLICE_LIST_BYTES;
 }
 
@@ -2493,7 +2555,7 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old,
 	/* the new chunks hold exactly the addresses the replaced ones held */
 	next = c_hi + 1 < old->nr_chunks ? memtopo_view_chunk_start(old, c_hi + 1) : 0;
 	memtopo_chunks_set_ends(list.chunks + fresh, kc, next);
-	if (memtopo_table_splice(v, old, list.chunks + fresh, kc, mid->nr, c_lo, c_hi,
+	if (memtopo_table_splice(v, old, p, list.chunks + fresh, kc,
 				 list.chunks[fresh]->starts[0], next ? next - 1 : U64_MAX)) {
 		/* what @old does not hold is this splice's: chunks, groups, table */
 		memtopo_view_release(v);
