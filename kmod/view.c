@@ -2047,27 +2047,29 @@ static bool memtopo_chunk_diff(const struct memtopo_chunk *x, const struct memto
 	return true;
 }
 
-/* Make the slots @from..@to of @v that name @y name its entries @d further on. */
+/*
+ * Make the slots @from..@to of @v that name @y name its entries @d further
+ * on.  The pages' lists already name @y where they named what it
+ * replaced.  A slot's own list entry is read, not @y's first place in the
+ * list: a list keeps chunks no slot names any more, and one freed since
+ * may have left its address to a chunk listed again.
+ */
 static int memtopo_table_shift(struct memtopo_tfill *f, const struct memtopo_chunk *y, int d,
 			       u32 from, u32 to)
 {
 	struct memtopo_tpage *page = NULL;
-	u32 s, idx = 0;
+	u32 s, c;
+	u16 t;
 
 	for (s = from; s <= to; s++) {
-		u16 t;
-
 		if (!page || !(s % MEMTOPO_TPAGE_SLOTS)) {
 			page = memtopo_tpage_write(f->v, f->old, s);
 			if (!page)
 				return -ENOMEM;
-			for (idx = 0; idx < MEMTOPO_TPAGE_CHUNKS && page->chunk[idx] != y; idx++)
-				;
-			/* the pages' lists already name @y where they named what it replaced */
-			idx = idx < MEMTOPO_TPAGE_CHUNKS ? idx + 1 : 0;
 		}
 		t = page->slot[s % MEMTOPO_TPAGE_SLOTS];
-		if (idx && memtopo_tslot_chunk(t) == idx)
+		c = memtopo_tslot_chunk(t);
+		if (c && page->chunk[c - 1] == y)
 			page->slot[s % MEMTOPO_TPAGE_SLOTS] =
 				(t & ~(0xff << MEMTOPO_TSLOT_K_SHIFT)) |
 				(memtopo_tslot_k(t) + d) << MEMTOPO_TSLOT_K_SHIFT;
