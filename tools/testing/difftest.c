@@ -3197,9 +3197,13 @@ static u32 slot_named(u32 f, u32 *at)
  * entries or more have a table, sized for within a quarter of their
  * entries.
  */
+/* every slot of a big table too, not 256 (table_remap_pass()) */
+static bool table_check_all;
+
 static void check_view_table(const struct memtopo_view *v, unsigned long round)
 {
-	u32 t, tries = v->tslots <= 512 ? v->tslots : 256, pages, m, q, f, named, at[7];
+	u32 t, tries = v->tslots <= 512 || table_check_all ? v->tslots : 256, pages, m, q, f,
+	    named, at[7];
 	const struct memtopo_trec *rec;
 	bool on8;
 
@@ -4914,6 +4918,65 @@ static void table_reach_pass(void)
 }
 
 /*
+ * Splices that keep the table's slots outside their change
+ * (memtopo_table_remap()): a map of a few thousand leaves, each over the
+ * next one's first page, each commit a leaf moved a page up or back (the
+ * chunk's count changes and the indexes past the change move), toggled,
+ * or moved far, and every slot of the table checked after it, not a
+ * sample: a slot left naming the entry it named before the change is
+ * wrong only near it.
+ */
+static void table_remap_pass(unsigned long leaves, u32 rounds)
+{
+	struct memtopo_region *root, *mr, **leaf = calloc(leaves, sizeof(*leaf));
+	struct memtopo_space *as;
+	unsigned long l;
+	u32 r;
+
+	if (!leaf)
+		FAIL("table remap: no memory");
+	root = pass_root("table remap", &as);
+	/*
+	 * one commit an add, each leaf over the next one's first page: chunks
+	 * come and go at the view's end, and the pages' lists keep addresses
+	 * of chunks freed since, which new chunks may take again
+	 */
+	for (l = 0; l < leaves; l++) {
+		struct memtopo_region_info li = {
+			.kind = MEMTOPO_RAM, .name = "l", .size = 0x3000,
+		};
+
+		leaf[l] = memtopo_region_create(ctx, &li);
+		if (IS_ERR(leaf[l]) || memtopo_region_add_subregion(root, l * 0x2000, leaf[l], 0,
+								    true))
+			FAIL("table remap: build");
+	}
+	if (!as->view->tslots)
+		FAIL("table remap: %u entries and no table", as->view->nr);
+	table_check_all = true;
+	for (r = 0; r < rounds; r++) {
+		l = rnd_below(leaves);
+		mr = leaf[l];
+		if (r % 3 == 0)
+			expect(memtopo_region_set_enabled(mr, !memtopo_region_enabled(mr)), 0,
+			       "set_enabled");
+		else if (r % 3 == 1)
+			memtopo_region_set_address(mr, l * 0x2000 + rnd_below(2) * 0x1000);
+		else
+			memtopo_region_set_address(mr, (1ULL << 40) + l * 0x2000);
+		check_view_table(as->view, r);
+	}
+	table_check_all = false;
+	check_view_tree(as->view, r);
+	expect_full_render(as->view, root, "table remap", 0);
+	memtopo_ctx_put(ctx);
+	free(leaf);
+	rcu_barrier();
+	if (shim_live_allocs)
+		FAIL("table remap: %ld allocations leaked", shim_live_allocs);
+}
+
+/*
  * A commit of windows in groups far apart splices once a window, and the
  * views between are released from the middle of their chain: each hands
  * its spans on, so the view published still says, by spans, which nodes
@@ -6518,6 +6581,7 @@ int main(int argc, char **argv)
 	mid_span_pass(40000);
 	span_handoff_pass();
 	table_reach_pass();
+	table_remap_pass(2000, 1500);
 	/* last: the passes before keep the random streams they had */
 	if (dense)
 		dense_pass(dense, false);
