@@ -113,12 +113,9 @@ static size_t memtopo_view_unique_bytes(const struct memtopo_view *old,
 /* QEMU's flatrange_equal(), and the dirty-log mask: a flat view's content. */
 static bool memtopo_pos_same(const struct memtopo_view_pos *a, const struct memtopo_view_pos *b)
 {
-	const struct memtopo_fr *x = memtopo_pos_fr(a), *y = memtopo_pos_fr(b);
-
 	return memtopo_pos_start(a) == memtopo_pos_start(b) &&
-	       memtopo_pos_last(a) == memtopo_pos_last(b) && x->mr == y->mr &&
-	       x->offset == y->offset && x->flags == y->flags &&
-	       x->dirty_log_mask == y->dirty_log_mask;
+	       memtopo_pos_last(a) == memtopo_pos_last(b) &&
+	       memtopo_fr_equal(memtopo_pos_fr(a), memtopo_pos_fr(b));
 }
 
 /* Put @p at the last entry of chunk @j of group @g. */

@@ -353,6 +353,13 @@ struct memtopo_fr {
 	u8 dirty_log_mask;
 } __packed;
 
+/* Two entries map the same: QEMU's flatrange_equal() less the bounds, with the dirty-log mask. */
+static inline bool memtopo_fr_equal(const struct memtopo_fr *a, const struct memtopo_fr *b)
+{
+	return a->mr == b->mr && a->offset == b->offset && a->flags == b->flags &&
+	       a->dirty_log_mask == b->dirty_log_mask;
+}
+
 static_assert((MEMTOPO_FR_READONLY | MEMTOPO_FR_ROMD | MEMTOPO_FR_NONVOLATILE) <= 0xff,
 	      "a flat range's flags must fit in struct memtopo_fr");
 

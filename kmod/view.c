@@ -591,61 +591,45 @@ static u32 memtopo_span_chunks(const struct memtopo_view_span *s)
 	return s->c_to - s->c_from;
 }
 
-/* @s moved by @dg groups and @dc chunks (modulo 2^32: either way). */
-static struct memtopo_view_span memtopo_span_shift(const struct memtopo_view_span *s, u32 dg,
-						   u32 dc)
-{
-	return (struct memtopo_view_span){ s->g_from + dg, s->g_to + dg,
-					   s->c_from + dc, s->c_to + dc };
-}
-
 /*
- * @view leaves the chain between @view->lender and @b, both pairs of
- * spans valid: give @b spans against the lender.  The lender's nodes @b
- * does not hold are those @view replaced and, of those @view shared with
- * it, those @b replaced; the nodes @b holds that the lender does not are
- * those @b made and those @view made that @b kept.  Where no group of
- * @b's replaced spans is one @view made, each index of the one is outside
- * the other's spans, and moves from @view's index to its lender's (or to
- * @b's) by what the pairs before it took out and put in.  The pairs of
- * both stay apart, so their union, in address order, is at most the
- * pairs of both.
- * Return: false if they cannot be handed on (a group both rebuilt, or
- * more pairs than a view keeps).
+ * @view leaves the chain between @view->lender and @b, both holding
+ * spans: give @b spans against the lender.  The lender's nodes @b does
+ * not hold are those @view replaced and those @b replaced of the ones
+ * @view shared; the nodes @b holds that the lender does not are those
+ * @view made and those @b made.  A commit splices its windows in address
+ * order (memtopo_windows_of()), so where @b rebuilt no group @view made
+ * or one before it, @b's pairs all follow @view's: @view's made spans
+ * are where @b has them, and @b's replaced spans move from @view's index
+ * to the lender's by what @view's pairs took out and put in.
+ * Return: false if they cannot be handed on (@b rebuilt a group @view
+ * made or one before it, or the pairs are more than a view keeps).
  */
 static bool memtopo_view_spans_compose(const struct memtopo_view *view, struct memtopo_view *b)
 {
-	struct memtopo_view_span rep[MEMTOPO_VIEW_SPANS], made[MEMTOPO_VIEW_SPANS];
-	/* @view's index to its lender's, and to @b's */
-	u32 dg_lender = 0, dc_lender = 0, dg_b = 0, dc_b = 0;
-	u32 i = 0, j = 0, n = 0;
+	u32 i, n = view->nr_spans, dg = 0, dc = 0;
 
-	if (view->nr_spans + b->nr_spans > MEMTOPO_VIEW_SPANS)
+	if (n + b->nr_spans > MEMTOPO_VIEW_SPANS ||
+	    b->replaced[0].g_from < view->made[n - 1].g_to)
 		return false;
-	while (i < view->nr_spans || j < b->nr_spans) {
-		const struct memtopo_view_span *vm = i < view->nr_spans ? &view->made[i] : NULL;
-		const struct memtopo_view_span *br = j < b->nr_spans ? &b->replaced[j] : NULL;
-
-		if (vm && br && vm->g_to > br->g_from && br->g_to > vm->g_from)
-			return false;
-		if (vm && (!br || vm->g_to <= br->g_from)) {
-			rep[n] = view->replaced[i];
-			made[n] = memtopo_span_shift(vm, dg_b, dc_b);
-			dg_lender += memtopo_span_groups(&rep[n]) - memtopo_span_groups(vm);
-			dc_lender += memtopo_span_chunks(&rep[n]) - memtopo_span_chunks(vm);
-			i++;
-		} else {
-			rep[n] = memtopo_span_shift(br, dg_lender, dc_lender);
-			made[n] = b->made[j];
-			dg_b += memtopo_span_groups(&made[n]) - memtopo_span_groups(br);
-			dc_b += memtopo_span_chunks(&made[n]) - memtopo_span_chunks(br);
-			j++;
-		}
-		n++;
+	for (i = 0; i < n; i++) {
+		dg += memtopo_span_groups(&view->replaced[i]) - memtopo_span_groups(&view->made[i]);
+		dc += memtopo_span_chunks(&view->replaced[i]) - memtopo_span_chunks(&view->made[i]);
 	}
-	memcpy(b->replaced, rep, n * sizeof(*rep));
-	memcpy(b->made, made, n * sizeof(*made));
-	b->nr_spans = n;
+	/*
+	 * @b's pairs move @n places on, the last first; its replaced spans
+	 * by @dg groups and @dc chunks (u32 arithmetic: where @view took out
+	 * more than it put in, they wrap and the indexes move down)
+	 */
+	for (i = b->nr_spans; i--; ) {
+		const struct memtopo_view_span *r = &b->replaced[i];
+
+		b->replaced[n + i] = (struct memtopo_view_span){ r->g_from + dg, r->g_to + dg,
+								 r->c_from + dc, r->c_to + dc };
+		b->made[n + i] = b->made[i];
+	}
+	memcpy(b->replaced, view->replaced, n * sizeof(*b->replaced));
+	memcpy(b->made, view->made, n * sizeof(*b->made));
+	b->nr_spans += n;
 	return true;
 }
 
@@ -2003,15 +1987,15 @@ static int memtopo_table_fill(struct memtopo_tfill *f, u32 from, u32 to)
 	return 0;
 }
 
-/* Entry @i of @x and entry @j of @y: the same start and the same range. */
+/*
+ * Entry @i of @x and entry @j of @y: the same start and the same range.
+ * Field by field, not memcmp(): a call an entry cost more than the rest
+ * of the scan (UML's kernel compares a byte at a time).
+ */
 static bool memtopo_chunk_same_entry(const struct memtopo_chunk *x, u32 i,
 				     const struct memtopo_chunk *y, u32 j)
 {
-	const struct memtopo_fr *a = &x->fr[i], *b = &y->fr[j];
-
-	/* field by field: a call to memcmp() an entry cost more than the rest of the scan */
-	return x->starts[i] == y->starts[j] && a->mr == b->mr && a->offset == b->offset &&
-	       a->flags == b->flags && a->dirty_log_mask == b->dirty_log_mask;
+	return x->starts[i] == y->starts[j] && memtopo_fr_equal(&x->fr[i], &y->fr[j]);
 }
 
 /*
@@ -2095,6 +2079,10 @@ static int memtopo_table_shift(struct memtopo_tfill *f, const struct memtopo_chu
  */
 static int memtopo_table_remap(struct memtopo_tfill *f, u32 c_lo, u32 c_hi, u32 *from, u32 *to)
 {
+	/*
+	 * a window's chunks and the neighbours a splice spreads over; a
+	 * splice of more (a window over many chunks) fills all its slots
+	 */
 	const struct memtopo_chunk *x[MEMTOPO_SPREAD_CHUNKS + 3];
 	struct memtopo_view *v = f->v;
 	u32 i, lo, hi, s, o, pg, kc = f->kc;
@@ -2679,14 +2667,10 @@ bool memtopo_view_runs_equal(const struct memtopo_view *old, const struct memtop
 		return false;
 	memtopo_pos_init(&po, old, runs[0]);
 	memtopo_pos_init(&pn, new, runs[2]);
-	for (i = 0; i < n; i++, memtopo_pos_next(&po), memtopo_pos_next(&pn)) {
-		const struct memtopo_fr *x = memtopo_pos_fr(&po), *y = memtopo_pos_fr(&pn);
-
+	for (i = 0; i < n; i++, memtopo_pos_next(&po), memtopo_pos_next(&pn))
 		if (memtopo_pos_start(&po) != memtopo_pos_start(&pn) ||
-		    x->mr != y->mr || x->offset != y->offset || x->flags != y->flags ||
-		    x->dirty_log_mask != y->dirty_log_mask)
+		    !memtopo_fr_equal(memtopo_pos_fr(&po), memtopo_pos_fr(&pn)))
 			return false;
-	}
 	return true;
 }
 
