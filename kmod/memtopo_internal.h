@@ -717,6 +717,8 @@ struct memtopo_view {
 	u8 tshift;			/* slot s starts at s << tshift */
 	u8 tshift8;			/* an eighth of a slot: 2^tshift8 bytes */
 	struct memtopo_tmid **tmids;
+	/* room for a splice's copy of its lender's tmids, in the view's allocation */
+	struct memtopo_tmid **tmids_room;
 	/*
 	 * the long entries' records, read as a chunk (a struct memtopo_trec,
 	 * or memtopo_trec_none): what a slot of chunk 0 names

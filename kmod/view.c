@@ -435,7 +435,8 @@ static void memtopo_view_free(struct memtopo_view *view)
 				kmem_cache_free(memtopo_tpage_cache, mid->page[p]);
 		kmem_cache_free(memtopo_tmid_cache, mid);
 	}
-	kvfree(view->tmids);
+	if (view->tmids != view->tmids_room)
+		kvfree(view->tmids);
 	if (!view->tlong_kept && view->trec != memtopo_trec_none_chunk)
 		kfree(view->trec);
 	while ((chunk = view->dead_chunks)) {
@@ -446,9 +447,8 @@ static void memtopo_view_free(struct memtopo_view *view)
 		view->dead_groups = grp->dead_next;
 		kfree(grp);
 	}
-	/* the group index's one allocation (memtopo_view_alloc()) */
-	kvfree(view->groups);
-	kfree(view);
+	/* with its group index (memtopo_view_alloc()) */
+	kvfree(view);
 }
 
 static void memtopo_view_free_rcu(struct rcu_head *head)
@@ -808,31 +808,38 @@ size_t memtopo_view_table_unique_bytes(const struct memtopo_view *old,
 	return bytes;
 }
 
-/* A view with room for @nr_groups groups and none yet. */
-static struct memtopo_view *memtopo_view_alloc(u32 nr_groups)
+/*
+ * A view with room for @nr_groups groups and none yet, and for @nr_tmids
+ * pointers to direct-table mids (a splice's copy of its lender's; 0: the
+ * table's build allocates its own).  The view, its group index and that
+ * copy are one allocation: every commit makes a view and frees one
+ * replaced a grace period before, whose memory comes back long out of the
+ * cache, and each allocation is one more cold header and free.
+ */
+static struct memtopo_view *memtopo_view_alloc(u32 nr_groups, u32 nr_tmids)
 {
 	struct memtopo_view *view;
+	size_t bytes;
 
-	view = kzalloc(sizeof(*view), GFP_KERNEL_ACCOUNT);
+	nr_groups = max(nr_groups, 1u);
+	/* 8-byte arrays first */
+	bytes = size_add(sizeof(*view),
+			 size_add(size_mul(nr_groups, sizeof(*view->groups) +
+						      sizeof(*view->group_start) +
+						      sizeof(*view->group_first) +
+						      sizeof(*view->group_cfirst)),
+				  size_mul(nr_tmids, sizeof(*view->tmids))));
+	view = kvzalloc(bytes, GFP_KERNEL_ACCOUNT);
 	if (!view)
 		return NULL;
 	refcount_set(&view->ref, 1);
 	view->tm_to = U32_MAX;
-	nr_groups = max(nr_groups, 1u);
-	/*
-	 * The group index in one allocation, 8-byte arrays first: every
-	 * commit makes one and frees an older one, one allocation and one
-	 * free instead of one per array.
-	 */
-	view->groups = kvcalloc(nr_groups, sizeof(*view->groups) + sizeof(*view->group_start) +
-				sizeof(*view->group_first) + sizeof(*view->group_cfirst),
-				GFP_KERNEL_ACCOUNT);
-	if (!view->groups) {
-		kfree(view);
-		return NULL;
-	}
+	view->groups = (struct memtopo_group **)(view + 1);
 	view->group_start = (u64 *)(view->groups + nr_groups);
-	view->group_first = (u32 *)(view->group_start + nr_groups);
+	view->tmids_room = nr_tmids ? (struct memtopo_tmid **)(view->group_start + nr_groups) :
+			   NULL;
+	view->group_first = (u32 *)((struct memtopo_tmid **)(view->group_start + nr_groups) +
+				    nr_tmids);
 	view->group_cfirst = view->group_first + nr_groups;
 	return view;
 }
@@ -2264,8 +2271,9 @@ static int memtopo_table_splice(struct memtopo_view *v, const struct memtopo_vie
 	v->tmissed = old->tmissed;
 	v->tleft = old->tleft;
 	v->tsplices = old->tsplices + 1;
-	v->tmids = kvmalloc_array(old->nr_tmids, sizeof(*v->tmids), GFP_KERNEL_ACCOUNT);
-	if (!v->tmids)
+	/* room for the copy came with the view (memtopo_view_splice()) */
+	v->tmids = v->tmids_room;
+	if (WARN_ON_ONCE(!v->tmids))
 		return -ENOMEM;
 	memcpy(v->tmids, old->tmids, old->nr_tmids * sizeof(*v->tmids));
 	v->nr_tmids = old->nr_tmids;
@@ -2334,7 +2342,7 @@ static int memtopo_table_splice(struct memtopo_view *v, const struct memtopo_vie
 static struct memtopo_view *memtopo_view_from_chunks(struct memtopo_chunk **chunks, u32 n)
 {
 	u32 k = DIV_ROUND_UP(n, MEMTOPO_GROUP_CHUNKS);
-	struct memtopo_view *v = memtopo_view_alloc(k);
+	struct memtopo_view *v = memtopo_view_alloc(k, 0);
 	struct memtopo_group *groups = v ? memtopo_groups_alloc(k) : NULL;
 	struct memtopo_chunk_list list = { .chunks = chunks, .n = n };
 
@@ -2515,7 +2523,7 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old,
 	if (WARN_ON_ONCE(mid->nr != p->nr || (size_t)m * MEMTOPO_SPLICE_LIST_BYTES > bytes))
 		return NULL;
 	v = memtopo_view_alloc(old->nr_groups - (g_hi - g_lo + 1) +
-			       DIV_ROUND_UP(m, MEMTOPO_GROUP_CHUNKS));
+			       DIV_ROUND_UP(m, MEMTOPO_GROUP_CHUNKS), old->nr_tmids);
 	if (!v)
 		return NULL;
 	/* pointers, then starts and counts */

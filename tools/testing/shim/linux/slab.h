@@ -4,6 +4,20 @@
 #include "shim_base.h"
 #include <linux/overflow.h>
 
+/* the kernel's saturating size helpers (linux/overflow.h), which tools/include lacks */
+static inline size_t size_mul(size_t a, size_t b)
+{
+	size_t r;
+
+	return __builtin_mul_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+static inline size_t size_add(size_t a, size_t b)
+{
+	size_t r;
+
+	return __builtin_add_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+
 static inline void *kmalloc(size_t n, gfp_t g) { return shim_alloc(n, g & __GFP_ZERO); }
 static inline void *kzalloc(size_t n, gfp_t g) { (void)g; return shim_alloc(n, true); }
 static inline void *kmalloc_array(size_t n, size_t s, gfp_t g)
