@@ -3197,7 +3197,7 @@ static u32 slot_named(u32 f, u32 *at)
  * entries or more have a table, sized for within a quarter of their
  * entries.
  */
-/* every slot of a big table too, not 256 (table_remap_pass()) */
+/* every slot of a big table too, not 256 (table_remap_run()) */
 static bool table_check_all;
 
 static void check_view_table(const struct memtopo_view *v, unsigned long round)
@@ -4918,62 +4918,119 @@ static void table_reach_pass(void)
 }
 
 /*
- * Splices that keep the table's slots outside their change
- * (memtopo_table_remap()): a map of a few thousand leaves, each over the
- * next one's first page, each commit a leaf moved a page up or back (the
- * chunk's count changes and the indexes past the change move), toggled,
- * or moved far, and every slot of the table checked after it, not a
- * sample: a slot left naming the entry it named before the change is
- * wrong only near it.
+ * The leaf (of @leaves, leaf l at @at(l)) starting chunk @c of @v, or
+ * leaf 0: a change to it alone makes the splice take the chunk before in
+ * (the entry before the window must be its to merge with) and rebuild
+ * both over the same addresses.
  */
-static void table_remap_pass(unsigned long leaves, u32 rounds)
+static unsigned long chunk_first_leaf(const struct memtopo_view *v, unsigned long leaves,
+				      u64 (*at)(unsigned long l), u32 c)
+{
+	u64 start = memtopo_view_chunk(v, c, NULL)->starts[0];
+	unsigned long lo = 0, hi = leaves, l;
+
+	while (lo + 1 < hi) {
+		l = (lo + hi) / 2;
+		if (at(l) <= start)
+			lo = l;
+		else
+			hi = l;
+	}
+	return at(lo) == start ? lo : 0;
+}
+
+/*
+ * Splices that keep the table's slots outside their change
+ * (memtopo_table_remap()): each commit a leaf moved a page up or back (the
+ * chunk's count changes and the indexes past the change move), toggled,
+ * moved far, or made read-only or writable again (with @firsts, the leaf
+ * starting a chunk picked at random), and every slot of the table checked
+ * after it, not a sample: a slot left naming the entry it named before the
+ * change is wrong only near it.  Leaf @l of @leaves, @size bytes, sits at @at(l);
+ * the map is built one commit an add.
+ */
+static void table_remap_run(const char *name, unsigned long leaves, u64 size,
+			    u64 (*at)(unsigned long l), u32 rounds, bool firsts)
 {
 	struct memtopo_region *root, *mr, **leaf = calloc(leaves, sizeof(*leaf));
+	u8 *ro = calloc(leaves, 1);
 	struct memtopo_space *as;
 	unsigned long l;
 	u32 r;
 
-	if (!leaf)
-		FAIL("table remap: no memory");
-	root = pass_root("table remap", &as);
-	/*
-	 * one commit an add, each leaf over the next one's first page: chunks
-	 * come and go at the view's end, and the pages' lists keep addresses
-	 * of chunks freed since, which new chunks may take again
-	 */
+	if (!leaf || !ro)
+		FAIL("%s: no memory", name);
+	root = pass_root(name, &as);
 	for (l = 0; l < leaves; l++) {
 		struct memtopo_region_info li = {
-			.kind = MEMTOPO_RAM, .name = "l", .size = 0x3000,
+			.kind = MEMTOPO_RAM, .name = "l", .size = size,
 		};
 
 		leaf[l] = memtopo_region_create(ctx, &li);
-		if (IS_ERR(leaf[l]) || memtopo_region_add_subregion(root, l * 0x2000, leaf[l], 0,
-								    true))
-			FAIL("table remap: build");
+		if (IS_ERR(leaf[l]) || memtopo_region_add_subregion(root, at(l), leaf[l], 0, true))
+			FAIL("%s: build", name);
 	}
 	if (!as->view->tslots)
-		FAIL("table remap: %u entries and no table", as->view->nr);
+		FAIL("%s: %u entries and no table", name, as->view->nr);
 	table_check_all = true;
 	for (r = 0; r < rounds; r++) {
 		l = rnd_below(leaves);
 		mr = leaf[l];
-		if (r % 3 == 0)
+		switch (r % 4) {
+		case 0:
 			expect(memtopo_region_set_enabled(mr, !memtopo_region_enabled(mr)), 0,
 			       "set_enabled");
-		else if (r % 3 == 1)
-			memtopo_region_set_address(mr, l * 0x2000 + rnd_below(2) * 0x1000);
-		else
-			memtopo_region_set_address(mr, (1ULL << 40) + l * 0x2000);
+			break;
+		case 1:
+			memtopo_region_set_address(mr, at(l) + rnd_below(2) * 0x1000);
+			break;
+		case 2:
+			memtopo_region_set_address(mr, (1ULL << 40) + at(l));
+			break;
+		default:
+			if (firsts)
+				l = chunk_first_leaf(as->view, leaves, at,
+						     rnd_below(as->view->nr_chunks));
+			expect(memtopo_region_set_readonly(leaf[l], ro[l] ^= 1), 0,
+			       "set_readonly");
+		}
 		check_view_table(as->view, r);
 	}
 	table_check_all = false;
 	check_view_tree(as->view, r);
-	expect_full_render(as->view, root, "table remap", 0);
+	expect_full_render(as->view, root, name, 0);
 	memtopo_ctx_put(ctx);
 	free(leaf);
+	free(ro);
 	rcu_barrier();
 	if (shim_live_allocs)
-		FAIL("table remap: %ld allocations leaked", shim_live_allocs);
+		FAIL("%s: %ld allocations leaked", name, shim_live_allocs);
+}
+
+/*
+ * Each leaf over the next one's first page: chunks come and go at the
+ * view's end, and the pages' lists keep addresses of chunks freed since,
+ * which new chunks may take again.
+ */
+static u64 table_remap_at(unsigned long l)
+{
+	return l * 0x2000;
+}
+
+/*
+ * Leaves a MiB apart, then a cluster eight entries to a slot: a table page
+ * there meets about 13 chunks, more than its list names
+ * (MEMTOPO_TPAGE_CHUNKS), so a splice's refill finds the list full and
+ * compacts it.  Made read-only and back, a leaf starting a chunk has the
+ * splice rebuild that chunk and the one before over the same addresses,
+ * two chunks remapped at once.
+ */
+#define TABLE_SPREAD	4000
+
+static u64 table_crowd_at(unsigned long l)
+{
+	return l < TABLE_SPREAD ? l * 0x100000ULL :
+	       TABLE_SPREAD * 0x100000ULL + (l - TABLE_SPREAD) * 0x10000;
 }
 
 /*
@@ -6581,7 +6638,8 @@ int main(int argc, char **argv)
 	mid_span_pass(40000);
 	span_handoff_pass();
 	table_reach_pass();
-	table_remap_pass(2000, 1500);
+	table_remap_run("table remap", 2000, 0x3000, table_remap_at, 1500, false);
+	table_remap_run("table crowd", TABLE_SPREAD + 2000, 0x1000, table_crowd_at, 800, true);
 	/* last: the passes before keep the random streams they had */
 	if (dense)
 		dense_pass(dense, false);
