@@ -13,6 +13,8 @@
 #   make bench           the engine benchmark (tools/testing)
 #   make bench-median    its lookup ratios as medians of whole runs, 10^5
 #                        and 10^6, into build/bench/engine-median.csv
+#   make bench-growth    the one-change commit's growth from 10^5 to 10^6
+#                        as medians of whole runs
 #   make bench-kernel    the in-kernel lookup/commit benchmark in a VM
 #   make bench-kernel-uml  the same module run natively, in a User-Mode
 #                        Linux kernel (tools/vm/bench-uml)
@@ -70,7 +72,7 @@ LINUX_STALE := $(if $(filter-out $(file <$(LINUX)/.extracted),$(LINUX_FILES)),FO
 TOOL_DIRS := $(filter-out tools/vm/ tools/testing/,$(dir $(wildcard tools/*/Makefile)))
 GUEST_CFLAGS := -O2 -g -Wall -Wextra -static -I$(TOP)/uapi
 
-.PHONY: all modules tools selftests vm-tests run check lint bench bench-median bench-kernel bench-kernel-uml bench-served kernel linux clean \
+.PHONY: all modules tools selftests vm-tests run check lint bench bench-median bench-growth bench-kernel bench-kernel-uml bench-served kernel linux clean \
 	install install-module install-tools install-headers dkms-src docs FORCE
 
 all: modules tools selftests
@@ -205,6 +207,9 @@ bench:
 
 bench-median:
 	$(MAKE) -C tools/testing bench-median
+
+bench-growth:
+	$(MAKE) -C tools/testing bench-growth
 
 bench-kernel:
 	tools/vm/bench-kernel $(BENCH_KERNEL_ARGS)
