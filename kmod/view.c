@@ -949,6 +949,52 @@ static void memtopo_view_add_chunks(struct memtopo_view *v, struct memtopo_group
 }
 
 /*
+ * Append to @v group @grp: @old with its chunks @j_lo..@j_hi replaced by
+ * the @kc chunks of @list from @j_lo on (with their starts and counts).
+ * The arrays are copied around them, and the direct table too where the
+ * keys did not change (the new chunks start where the old ones did, as a
+ * change inside them leaves them): what memtopo_view_add_chunks() makes of
+ * the same chunks in one group, without a list of the shared ones.
+ */
+static void memtopo_view_patch_group(struct memtopo_view *v, struct memtopo_group *grp,
+				     const struct memtopo_group *old, u32 j_lo, u32 j_hi,
+				     const struct memtopo_chunk_list *list, u32 kc)
+{
+	u32 tail = old->nr_chunks - j_hi - 1, at = j_lo + kc, was, now = 0, j;
+	bool same = kc == j_hi - j_lo + 1;
+
+	was = (j_hi + 1 < old->nr_chunks ? old->chunk_first[j_hi + 1] : old->nr) -
+	      old->chunk_first[j_lo];
+	memcpy(grp->chunks, old->chunks, j_lo * sizeof(*grp->chunks));
+	memcpy(grp->chunks + j_lo, list->chunks + j_lo, kc * sizeof(*grp->chunks));
+	memcpy(grp->chunks + at, old->chunks + j_hi + 1, tail * sizeof(*grp->chunks));
+	memcpy(grp->chunk_start, old->chunk_start, j_lo * sizeof(*grp->chunk_start));
+	memcpy(grp->chunk_first, old->chunk_first, j_lo * sizeof(*grp->chunk_first));
+	for (j = 0; j < kc; j++) {
+		same = same && list->starts[j_lo + j] == old->chunk_start[j_lo + j];
+		grp->chunk_start[j_lo + j] = list->starts[j_lo + j];
+		grp->chunk_first[j_lo + j] = old->chunk_first[j_lo] + now;
+		now += list->nrs[j_lo + j];
+	}
+	/* with the padding keys past the last, when the count is the same */
+	memcpy(grp->chunk_start + at, old->chunk_start + j_hi + 1,
+	       (same ? MEMTOPO_NODE_KEYS - at : tail) * sizeof(*grp->chunk_start));
+	for (j = 0; j < tail; j++)
+		grp->chunk_first[at + j] = old->chunk_first[j_hi + 1 + j] + now - was;
+	grp->nr_chunks = at + tail;
+	grp->nr = old->nr + now - was;
+	if (same) {
+		memcpy(grp->sum, old->sum, sizeof(grp->sum));
+		memcpy(grp->slot, old->slot, sizeof(grp->slot));
+		grp->shift = old->shift;
+	} else {
+		memtopo_node_seal(grp->sum, grp->chunk_start, grp->nr_chunks, &grp->shift,
+				  grp->slot, MEMTOPO_GROUP_SLOTS);
+	}
+	memtopo_view_add_group(v, grp, grp->chunk_start[0], grp->nr, grp->nr_chunks);
+}
+
+/*
  * How many of @nr entries new chunk @c of @k takes: an even share, or with
  * @at_end all of a chunk but for the last two, which share the rest evenly
  * (more than one chunk's worth: each is at least half full).
@@ -2513,6 +2559,7 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old,
 	struct memtopo_group *groups = NULL;
 	struct memtopo_view *v;
 	u32 g, k, j, fresh = 0;
+	bool one;
 	u64 next;
 
 	/* a second live splice would fork the chain: nodes would be freed twice */
@@ -2533,6 +2580,9 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old,
 	v->root = old->root;
 	/* ranges: the replaced chunks' and the new ones' counts, not their entries */
 	v->nr_ranges = old->nr_ranges;
+	/* one group rebuilt into one (most commits): no list of its shared chunks */
+	one = g_lo == g_hi &&
+	      old->groups[g_lo]->nr_chunks - (c_hi - c_lo + 1) + kc <= MEMTOPO_GROUP_CHUNKS;
 	/* the rebuilt groups: shared chunks around the new ones */
 	for (g = g_lo; g <= g_hi; g++) {
 		const struct memtopo_group *grp = old->groups[g];
@@ -2544,7 +2594,9 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old,
 		}
 		for (j = max(c0, c_lo) - c0; j < grp->nr_chunks && c0 + j <= c_hi; j++)
 			v->nr_ranges -= grp->chunks[j]->nr_ranges;
-		if (c0 <= c_lo)
+		if (c0 <= c_lo && one)
+			list.n = c_lo - c0;
+		else if (c0 <= c_lo)
 			memtopo_list_share(&list, grp, 0, c_lo - c0);
 		if (c0 <= c_hi && c_hi < c0 + grp->nr_chunks) {
 			fresh = list.n;
@@ -2552,17 +2604,22 @@ struct memtopo_view *memtopo_view_splice(const struct memtopo_view *old,
 				goto fail;
 			for (j = 0; j < kc; j++)
 				v->nr_ranges += list.chunks[fresh + j]->nr_ranges;
-			memtopo_list_share(&list, grp, c_hi + 1 - c0, grp->nr_chunks);
+			if (!one)
+				memtopo_list_share(&list, grp, c_hi + 1 - c0, grp->nr_chunks);
 		}
 	}
-	k = DIV_ROUND_UP(list.n, MEMTOPO_GROUP_CHUNKS);
+	k = one ? 1 : DIV_ROUND_UP(list.n, MEMTOPO_GROUP_CHUNKS);
 	groups = memtopo_groups_alloc(k);
 	if (!groups) {
 		memtopo_chunks_free(list.chunks + fresh, kc);
 		goto fail;
 	}
 	memtopo_view_share_groups(v, old, 0, g_lo);
-	memtopo_view_add_chunks(v, groups, &list, k);
+	if (one)
+		memtopo_view_patch_group(v, groups, old->groups[g_lo], fresh,
+					 c_hi - old->group_cfirst[g_lo], &list, kc);
+	else
+		memtopo_view_add_chunks(v, groups, &list, k);
 	memtopo_view_share_groups(v, old, g_hi + 1, old->nr_groups);
 	v->lender = lender;
 	lender->borrower = v;
