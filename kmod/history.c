@@ -73,9 +73,7 @@ struct memtopo_history {
 static size_t memtopo_view_unique_bytes(const struct memtopo_view *old,
 					const struct memtopo_view *new)
 {
-	size_t bytes = sizeof(*old) + (size_t)old->nr_groups *
-		       (sizeof(*old->group_start) + sizeof(*old->group_first) +
-			sizeof(*old->group_cfirst) + sizeof(*old->groups));
+	size_t bytes = memtopo_view_own_bytes(old);
 	u32 go, gn = 0, jo, jn, i;
 
 	bytes += memtopo_view_table_unique_bytes(old, new);

@@ -717,8 +717,12 @@ struct memtopo_view {
 	u8 tshift;			/* slot s starts at s << tshift */
 	u8 tshift8;			/* an eighth of a slot: 2^tshift8 bytes */
 	struct memtopo_tmid **tmids;
-	/* room for a splice's copy of its lender's tmids, in the view's allocation */
+	/*
+	 * room for a splice's copy of its lender's tmids, in the view's
+	 * allocation (memtopo_view_own_bytes()), unused if the table was built
+	 */
 	struct memtopo_tmid **tmids_room;
+	u32 nr_tmids_room;
 	/*
 	 * the long entries' records, read as a chunk (a struct memtopo_trec,
 	 * or memtopo_trec_none): what a slot of chunk 0 names
@@ -1099,6 +1103,7 @@ struct memtopo_region *memtopo_effective_root(struct memtopo_region *root);
 /* view.c */
 void memtopo_view_put(struct memtopo_view *view);
 size_t memtopo_view_bytes(const struct memtopo_view *view);
+size_t memtopo_view_own_bytes(const struct memtopo_view *view);
 size_t memtopo_view_table_unique_bytes(const struct memtopo_view *old,
 				       const struct memtopo_view *new);
 const struct memtopo_chunk *memtopo_view_chunk(const struct memtopo_view *view, u32 c,

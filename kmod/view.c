@@ -746,6 +746,32 @@ void memtopo_view_put(struct memtopo_view *view)
 }
 
 /**
+ * memtopo_view_own_bytes() - the bytes of a view's own allocation.
+ * @view: a view.
+ *
+ * The struct, its group index and the room for a splice's tmids
+ * (memtopo_view_alloc()), whether or not the table used that room.
+ *
+ * Context: any; reads fields that do not change once a view is built.
+ * Return: bytes.
+ */
+size_t memtopo_view_own_bytes(const struct memtopo_view *view)
+{
+	size_t idx = sizeof(*view->group_start) + sizeof(*view->group_first) +
+		     sizeof(*view->group_cfirst) + sizeof(*view->groups);
+
+	return sizeof(*view) + (size_t)max(view->nr_groups, 1u) * idx +
+	       (size_t)view->nr_tmids_room * sizeof(*view->tmids_room);
+}
+
+/* The bytes of @view's tmids array where it is not in the view's own allocation. */
+static size_t memtopo_view_tmids_bytes(const struct memtopo_view *view)
+{
+	return view->tmids == view->tmids_room ? 0 :
+	       (size_t)view->nr_tmids * sizeof(*view->tmids);
+}
+
+/**
  * memtopo_view_bytes() - the memory a view holds: itself, its group index,
  * its groups and their chunks, and its direct table.
  * @view: the view.
@@ -760,13 +786,11 @@ void memtopo_view_put(struct memtopo_view *view)
  */
 size_t memtopo_view_bytes(const struct memtopo_view *view)
 {
-	size_t idx = sizeof(*view->group_start) + sizeof(*view->group_first) +
-		     sizeof(*view->group_cfirst) + sizeof(*view->groups);
-
-	return sizeof(*view) + (size_t)max(view->nr_groups, 1u) * idx +
+	return memtopo_view_own_bytes(view) +
 	       (size_t)view->nr_groups * sizeof(struct memtopo_group) +
 	       (size_t)view->nr_chunks * sizeof(struct memtopo_chunk) +
-	       (size_t)view->nr_tmids * (sizeof(*view->tmids) + sizeof(struct memtopo_tmid)) +
+	       memtopo_view_tmids_bytes(view) +
+	       (size_t)view->nr_tmids * sizeof(struct memtopo_tmid) +
 	       (size_t)DIV_ROUND_UP(view->tslots, MEMTOPO_TPAGE_SLOTS) *
 	       sizeof(struct memtopo_tpage) + memtopo_trec_bytes(view->trec);
 }
@@ -786,7 +810,7 @@ size_t memtopo_view_bytes(const struct memtopo_view *view)
 size_t memtopo_view_table_unique_bytes(const struct memtopo_view *old,
 				       const struct memtopo_view *new)
 {
-	size_t bytes = (size_t)old->nr_tmids * sizeof(*old->tmids);
+	size_t bytes = memtopo_view_tmids_bytes(old);
 	u32 m = 0, to = old->nr_tmids, p;
 
 	if (old->trec != new->trec)
@@ -822,7 +846,7 @@ static struct memtopo_view *memtopo_view_alloc(u32 nr_groups, u32 nr_tmids)
 	size_t bytes;
 
 	nr_groups = max(nr_groups, 1u);
-	/* 8-byte arrays first */
+	/* the u64 array first, then pointers: each array aligned, on 32 bits too */
 	bytes = size_add(sizeof(*view),
 			 size_add(size_mul(nr_groups, sizeof(*view->groups) +
 						      sizeof(*view->group_start) +
@@ -834,12 +858,11 @@ static struct memtopo_view *memtopo_view_alloc(u32 nr_groups, u32 nr_tmids)
 		return NULL;
 	refcount_set(&view->ref, 1);
 	view->tm_to = U32_MAX;
-	view->groups = (struct memtopo_group **)(view + 1);
-	view->group_start = (u64 *)(view->groups + nr_groups);
-	view->tmids_room = nr_tmids ? (struct memtopo_tmid **)(view->group_start + nr_groups) :
-			   NULL;
-	view->group_first = (u32 *)((struct memtopo_tmid **)(view->group_start + nr_groups) +
-				    nr_tmids);
+	view->group_start = (u64 *)(view + 1);
+	view->groups = (struct memtopo_group **)(view->group_start + nr_groups);
+	view->tmids_room = nr_tmids ? (struct memtopo_tmid **)(view->groups + nr_groups) : NULL;
+	view->nr_tmids_room = nr_tmids;
+	view->group_first = (u32 *)((struct memtopo_tmid **)(view->groups + nr_groups) + nr_tmids);
 	view->group_cfirst = view->group_first + nr_groups;
 	return view;
 }

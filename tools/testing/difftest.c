@@ -4686,10 +4686,13 @@ static int count_sections(void *opaque, const struct memtopo_section *s, bool ad
 static size_t held_alone_bytes(const struct memtopo_view *old, const struct memtopo_view *new,
 			       const struct memtopo_chunk *none)
 {
-	size_t bytes = sizeof(*old) + (size_t)(old->nr_groups + old->nr_tmids) * sizeof(void *) +
-		       (size_t)old->nr_groups * (sizeof(*old->group_start) +
-						 sizeof(*old->group_first) +
-						 sizeof(*old->group_cfirst));
+	/* the view's allocation has room for a splice's tmids, which a build leaves unused */
+	size_t bytes = sizeof(*old) + (size_t)old->nr_tmids * sizeof(void *) +
+		       (size_t)max(old->nr_groups, 1u) * (sizeof(void *) +
+							  sizeof(*old->group_start) +
+							  sizeof(*old->group_first) +
+							  sizeof(*old->group_cfirst)) +
+		       (old->tmids == old->tmids_room ? 0 : old->nr_tmids_room * sizeof(void *));
 	u32 go, gn, jo, jn, m, p;
 	bool held;
 
@@ -4918,25 +4921,32 @@ static void table_reach_pass(void)
 }
 
 /*
- * The leaf (of @leaves, leaf l at @at(l)) starting chunk @c of @v, or
- * leaf 0: a change to it alone makes the splice take the chunk before in
- * (the entry before the window must be its to merge with) and rebuild
- * both over the same addresses.
+ * A leaf (of @leaves, leaf l at @at(l)) starting a chunk of @v after the
+ * first, picked at random among a few tries (a chunk may start with a
+ * hole, or a moved leaf), or leaf 0: a change to it alone makes the
+ * splice take the chunk before in (the entry before the window must be
+ * its to merge with) and rebuild both over the same addresses.
  */
 static unsigned long chunk_first_leaf(const struct memtopo_view *v, unsigned long leaves,
-				      u64 (*at)(unsigned long l), u32 c)
+				      u64 (*at)(unsigned long l))
 {
-	u64 start = memtopo_view_chunk(v, c, NULL)->starts[0];
-	unsigned long lo = 0, hi = leaves, l;
+	unsigned long lo, hi, l;
+	int tries;
+	u64 start;
 
-	while (lo + 1 < hi) {
-		l = (lo + hi) / 2;
-		if (at(l) <= start)
-			lo = l;
-		else
-			hi = l;
+	for (tries = 0; tries < 16 && v->nr_chunks > 1; tries++) {
+		start = memtopo_view_chunk(v, 1 + rnd_below(v->nr_chunks - 1), NULL)->starts[0];
+		for (lo = 0, hi = leaves; lo + 1 < hi;) {
+			l = (lo + hi) / 2;
+			if (at(l) <= start)
+				lo = l;
+			else
+				hi = l;
+		}
+		if (at(lo) == start)
+			return lo;
 	}
-	return at(lo) == start ? lo : 0;
+	return 0;
 }
 
 /*
@@ -4989,8 +4999,7 @@ static void table_remap_run(const char *name, unsigned long leaves, u64 size,
 			break;
 		default:
 			if (firsts)
-				l = chunk_first_leaf(as->view, leaves, at,
-						     rnd_below(as->view->nr_chunks));
+				l = chunk_first_leaf(as->view, leaves, at);
 			expect(memtopo_region_set_readonly(leaf[l], ro[l] ^= 1), 0,
 			       "set_readonly");
 		}

@@ -11,6 +11,7 @@ static inline size_t size_mul(size_t a, size_t b)
 
 	return __builtin_mul_overflow(a, b, &r) ? SIZE_MAX : r;
 }
+
 static inline size_t size_add(size_t a, size_t b)
 {
 	size_t r;
