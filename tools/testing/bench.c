@@ -812,6 +812,18 @@ static void run_build(struct bench_run *b)
 }
 
 /*
+ * One series of run_commits(): a function of its own, not inlined, so that
+ * callgrind counts the timed commits alone (--toggle-collect, in
+ * tools/testing/bench-commit-cost), without the listener's attach and
+ * detach around them or the other series that time_commits_more() runs.
+ */
+static noinline void time_series(struct bench_run *x, bool listen)
+{
+	time_commits_more(x->as, &x->p, commits, commits, listen ? &x->cnt : NULL, x->shape,
+			  listen ? &x->heard : &x->bare, now_op, false);
+}
+
+/*
  * One-change commits on every map of one shape, bare, then with a counting
  * listener attached, each map's series whole before the next map's (the
  * maps forward, then backward), all within a second or two.  Not in turns
@@ -847,8 +859,7 @@ static void run_commits(struct bench_run *b, int nb)
 				if (memtopo_listener_register(x->as, &x->l))
 					fail("a listener could not be attached", x->shape, x->n);
 			}
-			time_commits_more(x->as, &x->p, commits, commits, listen ? &x->cnt : NULL,
-					  x->shape, listen ? &x->heard : &x->bare, now_op, false);
+			time_series(x, listen);
 		}
 	}
 	for (i = 0; far_detail && i < nb; i++) {
