@@ -1205,6 +1205,7 @@ void memtopo_pos_find(struct memtopo_view_pos *p, const struct memtopo_view *v, 
 u32 memtopo_pos_chunk_index(const struct memtopo_view_pos *p);
 void memtopo_pos_next_chunk(struct memtopo_view_pos *p);
 void memtopo_pos_prefetch_next(const struct memtopo_view_pos *p);
+void memtopo_chunk_prefetch(const struct memtopo_chunk *chunk);
 u64 memtopo_pos_chunk_end(const struct memtopo_view_pos *p);
 void memtopo_pos_section(const struct memtopo_view_pos *p, struct memtopo_section *s);
 

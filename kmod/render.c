@@ -923,6 +923,23 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 	u32 prefix, c_lo, c_hi, c, k, first;
 	int ret;
 
+	/*
+	 * The entries holding the window's first address and the address
+	 * after its last (the view's last entry for a window to the top):
+	 * each search's position gives the entry's chunk and indexes too,
+	 * which searches by index would each have looked up again.  Found
+	 * before the window renders, so that their chunks, which the splice
+	 * copies, arrive meanwhile: in a large map they are out of the cache.
+	 */
+	memtopo_pos_find(&lo, old, ws);
+	if (we == U64_MAX)
+		memtopo_pos_init(&hi, old, old->nr - 1);
+	else
+		memtopo_pos_find(&hi, old, we + 1);
+	memtopo_chunk_prefetch(lo.chunk);
+	if (hi.chunk != lo.chunk)
+		memtopo_chunk_prefetch(hi.chunk);
+
 	memtopo_render_reset(r);
 	ret = memtopo_render_walk(r, root, ws, (mt_s128)we + 1);
 	if (!ret)
@@ -930,17 +947,6 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 	if (ret)
 		goto out;
 
-	/*
-	 * The entries holding the window's first address and the address
-	 * after its last (the view's last entry for a window to the top):
-	 * each search's position gives the entry's chunk and indexes too,
-	 * which searches by index would each have looked up again.
-	 */
-	memtopo_pos_find(&lo, old, ws);
-	if (we == U64_MAX)
-		memtopo_pos_init(&hi, old, old->nr - 1);
-	else
-		memtopo_pos_find(&hi, old, we + 1);
 	prefix = lo.i + (memtopo_pos_start(&lo) < ws);
 	c_lo = memtopo_pos_chunk_index(&lo);
 	/* the entry before the window must be ours to merge with */

@@ -1182,25 +1182,36 @@ EXPORT_SYMBOL_FOR_MEMTOPO_TESTS(memtopo_pos_next_chunk);
  * @p: the position.
  *
  * For a walk that goes on past its chunk: the next chunk's
- * lines then arrive while this one's entries are handled.  Chunks are
- * scattered, so the CPU's own prefetchers, which follow a stream within a
- * page, find each chunk's lines only once the walk misses on them.
+ * lines then arrive while this one's entries are handled
+ * (memtopo_chunk_prefetch()).
  *
  * Context: an RCU read section or the context mutex keeping the view of @p.
  */
 void memtopo_pos_prefetch_next(const struct memtopo_view_pos *p)
 {
-	const struct memtopo_chunk *next;
+	if (p->j + 1 < p->grp->nr_chunks)
+		memtopo_chunk_prefetch(p->grp->chunks[p->j + 1]);
+	else if (p->g + 1 < p->v->nr_groups)
+		memtopo_chunk_prefetch(p->v->groups[p->g + 1]->chunks[0]);
+}
+
+/**
+ * memtopo_chunk_prefetch() - start fetching a chunk whole.
+ * @chunk: a chunk of a view.
+ *
+ * Chunks are scattered, so the CPU's own prefetchers, which follow a
+ * stream within a page, find a chunk's lines only once its reader misses
+ * on them: whoever knows early which chunk it will read whole fetches
+ * it while it does other work.
+ *
+ * Context: an RCU read section or the context mutex keeping @chunk's view.
+ */
+void memtopo_chunk_prefetch(const struct memtopo_chunk *chunk)
+{
 	size_t c;
 
-	if (p->j + 1 < p->grp->nr_chunks)
-		next = p->grp->chunks[p->j + 1];
-	else if (p->g + 1 < p->v->nr_groups)
-		next = p->v->groups[p->g + 1]->chunks[0];
-	else
-		return;
-	for (c = 0; c < sizeof(*next); c += MEMTOPO_LINE)
-		prefetch((const char *)next + c);
+	for (c = 0; c < sizeof(*chunk); c += MEMTOPO_LINE)
+		prefetch((const char *)chunk + c);
 }
 
 /* Where chunk @j of group @g of @v ends: the next one's start - 1, or U64_MAX. */
