@@ -929,7 +929,8 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 	 * each search's position gives the entry's chunk and indexes too,
 	 * which searches by index would each have looked up again.  Found
 	 * before the window renders, so that their chunks, which the splice
-	 * copies, arrive meanwhile: in a large map they are out of the cache.
+	 * mostly copies, arrive meanwhile: in a large map they are out of the
+	 * cache.
 	 */
 	memtopo_pos_find(&lo, old, ws);
 	if (we == U64_MAX)
