@@ -928,17 +928,23 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 	 * after its last (the view's last entry for a window to the top):
 	 * each search's position gives the entry's chunk and indexes too,
 	 * which searches by index would each have looked up again.  Found
-	 * before the window renders, so that their chunks, which the splice
-	 * mostly copies, arrive meanwhile: in a large map they are out of the
-	 * cache.
+	 * before the window renders, so that the chunks the splice copies
+	 * arrive meanwhile: in a large map they are out of the cache.
 	 */
 	memtopo_pos_find(&lo, old, ws);
 	if (we == U64_MAX)
 		memtopo_pos_init(&hi, old, old->nr - 1);
 	else
 		memtopo_pos_find(&hi, old, we + 1);
+	prefix = lo.i + (memtopo_pos_start(&lo) < ws);
+	c_lo = memtopo_pos_chunk_index(&lo);
 	memtopo_chunk_prefetch(lo.chunk);
-	if (hi.chunk != lo.chunk)
+	/* the entry before the window must be ours to merge with */
+	if (prefix == memtopo_pos_chunk_first(&lo) && c_lo)
+		memtopo_chunk_prefetch(memtopo_view_chunk(old, --c_lo, NULL));
+	c_hi = memtopo_pos_chunk_index(&hi);
+	/* a window to the top copies nothing of the view's last chunk */
+	if (we != U64_MAX && hi.chunk != lo.chunk)
 		memtopo_chunk_prefetch(hi.chunk);
 
 	memtopo_render_reset(r);
@@ -947,13 +953,6 @@ struct memtopo_view *memtopo_render_window(struct memtopo_render *r, struct memt
 		ret = memtopo_render_sweep(r, win, ws, we);
 	if (ret)
 		goto out;
-
-	prefix = lo.i + (memtopo_pos_start(&lo) < ws);
-	c_lo = memtopo_pos_chunk_index(&lo);
-	/* the entry before the window must be ours to merge with */
-	if (prefix == memtopo_pos_chunk_first(&lo) && c_lo)
-		c_lo--;
-	c_hi = memtopo_pos_chunk_index(&hi);
 
 	for (c = c_lo; c < old->nr_chunks && !ret; c++) {
 		chunk = memtopo_view_chunk(old, c, &first);
